@@ -1,0 +1,46 @@
+/**
+ * The environment variables the stack sets on every Lambda and the handlers read.
+ * One list, imported by both sides, so a renamed variable breaks the build rather than production.
+ *
+ * @example
+ * const bucket = requireEnv(ENV.DATA_BUCKET); // "fleetota-dev-data-lake-…"
+ */
+export const ENV = {
+  /** Stack name prefix, e.g. `fleetota-dev`. */
+  NAME_PREFIX: "FLEETOTA_NAME_PREFIX",
+  /** Data-lake bucket: telemetry/, quarantine/, firmware/, jobs/, fleet-state/. */
+  DATA_BUCKET: "FLEETOTA_DATA_BUCKET",
+  /** Single DynamoDB table holding campaigns, vehicle jobs and idempotency keys. */
+  STATE_TABLE: "FLEETOTA_STATE_TABLE",
+  TELEMETRY_QUEUE_URL: "FLEETOTA_TELEMETRY_QUEUE_URL",
+  TELEMETRY_DLQ_URL: "FLEETOTA_TELEMETRY_DLQ_URL",
+  UPDATE_QUEUE_URL: "FLEETOTA_UPDATE_QUEUE_URL",
+  UPDATE_DLQ_URL: "FLEETOTA_UPDATE_DLQ_URL",
+  /** CloudWatch namespace for every custom metric (see METRIC). */
+  METRICS_NAMESPACE: "FLEETOTA_METRICS_NAMESPACE",
+  /** Bucket of the static dashboard site; the publisher writes under DASHBOARD_DATA_PREFIX. */
+  DASHBOARD_BUCKET: "FLEETOTA_DASHBOARD_BUCKET",
+  DASHBOARD_DATA_PREFIX: "FLEETOTA_DASHBOARD_DATA_PREFIX",
+  /** Prefix shared by every CloudWatch alarm of the stack (the publisher lists them). */
+  ALARM_PREFIX: "FLEETOTA_ALARM_PREFIX",
+  /** SSM SecureString parameter holding the Ed25519 private key (PEM) that signs job documents. */
+  SIGNING_KEY_PARAMETER: "FLEETOTA_SIGNING_KEY_PARAMETER",
+  LOG_LEVEL: "POWERTOOLS_LOG_LEVEL",
+  SERVICE_NAME: "POWERTOOLS_SERVICE_NAME",
+} as const;
+
+export type EnvName = (typeof ENV)[keyof typeof ENV];
+
+export class MissingEnvironmentError extends Error {
+  override readonly name = "MissingEnvironmentError";
+  constructor(readonly variable: string) {
+    super(`environment variable ${variable} is not set`);
+  }
+}
+
+/** Reads a required variable; throws MissingEnvironmentError naming it when absent or empty. */
+export function requireEnv(name: EnvName, env: NodeJS.ProcessEnv = process.env): string {
+  const value = env[name];
+  if (value === undefined || value === "") throw new MissingEnvironmentError(name);
+  return value;
+}

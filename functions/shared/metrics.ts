@@ -1,0 +1,28 @@
+/**
+ * Custom metric names. Every metric lives in one namespace (ENV.METRICS_NAMESPACE, default `FleetOTA`)
+ * so a Lambda publishes all of its metrics in one PutMetricData call and IAM can scope
+ * `cloudwatch:PutMetricData` with a `cloudwatch:namespace` condition. The group before the slash is
+ * part of the name. No metric has a per-vehicle dimension.
+ */
+export const DEFAULT_METRICS_NAMESPACE = "FleetOTA";
+
+export const METRIC = {
+  VehiclesOnline: "FleetHealth/VehiclesOnline",
+  VehiclesReporting: "FleetHealth/VehiclesReporting",
+  ConnectivityRate: "FleetHealth/ConnectivityRate",
+  BatteryAverage: "FleetHealth/BatteryAverage",
+  DataPoints: "Telemetry/DataPoints",
+  RecordsRejected: "Telemetry/RecordsRejected",
+  ObjectsQuarantined: "Telemetry/ObjectsQuarantined",
+  DuplicateObjects: "Telemetry/DuplicateObjects",
+  ProcessingLatency: "Telemetry/ProcessingLatency",
+  UpdatesInProgress: "OTAUpdates/InProgress",
+  UpdatesSucceeded: "OTAUpdates/Succeeded",
+  UpdatesFailed: "OTAUpdates/Failed",
+  UpdatesTimedOut: "OTAUpdates/TimedOut",
+  UpdatesRolledBack: "OTAUpdates/RolledBack",
+  UpdateSuccessRate: "OTAUpdates/SuccessRate",
+  FleetSize: "FleetHealth/FleetSize",
+} as const;
+
+export type MetricName = (typeof METRIC)[keyof typeof METRIC];

@@ -1,0 +1,78 @@
+/**
+ * Bundles every Lambda (functions/<name>/handler.ts → dist/functions/<name>/index.mjs) and the web
+ * dashboard (web/ → dist/web/) with esbuild, and reports each bundle's size.
+ * The Lambda bundle is the very file deployed to AWS and run by the local cloud.
+ */
+import { build, type BuildOptions } from "esbuild";
+import { readdirSync, existsSync, statSync, mkdirSync, cpSync } from "node:fs";
+import { join, resolve } from "node:path";
+
+const root = resolve(import.meta.dirname, "..");
+const functionsDir = join(root, "functions");
+const distDir = join(root, "dist");
+
+/** Both Lambda's nodejs22.x and this machine's Node 20 run this target. */
+const NODE_TARGET = "node20";
+
+export function lambdaNames(): string[] {
+  return readdirSync(functionsDir).filter((name) => existsSync(join(functionsDir, name, "handler.ts")));
+}
+
+const lambdaDefaults: BuildOptions = {
+  bundle: true,
+  platform: "node",
+  format: "esm",
+  target: NODE_TARGET,
+  minify: true,
+  sourcemap: "linked",
+  legalComments: "none",
+  // Some CommonJS dependencies call require() on Node built-ins; give the ESM bundle a real one.
+  banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" },
+  logLevel: "warning",
+};
+
+async function bundleLambda(name: string): Promise<string> {
+  const outfile = join(distDir, "functions", name, "index.mjs");
+  await build({ ...lambdaDefaults, entryPoints: [join(functionsDir, name, "handler.ts")], outfile });
+  return outfile;
+}
+
+async function bundleWeb(): Promise<string[]> {
+  const webEntry = join(root, "web", "src", "main.ts");
+  if (!existsSync(webEntry)) return [];
+  const outdir = join(distDir, "web");
+  mkdirSync(outdir, { recursive: true });
+  await build({
+    entryPoints: [webEntry],
+    bundle: true,
+    format: "esm",
+    target: "es2022",
+    minify: true,
+    sourcemap: "linked",
+    outfile: join(outdir, "app.js"),
+    logLevel: "warning",
+  });
+  const staticDir = join(root, "web", "static");
+  if (existsSync(staticDir)) cpSync(staticDir, outdir, { recursive: true });
+  return [join(outdir, "app.js")];
+}
+
+function kib(path: string): string {
+  return `${(statSync(path).size / 1024).toFixed(1)} KiB`;
+}
+
+async function main(): Promise<void> {
+  const started = performance.now();
+  const lambdaFiles = await Promise.all(lambdaNames().map(async (name) => [name, await bundleLambda(name)] as const));
+  const webFiles = await bundleWeb();
+  for (const [name, file] of lambdaFiles) console.log(`λ ${name.padEnd(22)} ${kib(file).padStart(10)}  ${file.slice(root.length + 1)}`);
+  for (const file of webFiles) console.log(`◻ ${"web".padEnd(22)} ${kib(file).padStart(10)}  ${file.slice(root.length + 1)}`);
+  console.log(`built ${lambdaFiles.length} functions${webFiles.length ? " and the web app" : ""} in ${Math.round(performance.now() - started)} ms`);
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  main().catch((error: unknown) => {
+    console.error(error);
+    process.exitCode = 1;
+  });
+}
