@@ -7,7 +7,7 @@
  *   npm test -- unit stack   only those kinds
  *   npm test -- --filter vin only files whose path contains "vin"
  */
-import { spawn } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { readdirSync, statSync } from "node:fs";
 import { join, relative, resolve } from "node:path";
 import { parseArgs } from "node:util";
@@ -81,6 +81,12 @@ function runFile(file: string): Promise<FileResult> {
   });
 }
 
+/** Browser tests drive Debian's chromium; scripts/ensure-chromium.sh installs it once when missing. */
+function ensureChromium(): boolean {
+  const result = spawnSync("bash", [join(root, "scripts", "ensure-chromium.sh")], { cwd: root, stdio: "inherit" });
+  return result.status === 0;
+}
+
 async function main(): Promise<void> {
   const { values, positionals } = parseArgs({
     allowPositionals: true,
@@ -95,6 +101,11 @@ async function main(): Promise<void> {
     const files = testFiles(join(root, "test", kind)).filter((f) => !values.filter || f.includes(values.filter));
     if (files.length === 0) continue;
     console.log(`\n── ${kind} (${files.length} files)`);
+    if (kind === "browser" && !ensureChromium()) {
+      console.log(`✗ browser tests not run: chromium is unavailable (see the message above)`);
+      totals.failed += 1;
+      continue;
+    }
     for (const file of files) {
       const started = performance.now();
       const result = await runFile(file);
