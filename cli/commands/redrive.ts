@@ -1,0 +1,163 @@
+import { resolve } from "node:path";
+import { GetQueueAttributesCommand } from "@aws-sdk/client-sqs";
+import { SingleBar, Presets } from "cli-progress";
+import type { Command } from "commander";
+import { parseIntegerOption } from "../arguments.js";
+import type { CommandContext } from "../context.js";
+import { CloudOperationError } from "../errors.js";
+import { formatTable, printResult } from "../output.js";
+import { isSelective, matchesFilter, type DeadLetter, type RedriveFilter } from "../redrive/dead-letter.js";
+import { peekDeadLetters } from "../redrive/dlq-reader.js";
+import { MoveJournal } from "../redrive/journal.js";
+import { moveAllWithTask, MOVE_TASK_STATUS } from "../redrive/message-move.js";
+import { redriveSelected } from "../redrive/selective-redrive.js";
+
+/** SQS's own ceiling for MaxNumberOfMessagesPerSecond. */
+const MAX_MOVE_RATE = 500;
+
+export interface RedriveOptions {
+  dryRun?: boolean;
+  campaign?: string;
+  errorKind?: string;
+  maxPerSecond?: string;
+  clientSide?: boolean;
+  journal?: string;
+}
+
+export function registerRedriveCommand(program: Command, contextFor: (command: Command) => CommandContext): void {
+  program
+    .command("redrive")
+    .description("move the update DLQ back to the update-job queue (SQS message-move task, or a filtered client-side move)")
+    .option("--dry-run", "list what would move, with each message's error; moves nothing")
+    .option("--campaign <id>", "only messages of this campaign (client-side move)")
+    .option("--error-kind <kind>", "only messages with this error kind, e.g. invalid-message (client-side move)")
+    .option("--max-per-second <n>", `move at most n messages per second (1-${MAX_MOVE_RATE})`)
+    .option("--client-side", "move with receive/send/delete even without a filter")
+    .option("--journal <file>", "journal of the client-side move (default .fleetota/redrive/<dlq>.ndjson)")
+    .action(async function redriveAction(this: Command, options: RedriveOptions) {
+      await runRedrive(contextFor(this), options);
+    });
+}
+
+/**
+ * The `redrive` command: dry run, whole-queue move task, or filtered exactly-once move.
+ *
+ * @example
+ * await runRedrive(context, { campaign: "cmp-1", maxPerSecond: "20" });
+ */
+export async function runRedrive(context: CommandContext, options: RedriveOptions): Promise<void> {
+  const maxPerSecond = options.maxPerSecond === undefined ? undefined : parseIntegerOption("--max-per-second", options.maxPerSecond, { min: 1, max: MAX_MOVE_RATE });
+  const filter: RedriveFilter = { campaignId: options.campaign, errorKind: options.errorKind };
+  if (options.dryRun) return dryRun(context, filter);
+  if (isSelective(filter) || options.clientSide) return selectiveMove(context, filter, maxPerSecond, options.journal);
+  return taskMove(context, maxPerSecond);
+}
+
+async function dryRun(context: CommandContext, filter: RedriveFilter): Promise<void> {
+  const letters = await peekDeadLetters(context.sqs(), context.target().names.updateDlqUrl);
+  const rows = letters.map((letter) => ({ ...summarize(letter), wouldMove: matchesFilter(letter, filter) }));
+  const wouldMove = rows.filter((row) => row.wouldMove).length;
+  printResult(context.io, context.json, { dryRun: true, inDlq: rows.length, wouldMove, messages: rows }, () => [
+    ...(rows.length ? formatTable(rows.map((row) => ({ ...row, wouldMove: row.wouldMove ? "yes" : "no" })), ["messageId", "kind", "campaignId", "errorKind", "receives", "wouldMove", "error"]) : []),
+    `${rows.length} message(s) in the DLQ, ${wouldMove} would move; nothing was moved (dry run)`,
+  ]);
+}
+
+function summarize(letter: DeadLetter) {
+  return {
+    messageId: letter.messageId,
+    businessKey: letter.businessKey,
+    kind: letter.messageKind ?? "?",
+    campaignId: letter.campaignId ?? "",
+    errorKind: letter.errorKind,
+    receives: letter.receiveCount,
+    error: letter.error,
+  };
+}
+
+async function selectiveMove(context: CommandContext, filter: RedriveFilter, maxPerSecond: number | undefined, journalPath: string | undefined): Promise<void> {
+  const { updateDlqUrl, updateQueueUrl } = context.target().names;
+  const dlqName = updateDlqUrl.split("/").pop() ?? "update-dlq";
+  const journal = MoveJournal.open(resolve(journalPath ?? `.fleetota/redrive/${dlqName}.ndjson`));
+  const bar = progressBar(context, await approximateDepth(context, updateDlqUrl), "examined");
+  const result = await redriveSelected({
+    sqs: context.sqs(),
+    dlqUrl: updateDlqUrl,
+    sourceUrl: updateQueueUrl,
+    filter,
+    journal,
+    log: context.log,
+    maxPerSecond,
+    onProgress: (progress) => bar?.update(progress.examined, { moved: progress.moved }),
+  });
+  bar?.stop();
+  const summary = {
+    mode: "client-side",
+    filter,
+    moved: result.moved.length,
+    duplicatesDropped: result.duplicates.length,
+    finishedFromEarlierRun: result.finishedFromJournal.length,
+    leftInDlq: result.leftInDlq,
+    failed: result.failed.map((failure) => ({ messageId: failure.letter.messageId, error: failure.error })),
+    movedMessages: result.moved.map(summarize),
+  };
+  printResult(context.io, context.json, summary, () => [
+    `moved ${summary.moved} message(s) to ${updateQueueUrl}`,
+    ...(summary.duplicatesDropped ? [`dropped ${summary.duplicatesDropped} duplicate DLQ copy(ies) of messages already moved`] : []),
+    ...(summary.finishedFromEarlierRun ? [`finished ${summary.finishedFromEarlierRun} move(s) an interrupted run had sent`] : []),
+    `${summary.leftInDlq} message(s) did not match and stay in the DLQ`,
+    ...summary.failed.map((failure) => `not moved ${failure.messageId}: ${failure.error}`),
+  ]);
+  if (summary.failed.length) throw new CloudOperationError(`${summary.failed.length} message(s) could not be sent back; they stay in the DLQ`);
+}
+
+async function taskMove(context: CommandContext, maxPerSecond: number | undefined): Promise<void> {
+  const { updateDlqUrl, updateQueueUrl } = context.target().names;
+  const depth = await approximateDepth(context, updateDlqUrl);
+  if (depth === 0) {
+    printResult(context.io, context.json, { mode: "move-task", status: "NOTHING_TO_MOVE", moved: 0 }, () => ["the DLQ is empty; nothing to move"]);
+    return;
+  }
+  const bar = progressBar(context, depth, "moved");
+  const abort = new AbortController();
+  const onInterrupt = () => abort.abort();
+  process.once("SIGINT", onInterrupt);
+  try {
+    const result = await moveAllWithTask({
+      sqs: context.sqs(),
+      dlqUrl: updateDlqUrl,
+      sourceUrl: updateQueueUrl,
+      log: context.log,
+      maxPerSecond,
+      signal: abort.signal,
+      onProgress: (progress) => {
+        if (progress.toMove) bar?.setTotal(progress.toMove);
+        bar?.update(progress.moved);
+      },
+    });
+    bar?.stop();
+    printResult(context.io, context.json, { mode: "move-task", ...result }, () => [
+      `message move task ${result.status}: ${result.moved} of ${result.toMove} message(s) moved to ${updateQueueUrl}`,
+    ]);
+    if (result.status !== MOVE_TASK_STATUS.Completed) {
+      throw new CloudOperationError(`message move task ended ${result.status}${result.failureReason ? `: ${result.failureReason}` : ""}`);
+    }
+  } finally {
+    bar?.stop();
+    process.removeListener("SIGINT", onInterrupt);
+  }
+}
+
+async function approximateDepth(context: CommandContext, queueUrl: string): Promise<number> {
+  const response = await context.sqs().send(
+    new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"] }),
+  );
+  return Number(response.Attributes?.ApproximateNumberOfMessages ?? 0) + Number(response.Attributes?.ApproximateNumberOfMessagesNotVisible ?? 0);
+}
+
+function progressBar(context: CommandContext, total: number, unit: string): SingleBar | undefined {
+  if (context.json || !context.io.interactive) return undefined;
+  const bar = new SingleBar({ format: `redrive [{bar}] {value}/{total} ${unit}`, hideCursor: true }, Presets.shades_classic);
+  bar.start(Math.max(total, 1), 0, { moved: 0 });
+  return bar;
+}
