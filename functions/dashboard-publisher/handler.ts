@@ -1,9 +1,51 @@
+import { CloudWatchClient } from "@aws-sdk/client-cloudwatch";
+import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { S3Client } from "@aws-sdk/client-s3";
+import { SQSClient } from "@aws-sdk/client-sqs";
+import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import { ENV, requireEnv } from "../shared/environment.js";
 import { createLogger } from "../shared/logger.js";
+import { DEFAULT_METRICS_NAMESPACE } from "../shared/metrics.js";
+import { DEFAULT_DASHBOARD_DATA_PREFIX, QUEUE_ROLE } from "./documents.js";
+import { publishDashboard, type PublishReport } from "./publish.js";
+import { campaignReader, fleetReader } from "./readers.js";
+import { awsDashboardSources, s3DocumentWriter } from "./sources.js";
 
 const logger = createLogger("dashboard-publisher");
+const s3 = new S3Client({});
+const sqs = new SQSClient({});
+const cloudWatch = new CloudWatchClient({});
+const doc = DynamoDBDocumentClient.from(new DynamoDBClient({}));
 
-/** Placeholder until its issue lands: logs the event it was given. */
-export const handler = async (event: unknown): Promise<unknown> => {
-  logger.info("invoked", { event });
-  return {};
+/**
+ * Scheduled every minute: reads fleet state, metrics, campaigns, alarms and queues, and writes the
+ * dashboard's data documents to the dashboard bucket.
+ */
+export const handler = async (): Promise<PublishReport> => {
+  const sources = awsDashboardSources(
+    { cloudWatch, sqs },
+    {
+      alarmPrefix: requireEnv(ENV.ALARM_PREFIX),
+      queues: [
+        { role: QUEUE_ROLE.Telemetry, url: requireEnv(ENV.TELEMETRY_QUEUE_URL) },
+        { role: QUEUE_ROLE.TelemetryDeadLetter, url: requireEnv(ENV.TELEMETRY_DLQ_URL) },
+        { role: QUEUE_ROLE.Update, url: requireEnv(ENV.UPDATE_QUEUE_URL) },
+        { role: QUEUE_ROLE.UpdateDeadLetter, url: requireEnv(ENV.UPDATE_DLQ_URL) },
+      ],
+      readFleet: fleetReader(s3, requireEnv(ENV.DATA_BUCKET), logger),
+      readCampaigns: campaignReader(doc, requireEnv(ENV.STATE_TABLE), logger),
+    },
+  );
+  const writer = s3DocumentWriter(
+    s3,
+    requireEnv(ENV.DASHBOARD_BUCKET),
+    process.env[ENV.DASHBOARD_DATA_PREFIX] || DEFAULT_DASHBOARD_DATA_PREFIX,
+  );
+  return publishDashboard({
+    sources,
+    writer,
+    now: new Date(),
+    log: logger,
+    options: { namespace: process.env[ENV.METRICS_NAMESPACE] || DEFAULT_METRICS_NAMESPACE },
+  });
 };

@@ -1,0 +1,116 @@
+import { DASHBOARD_SCHEMA_VERSION, type CampaignJobCount, type CampaignsDocument, type CampaignView } from "./documents.js";
+
+/** What the campaign view needs of one campaign; the campaigns read model is adapted to this in sources.ts. */
+export interface CampaignSummaryInput {
+  campaignId: string;
+  name?: string;
+  state: string;
+  firmwareVersion?: string;
+  currentWave?: number | null;
+  totalWaves?: number | null;
+  /** Vehicles the campaign targets; defaults to the sum of the job counts. */
+  targeted?: number | null;
+  /** Vehicle jobs by state, e.g. `{ SUCCEEDED: 40, DOWNLOADING: 3 }`. */
+  jobCounts: Readonly<Record<string, number>>;
+  updatedAt?: string | null;
+}
+
+/** Job states in the order a job lives through them; the page draws its bar segments in this order. */
+export const JOB_STATE_ORDER = [
+  "PENDING",
+  "QUEUED",
+  "SCHEDULED",
+  "NOTIFIED",
+  "DEFERRED",
+  "IN_PROGRESS",
+  "DOWNLOADING",
+  "INSTALLING",
+  "VERIFYING",
+  "SUCCEEDED",
+  "FAILED",
+  "TIMED_OUT",
+  "ROLLED_BACK",
+  "REJECTED",
+  "CANCELED",
+  "CANCELLED",
+  "REMOVED",
+] as const;
+
+/** Every state from SUCCEEDED on is an outcome: the job no longer moves unless retried. */
+export const FINAL_JOB_STATES: ReadonlySet<string> = new Set(JOB_STATE_ORDER.slice(JOB_STATE_ORDER.indexOf("SUCCEEDED")));
+/** The failure kinds a campaign's abort criteria sum up as ANY. */
+export const FAILED_JOB_STATES: ReadonlySet<string> = new Set(["FAILED", "TIMED_OUT", "ROLLED_BACK", "REJECTED"]);
+
+/** Campaign states listed first on the page; the rest follow, most recently updated first. */
+const ACTIVE_CAMPAIGN_STATES: ReadonlySet<string> = new Set(["RUNNING", "IN_PROGRESS", "ACTIVE", "PAUSED"]);
+
+export const campaignViewDefaults = { maxCampaigns: 25 } as const;
+
+/**
+ * Shapes campaign summaries for the page: job counts in lifecycle order, succeeded / failed totals
+ * and percent complete; running and paused campaigns first; capped, with the rest counted.
+ *
+ * @example
+ * shapeCampaigns([{ campaignId: "c-1", state: "RUNNING", jobCounts: { SUCCEEDED: 3, PENDING: 1 } }], new Date());
+ * // campaigns[0].percentComplete === 75
+ */
+export function shapeCampaigns(
+  summaries: readonly CampaignSummaryInput[],
+  now: Date,
+  options: { maxCampaigns?: number } = {},
+): CampaignsDocument {
+  const maxCampaigns = options.maxCampaigns ?? campaignViewDefaults.maxCampaigns;
+  const views = summaries.map(campaignView).sort(compareCampaigns);
+  return {
+    schemaVersion: DASHBOARD_SCHEMA_VERSION,
+    generatedAt: now.toISOString(),
+    campaigns: views.slice(0, maxCampaigns),
+    omitted: Math.max(0, views.length - maxCampaigns),
+  };
+}
+
+function campaignView(summary: CampaignSummaryInput): CampaignView {
+  const jobs = orderedJobCounts(summary.jobCounts);
+  const jobTotal = jobs.reduce((sum, job) => sum + job.count, 0);
+  const targeted = Math.max(summary.targeted ?? 0, jobTotal);
+  const count = (states: ReadonlySet<string>) => jobs.filter((job) => states.has(job.state)).reduce((sum, job) => sum + job.count, 0);
+  const finished = count(FINAL_JOB_STATES);
+  const total = summary.totalWaves ?? null;
+  return {
+    campaignId: summary.campaignId,
+    name: summary.name || summary.campaignId,
+    state: summary.state.toUpperCase(),
+    firmwareVersion: summary.firmwareVersion ?? "",
+    wave: total ? { current: Math.min(summary.currentWave ?? 0, total), total } : null,
+    targeted,
+    jobs,
+    succeeded: count(new Set(["SUCCEEDED"])),
+    failed: count(FAILED_JOB_STATES),
+    percentComplete: targeted === 0 ? 0 : Math.round((finished / targeted) * 1000) / 10,
+    updatedAt: summary.updatedAt ?? null,
+  };
+}
+
+/** Known states in lifecycle order, unknown ones after them alphabetically; zero counts dropped. */
+export function orderedJobCounts(jobCounts: Readonly<Record<string, number>>): CampaignJobCount[] {
+  const merged = new Map<string, number>();
+  for (const [state, count] of Object.entries(jobCounts)) {
+    if (!Number.isFinite(count) || count <= 0) continue;
+    const key = state.toUpperCase();
+    merged.set(key, (merged.get(key) ?? 0) + count);
+  }
+  const rank = (state: string) => {
+    const index = (JOB_STATE_ORDER as readonly string[]).indexOf(state);
+    return index === -1 ? JOB_STATE_ORDER.length : index;
+  };
+  return [...merged]
+    .sort((a, b) => rank(a[0]) - rank(b[0]) || a[0].localeCompare(b[0]))
+    .map(([state, count]) => ({ state, count }));
+}
+
+function compareCampaigns(a: CampaignView, b: CampaignView): number {
+  const activeA = ACTIVE_CAMPAIGN_STATES.has(a.state) ? 0 : 1;
+  const activeB = ACTIVE_CAMPAIGN_STATES.has(b.state) ? 0 : 1;
+  if (activeA !== activeB) return activeA - activeB;
+  return (b.updatedAt ?? "").localeCompare(a.updatedAt ?? "") || a.campaignId.localeCompare(b.campaignId);
+}
