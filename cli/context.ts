@@ -26,6 +26,7 @@ export interface CommandContext {
   ssm(): SSMClient;
   /** Who the commands are recorded as (`requestedBy`). */
   operator: string;
+  env: NodeJS.ProcessEnv;
 }
 
 export interface ContextSettings extends Omit<TargetOptions, "local" | "stackOutputs"> {
@@ -58,6 +59,7 @@ export function createContext(options: GlobalOptions, settings: ContextSettings)
     dynamo: memo(() => new DynamoDBClient(resolved().clientConfig)),
     ssm: memo(() => new SSMClient(resolved().clientConfig)),
     operator: env.FLEETOTA_OPERATOR ?? env.USER ?? "operator",
+    env,
   };
 }
 

@@ -5,6 +5,7 @@
  */
 import { Command, CommanderError } from "commander";
 import { registerRedriveCommand } from "./commands/redrive.js";
+import { registerReleaseCommand } from "./commands/release.js";
 import { createContext, type CommandContext, type GlobalOptions } from "./context.js";
 import { CliError } from "./errors.js";
 import { processIo, type CliIo } from "./output.js";
@@ -33,6 +34,7 @@ export function buildProgram(settings: Required<Pick<RunCliOptions, "io">> & Run
     .configureOutput({ writeOut: settings.io.stdout, writeErr: settings.io.stderr });
   const contextFor = (command: Command): CommandContext =>
     createContext(command.optsWithGlobals<GlobalOptions>(), { io: settings.io, cwd: settings.cwd, env: settings.env });
+  registerReleaseCommand(program, contextFor);
   registerRedriveCommand(program, contextFor);
   return program;
 }
