@@ -1,0 +1,59 @@
+import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import type { CampaignState, Job, JobCounts, JobState } from "./model.js";
+import { listCampaigns, queryJobs } from "./store.js";
+
+/**
+ * What the dashboard publisher and the operator CLI read: campaign summaries and job lists, never the
+ * raw table items.
+ */
+
+export interface CampaignSummary {
+  campaignId: string;
+  name: string;
+  state: CampaignState;
+  stateReason?: string;
+  targetVersion: string;
+  /** `index` is 1-based for people (0 before the first wave opens); `total` is the number of waves. */
+  wave: { index: number; total: number };
+  eligible: number;
+  admitted: number;
+  counts: JobCounts;
+  createdAt: string;
+  updatedAt: string;
+}
+
+/**
+ * Every campaign as a summary, newest first.
+ *
+ * @example
+ * const summaries = await listCampaignSummaries(doc, process.env.FLEETOTA_STATE_TABLE!);
+ * // [{ campaignId: "c-…", name: "brakes", state: "RUNNING", targetVersion: "2.4.0",
+ * //    wave: { index: 2, total: 4 }, counts: { SUCCEEDED: 40, … }, … }]
+ */
+export async function listCampaignSummaries(doc: DynamoDBDocumentClient, table: string): Promise<CampaignSummary[]> {
+  const campaigns = await listCampaigns(doc, table);
+  return campaigns.reverse().map((campaign) => ({
+    campaignId: campaign.campaignId,
+    name: campaign.name,
+    state: campaign.state,
+    ...(campaign.stateReason ? { stateReason: campaign.stateReason } : {}),
+    targetVersion: campaign.definition.targetVersion,
+    wave: { index: campaign.waveIndex + 1, total: campaign.definition.waves.length },
+    eligible: campaign.eligible,
+    admitted: campaign.admitted,
+    counts: campaign.counts,
+    createdAt: campaign.createdAt,
+    updatedAt: campaign.updatedAt,
+  }));
+}
+
+/**
+ * A campaign's vehicle jobs, optionally only those in one state, ordered by VIN.
+ *
+ * @example
+ * const failed = await listJobs(doc, table, "c-20261126T173500-1a2b3c4d", "FAILED");
+ */
+export async function listJobs(doc: DynamoDBDocumentClient, table: string, campaignId: string, state?: JobState): Promise<Job[]> {
+  const jobs = await queryJobs(doc, table, campaignId, state);
+  return jobs.sort((a, b) => a.vin.localeCompare(b.vin));
+}
