@@ -1,0 +1,213 @@
+import { Construct } from "constructs";
+import { CloudwatchMetricAlarm, type CloudwatchMetricAlarmConfig } from "@cdktf/provider-aws/lib/cloudwatch-metric-alarm/index.js";
+import { SnsTopic } from "@cdktf/provider-aws/lib/sns-topic/index.js";
+import { METRIC } from "../functions/shared/metrics.js";
+import type { BundledFunction } from "./bundled-function.js";
+import { named, snake } from "./logical-id.js";
+import type { AlarmThresholds } from "./stack-config.js";
+import type { WorkQueue } from "./work-queue.js";
+
+const ONE_MINUTE = 60;
+const FIVE_MINUTES = 300;
+
+export interface FleetAlarmsProps {
+  readonly namePrefix: string;
+  readonly metricsNamespace: string;
+  readonly thresholds: AlarmThresholds;
+  readonly telemetryQueue: WorkQueue;
+  readonly updateQueue: WorkQueue;
+  /** Each function gets an errors and a throttles alarm, named after its short name. */
+  readonly functions: ReadonlyArray<{ readonly shortName: string; readonly fn: BundledFunction }>;
+  /** See FleetOtaStackProps.fleetSize. */
+  readonly fleetSize?: number;
+}
+
+type AlarmSpec = Omit<CloudwatchMetricAlarmConfig, "alarmName" | "alarmActions" | "okActions"> & { readonly suffix: string };
+
+/**
+ * Every CloudWatch alarm of FleetOTA, all named `<prefix>-…` and all notifying one SNS topic
+ * (`<prefix>-alarms`) when they fire and when they recover.
+ *
+ * Custom metrics are watched without dimensions, in the stack's namespace: the handlers publish
+ * `Telemetry/ProcessingLatency` in milliseconds, `FleetHealth/ConnectivityRate` in percent (0–100),
+ * and the `OTAUpdates/*` outcomes as counts.
+ *
+ * @example
+ * const alarms = new FleetAlarms(this, "alarms", { namePrefix: "fleetota-dev", metricsNamespace: "FleetOTA", thresholds, telemetryQueue, updateQueue, functions });
+ * alarms.alarmNames // ["fleetota-dev-telemetry-queue-depth", …]
+ */
+export class FleetAlarms extends Construct {
+  readonly topic: SnsTopic;
+  readonly topicArn: string;
+  readonly alarms: CloudwatchMetricAlarm[] = [];
+  readonly alarmNames: string[] = [];
+
+  constructor(scope: Construct, id: string, private readonly props: FleetAlarmsProps) {
+    super(scope, id);
+    // Not encrypted with the AWS-managed SNS key: CloudWatch cannot publish to a topic using it.
+    this.topic = named(new SnsTopic(this, "topic", { name: `${props.namePrefix}-alarms` }), "alarm_topic");
+    this.topicArn = this.topic.arn;
+
+    const specs: AlarmSpec[] = [
+      ...this.workQueueAlarms("telemetry", props.telemetryQueue),
+      ...this.workQueueAlarms("update", props.updateQueue),
+      this.updateFailureRateAlarm(),
+      this.processingLatencyAlarm(),
+      this.connectivityAlarm(),
+      ...props.functions.flatMap(({ shortName, fn }) => this.functionAlarms(shortName, fn)),
+    ];
+    for (const spec of specs) this.addAlarm(spec);
+  }
+
+  private addAlarm({ suffix, ...config }: AlarmSpec): void {
+    const alarmName = `${this.props.namePrefix}-${suffix}`;
+    const alarm = named(
+      new CloudwatchMetricAlarm(this, suffix, {
+        ...config,
+        alarmName,
+        alarmActions: [this.topicArn],
+        okActions: [this.topicArn],
+      }),
+      `alarm_${snake(suffix)}`,
+    );
+    this.alarms.push(alarm);
+    this.alarmNames.push(alarmName);
+  }
+
+  private workQueueAlarms(label: string, work: WorkQueue): AlarmSpec[] {
+    const sqs = (queueName: string) => ({ namespace: "AWS/SQS", dimensions: { QueueName: queueName }, period: ONE_MINUTE });
+    return [
+      {
+        suffix: `${label}-queue-depth`,
+        alarmDescription: `More than ${this.props.thresholds.queueDepthMessages} messages wait in the ${label} queue`,
+        ...sqs(work.queueName),
+        metricName: "ApproximateNumberOfMessagesVisible",
+        statistic: "Maximum",
+        comparisonOperator: "GreaterThanThreshold",
+        threshold: this.props.thresholds.queueDepthMessages,
+        evaluationPeriods: 3,
+        datapointsToAlarm: 3,
+        treatMissingData: "notBreaching",
+      },
+      {
+        suffix: `${label}-queue-age`,
+        alarmDescription: `The oldest message in the ${label} queue is older than ${this.props.thresholds.queueAgeSeconds} s`,
+        ...sqs(work.queueName),
+        metricName: "ApproximateAgeOfOldestMessage",
+        statistic: "Maximum",
+        comparisonOperator: "GreaterThanThreshold",
+        threshold: this.props.thresholds.queueAgeSeconds,
+        evaluationPeriods: 3,
+        datapointsToAlarm: 3,
+        treatMissingData: "notBreaching",
+      },
+      {
+        suffix: `${label}-dlq-not-empty`,
+        alarmDescription: `Messages are in the ${label} dead-letter queue: inspect them, fix the cause, then redrive`,
+        ...sqs(work.deadLetterQueueName),
+        metricName: "ApproximateNumberOfMessagesVisible",
+        statistic: "Maximum",
+        comparisonOperator: "GreaterThanThreshold",
+        threshold: 0,
+        evaluationPeriods: 1,
+        treatMissingData: "notBreaching",
+      },
+    ];
+  }
+
+  /**
+   * Failed + timed-out + rolled-back as a percentage of all finished updates in five minutes; the
+   * rate counts as 0 until at least `updateFailureMinimumSamples` updates finished, so two failures
+   * out of three do not page anyone.
+   */
+  private updateFailureRateAlarm(): AlarmSpec {
+    const { updateFailureRatePercent, updateFailureMinimumSamples } = this.props.thresholds;
+    const count = (id: string, metricName: string) => ({
+      id,
+      metric: { namespace: this.props.metricsNamespace, metricName, period: FIVE_MINUTES, stat: "Sum" },
+      returnData: false,
+    });
+    return {
+      suffix: "update-failure-rate",
+      alarmDescription: `More than ${updateFailureRatePercent}% of OTA updates failed, timed out or rolled back (at least ${updateFailureMinimumSamples} finished)`,
+      comparisonOperator: "GreaterThanThreshold",
+      threshold: updateFailureRatePercent,
+      evaluationPeriods: 1,
+      treatMissingData: "notBreaching",
+      metricQuery: [
+        count("failed", METRIC.UpdatesFailed),
+        count("timedout", METRIC.UpdatesTimedOut),
+        count("rolledback", METRIC.UpdatesRolledBack),
+        count("succeeded", METRIC.UpdatesSucceeded),
+        { id: "unsuccessful", expression: "FILL(failed, 0) + FILL(timedout, 0) + FILL(rolledback, 0)", returnData: false },
+        { id: "finished", expression: "unsuccessful + FILL(succeeded, 0)", returnData: false },
+        {
+          id: "failurerate",
+          expression: `IF(finished >= ${updateFailureMinimumSamples}, 100 * unsuccessful / finished, 0)`,
+          label: "Update failure rate (%)",
+          returnData: true,
+        },
+      ],
+    };
+  }
+
+  private processingLatencyAlarm(): AlarmSpec {
+    const { processingLatencyMs } = this.props.thresholds;
+    return {
+      suffix: "telemetry-processing-latency",
+      alarmDescription: `Telemetry takes more than ${processingLatencyMs / 1000} s on average from upload to processed`,
+      namespace: this.props.metricsNamespace,
+      metricName: METRIC.ProcessingLatency,
+      statistic: "Average",
+      period: ONE_MINUTE,
+      comparisonOperator: "GreaterThanThreshold",
+      threshold: processingLatencyMs,
+      evaluationPeriods: 3,
+      datapointsToAlarm: 3,
+      treatMissingData: "notBreaching",
+    };
+  }
+
+  private connectivityAlarm(): AlarmSpec {
+    const { connectivityMinimumPercent } = this.props.thresholds;
+    const common = {
+      suffix: "fleet-connectivity",
+      alarmDescription: `Fewer than ${connectivityMinimumPercent}% of the fleet's vehicles are connected`,
+      comparisonOperator: "LessThanThreshold",
+      threshold: connectivityMinimumPercent,
+      evaluationPeriods: 2,
+      datapointsToAlarm: 2,
+      treatMissingData: "missing",
+    };
+    if (this.props.fleetSize === undefined) {
+      return { ...common, namespace: this.props.metricsNamespace, metricName: METRIC.ConnectivityRate, statistic: "Average", period: FIVE_MINUTES };
+    }
+    return {
+      ...common,
+      metricQuery: [
+        {
+          id: "online",
+          metric: { namespace: this.props.metricsNamespace, metricName: METRIC.VehiclesOnline, period: FIVE_MINUTES, stat: "Maximum" },
+          returnData: false,
+        },
+        { id: "connectivity", expression: `100 * online / ${this.props.fleetSize}`, label: "Connected vehicles (% of fleet)", returnData: true },
+      ],
+    };
+  }
+
+  private functionAlarms(shortName: string, fn: BundledFunction): AlarmSpec[] {
+    return (["Errors", "Throttles"] as const).map((metricName) => ({
+      suffix: `${shortName}-${metricName.toLowerCase()}`,
+      alarmDescription: `${shortName} reported ${metricName.toLowerCase()} (a returned batch item failure is not an error)`,
+      namespace: "AWS/Lambda",
+      metricName,
+      dimensions: { FunctionName: fn.functionName },
+      statistic: "Sum",
+      period: ONE_MINUTE,
+      comparisonOperator: "GreaterThanOrEqualToThreshold",
+      threshold: this.props.thresholds.lambdaErrorsPerPeriod,
+      evaluationPeriods: 1,
+      treatMissingData: "notBreaching",
+    }));
+  }
+}

@@ -1,0 +1,86 @@
+import { Construct } from "constructs";
+import { S3BucketLifecycleConfiguration } from "@cdktf/provider-aws/lib/s3-bucket-lifecycle-configuration/index.js";
+import { S3BucketNotification } from "@cdktf/provider-aws/lib/s3-bucket-notification/index.js";
+import { SecureBucket } from "./secure-bucket.js";
+import { named } from "./logical-id.js";
+
+/** Key prefixes of the data lake (see DESIGN.md): input, rejects, processor state, firmware, job documents. */
+export const DATA_LAKE_PREFIX = {
+  telemetry: "telemetry/",
+  quarantine: "quarantine/",
+  fleetState: "fleet-state/",
+  firmware: "firmware/",
+  jobs: "jobs/",
+} as const;
+
+export interface DataLakeStorageProps {
+  readonly bucketName: string;
+  readonly telemetryInfrequentAccessAfterDays: number;
+  readonly telemetryRetentionDays: number;
+  readonly quarantineRetentionDays: number;
+  readonly forceDestroy: boolean;
+}
+
+/**
+ * The data-lake bucket: telemetry batches land here and every "Object Created" goes to EventBridge.
+ * Telemetry moves to Standard-IA and then expires; quarantined input expires sooner. Firmware, job
+ * documents and fleet state are kept.
+ *
+ * @example
+ * const storage = new DataLakeStorage(this, "data-lake", { bucketName: "fleetota-dev-data-lake", … });
+ * storage.bucketName // token of aws_s3_bucket.data_lake.bucket
+ */
+export class DataLakeStorage extends Construct {
+  readonly bucketName: string;
+  readonly bucketArn: string;
+  readonly secureBucket: SecureBucket;
+
+  constructor(scope: Construct, id: string, props: DataLakeStorageProps) {
+    super(scope, id);
+    this.secureBucket = new SecureBucket(this, "bucket", {
+      bucketName: props.bucketName,
+      logicalId: "data_lake",
+      forceDestroy: props.forceDestroy,
+    });
+    this.bucketName = this.secureBucket.bucketName;
+    this.bucketArn = this.secureBucket.bucketArn;
+
+    named(
+      new S3BucketNotification(this, "eventbridge", { bucket: this.secureBucket.bucket.id, eventbridge: true }),
+      "data_lake_eventbridge",
+    );
+
+    named(
+      new S3BucketLifecycleConfiguration(this, "lifecycle", {
+        bucket: this.secureBucket.bucket.id,
+        rule: [
+          {
+            id: "telemetry-tiering-and-expiry",
+            status: "Enabled",
+            filter: [{ prefix: DATA_LAKE_PREFIX.telemetry }],
+            transition: [{ days: props.telemetryInfrequentAccessAfterDays, storageClass: "STANDARD_IA" }],
+            expiration: [{ days: props.telemetryRetentionDays }],
+          },
+          {
+            id: "quarantine-expiry",
+            status: "Enabled",
+            filter: [{ prefix: DATA_LAKE_PREFIX.quarantine }],
+            expiration: [{ days: props.quarantineRetentionDays }],
+          },
+          {
+            id: "abort-incomplete-uploads",
+            status: "Enabled",
+            filter: [{ prefix: "" }],
+            abortIncompleteMultipartUpload: [{ daysAfterInitiation: 7 }],
+          },
+        ],
+      }),
+      "data_lake_lifecycle",
+    );
+  }
+
+  /** ARN pattern of every object under one prefix, for IAM statements. */
+  objectsArn(prefix: string): string {
+    return `${this.bucketArn}/${prefix}*`;
+  }
+}

@@ -1,0 +1,57 @@
+import { Construct } from "constructs";
+import { CloudwatchEventRule } from "@cdktf/provider-aws/lib/cloudwatch-event-rule/index.js";
+import { CloudwatchEventTarget } from "@cdktf/provider-aws/lib/cloudwatch-event-target/index.js";
+import { LambdaPermission } from "@cdktf/provider-aws/lib/lambda-permission/index.js";
+import type { BundledFunction } from "./bundled-function.js";
+import { named, snake } from "./logical-id.js";
+
+export interface ScheduledInvocationProps {
+  /** Rule name, e.g. `fleetota-dev-rollout-ticker-schedule`. */
+  readonly ruleName: string;
+  /** `rate(1 minute)` or `cron(…)`. */
+  readonly scheduleExpression: string;
+  readonly target: BundledFunction;
+  readonly description: string;
+}
+
+/**
+ * Runs a Lambda on an EventBridge schedule: the rule, its target and the permission letting exactly
+ * that rule invoke the function.
+ *
+ * @example
+ * new ScheduledInvocation(this, "ticker-schedule", { ruleName: "fleetota-dev-rollout-ticker-schedule", scheduleExpression: "rate(1 minute)", target: ticker, description: "…" });
+ */
+export class ScheduledInvocation extends Construct {
+  readonly rule: CloudwatchEventRule;
+
+  constructor(scope: Construct, id: string, props: ScheduledInvocationProps) {
+    super(scope, id);
+    const logicalId = snake(id);
+    this.rule = named(
+      new CloudwatchEventRule(this, "rule", {
+        name: props.ruleName,
+        description: props.description,
+        scheduleExpression: props.scheduleExpression,
+      }),
+      logicalId,
+    );
+    named(
+      new LambdaPermission(this, "permission", {
+        statementId: "AllowScheduleInvoke",
+        action: "lambda:InvokeFunction",
+        functionName: props.target.functionName,
+        principal: "events.amazonaws.com",
+        sourceArn: this.rule.arn,
+      }),
+      `${logicalId}_permission`,
+    );
+    named(
+      new CloudwatchEventTarget(this, "target", {
+        rule: this.rule.name,
+        targetId: "function",
+        arn: props.target.functionArn,
+      }),
+      `${logicalId}_target`,
+    );
+  }
+}

@@ -1,0 +1,160 @@
+/**
+ * Everything about the FleetOTA stack that differs between environments, with the defaults of the
+ * `fleetota-dev` stack. main.ts passes a partial override; every construct receives resolved values.
+ */
+export interface AlarmThresholds {
+  /** Messages visible in a work queue before its depth alarm fires. */
+  readonly queueDepthMessages: number;
+  /** Age of the oldest message in a work queue, in seconds, before its age alarm fires. */
+  readonly queueAgeSeconds: number;
+  /** Failed + timed-out + rolled-back updates as a percentage of finished updates. */
+  readonly updateFailureRatePercent: number;
+  /** Finished updates an evaluation window needs before the failure rate counts (small-sample guard). */
+  readonly updateFailureMinimumSamples: number;
+  /** Average telemetry processing latency (object created → processed), in milliseconds. */
+  readonly processingLatencyMs: number;
+  /** Connected vehicles as a percentage of the fleet below which the connectivity alarm fires. */
+  readonly connectivityMinimumPercent: number;
+  /** Lambda errors (or throttles) per function within one evaluation period. */
+  readonly lambdaErrorsPerPeriod: number;
+}
+
+export interface FunctionSizing {
+  readonly timeoutSeconds: number;
+  readonly memoryMb: number;
+}
+
+export interface QueueConsumerSettings {
+  readonly batchSize: number;
+  readonly maximumBatchingWindowSeconds: number;
+  /** SQS event source mapping scaling limit (2…1000). */
+  readonly maximumConcurrency: number;
+}
+
+export interface FleetOtaStackProps {
+  /** Prefix of every resource name, e.g. `fleetota-dev`. */
+  readonly namePrefix: string;
+  /** Environment label put into the default tags (`dev`, `prod` …). */
+  readonly environment: string;
+  readonly region: string;
+  /** When set, appended to the bucket names (globally unique on AWS); locally it is left out. */
+  readonly accountId?: string;
+  /** Days telemetry objects stay in the data lake before expiring. */
+  readonly telemetryRetentionDays: number;
+  /** Days telemetry stays in S3 Standard before moving to Standard-IA. */
+  readonly telemetryInfrequentAccessAfterDays: number;
+  readonly quarantineRetentionDays: number;
+  readonly logRetentionDays: number;
+  /** CloudWatch namespace of every custom metric (see functions/shared/metrics.ts). */
+  readonly metricsNamespace: string;
+  readonly logLevel: "DEBUG" | "INFO" | "WARN" | "ERROR";
+  readonly alarms: AlarmThresholds;
+  /**
+   * When set, the connectivity alarm compares `FleetHealth/VehiclesOnline` with this fleet size;
+   * otherwise it watches the processor's own `FleetHealth/ConnectivityRate` (percent).
+   */
+  readonly fleetSize?: number;
+  readonly telemetryConsumer: QueueConsumerSettings;
+  readonly updateConsumer: QueueConsumerSettings;
+  readonly functions: {
+    readonly telemetryProcessor: FunctionSizing;
+    readonly updateManager: FunctionSizing;
+    readonly rolloutTicker: FunctionSizing;
+    readonly dashboardPublisher: FunctionSizing;
+  };
+  /** EventBridge schedule expressions. */
+  readonly schedules: {
+    readonly rolloutTicker: string;
+    readonly dashboardPublisher: string;
+  };
+  /** maxReceiveCount of both work queues before a message moves to its DLQ. */
+  readonly maxReceiveCount: number;
+  /** CloudFront price class of the dashboard distribution. */
+  readonly dashboardPriceClass: "PriceClass_100" | "PriceClass_200" | "PriceClass_All";
+  /** Protects the state table and buckets against `terraform destroy` (on in production). */
+  readonly protectData: boolean;
+  /** Where scripts/build.ts put the bundles (`functions/<name>/`) and the web app (`web/`); default `<project>/dist`. */
+  readonly distDir?: string;
+}
+
+export type FleetOtaStackOverrides = Partial<Omit<FleetOtaStackProps, "alarms" | "functions" | "schedules">> & {
+  readonly alarms?: Partial<AlarmThresholds>;
+  readonly functions?: Partial<FleetOtaStackProps["functions"]>;
+  readonly schedules?: Partial<FleetOtaStackProps["schedules"]>;
+};
+
+export const STACK_NAME = "fleetota-dev";
+
+export const defaults: FleetOtaStackProps = {
+  namePrefix: STACK_NAME,
+  environment: "dev",
+  region: "eu-central-1",
+  telemetryRetentionDays: 365,
+  telemetryInfrequentAccessAfterDays: 30,
+  quarantineRetentionDays: 90,
+  logRetentionDays: 14,
+  metricsNamespace: "FleetOTA",
+  logLevel: "INFO",
+  alarms: {
+    queueDepthMessages: 1000,
+    queueAgeSeconds: 900,
+    updateFailureRatePercent: 5,
+    updateFailureMinimumSamples: 20,
+    processingLatencyMs: 5000,
+    connectivityMinimumPercent: 80,
+    lambdaErrorsPerPeriod: 1,
+  },
+  telemetryConsumer: { batchSize: 10, maximumBatchingWindowSeconds: 5, maximumConcurrency: 10 },
+  updateConsumer: { batchSize: 10, maximumBatchingWindowSeconds: 1, maximumConcurrency: 5 },
+  functions: {
+    telemetryProcessor: { timeoutSeconds: 60, memoryMb: 512 },
+    updateManager: { timeoutSeconds: 30, memoryMb: 256 },
+    rolloutTicker: { timeoutSeconds: 60, memoryMb: 256 },
+    dashboardPublisher: { timeoutSeconds: 60, memoryMb: 256 },
+  },
+  schedules: {
+    rolloutTicker: "rate(1 minute)",
+    dashboardPublisher: "rate(1 minute)",
+  },
+  maxReceiveCount: 5,
+  dashboardPriceClass: "PriceClass_100",
+  protectData: false,
+};
+
+export class InvalidStackPropsError extends Error {
+  override readonly name = "InvalidStackPropsError";
+}
+
+/**
+ * Merges overrides into the defaults and rejects values AWS would refuse at deploy time.
+ *
+ * @example
+ * const props = resolveStackProps({ namePrefix: "fleetota-prod", environment: "prod", protectData: true });
+ */
+export function resolveStackProps(overrides: FleetOtaStackOverrides = {}): FleetOtaStackProps {
+  const props: FleetOtaStackProps = {
+    ...defaults,
+    ...overrides,
+    alarms: { ...defaults.alarms, ...overrides.alarms },
+    functions: { ...defaults.functions, ...overrides.functions },
+    schedules: { ...defaults.schedules, ...overrides.schedules },
+  };
+  if (!/^[a-z0-9][a-z0-9-]{1,38}[a-z0-9]$/.test(props.namePrefix)) {
+    throw new InvalidStackPropsError(`namePrefix "${props.namePrefix}" must be 3-40 lowercase letters, digits or dashes`);
+  }
+  for (const [name, consumer] of [["telemetryConsumer", props.telemetryConsumer], ["updateConsumer", props.updateConsumer]] as const) {
+    if (consumer.maximumConcurrency < 2 || consumer.maximumConcurrency > 1000) {
+      throw new InvalidStackPropsError(`${name}.maximumConcurrency must be between 2 and 1000, got ${consumer.maximumConcurrency}`);
+    }
+    if (consumer.batchSize > 10 && consumer.maximumBatchingWindowSeconds < 1) {
+      throw new InvalidStackPropsError(`${name}: a batch size above 10 needs a batching window of at least 1 s`);
+    }
+  }
+  if (props.telemetryInfrequentAccessAfterDays < 30 || props.telemetryRetentionDays <= props.telemetryInfrequentAccessAfterDays) {
+    throw new InvalidStackPropsError("telemetry moves to Standard-IA after at least 30 days and expires after that");
+  }
+  if (props.fleetSize !== undefined && props.fleetSize <= 0) {
+    throw new InvalidStackPropsError(`fleetSize must be positive, got ${props.fleetSize}`);
+  }
+  return props;
+}
