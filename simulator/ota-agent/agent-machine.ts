@@ -1,0 +1,332 @@
+import type { JobDocumentVerdict, JobPayload, VehicleTrustContext } from "../../functions/campaigns/job-document.js";
+import { AGENT_STATUS, CONNECTIVITY_CLASS, type AgentStatus, type ConnectivityClass } from "../../functions/shared/update-messages.js";
+import type { OtaReport } from "../../functions/telemetry-processor/schema.js";
+
+/**
+ * The vehicle-side OTA agent as a pure state machine: given what it remembers, the vehicle's facts,
+ * the clock and (sometimes) a freshly polled job document, it decides the next step and the report
+ * to put in the telemetry `ota` field. No I/O, no clock, no randomness of its own: everything is
+ * injected, so every path (refusals, deferrals, faults, rollback) is unit-tested.
+ *
+ *   document ─verify─▶ REJECTED
+ *            └─▶ DEFERRED ⇄ (preconditions) ─▶ DOWNLOADING ─▶ INSTALLING (inactive bank) ─▶ VERIFYING (rebooted)
+ *                                                   │ corrupt        │ install error / battery drop     │ power loss / boot failure
+ *                                                   ▼                ▼                                  ▼
+ *                                                 FAILED           FAILED                        ROLLED_BACK (previous bank)
+ */
+
+export const BANK = { A: "A", B: "B" } as const;
+export type Bank = (typeof BANK)[keyof typeof BANK];
+
+/** The refusal and failure reasons the agent reports, beyond verifyJobDocument's refusal kinds. */
+export const OTA_FAILURE = {
+  CorruptDownload: "CORRUPT_IMAGE",
+  InstallError: "INSTALL_ERROR",
+  BatteryDrop: "BATTERY_DROP",
+  PowerLoss: "POWER_LOSS",
+  BootFailure: "BOOT_FAILURE",
+  Expired: "EXPIRED",
+} as const;
+
+/** What the agent reads from the vehicle each tick. */
+export interface VehicleFacts {
+  vin: string;
+  hardware: string;
+  firmwareVersion: string;
+  parked: boolean;
+  stateOfCharge: number;
+  connectivity: ConnectivityClass;
+}
+
+/** Probabilities (0–1) of each injected fault, drawn once per attempt at the phase it hits. */
+export interface FaultProfile {
+  corruptDownload: number;
+  installFailure: number;
+  batteryDrop: number;
+  powerLoss: number;
+  bootFailure: number;
+}
+
+export const noFaults: FaultProfile = { corruptDownload: 0, installFailure: 0, batteryDrop: 0, powerLoss: 0, bootFailure: 0 };
+
+export interface AgentTimings {
+  /** Download speed in bytes per second by connectivity class (offline makes no progress). */
+  bytesPerSecond: Record<ConnectivityClass, number>;
+  installMs: number;
+  /** Reboot into the new bank and its health check. */
+  verifyMs: number;
+  /** While a job is open, its current status is re-reported this often (the update manager's liveness signal). */
+  heartbeatMs: number;
+}
+
+export const defaultTimings: AgentTimings = {
+  bytesPerSecond: { [CONNECTIVITY_CLASS.Good]: 2_500_000, [CONNECTIVITY_CLASS.Weak]: 250_000, [CONNECTIVITY_CLASS.Offline]: 0 },
+  installMs: 120_000,
+  verifyMs: 45_000,
+  heartbeatMs: 300_000,
+};
+
+/** A job document as polled: `tag` changes whenever the object does (its ETag); `body` undefined once deleted. */
+export interface PolledDocument {
+  tag: string;
+  body: unknown;
+}
+
+export interface AgentEnvironment {
+  verify: (document: unknown, vehicle: VehicleTrustContext) => JobDocumentVerdict;
+  /** Uniform in [0, 1). */
+  random: () => number;
+  faults: FaultProfile;
+  timings: AgentTimings;
+}
+
+type Phase = typeof AGENT_STATUS.Deferred | typeof AGENT_STATUS.Downloading | typeof AGENT_STATUS.Installing | typeof AGENT_STATUS.Verifying;
+
+/** The pending outcome of an attempt, drawn when the phase that would suffer it begins. */
+type PlannedFault = { status: typeof AGENT_STATUS.Failed | typeof AGENT_STATUS.RolledBack; reason: string } | undefined;
+
+export interface ActiveJob {
+  job: JobPayload;
+  imageSize: number;
+  antiRollbackCounter: number;
+  phase: Phase;
+  reason?: string;
+  downloadedBytes: number;
+  phaseEndsAt?: number;
+  fault: PlannedFault;
+  lastTickAt: number;
+  lastReportAt: number;
+}
+
+export interface AgentMemory {
+  activeBank: Bank;
+  banks: Partial<Record<Bank, string>>;
+  antiRollbackCounter: number;
+  job?: ActiveJob;
+  /** Last sequence reported per job id: sequences never go back, across attempts too. */
+  lastSequence: Record<string, number>;
+  /** Highest attempt per job id the agent finished (reported a terminal status for). */
+  concluded: Record<string, number>;
+  /** Tag of the last document the agent took in. */
+  documentTag?: string;
+}
+
+export interface AgentStep {
+  memory: AgentMemory;
+  report?: OtaReport;
+  /** Set when the vehicle now runs a new firmware version (after a verified reboot). */
+  installedVersion?: string;
+}
+
+/**
+ * What the agent remembers about a vehicle that never ran a job: the running version in bank A.
+ *
+ * @example
+ * const memory = initialMemory("2.3.0", 6);
+ */
+export function initialMemory(firmwareVersion: string, antiRollbackCounter = 0): AgentMemory {
+  return { activeBank: BANK.A, banks: { [BANK.A]: firmwareVersion }, antiRollbackCounter, lastSequence: {}, concluded: {} };
+}
+
+/**
+ * Advances the agent by one tick.
+ *
+ * @example
+ * const step = stepAgent(memory, vehicleFacts, Date.now(), polledDocument, environment);
+ * if (step.report) record.ota = step.report;
+ */
+export function stepAgent(memory: AgentMemory, vehicle: VehicleFacts, now: number, document: PolledDocument | undefined, environment: AgentEnvironment): AgentStep {
+  const state: AgentMemory = { ...memory, banks: { ...memory.banks }, lastSequence: { ...memory.lastSequence }, concluded: { ...memory.concluded } };
+  if (document !== undefined && document.tag !== state.documentTag) {
+    const taken = takeDocument(state, vehicle, now, document, environment);
+    if (taken) return taken;
+  }
+  if (state.job === undefined) return { memory: state };
+  return advanceJob(state, { ...state.job }, vehicle, now, environment);
+}
+
+/** Takes in a new or changed document; returns a finished step when the document itself decides the tick. */
+function takeDocument(state: AgentMemory, vehicle: VehicleFacts, now: number, document: PolledDocument, environment: AgentEnvironment): AgentStep | undefined {
+  const busy = state.job !== undefined && (state.job.phase === AGENT_STATUS.Installing || state.job.phase === AGENT_STATUS.Verifying);
+  if (busy) return undefined; // an install is never interrupted; the document is read again after it
+  state.documentTag = document.tag;
+  if (document.body === undefined) {
+    state.job = undefined; // withdrawn (canceled) before anything was installed
+    return { memory: state };
+  }
+  const identity = claimedIdentity(document.body);
+  if (identity !== undefined) {
+    if ((state.concluded[identity.jobId] ?? 0) >= identity.attempt) return { memory: state };
+    if (state.job?.job.jobId === identity.jobId && state.job.job.attempt === identity.attempt) return undefined;
+  }
+  const verdict = environment.verify(document.body, {
+    vin: vehicle.vin,
+    currentVersion: vehicle.firmwareVersion,
+    currentCounter: state.antiRollbackCounter,
+    hardware: vehicle.hardware,
+    now: new Date(now),
+  });
+  if (!verdict.ok) {
+    if (identity === undefined) return { memory: state }; // nothing to report against
+    if (identity.targetVersion === vehicle.firmwareVersion && verdict.refusal.kind === "DOWNGRADE") {
+      // Already installed (an earlier success report was lost): confirm rather than refuse.
+      return conclude(state, identity, AGENT_STATUS.Succeeded, undefined);
+    }
+    return conclude(state, identity, AGENT_STATUS.Rejected, `${verdict.refusal.kind}: ${verdict.refusal.message}`);
+  }
+  state.job = {
+    job: verdict.job,
+    imageSize: verdict.manifest.size,
+    antiRollbackCounter: verdict.manifest.antiRollbackCounter,
+    phase: AGENT_STATUS.Deferred,
+    downloadedBytes: 0,
+    fault: undefined,
+    lastTickAt: now,
+    lastReportAt: Number.NEGATIVE_INFINITY,
+  };
+  return undefined;
+}
+
+function advanceJob(state: AgentMemory, job: ActiveJob, vehicle: VehicleFacts, now: number, environment: AgentEnvironment): AgentStep {
+  const elapsedMs = Math.max(0, now - job.lastTickAt);
+  job.lastTickAt = now;
+  state.job = job;
+  const before = { phase: job.phase, reason: job.reason };
+  switch (job.phase) {
+    case AGENT_STATUS.Deferred: {
+      if (Date.parse(job.job.expiresAt) <= now) {
+        return conclude(state, identityOf(job.job), AGENT_STATUS.Rejected, `${OTA_FAILURE.Expired}: job expired at ${job.job.expiresAt} before it could start`);
+      }
+      const unmet = unmetPrecondition(job.job.preconditions, vehicle);
+      if (unmet !== undefined) {
+        job.reason = unmet;
+        break;
+      }
+      job.phase = AGENT_STATUS.Downloading;
+      job.reason = undefined;
+      job.fault = environment.random() < environment.faults.corruptDownload ? { status: AGENT_STATUS.Failed, reason: `${OTA_FAILURE.CorruptDownload}: downloaded image does not match the manifest SHA-256` } : undefined;
+      break;
+    }
+    case AGENT_STATUS.Downloading: {
+      job.downloadedBytes += (environment.timings.bytesPerSecond[vehicle.connectivity] * elapsedMs) / 1000;
+      if (job.downloadedBytes < job.imageSize) break;
+      if (job.fault) return conclude(state, identityOf(job.job), job.fault.status, job.fault.reason);
+      job.phase = AGENT_STATUS.Installing;
+      job.phaseEndsAt = now + environment.timings.installMs;
+      job.fault = drawInstallFault(environment);
+      break;
+    }
+    case AGENT_STATUS.Installing: {
+      if (now < (job.phaseEndsAt ?? now)) break;
+      if (job.fault) return conclude(state, identityOf(job.job), job.fault.status, job.fault.reason);
+      // The image is in the inactive bank: switch to it and reboot.
+      const target = otherBank(state.activeBank);
+      state.banks[target] = job.job.targetVersion;
+      state.activeBank = target;
+      job.phase = AGENT_STATUS.Verifying;
+      job.phaseEndsAt = now + environment.timings.verifyMs;
+      job.fault = drawBootFault(environment);
+      break;
+    }
+    case AGENT_STATUS.Verifying: {
+      if (now < (job.phaseEndsAt ?? now)) break;
+      if (job.fault) {
+        state.activeBank = otherBank(state.activeBank); // boot the previous bank again
+        return conclude(state, identityOf(job.job), job.fault.status, job.fault.reason);
+      }
+      state.antiRollbackCounter = Math.max(state.antiRollbackCounter, job.antiRollbackCounter);
+      const step = conclude(state, identityOf(job.job), AGENT_STATUS.Succeeded, undefined);
+      return { ...step, installedVersion: job.job.targetVersion };
+    }
+  }
+  const changed = before.phase !== job.phase || before.reason !== job.reason;
+  if (changed || now - job.lastReportAt >= environment.timings.heartbeatMs) {
+    job.lastReportAt = now;
+    return { memory: state, report: report(state, identityOf(job.job), job.phase, job.reason) };
+  }
+  return { memory: state };
+}
+
+function drawInstallFault(environment: AgentEnvironment): PlannedFault {
+  const { faults, random } = environment;
+  if (random() < faults.installFailure) return { status: AGENT_STATUS.Failed, reason: `${OTA_FAILURE.InstallError}: writing the inactive bank failed; active bank untouched` };
+  if (random() < faults.batteryDrop) return { status: AGENT_STATUS.Failed, reason: `${OTA_FAILURE.BatteryDrop}: state of charge fell below the install minimum; install aborted` };
+  return undefined;
+}
+
+function drawBootFault(environment: AgentEnvironment): PlannedFault {
+  const { faults, random } = environment;
+  if (random() < faults.powerLoss) return { status: AGENT_STATUS.RolledBack, reason: `${OTA_FAILURE.PowerLoss}: power lost while booting the new bank; rolled back to the previous bank` };
+  if (random() < faults.bootFailure) return { status: AGENT_STATUS.RolledBack, reason: `${OTA_FAILURE.BootFailure}: new bank failed its health check; rolled back to the previous bank` };
+  return undefined;
+}
+
+/**
+ * Which precondition the vehicle misses, as the DEFERRED reason, or undefined when all hold.
+ *
+ * @example
+ * unmetPrecondition({ requireParked: true, minStateOfChargePercent: 30, connectivity: ["good"] }, facts); // "NOT_PARKED"
+ */
+export function unmetPrecondition(preconditions: JobPayload["preconditions"], vehicle: VehicleFacts): string | undefined {
+  if (preconditions.requireParked && !vehicle.parked) return "NOT_PARKED: vehicle is moving";
+  if (vehicle.stateOfCharge < preconditions.minStateOfChargePercent) {
+    return `LOW_BATTERY: state of charge ${Math.round(vehicle.stateOfCharge)}% is below ${preconditions.minStateOfChargePercent}%`;
+  }
+  if (!preconditions.connectivity.includes(vehicle.connectivity)) return `CONNECTIVITY: ${vehicle.connectivity} link, needs ${preconditions.connectivity.join(" or ")}`;
+  return undefined;
+}
+
+interface JobIdentity {
+  jobId: string;
+  campaignId: string;
+  attempt: number;
+  targetVersion: string;
+}
+
+function identityOf(job: JobPayload): JobIdentity {
+  return { jobId: job.jobId, campaignId: job.campaignId, attempt: job.attempt, targetVersion: job.targetVersion };
+}
+
+/**
+ * The job a document claims to be, read without trusting it, so even a refused document can be
+ * reported against its job. Undefined when the document does not even say that.
+ */
+function claimedIdentity(body: unknown): JobIdentity | undefined {
+  try {
+    const envelope = (body as { job?: { payload?: unknown } }).job;
+    if (typeof envelope?.payload !== "string") return undefined;
+    const claimed = JSON.parse(Buffer.from(envelope.payload, "base64").toString("utf8")) as Partial<JobPayload>;
+    if (typeof claimed.jobId !== "string" || typeof claimed.campaignId !== "string") return undefined;
+    return {
+      jobId: claimed.jobId,
+      campaignId: claimed.campaignId,
+      attempt: typeof claimed.attempt === "number" ? claimed.attempt : 1,
+      targetVersion: typeof claimed.targetVersion === "string" ? claimed.targetVersion : "0.0.0",
+    };
+  } catch {
+    return undefined;
+  }
+}
+
+function conclude(state: AgentMemory, identity: JobIdentity, status: AgentStatus, reason: string | undefined): AgentStep {
+  state.concluded[identity.jobId] = Math.max(state.concluded[identity.jobId] ?? 0, identity.attempt);
+  if (state.job?.job.jobId === identity.jobId) state.job = undefined;
+  return { memory: state, report: report(state, identity, status, reason) };
+}
+
+function report(state: AgentMemory, identity: JobIdentity, status: AgentStatus, reason: string | undefined): OtaReport {
+  const sequence = (state.lastSequence[identity.jobId] ?? 0) + 1;
+  state.lastSequence[identity.jobId] = sequence;
+  return {
+    jobId: identity.jobId,
+    campaignId: identity.campaignId,
+    sequence,
+    status,
+    ...(reason === undefined ? {} : { reason: reason.slice(0, 500) }),
+    targetVersion: identity.targetVersion,
+  };
+}
+
+function otherBank(bank: Bank): Bank {
+  return bank === BANK.A ? BANK.B : BANK.A;
+}
