@@ -1,0 +1,153 @@
+import { gzipSync } from "node:zlib";
+import { MAX_FUTURE_SKEW_MS, type OtaReport } from "../functions/telemetry-processor/schema.js";
+import { corruptGzip, malformedLine, pickMalformedKind, type FaultOptions, type MalformedKind } from "./faults.js";
+import type { Fleet } from "./fleet.js";
+import type { SeededRandom } from "./random.js";
+import type { SimulatedVehicle } from "./vehicle.js";
+
+/** Records a vehicle keeps while offline; older ones are dropped first (and counted). */
+export const OFFLINE_BUFFER_LIMIT = 2_880;
+
+export const LINE_KIND = { Valid: "valid", ClockSkewed: "clock-skewed" } as const;
+type LineKind = (typeof LINE_KIND)[keyof typeof LINE_KIND] | MalformedKind;
+
+interface PendingLine {
+  line: string;
+  kind: LineKind;
+  ota: boolean;
+}
+
+/** Per-vehicle records waiting for connectivity, kept beside the fleet (the vehicle model stays pure state). */
+export type OfflineBuffers = Map<string, PendingLine[]>;
+
+export interface BatchObject {
+  key: string;
+  body: Buffer;
+  /** Every line in the object, whatever its kind. */
+  records: number;
+  valid: number;
+  malformed: Partial<Record<MalformedKind, number>>;
+  clockSkewed: number;
+  otaReports: number;
+  /** The gzip stream was deliberately corrupted: the processor can read none of its records. */
+  corrupt: boolean;
+  /** Upload it twice (duplicate-delivery fault). */
+  duplicate: boolean;
+}
+
+export interface GeneratedBatch {
+  atMs: number;
+  objects: BatchObject[];
+  /** Records produced this interval that stay buffered on offline vehicles. */
+  buffered: number;
+  /** Buffered records dropped because a vehicle's buffer was full. */
+  droppedFromBuffers: number;
+}
+
+export interface BatchContext {
+  fleet: Fleet;
+  buffers: OfflineBuffers;
+  random: SeededRandom;
+  /** Unique per run, part of every object key. */
+  runId: string;
+  /** Counter for object names, shared by the batches of a run. */
+  objectSequence: { next: number };
+  batchSize: number;
+  faults?: FaultOptions;
+  /** OTA reports the agent produced this interval, by VIN. */
+  otaReports?: ReadonlyMap<string, OtaReport>;
+}
+
+const pad = (value: number, width = 2): string => String(value).padStart(width, "0");
+
+/**
+ * `telemetry/dt=YYYY-MM-DD/hour=HH/<time>-<run>-<n>.ndjson.gz`: partitioned by the batch's UTC hour,
+ * named so that keys sort by creation time and never collide across runs.
+ *
+ * @example
+ * batchObjectKey(Date.UTC(2026, 10, 26, 17, 35), "k3x9", 12);
+ * // "telemetry/dt=2026-11-26/hour=17/20261126T173500000Z-k3x9-000012.ndjson.gz"
+ */
+export function batchObjectKey(atMs: number, runId: string, sequence: number): string {
+  const at = new Date(atMs);
+  const date = `${at.getUTCFullYear()}-${pad(at.getUTCMonth() + 1)}-${pad(at.getUTCDate())}`;
+  const hour = pad(at.getUTCHours());
+  const stamp = `${date.replaceAll("-", "")}T${hour}${pad(at.getUTCMinutes())}${pad(at.getUTCSeconds())}${pad(at.getUTCMilliseconds(), 3)}Z`;
+  return `telemetry/dt=${date}/hour=${hour}/${stamp}-${runId}-${pad(sequence, 6)}.ndjson.gz`;
+}
+
+function lineFor(vehicle: SimulatedVehicle, atMs: number, context: BatchContext): PendingLine {
+  const ota = context.otaReports?.get(vehicle.vin);
+  const record = vehicle.toRecord(atMs, ota);
+  const malformedRate = context.faults?.malformedRate ?? 0;
+  if (malformedRate > 0 && context.random.chance(malformedRate)) {
+    const kind = pickMalformedKind(context.random);
+    return { line: malformedLine(record, kind), kind, ota: false };
+  }
+  const kind = vehicle.clockSkewMs > MAX_FUTURE_SKEW_MS ? LINE_KIND.ClockSkewed : LINE_KIND.Valid;
+  return { line: JSON.stringify(record), kind, ota: ota !== undefined && kind === LINE_KIND.Valid };
+}
+
+function packObject(lines: PendingLine[], atMs: number, context: BatchContext): BatchObject {
+  const faults = context.faults ?? {};
+  const object: BatchObject = {
+    key: batchObjectKey(atMs, context.runId, context.objectSequence.next++),
+    body: gzipSync(`${lines.map((pending) => pending.line).join("\n")}\n`),
+    records: lines.length,
+    valid: 0,
+    malformed: {},
+    clockSkewed: 0,
+    otaReports: 0,
+    corrupt: (faults.corruptRate ?? 0) > 0 && context.random.chance(faults.corruptRate!),
+    duplicate: (faults.duplicateRate ?? 0) > 0 && context.random.chance(faults.duplicateRate!),
+  };
+  if (object.corrupt) object.body = corruptGzip(object.body, context.random);
+  for (const pending of lines) {
+    if (pending.kind === LINE_KIND.Valid) object.valid++;
+    else if (pending.kind === LINE_KIND.ClockSkewed) object.clockSkewed++;
+    else object.malformed[pending.kind] = (object.malformed[pending.kind] ?? 0) + 1;
+    if (pending.ota) object.otaReports++;
+  }
+  return object;
+}
+
+/**
+ * Advances the fleet by one interval to `atMs` and packs what the online vehicles upload (their new
+ * record and anything buffered while offline) into gzip NDJSON objects of at most `batchSize` records.
+ * Offline vehicles buffer their record instead. No I/O: the caller uploads the objects.
+ *
+ * @example
+ * const batch = generateBatch(context, Date.now());
+ * for (const object of batch.objects) await s3.send(new PutObjectCommand({ Bucket, Key: object.key, Body: object.body }));
+ */
+export function generateBatch(context: BatchContext, atMs: number): GeneratedBatch {
+  context.fleet.advance(atMs);
+  const uploads: PendingLine[] = [];
+  let buffered = 0;
+  let droppedFromBuffers = 0;
+  for (const vehicle of context.fleet.vehicles) {
+    const pending = lineFor(vehicle, atMs, context);
+    const waiting = context.buffers.get(vehicle.vin);
+    if (!vehicle.online) {
+      const buffer = waiting ?? [];
+      buffer.push(pending);
+      if (buffer.length > OFFLINE_BUFFER_LIMIT) {
+        buffer.shift();
+        droppedFromBuffers++;
+      }
+      context.buffers.set(vehicle.vin, buffer);
+      buffered++;
+      continue;
+    }
+    if (waiting) {
+      for (const line of waiting) uploads.push(line);
+      context.buffers.delete(vehicle.vin);
+    }
+    uploads.push(pending);
+  }
+  const objects: BatchObject[] = [];
+  for (let start = 0; start < uploads.length; start += context.batchSize) {
+    objects.push(packObject(uploads.slice(start, start + context.batchSize), atMs, context));
+  }
+  return { atMs, objects, buffered, droppedFromBuffers };
+}

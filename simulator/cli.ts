@@ -1,0 +1,131 @@
+/**
+ * `npm run simulate -- --vehicles 100 --interval 60s --batches 5 --seed 42`
+ *
+ * Uploads simulated fleet telemetry to the data-lake bucket of the local cloud (default when
+ * `.fleetota/local.json` exists) or of AWS (`--stack-outputs`, or `--bucket` with the default chain).
+ */
+import { S3Client } from "@aws-sdk/client-s3";
+import { Command, InvalidArgumentError, Option } from "commander";
+import { SingleBar, Presets } from "cli-progress";
+import { resolveTarget } from "../cli/target.js";
+import { DEFAULT_SIMULATION, startSimulation, type SimulationSummary } from "./simulation.js";
+
+const DURATION = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/;
+const UNIT_MS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 } as const;
+
+/**
+ * Parses `60s`, `1.5m`, `500ms`, `2h` (a bare number means seconds) into milliseconds.
+ *
+ * @example
+ * parseDuration("90s"); // 90000
+ */
+export function parseDuration(text: string): number {
+  const match = DURATION.exec(text.trim());
+  if (!match) throw new InvalidArgumentError(`"${text}" is not a duration (examples: 60s, 1m, 500ms)`);
+  return Number(match[1]) * UNIT_MS[(match[2] ?? "s") as keyof typeof UNIT_MS];
+}
+
+function positiveInteger(text: string): number {
+  const value = Number(text);
+  if (!Number.isInteger(value) || value <= 0) throw new InvalidArgumentError(`"${text}" is not a positive integer`);
+  return value;
+}
+
+function rate(text: string): number {
+  const value = Number(text);
+  if (!(value >= 0 && value <= 1)) throw new InvalidArgumentError(`"${text}" is not a rate between 0 and 1`);
+  return value;
+}
+
+interface CliOptions {
+  vehicles: number;
+  interval: number;
+  batches?: number;
+  seed: number;
+  batchSize: number;
+  realtime?: boolean;
+  bucket?: string;
+  local?: boolean;
+  stackOutputs?: string;
+  malformedRate?: number;
+  duplicateRate?: number;
+  corruptRate?: number;
+  clockSkewRate?: number;
+  clockSkew?: number;
+  progress: boolean;
+}
+
+function printSummary(summary: SimulationSummary): void {
+  console.log(
+    [
+      `${summary.records} records in ${summary.objects} objects (${summary.uploads} uploads) from ${summary.vehicles} vehicles over ${summary.batches} intervals`,
+      `  valid ${summary.valid}, malformed ${summary.malformed} ${JSON.stringify(summary.malformedByKind)}, clock-skewed ${summary.clockSkewed}`,
+      `  corrupt objects ${summary.corruptObjects} (${summary.recordsInCorruptObjects} records), duplicate uploads ${summary.duplicateUploads}`,
+      `  OTA reports ${summary.otaReports}, still buffered offline ${summary.stillBuffered}, dropped from full buffers ${summary.droppedFromBuffers}`,
+    ].join("\n"),
+  );
+}
+
+async function main(argv: string[]): Promise<void> {
+  const program = new Command("simulate")
+    .description("Simulate a vehicle fleet uploading gzip NDJSON telemetry batches to the data lake")
+    .option("--vehicles <n>", "fleet size", positiveInteger, DEFAULT_SIMULATION.vehicles)
+    .option("--interval <duration>", "time between two records of a vehicle (60s, 1m, 500ms)", parseDuration, DEFAULT_SIMULATION.intervalMs)
+    .option("--batches <n>", "number of intervals (default: run until Ctrl-C, in real time)", positiveInteger)
+    .option("--seed <n>", "random seed: the same seed gives the same fleet and telemetry", positiveInteger, DEFAULT_SIMULATION.seed)
+    .option("--batch-size <n>", "records per uploaded object", positiveInteger, DEFAULT_SIMULATION.batchSize)
+    .option("--realtime", "wait one interval between batches (default with --batches: back to back, ending now)")
+    .option("--bucket <name>", "data-lake bucket (overrides the stack's)")
+    .option("--local", "use the local cloud (.fleetota/local.json)")
+    .option("--stack-outputs <file>", "AWS: outputs file written by `cdktf deploy --outputs-file`")
+    .option("--malformed-rate <rate>", "share of records made malformed", rate)
+    .option("--duplicate-rate <rate>", "share of objects uploaded twice", rate)
+    .option("--corrupt-rate <rate>", "share of objects with a corrupted gzip stream", rate)
+    .option("--clock-skew-rate <rate>", "share of vehicles whose clock runs ahead", rate)
+    .addOption(new Option("--clock-skew <duration>", "how far ahead skewed clocks run").argParser(parseDuration))
+    .option("--no-progress", "no progress bar")
+    .parse(argv);
+  const options = program.opts<CliOptions>();
+
+  let bucket = options.bucket;
+  let clientConfig = {};
+  if (!bucket || options.local) {
+    const target = resolveTarget({ local: options.local, stackOutputs: options.stackOutputs });
+    bucket ??= target.names.dataBucket;
+    clientConfig = target.clientConfig;
+  }
+  const bar = options.progress && options.batches ? new SingleBar({ format: "{bar} {value}/{total} intervals | {records} records | {objects} objects" }, Presets.shades_classic) : undefined;
+  bar?.start(options.batches ?? 0, 0, { records: 0, objects: 0 });
+  const simulation = startSimulation({
+    vehicles: options.vehicles,
+    intervalMs: options.interval,
+    batches: options.batches,
+    seed: options.seed,
+    batchSize: options.batchSize,
+    realtime: options.realtime,
+    bucket,
+    s3: new S3Client({ ...clientConfig, forcePathStyle: true }),
+    faults: {
+      malformedRate: options.malformedRate,
+      duplicateRate: options.duplicateRate,
+      corruptRate: options.corruptRate,
+      clockSkewRate: options.clockSkewRate,
+      clockSkewMs: options.clockSkew,
+    },
+    onBatch: (_batch, summary) => {
+      if (bar) bar.update(summary.batches, { records: summary.records, objects: summary.objects });
+      else console.log(`interval ${summary.batches}: ${summary.records} records in ${summary.objects} objects`);
+    },
+  });
+  process.once("SIGINT", () => void simulation.stop());
+  const summary = await simulation.done;
+  bar?.stop();
+  printSummary(summary);
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  main(process.argv).catch((error: unknown) => {
+    console.error(`simulate: ${error instanceof Error ? error.message : String(error)}`);
+    process.exitCode = 1;
+  });
+}
