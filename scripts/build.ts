@@ -37,10 +37,10 @@ async function bundleLambda(name: string): Promise<string> {
   return outfile;
 }
 
-async function bundleWeb(): Promise<string[]> {
+/** Bundles the web dashboard into `outdir` (dist/web by default); the browser tests build into a temp folder. */
+export async function bundleWeb(outdir = join(distDir, "web")): Promise<string[]> {
   const webEntry = join(root, "web", "src", "main.ts");
   if (!existsSync(webEntry)) return [];
-  const outdir = join(distDir, "web");
   mkdirSync(outdir, { recursive: true });
   await build({
     entryPoints: [webEntry],

@@ -1,0 +1,105 @@
+import {
+  BubbleController,
+  Chart,
+  Legend,
+  LinearScale,
+  LineController,
+  LineElement,
+  PointElement,
+  Tooltip,
+  type ChartDataset,
+} from "chart.js";
+import { formatClock } from "./format.js";
+
+Chart.register(LineController, LineElement, PointElement, LinearScale, BubbleController, Tooltip, Legend);
+Chart.defaults.font.family = getComputedStyle(document.documentElement).fontFamily || "system-ui, sans-serif";
+Chart.defaults.color = "#4b5563";
+Chart.defaults.animation = false;
+
+export const SERIES_COLORS = ["#2563eb", "#dc2626", "#16a34a", "#9333ea", "#ea580c", "#0891b2"] as const;
+
+export interface LineSeries {
+  label: string;
+  points: ReadonlyArray<readonly [number, number]>;
+}
+
+/**
+ * A time-series line chart on a linear x axis of epoch seconds (no date adapter needed), updated in place.
+ *
+ * @example
+ * const chart = lineChart(canvas, "Processing latency"); chart.update([{ label: "avg", points }]);
+ */
+export function lineChart(canvas: HTMLCanvasElement, yTitle: string): { update(series: readonly LineSeries[]): void } {
+  const chart = new Chart<"line", Array<{ x: number; y: number }>>(canvas, {
+    type: "line",
+    data: { datasets: [] },
+    options: {
+      responsive: true,
+      maintainAspectRatio: false,
+      parsing: false,
+      normalized: true,
+      interaction: { mode: "nearest", axis: "x", intersect: false },
+      elements: { point: { radius: 0, hitRadius: 6 }, line: { borderWidth: 2, tension: 0.2 } },
+      scales: {
+        x: { type: "linear", ticks: { maxTicksLimit: 6, callback: (value) => formatClock(Number(value)) }, grid: { display: false } },
+        y: { beginAtZero: true, title: { display: true, text: yTitle }, ticks: { maxTicksLimit: 5 } },
+      },
+      plugins: {
+        legend: { position: "bottom", labels: { boxWidth: 12 } },
+        tooltip: { callbacks: { title: (items) => (items[0] ? `${formatClock(items[0].parsed.x ?? 0)} UTC` : "") } },
+      },
+    },
+  });
+  return {
+    update(series) {
+      chart.data.datasets = series.map(
+        (entry, index): ChartDataset<"line", Array<{ x: number; y: number }>> => ({
+          label: entry.label,
+          data: entry.points.map(([x, y]) => ({ x, y })),
+          borderColor: SERIES_COLORS[index % SERIES_COLORS.length],
+          backgroundColor: SERIES_COLORS[index % SERIES_COLORS.length],
+        }),
+      );
+      chart.update("none");
+    },
+  };
+}
+
+export interface Bubble {
+  x: number;
+  y: number;
+  r: number;
+  color: string;
+  label: string;
+}
+
+/** A scatter of sized points (the fleet's position grid), longitude on x, latitude on y. */
+export function bubbleChart(canvas: HTMLCanvasElement): { update(bubbles: readonly Bubble[]): void } {
+  let labels: string[] = [];
+  const chart = new Chart<"bubble", Array<{ x: number; y: number; r: number }>>(canvas, {
+    type: "bubble",
+    data: { datasets: [{ label: "vehicles", data: [], backgroundColor: [], borderWidth: 0 }] },
+    options: {
+      responsive: true,
+      maintainAspectRatio: false,
+      parsing: false,
+      scales: {
+        x: { type: "linear", title: { display: true, text: "longitude" }, ticks: { maxTicksLimit: 6 } },
+        y: { type: "linear", title: { display: true, text: "latitude" }, ticks: { maxTicksLimit: 6 } },
+      },
+      plugins: {
+        legend: { display: false },
+        tooltip: { callbacks: { label: (item) => labels[item.dataIndex] ?? "" } },
+      },
+    },
+  });
+  return {
+    update(bubbles) {
+      labels = bubbles.map((bubble) => bubble.label);
+      const dataset = chart.data.datasets[0]!;
+      dataset.data = bubbles.map(({ x, y, r }) => ({ x, y, r }));
+      dataset.backgroundColor = bubbles.map((bubble) => bubble.color);
+      chart.update("none");
+    },
+  };
+}

@@ -1,0 +1,71 @@
+import type { CampaignsDocument, CampaignView } from "../../../functions/dashboard-publisher/documents.js";
+import { h } from "../dom.js";
+import { formatAge, formatCount, humanizeState, stateToken } from "../format.js";
+
+/** Campaign progress: per campaign its state, wave, and one stacked bar of its vehicle jobs by state. */
+export function campaignsSection(container: HTMLElement): { render(doc: CampaignsDocument, nowMs: number): void } {
+  return {
+    render(doc, nowMs) {
+      if (doc.campaigns.length === 0) {
+        container.replaceChildren(h("p", { class: "empty" }, "No campaigns yet. Campaigns created with the fleetota CLI appear here."));
+        return;
+      }
+      container.replaceChildren(
+        h("ol", { class: "campaigns" }, ...doc.campaigns.map((campaign) => campaignCard(campaign, nowMs))),
+      );
+      if (doc.omitted > 0) container.append(h("p", { class: "caption" }, `${formatCount(doc.omitted)} older campaigns not shown.`));
+    },
+  };
+}
+
+function campaignCard(campaign: CampaignView, nowMs: number): HTMLLIElement {
+  const whole = Math.max(1, campaign.targeted);
+  const segments = campaign.jobs.map((job) => {
+    const segment = h("span", {
+      class: `segment job-${stateToken(job.state)}`,
+      "data-state": job.state,
+      "data-count": job.count,
+      title: `${humanizeState(job.state)}: ${formatCount(job.count)}`,
+    });
+    segment.style.width = `${(job.count / whole) * 100}%`;
+    return segment;
+  });
+  const summary = campaign.jobs.map((job) => `${humanizeState(job.state)} ${job.count}`).join(", ");
+  return h(
+    "li",
+    { class: "card campaign", "data-campaign": campaign.campaignId },
+    h(
+      "div",
+      { class: "campaign-head" },
+      h("h3", null, campaign.name),
+      h("span", { class: `badge campaign-${stateToken(campaign.state)}` }, humanizeState(campaign.state)),
+    ),
+    h(
+      "p",
+      { class: "campaign-meta" },
+      campaign.firmwareVersion ? `firmware ${campaign.firmwareVersion}` : null,
+      campaign.wave ? ` · wave ${campaign.wave.current} of ${campaign.wave.total}` : null,
+      ` · ${formatCount(campaign.targeted)} vehicles`,
+      campaign.updatedAt ? ` · changed ${formatAge(campaign.updatedAt, nowMs)}` : null,
+    ),
+    h(
+      "div",
+      { class: "progress-row" },
+      h("div", { class: "stacked", role: "img", "aria-label": `Jobs by state: ${summary || "none"}` }, ...segments),
+      h("span", { class: "percent" }, `${campaign.percentComplete} %`),
+    ),
+    h(
+      "ul",
+      { class: "legend" },
+      ...campaign.jobs.map((job) =>
+        h(
+          "li",
+          { "data-state": job.state },
+          h("span", { class: `swatch job-${stateToken(job.state)}`, "aria-hidden": "true" }),
+          `${humanizeState(job.state)} `,
+          h("strong", null, formatCount(job.count)),
+        ),
+      ),
+    ),
+  );
+}

@@ -1,0 +1,45 @@
+import type { QueuesDocument, QueueView } from "../../../functions/dashboard-publisher/documents.js";
+import { h } from "../dom.js";
+import { formatCount, formatDuration } from "../format.js";
+
+/** Queues: depth, in flight, delayed and oldest age; a dead-letter queue holding messages is flagged. */
+export function queuesSection(container: HTMLElement): { render(doc: QueuesDocument): void } {
+  return {
+    render(doc) {
+      if (doc.queues.length === 0) {
+        container.replaceChildren(h("p", { class: "empty" }, "No queues reported."));
+        return;
+      }
+      container.replaceChildren(
+        h(
+          "div",
+          { class: "table-wrap" },
+          h(
+            "table",
+            { class: "queues" },
+            h(
+              "thead",
+              null,
+              h("tr", null, ...["Queue", "Kind", "Visible", "In flight", "Delayed", "Oldest message"].map((label) => h("th", { scope: "col" }, label))),
+            ),
+            h("tbody", null, ...doc.queues.map(queueRow)),
+          ),
+        ),
+      );
+    },
+  };
+}
+
+function queueRow(queue: QueueView): HTMLTableRowElement {
+  const needsRedrive = queue.deadLetter && (queue.visible ?? 0) > 0;
+  return h(
+    "tr",
+    { "data-queue": queue.role, class: needsRedrive || queue.error ? "row-attention" : undefined },
+    h("th", { scope: "row" }, queue.name, queue.error ? h("small", { class: "error-text" }, `could not read: ${queue.error}`) : null),
+    h("td", null, queue.deadLetter ? h("span", { class: "badge kind-dlq" }, "dead-letter") : "queue"),
+    h("td", { class: "num", "data-field": "visible" }, formatCount(queue.visible), needsRedrive ? h("small", null, "needs redrive") : null),
+    h("td", { class: "num", "data-field": "in-flight" }, formatCount(queue.inFlight)),
+    h("td", { class: "num", "data-field": "delayed" }, formatCount(queue.delayed)),
+    h("td", { class: "num", "data-field": "oldest" }, formatDuration(queue.oldestAgeSeconds)),
+  );
+}

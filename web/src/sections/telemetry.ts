@@ -1,0 +1,67 @@
+import type { TelemetryDocument, TelemetrySeries } from "../../../functions/dashboard-publisher/documents.js";
+import { METRIC, type MetricName } from "../../../functions/shared/metrics.js";
+import { lineChart } from "../charts.js";
+import { h } from "../dom.js";
+import { formatDuration, formatMetric } from "../format.js";
+
+interface Panel {
+  title: string;
+  axis: string;
+  series: ReadonlyArray<{ metric: MetricName; stat: string }>;
+}
+
+/** Which trends share a chart; the first series of a panel is its headline number. */
+const PANELS: readonly Panel[] = [
+  { title: "Data points", axis: "per period", series: [{ metric: METRIC.DataPoints, stat: "Sum" }, { metric: METRIC.RecordsRejected, stat: "Sum" }] },
+  {
+    title: "Processing latency",
+    axis: "ms",
+    series: [{ metric: METRIC.ProcessingLatency, stat: "Average" }, { metric: METRIC.ProcessingLatency, stat: "Maximum" }],
+  },
+  { title: "Connectivity", axis: "% of fleet", series: [{ metric: METRIC.ConnectivityRate, stat: "Average" }] },
+  {
+    title: "Vehicles online",
+    axis: "vehicles",
+    series: [{ metric: METRIC.VehiclesOnline, stat: "Maximum" }, { metric: METRIC.VehiclesReporting, stat: "Maximum" }],
+  },
+  { title: "Battery", axis: "% charge", series: [{ metric: METRIC.BatteryAverage, stat: "Average" }] },
+  {
+    title: "OTA outcomes",
+    axis: "per period",
+    series: [
+      { metric: METRIC.UpdatesSucceeded, stat: "Sum" },
+      { metric: METRIC.UpdatesFailed, stat: "Sum" },
+      { metric: METRIC.UpdatesRolledBack, stat: "Sum" },
+      { metric: METRIC.UpdatesTimedOut, stat: "Sum" },
+    ],
+  },
+];
+
+/** Telemetry trends: one small line chart per panel, with the latest value as its headline. */
+export function telemetrySection(container: HTMLElement): { render(doc: TelemetryDocument): void } {
+  const caption = h("p", { class: "caption" });
+  const cards = PANELS.map((panel) => {
+    const headline = h("p", { class: "headline" });
+    const note = h("p", { class: "caption" });
+    const canvas = h("canvas", { role: "img", "aria-label": `${panel.title} over time` });
+    const card = h("figure", { class: "card trend", "data-panel": panel.title }, h("figcaption", null, panel.title), headline, h("div", { class: "chart" }, canvas), note);
+    return { panel, headline, note, chart: lineChart(canvas, panel.axis), card };
+  });
+  container.replaceChildren(caption, h("div", { class: "grid-3" }, ...cards.map((card) => card.card)));
+
+  return {
+    render(doc) {
+      caption.textContent = `Last ${formatDuration((Date.parse(doc.to) - Date.parse(doc.from)) / 1000)}, one point per ${formatDuration(doc.periodSeconds)}, CloudWatch namespace ${doc.namespace}. Times in UTC.`;
+      for (const { panel, headline, note, chart } of cards) {
+        const series = panel.series
+          .map((wanted) => doc.series.find((entry) => entry.metric === wanted.metric && entry.stat === wanted.stat))
+          .filter((entry): entry is TelemetrySeries => entry !== undefined);
+        const lead = series[0];
+        headline.textContent = lead ? formatMetric(lead.latest, lead.unit) : "—";
+        headline.title = lead ? `latest ${lead.label}` : "";
+        chart.update(series.map((entry) => ({ label: entry.label, points: entry.points })));
+        note.textContent = series.some((entry) => entry.points.length > 0) ? "" : "No datapoints in this window.";
+      }
+    },
+  };
+}
