@@ -1,0 +1,153 @@
+/**
+ * Applies a synthesized stack (cdk.tf.json) to the emulator: checks every resource type is known, orders
+ * resources by their references, resolves each configuration and hands it to its type's applier. Returns
+ * the LocalCloudDescription for the local runtime (functions, mappings, schedules, every resource's
+ * attributes, outputs, what was skipped).
+ */
+import { resolve } from "node:path";
+import { silentLog, type Log } from "../../functions/shared/logger.js";
+import type { LocalCloudDescription } from "../model.js";
+import type { Config } from "./config.js";
+import { LOCAL_ACCOUNT_ID, LOCAL_CREDENTIALS, createClients, type ApplyContext, type Attributes } from "./context.js";
+import { ResourceApplyError, UnknownResourceTypeError } from "./errors.js";
+import { resolveValue, type Scope } from "./expressions.js";
+import { DATA_SOURCE_APPLIERS, RESOURCE_APPLIERS } from "./resources/index.js";
+import { dependencyOrder, resourceNodes, type ResourceNode, type StackDocument } from "./stack-document.js";
+
+export interface ApplyOptions {
+  /** Where the SDK reaches the emulator (moto or the proxy in front of it). */
+  endpoint: string;
+  /** Directory holding cdk.tf.json (asset paths are relative to it). */
+  stackDir: string;
+  /** Overrides the provider's region. */
+  region?: string;
+  log?: Log;
+}
+
+const DEFAULT_REGION = "us-east-1";
+
+/**
+ * Refuses a stack that holds a resource or data source type the local cloud does not know, naming it,
+ * before anything is created.
+ *
+ * @example
+ * assertKnownTypes(resourceNodes(document)); // throws UnknownResourceTypeError("aws_mq_broker", "aws_mq_broker.x")
+ */
+export function assertKnownTypes(nodes: ResourceNode[]): void {
+  for (const node of nodes) {
+    const table = node.mode === "data" ? DATA_SOURCE_APPLIERS : RESOURCE_APPLIERS;
+    if (!table[node.type]) throw new UnknownResourceTypeError(node.mode === "data" ? `data.${node.type}` : node.type, node.address);
+  }
+}
+
+/** Answers unknown attributes of skipped resources with a readable placeholder instead of failing. */
+function lenient(address: string, attributes: Attributes): Attributes {
+  return new Proxy(attributes, {
+    get: (target, key) => (typeof key === "string" && !(key in target) ? `(${address}.${key}: not applied locally)` : Reflect.get(target, key)),
+  });
+}
+
+function providerRegion(document: StackDocument, scope: Scope): string | undefined {
+  const aws = document.provider?.aws;
+  const config = (Array.isArray(aws) ? aws[0] : aws) as Config | undefined;
+  const region = config?.region;
+  return region === undefined ? undefined : String(resolveValue(region, scope));
+}
+
+function uniqueNames(): (prefix: string) => string {
+  let counter = 0;
+  return (prefix) => {
+    const stamp = new Date().toISOString().replace(/\D/g, "").slice(0, 16);
+    counter += 1;
+    return `${prefix}${stamp}${counter.toString(16).padStart(8, "0")}`;
+  };
+}
+
+/**
+ * Applies the stack to the emulator at `options.endpoint`.
+ *
+ * @example
+ * const document = JSON.parse(readFileSync(join(stackDir, "cdk.tf.json"), "utf8"));
+ * const description = await applyStack(document, { endpoint: "http://127.0.0.1:4566", stackDir, log });
+ */
+export async function applyStack(document: StackDocument, options: ApplyOptions): Promise<LocalCloudDescription> {
+  const log = options.log ?? silentLog;
+  const stackDir = resolve(options.stackDir);
+  const nodes = resourceNodes(document);
+  assertKnownTypes(nodes);
+  const ordered = dependencyOrder(nodes);
+
+  const resourcesByType = new Map<string, Record<string, Attributes>>();
+  const dataByType: Record<string, Record<string, Attributes>> = {};
+  const variables = Object.fromEntries(Object.entries(document.variable ?? {}).map(([name, spec]) => [name, spec.default ?? null]));
+  const locals: Record<string, unknown> = {};
+  const scope: Scope = (root) => {
+    if (root === "data") return dataByType;
+    if (root === "var") return variables;
+    if (root === "local") return locals;
+    if (root === "path") return { module: stackDir, root: stackDir, cwd: stackDir };
+    if (root === "terraform") return { workspace: "default" };
+    return resourcesByType.get(root);
+  };
+
+  const region = options.region ?? providerRegion(document, scope) ?? DEFAULT_REGION;
+  const metadata = (document["//"] as { metadata?: { stackName?: string } } | undefined)?.metadata;
+  const description: LocalCloudDescription = {
+    endpoint: options.endpoint,
+    region,
+    accountId: LOCAL_ACCOUNT_ID,
+    stackName: metadata?.stackName ?? "stack",
+    resources: {},
+    outputs: {},
+    functions: [],
+    eventSourceMappings: [],
+    schedules: [],
+    skipped: [],
+  };
+  const context: ApplyContext = {
+    clients: createClients({ endpoint: options.endpoint, region, credentials: LOCAL_CREDENTIALS }),
+    region,
+    accountId: LOCAL_ACCOUNT_ID,
+    stackDir,
+    log,
+    description,
+    schedules: new Map(),
+    applied: new Map(),
+    uniqueName: uniqueNames(),
+  };
+  for (const [name, value] of Object.entries(document.locals ?? {})) locals[name] = resolveValue(value, scope);
+
+  const started = performance.now();
+  for (const node of ordered) {
+    const table = node.mode === "data" ? DATA_SOURCE_APPLIERS : RESOURCE_APPLIERS;
+    let attributes: Attributes;
+    try {
+      const config = resolveValue(node.config, scope) as Config;
+      attributes = await table[node.type]!(config, node, context);
+    } catch (error) {
+      throw new ResourceApplyError(node.address, error);
+    }
+    context.applied.set(node.address, attributes);
+    description.resources[node.address] = attributes;
+    const skipped = description.skipped.includes(node.address);
+    const visible = skipped ? lenient(node.address, attributes) : attributes;
+    if (node.mode === "data") (dataByType[node.type] ??= {})[node.name] = visible;
+    else {
+      const byName = resourcesByType.get(node.type) ?? {};
+      byName[node.name] = visible;
+      resourcesByType.set(node.type, byName);
+    }
+  }
+  for (const [name, output] of Object.entries(document.output ?? {})) {
+    description.outputs[name] = resolveValue(output.value, scope);
+  }
+  for (const client of Object.values(context.clients)) client.destroy();
+  log.info("stack applied to the emulator", {
+    resources: ordered.length,
+    skipped: description.skipped.length,
+    functions: description.functions.length,
+    milliseconds: Math.round(performance.now() - started),
+  });
+  return description;
+}
+

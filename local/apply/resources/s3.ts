@@ -1,0 +1,296 @@
+/** S3 buckets, their configuration resources and objects. */
+import { readFile } from "node:fs/promises";
+import { isAbsolute, join } from "node:path";
+import {
+  CreateBucketCommand,
+  PutBucketCorsCommand,
+  PutBucketEncryptionCommand,
+  PutBucketLifecycleConfigurationCommand,
+  PutBucketNotificationConfigurationCommand,
+  PutBucketOwnershipControlsCommand,
+  PutBucketPolicyCommand,
+  PutBucketTaggingCommand,
+  PutBucketVersioningCommand,
+  PutBucketWebsiteCommand,
+  PutObjectCommand,
+  PutPublicAccessBlockCommand,
+  type BucketLocationConstraint,
+  type LifecycleRule,
+  type ObjectOwnership,
+} from "@aws-sdk/client-s3";
+import { InvalidResourceConfigError } from "../errors.js";
+import { block, blocks, defined, optionalBoolean, optionalNumber, optionalString, stringList, stringMap, tagList, type Config } from "../config.js";
+import type { ApplyContext, Attributes, ResourceApplier } from "../context.js";
+import type { ResourceNode } from "../stack-document.js";
+
+function bucketAttributes(bucket: string, context: ApplyContext): Attributes {
+  return {
+    id: bucket,
+    bucket,
+    arn: `arn:aws:s3:::${bucket}`,
+    region: context.region,
+    bucket_domain_name: `${bucket}.s3.amazonaws.com`,
+    bucket_regional_domain_name: `${bucket}.s3.${context.region}.amazonaws.com`,
+  };
+}
+
+function bucketOf(config: Config, node: ResourceNode): string {
+  const bucket = optionalString(config.bucket);
+  if (!bucket) throw new InvalidResourceConfigError(node.address, "has no bucket");
+  return bucket;
+}
+
+/** An applier for a resource that configures an existing bucket (its `bucket` argument). */
+function bucketSetting(
+  configure: (bucket: string, config: Config, context: ApplyContext, node: ResourceNode) => Promise<unknown>,
+): ResourceApplier {
+  return async (config, node, context) => {
+    const name = bucketOf(config, node);
+    await configure(name, config, context, node);
+    return { id: name, bucket: name };
+  };
+}
+
+const bucket: ResourceApplier = async (config, _node, context) => {
+  const name =
+    optionalString(config.bucket) ?? context.uniqueName(optionalString(config.bucket_prefix) ?? "terraform-").toLowerCase();
+  await context.clients.s3.send(
+    new CreateBucketCommand({
+      Bucket: name,
+      CreateBucketConfiguration:
+        context.region === "us-east-1" ? undefined : { LocationConstraint: context.region as BucketLocationConstraint },
+    }),
+  );
+  const tags = tagList(config.tags);
+  if (tags.length) await context.clients.s3.send(new PutBucketTaggingCommand({ Bucket: name, Tagging: { TagSet: tags } }));
+  return bucketAttributes(name, context);
+};
+
+const notification = bucketSetting(async (name, config, context, node) => {
+  if (blocks(config.lambda_function).length) {
+    throw new InvalidResourceConfigError(node.address, "S3 → Lambda notifications are not run locally; route them through EventBridge or SQS");
+  }
+  await context.clients.s3.send(
+    new PutBucketNotificationConfigurationCommand({
+      Bucket: name,
+      NotificationConfiguration: {
+        EventBridgeConfiguration: optionalBoolean(config.eventbridge) ? {} : undefined,
+        QueueConfigurations: blocks(config.queue).map((queue) => notificationTarget(queue, "QueueArn", queue.queue_arn)),
+        TopicConfigurations: blocks(config.topic).map((topic) => notificationTarget(topic, "TopicArn", topic.topic_arn)),
+      },
+    }),
+  );
+});
+
+function notificationTarget<K extends "QueueArn" | "TopicArn">(config: Config, arnKey: K, arn: unknown) {
+  const rules = [
+    ...(config.filter_prefix ? [{ Name: "prefix" as const, Value: String(config.filter_prefix) }] : []),
+    ...(config.filter_suffix ? [{ Name: "suffix" as const, Value: String(config.filter_suffix) }] : []),
+  ];
+  return {
+    Id: optionalString(config.id),
+    [arnKey]: String(arn),
+    Events: stringList(config.events) as never[],
+    Filter: rules.length ? { Key: { FilterRules: rules } } : undefined,
+  } as unknown as { Id?: string; Events: never[] } & Record<K, string>;
+}
+
+const encryption = bucketSetting(async (name, config, context) => {
+  await context.clients.s3.send(
+    new PutBucketEncryptionCommand({
+      Bucket: name,
+      ServerSideEncryptionConfiguration: {
+        Rules: blocks(config.rule).map((rule) => {
+          const byDefault = block(rule.apply_server_side_encryption_by_default);
+          return {
+            BucketKeyEnabled: optionalBoolean(rule.bucket_key_enabled),
+            ApplyServerSideEncryptionByDefault: byDefault
+              ? defined({
+                  SSEAlgorithm: String(byDefault.sse_algorithm) as "AES256",
+                  KMSMasterKeyID: optionalString(byDefault.kms_master_key_id),
+                })
+              : undefined,
+          };
+        }),
+      },
+    }),
+  );
+});
+
+function lifecycleFilter(rule: Config): LifecycleRule["Filter"] {
+  const filter = block(rule.filter);
+  if (!filter) return { Prefix: optionalString(rule.prefix) ?? "" };
+  const and = block(filter.and);
+  if (and) {
+    return {
+      And: defined({
+        Prefix: optionalString(and.prefix),
+        Tags: tagList(and.tags).length ? tagList(and.tags) : undefined,
+        ObjectSizeGreaterThan: optionalNumber(and.object_size_greater_than),
+        ObjectSizeLessThan: optionalNumber(and.object_size_less_than),
+      }),
+    };
+  }
+  const tag = block(filter.tag);
+  if (tag) return { Tag: { Key: String(tag.key), Value: String(tag.value) } };
+  if (filter.object_size_greater_than !== undefined) return { ObjectSizeGreaterThan: optionalNumber(filter.object_size_greater_than) };
+  if (filter.object_size_less_than !== undefined) return { ObjectSizeLessThan: optionalNumber(filter.object_size_less_than) };
+  return { Prefix: optionalString(filter.prefix) ?? "" };
+}
+
+function lifecycleRule(rule: Config): LifecycleRule {
+  const expiration = block(rule.expiration);
+  const noncurrentExpiration = block(rule.noncurrent_version_expiration);
+  const abort = block(rule.abort_incomplete_multipart_upload);
+  return defined({
+    ID: optionalString(rule.id),
+    Status: (optionalString(rule.status) ?? "Enabled") as "Enabled",
+    Filter: lifecycleFilter(rule),
+    Expiration: expiration
+      ? defined({
+          Days: optionalNumber(expiration.days),
+          Date: expiration.date ? new Date(String(expiration.date)) : undefined,
+          ExpiredObjectDeleteMarker: optionalBoolean(expiration.expired_object_delete_marker),
+        })
+      : undefined,
+    Transitions: blocks(rule.transition).map((transition) =>
+      defined({ Days: optionalNumber(transition.days), StorageClass: String(transition.storage_class) as "GLACIER" }),
+    ),
+    NoncurrentVersionExpiration: noncurrentExpiration
+      ? defined({
+          NoncurrentDays: optionalNumber(noncurrentExpiration.noncurrent_days),
+          NewerNoncurrentVersions: optionalNumber(noncurrentExpiration.newer_noncurrent_versions),
+        })
+      : undefined,
+    AbortIncompleteMultipartUpload: abort ? { DaysAfterInitiation: optionalNumber(abort.days_after_initiation) } : undefined,
+  });
+}
+
+const lifecycle = bucketSetting(async (name, config, context) => {
+  await context.clients.s3.send(
+    new PutBucketLifecycleConfigurationCommand({ Bucket: name, LifecycleConfiguration: { Rules: blocks(config.rule).map(lifecycleRule) } }),
+  );
+});
+
+const policy = bucketSetting(async (name, config, context) => {
+  await context.clients.s3.send(new PutBucketPolicyCommand({ Bucket: name, Policy: String(config.policy) }));
+});
+
+const publicAccessBlock = bucketSetting(async (name, config, context) => {
+  await context.clients.s3.send(
+    new PutPublicAccessBlockCommand({
+      Bucket: name,
+      PublicAccessBlockConfiguration: {
+        BlockPublicAcls: optionalBoolean(config.block_public_acls) ?? false,
+        BlockPublicPolicy: optionalBoolean(config.block_public_policy) ?? false,
+        IgnorePublicAcls: optionalBoolean(config.ignore_public_acls) ?? false,
+        RestrictPublicBuckets: optionalBoolean(config.restrict_public_buckets) ?? false,
+      },
+    }),
+  );
+});
+
+const ownership = bucketSetting(async (name, config, context) => {
+  await context.clients.s3.send(
+    new PutBucketOwnershipControlsCommand({
+      Bucket: name,
+      OwnershipControls: {
+        Rules: blocks(config.rule).map((rule) => ({ ObjectOwnership: String(rule.object_ownership) as ObjectOwnership })),
+      },
+    }),
+  );
+});
+
+const versioning = bucketSetting(async (name, config, context) => {
+  const settings = block(config.versioning_configuration);
+  await context.clients.s3.send(
+    new PutBucketVersioningCommand({
+      Bucket: name,
+      VersioningConfiguration: { Status: (optionalString(settings?.status) ?? "Enabled") as "Enabled" },
+    }),
+  );
+});
+
+const website: ResourceApplier = async (config, node, context) => {
+  const name = bucketOf(config, node);
+  const index = block(config.index_document);
+  const error = block(config.error_document);
+  await context.clients.s3.send(
+    new PutBucketWebsiteCommand({
+      Bucket: name,
+      WebsiteConfiguration: defined({
+        IndexDocument: index ? { Suffix: String(index.suffix) } : undefined,
+        ErrorDocument: error ? { Key: String(error.key) } : undefined,
+      }),
+    }),
+  );
+  return {
+    id: name,
+    bucket: name,
+    website_endpoint: `${name}.s3-website.${context.region}.amazonaws.com`,
+    website_domain: `s3-website.${context.region}.amazonaws.com`,
+  };
+};
+
+const cors = bucketSetting(async (name, config, context) => {
+  await context.clients.s3.send(
+    new PutBucketCorsCommand({
+      Bucket: name,
+      CORSConfiguration: {
+        CORSRules: blocks(config.cors_rule).map((rule) =>
+          defined({
+            ID: optionalString(rule.id),
+            AllowedHeaders: stringList(rule.allowed_headers),
+            AllowedMethods: stringList(rule.allowed_methods),
+            AllowedOrigins: stringList(rule.allowed_origins),
+            ExposeHeaders: stringList(rule.expose_headers),
+            MaxAgeSeconds: optionalNumber(rule.max_age_seconds),
+          }),
+        ),
+      },
+    }),
+  );
+});
+
+async function objectBody(config: Config, node: ResourceNode, context: ApplyContext): Promise<Uint8Array | string> {
+  if (config.source !== undefined) {
+    const source = String(config.source);
+    return readFile(isAbsolute(source) ? source : join(context.stackDir, source));
+  }
+  if (config.content !== undefined) return String(config.content);
+  if (config.content_base64 !== undefined) return Buffer.from(String(config.content_base64), "base64");
+  throw new InvalidResourceConfigError(node.address, "has neither source, content nor content_base64");
+}
+
+const object: ResourceApplier = async (config, node, context) => {
+  const name = bucketOf(config, node);
+  const key = String(config.key);
+  const written = await context.clients.s3.send(
+    new PutObjectCommand(
+      defined({
+        Bucket: name,
+        Key: key,
+        Body: await objectBody(config, node, context),
+        ContentType: optionalString(config.content_type),
+        CacheControl: optionalString(config.cache_control),
+        ContentEncoding: optionalString(config.content_encoding),
+        Metadata: config.metadata ? stringMap(config.metadata) : undefined,
+      }),
+    ),
+  );
+  return { id: key, bucket: name, key, etag: written.ETag?.replaceAll('"', ""), version_id: written.VersionId ?? "" };
+};
+
+export const s3Appliers: Record<string, ResourceApplier> = {
+  aws_s3_bucket: bucket,
+  aws_s3_bucket_notification: notification,
+  aws_s3_bucket_server_side_encryption_configuration: encryption,
+  aws_s3_bucket_lifecycle_configuration: lifecycle,
+  aws_s3_bucket_policy: policy,
+  aws_s3_bucket_public_access_block: publicAccessBlock,
+  aws_s3_bucket_ownership_controls: ownership,
+  aws_s3_bucket_versioning: versioning,
+  aws_s3_bucket_website_configuration: website,
+  aws_s3_bucket_cors_configuration: cors,
+  aws_s3_object: object,
+};

@@ -1,0 +1,50 @@
+/**
+ * Resource types with no local meaning: identity and access (moto would store but not enforce it), log
+ * groups (the local runtime prints logs), CDN, Lambda permissions (nothing checks them locally).
+ * They are listed in the description's `skipped`; references to them resolve to plausible names and ARNs.
+ */
+import { optionalString } from "../config.js";
+import type { ResourceApplier } from "../context.js";
+
+export const SKIPPED_TYPES: ReadonlySet<string> = new Set([
+  "aws_iam_role",
+  "aws_iam_role_policy",
+  "aws_iam_policy",
+  "aws_iam_role_policy_attachment",
+  "aws_iam_policy_attachment",
+  "aws_iam_user",
+  "aws_iam_group",
+  "aws_cloudwatch_log_group",
+  "aws_cloudwatch_log_metric_filter",
+  "aws_cloudwatch_log_subscription_filter",
+  "aws_cloudwatch_log_resource_policy",
+  "aws_cloudfront_distribution",
+  "aws_cloudfront_origin_access_control",
+  "aws_cloudfront_origin_access_identity",
+  "aws_cloudfront_function",
+  "aws_cloudfront_cache_policy",
+  "aws_cloudfront_response_headers_policy",
+  "aws_lambda_permission",
+  "aws_lambda_function_event_invoke_config",
+  "aws_kms_key",
+  "aws_kms_alias",
+  "aws_budgets_budget",
+  "aws_resourcegroups_group",
+]);
+
+const SERVICE_OF: Record<string, string> = { iam: "iam", cloudwatch: "logs", cloudfront: "cloudfront", lambda: "lambda", kms: "kms" };
+
+/** Records a skipped resource and gives it the attributes other resources usually read. */
+export const skipResource: ResourceApplier = (config, node, context) => {
+  context.description.skipped.push(node.address);
+  const name = optionalString(config.name) ?? optionalString(config.function_name) ?? node.name;
+  const service = SERVICE_OF[node.type.split("_")[1] ?? ""] ?? "unknown";
+  const kind = node.type.split("_").slice(2).join("-");
+  const global = service === "iam" || service === "cloudfront";
+  return {
+    ...config,
+    id: name,
+    name,
+    arn: `arn:aws:${service}:${global ? "" : context.region}:${context.accountId}:${kind}/${name}`,
+  };
+};

@@ -1,0 +1,86 @@
+/**
+ * The synthesized stack (cdk.tf.json) as a list of resource nodes, and their dependency order: every
+ * `${type.name…}` / `${data.type.name…}` reference and every `depends_on` is an edge.
+ */
+import { DependencyCycleError } from "./errors.js";
+import { referencesIn } from "./expressions.js";
+import type { Config } from "./config.js";
+
+export interface StackDocument {
+  resource?: Record<string, Record<string, Config>>;
+  data?: Record<string, Record<string, Config>>;
+  output?: Record<string, { value: unknown }>;
+  variable?: Record<string, { default?: unknown }>;
+  locals?: Record<string, unknown>;
+  provider?: Record<string, Config[] | Config>;
+  [key: string]: unknown;
+}
+
+export interface ResourceNode {
+  /** `aws_sqs_queue.x` or `data.aws_region.current`. */
+  address: string;
+  mode: "resource" | "data";
+  type: string;
+  name: string;
+  config: Config;
+  dependsOn: string[];
+}
+
+function dependencies(config: Config, known: Set<string>): string[] {
+  const found = new Set<string>();
+  for (const reference of referencesIn(config)) {
+    const address =
+      reference.root === "data" ? `data.${reference.path.slice(0, 2).join(".")}` : `${reference.root}.${reference.path[0] ?? ""}`;
+    if (known.has(address)) found.add(address);
+  }
+  for (const explicit of (config.depends_on as string[] | undefined) ?? []) {
+    const address = String(explicit).replace(/^\$\{(.*)\}$/, "$1");
+    if (known.has(address)) found.add(address);
+  }
+  return [...found];
+}
+
+/**
+ * Lists the stack's resources and data sources with what each depends on.
+ *
+ * @example
+ * resourceNodes(JSON.parse(readFileSync("cdktf.out/stacks/fleetota-dev/cdk.tf.json", "utf8")));
+ */
+export function resourceNodes(document: StackDocument): ResourceNode[] {
+  const raw: Array<Omit<ResourceNode, "dependsOn">> = [];
+  for (const [mode, section] of [
+    ["resource", document.resource],
+    ["data", document.data],
+  ] as const) {
+    for (const [type, byName] of Object.entries(section ?? {})) {
+      for (const [name, config] of Object.entries(byName)) {
+        raw.push({ address: mode === "data" ? `data.${type}.${name}` : `${type}.${name}`, mode, type, name, config });
+      }
+    }
+  }
+  const known = new Set(raw.map((node) => node.address));
+  return raw.map((node) => ({ ...node, dependsOn: dependencies(node.config, known).filter((address) => address !== node.address) }));
+}
+
+/**
+ * Orders nodes so each comes after everything it references (stable: otherwise in document order).
+ *
+ * @example
+ * for (const node of dependencyOrder(resourceNodes(document))) await apply(node);
+ */
+export function dependencyOrder(nodes: ResourceNode[]): ResourceNode[] {
+  const byAddress = new Map(nodes.map((node) => [node.address, node]));
+  const state = new Map<string, "visiting" | "done">();
+  const ordered: ResourceNode[] = [];
+  const visit = (node: ResourceNode, path: string[]): void => {
+    const seen = state.get(node.address);
+    if (seen === "done") return;
+    if (seen === "visiting") throw new DependencyCycleError([...path.slice(path.indexOf(node.address)), node.address]);
+    state.set(node.address, "visiting");
+    for (const dependency of node.dependsOn) visit(byAddress.get(dependency)!, [...path, node.address]);
+    state.set(node.address, "done");
+    ordered.push(node);
+  };
+  for (const node of nodes) visit(node, []);
+  return ordered;
+}
