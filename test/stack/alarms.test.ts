@@ -1,0 +1,104 @@
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import { METRIC } from "../../functions/shared/metrics.js";
+import { FUNCTION } from "../../main.js";
+import { ref, synthStack } from "./support/synth.js";
+
+const PREFIX = "fleetota-alarmtest";
+const stack = synthStack({ namePrefix: PREFIX });
+const alarms = Object.values(stack.resources("aws_cloudwatch_metric_alarm")) as Array<Record<string, any>>;
+const topicArn = ref("aws_sns_topic", "alarm_topic", "arn");
+
+function alarmsOn(namespace: string, metricName: string): Array<Record<string, any>> {
+  return alarms.filter((alarm) => alarm.namespace === namespace && alarm.metric_name === metricName);
+}
+
+function queueNameRef(queue: string): string {
+  return ref("aws_sqs_queue", queue, "name");
+}
+
+test("queue depth and age of oldest message are watched on both work queues", () => {
+  for (const metric of ["ApproximateNumberOfMessagesVisible", "ApproximateAgeOfOldestMessage"]) {
+    const watched = alarmsOn("AWS/SQS", metric).map((alarm) => alarm.dimensions.QueueName);
+    assert.ok(watched.includes(queueNameRef("telemetry_queue")), `${metric} on telemetry queue`);
+    assert.ok(watched.includes(queueNameRef("update_queue")), `${metric} on update queue`);
+  }
+});
+
+test("each DLQ alarms as soon as it holds one message", () => {
+  for (const dlq of ["telemetry_dlq", "update_dlq"]) {
+    const alarm = alarmsOn("AWS/SQS", "ApproximateNumberOfMessagesVisible").find((candidate) => candidate.dimensions.QueueName === queueNameRef(dlq));
+    assert.ok(alarm, `${dlq} alarm`);
+    assert.is(alarm.comparison_operator, "GreaterThanThreshold");
+    assert.is(alarm.threshold, 0);
+  }
+});
+
+test("the update failure rate is metric math over the manager's own counters, above 5 %, with a minimum-sample guard", () => {
+  const alarm = alarms.find((candidate) => candidate.alarm_name === `${PREFIX}-update-failure-rate`);
+  assert.ok(alarm);
+  const queries = alarm.metric_query as Array<Record<string, any>>;
+  const metricNames = queries.filter((query) => query.metric).map((query) => query.metric.metric_name).sort();
+  const returned = queries.filter((query) => query.return_data === true);
+
+  assert.equal(metricNames, [METRIC.UpdatesFailed, METRIC.UpdatesRolledBack, METRIC.UpdatesSucceeded, METRIC.UpdatesTimedOut].sort());
+  assert.ok(queries.filter((query) => query.metric).every((query) => query.metric.namespace === "FleetOTA" && query.metric.stat === "Sum"));
+  assert.is(returned.length, 1);
+  assert.match(returned[0]!.expression, /IF\(finished >= \d+/);
+  assert.is(alarm.threshold, 5);
+  assert.is(alarm.comparison_operator, "GreaterThanThreshold");
+});
+
+test("telemetry processing latency alarms above 5 s", () => {
+  const [alarm] = alarmsOn("FleetOTA", METRIC.ProcessingLatency);
+
+  assert.ok(alarm);
+  assert.is(alarm.threshold, 5000);
+  assert.is(alarm.comparison_operator, "GreaterThanThreshold");
+});
+
+test("connectivity alarms below 80 % of the fleet, from the rate or from a configured fleet size", () => {
+  const [byRate] = alarmsOn("FleetOTA", METRIC.ConnectivityRate);
+  const sized = synthStack({ namePrefix: PREFIX, fleetSize: 250 });
+  const bySize = sized.resource("aws_cloudwatch_metric_alarm", "alarm_fleet_connectivity") as Record<string, any>;
+  const expression = (bySize.metric_query as Array<Record<string, any>>).find((query) => query.return_data === true);
+
+  assert.ok(byRate);
+  assert.is(byRate.threshold, 80);
+  assert.is(byRate.comparison_operator, "LessThanThreshold");
+  assert.is(bySize.threshold, 80);
+  assert.is(bySize.comparison_operator, "LessThanThreshold");
+  assert.match(expression!.expression, /\/ 250$/);
+  assert.ok((bySize.metric_query as Array<Record<string, any>>).some((query) => query.metric?.metric_name === METRIC.VehiclesOnline));
+});
+
+test("every function has an Errors and a Throttles alarm", () => {
+  for (const shortName of Object.values(FUNCTION)) {
+    const functionName = ref("aws_lambda_function", shortName.replace(/-/g, "_"), "function_name");
+    for (const metric of ["Errors", "Throttles"]) {
+      assert.ok(
+        alarmsOn("AWS/Lambda", metric).some((alarm) => alarm.dimensions.FunctionName === functionName),
+        `${metric} alarm for ${shortName}`,
+      );
+    }
+  }
+});
+
+test("every alarm carries the prefix and notifies the alarm topic on alarm and on recovery", () => {
+  assert.is(stack.resource("aws_sns_topic", "alarm_topic").name, `${PREFIX}-alarms`);
+  for (const alarm of alarms) {
+    assert.ok(alarm.alarm_name.startsWith(`${PREFIX}-`), alarm.alarm_name);
+    assert.equal(alarm.alarm_actions, [topicArn]);
+    assert.equal(alarm.ok_actions, [topicArn]);
+  }
+  assert.is(new Set(alarms.map((alarm) => alarm.alarm_name)).size, alarms.length, "alarm names are unique");
+});
+
+test("thresholds come from the stack props", () => {
+  const custom = synthStack({ alarms: { updateFailureRatePercent: 2, queueDepthMessages: 42 } });
+
+  assert.is(custom.resource("aws_cloudwatch_metric_alarm", "alarm_update_failure_rate").threshold, 2);
+  assert.is(custom.resource("aws_cloudwatch_metric_alarm", "alarm_telemetry_queue_depth").threshold, 42);
+});
+
+test.run();

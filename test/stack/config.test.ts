@@ -1,0 +1,51 @@
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import { Testing } from "cdktf";
+import { FleetOtaStack } from "../../main.js";
+import { MissingBundleError } from "../../modules/bundled-function.js";
+import { defaults, InvalidStackPropsError, resolveStackProps } from "../../modules/stack-config.js";
+import { fakeDist } from "./support/synth.js";
+
+test("overrides merge into the defaults, nested groups included", () => {
+  const props = resolveStackProps({ namePrefix: "fleetota-prod", alarms: { queueAgeSeconds: 60 } });
+
+  assert.is(props.namePrefix, "fleetota-prod");
+  assert.is(props.alarms.queueAgeSeconds, 60);
+  assert.is(props.alarms.updateFailureRatePercent, defaults.alarms.updateFailureRatePercent);
+  assert.equal(props.functions, defaults.functions);
+});
+
+test("values AWS would refuse are rejected at synth time with the reason", () => {
+  const invalid = [
+    { namePrefix: "Fleet_OTA" },
+    { telemetryConsumer: { batchSize: 10, maximumBatchingWindowSeconds: 1, maximumConcurrency: 1 } },
+    { updateConsumer: { batchSize: 100, maximumBatchingWindowSeconds: 0, maximumConcurrency: 5 } },
+    { telemetryInfrequentAccessAfterDays: 10 },
+    { telemetryRetentionDays: 20 },
+    { fleetSize: 0 },
+  ];
+  for (const overrides of invalid) {
+    assert.throws(() => resolveStackProps(overrides), (error: unknown) => error instanceof InvalidStackPropsError, JSON.stringify(overrides));
+  }
+});
+
+test("a missing bundle stops the synth and says to build", () => {
+  const app = Testing.app();
+  const dist = fakeDist({ functions: ["telemetry-processor", "update-manager", "rollout-ticker"] });
+
+  assert.throws(
+    () => new FleetOtaStack(app, "fleetota-test", { distDir: dist }),
+    (error: unknown) => error instanceof MissingBundleError && error.functionShortName === "dashboard-publisher" && /npm run build/.test(error.message),
+  );
+});
+
+test("a missing web build still synthesizes the site, without objects", () => {
+  const app = Testing.app();
+  const stack = new FleetOtaStack(app, "fleetota-test", { distDir: fakeDist({ web: false }) });
+  const json = JSON.parse(Testing.synth(stack)) as { resource: Record<string, unknown> };
+
+  assert.ok(json.resource.aws_cloudfront_distribution);
+  assert.is(json.resource.aws_s3_object, undefined);
+});
+
+test.run();

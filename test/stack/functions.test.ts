@@ -1,0 +1,97 @@
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import { ENV } from "../../functions/shared/environment.js";
+import { FUNCTION } from "../../main.js";
+import { ref, synthStack } from "./support/synth.js";
+
+const stack = synthStack();
+const functions = stack.resources("aws_lambda_function") as Record<string, Record<string, any>>;
+
+function environmentOf(shortName: string): Record<string, string> {
+  return functions[shortName.replace(/-/g, "_")]!.environment.variables;
+}
+
+test("every function is a bundle on nodejs22.x with index.handler, tagged with its short name", () => {
+  assert.equal(Object.keys(functions).sort(), Object.values(FUNCTION).map((name) => name.replace(/-/g, "_")).sort());
+  for (const shortName of Object.values(FUNCTION)) {
+    const fn = functions[shortName.replace(/-/g, "_")]!;
+    assert.is(fn.runtime, "nodejs22.x");
+    assert.is(fn.handler, "index.handler");
+    assert.is(fn.function_name, `fleetota-dev-${shortName}`);
+    assert.equal(fn.tags, { "fleetota:function": shortName });
+    assert.match(fn.filename, /^assets\/.+\.zip$/);
+    assert.ok(fn.source_code_hash);
+    assert.ok(fn.timeout > 0 && fn.memory_size >= 128);
+  }
+});
+
+test("the source code hash follows the bundle content", () => {
+  const other = synthStack();
+
+  assert.is.not(other.resource("aws_lambda_function", "update_manager").source_code_hash, undefined);
+  // Each synth writes the same stub, so the hash must be stable across synths…
+  assert.is(other.resource("aws_lambda_function", "update_manager").source_code_hash, functions.update_manager!.source_code_hash);
+  // …and differ between functions whose bundles differ.
+  assert.is.not(functions.update_manager!.source_code_hash, functions.rollout_ticker!.source_code_hash);
+});
+
+test("each function logs to its own log group, kept for the configured days", () => {
+  const custom = synthStack({ logRetentionDays: 30 });
+  for (const id of Object.keys(functions)) {
+    const logGroup = stack.resource("aws_cloudwatch_log_group", `${id}_logs`);
+    assert.is(logGroup.name, `/aws/lambda/${functions[id]!.function_name}`);
+    assert.is(functions[id]!.logging_config.log_group, ref("aws_cloudwatch_log_group", `${id}_logs`, "name"));
+    assert.is(custom.resource("aws_cloudwatch_log_group", `${id}_logs`).retention_in_days, 30);
+  }
+});
+
+test("every function learns its resources through the shared ENV names", () => {
+  const known = new Set<string>(Object.values(ENV));
+  for (const shortName of Object.values(FUNCTION)) {
+    const environment = environmentOf(shortName);
+    assert.ok(Object.keys(environment).every((name) => known.has(name)), `${shortName}: ${Object.keys(environment).join(",")}`);
+    assert.is(environment[ENV.NAME_PREFIX], "fleetota-dev");
+    assert.is(environment[ENV.METRICS_NAMESPACE], "FleetOTA");
+    assert.is(environment[ENV.SERVICE_NAME], shortName);
+    assert.is(environment[ENV.STATE_TABLE], ref("aws_dynamodb_table", "state_table", "name"));
+    assert.is(environment[ENV.DATA_BUCKET], ref("aws_s3_bucket", "data_lake", "bucket"));
+  }
+  assert.is(environmentOf(FUNCTION.telemetryProcessor)[ENV.UPDATE_QUEUE_URL], ref("aws_sqs_queue", "update_queue", "url"));
+  assert.is(environmentOf(FUNCTION.updateManager)[ENV.SIGNING_KEY_PARAMETER], "/fleetota-dev/signing-key");
+  const publisher = environmentOf(FUNCTION.dashboardPublisher);
+  assert.is(publisher[ENV.DASHBOARD_BUCKET], ref("aws_s3_bucket", "dashboard", "bucket"));
+  assert.is(publisher[ENV.DASHBOARD_DATA_PREFIX], "data/");
+  assert.is(publisher[ENV.ALARM_PREFIX], "fleetota-dev-");
+  assert.is(publisher[ENV.TELEMETRY_DLQ_URL], ref("aws_sqs_queue", "telemetry_dlq", "url"));
+  assert.is(publisher[ENV.UPDATE_DLQ_URL], ref("aws_sqs_queue", "update_dlq", "url"));
+});
+
+test("the ticker and the publisher run on their configured schedules", () => {
+  const custom = synthStack({ schedules: { rolloutTicker: "rate(5 minutes)" } });
+
+  assert.is(custom.resource("aws_cloudwatch_event_rule", "rollout_ticker_schedule").schedule_expression, "rate(5 minutes)");
+  assert.is(custom.resource("aws_cloudwatch_event_rule", "dashboard_publisher_schedule").schedule_expression, "rate(1 minute)");
+  assert.is(stack.resource("aws_cloudwatch_event_rule", "rollout_ticker_schedule").name, "fleetota-dev-rollout-ticker-schedule");
+});
+
+test("the outputs name the buckets, queues, table and dashboard URL", () => {
+  const outputs = stack.json.output;
+
+  assert.is(outputs.data_bucket_name?.value, ref("aws_s3_bucket", "data_lake", "bucket"));
+  assert.is(outputs.dashboard_bucket_name?.value, ref("aws_s3_bucket", "dashboard", "bucket"));
+  assert.is(outputs.telemetry_queue_url?.value, ref("aws_sqs_queue", "telemetry_queue", "url"));
+  assert.is(outputs.telemetry_dlq_url?.value, ref("aws_sqs_queue", "telemetry_dlq", "url"));
+  assert.is(outputs.update_queue_url?.value, ref("aws_sqs_queue", "update_queue", "url"));
+  assert.is(outputs.update_dlq_url?.value, ref("aws_sqs_queue", "update_dlq", "url"));
+  assert.is(outputs.state_table_name?.value, ref("aws_dynamodb_table", "state_table", "name"));
+  assert.is(outputs.dashboard_url?.value, `https://${ref("aws_cloudfront_distribution", "dashboard_distribution", "domain_name")}`);
+});
+
+test("the stack uses no data sources and pins the provider region", () => {
+  const custom = synthStack({ region: "us-east-1" });
+
+  assert.is(custom.json.data, undefined);
+  assert.equal((custom.json.provider.aws as Array<{ region: string }>).map((provider) => provider.region), ["us-east-1"]);
+});
+
+test.run();

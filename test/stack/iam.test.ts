@@ -1,0 +1,102 @@
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import { list, parseJson, ref, synthStack, type Statement } from "./support/synth.js";
+
+const stack = synthStack();
+
+function identityStatements(): Array<{ policy: string; statement: Statement }> {
+  return Object.entries(stack.resources("aws_iam_role_policy")).flatMap(([policy, attributes]) =>
+    parseJson<{ Statement: Statement[] }>(attributes.policy).Statement.map((statement) => ({ policy, statement })),
+  );
+}
+
+function grantsOf(functionId: string): Statement[] {
+  return parseJson<{ Statement: Statement[] }>(stack.resource("aws_iam_role_policy", `${functionId}_policy`).policy).Statement;
+}
+
+function allows(statements: Statement[], action: string, resource: string): boolean {
+  return statements.some(
+    (statement) => statement.Effect === "Allow" && list(statement.Action).includes(action) && list(statement.Resource).includes(resource),
+  );
+}
+
+test("no statement allows every action on every resource, and `*` resources always carry a condition", () => {
+  const statements = identityStatements();
+
+  assert.ok(statements.length > 10);
+  for (const { policy, statement } of statements) {
+    const actions = list(statement.Action);
+    const resources = list(statement.Resource);
+    assert.not.ok(actions.includes("*") && resources.includes("*"), `${policy}: * on *`);
+    assert.not.ok(actions.some((action) => action.endsWith(":*")), `${policy}: service-wide action ${actions.join(",")}`);
+    if (resources.includes("*")) assert.ok(statement.Condition, `${policy}: ${actions.join(",")} on * without a condition`);
+  }
+});
+
+test("PutMetricData is limited to the stack's metrics namespace", () => {
+  const putMetrics = identityStatements().filter(({ statement }) => list(statement.Action).includes("cloudwatch:PutMetricData"));
+
+  assert.ok(putMetrics.length >= 3);
+  for (const { statement } of putMetrics) {
+    assert.equal(statement.Condition, { StringEquals: { "cloudwatch:namespace": "FleetOTA" } });
+  }
+});
+
+test("each function writes only to its own log group", () => {
+  for (const fn of ["telemetry_processor", "update_manager", "rollout_ticker", "dashboard_publisher"]) {
+    const logStatements = grantsOf(fn).filter((statement) => list(statement.Action).includes("logs:PutLogEvents"));
+    assert.equal(logStatements.flatMap((statement) => list(statement.Resource)), [`${ref("aws_cloudwatch_log_group", `${fn}_logs`, "arn")}:*`]);
+  }
+});
+
+test("each role is assumable by Lambda only and carries its function's policy", () => {
+  for (const fn of ["telemetry_processor", "update_manager", "rollout_ticker", "dashboard_publisher"]) {
+    const trust = parseJson<{ Statement: Statement[] }>(stack.resource("aws_iam_role", `${fn}_role`).assume_role_policy).Statement;
+    assert.equal(trust.map((statement) => statement.Principal), [{ Service: "lambda.amazonaws.com" }]);
+    assert.is(stack.resource("aws_iam_role_policy", `${fn}_policy`).role, ref("aws_iam_role", `${fn}_role`, "id"));
+    assert.is(stack.resource("aws_lambda_function", fn).role, ref("aws_iam_role", `${fn}_role`, "arn"));
+  }
+});
+
+test("grants follow the data flow, object prefixes included", () => {
+  const lake = ref("aws_s3_bucket", "data_lake", "arn");
+  const processor = grantsOf("telemetry_processor");
+  const manager = grantsOf("update_manager");
+  const publisher = grantsOf("dashboard_publisher");
+
+  assert.ok(allows(processor, "s3:GetObject", `${lake}/telemetry/*`));
+  assert.ok(allows(processor, "s3:PutObject", `${lake}/quarantine/*`));
+  assert.not.ok(allows(processor, "s3:PutObject", `${lake}/telemetry/*`), "the processor never rewrites its input");
+  assert.ok(allows(processor, "sqs:SendMessage", ref("aws_sqs_queue", "update_queue", "arn")));
+  assert.ok(allows(processor, "sqs:DeleteMessage", ref("aws_sqs_queue", "telemetry_queue", "arn")));
+  assert.ok(allows(manager, "sqs:DeleteMessage", ref("aws_sqs_queue", "update_queue", "arn")));
+  assert.not.ok(allows(manager, "sqs:DeleteMessage", ref("aws_sqs_queue", "telemetry_queue", "arn")));
+  assert.ok(allows(manager, "s3:PutObject", `${lake}/jobs/*`));
+  assert.ok(allows(manager, "dynamodb:UpdateItem", ref("aws_dynamodb_table", "state_table", "arn")));
+  assert.ok(manager.some((statement) => list(statement.Action).includes("ssm:GetParameter") && String(statement.Resource).endsWith(":parameter/fleetota-dev/signing-key")));
+  assert.ok(allows(publisher, "s3:PutObject", `${ref("aws_s3_bucket", "dashboard", "arn")}/data/*`));
+  assert.not.ok(allows(publisher, "dynamodb:PutItem", ref("aws_dynamodb_table", "state_table", "arn")), "the publisher only reads state");
+});
+
+test("an account id prop pins the account in ARNs that cannot reference a resource", () => {
+  const pinned = synthStack({ accountId: "123456789012" });
+  const statements = parseJson<{ Statement: Statement[] }>(pinned.resource("aws_iam_role_policy", "update_manager_policy").policy).Statement;
+
+  assert.ok(statements.some((statement) => list(statement.Resource).includes("arn:aws:ssm:eu-central-1:123456789012:parameter/fleetota-dev/signing-key")));
+});
+
+test("each schedule may invoke only its own function", () => {
+  for (const fn of ["rollout_ticker", "dashboard_publisher"]) {
+    const permission = stack.resource("aws_lambda_permission", `${fn}_schedule_permission`);
+    const target = stack.resource("aws_cloudwatch_event_target", `${fn}_schedule_target`);
+
+    assert.is(permission.principal, "events.amazonaws.com");
+    assert.is(permission.action, "lambda:InvokeFunction");
+    assert.is(permission.function_name, ref("aws_lambda_function", fn, "function_name"));
+    assert.is(permission.source_arn, ref("aws_cloudwatch_event_rule", `${fn}_schedule`, "arn"));
+    assert.is(target.arn, ref("aws_lambda_function", fn, "arn"));
+    assert.is(target.rule, ref("aws_cloudwatch_event_rule", `${fn}_schedule`, "name"));
+  }
+});
+
+test.run();

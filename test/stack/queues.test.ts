@@ -1,0 +1,85 @@
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import { parseJson, ref, synthStack } from "./support/synth.js";
+
+const FOURTEEN_DAYS = 14 * 24 * 60 * 60;
+const stack = synthStack();
+const queues = stack.resources("aws_sqs_queue");
+const mappings = Object.values(stack.resources("aws_lambda_event_source_mapping"));
+const functions = stack.resources("aws_lambda_function");
+
+function queueNameByArn(arn: unknown): string {
+  const name = Object.keys(queues).find((candidate) => ref("aws_sqs_queue", candidate, "arn") === arn);
+  if (!name) throw new Error(`no queue has arn ${String(arn)}`);
+  return name;
+}
+
+function functionByArn(arn: unknown): Record<string, unknown> {
+  const name = Object.keys(functions).find((candidate) => ref("aws_lambda_function", candidate, "arn") === arn);
+  if (!name) throw new Error(`no function has arn ${String(arn)}`);
+  return functions[name]!;
+}
+
+test("each work queue feeds exactly the function meant for it", () => {
+  const wiring = Object.fromEntries(mappings.map((mapping) => [queueNameByArn(mapping.event_source_arn), mapping.function_name]));
+
+  assert.equal(wiring, {
+    telemetry_queue: ref("aws_lambda_function", "telemetry_processor", "arn"),
+    update_queue: ref("aws_lambda_function", "update_manager", "arn"),
+  });
+});
+
+test("every consumed queue's visibility timeout is at least six times its function's timeout", () => {
+  assert.ok(mappings.length >= 2);
+  for (const mapping of mappings) {
+    const queue = queues[queueNameByArn(mapping.event_source_arn)]!;
+    const fn = functionByArn(mapping.function_name);
+    assert.ok(Number(queue.visibility_timeout_seconds) >= 6 * Number(fn.timeout), `${String(queue.name)}: ${queue.visibility_timeout_seconds} < 6 × ${fn.timeout}`);
+  }
+});
+
+test("a longer function timeout lengthens the queue's visibility timeout", () => {
+  const custom = synthStack({ functions: { updateManager: { timeoutSeconds: 120, memoryMb: 256 } } });
+
+  assert.is(custom.resource("aws_sqs_queue", "update_queue").visibility_timeout_seconds, 720);
+});
+
+test("every work queue dead-letters after about five receives into a DLQ that keeps 14 days", () => {
+  for (const mapping of mappings) {
+    const queue = queues[queueNameByArn(mapping.event_source_arn)]!;
+    const redrive = parseJson(queue.redrive_policy);
+    const dlq = queues[queueNameByArn(redrive.deadLetterTargetArn)]!;
+
+    assert.ok(redrive.maxReceiveCount >= 3 && redrive.maxReceiveCount <= 10, `maxReceiveCount ${redrive.maxReceiveCount}`);
+    assert.is(dlq.message_retention_seconds, FOURTEEN_DAYS);
+    assert.is(dlq.redrive_policy, undefined, "a DLQ does not dead-letter further");
+  }
+});
+
+test("both DLQs allow a redrive from exactly their source queue", () => {
+  const allowPolicies = Object.values(stack.resources("aws_sqs_queue_redrive_allow_policy"));
+
+  for (const [source, dlq] of [["update_queue", "update_dlq"], ["telemetry_queue", "telemetry_dlq"]] as const) {
+    const policy = allowPolicies.find((candidate) => candidate.queue_url === ref("aws_sqs_queue", dlq, "url"));
+    assert.ok(policy, `${dlq} has a redrive allow policy`);
+    assert.equal(parseJson(policy.redrive_allow_policy), {
+      redrivePermission: "byQueue",
+      sourceQueueArns: [ref("aws_sqs_queue", source, "arn")],
+    });
+  }
+});
+
+test("every queue is encrypted at rest", () => {
+  for (const [name, queue] of Object.entries(queues)) {
+    assert.ok(queue.sqs_managed_sse_enabled === true || typeof queue.kms_master_key_id === "string", `${name} is not encrypted`);
+  }
+});
+
+test("the maxReceiveCount is a stack prop", () => {
+  const custom = synthStack({ maxReceiveCount: 3 });
+
+  assert.is(parseJson(custom.resource("aws_sqs_queue", "telemetry_queue").redrive_policy).maxReceiveCount, 3);
+  assert.is(parseJson(custom.resource("aws_sqs_queue", "update_queue").redrive_policy).maxReceiveCount, 3);
+});
+
+test.run();

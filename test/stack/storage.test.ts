@@ -1,0 +1,112 @@
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import { contentTypeFor } from "../../modules/dashboard-site.js";
+import { list, parseJson, ref, synthStack, WEB_FILES, type Statement } from "./support/synth.js";
+
+const stack = synthStack();
+const buckets = Object.keys(stack.resources("aws_s3_bucket"));
+
+function companionOf(type: string, bucket: string): Record<string, any> | undefined {
+  return Object.values(stack.resources(type)).find((candidate) => candidate.bucket === ref("aws_s3_bucket", bucket, "id"));
+}
+
+test("every bucket is encrypted, blocks every public path, enforces ownership and denies plain HTTP", () => {
+  assert.equal(buckets.sort(), ["dashboard", "data_lake"]);
+  for (const bucket of buckets) {
+    const encryption = companionOf("aws_s3_bucket_server_side_encryption_configuration", bucket);
+    const publicAccess = companionOf("aws_s3_bucket_public_access_block", bucket);
+    const ownership = companionOf("aws_s3_bucket_ownership_controls", bucket);
+    const policy = companionOf("aws_s3_bucket_policy", bucket);
+
+    assert.ok(encryption?.rule[0].apply_server_side_encryption_by_default.sse_algorithm, `${bucket} encryption`);
+    assert.equal(
+      [publicAccess?.block_public_acls, publicAccess?.block_public_policy, publicAccess?.ignore_public_acls, publicAccess?.restrict_public_buckets],
+      [true, true, true, true],
+      `${bucket} public access block`,
+    );
+    assert.is(ownership?.rule.object_ownership, "BucketOwnerEnforced");
+    const deny = parseJson<{ Statement: Statement[] }>(policy?.policy).Statement.find((statement) => statement.Effect === "Deny");
+    assert.equal(deny?.Condition, { Bool: { "aws:SecureTransport": false } });
+    assert.ok(list(deny?.Resource).includes(`${ref("aws_s3_bucket", bucket, "arn")}/*`));
+  }
+});
+
+test("telemetry tiers to Standard-IA then expires; quarantine expires; other prefixes are kept", () => {
+  const lifecycle = stack.resource("aws_s3_bucket_lifecycle_configuration", "data_lake_lifecycle") as Record<string, any>;
+  const rules = lifecycle.rule as Array<Record<string, any>>;
+  const byPrefix = (prefix: string) => rules.find((rule) => rule.filter[0].prefix === prefix);
+
+  assert.is(byPrefix("telemetry/")?.transition[0].storage_class, "STANDARD_IA");
+  assert.ok(byPrefix("telemetry/")?.expiration[0].days > byPrefix("telemetry/")?.transition[0].days);
+  assert.ok(byPrefix("quarantine/")?.expiration[0].days > 0);
+  assert.not.ok(rules.some((rule) => rule.expiration && ["", "firmware/", "jobs/"].includes(rule.filter[0].prefix)));
+});
+
+test("retention days are stack props", () => {
+  const custom = synthStack({ telemetryRetentionDays: 90, quarantineRetentionDays: 7 });
+  const rules = (custom.resource("aws_s3_bucket_lifecycle_configuration", "data_lake_lifecycle") as Record<string, any>).rule as Array<Record<string, any>>;
+
+  assert.is(rules.find((rule) => rule.filter[0].prefix === "telemetry/")?.expiration[0].days, 90);
+  assert.is(rules.find((rule) => rule.filter[0].prefix === "quarantine/")?.expiration[0].days, 7);
+});
+
+test("the dashboard bucket is readable by this CloudFront distribution only, through origin access control", () => {
+  const distribution = stack.resource("aws_cloudfront_distribution", "dashboard_distribution") as Record<string, any>;
+  const policy = parseJson<{ Statement: Statement[] }>(companionOf("aws_s3_bucket_policy", "dashboard")?.policy).Statement;
+  const allow = policy.filter((statement) => statement.Effect === "Allow");
+
+  assert.is(distribution.origin[0].domain_name, ref("aws_s3_bucket", "dashboard", "bucket_regional_domain_name"));
+  assert.is(distribution.origin[0].origin_access_control_id, ref("aws_cloudfront_origin_access_control", "dashboard_origin_access", "id"));
+  assert.is(distribution.default_cache_behavior.viewer_protocol_policy, "redirect-to-https");
+  assert.is(distribution.default_root_object, "index.html");
+  assert.is(allow.length, 1);
+  assert.equal(allow[0]!.Principal, { Service: "cloudfront.amazonaws.com" });
+  assert.equal(list(allow[0]!.Action), ["s3:GetObject"]);
+  assert.equal(allow[0]!.Condition, { StringEquals: { "AWS:SourceArn": ref("aws_cloudfront_distribution", "dashboard_distribution", "arn") } });
+});
+
+test("the publisher's data/ prefix is served without caching", () => {
+  const distribution = stack.resource("aws_cloudfront_distribution", "dashboard_distribution") as Record<string, any>;
+  const data = (distribution.ordered_cache_behavior as Array<Record<string, any>>).find((behaviour) => behaviour.path_pattern === "data/*");
+
+  assert.ok(data);
+  assert.is.not(data.cache_policy_id, distribution.default_cache_behavior.cache_policy_id);
+});
+
+test("every web build file is uploaded to the dashboard bucket with its content type", () => {
+  const objects = Object.values(stack.resources("aws_s3_object"));
+
+  assert.equal(objects.map((object) => object.key).sort(), Object.keys(WEB_FILES).sort());
+  for (const object of objects) {
+    assert.is(object.bucket, ref("aws_s3_bucket", "dashboard", "id"));
+    assert.is(object.content_type, contentTypeFor(String(object.key)));
+    assert.ok(String(object.source).endsWith(`/${String(object.key)}`));
+    assert.match(String(object.source_hash), /^[0-9a-f]{32}$/);
+  }
+  assert.is(contentTypeFor("index.html"), "text/html; charset=utf-8");
+});
+
+test("the state table: pk/sk, gsi1, TTL on expiresAt, on demand, point-in-time recovery, encrypted", () => {
+  const table = stack.resource("aws_dynamodb_table", "state_table") as Record<string, any>;
+
+  assert.is(table.hash_key, "pk");
+  assert.is(table.range_key, "sk");
+  assert.equal(table.global_secondary_index, [{ name: "gsi1", hash_key: "gsi1pk", range_key: "gsi1sk", projection_type: "ALL" }]);
+  assert.equal(table.attribute.map((attribute: { name: string; type: string }) => `${attribute.name}:${attribute.type}`).sort(), ["gsi1pk:S", "gsi1sk:S", "pk:S", "sk:S"]);
+  assert.equal(table.ttl, { attribute_name: "expiresAt", enabled: true });
+  assert.is(table.billing_mode, "PAY_PER_REQUEST");
+  assert.is(table.point_in_time_recovery.enabled, true);
+  assert.is(table.server_side_encryption.enabled, true);
+});
+
+test("bucket names are deterministic from the prefix and, when given, the account id", () => {
+  const custom = synthStack({ namePrefix: "fleetota-prod", accountId: "123456789012", protectData: true });
+
+  assert.is(stack.resource("aws_s3_bucket", "data_lake").bucket, "fleetota-dev-data-lake");
+  assert.is(custom.resource("aws_s3_bucket", "data_lake").bucket, "fleetota-prod-data-lake-123456789012");
+  assert.is(custom.resource("aws_s3_bucket", "dashboard").bucket, "fleetota-prod-dashboard-123456789012");
+  assert.is(custom.resource("aws_s3_bucket", "data_lake").force_destroy, false);
+  assert.is(custom.resource("aws_dynamodb_table", "state_table").deletion_protection_enabled, true);
+});
+
+test.run();
