@@ -27,9 +27,13 @@ export interface LineSeries {
  * A time-series line chart on a linear x axis of epoch seconds (no date adapter needed), updated in place.
  *
  * @example
- * const chart = lineChart(canvas, "Processing latency"); chart.update([{ label: "avg", points }]);
+ * const chart = lineChart(canvas, "ms"); chart.update([{ label: "avg", points }], { from, to });
  */
-export function lineChart(canvas: HTMLCanvasElement, yTitle: string): { update(series: readonly LineSeries[]): void } {
+export function lineChart(
+  canvas: HTMLCanvasElement,
+  yTitle: string,
+  yMax?: number,
+): { update(series: readonly LineSeries[], range: { from: number; to: number }): void } {
   const chart = new Chart<"line", Array<{ x: number; y: number }>>(canvas, {
     type: "line",
     data: { datasets: [] },
@@ -42,7 +46,7 @@ export function lineChart(canvas: HTMLCanvasElement, yTitle: string): { update(s
       elements: { point: { radius: 0, hitRadius: 6 }, line: { borderWidth: 2, tension: 0.2 } },
       scales: {
         x: { type: "linear", ticks: { maxTicksLimit: 6, callback: (value) => formatClock(Number(value)) }, grid: { display: false } },
-        y: { beginAtZero: true, title: { display: true, text: yTitle }, ticks: { maxTicksLimit: 5 } },
+        y: { beginAtZero: true, max: yMax, title: { display: true, text: yTitle }, ticks: { maxTicksLimit: 5 } },
       },
       plugins: {
         legend: { position: "bottom", labels: { boxWidth: 12 } },
@@ -51,7 +55,9 @@ export function lineChart(canvas: HTMLCanvasElement, yTitle: string): { update(s
     },
   });
   return {
-    update(series) {
+    update(series, range) {
+      const xScale = chart.options.scales?.x;
+      if (xScale) Object.assign(xScale, { min: range.from, max: range.to });
       chart.data.datasets = series.map(
         (entry, index): ChartDataset<"line", Array<{ x: number; y: number }>> => ({
           label: entry.label,
@@ -95,10 +101,12 @@ export function bubbleChart(canvas: HTMLCanvasElement): { update(bubbles: readon
   });
   return {
     update(bubbles) {
-      labels = bubbles.map((bubble) => bubble.label);
+      // With parsing off, Chart.js takes data as sorted by x and reads the x range from its ends.
+      const sorted = [...bubbles].sort((a, b) => a.x - b.x);
+      labels = sorted.map((bubble) => bubble.label);
       const dataset = chart.data.datasets[0]!;
-      dataset.data = bubbles.map(({ x, y, r }) => ({ x, y, r }));
-      dataset.backgroundColor = bubbles.map((bubble) => bubble.color);
+      dataset.data = sorted.map(({ x, y, r }) => ({ x, y, r }));
+      dataset.backgroundColor = sorted.map((bubble) => bubble.color);
       chart.update("none");
     },
   };

@@ -1,6 +1,13 @@
-import type { QueuesDocument, QueueView } from "../../../functions/dashboard-publisher/documents.js";
+import { QUEUE_ROLE, type QueueRole, type QueuesDocument, type QueueView } from "../../../functions/dashboard-publisher/documents.js";
 import { h } from "../dom.js";
 import { formatCount, formatDuration } from "../format.js";
+
+const QUEUE_LABELS: Readonly<Record<QueueRole, string>> = {
+  [QUEUE_ROLE.Telemetry]: "Telemetry",
+  [QUEUE_ROLE.TelemetryDeadLetter]: "Telemetry",
+  [QUEUE_ROLE.Update]: "Update jobs",
+  [QUEUE_ROLE.UpdateDeadLetter]: "Update jobs",
+};
 
 /** Queues: depth, in flight, delayed and oldest age; a dead-letter queue holding messages is flagged. */
 export function queuesSection(container: HTMLElement): { render(doc: QueuesDocument): void } {
@@ -20,7 +27,7 @@ export function queuesSection(container: HTMLElement): { render(doc: QueuesDocum
             h(
               "thead",
               null,
-              h("tr", null, ...["Queue", "Kind", "Visible", "In flight", "Delayed", "Oldest message"].map((label) => h("th", { scope: "col" }, label))),
+              h("tr", null, ...["Queue", "Visible", "In flight", "Delayed", "Oldest message"].map((label) => h("th", { scope: "col" }, label))),
             ),
             h("tbody", null, ...doc.queues.map(queueRow)),
           ),
@@ -35,8 +42,14 @@ function queueRow(queue: QueueView): HTMLTableRowElement {
   return h(
     "tr",
     { "data-queue": queue.role, class: needsRedrive || queue.error ? "row-attention" : undefined },
-    h("th", { scope: "row" }, queue.name, queue.error ? h("small", { class: "error-text" }, `could not read: ${queue.error}`) : null),
-    h("td", null, queue.deadLetter ? h("span", { class: "badge kind-dlq" }, "dead-letter") : "queue"),
+    h(
+      "th",
+      { scope: "row" },
+      QUEUE_LABELS[queue.role],
+      queue.deadLetter ? h("span", { class: "badge kind-dlq" }, "DLQ") : null,
+      h("small", { class: "mono" }, queue.name),
+      queue.error ? h("small", { class: "error-text" }, `could not read: ${queue.error}`) : null,
+    ),
     h("td", { class: "num", "data-field": "visible" }, formatCount(queue.visible), needsRedrive ? h("small", null, "needs redrive") : null),
     h("td", { class: "num", "data-field": "in-flight" }, formatCount(queue.inFlight)),
     h("td", { class: "num", "data-field": "delayed" }, formatCount(queue.delayed)),

@@ -7,6 +7,8 @@ import { formatDuration, formatMetric } from "../format.js";
 interface Panel {
   title: string;
   axis: string;
+  /** Fixed top of the y axis, for percentages. */
+  max?: number;
   series: ReadonlyArray<{ metric: MetricName; stat: string }>;
 }
 
@@ -18,13 +20,13 @@ const PANELS: readonly Panel[] = [
     axis: "ms",
     series: [{ metric: METRIC.ProcessingLatency, stat: "Average" }, { metric: METRIC.ProcessingLatency, stat: "Maximum" }],
   },
-  { title: "Connectivity", axis: "% of fleet", series: [{ metric: METRIC.ConnectivityRate, stat: "Average" }] },
+  { title: "Connectivity", axis: "% of fleet", max: 100, series: [{ metric: METRIC.ConnectivityRate, stat: "Average" }] },
   {
     title: "Vehicles online",
     axis: "vehicles",
     series: [{ metric: METRIC.VehiclesOnline, stat: "Maximum" }, { metric: METRIC.VehiclesReporting, stat: "Maximum" }],
   },
-  { title: "Battery", axis: "% charge", series: [{ metric: METRIC.BatteryAverage, stat: "Average" }] },
+  { title: "Battery", axis: "% charge", max: 100, series: [{ metric: METRIC.BatteryAverage, stat: "Average" }] },
   {
     title: "OTA outcomes",
     axis: "per period",
@@ -45,9 +47,9 @@ export function telemetrySection(container: HTMLElement): { render(doc: Telemetr
     const note = h("p", { class: "caption" });
     const canvas = h("canvas", { role: "img", "aria-label": `${panel.title} over time` });
     const card = h("figure", { class: "card trend", "data-panel": panel.title }, h("figcaption", null, panel.title), headline, h("div", { class: "chart" }, canvas), note);
-    return { panel, headline, note, chart: lineChart(canvas, panel.axis), card };
+    return { panel, headline, note, chart: lineChart(canvas, panel.axis, panel.max), card };
   });
-  container.replaceChildren(caption, h("div", { class: "grid-3" }, ...cards.map((card) => card.card)));
+  container.replaceChildren(caption, h("div", { class: "grid-trends" }, ...cards.map((card) => card.card)));
 
   return {
     render(doc) {
@@ -59,7 +61,10 @@ export function telemetrySection(container: HTMLElement): { render(doc: Telemetr
         const lead = series[0];
         headline.textContent = lead ? formatMetric(lead.latest, lead.unit) : "—";
         headline.title = lead ? `latest ${lead.label}` : "";
-        chart.update(series.map((entry) => ({ label: entry.label, points: entry.points })));
+        chart.update(
+          series.map((entry) => ({ label: entry.label, points: entry.points })),
+          { from: Date.parse(doc.from) / 1000, to: Date.parse(doc.to) / 1000 },
+        );
         note.textContent = series.some((entry) => entry.points.length > 0) ? "" : "No datapoints in this window.";
       }
     },
