@@ -4,6 +4,7 @@
  * FLEETOTA_* variables). Errors are one line on stderr and exit code 1.
  */
 import { Command, CommanderError } from "commander";
+import { registerCampaignCommands } from "./commands/campaign.js";
 import { registerRedriveCommand } from "./commands/redrive.js";
 import { registerReleaseCommand } from "./commands/release.js";
 import { createContext, type CommandContext, type GlobalOptions } from "./context.js";
@@ -35,6 +36,7 @@ export function buildProgram(settings: Required<Pick<RunCliOptions, "io">> & Run
   const contextFor = (command: Command): CommandContext =>
     createContext(command.optsWithGlobals<GlobalOptions>(), { io: settings.io, cwd: settings.cwd, env: settings.env });
   registerReleaseCommand(program, contextFor);
+  registerCampaignCommands(program, contextFor);
   registerRedriveCommand(program, contextFor);
   return program;
 }

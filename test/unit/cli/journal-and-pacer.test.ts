@@ -1,0 +1,77 @@
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import { existsSync, mkdtempSync, readFileSync, appendFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { MOVE_STEP, MoveJournal } from "../../../cli/redrive/journal.js";
+import { createPacer } from "../../../cli/redrive/pacer.js";
+
+const journalPath = () => join(mkdtempSync(join(tmpdir(), "fleetota-journal-")), "redrive", "dlq.ndjson");
+
+test("a journal remembers each copy's last step across reopening", () => {
+  const path = journalPath();
+  const journal = MoveJournal.open(path);
+  journal.record({ messageId: "m-1", businessKey: "k-1", step: MOVE_STEP.Sending });
+  journal.record({ messageId: "m-1", businessKey: "k-1", step: MOVE_STEP.Sent });
+  journal.record({ messageId: "m-2", businessKey: "k-2", step: MOVE_STEP.Done });
+  const reopened = MoveJournal.open(path);
+  assert.is(reopened.stepOf("m-1"), MOVE_STEP.Sent);
+  assert.is(reopened.stepOf("m-2"), MOVE_STEP.Done);
+  assert.is(reopened.stepOf("m-3"), undefined);
+  assert.equal(reopened.unfinished().map((entry) => entry.messageId), ["m-1"]);
+});
+
+test("a line torn by a crash is skipped, the lines before it kept", () => {
+  const path = journalPath();
+  MoveJournal.open(path).record({ messageId: "m-1", businessKey: "k-1", step: MOVE_STEP.Sent });
+  appendFileSync(path, '{"messageId":"m-2","busi');
+  assert.is(MoveJournal.open(path).stepOf("m-1"), MOVE_STEP.Sent);
+});
+
+test("clear removes the journal file", () => {
+  const path = journalPath();
+  const journal = MoveJournal.open(path);
+  journal.record({ messageId: "m-1", businessKey: "k-1", step: MOVE_STEP.Done });
+  assert.ok(readFileSync(path, "utf8").includes("m-1"));
+  journal.clear();
+  assert.is(existsSync(path), false);
+});
+
+test("an in-memory journal writes no file", () => {
+  const journal = MoveJournal.open(undefined);
+  journal.record({ messageId: "m-1", businessKey: "k-1", step: MOVE_STEP.Sent });
+  assert.is(journal.stepOf("m-1"), MOVE_STEP.Sent);
+});
+
+/** A fake clock that advances only when the pacer sleeps. */
+function fakeClock() {
+  let now = 1_000;
+  const waits: number[] = [];
+  return {
+    now: () => now,
+    sleep: async (ms: number) => {
+      waits.push(ms);
+      now += ms;
+    },
+    waits,
+  };
+}
+
+test("the pacer spaces sends to the rate: 30 messages at 10/s wait 1 s and then 1 s", async () => {
+  const clock = fakeClock();
+  const pace = createPacer(10, clock.sleep, clock.now);
+  await pace(10);
+  await pace(10);
+  await pace(10);
+  assert.equal(clock.waits, [1000, 1000]);
+});
+
+test("the pacer never waits without a limit", async () => {
+  const clock = fakeClock();
+  const pace = createPacer(undefined, clock.sleep, clock.now);
+  await pace(10);
+  await pace(10);
+  assert.equal(clock.waits, []);
+});
+
+test.run();
