@@ -1,9 +1,25 @@
+import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { SQSClient } from "@aws-sdk/client-sqs";
+import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import { listCampaigns } from "../campaigns/store.js";
+import { ENV, requireEnv } from "../shared/environment.js";
 import { createLogger } from "../shared/logger.js";
+import { campaignsToTick, sendTicks, tickMessage } from "./tick-messages.js";
 
+/**
+ * Rollout ticker (EventBridge schedule, every minute): queues one `tick` command per campaign with work to
+ * do; the update manager runs the tick (waves, timeouts, retries, thresholds, completion), so every
+ * campaign and job write stays in one consumer.
+ */
 const logger = createLogger("rollout-ticker");
+const doc = DynamoDBDocumentClient.from(new DynamoDBClient({}));
+const sqs = new SQSClient({});
 
-/** Placeholder until its issue lands: logs the event it was given. */
-export const handler = async (event: unknown): Promise<unknown> => {
-  logger.info("invoked", { event });
-  return {};
+export const handler = async (): Promise<{ ticked: string[] }> => {
+  const now = new Date();
+  const due = campaignsToTick(await listCampaigns(doc, requireEnv(ENV.STATE_TABLE)));
+  await sendTicks(sqs, requireEnv(ENV.UPDATE_QUEUE_URL), due.map((campaign) => tickMessage(campaign.campaignId, now)));
+  const ticked = due.map((campaign) => campaign.campaignId);
+  logger.info("ticks queued", { campaigns: ticked.length, ticked });
+  return { ticked };
 };

@@ -1,9 +1,41 @@
+import { BatchProcessor, EventType, processPartialResponse } from "@aws-lambda-powertools/batch";
+import { CloudWatchClient } from "@aws-sdk/client-cloudwatch";
+import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { S3Client } from "@aws-sdk/client-s3";
+import { SSMClient } from "@aws-sdk/client-ssm";
+import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import type { Context, SQSBatchResponse, SQSEvent } from "aws-lambda";
+import { s3JobDocumentChannel, type JobDocumentChannel } from "../campaigns/document-channel.js";
+import { UpdateTally } from "../campaigns/update-tally.js";
+import { ENV, requireEnv } from "../shared/environment.js";
 import { createLogger } from "../shared/logger.js";
+import { DEFAULT_METRICS_NAMESPACE } from "../shared/metrics.js";
+import { publishTally, updateRecordHandler } from "./process.js";
 
+/**
+ * Update manager: consumes the update-job queue (candidates, status reports, commands) with partial
+ * batch responses; see functions/campaigns/update-service.ts for what each message does.
+ */
 const logger = createLogger("update-manager");
+const doc = DynamoDBDocumentClient.from(new DynamoDBClient({}), { marshallOptions: { removeUndefinedValues: true } });
+const cloudwatch = new CloudWatchClient({});
+let documents: JobDocumentChannel | undefined;
 
-/** Placeholder until its issue lands: logs the event it was given. */
-export const handler = async (event: unknown): Promise<unknown> => {
-  logger.info("invoked", { event });
-  return {};
+export const handler = async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
+  documents ??= s3JobDocumentChannel({
+    s3: new S3Client({}),
+    ssm: new SSMClient({}),
+    bucket: requireEnv(ENV.DATA_BUCKET),
+    signingKeyParameter: requireEnv(ENV.SIGNING_KEY_PARAMETER),
+    log: logger,
+  });
+  const tally = new UpdateTally();
+  const deps = { doc, table: requireEnv(ENV.STATE_TABLE), documents, tally, log: logger, now: () => new Date() };
+  const response = await processPartialResponse(event, updateRecordHandler(deps), new BatchProcessor(EventType.SQS), {
+    context,
+    throwOnFullBatchFailure: false,
+  });
+  await publishTally(cloudwatch, process.env[ENV.METRICS_NAMESPACE] || DEFAULT_METRICS_NAMESPACE, tally, logger, new Date());
+  if (response.batchItemFailures.length > 0) logger.warn("batch item failures", { failed: response.batchItemFailures.length, of: event.Records.length });
+  return response;
 };

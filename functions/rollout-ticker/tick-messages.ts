@@ -1,0 +1,66 @@
+import { SendMessageBatchCommand, type SQSClient } from "@aws-sdk/client-sqs";
+import { CAMPAIGN_STATE, JOB_STATE, type Campaign } from "../campaigns/model.js";
+import { OPERATOR_COMMAND, UPDATE_MESSAGE_KIND, type CommandMessage } from "../shared/update-messages.js";
+
+/**
+ * Campaigns a tick has work for: those rolling or about to (SCHEDULED, RUNNING, PAUSED — a paused one
+ * still times out silent vehicles), and canceled or aborted ones with jobs not yet canceled.
+ *
+ * @example
+ * const due = campaignsToTick(await listCampaigns(doc, table));
+ */
+export function campaignsToTick(campaigns: readonly Campaign[]): Campaign[] {
+  return campaigns.filter((campaign) => {
+    if (campaign.state === CAMPAIGN_STATE.Scheduled || campaign.state === CAMPAIGN_STATE.Running || campaign.state === CAMPAIGN_STATE.Paused) {
+      return true;
+    }
+    const unstarted = campaign.counts[JOB_STATE.Queued] + campaign.counts[JOB_STATE.Deferred];
+    return (campaign.state === CAMPAIGN_STATE.Canceled || campaign.state === CAMPAIGN_STATE.Aborted) && unstarted > 0;
+  });
+}
+
+/**
+ * The tick command for one campaign at one minute; the idempotency key is per campaign and minute, so a
+ * schedule delivered twice asks for the same tick.
+ *
+ * @example
+ * tickMessage("c-1", new Date("2026-11-26T18:04:31Z")).idempotencyKey; // "tick:c-1:2026-11-26T18:04"
+ */
+export function tickMessage(campaignId: string, at: Date): CommandMessage {
+  const iso = at.toISOString();
+  return {
+    kind: UPDATE_MESSAGE_KIND.Command,
+    idempotencyKey: `tick:${campaignId}:${iso.slice(0, 16)}`,
+    command: OPERATOR_COMMAND.Tick,
+    campaignId,
+    requestedBy: "rollout-ticker",
+    requestedAt: iso,
+  };
+}
+
+export class TickSendError extends Error {
+  override readonly name = "TickSendError";
+  constructor(readonly failedCampaignIds: string[]) {
+    super(`could not queue ticks for ${failedCampaignIds.join(", ")}`);
+  }
+}
+
+/**
+ * Sends tick commands to the update queue in batches of ten. Throws TickSendError naming the campaigns
+ * whose tick was not accepted (the schedule retries the invocation).
+ */
+export async function sendTicks(sqs: SQSClient, queueUrl: string, messages: readonly CommandMessage[]): Promise<number> {
+  const failed: string[] = [];
+  for (let start = 0; start < messages.length; start += 10) {
+    const batch = messages.slice(start, start + 10);
+    const response = await sqs.send(
+      new SendMessageBatchCommand({
+        QueueUrl: queueUrl,
+        Entries: batch.map((message, index) => ({ Id: String(index), MessageBody: JSON.stringify(message) })),
+      }),
+    );
+    for (const failure of response.Failed ?? []) failed.push(batch[Number(failure.Id)]!.campaignId);
+  }
+  if (failed.length > 0) throw new TickSendError(failed);
+  return messages.length;
+}
