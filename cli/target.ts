@@ -127,7 +127,8 @@ function pickNames(values: Record<string, string>, missing: (variable: string) =
 /**
  * Maps `cdktf deploy --outputs-file` output (`{ "<stack>": { "<output>": value } }`) onto the
  * Lambda environment variable names: an output matches a variable when their names agree ignoring
- * case and separators (`updateDlqUrl`, `update_dlq_url` → FLEETOTA_UPDATE_DLQ_URL).
+ * case and separators, with or without a `_name` suffix (`update_dlq_url` → FLEETOTA_UPDATE_DLQ_URL,
+ * `data_bucket_name` → FLEETOTA_DATA_BUCKET), as main.ts names its outputs.
  *
  * @example
  * namesFromStackOutputs({ "fleetota-dev": { dataBucket: "b" } }, "outputs.json"); // { FLEETOTA_DATA_BUCKET: "b" }
@@ -142,7 +143,7 @@ export function namesFromStackOutputs(outputs: unknown, file: string): Record<st
   const byNormalized = new Map(Object.entries(flat).map(([key, value]) => [normalize(key), value]));
   const result: Record<string, string> = {};
   for (const [key, variable] of Object.entries(NAME_VARIABLES)) {
-    const value = byNormalized.get(normalize(key));
+    const value = byNormalized.get(normalize(key)) ?? byNormalized.get(`${normalize(key)}name`);
     if (typeof value === "string" && value) result[variable] = value;
   }
   return result;

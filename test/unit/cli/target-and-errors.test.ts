@@ -87,7 +87,17 @@ test("--stack-outputs wins over a local cloud and maps output names to the stack
   const dir = workspace(localDescription());
   writeFileSync(
     join(dir, "outputs.json"),
-    JSON.stringify({ "fleetota-dev": { namePrefix: "fleetota-prod", data_bucket: "prod-data", stateTable: "prod-state", updateQueueUrl: "q", updateDlqUrl: "dlq", signingKeyParameter: "/p/k" } }),
+    JSON.stringify({
+      "fleetota-dev": {
+        name_prefix: "fleetota-prod",
+        data_bucket_name: "prod-data",
+        state_table_name: "prod-state",
+        update_queue_url: "q",
+        update_dlq_url: "dlq",
+        signing_key_parameter: "/p/k",
+        dashboard_url: "https://d.example",
+      },
+    }),
   );
   const target = resolveTarget({ cwd: dir, stackOutputs: "outputs.json", env: {} });
   assert.is(target.kind, "aws");
