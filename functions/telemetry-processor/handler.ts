@@ -1,9 +1,74 @@
+import { BatchProcessor, EventType, processPartialResponse } from "@aws-lambda-powertools/batch";
+import { CloudWatchClient } from "@aws-sdk/client-cloudwatch";
+import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { S3Client } from "@aws-sdk/client-s3";
+import { SQSClient } from "@aws-sdk/client-sqs";
+import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda";
+import { ENV, requireEnv } from "../shared/environment.js";
 import { createLogger } from "../shared/logger.js";
+import { DEFAULT_METRICS_NAMESPACE } from "../shared/metrics.js";
+import { InvocationAggregate } from "./aggregate.js";
+import { lazyOnce, processTelemetryMessage, publishInvocation, type ProcessorDependencies } from "./processor.js";
+import { loadActiveCampaigns } from "./update-handoff.js";
 
 const logger = createLogger("telemetry-processor");
+const batchProcessor = new BatchProcessor(EventType.SQS);
+/** Margin kept off the remaining time when leasing an object, so a lease outlives its invocation. */
+const LEASE_MARGIN_MS = 10_000;
+const DEFAULT_LEASE_MS = 5 * 60_000;
 
-/** Placeholder until its issue lands: logs the event it was given. */
-export const handler = async (event: unknown): Promise<unknown> => {
-  logger.info("invoked", { event });
-  return {};
+let dependencies: ProcessorDependencies | undefined;
+
+function createDependencies(): ProcessorDependencies {
+  return {
+    s3: new S3Client({ forcePathStyle: true }),
+    sqs: new SQSClient({}),
+    cloudWatch: new CloudWatchClient({}),
+    doc: DynamoDBDocumentClient.from(new DynamoDBClient({}), { marshallOptions: { removeUndefinedValues: true } }),
+    dataBucket: requireEnv(ENV.DATA_BUCKET),
+    stateTable: requireEnv(ENV.STATE_TABLE),
+    updateQueueUrl: requireEnv(ENV.UPDATE_QUEUE_URL),
+    metricsNamespace: process.env[ENV.METRICS_NAMESPACE] || DEFAULT_METRICS_NAMESPACE,
+    log: logger,
+  };
+}
+
+/**
+ * SQS batch of EventBridge "Object Created" events → partial batch response. Each message is one
+ * telemetry object; a transient failure returns only that message to the queue.
+ */
+export const handler = async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
+  dependencies ??= createDependencies();
+  const deps = dependencies;
+  const aggregate = new InvocationAggregate();
+  const remainingMs = typeof context?.getRemainingTimeInMillis === "function" ? context.getRemainingTimeInMillis() : DEFAULT_LEASE_MS;
+  const scope = {
+    aggregate,
+    leaseMs: remainingMs + LEASE_MARGIN_MS,
+    activeCampaigns: lazyOnce(() => loadActiveCampaigns(deps.doc, deps.stateTable)),
+  };
+  const response = await processPartialResponse(
+    event,
+    async (record: SQSRecord) => {
+      try {
+        return await processTelemetryMessage(record.body, deps, scope);
+      } catch (error) {
+        logger.warn("message failed; it will be retried", { messageId: record.messageId, error });
+        throw error;
+      }
+    },
+    batchProcessor,
+    { context, throwOnFullBatchFailure: false },
+  );
+  await publishInvocation(aggregate, deps, context?.awsRequestId ?? `${Date.now()}`);
+  logger.info("batch done", {
+    messages: event.Records.length,
+    failures: response.batchItemFailures.length,
+    dataPoints: aggregate.dataPoints,
+    rejected: aggregate.recordsRejected,
+    quarantinedObjects: aggregate.objectsQuarantined,
+    duplicates: aggregate.duplicateObjects,
+  });
+  return response;
 };

@@ -1,0 +1,125 @@
+import { createGunzip } from "node:zlib";
+import { StringDecoder } from "node:string_decoder";
+
+/** Limits that make an object corrupt rather than a source of bad records. */
+export interface DecodeLimits {
+  /** Decoded bytes an object may have (stops gzip bombs). */
+  maxDecodedBytes: number;
+  /** A longer line is rejected as a record, not parsed. */
+  maxLineBytes: number;
+}
+
+export const DEFAULT_DECODE_LIMITS: DecodeLimits = {
+  maxDecodedBytes: 512 * 1024 * 1024,
+  maxLineBytes: 64 * 1024,
+};
+
+export const CORRUPTION = {
+  BadGzip: "bad-gzip",
+  TooLarge: "too-large",
+  Binary: "binary",
+} as const;
+export type Corruption = (typeof CORRUPTION)[keyof typeof CORRUPTION];
+
+/** The object as a whole cannot be read as NDJSON; it is quarantined whole with this reason. */
+export class CorruptObjectError extends Error {
+  override readonly name = "CorruptObjectError";
+  constructor(
+    readonly corruption: Corruption,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+const GZIP_MAGIC = [0x1f, 0x8b] as const;
+
+async function* gunzipped(first: Buffer, rest: AsyncIterator<Uint8Array>): AsyncGenerator<Buffer> {
+  const gunzip = createGunzip();
+  let sourceError: unknown;
+  const feed = (async () => {
+    try {
+      gunzip.write(first);
+      for (let next = await rest.next(); !next.done && !gunzip.destroyed; next = await rest.next()) {
+        if (!gunzip.write(next.value)) {
+          await new Promise((resolve) => (gunzip.once("drain", resolve), gunzip.once("close", resolve)));
+        }
+      }
+      if (!gunzip.destroyed) gunzip.end();
+    } catch (error) {
+      sourceError = error;
+      gunzip.destroy(error as Error);
+    }
+  })();
+  try {
+    for await (const chunk of gunzip) yield chunk as Buffer;
+  } catch (error) {
+    // A failing source (network, throttling) is transient; only the decoder's own error means corruption.
+    if (sourceError !== undefined) throw sourceError;
+    throw new CorruptObjectError(CORRUPTION.BadGzip, `gzip stream cannot be decoded: ${(error as Error).message}`);
+  } finally {
+    await feed;
+  }
+}
+
+async function* plain(first: Buffer, rest: AsyncIterator<Uint8Array>): AsyncGenerator<Buffer> {
+  yield first;
+  for (let next = await rest.next(); !next.done; next = await rest.next()) yield Buffer.from(next.value);
+}
+
+/**
+ * Streams an object's lines: gzip (recognised by its magic bytes, whatever the key says) or plain,
+ * UTF-8, split on `\n` (a trailing `\r` is dropped). Lines longer than `maxLineBytes` come back
+ * truncated with `tooLong: true`. Throws CorruptObjectError when the gzip stream is broken, the
+ * decoded size passes `maxDecodedBytes`, or the bytes are binary (NUL) rather than text.
+ *
+ * @example
+ * for await (const { text } of decodeLines(response.Body)) handle(text);
+ */
+export async function* decodeLines(
+  source: AsyncIterable<Uint8Array>,
+  limits: DecodeLimits = DEFAULT_DECODE_LIMITS,
+): AsyncGenerator<{ text: string; tooLong: boolean }> {
+  const iterator = source[Symbol.asyncIterator]();
+  const head = await iterator.next();
+  if (head.done) return;
+  const first = Buffer.from(head.value);
+  const isGzip = first[0] === GZIP_MAGIC[0] && first[1] === GZIP_MAGIC[1];
+  const chunks = isGzip ? gunzipped(first, iterator) : plain(first, iterator);
+  const decoder = new StringDecoder("utf8");
+  let decodedBytes = 0;
+  let pending = "";
+  let pendingTooLong = false;
+  for await (const chunk of chunks) {
+    decodedBytes += chunk.length;
+    if (decodedBytes > limits.maxDecodedBytes) {
+      throw new CorruptObjectError(CORRUPTION.TooLarge, `decoded size passes ${limits.maxDecodedBytes} bytes`);
+    }
+    if (chunk.includes(0)) throw new CorruptObjectError(CORRUPTION.Binary, "contains NUL bytes: binary data, not NDJSON");
+    let text = pending + decoder.write(chunk);
+    let start = 0;
+    for (let newline = text.indexOf("\n"); newline >= 0; newline = text.indexOf("\n", start)) {
+      const line = text.slice(start, newline);
+      start = newline + 1;
+      if (pendingTooLong) {
+        pendingTooLong = false;
+        continue;
+      }
+      yield lineOf(line, limits);
+    }
+    text = text.slice(start);
+    if (text.length > limits.maxLineBytes) {
+      if (!pendingTooLong) yield { text: text.slice(0, 200), tooLong: true };
+      pendingTooLong = true;
+      text = "";
+    }
+    pending = text;
+  }
+  pending += decoder.end();
+  if (!pendingTooLong && pending.length > 0) yield lineOf(pending, limits);
+}
+
+function lineOf(line: string, limits: DecodeLimits): { text: string; tooLong: boolean } {
+  const text = line.endsWith("\r") ? line.slice(0, -1) : line;
+  return text.length > limits.maxLineBytes ? { text: text.slice(0, 200), tooLong: true } : { text, tooLong: false };
+}

@@ -1,0 +1,78 @@
+import { CopyObjectCommand, PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
+import type { RejectedLine } from "./core.js";
+import type { ObjectRef } from "./events.js";
+
+export const QUARANTINE_PREFIX = {
+  Records: "quarantine/records/",
+  Objects: "quarantine/objects/",
+} as const;
+
+/** The source key below `telemetry/`, so quarantine mirrors the input partitions. */
+function relativeKey(object: ObjectRef): string {
+  return object.key.startsWith("telemetry/") ? object.key.slice("telemetry/".length) : object.key;
+}
+
+/**
+ * `quarantine/records/<source path>.<etag>.ndjson`: one object per source object version.
+ *
+ * @example
+ * rejectedRecordsKey({ key: "telemetry/dt=2026-11-26/hour=17/a.ndjson.gz", etag: "e1", … });
+ * // "quarantine/records/dt=2026-11-26/hour=17/a.ndjson.gz.e1.ndjson"
+ */
+export function rejectedRecordsKey(object: ObjectRef): string {
+  return `${QUARANTINE_PREFIX.Records}${relativeKey(object)}.${object.etag}.ndjson`;
+}
+
+export function quarantinedObjectKey(object: ObjectRef): string {
+  return `${QUARANTINE_PREFIX.Objects}${relativeKey(object)}.${object.etag}`;
+}
+
+/**
+ * Writes the rejected lines of one source object as NDJSON of `{ source, line, record | raw, reasons }`.
+ * The key is deterministic, so a reprocessed object overwrites rather than duplicates.
+ *
+ * @example
+ * await writeRejectedRecords(s3, bucket, object, readout.rejected);
+ */
+export async function writeRejectedRecords(s3: S3Client, bucket: string, object: ObjectRef, rejected: readonly RejectedLine[]): Promise<string> {
+  const source = { bucket: object.bucket, key: object.key, etag: object.etag };
+  const body = rejected.map((line) => JSON.stringify({ source, ...line })).join("\n") + "\n";
+  const key = rejectedRecordsKey(object);
+  await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentType: "application/x-ndjson" }));
+  return key;
+}
+
+export interface ObjectQuarantineReason {
+  source: { bucket: string; key: string; etag: string; size: number };
+  /** Short machine-readable kind, e.g. `bad-gzip`, `too-large`. */
+  corruption: string;
+  message: string;
+  quarantinedAt: string;
+}
+
+/**
+ * Copies an unreadable object to `quarantine/objects/…` and writes `<that key>.reason.json` beside it.
+ *
+ * @example
+ * await quarantineObject(s3, bucket, object, { corruption: "bad-gzip", message: "unexpected end of file" }, new Date());
+ */
+export async function quarantineObject(
+  s3: S3Client,
+  bucket: string,
+  object: ObjectRef,
+  why: { corruption: string; message: string },
+  now: Date,
+): Promise<string> {
+  const key = quarantinedObjectKey(object);
+  await s3.send(
+    new CopyObjectCommand({ Bucket: bucket, Key: key, CopySource: `${object.bucket}/${encodeURIComponent(object.key).replaceAll("%2F", "/")}` }),
+  );
+  const reason: ObjectQuarantineReason = {
+    source: { bucket: object.bucket, key: object.key, etag: object.etag, size: object.size },
+    corruption: why.corruption,
+    message: why.message,
+    quarantinedAt: now.toISOString(),
+  };
+  await s3.send(new PutObjectCommand({ Bucket: bucket, Key: `${key}.reason.json`, Body: JSON.stringify(reason, null, 2), ContentType: "application/json" }));
+  return key;
+}

@@ -1,0 +1,132 @@
+import { SendMessageBatchCommand, type SQSClient } from "@aws-sdk/client-sqs";
+import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import { listCampaigns } from "../campaigns/store.js";
+import { matchesCampaign } from "../campaigns/targeting.js";
+import { CAMPAIGN_STATE, type CampaignDefinition } from "../campaigns/model.js";
+import {
+  UPDATE_MESSAGE_KIND,
+  type CandidateMessage,
+  type StatusReportMessage,
+  type UpdateMessage,
+  type VehicleSnapshot,
+} from "../shared/update-messages.js";
+import { isNewer } from "./aggregate.js";
+import { MOTION, type EnrichedRecord } from "./enrich.js";
+
+/** SendMessageBatch takes at most 10 entries. */
+export const SEND_BATCH_SIZE = 10;
+const SEND_ATTEMPTS = 3;
+
+/** Some update messages could not be sent after retries: the telemetry message is retried whole. */
+export class UpdateQueueSendError extends Error {
+  override readonly name = "UpdateQueueSendError";
+  constructor(readonly failed: number, detail: string) {
+    super(`${failed} update message(s) not accepted by the update queue: ${detail}`);
+  }
+}
+
+/**
+ * One status report per record carrying an `ota` block, keyed `<jobId>#<sequence>` so a redelivered
+ * object produces the same keys.
+ *
+ * @example
+ * statusReportsOf(readout.accepted)[0]?.idempotencyKey; // "job-c1-5YJ…#3"
+ */
+export function statusReportsOf(accepted: readonly EnrichedRecord[]): StatusReportMessage[] {
+  const reports: StatusReportMessage[] = [];
+  for (const { record } of accepted) {
+    if (!record.ota) continue;
+    reports.push({
+      kind: UPDATE_MESSAGE_KIND.StatusReport,
+      idempotencyKey: `${record.ota.jobId}#${record.ota.sequence}`,
+      vin: record.vin,
+      campaignId: record.ota.campaignId,
+      jobId: record.ota.jobId,
+      sequence: record.ota.sequence,
+      status: record.ota.status,
+      ...(record.ota.reason === undefined ? {} : { reason: record.ota.reason }),
+      firmwareVersion: record.firmware.version,
+      reportedAt: record.ts,
+    });
+  }
+  return reports;
+}
+
+/**
+ * What the update side knows of a vehicle from one record.
+ *
+ * @example
+ * vehicleSnapshotOf(enriched).parked; // true
+ */
+export function vehicleSnapshotOf(enriched: EnrichedRecord): VehicleSnapshot {
+  const { record } = enriched;
+  return {
+    vin: record.vin,
+    make: record.vehicle.make,
+    model: record.vehicle.model,
+    modelYear: record.vehicle.modelYear,
+    region: record.vehicle.region,
+    hardware: record.vehicle.hardwareId,
+    firmwareVersion: record.firmware.version,
+    parked: enriched.motion === MOTION.Parked,
+    stateOfCharge: record.battery.stateOfCharge,
+    connectivity: enriched.connectivityClass,
+    observedAt: record.ts,
+  };
+}
+
+/**
+ * At most one candidate per vehicle per object: from the vehicle's latest record in it, and only
+ * when it matches an active campaign's targeting. Keyed on the observation (`candidate#<vin>#<ts>`).
+ *
+ * @example
+ * candidatesOf(readout.accepted, runningCampaigns).length; // vehicles that look eligible
+ */
+export function candidatesOf(accepted: readonly EnrichedRecord[], activeCampaigns: readonly CampaignDefinition[]): CandidateMessage[] {
+  if (activeCampaigns.length === 0) return [];
+  const latest = new Map<string, EnrichedRecord>();
+  for (const enriched of accepted) {
+    const current = latest.get(enriched.record.vin);
+    if (!current || isNewer(enriched, current)) latest.set(enriched.record.vin, enriched);
+  }
+  const candidates: CandidateMessage[] = [];
+  for (const enriched of latest.values()) {
+    const vehicle = vehicleSnapshotOf(enriched);
+    if (!activeCampaigns.some((definition) => matchesCampaign(definition, vehicle))) continue;
+    candidates.push({ kind: UPDATE_MESSAGE_KIND.Candidate, idempotencyKey: `candidate#${vehicle.vin}#${vehicle.observedAt}`, vehicle });
+  }
+  return candidates;
+}
+
+/**
+ * Definitions of the campaigns currently RUNNING (one query on the campaigns index).
+ *
+ * @example
+ * const active = await loadActiveCampaigns(doc, table);
+ */
+export async function loadActiveCampaigns(doc: DynamoDBDocumentClient, table: string): Promise<CampaignDefinition[]> {
+  const campaigns = await listCampaigns(doc, table);
+  return campaigns.filter((campaign) => campaign.state === CAMPAIGN_STATE.Running).map((campaign) => campaign.definition);
+}
+
+/**
+ * Sends messages in SendMessageBatch calls of 10, retrying entries SQS refused; throws
+ * UpdateQueueSendError when some still fail.
+ *
+ * @example
+ * await sendUpdateMessages(sqs, queueUrl, [...statusReportsOf(accepted), ...candidatesOf(accepted, active)]);
+ */
+export async function sendUpdateMessages(sqs: SQSClient, queueUrl: string, messages: readonly UpdateMessage[]): Promise<number> {
+  for (let start = 0; start < messages.length; start += SEND_BATCH_SIZE) {
+    let entries = messages.slice(start, start + SEND_BATCH_SIZE).map((message, index) => ({ Id: String(index), MessageBody: JSON.stringify(message) }));
+    let lastError = "";
+    for (let attempt = 0; attempt < SEND_ATTEMPTS && entries.length > 0; attempt++) {
+      const response = await sqs.send(new SendMessageBatchCommand({ QueueUrl: queueUrl, Entries: entries }));
+      const failedIds = new Set((response.Failed ?? []).map((failure) => failure.Id));
+      lastError = (response.Failed ?? []).map((failure) => `${failure.Code}: ${failure.Message ?? ""}`).join("; ");
+      entries = entries.filter((entry) => failedIds.has(entry.Id));
+    }
+    if (entries.length > 0) throw new UpdateQueueSendError(entries.length, lastError);
+  }
+  return messages.length;
+}
