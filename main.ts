@@ -290,9 +290,15 @@ export class FleetOtaStack extends TerraformStack {
   }
 }
 
-/** Synthesizes the app into cdktf.out/. */
-export function synthesize(overrides: FleetOtaStackOverrides = {}, outdir = join(projectRoot, "cdktf.out")): void {
-  const app = new App({ outdir });
+/**
+ * Synthesizes the app: into `outdir` when given, else where the cdktf CLI asks (CDKTF_OUTDIR) or
+ * ./cdktf.out.
+ *
+ * @example
+ * synthesize({ region: "eu-west-1" }); // cdktf.out/stacks/fleetota-dev/cdk.tf.json
+ */
+export function synthesize(overrides: FleetOtaStackOverrides = {}, outdir?: string): void {
+  const app = new App(outdir ? { outdir } : {});
   new FleetOtaStack(app, STACK_NAME, overrides);
   app.synth();
 }
