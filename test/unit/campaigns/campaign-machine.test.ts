@@ -1,0 +1,161 @@
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import { crossedCriterion, decideCampaignCommand, decideRollout, waveCapacity } from "../../../functions/campaigns/campaign-machine.js";
+import { emptyJobCounts, type Campaign, type CampaignState, type OutcomeTotals } from "../../../functions/campaigns/model.js";
+import type { OperatorCommand } from "../../../functions/shared/update-messages.js";
+import { T0, campaign, definition, minutesAfter } from "./support/factories.js";
+
+type Command = Exclude<OperatorCommand, "tick">;
+const context = { at: T0, cause: "cli:test" };
+const outcomeOf = (decision: ReturnType<typeof decideCampaignCommand>) => (decision.kind === "applied" ? decision.campaign.state : "refused");
+
+const commandTable: Array<[CampaignState, Command, string]> = [
+  ["DRAFT", "start", "RUNNING"],
+  ["DRAFT", "pause", "refused"],
+  ["DRAFT", "resume", "refused"],
+  ["DRAFT", "cancel", "CANCELED"],
+  ["DRAFT", "retry-failed", "refused"],
+  ["SCHEDULED", "start", "refused"],
+  ["SCHEDULED", "pause", "PAUSED"],
+  ["SCHEDULED", "cancel", "CANCELED"],
+  ["RUNNING", "start", "refused"],
+  ["RUNNING", "pause", "PAUSED"],
+  ["RUNNING", "resume", "refused"],
+  ["RUNNING", "cancel", "CANCELED"],
+  ["RUNNING", "retry-failed", "RUNNING"],
+  ["PAUSED", "resume", "RUNNING"],
+  ["PAUSED", "pause", "refused"],
+  ["PAUSED", "cancel", "CANCELED"],
+  ["PAUSED", "retry-failed", "PAUSED"],
+  ["COMPLETED", "retry-failed", "RUNNING"],
+  ["COMPLETED", "cancel", "refused"],
+  ["COMPLETED", "resume", "refused"],
+  ["ABORTED", "resume", "refused"],
+  ["ABORTED", "retry-failed", "refused"],
+  ["CANCELED", "start", "refused"],
+  ["CANCELED", "resume", "refused"],
+];
+
+for (const [from, command, expected] of commandTable) {
+  test(`${command} on ${from} → ${expected}`, () => {
+    assert.is(outcomeOf(decideCampaignCommand(campaign({ state: from, waveIndex: from === "DRAFT" ? -1 : 0 }), command, context)), expected);
+  });
+}
+
+test("start opens the first wave and records who and why", () => {
+  const decision = decideCampaignCommand(campaign(), "start", { ...context, reason: "go" });
+  assert.is(decision.kind, "applied");
+  if (decision.kind !== "applied") return;
+  assert.is(decision.campaign.waveIndex, 0);
+  assert.is(decision.campaign.waveOpenedAt, T0.toISOString());
+  assert.equal(decision.record, { from: "DRAFT", to: "RUNNING", at: T0.toISOString(), reason: "go", cause: "cli:test" });
+});
+
+test("start with a future startAt schedules; the tick starts it once the time comes", () => {
+  const scheduled = decideCampaignCommand(campaign({}, { startAt: minutesAfter(60).toISOString() }), "start", context);
+  assert.is(outcomeOf(scheduled), "SCHEDULED");
+  if (scheduled.kind !== "applied") return;
+  const before = decideRollout(scheduled.campaign, { at: minutesAfter(59), pendingRetries: 0 });
+  const after = decideRollout(scheduled.campaign, { at: minutesAfter(60), pendingRetries: 0 });
+  assert.is(before.kind, "unchanged");
+  assert.is(after.kind === "applied" ? after.campaign.state : "", "RUNNING");
+});
+
+test("resume sets the criteria baseline to the outcomes so far", () => {
+  const outcomes: OutcomeTotals = { succeeded: 3, failed: 4, timedOut: 1, rolledBack: 0, rejected: 0 };
+  const decision = decideCampaignCommand(campaign({ state: "PAUSED", waveIndex: 0, outcomes }), "resume", context);
+  assert.equal(decision.kind === "applied" ? decision.campaign.outcomesBaseline : undefined, outcomes);
+});
+
+const capacityTable: Array<[string, number, number, number]> = [
+  ["1% of 1000", 1, 1000, 10],
+  ["1% of 50 rounds up", 1, 50, 1],
+  ["10% of 1000", 10, 1000, 100],
+  ["100% of 1234", 100, 1234, 1234],
+];
+for (const [name, percent, eligible, expected] of capacityTable) {
+  test(`wave capacity: ${name} → ${expected}`, () => {
+    assert.is(waveCapacity(definition({ waves: [{ percent }] }), 0, eligible), expected);
+  });
+}
+
+test("wave capacity by count ignores the eligible total", () => {
+  assert.is(waveCapacity(definition({ waves: [{ count: 25 }, { percent: 100 }] }), 0, 1000), 25);
+});
+
+function running(overrides: Partial<Campaign> = {}): Campaign {
+  return campaign(
+    { state: "RUNNING", waveIndex: 0, waveOpenedAt: T0.toISOString(), eligible: 100, admitted: 10, ...overrides },
+    {
+      waves: [{ percent: 10, soakMinutes: 30, successThresholdPercent: 90 }, { percent: 100, soakMinutes: 0 }],
+      abortCriteria: [
+        { failureKind: "ANY", thresholdPercent: 20, minimumSample: 10, action: "PAUSE" },
+        { failureKind: "ROLLED_BACK", thresholdPercent: 10, minimumSample: 10, action: "ABORT" },
+      ],
+    },
+  );
+}
+
+function countsWith(values: Partial<Record<keyof ReturnType<typeof emptyJobCounts>, number>>) {
+  return { ...emptyJobCounts(), ...values };
+}
+
+test("the next wave waits for the soak time even when every job succeeded", () => {
+  const campaignNow = running({ counts: countsWith({ SUCCEEDED: 10 }), outcomes: { succeeded: 10, failed: 0, timedOut: 0, rolledBack: 0, rejected: 0 } });
+  assert.is(decideRollout(campaignNow, { at: minutesAfter(29), pendingRetries: 0 }).kind, "unchanged");
+  const opened = decideRollout(campaignNow, { at: minutesAfter(30), pendingRetries: 0 });
+  assert.is(opened.kind === "applied" ? opened.campaign.waveIndex : -1, 1);
+});
+
+test("the next wave waits for the success threshold after the soak", () => {
+  const campaignNow = running({ counts: countsWith({ SUCCEEDED: 8, IN_PROGRESS: 2 }), outcomes: { succeeded: 8, failed: 0, timedOut: 0, rolledBack: 0, rejected: 0 } });
+  const decision = decideRollout(campaignNow, { at: minutesAfter(60), pendingRetries: 0 });
+  assert.is(decision.kind, "unchanged");
+  assert.match(decision.kind === "unchanged" ? decision.reason : "", /80\.0% succeeded, needs 90%/);
+});
+
+test("a failure rate above the threshold pauses only once the minimum sample finished", () => {
+  const belowSample = running({ outcomes: { succeeded: 5, failed: 4, timedOut: 0, rolledBack: 0, rejected: 0 } });
+  const atSample = running({ outcomes: { succeeded: 6, failed: 4, timedOut: 0, rolledBack: 0, rejected: 0 } });
+  assert.is(crossedCriterion(belowSample), undefined);
+  const decision = decideRollout(atSample, { at: minutesAfter(1), pendingRetries: 0 });
+  assert.is(decision.kind === "applied" ? decision.campaign.state : "", "PAUSED");
+  assert.match(decision.kind === "applied" ? decision.record.reason : "", /ANY at 40\.0% \(4\/10\)/);
+});
+
+test("timeouts count as failures for the ANY criterion", () => {
+  const decision = decideRollout(running({ outcomes: { succeeded: 7, failed: 0, timedOut: 3, rolledBack: 0, rejected: 0 } }), { at: minutesAfter(1), pendingRetries: 0 });
+  assert.is(decision.kind === "applied" ? decision.campaign.state : "", "PAUSED");
+});
+
+test("an ABORT criterion wins over a PAUSE one crossed at the same time", () => {
+  const decision = decideRollout(running({ outcomes: { succeeded: 6, failed: 2, timedOut: 0, rolledBack: 2, rejected: 0 } }), { at: minutesAfter(1), pendingRetries: 0 });
+  assert.is(decision.kind === "applied" ? decision.campaign.state : "", "ABORTED");
+});
+
+test("a rate below every threshold keeps rolling", () => {
+  assert.is(crossedCriterion(running({ outcomes: { succeeded: 90, failed: 5, timedOut: 3, rolledBack: 1, rejected: 0 } })), undefined);
+});
+
+test("criteria judge only outcomes since the last resume", () => {
+  const outcomes = { succeeded: 6, failed: 4, timedOut: 0, rolledBack: 0, rejected: 0 };
+  const resumed = running({ outcomes: { ...outcomes, succeeded: 10 }, outcomesBaseline: outcomes });
+  assert.is(crossedCriterion(resumed), undefined);
+});
+
+test("the last wave completes only when no job moves and no retry is pending", () => {
+  const lastWave = running({ waveIndex: 1, admitted: 100, counts: countsWith({ SUCCEEDED: 98, FAILED: 2 }), outcomes: { succeeded: 98, failed: 2, timedOut: 0, rolledBack: 0, rejected: 0 } });
+  assert.is(decideRollout(lastWave, { at: minutesAfter(1), pendingRetries: 2 }).kind, "unchanged");
+  assert.is(decideRollout({ ...lastWave, counts: countsWith({ SUCCEEDED: 97, DEFERRED: 1, FAILED: 2 }) }, { at: minutesAfter(1), pendingRetries: 0 }).kind, "unchanged");
+  const done = decideRollout(lastWave, { at: minutesAfter(1), pendingRetries: 0 });
+  assert.is(done.kind === "applied" ? done.campaign.state : "", "COMPLETED");
+  assert.match(done.kind === "applied" ? done.record.reason : "", /98 SUCCEEDED, 2 FAILED/);
+});
+
+for (const state of ["PAUSED", "DRAFT", "COMPLETED", "CANCELED", "ABORTED"] as const) {
+  test(`a ${state} campaign does not roll`, () => {
+    assert.is(decideRollout(running({ state, outcomes: { succeeded: 0, failed: 50, timedOut: 0, rolledBack: 0, rejected: 0 } }), { at: minutesAfter(100), pendingRetries: 0 }).kind, "unchanged");
+  });
+}
+
+test.run();

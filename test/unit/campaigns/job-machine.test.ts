@@ -1,0 +1,229 @@
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import { decideJobEvent, newJob, nextRetryAt, retryDelaySeconds, type JobEvent } from "../../../functions/campaigns/job-machine.js";
+import type { Job, JobState } from "../../../functions/campaigns/model.js";
+import type { AgentStatus } from "../../../functions/shared/update-messages.js";
+import { T0, definition, job, minutesAfter } from "./support/factories.js";
+
+const report = (status: AgentStatus, sequence: number, at = minutesAfter(1)): JobEvent => ({
+  type: "report",
+  status,
+  sequence,
+  firmwareVersion: status === "SUCCEEDED" ? "2.4.0" : "2.3.1",
+  at,
+});
+
+const stateOf = (decision: ReturnType<typeof decideJobEvent>): string =>
+  decision.kind === "applied" ? (decision.job.substate ? `${decision.job.state}/${decision.job.substate}` : decision.job.state) : decision.kind;
+
+// [from state, event, expected state or "refused"/"ignored"]
+const reportTable: Array<[JobState, AgentStatus, string]> = [
+  ["QUEUED", "DOWNLOADING", "IN_PROGRESS/DOWNLOADING"],
+  ["QUEUED", "DEFERRED", "DEFERRED"],
+  ["QUEUED", "SUCCEEDED", "SUCCEEDED"],
+  ["QUEUED", "REJECTED", "REJECTED"],
+  ["DEFERRED", "DOWNLOADING", "IN_PROGRESS/DOWNLOADING"],
+  ["DEFERRED", "FAILED", "FAILED"],
+  ["IN_PROGRESS", "INSTALLING", "IN_PROGRESS/INSTALLING"],
+  ["IN_PROGRESS", "VERIFYING", "IN_PROGRESS/VERIFYING"],
+  ["IN_PROGRESS", "DEFERRED", "DEFERRED"],
+  ["IN_PROGRESS", "SUCCEEDED", "SUCCEEDED"],
+  ["IN_PROGRESS", "FAILED", "FAILED"],
+  ["IN_PROGRESS", "ROLLED_BACK", "ROLLED_BACK"],
+  ["TIMED_OUT", "SUCCEEDED", "SUCCEEDED"],
+  ["TIMED_OUT", "INSTALLING", "IN_PROGRESS/INSTALLING"],
+  ["SUCCEEDED", "FAILED", "refused"],
+  ["SUCCEEDED", "DOWNLOADING", "refused"],
+  ["FAILED", "DOWNLOADING", "refused"],
+  ["ROLLED_BACK", "SUCCEEDED", "refused"],
+  ["REJECTED", "DOWNLOADING", "refused"],
+  ["CANCELED", "DOWNLOADING", "refused"],
+];
+
+for (const [from, status, expected] of reportTable) {
+  test(`report ${status} on ${from} → ${expected}`, () => {
+    const substate = from === "IN_PROGRESS" ? "DOWNLOADING" : undefined;
+    const decision = decideJobEvent(job({ state: from, ...(substate ? { substate } : {}), lastSequence: 3 }), report(status, 4), definition());
+    assert.is(stateOf(decision), expected);
+  });
+}
+
+test("every applied state change is recorded with time, reason and cause", () => {
+  const at = minutesAfter(5);
+  const decision = decideJobEvent(job({ lastSequence: 0 }), { ...report("DOWNLOADING", 1, at), reason: "download started" } as JobEvent, definition());
+  assert.is(decision.kind, "applied");
+  if (decision.kind !== "applied") return;
+  assert.equal(decision.record, { from: "QUEUED", to: "IN_PROGRESS/DOWNLOADING", at: at.toISOString(), reason: "download started", cause: "report#1" });
+  assert.is(decision.job.lastSequence, 1);
+  assert.is(decision.job.lastProgressAt, at.toISOString());
+});
+
+test("a duplicate report (same sequence) changes nothing", () => {
+  const applied = job({ state: "IN_PROGRESS", substate: "INSTALLING", lastSequence: 5 });
+  assert.is(decideJobEvent(applied, report("INSTALLING", 5), definition()).kind, "ignored");
+});
+
+test("an out-of-order older report after a newer one changes nothing", () => {
+  let current = job();
+  for (const [status, sequence] of [["DOWNLOADING", 1], ["SUCCEEDED", 3], ["INSTALLING", 2]] as const) {
+    const decision = decideJobEvent(current, report(status, sequence), definition());
+    if (decision.kind === "applied") current = decision.job;
+  }
+  assert.is(current.state, "SUCCEEDED");
+  assert.is(current.lastSequence, 3);
+});
+
+test("a replayed whole history applied twice ends where applying it once ends", () => {
+  const history = [report("DOWNLOADING", 1), report("INSTALLING", 2), report("VERIFYING", 3), report("SUCCEEDED", 4)];
+  const apply = (start: Job, events: JobEvent[]) =>
+    events.reduce((current, event) => {
+      const decision = decideJobEvent(current, event, definition());
+      return decision.kind === "applied" ? decision.job : current;
+    }, start);
+  const once = apply(job(), history);
+  const twice = apply(once, history);
+  assert.equal(twice, once);
+});
+
+test("repeated progress in the same substate updates bookkeeping without a transition record", () => {
+  const decision = decideJobEvent(job({ state: "IN_PROGRESS", substate: "DOWNLOADING", lastSequence: 1 }), report("DOWNLOADING", 2), definition());
+  assert.is(decision.kind, "applied");
+  if (decision.kind === "applied") {
+    assert.is(decision.record, undefined);
+    assert.is(decision.job.lastSequence, 2);
+  }
+});
+
+test("outcomes are tallied only when the state changes into them", () => {
+  const decision = decideJobEvent(job({ state: "IN_PROGRESS", substate: "VERIFYING" }), report("ROLLED_BACK", 0), definition());
+  assert.is(decision.kind === "applied" ? decision.outcome : undefined, "rolledBack");
+});
+
+const backoff = { backoffBaseSeconds: 60, backoffCapSeconds: 600 };
+const backoffTable: Array<[number, number]> = [
+  [1, 60],
+  [2, 120],
+  [3, 240],
+  [4, 480],
+  [5, 600],
+  [9, 600],
+];
+for (const [attempt, seconds] of backoffTable) {
+  test(`backoff before retry after attempt ${attempt} is ${seconds}s (base 60, cap 600)`, () => {
+    assert.is(retryDelaySeconds(attempt, backoff), seconds);
+  });
+}
+
+test("a failure schedules its retry after the backoff; the last allowed attempt schedules none", () => {
+  const retries = { max: 2, ...backoff };
+  const failedAt = minutesAfter(10);
+  assert.is(nextRetryAt(1, retries, failedAt), minutesAfter(11).toISOString());
+  assert.is(nextRetryAt(2, retries, failedAt), minutesAfter(12).toISOString());
+  assert.is(nextRetryAt(3, retries, failedAt), undefined);
+});
+
+test("a FAILED report carries the retry time", () => {
+  const decision = decideJobEvent(job({ state: "IN_PROGRESS", attempt: 2 }), report("FAILED", 0, minutesAfter(10)), definition());
+  assert.is(decision.kind === "applied" ? decision.job.nextRetryAt : "", minutesAfter(12).toISOString());
+});
+
+test("automatic retry waits for the backoff, then returns the job to QUEUED with the next attempt", () => {
+  const failed = job({ state: "FAILED", attempt: 1, nextRetryAt: minutesAfter(1).toISOString() });
+  const early = decideJobEvent(failed, { type: "retry", manual: false, cause: "ticker", at: minutesAfter(0.5) }, definition());
+  const due = decideJobEvent(failed, { type: "retry", manual: false, cause: "ticker", at: minutesAfter(1) }, definition());
+  assert.is(early.kind, "ignored");
+  assert.is(stateOf(due), "QUEUED");
+  if (due.kind === "applied") {
+    assert.is(due.job.attempt, 2);
+    assert.is(due.job.nextRetryAt, undefined);
+  }
+});
+
+test("automatic retry stops when retries are exhausted; an operator retry does not", () => {
+  const exhausted = job({ state: "TIMED_OUT", attempt: 3 });
+  assert.is(decideJobEvent(exhausted, { type: "retry", manual: false, cause: "ticker", at: T0 }, definition()).kind, "ignored");
+  assert.is(stateOf(decideJobEvent(exhausted, { type: "retry", manual: true, cause: "cli", at: T0 }, definition())), "QUEUED");
+});
+
+const retryTable: Array<[JobState, boolean, string]> = [
+  ["FAILED", false, "QUEUED"],
+  ["TIMED_OUT", false, "QUEUED"],
+  ["ROLLED_BACK", false, "refused"],
+  ["ROLLED_BACK", true, "QUEUED"],
+  ["SUCCEEDED", true, "refused"],
+  ["REJECTED", true, "refused"],
+  ["IN_PROGRESS", true, "refused"],
+  ["QUEUED", false, "refused"],
+];
+for (const [from, manual, expected] of retryTable) {
+  test(`${manual ? "operator" : "automatic"} retry of ${from} → ${expected}`, () => {
+    const decision = decideJobEvent(job({ state: from, nextRetryAt: T0.toISOString() }), { type: "retry", manual, cause: "t", at: minutesAfter(1) }, definition());
+    assert.is(stateOf(decision), expected);
+  });
+}
+
+test("a silent IN_PROGRESS job times out after the campaign's timeout and counts as a failure", () => {
+  const silent = job({ state: "IN_PROGRESS", substate: "DOWNLOADING", lastProgressAt: T0.toISOString() });
+  const before = decideJobEvent(silent, { type: "timeout-check", at: minutesAfter(29) }, definition());
+  const after = decideJobEvent(silent, { type: "timeout-check", at: minutesAfter(30) }, definition());
+  assert.is(before.kind, "ignored");
+  assert.is(stateOf(after), "TIMED_OUT");
+  if (after.kind === "applied") {
+    assert.is(after.outcome, "timedOut");
+    assert.is(after.job.nextRetryAt, minutesAfter(31).toISOString());
+  }
+});
+
+for (const state of ["QUEUED", "DEFERRED", "SUCCEEDED", "FAILED"] as const) {
+  test(`a ${state} job never times out`, () => {
+    assert.is(decideJobEvent(job({ state, lastProgressAt: T0.toISOString() }), { type: "timeout-check", at: minutesAfter(600) }, definition()).kind, "ignored");
+  });
+}
+
+const preconditionTable: Array<[JobState, boolean, boolean, string]> = [
+  ["DEFERRED", true, false, "QUEUED"],
+  ["DEFERRED", false, false, "ignored"],
+  ["QUEUED", false, false, "DEFERRED"],
+  ["QUEUED", false, true, "ignored"],
+  ["IN_PROGRESS", false, false, "ignored"],
+];
+for (const [from, met, published, expected] of preconditionTable) {
+  test(`preconditions ${met ? "met" : "unmet"} on ${from}${published ? " (document out)" : ""} → ${expected}`, () => {
+    const current = job({ state: from, ...(published ? { documentPublishedAttempt: 1 } : {}) });
+    assert.is(stateOf(decideJobEvent(current, { type: "preconditions", met, reason: "not parked", at: T0 }, definition())), expected);
+  });
+}
+
+const cancelTable: Array<[JobState, string]> = [
+  ["QUEUED", "CANCELED"],
+  ["DEFERRED", "CANCELED"],
+  ["IN_PROGRESS", "ignored"],
+  ["SUCCEEDED", "ignored"],
+];
+for (const [from, expected] of cancelTable) {
+  test(`cancel on ${from} → ${expected}`, () => {
+    assert.is(stateOf(decideJobEvent(job({ state: from }), { type: "cancel", reason: "campaign canceled", cause: "ticker", at: T0 }, definition())), expected);
+  });
+}
+
+test("cancel drops a pending retry of a FAILED job without changing its state", () => {
+  const decision = decideJobEvent(job({ state: "FAILED", nextRetryAt: T0.toISOString() }), { type: "cancel", reason: "x", cause: "t", at: T0 }, definition());
+  assert.is(decision.kind, "applied");
+  if (decision.kind === "applied") {
+    assert.is(decision.job.state, "FAILED");
+    assert.is(decision.job.nextRetryAt, undefined);
+    assert.is(decision.record, undefined);
+  }
+});
+
+test("a new job is QUEUED when preconditions hold, DEFERRED with the reasons when not", () => {
+  const identity = { campaignId: "c-1", vin: "1HGCM82633A004352", wave: 0, targetVersion: "2.4.0", firmwareVersion: "2.3.1", hardware: "hu-3" };
+  const queued = newJob(identity, { met: true }, T0);
+  const deferred = newJob(identity, { met: false, reasons: ["not parked", "connectivity weak"] }, T0);
+  assert.is(queued.job.state, "QUEUED");
+  assert.is(queued.job.jobId, "c-1:1HGCM82633A004352");
+  assert.is(deferred.job.state, "DEFERRED");
+  assert.is(deferred.record.reason, "not parked; connectivity weak");
+});
+
+test.run();

@@ -1,0 +1,51 @@
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import { emptyJobCounts } from "../../../functions/campaigns/model.js";
+import { UpdateTally } from "../../../functions/campaigns/update-tally.js";
+import { campaignsToTick, tickMessage } from "../../../functions/rollout-ticker/tick-messages.js";
+import { METRIC } from "../../../functions/shared/metrics.js";
+import { updateMessageSchema } from "../../../functions/shared/update-messages.js";
+import { T0, campaign } from "./support/factories.js";
+
+test("the ticker picks rolling campaigns and finished ones with unstarted jobs", () => {
+  const withQueued = { ...emptyJobCounts(), QUEUED: 2 };
+  const all = [
+    campaign({ campaignId: "draft", state: "DRAFT" }),
+    campaign({ campaignId: "scheduled", state: "SCHEDULED" }),
+    campaign({ campaignId: "running", state: "RUNNING" }),
+    campaign({ campaignId: "paused", state: "PAUSED" }),
+    campaign({ campaignId: "completed", state: "COMPLETED" }),
+    campaign({ campaignId: "canceled-clean", state: "CANCELED" }),
+    campaign({ campaignId: "aborted-dirty", state: "ABORTED", counts: withQueued }),
+  ];
+  assert.equal(campaignsToTick(all).map((c) => c.campaignId), ["scheduled", "running", "paused", "aborted-dirty"]);
+});
+
+test("a tick message is a valid update message keyed by campaign and minute", () => {
+  const message = tickMessage("c-1", new Date("2026-11-26T18:04:31.250Z"));
+  assert.ok(updateMessageSchema.safeParse(message).success);
+  assert.is(message.idempotencyKey, "tick:c-1:2026-11-26T18:04");
+  assert.is(tickMessage("c-1", new Date("2026-11-26T18:04:59Z")).idempotencyKey, message.idempotencyKey);
+});
+
+test("the tally counts outcomes and starts, and computes the success rate", () => {
+  const tally = new UpdateTally();
+  tally.count("QUEUED", "IN_PROGRESS");
+  tally.count("IN_PROGRESS", "IN_PROGRESS");
+  for (let i = 0; i < 3; i++) tally.count("IN_PROGRESS", "SUCCEEDED");
+  tally.count("IN_PROGRESS", "FAILED");
+  const data = Object.fromEntries(tally.toMetricData(T0).map((datum) => [datum.MetricName, datum.Value]));
+  assert.is(data[METRIC.UpdatesInProgress], 1);
+  assert.is(data[METRIC.UpdatesSucceeded], 3);
+  assert.is(data[METRIC.UpdatesFailed], 1);
+  assert.is(data[METRIC.UpdateSuccessRate], 75);
+});
+
+test("no success rate is sent when nothing finished", () => {
+  const tally = new UpdateTally();
+  tally.count("QUEUED", "IN_PROGRESS");
+  assert.not.ok(tally.toMetricData(T0).some((datum) => datum.MetricName === METRIC.UpdateSuccessRate));
+  assert.ok(new UpdateTally().isEmpty);
+});
+
+test.run();
