@@ -57,7 +57,6 @@ export class WorkQueue extends Construct {
         name: props.queueName,
         visibilityTimeoutSeconds: this.visibilityTimeoutSeconds,
         messageRetentionSeconds: FOUR_DAYS_SECONDS,
-        receiveWaitTimeSeconds: 20,
         sqsManagedSseEnabled: true,
         redrivePolicy: JSON.stringify({
           deadLetterTargetArn: this.deadLetterQueue.arn,
