@@ -10,8 +10,8 @@ import {
   type UpdateMessage,
   type VehicleSnapshot,
 } from "../shared/update-messages.js";
-import { isNewer } from "./aggregate.js";
-import { MOTION, type EnrichedRecord } from "./enrich.js";
+import { fleetVehicleOf, isNewer } from "./aggregate.js";
+import type { EnrichedRecord } from "./enrich.js";
 
 /** SendMessageBatch takes at most 10 entries. */
 export const SEND_BATCH_SIZE = 10;
@@ -59,20 +59,8 @@ export function statusReportsOf(accepted: readonly EnrichedRecord[]): StatusRepo
  * vehicleSnapshotOf(enriched).parked; // true
  */
 export function vehicleSnapshotOf(enriched: EnrichedRecord): VehicleSnapshot {
-  const { record } = enriched;
-  return {
-    vin: record.vin,
-    make: record.vehicle.make,
-    model: record.vehicle.model,
-    modelYear: record.vehicle.modelYear,
-    region: record.vehicle.region,
-    hardware: record.vehicle.hardwareId,
-    firmwareVersion: record.firmware.version,
-    parked: enriched.motion === MOTION.Parked,
-    stateOfCharge: record.battery.stateOfCharge,
-    connectivity: enriched.connectivityClass,
-    observedAt: record.ts,
-  };
+  const { vin, make, model, modelYear, region, hardwareId, firmwareVersion, parked, stateOfCharge, connectivity, lastSeen } = fleetVehicleOf(enriched);
+  return { vin, make, model, modelYear, region, hardware: hardwareId, firmwareVersion, parked, stateOfCharge, connectivity, observedAt: lastSeen };
 }
 
 /**

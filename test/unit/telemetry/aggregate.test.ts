@@ -1,0 +1,96 @@
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import { InvocationAggregate, isNewer, latencyValues } from "../../../functions/telemetry-processor/aggregate.js";
+import { batteryBand, classifyConnectivity, motionOf } from "../../../functions/telemetry-processor/enrich.js";
+import { METRIC } from "../../../functions/shared/metrics.js";
+import { enriched, NOW_MS } from "./support/factories.js";
+
+const at = (minutesAgo: number) => new Date(NOW_MS - minutesAgo * 60_000).toISOString();
+
+function valueOf(data: ReturnType<InvocationAggregate["metricData"]>, name: string): number | undefined {
+  return data.find((datum) => datum.MetricName === name)?.Value;
+}
+
+test("gauges use each vehicle's latest record only", () => {
+  const aggregate = new InvocationAggregate();
+  const older = enriched({ vin: "1HGCM82633A004352", ts: at(5), battery: { stateOfCharge: 10 }, connectivity: { online: false, network: "none", signalDbm: -140 } });
+  const newer = enriched({ vin: "1HGCM82633A004352", ts: at(1), battery: { stateOfCharge: 50 } });
+  const other = enriched({ vin: "1M8GDM9AXKP042788", ts: at(2), battery: { stateOfCharge: 80 }, connectivity: { signalDbm: -115 } });
+  aggregate.addObject({ accepted: [newer, other], rejected: [] }, 1200);
+  aggregate.addObject({ accepted: [older], rejected: [{ line: 1, raw: "x", reasons: [] }] }, 800);
+  const data = aggregate.metricData(new Date(NOW_MS));
+  assert.is(valueOf(data, METRIC.DataPoints), 3);
+  assert.is(valueOf(data, METRIC.RecordsRejected), 1);
+  assert.is(valueOf(data, METRIC.VehiclesReporting), 2);
+  assert.is(valueOf(data, METRIC.VehiclesOnline), 2, "the offline record is older than the online one");
+  assert.is(valueOf(data, METRIC.ConnectivityRate), 100);
+  assert.is(valueOf(data, METRIC.BatteryAverage), (50 + 80) / 2);
+  const latency = data.find((datum) => datum.MetricName === METRIC.ProcessingLatency)!;
+  assert.equal([latency.Values, latency.Counts], [[800, 1200], [1, 1]]);
+});
+
+test("connectivity rate counts weak links online and offline ones not", () => {
+  const aggregate = new InvocationAggregate();
+  aggregate.addObject(
+    {
+      accepted: [
+        enriched({ vin: "1HGCM82633A004352", connectivity: { signalDbm: -120 } }),
+        enriched({ vin: "1M8GDM9AXKP042788", connectivity: { online: false, network: "none", signalDbm: -140 } }),
+        enriched({ vin: "WP0ZZZ99ZTS392124" }),
+        enriched({ vin: "5YJ3E1EA7KF317000", connectivity: { online: false, network: "none", signalDbm: -140 } }),
+      ],
+      rejected: [],
+    },
+    10,
+  );
+  const data = aggregate.metricData(new Date(NOW_MS));
+  assert.is(valueOf(data, METRIC.VehiclesOnline), 2);
+  assert.is(valueOf(data, METRIC.ConnectivityRate), 50);
+});
+
+test("an invocation of only duplicates and quarantined objects reports counters, no fleet gauges", () => {
+  const aggregate = new InvocationAggregate();
+  aggregate.addDuplicate();
+  aggregate.addDuplicate();
+  aggregate.addQuarantinedObject(40);
+  const data = aggregate.metricData(new Date(NOW_MS));
+  assert.is(valueOf(data, METRIC.DuplicateObjects), 2);
+  assert.is(valueOf(data, METRIC.ObjectsQuarantined), 1);
+  assert.is(valueOf(data, METRIC.DataPoints), 0);
+  assert.is(valueOf(data, METRIC.BatteryAverage), undefined);
+  assert.is(valueOf(data, METRIC.VehiclesReporting), undefined);
+});
+
+test("no metric carries a dimension", () => {
+  const aggregate = new InvocationAggregate();
+  aggregate.addObject({ accepted: [enriched()], rejected: [] }, 5);
+  assert.ok(aggregate.metricData(new Date(NOW_MS)).every((datum) => datum.Dimensions === undefined));
+});
+
+test("latency values keep every sample's count and stay within 150 distinct values", () => {
+  const samples = Array.from({ length: 1000 }, (_, index) => index * 3);
+  const { Values, Counts } = latencyValues(samples);
+  assert.ok(Values.length <= 150);
+  assert.is(Counts.reduce((total, count) => total + count, 0), samples.length);
+  assert.is(Values[Values.length - 1], Math.max(...samples));
+  assert.equal(latencyValues([5, 5, 2]), { Values: [2, 5], Counts: [1, 2] });
+});
+
+test("newer means later timestamp, then higher sequence", () => {
+  assert.ok(isNewer(enriched({ ts: at(1), seq: 1 }), enriched({ ts: at(2), seq: 9 })));
+  assert.ok(isNewer(enriched({ ts: at(1), seq: 2 }), enriched({ ts: at(1), seq: 1 })));
+  assert.not.ok(isNewer(enriched({ ts: at(3), seq: 9 }), enriched({ ts: at(1), seq: 1 })));
+});
+
+test("enrichment classes follow their thresholds", () => {
+  assert.is(classifyConnectivity({ network: "LTE", signalDbm: -105, online: true }), "good");
+  assert.is(classifyConnectivity({ network: "3G", signalDbm: -106, online: true }), "weak");
+  assert.is(classifyConnectivity({ network: "none", signalDbm: -140, online: true }), "offline");
+  assert.is(batteryBand({ stateOfCharge: 9.9, voltage: 350, temperatureC: 20, charging: false }), "critical");
+  assert.is(batteryBand({ stateOfCharge: 90, voltage: 400, temperatureC: 55, charging: true }), "low");
+  assert.is(batteryBand({ stateOfCharge: 80, voltage: 400, temperatureC: 20, charging: false }), "high");
+  assert.is(batteryBand({ stateOfCharge: 50, voltage: 380, temperatureC: 20, charging: false }), "normal");
+  assert.equal([motionOf(3), motionOf(3.1)], ["parked", "moving"]);
+});
+
+test.run();

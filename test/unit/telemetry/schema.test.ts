@@ -1,0 +1,62 @@
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import { MAX_FUTURE_SKEW_MS, MAX_RECORD_AGE_MS, validateRecord } from "../../../functions/telemetry-processor/schema.js";
+import { NOW_MS, telemetryRecord } from "./support/factories.js";
+
+function reasonsOf(value: unknown): Array<[string, string]> {
+  const result = validateRecord(value, NOW_MS);
+  return result.valid ? [] : result.reasons.map((reason) => [reason.field, reason.rule]);
+}
+
+test("a complete record is valid and comes back as the same object", () => {
+  const record = telemetryRecord({ ota: { jobId: "j1", campaignId: "c1", sequence: 2, status: "DOWNLOADING", targetVersion: "2.4.0" } });
+  const result = validateRecord(record, NOW_MS);
+  assert.ok(result.valid);
+  if (result.valid) assert.is(result.record, record);
+});
+
+test("out-of-range values name the field and the bound broken", () => {
+  assert.equal(reasonsOf(telemetryRecord({ battery: { stateOfCharge: 137.5 } })), [["battery.stateOfCharge", "maximum"]]);
+  assert.equal(reasonsOf(telemetryRecord({ position: { lat: -91 } })), [["position.lat", "minimum"]]);
+  assert.equal(reasonsOf(telemetryRecord({ position: { headingDeg: 360 } })), [["position.headingDeg", "exclusiveMaximum"]]);
+  assert.equal(reasonsOf(telemetryRecord({ connectivity: { signalDbm: -10 } })), [["connectivity.signalDbm", "maximum"]]);
+});
+
+test("a missing block or field is reported as required", () => {
+  const { battery: _battery, ...withoutBattery } = telemetryRecord();
+  assert.equal(reasonsOf(withoutBattery), [["battery", "required"]]);
+  const record = telemetryRecord() as unknown as { vehicle: Record<string, unknown> };
+  delete record.vehicle.hardwareId;
+  assert.equal(reasonsOf(record), [["vehicle.hardwareId", "required"]]);
+});
+
+test("wrong types are reported per field", () => {
+  const record = { ...telemetryRecord(), seq: "7", position: { ...telemetryRecord().position, speedKph: "54.2" } };
+  assert.equal(reasonsOf(record), [["seq", "type"], ["position.speedKph", "type"]]);
+  assert.equal(reasonsOf([1, 2]), [["(record)", "type"]]);
+});
+
+test("enumerations, versions and timestamps are checked by format", () => {
+  assert.equal(reasonsOf(telemetryRecord({ connectivity: { network: "wifi" as "LTE" } })), [["connectivity.network", "enum"]]);
+  assert.equal(reasonsOf(telemetryRecord({ firmware: { version: "v2" } })), [["firmware.version", "pattern"]]);
+  assert.equal(reasonsOf(telemetryRecord({ ts: "26/11/2026 17:35" })), [["ts", "pattern"]]);
+  assert.equal(reasonsOf(telemetryRecord({ schemaVersion: 2 as 1 })), [["schemaVersion", "const"]]);
+  const badOta = telemetryRecord({ ota: { jobId: "j", campaignId: "c", sequence: -1, status: "DONE" as "SUCCEEDED", targetVersion: "2.4.0" } });
+  assert.equal(reasonsOf(badOta), [["ota.sequence", "minimum"], ["ota.status", "enum"]]);
+});
+
+test("VIN rules and the clock window apply after the schema", () => {
+  assert.equal(reasonsOf(telemetryRecord({ vin: "1HGCM82643A004352" })), [["vin", "check-digit"]]);
+  assert.equal(reasonsOf(telemetryRecord({ vin: "1HGCM8263" })), [["vin", "length"]]);
+  assert.equal(reasonsOf(telemetryRecord({ vin: "WP0ZZZ99ZTS392124" })), []);
+  assert.equal(reasonsOf(telemetryRecord({ ts: new Date(NOW_MS + MAX_FUTURE_SKEW_MS + 1000).toISOString() })), [["ts", "future"]]);
+  assert.equal(reasonsOf(telemetryRecord({ ts: new Date(NOW_MS + MAX_FUTURE_SKEW_MS - 1000).toISOString() })), []);
+  assert.equal(reasonsOf(telemetryRecord({ ts: new Date(NOW_MS - MAX_RECORD_AGE_MS - 1000).toISOString() })), [["ts", "too-old"]]);
+});
+
+test("every problem of a record is reported at once", () => {
+  const record = telemetryRecord({ battery: { stateOfCharge: -1, temperatureC: 99 }, position: { speedKph: 400 } });
+  assert.equal(reasonsOf(record).length, 3);
+});
+
+test.run();

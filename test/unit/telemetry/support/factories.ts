@@ -1,0 +1,49 @@
+import { gzipSync } from "node:zlib";
+import type { TelemetryRecord } from "../../../../functions/telemetry-processor/schema.js";
+import { enrich, type EnrichedRecord } from "../../../../functions/telemetry-processor/enrich.js";
+
+export const NOW_MS = Date.UTC(2026, 10, 26, 17, 35, 0);
+
+type DeepPartial<T> = { [K in keyof T]?: T[K] extends object ? DeepPartial<T[K]> : T[K] };
+
+/** A valid record, with any part overridden. */
+export function telemetryRecord(overrides: DeepPartial<TelemetryRecord> = {}): TelemetryRecord {
+  const base: TelemetryRecord = {
+    schemaVersion: 1,
+    vin: "1HGCM82633A004352",
+    ts: new Date(NOW_MS - 60_000).toISOString(),
+    seq: 7,
+    vehicle: { make: "Honda", model: "Accord", modelYear: 2003, trim: "EX", region: "us-west", hardwareId: "HA-GEN1" },
+    position: { lat: 37.77, lon: -122.42, speedKph: 0, headingDeg: 90, odometerKm: 120_000 },
+    battery: { stateOfCharge: 64, voltage: 370, temperatureC: 22, charging: false },
+    connectivity: { network: "LTE", signalDbm: -85, online: true },
+    firmware: { version: "2.3.0", ecus: { bms: "1.0.0" } },
+  };
+  return {
+    ...base,
+    ...overrides,
+    vehicle: { ...base.vehicle, ...overrides.vehicle },
+    position: { ...base.position, ...overrides.position },
+    battery: { ...base.battery, ...overrides.battery },
+    connectivity: { ...base.connectivity, ...overrides.connectivity },
+    firmware: { ...base.firmware, ...overrides.firmware } as TelemetryRecord["firmware"],
+  } as TelemetryRecord;
+}
+
+export function enriched(overrides: DeepPartial<TelemetryRecord> = {}): EnrichedRecord {
+  return enrich(telemetryRecord(overrides));
+}
+
+export function ndjson(lines: Array<unknown>): string {
+  return lines.map((line) => (typeof line === "string" ? line : JSON.stringify(line))).join("\n") + "\n";
+}
+
+export function gzipped(lines: Array<unknown>): Buffer {
+  return gzipSync(ndjson(lines));
+}
+
+/** Feeds bytes in chunks of `size`, like a network stream would. */
+export async function* chunked(bytes: Buffer | string, size = 7): AsyncGenerator<Uint8Array> {
+  const buffer = Buffer.from(bytes);
+  for (let start = 0; start < buffer.length; start += size) yield buffer.subarray(start, start + size);
+}
