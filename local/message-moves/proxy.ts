@@ -1,0 +1,133 @@
+/**
+ * A thin loopback proxy in front of moto: it answers the SQS actions moto lacks (the message-move task
+ * API, SQS JSON protocol, `X-Amz-Target: AmazonSQS.StartMessageMoveTask` …) and forwards every other
+ * request untouched, Host header included, so URLs moto builds (queue URLs) point at the proxy.
+ * The AWS SDK's endpoint is the proxy: the CLI calls the same API locally and on AWS.
+ */
+import { createServer, request as httpRequest, Agent, type IncomingMessage, type ServerResponse } from "node:http";
+import { SQSClient } from "@aws-sdk/client-sqs";
+import { silentLog, type Log } from "../../functions/shared/logger.js";
+import { SQS_ERROR_CODE, SqsApiError } from "./errors.js";
+import { MessageMoveTaskRegistry } from "./task-registry.js";
+
+export interface SqsProxyOptions {
+  /** moto's endpoint, e.g. http://127.0.0.1:41873. */
+  upstream: string;
+  credentials: { accessKeyId: string; secretAccessKey: string };
+  log?: Log;
+  /** Port to listen on (127.0.0.1); 0 or absent picks a free one. */
+  port?: number;
+}
+
+export interface SqsProxy {
+  endpoint: string;
+  port: number;
+  tasks: MessageMoveTaskRegistry;
+  stop(): Promise<void>;
+}
+
+const MAX_BODY_BYTES = 1024 * 1024;
+
+type Handler = (registry: MessageMoveTaskRegistry, input: Record<string, unknown>) => Promise<unknown>;
+
+const HANDLED_ACTIONS: Record<string, Handler> = {
+  "AmazonSQS.StartMessageMoveTask": (registry, input) => registry.start(input),
+  "AmazonSQS.ListMessageMoveTasks": (registry, input) => registry.list(input),
+  "AmazonSQS.CancelMessageMoveTask": (registry, input) => registry.cancel(input),
+};
+
+function readBody(request: IncomingMessage): Promise<string> {
+  return new Promise((resolveBody, reject) => {
+    let size = 0;
+    const chunks: Buffer[] = [];
+    request.on("data", (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > MAX_BODY_BYTES) reject(new SqsApiError(SQS_ERROR_CODE.InvalidParameterValue, "request body too large"));
+      else chunks.push(chunk);
+    });
+    request.on("end", () => resolveBody(Buffer.concat(chunks).toString("utf8")));
+    request.on("error", reject);
+  });
+}
+
+function send(response: ServerResponse, statusCode: number, headers: Record<string, string>, body: string): void {
+  response.writeHead(statusCode, { ...headers, "content-length": Buffer.byteLength(body), "x-amzn-requestid": crypto.randomUUID() });
+  response.end(body);
+}
+
+/**
+ * Starts the proxy on 127.0.0.1.
+ *
+ * @example
+ * const proxy = await startSqsProxy({ upstream: emulator.endpoint, credentials, log });
+ * new SQSClient({ endpoint: proxy.endpoint, region, credentials }); // message-move tasks work
+ */
+export async function startSqsProxy(options: SqsProxyOptions): Promise<SqsProxy> {
+  const log = options.log ?? silentLog;
+  const upstream = new URL(options.upstream);
+  const clients = new Map<string, SQSClient>();
+  const sqsFor = (region: string): SQSClient => {
+    const client = clients.get(region) ?? new SQSClient({ endpoint: options.upstream, region, credentials: options.credentials });
+    clients.set(region, client);
+    return client;
+  };
+  const registry = new MessageMoveTaskRegistry(sqsFor, log);
+  const agent = new Agent({ keepAlive: true, maxSockets: 64 });
+
+  const answer = async function answerMoveTaskAction(handler: Handler, request: IncomingMessage, response: ServerResponse) {
+    try {
+      const text = await readBody(request);
+      const input = (text ? JSON.parse(text) : {}) as Record<string, unknown>;
+      const output = await handler(registry, input);
+      send(response, 200, { "content-type": "application/x-amz-json-1.0" }, JSON.stringify(output));
+    } catch (error) {
+      const apiError =
+        error instanceof SqsApiError
+          ? error
+          : new SqsApiError(SQS_ERROR_CODE.InvalidAddress, error instanceof Error ? error.message : String(error), 500);
+      if (!(error instanceof SqsApiError)) log.error("message-move action failed", { error: apiError.message });
+      const { statusCode, headers, body } = apiError.toResponse();
+      send(response, statusCode, headers, body);
+    }
+  };
+
+  const forward = function forwardToEmulator(request: IncomingMessage, response: ServerResponse): void {
+    const upstreamRequest = httpRequest(
+      { host: upstream.hostname, port: upstream.port, method: request.method, path: request.url, headers: request.headers, agent },
+      (upstreamResponse) => {
+        response.writeHead(upstreamResponse.statusCode ?? 502, upstreamResponse.headers);
+        upstreamResponse.pipe(response);
+      },
+    );
+    upstreamRequest.on("error", (error) => {
+      if (!response.headersSent) send(response, 502, { "content-type": "text/plain" }, `emulator unreachable: ${error.message}`);
+      else response.destroy(error);
+    });
+    request.pipe(upstreamRequest);
+  };
+
+  const server = createServer((request, response) => {
+    const target = request.headers["x-amz-target"];
+    const handler = typeof target === "string" ? HANDLED_ACTIONS[target] : undefined;
+    if (handler) void answer(handler, request, response);
+    else forward(request, response);
+  });
+  server.keepAliveTimeout = 5_000;
+  await new Promise<void>((resolveListen, reject) => {
+    server.once("error", reject);
+    server.listen(options.port ?? 0, "127.0.0.1", () => resolveListen());
+  });
+  const address = server.address();
+  const port = typeof address === "object" && address ? address.port : 0;
+
+  const stop = async (): Promise<void> => {
+    await registry.stopAll().catch(() => undefined);
+    await new Promise<void>((resolveClose) => {
+      server.close(() => resolveClose());
+      server.closeAllConnections();
+    });
+    agent.destroy();
+    for (const client of clients.values()) client.destroy();
+  };
+  return { endpoint: `http://127.0.0.1:${port}`, port, tasks: registry, stop };
+}
