@@ -13,7 +13,14 @@ import { fleetSection } from "./sections/fleet.js";
 import { queuesSection } from "./sections/queues.js";
 import { telemetrySection } from "./sections/telemetry.js";
 
-const POLL_INTERVAL_MS = 5_000;
+/** Every 5 s by default; `?refresh=<seconds>` (1–300) changes it, e.g. for a wall screen or a test. */
+const POLL_INTERVAL_MS = pollInterval(new URLSearchParams(location.search).get("refresh"));
+
+function pollInterval(requested: string | null): number {
+  const seconds = Number(requested);
+  if (!requested || !Number.isFinite(seconds)) return 5_000;
+  return Math.min(300, Math.max(1, seconds)) * 1000;
+}
 /** The publisher runs every minute; three missed runs make data stale. */
 const STALE_AFTER_SECONDS = 180;
 

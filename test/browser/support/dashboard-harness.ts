@@ -26,7 +26,7 @@ export interface DashboardHarness {
   server: DashboardServer;
   /** Documents served under /data/, by file name; set, replace or delete entries at any time. */
   documents: Map<string, unknown>;
-  /** Requests the page made, by path. */
+  /** Every URL the page requested. */
   requests: string[];
   close(): Promise<void>;
 }
@@ -67,8 +67,8 @@ export async function openDashboard(initial: Record<string, unknown> = {}): Prom
     throw error;
   }
   const page = context.pages()[0] ?? (await context.newPage());
-  page.on("request", (request) => requests.push(new URL(request.url()).pathname));
-  await page.goto(server.url);
+  page.on("request", (request) => requests.push(request.url()));
+  await page.goto(`${server.url}?refresh=1`);
   return {
     page,
     server,
@@ -82,8 +82,11 @@ export async function openDashboard(initial: Record<string, unknown> = {}): Prom
   };
 }
 
-/** Waits until the page has completed at least `count` more polls of data/*.json. */
+/**
+ * Waits until the page has completed `count` polls that started after this call (one more than asked:
+ * a poll already in flight may have read the documents before the caller changed them).
+ */
 export async function waitForPolls(page: Page, count = 1): Promise<void> {
   const start = Number((await page.evaluate(() => document.body.dataset.polls)) ?? 0);
-  await page.waitForFunction((target) => Number(document.body.dataset.polls ?? 0) >= target, start + count, { timeout: 15_000 });
+  await page.waitForFunction((target) => Number(document.body.dataset.polls ?? 0) >= target, start + count + 1, { timeout: 15_000 });
 }

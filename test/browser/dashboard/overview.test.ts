@@ -1,0 +1,101 @@
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import { QUEUE_ROLE } from "../../../functions/dashboard-publisher/documents.js";
+import { formatCount } from "../../../web/src/format.js";
+import { dashboardDocuments } from "../../unit/dashboard/support/factories.js";
+import { openDashboard, waitForPolls, type DashboardHarness } from "../support/dashboard-harness.js";
+
+const SCREENSHOT = "/tmp/fleetota-dashboard.png";
+const documents = dashboardDocuments(new Date(), { vehicles: 1500, alarmFiring: true, deadLettered: 3 });
+let harness: DashboardHarness;
+
+test.before(async () => {
+  harness = await openDashboard({ ...documents });
+  await waitForPolls(harness.page, 1);
+});
+
+test.after(async () => {
+  await harness?.close();
+});
+
+test("shows the fleet's vehicle, online and offline counts", async () => {
+  const { totals } = documents["fleet.json"];
+  const tile = (name: string) => harness.page.locator(`[data-tile="${name}"] .tile-value`).innerText();
+
+  assert.is(await tile("Vehicles"), formatCount(totals.vehicles));
+  assert.is(await tile("Online"), formatCount(totals.online));
+  assert.is(await tile("Offline"), formatCount(totals.offline));
+  assert.ok(totals.online > 0 && totals.offline > 0, "fixture has both online and offline vehicles");
+});
+
+test("draws the firmware distribution with one bar per version", async () => {
+  const versions = documents["fleet.json"].firmware.map((entry) => entry.label);
+
+  const shown = await harness.page.locator('ul[aria-label="Vehicles by firmware version"] li .bar-label').allInnerTexts();
+
+  assert.equal(shown, versions);
+});
+
+test("shows a campaign's progress bar with segments sized by job state", async () => {
+  const campaign = documents["campaigns.json"].campaigns.find((entry) => entry.state === "RUNNING")!;
+  const card = harness.page.locator(`[data-campaign="${campaign.campaignId}"]`);
+  const succeeded = campaign.jobs.find((job) => job.state === "SUCCEEDED")!;
+
+  const barWidth = (await card.locator(".stacked").boundingBox())!.width;
+  const segmentWidth = (await card.locator('.segment[data-state="SUCCEEDED"]').boundingBox())!.width;
+  const legend = await card.locator('.legend li[data-state="SUCCEEDED"]').innerText();
+  const percent = await card.locator(".percent").innerText();
+
+  assert.ok(Math.abs(segmentWidth / barWidth - succeeded.count / campaign.targeted) < 0.02, `segment ${segmentWidth} of ${barWidth}`);
+  assert.match(legend, new RegExp(`succeeded\\s+${succeeded.count}`));
+  assert.is(percent, `${campaign.percentComplete} %`);
+  assert.match(await card.innerText(), new RegExp(`wave ${campaign.wave!.current} of ${campaign.wave!.total}`));
+});
+
+test("marks an alarm in ALARM as such, first in the list, and in the page status", async () => {
+  const firing = documents["alarms.json"].alarms.find((alarm) => alarm.state === "ALARM")!;
+
+  const firstRow = harness.page.locator("table.alarms tbody tr").first();
+  const badge = await firstRow.locator(".badge").innerText();
+  const rowName = await firstRow.getAttribute("data-alarm");
+  const status = await harness.page.locator("#status").innerText();
+
+  assert.is(badge, "ALARM");
+  assert.is(rowName, firing.name);
+  assert.match(status, /1 alarm in ALARM/);
+});
+
+test("shows each queue's depth and flags a dead-letter queue holding messages", async () => {
+  const queues = documents["queues.json"].queues;
+  const dlq = queues.find((queue) => queue.role === QUEUE_ROLE.TelemetryDeadLetter)!;
+  const main = queues.find((queue) => queue.role === QUEUE_ROLE.Telemetry)!;
+
+  const dlqRow = harness.page.locator(`tr[data-queue="${QUEUE_ROLE.TelemetryDeadLetter}"]`);
+  const dlqVisible = await dlqRow.locator('[data-field="visible"]').innerText();
+  const mainVisible = await harness.page.locator(`tr[data-queue="${QUEUE_ROLE.Telemetry}"] [data-field="visible"]`).innerText();
+
+  assert.match(dlqVisible, new RegExp(`^${dlq.visible}\\b`));
+  assert.match(dlqVisible, /needs redrive/);
+  assert.is(mainVisible, formatCount(main.visible));
+  assert.match((await dlqRow.getAttribute("class")) ?? "", /row-attention/);
+});
+
+test("shows how fresh each section's data is", async () => {
+  const chips = await harness.page.locator(".freshness").allInnerTexts();
+
+  assert.is(chips.length, 5);
+  for (const chip of chips) assert.match(chip, /^updated (just now|\d+ s ago)$/);
+});
+
+test("draws the trends and makes no request outside its own origin", async () => {
+  const latest = documents["telemetry.json"].series[0]!;
+  const headline = await harness.page.locator('[data-panel="Data points"] .headline').innerText();
+  await harness.page.screenshot({ path: SCREENSHOT, fullPage: true });
+
+  assert.is(headline, formatCount(latest.latest));
+  const origin = new URL(harness.server.url).origin;
+  assert.ok(harness.requests.length > 0);
+  assert.ok(harness.requests.every((url) => url.startsWith(origin)), harness.requests.filter((url) => !url.startsWith(origin)).join(", "));
+});
+
+test.run();

@@ -1,0 +1,69 @@
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import { DASHBOARD_DOCUMENT } from "../../../functions/dashboard-publisher/documents.js";
+import { formatCount } from "../../../web/src/format.js";
+import { dashboardDocuments } from "../../unit/dashboard/support/factories.js";
+import { openDashboard, waitForPolls, type DashboardHarness } from "../support/dashboard-harness.js";
+
+let harness: DashboardHarness;
+
+test.before(async () => {
+  harness = await openDashboard({});
+  await waitForPolls(harness.page, 1);
+});
+
+test.after(async () => {
+  await harness?.close();
+});
+
+test("says plainly that there is no data yet when nothing has been published", async () => {
+  const notices = await harness.page.locator(".notice-empty").allInnerTexts();
+  const status = await harness.page.locator("#status").innerText();
+
+  assert.is(notices.length, 5);
+  assert.ok(notices.some((text) => /No fleet data yet/.test(text) && /data\/fleet\.json/.test(text)), notices.join(" | "));
+  assert.match(status, /Waiting for the first data/);
+  assert.is(await harness.page.locator("[data-tile]").count(), 0);
+});
+
+test("shows the data once the publisher has written it", async () => {
+  const documents = dashboardDocuments(new Date(), { vehicles: 300 });
+  harness.documents.set(DASHBOARD_DOCUMENT.Fleet, documents["fleet.json"]);
+
+  await waitForPolls(harness.page, 1);
+
+  assert.is(await harness.page.locator('[data-tile="Vehicles"] .tile-value').innerText(), formatCount(300));
+  assert.not.ok(await harness.page.locator("#fleet .notice").isVisible());
+});
+
+test("marks data older than three publisher runs as stale", async () => {
+  const tenMinutesAgo = new Date(Date.now() - 10 * 60_000);
+  harness.documents.set(DASHBOARD_DOCUMENT.Queues, dashboardDocuments(tenMinutesAgo)["queues.json"]);
+
+  await waitForPolls(harness.page, 1);
+
+  const chip = harness.page.locator("#queues .freshness");
+  assert.match(await chip.innerText(), /^stale · updated 10 min ago$/);
+  assert.match((await chip.getAttribute("class")) ?? "", /freshness-stale/);
+});
+
+test("keeps the last good data on screen and says so when a refresh fails", async () => {
+  harness.documents.set(DASHBOARD_DOCUMENT.Fleet, { schemaVersion: 2, generatedAt: new Date().toISOString() });
+
+  await waitForPolls(harness.page, 1);
+
+  const notice = harness.page.locator("#fleet .notice");
+  assert.match(await notice.innerText(), /Could not refresh fleet data .*schema version 2.*showing the last data received/);
+  assert.is(await notice.getAttribute("role"), "alert");
+  assert.is(await harness.page.locator('[data-tile="Vehicles"] .tile-value').innerText(), formatCount(300));
+});
+
+test("reports an error, not an empty state, when a document cannot be read at all", async () => {
+  harness.documents.set(DASHBOARD_DOCUMENT.Alarms, "not a document");
+
+  await waitForPolls(harness.page, 1);
+
+  assert.match(await harness.page.locator("#alarms .notice-error").innerText(), /Could not load alarm data \(alarms\.json is not a JSON object\)/);
+});
+
+test.run();
