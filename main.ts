@@ -165,7 +165,6 @@ export class FleetOtaStack extends TerraformStack {
         [ENV.SIGNING_KEY_PARAMETER]: this.signingKeyParameterName(),
       }),
       rolloutTicker: create("rolloutTicker", "Scheduled: rollout waves, timeouts, auto-abort", {
-        [ENV.DATA_BUCKET]: this.storage.bucketName,
         [ENV.STATE_TABLE]: this.state.tableName,
         [ENV.UPDATE_QUEUE_URL]: updates.queueUrl,
       }),
@@ -203,6 +202,13 @@ export class FleetOtaStack extends TerraformStack {
       Action: [...DYNAMODB_READ, ...DYNAMODB_WRITE],
       Resource: this.state.tableAndIndexArns,
     };
+    // Fleet state is parts plus a snapshot; whoever reads it may compact the parts into the snapshot.
+    const keepFleetState: PolicyStatement = {
+      Sid: "KeepFleetState",
+      Effect: "Allow",
+      Action: ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"],
+      Resource: lake.objectsArn(DATA_LAKE_PREFIX.fleetState),
+    };
     const grant = (fn: BundledFunction, statements: PolicyStatement[]) => statements.forEach((statement) => fn.addToPolicy(statement));
 
     grant(telemetryProcessor, [
@@ -211,7 +217,7 @@ export class FleetOtaStack extends TerraformStack {
       readWriteState,
       { Sid: "ReadTelemetry", Effect: "Allow", Action: "s3:GetObject", Resource: lake.objectsArn(DATA_LAKE_PREFIX.telemetry) },
       { Sid: "WriteQuarantine", Effect: "Allow", Action: "s3:PutObject", Resource: lake.objectsArn(DATA_LAKE_PREFIX.quarantine) },
-      { Sid: "KeepFleetState", Effect: "Allow", Action: ["s3:GetObject", "s3:PutObject"], Resource: lake.objectsArn(DATA_LAKE_PREFIX.fleetState) },
+      keepFleetState,
     ]);
     this.updates.grantSend(telemetryProcessor);
 
@@ -230,12 +236,7 @@ export class FleetOtaStack extends TerraformStack {
     ]);
     this.updates.grantSend(updateManager);
 
-    grant(rolloutTicker, [
-      putMetrics,
-      listDataLake,
-      readWriteState,
-      { Sid: "ReadFleetState", Effect: "Allow", Action: "s3:GetObject", Resource: lake.objectsArn(DATA_LAKE_PREFIX.fleetState) },
-    ]);
+    grant(rolloutTicker, [putMetrics, readWriteState]);
     this.updates.grantSend(rolloutTicker);
 
     const queues = [this.telemetry.work, this.updates.work];
@@ -243,7 +244,7 @@ export class FleetOtaStack extends TerraformStack {
       putMetrics,
       listDataLake,
       { Sid: "ReadState", Effect: "Allow", Action: DYNAMODB_READ, Resource: this.state.tableAndIndexArns },
-      { Sid: "ReadFleetState", Effect: "Allow", Action: "s3:GetObject", Resource: lake.objectsArn(DATA_LAKE_PREFIX.fleetState) },
+      keepFleetState,
       { Sid: "WriteDashboardData", Effect: "Allow", Action: "s3:PutObject", Resource: `${this.dashboard.bucketArn}/${this.dashboard.dataPrefix}*` },
       {
         Sid: "ReadQueueDepths",

@@ -54,8 +54,11 @@ test("every function learns its resources through the shared ENV names", () => {
     assert.is(environment[ENV.METRICS_NAMESPACE], "FleetOTA");
     assert.is(environment[ENV.SERVICE_NAME], shortName);
     assert.is(environment[ENV.STATE_TABLE], ref("aws_dynamodb_table", "state_table", "name"));
-    assert.is(environment[ENV.DATA_BUCKET], ref("aws_s3_bucket", "data_lake", "bucket"));
   }
+  for (const shortName of [FUNCTION.telemetryProcessor, FUNCTION.updateManager, FUNCTION.dashboardPublisher]) {
+    assert.is(environmentOf(shortName)[ENV.DATA_BUCKET], ref("aws_s3_bucket", "data_lake", "bucket"));
+  }
+  assert.is(environmentOf(FUNCTION.rolloutTicker)[ENV.DATA_BUCKET], undefined, "the ticker never touches the data lake");
   assert.is(environmentOf(FUNCTION.telemetryProcessor)[ENV.UPDATE_QUEUE_URL], ref("aws_sqs_queue", "update_queue", "url"));
   assert.is(environmentOf(FUNCTION.updateManager)[ENV.SIGNING_KEY_PARAMETER], "/fleetota-dev/signing-key");
   const publisher = environmentOf(FUNCTION.dashboardPublisher);
