@@ -1,4 +1,4 @@
-import { decodeLines, DEFAULT_DECODE_LIMITS, type DecodeLimits } from "./decode.js";
+import { decodeLines, DEFAULT_DECODE_LIMITS, type ByteSource, type DecodeLimits } from "./decode.js";
 import { enrich, type EnrichedRecord } from "./enrich.js";
 import { validateRecord, type RecordRejection } from "./schema.js";
 
@@ -27,7 +27,7 @@ export interface ObjectReadout {
  * readout.accepted.length + readout.rejected.length; // lines in the object
  */
 export async function readTelemetryObject(
-  source: AsyncIterable<Uint8Array>,
+  source: ByteSource,
   nowMs: number,
   limits: DecodeLimits = DEFAULT_DECODE_LIMITS,
 ): Promise<ObjectReadout> {

@@ -62,6 +62,15 @@ async function* gunzipped(first: Buffer, rest: AsyncIterator<Uint8Array>): Async
   }
 }
 
+/** Chunks of an object: a stream (S3 GetObject body) or, in tests and benchmarks, buffers in memory. */
+export type ByteSource = AsyncIterable<Uint8Array> | Iterable<Uint8Array>;
+
+function asyncIteratorOf(source: ByteSource): AsyncIterator<Uint8Array> {
+  if (Symbol.asyncIterator in source) return source[Symbol.asyncIterator]();
+  const iterator = source[Symbol.iterator]();
+  return { next: async () => iterator.next() };
+}
+
 async function* plain(first: Buffer, rest: AsyncIterator<Uint8Array>): AsyncGenerator<Buffer> {
   yield first;
   for (let next = await rest.next(); !next.done; next = await rest.next()) yield Buffer.from(next.value);
@@ -77,10 +86,10 @@ async function* plain(first: Buffer, rest: AsyncIterator<Uint8Array>): AsyncGene
  * for await (const { text } of decodeLines(response.Body)) handle(text);
  */
 export async function* decodeLines(
-  source: AsyncIterable<Uint8Array>,
+  source: ByteSource,
   limits: DecodeLimits = DEFAULT_DECODE_LIMITS,
 ): AsyncGenerator<{ text: string; tooLong: boolean }> {
-  const iterator = source[Symbol.asyncIterator]();
+  const iterator = asyncIteratorOf(source);
   const head = await iterator.next();
   if (head.done) return;
   const first = Buffer.from(head.value);

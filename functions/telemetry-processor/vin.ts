@@ -52,8 +52,9 @@ export function computeCheckDigit(vin: string): string {
 }
 
 /**
- * True when the WMI's first character places the manufacturer in a region whose law mandates the
- * check digit: North America (1–5) and China (L).
+ * True when the WMI places the manufacturer in a region whose law mandates the check digit: North
+ * America (1–5, and the newer 7F–7Z block SAE assigns to US makers such as Tesla `7SA` and Rivian
+ * `7FC`) and China (L).
  *
  * @example
  * requiresCheckDigit("5YJ3E1EA7KF317000"); // true
@@ -61,6 +62,8 @@ export function computeCheckDigit(vin: string): string {
  */
 export function requiresCheckDigit(vin: string): boolean {
   const first = vin[0];
+  const second = vin[1] ?? "";
+  if (first === "7") return second >= "F" && second <= "Z";
   return first === "L" || (first !== undefined && first >= "1" && first <= "5");
 }
 

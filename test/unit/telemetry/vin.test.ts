@@ -37,6 +37,12 @@ test("a Chinese VIN needs the check digit too", () => {
   assert.equal(vinViolations(wrong).map((violation) => violation.rule), ["check-digit"]);
 });
 
+test("the 7F–7Z block of newer US manufacturers needs the check digit, Oceania's 7A–7E does not", () => {
+  assert.is(requiresCheckDigit("7SAYGDEE5PF000001"), true);
+  assert.is(requiresCheckDigit("7FCTGAAL0NN000001"), true);
+  assert.is(requiresCheckDigit("7AT0000000N000001"), false);
+});
+
 test("length and alphabet are checked everywhere", () => {
   assert.equal(vinViolations("1HGCM82633A00435").map((violation) => violation.rule), ["length"]);
   assert.equal(vinViolations("WP0ZZZ99ZTS39212O").map((violation) => violation.rule), ["alphabet"]);
