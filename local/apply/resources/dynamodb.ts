@@ -64,6 +64,7 @@ const table: ResourceApplier = async (config, _node, context) => {
           ? { StreamEnabled: true, StreamViewType: (optionalString(config.stream_view_type) ?? "NEW_AND_OLD_IMAGES") as "NEW_IMAGE" }
           : undefined,
         DeletionProtectionEnabled: optionalBoolean(config.deletion_protection_enabled),
+        SSESpecification: optionalBoolean(block(config.server_side_encryption)?.enabled) ? { Enabled: true } : undefined,
         Tags: tagList(config.tags).length ? tagList(config.tags) : undefined,
       }),
     ),
