@@ -131,7 +131,7 @@ export async function startRuntime(description: LocalCloudDescription, options: 
       }),
   );
   const scheduler = new Scheduler(description.schedules, hosts, { accountId, region, log, speedUp: options.scheduleSpeedUp ?? 1 });
-  const metrics = new ServiceMetricsPublisher({ sqs, cloudwatch, hosts: hosts.values(), pollers, log });
+  const metrics = new ServiceMetricsPublisher({ sqs, cloudwatch, hosts: [...hosts.values()], pollers, log });
   const alarms = new AlarmEvaluator({ cloudwatch, sns, accountId, region, log });
   const alarmCount = await alarms.initialize();
 

@@ -7,8 +7,8 @@ import type { EventSourcePoller } from "./sqs/event-source-poller.js";
 export interface ServiceMetricsOptions {
   sqs: SQSClient;
   cloudwatch: CloudWatchClient;
-  hosts: Iterable<FunctionHost>;
-  pollers: Iterable<EventSourcePoller>;
+  hosts: readonly FunctionHost[];
+  pollers: readonly EventSourcePoller[];
   log: Log;
 }
 
@@ -68,7 +68,7 @@ export class ServiceMetricsPublisher {
 
   async publish(now = new Date()): Promise<void> {
     const sqsDatums = await this.queueDatums(now);
-    const lambda = [...this.options.hosts].flatMap((host) => lambdaDatums(host.functionName, host.drainActivity(), now));
+    const lambda = this.options.hosts.flatMap((host) => lambdaDatums(host.functionName, host.drainActivity(), now));
     await this.put("AWS/SQS", sqsDatums);
     await this.put("AWS/Lambda", lambda);
   }
@@ -81,7 +81,7 @@ export class ServiceMetricsPublisher {
       const queueName = queueNameOf(poller.mapping.queueUrl);
       if (age !== undefined) ageByQueueName.set(queueName, Math.max(age, ageByQueueName.get(queueName) ?? 0));
     }
-    const mappedQueueNames = new Set([...this.options.pollers].map((poller) => queueNameOf(poller.mapping.queueUrl)));
+    const mappedQueueNames = new Set(this.options.pollers.map((poller) => queueNameOf(poller.mapping.queueUrl)));
     const datums: MetricDatum[] = [];
     let nextToken: string | undefined;
     do {
