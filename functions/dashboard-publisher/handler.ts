@@ -32,8 +32,8 @@ export const handler = async (): Promise<PublishReport> => {
         { role: QUEUE_ROLE.Update, url: requireEnv(ENV.UPDATE_QUEUE_URL) },
         { role: QUEUE_ROLE.UpdateDeadLetter, url: requireEnv(ENV.UPDATE_DLQ_URL) },
       ],
-      readFleet: fleetReader(s3, requireEnv(ENV.DATA_BUCKET), logger),
-      readCampaigns: campaignReader(doc, requireEnv(ENV.STATE_TABLE), logger),
+      readFleet: fleetReader(s3, requireEnv(ENV.DATA_BUCKET)),
+      readCampaigns: campaignReader(doc, requireEnv(ENV.STATE_TABLE)),
     },
   );
   const writer = s3DocumentWriter(

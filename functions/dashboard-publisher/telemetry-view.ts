@@ -13,14 +13,15 @@ export const TELEMETRY_TRENDS = [
   { metric: METRIC.ProcessingLatency, stat: "Average", label: "Processing latency (avg)", unit: "ms" },
   { metric: METRIC.ProcessingLatency, stat: "Maximum", label: "Processing latency (max)", unit: "ms" },
   { metric: METRIC.ConnectivityRate, stat: "Average", label: "Connectivity", unit: "percent" },
-  { metric: METRIC.VehiclesOnline, stat: "Maximum", label: "Vehicles online", unit: "count" },
-  { metric: METRIC.VehiclesReporting, stat: "Maximum", label: "Vehicles reporting", unit: "count" },
+  // Published per processed batch, so the largest batch of the period, not a fleet-wide count.
+  { metric: METRIC.VehiclesOnline, stat: "Maximum", label: "Online (largest batch)", unit: "count" },
+  { metric: METRIC.VehiclesReporting, stat: "Maximum", label: "Reporting (largest batch)", unit: "count" },
   { metric: METRIC.BatteryAverage, stat: "Average", label: "Average battery", unit: "percent" },
   { metric: METRIC.UpdatesSucceeded, stat: "Sum", label: "Updates succeeded", unit: "count" },
   { metric: METRIC.UpdatesFailed, stat: "Sum", label: "Updates failed", unit: "count" },
   { metric: METRIC.UpdatesRolledBack, stat: "Sum", label: "Updates rolled back", unit: "count" },
   { metric: METRIC.UpdatesTimedOut, stat: "Sum", label: "Updates timed out", unit: "count" },
-  { metric: METRIC.UpdatesInProgress, stat: "Maximum", label: "Updates in progress", unit: "count" },
+  { metric: METRIC.UpdatesInProgress, stat: "Sum", label: "Updates started", unit: "count" },
 ] as const satisfies ReadonlyArray<{ metric: MetricName; stat: string; label: string; unit: string }>;
 
 export interface TelemetryWindow {

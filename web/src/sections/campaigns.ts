@@ -30,6 +30,8 @@ function campaignCard(campaign: CampaignView, nowMs: number): HTMLLIElement {
     segment.style.width = `${(job.count / whole) * 100}%`;
     return segment;
   });
+  // Eligible vehicles not admitted into a wave yet have no job: they are the bar's empty track.
+  const waiting = campaign.targeted - campaign.jobs.reduce((sum, job) => sum + job.count, 0);
   const summary = campaign.jobs.map((job) => `${humanizeState(job.state)} ${job.count}`).join(", ");
   return h(
     "li",
@@ -66,6 +68,9 @@ function campaignCard(campaign: CampaignView, nowMs: number): HTMLLIElement {
           h("strong", null, formatCount(job.count)),
         ),
       ),
+      waiting > 0
+        ? h("li", { "data-state": "WAITING" }, h("span", { class: "swatch job-waiting", "aria-hidden": "true" }), "waiting for a wave ", h("strong", null, formatCount(waiting)))
+        : null,
     ),
   );
 }

@@ -22,7 +22,7 @@ const PANELS: readonly Panel[] = [
   },
   { title: "Connectivity", axis: "% of fleet", max: 100, series: [{ metric: METRIC.ConnectivityRate, stat: "Average" }] },
   {
-    title: "Vehicles online",
+    title: "Vehicles per batch",
     axis: "vehicles",
     series: [{ metric: METRIC.VehiclesOnline, stat: "Maximum" }, { metric: METRIC.VehiclesReporting, stat: "Maximum" }],
   },
