@@ -1,8 +1,9 @@
 /**
- * `terraform validate` on the synthesized JSON, with the AWS provider from a local plugin mirror (no
- * network): the resource and attribute names, block shapes and enum values as the provider defines
- * them. Skipped when terraform or a mirrored AWS provider is absent. The mirror may hold another
- * major version than the one the bindings target (6.x); the version used is printed.
+ * `terraform validate` and an offline `terraform plan` of the synthesized JSON, with the AWS provider
+ * from a local plugin mirror (no network, no account: fake credentials, no refresh): the resource and
+ * attribute names, block shapes, enum values and plan-time checks as the provider defines them.
+ * Skipped when terraform or a mirrored AWS provider is absent. The mirror may hold another major
+ * version than the one the bindings target (6.x); the version used is printed.
  */
 import { test } from "uvu";
 import * as assert from "uvu/assert";
@@ -38,12 +39,19 @@ const stack = synthStack();
 const targetVersion = String((stack.json as any).terraform.required_providers.aws.version);
 const version = terraformAvailable() ? mirroredProviderVersion(targetVersion.split(".")[0]!) : undefined;
 
-(version ? test : test.skip)("the synthesized stack is valid Terraform for the AWS provider", () => {
+(version ? test : test.skip)("the synthesized stack is valid Terraform for the AWS provider and plans every resource", () => {
   const dir = mkdtempSync(join(tmpdir(), "fleetota-tf-validate-"));
   try {
     const json = structuredClone(stack.json) as any;
     json.terraform.required_providers.aws = { source: "hashicorp/aws", version };
     delete json.terraform.backend;
+    Object.assign(json.provider.aws[0], {
+      access_key: "offline",
+      secret_key: "offline",
+      skip_credentials_validation: true,
+      skip_requesting_account_id: true,
+      skip_metadata_api_check: true,
+    });
     writeFileSync(join(dir, "cdk.tf.json"), JSON.stringify(json));
     const cliConfig = join(dir, "terraformrc");
     writeFileSync(
@@ -60,6 +68,12 @@ const version = terraformAvailable() ? mirroredProviderVersion(targetVersion.spl
     const errors = result.diagnostics.filter((diagnostic) => diagnostic.severity === "error");
     assert.equal(errors.map((error) => `${error.address ?? ""} ${error.summary}: ${error.detail ?? ""}`), []);
     assert.ok(result.valid);
+
+    const plan = terraform(["plan", "-refresh=false", "-input=false", "-no-color", "-lock=false"], dir, cliConfig);
+    const resourceCount = Object.values(json.resource as Record<string, object>).reduce((sum, byName) => sum + Object.keys(byName).length, 0);
+    assert.is(plan.status, 0, `terraform plan failed:\n${plan.stderr}`);
+    assert.match(plan.stdout, new RegExp(`Plan: ${resourceCount} to add, 0 to change, 0 to destroy`));
+    assert.not.match(plan.stdout + plan.stderr, /Warning:/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
