@@ -94,7 +94,9 @@ export function createOtaAgent(options: OtaAgentOptions): VehicleAgent & { stats
         stateOfCharge: vehicle.stateOfCharge,
         connectivity: vehicle.connectivity,
       };
-      const step = stepAgent(memory, facts, nowMs, feed.documentFor(vehicle.vin), environment);
+      // An offline vehicle cannot poll: it sees no new document, but an install already under way goes on.
+      const document = vehicle.online ? feed.documentFor(vehicle.vin) : undefined;
+      const step = stepAgent(memory, facts, nowMs, document, environment);
       memories.set(vehicle.vin, step.memory);
       if (step.installedVersion) vehicle.firmwareVersion = step.installedVersion;
       if (step.report) {

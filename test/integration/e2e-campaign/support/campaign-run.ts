@@ -1,0 +1,157 @@
+import { randomBytes } from "node:crypto";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { S3Client } from "@aws-sdk/client-s3";
+import { SSMClient } from "@aws-sdk/client-ssm";
+import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import { runCli } from "../../../../cli/main.js";
+import type { CliIo } from "../../../../cli/output.js";
+import { namesFromLocalDescription, type StackNames } from "../../../../cli/target.js";
+import type { Campaign } from "../../../../functions/campaigns/model.js";
+import { getCampaign } from "../../../../functions/campaigns/store.js";
+import type { LocalCloud } from "../../../../local/cloud.js";
+import { VEHICLE_MODELS } from "../../../../simulator/catalog.js";
+import { createOtaAgent, fleetPublicKey, type OtaAgentStats } from "../../../../simulator/ota-agent/ota-agent.js";
+import type { FaultProfile } from "../../../../simulator/ota-agent/agent-machine.js";
+import { startSimulation, type SimulationSummary, type VehicleAgent } from "../../../../simulator/simulation.js";
+import type { VehicleView } from "../../../../simulator/vehicle.js";
+
+/**
+ * Drives one campaign end to end on a running local cloud, in lock step: each simulated minute the
+ * fleet (with the OTA agent) uploads its telemetry, then the pipeline is let run until idle and the
+ * rollout ticker fires, before the next minute. Simulated time ends at the wall clock, so records
+ * and job documents are never "from the future".
+ */
+
+export interface CampaignRunOptions {
+  cloud: LocalCloud;
+  workspace: string;
+  vehicles: number;
+  seed: number;
+  targetVersion: string;
+  faults: Partial<FaultProfile>;
+  /** The campaign definition written to a YAML file, without name and targetVersion. */
+  definition: string;
+  /** Simulated minutes at most. */
+  maxMinutes: number;
+  /** Ends the run early; checked after every settled minute. */
+  done: (campaign: Campaign) => boolean;
+  /** Minutes to keep running after `done` (in-flight jobs finish). */
+  extraMinutes?: number;
+}
+
+export interface CampaignRunResult {
+  campaignId: string;
+  campaign: Campaign;
+  simulation: SimulationSummary;
+  agent: OtaAgentStats;
+  fleet: readonly VehicleView[];
+  minutes: number;
+  wallMs: number;
+  names: StackNames;
+  doc: DynamoDBDocumentClient;
+}
+
+const SETTLE_TIMEOUT_MS = 120_000;
+
+function capturingIo(): CliIo & { out: string; err: string } {
+  const io = { out: "", err: "", interactive: false, stdout: (text: string) => void (io.out += text), stderr: (text: string) => void (io.err += text) };
+  return io;
+}
+
+/** Runs the operator CLI in the workspace (whose .fleetota/local.json points at the cloud) and parses its JSON. */
+export async function fleetota(workspace: string, ...args: string[]): Promise<any> {
+  const io = capturingIo();
+  const code = await runCli(["--json", ...args], { io, cwd: workspace, env: {} });
+  if (code !== 0) throw new Error(`fleetota ${args.join(" ")} failed: ${io.err}`);
+  return JSON.parse(io.out);
+}
+
+export const ALL_HARDWARE = [...new Set(VEHICLE_MODELS.flatMap((model) => model.hardwareIds))];
+
+export async function runCampaign(options: CampaignRunOptions): Promise<CampaignRunResult> {
+  const { cloud, workspace } = options;
+  const names = namesFromLocalDescription(cloud.description);
+  const runtime = cloud.runtime!;
+  const doc = DynamoDBDocumentClient.from(new DynamoDBClient(cloud.clientConfig), { marshallOptions: { removeUndefinedValues: true } });
+  const tickerRule = cloud.description.schedules.find((schedule) => schedule.ruleName.endsWith("-rollout-ticker-schedule"))!.ruleName;
+
+  const imagePath = join(workspace, `firmware-${options.targetVersion}.bin`);
+  writeFileSync(imagePath, randomBytes(64 * 1024));
+  await fleetota(workspace, "release", imagePath, "--version", options.targetVersion, "--hardware", ALL_HARDWARE.join(","), "--anti-rollback", "1");
+  mkdirSync(join(workspace, "campaigns"), { recursive: true });
+  const campaignFile = join(workspace, "campaigns", `to-${options.targetVersion}.yaml`);
+  writeFileSync(campaignFile, `name: e2e to ${options.targetVersion}\ntargetVersion: ${options.targetVersion}\n${options.definition}`);
+  const created = await fleetota(workspace, "campaign", "create", campaignFile, "--start");
+  const campaignId: string = created.campaignId;
+  await runtime.waitForIdle(SETTLE_TIMEOUT_MS);
+
+  const s3 = new S3Client({ ...cloud.clientConfig, forcePathStyle: true });
+  const agent = createOtaAgent({
+    s3,
+    bucket: names.dataBucket,
+    publicKeyPem: await fleetPublicKey(new SSMClient(cloud.clientConfig), names.signingKeyParameter),
+    faults: options.faults,
+    seed: options.seed,
+  });
+
+  let minutes = 0;
+  let extraLeft: number | undefined;
+  let lastInstant: number | undefined;
+  let campaign = (await getCampaign(doc, names.stateTable, campaignId))!;
+  let stopRequested = false;
+  const simulationRef: { stop?: () => Promise<SimulationSummary> } = {};
+
+  /** Before the first vehicle of each simulated minute: let the last minute's telemetry flow through, then tick. */
+  async function settleMinute(): Promise<void> {
+    await runtime.waitForIdle(SETTLE_TIMEOUT_MS);
+    await runtime.fireSchedule(tickerRule);
+    await runtime.waitForIdle(SETTLE_TIMEOUT_MS);
+    campaign = (await getCampaign(doc, names.stateTable, campaignId))!;
+    minutes++;
+    if (extraLeft === undefined && options.done(campaign)) extraLeft = options.extraMinutes ?? 0;
+    if (extraLeft !== undefined && extraLeft-- <= 0 && !stopRequested) {
+      stopRequested = true;
+      void simulationRef.stop?.();
+    }
+  }
+
+  const lockstepAgent: VehicleAgent = {
+    async tick(vehicle, now) {
+      if (now.getTime() !== lastInstant) {
+        lastInstant = now.getTime();
+        await settleMinute();
+      }
+      return agent.tick(vehicle, now);
+    },
+  };
+
+  const started = performance.now();
+  const simulation = startSimulation({
+    vehicles: options.vehicles,
+    intervalMs: 60_000,
+    batches: options.maxMinutes,
+    realtime: false,
+    seed: options.seed,
+    batchSize: 1000,
+    bucket: names.dataBucket,
+    s3,
+    agent: lockstepAgent,
+  });
+  simulationRef.stop = simulation.stop;
+  const summary = await simulation.done;
+  await runtime.waitForIdle(SETTLE_TIMEOUT_MS);
+  campaign = (await getCampaign(doc, names.stateTable, campaignId))!;
+  return {
+    campaignId,
+    campaign,
+    simulation: summary,
+    agent: agent.stats(),
+    fleet: simulation.fleet.vehicles,
+    minutes,
+    wallMs: performance.now() - started,
+    names,
+    doc,
+  };
+}
