@@ -172,20 +172,19 @@ test("List shows the newest task first and only up to MaxResults", async () => {
 test("refusals as on AWS: a queue that is no DLQ, a second task while one runs, an unknown queue or handle", async () => {
   const pair = await queuePair();
   await deadLetter(pair, 20);
-  const refusal = async (command: Parameters<typeof world.clients.sqs.send>[0]): Promise<string> =>
-    world.clients.sqs.send(command).then(
+  const refusal = async (call: () => Promise<unknown>): Promise<string> =>
+    call().then(
       () => "accepted",
       (error: Error) => error.name,
     );
 
-  const notADlq = await refusal(new StartMessageMoveTaskCommand({ SourceArn: pair.sourceArn }));
+  const notADlq = await refusal(() => world.clients.sqs.send(new StartMessageMoveTaskCommand({ SourceArn: pair.sourceArn })));
   await world.clients.sqs.send(new StartMessageMoveTaskCommand({ SourceArn: pair.dlqArn, MaxNumberOfMessagesPerSecond: 2 }));
-  const second = await refusal(new StartMessageMoveTaskCommand({ SourceArn: pair.dlqArn }));
-  const unknownQueue = await refusal(
-    new StartMessageMoveTaskCommand({ SourceArn: pair.dlqArn.replace(/[^:]+$/, "no-such-queue") }),
-  );
-  const unknownHandle = await refusal(new CancelMessageMoveTaskCommand({ TaskHandle: "bm8tc3VjaC10YXNr" }));
-  const badRate = await refusal(new StartMessageMoveTaskCommand({ SourceArn: pair.dlqArn, MaxNumberOfMessagesPerSecond: 501 }));
+  const second = await refusal(() => world.clients.sqs.send(new StartMessageMoveTaskCommand({ SourceArn: pair.dlqArn })));
+  const unknownArn = pair.dlqArn.replace(/[^:]+$/, "no-such-queue");
+  const unknownQueue = await refusal(() => world.clients.sqs.send(new StartMessageMoveTaskCommand({ SourceArn: unknownArn })));
+  const unknownHandle = await refusal(() => world.clients.sqs.send(new CancelMessageMoveTaskCommand({ TaskHandle: "bm8tc3VjaC10YXNr" })));
+  const badRate = await refusal(() => world.clients.sqs.send(new StartMessageMoveTaskCommand({ SourceArn: pair.dlqArn, MaxNumberOfMessagesPerSecond: 501 })));
   await world.clients.sqs.send(new CancelMessageMoveTaskCommand({ TaskHandle: (await latestTask(pair.dlqArn)).TaskHandle }));
   await waitForEnd(pair.dlqArn);
 
