@@ -1,0 +1,88 @@
+/**
+ * Processor core (decode + validate + enrich + aggregate) in records/s against the bare limit, gunzip +
+ * JSON.parse of the same bytes, measured side by side in this process. The goal is a ratio of at least
+ * 0.5. A third line shows zod's own safeParse in place of the ajv-compiled validator, the measurement
+ * behind the choice in functions/telemetry-processor/schema.ts.
+ *
+ *   npm run bench -- telemetry-processor
+ */
+import { gunzipSync } from "node:zlib";
+import { InvocationAggregate } from "../functions/telemetry-processor/aggregate.js";
+import { readTelemetryObject } from "../functions/telemetry-processor/core.js";
+import { telemetryRecordSchema } from "../functions/telemetry-processor/schema.js";
+import { generateBatch } from "../simulator/batch.js";
+import { createFleet } from "../simulator/fleet.js";
+import { SeededRandom } from "../simulator/random.js";
+
+const VEHICLES = 20_000;
+const BATCH_SIZE = 500;
+const ROUNDS = 7;
+
+function corpus(): { bodies: Buffer[]; records: number; nowMs: number } {
+  const nowMs = Date.now();
+  const fleet = createFleet({ vehicles: VEHICLES, seed: 42, startMs: nowMs - 120_000 });
+  const context = { fleet, buffers: new Map(), random: new SeededRandom(1), runId: "bench", objectSequence: { next: 0 }, batchSize: BATCH_SIZE };
+  generateBatch(context, nowMs - 60_000); // let the fleet move before measuring
+  const batch = generateBatch(context, nowMs);
+  return { bodies: batch.objects.map((object) => object.body), records: batch.objects.reduce((total, object) => total + object.records, 0), nowMs };
+}
+
+function bareLimit(bodies: Buffer[]): number {
+  let parsed = 0;
+  for (const body of bodies) {
+    const text = gunzipSync(body).toString("utf8");
+    for (const line of text.split("\n")) if (line) (JSON.parse(line) as unknown, parsed++);
+  }
+  return parsed;
+}
+
+function bareWithZod(bodies: Buffer[]): number {
+  let valid = 0;
+  for (const body of bodies) {
+    const text = gunzipSync(body).toString("utf8");
+    for (const line of text.split("\n")) if (line && telemetryRecordSchema.safeParse(JSON.parse(line)).success) valid++;
+  }
+  return valid;
+}
+
+async function processorCore(bodies: Buffer[], nowMs: number): Promise<number> {
+  const aggregate = new InvocationAggregate();
+  for (const body of bodies) aggregate.addObject(await readTelemetryObject([body], nowMs), 0);
+  aggregate.metricData(new Date(nowMs));
+  return aggregate.dataPoints;
+}
+
+async function timed(run: () => number | Promise<number>): Promise<{ ms: number; count: number }> {
+  const started = performance.now();
+  const count = await run();
+  return { ms: performance.now() - started, count };
+}
+
+const median = (values: number[]): number => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+
+async function main(): Promise<void> {
+  const { bodies, records, nowMs } = corpus();
+  const bytes = bodies.reduce((total, body) => total + body.length, 0);
+  console.log(`corpus: ${records} records from ${VEHICLES} vehicles in ${bodies.length} gzip objects, ${(bytes / 1024 / 1024).toFixed(1)} MiB`);
+  const samples = { limit: [] as number[], core: [] as number[], zod: [] as number[] };
+  for (let round = 0; round < ROUNDS; round++) {
+    const limit = await timed(() => bareLimit(bodies));
+    const core = await timed(() => processorCore(bodies, nowMs));
+    const zod = await timed(() => bareWithZod(bodies));
+    if (core.count !== records || zod.count !== records || limit.count !== records) throw new Error("a variant did not see every record as valid");
+    if (round === 0) continue; // warm-up
+    samples.limit.push(records / (limit.ms / 1000));
+    samples.core.push(records / (core.ms / 1000));
+    samples.zod.push(records / (zod.ms / 1000));
+  }
+  const limit = median(samples.limit);
+  const row = (name: string, perSecond: number) =>
+    console.log(`${name.padEnd(44)} ${Math.round(perSecond).toLocaleString("en-US").padStart(10)} records/s   ratio ${(perSecond / limit).toFixed(2)}`);
+  row("bare limit: gunzip + JSON.parse", limit);
+  row("processor core (stream, ajv, enrich, aggregate)", median(samples.core));
+  row("gunzip + JSON.parse + zod safeParse only", median(samples.zod));
+  const ratio = median(samples.core) / limit;
+  console.log(ratio >= 0.5 ? `goal met: core at ${ratio.toFixed(2)} of the limit (goal ≥ 0.50)` : `GOAL MISSED: core at ${ratio.toFixed(2)} of the limit (goal ≥ 0.50)`);
+}
+
+await main();
