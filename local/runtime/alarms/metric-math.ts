@@ -54,23 +54,18 @@ export function parseMetricMath(expression: string): MathNode {
     if (token?.type !== "symbol" || token.value !== symbol) fail(`expected "${symbol}"`);
   };
 
-  function parseSum(): MathNode {
-    let node = parseProduct();
-    for (let token = peek(); token?.type === "symbol" && (token.value === "+" || token.value === "-"); token = peek()) {
+  /** One precedence level of left-associative binary operators. */
+  function parseLevel(operators: ReadonlyArray<"+" | "-" | "*" | "/">, parseOperand: () => MathNode): MathNode {
+    let node = parseOperand();
+    for (let token = peek(); token?.type === "symbol" && operators.includes(token.value as "+"); token = peek()) {
       index += 1;
-      node = { kind: "binary", operator: token.value, left: node, right: parseProduct() };
+      node = { kind: "binary", operator: token.value as "+" | "-" | "*" | "/", left: node, right: parseOperand() };
     }
     return node;
   }
 
-  function parseProduct(): MathNode {
-    let node = parseUnary();
-    for (let token = peek(); token?.type === "symbol" && (token.value === "*" || token.value === "/"); token = peek()) {
-      index += 1;
-      node = { kind: "binary", operator: token.value, left: node, right: parseUnary() };
-    }
-    return node;
-  }
+  const parseProduct = (): MathNode => parseLevel(["*", "/"], parseUnary);
+  const parseSum = (): MathNode => parseLevel(["+", "-"], parseProduct);
 
   function parseUnary(): MathNode {
     const token = peek();
