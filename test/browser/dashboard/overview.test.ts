@@ -98,4 +98,8 @@ test("draws the trends and makes no request outside its own origin", async () =>
   assert.ok(harness.requests.every((url) => url.startsWith(origin)), harness.requests.filter((url) => !url.startsWith(origin)).join(", "));
 });
 
+test("runs without script errors or content-security-policy violations", async () => {
+  assert.equal(harness.errors, []);
+});
+
 test.run();

@@ -28,6 +28,8 @@ export interface DashboardHarness {
   documents: Map<string, unknown>;
   /** Every URL the page requested. */
   requests: string[];
+  /** Uncaught page errors and console errors (CSP violations included). */
+  errors: string[];
   close(): Promise<void>;
 }
 
@@ -67,13 +69,20 @@ export async function openDashboard(initial: Record<string, unknown> = {}): Prom
     throw error;
   }
   const page = context.pages()[0] ?? (await context.newPage());
+  const errors: string[] = [];
   page.on("request", (request) => requests.push(request.url()));
+  page.on("pageerror", (error) => errors.push(error.message));
+  page.on("console", (message) => {
+    // A 404 for a document not yet published is expected; the page shows it as an empty state.
+    if (message.type() === "error" && !/404/.test(message.text())) errors.push(message.text());
+  });
   await page.goto(`${server.url}?refresh=1`);
   return {
     page,
     server,
     documents,
     requests,
+    errors,
     async close() {
       await context?.close();
       await server.close();
