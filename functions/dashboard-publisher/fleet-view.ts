@@ -129,7 +129,7 @@ export function shapeFleet(
     regions: topCounts(regions, settings.maxRegions),
     positions: positionGrid(located, settings.gridRows, settings.gridCols),
     attention: attentionCandidates
-      .sort((a, b) => a.rank - b.rank || a.vin.localeCompare(b.vin))
+      .sort((a, b) => a.rank - b.rank || (a.vin < b.vin ? -1 : a.vin > b.vin ? 1 : 0))
       .slice(0, settings.maxAttention)
       .map(({ rank: _rank, ...vehicle }) => vehicle),
   };
