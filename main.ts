@@ -8,12 +8,10 @@ import { App, LocalBackend, TerraformOutput, TerraformStack } from "cdktf";
 import type { Construct } from "constructs";
 import { join, resolve } from "node:path";
 import { AwsProvider } from "@cdktf/provider-aws/lib/provider/index.js";
-import { ENV } from "./functions/shared/environment.js";
 import { FleetAlarms } from "./modules/alarms.js";
-import { BundledFunction } from "./modules/bundled-function.js";
 import { DashboardSite } from "./modules/dashboard-site.js";
-import { DATA_LAKE_PREFIX, DataLakeStorage } from "./modules/data-lake-storage.js";
-import type { PolicyStatement } from "./modules/iam.js";
+import { DataLakeStorage } from "./modules/data-lake-storage.js";
+import { FleetFunctions, signingKeyParameterName } from "./modules/fleet-functions.js";
 import { ScheduledInvocation } from "./modules/scheduled-invocation.js";
 import { StateTable } from "./modules/state-table.js";
 import { resolveStackProps, STACK_NAME, type FleetOtaStackOverrides, type FleetOtaStackProps } from "./modules/stack-config.js";
@@ -22,17 +20,7 @@ import { UpdatePipeline } from "./modules/update-pipeline.js";
 
 const projectRoot = import.meta.dirname;
 
-/** The short names of the Lambdas: folders under functions/ and the `fleetota:function` tag. */
-export const FUNCTION = {
-  telemetryProcessor: "telemetry-processor",
-  updateManager: "update-manager",
-  rolloutTicker: "rollout-ticker",
-  dashboardPublisher: "dashboard-publisher",
-} as const;
-
-const DYNAMODB_READ = ["dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query", "dynamodb:Scan"];
-const DYNAMODB_WRITE = ["dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem", "dynamodb:ConditionCheckItem"];
-
+export { FUNCTION } from "./modules/fleet-functions.js";
 /**
  * The whole FleetOTA topology. Every name derives from `namePrefix`, so two stacks with different
  * prefixes can share an account.
@@ -49,7 +37,7 @@ export class FleetOtaStack extends TerraformStack {
   readonly telemetry: TelemetryPipeline;
   readonly updates: UpdatePipeline;
   readonly dashboard: DashboardSite;
-  readonly functions: Readonly<Record<keyof typeof FUNCTION, BundledFunction>>;
+  readonly functions: FleetFunctions;
   readonly alarms: FleetAlarms;
 
   constructor(scope: Construct, id: string, overrides: FleetOtaStackOverrides = {}) {
@@ -94,21 +82,29 @@ export class FleetOtaStack extends TerraformStack {
       forceDestroy: !props.protectData,
     });
 
-    this.functions = this.createFunctions(join(distDir, "functions"));
-    this.grantPermissions();
+    this.functions = new FleetFunctions(this, "functions", {
+      stack: props,
+      bundlesDir: join(distDir, "functions"),
+      storage: this.storage,
+      state: this.state,
+      telemetryQueue: this.telemetry.work,
+      updates: this.updates,
+      dashboard: this.dashboard,
+    });
+    const { telemetryProcessor, updateManager, rolloutTicker, dashboardPublisher } = this.functions.byKey;
 
-    this.telemetry.attachProcessor(this.functions.telemetryProcessor, props.telemetryConsumer);
-    this.updates.attachManager(this.functions.updateManager, props.updateConsumer);
+    this.telemetry.attachProcessor(telemetryProcessor, props.telemetryConsumer);
+    this.updates.attachManager(updateManager, props.updateConsumer);
     new ScheduledInvocation(this, "rollout-ticker-schedule", {
       ruleName: `${prefix}-rollout-ticker-schedule`,
       scheduleExpression: props.schedules.rolloutTicker,
-      target: this.functions.rolloutTicker,
+      target: rolloutTicker,
       description: "Advances rollout waves, times out silent vehicles, auto-aborts failing campaigns",
     });
     new ScheduledInvocation(this, "dashboard-publisher-schedule", {
       ruleName: `${prefix}-dashboard-publisher-schedule`,
       scheduleExpression: props.schedules.dashboardPublisher,
-      target: this.functions.dashboardPublisher,
+      target: dashboardPublisher,
       description: "Writes the dashboard data JSON",
     });
 
@@ -118,154 +114,11 @@ export class FleetOtaStack extends TerraformStack {
       thresholds: props.alarms,
       telemetryQueue: this.telemetry.work,
       updateQueue: this.updates.work,
-      functions: (Object.keys(FUNCTION) as Array<keyof typeof FUNCTION>).map((key) => ({ shortName: FUNCTION[key], fn: this.functions[key] })),
+      functions: this.functions.all,
       fleetSize: props.fleetSize,
     });
 
     this.createOutputs();
-  }
-
-  private signingKeyParameterName(): string {
-    return `/${this.props.namePrefix}/signing-key`;
-  }
-
-  private createFunctions(bundlesDir: string): Record<keyof typeof FUNCTION, BundledFunction> {
-    const props = this.props;
-    const prefix = props.namePrefix;
-    const telemetry = this.telemetry.work;
-    const updates = this.updates.work;
-    const common = (shortName: string): Record<string, string> => ({
-      [ENV.NAME_PREFIX]: prefix,
-      [ENV.METRICS_NAMESPACE]: props.metricsNamespace,
-      [ENV.LOG_LEVEL]: props.logLevel,
-      [ENV.SERVICE_NAME]: shortName,
-    });
-    const create = (key: keyof typeof FUNCTION, description: string, environment: Record<string, string>) =>
-      new BundledFunction(this, FUNCTION[key], {
-        shortName: FUNCTION[key],
-        functionName: `${prefix}-${FUNCTION[key]}`,
-        description,
-        timeoutSeconds: props.functions[key].timeoutSeconds,
-        memoryMb: props.functions[key].memoryMb,
-        environment: { ...common(FUNCTION[key]), ...environment },
-        logRetentionDays: props.logRetentionDays,
-        bundlesDir,
-      });
-
-    return {
-      telemetryProcessor: create("telemetryProcessor", "Validates telemetry batches, publishes fleet metrics, feeds the update queue", {
-        [ENV.DATA_BUCKET]: this.storage.bucketName,
-        [ENV.STATE_TABLE]: this.state.tableName,
-        [ENV.UPDATE_QUEUE_URL]: updates.queueUrl,
-      }),
-      updateManager: create("updateManager", "Drives campaigns and vehicle update jobs; signs job documents", {
-        [ENV.DATA_BUCKET]: this.storage.bucketName,
-        [ENV.STATE_TABLE]: this.state.tableName,
-        [ENV.UPDATE_QUEUE_URL]: updates.queueUrl,
-        [ENV.SIGNING_KEY_PARAMETER]: this.signingKeyParameterName(),
-      }),
-      rolloutTicker: create("rolloutTicker", "Scheduled: rollout waves, timeouts, auto-abort", {
-        [ENV.STATE_TABLE]: this.state.tableName,
-        [ENV.UPDATE_QUEUE_URL]: updates.queueUrl,
-      }),
-      dashboardPublisher: create("dashboardPublisher", "Scheduled: writes the dashboard data JSON", {
-        [ENV.DATA_BUCKET]: this.storage.bucketName,
-        [ENV.STATE_TABLE]: this.state.tableName,
-        [ENV.DASHBOARD_BUCKET]: this.dashboard.bucketName,
-        [ENV.DASHBOARD_DATA_PREFIX]: this.dashboard.dataPrefix,
-        [ENV.ALARM_PREFIX]: `${prefix}-`,
-        [ENV.TELEMETRY_QUEUE_URL]: telemetry.queueUrl,
-        [ENV.TELEMETRY_DLQ_URL]: telemetry.deadLetterQueueUrl,
-        [ENV.UPDATE_QUEUE_URL]: updates.queueUrl,
-        [ENV.UPDATE_DLQ_URL]: updates.deadLetterQueueUrl,
-      }),
-    };
-  }
-
-  /** Least privilege: exact ARNs, object prefixes, and `*` only where AWS allows nothing narrower (with a condition). */
-  private grantPermissions(): void {
-    const { telemetryProcessor, updateManager, rolloutTicker, dashboardPublisher } = this.functions;
-    const props = this.props;
-    const lake = this.storage;
-    const account = props.accountId ?? "*";
-    const putMetrics: PolicyStatement = {
-      Sid: "PutMetricsInOwnNamespace",
-      Effect: "Allow",
-      Action: "cloudwatch:PutMetricData",
-      Resource: "*",
-      Condition: { StringEquals: { "cloudwatch:namespace": props.metricsNamespace } },
-    };
-    const listDataLake: PolicyStatement = { Sid: "ListDataLake", Effect: "Allow", Action: "s3:ListBucket", Resource: lake.bucketArn };
-    const readWriteState: PolicyStatement = {
-      Sid: "ReadWriteState",
-      Effect: "Allow",
-      Action: [...DYNAMODB_READ, ...DYNAMODB_WRITE],
-      Resource: this.state.tableAndIndexArns,
-    };
-    // Fleet state is parts plus a snapshot; whoever reads it may compact the parts into the snapshot.
-    const keepFleetState: PolicyStatement = {
-      Sid: "KeepFleetState",
-      Effect: "Allow",
-      Action: ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"],
-      Resource: lake.objectsArn(DATA_LAKE_PREFIX.fleetState),
-    };
-    const grant = (fn: BundledFunction, statements: PolicyStatement[]) => statements.forEach((statement) => fn.addToPolicy(statement));
-
-    grant(telemetryProcessor, [
-      putMetrics,
-      listDataLake,
-      readWriteState,
-      { Sid: "ReadTelemetry", Effect: "Allow", Action: "s3:GetObject", Resource: lake.objectsArn(DATA_LAKE_PREFIX.telemetry) },
-      { Sid: "WriteQuarantine", Effect: "Allow", Action: "s3:PutObject", Resource: lake.objectsArn(DATA_LAKE_PREFIX.quarantine) },
-      keepFleetState,
-    ]);
-    this.updates.grantSend(telemetryProcessor);
-
-    grant(updateManager, [
-      putMetrics,
-      listDataLake,
-      readWriteState,
-      { Sid: "ReadFirmware", Effect: "Allow", Action: "s3:GetObject", Resource: lake.objectsArn(DATA_LAKE_PREFIX.firmware) },
-      { Sid: "PublishJobDocuments", Effect: "Allow", Action: ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"], Resource: lake.objectsArn(DATA_LAKE_PREFIX.jobs) },
-      {
-        Sid: "ReadSigningKey",
-        Effect: "Allow",
-        Action: "ssm:GetParameter",
-        Resource: `arn:aws:ssm:${props.region}:${account}:parameter${this.signingKeyParameterName()}`,
-      },
-    ]);
-    this.updates.grantSend(updateManager);
-
-    grant(rolloutTicker, [putMetrics, readWriteState]);
-    this.updates.grantSend(rolloutTicker);
-
-    const queues = [this.telemetry.work, this.updates.work];
-    grant(dashboardPublisher, [
-      putMetrics,
-      listDataLake,
-      { Sid: "ReadState", Effect: "Allow", Action: DYNAMODB_READ, Resource: this.state.tableAndIndexArns },
-      keepFleetState,
-      { Sid: "WriteDashboardData", Effect: "Allow", Action: "s3:PutObject", Resource: `${this.dashboard.bucketArn}/${this.dashboard.dataPrefix}*` },
-      {
-        Sid: "ReadQueueDepths",
-        Effect: "Allow",
-        Action: "sqs:GetQueueAttributes",
-        Resource: queues.flatMap((work) => [work.queueArn, work.deadLetterQueueArn]),
-      },
-      {
-        Sid: "DescribeOwnAlarms",
-        Effect: "Allow",
-        Action: "cloudwatch:DescribeAlarms",
-        Resource: `arn:aws:cloudwatch:${props.region}:${account}:alarm:${props.namePrefix}-*`,
-      },
-      {
-        Sid: "ReadMetricsInOwnRegion",
-        Effect: "Allow",
-        Action: "cloudwatch:GetMetricData",
-        Resource: "*",
-        Condition: { StringEquals: { "aws:RequestedRegion": props.region } },
-      },
-    ]);
   }
 
   private createOutputs(): void {
@@ -281,11 +134,11 @@ export class FleetOtaStack extends TerraformStack {
       update_dlq_url: { value: this.updates.work.deadLetterQueueUrl, description: "Update-job dead-letter queue" },
       state_table_name: { value: this.state.tableName, description: "Campaigns, vehicle jobs, idempotency markers" },
       alarm_topic_arn: { value: this.alarms.topicArn, description: "SNS topic every alarm notifies" },
-      signing_key_parameter: { value: this.signingKeyParameterName(), description: "SSM SecureString holding the job-signing key" },
+      signing_key_parameter: { value: signingKeyParameterName(this.props.namePrefix), description: "SSM SecureString holding the job-signing key" },
       metrics_namespace: { value: this.props.metricsNamespace, description: "CloudWatch namespace of the custom metrics" },
     };
-    for (const [key, fn] of Object.entries(this.functions)) {
-      outputs[`${FUNCTION[key as keyof typeof FUNCTION].replace(/-/g, "_")}_function_name`] = { value: fn.functionName, description: `Lambda ${FUNCTION[key as keyof typeof FUNCTION]}` };
+    for (const { shortName, fn } of this.functions.all) {
+      outputs[`${shortName.replace(/-/g, "_")}_function_name`] = { value: fn.functionName, description: `Lambda ${shortName}` };
     }
     for (const [id, output] of Object.entries(outputs)) new TerraformOutput(this, id, output);
   }

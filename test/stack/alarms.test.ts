@@ -1,7 +1,7 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { METRIC } from "../../functions/shared/metrics.js";
-import { FUNCTION } from "../../main.js";
+import { FUNCTION } from "../../modules/fleet-functions.js";
 import { ref, synthStack } from "./support/synth.js";
 
 const PREFIX = "fleetota-alarmtest";

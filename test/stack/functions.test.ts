@@ -1,7 +1,7 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { ENV } from "../../functions/shared/environment.js";
-import { FUNCTION } from "../../main.js";
+import { FUNCTION } from "../../modules/fleet-functions.js";
 import { ref, synthStack } from "./support/synth.js";
 
 const stack = synthStack();

@@ -7,7 +7,8 @@ import { Testing } from "cdktf";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { FleetOtaStack, FUNCTION } from "../../../main.js";
+import { FleetOtaStack } from "../../../main.js";
+import { FUNCTION } from "../../../modules/fleet-functions.js";
 import type { FleetOtaStackOverrides } from "../../../modules/stack-config.js";
 
 export type Attributes = Record<string, unknown> & { "//"?: unknown };

@@ -1,0 +1,198 @@
+import { Construct } from "constructs";
+import { ENV } from "../functions/shared/environment.js";
+import { BundledFunction } from "./bundled-function.js";
+import type { DashboardSite } from "./dashboard-site.js";
+import { DATA_LAKE_PREFIX, type DataLakeStorage } from "./data-lake-storage.js";
+import type { PolicyStatement } from "./iam.js";
+import type { FleetOtaStackProps } from "./stack-config.js";
+import type { StateTable } from "./state-table.js";
+import type { UpdatePipeline } from "./update-pipeline.js";
+import type { WorkQueue } from "./work-queue.js";
+
+/** The short names of the Lambdas: folders under functions/ and the `fleetota:function` tag. */
+export const FUNCTION = {
+  telemetryProcessor: "telemetry-processor",
+  updateManager: "update-manager",
+  rolloutTicker: "rollout-ticker",
+  dashboardPublisher: "dashboard-publisher",
+} as const;
+
+export type FunctionKey = keyof typeof FUNCTION;
+
+const DYNAMODB_READ = ["dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query", "dynamodb:Scan"];
+const DYNAMODB_WRITE = ["dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem", "dynamodb:ConditionCheckItem"];
+
+/**
+ * The SSM parameter holding the job-signing key (created by the CLI on first use, never by the stack).
+ *
+ * @example
+ * signingKeyParameterName("fleetota-dev") // "/fleetota-dev/signing-key"
+ */
+export function signingKeyParameterName(namePrefix: string): string {
+  return `/${namePrefix}/signing-key`;
+}
+
+export interface FleetFunctionsProps {
+  readonly stack: FleetOtaStackProps;
+  /** dist/functions, where scripts/build.ts writes one folder per bundle. */
+  readonly bundlesDir: string;
+  readonly storage: DataLakeStorage;
+  readonly state: StateTable;
+  readonly telemetryQueue: WorkQueue;
+  readonly updates: UpdatePipeline;
+  readonly dashboard: DashboardSite;
+}
+
+/**
+ * The four FleetOTA Lambdas, each with the ENV variables it reads and the permissions it needs:
+ * exact ARNs and object prefixes, `*` only where AWS offers nothing narrower and then with a
+ * condition. Their triggers (queue mappings, schedules) are wired by the pipelines and main.ts.
+ *
+ * @example
+ * const functions = new FleetFunctions(this, "functions", { stack: props, bundlesDir: "dist/functions", storage, state, telemetryQueue, updates, dashboard });
+ * functions.byKey.telemetryProcessor.functionArn
+ */
+export class FleetFunctions extends Construct {
+  readonly byKey: Readonly<Record<FunctionKey, BundledFunction>>;
+
+  constructor(scope: Construct, id: string, private readonly props: FleetFunctionsProps) {
+    super(scope, id);
+    this.byKey = this.createFunctions();
+    this.grantPermissions();
+  }
+
+  /** Each function with its short name, in a stable order. */
+  get all(): ReadonlyArray<{ readonly shortName: string; readonly fn: BundledFunction }> {
+    return (Object.keys(FUNCTION) as FunctionKey[]).map((key) => ({ shortName: FUNCTION[key], fn: this.byKey[key] }));
+  }
+
+  private createFunctions(): Record<FunctionKey, BundledFunction> {
+    const { stack, storage, state, telemetryQueue, dashboard } = this.props;
+    const updateQueue = this.props.updates.work;
+    const prefix = stack.namePrefix;
+    const create = (key: FunctionKey, description: string, environment: Record<string, string>) =>
+      new BundledFunction(this, FUNCTION[key], {
+        shortName: FUNCTION[key],
+        functionName: `${prefix}-${FUNCTION[key]}`,
+        description,
+        timeoutSeconds: stack.functions[key].timeoutSeconds,
+        memoryMb: stack.functions[key].memoryMb,
+        environment: {
+          [ENV.NAME_PREFIX]: prefix,
+          [ENV.METRICS_NAMESPACE]: stack.metricsNamespace,
+          [ENV.LOG_LEVEL]: stack.logLevel,
+          [ENV.SERVICE_NAME]: FUNCTION[key],
+          [ENV.STATE_TABLE]: state.tableName,
+          [ENV.UPDATE_QUEUE_URL]: updateQueue.queueUrl,
+          ...environment,
+        },
+        logRetentionDays: stack.logRetentionDays,
+        bundlesDir: this.props.bundlesDir,
+      });
+
+    return {
+      telemetryProcessor: create("telemetryProcessor", "Validates telemetry batches, publishes fleet metrics, feeds the update queue", {
+        [ENV.DATA_BUCKET]: storage.bucketName,
+      }),
+      updateManager: create("updateManager", "Drives campaigns and vehicle update jobs; signs job documents", {
+        [ENV.DATA_BUCKET]: storage.bucketName,
+        [ENV.SIGNING_KEY_PARAMETER]: signingKeyParameterName(prefix),
+      }),
+      rolloutTicker: create("rolloutTicker", "Scheduled: rollout waves, timeouts, auto-abort", {}),
+      dashboardPublisher: create("dashboardPublisher", "Scheduled: writes the dashboard data JSON", {
+        [ENV.DATA_BUCKET]: storage.bucketName,
+        [ENV.DASHBOARD_BUCKET]: dashboard.bucketName,
+        [ENV.DASHBOARD_DATA_PREFIX]: dashboard.dataPrefix,
+        [ENV.ALARM_PREFIX]: `${prefix}-`,
+        [ENV.TELEMETRY_QUEUE_URL]: telemetryQueue.queueUrl,
+        [ENV.TELEMETRY_DLQ_URL]: telemetryQueue.deadLetterQueueUrl,
+        [ENV.UPDATE_DLQ_URL]: updateQueue.deadLetterQueueUrl,
+      }),
+    };
+  }
+
+  private grantPermissions(): void {
+    const { telemetryProcessor, updateManager, rolloutTicker, dashboardPublisher } = this.byKey;
+    const { stack, storage: lake, state, telemetryQueue, updates, dashboard } = this.props;
+    // Without an account id the ARNs that cannot reference a resource match any account; an identity
+    // policy only ever reaches its own account's parameters and alarms anyway.
+    const account = stack.accountId ?? "*";
+    const putMetrics: PolicyStatement = {
+      Sid: "PutMetricsInOwnNamespace",
+      Effect: "Allow",
+      Action: "cloudwatch:PutMetricData",
+      Resource: "*",
+      Condition: { StringEquals: { "cloudwatch:namespace": stack.metricsNamespace } },
+    };
+    const listDataLake: PolicyStatement = { Sid: "ListDataLake", Effect: "Allow", Action: "s3:ListBucket", Resource: lake.bucketArn };
+    const readWriteState: PolicyStatement = {
+      Sid: "ReadWriteState",
+      Effect: "Allow",
+      Action: [...DYNAMODB_READ, ...DYNAMODB_WRITE],
+      Resource: state.tableAndIndexArns,
+    };
+    // Fleet state is parts plus a snapshot; whoever reads it may compact the parts into the snapshot.
+    const keepFleetState: PolicyStatement = {
+      Sid: "KeepFleetState",
+      Effect: "Allow",
+      Action: ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"],
+      Resource: lake.objectsArn(DATA_LAKE_PREFIX.fleetState),
+    };
+    const grant = (fn: BundledFunction, statements: PolicyStatement[]) => statements.forEach((statement) => fn.addToPolicy(statement));
+
+    grant(telemetryProcessor, [
+      putMetrics,
+      listDataLake,
+      readWriteState,
+      { Sid: "ReadTelemetry", Effect: "Allow", Action: "s3:GetObject", Resource: lake.objectsArn(DATA_LAKE_PREFIX.telemetry) },
+      { Sid: "WriteQuarantine", Effect: "Allow", Action: "s3:PutObject", Resource: lake.objectsArn(DATA_LAKE_PREFIX.quarantine) },
+      keepFleetState,
+    ]);
+    updates.grantSend(telemetryProcessor);
+
+    grant(updateManager, [
+      putMetrics,
+      listDataLake,
+      readWriteState,
+      { Sid: "ReadFirmware", Effect: "Allow", Action: "s3:GetObject", Resource: lake.objectsArn(DATA_LAKE_PREFIX.firmware) },
+      { Sid: "PublishJobDocuments", Effect: "Allow", Action: ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"], Resource: lake.objectsArn(DATA_LAKE_PREFIX.jobs) },
+      {
+        Sid: "ReadSigningKey",
+        Effect: "Allow",
+        Action: "ssm:GetParameter",
+        Resource: `arn:aws:ssm:${stack.region}:${account}:parameter${signingKeyParameterName(stack.namePrefix)}`,
+      },
+    ]);
+    updates.grantSend(updateManager);
+
+    grant(rolloutTicker, [putMetrics, readWriteState]);
+    updates.grantSend(rolloutTicker);
+
+    grant(dashboardPublisher, [
+      putMetrics,
+      listDataLake,
+      { Sid: "ReadState", Effect: "Allow", Action: DYNAMODB_READ, Resource: state.tableAndIndexArns },
+      keepFleetState,
+      { Sid: "WriteDashboardData", Effect: "Allow", Action: "s3:PutObject", Resource: `${dashboard.bucketArn}/${dashboard.dataPrefix}*` },
+      {
+        Sid: "ReadQueueDepths",
+        Effect: "Allow",
+        Action: "sqs:GetQueueAttributes",
+        Resource: [telemetryQueue, updates.work].flatMap((work) => [work.queueArn, work.deadLetterQueueArn]),
+      },
+      {
+        Sid: "DescribeOwnAlarms",
+        Effect: "Allow",
+        Action: "cloudwatch:DescribeAlarms",
+        Resource: `arn:aws:cloudwatch:${stack.region}:${account}:alarm:${stack.namePrefix}-*`,
+      },
+      {
+        Sid: "ReadMetricsInOwnRegion",
+        Effect: "Allow",
+        Action: "cloudwatch:GetMetricData",
+        Resource: "*",
+        Condition: { StringEquals: { "aws:RequestedRegion": stack.region } },
+      },
+    ]);
+  }
+}
