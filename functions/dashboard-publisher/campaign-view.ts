@@ -5,6 +5,7 @@ export interface CampaignSummaryInput {
   campaignId: string;
   name?: string;
   state: string;
+  stateReason?: string | null;
   firmwareVersion?: string;
   currentWave?: number | null;
   totalWaves?: number | null;
@@ -80,6 +81,7 @@ function campaignView(summary: CampaignSummaryInput): CampaignView {
     campaignId: summary.campaignId,
     name: summary.name || summary.campaignId,
     state: summary.state.toUpperCase(),
+    stateReason: summary.stateReason ?? null,
     firmwareVersion: summary.firmwareVersion ?? "",
     wave: total ? { current: Math.min(summary.currentWave ?? 0, total), total } : null,
     targeted,

@@ -94,6 +94,8 @@ export interface CampaignView {
   campaignId: string;
   name: string;
   state: string;
+  /** Why the campaign is in its state, when the campaign says (e.g. why it paused or aborted). */
+  stateReason: string | null;
   firmwareVersion: string;
   wave: { current: number; total: number } | null;
   targeted: number;

@@ -32,6 +32,7 @@ export function toCampaignSummaryInput(summary: CampaignSummary): CampaignSummar
     campaignId: summary.campaignId,
     name: summary.name,
     state: summary.state,
+    stateReason: summary.stateReason ?? null,
     firmwareVersion: summary.targetVersion,
     currentWave: summary.wave.index,
     totalWaves: summary.wave.total,

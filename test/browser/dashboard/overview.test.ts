@@ -52,6 +52,17 @@ test("shows a campaign's progress bar with segments sized by job state", async (
   assert.match(await card.innerText(), new RegExp(`wave ${campaign.wave!.current} of ${campaign.wave!.total}`));
 });
 
+test("says why a paused campaign paused and how many vehicles still wait for a wave", async () => {
+  const paused = documents["campaigns.json"].campaigns.find((entry) => entry.state === "PAUSED")!;
+  const waiting = paused.targeted - paused.jobs.reduce((sum, job) => sum + job.count, 0);
+  const card = harness.page.locator(`[data-campaign="${paused.campaignId}"]`);
+
+  assert.is(await card.locator(".campaign-reason").innerText(), paused.stateReason);
+  assert.is(await card.locator(".badge").innerText(), "PAUSED");
+  assert.ok(waiting > 0, "fixture has vehicles not yet admitted");
+  assert.match(await card.locator('.legend li[data-state="WAITING"]').innerText(), new RegExp(`waiting for a wave\\s+${waiting}`));
+});
+
 test("marks an alarm in ALARM as such, first in the list, and in the page status", async () => {
   const firing = documents["alarms.json"].alarms.find((alarm) => alarm.state === "ALARM")!;
 

@@ -56,13 +56,14 @@ test("a fleet-state vehicle keeps its position, charge, link and last-seen time"
 });
 
 test("a read-model campaign targets its eligible vehicles, its zero counts dropped", () => {
-  const [view] = shapeCampaigns([toCampaignSummaryInput(campaign())], now).campaigns;
+  const [view] = shapeCampaigns([toCampaignSummaryInput(campaign({ state: "PAUSED", stateReason: "FAILED 12% ≥ 10% of 50" }))], now).campaigns;
 
   assert.is(view?.targeted, 100);
   assert.equal(view?.wave, { current: 2, total: 4 });
   assert.is(view?.firmwareVersion, "2.4.0");
   assert.equal(view?.jobs.map((job) => job.state), ["IN_PROGRESS", "SUCCEEDED", "FAILED"]);
   assert.is(view?.percentComplete, 35);
+  assert.is(view?.stateReason, "FAILED 12% ≥ 10% of 50");
 });
 
 test.run();

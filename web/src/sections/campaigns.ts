@@ -50,6 +50,7 @@ function campaignCard(campaign: CampaignView, nowMs: number): HTMLLIElement {
       ` · ${formatCount(campaign.targeted)} vehicles`,
       campaign.updatedAt ? ` · changed ${formatAge(campaign.updatedAt, nowMs)}` : null,
     ),
+    campaign.stateReason ? h("p", { class: "campaign-reason" }, campaign.stateReason) : null,
     h(
       "div",
       { class: "progress-row" },
