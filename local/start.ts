@@ -1,0 +1,267 @@
+/**
+ * `npm start`: the whole pipeline on this machine, no AWS account. Builds and synthesizes (when stale),
+ * starts the emulator, applies the stack, starts the Lambda runtime, serves the dashboard, runs the fleet
+ * simulator, prints the dashboard URL. Ctrl-C (or the end of `--duration`) stops everything; with
+ * `--duration` the last line is a JSON summary.
+ *
+ *   npm start
+ *   npm start -- --vehicles 500 --duration 2m --port 8080
+ */
+import { join, resolve } from "node:path";
+import { GetMetricStatisticsCommand, DescribeAlarmsCommand, CloudWatchClient } from "@aws-sdk/client-cloudwatch";
+import { GetObjectCommand, NoSuchKey, S3Client } from "@aws-sdk/client-s3";
+import { GetQueueAttributesCommand, SQSClient } from "@aws-sdk/client-sqs";
+import { Command, InvalidArgumentError } from "commander";
+import { ENV } from "../functions/shared/environment.js";
+import type { Log } from "../functions/shared/logger.js";
+import { DEFAULT_METRICS_NAMESPACE, METRIC } from "../functions/shared/metrics.js";
+import { parseDuration } from "../simulator/cli.js";
+import { DEFAULT_SIMULATION, startSimulation, type RunningSimulation, type SimulationSummary } from "../simulator/simulation.js";
+import { startLocalCloud, type LocalCloud } from "./cloud.js";
+import { serveDashboard, type DashboardServer } from "./dashboard-server.js";
+import { LOCAL_STATE_FILE } from "./model.js";
+import { writeStateFile } from "./state-file.js";
+
+const projectRoot = resolve(import.meta.dirname, "..");
+/** How long the pipeline may take to drain after the simulator stops, before the summary is taken. */
+const DRAIN_TIMEOUT_MS = 120_000;
+
+export interface StartOptions {
+  vehicles: number;
+  duration?: number;
+  port: number;
+  interval: number;
+  seed: number;
+  verbose: boolean;
+}
+
+/** The one-line result of a `--duration` run. */
+export interface RunSummary {
+  durationSeconds: number;
+  startupMs: number;
+  vehicles: number;
+  recordsProduced: number;
+  recordsProcessed: number;
+  recordsQuarantined: number;
+  objectsQuarantined: number;
+  messagesDeadLettered: number;
+  alarmsInAlarm: string[];
+}
+
+function positiveInteger(text: string): number {
+  const value = Number(text);
+  if (!Number.isInteger(value) || value <= 0) throw new InvalidArgumentError(`"${text}" is not a positive integer`);
+  return value;
+}
+
+function port(text: string): number {
+  const value = Number(text);
+  if (!Number.isInteger(value) || value < 0 || value > 65_535) throw new InvalidArgumentError(`"${text}" is not a port`);
+  return value;
+}
+
+/** Plain console lines with a timestamp; details only with --verbose. */
+function consoleLog(verbose: boolean): Log {
+  const line = (level: string, message: string, extra: unknown[]): string => {
+    const details = extra.length && verbose ? ` ${extra.map((item) => JSON.stringify(item)).join(" ")}` : "";
+    return `${new Date().toISOString().slice(11, 19)} ${level} ${message}${details}`;
+  };
+  return {
+    debug: (message, ...extra) => verbose && console.log(line("debug", message, extra)),
+    info: (message, ...extra) => console.log(line("info ", message, extra)),
+    warn: (message, ...extra) => console.warn(line("warn ", message, extra)),
+    error: (message, ...extra) => console.error(line("error", message, extra)),
+  };
+}
+
+/** A value every Lambda of the stack carries in its environment (bucket names, queue URLs …). */
+function stackSetting(cloud: LocalCloud, variable: string): string {
+  for (const fn of cloud.description.functions) {
+    const value = fn.environment[variable];
+    if (value) return value;
+  }
+  throw new Error(`no function of the stack has ${variable} in its environment`);
+}
+
+async function metricSum(cloudwatch: CloudWatchClient, namespace: string, metricName: string, sinceMs: number): Promise<number> {
+  const { Datapoints = [] } = await cloudwatch.send(
+    new GetMetricStatisticsCommand({
+      Namespace: namespace,
+      MetricName: metricName,
+      StartTime: new Date(sinceMs - 3_600_000),
+      EndTime: new Date(Date.now() + 3_600_000),
+      Period: 60,
+      Statistics: ["Sum"],
+    }),
+  );
+  return Datapoints.reduce((total, point) => total + (point.Sum ?? 0), 0);
+}
+
+async function queueDepth(sqs: SQSClient, queueUrl: string): Promise<number> {
+  const { Attributes = {} } = await sqs.send(
+    new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"] }),
+  );
+  return Number(Attributes.ApproximateNumberOfMessages ?? 0) + Number(Attributes.ApproximateNumberOfMessagesNotVisible ?? 0);
+}
+
+async function summarize(cloud: LocalCloud, simulated: SimulationSummary, startedMs: number, startupMs: number): Promise<RunSummary> {
+  const cloudwatch = new CloudWatchClient(cloud.clientConfig);
+  const sqs = new SQSClient(cloud.clientConfig);
+  try {
+    const namespace = stackSetting(cloud, ENV.METRICS_NAMESPACE) || DEFAULT_METRICS_NAMESPACE;
+    const alarmPrefix = stackSetting(cloud, ENV.ALARM_PREFIX);
+    const [processed, rejected, quarantinedObjects, telemetryDlq, updateDlq, alarms] = await Promise.all([
+      metricSum(cloudwatch, namespace, METRIC.DataPoints, startedMs),
+      metricSum(cloudwatch, namespace, METRIC.RecordsRejected, startedMs),
+      metricSum(cloudwatch, namespace, METRIC.ObjectsQuarantined, startedMs),
+      queueDepth(sqs, stackSetting(cloud, ENV.TELEMETRY_DLQ_URL)),
+      queueDepth(sqs, stackSetting(cloud, ENV.UPDATE_DLQ_URL)),
+      cloudwatch.send(new DescribeAlarmsCommand({ AlarmNamePrefix: alarmPrefix, StateValue: "ALARM", MaxRecords: 100 })),
+    ]);
+    return {
+      durationSeconds: Math.round((Date.now() - startedMs) / 1000),
+      startupMs,
+      vehicles: simulated.vehicles,
+      recordsProduced: simulated.records,
+      recordsProcessed: processed,
+      recordsQuarantined: rejected,
+      objectsQuarantined: quarantinedObjects,
+      messagesDeadLettered: telemetryDlq + updateDlq,
+      // moto ignores StateValue when a name prefix is given, so filter here.
+      alarmsInAlarm: (alarms.MetricAlarms ?? [])
+        .filter((alarm) => alarm.StateValue === "ALARM")
+        .map((alarm) => alarm.AlarmName!)
+        .sort(),
+    };
+  } finally {
+    cloudwatch.destroy();
+    sqs.destroy();
+  }
+}
+
+async function startDashboard(cloud: LocalCloud, portNumber: number): Promise<DashboardServer> {
+  const s3 = new S3Client({ ...cloud.clientConfig, forcePathStyle: true });
+  const bucket = stackSetting(cloud, ENV.DASHBOARD_BUCKET);
+  const readData = async (key: string): Promise<Buffer | undefined> => {
+    try {
+      const object = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+      return Buffer.from(await object.Body!.transformToByteArray());
+    } catch (error) {
+      if (error instanceof NoSuchKey || (error as Error).name === "NoSuchKey") return undefined;
+      throw error;
+    }
+  };
+  const server = await serveDashboard({ port: portNumber, webDir: join(projectRoot, "dist", "web"), readData });
+  return {
+    url: server.url,
+    async close() {
+      await server.close();
+      s3.destroy();
+    },
+  };
+}
+
+/**
+ * Runs the local cloud with the simulator and the dashboard until stopped or `duration` elapses.
+ * Resolves with the summary (also when stopped by a signal).
+ *
+ * @example
+ * const summary = await runLocal({ vehicles: 100, duration: 120_000, port: 0, interval: 60_000, seed: 42, verbose: false }, log, signal);
+ */
+export async function runLocal(options: StartOptions, log: Log, signal: AbortSignal): Promise<RunSummary> {
+  const started = performance.now();
+  const startedMs = Date.now();
+  let cloud: LocalCloud | undefined;
+  let dashboard: DashboardServer | undefined;
+  let simulation: RunningSimulation | undefined;
+  let s3: S3Client | undefined;
+  try {
+    cloud = await startLocalCloud({
+      log,
+      projectRoot,
+      runtimeOptions: options.verbose
+        ? {}
+        : { onFunctionOutput: (name, stream, line) => stream === "stderr" && line.trim() !== "" && log.warn(`[${name}] ${line}`) },
+    });
+    signal.throwIfAborted();
+    dashboard = await startDashboard(cloud, options.port);
+    cloud.description.dashboardUrl = dashboard.url;
+    writeStateFile(join(projectRoot, LOCAL_STATE_FILE), cloud.description);
+    const startupMs = Math.round(performance.now() - started);
+    log.info(`dashboard ready at ${dashboard.url} (startup ${(startupMs / 1000).toFixed(1)} s: ${JSON.stringify(cloud.timings)})`);
+    console.log(`\n  FleetOTA local cloud: dashboard ${dashboard.url}  ·  endpoint ${cloud.clientConfig.endpoint}  ·  Ctrl-C stops\n`);
+
+    s3 = new S3Client({ ...cloud.clientConfig, forcePathStyle: true });
+    simulation = startSimulation({
+      vehicles: options.vehicles,
+      intervalMs: options.interval,
+      seed: options.seed,
+      batchSize: DEFAULT_SIMULATION.batchSize,
+      bucket: stackSetting(cloud, ENV.DATA_BUCKET),
+      s3,
+      realtime: true,
+      log,
+      onBatch: (_batch, summary) => log.info(`simulator: interval ${summary.batches}, ${summary.records} records in ${summary.objects} objects`),
+    });
+
+    await new Promise<void>((resolveWait) => {
+      const timer = options.duration === undefined ? undefined : setTimeout(resolveWait, options.duration);
+      signal.addEventListener("abort", () => (clearTimeout(timer), resolveWait()), { once: true });
+    });
+    log.info("stopping: simulator first, then letting the pipeline drain");
+    const simulated = await simulation.stop();
+    simulation = undefined;
+    await cloud.runtime?.waitForIdle(DRAIN_TIMEOUT_MS).catch((error: Error) => log.warn(`pipeline not idle: ${error.message}`));
+    await cloud.runtime?.evaluateAlarms().catch((error: Error) => log.warn(`alarm evaluation failed: ${error.message}`));
+    return await summarize(cloud, simulated, startedMs, startupMs);
+  } finally {
+    await simulation?.stop().catch(() => undefined);
+    s3?.destroy();
+    await dashboard?.close().catch(() => undefined);
+    await cloud?.stop();
+  }
+}
+
+async function main(argv: string[]): Promise<void> {
+  const program = new Command("start")
+    .description("Run FleetOTA on this machine: emulator, stack, Lambdas, simulator and dashboard")
+    .option("--vehicles <n>", "simulated fleet size", positiveInteger, DEFAULT_SIMULATION.vehicles)
+    .option("--duration <time>", "stop after this long (90s, 2m) and print a JSON summary", parseDuration)
+    .option("--port <port>", "dashboard port (0 picks a free one)", port, 0)
+    .option("--interval <time>", "time between two records of a vehicle", parseDuration, DEFAULT_SIMULATION.intervalMs)
+    .option("--seed <n>", "simulator seed", positiveInteger, DEFAULT_SIMULATION.seed)
+    .option("--verbose", "show every Lambda log line and log details", false)
+    .parse(argv);
+  const options = program.opts<StartOptions>();
+  const log = consoleLog(options.verbose);
+
+  const stopping = new AbortController();
+  let signals = 0;
+  const onSignal = (): void => {
+    signals += 1;
+    if (signals > 1) {
+      log.warn("second interrupt: exiting now");
+      process.exit(130);
+    }
+    log.info("interrupt received, stopping (press Ctrl-C again to force)");
+    stopping.abort();
+  };
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
+
+  const summary = await runLocal(options, log, stopping.signal);
+  if (options.duration !== undefined) console.log(JSON.stringify(summary));
+  else log.info("stopped", summary);
+  process.removeListener("SIGINT", onSignal);
+  process.removeListener("SIGTERM", onSignal);
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  main(process.argv).then(
+    () => process.exit(process.exitCode ?? 0),
+    (error: unknown) => {
+      console.error(`start: ${error instanceof Error ? error.message : String(error)}`);
+      process.exit(1);
+    },
+  );
+}
