@@ -33,6 +33,23 @@ test("no statement allows every action on every resource, and `*` resources alwa
   }
 });
 
+test("resource policies allow only named AWS services, and only for a named source", () => {
+  const resourcePolicies = [
+    ...Object.values(stack.resources("aws_sqs_queue_policy")),
+    ...Object.values(stack.resources("aws_s3_bucket_policy")),
+  ].flatMap((attributes) => parseJson<{ Statement: Statement[] }>(attributes.policy).Statement);
+  const allows = resourcePolicies.filter((statement) => statement.Effect === "Allow");
+
+  assert.ok(allows.length >= 3);
+  for (const statement of allows) {
+    assert.not.equal(statement.Principal, "*");
+    assert.ok(Object.keys(statement.Principal as object).every((kind) => kind === "Service"));
+    assert.not.ok(list(statement.Action).some((action) => action === "*" || action.endsWith(":*")));
+    const condition = JSON.stringify(statement.Condition ?? {});
+    assert.match(condition, /aws:SourceArn/i);
+  }
+});
+
 test("PutMetricData is limited to the stack's metrics namespace", () => {
   const putMetrics = identityStatements().filter(({ statement }) => list(statement.Action).includes("cloudwatch:PutMetricData"));
 

@@ -29,6 +29,15 @@ test("each work queue feeds exactly the function meant for it", () => {
   });
 });
 
+test("every mapping reports partial batch failures, waits a batching window and caps its concurrency", () => {
+  for (const mapping of mappings as Array<Record<string, any>>) {
+    assert.equal(mapping.function_response_types, ["ReportBatchItemFailures"]);
+    assert.ok(mapping.maximum_batching_window_in_seconds > 0);
+    assert.ok(mapping.scaling_config.maximum_concurrency >= 2);
+    assert.is(mapping.enabled, true);
+  }
+});
+
 test("every consumed queue's visibility timeout is at least six times its function's timeout", () => {
   assert.ok(mappings.length >= 2);
   for (const mapping of mappings) {
