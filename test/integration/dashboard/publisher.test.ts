@@ -4,7 +4,7 @@
  * the dashboard bucket, which serveDashboard then serves to the page.
  */
 import { PutMetricDataCommand } from "@aws-sdk/client-cloudwatch";
-import { GetObjectCommand, ListObjectsV2Command, NoSuchKey } from "@aws-sdk/client-s3";
+import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, NoSuchKey } from "@aws-sdk/client-s3";
 import { SendMessageCommand } from "@aws-sdk/client-sqs";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { test } from "uvu";
@@ -103,6 +103,13 @@ test("a scheduled run publishes fleet, campaigns, trends, alarms and queues from
   assert.ok((alarms?.alarms.length ?? 0) > 0);
   assert.ok(alarms?.alarms.every((alarm) => alarm.name.startsWith(`${outputs.name_prefix}-`)));
   assert.is(alarms?.alarms.find((alarm) => alarm.name === `${outputs.name_prefix}-telemetry-dlq-not-empty`)?.state, "ALARM");
+});
+
+test("documents are stored as uncached JSON so the page sees every run", async () => {
+  const head = await world.clients.s3.send(new HeadObjectCommand({ Bucket: world.outputs.dashboard_bucket_name, Key: "data/queues.json" }));
+
+  assert.match(head.ContentType ?? "", /^application\/json/);
+  assert.match(head.CacheControl ?? "", /no-cache/);
 });
 
 test("the run compacts the fleet-state parts it read into the snapshot", async () => {
