@@ -9,7 +9,7 @@ import { ENV, requireEnv } from "../shared/environment.js";
 import { createLogger } from "../shared/logger.js";
 import { DEFAULT_METRICS_NAMESPACE } from "../shared/metrics.js";
 import { InvocationAggregate } from "./aggregate.js";
-import { lazyOnce, processTelemetryMessage, publishInvocation, type ProcessorDependencies } from "./processor.js";
+import { lazyOnce, processTelemetryMessage, publishInvocation, type InvocationScope, type ProcessorDependencies } from "./processor.js";
 import { loadActiveCampaigns } from "./update-handoff.js";
 
 const logger = createLogger("telemetry-processor");
@@ -17,6 +17,8 @@ const batchProcessor = new BatchProcessor(EventType.SQS);
 /** Margin kept off the remaining time when leasing an object, so a lease outlives its invocation. */
 const LEASE_MARGIN_MS = 10_000;
 const DEFAULT_LEASE_MS = 5 * 60_000;
+/** Waiting for a concurrent delivery of the same object beats a retry after the visibility timeout. */
+const MAX_BUSY_WAIT_MS = 20_000;
 
 let dependencies: ProcessorDependencies | undefined;
 
@@ -43,9 +45,11 @@ export const handler = async (event: SQSEvent, context: Context): Promise<SQSBat
   const deps = dependencies;
   const aggregate = new InvocationAggregate();
   const remainingMs = typeof context?.getRemainingTimeInMillis === "function" ? context.getRemainingTimeInMillis() : DEFAULT_LEASE_MS;
-  const scope = {
+  const scope: InvocationScope = {
     aggregate,
     leaseMs: remainingMs + LEASE_MARGIN_MS,
+    busyWaitMs: Math.min(MAX_BUSY_WAIT_MS, remainingMs / 3),
+    inFlight: new Map(),
     activeCampaigns: lazyOnce(() => loadActiveCampaigns(deps.doc, deps.stateTable)),
   };
   const response = await processPartialResponse(

@@ -9,7 +9,7 @@ import { readTelemetryObject } from "./core.js";
 import { CORRUPTION, CorruptObjectError, DEFAULT_DECODE_LIMITS, type DecodeLimits } from "./decode.js";
 import { parseQueueMessage, type ObjectRef } from "./events.js";
 import { writeFleetStatePart } from "./fleet-state.js";
-import { CLAIM, claimObject, completeObject, releaseObject, type ObjectLedger } from "./idempotency.js";
+import { CLAIM, claimObject, completeObject, ObjectBusyError, releaseObject, type ClaimResult, type ObjectLedger } from "./idempotency.js";
 import { quarantineObject, writeRejectedRecords } from "./quarantine.js";
 import { candidatesOf, sendUpdateMessages, statusReportsOf } from "./update-handoff.js";
 
@@ -37,7 +37,13 @@ export interface InvocationScope {
   activeCampaigns: () => Promise<CampaignDefinition[]>;
   /** How long a claim on an object lasts: the invocation's remaining time. */
   leaseMs: number;
+  /** How long to wait for another invocation's claim on the same object to finish before giving up. */
+  busyWaitMs: number;
+  /** Objects this invocation is already handling, by identity: a second delivery in the same batch waits for the first. */
+  inFlight: Map<string, Promise<MessageOutcome>>;
 }
+
+const BUSY_POLL_MS = 500;
 
 export const MESSAGE_OUTCOME = {
   Processed: "processed",
@@ -80,22 +86,49 @@ async function objectBody(s3: S3Client, object: ObjectRef): Promise<AsyncIterabl
  * await processTelemetryMessage(record.body, dependencies, scope); // "processed"
  */
 export async function processTelemetryMessage(body: string, dependencies: ProcessorDependencies, scope: InvocationScope): Promise<MessageOutcome> {
-  const { log } = dependencies;
-  const now = dependencies.now ?? Date.now;
   const parsed = parseQueueMessage(body);
   if (parsed.kind === "ignored") return MESSAGE_OUTCOME.Ignored;
   const object = parsed.object;
-  const ledger: ObjectLedger = { doc: dependencies.doc, table: dependencies.stateTable };
-  const claim = await claimObject(ledger, object, now(), scope.leaseMs);
-  if (claim === CLAIM.Completed) {
-    log.info("duplicate delivery of a processed object", { key: object.key, etag: object.etag });
-    scope.aggregate.addDuplicate();
-    return MESSAGE_OUTCOME.Duplicate;
+  const identity = `${object.bucket}/${object.key}#${object.etag}`;
+  const earlier = scope.inFlight.get(identity);
+  if (earlier) {
+    await earlier; // a failure of the first delivery fails this one too: both are retried
+    return countDuplicate(object, dependencies, scope);
   }
+  const handling = handleObject(object, dependencies, scope);
+  scope.inFlight.set(identity, handling);
+  return handling;
+}
+
+function countDuplicate(object: ObjectRef, dependencies: ProcessorDependencies, scope: InvocationScope): MessageOutcome {
+  dependencies.log.info("duplicate delivery of a processed object", { key: object.key, etag: object.etag });
+  scope.aggregate.addDuplicate();
+  return MESSAGE_OUTCOME.Duplicate;
+}
+
+/** Claims the object, waiting a while when another invocation holds it (concurrent duplicate delivery). */
+async function claimPatiently(ledger: ObjectLedger, object: ObjectRef, scope: InvocationScope, now: () => number): Promise<ClaimResult> {
+  const deadline = now() + scope.busyWaitMs;
+  for (;;) {
+    try {
+      return await claimObject(ledger, object, now(), scope.leaseMs);
+    } catch (error) {
+      if (!(error instanceof ObjectBusyError) || now() >= deadline) throw error;
+      await new Promise((resolve) => setTimeout(resolve, BUSY_POLL_MS));
+    }
+  }
+}
+
+async function handleObject(object: ObjectRef, dependencies: ProcessorDependencies, scope: InvocationScope): Promise<MessageOutcome> {
+  const now = dependencies.now ?? Date.now;
+  const ledger: ObjectLedger = { doc: dependencies.doc, table: dependencies.stateTable };
+  if ((await claimPatiently(ledger, object, scope, now)) === CLAIM.Completed) return countDuplicate(object, dependencies, scope);
   try {
     return await processClaimedObject(object, dependencies, scope, now);
   } catch (error) {
-    await releaseObject(ledger, object).catch((releaseError: unknown) => log.warn("could not release claim", { key: object.key, releaseError }));
+    await releaseObject(ledger, object).catch((releaseError: unknown) =>
+      dependencies.log.warn("could not release claim", { key: object.key, releaseError }),
+    );
     throw error;
   }
 }

@@ -1,0 +1,160 @@
+/**
+ * The telemetry pipeline on the local cloud, end to end with the real bundle: the simulator uploads
+ * gzip NDJSON batches (with malformed records, skewed clocks, corrupt objects and duplicate uploads)
+ * to the data lake; S3 → EventBridge → SQS → telemetry-processor runs; then counts, metrics,
+ * quarantine, fleet state and queues are checked against what the simulator says it produced.
+ */
+import { GetMetricStatisticsCommand } from "@aws-sdk/client-cloudwatch";
+import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand } from "@aws-sdk/client-s3";
+import { GetQueueAttributesCommand } from "@aws-sdk/client-sqs";
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import { METRIC } from "../../../functions/shared/metrics.js";
+import { readFleetSnapshot } from "../../../functions/telemetry-processor/fleet-state.js";
+import { QUARANTINE_PREFIX } from "../../../functions/telemetry-processor/quarantine.js";
+import { startSimulation, type RunningSimulation, type SimulationSummary } from "../../../simulator/simulation.js";
+import { startTestCloud, type TestCloud } from "../support/local-cloud.js";
+
+const IDLE_TIMEOUT_MS = 240_000;
+
+let world: TestCloud;
+let simulation: RunningSimulation;
+let summary: SimulationSummary;
+const startedAt = new Date();
+
+async function metricTotals(name: string): Promise<{ sum: number; samples: number }> {
+  const response = await world.clients.cloudwatch.send(
+    new GetMetricStatisticsCommand({
+      Namespace: world.outputs.metrics_namespace,
+      MetricName: name,
+      StartTime: new Date(startedAt.getTime() - 3_600_000),
+      EndTime: new Date(Date.now() + 3_600_000),
+      Period: 3 * 3600,
+      Statistics: ["Sum", "SampleCount"],
+    }),
+  );
+  return (response.Datapoints ?? []).reduce(
+    (totals, point) => ({ sum: totals.sum + (point.Sum ?? 0), samples: totals.samples + (point.SampleCount ?? 0) }),
+    { sum: 0, samples: 0 },
+  );
+}
+
+async function listKeys(prefix: string): Promise<string[]> {
+  const response = await world.clients.s3.send(new ListObjectsV2Command({ Bucket: world.outputs.data_bucket_name, Prefix: prefix }));
+  return (response.Contents ?? []).map((object) => object.Key!);
+}
+
+async function readText(key: string): Promise<string> {
+  const response = await world.clients.s3.send(new GetObjectCommand({ Bucket: world.outputs.data_bucket_name, Key: key }));
+  return response.Body!.transformToString();
+}
+
+async function queueDepth(queueUrl: string): Promise<number> {
+  const response = await world.clients.sqs.send(
+    new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"] }),
+  );
+  return Number(response.Attributes?.ApproximateNumberOfMessages ?? 0) + Number(response.Attributes?.ApproximateNumberOfMessagesNotVisible ?? 0);
+}
+
+test.before(async () => {
+  try {
+    await runSimulation();
+  } catch (error) {
+    console.error("setting up the simulated run failed:", error); // uvu does not report errors of hooks
+    throw error;
+  }
+});
+
+async function runSimulation(): Promise<void> {
+  world = await startTestCloud({ runtime: true, runtimeOptions: { runSchedules: false, alarmEvaluationIntervalMs: 0, pollWaitSeconds: 1 } });
+  simulation = startSimulation({
+    vehicles: 60,
+    intervalMs: 60_000,
+    batches: 4,
+    seed: 2026,
+    batchSize: 15,
+    bucket: world.outputs.data_bucket_name,
+    s3: world.clients.s3,
+    faults: { malformedRate: 0.05, clockSkewRate: 0.1, corruptRate: 0.2, duplicateRate: 0.2 },
+  });
+  summary = await simulation.done;
+  await world.cloud.runtime!.waitForIdle(IDLE_TIMEOUT_MS);
+}
+
+test.after(async () => {
+  await world?.stop();
+});
+
+test("the simulated run injected every fault kind it was asked for", () => {
+  assert.ok(summary.valid > 0, "no valid records");
+  assert.ok(summary.malformed > 0, "no malformed records");
+  assert.ok(summary.clockSkewed > 0, "no skewed clocks");
+  assert.ok(summary.corruptObjects > 0, "no corrupt object");
+  assert.ok(summary.duplicateUploads > 0, "no duplicate upload");
+});
+
+test("produced = processed + quarantined, as CloudWatch counts it", async () => {
+  const dataPoints = await metricTotals(METRIC.DataPoints);
+  const rejected = await metricTotals(METRIC.RecordsRejected);
+  const quarantinedObjects = await metricTotals(METRIC.ObjectsQuarantined);
+  assert.is(dataPoints.sum, summary.valid);
+  assert.is(rejected.sum, summary.malformed + summary.clockSkewed);
+  assert.is(quarantinedObjects.sum, summary.corruptObjects);
+  assert.is(dataPoints.sum + rejected.sum + summary.recordsInCorruptObjects, summary.records);
+});
+
+test("duplicate uploads are counted as duplicates, not processed twice", async () => {
+  const duplicates = await metricTotals(METRIC.DuplicateObjects);
+  assert.is(duplicates.sum, summary.duplicateUploads);
+  const latency = await metricTotals(METRIC.ProcessingLatency);
+  assert.is(latency.samples, summary.objects, "one latency sample per distinct object");
+});
+
+test("every rejected record sits in quarantine/records with its reasons", async () => {
+  const keys = await listKeys(QUARANTINE_PREFIX.Records);
+  const lines = (await Promise.all(keys.map(readText))).flatMap((text) => text.trimEnd().split("\n"));
+  assert.is(lines.length, summary.malformed + summary.clockSkewed);
+  for (const line of lines) {
+    const entry = JSON.parse(line) as { source: { key: string }; reasons: Array<{ field: string; rule: string }> };
+    assert.ok(entry.source.key.startsWith("telemetry/"));
+    assert.ok(entry.reasons.length > 0 && entry.reasons.every((reason) => reason.field && reason.rule));
+  }
+});
+
+test("a corrupt object is quarantined whole with its reason, and no message is stuck", async () => {
+  const keys = await listKeys(QUARANTINE_PREFIX.Objects);
+  const reasons = keys.filter((key) => key.endsWith(".reason.json"));
+  assert.is(reasons.length, summary.corruptObjects);
+  assert.is(keys.length, 2 * summary.corruptObjects, "a copy of the object beside each reason");
+  const reason = JSON.parse(await readText(reasons[0]!)) as { corruption: string; message: string; source: { key: string } };
+  assert.is(reason.corruption, "bad-gzip");
+  assert.match(reason.message, /gzip/);
+  assert.is(await queueDepth(world.outputs.telemetry_queue_url), 0);
+  assert.is(await queueDepth(world.outputs.telemetry_dlq_url), 0);
+});
+
+test("the fleet snapshot holds the latest state of the vehicles that reported", async () => {
+  const snapshot = await readFleetSnapshot(world.clients.s3, world.outputs.data_bucket_name);
+  const fleet = new Map(simulation.fleet.vehicles.map((vehicle) => [vehicle.vin, vehicle]));
+  assert.ok(snapshot.vehicles.length > 0 && snapshot.vehicles.length <= fleet.size);
+  assert.ok(snapshot.generatedAt !== null && snapshot.generatedAt >= startedAt.toISOString());
+  for (const vehicle of snapshot.vehicles) {
+    const simulated = fleet.get(vehicle.vin);
+    assert.ok(simulated, `${vehicle.vin} is not in the simulated fleet`);
+    assert.is(vehicle.make, simulated!.make);
+    assert.is(vehicle.firmwareVersion, simulated!.firmwareVersion);
+  }
+});
+
+test("uploading a processed object again changes no count but the duplicates", async () => {
+  const before = { dataPoints: await metricTotals(METRIC.DataPoints), duplicates: await metricTotals(METRIC.DuplicateObjects) };
+  const [key] = await listKeys("telemetry/");
+  const bucket = world.outputs.data_bucket_name;
+  const original = await world.clients.s3.send(new GetObjectCommand({ Bucket: bucket, Key: key! }));
+  await world.clients.s3.send(new PutObjectCommand({ Bucket: bucket, Key: key!, Body: await original.Body!.transformToByteArray() }));
+  await world.cloud.runtime!.waitForIdle(IDLE_TIMEOUT_MS);
+  assert.is((await metricTotals(METRIC.DataPoints)).sum, before.dataPoints.sum);
+  assert.is((await metricTotals(METRIC.DuplicateObjects)).sum, before.duplicates.sum + 1);
+});
+
+test.run();
