@@ -79,7 +79,12 @@ export class DataLakeStorage extends Construct {
     );
   }
 
-  /** ARN pattern of every object under one prefix, for IAM statements. */
+  /**
+   * ARN pattern of every object under one prefix, for IAM statements.
+   *
+   * @example
+   * storage.objectsArn(DATA_LAKE_PREFIX.jobs) // "${aws_s3_bucket.data_lake.arn}/jobs/*"
+   */
   objectsArn(prefix: string): string {
     return `${this.bucketArn}/${prefix}*`;
   }

@@ -13,7 +13,12 @@ export function named<T extends TerraformResource>(resource: T, logicalId: strin
   return resource;
 }
 
-/** `telemetry-processor` → `telemetry_processor`, for logical ids derived from names. */
+/**
+ * Turns a name into a logical-id fragment.
+ *
+ * @example
+ * snake("telemetry-processor") // "telemetry_processor"
+ */
 export function snake(name: string): string {
   return name.replace(/[^A-Za-z0-9]+/g, "_");
 }

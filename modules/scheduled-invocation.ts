@@ -1,6 +1,7 @@
 import { Construct } from "constructs";
 import { CloudwatchEventRule } from "@cdktf/provider-aws/lib/cloudwatch-event-rule/index.js";
 import { CloudwatchEventTarget } from "@cdktf/provider-aws/lib/cloudwatch-event-target/index.js";
+import { LambdaFunctionEventInvokeConfig } from "@cdktf/provider-aws/lib/lambda-function-event-invoke-config/index.js";
 import { LambdaPermission } from "@cdktf/provider-aws/lib/lambda-permission/index.js";
 import type { BundledFunction } from "./bundled-function.js";
 import { named, snake } from "./logical-id.js";
@@ -16,7 +17,8 @@ export interface ScheduledInvocationProps {
 
 /**
  * Runs a Lambda on an EventBridge schedule: the rule, its target and the permission letting exactly
- * that rule invoke the function.
+ * that rule invoke the function. A failed run is not retried and a stale event is dropped: the next
+ * tick does the same work with fresher state, and the function's Errors alarm reports the failure.
  *
  * @example
  * new ScheduledInvocation(this, "ticker-schedule", { ruleName: "fleetota-dev-rollout-ticker-schedule", scheduleExpression: "rate(1 minute)", target: ticker, description: "…" });
@@ -44,6 +46,14 @@ export class ScheduledInvocation extends Construct {
         sourceArn: this.rule.arn,
       }),
       `${logicalId}_permission`,
+    );
+    named(
+      new LambdaFunctionEventInvokeConfig(this, "invoke-config", {
+        functionName: props.target.functionName,
+        maximumRetryAttempts: 0,
+        maximumEventAgeInSeconds: 60,
+      }),
+      `${logicalId}_invoke_config`,
     );
     named(
       new CloudwatchEventTarget(this, "target", {

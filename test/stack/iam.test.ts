@@ -102,7 +102,7 @@ test("an account id prop pins the account in ARNs that cannot reference a resour
   assert.ok(statements.some((statement) => list(statement.Resource).includes("arn:aws:ssm:eu-central-1:123456789012:parameter/fleetota-dev/signing-key")));
 });
 
-test("each schedule may invoke only its own function", () => {
+test("each schedule may invoke only its own function, without retrying a failed tick", () => {
   for (const fn of ["rollout_ticker", "dashboard_publisher"]) {
     const permission = stack.resource("aws_lambda_permission", `${fn}_schedule_permission`);
     const target = stack.resource("aws_cloudwatch_event_target", `${fn}_schedule_target`);
@@ -113,6 +113,7 @@ test("each schedule may invoke only its own function", () => {
     assert.is(permission.source_arn, ref("aws_cloudwatch_event_rule", `${fn}_schedule`, "arn"));
     assert.is(target.arn, ref("aws_lambda_function", fn, "arn"));
     assert.is(target.rule, ref("aws_cloudwatch_event_rule", `${fn}_schedule`, "name"));
+    assert.is(stack.resource("aws_lambda_function_event_invoke_config", `${fn}_schedule_invoke_config`).maximum_retry_attempts, 0);
   }
 });
 
