@@ -4,6 +4,7 @@
  * to the data lake; S3 → EventBridge → SQS → telemetry-processor runs; then counts, metrics,
  * quarantine, fleet state and queues are checked against what the simulator says it produced.
  */
+import { gunzipSync } from "node:zlib";
 import { GetMetricStatisticsCommand } from "@aws-sdk/client-cloudwatch";
 import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand } from "@aws-sdk/client-s3";
 import { GetQueueAttributesCommand } from "@aws-sdk/client-sqs";
@@ -12,6 +13,7 @@ import * as assert from "uvu/assert";
 import { METRIC } from "../../../functions/shared/metrics.js";
 import { readFleetSnapshot } from "../../../functions/telemetry-processor/fleet-state.js";
 import { QUARANTINE_PREFIX } from "../../../functions/telemetry-processor/quarantine.js";
+import { validateRecord } from "../../../functions/telemetry-processor/schema.js";
 import { startSimulation, type RunningSimulation, type SimulationSummary } from "../../../simulator/simulation.js";
 import { startTestCloud, type TestCloud } from "../support/local-cloud.js";
 
@@ -37,6 +39,14 @@ async function metricTotals(name: string): Promise<{ sum: number; samples: numbe
     (totals, point) => ({ sum: totals.sum + (point.Sum ?? 0), samples: totals.samples + (point.SampleCount ?? 0) }),
     { sum: 0, samples: 0 },
   );
+}
+
+function safeJson(line: string): unknown {
+  try {
+    return JSON.parse(line);
+  } catch {
+    return undefined;
+  }
 }
 
 async function listKeys(prefix: string): Promise<string[]> {
@@ -155,6 +165,27 @@ test("uploading a processed object again changes no count but the duplicates", a
   await world.cloud.runtime!.waitForIdle(IDLE_TIMEOUT_MS);
   assert.is((await metricTotals(METRIC.DataPoints)).sum, before.dataPoints.sum);
   assert.is((await metricTotals(METRIC.DuplicateObjects)).sum, before.duplicates.sum + 1);
+});
+
+test("a direct invocation fails only the message whose object is missing, and reads plain NDJSON", async () => {
+  const bucket = world.outputs.data_bucket_name;
+  const [sampleKey] = await listKeys("telemetry/");
+  const sample = await world.clients.s3.send(new GetObjectCommand({ Bucket: bucket, Key: sampleKey! }));
+  const lines = gunzipSync(await sample.Body!.transformToByteArray()).toString("utf8");
+  const plainKey = "manual/plain-batch.ndjson"; // outside telemetry/: no event of its own
+  const put = await world.clients.s3.send(new PutObjectCommand({ Bucket: bucket, Key: plainKey, Body: lines }));
+  const before = await metricTotals(METRIC.DataPoints);
+  const objectCreated = (key: string, etag: string) =>
+    JSON.stringify({ "detail-type": "Object Created", source: "aws.s3", time: new Date().toISOString(), detail: { bucket: { name: bucket }, object: { key, etag, size: 100 } } });
+  const sqsRecord = (messageId: string, body: string) => ({
+    messageId, receiptHandle: messageId, body, attributes: {}, messageAttributes: {}, md5OfBody: "", eventSource: "aws:sqs", eventSourceARN: "arn:aws:sqs:eu-central-1:123456789012:telemetry", awsRegion: "eu-central-1",
+  });
+  const response = (await world.cloud.runtime!.invoke(world.outputs.telemetry_processor_function_name, {
+    Records: [sqsRecord("plain", objectCreated(plainKey, put.ETag!)), sqsRecord("missing", objectCreated("telemetry/not-there.ndjson.gz", "0123"))],
+  })) as { batchItemFailures: Array<{ itemIdentifier: string }> };
+  assert.equal(response.batchItemFailures, [{ itemIdentifier: "missing" }]);
+  const validInSample = lines.trimEnd().split("\n").filter((line) => validateRecord(safeJson(line), Date.now()).valid).length;
+  assert.is((await metricTotals(METRIC.DataPoints)).sum, before.sum + validInSample);
 });
 
 test.run();
