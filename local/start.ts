@@ -25,6 +25,8 @@ import { writeStateFile } from "./state-file.js";
 const projectRoot = resolve(import.meta.dirname, "..");
 /** How long the pipeline may take to drain after the simulator stops, before the summary is taken. */
 const DRAIN_TIMEOUT_MS = 120_000;
+/** A second interrupt within this window is the same Ctrl-C delivered twice, not a request to force. */
+const SIGNAL_REPEAT_GRACE_MS = 2_000;
 
 export interface StartOptions {
   vehicles: number;
@@ -236,13 +238,15 @@ async function main(argv: string[]): Promise<void> {
   const log = consoleLog(options.verbose);
 
   const stopping = new AbortController();
-  let signals = 0;
+  let firstSignalAt: number | undefined;
   const onSignal = (): void => {
-    signals += 1;
-    if (signals > 1) {
+    // Ctrl-C reaches this process twice (from the terminal's process group and relayed by tsx).
+    if (firstSignalAt !== undefined && Date.now() - firstSignalAt < SIGNAL_REPEAT_GRACE_MS) return;
+    if (firstSignalAt !== undefined) {
       log.warn("second interrupt: exiting now");
       process.exit(130);
     }
+    firstSignalAt = Date.now();
     log.info("interrupt received, stopping (press Ctrl-C again to force)");
     stopping.abort();
   };

@@ -12,7 +12,7 @@ import { LOCAL_ACCOUNT_ID, LOCAL_CREDENTIALS, createClients, type ApplyContext, 
 import { ResourceApplyError, UnknownResourceTypeError } from "./errors.js";
 import { resolveValue, type Scope } from "./expressions.js";
 import { DATA_SOURCE_APPLIERS, RESOURCE_APPLIERS } from "./resources/index.js";
-import { dependencyOrder, resourceNodes, type ResourceNode, type StackDocument } from "./stack-document.js";
+import { dependencyOrder, inDependencyOrder, resourceNodes, type ResourceNode, type StackDocument } from "./stack-document.js";
 
 export interface ApplyOptions {
   /** Where the SDK reaches the emulator (moto or the proxy in front of it). */
@@ -25,6 +25,8 @@ export interface ApplyOptions {
 }
 
 const DEFAULT_REGION = "us-east-1";
+/** Independent resources applied at once; moto serves requests on threads. */
+const APPLY_CONCURRENCY = 8;
 
 /**
  * Refuses a stack that holds a resource or data source type the local cloud does not know, naming it,
@@ -118,7 +120,7 @@ export async function applyStack(document: StackDocument, options: ApplyOptions)
   for (const [name, value] of Object.entries(document.locals ?? {})) locals[name] = resolveValue(value, scope);
 
   const started = performance.now();
-  for (const node of ordered) {
+  await inDependencyOrder(ordered, APPLY_CONCURRENCY, async function applyNode(node) {
     const table = node.mode === "data" ? DATA_SOURCE_APPLIERS : RESOURCE_APPLIERS;
     let attributes: Attributes;
     try {
@@ -137,11 +139,17 @@ export async function applyStack(document: StackDocument, options: ApplyOptions)
       byName[node.name] = visible;
       resourcesByType.set(node.type, byName);
     }
-  }
+  }).finally(() => {
+    for (const client of Object.values(context.clients)) client.destroy();
+  });
+  const byAddress = (a: { address: string }, b: { address: string }): number => a.address.localeCompare(b.address);
+  description.functions.sort(byAddress);
+  description.eventSourceMappings.sort(byAddress);
+  description.schedules.sort(byAddress);
+  description.skipped.sort();
   for (const [name, output] of Object.entries(document.output ?? {})) {
     description.outputs[name] = resolveValue(output.value, scope);
   }
-  for (const client of Object.values(context.clients)) client.destroy();
   log.info("stack applied to the emulator", {
     resources: ordered.length,
     skipped: description.skipped.length,

@@ -84,3 +84,35 @@ export function dependencyOrder(nodes: ResourceNode[]): ResourceNode[] {
   for (const node of nodes) visit(node, []);
   return ordered;
 }
+
+/**
+ * Runs `work` for every node, each only after the nodes it depends on finished, up to `concurrency` at a
+ * time (independent resources are created in parallel). The first failure stops new work and is thrown
+ * once the running ones settled.
+ *
+ * @example
+ * await inDependencyOrder(dependencyOrder(resourceNodes(document)), 8, (node) => apply(node));
+ */
+export async function inDependencyOrder(ordered: ResourceNode[], concurrency: number, work: (node: ResourceNode) => Promise<void>): Promise<void> {
+  const done = new Set<string>();
+  const pending = [...ordered];
+  const running = new Map<string, Promise<void>>();
+  let failure: { error: unknown } | undefined;
+  while ((pending.length > 0 && !failure) || running.size > 0) {
+    while (!failure && running.size < concurrency) {
+      const index = pending.findIndex((node) => node.dependsOn.every((address) => done.has(address)));
+      if (index < 0) break;
+      const [node] = pending.splice(index, 1);
+      running.set(
+        node!.address,
+        work(node!).then(
+          () => void done.add(node!.address),
+          (error: unknown) => void (failure ??= { error }),
+        ).finally(() => running.delete(node!.address)),
+      );
+    }
+    if (running.size === 0) break;
+    await Promise.race(running.values());
+  }
+  if (failure) throw failure.error;
+}

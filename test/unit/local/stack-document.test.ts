@@ -4,7 +4,7 @@ import * as assert from "uvu/assert";
 import { DependencyCycleError, UnknownResourceTypeError } from "../../../local/apply/errors.js";
 import { assertKnownTypes } from "../../../local/apply/index.js";
 import { withoutConditionalDenies } from "../../../local/apply/resources/s3.js";
-import { dependencyOrder, resourceNodes, type StackDocument } from "../../../local/apply/stack-document.js";
+import { dependencyOrder, inDependencyOrder, resourceNodes, type StackDocument } from "../../../local/apply/stack-document.js";
 
 /** A target listed before the rule and queue it references, and a policy with an explicit depends_on. */
 function document(): StackDocument {
@@ -68,6 +68,38 @@ test("bucket policies keep every statement except conditional Denies, which moto
 
   assert.equal(dropped, ["DenyInsecureTransport"]);
   assert.equal(JSON.parse(applied).Statement.map((statement: { Sid: string }) => statement.Sid), ["DenyAll", "AllowRead"]);
+});
+
+test("inDependencyOrder runs independent resources together and a dependent one only after its dependencies", async () => {
+  const nodes = dependencyOrder(resourceNodes(document()));
+  const finished: string[] = [];
+  let running = 0;
+  let mostAtOnce = 0;
+
+  await inDependencyOrder(nodes, 4, async (node) => {
+    for (const dependency of node.dependsOn) assert.ok(finished.includes(dependency), `${dependency} before ${node.address}`);
+    running += 1;
+    mostAtOnce = Math.max(mostAtOnce, running);
+    await new Promise((resolveLater) => setTimeout(resolveLater, 5));
+    running -= 1;
+    finished.push(node.address);
+  });
+
+  assert.is(finished.length, nodes.length);
+  assert.ok(mostAtOnce > 1, "independent resources overlapped");
+});
+
+test("inDependencyOrder stops at the first failure and starts nothing that depends on it", async () => {
+  const nodes = dependencyOrder(resourceNodes(document()));
+  const started: string[] = [];
+
+  const error = await inDependencyOrder(nodes, 1, async (node) => {
+    started.push(node.address);
+    if (node.address === "aws_sqs_queue.q") throw new Error("queue refused");
+  }).catch((caught: Error) => caught);
+
+  assert.is((error as Error).message, "queue refused");
+  assert.not.ok(started.includes("aws_cloudwatch_event_target.t"));
 });
 
 test.run();
