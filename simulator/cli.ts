@@ -53,6 +53,7 @@ interface CliOptions {
   clockSkewRate?: number;
   clockSkew?: number;
   progress: boolean;
+  dryRun?: boolean;
 }
 
 function printSummary(summary: SimulationSummary): void {
@@ -83,13 +84,14 @@ async function main(argv: string[]): Promise<void> {
     .option("--corrupt-rate <rate>", "share of objects with a corrupted gzip stream", rate)
     .option("--clock-skew-rate <rate>", "share of vehicles whose clock runs ahead", rate)
     .addOption(new Option("--clock-skew <duration>", "how far ahead skewed clocks run").argParser(parseDuration))
+    .option("--dry-run", "generate and count only; upload nothing (no bucket needed)")
     .option("--no-progress", "no progress bar")
     .parse(argv);
   const options = program.opts<CliOptions>();
 
   let bucket = options.bucket;
   let clientConfig = {};
-  if (!bucket || options.local) {
+  if (!options.dryRun && (!bucket || options.local)) {
     const target = resolveTarget({ local: options.local, stackOutputs: options.stackOutputs });
     bucket ??= target.names.dataBucket;
     clientConfig = target.clientConfig;
@@ -103,7 +105,8 @@ async function main(argv: string[]): Promise<void> {
     seed: options.seed,
     batchSize: options.batchSize,
     realtime: options.realtime,
-    bucket,
+    bucket: bucket ?? "(dry run)",
+    dryRun: options.dryRun,
     s3: new S3Client({ ...clientConfig, forcePathStyle: true }),
     faults: {
       malformedRate: options.malformedRate,

@@ -27,6 +27,8 @@ export interface SimulationOptions {
   batchSize: number;
   bucket: string;
   s3: S3Client;
+  /** Generate and count, upload nothing (measuring, trying options). */
+  dryRun?: boolean;
   /**
    * true: one batch per interval of wall-clock time, stamped now. false: the batches' timestamps end
    * at the start time and are generated back to back, as fast as uploads go.
@@ -184,7 +186,7 @@ export function startSimulation(options: SimulationOptions): RunningSimulation {
       const atMs = realtime ? now() : firstAtMs + index * options.intervalMs;
       context.otaReports = await collectOtaReports(fleet, options.agent, new Date(atMs));
       const batch = generateBatch(context, atMs);
-      await uploadAll(batch.objects, options);
+      if (!options.dryRun) await uploadAll(batch.objects, options);
       for (const object of batch.objects) countObject(summary, object);
       summary.batches++;
       summary.droppedFromBuffers += batch.droppedFromBuffers;
