@@ -103,7 +103,9 @@ export function waveCapacity(definition: CampaignDefinition, index: number, elig
   const wave = definition.waves[index];
   if (!wave) return 0;
   if (wave.count !== undefined) return wave.count;
-  return Math.ceil(((wave.percent ?? 100) / 100) * eligible);
+  // A 100% wave admits every vehicle that ever turns up, not just those seen so far.
+  if (wave.percent === undefined || wave.percent >= 100) return Number.MAX_SAFE_INTEGER;
+  return Math.ceil((wave.percent / 100) * eligible);
 }
 
 export interface CriterionBreach {

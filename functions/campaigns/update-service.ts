@@ -191,10 +191,12 @@ export async function handleCandidate(deps: UpdateServiceDeps, message: Candidat
       });
       return;
     }
-    const isNew = await recordEligibleVehicle(deps.doc, deps.table, campaign.campaignId, vehicle, at.toISOString());
-    if (campaign.state === CAMPAIGN_STATE.Running) {
-      const eligible = campaign.eligible + (isNew ? 1 : 0);
-      await admit(deps, campaign, vehicle, waveCapacity(campaign.definition, campaign.waveIndex, eligible));
+    await recordEligibleVehicle(deps.doc, deps.table, campaign.campaignId, vehicle, at.toISOString());
+    if (campaign.state !== CAMPAIGN_STATE.Running) return;
+    // The wave's room depends on how many vehicles are eligible now, not when the batch started.
+    const fresh = await getCampaign(deps.doc, deps.table, campaign.campaignId);
+    if (fresh?.state === CAMPAIGN_STATE.Running) {
+      await admit(deps, fresh, vehicle, waveCapacity(fresh.definition, fresh.waveIndex, fresh.eligible));
     }
     return;
   }

@@ -71,7 +71,7 @@ const capacityTable: Array<[string, number, number, number]> = [
   ["1% of 1000", 1, 1000, 10],
   ["1% of 50 rounds up", 1, 50, 1],
   ["10% of 1000", 10, 1000, 100],
-  ["100% of 1234", 100, 1234, 1234],
+  ["100% admits everyone, even vehicles not seen yet", 100, 1234, Number.MAX_SAFE_INTEGER],
 ];
 for (const [name, percent, eligible, expected] of capacityTable) {
   test(`wave capacity: ${name} → ${expected}`, () => {

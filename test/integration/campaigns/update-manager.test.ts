@@ -1,0 +1,193 @@
+/**
+ * The update manager and the rollout ticker on the local cloud (moto + the local runtime running the
+ * deployed bundles), through the real update queue, with the real SDK: a campaign started by command,
+ * candidates admitted with signed job documents, reports applied once and in order, the ticker
+ * completing the campaign, and poison messages dead-lettered.
+ */
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import { GetMetricStatisticsCommand } from "@aws-sdk/client-cloudwatch";
+import { CloudWatchClient } from "@aws-sdk/client-cloudwatch";
+import { GetQueueAttributesCommand, SetQueueAttributesCommand } from "@aws-sdk/client-sqs";
+import { verifyJobDocument } from "../../../functions/campaigns/job-document.js";
+import { parseCampaignDefinition } from "../../../functions/campaigns/model.js";
+import { listCampaignSummaries, listJobs } from "../../../functions/campaigns/read-model.js";
+import { createCampaign, getCampaign, getJob, listTransitions } from "../../../functions/campaigns/store.js";
+import { METRIC } from "../../../functions/shared/metrics.js";
+import { startLocalCloud, type LocalCloud } from "../../../local/cloud.js";
+import {
+  campaignWorld,
+  candidate,
+  command,
+  readJobDocument,
+  releaseFirmware,
+  report,
+  sendUpdateMessages,
+  snapshot,
+  vinNumber,
+  type CampaignWorld,
+} from "./support/world.js";
+
+let cloud: LocalCloud;
+let world: CampaignWorld;
+const IDLE_MS = 60_000;
+
+async function settle(): Promise<void> {
+  await cloud.runtime!.waitForIdle(IDLE_MS);
+}
+
+async function newRunningCampaign(version: string, overrides: Record<string, unknown> = {}): Promise<string> {
+  await releaseFirmware(world, version);
+  const campaign = await createCampaign(
+    world.doc,
+    world.table,
+    parseCampaignDefinition({ name: `to ${version}`, targetVersion: version, preconditions: { minStateOfChargePercent: 30 }, ...overrides }),
+    { now: new Date().toISOString() },
+  );
+  await sendUpdateMessages(world, [command(campaign.campaignId, "start")]);
+  await settle();
+  return campaign.campaignId;
+}
+
+async function queueDepth(queueUrl: string): Promise<number> {
+  const response = await world.sqs.send(
+    new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"] }),
+  );
+  return Number(response.Attributes?.ApproximateNumberOfMessages ?? 0) + Number(response.Attributes?.ApproximateNumberOfMessagesNotVisible ?? 0);
+}
+
+test.before(async () => {
+  cloud = await startLocalCloud({
+    runtime: true,
+    stateFile: false,
+    ...(process.env.FLEETOTA_TEST_LOG ? { log: console } : {}),
+    runtimeOptions: { runSchedules: false, alarmEvaluationIntervalMs: 0, pollWaitSeconds: 1 },
+  });
+  world = await campaignWorld(cloud);
+  // Test speed-up: redeliver failed messages after 2 s instead of 6 × the function timeout. It must be set
+  // before the first receive (moto keeps applying the old value otherwise). Redelivery of a slow batch is
+  // harmless here: every consumer is idempotent.
+  await world.sqs.send(new SetQueueAttributesCommand({ QueueUrl: world.updateQueueUrl, Attributes: { VisibilityTimeout: "2" } }));
+});
+
+test.after(async () => {
+  await cloud?.stop();
+});
+
+test("start through the queue, then candidates: matching vehicles get a job and a verifiable signed document", async () => {
+  const campaignId = await newRunningCampaign("2.4.0", { selector: { makes: ["Honda"], models: ["Accord"] } });
+  const [ready, driving, other] = [vinNumber(1), vinNumber(2), vinNumber(3)];
+
+  await sendUpdateMessages(world, [
+    candidate(snapshot(ready)),
+    candidate(snapshot(driving, { parked: false })),
+    candidate(snapshot(other, { make: "Ford" })),
+  ]);
+  await settle();
+
+  const queued = await getJob(world.doc, world.table, campaignId, ready);
+  const deferred = await getJob(world.doc, world.table, campaignId, driving);
+  assert.is(queued?.state, "QUEUED");
+  assert.is(queued?.documentPublishedAttempt, 1);
+  assert.is(deferred?.state, "DEFERRED");
+  assert.is(deferred?.stateReason, "not parked");
+  assert.is(await getJob(world.doc, world.table, campaignId, other), undefined);
+
+  const verdict = verifyJobDocument(await readJobDocument(world, ready), world.key.publicKeyPem, {
+    vin: ready,
+    currentVersion: "2.3.1",
+    currentCounter: 6,
+    hardware: "hu-3",
+    now: new Date(),
+  });
+  assert.ok(verdict.ok, JSON.stringify(verdict));
+  const wrongVehicle = verifyJobDocument(await readJobDocument(world, ready), world.key.publicKeyPem, {
+    vin: driving,
+    currentVersion: "2.3.1",
+    currentCounter: 6,
+    hardware: "hu-3",
+    now: new Date(),
+  });
+  assert.is(wrongVehicle.ok ? "" : wrongVehicle.refusal.kind, "WRONG_VIN");
+
+  const summary = (await listCampaignSummaries(world.doc, world.table)).find((c) => c.campaignId === campaignId)!;
+  assert.is(summary.state, "RUNNING");
+  assert.is(summary.eligible, 2);
+  assert.is(summary.admitted, 2);
+  assert.is(summary.counts.QUEUED, 1);
+  assert.is(summary.counts.DEFERRED, 1);
+});
+
+test("reports apply once, in sequence order; duplicates and stale ones change nothing; the ticker completes the campaign", async () => {
+  const campaignId = await newRunningCampaign("2.5.0", { selector: { models: ["Civic"] } });
+  const [first, second] = [vinNumber(11), vinNumber(12)];
+  const civic = { model: "Civic" };
+  await sendUpdateMessages(world, [candidate(snapshot(first, civic)), candidate(snapshot(second, { ...civic, stateOfCharge: 10 }))]);
+  await settle();
+
+  await sendUpdateMessages(world, [
+    report(campaignId, first, 1, "DOWNLOADING"),
+    report(campaignId, first, 2, "INSTALLING"),
+    report(campaignId, first, 4, "SUCCEEDED", "2.5.0"),
+  ]);
+  await settle();
+  await sendUpdateMessages(world, [
+    report(campaignId, first, 3, "VERIFYING"),
+    report(campaignId, first, 4, "SUCCEEDED", "2.5.0"),
+    report(campaignId, first, 2, "INSTALLING"),
+    candidate(snapshot(second, { ...civic, stateOfCharge: 90 })),
+  ]);
+  await settle();
+
+  const done = await getJob(world.doc, world.table, campaignId, first);
+  assert.is(done?.state, "SUCCEEDED");
+  assert.is(done?.lastSequence, 4);
+  assert.is(done?.firmwareVersion, "2.5.0");
+  const history = await listTransitions(world.doc, world.table, campaignId, first);
+  assert.is(history.at(-1)?.to, "SUCCEEDED");
+  assert.is(history.filter((record) => record.to === "SUCCEEDED").length, 1);
+  const secondJob = await getJob(world.doc, world.table, campaignId, second);
+  assert.is(secondJob?.state, "QUEUED", "a charged vehicle leaves DEFERRED");
+
+  await sendUpdateMessages(world, [report(campaignId, second, 1, "DOWNLOADING"), report(campaignId, second, 2, "SUCCEEDED", "2.5.0")]);
+  await settle();
+  await cloud.runtime!.fireSchedule(world.tickerRule);
+  await settle();
+
+  const campaign = await getCampaign(world.doc, world.table, campaignId);
+  assert.is(campaign?.state, "COMPLETED");
+  assert.is(campaign?.counts.SUCCEEDED, 2);
+  assert.is(campaign?.outcomes.succeeded, 2, "counters count each success once despite duplicates");
+  const jobs = await listJobs(world.doc, world.table, campaignId, "SUCCEEDED");
+  assert.equal(jobs.map((job) => job.vin), [first, second].sort());
+
+  const cloudwatch = new CloudWatchClient(cloud.clientConfig);
+  const stats = await cloudwatch.send(
+    new GetMetricStatisticsCommand({
+      Namespace: world.metricsNamespace,
+      MetricName: METRIC.UpdatesSucceeded,
+      StartTime: new Date(Date.now() - 3_600_000),
+      EndTime: new Date(Date.now() + 60_000),
+      Period: 3600,
+      Statistics: ["Sum"],
+    }),
+  );
+  assert.ok((stats.Datapoints?.[0]?.Sum ?? 0) >= 2, "OTAUpdates/Succeeded published");
+});
+
+test("poison messages end in the update DLQ (invalid body, unknown job), valid ones in the same batch still apply", async () => {
+  const campaignId = await newRunningCampaign("2.6.0", { selector: { models: ["Pilot"] } });
+  const vin = vinNumber(21);
+  const dlqBefore = await queueDepth(world.updateDlqUrl);
+  await sendUpdateMessages(world, [
+    "{not json",
+    JSON.stringify({ kind: "status-report", vin: "short" }),
+    report(campaignId, vinNumber(22), 1, "DOWNLOADING"),
+    candidate(snapshot(vin, { model: "Pilot" })),
+  ]);
+  await settle();
+  assert.is(await queueDepth(world.updateDlqUrl), dlqBefore + 3);
+    assert.is((await getJob(world.doc, world.table, campaignId, vin))?.state, "QUEUED");
+});
+
+test.run();
