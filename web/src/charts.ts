@@ -64,6 +64,8 @@ export function lineChart(
           data: entry.points.map(([x, y]) => ({ x, y })),
           borderColor: SERIES_COLORS[index % SERIES_COLORS.length],
           backgroundColor: SERIES_COLORS[index % SERIES_COLORS.length],
+          // A fresh stack has a handful of points: draw them, or a lone point would be invisible.
+          pointRadius: entry.points.length < 20 ? 2.5 : 0,
         }),
       );
       chart.update("none");

@@ -71,9 +71,12 @@ test("marks an alarm in ALARM as such, first in the list, and in the page status
   const rowName = await firstRow.getAttribute("data-alarm");
   const status = await harness.page.locator("#status").innerText();
 
+  const quietSummary = await harness.page.locator(".quiet-alarms summary").innerText();
+
   assert.is(badge, "ALARM");
   assert.is(rowName, firing.name);
   assert.match(status, /1 alarm in ALARM/);
+  assert.is(quietSummary, `${documents["alarms.json"].alarms.length - 1} alarms not firing`);
 });
 
 test("shows each queue's depth and flags a dead-letter queue holding messages", async () => {
