@@ -107,9 +107,15 @@ export class InvocationAggregate {
 
   /** Vehicles whose latest record here says they are online (good or weak link). */
   vehiclesOnline(): number {
-    let online = 0;
-    for (const enriched of this.latest.values()) if (enriched.connectivityClass !== CONNECTIVITY_CLASS.Offline) online++;
-    return online;
+    return this.countLatest((enriched) => enriched.connectivityClass !== CONNECTIVITY_CLASS.Offline);
+  }
+
+  /**
+   * Vehicles whose latest link is good enough for a firmware download. Vehicles only upload while
+   * online, so "online" alone stays near 100 %; link quality is what varies with network trouble.
+   */
+  vehiclesWellConnected(): number {
+    return this.countLatest((enriched) => enriched.connectivityClass === CONNECTIVITY_CLASS.Good);
   }
 
   /** Mean state of charge over the vehicles' latest records; undefined when none reported. */
@@ -125,7 +131,8 @@ export class InvocationAggregate {
   }
 
   /**
-   * The invocation's metrics. Counters are always present (a zero is information); the fleet gauges
+   * The invocation's metrics. `ConnectivityRate` is the percentage of reporting vehicles with a good
+   * link (see vehiclesWellConnected). Counters are always present (a zero is information); the fleet gauges
    * only when at least one vehicle reported, and latency only when an object was read.
    */
   metricData(timestamp: Date): MetricDatum[] {
@@ -138,11 +145,10 @@ export class InvocationAggregate {
     ];
     const reporting = this.latest.size;
     if (reporting > 0) {
-      const online = this.vehiclesOnline();
       data.push(
         count(METRIC.VehiclesReporting, reporting),
-        count(METRIC.VehiclesOnline, online),
-        { MetricName: METRIC.ConnectivityRate, Value: (online / reporting) * 100, Unit: StandardUnit.Percent, Timestamp: timestamp },
+        count(METRIC.VehiclesOnline, this.vehiclesOnline()),
+        { MetricName: METRIC.ConnectivityRate, Value: (this.vehiclesWellConnected() / reporting) * 100, Unit: StandardUnit.Percent, Timestamp: timestamp },
         { MetricName: METRIC.BatteryAverage, Value: this.batteryAverage()!, Unit: StandardUnit.Percent, Timestamp: timestamp },
       );
     }
@@ -150,6 +156,12 @@ export class InvocationAggregate {
       data.push({ MetricName: METRIC.ProcessingLatency, ...latencyValues(this.latenciesMs), Unit: StandardUnit.Milliseconds, Timestamp: timestamp });
     }
     return data;
+  }
+
+  private countLatest(predicate: (enriched: EnrichedRecord) => boolean): number {
+    let count = 0;
+    for (const enriched of this.latest.values()) if (predicate(enriched)) count++;
+    return count;
   }
 
   private addLatency(latencyMs: number): void {
