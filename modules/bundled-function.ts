@@ -1,6 +1,7 @@
 import { Construct } from "constructs";
 import { AssetType, Lazy, TerraformAsset } from "cdktf";
-import { existsSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group/index.js";
 import { IamRole } from "@cdktf/provider-aws/lib/iam-role/index.js";
@@ -34,11 +35,37 @@ export interface BundledFunctionProps {
   readonly reservedConcurrency?: number;
   /** Where the esbuild bundles are; defaults to `<project>/dist/functions`. */
   readonly bundlesDir?: string;
+  /**
+   * Ship the `.map` files and run with `--enable-source-maps` (readable stack traces, a larger
+   * package, a slower cold start). Off: the archive holds the bundle only.
+   */
+  readonly sourceMaps?: boolean;
+}
+
+let stagingRoot: string | undefined;
+
+/**
+ * A folder with the bundle's files minus its source maps, for the deployment archive. Staged once per
+ * process under the system temp folder and removed at exit.
+ */
+function stageWithoutSourceMaps(bundlePath: string, shortName: string): string {
+  if (!stagingRoot) {
+    const root = mkdtempSync(join(tmpdir(), "fleetota-lambda-staging-"));
+    process.once("exit", () => rmSync(root, { recursive: true, force: true }));
+    stagingRoot = root;
+  }
+  const staged = mkdtempSync(join(stagingRoot, `${shortName}-`));
+  mkdirSync(staged, { recursive: true });
+  for (const entry of readdirSync(bundlePath, { withFileTypes: true })) {
+    if (entry.isFile() && !entry.name.endsWith(".map")) copyFileSync(join(bundlePath, entry.name), join(staged, entry.name));
+  }
+  return staged;
 }
 
 /**
  * A Lambda function deployed from its esbuild bundle (dist/functions/<shortName>, built by
- * scripts/build.ts): the folder is zipped as a Terraform asset and deployed on nodejs22.x with
+ * scripts/build.ts): the bundle (without its source maps unless asked) is zipped as a Terraform asset
+ * and deployed on nodejs22.x with
  * `index.handler`, its own log group with a retention, and a role whose one inline policy holds only
  * what was granted through `addToPolicy` (plus writing to its own log group).
  *
@@ -61,7 +88,11 @@ export class BundledFunction extends Construct {
     const bundlePath = join(props.bundlesDir ?? join(projectRoot, "dist", "functions"), props.shortName);
     if (!existsSync(join(bundlePath, "index.mjs"))) throw new MissingBundleError(props.shortName, bundlePath);
 
-    const asset = new TerraformAsset(this, "bundle", { path: bundlePath, type: AssetType.ARCHIVE });
+    const asset = new TerraformAsset(this, "bundle", {
+      path: props.sourceMaps ? bundlePath : stageWithoutSourceMaps(bundlePath, props.shortName),
+      type: AssetType.ARCHIVE,
+    });
+    const environment = props.sourceMaps ? { NODE_OPTIONS: "--enable-source-maps", ...props.environment } : props.environment;
 
     this.logGroup = named(
       new CloudwatchLogGroup(this, "logs", {
@@ -110,7 +141,7 @@ export class BundledFunction extends Construct {
         timeout: props.timeoutSeconds,
         memorySize: props.memoryMb,
         reservedConcurrentExecutions: props.reservedConcurrency,
-        environment: { variables: props.environment },
+        environment: { variables: environment },
         loggingConfig: { logFormat: "JSON", logGroup: this.logGroup.name },
         tags: { [FUNCTION_TAG]: props.shortName },
         // The log group and the permissions exist before the first invocation can log or fail.

@@ -88,6 +88,7 @@ export class FleetFunctions extends Construct {
         },
         logRetentionDays: stack.logRetentionDays,
         bundlesDir: this.props.bundlesDir,
+        sourceMaps: stack.lambdaSourceMaps,
       });
 
     return {

@@ -48,6 +48,8 @@ export interface FleetOtaStackProps {
   /** CloudWatch namespace of every custom metric (see functions/shared/metrics.ts). */
   readonly metricsNamespace: string;
   readonly logLevel: "DEBUG" | "INFO" | "WARN" | "ERROR";
+  /** Deploy the bundles' source maps and enable them (readable traces, slower cold starts). */
+  readonly lambdaSourceMaps: boolean;
   readonly alarms: AlarmThresholds;
   /**
    * When set, the connectivity alarm compares `FleetHealth/VehiclesOnline` with this fleet size;
@@ -95,6 +97,7 @@ export const defaults: FleetOtaStackProps = {
   logRetentionDays: 14,
   metricsNamespace: "FleetOTA",
   logLevel: "INFO",
+  lambdaSourceMaps: false,
   alarms: {
     queueDepthMessages: 1000,
     queueAgeSeconds: 900,

@@ -2,7 +2,12 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { ENV } from "../../functions/shared/environment.js";
 import { FUNCTION } from "../../modules/fleet-functions.js";
-import { ref, synthStack } from "./support/synth.js";
+import { App } from "cdktf";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { FleetOtaStack } from "../../main.js";
+import { fakeDist, ref, synthStack } from "./support/synth.js";
 
 const stack = synthStack();
 const functions = stack.resources("aws_lambda_function") as Record<string, Record<string, any>>;
@@ -95,6 +100,28 @@ test("the stack uses no data sources and pins the provider region", () => {
 
   assert.is(custom.json.data, undefined);
   assert.equal((custom.json.provider.aws as Array<{ region: string }>).map((provider) => provider.region), ["us-east-1"]);
+});
+
+test("the deployment archive holds the bundle without its source map, unless source maps are asked for", () => {
+  const archiveOf = (lambdaSourceMaps: boolean) => {
+    const outdir = mkdtempSync(join(tmpdir(), "fleetota-stack-out-"));
+    process.once("exit", () => rmSync(outdir, { recursive: true, force: true }));
+    const app = new App({ outdir });
+    new FleetOtaStack(app, "fleetota-test", { distDir: fakeDist(), lambdaSourceMaps });
+    app.synth();
+    const synthesized = JSON.parse(readFileSync(join(outdir, "stacks", "fleetota-test", "cdk.tf.json"), "utf8"));
+    const fn = synthesized.resource.aws_lambda_function.update_manager;
+    return { fn, zip: readFileSync(join(outdir, "stacks", "fleetota-test", fn.filename)) };
+  };
+
+  const lean = archiveOf(false);
+  const debuggable = archiveOf(true);
+
+  assert.ok(lean.zip.includes("index.mjs"));
+  assert.not.ok(lean.zip.includes("index.mjs.map"));
+  assert.is(lean.fn.environment.variables.NODE_OPTIONS, undefined);
+  assert.ok(debuggable.zip.includes("index.mjs.map"));
+  assert.is(debuggable.fn.environment.variables.NODE_OPTIONS, "--enable-source-maps");
 });
 
 test.run();

@@ -34,7 +34,8 @@ export function fakeDist(options: { functions?: readonly string[]; web?: boolean
   process.once("exit", () => rmSync(dist, { recursive: true, force: true }));
   for (const name of options.functions ?? Object.values(FUNCTION)) {
     mkdirSync(join(dist, "functions", name), { recursive: true });
-    writeFileSync(join(dist, "functions", name, "index.mjs"), `export const handler = async () => ({ name: "${name}" });\n`);
+    writeFileSync(join(dist, "functions", name, "index.mjs"), `export const handler = async () => ({ name: "${name}" });\n//# sourceMappingURL=index.mjs.map\n`);
+    writeFileSync(join(dist, "functions", name, "index.mjs.map"), JSON.stringify({ version: 3, sources: [`${name}/handler.ts`], mappings: "" }));
   }
   if (options.web ?? true) {
     for (const [path, content] of Object.entries(WEB_FILES)) {
