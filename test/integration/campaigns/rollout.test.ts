@@ -1,0 +1,197 @@
+/**
+ * The rollout rules end to end through the update service against the emulator (real DynamoDB, S3 and
+ * SSM through the SDK), with a controlled clock so soak times, backoff and timeouts take no real time:
+ * waves opening, a failing campaign pausing in its first wave, timeouts counted and retried with a new
+ * signed document, cancel withdrawing documents, refused and duplicate commands, concurrent deliveries.
+ */
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import { envelopePayload } from "../../../functions/campaigns/signing.js";
+import { s3JobDocumentChannel } from "../../../functions/campaigns/document-channel.js";
+import type { JobDocument, JobPayload } from "../../../functions/campaigns/job-document.js";
+import { parseCampaignDefinition, type CampaignDefinitionInput } from "../../../functions/campaigns/model.js";
+import { createCampaign, getCampaign, getJob, listTransitions } from "../../../functions/campaigns/store.js";
+import { ActiveCampaigns, handleUpdateMessage, tickCampaign, type UpdateServiceDeps } from "../../../functions/campaigns/update-service.js";
+import { UpdateTally } from "../../../functions/campaigns/update-tally.js";
+import type { UpdateMessage } from "../../../functions/shared/update-messages.js";
+import { silentLog } from "../../../functions/shared/logger.js";
+import { startLocalCloud, type LocalCloud } from "../../../local/cloud.js";
+import { campaignWorld, candidate, command, readJobDocument, releaseFirmware, report, snapshot, vinNumber, type CampaignWorld } from "./support/world.js";
+
+let cloud: LocalCloud;
+let world: CampaignWorld;
+let deps: UpdateServiceDeps;
+const clock = { now: new Date("2026-11-26T12:00:00.000Z") };
+const advanceMinutes = (minutes: number) => (clock.now = new Date(clock.now.getTime() + minutes * 60_000));
+
+async function deliver(...messages: UpdateMessage[]): Promise<void> {
+  const active = new ActiveCampaigns(deps);
+  for (const message of messages) await handleUpdateMessage(deps, message, active);
+}
+
+let modelCounter = 0;
+/** A started campaign whose selector only matches the model it returns. */
+async function startedCampaign(overrides: Partial<CampaignDefinitionInput>): Promise<{ campaignId: string; model: string }> {
+  const model = `Model-${++modelCounter}`;
+  const version = `3.${modelCounter}.0`;
+  await releaseFirmware(world, version);
+  const campaign = await createCampaign(
+    world.doc,
+    world.table,
+    parseCampaignDefinition({ name: model, targetVersion: version, selector: { models: [model] }, ...overrides }),
+    { now: clock.now.toISOString() },
+  );
+  await deliver(command(campaign.campaignId, "start"));
+  return { campaignId: campaign.campaignId, model };
+}
+
+const vins = (from: number, count: number) => Array.from({ length: count }, (_, index) => vinNumber(from + index));
+
+test.before(async () => {
+  cloud = await startLocalCloud({ runtime: false, stateFile: false });
+  world = await campaignWorld(cloud);
+  deps = {
+    doc: world.doc,
+    table: world.table,
+    documents: s3JobDocumentChannel({ s3: world.s3, ssm: world.ssm, bucket: world.bucket, signingKeyParameter: world.signingKeyParameter, log: silentLog }),
+    tally: new UpdateTally(),
+    log: silentLog,
+    now: () => clock.now,
+  };
+});
+
+test.after(async () => {
+  await cloud?.stop();
+});
+
+test("a wave opens only after its soak time and success threshold, then admits the vehicles that waited", async () => {
+  const { campaignId, model } = await startedCampaign({
+    waves: [{ count: 2, soakMinutes: 30, successThresholdPercent: 100 }, { percent: 100 }],
+  });
+  const fleet = vins(100, 6);
+  await deliver(...fleet.map((vin) => candidate(snapshot(vin, { model }))));
+  let campaign = (await getCampaign(world.doc, world.table, campaignId))!;
+  assert.is(campaign.eligible, 6);
+  assert.is(campaign.admitted, 2);
+
+  const [first, second] = fleet;
+  await deliver(report(campaignId, first!, 1, "SUCCEEDED"), report(campaignId, second!, 1, "SUCCEEDED"));
+  advanceMinutes(10);
+  assert.match((await tickCampaign(deps, campaignId)).decision, /soaking/);
+  advanceMinutes(21);
+  const opened = await tickCampaign(deps, campaignId);
+  assert.match(opened.decision, /wave 2 opened/);
+  assert.is(opened.admitted, 4);
+  campaign = (await getCampaign(world.doc, world.table, campaignId))!;
+  assert.is(campaign.waveIndex, 1);
+  assert.is(campaign.counts.QUEUED, 4);
+  const lastJob = await getJob(world.doc, world.table, campaignId, fleet[5]!);
+  assert.is(lastJob?.wave, 1);
+  assert.is(lastJob?.documentPublishedAttempt, 1);
+});
+
+test("a campaign with 20% failures pauses in its first wave once the minimum sample finished; resume judges afresh", async () => {
+  const { campaignId, model } = await startedCampaign({
+    waves: [{ percent: 50, soakMinutes: 60 }, { percent: 100 }],
+    abortCriteria: [{ failureKind: "ANY", thresholdPercent: 15, minimumSample: 10, action: "PAUSE" }],
+    retries: { max: 0 },
+  });
+  const fleet = vins(200, 20);
+  await deliver(...fleet.map((vin) => candidate(snapshot(vin, { model }))));
+  const admitted = (await getCampaign(world.doc, world.table, campaignId))!.admitted;
+  assert.ok(admitted >= 10, `admitted ${admitted}`);
+
+  const jobs = (await Promise.all(fleet.map((vin) => getJob(world.doc, world.table, campaignId, vin)))).filter((job) => job !== undefined);
+  const reports = jobs.slice(0, 10).map((job, index) => report(campaignId, job.vin, 1, index < 2 ? "FAILED" : "SUCCEEDED"));
+  await deliver(...reports.slice(0, 9));
+  assert.is((await tickCampaign(deps, campaignId)).state, "RUNNING", "9 finished is below the minimum sample");
+  await deliver(reports[9]!);
+  const paused = await tickCampaign(deps, campaignId);
+  assert.is(paused.state, "PAUSED");
+  assert.match(paused.decision, /ANY at 20\.0% \(2\/10\)/);
+
+  await deliver(command(campaignId, "resume"));
+  const resumed = await tickCampaign(deps, campaignId);
+  assert.is(resumed.state, "RUNNING", "failures before the resume do not pause it again");
+});
+
+test("a silent vehicle times out (a failure), is retried after the backoff with a newly signed document", async () => {
+  const { campaignId, model } = await startedCampaign({
+    inProgressTimeoutMinutes: 30,
+    retries: { max: 2, backoffBaseSeconds: 120, backoffCapSeconds: 600 },
+  });
+  const [vin] = vins(300, 1);
+  await deliver(candidate(snapshot(vin!, { model })), report(campaignId, vin!, 1, "DOWNLOADING"));
+
+  advanceMinutes(29);
+  assert.is((await tickCampaign(deps, campaignId)).timedOut, 0);
+  advanceMinutes(1);
+  assert.is((await tickCampaign(deps, campaignId)).timedOut, 1);
+  let job = (await getJob(world.doc, world.table, campaignId, vin!))!;
+  assert.is(job.state, "TIMED_OUT");
+  assert.is((await getCampaign(world.doc, world.table, campaignId))!.outcomes.timedOut, 1);
+
+  advanceMinutes(1);
+  assert.is((await tickCampaign(deps, campaignId)).retried, 0, "still backing off (120 s)");
+  advanceMinutes(1);
+  assert.is((await tickCampaign(deps, campaignId)).retried, 1);
+  job = (await getJob(world.doc, world.table, campaignId, vin!))!;
+  assert.is(job.state, "QUEUED");
+  assert.is(job.attempt, 2);
+  const document = (await readJobDocument(world, vin!)) as JobDocument;
+  assert.is((envelopePayload(document.job) as JobPayload).attempt, 2);
+});
+
+test("cancel cancels what has not started, withdraws its documents, leaves running installs alone; a duplicate cancel does nothing", async () => {
+  const { campaignId, model } = await startedCampaign({});
+  const [waiting, installing] = vins(400, 2);
+  await deliver(candidate(snapshot(waiting!, { model })), candidate(snapshot(installing!, { model })));
+  await deliver(report(campaignId, installing!, 1, "INSTALLING"));
+
+  const cancel = command(campaignId, "cancel", `cancel:${campaignId}`);
+  await deliver(cancel, cancel);
+
+  assert.is((await getJob(world.doc, world.table, campaignId, waiting!))?.state, "CANCELED");
+  assert.is((await getJob(world.doc, world.table, campaignId, installing!))?.state, "IN_PROGRESS");
+  const withdrawn = await readJobDocument(world, waiting!).then(
+    () => "still there",
+    (error: Error) => error.name,
+  );
+  assert.is(withdrawn, "NoSuchKey");
+  const history = await listTransitions(world.doc, world.table, campaignId);
+  assert.is(history.filter((record) => record.to === "CANCELED").length, 1);
+});
+
+test("a command the campaign's state does not allow is refused and recorded", async () => {
+  await releaseFirmware(world, "4.0.0");
+  const draft = await createCampaign(world.doc, world.table, parseCampaignDefinition({ name: "draft", targetVersion: "4.0.0" }), { now: clock.now.toISOString() });
+  await deliver(command(draft.campaignId, "pause"));
+  const history = await listTransitions(world.doc, world.table, draft.campaignId);
+  assert.is((await getCampaign(world.doc, world.table, draft.campaignId))?.state, "DRAFT");
+  assert.match(history.at(-1)?.reason ?? "", /refused pause: cannot pause a DRAFT campaign/);
+});
+
+test("start is refused while the release has no signed manifest", async () => {
+  const draft = await createCampaign(world.doc, world.table, parseCampaignDefinition({ name: "unreleased", targetVersion: "9.9.9" }), { now: clock.now.toISOString() });
+  await deliver(command(draft.campaignId, "start"));
+  assert.is((await getCampaign(world.doc, world.table, draft.campaignId))?.state, "DRAFT");
+  assert.match((await listTransitions(world.doc, world.table, draft.campaignId)).at(-1)?.reason ?? "", /release 9\.9\.9 has no signed manifest/);
+});
+
+// Delivered one after another: moto's threaded server does not isolate concurrent DynamoDB transactions
+// (two conditional writes on the same revision can both pass there), so true races are only AWS-faithful
+// on AWS; the conditional-write logic itself is what this checks.
+test("the same report delivered five times is applied once", async () => {
+  const { campaignId, model } = await startedCampaign({});
+  const [vin] = vins(500, 1);
+  await deliver(candidate(snapshot(vin!, { model })));
+  const success = report(campaignId, vin!, 1, "SUCCEEDED", "3.0.0");
+  for (let delivery = 0; delivery < 5; delivery++) await deliver(success);
+  const campaign = (await getCampaign(world.doc, world.table, campaignId))!;
+  assert.is(campaign.outcomes.succeeded, 1);
+  assert.is(campaign.counts.SUCCEEDED, 1);
+  assert.is(campaign.counts.QUEUED, 0);
+  assert.is((await listTransitions(world.doc, world.table, campaignId, vin!)).filter((record) => record.to === "SUCCEEDED").length, 1);
+});
+
+test.run();
