@@ -3,11 +3,10 @@ import * as assert from "uvu/assert";
 import { ENV } from "../../functions/shared/environment.js";
 import { FUNCTION } from "../../modules/fleet-functions.js";
 import { App } from "cdktf";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { FleetOtaStack } from "../../main.js";
-import { fakeDist, ref, synthStack } from "./support/synth.js";
+import { fakeDist, ref, synthStack, temporaryDir } from "./support/synth.js";
 
 const stack = synthStack();
 const functions = stack.resources("aws_lambda_function") as Record<string, Record<string, any>>;
@@ -104,8 +103,7 @@ test("the stack uses no data sources and pins the provider region", () => {
 
 test("the deployment archive holds the bundle without its source map, unless source maps are asked for", () => {
   const archiveOf = (lambdaSourceMaps: boolean) => {
-    const outdir = mkdtempSync(join(tmpdir(), "fleetota-stack-out-"));
-    process.once("exit", () => rmSync(outdir, { recursive: true, force: true }));
+    const outdir = temporaryDir("stack-test-out");
     const app = new App({ outdir });
     new FleetOtaStack(app, "fleetota-test", { distDir: fakeDist(), lambdaSourceMaps });
     app.synth();

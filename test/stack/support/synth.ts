@@ -28,10 +28,19 @@ export interface SynthesizedStack {
 
 export const WEB_FILES = { "index.html": "<!doctype html><title>FleetOTA</title>", "app.js": "console.log(1)", "assets/style.css": "body{}" } as const;
 
+const temporaryDirs: string[] = [];
+process.once("exit", () => temporaryDirs.forEach((dir) => rmSync(dir, { recursive: true, force: true })));
+
+/** A folder under the system temp folder, removed when the test process exits. */
+export function temporaryDir(label: string): string {
+  const dir = mkdtempSync(join(tmpdir(), `fleetota-${label}-`));
+  temporaryDirs.push(dir);
+  return dir;
+}
+
 /** A dist/ with a stub bundle per function and a tiny web build. */
 export function fakeDist(options: { functions?: readonly string[]; web?: boolean } = {}): string {
-  const dist = mkdtempSync(join(tmpdir(), "fleetota-stack-test-"));
-  process.once("exit", () => rmSync(dist, { recursive: true, force: true }));
+  const dist = temporaryDir("stack-test-dist");
   for (const name of options.functions ?? Object.values(FUNCTION)) {
     mkdirSync(join(dist, "functions", name), { recursive: true });
     writeFileSync(join(dist, "functions", name, "index.mjs"), `export const handler = async () => ({ name: "${name}" });\n//# sourceMappingURL=index.mjs.map\n`);
