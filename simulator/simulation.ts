@@ -38,6 +38,8 @@ export interface SimulationOptions {
   agent?: VehicleAgent;
   /** Parallel uploads. */
   uploadConcurrency?: number;
+  /** Called as each object's upload completes (latency measurement). */
+  onUploaded?: (object: BatchObject, uploadedAtMs: number) => void;
   /** Called after each batch is uploaded (progress display, tests). */
   onBatch?: (batch: GeneratedBatch, summary: SimulationSummary) => void;
   log?: Log;
@@ -124,6 +126,7 @@ async function uploadAll(objects: BatchObject[], options: SimulationOptions): Pr
       await options.s3.send(
         new PutObjectCommand({ Bucket: options.bucket, Key: object.key, Body: object.body, ContentType: "application/x-ndjson" }),
       );
+      options.onUploaded?.(object, Date.now());
     }
   });
   await Promise.all(workers);
