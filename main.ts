@@ -14,7 +14,13 @@ import { DataLakeStorage } from "./modules/data-lake-storage.js";
 import { FleetFunctions, signingKeyParameterName } from "./modules/fleet-functions.js";
 import { ScheduledInvocation } from "./modules/scheduled-invocation.js";
 import { StateTable } from "./modules/state-table.js";
-import { resolveStackProps, STACK_NAME, type FleetOtaStackOverrides, type FleetOtaStackProps } from "./modules/stack-config.js";
+import {
+  resolveStackProps,
+  STACK_NAME,
+  stackOverridesFromEnv,
+  type FleetOtaStackOverrides,
+  type FleetOtaStackProps,
+} from "./modules/stack-config.js";
 import { TelemetryPipeline } from "./modules/telemetry-pipeline.js";
 import { UpdatePipeline } from "./modules/update-pipeline.js";
 
@@ -146,7 +152,7 @@ export class FleetOtaStack extends TerraformStack {
 
 /**
  * Synthesizes the app: into `outdir` when given, else where the cdktf CLI asks (CDKTF_OUTDIR) or
- * ./cdktf.out.
+ * ./cdktf.out. Run as a script, it takes its overrides from the FLEETOTA_STACK_* variables.
  *
  * @example
  * synthesize({ region: "eu-west-1" }); // cdktf.out/stacks/fleetota-dev/cdk.tf.json
@@ -158,5 +164,5 @@ export function synthesize(overrides: FleetOtaStackOverrides = {}, outdir?: stri
 }
 
 if (import.meta.url === `file://${process.argv[1]}` || resolve(process.argv[1] ?? "") === resolve(projectRoot, "main.ts")) {
-  synthesize();
+  synthesize(stackOverridesFromEnv());
 }

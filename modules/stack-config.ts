@@ -161,3 +161,42 @@ export function resolveStackProps(overrides: FleetOtaStackOverrides = {}): Fleet
   }
   return props;
 }
+
+/** Synth-time settings read by main.ts (not Lambda variables: those are ENV in functions/shared). */
+export const STACK_ENV = {
+  region: "FLEETOTA_STACK_REGION",
+  accountId: "FLEETOTA_STACK_ACCOUNT_ID",
+  environment: "FLEETOTA_STACK_ENVIRONMENT",
+  protectData: "FLEETOTA_STACK_PROTECT_DATA",
+  fleetSize: "FLEETOTA_STACK_FLEET_SIZE",
+} as const;
+
+/**
+ * The overrides a deployment sets through the environment, e.g. the account id that makes the
+ * bucket names globally unique.
+ *
+ * @example
+ * stackOverridesFromEnv({ FLEETOTA_STACK_ACCOUNT_ID: "123456789012", FLEETOTA_STACK_REGION: "eu-west-1" })
+ * // { accountId: "123456789012", region: "eu-west-1" }
+ */
+export function stackOverridesFromEnv(env: NodeJS.ProcessEnv = process.env): FleetOtaStackOverrides {
+  const value = (name: string) => (env[name] === undefined || env[name] === "" ? undefined : env[name]);
+  const accountId = value(STACK_ENV.accountId);
+  if (accountId !== undefined && !/^\d{12}$/.test(accountId)) {
+    throw new InvalidStackPropsError(`${STACK_ENV.accountId} must be a 12-digit AWS account id, got "${accountId}"`);
+  }
+  const fleetSizeText = value(STACK_ENV.fleetSize);
+  const fleetSize = fleetSizeText === undefined ? undefined : Number(fleetSizeText);
+  if (fleetSize !== undefined && !Number.isInteger(fleetSize)) {
+    throw new InvalidStackPropsError(`${STACK_ENV.fleetSize} must be a whole number, got "${fleetSizeText}"`);
+  }
+  const protectData = value(STACK_ENV.protectData);
+  const overrides = {
+    region: value(STACK_ENV.region),
+    accountId,
+    environment: value(STACK_ENV.environment),
+    protectData: protectData === undefined ? undefined : ["1", "true", "yes"].includes(protectData.toLowerCase()),
+    fleetSize,
+  };
+  return Object.fromEntries(Object.entries(overrides).filter(([, setting]) => setting !== undefined));
+}

@@ -3,7 +3,7 @@ import * as assert from "uvu/assert";
 import { Testing } from "cdktf";
 import { FleetOtaStack } from "../../main.js";
 import { MissingBundleError } from "../../modules/bundled-function.js";
-import { defaults, InvalidStackPropsError, resolveStackProps } from "../../modules/stack-config.js";
+import { defaults, InvalidStackPropsError, resolveStackProps, stackOverridesFromEnv } from "../../modules/stack-config.js";
 import { fakeDist } from "./support/synth.js";
 
 test("overrides merge into the defaults, nested groups included", () => {
@@ -27,6 +27,21 @@ test("values AWS would refuse are rejected at synth time with the reason", () =>
   for (const overrides of invalid) {
     assert.throws(() => resolveStackProps(overrides), (error: unknown) => error instanceof InvalidStackPropsError, JSON.stringify(overrides));
   }
+});
+
+test("deployments set region, account, environment, protection and fleet size through FLEETOTA_STACK_*", () => {
+  const overrides = stackOverridesFromEnv({
+    FLEETOTA_STACK_REGION: "eu-west-1",
+    FLEETOTA_STACK_ACCOUNT_ID: "123456789012",
+    FLEETOTA_STACK_ENVIRONMENT: "prod",
+    FLEETOTA_STACK_PROTECT_DATA: "true",
+    FLEETOTA_STACK_FLEET_SIZE: "5000",
+  });
+
+  assert.equal(overrides, { region: "eu-west-1", accountId: "123456789012", environment: "prod", protectData: true, fleetSize: 5000 });
+  assert.equal(stackOverridesFromEnv({ FLEETOTA_STACK_REGION: "" }), {});
+  assert.throws(() => stackOverridesFromEnv({ FLEETOTA_STACK_ACCOUNT_ID: "12345" }), /12-digit/);
+  assert.throws(() => stackOverridesFromEnv({ FLEETOTA_STACK_FLEET_SIZE: "many" }), /whole number/);
 });
 
 test("a missing bundle stops the synth and says to build", () => {
