@@ -35,6 +35,10 @@ export interface StartOptions {
   interval: number;
   seed: number;
   verbose: boolean;
+  /** Where the description goes; default `.fleetota/local.json`; false writes none (tests). */
+  stateFile?: string | false;
+  /** Called once the dashboard is up (tests look at the running cloud here). */
+  onReady?: (cloud: LocalCloud, dashboardUrl: string) => void | Promise<void>;
 }
 
 /** The one-line result of a `--duration` run. */
@@ -178,9 +182,11 @@ export async function runLocal(options: StartOptions, log: Log, signal: AbortSig
   let simulation: RunningSimulation | undefined;
   let s3: S3Client | undefined;
   try {
+    const stateFile = options.stateFile === false ? undefined : resolve(projectRoot, options.stateFile ?? LOCAL_STATE_FILE);
     cloud = await startLocalCloud({
       log,
       projectRoot,
+      stateFile: stateFile ?? false,
       runtimeOptions: options.verbose
         ? {}
         : { onFunctionOutput: (name, stream, line) => stream === "stderr" && line.trim() !== "" && log.warn(`[${name}] ${line}`) },
@@ -188,10 +194,12 @@ export async function runLocal(options: StartOptions, log: Log, signal: AbortSig
     signal.throwIfAborted();
     dashboard = await startDashboard(cloud, options.port);
     cloud.description.dashboardUrl = dashboard.url;
-    writeStateFile(join(projectRoot, LOCAL_STATE_FILE), cloud.description);
+    if (stateFile) writeStateFile(stateFile, cloud.description);
     const startupMs = Math.round(performance.now() - started);
     log.info(`dashboard ready at ${dashboard.url} (startup ${(startupMs / 1000).toFixed(1)} s: ${JSON.stringify(cloud.timings)})`);
     console.log(`\n  FleetOTA local cloud: dashboard ${dashboard.url}  ·  endpoint ${cloud.clientConfig.endpoint}  ·  Ctrl-C stops\n`);
+
+    await options.onReady?.(cloud, dashboard.url);
 
     s3 = new S3Client({ ...cloud.clientConfig, forcePathStyle: true });
     simulation = startSimulation({
