@@ -3,6 +3,7 @@
  * the synthesized stack applied to it, and (by default) the local runtime running the Lambda bundles,
  * event source mappings, schedules and alarm evaluation. `stop()` tears everything down.
  */
+import { rmSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { silentLog, type Log } from "../functions/shared/logger.js";
 import { applyStack } from "./apply/index.js";
@@ -88,9 +89,10 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
 
     let runtime: LocalRuntime | undefined;
     if (options.runtime !== false) {
-      runtime = await timed("runtime", () =>
-        startRuntime(description, { workDir: join(projectRoot, ".fleetota"), ...options.runtimeOptions, clientConfig, log }),
-      );
+      // Each cloud unpacks its functions in its own folder, so clouds started side by side do not collide.
+      const workDir = join(projectRoot, ".fleetota", "clouds", String(proxy.port));
+      stops.push(async () => rmSync(workDir, { recursive: true, force: true }));
+      runtime = await timed("runtime", () => startRuntime(description, { workDir, ...options.runtimeOptions, clientConfig, log }));
       stops.push(() => runtime!.stop());
     }
     if (stateFile) {
