@@ -5,8 +5,9 @@
  *
  * Nothing lost: a message leaves the DLQ only after the destination accepted it. Nothing duplicated: every
  * DLQ message id the destination accepted is journaled before the delete, so a message whose delete failed
- * (it reappears after its visibility timeout) is deleted again, never sent twice. The journal lives as long
- * as the emulator's in-memory queues do (the same process group), so no crash can separate the two.
+ * (retried, then it reappears after its visibility timeout) is deleted then, never sent twice. The journal
+ * lives as long as the emulator's in-memory queues do (a crash ends both), so no crash can separate the two.
+ * Only a send whose reply is lost (an exception, outcome unknown) is sent again, as SQS itself would.
  */
 import {
   ChangeMessageVisibilityBatchCommand,
@@ -48,6 +49,8 @@ const defaults = {
   maxConsecutiveFailures: 5,
   /** Empty receives (each a 1 s long poll) before the DLQ counts as drained. */
   emptyReceivesToFinish: 2,
+  /** Attempts of a batch delete (its receipt handles stay valid for the visibility timeout). */
+  deleteAttempts: 3,
 } as const;
 
 export class MessageMoveTask {
@@ -101,14 +104,16 @@ export class MessageMoveTask {
       const messages = await this.receive(batchSize);
       if (messages.length === 0) {
         emptyReceives += 1;
-        if (emptyReceives >= defaults.emptyReceivesToFinish) break;
+        // Sent but not yet deleted: they come back after the visibility timeout and are deleted then.
+        const awaitingRedelivery = this.sentIds.size > 0 && emptyReceives <= defaults.visibilityTimeoutSeconds + 5;
+        if (!awaitingRedelivery && emptyReceives >= defaults.emptyReceivesToFinish) break;
         continue;
       }
       emptyReceives = 0;
       const movedNow = await this.moveBatch(messages);
       failures = movedNow === 0 ? failures + 1 : 0;
       if (failures >= defaults.maxConsecutiveFailures) {
-        throw new Error(`the destination ${this.spec.destinationUrl} refused ${failures} batches in a row`);
+        throw new Error(`no message of ${failures} batches in a row could be moved to ${this.spec.destinationUrl}`);
       }
       if (rate) {
         const dueMs = (this.moved / rate) * 1000 - (performance.now() - started);
@@ -136,35 +141,60 @@ export class MessageMoveTask {
   /** Sends what was not sent before, deletes what the destination holds; returns how many moved. */
   private async moveBatch(messages: Message[]): Promise<number> {
     const unsent = messages.filter((message) => !this.sentIds.has(message.MessageId!));
-    const refused: Message[] = [];
-    if (unsent.length) {
-      const result = await this.sqs.send(
-        new SendMessageBatchCommand({ QueueUrl: this.spec.destinationUrl, Entries: unsent.map(toSendEntry) }),
-      );
-      for (const success of result.Successful ?? []) this.sentIds.add(unsent[Number(success.Id)]!.MessageId!);
-      for (const failure of result.Failed ?? []) refused.push(unsent[Number(failure.Id)]!);
-    }
+    const refused = await this.sendToDestination(unsent);
     const accepted = messages.filter((message) => this.sentIds.has(message.MessageId!));
-    if (accepted.length) {
-      const deleted = await this.sqs.send(
-        new DeleteMessageBatchCommand({
-          QueueUrl: this.spec.sourceUrl,
-          Entries: accepted.map((message, index) => ({ Id: String(index), ReceiptHandle: message.ReceiptHandle! })),
-        }),
-      );
-      for (const success of deleted.Successful ?? []) this.sentIds.delete(accepted[Number(success.Id)]!.MessageId!);
-      this.moved += deleted.Successful?.length ?? 0;
+    const deleted = await this.deleteFromSource(accepted);
+    if (refused.length) await this.makeVisibleAgain(refused);
+    return deleted;
+  }
+
+  /** Journals every message the destination accepted; returns the refused ones. */
+  private async sendToDestination(messages: Message[]): Promise<Message[]> {
+    if (messages.length === 0) return [];
+    try {
+      const result = await this.sqs.send(new SendMessageBatchCommand({ QueueUrl: this.spec.destinationUrl, Entries: messages.map(toSendEntry) }));
+      for (const success of result.Successful ?? []) this.sentIds.add(messages[Number(success.Id)]!.MessageId!);
+      return (result.Failed ?? []).map((failure) => messages[Number(failure.Id)]!);
+    } catch (error) {
+      // Unknown outcome: nothing is journaled, so they are sent again (SQS's own at-least-once on a lost reply).
+      this.log.warn("sending to the destination failed", { taskHandle: this.spec.taskHandle, error: String(error) });
+      return messages;
     }
-    if (refused.length) {
-      // Make them visible again at once rather than after the visibility timeout.
-      await this.sqs.send(
+  }
+
+  /** Deletes journaled messages, retrying; what stays undeleted reappears later and is deleted then. */
+  private async deleteFromSource(messages: Message[]): Promise<number> {
+    let remaining = messages;
+    for (let attempt = 1; remaining.length > 0 && attempt <= defaults.deleteAttempts; attempt++) {
+      try {
+        const result = await this.sqs.send(
+          new DeleteMessageBatchCommand({
+            QueueUrl: this.spec.sourceUrl,
+            Entries: remaining.map((message, index) => ({ Id: String(index), ReceiptHandle: message.ReceiptHandle! })),
+          }),
+        );
+        const deleted = new Set((result.Successful ?? []).map((success) => Number(success.Id)));
+        for (const index of deleted) this.sentIds.delete(remaining[index]!.MessageId!);
+        this.moved += deleted.size;
+        remaining = remaining.filter((_, index) => !deleted.has(index));
+      } catch (error) {
+        this.log.warn("deleting moved messages failed", { taskHandle: this.spec.taskHandle, attempt, error: String(error) });
+        await sleep(100 * attempt);
+      }
+    }
+    return messages.length - remaining.length;
+  }
+
+  /** Makes refused messages visible at once rather than after the visibility timeout. */
+  private async makeVisibleAgain(messages: Message[]): Promise<void> {
+    await this.sqs
+      .send(
         new ChangeMessageVisibilityBatchCommand({
           QueueUrl: this.spec.sourceUrl,
-          Entries: refused.map((message, index) => ({ Id: String(index), ReceiptHandle: message.ReceiptHandle!, VisibilityTimeout: 0 })),
+          Entries: messages.map((message, index) => ({ Id: String(index), ReceiptHandle: message.ReceiptHandle!, VisibilityTimeout: 0 })),
         }),
-      );
-    }
-    return accepted.length;
+      )
+      .catch((error: unknown) => this.log.warn("could not make refused messages visible again", { error: String(error) }));
   }
 }
 
