@@ -144,8 +144,13 @@ async function collectOtaReports(fleet: Fleet, agent: VehicleAgent | undefined, 
 
 const sleep = (ms: number, signal: AbortSignal): Promise<void> =>
   new Promise((resolve) => {
-    const timer = setTimeout(resolve, ms);
-    signal.addEventListener("abort", () => (clearTimeout(timer), resolve()), { once: true });
+    const wake = () => {
+      clearTimeout(timer);
+      signal.removeEventListener("abort", wake);
+      resolve();
+    };
+    const timer = setTimeout(wake, Math.max(0, ms));
+    signal.addEventListener("abort", wake, { once: true });
   });
 
 /**
