@@ -173,11 +173,12 @@ export async function startRuntime(description: LocalCloudDescription, options: 
           AttributeNames: ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible", "ApproximateNumberOfMessagesDelayed"],
         }),
       );
-      const waiting =
-        Number(Attributes.ApproximateNumberOfMessages ?? 0) +
-        Number(Attributes.ApproximateNumberOfMessagesNotVisible ?? 0) +
-        Number(Attributes.ApproximateNumberOfMessagesDelayed ?? 0);
-      if (waiting > 0) busy.push(`${queueNameOf(poller.mapping.queueUrl)}: ${waiting} message(s)`);
+      const visible = Number(Attributes.ApproximateNumberOfMessages ?? 0);
+      const inFlight = Number(Attributes.ApproximateNumberOfMessagesNotVisible ?? 0);
+      const delayed = Number(Attributes.ApproximateNumberOfMessagesDelayed ?? 0);
+      if (visible + inFlight + delayed > 0) {
+        busy.push(`${queueNameOf(poller.mapping.queueUrl)}: ${visible} visible, ${inFlight} in flight, ${delayed} delayed`);
+      }
     }
     return busy;
   }

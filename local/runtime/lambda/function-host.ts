@@ -144,6 +144,8 @@ export class FunctionHost {
       return await sandbox.invoke(eventJson, context, this.definition.timeoutSeconds * 1000);
     } catch (error) {
       failed = true;
+      // A sandbox terminated by stop() is not the function's failure.
+      if (this.stopped) throw error;
       this.counters.errors += 1;
       if (error instanceof FunctionTimeoutError) this.counters.timeouts += 1;
       this.options.log.warn(`[${this.functionName}] invocation failed: ${(error as Error).message}`);
