@@ -34,6 +34,9 @@ export const handler = async (event: SQSEvent, context: Context): Promise<SQSBat
   const response = await processPartialResponse(event, updateRecordHandler(deps), new BatchProcessor(EventType.SQS), {
     context,
     throwOnFullBatchFailure: false,
+    // In order: reports of one job in one batch apply without racing each other, and a batch of ten
+    // takes a few hundred milliseconds at DynamoDB latencies; parallelism comes from concurrent batches.
+    processInParallel: false,
   });
   await publishTally(cloudwatch, process.env[ENV.METRICS_NAMESPACE] || DEFAULT_METRICS_NAMESPACE, tally, logger, new Date());
   if (response.batchItemFailures.length > 0) logger.warn("batch item failures", { failed: response.batchItemFailures.length, of: event.Records.length });
