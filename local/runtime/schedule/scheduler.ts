@@ -67,6 +67,7 @@ export class Scheduler {
     private readonly hosts: ReadonlyMap<string, FunctionHost>,
     private readonly options: SchedulerOptions,
   ) {
+    if (!(options.speedUp > 0)) throw new RangeError(`schedule speed-up must be a positive number, got ${options.speedUp}`);
     for (const schedule of schedules) {
       for (const target of schedule.targets) {
         if (!hosts.has(target.functionName)) throw new UnknownFunctionError(target.functionName);
