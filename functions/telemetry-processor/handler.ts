@@ -41,6 +41,7 @@ function createDependencies(): ProcessorDependencies {
  * telemetry object; a transient failure returns only that message to the queue.
  */
 export const handler = async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
+  const startedMs = Date.now();
   dependencies ??= createDependencies();
   const deps = dependencies;
   const aggregate = new InvocationAggregate();
@@ -73,6 +74,7 @@ export const handler = async (event: SQSEvent, context: Context): Promise<SQSBat
     rejected: aggregate.recordsRejected,
     quarantinedObjects: aggregate.objectsQuarantined,
     duplicates: aggregate.duplicateObjects,
+    durationMs: Date.now() - startedMs,
   });
   return response;
 };
