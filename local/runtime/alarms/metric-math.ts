@@ -2,26 +2,37 @@ import { MetricMathError } from "../errors.js";
 
 /**
  * The metric-math subset the local alarm evaluator computes (moto has no metric math):
- * numbers, query ids (`m1`, `errors`), `+ - * /`, unary minus, parentheses and `FILL(expr, number)`.
+ * numbers, query ids (`m1`, `errors`), `+ - * /`, unary minus, parentheses, comparisons
+ * (`== != < <= > >=`, giving 1 or 0), logical `AND`/`&&` and `OR`/`||`, `IF(condition, a, b)` (and
+ * `IF(condition, a)`, which has no value where the condition is false) and `FILL(expr, number)`.
+ * Precedence, loosest first: OR, AND, comparisons, + -, * /, unary minus.
  * Series are evaluated period by period: a period where an operand has no value has no value (as AWS
  * aligns series by timestamp), a division by zero has no value, and `FILL` supplies a value for a
- * missing period. Anything else (other functions, comparisons, IF, SEARCH, METRICS(), strings) is
- * refused with a MetricMathError naming it.
+ * missing period. Anything else (other functions such as RATE, SEARCH, METRICS(), strings) is refused
+ * with a MetricMathError naming it.
  */
+export const ARITHMETIC_OPERATORS = ["+", "-", "*", "/"] as const;
+export const COMPARISON_OPERATORS = ["==", "!=", "<", "<=", ">", ">="] as const;
+export const SUPPORTED_FUNCTIONS = ["FILL", "IF"] as const;
+
+type ArithmeticOperator = (typeof ARITHMETIC_OPERATORS)[number];
+type ComparisonOperator = (typeof COMPARISON_OPERATORS)[number];
+
 export type MathNode =
   | { kind: "number"; value: number }
   | { kind: "ref"; id: string }
   | { kind: "negate"; operand: MathNode }
-  | { kind: "binary"; operator: "+" | "-" | "*" | "/"; left: MathNode; right: MathNode }
-  | { kind: "fill"; operand: MathNode; fallback: number };
+  | { kind: "binary"; operator: ArithmeticOperator | ComparisonOperator | "AND" | "OR"; left: MathNode; right: MathNode }
+  | { kind: "fill"; operand: MathNode; fallback: number }
+  | { kind: "if"; condition: MathNode; whenTrue: MathNode; whenFalse?: MathNode };
 
 type Token = { type: "number"; value: number } | { type: "name"; value: string } | { type: "symbol"; value: string };
 
-export const SUPPORTED_FUNCTIONS = ["FILL"] as const;
+const LOGICAL_SYMBOLS: Record<string, "AND" | "OR"> = { "&&": "AND", "||": "OR", AND: "AND", OR: "OR" };
 
 function tokenize(expression: string): Token[] {
   const tokens: Token[] = [];
-  const pattern = /\s*(?:(\d+(?:\.\d+)?(?:[eE][+-]?\d+)?)|([A-Za-z_][A-Za-z0-9_]*)|([-+*/(),]))/y;
+  const pattern = /\s*(?:(\d+(?:\.\d+)?(?:[eE][+-]?\d+)?)|([A-Za-z_][A-Za-z0-9_]*)|(==|!=|<=|>=|&&|\|\||[-+*/(),<>]))/y;
   let position = 0;
   while (position < expression.length) {
     if (/^\s*$/.test(expression.slice(position))) break;
@@ -40,7 +51,7 @@ function tokenize(expression: string): Token[] {
  * Parses a metric-math expression of the supported subset.
  *
  * @example
- * parseMetricMath("100 * failed / FILL(attempted, 0)");
+ * parseMetricMath("IF(finished >= 20, 100 * unsuccessful / finished, 0)");
  */
 export function parseMetricMath(expression: string): MathNode {
   const tokens = tokenize(expression);
@@ -49,27 +60,35 @@ export function parseMetricMath(expression: string): MathNode {
   const fail = (reason: string): never => {
     throw new MetricMathError(expression, reason);
   };
+  const isSymbol = (token: Token | undefined, symbol: string): boolean => token?.type === "symbol" && token.value === symbol;
   const expectSymbol = (symbol: string): void => {
-    const token = tokens[index++];
-    if (token?.type !== "symbol" || token.value !== symbol) fail(`expected "${symbol}"`);
+    if (!isSymbol(tokens[index++], symbol)) fail(`expected "${symbol}"`);
   };
 
-  /** One precedence level of left-associative binary operators. */
-  function parseLevel(operators: ReadonlyArray<"+" | "-" | "*" | "/">, parseOperand: () => MathNode): MathNode {
+  /** One precedence level of left-associative binary operators; `operatorOf` recognises its operators. */
+  function parseLevel(operatorOf: (token: Token) => Extract<MathNode, { kind: "binary" }>["operator"] | undefined, parseOperand: () => MathNode): MathNode {
     let node = parseOperand();
-    for (let token = peek(); token?.type === "symbol" && operators.includes(token.value as "+"); token = peek()) {
+    for (let token = peek(), operator = token && operatorOf(token); operator; token = peek(), operator = token && operatorOf(token)) {
       index += 1;
-      node = { kind: "binary", operator: token.value as "+" | "-" | "*" | "/", left: node, right: parseOperand() };
+      node = { kind: "binary", operator, left: node, right: parseOperand() };
     }
     return node;
   }
+  const symbolIn =
+    <T extends string>(symbols: readonly T[]) =>
+    (token: Token): T | undefined =>
+      token.type === "symbol" && (symbols as readonly string[]).includes(token.value) ? (token.value as T) : undefined;
+  const logical = (wanted: "AND" | "OR") => (token: Token) =>
+    LOGICAL_SYMBOLS[token.type === "name" ? token.value.toUpperCase() : token.value] === wanted ? wanted : undefined;
 
-  const parseProduct = (): MathNode => parseLevel(["*", "/"], parseUnary);
-  const parseSum = (): MathNode => parseLevel(["+", "-"], parseProduct);
+  const parseProduct = (): MathNode => parseLevel(symbolIn(["*", "/"] as const), parseUnary);
+  const parseSum = (): MathNode => parseLevel(symbolIn(["+", "-"] as const), parseProduct);
+  const parseComparison = (): MathNode => parseLevel(symbolIn(COMPARISON_OPERATORS), parseSum);
+  const parseAnd = (): MathNode => parseLevel(logical("AND"), parseComparison);
+  const parseOr = (): MathNode => parseLevel(logical("OR"), parseAnd);
 
   function parseUnary(): MathNode {
-    const token = peek();
-    if (token?.type === "symbol" && token.value === "-") {
+    if (isSymbol(peek(), "-")) {
       index += 1;
       return { kind: "negate", operand: parseUnary() };
     }
@@ -77,15 +96,27 @@ export function parseMetricMath(expression: string): MathNode {
   }
 
   function parseFill(): MathNode {
-    expectSymbol("(");
-    const operand = parseSum();
+    const operand = parseOr();
     expectSymbol(",");
-    const negative = peek()?.type === "symbol" && peek()?.value === "-";
+    const negative = isSymbol(peek(), "-");
     if (negative) index += 1;
     const fallback = tokens[index++];
     if (fallback?.type !== "number") return fail("FILL's second argument must be a number");
     expectSymbol(")");
     return { kind: "fill", operand, fallback: negative ? -fallback.value : fallback.value };
+  }
+
+  function parseIf(): MathNode {
+    const condition = parseOr();
+    expectSymbol(",");
+    const whenTrue = parseOr();
+    let whenFalse: MathNode | undefined;
+    if (isSymbol(peek(), ",")) {
+      index += 1;
+      whenFalse = parseOr();
+    }
+    expectSymbol(")");
+    return { kind: "if", condition, whenTrue, whenFalse };
   }
 
   function parsePrimary(): MathNode {
@@ -94,19 +125,21 @@ export function parseMetricMath(expression: string): MathNode {
     if (token.type === "number") return { kind: "number", value: token.value };
     if (token.type === "symbol") {
       if (token.value !== "(") return fail(`unexpected "${token.value}"`);
-      const inner = parseSum();
+      const inner = parseOr();
       expectSymbol(")");
       return inner;
     }
-    const next = peek();
-    if (next?.type === "symbol" && next.value === "(") {
-      if (token.value.toUpperCase() === "FILL") return parseFill();
+    if (isSymbol(peek(), "(")) {
+      index += 1;
+      const name = token.value.toUpperCase();
+      if (name === "FILL") return parseFill();
+      if (name === "IF") return parseIf();
       return fail(`function ${token.value} is not supported locally (supported: ${SUPPORTED_FUNCTIONS.join(", ")})`);
     }
     return { kind: "ref", id: token.value };
   }
 
-  const tree = parseSum();
+  const tree = parseOr();
   if (index < tokens.length) fail(`unexpected "${String(tokens[index]!.value)}" after the expression`);
   return tree;
 }
@@ -123,6 +156,37 @@ export function referencedIds(node: MathNode): string[] {
       return referencedIds(node.operand);
     case "binary":
       return [...referencedIds(node.left), ...referencedIds(node.right)];
+    case "if":
+      return [node.condition, node.whenTrue, ...(node.whenFalse ? [node.whenFalse] : [])].flatMap(referencedIds);
+  }
+}
+
+function applyOperator(operator: Extract<MathNode, { kind: "binary" }>["operator"], left: number, right: number): number | undefined {
+  switch (operator) {
+    case "+":
+      return left + right;
+    case "-":
+      return left - right;
+    case "*":
+      return left * right;
+    case "/":
+      return right === 0 ? undefined : left / right;
+    case "==":
+      return Number(left === right);
+    case "!=":
+      return Number(left !== right);
+    case "<":
+      return Number(left < right);
+    case "<=":
+      return Number(left <= right);
+    case ">":
+      return Number(left > right);
+    case ">=":
+      return Number(left >= right);
+    case "AND":
+      return Number(left !== 0 && right !== 0);
+    case "OR":
+      return Number(left !== 0 || right !== 0);
   }
 }
 
@@ -145,14 +209,17 @@ export function evaluateMetricMath(node: MathNode, valueOf: (id: string) => numb
     }
     case "fill":
       return evaluateMetricMath(node.operand, valueOf) ?? node.fallback;
+    case "if": {
+      const condition = evaluateMetricMath(node.condition, valueOf);
+      if (condition === undefined) return undefined;
+      if (condition !== 0) return evaluateMetricMath(node.whenTrue, valueOf);
+      return node.whenFalse ? evaluateMetricMath(node.whenFalse, valueOf) : undefined;
+    }
     case "binary": {
       const left = evaluateMetricMath(node.left, valueOf);
       const right = evaluateMetricMath(node.right, valueOf);
       if (left === undefined || right === undefined) return undefined;
-      if (node.operator === "+") return left + right;
-      if (node.operator === "-") return left - right;
-      if (node.operator === "*") return left * right;
-      return right === 0 ? undefined : left / right;
+      return applyOperator(node.operator, left, right);
     }
   }
 }

@@ -224,6 +224,9 @@ export class FunctionHost {
     return {
       PATH: process.env.PATH ?? "/usr/local/bin:/usr/bin:/bin",
       LANG: "en_US.UTF-8",
+      // Lambda runs nodejs22.x; this machine's Node 20 would make the SDK print a support warning
+      // at every cold start that the deployed function never prints.
+      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
       ...this.definition.environment,
       AWS_ENDPOINT_URL: endpoint,
       AWS_REGION: region,

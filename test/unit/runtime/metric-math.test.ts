@@ -24,14 +24,33 @@ test("division by zero has no value", () => {
   assert.is(evaluate("a / b", { a: 1, b: 0 }), undefined);
 });
 
+test("comparisons give 1 or 0 and bind looser than arithmetic", () => {
+  assert.is(evaluate("a + 1 > b", { a: 2, b: 2 }), 1);
+  assert.is(evaluate("a >= b", { a: 1, b: 2 }), 0);
+  assert.is(evaluate("a == b", { a: 2, b: 2 }), 1);
+  assert.is(evaluate("a != b", { a: 2, b: 2 }), 0);
+  assert.is(evaluate("a < b && b <= 3", { a: 1, b: 3 }), 1);
+  assert.is(evaluate("a > b OR b > 5", { a: 1, b: 3 }), 0);
+});
+
+test("IF chooses per period; without a false branch the period has no value", () => {
+  const stack = "IF(finished >= 20, 100 * unsuccessful / finished, 0)";
+  assert.is(evaluate(stack, { finished: 40, unsuccessful: 10 }), 25);
+  assert.is(evaluate(stack, { finished: 5, unsuccessful: 5 }), 0, "below the minimum count the rate is 0");
+  assert.is(evaluate(stack, { unsuccessful: 5 }), undefined, "a missing condition has no value");
+  assert.is(evaluate("IF(a > 1, a)", { a: 0 }), undefined);
+  assert.is(evaluate("IF(a > 1, a)", { a: 4 }), 4);
+});
+
 test("referenced ids are listed", () => {
   assert.equal(referencedIds(parseMetricMath("100 * e1 / FILL(m2, 0) - m3")).sort(), ["e1", "m2", "m3"]);
+  assert.equal(referencedIds(parseMetricMath("IF(c > 0, t, f)")).sort(), ["c", "f", "t"]);
 });
 
 for (const [expression, why] of [
-  ["IF(m1, 1, 0)", "function IF is not supported"],
   ["RATE(m1)", "function RATE is not supported"],
-  ["m1 >= 2", 'unexpected character ">"'],
+  ["m1 % 2", 'unexpected character "%"'],
+  ["IF(m1)", 'expected ","'],
   ["(m1 + m2", 'expected ")"'],
   ["m1 m2", 'unexpected "m2"'],
   ["FILL(m1, m2)", "second argument must be a number"],
