@@ -8,6 +8,7 @@ import { gunzipSync } from "node:zlib";
 import { GetMetricStatisticsCommand } from "@aws-sdk/client-cloudwatch";
 import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand } from "@aws-sdk/client-s3";
 import { GetQueueAttributesCommand } from "@aws-sdk/client-sqs";
+import { DynamoDBDocumentClient, GetCommand } from "@aws-sdk/lib-dynamodb";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { METRIC } from "../../../functions/shared/metrics.js";
@@ -167,25 +168,64 @@ test("uploading a processed object again changes no count but the duplicates", a
   assert.is((await metricTotals(METRIC.DuplicateObjects)).sum, before.duplicates.sum + 1);
 });
 
-test("a direct invocation fails only the message whose object is missing, and reads plain NDJSON", async () => {
+function objectCreated(key: string, etag: string): string {
+  const detail = { bucket: { name: world.outputs.data_bucket_name }, object: { key, etag, size: 100 } };
+  return JSON.stringify({ "detail-type": "Object Created", source: "aws.s3", time: new Date().toISOString(), detail });
+}
+
+function sqsRecord(messageId: string, body: string) {
+  return {
+    messageId, receiptHandle: messageId, body, attributes: {}, messageAttributes: {}, md5OfBody: "",
+    eventSource: "aws:sqs", eventSourceARN: "arn:aws:sqs:eu-central-1:123456789012:telemetry", awsRegion: "eu-central-1",
+  };
+}
+
+async function invokeProcessor(records: Array<ReturnType<typeof sqsRecord>>): Promise<{ batchItemFailures: Array<{ itemIdentifier: string }> }> {
+  return (await world.cloud.runtime!.invoke(world.outputs.telemetry_processor_function_name, { Records: records })) as {
+    batchItemFailures: Array<{ itemIdentifier: string }>;
+  };
+}
+
+/** Puts a sample batch's lines, ungzipped, outside telemetry/ (so no event of its own); returns key, etag and valid count. */
+async function putPlainCopyOfABatch(key: string): Promise<{ key: string; etag: string; valid: number }> {
   const bucket = world.outputs.data_bucket_name;
   const [sampleKey] = await listKeys("telemetry/");
   const sample = await world.clients.s3.send(new GetObjectCommand({ Bucket: bucket, Key: sampleKey! }));
   const lines = gunzipSync(await sample.Body!.transformToByteArray()).toString("utf8");
-  const plainKey = "manual/plain-batch.ndjson"; // outside telemetry/: no event of its own
-  const put = await world.clients.s3.send(new PutObjectCommand({ Bucket: bucket, Key: plainKey, Body: lines }));
+  const put = await world.clients.s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: lines }));
+  const valid = lines.trimEnd().split("\n").filter((line) => validateRecord(safeJson(line), Date.now()).valid).length;
+  return { key, etag: put.ETag!, valid };
+}
+
+async function objectMarker(key: string, etag: string): Promise<Record<string, unknown> | undefined> {
+  const doc = DynamoDBDocumentClient.from(world.clients.dynamodb);
+  const response = await doc.send(
+    new GetCommand({ TableName: world.outputs.state_table_name, Key: { pk: `OBJECT#${world.outputs.data_bucket_name}/${key}`, sk: etag.replaceAll('"', "") } }),
+  );
+  return response.Item;
+}
+
+test("a direct invocation fails only the message whose object is missing, and reads plain NDJSON", async () => {
+  const plain = await putPlainCopyOfABatch("manual/plain-batch.ndjson");
   const before = await metricTotals(METRIC.DataPoints);
-  const objectCreated = (key: string, etag: string) =>
-    JSON.stringify({ "detail-type": "Object Created", source: "aws.s3", time: new Date().toISOString(), detail: { bucket: { name: bucket }, object: { key, etag, size: 100 } } });
-  const sqsRecord = (messageId: string, body: string) => ({
-    messageId, receiptHandle: messageId, body, attributes: {}, messageAttributes: {}, md5OfBody: "", eventSource: "aws:sqs", eventSourceARN: "arn:aws:sqs:eu-central-1:123456789012:telemetry", awsRegion: "eu-central-1",
-  });
-  const response = (await world.cloud.runtime!.invoke(world.outputs.telemetry_processor_function_name, {
-    Records: [sqsRecord("plain", objectCreated(plainKey, put.ETag!)), sqsRecord("missing", objectCreated("telemetry/not-there.ndjson.gz", "0123"))],
-  })) as { batchItemFailures: Array<{ itemIdentifier: string }> };
+  const response = await invokeProcessor([
+    sqsRecord("plain", objectCreated(plain.key, plain.etag)),
+    sqsRecord("missing", objectCreated("telemetry/not-there.ndjson.gz", "0123")),
+  ]);
   assert.equal(response.batchItemFailures, [{ itemIdentifier: "missing" }]);
-  const validInSample = lines.trimEnd().split("\n").filter((line) => validateRecord(safeJson(line), Date.now()).valid).length;
-  assert.is((await metricTotals(METRIC.DataPoints)).sum, before.sum + validInSample);
+  assert.is((await metricTotals(METRIC.DataPoints)).sum, before.sum + plain.valid);
+  assert.is((await objectMarker(plain.key, plain.etag))?.status, "COMPLETED");
+  assert.is(await objectMarker("telemetry/not-there.ndjson.gz", "0123"), undefined, "the failed object's claim was released");
+});
+
+test("the same object twice in one batch is processed once and counted once as a duplicate", async () => {
+  const plain = await putPlainCopyOfABatch("manual/twice.ndjson");
+  const before = { dataPoints: await metricTotals(METRIC.DataPoints), duplicates: await metricTotals(METRIC.DuplicateObjects) };
+  const body = objectCreated(plain.key, plain.etag);
+  const response = await invokeProcessor([sqsRecord("first", body), sqsRecord("second", body)]);
+  assert.equal(response.batchItemFailures, []);
+  assert.is((await metricTotals(METRIC.DataPoints)).sum, before.dataPoints.sum + plain.valid);
+  assert.is((await metricTotals(METRIC.DuplicateObjects)).sum, before.duplicates.sum + 1);
 });
 
 test.run();
