@@ -107,7 +107,7 @@ export const defaults: FleetOtaStackProps = {
     connectivityMinimumPercent: 80,
     lambdaErrorsPerPeriod: 1,
   },
-  telemetryConsumer: { batchSize: 10, maximumBatchingWindowSeconds: 5, maximumConcurrency: 10 },
+  telemetryConsumer: { batchSize: 10, maximumBatchingWindowSeconds: 1, maximumConcurrency: 10 },
   updateConsumer: { batchSize: 10, maximumBatchingWindowSeconds: 1, maximumConcurrency: 5 },
   functions: {
     telemetryProcessor: { timeoutSeconds: 60, memoryMb: 512 },
