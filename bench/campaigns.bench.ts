@@ -34,6 +34,7 @@ function freshJobs(): Job[] {
     wave: 0,
     attempt: 1,
     lastSequence: -1,
+    history: [],
     createdAt: "2026-11-26T18:00:00.000Z",
     updatedAt: "2026-11-26T18:00:00.000Z",
     revision: 0,

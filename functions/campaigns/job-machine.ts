@@ -8,6 +8,7 @@ import {
   type JobSubstate,
   type OutcomeTotals,
   type TransitionRecord,
+  JOB_HISTORY_LIMIT,
   jobIdFor,
 } from "./model.js";
 import type { PreconditionVerdict } from "./preconditions.js";
@@ -120,10 +121,12 @@ function transition(
   const from = job.substate ? `${job.state}/${job.substate}` : job.state;
   const target = to.substate ? `${to.state}/${to.substate}` : to.state;
   const outcome = stateChanged ? OUTCOME_OF[to.state] : undefined;
+  const record: TransitionRecord | undefined = from !== target ? { from, to: target, at: iso, reason, cause } : undefined;
+  if (record) next.history = [...(job.history ?? []), record].slice(-JOB_HISTORY_LIMIT);
   return {
     kind: "applied",
     job: next,
-    ...(from !== target ? { record: { from, to: target, at: iso, reason, cause } } : {}),
+    ...(record ? { record } : {}),
     ...(outcome ? { outcome } : {}),
   };
 }
@@ -230,6 +233,7 @@ export function newJob(
   const iso = at.toISOString();
   const state = preconditions.met ? JOB_STATE.Queued : JOB_STATE.Deferred;
   const reason = preconditions.met ? `admitted in wave ${identity.wave + 1}` : preconditions.reasons.join("; ");
+  const record: TransitionRecord = { from: "", to: state, at: iso, reason, cause: "candidate" };
   const job: Job = {
     ...identity,
     jobId: jobIdFor(identity.campaignId, identity.vin),
@@ -237,9 +241,10 @@ export function newJob(
     stateReason: reason,
     attempt: 1,
     lastSequence: -1,
+    history: [record],
     createdAt: iso,
     updatedAt: iso,
     revision: 0,
   };
-  return { job, record: { from: "", to: state, at: iso, reason, cause: "candidate" } };
+  return { job, record };
 }

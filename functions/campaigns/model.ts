@@ -278,10 +278,15 @@ export interface Job {
   /** The S3 key of the signed job document, once written for the current attempt. */
   documentKey?: string;
   documentPublishedAttempt?: number;
+  /** The job's transitions, oldest first, kept in the job item itself (the last JOB_HISTORY_LIMIT). */
+  history: TransitionRecord[];
   createdAt: string;
   updatedAt: string;
   revision: number;
 }
+
+/** How many transitions a job item keeps; retries make long histories, a job item must stay small. */
+export const JOB_HISTORY_LIMIT = 50;
 
 /** One recorded transition of a job or a campaign. */
 export interface TransitionRecord {

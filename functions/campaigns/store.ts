@@ -31,14 +31,15 @@ import {
  * | campaign            | `CAMPAIGN#<id>`          | `META`                    | `CAMPAIGNS`                 | `<createdAt>#<id>`     |
  * | campaign transition | `CAMPAIGN#<id>`          | `HIST#<revision:8>`       |                             |                        |
  * | vehicle job         | `CAMPAIGN#<id>`          | `JOB#<VIN>`               | `JOBS#<id>#<state>`         | `<updatedAt>#<VIN>`    |
- * | job transition      | `CAMPAIGN#<id>`          | `JOBHIST#<VIN>#<rev:8>`   |                             |                        |
  * | eligible vehicle    | `CAMPAIGN#<id>`          | `TARGET#<VIN>`            | `WAITING#<id>` while waiting| `<seenAt>#<VIN>`       |
  * | processed command   | `COMMAND#<idempotencyKey>` | `MARK`                  |                             |                        |
  *
+ * A job keeps its own transitions in its item (`history`, bounded), so a transition is one job write plus
+ * one counter update — two items per transaction, and no item per transition to store and pay for.
  * Campaign counters are flat attributes (`count_<STATE>`, `outcome_<kind>`, `eligible`, `admitted`) changed
  * with ADD in the same transaction as the job write, so they never drift from the jobs. Job writes are
  * conditional on the job's `revision` (optimistic concurrency); campaign-state writes on the campaign's.
- * Transition and command items carry `expiresAt` (TTL) so history does not grow forever.
+ * Campaign transition and command items carry `expiresAt` (TTL) so they do not accumulate forever.
  */
 
 export const HISTORY_RETENTION_DAYS = 180;
@@ -382,10 +383,11 @@ export async function listTransitions(
   campaignId: string,
   vin?: string,
 ): Promise<TransitionRecord[]> {
+  if (vin) return (await getJob(doc, table, campaignId, vin))?.history ?? [];
   const items = await queryAll(doc, {
     TableName: table,
     KeyConditionExpression: "pk = :pk AND begins_with(sk, :prefix)",
-    ExpressionAttributeValues: { ":pk": campaignPk(campaignId), ":prefix": vin ? `JOBHIST#${vin}#` : "HIST#" },
+    ExpressionAttributeValues: { ":pk": campaignPk(campaignId), ":prefix": "HIST#" },
   });
   return items.map((item) => ({
     from: item.from as string,
@@ -440,13 +442,13 @@ export interface CounterDelta {
  * it a StaleJobError (somebody admitted it first: re-read).
  *
  * @example
- * await admitJob(doc, table, job, { capacity: 10, record });
+ * await admitJob(doc, table, job, { capacity: 10 }); // job.history holds its first transition
  */
 export async function admitJob(
   doc: DynamoDBDocumentClient,
   table: string,
   job: Job,
-  options: { capacity: number; record: TransitionRecord },
+  options: { capacity: number },
 ): Promise<void> {
   const pk = campaignPk(job.campaignId);
   try {
@@ -478,7 +480,6 @@ export async function admitJob(
               ExpressionAttributeValues: { ":now": job.createdAt },
             },
           },
-          { Put: { TableName: table, Item: historyItem(pk, `JOBHIST#${job.vin}#${pad(job.revision)}`, options.record) } },
         ],
       }),
     );
@@ -491,18 +492,18 @@ export async function admitJob(
 }
 
 /**
- * Writes a job transition if the job is still at `before.revision`, moving the campaign's counters in
- * the same transaction and recording the transition. StaleJobError when it lost a race.
+ * Writes a job transition (its record already appended to `after.history`) if the job is still at
+ * `before.revision`, moving the campaign's counters in the same transaction. StaleJobError when it
+ * lost a race.
  *
  * @example
- * await saveJobTransition(doc, table, before, after, record, { outcomes: { failed: 1 } });
+ * await saveJobTransition(doc, table, before, after, { outcomes: { failed: 1 } });
  */
 export async function saveJobTransition(
   doc: DynamoDBDocumentClient,
   table: string,
   before: Job,
   after: Job,
-  record: TransitionRecord,
   delta: CounterDelta = {},
 ): Promise<Job> {
   const saved: Job = { ...after, revision: before.revision + 1 };
@@ -533,7 +534,6 @@ export async function saveJobTransition(
         ExpressionAttributeValues: { ":expected": before.revision },
       },
     },
-    { Put: { TableName: table, Item: historyItem(pk, `JOBHIST#${saved.vin}#${pad(saved.revision)}`, record) } },
   ];
   if (adds.length > 0) {
     transactItems.push({

@@ -128,7 +128,7 @@ async function applyJobEvent(deps: UpdateServiceDeps, campaign: Campaign, initia
     }
     try {
       const saved = decision.record
-        ? await saveJobTransition(deps.doc, deps.table, job, decision.job, decision.record, {
+        ? await saveJobTransition(deps.doc, deps.table, job, decision.job, {
             outcomes: decision.outcome ? { [decision.outcome]: 1 } : {},
           })
         : await saveJobFields(deps.doc, deps.table, job, decision.job);
@@ -204,7 +204,7 @@ export async function handleCandidate(deps: UpdateServiceDeps, message: Candidat
 
 async function admit(deps: UpdateServiceDeps, campaign: Campaign, vehicle: CandidateMessage["vehicle"], capacity: number): Promise<boolean> {
   const at = deps.now();
-  const { job, record } = newJob(
+  const { job } = newJob(
     {
       campaignId: campaign.campaignId,
       vin: vehicle.vin,
@@ -217,7 +217,7 @@ async function admit(deps: UpdateServiceDeps, campaign: Campaign, vehicle: Candi
     at,
   );
   try {
-    await admitJob(deps.doc, deps.table, job, { capacity, record });
+    await admitJob(deps.doc, deps.table, job, { capacity });
   } catch (error) {
     if (error instanceof WaveClosedError) return false;
     if (error instanceof StaleJobError) return true;

@@ -1,7 +1,7 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { decideJobEvent, newJob, nextRetryAt, retryDelaySeconds, type JobEvent } from "../../../functions/campaigns/job-machine.js";
-import type { Job, JobState } from "../../../functions/campaigns/model.js";
+import { JOB_HISTORY_LIMIT, type Job, type JobState } from "../../../functions/campaigns/model.js";
 import type { AgentStatus } from "../../../functions/shared/update-messages.js";
 import { T0, definition, job, minutesAfter } from "./support/factories.js";
 
@@ -224,6 +224,16 @@ test("a new job is QUEUED when preconditions hold, DEFERRED with the reasons whe
   assert.is(queued.job.jobId, "c-1:1HGCM82633A004352");
   assert.is(deferred.job.state, "DEFERRED");
   assert.is(deferred.record.reason, "not parked; connectivity weak");
+});
+
+test("the job keeps its transitions in order, bounded to the last JOB_HISTORY_LIMIT", () => {
+  let current = job({ history: [] });
+  for (let sequence = 0; sequence < JOB_HISTORY_LIMIT + 10; sequence++) {
+    const decision = decideJobEvent(current, report(sequence % 2 === 0 ? "DOWNLOADING" : "INSTALLING", sequence), definition());
+    if (decision.kind === "applied") current = decision.job;
+  }
+  assert.is(current.history.length, JOB_HISTORY_LIMIT);
+  assert.is(current.history.at(-1)?.cause, `report#${JOB_HISTORY_LIMIT + 9}`);
 });
 
 test.run();

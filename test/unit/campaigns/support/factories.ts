@@ -26,6 +26,7 @@ export function job(overrides: Partial<Job> = {}): Job {
     wave: 0,
     attempt: 1,
     lastSequence: -1,
+    history: [],
     createdAt: T0.toISOString(),
     updatedAt: T0.toISOString(),
     revision: 0,
