@@ -524,6 +524,8 @@ export async function saveJobTransition(
     counterValues[`:o_${key}`] = amount;
     adds.push(`#o_${key} :o_${key}`);
   }
+  // A move within IN_PROGRESS (DOWNLOADING → INSTALLING) changes no counter: one conditional Put suffices.
+  if (adds.length === 0) return saveJobFields(doc, table, before, after);
   const transactItems: NonNullable<ConstructorParameters<typeof TransactWriteCommand>[0]["TransactItems"]> = [
     {
       Put: {
@@ -534,9 +536,7 @@ export async function saveJobTransition(
         ExpressionAttributeValues: { ":expected": before.revision },
       },
     },
-  ];
-  if (adds.length > 0) {
-    transactItems.push({
+    {
       Update: {
         TableName: table,
         Key: { pk, sk: CAMPAIGN_SK },
@@ -544,8 +544,8 @@ export async function saveJobTransition(
         ExpressionAttributeNames: counterNames,
         ExpressionAttributeValues: counterValues,
       },
-    });
-  }
+    },
+  ];
   try {
     await doc.send(new TransactWriteCommand({ TransactItems: transactItems }));
   } catch (error) {
