@@ -83,6 +83,14 @@ export class WaveClosedError extends Error {
   }
 }
 
+/** The vehicle's eligibility was already recorded (it waited for a wave); admit it as a waiting vehicle. */
+export class TargetExistsError extends Error {
+  override readonly name = "TargetExistsError";
+  constructor(readonly campaignId: string, readonly vin: string) {
+    super(`vehicle ${vin} is already eligible for campaign ${campaignId}`);
+  }
+}
+
 export class CampaignExistsError extends Error {
   override readonly name = "CampaignExistsError";
   constructor(readonly campaignId: string) {
@@ -439,18 +447,37 @@ export interface CounterDelta {
 /**
  * Admits a vehicle: creates its job and counts it against the open wave, atomically. The campaign must
  * still be RUNNING in `wave` with `admitted < capacity`, else WaveClosedError; an existing job makes
- * it a StaleJobError (somebody admitted it first: re-read).
+ * it a StaleJobError (somebody admitted it first: re-read). With `firstSighting`, the vehicle's
+ * eligibility is recorded in the same transaction (one transaction for a vehicle admitted when first
+ * seen); TargetExistsError if it had been recorded already.
  *
  * @example
- * await admitJob(doc, table, job, { capacity: 10 }); // job.history holds its first transition
+ * await admitJob(doc, table, job, { capacity: 10, firstSighting: snapshot, now }); // job.history holds its first transition
  */
 export async function admitJob(
   doc: DynamoDBDocumentClient,
   table: string,
   job: Job,
-  options: { capacity: number },
+  options: { capacity: number; firstSighting?: VehicleSnapshot },
 ): Promise<void> {
   const pk = campaignPk(job.campaignId);
+  const now = job.createdAt;
+  const targetWrite = options.firstSighting
+    ? {
+        Put: {
+          TableName: table,
+          Item: { pk, sk: targetSk(job.vin), type: "target", vehicle: options.firstSighting, seenAt: now, admittedAt: now },
+          ConditionExpression: "attribute_not_exists(pk)",
+        },
+      }
+    : {
+        Update: {
+          TableName: table,
+          Key: { pk, sk: targetSk(job.vin) },
+          UpdateExpression: "SET admittedAt = :now REMOVE gsi1pk, gsi1sk",
+          ExpressionAttributeValues: { ":now": now },
+        },
+      };
   try {
     await doc.send(
       new TransactWriteCommand({
@@ -460,26 +487,19 @@ export async function admitJob(
             Update: {
               TableName: table,
               Key: { pk, sk: CAMPAIGN_SK },
-              UpdateExpression: "ADD admitted :one, #count :one SET updatedAt = :now",
+              UpdateExpression: `ADD admitted :one, #count :one${options.firstSighting ? ", eligible :one" : ""} SET updatedAt = :now`,
               ConditionExpression: "#state = :running AND waveIndex = :wave AND admitted < :capacity",
               ExpressionAttributeNames: { "#count": countAttr(job.state), "#state": "state" },
               ExpressionAttributeValues: {
                 ":one": 1,
-                ":now": job.createdAt,
+                ":now": now,
                 ":running": CAMPAIGN_STATE.Running,
                 ":wave": job.wave,
                 ":capacity": options.capacity,
               },
             },
           },
-          {
-            Update: {
-              TableName: table,
-              Key: { pk, sk: targetSk(job.vin) },
-              UpdateExpression: "SET admittedAt = :now REMOVE gsi1pk, gsi1sk",
-              ExpressionAttributeValues: { ":now": job.createdAt },
-            },
-          },
+          targetWrite,
         ],
       }),
     );
@@ -487,6 +507,7 @@ export async function admitJob(
     const codes = cancellationCodes(error);
     if (codes?.[0] === "ConditionalCheckFailed") throw new StaleJobError(job.jobId);
     if (codes?.[1] === "ConditionalCheckFailed") throw new WaveClosedError(job.campaignId);
+    if (codes?.[2] === "ConditionalCheckFailed") throw new TargetExistsError(job.campaignId, job.vin);
     throw error;
   }
 }

@@ -17,6 +17,7 @@ import {
   DuplicateCommandError,
   StaleCampaignError,
   StaleJobError,
+  TargetExistsError,
   WaveClosedError,
   admitJob,
   getCampaign,
@@ -191,18 +192,32 @@ export async function handleCandidate(deps: UpdateServiceDeps, message: Candidat
       });
       return;
     }
-    await recordEligibleVehicle(deps.doc, deps.table, campaign.campaignId, vehicle, at.toISOString());
-    if (campaign.state !== CAMPAIGN_STATE.Running) return;
     // The wave's room depends on how many vehicles are eligible now, not when the batch started.
     const fresh = await getCampaign(deps.doc, deps.table, campaign.campaignId);
-    if (fresh?.state === CAMPAIGN_STATE.Running) {
-      await admit(deps, fresh, vehicle, waveCapacity(fresh.definition, fresh.waveIndex, fresh.eligible));
+    if (!fresh) return;
+    if (fresh.state === CAMPAIGN_STATE.Running) {
+      const capacity = waveCapacity(fresh.definition, fresh.waveIndex, fresh.eligible + 1);
+      if (fresh.admitted < capacity && (await admit(deps, fresh, vehicle, capacity, { firstSighting: true })) === "admitted") return;
     }
+    // No room, or seen before: remember (or refresh) it as waiting, and admit it if the wave has room.
+    await recordEligibleVehicle(deps.doc, deps.table, campaign.campaignId, vehicle, at.toISOString());
+    const current = await getCampaign(deps.doc, deps.table, campaign.campaignId);
+    if (current?.state !== CAMPAIGN_STATE.Running) return;
+    const capacity = waveCapacity(current.definition, current.waveIndex, current.eligible);
+    if (current.admitted < capacity) await admit(deps, current, vehicle, capacity, { firstSighting: false });
     return;
   }
 }
 
-async function admit(deps: UpdateServiceDeps, campaign: Campaign, vehicle: CandidateMessage["vehicle"], capacity: number): Promise<boolean> {
+type AdmissionOutcome = "admitted" | "wave-closed" | "already-eligible";
+
+async function admit(
+  deps: UpdateServiceDeps,
+  campaign: Campaign,
+  vehicle: CandidateMessage["vehicle"],
+  capacity: number,
+  options: { firstSighting: boolean },
+): Promise<AdmissionOutcome> {
   const at = deps.now();
   const { job } = newJob(
     {
@@ -217,15 +232,16 @@ async function admit(deps: UpdateServiceDeps, campaign: Campaign, vehicle: Candi
     at,
   );
   try {
-    await admitJob(deps.doc, deps.table, job, { capacity });
+    await admitJob(deps.doc, deps.table, job, { capacity, ...(options.firstSighting ? { firstSighting: vehicle } : {}) });
   } catch (error) {
-    if (error instanceof WaveClosedError) return false;
-    if (error instanceof StaleJobError) return true;
+    if (error instanceof WaveClosedError) return "wave-closed";
+    if (error instanceof TargetExistsError) return "already-eligible";
+    if (error instanceof StaleJobError) return "admitted";
     throw error;
   }
   deps.log.info("vehicle admitted", { jobId: job.jobId, wave: job.wave + 1, state: job.state });
   await ensureDocumentPublished(deps, campaign, job);
-  return true;
+  return "admitted";
 }
 
 // ── status reports ──────────────────────────────────────────────────────────────────────────────────
@@ -392,7 +408,7 @@ async function admitWaitingVehicles(deps: UpdateServiceDeps, campaign: Campaign)
   if (room <= 0) return 0;
   let admitted = 0;
   for (const vehicle of await listWaitingVehicles(deps.doc, deps.table, campaign.campaignId, room)) {
-    if (!(await admit(deps, campaign, vehicle, capacity))) break;
+    if ((await admit(deps, campaign, vehicle, capacity, { firstSighting: false })) !== "admitted") break;
     admitted++;
   }
   return admitted;
