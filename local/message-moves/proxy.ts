@@ -27,6 +27,7 @@ export interface SqsProxy {
 }
 
 const MAX_BODY_BYTES = 1024 * 1024;
+const DYNAMODB_TARGET_PREFIX = "DynamoDB_20120810.";
 
 type Handler = (registry: MessageMoveTaskRegistry, input: Record<string, unknown>) => Promise<unknown>;
 
@@ -91,7 +92,8 @@ export async function startSqsProxy(options: SqsProxyOptions): Promise<SqsProxy>
     }
   };
 
-  const forward = function forwardToEmulator(request: IncomingMessage, response: ServerResponse): void {
+  const forward = function forwardToEmulator(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    const finished = new Promise<void>((resolveFinished) => response.once("close", () => resolveFinished()));
     const upstreamRequest = httpRequest(
       { host: upstream.hostname, port: upstream.port, method: request.method, path: request.url, headers: request.headers, agent },
       (upstreamResponse) => {
@@ -104,13 +106,23 @@ export async function startSqsProxy(options: SqsProxyOptions): Promise<SqsProxy>
       else response.destroy(error);
     });
     request.pipe(upstreamRequest);
+    return finished;
+  };
+
+  // moto's TransactWriteItems deep-copies the table for rollback and breaks under concurrent requests
+  // (crashes, or silently undoes another request's write). DynamoDB calls therefore go one at a time.
+  let dynamoDbQueue: Promise<void> = Promise.resolve();
+  const forwardDynamoDbInTurn = function forwardDynamoDbInTurn(request: IncomingMessage, response: ServerResponse): void {
+    request.pause();
+    dynamoDbQueue = dynamoDbQueue.then(() => forward(request, response)).catch(() => undefined);
   };
 
   const server = createServer((request, response) => {
     const target = request.headers["x-amz-target"];
     const handler = typeof target === "string" ? HANDLED_ACTIONS[target] : undefined;
     if (handler) void answer(handler, request, response);
-    else forward(request, response);
+    else if (typeof target === "string" && target.startsWith(DYNAMODB_TARGET_PREFIX)) forwardDynamoDbInTurn(request, response);
+    else void forward(request, response);
   });
   server.keepAliveTimeout = 5_000;
   await new Promise<void>((resolveListen, reject) => {
