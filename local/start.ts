@@ -11,12 +11,15 @@ import { join, resolve } from "node:path";
 import { GetMetricStatisticsCommand, DescribeAlarmsCommand, CloudWatchClient } from "@aws-sdk/client-cloudwatch";
 import { GetObjectCommand, NoSuchKey, S3Client } from "@aws-sdk/client-s3";
 import { GetQueueAttributesCommand, SQSClient } from "@aws-sdk/client-sqs";
+import { SSMClient } from "@aws-sdk/client-ssm";
+import { ensureSigningKey } from "../functions/campaigns/signing.js";
 import { Command, InvalidArgumentError } from "commander";
 import { ENV } from "../functions/shared/environment.js";
 import type { Log } from "../functions/shared/logger.js";
 import { DEFAULT_METRICS_NAMESPACE, METRIC } from "../functions/shared/metrics.js";
 import { parseDuration } from "../simulator/cli.js";
-import { DEFAULT_SIMULATION, startSimulation, type RunningSimulation, type SimulationSummary } from "../simulator/simulation.js";
+import { createOtaAgent } from "../simulator/ota-agent/ota-agent.js";
+import { DEFAULT_SIMULATION, startSimulation, type RunningSimulation, type SimulationSummary, type VehicleAgent } from "../simulator/simulation.js";
 import { startLocalCloud, type LocalCloud } from "./cloud.js";
 import { serveDashboard, type DashboardServer } from "./dashboard-server.js";
 import { LOCAL_STATE_FILE } from "./model.js";
@@ -35,6 +38,8 @@ export interface StartOptions {
   interval: number;
   seed: number;
   verbose: boolean;
+  /** Run the vehicles' OTA agent (polls signed job documents, reports update progress); default true. */
+  ota?: boolean;
   /** Where the description goes; default `.fleetota/local.json`; false writes none (tests). */
   stateFile?: string | false;
   /** Called once the dashboard is up (tests look at the running cloud here). */
@@ -168,6 +173,20 @@ async function startDashboard(cloud: LocalCloud, portNumber: number): Promise<Da
 }
 
 /**
+ * The vehicles' OTA agent, trusting the fleet signing key. The key is created in the local SSM now (as the
+ * CLI would on its first release), so `fleetota release` and `campaign create` sign with the same key.
+ */
+async function otaAgent(cloud: LocalCloud, s3: S3Client, seed: number, log: Log): Promise<VehicleAgent> {
+  const ssm = new SSMClient(cloud.clientConfig);
+  try {
+    const key = await ensureSigningKey(ssm, stackSetting(cloud, ENV.SIGNING_KEY_PARAMETER));
+    return createOtaAgent({ s3, bucket: stackSetting(cloud, ENV.DATA_BUCKET), publicKeyPem: key.publicKeyPem, seed, log });
+  } finally {
+    ssm.destroy();
+  }
+}
+
+/**
  * Runs the local cloud with the simulator and the dashboard until stopped or `duration` elapses.
  * Resolves with the summary (also when stopped by a signal).
  *
@@ -202,6 +221,7 @@ export async function runLocal(options: StartOptions, log: Log, signal: AbortSig
     await options.onReady?.(cloud, dashboard.url);
 
     s3 = new S3Client({ ...cloud.clientConfig, forcePathStyle: true });
+    const agent = options.ota === false ? undefined : await otaAgent(cloud, s3, options.seed, log);
     simulation = startSimulation({
       vehicles: options.vehicles,
       intervalMs: options.interval,
@@ -210,11 +230,13 @@ export async function runLocal(options: StartOptions, log: Log, signal: AbortSig
       bucket: stackSetting(cloud, ENV.DATA_BUCKET),
       s3,
       realtime: true,
+      agent,
       log,
       onBatch: (_batch, summary) => log.info(`simulator: interval ${summary.batches}, ${summary.records} records in ${summary.objects} objects`),
     });
 
     await new Promise<void>((resolveWait) => {
+      if (signal.aborted) return resolveWait();
       const timer = options.duration === undefined ? undefined : setTimeout(resolveWait, options.duration);
       signal.addEventListener("abort", () => (clearTimeout(timer), resolveWait()), { once: true });
     });
@@ -240,6 +262,7 @@ async function main(argv: string[]): Promise<void> {
     .option("--port <port>", "dashboard port (0 picks a free one)", port, 0)
     .option("--interval <time>", "time between two records of a vehicle", parseDuration, DEFAULT_SIMULATION.intervalMs)
     .option("--seed <n>", "simulator seed", positiveInteger, DEFAULT_SIMULATION.seed)
+    .option("--no-ota", "vehicles do not run the OTA agent (telemetry only)")
     .option("--verbose", "show every Lambda log line and log details", false)
     .parse(argv);
   const options = program.opts<StartOptions>();
