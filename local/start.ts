@@ -295,6 +295,10 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   main(process.argv).then(
     () => process.exit(process.exitCode ?? 0),
     (error: unknown) => {
+      if (error instanceof Error && error.name === "AbortError") {
+        console.error("start: interrupted before the local cloud was ready; everything is stopped");
+        process.exit(130);
+      }
       console.error(`start: ${error instanceof Error ? error.message : String(error)}`);
       process.exit(1);
     },
