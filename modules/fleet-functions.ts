@@ -70,7 +70,7 @@ export class FleetFunctions extends Construct {
     const { stack, storage, state, telemetryQueue, dashboard } = this.props;
     const updateQueue = this.props.updates.work;
     const prefix = stack.namePrefix;
-    const create = (key: FunctionKey, description: string, environment: Record<string, string>) =>
+    const create = (key: FunctionKey, description: string, environment: Record<string, string>, reservedConcurrency?: number) =>
       new BundledFunction(this, FUNCTION[key], {
         shortName: FUNCTION[key],
         functionName: `${prefix}-${FUNCTION[key]}`,
@@ -89,6 +89,7 @@ export class FleetFunctions extends Construct {
         logRetentionDays: stack.logRetentionDays,
         bundlesDir: this.props.bundlesDir,
         sourceMaps: stack.lambdaSourceMaps,
+        reservedConcurrency,
       });
 
     return {
@@ -99,7 +100,9 @@ export class FleetFunctions extends Construct {
         [ENV.DATA_BUCKET]: storage.bucketName,
         [ENV.SIGNING_KEY_PARAMETER]: signingKeyParameterName(prefix),
       }),
-      rolloutTicker: create("rolloutTicker", "Scheduled: rollout waves, timeouts, auto-abort", {}),
+      // Scheduled work runs one at a time: two overlapping ticks or publisher runs (fleet-state compaction)
+      // would race each other.
+      rolloutTicker: create("rolloutTicker", "Scheduled: rollout waves, timeouts, auto-abort", {}, 1),
       dashboardPublisher: create("dashboardPublisher", "Scheduled: writes the dashboard data JSON", {
         [ENV.DATA_BUCKET]: storage.bucketName,
         [ENV.DASHBOARD_BUCKET]: dashboard.bucketName,
@@ -108,7 +111,7 @@ export class FleetFunctions extends Construct {
         [ENV.TELEMETRY_QUEUE_URL]: telemetryQueue.queueUrl,
         [ENV.TELEMETRY_DLQ_URL]: telemetryQueue.deadLetterQueueUrl,
         [ENV.UPDATE_DLQ_URL]: updateQueue.deadLetterQueueUrl,
-      }),
+      }, 1),
     };
   }
 

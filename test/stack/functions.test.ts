@@ -29,6 +29,13 @@ test("every function is a bundle on nodejs22.x with index.handler, tagged with i
   }
 });
 
+test("scheduled functions run one at a time; queue consumers are bounded by their mappings instead", () => {
+  assert.is(functions.rollout_ticker!.reserved_concurrent_executions, 1);
+  assert.is(functions.dashboard_publisher!.reserved_concurrent_executions, 1);
+  assert.is(functions.telemetry_processor!.reserved_concurrent_executions, undefined);
+  assert.is(functions.update_manager!.reserved_concurrent_executions, undefined);
+});
+
 test("the source code hash follows the bundle content", () => {
   const other = synthStack();
 
