@@ -39,6 +39,8 @@ export interface CampaignRunOptions {
   done: (campaign: Campaign) => boolean;
   /** Minutes to keep running after `done` (in-flight jobs finish). */
   extraMinutes?: number;
+  /** Called after every settled minute (progress output). */
+  onMinute?: (minute: number, campaign: Campaign) => void;
 }
 
 export interface CampaignRunResult {
@@ -110,6 +112,7 @@ export async function runCampaign(options: CampaignRunOptions): Promise<Campaign
     await runtime.waitForIdle(SETTLE_TIMEOUT_MS);
     campaign = (await getCampaign(doc, names.stateTable, campaignId))!;
     minutes++;
+    options.onMinute?.(minutes, campaign);
     if (extraLeft === undefined && options.done(campaign)) extraLeft = options.extraMinutes ?? 0;
     if (extraLeft !== undefined && extraLeft-- <= 0 && !stopRequested) {
       stopRequested = true;

@@ -1,0 +1,68 @@
+/**
+ * End to end on the local cloud, a campaign whose vehicles fail often: operator CLI (release, campaign
+ * create --start), the simulated fleet with its OTA agent (20% injected install failures and power
+ * losses), telemetry processor, update manager, rollout ticker and alarm evaluation, all through
+ * S3, EventBridge, SQS and DynamoDB with the deployed bundles. 200 vehicles (the issue says 1,000:
+ * scaled down so CI on two shared cores stays within minutes).
+ */
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { listJobs } from "../../../functions/campaigns/read-model.js";
+import type { LocalCloud } from "../../../local/cloud.js";
+import { fleetota, runCampaign } from "./support/campaign-run.js";
+import { permissivePreconditions, progress, startCampaignCloud } from "./support/local-cloud.js";
+
+const VEHICLES = 200;
+const workspace = mkdtempSync(join(tmpdir(), "fleetota-e2e-"));
+let cloud: LocalCloud;
+
+test.before(async () => {
+  cloud = await startCampaignCloud(workspace);
+});
+
+test.after(async () => {
+  await cloud?.stop();
+});
+
+test("with 20% injected failures the campaign pauses in its first wave and the failure-rate alarm fires", async () => {
+  const run = await runCampaign({
+    cloud,
+    workspace,
+    vehicles: VEHICLES,
+    seed: 2020,
+    targetVersion: "2.6.0",
+    faults: { installFailure: 0.1, powerLoss: 0.12 },
+    definition: `waves:
+  - { percent: 25, soakMinutes: 0, successThresholdPercent: 90 }
+  - { percent: 100, soakMinutes: 0, successThresholdPercent: 90 }
+abortCriteria:
+  - { failureKind: ANY, thresholdPercent: 10, minimumSample: 10, action: PAUSE }
+retries: { max: 0, backoffBaseSeconds: 1, backoffCapSeconds: 1 }
+${permissivePreconditions}`,
+    maxMinutes: 40,
+    done: (campaign) => campaign.state !== "RUNNING",
+    extraMinutes: 5,
+    onMinute: progress,
+  });
+
+  const alarms = await cloud.runtime!.evaluateAlarms();
+  const failureRate = alarms.find((alarm) => alarm.alarmName.endsWith("-update-failure-rate"));
+  const jobs = await listJobs(run.doc, run.names.stateTable, run.campaignId);
+  const show = await fleetota(workspace, "campaign", "show", run.campaignId);
+
+  console.log(`20% run: ${run.minutes} simulated minutes in ${(run.wallMs / 1000).toFixed(0)} s; ${run.campaign.state} (${run.campaign.stateReason}); counts ${JSON.stringify(run.campaign.counts)}`);
+  assert.is(run.campaign.state, "PAUSED", run.campaign.stateReason);
+  assert.is(run.campaign.waveIndex, 0, "paused in the first wave");
+  assert.match(run.campaign.stateReason ?? "", /ANY/);
+  assert.ok(jobs.every((job) => job.wave === 0), "no job of a later wave");
+  assert.ok(jobs.length <= Math.ceil(VEHICLES * 0.25), `${jobs.length} jobs, more than the first wave`);
+  assert.ok(failureRate, `no update-failure-rate alarm among ${alarms.map((alarm) => alarm.alarmName).join(", ")}`);
+  assert.is(failureRate!.state, "ALARM", JSON.stringify(failureRate));
+  assert.is(show.state, "PAUSED");
+  assert.ok(show.history.some((entry: { to: string }) => entry.to === "PAUSED"));
+});
+
+test.run();

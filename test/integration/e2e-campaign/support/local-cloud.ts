@@ -1,0 +1,46 @@
+import { SetQueueAttributesCommand, SQSClient } from "@aws-sdk/client-sqs";
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { namesFromLocalDescription } from "../../../../cli/target.js";
+import { startLocalCloud, type LocalCloud } from "../../../../local/cloud.js";
+
+/** FLEETOTA_E2E_LOG=1 prints the local cloud's warnings and errors (function output included) and each minute's progress. */
+const consoleLog = {
+  debug() {},
+  info() {},
+  warn: (message: string, ...extra: unknown[]) => console.warn("warn", message, ...extra.map((item) => JSON.stringify(item))),
+  error: (message: string, ...extra: unknown[]) => console.error("error", message, ...extra.map((item) => JSON.stringify(item))),
+};
+
+export const progress = (minute: number, campaign: { state: string; waveIndex: number; admitted: number; counts: Record<string, number> }): void => {
+  if (process.env.FLEETOTA_E2E_LOG) console.log(`minute ${minute}: ${campaign.state} wave ${campaign.waveIndex + 1} admitted ${campaign.admitted} ${JSON.stringify(campaign.counts)}`);
+};
+
+/**
+ * A local cloud for an end-to-end campaign, its description written into the workspace for the CLI.
+ * Schedules and alarms run only when the test says (lock step).
+ */
+export async function startCampaignCloud(workspace: string): Promise<LocalCloud> {
+  mkdirSync(join(workspace, ".fleetota"), { recursive: true });
+  const cloud = await startLocalCloud({
+    log: process.env.FLEETOTA_E2E_LOG ? consoleLog : undefined,
+    runtime: true,
+    stateFile: join(workspace, ".fleetota", "local.json"),
+    runtimeOptions: { runSchedules: false, alarmEvaluationIntervalMs: 0, pollWaitSeconds: 1 },
+  });
+  // Test speed-up: a failed message comes back after 10 s instead of 6 × the function timeout (every
+  // consumer is idempotent, so only the wait changes).
+  const sqs = new SQSClient(cloud.clientConfig);
+  const names = namesFromLocalDescription(cloud.description);
+  const telemetryQueueUrl = cloud.description.eventSourceMappings.find((mapping) => mapping.functionName.endsWith("-telemetry-processor"))?.queueUrl;
+  for (const queueUrl of [names.updateQueueUrl, telemetryQueueUrl]) {
+    if (queueUrl) await sqs.send(new SetQueueAttributesCommand({ QueueUrl: queueUrl, Attributes: { VisibilityTimeout: "10" } }));
+  }
+  return cloud;
+}
+
+export const permissivePreconditions = `preconditions:
+  requireParked: false
+  minStateOfChargePercent: 10
+  connectivity: [good, weak]
+`;
