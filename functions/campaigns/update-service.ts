@@ -172,41 +172,49 @@ async function ensureDocumentPublished(deps: UpdateServiceDeps, campaign: Campai
 // ── candidates ──────────────────────────────────────────────────────────────────────────────────────
 
 /**
- * A vehicle seen by the telemetry processor: if it matches an active campaign it is remembered as
- * eligible and, when the campaign runs and its wave has room, admitted (QUEUED, or DEFERRED while its
- * preconditions fail). A vehicle with a job re-checks its preconditions. One campaign per vehicle at a time.
+ * A vehicle seen by the telemetry processor. If it has a job still moving in any active campaign, its
+ * preconditions are re-checked there (DEFERRED ⇄ QUEUED) and that is all; a campaign where its job is
+ * finished does not hold it. The first RUNNING campaign it matches without
+ * a job admits it (QUEUED, or DEFERRED while preconditions fail) when the open wave has room, or keeps it
+ * waiting for the next wave. A PAUSED campaign keeps its jobs but captures no new vehicle.
  */
 export async function handleCandidate(deps: UpdateServiceDeps, message: CandidateMessage, active: ActiveCampaigns): Promise<void> {
   const vehicle = message.vehicle;
-  for (const campaign of await active.list()) {
-    if (!matchesCampaign(campaign.definition, vehicle)) continue;
-    const at = deps.now();
-    const job = await getJob(deps.doc, deps.table, campaign.campaignId, vehicle.vin);
-    if (job) {
-      const verdict = checkPreconditions(campaign.definition, vehicle, at);
-      await applyJobEvent(deps, campaign, job, {
-        type: "preconditions",
-        met: verdict.met,
-        reason: verdict.met ? "preconditions met" : verdict.reasons.join("; "),
-        at,
-      });
-      return;
-    }
+  const matching = (await active.list()).filter((campaign) => matchesCampaign(campaign.definition, vehicle));
+  const jobs = await Promise.all(matching.map((campaign) => getJob(deps.doc, deps.table, campaign.campaignId, vehicle.vin)));
+  const at = deps.now();
+  const holding = jobs.findIndex((job) => job !== undefined && isStillMoving(job));
+  if (holding >= 0) {
+    const campaign = matching[holding]!;
+    const verdict = checkPreconditions(campaign.definition, vehicle, at);
+    await applyJobEvent(deps, campaign, jobs[holding]!, {
+      type: "preconditions",
+      met: verdict.met,
+      reason: verdict.met ? "preconditions met" : verdict.reasons.join("; "),
+      at,
+    });
+    return;
+  }
+  for (const [index, campaign] of matching.entries()) {
+    if (jobs[index] !== undefined || campaign.state !== CAMPAIGN_STATE.Running) continue;
     // The wave's room depends on how many vehicles are eligible now, not when the batch started.
     const fresh = await getCampaign(deps.doc, deps.table, campaign.campaignId);
-    if (!fresh) return;
-    if (fresh.state === CAMPAIGN_STATE.Running) {
-      const capacity = waveCapacity(fresh.definition, fresh.waveIndex, fresh.eligible + 1);
-      if (fresh.admitted < capacity && (await admit(deps, fresh, vehicle, capacity, { firstSighting: true })) === "admitted") return;
-    }
+    if (fresh?.state !== CAMPAIGN_STATE.Running) continue;
+    const capacity = waveCapacity(fresh.definition, fresh.waveIndex, fresh.eligible + 1);
+    if (fresh.admitted < capacity && (await admit(deps, fresh, vehicle, capacity, { firstSighting: true })) === "admitted") return;
     // No room, or seen before: remember (or refresh) it as waiting, and admit it if the wave has room.
     await recordEligibleVehicle(deps.doc, deps.table, campaign.campaignId, vehicle, at.toISOString());
     const current = await getCampaign(deps.doc, deps.table, campaign.campaignId);
     if (current?.state !== CAMPAIGN_STATE.Running) return;
-    const capacity = waveCapacity(current.definition, current.waveIndex, current.eligible);
-    if (current.admitted < capacity) await admit(deps, current, vehicle, capacity, { firstSighting: false });
+    const room = waveCapacity(current.definition, current.waveIndex, current.eligible);
+    if (current.admitted < room) await admit(deps, current, vehicle, room, { firstSighting: false });
     return;
   }
+}
+
+/** A job that still holds its vehicle: moving, or failed with an automatic retry ahead. */
+function isStillMoving(job: Job): boolean {
+  return job.state === JOB_STATE.Queued || job.state === JOB_STATE.Deferred || job.state === JOB_STATE.InProgress || job.nextRetryAt !== undefined;
 }
 
 type AdmissionOutcome = "admitted" | "wave-closed" | "already-eligible";

@@ -178,6 +178,23 @@ test("start is refused while the release has no signed manifest", async () => {
   assert.match((await listTransitions(world.doc, world.table, draft.campaignId)).at(-1)?.reason ?? "", /release 9\.9\.9 has no signed manifest/);
 });
 
+test("a paused campaign keeps its jobs but does not capture new vehicles; a running one matching them admits them", async () => {
+  const shared = { model: `Shared-${++modelCounter}` };
+  await releaseFirmware(world, "6.1.0");
+  await releaseFirmware(world, "6.2.0");
+  const older = await createCampaign(world.doc, world.table, parseCampaignDefinition({ name: "older", targetVersion: "6.1.0", selector: { models: [shared.model] } }), { now: clock.now.toISOString() });
+  const newer = await createCampaign(world.doc, world.table, parseCampaignDefinition({ name: "newer", targetVersion: "6.2.0", selector: { models: [shared.model] } }), { now: clock.now.toISOString() });
+  const [inOlder, arriving] = vins(600, 2);
+  await deliver(command(older.campaignId, "start"), candidate(snapshot(inOlder!, shared)), command(older.campaignId, "pause"), command(newer.campaignId, "start"));
+
+  await deliver(candidate(snapshot(inOlder!, shared)), candidate(snapshot(arriving!, shared)));
+
+  assert.is((await getJob(world.doc, world.table, older.campaignId, inOlder!))?.state, "QUEUED", "its job stays with the paused campaign");
+  assert.is(await getJob(world.doc, world.table, newer.campaignId, inOlder!), undefined, "a vehicle with a moving job is not taken twice");
+  assert.is(await getJob(world.doc, world.table, older.campaignId, arriving!), undefined);
+  assert.is((await getJob(world.doc, world.table, newer.campaignId, arriving!))?.state, "QUEUED");
+});
+
 // Delivered one after another: moto's threaded server does not isolate concurrent DynamoDB transactions
 // (two conditional writes on the same revision can both pass there), so true races are only AWS-faithful
 // on AWS; the conditional-write logic itself is what this checks.
