@@ -13,7 +13,7 @@ import { join } from "node:path";
 import { JOB_STATE, OUTCOME_JOB_STATES } from "../../../functions/campaigns/model.js";
 import { listJobs } from "../../../functions/campaigns/read-model.js";
 import type { LocalCloud } from "../../../local/cloud.js";
-import { fleetota, runCampaign } from "./support/campaign-run.js";
+import { runCampaign } from "./support/campaign-run.js";
 import { permissivePreconditions, progress, startCampaignCloud } from "./support/local-cloud.js";
 
 const VEHICLES = 100;
@@ -36,12 +36,16 @@ test("with 2% injected failures a campaign completes with every admitted vehicle
     seed: 202,
     targetVersion: "2.5.0",
     faults: { installFailure: 0.02 },
+    // A heartbeat every 2 simulated minutes keeps online vehicles well inside the 2-minute (wall clock)
+    // in-progress timeout; a vehicle parked in a dead zone goes silent and is TIMED_OUT, as on the road.
+    agentTimings: { heartbeatMs: 120_000 },
     definition: `waves:
   - { percent: 10, soakMinutes: 0, successThresholdPercent: 80 }
   - { percent: 100, soakMinutes: 0, successThresholdPercent: 80 }
 abortCriteria:
   - { failureKind: ANY, thresholdPercent: 25, minimumSample: 10, action: PAUSE }
-retries: { max: 1, backoffBaseSeconds: 1, backoffCapSeconds: 2 }
+retries: { max: 0, backoffBaseSeconds: 1, backoffCapSeconds: 2 }
+inProgressTimeoutMinutes: 2
 ${permissivePreconditions}`,
     maxMinutes: 60,
     done: (campaign) => campaign.state === "COMPLETED" || campaign.state === "PAUSED" || campaign.state === "ABORTED",
@@ -63,8 +67,9 @@ ${permissivePreconditions}`,
   assert.ok(jobs.every((job) => OUTCOME_JOB_STATES.includes(job.state)), "a job is still moving");
   assert.ok(unsuccessful.every((job) => (job.stateReason ?? "").length > 0), "an unsuccessful job without a reason");
   assert.ok(succeeded.length >= jobs.length * 0.9, `${succeeded.length} of ${jobs.length} succeeded`);
-  assert.is(updatedVehicles.length, succeeded.length, "vehicles running the target = jobs SUCCEEDED");
-  assert.ok(updatedVehicles.every((vehicle) => byVin.get(vehicle.vin)?.state === JOB_STATE.Succeeded));
+  assert.ok(succeeded.every((job) => run.fleet.find((vehicle) => vehicle.vin === job.vin)?.firmwareVersion === "2.5.0"), "a SUCCEEDED job whose vehicle does not run the target");
+  // A vehicle may finish while silent (offline) after its job timed out: it runs the target, its job says TIMED_OUT.
+  assert.ok(updatedVehicles.every((vehicle) => [JOB_STATE.Succeeded, JOB_STATE.TimedOut].includes(byVin.get(vehicle.vin)?.state as "SUCCEEDED")));
   const counted = Object.values(run.campaign.counts).reduce((sum, count) => sum + count, 0);
   assert.is(counted, jobs.length, "campaign counters agree with the jobs");
 });

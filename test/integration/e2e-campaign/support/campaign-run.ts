@@ -13,7 +13,7 @@ import { getCampaign } from "../../../../functions/campaigns/store.js";
 import type { LocalCloud } from "../../../../local/cloud.js";
 import { VEHICLE_MODELS } from "../../../../simulator/catalog.js";
 import { createOtaAgent, fleetPublicKey, type OtaAgentStats } from "../../../../simulator/ota-agent/ota-agent.js";
-import type { FaultProfile } from "../../../../simulator/ota-agent/agent-machine.js";
+import type { AgentTimings, FaultProfile } from "../../../../simulator/ota-agent/agent-machine.js";
 import { startSimulation, type SimulationSummary, type VehicleAgent } from "../../../../simulator/simulation.js";
 import type { VehicleView } from "../../../../simulator/vehicle.js";
 
@@ -31,6 +31,7 @@ export interface CampaignRunOptions {
   seed: number;
   targetVersion: string;
   faults: Partial<FaultProfile>;
+  agentTimings?: Partial<AgentTimings>;
   /** The campaign definition written to a YAML file, without name and targetVersion. */
   definition: string;
   /** Simulated minutes at most. */
@@ -95,6 +96,7 @@ export async function runCampaign(options: CampaignRunOptions): Promise<Campaign
     bucket: names.dataBucket,
     publicKeyPem: await fleetPublicKey(new SSMClient(cloud.clientConfig), names.signingKeyParameter),
     faults: options.faults,
+    timings: options.agentTimings,
     seed: options.seed,
   });
 
