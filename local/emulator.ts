@@ -14,6 +14,8 @@ import { onProcessExit } from "./process-cleanup.js";
 
 export const MOTO_VERSION = "5.2.1";
 const MOTO_REQUIREMENT = `moto[server]==${MOTO_VERSION}`;
+/** moto's server with the DynamoDB compensations (item-level transaction rollback, one writer at a time). */
+const PATCHED_SERVER_SCRIPT = join(import.meta.dirname, "emulator-patches", "serve.py");
 
 export class PythonNotFoundError extends Error {
   override readonly name = "PythonNotFoundError";
@@ -197,7 +199,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   const port = options.port ?? (await freePort());
   const endpoint = `http://127.0.0.1:${port}`;
 
-  const child = spawn(python, ["-m", "moto.server", "-H", "127.0.0.1", "-p", String(port)], {
+  const child = spawn(python, [PATCHED_SERVER_SCRIPT, "-H", "127.0.0.1", "-p", String(port)], {
     detached: true,
     stdio: ["ignore", "ignore", "pipe"],
     env: { ...process.env, PYTHONUNBUFFERED: "1" },
