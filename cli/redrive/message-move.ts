@@ -9,14 +9,9 @@ import {
 import type { Log } from "../../functions/shared/logger.js";
 import { CloudOperationError } from "../errors.js";
 import type { Sleep } from "./pacer.js";
+import { MOVE_TASK_STATUS } from "../../functions/shared/message-move-task.js";
 
-export const MOVE_TASK_STATUS = {
-  Running: "RUNNING",
-  Completed: "COMPLETED",
-  Cancelling: "CANCELLING",
-  Cancelled: "CANCELLED",
-  Failed: "FAILED",
-} as const;
+export { MOVE_TASK_STATUS };
 
 const FINISHED: ReadonlySet<string> = new Set([MOVE_TASK_STATUS.Completed, MOVE_TASK_STATUS.Cancelled, MOVE_TASK_STATUS.Failed]);
 

@@ -20,16 +20,9 @@ import {
 } from "@aws-sdk/client-sqs";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Log } from "../../functions/shared/logger.js";
+import { MOVE_TASK_STATUS, type MoveTaskStatus } from "../../functions/shared/message-move-task.js";
 
-export const MOVE_TASK_STATUS = {
-  Running: "RUNNING",
-  Completed: "COMPLETED",
-  Cancelling: "CANCELLING",
-  Cancelled: "CANCELLED",
-  Failed: "FAILED",
-} as const;
-
-export type MoveTaskStatus = (typeof MOVE_TASK_STATUS)[keyof typeof MOVE_TASK_STATUS];
+export { MOVE_TASK_STATUS, type MoveTaskStatus };
 
 export interface MoveTaskSpec {
   taskHandle: string;
