@@ -12,6 +12,7 @@ import { parseCampaignDefinition, type Job } from "../functions/campaigns/model.
 import { UpdateTally } from "../functions/campaigns/update-tally.js";
 import { parseUpdateRecord } from "../functions/update-manager/process.js";
 import { AGENT_STATUS, type AgentStatus } from "../functions/shared/update-messages.js";
+import { job } from "../test/unit/campaigns/support/factories.js";
 
 const JOBS = 2_000;
 const ROUNDS = 7;
@@ -23,22 +24,7 @@ function vin(index: number): string {
 }
 
 function freshJobs(): Job[] {
-  return Array.from({ length: JOBS }, (_, index) => ({
-    jobId: `c-bench:${vin(index)}`,
-    campaignId: "c-bench",
-    vin: vin(index),
-    state: "QUEUED",
-    targetVersion: "2.4.0",
-    firmwareVersion: "2.3.1",
-    hardware: "hu-3",
-    wave: 0,
-    attempt: 1,
-    lastSequence: -1,
-    history: [],
-    createdAt: "2026-11-26T18:00:00.000Z",
-    updatedAt: "2026-11-26T18:00:00.000Z",
-    revision: 0,
-  }));
+  return Array.from({ length: JOBS }, (_, index) => job({ jobId: `c-bench:${vin(index)}`, campaignId: "c-bench", vin: vin(index) }));
 }
 
 /** Report bodies as they arrive on the queue: every job's lifecycle, each report sent twice (at-least-once). */

@@ -8,7 +8,9 @@ import { firmwareImageKey, firmwareManifestKey, jobDocumentKey, signManifest } f
 import { ensureSigningKey, type SigningKey } from "../../../../functions/campaigns/signing.js";
 import { ENV } from "../../../../functions/shared/environment.js";
 import type { UpdateMessage, VehicleSnapshot } from "../../../../functions/shared/update-messages.js";
+import { computeCheckDigit } from "../../../../functions/telemetry-processor/vin.js";
 import type { LocalCloud } from "../../../../local/cloud.js";
+import { vehicle } from "../../../unit/campaigns/support/factories.js";
 
 /** The deployed names and real SDK clients of a running local cloud. */
 export interface CampaignWorld {
@@ -89,35 +91,12 @@ export async function readJobDocument(world: CampaignWorld, vin: string): Promis
 
 /** North American VINs with valid check digits, generated deterministically. */
 export function vinNumber(index: number): string {
-  const values: Record<string, number> = {};
-  "ABCDEFGH".split("").forEach((letter, i) => (values[letter] = i + 1));
-  "JKLMN".split("").forEach((letter, i) => (values[letter] = i + 1));
-  values.P = 7;
-  values.R = 9;
-  "STUVWXYZ".split("").forEach((letter, i) => (values[letter] = i + 2));
-  const weights = [8, 7, 6, 5, 4, 3, 2, 10, 0, 9, 8, 7, 6, 5, 4, 3, 2];
-  const body = `1HGCM826${"0"}3A${String(index).padStart(6, "0")}`.split("");
-  const sum = body.reduce((total, char, position) => total + (/\d/.test(char) ? Number(char) : values[char]!) * weights[position]!, 0);
-  const check = sum % 11;
-  body[8] = check === 10 ? "X" : String(check);
-  return body.join("");
+  const body = `1HGCM826_3A${String(index).padStart(6, "0")}`;
+  return body.replace("_", computeCheckDigit(body));
 }
 
 export function snapshot(vin: string, overrides: Partial<VehicleSnapshot> = {}): VehicleSnapshot {
-  return {
-    vin,
-    make: "Honda",
-    model: "Accord",
-    modelYear: 2021,
-    region: "us-west",
-    hardware: "hu-3",
-    firmwareVersion: "2.3.1",
-    parked: true,
-    stateOfCharge: 80,
-    connectivity: "good",
-    observedAt: new Date().toISOString(),
-    ...overrides,
-  };
+  return vehicle({ vin, observedAt: new Date().toISOString(), ...overrides });
 }
 
 export function candidate(vehicle: VehicleSnapshot): UpdateMessage {
