@@ -1,5 +1,6 @@
 import { AGENT_STATUS, type AgentStatus } from "../shared/update-messages.js";
 import {
+  ACTIVE_JOB_STATES,
   JOB_STATE,
   JOB_SUBSTATE,
   type CampaignDefinition,
@@ -10,6 +11,7 @@ import {
   type TransitionRecord,
   JOB_HISTORY_LIMIT,
   jobIdFor,
+  startTimeoutMinutes,
 } from "./model.js";
 import type { PreconditionVerdict } from "./preconditions.js";
 
@@ -20,6 +22,9 @@ import type { PreconditionVerdict } from "./preconditions.js";
  *   QUEUED ⇄ DEFERRED → IN_PROGRESS (DOWNLOADING, INSTALLING, VERIFYING)
  *          → SUCCEEDED | FAILED | ROLLED_BACK | TIMED_OUT | REJECTED | CANCELED
  *   FAILED, TIMED_OUT ──retry with backoff (max per campaign)──▶ QUEUED
+ *
+ * TIMED_OUT has three causes, all counted as failures: silence while in progress, a started job not
+ * finished within maxInProgressMinutes, and an admitted job not started within the start timeout.
  */
 
 export type JobEvent =
@@ -27,7 +32,7 @@ export type JobEvent =
   | { type: "report"; status: AgentStatus; sequence: number; firmwareVersion: string; reason?: string; at: Date }
   /** The update side re-checked the vehicle's preconditions (a fresh candidate snapshot). */
   | { type: "preconditions"; met: boolean; reason: string; at: Date }
-  /** The ticker checks an IN_PROGRESS job's silence against the campaign's timeout. */
+  /** The ticker checks a moving job against the campaign's limits: silence, time in progress, time to start. */
   | { type: "timeout-check"; at: Date }
   /** The ticker returns a due FAILED/TIMED_OUT job to QUEUED; `manual` (operator retry-failed) ignores backoff and the maximum. */
   | { type: "retry"; manual: boolean; cause: string; at: Date }
@@ -66,6 +71,8 @@ const REPORTABLE_STATES: readonly JobState[] = [JOB_STATE.Queued, JOB_STATE.Defe
 const RETRYABLE_STATES: readonly JobState[] = [JOB_STATE.Failed, JOB_STATE.TimedOut];
 const MANUALLY_RETRYABLE_STATES: readonly JobState[] = [JOB_STATE.Failed, JOB_STATE.TimedOut, JOB_STATE.RolledBack];
 const CANCELABLE_STATES: readonly JobState[] = [JOB_STATE.Queued, JOB_STATE.Deferred];
+/** What a vehicle reports when it is done with an attempt. */
+const FINAL_REPORTED_STATES: readonly JobState[] = [JOB_STATE.Succeeded, JOB_STATE.Failed, JOB_STATE.RolledBack, JOB_STATE.Rejected];
 
 /**
  * Seconds to wait before retry number `attempt` (1 = the first retry): base × 2^(attempt−1), capped.
@@ -142,12 +149,16 @@ function decideReport(job: Job, event: Extract<JobEvent, { type: "report" }>, de
   const iso = event.at.toISOString();
   const late = job.state === JOB_STATE.TimedOut ? " (late report after timeout)" : "";
   const reason = `${event.reason ?? `vehicle reported ${event.status}`}${late}`;
+  if (job.state === JOB_STATE.TimedOut && !FINAL_REPORTED_STATES.includes(target.state) && ranPastLimit(job, event.at, definition)) {
+    return { kind: "ignored", reason: `${event.status} after the job ran past its ${definition.maxInProgressMinutes}-minute limit; only a final report changes it` };
+  }
   const changes: Partial<Job> = {
     lastSequence: event.sequence,
     firmwareVersion: event.firmwareVersion,
     lastProgressAt: iso,
     nextRetryAt: undefined,
   };
+  if (target.state === JOB_STATE.InProgress && job.inProgressSince === undefined) changes.inProgressSince = iso;
   if (target.state === JOB_STATE.Failed) {
     changes.nextRetryAt = nextRetryAt(job.attempt, definition.retries, event.at);
   }
@@ -167,23 +178,46 @@ function decidePreconditions(job: Job, event: Extract<JobEvent, { type: "precond
 }
 
 function decideTimeout(job: Job, event: Extract<JobEvent, { type: "timeout-check" }>, definition: CampaignDefinition): JobDecision {
-  if (job.state !== JOB_STATE.InProgress) return { kind: "ignored", reason: `a ${job.state} job cannot time out` };
-  const since = Date.parse(job.lastProgressAt ?? job.updatedAt);
-  const silentMinutes = (event.at.getTime() - since) / 60_000;
-  if (silentMinutes < definition.inProgressTimeoutMinutes) {
-    return { kind: "ignored", reason: `silent for ${silentMinutes.toFixed(1)} of ${definition.inProgressTimeoutMinutes} minutes` };
-  }
+  const reason = timeoutReason(job, event.at, definition);
+  if (reason.timedOut === false) return { kind: "ignored", reason: reason.text };
   const retryAt = nextRetryAt(job.attempt, definition.retries, event.at);
-  const decision = transition(
-    job,
-    { state: JOB_STATE.TimedOut },
-    event.at,
-    `no report for ${Math.floor(silentMinutes)} minutes (timeout ${definition.inProgressTimeoutMinutes})`,
-    "ticker",
-    { nextRetryAt: retryAt },
-  );
+  const decision = transition(job, { state: JOB_STATE.TimedOut }, event.at, reason.text, "ticker", { nextRetryAt: retryAt });
   if (decision.kind === "applied" && retryAt === undefined) delete decision.job.nextRetryAt;
   return decision;
+}
+
+const minutesBetween = (from: string, to: Date): number => (to.getTime() - Date.parse(from)) / 60_000;
+
+function ranPastLimit(job: Job, at: Date, definition: CampaignDefinition): boolean {
+  return job.inProgressSince !== undefined && minutesBetween(job.inProgressSince, at) >= definition.maxInProgressMinutes;
+}
+
+/**
+ * Which limit, if any, a moving job has crossed. A started job answers to silence (while IN_PROGRESS) and
+ * to its total time since it started; an unstarted one (QUEUED, DEFERRED) to the start timeout.
+ */
+function timeoutReason(job: Job, at: Date, definition: CampaignDefinition): { timedOut: boolean; text: string } {
+  if (!ACTIVE_JOB_STATES.includes(job.state)) return { timedOut: false, text: `a ${job.state} job cannot time out` };
+  if (job.state === JOB_STATE.InProgress) {
+    const silent = minutesBetween(job.lastProgressAt ?? job.updatedAt, at);
+    if (silent >= definition.inProgressTimeoutMinutes) {
+      return { timedOut: true, text: `no report for ${Math.floor(silent)} minutes (timeout ${definition.inProgressTimeoutMinutes})` };
+    }
+  }
+  if (job.inProgressSince !== undefined || job.state === JOB_STATE.InProgress) {
+    const running = minutesBetween(job.inProgressSince ?? job.lastProgressAt ?? job.updatedAt, at);
+    if (running >= definition.maxInProgressMinutes) {
+      return { timedOut: true, text: `still ${job.substate ?? job.state} ${Math.floor(running)} minutes after it started (limit ${definition.maxInProgressMinutes})` };
+    }
+    return { timedOut: false, text: `started ${running.toFixed(1)} of ${definition.maxInProgressMinutes} minutes ago, within limits` };
+  }
+  const limit = startTimeoutMinutes(definition);
+  const waiting = minutesBetween(job.attemptQueuedAt ?? job.createdAt, at);
+  if (waiting >= limit) {
+    const why = job.state === JOB_STATE.Deferred ? `deferred: ${job.stateReason ?? "preconditions not met"}` : "the vehicle never picked it up";
+    return { timedOut: true, text: `not started within ${limit} minutes of attempt ${job.attempt} (${why})` };
+  }
+  return { timedOut: false, text: `waiting ${waiting.toFixed(1)} of ${limit} minutes to start` };
 }
 
 function decideRetry(job: Job, event: Extract<JobEvent, { type: "retry" }>): JobDecision {
@@ -199,9 +233,12 @@ function decideRetry(job: Job, event: Extract<JobEvent, { type: "retry" }>): Job
     event.at,
     `${event.manual ? "operator retry" : "automatic retry"} (attempt ${job.attempt + 1})`,
     event.cause,
-    { attempt: job.attempt + 1 },
+    { attempt: job.attempt + 1, attemptQueuedAt: event.at.toISOString() },
   );
-  if (decision.kind === "applied") delete decision.job.nextRetryAt;
+  if (decision.kind === "applied") {
+    delete decision.job.nextRetryAt;
+    delete decision.job.inProgressSince;
+  }
   return decision;
 }
 
@@ -241,6 +278,7 @@ export function newJob(
     stateReason: reason,
     attempt: 1,
     lastSequence: -1,
+    attemptQueuedAt: iso,
     history: [record],
     createdAt: iso,
     updatedAt: iso,

@@ -32,7 +32,7 @@ export const JOB_STATE = {
   Succeeded: "SUCCEEDED",
   Failed: "FAILED",
   RolledBack: "ROLLED_BACK",
-  /** The vehicle went silent while in progress for longer than the campaign's timeout: a failure. */
+  /** Silent in progress, in progress too long, or never started within the campaign's limits: a failure. */
   TimedOut: "TIMED_OUT",
   /** The vehicle refused the job document (signature, expiry, downgrade, hardware…). */
   Rejected: "REJECTED",
@@ -140,6 +140,13 @@ export const campaignDefinitionSchema = z.object({
     .default({ max: 3, backoffBaseSeconds: 60, backoffCapSeconds: 3600 }),
   /** A job IN_PROGRESS with no report for this long is TIMED_OUT (a failure). */
   inProgressTimeoutMinutes: z.number().positive().default(60),
+  /** A job still not finished this long after the vehicle started it is TIMED_OUT, heartbeats or not (a stuck install). */
+  maxInProgressMinutes: z.number().positive().default(360),
+  /**
+   * A job the vehicle has not started (QUEUED or DEFERRED) this long after it was admitted or retried is
+   * TIMED_OUT, so a vehicle that stays offline cannot hold the campaign open. Default: the job document's lifetime.
+   */
+  startTimeoutMinutes: z.number().positive().optional(),
   /** How long a vehicle may act on a job document after it is issued. */
   documentTtlHours: z.number().positive().default(72),
   /** Jobs are dispatched only inside this daily UTC window (may wrap midnight); outside it they are DEFERRED. */
@@ -181,6 +188,7 @@ export function parseCampaignDefinition(input: unknown): CampaignDefinition {
   const result = campaignDefinitionSchema.safeParse(input);
   if (result.success) {
     checkWavesGrow(result.data.waves);
+    checkTimeoutsNest(result.data);
     return result.data;
   }
   throw new CampaignDefinitionError(
@@ -202,6 +210,19 @@ function checkWavesGrow(waves: readonly Wave[]): void {
     }
   }
   if (problems.length > 0) throw new CampaignDefinitionError(problems);
+}
+
+function checkTimeoutsNest(definition: CampaignDefinition): void {
+  if (definition.maxInProgressMinutes < definition.inProgressTimeoutMinutes) {
+    throw new CampaignDefinitionError([
+      { field: "maxInProgressMinutes", message: `must be at least inProgressTimeoutMinutes (${definition.inProgressTimeoutMinutes})` },
+    ]);
+  }
+}
+
+/** Minutes a vehicle has to start a job before it is TIMED_OUT unstarted. */
+export function startTimeoutMinutes(definition: CampaignDefinition): number {
+  return definition.startTimeoutMinutes ?? definition.documentTtlHours * 60;
 }
 
 function fieldPath(path: ReadonlyArray<PropertyKey>): string {
@@ -273,6 +294,10 @@ export interface Job {
   lastSequence: number;
   /** Earliest time the ticker may return a FAILED/TIMED_OUT job to QUEUED; absent when retries are exhausted. */
   nextRetryAt?: string;
+  /** When the current attempt was admitted or retried (the start-timeout clock). */
+  attemptQueuedAt?: string;
+  /** When the vehicle first reported progress on the current attempt (the max-in-progress clock); absent while unstarted. */
+  inProgressSince?: string;
   /** Last time the vehicle reported progress (IN_PROGRESS timeout clock). */
   lastProgressAt?: string;
   /** The S3 key of the signed job document, once written for the current attempt. */

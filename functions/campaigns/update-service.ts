@@ -147,7 +147,8 @@ async function applyJobEvent(deps: UpdateServiceDeps, campaign: Campaign, initia
 }
 
 async function afterTransition(deps: UpdateServiceDeps, campaign: Campaign, job: Job): Promise<Job> {
-  if (job.state === JOB_STATE.Canceled) {
+  // A job that will not run (canceled, or timed out before the vehicle started it) takes its document back.
+  if (job.state === JOB_STATE.Canceled || (job.state === JOB_STATE.TimedOut && job.inProgressSince === undefined)) {
     await deps.documents.withdraw(job);
     return job;
   }
@@ -348,7 +349,8 @@ export interface TickSummary {
 }
 
 /**
- * One rollout tick for a campaign: time out silent IN_PROGRESS jobs, return due FAILED/TIMED_OUT jobs to
+ * One rollout tick for a campaign: time out jobs past their limits (silent or stuck IN_PROGRESS, never
+ * started), return due FAILED/TIMED_OUT jobs to
  * QUEUED, make sure every QUEUED job's document is out, decide the campaign's next step (wave, pause,
  * abort, complete), admit waiting vehicles into the open wave, and cancel what has not started in a
  * canceled or aborted campaign. Safe to run twice at once.
@@ -372,9 +374,11 @@ export async function tickCampaign(deps: UpdateServiceDeps, campaignId: string):
     return summary;
   }
 
-  for (const job of await jobsIn(JOB_STATE.InProgress)) {
-    const after = await applyJobEvent(deps, campaign, job, { type: "timeout-check", at: deps.now() });
-    if (after.state === JOB_STATE.TimedOut && job.state !== JOB_STATE.TimedOut) summary.timedOut++;
+  for (const state of [JOB_STATE.InProgress, JOB_STATE.Queued, JOB_STATE.Deferred] as const) {
+    for (const job of await jobsIn(state)) {
+      const after = await applyJobEvent(deps, campaign, job, { type: "timeout-check", at: deps.now() });
+      if (after.state === JOB_STATE.TimedOut && job.state !== JOB_STATE.TimedOut) summary.timedOut++;
+    }
   }
   let pendingRetries = 0;
   for (const job of [...(await jobsIn(JOB_STATE.Failed)), ...(await jobsIn(JOB_STATE.TimedOut))]) {

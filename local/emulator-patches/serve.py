@@ -5,11 +5,23 @@ can roll back, which makes each transaction slower as the table grows (16 ms emp
 items), and its Flask threads mutate tables without a lock. Here:
   * a transaction backs up only the items it touches and restores those on rollback;
   * DynamoDB writes and transactions run under one lock, so concurrent writers are isolated.
+Hot spots are made cheap without changing behaviour:
+  * SQS reads the clock through datetime arithmetic once per message per check (visible? delayed?);
+    here the clock is time.time();
+  * SQS GetQueueAttributes computed every attribute (three passes over all messages) three times per
+    name asked, and ReceiveMessage did that once per message returned (to read the retention period);
+    here the attributes are computed once per call and the retention period is read directly;
+  * every request listed moto's package directory (listdir + isdir of ~150 entries) to route it; the
+    list is read once.
 Everything else is moto unchanged. Usage: python serve.py -H 127.0.0.1 -p 5000
 """
 import copy
 import threading
+import time
 
+import moto.backends
+import moto.core.utils
+import moto.sqs.models
 from moto.dynamodb.models import DynamoDBBackend
 from moto.dynamodb.models.table import Table
 from moto.server import main as moto_main
@@ -79,7 +91,38 @@ def _serialised(method):
     return locked
 
 
+def _fast_unix_time(dt=None):
+    return time.time() if dt is None else _original_unix_time(dt)
+
+
+def _fast_unix_time_millis(dt=None):
+    return time.time() * 1000.0 if dt is None else _original_unix_time(dt) * 1000.0
+
+
+def _get_queue_attributes(self, queue_name, attribute_names):
+    queue = self.get_queue(queue_name)
+    valid_names = {"All", *queue.BASE_ATTRIBUTES, *queue.FIFO_ATTRIBUTES, *queue.KMS_ATTRIBUTES}
+    if not attribute_names or "All" in attribute_names or any(name not in valid_names for name in attribute_names):
+        return _original_get_queue_attributes(self, queue_name, attribute_names)  # incl. its errors
+    current = queue.attributes
+    return {name: current[name] for name in attribute_names if current.get(name) is not None}
+
+
+def _is_message_retained(self, queue_name, message):
+    retention_seconds = int(self.get_queue(queue_name).message_retention_period)
+    return retention_seconds + message.sent_timestamp / 1000 > time.time()
+
+
+_original_get_queue_attributes = moto.sqs.models.SQSBackend.get_queue_attributes
+_original_unix_time = moto.core.utils.unix_time
+_moto_modules = tuple(moto.backends.list_of_moto_modules())
+
 Table.__deepcopy__ = _table_deepcopy
+moto.sqs.models.unix_time = _fast_unix_time
+moto.sqs.models.unix_time_millis = _fast_unix_time_millis
+moto.backends.list_of_moto_modules = lambda: _moto_modules
+moto.sqs.models.SQSBackend.get_queue_attributes = _get_queue_attributes
+moto.sqs.models.SQSBackend.is_message_valid_based_on_retention_period = _is_message_retained
 DynamoDBBackend.transact_write_items = _transact_write_items
 for _name in ("put_item", "update_item", "delete_item", "get_item", "batch_write_item", "query", "scan"):
     setattr(DynamoDBBackend, _name, _serialised(getattr(DynamoDBBackend, _name)))

@@ -31,7 +31,7 @@ async function deliver(...messages: UpdateMessage[]): Promise<void> {
 
 let modelCounter = 0;
 /** A started campaign whose selector only matches the model it returns. */
-async function startedCampaign(overrides: Partial<CampaignDefinitionInput>): Promise<{ campaignId: string; model: string }> {
+async function startedCampaign(overrides: Partial<CampaignDefinitionInput>): Promise<{ campaignId: string; model: string; version: string }> {
   const model = `Model-${++modelCounter}`;
   const version = `3.${modelCounter}.0`;
   await releaseFirmware(world, version);
@@ -42,7 +42,7 @@ async function startedCampaign(overrides: Partial<CampaignDefinitionInput>): Pro
     { now: clock.now.toISOString() },
   );
   await deliver(command(campaign.campaignId, "start"));
-  return { campaignId: campaign.campaignId, model };
+  return { campaignId: campaign.campaignId, model, version };
 }
 
 const vins = (from: number, count: number) => Array.from({ length: count }, (_, index) => vinNumber(from + index));
@@ -140,6 +140,69 @@ test("a silent vehicle times out (a failure), is retried after the backoff with 
   assert.is(job.attempt, 2);
   const document = (await readJobDocument(world, vin!)) as JobDocument;
   assert.is((envelopePayload(document.job) as JobPayload).attempt, 2);
+});
+
+test("a vehicle that never starts its job is TIMED_OUT unstarted, its document withdrawn, and the campaign completes after the last retry", async () => {
+  const { campaignId, model, version } = await startedCampaign({
+    startTimeoutMinutes: 60,
+    retries: { max: 1, backoffBaseSeconds: 60, backoffCapSeconds: 60 },
+  });
+  const [updated, offline] = vins(320, 2);
+  await deliver(candidate(snapshot(updated!, { model })), candidate(snapshot(offline!, { model })));
+  await deliver(report(campaignId, updated!, 1, "SUCCEEDED", version));
+
+  advanceMinutes(59);
+  assert.is((await tickCampaign(deps, campaignId)).timedOut, 0);
+  advanceMinutes(1);
+  assert.is((await tickCampaign(deps, campaignId)).timedOut, 1);
+  let job = (await getJob(world.doc, world.table, campaignId, offline!))!;
+  assert.is(job.state, "TIMED_OUT");
+  assert.match(job.stateReason ?? "", /not started within 60 minutes of attempt 1/);
+  const withdrawn = await readJobDocument(world, offline!).then(() => "still there", (error: Error) => error.name);
+  assert.is(withdrawn, "NoSuchKey");
+  assert.is((await getCampaign(world.doc, world.table, campaignId))!.state, "RUNNING", "a retry is still ahead");
+
+  advanceMinutes(1);
+  assert.is((await tickCampaign(deps, campaignId)).retried, 1);
+  job = (await getJob(world.doc, world.table, campaignId, offline!))!;
+  assert.is(job.attempt, 2);
+  assert.is((envelopePayload(((await readJobDocument(world, offline!)) as JobDocument).job) as JobPayload).attempt, 2);
+
+  advanceMinutes(60);
+  const last = await tickCampaign(deps, campaignId);
+  assert.is(last.timedOut, 1);
+  const campaign = (await getCampaign(world.doc, world.table, campaignId))!;
+  assert.is(campaign.state, "COMPLETED", last.decision);
+  assert.is(campaign.counts.SUCCEEDED, 1);
+  assert.is(campaign.counts.TIMED_OUT, 1);
+  assert.is(campaign.outcomes.timedOut, 2);
+});
+
+test("a job that keeps heartbeating INSTALLING is TIMED_OUT at maxInProgressMinutes; a late SUCCEEDED still lands", async () => {
+  const { campaignId, model, version } = await startedCampaign({ inProgressTimeoutMinutes: 30, maxInProgressMinutes: 120, retries: { max: 0 } });
+  const [vin] = vins(340, 1);
+  await deliver(candidate(snapshot(vin!, { model })), report(campaignId, vin!, 1, "DOWNLOADING"));
+  let sequence = 1;
+  for (let minute = 20; minute <= 100; minute += 20) {
+    advanceMinutes(20);
+    await deliver(report(campaignId, vin!, ++sequence, "INSTALLING"));
+    assert.is((await tickCampaign(deps, campaignId)).timedOut, 0, `minute ${minute}: within limits`);
+  }
+  advanceMinutes(20);
+  await deliver(report(campaignId, vin!, ++sequence, "INSTALLING"));
+  assert.is((await tickCampaign(deps, campaignId)).timedOut, 1);
+  let job = (await getJob(world.doc, world.table, campaignId, vin!))!;
+  assert.is(job.state, "TIMED_OUT");
+  assert.match(job.stateReason ?? "", /still INSTALLING 120 minutes after it started/);
+
+  advanceMinutes(5);
+  await deliver(report(campaignId, vin!, ++sequence, "INSTALLING"));
+  job = (await getJob(world.doc, world.table, campaignId, vin!))!;
+  assert.is(job.state, "TIMED_OUT", "a heartbeat past the limit does not revive the job");
+  await deliver(report(campaignId, vin!, ++sequence, "SUCCEEDED", version));
+  job = (await getJob(world.doc, world.table, campaignId, vin!))!;
+  assert.is(job.state, "SUCCEEDED");
+  assert.is(job.firmwareVersion, version);
 });
 
 test("cancel cancels what has not started, withdraws its documents, leaves running installs alone; a duplicate cancel does nothing", async () => {

@@ -13,9 +13,9 @@ import { join } from "node:path";
 import { listJobs } from "../../../functions/campaigns/read-model.js";
 import type { LocalCloud } from "../../../local/cloud.js";
 import { fleetota, runCampaign } from "./support/campaign-run.js";
-import { permissivePreconditions, progress, startCampaignCloud } from "./support/local-cloud.js";
+import { e2eFleetSize, permissivePreconditions, progress, startCampaignCloud } from "./support/local-cloud.js";
 
-const VEHICLES = 200;
+const VEHICLES = e2eFleetSize(200);
 const workspace = mkdtempSync(join(tmpdir(), "fleetota-e2e-"));
 let cloud: LocalCloud;
 

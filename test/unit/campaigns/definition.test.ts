@@ -1,6 +1,6 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { CampaignDefinitionError, parseCampaignDefinition } from "../../../functions/campaigns/model.js";
+import { CampaignDefinitionError, parseCampaignDefinition, startTimeoutMinutes } from "../../../functions/campaigns/model.js";
 
 function definitionInput(overrides: Record<string, unknown> = {}): Record<string, unknown> {
   return {
@@ -29,6 +29,8 @@ test("a minimal definition gets the documented defaults", () => {
   assert.is(definition.retries.max, 3);
   assert.is(definition.preconditions.requireParked, true);
   assert.is(definition.inProgressTimeoutMinutes, 60);
+  assert.is(definition.maxInProgressMinutes, 360);
+  assert.is(startTimeoutMinutes(definition), 72 * 60);
 });
 
 test("a full definition parses with its waves and criteria", () => {
@@ -50,6 +52,8 @@ const badFields: Array<[string, Record<string, unknown>, string]> = [
   ["unknown failure kind", { abortCriteria: [{ failureKind: "EXPLODED", thresholdPercent: 5, minimumSample: 1, action: "ABORT" }] }, "abortCriteria[0].failureKind"],
   ["maintenance window not HH:MM", { maintenanceWindow: { startUtc: "1am", endUtc: "04:00" } }, "maintenanceWindow.startUtc"],
   ["unknown connectivity class", { preconditions: { connectivity: ["5g"] } }, "preconditions.connectivity[0]"],
+  ["in-progress limit shorter than the silence timeout", { inProgressTimeoutMinutes: 90, maxInProgressMinutes: 60 }, "maxInProgressMinutes"],
+  ["start timeout of zero", { startTimeoutMinutes: 0 }, "startTimeoutMinutes"],
 ];
 
 for (const [name, overrides, field] of badFields) {

@@ -174,11 +174,90 @@ test("a silent IN_PROGRESS job times out after the campaign's timeout and counts
   }
 });
 
-for (const state of ["QUEUED", "DEFERRED", "SUCCEEDED", "FAILED"] as const) {
-  test(`a ${state} job never times out`, () => {
-    assert.is(decideJobEvent(job({ state, lastProgressAt: T0.toISOString() }), { type: "timeout-check", at: minutesAfter(600) }, definition()).kind, "ignored");
+for (const state of ["SUCCEEDED", "FAILED", "ROLLED_BACK", "CANCELED"] as const) {
+  test(`a finished ${state} job never times out`, () => {
+    const finished = job({ state, lastProgressAt: T0.toISOString(), inProgressSince: T0.toISOString() });
+    assert.is(decideJobEvent(finished, { type: "timeout-check", at: minutesAfter(100_000) }, definition()).kind, "ignored");
   });
 }
+
+// [state, started, minutes after T0, expected]: limits are 30 min silence, 120 min in progress, 240 min to
+// start; a started job began at minute 60 and last reported 5 minutes before the check.
+const limitTable: Array<[JobState, boolean, number, string]> = [
+  ["IN_PROGRESS", true, 179, "ignored"],
+  ["IN_PROGRESS", true, 180, "TIMED_OUT"],
+  ["QUEUED", false, 239, "ignored"],
+  ["QUEUED", false, 240, "TIMED_OUT"],
+  ["DEFERRED", false, 239, "ignored"],
+  ["DEFERRED", false, 240, "TIMED_OUT"],
+  ["DEFERRED", true, 179, "ignored"],
+  ["DEFERRED", true, 180, "TIMED_OUT"],
+];
+for (const [state, started, minutes, expected] of limitTable) {
+  test(`limits: a ${started ? "started" : "unstarted"} ${state} job after ${minutes} min → ${expected}`, () => {
+    const current = job({
+      state,
+      ...(state === "IN_PROGRESS" ? { substate: "INSTALLING" as const } : {}),
+      attemptQueuedAt: T0.toISOString(),
+      ...(started ? { inProgressSince: minutesAfter(60).toISOString(), lastProgressAt: minutesAfter(Math.max(0, minutes - 5)).toISOString() } : {}),
+    });
+    const limits = definition({ maxInProgressMinutes: 120, startTimeoutMinutes: 240 });
+    assert.is(stateOf(decideJobEvent(current, { type: "timeout-check", at: minutesAfter(minutes) }, limits)), expected);
+  });
+}
+
+test("a job that keeps heartbeating INSTALLING times out once it has been in progress past maxInProgressMinutes", () => {
+  const limits = definition({ maxInProgressMinutes: 120 });
+  let current = job({ attemptQueuedAt: T0.toISOString() });
+  let sequence = 0;
+  for (let minute = 0; minute <= 185; minute += 5) {
+    const event = minute === 0 ? report("DOWNLOADING", sequence++, minutesAfter(minute)) : report("INSTALLING", sequence++, minutesAfter(minute));
+    const reported = decideJobEvent(current, event, limits);
+    if (reported.kind === "applied") current = reported.job;
+    const checked = decideJobEvent(current, { type: "timeout-check", at: minutesAfter(minute) }, limits);
+    if (checked.kind === "applied") {
+      current = checked.job;
+      break;
+    }
+  }
+  assert.is(current.state, "TIMED_OUT");
+  assert.is(current.inProgressSince, T0.toISOString());
+  assert.match(current.stateReason ?? "", /still INSTALLING 120 minutes after it started \(limit 120\)/);
+  assert.is(current.history.at(-1)?.at, minutesAfter(120).toISOString());
+});
+
+test("after a stuck timeout a progress report is ignored, a final report still lands", () => {
+  const limits = definition({ maxInProgressMinutes: 120 });
+  const stuck = job({ state: "TIMED_OUT", inProgressSince: T0.toISOString(), lastSequence: 40, attemptQueuedAt: T0.toISOString() });
+  assert.is(decideJobEvent(stuck, report("INSTALLING", 41, minutesAfter(125)), limits).kind, "ignored");
+  assert.is(stateOf(decideJobEvent(stuck, report("SUCCEEDED", 42, minutesAfter(125)), limits)), "SUCCEEDED");
+  const silentOnly = job({ state: "TIMED_OUT", inProgressSince: minutesAfter(100).toISOString(), lastSequence: 40 });
+  assert.is(stateOf(decideJobEvent(silentOnly, report("INSTALLING", 41, minutesAfter(125)), limits)), "IN_PROGRESS/INSTALLING");
+});
+
+test("the start timeout defaults to the job document's lifetime", () => {
+  const waiting = job({ state: "QUEUED", attemptQueuedAt: T0.toISOString(), documentPublishedAttempt: 1 });
+  const limits = definition({ documentTtlHours: 2 });
+  assert.is(decideJobEvent(waiting, { type: "timeout-check", at: minutesAfter(119) }, limits).kind, "ignored");
+  const expired = decideJobEvent(waiting, { type: "timeout-check", at: minutesAfter(120) }, limits);
+  assert.is(stateOf(expired), "TIMED_OUT");
+  if (expired.kind === "applied") {
+    assert.is(expired.outcome, "timedOut");
+    assert.match(expired.job.stateReason ?? "", /not started within 120 minutes of attempt 1 \(the vehicle never picked it up\)/);
+    assert.is(expired.job.nextRetryAt, minutesAfter(121).toISOString());
+  }
+});
+
+test("a retry starts a new attempt's clocks: queued now, not yet started", () => {
+  const timedOut = job({ state: "TIMED_OUT", inProgressSince: T0.toISOString(), nextRetryAt: minutesAfter(1).toISOString() });
+  const retried = decideJobEvent(timedOut, { type: "retry", manual: false, cause: "ticker", at: minutesAfter(2) }, definition());
+  assert.is(retried.kind, "applied");
+  if (retried.kind !== "applied") return;
+  assert.is(retried.job.attemptQueuedAt, minutesAfter(2).toISOString());
+  assert.is(retried.job.inProgressSince, undefined);
+  const started = decideJobEvent(retried.job, report("DOWNLOADING", 1, minutesAfter(3)), definition());
+  assert.is(started.kind === "applied" ? started.job.inProgressSince : undefined, minutesAfter(3).toISOString());
+});
 
 const preconditionTable: Array<[JobState, boolean, boolean, string]> = [
   ["DEFERRED", true, false, "QUEUED"],

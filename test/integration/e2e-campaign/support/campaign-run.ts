@@ -56,7 +56,8 @@ export interface CampaignRunResult {
   doc: DynamoDBDocumentClient;
 }
 
-const SETTLE_TIMEOUT_MS = 120_000;
+/** How long one simulated minute may take to flow through; admitting a whole fleet's first sighting takes longest. */
+const settleTimeoutMs = (vehicles: number): number => 120_000 + vehicles * 150;
 
 function capturingIo(): CliIo & { out: string; err: string } {
   const io = { out: "", err: "", interactive: false, stdout: (text: string) => void (io.out += text), stderr: (text: string) => void (io.err += text) };
@@ -88,7 +89,7 @@ export async function runCampaign(options: CampaignRunOptions): Promise<Campaign
   writeFileSync(campaignFile, `name: e2e to ${options.targetVersion}\ntargetVersion: ${options.targetVersion}\n${options.definition}`);
   const created = await fleetota(workspace, "campaign", "create", campaignFile, "--start");
   const campaignId: string = created.campaignId;
-  await runtime.waitForIdle(SETTLE_TIMEOUT_MS);
+  await runtime.waitForIdle(settleTimeoutMs(options.vehicles));
 
   const s3 = new S3Client({ ...cloud.clientConfig, forcePathStyle: true });
   const agent = createOtaAgent({
@@ -109,9 +110,9 @@ export async function runCampaign(options: CampaignRunOptions): Promise<Campaign
 
   /** Before the first vehicle of each simulated minute: let the last minute's telemetry flow through, then tick. */
   async function settleMinute(): Promise<void> {
-    await runtime.waitForIdle(SETTLE_TIMEOUT_MS);
+    await runtime.waitForIdle(settleTimeoutMs(options.vehicles));
     await runtime.fireSchedule(tickerRule);
-    await runtime.waitForIdle(SETTLE_TIMEOUT_MS);
+    await runtime.waitForIdle(settleTimeoutMs(options.vehicles));
     campaign = (await getCampaign(doc, names.stateTable, campaignId))!;
     minutes++;
     options.onMinute?.(minutes, campaign);
@@ -146,7 +147,7 @@ export async function runCampaign(options: CampaignRunOptions): Promise<Campaign
   });
   simulationRef.stop = simulation.stop;
   const summary = await simulation.done;
-  await runtime.waitForIdle(SETTLE_TIMEOUT_MS);
+  await runtime.waitForIdle(settleTimeoutMs(options.vehicles));
   campaign = (await getCampaign(doc, names.stateTable, campaignId))!;
   return {
     campaignId,
