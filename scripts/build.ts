@@ -1,6 +1,7 @@
 /**
- * Bundles every Lambda (functions/<name>/handler.ts → dist/functions/<name>/index.mjs) and the web
- * dashboard (web/ → dist/web/) with esbuild, and reports each bundle's size.
+ * Bundles every Lambda (functions/<name>/handler.ts → dist/functions/<name>/index.mjs), the operator CLI
+ * (cli/main.ts → dist/cli/fleetota.mjs, what the `fleetota` bin runs where tsx is not installed) and the
+ * web dashboard (web/ → dist/web/) with esbuild, and reports each bundle's size.
  * The Lambda bundle is the very file deployed to AWS and run by the local cloud.
  */
 import { build, type BuildOptions } from "esbuild";
@@ -37,6 +38,12 @@ async function bundleLambda(name: string): Promise<string> {
   return outfile;
 }
 
+/** Bundles the operator CLI into one self-contained ES module (plain Node, no tsx, no node_modules). */
+export async function bundleCli(outfile = join(distDir, "cli", "fleetota.mjs")): Promise<string> {
+  await build({ ...lambdaDefaults, entryPoints: [join(root, "cli", "main.ts")], outfile, sourcemap: false });
+  return outfile;
+}
+
 /** Bundles the web dashboard into `outdir` (dist/web by default); the browser tests build into a temp folder. */
 export async function bundleWeb(outdir = join(distDir, "web")): Promise<string[]> {
   const webEntry = join(root, "web", "src", "main.ts");
@@ -64,10 +71,12 @@ function kib(path: string): string {
 async function main(): Promise<void> {
   const started = performance.now();
   const lambdaFiles = await Promise.all(lambdaNames().map(async (name) => [name, await bundleLambda(name)] as const));
+  const cliFile = await bundleCli();
   const webFiles = await bundleWeb();
   for (const [name, file] of lambdaFiles) console.log(`λ ${name.padEnd(22)} ${kib(file).padStart(10)}  ${file.slice(root.length + 1)}`);
+  console.log(`▸ ${"fleetota CLI".padEnd(22)} ${kib(cliFile).padStart(10)}  ${cliFile.slice(root.length + 1)}`);
   for (const file of webFiles) console.log(`◻ ${"web".padEnd(22)} ${kib(file).padStart(10)}  ${file.slice(root.length + 1)}`);
-  console.log(`built ${lambdaFiles.length} functions${webFiles.length ? " and the web app" : ""} in ${Math.round(performance.now() - started)} ms`);
+  console.log(`built ${lambdaFiles.length} functions, the CLI${webFiles.length ? " and the web app" : ""} in ${Math.round(performance.now() - started)} ms`);
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
