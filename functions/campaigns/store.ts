@@ -625,7 +625,8 @@ export async function queryJobs(doc: DynamoDBDocumentClient, table: string, camp
 
 /**
  * Remembers a vehicle that matches the campaign (counted once in `eligible`), keeping its latest snapshot
- * while it waits for a wave. Returns true the first time the vehicle is seen.
+ * while it waits for a wave. Returns true the first time the vehicle is seen. A vehicle seen before (the
+ * common case, every minute while it waits) costs one conditional write.
  *
  * @example
  * const isNew = await recordEligibleVehicle(doc, table, campaignId, snapshot, now);
@@ -638,6 +639,24 @@ export async function recordEligibleVehicle(
   now: string,
 ): Promise<boolean> {
   const pk = campaignPk(campaignId);
+  try {
+    // Refresh the snapshot only while it still waits and only forwards in time.
+    await doc.send(
+      new UpdateCommand({
+        TableName: table,
+        Key: { pk, sk: targetSk(vehicle.vin) },
+        UpdateExpression: "SET vehicle = :vehicle, seenAt = :now",
+        ConditionExpression: "attribute_exists(gsi1pk) AND seenAt < :now",
+        ExpressionAttributeValues: { ":vehicle": vehicle, ":now": now },
+        ReturnValuesOnConditionCheckFailure: "ALL_OLD",
+      }),
+    );
+    return false;
+  } catch (error) {
+    if (!isConditionFailure(error)) throw error;
+    // The item exists (admitted already, or a newer snapshot is stored): seen before, nothing to do.
+    if ((error as { Item?: unknown }).Item !== undefined) return false;
+  }
   try {
     await doc.send(
       new TransactWriteCommand({
@@ -662,23 +681,10 @@ export async function recordEligibleVehicle(
     );
     return true;
   } catch (error) {
-    if (cancellationCodes(error)?.[0] !== "ConditionalCheckFailed") throw error;
+    // A concurrent delivery of the same first sighting got there first.
+    if (cancellationCodes(error)?.[0] === "ConditionalCheckFailed") return false;
+    throw error;
   }
-  // Seen before: refresh the snapshot only while it still waits (one write, no counter change).
-  try {
-    await doc.send(
-      new UpdateCommand({
-        TableName: table,
-        Key: { pk, sk: targetSk(vehicle.vin) },
-        UpdateExpression: "SET vehicle = :vehicle, seenAt = :now",
-        ConditionExpression: "attribute_exists(gsi1pk) AND seenAt < :now",
-        ExpressionAttributeValues: { ":vehicle": vehicle, ":now": now },
-      }),
-    );
-  } catch (error) {
-    if (!isConditionFailure(error)) throw error;
-  }
-  return false;
 }
 
 /**

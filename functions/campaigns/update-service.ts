@@ -204,8 +204,9 @@ export async function handleCandidate(deps: UpdateServiceDeps, message: Candidat
     const capacity = waveCapacity(fresh.definition, fresh.waveIndex, fresh.eligible + 1);
     if (fresh.admitted < capacity && (await admit(deps, fresh, vehicle, capacity, { firstSighting: true })) === "admitted") return;
     // No room, or seen before: remember (or refresh) it as waiting, and admit it if the wave has room.
-    await recordEligibleVehicle(deps.doc, deps.table, campaign.campaignId, vehicle, at.toISOString());
-    const current = await getCampaign(deps.doc, deps.table, campaign.campaignId);
+    const firstSighting = await recordEligibleVehicle(deps.doc, deps.table, campaign.campaignId, vehicle, at.toISOString());
+    // A vehicle seen before changed no count, so the campaign just read still tells whether there is room.
+    const current = firstSighting ? await getCampaign(deps.doc, deps.table, campaign.campaignId) : fresh;
     if (current?.state !== CAMPAIGN_STATE.Running) return;
     const room = waveCapacity(current.definition, current.waveIndex, current.eligible);
     if (current.admitted < room) await admit(deps, current, vehicle, room, { firstSighting: false });

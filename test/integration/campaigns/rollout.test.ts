@@ -10,7 +10,7 @@ import { envelopePayload } from "../../../functions/campaigns/signing.js";
 import { s3JobDocumentChannel } from "../../../functions/campaigns/document-channel.js";
 import type { JobDocument, JobPayload } from "../../../functions/campaigns/job-document.js";
 import { parseCampaignDefinition, type CampaignDefinitionInput } from "../../../functions/campaigns/model.js";
-import { createCampaign, getCampaign, getJob, listTransitions } from "../../../functions/campaigns/store.js";
+import { createCampaign, getCampaign, getJob, listTransitions, listWaitingVehicles } from "../../../functions/campaigns/store.js";
 import { ActiveCampaigns, handleUpdateMessage, tickCampaign, type UpdateServiceDeps } from "../../../functions/campaigns/update-service.js";
 import { UpdateTally } from "../../../functions/campaigns/update-tally.js";
 import type { UpdateMessage } from "../../../functions/shared/update-messages.js";
@@ -88,6 +88,20 @@ test("a wave opens only after its soak time and success threshold, then admits t
   const lastJob = await getJob(world.doc, world.table, campaignId, fleet[5]!);
   assert.is(lastJob?.wave, 1);
   assert.is(lastJob?.documentPublishedAttempt, 1);
+});
+
+test("a waiting vehicle seen again is counted once and keeps its newest snapshot; a repeated sighting changes nothing", async () => {
+  const { campaignId, model } = await startedCampaign({ waves: [{ count: 1 }, { percent: 100 }] });
+  const [admitted, waiting] = vins(140, 2);
+  await deliver(candidate(snapshot(admitted!, { model })), candidate(snapshot(waiting!, { model, stateOfCharge: 50 })));
+  advanceMinutes(1);
+  await deliver(candidate(snapshot(waiting!, { model, stateOfCharge: 45 })), candidate(snapshot(admitted!, { model })));
+  await deliver(candidate(snapshot(waiting!, { model, stateOfCharge: 40 })));
+  const campaign = (await getCampaign(world.doc, world.table, campaignId))!;
+  assert.is(campaign.eligible, 2);
+  assert.is(campaign.admitted, 1);
+  const waitingNow = await listWaitingVehicles(world.doc, world.table, campaignId, 10);
+  assert.equal(waitingNow.map((vehicle) => [vehicle.vin, vehicle.stateOfCharge]), [[waiting, 45]]);
 });
 
 test("a campaign with 20% failures pauses in its first wave once the minimum sample finished; resume judges afresh", async () => {
