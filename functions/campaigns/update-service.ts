@@ -47,9 +47,13 @@ export interface UpdateServiceDeps {
   tally: UpdateTally;
   log: Log;
   now: () => Date;
+  /** Milliseconds left in the invocation (Lambda's context); a tick stops starting job work when it runs short. */
+  remainingMs?: () => number;
 }
 
 const MAX_RACE_RETRIES = 8;
+/** A tick leaves this much of the invocation for the rest of its batch; the next tick picks up where it stopped. */
+export const TICK_TIME_RESERVE_MS = 10_000;
 
 export class UnknownJobError extends Error {
   override readonly name = "UnknownJobError";
@@ -347,6 +351,19 @@ export interface TickSummary {
   admitted: number;
   canceled: number;
   decision: string;
+  /** The invocation ran short of time before every job was seen to; the next tick continues. */
+  cutShort: boolean;
+}
+
+/** Yields the items while the invocation has time to spare, marking the tick cut short when it stops early. */
+function* whileTimeLeft<T>(deps: UpdateServiceDeps, summary: TickSummary, items: Iterable<T>): Generator<T> {
+  for (const item of items) {
+    if (deps.remainingMs !== undefined && deps.remainingMs() < TICK_TIME_RESERVE_MS) {
+      summary.cutShort = true;
+      return;
+    }
+    yield item;
+  }
 }
 
 /**
@@ -362,11 +379,11 @@ export interface TickSummary {
 export async function tickCampaign(deps: UpdateServiceDeps, campaignId: string): Promise<TickSummary> {
   let campaign = await getCampaign(deps.doc, deps.table, campaignId);
   if (!campaign) throw new CampaignNotFoundError(campaignId);
-  const summary: TickSummary = { campaignId, state: campaign.state, timedOut: 0, retried: 0, admitted: 0, canceled: 0, decision: "" };
+  const summary: TickSummary = { campaignId, state: campaign.state, timedOut: 0, retried: 0, admitted: 0, canceled: 0, decision: "", cutShort: false };
   const jobsIn = (state: JobState) => queryJobs(deps.doc, deps.table, campaignId, state);
 
   if (campaign.state === CAMPAIGN_STATE.Canceled || campaign.state === CAMPAIGN_STATE.Aborted) {
-    summary.canceled = await sweepUnstartedJobs(deps, campaign);
+    summary.canceled = await sweepUnstartedJobs(deps, campaign, summary);
     summary.decision = `${campaign.state}: unstarted jobs canceled`;
     return summary;
   }
@@ -376,13 +393,13 @@ export async function tickCampaign(deps: UpdateServiceDeps, campaignId: string):
   }
 
   for (const state of [JOB_STATE.InProgress, JOB_STATE.Queued, JOB_STATE.Deferred] as const) {
-    for (const job of await jobsIn(state)) {
+    for (const job of whileTimeLeft(deps, summary, await jobsIn(state))) {
       const after = await applyJobEvent(deps, campaign, job, { type: "timeout-check", at: deps.now() });
       if (after.state === JOB_STATE.TimedOut && job.state !== JOB_STATE.TimedOut) summary.timedOut++;
     }
   }
   let pendingRetries = 0;
-  for (const job of [...(await jobsIn(JOB_STATE.Failed)), ...(await jobsIn(JOB_STATE.TimedOut))]) {
+  for (const job of whileTimeLeft(deps, summary, [...(await jobsIn(JOB_STATE.Failed)), ...(await jobsIn(JOB_STATE.TimedOut))])) {
     const after =
       campaign.state === CAMPAIGN_STATE.Running
         ? await applyJobEvent(deps, campaign, job, { type: "retry", manual: false, cause: "ticker", at: deps.now() })
@@ -391,7 +408,7 @@ export async function tickCampaign(deps: UpdateServiceDeps, campaignId: string):
     else if (after.nextRetryAt !== undefined) pendingRetries++;
   }
   if (campaign.state === CAMPAIGN_STATE.Running) {
-    for (const job of await jobsIn(JOB_STATE.Queued)) await ensureDocumentPublished(deps, campaign, job);
+    for (const job of whileTimeLeft(deps, summary, await jobsIn(JOB_STATE.Queued))) await ensureDocumentPublished(deps, campaign, job);
   }
 
   campaign = (await getCampaign(deps.doc, deps.table, campaignId))!;
@@ -410,28 +427,30 @@ export async function tickCampaign(deps: UpdateServiceDeps, campaignId: string):
     summary.decision = decision.kind === "unchanged" ? decision.reason : decision.reason;
   }
   summary.state = campaign.state;
-  if (campaign.state === CAMPAIGN_STATE.Aborted) summary.canceled = await sweepUnstartedJobs(deps, campaign);
-  if (campaign.state === CAMPAIGN_STATE.Running) summary.admitted = await admitWaitingVehicles(deps, campaign);
+  if (campaign.state === CAMPAIGN_STATE.Aborted) summary.canceled = await sweepUnstartedJobs(deps, campaign, summary);
+  if (campaign.state === CAMPAIGN_STATE.Running) summary.admitted = await admitWaitingVehicles(deps, campaign, summary);
+  if (summary.cutShort) deps.log.info("tick cut short; the next tick continues", { ...summary });
   return summary;
 }
 
-async function admitWaitingVehicles(deps: UpdateServiceDeps, campaign: Campaign): Promise<number> {
+/** Admits waiting vehicles into the open wave's room (those the tick has no time for are admitted at their next sighting or tick). */
+async function admitWaitingVehicles(deps: UpdateServiceDeps, campaign: Campaign, summary: TickSummary): Promise<number> {
   const capacity = waveCapacity(campaign.definition, campaign.waveIndex, campaign.eligible);
   const room = capacity - campaign.admitted;
   if (room <= 0) return 0;
   let admitted = 0;
-  for (const vehicle of await listWaitingVehicles(deps.doc, deps.table, campaign.campaignId, room)) {
+  for (const vehicle of whileTimeLeft(deps, summary, await listWaitingVehicles(deps.doc, deps.table, campaign.campaignId, room))) {
     if ((await admit(deps, campaign, vehicle, capacity, { firstSighting: false })) !== "admitted") break;
     admitted++;
   }
   return admitted;
 }
 
-async function sweepUnstartedJobs(deps: UpdateServiceDeps, campaign: Campaign): Promise<number> {
+async function sweepUnstartedJobs(deps: UpdateServiceDeps, campaign: Campaign, summary: TickSummary): Promise<number> {
   let canceled = 0;
   const reason = `campaign ${campaign.state.toLowerCase()}`;
   for (const state of [JOB_STATE.Queued, JOB_STATE.Deferred, JOB_STATE.Failed, JOB_STATE.TimedOut] as const) {
-    for (const job of await queryJobs(deps.doc, deps.table, campaign.campaignId, state)) {
+    for (const job of whileTimeLeft(deps, summary, await queryJobs(deps.doc, deps.table, campaign.campaignId, state))) {
       const after = await applyJobEvent(deps, campaign, job, { type: "cancel", reason, cause: "ticker", at: deps.now() });
       if (after.state === JOB_STATE.Canceled && job.state !== JOB_STATE.Canceled) canceled++;
     }

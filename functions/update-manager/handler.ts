@@ -30,7 +30,7 @@ export const handler = async (event: SQSEvent, context: Context): Promise<SQSBat
     log: logger,
   });
   const tally = new UpdateTally();
-  const deps = { doc, table: requireEnv(ENV.STATE_TABLE), documents, tally, log: logger, now: () => new Date() };
+  const deps = { doc, table: requireEnv(ENV.STATE_TABLE), documents, tally, log: logger, now: () => new Date(), remainingMs: () => context.getRemainingTimeInMillis() };
   const response = await processPartialResponse(event, updateRecordHandler(deps), new BatchProcessor(EventType.SQS), {
     context,
     throwOnFullBatchFailure: false,

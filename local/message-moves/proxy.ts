@@ -111,10 +111,14 @@ export async function startSqsProxy(options: SqsProxyOptions): Promise<SqsProxy>
 
   // moto's TransactWriteItems deep-copies the table for rollback and breaks under concurrent requests
   // (crashes, or silently undoes another request's write). DynamoDB calls therefore go one at a time.
+  // A caller that goes away while waiting (a Lambda sandbox reset at its timeout) is skipped: its
+  // response has already closed, so forwarding it would wait for a close event that never comes.
   let dynamoDbQueue: Promise<void> = Promise.resolve();
   const forwardDynamoDbInTurn = function forwardDynamoDbInTurn(request: IncomingMessage, response: ServerResponse): void {
     request.pause();
-    dynamoDbQueue = dynamoDbQueue.then(() => forward(request, response)).catch(() => undefined);
+    let callerGone = false;
+    response.once("close", () => (callerGone = true));
+    dynamoDbQueue = dynamoDbQueue.then(() => (callerGone ? undefined : forward(request, response))).catch(() => undefined);
   };
 
   const server = createServer((request, response) => {

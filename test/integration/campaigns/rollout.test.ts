@@ -11,7 +11,7 @@ import { s3JobDocumentChannel } from "../../../functions/campaigns/document-chan
 import type { JobDocument, JobPayload } from "../../../functions/campaigns/job-document.js";
 import { parseCampaignDefinition, type CampaignDefinitionInput } from "../../../functions/campaigns/model.js";
 import { createCampaign, getCampaign, getJob, listTransitions, listWaitingVehicles } from "../../../functions/campaigns/store.js";
-import { ActiveCampaigns, handleUpdateMessage, tickCampaign, type UpdateServiceDeps } from "../../../functions/campaigns/update-service.js";
+import { ActiveCampaigns, TICK_TIME_RESERVE_MS, handleUpdateMessage, tickCampaign, type UpdateServiceDeps } from "../../../functions/campaigns/update-service.js";
 import { UpdateTally } from "../../../functions/campaigns/update-tally.js";
 import type { UpdateMessage } from "../../../functions/shared/update-messages.js";
 import { silentLog } from "../../../functions/shared/logger.js";
@@ -102,6 +102,27 @@ test("a waiting vehicle seen again is counted once and keeps its newest snapshot
   assert.is(campaign.admitted, 1);
   const waitingNow = await listWaitingVehicles(world.doc, world.table, campaignId, 10);
   assert.equal(waitingNow.map((vehicle) => [vehicle.vin, vehicle.stateOfCharge]), [[waiting, 45]]);
+});
+
+test("a tick short of invocation time stops admitting and says so; the next tick admits the rest", async () => {
+  const { campaignId, model, version } = await startedCampaign({ waves: [{ count: 1, successThresholdPercent: 100 }, { percent: 100 }] });
+  const [first, ...waiting] = vins(160, 8);
+  await deliver(...[first!, ...waiting].map((vin) => candidate(snapshot(vin, { model }))));
+  await deliver(report(campaignId, first!, 1, "SUCCEEDED", version));
+
+  let checks = 0;
+  const shortOfTime = { ...deps, remainingMs: () => (++checks <= 3 ? 60_000 : TICK_TIME_RESERVE_MS - 1) };
+  const cut = await tickCampaign(shortOfTime, campaignId);
+  assert.match(cut.decision, /wave 2 opened/);
+  assert.is(cut.admitted, 3);
+  assert.ok(cut.cutShort);
+
+  const rest = await tickCampaign(deps, campaignId);
+  assert.is(rest.admitted, waiting.length - 3);
+  assert.not.ok(rest.cutShort);
+  const campaign = (await getCampaign(world.doc, world.table, campaignId))!;
+  assert.is(campaign.admitted, 8);
+  assert.is(campaign.counts.QUEUED, 7);
 });
 
 test("a campaign with 20% failures pauses in its first wave once the minimum sample finished; resume judges afresh", async () => {
