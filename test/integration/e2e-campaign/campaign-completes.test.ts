@@ -51,9 +51,12 @@ abortCriteria:
   - { failureKind: ANY, thresholdPercent: 25, minimumSample: 10, action: PAUSE }
 retries: { max: 1, backoffBaseSeconds: 1, backoffCapSeconds: 2 }
 inProgressTimeoutMinutes: ${TIMEOUT_MINUTES}
-startTimeoutMinutes: ${TIMEOUT_MINUTES * 2}
+startTimeoutMinutes: ${TIMEOUT_MINUTES}
 ${permissivePreconditions}`,
     maxMinutes: 60,
+    // A vehicle still offline when the simulation ends can only time out: an in-progress or start
+    // timeout, the retry's backoff, then a start timeout for the retry.
+    drainMinutes: TIMEOUT_MINUTES * 3,
     done: (campaign) => campaign.state === "COMPLETED" || campaign.state === "PAUSED" || campaign.state === "ABORTED",
     onMinute: progress,
   });

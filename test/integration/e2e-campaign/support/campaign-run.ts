@@ -40,6 +40,11 @@ export interface CampaignRunOptions {
   done: (campaign: Campaign) => boolean;
   /** Minutes to keep running after `done` (in-flight jobs finish). */
   extraMinutes?: number;
+  /**
+   * Wall-clock minutes to keep ticking after the simulated fleet stopped without `done`: the vehicles
+   * are silent from then on, so what is still open can only time out (the campaign's limits are wall clock).
+   */
+  drainMinutes?: number;
   /** Called after every settled minute (progress output). */
   onMinute?: (minute: number, campaign: Campaign) => void;
 }
@@ -55,6 +60,8 @@ export interface CampaignRunResult {
   names: StackNames;
   doc: DynamoDBDocumentClient;
 }
+
+const DRAIN_TICK_MS = 10_000;
 
 /** How long one simulated minute may take to flow through; admitting a whole fleet's first sighting takes longest. */
 const settleTimeoutMs = (vehicles: number): number => 120_000 + vehicles * 150;
@@ -149,6 +156,14 @@ export async function runCampaign(options: CampaignRunOptions): Promise<Campaign
   const summary = await simulation.done;
   await runtime.waitForIdle(settleTimeoutMs(options.vehicles));
   campaign = (await getCampaign(doc, names.stateTable, campaignId))!;
+  const drainUntil = performance.now() + (options.drainMinutes ?? 0) * 60_000;
+  while (!options.done(campaign) && performance.now() < drainUntil) {
+    await new Promise((resolveWait) => setTimeout(resolveWait, DRAIN_TICK_MS));
+    await runtime.fireSchedule(tickerRule);
+    await runtime.waitForIdle(settleTimeoutMs(options.vehicles));
+    campaign = (await getCampaign(doc, names.stateTable, campaignId))!;
+    options.onMinute?.(minutes, campaign);
+  }
   return {
     campaignId,
     campaign,
