@@ -624,14 +624,26 @@ export async function queryJobs(doc: DynamoDBDocumentClient, table: string, camp
 // ── eligible vehicles ───────────────────────────────────────────────────────────────────────────────
 
 /**
- * Remembers a vehicle that matches the campaign (counted once in `eligible`), keeping its latest snapshot
- * while it waits for a wave. Returns true the first time the vehicle is seen. A vehicle seen before (the
- * common case, every minute while it waits) costs one conditional write.
+ * Whether the campaign has seen the vehicle before (it waits for a wave, or was admitted).
  *
  * @example
- * const isNew = await recordEligibleVehicle(doc, table, campaignId, snapshot, now);
+ * if (!(await isKnownVehicle(doc, table, campaignId, vin))) await recordFirstSighting(doc, table, campaignId, snapshot, now);
  */
-export async function recordEligibleVehicle(
+export async function isKnownVehicle(doc: DynamoDBDocumentClient, table: string, campaignId: string, vin: string): Promise<boolean> {
+  const response = await doc.send(
+    new GetCommand({ TableName: table, Key: { pk: campaignPk(campaignId), sk: targetSk(vin) }, ProjectionExpression: "sk", ConsistentRead: true }),
+  );
+  return response.Item !== undefined;
+}
+
+/**
+ * Remembers a vehicle first seen matching the campaign: it waits for a wave, counted once in `eligible`.
+ * Returns false when a concurrent delivery of the same sighting recorded it first.
+ *
+ * @example
+ * const recorded = await recordFirstSighting(doc, table, campaignId, snapshot, now);
+ */
+export async function recordFirstSighting(
   doc: DynamoDBDocumentClient,
   table: string,
   campaignId: string,
@@ -639,24 +651,6 @@ export async function recordEligibleVehicle(
   now: string,
 ): Promise<boolean> {
   const pk = campaignPk(campaignId);
-  try {
-    // Refresh the snapshot only while it still waits and only forwards in time.
-    await doc.send(
-      new UpdateCommand({
-        TableName: table,
-        Key: { pk, sk: targetSk(vehicle.vin) },
-        UpdateExpression: "SET vehicle = :vehicle, seenAt = :now",
-        ConditionExpression: "attribute_exists(gsi1pk) AND seenAt < :now",
-        ExpressionAttributeValues: { ":vehicle": vehicle, ":now": now },
-        ReturnValuesOnConditionCheckFailure: "ALL_OLD",
-      }),
-    );
-    return false;
-  } catch (error) {
-    if (!isConditionFailure(error)) throw error;
-    // The item exists (admitted already, or a newer snapshot is stored): seen before, nothing to do.
-    if ((error as { Item?: unknown }).Item !== undefined) return false;
-  }
   try {
     await doc.send(
       new TransactWriteCommand({
@@ -681,9 +675,37 @@ export async function recordEligibleVehicle(
     );
     return true;
   } catch (error) {
-    // A concurrent delivery of the same first sighting got there first.
     if (cancellationCodes(error)?.[0] === "ConditionalCheckFailed") return false;
     throw error;
+  }
+}
+
+/**
+ * Keeps the latest snapshot of a vehicle seen before, only while it still waits for a wave and only
+ * forwards in time (one conditional write; a no-op for an admitted vehicle or an older sighting).
+ *
+ * @example
+ * await refreshWaitingVehicle(doc, table, campaignId, snapshot, now);
+ */
+export async function refreshWaitingVehicle(
+  doc: DynamoDBDocumentClient,
+  table: string,
+  campaignId: string,
+  vehicle: VehicleSnapshot,
+  now: string,
+): Promise<void> {
+  try {
+    await doc.send(
+      new UpdateCommand({
+        TableName: table,
+        Key: { pk: campaignPk(campaignId), sk: targetSk(vehicle.vin) },
+        UpdateExpression: "SET vehicle = :vehicle, seenAt = :now",
+        ConditionExpression: "attribute_exists(gsi1pk) AND seenAt < :now",
+        ExpressionAttributeValues: { ":vehicle": vehicle, ":now": now },
+      }),
+    );
+  } catch (error) {
+    if (!isConditionFailure(error)) throw error;
   }
 }
 

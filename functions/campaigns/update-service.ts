@@ -26,7 +26,9 @@ import {
   listCampaigns,
   listWaitingVehicles,
   queryJobs,
-  recordEligibleVehicle,
+  isKnownVehicle,
+  recordFirstSighting,
+  refreshWaitingVehicle,
   saveCampaignChange,
   saveJobFields,
   saveJobTransition,
@@ -203,14 +205,23 @@ export async function handleCandidate(deps: UpdateServiceDeps, message: Candidat
   for (const [index, campaign] of matching.entries()) {
     if (jobs[index] !== undefined || campaign.state !== CAMPAIGN_STATE.Running) continue;
     // The wave's room depends on how many vehicles are eligible now, not when the batch started.
-    const fresh = await getCampaign(deps.doc, deps.table, campaign.campaignId);
+    const [fresh, seenBefore] = await Promise.all([
+      getCampaign(deps.doc, deps.table, campaign.campaignId),
+      isKnownVehicle(deps.doc, deps.table, campaign.campaignId, vehicle.vin),
+    ]);
     if (fresh?.state !== CAMPAIGN_STATE.Running) continue;
-    const capacity = waveCapacity(fresh.definition, fresh.waveIndex, fresh.eligible + 1);
-    if (fresh.admitted < capacity && (await admit(deps, fresh, vehicle, capacity, { firstSighting: true })) === "admitted") return;
-    // No room, or seen before: remember (or refresh) it as waiting, and admit it if the wave has room.
-    const firstSighting = await recordEligibleVehicle(deps.doc, deps.table, campaign.campaignId, vehicle, at.toISOString());
-    // A vehicle seen before changed no count, so the campaign just read still tells whether there is room.
-    const current = firstSighting ? await getCampaign(deps.doc, deps.table, campaign.campaignId) : fresh;
+    let current: Campaign | undefined = fresh;
+    if (!seenBefore) {
+      // First sighting: admitted at once when the wave has room counting this vehicle, else remembered as waiting.
+      const capacity = waveCapacity(fresh.definition, fresh.waveIndex, fresh.eligible + 1);
+      if (fresh.admitted < capacity && (await admit(deps, fresh, vehicle, capacity, { firstSighting: true })) === "admitted") return;
+      if (await recordFirstSighting(deps.doc, deps.table, campaign.campaignId, vehicle, at.toISOString())) {
+        current = await getCampaign(deps.doc, deps.table, campaign.campaignId);
+      }
+    } else {
+      // Seen before and still waiting: keep its latest snapshot; no count changed, so `fresh` tells whether there is room.
+      await refreshWaitingVehicle(deps.doc, deps.table, campaign.campaignId, vehicle, at.toISOString());
+    }
     if (current?.state !== CAMPAIGN_STATE.Running) return;
     const room = waveCapacity(current.definition, current.waveIndex, current.eligible);
     if (current.admitted < room) await admit(deps, current, vehicle, room, { firstSighting: false });
