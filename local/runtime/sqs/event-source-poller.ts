@@ -1,3 +1,4 @@
+import { setMaxListeners } from "node:events";
 import { DeleteMessageBatchCommand, ReceiveMessageCommand, type Message, type SQSClient } from "@aws-sdk/client-sqs";
 import type { Log } from "../../../functions/shared/logger.js";
 import type { LocalEventSourceMapping } from "../../model.js";
@@ -85,6 +86,9 @@ export class EventSourcePoller {
 
   start(): void {
     if (!this.mapping.enabled || this.loops.length > 0) return;
+    // Every loop listens on the one abort signal with a receive or a sleep in flight: more than Node's
+    // default of 10 listeners once a mapping's concurrency passes 5, and no leak.
+    setMaxListeners(Math.max(10, this.concurrency * 3), this.abort.signal);
     this.loops = Array.from({ length: this.concurrency }, (_, index) => this.pollLoop(index));
   }
 
