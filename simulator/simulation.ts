@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
 import type { OtaReport } from "../functions/telemetry-processor/schema.js";
+import { abortableSleep } from "../functions/shared/abortable-sleep.js";
 import { silentLog, type Log } from "../functions/shared/logger.js";
 import { generateBatch, type BatchContext, type BatchObject, type GeneratedBatch } from "./batch.js";
 import type { FaultOptions, MalformedKind } from "./faults.js";
@@ -142,17 +143,6 @@ async function collectOtaReports(fleet: Fleet, agent: VehicleAgent | undefined, 
   return reports;
 }
 
-const sleep = (ms: number, signal: AbortSignal): Promise<void> =>
-  new Promise((resolve) => {
-    const wake = () => {
-      clearTimeout(timer);
-      signal.removeEventListener("abort", wake);
-      resolve();
-    };
-    const timer = setTimeout(wake, Math.max(0, ms));
-    signal.addEventListener("abort", wake, { once: true });
-  });
-
 /**
  * Starts a simulated fleet uploading telemetry batches to `bucket`. Reproducible for a given seed
  * (object names carry a random run id so that two runs never overwrite each other).
@@ -201,7 +191,7 @@ export function startSimulation(options: SimulationOptions): RunningSimulation {
       summary.stillBuffered = [...context.buffers.values()].reduce((total, lines) => total + lines.length, 0);
       log.debug("batch uploaded", { atMs, objects: batch.objects.length });
       options.onBatch?.(batch, summary);
-      if (realtime && index + 1 < batches) await sleep(options.intervalMs - (now() - atMs), stopping.signal);
+      if (realtime && index + 1 < batches) await abortableSleep(options.intervalMs - (now() - atMs), stopping.signal);
     }
     return summary;
   }

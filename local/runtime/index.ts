@@ -5,6 +5,7 @@
  * Started by `startLocalCloud` (local/cloud.ts) after the stack is applied to the emulator.
  */
 import { resolve } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
 import { CloudWatchClient } from "@aws-sdk/client-cloudwatch";
 import { SNSClient } from "@aws-sdk/client-sns";
 import { GetQueueAttributesCommand, SQSClient } from "@aws-sdk/client-sqs";
@@ -68,10 +69,6 @@ export interface LocalRuntime {
 
 const IDLE_CHECK_MS = 100;
 const DEFAULT_ACCOUNT = "123456789012";
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolveSleep) => setTimeout(resolveSleep, ms));
-}
 
 function queueNameOf(queueUrl: string): string {
   return queueUrl.slice(queueUrl.lastIndexOf("/") + 1);

@@ -1,5 +1,6 @@
 import { setMaxListeners } from "node:events";
 import { DeleteMessageBatchCommand, ReceiveMessageCommand, type Message, type SQSClient } from "@aws-sdk/client-sqs";
+import { abortableSleep } from "../../../functions/shared/abortable-sleep.js";
 import type { Log } from "../../../functions/shared/logger.js";
 import type { LocalEventSourceMapping } from "../../model.js";
 import type { FunctionHost } from "../lambda/function-host.js";
@@ -28,18 +29,6 @@ export interface MappingCounters {
 const RECEIVE_MAX = 10;
 const DELETE_MAX = 10;
 const ERROR_BACKOFF_MS = 1000;
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const wake = (): void => {
-      clearTimeout(timer);
-      signal.removeEventListener("abort", wake);
-      resolve();
-    };
-    const timer = setTimeout(wake, ms);
-    signal.addEventListener("abort", wake, { once: true });
-  });
-}
 
 /**
  * Runs one SQS event source mapping as Lambda does: `concurrency` poll loops (the mapping's maximum
@@ -114,7 +103,7 @@ export class EventSourcePoller {
         if (signal.aborted) break;
         this.counters.pollErrors += 1;
         this.options.log.warn(`[esm ${this.mapping.functionName}#${index}] poll failed: ${(error as Error).message}`);
-        await sleep(ERROR_BACKOFF_MS, signal);
+        await abortableSleep(ERROR_BACKOFF_MS, signal);
       }
     }
   }
@@ -141,7 +130,7 @@ export class EventSourcePoller {
       const waitSeconds = Math.min(20, Math.floor((windowEnds - Date.now()) / 1000));
       const more = await this.receive(batchSize - batch.length, waitSeconds, signal);
       batch.push(...more);
-      if (more.length === 0 && waitSeconds === 0) await sleep(Math.min(100, windowEnds - Date.now()), signal);
+      if (more.length === 0 && waitSeconds === 0) await abortableSleep(Math.min(100, windowEnds - Date.now()), signal);
     }
     return batch;
   }
