@@ -445,6 +445,24 @@ export interface CounterDelta {
 }
 
 /**
+ * The Put that records a vehicle the first time the campaign sees it (its target item), failing if it
+ * was recorded before; `standing` says whether it was admitted at once or waits (on the waiting index).
+ */
+function firstSightingPut(
+  table: string,
+  campaignId: string,
+  vehicle: VehicleSnapshot,
+  now: string,
+  standing: { admittedAt: string } | { gsi1pk: string; gsi1sk: string },
+) {
+  return {
+    TableName: table,
+    Item: { pk: campaignPk(campaignId), sk: targetSk(vehicle.vin), type: "target", vehicle, seenAt: now, ...standing },
+    ConditionExpression: "attribute_not_exists(pk)",
+  };
+}
+
+/**
  * Admits a vehicle: creates its job and counts it against the open wave, atomically. The campaign must
  * still be RUNNING in `wave` with `admitted < capacity`, else WaveClosedError; an existing job makes
  * it a StaleJobError (somebody admitted it first: re-read). With `firstSighting`, the vehicle's
@@ -464,11 +482,7 @@ export async function admitJob(
   const now = job.createdAt;
   const targetWrite = options.firstSighting
     ? {
-        Put: {
-          TableName: table,
-          Item: { pk, sk: targetSk(job.vin), type: "target", vehicle: options.firstSighting, seenAt: now, admittedAt: now },
-          ConditionExpression: "attribute_not_exists(pk)",
-        },
+        Put: firstSightingPut(table, job.campaignId, options.firstSighting, now, { admittedAt: now }),
       }
     : {
         Update: {
@@ -656,11 +670,7 @@ export async function recordFirstSighting(
       new TransactWriteCommand({
         TransactItems: [
           {
-            Put: {
-              TableName: table,
-              Item: { pk, sk: targetSk(vehicle.vin), gsi1pk: waitingIndexPk(campaignId), gsi1sk: `${now}#${vehicle.vin}`, type: "target", vehicle, seenAt: now },
-              ConditionExpression: "attribute_not_exists(pk)",
-            },
+            Put: firstSightingPut(table, campaignId, vehicle, now, { gsi1pk: waitingIndexPk(campaignId), gsi1sk: `${now}#${vehicle.vin}` }),
           },
           {
             Update: {

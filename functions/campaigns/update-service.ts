@@ -10,7 +10,7 @@ import {
 import { decideCampaignCommand, decideRollout, waveCapacity } from "./campaign-machine.js";
 import type { JobDocumentChannel } from "./document-channel.js";
 import { decideJobEvent, newJob, type JobEvent } from "./job-machine.js";
-import { CAMPAIGN_STATE, JOB_STATE, type Campaign, type CampaignDefinition, type Job, type JobState } from "./model.js";
+import { ACTIVE_JOB_STATES, CAMPAIGN_STATE, JOB_STATE, type Campaign, type CampaignDefinition, type Job, type JobState } from "./model.js";
 import { checkPreconditions } from "./preconditions.js";
 import {
   CampaignNotFoundError,
@@ -231,7 +231,7 @@ export async function handleCandidate(deps: UpdateServiceDeps, message: Candidat
 
 /** A job that still holds its vehicle: moving, or failed with an automatic retry ahead. */
 function isStillMoving(job: Job): boolean {
-  return job.state === JOB_STATE.Queued || job.state === JOB_STATE.Deferred || job.state === JOB_STATE.InProgress || job.nextRetryAt !== undefined;
+  return ACTIVE_JOB_STATES.includes(job.state) || job.nextRetryAt !== undefined;
 }
 
 type AdmissionOutcome = "admitted" | "wave-closed" | "already-eligible";
@@ -435,7 +435,7 @@ export async function tickCampaign(deps: UpdateServiceDeps, campaignId: string):
       return summary;
     }
   } else {
-    summary.decision = decision.kind === "unchanged" ? decision.reason : decision.reason;
+    summary.decision = decision.reason;
   }
   summary.state = campaign.state;
   if (campaign.state === CAMPAIGN_STATE.Aborted) summary.canceled = await sweepUnstartedJobs(deps, campaign, summary);
