@@ -45,6 +45,17 @@ async function startedCampaign(overrides: Partial<CampaignDefinitionInput>): Pro
   return { campaignId: campaign.campaignId, model, version };
 }
 
+/** The attempt the vehicle's current job document is for. */
+async function documentAttempt(vin: string): Promise<number> {
+  const document = (await readJobDocument(world, vin)) as JobDocument;
+  return (envelopePayload(document.job) as JobPayload).attempt;
+}
+
+/** Why reading the vehicle's job document fails ("NoSuchKey" once withdrawn), or "still there". */
+function documentReadError(vin: string): Promise<string> {
+  return readJobDocument(world, vin).then(() => "still there", (error: Error) => error.name);
+}
+
 const vins = (from: number, count: number) => Array.from({ length: count }, (_, index) => vinNumber(from + index));
 
 test.before(async () => {
@@ -173,8 +184,7 @@ test("a silent vehicle times out (a failure), is retried after the backoff with 
   job = (await getJob(world.doc, world.table, campaignId, vin!))!;
   assert.is(job.state, "QUEUED");
   assert.is(job.attempt, 2);
-  const document = (await readJobDocument(world, vin!)) as JobDocument;
-  assert.is((envelopePayload(document.job) as JobPayload).attempt, 2);
+  assert.is(await documentAttempt(vin!), 2);
 });
 
 test("a vehicle that never starts its job is TIMED_OUT unstarted, its document withdrawn, and the campaign completes after the last retry", async () => {
@@ -193,15 +203,14 @@ test("a vehicle that never starts its job is TIMED_OUT unstarted, its document w
   let job = (await getJob(world.doc, world.table, campaignId, offline!))!;
   assert.is(job.state, "TIMED_OUT");
   assert.match(job.stateReason ?? "", /not started within 60 minutes of attempt 1/);
-  const withdrawn = await readJobDocument(world, offline!).then(() => "still there", (error: Error) => error.name);
-  assert.is(withdrawn, "NoSuchKey");
+  assert.is(await documentReadError(offline!), "NoSuchKey");
   assert.is((await getCampaign(world.doc, world.table, campaignId))!.state, "RUNNING", "a retry is still ahead");
 
   advanceMinutes(1);
   assert.is((await tickCampaign(deps, campaignId)).retried, 1);
   job = (await getJob(world.doc, world.table, campaignId, offline!))!;
   assert.is(job.attempt, 2);
-  assert.is((envelopePayload(((await readJobDocument(world, offline!)) as JobDocument).job) as JobPayload).attempt, 2);
+  assert.is(await documentAttempt(offline!), 2);
 
   advanceMinutes(60);
   const last = await tickCampaign(deps, campaignId);
@@ -251,11 +260,7 @@ test("cancel cancels what has not started, withdraws its documents, leaves runni
 
   assert.is((await getJob(world.doc, world.table, campaignId, waiting!))?.state, "CANCELED");
   assert.is((await getJob(world.doc, world.table, campaignId, installing!))?.state, "IN_PROGRESS");
-  const withdrawn = await readJobDocument(world, waiting!).then(
-    () => "still there",
-    (error: Error) => error.name,
-  );
-  assert.is(withdrawn, "NoSuchKey");
+  assert.is(await documentReadError(waiting!), "NoSuchKey");
   const history = await listTransitions(world.doc, world.table, campaignId);
   assert.is(history.filter((record) => record.to === "CANCELED").length, 1);
 });

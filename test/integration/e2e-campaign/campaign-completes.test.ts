@@ -6,34 +6,21 @@
  */
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { JOB_STATE, OUTCOME_JOB_STATES } from "../../../functions/campaigns/model.js";
 import { listJobs } from "../../../functions/campaigns/read-model.js";
-import type { LocalCloud } from "../../../local/cloud.js";
 import { runCampaign } from "./support/campaign-run.js";
-import { e2eFleetSize, permissivePreconditions, progress, startCampaignCloud } from "./support/local-cloud.js";
+import { campaignCloudForSuite, e2eFleetSize, permissivePreconditions, progress } from "./support/local-cloud.js";
 
 const VEHICLES = e2eFleetSize(100);
 const FAILURE_OR_SUCCESS = new Set<string>([JOB_STATE.Succeeded, JOB_STATE.Failed, JOB_STATE.RolledBack, JOB_STATE.TimedOut, JOB_STATE.Rejected]);
 // The update side's clock is the wall clock, the fleet's is simulated; a simulated minute takes longer
 // with a larger fleet, so the wall-clock limits grow with it (2 minutes at 100 vehicles, 5 at 1,000).
 const TIMEOUT_MINUTES = Math.max(2, Math.ceil(VEHICLES / 200));
-const workspace = mkdtempSync(join(tmpdir(), "fleetota-e2e-"));
-let cloud: LocalCloud;
-
-test.before(async () => {
-  cloud = await startCampaignCloud(workspace);
-});
-
-test.after(async () => {
-  await cloud?.stop();
-});
+const { workspace, cloud } = campaignCloudForSuite(test);
 
 test("with 2% injected failures a campaign completes with every admitted vehicle SUCCEEDED or accounted for", async () => {
   const run = await runCampaign({
-    cloud,
+    cloud: cloud(),
     workspace,
     vehicles: VEHICLES,
     seed: 202,

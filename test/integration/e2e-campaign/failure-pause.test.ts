@@ -7,29 +7,16 @@
  */
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { listJobs } from "../../../functions/campaigns/read-model.js";
-import type { LocalCloud } from "../../../local/cloud.js";
 import { fleetota, runCampaign } from "./support/campaign-run.js";
-import { e2eFleetSize, permissivePreconditions, progress, startCampaignCloud } from "./support/local-cloud.js";
+import { campaignCloudForSuite, e2eFleetSize, permissivePreconditions, progress } from "./support/local-cloud.js";
 
 const VEHICLES = e2eFleetSize(200);
-const workspace = mkdtempSync(join(tmpdir(), "fleetota-e2e-"));
-let cloud: LocalCloud;
-
-test.before(async () => {
-  cloud = await startCampaignCloud(workspace);
-});
-
-test.after(async () => {
-  await cloud?.stop();
-});
+const { workspace, cloud } = campaignCloudForSuite(test);
 
 test("with 20% injected failures the campaign pauses in its first wave and the failure-rate alarm fires", async () => {
   const run = await runCampaign({
-    cloud,
+    cloud: cloud(),
     workspace,
     vehicles: VEHICLES,
     seed: 2020,
@@ -48,7 +35,7 @@ ${permissivePreconditions}`,
     onMinute: progress,
   });
 
-  const alarms = await cloud.runtime!.evaluateAlarms();
+  const alarms = await cloud().runtime!.evaluateAlarms();
   const failureRate = alarms.find((alarm) => alarm.alarmName.endsWith("-update-failure-rate"));
   const jobs = await listJobs(run.doc, run.names.stateTable, run.campaignId);
   const show = await fleetota(workspace, "campaign", "show", run.campaignId);

@@ -1,6 +1,8 @@
 import { SetQueueAttributesCommand, SQSClient } from "@aws-sdk/client-sqs";
-import { mkdirSync } from "node:fs";
+import { mkdirSync, mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
+import type { Test } from "uvu";
 import { namesFromLocalDescription } from "../../../../cli/target.js";
 import { startLocalCloud, type LocalCloud } from "../../../../local/cloud.js";
 
@@ -20,10 +22,29 @@ export const progress = (minute: number, campaign: { state: string; waveIndex: n
 };
 
 /**
+ * One test file's local cloud and the workspace the CLI runs in: started before the file's tests, stopped
+ * after them. `cloud()` is valid inside a test.
+ *
+ * @example
+ * const { workspace, cloud } = campaignCloudForSuite(test);
+ */
+export function campaignCloudForSuite(suite: Test): { workspace: string; cloud: () => LocalCloud } {
+  const workspace = mkdtempSync(join(tmpdir(), "fleetota-e2e-"));
+  let cloud: LocalCloud | undefined;
+  suite.before(async () => {
+    cloud = await startCampaignCloud(workspace);
+  });
+  suite.after(async () => {
+    await cloud?.stop();
+  });
+  return { workspace, cloud: () => cloud! };
+}
+
+/**
  * A local cloud for an end-to-end campaign, its description written into the workspace for the CLI.
  * Schedules and alarms run only when the test says (lock step).
  */
-export async function startCampaignCloud(workspace: string): Promise<LocalCloud> {
+async function startCampaignCloud(workspace: string): Promise<LocalCloud> {
   mkdirSync(join(workspace, ".fleetota"), { recursive: true });
   const cloud = await startLocalCloud({
     log: process.env.FLEETOTA_E2E_LOG ? consoleLog : undefined,
