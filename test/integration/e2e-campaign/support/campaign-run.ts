@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
 import { S3Client } from "@aws-sdk/client-s3";
 import { SSMClient } from "@aws-sdk/client-ssm";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
@@ -87,6 +88,7 @@ export async function runCampaign(options: CampaignRunOptions): Promise<Campaign
   const runtime = cloud.runtime!;
   const doc = DynamoDBDocumentClient.from(new DynamoDBClient(cloud.clientConfig), { marshallOptions: { removeUndefinedValues: true } });
   const tickerRule = cloud.description.schedules.find((schedule) => schedule.ruleName.endsWith("-rollout-ticker-schedule"))!.ruleName;
+  const settleMs = settleTimeoutMs(options.vehicles);
 
   const imagePath = join(workspace, `firmware-${options.targetVersion}.bin`);
   writeFileSync(imagePath, randomBytes(64 * 1024));
@@ -96,7 +98,7 @@ export async function runCampaign(options: CampaignRunOptions): Promise<Campaign
   writeFileSync(campaignFile, `name: e2e to ${options.targetVersion}\ntargetVersion: ${options.targetVersion}\n${options.definition}`);
   const created = await fleetota(workspace, "campaign", "create", campaignFile, "--start");
   const campaignId: string = created.campaignId;
-  await runtime.waitForIdle(settleTimeoutMs(options.vehicles));
+  await runtime.waitForIdle(settleMs);
 
   const s3 = new S3Client({ ...cloud.clientConfig, forcePathStyle: true });
   const agent = createOtaAgent({
@@ -111,16 +113,21 @@ export async function runCampaign(options: CampaignRunOptions): Promise<Campaign
   let minutes = 0;
   let extraLeft: number | undefined;
   let lastInstant: number | undefined;
-  let campaign = (await getCampaign(doc, names.stateTable, campaignId))!;
+  const readCampaign = async (): Promise<Campaign> => (await getCampaign(doc, names.stateTable, campaignId))!;
+  /** Fires the rollout ticker, lets what it queued flow through, and reads the campaign. */
+  const tickAndRead = async (): Promise<Campaign> => {
+    await runtime.fireSchedule(tickerRule);
+    await runtime.waitForIdle(settleMs);
+    return readCampaign();
+  };
+  let campaign = await readCampaign();
   let stopRequested = false;
   const simulationRef: { stop?: () => Promise<SimulationSummary> } = {};
 
   /** Before the first vehicle of each simulated minute: let the last minute's telemetry flow through, then tick. */
   async function settleMinute(): Promise<void> {
-    await runtime.waitForIdle(settleTimeoutMs(options.vehicles));
-    await runtime.fireSchedule(tickerRule);
-    await runtime.waitForIdle(settleTimeoutMs(options.vehicles));
-    campaign = (await getCampaign(doc, names.stateTable, campaignId))!;
+    await runtime.waitForIdle(settleMs);
+    campaign = await tickAndRead();
     minutes++;
     options.onMinute?.(minutes, campaign);
     if (extraLeft === undefined && options.done(campaign)) extraLeft = options.extraMinutes ?? 0;
@@ -154,14 +161,12 @@ export async function runCampaign(options: CampaignRunOptions): Promise<Campaign
   });
   simulationRef.stop = simulation.stop;
   const summary = await simulation.done;
-  await runtime.waitForIdle(settleTimeoutMs(options.vehicles));
-  campaign = (await getCampaign(doc, names.stateTable, campaignId))!;
+  await runtime.waitForIdle(settleMs);
+  campaign = await readCampaign();
   const drainUntil = performance.now() + (options.drainMinutes ?? 0) * 60_000;
   while (!options.done(campaign) && performance.now() < drainUntil) {
-    await new Promise((resolveWait) => setTimeout(resolveWait, DRAIN_TICK_MS));
-    await runtime.fireSchedule(tickerRule);
-    await runtime.waitForIdle(settleTimeoutMs(options.vehicles));
-    campaign = (await getCampaign(doc, names.stateTable, campaignId))!;
+    await sleep(DRAIN_TICK_MS);
+    campaign = await tickAndRead();
     options.onMinute?.(minutes, campaign);
   }
   return {
