@@ -8,7 +8,7 @@ import {
 } from "@aws-sdk/client-sqs";
 import type { Log } from "../../functions/shared/logger.js";
 import { CloudOperationError } from "../errors.js";
-import type { Sleep } from "./pacer.js";
+import { realSleep, type Sleep } from "./pacer.js";
 import { MOVE_TASK_STATUS } from "../../functions/shared/message-move-task.js";
 
 export { MOVE_TASK_STATUS };
@@ -48,7 +48,7 @@ export interface MoveTaskResult extends MoveTaskProgress {
  */
 export async function moveAllWithTask(params: MoveTaskParams): Promise<MoveTaskResult> {
   const { sqs, log } = params;
-  const sleep = params.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
+  const sleep = params.sleep ?? realSleep;
   const [dlqArn, sourceArn] = await Promise.all([queueArn(sqs, params.dlqUrl), queueArn(sqs, params.sourceUrl)]);
   let taskHandle: string;
   try {

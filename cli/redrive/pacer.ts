@@ -1,6 +1,6 @@
 export type Sleep = (milliseconds: number) => Promise<void>;
 
-const realSleep: Sleep = (milliseconds) => new Promise((resolve) => setTimeout(resolve, milliseconds));
+export const realSleep: Sleep = (milliseconds) => new Promise((resolve) => setTimeout(resolve, milliseconds));
 
 /**
  * Spaces sends so that no more than `maxPerSecond` messages go out per second on average;
