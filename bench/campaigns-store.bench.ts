@@ -10,13 +10,13 @@
  *
  *   npm run bench -- campaigns-store
  */
-import { parseCampaignDefinition } from "../functions/campaigns/model.js";
-import { s3JobDocumentChannel } from "../functions/campaigns/document-channel.js";
-import { createCampaign, getCampaign, queryJobs } from "../functions/campaigns/store.js";
-import { ActiveCampaigns, handleUpdateMessage, tickCampaign, type UpdateServiceDeps } from "../functions/campaigns/update-service.js";
-import { UpdateTally } from "../functions/campaigns/update-tally.js";
-import { silentLog } from "../functions/shared/logger.js";
-import type { UpdateMessage } from "../functions/shared/update-messages.js";
+import { parseCampaignDefinition } from "../campaigns/model.js";
+import { s3JobDocumentChannel } from "../campaigns/document-channel.js";
+import { createCampaign, getCampaign, queryJobs } from "../campaigns/store.js";
+import { ActiveCampaigns, handleUpdateMessage, tickCampaign, type UpdateServiceDeps } from "../campaigns/update-service.js";
+import { UpdateTally } from "../campaigns/update-tally.js";
+import { silentLog } from "../lib/logger.js";
+import type { UpdateMessage } from "../contracts/update-messages.js";
 import { startLocalCloud } from "../local/cloud.js";
 import { campaignWorld, candidate, command, releaseFirmware, report, snapshot, vinNumber } from "../test/integration/campaigns/support/world.js";
 

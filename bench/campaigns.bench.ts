@@ -7,11 +7,11 @@
  *
  *   npm run bench -- campaigns
  */
-import { decideJobEvent } from "../functions/campaigns/job-machine.js";
-import { parseCampaignDefinition, type Job } from "../functions/campaigns/model.js";
-import { UpdateTally } from "../functions/campaigns/update-tally.js";
+import { decideJobEvent } from "../campaigns/job-machine.js";
+import { parseCampaignDefinition, type Job } from "../campaigns/model.js";
+import { UpdateTally } from "../campaigns/update-tally.js";
 import { parseUpdateRecord } from "../functions/update-manager/process.js";
-import { AGENT_STATUS, type AgentStatus } from "../functions/shared/update-messages.js";
+import { AGENT_STATUS, type AgentStatus } from "../contracts/update-messages.js";
 import { job } from "../test/unit/campaigns/support/factories.js";
 
 const JOBS = 2_000;

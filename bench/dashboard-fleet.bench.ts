@@ -7,7 +7,7 @@
  */
 import { gunzipSync, gzipSync } from "node:zlib";
 import { shapeFleet } from "../functions/dashboard-publisher/fleet-view.js";
-import { fleet } from "../test/unit/dashboard/support/factories.js";
+import { fleet } from "../test/unit/functions/dashboard-publisher/support/factories.js";
 
 const VEHICLES = 100_000;
 const ROUNDS = 5;

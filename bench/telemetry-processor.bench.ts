@@ -2,14 +2,14 @@
  * Processor core (decode + validate + enrich + aggregate) in records/s against the bare limit, gunzip +
  * JSON.parse of the same bytes, measured side by side in this process. The goal is a ratio of at least
  * 0.5. A third line shows zod's own safeParse in place of the ajv-compiled validator, the measurement
- * behind the choice in functions/telemetry-processor/schema.ts.
+ * behind the choice in telemetry/schema.ts.
  *
  *   npm run bench -- telemetry-processor
  */
 import { gunzipSync } from "node:zlib";
-import { InvocationAggregate } from "../functions/telemetry-processor/aggregate.js";
-import { readTelemetryObject } from "../functions/telemetry-processor/core.js";
-import { telemetryRecordSchema } from "../functions/telemetry-processor/schema.js";
+import { InvocationAggregate } from "../telemetry/aggregate.js";
+import { readTelemetryObject } from "../telemetry/core.js";
+import { telemetryRecordSchema } from "../telemetry/schema.js";
 import { generateBatch } from "../simulator/batch.js";
 import { createFleet } from "../simulator/fleet.js";
 import { SeededRandom } from "../simulator/random.js";

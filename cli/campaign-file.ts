@@ -1,6 +1,6 @@
 import { extname } from "node:path";
 import { parse as parseYaml, YAMLParseError } from "yaml";
-import { CampaignDefinitionError, parseCampaignDefinition, type CampaignDefinition } from "../functions/campaigns/model.js";
+import { CampaignDefinitionError, parseCampaignDefinition, type CampaignDefinition } from "../campaigns/model.js";
 import { InputFileError } from "./errors.js";
 
 /**

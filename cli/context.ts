@@ -2,7 +2,7 @@ import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { S3Client } from "@aws-sdk/client-s3";
 import { SQSClient } from "@aws-sdk/client-sqs";
 import { SSMClient } from "@aws-sdk/client-ssm";
-import type { Log } from "../functions/shared/logger.js";
+import type { Log } from "../lib/logger.js";
 import type { CliIo } from "./output.js";
 import { resolveTarget, type Target, type TargetOptions } from "./target.js";
 

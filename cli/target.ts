@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from "node:fs";
 import { resolve } from "node:path";
-import { ENV } from "../functions/shared/environment.js";
+import { ENV } from "../contracts/environment.js";
 import { LOCAL_STATE_FILE, type LocalCloudDescription } from "../local/model.js";
 import { InputFileError, TargetResolutionError } from "./errors.js";
 

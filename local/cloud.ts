@@ -5,7 +5,7 @@
  */
 import { rmSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { silentLog, type Log } from "../functions/shared/logger.js";
+import { silentLog, type Log } from "../lib/logger.js";
 import { applyStack } from "./apply/index.js";
 import { LOCAL_CREDENTIALS, type ClientConfig } from "./apply/context.js";
 import { ensureSynthesizedStack, type SynthesizeOptions } from "./apply/synthesized-stack.js";

@@ -8,7 +8,7 @@ import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { join, resolve } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { silentLog, type Log } from "../functions/shared/logger.js";
+import { silentLog, type Log } from "../lib/logger.js";
 import { withFileLock } from "./file-lock.js";
 import { onProcessExit } from "./process-cleanup.js";
 

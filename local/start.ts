@@ -12,11 +12,11 @@ import { GetMetricStatisticsCommand, DescribeAlarmsCommand, CloudWatchClient } f
 import { GetObjectCommand, NoSuchKey, S3Client } from "@aws-sdk/client-s3";
 import { GetQueueAttributesCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { SSMClient } from "@aws-sdk/client-ssm";
-import { ensureSigningKey } from "../functions/campaigns/signing.js";
+import { ensureSigningKey } from "../campaigns/signing.js";
 import { Command, InvalidArgumentError } from "commander";
-import { ENV } from "../functions/shared/environment.js";
-import type { Log } from "../functions/shared/logger.js";
-import { DEFAULT_METRICS_NAMESPACE, METRIC } from "../functions/shared/metrics.js";
+import { ENV } from "../contracts/environment.js";
+import type { Log } from "../lib/logger.js";
+import { DEFAULT_METRICS_NAMESPACE, METRIC } from "../contracts/metrics.js";
 import { parseDuration } from "../simulator/cli.js";
 import { createOtaAgent } from "../simulator/ota-agent/ota-agent.js";
 import { DEFAULT_SIMULATION, startSimulation, type RunningSimulation, type SimulationSummary, type VehicleAgent } from "../simulator/simulation.js";

@@ -1,7 +1,7 @@
 import { Construct } from "constructs";
 import { CloudwatchMetricAlarm, type CloudwatchMetricAlarmConfig } from "@cdktf/provider-aws/lib/cloudwatch-metric-alarm/index.js";
 import { SnsTopic } from "@cdktf/provider-aws/lib/sns-topic/index.js";
-import { METRIC } from "../functions/shared/metrics.js";
+import { METRIC } from "../contracts/metrics.js";
 import type { BundledFunction } from "./bundled-function.js";
 import { named, snake } from "./logical-id.js";
 import type { AlarmThresholds } from "./stack-config.js";

@@ -1,5 +1,5 @@
 import { Construct } from "constructs";
-import { ENV } from "../functions/shared/environment.js";
+import { ENV } from "../contracts/environment.js";
 import { BundledFunction } from "./bundled-function.js";
 import type { DashboardSite } from "./dashboard-site.js";
 import { DATA_LAKE_PREFIX, type DataLakeStorage } from "./data-lake-storage.js";

@@ -45,7 +45,7 @@ export interface FleetOtaStackProps {
   readonly telemetryInfrequentAccessAfterDays: number;
   readonly quarantineRetentionDays: number;
   readonly logRetentionDays: number;
-  /** CloudWatch namespace of every custom metric (see functions/shared/metrics.ts). */
+  /** CloudWatch namespace of every custom metric (see contracts/metrics.ts). */
   readonly metricsNamespace: string;
   readonly logLevel: "DEBUG" | "INFO" | "WARN" | "ERROR";
   /** Deploy the bundles' source maps and enable them (readable traces, slower cold starts). */
@@ -162,7 +162,7 @@ export function resolveStackProps(overrides: FleetOtaStackOverrides = {}): Fleet
   return props;
 }
 
-/** Synth-time settings read by main.ts (not Lambda variables: those are ENV in functions/shared). */
+/** Synth-time settings read by main.ts (not Lambda variables: those are ENV in contracts/environment.ts). */
 export const STACK_ENV = {
   region: "FLEETOTA_STACK_REGION",
   accountId: "FLEETOTA_STACK_ACCOUNT_ID",

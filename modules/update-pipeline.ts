@@ -11,7 +11,7 @@ export interface UpdatePipelineProps {
 }
 
 /**
- * The update-job queue (candidates, OTA status reports, commands — functions/shared/update-messages.ts)
+ * The update-job queue (candidates, OTA status reports, commands — contracts/update-messages.ts)
  * with its DLQ and redrive allow policy, consumed by the update manager.
  *
  * @example

@@ -1,5 +1,5 @@
 import { gzipSync } from "node:zlib";
-import { MAX_FUTURE_SKEW_MS, type OtaReport } from "../functions/telemetry-processor/schema.js";
+import { MAX_FUTURE_SKEW_MS, type OtaReport } from "../telemetry/schema.js";
 import { corruptGzip, malformedLine, pickMalformedKind, type FaultOptions, type MalformedKind } from "./faults.js";
 import type { Fleet } from "./fleet.js";
 import type { SeededRandom } from "./random.js";

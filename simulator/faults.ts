@@ -1,5 +1,5 @@
-import { computeCheckDigit, requiresCheckDigit } from "../functions/telemetry-processor/vin.js";
-import type { TelemetryRecord } from "../functions/telemetry-processor/schema.js";
+import { computeCheckDigit, requiresCheckDigit } from "../telemetry/vin.js";
+import type { TelemetryRecord } from "../telemetry/schema.js";
 import type { SeededRandom } from "./random.js";
 
 /** The kinds of malformed record the simulator can inject; each breaks one rule the processor checks. */

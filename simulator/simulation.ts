@@ -1,8 +1,8 @@
 import { randomBytes } from "node:crypto";
 import { PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
-import type { OtaReport } from "../functions/telemetry-processor/schema.js";
-import { abortableSleep } from "../functions/shared/abortable-sleep.js";
-import { silentLog, type Log } from "../functions/shared/logger.js";
+import type { OtaReport } from "../telemetry/schema.js";
+import { abortableSleep } from "../lib/abortable-sleep.js";
+import { silentLog, type Log } from "../lib/logger.js";
 import { generateBatch, type BatchContext, type BatchObject, type GeneratedBatch } from "./batch.js";
 import type { FaultOptions, MalformedKind } from "./faults.js";
 import { createFleet, type Fleet } from "./fleet.js";

@@ -1,6 +1,6 @@
-import type { ConnectivityClass } from "../functions/shared/update-messages.js";
-import { classifyConnectivity } from "../functions/telemetry-processor/enrich.js";
-import { NETWORK_TYPE, TELEMETRY_SCHEMA_VERSION, type NetworkType, type OtaReport, type TelemetryRecord } from "../functions/telemetry-processor/schema.js";
+import type { ConnectivityClass } from "../contracts/update-messages.js";
+import { classifyConnectivity } from "../telemetry/enrich.js";
+import { NETWORK_TYPE, TELEMETRY_SCHEMA_VERSION, type NetworkType, type OtaReport, type TelemetryRecord } from "../telemetry/schema.js";
 import { ECU_NAMES, type Region, type VehicleModel } from "./catalog.js";
 import { bearingDeg, distanceKm, interpolate, offsetPoint, type Point } from "./geo.js";
 import type { SeededRandom } from "./random.js";

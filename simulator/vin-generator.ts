@@ -1,4 +1,4 @@
-import { computeCheckDigit, modelYearCode } from "../functions/telemetry-processor/vin.js";
+import { computeCheckDigit, modelYearCode } from "../telemetry/vin.js";
 import { MARKET, type VehicleModel } from "./catalog.js";
 import type { SeededRandom } from "./random.js";
 

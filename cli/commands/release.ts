@@ -8,8 +8,8 @@ import {
   firmwareManifestKey,
   signManifest,
   type FirmwareManifest,
-} from "../../functions/campaigns/job-document.js";
-import { ensureSigningKey, signingKeyFromPrivatePem, type SigningKey } from "../../functions/campaigns/signing.js";
+} from "../../campaigns/job-document.js";
+import { ensureSigningKey, signingKeyFromPrivatePem, type SigningKey } from "../../campaigns/signing.js";
 import { parseDuration, parseIntegerOption, parseList } from "../arguments.js";
 import type { CommandContext } from "../context.js";
 import { InputFileError, UsageError } from "../errors.js";

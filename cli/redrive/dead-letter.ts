@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import type { Message, MessageAttributeValue } from "@aws-sdk/client-sqs";
-import { updateMessageSchema } from "../../functions/shared/update-messages.js";
+import { updateMessageSchema } from "../../contracts/update-messages.js";
 
 /**
  * Why a message is in the update DLQ. SQS's own redrive attaches no error to a message, so the kind

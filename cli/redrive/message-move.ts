@@ -6,10 +6,10 @@ import {
   type ListMessageMoveTasksResultEntry,
   type SQSClient,
 } from "@aws-sdk/client-sqs";
-import type { Log } from "../../functions/shared/logger.js";
+import type { Log } from "../../lib/logger.js";
 import { CloudOperationError } from "../errors.js";
 import { realSleep, type Sleep } from "./pacer.js";
-import { MOVE_TASK_STATUS } from "../../functions/shared/message-move-task.js";
+import { MOVE_TASK_STATUS } from "../../contracts/message-move-task.js";
 
 export { MOVE_TASK_STATUS };
 

@@ -4,7 +4,7 @@ import {
   type MessageAttributeValue,
   type SQSClient,
 } from "@aws-sdk/client-sqs";
-import type { Log } from "../../functions/shared/logger.js";
+import type { Log } from "../../lib/logger.js";
 import { CloudOperationError } from "../errors.js";
 import {
   ERROR_KIND_ATTRIBUTE,

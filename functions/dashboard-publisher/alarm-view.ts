@@ -1,5 +1,5 @@
 import type { CompositeAlarm, MetricAlarm } from "@aws-sdk/client-cloudwatch";
-import { ALARM_STATE, DASHBOARD_SCHEMA_VERSION, type AlarmState, type AlarmsDocument, type AlarmView } from "./documents.js";
+import { ALARM_STATE, DASHBOARD_SCHEMA_VERSION, type AlarmState, type AlarmsDocument, type AlarmView } from "../../contracts/dashboard-documents.js";
 
 const STATE_ORDER: readonly AlarmState[] = [ALARM_STATE.Alarm, ALARM_STATE.InsufficientData, ALARM_STATE.Ok];
 

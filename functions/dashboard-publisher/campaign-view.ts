@@ -1,4 +1,4 @@
-import { DASHBOARD_SCHEMA_VERSION, type CampaignJobCount, type CampaignsDocument, type CampaignView } from "./documents.js";
+import { DASHBOARD_SCHEMA_VERSION, type CampaignJobCount, type CampaignsDocument, type CampaignView } from "../../contracts/dashboard-documents.js";
 
 /** What the campaign view needs of one campaign; the campaigns read model is adapted to this in sources.ts. */
 export interface CampaignSummaryInput {

@@ -4,7 +4,7 @@ import {
   type CountByLabel,
   type FleetDocument,
   type PositionCell,
-} from "./documents.js";
+} from "../../contracts/dashboard-documents.js";
 
 /**
  * What the fleet view needs of one vehicle's latest state. The telemetry processor's fleet-state

@@ -1,8 +1,8 @@
 import type { CompositeAlarm, MetricAlarm, MetricDataResult } from "@aws-sdk/client-cloudwatch";
-import type { Log } from "../shared/logger.js";
+import type { Log } from "../../lib/logger.js";
 import { shapeAlarms } from "./alarm-view.js";
 import { shapeCampaigns, type CampaignSummaryInput } from "./campaign-view.js";
-import { DASHBOARD_DOCUMENT, type DashboardDocumentName, type DashboardDocuments } from "./documents.js";
+import { DASHBOARD_DOCUMENT, type DashboardDocumentName, type DashboardDocuments } from "../../contracts/dashboard-documents.js";
 import { shapeFleet, type FleetVehicleInput, type FleetViewOptions } from "./fleet-view.js";
 import { shapeQueues, type QueueReading } from "./queue-view.js";
 import { shapeTelemetry, telemetryWindowDefaults, type TelemetryWindow } from "./telemetry-view.js";

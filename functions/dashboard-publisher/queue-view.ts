@@ -1,4 +1,4 @@
-import { DASHBOARD_SCHEMA_VERSION, QUEUE_ROLE, type QueueRole, type QueuesDocument, type QueueView } from "./documents.js";
+import { DASHBOARD_SCHEMA_VERSION, QUEUE_ROLE, type QueueRole, type QueuesDocument, type QueueView } from "../../contracts/dashboard-documents.js";
 
 /** What was read about one queue: its SQS attributes and the age of its oldest message, or why not. */
 export interface QueueReading {

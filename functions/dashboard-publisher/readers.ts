@@ -1,8 +1,8 @@
 import type { S3Client } from "@aws-sdk/client-s3";
 import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
-import { listCampaignSummaries, type CampaignSummary } from "../campaigns/read-model.js";
-import { readFleetSnapshot } from "../telemetry-processor/fleet-state.js";
-import type { FleetVehicle } from "../telemetry-processor/aggregate.js";
+import { listCampaignSummaries, type CampaignSummary } from "../../campaigns/read-model.js";
+import { readFleetSnapshot } from "../../telemetry/fleet-state.js";
+import type { FleetVehicle } from "../../telemetry/aggregate.js";
 import type { CampaignSummaryInput } from "./campaign-view.js";
 import type { FleetVehicleInput } from "./fleet-view.js";
 

@@ -10,12 +10,12 @@ import {
 import { PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
 import { GetQueueAttributesCommand, type SQSClient } from "@aws-sdk/client-sqs";
 import type { CampaignSummaryInput } from "./campaign-view.js";
-import type { DashboardDocumentName } from "./documents.js";
+import type { DashboardDocumentName } from "../../contracts/dashboard-documents.js";
 import type { FleetVehicleInput } from "./fleet-view.js";
 import type { DashboardSources, DocumentWriter } from "./publish.js";
 import { QUEUE_ATTRIBUTES, queueNameFromUrl, type QueueReading } from "./queue-view.js";
 import { trendQueries, type TelemetryWindow } from "./telemetry-view.js";
-import type { QueueRole } from "./documents.js";
+import type { QueueRole } from "../../contracts/dashboard-documents.js";
 
 export interface AwsSourcesConfig {
   alarmPrefix: string;

@@ -1,6 +1,6 @@
 import type { MetricDataQuery, MetricDataResult } from "@aws-sdk/client-cloudwatch";
-import { METRIC, type MetricName } from "../shared/metrics.js";
-import { DASHBOARD_SCHEMA_VERSION, type TelemetryDocument, type TelemetrySeries } from "./documents.js";
+import { METRIC, type MetricName } from "../../contracts/metrics.js";
+import { DASHBOARD_SCHEMA_VERSION, type TelemetryDocument, type TelemetrySeries } from "../../contracts/dashboard-documents.js";
 
 /**
  * The trends the dashboard draws. Plain statistics only: CloudWatch has percentiles and metric math,

@@ -1,9 +1,9 @@
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { SQSClient } from "@aws-sdk/client-sqs";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
-import { listCampaigns } from "../campaigns/store.js";
-import { ENV, requireEnv } from "../shared/environment.js";
-import { createLogger } from "../shared/logger.js";
+import { listCampaigns } from "../../campaigns/store.js";
+import { ENV, requireEnv } from "../../contracts/environment.js";
+import { createLogger } from "../../lib/logger.js";
 import { campaignsToTick, sendTicks, tickMessage } from "./tick-messages.js";
 
 /**

@@ -1,6 +1,6 @@
 import { SendMessageBatchCommand, type SQSClient } from "@aws-sdk/client-sqs";
-import { CAMPAIGN_STATE, JOB_STATE, type Campaign } from "../campaigns/model.js";
-import { OPERATOR_COMMAND, UPDATE_MESSAGE_KIND, type CommandMessage } from "../shared/update-messages.js";
+import { CAMPAIGN_STATE, JOB_STATE, type Campaign } from "../../campaigns/model.js";
+import { OPERATOR_COMMAND, UPDATE_MESSAGE_KIND, type CommandMessage } from "../../contracts/update-messages.js";
 
 /**
  * Campaigns a tick has work for: those rolling or about to (SCHEDULED, RUNNING, PAUSED — a paused one

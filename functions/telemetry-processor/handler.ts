@@ -5,10 +5,10 @@ import { S3Client } from "@aws-sdk/client-s3";
 import { SQSClient } from "@aws-sdk/client-sqs";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda";
-import { ENV, requireEnv } from "../shared/environment.js";
-import { createLogger } from "../shared/logger.js";
-import { DEFAULT_METRICS_NAMESPACE } from "../shared/metrics.js";
-import { InvocationAggregate } from "./aggregate.js";
+import { ENV, requireEnv } from "../../contracts/environment.js";
+import { createLogger } from "../../lib/logger.js";
+import { DEFAULT_METRICS_NAMESPACE } from "../../contracts/metrics.js";
+import { InvocationAggregate } from "../../telemetry/aggregate.js";
 import { lazyOnce, processTelemetryMessage, publishInvocation, type InvocationScope, type ProcessorDependencies } from "./processor.js";
 import { loadActiveCampaigns } from "./update-handoff.js";
 

@@ -1,5 +1,5 @@
 import { CopyObjectCommand, PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
-import type { RejectedLine } from "./core.js";
+import type { RejectedLine } from "../../telemetry/core.js";
 import type { ObjectRef } from "./events.js";
 
 export const QUARANTINE_PREFIX = {

@@ -1,17 +1,17 @@
 import { SendMessageBatchCommand, type SQSClient } from "@aws-sdk/client-sqs";
 import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
-import { listCampaigns } from "../campaigns/store.js";
-import { matchesCampaign } from "../campaigns/targeting.js";
-import { CAMPAIGN_STATE, type CampaignDefinition } from "../campaigns/model.js";
+import { listCampaigns } from "../../campaigns/store.js";
+import { matchesCampaign } from "../../campaigns/targeting.js";
+import { CAMPAIGN_STATE, type CampaignDefinition } from "../../campaigns/model.js";
 import {
   UPDATE_MESSAGE_KIND,
   type CandidateMessage,
   type StatusReportMessage,
   type UpdateMessage,
   type VehicleSnapshot,
-} from "../shared/update-messages.js";
-import { fleetVehicleOf, isNewer } from "./aggregate.js";
-import type { EnrichedRecord } from "./enrich.js";
+} from "../../contracts/update-messages.js";
+import { fleetVehicleOf, isNewer } from "../../telemetry/aggregate.js";
+import type { EnrichedRecord } from "../../telemetry/enrich.js";
 
 /** SendMessageBatch takes at most 10 entries. */
 export const SEND_BATCH_SIZE = 10;

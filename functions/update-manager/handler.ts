@@ -5,16 +5,16 @@ import { S3Client } from "@aws-sdk/client-s3";
 import { SSMClient } from "@aws-sdk/client-ssm";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import type { Context, SQSBatchResponse, SQSEvent } from "aws-lambda";
-import { s3JobDocumentChannel, type JobDocumentChannel } from "../campaigns/document-channel.js";
-import { UpdateTally } from "../campaigns/update-tally.js";
-import { ENV, requireEnv } from "../shared/environment.js";
-import { createLogger } from "../shared/logger.js";
-import { DEFAULT_METRICS_NAMESPACE } from "../shared/metrics.js";
+import { s3JobDocumentChannel, type JobDocumentChannel } from "../../campaigns/document-channel.js";
+import { UpdateTally } from "../../campaigns/update-tally.js";
+import { ENV, requireEnv } from "../../contracts/environment.js";
+import { createLogger } from "../../lib/logger.js";
+import { DEFAULT_METRICS_NAMESPACE } from "../../contracts/metrics.js";
 import { publishTally, updateRecordHandler } from "./process.js";
 
 /**
  * Update manager: consumes the update-job queue (candidates, status reports, commands) with partial
- * batch responses; see functions/campaigns/update-service.ts for what each message does.
+ * batch responses; see campaigns/update-service.ts for what each message does.
  */
 const logger = createLogger("update-manager");
 const doc = DynamoDBDocumentClient.from(new DynamoDBClient({}), { marshallOptions: { removeUndefinedValues: true } });

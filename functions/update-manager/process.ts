@@ -1,9 +1,9 @@
 import { PutMetricDataCommand, type CloudWatchClient } from "@aws-sdk/client-cloudwatch";
 import type { SQSRecord } from "aws-lambda";
-import { ActiveCampaigns, handleUpdateMessage, type UpdateServiceDeps } from "../campaigns/update-service.js";
-import type { UpdateTally } from "../campaigns/update-tally.js";
-import type { Log } from "../shared/logger.js";
-import { updateMessageSchema, type UpdateMessage } from "../shared/update-messages.js";
+import { ActiveCampaigns, handleUpdateMessage, type UpdateServiceDeps } from "../../campaigns/update-service.js";
+import type { UpdateTally } from "../../campaigns/update-tally.js";
+import type { Log } from "../../lib/logger.js";
+import { updateMessageSchema, type UpdateMessage } from "../../contracts/update-messages.js";
 
 /** The message body is not JSON or not an update message; the error names the bad fields. */
 export class InvalidUpdateMessageError extends Error {

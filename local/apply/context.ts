@@ -9,7 +9,7 @@ import { S3Client } from "@aws-sdk/client-s3";
 import { SNSClient } from "@aws-sdk/client-sns";
 import { SQSClient } from "@aws-sdk/client-sqs";
 import { SSMClient } from "@aws-sdk/client-ssm";
-import type { Log } from "../../functions/shared/logger.js";
+import type { Log } from "../../lib/logger.js";
 import type { LocalCloudDescription, LocalSchedule } from "../model.js";
 import type { Config } from "./config.js";
 import type { ResourceNode } from "./stack-document.js";

@@ -5,7 +5,7 @@
  * attributes, outputs, what was skipped).
  */
 import { resolve } from "node:path";
-import { silentLog, type Log } from "../../functions/shared/logger.js";
+import { silentLog, type Log } from "../../lib/logger.js";
 import type { LocalCloudDescription } from "../model.js";
 import type { Config } from "./config.js";
 import { LOCAL_ACCOUNT_ID, LOCAL_CREDENTIALS, createClients, type ApplyContext, type Attributes } from "./context.js";

@@ -1,18 +1,18 @@
 /**
  * Finds cdktf.out/stacks/<stack>/cdk.tf.json and makes sure it is current: when it is missing or older
- * than any source (main.ts, modules/, functions/, web/, scripts/build.ts), runs the build (esbuild bundles)
+ * than any source (main.ts, modules/, functions/ and the libraries they import, web/, scripts/build.ts), runs the build (esbuild bundles)
  * and the synth first, under a lock so concurrent test files do not build at the same moment.
  */
 import { spawn } from "node:child_process";
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { silentLog, type Log } from "../../functions/shared/logger.js";
+import { silentLog, type Log } from "../../lib/logger.js";
 import { withFileLock } from "../file-lock.js";
 import { StackNotFoundError, SynthesisError } from "./errors.js";
 import type { StackDocument } from "./stack-document.js";
 
 export const DEFAULT_STACK_NAME = "fleetota-dev";
-const SOURCE_PATHS = ["main.ts", "modules", "functions", "web", "scripts/build.ts", "cdktf.json", "package-lock.json"] as const;
+const SOURCE_PATHS = ["main.ts", "modules", "functions", "campaigns", "telemetry", "contracts", "lib", "web", "scripts/build.ts", "cdktf.json", "package-lock.json"] as const;
 const STEP_TIMEOUT_MS = 5 * 60_000;
 
 export interface SynthesizedStack {

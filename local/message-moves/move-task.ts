@@ -19,8 +19,8 @@ import {
   type SQSClient,
 } from "@aws-sdk/client-sqs";
 import { setTimeout as sleep } from "node:timers/promises";
-import type { Log } from "../../functions/shared/logger.js";
-import { MOVE_TASK_STATUS, type MoveTaskStatus } from "../../functions/shared/message-move-task.js";
+import type { Log } from "../../lib/logger.js";
+import { MOVE_TASK_STATUS, type MoveTaskStatus } from "../../contracts/message-move-task.js";
 
 export { MOVE_TASK_STATUS, type MoveTaskStatus };
 

@@ -6,7 +6,7 @@
  */
 import { createServer, request as httpRequest, Agent, type IncomingMessage, type ServerResponse } from "node:http";
 import { SQSClient } from "@aws-sdk/client-sqs";
-import { silentLog, type Log } from "../../functions/shared/logger.js";
+import { silentLog, type Log } from "../../lib/logger.js";
 import { SQS_ERROR_CODE, SqsApiError } from "./errors.js";
 import { MessageMoveTaskRegistry } from "./task-registry.js";
 

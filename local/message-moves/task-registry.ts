@@ -12,7 +12,7 @@ import {
   QueueDoesNotExist,
   type SQSClient,
 } from "@aws-sdk/client-sqs";
-import type { Log } from "../../functions/shared/logger.js";
+import type { Log } from "../../lib/logger.js";
 import { SQS_ERROR_CODE, SqsApiError } from "./errors.js";
 import { MessageMoveTask, MOVE_TASK_STATUS } from "./move-task.js";
 

@@ -9,7 +9,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { CloudWatchClient } from "@aws-sdk/client-cloudwatch";
 import { SNSClient } from "@aws-sdk/client-sns";
 import { GetQueueAttributesCommand, SQSClient } from "@aws-sdk/client-sqs";
-import type { Log } from "../../functions/shared/logger.js";
+import type { Log } from "../../lib/logger.js";
 import type { LocalCloudDescription } from "../model.js";
 import { AlarmEvaluator, type AlarmEvaluation } from "./alarms/alarm-evaluator.js";
 import { IdleTimeoutError, RuntimeStoppedError, UnknownFunctionError } from "./errors.js";

@@ -1,6 +1,6 @@
 import { PutMetricDataCommand, type CloudWatchClient, type MetricDatum } from "@aws-sdk/client-cloudwatch";
 import { GetQueueAttributesCommand, ListQueuesCommand, type SQSClient } from "@aws-sdk/client-sqs";
-import type { Log } from "../../functions/shared/logger.js";
+import type { Log } from "../../lib/logger.js";
 import type { FunctionHost, InvocationRecord } from "./lambda/function-host.js";
 import type { EventSourcePoller } from "./sqs/event-source-poller.js";
 

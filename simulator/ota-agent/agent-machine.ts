@@ -1,6 +1,6 @@
-import type { JobDocumentVerdict, JobPayload, VehicleTrustContext } from "../../functions/campaigns/job-document.js";
-import { AGENT_STATUS, CONNECTIVITY_CLASS, type AgentStatus, type ConnectivityClass } from "../../functions/shared/update-messages.js";
-import type { OtaReport } from "../../functions/telemetry-processor/schema.js";
+import type { JobDocumentVerdict, JobPayload, VehicleTrustContext } from "../../campaigns/job-document.js";
+import { AGENT_STATUS, CONNECTIVITY_CLASS, type AgentStatus, type ConnectivityClass } from "../../contracts/update-messages.js";
+import type { OtaReport } from "../../telemetry/schema.js";
 
 /**
  * The vehicle-side OTA agent as a pure state machine: given what it remembers, the vehicle's facts,

@@ -1,5 +1,5 @@
 import { GetObjectCommand, ListObjectsV2Command, type S3Client } from "@aws-sdk/client-s3";
-import type { Log } from "../../functions/shared/logger.js";
+import type { Log } from "../../lib/logger.js";
 import type { PolledDocument } from "./agent-machine.js";
 
 const JOBS_PREFIX = "jobs/";

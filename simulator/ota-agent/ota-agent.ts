@@ -1,9 +1,9 @@
 import type { S3Client } from "@aws-sdk/client-s3";
 import type { SSMClient } from "@aws-sdk/client-ssm";
-import { verifyJobDocument } from "../../functions/campaigns/job-document.js";
-import { loadSigningKey } from "../../functions/campaigns/signing.js";
-import { silentLog, type Log } from "../../functions/shared/logger.js";
-import type { OtaReport } from "../../functions/telemetry-processor/schema.js";
+import { verifyJobDocument } from "../../campaigns/job-document.js";
+import { loadSigningKey } from "../../campaigns/signing.js";
+import { silentLog, type Log } from "../../lib/logger.js";
+import type { OtaReport } from "../../telemetry/schema.js";
 import { SeededRandom } from "../random.js";
 import type { VehicleAgent } from "../simulation.js";
 import type { VehicleView } from "../vehicle.js";

@@ -1,6 +1,6 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { METRIC } from "../../functions/shared/metrics.js";
+import { METRIC } from "../../contracts/metrics.js";
 import { FUNCTION } from "../../modules/fleet-functions.js";
 import { ref, synthStack } from "./support/synth.js";
 

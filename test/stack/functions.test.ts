@@ -1,6 +1,6 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { ENV } from "../../functions/shared/environment.js";
+import { ENV } from "../../contracts/environment.js";
 import { FUNCTION } from "../../modules/fleet-functions.js";
 import { App } from "cdktf";
 import { readFileSync } from "node:fs";

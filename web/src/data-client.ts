@@ -1,4 +1,4 @@
-import { DASHBOARD_SCHEMA_VERSION, type DashboardDocumentName, type DashboardDocuments } from "../../functions/dashboard-publisher/documents.js";
+import { DASHBOARD_SCHEMA_VERSION, type DashboardDocumentName, type DashboardDocuments } from "../../contracts/dashboard-documents.js";
 
 /** What the page knows about one document: never loaded, loaded, absent (404) or failing. */
 export const DOCUMENT_STATUS = { Loading: "loading", Ready: "ready", Missing: "missing", Failed: "failed" } as const;

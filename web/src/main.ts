@@ -3,7 +3,7 @@
  * Each section shows how old its data is; a missing document shows an empty state, a failing one an
  * error while the last good data stays on screen.
  */
-import { DASHBOARD_DOCUMENT, type DashboardDocumentName, type DashboardDocuments } from "../../functions/dashboard-publisher/documents.js";
+import { DASHBOARD_DOCUMENT, type DashboardDocumentName, type DashboardDocuments } from "../../contracts/dashboard-documents.js";
 import { DOCUMENT_STATUS, fetchDocument, nextState, type DocumentState } from "./data-client.js";
 import { h } from "./dom.js";
 import { ageSeconds, formatAge, formatCount } from "./format.js";

@@ -6,7 +6,7 @@ import {
   type MetricAlarm,
 } from "@aws-sdk/client-cloudwatch";
 import { PublishCommand, type SNSClient } from "@aws-sdk/client-sns";
-import type { Log } from "../../../functions/shared/logger.js";
+import type { Log } from "../../../lib/logger.js";
 import { UnsupportedAlarmError } from "../errors.js";
 import { alarmValues, planAlarm, type AlarmPlan, type MetricToFetch } from "./alarm-plan.js";
 import { aggregateIntoPeriods, ALARM_STATE, decideAlarmState, evaluationWindow, type AlarmState, type PeriodStats, type TimedStats } from "./evaluate.js";

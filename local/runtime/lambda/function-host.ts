@@ -1,7 +1,7 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { randomBytes, randomUUID } from "node:crypto";
-import type { Log } from "../../../functions/shared/logger.js";
+import type { Log } from "../../../lib/logger.js";
 import type { LocalFunction } from "../../model.js";
 import { FunctionInitError, FunctionThrottledError, FunctionTimeoutError, RuntimeStoppedError } from "../errors.js";
 import { extractArchive, functionCodeDir } from "./archive.js";

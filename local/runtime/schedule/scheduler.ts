@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import type { ScheduledEvent } from "aws-lambda";
-import type { Log } from "../../../functions/shared/logger.js";
+import type { Log } from "../../../lib/logger.js";
 import type { LocalSchedule } from "../../model.js";
 import { UnknownFunctionError, UnknownScheduleError } from "../errors.js";
 import type { FunctionHost } from "../lambda/function-host.js";

@@ -1,7 +1,7 @@
 import { setMaxListeners } from "node:events";
 import { DeleteMessageBatchCommand, ReceiveMessageCommand, type Message, type SQSClient } from "@aws-sdk/client-sqs";
-import { abortableSleep } from "../../../functions/shared/abortable-sleep.js";
-import type { Log } from "../../../functions/shared/logger.js";
+import { abortableSleep } from "../../../lib/abortable-sleep.js";
+import type { Log } from "../../../lib/logger.js";
 import type { LocalEventSourceMapping } from "../../model.js";
 import type { FunctionHost } from "../lambda/function-host.js";
 import { decideBatch, type InvocationResult } from "./batch-response.js";

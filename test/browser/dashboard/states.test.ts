@@ -1,8 +1,8 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { DASHBOARD_DOCUMENT } from "../../../functions/dashboard-publisher/documents.js";
+import { DASHBOARD_DOCUMENT } from "../../../contracts/dashboard-documents.js";
 import { formatCount } from "../../../web/src/format.js";
-import { dashboardDocuments } from "../../unit/dashboard/support/factories.js";
+import { dashboardDocuments } from "../../unit/functions/dashboard-publisher/support/factories.js";
 import { openDashboard, waitForPolls, type DashboardHarness } from "../support/dashboard-harness.js";
 
 let harness: DashboardHarness;

@@ -6,15 +6,15 @@
  */
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { envelopePayload } from "../../../functions/campaigns/signing.js";
-import { s3JobDocumentChannel } from "../../../functions/campaigns/document-channel.js";
-import type { JobDocument, JobPayload } from "../../../functions/campaigns/job-document.js";
-import { parseCampaignDefinition, type CampaignDefinitionInput } from "../../../functions/campaigns/model.js";
-import { createCampaign, getCampaign, getJob, listTransitions, listWaitingVehicles } from "../../../functions/campaigns/store.js";
-import { ActiveCampaigns, TICK_TIME_RESERVE_MS, handleUpdateMessage, tickCampaign, type UpdateServiceDeps } from "../../../functions/campaigns/update-service.js";
-import { UpdateTally } from "../../../functions/campaigns/update-tally.js";
-import type { UpdateMessage } from "../../../functions/shared/update-messages.js";
-import { silentLog } from "../../../functions/shared/logger.js";
+import { envelopePayload } from "../../../campaigns/signing.js";
+import { s3JobDocumentChannel } from "../../../campaigns/document-channel.js";
+import type { JobDocument, JobPayload } from "../../../campaigns/job-document.js";
+import { parseCampaignDefinition, type CampaignDefinitionInput } from "../../../campaigns/model.js";
+import { createCampaign, getCampaign, getJob, listTransitions, listWaitingVehicles } from "../../../campaigns/store.js";
+import { ActiveCampaigns, TICK_TIME_RESERVE_MS, handleUpdateMessage, tickCampaign, type UpdateServiceDeps } from "../../../campaigns/update-service.js";
+import { UpdateTally } from "../../../campaigns/update-tally.js";
+import type { UpdateMessage } from "../../../contracts/update-messages.js";
+import { silentLog } from "../../../lib/logger.js";
 import { startLocalCloud, type LocalCloud } from "../../../local/cloud.js";
 import { campaignWorld, candidate, command, readJobDocument, releaseFirmware, report, snapshot, vinNumber, type CampaignWorld } from "./support/world.js";
 

@@ -9,11 +9,11 @@ import * as assert from "uvu/assert";
 import { GetMetricStatisticsCommand } from "@aws-sdk/client-cloudwatch";
 import { CloudWatchClient } from "@aws-sdk/client-cloudwatch";
 import { GetQueueAttributesCommand, SetQueueAttributesCommand } from "@aws-sdk/client-sqs";
-import { verifyJobDocument } from "../../../functions/campaigns/job-document.js";
-import { parseCampaignDefinition } from "../../../functions/campaigns/model.js";
-import { listCampaignSummaries, listJobs } from "../../../functions/campaigns/read-model.js";
-import { createCampaign, getCampaign, getJob, listTransitions } from "../../../functions/campaigns/store.js";
-import { METRIC } from "../../../functions/shared/metrics.js";
+import { verifyJobDocument } from "../../../campaigns/job-document.js";
+import { parseCampaignDefinition } from "../../../campaigns/model.js";
+import { listCampaignSummaries, listJobs } from "../../../campaigns/read-model.js";
+import { createCampaign, getCampaign, getJob, listTransitions } from "../../../campaigns/store.js";
+import { METRIC } from "../../../contracts/metrics.js";
 import { startLocalCloud, type LocalCloud } from "../../../local/cloud.js";
 import {
   campaignWorld,

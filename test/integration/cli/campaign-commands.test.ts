@@ -13,8 +13,8 @@ import { SSMClient } from "@aws-sdk/client-ssm";
 import { runCli } from "../../../cli/main.js";
 import type { CliIo } from "../../../cli/output.js";
 import { namesFromLocalDescription, type StackNames } from "../../../cli/target.js";
-import { firmwareManifestKey, openManifest } from "../../../functions/campaigns/job-document.js";
-import { loadSigningKey } from "../../../functions/campaigns/signing.js";
+import { firmwareManifestKey, openManifest } from "../../../campaigns/job-document.js";
+import { loadSigningKey } from "../../../campaigns/signing.js";
 import { startLocalCloud, type LocalCloud } from "../../../local/cloud.js";
 import { candidate, snapshot } from "../campaigns/support/world.js";
 

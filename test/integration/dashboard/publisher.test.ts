@@ -9,12 +9,12 @@ import { SendMessageCommand } from "@aws-sdk/client-sqs";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { parseCampaignDefinition } from "../../../functions/campaigns/model.js";
-import { createCampaign } from "../../../functions/campaigns/store.js";
-import type { AlarmsDocument, CampaignsDocument, FleetDocument, QueuesDocument, TelemetryDocument } from "../../../functions/dashboard-publisher/documents.js";
-import { METRIC } from "../../../functions/shared/metrics.js";
-import type { FleetVehicle } from "../../../functions/telemetry-processor/aggregate.js";
-import { FLEET_STATE_PARTS_PREFIX, writeFleetStatePart } from "../../../functions/telemetry-processor/fleet-state.js";
+import { parseCampaignDefinition } from "../../../campaigns/model.js";
+import { createCampaign } from "../../../campaigns/store.js";
+import type { AlarmsDocument, CampaignsDocument, FleetDocument, QueuesDocument, TelemetryDocument } from "../../../contracts/dashboard-documents.js";
+import { METRIC } from "../../../contracts/metrics.js";
+import type { FleetVehicle } from "../../../telemetry/aggregate.js";
+import { FLEET_STATE_PARTS_PREFIX, writeFleetStatePart } from "../../../telemetry/fleet-state.js";
 import { serveDashboard } from "../../../local/dashboard-server.js";
 import { startTestCloud, type TestCloud } from "../support/local-cloud.js";
 

@@ -6,8 +6,8 @@
  */
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { JOB_STATE, OUTCOME_JOB_STATES } from "../../../functions/campaigns/model.js";
-import { listJobs } from "../../../functions/campaigns/read-model.js";
+import { JOB_STATE, OUTCOME_JOB_STATES } from "../../../campaigns/model.js";
+import { listJobs } from "../../../campaigns/read-model.js";
 import { runCampaign } from "./support/campaign-run.js";
 import { campaignCloudForSuite, e2eFleetSize, permissivePreconditions, progress } from "./support/local-cloud.js";
 

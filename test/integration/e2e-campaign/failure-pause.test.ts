@@ -7,7 +7,7 @@
  */
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { listJobs } from "../../../functions/campaigns/read-model.js";
+import { listJobs } from "../../../campaigns/read-model.js";
 import { fleetota, runCampaign } from "./support/campaign-run.js";
 import { campaignCloudForSuite, e2eFleetSize, permissivePreconditions, progress } from "./support/local-cloud.js";
 

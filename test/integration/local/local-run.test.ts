@@ -7,7 +7,7 @@ import * as assert from "uvu/assert";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { silentLog } from "../../../functions/shared/logger.js";
+import { silentLog } from "../../../lib/logger.js";
 import { runLocal, type RunSummary, type StartOptions } from "../../../local/start.js";
 
 /** A short run: 10 vehicles reporting every 3 s, stopped after 10 s. */

@@ -11,10 +11,10 @@ import { GetQueueAttributesCommand } from "@aws-sdk/client-sqs";
 import { DynamoDBDocumentClient, GetCommand } from "@aws-sdk/lib-dynamodb";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { METRIC } from "../../../functions/shared/metrics.js";
-import { readFleetSnapshot } from "../../../functions/telemetry-processor/fleet-state.js";
+import { METRIC } from "../../../contracts/metrics.js";
+import { readFleetSnapshot } from "../../../telemetry/fleet-state.js";
 import { QUARANTINE_PREFIX } from "../../../functions/telemetry-processor/quarantine.js";
-import { validateRecord } from "../../../functions/telemetry-processor/schema.js";
+import { validateRecord } from "../../../telemetry/schema.js";
 import { startSimulation, type RunningSimulation, type SimulationSummary } from "../../../simulator/simulation.js";
 import { startTestCloud, type TestCloud } from "../support/local-cloud.js";
 

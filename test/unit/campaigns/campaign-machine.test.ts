@@ -1,8 +1,8 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { crossedCriterion, decideCampaignCommand, decideRollout, waveCapacity } from "../../../functions/campaigns/campaign-machine.js";
-import { emptyJobCounts, type Campaign, type CampaignState, type OutcomeTotals } from "../../../functions/campaigns/model.js";
-import type { OperatorCommand } from "../../../functions/shared/update-messages.js";
+import { crossedCriterion, decideCampaignCommand, decideRollout, waveCapacity } from "../../../campaigns/campaign-machine.js";
+import { emptyJobCounts, type Campaign, type CampaignState, type OutcomeTotals } from "../../../campaigns/model.js";
+import type { OperatorCommand } from "../../../contracts/update-messages.js";
 import { T0, campaign, definition, minutesAfter } from "./support/factories.js";
 
 type Command = Exclude<OperatorCommand, "tick">;

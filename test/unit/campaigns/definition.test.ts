@@ -1,6 +1,6 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { CampaignDefinitionError, parseCampaignDefinition, startTimeoutMinutes } from "../../../functions/campaigns/model.js";
+import { CampaignDefinitionError, parseCampaignDefinition, startTimeoutMinutes } from "../../../campaigns/model.js";
 
 function definitionInput(overrides: Record<string, unknown> = {}): Record<string, unknown> {
   return {

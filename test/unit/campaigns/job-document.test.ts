@@ -12,8 +12,8 @@ import {
   type JobDocument,
   type JobPayload,
   type VehicleTrustContext,
-} from "../../../functions/campaigns/job-document.js";
-import { envelopeDigest, generateSigningKey, type SigningKey } from "../../../functions/campaigns/signing.js";
+} from "../../../campaigns/job-document.js";
+import { envelopeDigest, generateSigningKey, type SigningKey } from "../../../campaigns/signing.js";
 
 const NOW = new Date("2026-11-26T18:00:00Z");
 const fleetKey = generateSigningKey();

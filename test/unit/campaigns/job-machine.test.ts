@@ -1,8 +1,8 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { decideJobEvent, newJob, nextRetryAt, retryDelaySeconds, type JobEvent } from "../../../functions/campaigns/job-machine.js";
-import { JOB_HISTORY_LIMIT, type Job, type JobState } from "../../../functions/campaigns/model.js";
-import type { AgentStatus } from "../../../functions/shared/update-messages.js";
+import { decideJobEvent, newJob, nextRetryAt, retryDelaySeconds, type JobEvent } from "../../../campaigns/job-machine.js";
+import { JOB_HISTORY_LIMIT, type Job, type JobState } from "../../../campaigns/model.js";
+import type { AgentStatus } from "../../../contracts/update-messages.js";
 import { T0, definition, job, minutesAfter } from "./support/factories.js";
 
 const report = (status: AgentStatus, sequence: number, at = minutesAfter(1)): JobEvent => ({

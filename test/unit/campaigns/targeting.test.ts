@@ -1,8 +1,8 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { checkPreconditions, insideDailyWindow } from "../../../functions/campaigns/preconditions.js";
-import { matchesCampaign } from "../../../functions/campaigns/targeting.js";
-import type { VehicleSnapshot } from "../../../functions/shared/update-messages.js";
+import { checkPreconditions, insideDailyWindow } from "../../../campaigns/preconditions.js";
+import { matchesCampaign } from "../../../campaigns/targeting.js";
+import type { VehicleSnapshot } from "../../../contracts/update-messages.js";
 import { T0, definition, vehicle } from "./support/factories.js";
 
 const selective = definition({

@@ -1,10 +1,10 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { emptyJobCounts } from "../../../functions/campaigns/model.js";
-import { UpdateTally } from "../../../functions/campaigns/update-tally.js";
+import { emptyJobCounts } from "../../../campaigns/model.js";
+import { UpdateTally } from "../../../campaigns/update-tally.js";
 import { campaignsToTick, tickMessage } from "../../../functions/rollout-ticker/tick-messages.js";
-import { METRIC } from "../../../functions/shared/metrics.js";
-import { updateMessageSchema } from "../../../functions/shared/update-messages.js";
+import { METRIC } from "../../../contracts/metrics.js";
+import { updateMessageSchema } from "../../../contracts/update-messages.js";
 import { T0, campaign } from "./support/factories.js";
 
 test("the ticker picks rolling campaigns and finished ones with unstarted jobs", () => {

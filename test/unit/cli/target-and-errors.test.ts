@@ -8,7 +8,7 @@ import { InputFileError, TargetResolutionError } from "../../../cli/errors.js";
 import { runCli } from "../../../cli/main.js";
 import type { CliIo } from "../../../cli/output.js";
 import { namesFromStackOutputs, resolveTarget } from "../../../cli/target.js";
-import { commandMessageSchema } from "../../../functions/shared/update-messages.js";
+import { commandMessageSchema } from "../../../contracts/update-messages.js";
 import type { LocalCloudDescription } from "../../../local/model.js";
 
 const stackEnvironment = {

@@ -5,7 +5,7 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import type { SQSClient } from "@aws-sdk/client-sqs";
-import { silentLog } from "../../../functions/shared/logger.js";
+import { silentLog } from "../../../lib/logger.js";
 import { MessageMoveTask, MOVE_TASK_STATUS, type MoveTaskSpec } from "../../../local/message-moves/move-task.js";
 
 interface StoredMessage {

@@ -1,8 +1,8 @@
 import { gunzipSync } from "node:zlib";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { readTelemetryObject } from "../../../functions/telemetry-processor/core.js";
-import { CorruptObjectError } from "../../../functions/telemetry-processor/decode.js";
+import { readTelemetryObject } from "../../../telemetry/core.js";
+import { CorruptObjectError } from "../../../telemetry/decode.js";
 import { batchObjectKey, generateBatch, type BatchContext } from "../../../simulator/batch.js";
 import type { FaultOptions } from "../../../simulator/faults.js";
 import { createFleet } from "../../../simulator/fleet.js";

@@ -1,6 +1,6 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { validateRecord, type TelemetryRecord } from "../../../functions/telemetry-processor/schema.js";
+import { validateRecord, type TelemetryRecord } from "../../../telemetry/schema.js";
 import { REGIONS } from "../../../simulator/catalog.js";
 import { createFleet } from "../../../simulator/fleet.js";
 import { distanceKm } from "../../../simulator/geo.js";

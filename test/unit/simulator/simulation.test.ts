@@ -1,7 +1,7 @@
 import type { S3Client } from "@aws-sdk/client-s3";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import type { OtaReport } from "../../../functions/telemetry-processor/schema.js";
+import type { OtaReport } from "../../../telemetry/schema.js";
 import { startSimulation, type SimulationOptions, type VehicleAgent } from "../../../simulator/simulation.js";
 import type { VehicleView } from "../../../simulator/vehicle.js";
 

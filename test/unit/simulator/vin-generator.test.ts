@@ -1,6 +1,6 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { decodeModelYear, isValidVin, requiresCheckDigit } from "../../../functions/telemetry-processor/vin.js";
+import { decodeModelYear, isValidVin, requiresCheckDigit } from "../../../telemetry/vin.js";
 import { MARKET, VEHICLE_MODELS } from "../../../simulator/catalog.js";
 import { createFleet } from "../../../simulator/fleet.js";
 import { SeededRandom } from "../../../simulator/random.js";

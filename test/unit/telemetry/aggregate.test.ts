@@ -1,8 +1,8 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { InvocationAggregate, isNewer, latencyValues } from "../../../functions/telemetry-processor/aggregate.js";
-import { batteryBand, classifyConnectivity, motionOf } from "../../../functions/telemetry-processor/enrich.js";
-import { METRIC } from "../../../functions/shared/metrics.js";
+import { InvocationAggregate, isNewer, latencyValues } from "../../../telemetry/aggregate.js";
+import { batteryBand, classifyConnectivity, motionOf } from "../../../telemetry/enrich.js";
+import { METRIC } from "../../../contracts/metrics.js";
 import { enriched, NOW_MS } from "./support/factories.js";
 
 const at = (minutesAgo: number) => new Date(NOW_MS - minutesAgo * 60_000).toISOString();

@@ -1,8 +1,8 @@
 import { gzipSync } from "node:zlib";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { readTelemetryObject } from "../../../functions/telemetry-processor/core.js";
-import { CorruptObjectError, decodeLines } from "../../../functions/telemetry-processor/decode.js";
+import { readTelemetryObject } from "../../../telemetry/core.js";
+import { CorruptObjectError, decodeLines } from "../../../telemetry/decode.js";
 import { corruptGzip } from "../../../simulator/faults.js";
 import { SeededRandom } from "../../../simulator/random.js";
 import { chunked, gzipped, ndjson, NOW_MS, telemetryRecord } from "./support/factories.js";

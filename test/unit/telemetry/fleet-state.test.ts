@@ -1,7 +1,7 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { fleetVehicleOf } from "../../../functions/telemetry-processor/aggregate.js";
-import { mergeFleetDocuments } from "../../../functions/telemetry-processor/fleet-state.js";
+import { fleetVehicleOf } from "../../../telemetry/aggregate.js";
+import { mergeFleetDocuments } from "../../../telemetry/fleet-state.js";
 import { quarantinedObjectKey, rejectedRecordsKey } from "../../../functions/telemetry-processor/quarantine.js";
 import type { ObjectRef } from "../../../functions/telemetry-processor/events.js";
 import { enriched, NOW_MS } from "./support/factories.js";

@@ -1,6 +1,6 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { MAX_FUTURE_SKEW_MS, MAX_RECORD_AGE_MS, validateRecord } from "../../../functions/telemetry-processor/schema.js";
+import { MAX_FUTURE_SKEW_MS, MAX_RECORD_AGE_MS, validateRecord } from "../../../telemetry/schema.js";
 import { NOW_MS, telemetryRecord } from "./support/factories.js";
 
 function reasonsOf(value: unknown): Array<[string, string]> {

@@ -7,7 +7,7 @@ import {
   modelYearCode,
   requiresCheckDigit,
   vinViolations,
-} from "../../../functions/telemetry-processor/vin.js";
+} from "../../../telemetry/vin.js";
 
 test("known North American VINs are valid and their check digits recomputed", () => {
   for (const vin of ["1M8GDM9AXKP042788", "1HGCM82633A004352"]) {

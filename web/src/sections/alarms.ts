@@ -1,4 +1,4 @@
-import { ALARM_STATE, type AlarmsDocument, type AlarmView } from "../../../functions/dashboard-publisher/documents.js";
+import { ALARM_STATE, type AlarmsDocument, type AlarmView } from "../../../contracts/dashboard-documents.js";
 import { h } from "../dom.js";
 import { formatAge, humanizeState, stateToken } from "../format.js";
 

@@ -1,4 +1,4 @@
-import type { CampaignsDocument, CampaignView } from "../../../functions/dashboard-publisher/documents.js";
+import type { CampaignsDocument, CampaignView } from "../../../contracts/dashboard-documents.js";
 import { h } from "../dom.js";
 import { formatAge, formatCount, humanizeState, stateToken } from "../format.js";
 

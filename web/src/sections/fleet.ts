@@ -1,4 +1,4 @@
-import type { CountByLabel, FleetDocument } from "../../../functions/dashboard-publisher/documents.js";
+import type { CountByLabel, FleetDocument } from "../../../contracts/dashboard-documents.js";
 import { bubbleChart } from "../charts.js";
 import { bar, h } from "../dom.js";
 import { formatAge, formatCount, formatShare } from "../format.js";

@@ -1,4 +1,4 @@
-import { QUEUE_ROLE, type QueueRole, type QueuesDocument, type QueueView } from "../../../functions/dashboard-publisher/documents.js";
+import { QUEUE_ROLE, type QueueRole, type QueuesDocument, type QueueView } from "../../../contracts/dashboard-documents.js";
 import { h } from "../dom.js";
 import { formatCount, formatDuration } from "../format.js";
 

@@ -1,5 +1,5 @@
-import type { TelemetryDocument, TelemetrySeries } from "../../../functions/dashboard-publisher/documents.js";
-import { METRIC, type MetricName } from "../../../functions/shared/metrics.js";
+import type { TelemetryDocument, TelemetrySeries } from "../../../contracts/dashboard-documents.js";
+import { METRIC, type MetricName } from "../../../contracts/metrics.js";
 import { lineChart } from "../charts.js";
 import { h } from "../dom.js";
 import { formatDuration, formatMetric } from "../format.js";

@@ -4,11 +4,11 @@ import { GetObjectCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3
 import { SendMessageBatchCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { SSMClient } from "@aws-sdk/client-ssm";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
-import { firmwareImageKey, firmwareManifestKey, jobDocumentKey, signManifest } from "../../../../functions/campaigns/job-document.js";
-import { ensureSigningKey, type SigningKey } from "../../../../functions/campaigns/signing.js";
-import { ENV } from "../../../../functions/shared/environment.js";
-import type { UpdateMessage, VehicleSnapshot } from "../../../../functions/shared/update-messages.js";
-import { computeCheckDigit } from "../../../../functions/telemetry-processor/vin.js";
+import { firmwareImageKey, firmwareManifestKey, jobDocumentKey, signManifest } from "../../../../campaigns/job-document.js";
+import { ensureSigningKey, type SigningKey } from "../../../../campaigns/signing.js";
+import { ENV } from "../../../../contracts/environment.js";
+import type { UpdateMessage, VehicleSnapshot } from "../../../../contracts/update-messages.js";
+import { computeCheckDigit } from "../../../../telemetry/vin.js";
 import type { LocalCloud } from "../../../../local/cloud.js";
 import { vehicle } from "../../../unit/campaigns/support/factories.js";
 

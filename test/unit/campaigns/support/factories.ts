@@ -1,5 +1,5 @@
-import { parseCampaignDefinition, emptyJobCounts, emptyOutcomes, type Campaign, type CampaignDefinition, type CampaignDefinitionInput, type Job } from "../../../../functions/campaigns/model.js";
-import type { VehicleSnapshot } from "../../../../functions/shared/update-messages.js";
+import { parseCampaignDefinition, emptyJobCounts, emptyOutcomes, type Campaign, type CampaignDefinition, type CampaignDefinitionInput, type Job } from "../../../../campaigns/model.js";
+import type { VehicleSnapshot } from "../../../../contracts/update-messages.js";
 
 export const T0 = new Date("2026-11-26T18:00:00.000Z");
 export const minutesAfter = (minutes: number, from: Date = T0): Date => new Date(from.getTime() + minutes * 60_000);

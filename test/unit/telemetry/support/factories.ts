@@ -1,6 +1,6 @@
 import { gzipSync } from "node:zlib";
-import type { TelemetryRecord } from "../../../../functions/telemetry-processor/schema.js";
-import { enrich, type EnrichedRecord } from "../../../../functions/telemetry-processor/enrich.js";
+import type { TelemetryRecord } from "../../../../telemetry/schema.js";
+import { enrich, type EnrichedRecord } from "../../../../telemetry/enrich.js";
 
 export const NOW_MS = Date.UTC(2026, 10, 26, 17, 35, 0);
 

@@ -1,0 +1,244 @@
+import { OPERATOR_COMMAND, type OperatorCommand } from "../contracts/update-messages.js";
+import {
+  CAMPAIGN_STATE,
+  FAILURE_KIND,
+  JOB_STATE,
+  THRESHOLD_ACTION,
+  type AbortCriterion,
+  type Campaign,
+  type CampaignDefinition,
+  type CampaignState,
+  type OutcomeTotals,
+  type TransitionRecord,
+} from "./model.js";
+
+/**
+ * The campaign state machine and the rollout rules, pure.
+ *
+ *   DRAFT → SCHEDULED → RUNNING ⇄ PAUSED
+ *   RUNNING → COMPLETED | ABORTED ;  any non-final → CANCELED ;  COMPLETED → RUNNING (retry-failed)
+ */
+
+export type CampaignDecision =
+  | { kind: "applied"; campaign: Campaign; record: TransitionRecord }
+  | { kind: "refused"; reason: string };
+
+/** What a campaign command needs besides the campaign. */
+export interface CommandContext {
+  at: Date;
+  cause: string;
+  reason?: string;
+}
+
+const COMMAND_FROM: Record<Exclude<OperatorCommand, "tick">, readonly CampaignState[]> = {
+  [OPERATOR_COMMAND.Start]: [CAMPAIGN_STATE.Draft],
+  [OPERATOR_COMMAND.Pause]: [CAMPAIGN_STATE.Running, CAMPAIGN_STATE.Scheduled],
+  [OPERATOR_COMMAND.Resume]: [CAMPAIGN_STATE.Paused],
+  [OPERATOR_COMMAND.Cancel]: [CAMPAIGN_STATE.Draft, CAMPAIGN_STATE.Scheduled, CAMPAIGN_STATE.Running, CAMPAIGN_STATE.Paused],
+  [OPERATOR_COMMAND.RetryFailed]: [CAMPAIGN_STATE.Running, CAMPAIGN_STATE.Paused, CAMPAIGN_STATE.Completed],
+};
+
+function change(campaign: Campaign, to: CampaignState, context: CommandContext, reason: string, changes: Partial<Campaign> = {}): CampaignDecision {
+  const iso = context.at.toISOString();
+  const next: Campaign = { ...campaign, ...changes, state: to, stateReason: reason, updatedAt: iso };
+  return { kind: "applied", campaign: next, record: { from: campaign.state, to, at: iso, reason, cause: context.cause } };
+}
+
+function openWave(index: number, at: Date): Partial<Campaign> {
+  return { waveIndex: index, waveOpenedAt: at.toISOString() };
+}
+
+/**
+ * Applies an operator command (not `tick`, which is `decideRollout`) to a campaign.
+ *
+ * @example
+ * const decision = decideCampaignCommand(campaign, "pause", { at: new Date(), cause: "cli:ops@example", reason: "bad batch" });
+ */
+export function decideCampaignCommand(
+  campaign: Campaign,
+  command: Exclude<OperatorCommand, "tick">,
+  context: CommandContext,
+): CampaignDecision {
+  if (!COMMAND_FROM[command].includes(campaign.state)) {
+    return { kind: "refused", reason: `cannot ${command} a ${campaign.state} campaign` };
+  }
+  const why = (fallback: string) => context.reason ?? fallback;
+  switch (command) {
+    case OPERATOR_COMMAND.Start: {
+      const startAt = campaign.definition.startAt;
+      if (startAt && Date.parse(startAt) > context.at.getTime()) {
+        return change(campaign, CAMPAIGN_STATE.Scheduled, context, why(`scheduled for ${startAt}`));
+      }
+      return change(campaign, CAMPAIGN_STATE.Running, context, why("started"), {
+        ...openWave(0, context.at),
+        startedAt: context.at.toISOString(),
+      });
+    }
+    case OPERATOR_COMMAND.Pause:
+      return change(campaign, CAMPAIGN_STATE.Paused, context, why("paused by operator"));
+    case OPERATOR_COMMAND.Resume:
+      return change(campaign, CAMPAIGN_STATE.Running, context, why("resumed by operator"), {
+        // Criteria judge only what happens after the resume, else the same failures pause it again at once.
+        outcomesBaseline: { ...campaign.outcomes },
+        ...(campaign.waveIndex < 0 ? { ...openWave(0, context.at), startedAt: context.at.toISOString() } : {}),
+      });
+    case OPERATOR_COMMAND.Cancel:
+      return change(campaign, CAMPAIGN_STATE.Canceled, context, why("canceled by operator"), { finishedAt: context.at.toISOString() });
+    case OPERATOR_COMMAND.RetryFailed:
+      if (campaign.state !== CAMPAIGN_STATE.Completed) {
+        return { kind: "applied", campaign, record: { from: campaign.state, to: campaign.state, at: context.at.toISOString(), reason: why("retry failed jobs"), cause: context.cause } };
+      }
+      return change(campaign, CAMPAIGN_STATE.Running, context, why("reopened to retry failed jobs"), { finishedAt: undefined });
+  }
+}
+
+/**
+ * How many vehicles may hold a job once wave `index` is open: a count, or a percent of the eligible
+ * vehicles seen so far (rounded up, so a 1% wave of a small fleet still admits one).
+ *
+ * @example
+ * waveCapacity(definition, 0, 1000); // 10 for a first wave of 1%
+ */
+export function waveCapacity(definition: CampaignDefinition, index: number, eligible: number): number {
+  const wave = definition.waves[index];
+  if (!wave) return 0;
+  if (wave.count !== undefined) return wave.count;
+  // A 100% wave admits every vehicle that ever turns up, not just those seen so far.
+  if (wave.percent === undefined || wave.percent >= 100) return Number.MAX_SAFE_INTEGER;
+  return Math.ceil((wave.percent / 100) * eligible);
+}
+
+export interface CriterionBreach {
+  criterion: AbortCriterion;
+  /** Failures of the criterion's kind since the last resume, and all finished jobs since then. */
+  failures: number;
+  finished: number;
+  ratePercent: number;
+}
+
+function since(outcomes: OutcomeTotals, baseline: OutcomeTotals): OutcomeTotals {
+  return {
+    succeeded: outcomes.succeeded - baseline.succeeded,
+    failed: outcomes.failed - baseline.failed,
+    timedOut: outcomes.timedOut - baseline.timedOut,
+    rolledBack: outcomes.rolledBack - baseline.rolledBack,
+    rejected: outcomes.rejected - baseline.rejected,
+  };
+}
+
+function failuresOfKind(totals: OutcomeTotals, kind: AbortCriterion["failureKind"]): number {
+  switch (kind) {
+    case FAILURE_KIND.Failed:
+      return totals.failed;
+    case FAILURE_KIND.TimedOut:
+      return totals.timedOut;
+    case FAILURE_KIND.RolledBack:
+      return totals.rolledBack;
+    case FAILURE_KIND.Rejected:
+      return totals.rejected;
+    case FAILURE_KIND.Any:
+      return totals.failed + totals.timedOut + totals.rolledBack + totals.rejected;
+  }
+}
+
+/**
+ * The first abort criterion crossed (ABORT before PAUSE), judged on outcomes since the last resume and
+ * only once at least `minimumSample` jobs have finished. Every attempt's outcome counts, so a vehicle
+ * that fails twice weighs twice.
+ *
+ * @example
+ * const breach = crossedCriterion(campaign); // { criterion: { failureKind: "ANY", …, action: "PAUSE" }, ratePercent: 20, … }
+ */
+export function crossedCriterion(campaign: Campaign): CriterionBreach | undefined {
+  const totals = since(campaign.outcomes, campaign.outcomesBaseline);
+  const finished = totals.succeeded + failuresOfKind(totals, FAILURE_KIND.Any);
+  const breaches = campaign.definition.abortCriteria
+    .filter((criterion) => finished >= criterion.minimumSample && finished > 0)
+    .map((criterion) => {
+      const failures = failuresOfKind(totals, criterion.failureKind);
+      return { criterion, failures, finished, ratePercent: (failures / finished) * 100 };
+    })
+    .filter((breach) => breach.ratePercent >= breach.criterion.thresholdPercent);
+  return breaches.find((breach) => breach.criterion.action === THRESHOLD_ACTION.Abort) ?? breaches[0];
+}
+
+/** What the ticker knows beyond the campaign record. */
+export interface RolloutFacts {
+  at: Date;
+  /** FAILED/TIMED_OUT jobs still waiting for an automatic retry. */
+  pendingRetries: number;
+}
+
+export type RolloutDecision =
+  | CampaignDecision
+  | { kind: "unchanged"; reason: string };
+
+/**
+ * One tick of the rollout rules for a campaign: start a SCHEDULED one whose time came; pause or abort on
+ * a crossed criterion; open the next wave once the current one soaked and met its success threshold;
+ * complete when the last wave is open and soaked and no job is still moving or waiting for a retry.
+ *
+ * @example
+ * const decision = decideRollout(campaign, { at: new Date(), pendingRetries: 0 });
+ */
+export function decideRollout(campaign: Campaign, facts: RolloutFacts): RolloutDecision {
+  const context: CommandContext = { at: facts.at, cause: "ticker" };
+  if (campaign.state === CAMPAIGN_STATE.Scheduled) {
+    const startAt = campaign.definition.startAt;
+    if (startAt && Date.parse(startAt) > facts.at.getTime()) return { kind: "unchanged", reason: `starts at ${startAt}` };
+    return change(campaign, CAMPAIGN_STATE.Running, context, "scheduled start reached", {
+      ...openWave(0, facts.at),
+      startedAt: facts.at.toISOString(),
+    });
+  }
+  if (campaign.state !== CAMPAIGN_STATE.Running) return { kind: "unchanged", reason: `${campaign.state} campaigns do not roll` };
+
+  const breach = crossedCriterion(campaign);
+  if (breach) {
+    const { criterion } = breach;
+    const reason = `${criterion.failureKind} at ${breach.ratePercent.toFixed(1)}% (${breach.failures}/${breach.finished}) ≥ ${criterion.thresholdPercent}% with minimum sample ${criterion.minimumSample}`;
+    return criterion.action === THRESHOLD_ACTION.Abort
+      ? change(campaign, CAMPAIGN_STATE.Aborted, context, `aborted: ${reason}`, { finishedAt: facts.at.toISOString() })
+      : change(campaign, CAMPAIGN_STATE.Paused, context, `paused: ${reason}`);
+  }
+
+  const wave = campaign.definition.waves[campaign.waveIndex];
+  if (!wave) return { kind: "unchanged", reason: "no open wave" };
+  const soakedMinutes = (facts.at.getTime() - Date.parse(campaign.waveOpenedAt ?? campaign.updatedAt)) / 60_000;
+  if (soakedMinutes < wave.soakMinutes) {
+    return { kind: "unchanged", reason: `wave ${campaign.waveIndex + 1} soaking (${soakedMinutes.toFixed(1)}/${wave.soakMinutes} min)` };
+  }
+  const isLastWave = campaign.waveIndex === campaign.definition.waves.length - 1;
+  const moving = campaign.counts[JOB_STATE.Queued] + campaign.counts[JOB_STATE.Deferred] + campaign.counts[JOB_STATE.InProgress];
+  if (isLastWave) {
+    if (campaign.admitted === 0) return { kind: "unchanged", reason: "no vehicle admitted yet" };
+    if (moving > 0 || facts.pendingRetries > 0) {
+      return { kind: "unchanged", reason: `${moving} jobs moving, ${facts.pendingRetries} retries pending` };
+    }
+    return change(campaign, CAMPAIGN_STATE.Completed, context, completionSummary(campaign), { finishedAt: facts.at.toISOString() });
+  }
+  if (campaign.admitted === 0) return { kind: "unchanged", reason: `wave ${campaign.waveIndex + 1} has no vehicle yet` };
+  const successPercent = (campaign.counts[JOB_STATE.Succeeded] / campaign.admitted) * 100;
+  if (successPercent < wave.successThresholdPercent) {
+    return {
+      kind: "unchanged",
+      reason: `wave ${campaign.waveIndex + 1} at ${successPercent.toFixed(1)}% succeeded, needs ${wave.successThresholdPercent}%`,
+    };
+  }
+  const next = campaign.waveIndex + 1;
+  return change(
+    campaign,
+    CAMPAIGN_STATE.Running,
+    context,
+    `wave ${next + 1} opened: wave ${campaign.waveIndex + 1} at ${successPercent.toFixed(1)}% succeeded after ${soakedMinutes.toFixed(0)} min`,
+    openWave(next, facts.at),
+  );
+}
+
+function completionSummary(campaign: Campaign): string {
+  const counts = Object.entries(campaign.counts)
+    .filter(([, count]) => count > 0)
+    .map(([state, count]) => `${count} ${state}`)
+    .join(", ");
+  return `completed: ${counts}`;
+}

@@ -1,0 +1,334 @@
+import semver from "semver";
+import { z } from "zod";
+import { CONNECTIVITY_CLASS } from "../contracts/update-messages.js";
+
+/**
+ * The OTA campaign model: states, the campaign definition an operator writes (JSON or YAML), and the
+ * shapes of the campaign and vehicle-job records the store keeps. Pure: no AWS, no clock.
+ */
+
+export const CAMPAIGN_STATE = {
+  Draft: "DRAFT",
+  Scheduled: "SCHEDULED",
+  Running: "RUNNING",
+  Paused: "PAUSED",
+  Completed: "COMPLETED",
+  Aborted: "ABORTED",
+  Canceled: "CANCELED",
+} as const;
+export type CampaignState = (typeof CAMPAIGN_STATE)[keyof typeof CAMPAIGN_STATE];
+
+export const TERMINAL_CAMPAIGN_STATES: readonly CampaignState[] = [
+  CAMPAIGN_STATE.Completed,
+  CAMPAIGN_STATE.Aborted,
+  CAMPAIGN_STATE.Canceled,
+];
+
+export const JOB_STATE = {
+  Queued: "QUEUED",
+  /** Waiting, not failing: the vehicle's preconditions (parked, charge, connectivity, window) are not met. */
+  Deferred: "DEFERRED",
+  InProgress: "IN_PROGRESS",
+  Succeeded: "SUCCEEDED",
+  Failed: "FAILED",
+  RolledBack: "ROLLED_BACK",
+  /** Silent in progress, in progress too long, or never started within the campaign's limits: a failure. */
+  TimedOut: "TIMED_OUT",
+  /** The vehicle refused the job document (signature, expiry, downgrade, hardware…). */
+  Rejected: "REJECTED",
+  Canceled: "CANCELED",
+} as const;
+export type JobState = (typeof JOB_STATE)[keyof typeof JOB_STATE];
+export const JOB_STATES = Object.values(JOB_STATE) as readonly JobState[];
+
+export const JOB_SUBSTATE = {
+  Downloading: "DOWNLOADING",
+  Installing: "INSTALLING",
+  Verifying: "VERIFYING",
+} as const;
+export type JobSubstate = (typeof JOB_SUBSTATE)[keyof typeof JOB_SUBSTATE];
+
+/** States a job is still moving in (it holds its wave slot and may still report). */
+export const ACTIVE_JOB_STATES: readonly JobState[] = [JOB_STATE.Queued, JOB_STATE.Deferred, JOB_STATE.InProgress];
+
+/** Terminal outcomes. FAILED and TIMED_OUT may still be retried back to QUEUED. */
+export const OUTCOME_JOB_STATES: readonly JobState[] = [
+  JOB_STATE.Succeeded,
+  JOB_STATE.Failed,
+  JOB_STATE.RolledBack,
+  JOB_STATE.TimedOut,
+  JOB_STATE.Rejected,
+  JOB_STATE.Canceled,
+];
+
+/** Failure kinds an abort/pause criterion can watch. `ANY` sums FAILED, TIMED_OUT, ROLLED_BACK and REJECTED. */
+export const FAILURE_KIND = {
+  Failed: "FAILED",
+  TimedOut: "TIMED_OUT",
+  RolledBack: "ROLLED_BACK",
+  Rejected: "REJECTED",
+  Any: "ANY",
+} as const;
+export type FailureKind = (typeof FAILURE_KIND)[keyof typeof FAILURE_KIND];
+
+export const THRESHOLD_ACTION = { Pause: "PAUSE", Abort: "ABORT" } as const;
+export type ThresholdAction = (typeof THRESHOLD_ACTION)[keyof typeof THRESHOLD_ACTION];
+
+const CONNECTIVITY_VALUES = [CONNECTIVITY_CLASS.Good, CONNECTIVITY_CLASS.Weak, CONNECTIVITY_CLASS.Offline] as const;
+
+const versionSchema = z.string().refine((value) => semver.valid(value) !== null, {
+  message: "must be a semantic version such as 2.4.1",
+});
+const versionRangeSchema = z.string().refine((value) => semver.validRange(value) !== null, {
+  message: "must be a semver range such as >=2.0.0 <2.4.0",
+});
+const hhmmSchema = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, "must be HH:MM (24-hour, UTC)");
+
+const waveSchema = z
+  .object({
+    /** Cumulative share of eligible vehicles admitted once this wave is open. */
+    percent: z.number().gt(0).max(100).optional(),
+    /** Cumulative number of vehicles admitted once this wave is open. */
+    count: z.number().int().positive().optional(),
+    /** Minutes the wave must run before the next one may open. */
+    soakMinutes: z.number().min(0).default(0),
+    /** Share (0–100) of admitted jobs that must have SUCCEEDED before the next wave opens. */
+    successThresholdPercent: z.number().min(0).max(100).default(95),
+  })
+  .refine((wave) => (wave.percent === undefined) !== (wave.count === undefined), {
+    message: "give exactly one of percent or count",
+  });
+
+const criterionSchema = z.object({
+  failureKind: z.enum(Object.values(FAILURE_KIND) as [FailureKind, ...FailureKind[]]),
+  /** Share (0–100) of finished jobs with this failure kind at which the action triggers. */
+  thresholdPercent: z.number().gt(0).max(100),
+  /** No decision before this many jobs have finished (since the last resume). */
+  minimumSample: z.number().int().positive(),
+  action: z.enum([THRESHOLD_ACTION.Pause, THRESHOLD_ACTION.Abort]),
+});
+
+export const campaignDefinitionSchema = z.object({
+  name: z.string().min(1),
+  description: z.string().optional(),
+  targetVersion: versionSchema,
+  selector: z
+    .object({
+      makes: z.array(z.string().min(1)).min(1).optional(),
+      models: z.array(z.string().min(1)).min(1).optional(),
+      modelYears: z
+        .object({ from: z.number().int(), to: z.number().int() })
+        .refine((years) => years.from <= years.to, { message: "from must not be after to" })
+        .optional(),
+      regions: z.array(z.string().min(1)).min(1).optional(),
+      hardware: z.array(z.string().min(1)).min(1).optional(),
+      /** Current firmware the vehicle must run, e.g. ">=2.0.0 <2.4.0". Vehicles already on the target never match. */
+      currentVersionRange: versionRangeSchema.optional(),
+    })
+    .default({}),
+  waves: z.array(waveSchema).min(1).default([{ percent: 100, soakMinutes: 0, successThresholdPercent: 95 }]),
+  abortCriteria: z.array(criterionSchema).default([]),
+  retries: z
+    .object({
+      max: z.number().int().min(0).max(10).default(3),
+      backoffBaseSeconds: z.number().positive().default(60),
+      backoffCapSeconds: z.number().positive().default(3600),
+    })
+    .refine((retries) => retries.backoffBaseSeconds <= retries.backoffCapSeconds, {
+      message: "backoffBaseSeconds must not exceed backoffCapSeconds",
+    })
+    .default({ max: 3, backoffBaseSeconds: 60, backoffCapSeconds: 3600 }),
+  /** A job IN_PROGRESS with no report for this long is TIMED_OUT (a failure). */
+  inProgressTimeoutMinutes: z.number().positive().default(60),
+  /** A job still not finished this long after the vehicle started it is TIMED_OUT, heartbeats or not (a stuck install). */
+  maxInProgressMinutes: z.number().positive().default(360),
+  /**
+   * A job the vehicle has not started (QUEUED or DEFERRED) this long after it was admitted or retried is
+   * TIMED_OUT, so a vehicle that stays offline cannot hold the campaign open. Default: the job document's lifetime.
+   */
+  startTimeoutMinutes: z.number().positive().optional(),
+  /** How long a vehicle may act on a job document after it is issued. */
+  documentTtlHours: z.number().positive().default(72),
+  /** Jobs are dispatched only inside this daily UTC window (may wrap midnight); outside it they are DEFERRED. */
+  maintenanceWindow: z.object({ startUtc: hhmmSchema, endUtc: hhmmSchema }).optional(),
+  /** When set and in the future, `start` makes the campaign SCHEDULED until then. */
+  startAt: z.iso.datetime().optional(),
+  preconditions: z
+    .object({
+      requireParked: z.boolean().default(true),
+      minStateOfChargePercent: z.number().min(0).max(100).default(30),
+      /** Connectivity classes good enough to download over. */
+      connectivity: z.array(z.enum(CONNECTIVITY_VALUES)).min(1).default([CONNECTIVITY_CLASS.Good]),
+    })
+    .default({ requireParked: true, minStateOfChargePercent: 30, connectivity: [CONNECTIVITY_CLASS.Good] }),
+});
+
+export type CampaignDefinition = z.infer<typeof campaignDefinitionSchema>;
+/** What an operator may write: everything with a default is optional. */
+export type CampaignDefinitionInput = z.input<typeof campaignDefinitionSchema>;
+export type Wave = CampaignDefinition["waves"][number];
+export type AbortCriterion = CampaignDefinition["abortCriteria"][number];
+
+export class CampaignDefinitionError extends Error {
+  override readonly name = "CampaignDefinitionError";
+  constructor(readonly problems: ReadonlyArray<{ field: string; message: string }>) {
+    super(`invalid campaign definition: ${problems.map((p) => `${p.field}: ${p.message}`).join("; ")}`);
+  }
+}
+
+/**
+ * Validates an operator's campaign definition (already parsed from JSON or YAML) and fills defaults.
+ * Throws CampaignDefinitionError whose message names every bad field (`waves[1].percent: …`).
+ *
+ * @example
+ * const definition = parseCampaignDefinition({ name: "brakes", targetVersion: "2.4.0",
+ *   waves: [{ percent: 1, soakMinutes: 30 }, { percent: 100 }] });
+ */
+export function parseCampaignDefinition(input: unknown): CampaignDefinition {
+  const result = campaignDefinitionSchema.safeParse(input);
+  if (result.success) {
+    checkWavesGrow(result.data.waves);
+    checkTimeoutsNest(result.data);
+    return result.data;
+  }
+  throw new CampaignDefinitionError(
+    result.error.issues.map((issue) => ({ field: fieldPath(issue.path) || "(root)", message: issue.message })),
+  );
+}
+
+function checkWavesGrow(waves: readonly Wave[]): void {
+  const problems: Array<{ field: string; message: string }> = [];
+  for (let index = 1; index < waves.length; index++) {
+    const previous = waves[index - 1]!;
+    const current = waves[index]!;
+    const key = current.percent !== undefined ? "percent" : "count";
+    const before = previous.percent ?? previous.count;
+    const now = current.percent ?? current.count;
+    const sameUnit = (previous.percent === undefined) === (current.percent === undefined);
+    if (sameUnit && before !== undefined && now !== undefined && now <= before) {
+      problems.push({ field: `waves[${index}].${key}`, message: `must be larger than the previous wave's (${before}); waves are cumulative` });
+    }
+  }
+  if (problems.length > 0) throw new CampaignDefinitionError(problems);
+}
+
+function checkTimeoutsNest(definition: CampaignDefinition): void {
+  if (definition.maxInProgressMinutes < definition.inProgressTimeoutMinutes) {
+    throw new CampaignDefinitionError([
+      { field: "maxInProgressMinutes", message: `must be at least inProgressTimeoutMinutes (${definition.inProgressTimeoutMinutes})` },
+    ]);
+  }
+}
+
+/** Minutes a vehicle has to start a job before it is TIMED_OUT unstarted. */
+export function startTimeoutMinutes(definition: CampaignDefinition): number {
+  return definition.startTimeoutMinutes ?? definition.documentTtlHours * 60;
+}
+
+function fieldPath(path: ReadonlyArray<PropertyKey>): string {
+  return path
+    .map((part, index) => (typeof part === "number" ? `[${part}]` : index === 0 ? String(part) : `.${String(part)}`))
+    .join("");
+}
+
+/** Counts of a campaign's jobs by current state. */
+export type JobCounts = Record<JobState, number>;
+
+/** Cumulative outcomes (never decremented, retries included), the base of abort/pause criteria. */
+export interface OutcomeTotals {
+  succeeded: number;
+  failed: number;
+  timedOut: number;
+  rolledBack: number;
+  rejected: number;
+}
+
+export function emptyJobCounts(): JobCounts {
+  return Object.fromEntries(JOB_STATES.map((state) => [state, 0])) as JobCounts;
+}
+
+export function emptyOutcomes(): OutcomeTotals {
+  return { succeeded: 0, failed: 0, timedOut: 0, rolledBack: 0, rejected: 0 };
+}
+
+export interface Campaign {
+  campaignId: string;
+  name: string;
+  definition: CampaignDefinition;
+  state: CampaignState;
+  stateReason?: string;
+  /** Index of the open wave; -1 before the first opens. */
+  waveIndex: number;
+  waveOpenedAt?: string;
+  /** Distinct vehicles seen matching the selector while the campaign was active. */
+  eligible: number;
+  /** Vehicles given a job (admitted into a wave). */
+  admitted: number;
+  counts: JobCounts;
+  outcomes: OutcomeTotals;
+  /** Outcomes at the last resume: criteria judge only what happened since. */
+  outcomesBaseline: OutcomeTotals;
+  createdAt: string;
+  updatedAt: string;
+  startedAt?: string;
+  finishedAt?: string;
+  /** Optimistic-concurrency revision, bumped on every write of the campaign record. */
+  revision: number;
+}
+
+export interface Job {
+  jobId: string;
+  campaignId: string;
+  vin: string;
+  state: JobState;
+  substate?: JobSubstate;
+  stateReason?: string;
+  targetVersion: string;
+  /** Firmware version the vehicle ran when admitted, then as last reported. */
+  firmwareVersion: string;
+  hardware: string;
+  wave: number;
+  /** 1 for the first try; bumped by each retry. */
+  attempt: number;
+  /** Highest status-report sequence applied; -1 before any. */
+  lastSequence: number;
+  /** Earliest time the ticker may return a FAILED/TIMED_OUT job to QUEUED; absent when retries are exhausted. */
+  nextRetryAt?: string;
+  /** When the current attempt was admitted or retried (the start-timeout clock). */
+  attemptQueuedAt?: string;
+  /** When the vehicle first reported progress on the current attempt (the max-in-progress clock); absent while unstarted. */
+  inProgressSince?: string;
+  /** Last time the vehicle reported progress (IN_PROGRESS timeout clock). */
+  lastProgressAt?: string;
+  /** The S3 key of the signed job document, once written for the current attempt. */
+  documentKey?: string;
+  documentPublishedAttempt?: number;
+  /** The job's transitions, oldest first, kept in the job item itself (the last JOB_HISTORY_LIMIT). */
+  history: TransitionRecord[];
+  createdAt: string;
+  updatedAt: string;
+  revision: number;
+}
+
+/** How many transitions a job item keeps; retries make long histories, a job item must stay small. */
+export const JOB_HISTORY_LIMIT = 50;
+
+/** One recorded transition of a job or a campaign. */
+export interface TransitionRecord {
+  from: string;
+  to: string;
+  at: string;
+  reason: string;
+  /** What caused it: a status report sequence, a command's idempotency key, `ticker`… */
+  cause: string;
+}
+
+/** Job ids are the business identity: one job per vehicle per campaign. */
+export function jobIdFor(campaignId: string, vin: string): string {
+  return `${campaignId}:${vin}`;
+}
+
+/** Compares firmware versions by semver precedence (negative when a < b). */
+export function compareVersions(a: string, b: string): number {
+  return semver.compare(a, b);
+}

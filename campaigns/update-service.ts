@@ -1,0 +1,470 @@
+import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import type { Log } from "../lib/logger.js";
+import {
+  OPERATOR_COMMAND,
+  type CandidateMessage,
+  type CommandMessage,
+  type StatusReportMessage,
+  type UpdateMessage,
+} from "../contracts/update-messages.js";
+import { decideCampaignCommand, decideRollout, waveCapacity } from "./campaign-machine.js";
+import type { JobDocumentChannel } from "./document-channel.js";
+import { decideJobEvent, newJob, type JobEvent } from "./job-machine.js";
+import { ACTIVE_JOB_STATES, CAMPAIGN_STATE, JOB_STATE, type Campaign, type CampaignDefinition, type Job, type JobState } from "./model.js";
+import { checkPreconditions } from "./preconditions.js";
+import {
+  CampaignNotFoundError,
+  DuplicateCommandError,
+  StaleCampaignError,
+  StaleJobError,
+  TargetExistsError,
+  WaveClosedError,
+  admitJob,
+  getCampaign,
+  getJob,
+  isCommandProcessed,
+  listCampaigns,
+  listWaitingVehicles,
+  queryJobs,
+  isKnownVehicle,
+  recordFirstSighting,
+  refreshWaitingVehicle,
+  saveCampaignChange,
+  saveJobFields,
+  saveJobTransition,
+} from "./store.js";
+import { matchesCampaign } from "./targeting.js";
+import type { UpdateTally } from "./update-tally.js";
+
+/**
+ * The update manager's core: what each update-queue message does to campaigns and jobs. Every write is
+ * conditional (see store.ts), so a message delivered twice, or two invocations racing, change things
+ * once; a lost race re-reads and decides again.
+ */
+
+export interface UpdateServiceDeps {
+  doc: DynamoDBDocumentClient;
+  table: string;
+  documents: JobDocumentChannel;
+  tally: UpdateTally;
+  log: Log;
+  now: () => Date;
+  /** Milliseconds left in the invocation (Lambda's context); a tick stops starting job work when it runs short. */
+  remainingMs?: () => number;
+}
+
+const MAX_RACE_RETRIES = 8;
+/** A tick leaves this much of the invocation for the rest of its batch; the next tick picks up where it stopped. */
+export const TICK_TIME_RESERVE_MS = 10_000;
+
+export class UnknownJobError extends Error {
+  override readonly name = "UnknownJobError";
+  constructor(readonly campaignId: string, readonly vin: string, readonly jobId: string) {
+    super(`status report for unknown job ${jobId} (campaign ${campaignId}, vehicle ${vin})`);
+  }
+}
+
+export class RaceLostError extends Error {
+  override readonly name = "RaceLostError";
+  constructor(what: string) {
+    super(`${what} kept changing under ${MAX_RACE_RETRIES} attempts; will be redelivered`);
+  }
+}
+
+/**
+ * Campaign definitions never change after creation, so a container may keep them.
+ */
+const definitions = new Map<string, CampaignDefinition>();
+
+async function definitionOf(deps: UpdateServiceDeps, campaignId: string): Promise<CampaignDefinition> {
+  const cached = definitions.get(campaignId);
+  if (cached) return cached;
+  const campaign = await getCampaign(deps.doc, deps.table, campaignId);
+  if (!campaign) throw new CampaignNotFoundError(campaignId);
+  definitions.set(campaignId, campaign.definition);
+  return campaign.definition;
+}
+
+/**
+ * Dispatches one validated update-queue message.
+ *
+ * @example
+ * await handleUpdateMessage(deps, updateMessageSchema.parse(JSON.parse(record.body)), new CampaignSnapshot(deps));
+ */
+export async function handleUpdateMessage(deps: UpdateServiceDeps, message: UpdateMessage, campaigns: ActiveCampaigns): Promise<void> {
+  switch (message.kind) {
+    case "candidate":
+      return handleCandidate(deps, message, campaigns);
+    case "status-report":
+      return handleStatusReport(deps, message);
+    case "command":
+      return handleCommand(deps, message);
+  }
+}
+
+/** The active campaigns, read once per invocation (one query for a whole batch of candidates). */
+export class ActiveCampaigns {
+  private campaigns: Promise<Campaign[]> | undefined;
+  constructor(private readonly deps: Pick<UpdateServiceDeps, "doc" | "table">) {}
+
+  list(): Promise<Campaign[]> {
+    this.campaigns ??= listCampaigns(this.deps.doc, this.deps.table).then((all) =>
+      all.filter((campaign) => campaign.state === CAMPAIGN_STATE.Running || campaign.state === CAMPAIGN_STATE.Paused),
+    );
+    return this.campaigns;
+  }
+}
+
+// ── jobs ────────────────────────────────────────────────────────────────────────────────────────────
+
+/**
+ * Applies an event to a job, re-reading and deciding again when another writer got there first. Publishes
+ * or withdraws the job document as the new state requires. Returns the job as stored afterwards.
+ */
+async function applyJobEvent(deps: UpdateServiceDeps, campaign: Campaign, initial: Job, event: JobEvent): Promise<Job> {
+  let job = initial;
+  for (let attempt = 0; attempt < MAX_RACE_RETRIES; attempt++) {
+    const decision = decideJobEvent(job, event, campaign.definition);
+    if (decision.kind === "ignored") {
+      deps.log.debug("job event ignored", { jobId: job.jobId, event: event.type, reason: decision.reason });
+      return job;
+    }
+    if (decision.kind === "refused") {
+      deps.log.warn("job event refused", { jobId: job.jobId, state: job.state, event: event.type, reason: decision.reason });
+      return job;
+    }
+    try {
+      const saved = decision.record
+        ? await saveJobTransition(deps.doc, deps.table, job, decision.job, {
+            outcomes: decision.outcome ? { [decision.outcome]: 1 } : {},
+          })
+        : await saveJobFields(deps.doc, deps.table, job, decision.job);
+      deps.tally.count(job.state, saved.state);
+      if (decision.record) deps.log.info("job transition", { jobId: job.jobId, ...decision.record });
+      return await afterTransition(deps, campaign, saved);
+    } catch (error) {
+      if (!(error instanceof StaleJobError)) throw error;
+      const fresh = await getJob(deps.doc, deps.table, job.campaignId, job.vin);
+      if (!fresh) throw new UnknownJobError(job.campaignId, job.vin, job.jobId);
+      job = fresh;
+    }
+  }
+  throw new RaceLostError(`job ${initial.jobId}`);
+}
+
+async function afterTransition(deps: UpdateServiceDeps, campaign: Campaign, job: Job): Promise<Job> {
+  // A job that will not run (canceled, or timed out before the vehicle started it) takes its document back.
+  if (job.state === JOB_STATE.Canceled || (job.state === JOB_STATE.TimedOut && job.inProgressSince === undefined)) {
+    await deps.documents.withdraw(job);
+    return job;
+  }
+  return ensureDocumentPublished(deps, campaign, job);
+}
+
+/** A QUEUED job of a RUNNING campaign whose current attempt has no document yet gets one. */
+async function ensureDocumentPublished(deps: UpdateServiceDeps, campaign: Campaign, job: Job): Promise<Job> {
+  if (job.state !== JOB_STATE.Queued || job.documentPublishedAttempt === job.attempt) return job;
+  if (campaign.state !== CAMPAIGN_STATE.Running) return job;
+  const at = deps.now();
+  const documentKey = await deps.documents.publish(job, campaign, at);
+  try {
+    return await saveJobFields(deps.doc, deps.table, job, { ...job, documentKey, documentPublishedAttempt: job.attempt, updatedAt: at.toISOString() });
+  } catch (error) {
+    // Someone else moved the job meanwhile; the document is deterministic for the attempt, nothing is lost.
+    if (error instanceof StaleJobError) return job;
+    throw error;
+  }
+}
+
+// ── candidates ──────────────────────────────────────────────────────────────────────────────────────
+
+/**
+ * A vehicle seen by the telemetry processor. If it has a job still moving in any active campaign, its
+ * preconditions are re-checked there (DEFERRED ⇄ QUEUED) and that is all; a campaign where its job is
+ * finished does not hold it. The first RUNNING campaign it matches without
+ * a job admits it (QUEUED, or DEFERRED while preconditions fail) when the open wave has room, or keeps it
+ * waiting for the next wave. A PAUSED campaign keeps its jobs but captures no new vehicle.
+ */
+export async function handleCandidate(deps: UpdateServiceDeps, message: CandidateMessage, active: ActiveCampaigns): Promise<void> {
+  const vehicle = message.vehicle;
+  const matching = (await active.list()).filter((campaign) => matchesCampaign(campaign.definition, vehicle));
+  const jobs = await Promise.all(matching.map((campaign) => getJob(deps.doc, deps.table, campaign.campaignId, vehicle.vin)));
+  const at = deps.now();
+  const holding = jobs.findIndex((job) => job !== undefined && isStillMoving(job));
+  if (holding >= 0) {
+    const campaign = matching[holding]!;
+    const verdict = checkPreconditions(campaign.definition, vehicle, at);
+    await applyJobEvent(deps, campaign, jobs[holding]!, {
+      type: "preconditions",
+      met: verdict.met,
+      reason: verdict.met ? "preconditions met" : verdict.reasons.join("; "),
+      at,
+    });
+    return;
+  }
+  for (const [index, campaign] of matching.entries()) {
+    if (jobs[index] !== undefined || campaign.state !== CAMPAIGN_STATE.Running) continue;
+    // The wave's room depends on how many vehicles are eligible now, not when the batch started.
+    const [fresh, seenBefore] = await Promise.all([
+      getCampaign(deps.doc, deps.table, campaign.campaignId),
+      isKnownVehicle(deps.doc, deps.table, campaign.campaignId, vehicle.vin),
+    ]);
+    if (fresh?.state !== CAMPAIGN_STATE.Running) continue;
+    let current: Campaign | undefined = fresh;
+    if (!seenBefore) {
+      // First sighting: admitted at once when the wave has room counting this vehicle, else remembered as waiting.
+      const capacity = waveCapacity(fresh.definition, fresh.waveIndex, fresh.eligible + 1);
+      if (fresh.admitted < capacity && (await admit(deps, fresh, vehicle, capacity, { firstSighting: true })) === "admitted") return;
+      if (await recordFirstSighting(deps.doc, deps.table, campaign.campaignId, vehicle, at.toISOString())) {
+        current = await getCampaign(deps.doc, deps.table, campaign.campaignId);
+      }
+    } else {
+      // Seen before and still waiting: keep its latest snapshot; no count changed, so `fresh` tells whether there is room.
+      await refreshWaitingVehicle(deps.doc, deps.table, campaign.campaignId, vehicle, at.toISOString());
+    }
+    if (current?.state !== CAMPAIGN_STATE.Running) return;
+    const room = waveCapacity(current.definition, current.waveIndex, current.eligible);
+    if (current.admitted < room) await admit(deps, current, vehicle, room, { firstSighting: false });
+    return;
+  }
+}
+
+/** A job that still holds its vehicle: moving, or failed with an automatic retry ahead. */
+function isStillMoving(job: Job): boolean {
+  return ACTIVE_JOB_STATES.includes(job.state) || job.nextRetryAt !== undefined;
+}
+
+type AdmissionOutcome = "admitted" | "wave-closed" | "already-eligible";
+
+async function admit(
+  deps: UpdateServiceDeps,
+  campaign: Campaign,
+  vehicle: CandidateMessage["vehicle"],
+  capacity: number,
+  options: { firstSighting: boolean },
+): Promise<AdmissionOutcome> {
+  const at = deps.now();
+  const { job } = newJob(
+    {
+      campaignId: campaign.campaignId,
+      vin: vehicle.vin,
+      wave: campaign.waveIndex,
+      targetVersion: campaign.definition.targetVersion,
+      firmwareVersion: vehicle.firmwareVersion,
+      hardware: vehicle.hardware,
+    },
+    checkPreconditions(campaign.definition, vehicle, at),
+    at,
+  );
+  try {
+    await admitJob(deps.doc, deps.table, job, { capacity, ...(options.firstSighting ? { firstSighting: vehicle } : {}) });
+  } catch (error) {
+    if (error instanceof WaveClosedError) return "wave-closed";
+    if (error instanceof TargetExistsError) return "already-eligible";
+    if (error instanceof StaleJobError) return "admitted";
+    throw error;
+  }
+  deps.log.info("vehicle admitted", { jobId: job.jobId, wave: job.wave + 1, state: job.state });
+  await ensureDocumentPublished(deps, campaign, job);
+  return "admitted";
+}
+
+// ── status reports ──────────────────────────────────────────────────────────────────────────────────
+
+/**
+ * A vehicle's progress report. Monotonic on `sequence`: a stale or duplicate report changes nothing.
+ * A report for a job that does not exist is an error (it goes to the DLQ with its reason).
+ */
+export async function handleStatusReport(deps: UpdateServiceDeps, message: StatusReportMessage): Promise<void> {
+  const job = await getJob(deps.doc, deps.table, message.campaignId, message.vin);
+  if (!job || job.jobId !== message.jobId) throw new UnknownJobError(message.campaignId, message.vin, message.jobId);
+  const definition = await definitionOf(deps, message.campaignId);
+  const campaignView = { state: CAMPAIGN_STATE.Running, definition } as Campaign;
+  await applyJobEvent(deps, campaignView, job, {
+    type: "report",
+    status: message.status,
+    sequence: message.sequence,
+    firmwareVersion: message.firmwareVersion,
+    ...(message.reason ? { reason: message.reason } : {}),
+    at: deps.now(),
+  });
+}
+
+// ── commands ────────────────────────────────────────────────────────────────────────────────────────
+
+/**
+ * An operator command (start, pause, resume, cancel, retry-failed) or a `tick`. A command is applied once
+ * per idempotency key; one that the campaign's state does not allow is recorded as refused in the
+ * campaign's history.
+ */
+export async function handleCommand(deps: UpdateServiceDeps, message: CommandMessage): Promise<void> {
+  if (message.command === OPERATOR_COMMAND.Tick) {
+    await tickCampaign(deps, message.campaignId);
+    return;
+  }
+  const command = message.command;
+  if (await isCommandProcessed(deps.doc, deps.table, message.idempotencyKey)) {
+    deps.log.info("duplicate command ignored", { idempotencyKey: message.idempotencyKey });
+    return;
+  }
+  for (let attempt = 0; attempt < MAX_RACE_RETRIES; attempt++) {
+    const campaign = await getCampaign(deps.doc, deps.table, message.campaignId);
+    if (!campaign) throw new CampaignNotFoundError(message.campaignId);
+    const at = deps.now();
+    const context = { at, cause: `${command} by ${message.requestedBy}`, ...(message.reason ? { reason: message.reason } : {}) };
+    let decision = decideCampaignCommand(campaign, command, context);
+    if (decision.kind === "applied" && command === OPERATOR_COMMAND.Start) {
+      const version = campaign.definition.targetVersion;
+      if (!(await deps.documents.releaseExists(version))) {
+        decision = { kind: "refused", reason: `release ${version} has no signed manifest (run fleetota release)` };
+      }
+    }
+    if (decision.kind === "applied" && command === OPERATOR_COMMAND.RetryFailed) {
+      await retryFailedJobs(deps, decision.campaign, message.idempotencyKey);
+    }
+    const iso = at.toISOString();
+    const after = decision.kind === "applied" ? decision.campaign : { ...campaign, updatedAt: iso };
+    const record =
+      decision.kind === "applied"
+        ? decision.record
+        : { from: campaign.state, to: campaign.state, at: iso, reason: `refused ${command}: ${decision.reason}`, cause: context.cause };
+    try {
+      await saveCampaignChange(deps.doc, deps.table, campaign, after, record, { commandKey: message.idempotencyKey });
+    } catch (error) {
+      if (error instanceof DuplicateCommandError) return;
+      if (error instanceof StaleCampaignError) continue;
+      throw error;
+    }
+    if (decision.kind === "refused") deps.log.warn("command refused", { campaignId: campaign.campaignId, command, reason: decision.reason });
+    else deps.log.info("campaign transition", { campaignId: campaign.campaignId, ...record });
+    if (decision.kind === "applied" && command !== OPERATOR_COMMAND.Pause) await tickCampaign(deps, campaign.campaignId);
+    return;
+  }
+  throw new RaceLostError(`campaign ${message.campaignId}`);
+}
+
+async function retryFailedJobs(deps: UpdateServiceDeps, campaign: Campaign, cause: string): Promise<void> {
+  for (const state of [JOB_STATE.Failed, JOB_STATE.TimedOut, JOB_STATE.RolledBack] as const) {
+    for (const job of await queryJobs(deps.doc, deps.table, campaign.campaignId, state)) {
+      await applyJobEvent(deps, campaign, job, { type: "retry", manual: true, cause, at: deps.now() });
+    }
+  }
+}
+
+// ── the rollout tick ────────────────────────────────────────────────────────────────────────────────
+
+/** What one tick did, for logs and tests. */
+export interface TickSummary {
+  campaignId: string;
+  state: string;
+  timedOut: number;
+  retried: number;
+  admitted: number;
+  canceled: number;
+  decision: string;
+  /** The invocation ran short of time before every job was seen to; the next tick continues. */
+  cutShort: boolean;
+}
+
+/** Yields the items while the invocation has time to spare, marking the tick cut short when it stops early. */
+function* whileTimeLeft<T>(deps: UpdateServiceDeps, summary: TickSummary, items: Iterable<T>): Generator<T> {
+  for (const item of items) {
+    if (deps.remainingMs !== undefined && deps.remainingMs() < TICK_TIME_RESERVE_MS) {
+      summary.cutShort = true;
+      return;
+    }
+    yield item;
+  }
+}
+
+/**
+ * One rollout tick for a campaign: time out jobs past their limits (silent or stuck IN_PROGRESS, never
+ * started), return due FAILED/TIMED_OUT jobs to
+ * QUEUED, make sure every QUEUED job's document is out, decide the campaign's next step (wave, pause,
+ * abort, complete), admit waiting vehicles into the open wave, and cancel what has not started in a
+ * canceled or aborted campaign. Safe to run twice at once.
+ *
+ * @example
+ * const summary = await tickCampaign(deps, "c-20261126T173500-1a2b3c4d");
+ */
+export async function tickCampaign(deps: UpdateServiceDeps, campaignId: string): Promise<TickSummary> {
+  let campaign = await getCampaign(deps.doc, deps.table, campaignId);
+  if (!campaign) throw new CampaignNotFoundError(campaignId);
+  const summary: TickSummary = { campaignId, state: campaign.state, timedOut: 0, retried: 0, admitted: 0, canceled: 0, decision: "", cutShort: false };
+  const jobsIn = (state: JobState) => queryJobs(deps.doc, deps.table, campaignId, state);
+
+  if (campaign.state === CAMPAIGN_STATE.Canceled || campaign.state === CAMPAIGN_STATE.Aborted) {
+    summary.canceled = await sweepUnstartedJobs(deps, campaign, summary);
+    summary.decision = `${campaign.state}: unstarted jobs canceled`;
+    return summary;
+  }
+  if (campaign.state === CAMPAIGN_STATE.Draft || campaign.state === CAMPAIGN_STATE.Completed) {
+    summary.decision = `${campaign.state}: nothing to do`;
+    return summary;
+  }
+
+  for (const state of [JOB_STATE.InProgress, JOB_STATE.Queued, JOB_STATE.Deferred] as const) {
+    for (const job of whileTimeLeft(deps, summary, await jobsIn(state))) {
+      const after = await applyJobEvent(deps, campaign, job, { type: "timeout-check", at: deps.now() });
+      if (after.state === JOB_STATE.TimedOut && job.state !== JOB_STATE.TimedOut) summary.timedOut++;
+    }
+  }
+  let pendingRetries = 0;
+  for (const job of whileTimeLeft(deps, summary, [...(await jobsIn(JOB_STATE.Failed)), ...(await jobsIn(JOB_STATE.TimedOut))])) {
+    const after =
+      campaign.state === CAMPAIGN_STATE.Running
+        ? await applyJobEvent(deps, campaign, job, { type: "retry", manual: false, cause: "ticker", at: deps.now() })
+        : job;
+    if (after.state === JOB_STATE.Queued) summary.retried++;
+    else if (after.nextRetryAt !== undefined) pendingRetries++;
+  }
+  if (campaign.state === CAMPAIGN_STATE.Running) {
+    for (const job of whileTimeLeft(deps, summary, await jobsIn(JOB_STATE.Queued))) await ensureDocumentPublished(deps, campaign, job);
+  }
+
+  campaign = (await getCampaign(deps.doc, deps.table, campaignId))!;
+  const decision = decideRollout(campaign, { at: deps.now(), pendingRetries });
+  if (decision.kind === "applied") {
+    try {
+      campaign = await saveCampaignChange(deps.doc, deps.table, campaign, decision.campaign, decision.record);
+      deps.log.info("campaign transition", { campaignId, ...decision.record });
+      summary.decision = decision.record.reason;
+    } catch (error) {
+      if (!(error instanceof StaleCampaignError)) throw error;
+      summary.decision = "campaign changed concurrently; next tick decides";
+      return summary;
+    }
+  } else {
+    summary.decision = decision.reason;
+  }
+  summary.state = campaign.state;
+  if (campaign.state === CAMPAIGN_STATE.Aborted) summary.canceled = await sweepUnstartedJobs(deps, campaign, summary);
+  if (campaign.state === CAMPAIGN_STATE.Running) summary.admitted = await admitWaitingVehicles(deps, campaign, summary);
+  if (summary.cutShort) deps.log.info("tick cut short; the next tick continues", { ...summary });
+  return summary;
+}
+
+/** Admits waiting vehicles into the open wave's room (those the tick has no time for are admitted at their next sighting or tick). */
+async function admitWaitingVehicles(deps: UpdateServiceDeps, campaign: Campaign, summary: TickSummary): Promise<number> {
+  const capacity = waveCapacity(campaign.definition, campaign.waveIndex, campaign.eligible);
+  const room = capacity - campaign.admitted;
+  if (room <= 0) return 0;
+  let admitted = 0;
+  for (const vehicle of whileTimeLeft(deps, summary, await listWaitingVehicles(deps.doc, deps.table, campaign.campaignId, room))) {
+    if ((await admit(deps, campaign, vehicle, capacity, { firstSighting: false })) !== "admitted") break;
+    admitted++;
+  }
+  return admitted;
+}
+
+async function sweepUnstartedJobs(deps: UpdateServiceDeps, campaign: Campaign, summary: TickSummary): Promise<number> {
+  let canceled = 0;
+  const reason = `campaign ${campaign.state.toLowerCase()}`;
+  for (const state of [JOB_STATE.Queued, JOB_STATE.Deferred, JOB_STATE.Failed, JOB_STATE.TimedOut] as const) {
+    for (const job of whileTimeLeft(deps, summary, await queryJobs(deps.doc, deps.table, campaign.campaignId, state))) {
+      const after = await applyJobEvent(deps, campaign, job, { type: "cancel", reason, cause: "ticker", at: deps.now() });
+      if (after.state === JOB_STATE.Canceled && job.state !== JOB_STATE.Canceled) canceled++;
+    }
+  }
+  return canceled;
+}

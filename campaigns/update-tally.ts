@@ -1,0 +1,57 @@
+import type { MetricDatum } from "@aws-sdk/client-cloudwatch";
+import { METRIC } from "../contracts/metrics.js";
+import { JOB_STATE, type JobState } from "./model.js";
+
+/**
+ * Counts the job transitions of one invocation, published as OTAUpdates/* in one PutMetricData call.
+ * `InProgress` counts jobs that started (entered IN_PROGRESS); `SuccessRate` is succeeded over all
+ * outcomes of the invocation, in percent, and only sent when there was an outcome.
+ */
+export class UpdateTally {
+  succeeded = 0;
+  failed = 0;
+  timedOut = 0;
+  rolledBack = 0;
+  started = 0;
+  transitions = 0;
+
+  /**
+   * @example
+   * tally.count("IN_PROGRESS", "SUCCEEDED");
+   */
+  count(from: JobState, to: JobState): void {
+    if (from === to) return;
+    this.transitions++;
+    if (to === JOB_STATE.Succeeded) this.succeeded++;
+    else if (to === JOB_STATE.Failed) this.failed++;
+    else if (to === JOB_STATE.TimedOut) this.timedOut++;
+    else if (to === JOB_STATE.RolledBack) this.rolledBack++;
+    else if (to === JOB_STATE.InProgress) this.started++;
+  }
+
+  get isEmpty(): boolean {
+    return this.transitions === 0;
+  }
+
+  /**
+   * The metric data of this tally, timestamped `at`.
+   *
+   * @example
+   * await cloudwatch.send(new PutMetricDataCommand({ Namespace: "FleetOTA", MetricData: tally.toMetricData(new Date()) }));
+   */
+  toMetricData(at: Date): MetricDatum[] {
+    const count = (name: string, value: number): MetricDatum => ({ MetricName: name, Value: value, Unit: "Count", Timestamp: at });
+    const data = [
+      count(METRIC.UpdatesSucceeded, this.succeeded),
+      count(METRIC.UpdatesFailed, this.failed),
+      count(METRIC.UpdatesTimedOut, this.timedOut),
+      count(METRIC.UpdatesRolledBack, this.rolledBack),
+      count(METRIC.UpdatesInProgress, this.started),
+    ];
+    const outcomes = this.succeeded + this.failed + this.timedOut + this.rolledBack;
+    if (outcomes > 0) {
+      data.push({ MetricName: METRIC.UpdateSuccessRate, Value: (this.succeeded / outcomes) * 100, Unit: "Percent", Timestamp: at });
+    }
+    return data;
+  }
+}

@@ -1,0 +1,193 @@
+import { StandardUnit, type MetricDatum } from "@aws-sdk/client-cloudwatch";
+import { METRIC } from "../contracts/metrics.js";
+import { CONNECTIVITY_CLASS, type ConnectivityClass } from "../contracts/update-messages.js";
+import type { ObjectReadout } from "./core.js";
+import { MOTION, type EnrichedRecord } from "./enrich.js";
+
+/** One vehicle's latest known state: what fleet-state objects hold and the dashboard reads. */
+export interface FleetVehicle {
+  vin: string;
+  make: string;
+  model: string;
+  modelYear: number;
+  hardwareId: string;
+  region: string;
+  lat: number;
+  lon: number;
+  speedKph: number;
+  stateOfCharge: number;
+  charging: boolean;
+  connectivity: ConnectivityClass;
+  firmwareVersion: string;
+  parked: boolean;
+  /** ISO time of the record this state comes from. */
+  lastSeen: string;
+}
+
+/** CloudWatch accepts at most 150 distinct values in one datum's `Values`. */
+const MAX_LATENCY_VALUES = 150;
+
+/**
+ * The newer of two records of one vehicle: by timestamp, then by sequence (buffered offline records
+ * arrive late and must not overwrite fresher state).
+ *
+ * @example
+ * isNewer(candidate, current); // true when candidate.tsMs > current.tsMs
+ */
+export function isNewer(candidate: EnrichedRecord, current: EnrichedRecord): boolean {
+  if (candidate.tsMs !== current.tsMs) return candidate.tsMs > current.tsMs;
+  return candidate.record.seq > current.record.seq;
+}
+
+/**
+ * A vehicle's fleet-state entry from its latest record.
+ *
+ * @example
+ * fleetVehicleOf(enriched).connectivity; // "good"
+ */
+export function fleetVehicleOf(enriched: EnrichedRecord): FleetVehicle {
+  const { record } = enriched;
+  return {
+    vin: record.vin,
+    make: record.vehicle.make,
+    model: record.vehicle.model,
+    modelYear: record.vehicle.modelYear,
+    hardwareId: record.vehicle.hardwareId,
+    region: record.vehicle.region,
+    lat: record.position.lat,
+    lon: record.position.lon,
+    speedKph: record.position.speedKph,
+    stateOfCharge: record.battery.stateOfCharge,
+    charging: record.battery.charging,
+    connectivity: enriched.connectivityClass,
+    firmwareVersion: record.firmware.version,
+    parked: enriched.motion === MOTION.Parked,
+    lastSeen: record.ts,
+  };
+}
+
+/**
+ * What one invocation observed, folded as objects are processed; becomes one PutMetricData call and
+ * one fleet-state object. No per-vehicle dimension: the vehicle map only feeds the fleet-level gauges.
+ *
+ * @example
+ * const aggregate = new InvocationAggregate();
+ * aggregate.addObject(readout, 850);
+ * aggregate.metricData(new Date()); // [{ MetricName: "Telemetry/DataPoints", Value: 500, … }, …]
+ */
+export class InvocationAggregate {
+  dataPoints = 0;
+  recordsRejected = 0;
+  objectsProcessed = 0;
+  objectsQuarantined = 0;
+  duplicateObjects = 0;
+  readonly latenciesMs: number[] = [];
+  /** Latest record per VIN seen in this invocation. */
+  readonly latest = new Map<string, EnrichedRecord>();
+
+  addObject(readout: ObjectReadout, latencyMs: number): void {
+    this.objectsProcessed++;
+    this.dataPoints += readout.accepted.length;
+    this.recordsRejected += readout.rejected.length;
+    for (const enriched of readout.accepted) {
+      const current = this.latest.get(enriched.record.vin);
+      if (!current || isNewer(enriched, current)) this.latest.set(enriched.record.vin, enriched);
+    }
+    this.addLatency(latencyMs);
+  }
+
+  addQuarantinedObject(latencyMs: number): void {
+    this.objectsQuarantined++;
+    this.addLatency(latencyMs);
+  }
+
+  addDuplicate(): void {
+    this.duplicateObjects++;
+  }
+
+  /** Vehicles whose latest record here says they are online (good or weak link). */
+  vehiclesOnline(): number {
+    return this.countLatest((enriched) => enriched.connectivityClass !== CONNECTIVITY_CLASS.Offline);
+  }
+
+  /**
+   * Vehicles whose latest link is good enough for a firmware download. Vehicles only upload while
+   * online, so "online" alone stays near 100 %; link quality is what varies with network trouble.
+   */
+  vehiclesWellConnected(): number {
+    return this.countLatest((enriched) => enriched.connectivityClass === CONNECTIVITY_CLASS.Good);
+  }
+
+  /** Mean state of charge over the vehicles' latest records; undefined when none reported. */
+  batteryAverage(): number | undefined {
+    if (this.latest.size === 0) return undefined;
+    let sum = 0;
+    for (const enriched of this.latest.values()) sum += enriched.record.battery.stateOfCharge;
+    return sum / this.latest.size;
+  }
+
+  fleetVehicles(): FleetVehicle[] {
+    return [...this.latest.values()].map(fleetVehicleOf);
+  }
+
+  /**
+   * The invocation's metrics. `ConnectivityRate` is the percentage of reporting vehicles with a good
+   * link (see vehiclesWellConnected). Counters are always present (a zero is information); the fleet gauges
+   * only when at least one vehicle reported, and latency only when an object was read.
+   */
+  metricData(timestamp: Date): MetricDatum[] {
+    const count = (MetricName: string, Value: number): MetricDatum => ({ MetricName, Value, Unit: StandardUnit.Count, Timestamp: timestamp });
+    const data: MetricDatum[] = [
+      count(METRIC.DataPoints, this.dataPoints),
+      count(METRIC.RecordsRejected, this.recordsRejected),
+      count(METRIC.ObjectsQuarantined, this.objectsQuarantined),
+      count(METRIC.DuplicateObjects, this.duplicateObjects),
+    ];
+    const reporting = this.latest.size;
+    if (reporting > 0) {
+      data.push(
+        count(METRIC.VehiclesReporting, reporting),
+        count(METRIC.VehiclesOnline, this.vehiclesOnline()),
+        { MetricName: METRIC.ConnectivityRate, Value: (this.vehiclesWellConnected() / reporting) * 100, Unit: StandardUnit.Percent, Timestamp: timestamp },
+        { MetricName: METRIC.BatteryAverage, Value: this.batteryAverage()!, Unit: StandardUnit.Percent, Timestamp: timestamp },
+      );
+    }
+    if (this.latenciesMs.length > 0) {
+      data.push({ MetricName: METRIC.ProcessingLatency, ...latencyValues(this.latenciesMs), Unit: StandardUnit.Milliseconds, Timestamp: timestamp });
+    }
+    return data;
+  }
+
+  private countLatest(predicate: (enriched: EnrichedRecord) => boolean): number {
+    let count = 0;
+    for (const enriched of this.latest.values()) if (predicate(enriched)) count++;
+    return count;
+  }
+
+  private addLatency(latencyMs: number): void {
+    if (Number.isFinite(latencyMs)) this.latenciesMs.push(Math.max(0, Math.round(latencyMs)));
+  }
+}
+
+/**
+ * Latencies as CloudWatch `Values`/`Counts` (whole milliseconds, at most 150 distinct values; beyond
+ * that, values are merged into the nearest kept one so every sample is still counted).
+ *
+ * @example
+ * latencyValues([120, 120, 340]); // { Values: [120, 340], Counts: [2, 1] }
+ */
+export function latencyValues(latenciesMs: readonly number[]): { Values: number[]; Counts: number[] } {
+  const histogram = new Map<number, number>();
+  for (const latency of latenciesMs) histogram.set(latency, (histogram.get(latency) ?? 0) + 1);
+  let entries = [...histogram.entries()].sort((a, b) => a[0] - b[0]);
+  if (entries.length > MAX_LATENCY_VALUES) {
+    const bucketSize = Math.ceil(entries.length / MAX_LATENCY_VALUES);
+    const merged: Array<[number, number]> = [];
+    for (let index = 0; index < entries.length; index += bucketSize) {
+      const group = entries.slice(index, index + bucketSize);
+      merged.push([group[group.length - 1]![0], group.reduce((total, [, count]) => total + count, 0)]);
+    }
+    entries = merged;
+  }
+  return { Values: entries.map(([value]) => value), Counts: entries.map(([, count]) => count) };
+}

@@ -1,0 +1,83 @@
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import { DASHBOARD_DOCUMENT, QUEUE_ROLE } from "../../../../contracts/dashboard-documents.js";
+import { DashboardPublishError, publishDashboard, type DashboardSources } from "../../../../functions/dashboard-publisher/publish.js";
+import { silentLog } from "../../../../lib/logger.js";
+import { campaignSummary, fleet, metricAlarm, metricResults, queueReading } from "./support/factories.js";
+
+const now = new Date("2026-11-26T18:00:00.000Z");
+
+function sources(overrides: Partial<DashboardSources> = {}): DashboardSources {
+  return {
+    fleet: async () => ({ vehicles: fleet(now, { vehicles: 50 }), writtenAt: now.toISOString() }),
+    metrics: async () => metricResults(now, 30),
+    campaigns: async () => [campaignSummary()],
+    alarms: async () => ({ metricAlarms: [metricAlarm({ StateValue: "ALARM" })], compositeAlarms: [] }),
+    queues: async () => [queueReading(QUEUE_ROLE.Telemetry, 4)],
+    ...overrides,
+  };
+}
+
+function memoryWriter() {
+  const written = new Map<string, string>();
+  return { written, writer: { write: async (name: string, body: string) => void written.set(name, body) } };
+}
+
+test("writes all five documents as JSON stamped with the run's time", async () => {
+  // prepare
+  const { written, writer } = memoryWriter();
+  // act
+  const report = await publishDashboard({ sources: sources(), writer, now, log: silentLog, options: { namespace: "FleetOTA" } });
+  // assess
+  assert.equal([...written.keys()].sort(), Object.values(DASHBOARD_DOCUMENT).sort());
+  for (const body of written.values()) assert.is(JSON.parse(body).generatedAt, now.toISOString());
+  assert.is(JSON.parse(written.get(DASHBOARD_DOCUMENT.Fleet)!).totals.vehicles, 50);
+  assert.is(JSON.parse(written.get(DASHBOARD_DOCUMENT.Alarms)!).counts.ALARM, 1);
+  assert.is(report.written.length, 5);
+  assert.ok(report.written.every((entry) => entry.bytes === Buffer.byteLength(written.get(entry.name)!)));
+});
+
+test("asks CloudWatch for the configured look-back window", async () => {
+  let asked: { from: Date; to: Date; periodSeconds: number } | undefined;
+  const { writer } = memoryWriter();
+
+  await publishDashboard({
+    sources: sources({ metrics: async (window) => ((asked = window), []) }),
+    writer,
+    now,
+    log: silentLog,
+    options: { namespace: "FleetOTA", lookbackMs: 30 * 60_000, periodSeconds: 300 },
+  });
+
+  assert.is(asked?.to.getTime(), now.getTime());
+  assert.is(asked?.from.getTime(), now.getTime() - 30 * 60_000);
+  assert.is(asked?.periodSeconds, 300);
+});
+
+test("publishes the healthy documents and then fails naming the broken source", async () => {
+  const { written, writer } = memoryWriter();
+  const failing = sources({ campaigns: async () => Promise.reject(new Error("table not found")) });
+
+  const error = await publishDashboard({ sources: failing, writer, now, log: silentLog, options: { namespace: "FleetOTA" } }).then(
+    () => undefined,
+    (caught: unknown) => caught,
+  );
+
+  assert.instance(error, DashboardPublishError);
+  assert.match((error as Error).message, /campaigns\.json \(table not found\)/);
+  assert.is(written.size, 4);
+  assert.not.ok(written.has(DASHBOARD_DOCUMENT.Campaigns));
+});
+
+test("reports a document whose write fails", async () => {
+  const writer = { write: async (name: string) => (name === DASHBOARD_DOCUMENT.Queues ? Promise.reject(new Error("SlowDown")) : undefined) };
+
+  const error = (await publishDashboard({ sources: sources(), writer, now, log: silentLog, options: { namespace: "FleetOTA" } }).catch(
+    (caught: unknown) => caught,
+  )) as DashboardPublishError;
+
+  assert.equal(error.report.failed, [{ name: DASHBOARD_DOCUMENT.Queues, error: "SlowDown" }]);
+  assert.is(error.report.written.length, 4);
+});
+
+test.run();
