@@ -23,6 +23,8 @@ export const METRIC = {
   UpdatesRolledBack: "OTAUpdates/RolledBack",
   UpdateSuccessRate: "OTAUpdates/SuccessRate",
   FleetSize: "FleetHealth/FleetSize",
+  /** Messages or objects parked as permanent failures (dimensions Source, Reason); see contracts/parked-failure.ts. */
+  MessagesParked: "Reliability/MessagesParked",
 } as const;
 
 export type MetricName = (typeof METRIC)[keyof typeof METRIC];
