@@ -1,0 +1,227 @@
+import { createHash } from "node:crypto";
+import { StandardUnit, type MetricDatum } from "@aws-sdk/client-cloudwatch";
+import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3ServiceException, type S3Client } from "@aws-sdk/client-s3";
+import { METRIC } from "../contracts/metrics.js";
+import { PARKED_PREFIX, parkedFailureKey, type ParkedFailure, type ParkedSource } from "../contracts/parked-failure.js";
+
+/**
+ * Writing, counting and reading parked failures (contracts/parked-failure.ts): what no retry can fix is
+ * recorded once in the data bucket and counted by `Reliability/MessagesParked`, instead of being
+ * retried into a DLQ. Shared by the telemetry processor, the update manager, `fleetota parked` and the
+ * dashboard publisher.
+ */
+
+/**
+ * Reasons shared by the sources (each source may add its own, from a small fixed set: the `Reason`
+ * metric dimension must never carry free text).
+ */
+export const PARKED_REASON = {
+  /** The telemetry object an event announced no longer exists (deleted before it was read). */
+  ObjectMissing: "object-missing",
+  /** The event names a key that cannot be an S3 key as given (e.g. a bare `%` in an encoded key). */
+  BadObjectKey: "bad-object-key",
+  /** The telemetry-queue message is not an EventBridge S3 event. */
+  NotAnEvent: "not-an-event",
+  /** The update-queue message is not JSON or not an update message. */
+  InvalidUpdateMessage: "invalid-update-message",
+} as const;
+
+/** The contract keeps at most 16 KiB of the original message. */
+export const MAX_PARKED_MESSAGE_CHARS = 16 * 1024;
+/** A detail is one human line; longer ones are cut. */
+export const MAX_PARKED_DETAIL_CHARS = 500;
+
+/** C0/C1 controls, DEL and the Unicode line/paragraph separators: nothing that breaks a line or drives a terminal. */
+const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g;
+
+/**
+ * The stable id of a failure: a hash of its business identity, so a redelivered message parks onto the
+ * same id (the write is then a no-op).
+ *
+ * @example
+ * parkedFailureId("fleet-data", "telemetry/a.ndjson.gz", "9b2c…"); // "4f1d…" (32 hex characters)
+ */
+export function parkedFailureId(...identity: readonly string[]): string {
+  return createHash("sha256").update(identity.join("\u0000")).digest("hex").slice(0, 32);
+}
+
+export interface ParkedFailureInput {
+  source: ParkedSource;
+  /** The parts of the business identity (object bucket/key/etag, or job id + sequence), hashed into the id. */
+  identity: readonly string[];
+  reason: string;
+  detail: string;
+  /** The original message body; cut to 16 KiB. */
+  message: string;
+  remedy?: string;
+  at: Date;
+}
+
+/**
+ * Builds the record of one parked failure: the id from the identity, the detail made one line without
+ * control characters, the message cut to 16 KiB.
+ *
+ * @example
+ * parkedFailure({ source: "telemetry-processor", identity: [bucket, key, etag], reason: "object-missing",
+ *   detail: "s3://fleet-data/telemetry/a.ndjson.gz no longer exists", message: record.body, at: new Date() });
+ */
+export function parkedFailure(input: ParkedFailureInput): ParkedFailure {
+  const detail = input.detail.replace(CONTROL_CHARACTERS, " ").slice(0, MAX_PARKED_DETAIL_CHARS);
+  return {
+    id: parkedFailureId(input.source, ...input.identity),
+    source: input.source,
+    reason: input.reason,
+    detail,
+    parkedAt: input.at.toISOString(),
+    message: input.message.length > MAX_PARKED_MESSAGE_CHARS ? input.message.slice(0, MAX_PARKED_MESSAGE_CHARS) : input.message,
+    ...(input.remedy === undefined ? {} : { remedy: input.remedy }),
+  };
+}
+
+export const PARK_RESULT = { Written: "written", AlreadyParked: "already-parked" } as const;
+export type ParkResult = (typeof PARK_RESULT)[keyof typeof PARK_RESULT];
+
+function isPreconditionFailed(error: unknown): boolean {
+  return error instanceof S3ServiceException && (error.name === "PreconditionFailed" || error.$metadata?.httpStatusCode === 412);
+}
+
+/**
+ * Writes the failure to `parked/<source>/<day>/<id>.json` unless that object already exists (a
+ * conditional put), so parking the same failure twice keeps the first record. Any other S3 error is
+ * thrown: the caller's message is then retried like any transient failure.
+ *
+ * @example
+ * await parkFailureRecord(s3, dataBucket, failure); // "written", then "already-parked" on a redelivery
+ */
+export async function parkFailureRecord(s3: S3Client, bucket: string, failure: ParkedFailure): Promise<ParkResult> {
+  try {
+    await s3.send(
+      new PutObjectCommand({
+        Bucket: bucket,
+        Key: parkedFailureKey(failure),
+        Body: JSON.stringify(failure, null, 2),
+        ContentType: "application/json",
+        IfNoneMatch: "*",
+      }),
+    );
+    return PARK_RESULT.Written;
+  } catch (error) {
+    if (isPreconditionFailed(error)) return PARK_RESULT.AlreadyParked;
+    throw error;
+  }
+}
+
+/**
+ * Counts parked failures by source and reason for one invocation; becomes `Reliability/MessagesParked`
+ * data with the `Source` and `Reason` dimensions (small fixed sets, never per vehicle).
+ *
+ * @example
+ * const tally = new ParkedTally();
+ * tally.add("telemetry-processor", "object-missing");
+ * tally.metricData(new Date()); // [{ MetricName: "Reliability/MessagesParked", Value: 1, Dimensions: [Source, Reason] }]
+ */
+export class ParkedTally {
+  private readonly counts = new Map<string, { source: ParkedSource; reason: string; count: number }>();
+
+  add(source: ParkedSource, reason: string): void {
+    const key = `${source}\u0000${reason}`;
+    const entry = this.counts.get(key) ?? { source, reason, count: 0 };
+    entry.count++;
+    this.counts.set(key, entry);
+  }
+
+  get total(): number {
+    let total = 0;
+    for (const { count } of this.counts.values()) total += count;
+    return total;
+  }
+
+  /** Parked counts by reason, e.g. `{ "object-missing": 2 }`. */
+  byReason(): Record<string, number> {
+    const out: Record<string, number> = {};
+    for (const { reason, count } of this.counts.values()) out[reason] = (out[reason] ?? 0) + count;
+    return out;
+  }
+
+  metricData(timestamp: Date): MetricDatum[] {
+    return [...this.counts.values()].map(({ source, reason, count }) => ({
+      MetricName: METRIC.MessagesParked,
+      Dimensions: [
+        { Name: "Source", Value: source },
+        { Name: "Reason", Value: reason },
+      ],
+      Value: count,
+      Unit: StandardUnit.Count,
+      Timestamp: timestamp,
+    }));
+  }
+}
+
+/** Parks failures and counts them: what a handler holds for one invocation. */
+export interface Parking {
+  s3: S3Client;
+  bucket: string;
+  tally: ParkedTally;
+}
+
+/**
+ * Writes the failure (idempotent on its id) and counts it in the invocation's tally. A redelivered
+ * failure that was already parked is not counted again.
+ *
+ * @example
+ * await parkFailure(parking, parkedFailure({ source, identity, reason, detail, message, at: new Date() }));
+ */
+export async function parkFailure(parking: Parking, failure: ParkedFailure): Promise<ParkResult> {
+  const result = await parkFailureRecord(parking.s3, parking.bucket, failure);
+  if (result === PARK_RESULT.Written) parking.tally.add(failure.source, failure.reason);
+  return result;
+}
+
+export interface ListParkedOptions {
+  source?: ParkedSource;
+  /** At most this many, newest first (default 1,000). */
+  limit?: number;
+}
+
+function isParkedFailure(value: unknown): value is ParkedFailure {
+  if (typeof value !== "object" || value === null) return false;
+  const candidate = value as Record<string, unknown>;
+  return ["id", "source", "reason", "detail", "parkedAt", "message"].every((field) => typeof candidate[field] === "string");
+}
+
+/**
+ * Reads parked failures from the bucket, newest first, one per id (a failure parked again on a later
+ * day shows once, with its first record). Objects that are not parked-failure JSON are skipped.
+ *
+ * @example
+ * for (const failure of await listParkedFailures(s3, bucket, { source: "update-manager" })) console.log(failure.reason);
+ */
+export async function listParkedFailures(s3: S3Client, bucket: string, options: ListParkedOptions = {}): Promise<ParkedFailure[]> {
+  const limit = options.limit ?? 1_000;
+  const prefix = options.source ? `${PARKED_PREFIX}${options.source}/` : PARKED_PREFIX;
+  const keys: Array<{ key: string; modified: number }> = [];
+  let token: string | undefined;
+  do {
+    const page = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }));
+    for (const object of page.Contents ?? []) {
+      if (object.Key?.endsWith(".json")) keys.push({ key: object.Key, modified: object.LastModified?.getTime() ?? 0 });
+    }
+    token = page.IsTruncated ? page.NextContinuationToken : undefined;
+  } while (token);
+  keys.sort((a, b) => b.modified - a.modified || (a.key < b.key ? 1 : -1));
+  const byId = new Map<string, ParkedFailure>();
+  for (const { key } of keys) {
+    if (byId.size >= limit) break;
+    const response = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+    let value: unknown;
+    try {
+      value = JSON.parse((await response.Body?.transformToString()) ?? "");
+    } catch {
+      continue;
+    }
+    if (!isParkedFailure(value)) continue;
+    const earlier = byId.get(value.id);
+    if (!earlier || value.parkedAt < earlier.parkedAt) byId.set(value.id, value);
+  }
+  return [...byId.values()].sort((a, b) => (a.parkedAt < b.parkedAt ? 1 : a.parkedAt > b.parkedAt ? -1 : 0));
+}

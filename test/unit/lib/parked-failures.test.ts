@@ -1,0 +1,79 @@
+import { suite } from "uvu";
+import * as assert from "uvu/assert";
+import { METRIC } from "../../../contracts/metrics.js";
+import { PARKED_SOURCE, parkedFailureKey } from "../../../contracts/parked-failure.js";
+import { MAX_PARKED_MESSAGE_CHARS, parkedFailure, parkedFailureId, ParkedTally, PARKED_REASON } from "../../../lib/parked-failures.js";
+
+const at = new Date("2026-12-01T19:30:00.000Z");
+const input = (overrides: Partial<Parameters<typeof parkedFailure>[0]> = {}) => ({
+  source: PARKED_SOURCE.TelemetryProcessor,
+  identity: ["fleet-data", "telemetry/a.ndjson.gz", "e1"],
+  reason: PARKED_REASON.ObjectMissing,
+  detail: "s3://fleet-data/telemetry/a.ndjson.gz no longer exists",
+  message: '{"detail-type":"Object Created"}',
+  at,
+  ...overrides,
+});
+
+const record = suite("parkedFailure");
+
+record("the id is stable for one identity and differs between identities and sources", () => {
+  assert.is(parkedFailure(input()).id, parkedFailure(input({ at: new Date("2026-12-02T00:00:00Z") })).id);
+  assert.is.not(parkedFailure(input()).id, parkedFailure(input({ identity: ["fleet-data", "telemetry/a.ndjson.gz", "e2"] })).id);
+  assert.is.not(parkedFailure(input()).id, parkedFailure(input({ source: PARKED_SOURCE.UpdateManager })).id);
+  assert.match(parkedFailureId("a"), /^[0-9a-f]{32}$/);
+});
+
+record("identity parts cannot be shifted into each other", () => {
+  assert.is.not(parkedFailureId("ab", "c"), parkedFailureId("a", "bc"));
+});
+
+record("the record lands under parked/<source>/<day>/<id>.json", () => {
+  const failure = parkedFailure(input());
+  assert.is(parkedFailureKey(failure), `parked/telemetry-processor/2026-12-01/${failure.id}.json`);
+  assert.is(failure.parkedAt, at.toISOString());
+});
+
+record("the detail is one line with no control or escape characters", () => {
+  const failure = parkedFailure(input({ detail: "bad\nline\u001b[31m red\u0007\u2028end" }));
+  assert.not.match(failure.detail, /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/);
+  assert.is(failure.detail, "bad line [31m red  end");
+});
+
+record("the message is cut to 16 KiB; a short one is kept whole", () => {
+  assert.is(parkedFailure(input({ message: "x".repeat(MAX_PARKED_MESSAGE_CHARS + 10) })).message.length, MAX_PARKED_MESSAGE_CHARS);
+  assert.is(parkedFailure(input()).message, '{"detail-type":"Object Created"}');
+});
+
+record("the remedy is present only when given", () => {
+  assert.not.ok("remedy" in parkedFailure(input()));
+  assert.is(parkedFailure(input({ remedy: "fleetota parked" })).remedy, "fleetota parked");
+});
+
+record.run();
+
+const tally = suite("ParkedTally");
+
+tally("counts by source and reason, one datum per pair, with the Source and Reason dimensions", () => {
+  const parked = new ParkedTally();
+  parked.add(PARKED_SOURCE.TelemetryProcessor, PARKED_REASON.ObjectMissing);
+  parked.add(PARKED_SOURCE.TelemetryProcessor, PARKED_REASON.ObjectMissing);
+  parked.add(PARKED_SOURCE.UpdateManager, PARKED_REASON.InvalidUpdateMessage);
+  const data = parked.metricData(at);
+  assert.is(parked.total, 3);
+  assert.equal(parked.byReason(), { "object-missing": 2, "invalid-update-message": 1 });
+  assert.is(data.length, 2);
+  assert.ok(data.every((datum) => datum.MetricName === METRIC.MessagesParked && datum.Unit === "Count"));
+  assert.equal(data[0]!.Dimensions, [
+    { Name: "Source", Value: "telemetry-processor" },
+    { Name: "Reason", Value: "object-missing" },
+  ]);
+  assert.is(data[0]!.Value, 2);
+});
+
+tally("an empty tally has no data", () => {
+  assert.equal(new ParkedTally().metricData(at), []);
+  assert.is(new ParkedTally().total, 0);
+});
+
+tally.run();
