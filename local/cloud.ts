@@ -11,6 +11,7 @@ import { LOCAL_CREDENTIALS, type ClientConfig } from "./apply/context.js";
 import { ensureSynthesizedStack, type SynthesizeOptions } from "./apply/synthesized-stack.js";
 import { startEmulator, type Emulator } from "./emulator.js";
 import { startSqsProxy, type SqsProxy } from "./message-moves/proxy.js";
+import type { RequestCensus } from "./request-census.js";
 import { LOCAL_STATE_FILE, type LocalCloudDescription } from "./model.js";
 import { startRuntime, type LocalRuntime, type RuntimeOptions } from "./runtime/index.js";
 import { removeStateFile, writeStateFile } from "./state-file.js";
@@ -37,6 +38,8 @@ export interface LocalCloud {
   /** Give it to any AWS SDK v3 client: `new SQSClient(cloud.clientConfig)`. S3 needs `forcePathStyle: true`. */
   clientConfig: ClientConfig;
   runtime?: LocalRuntime;
+  /** Requests seen by the front door, by service and operation (`census.snapshot()`). */
+  census: RequestCensus;
   /** How long each startup phase took, in milliseconds. */
   timings: Record<string, number>;
   stop(): Promise<void>;
@@ -100,7 +103,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
       stops.push(async () => removeStateFile(stateFile, description.endpoint));
     }
     log.info("local cloud ready", { endpoint: proxy.endpoint, region: description.region, timings });
-    return { description, clientConfig, runtime, timings, stop: stopAll };
+    return { description, clientConfig, runtime, census: proxy.census, timings, stop: stopAll };
   } catch (error) {
     await stopAll();
     throw error;

@@ -7,6 +7,7 @@
 import { createServer, request as httpRequest, Agent, type IncomingMessage, type ServerResponse } from "node:http";
 import { SQSClient } from "@aws-sdk/client-sqs";
 import { silentLog, type Log } from "../../lib/logger.js";
+import { classifyRequest, RequestCensus } from "../request-census.js";
 import { SQS_ERROR_CODE, SqsApiError } from "./errors.js";
 import { MessageMoveTaskRegistry } from "./task-registry.js";
 
@@ -23,6 +24,8 @@ export interface SqsProxy {
   endpoint: string;
   port: number;
   tasks: MessageMoveTaskRegistry;
+  /** Every request that came through, by service and operation (for the cost model). */
+  census: RequestCensus;
   stop(): Promise<void>;
 }
 
@@ -74,6 +77,7 @@ export async function startSqsProxy(options: SqsProxyOptions): Promise<SqsProxy>
   };
   const registry = new MessageMoveTaskRegistry(sqsFor, log);
   const agent = new Agent({ keepAlive: true, maxSockets: 64 });
+  const census = new RequestCensus();
 
   const answer = async function answerMoveTaskAction(handler: Handler, request: IncomingMessage, response: ServerResponse) {
     try {
@@ -122,6 +126,7 @@ export async function startSqsProxy(options: SqsProxyOptions): Promise<SqsProxy>
   };
 
   const server = createServer((request, response) => {
+    census.record(classifyRequest(request.method ?? "GET", request.url ?? "/", request.headers));
     const target = request.headers["x-amz-target"];
     const handler = typeof target === "string" ? HANDLED_ACTIONS[target] : undefined;
     if (handler) void answer(handler, request, response);
@@ -145,5 +150,5 @@ export async function startSqsProxy(options: SqsProxyOptions): Promise<SqsProxy>
     agent.destroy();
     for (const client of clients.values()) client.destroy();
   };
-  return { endpoint: `http://127.0.0.1:${port}`, port, tasks: registry, stop };
+  return { endpoint: `http://127.0.0.1:${port}`, port, tasks: registry, census, stop };
 }
