@@ -1,4 +1,5 @@
 import { gzipSync } from "node:zlib";
+import { fleetTelemetryKey, vehicleTelemetryKey } from "../contracts/telemetry-keys.js";
 import { MAX_FUTURE_SKEW_MS, type OtaReport } from "../telemetry/schema.js";
 import { corruptGzip, malformedLine, pickMalformedKind, type FaultOptions, type MalformedKind } from "./faults.js";
 import type { Fleet } from "./fleet.js";
@@ -14,7 +15,10 @@ type LineKind = (typeof LINE_KIND)[keyof typeof LINE_KIND] | MalformedKind;
 interface PendingLine {
   line: string;
   kind: LineKind;
+  /** A valid record carrying an OTA report. */
   ota: boolean;
+  /** The line carries an OTA report, valid or not: it must travel in its vehicle's own object. */
+  carriesReport: boolean;
 }
 
 /** Per-vehicle records waiting for connectivity, kept beside the fleet (the vehicle model stays pure state). */
@@ -60,20 +64,22 @@ export interface BatchContext {
 
 const pad = (value: number, width = 2): string => String(value).padStart(width, "0");
 
+/** The fleet gateway the simulator's multi-vehicle objects are uploaded as (contracts/telemetry-keys.ts). */
+export const SIMULATOR_GATEWAY_ID = "simulator";
+
 /**
- * `telemetry/dt=YYYY-MM-DD/hour=HH/<time>-<run>-<n>.ndjson.gz`: partitioned by the batch's UTC hour,
- * named so that keys sort by creation time and never collide across runs.
+ * The key of one simulated upload (layout in contracts/telemetry-keys.ts): a vehicle's own object under
+ * `telemetry/vehicle/<VIN>/…` when `vin` is given, else a multi-vehicle object of the simulator's fleet
+ * gateway under `telemetry/fleet/simulator/…`. Named `<stamp>-<run>-<n>` so that keys sort by creation
+ * time and never collide across runs.
  *
  * @example
  * batchObjectKey(Date.UTC(2026, 10, 26, 17, 35), "k3x9", 12);
- * // "telemetry/dt=2026-11-26/hour=17/20261126T173500000Z-k3x9-000012.ndjson.gz"
+ * // "telemetry/fleet/simulator/dt=2026-11-26/hour=17/20261126T173500000Z-k3x9-000012.ndjson.gz"
  */
-export function batchObjectKey(atMs: number, runId: string, sequence: number): string {
-  const at = new Date(atMs);
-  const date = `${at.getUTCFullYear()}-${pad(at.getUTCMonth() + 1)}-${pad(at.getUTCDate())}`;
-  const hour = pad(at.getUTCHours());
-  const stamp = `${date.replaceAll("-", "")}T${hour}${pad(at.getUTCMinutes())}${pad(at.getUTCSeconds())}${pad(at.getUTCMilliseconds(), 3)}Z`;
-  return `telemetry/dt=${date}/hour=${hour}/${stamp}-${runId}-${pad(sequence, 6)}.ndjson.gz`;
+export function batchObjectKey(atMs: number, runId: string, sequence: number, vin?: string): string {
+  const name = `${runId}-${pad(sequence, 6)}`;
+  return vin === undefined ? fleetTelemetryKey(SIMULATOR_GATEWAY_ID, atMs, name) : vehicleTelemetryKey(vin, atMs, name);
 }
 
 function lineFor(vehicle: SimulatedVehicle, atMs: number, context: BatchContext): PendingLine {
@@ -82,16 +88,16 @@ function lineFor(vehicle: SimulatedVehicle, atMs: number, context: BatchContext)
   const malformedRate = context.faults?.malformedRate ?? 0;
   if (malformedRate > 0 && context.random.chance(malformedRate)) {
     const kind = pickMalformedKind(context.random);
-    return { line: malformedLine(record, kind), kind, ota: false };
+    return { line: malformedLine(record, kind), kind, ota: false, carriesReport: ota !== undefined };
   }
   const kind = vehicle.clockSkewMs > MAX_FUTURE_SKEW_MS ? LINE_KIND.ClockSkewed : LINE_KIND.Valid;
-  return { line: JSON.stringify(record), kind, ota: ota !== undefined && kind === LINE_KIND.Valid };
+  return { line: JSON.stringify(record), kind, ota: ota !== undefined && kind === LINE_KIND.Valid, carriesReport: ota !== undefined };
 }
 
-function packObject(lines: PendingLine[], atMs: number, context: BatchContext): BatchObject {
+function packObject(lines: PendingLine[], atMs: number, context: BatchContext, vin?: string): BatchObject {
   const faults = context.faults ?? {};
   const object: BatchObject = {
-    key: batchObjectKey(atMs, context.runId, context.objectSequence.next++),
+    key: batchObjectKey(atMs, context.runId, context.objectSequence.next++, vin),
     body: gzipSync(`${lines.map((pending) => pending.line).join("\n")}\n`),
     records: lines.length,
     valid: 0,
@@ -114,7 +120,9 @@ function packObject(lines: PendingLine[], atMs: number, context: BatchContext): 
 /**
  * Advances the fleet by one interval to `atMs` and packs what the online vehicles upload (their new
  * record and anything buffered while offline) into gzip NDJSON objects of at most `batchSize` records.
- * Offline vehicles buffer their record instead. No I/O: the caller uploads the objects.
+ * Offline vehicles buffer their record instead. A vehicle with an OTA report among its lines uploads
+ * them in its own objects (the processor takes status reports only from a vehicle's own object); the
+ * others' lines go in the fleet gateway's multi-vehicle objects. No I/O: the caller uploads the objects.
  *
  * @example
  * const batch = generateBatch(context, Date.now());
@@ -123,6 +131,7 @@ function packObject(lines: PendingLine[], atMs: number, context: BatchContext): 
 export function generateBatch(context: BatchContext, atMs: number): GeneratedBatch {
   context.fleet.advance(atMs);
   const uploads: PendingLine[] = [];
+  const ownUploads = new Map<string, PendingLine[]>();
   let buffered = 0;
   let droppedFromBuffers = 0;
   for (const vehicle of context.fleet.vehicles) {
@@ -139,13 +148,17 @@ export function generateBatch(context: BatchContext, atMs: number): GeneratedBat
       buffered++;
       continue;
     }
-    if (waiting) {
-      for (const line of waiting) uploads.push(line);
-      context.buffers.delete(vehicle.vin);
-    }
-    uploads.push(pending);
+    const lines = waiting ? [...waiting, pending] : [pending];
+    if (waiting) context.buffers.delete(vehicle.vin);
+    if (lines.some((line) => line.carriesReport)) ownUploads.set(vehicle.vin, lines);
+    else for (const line of lines) uploads.push(line);
   }
   const objects: BatchObject[] = [];
+  for (const [vin, lines] of ownUploads) {
+    for (let start = 0; start < lines.length; start += context.batchSize) {
+      objects.push(packObject(lines.slice(start, start + context.batchSize), atMs, context, vin));
+    }
+  }
   for (let start = 0; start < uploads.length; start += context.batchSize) {
     objects.push(packObject(uploads.slice(start, start + context.batchSize), atMs, context));
   }

@@ -3,6 +3,7 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { readTelemetryObject } from "../../../telemetry/core.js";
 import { CorruptObjectError } from "../../../telemetry/decode.js";
+import { parseTelemetryKey, UPLOADER_KIND } from "../../../contracts/telemetry-keys.js";
 import { batchObjectKey, generateBatch, type BatchContext } from "../../../simulator/batch.js";
 import type { FaultOptions } from "../../../simulator/faults.js";
 import { createFleet } from "../../../simulator/fleet.js";
@@ -31,9 +32,12 @@ function emptySummary(): SimulationSummary {
   };
 }
 
-test("object keys are partitioned by UTC date and hour, sortable and unique", () => {
+test("object keys are partitioned by UTC date and hour, sortable and unique; a vehicle's own object names its VIN", () => {
   const key = batchObjectKey(Date.UTC(2026, 10, 26, 7, 5, 9, 12), "run1", 42);
-  assert.is(key, "telemetry/dt=2026-11-26/hour=07/20261126T070509012Z-run1-000042.ndjson.gz");
+  assert.is(key, "telemetry/fleet/simulator/dt=2026-11-26/hour=07/20261126T070509012Z-run1-000042.ndjson.gz");
+  const own = batchObjectKey(Date.UTC(2026, 10, 26, 7, 5, 9, 12), "run1", 43, "1HGCM82633A004352");
+  assert.is(own, "telemetry/vehicle/1HGCM82633A004352/dt=2026-11-26/hour=07/20261126T070509012Z-run1-000043.ndjson.gz");
+  assert.is(parseTelemetryKey(own).kind === UPLOADER_KIND.Vehicle && parseTelemetryKey(own).name, "run1-000043");
   const keys = [batchObjectKey(START_MS, "r", 2), batchObjectKey(START_MS + 1, "r", 1), batchObjectKey(START_MS + 3_600_000, "r", 0)];
   assert.equal([...keys].sort(), keys);
 });
@@ -45,7 +49,7 @@ test("objects hold at most batchSize records, each one line of gzip NDJSON", () 
   for (const object of batch.objects) {
     const lines = gunzipSync(object.body).toString("utf8").trimEnd().split("\n");
     assert.is(lines.length, object.records);
-    assert.ok(object.key.startsWith("telemetry/dt=2026-11-26/hour=16/"));
+    assert.ok(object.key.startsWith("telemetry/fleet/simulator/dt=2026-11-26/hour=16/"));
   }
 });
 
@@ -73,6 +77,29 @@ test("records produced = uploaded + still buffered: offline vehicles flush later
   const buffered = [...context.buffers.values()].reduce((total, lines) => total + lines.length, 0);
   assert.is(uploaded + buffered, 300 * intervals);
   assert.ok(flushedLate > 0, "no offline vehicle ever came back with buffered records");
+});
+
+test("a vehicle with an OTA report uploads its lines in its own object; fleet objects carry no report", () => {
+  const context = batchContext({ vehicles: 60, batchSize: 25 });
+  const reporting = context.fleet.vehicles.slice(0, 7).map((vehicle) => vehicle.vin);
+  context.otaReports = new Map(reporting.map((vin, index) => [vin, { jobId: `c-1:${vin}`, campaignId: "c-1", sequence: index + 1, status: "DOWNLOADING" as const, targetVersion: "2.4.1" }]));
+  const batch = generateBatch(context, START_MS + STEP_MS);
+  const own = new Map<string, string[]>();
+  let fleetRecords = 0;
+  for (const object of batch.objects) {
+    const key = parseTelemetryKey(object.key);
+    const records = gunzipSync(object.body).toString("utf8").trimEnd().split("\n").map((line) => JSON.parse(line) as { vin: string; ota?: unknown });
+    if (key.kind === UPLOADER_KIND.Vehicle) own.set(key.vin, records.map((record) => record.vin));
+    else {
+      fleetRecords += records.length;
+      assert.ok(records.every((record) => record.ota === undefined), "a fleet object carries a status report");
+      assert.is(object.otaReports, 0);
+    }
+  }
+  const online = reporting.filter((vin) => context.fleet.vehicles.find((vehicle) => vehicle.vin === vin)!.online);
+  assert.equal([...own.keys()].sort(), online.sort());
+  assert.ok([...own].every(([vin, vins]) => vins.every((recordVin) => recordVin === vin)), "a vehicle object holds another VIN's record");
+  assert.ok(fleetRecords > 0);
 });
 
 test("injected faults are counted exactly as the processor core rejects them", async () => {
