@@ -28,7 +28,7 @@ export interface CountByLabel {
   vehicles: number;
 }
 
-/** One cell of the position grid: centre latitude, centre longitude, vehicles, of which online. */
+/** One cell of the position grid: its vehicles' mean latitude and longitude, vehicles, of which online. */
 export type PositionCell = [lat: number, lon: number, vehicles: number, online: number];
 
 export interface AttentionVehicle {

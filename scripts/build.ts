@@ -61,6 +61,9 @@ export async function bundleWeb(outdir = join(distDir, "web")): Promise<string[]
   });
   const staticDir = join(root, "web", "static");
   if (existsSync(staticDir)) cpSync(staticDir, outdir, { recursive: true });
+  // Land and coastlines for the fleet map, served from the page's own origin (no tile server).
+  mkdirSync(join(outdir, "geo"), { recursive: true });
+  cpSync(join(root, "node_modules", "world-atlas", "land-50m.json"), join(outdir, "geo", "land-50m.json"));
   return [join(outdir, "app.js")];
 }
 

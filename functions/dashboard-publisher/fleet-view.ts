@@ -171,7 +171,8 @@ export function topCounts(counts: Map<string, number>, max: number): CountByLabe
 
 /**
  * Bins positions into at most rows × cols cells over their bounding box; only occupied cells are
- * listed, each at its centre, so the size is bounded by the grid, not by the fleet.
+ * listed, each at the mean position of its vehicles (so a zoomed map puts a city's cluster on the
+ * city), and the size is bounded by the grid, not by the fleet.
  */
 export function positionGrid(
   points: ReadonlyArray<{ lat: number; lon: number; online: boolean }>,
@@ -191,13 +192,15 @@ export function positionGrid(
   }
   const latSpan = maxLat - minLat || 1e-6;
   const lonSpan = maxLon - minLon || 1e-6;
-  const cells = new Map<number, { vehicles: number; online: number }>();
+  const cells = new Map<number, { vehicles: number; online: number; latSum: number; lonSum: number }>();
   for (const { lat, lon, online } of points) {
     const row = Math.min(rows - 1, Math.floor(((lat - minLat) / latSpan) * rows));
     const col = Math.min(cols - 1, Math.floor(((lon - minLon) / lonSpan) * cols));
     const key = row * cols + col;
-    const cell = cells.get(key) ?? { vehicles: 0, online: 0 };
+    const cell = cells.get(key) ?? { vehicles: 0, online: 0, latSum: 0, lonSum: 0 };
     cell.vehicles += 1;
+    cell.latSum += lat;
+    cell.lonSum += lon;
     if (online) cell.online += 1;
     cells.set(key, cell);
   }
@@ -206,15 +209,6 @@ export function positionGrid(
     rows,
     cols,
     bounds: { minLat: round(minLat), maxLat: round(maxLat), minLon: round(minLon), maxLon: round(maxLon) },
-    cells: [...cells].map(([key, cell]): PositionCell => {
-      const row = Math.floor(key / cols);
-      const col = key % cols;
-      return [
-        round(minLat + ((row + 0.5) / rows) * latSpan),
-        round(minLon + ((col + 0.5) / cols) * lonSpan),
-        cell.vehicles,
-        cell.online,
-      ];
-    }),
+    cells: [...cells.values()].map((cell): PositionCell => [round(cell.latSum / cell.vehicles), round(cell.lonSum / cell.vehicles), cell.vehicles, cell.online]),
   };
 }

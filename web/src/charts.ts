@@ -1,5 +1,4 @@
 import {
-  BubbleController,
   Chart,
   Legend,
   LinearScale,
@@ -11,7 +10,7 @@ import {
 } from "chart.js";
 import { formatClock } from "./format.js";
 
-Chart.register(LineController, LineElement, PointElement, LinearScale, BubbleController, Tooltip, Legend);
+Chart.register(LineController, LineElement, PointElement, LinearScale, Tooltip, Legend);
 Chart.defaults.font.family = getComputedStyle(document.documentElement).fontFamily || "system-ui, sans-serif";
 Chart.defaults.color = "#4b5563";
 Chart.defaults.animation = false;
@@ -68,47 +67,6 @@ export function lineChart(
           pointRadius: entry.points.length < 20 ? 2.5 : 0,
         }),
       );
-      chart.update("none");
-    },
-  };
-}
-
-export interface Bubble {
-  x: number;
-  y: number;
-  r: number;
-  color: string;
-  label: string;
-}
-
-/** A scatter of sized points (the fleet's position grid), longitude on x, latitude on y. */
-export function bubbleChart(canvas: HTMLCanvasElement): { update(bubbles: readonly Bubble[]): void } {
-  let labels: string[] = [];
-  const chart = new Chart<"bubble", Array<{ x: number; y: number; r: number }>>(canvas, {
-    type: "bubble",
-    data: { datasets: [{ label: "vehicles", data: [], backgroundColor: [], borderWidth: 0 }] },
-    options: {
-      responsive: true,
-      maintainAspectRatio: false,
-      parsing: false,
-      scales: {
-        x: { type: "linear", title: { display: true, text: "longitude" }, ticks: { maxTicksLimit: 6 } },
-        y: { type: "linear", title: { display: true, text: "latitude" }, ticks: { maxTicksLimit: 6 } },
-      },
-      plugins: {
-        legend: { display: false },
-        tooltip: { callbacks: { label: (item) => labels[item.dataIndex] ?? "" } },
-      },
-    },
-  });
-  return {
-    update(bubbles) {
-      // With parsing off, Chart.js takes data as sorted by x and reads the x range from its ends.
-      const sorted = [...bubbles].sort((a, b) => a.x - b.x);
-      labels = sorted.map((bubble) => bubble.label);
-      const dataset = chart.data.datasets[0]!;
-      dataset.data = sorted.map(({ x, y, r }) => ({ x, y, r }));
-      dataset.backgroundColor = sorted.map((bubble) => bubble.color);
       chart.update("none");
     },
   };

@@ -3,6 +3,7 @@ import * as assert from "uvu/assert";
 import { QUEUE_ROLE } from "../../../contracts/dashboard-documents.js";
 import { formatCount } from "../../../web/src/format.js";
 import { dashboardDocuments } from "../../unit/functions/dashboard-publisher/support/factories.js";
+import { blockingViolations, tabOrder } from "../support/accessibility.js";
 import { openDashboard, waitForPolls, type DashboardHarness } from "../support/dashboard-harness.js";
 
 const SCREENSHOT = "/tmp/fleetota-dashboard.png";
@@ -34,6 +35,63 @@ test("draws the firmware distribution with one bar per version", async () => {
   const shown = await harness.page.locator('ul[aria-label="Vehicles by firmware version"] li .bar-label').allInnerTexts();
 
   assert.equal(shown, versions);
+});
+
+test("draws land from the packaged Natural Earth data under clusters that hold every located vehicle", async () => {
+  const located = documents["fleet.json"].positions.cells.reduce((sum, cell) => sum + cell[2], 0);
+  await harness.page.waitForFunction(() => (document.querySelector(".map-svg .land")?.getAttribute("d") ?? "").length > 1000);
+
+  const clusters = harness.page.locator(".map-svg circle.cluster");
+  const counts = await clusters.evaluateAll((circles) => circles.map((circle) => Number(circle.getAttribute("data-vehicles"))));
+  const tones = await clusters.evaluateAll((circles) => circles.map((circle) => circle.getAttribute("class")));
+
+  assert.is(counts.reduce((sum, count) => sum + count, 0), located);
+  assert.ok(tones.every((tone) => /tone-(good|warn|bad)/.test(tone ?? "")), tones.join());
+  assert.ok(harness.requests.some((url) => url.endsWith("/geo/land-50m.json")), "land comes from the page's own origin");
+});
+
+test("zooms to one region at a time: only its vehicles are in view, drawn larger", async () => {
+  const page = harness.page;
+  const buttons = page.locator(".map-zoom button");
+  const labels = await buttons.allInnerTexts();
+  const view = async () =>
+    page.locator(".map-svg circle.cluster").evaluateAll((circles) => {
+      const xs = circles.map((circle) => Number(circle.getAttribute("cx")));
+      const ys = circles.map((circle) => Number(circle.getAttribute("cy")));
+      const vehicles = circles.reduce((sum, circle) => sum + Number(circle.getAttribute("data-vehicles")), 0);
+      return { vehicles, span: Math.max(...xs) - Math.min(...xs) + Math.max(...ys) - Math.min(...ys) };
+    });
+  const all = await view();
+
+  await buttons.nth(1).click();
+  const zoomed = await view();
+  const pressed = await buttons.nth(1).getAttribute("aria-pressed");
+  const regionVehicles = Number(labels[1]!.split("·")[1]!.replace(/[^0-9]/g, ""));
+  await buttons.nth(0).click();
+
+  assert.is(labels[0], "All vehicles");
+  assert.is(labels.length, 3, `two regions (Germany, Detroit) and "All": ${labels.join(" | ")}`);
+  assert.is(pressed, "true");
+  assert.is(zoomed.vehicles, regionVehicles);
+  assert.ok(zoomed.vehicles < all.vehicles, `zoomed ${JSON.stringify(zoomed)} vs all ${JSON.stringify(all)}`);
+  assert.match(await page.locator(".map-caption").innerText(), /located vehicles in view/);
+});
+
+test("tells a cluster's vehicles and online count in a tooltip on hover and on keyboard focus", async () => {
+  const page = harness.page;
+  const cluster = page.locator(".map-svg circle.cluster").first();
+  const vehicles = Number(await cluster.getAttribute("data-vehicles"));
+  const online = Number(await cluster.getAttribute("data-online"));
+
+  await cluster.hover();
+  const hovered = await page.locator(".map-tooltip").innerText();
+  await page.mouse.move(0, 0);
+  await cluster.focus();
+  const focused = await page.locator(".map-tooltip").innerText();
+
+  const expected = `${formatCount(vehicles)} ${vehicles === 1 ? "vehicle" : "vehicles"}, ${formatCount(online)} online`;
+  assert.ok(hovered.startsWith(expected), hovered);
+  assert.ok(focused.startsWith(expected), focused);
 });
 
 test("shows a campaign's progress bar with segments sized by job state", async () => {
@@ -110,6 +168,18 @@ test("draws the trends and makes no request outside its own origin", async () =>
   const origin = new URL(harness.server.url).origin;
   assert.ok(harness.requests.length > 0);
   assert.ok(harness.requests.every((url) => url.startsWith(origin)), harness.requests.filter((url) => !url.startsWith(origin)).join(", "));
+});
+
+test("has no serious or critical accessibility violation (axe)", async () => {
+  assert.equal(await blockingViolations(harness.page), []);
+});
+
+test("reaches the skip link, the section links and the map's zoom buttons with the keyboard", async () => {
+  const order = await tabOrder(harness.page, 12);
+
+  assert.is(order[0], "a:Skip to content");
+  assert.ok(order.includes("a:Campaigns"), order.join(" | "));
+  assert.ok(order.some((entry) => entry.startsWith("button:All vehicles")), order.join(" | "));
 });
 
 test("runs without script errors or content-security-policy violations", async () => {

@@ -1,7 +1,7 @@
 import type { CountByLabel, FleetDocument } from "../../../contracts/dashboard-documents.js";
-import { bubbleChart } from "../charts.js";
 import { bar, h } from "../dom.js";
 import { formatAge, formatCount, formatShare } from "../format.js";
+import { worldMap } from "../map/world-map.js";
 
 /**
  * Fleet overview: headline counts, firmware and battery distributions, the position grid and the
@@ -11,21 +11,24 @@ export function fleetSection(container: HTMLElement): { render(doc: FleetDocumen
   const tiles = h("dl", { class: "tiles", "data-testid": "fleet-totals" });
   const firmware = h("ul", { class: "bars", "aria-label": "Vehicles by firmware version" });
   const battery = h("ul", { class: "bars", "aria-label": "Vehicles by battery charge" });
-  const canvas = h("canvas", { role: "img", "aria-label": "Vehicle positions" });
-  const mapCaption = h("p", { class: "caption" });
+  const mapBox = h("div", { class: "map" });
   const attention = h("div", { class: "table-wrap" });
   container.replaceChildren(
     tiles,
     h(
       "div",
-      { class: "grid-3" },
-      h("figure", { class: "card" }, h("figcaption", null, "Firmware versions"), firmware),
-      h("figure", { class: "card" }, h("figcaption", null, "Battery charge"), battery),
-      h("figure", { class: "card" }, h("figcaption", null, "Positions"), h("div", { class: "map" }, canvas), mapCaption),
+      { class: "fleet-grid" },
+      h(
+        "div",
+        { class: "stack" },
+        h("figure", { class: "card" }, h("figcaption", null, "Firmware versions"), firmware),
+        h("figure", { class: "card" }, h("figcaption", null, "Battery charge"), battery),
+      ),
+      h("figure", { class: "card map-card" }, h("figcaption", null, "Positions"), mapBox),
     ),
     h("details", { class: "card attention" }, h("summary", null, "Vehicles needing attention"), attention),
   );
-  const map = bubbleChart(canvas);
+  const map = worldMap(mapBox);
 
   return {
     render(doc, nowMs) {
@@ -40,20 +43,7 @@ export function fleetSection(container: HTMLElement): { render(doc: FleetDocumen
       firmware.replaceChildren(...distribution(doc.firmware, totals.vehicles, "bar-firmware"));
       battery.replaceChildren(...distribution(doc.battery, totals.vehicles, "bar-battery"));
 
-      const cells = doc.positions.cells;
-      const largest = Math.max(1, ...cells.map((cell) => cell[2]));
-      map.update(
-        cells.map(([lat, lon, vehicles, online]) => ({
-          x: lon,
-          y: lat,
-          r: 2 + 10 * Math.sqrt(vehicles / largest),
-          color: onlineColor(online / vehicles),
-          label: `${formatCount(vehicles)} vehicles, ${formatCount(online)} online`,
-        })),
-      );
-      mapCaption.textContent = cells.length
-        ? `${formatCount(cells.length)} areas with vehicles; colour by share online (green ≥ 80 %, amber ≥ 50 %, red below).`
-        : "No positions reported yet.";
+      map.update(doc.positions.cells);
 
       attention.replaceChildren(
         doc.attention.length === 0
@@ -105,10 +95,4 @@ function distribution(counts: readonly CountByLabel[], whole: number, barClass: 
       h("span", { class: "bar-value" }, `${formatCount(count.vehicles)}`, h("small", null, ` ${formatShare(count.vehicles, whole)}`)),
     ),
   );
-}
-
-function onlineColor(share: number): string {
-  if (share >= 0.8) return "rgba(22, 163, 74, 0.65)";
-  if (share >= 0.5) return "rgba(217, 119, 6, 0.7)";
-  return "rgba(220, 38, 38, 0.7)";
 }
