@@ -11,6 +11,7 @@ import { SNSClient } from "@aws-sdk/client-sns";
 import { GetQueueAttributesCommand, SQSClient } from "@aws-sdk/client-sqs";
 import type { Log } from "../../lib/logger.js";
 import type { LocalCloudDescription } from "../model.js";
+import { LOCAL_PRINCIPAL_KEY } from "../request-census.js";
 import { AlarmEvaluator, type AlarmEvaluation } from "./alarms/alarm-evaluator.js";
 import { IdleTimeoutError, RuntimeStoppedError, UnknownFunctionError } from "./errors.js";
 import { FunctionHost, type ClientConfig, type FunctionCounters } from "./lambda/function-host.js";
@@ -89,8 +90,12 @@ export async function startRuntime(description: LocalCloudDescription, options: 
   const region = description.region || clientConfig.region;
   const accountId = description.accountId || DEFAULT_ACCOUNT;
   const workDir = resolve(options.workDir ?? ".fleetota");
-  const sdkConfig = { endpoint: clientConfig.endpoint, region, credentials: clientConfig.credentials };
+  // Keys that tell the front door's census who calls: the mappings' polling is billed on AWS, the
+  // emulation of AWS's own work (alarm evaluation, AWS/* metrics) is not.
+  const signedAs = (accessKeyId: string) => ({ endpoint: clientConfig.endpoint, region, credentials: { ...clientConfig.credentials, accessKeyId } });
+  const sdkConfig = signedAs(LOCAL_PRINCIPAL_KEY.emulation);
   const sqs = new SQSClient(sdkConfig);
+  const mappingSqs = new SQSClient(signedAs(LOCAL_PRINCIPAL_KEY.eventSourceMapping));
   const cloudwatch = new CloudWatchClient(sdkConfig);
   const sns = new SNSClient(sdkConfig);
   const onOutput =
@@ -120,7 +125,7 @@ export async function startRuntime(description: LocalCloudDescription, options: 
   const pollers = description.eventSourceMappings.map(
     (mapping) =>
       new EventSourcePoller(mapping, hostNamed(mapping.functionName), {
-        sqs,
+        sqs: mappingSqs,
         region,
         log,
         pollWaitSeconds: options.pollWaitSeconds ?? 20,
@@ -216,7 +221,7 @@ export async function startRuntime(description: LocalCloudDescription, options: 
       clearInterval(alarmTimer);
       await Promise.all([...pollers.map((poller) => poller.stop()), scheduler.stop(), ...[...hosts.values()].map((host) => host.stop())]);
       await evaluation?.catch(() => undefined);
-      for (const client of [sqs, cloudwatch, sns]) client.destroy();
+      for (const client of [sqs, mappingSqs, cloudwatch, sns]) client.destroy();
       log.info("local runtime stopped");
     },
   };

@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { randomBytes, randomUUID } from "node:crypto";
 import type { Log } from "../../../lib/logger.js";
 import type { LocalFunction } from "../../model.js";
+import { LOCAL_PRINCIPAL_KEY } from "../../request-census.js";
 import { FunctionInitError, FunctionThrottledError, FunctionTimeoutError, RuntimeStoppedError } from "../errors.js";
 import { extractArchive, functionCodeDir } from "./archive.js";
 import type { ContextFields } from "./protocol.js";
@@ -231,7 +232,8 @@ export class FunctionHost {
       AWS_ENDPOINT_URL: endpoint,
       AWS_REGION: region,
       AWS_DEFAULT_REGION: region,
-      AWS_ACCESS_KEY_ID: credentials.accessKeyId,
+      // Each function signs with its own key, as each has its own role on AWS (the census tells them apart).
+      AWS_ACCESS_KEY_ID: `${LOCAL_PRINCIPAL_KEY.functionPrefix}${functionName}`,
       AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
       AWS_LAMBDA_FUNCTION_NAME: functionName,
       AWS_LAMBDA_FUNCTION_VERSION: "$LATEST",

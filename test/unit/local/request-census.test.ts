@@ -12,9 +12,9 @@ import { IoTClient, DescribeThingCommand } from "@aws-sdk/client-iot";
 import { KMSClient, SignCommand } from "@aws-sdk/client-kms";
 import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { SendMessageBatchCommand, SQSClient } from "@aws-sdk/client-sqs";
-import { classifyRequest, RequestCensus, type RequestKind } from "../../../local/request-census.js";
+import { classifyRequest, LOCAL_PRINCIPAL_KEY, RequestCensus, type RequestKind } from "../../../local/request-census.js";
 
-async function captured(send: (config: object) => Promise<unknown>): Promise<RequestKind> {
+async function captured(send: (config: object) => Promise<unknown>, accessKeyId = "ASIAVEHICLESESSION"): Promise<RequestKind> {
   let seen: IncomingMessage | undefined;
   const server = createServer((request, response) => {
     seen ??= request;
@@ -25,7 +25,7 @@ async function captured(send: (config: object) => Promise<unknown>): Promise<Req
   const config = {
     endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     region: "us-east-1",
-    credentials: { accessKeyId: "AKIDEXAMPLE", secretAccessKey: "secret" },
+    credentials: { accessKeyId, secretAccessKey: "secret" },
     maxAttempts: 1,
     forcePathStyle: true,
   };
@@ -36,14 +36,14 @@ async function captured(send: (config: object) => Promise<unknown>): Promise<Req
 }
 
 const cases: Array<[string, (config: object) => Promise<unknown>, RequestKind]> = [
-  ["S3 PutObject", (c) => new S3Client(c).send(new PutObjectCommand({ Bucket: "b", Key: "telemetry/x.gz", Body: "x" })), { service: "s3", operation: "PutObject" }],
-  ["S3 GetObject", (c) => new S3Client(c).send(new GetObjectCommand({ Bucket: "b", Key: "jobs/V.json" })), { service: "s3", operation: "GetObject" }],
-  ["S3 ListObjectsV2", (c) => new S3Client(c).send(new ListObjectsV2Command({ Bucket: "b", Prefix: "jobs/" })), { service: "s3", operation: "ListObjects" }],
-  ["DynamoDB PutItem", (c) => new DynamoDBClient(c).send(new PutItemCommand({ TableName: "t", Item: {} })), { service: "dynamodb", operation: "PutItem" }],
-  ["SQS SendMessageBatch", (c) => new SQSClient(c).send(new SendMessageBatchCommand({ QueueUrl: "http://q/1/q", Entries: [{ Id: "1", MessageBody: "x" }] })), { service: "sqs", operation: "SendMessageBatch" }],
-  ["CloudWatch PutMetricData", (c) => new CloudWatchClient(c).send(new PutMetricDataCommand({ Namespace: "N", MetricData: [] })), { service: "monitoring", operation: "PutMetricData" }],
-  ["KMS Sign", (c) => new KMSClient(c).send(new SignCommand({ KeyId: "k", Message: new Uint8Array([1]), SigningAlgorithm: "ECDSA_SHA_256" })), { service: "kms", operation: "Sign" }],
-  ["IoT DescribeThing", (c) => new IoTClient(c).send(new DescribeThingCommand({ thingName: "V" })), { service: "iot", operation: "GET /things" }],
+  ["S3 PutObject", (c) => new S3Client(c).send(new PutObjectCommand({ Bucket: "b", Key: "telemetry/x.gz", Body: "x" })), { principal: "vehicle", service: "s3", operation: "PutObject" }],
+  ["S3 GetObject", (c) => new S3Client(c).send(new GetObjectCommand({ Bucket: "b", Key: "jobs/V.json" })), { principal: "vehicle", service: "s3", operation: "GetObject" }],
+  ["S3 ListObjectsV2", (c) => new S3Client(c).send(new ListObjectsV2Command({ Bucket: "b", Prefix: "jobs/" })), { principal: "vehicle", service: "s3", operation: "ListObjects" }],
+  ["DynamoDB PutItem", (c) => new DynamoDBClient(c).send(new PutItemCommand({ TableName: "t", Item: {} })), { principal: "vehicle", service: "dynamodb", operation: "PutItem" }],
+  ["SQS SendMessageBatch", (c) => new SQSClient(c).send(new SendMessageBatchCommand({ QueueUrl: "http://q/1/q", Entries: [{ Id: "1", MessageBody: "x" }] })), { principal: "vehicle", service: "sqs", operation: "SendMessageBatch" }],
+  ["CloudWatch PutMetricData", (c) => new CloudWatchClient(c).send(new PutMetricDataCommand({ Namespace: "N", MetricData: [] })), { principal: "vehicle", service: "monitoring", operation: "PutMetricData" }],
+  ["KMS Sign", (c) => new KMSClient(c).send(new SignCommand({ KeyId: "k", Message: new Uint8Array([1]), SigningAlgorithm: "ECDSA_SHA_256" })), { principal: "vehicle", service: "kms", operation: "Sign" }],
+  ["IoT DescribeThing", (c) => new IoTClient(c).send(new DescribeThingCommand({ thingName: "V" })), { principal: "vehicle", service: "iot", operation: "GET /things" }],
 ];
 
 for (const [name, send, expected] of cases) {
@@ -52,18 +52,27 @@ for (const [name, send, expected] of cases) {
   });
 }
 
+test("the principal is told by the access key: each function, the mappings, the emulation, the operator, vehicles", async () => {
+  const put = (c: object) => new DynamoDBClient(c).send(new PutItemCommand({ TableName: "t", Item: {} }));
+  assert.is((await captured(put, "fleetota-fn-fleetota-dev-update-manager")).principal, "function:fleetota-dev-update-manager");
+  assert.is((await captured(put, LOCAL_PRINCIPAL_KEY.eventSourceMapping)).principal, "esm");
+  assert.is((await captured(put, LOCAL_PRINCIPAL_KEY.emulation)).principal, "emulation");
+  assert.is((await captured(put, LOCAL_PRINCIPAL_KEY.operator)).principal, "operator");
+  assert.is((await captured(put, "ASIA0000SESSION")).principal, "vehicle");
+});
+
 test("the census counts by service and operation and resets", () => {
   const census = new RequestCensus();
-  census.record({ service: "s3", operation: "PutObject" });
-  census.record({ service: "s3", operation: "PutObject" });
-  census.record({ service: "sqs", operation: "ReceiveMessage" });
-  assert.equal(census.snapshot(), { "s3:PutObject": 2, "sqs:ReceiveMessage": 1 });
+  census.record({ principal: "vehicle", service: "s3", operation: "PutObject" });
+  census.record({ principal: "vehicle", service: "s3", operation: "PutObject" });
+  census.record({ principal: "esm", service: "sqs", operation: "ReceiveMessage" });
+  assert.equal(census.snapshot(), { "esm sqs:ReceiveMessage": 1, "vehicle s3:PutObject": 2 });
   census.reset();
   assert.equal(census.snapshot(), {});
 });
 
 test("an unsigned request is still counted, under 'unsigned'", () => {
-  assert.equal(classifyRequest("GET", "/moto-api/", {}).service, "unsigned");
+  assert.equal(classifyRequest("GET", "/moto-api/", {}), { principal: "unsigned", service: "unsigned", operation: "GET /moto-api" });
 });
 
 test.run();
