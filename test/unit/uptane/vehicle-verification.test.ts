@@ -1,0 +1,222 @@
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import { Signature, type Metadata, type Targets } from "@tufjs/models";
+import { generateOfflineKey, signWithKeyFile } from "../../../uptane/keys.js";
+import { REFUSAL, verifyJobBundle, verifyImageBytes, type RefusalKind, type VehicleContext, type VehicleTrust } from "../../../uptane/vehicle-verification.js";
+import {
+  bundle,
+  DAY,
+  director,
+  directorKey,
+  directorRoot,
+  directorRootKeys,
+  directorTargets,
+  IMAGE,
+  imageRoot,
+  imageRootKeys,
+  imageTargets,
+  NOW,
+  OTHER_VIN,
+  releaseKeys,
+  trust,
+  vehicle,
+  VIN,
+} from "./support/repositories.js";
+
+/**
+ * The Uptane threat model against the vehicle's verification: each attack, built as an attacker
+ * holding what the row says, must be refused with its named kind.
+ */
+
+const [alice, bob, carol] = releaseKeys as [typeof releaseKeys[0], typeof releaseKeys[0], typeof releaseKeys[0]];
+const mallory = generateOfflineKey("mallory");
+const mallory2 = generateOfflineKey("mallory-2");
+const stolenDirectorOnlyImage = { custom: { version: "6.6.6" }, sha256: "e".repeat(64), length: 1234 };
+
+/** Re-signs metadata after an edit, as the holder of the given director key would. */
+function edited(metadata: Metadata<Targets>, edit: (signed: Record<string, unknown>) => void, key = director): Record<string, unknown> {
+  edit(metadata.signed as unknown as Record<string, unknown>);
+  metadata.signatures = {};
+  key.sign(metadata);
+  return metadata.toJSON();
+}
+
+interface ThreatCase {
+  threat: string;
+  document: () => unknown;
+  trust?: () => VehicleTrust;
+  vehicle?: VehicleContext;
+  refused: RefusalKind;
+}
+
+const cases: ThreatCase[] = [
+  { threat: "arbitrary software: director names an image the image repository never signed", document: () => bundle({ director: { custom: { targetVersion: "6.6.6" }, sha256: "e".repeat(64) } }), refused: REFUSAL.UnknownImage },
+  {
+    threat: "stolen director key alone: signs a job for its own image, image metadata signed by its own keys",
+    document: () => ({ director: directorTargets({ custom: { targetVersion: "6.6.6" }, sha256: stolenDirectorOnlyImage.sha256, length: 1234 }).toJSON(), imageTargets: imageTargets({ ...stolenDirectorOnlyImage, signers: [mallory] }).toJSON() }),
+    refused: REFUSAL.UnknownKey,
+  },
+  {
+    threat: "stolen director key alone: points the genuine image name at other bytes",
+    document: () => bundle({ director: { sha256: "e".repeat(64) } }),
+    refused: REFUSAL.MixAndMatch,
+  },
+  { threat: "stolen single image key below threshold: alice alone", document: () => bundle({ image: { signers: [alice] } }), refused: REFUSAL.BelowThreshold },
+  { threat: "stolen single image key below threshold: alice plus a key of the attacker's own", document: () => bundle({ image: { signers: [alice, mallory] } }), refused: REFUSAL.BelowThreshold },
+  {
+    threat: "stolen single image key: alice's signature plus bob's key id on a forged signature",
+    document: () => {
+      const image = imageTargets({ signers: [alice] });
+      const forged = imageTargets({ signers: [mallory] });
+      image.signatures[bob.keyid] = new Signature({ keyID: bob.keyid, sig: forged.signatures[mallory.keyid]!.sig });
+      return { director: directorTargets().toJSON(), imageTargets: image.toJSON() };
+    },
+    refused: REFUSAL.BadSignature,
+  },
+  { threat: "rollback: an older version", document: () => bundle({ director: { custom: { targetVersion: "2.2.0" } }, image: { custom: { version: "2.2.0" } } }), refused: REFUSAL.Downgrade },
+  { threat: "rollback: the same version again", document: () => bundle({ director: { custom: { targetVersion: "2.3.0" } }, image: { custom: { version: "2.3.0" } } }), refused: REFUSAL.Downgrade },
+  { threat: "rollback: a newer version with a lower anti-rollback counter", document: () => bundle({ image: { custom: { antiRollbackCounter: 5 } } }), refused: REFUSAL.Downgrade },
+  { threat: "indefinite freeze: director metadata past its expiry", document: () => bundle({ director: { expires: NOW - 1000 } }), refused: REFUSAL.Expired },
+  { threat: "indefinite freeze: image metadata past its expiry", document: () => bundle({ image: { expires: NOW - 1000 } }), refused: REFUSAL.Expired },
+  { threat: "freeze: image metadata older than the version already seen", document: () => bundle({ image: { version: 3 } }), trust: () => trust({ imageTargetsVersion: 4 }), refused: REFUSAL.Replay },
+  { threat: "mix-and-match: director's length differs from the image repository's", document: () => bundle({ director: { length: IMAGE.length + 1 } }), refused: REFUSAL.MixAndMatch },
+  { threat: "mix-and-match: a job for 2.4.0 pointing at the 2.5.0 image", document: () => bundle({ director: { custom: { targetVersion: "2.4.0" }, name: "primary-2.5.0.bin" }, image: { custom: { version: "2.5.0" } } }), refused: REFUSAL.MixAndMatch },
+  { threat: "partial bundle: image repository metadata left out", document: () => ({ director: directorTargets().toJSON() }), refused: REFUSAL.PartialBundle },
+  { threat: "partial bundle: root 3 without root 2", document: () => bundle({ extra: { directorRoots: [directorRoot(3).toJSON()] } }), refused: REFUSAL.PartialBundle },
+  { threat: "replay of a withdrawn document (the withdrawal, version 5, was seen)", document: () => bundle({ director: { version: 4 } }), trust: () => trust({ directorVersion: 5 }), refused: REFUSAL.Replay },
+  {
+    threat: "forged unsigned document with a high attempt",
+    document: () => {
+      const forged = directorTargets({ custom: { attempt: 999 } }).toJSON();
+      return { ...bundle(), director: { ...forged, signatures: [] } };
+    },
+    refused: REFUSAL.Unsigned,
+  },
+  { threat: "forged document signed by an unknown director key", document: () => bundle({ director: { key: directorKey() } }), refused: REFUSAL.UnknownKey },
+  {
+    threat: "tampered after signing (attempt raised, signature kept)",
+    document: () => {
+      const json = directorTargets().toJSON() as { signed: { targets: Record<string, { custom: { attempt: number } }> } };
+      Object.values(json.signed.targets)[0]!.custom.attempt = 999;
+      return { ...bundle(), director: json };
+    },
+    refused: REFUSAL.BadSignature,
+  },
+  { threat: "expiry 'never', signed", document: () => ({ ...bundle(), director: edited(directorTargets(), (signed) => (signed.expires = "never")) }), refused: REFUSAL.BadDate },
+  { threat: "expiry empty, signed", document: () => ({ ...bundle(), director: edited(directorTargets(), (signed) => (signed.expires = "")) }), refused: REFUSAL.BadDate },
+  { threat: "expiry without a zone, signed", document: () => ({ ...bundle(), director: edited(directorTargets(), (signed) => (signed.expires = "2099-01-01T00:00:00")) }), refused: REFUSAL.BadDate },
+  { threat: "issue date that is not a date", document: () => bundle({ director: { custom: { issuedAt: "yesterday" } } }), refused: REFUSAL.BadDate },
+  { threat: "issue date after the expiry", document: () => bundle({ director: { custom: { issuedAt: new Date(NOW + 10 * DAY).toISOString() } } }), refused: REFUSAL.BadDate },
+  {
+    threat: "junk hex: a valid signature with junk appended",
+    document: () => {
+      const json = directorTargets().toJSON() as { signatures: Array<{ keyid: string; sig: string }> };
+      json.signatures[0]!.sig += "zz";
+      return { ...bundle(), director: json };
+    },
+    refused: REFUSAL.Malformed,
+  },
+  {
+    threat: "junk hex: an odd-length signature",
+    document: () => {
+      const json = directorTargets().toJSON() as { signatures: Array<{ keyid: string; sig: string }> };
+      json.signatures[0]!.sig = json.signatures[0]!.sig.slice(0, -1);
+      return { ...bundle(), director: json };
+    },
+    refused: REFUSAL.Malformed,
+  },
+  { threat: "junk sha256 in a signed director target", document: () => bundle({ director: { sha256: "not-hex" } }), refused: REFUSAL.Malformed },
+  { threat: "a document for another vehicle", document: () => bundle({ director: { vin: OTHER_VIN } }), refused: REFUSAL.WrongVin },
+  { threat: "an image for other hardware", document: () => bundle({ image: { custom: { hardwareIds: ["hu-2"] } } }), refused: REFUSAL.WrongHardware },
+  { threat: "an ECU the vehicle does not have", document: () => bundle({ director: { custom: { ecuIdentifier: "brakes" } }, image: { custom: { ecu: "brakes" } } }), refused: REFUSAL.WrongEcu },
+  { threat: "an image for one ECU sent to another", document: () => bundle({ director: { custom: { ecuIdentifier: "primary" }, name: "adas-2.4.0.bin" }, image: { custom: { ecu: "adas" } } }), vehicle: vehicle({ ecus: { primary: { hardwareId: "hu-3", version: "2.3.0", antiRollbackCounter: 6 }, adas: { hardwareId: "hu-3", version: "1.0.0", antiRollbackCounter: 0 } } }), refused: REFUSAL.WrongEcu },
+  { threat: "not JSON at all", document: () => "<html>503</html>", refused: REFUSAL.Malformed },
+  { threat: "the old envelope format", document: () => ({ job: { payloadType: "x", payload: "eyJ9", signatures: [] }, manifest: {} }), refused: REFUSAL.Malformed },
+  { threat: "director metadata of the wrong role type", document: () => ({ ...bundle(), director: directorRoot().toJSON() }), refused: REFUSAL.Malformed },
+  {
+    threat: "root rotation signed by one of the two old root keys",
+    document: () => bundle({ director: { key: directorKey() }, extra: { directorRoots: [directorRoot(2, directorKey(), [directorRootKeys[0]!])] .map((root) => root.toJSON()) } }),
+    refused: REFUSAL.RootRotation,
+  },
+  {
+    threat: "image root rotation by the attacker's own keys",
+    document: () => bundle({ image: { signers: [mallory, mallory2] }, extra: { imageRoots: [imageRoot(2, [mallory, mallory2], [mallory, mallory2], [mallory, mallory2]).toJSON()] } }),
+    refused: REFUSAL.RootRotation,
+  },
+];
+
+for (const threat of cases) {
+  test(`refused: ${threat.threat} → ${threat.refused}`, () => {
+    const verdict = verifyJobBundle(threat.document(), threat.trust?.() ?? trust(), threat.vehicle ?? vehicle());
+    assert.is(verdict.ok, false, "the attack must be refused");
+    if (!verdict.ok) assert.is(verdict.refusal.kind, threat.refused, verdict.refusal.message);
+  });
+}
+
+test("a genuine bundle (2 of 3 release keys, the director's key) installs, and the versions seen move forward", () => {
+  const verdict = verifyJobBundle(bundle({ director: { version: 9 }, image: { version: 4 } }), trust(), vehicle());
+  assert.ok(verdict.ok);
+  if (!verdict.ok || verdict.instruction.kind !== "install") return;
+  assert.is(verdict.instruction.job.jobId, `cmp-1:${VIN}`);
+  assert.equal(verdict.instruction.images.map((image) => [image.ecu, image.version, image.objectKey]), [["primary", "2.4.0", `firmware/images/${IMAGE.sha256}`]]);
+  assert.is(verdict.trust.directorVersion, 9);
+  assert.is(verdict.trust.imageTargetsVersion, 4);
+});
+
+test("any two of the three release keys meet the threshold (bob and carol)", () => {
+  assert.ok(verifyJobBundle(bundle({ image: { signers: [bob, carol] } }), trust(), vehicle()).ok);
+});
+
+test("a signed withdrawal drops the job; the withdrawn document replayed afterwards is refused as REPLAY", () => {
+  const withdrawal = verifyJobBundle({ director: directorTargets({ version: 5, withdrawn: true }).toJSON() }, trust({ directorVersion: 4 }), vehicle());
+  assert.ok(withdrawal.ok);
+  if (!withdrawal.ok) return;
+  assert.equal(withdrawal.instruction, { kind: "withdrawn" });
+  const replay = verifyJobBundle(bundle({ director: { version: 4 } }), withdrawal.trust, vehicle());
+  assert.is(!replay.ok && replay.refusal.kind, REFUSAL.Replay);
+});
+
+test("director-key rotation: root 2 (signed by both root keys) names a new key; it installs, and the rotated-out key is refused", () => {
+  const next = directorKey();
+  const rotated = verifyJobBundle(bundle({ director: { key: next }, extra: { directorRoots: [directorRoot(2, next).toJSON()] } }), trust(), vehicle());
+  assert.ok(rotated.ok, !rotated.ok ? rotated.refusal.message : "");
+  if (!rotated.ok) return;
+  assert.is((rotated.trust.directorRoot as { signed: { version: number } }).signed.version, 2);
+  const old = verifyJobBundle(bundle({ director: { version: 2 } }), rotated.trust, vehicle());
+  assert.is(!old.ok && old.refusal.kind, REFUSAL.UnknownKey);
+});
+
+test("image root rotation: carol replaced by dave; a release signed by alice and dave installs, carol's no longer counts", () => {
+  const dave = generateOfflineKey("dave");
+  const root2 = imageRoot(2, imageRootKeys, [alice, bob, dave]).toJSON();
+  const rotated = verifyJobBundle(bundle({ image: { signers: [alice, dave] }, extra: { imageRoots: [root2] } }), trust(), vehicle());
+  assert.ok(rotated.ok, !rotated.ok ? rotated.refusal.message : "");
+  if (!rotated.ok) return;
+  const withCarol = verifyJobBundle(bundle({ image: { signers: [alice, carol] } }), rotated.trust, vehicle());
+  assert.is(!withCarol.ok && withCarol.refusal.kind, REFUSAL.BelowThreshold);
+});
+
+test("an authentic director document refused for its image still names its job (so the vehicle can report against it)", () => {
+  const verdict = verifyJobBundle(bundle({ image: { signers: [alice] } }), trust(), vehicle());
+  assert.is(verdict.ok, false);
+  if (verdict.ok) return;
+  assert.is(verdict.job?.jobId, `cmp-1:${VIN}`);
+  const forged = verifyJobBundle({ ...bundle(), director: { ...(directorTargets().toJSON() as object), signatures: [] } }, trust(), vehicle());
+  assert.is(!forged.ok && forged.job, undefined, "an unsigned document names no job");
+});
+
+test("the downloaded image must match the verified length and hash", () => {
+  const bytes = Buffer.from("image 2.4.0");
+  assert.is(verifyImageBytes(bytes, { length: bytes.length, sha256: IMAGE.sha256 }), undefined);
+  assert.is(verifyImageBytes(Buffer.from("image 2.4.1"), { length: bytes.length, sha256: IMAGE.sha256 })?.kind, REFUSAL.CorruptImage);
+  assert.is(verifyImageBytes(bytes, { length: bytes.length + 1, sha256: IMAGE.sha256 })?.kind, REFUSAL.CorruptImage);
+});
+
+test("release keys can also sign a second time without counting twice", () => {
+  const image = imageTargets({ signers: [alice] });
+  signWithKeyFile(image, alice);
+  const verdict = verifyJobBundle({ director: directorTargets().toJSON(), imageTargets: image.toJSON() }, trust(), vehicle());
+  assert.is(!verdict.ok && verdict.refusal.kind, REFUSAL.BelowThreshold);
+});
+
+test.run();

@@ -1,0 +1,137 @@
+import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, sign as signBytes } from "node:crypto";
+import { canonicalize } from "@tufjs/canonical-json"; // ships with @tufjs/models (its canonical JSON)
+import { Key, Metadata, Signature, type Root, type Targets } from "@tufjs/models";
+import { z } from "zod";
+
+/**
+ * Keys of the two Uptane repositories as TUF keys: the image repository's and both roots' offline
+ * Ed25519 keys (files on their holders' machines), and the director's ECDSA P-256 key (in KMS; only its
+ * public half appears here). Key ids are TUF's: the SHA-256 of the public key's canonical JSON.
+ */
+
+export const KEY_TYPE = { Ed25519: "ed25519", Ecdsa: "ecdsa" } as const;
+export const KEY_SCHEME = { Ed25519: "ed25519", EcdsaP256: "ecdsa-sha2-nistp256" } as const;
+
+/** Where a director key lives in KMS, recorded next to its public key in the director root. */
+export const KMS_KEY_FIELD = "x-fleetota-kms-key-id";
+
+/** An offline key file (`fleetota keys`): the TUF public key plus the PKCS#8 private key. Mode 0600. */
+export const offlineKeyFileSchema = z.object({
+  name: z.string().min(1),
+  keyid: z.string().regex(/^[0-9a-f]{64}$/),
+  keytype: z.literal(KEY_TYPE.Ed25519),
+  scheme: z.literal(KEY_SCHEME.Ed25519),
+  keyval: z.object({ public: z.string().regex(/^[0-9a-f]{64}$/) }),
+  private: z.string().includes("PRIVATE KEY").optional(),
+});
+export type OfflineKeyFile = z.infer<typeof offlineKeyFileSchema>;
+export type PublicKeyFile = Omit<OfflineKeyFile, "private">;
+
+export class KeyFileError extends Error {
+  override readonly name = "KeyFileError";
+}
+
+/**
+ * TUF key id of a public key: SHA-256 (hex) of its canonical JSON.
+ *
+ * @example
+ * tufKeyId({ keytype: "ed25519", scheme: "ed25519", keyval: { public: "ab12…" } }) // "3f9c…" (64 hex)
+ */
+export function tufKeyId(key: { keytype: string; scheme: string; keyval: Record<string, string> }): string {
+  return createHash("sha256").update(canonicalize({ keytype: key.keytype, scheme: key.scheme, keyval: key.keyval })).digest("hex");
+}
+
+/**
+ * A fresh offline Ed25519 key.
+ *
+ * @example
+ * const alice = generateOfflineKey("alice"); // write with writeKeyFile, share publicPart(alice)
+ */
+export function generateOfflineKey(name: string): OfflineKeyFile {
+  const { privateKey, publicKey } = generateKeyPairSync("ed25519");
+  const raw = publicKey.export({ format: "der", type: "spki" }).subarray(-32).toString("hex");
+  const keyval = { public: raw };
+  return {
+    name,
+    keyid: tufKeyId({ keytype: KEY_TYPE.Ed25519, scheme: KEY_SCHEME.Ed25519, keyval }),
+    keytype: KEY_TYPE.Ed25519,
+    scheme: KEY_SCHEME.Ed25519,
+    keyval,
+    private: privateKey.export({ format: "pem", type: "pkcs8" }).toString(),
+  };
+}
+
+/** The shareable half of a key file. */
+export function publicPart(file: PublicKeyFile): PublicKeyFile {
+  return { name: file.name, keyid: file.keyid, keytype: file.keytype, scheme: file.scheme, keyval: { ...file.keyval } };
+}
+
+/**
+ * Parses a key file's text; checks that the key id is the public key's and that the private key
+ * (when present) belongs to it.
+ *
+ * @example
+ * const key = parseKeyFile(readFileSync("alice.key", "utf8"), "alice.key");
+ */
+export function parseKeyFile(text: string, where: string): OfflineKeyFile {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    throw new KeyFileError(`${where}: not a FleetOTA key file (not JSON)`);
+  }
+  const parsed = offlineKeyFileSchema.safeParse(json);
+  if (!parsed.success) throw new KeyFileError(`${where}: not a FleetOTA key file (${parsed.error.issues[0]?.path.join(".")}: ${parsed.error.issues[0]?.message})`);
+  const file = parsed.data;
+  if (tufKeyId(file) !== file.keyid) throw new KeyFileError(`${where}: key id does not match the public key`);
+  if (file.private !== undefined) {
+    let derived: string;
+    try {
+      derived = createPublicKey(createPrivateKey(file.private)).export({ format: "der", type: "spki" }).subarray(-32).toString("hex");
+    } catch (error) {
+      throw new KeyFileError(`${where}: unreadable private key (${(error as Error).message})`);
+    }
+    if (derived !== file.keyval.public) throw new KeyFileError(`${where}: private key does not belong to the public key`);
+  }
+  return file;
+}
+
+/** The TUF `Key` of a key file. */
+export function tufKey(file: PublicKeyFile): Key {
+  return new Key({ keyID: file.keyid, keyType: file.keytype, scheme: file.scheme, keyVal: { ...file.keyval } });
+}
+
+/**
+ * The TUF key of an ECDSA P-256 public key given as SPKI DER (what KMS GetPublicKey returns).
+ *
+ * @example
+ * const director = ecdsaKeyFromSpki(response.PublicKey!, response.KeyId!);
+ */
+export function ecdsaKeyFromSpki(der: Uint8Array, kmsKeyId?: string): Key {
+  const pem = createPublicKey({ key: Buffer.from(der), format: "der", type: "spki" }).export({ format: "pem", type: "spki" }).toString();
+  const keyval = { public: pem };
+  return new Key({
+    keyID: tufKeyId({ keytype: KEY_TYPE.Ecdsa, scheme: KEY_SCHEME.EcdsaP256, keyval }),
+    keyType: KEY_TYPE.Ecdsa,
+    scheme: KEY_SCHEME.EcdsaP256,
+    keyVal: keyval,
+    unrecognizedFields: kmsKeyId === undefined ? {} : { [KMS_KEY_FIELD]: kmsKeyId },
+  });
+}
+
+/** The bytes a TUF signature covers: the canonical JSON of `signed`. */
+export function signedBytes(metadata: Metadata<Root | Targets>): Buffer {
+  return Buffer.from(canonicalize(metadata.signed.toJSON()));
+}
+
+/**
+ * Adds an offline key's signature to metadata (replacing an earlier one by the same key).
+ *
+ * @example
+ * signWithKeyFile(targets, alice); targets.signatures[alice.keyid] // Signature
+ */
+export function signWithKeyFile(metadata: Metadata<Root | Targets>, file: OfflineKeyFile): void {
+  if (file.private === undefined) throw new KeyFileError(`key ${file.name} (${file.keyid.slice(0, 8)}) has no private part`);
+  const sig = signBytes(null, signedBytes(metadata), createPrivateKey(file.private)).toString("hex");
+  metadata.signatures[file.keyid] = new Signature({ keyID: file.keyid, sig });
+}

@@ -1,0 +1,203 @@
+import { Metadata, MetadataKind, TargetFile, Targets, type Key, type Root } from "@tufjs/models";
+import { z } from "zod";
+import { CONNECTIVITY_CLASS } from "../contracts/update-messages.js";
+
+/**
+ * Uptane's two repositories as TUF metadata (@tufjs/models): the image repository (offline root and
+ * targets keys, a threshold of release engineers) and the director (offline root keys, an online
+ * targets key in KMS that signs one targets document per vehicle). Builders, S3 layout and the
+ * custom fields both sides agree on.
+ */
+
+export const ROLE = { Root: "root", Targets: "targets", Snapshot: "snapshot", Timestamp: "timestamp" } as const;
+export const SPEC_VERSION = "1.0.31";
+/** The ECU a campaign targets unless the release names another (the simulator's main firmware). */
+export const DEFAULT_ECU = "primary";
+
+/** Where each piece lives in the data bucket. Published metadata and images are never overwritten. */
+export const REPOSITORY_LAYOUT = {
+  imageRoot: (version: number) => `firmware/metadata/root/${version}.root.json`,
+  imageTargets: (version: number) => `firmware/metadata/targets/${version}.targets.json`,
+  /** A release waiting for signatures (overwritten as signatures arrive; trusted by nobody). */
+  stagedTargets: (version: number) => `firmware/staged/targets/${version}.targets.json`,
+  stagedImage: (sha256: string) => `firmware/staged/images/${sha256}`,
+  image: (sha256: string) => `firmware/images/${sha256}`,
+  directorRoot: (version: number) => `director/root/${version}.root.json`,
+  jobDocument: (vin: string) => `jobs/${vin}.json`,
+} as const;
+
+/** Image repository `custom` of a target: what the image is and where it may run. */
+export const imageCustomSchema = z.object({
+  version: z.string().min(1),
+  ecu: z.string().min(1),
+  hardwareIds: z.array(z.string().min(1)).min(1),
+  antiRollbackCounter: z.number().int().nonnegative(),
+});
+export type ImageCustom = z.infer<typeof imageCustomSchema>;
+
+export const preconditionsSchema = z.object({
+  requireParked: z.boolean(),
+  minStateOfChargePercent: z.number(),
+  connectivity: z.array(z.enum([CONNECTIVITY_CLASS.Good, CONNECTIVITY_CLASS.Weak, CONNECTIVITY_CLASS.Offline])),
+});
+export type Preconditions = z.infer<typeof preconditionsSchema>;
+
+/** Director `custom` of a target: which ECU of this vehicle installs it, as part of which job. */
+export const directorCustomSchema = z.object({
+  ecuIdentifier: z.string().min(1),
+  jobId: z.string().min(1),
+  campaignId: z.string().min(1),
+  attempt: z.number().int().positive(),
+  targetVersion: z.string().min(1),
+  issuedAt: z.string(),
+  preconditions: preconditionsSchema,
+});
+export type DirectorCustom = z.infer<typeof directorCustomSchema>;
+
+/** Field of the director's targets `signed` part binding it to one vehicle. */
+export const VIN_FIELD = "vin";
+
+/** What `jobs/<VIN>.json` holds: both repositories' metadata the vehicle needs, plus any newer roots. */
+export interface JobBundle {
+  director: Record<string, unknown>;
+  imageTargets?: Record<string, unknown>;
+  directorRoots?: Array<Record<string, unknown>>;
+  imageRoots?: Array<Record<string, unknown>>;
+}
+
+/** TUF's expiry format: whole seconds, UTC. */
+export function tufDate(date: Date): string {
+  return `${date.toISOString().slice(0, 19)}Z`;
+}
+
+export interface RootSpec {
+  version: number;
+  expires: Date;
+  rootKeys: Key[];
+  rootThreshold: number;
+  targetsKeys: Key[];
+  targetsThreshold: number;
+}
+
+export class ThresholdError extends Error {
+  override readonly name = "ThresholdError";
+}
+
+/**
+ * Root metadata naming the root and targets keys. Snapshot and timestamp roles exist (TUF requires
+ * them) but hold no key: FleetOTA does not use them, and nothing signed for them can verify.
+ *
+ * @example
+ * const root = buildRoot({ version: 1, expires, rootKeys, rootThreshold: 2, targetsKeys, targetsThreshold: 2 });
+ */
+export function buildRoot(spec: RootSpec): Metadata<Root> {
+  for (const [role, keys, threshold] of [["root", spec.rootKeys, spec.rootThreshold], ["targets", spec.targetsKeys, spec.targetsThreshold]] as const) {
+    if (!Number.isInteger(threshold) || threshold < 1 || threshold > keys.length) {
+      throw new ThresholdError(`${role} threshold ${threshold} must be between 1 and the ${keys.length} key(s) given`);
+    }
+  }
+  const keys = Object.fromEntries([...spec.rootKeys, ...spec.targetsKeys].map((key) => [key.keyID, key.toJSON()]));
+  const role = (keyids: string[], threshold: number) => ({ keyids, threshold });
+  const signed = {
+    _type: MetadataKind.Root,
+    spec_version: SPEC_VERSION,
+    version: spec.version,
+    expires: tufDate(spec.expires),
+    keys,
+    roles: {
+      [ROLE.Root]: role(spec.rootKeys.map((key) => key.keyID), spec.rootThreshold),
+      [ROLE.Targets]: role(spec.targetsKeys.map((key) => key.keyID), spec.targetsThreshold),
+      [ROLE.Snapshot]: role([], 1),
+      [ROLE.Timestamp]: role([], 1),
+    },
+    consistent_snapshot: true,
+  };
+  return rootFromJson({ signed, signatures: [] });
+}
+
+export interface ImageTarget {
+  name: string;
+  length: number;
+  sha256: string;
+  custom: ImageCustom;
+}
+
+/**
+ * The image repository's next targets version: every earlier target plus one new image.
+ *
+ * @example
+ * const next = nextImageTargets(current, { name: "primary-2.4.0.bin", length, sha256, custom }, expires);
+ */
+export function nextImageTargets(previous: Metadata<Targets> | undefined, image: ImageTarget, expires: Date): Metadata<Targets> {
+  const targets: Record<string, TargetFile> = { ...(previous?.signed.targets ?? {}) };
+  targets[image.name] = new TargetFile({
+    path: image.name,
+    length: image.length,
+    hashes: { sha256: image.sha256 },
+    unrecognizedFields: { custom: { ...image.custom } },
+  });
+  return new Metadata(new Targets({ version: (previous?.signed.version ?? 0) + 1, specVersion: SPEC_VERSION, expires: tufDate(expires), targets }));
+}
+
+/** The target name of a release image: `<ecu>-<version>.bin`. */
+export function imageTargetName(ecu: string, version: string): string {
+  return `${ecu}-${version}.bin`;
+}
+
+export interface DirectorTargetSpec {
+  vin: string;
+  version: number;
+  expires: Date;
+  /** Absent: the vehicle has nothing to install (a signed withdrawal). */
+  target?: { name: string; length: number; sha256: string; custom: DirectorCustom };
+}
+
+/**
+ * Director targets metadata for one vehicle. An empty one is a signed withdrawal.
+ *
+ * @example
+ * const director = buildDirectorTargets({ vin, version: Date.now(), expires, target: { name, length, sha256, custom } });
+ */
+export function buildDirectorTargets(spec: DirectorTargetSpec): Metadata<Targets> {
+  const targets: Record<string, TargetFile> = {};
+  if (spec.target) {
+    targets[spec.target.name] = new TargetFile({
+      path: spec.target.name,
+      length: spec.target.length,
+      hashes: { sha256: spec.target.sha256 },
+      unrecognizedFields: { custom: { ...spec.target.custom } },
+    });
+  }
+  return new Metadata(
+    new Targets({ version: spec.version, specVersion: SPEC_VERSION, expires: tufDate(spec.expires), targets, unrecognizedFields: { [VIN_FIELD]: spec.vin } }),
+  );
+}
+
+/** Parses root metadata JSON; throws TypeError/ValueError on a wrong shape. */
+export function rootFromJson(json: unknown): Metadata<Root> {
+  return Metadata.fromJSON(MetadataKind.Root, json as never);
+}
+
+/** Parses targets metadata JSON; throws TypeError/ValueError on a wrong shape. */
+export function targetsFromJson(json: unknown): Metadata<Targets> {
+  return Metadata.fromJSON(MetadataKind.Targets, json as never);
+}
+
+/** How many of a role's keys have signed (by key id presence, not verification) and how many it needs. */
+export function signatureProgress(root: Metadata<Root>, role: string, metadata: Metadata<Root | Targets>): { signed: string[]; threshold: number } {
+  const declared = root.signed.roles[role];
+  if (!declared) return { signed: [], threshold: Number.POSITIVE_INFINITY };
+  return { signed: declared.keyIDs.filter((id) => metadata.signatures[id] !== undefined), threshold: declared.threshold };
+}
+
+/** Finds the image target of a release version (for an ECU, when given). */
+export function findReleaseTarget(targets: Metadata<Targets>, version: string, ecu?: string): ImageTarget | undefined {
+  for (const file of Object.values(targets.signed.targets)) {
+    const custom = imageCustomSchema.safeParse(file.custom);
+    if (!custom.success || custom.data.version !== version || (ecu !== undefined && custom.data.ecu !== ecu)) continue;
+    const sha256 = file.hashes.sha256;
+    if (sha256 === undefined) continue;
+    return { name: file.path, length: file.length, sha256, custom: custom.data };
+  }
+  return undefined;
+}

@@ -1,0 +1,346 @@
+import { createHash } from "node:crypto";
+import type { Metadata, Root, Targets } from "@tufjs/models";
+import { compareVersions } from "../campaigns/model.js";
+import {
+  directorCustomSchema,
+  imageCustomSchema,
+  REPOSITORY_LAYOUT,
+  ROLE,
+  rootFromJson,
+  targetsFromJson,
+  VIN_FIELD,
+  type DirectorCustom,
+  type Preconditions,
+} from "./metadata.js";
+
+/**
+ * The vehicle's side of Uptane: everything a primary ECU checks before it acts on a job bundle.
+ * Pure (no I/O, the clock is passed in), never throws on input: every refusal has a named kind.
+ *
+ * Order: shape → root rotations (each new root signed by a threshold of the old one's root keys and
+ * of its own) → director targets (director targets key, VIN, version not below the last seen, dates)
+ * → image repository targets (threshold of release keys, version not below the last seen, dates)
+ * → each director target agrees with the image repository on hash and length, runs on the ECU's
+ * hardware, and moves its version and anti-rollback counter forward.
+ */
+
+export const REFUSAL = {
+  /** Not a bundle, metadata of the wrong shape, junk hex or hashes. */
+  Malformed: "MALFORMED",
+  /** A date that is not a TUF/ISO timestamp, or an issue date after the expiry. */
+  BadDate: "BAD_DATE",
+  /** Metadata with no signature at all. */
+  Unsigned: "UNSIGNED",
+  /** Signed only by keys the trusted root does not name for the role. */
+  UnknownKey: "UNKNOWN_KEY",
+  /** A signature by a trusted key that does not verify (tampered, or a rotated-out key id reused). */
+  BadSignature: "BAD_SIGNATURE",
+  /** Valid signatures, but fewer than the role's threshold. */
+  BelowThreshold: "BELOW_THRESHOLD",
+  /** A new root that is not the next version or not signed by both the old and new root keys. */
+  RootRotation: "ROOT_ROTATION",
+  /** Past its expiry: the defence against an indefinite freeze. */
+  Expired: "EXPIRED",
+  /** A metadata version below one already seen: a replayed (for example withdrawn) document. */
+  Replay: "REPLAY",
+  WrongVin: "WRONG_VIN",
+  WrongEcu: "WRONG_ECU",
+  WrongHardware: "WRONG_HARDWARE",
+  /** The director names an image the image repository did not sign (arbitrary software). */
+  UnknownImage: "UNKNOWN_IMAGE",
+  /** Director and image repository disagree on an image's hash or length. */
+  MixAndMatch: "MIX_AND_MATCH",
+  /** Part of what is needed is missing (no image metadata, a gap in the root chain). */
+  PartialBundle: "PARTIAL_BUNDLE",
+  /** An image whose version or anti-rollback counter does not move forward. */
+  Downgrade: "DOWNGRADE",
+  /** Downloaded bytes that do not match the verified hash and length. */
+  CorruptImage: "CORRUPT_IMAGE",
+} as const;
+export type RefusalKind = (typeof REFUSAL)[keyof typeof REFUSAL];
+
+export interface Refusal {
+  kind: RefusalKind;
+  message: string;
+}
+
+/** What a vehicle keeps between documents: its pinned (or rotated) roots and the last versions seen. */
+export interface VehicleTrust {
+  directorRoot: Record<string, unknown>;
+  imageRoot: Record<string, unknown>;
+  /** Highest director targets version accepted for this vehicle (0: none yet). */
+  directorVersion: number;
+  /** Highest image repository targets version accepted (0: none yet). */
+  imageTargetsVersion: number;
+}
+
+/**
+ * A vehicle's trust at provisioning: the two roots installed at the factory.
+ *
+ * @example
+ * const trust = pinnedTrust(directorRootJson, imageRootJson);
+ */
+export function pinnedTrust(directorRoot: Record<string, unknown>, imageRoot: Record<string, unknown>): VehicleTrust {
+  return { directorRoot, imageRoot, directorVersion: 0, imageTargetsVersion: 0 };
+}
+
+export interface EcuState {
+  hardwareId: string;
+  version: string;
+  antiRollbackCounter: number;
+}
+
+export interface VehicleContext {
+  vin: string;
+  ecus: Record<string, EcuState>;
+  now: Date;
+}
+
+export interface DirectorJob {
+  jobId: string;
+  campaignId: string;
+  attempt: number;
+  targetVersion: string;
+  issuedAt: string;
+  expiresAt: string;
+  preconditions: Preconditions;
+}
+
+export interface VerifiedImage {
+  ecu: string;
+  name: string;
+  version: string;
+  length: number;
+  sha256: string;
+  antiRollbackCounter: number;
+  /** Content-addressed key of the image in the data bucket. */
+  objectKey: string;
+}
+
+export type Instruction = { kind: "withdrawn" } | { kind: "install"; job: DirectorJob; images: VerifiedImage[] };
+
+export type UptaneVerdict =
+  | { ok: true; trust: VehicleTrust; instruction: Instruction }
+  /** `job` is set when the director's metadata itself verified (the refusal may be reported against it). */
+  | { ok: false; refusal: Refusal; trust?: VehicleTrust; job?: DirectorJob };
+
+const HEX = /^(?:[0-9a-f]{2})+$/;
+const SHA256 = /^[0-9a-f]{64}$/;
+const TIMESTAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,3})?Z$/;
+
+class Refused extends Error {
+  constructor(readonly refusal: Refusal) {
+    super(refusal.message);
+  }
+}
+const refused = (kind: RefusalKind, message: string): Refused => new Refused({ kind, message });
+
+/** Milliseconds of a strict UTC timestamp, or a BAD_DATE refusal. */
+function strictDate(value: unknown, what: string): number {
+  const ms = typeof value === "string" && TIMESTAMP.test(value) ? Date.parse(value) : Number.NaN;
+  if (!Number.isFinite(ms)) throw refused(REFUSAL.BadDate, `${what} ${JSON.stringify(value)} is not a UTC timestamp`);
+  return ms;
+}
+
+function checkExpiry(metadata: Metadata<Root | Targets>, what: string, now: Date): number {
+  const expires = strictDate(metadata.signed.expires, `${what} expiry`);
+  if (expires <= now.getTime()) throw refused(REFUSAL.Expired, `${what} expired at ${metadata.signed.expires}`);
+  return expires;
+}
+
+/** Parses metadata JSON, checking its expiry's format first (the library throws a bare error on one). */
+function parseMetadata<T>(json: unknown, read: (json: unknown) => T, what: string): T {
+  const signed = (json as { signed?: { expires?: unknown } } | null)?.signed;
+  if (typeof signed === "object" && signed !== null) strictDate(signed.expires, `${what} expiry`);
+  return parse(() => read(json), what);
+}
+
+function parse<T>(read: () => T, what: string): T {
+  try {
+    return read();
+  } catch (error) {
+    throw refused(REFUSAL.Malformed, `${what}: ${(error as Error).message}`);
+  }
+}
+
+/**
+ * Checks that `metadata` carries a threshold of valid signatures by the keys `root` names for `role`.
+ * Throws a Refused with UNSIGNED, MALFORMED (junk hex), UNKNOWN_KEY, BAD_SIGNATURE or BELOW_THRESHOLD.
+ */
+function verifyRole(root: Metadata<Root>, role: string, metadata: Metadata<Root | Targets>, what: string): void {
+  const signatures = Object.values(metadata.signatures);
+  if (signatures.length === 0) throw refused(REFUSAL.Unsigned, `${what} carries no signature`);
+  const bad = signatures.find((signature) => !HEX.test(signature.sig));
+  if (bad) throw refused(REFUSAL.Malformed, `${what}: signature by ${bad.keyID.slice(0, 8)} is not hex`);
+  const declared = root.signed.roles[role];
+  if (!declared) throw refused(REFUSAL.Malformed, `trusted root has no ${role} role`);
+  const known = signatures.filter((signature) => declared.keyIDs.includes(signature.keyID) && root.signed.keys[signature.keyID]);
+  if (known.length === 0) throw refused(REFUSAL.UnknownKey, `${what} is signed only by keys the root does not name for ${role}`);
+  let valid = 0;
+  let invalid = 0;
+  for (const signature of known) {
+    try {
+      root.signed.keys[signature.keyID]!.verifySignature(metadata);
+      valid++;
+    } catch {
+      invalid++;
+    }
+  }
+  if (valid >= declared.threshold) return;
+  if (invalid > 0) throw refused(REFUSAL.BadSignature, `${what}: ${invalid} signature(s) by trusted keys do not verify`);
+  throw refused(REFUSAL.BelowThreshold, `${what} has ${valid} of the ${declared.threshold} signatures its ${role} role needs`);
+}
+
+/** Applies a chain of newer roots to the trusted one (TUF's root update). */
+function rotateRoot(trusted: Metadata<Root>, chain: unknown, what: string, now: Date): Metadata<Root> {
+  if (chain !== undefined && !Array.isArray(chain)) throw refused(REFUSAL.Malformed, `${what} root chain is not a list`);
+  const roots = ((chain as unknown[] | undefined) ?? []).map((json) => parseMetadata(json, rootFromJson, `${what} root`));
+  roots.sort((a, b) => a.signed.version - b.signed.version);
+  let current = trusted;
+  for (const next of roots) {
+    if (next.signed.version <= current.signed.version) continue;
+    if (next.signed.version !== current.signed.version + 1) {
+      throw refused(REFUSAL.PartialBundle, `${what} root ${next.signed.version} given without ${current.signed.version + 1}`);
+    }
+    try {
+      verifyRole(current, ROLE.Root, next, `${what} root ${next.signed.version} (by the old root's keys)`);
+      verifyRole(next, ROLE.Root, next, `${what} root ${next.signed.version} (by its own keys)`);
+    } catch (error) {
+      if (error instanceof Refused) throw refused(REFUSAL.RootRotation, error.refusal.message + ` [${error.refusal.kind}]`);
+      throw error;
+    }
+    strictDate(next.signed.expires, `${what} root ${next.signed.version} expiry`);
+    current = next;
+  }
+  checkExpiry(current, `${what} root ${current.signed.version}`, now);
+  return current;
+}
+
+/**
+ * Verifies a job bundle (`jobs/<VIN>.json`) against the vehicle's trust and facts.
+ *
+ * @example
+ * const verdict = verifyJobBundle(JSON.parse(body), memory.trust,
+ *   { vin, ecus: { primary: { hardwareId: "hu-3", version: "2.3.0", antiRollbackCounter: 6 } }, now: new Date() });
+ * if (verdict.ok && verdict.instruction.kind === "install") download(verdict.instruction.images);
+ */
+export function verifyJobBundle(document: unknown, trust: VehicleTrust, vehicle: VehicleContext): UptaneVerdict {
+  let newTrust: VehicleTrust | undefined;
+  let job: DirectorJob | undefined;
+  try {
+    if (typeof document !== "object" || document === null || Array.isArray(document)) throw refused(REFUSAL.Malformed, "not a job bundle (expected a JSON object)");
+    const bundle = document as Record<string, unknown>;
+    if (typeof bundle.director !== "object" || bundle.director === null) throw refused(REFUSAL.Malformed, "job bundle has no director metadata");
+
+    const directorRoot = rotateRoot(parseMetadata(trust.directorRoot, rootFromJson, "pinned director root"), bundle.directorRoots, "director", vehicle.now);
+    const director = parseMetadata(bundle.director, targetsFromJson, "director targets");
+    verifyRole(directorRoot, ROLE.Targets, director, "director targets");
+    const vin = director.signed.unrecognizedFields[VIN_FIELD];
+    if (vin !== vehicle.vin) throw refused(REFUSAL.WrongVin, `director metadata is for ${String(vin)}, not ${vehicle.vin}`);
+    const directorExpires = checkExpiry(director, "director targets", vehicle.now);
+    if (director.signed.version < trust.directorVersion) {
+      throw refused(REFUSAL.Replay, `director targets version ${director.signed.version} is older than ${trust.directorVersion} already seen`);
+    }
+    newTrust = { ...trust, directorRoot: directorRoot.toJSON(), directorVersion: director.signed.version };
+
+    const targets = Object.values(director.signed.targets);
+    if (targets.length === 0) return { ok: true, trust: newTrust, instruction: { kind: "withdrawn" } };
+    const customs = targets.map((target) => {
+      const custom = directorCustomSchema.safeParse(target.custom);
+      if (!custom.success) throw refused(REFUSAL.Malformed, `director target ${target.path} has no valid custom (${custom.error.issues[0]?.path.join(".")})`);
+      return custom.data;
+    });
+    job = directorJob(customs, directorExpires);
+    if (customs.some((custom) => custom.jobId !== job!.jobId || custom.attempt !== job!.attempt)) {
+      throw refused(REFUSAL.Malformed, "director targets belong to different jobs");
+    }
+    const issuedAt = strictDate(job.issuedAt, "job issue date");
+    if (issuedAt > directorExpires) throw refused(REFUSAL.BadDate, `job issued at ${job.issuedAt}, after its expiry`);
+
+    if (bundle.imageTargets === undefined) throw refused(REFUSAL.PartialBundle, "job bundle carries no image repository metadata");
+    const imageRoot = rotateRoot(parseMetadata(trust.imageRoot, rootFromJson, "pinned image root"), bundle.imageRoots, "image repository", vehicle.now);
+    const image = parseMetadata(bundle.imageTargets, targetsFromJson, "image repository targets");
+    verifyRole(imageRoot, ROLE.Targets, image, "image repository targets");
+    checkExpiry(image, "image repository targets", vehicle.now);
+    if (image.signed.version < trust.imageTargetsVersion) {
+      throw refused(REFUSAL.Replay, `image repository targets version ${image.signed.version} is older than ${trust.imageTargetsVersion} already seen`);
+    }
+    newTrust = { ...newTrust, imageRoot: imageRoot.toJSON(), imageTargetsVersion: image.signed.version };
+
+    const images = targets.map((target, index) => checkImage(target, customs[index]!, image, vehicle));
+    return { ok: true, trust: newTrust, instruction: { kind: "install", job, images } };
+  } catch (error) {
+    if (!(error instanceof Refused)) throw error;
+    return { ok: false, refusal: error.refusal, ...(newTrust ? { trust: newTrust } : {}), ...(job ? { job } : {}) };
+  }
+}
+
+function directorJob(customs: DirectorCustom[], expiresMs: number): DirectorJob {
+  const first = customs[0]!;
+  return {
+    jobId: first.jobId,
+    campaignId: first.campaignId,
+    attempt: first.attempt,
+    targetVersion: first.targetVersion,
+    issuedAt: first.issuedAt,
+    expiresAt: new Date(expiresMs).toISOString(),
+    preconditions: first.preconditions,
+  };
+}
+
+type TargetFileOf = Targets["targets"][string];
+
+function checkImage(target: TargetFileOf, custom: DirectorCustom, image: Metadata<Targets>, vehicle: VehicleContext): VerifiedImage {
+  const sha256 = target.hashes.sha256;
+  if (sha256 === undefined || !SHA256.test(sha256) || !Number.isSafeInteger(target.length)) {
+    throw refused(REFUSAL.Malformed, `director target ${target.path} has no valid sha256 and length`);
+  }
+  const ecu = vehicle.ecus[custom.ecuIdentifier];
+  if (!ecu) throw refused(REFUSAL.WrongEcu, `director names ECU ${custom.ecuIdentifier}, which this vehicle does not have`);
+  const signed = image.signed.targets[target.path];
+  if (!signed) throw refused(REFUSAL.UnknownImage, `the image repository has not signed ${target.path}`);
+  if (signed.length !== target.length || signed.hashes.sha256 !== sha256) {
+    throw refused(REFUSAL.MixAndMatch, `director and image repository disagree on ${target.path} (hash or length)`);
+  }
+  const parsed = imageCustomSchema.safeParse(signed.custom);
+  if (!parsed.success) throw refused(REFUSAL.Malformed, `image target ${target.path} has no valid custom`);
+  const release = parsed.data;
+  if (release.ecu !== custom.ecuIdentifier) throw refused(REFUSAL.WrongEcu, `${target.path} is for ECU ${release.ecu}, the director sends it to ${custom.ecuIdentifier}`);
+  if (release.version !== custom.targetVersion) throw refused(REFUSAL.MixAndMatch, `${target.path} is ${release.version}, the job says ${custom.targetVersion}`);
+  if (!release.hardwareIds.includes(ecu.hardwareId)) {
+    throw refused(REFUSAL.WrongHardware, `${target.path} is for ${release.hardwareIds.join(", ")}, ECU ${custom.ecuIdentifier} is ${ecu.hardwareId}`);
+  }
+  if (release.antiRollbackCounter < ecu.antiRollbackCounter) {
+    throw refused(REFUSAL.Downgrade, `anti-rollback counter ${release.antiRollbackCounter} is below the installed ${ecu.antiRollbackCounter}`);
+  }
+  if (!isNewer(release.version, ecu.version)) throw refused(REFUSAL.Downgrade, `${release.version} is not newer than the installed ${ecu.version}`);
+  return {
+    ecu: custom.ecuIdentifier,
+    name: target.path,
+    version: release.version,
+    length: target.length,
+    sha256,
+    antiRollbackCounter: release.antiRollbackCounter,
+    objectKey: REPOSITORY_LAYOUT.image(sha256),
+  };
+}
+
+function isNewer(candidate: string, installed: string): boolean {
+  try {
+    return compareVersions(candidate, installed) > 0;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Checks downloaded image bytes against the verified length and SHA-256.
+ *
+ * @example
+ * const refusal = verifyImageBytes(bytes, image); // undefined when intact
+ */
+export function verifyImageBytes(bytes: Uint8Array, image: Pick<VerifiedImage, "length" | "sha256">): Refusal | undefined {
+  if (bytes.byteLength !== image.length) return { kind: REFUSAL.CorruptImage, message: `image is ${bytes.byteLength} bytes, metadata says ${image.length}` };
+  if (createHash("sha256").update(bytes).digest("hex") !== image.sha256) return { kind: REFUSAL.CorruptImage, message: "image SHA-256 does not match the metadata" };
+  return undefined;
+}
