@@ -4,7 +4,7 @@
  * mix the cost model prices (`cost/`). Requests AWS makes on its own behalf (S3 → EventBridge → SQS)
  * happen inside the emulator and are not seen here; the model adds them per object.
  */
-import type { IncomingHttpHeaders } from "node:http";
+import type { IncomingHttpHeaders, IncomingMessage } from "node:http";
 import { LOCAL_CREDENTIALS } from "./apply/context.js";
 
 /**
@@ -95,21 +95,99 @@ export function classifyRequest(method: string, url: string, headers: IncomingHt
   return { principal, service, operation: operationOf(service, method, url, headers) };
 }
 
-/** Running totals by `principal service:operation`. */
+interface DynamoDbBody {
+  TransactItems?: unknown[];
+  RequestItems?: Record<string, unknown[] | { Keys?: unknown[]; ConsistentRead?: boolean }>;
+  ConsistentRead?: boolean;
+}
+
+/**
+ * DynamoDB on-demand capacity units one request consumes, for items under 1 KB (writes) and results
+ * under 4 KB (reads), which is what this project's items are: a transaction costs two units per item,
+ * an eventually consistent read half a unit.
+ *
+ * @example
+ * dynamoDbCapacityUnits("TransactWriteItems", { TransactItems: [{}, {}, {}] }); // { write: 6, read: 0 }
+ */
+export function dynamoDbCapacityUnits(operation: string, body: DynamoDbBody): { write: number; read: number } {
+  const readUnit = body.ConsistentRead ? 1 : 0.5;
+  const batchItems = Object.values(body.RequestItems ?? {}).reduce<number>(
+    (sum, entry) => sum + (Array.isArray(entry) ? entry.length : (entry.Keys?.length ?? 0)),
+    0,
+  );
+  switch (operation) {
+    case "PutItem":
+    case "UpdateItem":
+    case "DeleteItem":
+      return { write: 1, read: 0 };
+    case "TransactWriteItems":
+      return { write: 2 * (body.TransactItems?.length ?? 0), read: 0 };
+    case "BatchWriteItem":
+      return { write: batchItems, read: 0 };
+    case "TransactGetItems":
+      return { write: 0, read: 2 * (body.TransactItems?.length ?? 0) };
+    case "BatchGetItem":
+      return { write: 0, read: batchItems * 0.5 };
+    case "GetItem":
+    case "Query":
+    case "Scan":
+      return { write: 0, read: readUnit };
+    default:
+      return { write: 0, read: 0 };
+  }
+}
+
+export interface CensusSnapshot {
+  /** Requests by `principal service:operation`. */
+  requests: Record<string, number>;
+  /** DynamoDB capacity units by principal: `{ "function:…": { write: 12, read: 3.5 } }`. */
+  dynamoDbUnits: Record<string, { write: number; read: number }>;
+}
+
+/** Running totals by `principal service:operation`, and DynamoDB capacity units by principal. */
 export class RequestCensus {
   readonly #counts = new Map<string, number>();
+  readonly #units = new Map<string, { write: number; read: number }>();
 
   record(kind: RequestKind): void {
     const key = `${kind.principal} ${kind.service}:${kind.operation}`;
     this.#counts.set(key, (this.#counts.get(key) ?? 0) + 1);
   }
 
-  /** Counts so far, sorted by key, e.g. `{ "vehicle s3:PutObject": 120, "esm sqs:DeleteMessageBatch": 12 }`. */
-  snapshot(): Record<string, number> {
-    return Object.fromEntries([...this.#counts].sort(([a], [b]) => a.localeCompare(b)));
+  recordCapacity(principal: Principal, units: { write: number; read: number }): void {
+    const total = this.#units.get(principal) ?? { write: 0, read: 0 };
+    total.write += units.write;
+    total.read += units.read;
+    this.#units.set(principal, total);
+  }
+
+  /**
+   * Records a request arriving at the front door. A DynamoDB request's body is read alongside (never
+   * consumed: it still flows to the emulator when the proxy pipes it) to count its capacity units.
+   */
+  observe(request: IncomingMessage): void {
+    const kind = classifyRequest(request.method ?? "GET", request.url ?? "/", request.headers);
+    this.record(kind);
+    if (kind.service !== "dynamodb") return;
+    const chunks: Buffer[] = [];
+    request.on("data", (chunk: Buffer) => chunks.push(chunk));
+    request.once("end", () => {
+      try {
+        this.recordCapacity(kind.principal, dynamoDbCapacityUnits(kind.operation, JSON.parse(Buffer.concat(chunks).toString("utf8")) as DynamoDbBody));
+      } catch {
+        // not JSON: the emulator will answer it with an error; nothing consumed
+      }
+    });
+  }
+
+  /** Counts so far, sorted by key, e.g. `{ requests: { "vehicle s3:PutObject": 120 }, dynamoDbUnits: {} }`. */
+  snapshot(): CensusSnapshot {
+    const sorted = <T>(map: Map<string, T>) => Object.fromEntries([...map].sort(([a], [b]) => a.localeCompare(b)));
+    return { requests: sorted(this.#counts), dynamoDbUnits: sorted(new Map([...this.#units].map(([k, v]) => [k, { ...v }]))) };
   }
 
   reset(): void {
     this.#counts.clear();
+    this.#units.clear();
   }
 }

@@ -7,7 +7,7 @@
 import { createServer, request as httpRequest, Agent, type IncomingMessage, type ServerResponse } from "node:http";
 import { SQSClient } from "@aws-sdk/client-sqs";
 import { silentLog, type Log } from "../../lib/logger.js";
-import { classifyRequest, RequestCensus } from "../request-census.js";
+import { RequestCensus } from "../request-census.js";
 import { SQS_ERROR_CODE, SqsApiError } from "./errors.js";
 import { MessageMoveTaskRegistry } from "./task-registry.js";
 
@@ -126,7 +126,7 @@ export async function startSqsProxy(options: SqsProxyOptions): Promise<SqsProxy>
   };
 
   const server = createServer((request, response) => {
-    census.record(classifyRequest(request.method ?? "GET", request.url ?? "/", request.headers));
+    census.observe(request);
     const target = request.headers["x-amz-target"];
     const handler = typeof target === "string" ? HANDLED_ACTIONS[target] : undefined;
     if (handler) void answer(handler, request, response);

@@ -2,6 +2,7 @@
  * For integration tests: a local cloud (or only the emulator behind the SQS proxy) with ready SDK clients.
  * Each test file starts its own on free loopback ports and stops it at the end; no state file is written.
  */
+import type { RequestCensus } from "../../../local/request-census.js";
 import { createClients, LOCAL_CREDENTIALS, type AwsClients, type ClientConfig } from "../../../local/apply/context.js";
 import { startLocalCloud, type LocalCloud, type LocalCloudOptions } from "../../../local/cloud.js";
 import { startEmulator } from "../../../local/emulator.js";
@@ -42,6 +43,8 @@ export interface TestEmulator {
   clients: AwsClients;
   /** moto itself, without the proxy (what the applier and the proxy talk to). */
   emulatorEndpoint: string;
+  /** The front door's request census. */
+  census: RequestCensus;
   stop(): Promise<void>;
 }
 
@@ -60,6 +63,7 @@ export async function startTestEmulator(region = "eu-central-1"): Promise<TestEm
     clientConfig,
     clients,
     emulatorEndpoint: emulator.endpoint,
+    census: proxy.census,
     async stop() {
       for (const client of Object.values(clients)) client.destroy();
       await proxy.stop();

@@ -12,7 +12,7 @@ import { IoTClient, DescribeThingCommand } from "@aws-sdk/client-iot";
 import { KMSClient, SignCommand } from "@aws-sdk/client-kms";
 import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { SendMessageBatchCommand, SQSClient } from "@aws-sdk/client-sqs";
-import { classifyRequest, LOCAL_PRINCIPAL_KEY, RequestCensus, type RequestKind } from "../../../local/request-census.js";
+import { classifyRequest, dynamoDbCapacityUnits, LOCAL_PRINCIPAL_KEY, RequestCensus, type RequestKind } from "../../../local/request-census.js";
 
 async function captured(send: (config: object) => Promise<unknown>, accessKeyId = "ASIAVEHICLESESSION"): Promise<RequestKind> {
   let seen: IncomingMessage | undefined;
@@ -66,13 +66,33 @@ test("the census counts by service and operation and resets", () => {
   census.record({ principal: "vehicle", service: "s3", operation: "PutObject" });
   census.record({ principal: "vehicle", service: "s3", operation: "PutObject" });
   census.record({ principal: "esm", service: "sqs", operation: "ReceiveMessage" });
-  assert.equal(census.snapshot(), { "esm sqs:ReceiveMessage": 1, "vehicle s3:PutObject": 2 });
+  census.recordCapacity("esm", { write: 2, read: 0.5 });
+  census.recordCapacity("esm", { write: 1, read: 0 });
+  assert.equal(census.snapshot(), {
+    requests: { "esm sqs:ReceiveMessage": 1, "vehicle s3:PutObject": 2 },
+    dynamoDbUnits: { esm: { write: 3, read: 0.5 } },
+  });
   census.reset();
-  assert.equal(census.snapshot(), {});
+  assert.equal(census.snapshot(), { requests: {}, dynamoDbUnits: {} });
 });
 
 test("an unsigned request is still counted, under 'unsigned'", () => {
   assert.equal(classifyRequest("GET", "/moto-api/", {}), { principal: "unsigned", service: "unsigned", operation: "GET /moto-api" });
 });
+
+const capacityCases: Array<[string, Parameters<typeof dynamoDbCapacityUnits>[1], { write: number; read: number }]> = [
+  ["PutItem", {}, { write: 1, read: 0 }],
+  ["TransactWriteItems", { TransactItems: [{}, {}, {}] }, { write: 6, read: 0 }],
+  ["BatchWriteItem", { RequestItems: { t: [{}, {}], u: [{}] } }, { write: 3, read: 0 }],
+  ["GetItem", { ConsistentRead: true }, { write: 0, read: 1 }],
+  ["GetItem", {}, { write: 0, read: 0.5 }],
+  ["BatchGetItem", { RequestItems: { t: { Keys: [{}, {}, {}, {}] } } }, { write: 0, read: 2 }],
+  ["DescribeTable", {}, { write: 0, read: 0 }],
+];
+for (const [operation, body, expected] of capacityCases) {
+  test(`capacity units of ${operation} ${JSON.stringify(body)}`, () => {
+    assert.equal(dynamoDbCapacityUnits(operation, body), expected);
+  });
+}
 
 test.run();
