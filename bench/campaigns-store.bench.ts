@@ -12,7 +12,6 @@
  */
 import { parseCampaignDefinition } from "../campaigns/model.js";
 import { s3JobDocumentChannel } from "../campaigns/document-channel.js";
-import { createCampaign, getCampaign, queryJobs } from "../campaigns/store.js";
 import { ActiveCampaigns, handleUpdateMessage, tickCampaign, type UpdateServiceDeps } from "../campaigns/update-service.js";
 import { UpdateTally } from "../campaigns/update-tally.js";
 import { silentLog } from "../lib/logger.js";
@@ -46,8 +45,7 @@ try {
     { step: "initialize", name: "countWrites" },
   );
   const deps: UpdateServiceDeps = {
-    doc: world.doc,
-    table: world.table,
+    store: world.store,
     documents: s3JobDocumentChannel({ s3: world.s3, ssm: world.ssm, bucket: world.bucket, signingKeyParameter: world.signingKeyParameter, log: silentLog }),
     tally: new UpdateTally(),
     log: silentLog,
@@ -56,7 +54,7 @@ try {
 
   async function deliverAll(messages: UpdateMessage[]): Promise<void> {
     let next = 0;
-    const active = new ActiveCampaigns(deps);
+    const active = new ActiveCampaigns(deps.store);
     await Promise.all(
       Array.from({ length: IN_FLIGHT }, async () => {
         while (next < messages.length) await handleUpdateMessage(deps, messages[next++]!, active);
@@ -73,10 +71,7 @@ try {
 
   async function runCampaign(vehicles: number, firstVin: number, model: string, version: string) {
     await releaseFirmware(world, version);
-    const campaign = await createCampaign(
-      world.doc,
-      world.table,
-      parseCampaignDefinition({
+    const campaign = await world.store.campaigns.create(parseCampaignDefinition({
         name: model,
         targetVersion: version,
         selector: { models: [model] },
@@ -89,7 +84,7 @@ try {
     await deliverAll([command(campaign.campaignId, "start")]);
     const fleet = Array.from({ length: vehicles }, (_, index) => vinNumber(firstVin + index));
     await deliverAll(fleet.map((vin) => candidate(snapshot(vin, { model }))));
-    const firstWave = (await queryJobs(world.doc, world.table, campaign.campaignId)).map((job) => job.vin);
+    const firstWave = (await world.store.jobs.list(campaign.campaignId)).map((job) => job.vin);
     // A minute later the waiting vehicles are seen again (what happens every minute while a wave soaks);
     // measured apart and left out of the campaign's totals.
     const admittedFirst = new Set(firstWave);
@@ -103,15 +98,15 @@ try {
     for (const key of ["calls", "items", "transactionalItems", "reads"] as const) before[key] += writes[key] - beforeResighting[key];
     await reportLifecycle(campaign.campaignId, firstWave, version);
     await tickCampaign(deps, campaign.campaignId);
-    const rest = (await queryJobs(world.doc, world.table, campaign.campaignId, "QUEUED")).map((job) => job.vin);
+    const rest = (await world.store.jobs.list(campaign.campaignId, "QUEUED")).map((job) => job.vin);
     await reportLifecycle(campaign.campaignId, rest, version);
     const summary = await tickCampaign(deps, campaign.campaignId);
     const ms = performance.now() - started;
-    const final = (await getCampaign(world.doc, world.table, campaign.campaignId))!;
+    const final = (await world.store.campaigns.get(campaign.campaignId))!;
     return {
       state: summary.state,
       succeeded: final.counts.SUCCEEDED,
-      jobsStored: (await queryJobs(world.doc, world.table, campaign.campaignId, "SUCCEEDED")).length,
+      jobsStored: (await world.store.jobs.list(campaign.campaignId, "SUCCEEDED")).length,
       ms,
       itemsPerVehicle: (writes.items - before.items) / vehicles,
       callsPerVehicle: (writes.calls - before.calls) / vehicles,

@@ -1,6 +1,5 @@
-import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import type { CampaignState, Job, JobCounts, JobState } from "./model.js";
-import { listCampaigns, queryJobs } from "./store.js";
+import type { CampaignStore } from "./store/index.js";
 
 /**
  * What the dashboard publisher and the operator CLI read: campaign summaries and job lists, never the
@@ -26,12 +25,12 @@ export interface CampaignSummary {
  * Every campaign as a summary, newest first.
  *
  * @example
- * const summaries = await listCampaignSummaries(doc, process.env.FLEETOTA_STATE_TABLE!);
+ * const summaries = await listCampaignSummaries(store);
  * // [{ campaignId: "c-…", name: "brakes", state: "RUNNING", targetVersion: "2.4.0",
  * //    wave: { index: 2, total: 4 }, counts: { SUCCEEDED: 40, … }, … }]
  */
-export async function listCampaignSummaries(doc: DynamoDBDocumentClient, table: string): Promise<CampaignSummary[]> {
-  const campaigns = await listCampaigns(doc, table);
+export async function listCampaignSummaries(store: Pick<CampaignStore, "campaigns">): Promise<CampaignSummary[]> {
+  const campaigns = await store.campaigns.list();
   return campaigns.reverse().map((campaign) => ({
     campaignId: campaign.campaignId,
     name: campaign.name,
@@ -51,9 +50,9 @@ export async function listCampaignSummaries(doc: DynamoDBDocumentClient, table: 
  * A campaign's vehicle jobs, optionally only those in one state, ordered by VIN.
  *
  * @example
- * const failed = await listJobs(doc, table, "c-20261126T173500-1a2b3c4d", "FAILED");
+ * const failed = await listJobs(store, "c-20261126T173500-1a2b3c4d", "FAILED");
  */
-export async function listJobs(doc: DynamoDBDocumentClient, table: string, campaignId: string, state?: JobState): Promise<Job[]> {
-  const jobs = await queryJobs(doc, table, campaignId, state);
+export async function listJobs(store: Pick<CampaignStore, "jobs">, campaignId: string, state?: JobState): Promise<Job[]> {
+  const jobs = await store.jobs.list(campaignId, state);
   return jobs.sort((a, b) => a.vin.localeCompare(b.vin));
 }

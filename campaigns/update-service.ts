@@ -1,4 +1,3 @@
-import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import type { Log } from "../lib/logger.js";
 import {
   OPERATOR_COMMAND,
@@ -19,32 +18,19 @@ import {
   StaleJobError,
   TargetExistsError,
   WaveClosedError,
-  admitJob,
-  getCampaign,
-  getJob,
-  isCommandProcessed,
-  listCampaigns,
-  listWaitingVehicles,
-  queryJobs,
-  isKnownVehicle,
-  recordFirstSighting,
-  refreshWaitingVehicle,
-  saveCampaignChange,
-  saveJobFields,
-  saveJobTransition,
-} from "./store.js";
+  type CampaignStore,
+} from "./store/index.js";
 import { matchesCampaign } from "./targeting.js";
 import type { UpdateTally } from "./update-tally.js";
 
 /**
  * The update manager's core: what each update-queue message does to campaigns and jobs. Every write is
- * conditional (see store.ts), so a message delivered twice, or two invocations racing, change things
+ * conditional (see store/), so a message delivered twice, or two invocations racing, change things
  * once; a lost race re-reads and decides again.
  */
 
 export interface UpdateServiceDeps {
-  doc: DynamoDBDocumentClient;
-  table: string;
+  store: CampaignStore;
   documents: JobDocumentChannel;
   tally: UpdateTally;
   log: Log;
@@ -79,7 +65,7 @@ const definitions = new Map<string, CampaignDefinition>();
 async function definitionOf(deps: UpdateServiceDeps, campaignId: string): Promise<CampaignDefinition> {
   const cached = definitions.get(campaignId);
   if (cached) return cached;
-  const campaign = await getCampaign(deps.doc, deps.table, campaignId);
+  const campaign = await deps.store.campaigns.get(campaignId);
   if (!campaign) throw new CampaignNotFoundError(campaignId);
   definitions.set(campaignId, campaign.definition);
   return campaign.definition;
@@ -89,7 +75,7 @@ async function definitionOf(deps: UpdateServiceDeps, campaignId: string): Promis
  * Dispatches one validated update-queue message.
  *
  * @example
- * await handleUpdateMessage(deps, updateMessageSchema.parse(JSON.parse(record.body)), new CampaignSnapshot(deps));
+ * await handleUpdateMessage(deps, updateMessageSchema.parse(JSON.parse(record.body)), new ActiveCampaigns(deps.store));
  */
 export async function handleUpdateMessage(deps: UpdateServiceDeps, message: UpdateMessage, campaigns: ActiveCampaigns): Promise<void> {
   switch (message.kind) {
@@ -105,10 +91,10 @@ export async function handleUpdateMessage(deps: UpdateServiceDeps, message: Upda
 /** The active campaigns, read once per invocation (one query for a whole batch of candidates). */
 export class ActiveCampaigns {
   private campaigns: Promise<Campaign[]> | undefined;
-  constructor(private readonly deps: Pick<UpdateServiceDeps, "doc" | "table">) {}
+  constructor(private readonly store: CampaignStore) {}
 
   list(): Promise<Campaign[]> {
-    this.campaigns ??= listCampaigns(this.deps.doc, this.deps.table).then((all) =>
+    this.campaigns ??= this.store.campaigns.list().then((all) =>
       all.filter((campaign) => campaign.state === CAMPAIGN_STATE.Running || campaign.state === CAMPAIGN_STATE.Paused),
     );
     return this.campaigns;
@@ -135,16 +121,16 @@ async function applyJobEvent(deps: UpdateServiceDeps, campaign: Campaign, initia
     }
     try {
       const saved = decision.record
-        ? await saveJobTransition(deps.doc, deps.table, job, decision.job, {
+        ? await deps.store.jobs.saveTransition(job, decision.job, {
             outcomes: decision.outcome ? { [decision.outcome]: 1 } : {},
           })
-        : await saveJobFields(deps.doc, deps.table, job, decision.job);
+        : await deps.store.jobs.saveFields(job, decision.job);
       deps.tally.count(job.state, saved.state);
       if (decision.record) deps.log.info("job transition", { jobId: job.jobId, ...decision.record });
       return await afterTransition(deps, campaign, saved);
     } catch (error) {
       if (!(error instanceof StaleJobError)) throw error;
-      const fresh = await getJob(deps.doc, deps.table, job.campaignId, job.vin);
+      const fresh = await deps.store.jobs.get(job.campaignId, job.vin);
       if (!fresh) throw new UnknownJobError(job.campaignId, job.vin, job.jobId);
       job = fresh;
     }
@@ -168,7 +154,7 @@ async function ensureDocumentPublished(deps: UpdateServiceDeps, campaign: Campai
   const at = deps.now();
   const documentKey = await deps.documents.publish(job, campaign, at);
   try {
-    return await saveJobFields(deps.doc, deps.table, job, { ...job, documentKey, documentPublishedAttempt: job.attempt, updatedAt: at.toISOString() });
+    return await deps.store.jobs.saveFields(job, { ...job, documentKey, documentPublishedAttempt: job.attempt, updatedAt: at.toISOString() });
   } catch (error) {
     // Someone else moved the job meanwhile; the document is deterministic for the attempt, nothing is lost.
     if (error instanceof StaleJobError) return job;
@@ -188,7 +174,7 @@ async function ensureDocumentPublished(deps: UpdateServiceDeps, campaign: Campai
 export async function handleCandidate(deps: UpdateServiceDeps, message: CandidateMessage, active: ActiveCampaigns): Promise<void> {
   const vehicle = message.vehicle;
   const matching = (await active.list()).filter((campaign) => matchesCampaign(campaign.definition, vehicle));
-  const jobs = await Promise.all(matching.map((campaign) => getJob(deps.doc, deps.table, campaign.campaignId, vehicle.vin)));
+  const jobs = await Promise.all(matching.map((campaign) => deps.store.jobs.get(campaign.campaignId, vehicle.vin)));
   const at = deps.now();
   const holding = jobs.findIndex((job) => job !== undefined && isStillMoving(job));
   if (holding >= 0) {
@@ -206,8 +192,8 @@ export async function handleCandidate(deps: UpdateServiceDeps, message: Candidat
     if (jobs[index] !== undefined || campaign.state !== CAMPAIGN_STATE.Running) continue;
     // The wave's room depends on how many vehicles are eligible now, not when the batch started.
     const [fresh, seenBefore] = await Promise.all([
-      getCampaign(deps.doc, deps.table, campaign.campaignId),
-      isKnownVehicle(deps.doc, deps.table, campaign.campaignId, vehicle.vin),
+      deps.store.campaigns.get(campaign.campaignId),
+      deps.store.targets.isKnown(campaign.campaignId, vehicle.vin),
     ]);
     if (fresh?.state !== CAMPAIGN_STATE.Running) continue;
     let current: Campaign | undefined = fresh;
@@ -215,12 +201,12 @@ export async function handleCandidate(deps: UpdateServiceDeps, message: Candidat
       // First sighting: admitted at once when the wave has room counting this vehicle, else remembered as waiting.
       const capacity = waveCapacity(fresh.definition, fresh.waveIndex, fresh.eligible + 1);
       if (fresh.admitted < capacity && (await admit(deps, fresh, vehicle, capacity, { firstSighting: true })) === "admitted") return;
-      if (await recordFirstSighting(deps.doc, deps.table, campaign.campaignId, vehicle, at.toISOString())) {
-        current = await getCampaign(deps.doc, deps.table, campaign.campaignId);
+      if (await deps.store.targets.recordFirstSighting(campaign.campaignId, vehicle, at.toISOString())) {
+        current = await deps.store.campaigns.get(campaign.campaignId);
       }
     } else {
       // Seen before and still waiting: keep its latest snapshot; no count changed, so `fresh` tells whether there is room.
-      await refreshWaitingVehicle(deps.doc, deps.table, campaign.campaignId, vehicle, at.toISOString());
+      await deps.store.targets.refreshWaiting(campaign.campaignId, vehicle, at.toISOString());
     }
     if (current?.state !== CAMPAIGN_STATE.Running) return;
     const room = waveCapacity(current.definition, current.waveIndex, current.eligible);
@@ -257,7 +243,7 @@ async function admit(
     at,
   );
   try {
-    await admitJob(deps.doc, deps.table, job, { capacity, ...(options.firstSighting ? { firstSighting: vehicle } : {}) });
+    await deps.store.jobs.admit(job, { capacity, ...(options.firstSighting ? { firstSighting: vehicle } : {}) });
   } catch (error) {
     if (error instanceof WaveClosedError) return "wave-closed";
     if (error instanceof TargetExistsError) return "already-eligible";
@@ -276,7 +262,7 @@ async function admit(
  * A report for a job that does not exist is an error (it goes to the DLQ with its reason).
  */
 export async function handleStatusReport(deps: UpdateServiceDeps, message: StatusReportMessage): Promise<void> {
-  const job = await getJob(deps.doc, deps.table, message.campaignId, message.vin);
+  const job = await deps.store.jobs.get(message.campaignId, message.vin);
   if (!job || job.jobId !== message.jobId) throw new UnknownJobError(message.campaignId, message.vin, message.jobId);
   const definition = await definitionOf(deps, message.campaignId);
   const campaignView = { state: CAMPAIGN_STATE.Running, definition } as Campaign;
@@ -303,12 +289,12 @@ export async function handleCommand(deps: UpdateServiceDeps, message: CommandMes
     return;
   }
   const command = message.command;
-  if (await isCommandProcessed(deps.doc, deps.table, message.idempotencyKey)) {
+  if (await deps.store.commands.isProcessed(message.idempotencyKey)) {
     deps.log.info("duplicate command ignored", { idempotencyKey: message.idempotencyKey });
     return;
   }
   for (let attempt = 0; attempt < MAX_RACE_RETRIES; attempt++) {
-    const campaign = await getCampaign(deps.doc, deps.table, message.campaignId);
+    const campaign = await deps.store.campaigns.get(message.campaignId);
     if (!campaign) throw new CampaignNotFoundError(message.campaignId);
     const at = deps.now();
     const context = { at, cause: `${command} by ${message.requestedBy}`, ...(message.reason ? { reason: message.reason } : {}) };
@@ -329,7 +315,7 @@ export async function handleCommand(deps: UpdateServiceDeps, message: CommandMes
         ? decision.record
         : { from: campaign.state, to: campaign.state, at: iso, reason: `refused ${command}: ${decision.reason}`, cause: context.cause };
     try {
-      await saveCampaignChange(deps.doc, deps.table, campaign, after, record, { commandKey: message.idempotencyKey });
+      await deps.store.campaigns.saveChange(campaign, after, record, { commandKey: message.idempotencyKey });
     } catch (error) {
       if (error instanceof DuplicateCommandError) return;
       if (error instanceof StaleCampaignError) continue;
@@ -345,7 +331,7 @@ export async function handleCommand(deps: UpdateServiceDeps, message: CommandMes
 
 async function retryFailedJobs(deps: UpdateServiceDeps, campaign: Campaign, cause: string): Promise<void> {
   for (const state of [JOB_STATE.Failed, JOB_STATE.TimedOut, JOB_STATE.RolledBack] as const) {
-    for (const job of await queryJobs(deps.doc, deps.table, campaign.campaignId, state)) {
+    for (const job of await deps.store.jobs.list(campaign.campaignId, state)) {
       await applyJobEvent(deps, campaign, job, { type: "retry", manual: true, cause, at: deps.now() });
     }
   }
@@ -388,10 +374,10 @@ function* whileTimeLeft<T>(deps: UpdateServiceDeps, summary: TickSummary, items:
  * const summary = await tickCampaign(deps, "c-20261126T173500-1a2b3c4d");
  */
 export async function tickCampaign(deps: UpdateServiceDeps, campaignId: string): Promise<TickSummary> {
-  let campaign = await getCampaign(deps.doc, deps.table, campaignId);
+  let campaign = await deps.store.campaigns.get(campaignId);
   if (!campaign) throw new CampaignNotFoundError(campaignId);
   const summary: TickSummary = { campaignId, state: campaign.state, timedOut: 0, retried: 0, admitted: 0, canceled: 0, decision: "", cutShort: false };
-  const jobsIn = (state: JobState) => queryJobs(deps.doc, deps.table, campaignId, state);
+  const jobsIn = (state: JobState) => deps.store.jobs.list(campaignId, state);
 
   if (campaign.state === CAMPAIGN_STATE.Canceled || campaign.state === CAMPAIGN_STATE.Aborted) {
     summary.canceled = await sweepUnstartedJobs(deps, campaign, summary);
@@ -422,11 +408,11 @@ export async function tickCampaign(deps: UpdateServiceDeps, campaignId: string):
     for (const job of whileTimeLeft(deps, summary, await jobsIn(JOB_STATE.Queued))) await ensureDocumentPublished(deps, campaign, job);
   }
 
-  campaign = (await getCampaign(deps.doc, deps.table, campaignId))!;
+  campaign = (await deps.store.campaigns.get(campaignId))!;
   const decision = decideRollout(campaign, { at: deps.now(), pendingRetries });
   if (decision.kind === "applied") {
     try {
-      campaign = await saveCampaignChange(deps.doc, deps.table, campaign, decision.campaign, decision.record);
+      campaign = await deps.store.campaigns.saveChange(campaign, decision.campaign, decision.record);
       deps.log.info("campaign transition", { campaignId, ...decision.record });
       summary.decision = decision.record.reason;
     } catch (error) {
@@ -450,7 +436,7 @@ async function admitWaitingVehicles(deps: UpdateServiceDeps, campaign: Campaign,
   const room = capacity - campaign.admitted;
   if (room <= 0) return 0;
   let admitted = 0;
-  for (const vehicle of whileTimeLeft(deps, summary, await listWaitingVehicles(deps.doc, deps.table, campaign.campaignId, room))) {
+  for (const vehicle of whileTimeLeft(deps, summary, await deps.store.targets.listWaiting(campaign.campaignId, room))) {
     if ((await admit(deps, campaign, vehicle, capacity, { firstSighting: false })) !== "admitted") break;
     admitted++;
   }
@@ -461,7 +447,7 @@ async function sweepUnstartedJobs(deps: UpdateServiceDeps, campaign: Campaign, s
   let canceled = 0;
   const reason = `campaign ${campaign.state.toLowerCase()}`;
   for (const state of [JOB_STATE.Queued, JOB_STATE.Deferred, JOB_STATE.Failed, JOB_STATE.TimedOut] as const) {
-    for (const job of whileTimeLeft(deps, summary, await queryJobs(deps.doc, deps.table, campaign.campaignId, state))) {
+    for (const job of whileTimeLeft(deps, summary, await deps.store.jobs.list(campaign.campaignId, state))) {
       const after = await applyJobEvent(deps, campaign, job, { type: "cancel", reason, cause: "ticker", at: deps.now() });
       if (after.state === JOB_STATE.Canceled && job.state !== JOB_STATE.Canceled) canceled++;
     }

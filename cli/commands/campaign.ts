@@ -5,7 +5,7 @@ import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import type { Command } from "commander";
 import { JOB_STATES, type JobState } from "../../campaigns/model.js";
 import { listCampaignSummaries, listJobs } from "../../campaigns/read-model.js";
-import { createCampaign, getCampaign, listTransitions } from "../../campaigns/store.js";
+import { dynamoCampaignStore, type CampaignStore } from "../../campaigns/store/index.js";
 import { OPERATOR_COMMAND, UPDATE_MESSAGE_KIND, commandMessageSchema, type CommandMessage, type OperatorCommand } from "../../contracts/update-messages.js";
 import { parseChoice } from "../arguments.js";
 import { parseCampaignFile } from "../campaign-file.js";
@@ -15,8 +15,9 @@ import { formatTable, printResult } from "../output.js";
 
 type ContextFor = (command: Command) => CommandContext;
 
-function documentClient(context: CommandContext): DynamoDBDocumentClient {
-  return DynamoDBDocumentClient.from(context.dynamo(), { marshallOptions: { removeUndefinedValues: true } });
+function campaignStore(context: CommandContext): CampaignStore {
+  const doc = DynamoDBDocumentClient.from(context.dynamo(), { marshallOptions: { removeUndefinedValues: true } });
+  return dynamoCampaignStore({ doc, table: context.target().names.stateTable });
 }
 
 /**
@@ -55,7 +56,7 @@ export function registerCampaignCommands(program: Command, contextFor: ContextFo
     .description("every campaign, newest first")
     .action(async function listAction(this: Command) {
       const context = contextFor(this);
-      const summaries = await listCampaignSummaries(documentClient(context), context.target().names.stateTable);
+      const summaries = await listCampaignSummaries(campaignStore(context));
       const rows = summaries.map((summary) => ({
         campaignId: summary.campaignId,
         name: summary.name,
@@ -119,7 +120,7 @@ export async function runCampaignCreate(context: CommandContext, file: string, o
     throw new InputFileError(file, `cannot read (${(error as NodeJS.ErrnoException).code ?? String(error)})`);
   }
   const definition = parseCampaignFile(text, file);
-  const created = await createCampaign(documentClient(context), context.target().names.stateTable, definition, { now: now.toISOString() });
+  const created = await campaignStore(context).campaigns.create(definition, { now: now.toISOString() });
   const startMessage = options.start ? await sendCommand(context, OPERATOR_COMMAND.Start, created.campaignId, undefined, now) : undefined;
   printResult(context.io, context.json, { campaignId: created.campaignId, state: created.state, startRequested: startMessage?.idempotencyKey }, () => [
     `created campaign ${created.campaignId} (${definition.name} → ${definition.targetVersion}, ${definition.waves.length} wave(s)) in ${created.state}`,
@@ -128,11 +129,10 @@ export async function runCampaignCreate(context: CommandContext, file: string, o
 }
 
 async function runCampaignShow(context: CommandContext, campaignId: string): Promise<void> {
-  const doc = documentClient(context);
-  const table = context.target().names.stateTable;
-  const campaign = await getCampaign(doc, table, campaignId);
+  const store = campaignStore(context);
+  const campaign = await store.campaigns.get(campaignId);
   if (!campaign) throw new NotFoundError(`campaign ${campaignId} does not exist`);
-  const history = await listTransitions(doc, table, campaignId);
+  const history = await store.campaigns.history(campaignId);
   const nonZero = Object.entries(campaign.counts).filter(([, count]) => count > 0);
   printResult(context.io, context.json, { ...campaign, history }, () => [
     `${campaign.campaignId}  ${campaign.name}  ${campaign.state}${campaign.stateReason ? ` (${campaign.stateReason})` : ""}`,
@@ -150,7 +150,7 @@ async function runCampaignShow(context: CommandContext, campaignId: string): Pro
  * await runCampaignCommand(context, "pause", "c-20261126T173500-1a2b3c4d", "investigating rollbacks");
  */
 export async function runCampaignCommand(context: CommandContext, command: OperatorCommand, campaignId: string, reason?: string): Promise<void> {
-  const campaign = await getCampaign(documentClient(context), context.target().names.stateTable, campaignId);
+  const campaign = await campaignStore(context).campaigns.get(campaignId);
   if (!campaign) throw new NotFoundError(`campaign ${campaignId} does not exist`);
   const message = await sendCommand(context, command, campaignId, reason);
   printResult(context.io, context.json, { campaignId, command, state: campaign.state, idempotencyKey: message.idempotencyKey }, () => [
@@ -166,7 +166,7 @@ async function sendCommand(context: CommandContext, command: OperatorCommand, ca
 
 async function runJobs(context: CommandContext, campaignId: string, rawState: string | undefined): Promise<void> {
   const state: JobState | undefined = rawState === undefined ? undefined : parseChoice("--state", rawState, JOB_STATES);
-  const jobs = await listJobs(documentClient(context), context.target().names.stateTable, campaignId, state);
+  const jobs = await listJobs(campaignStore(context), campaignId, state);
   const rows = jobs.map((job) => ({
     vin: job.vin,
     state: job.substate ? `${job.state}/${job.substate}` : job.state,

@@ -1,6 +1,6 @@
 import type { S3Client } from "@aws-sdk/client-s3";
-import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { listCampaignSummaries, type CampaignSummary } from "../../campaigns/read-model.js";
+import type { CampaignStore } from "../../campaigns/store/index.js";
 import { readFleetSnapshot } from "../../telemetry/fleet-state.js";
 import type { FleetVehicle } from "../../telemetry/aggregate.js";
 import type { CampaignSummaryInput } from "./campaign-view.js";
@@ -60,10 +60,10 @@ export function fleetReader(s3: S3Client, bucket: string): () => Promise<{ vehic
  * Reads every campaign's summary from the state table.
  *
  * @example
- * const campaigns = await campaignReader(doc, "fleetota-dev-state")();
+ * const campaigns = await campaignReader(dynamoCampaignStore({ doc, table: "fleetota-dev-state" }))();
  */
-export function campaignReader(doc: DynamoDBDocumentClient, table: string): () => Promise<CampaignSummaryInput[]> {
+export function campaignReader(store: Pick<CampaignStore, "campaigns">): () => Promise<CampaignSummaryInput[]> {
   return async function readCampaigns() {
-    return (await listCampaignSummaries(doc, table)).map(toCampaignSummaryInput);
+    return (await listCampaignSummaries(store)).map(toCampaignSummaryInput);
   };
 }

@@ -5,6 +5,7 @@ import { S3Client } from "@aws-sdk/client-s3";
 import { SQSClient } from "@aws-sdk/client-sqs";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda";
+import { dynamoCampaignStore, type CampaignStore } from "../../campaigns/store/index.js";
 import { ENV, requireEnv } from "../../contracts/environment.js";
 import { createLogger } from "../../lib/logger.js";
 import { DEFAULT_METRICS_NAMESPACE } from "../../contracts/metrics.js";
@@ -21,6 +22,7 @@ const DEFAULT_LEASE_MS = 5 * 60_000;
 const MAX_BUSY_WAIT_MS = 20_000;
 
 let dependencies: ProcessorDependencies | undefined;
+let store: CampaignStore | undefined;
 
 function createDependencies(): ProcessorDependencies {
   return {
@@ -44,6 +46,8 @@ export const handler = async (event: SQSEvent, context: Context): Promise<SQSBat
   const startedMs = Date.now();
   dependencies ??= createDependencies();
   const deps = dependencies;
+  store ??= dynamoCampaignStore({ doc: deps.doc, table: deps.stateTable });
+  const campaigns = store.campaigns;
   const aggregate = new InvocationAggregate();
   const remainingMs = typeof context?.getRemainingTimeInMillis === "function" ? context.getRemainingTimeInMillis() : DEFAULT_LEASE_MS;
   const scope: InvocationScope = {
@@ -51,7 +55,7 @@ export const handler = async (event: SQSEvent, context: Context): Promise<SQSBat
     leaseMs: remainingMs + LEASE_MARGIN_MS,
     busyWaitMs: Math.min(MAX_BUSY_WAIT_MS, remainingMs / 3),
     inFlight: new Map(),
-    activeCampaigns: lazyOnce(() => loadActiveCampaigns(deps.doc, deps.stateTable)),
+    activeCampaigns: lazyOnce(() => loadActiveCampaigns(campaigns)),
   };
   const response = await processPartialResponse(
     event,

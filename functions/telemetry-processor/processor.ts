@@ -57,7 +57,7 @@ export type MessageOutcome = (typeof MESSAGE_OUTCOME)[keyof typeof MESSAGE_OUTCO
  * A per-invocation cache of the running campaigns (one query, and only when a record needs it).
  *
  * @example
- * const activeCampaigns = lazyOnce(() => loadActiveCampaigns(doc, table)); // one query, on first call
+ * const activeCampaigns = lazyOnce(() => loadActiveCampaigns(store.campaigns)); // one query, on first call
  */
 export function lazyOnce<T>(load: () => Promise<T>): () => Promise<T> {
   let pending: Promise<T> | undefined;

@@ -1,6 +1,5 @@
 import { SendMessageBatchCommand, type SQSClient } from "@aws-sdk/client-sqs";
-import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
-import { listCampaigns } from "../../campaigns/store.js";
+import type { CampaignRecords } from "../../campaigns/store/index.js";
 import { matchesCampaign } from "../../campaigns/targeting.js";
 import { CAMPAIGN_STATE, type CampaignDefinition } from "../../campaigns/model.js";
 import {
@@ -90,11 +89,11 @@ export function candidatesOf(accepted: readonly EnrichedRecord[], activeCampaign
  * Definitions of the campaigns currently RUNNING (one query on the campaigns index).
  *
  * @example
- * const active = await loadActiveCampaigns(doc, table);
+ * const active = await loadActiveCampaigns(dynamoCampaignStore({ doc, table }).campaigns);
  */
-export async function loadActiveCampaigns(doc: DynamoDBDocumentClient, table: string): Promise<CampaignDefinition[]> {
-  const campaigns = await listCampaigns(doc, table);
-  return campaigns.filter((campaign) => campaign.state === CAMPAIGN_STATE.Running).map((campaign) => campaign.definition);
+export async function loadActiveCampaigns(campaigns: Pick<CampaignRecords, "list">): Promise<CampaignDefinition[]> {
+  const all = await campaigns.list();
+  return all.filter((campaign) => campaign.state === CAMPAIGN_STATE.Running).map((campaign) => campaign.definition);
 }
 
 /**

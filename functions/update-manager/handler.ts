@@ -6,6 +6,7 @@ import { SSMClient } from "@aws-sdk/client-ssm";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import type { Context, SQSBatchResponse, SQSEvent } from "aws-lambda";
 import { s3JobDocumentChannel, type JobDocumentChannel } from "../../campaigns/document-channel.js";
+import { dynamoCampaignStore, type CampaignStore } from "../../campaigns/store/index.js";
 import { UpdateTally } from "../../campaigns/update-tally.js";
 import { ENV, requireEnv } from "../../contracts/environment.js";
 import { createLogger } from "../../lib/logger.js";
@@ -20,6 +21,7 @@ const logger = createLogger("update-manager");
 const doc = DynamoDBDocumentClient.from(new DynamoDBClient({}), { marshallOptions: { removeUndefinedValues: true } });
 const cloudwatch = new CloudWatchClient({});
 let documents: JobDocumentChannel | undefined;
+let store: CampaignStore | undefined;
 
 export const handler = async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
   documents ??= s3JobDocumentChannel({
@@ -29,8 +31,9 @@ export const handler = async (event: SQSEvent, context: Context): Promise<SQSBat
     signingKeyParameter: requireEnv(ENV.SIGNING_KEY_PARAMETER),
     log: logger,
   });
+  store ??= dynamoCampaignStore({ doc, table: requireEnv(ENV.STATE_TABLE) });
   const tally = new UpdateTally();
-  const deps = { doc, table: requireEnv(ENV.STATE_TABLE), documents, tally, log: logger, now: () => new Date(), remainingMs: () => context.getRemainingTimeInMillis() };
+  const deps = { store, documents, tally, log: logger, now: () => new Date(), remainingMs: () => context.getRemainingTimeInMillis() };
   const response = await processPartialResponse(event, updateRecordHandler(deps), new BatchProcessor(EventType.SQS), {
     context,
     throwOnFullBatchFailure: false,

@@ -42,7 +42,7 @@ export function parseUpdateRecord(record: Pick<SQSRecord, "messageId" | "body">)
  * await processPartialResponse(event, updateRecordHandler(deps), new BatchProcessor(EventType.SQS));
  */
 export function updateRecordHandler(deps: UpdateServiceDeps): (record: SQSRecord) => Promise<void> {
-  const active = new ActiveCampaigns(deps);
+  const active = new ActiveCampaigns(deps.store);
   return async function processUpdateRecord(record: SQSRecord): Promise<void> {
     try {
       await handleUpdateMessage(deps, parseUpdateRecord(record), active);

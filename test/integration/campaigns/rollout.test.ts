@@ -10,13 +10,12 @@ import { envelopePayload } from "../../../campaigns/signing.js";
 import { s3JobDocumentChannel } from "../../../campaigns/document-channel.js";
 import type { JobDocument, JobPayload } from "../../../campaigns/job-document.js";
 import { parseCampaignDefinition, type CampaignDefinitionInput } from "../../../campaigns/model.js";
-import { createCampaign, getCampaign, getJob, listTransitions, listWaitingVehicles } from "../../../campaigns/store.js";
 import { ActiveCampaigns, TICK_TIME_RESERVE_MS, handleUpdateMessage, tickCampaign, type UpdateServiceDeps } from "../../../campaigns/update-service.js";
 import { UpdateTally } from "../../../campaigns/update-tally.js";
 import type { UpdateMessage } from "../../../contracts/update-messages.js";
 import { silentLog } from "../../../lib/logger.js";
 import { startLocalCloud, type LocalCloud } from "../../../local/cloud.js";
-import { campaignWorld, candidate, command, readJobDocument, releaseFirmware, report, snapshot, vinNumber, type CampaignWorld } from "./support/world.js";
+import { campaignWorld, candidate, command, jobHistory, readJobDocument, releaseFirmware, report, snapshot, vinNumber, type CampaignWorld } from "./support/world.js";
 
 let cloud: LocalCloud;
 let world: CampaignWorld;
@@ -25,7 +24,7 @@ const clock = { now: new Date("2026-11-26T12:00:00.000Z") };
 const advanceMinutes = (minutes: number) => (clock.now = new Date(clock.now.getTime() + minutes * 60_000));
 
 async function deliver(...messages: UpdateMessage[]): Promise<void> {
-  const active = new ActiveCampaigns(deps);
+  const active = new ActiveCampaigns(deps.store);
   for (const message of messages) await handleUpdateMessage(deps, message, active);
 }
 
@@ -35,10 +34,7 @@ async function startedCampaign(overrides: Partial<CampaignDefinitionInput>): Pro
   const model = `Model-${++modelCounter}`;
   const version = `3.${modelCounter}.0`;
   await releaseFirmware(world, version);
-  const campaign = await createCampaign(
-    world.doc,
-    world.table,
-    parseCampaignDefinition({ name: model, targetVersion: version, selector: { models: [model] }, ...overrides }),
+  const campaign = await world.store.campaigns.create(parseCampaignDefinition({ name: model, targetVersion: version, selector: { models: [model] }, ...overrides }),
     { now: clock.now.toISOString() },
   );
   await deliver(command(campaign.campaignId, "start"));
@@ -62,8 +58,7 @@ test.before(async () => {
   cloud = await startLocalCloud({ runtime: false, stateFile: false });
   world = await campaignWorld(cloud);
   deps = {
-    doc: world.doc,
-    table: world.table,
+    store: world.store,
     documents: s3JobDocumentChannel({ s3: world.s3, ssm: world.ssm, bucket: world.bucket, signingKeyParameter: world.signingKeyParameter, log: silentLog }),
     tally: new UpdateTally(),
     log: silentLog,
@@ -81,7 +76,7 @@ test("a wave opens only after its soak time and success threshold, then admits t
   });
   const fleet = vins(100, 6);
   await deliver(...fleet.map((vin) => candidate(snapshot(vin, { model }))));
-  let campaign = (await getCampaign(world.doc, world.table, campaignId))!;
+  let campaign = (await world.store.campaigns.get(campaignId))!;
   assert.is(campaign.eligible, 6);
   assert.is(campaign.admitted, 2);
 
@@ -93,10 +88,10 @@ test("a wave opens only after its soak time and success threshold, then admits t
   const opened = await tickCampaign(deps, campaignId);
   assert.match(opened.decision, /wave 2 opened/);
   assert.is(opened.admitted, 4);
-  campaign = (await getCampaign(world.doc, world.table, campaignId))!;
+  campaign = (await world.store.campaigns.get(campaignId))!;
   assert.is(campaign.waveIndex, 1);
   assert.is(campaign.counts.QUEUED, 4);
-  const lastJob = await getJob(world.doc, world.table, campaignId, fleet[5]!);
+  const lastJob = await world.store.jobs.get(campaignId, fleet[5]!);
   assert.is(lastJob?.wave, 1);
   assert.is(lastJob?.documentPublishedAttempt, 1);
 });
@@ -108,10 +103,10 @@ test("a waiting vehicle seen again is counted once and keeps its newest snapshot
   advanceMinutes(1);
   await deliver(candidate(snapshot(waiting!, { model, stateOfCharge: 45 })), candidate(snapshot(admitted!, { model })));
   await deliver(candidate(snapshot(waiting!, { model, stateOfCharge: 40 })));
-  const campaign = (await getCampaign(world.doc, world.table, campaignId))!;
+  const campaign = (await world.store.campaigns.get(campaignId))!;
   assert.is(campaign.eligible, 2);
   assert.is(campaign.admitted, 1);
-  const waitingNow = await listWaitingVehicles(world.doc, world.table, campaignId, 10);
+  const waitingNow = await world.store.targets.listWaiting(campaignId, 10);
   assert.equal(waitingNow.map((vehicle) => [vehicle.vin, vehicle.stateOfCharge]), [[waiting, 45]]);
 });
 
@@ -131,7 +126,7 @@ test("a tick short of invocation time stops admitting and says so; the next tick
   const rest = await tickCampaign(deps, campaignId);
   assert.is(rest.admitted, waiting.length - 3);
   assert.not.ok(rest.cutShort);
-  const campaign = (await getCampaign(world.doc, world.table, campaignId))!;
+  const campaign = (await world.store.campaigns.get(campaignId))!;
   assert.is(campaign.admitted, 8);
   assert.is(campaign.counts.QUEUED, 7);
 });
@@ -144,10 +139,10 @@ test("a campaign with 20% failures pauses in its first wave once the minimum sam
   });
   const fleet = vins(200, 20);
   await deliver(...fleet.map((vin) => candidate(snapshot(vin, { model }))));
-  const admitted = (await getCampaign(world.doc, world.table, campaignId))!.admitted;
+  const admitted = (await world.store.campaigns.get(campaignId))!.admitted;
   assert.ok(admitted >= 10, `admitted ${admitted}`);
 
-  const jobs = (await Promise.all(fleet.map((vin) => getJob(world.doc, world.table, campaignId, vin)))).filter((job) => job !== undefined);
+  const jobs = (await Promise.all(fleet.map((vin) => world.store.jobs.get(campaignId, vin)))).filter((job) => job !== undefined);
   const reports = jobs.slice(0, 10).map((job, index) => report(campaignId, job.vin, 1, index < 2 ? "FAILED" : "SUCCEEDED"));
   await deliver(...reports.slice(0, 9));
   assert.is((await tickCampaign(deps, campaignId)).state, "RUNNING", "9 finished is below the minimum sample");
@@ -173,15 +168,15 @@ test("a silent vehicle times out (a failure), is retried after the backoff with 
   assert.is((await tickCampaign(deps, campaignId)).timedOut, 0);
   advanceMinutes(1);
   assert.is((await tickCampaign(deps, campaignId)).timedOut, 1);
-  let job = (await getJob(world.doc, world.table, campaignId, vin!))!;
+  let job = (await world.store.jobs.get(campaignId, vin!))!;
   assert.is(job.state, "TIMED_OUT");
-  assert.is((await getCampaign(world.doc, world.table, campaignId))!.outcomes.timedOut, 1);
+  assert.is((await world.store.campaigns.get(campaignId))!.outcomes.timedOut, 1);
 
   advanceMinutes(1);
   assert.is((await tickCampaign(deps, campaignId)).retried, 0, "still backing off (120 s)");
   advanceMinutes(1);
   assert.is((await tickCampaign(deps, campaignId)).retried, 1);
-  job = (await getJob(world.doc, world.table, campaignId, vin!))!;
+  job = (await world.store.jobs.get(campaignId, vin!))!;
   assert.is(job.state, "QUEUED");
   assert.is(job.attempt, 2);
   assert.is(await documentAttempt(vin!), 2);
@@ -200,22 +195,22 @@ test("a vehicle that never starts its job is TIMED_OUT unstarted, its document w
   assert.is((await tickCampaign(deps, campaignId)).timedOut, 0);
   advanceMinutes(1);
   assert.is((await tickCampaign(deps, campaignId)).timedOut, 1);
-  let job = (await getJob(world.doc, world.table, campaignId, offline!))!;
+  let job = (await world.store.jobs.get(campaignId, offline!))!;
   assert.is(job.state, "TIMED_OUT");
   assert.match(job.stateReason ?? "", /not started within 60 minutes of attempt 1/);
   assert.is(await documentReadError(offline!), "NoSuchKey");
-  assert.is((await getCampaign(world.doc, world.table, campaignId))!.state, "RUNNING", "a retry is still ahead");
+  assert.is((await world.store.campaigns.get(campaignId))!.state, "RUNNING", "a retry is still ahead");
 
   advanceMinutes(1);
   assert.is((await tickCampaign(deps, campaignId)).retried, 1);
-  job = (await getJob(world.doc, world.table, campaignId, offline!))!;
+  job = (await world.store.jobs.get(campaignId, offline!))!;
   assert.is(job.attempt, 2);
   assert.is(await documentAttempt(offline!), 2);
 
   advanceMinutes(60);
   const last = await tickCampaign(deps, campaignId);
   assert.is(last.timedOut, 1);
-  const campaign = (await getCampaign(world.doc, world.table, campaignId))!;
+  const campaign = (await world.store.campaigns.get(campaignId))!;
   assert.is(campaign.state, "COMPLETED", last.decision);
   assert.is(campaign.counts.SUCCEEDED, 1);
   assert.is(campaign.counts.TIMED_OUT, 1);
@@ -235,16 +230,16 @@ test("a job that keeps heartbeating INSTALLING is TIMED_OUT at maxInProgressMinu
   advanceMinutes(20);
   await deliver(report(campaignId, vin!, ++sequence, "INSTALLING"));
   assert.is((await tickCampaign(deps, campaignId)).timedOut, 1);
-  let job = (await getJob(world.doc, world.table, campaignId, vin!))!;
+  let job = (await world.store.jobs.get(campaignId, vin!))!;
   assert.is(job.state, "TIMED_OUT");
   assert.match(job.stateReason ?? "", /still INSTALLING 120 minutes after it started/);
 
   advanceMinutes(5);
   await deliver(report(campaignId, vin!, ++sequence, "INSTALLING"));
-  job = (await getJob(world.doc, world.table, campaignId, vin!))!;
+  job = (await world.store.jobs.get(campaignId, vin!))!;
   assert.is(job.state, "TIMED_OUT", "a heartbeat past the limit does not revive the job");
   await deliver(report(campaignId, vin!, ++sequence, "SUCCEEDED", version));
-  job = (await getJob(world.doc, world.table, campaignId, vin!))!;
+  job = (await world.store.jobs.get(campaignId, vin!))!;
   assert.is(job.state, "SUCCEEDED");
   assert.is(job.firmwareVersion, version);
 });
@@ -258,44 +253,44 @@ test("cancel cancels what has not started, withdraws its documents, leaves runni
   const cancel = command(campaignId, "cancel", `cancel:${campaignId}`);
   await deliver(cancel, cancel);
 
-  assert.is((await getJob(world.doc, world.table, campaignId, waiting!))?.state, "CANCELED");
-  assert.is((await getJob(world.doc, world.table, campaignId, installing!))?.state, "IN_PROGRESS");
+  assert.is((await world.store.jobs.get(campaignId, waiting!))?.state, "CANCELED");
+  assert.is((await world.store.jobs.get(campaignId, installing!))?.state, "IN_PROGRESS");
   assert.is(await documentReadError(waiting!), "NoSuchKey");
-  const history = await listTransitions(world.doc, world.table, campaignId);
+  const history = await world.store.campaigns.history(campaignId);
   assert.is(history.filter((record) => record.to === "CANCELED").length, 1);
 });
 
 test("a command the campaign's state does not allow is refused and recorded", async () => {
   await releaseFirmware(world, "4.0.0");
-  const draft = await createCampaign(world.doc, world.table, parseCampaignDefinition({ name: "draft", targetVersion: "4.0.0" }), { now: clock.now.toISOString() });
+  const draft = await world.store.campaigns.create(parseCampaignDefinition({ name: "draft", targetVersion: "4.0.0" }), { now: clock.now.toISOString() });
   await deliver(command(draft.campaignId, "pause"));
-  const history = await listTransitions(world.doc, world.table, draft.campaignId);
-  assert.is((await getCampaign(world.doc, world.table, draft.campaignId))?.state, "DRAFT");
+  const history = await world.store.campaigns.history(draft.campaignId);
+  assert.is((await world.store.campaigns.get(draft.campaignId))?.state, "DRAFT");
   assert.match(history.at(-1)?.reason ?? "", /refused pause: cannot pause a DRAFT campaign/);
 });
 
 test("start is refused while the release has no signed manifest", async () => {
-  const draft = await createCampaign(world.doc, world.table, parseCampaignDefinition({ name: "unreleased", targetVersion: "9.9.9" }), { now: clock.now.toISOString() });
+  const draft = await world.store.campaigns.create(parseCampaignDefinition({ name: "unreleased", targetVersion: "9.9.9" }), { now: clock.now.toISOString() });
   await deliver(command(draft.campaignId, "start"));
-  assert.is((await getCampaign(world.doc, world.table, draft.campaignId))?.state, "DRAFT");
-  assert.match((await listTransitions(world.doc, world.table, draft.campaignId)).at(-1)?.reason ?? "", /release 9\.9\.9 has no signed manifest/);
+  assert.is((await world.store.campaigns.get(draft.campaignId))?.state, "DRAFT");
+  assert.match((await world.store.campaigns.history(draft.campaignId)).at(-1)?.reason ?? "", /release 9\.9\.9 has no signed manifest/);
 });
 
 test("a paused campaign keeps its jobs but does not capture new vehicles; a running one matching them admits them", async () => {
   const shared = { model: `Shared-${++modelCounter}` };
   await releaseFirmware(world, "6.1.0");
   await releaseFirmware(world, "6.2.0");
-  const older = await createCampaign(world.doc, world.table, parseCampaignDefinition({ name: "older", targetVersion: "6.1.0", selector: { models: [shared.model] } }), { now: clock.now.toISOString() });
-  const newer = await createCampaign(world.doc, world.table, parseCampaignDefinition({ name: "newer", targetVersion: "6.2.0", selector: { models: [shared.model] } }), { now: clock.now.toISOString() });
+  const older = await world.store.campaigns.create(parseCampaignDefinition({ name: "older", targetVersion: "6.1.0", selector: { models: [shared.model] } }), { now: clock.now.toISOString() });
+  const newer = await world.store.campaigns.create(parseCampaignDefinition({ name: "newer", targetVersion: "6.2.0", selector: { models: [shared.model] } }), { now: clock.now.toISOString() });
   const [inOlder, arriving] = vins(600, 2);
   await deliver(command(older.campaignId, "start"), candidate(snapshot(inOlder!, shared)), command(older.campaignId, "pause"), command(newer.campaignId, "start"));
 
   await deliver(candidate(snapshot(inOlder!, shared)), candidate(snapshot(arriving!, shared)));
 
-  assert.is((await getJob(world.doc, world.table, older.campaignId, inOlder!))?.state, "QUEUED", "its job stays with the paused campaign");
-  assert.is(await getJob(world.doc, world.table, newer.campaignId, inOlder!), undefined, "a vehicle with a moving job is not taken twice");
-  assert.is(await getJob(world.doc, world.table, older.campaignId, arriving!), undefined);
-  assert.is((await getJob(world.doc, world.table, newer.campaignId, arriving!))?.state, "QUEUED");
+  assert.is((await world.store.jobs.get(older.campaignId, inOlder!))?.state, "QUEUED", "its job stays with the paused campaign");
+  assert.is(await world.store.jobs.get(newer.campaignId, inOlder!), undefined, "a vehicle with a moving job is not taken twice");
+  assert.is(await world.store.jobs.get(older.campaignId, arriving!), undefined);
+  assert.is((await world.store.jobs.get(newer.campaignId, arriving!))?.state, "QUEUED");
 });
 
 // Delivered one after another: moto's threaded server does not isolate concurrent DynamoDB transactions
@@ -307,11 +302,11 @@ test("the same report delivered five times is applied once", async () => {
   await deliver(candidate(snapshot(vin!, { model })));
   const success = report(campaignId, vin!, 1, "SUCCEEDED", "3.0.0");
   for (let delivery = 0; delivery < 5; delivery++) await deliver(success);
-  const campaign = (await getCampaign(world.doc, world.table, campaignId))!;
+  const campaign = (await world.store.campaigns.get(campaignId))!;
   assert.is(campaign.outcomes.succeeded, 1);
   assert.is(campaign.counts.SUCCEEDED, 1);
   assert.is(campaign.counts.QUEUED, 0);
-  assert.is((await listTransitions(world.doc, world.table, campaignId, vin!)).filter((record) => record.to === "SUCCEEDED").length, 1);
+  assert.is((await jobHistory(world, campaignId, vin!)).filter((record) => record.to === "SUCCEEDED").length, 1);
 });
 
 test.run();

@@ -12,13 +12,13 @@ import { GetQueueAttributesCommand, SetQueueAttributesCommand } from "@aws-sdk/c
 import { verifyJobDocument } from "../../../campaigns/job-document.js";
 import { parseCampaignDefinition } from "../../../campaigns/model.js";
 import { listCampaignSummaries, listJobs } from "../../../campaigns/read-model.js";
-import { createCampaign, getCampaign, getJob, listTransitions } from "../../../campaigns/store.js";
 import { METRIC } from "../../../contracts/metrics.js";
 import { startLocalCloud, type LocalCloud } from "../../../local/cloud.js";
 import {
   campaignWorld,
   candidate,
   command,
+  jobHistory,
   readJobDocument,
   releaseFirmware,
   report,
@@ -38,10 +38,7 @@ async function settle(): Promise<void> {
 
 async function newRunningCampaign(version: string, overrides: Record<string, unknown> = {}): Promise<string> {
   await releaseFirmware(world, version);
-  const campaign = await createCampaign(
-    world.doc,
-    world.table,
-    parseCampaignDefinition({ name: `to ${version}`, targetVersion: version, preconditions: { minStateOfChargePercent: 30 }, ...overrides }),
+  const campaign = await world.store.campaigns.create(parseCampaignDefinition({ name: `to ${version}`, targetVersion: version, preconditions: { minStateOfChargePercent: 30 }, ...overrides }),
     { now: new Date().toISOString() },
   );
   await sendUpdateMessages(world, [command(campaign.campaignId, "start")]);
@@ -85,13 +82,13 @@ test("start through the queue, then candidates: matching vehicles get a job and 
   ]);
   await settle();
 
-  const queued = await getJob(world.doc, world.table, campaignId, ready);
-  const deferred = await getJob(world.doc, world.table, campaignId, driving);
+  const queued = await world.store.jobs.get(campaignId, ready);
+  const deferred = await world.store.jobs.get(campaignId, driving);
   assert.is(queued?.state, "QUEUED");
   assert.is(queued?.documentPublishedAttempt, 1);
   assert.is(deferred?.state, "DEFERRED");
   assert.is(deferred?.stateReason, "not parked");
-  assert.is(await getJob(world.doc, world.table, campaignId, other), undefined);
+  assert.is(await world.store.jobs.get(campaignId, other), undefined);
 
   const verdict = verifyJobDocument(await readJobDocument(world, ready), world.key.publicKeyPem, {
     vin: ready,
@@ -110,7 +107,7 @@ test("start through the queue, then candidates: matching vehicles get a job and 
   });
   assert.is(wrongVehicle.ok ? "" : wrongVehicle.refusal.kind, "WRONG_VIN");
 
-  const summary = (await listCampaignSummaries(world.doc, world.table)).find((c) => c.campaignId === campaignId)!;
+  const summary = (await listCampaignSummaries(world.store)).find((c) => c.campaignId === campaignId)!;
   assert.is(summary.state, "RUNNING");
   assert.is(summary.eligible, 2);
   assert.is(summary.admitted, 2);
@@ -139,14 +136,14 @@ test("reports apply once, in sequence order; duplicates and stale ones change no
   ]);
   await settle();
 
-  const done = await getJob(world.doc, world.table, campaignId, first);
+  const done = await world.store.jobs.get(campaignId, first);
   assert.is(done?.state, "SUCCEEDED");
   assert.is(done?.lastSequence, 4);
   assert.is(done?.firmwareVersion, "2.5.0");
-  const history = await listTransitions(world.doc, world.table, campaignId, first);
+  const history = await jobHistory(world, campaignId, first);
   assert.is(history.at(-1)?.to, "SUCCEEDED");
   assert.is(history.filter((record) => record.to === "SUCCEEDED").length, 1);
-  const secondJob = await getJob(world.doc, world.table, campaignId, second);
+  const secondJob = await world.store.jobs.get(campaignId, second);
   assert.is(secondJob?.state, "QUEUED", "a charged vehicle leaves DEFERRED");
 
   await sendUpdateMessages(world, [report(campaignId, second, 1, "DOWNLOADING"), report(campaignId, second, 2, "SUCCEEDED", "2.5.0")]);
@@ -154,11 +151,11 @@ test("reports apply once, in sequence order; duplicates and stale ones change no
   await cloud.runtime!.fireSchedule(world.tickerRule);
   await settle();
 
-  const campaign = await getCampaign(world.doc, world.table, campaignId);
+  const campaign = await world.store.campaigns.get(campaignId);
   assert.is(campaign?.state, "COMPLETED");
   assert.is(campaign?.counts.SUCCEEDED, 2);
   assert.is(campaign?.outcomes.succeeded, 2, "counters count each success once despite duplicates");
-  const jobs = await listJobs(world.doc, world.table, campaignId, "SUCCEEDED");
+  const jobs = await listJobs(world.store, campaignId, "SUCCEEDED");
   assert.equal(jobs.map((job) => job.vin), [first, second].sort());
 
   const cloudwatch = new CloudWatchClient(cloud.clientConfig);
@@ -187,7 +184,7 @@ test("poison messages end in the update DLQ (invalid body, unknown job), valid o
   ]);
   await settle();
   assert.is(await queueDepth(world.updateDlqUrl), dlqBefore + 3);
-    assert.is((await getJob(world.doc, world.table, campaignId, vin))?.state, "QUEUED");
+    assert.is((await world.store.jobs.get(campaignId, vin))?.state, "QUEUED");
 });
 
 test.run();

@@ -10,7 +10,7 @@ import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { parseCampaignDefinition } from "../../../campaigns/model.js";
-import { createCampaign } from "../../../campaigns/store.js";
+import { dynamoCampaignStore } from "../../../campaigns/store/index.js";
 import type { AlarmsDocument, CampaignsDocument, FleetDocument, QueuesDocument, TelemetryDocument } from "../../../contracts/dashboard-documents.js";
 import { METRIC } from "../../../contracts/metrics.js";
 import type { FleetVehicle } from "../../../telemetry/aggregate.js";
@@ -67,7 +67,7 @@ test("a scheduled run publishes fleet, campaigns, trends, alarms and queues from
   await writeFleetStatePart(s3, outputs.data_bucket_name, [fleetVehicle(1, now), fleetVehicle(2, now)], now, "part-a");
   await writeFleetStatePart(s3, outputs.data_bucket_name, [fleetVehicle(3, now, { connectivity: "offline" })], now, "part-b");
   const doc = DynamoDBDocumentClient.from(dynamodb);
-  const campaign = await createCampaign(doc, outputs.state_table_name, parseCampaignDefinition({ name: "brakes", targetVersion: "2.4.0" }), {
+  const campaign = await dynamoCampaignStore({ doc, table: outputs.state_table_name }).campaigns.create(parseCampaignDefinition({ name: "brakes", targetVersion: "2.4.0" }), {
     now: now.toISOString(),
   });
   await cloudwatch.send(

@@ -48,7 +48,7 @@ ${permissivePreconditions}`,
     onMinute: progress,
   });
 
-  const jobs = await listJobs(run.doc, run.names.stateTable, run.campaignId);
+  const jobs = await listJobs(run.store, run.campaignId);
   const byVin = new Map(jobs.map((job) => [job.vin, job]));
   const succeeded = jobs.filter((job) => job.state === JOB_STATE.Succeeded);
   const unsuccessful = jobs.filter((job) => job.state !== JOB_STATE.Succeeded);

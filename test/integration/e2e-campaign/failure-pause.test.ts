@@ -37,7 +37,7 @@ ${permissivePreconditions}`,
 
   const alarms = await cloud().runtime!.evaluateAlarms();
   const failureRate = alarms.find((alarm) => alarm.alarmName.endsWith("-update-failure-rate"));
-  const jobs = await listJobs(run.doc, run.names.stateTable, run.campaignId);
+  const jobs = await listJobs(run.store, run.campaignId);
   const show = await fleetota(workspace, "campaign", "show", run.campaignId);
 
   console.log(`20% run: ${run.minutes} simulated minutes in ${(run.wallMs / 1000).toFixed(0)} s; ${run.campaign.state} (${run.campaign.stateReason}); counts ${JSON.stringify(run.campaign.counts)}`);

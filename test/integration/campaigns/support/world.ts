@@ -6,6 +6,8 @@ import { SSMClient } from "@aws-sdk/client-ssm";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { firmwareImageKey, firmwareManifestKey, jobDocumentKey, signManifest } from "../../../../campaigns/job-document.js";
 import { ensureSigningKey, type SigningKey } from "../../../../campaigns/signing.js";
+import { dynamoCampaignStore, type CampaignStore } from "../../../../campaigns/store/index.js";
+import type { TransitionRecord } from "../../../../campaigns/model.js";
 import { ENV } from "../../../../contracts/environment.js";
 import type { UpdateMessage, VehicleSnapshot } from "../../../../contracts/update-messages.js";
 import { computeCheckDigit } from "../../../../telemetry/vin.js";
@@ -15,6 +17,8 @@ import { vehicle } from "../../../unit/campaigns/support/factories.js";
 /** The deployed names and real SDK clients of a running local cloud. */
 export interface CampaignWorld {
   doc: DynamoDBDocumentClient;
+  /** The campaign store on the deployed state table. */
+  store: CampaignStore;
   s3: S3Client;
   sqs: SQSClient;
   ssm: SSMClient;
@@ -35,12 +39,15 @@ export async function campaignWorld(cloud: LocalCloud): Promise<CampaignWorld> {
   const publisher = environmentOf("-dashboard-publisher");
   const ssm = new SSMClient(clientConfig);
   const signingKeyParameter = manager[ENV.SIGNING_KEY_PARAMETER]!;
+  const doc = DynamoDBDocumentClient.from(new DynamoDBClient(clientConfig), { marshallOptions: { removeUndefinedValues: true } });
+  const table = manager[ENV.STATE_TABLE]!;
   return {
-    doc: DynamoDBDocumentClient.from(new DynamoDBClient(clientConfig), { marshallOptions: { removeUndefinedValues: true } }),
+    doc,
+    store: dynamoCampaignStore({ doc, table }),
     s3: new S3Client({ ...clientConfig, forcePathStyle: true }),
     sqs: new SQSClient(clientConfig),
     ssm,
-    table: manager[ENV.STATE_TABLE]!,
+    table,
     bucket: manager[ENV.DATA_BUCKET]!,
     updateQueueUrl: manager[ENV.UPDATE_QUEUE_URL]!,
     updateDlqUrl: publisher[ENV.UPDATE_DLQ_URL]!,
@@ -49,6 +56,11 @@ export async function campaignWorld(cloud: LocalCloud): Promise<CampaignWorld> {
     tickerRule: description.schedules.find((schedule) => schedule.ruleName.endsWith("-rollout-ticker-schedule"))!.ruleName,
     key: await ensureSigningKey(ssm, signingKeyParameter),
   };
+}
+
+/** One job's recorded transitions, oldest first (none when the job does not exist). */
+export async function jobHistory(world: CampaignWorld, campaignId: string, vin: string): Promise<TransitionRecord[]> {
+  return (await world.store.jobs.get(campaignId, vin))?.history ?? [];
 }
 
 /** Uploads a firmware image and its signed manifest, as `fleetota release` does. */

@@ -10,7 +10,7 @@ import { runCli } from "../../../../cli/main.js";
 import type { CliIo } from "../../../../cli/output.js";
 import { namesFromLocalDescription, type StackNames } from "../../../../cli/target.js";
 import type { Campaign } from "../../../../campaigns/model.js";
-import { getCampaign } from "../../../../campaigns/store.js";
+import { dynamoCampaignStore, type CampaignStore } from "../../../../campaigns/store/index.js";
 import type { LocalCloud } from "../../../../local/cloud.js";
 import { VEHICLE_MODELS } from "../../../../simulator/catalog.js";
 import { createOtaAgent, fleetPublicKey, type OtaAgentStats } from "../../../../simulator/ota-agent/ota-agent.js";
@@ -59,7 +59,7 @@ export interface CampaignRunResult {
   minutes: number;
   wallMs: number;
   names: StackNames;
-  doc: DynamoDBDocumentClient;
+  store: CampaignStore;
 }
 
 const DRAIN_TICK_MS = 10_000;
@@ -87,6 +87,7 @@ export async function runCampaign(options: CampaignRunOptions): Promise<Campaign
   const names = namesFromLocalDescription(cloud.description);
   const runtime = cloud.runtime!;
   const doc = DynamoDBDocumentClient.from(new DynamoDBClient(cloud.clientConfig), { marshallOptions: { removeUndefinedValues: true } });
+  const store = dynamoCampaignStore({ doc, table: names.stateTable });
   const tickerRule = cloud.description.schedules.find((schedule) => schedule.ruleName.endsWith("-rollout-ticker-schedule"))!.ruleName;
   const settleMs = settleTimeoutMs(options.vehicles);
 
@@ -113,7 +114,7 @@ export async function runCampaign(options: CampaignRunOptions): Promise<Campaign
   let minutes = 0;
   let extraLeft: number | undefined;
   let lastInstant: number | undefined;
-  const readCampaign = async (): Promise<Campaign> => (await getCampaign(doc, names.stateTable, campaignId))!;
+  const readCampaign = async (): Promise<Campaign> => (await store.campaigns.get(campaignId))!;
   /** Fires the rollout ticker, lets what it queued flow through, and reads the campaign. */
   const tickAndRead = async (): Promise<Campaign> => {
     await runtime.fireSchedule(tickerRule);
@@ -178,6 +179,6 @@ export async function runCampaign(options: CampaignRunOptions): Promise<Campaign
     minutes,
     wallMs: performance.now() - started,
     names,
-    doc,
+    store,
   };
 }

@@ -1,0 +1,81 @@
+import type { VehicleSnapshot } from "../../contracts/update-messages.js";
+import type { Campaign, CampaignDefinition, Job, JobState, OutcomeTotals, TransitionRecord } from "../model.js";
+
+/**
+ * The campaign store: what the update service, the ticker, the read model and the CLI may ask of the
+ * campaigns' persistence, by concern. Made once (`dynamoCampaignStore` on the state table,
+ * `memoryCampaignStore` for fast tests) and passed in. Every write is conditional: a lost race is a
+ * typed error (errors.ts) the caller decides on, never a silent overwrite.
+ */
+export interface CampaignStore {
+  readonly campaigns: CampaignRecords;
+  readonly jobs: JobRecords;
+  readonly targets: TargetRecords;
+  readonly commands: CommandRecords;
+}
+
+export interface CampaignRecords {
+  /** Stores a new campaign in DRAFT (id defaults to a sortable unique one); CampaignExistsError if the id is taken. */
+  create(definition: CampaignDefinition, options: { now: string; campaignId?: string }): Promise<Campaign>;
+  /** One campaign (strongly consistent). */
+  get(campaignId: string): Promise<Campaign | undefined>;
+  /** Every campaign, oldest first. */
+  list(): Promise<Campaign[]>;
+  /**
+   * Writes a campaign-level change (state, wave, baseline) if nobody changed the campaign since `before`
+   * was read (else StaleCampaignError), with its transition record. With `commandKey`, the command is marked
+   * processed in the same transaction (DuplicateCommandError if it already was).
+   */
+  saveChange(before: Campaign, after: Campaign, record: TransitionRecord, options?: { commandKey?: string }): Promise<Campaign>;
+  /** The campaign's recorded transitions, oldest first (a job's are in `job.history`). */
+  history(campaignId: string): Promise<TransitionRecord[]>;
+}
+
+/** What a job transition changes in the campaign's counters besides the per-state counts. */
+export interface CounterDelta {
+  /** Outcome totals to add (cumulative, for abort criteria and metrics). */
+  outcomes?: Partial<OutcomeTotals>;
+}
+
+export interface AdmitOptions {
+  /** The open wave's capacity; the admission fails with WaveClosedError when `admitted` reached it. */
+  capacity: number;
+  /** The vehicle seen for the first time: its eligibility is recorded in the same transaction. */
+  firstSighting?: VehicleSnapshot;
+}
+
+export interface JobRecords {
+  /** One vehicle's job in a campaign (strongly consistent). */
+  get(campaignId: string, vin: string): Promise<Job | undefined>;
+  /** A campaign's jobs, all or those in one state (eventually consistent). */
+  list(campaignId: string, state?: JobState): Promise<Job[]>;
+  /**
+   * Creates the job and counts it against the open wave, atomically. WaveClosedError when the campaign is
+   * not RUNNING in `job.wave` with room; StaleJobError when the job exists (admitted by someone else);
+   * TargetExistsError when `firstSighting` is given but the vehicle was recorded before.
+   */
+  admit(job: Job, options: AdmitOptions): Promise<void>;
+  /**
+   * Writes a transition (its record already in `after.history`) if the job is still at `before.revision`
+   * (else StaleJobError), moving the campaign's counters with it. Returns the job as stored.
+   */
+  saveTransition(before: Job, after: Job, delta?: CounterDelta): Promise<Job>;
+  /** Records a job fact that is not a transition (e.g. its document was published), conditional on the revision. */
+  saveFields(before: Job, after: Job): Promise<Job>;
+}
+
+export interface TargetRecords {
+  /** Whether the campaign has seen the vehicle before (it waits for a wave, or was admitted). */
+  isKnown(campaignId: string, vin: string): Promise<boolean>;
+  /** Remembers a vehicle first seen matching the campaign, waiting, counted once in `eligible`; false when recorded before. */
+  recordFirstSighting(campaignId: string, vehicle: VehicleSnapshot, now: string): Promise<boolean>;
+  /** Keeps the latest snapshot of a vehicle still waiting, only forwards in time (a no-op otherwise). */
+  refreshWaiting(campaignId: string, vehicle: VehicleSnapshot, now: string): Promise<void>;
+  /** Vehicles waiting for room in a wave, oldest sighting first, with their last snapshot. */
+  listWaiting(campaignId: string, limit: number): Promise<VehicleSnapshot[]>;
+}
+
+export interface CommandRecords {
+  /** True when the command's idempotency key was already processed. */
+  isProcessed(idempotencyKey: string): Promise<boolean>;
+}

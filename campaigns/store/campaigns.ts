@@ -1,0 +1,222 @@
+import { GetCommand } from "@aws-sdk/lib-dynamodb";
+import { randomUUID } from "node:crypto";
+import {
+  CAMPAIGN_STATE,
+  JOB_STATES,
+  emptyJobCounts,
+  emptyOutcomes,
+  type Campaign,
+  type CampaignDefinition,
+  type CampaignState,
+  type OutcomeTotals,
+  type TransitionRecord,
+} from "../model.js";
+import type { CampaignRecords } from "./campaign-store.js";
+import { commandMarkPart } from "./commands.js";
+import { CampaignExistsError, DuplicateCommandError, StaleCampaignError } from "./errors.js";
+import {
+  CAMPAIGNS_INDEX_PK,
+  CAMPAIGN_SK,
+  HISTORY_RETENTION_DAYS,
+  HISTORY_SK_PREFIX,
+  INDEX_NAME,
+  OUTCOME_KEYS,
+  campaignPk,
+  countAttr,
+  expiresAt,
+  historySk,
+  outcomeAttr,
+} from "./keys.js";
+import { queryAll, stripUndefined, transact, type StateTable, type TransactPart } from "./table.js";
+
+/** `c-20261126T173500-1a2b3c4d`: sorts by creation, unique without coordination. */
+export function newCampaignId(now: string): string {
+  const stamp = now.replace(/[-:]/g, "").replace(/\.\d+Z$/, "").replace(/Z$/, "");
+  return `c-${stamp}-${randomUUID().slice(0, 8)}`;
+}
+
+/** A new campaign in DRAFT, as `create` stores it. */
+export function draftCampaign(definition: CampaignDefinition, options: { now: string; campaignId?: string }): Campaign {
+  return {
+    campaignId: options.campaignId ?? newCampaignId(options.now),
+    name: definition.name,
+    definition,
+    state: CAMPAIGN_STATE.Draft,
+    waveIndex: -1,
+    eligible: 0,
+    admitted: 0,
+    counts: emptyJobCounts(),
+    outcomes: emptyOutcomes(),
+    outcomesBaseline: emptyOutcomes(),
+    createdAt: options.now,
+    updatedAt: options.now,
+    revision: 0,
+  };
+}
+
+/** The transition record of a campaign's creation (revision 0). */
+export function creationRecord(now: string): TransitionRecord {
+  return { from: "", to: CAMPAIGN_STATE.Draft, at: now, reason: "created", cause: "create" };
+}
+
+/** Campaign items (one per campaign, counters as flat attributes) and their transition items. */
+export function dynamoCampaignRecords(db: StateTable): CampaignRecords {
+  return {
+    async create(definition, options) {
+      const campaign = draftCampaign(definition, options);
+      const failed = await transact(db, {
+        campaign: { Put: { TableName: db.table, Item: campaignItem(campaign), ConditionExpression: "attribute_not_exists(pk)" } },
+        history: historyPart(db, campaign.campaignId, 0, creationRecord(options.now)),
+      });
+      if (failed.has("campaign")) throw new CampaignExistsError(campaign.campaignId);
+      return campaign;
+    },
+
+    async get(campaignId) {
+      const response = await db.doc.send(
+        new GetCommand({ TableName: db.table, Key: { pk: campaignPk(campaignId), sk: CAMPAIGN_SK }, ConsistentRead: true }),
+      );
+      return response.Item ? campaignFromItem(response.Item) : undefined;
+    },
+
+    async list() {
+      const items = await queryAll(db, {
+        IndexName: INDEX_NAME,
+        KeyConditionExpression: "gsi1pk = :pk",
+        ExpressionAttributeValues: { ":pk": CAMPAIGNS_INDEX_PK },
+      });
+      return items.map(campaignFromItem);
+    },
+
+    async saveChange(before, after, record, options = {}) {
+      const revision = before.revision + 1;
+      const failed = await transact(db, {
+        campaign: campaignChangePart(db, before, after, revision),
+        history: historyPart(db, before.campaignId, revision, record),
+        command: options.commandKey ? commandMarkPart(db, options.commandKey, record.at) : undefined,
+      });
+      if (failed.has("command")) throw new DuplicateCommandError(options.commandKey!);
+      if (failed.has("campaign")) throw new StaleCampaignError(before.campaignId);
+      return { ...after, revision };
+    },
+
+    async history(campaignId) {
+      const items = await queryAll(db, {
+        KeyConditionExpression: "pk = :pk AND begins_with(sk, :prefix)",
+        ExpressionAttributeValues: { ":pk": campaignPk(campaignId), ":prefix": HISTORY_SK_PREFIX },
+      });
+      return items.map((item) => ({
+        from: item.from as string,
+        to: item.to as string,
+        at: item.at as string,
+        reason: item.reason as string,
+        cause: item.cause as string,
+      }));
+    },
+  };
+}
+
+/** The conditional update of a campaign's state, wave and baseline (not its counters) from `before` to `after`. */
+function campaignChangePart(db: StateTable, before: Campaign, after: Campaign, revision: number): TransactPart {
+  const names: Record<string, string> = {
+    "#state": "state",
+    "#revision": "revision",
+    "#updatedAt": "updatedAt",
+    "#waveIndex": "waveIndex",
+    "#baseline": "outcomesBaseline",
+  };
+  const values: Record<string, unknown> = {
+    ":state": after.state,
+    ":revision": revision,
+    ":expected": before.revision,
+    ":updatedAt": after.updatedAt,
+    ":waveIndex": after.waveIndex,
+    ":baseline": after.outcomesBaseline,
+  };
+  const sets = ["#state = :state", "#revision = :revision", "#updatedAt = :updatedAt", "#waveIndex = :waveIndex", "#baseline = :baseline"];
+  const removes: string[] = [];
+  for (const field of ["stateReason", "waveOpenedAt", "startedAt", "finishedAt"] as const) {
+    names[`#${field}`] = field;
+    if (after[field] === undefined) removes.push(`#${field}`);
+    else {
+      sets.push(`#${field} = :${field}`);
+      values[`:${field}`] = after[field];
+    }
+  }
+  return {
+    Update: {
+      TableName: db.table,
+      Key: { pk: campaignPk(before.campaignId), sk: CAMPAIGN_SK },
+      UpdateExpression: `SET ${sets.join(", ")}${removes.length ? ` REMOVE ${removes.join(", ")}` : ""}`,
+      ConditionExpression: "#revision = :expected",
+      ExpressionAttributeNames: names,
+      ExpressionAttributeValues: values,
+    },
+  };
+}
+
+function historyPart(db: StateTable, campaignId: string, revision: number, record: TransitionRecord): TransactPart {
+  const item = stripUndefined({
+    pk: campaignPk(campaignId),
+    sk: historySk(revision),
+    type: "transition",
+    ...record,
+    expiresAt: expiresAt(record.at, HISTORY_RETENTION_DAYS),
+  });
+  return { Put: { TableName: db.table, Item: item } };
+}
+
+function campaignItem(campaign: Campaign): Record<string, unknown> {
+  const counters = Object.fromEntries(JOB_STATES.map((state) => [countAttr(state), campaign.counts[state]]));
+  const outcomes = Object.fromEntries(OUTCOME_KEYS.map((key) => [outcomeAttr(key), campaign.outcomes[key]]));
+  return stripUndefined({
+    pk: campaignPk(campaign.campaignId),
+    sk: CAMPAIGN_SK,
+    gsi1pk: CAMPAIGNS_INDEX_PK,
+    gsi1sk: `${campaign.createdAt}#${campaign.campaignId}`,
+    type: "campaign",
+    campaignId: campaign.campaignId,
+    name: campaign.name,
+    definition: campaign.definition,
+    state: campaign.state,
+    stateReason: campaign.stateReason,
+    waveIndex: campaign.waveIndex,
+    waveOpenedAt: campaign.waveOpenedAt,
+    eligible: campaign.eligible,
+    admitted: campaign.admitted,
+    ...counters,
+    ...outcomes,
+    outcomesBaseline: campaign.outcomesBaseline,
+    createdAt: campaign.createdAt,
+    updatedAt: campaign.updatedAt,
+    startedAt: campaign.startedAt,
+    finishedAt: campaign.finishedAt,
+    revision: campaign.revision,
+  });
+}
+
+function campaignFromItem(item: Record<string, unknown>): Campaign {
+  const counts = emptyJobCounts();
+  for (const state of JOB_STATES) counts[state] = Number(item[countAttr(state)] ?? 0);
+  const outcomes = emptyOutcomes();
+  for (const key of OUTCOME_KEYS) outcomes[key] = Number(item[outcomeAttr(key)] ?? 0);
+  return stripUndefined({
+    campaignId: item.campaignId as string,
+    name: item.name as string,
+    definition: item.definition as CampaignDefinition,
+    state: item.state as CampaignState,
+    stateReason: item.stateReason as string | undefined,
+    waveIndex: Number(item.waveIndex ?? -1),
+    waveOpenedAt: item.waveOpenedAt as string | undefined,
+    eligible: Number(item.eligible ?? 0),
+    admitted: Number(item.admitted ?? 0),
+    counts,
+    outcomes,
+    outcomesBaseline: (item.outcomesBaseline as OutcomeTotals | undefined) ?? emptyOutcomes(),
+    createdAt: item.createdAt as string,
+    updatedAt: item.updatedAt as string,
+    startedAt: item.startedAt as string | undefined,
+    finishedAt: item.finishedAt as string | undefined,
+    revision: Number(item.revision ?? 0),
+  });
+}

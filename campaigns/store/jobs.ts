@@ -1,0 +1,136 @@
+import { GetCommand, PutCommand } from "@aws-sdk/lib-dynamodb";
+import { CAMPAIGN_STATE, type Job, type OutcomeTotals } from "../model.js";
+import type { JobRecords } from "./campaign-store.js";
+import { StaleJobError, TargetExistsError, WaveClosedError } from "./errors.js";
+import { CAMPAIGN_SK, INDEX_NAME, JOB_SK_PREFIX, campaignPk, countAttr, jobSk, jobStateIndexPk, outcomeAttr, targetSk } from "./keys.js";
+import { firstSightingPart } from "./targets.js";
+import { conditionally, queryAll, stripUndefined, transact, type StateTable } from "./table.js";
+
+/** Vehicle jobs: one item per vehicle and campaign, its transitions inside, on the per-state index. */
+export function dynamoJobRecords(db: StateTable): JobRecords {
+  const records: JobRecords = {
+    async get(campaignId, vin) {
+      const response = await db.doc.send(
+        new GetCommand({ TableName: db.table, Key: { pk: campaignPk(campaignId), sk: jobSk(vin) }, ConsistentRead: true }),
+      );
+      return response.Item ? jobFromItem(response.Item) : undefined;
+    },
+
+    async list(campaignId, state) {
+      const items = state
+        ? await queryAll(db, {
+            IndexName: INDEX_NAME,
+            KeyConditionExpression: "gsi1pk = :pk",
+            ExpressionAttributeValues: { ":pk": jobStateIndexPk(campaignId, state) },
+          })
+        : await queryAll(db, {
+            KeyConditionExpression: "pk = :pk AND begins_with(sk, :prefix)",
+            ExpressionAttributeValues: { ":pk": campaignPk(campaignId), ":prefix": JOB_SK_PREFIX },
+          });
+      return items.map(jobFromItem);
+    },
+
+    async admit(job, options) {
+      const pk = campaignPk(job.campaignId);
+      const now = job.createdAt;
+      const failed = await transact(db, {
+        job: { Put: { TableName: db.table, Item: jobItem(job), ConditionExpression: "attribute_not_exists(pk)" } },
+        wave: {
+          Update: {
+            TableName: db.table,
+            Key: { pk, sk: CAMPAIGN_SK },
+            UpdateExpression: `ADD admitted :one, #count :one${options.firstSighting ? ", eligible :one" : ""} SET updatedAt = :now`,
+            ConditionExpression: "#state = :running AND waveIndex = :wave AND admitted < :capacity",
+            ExpressionAttributeNames: { "#count": countAttr(job.state), "#state": "state" },
+            ExpressionAttributeValues: { ":one": 1, ":now": now, ":running": CAMPAIGN_STATE.Running, ":wave": job.wave, ":capacity": options.capacity },
+          },
+        },
+        target: options.firstSighting
+          ? firstSightingPart(db, job.campaignId, options.firstSighting, now, { admittedAt: now })
+          : {
+              Update: {
+                TableName: db.table,
+                Key: { pk, sk: targetSk(job.vin) },
+                UpdateExpression: "SET admittedAt = :now REMOVE gsi1pk, gsi1sk",
+                ExpressionAttributeValues: { ":now": now },
+              },
+            },
+      });
+      if (failed.has("job")) throw new StaleJobError(job.jobId);
+      if (failed.has("wave")) throw new WaveClosedError(job.campaignId);
+      if (failed.has("target")) throw new TargetExistsError(job.campaignId, job.vin);
+    },
+
+    async saveTransition(before, after, delta = {}) {
+      const saved: Job = { ...after, revision: before.revision + 1 };
+      const counterNames: Record<string, string> = {};
+      const counterValues: Record<string, unknown> = { ":now": saved.updatedAt };
+      const adds: string[] = [];
+      if (before.state !== saved.state) {
+        counterNames["#from"] = countAttr(before.state);
+        counterNames["#to"] = countAttr(saved.state);
+        counterValues[":minus"] = -1;
+        counterValues[":plus"] = 1;
+        adds.push("#from :minus", "#to :plus");
+      }
+      for (const [key, amount] of Object.entries(delta.outcomes ?? {})) {
+        if (!amount) continue;
+        counterNames[`#o_${key}`] = outcomeAttr(key as keyof OutcomeTotals);
+        counterValues[`:o_${key}`] = amount;
+        adds.push(`#o_${key} :o_${key}`);
+      }
+      // A move within IN_PROGRESS (DOWNLOADING → INSTALLING) changes no counter: one conditional Put suffices.
+      if (adds.length === 0) return records.saveFields(before, after);
+      const failed = await transact(db, {
+        job: { Put: revisionCheckedPut(db, saved, before.revision) },
+        counters: {
+          Update: {
+            TableName: db.table,
+            Key: { pk: campaignPk(before.campaignId), sk: CAMPAIGN_SK },
+            UpdateExpression: `ADD ${adds.join(", ")} SET updatedAt = :now`,
+            ExpressionAttributeNames: counterNames,
+            ExpressionAttributeValues: counterValues,
+          },
+        },
+      });
+      if (failed.has("job")) throw new StaleJobError(before.jobId);
+      return saved;
+    },
+
+    async saveFields(before, after) {
+      const saved: Job = { ...after, revision: before.revision + 1 };
+      if (!(await conditionally(() => db.doc.send(new PutCommand(revisionCheckedPut(db, saved, before.revision)))))) {
+        throw new StaleJobError(before.jobId);
+      }
+      return saved;
+    },
+  };
+  return records;
+}
+
+/** The Put of a job's new version, conditional on the stored one still being `expected`. */
+function revisionCheckedPut(db: StateTable, saved: Job, expected: number) {
+  return {
+    TableName: db.table,
+    Item: jobItem(saved),
+    ConditionExpression: "#revision = :expected",
+    ExpressionAttributeNames: { "#revision": "revision" },
+    ExpressionAttributeValues: { ":expected": expected },
+  };
+}
+
+function jobItem(job: Job): Record<string, unknown> {
+  return stripUndefined({
+    pk: campaignPk(job.campaignId),
+    sk: jobSk(job.vin),
+    gsi1pk: jobStateIndexPk(job.campaignId, job.state),
+    gsi1sk: `${job.updatedAt}#${job.vin}`,
+    type: "job",
+    ...job,
+  });
+}
+
+function jobFromItem(item: Record<string, unknown>): Job {
+  const { pk: _pk, sk: _sk, gsi1pk: _g, gsi1sk: _s, type: _t, ...job } = item;
+  return job as unknown as Job;
+}

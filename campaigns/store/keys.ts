@@ -1,0 +1,45 @@
+import type { JobState, OutcomeTotals } from "../model.js";
+
+/**
+ * The campaigns' item layout in the single state table (ENV.STATE_TABLE):
+ *
+ * | item                | pk                         | sk                  | gsi1pk                       | gsi1sk              |
+ * |---------------------|----------------------------|---------------------|------------------------------|---------------------|
+ * | campaign            | `CAMPAIGN#<id>`            | `META`              | `CAMPAIGNS`                  | `<createdAt>#<id>`  |
+ * | campaign transition | `CAMPAIGN#<id>`            | `HIST#<revision:8>` |                              |                     |
+ * | vehicle job         | `CAMPAIGN#<id>`            | `JOB#<VIN>`         | `JOBS#<id>#<state>`          | `<updatedAt>#<VIN>` |
+ * | eligible vehicle    | `CAMPAIGN#<id>`            | `TARGET#<VIN>`      | `WAITING#<id>` while waiting | `<seenAt>#<VIN>`    |
+ * | processed command   | `COMMAND#<idempotencyKey>` | `MARK`              |                              |                     |
+ *
+ * A job keeps its own transitions in its item (`history`, bounded), so a transition is one job write plus
+ * one counter update — two items per transaction, and no item per transition to store and pay for.
+ * Campaign counters are flat attributes (`count_<STATE>`, `outcome_<kind>`, `eligible`, `admitted`) changed
+ * with ADD in the same transaction as the job write, so they never drift from the jobs. Job writes are
+ * conditional on the job's `revision` (optimistic concurrency); campaign-state writes on the campaign's.
+ * Campaign transition and command items carry `expiresAt` (TTL) so they do not accumulate forever.
+ */
+
+export const HISTORY_RETENTION_DAYS = 180;
+export const COMMAND_MARK_RETENTION_DAYS = 14;
+
+export const campaignPk = (campaignId: string): string => `CAMPAIGN#${campaignId}`;
+export const CAMPAIGN_SK = "META";
+export const CAMPAIGNS_INDEX_PK = "CAMPAIGNS";
+export const historySk = (revision: number): string => `HIST#${String(revision).padStart(8, "0")}`;
+export const HISTORY_SK_PREFIX = "HIST#";
+export const jobSk = (vin: string): string => `JOB#${vin}`;
+export const JOB_SK_PREFIX = "JOB#";
+export const jobStateIndexPk = (campaignId: string, state: JobState): string => `JOBS#${campaignId}#${state}`;
+export const targetSk = (vin: string): string => `TARGET#${vin}`;
+export const waitingIndexPk = (campaignId: string): string => `WAITING#${campaignId}`;
+export const commandKey = (idempotencyKey: string): { pk: string; sk: string } => ({ pk: `COMMAND#${idempotencyKey}`, sk: "MARK" });
+export const INDEX_NAME = "gsi1";
+
+/** The campaign item's per-state job counter attribute. */
+export const countAttr = (state: JobState): string => `count_${state}`;
+export const OUTCOME_KEYS = ["succeeded", "failed", "timedOut", "rolledBack", "rejected"] as const satisfies ReadonlyArray<keyof OutcomeTotals>;
+/** The campaign item's cumulative outcome attribute. */
+export const outcomeAttr = (key: keyof OutcomeTotals): string => `outcome_${key}`;
+
+/** The TTL (`expiresAt`, epoch seconds) of an item written at `iso` and kept `days`. */
+export const expiresAt = (iso: string, days: number): number => Math.floor(Date.parse(iso) / 1000) + days * 86_400;
