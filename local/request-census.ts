@@ -137,53 +137,74 @@ export function dynamoDbCapacityUnits(operation: string, body: DynamoDbBody): { 
   }
 }
 
+/** What a request consumes beyond being one request, where AWS bills by it. */
+export interface RequestUnits {
+  /** DynamoDB capacity units. */
+  write: number;
+  read: number;
+  /** Metrics asked for by CloudWatch GetMetricData (billed per metric). */
+  metrics: number;
+}
+
 export interface CensusSnapshot {
   /** Requests by `principal service:operation`. */
   requests: Record<string, number>;
-  /** DynamoDB capacity units by principal: `{ "function:…": { write: 12, read: 3.5 } }`. */
-  dynamoDbUnits: Record<string, { write: number; read: number }>;
+  /** Units by principal: `{ "function:…": { write: 12, read: 3.5, metrics: 0 } }`. */
+  units: Record<string, RequestUnits>;
 }
 
-/** Running totals by `principal service:operation`, and DynamoDB capacity units by principal. */
+/** The units one request's body asks for; undefined when it asks for none. */
+function unitsOf(kind: RequestKind, body: unknown): RequestUnits | undefined {
+  if (kind.service === "dynamodb") return { ...dynamoDbCapacityUnits(kind.operation, body as DynamoDbBody), metrics: 0 };
+  if (kind.service === "monitoring" && kind.operation === "GetMetricData") {
+    const queries = (body as { MetricDataQueries?: Array<{ MetricStat?: unknown }> }).MetricDataQueries ?? [];
+    return { write: 0, read: 0, metrics: queries.filter((query) => query.MetricStat).length };
+  }
+  return undefined;
+}
+
+/** Running totals by `principal service:operation`, and billed units by principal. */
 export class RequestCensus {
   readonly #counts = new Map<string, number>();
-  readonly #units = new Map<string, { write: number; read: number }>();
+  readonly #units = new Map<string, RequestUnits>();
 
   record(kind: RequestKind): void {
     const key = `${kind.principal} ${kind.service}:${kind.operation}`;
     this.#counts.set(key, (this.#counts.get(key) ?? 0) + 1);
   }
 
-  recordCapacity(principal: Principal, units: { write: number; read: number }): void {
-    const total = this.#units.get(principal) ?? { write: 0, read: 0 };
+  recordUnits(principal: Principal, units: RequestUnits): void {
+    const total = this.#units.get(principal) ?? { write: 0, read: 0, metrics: 0 };
     total.write += units.write;
     total.read += units.read;
+    total.metrics += units.metrics;
     this.#units.set(principal, total);
   }
 
   /**
-   * Records a request arriving at the front door. A DynamoDB request's body is read alongside (never
-   * consumed: it still flows to the emulator when the proxy pipes it) to count its capacity units.
+   * Records a request arriving at the front door. The body of a DynamoDB or GetMetricData request is
+   * read alongside (never consumed: it still flows to the emulator when the proxy pipes it) for its units.
    */
   observe(request: IncomingMessage): void {
     const kind = classifyRequest(request.method ?? "GET", request.url ?? "/", request.headers);
     this.record(kind);
-    if (kind.service !== "dynamodb") return;
+    if (kind.service !== "dynamodb" && kind.operation !== "GetMetricData") return;
     const chunks: Buffer[] = [];
     request.on("data", (chunk: Buffer) => chunks.push(chunk));
     request.once("end", () => {
       try {
-        this.recordCapacity(kind.principal, dynamoDbCapacityUnits(kind.operation, JSON.parse(Buffer.concat(chunks).toString("utf8")) as DynamoDbBody));
+        const units = unitsOf(kind, JSON.parse(Buffer.concat(chunks).toString("utf8")));
+        if (units) this.recordUnits(kind.principal, units);
       } catch {
         // not JSON: the emulator will answer it with an error; nothing consumed
       }
     });
   }
 
-  /** Counts so far, sorted by key, e.g. `{ requests: { "vehicle s3:PutObject": 120 }, dynamoDbUnits: {} }`. */
+  /** Counts so far, sorted by key, e.g. `{ requests: { "vehicle s3:PutObject": 120 }, units: {} }`. */
   snapshot(): CensusSnapshot {
     const sorted = <T>(map: Map<string, T>) => Object.fromEntries([...map].sort(([a], [b]) => a.localeCompare(b)));
-    return { requests: sorted(this.#counts), dynamoDbUnits: sorted(new Map([...this.#units].map(([k, v]) => [k, { ...v }]))) };
+    return { requests: sorted(this.#counts), units: sorted(new Map([...this.#units].map(([k, v]) => [k, { ...v }]))) };
   }
 
   reset(): void {

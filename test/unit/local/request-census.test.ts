@@ -66,14 +66,14 @@ test("the census counts by service and operation and resets", () => {
   census.record({ principal: "vehicle", service: "s3", operation: "PutObject" });
   census.record({ principal: "vehicle", service: "s3", operation: "PutObject" });
   census.record({ principal: "esm", service: "sqs", operation: "ReceiveMessage" });
-  census.recordCapacity("esm", { write: 2, read: 0.5 });
-  census.recordCapacity("esm", { write: 1, read: 0 });
+  census.recordUnits("esm", { write: 2, read: 0.5, metrics: 0 });
+  census.recordUnits("esm", { write: 1, read: 0, metrics: 4 });
   assert.equal(census.snapshot(), {
     requests: { "esm sqs:ReceiveMessage": 1, "vehicle s3:PutObject": 2 },
-    dynamoDbUnits: { esm: { write: 3, read: 0.5 } },
+    units: { esm: { write: 3, read: 0.5, metrics: 4 } },
   });
   census.reset();
-  assert.equal(census.snapshot(), { requests: {}, dynamoDbUnits: {} });
+  assert.equal(census.snapshot(), { requests: {}, units: {} });
 });
 
 test("an unsigned request is still counted, under 'unsigned'", () => {

@@ -1,0 +1,234 @@
+/**
+ * The cost model: monthly dollars for a fleet, priced from the requests a local run counted
+ * (`MeasuredProfile`, written by `npm run bench -- cost`) and AWS list prices (`prices.ts`). Pure: no I/O.
+ */
+import { PRICES } from "./prices.js";
+
+export const MINUTES_PER_MONTH = 43_800; // 730 h, AWS's billing month
+
+/** Billable usage, per unit of work (one telemetry object, one scheduled minute, one vehicle update). */
+export interface Usage {
+  s3Put: number;
+  s3Get: number;
+  sqs: number;
+  dynamoDbWriteUnits: number;
+  dynamoDbReadUnits: number;
+  cloudWatchApi: number;
+  cloudWatchMetricsRequested: number;
+  kmsSign: number;
+  snsPublish: number;
+  lambdaInvocations: number;
+  lambdaGbSeconds: number;
+}
+
+export const NO_USAGE: Usage = {
+  s3Put: 0,
+  s3Get: 0,
+  sqs: 0,
+  dynamoDbWriteUnits: 0,
+  dynamoDbReadUnits: 0,
+  cloudWatchApi: 0,
+  cloudWatchMetricsRequested: 0,
+  kmsSign: 0,
+  snsPublish: 0,
+  lambdaInvocations: 0,
+  lambdaGbSeconds: 0,
+};
+
+/** What a counted local run measured; see bench/cost.bench.ts. */
+export interface MeasuredProfile {
+  measuredAt: string;
+  /** How it was measured, e.g. "100 vehicles, 2 passes of 5 uploads, local cloud". */
+  method: string;
+  telemetry: {
+    /** Per object, at `recordsPerObject` records (vehicle side included: its PUT, its job-document GET). */
+    perObject: Usage;
+    recordsPerObject: number;
+    /** Processor GB-seconds per record beyond the per-object share, from two object sizes. */
+    lambdaGbSecondsPerRecord: number;
+    gzipBytesPerRecord: number;
+  };
+  /** The scheduled functions (rollout ticker, dashboard publisher), per minute, with an idle fleet. */
+  perScheduledMinute: Usage;
+  /** One vehicle updated by a campaign: admission, job document, signing, reports, state writes. */
+  perVehicleUpdate: Usage;
+  /** Custom metric series the stack publishes (counted in the emulator after the run). */
+  customMetrics: number;
+  /** Metrics the stack's alarms watch (a metric-math alarm counts each metric it reads). */
+  alarmMetrics: number;
+  kmsKeys: number;
+}
+
+export const FRONT_DOOR = { s3: "s3", iotBasicIngest: "iot-basic-ingest" } as const;
+export type FrontDoor = (typeof FRONT_DOOR)[keyof typeof FRONT_DOOR];
+
+export interface FleetScenario {
+  vehicles: number;
+  /** Minutes between two uploads of one vehicle. */
+  uploadEveryMinutes: number;
+  /** Records a vehicle produces per minute (one a minute by default). */
+  recordsPerMinute?: number;
+  updatesPerYear?: number;
+  frontDoor?: FrontDoor;
+}
+
+/** One priced line: what, how many, and what it costs a month. */
+export interface CostLine {
+  item: string;
+  quantity: number;
+  unit: string;
+  usdPerMonth: number;
+}
+
+export interface FleetCost {
+  scenario: Required<FleetScenario>;
+  lines: CostLine[];
+  usdPerMonth: number;
+  usdPerVehicleMonth: number;
+}
+
+const sum = (usages: Array<[Usage, number]>): Usage => {
+  const total = { ...NO_USAGE };
+  for (const [usage, times] of usages) for (const key of Object.keys(total) as Array<keyof Usage>) total[key] += usage[key] * times;
+  return total;
+};
+
+/** Prices a usage total into lines (zero lines left out). */
+export function priceUsage(usage: Usage, label: string): CostLine[] {
+  const lines: CostLine[] = [
+    { item: `${label}: S3 PUT/LIST`, quantity: usage.s3Put, unit: "requests", usdPerMonth: usage.s3Put * PRICES.s3PutRequest.usd },
+    { item: `${label}: S3 GET`, quantity: usage.s3Get, unit: "requests", usdPerMonth: usage.s3Get * PRICES.s3GetRequest.usd },
+    { item: `${label}: SQS`, quantity: usage.sqs, unit: "requests", usdPerMonth: usage.sqs * PRICES.sqsRequest.usd },
+    { item: `${label}: DynamoDB writes`, quantity: usage.dynamoDbWriteUnits, unit: "WRU", usdPerMonth: usage.dynamoDbWriteUnits * PRICES.dynamoDbWriteUnit.usd },
+    { item: `${label}: DynamoDB reads`, quantity: usage.dynamoDbReadUnits, unit: "RRU", usdPerMonth: usage.dynamoDbReadUnits * PRICES.dynamoDbReadUnit.usd },
+    { item: `${label}: CloudWatch API`, quantity: usage.cloudWatchApi, unit: "requests", usdPerMonth: usage.cloudWatchApi * PRICES.cloudWatchApiRequest.usd },
+    {
+      item: `${label}: CloudWatch GetMetricData`,
+      quantity: usage.cloudWatchMetricsRequested,
+      unit: "metrics",
+      usdPerMonth: usage.cloudWatchMetricsRequested * PRICES.cloudWatchGetMetricDataMetric.usd,
+    },
+    { item: `${label}: KMS Sign`, quantity: usage.kmsSign, unit: "requests", usdPerMonth: usage.kmsSign * PRICES.kmsAsymmetricRequest.usd },
+    { item: `${label}: SNS`, quantity: usage.snsPublish, unit: "publishes", usdPerMonth: usage.snsPublish * PRICES.snsPublish.usd },
+    { item: `${label}: Lambda requests`, quantity: usage.lambdaInvocations, unit: "invocations", usdPerMonth: usage.lambdaInvocations * PRICES.lambdaRequest.usd },
+    { item: `${label}: Lambda compute`, quantity: usage.lambdaGbSeconds, unit: "GB-s", usdPerMonth: usage.lambdaGbSeconds * PRICES.lambdaGbSecond.usd },
+  ];
+  return lines.filter((line) => line.quantity > 0);
+}
+
+/** S3 objects under 128 KB are not moved to Standard-IA by lifecycle rules, so they stay in Standard. */
+const IA_MINIMUM_OBJECT_BYTES = 128 * 1024;
+
+function storageLines(gzipBytesPerMonth: number, objectBytes: number, retentionMonths: number): CostLine[] {
+  const storedGb = (gzipBytesPerMonth * retentionMonths) / 1e9;
+  const staysInStandard = objectBytes < IA_MINIMUM_OBJECT_BYTES;
+  const standardGb = staysInStandard ? storedGb : gzipBytesPerMonth / 1e9;
+  const iaGb = storedGb - standardGb;
+  return [
+    { item: "telemetry: S3 Standard storage (steady state)", quantity: standardGb, unit: "GB-month", usdPerMonth: standardGb * PRICES.s3StorageGbMonth.usd },
+    { item: "telemetry: S3 Standard-IA storage (steady state)", quantity: iaGb, unit: "GB-month", usdPerMonth: iaGb * 0.0125 },
+  ].filter((line) => line.quantity > 0);
+}
+
+/**
+ * The monthly cost of a fleet's telemetry, its share of the scheduled functions and fixed items, and
+ * its campaigns, by line.
+ *
+ * @example
+ * const cost = fleetCost(profile, { vehicles: 10_000, uploadEveryMinutes: 60 });
+ * cost.usdPerVehicleMonth; // e.g. 0.0051
+ */
+export function fleetCost(profile: MeasuredProfile, scenario: FleetScenario, retentionMonths = 12): FleetCost {
+  const full: Required<FleetScenario> = { recordsPerMinute: 1, updatesPerYear: 4, frontDoor: FRONT_DOOR.s3, ...scenario };
+  const uploadsPerMonth = (full.vehicles * MINUTES_PER_MONTH) / full.uploadEveryMinutes;
+  const recordsPerUpload = full.uploadEveryMinutes * full.recordsPerMinute;
+  const recordsPerMonth = uploadsPerMonth * recordsPerUpload;
+  const telemetry = profile.telemetry;
+  const extraRecords = recordsPerUpload - telemetry.recordsPerObject;
+  const perUpload: Usage = {
+    ...telemetry.perObject,
+    lambdaGbSeconds: Math.max(0, telemetry.perObject.lambdaGbSeconds + extraRecords * telemetry.lambdaGbSecondsPerRecord),
+  };
+  const gzipBytesPerMonth = recordsPerMonth * telemetry.gzipBytesPerRecord;
+
+  const lines: CostLine[] = [];
+  if (full.frontDoor === FRONT_DOOR.s3) {
+    lines.push(...priceUsage(sum([[perUpload, uploadsPerMonth]]), "telemetry"));
+    lines.push(...storageLines(gzipBytesPerMonth, recordsPerUpload * telemetry.gzipBytesPerRecord, retentionMonths));
+  } else {
+    lines.push(...basicIngestLines(profile, full, uploadsPerMonth, recordsPerUpload, gzipBytesPerMonth, retentionMonths));
+  }
+  lines.push(...priceUsage(sum([[profile.perScheduledMinute, MINUTES_PER_MONTH]]), "scheduled"));
+  const updatesPerMonth = (full.vehicles * full.updatesPerYear) / 12;
+  lines.push(...priceUsage(sum([[profile.perVehicleUpdate, updatesPerMonth]]), "campaigns"));
+  lines.push(
+    { item: "fixed: custom metrics", quantity: profile.customMetrics, unit: "metrics", usdPerMonth: profile.customMetrics * PRICES.cloudWatchMetricMonth.usd },
+    { item: "fixed: alarms", quantity: profile.alarmMetrics, unit: "alarm metrics", usdPerMonth: profile.alarmMetrics * PRICES.cloudWatchAlarmMetricMonth.usd },
+    { item: "fixed: KMS keys", quantity: profile.kmsKeys, unit: "keys", usdPerMonth: profile.kmsKeys * PRICES.kmsKeyMonth.usd },
+    // Lambda's SQS pollers long-poll each mapped queue even when idle: about 5 pollers, 3 polls a minute.
+    { item: "fixed: idle queue polling", quantity: 2 * 5 * 3 * MINUTES_PER_MONTH, unit: "requests", usdPerMonth: 2 * 5 * 3 * MINUTES_PER_MONTH * PRICES.sqsRequest.usd },
+  );
+  const usdPerMonth = lines.reduce((total, line) => total + line.usdPerMonth, 0);
+  return { scenario: full, lines, usdPerMonth, usdPerVehicleMonth: usdPerMonth / full.vehicles };
+}
+
+/**
+ * The other front door: vehicles publish each batch over MQTT to a Basic Ingest topic (no messaging
+ * charge); a rule adds the publishing thing's name and hands the batch to Firehose, which writes large
+ * gzip objects under telemetry/; from the S3 notification on, the pipeline is the same, with far fewer
+ * objects. Vehicles stay connected (connectivity is charged per minute).
+ */
+function basicIngestLines(
+  profile: MeasuredProfile,
+  scenario: Required<FleetScenario>,
+  uploadsPerMonth: number,
+  recordsPerUpload: number,
+  gzipBytesPerMonth: number,
+  retentionMonths: number,
+): CostLine[] {
+  const telemetry = profile.telemetry;
+  const uploadBytes = recordsPerUpload * telemetry.gzipBytesPerRecord;
+  const firehoseGb = (uploadsPerMonth * Math.ceil(uploadBytes / 5_000) * 5_000) / 1e9;
+  // Firehose flushes at 128 MB or every 15 minutes, whichever comes first, per stream.
+  const firehoseObjects = Math.max(MINUTES_PER_MONTH / 15, gzipBytesPerMonth / 128e6);
+  const recordsPerObject = (uploadsPerMonth * recordsPerUpload) / firehoseObjects;
+  const perObject: Usage = {
+    ...telemetry.perObject,
+    s3Get: telemetry.perObject.s3Get,
+    s3Put: telemetry.perObject.s3Put, // Firehose's PUT takes the vehicle's place
+    lambdaGbSeconds: Math.max(0, telemetry.perObject.lambdaGbSeconds + (recordsPerObject - telemetry.recordsPerObject) * telemetry.lambdaGbSecondsPerRecord),
+  };
+  const connectionMinutes = scenario.vehicles * MINUTES_PER_MONTH;
+  return [
+    { item: "IoT Core connectivity", quantity: connectionMinutes, unit: "connection-minutes", usdPerMonth: connectionMinutes * PRICES.iotConnectionMinute.usd },
+    { item: "IoT rules triggered", quantity: uploadsPerMonth, unit: "rules", usdPerMonth: uploadsPerMonth * PRICES.iotRuleTriggered.usd },
+    { item: "IoT rule actions (Firehose)", quantity: uploadsPerMonth, unit: "actions", usdPerMonth: uploadsPerMonth * PRICES.iotRuleAction.usd },
+    { item: "Firehose ingestion", quantity: firehoseGb, unit: "GB", usdPerMonth: firehoseGb * PRICES.firehoseIngestGb.usd },
+    ...priceUsage(sum([[perObject, firehoseObjects]]), "telemetry"),
+    ...storageLines(gzipBytesPerMonth, gzipBytesPerMonth / firehoseObjects, retentionMonths),
+  ];
+}
+
+/** Dollars per vehicle update (one job through a campaign). */
+export function costPerVehicleUpdate(profile: MeasuredProfile): { usd: number; lines: CostLine[] } {
+  const lines = priceUsage(profile.perVehicleUpdate, "update");
+  return { usd: lines.reduce((total, line) => total + line.usdPerMonth, 0), lines };
+}
+
+/** The same traffic on the alternatives, per vehicle-month (transport or management only). */
+export function alternatives(scenario: Pick<FleetScenario, "vehicles" | "uploadEveryMinutes">, uploadBytes: number) {
+  const messagesPerVehicleMonth = (MINUTES_PER_MONTH / scenario.uploadEveryMinutes) * Math.max(1, Math.ceil(uploadBytes / 5_000));
+  const selfHostedHawkbit = PRICES.ec2T3MediumMonth.usd + PRICES.rdsT3SmallMonth.usd + 20 * PRICES.ebsGp3GbMonth.usd + PRICES.albMonth.usd;
+  const selfHostedMender = PRICES.ec2T3LargeMonth.usd + 50 * PRICES.ebsGp3GbMonth.usd + PRICES.albMonth.usd;
+  return {
+    iotCoreMessagingPerVehicleMonth: messagesPerVehicleMonth * PRICES.iotMessage.usd + MINUTES_PER_MONTH * PRICES.iotConnectionMinute.usd,
+    iotJobsPerUpdate: PRICES.iotJobExecution.usd,
+    hawkbitMinimumPerMonth: selfHostedHawkbit,
+    menderMinimumPerMonth: selfHostedMender,
+  };
+}
+
+/** The lines that cost the most, largest first. */
+export function dominantLines(cost: FleetCost, count = 3): CostLine[] {
+  return [...cost.lines].sort((a, b) => b.usdPerMonth - a.usdPerMonth).slice(0, count);
+}

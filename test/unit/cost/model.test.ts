@@ -1,0 +1,91 @@
+/** The cost model: census to usage, usage to dollars, fleets and front doors. Pure, no I/O. */
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import { alternatives, costPerVehicleUpdate, dominantLines, fleetCost, FRONT_DOOR, MINUTES_PER_MONTH, NO_USAGE, type MeasuredProfile } from "../../../cost/model.js";
+import { PRICES } from "../../../cost/prices.js";
+import { perUnit, usageFromCensus } from "../../../cost/usage.js";
+
+function profile(overrides: Partial<MeasuredProfile> = {}): MeasuredProfile {
+  return {
+    measuredAt: "2026-12-01",
+    method: "test",
+    telemetry: {
+      perObject: { ...NO_USAGE, s3Put: 1, s3Get: 2, sqs: 0.3, dynamoDbWriteUnits: 2, lambdaInvocations: 0.1, lambdaGbSeconds: 0.01 },
+      recordsPerObject: 10,
+      lambdaGbSecondsPerRecord: 0.0001,
+      gzipBytesPerRecord: 50,
+    },
+    perScheduledMinute: { ...NO_USAGE, lambdaInvocations: 2, lambdaGbSeconds: 0.1, cloudWatchMetricsRequested: 10 },
+    perVehicleUpdate: { ...NO_USAGE, dynamoDbWriteUnits: 20, kmsSign: 1, s3Put: 1 },
+    customMetrics: 16,
+    alarmMetrics: 20,
+    kmsKeys: 1,
+    ...overrides,
+  };
+}
+
+test("usage from a census: S3 tiers, SQS, CloudWatch, KMS and units, only for the callers asked for", () => {
+  const usage = usageFromCensus(
+    {
+      requests: {
+        "vehicle s3:PutObject": 10,
+        "vehicle s3:GetObject": 10,
+        "function:p s3:GetObject": 10,
+        "function:p s3:DeleteObject": 5,
+        "function:p sqs:SendMessageBatch": 2,
+        "function:p monitoring:PutMetricData": 1,
+        "function:p monitoring:GetMetricData": 3,
+        "function:u kms:Sign": 4,
+        "emulation monitoring:PutMetricData": 99,
+      },
+      units: { "function:p": { write: 20, read: 1.5, metrics: 12 }, emulation: { write: 1000, read: 0, metrics: 1000 } },
+    },
+    (principal) => principal !== "emulation",
+  );
+  assert.equal(usage, { ...NO_USAGE, s3Put: 10, s3Get: 20, sqs: 2, cloudWatchApi: 1, cloudWatchMetricsRequested: 12, kmsSign: 4, dynamoDbWriteUnits: 20, dynamoDbReadUnits: 1.5 });
+  assert.is(perUnit(usage, 10).s3Put, 1);
+});
+
+test("telemetry cost scales with uploads: an hourly fleet pays 60x fewer PUTs than a per-minute one", () => {
+  const hourly = fleetCost(profile(), { vehicles: 1000, uploadEveryMinutes: 60 });
+  const minutely = fleetCost(profile(), { vehicles: 1000, uploadEveryMinutes: 1 });
+  const puts = (cost: typeof hourly) => cost.lines.find((line) => line.item === "telemetry: S3 PUT/LIST")!.quantity;
+  assert.is(puts(hourly), (1000 * MINUTES_PER_MONTH) / 60);
+  assert.is(puts(minutely), 1000 * MINUTES_PER_MONTH);
+  assert.ok(minutely.usdPerVehicleMonth > 10 * hourly.usdPerVehicleMonth);
+});
+
+test("fixed costs are shared: per vehicle, a larger fleet costs less", () => {
+  const small = fleetCost(profile(), { vehicles: 1000, uploadEveryMinutes: 60 });
+  const large = fleetCost(profile(), { vehicles: 100_000, uploadEveryMinutes: 60 });
+  assert.ok(large.usdPerVehicleMonth < small.usdPerVehicleMonth);
+  assert.is(small.lines.find((line) => line.item === "fixed: alarms")!.usdPerMonth, 20 * PRICES.cloudWatchAlarmMetricMonth.usd);
+});
+
+test("the lines add up to the total, and the dominant line is the largest", () => {
+  const cost = fleetCost(profile(), { vehicles: 10_000, uploadEveryMinutes: 15 });
+  const total = cost.lines.reduce((sum, line) => sum + line.usdPerMonth, 0);
+  assert.ok(Math.abs(total - cost.usdPerMonth) < 1e-9);
+  const [top] = dominantLines(cost, 1);
+  assert.ok(cost.lines.every((line) => line.usdPerMonth <= top!.usdPerMonth));
+});
+
+test("Basic Ingest + Firehose: no per-upload S3 PUT, connectivity per vehicle, cheaper than S3 uploads every minute", () => {
+  const s3 = fleetCost(profile(), { vehicles: 10_000, uploadEveryMinutes: 1 });
+  const ingest = fleetCost(profile(), { vehicles: 10_000, uploadEveryMinutes: 1, frontDoor: FRONT_DOOR.iotBasicIngest });
+  const connectivity = ingest.lines.find((line) => line.item === "IoT Core connectivity")!;
+  assert.is(connectivity.quantity, 10_000 * MINUTES_PER_MONTH);
+  const puts = ingest.lines.find((line) => line.item === "telemetry: S3 PUT/LIST")!.quantity;
+  assert.ok(puts < 10_000, `Firehose writes few objects (${puts})`);
+  assert.ok(ingest.usdPerVehicleMonth < s3.usdPerVehicleMonth);
+});
+
+test("a vehicle update is priced from its usage; the alternatives from list prices", () => {
+  const update = costPerVehicleUpdate(profile());
+  assert.ok(Math.abs(update.usd - (20 * PRICES.dynamoDbWriteUnit.usd + PRICES.kmsAsymmetricRequest.usd + PRICES.s3PutRequest.usd)) < 1e-12);
+  const other = alternatives({ vehicles: 1000, uploadEveryMinutes: 1 }, 2_000);
+  assert.ok(Math.abs(other.iotCoreMessagingPerVehicleMonth - (MINUTES_PER_MONTH * 1e-6 + MINUTES_PER_MONTH * 0.08e-6)) < 1e-12);
+  assert.is(other.iotJobsPerUpdate, 0.003);
+});
+
+test.run();
