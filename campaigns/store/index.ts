@@ -25,3 +25,4 @@ export function dynamoCampaignStore(db: StateTable): CampaignStore {
     commands: dynamoCommandRecords(db),
   };
 }
+export { memoryCampaignStore } from "./memory.js";

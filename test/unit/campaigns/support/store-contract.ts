@@ -1,0 +1,131 @@
+import * as assert from "uvu/assert";
+import type { Test } from "uvu";
+import { newJob } from "../../../../campaigns/job-machine.js";
+import {
+  CampaignExistsError,
+  DuplicateCommandError,
+  StaleCampaignError,
+  StaleJobError,
+  TargetExistsError,
+  WaveClosedError,
+  type CampaignStore,
+} from "../../../../campaigns/store/index.js";
+import type { Campaign, Job } from "../../../../campaigns/model.js";
+import { T0, definition, minutesAfter, vehicle } from "./factories.js";
+
+/**
+ * What every CampaignStore must do, whatever keeps the items: the same suite runs against the in-memory
+ * store (unit) and the DynamoDB store on the emulator (integration), so the fast tests' store is held to
+ * the real one's conditions and errors.
+ */
+export function storeContract(test: Test, store: () => CampaignStore): void {
+  let counter = 0;
+  const at = (minutes: number) => minutesAfter(minutes).toISOString();
+
+  async function running(capacityWaves: Parameters<typeof definition>[0] = {}): Promise<Campaign> {
+    const created = await store().campaigns.create(definition(capacityWaves), { now: at(0), campaignId: `c-contract-${Date.now()}-${++counter}` });
+    return store().campaigns.saveChange(
+      created,
+      { ...created, state: "RUNNING", waveIndex: 0, waveOpenedAt: at(0), startedAt: at(0), updatedAt: at(0) },
+      { from: "DRAFT", to: "RUNNING", at: at(0), reason: "started", cause: "test" },
+    );
+  }
+
+  function jobFor(campaign: Campaign, vin: string): Job {
+    const snapshot = vehicle({ vin });
+    return newJob(
+      { campaignId: campaign.campaignId, vin, wave: 0, targetVersion: "2.4.0", firmwareVersion: snapshot.firmwareVersion, hardware: snapshot.hardware },
+      { met: true },
+      T0,
+    ).job;
+  }
+
+  test("contract: create, get, list and history of a campaign; the same id twice is CampaignExistsError", async () => {
+    const campaign = await running();
+    const read = (await store().campaigns.get(campaign.campaignId))!;
+    assert.is(read.state, "RUNNING");
+    assert.is(read.revision, 1);
+    assert.ok((await store().campaigns.list()).some((listed) => listed.campaignId === campaign.campaignId));
+    assert.equal((await store().campaigns.history(campaign.campaignId)).map((record) => record.to), ["DRAFT", "RUNNING"]);
+    await store()
+      .campaigns.create(definition(), { now: at(0), campaignId: campaign.campaignId })
+      .then(() => assert.unreachable(), (error: unknown) => assert.instance(error, CampaignExistsError));
+    assert.is(await store().campaigns.get("c-missing"), undefined);
+  });
+
+  test("contract: a campaign change from a stale read is StaleCampaignError; a processed command key is DuplicateCommandError", async () => {
+    const campaign = await running();
+    const paused = { ...campaign, state: "PAUSED" as const, updatedAt: at(1) };
+    const record = { from: "RUNNING", to: "PAUSED", at: at(1), reason: "paused", cause: "test" };
+    await store().campaigns.saveChange(campaign, paused, record, { commandKey: `pause-${campaign.campaignId}` });
+    assert.ok(await store().commands.isProcessed(`pause-${campaign.campaignId}`));
+    assert.not.ok(await store().commands.isProcessed(`other-${campaign.campaignId}`));
+    await store()
+      .campaigns.saveChange(campaign, paused, record)
+      .then(() => assert.unreachable(), (error: unknown) => assert.instance(error, StaleCampaignError));
+    const fresh = (await store().campaigns.get(campaign.campaignId))!;
+    await store()
+      .campaigns.saveChange(fresh, { ...fresh, state: "RUNNING" }, { ...record, to: "RUNNING" }, { commandKey: `pause-${campaign.campaignId}` })
+      .then(() => assert.unreachable(), (error: unknown) => assert.instance(error, DuplicateCommandError));
+    assert.is((await store().campaigns.get(campaign.campaignId))!.state, "PAUSED", "nothing written by the refused transactions");
+  });
+
+  test("contract: admission counts against the wave; a second admission of the job is StaleJobError, a full wave WaveClosedError", async () => {
+    const campaign = await running();
+    const first = jobFor(campaign, "1HGCM82633A004352");
+    await store().jobs.admit(first, { capacity: 1, firstSighting: vehicle({ vin: first.vin }) });
+    await store().jobs.admit(first, { capacity: 5 }).then(() => assert.unreachable(), (error: unknown) => assert.instance(error, StaleJobError));
+    const second = jobFor(campaign, "1M8GDM9AXKP042788");
+    await store()
+      .jobs.admit(second, { capacity: 1, firstSighting: vehicle({ vin: second.vin }) })
+      .then(() => assert.unreachable(), (error: unknown) => assert.instance(error, WaveClosedError));
+    const read = (await store().campaigns.get(campaign.campaignId))!;
+    assert.is(read.admitted, 1);
+    assert.is(read.eligible, 1);
+    assert.is(read.counts.QUEUED, 1);
+    assert.ok(await store().targets.isKnown(campaign.campaignId, first.vin));
+    assert.not.ok(await store().targets.isKnown(campaign.campaignId, second.vin), "the refused admission recorded nothing");
+  });
+
+  test("contract: waiting vehicles are recorded once, refreshed only forwards, admitted off the waiting list; a first sighting of a waiting vehicle is TargetExistsError", async () => {
+    const campaign = await running();
+    const vin = "1HGCM82633A004352";
+    assert.ok(await store().targets.recordFirstSighting(campaign.campaignId, vehicle({ vin }), at(1)));
+    assert.not.ok(await store().targets.recordFirstSighting(campaign.campaignId, vehicle({ vin }), at(2)));
+    await store().targets.refreshWaiting(campaign.campaignId, vehicle({ vin, firmwareVersion: "2.3.2" }), at(3));
+    await store().targets.refreshWaiting(campaign.campaignId, vehicle({ vin, firmwareVersion: "2.0.0" }), at(2));
+    assert.equal((await store().targets.listWaiting(campaign.campaignId, 10)).map((waiting) => waiting.firmwareVersion), ["2.3.2"]);
+    const job = jobFor(campaign, vin);
+    await store()
+      .jobs.admit(job, { capacity: 5, firstSighting: vehicle({ vin }) })
+      .then(() => assert.unreachable(), (error: unknown) => assert.instance(error, TargetExistsError));
+    await store().jobs.admit(job, { capacity: 5 });
+    assert.equal(await store().targets.listWaiting(campaign.campaignId, 10), []);
+    const read = (await store().campaigns.get(campaign.campaignId))!;
+    assert.is(read.eligible, 1);
+    assert.is(read.admitted, 1);
+  });
+
+  test("contract: a job transition moves the counters with it; a stale one is StaleJobError and moves nothing", async () => {
+    const campaign = await running();
+    const job = jobFor(campaign, "1HGCM82633A004352");
+    await store().jobs.admit(job, { capacity: 5 });
+    const failed = { ...job, state: "FAILED" as const, updatedAt: at(1) };
+    const saved = await store().jobs.saveTransition(job, failed, { outcomes: { failed: 1 } });
+    assert.is(saved.revision, job.revision + 1);
+    await store()
+      .jobs.saveTransition(job, { ...job, state: "SUCCEEDED" }, { outcomes: { succeeded: 1 } })
+      .then(() => assert.unreachable(), (error: unknown) => assert.instance(error, StaleJobError));
+    await store().jobs.saveFields(job, job).then(() => assert.unreachable(), (error: unknown) => assert.instance(error, StaleJobError));
+    const fields = await store().jobs.saveFields(saved, { ...saved, documentKey: "jobs/x.json" });
+    assert.is((await store().jobs.get(campaign.campaignId, job.vin))!.documentKey, "jobs/x.json");
+    assert.is(fields.revision, saved.revision + 1);
+    const read = (await store().campaigns.get(campaign.campaignId))!;
+    assert.is(read.counts.QUEUED, 0);
+    assert.is(read.counts.FAILED, 1);
+    assert.is(read.outcomes.failed, 1);
+    assert.is(read.outcomes.succeeded, 0);
+    assert.equal((await store().jobs.list(campaign.campaignId, "FAILED")).map((listed) => listed.vin), [job.vin]);
+    assert.equal(await store().jobs.list(campaign.campaignId, "QUEUED"), []);
+  });
+}

@@ -1,0 +1,397 @@
+/**
+ * The update service's race and retry paths against the in-memory campaign store (same conditions and
+ * errors as the DynamoDB store): a job write that loses to another writer, a command delivered twice or
+ * marked meanwhile, a campaign changed between read and write, a wave that closes under an admission,
+ * the same vehicle's sightings racing. A competing writer is injected by wrapping one store method once.
+ */
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import type { JobDocumentChannel } from "../../../campaigns/document-channel.js";
+import { JOB_STATES, type Campaign, type CampaignDefinitionInput, type Job } from "../../../campaigns/model.js";
+import { memoryCampaignStore, StaleJobError, type CampaignStore } from "../../../campaigns/store/index.js";
+import { UpdateTally } from "../../../campaigns/update-tally.js";
+import {
+  ActiveCampaigns,
+  RaceLostError,
+  UnknownJobError,
+  handleUpdateMessage,
+  tickCampaign,
+  type UpdateServiceDeps,
+} from "../../../campaigns/update-service.js";
+import type { UpdateMessage, VehicleSnapshot } from "../../../contracts/update-messages.js";
+import { silentLog } from "../../../lib/logger.js";
+import { computeCheckDigit } from "../../../telemetry/vin.js";
+import { T0, definition, minutesAfter, vehicle } from "./support/factories.js";
+
+interface Harness {
+  store: CampaignStore;
+  deps: UpdateServiceDeps;
+  clock: { now: Date };
+  published: string[];
+  withdrawn: string[];
+  deliver(...messages: UpdateMessage[]): Promise<void>;
+}
+
+/** A store, a recording document channel and a controlled clock. */
+function harness(): Harness {
+  const store = memoryCampaignStore();
+  const clock = { now: T0 };
+  const published: string[] = [];
+  const withdrawn: string[] = [];
+  const documents: JobDocumentChannel = {
+    async publish(job) {
+      published.push(`${job.vin}#${job.attempt}`);
+      return `jobs/${job.vin}.json`;
+    },
+    async withdraw(job) {
+      withdrawn.push(job.vin);
+    },
+    async releaseExists() {
+      return true;
+    },
+  };
+  const deps: UpdateServiceDeps = { store, documents, tally: new UpdateTally(), log: silentLog, now: () => clock.now };
+  return {
+    store,
+    deps,
+    clock,
+    published,
+    withdrawn,
+    async deliver(...messages) {
+      const active = new ActiveCampaigns(store);
+      for (const message of messages) await handleUpdateMessage(deps, message, active);
+    },
+  };
+}
+
+const vin = (index: number): string => {
+  const body = `1HGCM826_3A${String(index).padStart(6, "0")}`;
+  return body.replace("_", computeCheckDigit(body));
+};
+const car = (index: number, overrides: Partial<VehicleSnapshot> = {}): VehicleSnapshot =>
+  vehicle({ vin: vin(index), observedAt: T0.toISOString(), ...overrides });
+const candidate = (snapshot: VehicleSnapshot): UpdateMessage => ({
+  kind: "candidate",
+  idempotencyKey: `candidate#${snapshot.vin}#${snapshot.observedAt}`,
+  vehicle: snapshot,
+});
+let commandCounter = 0;
+const command = (campaignId: string, name: "start" | "pause" | "resume" | "cancel" | "retry-failed" | "tick", key = `${name}#${++commandCounter}`): UpdateMessage => ({
+  kind: "command",
+  idempotencyKey: key,
+  command: name,
+  campaignId,
+  requestedBy: "test",
+  requestedAt: T0.toISOString(),
+});
+const report = (campaignId: string, vinOf: string, sequence: number, status: "DOWNLOADING" | "INSTALLING" | "VERIFYING" | "SUCCEEDED" | "FAILED"): UpdateMessage => ({
+  kind: "status-report",
+  idempotencyKey: `${campaignId}:${vinOf}#${sequence}`,
+  vin: vinOf,
+  campaignId,
+  jobId: `${campaignId}:${vinOf}`,
+  sequence,
+  status,
+  firmwareVersion: "2.3.1",
+  reportedAt: T0.toISOString(),
+});
+
+async function startedCampaign(h: Harness, overrides: Partial<CampaignDefinitionInput> = {}): Promise<Campaign> {
+  const created = await h.store.campaigns.create(definition(overrides), { now: h.clock.now.toISOString() });
+  await h.deliver(command(created.campaignId, "start"));
+  return (await h.store.campaigns.get(created.campaignId))!;
+}
+
+/** The campaign's per-state counters agree with its jobs, and `admitted` with their number. */
+async function assertCountersMatchJobs(store: CampaignStore, campaignId: string): Promise<void> {
+  const campaign = (await store.campaigns.get(campaignId))!;
+  const jobs = await store.jobs.list(campaignId);
+  for (const state of JOB_STATES) {
+    assert.is(campaign.counts[state], jobs.filter((job) => job.state === state).length, `count of ${state}`);
+  }
+  assert.is(campaign.admitted, jobs.length, "admitted");
+}
+
+/** Wraps one store method so that, the first time it is called, `competitor` runs before it. */
+function onceBefore<T extends object, K extends keyof T>(target: T, method: K, competitor: () => Promise<unknown>): void {
+  const original = target[method] as unknown as (...args: unknown[]) => Promise<unknown>;
+  let fired = false;
+  (target as Record<K, unknown>)[method] = async (...args: unknown[]) => {
+    if (!fired) {
+      fired = true;
+      await competitor();
+    }
+    return original(...args);
+  };
+}
+
+// ── jobs: conditional-write conflicts ──────────────────────────────────────────────────────────────
+
+test("a report whose job write loses to a concurrent report re-reads and applies on top of it, counted once", async () => {
+  const h = harness();
+  const { campaignId } = await startedCampaign(h);
+  await h.deliver(candidate(car(1)));
+  // While the INSTALLING report is being applied, the DOWNLOADING report (delivered elsewhere) lands first.
+  onceBefore(h.store.jobs, "saveTransition", () => h.deliver(report(campaignId, vin(1), 1, "DOWNLOADING")));
+  await h.deliver(report(campaignId, vin(1), 2, "INSTALLING"));
+
+  const job = (await h.store.jobs.get(campaignId, vin(1)))!;
+  assert.is(job.state, "IN_PROGRESS");
+  assert.is(job.substate, "INSTALLING");
+  assert.is(job.lastSequence, 2);
+  assert.equal(
+    job.history.map((record) => record.to),
+    ["QUEUED", "IN_PROGRESS/DOWNLOADING", "IN_PROGRESS/INSTALLING"],
+    "each move recorded once, in order",
+  );
+  await assertCountersMatchJobs(h.store, campaignId);
+});
+
+test("a report that lost its race to the same report (redelivered) is ignored on re-read: nothing counted twice", async () => {
+  const h = harness();
+  const { campaignId } = await startedCampaign(h);
+  await h.deliver(candidate(car(1)), report(campaignId, vin(1), 1, "DOWNLOADING"), report(campaignId, vin(1), 2, "VERIFYING"));
+  onceBefore(h.store.jobs, "saveTransition", () => h.deliver(report(campaignId, vin(1), 3, "SUCCEEDED")));
+  await h.deliver(report(campaignId, vin(1), 3, "SUCCEEDED"));
+
+  const campaign = (await h.store.campaigns.get(campaignId))!;
+  assert.is(campaign.counts.SUCCEEDED, 1);
+  assert.is(campaign.outcomes.succeeded, 1, "the outcome counted once");
+  await assertCountersMatchJobs(h.store, campaignId);
+});
+
+test("a job that keeps changing under every attempt gives up with RaceLostError (redelivered later), having written nothing", async () => {
+  const h = harness();
+  const { campaignId } = await startedCampaign(h);
+  await h.deliver(candidate(car(1)));
+  const before = (await h.store.jobs.get(campaignId, vin(1)))!;
+  const original = h.store.jobs.saveTransition;
+  let attempts = 0;
+  h.store.jobs.saveTransition = async (stale: Job) => {
+    attempts++;
+    throw new StaleJobError(stale.jobId);
+  };
+  try {
+    await h.deliver(report(campaignId, vin(1), 1, "DOWNLOADING"));
+    assert.unreachable("should have given up");
+  } catch (error) {
+    assert.instance(error, RaceLostError);
+  } finally {
+    h.store.jobs.saveTransition = original;
+  }
+  assert.is(attempts, 8);
+  assert.equal(await h.store.jobs.get(campaignId, vin(1)), before);
+});
+
+test("a report for a job that vanished between the lost write and the re-read is an UnknownJobError", async () => {
+  const h = harness();
+  const { campaignId } = await startedCampaign(h);
+  await h.deliver(candidate(car(1)));
+  const original = h.store.jobs.get;
+  let reads = 0;
+  h.store.jobs.get = async (id, which) => (++reads === 1 ? original(id, which) : undefined);
+  h.store.jobs.saveTransition = async (stale: Job) => {
+    throw new StaleJobError(stale.jobId);
+  };
+  try {
+    await h.deliver(report(campaignId, vin(1), 1, "DOWNLOADING"));
+    assert.unreachable("should have thrown");
+  } catch (error) {
+    assert.instance(error, UnknownJobError);
+  }
+});
+
+test("a report for a job id the campaign does not have is an UnknownJobError, and changes nothing", async () => {
+  const h = harness();
+  const { campaignId } = await startedCampaign(h);
+  await h.deliver(candidate(car(1)));
+  const other = { ...(report(campaignId, vin(1), 1, "DOWNLOADING") as Extract<UpdateMessage, { kind: "status-report" }>), jobId: "c-other:x" };
+  await h.deliver(other).then(
+    () => assert.unreachable("should have thrown"),
+    (error: unknown) => assert.instance(error, UnknownJobError),
+  );
+  assert.is((await h.store.jobs.get(campaignId, vin(1)))!.state, "QUEUED");
+});
+
+test("publishing a document after a lost race keeps the winner's job and loses nothing (the document is per attempt)", async () => {
+  const h = harness();
+  const { campaignId } = await startedCampaign(h);
+  // The first sighting admits the vehicle; while its document is recorded, its first report moves the job.
+  onceBefore(h.store.jobs, "saveFields", () => h.deliver(report(campaignId, vin(1), 1, "DOWNLOADING")));
+  await h.deliver(candidate(car(1)));
+  const job = (await h.store.jobs.get(campaignId, vin(1)))!;
+  assert.is(job.state, "IN_PROGRESS");
+  assert.equal(h.published, [`${vin(1)}#1`]);
+});
+
+// ── commands: duplicates and stale campaigns ──────────────────────────────────────────────────────
+
+test("a command delivered twice is applied once", async () => {
+  const h = harness();
+  const { campaignId } = await startedCampaign(h);
+  const pause = command(campaignId, "pause", "pause#twice");
+  await h.deliver(pause, pause);
+  const history = await h.store.campaigns.history(campaignId);
+  assert.is(history.filter((record) => record.to === "PAUSED").length, 1);
+  assert.is((await h.store.campaigns.get(campaignId))!.state, "PAUSED");
+});
+
+test("a command marked processed by a concurrent delivery between the check and the write is dropped, not re-applied", async () => {
+  const h = harness();
+  const { campaignId } = await startedCampaign(h);
+  const resume = command(campaignId, "resume", "resume#raced");
+  await h.deliver(command(campaignId, "pause"));
+  // The other delivery of the same resume lands after this one checked the key and before it writes.
+  onceBefore(h.store.campaigns, "saveChange", () => h.deliver(resume));
+  await h.deliver(resume);
+  const history = await h.store.campaigns.history(campaignId);
+  assert.is(history.filter((record) => record.cause.startsWith("resume")).length, 1);
+  assert.is((await h.store.campaigns.get(campaignId))!.state, "RUNNING");
+});
+
+test("a command whose campaign changed since it was read decides again on the fresh campaign", async () => {
+  const h = harness();
+  const { campaignId } = await startedCampaign(h);
+  // A pause lands while a cancel is being applied: the cancel re-reads (now PAUSED) and still applies.
+  onceBefore(h.store.campaigns, "saveChange", () => h.deliver(command(campaignId, "pause")));
+  await h.deliver(command(campaignId, "cancel"));
+  const history = await h.store.campaigns.history(campaignId);
+  assert.equal(
+    history.map((record) => record.to),
+    ["DRAFT", "RUNNING", "PAUSED", "CANCELED"],
+  );
+  assert.is(history.at(-1)!.from, "PAUSED", "decided on the fresh state");
+});
+
+test("a command the fresh campaign no longer allows is recorded as refused after the race", async () => {
+  const h = harness();
+  const { campaignId } = await startedCampaign(h);
+  onceBefore(h.store.campaigns, "saveChange", () => h.deliver(command(campaignId, "cancel")));
+  await h.deliver(command(campaignId, "pause"));
+  const last = (await h.store.campaigns.history(campaignId)).at(-1)!;
+  assert.is(last.to, "CANCELED");
+  assert.match(last.reason, /refused pause/);
+});
+
+test("a tick that finds its campaign changed under its decision leaves the decision to the next tick", async () => {
+  const h = harness();
+  const { campaignId } = await startedCampaign(h, { waves: [{ count: 1, soakMinutes: 0, successThresholdPercent: 0 }, { percent: 100 }] });
+  await h.deliver(candidate(car(1)));
+  onceBefore(h.store.campaigns, "saveChange", () => h.deliver(command(campaignId, "pause")));
+  const summary = await tickCampaign(h.deps, campaignId);
+  assert.match(summary.decision, /changed concurrently/);
+  const campaign = (await h.store.campaigns.get(campaignId))!;
+  assert.is(campaign.state, "PAUSED");
+  assert.is(campaign.waveIndex, 0, "no wave opened by the stale decision");
+});
+
+// ── admissions: wave closed, duplicate sightings ─────────────────────────────────────────────────
+
+test("two vehicles racing for a wave's last place: one admitted, the other waits and is counted eligible once", async () => {
+  const h = harness();
+  const { campaignId } = await startedCampaign(h, { waves: [{ count: 2, soakMinutes: 60 }, { percent: 100 }] });
+  await h.deliver(candidate(car(1)));
+  await Promise.all([h.deliver(candidate(car(2))), h.deliver(candidate(car(3)))]);
+  const campaign = (await h.store.campaigns.get(campaignId))!;
+  assert.is(campaign.admitted, 2);
+  assert.is(campaign.eligible, 3);
+  const waiting = await h.store.targets.listWaiting(campaignId, 10);
+  assert.is(waiting.length, 1);
+  assert.ok([vin(2), vin(3)].includes(waiting[0]!.vin));
+  await assertCountersMatchJobs(h.store, campaignId);
+});
+
+test("the wave closing between the room check and the admission leaves the vehicle waiting, not lost", async () => {
+  const h = harness();
+  const { campaignId } = await startedCampaign(h, { waves: [{ count: 1, soakMinutes: 60 }, { percent: 100 }] });
+  // Another vehicle takes the only place after this one saw room.
+  onceBefore(h.store.jobs, "admit", () => h.deliver(candidate(car(2))));
+  await h.deliver(candidate(car(1)));
+  const campaign = (await h.store.campaigns.get(campaignId))!;
+  assert.is(campaign.admitted, 1);
+  assert.is(campaign.eligible, 2);
+  assert.ok(await h.store.jobs.get(campaignId, vin(2)), "the other vehicle got the place");
+  assert.is(await h.store.jobs.get(campaignId, vin(1)), undefined);
+  assert.equal((await h.store.targets.listWaiting(campaignId, 10)).map((waiting) => waiting.vin), [vin(1)]);
+});
+
+test("a paused campaign refuses an admission already under way (wave closed): the vehicle waits", async () => {
+  const h = harness();
+  const { campaignId } = await startedCampaign(h, { waves: [{ count: 5, soakMinutes: 60 }, { percent: 100 }] });
+  onceBefore(h.store.jobs, "admit", () => h.deliver(command(campaignId, "pause")));
+  await h.deliver(candidate(car(1)));
+  assert.is(await h.store.jobs.get(campaignId, vin(1)), undefined);
+  assert.is((await h.store.campaigns.get(campaignId))!.admitted, 0);
+  assert.equal((await h.store.targets.listWaiting(campaignId, 10)).map((waiting) => waiting.vin), [vin(1)]);
+});
+
+test("the same first sighting delivered twice at once makes one job, counted eligible and admitted once", async () => {
+  const h = harness();
+  const { campaignId } = await startedCampaign(h);
+  const sighting = candidate(car(1));
+  await Promise.all([h.deliver(sighting), h.deliver(sighting)]);
+  const campaign = (await h.store.campaigns.get(campaignId))!;
+  assert.is(campaign.admitted, 1);
+  assert.is(campaign.eligible, 1);
+  assert.equal(await h.store.targets.listWaiting(campaignId, 10), []);
+  assert.equal(h.published, [`${vin(1)}#1`]);
+  await assertCountersMatchJobs(h.store, campaignId);
+});
+
+test("a first sighting racing a waiting record of the same vehicle (already eligible) is admitted as waiting, counted once", async () => {
+  const h = harness();
+  const { campaignId } = await startedCampaign(h, { waves: [{ count: 1, soakMinutes: 60 }, { percent: 100 }] });
+  // The other delivery records the vehicle as waiting between this one's first-sighting check and its admission.
+  onceBefore(h.store.jobs, "admit", () => h.store.targets.recordFirstSighting(campaignId, car(1), T0.toISOString()));
+  await h.deliver(candidate(car(1)));
+  const campaign = (await h.store.campaigns.get(campaignId))!;
+  assert.is(campaign.eligible, 1);
+  assert.is(campaign.admitted, 1);
+  assert.ok(await h.store.jobs.get(campaignId, vin(1)));
+  assert.equal(await h.store.targets.listWaiting(campaignId, 10), []);
+});
+
+test("a vehicle seen again while waiting keeps its newest snapshot and is admitted by the tick that opens the next wave", async () => {
+  const h = harness();
+  const { campaignId } = await startedCampaign(h, { waves: [{ count: 1, soakMinutes: 10, successThresholdPercent: 0 }, { percent: 100 }] });
+  await h.deliver(candidate(car(1)), candidate(car(2)));
+  h.clock.now = minutesAfter(5);
+  await h.deliver(candidate(car(2, { observedAt: minutesAfter(5).toISOString(), firmwareVersion: "2.3.2" })));
+  assert.is((await h.store.targets.listWaiting(campaignId, 10))[0]!.firmwareVersion, "2.3.2");
+  h.clock.now = minutesAfter(11);
+  const summary = await tickCampaign(h.deps, campaignId);
+  assert.match(summary.decision, /wave 2 opened/);
+  assert.is(summary.admitted, 1);
+  assert.is((await h.store.jobs.get(campaignId, vin(2)))!.firmwareVersion, "2.3.2");
+  await assertCountersMatchJobs(h.store, campaignId);
+});
+
+// ── retries ──────────────────────────────────────────────────────────────────────────────────────
+
+test("a failed job is retried by the tick after its backoff with a new attempt and document, once even when two ticks race", async () => {
+  const h = harness();
+  const { campaignId } = await startedCampaign(h);
+  await h.deliver(candidate(car(1)), report(campaignId, vin(1), 1, "DOWNLOADING"), report(campaignId, vin(1), 2, "FAILED"));
+  assert.is((await tickCampaign(h.deps, campaignId)).retried, 0, "still backing off");
+  h.clock.now = minutesAfter(2);
+  await Promise.all([tickCampaign(h.deps, campaignId), tickCampaign(h.deps, campaignId)]);
+  const job = (await h.store.jobs.get(campaignId, vin(1)))!;
+  assert.is(job.state, "QUEUED");
+  assert.is(job.attempt, 2);
+  assert.is(job.history.filter((record) => record.from === "FAILED").length, 1, "one retry recorded");
+  assert.equal(h.published, [`${vin(1)}#1`, `${vin(1)}#2`]);
+  await assertCountersMatchJobs(h.store, campaignId);
+});
+
+test("cancel withdraws the documents of jobs that had not started and leaves an installing one alone", async () => {
+  const h = harness();
+  const { campaignId } = await startedCampaign(h);
+  await h.deliver(candidate(car(1)), candidate(car(2)), report(campaignId, vin(2), 1, "INSTALLING"));
+  await h.deliver(command(campaignId, "cancel"));
+  assert.is((await h.store.jobs.get(campaignId, vin(1)))!.state, "CANCELED");
+  assert.is((await h.store.jobs.get(campaignId, vin(2)))!.state, "IN_PROGRESS");
+  assert.equal(h.withdrawn, [vin(1)]);
+  await assertCountersMatchJobs(h.store, campaignId);
+});
+
+test.run();
