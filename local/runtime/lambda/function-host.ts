@@ -33,6 +33,10 @@ export interface FunctionCounters {
   /** Invocations that had to wait for a free concurrency slot (or were refused at reserved concurrency 0). */
   throttles: number;
   coldStarts: number;
+  /** Measured wall time of every invocation (cold start included, as Lambda now bills the init phase). */
+  durationMs: number;
+  /** `durationMs` × configured memory: what Lambda would bill, in GB-seconds. */
+  gbSeconds: number;
 }
 
 /** One finished (or throttled) invocation, drained by the AWS/Lambda metrics publisher. */
@@ -70,7 +74,7 @@ function logStreamName(now = new Date()): string {
  * const result = await host.invoke({ Records: [] });
  */
 export class FunctionHost {
-  readonly counters: FunctionCounters = { invocations: 0, errors: 0, timeouts: 0, throttles: 0, coldStarts: 0 };
+  readonly counters: FunctionCounters = { invocations: 0, errors: 0, timeouts: 0, throttles: 0, coldStarts: 0, durationMs: 0, gbSeconds: 0 };
   private readonly idle: Sandbox[] = [];
   private readonly busy = new Set<Sandbox>();
   private readonly waiters: Array<{ grant(): void; refuse(error: Error): void }> = [];
@@ -159,7 +163,10 @@ export class FunctionHost {
   }
 
   private record(startedMs: number, error: boolean): void {
-    this.activity.push({ timestampMs: startedMs, durationMs: Date.now() - startedMs, error, throttled: false });
+    const durationMs = Date.now() - startedMs;
+    this.counters.durationMs += durationMs;
+    this.counters.gbSeconds += (durationMs / 1000) * (this.definition.memorySizeMb / 1024);
+    this.activity.push({ timestampMs: startedMs, durationMs, error, throttled: false });
   }
 
   private recycle(sandbox: Sandbox): void {

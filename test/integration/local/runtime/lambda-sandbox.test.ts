@@ -145,6 +145,16 @@ test("reserved concurrency 1 runs invocations one at a time", async () => {
   assert.ok(world.runtime.counters().functions["single"]!.throttles >= 2, "waiting invocations are counted as throttles");
 });
 
+test("each invocation's measured duration is billed at the configured memory (GB-seconds)", async () => {
+  const before = { ...world.runtime.counters().functions["probe"]! };
+  await world.runtime.invoke("probe", {});
+  await world.runtime.invoke("probe", {});
+  const after = world.runtime.counters().functions["probe"]!;
+  const durationMs = after.durationMs - before.durationMs;
+  assert.ok(durationMs > 0, "two invocations take some time");
+  assert.ok(Math.abs(after.gbSeconds - before.gbSeconds - (durationMs / 1000) * (256 / 1024)) < 1e-9);
+});
+
 test("an unknown function is refused by name", async () => {
   // act
   const error = await world.runtime.invoke("no-such-function", {}).catch((caught: unknown) => caught);
