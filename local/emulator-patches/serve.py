@@ -13,6 +13,11 @@ Hot spots are made cheap without changing behaviour:
     here the attributes are computed once per call and the retention period is read directly;
   * every request listed moto's package directory (listdir + isdir of ~150 entries) to route it; the
     list is read once.
+A gap is filled:
+  * SQS stored a queue's RedriveAllowPolicy (SetQueueAttributes) but never returned it from
+    GetQueueAttributes (asking for it by name was even an InvalidAttributeName), so Terraform's
+    aws_sqs_queue_redrive_allow_policy waited forever for it; here it is a queue attribute like
+    RedrivePolicy: returned when set, absent when unset or set to "".
 Everything else is moto unchanged. Usage: python serve.py -H 127.0.0.1 -p 5000
 """
 import copy
@@ -113,6 +118,14 @@ def _is_message_retained(self, queue_name, message):
     return retention_seconds + message.sent_timestamp / 1000 > time.time()
 
 
+def _get_redrive_allow_policy(self):
+    return getattr(self, "_redrive_allow_policy", None)
+
+
+def _set_redrive_allow_policy(self, value):
+    self._redrive_allow_policy = value if value not in (None, "") else None
+
+
 _original_get_queue_attributes = moto.sqs.models.SQSBackend.get_queue_attributes
 _original_unix_time = moto.core.utils.unix_time
 _moto_modules = tuple(moto.backends.list_of_moto_modules())
@@ -121,6 +134,8 @@ Table.__deepcopy__ = _table_deepcopy
 moto.sqs.models.unix_time = _fast_unix_time
 moto.sqs.models.unix_time_millis = _fast_unix_time_millis
 moto.backends.list_of_moto_modules = lambda: _moto_modules
+moto.sqs.models.Queue.redrive_allow_policy = property(_get_redrive_allow_policy, _set_redrive_allow_policy)
+moto.sqs.models.Queue.BASE_ATTRIBUTES = [*moto.sqs.models.Queue.BASE_ATTRIBUTES, "RedriveAllowPolicy"]
 moto.sqs.models.SQSBackend.get_queue_attributes = _get_queue_attributes
 moto.sqs.models.SQSBackend.is_message_valid_based_on_retention_period = _is_message_retained
 DynamoDBBackend.transact_write_items = _transact_write_items

@@ -7,7 +7,7 @@ import * as assert from "uvu/assert";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { ListQueuesCommand, SQSClient } from "@aws-sdk/client-sqs";
+import { CreateQueueCommand, GetQueueAttributesCommand, ListQueuesCommand, SetQueueAttributesCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { LOCAL_CREDENTIALS } from "../../../local/apply/context.js";
 import { ensureEmulatorInstalled, PythonNotFoundError, startEmulator } from "../../../local/emulator.js";
 
@@ -40,6 +40,31 @@ test("two emulators run side by side on different ports", async () => {
   await Promise.all([first.stop(), second.stop()]);
 
   assert.is.not(first.port, second.port);
+});
+
+test("a queue's RedriveAllowPolicy is returned once set, by name and with All, and is gone once cleared (moto never returned it)", async () => {
+  const emulator = await startEmulator();
+  const sqs = new SQSClient({ endpoint: emulator.endpoint, region: "eu-central-1", credentials: LOCAL_CREDENTIALS });
+  const attribute = (QueueUrl: string, name: "RedriveAllowPolicy" | "All") =>
+    sqs.send(new GetQueueAttributesCommand({ QueueUrl, AttributeNames: [name] })).then((answer) => answer.Attributes?.RedriveAllowPolicy);
+  const policy = JSON.stringify({ redrivePermission: "byQueue", sourceQueueArns: ["arn:aws:sqs:eu-central-1:123456789012:work"] });
+  try {
+    const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: "work-dlq" }));
+
+    const unset = await attribute(QueueUrl!, "RedriveAllowPolicy");
+    await sqs.send(new SetQueueAttributesCommand({ QueueUrl, Attributes: { RedriveAllowPolicy: policy } }));
+    const [byName, withAll] = [await attribute(QueueUrl!, "RedriveAllowPolicy"), await attribute(QueueUrl!, "All")];
+    await sqs.send(new SetQueueAttributesCommand({ QueueUrl, Attributes: { RedriveAllowPolicy: "" } }));
+    const cleared = await attribute(QueueUrl!, "All");
+
+    assert.is(unset, undefined);
+    assert.is(byName, policy);
+    assert.is(withAll, policy);
+    assert.is(cleared, undefined);
+  } finally {
+    sqs.destroy();
+    await emulator.stop();
+  }
 });
 
 test("without Python the error names what to install", async () => {
