@@ -38,6 +38,7 @@ function reportBodies(): Array<{ messageId: string; body: string; index: number 
         vin: vin(index),
         campaignId: "c-bench",
         jobId: `c-bench:${vin(index)}`,
+        attempt: 1,
         sequence,
         status,
         firmwareVersion: status === AGENT_STATUS.Succeeded ? "2.4.0" : "2.3.1",
@@ -70,7 +71,7 @@ function core(bodies: ReturnType<typeof reportBodies>, at: Date): number {
     const message = parseUpdateRecord(record);
     if (message.kind !== "status-report") continue;
     const job = jobs[record.index]!;
-    const decision = decideJobEvent(job, { type: "report", status: message.status, sequence: message.sequence, firmwareVersion: message.firmwareVersion, at }, definition);
+    const decision = decideJobEvent(job, { type: "report", status: message.status, attempt: message.attempt, sequence: message.sequence, firmwareVersion: message.firmwareVersion, at }, definition);
     if (decision.kind !== "applied") continue;
     tally.count(job.state, decision.job.state);
     jobs[record.index] = decision.job;
@@ -81,7 +82,7 @@ function core(bodies: ReturnType<typeof reportBodies>, at: Date): number {
 }
 
 function machineOnly(bodies: ReturnType<typeof reportBodies>, at: Date): number {
-  const parsed = bodies.map((record) => ({ index: record.index, message: JSON.parse(record.body) as { status: AgentStatus; sequence: number; firmwareVersion: string } }));
+  const parsed = bodies.map((record) => ({ index: record.index, message: JSON.parse(record.body) as { status: AgentStatus; attempt: number; sequence: number; firmwareVersion: string } }));
   const jobs = freshJobs();
   const started = performance.now();
   let transitions = 0;

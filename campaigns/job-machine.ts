@@ -28,8 +28,11 @@ import type { PreconditionVerdict } from "./preconditions.js";
  */
 
 export type JobEvent =
-  /** A status report from the vehicle's agent, monotonic on `sequence`. */
-  | { type: "report"; status: AgentStatus; sequence: number; firmwareVersion: string; reason?: string; at: Date }
+  /**
+   * A status report from the vehicle's agent about one attempt of its job, monotonic on `sequence` within
+   * the attempt; `firmwareVersion` is what the vehicle runs as it reports.
+   */
+  | { type: "report"; status: AgentStatus; attempt: number; sequence: number; firmwareVersion: string; reason?: string; at: Date }
   /** The update side re-checked the vehicle's preconditions (a fresh candidate snapshot). */
   | { type: "preconditions"; met: boolean; reason: string; at: Date }
   /** The ticker checks a moving job against the campaign's limits: silence, time in progress, time to start. */
@@ -44,8 +47,35 @@ export type JobDecision =
   | { kind: "applied"; job: Job; record?: TransitionRecord; outcome?: keyof OutcomeTotals }
   /** Nothing to do and nothing wrong (duplicate or stale report, timeout not reached…). */
   | { kind: "ignored"; reason: string }
-  /** The event is not allowed in the job's state. */
-  | { kind: "refused"; reason: string };
+  /**
+   * The event is not allowed in the job's state. A report that can never apply also names its `refusal`
+   * (a small fixed set, the `Reason` of the parked-failure metric).
+   */
+  | { kind: "refused"; reason: string; refusal?: ReportRefusal };
+
+/**
+ * Why a status report can never apply to its job, whatever is retried: the update side parks and
+ * counts it instead of retrying it.
+ */
+export const REPORT_REFUSAL = {
+  /** The report is about an attempt before the job's current one. */
+  OlderAttempt: "older-attempt",
+  /** The report names an attempt the job never had. */
+  UnknownAttempt: "unknown-attempt",
+  /** The sequence leaps further past the last one than any agent counts (a forged or broken counter). */
+  SequenceJump: "sequence-jump",
+  /** SUCCEEDED while the vehicle runs another firmware than the campaign's target. */
+  WrongFirmware: "wrong-firmware",
+} as const;
+export type ReportRefusal = (typeof REPORT_REFUSAL)[keyof typeof REPORT_REFUSAL];
+
+/**
+ * How far one report's sequence may pass the last one applied in its attempt (or, on an attempt's first
+ * report, 0 or the last sequence of the earlier attempts). The simulator's agent reports at each phase
+ * change and every 5 minutes at most, so an attempt makes tens of reports; a gap of more than 1,000 lost
+ * reports is not an agent counting, and a sequence of 2^53 must not make every later report "stale".
+ */
+export const MAX_SEQUENCE_STEP = 1_000;
 
 const REPORTED_STATE: Record<AgentStatus, { state: JobState; substate?: JobSubstate }> = {
   [AGENT_STATUS.Deferred]: { state: JOB_STATE.Deferred },
@@ -138,10 +168,38 @@ function transition(
   };
 }
 
-function decideReport(job: Job, event: Extract<JobEvent, { type: "report" }>, definition: CampaignDefinition): JobDecision {
-  if (event.sequence <= job.lastSequence) {
-    return { kind: "ignored", reason: `stale or duplicate report: sequence ${event.sequence} ≤ last applied ${job.lastSequence}` };
+/** Why a report can never apply to this job (attempt, sequence, firmware), or undefined when it may. */
+function reportRefusal(job: Job, event: Extract<JobEvent, { type: "report" }>): Extract<JobDecision, { kind: "refused" }> | undefined {
+  if (event.attempt < job.attempt) {
+    return { kind: "refused", refusal: REPORT_REFUSAL.OlderAttempt, reason: `report for attempt ${event.attempt}; the job is on attempt ${job.attempt}` };
   }
+  if (event.attempt > job.attempt) {
+    return { kind: "refused", refusal: REPORT_REFUSAL.UnknownAttempt, reason: `report for attempt ${event.attempt}; the job never went past attempt ${job.attempt}` };
+  }
+  const base = job.lastSequence >= 0 ? job.lastSequence : Math.max(0, job.priorSequence ?? 0);
+  if (event.sequence > base + MAX_SEQUENCE_STEP) {
+    return {
+      kind: "refused",
+      refusal: REPORT_REFUSAL.SequenceJump,
+      reason: `sequence ${event.sequence} jumps more than ${MAX_SEQUENCE_STEP} past ${base}`,
+    };
+  }
+  if (event.status === AGENT_STATUS.Succeeded && event.firmwareVersion !== job.targetVersion) {
+    return {
+      kind: "refused",
+      refusal: REPORT_REFUSAL.WrongFirmware,
+      reason: `SUCCEEDED while running ${event.firmwareVersion}, not the target ${job.targetVersion}`,
+    };
+  }
+  return undefined;
+}
+
+function decideReport(job: Job, event: Extract<JobEvent, { type: "report" }>, definition: CampaignDefinition): JobDecision {
+  if (event.attempt === job.attempt && event.sequence <= job.lastSequence) {
+    return { kind: "ignored", reason: `stale or duplicate report: sequence ${event.sequence} ≤ last applied ${job.lastSequence} of attempt ${job.attempt}` };
+  }
+  const refusal = reportRefusal(job, event);
+  if (refusal) return refusal;
   if (!REPORTABLE_STATES.includes(job.state)) {
     return { kind: "refused", reason: `report ${event.status} on a ${job.state} job` };
   }
@@ -233,7 +291,8 @@ function decideRetry(job: Job, event: Extract<JobEvent, { type: "retry" }>): Job
     event.at,
     `${event.manual ? "operator retry" : "automatic retry"} (attempt ${job.attempt + 1})`,
     event.cause,
-    { attempt: job.attempt + 1, attemptQueuedAt: event.at.toISOString() },
+    // Sequences count per attempt: the next one may start again from 1, or carry on from here.
+    { attempt: job.attempt + 1, attemptQueuedAt: event.at.toISOString(), lastSequence: -1, priorSequence: Math.max(job.lastSequence, job.priorSequence ?? -1) },
   );
   if (decision.kind === "applied") {
     delete decision.job.nextRetryAt;

@@ -290,8 +290,10 @@ export interface Job {
   wave: number;
   /** 1 for the first try; bumped by each retry. */
   attempt: number;
-  /** Highest status-report sequence applied; -1 before any. */
+  /** Highest status-report sequence applied in the current attempt; -1 before any (reset by each retry). */
   lastSequence: number;
+  /** The highest sequence applied in earlier attempts, so an agent that keeps counting across attempts is not taken for a jump. */
+  priorSequence?: number;
   /** Earliest time the ticker may return a FAILED/TIMED_OUT job to QUEUED; absent when retries are exhausted. */
   nextRetryAt?: string;
   /** When the current attempt was admitted or retried (the start-timeout clock). */

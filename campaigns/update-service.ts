@@ -269,6 +269,7 @@ export async function handleStatusReport(deps: UpdateServiceDeps, message: Statu
   await applyJobEvent(deps, campaignView, job, {
     type: "report",
     status: message.status,
+    attempt: message.attempt,
     sequence: message.sequence,
     firmwareVersion: message.firmwareVersion,
     ...(message.reason ? { reason: message.reason } : {}),

@@ -51,16 +51,24 @@ export const candidateMessageSchema = z.object({
   vehicle: vehicleSnapshotSchema,
 });
 
+/**
+ * A vehicle's OTA status report, handed over by the telemetry processor only from an object the vehicle
+ * itself uploaded (`telemetry/vehicle/<VIN>/…`, contracts/telemetry-keys.ts) and only for its own VIN.
+ */
 export const statusReportMessageSchema = z.object({
   kind: z.literal(UPDATE_MESSAGE_KIND.StatusReport),
   idempotencyKey: z.string(),
+  /** The uploader's VIN, bound by the processor from the object key (never the record body's claim). */
   vin: vinSchema,
   campaignId: z.string(),
   jobId: z.string(),
-  /** Monotonic per job: a report whose sequence is not above the last one applied changes nothing. */
+  /** The job attempt the report is about (the job document's `attempt`). */
+  attempt: z.number().int().positive(),
+  /** Monotonic per attempt: a report whose sequence is not above the last one applied in it changes nothing. */
   sequence: z.number().int().nonnegative(),
   status: z.enum(Object.values(AGENT_STATUS) as [AgentStatus, ...AgentStatus[]]),
   reason: z.string().optional(),
+  /** The firmware the vehicle runs as it reports (the record's `firmware.version`). */
   firmwareVersion: z.string(),
   reportedAt: z.string(),
 });

@@ -22,6 +22,8 @@ export const MAX_RECORD_AGE_MS = 7 * 24 * 3_600_000;
 export const NETWORK_TYPE = { FiveG: "5G", Lte: "LTE", ThreeG: "3G", None: "none" } as const;
 export type NetworkType = (typeof NETWORK_TYPE)[keyof typeof NETWORK_TYPE];
 
+/** Attempts a report may name: far above 1 + 10 automatic retries plus any operator retries; the update side checks the real one. */
+export const MAX_JOB_ATTEMPT = 1_000;
 const AGENT_STATUSES = Object.values(AGENT_STATUS) as [AgentStatus, ...AgentStatus[]];
 const NETWORK_TYPES = Object.values(NETWORK_TYPE) as [NetworkType, ...NetworkType[]];
 
@@ -72,7 +74,9 @@ export const firmwareSchema = z.object({
 export const otaReportSchema = z.object({
   jobId: z.string().min(1).max(128),
   campaignId: z.string().min(1).max(128),
-  /** Monotonic per job; the update manager applies a report only when its sequence is higher. */
+  /** The job attempt the report is about (the job document's `attempt`; 1 for the first try). */
+  attempt: z.number().int().positive().max(MAX_JOB_ATTEMPT),
+  /** Monotonic within an attempt (an agent may start again from 1 on a new attempt); the update manager applies a report only when its sequence is higher. */
   sequence: z.number().int().nonnegative(),
   status: z.enum(AGENT_STATUSES),
   reason: z.string().max(500).optional(),

@@ -25,8 +25,8 @@ export class UpdateQueueSendError extends Error {
 }
 
 /**
- * One status report per record carrying an `ota` block, keyed `<jobId>#<sequence>` so a redelivered
- * object produces the same keys.
+ * One status report per record carrying an `ota` block, keyed `<jobId>#<attempt>#<sequence>` so a
+ * redelivered object produces the same keys.
  *
  * @example
  * statusReportsOf(readout.accepted)[0]?.idempotencyKey; // "job-c1-5YJ…#3"
@@ -37,10 +37,11 @@ export function statusReportsOf(accepted: readonly EnrichedRecord[]): StatusRepo
     if (!record.ota) continue;
     reports.push({
       kind: UPDATE_MESSAGE_KIND.StatusReport,
-      idempotencyKey: `${record.ota.jobId}#${record.ota.sequence}`,
+      idempotencyKey: `${record.ota.jobId}#${record.ota.attempt}#${record.ota.sequence}`,
       vin: record.vin,
       campaignId: record.ota.campaignId,
       jobId: record.ota.jobId,
+      attempt: record.ota.attempt,
       sequence: record.ota.sequence,
       status: record.ota.status,
       ...(record.ota.reason === undefined ? {} : { reason: record.ota.reason }),

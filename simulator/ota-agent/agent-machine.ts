@@ -320,6 +320,7 @@ function report(state: AgentMemory, identity: JobIdentity, status: AgentStatus, 
   return {
     jobId: identity.jobId,
     campaignId: identity.campaignId,
+    attempt: identity.attempt,
     sequence,
     status,
     ...(reason === undefined ? {} : { reason: reason.slice(0, 500) }),

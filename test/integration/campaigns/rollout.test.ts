@@ -71,7 +71,7 @@ test.after(async () => {
 });
 
 test("a wave opens only after its soak time and success threshold, then admits the vehicles that waited", async () => {
-  const { campaignId, model } = await startedCampaign({
+  const { campaignId, model, version } = await startedCampaign({
     waves: [{ count: 2, soakMinutes: 30, successThresholdPercent: 100 }, { percent: 100 }],
   });
   const fleet = vins(100, 6);
@@ -81,7 +81,7 @@ test("a wave opens only after its soak time and success threshold, then admits t
   assert.is(campaign.admitted, 2);
 
   const [first, second] = fleet;
-  await deliver(report(campaignId, first!, 1, "SUCCEEDED"), report(campaignId, second!, 1, "SUCCEEDED"));
+  await deliver(report(campaignId, first!, 1, "SUCCEEDED", version), report(campaignId, second!, 1, "SUCCEEDED", version));
   advanceMinutes(10);
   assert.match((await tickCampaign(deps, campaignId)).decision, /soaking/);
   advanceMinutes(21);
@@ -132,7 +132,7 @@ test("a tick short of invocation time stops admitting and says so; the next tick
 });
 
 test("a campaign with 20% failures pauses in its first wave once the minimum sample finished; resume judges afresh", async () => {
-  const { campaignId, model } = await startedCampaign({
+  const { campaignId, model, version } = await startedCampaign({
     waves: [{ percent: 50, soakMinutes: 60 }, { percent: 100 }],
     abortCriteria: [{ failureKind: "ANY", thresholdPercent: 15, minimumSample: 10, action: "PAUSE" }],
     retries: { max: 0 },
@@ -143,7 +143,7 @@ test("a campaign with 20% failures pauses in its first wave once the minimum sam
   assert.ok(admitted >= 10, `admitted ${admitted}`);
 
   const jobs = (await Promise.all(fleet.map((vin) => world.store.jobs.get(campaignId, vin)))).filter((job) => job !== undefined);
-  const reports = jobs.slice(0, 10).map((job, index) => report(campaignId, job.vin, 1, index < 2 ? "FAILED" : "SUCCEEDED"));
+  const reports = jobs.slice(0, 10).map((job, index) => report(campaignId, job.vin, 1, index < 2 ? "FAILED" : "SUCCEEDED", index < 2 ? "2.3.1" : version));
   await deliver(...reports.slice(0, 9));
   assert.is((await tickCampaign(deps, campaignId)).state, "RUNNING", "9 finished is below the minimum sample");
   await deliver(reports[9]!);

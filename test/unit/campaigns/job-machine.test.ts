@@ -1,13 +1,23 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { decideJobEvent, newJob, nextRetryAt, retryDelaySeconds, type JobEvent } from "../../../campaigns/job-machine.js";
+import {
+  decideJobEvent,
+  MAX_SEQUENCE_STEP,
+  newJob,
+  nextRetryAt,
+  REPORT_REFUSAL,
+  retryDelaySeconds,
+  type JobEvent,
+  type ReportRefusal,
+} from "../../../campaigns/job-machine.js";
 import { JOB_HISTORY_LIMIT, type Job, type JobState } from "../../../campaigns/model.js";
 import type { AgentStatus } from "../../../contracts/update-messages.js";
 import { T0, definition, job, minutesAfter } from "./support/factories.js";
 
-const report = (status: AgentStatus, sequence: number, at = minutesAfter(1)): JobEvent => ({
+const report = (status: AgentStatus, sequence: number, at = minutesAfter(1), attempt = 1): JobEvent => ({
   type: "report",
   status,
+  attempt,
   sequence,
   firmwareVersion: status === "SUCCEEDED" ? "2.4.0" : "2.3.1",
   at,
@@ -123,7 +133,7 @@ test("a failure schedules its retry after the backoff; the last allowed attempt 
 });
 
 test("a FAILED report carries the retry time", () => {
-  const decision = decideJobEvent(job({ state: "IN_PROGRESS", attempt: 2 }), report("FAILED", 0, minutesAfter(10)), definition());
+  const decision = decideJobEvent(job({ state: "IN_PROGRESS", attempt: 2 }), report("FAILED", 0, minutesAfter(10), 2), definition());
   assert.is(decision.kind === "applied" ? decision.job.nextRetryAt : "", minutesAfter(12).toISOString());
 });
 
@@ -255,7 +265,7 @@ test("a retry starts a new attempt's clocks: queued now, not yet started", () =>
   if (retried.kind !== "applied") return;
   assert.is(retried.job.attemptQueuedAt, minutesAfter(2).toISOString());
   assert.is(retried.job.inProgressSince, undefined);
-  const started = decideJobEvent(retried.job, report("DOWNLOADING", 1, minutesAfter(3)), definition());
+  const started = decideJobEvent(retried.job, report("DOWNLOADING", 1, minutesAfter(3), 2), definition());
   assert.is(started.kind === "applied" ? started.job.inProgressSince : undefined, minutesAfter(3).toISOString());
 });
 
@@ -303,6 +313,89 @@ test("a new job is QUEUED when preconditions hold, DEFERRED with the reasons whe
   assert.is(queued.job.jobId, "c-1:1HGCM82633A004352");
   assert.is(deferred.job.state, "DEFERRED");
   assert.is(deferred.record.reason, "not parked; connectivity weak");
+});
+
+// ── reports that can never apply: refused with a refusal code, so the update side parks and counts them ──
+
+const firmwareReport = (status: AgentStatus, sequence: number, firmwareVersion: string, attempt = 1): JobEvent => ({
+  type: "report",
+  status,
+  attempt,
+  sequence,
+  firmwareVersion,
+  at: minutesAfter(1),
+});
+
+// [what the attacker or the broken agent tries, the job, the report, the refusal]
+const refusalTable: Array<[string, Partial<Job>, JobEvent, ReportRefusal]> = [
+  ["a report for an attempt before the current one", { attempt: 2, lastSequence: -1 }, report("SUCCEEDED", 9, minutesAfter(1), 1), REPORT_REFUSAL.OlderAttempt],
+  ["a late FAILED of attempt 1 after the retry", { state: "IN_PROGRESS", substate: "DOWNLOADING", attempt: 3, lastSequence: 2 }, report("FAILED", 50, minutesAfter(1), 1), REPORT_REFUSAL.OlderAttempt],
+  ["a report for an attempt the job never had", { attempt: 1 }, report("DOWNLOADING", 1, minutesAfter(1), 2), REPORT_REFUSAL.UnknownAttempt],
+  ["attempt 0", { attempt: 1 }, report("DOWNLOADING", 1, minutesAfter(1), 0), REPORT_REFUSAL.OlderAttempt],
+  ["sequence 2^53-1 on a fresh job (freezes it)", { lastSequence: -1 }, report("DOWNLOADING", Number.MAX_SAFE_INTEGER), REPORT_REFUSAL.SequenceJump],
+  ["a jump of one more than the step", { state: "IN_PROGRESS", substate: "DOWNLOADING", lastSequence: 7 }, report("INSTALLING", 7 + MAX_SEQUENCE_STEP + 1), REPORT_REFUSAL.SequenceJump],
+  ["a first report far past the previous attempts' counter", { attempt: 2, lastSequence: -1, priorSequence: 12 }, report("DOWNLOADING", 12 + MAX_SEQUENCE_STEP + 1, minutesAfter(1), 2), REPORT_REFUSAL.SequenceJump],
+  ["SUCCEEDED on the old firmware", { state: "IN_PROGRESS", substate: "VERIFYING", lastSequence: 3 }, firmwareReport("SUCCEEDED", 4, "2.3.1"), REPORT_REFUSAL.WrongFirmware],
+  ["SUCCEEDED on a newer firmware than the target", { state: "IN_PROGRESS", substate: "VERIFYING", lastSequence: 3 }, firmwareReport("SUCCEEDED", 4, "2.5.0"), REPORT_REFUSAL.WrongFirmware],
+  ["SUCCEEDED on a QUEUED job without installing (the forged-success attack)", { state: "QUEUED" }, firmwareReport("SUCCEEDED", 1, "2.3.1"), REPORT_REFUSAL.WrongFirmware],
+  ["SUCCEEDED on the target with build metadata", { state: "IN_PROGRESS", substate: "VERIFYING", lastSequence: 3 }, firmwareReport("SUCCEEDED", 4, "2.4.0+evil"), REPORT_REFUSAL.WrongFirmware],
+];
+
+for (const [name, fields, event, refusal] of refusalTable) {
+  test(`refused and parkable: ${name} (${refusal})`, () => {
+    const before = job(fields);
+    const decision = decideJobEvent(before, event, definition());
+    assert.is(decision.kind, "refused");
+    assert.is(decision.kind === "refused" && decision.refusal, refusal);
+    assert.ok(decision.kind === "refused" && decision.reason.length > 0);
+  });
+}
+
+test("within the step a sequence may skip lost reports; exactly the step is accepted", () => {
+  const current = job({ state: "IN_PROGRESS", substate: "DOWNLOADING", lastSequence: 7 });
+  assert.is(stateOf(decideJobEvent(current, report("INSTALLING", 7 + MAX_SEQUENCE_STEP), definition())), "IN_PROGRESS/INSTALLING");
+  assert.is(stateOf(decideJobEvent(job(), report("DOWNLOADING", MAX_SEQUENCE_STEP), definition())), "IN_PROGRESS/DOWNLOADING");
+});
+
+test("a refused jump leaves the job as it was: the genuine next report still applies", () => {
+  const current = job({ state: "IN_PROGRESS", substate: "DOWNLOADING", lastSequence: 2 });
+  assert.is(decideJobEvent(current, report("SUCCEEDED", Number.MAX_SAFE_INTEGER), definition()).kind, "refused");
+  assert.is(stateOf(decideJobEvent(current, report("INSTALLING", 3), definition())), "IN_PROGRESS/INSTALLING");
+});
+
+test("SUCCEEDED with the target firmware is applied", () => {
+  const verifying = job({ state: "IN_PROGRESS", substate: "VERIFYING", lastSequence: 3 });
+  const decision = decideJobEvent(verifying, firmwareReport("SUCCEEDED", 4, "2.4.0"), definition());
+  assert.is(stateOf(decision), "SUCCEEDED");
+  assert.is(decision.kind === "applied" && decision.job.firmwareVersion, "2.4.0");
+});
+
+test("a wrong-firmware SUCCEEDED is refused even on a job that already finished (never silently ignored)", () => {
+  const done = job({ state: "SUCCEEDED", lastSequence: 4 });
+  const decision = decideJobEvent(done, firmwareReport("SUCCEEDED", 5, "2.3.1"), definition());
+  assert.is(decision.kind === "refused" && decision.refusal, REPORT_REFUSAL.WrongFirmware);
+});
+
+test("sequences count per attempt: after a retry an agent that starts again from 1 reports again", () => {
+  const failed = job({ state: "FAILED", attempt: 1, lastSequence: 6, nextRetryAt: T0.toISOString() });
+  const retried = decideJobEvent(failed, { type: "retry", manual: false, cause: "ticker", at: minutesAfter(1) }, definition());
+  assert.is(retried.kind, "applied");
+  if (retried.kind !== "applied") return;
+  assert.is(retried.job.attempt, 2);
+  assert.is(retried.job.lastSequence, -1);
+  assert.is(retried.job.priorSequence, 6);
+  const restarted = decideJobEvent(retried.job, report("DOWNLOADING", 1, minutesAfter(2), 2), definition());
+  assert.is(stateOf(restarted), "IN_PROGRESS/DOWNLOADING");
+  const continued = decideJobEvent(retried.job, report("DOWNLOADING", 7, minutesAfter(2), 2), definition());
+  assert.is(stateOf(continued), "IN_PROGRESS/DOWNLOADING", "an agent that keeps counting across attempts is not a jump");
+  const farContinued = decideJobEvent({ ...retried.job, priorSequence: 5_000 }, report("DOWNLOADING", 5_001, minutesAfter(2), 2), definition());
+  assert.is(stateOf(farContinued), "IN_PROGRESS/DOWNLOADING");
+});
+
+test("within an attempt a repeated or older sequence is ignored, not refused (at-least-once delivery)", () => {
+  const current = job({ state: "IN_PROGRESS", substate: "INSTALLING", attempt: 2, lastSequence: 5 });
+  assert.is(decideJobEvent(current, report("INSTALLING", 5, minutesAfter(1), 2), definition()).kind, "ignored");
+  assert.is(decideJobEvent(current, report("DOWNLOADING", 4, minutesAfter(1), 2), definition()).kind, "ignored");
 });
 
 test("the job keeps its transitions in order, bounded to the last JOB_HISTORY_LIMIT", () => {

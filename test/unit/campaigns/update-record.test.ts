@@ -17,10 +17,11 @@ test("a valid status report parses", () => {
   const message = parseUpdateRecord(
     record(JSON.stringify({
       kind: "status-report",
-      idempotencyKey: "c-1:1HGCM82633A004352#3",
+      idempotencyKey: "c-1:1HGCM82633A004352#1#3",
       vin: "1HGCM82633A004352",
       campaignId: "c-1",
       jobId: "c-1:1HGCM82633A004352",
+      attempt: 1,
       sequence: 3,
       status: "INSTALLING",
       firmwareVersion: "2.3.1",

@@ -82,7 +82,7 @@ test("records produced = uploaded + still buffered: offline vehicles flush later
 test("a vehicle with an OTA report uploads its lines in its own object; fleet objects carry no report", () => {
   const context = batchContext({ vehicles: 60, batchSize: 25 });
   const reporting = context.fleet.vehicles.slice(0, 7).map((vehicle) => vehicle.vin);
-  context.otaReports = new Map(reporting.map((vin, index) => [vin, { jobId: `c-1:${vin}`, campaignId: "c-1", sequence: index + 1, status: "DOWNLOADING" as const, targetVersion: "2.4.1" }]));
+  context.otaReports = new Map(reporting.map((vin, index) => [vin, { jobId: `c-1:${vin}`, campaignId: "c-1", attempt: 1, sequence: index + 1, status: "DOWNLOADING" as const, targetVersion: "2.4.1" }]));
   const batch = generateBatch(context, START_MS + STEP_MS);
   const own = new Map<string, string[]>();
   let fleetRecords = 0;

@@ -49,7 +49,7 @@ test("the agent sees every vehicle each interval, and its reports land in the re
     async tick(vehicle: VehicleView, now: Date): Promise<OtaReport | undefined> {
       seen.set(vehicle.vin, (seen.get(vehicle.vin) ?? 0) + 1);
       assert.ok(vehicle.hardwareId && vehicle.firmwareVersion && now instanceof Date);
-      return { jobId: `job-${vehicle.vin}`, campaignId: "c-1", sequence: seen.get(vehicle.vin)!, status: "DOWNLOADING", targetVersion: "2.4.1" };
+      return { jobId: `job-${vehicle.vin}`, campaignId: "c-1", attempt: 1, sequence: seen.get(vehicle.vin)!, status: "DOWNLOADING", targetVersion: "2.4.1" };
     },
   };
   const summary = await startSimulation(options({ agent })).done;

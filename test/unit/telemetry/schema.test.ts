@@ -9,7 +9,7 @@ function reasonsOf(value: unknown): Array<[string, string]> {
 }
 
 test("a complete record is valid and comes back as the same object", () => {
-  const record = telemetryRecord({ ota: { jobId: "j1", campaignId: "c1", sequence: 2, status: "DOWNLOADING", targetVersion: "2.4.0" } });
+  const record = telemetryRecord({ ota: { jobId: "j1", campaignId: "c1", attempt: 1, sequence: 2, status: "DOWNLOADING", targetVersion: "2.4.0" } });
   const result = validateRecord(record, NOW_MS);
   assert.ok(result.valid);
   if (result.valid) assert.is(result.record, record);
@@ -41,7 +41,7 @@ test("enumerations, versions and timestamps are checked by format", () => {
   assert.equal(reasonsOf(telemetryRecord({ firmware: { version: "v2" } })), [["firmware.version", "pattern"]]);
   assert.equal(reasonsOf(telemetryRecord({ ts: "26/11/2026 17:35" })), [["ts", "pattern"]]);
   assert.equal(reasonsOf(telemetryRecord({ schemaVersion: 2 as 1 })), [["schemaVersion", "const"]]);
-  const badOta = telemetryRecord({ ota: { jobId: "j", campaignId: "c", sequence: -1, status: "DONE" as "SUCCEEDED", targetVersion: "2.4.0" } });
+  const badOta = telemetryRecord({ ota: { jobId: "j", campaignId: "c", attempt: 1, sequence: -1, status: "DONE" as "SUCCEEDED", targetVersion: "2.4.0" } });
   assert.equal(reasonsOf(badOta), [["ota.sequence", "minimum"], ["ota.status", "enum"]]);
 });
 

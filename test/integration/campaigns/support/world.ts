@@ -119,13 +119,14 @@ export function command(campaignId: string, name: "start" | "pause" | "resume" |
   return { kind: "command", idempotencyKey: key, command: name, campaignId, requestedBy: "test", requestedAt: new Date().toISOString() };
 }
 
-export function report(campaignId: string, vin: string, sequence: number, status: string, firmwareVersion = "2.3.1"): UpdateMessage {
+export function report(campaignId: string, vin: string, sequence: number, status: string, firmwareVersion = "2.3.1", attempt = 1): UpdateMessage {
   return {
     kind: "status-report",
-    idempotencyKey: `${campaignId}:${vin}#${sequence}`,
+    idempotencyKey: `${campaignId}:${vin}#${attempt}#${sequence}`,
     vin,
     campaignId,
     jobId: `${campaignId}:${vin}`,
+    attempt,
     sequence,
     status: status as "DOWNLOADING",
     firmwareVersion,

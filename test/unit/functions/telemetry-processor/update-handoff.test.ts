@@ -27,11 +27,11 @@ function recordingSqs(refuse?: { text: string; times: number }) {
 test("every record with an ota block becomes a valid status report keyed on job and sequence", () => {
   const records = [
     enriched({ seq: 1 }),
-    enriched({ seq: 2, ota: { jobId: "job-1", campaignId: "c-1", sequence: 4, status: "FAILED", reason: "checksum", targetVersion: "2.4.1" } }),
+    enriched({ seq: 2, ota: { jobId: "job-1", campaignId: "c-1", attempt: 1, sequence: 4, status: "FAILED", reason: "checksum", targetVersion: "2.4.1" } }),
   ];
   const reports = statusReportsOf(records);
   assert.is(reports.length, 1);
-  assert.is(reports[0]!.idempotencyKey, "job-1#4");
+  assert.is(reports[0]!.idempotencyKey, "job-1#1#4");
   assert.is(reports[0]!.reason, "checksum");
   assert.ok(updateMessageSchema.safeParse(reports[0]).success);
 });
@@ -53,7 +53,7 @@ test("candidates: one per vehicle from its latest record, only when a running ca
 test("messages go out in batches of 10", async () => {
   const sqs = recordingSqs();
   const messages = statusReportsOf(
-    Array.from({ length: 23 }, (_, sequence) => enriched({ ota: { jobId: "job-1", campaignId: "c-1", sequence, status: "DOWNLOADING", targetVersion: "2.4.1" } })),
+    Array.from({ length: 23 }, (_, sequence) => enriched({ ota: { jobId: "job-1", campaignId: "c-1", attempt: 1, sequence, status: "DOWNLOADING", targetVersion: "2.4.1" } })),
   );
   assert.is(await sendUpdateMessages(sqs.client, "queue", messages), 23);
   assert.equal(sqs.calls.map((entries) => entries.length), [10, 10, 3]);
@@ -61,8 +61,8 @@ test("messages go out in batches of 10", async () => {
 
 test("refused entries are retried alone, and a persistent refusal is an UpdateQueueSendError", async () => {
   const messages = statusReportsOf([
-    enriched({ ota: { jobId: "job-1", campaignId: "c-1", sequence: 1, status: "INSTALLING", targetVersion: "2.4.1" } }),
-    enriched({ ota: { jobId: "job-2", campaignId: "c-1", sequence: 1, status: "INSTALLING", targetVersion: "2.4.1" } }),
+    enriched({ ota: { jobId: "job-1", campaignId: "c-1", attempt: 1, sequence: 1, status: "INSTALLING", targetVersion: "2.4.1" } }),
+    enriched({ ota: { jobId: "job-2", campaignId: "c-1", attempt: 1, sequence: 1, status: "INSTALLING", targetVersion: "2.4.1" } }),
   ]);
   const flaky = recordingSqs({ text: "job-2", times: 1 });
   await sendUpdateMessages(flaky.client, "queue", messages);
