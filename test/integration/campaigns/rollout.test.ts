@@ -297,10 +297,10 @@ test("a paused campaign keeps its jobs but does not capture new vehicles; a runn
 // (two conditional writes on the same revision can both pass there), so true races are only AWS-faithful
 // on AWS; the conditional-write logic itself is what this checks.
 test("the same report delivered five times is applied once", async () => {
-  const { campaignId, model } = await startedCampaign({});
+  const { campaignId, model, version } = await startedCampaign({});
   const [vin] = vins(500, 1);
   await deliver(candidate(snapshot(vin!, { model })));
-  const success = report(campaignId, vin!, 1, "SUCCEEDED", "3.0.0");
+  const success = report(campaignId, vin!, 1, "SUCCEEDED", version);
   for (let delivery = 0; delivery < 5; delivery++) await deliver(success);
   const campaign = (await world.store.campaigns.get(campaignId))!;
   assert.is(campaign.outcomes.succeeded, 1);

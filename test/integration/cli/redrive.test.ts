@@ -38,6 +38,7 @@ function statusReport(campaignId: string, sequence: number): string {
     vin: VIN,
     campaignId,
     jobId: `${campaignId}:${VIN}`,
+    attempt: 1,
     sequence,
     status: "DOWNLOADING",
     firmwareVersion: "2.3.0",
