@@ -86,13 +86,14 @@ const command = (campaignId: string, name: "start" | "pause" | "resume" | "cance
 });
 const report = (campaignId: string, vinOf: string, sequence: number, status: "DOWNLOADING" | "INSTALLING" | "VERIFYING" | "SUCCEEDED" | "FAILED"): UpdateMessage => ({
   kind: "status-report",
-  idempotencyKey: `${campaignId}:${vinOf}#${sequence}`,
+  idempotencyKey: `${campaignId}:${vinOf}#1#${sequence}`,
   vin: vinOf,
   campaignId,
   jobId: `${campaignId}:${vinOf}`,
+  attempt: 1,
   sequence,
   status,
-  firmwareVersion: "2.3.1",
+  firmwareVersion: status === "SUCCEEDED" ? "2.4.0" : "2.3.1",
   reportedAt: T0.toISOString(),
 });
 
