@@ -15,6 +15,7 @@ import { FleetFunctions, signingKeyParameterName } from "./modules/fleet-functio
 import { ScheduledInvocation } from "./modules/scheduled-invocation.js";
 import { StateTable } from "./modules/state-table.js";
 import {
+  DEPLOY_TARGET,
   resolveStackProps,
   STACK_NAME,
   stackOverridesFromEnv,
@@ -51,7 +52,8 @@ export class FleetOtaStack extends TerraformStack {
     const props = resolveStackProps(overrides);
     this.props = props;
     const prefix = props.namePrefix;
-    const accountSuffix = props.accountId ? `-${props.accountId}` : "";
+    // Bucket names are global on AWS: the account id makes them unique there; the emulator needs no suffix.
+    const accountSuffix = props.target === DEPLOY_TARGET.aws ? `-${props.accountId}` : "";
     const distDir = props.distDir ?? join(projectRoot, "dist");
 
     // Relative to the stack's synth folder, so the JSON carries no machine-specific path.

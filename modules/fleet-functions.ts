@@ -1,10 +1,13 @@
 import { Construct } from "constructs";
+import { CAMPAIGN_PK_PREFIX, COMMAND_PK_PREFIX } from "../campaigns/store/keys.js";
 import { ENV } from "../contracts/environment.js";
+import { OBJECT_PK_PREFIX } from "../functions/telemetry-processor/idempotency.js";
+import { FLEET_SNAPSHOT_KEY, FLEET_STATE_PARTS_PREFIX } from "../telemetry/fleet-state.js";
 import { BundledFunction } from "./bundled-function.js";
 import type { DashboardSite } from "./dashboard-site.js";
 import { DATA_LAKE_PREFIX, type DataLakeStorage } from "./data-lake-storage.js";
 import type { PolicyStatement } from "./iam.js";
-import type { FleetOtaStackProps } from "./stack-config.js";
+import { MissingAccountIdError, type FleetOtaStackProps } from "./stack-config.js";
 import type { StateTable } from "./state-table.js";
 import type { UpdatePipeline } from "./update-pipeline.js";
 import type { WorkQueue } from "./work-queue.js";
@@ -19,8 +22,6 @@ export const FUNCTION = {
 
 export type FunctionKey = keyof typeof FUNCTION;
 
-const DYNAMODB_READ = ["dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query", "dynamodb:Scan"];
-const DYNAMODB_WRITE = ["dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem", "dynamodb:ConditionCheckItem"];
 
 /**
  * The SSM parameter holding the job-signing key (created by the CLI on first use, never by the stack).
@@ -118,9 +119,8 @@ export class FleetFunctions extends Construct {
   private grantPermissions(): void {
     const { telemetryProcessor, updateManager, rolloutTicker, dashboardPublisher } = this.byKey;
     const { stack, storage: lake, state, telemetryQueue, updates, dashboard } = this.props;
-    // Without an account id the ARNs that cannot reference a resource match any account; an identity
-    // policy only ever reaches its own account's parameters and alarms anyway.
-    const account = stack.accountId ?? "*";
+    const account = stack.accountId;
+    if (account === undefined) throw new MissingAccountIdError();
     const putMetrics: PolicyStatement = {
       Sid: "PutMetricsInOwnNamespace",
       Effect: "Allow",
@@ -128,37 +128,22 @@ export class FleetFunctions extends Construct {
       Resource: "*",
       Condition: { StringEquals: { "cloudwatch:namespace": stack.metricsNamespace } },
     };
-    const listDataLake: PolicyStatement = { Sid: "ListDataLake", Effect: "Allow", Action: "s3:ListBucket", Resource: lake.bucketArn };
-    const readWriteState: PolicyStatement = {
-      Sid: "ReadWriteState",
-      Effect: "Allow",
-      Action: [...DYNAMODB_READ, ...DYNAMODB_WRITE],
-      Resource: state.tableAndIndexArns,
-    };
-    // Fleet state is parts plus a snapshot; whoever reads it may compact the parts into the snapshot.
-    const keepFleetState: PolicyStatement = {
-      Sid: "KeepFleetState",
-      Effect: "Allow",
-      Action: ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"],
-      Resource: lake.objectsArn(DATA_LAKE_PREFIX.fleetState),
-    };
     const grant = (fn: BundledFunction, statements: PolicyStatement[]) => statements.forEach((statement) => fn.addToPolicy(statement));
 
     grant(telemetryProcessor, [
       putMetrics,
-      listDataLake,
-      readWriteState,
       { Sid: "ReadTelemetry", Effect: "Allow", Action: "s3:GetObject", Resource: lake.objectsArn(DATA_LAKE_PREFIX.telemetry) },
       { Sid: "WriteQuarantine", Effect: "Allow", Action: "s3:PutObject", Resource: lake.objectsArn(DATA_LAKE_PREFIX.quarantine) },
-      keepFleetState,
+      // The processor adds parts to the fleet state; only the publisher reads, compacts and deletes them.
+      { Sid: "AddFleetStateParts", Effect: "Allow", Action: "s3:PutObject", Resource: `${lake.bucketArn}/${FLEET_STATE_PARTS_PREFIX}*` },
+      itemsUnder("ObjectMarkers", ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"], state.tableArn, [OBJECT_PK_PREFIX]),
+      { Sid: "ListCampaigns", Effect: "Allow", Action: "dynamodb:Query", Resource: state.indexArn },
     ]);
     updates.grantSend(telemetryProcessor);
 
     grant(updateManager, [
       putMetrics,
-      listDataLake,
-      readWriteState,
-      { Sid: "ReadFirmware", Effect: "Allow", Action: "s3:GetObject", Resource: lake.objectsArn(DATA_LAKE_PREFIX.firmware) },
+      { Sid: "ReadFirmwareManifests", Effect: "Allow", Action: "s3:GetObject", Resource: lake.objectsArn(DATA_LAKE_PREFIX.firmware) },
       { Sid: "PublishJobDocuments", Effect: "Allow", Action: ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"], Resource: lake.objectsArn(DATA_LAKE_PREFIX.jobs) },
       {
         Sid: "ReadSigningKey",
@@ -166,17 +151,27 @@ export class FleetFunctions extends Construct {
         Action: "ssm:GetParameter",
         Resource: `arn:aws:ssm:${stack.region}:${account}:parameter${signingKeyParameterName(stack.namePrefix)}`,
       },
+      itemsUnder("CampaignItems", ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"], state.tableArn, [CAMPAIGN_PK_PREFIX, COMMAND_PK_PREFIX]),
+      { Sid: "QueryCampaignsAndJobs", Effect: "Allow", Action: "dynamodb:Query", Resource: state.tableAndIndexArns },
     ]);
-    updates.grantSend(updateManager);
 
-    grant(rolloutTicker, [putMetrics, readWriteState]);
+    // The ticker only lists campaigns and queues a tick for each: it writes no item at all.
+    grant(rolloutTicker, [{ Sid: "ListCampaigns", Effect: "Allow", Action: "dynamodb:Query", Resource: state.indexArn }]);
     updates.grantSend(rolloutTicker);
 
     grant(dashboardPublisher, [
-      putMetrics,
-      listDataLake,
-      { Sid: "ReadState", Effect: "Allow", Action: DYNAMODB_READ, Resource: state.tableAndIndexArns },
-      keepFleetState,
+      { Sid: "QueryCampaignsAndJobs", Effect: "Allow", Action: "dynamodb:Query", Resource: state.tableAndIndexArns },
+      {
+        Sid: "ListFleetStateParts",
+        Effect: "Allow",
+        Action: "s3:ListBucket",
+        Resource: lake.bucketArn,
+        Condition: { StringLike: { "s3:prefix": [`${FLEET_STATE_PARTS_PREFIX}*`] } },
+      },
+      // Fleet state is parts plus a snapshot: the publisher reads both, folds the parts into the snapshot and deletes them.
+      { Sid: "ReadFleetState", Effect: "Allow", Action: "s3:GetObject", Resource: lake.objectsArn(DATA_LAKE_PREFIX.fleetState) },
+      { Sid: "CompactFleetState", Effect: "Allow", Action: "s3:PutObject", Resource: `${lake.bucketArn}/${FLEET_SNAPSHOT_KEY}` },
+      { Sid: "DeleteCompactedParts", Effect: "Allow", Action: "s3:DeleteObject", Resource: `${lake.bucketArn}/${FLEET_STATE_PARTS_PREFIX}*` },
       { Sid: "WriteDashboardData", Effect: "Allow", Action: "s3:PutObject", Resource: `${dashboard.bucketArn}/${dashboard.dataPrefix}*` },
       {
         Sid: "ReadQueueDepths",
@@ -199,4 +194,24 @@ export class FleetFunctions extends Construct {
       },
     ]);
   }
+}
+
+/**
+ * Item actions limited to items whose partition key starts with one of `prefixes` (dynamodb:LeadingKeys;
+ * the Null test keeps a request without a key, which ForAllValues would let through, out).
+ *
+ * @example
+ * itemsUnder("ObjectMarkers", ["dynamodb:PutItem"], table.arn, ["OBJECT#"])
+ */
+export function itemsUnder(sid: string, actions: readonly string[], tableArn: string, prefixes: readonly string[]): PolicyStatement {
+  return {
+    Sid: sid,
+    Effect: "Allow",
+    Action: actions,
+    Resource: tableArn,
+    Condition: {
+      "ForAllValues:StringLike": { "dynamodb:LeadingKeys": prefixes.map((prefix) => `${prefix}*`) },
+      Null: { "dynamodb:LeadingKeys": "false" },
+    },
+  };
 }

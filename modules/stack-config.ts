@@ -37,7 +37,15 @@ export interface FleetOtaStackProps {
   /** Environment label put into the default tags (`dev`, `prod` …). */
   readonly environment: string;
   readonly region: string;
-  /** When set, appended to the bucket names (globally unique on AWS); locally it is left out. */
+  /**
+   * `aws` (the default) deploys to an AWS account; `local` is the stack the local cloud applies to the
+   * emulator (its account is the emulator's, its bucket names carry no account suffix).
+   */
+  readonly target: DeployTarget;
+  /**
+   * The account the stack deploys to: IAM ARNs that cannot reference a resource (SSM parameters, alarms)
+   * name it, and it is appended to the bucket names (globally unique on AWS). Required for `aws`.
+   */
   readonly accountId?: string;
   /** Days telemetry objects stay in the data lake before expiring. */
   readonly telemetryRetentionDays: number;
@@ -87,10 +95,17 @@ export type FleetOtaStackOverrides = Partial<Omit<FleetOtaStackProps, "alarms" |
 
 export const STACK_NAME = "fleetota-dev";
 
+export const DEPLOY_TARGET = { aws: "aws", local: "local" } as const;
+export type DeployTarget = (typeof DEPLOY_TARGET)[keyof typeof DEPLOY_TARGET];
+
+/** The emulator's (moto's) account, the account of the `local` target. */
+export const LOCAL_ACCOUNT_ID = "123456789012";
+
 export const defaults: FleetOtaStackProps = {
   namePrefix: STACK_NAME,
   environment: "dev",
   region: "eu-central-1",
+  target: DEPLOY_TARGET.aws,
   telemetryRetentionDays: 365,
   telemetryInfrequentAccessAfterDays: 30,
   quarantineRetentionDays: 90,
@@ -125,7 +140,19 @@ export const defaults: FleetOtaStackProps = {
 };
 
 export class InvalidStackPropsError extends Error {
-  override readonly name = "InvalidStackPropsError";
+  override readonly name: string = "InvalidStackPropsError";
+}
+
+/** An AWS deployment without an account id would need `*` for the account in its IAM ARNs: refused. */
+export class MissingAccountIdError extends InvalidStackPropsError {
+  override readonly name = "MissingAccountIdError";
+  constructor() {
+    super(
+      `deploying to AWS needs the account id (its IAM ARNs name the account instead of "*"): ` +
+        `set FLEETOTA_STACK_ACCOUNT_ID to the 12-digit id of the account you deploy to ` +
+        `(aws sts get-caller-identity --query Account --output text), or pass accountId`,
+    );
+  }
 }
 
 /**
@@ -135,7 +162,7 @@ export class InvalidStackPropsError extends Error {
  * const props = resolveStackProps({ namePrefix: "fleetota-prod", environment: "prod", protectData: true });
  */
 export function resolveStackProps(overrides: FleetOtaStackOverrides = {}): FleetOtaStackProps {
-  const props: FleetOtaStackProps = {
+  let props: FleetOtaStackProps = {
     ...defaults,
     ...overrides,
     alarms: { ...defaults.alarms, ...overrides.alarms },
@@ -159,6 +186,9 @@ export function resolveStackProps(overrides: FleetOtaStackOverrides = {}): Fleet
   if (props.fleetSize !== undefined && props.fleetSize <= 0) {
     throw new InvalidStackPropsError(`fleetSize must be positive, got ${props.fleetSize}`);
   }
+  if (props.target === DEPLOY_TARGET.local) props = { ...props, accountId: props.accountId ?? LOCAL_ACCOUNT_ID };
+  if (props.accountId === undefined) throw new MissingAccountIdError();
+  if (!/^\d{12}$/.test(props.accountId)) throw new InvalidStackPropsError(`accountId must be a 12-digit AWS account id, got "${props.accountId}"`);
   return props;
 }
 
@@ -166,6 +196,8 @@ export function resolveStackProps(overrides: FleetOtaStackOverrides = {}): Fleet
 export const STACK_ENV = {
   region: "FLEETOTA_STACK_REGION",
   accountId: "FLEETOTA_STACK_ACCOUNT_ID",
+  /** `local` for the stack the local cloud applies (see DEPLOY_TARGET). */
+  target: "FLEETOTA_STACK_TARGET",
   environment: "FLEETOTA_STACK_ENVIRONMENT",
   protectData: "FLEETOTA_STACK_PROTECT_DATA",
   fleetSize: "FLEETOTA_STACK_FLEET_SIZE",
@@ -191,7 +223,12 @@ export function stackOverridesFromEnv(env: NodeJS.ProcessEnv = process.env): Fle
     throw new InvalidStackPropsError(`${STACK_ENV.fleetSize} must be a whole number, got "${fleetSizeText}"`);
   }
   const protectData = value(STACK_ENV.protectData);
+  const target = value(STACK_ENV.target);
+  if (target !== undefined && !Object.values(DEPLOY_TARGET).includes(target as DeployTarget)) {
+    throw new InvalidStackPropsError(`${STACK_ENV.target} must be one of ${Object.values(DEPLOY_TARGET).join(", ")}, got "${target}"`);
+  }
   const overrides = {
+    target: target as DeployTarget | undefined,
     region: value(STACK_ENV.region),
     accountId,
     environment: value(STACK_ENV.environment),

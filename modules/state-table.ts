@@ -30,6 +30,8 @@ export class StateTable extends Construct {
   readonly table: DynamodbTable;
   readonly tableName: string;
   readonly tableArn: string;
+  /** The GSI (`gsi1`), for IAM statements that only query through it. */
+  readonly indexArn: string;
   /** The table and its indexes, for IAM statements that read through the GSI. */
   readonly tableAndIndexArns: readonly string[];
 
@@ -55,6 +57,7 @@ export class StateTable extends Construct {
     );
     this.tableName = this.table.name;
     this.tableArn = this.table.arn;
-    this.tableAndIndexArns = [this.tableArn, `${this.tableArn}/index/*`];
+    this.indexArn = `${this.tableArn}/index/${keys.index}`;
+    this.tableAndIndexArns = [this.tableArn, this.indexArn];
   }
 }

@@ -22,7 +22,10 @@ import type { JobState, OutcomeTotals } from "../model.js";
 export const HISTORY_RETENTION_DAYS = 180;
 export const COMMAND_MARK_RETENTION_DAYS = 14;
 
-export const campaignPk = (campaignId: string): string => `CAMPAIGN#${campaignId}`;
+/** Partition-key prefixes of the campaign items; the stack's IAM conditions (dynamodb:LeadingKeys) use them too. */
+export const CAMPAIGN_PK_PREFIX = "CAMPAIGN#";
+export const COMMAND_PK_PREFIX = "COMMAND#";
+export const campaignPk = (campaignId: string): string => `${CAMPAIGN_PK_PREFIX}${campaignId}`;
 export const CAMPAIGN_SK = "META";
 export const CAMPAIGNS_INDEX_PK = "CAMPAIGNS";
 export const historySk = (revision: number): string => `HIST#${String(revision).padStart(8, "0")}`;
@@ -32,7 +35,7 @@ export const JOB_SK_PREFIX = "JOB#";
 export const jobStateIndexPk = (campaignId: string, state: JobState): string => `JOBS#${campaignId}#${state}`;
 export const targetSk = (vin: string): string => `TARGET#${vin}`;
 export const waitingIndexPk = (campaignId: string): string => `WAITING#${campaignId}`;
-export const commandKey = (idempotencyKey: string): { pk: string; sk: string } => ({ pk: `COMMAND#${idempotencyKey}`, sk: "MARK" });
+export const commandKey = (idempotencyKey: string): { pk: string; sk: string } => ({ pk: `${COMMAND_PK_PREFIX}${idempotencyKey}`, sk: "MARK" });
 export const INDEX_NAME = "gsi1";
 
 /** The campaign item's per-state job counter attribute. */

@@ -29,7 +29,9 @@ export interface ObjectLedger {
   table: string;
 }
 
-const keyOf = (object: ObjectRef) => ({ pk: `OBJECT#${object.bucket}/${object.key}`, sk: object.etag });
+/** Partition-key prefix of the object markers; the stack's IAM condition (dynamodb:LeadingKeys) uses it too. */
+export const OBJECT_PK_PREFIX = "OBJECT#";
+const keyOf = (object: ObjectRef) => ({ pk: `${OBJECT_PK_PREFIX}${object.bucket}/${object.key}`, sk: object.etag });
 
 /**
  * Claims the object for `leaseMs`. Returns `completed` when it was already processed; throws

@@ -51,8 +51,8 @@ export function createClients(config: ClientConfig): AwsClients {
 /** moto accepts any credentials; these make it obvious in logs that nothing real is used. */
 export const LOCAL_CREDENTIALS = { accessKeyId: "fleetota-local", secretAccessKey: "fleetota-local" } as const;
 
-/** moto's default account. */
-export const LOCAL_ACCOUNT_ID = "123456789012";
+/** moto's default account (the stack's `local` target uses it in its ARNs). */
+export { LOCAL_ACCOUNT_ID } from "../../modules/stack-config.js";
 
 export interface ApplyContext {
   clients: AwsClients;

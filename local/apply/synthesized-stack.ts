@@ -7,6 +7,7 @@ import { spawn } from "node:child_process";
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { silentLog, type Log } from "../../lib/logger.js";
+import { DEPLOY_TARGET, STACK_ENV } from "../../modules/stack-config.js";
 import { withFileLock } from "../file-lock.js";
 import { StackNotFoundError, SynthesisError } from "./errors.js";
 import type { StackDocument } from "./stack-document.js";
@@ -51,8 +52,10 @@ export function isStackStale(projectRoot: string, stackFile: string): boolean {
 
 function runStep(projectRoot: string, script: string, log: Log): Promise<void> {
   const tsxCli = join(projectRoot, "node_modules", "tsx", "dist", "cli.mjs");
+  // The stack for the emulator: its account in the ARNs, no account suffix on bucket names.
+  const env = { ...process.env, [STACK_ENV.target]: DEPLOY_TARGET.local };
   return new Promise((resolveStep, reject) => {
-    const child = spawn(process.execPath, [tsxCli, script], { cwd: projectRoot, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(process.execPath, [tsxCli, script], { cwd: projectRoot, env, stdio: ["ignore", "pipe", "pipe"] });
     let output = "";
     const collect = (chunk: Buffer): void => {
       output = (output + chunk.toString()).slice(-16_000);

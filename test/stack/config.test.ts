@@ -3,11 +3,20 @@ import * as assert from "uvu/assert";
 import { Testing } from "cdktf";
 import { FleetOtaStack } from "../../main.js";
 import { MissingBundleError } from "../../modules/bundled-function.js";
-import { defaults, InvalidStackPropsError, resolveStackProps, stackOverridesFromEnv } from "../../modules/stack-config.js";
-import { fakeDist } from "./support/synth.js";
+import {
+  defaults,
+  InvalidStackPropsError,
+  LOCAL_ACCOUNT_ID,
+  MissingAccountIdError,
+  resolveStackProps,
+  stackOverridesFromEnv,
+} from "../../modules/stack-config.js";
+import { fakeDist, synthStack, TEST_ACCOUNT_ID } from "./support/synth.js";
+
+const account = { accountId: TEST_ACCOUNT_ID };
 
 test("overrides merge into the defaults, nested groups included", () => {
-  const props = resolveStackProps({ namePrefix: "fleetota-prod", alarms: { queueAgeSeconds: 60 } });
+  const props = resolveStackProps({ ...account, namePrefix: "fleetota-prod", alarms: { queueAgeSeconds: 60 } });
 
   assert.is(props.namePrefix, "fleetota-prod");
   assert.is(props.alarms.queueAgeSeconds, 60);
@@ -25,7 +34,11 @@ test("values AWS would refuse are rejected at synth time with the reason", () =>
     { fleetSize: 0 },
   ];
   for (const overrides of invalid) {
-    assert.throws(() => resolveStackProps(overrides), (error: unknown) => error instanceof InvalidStackPropsError, JSON.stringify(overrides));
+    assert.throws(
+      () => resolveStackProps({ ...account, ...overrides }),
+      (error: unknown) => error instanceof InvalidStackPropsError && !(error instanceof MissingAccountIdError),
+      JSON.stringify(overrides),
+    );
   }
 });
 
@@ -44,19 +57,33 @@ test("deployments set region, account, environment, protection and fleet size th
   assert.throws(() => stackOverridesFromEnv({ FLEETOTA_STACK_FLEET_SIZE: "many" }), /whole number/);
 });
 
+test("deploying to AWS without an account id is refused with what to set; the local target uses the emulator's account", () => {
+  for (const attempt of [() => resolveStackProps({}), () => synthStack({ accountId: undefined })]) {
+    assert.throws(attempt, (error: unknown) => error instanceof MissingAccountIdError && /FLEETOTA_STACK_ACCOUNT_ID/.test((error as Error).message));
+  }
+  assert.throws(() => resolveStackProps({ accountId: "*" }), /12-digit/);
+  assert.throws(() => stackOverridesFromEnv({ FLEETOTA_STACK_TARGET: "staging" }), /aws, local/);
+
+  const local = synthStack({ accountId: undefined, ...stackOverridesFromEnv({ FLEETOTA_STACK_TARGET: "local" }) });
+  const policies = JSON.stringify(local.resources("aws_iam_role_policy"));
+  assert.match(policies, new RegExp(`:${LOCAL_ACCOUNT_ID}:parameter/`));
+  assert.not.match(policies, /arn:aws:[a-z0-9-]+:[a-z0-9-]*:\*:/);
+  assert.is(local.resource("aws_s3_bucket", "data_lake").bucket, "fleetota-dev-data-lake");
+});
+
 test("a missing bundle stops the synth and says to build", () => {
   const app = Testing.app();
   const dist = fakeDist({ functions: ["telemetry-processor", "update-manager", "rollout-ticker"] });
 
   assert.throws(
-    () => new FleetOtaStack(app, "fleetota-test", { distDir: dist }),
+    () => new FleetOtaStack(app, "fleetota-test", { ...account, distDir: dist }),
     (error: unknown) => error instanceof MissingBundleError && error.functionShortName === "dashboard-publisher" && /npm run build/.test(error.message),
   );
 });
 
 test("a missing web build still synthesizes the site, without objects", () => {
   const app = Testing.app();
-  const stack = new FleetOtaStack(app, "fleetota-test", { distDir: fakeDist({ web: false }) });
+  const stack = new FleetOtaStack(app, "fleetota-test", { ...account, distDir: fakeDist({ web: false }) });
   const json = JSON.parse(Testing.synth(stack)) as { resource: Record<string, unknown> };
 
   assert.ok(json.resource.aws_cloudfront_distribution);

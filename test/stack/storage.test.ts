@@ -99,12 +99,14 @@ test("the state table: pk/sk, gsi1, TTL on expiresAt, on demand, point-in-time r
   assert.is(table.server_side_encryption.enabled, true);
 });
 
-test("bucket names are deterministic from the prefix and, when given, the account id", () => {
-  const custom = synthStack({ namePrefix: "fleetota-prod", accountId: "123456789012", protectData: true });
+test("bucket names are deterministic from the prefix and the account id (left out for the local target)", () => {
+  const custom = synthStack({ namePrefix: "fleetota-prod", accountId: "210987654321", protectData: true });
+  const local = synthStack({ target: "local" });
 
-  assert.is(stack.resource("aws_s3_bucket", "data_lake").bucket, "fleetota-dev-data-lake");
-  assert.is(custom.resource("aws_s3_bucket", "data_lake").bucket, "fleetota-prod-data-lake-123456789012");
-  assert.is(custom.resource("aws_s3_bucket", "dashboard").bucket, "fleetota-prod-dashboard-123456789012");
+  assert.is(stack.resource("aws_s3_bucket", "data_lake").bucket, "fleetota-dev-data-lake-123456789012");
+  assert.is(local.resource("aws_s3_bucket", "data_lake").bucket, "fleetota-dev-data-lake");
+  assert.is(custom.resource("aws_s3_bucket", "data_lake").bucket, "fleetota-prod-data-lake-210987654321");
+  assert.is(custom.resource("aws_s3_bucket", "dashboard").bucket, "fleetota-prod-dashboard-210987654321");
   assert.is(custom.resource("aws_s3_bucket", "data_lake").force_destroy, false);
   assert.is(custom.resource("aws_dynamodb_table", "state_table").deletion_protection_enabled, true);
 });

@@ -26,6 +26,9 @@ export interface SynthesizedStack {
   resource(type: string, name: string): Attributes;
 }
 
+/** The account the stack tests deploy to (an AWS deployment needs one). */
+export const TEST_ACCOUNT_ID = "123456789012";
+
 export const WEB_FILES = { "index.html": "<!doctype html><title>FleetOTA</title>", "app.js": "console.log(1)", "assets/style.css": "body{}" } as const;
 
 const temporaryDirs: string[] = [];
@@ -56,15 +59,17 @@ export function fakeDist(options: { functions?: readonly string[]; web?: boolean
 }
 
 /**
- * Builds and synthesizes a FleetOtaStack.
+ * Builds and synthesizes a FleetOtaStack (for account TEST_ACCOUNT_ID unless overridden); `prepare`
+ * may change the stack before it is synthesized (to try to break a rule).
  *
  * @example
  * const stack = synthStack({ namePrefix: "fleetota-test" });
  * stack.resource("aws_sqs_queue", "telemetry_queue").visibility_timeout_seconds
  */
-export function synthStack(overrides: FleetOtaStackOverrides = {}): SynthesizedStack {
+export function synthStack(overrides: FleetOtaStackOverrides = {}, prepare?: (stack: FleetOtaStack) => void): SynthesizedStack {
   const app = Testing.app();
-  const stack = new FleetOtaStack(app, "fleetota-test", { distDir: fakeDist(), ...overrides });
+  const stack = new FleetOtaStack(app, "fleetota-test", { distDir: fakeDist(), accountId: TEST_ACCOUNT_ID, ...overrides });
+  prepare?.(stack);
   const json = JSON.parse(Testing.synth(stack)) as SynthesizedStack["json"];
   const resources = (type: string) => json.resource[type] ?? {};
   return {

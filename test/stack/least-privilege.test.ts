@@ -1,0 +1,118 @@
+/**
+ * Least privilege, proven against the code: each function's policy grants exactly the actions its code
+ * calls (the SDK commands left in its bundle, scripts/least-privilege/code-actions.ts) plus what the
+ * platform does on its behalf (its log group, the queue it is mapped to, X-Ray when tracing is on);
+ * nothing missing, nothing unused. Then the resources and conditions, as narrow as the code allows.
+ */
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import { FUNCTION } from "../../modules/fleet-functions.js";
+import { actionsCalledBy } from "../../scripts/least-privilege/code-actions.js";
+import { policyDiff } from "../../scripts/least-privilege/policy-diff.js";
+import { list, parseJson, ref, synthStack, TEST_ACCOUNT_ID, type Statement, type SynthesizedStack } from "./support/synth.js";
+
+const stack = synthStack();
+const functionIds = Object.values(FUNCTION).map((shortName) => shortName.replace(/-/g, "_"));
+const codeActions = new Map(await Promise.all(Object.values(FUNCTION).map(async (shortName) => [shortName.replace(/-/g, "_"), (await actionsCalledBy(shortName)).actions] as const)));
+
+function statementsOf(synthesized: SynthesizedStack, functionId: string): Statement[] {
+  return parseJson<{ Statement: Statement[] }>(synthesized.resource("aws_iam_role_policy", `${functionId}_policy`).policy).Statement;
+}
+
+/** What Lambda does with the function's role itself: logs, polling its queue, sending traces. */
+function platformActions(synthesized: SynthesizedStack, functionId: string): string[] {
+  const actions = ["logs:CreateLogStream", "logs:PutLogEvents"];
+  const functionRefs = [ref("aws_lambda_function", functionId, "arn"), ref("aws_lambda_function", functionId, "function_name")];
+  const mapped = Object.values(synthesized.resources("aws_lambda_event_source_mapping")).some((mapping) => functionRefs.includes(String(mapping.function_name)));
+  if (mapped) actions.push("sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueAttributes");
+  const tracing = synthesized.resource("aws_lambda_function", functionId).tracing_config as { mode?: string } | undefined;
+  if (tracing?.mode === "Active") actions.push("xray:PutTraceSegments", "xray:PutTelemetryRecords");
+  return actions;
+}
+
+const writes = (statement: Statement) =>
+  list(statement.Action).filter((action) => /^dynamodb:(PutItem|UpdateItem|DeleteItem|BatchWriteItem|ConditionCheckItem|\*)$/.test(action));
+
+test("each function's policy grants exactly what its code and its platform use: nothing missing, nothing unused, no wildcard action", () => {
+  for (const functionId of functionIds) {
+    const required = [...codeActions.get(functionId)!, ...platformActions(stack, functionId)];
+
+    const diff = policyDiff(statementsOf(stack, functionId), required);
+
+    assert.equal(diff.missing, [], `${functionId} calls what its policy does not grant`);
+    assert.equal(diff.unused, [], `${functionId} is granted what its code never calls`);
+    assert.equal(diff.wildcards, [], `${functionId} has a wildcard action`);
+  }
+});
+
+test("the code's calls are found: a few the functions are known to make", () => {
+  assert.ok(codeActions.get("telemetry_processor")!.includes("s3:GetObject"));
+  assert.ok(codeActions.get("update_manager")!.includes("dynamodb:UpdateItem"));
+  assert.ok(codeActions.get("rollout_ticker")!.includes("sqs:SendMessage"));
+  assert.ok(codeActions.get("dashboard_publisher")!.includes("s3:ListBucket"));
+});
+
+test("a grant added by hand that no code uses breaks the comparison", () => {
+  const tampered = synthStack({}, (fleet) =>
+    fleet.functions.byKey.rolloutTicker.addToPolicy({ Sid: "Convenience", Effect: "Allow", Action: "dynamodb:PutItem", Resource: fleet.state.tableArn }),
+  );
+  const required = [...codeActions.get("rollout_ticker")!, ...platformActions(tampered, "rollout_ticker")];
+
+  assert.equal(policyDiff(statementsOf(tampered, "rollout_ticker"), required).unused, [{ action: "dynamodb:PutItem", sid: "Convenience" }]);
+});
+
+test("no function may Scan, and every item write is bound to partition-key prefixes (dynamodb:LeadingKeys)", () => {
+  for (const functionId of functionIds) {
+    for (const statement of statementsOf(stack, functionId)) {
+      assert.not.ok(list(statement.Action).some((action) => /^dynamodb:(Scan|\*)$/.test(action)), `${functionId} may Scan`);
+      if (writes(statement).length === 0) continue;
+      const leadingKeys = list(statement.Condition?.["ForAllValues:StringLike"]?.["dynamodb:LeadingKeys"] as string[] | undefined);
+      assert.ok(leadingKeys.length > 0 && leadingKeys.every((prefix) => /^[A-Z]+#\*$/.test(prefix)), `${functionId}: ${statement.Sid} writes any item`);
+      assert.equal(statement.Condition?.Null, { "dynamodb:LeadingKeys": "false" }, `${functionId}: ${statement.Sid} lets a keyless request through`);
+    }
+  }
+});
+
+test("the ticker writes no item; the processor writes only its object markers; the manager neither sends nor scans nor deletes", () => {
+  const byFunction = (functionId: string) => statementsOf(stack, functionId);
+  const actionsOf = (functionId: string) => byFunction(functionId).flatMap((statement) => list(statement.Action));
+
+  assert.equal(byFunction("rollout_ticker").flatMap(writes), []);
+  const processorWriteKeys = byFunction("telemetry_processor")
+    .filter((statement) => writes(statement).length > 0)
+    .flatMap((statement) => list(statement.Condition?.["ForAllValues:StringLike"]?.["dynamodb:LeadingKeys"] as string[]));
+  assert.equal(processorWriteKeys, ["OBJECT#*"]);
+  for (const action of ["sqs:SendMessage", "dynamodb:Scan", "dynamodb:BatchWriteItem", "dynamodb:DeleteItem"]) {
+    assert.not.ok(actionsOf("update_manager").includes(action), `update manager holds ${action}`);
+  }
+  for (const functionId of ["rollout_ticker", "telemetry_processor"]) {
+    const queries = byFunction(functionId).filter((statement) => list(statement.Action).includes("dynamodb:Query"));
+    assert.equal(queries.flatMap((statement) => list(statement.Resource)), [`${ref("aws_dynamodb_table", "state_table", "arn")}/index/gsi1`], `${functionId} queries the table`);
+  }
+});
+
+test("S3: listing carries an s3:prefix condition, object grants name a prefix, never a whole bucket", () => {
+  for (const functionId of functionIds) {
+    for (const statement of statementsOf(stack, functionId)) {
+      const actions = list(statement.Action).filter((action) => action.startsWith("s3:"));
+      if (actions.includes("s3:ListBucket")) {
+        const prefixes = list(statement.Condition?.StringLike?.["s3:prefix"] as string[] | undefined);
+        assert.ok(prefixes.length > 0 && prefixes.every((prefix) => /^[a-z][\w-]*\//.test(prefix)), `${functionId}: ${statement.Sid} lists the whole bucket`);
+      }
+      for (const resource of actions.some((action) => action !== "s3:ListBucket") ? list(statement.Resource) : []) {
+        assert.match(resource, /^\$\{aws_s3_bucket\.\w+\.arn\}\/[a-z][\w.-]*\/?/, `${functionId}: ${statement.Sid} reaches ${resource}`);
+      }
+    }
+  }
+});
+
+test("no ARN in any policy has a wildcard or empty account: they name the deployment's account", () => {
+  const policies = [...Object.values(stack.resources("aws_iam_role_policy")), ...Object.values(stack.resources("aws_iam_policy"))];
+  const arns = policies.flatMap((policy) => parseJson<{ Statement: Statement[] }>(policy.policy).Statement.flatMap((statement) => list(statement.Resource)));
+  const accountArns = arns.filter((arn) => /^arn:aws:(ssm|cloudwatch|logs|sqs|dynamodb|kms|lambda|sns|iot|events):/.test(arn));
+
+  assert.ok(accountArns.length >= 2);
+  for (const arn of accountArns) assert.is(arn.split(":")[4], TEST_ACCOUNT_ID, arn);
+});
+
+test.run();
