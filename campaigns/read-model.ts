@@ -29,7 +29,7 @@ export interface CampaignSummary {
  * // [{ campaignId: "c-…", name: "brakes", state: "RUNNING", targetVersion: "2.4.0",
  * //    wave: { index: 2, total: 4 }, counts: { SUCCEEDED: 40, … }, … }]
  */
-export async function listCampaignSummaries(store: Pick<CampaignStore, "campaigns">): Promise<CampaignSummary[]> {
+export async function listCampaignSummaries(store: { readonly campaigns: Pick<CampaignStore["campaigns"], "list"> }): Promise<CampaignSummary[]> {
   const campaigns = await store.campaigns.list();
   return campaigns.reverse().map((campaign) => ({
     campaignId: campaign.campaignId,

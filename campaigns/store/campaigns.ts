@@ -59,6 +59,22 @@ export function creationRecord(now: string): TransitionRecord {
   return { from: "", to: CAMPAIGN_STATE.Draft, at: now, reason: "created", cause: "create" };
 }
 
+/**
+ * Every campaign, oldest first: one query of the index. A standalone function, so a function that only
+ * lists campaigns (ticker, processor, publisher) bundles no campaign write, and its role holds none.
+ *
+ * @example
+ * const campaigns = await listCampaigns({ doc, table: "fleetota-dev-state" });
+ */
+export async function listCampaigns(db: StateTable): Promise<Campaign[]> {
+  const items = await queryAll(db, {
+    IndexName: INDEX_NAME,
+    KeyConditionExpression: "gsi1pk = :pk",
+    ExpressionAttributeValues: { ":pk": CAMPAIGNS_INDEX_PK },
+  });
+  return items.map(campaignFromItem);
+}
+
 /** Campaign items (one per campaign, counters as flat attributes) and their transition items. */
 export function dynamoCampaignRecords(db: StateTable): CampaignRecords {
   return {
@@ -79,14 +95,7 @@ export function dynamoCampaignRecords(db: StateTable): CampaignRecords {
       return response.Item ? campaignFromItem(response.Item) : undefined;
     },
 
-    async list() {
-      const items = await queryAll(db, {
-        IndexName: INDEX_NAME,
-        KeyConditionExpression: "gsi1pk = :pk",
-        ExpressionAttributeValues: { ":pk": CAMPAIGNS_INDEX_PK },
-      });
-      return items.map(campaignFromItem);
-    },
+    list: () => listCampaigns(db),
 
     async saveChange(before, after, record, options = {}) {
       const revision = before.revision + 1;

@@ -1,5 +1,5 @@
-import type { CampaignStore } from "./campaign-store.js";
-import { dynamoCampaignRecords } from "./campaigns.js";
+import type { CampaignRecords, CampaignStore } from "./campaign-store.js";
+import { dynamoCampaignRecords, listCampaigns } from "./campaigns.js";
 import { dynamoCommandRecords } from "./commands.js";
 import { dynamoJobRecords } from "./jobs.js";
 import type { StateTable } from "./table.js";
@@ -26,3 +26,18 @@ export function dynamoCampaignStore(db: StateTable): CampaignStore {
   };
 }
 export { memoryCampaignStore } from "./memory.js";
+
+/** Reading the campaign list is all some functions do with the store. */
+export type CampaignList = Pick<CampaignRecords, "list">;
+
+/**
+ * The campaign list alone, for the functions that only read it (rollout ticker, telemetry processor,
+ * dashboard publisher): their bundles then hold no store write, and the least-privilege test keeps
+ * their roles from holding one.
+ *
+ * @example
+ * const campaigns = await dynamoCampaignList({ doc, table: requireEnv(ENV.STATE_TABLE) }).list();
+ */
+export function dynamoCampaignList(db: StateTable): CampaignList {
+  return { list: () => listCampaigns(db) };
+}

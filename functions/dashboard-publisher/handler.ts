@@ -3,7 +3,7 @@ import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { S3Client } from "@aws-sdk/client-s3";
 import { SQSClient } from "@aws-sdk/client-sqs";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
-import { dynamoCampaignStore } from "../../campaigns/store/index.js";
+import { dynamoCampaignList } from "../../campaigns/store/index.js";
 import { ENV, requireEnv } from "../../contracts/environment.js";
 import { createLogger } from "../../lib/logger.js";
 import { DEFAULT_METRICS_NAMESPACE } from "../../contracts/metrics.js";
@@ -34,7 +34,7 @@ export const handler = async (): Promise<PublishReport> => {
         { role: QUEUE_ROLE.UpdateDeadLetter, url: requireEnv(ENV.UPDATE_DLQ_URL) },
       ],
       readFleet: fleetReader(s3, requireEnv(ENV.DATA_BUCKET)),
-      readCampaigns: campaignReader(dynamoCampaignStore({ doc, table: requireEnv(ENV.STATE_TABLE) })),
+      readCampaigns: campaignReader({ campaigns: dynamoCampaignList({ doc, table: requireEnv(ENV.STATE_TABLE) }) }),
     },
   );
   const writer = s3DocumentWriter(

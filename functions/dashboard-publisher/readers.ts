@@ -1,6 +1,6 @@
 import type { S3Client } from "@aws-sdk/client-s3";
 import { listCampaignSummaries, type CampaignSummary } from "../../campaigns/read-model.js";
-import type { CampaignStore } from "../../campaigns/store/index.js";
+import type { CampaignList } from "../../campaigns/store/index.js";
 import { readFleetSnapshot } from "../../telemetry/fleet-state.js";
 import type { FleetVehicle } from "../../telemetry/aggregate.js";
 import type { CampaignSummaryInput } from "./campaign-view.js";
@@ -60,9 +60,9 @@ export function fleetReader(s3: S3Client, bucket: string): () => Promise<{ vehic
  * Reads every campaign's summary from the state table.
  *
  * @example
- * const campaigns = await campaignReader(dynamoCampaignStore({ doc, table: "fleetota-dev-state" }))();
+ * const campaigns = await campaignReader({ campaigns: dynamoCampaignList({ doc, table: "fleetota-dev-state" }) })();
  */
-export function campaignReader(store: Pick<CampaignStore, "campaigns">): () => Promise<CampaignSummaryInput[]> {
+export function campaignReader(store: { readonly campaigns: CampaignList }): () => Promise<CampaignSummaryInput[]> {
   return async function readCampaigns() {
     return (await listCampaignSummaries(store)).map(toCampaignSummaryInput);
   };

@@ -1,7 +1,7 @@
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { SQSClient } from "@aws-sdk/client-sqs";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
-import { dynamoCampaignStore, type CampaignStore } from "../../campaigns/store/index.js";
+import { dynamoCampaignList, type CampaignList } from "../../campaigns/store/index.js";
 import { ENV, requireEnv } from "../../contracts/environment.js";
 import { createLogger } from "../../lib/logger.js";
 import { campaignsToTick, sendTicks, tickMessage } from "./tick-messages.js";
@@ -14,12 +14,12 @@ import { campaignsToTick, sendTicks, tickMessage } from "./tick-messages.js";
 const logger = createLogger("rollout-ticker");
 const doc = DynamoDBDocumentClient.from(new DynamoDBClient({}));
 const sqs = new SQSClient({});
-let store: CampaignStore | undefined;
+let campaigns: CampaignList | undefined;
 
 export const handler = async (): Promise<{ ticked: string[] }> => {
   const now = new Date();
-  store ??= dynamoCampaignStore({ doc, table: requireEnv(ENV.STATE_TABLE) });
-  const due = campaignsToTick(await store.campaigns.list());
+  campaigns ??= dynamoCampaignList({ doc, table: requireEnv(ENV.STATE_TABLE) });
+  const due = campaignsToTick(await campaigns.list());
   await sendTicks(sqs, requireEnv(ENV.UPDATE_QUEUE_URL), due.map((campaign) => tickMessage(campaign.campaignId, now)));
   const ticked = due.map((campaign) => campaign.campaignId);
   logger.info("ticks queued", { campaigns: ticked.length, ticked });

@@ -5,7 +5,7 @@ import { S3Client } from "@aws-sdk/client-s3";
 import { SQSClient } from "@aws-sdk/client-sqs";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda";
-import { dynamoCampaignStore, type CampaignStore } from "../../campaigns/store/index.js";
+import { dynamoCampaignList, type CampaignList } from "../../campaigns/store/index.js";
 import { ENV, requireEnv } from "../../contracts/environment.js";
 import { createLogger } from "../../lib/logger.js";
 import { DEFAULT_METRICS_NAMESPACE } from "../../contracts/metrics.js";
@@ -22,7 +22,7 @@ const DEFAULT_LEASE_MS = 5 * 60_000;
 const MAX_BUSY_WAIT_MS = 20_000;
 
 let dependencies: ProcessorDependencies | undefined;
-let store: CampaignStore | undefined;
+let campaignList: CampaignList | undefined;
 
 function createDependencies(): ProcessorDependencies {
   return {
@@ -46,8 +46,8 @@ export const handler = async (event: SQSEvent, context: Context): Promise<SQSBat
   const startedMs = Date.now();
   dependencies ??= createDependencies();
   const deps = dependencies;
-  store ??= dynamoCampaignStore({ doc: deps.doc, table: deps.stateTable });
-  const campaigns = store.campaigns;
+  campaignList ??= dynamoCampaignList({ doc: deps.doc, table: deps.stateTable });
+  const campaigns = campaignList;
   const aggregate = new InvocationAggregate();
   const remainingMs = typeof context?.getRemainingTimeInMillis === "function" ? context.getRemainingTimeInMillis() : DEFAULT_LEASE_MS;
   const scope: InvocationScope = {
