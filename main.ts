@@ -10,7 +10,7 @@ import { join, resolve } from "node:path";
 import { AwsProvider } from "@cdktf/provider-aws/lib/provider/index.js";
 import { FleetAlarms } from "./modules/alarms.js";
 import { DashboardSite } from "./modules/dashboard-site.js";
-import { DataLakeStorage } from "./modules/data-lake-storage.js";
+import { DATA_LAKE_PREFIX, DataLakeStorage } from "./modules/data-lake-storage.js";
 import { FleetFunctions, signingKeyParameterName } from "./modules/fleet-functions.js";
 import { ScheduledInvocation } from "./modules/scheduled-invocation.js";
 import { StateTable } from "./modules/state-table.js";
@@ -24,8 +24,11 @@ import {
 } from "./modules/stack-config.js";
 import { TelemetryPipeline } from "./modules/telemetry-pipeline.js";
 import { UpdatePipeline } from "./modules/update-pipeline.js";
+import { VehicleIdentity } from "./modules/vehicle-identity.js";
 
 const projectRoot = import.meta.dirname;
+/** Lifetime of a vehicle's credentials: the shortest AWS IoT allows, so a revoked vehicle is out within 15 minutes. */
+const VEHICLE_CREDENTIAL_SECONDS = 900;
 
 export { FUNCTION } from "./modules/fleet-functions.js";
 /**
@@ -46,6 +49,7 @@ export class FleetOtaStack extends TerraformStack {
   readonly dashboard: DashboardSite;
   readonly functions: FleetFunctions;
   readonly alarms: FleetAlarms;
+  readonly vehicleIdentity: VehicleIdentity;
 
   constructor(scope: Construct, id: string, overrides: FleetOtaStackOverrides = {}) {
     super(scope, id);
@@ -69,6 +73,14 @@ export class FleetOtaStack extends TerraformStack {
       telemetryRetentionDays: props.telemetryRetentionDays,
       quarantineRetentionDays: props.quarantineRetentionDays,
       forceDestroy: !props.protectData,
+    });
+    this.vehicleIdentity = new VehicleIdentity(this, "vehicle-identity", {
+      namePrefix: prefix,
+      dataBucketArn: this.storage.bucketArn,
+      telemetryPrefix: `${DATA_LAKE_PREFIX.telemetry}vehicle/`,
+      jobsPrefix: DATA_LAKE_PREFIX.jobs,
+      firmwarePrefix: DATA_LAKE_PREFIX.firmware,
+      credentialDurationSeconds: VEHICLE_CREDENTIAL_SECONDS,
     });
     this.state = new StateTable(this, "state", { tableName: `${prefix}-state`, deletionProtection: props.protectData });
     this.telemetry = new TelemetryPipeline(this, "telemetry", {
@@ -143,6 +155,8 @@ export class FleetOtaStack extends TerraformStack {
       state_table_name: { value: this.state.tableName, description: "Campaigns, vehicle jobs, idempotency markers" },
       alarm_topic_arn: { value: this.alarms.topicArn, description: "SNS topic every alarm notifies" },
       signing_key_parameter: { value: signingKeyParameterName(this.props.namePrefix), description: "SSM SecureString holding the job-signing key" },
+      vehicle_role_alias: { value: this.vehicleIdentity.roleAliasName, description: "IoT role alias vehicles exchange their certificate for credentials at" },
+      vehicle_iot_policy: { value: this.vehicleIdentity.iotPolicyName, description: "IoT policy attached to every vehicle certificate" },
       metrics_namespace: { value: this.props.metricsNamespace, description: "CloudWatch namespace of the custom metrics" },
     };
     for (const { shortName, fn } of this.functions.all) {

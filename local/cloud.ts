@@ -7,9 +7,13 @@ import { rmSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { silentLog, type Log } from "../lib/logger.js";
 import { applyStack } from "./apply/index.js";
-import { LOCAL_CREDENTIALS, type ClientConfig } from "./apply/context.js";
+import { LOCAL_ACCOUNT_ID, LOCAL_CREDENTIALS, type ClientConfig } from "./apply/context.js";
 import { ensureSynthesizedStack, type SynthesizeOptions } from "./apply/synthesized-stack.js";
 import { startEmulator, type Emulator } from "./emulator.js";
+import { startCredentialsProvider, type CredentialsProvider } from "./identity/credentials-provider.js";
+import { vehicleAuthorizer, type FrontDoorStats } from "./identity/front-door.js";
+import { rolePolicyFromDescription } from "./identity/role-policies.js";
+import { VehicleSessions } from "./identity/sessions.js";
 import { startSqsProxy, type SqsProxy } from "./message-moves/proxy.js";
 import type { RequestCensus } from "./request-census.js";
 import { LOCAL_STATE_FILE, type LocalCloudDescription } from "./model.js";
@@ -40,6 +44,8 @@ export interface LocalCloud {
   runtime?: LocalRuntime;
   /** Requests seen by the front door, by service and operation (`census.snapshot()`). */
   census: RequestCensus;
+  /** The loopback IoT credentials provider and the vehicle sessions it issued (see local/identity/). */
+  identity: { provider: CredentialsProvider; sessions: VehicleSessions; frontDoor: FrontDoorStats };
   /** How long each startup phase took, in milliseconds. */
   timings: Record<string, number>;
   stop(): Promise<void>;
@@ -85,10 +91,22 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
         return started;
       }),
     ]);
-    const proxy: SqsProxy = await startSqsProxy({ upstream: emulator.endpoint, credentials: LOCAL_CREDENTIALS, log });
+    const sessions = new VehicleSessions();
+    const frontDoor: FrontDoorStats = { vehicleRequests: 0, allowed: 0, refused: 0 };
+    const authorize = vehicleAuthorizer({ sessions, accountId: LOCAL_ACCOUNT_ID, log, stats: frontDoor });
+    const proxy: SqsProxy = await startSqsProxy({ upstream: emulator.endpoint, credentials: LOCAL_CREDENTIALS, log, authorize });
     stops.push(() => proxy.stop());
     const description = await timed("apply", () => applyStack(stack.document, { endpoint: proxy.endpoint, stackDir: stack.stackDir, log }));
     const clientConfig: ClientConfig = { endpoint: proxy.endpoint, region: description.region, credentials: { ...LOCAL_CREDENTIALS } };
+    const provider = await startCredentialsProvider({
+      clientConfig,
+      accountId: LOCAL_ACCOUNT_ID,
+      sessions,
+      rolePolicy: (roleArn) => rolePolicyFromDescription(description, roleArn),
+      log,
+    });
+    stops.push(() => provider.stop());
+    description.credentialsProvider = { endpoint: provider.endpoint, caCertificatePem: provider.caCertificatePem };
 
     let runtime: LocalRuntime | undefined;
     if (options.runtime !== false) {
@@ -103,7 +121,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
       stops.push(async () => removeStateFile(stateFile, description.endpoint));
     }
     log.info("local cloud ready", { endpoint: proxy.endpoint, region: description.region, timings });
-    return { description, clientConfig, runtime, census: proxy.census, timings, stop: stopAll };
+    return { description, clientConfig, runtime, census: proxy.census, identity: { provider, sessions, frontDoor }, timings, stop: stopAll };
   } catch (error) {
     await stopAll();
     throw error;

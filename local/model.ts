@@ -55,8 +55,17 @@ export interface LocalCloudDescription {
   schedules: LocalSchedule[];
   /** Resources with no local meaning (IAM, CloudFront, log groups …), by address. */
   skipped: string[];
+  /** The local AWS IoT credentials provider (mutual TLS) vehicles exchange their certificate at. */
+  credentialsProvider?: LocalCredentialsProvider;
   /** URL of the locally served dashboard, once it is up. */
   dashboardUrl?: string;
+}
+
+export interface LocalCredentialsProvider {
+  /** `https://127.0.0.1:<port>`; on AWS: `DescribeEndpoint(iot:CredentialProvider)`. */
+  endpoint: string;
+  /** The provider's server certificate, which vehicles trust (on AWS: Amazon Root CA 1). */
+  caCertificatePem: string;
 }
 
 export const LOCAL_STATE_FILE = ".fleetota/local.json";

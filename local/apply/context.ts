@@ -5,6 +5,7 @@
 import { CloudWatchClient } from "@aws-sdk/client-cloudwatch";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { EventBridgeClient } from "@aws-sdk/client-eventbridge";
+import { IoTClient } from "@aws-sdk/client-iot";
 import { S3Client } from "@aws-sdk/client-s3";
 import { SNSClient } from "@aws-sdk/client-sns";
 import { SQSClient } from "@aws-sdk/client-sqs";
@@ -28,6 +29,7 @@ export interface AwsClients {
   sns: SNSClient;
   cloudwatch: CloudWatchClient;
   ssm: SSMClient;
+  iot: IoTClient;
 }
 
 /**
@@ -45,6 +47,7 @@ export function createClients(config: ClientConfig): AwsClients {
     sns: new SNSClient(config),
     cloudwatch: new CloudWatchClient(config),
     ssm: new SSMClient(config),
+    iot: new IoTClient(config),
   };
 }
 

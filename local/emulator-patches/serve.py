@@ -18,9 +18,14 @@ A gap is filled:
     GetQueueAttributes (asking for it by name was even an InvalidAttributeName), so Terraform's
     aws_sqs_queue_redrive_allow_policy waited forever for it; here it is a queue attribute like
     RedrivePolicy: returned when set, absent when unset or set to "".
+AWS IoT, for the vehicles' certificates:
+  * a certificate's id is the SHA-256 of its DER encoding, as on AWS (moto hashes the PEM text by default);
+  * CreateCertificateFromCsr issues the certificate for the CSR's public key (moto signs a fresh key pair
+    of its own, so the vehicle could never use the certificate), signed by an emulator CA key made at start.
 Everything else is moto unchanged. Usage: python serve.py -H 127.0.0.1 -p 5000
 """
 import copy
+import datetime
 import threading
 import time
 
@@ -30,6 +35,11 @@ import moto.sqs.models
 from moto.dynamodb.models import DynamoDBBackend
 from moto.dynamodb.models.table import Table
 from moto.server import main as moto_main
+import moto.settings
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from moto.iot.models import IoTBackend
 
 _backend_lock = threading.RLock()
 _transaction = threading.local()
@@ -141,6 +151,32 @@ moto.sqs.models.SQSBackend.is_message_valid_based_on_retention_period = _is_mess
 DynamoDBBackend.transact_write_items = _transact_write_items
 for _name in ("put_item", "update_item", "delete_item", "get_item", "batch_write_item", "query", "scan"):
     setattr(DynamoDBBackend, _name, _serialised(getattr(DynamoDBBackend, _name)))
+
+_iot_ca_key = ec.generate_private_key(ec.SECP256R1())
+_iot_ca_name = x509.Name([x509.NameAttribute(x509.NameOID.COMMON_NAME, "FleetOTA local IoT CA (moto)")])
+
+
+def _create_certificate_from_csr(self, csr, set_as_active):
+    request = x509.load_pem_x509_csr(csr.encode("utf-8"))
+    if not request.is_signature_valid:
+        raise ValueError("the CSR's signature does not verify")
+    now = moto.core.utils.utcnow()
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(request.subject)
+        .issuer_name(_iot_ca_name)
+        .public_key(request.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(days=3650))
+        .sign(_iot_ca_key, hashes.SHA256())
+    )
+    pem = certificate.public_bytes(serialization.Encoding.PEM).decode("utf-8")
+    return self.register_certificate(pem, ca_certificate_pem=None, set_as_active=set_as_active, status="INACTIVE")
+
+
+moto.settings.default_user_config.setdefault("iot", {})["use_valid_cert"] = True
+IoTBackend.create_certificate_from_csr = _create_certificate_from_csr
 
 if __name__ == "__main__":
     moto_main()

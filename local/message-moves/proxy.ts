@@ -7,6 +7,7 @@
 import { createServer, request as httpRequest, Agent, type IncomingMessage, type ServerResponse } from "node:http";
 import { SQSClient } from "@aws-sdk/client-sqs";
 import { silentLog, type Log } from "../../lib/logger.js";
+import type { RequestAuthorizer } from "../identity/front-door.js";
 import { RequestCensus } from "../request-census.js";
 import { SQS_ERROR_CODE, SqsApiError } from "./errors.js";
 import { MessageMoveTaskRegistry } from "./task-registry.js";
@@ -18,6 +19,8 @@ export interface SqsProxyOptions {
   log?: Log;
   /** Port to listen on (127.0.0.1); 0 or absent picks a free one. */
   port?: number;
+  /** Judges each request before anything else (local/identity/front-door.ts); a refusal is sent instead of forwarding. */
+  authorize?: RequestAuthorizer;
 }
 
 export interface SqsProxy {
@@ -127,6 +130,11 @@ export async function startSqsProxy(options: SqsProxyOptions): Promise<SqsProxy>
 
   const server = createServer((request, response) => {
     census.observe(request);
+    const refused = options.authorize?.(request);
+    if (refused) {
+      request.resume();
+      return send(response, refused.statusCode, refused.headers, refused.body);
+    }
     const target = request.headers["x-amz-target"];
     const handler = typeof target === "string" ? HANDLED_ACTIONS[target] : undefined;
     if (handler) void answer(handler, request, response);

@@ -1,0 +1,177 @@
+/**
+ * The AWS IoT credentials provider, served on loopback (moto has IoT things, certificates and role aliases
+ * but no such endpoint). `GET /role-aliases/<alias>/credentials` over HTTPS with mutual TLS, the thing
+ * name in `x-amzn-iot-thingname`, answered as AWS does:
+ * `{"credentials":{"accessKeyId","secretAccessKey","sessionToken","expiration"}}`.
+ *
+ * The TLS handshake proves the caller holds the private key of the certificate it presents. The
+ * certificate is then accepted only if it is registered in the emulator (its id is the SHA-256 of its
+ * DER, as on AWS), ACTIVE, attached to the named thing, and has an IoT policy attached that allows
+ * `iot:AssumeRoleWithCertificate` on the role alias. The session it issues is bounded by the role's
+ * policy as applied from the synthesized stack, which the front door enforces.
+ */
+import { createHash } from "node:crypto";
+import { createServer, type Server } from "node:https";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { TLSSocket } from "node:tls";
+import {
+  DescribeCertificateCommand,
+  DescribeRoleAliasCommand,
+  GetPolicyCommand,
+  IoTClient,
+  ListAttachedPoliciesCommand,
+  ListThingPrincipalsCommand,
+} from "@aws-sdk/client-iot";
+import { createSelfSigned } from "../../identity/certificates.js";
+import { silentLog, type Log } from "../../lib/logger.js";
+import type { ClientConfig } from "../apply/context.js";
+import type { VehicleSessions } from "./sessions.js";
+import { evaluateVehicleRequest, type VehiclePolicyDocument } from "./vehicle-policy.js";
+
+export interface CredentialsProviderOptions {
+  /** Where the provider reads IoT state (the emulator). */
+  clientConfig: ClientConfig;
+  accountId: string;
+  sessions: VehicleSessions;
+  /** The permissions policy of a role, by role ARN, as applied from the stack; undefined when it has none. */
+  rolePolicy(roleArn: string): VehiclePolicyDocument | undefined;
+  log?: Log;
+  port?: number;
+}
+
+export interface CredentialsProvider {
+  /** `https://127.0.0.1:<port>`: what a vehicle's bundle names as its credentials endpoint. */
+  endpoint: string;
+  /** The server's (self-signed) certificate: what vehicles trust instead of Amazon's root CA. */
+  caCertificatePem: string;
+  stats: CredentialsProviderStats;
+  stop(): Promise<void>;
+}
+
+export interface CredentialsProviderStats {
+  issued: number;
+  refused: number;
+}
+
+/** A refusal with AWS's status code and message. */
+export class CredentialsRefusedError extends Error {
+  override readonly name = "CredentialsRefusedError";
+  constructor(readonly statusCode: number, message: string, readonly reason: string) {
+    super(message);
+  }
+}
+
+const PATH = /^\/role-aliases\/([\w=,@-]+)\/credentials$/;
+
+function forbidden(reason: string): CredentialsRefusedError {
+  return new CredentialsRefusedError(403, "Access Denied", reason);
+}
+
+async function isNotFound<T>(work: Promise<T>): Promise<T | undefined> {
+  try {
+    return await work;
+  } catch (error) {
+    if ((error as Error).name === "ResourceNotFoundException") return undefined;
+    throw error;
+  }
+}
+
+/**
+ * Starts the provider on 127.0.0.1 with a fresh self-signed server certificate.
+ *
+ * @example
+ * const provider = await startCredentialsProvider({ clientConfig, accountId, sessions, rolePolicy });
+ * // vehicle: https.get(`${provider.endpoint}/role-aliases/fleetota-dev-vehicle/credentials`, { cert, key, ca: provider.caCertificatePem, headers: { "x-amzn-iot-thingname": vin } })
+ */
+export async function startCredentialsProvider(options: CredentialsProviderOptions): Promise<CredentialsProvider> {
+  const log = options.log ?? silentLog;
+  const iot = new IoTClient(options.clientConfig);
+  const serverIdentity = await createSelfSigned("FleetOTA local IoT credentials provider", { ipAddresses: ["127.0.0.1"], dnsNames: ["localhost"] });
+  const stats: CredentialsProviderStats = { issued: 0, refused: 0 };
+
+  async function credentialsFor(request: IncomingMessage): Promise<Record<string, unknown>> {
+    const match = PATH.exec((request.url ?? "").split("?")[0]!);
+    if (request.method !== "GET" || !match) throw new CredentialsRefusedError(404, "Not Found", `${request.method} ${request.url}`);
+    const alias = match[1]!;
+    const thingName = request.headers["x-amzn-iot-thingname"];
+    if (typeof thingName !== "string" || thingName === "") throw new CredentialsRefusedError(400, "Missing header x-amzn-iot-thingname", "no thing name");
+
+    const presented = (request.socket as TLSSocket).getPeerCertificate();
+    if (!presented?.raw) throw new CredentialsRefusedError(401, "Unauthorized", "no client certificate");
+    const certificateId = createHash("sha256").update(presented.raw).digest("hex");
+    const described = await isNotFound(iot.send(new DescribeCertificateCommand({ certificateId })));
+    const certificate = described?.certificateDescription;
+    if (!certificate?.certificateArn) throw forbidden(`certificate ${certificateId.slice(0, 12)}… is not registered`);
+    if (certificate.status !== "ACTIVE") throw forbidden(`certificate ${certificateId.slice(0, 12)}… is ${certificate.status}`);
+
+    const principals = await isNotFound(iot.send(new ListThingPrincipalsCommand({ thingName })));
+    if (!principals?.principals?.includes(certificate.certificateArn)) throw forbidden(`certificate is not attached to thing ${thingName}`);
+
+    const roleAlias = (await isNotFound(iot.send(new DescribeRoleAliasCommand({ roleAlias: alias }))))?.roleAliasDescription;
+    if (!roleAlias?.roleArn || !roleAlias.roleAliasArn) throw new CredentialsRefusedError(404, "Role alias does not exist", `no role alias ${alias}`);
+
+    const attached = await iot.send(new ListAttachedPoliciesCommand({ target: certificate.certificateArn }));
+    const iotPolicies = await Promise.all(
+      (attached.policies ?? []).map(async (policy) => {
+        const text = (await iot.send(new GetPolicyCommand({ policyName: policy.policyName }))).policyDocument ?? "{}";
+        return JSON.parse(text) as VehiclePolicyDocument;
+      }),
+    );
+    const mayAssume = iotPolicies.some(
+      (policy) => evaluateVehicleRequest(policy, thingName, options.accountId, { action: "iot:AssumeRoleWithCertificate", resource: roleAlias.roleAliasArn! }).allowed,
+    );
+    if (!mayAssume) throw forbidden(`no IoT policy of the certificate allows iot:AssumeRoleWithCertificate on ${alias}`);
+
+    const policy = options.rolePolicy(roleAlias.roleArn);
+    if (!policy) throw new CredentialsRefusedError(500, "Internal Failure", `role ${roleAlias.roleArn} has no policy in the applied stack`);
+    const session = options.sessions.issue({ thingName, roleArn: roleAlias.roleArn, policy, durationSeconds: roleAlias.credentialDurationSeconds ?? 3600 });
+    return {
+      credentials: {
+        accessKeyId: session.accessKeyId,
+        secretAccessKey: session.secretAccessKey,
+        sessionToken: session.sessionToken,
+        expiration: new Date(session.expiresAtMs).toISOString().replace(/\.\d{3}Z$/, "Z"),
+      },
+    };
+  }
+
+  const answer = function answerCredentialsRequest(request: IncomingMessage, response: ServerResponse): void {
+    request.resume();
+    credentialsFor(request).then(
+      (body) => {
+        stats.issued++;
+        response.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(body));
+      },
+      (error: unknown) => {
+        const refused = error instanceof CredentialsRefusedError ? error : new CredentialsRefusedError(500, "Internal Failure", String(error));
+        stats.refused++;
+        log.warn("credentials provider refused a request", { status: refused.statusCode, reason: refused.reason });
+        response.writeHead(refused.statusCode, { "content-type": "application/json" }).end(JSON.stringify({ message: refused.message }));
+      },
+    );
+  };
+
+  const server: Server = createServer(
+    { key: serverIdentity.privateKeyPem, cert: serverIdentity.certificatePem, requestCert: true, rejectUnauthorized: false },
+    answer,
+  );
+  await new Promise<void>((resolveListen, reject) => {
+    server.once("error", reject);
+    server.listen(options.port ?? 0, "127.0.0.1", () => resolveListen());
+  });
+  const address = server.address();
+  const port = typeof address === "object" && address ? address.port : 0;
+  log.info("IoT credentials provider ready", { endpoint: `https://127.0.0.1:${port}` });
+  return {
+    endpoint: `https://127.0.0.1:${port}`,
+    caCertificatePem: serverIdentity.certificatePem,
+    stats,
+    async stop() {
+      await new Promise<void>((resolveClose) => {
+        server.close(() => resolveClose());
+        server.closeAllConnections();
+      });
+      iot.destroy();
+    },
+  };
+}

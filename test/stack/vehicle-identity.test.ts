@@ -1,0 +1,101 @@
+/**
+ * The vehicle identity over the synthesized stack: the role, its trust, the role alias, the IoT policy,
+ * and the role's policy evaluated by iam-simulate as an attacker would use it (vehicle A against B's data,
+ * listing, firmware writes, the state table).
+ */
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import { evaluateVehicleRequest, policyAsAwsSeesIt, type VehiclePolicyDocument } from "../../local/identity/vehicle-policy.js";
+import { list, parseJson, ref, synthStack, type Statement } from "./support/synth.js";
+
+const stack = synthStack();
+const BUCKET = "fleetota-test-data-lake";
+const ACCOUNT = "123456789012";
+const A = "1HGCM82633A004352";
+const B = "1M8GDM9AXKP042788";
+
+/** The role policy with the bucket reference resolved, as AWS receives it. */
+function vehiclePolicy(): VehiclePolicyDocument {
+  const text = String(stack.resource("aws_iam_role_policy", "vehicle_policy").policy);
+  return policyAsAwsSeesIt(text.replaceAll(ref("aws_s3_bucket", "data_lake", "arn"), `arn:aws:s3:::${BUCKET}`));
+}
+
+const can = (vin: string, action: string, resource: string): boolean => evaluateVehicleRequest(vehiclePolicy(), vin, ACCOUNT, { action, resource }).allowed;
+const object = (key: string): string => `arn:aws:s3:::${BUCKET}/${key}`;
+
+test("the role is assumable only by the IoT credentials provider, with the shortest IAM session", () => {
+  const role = stack.resource("aws_iam_role", "vehicle_role");
+  const trust = parseJson<{ Statement: Statement[] }>(role.assume_role_policy).Statement;
+
+  assert.equal(trust, [{ Effect: "Allow", Principal: { Service: "credentials.iot.amazonaws.com" }, Action: "sts:AssumeRole" }]);
+  assert.is(role.max_session_duration, 3600);
+  assert.is(stack.resource("aws_iam_role_policy", "vehicle_policy").role, ref("aws_iam_role", "vehicle_role", "id"));
+});
+
+test("the role alias points at the vehicle role and hands out 15-minute credentials", () => {
+  const alias = stack.resource("aws_iot_role_alias", "vehicle_role_alias");
+
+  assert.is(alias.role_arn, ref("aws_iam_role", "vehicle_role", "arn"));
+  assert.is(alias.credential_duration, 900);
+  assert.is(alias.alias, "fleetota-dev-vehicle");
+});
+
+test("the IoT policy allows only AssumeRoleWithCertificate, only on the role alias", () => {
+  const statements = parseJson<{ Statement: Statement[] }>(stack.resource("aws_iot_policy", "vehicle_iot_policy").policy).Statement;
+
+  assert.is(statements.length, 1);
+  assert.is(statements[0]!.Effect, "Allow");
+  assert.equal(list(statements[0]!.Action), ["iot:AssumeRoleWithCertificate"]);
+  assert.equal(list(statements[0]!.Resource), [ref("aws_iot_role_alias", "vehicle_role_alias", "arn")]);
+});
+
+test("the role policy carries the thing-name variable escaped for Terraform, and no wildcard action", () => {
+  const text = String(stack.resource("aws_iam_role_policy", "vehicle_policy").policy);
+  const statements = parseJson<{ Statement: Statement[] }>(text).Statement;
+
+  assert.match(text, "$${credentials-iot:ThingName}");
+  assert.not.match(text.replaceAll("$${", ""), "${credentials-iot");
+  assert.equal(statements.flatMap((statement) => list(statement.Action)).sort(), ["s3:GetObject", "s3:PutObject"]);
+  assert.ok(statements.every((statement) => statement.Effect === "Allow" && !list(statement.Resource).includes("*")));
+});
+
+test("vehicle A puts its own telemetry and reads its own job document and the firmware", () => {
+  assert.ok(can(A, "s3:PutObject", object(`telemetry/vehicle/${A}/dt=2026-12-01/hour=18/20261201T180000000Z-0.ndjson.gz`)));
+  assert.ok(can(A, "s3:GetObject", object(`jobs/${A}.json`)));
+  assert.ok(can(A, "s3:GetObject", object("firmware/tcu-2/4.2.0/image.bin")));
+});
+
+test("vehicle A cannot write under B's prefix, nor pretend to be B by a prefix of its own name", () => {
+  assert.not.ok(can(A, "s3:PutObject", object(`telemetry/vehicle/${B}/dt=2026-12-01/hour=18/x.ndjson.gz`)));
+  assert.not.ok(can(A, "s3:PutObject", object(`telemetry/vehicle/${A.slice(0, 16)}/x.ndjson.gz`)));
+  assert.not.ok(can(A, "s3:PutObject", object(`telemetry/vehicle/${A}x/x.ndjson.gz`)));
+  assert.not.ok(can(A, "s3:PutObject", object(`telemetry/fleet/gateway-1/x.ndjson.gz`)), "not the fleet gateway's prefix");
+  assert.not.ok(can(A, "s3:PutObject", object(`telemetry/dt=2026-12-01/hour=18/x.ndjson.gz`)), "not the old shared layout");
+  assert.not.ok(can(A, "s3:PutObject", object(`quarantine/${A}.json`)));
+});
+
+test("vehicle A cannot read B's job, list jobs/, or read its own telemetry back", () => {
+  assert.not.ok(can(A, "s3:GetObject", object(`jobs/${B}.json`)));
+  assert.not.ok(can(A, "s3:GetObject", object(`jobs/${A}.json.bak`)));
+  assert.not.ok(can(A, "s3:ListBucket", `arn:aws:s3:::${BUCKET}`));
+  assert.not.ok(can(A, "s3:GetObject", object(`telemetry/vehicle/${A}/x.ndjson.gz`)));
+  assert.not.ok(can(A, "s3:GetObject", object("fleet-state/snapshot.json")));
+});
+
+test("vehicle A cannot write its job, the firmware, or delete anything", () => {
+  assert.not.ok(can(A, "s3:PutObject", object(`jobs/${A}.json`)));
+  assert.not.ok(can(A, "s3:PutObject", object("firmware/tcu-2/9.9.9/image.bin")));
+  assert.not.ok(can(A, "s3:DeleteObject", object(`telemetry/vehicle/${A}/x.ndjson.gz`)));
+  assert.not.ok(can(A, "s3:PutObjectAcl", object(`telemetry/vehicle/${A}/x.ndjson.gz`)));
+});
+
+test("vehicle A cannot touch the state table, the queues or another bucket", () => {
+  const table = `arn:aws:dynamodb:eu-central-1:${ACCOUNT}:table/fleetota-dev-state`;
+  for (const action of ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Query", "dynamodb:Scan"]) {
+    assert.not.ok(can(A, action, table), action);
+  }
+  assert.not.ok(can(A, "sqs:SendMessage", `arn:aws:sqs:eu-central-1:${ACCOUNT}:fleetota-dev-update-jobs`));
+  assert.not.ok(can(A, "s3:PutObject", `arn:aws:s3:::fleetota-dev-dashboard/data/campaigns.json`));
+});
+
+test.run();
