@@ -225,3 +225,23 @@ export async function listParkedFailures(s3: S3Client, bucket: string, options: 
   }
   return [...byId.values()].sort((a, b) => (a.parkedAt < b.parkedAt ? 1 : a.parkedAt > b.parkedAt ? -1 : 0));
 }
+
+/**
+ * A failure no retry can fix, thrown by the code that finds it and parked by the handler that catches
+ * it (with the message it was handling) instead of being retried into the DLQ.
+ *
+ * @example
+ * throw new PermanentFailureError(PARKED_REASON.ObjectMissing, "s3://fleet-data/telemetry/a.ndjson.gz no longer exists");
+ */
+export class PermanentFailureError extends Error {
+  override readonly name = "PermanentFailureError";
+  constructor(
+    /** From the source's fixed vocabulary (PARKED_REASON or the source's own). */
+    readonly reason: string,
+    message: string,
+    /** The `fleetota` command that deals with it, when one does. */
+    readonly remedy?: string,
+  ) {
+    super(message);
+  }
+}

@@ -85,20 +85,30 @@ export class InvocationAggregate {
   /** Latest record per VIN seen in this invocation. */
   readonly latest = new Map<string, EnrichedRecord>();
 
+  /** Refused lines and quarantined objects by reason (a small fixed set), for `Telemetry/Refusals`. */
+  readonly refusals = new Map<string, number>();
+
   addObject(readout: ObjectReadout, latencyMs: number): void {
     this.objectsProcessed++;
-    this.dataPoints += readout.accepted.length;
+    this.dataPoints += readout.accepted;
     this.recordsRejected += readout.rejected.length;
-    for (const enriched of readout.accepted) {
+    for (const [reason, count] of Object.entries(readout.refusals)) this.addRefusal(reason, count);
+    for (const enriched of readout.latest.values()) {
       const current = this.latest.get(enriched.record.vin);
       if (!current || isNewer(enriched, current)) this.latest.set(enriched.record.vin, enriched);
     }
     this.addLatency(latencyMs);
   }
 
-  addQuarantinedObject(latencyMs: number): void {
+  /** An object quarantined whole, with its corruption kind (`bad-gzip`, `too-large`, …). */
+  addQuarantinedObject(latencyMs: number, corruption: string): void {
     this.objectsQuarantined++;
+    this.addRefusal(corruption, 1);
     this.addLatency(latencyMs);
+  }
+
+  private addRefusal(reason: string, count: number): void {
+    this.refusals.set(reason, (this.refusals.get(reason) ?? 0) + count);
   }
 
   addDuplicate(): void {
@@ -143,6 +153,9 @@ export class InvocationAggregate {
       count(METRIC.ObjectsQuarantined, this.objectsQuarantined),
       count(METRIC.DuplicateObjects, this.duplicateObjects),
     ];
+    for (const [reason, value] of this.refusals) {
+      data.push({ ...count(METRIC.Refusals, value), Dimensions: [{ Name: "Reason", Value: reason }] });
+    }
     const reporting = this.latest.size;
     if (reporting > 0) {
       data.push(

@@ -1,55 +1,123 @@
-import { decodeLines, DEFAULT_DECODE_LIMITS, type ByteSource, type DecodeLimits } from "./decode.js";
+import { CORRUPTION, CorruptObjectError, decodeLines, DEFAULT_DECODE_LIMITS, type ByteSource, type DecodeLimits } from "./decode.js";
 import { enrich, type EnrichedRecord } from "./enrich.js";
 import { validateRecord, type RecordRejection } from "./schema.js";
+import { VIN_RULE } from "./vin.js";
+import { isNewer } from "./aggregate.js";
+
+/**
+ * Why a line was refused, as a small fixed set (the `Reason` of the refusal counts; the full reasons,
+ * field by field, go with the line to `quarantine/records/…`).
+ */
+export const LINE_REFUSAL = {
+  NotJson: "not-json",
+  LineTooLong: "line-too-long",
+  BadVin: "bad-vin",
+  OutOfClockWindow: "out-of-clock-window",
+  Schema: "schema",
+} as const;
+export type LineRefusal = (typeof LINE_REFUSAL)[keyof typeof LINE_REFUSAL];
 
 /** A line that did not become a record, with why; what goes to `quarantine/records/…`. */
 export interface RejectedLine {
   /** 1-based line number in the source object. */
   line: number;
-  /** The parsed value when the line was JSON, otherwise the raw text. */
-  record?: unknown;
-  raw?: string;
+  /**
+   * The line as it came (cut to 200 characters when longer than the line limit). Never the parsed
+   * value: a hostile value (arrays nested thousands deep) parses but cannot be serialised again.
+   */
+  raw: string;
+  refusal: LineRefusal;
   reasons: RecordRejection[];
 }
 
+/** Limits on one object, well inside the processor's memory with ten objects read at once. */
+export interface ReadLimits extends DecodeLimits {
+  /** Non-blank lines an object may have (the simulator writes 500). */
+  maxLines: number;
+  /** Raw text of rejected lines kept per object; past it the object is quarantined whole. */
+  maxRejectedBytes: number;
+}
+
+export const DEFAULT_READ_LIMITS: ReadLimits = {
+  ...DEFAULT_DECODE_LIMITS,
+  maxLines: 10_000,
+  maxRejectedBytes: 4 * 1024 * 1024,
+};
+
+/**
+ * What one object gave, folded while its lines stream by: only what the processor uses afterwards is
+ * kept (each vehicle's latest record, the records carrying an OTA report, the rejected lines), never the
+ * list of every record.
+ */
 export interface ObjectReadout {
-  accepted: EnrichedRecord[];
+  /** Lines accepted as records. */
+  accepted: number;
+  /** Each vehicle's latest accepted record in the object (by timestamp, then sequence). */
+  latest: Map<string, EnrichedRecord>;
+  /** Accepted records carrying an `ota` block, in line order. */
+  otaRecords: EnrichedRecord[];
   rejected: RejectedLine[];
+  /** Rejected lines by refusal. */
+  refusals: Partial<Record<LineRefusal, number>>;
+}
+
+const VIN_RULES: ReadonlySet<string> = new Set(Object.values(VIN_RULE));
+
+function refusalOf(reasons: readonly RecordRejection[]): LineRefusal {
+  const first = reasons[0];
+  if (first?.field === "vin" && VIN_RULES.has(first.rule)) return LINE_REFUSAL.BadVin;
+  if (first?.field === "ts" && (first.rule === "future" || first.rule === "too-old")) return LINE_REFUSAL.OutOfClockWindow;
+  return LINE_REFUSAL.Schema;
 }
 
 /**
- * Decodes, validates and enriches every line of one object. Blank lines are skipped; everything else
- * ends up accepted or rejected with reasons. Throws CorruptObjectError (from decodeLines) when the
- * object cannot be read at all; then nothing of it counts.
+ * Decodes, validates and enriches every line of one object, streaming. Blank lines are skipped;
+ * everything else ends up accepted or rejected with reasons. Throws CorruptObjectError when the object
+ * cannot be read at all (broken gzip, binary, decoded size, too many lines, too much rejected text);
+ * then nothing of it counts and it is quarantined whole.
  *
  * @example
  * const readout = await readTelemetryObject(response.Body, Date.now());
- * readout.accepted.length + readout.rejected.length; // lines in the object
+ * readout.accepted + readout.rejected.length; // non-blank lines in the object
  */
-export async function readTelemetryObject(
-  source: ByteSource,
-  nowMs: number,
-  limits: DecodeLimits = DEFAULT_DECODE_LIMITS,
-): Promise<ObjectReadout> {
-  const readout: ObjectReadout = { accepted: [], rejected: [] };
+export async function readTelemetryObject(source: ByteSource, nowMs: number, limits: ReadLimits = DEFAULT_READ_LIMITS): Promise<ObjectReadout> {
+  const readout: ObjectReadout = { accepted: 0, latest: new Map(), otaRecords: [], rejected: [], refusals: {} };
   let lineNumber = 0;
+  let lines = 0;
+  let rejectedBytes = 0;
+  const reject = (raw: string, refusal: LineRefusal, reasons: RecordRejection[]) => {
+    rejectedBytes += raw.length;
+    if (rejectedBytes > limits.maxRejectedBytes) {
+      throw new CorruptObjectError(CORRUPTION.TooManyRejected, `rejected lines pass ${limits.maxRejectedBytes} bytes of text`);
+    }
+    readout.rejected.push({ line: lineNumber, raw, refusal, reasons });
+    readout.refusals[refusal] = (readout.refusals[refusal] ?? 0) + 1;
+  };
   for await (const { text, tooLong } of decodeLines(source, limits)) {
     lineNumber++;
+    if (!tooLong && text.trim() === "") continue;
+    if (++lines > limits.maxLines) throw new CorruptObjectError(CORRUPTION.TooManyLines, `more than ${limits.maxLines} lines`);
     if (tooLong) {
-      readout.rejected.push({ line: lineNumber, raw: text, reasons: [{ field: "(line)", rule: "max-length", message: `line longer than ${limits.maxLineBytes} bytes` }] });
+      reject(text, LINE_REFUSAL.LineTooLong, [{ field: "(line)", rule: "max-length", message: `line longer than ${limits.maxLineBytes} bytes` }]);
       continue;
     }
-    if (text.trim() === "") continue;
     let value: unknown;
     try {
       value = JSON.parse(text);
     } catch (error) {
-      readout.rejected.push({ line: lineNumber, raw: text, reasons: [{ field: "(line)", rule: "json", message: (error as Error).message }] });
+      reject(text, LINE_REFUSAL.NotJson, [{ field: "(line)", rule: "json", message: (error as Error).message }]);
       continue;
     }
     const validation = validateRecord(value, nowMs);
-    if (validation.valid) readout.accepted.push(enrich(validation.record));
-    else readout.rejected.push({ line: lineNumber, record: value, reasons: validation.reasons });
+    if (!validation.valid) {
+      reject(text, refusalOf(validation.reasons), validation.reasons);
+      continue;
+    }
+    const enriched = enrich(validation.record);
+    readout.accepted++;
+    const current = readout.latest.get(enriched.record.vin);
+    if (!current || isNewer(enriched, current)) readout.latest.set(enriched.record.vin, enriched);
+    if (enriched.record.ota) readout.otaRecords.push(enriched);
   }
   return readout;
 }

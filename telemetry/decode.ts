@@ -9,8 +9,12 @@ export interface DecodeLimits {
   maxLineBytes: number;
 }
 
+/**
+ * 16 MiB decoded is about 50 times the simulator's 500-record objects and keeps ten objects read at
+ * once well inside a 512 MB function (a 2 MB gzip of repeated valid records decodes to hundreds of MB).
+ */
 export const DEFAULT_DECODE_LIMITS: DecodeLimits = {
-  maxDecodedBytes: 512 * 1024 * 1024,
+  maxDecodedBytes: 16 * 1024 * 1024,
   maxLineBytes: 64 * 1024,
 };
 
@@ -18,6 +22,8 @@ export const CORRUPTION = {
   BadGzip: "bad-gzip",
   TooLarge: "too-large",
   Binary: "binary",
+  TooManyLines: "too-many-lines",
+  TooManyRejected: "too-many-rejected",
 } as const;
 export type Corruption = (typeof CORRUPTION)[keyof typeof CORRUPTION];
 

@@ -27,7 +27,14 @@ export const MAX_JOB_ATTEMPT = 1_000;
 const AGENT_STATUSES = Object.values(AGENT_STATUS) as [AgentStatus, ...AgentStatus[]];
 const NETWORK_TYPES = Object.values(NETWORK_TYPE) as [NetworkType, ...NetworkType[]];
 
-const name = z.string().min(1).max(64);
+/** No control characters (C0, DEL, C1): names and ids are shown on terminals and dashboards. */
+const printable = (max: number) =>
+  z
+    .string()
+    .min(1)
+    .max(max)
+    .regex(/^[^\u0000-\u001f\u007f-\u009f]*$/, "must not contain control characters");
+const name = printable(64);
 const version = z.string().regex(/^\d+\.\d+\.\d+(?:[-+][0-9A-Za-z.-]+)?$/, "must be a semantic version such as 2.4.1");
 
 export const vehicleDescriptorSchema = z.object({
@@ -67,13 +74,13 @@ export const connectivitySchema = z.object({
 export const firmwareSchema = z.object({
   version,
   /** Version per ECU (e.g. `{ bms: "1.4.0", telematics: "3.2.1" }`), when the vehicle reports them. */
-  ecus: z.record(z.string().min(1).max(32), version).optional(),
+  ecus: z.record(printable(32), version).optional(),
 });
 
 /** What the simulator's OTA agent adds to a record while an update job runs on the vehicle. */
 export const otaReportSchema = z.object({
-  jobId: z.string().min(1).max(128),
-  campaignId: z.string().min(1).max(128),
+  jobId: printable(128),
+  campaignId: printable(128),
   /** The job attempt the report is about (the job document's `attempt`; 1 for the first try). */
   attempt: z.number().int().positive().max(MAX_JOB_ATTEMPT),
   /** Monotonic within an attempt (an agent may start again from 1 on a new attempt); the update manager applies a report only when its sequence is higher. */
@@ -124,12 +131,16 @@ const PATTERN_MESSAGES: Readonly<Record<string, string>> = {
   ts: "must be an ISO 8601 date-time with a zone, e.g. 2026-11-26T17:35:00.000Z",
 };
 
+function patternMessage(pattern: string): string {
+  return pattern.includes("u0000") ? "must not contain control characters" : "must be a semantic version such as 2.4.1";
+}
+
 function rejectionOf(error: ErrorObject): RecordRejection {
   const path = error.instancePath.slice(1).replaceAll("/", ".");
   const missing = error.keyword === "required" ? String((error.params as { missingProperty: string }).missingProperty) : "";
   const field = [path, missing].filter(Boolean).join(".") || "(record)";
   let message = error.message ?? error.keyword;
-  if (error.keyword === "pattern") message = PATTERN_MESSAGES[field] ?? "must be a semantic version such as 2.4.1";
+  if (error.keyword === "pattern") message = PATTERN_MESSAGES[field] ?? patternMessage(String((error.params as { pattern: string }).pattern));
   if (error.keyword === "enum") message += `: ${(error.params as { allowedValues: unknown[] }).allowedValues.join(", ")}`;
   return { field, rule: error.keyword, message };
 }

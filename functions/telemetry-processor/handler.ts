@@ -10,6 +10,7 @@ import { ENV, requireEnv } from "../../contracts/environment.js";
 import { createLogger } from "../../lib/logger.js";
 import { DEFAULT_METRICS_NAMESPACE } from "../../contracts/metrics.js";
 import { InvocationAggregate } from "../../telemetry/aggregate.js";
+import { ParkedTally } from "../../lib/parked-failures.js";
 import { lazyOnce, processTelemetryMessage, publishInvocation, type InvocationScope, type ProcessorDependencies } from "./processor.js";
 import { loadActiveCampaigns } from "./update-handoff.js";
 
@@ -56,6 +57,7 @@ export const handler = async (event: SQSEvent, context: Context): Promise<SQSBat
     busyWaitMs: Math.min(MAX_BUSY_WAIT_MS, remainingMs / 3),
     inFlight: new Map(),
     activeCampaigns: lazyOnce(() => loadActiveCampaigns(campaigns)),
+    parking: { s3: deps.s3, bucket: deps.dataBucket, tally: new ParkedTally() },
   };
   const response = await processPartialResponse(
     event,
@@ -70,7 +72,7 @@ export const handler = async (event: SQSEvent, context: Context): Promise<SQSBat
     batchProcessor,
     { context, throwOnFullBatchFailure: false },
   );
-  await publishInvocation(aggregate, deps, context?.awsRequestId ?? `${Date.now()}`);
+  await publishInvocation(aggregate, deps, context?.awsRequestId ?? `${Date.now()}`, scope.parking.tally);
   logger.info("batch done", {
     messages: event.Records.length,
     failures: response.batchItemFailures.length,
@@ -78,6 +80,8 @@ export const handler = async (event: SQSEvent, context: Context): Promise<SQSBat
     rejected: aggregate.recordsRejected,
     quarantinedObjects: aggregate.objectsQuarantined,
     duplicates: aggregate.duplicateObjects,
+    parked: scope.parking.tally.byReason(),
+    refusals: Object.fromEntries(aggregate.refusals),
     durationMs: Date.now() - startedMs,
   });
   return response;

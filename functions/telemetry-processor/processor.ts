@@ -5,9 +5,11 @@ import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import type { CampaignDefinition } from "../../campaigns/model.js";
 import type { Log } from "../../lib/logger.js";
 import { InvocationAggregate } from "../../telemetry/aggregate.js";
-import { readTelemetryObject } from "../../telemetry/core.js";
-import { CORRUPTION, CorruptObjectError, DEFAULT_DECODE_LIMITS, type DecodeLimits } from "../../telemetry/decode.js";
-import { parseQueueMessage, type ObjectRef } from "./events.js";
+import { DEFAULT_READ_LIMITS, readTelemetryObject, type ObjectReadout, type ReadLimits } from "../../telemetry/core.js";
+import { CORRUPTION, CorruptObjectError } from "../../telemetry/decode.js";
+import { PARKED_SOURCE } from "../../contracts/parked-failure.js";
+import { parkedFailure, parkFailure, PARKED_REASON, PermanentFailureError, type ParkedTally, type Parking } from "../../lib/parked-failures.js";
+import { InvalidEventError, parseQueueMessage, type ObjectRef } from "./events.js";
 import { writeFleetStatePart } from "../../telemetry/fleet-state.js";
 import { CLAIM, claimObject, completeObject, ObjectBusyError, releaseObject, type ClaimResult, type ObjectLedger } from "./idempotency.js";
 import { quarantineObject, writeRejectedRecords } from "./quarantine.js";
@@ -27,7 +29,7 @@ export interface ProcessorDependencies {
   metricsNamespace: string;
   log: Log;
   now?: () => number;
-  limits?: DecodeLimits;
+  limits?: ReadLimits;
 }
 
 /** What one invocation works with besides its dependencies. */
@@ -41,6 +43,8 @@ export interface InvocationScope {
   busyWaitMs: number;
   /** Objects this invocation is already handling, by identity: a second delivery in the same batch waits for the first. */
   inFlight: Map<string, Promise<MessageOutcome>>;
+  /** Where permanent failures are parked and counted (Reliability/MessagesParked). */
+  parking: Parking;
 }
 
 const BUSY_POLL_MS = 500;
@@ -50,6 +54,7 @@ export const MESSAGE_OUTCOME = {
   Quarantined: "quarantined",
   Duplicate: "duplicate",
   Ignored: "ignored",
+  Parked: "parked",
 } as const;
 export type MessageOutcome = (typeof MESSAGE_OUTCOME)[keyof typeof MESSAGE_OUTCOME];
 
@@ -64,16 +69,60 @@ export function lazyOnce<T>(load: () => Promise<T>): () => Promise<T> {
   return () => (pending ??= load());
 }
 
+/** The object is gone (deleted before it was read): no retry brings it back. */
+function objectMissing(object: ObjectRef): PermanentFailureError {
+  return new PermanentFailureError(PARKED_REASON.ObjectMissing, `s3://${object.bucket}/${object.key} (${object.etag}) no longer exists`);
+}
+
 async function objectBody(s3: S3Client, object: ObjectRef): Promise<AsyncIterable<Uint8Array>> {
   const get = (Key: string) => s3.send(new GetObjectCommand({ Bucket: object.bucket, Key }));
   try {
     return (await get(object.key)).Body as AsyncIterable<Uint8Array>;
   } catch (error) {
-    // Some event paths URL-encode the key (S3 notification style); try the decoded form once.
-    const decoded = decodeURIComponent(object.key.replaceAll("+", " "));
-    if (error instanceof NoSuchKey && decoded !== object.key) return (await get(decoded)).Body as AsyncIterable<Uint8Array>;
+    if (!(error instanceof NoSuchKey)) throw error;
+  }
+  // Some event paths URL-encode the key (S3 notification style); try the decoded form once.
+  let decoded: string;
+  try {
+    decoded = decodeURIComponent(object.key.replaceAll("+", " "));
+  } catch {
+    throw new PermanentFailureError(PARKED_REASON.BadObjectKey, `key ${JSON.stringify(object.key)} does not exist and is not a valid URL-encoded key (a bare %)`);
+  }
+  if (decoded === object.key) throw objectMissing(object);
+  try {
+    return (await get(decoded)).Body as AsyncIterable<Uint8Array>;
+  } catch (error) {
+    if (error instanceof NoSuchKey) throw objectMissing(object);
     throw error;
   }
+}
+
+/**
+ * Parks a permanent failure of one message (written once, counted once) and logs it.
+ *
+ * @example
+ * return park(dependencies, scope, body, [bucket, key, etag], error);
+ */
+async function park(
+  dependencies: ProcessorDependencies,
+  scope: InvocationScope,
+  body: string,
+  identity: readonly string[],
+  failure: PermanentFailureError,
+): Promise<MessageOutcome> {
+  const now = dependencies.now ?? Date.now;
+  const record = parkedFailure({
+    source: PARKED_SOURCE.TelemetryProcessor,
+    identity,
+    reason: failure.reason,
+    detail: failure.message,
+    message: body,
+    ...(failure.remedy === undefined ? {} : { remedy: failure.remedy }),
+    at: new Date(now()),
+  });
+  const result = await parkFailure(scope.parking, record);
+  dependencies.log.warn("message parked: a retry cannot fix it", { reason: record.reason, detail: record.detail, id: record.id, result });
+  return MESSAGE_OUTCOME.Parked;
 }
 
 /**
@@ -86,7 +135,13 @@ async function objectBody(s3: S3Client, object: ObjectRef): Promise<AsyncIterabl
  * await processTelemetryMessage(record.body, dependencies, scope); // "processed"
  */
 export async function processTelemetryMessage(body: string, dependencies: ProcessorDependencies, scope: InvocationScope): Promise<MessageOutcome> {
-  const parsed = parseQueueMessage(body);
+  let parsed;
+  try {
+    parsed = parseQueueMessage(body);
+  } catch (error) {
+    if (!(error instanceof InvalidEventError)) throw error;
+    return park(dependencies, scope, body, [body], new PermanentFailureError(PARKED_REASON.NotAnEvent, error.message));
+  }
   if (parsed.kind === "ignored") return MESSAGE_OUTCOME.Ignored;
   const object = parsed.object;
   const identity = `${object.bucket}/${object.key}#${object.etag}`;
@@ -95,7 +150,7 @@ export async function processTelemetryMessage(body: string, dependencies: Proces
     await earlier; // a failure of the first delivery fails this one too: both are retried
     return countDuplicate(object, dependencies, scope);
   }
-  const handling = handleObject(object, dependencies, scope);
+  const handling = handleObject(object, body, dependencies, scope);
   scope.inFlight.set(identity, handling);
   return handling;
 }
@@ -119,12 +174,19 @@ async function claimPatiently(ledger: ObjectLedger, object: ObjectRef, scope: In
   }
 }
 
-async function handleObject(object: ObjectRef, dependencies: ProcessorDependencies, scope: InvocationScope): Promise<MessageOutcome> {
+async function handleObject(object: ObjectRef, body: string, dependencies: ProcessorDependencies, scope: InvocationScope): Promise<MessageOutcome> {
   const now = dependencies.now ?? Date.now;
   const ledger: ObjectLedger = { doc: dependencies.doc, table: dependencies.stateTable };
   if ((await claimPatiently(ledger, object, scope, now)) === CLAIM.Completed) return countDuplicate(object, dependencies, scope);
   try {
-    return await processClaimedObject(object, dependencies, scope, now);
+    try {
+      return await processClaimedObject(object, dependencies, scope, now);
+    } catch (error) {
+      if (!(error instanceof PermanentFailureError)) throw error;
+      const outcome = await park(dependencies, scope, body, [object.bucket, object.key, object.etag], error);
+      await completeObject(ledger, object, { parked: error.reason }, now());
+      return outcome;
+    }
   } catch (error) {
     await releaseObject(ledger, object).catch((releaseError: unknown) =>
       dependencies.log.warn("could not release claim", { key: object.key, releaseError }),
@@ -142,12 +204,12 @@ async function processClaimedObject(
   const { s3, log } = dependencies;
   const ledger: ObjectLedger = { doc: dependencies.doc, table: dependencies.stateTable };
   let corruption: CorruptObjectError | undefined;
-  let readout;
+  let readout: ObjectReadout | undefined;
   if (object.size > MAX_OBJECT_BYTES) {
     corruption = new CorruptObjectError(CORRUPTION.TooLarge, `object is ${object.size} bytes, more than ${MAX_OBJECT_BYTES}`);
   } else {
     try {
-      readout = await readTelemetryObject(await objectBody(s3, object), now(), dependencies.limits ?? DEFAULT_DECODE_LIMITS);
+      readout = await readTelemetryObject(await objectBody(s3, object), now(), dependencies.limits ?? DEFAULT_READ_LIMITS);
     } catch (error) {
       if (!(error instanceof CorruptObjectError)) throw error;
       corruption = error;
@@ -158,16 +220,16 @@ async function processClaimedObject(
     const key = await quarantineObject(s3, dependencies.dataBucket, object, why, new Date(now()));
     log.warn("object quarantined", { source: object.key, quarantine: key, ...why });
     await completeObject(ledger, object, { quarantined: why.corruption }, now());
-    scope.aggregate.addQuarantinedObject(now() - object.createdAtMs);
+    scope.aggregate.addQuarantinedObject(now() - object.createdAtMs, why.corruption);
     return MESSAGE_OUTCOME.Quarantined;
   }
   if (readout.rejected.length > 0) await writeRejectedRecords(s3, dependencies.dataBucket, object, readout.rejected);
-  const reports = statusReportsOf(readout.accepted);
-  const candidates = readout.accepted.length > 0 ? candidatesOf(readout.accepted, await scope.activeCampaigns()) : [];
+  const reports = statusReportsOf(readout.otaRecords);
+  const candidates = readout.accepted > 0 ? candidatesOf([...readout.latest.values()], await scope.activeCampaigns()) : [];
   await sendUpdateMessages(dependencies.sqs, dependencies.updateQueueUrl, [...reports, ...candidates]);
-  await completeObject(ledger, object, { accepted: readout.accepted.length, rejected: readout.rejected.length, statusReports: reports.length, candidates: candidates.length }, now());
+  await completeObject(ledger, object, { accepted: readout.accepted, rejected: readout.rejected.length, statusReports: reports.length, candidates: candidates.length }, now());
   scope.aggregate.addObject(readout, now() - object.createdAtMs);
-  log.debug("object processed", { key: object.key, accepted: readout.accepted.length, rejected: readout.rejected.length });
+  log.debug("object processed", { key: object.key, accepted: readout.accepted, rejected: readout.rejected.length, refusals: readout.refusals });
   return MESSAGE_OUTCOME.Processed;
 }
 
@@ -178,7 +240,12 @@ async function processClaimedObject(
  * @example
  * await publishInvocation(aggregate, dependencies, context.awsRequestId);
  */
-export async function publishInvocation(aggregate: InvocationAggregate, dependencies: ProcessorDependencies, invocationId: string): Promise<void> {
+export async function publishInvocation(
+  aggregate: InvocationAggregate,
+  dependencies: ProcessorDependencies,
+  invocationId: string,
+  parked?: ParkedTally,
+): Promise<void> {
   const { log } = dependencies;
   const at = new Date((dependencies.now ?? Date.now)());
   const vehicles = aggregate.fleetVehicles();
@@ -190,11 +257,12 @@ export async function publishInvocation(aggregate: InvocationAggregate, dependen
       ),
     );
   }
-  const touchedAnything = aggregate.objectsProcessed + aggregate.objectsQuarantined + aggregate.duplicateObjects > 0;
+  const touchedAnything = aggregate.objectsProcessed + aggregate.objectsQuarantined + aggregate.duplicateObjects + (parked?.total ?? 0) > 0;
   if (touchedAnything) {
+    const metricData = [...aggregate.metricData(at), ...(parked?.metricData(at) ?? [])];
     work.push(
       dependencies.cloudWatch
-        .send(new PutMetricDataCommand({ Namespace: dependencies.metricsNamespace, MetricData: aggregate.metricData(at) }))
+        .send(new PutMetricDataCommand({ Namespace: dependencies.metricsNamespace, MetricData: metricData }))
         .catch((error: unknown) => log.error("metrics not published", { error })),
     );
   }

@@ -28,8 +28,9 @@ export function quarantinedObjectKey(object: ObjectRef): string {
 }
 
 /**
- * Writes the rejected lines of one source object as NDJSON of `{ source, line, record | raw, reasons }`.
- * The key is deterministic, so a reprocessed object overwrites rather than duplicates.
+ * Writes the rejected lines of one source object as NDJSON of `{ source, line, raw, refusal, reasons }`.
+ * Each line is serialised from its raw text (a string), never from a parsed value, so no line can make
+ * the write fail. The key is deterministic, so a reprocessed object overwrites rather than duplicates.
  *
  * @example
  * await writeRejectedRecords(s3, bucket, object, readout.rejected);

@@ -11,6 +11,7 @@ import { UpdateTally } from "../../campaigns/update-tally.js";
 import { ENV, requireEnv } from "../../contracts/environment.js";
 import { createLogger } from "../../lib/logger.js";
 import { DEFAULT_METRICS_NAMESPACE } from "../../contracts/metrics.js";
+import { ParkedTally } from "../../lib/parked-failures.js";
 import { publishTally, updateRecordHandler } from "./process.js";
 
 /**
@@ -22,10 +23,12 @@ const doc = DynamoDBDocumentClient.from(new DynamoDBClient({}), { marshallOption
 const cloudwatch = new CloudWatchClient({});
 let documents: JobDocumentChannel | undefined;
 let store: CampaignStore | undefined;
+let s3: S3Client | undefined;
 
 export const handler = async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
+  s3 ??= new S3Client({});
   documents ??= s3JobDocumentChannel({
-    s3: new S3Client({}),
+    s3,
     ssm: new SSMClient({}),
     bucket: requireEnv(ENV.DATA_BUCKET),
     signingKeyParameter: requireEnv(ENV.SIGNING_KEY_PARAMETER),
@@ -34,14 +37,15 @@ export const handler = async (event: SQSEvent, context: Context): Promise<SQSBat
   store ??= dynamoCampaignStore({ doc, table: requireEnv(ENV.STATE_TABLE) });
   const tally = new UpdateTally();
   const deps = { store, documents, tally, log: logger, now: () => new Date(), remainingMs: () => context.getRemainingTimeInMillis() };
-  const response = await processPartialResponse(event, updateRecordHandler(deps), new BatchProcessor(EventType.SQS), {
+  const parking = { s3, bucket: requireEnv(ENV.DATA_BUCKET), tally: new ParkedTally() };
+  const response = await processPartialResponse(event, updateRecordHandler(deps, parking), new BatchProcessor(EventType.SQS), {
     context,
     throwOnFullBatchFailure: false,
     // In order: reports of one job in one batch apply without racing each other, and a batch of ten
     // takes a few hundred milliseconds at DynamoDB latencies; parallelism comes from concurrent batches.
     processInParallel: false,
   });
-  await publishTally(cloudwatch, process.env[ENV.METRICS_NAMESPACE] || DEFAULT_METRICS_NAMESPACE, tally, logger, new Date());
+  await publishTally(cloudwatch, process.env[ENV.METRICS_NAMESPACE] || DEFAULT_METRICS_NAMESPACE, tally, logger, new Date(), parking.tally);
   if (response.batchItemFailures.length > 0) logger.warn("batch item failures", { failed: response.batchItemFailures.length, of: event.Records.length });
   return response;
 };

@@ -4,6 +4,8 @@ import { ActiveCampaigns, handleUpdateMessage, type UpdateServiceDeps } from "..
 import type { UpdateTally } from "../../campaigns/update-tally.js";
 import type { Log } from "../../lib/logger.js";
 import { updateMessageSchema, type UpdateMessage } from "../../contracts/update-messages.js";
+import { PARKED_SOURCE } from "../../contracts/parked-failure.js";
+import { parkedFailure, parkFailure, PARKED_REASON, PermanentFailureError, type ParkedTally, type Parking } from "../../lib/parked-failures.js";
 
 /** The message body is not JSON or not an update message; the error names the bad fields. */
 export class InvalidUpdateMessageError extends Error {
@@ -35,18 +37,29 @@ export function parseUpdateRecord(record: Pick<SQSRecord, "messageId" | "body">)
 }
 
 /**
- * Returns the per-record handler of one invocation: parse, apply, and on failure log the clear reason and
- * rethrow, so the record is reported as a batch item failure (then retried, then dead-lettered).
+ * Returns the per-record handler of one invocation: parse and apply. A failure no retry can fix (a
+ * malformed message, or a PermanentFailureError from the update service) is parked with its reason
+ * (parked/update-manager/…, Reliability/MessagesParked) and the record counts as handled; any other
+ * failure is logged with its reason and rethrown, so the record is reported as a batch item failure
+ * (then retried, then dead-lettered).
  *
  * @example
- * await processPartialResponse(event, updateRecordHandler(deps), new BatchProcessor(EventType.SQS));
+ * await processPartialResponse(event, updateRecordHandler(deps, parking), new BatchProcessor(EventType.SQS));
  */
-export function updateRecordHandler(deps: UpdateServiceDeps): (record: SQSRecord) => Promise<void> {
+export function updateRecordHandler(deps: UpdateServiceDeps, parking: Parking): (record: SQSRecord) => Promise<void> {
   const active = new ActiveCampaigns(deps.store);
   return async function processUpdateRecord(record: SQSRecord): Promise<void> {
+    let message: UpdateMessage | undefined;
     try {
-      await handleUpdateMessage(deps, parseUpdateRecord(record), active);
+      message = parseUpdateRecord(record);
+      await handleUpdateMessage(deps, message, active);
     } catch (error) {
+      const permanent =
+        error instanceof InvalidUpdateMessageError ? new PermanentFailureError(PARKED_REASON.InvalidUpdateMessage, error.message) : error;
+      if (permanent instanceof PermanentFailureError) {
+        await parkUpdateRecord(deps, parking, record, message, permanent);
+        return;
+      }
       const err = error as Error;
       deps.log.error("update message failed", {
         messageId: record.messageId,
@@ -59,14 +72,36 @@ export function updateRecordHandler(deps: UpdateServiceDeps): (record: SQSRecord
   };
 }
 
+/** Parks one update record: identified by its message's idempotency key, or by its body when it has none. */
+async function parkUpdateRecord(
+  deps: UpdateServiceDeps,
+  parking: Parking,
+  record: SQSRecord,
+  message: UpdateMessage | undefined,
+  failure: PermanentFailureError,
+): Promise<void> {
+  const parked = parkedFailure({
+    source: PARKED_SOURCE.UpdateManager,
+    identity: message ? [message.kind, message.idempotencyKey] : [record.body],
+    reason: failure.reason,
+    detail: failure.message,
+    message: record.body,
+    ...(failure.remedy === undefined ? {} : { remedy: failure.remedy }),
+    at: deps.now(),
+  });
+  const result = await parkFailure(parking, parked);
+  deps.log.warn("update message parked: a retry cannot fix it", { messageId: record.messageId, reason: parked.reason, detail: parked.detail, id: parked.id, result });
+}
+
 /**
  * Sends the invocation's OTAUpdates/* counters in one PutMetricData call (nothing when nothing moved).
  * A metrics failure is logged, never fails the already-applied messages.
  */
-export async function publishTally(cloudwatch: CloudWatchClient, namespace: string, tally: UpdateTally, log: Log, at: Date): Promise<void> {
-  if (tally.isEmpty) return;
+export async function publishTally(cloudwatch: CloudWatchClient, namespace: string, tally: UpdateTally, log: Log, at: Date, parked?: ParkedTally): Promise<void> {
+  if (tally.isEmpty && !parked?.total) return;
   try {
-    await cloudwatch.send(new PutMetricDataCommand({ Namespace: namespace, MetricData: tally.toMetricData(at) }));
+    const data = [...(tally.isEmpty ? [] : tally.toMetricData(at)), ...(parked?.metricData(at) ?? [])];
+    await cloudwatch.send(new PutMetricDataCommand({ Namespace: namespace, MetricData: data }));
   } catch (error) {
     log.error("OTAUpdates metrics not published", { error: (error as Error).message });
   }

@@ -1,6 +1,12 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { InvalidUpdateMessageError, parseUpdateRecord } from "../../../functions/update-manager/process.js";
+import { PutObjectCommand, S3ServiceException, type S3Client } from "@aws-sdk/client-s3";
+import type { SQSRecord } from "aws-lambda";
+import { InvalidUpdateMessageError, parseUpdateRecord, updateRecordHandler } from "../../../functions/update-manager/process.js";
+import type { UpdateServiceDeps } from "../../../campaigns/update-service.js";
+import { UpdateTally } from "../../../campaigns/update-tally.js";
+import { silentLog } from "../../../lib/logger.js";
+import { ParkedTally } from "../../../lib/parked-failures.js";
 
 const record = (body: string) => ({ messageId: "m-1", body });
 
@@ -45,6 +51,39 @@ test("a message with bad fields is refused naming each field", () => {
 
 test("an unknown kind is refused", () => {
   assert.match(errorOf(JSON.stringify({ kind: "telemetry" }))!.message, /kind: /);
+});
+
+/** An S3 stand-in that keeps put objects and honours IfNoneMatch "*" as S3 does (412 on an existing key). */
+function recordingS3(): { s3: S3Client; puts: Map<string, string> } {
+  const puts = new Map<string, string>();
+  const send = async (command: unknown) => {
+    if (!(command instanceof PutObjectCommand)) throw new Error("unexpected command");
+    const { Key, Body, IfNoneMatch } = command.input;
+    if (IfNoneMatch === "*" && puts.has(Key!)) {
+      throw new S3ServiceException({ name: "PreconditionFailed", $fault: "client", $metadata: { httpStatusCode: 412 } });
+    }
+    puts.set(Key!, String(Body));
+    return {};
+  };
+  return { s3: { send } as unknown as S3Client, puts };
+}
+
+test("a malformed update message is parked once with its reason, not thrown into a retry; a redelivery is not counted twice", async () => {
+  const { s3, puts } = recordingS3();
+  const parking = { s3, bucket: "data", tally: new ParkedTally() };
+  const deps = { doc: undefined, table: "t", documents: undefined, tally: new UpdateTally(), log: silentLog, now: () => new Date("2026-12-01T19:00:00Z") };
+  const handle = updateRecordHandler(deps as unknown as UpdateServiceDeps, parking);
+  const body = JSON.stringify({ kind: "status-report", vin: 42 });
+  await handle({ messageId: "m-1", body } as SQSRecord);
+  await handle({ messageId: "m-2", body } as SQSRecord);
+  assert.is(puts.size, 1);
+  const [key, stored] = [...puts][0]!;
+  assert.match(key, /^parked\/update-manager\/2026-12-01\/[0-9a-f]{32}\.json$/);
+  const failure = JSON.parse(stored) as { reason: string; detail: string; message: string };
+  assert.is(failure.reason, "invalid-update-message");
+  assert.match(failure.detail, /vin/);
+  assert.is(failure.message, body);
+  assert.equal(parking.tally.byReason(), { "invalid-update-message": 1 });
 });
 
 test.run();

@@ -114,7 +114,7 @@ test("injected faults are counted exactly as the processor core rejects them", a
       countObject(summary, object);
       try {
         const readout = await readTelemetryObject([object.body], nowMs);
-        accepted += readout.accepted.length;
+        accepted += readout.accepted;
         rejected += readout.rejected.length;
       } catch (error) {
         assert.instance(error, CorruptObjectError);

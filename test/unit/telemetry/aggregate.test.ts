@@ -3,7 +3,7 @@ import * as assert from "uvu/assert";
 import { InvocationAggregate, isNewer, latencyValues } from "../../../telemetry/aggregate.js";
 import { batteryBand, classifyConnectivity, motionOf } from "../../../telemetry/enrich.js";
 import { METRIC } from "../../../contracts/metrics.js";
-import { enriched, NOW_MS } from "./support/factories.js";
+import { enriched, NOW_MS, readoutOf } from "./support/factories.js";
 
 const at = (minutesAgo: number) => new Date(NOW_MS - minutesAgo * 60_000).toISOString();
 
@@ -16,8 +16,8 @@ test("gauges use each vehicle's latest record only", () => {
   const older = enriched({ vin: "1HGCM82633A004352", ts: at(5), battery: { stateOfCharge: 10 }, connectivity: { online: false, network: "none", signalDbm: -140 } });
   const newer = enriched({ vin: "1HGCM82633A004352", ts: at(1), battery: { stateOfCharge: 50 } });
   const other = enriched({ vin: "1M8GDM9AXKP042788", ts: at(2), battery: { stateOfCharge: 80 }, connectivity: { signalDbm: -115 } });
-  aggregate.addObject({ accepted: [newer, other], rejected: [] }, 1200);
-  aggregate.addObject({ accepted: [older], rejected: [{ line: 1, raw: "x", reasons: [] }] }, 800);
+  aggregate.addObject(readoutOf([newer, other]), 1200);
+  aggregate.addObject(readoutOf([older], [{ line: 1, raw: "x", refusal: "not-json", reasons: [] }]), 800);
   const data = aggregate.metricData(new Date(NOW_MS));
   assert.is(valueOf(data, METRIC.DataPoints), 3);
   assert.is(valueOf(data, METRIC.RecordsRejected), 1);
@@ -32,15 +32,12 @@ test("gauges use each vehicle's latest record only", () => {
 test("weak links count as online but not as well connected", () => {
   const aggregate = new InvocationAggregate();
   aggregate.addObject(
-    {
-      accepted: [
-        enriched({ vin: "1HGCM82633A004352", connectivity: { signalDbm: -120 } }),
-        enriched({ vin: "1M8GDM9AXKP042788", connectivity: { online: false, network: "none", signalDbm: -140 } }),
-        enriched({ vin: "WP0ZZZ99ZTS392124" }),
-        enriched({ vin: "5YJ3E1EA7KF317000", connectivity: { online: false, network: "none", signalDbm: -140 } }),
-      ],
-      rejected: [],
-    },
+    readoutOf([
+      enriched({ vin: "1HGCM82633A004352", connectivity: { signalDbm: -120 } }),
+      enriched({ vin: "1M8GDM9AXKP042788", connectivity: { online: false, network: "none", signalDbm: -140 } }),
+      enriched({ vin: "WP0ZZZ99ZTS392124" }),
+      enriched({ vin: "5YJ3E1EA7KF317000", connectivity: { online: false, network: "none", signalDbm: -140 } }),
+    ]),
     10,
   );
   const data = aggregate.metricData(new Date(NOW_MS));
@@ -52,7 +49,7 @@ test("an invocation of only duplicates and quarantined objects reports counters,
   const aggregate = new InvocationAggregate();
   aggregate.addDuplicate();
   aggregate.addDuplicate();
-  aggregate.addQuarantinedObject(40);
+  aggregate.addQuarantinedObject(40, "bad-gzip");
   const data = aggregate.metricData(new Date(NOW_MS));
   assert.is(valueOf(data, METRIC.DuplicateObjects), 2);
   assert.is(valueOf(data, METRIC.ObjectsQuarantined), 1);
@@ -61,10 +58,22 @@ test("an invocation of only duplicates and quarantined objects reports counters,
   assert.is(valueOf(data, METRIC.VehiclesReporting), undefined);
 });
 
-test("no metric carries a dimension", () => {
+test("no metric carries a dimension but the refusals' Reason, and none is per vehicle", () => {
   const aggregate = new InvocationAggregate();
-  aggregate.addObject({ accepted: [enriched()], rejected: [] }, 5);
+  aggregate.addObject(readoutOf([enriched()]), 5);
   assert.ok(aggregate.metricData(new Date(NOW_MS)).every((datum) => datum.Dimensions === undefined));
+  aggregate.addObject(readoutOf([], [{ line: 1, raw: "{", refusal: "not-json", reasons: [] }]), 5);
+  const refusals = aggregate.metricData(new Date(NOW_MS)).filter((datum) => datum.Dimensions !== undefined);
+  assert.equal(refusals.map((datum) => [datum.MetricName, datum.Dimensions, datum.Value]), [[METRIC.Refusals, [{ Name: "Reason", Value: "not-json" }], 1]]);
+});
+
+test("every refusal is counted with its reason: refused lines by refusal, quarantined objects by corruption", () => {
+  const aggregate = new InvocationAggregate();
+  const line = (refusal: "not-json" | "bad-vin", n: number) => ({ line: n, raw: "x", refusal, reasons: [] });
+  aggregate.addObject(readoutOf([], [line("not-json", 1), line("bad-vin", 2), line("bad-vin", 3)]), 5);
+  aggregate.addQuarantinedObject(5, "too-large");
+  aggregate.addQuarantinedObject(5, "too-large");
+  assert.equal(Object.fromEntries(aggregate.refusals), { "not-json": 1, "bad-vin": 2, "too-large": 2 });
 });
 
 test("latency values keep every sample's count and stay within 150 distinct values", () => {

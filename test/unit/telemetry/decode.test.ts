@@ -69,18 +69,82 @@ test("a failing source is passed through as itself, not called corruption", asyn
 test("readTelemetryObject accepts valid lines, rejects the rest with line numbers, skips blank lines", async () => {
   const lines = [telemetryRecord({ seq: 1 }), "", "{not json", telemetryRecord({ seq: 2, battery: { stateOfCharge: 101 } }), telemetryRecord({ seq: 3 })];
   const readout = await readTelemetryObject(chunked(gzipped(lines), 40), NOW_MS);
-  assert.equal(readout.accepted.map((enriched) => enriched.record.seq), [1, 3]);
-  assert.equal(readout.rejected.map((rejected) => [rejected.line, rejected.reasons[0]!.field, rejected.reasons[0]!.rule]), [
-    [3, "(line)", "json"],
-    [4, "battery.stateOfCharge", "maximum"],
+  assert.is(readout.accepted, 2);
+  assert.equal([...readout.latest.values()].map((enriched) => enriched.record.seq), [3], "one vehicle: its latest record");
+  assert.equal(readout.rejected.map((rejected) => [rejected.line, rejected.refusal, rejected.reasons[0]!.field, rejected.reasons[0]!.rule]), [
+    [3, "not-json", "(line)", "json"],
+    [4, "schema", "battery.stateOfCharge", "maximum"],
   ]);
   assert.is(readout.rejected[0]!.raw, "{not json");
-  assert.is((readout.rejected[1]!.record as { seq: number }).seq, 2);
+  assert.is(readout.rejected[1]!.raw, JSON.stringify(lines[3]), "a rejected record is kept as the text it came as");
+  assert.equal(readout.refusals, { "not-json": 1, schema: 1 });
 });
 
 test("an empty object has no records", async () => {
   const readout = await readTelemetryObject(chunked(Buffer.alloc(0)), NOW_MS);
-  assert.equal([readout.accepted.length, readout.rejected.length], [0, 0]);
+  assert.equal([readout.accepted, readout.rejected.length], [0, 0]);
+});
+
+const nested = (depth: number) => "[".repeat(depth) + "]".repeat(depth);
+
+test("a line of arrays nested 5,000 deep is one rejected line; the rest of the object is read and the rejection serialises", async () => {
+  const lines = [telemetryRecord({ seq: 1 }), nested(5_000), telemetryRecord({ seq: 2 })];
+  const readout = await readTelemetryObject(chunked(gzipped(lines), 512), NOW_MS);
+  assert.is(readout.accepted, 2);
+  assert.is(readout.rejected.length, 1);
+  assert.is(readout.rejected[0]!.raw, nested(5_000));
+  assert.throws(() => JSON.stringify(JSON.parse(nested(5_000))), /call stack/, "the parsed value itself cannot be serialised on this stack");
+  assert.is(JSON.parse(JSON.stringify(readout.rejected[0])).raw.length, 10_000);
+});
+
+test("a valid record with a deeply nested extra field is accepted; what leaves the object never carries it", async () => {
+  const hostile = JSON.stringify({ ...JSON.parse(JSON.stringify(telemetryRecord({ seq: 4 }))), extra: "PLACEHOLDER" }).replace('"PLACEHOLDER"', nested(5_000));
+  const readout = await readTelemetryObject(chunked(ndjson([hostile]), 4096), NOW_MS);
+  assert.is(readout.accepted, 1);
+});
+
+test("each line refusal has its reason: bad VIN check digit, far-future timestamp, wrong type, control characters, __proto__ keys", async () => {
+  const future = new Date(NOW_MS + 365 * 86_400_000).toISOString();
+  const lines = [
+    telemetryRecord({ vin: "1HGCM82633A004353" }),
+    telemetryRecord({ ts: future }),
+    { ...telemetryRecord(), seq: "7" },
+    telemetryRecord({ vehicle: { make: "Evil\u001b[2J\u0007" } }),
+    '{"__proto__":{"polluted":true},"schemaVersion":1}',
+    telemetryRecord({ battery: { stateOfCharge: -5 } }),
+  ];
+  const readout = await readTelemetryObject(chunked(ndjson(lines), 64), NOW_MS);
+  assert.is(readout.accepted, 0);
+  assert.equal(
+    readout.rejected.map((line) => [line.refusal, line.reasons[0]!.field]),
+    [["bad-vin", "vin"], ["out-of-clock-window", "ts"], ["schema", "seq"], ["schema", "vehicle.make"], ["schema", "vin"], ["schema", "battery.stateOfCharge"]],
+  );
+  assert.equal(({} as Record<string, unknown>).polluted, undefined, "no prototype was polluted");
+});
+
+test("more lines than the limit, or too much rejected text, make the object corrupt instead of filling memory", async () => {
+  const limits = { maxDecodedBytes: 10_000_000, maxLineBytes: 64 * 1024, maxLines: 3, maxRejectedBytes: 50 };
+  const many = Array.from({ length: 4 }, (_, seq) => telemetryRecord({ seq }));
+  try {
+    await readTelemetryObject(chunked(gzipped(many), 256), NOW_MS, limits);
+    assert.unreachable("should have thrown");
+  } catch (error) {
+    assert.is((error as CorruptObjectError).corruption, "too-many-lines");
+  }
+  try {
+    await readTelemetryObject(chunked(ndjson(["x".repeat(30), "y".repeat(30)]), 256), NOW_MS, limits);
+    assert.unreachable("should have thrown");
+  } catch (error) {
+    assert.is((error as CorruptObjectError).corruption, "too-many-rejected");
+  }
+});
+
+test("a small gzip of repeated valid records is refused by the default limits, not decoded whole", async () => {
+  const line = JSON.stringify(telemetryRecord()) + "\n";
+  const decoded = Buffer.from(line.repeat(Math.ceil((40 * 1024 * 1024) / line.length)));
+  const bomb = gzipSync(decoded, { level: 9 });
+  assert.ok(bomb.length < 512 * 1024, `the bomb is ${bomb.length} bytes`);
+  assert.ok(["too-large", "too-many-lines"].includes((await corruptionOf(chunked(bomb, 64 * 1024)))!));
 });
 
 test.run();

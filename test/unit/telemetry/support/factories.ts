@@ -1,6 +1,8 @@
 import { gzipSync } from "node:zlib";
 import type { TelemetryRecord } from "../../../../telemetry/schema.js";
 import { enrich, type EnrichedRecord } from "../../../../telemetry/enrich.js";
+import { isNewer } from "../../../../telemetry/aggregate.js";
+import type { ObjectReadout, RejectedLine } from "../../../../telemetry/core.js";
 
 export const NOW_MS = Date.UTC(2026, 10, 26, 17, 35, 0);
 
@@ -46,4 +48,16 @@ export function gzipped(lines: Array<unknown>): Buffer {
 export async function* chunked(bytes: Buffer | string, size = 7): AsyncGenerator<Uint8Array> {
   const buffer = Buffer.from(bytes);
   for (let start = 0; start < buffer.length; start += size) yield buffer.subarray(start, start + size);
+}
+
+/** The readout of an object whose accepted records are `accepted` (folded as readTelemetryObject does). */
+export function readoutOf(accepted: EnrichedRecord[], rejected: RejectedLine[] = []): ObjectReadout {
+  const latest = new Map<string, EnrichedRecord>();
+  for (const record of accepted) {
+    const current = latest.get(record.record.vin);
+    if (!current || isNewer(record, current)) latest.set(record.record.vin, record);
+  }
+  const refusals: ObjectReadout["refusals"] = {};
+  for (const line of rejected) refusals[line.refusal] = (refusals[line.refusal] ?? 0) + 1;
+  return { accepted: accepted.length, latest, otaRecords: accepted.filter((record) => record.record.ota), rejected, refusals };
 }
