@@ -5,11 +5,12 @@
  */
 import { Command, CommanderError } from "commander";
 import { registerCampaignCommands } from "./commands/campaign.js";
+import { registerParkedCommand } from "./commands/parked.js";
 import { registerRedriveCommand } from "./commands/redrive.js";
 import { registerReleaseCommand } from "./commands/release.js";
 import { createContext, type CommandContext, type GlobalOptions } from "./context.js";
 import { CliError } from "./errors.js";
-import { processIo, type CliIo } from "./output.js";
+import { processIo, terminalSafe, terminalSafeIo, type CliIo } from "./output.js";
 
 export interface RunCliOptions {
   io?: CliIo;
@@ -25,7 +26,7 @@ export interface RunCliOptions {
  */
 export function buildProgram(settings: Required<Pick<RunCliOptions, "io">> & RunCliOptions): Command {
   const program = new Command("fleetota")
-    .description("FleetOTA operator CLI: firmware releases, OTA campaigns, vehicle jobs, DLQ redrive")
+    .description("FleetOTA operator CLI: firmware releases, OTA campaigns, vehicle jobs, DLQ redrive, parked failures")
     .option("--local", "use the local cloud (.fleetota/local.json)")
     .option("--stack-outputs <file>", "AWS: stack outputs JSON (cdktf deploy --outputs-file)")
     .option("--json", "machine-readable output")
@@ -38,6 +39,7 @@ export function buildProgram(settings: Required<Pick<RunCliOptions, "io">> & Run
   registerReleaseCommand(program, contextFor);
   registerCampaignCommands(program, contextFor);
   registerRedriveCommand(program, contextFor);
+  registerParkedCommand(program, contextFor);
   return program;
 }
 
@@ -48,7 +50,7 @@ export function buildProgram(settings: Required<Pick<RunCliOptions, "io">> & Run
  * process.exitCode = await runCli(process.argv.slice(2));
  */
 export async function runCli(args: string[], options: RunCliOptions = {}): Promise<number> {
-  const io = options.io ?? processIo;
+  const io = terminalSafeIo(options.io ?? processIo);
   const program = buildProgram({ ...options, io });
   try {
     await program.parseAsync(args, { from: "user" });
@@ -56,10 +58,10 @@ export async function runCli(args: string[], options: RunCliOptions = {}): Promi
   } catch (error) {
     if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : 1;
     if (error instanceof CliError) {
-      io.stderr(`fleetota: ${error.message}\n`);
+      io.stderr(`fleetota: ${terminalSafe(error.message)}\n`);
       return 1;
     }
-    io.stderr(`fleetota: ${describeFailure(error)}\n`);
+    io.stderr(`fleetota: ${terminalSafe(describeFailure(error))}\n`);
     return 1;
   }
 }

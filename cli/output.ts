@@ -13,6 +13,44 @@ export const processIo: CliIo = {
 };
 
 /**
+ * Characters that must not reach a terminal as themselves: C0 controls (ESC starts escape sequences,
+ * CR overwrites a line, LF forges one), DEL, C1 controls (U+009B is a one-character CSI), the Unicode
+ * line separators, and the bidirectional overrides that make text display in another order than it reads.
+ */
+const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+/** The same, but line feeds and tabs pass: for whole blocks of output the CLI itself composed. */
+const UNSAFE_IN_BLOCK = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+
+const visible = (character: string) => `\\u${character.charCodeAt(0).toString(16).padStart(4, "0")}`;
+
+/**
+ * A string as visible escapes where it holds anything a terminal would act on: vehicle-supplied text
+ * (an OTA failure reason, a make) is shown, never obeyed. The `\uXXXX` form is also valid inside JSON strings.
+ *
+ * @example
+ * terminalSafe("flash failed\u001b[2J"); // "flash failed\\u001b[2J"
+ */
+export function terminalSafe(text: string): string {
+  return text.replace(UNSAFE, visible);
+}
+
+/**
+ * Wraps a CLI's output so that nothing it writes carries a control or escape sequence: every unsafe
+ * character but line feed and tab is shown as an escape. One choke point for every command, on top of
+ * the per-field escaping of printResult and formatTable (which escape line feeds too).
+ *
+ * @example
+ * const io = terminalSafeIo(processIo);
+ */
+export function terminalSafeIo(io: CliIo): CliIo {
+  return {
+    stdout: (text) => io.stdout(text.replace(UNSAFE_IN_BLOCK, visible)),
+    stderr: (text) => io.stderr(text.replace(UNSAFE_IN_BLOCK, visible)),
+    interactive: io.interactive,
+  };
+}
+
+/**
  * Prints a command's result: the value as JSON with `--json`, else the human lines.
  *
  * @example
@@ -20,7 +58,7 @@ export const processIo: CliIo = {
  */
 export function printResult(io: CliIo, json: boolean, value: unknown, human: () => string[]): void {
   if (json) io.stdout(`${JSON.stringify(value, null, 2)}\n`);
-  else for (const line of human()) io.stdout(`${line}\n`);
+  else for (const line of human()) io.stdout(`${terminalSafe(line)}\n`);
 }
 
 /**
@@ -30,7 +68,7 @@ export function printResult(io: CliIo, json: boolean, value: unknown, human: () 
  * formatTable([{ id: "c1", state: "RUNNING" }], ["id", "state"]); // ["id  state", "c1  RUNNING"]
  */
 export function formatTable<Row extends Record<string, unknown>>(rows: Row[], columns: Array<keyof Row & string>): string[] {
-  const cells = rows.map((row) => columns.map((column) => (row[column] === undefined || row[column] === null ? "" : String(row[column]))));
+  const cells = rows.map((row) => columns.map((column) => (row[column] === undefined || row[column] === null ? "" : terminalSafe(String(row[column])))));
   const widths = columns.map((column, index) => Math.max(column.length, ...cells.map((line) => line[index]?.length ?? 0)));
   const render = (line: string[]) => line.map((cell, index) => cell.padEnd(widths[index] ?? 0)).join("  ").trimEnd();
   return [render(columns), ...cells.map(render)];

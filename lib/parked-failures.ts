@@ -26,6 +26,25 @@ export const PARKED_REASON = {
   InvalidUpdateMessage: "invalid-update-message",
 } as const;
 
+/** What an operator does about each shared reason, when the failure itself names no command. */
+const REMEDY_BY_REASON: Readonly<Record<string, string>> = {
+  [PARKED_REASON.ObjectMissing]:
+    "nothing, if the object was deleted on purpose; otherwise upload it again (a new object version is processed on its own)",
+  [PARKED_REASON.BadObjectKey]: "upload the object again under a key without a bare % (vehicles write telemetry/… keys the processor can read)",
+  [PARKED_REASON.NotAnEvent]: "find what else sends to the telemetry queue: only the bucket's EventBridge rule should",
+  [PARKED_REASON.InvalidUpdateMessage]: "find the sender of the malformed message (its body is in the record); fix it and send the message again",
+};
+
+/**
+ * The remedy for a parked failure: its own `fleetota` command when it names one, else the reason's.
+ *
+ * @example
+ * remedyOf({ reason: "object-missing" }); // "nothing, if the object was deleted on purpose; …"
+ */
+export function remedyOf(failure: Pick<ParkedFailure, "reason" | "remedy">): string {
+  return failure.remedy ?? REMEDY_BY_REASON[failure.reason] ?? "read the detail and the message; no retry will fix it";
+}
+
 /** The contract keeps at most 16 KiB of the original message. */
 export const MAX_PARKED_MESSAGE_CHARS = 16 * 1024;
 /** A detail is one human line; longer ones are cut. */

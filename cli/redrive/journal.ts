@@ -1,5 +1,6 @@
-import { appendFileSync, existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
+import { appendFileSync, lstatSync, mkdirSync, readFileSync, rmSync, type Stats } from "node:fs";
 import { dirname } from "node:path";
+import { InputFileError } from "../errors.js";
 
 /** Where a DLQ message is in a selective move. */
 export const MOVE_STEP = {
@@ -11,6 +12,12 @@ export const MOVE_STEP = {
   Done: "done",
 } as const;
 export type MoveStep = (typeof MOVE_STEP)[keyof typeof MOVE_STEP];
+
+/**
+ * The first line of every journal this tool writes. A file without it was not created by `fleetota`:
+ * it is never read as a journal and never deleted.
+ */
+export const JOURNAL_HEADER = JSON.stringify({ fleetotaRedriveJournal: 1 });
 
 interface JournalLine {
   messageId: string;
@@ -30,21 +37,31 @@ interface JournalLine {
  */
 export class MoveJournal {
   private readonly steps = new Map<string, JournalLine>();
+  private headerWritten = false;
 
   private constructor(readonly path: string | undefined) {}
 
-  /** A journal persisted at `path` (created on first write), or in memory only when undefined. */
+  /**
+   * A journal persisted at `path` (created on first write), or in memory only when undefined. Throws
+   * InputFileError when `path` exists but is not a journal this tool wrote (no header line, a symbolic
+   * link, a directory): such a file is neither read nor, later, deleted.
+   */
   static open(path: string | undefined): MoveJournal {
     const journal = new MoveJournal(path);
-    if (path !== undefined && existsSync(path)) {
-      for (const line of readFileSync(path, "utf8").split("\n")) {
-        if (!line.trim()) continue;
-        try {
-          const entry = JSON.parse(line) as JournalLine;
-          journal.steps.set(entry.messageId, entry);
-        } catch {
-          // A line torn by a crash mid-write; the step it recorded is replayed safely.
-        }
+    if (path === undefined) return journal;
+    const stats = statsOf(path);
+    if (!stats) return journal;
+    if (!ownJournal(path, stats)) {
+      throw new InputFileError(path, "exists and is not a journal fleetota wrote (no journal header, or not a regular file); refusing to write into it or delete it: name a new file");
+    }
+    journal.headerWritten = true;
+    for (const line of readFileSync(path, "utf8").split("\n").slice(1)) {
+      if (!line.trim()) continue;
+      try {
+        const entry = JSON.parse(line) as JournalLine;
+        journal.steps.set(entry.messageId, entry);
+      } catch {
+        // A line torn by a crash mid-write; the step it recorded is replayed safely.
       }
     }
     return journal;
@@ -58,6 +75,11 @@ export class MoveJournal {
     this.steps.set(entry.messageId, entry);
     if (this.path === undefined) return;
     mkdirSync(dirname(this.path), { recursive: true });
+    if (!this.headerWritten) {
+      // "wx": create only; a file that appeared meanwhile is not ours to write into.
+      appendFileSync(this.path, `${JOURNAL_HEADER}\n`, { flag: "wx" });
+      this.headerWritten = true;
+    }
     appendFileSync(this.path, `${JSON.stringify(entry)}\n`);
   }
 
@@ -66,9 +88,29 @@ export class MoveJournal {
     return [...this.steps.values()].filter((entry) => entry.step !== MOVE_STEP.Done);
   }
 
-  /** Forgets everything once a run finished every move it started. */
+  /** Forgets everything once a run finished every move it started; deletes the file only when it is a journal this tool wrote. */
   clear(): void {
     this.steps.clear();
-    if (this.path !== undefined) rmSync(this.path, { force: true });
+    if (this.path === undefined) return;
+    const stats = statsOf(this.path);
+    if (stats && ownJournal(this.path, stats)) rmSync(this.path);
+    this.headerWritten = false;
   }
+}
+
+function statsOf(path: string): Stats | undefined {
+  try {
+    return lstatSync(path);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+    throw error;
+  }
+}
+
+/** A regular file (not a link) whose first line is the journal header. */
+function ownJournal(path: string, stats: Stats): boolean {
+  if (!stats.isFile()) return false;
+  const text = readFileSync(path, "utf8");
+  const newline = text.indexOf("\n");
+  return (newline < 0 ? text : text.slice(0, newline)) === JOURNAL_HEADER;
 }

@@ -24,6 +24,13 @@ export interface SandboxSpec {
   initTimeoutMs?: number;
 }
 
+/**
+ * Lambda runs the handler on the Node main thread, whose stack V8 limits to 984 KiB by default; a
+ * worker thread gets 4 MiB unless told otherwise. With the main thread's limit, code that overflows the
+ * stack on AWS (JSON.stringify of arrays nested 5,000 deep) overflows here too.
+ */
+export const LAMBDA_MAIN_THREAD_STACK_MB = 984 / 1024;
+
 const SANDBOX_WORKER_SOURCE = join(dirname(fileURLToPath(import.meta.url)), "sandbox-worker.ts");
 
 /**
@@ -87,7 +94,9 @@ export class Sandbox {
       execArgv: [],
       stdout: true,
       stderr: true,
-      resourceLimits: { maxOldGenerationSizeMb: spec.memorySizeMb },
+      // Lambda's limits: the function's memory for the heap (a sandbox that passes it dies, as on AWS, and
+      // the next invocation starts a fresh one), the main thread's stack.
+      resourceLimits: { maxOldGenerationSizeMb: spec.memorySizeMb, stackSizeMb: LAMBDA_MAIN_THREAD_STACK_MB },
     });
     pipeLines(worker.stdout, "stdout", spec.onOutput);
     pipeLines(worker.stderr, "stderr", spec.onOutput);

@@ -14,6 +14,7 @@ import * as assert from "uvu/assert";
 import { METRIC } from "../../../contracts/metrics.js";
 import { readFleetSnapshot } from "../../../telemetry/fleet-state.js";
 import { QUARANTINE_PREFIX } from "../../../functions/telemetry-processor/quarantine.js";
+import { listParkedFailures } from "../../../lib/parked-failures.js";
 import { validateRecord } from "../../../telemetry/schema.js";
 import { startSimulation, type RunningSimulation, type SimulationSummary } from "../../../simulator/simulation.js";
 import { startTestCloud, type TestCloud } from "../support/local-cloud.js";
@@ -205,17 +206,17 @@ async function objectMarker(key: string, etag: string): Promise<Record<string, u
   return response.Item;
 }
 
-test("a direct invocation fails only the message whose object is missing, and reads plain NDJSON", async () => {
+test("a direct invocation parks the message whose object is missing instead of retrying it, and reads plain NDJSON", async () => {
   const plain = await putPlainCopyOfABatch("manual/plain-batch.ndjson");
   const before = await metricTotals(METRIC.DataPoints);
-  const response = await invokeProcessor([
-    sqsRecord("plain", objectCreated(plain.key, plain.etag)),
-    sqsRecord("missing", objectCreated("telemetry/not-there.ndjson.gz", "0123")),
-  ]);
-  assert.equal(response.batchItemFailures, [{ itemIdentifier: "missing" }]);
+  const missing = objectCreated("telemetry/not-there.ndjson.gz", "0123");
+  const response = await invokeProcessor([sqsRecord("plain", objectCreated(plain.key, plain.etag)), sqsRecord("missing", missing)]);
+  assert.equal(response.batchItemFailures, [], "a missing object is permanent: no retry, no DLQ");
   assert.is((await metricTotals(METRIC.DataPoints)).sum, before.sum + plain.valid);
   assert.is((await objectMarker(plain.key, plain.etag))?.status, "COMPLETED");
-  assert.is(await objectMarker("telemetry/not-there.ndjson.gz", "0123"), undefined, "the failed object's claim was released");
+  assert.equal((await objectMarker("telemetry/not-there.ndjson.gz", "0123"))?.outcome, { parked: "object-missing" });
+  const parked = (await listParkedFailures(world.clients.s3, world.outputs.data_bucket_name)).filter((failure) => failure.message === missing);
+  assert.equal(parked.map((failure) => [failure.source, failure.reason]), [["telemetry-processor", "object-missing"]]);
 });
 
 test("the same object twice in one batch is processed once and counted once as a duplicate", async () => {

@@ -1,9 +1,10 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { existsSync, mkdtempSync, readFileSync, appendFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, appendFileSync, mkdirSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { MOVE_STEP, MoveJournal } from "../../../cli/redrive/journal.js";
+import { InputFileError } from "../../../cli/errors.js";
 import { createPacer } from "../../../cli/redrive/pacer.js";
 
 const journalPath = () => join(mkdtempSync(join(tmpdir(), "fleetota-journal-")), "redrive", "dlq.ndjson");
@@ -35,6 +36,41 @@ test("clear removes the journal file", () => {
   assert.ok(readFileSync(path, "utf8").includes("m-1"));
   journal.clear();
   assert.is(existsSync(path), false);
+});
+
+test("a file the tool did not write is refused as a journal, left as it was, and never deleted", () => {
+  const path = journalPath();
+  mkdirSync(join(path, ".."), { recursive: true });
+  writeFileSync(path, "precious operator notes\n");
+  assert.throws(() => MoveJournal.open(path), (error: unknown) => error instanceof InputFileError && /not a journal fleetota wrote/.test((error as Error).message));
+  assert.is(readFileSync(path, "utf8"), "precious operator notes\n");
+});
+
+test("a file that looks like journal lines but lacks the header is refused too", () => {
+  const path = journalPath();
+  mkdirSync(join(path, ".."), { recursive: true });
+  writeFileSync(path, '{"messageId":"m-1","businessKey":"k-1","step":"done"}\n');
+  assert.throws(() => MoveJournal.open(path), (error: unknown) => error instanceof InputFileError);
+  assert.ok(existsSync(path));
+});
+
+test("a symbolic link to a journal is refused, and its target survives", () => {
+  const real = journalPath();
+  const journal = MoveJournal.open(real);
+  journal.record({ messageId: "m-1", businessKey: "k-1", step: MOVE_STEP.Done });
+  const link = join(real, "..", "link.ndjson");
+  symlinkSync(real, link);
+  assert.throws(() => MoveJournal.open(link), (error: unknown) => error instanceof InputFileError);
+  assert.ok(existsSync(real));
+});
+
+test("a journal whose file was replaced by someone else's between open and clear keeps that file", () => {
+  const path = journalPath();
+  const journal = MoveJournal.open(path);
+  journal.record({ messageId: "m-1", businessKey: "k-1", step: MOVE_STEP.Done });
+  writeFileSync(path, "replaced\n");
+  journal.clear();
+  assert.is(readFileSync(path, "utf8"), "replaced\n");
 });
 
 test("an in-memory journal writes no file", () => {

@@ -1,6 +1,6 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { FunctionInvocationError, FunctionTimeoutError, startRuntime, UnknownFunctionError, type LocalRuntime } from "../../../../local/runtime/index.js";
+import { FunctionInvocationError, FunctionTimeoutError, SandboxCrashError, startRuntime, UnknownFunctionError, type LocalRuntime } from "../../../../local/runtime/index.js";
 import { startMoto, type MotoServer } from "./support/moto.js";
 import { description, lambdaArtifact, lambdaFunction, recordingLog, scratchDir, type Scratch } from "./support/fixtures.js";
 
@@ -12,6 +12,11 @@ export const handler = async (event, context) => {
   const startedAt = Date.now();
   if (event.sleepMs) await new Promise((resolve) => setTimeout(resolve, event.sleepMs));
   if (event.throw) throw new TypeError(event.throw);
+  if (event.nestDepth) JSON.stringify(JSON.parse("[".repeat(event.nestDepth) + "]".repeat(event.nestDepth)));
+  if (event.allocateMb) {
+    const kept = [];
+    for (let mb = 0; mb < event.allocateMb; mb++) kept.push(new Array(131072).fill(mb));
+  }
   console.log("handled", context.awsRequestId);
   return {
     env: {
@@ -153,6 +158,31 @@ test("each invocation's measured duration is billed at the configured memory (GB
   const durationMs = after.durationMs - before.durationMs;
   assert.ok(durationMs > 0, "two invocations take some time");
   assert.ok(Math.abs(after.gbSeconds - before.gbSeconds - (durationMs / 1000) * (256 / 1024)) < 1e-9);
+});
+
+test("the stack is Lambda's main-thread stack: 2,000 nested arrays serialise, 5,000 overflow as on AWS", async () => {
+  // act
+  const shallow = await world.runtime.invoke("probe", { nestDepth: 2_000 }).catch((caught: unknown) => caught);
+  const deep = await world.runtime.invoke("probe", { nestDepth: 5_000 }).catch((caught: unknown) => caught);
+
+  // assess
+  assert.not.instance(shallow, Error);
+  assert.instance(deep, FunctionInvocationError);
+  assert.is((deep as FunctionInvocationError).errorType, "RangeError");
+});
+
+test("memory is the function's configured size: passing it kills the sandbox, and a fresh one serves the next call", async () => {
+  // prepare
+  const warm = (await world.runtime.invoke("single", {})) as { coldStartedAt: number };
+
+  // act: 1 GiB of live arrays in a 256 MB function
+  const error = await world.runtime.invoke("single", { allocateMb: 1024 }).catch((caught: unknown) => caught);
+  const next = (await world.runtime.invoke("single", {})) as { coldStartedAt: number };
+
+  // assess
+  assert.ok(error instanceof SandboxCrashError || error instanceof FunctionInvocationError, `died of ${String(error)}`);
+  assert.match(String((error as Error).message), /memory|ERR_WORKER_OUT_OF_MEMORY|exited/i);
+  assert.ok(next.coldStartedAt > warm.coldStartedAt, "a fresh sandbox served the next invocation");
 });
 
 test("an unknown function is refused by name", async () => {
