@@ -4,6 +4,7 @@
  * FLEETOTA_* variables). Errors are one line on stderr and exit code 1.
  */
 import { Command, CommanderError } from "commander";
+import { silenceSdkNodeVersionNotice } from "../lib/node-version-notice.js";
 import { registerCampaignCommands } from "./commands/campaign.js";
 import { registerParkedCommand } from "./commands/parked.js";
 import { registerRedriveCommand } from "./commands/redrive.js";
@@ -11,6 +12,8 @@ import { registerReleaseCommand } from "./commands/release.js";
 import { createContext, type CommandContext, type GlobalOptions } from "./context.js";
 import { CliError } from "./errors.js";
 import { processIo, terminalSafe, terminalSafeIo, type CliIo } from "./output.js";
+
+silenceSdkNodeVersionNotice();
 
 export interface RunCliOptions {
   io?: CliIo;

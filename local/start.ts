@@ -16,6 +16,7 @@ import { ensureSigningKey } from "../campaigns/signing.js";
 import { Command, InvalidArgumentError } from "commander";
 import { ENV } from "../contracts/environment.js";
 import type { Log } from "../lib/logger.js";
+import { silenceSdkNodeVersionNotice } from "../lib/node-version-notice.js";
 import { DEFAULT_METRICS_NAMESPACE, METRIC } from "../contracts/metrics.js";
 import { parseDuration } from "../simulator/cli.js";
 import { createOtaAgent } from "../simulator/ota-agent/ota-agent.js";
@@ -24,6 +25,8 @@ import { startLocalCloud, type LocalCloud } from "./cloud.js";
 import { serveDashboard, type DashboardServer } from "./dashboard-server.js";
 import { LOCAL_STATE_FILE } from "./model.js";
 import { writeStateFile } from "./state-file.js";
+
+silenceSdkNodeVersionNotice();
 
 const projectRoot = resolve(import.meta.dirname, "..");
 /** How long the pipeline may take to drain after the simulator stops, before the summary is taken. */

@@ -8,6 +8,7 @@ import { S3Client } from "@aws-sdk/client-s3";
 import { Command, InvalidArgumentError, Option } from "commander";
 import { SingleBar, Presets } from "cli-progress";
 import { resolveTarget } from "../cli/target.js";
+import { silenceSdkNodeVersionNotice } from "../lib/node-version-notice.js";
 import { DEFAULT_SIMULATION, startSimulation, type SimulationSummary } from "./simulation.js";
 
 const DURATION = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/;
@@ -127,6 +128,7 @@ async function main(argv: string[]): Promise<void> {
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
+  silenceSdkNodeVersionNotice();
   main(process.argv).catch((error: unknown) => {
     console.error(`simulate: ${error instanceof Error ? error.message : String(error)}`);
     process.exitCode = 1;
