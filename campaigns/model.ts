@@ -76,10 +76,55 @@ export type ThresholdAction = (typeof THRESHOLD_ACTION)[keyof typeof THRESHOLD_A
 
 const CONNECTIVITY_VALUES = [CONNECTIVITY_CLASS.Good, CONNECTIVITY_CLASS.Weak, CONNECTIVITY_CLASS.Offline] as const;
 
-const versionSchema = z.string().refine((value) => semver.valid(value) !== null, {
+/**
+ * Bounds on every field: a campaign item stays far below DynamoDB's 400 KB, every duration stays a
+ * valid date when added to now, and no text carries control characters to a terminal or a dashboard.
+ */
+export const CAMPAIGN_LIMITS = {
+  nameLength: 128,
+  descriptionLength: 2_000,
+  selectorValueLength: 64,
+  selectorValues: 200,
+  waves: 20,
+  waveCount: 10_000_000,
+  abortCriteria: 20,
+  minimumSample: 1_000_000,
+  /** A week. */
+  soakMinutes: 7 * 24 * 60,
+  /** A day. */
+  backoffBaseSeconds: 86_400,
+  /** A week. */
+  backoffCapSeconds: 7 * 86_400,
+  /** A week. */
+  inProgressTimeoutMinutes: 7 * 24 * 60,
+  /** 30 days. */
+  maxInProgressMinutes: 30 * 24 * 60,
+  /** 30 days. */
+  startTimeoutMinutes: 30 * 24 * 60,
+  /** 30 days: a signed job document is not meant to stay actionable longer. */
+  documentTtlHours: 30 * 24,
+  modelYearMin: 1980,
+  modelYearMax: 2100,
+  /** The whole definition as JSON; the campaign item holds it plus counters, far below 400 KB. */
+  definitionBytes: 64 * 1024,
+} as const;
+
+const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f-\u009f]/;
+const CONTROL_CHARACTERS_BUT_LINES = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/;
+/** Text of 1 to `max` characters without control characters. */
+const text = (max: number) =>
+  z
+    .string()
+    .min(1)
+    .max(max)
+    .refine((value) => !CONTROL_CHARACTERS.test(value), { message: "must not contain control characters" });
+const selectorValues = z.array(text(CAMPAIGN_LIMITS.selectorValueLength)).min(1).max(CAMPAIGN_LIMITS.selectorValues).optional();
+const boundedMinutes = (max: number) => z.number().positive().max(max);
+
+const versionSchema = z.string().max(64).refine((value) => semver.valid(value) !== null, {
   message: "must be a semantic version such as 2.4.1",
 });
-const versionRangeSchema = z.string().refine((value) => semver.validRange(value) !== null, {
+const versionRangeSchema = z.string().max(256).refine((value) => semver.validRange(value) !== null, {
   message: "must be a semver range such as >=2.0.0 <2.4.0",
 });
 const hhmmSchema = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, "must be HH:MM (24-hour, UTC)");
@@ -89,9 +134,9 @@ const waveSchema = z
     /** Cumulative share of eligible vehicles admitted once this wave is open. */
     percent: z.number().gt(0).max(100).optional(),
     /** Cumulative number of vehicles admitted once this wave is open. */
-    count: z.number().int().positive().optional(),
+    count: z.number().int().positive().max(CAMPAIGN_LIMITS.waveCount).optional(),
     /** Minutes the wave must run before the next one may open. */
-    soakMinutes: z.number().min(0).default(0),
+    soakMinutes: z.number().min(0).max(CAMPAIGN_LIMITS.soakMinutes).default(0),
     /** Share (0–100) of admitted jobs that must have SUCCEEDED before the next wave opens. */
     successThresholdPercent: z.number().min(0).max(100).default(95),
   })
@@ -104,51 +149,58 @@ const criterionSchema = z.object({
   /** Share (0–100) of finished jobs with this failure kind at which the action triggers. */
   thresholdPercent: z.number().gt(0).max(100),
   /** No decision before this many jobs have finished (since the last resume). */
-  minimumSample: z.number().int().positive(),
+  minimumSample: z.number().int().positive().max(CAMPAIGN_LIMITS.minimumSample),
   action: z.enum([THRESHOLD_ACTION.Pause, THRESHOLD_ACTION.Abort]),
 });
 
 export const campaignDefinitionSchema = z.object({
-  name: z.string().min(1),
-  description: z.string().optional(),
+  name: text(CAMPAIGN_LIMITS.nameLength),
+  description: z
+    .string()
+    .max(CAMPAIGN_LIMITS.descriptionLength)
+    .refine((value) => !CONTROL_CHARACTERS_BUT_LINES.test(value), { message: "must not contain control characters" })
+    .optional(),
   targetVersion: versionSchema,
   selector: z
     .object({
-      makes: z.array(z.string().min(1)).min(1).optional(),
-      models: z.array(z.string().min(1)).min(1).optional(),
+      makes: selectorValues,
+      models: selectorValues,
       modelYears: z
-        .object({ from: z.number().int(), to: z.number().int() })
+        .object({
+          from: z.number().int().min(CAMPAIGN_LIMITS.modelYearMin).max(CAMPAIGN_LIMITS.modelYearMax),
+          to: z.number().int().min(CAMPAIGN_LIMITS.modelYearMin).max(CAMPAIGN_LIMITS.modelYearMax),
+        })
         .refine((years) => years.from <= years.to, { message: "from must not be after to" })
         .optional(),
-      regions: z.array(z.string().min(1)).min(1).optional(),
-      hardware: z.array(z.string().min(1)).min(1).optional(),
+      regions: selectorValues,
+      hardware: selectorValues,
       /** Current firmware the vehicle must run, e.g. ">=2.0.0 <2.4.0". Vehicles already on the target never match. */
       currentVersionRange: versionRangeSchema.optional(),
     })
     .default({}),
-  waves: z.array(waveSchema).min(1).default([{ percent: 100, soakMinutes: 0, successThresholdPercent: 95 }]),
-  abortCriteria: z.array(criterionSchema).default([]),
+  waves: z.array(waveSchema).min(1).max(CAMPAIGN_LIMITS.waves).default([{ percent: 100, soakMinutes: 0, successThresholdPercent: 95 }]),
+  abortCriteria: z.array(criterionSchema).max(CAMPAIGN_LIMITS.abortCriteria).default([]),
   retries: z
     .object({
       max: z.number().int().min(0).max(10).default(3),
-      backoffBaseSeconds: z.number().positive().default(60),
-      backoffCapSeconds: z.number().positive().default(3600),
+      backoffBaseSeconds: z.number().positive().max(CAMPAIGN_LIMITS.backoffBaseSeconds).default(60),
+      backoffCapSeconds: z.number().positive().max(CAMPAIGN_LIMITS.backoffCapSeconds).default(3600),
     })
     .refine((retries) => retries.backoffBaseSeconds <= retries.backoffCapSeconds, {
       message: "backoffBaseSeconds must not exceed backoffCapSeconds",
     })
     .default({ max: 3, backoffBaseSeconds: 60, backoffCapSeconds: 3600 }),
   /** A job IN_PROGRESS with no report for this long is TIMED_OUT (a failure). */
-  inProgressTimeoutMinutes: z.number().positive().default(60),
+  inProgressTimeoutMinutes: boundedMinutes(CAMPAIGN_LIMITS.inProgressTimeoutMinutes).default(60),
   /** A job still not finished this long after the vehicle started it is TIMED_OUT, heartbeats or not (a stuck install). */
-  maxInProgressMinutes: z.number().positive().default(360),
+  maxInProgressMinutes: boundedMinutes(CAMPAIGN_LIMITS.maxInProgressMinutes).default(360),
   /**
    * A job the vehicle has not started (QUEUED or DEFERRED) this long after it was admitted or retried is
    * TIMED_OUT, so a vehicle that stays offline cannot hold the campaign open. Default: the job document's lifetime.
    */
-  startTimeoutMinutes: z.number().positive().optional(),
+  startTimeoutMinutes: boundedMinutes(CAMPAIGN_LIMITS.startTimeoutMinutes).optional(),
   /** How long a vehicle may act on a job document after it is issued. */
-  documentTtlHours: z.number().positive().default(72),
+  documentTtlHours: z.number().positive().max(CAMPAIGN_LIMITS.documentTtlHours).default(72),
   /** Jobs are dispatched only inside this daily UTC window (may wrap midnight); outside it they are DEFERRED. */
   maintenanceWindow: z.object({ startUtc: hhmmSchema, endUtc: hhmmSchema }).optional(),
   /** When set and in the future, `start` makes the campaign SCHEDULED until then. */
@@ -187,6 +239,10 @@ export class CampaignDefinitionError extends Error {
 export function parseCampaignDefinition(input: unknown): CampaignDefinition {
   const result = campaignDefinitionSchema.safeParse(input);
   if (result.success) {
+    const bytes = Buffer.byteLength(JSON.stringify(result.data));
+    if (bytes > CAMPAIGN_LIMITS.definitionBytes) {
+      throw new CampaignDefinitionError([{ field: "(definition)", message: `is ${bytes} bytes as JSON, more than ${CAMPAIGN_LIMITS.definitionBytes}` }]);
+    }
     checkWavesGrow(result.data.waves);
     checkTimeoutsNest(result.data);
     return result.data;

@@ -34,6 +34,17 @@ const fieldErrors: Array<[string, string, string, string]> = [
   ["waves that do not grow", yamlCampaign().replace("percent: 100", "percent: 1"), "brakes.yaml", "waves[1].percent"],
   ["a bad connectivity class", yamlCampaign("preconditions:\n  connectivity: [satellite]\n"), "brakes.yaml", "preconditions.connectivity[0]"],
   ["a bad maintenance window", yamlCampaign("maintenanceWindow:\n  startUtc: '25:00'\n  endUtc: '04:00'\n"), "brakes.yaml", "maintenanceWindow.startUtc"],
+  // hostile bounds: each accepted before, then broke admission, a DynamoDB item or a terminal
+  ["a document lifetime of 1e10 hours", yamlCampaign("documentTtlHours: 1e10\n"), "brakes.yaml", "documentTtlHours: Too big"],
+  ["a soak of 1e308 minutes", yamlCampaign().replace("soakMinutes: 30", "soakMinutes: 1e308"), "brakes.yaml", "waves[0].soakMinutes"],
+  ["an infinite in-progress timeout", JSON.stringify({ name: "b", targetVersion: "2.4.0", inProgressTimeoutMinutes: 1e400 }), "b.json", "inProgressTimeoutMinutes"],
+  ["a 2 MB name", JSON.stringify({ name: "n".repeat(2_000_000), targetVersion: "2.4.0" }), "b.json", "is 2000"],
+  ["a 200 KB name", JSON.stringify({ name: "n".repeat(200_000), targetVersion: "2.4.0" }), "b.json", "name: Too big"],
+  ["a name with terminal escapes", JSON.stringify({ name: "x\u001b[2J", targetVersion: "2.4.0" }), "b.json", "name: must not contain control characters"],
+  ["10,000 makes", JSON.stringify({ name: "b", targetVersion: "2.4.0", selector: { makes: Array.from({ length: 10_000 }, (_, i) => `m${i}`) } }), "b.json", "selector.makes"],
+  ["a model year of 1e9", JSON.stringify({ name: "b", targetVersion: "2.4.0", selector: { modelYears: { from: 2000, to: 1e9 } } }), "b.json", "selector.modelYears.to"],
+  ["a minimum sample of 1e12", yamlCampaign("abortCriteria:\n  - { failureKind: INSTALL_FAILED, thresholdPercent: 5, minimumSample: 1000000000000, action: PAUSE }\n"), "brakes.yaml", "abortCriteria[0].minimumSample"],
+  ["a backoff cap of a year", yamlCampaign("retries: { max: 3, backoffBaseSeconds: 60, backoffCapSeconds: 31536000 }\n"), "brakes.yaml", "retries.backoffCapSeconds"],
 ];
 for (const [name, text, path, field] of fieldErrors) {
   test(`${name} is reported with the file and the field`, () => {
@@ -49,6 +60,24 @@ test("invalid YAML is reported with its line", () => {
 
 test("invalid JSON is reported as JSON", () => {
   assert.match(problemOf("{ name: brakes", "c.json"), "not valid JSON");
+});
+
+const aliasBomb = ["a: &a [x,x,x,x,x,x,x,x,x]", "b: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]", "c: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]", "d: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c]", "e: &e [*d,*d,*d,*d,*d,*d,*d,*d,*d]", "f: [*e,*e,*e,*e,*e,*e,*e,*e,*e]"].join("\n");
+
+test("a YAML alias bomb is one line naming the problem, not an unexpected failure", () => {
+  const message = problemOf(aliasBomb, "bomb.yaml");
+  assert.match(message, /^bomb\.yaml: YAML aliases expand too far/);
+  assert.not.match(message, /\n/);
+});
+
+test("YAML nested 20,000 deep is one line, not a crash", () => {
+  const message = problemOf(`name: ${"[".repeat(20_000)}${"]".repeat(20_000)}\n`, "deep.yaml");
+  assert.match(message, /^deep\.yaml: not valid YAML/);
+  assert.not.match(message, /\n/);
+});
+
+test("every bound error is a single line naming the field", () => {
+  for (const [, text, path] of fieldErrors) assert.not.match(problemOf(text, path), /\n/);
 });
 
 test("a file that is not an object is refused", () => {
