@@ -10,9 +10,9 @@ import type { LocalCloudDescription } from "../model.js";
 import type { Config } from "./config.js";
 import { LOCAL_ACCOUNT_ID, LOCAL_CREDENTIALS, createClients, type ApplyContext, type Attributes } from "./context.js";
 import { ResourceApplyError, UnknownResourceTypeError } from "./errors.js";
-import { resolveValue, type Scope } from "./expressions.js";
+import { resolveValue, type Lookup } from "./references.js";
 import { DATA_SOURCE_APPLIERS, RESOURCE_APPLIERS } from "./resources/index.js";
-import { dependencyOrder, inDependencyOrder, resourceNodes, type ResourceNode, type StackDocument } from "./stack-document.js";
+import { dependencyOrder, inDependencyOrder, referencesAt, resourceNodes, type ResourceNode, type StackDocument } from "./stack-document.js";
 
 export interface ApplyOptions {
   /** Where the SDK reaches the emulator (moto or the proxy in front of it). */
@@ -49,11 +49,11 @@ function lenient(address: string, attributes: Attributes): Attributes {
   });
 }
 
-function providerRegion(document: StackDocument, scope: Scope): string | undefined {
+function providerRegion(document: StackDocument, lookup: Lookup): string | undefined {
   const aws = document.provider?.aws;
   const config = (Array.isArray(aws) ? aws[0] : aws) as Config | undefined;
   const region = config?.region;
-  return region === undefined ? undefined : String(resolveValue(region, scope));
+  return region === undefined ? undefined : String(resolveValue(region, lookup));
 }
 
 function uniqueNames(): (prefix: string) => string {
@@ -77,22 +77,14 @@ export async function applyStack(document: StackDocument, options: ApplyOptions)
   const stackDir = resolve(options.stackDir);
   const nodes = resourceNodes(document);
   assertKnownTypes(nodes);
+  for (const [name, output] of Object.entries(document.output ?? {})) referencesAt(output.value, `output.${name}`);
   const ordered = dependencyOrder(nodes);
 
-  const resourcesByType = new Map<string, Record<string, Attributes>>();
-  const dataByType: Record<string, Record<string, Attributes>> = {};
-  const variables = Object.fromEntries(Object.entries(document.variable ?? {}).map(([name, spec]) => [name, spec.default ?? null]));
-  const locals: Record<string, unknown> = {};
-  const scope: Scope = (root) => {
-    if (root === "data") return dataByType;
-    if (root === "var") return variables;
-    if (root === "local") return locals;
-    if (root === "path") return { module: stackDir, root: stackDir, cwd: stackDir };
-    if (root === "terraform") return { workspace: "default" };
-    return resourcesByType.get(root);
-  };
+  /** What references see: each applied resource's attributes by address (skipped ones answer leniently). */
+  const visible = new Map<string, Attributes>();
+  const lookup: Lookup = (address) => visible.get(address);
 
-  const region = options.region ?? providerRegion(document, scope) ?? DEFAULT_REGION;
+  const region = options.region ?? providerRegion(document, lookup) ?? DEFAULT_REGION;
   const metadata = (document["//"] as { metadata?: { stackName?: string } } | undefined)?.metadata;
   const description: LocalCloudDescription = {
     endpoint: options.endpoint,
@@ -117,28 +109,20 @@ export async function applyStack(document: StackDocument, options: ApplyOptions)
     applied: new Map(),
     uniqueName: uniqueNames(),
   };
-  for (const [name, value] of Object.entries(document.locals ?? {})) locals[name] = resolveValue(value, scope);
 
   const started = performance.now();
   await inDependencyOrder(ordered, APPLY_CONCURRENCY, async function applyNode(node) {
     const table = node.mode === "data" ? DATA_SOURCE_APPLIERS : RESOURCE_APPLIERS;
     let attributes: Attributes;
     try {
-      const config = resolveValue(node.config, scope) as Config;
+      const config = resolveValue(node.config, lookup) as Config;
       attributes = await table[node.type]!(config, node, context);
     } catch (error) {
       throw new ResourceApplyError(node.address, error);
     }
     context.applied.set(node.address, attributes);
     description.resources[node.address] = attributes;
-    const skipped = description.skipped.includes(node.address);
-    const visible = skipped ? lenient(node.address, attributes) : attributes;
-    if (node.mode === "data") (dataByType[node.type] ??= {})[node.name] = visible;
-    else {
-      const byName = resourcesByType.get(node.type) ?? {};
-      byName[node.name] = visible;
-      resourcesByType.set(node.type, byName);
-    }
+    visible.set(node.address, description.skipped.includes(node.address) ? lenient(node.address, attributes) : attributes);
   }).finally(() => {
     for (const client of Object.values(context.clients)) client.destroy();
   });
@@ -148,7 +132,7 @@ export async function applyStack(document: StackDocument, options: ApplyOptions)
   description.schedules.sort(byAddress);
   description.skipped.sort();
   for (const [name, output] of Object.entries(document.output ?? {})) {
-    description.outputs[name] = resolveValue(output.value, scope);
+    description.outputs[name] = resolveValue(output.value, lookup);
   }
   log.info("stack applied to the emulator", {
     resources: ordered.length,

@@ -3,15 +3,13 @@
  * `${type.name…}` / `${data.type.name…}` reference and every `depends_on` is an edge.
  */
 import { DependencyCycleError } from "./errors.js";
-import { referencesIn } from "./expressions.js";
+import { referencesIn, UnsupportedExpressionError, type Reference } from "./references.js";
 import type { Config } from "./config.js";
 
 export interface StackDocument {
   resource?: Record<string, Record<string, Config>>;
   data?: Record<string, Record<string, Config>>;
   output?: Record<string, { value: unknown }>;
-  variable?: Record<string, { default?: unknown }>;
-  locals?: Record<string, unknown>;
   provider?: Record<string, Config[] | Config>;
   [key: string]: unknown;
 }
@@ -26,22 +24,28 @@ export interface ResourceNode {
   dependsOn: string[];
 }
 
-function dependencies(config: Config, known: Set<string>): string[] {
-  const found = new Set<string>();
-  for (const reference of referencesIn(config)) {
-    const address =
-      reference.root === "data" ? `data.${reference.path.slice(0, 2).join(".")}` : `${reference.root}.${reference.path[0] ?? ""}`;
-    if (known.has(address)) found.add(address);
+/** Every reference in a configuration; what is not a plain reference is refused naming `where` it is. */
+export function referencesAt(value: unknown, where: string): Reference[] {
+  try {
+    return referencesIn(value);
+  } catch (error) {
+    throw error instanceof UnsupportedExpressionError ? error.at(where) : error;
   }
+}
+
+function dependencies(address: string, config: Config, known: Set<string>): string[] {
+  const found = new Set<string>();
+  for (const reference of referencesAt(config, address)) if (known.has(reference.address)) found.add(reference.address);
   for (const explicit of (config.depends_on as string[] | undefined) ?? []) {
-    const address = String(explicit).replace(/^\$\{(.*)\}$/, "$1");
-    if (known.has(address)) found.add(address);
+    const dependency = String(explicit).replace(/^\$\{(.*)\}$/, "$1");
+    if (known.has(dependency)) found.add(dependency);
   }
   return [...found];
 }
 
 /**
- * Lists the stack's resources and data sources with what each depends on.
+ * Lists the stack's resources and data sources with what each depends on; an interpolation that is not a
+ * plain reference is refused here, naming the resource, before anything is applied.
  *
  * @example
  * resourceNodes(JSON.parse(readFileSync("cdktf.out/stacks/fleetota-dev/cdk.tf.json", "utf8")));
@@ -59,7 +63,7 @@ export function resourceNodes(document: StackDocument): ResourceNode[] {
     }
   }
   const known = new Set(raw.map((node) => node.address));
-  return raw.map((node) => ({ ...node, dependsOn: dependencies(node.config, known).filter((address) => address !== node.address) }));
+  return raw.map((node) => ({ ...node, dependsOn: dependencies(node.address, node.config, known).filter((address) => address !== node.address) }));
 }
 
 /**

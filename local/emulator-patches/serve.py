@@ -13,11 +13,13 @@ Hot spots are made cheap without changing behaviour:
     here the attributes are computed once per call and the retention period is read directly;
   * every request listed moto's package directory (listdir + isdir of ~150 entries) to route it; the
     list is read once.
-A gap is filled:
+Gaps are filled:
   * SQS stored a queue's RedriveAllowPolicy (SetQueueAttributes) but never returned it from
     GetQueueAttributes (asking for it by name was even an InvalidAttributeName), so Terraform's
     aws_sqs_queue_redrive_allow_policy waited forever for it; here it is a queue attribute like
     RedrivePolicy: returned when set, absent when unset or set to "".
+  * S3 stored and acted on a bucket's EventBridge notification setting but GetBucketNotificationConfiguration
+    left it out, so nothing (Terraform's state included) could read it back; here it is returned.
 AWS IoT, for the vehicles' certificates:
   * a certificate's id is the SHA-256 of its DER encoding, as on AWS (moto hashes the PEM text by default);
   * CreateCertificateFromCsr issues the certificate for the CSR's public key (moto signs a fresh key pair
@@ -31,6 +33,7 @@ import time
 
 import moto.backends
 import moto.core.utils
+import moto.s3.responses
 import moto.sqs.models
 from moto.dynamodb.models import DynamoDBBackend
 from moto.dynamodb.models.table import Table
@@ -136,6 +139,24 @@ def _set_redrive_allow_policy(self, value):
     self._redrive_allow_policy = value if value not in (None, "") else None
 
 
+def _get_bucket_notification(self):
+    response = _original_get_bucket_notification(self)
+    notification = self.backend.get_bucket_notification_configuration(self.bucket_name)
+    if notification is None or getattr(notification, "event_bridge", None) is None:
+        return response
+    status, headers, body = response
+    body = body.decode("utf-8") if isinstance(body, bytes) else body
+    if "<EventBridgeConfiguration" in body:
+        return response
+    if body.rstrip().endswith("/>"):  # no configuration at all: an empty NotificationConfiguration element
+        body = body.rstrip()[:-2] + "><EventBridgeConfiguration></EventBridgeConfiguration></NotificationConfiguration>"
+    else:
+        body = body.replace("</NotificationConfiguration>", "<EventBridgeConfiguration></EventBridgeConfiguration></NotificationConfiguration>")
+    headers = {key: value for key, value in dict(headers).items() if key.lower() != "content-length"}
+    return status, headers, body
+
+
+_original_get_bucket_notification = moto.s3.responses.S3Response.get_bucket_notification
 _original_get_queue_attributes = moto.sqs.models.SQSBackend.get_queue_attributes
 _original_unix_time = moto.core.utils.unix_time
 _moto_modules = tuple(moto.backends.list_of_moto_modules())
@@ -144,6 +165,7 @@ Table.__deepcopy__ = _table_deepcopy
 moto.sqs.models.unix_time = _fast_unix_time
 moto.sqs.models.unix_time_millis = _fast_unix_time_millis
 moto.backends.list_of_moto_modules = lambda: _moto_modules
+moto.s3.responses.S3Response.get_bucket_notification = _get_bucket_notification
 moto.sqs.models.Queue.redrive_allow_policy = property(_get_redrive_allow_policy, _set_redrive_allow_policy)
 moto.sqs.models.Queue.BASE_ATTRIBUTES = [*moto.sqs.models.Queue.BASE_ATTRIBUTES, "RedriveAllowPolicy"]
 moto.sqs.models.SQSBackend.get_queue_attributes = _get_queue_attributes

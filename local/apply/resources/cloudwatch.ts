@@ -1,5 +1,5 @@
-/** CloudWatch metric alarms (plain and metric-math) and dashboards. */
-import { PutDashboardCommand, PutMetricAlarmCommand, type MetricDataQuery } from "@aws-sdk/client-cloudwatch";
+/** CloudWatch metric alarms, plain and metric-math. */
+import { PutMetricAlarmCommand, type MetricDataQuery } from "@aws-sdk/client-cloudwatch";
 import { block, blocks, defined, optionalBoolean, optionalNumber, optionalString, stringList, stringMap, tagList, type Config } from "../config.js";
 import type { ResourceApplier } from "../context.js";
 
@@ -67,13 +67,6 @@ const alarm: ResourceApplier = async (config, _node, context) => {
   return { id: name, alarm_name: name, arn: `arn:aws:cloudwatch:${context.region}:${context.accountId}:alarm:${name}` };
 };
 
-const dashboard: ResourceApplier = async (config, _node, context) => {
-  const name = String(config.dashboard_name);
-  await context.clients.cloudwatch.send(new PutDashboardCommand({ DashboardName: name, DashboardBody: String(config.dashboard_body) }));
-  return { id: name, dashboard_name: name, dashboard_arn: `arn:aws:cloudwatch::${context.accountId}:dashboard/${name}` };
-};
-
 export const cloudwatchAppliers: Record<string, ResourceApplier> = {
   aws_cloudwatch_metric_alarm: alarm,
-  aws_cloudwatch_dashboard: dashboard,
 };

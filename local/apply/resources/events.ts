@@ -1,9 +1,9 @@
 /**
- * EventBridge buses, rules and targets. Rules with an event pattern go to the emulator; schedule-only
+ * EventBridge rules and targets on the default bus. Rules with an event pattern go to the emulator; schedule-only
  * rules (and their targets) become LocalSchedule entries for the local runtime, because moto matches a
  * schedule-only rule against every event.
  */
-import { CreateEventBusCommand, PutRuleCommand, PutTargetsCommand, type Target } from "@aws-sdk/client-eventbridge";
+import { PutRuleCommand, PutTargetsCommand, type Target } from "@aws-sdk/client-eventbridge";
 import { InvalidResourceConfigError } from "../errors.js";
 import { block, defined, optionalBoolean, optionalNumber, optionalString, stringMap, tagList } from "../config.js";
 import type { ResourceApplier } from "../context.js";
@@ -13,12 +13,6 @@ const DEFAULT_BUS = "default";
 function ruleArn(region: string, accountId: string, bus: string, name: string): string {
   return `arn:aws:events:${region}:${accountId}:rule/${bus === DEFAULT_BUS ? "" : `${bus}/`}${name}`;
 }
-
-const bus: ResourceApplier = async (config, _node, context) => {
-  const name = String(config.name);
-  const created = await context.clients.events.send(new CreateEventBusCommand({ Name: name }));
-  return { id: name, name, arn: created.EventBusArn ?? `arn:aws:events:${context.region}:${context.accountId}:event-bus/${name}` };
-};
 
 const rule: ResourceApplier = async (config, node, context) => {
   const name = optionalString(config.name) ?? context.uniqueName(optionalString(config.name_prefix) ?? "terraform-");
@@ -97,7 +91,6 @@ const target: ResourceApplier = async (config, node, context) => {
 };
 
 export const eventAppliers: Record<string, ResourceApplier> = {
-  aws_cloudwatch_event_bus: bus,
   aws_cloudwatch_event_rule: rule,
   aws_cloudwatch_event_target: target,
 };

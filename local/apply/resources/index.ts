@@ -10,7 +10,6 @@ import { s3Appliers } from "./s3.js";
 import { SKIPPED_TYPES, skipResource } from "./skipped.js";
 import { snsAppliers } from "./sns.js";
 import { sqsAppliers } from "./sqs.js";
-import { ssmAppliers } from "./ssm.js";
 
 export const RESOURCE_APPLIERS: Readonly<Record<string, ResourceApplier>> = {
   ...s3Appliers,
@@ -19,7 +18,6 @@ export const RESOURCE_APPLIERS: Readonly<Record<string, ResourceApplier>> = {
   ...dynamodbAppliers,
   ...snsAppliers,
   ...cloudwatchAppliers,
-  ...ssmAppliers,
   ...iotAppliers,
   ...lambdaAppliers,
   ...Object.fromEntries([...SKIPPED_TYPES].map((type) => [type, skipResource])),

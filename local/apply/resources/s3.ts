@@ -1,17 +1,14 @@
-/** S3 buckets, their configuration resources and objects. */
+/** S3 buckets, the configuration resources the stack gives them, and objects. */
 import { readFile } from "node:fs/promises";
 import { isAbsolute, join } from "node:path";
 import {
   CreateBucketCommand,
-  PutBucketCorsCommand,
   PutBucketEncryptionCommand,
   PutBucketLifecycleConfigurationCommand,
   PutBucketNotificationConfigurationCommand,
   PutBucketOwnershipControlsCommand,
   PutBucketPolicyCommand,
   PutBucketTaggingCommand,
-  PutBucketVersioningCommand,
-  PutBucketWebsiteCommand,
   PutObjectCommand,
   PutPublicAccessBlockCommand,
   type BucketLocationConstraint,
@@ -66,34 +63,19 @@ const bucket: ResourceApplier = async (config, _node, context) => {
   return bucketAttributes(name, context);
 };
 
+/** The stack routes S3 events through EventBridge only; queue, topic and Lambda targets are refused by name. */
 const notification = bucketSetting(async (name, config, context, node) => {
-  if (blocks(config.lambda_function).length) {
-    throw new InvalidResourceConfigError(node.address, "S3 → Lambda notifications are not run locally; route them through EventBridge or SQS");
+  const direct = ["queue", "topic", "lambda_function"].filter((target) => blocks(config[target]).length > 0);
+  if (direct.length) {
+    throw new InvalidResourceConfigError(node.address, `direct ${direct.join("/")} notifications are not applied locally; route S3 events through EventBridge`);
   }
   await context.clients.s3.send(
     new PutBucketNotificationConfigurationCommand({
       Bucket: name,
-      NotificationConfiguration: {
-        EventBridgeConfiguration: optionalBoolean(config.eventbridge) ? {} : undefined,
-        QueueConfigurations: blocks(config.queue).map((queue) => notificationTarget(queue, "QueueArn", queue.queue_arn)),
-        TopicConfigurations: blocks(config.topic).map((topic) => notificationTarget(topic, "TopicArn", topic.topic_arn)),
-      },
+      NotificationConfiguration: { EventBridgeConfiguration: optionalBoolean(config.eventbridge) ? {} : undefined },
     }),
   );
 });
-
-function notificationTarget<K extends "QueueArn" | "TopicArn">(config: Config, arnKey: K, arn: unknown) {
-  const rules = [
-    ...(config.filter_prefix ? [{ Name: "prefix" as const, Value: String(config.filter_prefix) }] : []),
-    ...(config.filter_suffix ? [{ Name: "suffix" as const, Value: String(config.filter_suffix) }] : []),
-  ];
-  return {
-    Id: optionalString(config.id),
-    [arnKey]: String(arn),
-    Events: stringList(config.events) as never[],
-    Filter: rules.length ? { Key: { FilterRules: rules } } : undefined,
-  } as unknown as { Id?: string; Events: never[] } & Record<K, string>;
-}
 
 const encryption = bucketSetting(async (name, config, context) => {
   await context.clients.s3.send(
@@ -117,35 +99,22 @@ const encryption = bucketSetting(async (name, config, context) => {
   );
 });
 
-function lifecycleFilter(rule: Config): LifecycleRule["Filter"] {
+/** Rules filter by key prefix in this stack; tag, size and `and` filters are refused by name. */
+function lifecycleFilter(rule: Config, node: ResourceNode): LifecycleRule["Filter"] {
   const filter = block(rule.filter);
-  if (!filter) return { Prefix: optionalString(rule.prefix) ?? "" };
-  const and = block(filter.and);
-  if (and) {
-    return {
-      And: defined({
-        Prefix: optionalString(and.prefix),
-        Tags: tagList(and.tags).length ? tagList(and.tags) : undefined,
-        ObjectSizeGreaterThan: optionalNumber(and.object_size_greater_than),
-        ObjectSizeLessThan: optionalNumber(and.object_size_less_than),
-      }),
-    };
-  }
-  const tag = block(filter.tag);
-  if (tag) return { Tag: { Key: String(tag.key), Value: String(tag.value) } };
-  if (filter.object_size_greater_than !== undefined) return { ObjectSizeGreaterThan: optionalNumber(filter.object_size_greater_than) };
-  if (filter.object_size_less_than !== undefined) return { ObjectSizeLessThan: optionalNumber(filter.object_size_less_than) };
-  return { Prefix: optionalString(filter.prefix) ?? "" };
+  const other = ["and", "tag", "object_size_greater_than", "object_size_less_than"].filter((key) => filter?.[key] !== undefined && filter[key] !== null);
+  if (other.length) throw new InvalidResourceConfigError(node.address, `lifecycle filter ${other.join(", ")} is not applied locally (prefix only)`);
+  return { Prefix: optionalString(filter?.prefix) ?? optionalString(rule.prefix) ?? "" };
 }
 
-function lifecycleRule(rule: Config): LifecycleRule {
+function lifecycleRule(rule: Config, node: ResourceNode): LifecycleRule {
   const expiration = block(rule.expiration);
   const noncurrentExpiration = block(rule.noncurrent_version_expiration);
   const abort = block(rule.abort_incomplete_multipart_upload);
   return defined({
     ID: optionalString(rule.id),
     Status: (optionalString(rule.status) ?? "Enabled") as "Enabled",
-    Filter: lifecycleFilter(rule),
+    Filter: lifecycleFilter(rule, node),
     Expiration: expiration
       ? defined({
           Days: optionalNumber(expiration.days),
@@ -166,9 +135,9 @@ function lifecycleRule(rule: Config): LifecycleRule {
   });
 }
 
-const lifecycle = bucketSetting(async (name, config, context) => {
+const lifecycle = bucketSetting(async (name, config, context, node) => {
   await context.clients.s3.send(
-    new PutBucketLifecycleConfigurationCommand({ Bucket: name, LifecycleConfiguration: { Rules: blocks(config.rule).map(lifecycleRule) } }),
+    new PutBucketLifecycleConfigurationCommand({ Bucket: name, LifecycleConfiguration: { Rules: blocks(config.rule).map((rule) => lifecycleRule(rule, node)) } }),
   );
 });
 
@@ -225,57 +194,6 @@ const ownership = bucketSetting(async (name, config, context) => {
   );
 });
 
-const versioning = bucketSetting(async (name, config, context) => {
-  const settings = block(config.versioning_configuration);
-  await context.clients.s3.send(
-    new PutBucketVersioningCommand({
-      Bucket: name,
-      VersioningConfiguration: { Status: (optionalString(settings?.status) ?? "Enabled") as "Enabled" },
-    }),
-  );
-});
-
-const website: ResourceApplier = async (config, node, context) => {
-  const name = bucketOf(config, node);
-  const index = block(config.index_document);
-  const error = block(config.error_document);
-  await context.clients.s3.send(
-    new PutBucketWebsiteCommand({
-      Bucket: name,
-      WebsiteConfiguration: defined({
-        IndexDocument: index ? { Suffix: String(index.suffix) } : undefined,
-        ErrorDocument: error ? { Key: String(error.key) } : undefined,
-      }),
-    }),
-  );
-  return {
-    id: name,
-    bucket: name,
-    website_endpoint: `${name}.s3-website.${context.region}.amazonaws.com`,
-    website_domain: `s3-website.${context.region}.amazonaws.com`,
-  };
-};
-
-const cors = bucketSetting(async (name, config, context) => {
-  await context.clients.s3.send(
-    new PutBucketCorsCommand({
-      Bucket: name,
-      CORSConfiguration: {
-        CORSRules: blocks(config.cors_rule).map((rule) =>
-          defined({
-            ID: optionalString(rule.id),
-            AllowedHeaders: stringList(rule.allowed_headers),
-            AllowedMethods: stringList(rule.allowed_methods),
-            AllowedOrigins: stringList(rule.allowed_origins),
-            ExposeHeaders: stringList(rule.expose_headers),
-            MaxAgeSeconds: optionalNumber(rule.max_age_seconds),
-          }),
-        ),
-      },
-    }),
-  );
-});
-
 async function objectBody(config: Config, node: ResourceNode, context: ApplyContext): Promise<Uint8Array | string> {
   if (config.source !== undefined) {
     const source = String(config.source);
@@ -313,8 +231,5 @@ export const s3Appliers: Record<string, ResourceApplier> = {
   aws_s3_bucket_policy: policy,
   aws_s3_bucket_public_access_block: publicAccessBlock,
   aws_s3_bucket_ownership_controls: ownership,
-  aws_s3_bucket_versioning: versioning,
-  aws_s3_bucket_website_configuration: website,
-  aws_s3_bucket_cors_configuration: cors,
   aws_s3_object: object,
 };

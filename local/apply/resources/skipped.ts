@@ -9,27 +9,13 @@ import type { ResourceApplier } from "../context.js";
 export const SKIPPED_TYPES: ReadonlySet<string> = new Set([
   "aws_iam_role",
   "aws_iam_role_policy",
-  "aws_iam_policy",
-  "aws_iam_role_policy_attachment",
-  "aws_iam_policy_attachment",
-  "aws_iam_user",
-  "aws_iam_group",
   "aws_cloudwatch_log_group",
-  "aws_cloudwatch_log_metric_filter",
-  "aws_cloudwatch_log_subscription_filter",
-  "aws_cloudwatch_log_resource_policy",
   "aws_cloudfront_distribution",
   "aws_cloudfront_origin_access_control",
-  "aws_cloudfront_origin_access_identity",
-  "aws_cloudfront_function",
-  "aws_cloudfront_cache_policy",
   "aws_cloudfront_response_headers_policy",
   "aws_lambda_permission",
   "aws_lambda_function_event_invoke_config",
   "aws_kms_key",
-  "aws_kms_alias",
-  "aws_budgets_budget",
-  "aws_resourcegroups_group",
 ]);
 
 const SERVICE_OF: Record<string, string> = { iam: "iam", cloudwatch: "logs", cloudfront: "cloudfront", lambda: "lambda", kms: "kms" };

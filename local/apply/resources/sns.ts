@@ -1,5 +1,5 @@
-/** SNS topics, topic policies and subscriptions. */
-import { CreateTopicCommand, SetTopicAttributesCommand, SubscribeCommand } from "@aws-sdk/client-sns";
+/** SNS topics (the alarms' topic; nothing subscribes to it locally). */
+import { CreateTopicCommand } from "@aws-sdk/client-sns";
 import { defined, optionalBoolean, optionalString, tagList } from "../config.js";
 import type { ResourceApplier } from "../context.js";
 
@@ -28,34 +28,6 @@ const topic: ResourceApplier = async (config, _node, context) => {
   return { id: arn, arn, name };
 };
 
-const topicPolicy: ResourceApplier = async (config, _node, context) => {
-  const arn = String(config.arn);
-  await context.clients.sns.send(new SetTopicAttributesCommand({ TopicArn: arn, AttributeName: "Policy", AttributeValue: String(config.policy) }));
-  return { id: arn, arn };
-};
-
-const subscription: ResourceApplier = async (config, _node, context) => {
-  const attributes: Record<string, string> = defined({
-    RawMessageDelivery: optionalString(config.raw_message_delivery),
-    FilterPolicy: optionalString(config.filter_policy),
-    FilterPolicyScope: optionalString(config.filter_policy_scope),
-    RedrivePolicy: optionalString(config.redrive_policy),
-  }) as Record<string, string>;
-  const created = await context.clients.sns.send(
-    new SubscribeCommand({
-      TopicArn: String(config.topic_arn),
-      Protocol: String(config.protocol),
-      Endpoint: optionalString(config.endpoint),
-      Attributes: attributes,
-      ReturnSubscriptionArn: true,
-    }),
-  );
-  const arn = created.SubscriptionArn ?? "";
-  return { id: arn, arn, topic_arn: config.topic_arn };
-};
-
 export const snsAppliers: Record<string, ResourceApplier> = {
   aws_sns_topic: topic,
-  aws_sns_topic_policy: topicPolicy,
-  aws_sns_topic_subscription: subscription,
 };

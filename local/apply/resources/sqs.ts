@@ -1,4 +1,4 @@
-/** SQS queues and the resources that set a queue's policy or redrive settings. */
+/** SQS queues and the resources that set a queue's policy or who may use it as a dead-letter queue. */
 import { CreateQueueCommand, GetQueueAttributesCommand, SetQueueAttributesCommand, type QueueAttributeName } from "@aws-sdk/client-sqs";
 import { InvalidResourceConfigError } from "../errors.js";
 import { defined, optionalBoolean, optionalString, stringMap, type Config } from "../config.js";
@@ -67,7 +67,6 @@ function setAttribute(attribute: QueueAttributeName, argument: string): Resource
 export const sqsAppliers: Record<string, ResourceApplier> = {
   aws_sqs_queue: queue,
   aws_sqs_queue_policy: setAttribute("Policy", "policy"),
-  aws_sqs_queue_redrive_policy: setAttribute("RedrivePolicy", "redrive_policy"),
   aws_sqs_queue_redrive_allow_policy: setAttribute("RedriveAllowPolicy", "redrive_allow_policy"),
 };
 

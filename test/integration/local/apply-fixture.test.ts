@@ -1,7 +1,8 @@
 /**
  * The applier on small hand-made stacks (Terraform JSON as cdktf writes it) against the emulator:
- * an unknown resource type is refused by name before anything is created; jsonencode'd policies,
- * name prefixes, data sources, schedules and their Lambda targets resolve as Terraform would.
+ * an unknown resource type or an expression that is not a plain reference (Fn.jsonencode) is refused by
+ * name before anything is created; JSON-text redrive settings, name prefixes, the caller-identity data
+ * source, schedules and their Lambda targets resolve as Terraform would.
  */
 import { test } from "uvu";
 import * as assert from "uvu/assert";
@@ -9,27 +10,28 @@ import { GetQueueAttributesCommand, ListQueuesCommand } from "@aws-sdk/client-sq
 import { ListRulesCommand } from "@aws-sdk/client-eventbridge";
 import { applyStack } from "../../../local/apply/index.js";
 import { UnknownResourceTypeError, ResourceApplyError } from "../../../local/apply/errors.js";
+import { UnsupportedExpressionError } from "../../../local/apply/references.js";
 import type { StackDocument } from "../../../local/apply/stack-document.js";
 import { startTestEmulator, type TestEmulator } from "../support/local-cloud.js";
 
 let world: TestEmulator;
 let stackCount = 0;
 
-/** A stack with a queue pair (jsonencode'd redrive, as Fn.jsonencode renders it) plus whatever `extra` adds. */
+/** A stack with a queue pair (the redrive policy as JSON text with a reference, as the stack writes it) plus whatever `extra` adds. */
 function stackWith(extra: Record<string, Record<string, Record<string, unknown>>> = {}): StackDocument {
   stackCount += 1;
   const prefix = `fixture-${stackCount}`;
   return {
     "//": { metadata: { stackName: prefix } },
     provider: { aws: [{ region: "eu-central-1" }] },
-    data: { aws_caller_identity: { me: {} }, aws_region: { here: {} } },
+    data: { aws_caller_identity: { me: {} } },
     resource: {
       aws_sqs_queue: {
         dlq: { name: `${prefix}-dlq` },
         work: {
           name_prefix: `${prefix}-work-`,
           visibility_timeout_seconds: 90,
-          redrive_policy: '${jsonencode({"deadLetterTargetArn" = aws_sqs_queue.dlq.arn, "maxReceiveCount" = 4})}',
+          redrive_policy: JSON.stringify({ deadLetterTargetArn: "${aws_sqs_queue.dlq.arn}", maxReceiveCount: 4 }),
         },
       },
       ...extra,
@@ -77,7 +79,20 @@ test("an unknown data source is refused with its name too", async () => {
   assert.match((error as Error).message, /data\.aws_vpc/);
 });
 
-test("jsonencode'd redrive, name_prefix and outputs resolve in dependency order", async () => {
+test("an interpolation that is not a plain reference is refused by name and resource, before anything is created", async () => {
+  const document = stackWith();
+  document.resource!.aws_sqs_queue!.work!.redrive_policy = '${jsonencode({"deadLetterTargetArn" = aws_sqs_queue.dlq.arn, "maxReceiveCount" = 4})}';
+  const before = await queueNames();
+
+  const error = await apply(document).catch((caught: unknown) => caught);
+
+  assert.instance(error, UnsupportedExpressionError);
+  assert.match((error as Error).message, /function call jsonencode\(\)/);
+  assert.match((error as Error).message, /aws_sqs_queue\.work/);
+  assert.equal(await queueNames(), before);
+});
+
+test("JSON-text redrive, name_prefix and outputs resolve in dependency order", async () => {
   const description = await apply(stackWith());
 
   const work = description.resources["aws_sqs_queue.work"]!;
@@ -100,7 +115,7 @@ test("a schedule rule and its Lambda target become a runtime schedule, not an em
         handler: "index.handler",
         timeout: 30,
         role: "${aws_iam_role.ticker.arn}",
-        environment: { variables: { QUEUE: "${aws_sqs_queue.work.url}", REGION: "${data.aws_region.here.name}" } },
+        environment: { variables: { QUEUE: "${aws_sqs_queue.work.url}", ACCOUNT: "${data.aws_caller_identity.me.account_id}" } },
       },
     },
     aws_iam_role: { ticker: { name: "fixture-ticker-role", assume_role_policy: "{}" } },
@@ -119,7 +134,7 @@ test("a schedule rule and its Lambda target become a runtime schedule, not an em
   ]);
   const [ticker] = description.functions;
   assert.is(ticker!.environment.QUEUE, description.resources["aws_sqs_queue.work"]!.url);
-  assert.is(ticker!.environment.REGION, "eu-central-1");
+  assert.is(ticker!.environment.ACCOUNT, "123456789012");
   assert.is(ticker!.archivePath, "/tmp/assets/ticker/archive.zip");
   assert.is(ticker!.timeoutSeconds, 30);
   assert.equal(description.skipped, ["aws_iam_role.ticker"]);
