@@ -141,24 +141,41 @@ function failuresOfKind(totals: OutcomeTotals, kind: AbortCriterion["failureKind
   }
 }
 
+/** Where one abort criterion stands: armed once its minimum sample finished, crossed at or above its threshold. */
+export interface CriterionStanding extends CriterionBreach {
+  armed: boolean;
+  crossed: boolean;
+}
+
+/**
+ * Every abort criterion's current value against its threshold, judged on outcomes since the last resume.
+ * Every attempt's outcome counts, so a vehicle that fails twice weighs twice.
+ *
+ * @example
+ * criteriaStanding(campaign)[0]; // { criterion: { failureKind: "ANY", thresholdPercent: 10, … }, ratePercent: 4, armed: true, crossed: false, … }
+ */
+export function criteriaStanding(campaign: Campaign): CriterionStanding[] {
+  const totals = since(campaign.outcomes, campaign.outcomesBaseline);
+  const finished = totals.succeeded + failuresOfKind(totals, FAILURE_KIND.Any);
+  return campaign.definition.abortCriteria.map((criterion) => {
+    const failures = failuresOfKind(totals, criterion.failureKind);
+    const ratePercent = finished > 0 ? (failures / finished) * 100 : 0;
+    const armed = finished >= criterion.minimumSample && finished > 0;
+    return { criterion, failures, finished, ratePercent, armed, crossed: armed && ratePercent >= criterion.thresholdPercent };
+  });
+}
+
 /**
  * The first abort criterion crossed (ABORT before PAUSE), judged on outcomes since the last resume and
- * only once at least `minimumSample` jobs have finished. Every attempt's outcome counts, so a vehicle
- * that fails twice weighs twice.
+ * only once at least `minimumSample` jobs have finished.
  *
  * @example
  * const breach = crossedCriterion(campaign); // { criterion: { failureKind: "ANY", …, action: "PAUSE" }, ratePercent: 20, … }
  */
 export function crossedCriterion(campaign: Campaign): CriterionBreach | undefined {
-  const totals = since(campaign.outcomes, campaign.outcomesBaseline);
-  const finished = totals.succeeded + failuresOfKind(totals, FAILURE_KIND.Any);
-  const breaches = campaign.definition.abortCriteria
-    .filter((criterion) => finished >= criterion.minimumSample && finished > 0)
-    .map((criterion) => {
-      const failures = failuresOfKind(totals, criterion.failureKind);
-      return { criterion, failures, finished, ratePercent: (failures / finished) * 100 };
-    })
-    .filter((breach) => breach.ratePercent >= breach.criterion.thresholdPercent);
+  const breaches = criteriaStanding(campaign)
+    .filter((standing) => standing.crossed)
+    .map(({ criterion, failures, finished, ratePercent }) => ({ criterion, failures, finished, ratePercent }));
   return breaches.find((breach) => breach.criterion.action === THRESHOLD_ACTION.Abort) ?? breaches[0];
 }
 

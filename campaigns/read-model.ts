@@ -1,4 +1,4 @@
-import type { CampaignState, Job, JobCounts, JobState } from "./model.js";
+import type { Campaign, CampaignState, Job, JobCounts, JobState } from "./model.js";
 import type { CampaignStore } from "./store/index.js";
 
 /**
@@ -31,7 +31,12 @@ export interface CampaignSummary {
  */
 export async function listCampaignSummaries(store: { readonly campaigns: Pick<CampaignStore["campaigns"], "list"> }): Promise<CampaignSummary[]> {
   const campaigns = await store.campaigns.list();
-  return campaigns.reverse().map((campaign) => ({
+  return campaigns.reverse().map(campaignSummary);
+}
+
+/** One campaign record as its summary. */
+export function campaignSummary(campaign: Campaign): CampaignSummary {
+  return {
     campaignId: campaign.campaignId,
     name: campaign.name,
     state: campaign.state,
@@ -43,7 +48,7 @@ export async function listCampaignSummaries(store: { readonly campaigns: Pick<Ca
     counts: campaign.counts,
     createdAt: campaign.createdAt,
     updatedAt: campaign.updatedAt,
-  }));
+  };
 }
 
 /**

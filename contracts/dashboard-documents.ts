@@ -16,6 +16,25 @@ export const DASHBOARD_DOCUMENT = {
 } as const;
 export type DashboardDocumentName = (typeof DASHBOARD_DOCUMENT)[keyof typeof DASHBOARD_DOCUMENT];
 
+/** One page document per active (or recently finished) campaign: `campaigns/<campaignId>.json`. */
+export const CAMPAIGN_PAGE_PREFIX = "campaigns/";
+export type CampaignPageName = `campaigns/${string}.json`;
+/** Every document the page may fetch: the fixed ones and the campaign pages. */
+export type DashboardDocumentKey = DashboardDocumentName | CampaignPageName;
+/** Campaign ids as the store makes them (`c-20261126T173500-1a2b3c4d`); anything else gets no page. */
+export const CAMPAIGN_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
+
+/**
+ * `campaigns/<campaignId>.json` for a campaign id.
+ *
+ * @example
+ * campaignPageName("c-20261126T173500-1a2b3c4d"); // "campaigns/c-20261126T173500-1a2b3c4d.json"
+ */
+export function campaignPageName(campaignId: string): CampaignPageName {
+  if (!CAMPAIGN_ID_PATTERN.test(campaignId)) throw new RangeError(`not a campaign id: ${JSON.stringify(campaignId)}`);
+  return `${CAMPAIGN_PAGE_PREFIX}${campaignId}.json`;
+}
+
 export const DEFAULT_DASHBOARD_DATA_PREFIX = "data/";
 
 interface DocumentHeader {
@@ -106,6 +125,8 @@ export interface CampaignView {
   /** Jobs in a final state (succeeded, failed, rolled back, cancelled …) over targeted, 0–100. */
   percentComplete: number;
   updatedAt: string | null;
+  /** True when the publisher writes `campaigns/<campaignId>.json` for it (active, or finished recently). */
+  hasPage?: boolean;
 }
 
 export interface CampaignsDocument extends DocumentHeader {
@@ -158,6 +179,143 @@ export interface QueuesDocument extends DocumentHeader {
   queues: QueueView[];
 }
 
+/** One wave on the campaign's time line. */
+export interface CampaignWaveView {
+  /** 1-based, as people count waves. */
+  number: number;
+  /** `10 %` or `500 vehicles`, cumulative. */
+  size: string;
+  soakMinutes: number;
+  successThresholdPercent: number;
+  /** `pending`: not opened; `open`: the current wave; `passed`: the next one opened after it. */
+  status: "pending" | "open" | "passed";
+  openedAt: string | null;
+  /** When the soak ends (open wave) or ended (passed wave). */
+  soakEndsAt: string | null;
+  /** Success share at the gate: measured live for the open wave, as recorded when the next one opened for a passed one. */
+  gateSuccessPercent: number | null;
+}
+
+/** A count of jobs by reason, within one state (or `DEFERRED` for deferral reasons). */
+export interface ReasonCount {
+  state: string;
+  reason: string;
+  count: number;
+}
+
+export interface AbortCriterionView {
+  failureKind: string;
+  action: string;
+  thresholdPercent: number;
+  minimumSample: number;
+  /** Failures of this kind and finished jobs since the last resume, and their share in percent. */
+  failures: number;
+  finished: number;
+  currentPercent: number;
+  /** Whether the minimum sample is reached, so the criterion can trigger. */
+  armed: boolean;
+  crossed: boolean;
+}
+
+export interface CampaignTransitionView {
+  at: string;
+  from: string;
+  to: string;
+  reason: string;
+  cause: string;
+}
+
+export interface CampaignPageDocument extends DocumentHeader {
+  campaign: CampaignView;
+  description: string;
+  createdAt: string;
+  startedAt: string | null;
+  finishedAt: string | null;
+  waves: CampaignWaveView[];
+  /**
+   * Job counts over time, one point per publisher run (thinned as it grows): `states` names the
+   * columns after the time (epoch seconds), e.g. `[1764610000, 12, 3, 40, …]`.
+   */
+  jobSeries: { states: string[]; points: number[][] };
+  /** Top failure reasons (FAILED, TIMED_OUT, ROLLED_BACK, REJECTED) and deferral reasons, largest first. */
+  failureReasons: ReasonCount[];
+  deferralReasons: ReasonCount[];
+  /** Reasons are counted over at most a bounded number of jobs per state: `read` of `of` jobs. */
+  reasonSample: { read: number; of: number };
+  retries: {
+    max: number;
+    backoffBaseSeconds: number;
+    backoffCapSeconds: number;
+    /** Failed or timed-out attempts sent back to QUEUED so far (cumulative outcomes minus jobs still failed). */
+    retried: number;
+    /** FAILED / TIMED_OUT jobs (among those read) waiting for their next attempt, and with none left. */
+    waiting: number;
+    exhausted: number;
+  };
+  timeouts: {
+    /** Cumulative TIMED_OUT outcomes (every attempt) and jobs TIMED_OUT now. */
+    total: number;
+    current: number;
+    inProgressTimeoutMinutes: number;
+    maxInProgressMinutes: number;
+    startTimeoutMinutes: number;
+  };
+  abortCriteria: AbortCriterionView[];
+  /** Newest first, at most a bounded number; older ones counted in `historyOmitted`. */
+  history: CampaignTransitionView[];
+  historyOmitted: number;
+}
+
+export interface ParkedFailureView {
+  id: string;
+  source: string;
+  reason: string;
+  detail: string;
+  parkedAt: string;
+  /** The `fleetota` command that deals with it. */
+  command: string;
+}
+
+export interface DeadLetterView {
+  queue: QueueRole;
+  messageId: string;
+  /** What went wrong, from the message's error attributes or diagnosed from its body. */
+  kind: string;
+  reason: string;
+  receiveCount: number;
+  campaignId: string | null;
+  command: string;
+}
+
+export interface AlarmChangeView {
+  alarm: string;
+  at: string;
+  /** The state it changed to, and CloudWatch's reason. */
+  state: AlarmState;
+  reason: string;
+}
+
+export interface NeedsAHandDocument extends DocumentHeader {
+  parked: {
+    /** The newest parked failures, at most a bounded number. */
+    items: ParkedFailureView[];
+    /** Parked failures seen (the listing may stop early for a very large backlog; see `complete`). */
+    total: number;
+    complete: boolean;
+    byReason: Array<{ reason: string; count: number }>;
+  };
+  deadLetters: {
+    /** Messages looked at (up to 10 per DLQ, without taking them), with the DLQ depths. */
+    items: DeadLetterView[];
+    depth: Array<{ queue: QueueRole; visible: number | null; command: string }>;
+  };
+  /** Alarm state changes in the last day, newest first; `source` says where they came from. */
+  alarmChanges: AlarmChangeView[];
+  alarmChangesSource: "alarm-history" | "observed";
+  /** What could not be read this run (the rest is still shown). */
+  errors: string[];
+}
+
 export interface DashboardDocuments {
   [DASHBOARD_DOCUMENT.Fleet]: FleetDocument;
   [DASHBOARD_DOCUMENT.Telemetry]: TelemetryDocument;
@@ -165,3 +323,6 @@ export interface DashboardDocuments {
   [DASHBOARD_DOCUMENT.Alarms]: AlarmsDocument;
   [DASHBOARD_DOCUMENT.Queues]: QueuesDocument;
 }
+
+/** The document type behind a key: a campaign page, or one of the fixed documents. */
+export type DocumentFor<Key extends DashboardDocumentKey> = Key extends DashboardDocumentName ? DashboardDocuments[Key] : CampaignPageDocument;

@@ -173,6 +173,8 @@ export class FleetFunctions extends Construct {
       { Sid: "CompactFleetState", Effect: "Allow", Action: "s3:PutObject", Resource: `${lake.bucketArn}/${FLEET_SNAPSHOT_KEY}` },
       { Sid: "DeleteCompactedParts", Effect: "Allow", Action: "s3:DeleteObject", Resource: `${lake.bucketArn}/${FLEET_STATE_PARTS_PREFIX}*` },
       { Sid: "WriteDashboardData", Effect: "Allow", Action: "s3:PutObject", Resource: `${dashboard.bucketArn}/${dashboard.dataPrefix}*` },
+      // A campaign page continues its job-state series from the page written the minute before.
+      { Sid: "ReadCampaignPages", Effect: "Allow", Action: "s3:GetObject", Resource: `${dashboard.bucketArn}/${dashboard.dataPrefix}campaigns/*` },
       {
         Sid: "ReadQueueDepths",
         Effect: "Allow",

@@ -49,14 +49,15 @@ export async function bundleWeb(outdir = join(distDir, "web")): Promise<string[]
   const webEntry = join(root, "web", "src", "main.ts");
   if (!existsSync(webEntry)) return [];
   mkdirSync(outdir, { recursive: true });
+  // Two pages: the overview (app.js) and the campaign page (campaign.js).
   await build({
-    entryPoints: [webEntry],
+    entryPoints: { app: webEntry, campaign: join(root, "web", "src", "campaign-page.ts") },
     bundle: true,
     format: "esm",
     target: "es2022",
     minify: true,
     sourcemap: "linked",
-    outfile: join(outdir, "app.js"),
+    outdir,
     logLevel: "warning",
   });
   const staticDir = join(root, "web", "static");
@@ -64,7 +65,7 @@ export async function bundleWeb(outdir = join(distDir, "web")): Promise<string[]
   // Land and coastlines for the fleet map, served from the page's own origin (no tile server).
   mkdirSync(join(outdir, "geo"), { recursive: true });
   cpSync(join(root, "node_modules", "world-atlas", "land-50m.json"), join(outdir, "geo", "land-50m.json"));
-  return [join(outdir, "app.js")];
+  return [join(outdir, "app.js"), join(outdir, "campaign.js")];
 }
 
 function kib(path: string): string {

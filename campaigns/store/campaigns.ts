@@ -75,6 +75,27 @@ export async function listCampaigns(db: StateTable): Promise<Campaign[]> {
   return items.map(campaignFromItem);
 }
 
+/**
+ * A campaign's recorded transitions, oldest first. Standalone like listCampaigns, so a reader (the
+ * dashboard publisher) bundles no write.
+ *
+ * @example
+ * const history = await listCampaignHistory({ doc, table }, "c-20261126T173500-1a2b3c4d");
+ */
+export async function listCampaignHistory(db: StateTable, campaignId: string): Promise<TransitionRecord[]> {
+  const items = await queryAll(db, {
+    KeyConditionExpression: "pk = :pk AND begins_with(sk, :prefix)",
+    ExpressionAttributeValues: { ":pk": campaignPk(campaignId), ":prefix": HISTORY_SK_PREFIX },
+  });
+  return items.map((item) => ({
+    from: item.from as string,
+    to: item.to as string,
+    at: item.at as string,
+    reason: item.reason as string,
+    cause: item.cause as string,
+  }));
+}
+
 /** Campaign items (one per campaign, counters as flat attributes) and their transition items. */
 export function dynamoCampaignRecords(db: StateTable): CampaignRecords {
   return {
@@ -109,19 +130,7 @@ export function dynamoCampaignRecords(db: StateTable): CampaignRecords {
       return { ...after, revision };
     },
 
-    async history(campaignId) {
-      const items = await queryAll(db, {
-        KeyConditionExpression: "pk = :pk AND begins_with(sk, :prefix)",
-        ExpressionAttributeValues: { ":pk": campaignPk(campaignId), ":prefix": HISTORY_SK_PREFIX },
-      });
-      return items.map((item) => ({
-        from: item.from as string,
-        to: item.to as string,
-        at: item.at as string,
-        reason: item.reason as string,
-        cause: item.cause as string,
-      }));
-    },
+    history: (campaignId) => listCampaignHistory(db, campaignId),
   };
 }
 

@@ -9,6 +9,7 @@ import { createLogger } from "../../lib/logger.js";
 import { DEFAULT_METRICS_NAMESPACE } from "../../contracts/metrics.js";
 import { DEFAULT_DASHBOARD_DATA_PREFIX, QUEUE_ROLE } from "../../contracts/dashboard-documents.js";
 import { publishDashboard, type PublishReport } from "./publish.js";
+import { campaignPageReader } from "./campaign-page-reader.js";
 import { campaignReader, fleetReader } from "./readers.js";
 import { awsDashboardSources, s3DocumentWriter } from "./sources.js";
 
@@ -35,6 +36,7 @@ export const handler = async (): Promise<PublishReport> => {
       ],
       readFleet: fleetReader(s3, requireEnv(ENV.DATA_BUCKET)),
       readCampaigns: campaignReader({ campaigns: dynamoCampaignList({ doc, table: requireEnv(ENV.STATE_TABLE) }) }),
+      readCampaignPages: campaignPageReader({ doc, table: requireEnv(ENV.STATE_TABLE) }),
     },
   );
   const writer = s3DocumentWriter(

@@ -1,8 +1,18 @@
 import type { CompositeAlarm, MetricAlarm, MetricDataResult } from "@aws-sdk/client-cloudwatch";
 import type { Log } from "../../lib/logger.js";
 import { shapeAlarms } from "./alarm-view.js";
+import { shapeCampaignPage, type CampaignPageInput } from "./campaign-page-view.js";
 import { shapeCampaigns, type CampaignSummaryInput } from "./campaign-view.js";
-import { DASHBOARD_DOCUMENT, type DashboardDocumentName, type DashboardDocuments } from "../../contracts/dashboard-documents.js";
+import {
+  campaignPageName,
+  DASHBOARD_DOCUMENT,
+  DASHBOARD_SCHEMA_VERSION,
+  type CampaignPageDocument,
+  type CampaignPageName,
+  type DashboardDocumentKey,
+  type DashboardDocumentName,
+  type DashboardDocuments,
+} from "../../contracts/dashboard-documents.js";
 import { shapeFleet, type FleetVehicleInput, type FleetViewOptions } from "./fleet-view.js";
 import { shapeQueues, type QueueReading } from "./queue-view.js";
 import { shapeTelemetry, telemetryWindowDefaults, type TelemetryWindow } from "./telemetry-view.js";
@@ -12,13 +22,17 @@ export interface DashboardSources {
   fleet(): Promise<{ vehicles: Iterable<FleetVehicleInput>; writtenAt?: string | null }>;
   metrics(window: TelemetryWindow): Promise<MetricDataResult[]>;
   campaigns(): Promise<CampaignSummaryInput[]>;
+  /** What each campaign that gets a page now needs (active ones, finished ones for a while). */
+  campaignPages(now: Date): Promise<CampaignPageInput[]>;
   alarms(): Promise<{ metricAlarms: MetricAlarm[]; compositeAlarms: CompositeAlarm[] }>;
   queues(): Promise<QueueReading[]>;
 }
 
 /** Where the documents go: the dashboard bucket under its data prefix. */
 export interface DocumentWriter {
-  write(name: DashboardDocumentName, body: string): Promise<void>;
+  write(name: DashboardDocumentKey, body: string): Promise<void>;
+  /** A campaign page as last written (its job-state series continues), undefined when there is none. */
+  read(name: CampaignPageName): Promise<string | undefined>;
 }
 
 export interface PublishOptions {
@@ -29,8 +43,8 @@ export interface PublishOptions {
 }
 
 export interface PublishReport {
-  written: Array<{ name: DashboardDocumentName; bytes: number }>;
-  failed: Array<{ name: DashboardDocumentName; error: string }>;
+  written: Array<{ name: DashboardDocumentKey; bytes: number }>;
+  failed: Array<{ name: DashboardDocumentKey; error: string }>;
 }
 
 /** One or more documents could not be built or written; the others were published. */
@@ -69,7 +83,10 @@ export async function publishDashboard(input: {
   const builders: { [Name in DashboardDocumentName]: () => Promise<DashboardDocuments[Name]> } = {
     [DASHBOARD_DOCUMENT.Fleet]: async () => shapeFleet(await sources.fleet(), now, options.fleet),
     [DASHBOARD_DOCUMENT.Telemetry]: async () => shapeTelemetry(await sources.metrics(window), window, now),
-    [DASHBOARD_DOCUMENT.Campaigns]: async () => shapeCampaigns(await sources.campaigns(), now),
+    [DASHBOARD_DOCUMENT.Campaigns]: async () => {
+      const doc = shapeCampaigns(await sources.campaigns(), now);
+      return { ...doc, campaigns: doc.campaigns.map((campaign) => ({ ...campaign, hasPage: paged.has(campaign.campaignId) })) };
+    },
     [DASHBOARD_DOCUMENT.Alarms]: async () => {
       const { metricAlarms, compositeAlarms } = await sources.alarms();
       return shapeAlarms(metricAlarms, compositeAlarms, now);
@@ -78,6 +95,7 @@ export async function publishDashboard(input: {
   };
 
   const report: PublishReport = { written: [], failed: [] };
+  const paged = await publishCampaignPages(sources, writer, now, log, report);
   await Promise.all(
     (Object.keys(builders) as DashboardDocumentName[]).map(async function buildAndWrite(name) {
       try {
@@ -92,7 +110,62 @@ export async function publishDashboard(input: {
     }),
   );
   report.written.sort((a, b) => a.name.localeCompare(b.name));
+  report.failed.sort((a, b) => a.name.localeCompare(b.name));
   log.info("dashboard published", { written: report.written, failed: report.failed.length });
   if (report.failed.length > 0) throw new DashboardPublishError(report);
   return report;
+}
+
+/** The pattern name a failure of the campaign-page source as a whole is reported under. */
+export const CAMPAIGN_PAGES_SOURCE: CampaignPageName = "campaigns/*.json";
+
+/**
+ * Writes one page document per campaign that gets one, continuing each page's job-state series from
+ * the document written last time. Returns the ids of the campaigns whose page was written.
+ */
+async function publishCampaignPages(
+  sources: DashboardSources,
+  writer: DocumentWriter,
+  now: Date,
+  log: Log,
+  report: PublishReport,
+): Promise<Set<string>> {
+  const paged = new Set<string>();
+  let inputs: CampaignPageInput[];
+  try {
+    inputs = await sources.campaignPages(now);
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    log.error("campaign pages not published", { error: message });
+    report.failed.push({ name: CAMPAIGN_PAGES_SOURCE, error: message });
+    return paged;
+  }
+  await Promise.all(
+    inputs.map(async function writePage(input) {
+      const name = campaignPageName(input.campaign.campaignId);
+      try {
+        const previous = previousPage(await writer.read(name).catch(() => undefined));
+        const body = JSON.stringify(shapeCampaignPage(input, previous, now));
+        await writer.write(name, body);
+        report.written.push({ name, bytes: Buffer.byteLength(body) });
+        paged.add(input.campaign.campaignId);
+      } catch (error) {
+        const message = error instanceof Error ? error.message : String(error);
+        log.error("campaign page not published", { document: name, error: message });
+        report.failed.push({ name, error: message });
+      }
+    }),
+  );
+  return paged;
+}
+
+/** The previous page, when it is one this publisher wrote (same schema); anything else starts afresh. */
+function previousPage(body: string | undefined): CampaignPageDocument | undefined {
+  if (body === undefined) return undefined;
+  try {
+    const parsed = JSON.parse(body) as Partial<CampaignPageDocument>;
+    return parsed.schemaVersion === DASHBOARD_SCHEMA_VERSION && Array.isArray(parsed.jobSeries?.points) ? (parsed as CampaignPageDocument) : undefined;
+  } catch {
+    return undefined;
+  }
 }

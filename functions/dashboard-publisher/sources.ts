@@ -7,10 +7,11 @@ import {
   type MetricDataQuery,
   type MetricDataResult,
 } from "@aws-sdk/client-cloudwatch";
-import { PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
+import { GetObjectCommand, NoSuchKey, PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
 import { GetQueueAttributesCommand, type SQSClient } from "@aws-sdk/client-sqs";
+import type { CampaignPageInput } from "./campaign-page-view.js";
 import type { CampaignSummaryInput } from "./campaign-view.js";
-import type { DashboardDocumentName } from "../../contracts/dashboard-documents.js";
+import type { CampaignPageName, DashboardDocumentKey } from "../../contracts/dashboard-documents.js";
 import type { FleetVehicleInput } from "./fleet-view.js";
 import type { DashboardSources, DocumentWriter } from "./publish.js";
 import { QUEUE_ATTRIBUTES, queueNameFromUrl, type QueueReading } from "./queue-view.js";
@@ -24,6 +25,8 @@ export interface AwsSourcesConfig {
   readFleet: () => Promise<{ vehicles: Iterable<FleetVehicleInput>; writtenAt?: string | null }>;
   /** Reads the campaign summaries (the campaigns read model). */
   readCampaigns: () => Promise<CampaignSummaryInput[]>;
+  /** Reads what the campaign pages need (campaign-page-reader.ts). */
+  readCampaignPages: (now: Date) => Promise<CampaignPageInput[]>;
 }
 
 /** Window over which the age of a queue's oldest message is looked up; the latest datapoint wins. */
@@ -44,6 +47,7 @@ export function awsDashboardSources(
   return {
     fleet: config.readFleet,
     campaigns: config.readCampaigns,
+    campaignPages: config.readCampaignPages,
     metrics: (window: TelemetryWindow) =>
       allMetricData(cloudWatch, trendQueries(window.namespace, window.periodSeconds), window.from, window.to),
     async alarms() {
@@ -138,7 +142,8 @@ async function queueAges(cloudWatch: CloudWatchClient, queueNames: readonly stri
 }
 
 /**
- * Writes documents as JSON objects under the data prefix, uncached so the page sees each minute's data.
+ * Writes documents as JSON objects under the data prefix, uncached so the page sees each minute's data,
+ * and reads a campaign page back (its job-state series continues from it).
  *
  * @example
  * await s3DocumentWriter(new S3Client({}), "fleetota-dev-dashboard", "data/").write("fleet.json", body);
@@ -146,7 +151,16 @@ async function queueAges(cloudWatch: CloudWatchClient, queueNames: readonly stri
 export function s3DocumentWriter(s3: S3Client, bucket: string, prefix: string): DocumentWriter {
   const normalizedPrefix = prefix === "" || prefix.endsWith("/") ? prefix : `${prefix}/`;
   return {
-    async write(name: DashboardDocumentName, body: string) {
+    async read(name: CampaignPageName) {
+      try {
+        const response = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: `${normalizedPrefix}${name}` }));
+        return await response.Body?.transformToString();
+      } catch (error) {
+        if (error instanceof NoSuchKey || (error as { name?: string }).name === "NoSuchKey") return undefined;
+        throw error;
+      }
+    },
+    async write(name: DashboardDocumentKey, body: string) {
       await s3.send(
         new PutObjectCommand({
           Bucket: bucket,

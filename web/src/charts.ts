@@ -19,6 +19,8 @@ export const SERIES_COLORS = ["#2563eb", "#dc2626", "#16a34a", "#9333ea", "#ea58
 
 export interface LineSeries {
   label: string;
+  /** Defaults to the palette by position. */
+  color?: string;
   points: ReadonlyArray<readonly [number, number]>;
 }
 
@@ -61,8 +63,8 @@ export function lineChart(
         (entry, index): ChartDataset<"line", Array<{ x: number; y: number }>> => ({
           label: entry.label,
           data: entry.points.map(([x, y]) => ({ x, y })),
-          borderColor: SERIES_COLORS[index % SERIES_COLORS.length],
-          backgroundColor: SERIES_COLORS[index % SERIES_COLORS.length],
+          borderColor: entry.color ?? SERIES_COLORS[index % SERIES_COLORS.length],
+          backgroundColor: entry.color ?? SERIES_COLORS[index % SERIES_COLORS.length],
           // A fresh stack has a handful of points: draw them, or a lone point would be invisible.
           pointRadius: entry.points.length < 20 ? 2.5 : 0,
         }),

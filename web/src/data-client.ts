@@ -1,13 +1,13 @@
-import { DASHBOARD_SCHEMA_VERSION, type DashboardDocumentName, type DashboardDocuments } from "../../contracts/dashboard-documents.js";
+import { DASHBOARD_SCHEMA_VERSION, type DashboardDocumentKey, type DocumentFor } from "../../contracts/dashboard-documents.js";
 
 /** What the page knows about one document: never loaded, loaded, absent (404) or failing. */
 export const DOCUMENT_STATUS = { Loading: "loading", Ready: "ready", Missing: "missing", Failed: "failed" } as const;
 export type DocumentStatus = (typeof DOCUMENT_STATUS)[keyof typeof DOCUMENT_STATUS];
 
-export interface DocumentState<Name extends DashboardDocumentName> {
+export interface DocumentState<Name extends DashboardDocumentKey> {
   status: DocumentStatus;
   /** The last good document; kept when a later poll fails, so the page shows it ageing. */
-  data: DashboardDocuments[Name] | undefined;
+  data: DocumentFor<Name> | undefined;
   error: string | undefined;
 }
 
@@ -16,8 +16,8 @@ export class UnexpectedDocumentError extends Error {
   override readonly name = "UnexpectedDocumentError";
 }
 
-export type FetchOutcome<Name extends DashboardDocumentName> =
-  | { kind: "ready"; data: DashboardDocuments[Name] }
+export type FetchOutcome<Name extends DashboardDocumentKey> =
+  | { kind: "ready"; data: DocumentFor<Name> }
   | { kind: "missing" }
   | { kind: "failed"; error: string };
 
@@ -27,7 +27,7 @@ export type FetchOutcome<Name extends DashboardDocumentName> =
  * @example
  * const outcome = await fetchDocument("fleet.json", new URL("data/", document.baseURI));
  */
-export async function fetchDocument<Name extends DashboardDocumentName>(
+export async function fetchDocument<Name extends DashboardDocumentKey>(
   name: Name,
   dataUrl: URL,
   timeoutMs = 4000,
@@ -50,18 +50,18 @@ export async function fetchDocument<Name extends DashboardDocumentName>(
 }
 
 /** Accepts only documents of the schema version this page was built for. */
-export function checkDocument<Name extends DashboardDocumentName>(name: Name, value: unknown): DashboardDocuments[Name] {
+export function checkDocument<Name extends DashboardDocumentKey>(name: Name, value: unknown): DocumentFor<Name> {
   if (typeof value !== "object" || value === null) throw new UnexpectedDocumentError(`${name} is not a JSON object`);
   const header = value as { schemaVersion?: unknown; generatedAt?: unknown };
   if (header.schemaVersion !== DASHBOARD_SCHEMA_VERSION) {
     throw new UnexpectedDocumentError(`${name} has schema version ${String(header.schemaVersion)}, this page reads ${DASHBOARD_SCHEMA_VERSION}`);
   }
   if (typeof header.generatedAt !== "string") throw new UnexpectedDocumentError(`${name} has no generatedAt`);
-  return value as DashboardDocuments[Name];
+  return value as DocumentFor<Name>;
 }
 
 /** The next state from the previous one and a fetch outcome: failures keep the last good data. */
-export function nextState<Name extends DashboardDocumentName>(
+export function nextState<Name extends DashboardDocumentKey>(
   previous: DocumentState<Name>,
   outcome: FetchOutcome<Name>,
 ): DocumentState<Name> {

@@ -40,7 +40,7 @@ export interface DashboardHarness {
  * const harness = await openDashboard({ "fleet.json": fleetDoc });
  * await harness.page.getByText("Online").waitFor();
  */
-export async function openDashboard(initial: Record<string, unknown> = {}): Promise<DashboardHarness> {
+export async function openDashboard(initial: Record<string, unknown> = {}, options: { path?: string } = {}): Promise<DashboardHarness> {
   const webDir = await mkdtemp(join(tmpdir(), "fleetota-web-"));
   const profileDir = await mkdtemp(join(tmpdir(), "fleetota-chromium-"));
   await bundleWeb(webDir);
@@ -76,7 +76,8 @@ export async function openDashboard(initial: Record<string, unknown> = {}): Prom
     // A 404 for a document not yet published is expected; the page shows it as an empty state.
     if (message.type() === "error" && !/404/.test(message.text())) errors.push(message.text());
   });
-  await page.goto(`${server.url}?refresh=1`);
+  const path = options.path ?? "";
+  await page.goto(`${server.url}${path}${path.includes("?") ? "&" : "?"}refresh=1`);
   return {
     page,
     server,

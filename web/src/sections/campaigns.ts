@@ -18,7 +18,13 @@ export function campaignsSection(container: HTMLElement): { render(doc: Campaign
   };
 }
 
-function campaignCard(campaign: CampaignView, nowMs: number): HTMLLIElement {
+/** The campaign page's address for a campaign id, relative to the overview. */
+export function campaignPageHref(campaignId: string): string {
+  return `campaign.html?id=${encodeURIComponent(campaignId)}`;
+}
+
+/** One campaign's card: name (linked to its page when it has one), state, wave, bar of jobs by state. */
+export function campaignCard(campaign: CampaignView, nowMs: number, tag: "li" | "div" = "li"): HTMLElement {
   const whole = Math.max(1, campaign.targeted);
   const segments = campaign.jobs.map((job) => {
     const segment = h("span", {
@@ -34,12 +40,12 @@ function campaignCard(campaign: CampaignView, nowMs: number): HTMLLIElement {
   const waiting = campaign.targeted - campaign.jobs.reduce((sum, job) => sum + job.count, 0);
   const summary = campaign.jobs.map((job) => `${humanizeState(job.state)} ${job.count}`).join(", ");
   return h(
-    "li",
+    tag,
     { class: "card campaign", "data-campaign": campaign.campaignId },
     h(
       "div",
       { class: "campaign-head" },
-      h("h3", null, campaign.name),
+      h("h3", null, campaign.hasPage && tag === "li" ? h("a", { href: campaignPageHref(campaign.campaignId) }, campaign.name) : campaign.name),
       h("span", { class: `badge campaign-${stateToken(campaign.state)}` }, humanizeState(campaign.state)),
     ),
     h(

@@ -3,7 +3,7 @@ import * as assert from "uvu/assert";
 import { DASHBOARD_DOCUMENT, QUEUE_ROLE } from "../../../../contracts/dashboard-documents.js";
 import { DashboardPublishError, publishDashboard, type DashboardSources } from "../../../../functions/dashboard-publisher/publish.js";
 import { silentLog } from "../../../../lib/logger.js";
-import { campaignSummary, fleet, metricAlarm, metricResults, queueReading } from "./support/factories.js";
+import { campaignPageInput, campaignSummary, fleet, metricAlarm, metricResults, queueReading } from "./support/factories.js";
 
 const now = new Date("2026-11-26T18:00:00.000Z");
 
@@ -14,13 +14,17 @@ function sources(overrides: Partial<DashboardSources> = {}): DashboardSources {
     campaigns: async () => [campaignSummary()],
     alarms: async () => ({ metricAlarms: [metricAlarm({ StateValue: "ALARM" })], compositeAlarms: [] }),
     queues: async () => [queueReading(QUEUE_ROLE.Telemetry, 4)],
+    campaignPages: async () => [],
     ...overrides,
   };
 }
 
 function memoryWriter() {
   const written = new Map<string, string>();
-  return { written, writer: { write: async (name: string, body: string) => void written.set(name, body) } };
+  return {
+    written,
+    writer: { write: async (name: string, body: string) => void written.set(name, body), read: async (name: string) => written.get(name) },
+  };
 }
 
 test("writes all five documents as JSON stamped with the run's time", async () => {
@@ -70,7 +74,10 @@ test("publishes the healthy documents and then fails naming the broken source", 
 });
 
 test("reports a document whose write fails", async () => {
-  const writer = { write: async (name: string) => (name === DASHBOARD_DOCUMENT.Queues ? Promise.reject(new Error("SlowDown")) : undefined) };
+  const writer = {
+    write: async (name: string) => (name === DASHBOARD_DOCUMENT.Queues ? Promise.reject(new Error("SlowDown")) : undefined),
+    read: async () => undefined,
+  };
 
   const error = (await publishDashboard({ sources: sources(), writer, now, log: silentLog, options: { namespace: "FleetOTA" } }).catch(
     (caught: unknown) => caught,
@@ -78,6 +85,43 @@ test("reports a document whose write fails", async () => {
 
   assert.equal(error.report.failed, [{ name: DASHBOARD_DOCUMENT.Queues, error: "SlowDown" }]);
   assert.is(error.report.written.length, 4);
+});
+
+test("writes one page per campaign, continues its series from the last one, and links it from the overview", async () => {
+  const { written, writer } = memoryWriter();
+  const input = campaignPageInput(now, 500);
+  const paged = sources({
+    campaigns: async () => [campaignSummary({ campaignId: input.campaign.campaignId }), campaignSummary({ campaignId: "c-old" })],
+    campaignPages: async () => [input],
+  });
+  const name = `campaigns/${input.campaign.campaignId}.json`;
+
+  await publishDashboard({ sources: paged, writer, now: new Date(now.getTime() - 60_000), log: silentLog, options: { namespace: "FleetOTA" } });
+  const report = await publishDashboard({ sources: paged, writer, now, log: silentLog, options: { namespace: "FleetOTA" } });
+
+  const page = JSON.parse(written.get(name)!);
+  const overview = JSON.parse(written.get(DASHBOARD_DOCUMENT.Campaigns)!);
+  assert.ok(report.written.some((entry) => entry.name === name));
+  assert.is(page.jobSeries.points.length, 2);
+  assert.equal(
+    overview.campaigns.map((campaign: { campaignId: string; hasPage: boolean }) => [campaign.campaignId, campaign.hasPage]).sort(),
+    [[input.campaign.campaignId, true], ["c-old", false]].sort(),
+  );
+});
+
+test("reports the campaign pages' source failing and still publishes the rest", async () => {
+  const { written, writer } = memoryWriter();
+
+  const error = (await publishDashboard({
+    sources: sources({ campaignPages: async () => Promise.reject(new Error("throttled")) }),
+    writer,
+    now,
+    log: silentLog,
+    options: { namespace: "FleetOTA" },
+  }).catch((caught: unknown) => caught)) as DashboardPublishError;
+
+  assert.equal(error.report.failed, [{ name: "campaigns/*.json", error: "throttled" }]);
+  assert.is(written.size, 5);
 });
 
 test.run();

@@ -3,7 +3,17 @@
  * publisher's own shaping code (no AWS). Deterministic: a seeded generator, times relative to `now`.
  */
 import type { CompositeAlarm, MetricAlarm, MetricDataResult } from "@aws-sdk/client-cloudwatch";
+import { decideCampaignCommand, decideRollout } from "../../../../../campaigns/campaign-machine.js";
+import { emptyJobCounts, emptyOutcomes, type Campaign, type JobCounts, type JobState, type TransitionRecord } from "../../../../../campaigns/model.js";
+import type { CampaignPageDocument } from "../../../../../contracts/dashboard-documents.js";
 import { shapeAlarms } from "../../../../../functions/dashboard-publisher/alarm-view.js";
+import {
+  campaignPageDefaults,
+  SAMPLED_JOB_STATES,
+  shapeCampaignPage,
+  type CampaignPageInput,
+} from "../../../../../functions/dashboard-publisher/campaign-page-view.js";
+import { campaign as campaignRecord } from "../../../campaigns/support/factories.js";
 import { shapeCampaigns, type CampaignSummaryInput } from "../../../../../functions/dashboard-publisher/campaign-view.js";
 import { QUEUE_ROLE, type DashboardDocuments, type QueueRole } from "../../../../../contracts/dashboard-documents.js";
 import { shapeFleet, type FleetVehicleInput } from "../../../../../functions/dashboard-publisher/fleet-view.js";
@@ -200,4 +210,113 @@ export function dashboardDocuments(now: Date, options: Partial<FixtureOptions> =
       now,
     ),
   };
+}
+
+const FAILURE_REASONS: Partial<Record<JobState, readonly string[]>> = {
+  FAILED: ["install failed: E_FLASH_VERIFY (checksum mismatch after write)", "download failed: connection reset after 3 tries", "install failed: E_NO_SPACE"],
+  TIMED_OUT: ["no progress report for 30 min while IN_PROGRESS", "never started: deferred: not parked", "never started: the vehicle never picked it up"],
+  ROLLED_BACK: ["boot check failed after install: brake ECU self-test timeout; previous slot restored"],
+  REJECTED: ["director metadata expired", "image hash does not match the image repository"],
+  DEFERRED: ["not parked", "not parked; state of charge 12% below 30%", "connectivity weak", "state of charge 21% below 30%", "outside maintenance window 01:00–05:00 UTC"],
+};
+
+/**
+ * A campaign of `vehicles` eligible vehicles in its third of four waves, with a history made by the real
+ * campaign machine (start, a pause and resume, waves opened by the ticker) and a bounded sample of job
+ * reasons as the publisher reads it. Deterministic.
+ *
+ * @example
+ * const input = campaignPageInput(new Date(), 100_000); // what campaign-page-reader.ts returns for it
+ */
+export function campaignPageInput(now: Date, vehicles = 1_000, sampleLimit = campaignPageDefaults.reasonSampleLimit): CampaignPageInput {
+  const started = new Date(now.getTime() - 4 * 3_600_000);
+  let current: Campaign = campaignRecord(
+    { campaignId: "c-20261126T140000-1a2b3c4d", name: "Brake controller 2.5.0", createdAt: new Date(started.getTime() - 600_000).toISOString() },
+    {
+      name: "Brake controller 2.5.0",
+      description: "Brake ECU firmware with the revised ABS calibration",
+      targetVersion: "2.5.0",
+      waves: [
+        { percent: 1, soakMinutes: 30, successThresholdPercent: 95 },
+        { percent: 10, soakMinutes: 60, successThresholdPercent: 95 },
+        { percent: 50, soakMinutes: 60, successThresholdPercent: 97 },
+        { percent: 100 },
+      ],
+      abortCriteria: [
+        { failureKind: "ANY", thresholdPercent: 10, minimumSample: 50, action: "PAUSE" },
+        { failureKind: "ROLLED_BACK", thresholdPercent: 2, minimumSample: 200, action: "ABORT" },
+      ],
+      retries: { max: 3, backoffBaseSeconds: 60, backoffCapSeconds: 3600 },
+    },
+  );
+  const history: TransitionRecord[] = [];
+  const apply = (decision: ReturnType<typeof decideRollout>) => {
+    if (decision.kind !== "applied") throw new Error(`fixture campaign did not move: ${decision.kind} ${decision.reason}`);
+    current = decision.campaign;
+    history.push(decision.record);
+  };
+  apply(decideCampaignCommand(current, "start", { at: started, cause: "start by ops@example.com" }));
+  const shares = [0.01, 0.1, 0.5];
+  shares.forEach((share, index) => {
+    const admitted = Math.ceil(vehicles * share);
+    const counts = { ...emptyJobCounts(), SUCCEEDED: Math.ceil(admitted * 0.975), FAILED: Math.floor(admitted * 0.025) };
+    current = { ...current, eligible: vehicles, admitted, counts, outcomes: { ...emptyOutcomes(), succeeded: counts.SUCCEEDED, failed: counts.FAILED } };
+    if (index === 1) {
+      apply(decideCampaignCommand(current, "pause", { at: new Date(started.getTime() + 80 * 60_000), cause: "pause by ops@example.com", reason: "checking the ABS calibration report" }));
+      apply(decideCampaignCommand(current, "resume", { at: new Date(started.getTime() + 95 * 60_000), cause: "resume by ops@example.com" }));
+    }
+    if (index < shares.length - 1) apply(decideRollout(current, { at: new Date(started.getTime() + (index + 1) * 70 * 60_000 + 40 * 60_000 * index), pendingRetries: 0 }));
+  });
+  const admitted = Math.ceil(vehicles * 0.5);
+  const share = (value: number) => Math.round(admitted * value);
+  const counts: JobCounts = {
+    ...emptyJobCounts(),
+    SUCCEEDED: share(0.86),
+    IN_PROGRESS: share(0.042),
+    QUEUED: share(0.03),
+    DEFERRED: share(0.052),
+    FAILED: share(0.0084),
+    TIMED_OUT: share(0.0046),
+    ROLLED_BACK: share(0.0018),
+    REJECTED: share(0.0002),
+  };
+  counts.SUCCEEDED += admitted - Object.values(counts).reduce((sum, count) => sum + count, 0);
+  current = {
+    ...current,
+    eligible: vehicles,
+    admitted,
+    counts,
+    outcomes: { succeeded: counts.SUCCEEDED, failed: counts.FAILED + share(0.006), timedOut: counts.TIMED_OUT + share(0.003), rolledBack: counts.ROLLED_BACK, rejected: counts.REJECTED },
+  };
+  const random = seededRandom(11);
+  const jobSamples = SAMPLED_JOB_STATES.flatMap((state) =>
+    Array.from({ length: Math.min(counts[state], sampleLimit) }, () => {
+      const reasons = FAILURE_REASONS[state] ?? ["(none)"];
+      const retryable = state === "FAILED" || state === "TIMED_OUT";
+      return {
+        state,
+        stateReason: reasons[Math.floor(random() * reasons.length)]!,
+        ...(retryable && random() < 0.6 ? { nextRetryAt: new Date(now.getTime() + Math.floor(random() * 3_600_000)).toISOString() } : {}),
+      };
+    }),
+  );
+  return { campaign: current, history, jobSamples };
+}
+
+/**
+ * The page document of `campaignPageInput(now, vehicles)` after `runs` publisher runs a minute apart
+ * (the job-state series full), as the publisher writes it.
+ */
+export function campaignPageDocument(now: Date, vehicles = 1_000, runs = 240): CampaignPageDocument {
+  const input = campaignPageInput(now, vehicles);
+  let doc: CampaignPageDocument | undefined;
+  for (let run = runs - 1; run >= 0; run--) {
+    const at = new Date(now.getTime() - run * 60_000);
+    const progress = 1 - run / runs;
+    const counts = Object.fromEntries(
+      Object.entries(input.campaign.counts).map(([state, count]) => [state, state === "SUCCEEDED" ? Math.round(count * progress) : count]),
+    ) as JobCounts;
+    doc = shapeCampaignPage({ ...input, campaign: { ...input.campaign, counts } }, doc, at);
+  }
+  return shapeCampaignPage(input, doc, now);
 }
