@@ -6,12 +6,13 @@
 import { PutMetricDataCommand } from "@aws-sdk/client-cloudwatch";
 import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, NoSuchKey } from "@aws-sdk/client-s3";
 import { SendMessageCommand } from "@aws-sdk/client-sqs";
-import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import { DynamoDBDocumentClient, PutCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { parseCampaignDefinition } from "../../../campaigns/model.js";
 import { dynamoCampaignStore } from "../../../campaigns/store/index.js";
-import type { AlarmsDocument, CampaignsDocument, FleetDocument, QueuesDocument, TelemetryDocument } from "../../../contracts/dashboard-documents.js";
+import { CAMPAIGN_SK, campaignPk, countAttr, jobSk, jobStateIndexPk } from "../../../campaigns/store/keys.js";
+import type { AlarmsDocument, CampaignPageDocument, CampaignsDocument, FleetDocument, QueuesDocument, TelemetryDocument } from "../../../contracts/dashboard-documents.js";
 import { METRIC } from "../../../contracts/metrics.js";
 import type { FleetVehicle } from "../../../telemetry/aggregate.js";
 import { FLEET_STATE_PARTS_PREFIX, writeFleetStatePart } from "../../../telemetry/fleet-state.js";
@@ -70,6 +71,32 @@ test("a scheduled run publishes fleet, campaigns, trends, alarms and queues from
   const campaign = await dynamoCampaignStore({ doc, table: outputs.state_table_name }).campaigns.create(parseCampaignDefinition({ name: "brakes", targetVersion: "2.4.0" }), {
     now: now.toISOString(),
   });
+  // One failed job, as the update manager leaves it (its item and the campaign's counter), for the campaign page.
+  const vin = "1HGCM82633A004352";
+  await doc.send(
+    new PutCommand({
+      TableName: outputs.state_table_name,
+      Item: {
+        pk: campaignPk(campaign.campaignId),
+        sk: jobSk(vin),
+        gsi1pk: jobStateIndexPk(campaign.campaignId, "FAILED"),
+        gsi1sk: `${now.toISOString()}#${vin}`,
+        type: "job",
+        state: "FAILED",
+        stateReason: "install failed: E_NO_SPACE",
+        nextRetryAt: new Date(now.getTime() + 600_000).toISOString(),
+      },
+    }),
+  );
+  await doc.send(
+    new UpdateCommand({
+      TableName: outputs.state_table_name,
+      Key: { pk: campaignPk(campaign.campaignId), sk: CAMPAIGN_SK },
+      UpdateExpression: "ADD #failed :one",
+      ExpressionAttributeNames: { "#failed": countAttr("FAILED") },
+      ExpressionAttributeValues: { ":one": 1 },
+    }),
+  );
   await cloudwatch.send(
     new PutMetricDataCommand({
       Namespace: outputs.metrics_namespace,
@@ -90,7 +117,12 @@ test("a scheduled run publishes fleet, campaigns, trends, alarms and queues from
   assert.equal(fleet?.firmware.map((entry) => [entry.label, entry.vehicles]), [["2.3.0", 2], ["2.4.0", 1]]);
 
   const campaigns = await readJson<CampaignsDocument>("data/campaigns.json");
-  assert.equal(campaigns?.campaigns.map((entry) => [entry.campaignId, entry.state]), [[campaign.campaignId, "DRAFT"]]);
+  assert.equal(campaigns?.campaigns.map((entry) => [entry.campaignId, entry.state, entry.hasPage]), [[campaign.campaignId, "DRAFT", true]]);
+  const page = await readJson<CampaignPageDocument>(`data/campaigns/${campaign.campaignId}.json`);
+  assert.equal(page?.failureReasons, [{ state: "FAILED", reason: "install failed: E_NO_SPACE", count: 1 }]);
+  assert.equal([page?.retries.waiting, page?.reasonSample.read, page?.reasonSample.of], [1, 1, 1]);
+  assert.equal(page?.history.map((entry) => entry.to), ["DRAFT"]);
+  assert.equal(page?.waves.map((wave) => wave.status), ["pending"]);
 
   const telemetry = await readJson<TelemetryDocument>("data/telemetry.json");
   assert.is(telemetry?.series.find((series) => series.metric === METRIC.DataPoints && series.stat === "Sum")?.latest, 1234);
