@@ -1,4 +1,5 @@
 import type { Log } from "../lib/logger.js";
+import { PermanentFailureError } from "../lib/parked-failures.js";
 import {
   OPERATOR_COMMAND,
   type CandidateMessage,
@@ -8,8 +9,8 @@ import {
 } from "../contracts/update-messages.js";
 import { decideCampaignCommand, decideRollout, waveCapacity } from "./campaign-machine.js";
 import type { JobDocumentChannel } from "./document-channel.js";
-import { decideJobEvent, newJob, type JobEvent } from "./job-machine.js";
-import { ACTIVE_JOB_STATES, CAMPAIGN_STATE, JOB_STATE, type Campaign, type CampaignDefinition, type Job, type JobState } from "./model.js";
+import { decideJobEvent, newJob, REPORT_REFUSAL, type JobEvent } from "./job-machine.js";
+import { ACTIVE_JOB_STATES, CAMPAIGN_STATE, JOB_STATE, jobIdFor, type Campaign, type CampaignDefinition, type Job, type JobState } from "./model.js";
 import { checkPreconditions } from "./preconditions.js";
 import {
   CampaignNotFoundError,
@@ -43,10 +44,31 @@ const MAX_RACE_RETRIES = 8;
 /** A tick leaves this much of the invocation for the rest of its batch; the next tick picks up where it stopped. */
 export const TICK_TIME_RESERVE_MS = 10_000;
 
-export class UnknownJobError extends Error {
+/**
+ * Why the update manager parks a status report instead of applying it: it can never apply, whatever is
+ * retried. The `Reason` of `Reliability/MessagesParked` (Source `update-manager`) and of the parked record.
+ */
+export const REPORT_PARKED_REASON = {
+  /** No such job: the campaign never admitted the reporting vehicle (or the campaign does not exist). */
+  UnknownJob: "unknown-job",
+  /** The report names another vehicle's job than the uploader's own (the processor binds `vin` to the uploader). */
+  OtherVehicle: "other-vehicle",
+  ...REPORT_REFUSAL,
+} as const;
+export type ReportParkedReason = (typeof REPORT_PARKED_REASON)[keyof typeof REPORT_PARKED_REASON];
+
+/** A status report that can never apply; parked with its reason by the update manager, never retried. */
+export class ReportNotApplicableError extends PermanentFailureError {
+  override readonly name: string = "ReportNotApplicableError";
+  constructor(readonly parkedReason: ReportParkedReason, detail: string) {
+    super(parkedReason, detail);
+  }
+}
+
+export class UnknownJobError extends ReportNotApplicableError {
   override readonly name = "UnknownJobError";
   constructor(readonly campaignId: string, readonly vin: string, readonly jobId: string) {
-    super(`status report for unknown job ${jobId} (campaign ${campaignId}, vehicle ${vin})`);
+    super(REPORT_PARKED_REASON.UnknownJob, `status report for unknown job ${jobId} (campaign ${campaignId}, vehicle ${vin})`);
   }
 }
 
@@ -105,7 +127,9 @@ export class ActiveCampaigns {
 
 /**
  * Applies an event to a job, re-reading and deciding again when another writer got there first. Publishes
- * or withdraws the job document as the new state requires. Returns the job as stored afterwards.
+ * or withdraws the job document as the new state requires. Returns the job as stored afterwards. A report
+ * the job machine refuses for good (older attempt, sequence jump, wrong firmware…) is thrown as a
+ * ReportNotApplicableError, to be parked.
  */
 async function applyJobEvent(deps: UpdateServiceDeps, campaign: Campaign, initial: Job, event: JobEvent): Promise<Job> {
   let job = initial;
@@ -116,6 +140,7 @@ async function applyJobEvent(deps: UpdateServiceDeps, campaign: Campaign, initia
       return job;
     }
     if (decision.kind === "refused") {
+      if (decision.refusal) throw new ReportNotApplicableError(decision.refusal, `job ${job.jobId}: ${decision.reason}`);
       deps.log.warn("job event refused", { jobId: job.jobId, state: job.state, event: event.type, reason: decision.reason });
       return job;
     }
@@ -258,12 +283,25 @@ async function admit(
 // ── status reports ──────────────────────────────────────────────────────────────────────────────────
 
 /**
- * A vehicle's progress report. Monotonic on `sequence`: a stale or duplicate report changes nothing.
- * A report for a job that does not exist is an error (it goes to the DLQ with its reason).
+ * A vehicle's progress report about one attempt of its job. `message.vin` is the uploader's VIN, bound by
+ * the telemetry processor from the object key; the job is looked up by it, so a vehicle can only ever
+ * report on its own job. Monotonic on `sequence` within an attempt: a stale or duplicate report changes
+ * nothing. A report that can never apply (another vehicle's job, no such job, an older or unknown attempt,
+ * a sequence jump, SUCCEEDED on another firmware than the target) throws ReportNotApplicableError: the
+ * update manager parks and counts it, it is not retried into the DLQ.
+ *
+ * @example
+ * await handleStatusReport(deps, { kind: "status-report", vin, campaignId, jobId: `${campaignId}:${vin}`, attempt: 1, sequence: 4, … });
  */
 export async function handleStatusReport(deps: UpdateServiceDeps, message: StatusReportMessage): Promise<void> {
+  if (message.jobId !== jobIdFor(message.campaignId, message.vin)) {
+    throw new ReportNotApplicableError(
+      REPORT_PARKED_REASON.OtherVehicle,
+      `vehicle ${message.vin} reported on job ${message.jobId}, which is not its job in campaign ${message.campaignId}`,
+    );
+  }
   const job = await deps.store.jobs.get(message.campaignId, message.vin);
-  if (!job || job.jobId !== message.jobId) throw new UnknownJobError(message.campaignId, message.vin, message.jobId);
+  if (!job) throw new UnknownJobError(message.campaignId, message.vin, message.jobId);
   const definition = await definitionOf(deps, message.campaignId);
   const campaignView = { state: CAMPAIGN_STATE.Running, definition } as Campaign;
   await applyJobEvent(deps, campaignView, job, {

@@ -253,7 +253,7 @@ export async function listParkedFailures(s3: S3Client, bucket: string, options: 
  * throw new PermanentFailureError(PARKED_REASON.ObjectMissing, "s3://fleet-data/telemetry/a.ndjson.gz no longer exists");
  */
 export class PermanentFailureError extends Error {
-  override readonly name = "PermanentFailureError";
+  override readonly name: string = "PermanentFailureError";
   constructor(
     /** From the source's fixed vocabulary (PARKED_REASON or the source's own). */
     readonly reason: string,

@@ -2,7 +2,7 @@
  * The update manager and the rollout ticker on the local cloud (moto + the local runtime running the
  * deployed bundles), through the real update queue, with the real SDK: a campaign started by command,
  * candidates admitted with signed job documents, reports applied once and in order, the ticker
- * completing the campaign, and poison messages dead-lettered.
+ * completing the campaign, and messages that can never apply parked with their reason and counted.
  */
 import { test } from "uvu";
 import * as assert from "uvu/assert";
@@ -13,6 +13,9 @@ import { verifyJobDocument } from "../../../campaigns/job-document.js";
 import { parseCampaignDefinition } from "../../../campaigns/model.js";
 import { listCampaignSummaries, listJobs } from "../../../campaigns/read-model.js";
 import { METRIC } from "../../../contracts/metrics.js";
+import { PARKED_SOURCE } from "../../../contracts/parked-failure.js";
+import type { UpdateMessage } from "../../../contracts/update-messages.js";
+import { listParkedFailures } from "../../../lib/parked-failures.js";
 import { startLocalCloud, type LocalCloud } from "../../../local/cloud.js";
 import {
   campaignWorld,
@@ -172,19 +175,60 @@ test("reports apply once, in sequence order; duplicates and stale ones change no
   assert.ok((stats.Datapoints?.[0]?.Sum ?? 0) >= 2, "OTAUpdates/Succeeded published");
 });
 
-test("poison messages end in the update DLQ (invalid body, unknown job), valid ones in the same batch still apply", async () => {
+test("reports that can never apply are parked with their reason and counted, never dead-lettered; the genuine ones still apply", async () => {
   const campaignId = await newRunningCampaign("2.6.0", { selector: { models: ["Pilot"] } });
-  const vin = vinNumber(21);
+  const [vin, neighbour, stranger] = [vinNumber(21), vinNumber(23), vinNumber(22)];
+  await sendUpdateMessages(world, [candidate(snapshot(vin, { model: "Pilot" })), candidate(snapshot(neighbour, { model: "Pilot" }))]);
+  await settle();
+  const neighbourBefore = await world.store.jobs.get(campaignId, neighbour);
   const dlqBefore = await queueDepth(world.updateDlqUrl);
+  const started = new Date(Date.now() - 1_000);
+
+  const forged = { ...(report(campaignId, vin, 1, "SUCCEEDED", "2.6.0") as Extract<UpdateMessage, { kind: "status-report" }>), jobId: `${campaignId}:${neighbour}`, idempotencyKey: `${campaignId}:${neighbour}#1#1` };
   await sendUpdateMessages(world, [
     "{not json",
     JSON.stringify({ kind: "status-report", vin: "short" }),
-    report(campaignId, vinNumber(22), 1, "DOWNLOADING"),
-    candidate(snapshot(vin, { model: "Pilot" })),
+    report(campaignId, stranger, 1, "DOWNLOADING"),
+    forged,
+    report(campaignId, vin, Number.MAX_SAFE_INTEGER, "FAILED"),
+    report(campaignId, vin, 1, "SUCCEEDED", "2.3.1"),
+    report(campaignId, vin, 1, "DOWNLOADING", "2.3.1", 2),
   ]);
   await settle();
-  assert.is(await queueDepth(world.updateDlqUrl), dlqBefore + 3);
-    assert.is((await world.store.jobs.get(campaignId, vin))?.state, "QUEUED");
+
+  assert.is(await queueDepth(world.updateDlqUrl), dlqBefore, "nothing dead-lettered: a redrive could fix none of them");
+  const parked = (await listParkedFailures(world.s3, world.bucket, { source: PARKED_SOURCE.UpdateManager })).filter((failure) => failure.parkedAt >= started.toISOString());
+  const reasons = parked.map((failure) => failure.reason).sort();
+  assert.equal(reasons, ["invalid-update-message", "invalid-update-message", "other-vehicle", "sequence-jump", "unknown-attempt", "unknown-job", "wrong-firmware"]);
+  assert.ok(parked.every((failure) => failure.detail.length > 0 && failure.message.length > 0));
+  assert.equal(await world.store.jobs.get(campaignId, neighbour), neighbourBefore, "the neighbour's job is untouched by the forged SUCCEEDED");
+  assert.is((await world.store.jobs.get(campaignId, vin))?.state, "QUEUED");
+  assert.is(await world.store.jobs.get(campaignId, stranger), undefined);
+
+  const cloudwatch = new CloudWatchClient(cloud.clientConfig);
+  for (const reason of ["sequence-jump", "wrong-firmware", "other-vehicle", "unknown-job"]) {
+    const stats = await cloudwatch.send(
+      new GetMetricStatisticsCommand({
+        Namespace: world.metricsNamespace,
+        MetricName: METRIC.MessagesParked,
+        Dimensions: [
+          { Name: "Source", Value: PARKED_SOURCE.UpdateManager },
+          { Name: "Reason", Value: reason },
+        ],
+        StartTime: new Date(Date.now() - 3_600_000),
+        EndTime: new Date(Date.now() + 60_000),
+        Period: 3600,
+        Statistics: ["Sum"],
+      }),
+    );
+    assert.ok((stats.Datapoints?.[0]?.Sum ?? 0) >= 1, `${METRIC.MessagesParked} counted for ${reason}`);
+  }
+
+  await sendUpdateMessages(world, [report(campaignId, vin, 1, "DOWNLOADING"), report(campaignId, vin, 2, "INSTALLING")]);
+  await settle();
+  const moving = await world.store.jobs.get(campaignId, vin);
+  assert.is(moving?.state, "IN_PROGRESS", "the genuine reports apply after the refused ones");
+  assert.is(moving?.lastSequence, 2);
 });
 
 test.run();

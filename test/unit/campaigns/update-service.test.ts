@@ -13,12 +13,15 @@ import { UpdateTally } from "../../../campaigns/update-tally.js";
 import {
   ActiveCampaigns,
   RaceLostError,
+  REPORT_PARKED_REASON,
+  ReportNotApplicableError,
   UnknownJobError,
   handleUpdateMessage,
   tickCampaign,
   type UpdateServiceDeps,
 } from "../../../campaigns/update-service.js";
-import type { UpdateMessage, VehicleSnapshot } from "../../../contracts/update-messages.js";
+import type { StatusReportMessage, UpdateMessage, VehicleSnapshot } from "../../../contracts/update-messages.js";
+import { PermanentFailureError } from "../../../lib/parked-failures.js";
 import { silentLog } from "../../../lib/logger.js";
 import { computeCheckDigit } from "../../../telemetry/vin.js";
 import { T0, definition, minutesAfter, vehicle } from "./support/factories.js";
@@ -202,14 +205,14 @@ test("a report for a job that vanished between the lost write and the re-read is
   }
 });
 
-test("a report for a job id the campaign does not have is an UnknownJobError, and changes nothing", async () => {
+test("a report naming a job id that is not the vehicle's own is refused for good as other-vehicle, and changes nothing", async () => {
   const h = harness();
   const { campaignId } = await startedCampaign(h);
   await h.deliver(candidate(car(1)));
   const other = { ...(report(campaignId, vin(1), 1, "DOWNLOADING") as Extract<UpdateMessage, { kind: "status-report" }>), jobId: "c-other:x" };
   await h.deliver(other).then(
     () => assert.unreachable("should have thrown"),
-    (error: unknown) => assert.instance(error, UnknownJobError),
+    (error: unknown) => assert.is(error instanceof ReportNotApplicableError && error.parkedReason, REPORT_PARKED_REASON.OtherVehicle),
   );
   assert.is((await h.store.jobs.get(campaignId, vin(1)))!.state, "QUEUED");
 });
@@ -393,6 +396,104 @@ test("cancel withdraws the documents of jobs that had not started and leaves an 
   assert.is((await h.store.jobs.get(campaignId, vin(2)))!.state, "IN_PROGRESS");
   assert.equal(h.withdrawn, [vin(1)]);
   await assertCountersMatchJobs(h.store, campaignId);
+});
+
+// ── status reports that can never apply: thrown as permanent (parked by the update manager), job untouched ──
+
+type Report = StatusReportMessage;
+const reportOf = (campaignId: string, vinOf: string, changes: Partial<Report>): Report => ({
+  ...(report(campaignId, vinOf, 1, "DOWNLOADING") as Report),
+  ...changes,
+});
+
+/** Delivers one report that must be refused for good; returns the reason it would be parked with. */
+async function refusedReason(h: Harness, message: Report): Promise<string> {
+  try {
+    await h.deliver(message);
+  } catch (error) {
+    assert.instance(error, PermanentFailureError, "a report that can never apply must be permanent, not retried");
+    assert.instance(error, ReportNotApplicableError);
+    return (error as ReportNotApplicableError).parkedReason;
+  }
+  return assert.unreachable("the report was accepted") as never;
+}
+
+// [what the report tries, the job's history before it, the report, the parked reason]
+const refusedReports: Array<[string, (campaignId: string) => Report[], (campaignId: string) => Report, string]> = [
+  [
+    "vehicle 1 reports SUCCEEDED on vehicle 2's job",
+    () => [],
+    (campaignId) => reportOf(campaignId, vin(1), { jobId: `${campaignId}:${vin(2)}`, status: "SUCCEEDED", firmwareVersion: "2.4.0" }),
+    REPORT_PARKED_REASON.OtherVehicle,
+  ],
+  [
+    "a report on a job of a campaign that does not exist",
+    () => [],
+    () => reportOf("c-none", vin(1), { campaignId: "c-none", jobId: `c-none:${vin(1)}` }),
+    REPORT_PARKED_REASON.UnknownJob,
+  ],
+  [
+    "a report from a vehicle the campaign never admitted",
+    () => [],
+    (campaignId) => reportOf(campaignId, vin(9), {}),
+    REPORT_PARKED_REASON.UnknownJob,
+  ],
+  [
+    "sequence 2^53-1 (would make every later report stale)",
+    () => [],
+    (campaignId) => reportOf(campaignId, vin(1), { sequence: Number.MAX_SAFE_INTEGER }),
+    REPORT_PARKED_REASON.SequenceJump,
+  ],
+  [
+    "SUCCEEDED while still on the old firmware",
+    (campaignId) => [reportOf(campaignId, vin(1), { sequence: 1, status: "INSTALLING" })],
+    (campaignId) => reportOf(campaignId, vin(1), { sequence: 2, status: "SUCCEEDED", firmwareVersion: "2.3.1" }),
+    REPORT_PARKED_REASON.WrongFirmware,
+  ],
+  [
+    "a report for attempt 2 of a job on attempt 1",
+    () => [],
+    (campaignId) => reportOf(campaignId, vin(1), { attempt: 2 }),
+    REPORT_PARKED_REASON.UnknownAttempt,
+  ],
+];
+
+for (const [name, before, attack, reason] of refusedReports) {
+  test(`refused for good and left to park: ${name} (${reason})`, async () => {
+    const h = harness();
+    const { campaignId } = await startedCampaign(h);
+    await h.deliver(candidate(car(1)), candidate(car(2)), ...before(campaignId));
+    const jobsBefore = await h.store.jobs.list(campaignId);
+    assert.is(await refusedReason(h, attack(campaignId)), reason);
+    assert.equal(await h.store.jobs.list(campaignId), jobsBefore, "no job changed");
+    await assertCountersMatchJobs(h.store, campaignId);
+  });
+}
+
+test("after a refused jump and a refused forged success the genuine reports still drive the job to SUCCEEDED", async () => {
+  const h = harness();
+  const { campaignId } = await startedCampaign(h);
+  await h.deliver(candidate(car(1)), report(campaignId, vin(1), 1, "DOWNLOADING"));
+  await refusedReason(h, reportOf(campaignId, vin(1), { sequence: 2 + 5_000, status: "FAILED" }));
+  await refusedReason(h, reportOf(campaignId, vin(1), { sequence: 2, status: "SUCCEEDED", firmwareVersion: "2.3.1" }));
+  await h.deliver(report(campaignId, vin(1), 2, "INSTALLING"), report(campaignId, vin(1), 3, "SUCCEEDED"));
+  const job = (await h.store.jobs.get(campaignId, vin(1)))!;
+  assert.is(job.state, "SUCCEEDED");
+  assert.is(job.firmwareVersion, "2.4.0");
+});
+
+test("after a retry the old attempt's late report is refused, and the agent restarting its count at 1 reports again", async () => {
+  const h = harness();
+  const { campaignId } = await startedCampaign(h);
+  await h.deliver(candidate(car(1)), report(campaignId, vin(1), 1, "DOWNLOADING"), report(campaignId, vin(1), 2, "FAILED"));
+  h.clock.now = minutesAfter(2);
+  await tickCampaign(h.deps, campaignId);
+  assert.is((await h.store.jobs.get(campaignId, vin(1)))!.attempt, 2);
+  assert.is(await refusedReason(h, reportOf(campaignId, vin(1), { attempt: 1, sequence: 3, status: "FAILED" })), REPORT_PARKED_REASON.OlderAttempt);
+  await h.deliver(reportOf(campaignId, vin(1), { attempt: 2, sequence: 1, status: "DOWNLOADING", idempotencyKey: "a2#1" }));
+  const job = (await h.store.jobs.get(campaignId, vin(1)))!;
+  assert.is(job.state, "IN_PROGRESS");
+  assert.is(job.lastSequence, 1);
 });
 
 test.run();

@@ -1,0 +1,51 @@
+import { UPLOADER_KIND, type ParsedTelemetryKey } from "../contracts/telemetry-keys.js";
+import type { RecordRejection, TelemetryRecord } from "./schema.js";
+
+/**
+ * What an object's uploader may say (the uploader is named by the object key, which its IAM policy
+ * scopes; contracts/telemetry-keys.ts):
+ * - a vehicle speaks only for itself: every record of a `telemetry/vehicle/<VIN>/…` object must carry
+ *   that VIN, and only those records' OTA status reports reach the update manager;
+ * - a fleet gateway (`telemetry/fleet/<gatewayId>/…`) forwards telemetry of many vehicles but never a
+ *   status report: a record carrying an `ota` block is refused whole (its telemetry too), because a
+ *   gateway that writes reports is broken or forging, and a record is either processed or quarantined,
+ *   never half of each (records produced = processed + quarantined stays a count of whole records).
+ */
+export const BINDING_RULE = {
+  /** A record for another VIN than the vehicle that uploaded the object. */
+  OtherVehicle: "other-vehicle",
+  /** A status report in a fleet gateway's object. */
+  ReportFromGateway: "report-from-gateway",
+} as const;
+export type BindingRule = (typeof BINDING_RULE)[keyof typeof BINDING_RULE];
+
+/**
+ * Why a valid record may not count for the object's uploader, or undefined when it may.
+ *
+ * @example
+ * const uploader = parseTelemetryKey("telemetry/vehicle/1HGCM82633A004352/dt=2026-11-26/hour=17/20261126T173500000Z-1.ndjson.gz");
+ * bindingRejection(uploader, { ...record, vin: "5YJ3E1EA7KF317000" });
+ * // { field: "vin", rule: "other-vehicle", message: "record for 5YJ3E1EA7KF317000 in an object uploaded by vehicle 1HGCM82633A004352" }
+ */
+export function bindingRejection(uploader: ParsedTelemetryKey, record: Pick<TelemetryRecord, "vin" | "ota">): RecordRejection | undefined {
+  if (uploader.kind === UPLOADER_KIND.Vehicle) {
+    if (record.vin === uploader.vin) return undefined;
+    return { field: "vin", rule: BINDING_RULE.OtherVehicle, message: `record for ${record.vin} in an object uploaded by vehicle ${uploader.vin}` };
+  }
+  if (record.ota === undefined) return undefined;
+  return {
+    field: "ota",
+    rule: BINDING_RULE.ReportFromGateway,
+    message: `status report for job ${record.ota.jobId} in an object of fleet gateway ${uploader.gatewayId}; only a vehicle's own object carries reports`,
+  };
+}
+
+/**
+ * The VIN a status report from this object may be for: the uploading vehicle's, or none for a gateway.
+ *
+ * @example
+ * reportingVin(parseTelemetryKey(key)); // "1HGCM82633A004352", or undefined for telemetry/fleet/…
+ */
+export function reportingVin(uploader: ParsedTelemetryKey): string | undefined {
+  return uploader.kind === UPLOADER_KIND.Vehicle ? uploader.vin : undefined;
+}
