@@ -19,7 +19,7 @@ export function lambdaNames(): string[] {
   return readdirSync(functionsDir).filter((name) => existsSync(join(functionsDir, name, "handler.ts")));
 }
 
-const lambdaDefaults: BuildOptions = {
+export const lambdaDefaults: BuildOptions = {
   bundle: true,
   platform: "node",
   format: "esm",
@@ -32,8 +32,9 @@ const lambdaDefaults: BuildOptions = {
   logLevel: "warning",
 };
 
-async function bundleLambda(name: string): Promise<string> {
-  const outfile = join(distDir, "functions", name, "index.mjs");
+/** Bundles one Lambda into `<outdir>/functions/<name>/index.mjs` (dist by default). */
+export async function bundleLambda(name: string, outdir = distDir): Promise<string> {
+  const outfile = join(outdir, "functions", name, "index.mjs");
   await build({ ...lambdaDefaults, entryPoints: [join(functionsDir, name, "handler.ts")], outfile });
   return outfile;
 }

@@ -1,28 +1,10 @@
 /** The cost model: census to usage, usage to dollars, fleets and front doors. Pure, no I/O. */
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { alternatives, costPerVehicleUpdate, dominantLines, fleetCost, FRONT_DOOR, MINUTES_PER_MONTH, NO_USAGE, type MeasuredProfile } from "../../../cost/model.js";
+import { alternatives, costPerVehicleUpdate, dominantLines, fleetCost, FRONT_DOOR, MINUTES_PER_MONTH, NO_USAGE } from "../../../cost/model.js";
 import { PRICES } from "../../../cost/prices.js";
 import { perUnit, usageFromCensus } from "../../../cost/usage.js";
-
-function profile(overrides: Partial<MeasuredProfile> = {}): MeasuredProfile {
-  return {
-    measuredAt: "2026-12-01",
-    method: "test",
-    telemetry: {
-      perObject: { ...NO_USAGE, s3Put: 1, s3Get: 2, sqs: 0.3, dynamoDbWriteUnits: 2, lambdaInvocations: 0.1, lambdaGbSeconds: 0.01 },
-      recordsPerObject: 10,
-      lambdaGbSecondsPerRecord: 0.0001,
-      gzipBytesPerRecord: 50,
-    },
-    perScheduledMinute: { ...NO_USAGE, lambdaInvocations: 2, lambdaGbSeconds: 0.1, cloudWatchMetricsRequested: 10 },
-    perVehicleUpdate: { ...NO_USAGE, dynamoDbWriteUnits: 20, kmsSign: 1, s3Put: 1 },
-    customMetrics: 16,
-    alarmMetrics: 20,
-    kmsKeys: 1,
-    ...overrides,
-  };
-}
+import { profile } from "./support/profile.js";
 
 test("usage from a census: S3 tiers, SQS, CloudWatch, KMS and units, only for the callers asked for", () => {
   const usage = usageFromCensus(
