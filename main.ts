@@ -25,6 +25,7 @@ import {
 import { TelemetryPipeline } from "./modules/telemetry-pipeline.js";
 import { UpdatePipeline } from "./modules/update-pipeline.js";
 import { VehicleIdentity } from "./modules/vehicle-identity.js";
+import { VEHICLE_TELEMETRY_PREFIX } from "./contracts/telemetry-keys.js";
 
 const projectRoot = import.meta.dirname;
 /** Lifetime of a vehicle's credentials: the shortest AWS IoT allows, so a revoked vehicle is out within 15 minutes. */
@@ -77,7 +78,7 @@ export class FleetOtaStack extends TerraformStack {
     this.vehicleIdentity = new VehicleIdentity(this, "vehicle-identity", {
       namePrefix: prefix,
       dataBucketArn: this.storage.bucketArn,
-      telemetryPrefix: `${DATA_LAKE_PREFIX.telemetry}vehicle/`,
+      telemetryPrefix: VEHICLE_TELEMETRY_PREFIX,
       jobsPrefix: DATA_LAKE_PREFIX.jobs,
       firmwarePrefix: DATA_LAKE_PREFIX.firmware,
       credentialDurationSeconds: VEHICLE_CREDENTIAL_SECONDS,

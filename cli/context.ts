@@ -1,4 +1,5 @@
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { IoTClient } from "@aws-sdk/client-iot";
 import { S3Client } from "@aws-sdk/client-s3";
 import { SQSClient } from "@aws-sdk/client-sqs";
 import { SSMClient } from "@aws-sdk/client-ssm";
@@ -24,6 +25,7 @@ export interface CommandContext {
   s3(): S3Client;
   dynamo(): DynamoDBClient;
   ssm(): SSMClient;
+  iot(): IoTClient;
   /** Who the commands are recorded as (`requestedBy`). */
   operator: string;
   env: NodeJS.ProcessEnv;
@@ -58,6 +60,7 @@ export function createContext(options: GlobalOptions, settings: ContextSettings)
     s3: memo(() => new S3Client({ ...resolved().clientConfig, forcePathStyle: resolved().kind === "local" })),
     dynamo: memo(() => new DynamoDBClient(resolved().clientConfig)),
     ssm: memo(() => new SSMClient(resolved().clientConfig)),
+    iot: memo(() => new IoTClient(resolved().clientConfig)),
     operator: env.FLEETOTA_OPERATOR ?? env.USER ?? "operator",
     env,
   };

@@ -9,6 +9,7 @@ import { registerCampaignCommands } from "./commands/campaign.js";
 import { registerParkedCommand } from "./commands/parked.js";
 import { registerRedriveCommand } from "./commands/redrive.js";
 import { registerReleaseCommand } from "./commands/release.js";
+import { registerVehiclesCommands } from "./commands/vehicles.js";
 import { createContext, type CommandContext, type GlobalOptions } from "./context.js";
 import { CliError } from "./errors.js";
 import { processIo, terminalSafe, terminalSafeIo, type CliIo } from "./output.js";
@@ -29,7 +30,7 @@ export interface RunCliOptions {
  */
 export function buildProgram(settings: Required<Pick<RunCliOptions, "io">> & RunCliOptions): Command {
   const program = new Command("fleetota")
-    .description("FleetOTA operator CLI: firmware releases, OTA campaigns, vehicle jobs, DLQ redrive, parked failures")
+    .description("FleetOTA operator CLI: firmware releases, OTA campaigns, vehicle jobs, vehicle identities, DLQ redrive, parked failures")
     .option("--local", "use the local cloud (.fleetota/local.json)")
     .option("--stack-outputs <file>", "AWS: stack outputs JSON (cdktf deploy --outputs-file)")
     .option("--json", "machine-readable output")
@@ -42,6 +43,7 @@ export function buildProgram(settings: Required<Pick<RunCliOptions, "io">> & Run
   registerReleaseCommand(program, contextFor);
   registerCampaignCommands(program, contextFor);
   registerRedriveCommand(program, contextFor);
+  registerVehiclesCommands(program, contextFor);
   registerParkedCommand(program, contextFor);
   return program;
 }

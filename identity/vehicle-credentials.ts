@@ -8,6 +8,7 @@
  *   await s3.send(new PutObjectCommand({ Bucket, Key: `telemetry/vehicle/${identity.vin}/…`, Body }));
  */
 import { request } from "node:https";
+import { THING_NAME_HEADER } from "../contracts/vehicle-identity.js";
 import { S3Client, type S3ClientConfig } from "@aws-sdk/client-s3";
 
 /** What a vehicle holds to get credentials: its identity (a bundle written by `fleetota vehicles register`). */
@@ -60,7 +61,7 @@ export function fetchVehicleCredentials(identity: VehicleIdentityMaterial, timeo
         cert: identity.certificatePem,
         key: identity.privateKeyPem,
         ca: identity.caCertificatePem,
-        headers: { "x-amzn-iot-thingname": identity.vin },
+        headers: { [THING_NAME_HEADER]: identity.vin },
         timeout: timeoutMs,
         agent: false,
       },

@@ -3,6 +3,7 @@ import { IamRole } from "@cdktf/provider-aws/lib/iam-role/index.js";
 import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy/index.js";
 import { IotPolicy } from "@cdktf/provider-aws/lib/iot-policy/index.js";
 import { IotRoleAlias } from "@cdktf/provider-aws/lib/iot-role-alias/index.js";
+import { vehicleIdentityNames } from "../contracts/vehicle-identity.js";
 import { assumeRolePolicyFor, policyJson, type PolicyStatement } from "./iam.js";
 import { named } from "./logical-id.js";
 
@@ -67,12 +68,13 @@ export class VehicleIdentity extends Construct {
     for (const prefix of [props.telemetryPrefix, props.jobsPrefix, props.firmwarePrefix]) {
       if (!/^[a-z0-9-]+(\/[a-z0-9-]+)*\/$/.test(prefix)) throw new InvalidVehicleIdentityPropsError(`"${prefix}" is not a key prefix ending in /`);
     }
-    this.roleAliasName = `${props.namePrefix}-vehicle`;
-    this.iotPolicyName = `${props.namePrefix}-vehicle`;
+    const names = vehicleIdentityNames(props.namePrefix);
+    this.roleAliasName = names.roleAlias;
+    this.iotPolicyName = names.iotPolicy;
 
     this.role = named(
       new IamRole(this, "role", {
-        name: `${props.namePrefix}-vehicle`,
+        name: names.role,
         description: "Assumed by the AWS IoT credentials provider for one vehicle at a time (scoped by its thing name)",
         assumeRolePolicy: assumeRolePolicyFor(CREDENTIALS_PROVIDER_SERVICE),
         // The shortest session IAM allows; the role alias hands out shorter ones.

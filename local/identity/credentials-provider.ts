@@ -22,6 +22,7 @@ import {
   ListAttachedPoliciesCommand,
   ListThingPrincipalsCommand,
 } from "@aws-sdk/client-iot";
+import { THING_NAME_HEADER } from "../../contracts/vehicle-identity.js";
 import { createSelfSigned } from "../../identity/certificates.js";
 import { silentLog, type Log } from "../../lib/logger.js";
 import type { ClientConfig } from "../apply/context.js";
@@ -93,7 +94,7 @@ export async function startCredentialsProvider(options: CredentialsProviderOptio
     const match = PATH.exec((request.url ?? "").split("?")[0]!);
     if (request.method !== "GET" || !match) throw new CredentialsRefusedError(404, "Not Found", `${request.method} ${request.url}`);
     const alias = match[1]!;
-    const thingName = request.headers["x-amzn-iot-thingname"];
+    const thingName = request.headers[THING_NAME_HEADER];
     if (typeof thingName !== "string" || thingName === "") throw new CredentialsRefusedError(400, "Missing header x-amzn-iot-thingname", "no thing name");
 
     const presented = (request.socket as TLSSocket).getPeerCertificate();
