@@ -12,6 +12,7 @@ function statusReport(overrides: Record<string, unknown> = {}): Record<string, u
     vin: VIN,
     campaignId: "cmp-1",
     jobId: `cmp-1:${VIN}`,
+    attempt: 1,
     sequence: 4,
     status: "SUCCEEDED",
     firmwareVersion: "2.4.0",
