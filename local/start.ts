@@ -21,7 +21,10 @@ import { DEFAULT_METRICS_NAMESPACE, METRIC } from "../contracts/metrics.js";
 import { parseDuration } from "../simulator/cli.js";
 import { createOtaAgent } from "../simulator/ota-agent/ota-agent.js";
 import { DEFAULT_SIMULATION, startSimulation, type RunningSimulation, type SimulationSummary, type VehicleAgent } from "../simulator/simulation.js";
+import { UPLOAD_MODE } from "../simulator/batch.js";
+import type { VehicleIdentities } from "../simulator/vehicle-identities.js";
 import { startLocalCloud, type LocalCloud } from "./cloud.js";
+import { provisionLocalFleet } from "./identity/simulated-fleet.js";
 import { serveDashboard, type DashboardServer } from "./dashboard-server.js";
 import { LOCAL_STATE_FILE } from "./model.js";
 import { writeStateFile } from "./state-file.js";
@@ -203,6 +206,7 @@ export async function runLocal(options: StartOptions, log: Log, signal: AbortSig
   let dashboard: DashboardServer | undefined;
   let simulation: RunningSimulation | undefined;
   let s3: S3Client | undefined;
+  let identities: VehicleIdentities | undefined;
   try {
     const stateFile = options.stateFile === false ? undefined : resolve(projectRoot, options.stateFile ?? LOCAL_STATE_FILE);
     cloud = await startLocalCloud({
@@ -225,6 +229,7 @@ export async function runLocal(options: StartOptions, log: Log, signal: AbortSig
 
     s3 = new S3Client({ ...cloud.clientConfig, forcePathStyle: true });
     const agent = options.ota === false ? undefined : await otaAgent(cloud, s3, options.seed, log);
+    const running = cloud;
     simulation = startSimulation({
       vehicles: options.vehicles,
       intervalMs: options.interval,
@@ -232,6 +237,10 @@ export async function runLocal(options: StartOptions, log: Log, signal: AbortSig
       batchSize: DEFAULT_SIMULATION.batchSize,
       bucket: stackSetting(cloud, ENV.DATA_BUCKET),
       s3,
+      // Every vehicle registered in IoT and uploading its own objects with its own credentials.
+      uploadMode: UPLOAD_MODE.PerVehicle,
+      prepare: async (fleet) => void (identities = await provisionLocalFleet(running, fleet.vehicles, log)),
+      vehicleS3: (vin) => identities!.s3For(vin),
       realtime: true,
       agent,
       log,
@@ -252,6 +261,7 @@ export async function runLocal(options: StartOptions, log: Log, signal: AbortSig
   } finally {
     await simulation?.stop().catch(() => undefined);
     s3?.destroy();
+    identities?.destroy();
     await dashboard?.close().catch(() => undefined);
     await cloud?.stop();
   }

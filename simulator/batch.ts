@@ -37,6 +37,8 @@ export interface BatchObject {
   corrupt: boolean;
   /** Upload it twice (duplicate-delivery fault). */
   duplicate: boolean;
+  /** The vehicle whose own object this is (uploaded with its own credentials); absent for the fleet gateway's objects. */
+  vin?: string;
 }
 
 export interface GeneratedBatch {
@@ -60,7 +62,18 @@ export interface BatchContext {
   faults?: FaultOptions;
   /** OTA reports the agent produced this interval, by VIN. */
   otaReports?: ReadonlyMap<string, OtaReport>;
+  /** Who uploads what; default fleet gateway. */
+  uploadMode?: UploadMode;
 }
+
+/**
+ * How the simulated fleet uploads. `per-vehicle`: every vehicle uploads its own objects under its VIN
+ * with its own credentials (the local cloud's and the campaigns' default, as real vehicles do).
+ * `fleet-gateway`: one gateway identity uploads multi-vehicle objects (the 100,000-vehicle scale runs),
+ * except that a vehicle with an OTA report still uploads that in its own object.
+ */
+export const UPLOAD_MODE = { PerVehicle: "per-vehicle", FleetGateway: "fleet-gateway" } as const;
+export type UploadMode = (typeof UPLOAD_MODE)[keyof typeof UPLOAD_MODE];
 
 const pad = (value: number, width = 2): string => String(value).padStart(width, "0");
 
@@ -106,6 +119,7 @@ function packObject(lines: PendingLine[], atMs: number, context: BatchContext, v
     otaReports: 0,
     corrupt: (faults.corruptRate ?? 0) > 0 && context.random.chance(faults.corruptRate!),
     duplicate: (faults.duplicateRate ?? 0) > 0 && context.random.chance(faults.duplicateRate!),
+    ...(vin === undefined ? {} : { vin }),
   };
   if (object.corrupt) object.body = corruptGzip(object.body, context.random);
   for (const pending of lines) {
@@ -120,7 +134,8 @@ function packObject(lines: PendingLine[], atMs: number, context: BatchContext, v
 /**
  * Advances the fleet by one interval to `atMs` and packs what the online vehicles upload (their new
  * record and anything buffered while offline) into gzip NDJSON objects of at most `batchSize` records.
- * Offline vehicles buffer their record instead. A vehicle with an OTA report among its lines uploads
+ * Offline vehicles buffer their record instead. In per-vehicle mode every vehicle uploads its own objects.
+ * In fleet-gateway mode a vehicle with an OTA report among its lines uploads
  * them in its own objects (the processor takes status reports only from a vehicle's own object); the
  * others' lines go in the fleet gateway's multi-vehicle objects. No I/O: the caller uploads the objects.
  *
@@ -132,6 +147,7 @@ export function generateBatch(context: BatchContext, atMs: number): GeneratedBat
   context.fleet.advance(atMs);
   const uploads: PendingLine[] = [];
   const ownUploads = new Map<string, PendingLine[]>();
+  const perVehicle = context.uploadMode === UPLOAD_MODE.PerVehicle;
   let buffered = 0;
   let droppedFromBuffers = 0;
   for (const vehicle of context.fleet.vehicles) {
@@ -150,7 +166,7 @@ export function generateBatch(context: BatchContext, atMs: number): GeneratedBat
     }
     const lines = waiting ? [...waiting, pending] : [pending];
     if (waiting) context.buffers.delete(vehicle.vin);
-    if (lines.some((line) => line.carriesReport)) ownUploads.set(vehicle.vin, lines);
+    if (perVehicle || lines.some((line) => line.carriesReport)) ownUploads.set(vehicle.vin, lines);
     else for (const line of lines) uploads.push(line);
   }
   const objects: BatchObject[] = [];

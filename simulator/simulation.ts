@@ -3,7 +3,7 @@ import { PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
 import type { OtaReport } from "../telemetry/schema.js";
 import { abortableSleep } from "../lib/abortable-sleep.js";
 import { silentLog, type Log } from "../lib/logger.js";
-import { generateBatch, type BatchContext, type BatchObject, type GeneratedBatch } from "./batch.js";
+import { generateBatch, type BatchContext, type BatchObject, type GeneratedBatch, type UploadMode } from "./batch.js";
 import type { FaultOptions, MalformedKind } from "./faults.js";
 import { createFleet, type Fleet } from "./fleet.js";
 import { SeededRandom } from "./random.js";
@@ -27,7 +27,14 @@ export interface SimulationOptions {
   /** Records per uploaded object. */
   batchSize: number;
   bucket: string;
+  /** Uploads the fleet gateway's objects (and a vehicle's own objects when `vehicleS3` is absent). */
   s3: S3Client;
+  /** Who uploads what (simulator/batch.ts); default fleet gateway. */
+  uploadMode?: UploadMode;
+  /** The S3 client signing with a vehicle's own credentials (simulator/vehicle-identities.ts), for its own objects. */
+  vehicleS3?: (vin: string) => S3Client;
+  /** Awaited once with the fleet before the first interval (registering the vehicles' identities). */
+  prepare?: (fleet: Fleet) => Promise<void>;
   /** Generate and count, upload nothing (measuring, trying options). */
   dryRun?: boolean;
   /**
@@ -124,7 +131,8 @@ async function uploadAll(objects: BatchObject[], options: SimulationOptions): Pr
   const queue = objects.flatMap((object) => (object.duplicate ? [object, object] : [object]));
   const workers = Array.from({ length: Math.min(queue.length, options.uploadConcurrency ?? DEFAULT_SIMULATION.uploadConcurrency) }, async () => {
     for (let object = queue.shift(); object; object = queue.shift()) {
-      await options.s3.send(
+      const s3 = object.vin !== undefined && options.vehicleS3 ? options.vehicleS3(object.vin) : options.s3;
+      await s3.send(
         new PutObjectCommand({ Bucket: options.bucket, Key: object.key, Body: object.body, ContentType: "application/x-ndjson" }),
       );
       options.onUploaded?.(object, Date.now());
@@ -175,11 +183,13 @@ export function startSimulation(options: SimulationOptions): RunningSimulation {
     objectSequence: { next: 0 },
     batchSize: options.batchSize,
     faults: options.faults,
+    uploadMode: options.uploadMode,
   };
   const summary = emptySummary(options.vehicles);
   const stopping = new AbortController();
 
   async function run(): Promise<SimulationSummary> {
+    await options.prepare?.(fleet);
     for (let index = 0; index < batches && !stopping.signal.aborted; index++) {
       const atMs = realtime ? now() : firstAtMs + index * options.intervalMs;
       context.otaReports = await collectOtaReports(fleet, options.agent, new Date(atMs));

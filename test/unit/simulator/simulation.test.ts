@@ -58,6 +58,27 @@ test("the agent sees every vehicle each interval, and its reports land in the re
   assert.is(summary.otaReports, summary.valid, "every valid record carried the agent's report");
 });
 
+test("per-vehicle mode: each vehicle's objects go under its VIN through its own client, after prepare saw the fleet", async () => {
+  const gateway = recordingS3();
+  const own = new Map<string, ReturnType<typeof recordingS3>>();
+  const prepared: string[] = [];
+  const vehicleS3 = (vin: string): S3Client => {
+    const client = own.get(vin) ?? recordingS3();
+    own.set(vin, client);
+    return client.client;
+  };
+
+  const summary = await startSimulation(
+    options({ s3: gateway.client, uploadMode: "per-vehicle", vehicleS3, prepare: async (fleet) => void prepared.push(...fleet.vehicles.map((vehicle) => vehicle.vin)) }),
+  ).done;
+
+  assert.is(prepared.length, 30);
+  assert.is(gateway.puts.length, 0, "nothing goes through the gateway's client");
+  assert.ok(own.size > 0 && [...own.keys()].every((vin) => prepared.includes(vin)));
+  for (const [vin, client] of own) assert.ok(client.puts.every((put) => put.key.startsWith(`telemetry/vehicle/${vin}/`)), vin);
+  assert.is([...own.values()].reduce((total, client) => total + client.puts.length, 0), summary.uploads);
+});
+
 test("an invalid size is refused up front", () => {
   assert.throws(() => startSimulation(options({ vehicles: 0 })), /positive/);
 });

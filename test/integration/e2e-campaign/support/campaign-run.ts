@@ -16,6 +16,9 @@ import { VEHICLE_MODELS } from "../../../../simulator/catalog.js";
 import { createOtaAgent, fleetPublicKey, type OtaAgentStats } from "../../../../simulator/ota-agent/ota-agent.js";
 import type { AgentTimings, FaultProfile } from "../../../../simulator/ota-agent/agent-machine.js";
 import { startSimulation, type SimulationSummary, type VehicleAgent } from "../../../../simulator/simulation.js";
+import { UPLOAD_MODE } from "../../../../simulator/batch.js";
+import type { VehicleIdentities } from "../../../../simulator/vehicle-identities.js";
+import { provisionLocalFleet } from "../../../../local/identity/simulated-fleet.js";
 import type { VehicleView } from "../../../../simulator/vehicle.js";
 
 /**
@@ -52,6 +55,8 @@ export interface CampaignRunOptions {
 
 export interface CampaignRunResult {
   campaignId: string;
+  /** Requests the vehicles made to the IoT credentials provider. */
+  credentialFetches: number;
   campaign: Campaign;
   simulation: SimulationSummary;
   agent: OtaAgentStats;
@@ -148,6 +153,7 @@ export async function runCampaign(options: CampaignRunOptions): Promise<Campaign
     },
   };
 
+  let identities: VehicleIdentities | undefined;
   const started = performance.now();
   const simulation = startSimulation({
     vehicles: options.vehicles,
@@ -158,6 +164,10 @@ export async function runCampaign(options: CampaignRunOptions): Promise<Campaign
     batchSize: 1000,
     bucket: names.dataBucket,
     s3,
+    // Every vehicle on its own identity: registered in IoT, its own credentials, its own objects.
+    uploadMode: UPLOAD_MODE.PerVehicle,
+    prepare: async (fleet) => void (identities = await provisionLocalFleet(cloud, fleet.vehicles)),
+    vehicleS3: (vin) => identities!.s3For(vin),
     agent: lockstepAgent,
   });
   simulationRef.stop = simulation.stop;
@@ -170,9 +180,11 @@ export async function runCampaign(options: CampaignRunOptions): Promise<Campaign
     campaign = await tickAndRead();
     options.onMinute?.(minutes, campaign);
   }
+  identities?.destroy();
   return {
     campaignId,
     campaign,
+    credentialFetches: identities?.stats.fetches ?? 0,
     simulation: summary,
     agent: agent.stats(),
     fleet: simulation.fleet.vehicles,

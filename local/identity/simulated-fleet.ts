@@ -1,0 +1,44 @@
+/**
+ * Gives the simulator's vehicles their own identities on a running local cloud: registered in the
+ * emulator's AWS IoT, credentials from the loopback provider, S3 requests through the front door.
+ */
+import { IoTClient } from "@aws-sdk/client-iot";
+import type { Log } from "../../lib/logger.js";
+import { provisionVehicleIdentities, type VehicleIdentities } from "../../simulator/vehicle-identities.js";
+import type { LocalCloud } from "../cloud.js";
+
+export class LocalIdentityUnavailableError extends Error {
+  override readonly name = "LocalIdentityUnavailableError";
+}
+
+/**
+ * @example
+ * startSimulation({ …, uploadMode: UPLOAD_MODE.PerVehicle, prepare: async (fleet) => (identities = await provisionLocalFleet(cloud, fleet.vehicles, log)),
+ *   vehicleS3: (vin) => identities.s3For(vin) });
+ */
+export async function provisionLocalFleet(
+  cloud: LocalCloud,
+  vehicles: ReadonlyArray<{ vin: string; make: string; model: string; hardwareId: string }>,
+  log?: Log,
+): Promise<VehicleIdentities> {
+  const { outputs, credentialsProvider } = cloud.description;
+  const iotPolicyName = outputs.vehicle_iot_policy;
+  const roleAlias = outputs.vehicle_role_alias;
+  if (typeof iotPolicyName !== "string" || typeof roleAlias !== "string" || !credentialsProvider) {
+    throw new LocalIdentityUnavailableError("the local cloud has no vehicle identity (stack outputs vehicle_iot_policy / vehicle_role_alias, or no credentials provider)");
+  }
+  const iot = new IoTClient(cloud.clientConfig);
+  try {
+    return await provisionVehicleIdentities(vehicles, {
+      iot,
+      iotPolicyName,
+      roleAlias,
+      credentialsEndpoint: credentialsProvider.endpoint,
+      caCertificatePem: credentialsProvider.caCertificatePem,
+      s3: { endpoint: cloud.clientConfig.endpoint, region: cloud.clientConfig.region, forcePathStyle: true },
+      log,
+    });
+  } finally {
+    iot.destroy();
+  }
+}
