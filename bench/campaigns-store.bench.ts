@@ -18,6 +18,7 @@ import { silentLog } from "../lib/logger.js";
 import type { UpdateMessage } from "../contracts/update-messages.js";
 import { startLocalCloud } from "../local/cloud.js";
 import { campaignWorld, candidate, command, releaseFirmware, report, snapshot, vinNumber } from "../test/integration/campaigns/support/world.js";
+import { recordFigure } from "./results.js";
 
 const VEHICLES = Number(process.env.FLEETOTA_BENCH_VEHICLES ?? 100);
 const IN_FLIGHT = Number(process.env.FLEETOTA_BENCH_IN_FLIGHT ?? 1);
@@ -126,6 +127,9 @@ try {
     `writes per vehicle: ${fleet.itemsPerVehicle.toFixed(2)} items in ${fleet.callsPerVehicle.toFixed(2)} calls, ` +
       `≈${fleet.wcuPerVehicle.toFixed(1)} WCU on AWS (${(fleet.itemsPerVehicle / single.itemsPerVehicle).toFixed(2)}× the one-vehicle baseline)`,
   );
+  recordFigure({ name: `campaign of ${VEHICLES} vehicles through the update service`, value: (VEHICLES / fleet.ms) * 1000, unit: "vehicles/s" });
+  recordFigure({ name: "DynamoDB write items per vehicle vs a one-vehicle campaign", value: fleet.itemsPerVehicle / single.itemsPerVehicle, unit: "ratio" });
+  recordFigure({ name: "DynamoDB write units per vehicle update", value: fleet.wcuPerVehicle, unit: "WCU" });
   console.log(
     `a waiting vehicle seen again: ${fleet.resighting.writes.toFixed(2)} write calls and ${fleet.resighting.reads.toFixed(2)} reads ` +
       `(campaign list included, once per delivery batch of the bench)`,

@@ -13,6 +13,7 @@ import { UpdateTally } from "../campaigns/update-tally.js";
 import { parseUpdateRecord } from "../functions/update-manager/process.js";
 import { AGENT_STATUS, type AgentStatus } from "../contracts/update-messages.js";
 import { job } from "../test/unit/campaigns/support/factories.js";
+import { recordFigure } from "./results.js";
 
 const JOBS = 2_000;
 const ROUNDS = 7;
@@ -131,3 +132,5 @@ console.log(`${bodies.length} report deliveries (${JOBS} jobs × ${LIFECYCLE.len
 console.log(`baseline (JSON.parse + copy):           ${baselineRate.toLocaleString("en-US")} transitions/s`);
 console.log(`core (zod parse + state machine + tally): ${coreRate.toLocaleString("en-US")} transitions/s  (${(coreRate / baselineRate).toFixed(2)}× baseline)`);
 console.log(`state machine alone (pre-parsed):        ${machineRate.toLocaleString("en-US")} transitions/s  (${(machineRate / baselineRate).toFixed(2)}× baseline)`);
+recordFigure({ name: "job transitions (parse + machine + tally) vs JSON.parse + copy", value: coreRate / baselineRate, unit: "ratio" });
+recordFigure({ name: "job transitions", value: coreRate, unit: "transitions/s" });

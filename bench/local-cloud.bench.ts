@@ -21,6 +21,7 @@ import { LOCAL_CREDENTIALS } from "../local/apply/context.js";
 import { startLocalCloud } from "../local/cloud.js";
 import { startEmulator } from "../local/emulator.js";
 import { startSqsProxy } from "../local/message-moves/proxy.js";
+import { recordFigure } from "./results.js";
 
 const REGION = "eu-central-1";
 const CALLS = 300;
@@ -94,12 +95,14 @@ async function proxyAndMoves(): Promise<void> {
     const directRate = await callsPerSecond(direct, dlq);
     const proxiedRate = await callsPerSecond(proxied, dlq);
     console.log(`SQS call via proxy: ${proxiedRate.toFixed(0)} calls/s vs ${directRate.toFixed(0)} calls/s straight to moto (ratio ${(proxiedRate / directRate).toFixed(2)})`);
+    recordFigure({ name: "SQS calls through the front door vs straight to moto", value: proxiedRate / directRate, unit: "ratio" });
 
     await fill(direct, dlq);
     const bareRate = await bareMove(direct, dlq, source);
     await bareMove(direct, source, dlq); // put them back for the task
     const taskRate = await taskMove(proxied, dlqArn);
     console.log(`message move: task ${taskRate.toFixed(0)} msg/s vs bare receive→send→delete loop ${bareRate.toFixed(0)} msg/s (ratio ${(taskRate / bareRate).toFixed(2)}, ${MESSAGES} messages)`);
+    recordFigure({ name: "message-move task vs a bare receive → send → delete loop", value: taskRate / bareRate, unit: "ratio" });
   } finally {
     direct.destroy();
     proxied.destroy();
@@ -118,6 +121,7 @@ async function startup(): Promise<void> {
   const cloud = await startLocalCloud({ runtime: false, stateFile: false });
   const cloudMs = performance.now() - started;
   await cloud.stop();
+  recordFigure({ name: "local cloud start (no runtime) vs the emulator alone", value: cloudMs / emulatorMs, unit: "ratio" });
   console.log(
     `startLocalCloud without runtime: ${(cloudMs / 1000).toFixed(1)} s vs emulator alone ${(emulatorMs / 1000).toFixed(1)} s (ratio ${(cloudMs / emulatorMs).toFixed(1)}; phases ${JSON.stringify(cloud.timings)})`,
   );

@@ -1,11 +1,11 @@
 /**
- * Local end to end: a large fleet at one record per vehicle per minute, uploaded in real time to the
- * local cloud for several minutes. Reports records/s sustained, latency from upload to processed
- * (p50/p95/max, from the simulator's upload time to the processor's completion marker) and the
- * telemetry queue depth over time (it must not grow). Heavy: it only runs when asked for.
+ * Local end to end at three fleet sizes (1,000, 10,000 and 100,000 vehicles, one record per vehicle per
+ * minute, uploaded in real time through the fleet-gateway prefix), one local cloud for all three:
+ * records/s sustained, latency from upload to processed (p50/p95/p99, from the simulator's upload time to
+ * the processor's completion marker) and the telemetry queue's deepest backlog.
  *
- *   FLEETOTA_BENCH_E2E=1 npm run bench -- telemetry-e2e
- *   FLEETOTA_BENCH_E2E=1 E2E_VEHICLES=20000 E2E_MINUTES=2 npm run bench -- telemetry-e2e
+ *   npm run bench -- telemetry-e2e
+ *   E2E_SIZES=100000 E2E_MINUTES=5 npm run bench -- telemetry-e2e
  */
 import { GetQueueAttributesCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
@@ -13,72 +13,80 @@ import { DynamoDBDocumentClient, ScanCommand } from "@aws-sdk/lib-dynamodb";
 import { S3Client } from "@aws-sdk/client-s3";
 import { startLocalCloud } from "../local/cloud.js";
 import { startSimulation } from "../simulator/simulation.js";
+import { recordFigure } from "./results.js";
 
-const VEHICLES = Number(process.env.E2E_VEHICLES ?? 100_000);
-const MINUTES = Number(process.env.E2E_MINUTES ?? 5);
+const SIZES = (process.env.E2E_SIZES ?? "1000,10000,100000").split(",").map(Number);
+const MINUTES = Number(process.env.E2E_MINUTES ?? 2);
 const BATCH_SIZE = Number(process.env.E2E_BATCH_SIZE ?? 1_000);
-const DEPTH_SAMPLE_MS = 10_000;
+const DEPTH_SAMPLE_MS = 5_000;
 const DRAIN_TIMEOUT_MS = 5 * 60_000;
 
 const percentile = (sorted: number[], share: number): number => sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * share))] ?? Number.NaN;
 
-async function main(): Promise<void> {
-  if (process.env.FLEETOTA_BENCH_E2E !== "1") {
-    console.log("skipped: set FLEETOTA_BENCH_E2E=1 to run (several minutes, both cores)");
-    return;
-  }
-  const cloud = await startLocalCloud({ runtime: true, stateFile: false, runtimeOptions: { runSchedules: false, alarmEvaluationIntervalMs: 0 } });
-  const outputs = cloud.description.outputs as Record<string, string>;
-  const s3 = new S3Client({ ...cloud.clientConfig, forcePathStyle: true });
-  const sqs = new SQSClient(cloud.clientConfig);
-  const doc = DynamoDBDocumentClient.from(new DynamoDBClient(cloud.clientConfig));
-  const uploadedAt = new Map<string, number>();
-  const depths: Array<{ atS: number; depth: number }> = [];
-  const started = Date.now();
-  const sampleDepth = async () => {
-    const response = await sqs.send(
-      new GetQueueAttributesCommand({ QueueUrl: outputs.telemetry_queue_url, AttributeNames: ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"] }),
+const cloud = await startLocalCloud({ runtime: true, stateFile: false, runtimeOptions: { runSchedules: false, alarmEvaluationIntervalMs: 0 } });
+const outputs = cloud.description.outputs as Record<string, string>;
+const s3 = new S3Client({ ...cloud.clientConfig, forcePathStyle: true });
+const sqs = new SQSClient(cloud.clientConfig);
+const doc = DynamoDBDocumentClient.from(new DynamoDBClient(cloud.clientConfig));
+
+async function queueDepth(): Promise<number> {
+  const response = await sqs.send(
+    new GetQueueAttributesCommand({ QueueUrl: outputs.telemetry_queue_url, AttributeNames: ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"] }),
+  );
+  return Number(response.Attributes?.ApproximateNumberOfMessages ?? 0) + Number(response.Attributes?.ApproximateNumberOfMessagesNotVisible ?? 0);
+}
+
+/** Completion time of every processed object, from the processor's idempotency markers. */
+async function completions(): Promise<Map<string, number>> {
+  const completed = new Map<string, number>();
+  let startKey: Record<string, unknown> | undefined;
+  do {
+    const page = await doc.send(
+      new ScanCommand({ TableName: outputs.state_table_name, ExclusiveStartKey: startKey, FilterExpression: "begins_with(pk, :object)", ExpressionAttributeValues: { ":object": "OBJECT#" } }),
     );
-    const depth = Number(response.Attributes?.ApproximateNumberOfMessages ?? 0) + Number(response.Attributes?.ApproximateNumberOfMessagesNotVisible ?? 0);
-    depths.push({ atS: Math.round((Date.now() - started) / 1000), depth });
-  };
-  const sampler = setInterval(() => void sampleDepth().catch(() => undefined), DEPTH_SAMPLE_MS);
-  try {
-    console.log(`local cloud up (${JSON.stringify(cloud.timings)}); ${VEHICLES} vehicles × ${MINUTES} min, ${BATCH_SIZE} records per object`);
+    for (const item of page.Items ?? []) completed.set(String(item.pk).slice(String(item.pk).indexOf("/") + 1), Date.parse(String(item.completedAt)));
+    startKey = page.LastEvaluatedKey;
+  } while (startKey);
+  return completed;
+}
+
+try {
+  console.log(`local cloud up (${JSON.stringify(cloud.timings)}); ${MINUTES} min per fleet size, ${BATCH_SIZE} records per object`);
+  for (const [index, vehicles] of SIZES.entries()) {
+    const uploadedAt = new Map<string, number>();
+    let deepest = 0;
+    const sampler = setInterval(() => void queueDepth().then((depth) => (deepest = Math.max(deepest, depth))).catch(() => undefined), DEPTH_SAMPLE_MS);
+    const started = Date.now();
     const simulation = startSimulation({
-      vehicles: VEHICLES,
+      vehicles,
       intervalMs: 60_000,
       batches: MINUTES,
-      seed: 42,
+      seed: 42 + index,
       batchSize: BATCH_SIZE,
       realtime: true,
       bucket: outputs.data_bucket_name!,
       s3,
       onUploaded: (object, atMs) => uploadedAt.set(object.key, atMs),
-      onBatch: (_batch, summary) => console.log(`  minute ${summary.batches}: ${summary.records} records in ${summary.objects} objects uploaded`),
     });
     const summary = await simulation.done;
-    const simulatedS = (Date.now() - started) / 1000;
+    const seconds = (Date.now() - started) / 1000;
     await cloud.runtime!.waitForIdle(DRAIN_TIMEOUT_MS);
     clearInterval(sampler);
-    await sampleDepth();
-    const completed = new Map<string, number>();
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const page = await doc.send(new ScanCommand({ TableName: outputs.state_table_name, ExclusiveStartKey: startKey, FilterExpression: "begins_with(pk, :object)", ExpressionAttributeValues: { ":object": "OBJECT#" } }));
-      for (const item of page.Items ?? []) completed.set(String(item.pk).slice(String(item.pk).indexOf("/") + 1), Date.parse(String(item.completedAt)));
-      startKey = page.LastEvaluatedKey;
-    } while (startKey);
+    const completed = await completions();
     const latencies = [...uploadedAt].flatMap(([key, atMs]) => (completed.has(key) ? [completed.get(key)! - atMs] : [])).sort((a, b) => a - b);
-    console.log(`records: ${summary.records} in ${summary.objects} objects over ${simulatedS.toFixed(0)} s = ${Math.round(summary.records / simulatedS)} records/s sustained`);
-    console.log(`objects processed: ${latencies.length}/${uploadedAt.size}`);
-    console.log(`latency upload → processed: p50 ${percentile(latencies, 0.5)} ms, p95 ${percentile(latencies, 0.95)} ms, max ${latencies[latencies.length - 1]} ms (goal p95 < 5000 ms)`);
-    console.log(`telemetry queue depth every ${DEPTH_SAMPLE_MS / 1000} s: ${depths.map((sample) => sample.depth).join(" ")}`);
-  } finally {
-    clearInterval(sampler);
-    for (const client of [s3, sqs, doc]) client.destroy();
-    await cloud.stop();
+    const label = `${vehicles.toLocaleString("en-US")} vehicles`;
+    console.log(
+      `${label}: ${summary.records} records in ${summary.objects} objects over ${seconds.toFixed(0)} s (${Math.round(summary.records / seconds)} records/s); ` +
+        `processed ${latencies.length}/${uploadedAt.size}; upload → processed p50 ${percentile(latencies, 0.5)} ms, p95 ${percentile(latencies, 0.95)} ms, ` +
+        `p99 ${percentile(latencies, 0.99)} ms; deepest telemetry queue ${deepest}`,
+    );
+    recordFigure({ name: `local e2e, ${label}: objects processed / uploaded`, value: latencies.length / uploadedAt.size, unit: "ratio", goal: "≥ 1" });
+    recordFigure({ name: `local e2e, ${label}: upload → processed p50`, value: percentile(latencies, 0.5), unit: "ms" });
+    recordFigure({ name: `local e2e, ${label}: upload → processed p95`, value: percentile(latencies, 0.95), unit: "ms", goal: "≤ 5000" });
+    recordFigure({ name: `local e2e, ${label}: upload → processed p99`, value: percentile(latencies, 0.99), unit: "ms" });
+    recordFigure({ name: `local e2e, ${label}: deepest telemetry queue`, value: deepest, unit: "messages" });
   }
+} finally {
+  for (const client of [s3, sqs, doc]) client.destroy();
+  await cloud.stop();
 }
-
-await main();

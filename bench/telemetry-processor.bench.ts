@@ -13,6 +13,7 @@ import { telemetryRecordSchema } from "../telemetry/schema.js";
 import { generateBatch } from "../simulator/batch.js";
 import { createFleet } from "../simulator/fleet.js";
 import { SeededRandom } from "../simulator/random.js";
+import { recordFigure } from "./results.js";
 
 const VEHICLES = 20_000;
 const BATCH_SIZE = 500;
@@ -82,7 +83,10 @@ async function main(): Promise<void> {
   row("processor core (stream, ajv, enrich, aggregate)", median(samples.core));
   row("gunzip + JSON.parse + zod safeParse only", median(samples.zod));
   const ratio = median(samples.core) / limit;
-  console.log(ratio >= 0.5 ? `goal met: core at ${ratio.toFixed(2)} of the limit (goal ≥ 0.50)` : `GOAL MISSED: core at ${ratio.toFixed(2)} of the limit (goal ≥ 0.50)`);
+  console.log(ratio >= 0.75 ? `goal met: core at ${ratio.toFixed(2)} of the limit (goal ≥ 0.75)` : `GOAL MISSED: core at ${ratio.toFixed(2)} of the limit (goal ≥ 0.75)`);
+  recordFigure({ name: "telemetry core (decode, validate, enrich, aggregate) vs bare gunzip + JSON.parse", value: ratio, unit: "ratio", goal: "≥ 0.75" });
+  recordFigure({ name: "telemetry core throughput", value: median(samples.core), unit: "records/s" });
+  recordFigure({ name: "gunzip + JSON.parse + zod alone vs bare", value: median(samples.zod) / limit, unit: "ratio" });
 }
 
 await main();
