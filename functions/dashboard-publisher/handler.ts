@@ -1,8 +1,4 @@
-import { CloudWatchClient } from "@aws-sdk/client-cloudwatch";
-import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { S3Client } from "@aws-sdk/client-s3";
-import { SQSClient } from "@aws-sdk/client-sqs";
-import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import { cloudWatchClient, documentClient, s3Client, sqsClient } from "../../lib/aws-clients.js";
 import { dynamoCampaignList } from "../../campaigns/store/index.js";
 import { ENV, requireEnv } from "../../contracts/environment.js";
 import { createLogger } from "../../lib/logger.js";
@@ -14,10 +10,10 @@ import { campaignReader, fleetReader } from "./readers.js";
 import { awsDashboardSources, s3DocumentWriter } from "./sources.js";
 
 const logger = createLogger("dashboard-publisher");
-const s3 = new S3Client({});
-const sqs = new SQSClient({});
-const cloudWatch = new CloudWatchClient({});
-const doc = DynamoDBDocumentClient.from(new DynamoDBClient({}));
+const s3 = s3Client();
+const sqs = sqsClient();
+const cloudWatch = cloudWatchClient();
+const doc = documentClient();
 
 /**
  * Scheduled every minute: reads fleet state, metrics, campaigns, alarms and queues, and writes the

@@ -1,6 +1,4 @@
-import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { SQSClient } from "@aws-sdk/client-sqs";
-import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import { documentClient, sqsClient } from "../../lib/aws-clients.js";
 import { dynamoCampaignList, type CampaignList } from "../../campaigns/store/index.js";
 import { ENV, requireEnv } from "../../contracts/environment.js";
 import { createLogger } from "../../lib/logger.js";
@@ -12,8 +10,8 @@ import { campaignsToTick, sendTicks, tickMessage } from "./tick-messages.js";
  * campaign and job write stays in one consumer.
  */
 const logger = createLogger("rollout-ticker");
-const doc = DynamoDBDocumentClient.from(new DynamoDBClient({}));
-const sqs = new SQSClient({});
+const doc = documentClient();
+const sqs = sqsClient();
 let campaigns: CampaignList | undefined;
 
 export const handler = async (): Promise<{ ticked: string[] }> => {

@@ -1,10 +1,6 @@
 import { BatchProcessor, EventType, processPartialResponse } from "@aws-lambda-powertools/batch";
-import { CloudWatchClient } from "@aws-sdk/client-cloudwatch";
-import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { S3Client } from "@aws-sdk/client-s3";
-import { SQSClient } from "@aws-sdk/client-sqs";
-import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda";
+import { cloudWatchClient, documentClient, s3Client, sqsClient } from "../../lib/aws-clients.js";
 import { dynamoCampaignList, type CampaignList } from "../../campaigns/store/index.js";
 import { ENV, requireEnv } from "../../contracts/environment.js";
 import { createLogger } from "../../lib/logger.js";
@@ -27,10 +23,10 @@ let campaignList: CampaignList | undefined;
 
 function createDependencies(): ProcessorDependencies {
   return {
-    s3: new S3Client({ forcePathStyle: true }),
-    sqs: new SQSClient({}),
-    cloudWatch: new CloudWatchClient({}),
-    doc: DynamoDBDocumentClient.from(new DynamoDBClient({}), { marshallOptions: { removeUndefinedValues: true } }),
+    s3: s3Client(),
+    sqs: sqsClient(),
+    cloudWatch: cloudWatchClient(),
+    doc: documentClient(),
     dataBucket: requireEnv(ENV.DATA_BUCKET),
     stateTable: requireEnv(ENV.STATE_TABLE),
     updateQueueUrl: requireEnv(ENV.UPDATE_QUEUE_URL),

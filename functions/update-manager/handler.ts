@@ -1,10 +1,6 @@
 import { BatchProcessor, EventType, processPartialResponse } from "@aws-lambda-powertools/batch";
-import { CloudWatchClient } from "@aws-sdk/client-cloudwatch";
-import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { S3Client } from "@aws-sdk/client-s3";
-import { SSMClient } from "@aws-sdk/client-ssm";
-import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import type { Context, SQSBatchResponse, SQSEvent } from "aws-lambda";
+import { cloudWatchClient, documentClient, s3Client, ssmClient } from "../../lib/aws-clients.js";
 import { s3JobDocumentChannel, type JobDocumentChannel } from "../../campaigns/document-channel.js";
 import { dynamoCampaignStore, type CampaignStore } from "../../campaigns/store/index.js";
 import { UpdateTally } from "../../campaigns/update-tally.js";
@@ -19,17 +15,16 @@ import { publishTally, updateRecordHandler } from "./process.js";
  * batch responses; see campaigns/update-service.ts for what each message does.
  */
 const logger = createLogger("update-manager");
-const doc = DynamoDBDocumentClient.from(new DynamoDBClient({}), { marshallOptions: { removeUndefinedValues: true } });
-const cloudwatch = new CloudWatchClient({});
+const doc = documentClient();
+const cloudwatch = cloudWatchClient();
+const s3 = s3Client();
 let documents: JobDocumentChannel | undefined;
 let store: CampaignStore | undefined;
-let s3: S3Client | undefined;
 
 export const handler = async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
-  s3 ??= new S3Client({});
   documents ??= s3JobDocumentChannel({
     s3,
-    ssm: new SSMClient({}),
+    ssm: ssmClient(),
     bucket: requireEnv(ENV.DATA_BUCKET),
     signingKeyParameter: requireEnv(ENV.SIGNING_KEY_PARAMETER),
     log: logger,
