@@ -1,5 +1,6 @@
 import { OPERATOR_COMMAND, type OperatorCommand } from "../contracts/update-messages.js";
 import {
+  ACTIVE_JOB_STATES,
   CAMPAIGN_STATE,
   FAILURE_KIND,
   JOB_STATE,
@@ -10,6 +11,7 @@ import {
   type CampaignState,
   type OutcomeTotals,
   type TransitionRecord,
+  countJobsIn,
 } from "./model.js";
 
 /**
@@ -226,7 +228,7 @@ export function decideRollout(campaign: Campaign, facts: RolloutFacts): RolloutD
     return { kind: "unchanged", reason: `wave ${campaign.waveIndex + 1} soaking (${soakedMinutes.toFixed(1)}/${wave.soakMinutes} min)` };
   }
   const isLastWave = campaign.waveIndex === campaign.definition.waves.length - 1;
-  const moving = campaign.counts[JOB_STATE.Queued] + campaign.counts[JOB_STATE.Deferred] + campaign.counts[JOB_STATE.InProgress];
+  const moving = countJobsIn(campaign.counts, ACTIVE_JOB_STATES);
   if (isLastWave) {
     if (campaign.admitted === 0) return { kind: "unchanged", reason: "no vehicle admitted yet" };
     if (moving > 0 || facts.pendingRetries > 0) {

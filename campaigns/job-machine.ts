@@ -3,6 +3,9 @@ import {
   ACTIVE_JOB_STATES,
   JOB_STATE,
   JOB_SUBSTATE,
+  MANUALLY_RETRYABLE_JOB_STATES,
+  RETRYABLE_JOB_STATES,
+  UNSTARTED_JOB_STATES,
   type CampaignDefinition,
   type Job,
   type JobState,
@@ -98,9 +101,6 @@ const OUTCOME_OF: Partial<Record<JobState, keyof OutcomeTotals>> = {
 
 /** States a vehicle's report may move a job out of. TIMED_OUT accepts late reports: the vehicle came back. */
 const REPORTABLE_STATES: readonly JobState[] = [JOB_STATE.Queued, JOB_STATE.Deferred, JOB_STATE.InProgress, JOB_STATE.TimedOut];
-const RETRYABLE_STATES: readonly JobState[] = [JOB_STATE.Failed, JOB_STATE.TimedOut];
-const MANUALLY_RETRYABLE_STATES: readonly JobState[] = [JOB_STATE.Failed, JOB_STATE.TimedOut, JOB_STATE.RolledBack];
-const CANCELABLE_STATES: readonly JobState[] = [JOB_STATE.Queued, JOB_STATE.Deferred];
 /** What a vehicle reports when it is done with an attempt. */
 const FINAL_REPORTED_STATES: readonly JobState[] = [JOB_STATE.Succeeded, JOB_STATE.Failed, JOB_STATE.RolledBack, JOB_STATE.Rejected];
 
@@ -279,7 +279,7 @@ function timeoutReason(job: Job, at: Date, definition: CampaignDefinition): { ti
 }
 
 function decideRetry(job: Job, event: Extract<JobEvent, { type: "retry" }>): JobDecision {
-  const allowed = event.manual ? MANUALLY_RETRYABLE_STATES : RETRYABLE_STATES;
+  const allowed = event.manual ? MANUALLY_RETRYABLE_JOB_STATES : RETRYABLE_JOB_STATES;
   if (!allowed.includes(job.state)) return { kind: "refused", reason: `a ${job.state} job cannot be retried` };
   if (!event.manual) {
     if (job.nextRetryAt === undefined) return { kind: "ignored", reason: `retries exhausted after attempt ${job.attempt}` };
@@ -302,7 +302,7 @@ function decideRetry(job: Job, event: Extract<JobEvent, { type: "retry" }>): Job
 }
 
 function decideCancel(job: Job, event: Extract<JobEvent, { type: "cancel" }>): JobDecision {
-  if (CANCELABLE_STATES.includes(job.state)) {
+  if (UNSTARTED_JOB_STATES.includes(job.state)) {
     return transition(job, { state: JOB_STATE.Canceled }, event.at, event.reason, event.cause);
   }
   if (job.nextRetryAt !== undefined) {

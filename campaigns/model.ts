@@ -24,6 +24,9 @@ export const TERMINAL_CAMPAIGN_STATES: readonly CampaignState[] = [
   CAMPAIGN_STATE.Canceled,
 ];
 
+/** Campaigns under way: their jobs still move (a PAUSED one admits no vehicle but keeps its jobs). */
+export const ACTIVE_CAMPAIGN_STATES: readonly CampaignState[] = [CAMPAIGN_STATE.Running, CAMPAIGN_STATE.Paused];
+
 export const JOB_STATE = {
   Queued: "QUEUED",
   /** Waiting, not failing: the vehicle's preconditions (parked, charge, connectivity, window) are not met. */
@@ -51,6 +54,9 @@ export type JobSubstate = (typeof JOB_SUBSTATE)[keyof typeof JOB_SUBSTATE];
 /** States a job is still moving in (it holds its wave slot and may still report). */
 export const ACTIVE_JOB_STATES: readonly JobState[] = [JOB_STATE.Queued, JOB_STATE.Deferred, JOB_STATE.InProgress];
 
+/** Moving states the vehicle has not started yet (canceled with their campaign, TIMED_OUT after the start timeout). */
+export const UNSTARTED_JOB_STATES: readonly JobState[] = [JOB_STATE.Queued, JOB_STATE.Deferred];
+
 /** Terminal outcomes. FAILED and TIMED_OUT may still be retried back to QUEUED. */
 export const OUTCOME_JOB_STATES: readonly JobState[] = [
   JOB_STATE.Succeeded,
@@ -60,6 +66,25 @@ export const OUTCOME_JOB_STATES: readonly JobState[] = [
   JOB_STATE.Rejected,
   JOB_STATE.Canceled,
 ];
+
+/** Failed outcomes the ticker retries on its own, after a backoff, while the campaign's retries last. */
+export const RETRYABLE_JOB_STATES: readonly JobState[] = [JOB_STATE.Failed, JOB_STATE.TimedOut];
+
+/** What an operator's retry-failed returns to QUEUED: the retryable ones and rolled-back installs. */
+export const MANUALLY_RETRYABLE_JOB_STATES: readonly JobState[] = [...RETRYABLE_JOB_STATES, JOB_STATE.RolledBack];
+
+/** The failed outcomes: what an abort criterion's `ANY` sums (CANCELED is no failure). */
+export const FAILURE_JOB_STATES: readonly JobState[] = [JOB_STATE.Failed, JOB_STATE.TimedOut, JOB_STATE.RolledBack, JOB_STATE.Rejected];
+
+/**
+ * How many jobs are in any of `states`, from a campaign's counts (or any per-state tally).
+ *
+ * @example
+ * const moving = countJobsIn(campaign.counts, ACTIVE_JOB_STATES);
+ */
+export function countJobsIn(counts: Readonly<Partial<Record<string, number>>>, states: readonly string[]): number {
+  return states.reduce((sum, state) => sum + (counts[state] ?? 0), 0);
+}
 
 /** Failure kinds an abort/pause criterion can watch. `ANY` sums FAILED, TIMED_OUT, ROLLED_BACK and REJECTED. */
 export const FAILURE_KIND = {

@@ -10,7 +10,20 @@ import {
 import { decideCampaignCommand, decideRollout, waveCapacity } from "./campaign-machine.js";
 import type { JobDocumentChannel } from "./document-channel.js";
 import { decideJobEvent, newJob, REPORT_REFUSAL, type JobEvent } from "./job-machine.js";
-import { ACTIVE_JOB_STATES, CAMPAIGN_STATE, JOB_STATE, jobIdFor, type Campaign, type CampaignDefinition, type Job, type JobState } from "./model.js";
+import {
+  ACTIVE_CAMPAIGN_STATES,
+  ACTIVE_JOB_STATES,
+  CAMPAIGN_STATE,
+  JOB_STATE,
+  MANUALLY_RETRYABLE_JOB_STATES,
+  RETRYABLE_JOB_STATES,
+  UNSTARTED_JOB_STATES,
+  jobIdFor,
+  type Campaign,
+  type CampaignDefinition,
+  type Job,
+  type JobState,
+} from "./model.js";
 import { checkPreconditions } from "./preconditions.js";
 import {
   CampaignNotFoundError,
@@ -117,7 +130,7 @@ export class ActiveCampaigns {
 
   list(): Promise<Campaign[]> {
     this.campaigns ??= this.store.campaigns.list().then((all) =>
-      all.filter((campaign) => campaign.state === CAMPAIGN_STATE.Running || campaign.state === CAMPAIGN_STATE.Paused),
+      all.filter((campaign) => ACTIVE_CAMPAIGN_STATES.includes(campaign.state)),
     );
     return this.campaigns;
   }
@@ -126,15 +139,24 @@ export class ActiveCampaigns {
 // ── jobs ────────────────────────────────────────────────────────────────────────────────────────────
 
 /**
+ * What applying an event to a job needs of its campaign: the definition (limits, retries), and the
+ * campaign as read where the event may leave the job QUEUED without its document (an admission, a retry,
+ * preconditions met); a vehicle's report never does, so it needs only the definition.
+ */
+type JobEventScope = { definition: CampaignDefinition; campaign?: Campaign };
+
+const scopeOf = (campaign: Campaign): JobEventScope => ({ definition: campaign.definition, campaign });
+
+/**
  * Applies an event to a job, re-reading and deciding again when another writer got there first. Publishes
  * or withdraws the job document as the new state requires. Returns the job as stored afterwards. A report
  * the job machine refuses for good (older attempt, sequence jump, wrong firmware…) is thrown as a
  * ReportNotApplicableError, to be parked.
  */
-async function applyJobEvent(deps: UpdateServiceDeps, campaign: Campaign, initial: Job, event: JobEvent): Promise<Job> {
+async function applyJobEvent(deps: UpdateServiceDeps, scope: JobEventScope, initial: Job, event: JobEvent): Promise<Job> {
   let job = initial;
   for (let attempt = 0; attempt < MAX_RACE_RETRIES; attempt++) {
-    const decision = decideJobEvent(job, event, campaign.definition);
+    const decision = decideJobEvent(job, event, scope.definition);
     if (decision.kind === "ignored") {
       deps.log.debug("job event ignored", { jobId: job.jobId, event: event.type, reason: decision.reason });
       return job;
@@ -152,7 +174,7 @@ async function applyJobEvent(deps: UpdateServiceDeps, campaign: Campaign, initia
         : await deps.store.jobs.saveFields(job, decision.job);
       deps.tally.count(job.state, saved.state);
       if (decision.record) deps.log.info("job transition", { jobId: job.jobId, ...decision.record });
-      return await afterTransition(deps, campaign, saved);
+      return await afterTransition(deps, scope.campaign, saved);
     } catch (error) {
       if (!(error instanceof StaleJobError)) throw error;
       const fresh = await deps.store.jobs.get(job.campaignId, job.vin);
@@ -163,13 +185,13 @@ async function applyJobEvent(deps: UpdateServiceDeps, campaign: Campaign, initia
   throw new RaceLostError(`job ${initial.jobId}`);
 }
 
-async function afterTransition(deps: UpdateServiceDeps, campaign: Campaign, job: Job): Promise<Job> {
+async function afterTransition(deps: UpdateServiceDeps, campaign: Campaign | undefined, job: Job): Promise<Job> {
   // A job that will not run (canceled, or timed out before the vehicle started it) takes its document back.
   if (job.state === JOB_STATE.Canceled || (job.state === JOB_STATE.TimedOut && job.inProgressSince === undefined)) {
     await deps.documents.withdraw(job);
     return job;
   }
-  return ensureDocumentPublished(deps, campaign, job);
+  return campaign ? ensureDocumentPublished(deps, campaign, job) : job;
 }
 
 /** A QUEUED job of a RUNNING campaign whose current attempt has no document yet gets one. */
@@ -205,7 +227,7 @@ export async function handleCandidate(deps: UpdateServiceDeps, message: Candidat
   if (holding >= 0) {
     const campaign = matching[holding]!;
     const verdict = checkPreconditions(campaign.definition, vehicle, at);
-    await applyJobEvent(deps, campaign, jobs[holding]!, {
+    await applyJobEvent(deps, scopeOf(campaign), jobs[holding]!, {
       type: "preconditions",
       met: verdict.met,
       reason: verdict.met ? "preconditions met" : verdict.reasons.join("; "),
@@ -303,8 +325,7 @@ export async function handleStatusReport(deps: UpdateServiceDeps, message: Statu
   const job = await deps.store.jobs.get(message.campaignId, message.vin);
   if (!job) throw new UnknownJobError(message.campaignId, message.vin, message.jobId);
   const definition = await definitionOf(deps, message.campaignId);
-  const campaignView = { state: CAMPAIGN_STATE.Running, definition } as Campaign;
-  await applyJobEvent(deps, campaignView, job, {
+  await applyJobEvent(deps, { definition }, job, {
     type: "report",
     status: message.status,
     attempt: message.attempt,
@@ -369,9 +390,9 @@ export async function handleCommand(deps: UpdateServiceDeps, message: CommandMes
 }
 
 async function retryFailedJobs(deps: UpdateServiceDeps, campaign: Campaign, cause: string): Promise<void> {
-  for (const state of [JOB_STATE.Failed, JOB_STATE.TimedOut, JOB_STATE.RolledBack] as const) {
+  for (const state of MANUALLY_RETRYABLE_JOB_STATES) {
     for (const job of await deps.store.jobs.list(campaign.campaignId, state)) {
-      await applyJobEvent(deps, campaign, job, { type: "retry", manual: true, cause, at: deps.now() });
+      await applyJobEvent(deps, scopeOf(campaign), job, { type: "retry", manual: true, cause, at: deps.now() });
     }
   }
 }
@@ -428,17 +449,17 @@ export async function tickCampaign(deps: UpdateServiceDeps, campaignId: string):
     return summary;
   }
 
-  for (const state of [JOB_STATE.InProgress, JOB_STATE.Queued, JOB_STATE.Deferred] as const) {
+  for (const state of [JOB_STATE.InProgress, ...UNSTARTED_JOB_STATES]) {
     for (const job of whileTimeLeft(deps, summary, await jobsIn(state))) {
-      const after = await applyJobEvent(deps, campaign, job, { type: "timeout-check", at: deps.now() });
+      const after = await applyJobEvent(deps, scopeOf(campaign), job, { type: "timeout-check", at: deps.now() });
       if (after.state === JOB_STATE.TimedOut && job.state !== JOB_STATE.TimedOut) summary.timedOut++;
     }
   }
   let pendingRetries = 0;
-  for (const job of whileTimeLeft(deps, summary, [...(await jobsIn(JOB_STATE.Failed)), ...(await jobsIn(JOB_STATE.TimedOut))])) {
+  for (const job of whileTimeLeft(deps, summary, (await Promise.all(RETRYABLE_JOB_STATES.map(jobsIn))).flat())) {
     const after =
       campaign.state === CAMPAIGN_STATE.Running
-        ? await applyJobEvent(deps, campaign, job, { type: "retry", manual: false, cause: "ticker", at: deps.now() })
+        ? await applyJobEvent(deps, scopeOf(campaign), job, { type: "retry", manual: false, cause: "ticker", at: deps.now() })
         : job;
     if (after.state === JOB_STATE.Queued) summary.retried++;
     else if (after.nextRetryAt !== undefined) pendingRetries++;
@@ -485,9 +506,10 @@ async function admitWaitingVehicles(deps: UpdateServiceDeps, campaign: Campaign,
 async function sweepUnstartedJobs(deps: UpdateServiceDeps, campaign: Campaign, summary: TickSummary): Promise<number> {
   let canceled = 0;
   const reason = `campaign ${campaign.state.toLowerCase()}`;
-  for (const state of [JOB_STATE.Queued, JOB_STATE.Deferred, JOB_STATE.Failed, JOB_STATE.TimedOut] as const) {
+  // Unstarted jobs are canceled; failed ones keep their outcome but lose the retry they were waiting for.
+  for (const state of [...UNSTARTED_JOB_STATES, ...RETRYABLE_JOB_STATES]) {
     for (const job of whileTimeLeft(deps, summary, await deps.store.jobs.list(campaign.campaignId, state))) {
-      const after = await applyJobEvent(deps, campaign, job, { type: "cancel", reason, cause: "ticker", at: deps.now() });
+      const after = await applyJobEvent(deps, scopeOf(campaign), job, { type: "cancel", reason, cause: "ticker", at: deps.now() });
       if (after.state === JOB_STATE.Canceled && job.state !== JOB_STATE.Canceled) canceled++;
     }
   }

@@ -3,7 +3,7 @@ import { readFileSync } from "node:fs";
 import { SendMessageCommand } from "@aws-sdk/client-sqs";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import type { Command } from "commander";
-import { JOB_STATES, type JobState } from "../../campaigns/model.js";
+import { FAILURE_JOB_STATES, JOB_STATES, countJobsIn, type JobState } from "../../campaigns/model.js";
 import { listCampaignSummaries, listJobs } from "../../campaigns/read-model.js";
 import { dynamoCampaignStore, type CampaignStore } from "../../campaigns/store/index.js";
 import { OPERATOR_COMMAND, UPDATE_MESSAGE_KIND, commandMessageSchema, type CommandMessage, type OperatorCommand } from "../../contracts/update-messages.js";
@@ -65,7 +65,7 @@ export function registerCampaignCommands(program: Command, contextFor: ContextFo
         wave: `${summary.wave.index}/${summary.wave.total}`,
         admitted: summary.admitted,
         succeeded: summary.counts.SUCCEEDED,
-        failed: summary.counts.FAILED + summary.counts.TIMED_OUT + summary.counts.ROLLED_BACK + summary.counts.REJECTED,
+        failed: countJobsIn(summary.counts, FAILURE_JOB_STATES),
       }));
       printResult(context.io, context.json, summaries, () => (rows.length ? formatTable(rows, Object.keys(rows[0]!) as Array<keyof (typeof rows)[number]>) : ["no campaigns"]));
     });

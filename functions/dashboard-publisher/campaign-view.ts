@@ -1,3 +1,4 @@
+import { ACTIVE_CAMPAIGN_STATES, FAILURE_JOB_STATES, JOB_STATE, JOB_STATES, OUTCOME_JOB_STATES } from "../../campaigns/model.js";
 import { DASHBOARD_SCHEMA_VERSION, type CampaignJobCount, type CampaignsDocument, type CampaignView } from "../../contracts/dashboard-documents.js";
 
 /** What the campaign view needs of one campaign; the campaigns read model is adapted to this in sources.ts. */
@@ -11,39 +12,21 @@ export interface CampaignSummaryInput {
   totalWaves?: number | null;
   /** Vehicles the campaign targets; defaults to the sum of the job counts. */
   targeted?: number | null;
-  /** Vehicle jobs by state, e.g. `{ SUCCEEDED: 40, DOWNLOADING: 3 }`. */
+  /** Vehicle jobs by state, e.g. `{ SUCCEEDED: 40, IN_PROGRESS: 3 }`. */
   jobCounts: Readonly<Record<string, number>>;
   updatedAt?: string | null;
 }
 
-/** Job states in the order a job lives through them; the page draws its bar segments in this order. */
-export const JOB_STATE_ORDER = [
-  "PENDING",
-  "QUEUED",
-  "SCHEDULED",
-  "NOTIFIED",
-  "DEFERRED",
-  "IN_PROGRESS",
-  "DOWNLOADING",
-  "INSTALLING",
-  "VERIFYING",
-  "SUCCEEDED",
-  "FAILED",
-  "TIMED_OUT",
-  "ROLLED_BACK",
-  "REJECTED",
-  "CANCELED",
-  "CANCELLED",
-  "REMOVED",
-] as const;
+/** Job states in the order a job lives through them (the model's); the page draws its bar segments in this order. */
+export const JOB_STATE_ORDER: readonly string[] = JOB_STATES;
 
-/** Every state from SUCCEEDED on is an outcome: the job no longer moves unless retried. */
-export const FINAL_JOB_STATES: ReadonlySet<string> = new Set(JOB_STATE_ORDER.slice(JOB_STATE_ORDER.indexOf("SUCCEEDED")));
+/** Outcomes: the job no longer moves unless retried. */
+export const FINAL_JOB_STATES: ReadonlySet<string> = new Set(OUTCOME_JOB_STATES);
 /** The failure kinds a campaign's abort criteria sum up as ANY. */
-export const FAILED_JOB_STATES: ReadonlySet<string> = new Set(["FAILED", "TIMED_OUT", "ROLLED_BACK", "REJECTED"]);
+export const FAILED_JOB_STATES: ReadonlySet<string> = new Set(FAILURE_JOB_STATES);
 
 /** Campaign states listed first on the page; the rest follow, most recently updated first. */
-const ACTIVE_CAMPAIGN_STATES: ReadonlySet<string> = new Set(["RUNNING", "IN_PROGRESS", "ACTIVE", "PAUSED"]);
+const LISTED_FIRST: ReadonlySet<string> = new Set(ACTIVE_CAMPAIGN_STATES);
 
 export const campaignViewDefaults = { maxCampaigns: 25 } as const;
 
@@ -52,7 +35,7 @@ export const campaignViewDefaults = { maxCampaigns: 25 } as const;
  * and percent complete; running and paused campaigns first; capped, with the rest counted.
  *
  * @example
- * shapeCampaigns([{ campaignId: "c-1", state: "RUNNING", jobCounts: { SUCCEEDED: 3, PENDING: 1 } }], new Date());
+ * shapeCampaigns([{ campaignId: "c-1", state: "RUNNING", jobCounts: { SUCCEEDED: 3, QUEUED: 1 } }], new Date());
  * // campaigns[0].percentComplete === 75
  */
 export function shapeCampaigns(
@@ -86,7 +69,7 @@ function campaignView(summary: CampaignSummaryInput): CampaignView {
     wave: total ? { current: Math.min(summary.currentWave ?? 0, total), total } : null,
     targeted,
     jobs,
-    succeeded: count(new Set(["SUCCEEDED"])),
+    succeeded: count(new Set([JOB_STATE.Succeeded])),
     failed: count(FAILED_JOB_STATES),
     percentComplete: targeted === 0 ? 0 : Math.round((finished / targeted) * 1000) / 10,
     updatedAt: summary.updatedAt ?? null,
@@ -111,8 +94,8 @@ export function orderedJobCounts(jobCounts: Readonly<Record<string, number>>): C
 }
 
 function compareCampaigns(a: CampaignView, b: CampaignView): number {
-  const activeA = ACTIVE_CAMPAIGN_STATES.has(a.state) ? 0 : 1;
-  const activeB = ACTIVE_CAMPAIGN_STATES.has(b.state) ? 0 : 1;
+  const activeA = LISTED_FIRST.has(a.state) ? 0 : 1;
+  const activeB = LISTED_FIRST.has(b.state) ? 0 : 1;
   if (activeA !== activeB) return activeA - activeB;
   return (b.updatedAt ?? "").localeCompare(a.updatedAt ?? "") || a.campaignId.localeCompare(b.campaignId);
 }

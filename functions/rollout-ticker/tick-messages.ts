@@ -1,5 +1,5 @@
 import { SendMessageBatchCommand, type SQSClient } from "@aws-sdk/client-sqs";
-import { CAMPAIGN_STATE, JOB_STATE, type Campaign } from "../../campaigns/model.js";
+import { CAMPAIGN_STATE, UNSTARTED_JOB_STATES, countJobsIn, type Campaign } from "../../campaigns/model.js";
 import { OPERATOR_COMMAND, UPDATE_MESSAGE_KIND, type CommandMessage } from "../../contracts/update-messages.js";
 
 /**
@@ -14,8 +14,7 @@ export function campaignsToTick(campaigns: readonly Campaign[]): Campaign[] {
     if (campaign.state === CAMPAIGN_STATE.Scheduled || campaign.state === CAMPAIGN_STATE.Running || campaign.state === CAMPAIGN_STATE.Paused) {
       return true;
     }
-    const unstarted = campaign.counts[JOB_STATE.Queued] + campaign.counts[JOB_STATE.Deferred];
-    return (campaign.state === CAMPAIGN_STATE.Canceled || campaign.state === CAMPAIGN_STATE.Aborted) && unstarted > 0;
+    return (campaign.state === CAMPAIGN_STATE.Canceled || campaign.state === CAMPAIGN_STATE.Aborted) && countJobsIn(campaign.counts, UNSTARTED_JOB_STATES) > 0;
   });
 }
 
