@@ -8,6 +8,9 @@ import { App, LocalBackend, TerraformOutput, TerraformStack } from "cdktf";
 import type { Construct } from "constructs";
 import { join, resolve } from "node:path";
 import { AwsProvider } from "@cdktf/provider-aws/lib/provider/index.js";
+import { AccessLogBucket } from "./modules/access-log-bucket.js";
+import { AlarmTopicKey } from "./modules/alarm-topic-key.js";
+import { DashboardAccess } from "./modules/dashboard-access.js";
 import { FleetAlarms } from "./modules/alarms.js";
 import { DashboardSite } from "./modules/dashboard-site.js";
 import { DATA_LAKE_PREFIX, DataLakeStorage } from "./modules/data-lake-storage.js";
@@ -63,9 +66,15 @@ export class FleetOtaStack extends TerraformStack {
 
     // Relative to the stack's synth folder, so the JSON carries no machine-specific path.
     new LocalBackend(this, { path: `../../../terraform.${id}.tfstate` });
-    new AwsProvider(this, "aws", {
-      region: props.region,
-      defaultTags: [{ tags: { project: "fleetota", environment: props.environment, "fleetota:stack": prefix } }],
+    const defaultTags = [{ tags: { project: "fleetota", environment: props.environment, "fleetota:stack": prefix } }];
+    new AwsProvider(this, "aws", { region: props.region, defaultTags });
+    // CloudFront's WAF web ACLs and certificates live in us-east-1.
+    const usEast1 = new AwsProvider(this, "aws-us-east-1", { region: "us-east-1", alias: "us_east_1", defaultTags });
+    const accessLogs = new AccessLogBucket(this, "access-logs", {
+      bucketName: `${prefix}-access-logs${accountSuffix}`,
+      accountId: props.accountId!,
+      retentionDays: props.accessLogRetentionDays,
+      forceDestroy: !props.protectData,
     });
 
     this.storage = new DataLakeStorage(this, "data-lake", {
@@ -101,7 +110,12 @@ export class FleetOtaStack extends TerraformStack {
       webBuildDir: join(distDir, "web"),
       priceClass: props.dashboardPriceClass,
       forceDestroy: !props.protectData,
+      webAclArn: new DashboardAccess(this, "dashboard-access", { namePrefix: prefix, allowedCidrs: props.dashboardAllowedCidrs, usEast1 }).webAclArn,
+      logBucketDomainName: accessLogs.bucketDomainName,
+      domain: props.dashboardDomain,
     });
+    accessLogs.receiveServerAccessLogs("data_lake", this.storage.bucketName, this.storage.bucketArn);
+    accessLogs.receiveServerAccessLogs("dashboard", this.dashboard.bucketName, this.dashboard.bucketArn);
 
     this.functions = new FleetFunctions(this, "functions", {
       stack: props,
@@ -137,6 +151,7 @@ export class FleetOtaStack extends TerraformStack {
       updateQueue: this.updates.work,
       functions: this.functions.all,
       fleetSize: props.fleetSize,
+      topicKeyArn: new AlarmTopicKey(this, "alarm-topic-key", { namePrefix: prefix, region: props.region, accountId: props.accountId! }).keyArn,
     });
 
     this.createOutputs();

@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import { readFile, stat } from "node:fs/promises";
+import { DASHBOARD_SECURITY_HEADERS } from "../contracts/dashboard-headers.js";
 import { extname, join, resolve, sep } from "node:path";
 import type { AddressInfo } from "node:net";
 
@@ -41,11 +42,7 @@ const DATA_ROUTE = "/data/";
 /** Object keys the data route accepts: path segments of safe characters, none of them dot-only. */
 const SAFE_DATA_KEY = /^(?!.*(?:^|\/)\.{1,2}(?:\/|$))[A-Za-z0-9._-]+(?:\/[A-Za-z0-9._-]+)*$/;
 
-const SECURITY_HEADERS = {
-  "x-content-type-options": "nosniff",
-  "referrer-policy": "no-referrer",
-  "content-security-policy": "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; connect-src 'self'",
-} as const;
+const SECURITY_HEADERS = DASHBOARD_SECURITY_HEADERS;
 
 /** A request path that is malformed or tries to leave the served folder. */
 export class UnsafePathError extends Error {

@@ -28,10 +28,10 @@ export class PythonNotFoundError extends Error {
   }
 }
 
-export class EmulatorInstallError extends Error {
-  override readonly name = "EmulatorInstallError";
-  constructor(step: string, detail: string) {
-    super(`installing the emulator (${MOTO_REQUIREMENT}) failed at "${step}": ${detail}`);
+export class PythonInstallError extends Error {
+  override readonly name = "PythonInstallError";
+  constructor(requirement: string, step: string, detail: string) {
+    super(`installing ${requirement} failed at "${step}": ${detail}`);
   }
 }
 
@@ -104,25 +104,38 @@ function venvPython(venvDir: string): string {
   return process.platform === "win32" ? join(venvDir, "Scripts", "python.exe") : join(venvDir, "bin", "python");
 }
 
+/** A pinned Python package installed once into a virtual environment under .fleetota/. */
+export interface PythonTool {
+  /** Folder under .fleetota/, e.g. `venv`. */
+  readonly venvName: string;
+  /** pip requirement, pinned, e.g. `moto[server]==5.2.1`. */
+  readonly requirement: string;
+  /** Reuse the system's site packages (an already installed moto), or keep the venv apart. */
+  readonly systemSitePackages: boolean;
+  /** Names the marker file `.installed-<markerName>` that says the install is done. */
+  readonly markerName: string;
+}
+
+export const EMULATOR_TOOL: PythonTool = { venvName: "venv", requirement: MOTO_REQUIREMENT, systemSitePackages: true, markerName: `moto-${MOTO_VERSION}` };
+
 /**
- * Creates .fleetota/venv (with the system site packages, so an already installed moto is reused) and
- * installs the pinned moto[server] into it, once; a marker file makes later calls instant.
- * Returns the venv's python.
+ * Creates .fleetota/<venvName> and pip-installs the tool's pinned requirement into it, once; a marker
+ * file makes later calls instant. Returns the venv's python.
  *
  * @example
- * const python = await ensureEmulatorInstalled({ log });
+ * const python = await ensurePythonTool({ venvName: "checkov-venv", requirement: "checkov==3.3.30", systemSitePackages: false, markerName: "checkov-3.3.30" }, { log });
  */
-export async function ensureEmulatorInstalled(options: EmulatorOptions = {}): Promise<string> {
+export async function ensurePythonTool(tool: PythonTool, options: EmulatorOptions = {}): Promise<string> {
   const { projectRoot, installTimeoutMs } = { ...defaults, ...options };
   const log = options.log ?? silentLog;
   const stateDir = join(projectRoot, ".fleetota");
-  const venvDir = join(stateDir, "venv");
-  const marker = join(venvDir, `.installed-moto-${MOTO_VERSION}`);
+  const venvDir = join(stateDir, tool.venvName);
+  const marker = join(venvDir, `.installed-${tool.markerName}`);
   const python = venvPython(venvDir);
   if (existsSync(marker) && existsSync(python)) return python;
 
   mkdirSync(stateDir, { recursive: true });
-  return withFileLock(join(stateDir, "venv.lock"), async () => {
+  return withFileLock(join(stateDir, `${tool.venvName}.lock`), async () => {
     if (existsSync(marker) && existsSync(python)) return python;
     const systemPython = process.env.FLEETOTA_PYTHON ?? "python3";
     const version = await runCommand(systemPython, ["--version"], 15_000).catch((error: Error) => {
@@ -131,20 +144,32 @@ export async function ensureEmulatorInstalled(options: EmulatorOptions = {}): Pr
     if (version.code !== 0) throw new PythonNotFoundError(systemPython, version.output.trim());
 
     if (!existsSync(python)) {
-      log.info("creating the emulator's Python virtual environment", { venvDir });
-      const created = await runCommand(systemPython, ["-m", "venv", "--system-site-packages", venvDir], 120_000);
+      log.info("creating a Python virtual environment", { venvDir });
+      const venvArgs = ["-m", "venv", ...(tool.systemSitePackages ? ["--system-site-packages"] : []), venvDir];
+      const created = await runCommand(systemPython, venvArgs, 120_000);
       if (created.code !== 0) throw new PythonNotFoundError(systemPython, `python3 -m venv: ${created.output.trim()}`);
     }
-    log.info(`installing ${MOTO_REQUIREMENT} into the virtual environment`);
+    log.info(`installing ${tool.requirement} into the virtual environment`);
     const installed = await runCommand(
       python,
-      ["-m", "pip", "install", "--disable-pip-version-check", "--quiet", MOTO_REQUIREMENT],
+      ["-m", "pip", "install", "--disable-pip-version-check", "--quiet", tool.requirement],
       installTimeoutMs,
     );
-    if (installed.code !== 0) throw new EmulatorInstallError("pip install", installed.output.trim());
-    writeFileSync(marker, `${MOTO_REQUIREMENT}\n`);
+    if (installed.code !== 0) throw new PythonInstallError(tool.requirement, "pip install", installed.output.trim());
+    writeFileSync(marker, `${tool.requirement}\n`);
     return python;
   });
+}
+
+/**
+ * Creates .fleetota/venv (with the system site packages, so an already installed moto is reused) and
+ * installs the pinned moto[server] into it, once. Returns the venv's python.
+ *
+ * @example
+ * const python = await ensureEmulatorInstalled({ log });
+ */
+export function ensureEmulatorInstalled(options: EmulatorOptions = {}): Promise<string> {
+  return ensurePythonTool(EMULATOR_TOOL, options);
 }
 
 /**

@@ -20,6 +20,8 @@ export interface FleetAlarmsProps {
   readonly functions: ReadonlyArray<{ readonly shortName: string; readonly fn: BundledFunction }>;
   /** See FleetOtaStackProps.fleetSize. */
   readonly fleetSize?: number;
+  /** KMS key (ARN) encrypting the alarm topic (see AlarmTopicKey). */
+  readonly topicKeyArn: string;
 }
 
 type AlarmSpec = Omit<CloudwatchMetricAlarmConfig, "alarmName" | "alarmActions" | "okActions"> & { readonly suffix: string };
@@ -45,7 +47,7 @@ export class FleetAlarms extends Construct {
   constructor(scope: Construct, id: string, private readonly props: FleetAlarmsProps) {
     super(scope, id);
     // Not encrypted with the AWS-managed SNS key: CloudWatch cannot publish to a topic using it.
-    this.topic = named(new SnsTopic(this, "topic", { name: `${props.namePrefix}-alarms` }), "alarm_topic");
+    this.topic = named(new SnsTopic(this, "topic", { name: `${props.namePrefix}-alarms`, kmsMasterKeyId: props.topicKeyArn }), "alarm_topic");
     this.topicArn = this.topic.arn;
 
     const specs: AlarmSpec[] = [

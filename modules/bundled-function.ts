@@ -33,6 +33,8 @@ export interface BundledFunctionProps {
   readonly environment: Record<string, string>;
   readonly logRetentionDays: number;
   readonly reservedConcurrency?: number;
+  /** The stack's region (the X-Ray grant is limited to it). */
+  readonly region: string;
   /** Where the esbuild bundles are; defaults to `<project>/dist/functions`. */
   readonly bundlesDir?: string;
   /**
@@ -121,6 +123,15 @@ export class BundledFunction extends Construct {
                 Action: ["logs:CreateLogStream", "logs:PutLogEvents"],
                 Resource: `${this.logGroup.arn}:*`,
               },
+              // Active tracing: the runtime sends the segments with the function's role. X-Ray has no
+              // resource-level permissions; the region condition keeps them to the stack's region.
+              {
+                Sid: "SendTraces",
+                Effect: "Allow",
+                Action: ["xray:PutTraceSegments", "xray:PutTelemetryRecords"],
+                Resource: "*",
+                Condition: { StringEquals: { "aws:RequestedRegion": props.region } },
+              },
               ...this.statements,
             ]),
         }),
@@ -143,6 +154,7 @@ export class BundledFunction extends Construct {
         reservedConcurrentExecutions: props.reservedConcurrency,
         environment: { variables: environment },
         loggingConfig: { logFormat: "JSON", logGroup: this.logGroup.name },
+        tracingConfig: { mode: "Active" },
         tags: { [FUNCTION_TAG]: props.shortName },
         // The log group and the permissions exist before the first invocation can log or fail.
         dependsOn: [this.logGroup, policy],

@@ -5,7 +5,11 @@ import { existsSync, readFileSync, readdirSync, statSync } from "node:fs";
 import { extname, join, relative, sep } from "node:path";
 import { CloudfrontDistribution } from "@cdktf/provider-aws/lib/cloudfront-distribution/index.js";
 import { CloudfrontOriginAccessControl } from "@cdktf/provider-aws/lib/cloudfront-origin-access-control/index.js";
+import { CloudfrontResponseHeadersPolicy } from "@cdktf/provider-aws/lib/cloudfront-response-headers-policy/index.js";
+import { DASHBOARD_CONTENT_SECURITY_POLICY, DASHBOARD_HSTS_MAX_AGE_SECONDS } from "../contracts/dashboard-headers.js";
+import { S3BucketLifecycleConfiguration } from "@cdktf/provider-aws/lib/s3-bucket-lifecycle-configuration/index.js";
 import { S3Object } from "@cdktf/provider-aws/lib/s3-object/index.js";
+import { ACCESS_LOG_PREFIX } from "./access-log-bucket.js";
 import { named, snake } from "./logical-id.js";
 import { SecureBucket } from "./secure-bucket.js";
 
@@ -56,7 +60,25 @@ export interface DashboardSiteProps {
   readonly webBuildDir: string;
   readonly priceClass: string;
   readonly forceDestroy: boolean;
+  /** The WAF web ACL (ARN) deciding who may open the dashboard (DashboardAccess). */
+  readonly webAclArn: string;
+  /** Access-log bucket (domain name) for the distribution's standard logs, under `cloudfront/`. */
+  readonly logBucketDomainName: string;
+  /**
+   * A custom domain with its ACM certificate (issued, in us-east-1): served with TLS 1.2 or later only.
+   * Without it the distribution answers on its `*.cloudfront.net` name, whose shared certificate
+   * CloudFront does not let anyone restrict below TLSv1.
+   */
+  readonly domain?: DashboardDomain;
 }
+
+export interface DashboardDomain {
+  readonly name: string;
+  readonly certificateArn: string;
+}
+
+/** The minimum TLS version of the dashboard with a custom domain (TLS 1.2, modern ciphers). */
+export const DASHBOARD_MINIMUM_TLS = "TLSv1.2_2021";
 
 /**
  * The static dashboard: a private bucket served only through CloudFront (origin access control,
@@ -84,6 +106,14 @@ export class DashboardSite extends Construct {
     });
     this.bucketName = site.bucketName;
     this.bucketArn = site.bucketArn;
+    // The site's objects are replaced on each deploy and publish; only half-finished uploads could linger.
+    named(
+      new S3BucketLifecycleConfiguration(this, "lifecycle", {
+        bucket: site.bucket.id,
+        rule: [{ id: "abort-incomplete-uploads", status: "Enabled", filter: [{ prefix: "" }], abortIncompleteMultipartUpload: [{ daysAfterInitiation: 1 }] }],
+      }),
+      "dashboard_lifecycle",
+    );
 
     const originAccess = named(
       new CloudfrontOriginAccessControl(this, "origin-access", {
@@ -95,6 +125,21 @@ export class DashboardSite extends Construct {
       }),
       "dashboard_origin_access",
     );
+    const headers = named(
+      new CloudfrontResponseHeadersPolicy(this, "headers", {
+        name: `${props.namePrefix}-dashboard-security-headers`,
+        comment: "FleetOTA dashboard: CSP, HSTS, nosniff, frame options, referrer policy",
+        securityHeadersConfig: {
+          contentSecurityPolicy: { contentSecurityPolicy: DASHBOARD_CONTENT_SECURITY_POLICY, override: true },
+          // `preload` only states consent; a domain joins browsers' preload lists when its owner submits it.
+          strictTransportSecurity: { accessControlMaxAgeSec: DASHBOARD_HSTS_MAX_AGE_SECONDS, includeSubdomains: true, preload: true, override: true },
+          contentTypeOptions: { override: true },
+          frameOptions: { frameOption: "DENY", override: true },
+          referrerPolicy: { referrerPolicy: "no-referrer", override: true },
+        },
+      }),
+      "dashboard_security_headers",
+    );
     const originId = "dashboard-bucket";
     const behaviour = {
       targetOriginId: originId,
@@ -102,6 +147,7 @@ export class DashboardSite extends Construct {
       allowedMethods: ["GET", "HEAD"],
       cachedMethods: ["GET", "HEAD"],
       compress: true,
+      responseHeadersPolicyId: headers.id,
     };
     this.distribution = named(
       new CloudfrontDistribution(this, "distribution", {
@@ -116,11 +162,18 @@ export class DashboardSite extends Construct {
           { ...behaviour, pathPattern: `${DASHBOARD_DATA_PREFIX}*`, cachePolicyId: MANAGED_CACHE_POLICY.cachingDisabled },
         ],
         restrictions: { geoRestriction: { restrictionType: "none" } },
-        viewerCertificate: { cloudfrontDefaultCertificate: true },
+        webAclId: props.webAclArn,
+        loggingConfig: { bucket: props.logBucketDomainName, prefix: ACCESS_LOG_PREFIX.cloudfront, includeCookies: false },
+        ...(props.domain
+          ? {
+              aliases: [props.domain.name],
+              viewerCertificate: { acmCertificateArn: props.domain.certificateArn, sslSupportMethod: "sni-only", minimumProtocolVersion: DASHBOARD_MINIMUM_TLS },
+            }
+          : { viewerCertificate: { cloudfrontDefaultCertificate: true } }),
       }),
       "dashboard_distribution",
     );
-    this.url = `https://${this.distribution.domainName}`;
+    this.url = props.domain ? `https://${props.domain.name}` : `https://${this.distribution.domainName}`;
 
     site.addToResourcePolicy({
       Sid: "AllowCloudFrontRead",

@@ -91,6 +91,7 @@ export class FleetFunctions extends Construct {
         bundlesDir: this.props.bundlesDir,
         sourceMaps: stack.lambdaSourceMaps,
         reservedConcurrency,
+        region: stack.region,
       });
 
     return {

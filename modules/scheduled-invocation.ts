@@ -3,6 +3,7 @@ import { CloudwatchEventRule } from "@cdktf/provider-aws/lib/cloudwatch-event-ru
 import { CloudwatchEventTarget } from "@cdktf/provider-aws/lib/cloudwatch-event-target/index.js";
 import { LambdaFunctionEventInvokeConfig } from "@cdktf/provider-aws/lib/lambda-function-event-invoke-config/index.js";
 import { LambdaPermission } from "@cdktf/provider-aws/lib/lambda-permission/index.js";
+import { SqsQueue } from "@cdktf/provider-aws/lib/sqs-queue/index.js";
 import type { BundledFunction } from "./bundled-function.js";
 import { named, snake } from "./logical-id.js";
 
@@ -18,13 +19,16 @@ export interface ScheduledInvocationProps {
 /**
  * Runs a Lambda on an EventBridge schedule: the rule, its target and the permission letting exactly
  * that rule invoke the function. A failed run is not retried and a stale event is dropped: the next
- * tick does the same work with fresher state, and the function's Errors alarm reports the failure.
+ * tick does the same work with fresher state, and the function's Errors alarm reports the failure; the
+ * failed invocation's record goes to the schedule's on-failure queue (`<rule>-failures`, 14 days,
+ * encrypted), sent with the function's role, so what failed and why can be read afterwards.
  *
  * @example
  * new ScheduledInvocation(this, "ticker-schedule", { ruleName: "fleetota-dev-rollout-ticker-schedule", scheduleExpression: "rate(1 minute)", target: ticker, description: "…" });
  */
 export class ScheduledInvocation extends Construct {
   readonly rule: CloudwatchEventRule;
+  readonly failureQueue: SqsQueue;
 
   constructor(scope: Construct, id: string, props: ScheduledInvocationProps) {
     super(scope, id);
@@ -47,11 +51,22 @@ export class ScheduledInvocation extends Construct {
       }),
       `${logicalId}_permission`,
     );
+    this.failureQueue = named(
+      new SqsQueue(this, "failures", {
+        name: `${props.ruleName}-failures`,
+        messageRetentionSeconds: 14 * 86_400,
+        sqsManagedSseEnabled: true,
+      }),
+      `${logicalId}_failures`,
+    );
+    // Lambda sends the on-failure record with the function's own role.
+    props.target.addToPolicy({ Sid: "SendFailedInvocations", Effect: "Allow", Action: "sqs:SendMessage", Resource: this.failureQueue.arn });
     named(
       new LambdaFunctionEventInvokeConfig(this, "invoke-config", {
         functionName: props.target.functionName,
         maximumRetryAttempts: 0,
         maximumEventAgeInSeconds: 60,
+        destinationConfig: { onFailure: { destination: this.failureQueue.arn } },
       }),
       `${logicalId}_invoke_config`,
     );

@@ -14,6 +14,11 @@ export interface SecureBucketProps {
   readonly logicalId: string;
   /** Lets `terraform destroy` empty the bucket; off when data must be protected. */
   readonly forceDestroy: boolean;
+  /**
+   * `BucketOwnerEnforced` (default: no ACLs at all). `BucketOwnerPreferred` only where an AWS service
+   * delivers with an ACL grant (CloudFront standard logs).
+   */
+  readonly objectOwnership?: "BucketOwnerEnforced" | "BucketOwnerPreferred";
 }
 
 /**
@@ -41,7 +46,7 @@ export class SecureBucket extends Construct {
     named(
       new S3BucketOwnershipControls(this, "ownership", {
         bucket: this.bucket.id,
-        rule: { objectOwnership: "BucketOwnerEnforced" },
+        rule: { objectOwnership: props.objectOwnership ?? "BucketOwnerEnforced" },
       }),
       `${props.logicalId}_ownership`,
     );

@@ -79,6 +79,15 @@ export interface FleetOtaStackProps {
   };
   /** maxReceiveCount of both work queues before a message moves to its DLQ. */
   readonly maxReceiveCount: number;
+  /**
+   * Networks (CIDRs) allowed to open the dashboard on AWS (a WAF allow-list, on by default). Empty:
+   * the dashboard answers 403 to everyone until the operators' networks are listed.
+   */
+  readonly dashboardAllowedCidrs: readonly string[];
+  /** A custom domain for the dashboard with its issued ACM certificate (us-east-1): TLS 1.2+ only. */
+  readonly dashboardDomain?: { readonly name: string; readonly certificateArn: string };
+  /** Days the access logs (S3 server access, CloudFront) are kept. */
+  readonly accessLogRetentionDays: number;
   /** CloudFront price class of the dashboard distribution. */
   readonly dashboardPriceClass: "PriceClass_100" | "PriceClass_200" | "PriceClass_All";
   /** Protects the state table and buckets against `terraform destroy` (on in production). */
@@ -136,6 +145,8 @@ export const defaults: FleetOtaStackProps = {
   },
   maxReceiveCount: 5,
   dashboardPriceClass: "PriceClass_100",
+  dashboardAllowedCidrs: [],
+  accessLogRetentionDays: 90,
   protectData: false,
 };
 
@@ -196,6 +207,11 @@ export function resolveStackProps(overrides: FleetOtaStackOverrides = {}): Fleet
 export const STACK_ENV = {
   region: "FLEETOTA_STACK_REGION",
   accountId: "FLEETOTA_STACK_ACCOUNT_ID",
+  /** Comma-separated CIDRs allowed to open the dashboard on AWS. */
+  dashboardAllowedCidrs: "FLEETOTA_STACK_DASHBOARD_ALLOWED_CIDRS",
+  /** The dashboard's custom domain, with FLEETOTA_STACK_DASHBOARD_CERTIFICATE_ARN. */
+  dashboardDomain: "FLEETOTA_STACK_DASHBOARD_DOMAIN",
+  dashboardCertificateArn: "FLEETOTA_STACK_DASHBOARD_CERTIFICATE_ARN",
   /** `local` for the stack the local cloud applies (see DEPLOY_TARGET). */
   target: "FLEETOTA_STACK_TARGET",
   environment: "FLEETOTA_STACK_ENVIRONMENT",
@@ -227,8 +243,19 @@ export function stackOverridesFromEnv(env: NodeJS.ProcessEnv = process.env): Fle
   if (target !== undefined && !Object.values(DEPLOY_TARGET).includes(target as DeployTarget)) {
     throw new InvalidStackPropsError(`${STACK_ENV.target} must be one of ${Object.values(DEPLOY_TARGET).join(", ")}, got "${target}"`);
   }
+  const cidrs = value(STACK_ENV.dashboardAllowedCidrs);
+  const domain = value(STACK_ENV.dashboardDomain);
+  const certificateArn = value(STACK_ENV.dashboardCertificateArn);
+  if ((domain === undefined) !== (certificateArn === undefined)) {
+    throw new InvalidStackPropsError(`${STACK_ENV.dashboardDomain} and ${STACK_ENV.dashboardCertificateArn} go together (an ACM certificate in us-east-1 for the domain)`);
+  }
+  if (certificateArn !== undefined && !/^arn:aws:acm:us-east-1:\d{12}:certificate\/[\w-]+$/.test(certificateArn)) {
+    throw new InvalidStackPropsError(`${STACK_ENV.dashboardCertificateArn} must be an ACM certificate ARN in us-east-1 (CloudFront's region), got "${certificateArn}"`);
+  }
   const overrides = {
     target: target as DeployTarget | undefined,
+    dashboardAllowedCidrs: cidrs?.split(",").map((cidr) => cidr.trim()).filter(Boolean),
+    dashboardDomain: domain !== undefined && certificateArn !== undefined ? { name: domain, certificateArn } : undefined,
     region: value(STACK_ENV.region),
     accountId,
     environment: value(STACK_ENV.environment),

@@ -101,11 +101,12 @@ test("the outputs name the buckets, queues, table and dashboard URL", () => {
   assert.is(outputs.dashboard_url?.value, `https://${ref("aws_cloudfront_distribution", "dashboard_distribution", "domain_name")}`);
 });
 
-test("the stack uses no data sources and pins the provider region", () => {
-  const custom = synthStack({ region: "us-east-1" });
+test("the stack uses no data sources and pins the provider region (plus us-east-1 for CloudFront's WAF)", () => {
+  const custom = synthStack({ region: "eu-west-1" });
 
   assert.is(custom.json.data, undefined);
-  assert.equal((custom.json.provider.aws as Array<{ region: string }>).map((provider) => provider.region), ["us-east-1"]);
+  const providers = custom.json.provider.aws as Array<{ region: string; alias?: string }>;
+  assert.equal(providers.map((provider) => `${provider.alias ?? "default"}:${provider.region}`), ["default:eu-west-1", "us_east_1:us-east-1"]);
 });
 
 test("the deployment archive holds the bundle without its source map, unless source maps are asked for", () => {

@@ -19,7 +19,7 @@ function statementsOf(synthesized: SynthesizedStack, functionId: string): Statem
   return parseJson<{ Statement: Statement[] }>(synthesized.resource("aws_iam_role_policy", `${functionId}_policy`).policy).Statement;
 }
 
-/** What Lambda does with the function's role itself: logs, polling its queue, sending traces. */
+/** What Lambda does with the function's role itself: logs, polling its queue, sending traces, on-failure records. */
 function platformActions(synthesized: SynthesizedStack, functionId: string): string[] {
   const actions = ["logs:CreateLogStream", "logs:PutLogEvents"];
   const functionRefs = [ref("aws_lambda_function", functionId, "arn"), ref("aws_lambda_function", functionId, "function_name")];
@@ -27,6 +27,10 @@ function platformActions(synthesized: SynthesizedStack, functionId: string): str
   if (mapped) actions.push("sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueAttributes");
   const tracing = synthesized.resource("aws_lambda_function", functionId).tracing_config as { mode?: string } | undefined;
   if (tracing?.mode === "Active") actions.push("xray:PutTraceSegments", "xray:PutTelemetryRecords");
+  const onFailure = Object.values(synthesized.resources("aws_lambda_function_event_invoke_config")).some(
+    (config) => functionRefs.includes(String(config.function_name)) && (config.destination_config as { on_failure?: unknown } | undefined)?.on_failure,
+  );
+  if (onFailure) actions.push("sqs:SendMessage");
   return actions;
 }
 

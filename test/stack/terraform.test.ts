@@ -25,13 +25,16 @@ if (!setup.available) console.log(`  skipped: ${setup.reason}`);
     const json = structuredClone(stack.json) as any;
     json.terraform.required_providers.aws = { source: "hashicorp/aws", version };
     delete json.terraform.backend;
-    Object.assign(json.provider.aws[0], {
-      access_key: "offline",
-      secret_key: "offline",
-      skip_credentials_validation: true,
-      skip_requesting_account_id: true,
-      skip_metadata_api_check: true,
-    });
+    // Every aws provider block (the stack's region and us-east-1 for CloudFront's WAF) plans offline.
+    for (const provider of json.provider.aws) {
+      Object.assign(provider, {
+        access_key: "offline",
+        secret_key: "offline",
+        skip_credentials_validation: true,
+        skip_requesting_account_id: true,
+        skip_metadata_api_check: true,
+      });
+    }
     writeFileSync(join(dir, "cdk.tf.json"), JSON.stringify(json));
     const cliConfig = writeCliConfig(dir);
 

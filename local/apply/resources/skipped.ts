@@ -1,6 +1,7 @@
 /**
  * Resource types with no local meaning: identity and access (moto would store but not enforce it), log
- * groups (the local runtime prints logs), CDN, Lambda permissions (nothing checks them locally).
+ * groups (the local runtime prints logs), CDN and its WAF (the local dashboard is served on loopback),
+ * S3 access logging (nobody else reaches the emulator), Lambda permissions (nothing checks them locally).
  * They are listed in the description's `skipped`; references to them resolve to plausible names and ARNs.
  */
 import { optionalString } from "../config.js";
@@ -15,10 +16,13 @@ export const SKIPPED_TYPES: ReadonlySet<string> = new Set([
   "aws_cloudfront_response_headers_policy",
   "aws_lambda_permission",
   "aws_lambda_function_event_invoke_config",
+  "aws_s3_bucket_logging",
+  "aws_wafv2_web_acl",
+  "aws_wafv2_ip_set",
   "aws_kms_key",
 ]);
 
-const SERVICE_OF: Record<string, string> = { iam: "iam", cloudwatch: "logs", cloudfront: "cloudfront", lambda: "lambda", kms: "kms" };
+const SERVICE_OF: Record<string, string> = { iam: "iam", cloudwatch: "logs", cloudfront: "cloudfront", lambda: "lambda", kms: "kms", wafv2: "wafv2", s3: "s3" };
 
 /** Records a skipped resource and gives it the attributes other resources usually read. */
 export const skipResource: ResourceApplier = (config, node, context) => {
