@@ -1,7 +1,8 @@
 /**
  * Resource types with no local meaning: identity and access (moto would store but not enforce it), log
  * groups (the local runtime prints logs), CDN and its WAF (the local dashboard is served on loopback),
- * S3 access logging (nobody else reaches the emulator), Lambda permissions (nothing checks them locally).
+ * S3 access logging (nobody else reaches the emulator), Lambda permissions (nothing checks them locally),
+ * KMS keys and aliases (moto's SNS stores the topic's key id without encrypting with it).
  * They are listed in the description's `skipped`; references to them resolve to plausible names and ARNs.
  */
 import { optionalString } from "../config.js";
@@ -20,6 +21,7 @@ export const SKIPPED_TYPES: ReadonlySet<string> = new Set([
   "aws_wafv2_web_acl",
   "aws_wafv2_ip_set",
   "aws_kms_key",
+  "aws_kms_alias",
 ]);
 
 const SERVICE_OF: Record<string, string> = { iam: "iam", cloudwatch: "logs", cloudfront: "cloudfront", lambda: "lambda", kms: "kms", wafv2: "wafv2", s3: "s3" };
