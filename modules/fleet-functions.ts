@@ -1,6 +1,7 @@
 import { Construct } from "constructs";
 import { CAMPAIGN_PK_PREFIX, COMMAND_PK_PREFIX } from "../campaigns/store/keys.js";
 import { ENV } from "../contracts/environment.js";
+import { PARKED_PREFIX, PARKED_SOURCE, type ParkedSource } from "../contracts/parked-failure.js";
 import { OBJECT_PK_PREFIX } from "../functions/telemetry-processor/idempotency.js";
 import { FLEET_SNAPSHOT_KEY, FLEET_STATE_PARTS_PREFIX } from "../telemetry/fleet-state.js";
 import { BundledFunction } from "./bundled-function.js";
@@ -130,11 +131,19 @@ export class FleetFunctions extends Construct {
       Condition: { StringEquals: { "cloudwatch:namespace": stack.metricsNamespace } },
     };
     const grant = (fn: BundledFunction, statements: PolicyStatement[]) => statements.forEach((statement) => fn.addToPolicy(statement));
+    // A permanent failure is parked once under the parking function's own folder (a conditional put).
+    const parkFailures = (source: ParkedSource): PolicyStatement => ({
+      Sid: "ParkFailures",
+      Effect: "Allow",
+      Action: "s3:PutObject",
+      Resource: `${lake.bucketArn}/${PARKED_PREFIX}${source}/*`,
+    });
 
     grant(telemetryProcessor, [
       putMetrics,
       { Sid: "ReadTelemetry", Effect: "Allow", Action: "s3:GetObject", Resource: lake.objectsArn(DATA_LAKE_PREFIX.telemetry) },
       { Sid: "WriteQuarantine", Effect: "Allow", Action: "s3:PutObject", Resource: lake.objectsArn(DATA_LAKE_PREFIX.quarantine) },
+      parkFailures(PARKED_SOURCE.TelemetryProcessor),
       // The processor adds parts to the fleet state; only the publisher reads, compacts and deletes them.
       { Sid: "AddFleetStateParts", Effect: "Allow", Action: "s3:PutObject", Resource: `${lake.bucketArn}/${FLEET_STATE_PARTS_PREFIX}*` },
       itemsUnder("ObjectMarkers", ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"], state.tableArn, [OBJECT_PK_PREFIX]),
@@ -144,6 +153,7 @@ export class FleetFunctions extends Construct {
 
     grant(updateManager, [
       putMetrics,
+      parkFailures(PARKED_SOURCE.UpdateManager),
       { Sid: "ReadFirmwareManifests", Effect: "Allow", Action: "s3:GetObject", Resource: lake.objectsArn(DATA_LAKE_PREFIX.firmware) },
       { Sid: "PublishJobDocuments", Effect: "Allow", Action: ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"], Resource: lake.objectsArn(DATA_LAKE_PREFIX.jobs) },
       {

@@ -95,6 +95,17 @@ test("the ticker writes no item; the processor writes only its object markers; t
   }
 });
 
+test("each function that parks failures may write only under its own parked/<source>/ folder", () => {
+  const lake = ref("aws_s3_bucket", "data_lake", "arn");
+  for (const [functionId, source] of [["telemetry_processor", "telemetry-processor"], ["update_manager", "update-manager"]] as const) {
+    const parkedWrites = statementsOf(stack, functionId)
+      .filter((statement) => list(statement.Action).includes("s3:PutObject"))
+      .flatMap((statement) => list(statement.Resource))
+      .filter((resource) => resource.startsWith(`${lake}/parked/`));
+    assert.equal(parkedWrites, [`${lake}/parked/${source}/*`], functionId);
+  }
+});
+
 test("S3: listing carries an s3:prefix condition, object grants name a prefix, never a whole bucket", () => {
   for (const functionId of functionIds) {
     for (const statement of statementsOf(stack, functionId)) {
