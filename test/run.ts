@@ -1,14 +1,23 @@
 /**
- * Runs the uvu suites kind by kind (unit, stack, integration, browser), each file in its own Node
- * process, and ends with the plain line `N passed, N failed` that CI reads. Exits non-zero when a test
+ * Runs the uvu suites (unit, stack, integration, browser), each file in its own Node process, several at
+ * once, and ends with the plain line `N passed, N failed` that CI reads. Exits non-zero when a test
  * failed, a file crashed, or no test ran at all.
+ *
+ * Files run in parallel within bounds: at most `--jobs` processes in all (default: CPUs + 2), and per
+ * kind at most its own limit (unit and stack files are short CPU-bound processes: one per CPU;
+ * integration files mostly wait on their own emulator and on the clock: 3; browser files share one
+ * chromium: 1; any other kind: 1). The longest files start first (durations of the last run on this
+ * machine in .fleetota/test-timings.json; without them, the end-to-end directories first), so the
+ * slowest file does not start last. Each file prints its line when it ends.
  *
  *   npm test                 every kind
  *   npm test -- unit stack   only those kinds
  *   npm test -- --filter vin only files whose path contains "vin"
+ *   npm test -- --jobs 1     one file at a time, kind by kind, in path order (as before)
  */
-import { spawn, spawnSync } from "node:child_process";
-import { readdirSync, statSync } from "node:fs";
+import { spawn } from "node:child_process";
+import { mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from "node:fs";
+import { availableParallelism } from "node:os";
 import { join, relative, resolve } from "node:path";
 import { parseArgs } from "node:util";
 
@@ -16,6 +25,12 @@ const root = resolve(import.meta.dirname, "..");
 const KINDS = ["unit", "stack", "integration", "browser"] as const;
 type Kind = (typeof KINDS)[number];
 const FILE_TIMEOUT_MS = 15 * 60_000;
+const CPUS = availableParallelism();
+/** Per-kind limit on files running at once; a kind not listed runs one at a time. */
+const KIND_CONCURRENCY: Readonly<Record<string, number>> = { unit: CPUS, stack: CPUS, integration: 3, browser: 1 };
+/** Without recorded timings, files under these directories start first (they take minutes). */
+const KNOWN_SLOW = ["/e2e-campaign/"];
+const TIMINGS_FILE = join(root, ".fleetota", "test-timings.json");
 
 interface FileResult {
   file: string;
@@ -82,42 +97,124 @@ function runFile(file: string): Promise<FileResult> {
 }
 
 /** Browser tests drive Debian's chromium; scripts/ensure-chromium.sh installs it once when missing. */
-function ensureChromium(): boolean {
-  const result = spawnSync("bash", [join(root, "scripts", "ensure-chromium.sh")], { cwd: root, stdio: "inherit" });
-  return result.status === 0;
+function ensureChromium(): Promise<boolean> {
+  return new Promise((resolveReady) => {
+    const child = spawn("bash", [join(root, "scripts", "ensure-chromium.sh")], { cwd: root, stdio: "inherit" });
+    child.on("close", (code) => resolveReady(code === 0));
+    child.on("error", () => resolveReady(false));
+  });
+}
+
+function readTimings(): Record<string, number> {
+  try {
+    return JSON.parse(readFileSync(TIMINGS_FILE, "utf8")) as Record<string, number>;
+  } catch {
+    return {};
+  }
+}
+
+function writeTimings(timings: Record<string, number>): void {
+  try {
+    mkdirSync(join(root, ".fleetota"), { recursive: true });
+    writeFileSync(TIMINGS_FILE, `${JSON.stringify(timings, null, 1)}\n`);
+  } catch {
+    // Only an ordering hint for the next run.
+  }
+}
+
+interface PendingFile {
+  kind: string;
+  file: string;
+  /** Expected seconds: last run's, or a guess that puts known-slow files first. */
+  expected: number;
+}
+
+/**
+ * Runs the files under the global and per-kind limits, longest expected first, and reports each as it
+ * ends. With one job, files run kind by kind in path order.
+ */
+async function runAll(
+  pending: PendingFile[],
+  jobs: number,
+  onDone: (entry: PendingFile, result: FileResult, seconds: number) => void,
+): Promise<void> {
+  const queue = jobs === 1 ? [...pending] : [...pending].sort((a, b) => b.expected - a.expected);
+  const running = new Map<string, number>();
+  let active = 0;
+  let chromium: Promise<boolean> | undefined;
+  await new Promise<void>((allDone) => {
+    const startNext = (): void => {
+      if (queue.length === 0 && active === 0) return allDone();
+      for (let index = 0; index < queue.length && active < jobs; ) {
+        const entry = queue[index]!;
+        const limit = jobs === 1 ? 1 : (KIND_CONCURRENCY[entry.kind] ?? 1);
+        if ((running.get(entry.kind) ?? 0) >= limit) {
+          index++;
+          continue;
+        }
+        queue.splice(index, 1);
+        active++;
+        running.set(entry.kind, (running.get(entry.kind) ?? 0) + 1);
+        void (async () => {
+          const started = performance.now();
+          let result: FileResult;
+          if (entry.kind === "browser" && !(await (chromium ??= ensureChromium()))) {
+            result = { file: relative(root, entry.file), passed: 0, failed: 1, skipped: 0, output: "chromium is unavailable (see the message above)", exitCode: null };
+          } else {
+            result = await runFile(entry.file);
+          }
+          onDone(entry, result, (performance.now() - started) / 1000);
+          active--;
+          running.set(entry.kind, running.get(entry.kind)! - 1);
+          startNext();
+        })();
+      }
+    };
+    startNext();
+  });
 }
 
 async function main(): Promise<void> {
   const { values, positionals } = parseArgs({
     allowPositionals: true,
-    options: { filter: { type: "string" }, verbose: { type: "boolean", short: "v" } },
+    options: { filter: { type: "string" }, verbose: { type: "boolean", short: "v" }, jobs: { type: "string", short: "j" } },
   });
   const kinds = (positionals.length ? positionals : KINDS) as Kind[];
   for (const kind of kinds) {
     if (!KINDS.includes(kind)) throw new Error(`unknown test kind "${kind}" (expected one of ${KINDS.join(", ")})`);
   }
+  const jobs = Number(values.jobs ?? process.env.FLEETOTA_TEST_JOBS ?? CPUS + 2);
+  if (!Number.isInteger(jobs) || jobs < 1) throw new Error(`--jobs must be a positive whole number (got "${values.jobs ?? process.env.FLEETOTA_TEST_JOBS}")`);
+  const timings = readTimings();
+  const pending: PendingFile[] = kinds.flatMap((kind) =>
+    testFiles(join(root, "test", kind))
+      .filter((f) => !values.filter || f.includes(values.filter))
+      .map((file) => {
+        const rel = relative(root, file);
+        const guess = KNOWN_SLOW.some((part) => file.includes(part)) ? 10_000 : kind === "integration" ? 100 : 10;
+        return { kind, file, expected: timings[rel] ?? guess };
+      }),
+  );
   const totals = { passed: 0, failed: 0, skipped: 0 };
-  for (const kind of kinds) {
-    const files = testFiles(join(root, "test", kind)).filter((f) => !values.filter || f.includes(values.filter));
-    if (files.length === 0) continue;
-    console.log(`\n── ${kind} (${files.length} files)`);
-    if (kind === "browser" && !ensureChromium()) {
-      console.log(`✗ browser tests not run: chromium is unavailable (see the message above)`);
-      totals.failed += 1;
-      continue;
-    }
-    for (const file of files) {
-      const started = performance.now();
-      const result = await runFile(file);
-      const seconds = ((performance.now() - started) / 1000).toFixed(1);
-      const mark = result.failed ? "✗" : "✓";
-      console.log(`${mark} ${result.file}  ${result.passed} passed, ${result.failed} failed  (${seconds}s)`);
-      if (result.failed || values.verbose) console.log(result.output.replace(ANSI, "").trimEnd().replace(/^/gm, "    "));
-      totals.passed += result.passed;
-      totals.failed += result.failed;
-      totals.skipped += result.skipped;
-    }
+  const started = performance.now();
+  if (pending.length > 0) {
+    const counts = kinds
+      .map((kind) => [kind, pending.filter((entry) => entry.kind === kind).length] as const)
+      .filter(([, count]) => count > 0)
+      .map(([kind, count]) => `${count} ${kind}`)
+      .join(", ");
+    console.log(`\n── ${pending.length} file${pending.length === 1 ? "" : "s"} (${counts}), up to ${jobs} at once`);
   }
+  await runAll(pending, jobs, (entry, result, seconds) => {
+    const mark = result.failed ? "✗" : "✓";
+    console.log(`${mark} ${result.file}  ${result.passed} passed, ${result.failed} failed  (${seconds.toFixed(1)}s)`);
+    if (result.failed || values.verbose) console.log(result.output.replace(ANSI, "").trimEnd().replace(/^/gm, "    "));
+    totals.passed += result.passed;
+    totals.failed += result.failed;
+    totals.skipped += result.skipped;
+    timings[result.file] = Math.round(seconds * 10) / 10;
+  });
+  if (pending.length > 0) writeTimings(timings);
   console.log("");
   if (totals.passed + totals.failed === 0) {
     console.log("no test ran");
@@ -125,6 +222,7 @@ async function main(): Promise<void> {
     process.exitCode = 1;
     return;
   }
+  console.log(`(${((performance.now() - started) / 1000).toFixed(0)} s)`);
   console.log(`${totals.passed} passed, ${totals.failed} failed${totals.skipped ? `, ${totals.skipped} skipped` : ""}`);
   if (totals.failed > 0) process.exitCode = 1;
 }
