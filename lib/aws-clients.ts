@@ -4,12 +4,13 @@ import { S3Client } from "@aws-sdk/client-s3";
 import { SQSClient } from "@aws-sdk/client-sqs";
 import { SSMClient } from "@aws-sdk/client-ssm";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import { traced } from "./tracing.js";
 
 /**
  * The one way the Lambda handlers make their AWS SDK clients, once per container (module scope). Region,
  * credentials and endpoint come from the environment, as Lambda sets them and the local cloud sets them
  * for its sandboxes (`AWS_ENDPOINT_URL`). One function per client, so a bundle holds only the clients its
- * handler makes.
+ * handler makes. Each client is traced (lib/tracing.ts) when X-Ray tracing is on.
  *
  * @example
  * const s3 = s3Client();
@@ -21,22 +22,22 @@ import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
  * its host name), virtual-hosted on AWS.
  */
 export function s3Client(env: NodeJS.ProcessEnv = process.env): S3Client {
-  return new S3Client({ forcePathStyle: Boolean(env.AWS_ENDPOINT_URL_S3 ?? env.AWS_ENDPOINT_URL) });
+  return traced(new S3Client({ forcePathStyle: Boolean(env.AWS_ENDPOINT_URL_S3 ?? env.AWS_ENDPOINT_URL) }));
 }
 
 export function sqsClient(): SQSClient {
-  return new SQSClient({});
+  return traced(new SQSClient({}));
 }
 
 export function cloudWatchClient(): CloudWatchClient {
-  return new CloudWatchClient({});
+  return traced(new CloudWatchClient({}));
 }
 
 export function ssmClient(): SSMClient {
-  return new SSMClient({});
+  return traced(new SSMClient({}));
 }
 
 /** DynamoDB with plain JavaScript values; attributes left `undefined` are not written. */
 export function documentClient(): DynamoDBDocumentClient {
-  return DynamoDBDocumentClient.from(new DynamoDBClient({}), { marshallOptions: { removeUndefinedValues: true } });
+  return DynamoDBDocumentClient.from(traced(new DynamoDBClient({})), { marshallOptions: { removeUndefinedValues: true } });
 }

@@ -249,6 +249,8 @@ export class FunctionHost {
       AWS_LAMBDA_LOG_STREAM_NAME: logStreamName(),
       AWS_LAMBDA_INITIALIZATION_TYPE: "on-demand",
       AWS_EXECUTION_ENV: "AWS_Lambda_nodejs22.x",
+      // No X-Ray locally: Powertools Tracer stays off instead of asking for a trace id nobody sets.
+      POWERTOOLS_TRACE_ENABLED: "false",
       LAMBDA_TASK_ROOT: functionCodeDir(this.options.workDir, functionName),
       _HANDLER: handler,
     };
