@@ -13,6 +13,7 @@ export const DASHBOARD_DOCUMENT = {
   Campaigns: "campaigns.json",
   Alarms: "alarms.json",
   Queues: "queues.json",
+  NeedsAHand: "needs-a-hand.json",
 } as const;
 export type DashboardDocumentName = (typeof DASHBOARD_DOCUMENT)[keyof typeof DASHBOARD_DOCUMENT];
 
@@ -272,7 +273,8 @@ export interface ParkedFailureView {
   reason: string;
   detail: string;
   parkedAt: string;
-  /** The `fleetota` command that deals with it. */
+  /** What deals with it (lib/parked-failures.ts remedyOf), and the `fleetota` command that shows it whole. */
+  remedy: string;
   command: string;
 }
 
@@ -322,6 +324,7 @@ export interface DashboardDocuments {
   [DASHBOARD_DOCUMENT.Campaigns]: CampaignsDocument;
   [DASHBOARD_DOCUMENT.Alarms]: AlarmsDocument;
   [DASHBOARD_DOCUMENT.Queues]: QueuesDocument;
+  [DASHBOARD_DOCUMENT.NeedsAHand]: NeedsAHandDocument;
 }
 
 /** The document type behind a key: a campaign page, or one of the fixed documents. */

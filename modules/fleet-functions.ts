@@ -177,8 +177,10 @@ export class FleetFunctions extends Construct {
         Effect: "Allow",
         Action: "s3:ListBucket",
         Resource: lake.bucketArn,
-        Condition: { StringLike: { "s3:prefix": [`${FLEET_STATE_PARTS_PREFIX}*`] } },
+        Condition: { StringLike: { "s3:prefix": [`${FLEET_STATE_PARTS_PREFIX}*`, `${PARKED_PREFIX}*`] } },
       },
+      // "Needs a hand" lists the newest parked failures (lib/parked-failures.ts listParkedFailures).
+      { Sid: "ReadParkedFailures", Effect: "Allow", Action: "s3:GetObject", Resource: `${lake.bucketArn}/${PARKED_PREFIX}*` },
       // Fleet state is parts plus a snapshot: the publisher reads both, folds the parts into the snapshot and deletes them.
       { Sid: "ReadFleetState", Effect: "Allow", Action: "s3:GetObject", Resource: lake.objectsArn(DATA_LAKE_PREFIX.fleetState) },
       { Sid: "CompactFleetState", Effect: "Allow", Action: "s3:PutObject", Resource: `${lake.bucketArn}/${FLEET_SNAPSHOT_KEY}` },
@@ -193,9 +195,16 @@ export class FleetFunctions extends Construct {
         Resource: [telemetryQueue, updates.work].flatMap((work) => [work.queueArn, work.deadLetterQueueArn]),
       },
       {
+        // Looks at up to 10 dead letters per DLQ with a visibility timeout of 0: nothing is taken or deleted.
+        Sid: "PeekDeadLetters",
+        Effect: "Allow",
+        Action: "sqs:ReceiveMessage",
+        Resource: [telemetryQueue, updates.work].map((work) => work.deadLetterQueueArn),
+      },
+      {
         Sid: "DescribeOwnAlarms",
         Effect: "Allow",
-        Action: "cloudwatch:DescribeAlarms",
+        Action: ["cloudwatch:DescribeAlarms", "cloudwatch:DescribeAlarmHistory"],
         Resource: `arn:aws:cloudwatch:${stack.region}:${account}:alarm:${stack.namePrefix}-*`,
       },
       {

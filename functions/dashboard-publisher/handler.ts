@@ -21,9 +21,10 @@ const doc = documentClient();
  */
 export const handler = async (): Promise<PublishReport> => {
   const sources = awsDashboardSources(
-    { cloudWatch, sqs },
+    { cloudWatch, sqs, s3 },
     {
       alarmPrefix: requireEnv(ENV.ALARM_PREFIX),
+      dataBucket: requireEnv(ENV.DATA_BUCKET),
       queues: [
         { role: QUEUE_ROLE.Telemetry, url: requireEnv(ENV.TELEMETRY_QUEUE_URL) },
         { role: QUEUE_ROLE.TelemetryDeadLetter, url: requireEnv(ENV.TELEMETRY_DLQ_URL) },

@@ -2,6 +2,7 @@ import type { CompositeAlarm, MetricAlarm, MetricDataResult } from "@aws-sdk/cli
 import type { Log } from "../../lib/logger.js";
 import { shapeAlarms } from "./alarm-view.js";
 import { shapeCampaignPage, type CampaignPageInput } from "./campaign-page-view.js";
+import { shapeNeedsAHand, type NeedsAHandInput } from "./needs-a-hand-view.js";
 import { shapeCampaigns, type CampaignSummaryInput } from "./campaign-view.js";
 import {
   campaignPageName,
@@ -12,6 +13,7 @@ import {
   type DashboardDocumentKey,
   type DashboardDocumentName,
   type DashboardDocuments,
+  type NeedsAHandDocument,
 } from "../../contracts/dashboard-documents.js";
 import { shapeFleet, type FleetVehicleInput, type FleetViewOptions } from "./fleet-view.js";
 import { shapeQueues, type QueueReading } from "./queue-view.js";
@@ -26,13 +28,15 @@ export interface DashboardSources {
   campaignPages(now: Date): Promise<CampaignPageInput[]>;
   alarms(): Promise<{ metricAlarms: MetricAlarm[]; compositeAlarms: CompositeAlarm[] }>;
   queues(): Promise<QueueReading[]>;
+  /** Parked failures, a look at the DLQs' messages, and the history of the named alarms (each part may fail alone). */
+  needsAHand(alarmNames: readonly string[]): Promise<Omit<NeedsAHandInput, "alarms">>;
 }
 
 /** Where the documents go: the dashboard bucket under its data prefix. */
 export interface DocumentWriter {
   write(name: DashboardDocumentKey, body: string): Promise<void>;
-  /** A campaign page as last written (its job-state series continues), undefined when there is none. */
-  read(name: CampaignPageName): Promise<string | undefined>;
+  /** A document as last written (a campaign page's series and the alarm changes continue from it), undefined when there is none. */
+  read(name: DashboardDocumentKey): Promise<string | undefined>;
 }
 
 export interface PublishOptions {
@@ -80,6 +84,8 @@ export async function publishDashboard(input: {
     from: new Date(now.getTime() - options.lookbackMs),
     to: now,
   };
+  let alarmsRead: ReturnType<DashboardSources["alarms"]> | undefined;
+  const readAlarms = () => (alarmsRead ??= sources.alarms());
   const builders: { [Name in DashboardDocumentName]: () => Promise<DashboardDocuments[Name]> } = {
     [DASHBOARD_DOCUMENT.Fleet]: async () => shapeFleet(await sources.fleet(), now, options.fleet),
     [DASHBOARD_DOCUMENT.Telemetry]: async () => shapeTelemetry(await sources.metrics(window), window, now),
@@ -88,8 +94,17 @@ export async function publishDashboard(input: {
       return { ...doc, campaigns: doc.campaigns.map((campaign) => ({ ...campaign, hasPage: paged.has(campaign.campaignId) })) };
     },
     [DASHBOARD_DOCUMENT.Alarms]: async () => {
-      const { metricAlarms, compositeAlarms } = await sources.alarms();
+      const { metricAlarms, compositeAlarms } = await readAlarms();
       return shapeAlarms(metricAlarms, compositeAlarms, now);
+    },
+    [DASHBOARD_DOCUMENT.NeedsAHand]: async () => {
+      const alarms: NeedsAHandInput["alarms"] = await readAlarms().catch((error: unknown) => ({ error: error instanceof Error ? error.message : String(error) }));
+      const names = "error" in alarms ? [] : [...alarms.metricAlarms, ...alarms.compositeAlarms].flatMap((alarm) => (alarm.AlarmName ? [alarm.AlarmName] : []));
+      const [parts, previous] = await Promise.all([
+        sources.needsAHand(names),
+        writer.read(DASHBOARD_DOCUMENT.NeedsAHand).then(previousDocument<NeedsAHandDocument>, () => undefined),
+      ]);
+      return shapeNeedsAHand({ ...parts, alarms }, previous, now);
     },
     [DASHBOARD_DOCUMENT.Queues]: async () => shapeQueues(await sources.queues(), now),
   };
@@ -144,7 +159,7 @@ async function publishCampaignPages(
     inputs.map(async function writePage(input) {
       const name = campaignPageName(input.campaign.campaignId);
       try {
-        const previous = previousPage(await writer.read(name).catch(() => undefined));
+        const previous = previousDocument<CampaignPageDocument>(await writer.read(name).catch(() => undefined));
         const body = JSON.stringify(shapeCampaignPage(input, previous, now));
         await writer.write(name, body);
         report.written.push({ name, bytes: Buffer.byteLength(body) });
@@ -159,12 +174,12 @@ async function publishCampaignPages(
   return paged;
 }
 
-/** The previous page, when it is one this publisher wrote (same schema); anything else starts afresh. */
-function previousPage(body: string | undefined): CampaignPageDocument | undefined {
+/** The previous document, when it is one this publisher wrote (same schema); anything else starts afresh. */
+function previousDocument<Doc extends { schemaVersion: number }>(body: string | undefined): Doc | undefined {
   if (body === undefined) return undefined;
   try {
-    const parsed = JSON.parse(body) as Partial<CampaignPageDocument>;
-    return parsed.schemaVersion === DASHBOARD_SCHEMA_VERSION && Array.isArray(parsed.jobSeries?.points) ? (parsed as CampaignPageDocument) : undefined;
+    const parsed = JSON.parse(body) as Partial<Doc>;
+    return parsed.schemaVersion === DASHBOARD_SCHEMA_VERSION ? (parsed as Doc) : undefined;
   } catch {
     return undefined;
   }

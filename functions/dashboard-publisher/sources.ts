@@ -1,6 +1,8 @@
 import {
   CloudWatchClient,
+  DescribeAlarmHistoryCommand,
   DescribeAlarmsCommand,
+  type AlarmHistoryItem,
   GetMetricDataCommand,
   type CompositeAlarm,
   type MetricAlarm,
@@ -8,10 +10,13 @@ import {
   type MetricDataResult,
 } from "@aws-sdk/client-cloudwatch";
 import { GetObjectCommand, NoSuchKey, PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
-import { GetQueueAttributesCommand, type SQSClient } from "@aws-sdk/client-sqs";
+import { GetQueueAttributesCommand, ReceiveMessageCommand, type SQSClient } from "@aws-sdk/client-sqs";
+import { listParkedFailures } from "../../lib/parked-failures.js";
+import { needsAHandDefaults, needsAHandListLimit, type NeedsAHandInput } from "./needs-a-hand-view.js";
 import type { CampaignPageInput } from "./campaign-page-view.js";
 import type { CampaignSummaryInput } from "./campaign-view.js";
-import type { CampaignPageName, DashboardDocumentKey } from "../../contracts/dashboard-documents.js";
+import { DEAD_LETTER_ROLES } from "./queue-view.js";
+import type { DashboardDocumentKey } from "../../contracts/dashboard-documents.js";
 import type { FleetVehicleInput } from "./fleet-view.js";
 import type { DashboardSources, DocumentWriter } from "./publish.js";
 import { QUEUE_ATTRIBUTES, queueNameFromUrl, type QueueReading } from "./queue-view.js";
@@ -20,6 +25,8 @@ import type { QueueRole } from "../../contracts/dashboard-documents.js";
 
 export interface AwsSourcesConfig {
   alarmPrefix: string;
+  /** The data bucket, where parked failures are (`parked/`). */
+  dataBucket: string;
   queues: ReadonlyArray<{ role: QueueRole; url: string }>;
   /** Reads the fleet's latest vehicle states (the telemetry processor's fleet-state). */
   readFleet: () => Promise<{ vehicles: Iterable<FleetVehicleInput>; writtenAt?: string | null }>;
@@ -40,10 +47,10 @@ const QUEUE_AGE_LOOKBACK_MS = 10 * 60_000;
  * const sources = awsDashboardSources({ cloudWatch: new CloudWatchClient({}), sqs: new SQSClient({}) }, config);
  */
 export function awsDashboardSources(
-  clients: { cloudWatch: CloudWatchClient; sqs: SQSClient },
+  clients: { cloudWatch: CloudWatchClient; sqs: SQSClient; s3: S3Client },
   config: AwsSourcesConfig,
 ): DashboardSources {
-  const { cloudWatch, sqs } = clients;
+  const { cloudWatch, sqs, s3 } = clients;
   return {
     fleet: config.readFleet,
     campaigns: config.readCampaigns,
@@ -68,6 +75,17 @@ export function awsDashboardSources(
       } while (nextToken);
       return { metricAlarms, compositeAlarms };
     },
+    async needsAHand(alarmNames) {
+      const [parked, deadLetters, alarmHistory] = await Promise.all([
+        listParkedFailures(s3, config.dataBucket, { limit: needsAHandListLimit }).then(
+          (failures) => ({ failures }),
+          (error: unknown) => ({ error: describe(error) }),
+        ),
+        Promise.all(config.queues.filter((queue) => DEAD_LETTER_ROLES.has(queue.role)).map(({ role, url }) => peekDeadLetters(sqs, role, url))),
+        recentAlarmHistory(cloudWatch, alarmNames),
+      ]);
+      return { parked, deadLetters, alarmHistory };
+    },
     async queues() {
       const ages = await queueAges(cloudWatch, config.queues.map((queue) => queueNameFromUrl(queue.url))).catch(
         () => new Map<string, number>(),
@@ -84,6 +102,57 @@ export function awsDashboardSources(
       );
     },
   };
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/**
+ * Looks at up to 10 messages of a DLQ without taking them: ReceiveMessage with a visibility timeout of 0,
+ * so they stay visible to a redrive at once (it bumps their receive count, which only `redrive --dry-run` shows).
+ */
+async function peekDeadLetters(sqs: SQSClient, queue: QueueRole, url: string): Promise<NeedsAHandInput["deadLetters"][number]> {
+  try {
+    const attributes = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ["ApproximateNumberOfMessages"] }));
+    const visible = Number(attributes.Attributes?.ApproximateNumberOfMessages ?? Number.NaN);
+    if (!(visible > 0)) return { queue, visible: Number.isFinite(visible) ? visible : null, messages: [] };
+    const response = await sqs.send(
+      new ReceiveMessageCommand({
+        QueueUrl: url,
+        MaxNumberOfMessages: 10,
+        VisibilityTimeout: 0,
+        WaitTimeSeconds: 0,
+        MessageSystemAttributeNames: ["ApproximateReceiveCount"],
+        MessageAttributeNames: ["All"],
+      }),
+    );
+    return { queue, visible, messages: response.Messages ?? [] };
+  } catch (error) {
+    return { queue, error: describe(error) };
+  }
+}
+
+/**
+ * The last day's state changes of the named alarms (DescribeAlarmHistory, one call per alarm, newest
+ * first). Undefined when the service does not have the call (moto 5.2): the view then keeps what it
+ * observes from DescribeAlarms run after run.
+ */
+async function recentAlarmHistory(cloudWatch: CloudWatchClient, alarmNames: readonly string[]): Promise<AlarmHistoryItem[] | undefined> {
+  const end = new Date();
+  const start = new Date(end.getTime() - needsAHandDefaults.alarmChangeWindowMs);
+  try {
+    const pages = await Promise.all(
+      alarmNames.map((AlarmName) =>
+        cloudWatch.send(
+          new DescribeAlarmHistoryCommand({ AlarmName, HistoryItemType: "StateUpdate", StartDate: start, EndDate: end, MaxRecords: 10, ScanBy: "TimestampDescending" }),
+        ),
+      ),
+    );
+    return pages.flatMap((page) => page.AlarmHistoryItems ?? []);
+  } catch {
+    return undefined;
+  }
 }
 
 /** GetMetricData over every page (NextToken) for the given queries. */
@@ -151,7 +220,7 @@ async function queueAges(cloudWatch: CloudWatchClient, queueNames: readonly stri
 export function s3DocumentWriter(s3: S3Client, bucket: string, prefix: string): DocumentWriter {
   const normalizedPrefix = prefix === "" || prefix.endsWith("/") ? prefix : `${prefix}/`;
   return {
-    async read(name: CampaignPageName) {
+    async read(name: DashboardDocumentKey) {
       try {
         const response = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: `${normalizedPrefix}${name}` }));
         return await response.Body?.transformToString();

@@ -31,3 +31,13 @@ export function bar(share: number, className: string, label: string): HTMLSpanEl
   fill.style.width = `${Math.max(0, Math.min(1, share)) * 100}%`;
   return h("span", { class: "bar-track", role: "img", "aria-label": label }, fill);
 }
+
+/** A plain table with one heading per column. */
+export function dataTable(headings: readonly string[], rows: readonly HTMLTableRowElement[]): HTMLTableElement {
+  return h(
+    "table",
+    { class: "plain" },
+    h("thead", null, h("tr", null, ...headings.map((label) => h("th", { scope: "col" }, label)))),
+    h("tbody", null, ...rows),
+  );
+}

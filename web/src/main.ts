@@ -10,6 +10,7 @@ import { section, startPolling, type Section } from "./section.js";
 import { alarmsSection } from "./sections/alarms.js";
 import { campaignsSection } from "./sections/campaigns.js";
 import { fleetSection } from "./sections/fleet.js";
+import { needsAHandSection } from "./sections/needs-a-hand.js";
 import { queuesSection } from "./sections/queues.js";
 import { telemetrySection } from "./sections/telemetry.js";
 
@@ -20,6 +21,8 @@ function overallStatus(sections: Sections): string {
   if (alarms && alarms.counts.ALARM > 0) problems.push(`${alarms.counts.ALARM} ${alarms.counts.ALARM === 1 ? "alarm" : "alarms"} in ALARM`);
   const deadLettered = queues?.queues.filter((queue) => queue.deadLetter).reduce((sum, queue) => sum + (queue.visible ?? 0), 0) ?? 0;
   if (deadLettered > 0) problems.push(`${formatCount(deadLettered)} dead-lettered ${deadLettered === 1 ? "message" : "messages"}`);
+  const parked = sections.needsAHand.state.data?.parked.total ?? 0;
+  if (parked > 0) problems.push(`${formatCount(parked)} parked ${parked === 1 ? "failure" : "failures"}`);
   if (problems.length) return problems.join(" · ");
   const all: ReadonlyArray<Section<DashboardDocumentName>> = Object.values(sections);
   if (all.every((entry) => entry.state.status === DOCUMENT_STATUS.Loading)) return "Loading…";
@@ -34,6 +37,7 @@ interface Sections {
   campaigns: Section<typeof DASHBOARD_DOCUMENT.Campaigns>;
   alarms: Section<typeof DASHBOARD_DOCUMENT.Alarms>;
   queues: Section<typeof DASHBOARD_DOCUMENT.Queues>;
+  needsAHand: Section<typeof DASHBOARD_DOCUMENT.NeedsAHand>;
 }
 
 function start(): void {
@@ -43,6 +47,7 @@ function start(): void {
     campaigns: section(DASHBOARD_DOCUMENT.Campaigns, "campaigns", "campaign data", campaignsSection),
     alarms: section(DASHBOARD_DOCUMENT.Alarms, "alarms", "alarm data", alarmsSection),
     queues: section(DASHBOARD_DOCUMENT.Queues, "queues", "queue data", queuesSection),
+    needsAHand: section(DASHBOARD_DOCUMENT.NeedsAHand, "needs-a-hand", "data on what needs a hand", needsAHandSection),
   };
   const all: ReadonlyArray<Section<DashboardDocumentName>> = Object.values(sections);
   const status = document.getElementById("status");

@@ -152,10 +152,26 @@ test("shows each queue's depth and flags a dead-letter queue holding messages", 
   assert.match((await dlqRow.getAttribute("class")) ?? "", /row-attention/);
 });
 
+test("lists parked failures and dead letters with why and the command for each, and recent alarm changes", async () => {
+  const doc = documents["needs-a-hand.json"];
+  const section = harness.page.locator("#needs-a-hand");
+  const parkedRows = await section.locator('[data-testid="parked"] tbody tr').allInnerTexts();
+  const letterRows = await section.locator('[data-testid="dead-letters"] tbody tr').allInnerTexts();
+  const changeRows = await section.locator('[data-testid="alarm-changes"] tbody tr').allInnerTexts();
+  const status = await harness.page.locator("#status").innerText();
+
+  assert.is(parkedRows.length, doc.parked.items.length);
+  assert.ok(parkedRows[1]!.includes("fleetota parked --source telemetry-processor --reason object-missing"), parkedRows[1]);
+  assert.is(letterRows.length, 2);
+  assert.ok(letterRows.some((row) => row.includes("fleetota redrive --campaign c-20261126T140000-1a2b3c4d") && row.includes("ProvisionedThroughputExceededException")), letterRows.join(" | "));
+  assert.match(changeRows[0]!, /fleetota-dev-telemetry-dlq-not-empty\s+alarm\s+Threshold Crossed/i);
+  assert.match(status, /2 parked failures/);
+});
+
 test("shows how fresh each section's data is", async () => {
   const chips = await harness.page.locator(".freshness").allInnerTexts();
 
-  assert.is(chips.length, 5);
+  assert.is(chips.length, 6);
   for (const chip of chips) assert.match(chip, /^updated (just now|\d+ s ago)$/);
 });
 

@@ -2,6 +2,7 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { DASHBOARD_DOCUMENT } from "../../../contracts/dashboard-documents.js";
 import { formatCount } from "../../../web/src/format.js";
+import { shapeNeedsAHand } from "../../../functions/dashboard-publisher/needs-a-hand-view.js";
 import { dashboardDocuments } from "../../unit/functions/dashboard-publisher/support/factories.js";
 import { openDashboard, waitForPolls, type DashboardHarness } from "../support/dashboard-harness.js";
 
@@ -20,7 +21,7 @@ test("says plainly that there is no data yet when nothing has been published", a
   const notices = await harness.page.locator(".notice-empty").allInnerTexts();
   const status = await harness.page.locator("#status").innerText();
 
-  assert.is(notices.length, 5);
+  assert.is(notices.length, 6);
   assert.ok(notices.some((text) => /No fleet data yet/.test(text) && /data\/fleet\.json/.test(text)), notices.join(" | "));
   assert.match(status, /Waiting for the first data/);
   assert.is(await harness.page.locator("[data-tile]").count(), 0);
@@ -64,6 +65,22 @@ test("reports an error, not an empty state, when a document cannot be read at al
   await waitForPolls(harness.page, 1);
 
   assert.match(await harness.page.locator("#alarms .notice-error").innerText(), /Could not load alarm data \(alarms\.json is not a JSON object\)/);
+});
+
+test("says when nothing needs a hand, and names a part it could not read while showing the rest", async () => {
+  const now = new Date();
+  const clear = shapeNeedsAHand({ parked: { failures: [] }, deadLetters: [], alarms: { metricAlarms: [], compositeAlarms: [] }, alarmHistory: undefined }, undefined, now);
+  harness.documents.set(DASHBOARD_DOCUMENT.NeedsAHand, clear);
+  await waitForPolls(harness.page, 1);
+  const allClear = await harness.page.locator("#needs-a-hand .all-clear").innerText();
+
+  const partial = dashboardDocuments(new Date(now.getTime() + 1000))["needs-a-hand.json"];
+  harness.documents.set(DASHBOARD_DOCUMENT.NeedsAHand, { ...partial, errors: ["parked failures: AccessDenied"] });
+  await waitForPolls(harness.page, 1);
+
+  assert.match(allClear, /^Nothing needs a hand/);
+  assert.match(await harness.page.locator("#needs-a-hand .notice-error").innerText(), /Could not read parked failures: AccessDenied; the rest is current/);
+  assert.is(await harness.page.locator('#needs-a-hand [data-testid="dead-letters"] tbody tr').count(), partial.deadLetters.items.length);
 });
 
 test.run();

@@ -12,8 +12,9 @@ import * as assert from "uvu/assert";
 import { parseCampaignDefinition } from "../../../campaigns/model.js";
 import { dynamoCampaignStore } from "../../../campaigns/store/index.js";
 import { CAMPAIGN_SK, campaignPk, countAttr, jobSk, jobStateIndexPk } from "../../../campaigns/store/keys.js";
-import type { AlarmsDocument, CampaignPageDocument, CampaignsDocument, FleetDocument, QueuesDocument, TelemetryDocument } from "../../../contracts/dashboard-documents.js";
+import type { AlarmsDocument, CampaignPageDocument, CampaignsDocument, NeedsAHandDocument, FleetDocument, QueuesDocument, TelemetryDocument } from "../../../contracts/dashboard-documents.js";
 import { METRIC } from "../../../contracts/metrics.js";
+import { parkedFailure, parkFailureRecord } from "../../../lib/parked-failures.js";
 import type { FleetVehicle } from "../../../telemetry/aggregate.js";
 import { FLEET_STATE_PARTS_PREFIX, writeFleetStatePart } from "../../../telemetry/fleet-state.js";
 import { serveDashboard } from "../../../local/dashboard-server.js";
@@ -104,6 +105,11 @@ test("a scheduled run publishes fleet, campaigns, trends, alarms and queues from
     }),
   );
   await sqs.send(new SendMessageCommand({ QueueUrl: outputs.telemetry_dlq_url, MessageBody: JSON.stringify({ poison: true }) }));
+  await parkFailureRecord(
+    s3,
+    outputs.data_bucket_name,
+    parkedFailure({ source: "telemetry-processor", identity: ["a"], reason: "object-missing", detail: "s3://x/telemetry/a no longer exists", message: "{}", at: now }),
+  );
   await world.cloud.runtime!.evaluateAlarms();
 
   // act
@@ -130,6 +136,13 @@ test("a scheduled run publishes fleet, campaigns, trends, alarms and queues from
   const queues = await readJson<QueuesDocument>("data/queues.json");
   assert.is(queues?.queues.find((queue) => queue.role === "telemetry-dlq")?.visible, 1);
   assert.ok(queues?.queues.every((queue) => queue.error === null));
+
+  const hand = await readJson<NeedsAHandDocument>("data/needs-a-hand.json");
+  assert.equal(hand?.errors, []);
+  assert.equal(hand?.parked.items.map((item) => [item.reason, item.command]), [["object-missing", "fleetota parked --source telemetry-processor --reason object-missing"]]);
+  assert.equal(hand?.deadLetters.items.map((item) => [item.queue, item.receiveCount > 0, item.reason]), [["telemetry-dlq", true, "a message that is not an S3 event: the telemetry processor failed on it maxReceiveCount times (a transient failure; a redrive retries it)"]]);
+  assert.is(hand?.alarmChangesSource, "observed", "moto has no DescribeAlarmHistory");
+  assert.ok(hand?.alarmChanges.some((change) => change.alarm === `${outputs.name_prefix}-telemetry-dlq-not-empty` && change.state === "ALARM"));
 
   const alarms = await readJson<AlarmsDocument>("data/alarms.json");
   assert.ok((alarms?.alarms.length ?? 0) > 0);

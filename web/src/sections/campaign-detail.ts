@@ -1,6 +1,6 @@
 import type { CampaignPageDocument, CampaignWaveView, ReasonCount } from "../../../contracts/dashboard-documents.js";
 import { lineChart } from "../charts.js";
-import { bar, h } from "../dom.js";
+import { bar, dataTable as table, h } from "../dom.js";
 import { formatAge, formatCount, formatDuration, humanizeState, stateToken } from "../format.js";
 import { campaignCard } from "./campaigns.js";
 
@@ -144,14 +144,6 @@ function tile(label: string, value: string, detail: string): HTMLElement {
   return h("div", { class: "tile", "data-tile": label }, h("dt", null, label), h("dd", { class: "tile-value" }, value), h("dd", { class: "tile-detail" }, detail));
 }
 
-function table(headings: readonly string[], rows: HTMLTableRowElement[]): HTMLTableElement {
-  return h(
-    "table",
-    { class: "plain" },
-    h("thead", null, h("tr", null, ...headings.map((label) => h("th", { scope: "col" }, label)))),
-    h("tbody", null, ...rows),
-  );
-}
 
 function reasonTable(reasons: readonly ReasonCount[], empty: string): HTMLElement {
   if (reasons.length === 0) return h("p", { class: "empty" }, empty);

@@ -15,6 +15,7 @@ function sources(overrides: Partial<DashboardSources> = {}): DashboardSources {
     alarms: async () => ({ metricAlarms: [metricAlarm({ StateValue: "ALARM" })], compositeAlarms: [] }),
     queues: async () => [queueReading(QUEUE_ROLE.Telemetry, 4)],
     campaignPages: async () => [],
+    needsAHand: async () => ({ parked: { failures: [] }, deadLetters: [], alarmHistory: undefined }),
     ...overrides,
   };
 }
@@ -27,7 +28,7 @@ function memoryWriter() {
   };
 }
 
-test("writes all five documents as JSON stamped with the run's time", async () => {
+test("writes all six documents as JSON stamped with the run's time", async () => {
   // prepare
   const { written, writer } = memoryWriter();
   // act
@@ -37,7 +38,7 @@ test("writes all five documents as JSON stamped with the run's time", async () =
   for (const body of written.values()) assert.is(JSON.parse(body).generatedAt, now.toISOString());
   assert.is(JSON.parse(written.get(DASHBOARD_DOCUMENT.Fleet)!).totals.vehicles, 50);
   assert.is(JSON.parse(written.get(DASHBOARD_DOCUMENT.Alarms)!).counts.ALARM, 1);
-  assert.is(report.written.length, 5);
+  assert.is(report.written.length, 6);
   assert.ok(report.written.every((entry) => entry.bytes === Buffer.byteLength(written.get(entry.name)!)));
 });
 
@@ -69,7 +70,7 @@ test("publishes the healthy documents and then fails naming the broken source", 
 
   assert.instance(error, DashboardPublishError);
   assert.match((error as Error).message, /campaigns\.json \(table not found\)/);
-  assert.is(written.size, 4);
+  assert.is(written.size, 5);
   assert.not.ok(written.has(DASHBOARD_DOCUMENT.Campaigns));
 });
 
@@ -84,7 +85,7 @@ test("reports a document whose write fails", async () => {
   )) as DashboardPublishError;
 
   assert.equal(error.report.failed, [{ name: DASHBOARD_DOCUMENT.Queues, error: "SlowDown" }]);
-  assert.is(error.report.written.length, 4);
+  assert.is(error.report.written.length, 5);
 });
 
 test("writes one page per campaign, continues its series from the last one, and links it from the overview", async () => {
@@ -121,7 +122,7 @@ test("reports the campaign pages' source failing and still publishes the rest", 
   }).catch((caught: unknown) => caught)) as DashboardPublishError;
 
   assert.equal(error.report.failed, [{ name: "campaigns/*.json", error: "throttled" }]);
-  assert.is(written.size, 5);
+  assert.is(written.size, 6);
 });
 
 test.run();

@@ -17,6 +17,9 @@ import { campaign as campaignRecord } from "../../../campaigns/support/factories
 import { shapeCampaigns, type CampaignSummaryInput } from "../../../../../functions/dashboard-publisher/campaign-view.js";
 import { QUEUE_ROLE, type DashboardDocuments, type QueueRole } from "../../../../../contracts/dashboard-documents.js";
 import { shapeFleet, type FleetVehicleInput } from "../../../../../functions/dashboard-publisher/fleet-view.js";
+import { shapeNeedsAHand, type NeedsAHandInput } from "../../../../../functions/dashboard-publisher/needs-a-hand-view.js";
+import type { ParkedFailure } from "../../../../../contracts/parked-failure.js";
+import type { Message } from "@aws-sdk/client-sqs";
 import { shapeQueues, type QueueReading } from "../../../../../functions/dashboard-publisher/queue-view.js";
 import { shapeTelemetry, TELEMETRY_TRENDS, trendQueryId } from "../../../../../functions/dashboard-publisher/telemetry-view.js";
 
@@ -154,6 +157,69 @@ export function metricResults(now: Date, minutes = 60, seed = 3): MetricDataResu
   });
 }
 
+export function parkedFailure(overrides: Partial<ParkedFailure> = {}, now = new Date()): ParkedFailure {
+  return {
+    id: "4f1d2c3b4a5968778695a4b3c2d1e0f1",
+    source: "telemetry-processor",
+    reason: "object-missing",
+    detail: "s3://fleetota-dev-data/telemetry/vehicle/1HGCM82633A004352/2026/11/26/1700.ndjson.gz no longer exists",
+    parkedAt: new Date(now.getTime() - 5 * 60_000).toISOString(),
+    message: "{}",
+    ...overrides,
+  };
+}
+
+/** A message as ReceiveMessage returns it from a DLQ. */
+export function deadLetterMessage(body: unknown, overrides: Partial<Message> = {}): Message {
+  return {
+    MessageId: "6c1b0e5e-0d7a-4f7e-9a55-1a1d3d0f2f10",
+    ReceiptHandle: "handle",
+    Body: typeof body === "string" ? body : JSON.stringify(body),
+    Attributes: { ApproximateReceiveCount: "6" },
+    ...overrides,
+  };
+}
+
+/** What the "needs a hand" view reads: two parked failures, one message in each DLQ, the given alarms. */
+export function needsAHandInput(now: Date, alarms: NeedsAHandInput["alarms"]): NeedsAHandInput {
+  return {
+    parked: {
+      failures: [
+        parkedFailure({}, now),
+        parkedFailure(
+          {
+            id: "9a8b7c6d5e4f30211203f4e5d6c7b8a9",
+            source: "update-manager",
+            reason: "invalid-update-message",
+            detail: "status report: sequence: expected number, received string",
+            parkedAt: new Date(now.getTime() - 2 * 60_000).toISOString(),
+          },
+          now,
+        ),
+      ],
+    },
+    deadLetters: [
+      {
+        queue: QUEUE_ROLE.TelemetryDeadLetter,
+        visible: 1,
+        messages: [deadLetterMessage({ "detail-type": "Object Created", detail: { bucket: { name: "fleetota-dev-data" }, object: { key: "telemetry/vehicle/1HGCM82633A004352/a.ndjson.gz" } } })],
+      },
+      {
+        queue: QUEUE_ROLE.UpdateDeadLetter,
+        visible: 1,
+        messages: [
+          deadLetterMessage(
+            { kind: "status-report", campaignId: "c-20261126T140000-1a2b3c4d", idempotencyKey: "k-1" },
+            { MessageId: "0f9e8d7c-6b5a-4938-8271-605f4e3d2c1b", MessageAttributes: { errorKind: { DataType: "String", StringValue: "processing-failed" }, errorMessage: { DataType: "String", StringValue: "ProvisionedThroughputExceededException after 5 tries" } } },
+          ),
+        ],
+      },
+    ],
+    alarms,
+    alarmHistory: undefined,
+  };
+}
+
 export interface FixtureOptions {
   vehicles: number;
   alarmFiring: boolean;
@@ -198,6 +264,21 @@ export function dashboardDocuments(now: Date, options: Partial<FixtureOptions> =
         metricAlarm({ AlarmName: "fleetota-dev-update-failure-rate", StateValue: "INSUFFICIENT_DATA", StateReason: "Unchecked: Initial alarm creation" }),
       ],
       [],
+      now,
+    ),
+    "needs-a-hand.json": shapeNeedsAHand(
+      needsAHandInput(now, {
+        metricAlarms: [
+          metricAlarm({
+            AlarmName: "fleetota-dev-telemetry-dlq-not-empty",
+            StateValue: alarmFiring ? "ALARM" : "OK",
+            StateReason: "Threshold Crossed: 1 datapoint [3.0] was greater than the threshold (0.0).",
+            StateUpdatedTimestamp: new Date(now.getTime() - 4 * 60_000),
+          }),
+        ],
+        compositeAlarms: [],
+      }),
+      undefined,
       now,
     ),
     "queues.json": shapeQueues(

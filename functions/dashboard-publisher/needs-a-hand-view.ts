@@ -1,0 +1,185 @@
+import type { AlarmHistoryItem, MetricAlarm, CompositeAlarm } from "@aws-sdk/client-cloudwatch";
+import type { Message } from "@aws-sdk/client-sqs";
+import { describeDeadLetter, ERROR_KIND } from "../../cli/redrive/dead-letter.js";
+import {
+  DASHBOARD_SCHEMA_VERSION,
+  QUEUE_ROLE,
+  type AlarmChangeView,
+  type DeadLetterView,
+  type NeedsAHandDocument,
+  type ParkedFailureView,
+  type QueueRole,
+} from "../../contracts/dashboard-documents.js";
+import type { ParkedFailure } from "../../contracts/parked-failure.js";
+import { remedyOf } from "../../lib/parked-failures.js";
+import { toAlarmState } from "./alarm-view.js";
+
+/** What the "needs a hand" document is built from; each part may have failed on its own (`error`). */
+export interface NeedsAHandInput {
+  parked: { failures: readonly ParkedFailure[] } | { error: string };
+  /** Messages looked at in each DLQ (without taking them), with the queue's depth. */
+  deadLetters: ReadonlyArray<{ queue: QueueRole; visible: number | null; messages: readonly Message[] } | { queue: QueueRole; error: string }>;
+  alarms: { metricAlarms: readonly MetricAlarm[]; compositeAlarms: readonly CompositeAlarm[] } | { error: string };
+  /** CloudWatch's alarm history (StateUpdate items), or undefined where DescribeAlarmHistory is not available (moto). */
+  alarmHistory: readonly AlarmHistoryItem[] | undefined;
+}
+
+export const needsAHandDefaults = { maxParked: 25, maxAlarmChanges: 30, alarmChangeWindowMs: 24 * 3_600_000 } as const;
+
+/** The `fleetota` command for a dead-lettered message; the telemetry DLQ has none yet (README says so). */
+export function deadLetterCommand(queue: QueueRole, letter: { errorKind: string; campaignId?: string | undefined }): string {
+  if (queue === QUEUE_ROLE.TelemetryDeadLetter) return "no fleetota command yet: move it back with SQS StartMessageMoveTask (the telemetry DLQ to its queue)";
+  if (letter.errorKind === ERROR_KIND.InvalidJson || letter.errorKind === ERROR_KIND.InvalidMessage) {
+    return `fleetota redrive --dry-run (malformed: a redrive cannot fix it; look, then fix the sender)`;
+  }
+  return letter.campaignId ? `fleetota redrive --campaign ${letter.campaignId}` : "fleetota redrive";
+}
+
+function deadLetterView(queue: QueueRole, message: Message): DeadLetterView {
+  if (queue === QUEUE_ROLE.UpdateDeadLetter) {
+    const letter = describeDeadLetter(message);
+    return {
+      queue,
+      messageId: letter.messageId,
+      kind: letter.errorKind,
+      reason: letter.error,
+      receiveCount: letter.receiveCount,
+      campaignId: letter.campaignId ?? null,
+      command: deadLetterCommand(queue, letter),
+    };
+  }
+  const receiveCount = Number(message.Attributes?.ApproximateReceiveCount ?? 0);
+  const recorded = message.MessageAttributes?.errorMessage?.StringValue;
+  return {
+    queue,
+    messageId: message.MessageId ?? "",
+    kind: message.MessageAttributes?.errorKind?.StringValue ?? ERROR_KIND.ProcessingFailed,
+    reason: recorded ?? `${telemetryObjectOf(message.Body)}: the telemetry processor failed on it maxReceiveCount times (a transient failure; a redrive retries it)`,
+    receiveCount,
+    campaignId: null,
+    command: deadLetterCommand(queue, { errorKind: ERROR_KIND.ProcessingFailed }),
+  };
+}
+
+/** `s3://bucket/key` from an EventBridge S3 event body, or a short note when the body is something else. */
+function telemetryObjectOf(body: string | undefined): string {
+  try {
+    const detail = (JSON.parse(body ?? "") as { detail?: { bucket?: { name?: string }; object?: { key?: string } } }).detail;
+    if (detail?.bucket?.name && detail.object?.key) return `s3://${detail.bucket.name}/${detail.object.key}`;
+  } catch {
+    // not JSON: said below
+  }
+  return "a message that is not an S3 event";
+}
+
+/** A StateUpdate history item as a change; undefined when its data cannot be read. */
+function historyChange(item: AlarmHistoryItem): AlarmChangeView | undefined {
+  if (!item.AlarmName || !item.Timestamp) return undefined;
+  try {
+    const data = JSON.parse(item.HistoryData ?? "{}") as { newState?: { stateValue?: string; stateReason?: string } };
+    return {
+      alarm: item.AlarmName,
+      at: new Date(item.Timestamp).toISOString(),
+      state: toAlarmState(data.newState?.stateValue),
+      reason: data.newState?.stateReason ?? item.HistorySummary ?? "",
+    };
+  } catch {
+    return { alarm: item.AlarmName, at: new Date(item.Timestamp).toISOString(), state: toAlarmState(undefined), reason: item.HistorySummary ?? "" };
+  }
+}
+
+/**
+ * Alarm state changes of the last day, newest first. With CloudWatch's history that is the history;
+ * without it (moto has no DescribeAlarmHistory) each alarm's current state since its last update is a
+ * change, carried from run to run in the previous document, so the page still shows the recent ones.
+ */
+export function alarmChanges(
+  input: Pick<NeedsAHandInput, "alarms" | "alarmHistory">,
+  previous: NeedsAHandDocument | undefined,
+  now: Date,
+): { changes: AlarmChangeView[]; source: NeedsAHandDocument["alarmChangesSource"] } {
+  const since = now.getTime() - needsAHandDefaults.alarmChangeWindowMs;
+  const recent = (change: AlarmChangeView) => Date.parse(change.at) >= since;
+  let changes: AlarmChangeView[];
+  let source: NeedsAHandDocument["alarmChangesSource"];
+  if (input.alarmHistory) {
+    source = "alarm-history";
+    changes = input.alarmHistory.map(historyChange).filter((change): change is AlarmChangeView => change !== undefined);
+  } else {
+    source = "observed";
+    const observed = "error" in input.alarms
+      ? []
+      : [...input.alarms.metricAlarms, ...input.alarms.compositeAlarms].flatMap((alarm): AlarmChangeView[] =>
+          alarm.AlarmName && alarm.StateUpdatedTimestamp
+            ? [{ alarm: alarm.AlarmName, at: new Date(alarm.StateUpdatedTimestamp).toISOString(), state: toAlarmState(alarm.StateValue), reason: alarm.StateReason ?? "" }]
+            : [],
+        );
+    const carried = previous?.alarmChangesSource === "observed" ? previous.alarmChanges : [];
+    const byKey = new Map<string, AlarmChangeView>();
+    for (const change of [...carried, ...observed]) byKey.set(`${change.alarm}\u0000${change.at}`, change);
+    changes = [...byKey.values()];
+  }
+  return {
+    changes: changes
+      .filter(recent)
+      .sort((a, b) => b.at.localeCompare(a.at) || a.alarm.localeCompare(b.alarm))
+      .slice(0, needsAHandDefaults.maxAlarmChanges),
+    source,
+  };
+}
+
+/**
+ * What needs an operator's hand: the newest parked failures with their remedy and command, the
+ * messages in the DLQs with why they are there and the command for each, and recent alarm changes.
+ *
+ * @example
+ * const doc = shapeNeedsAHand(input, previous, new Date());
+ * doc.deadLetters.items[0].command; // "fleetota redrive --campaign c-…"
+ */
+export function shapeNeedsAHand(input: NeedsAHandInput, previous: NeedsAHandDocument | undefined, now: Date): NeedsAHandDocument {
+  const errors: string[] = [];
+  const failures = "error" in input.parked ? (errors.push(`parked failures: ${input.parked.error}`), []) : input.parked.failures;
+  const byReason = new Map<string, number>();
+  for (const failure of failures) byReason.set(failure.reason, (byReason.get(failure.reason) ?? 0) + 1);
+  const parkedItems: ParkedFailureView[] = [...failures]
+    .sort((a, b) => b.parkedAt.localeCompare(a.parkedAt))
+    .slice(0, needsAHandDefaults.maxParked)
+    .map((failure) => ({
+      id: failure.id,
+      source: failure.source,
+      reason: failure.reason,
+      detail: failure.detail,
+      parkedAt: failure.parkedAt,
+      remedy: remedyOf(failure),
+      command: `fleetota parked --source ${failure.source} --reason ${failure.reason}`,
+    }));
+  const items: DeadLetterView[] = [];
+  const depth: NeedsAHandDocument["deadLetters"]["depth"] = [];
+  for (const queue of input.deadLetters) {
+    if ("error" in queue) {
+      errors.push(`${queue.queue}: ${queue.error}`);
+      continue;
+    }
+    depth.push({ queue: queue.queue, visible: queue.visible, command: deadLetterCommand(queue.queue, { errorKind: ERROR_KIND.ProcessingFailed }) });
+    items.push(...queue.messages.map((message) => deadLetterView(queue.queue, message)));
+  }
+  if ("error" in input.alarms) errors.push(`alarms: ${input.alarms.error}`);
+  const { changes, source } = alarmChanges(input, previous, now);
+  return {
+    schemaVersion: DASHBOARD_SCHEMA_VERSION,
+    generatedAt: now.toISOString(),
+    parked: {
+      items: parkedItems,
+      total: failures.length,
+      complete: failures.length < needsAHandListLimit,
+      byReason: [...byReason].map(([reason, count]) => ({ reason, count })).sort((a, b) => b.count - a.count || a.reason.localeCompare(b.reason)),
+    },
+    deadLetters: { items, depth },
+    alarmChanges: changes,
+    alarmChangesSource: source,
+    errors,
+  };
+}
+
+/** How many parked failures the publisher reads at most per run (newest first); more are counted as "at least". */
+export const needsAHandListLimit = 200;

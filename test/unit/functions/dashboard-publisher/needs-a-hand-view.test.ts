@@ -1,0 +1,69 @@
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import { QUEUE_ROLE } from "../../../../contracts/dashboard-documents.js";
+import { alarmChanges, deadLetterCommand, shapeNeedsAHand } from "../../../../functions/dashboard-publisher/needs-a-hand-view.js";
+import { deadLetterMessage, metricAlarm, needsAHandInput } from "./support/factories.js";
+
+const now = new Date("2026-11-26T18:00:00.000Z");
+const minutesAgo = (minutes: number) => new Date(now.getTime() - minutes * 60_000);
+const alarms = { metricAlarms: [metricAlarm({ StateValue: "ALARM", StateUpdatedTimestamp: minutesAgo(4), StateReason: "Threshold Crossed" })], compositeAlarms: [] };
+
+test("lists parked failures newest first with their remedy and the fleetota command", () => {
+  const doc = shapeNeedsAHand(needsAHandInput(now, alarms), undefined, now);
+
+  assert.equal(doc.parked.items.map((item) => item.reason), ["invalid-update-message", "object-missing"]);
+  assert.is(doc.parked.items[1]!.command, "fleetota parked --source telemetry-processor --reason object-missing");
+  assert.match(doc.parked.items[1]!.remedy, /upload it again/);
+  assert.equal(doc.parked.byReason, [{ reason: "invalid-update-message", count: 1 }, { reason: "object-missing", count: 1 }]);
+  assert.equal([doc.parked.total, doc.parked.complete], [2, true]);
+});
+
+test("says why each dead letter is there and which command deals with it", () => {
+  const doc = shapeNeedsAHand(needsAHandInput(now, alarms), undefined, now);
+  const [telemetry, update] = doc.deadLetters.items;
+
+  assert.match(telemetry!.reason, /^s3:\/\/fleetota-dev-data\/telemetry\/vehicle\/1HGCM82633A004352\/a\.ndjson\.gz: the telemetry processor failed/);
+  assert.match(telemetry!.command, /no fleetota command yet/);
+  assert.equal([update!.kind, update!.reason, update!.receiveCount], ["processing-failed", "ProvisionedThroughputExceededException after 5 tries", 6]);
+  assert.is(update!.command, "fleetota redrive --campaign c-20261126T140000-1a2b3c4d");
+  assert.is(deadLetterCommand(QUEUE_ROLE.UpdateDeadLetter, { errorKind: "invalid-json" }), "fleetota redrive --dry-run (malformed: a redrive cannot fix it; look, then fix the sender)");
+  assert.is(shapeNeedsAHand({ ...needsAHandInput(now, alarms), deadLetters: [{ queue: QUEUE_ROLE.UpdateDeadLetter, visible: 1, messages: [deadLetterMessage("not json")] }] }, undefined, now).deadLetters.items[0]!.kind, "invalid-json");
+});
+
+test("keeps every part it could read and names the one it could not", () => {
+  const doc = shapeNeedsAHand(
+    { ...needsAHandInput(now, alarms), parked: { error: "AccessDenied" }, deadLetters: [{ queue: QUEUE_ROLE.TelemetryDeadLetter, error: "QueueDoesNotExist" }] },
+    undefined,
+    now,
+  );
+
+  assert.equal(doc.errors, ["parked failures: AccessDenied", "telemetry-dlq: QueueDoesNotExist"]);
+  assert.is(doc.alarmChanges.length, 1);
+});
+
+test("uses CloudWatch's alarm history when there is one, newest first, within a day", () => {
+  const item = (minutes: number, state: string) => ({
+    AlarmName: "fleetota-dev-update-failure-rate",
+    Timestamp: minutesAgo(minutes),
+    HistoryItemType: "StateUpdate" as const,
+    HistoryData: JSON.stringify({ newState: { stateValue: state, stateReason: `went ${state}` } }),
+  });
+
+  const { changes, source } = alarmChanges({ alarms, alarmHistory: [item(30, "OK"), item(10, "ALARM"), item(25 * 60, "ALARM")] }, undefined, now);
+
+  assert.is(source, "alarm-history");
+  assert.equal(changes.map((change) => [change.state, change.reason]), [["ALARM", "went ALARM"], ["OK", "went OK"]]);
+});
+
+test("without alarm history, keeps the changes it observed run after run", () => {
+  const first = shapeNeedsAHand(needsAHandInput(now, alarms), undefined, now);
+  const later = new Date(now.getTime() + 10 * 60_000);
+  const recovered = { metricAlarms: [metricAlarm({ StateValue: "OK", StateUpdatedTimestamp: new Date(now.getTime() + 8 * 60_000), StateReason: "back to normal" })], compositeAlarms: [] };
+
+  const second = shapeNeedsAHand(needsAHandInput(later, recovered), first, later);
+
+  assert.is(second.alarmChangesSource, "observed");
+  assert.equal(second.alarmChanges.map((change) => [change.state, change.reason]), [["OK", "back to normal"], ["ALARM", "Threshold Crossed"]]);
+});
+
+test.run();
