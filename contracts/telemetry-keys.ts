@@ -234,3 +234,30 @@ export function tryParseTelemetryKey(key: string): { ok: true; key: ParsedTeleme
     return { ok: false, violation: error.violation, message: error.message };
   }
 }
+
+/**
+ * Parses the key an S3 event names. S3 notifications URL-encode keys (`dt%3D2026-11-26`, a space as
+ * `+`); the key as stored is tried first, then its decoded form, and either must follow the layout
+ * strictly. Decoding cannot move an object to another uploader: the layout has no character that needs
+ * encoding, so the uploader segment is the same in both forms. Returns the parsed key and the form
+ * that parsed (the key to read), or the first form's violation.
+ *
+ * @example
+ * parseTelemetryEventKey("telemetry/vehicle/1HGCM82633A004352/dt%3D2026-11-26/hour%3D17/20261126T173500000Z-7.ndjson.gz");
+ * // { ok: true, key: { kind: "vehicle", vin: "1HGCM82633A004352", … }, storedKey: "telemetry/vehicle/1HGCM82633A004352/dt=2026-11-26/hour=17/…" }
+ */
+export function parseTelemetryEventKey(
+  eventKey: string,
+): { ok: true; key: ParsedTelemetryKey; storedKey: string } | { ok: false; violation: KeyViolation; message: string } {
+  const asStored = tryParseTelemetryKey(eventKey);
+  if (asStored.ok) return { ...asStored, storedKey: eventKey };
+  if (!/[%+]/.test(eventKey) || eventKey.length > 3 * MAX_TELEMETRY_KEY_LENGTH) return asStored;
+  let decoded: string;
+  try {
+    decoded = decodeURIComponent(eventKey.replaceAll("+", " "));
+  } catch {
+    return asStored;
+  }
+  const asDecoded = tryParseTelemetryKey(decoded);
+  return asDecoded.ok ? { ...asDecoded, storedKey: decoded } : asStored;
+}

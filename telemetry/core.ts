@@ -1,6 +1,8 @@
 import { CORRUPTION, CorruptObjectError, decodeLines, DEFAULT_DECODE_LIMITS, type ByteSource, type DecodeLimits } from "./decode.js";
 import { enrich, type EnrichedRecord } from "./enrich.js";
+import type { ParsedTelemetryKey } from "../contracts/telemetry-keys.js";
 import { validateRecord, type RecordRejection } from "./schema.js";
+import { BINDING_RULE, bindingRejection } from "./uploader-binding.js";
 import { VIN_RULE } from "./vin.js";
 import { isNewer } from "./aggregate.js";
 
@@ -14,6 +16,10 @@ export const LINE_REFUSAL = {
   BadVin: "bad-vin",
   OutOfClockWindow: "out-of-clock-window",
   Schema: "schema",
+  /** A valid record for another VIN than the vehicle that uploaded the object (telemetry/uploader-binding.ts). */
+  OtherVehicle: BINDING_RULE.OtherVehicle,
+  /** A status report in a fleet gateway's object. */
+  ReportFromGateway: BINDING_RULE.ReportFromGateway,
 } as const;
 export type LineRefusal = (typeof LINE_REFUSAL)[keyof typeof LINE_REFUSAL];
 
@@ -72,15 +78,22 @@ function refusalOf(reasons: readonly RecordRejection[]): LineRefusal {
 
 /**
  * Decodes, validates and enriches every line of one object, streaming. Blank lines are skipped;
- * everything else ends up accepted or rejected with reasons. Throws CorruptObjectError when the object
- * cannot be read at all (broken gzip, binary, decoded size, too many lines, too much rejected text);
- * then nothing of it counts and it is quarantined whole.
+ * everything else ends up accepted or rejected with reasons. Given the object's `uploader` (its parsed
+ * key), a valid record the uploader may not send (another vehicle's, a gateway's status report) is
+ * rejected too. Throws CorruptObjectError when the object cannot be read at all (broken gzip, binary,
+ * decoded size, too many lines, too much rejected text); then nothing of it counts and it is
+ * quarantined whole.
  *
  * @example
- * const readout = await readTelemetryObject(response.Body, Date.now());
+ * const readout = await readTelemetryObject(response.Body, Date.now(), DEFAULT_READ_LIMITS, parseTelemetryKey(key));
  * readout.accepted + readout.rejected.length; // non-blank lines in the object
  */
-export async function readTelemetryObject(source: ByteSource, nowMs: number, limits: ReadLimits = DEFAULT_READ_LIMITS): Promise<ObjectReadout> {
+export async function readTelemetryObject(
+  source: ByteSource,
+  nowMs: number,
+  limits: ReadLimits = DEFAULT_READ_LIMITS,
+  uploader?: ParsedTelemetryKey,
+): Promise<ObjectReadout> {
   const readout: ObjectReadout = { accepted: 0, latest: new Map(), otaRecords: [], rejected: [], refusals: {} };
   let lineNumber = 0;
   let lines = 0;
@@ -111,6 +124,11 @@ export async function readTelemetryObject(source: ByteSource, nowMs: number, lim
     const validation = validateRecord(value, nowMs);
     if (!validation.valid) {
       reject(text, refusalOf(validation.reasons), validation.reasons);
+      continue;
+    }
+    const unbound = uploader && bindingRejection(uploader, validation.record);
+    if (unbound) {
+      reject(text, unbound.rule, [unbound]);
       continue;
     }
     const enriched = enrich(validation.record);

@@ -19,6 +19,11 @@ export const BINDING_RULE = {
 } as const;
 export type BindingRule = (typeof BINDING_RULE)[keyof typeof BINDING_RULE];
 
+/** A valid record the uploader may not send, with the rule it breaks. */
+export interface BindingRejection extends RecordRejection {
+  rule: BindingRule;
+}
+
 /**
  * Why a valid record may not count for the object's uploader, or undefined when it may.
  *
@@ -27,7 +32,7 @@ export type BindingRule = (typeof BINDING_RULE)[keyof typeof BINDING_RULE];
  * bindingRejection(uploader, { ...record, vin: "5YJ3E1EA7KF317000" });
  * // { field: "vin", rule: "other-vehicle", message: "record for 5YJ3E1EA7KF317000 in an object uploaded by vehicle 1HGCM82633A004352" }
  */
-export function bindingRejection(uploader: ParsedTelemetryKey, record: Pick<TelemetryRecord, "vin" | "ota">): RecordRejection | undefined {
+export function bindingRejection(uploader: ParsedTelemetryKey, record: Pick<TelemetryRecord, "vin" | "ota">): BindingRejection | undefined {
   if (uploader.kind === UPLOADER_KIND.Vehicle) {
     if (record.vin === uploader.vin) return undefined;
     return { field: "vin", rule: BINDING_RULE.OtherVehicle, message: `record for ${record.vin} in an object uploaded by vehicle ${uploader.vin}` };

@@ -8,6 +8,7 @@ import { InvocationAggregate } from "../../telemetry/aggregate.js";
 import { DEFAULT_READ_LIMITS, readTelemetryObject, type ObjectReadout, type ReadLimits } from "../../telemetry/core.js";
 import { CORRUPTION, CorruptObjectError } from "../../telemetry/decode.js";
 import { PARKED_SOURCE } from "../../contracts/parked-failure.js";
+import { parseTelemetryEventKey, UPLOADER_KIND } from "../../contracts/telemetry-keys.js";
 import { parkedFailure, parkFailure, PARKED_REASON, PermanentFailureError, type ParkedTally, type Parking } from "../../lib/parked-failures.js";
 import { InvalidEventError, parseQueueMessage, type ObjectRef } from "./events.js";
 import { writeFleetStatePart } from "../../telemetry/fleet-state.js";
@@ -67,6 +68,32 @@ export type MessageOutcome = (typeof MESSAGE_OUTCOME)[keyof typeof MESSAGE_OUTCO
 export function lazyOnce<T>(load: () => Promise<T>): () => Promise<T> {
   let pending: Promise<T> | undefined;
   return () => (pending ??= load());
+}
+
+/**
+ * Quarantines an object whole, trying the decoded form of a URL-encoded event key when the key as
+ * given does not exist; an object that exists in neither form is gone (a PermanentFailureError).
+ */
+async function quarantineWhole(dependencies: ProcessorDependencies, object: ObjectRef, why: { corruption: string; message: string }, now: Date): Promise<string> {
+  const { s3, dataBucket } = dependencies;
+  try {
+    return await quarantineObject(s3, dataBucket, object, why, now);
+  } catch (error) {
+    if (!(error instanceof NoSuchKey) && (error as { name?: string }).name !== "NoSuchKey") throw error;
+  }
+  let decoded: string | undefined;
+  try {
+    decoded = decodeURIComponent(object.key.replaceAll("+", " "));
+  } catch {
+    decoded = undefined;
+  }
+  if (decoded === undefined || decoded === object.key) throw objectMissing(object);
+  try {
+    return await quarantineObject(s3, dataBucket, object, why, now, decoded);
+  } catch (error) {
+    if (error instanceof NoSuchKey || (error as { name?: string }).name === "NoSuchKey") throw objectMissing(object);
+    throw error;
+  }
 }
 
 /** The object is gone (deleted before it was read): no retry brings it back. */
@@ -203,28 +230,32 @@ async function processClaimedObject(
 ): Promise<MessageOutcome> {
   const { s3, log } = dependencies;
   const ledger: ObjectLedger = { doc: dependencies.doc, table: dependencies.stateTable };
+  const quarantine = async (why: { corruption: string; message: string }): Promise<MessageOutcome> => {
+    const key = await quarantineWhole(dependencies, object, why, new Date(now()));
+    log.warn("object quarantined", { source: object.key, quarantine: key, ...why });
+    await completeObject(ledger, object, { quarantined: why.corruption }, now());
+    scope.aggregate.addQuarantinedObject(now() - object.createdAtMs, why.corruption);
+    return MESSAGE_OUTCOME.Quarantined;
+  };
+  // The key names the uploader (its IAM policy scopes it): outside the layout, nothing in it is trusted.
+  const uploader = parseTelemetryEventKey(object.key);
+  if (!uploader.ok) return quarantine({ corruption: uploader.violation, message: uploader.message });
   let corruption: CorruptObjectError | undefined;
   let readout: ObjectReadout | undefined;
   if (object.size > MAX_OBJECT_BYTES) {
     corruption = new CorruptObjectError(CORRUPTION.TooLarge, `object is ${object.size} bytes, more than ${MAX_OBJECT_BYTES}`);
   } else {
     try {
-      readout = await readTelemetryObject(await objectBody(s3, object), now(), dependencies.limits ?? DEFAULT_READ_LIMITS);
+      readout = await readTelemetryObject(await objectBody(s3, object), now(), dependencies.limits ?? DEFAULT_READ_LIMITS, uploader.key);
     } catch (error) {
       if (!(error instanceof CorruptObjectError)) throw error;
       corruption = error;
     }
   }
-  if (corruption || !readout) {
-    const why = { corruption: corruption!.corruption, message: corruption!.message };
-    const key = await quarantineObject(s3, dependencies.dataBucket, object, why, new Date(now()));
-    log.warn("object quarantined", { source: object.key, quarantine: key, ...why });
-    await completeObject(ledger, object, { quarantined: why.corruption }, now());
-    scope.aggregate.addQuarantinedObject(now() - object.createdAtMs, why.corruption);
-    return MESSAGE_OUTCOME.Quarantined;
-  }
+  if (corruption || !readout) return quarantine({ corruption: corruption!.corruption, message: corruption!.message });
   if (readout.rejected.length > 0) await writeRejectedRecords(s3, dependencies.dataBucket, object, readout.rejected);
-  const reports = statusReportsOf(readout.otaRecords);
+  // Status reports only from a vehicle's own object, and only for its VIN (the key's, not the body's).
+  const reports = uploader.key.kind === UPLOADER_KIND.Vehicle ? statusReportsOf(readout.otaRecords, uploader.key.vin) : [];
   const candidates = readout.accepted > 0 ? candidatesOf([...readout.latest.values()], await scope.activeCampaigns()) : [];
   await sendUpdateMessages(dependencies.sqs, dependencies.updateQueueUrl, [...reports, ...candidates]);
   await completeObject(ledger, object, { accepted: readout.accepted, rejected: readout.rejected.length, statusReports: reports.length, candidates: candidates.length }, now());

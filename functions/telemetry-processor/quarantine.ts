@@ -1,4 +1,6 @@
+import { createHash } from "node:crypto";
 import { CopyObjectCommand, PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
+import { TELEMETRY_PREFIX, tryParseTelemetryKey } from "../../contracts/telemetry-keys.js";
 import type { RejectedLine } from "../../telemetry/core.js";
 import type { ObjectRef } from "./events.js";
 
@@ -7,17 +9,25 @@ export const QUARANTINE_PREFIX = {
   Objects: "quarantine/objects/",
 } as const;
 
-/** The source key below `telemetry/`, so quarantine mirrors the input partitions. */
+/** Where quarantine keeps objects whose key is outside the layout, under a hash of that key. */
+export const OUTSIDE_LAYOUT = "outside-layout/";
+
+/**
+ * The source key below `telemetry/`, so quarantine mirrors the input partitions; a key outside the
+ * layout (contracts/telemetry-keys.ts) is replaced by its SHA-256, because it may be too long for a
+ * quarantine key, or climb out of a folder (`..`) for whoever downloads the quarantine.
+ */
 function relativeKey(object: ObjectRef): string {
-  return object.key.startsWith("telemetry/") ? object.key.slice("telemetry/".length) : object.key;
+  if (tryParseTelemetryKey(object.key).ok) return object.key.slice(TELEMETRY_PREFIX.length);
+  return `${OUTSIDE_LAYOUT}${createHash("sha256").update(object.key).digest("hex").slice(0, 40)}`;
 }
 
 /**
  * `quarantine/records/<source path>.<etag>.ndjson`: one object per source object version.
  *
  * @example
- * rejectedRecordsKey({ key: "telemetry/dt=2026-11-26/hour=17/a.ndjson.gz", etag: "e1", … });
- * // "quarantine/records/dt=2026-11-26/hour=17/a.ndjson.gz.e1.ndjson"
+ * rejectedRecordsKey({ key: "telemetry/vehicle/1HGCM82633A004352/dt=2026-11-26/hour=17/20261126T173500000Z-1.ndjson.gz", etag: "e1", … });
+ * // "quarantine/records/vehicle/1HGCM82633A004352/dt=2026-11-26/hour=17/20261126T173500000Z-1.ndjson.gz.e1.ndjson"
  */
 export function rejectedRecordsKey(object: ObjectRef): string {
   return `${QUARANTINE_PREFIX.Records}${relativeKey(object)}.${object.etag}.ndjson`;
@@ -53,6 +63,7 @@ export interface ObjectQuarantineReason {
 
 /**
  * Copies an unreadable object to `quarantine/objects/…` and writes `<that key>.reason.json` beside it.
+ * `storedKey` is the key to copy when the event named it URL-encoded.
  *
  * @example
  * await quarantineObject(s3, bucket, object, { corruption: "bad-gzip", message: "unexpected end of file" }, new Date());
@@ -63,10 +74,11 @@ export async function quarantineObject(
   object: ObjectRef,
   why: { corruption: string; message: string },
   now: Date,
+  storedKey: string = object.key,
 ): Promise<string> {
   const key = quarantinedObjectKey(object);
   await s3.send(
-    new CopyObjectCommand({ Bucket: bucket, Key: key, CopySource: `${object.bucket}/${encodeURIComponent(object.key).replaceAll("%2F", "/")}` }),
+    new CopyObjectCommand({ Bucket: bucket, Key: key, CopySource: `${object.bucket}/${encodeURIComponent(storedKey).replaceAll("%2F", "/")}` }),
   );
   const reason: ObjectQuarantineReason = {
     source: { bucket: object.bucket, key: object.key, etag: object.etag, size: object.size },

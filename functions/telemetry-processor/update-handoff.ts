@@ -25,20 +25,22 @@ export class UpdateQueueSendError extends Error {
 }
 
 /**
- * One status report per record carrying an `ota` block, keyed `<jobId>#<attempt>#<sequence>` so a
- * redelivered object produces the same keys.
+ * One status report per record of `uploaderVin` carrying an `ota` block, keyed
+ * `<jobId>#<attempt>#<sequence>` so a redelivered object produces the same keys. `uploaderVin` is the VIN
+ * the object key binds (the vehicle that uploaded it); the message carries it, and a record of any other
+ * VIN yields no report (the reader has already rejected such records; this holds even if it had not).
  *
  * @example
- * statusReportsOf(readout.accepted)[0]?.idempotencyKey; // "job-c1-5YJ…#3"
+ * statusReportsOf(readout.otaRecords, "5YJ3E1EA7KF317000")[0]?.idempotencyKey; // "c-1:5YJ3E1EA7KF317000#1#3"
  */
-export function statusReportsOf(accepted: readonly EnrichedRecord[]): StatusReportMessage[] {
+export function statusReportsOf(accepted: readonly EnrichedRecord[], uploaderVin: string): StatusReportMessage[] {
   const reports: StatusReportMessage[] = [];
   for (const { record } of accepted) {
-    if (!record.ota) continue;
+    if (!record.ota || record.vin !== uploaderVin) continue;
     reports.push({
       kind: UPDATE_MESSAGE_KIND.StatusReport,
       idempotencyKey: `${record.ota.jobId}#${record.ota.attempt}#${record.ota.sequence}`,
-      vin: record.vin,
+      vin: uploaderVin,
       campaignId: record.ota.campaignId,
       jobId: record.ota.jobId,
       attempt: record.ota.attempt,

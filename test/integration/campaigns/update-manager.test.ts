@@ -16,6 +16,11 @@ import { METRIC } from "../../../contracts/metrics.js";
 import { PARKED_SOURCE } from "../../../contracts/parked-failure.js";
 import type { UpdateMessage } from "../../../contracts/update-messages.js";
 import { listParkedFailures } from "../../../lib/parked-failures.js";
+import { GetObjectCommand, PutObjectCommand } from "@aws-sdk/client-s3";
+import { vehicleTelemetryKey } from "../../../contracts/telemetry-keys.js";
+import { rejectedRecordsKey } from "../../../functions/telemetry-processor/quarantine.js";
+import type { OtaReport } from "../../../telemetry/schema.js";
+import { telemetryRecord } from "../../unit/telemetry/support/factories.js";
 import { startLocalCloud, type LocalCloud } from "../../../local/cloud.js";
 import {
   campaignWorld,
@@ -229,6 +234,39 @@ test("reports that can never apply are parked with their reason and counted, nev
   const moving = await world.store.jobs.get(campaignId, vin);
   assert.is(moving?.state, "IN_PROGRESS", "the genuine reports apply after the refused ones");
   assert.is(moving?.lastSequence, 2);
+});
+
+test("vehicle A's own object speaks only for A: B's record is quarantined, A's report on B's job is parked, B's job is unchanged", async () => {
+  const campaignId = await newRunningCampaign("2.7.0", { selector: { models: ["Odyssey"] } });
+  const [a, b] = [vinNumber(31), vinNumber(32)];
+  await sendUpdateMessages(world, [candidate(snapshot(a, { model: "Odyssey" })), candidate(snapshot(b, { model: "Odyssey" }))]);
+  await settle();
+  const bBefore = await world.store.jobs.get(campaignId, b);
+  const aBefore = await world.store.jobs.get(campaignId, a);
+  assert.is(bBefore?.state, "QUEUED");
+  const started = new Date(Date.now() - 1_000).toISOString();
+
+  const success = (jobVin: string): OtaReport => ({ jobId: `${campaignId}:${jobVin}`, campaignId, attempt: 1, sequence: 1, status: "SUCCEEDED", targetVersion: "2.7.0" });
+  const line = (vin: string, ota?: OtaReport) =>
+    JSON.stringify({ ...telemetryRecord({ vin, ts: new Date().toISOString(), vehicle: { model: "Odyssey" }, firmware: { version: "2.7.0" } }), ...(ota ? { ota } : {}) });
+  const key = vehicleTelemetryKey(a, Date.now(), "forged");
+  const put = await world.s3.send(
+    new PutObjectCommand({ Bucket: world.bucket, Key: key, Body: [line(a), line(b, success(b)), line(a, success(b))].join("\n") + "\n" }),
+  );
+  await settle();
+
+  assert.equal(await world.store.jobs.get(campaignId, b), bBefore, "B's job is exactly as it was");
+  assert.is((await world.store.jobs.get(campaignId, a))?.state, aBefore?.state, "A's job did not take B's success either");
+  const quarantined = await world.s3.send(
+    new GetObjectCommand({ Bucket: world.bucket, Key: rejectedRecordsKey({ bucket: world.bucket, key, etag: put.ETag!.replaceAll('"', ""), size: 0, createdAtMs: 0 }) }),
+  );
+  const entries = (await quarantined.Body!.transformToString()).trimEnd().split("\n").map((text) => JSON.parse(text) as { line: number; refusal: string });
+  assert.equal(entries.map((entry) => [entry.line, entry.refusal]), [[2, "other-vehicle"]], "B's record, with the reason");
+  const parked = (await listParkedFailures(world.s3, world.bucket, { source: PARKED_SOURCE.UpdateManager })).filter(
+    (failure) => failure.parkedAt >= started && failure.message.includes(`${campaignId}:${b}`),
+  );
+  assert.equal(parked.map((failure) => failure.reason), ["other-vehicle"], "A's own record naming B's job reached the manager as A's and was parked");
+  assert.match(parked[0]!.message, new RegExp(`"vin":"${a}"`), "the report carries the uploader's VIN, bound from the key");
 });
 
 test.run();

@@ -13,7 +13,8 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { METRIC } from "../../../contracts/metrics.js";
 import { readFleetSnapshot } from "../../../telemetry/fleet-state.js";
-import { QUARANTINE_PREFIX } from "../../../functions/telemetry-processor/quarantine.js";
+import { QUARANTINE_PREFIX, rejectedRecordsKey } from "../../../functions/telemetry-processor/quarantine.js";
+import { fleetTelemetryKey, KEY_VIOLATION, vehicleTelemetryKey } from "../../../contracts/telemetry-keys.js";
 import { listParkedFailures } from "../../../lib/parked-failures.js";
 import { validateRecord } from "../../../telemetry/schema.js";
 import { startSimulation, type RunningSimulation, type SimulationSummary } from "../../../simulator/simulation.js";
@@ -78,7 +79,11 @@ test.before(async () => {
 });
 
 async function runSimulation(): Promise<void> {
-  world = await startTestCloud({ runtime: true, runtimeOptions: { runSchedules: false, alarmEvaluationIntervalMs: 0, pollWaitSeconds: 1 } });
+  world = await startTestCloud({
+    runtime: true,
+    runtimeOptions: { runSchedules: false, alarmEvaluationIntervalMs: 0, pollWaitSeconds: 1 },
+    ...(process.env.FLEETOTA_TEST_LOG ? { log: console } : {}),
+  });
   simulation = startSimulation({
     vehicles: 60,
     intervalMs: 60_000,
@@ -187,16 +192,28 @@ async function invokeProcessor(records: Array<ReturnType<typeof sqsRecord>>): Pr
   };
 }
 
-/** Puts a sample batch's lines, ungzipped, outside telemetry/ (so no event of its own); returns key, etag and valid count. */
-async function putPlainCopyOfABatch(key: string): Promise<{ key: string; etag: string; valid: number }> {
+/** The lines of the first readable simulated gateway object (corrupt ones are skipped). */
+async function sampleLines(): Promise<string[]> {
   const bucket = world.outputs.data_bucket_name;
-  const [sampleKey] = await listKeys("telemetry/");
-  const sample = await world.clients.s3.send(new GetObjectCommand({ Bucket: bucket, Key: sampleKey! }));
-  const lines = gunzipSync(await sample.Body!.transformToByteArray()).toString("utf8");
-  const put = await world.clients.s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: lines }));
-  const valid = lines.trimEnd().split("\n").filter((line) => validateRecord(safeJson(line), Date.now()).valid).length;
-  return { key, etag: put.ETag!, valid };
+  for (const key of await listKeys("telemetry/fleet/")) {
+    const object = await world.clients.s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+    try {
+      return gunzipSync(await object.Body!.transformToByteArray()).toString("utf8").trimEnd().split("\n");
+    } catch {
+      continue;
+    }
+  }
+  throw new Error("no readable simulated object");
 }
+
+/** Uploads `text` (plain NDJSON) under `key` and waits for the pipeline to handle it; returns its etag. */
+async function putAndSettle(key: string, text: string): Promise<string> {
+  const put = await world.clients.s3.send(new PutObjectCommand({ Bucket: world.outputs.data_bucket_name, Key: key, Body: text }));
+  await world.cloud.runtime!.waitForIdle(IDLE_TIMEOUT_MS);
+  return put.ETag!.replaceAll('"', "");
+}
+
+const validLines = (lines: readonly string[]): string[] => lines.filter((line) => validateRecord(safeJson(line), Date.now()).valid);
 
 async function objectMarker(key: string, etag: string): Promise<Record<string, unknown> | undefined> {
   const doc = DynamoDBDocumentClient.from(world.clients.dynamodb);
@@ -206,27 +223,79 @@ async function objectMarker(key: string, etag: string): Promise<Record<string, u
   return response.Item;
 }
 
-test("a direct invocation parks the message whose object is missing instead of retrying it, and reads plain NDJSON", async () => {
-  const plain = await putPlainCopyOfABatch("manual/plain-batch.ndjson");
+test("a plain NDJSON object of a gateway is read; an event for an object that is gone is parked, not retried", async () => {
+  const lines = await sampleLines();
   const before = await metricTotals(METRIC.DataPoints);
-  const missing = objectCreated("telemetry/not-there.ndjson.gz", "0123");
-  const response = await invokeProcessor([sqsRecord("plain", objectCreated(plain.key, plain.etag)), sqsRecord("missing", missing)]);
+  const key = fleetTelemetryKey("manual", Date.now(), "plain");
+  const etag = await putAndSettle(key, `${lines.join("\n")}\n`);
+  assert.is((await metricTotals(METRIC.DataPoints)).sum, before.sum + validLines(lines).length);
+  assert.is((await objectMarker(key, etag))?.status, "COMPLETED");
+
+  const gone = fleetTelemetryKey("manual", Date.now(), "not-there");
+  const missing = objectCreated(gone, "0123");
+  const response = await invokeProcessor([sqsRecord("missing", missing)]);
   assert.equal(response.batchItemFailures, [], "a missing object is permanent: no retry, no DLQ");
-  assert.is((await metricTotals(METRIC.DataPoints)).sum, before.sum + plain.valid);
-  assert.is((await objectMarker(plain.key, plain.etag))?.status, "COMPLETED");
-  assert.equal((await objectMarker("telemetry/not-there.ndjson.gz", "0123"))?.outcome, { parked: "object-missing" });
+  assert.equal((await objectMarker(gone, "0123"))?.outcome, { parked: "object-missing" });
   const parked = (await listParkedFailures(world.clients.s3, world.outputs.data_bucket_name)).filter((failure) => failure.message === missing);
   assert.equal(parked.map((failure) => [failure.source, failure.reason]), [["telemetry-processor", "object-missing"]]);
 });
 
 test("the same object twice in one batch is processed once and counted once as a duplicate", async () => {
-  const plain = await putPlainCopyOfABatch("manual/twice.ndjson");
+  const lines = await sampleLines();
+  const key = fleetTelemetryKey("manual", Date.now(), "twice");
+  const etag = await putAndSettle(key, `${lines.join("\n")}\n`);
   const before = { dataPoints: await metricTotals(METRIC.DataPoints), duplicates: await metricTotals(METRIC.DuplicateObjects) };
-  const body = objectCreated(plain.key, plain.etag);
+  const body = objectCreated(key, `${etag}-again`); // a new identity (key, etag) for the same bytes
   const response = await invokeProcessor([sqsRecord("first", body), sqsRecord("second", body)]);
   assert.equal(response.batchItemFailures, []);
-  assert.is((await metricTotals(METRIC.DataPoints)).sum, before.dataPoints.sum + plain.valid);
+  assert.is((await metricTotals(METRIC.DataPoints)).sum, before.dataPoints.sum + validLines(lines).length);
   assert.is((await metricTotals(METRIC.DuplicateObjects)).sum, before.duplicates.sum + 1);
+});
+
+// ── objects bound to their uploader ─────────────────────────────────────────────────────────────────
+
+const ALIEN_KEYS: Array<[string, (atMs: number) => string, string]> = [
+  ["the old flat layout (no uploader)", (atMs) => fleetTelemetryKey("x", atMs, "old").replace("fleet/x/", ""), KEY_VIOLATION.Segments],
+  ["a North American VIN with a wrong check digit", (atMs) => vehicleTelemetryKey("1HGCM82633A004352", atMs, "bad").replace("1HGCM82633A004352", "1HGCM82643A004352"), KEY_VIOLATION.Vin],
+  ["an unknown uploader kind", (atMs) => vehicleTelemetryKey("1HGCM82633A004352", atMs, "kind").replace("/vehicle/", "/vehicles/"), KEY_VIOLATION.UploaderKind],
+];
+
+for (const [name, keyAt, violation] of ALIEN_KEYS) {
+  test(`a key outside the layout is quarantined whole with its reason, nothing in it counted: ${name}`, async () => {
+    const lines = await sampleLines();
+    const before = { dataPoints: await metricTotals(METRIC.DataPoints), quarantined: await metricTotals(METRIC.ObjectsQuarantined) };
+    const key = keyAt(Date.now());
+    const etag = await putAndSettle(key, `${lines.join("\n")}\n`);
+    assert.is((await metricTotals(METRIC.DataPoints)).sum, before.dataPoints.sum, "no record of it counted");
+    assert.is((await metricTotals(METRIC.ObjectsQuarantined)).sum, before.quarantined.sum + 1);
+    assert.equal((await objectMarker(key, etag))?.outcome, { quarantined: violation });
+    const reasons = await Promise.all(
+      (await listKeys(QUARANTINE_PREFIX.Objects)).filter((quarantined) => quarantined.endsWith(".reason.json")).map(async (quarantined) => JSON.parse(await readText(quarantined))),
+    );
+    const reason = reasons.find((entry: { source: { key: string } }) => entry.source.key === key) as { corruption: string; message: string } | undefined;
+    assert.is(reason?.corruption, violation);
+    assert.ok((reason?.message.length ?? 0) > 0);
+    assert.is(await queueDepth(world.outputs.telemetry_dlq_url), 0);
+  });
+}
+
+test("vehicle A's object carrying other vehicles' records: A's count, the others are quarantined with the reason", async () => {
+  const lines = validLines(await sampleLines());
+  const vinOf = (line: string) => (JSON.parse(line) as { vin: string }).vin;
+  const a = vinOf(lines[0]!);
+  const own = lines.filter((line) => vinOf(line) === a);
+  const others = lines.filter((line) => vinOf(line) !== a);
+  assert.ok(others.length > 0, "the sample holds several vehicles");
+  const before = { dataPoints: await metricTotals(METRIC.DataPoints), rejected: await metricTotals(METRIC.RecordsRejected) };
+  const key = vehicleTelemetryKey(a, Date.now(), "mixed");
+  const etag = await putAndSettle(key, `${[...own, ...others].join("\n")}\n`);
+  assert.is((await metricTotals(METRIC.DataPoints)).sum, before.dataPoints.sum + own.length);
+  assert.is((await metricTotals(METRIC.RecordsRejected)).sum, before.rejected.sum + others.length, "produced = processed + quarantined");
+  const quarantined = (await readText(rejectedRecordsKey({ bucket: world.outputs.data_bucket_name, key, etag, size: 0, createdAtMs: 0 }))).trimEnd().split("\n");
+  const entries = quarantined.map((line) => JSON.parse(line) as { refusal: string; raw: string; reasons: Array<{ rule: string; message: string }> });
+  assert.is(entries.length, others.length);
+  assert.ok(entries.every((entry) => entry.refusal === "other-vehicle" && entry.reasons[0]!.message.includes(a)));
+  assert.equal(entries.map((entry) => vinOf(entry.raw)).sort(), others.map(vinOf).sort());
 });
 
 test.run();

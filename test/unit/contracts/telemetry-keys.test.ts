@@ -4,6 +4,7 @@ import {
   fleetTelemetryKey,
   KEY_VIOLATION,
   MAX_TELEMETRY_KEY_LENGTH,
+  parseTelemetryEventKey,
   parseTelemetryKey,
   TelemetryKeyError,
   tryParseTelemetryKey,
@@ -118,6 +119,20 @@ test("every built key parses, across hours, days and years", () => {
     assert.is(parseTelemetryKey(vehicleTelemetryKey(VIN, atMs, "a1-b2")).createdAtMs, atMs);
     assert.is(parseTelemetryKey(fleetTelemetryKey("g1", atMs, "7")).createdAtMs, atMs);
   }
+});
+
+test("an event's URL-encoded key parses to the stored key; decoding never changes the uploader or rescues a bad key", () => {
+  const stored = vehicleTelemetryKey(VIN, AT_MS, "run1-000042");
+  const encoded = stored.replaceAll("=", "%3D");
+  assert.equal(parseTelemetryEventKey(stored), { ok: true, key: parseTelemetryKey(stored), storedKey: stored });
+  assert.equal(parseTelemetryEventKey(encoded), { ok: true, key: parseTelemetryKey(stored), storedKey: stored });
+  const smuggled = parseTelemetryEventKey(`telemetry/vehicle/${VIN}%2F..%2F5YJ3E1EA7KF317000/${PARTITION}/${FILE}`);
+  assert.is(smuggled.ok, false);
+  assert.is(!smuggled.ok && smuggled.violation, KEY_VIOLATION.Characters, "the stored form's violation is reported");
+  const bare = parseTelemetryEventKey(`telemetry/vehicle/${VIN}/${PARTITION}/20261126T173509012Z-%zz.ndjson.gz`);
+  assert.is(!bare.ok && bare.violation, KEY_VIOLATION.Characters);
+  const space = parseTelemetryEventKey(`telemetry/vehicle/${VIN}/${PARTITION}/20261126T173509012Z-a+b.ndjson.gz`);
+  assert.is(space.ok, false, "a + decodes to a space, which the layout refuses too");
 });
 
 test.run();

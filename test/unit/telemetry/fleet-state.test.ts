@@ -2,8 +2,6 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { fleetVehicleOf } from "../../../telemetry/aggregate.js";
 import { mergeFleetDocuments } from "../../../telemetry/fleet-state.js";
-import { quarantinedObjectKey, rejectedRecordsKey } from "../../../functions/telemetry-processor/quarantine.js";
-import type { ObjectRef } from "../../../functions/telemetry-processor/events.js";
 import { enriched, NOW_MS } from "./support/factories.js";
 
 const at = (minutesAgo: number) => new Date(NOW_MS - minutesAgo * 60_000).toISOString();
@@ -33,12 +31,6 @@ test("an empty fleet has no generation time", () => {
 test("a fleet vehicle carries the dashboard's fields from the record", () => {
   const vehicle = fleetVehicleOf(enriched({ position: { speedKph: 42 }, connectivity: { signalDbm: -110 } }));
   assert.equal([vehicle.parked, vehicle.connectivity, vehicle.firmwareVersion, vehicle.make], [false, "weak", "2.3.0", "Honda"]);
-});
-
-test("quarantine keys mirror the source partition and carry the etag", () => {
-  const object: ObjectRef = { bucket: "lake", key: "telemetry/dt=2026-11-26/hour=17/a.ndjson.gz", etag: "e1", size: 10, createdAtMs: NOW_MS };
-  assert.is(rejectedRecordsKey(object), "quarantine/records/dt=2026-11-26/hour=17/a.ndjson.gz.e1.ndjson");
-  assert.is(quarantinedObjectKey(object), "quarantine/objects/dt=2026-11-26/hour=17/a.ndjson.gz.e1");
 });
 
 test.run();

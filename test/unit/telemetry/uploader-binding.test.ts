@@ -1,9 +1,10 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { fleetTelemetryKey, parseTelemetryKey, vehicleTelemetryKey } from "../../../contracts/telemetry-keys.js";
+import { LINE_REFUSAL, readTelemetryObject } from "../../../telemetry/core.js";
 import type { OtaReport, TelemetryRecord } from "../../../telemetry/schema.js";
 import { BINDING_RULE, bindingRejection, reportingVin } from "../../../telemetry/uploader-binding.js";
-import { NOW_MS, telemetryRecord } from "./support/factories.js";
+import { ndjson, NOW_MS, telemetryRecord } from "./support/factories.js";
 
 const A = "1HGCM82633A004352";
 const B = "1M8GDM9AXKP042788";
@@ -38,6 +39,26 @@ for (const [name, uploader, candidate, rule] of table) {
 test("a status report may only be for the uploading vehicle, never from a gateway", () => {
   assert.is(reportingVin(vehicleA), A);
   assert.is(reportingVin(gateway), undefined);
+});
+
+test("reading vehicle A's object: B's records are refused with the reason, A's count, only A's report is kept; every line accounted for", async () => {
+  const lines = [record(A), record(B), record(A, reportFor(A)), record(B, reportFor(B)), { ...record(A), seq: 8 }];
+  const readout = await readTelemetryObject([Buffer.from(ndjson(lines))], NOW_MS, undefined, vehicleA);
+  assert.is(readout.accepted, 3);
+  assert.equal(readout.rejected.map((line) => [line.line, line.refusal]), [[2, LINE_REFUSAL.OtherVehicle], [4, LINE_REFUSAL.OtherVehicle]]);
+  assert.equal(readout.refusals, { [LINE_REFUSAL.OtherVehicle]: 2 });
+  assert.equal(readout.otaRecords.map((enriched) => enriched.record.vin), [A]);
+  assert.equal([...readout.latest.keys()], [A], "B never reaches the fleet state or the candidates");
+  assert.ok(readout.rejected[1]!.raw.includes(B), "the rejected line is kept as it came");
+  assert.is(readout.accepted + readout.rejected.length, lines.length);
+});
+
+test("reading a gateway's object: telemetry of many vehicles counts, a record carrying a report is refused whole", async () => {
+  const lines = [record(A), record(B), record(A, reportFor(A))];
+  const readout = await readTelemetryObject([Buffer.from(ndjson(lines))], NOW_MS, undefined, gateway);
+  assert.is(readout.accepted, 2);
+  assert.equal(readout.rejected.map((line) => line.refusal), [LINE_REFUSAL.ReportFromGateway]);
+  assert.equal(readout.otaRecords, []);
 });
 
 test.run();

@@ -6,6 +6,7 @@ import { updateMessageSchema } from "../../../../contracts/update-messages.js";
 import { candidatesOf, sendUpdateMessages, statusReportsOf, UpdateQueueSendError } from "../../../../functions/telemetry-processor/update-handoff.js";
 import { enriched, NOW_MS } from "../../telemetry/support/factories.js";
 
+const UPLOADER = "1HGCM82633A004352"; // the factories' default VIN
 const at = (minutesAgo: number) => new Date(NOW_MS - minutesAgo * 60_000).toISOString();
 const campaign = (overrides: Record<string, unknown> = {}) => parseCampaignDefinition({ name: "bms", targetVersion: "2.4.1", ...overrides });
 
@@ -29,11 +30,19 @@ test("every record with an ota block becomes a valid status report keyed on job 
     enriched({ seq: 1 }),
     enriched({ seq: 2, ota: { jobId: "job-1", campaignId: "c-1", attempt: 1, sequence: 4, status: "FAILED", reason: "checksum", targetVersion: "2.4.1" } }),
   ];
-  const reports = statusReportsOf(records);
+  const reports = statusReportsOf(records, UPLOADER);
   assert.is(reports.length, 1);
   assert.is(reports[0]!.idempotencyKey, "job-1#1#4");
   assert.is(reports[0]!.reason, "checksum");
+  assert.is(reports[0]!.vin, UPLOADER);
+  assert.is(reports[0]!.attempt, 1);
   assert.ok(updateMessageSchema.safeParse(reports[0]).success);
+});
+
+test("a status report is made only for the uploader's VIN: another VIN's record carrying one yields none", () => {
+  const forged = enriched({ vin: "1M8GDM9AXKP042788", ota: { jobId: "c-1:1M8GDM9AXKP042788", campaignId: "c-1", attempt: 1, sequence: 4, status: "SUCCEEDED", targetVersion: "2.4.1" } });
+  assert.equal(statusReportsOf([forged], UPLOADER), []);
+  assert.is(statusReportsOf([forged], "1M8GDM9AXKP042788")[0]?.vin, "1M8GDM9AXKP042788");
 });
 
 test("candidates: one per vehicle from its latest record, only when a running campaign targets it", () => {
@@ -54,6 +63,7 @@ test("messages go out in batches of 10", async () => {
   const sqs = recordingSqs();
   const messages = statusReportsOf(
     Array.from({ length: 23 }, (_, sequence) => enriched({ ota: { jobId: "job-1", campaignId: "c-1", attempt: 1, sequence, status: "DOWNLOADING", targetVersion: "2.4.1" } })),
+    UPLOADER,
   );
   assert.is(await sendUpdateMessages(sqs.client, "queue", messages), 23);
   assert.equal(sqs.calls.map((entries) => entries.length), [10, 10, 3]);
@@ -63,7 +73,7 @@ test("refused entries are retried alone, and a persistent refusal is an UpdateQu
   const messages = statusReportsOf([
     enriched({ ota: { jobId: "job-1", campaignId: "c-1", attempt: 1, sequence: 1, status: "INSTALLING", targetVersion: "2.4.1" } }),
     enriched({ ota: { jobId: "job-2", campaignId: "c-1", attempt: 1, sequence: 1, status: "INSTALLING", targetVersion: "2.4.1" } }),
-  ]);
+  ], UPLOADER);
   const flaky = recordingSqs({ text: "job-2", times: 1 });
   await sendUpdateMessages(flaky.client, "queue", messages);
   assert.equal(flaky.calls.map((entries) => entries.length), [2, 1]);
