@@ -10,7 +10,7 @@ import { join, resolve } from "node:path";
 import { AwsProvider } from "@cdktf/provider-aws/lib/provider/index.js";
 import { AccessLogBucket } from "./modules/access-log-bucket.js";
 import { AlarmTopicKey } from "./modules/alarm-topic-key.js";
-import { DashboardAccess } from "./modules/dashboard-access.js";
+import { DashboardAccess, InvalidCidrError } from "./modules/dashboard-access.js";
 import { FleetAlarms } from "./modules/alarms.js";
 import { DashboardSite } from "./modules/dashboard-site.js";
 import { DATA_LAKE_PREFIX, DataLakeStorage } from "./modules/data-lake-storage.js";
@@ -19,6 +19,7 @@ import { ScheduledInvocation } from "./modules/scheduled-invocation.js";
 import { StateTable } from "./modules/state-table.js";
 import {
   DEPLOY_TARGET,
+  InvalidStackPropsError,
   resolveStackProps,
   STACK_NAME,
   stackOverridesFromEnv,
@@ -196,5 +197,12 @@ export function synthesize(overrides: FleetOtaStackOverrides = {}, outdir?: stri
 }
 
 if (import.meta.url === `file://${process.argv[1]}` || resolve(process.argv[1] ?? "") === resolve(projectRoot, "main.ts")) {
-  synthesize(stackOverridesFromEnv());
+  try {
+    synthesize(stackOverridesFromEnv());
+  } catch (error) {
+    // A setting the deployment must fix (missing account id, bad CIDR …): one line saying what, no stack trace.
+    if (!(error instanceof InvalidStackPropsError || error instanceof InvalidCidrError)) throw error;
+    console.error(`fleetota synth: ${error.message}`);
+    process.exitCode = 1;
+  }
 }

@@ -15,7 +15,7 @@ export interface DashboardAccessProps {
 export class InvalidCidrError extends Error {
   override readonly name = "InvalidCidrError";
   constructor(readonly cidr: string) {
-    super(`dashboard allow-list entry "${cidr}" is not an IPv4 or IPv6 CIDR (e.g. 203.0.113.0/24, 2001:db8::/32)`);
+    super(`dashboard allow-list entry "${cidr}" is not an operator network: give IPv4 or IPv6 CIDRs narrower than /0 (e.g. 203.0.113.0/24, 2001:db8::/32)`);
   }
 }
 
