@@ -9,13 +9,12 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, statSync, writeFileSyn
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
-import { runCli } from "../../../cli/main.js";
-import type { CliIo } from "../../../cli/output.js";
 import { vehicleTelemetryKey } from "../../../contracts/telemetry-keys.js";
 import { readVehicleBundle } from "../../../identity/bundle.js";
 import { createKeyAndCsr } from "../../../identity/certificates.js";
 import { fetchVehicleCredentials, type VehicleIdentityMaterial } from "../../../identity/vehicle-credentials.js";
 import { startLocalCloud, type LocalCloud } from "../../../local/cloud.js";
+import { cliIn } from "../support/cli.js";
 
 const workspace = mkdtempSync(join(tmpdir(), "fleetota-cli-vehicles-"));
 const bundles = join(workspace, "bundles");
@@ -24,16 +23,7 @@ const B = "1M8GDM9AXKP042788";
 const C = "WP0ZZZ99ZTS392124";
 let cloud: LocalCloud;
 
-function capturingIo(): CliIo & { out: string; err: string } {
-  const io = { out: "", err: "", interactive: false, stdout: (text: string) => void (io.out += text), stderr: (text: string) => void (io.err += text) };
-  return io;
-}
-
-async function fleetota(...args: string[]): Promise<{ code: number; json: any; err: string }> {
-  const io = capturingIo();
-  const code = await runCli(["--json", ...args], { io, cwd: workspace, env: { USER: "ops-test" } });
-  return { code, json: io.out ? JSON.parse(io.out) : undefined, err: io.err };
-}
+const fleetota = cliIn(workspace);
 
 const mode = (path: string): string => (statSync(path).mode & 0o777).toString(8);
 
