@@ -42,7 +42,7 @@ export class CredentialsRequestError extends Error {
 const defaults = {
   /** Fetch new credentials this long before the old ones expire. */
   refreshBeforeMs: 60_000,
-  timeoutMs: 10_000,
+  timeoutMs: 30_000,
 } as const;
 
 /**

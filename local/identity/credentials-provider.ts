@@ -63,6 +63,11 @@ export class CredentialsRefusedError extends Error {
 }
 
 const PATH = /^\/role-aliases\/([\w=,@-]+)\/credentials$/;
+/**
+ * How long a role alias and an IoT policy document are reused (they change only with the stack). The
+ * certificate's status and attachments are read on every request, so a revoked vehicle is refused at once.
+ */
+const DEFINITION_TTL_MS = 10_000;
 
 function forbidden(reason: string): CredentialsRefusedError {
   return new CredentialsRefusedError(403, "Access Denied", reason);
@@ -89,6 +94,15 @@ export async function startCredentialsProvider(options: CredentialsProviderOptio
   const iot = new IoTClient(options.clientConfig);
   const serverIdentity = await createSelfSigned("FleetOTA local IoT credentials provider", { ipAddresses: ["127.0.0.1"], dnsNames: ["localhost"] });
   const stats: CredentialsProviderStats = { issued: 0, refused: 0 };
+  const definitions = new Map<string, { atMs: number; value: Promise<unknown> }>();
+  const definition = function cachedDefinition<T>(key: string, read: () => Promise<T>): Promise<T> {
+    const cached = definitions.get(key);
+    if (cached && Date.now() - cached.atMs < DEFINITION_TTL_MS) return cached.value as Promise<T>;
+    const value = read();
+    definitions.set(key, { atMs: Date.now(), value });
+    value.catch(() => definitions.delete(key));
+    return value;
+  };
 
   async function credentialsFor(request: IncomingMessage): Promise<Record<string, unknown>> {
     const match = PATH.exec((request.url ?? "").split("?")[0]!);
@@ -108,13 +122,14 @@ export async function startCredentialsProvider(options: CredentialsProviderOptio
     const principals = await isNotFound(iot.send(new ListThingPrincipalsCommand({ thingName })));
     if (!principals?.principals?.includes(certificate.certificateArn)) throw forbidden(`certificate is not attached to thing ${thingName}`);
 
-    const roleAlias = (await isNotFound(iot.send(new DescribeRoleAliasCommand({ roleAlias: alias }))))?.roleAliasDescription;
+    const roleAlias = (await definition(`alias:${alias}`, () => isNotFound(iot.send(new DescribeRoleAliasCommand({ roleAlias: alias })))))?.roleAliasDescription;
     if (!roleAlias?.roleArn || !roleAlias.roleAliasArn) throw new CredentialsRefusedError(404, "Role alias does not exist", `no role alias ${alias}`);
 
     const attached = await iot.send(new ListAttachedPoliciesCommand({ target: certificate.certificateArn }));
     const iotPolicies = await Promise.all(
       (attached.policies ?? []).map(async (policy) => {
-        const text = (await iot.send(new GetPolicyCommand({ policyName: policy.policyName }))).policyDocument ?? "{}";
+        const read = () => iot.send(new GetPolicyCommand({ policyName: policy.policyName }));
+        const text = (await definition(`policy:${policy.policyName}`, read)).policyDocument ?? "{}";
         return JSON.parse(text) as VehiclePolicyDocument;
       }),
     );
