@@ -124,8 +124,9 @@ export function nextRetryAt(attempt: number, retries: CampaignDefinition["retrie
  * Applies one event to a job.
  *
  * @example
- * const decision = decideJobEvent(job, { type: "report", status: "SUCCEEDED", sequence: 7,
+ * const decision = decideJobEvent(job, { type: "report", status: "SUCCEEDED", attempt: 1, sequence: 7,
  *   firmwareVersion: "2.4.0", at: new Date() }, campaign.definition);
+ * if (decision.kind === "refused" && decision.refusal) park(decision.refusal, decision.reason); // never retried
  * if (decision.kind === "applied") await saveJobTransition(doc, table, job, decision.job, decision.record!);
  */
 export function decideJobEvent(job: Job, event: JobEvent, definition: CampaignDefinition): JobDecision {

@@ -45,6 +45,14 @@ test("enumerations, versions and timestamps are checked by format", () => {
   assert.equal(reasonsOf(badOta), [["ota.sequence", "minimum"], ["ota.status", "enum"]]);
 });
 
+test("an OTA report names its attempt: without one, or with attempt 0 or past 1,000, the record is refused", () => {
+  const ota = { jobId: "c1:1HGCM82633A004352", campaignId: "c1", sequence: 2, status: "DOWNLOADING" as const, targetVersion: "2.4.0" };
+  assert.equal(reasonsOf({ ...telemetryRecord(), ota }).map(([field]) => field), ["ota.attempt"]);
+  assert.equal(reasonsOf(telemetryRecord({ ota: { ...ota, attempt: 0 } })), [["ota.attempt", "exclusiveMinimum"]]);
+  assert.equal(reasonsOf(telemetryRecord({ ota: { ...ota, attempt: 1_001 } })), [["ota.attempt", "maximum"]]);
+  assert.equal(reasonsOf(telemetryRecord({ ota: { ...ota, attempt: 3 } })), []);
+});
+
 test("VIN rules and the clock window apply after the schema", () => {
   assert.equal(reasonsOf(telemetryRecord({ vin: "1HGCM82643A004352" })), [["vin", "check-digit"]]);
   assert.equal(reasonsOf(telemetryRecord({ vin: "1HGCM8263" })), [["vin", "length"]]);
