@@ -14,7 +14,8 @@ import { DashboardAccess, InvalidCidrError } from "./modules/dashboard-access.js
 import { FleetAlarms } from "./modules/alarms.js";
 import { DashboardSite } from "./modules/dashboard-site.js";
 import { DATA_LAKE_PREFIX, DataLakeStorage } from "./modules/data-lake-storage.js";
-import { FleetFunctions, signingKeyParameterName } from "./modules/fleet-functions.js";
+import { DirectorSigningKey } from "./modules/director-signing-key.js";
+import { FleetFunctions } from "./modules/fleet-functions.js";
 import { ScheduledInvocation } from "./modules/scheduled-invocation.js";
 import { StateTable } from "./modules/state-table.js";
 import {
@@ -53,6 +54,7 @@ export class FleetOtaStack extends TerraformStack {
   readonly updates: UpdatePipeline;
   readonly dashboard: DashboardSite;
   readonly functions: FleetFunctions;
+  readonly directorKey: DirectorSigningKey;
   readonly alarms: FleetAlarms;
   readonly vehicleIdentity: VehicleIdentity;
 
@@ -118,7 +120,9 @@ export class FleetOtaStack extends TerraformStack {
     accessLogs.receiveServerAccessLogs("data_lake", this.storage.bucketName, this.storage.bucketArn);
     accessLogs.receiveServerAccessLogs("dashboard", this.dashboard.bucketName, this.dashboard.bucketArn);
 
+    this.directorKey = new DirectorSigningKey(this, "director-key", { namePrefix: prefix, accountId: props.accountId!, generation: 1, deletionWindowDays: 30 });
     this.functions = new FleetFunctions(this, "functions", {
+      directorKey: this.directorKey,
       stack: props,
       bundlesDir: join(distDir, "functions"),
       storage: this.storage,
@@ -171,7 +175,7 @@ export class FleetOtaStack extends TerraformStack {
       update_dlq_url: { value: this.updates.work.deadLetterQueueUrl, description: "Update-job dead-letter queue" },
       state_table_name: { value: this.state.tableName, description: "Campaigns, vehicle jobs, idempotency markers" },
       alarm_topic_arn: { value: this.alarms.topicArn, description: "SNS topic every alarm notifies" },
-      signing_key_parameter: { value: signingKeyParameterName(this.props.namePrefix), description: "SSM SecureString holding the job-signing key" },
+      director_key_id: { value: this.directorKey.keyArn, description: "KMS key (ECC_NIST_P256) signing director metadata; only the update manager may sign" },
       vehicle_role_alias: { value: this.vehicleIdentity.roleAliasName, description: "IoT role alias vehicles exchange their certificate for credentials at" },
       vehicle_iot_policy: { value: this.vehicleIdentity.iotPolicyName, description: "IoT policy attached to every vehicle certificate" },
       metrics_namespace: { value: this.props.metricsNamespace, description: "CloudWatch namespace of the custom metrics" },

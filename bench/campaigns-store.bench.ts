@@ -47,7 +47,7 @@ try {
   );
   const deps: UpdateServiceDeps = {
     store: world.store,
-    documents: s3JobDocumentChannel({ s3: world.s3, ssm: world.ssm, bucket: world.bucket, signingKeyParameter: world.signingKeyParameter, log: silentLog }),
+    documents: s3JobDocumentChannel({ s3: world.s3, kms: world.kms, bucket: world.bucket, log: silentLog }),
     tally: new UpdateTally(),
     log: silentLog,
     now: () => new Date(),

@@ -1,127 +1,171 @@
-import { DeleteObjectCommand, GetObjectCommand, PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
-import type { SSMClient } from "@aws-sdk/client-ssm";
+import { PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
+import type { KMSClient } from "@aws-sdk/client-kms";
+import type { Metadata, Root, Targets } from "@tufjs/models";
 import type { Log } from "../lib/logger.js";
-import { firmwareManifestKey, jobDocumentKey, openManifest, signJobDocument, type JobPayload } from "./job-document.js";
+import { KMS_KEY_FIELD } from "../uptane/keys.js";
+import { kmsDirectorSigner, type DirectorSigner } from "../uptane/kms-director.js";
+import { buildDirectorTargets, findReleaseTarget, REPOSITORY_LAYOUT, ROLE, targetsFromJson, type JobBundle } from "../uptane/metadata.js";
+import { readJson, readPublished, type PublishedRepository } from "../uptane/repository-store.js";
+import { verifyPublishedTargets } from "../uptane/vehicle-verification.js";
 import type { Campaign, Job } from "./model.js";
-import { envelopeDigest, envelopePayload, loadSigningKey, type SignedEnvelope, type SigningKey } from "./signing.js";
 
 /**
  * Where job documents go: the vehicles poll `jobs/<VIN>.json`. The update service talks to this port;
  * tests may hand it a recording fake, the handlers the S3 implementation below.
  */
 export interface JobDocumentChannel {
-  /** Signs and writes the job's document for its current attempt; returns the object key. */
+  /** Signs and writes the job's document (director metadata) for its current attempt; returns the object key. */
   publish(job: Job, campaign: Campaign, at: Date): Promise<string>;
-  /** Removes the vehicle's document if it still belongs to this job. */
+  /** Replaces the vehicle's document, if it still belongs to this job, with a signed withdrawal. */
   withdraw(job: Job): Promise<void>;
-  /** True when a release manifest signed by the fleet key exists for the version. */
+  /** True when the image repository has published the version, signed by a threshold of its keys. */
   releaseExists(version: string): Promise<boolean>;
 }
 
 export class ReleaseNotFoundError extends Error {
   override readonly name = "ReleaseNotFoundError";
-  constructor(readonly version: string, readonly key: string) {
-    super(`firmware release ${version} has no manifest at ${key}; run \`fleetota release\` first`);
+  constructor(readonly version: string, detail: string) {
+    super(`firmware release ${version} is not published in the image repository (${detail}); run \`fleetota release\` and \`fleetota release sign\` first`);
   }
+}
+
+export class DirectorRootError extends Error {
+  override readonly name = "DirectorRootError";
 }
 
 export interface S3JobDocumentChannelOptions {
   s3: S3Client;
-  ssm: SSMClient;
+  kms: KMSClient;
   bucket: string;
-  signingKeyParameter: string;
   log: Log;
+  /** How long the published roots and image targets are reused before they are read again. */
+  refreshMs?: number;
+  /** Director metadata versions: milliseconds, kept strictly increasing within a container. */
+  clock?: () => number;
+  /** How long a signed withdrawal stays valid. */
+  withdrawalTtlHours?: number;
 }
 
-const isMissingObject = (error: unknown): boolean => ["NoSuchKey", "NotFound"].includes((error as Error).name);
+const defaults = { refreshMs: 60_000, withdrawalTtlHours: 24 * 30 } as const;
 
 /**
- * The S3 channel: signs with the Ed25519 key from SSM (read once per container) and the release's signed
- * manifest from `firmware/<version>/manifest.json` (checked against the same key, cached per version).
+ * The S3 channel. Each document is director targets metadata for one VIN, signed by the director key
+ * the newest director root names (a KMS key: one Sign request per document), bundled with the image
+ * repository's newest targets (checked against its root chain first) and both roots chains after 1.
  *
  * @example
- * const documents = s3JobDocumentChannel({ s3: new S3Client({}), ssm: new SSMClient({}), bucket,
- *   signingKeyParameter: requireEnv(ENV.SIGNING_KEY_PARAMETER), log });
+ * const documents = s3JobDocumentChannel({ s3: new S3Client({}), kms: new KMSClient({}), bucket, log });
  */
-export function s3JobDocumentChannel(options: S3JobDocumentChannelOptions): JobDocumentChannel {
+export function s3JobDocumentChannel(options: S3JobDocumentChannelOptions): JobDocumentChannel & { readonly kmsRequests: () => { Sign: number; GetPublicKey: number } } {
   const { s3, bucket } = options;
-  let signingKey: Promise<SigningKey> | undefined;
-  const manifests = new Map<string, SignedEnvelope>();
+  const settings = { ...defaults, ...options };
+  const clock = options.clock ?? Date.now;
+  const signers = new Map<string, DirectorSigner>();
+  let cached: { at: number; repository: PublishedRepository } | undefined;
+  let lastVersion = 0;
 
-  function key(): Promise<SigningKey> {
-    signingKey ??= loadSigningKey(options.ssm, options.signingKeyParameter).catch((error: unknown) => {
-      signingKey = undefined;
-      throw error;
-    });
-    return signingKey;
-  }
-
-  async function readJson(objectKey: string): Promise<unknown> {
-    const response = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: objectKey }));
-    return JSON.parse(await response.Body!.transformToString());
-  }
-
-  async function manifestFor(version: string): Promise<SignedEnvelope> {
-    const cached = manifests.get(version);
-    if (cached) return cached;
-    const objectKey = firmwareManifestKey(version);
-    let envelope: SignedEnvelope;
-    try {
-      envelope = (await readJson(objectKey)) as SignedEnvelope;
-    } catch (error) {
-      if (isMissingObject(error)) throw new ReleaseNotFoundError(version, objectKey);
-      throw error;
+  async function readRepository(fresh = false): Promise<PublishedRepository> {
+    if (!fresh && cached && clock() - cached.at < settings.refreshMs) return cached.repository;
+    const repository = await readPublished(s3, bucket, { imageTargetsVersion: cached?.repository.imageTargets?.signed.version });
+    if (repository.imageTargets) {
+      const refusal = verifyPublishedTargets(repository.imageRoots.map((root) => root.toJSON()), repository.imageTargets.toJSON(), new Date(clock()));
+      if (refusal) throw new ReleaseNotFoundError("(any)", `image targets ${repository.imageTargets.signed.version}: ${refusal.kind}: ${refusal.message}`);
     }
-    openManifest(envelope, (await key()).publicKeyPem);
-    manifests.set(version, envelope);
-    return envelope;
+    cached = { at: clock(), repository };
+    return repository;
+  }
+
+  function signerFor(directorRoots: Array<Metadata<Root>>): DirectorSigner {
+    const root = directorRoots[directorRoots.length - 1];
+    if (!root) throw new DirectorRootError("no director root is published; run `fleetota keys ceremony` first");
+    const keyId = root.signed.roles[ROLE.Targets]?.keyIDs[0];
+    const kmsKeyId = keyId === undefined ? undefined : root.signed.keys[keyId]?.unrecognizedFields?.[KMS_KEY_FIELD];
+    if (typeof kmsKeyId !== "string") throw new DirectorRootError(`director root ${root.signed.version} names no KMS key for the targets role`);
+    let signer = signers.get(kmsKeyId);
+    if (!signer) {
+      signer = kmsDirectorSigner(options.kms, kmsKeyId);
+      signers.set(kmsKeyId, signer);
+    }
+    return signer;
+  }
+
+  function nextVersion(): number {
+    lastVersion = Math.max(clock(), lastVersion + 1);
+    return lastVersion;
+  }
+
+  async function write(vin: string, director: Metadata<Targets>, repository: PublishedRepository): Promise<string> {
+    await signerFor(repository.directorRoots).sign(director);
+    const bundle: JobBundle = {
+      director: director.toJSON(),
+      ...(repository.imageTargets && Object.keys(director.signed.targets).length > 0 ? { imageTargets: repository.imageTargets.toJSON() } : {}),
+      directorRoots: repository.directorRoots.slice(1).map((root) => root.toJSON()),
+      imageRoots: repository.imageRoots.slice(1).map((root) => root.toJSON()),
+    };
+    const objectKey = REPOSITORY_LAYOUT.jobDocument(vin);
+    await s3.send(new PutObjectCommand({ Bucket: bucket, Key: objectKey, Body: JSON.stringify(bundle), ContentType: "application/json" }));
+    return objectKey;
   }
 
   return {
+    kmsRequests: () => {
+      const total = { Sign: 0, GetPublicKey: 0 };
+      for (const signer of signers.values()) {
+        total.Sign += signer.requests.Sign;
+        total.GetPublicKey += signer.requests.GetPublicKey;
+      }
+      return total;
+    },
+
     async publish(job, campaign, at) {
-      const manifest = await manifestFor(job.targetVersion);
-      const ttlMs = campaign.definition.documentTtlHours * 3_600_000;
-      const payload: JobPayload = {
-        jobId: job.jobId,
-        campaignId: job.campaignId,
+      const repository = await readRepository();
+      const release = repository.imageTargets ? findReleaseTarget(repository.imageTargets, job.targetVersion) : undefined;
+      if (!release) throw new ReleaseNotFoundError(job.targetVersion, "no image target with that version");
+      const director = buildDirectorTargets({
         vin: job.vin,
-        attempt: job.attempt,
-        targetVersion: job.targetVersion,
-        manifestDigest: envelopeDigest(manifest),
-        issuedAt: at.toISOString(),
-        expiresAt: new Date(at.getTime() + ttlMs).toISOString(),
-        preconditions: campaign.definition.preconditions,
-      };
-      const document = signJobDocument(payload, manifest, await key());
-      const objectKey = jobDocumentKey(job.vin);
-      await s3.send(
-        new PutObjectCommand({ Bucket: bucket, Key: objectKey, Body: JSON.stringify(document), ContentType: "application/json" }),
-      );
-      return objectKey;
+        version: nextVersion(),
+        expires: new Date(at.getTime() + campaign.definition.documentTtlHours * 3_600_000),
+        target: {
+          name: release.name,
+          length: release.length,
+          sha256: release.sha256,
+          custom: {
+            ecuIdentifier: release.custom.ecu,
+            jobId: job.jobId,
+            campaignId: job.campaignId,
+            attempt: job.attempt,
+            targetVersion: job.targetVersion,
+            issuedAt: at.toISOString(),
+            preconditions: campaign.definition.preconditions,
+          },
+        },
+      });
+      return write(job.vin, director, repository);
     },
 
     async withdraw(job) {
-      const objectKey = jobDocumentKey(job.vin);
-      try {
-        const document = (await readJson(objectKey)) as { job?: SignedEnvelope };
-        const payload = document.job ? (envelopePayload(document.job) as Partial<JobPayload>) : undefined;
-        if (payload?.jobId !== job.jobId) return;
-      } catch (error) {
-        if (isMissingObject(error)) return;
-        throw error;
-      }
-      await s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: objectKey }));
-      options.log.debug("job document withdrawn", { jobId: job.jobId, key: objectKey });
+      const objectKey = REPOSITORY_LAYOUT.jobDocument(job.vin);
+      const current = (await readJson(s3, bucket, objectKey)) as JobBundle | undefined;
+      if (current === undefined || jobIdOf(current) !== job.jobId) return;
+      const director = buildDirectorTargets({ vin: job.vin, version: nextVersion(), expires: new Date(clock() + settings.withdrawalTtlHours * 3_600_000) });
+      await write(job.vin, director, await readRepository());
+      options.log.debug("job document withdrawn (signed)", { jobId: job.jobId, key: objectKey });
     },
 
     async releaseExists(version) {
-      try {
-        await manifestFor(version);
-        return true;
-      } catch (error) {
-        if (error instanceof ReleaseNotFoundError) return false;
-        throw error;
-      }
+      const repository = await readRepository(true);
+      return repository.imageTargets !== undefined && findReleaseTarget(repository.imageTargets, version) !== undefined;
     },
   };
+}
+
+/** The job a document was issued for (read without verifying: only to decide whether to withdraw it). */
+function jobIdOf(bundle: JobBundle): string | undefined {
+  try {
+    const target = Object.values(targetsFromJson(bundle.director).signed.targets)[0];
+    const jobId = (target?.custom as { jobId?: unknown } | undefined)?.jobId;
+    return typeof jobId === "string" ? jobId : undefined;
+  } catch {
+    return undefined;
+  }
 }

@@ -99,7 +99,7 @@ export type FailureKind = (typeof FAILURE_KIND)[keyof typeof FAILURE_KIND];
 export const THRESHOLD_ACTION = { Pause: "PAUSE", Abort: "ABORT" } as const;
 export type ThresholdAction = (typeof THRESHOLD_ACTION)[keyof typeof THRESHOLD_ACTION];
 
-const CONNECTIVITY_VALUES = [CONNECTIVITY_CLASS.Good, CONNECTIVITY_CLASS.Weak, CONNECTIVITY_CLASS.Offline] as const;
+export const CONNECTIVITY_VALUES = [CONNECTIVITY_CLASS.Good, CONNECTIVITY_CLASS.Weak, CONNECTIVITY_CLASS.Offline] as const;
 
 /**
  * Bounds on every field: a campaign item stays far below DynamoDB's 400 KB, every duration stays a

@@ -2,6 +2,7 @@ import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { IoTClient } from "@aws-sdk/client-iot";
 import { S3Client } from "@aws-sdk/client-s3";
 import { SQSClient } from "@aws-sdk/client-sqs";
+import { KMSClient } from "@aws-sdk/client-kms";
 import { SSMClient } from "@aws-sdk/client-ssm";
 import type { Log } from "../lib/logger.js";
 import type { CliIo } from "./output.js";
@@ -26,6 +27,7 @@ export interface CommandContext {
   dynamo(): DynamoDBClient;
   ssm(): SSMClient;
   iot(): IoTClient;
+  kms(): KMSClient;
   /** Who the commands are recorded as (`requestedBy`). */
   operator: string;
   env: NodeJS.ProcessEnv;
@@ -61,6 +63,7 @@ export function createContext(options: GlobalOptions, settings: ContextSettings)
     dynamo: memo(() => new DynamoDBClient(resolved().clientConfig)),
     ssm: memo(() => new SSMClient(resolved().clientConfig)),
     iot: memo(() => new IoTClient(resolved().clientConfig)),
+    kms: memo(() => new KMSClient(resolved().clientConfig)),
     operator: env.FLEETOTA_OPERATOR ?? env.USER ?? "operator",
     env,
   };

@@ -8,6 +8,7 @@ import { silenceSdkNodeVersionNotice } from "../lib/node-version-notice.js";
 import { registerCampaignCommands } from "./commands/campaign.js";
 import { registerParkedCommand } from "./commands/parked.js";
 import { registerRedriveCommand } from "./commands/redrive.js";
+import { registerKeysCommands } from "./commands/keys.js";
 import { registerReleaseCommand } from "./commands/release.js";
 import { registerVehiclesCommands } from "./commands/vehicles.js";
 import { createContext, type CommandContext, type GlobalOptions } from "./context.js";
@@ -35,11 +36,15 @@ export function buildProgram(settings: Required<Pick<RunCliOptions, "io">> & Run
     .option("--stack-outputs <file>", "AWS: stack outputs JSON (cdktf deploy --outputs-file)")
     .option("--json", "machine-readable output")
     .option("--verbose", "log what the command does on stderr")
+    // Global options come before the command, so a command's own options (release and release sign
+    // both take --key) are never taken by its parent.
+    .enablePositionalOptions()
     .showHelpAfterError()
     .exitOverride()
     .configureOutput({ writeOut: settings.io.stdout, writeErr: settings.io.stderr });
   const contextFor = (command: Command): CommandContext =>
     createContext(command.optsWithGlobals<GlobalOptions>(), { io: settings.io, cwd: settings.cwd, env: settings.env });
+  registerKeysCommands(program, contextFor);
   registerReleaseCommand(program, contextFor);
   registerCampaignCommands(program, contextFor);
   registerRedriveCommand(program, contextFor);

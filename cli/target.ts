@@ -15,7 +15,8 @@ export interface StackNames {
   stateTable: string;
   updateQueueUrl: string;
   updateDlqUrl: string;
-  signingKeyParameter: string;
+  /** The stack's director KMS key (ARN). */
+  directorKeyId: string;
 }
 
 export interface ClientConfig {
@@ -47,7 +48,7 @@ const NAME_VARIABLES = {
   stateTable: ENV.STATE_TABLE,
   updateQueueUrl: ENV.UPDATE_QUEUE_URL,
   updateDlqUrl: ENV.UPDATE_DLQ_URL,
-  signingKeyParameter: ENV.SIGNING_KEY_PARAMETER,
+  directorKeyId: ENV.DIRECTOR_KEY_ID,
 } as const satisfies Record<keyof StackNames, string>;
 
 /** The local emulator accepts any credentials; these keep the SDK from searching for real ones. */

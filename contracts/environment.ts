@@ -23,8 +23,8 @@ export const ENV = {
   DASHBOARD_DATA_PREFIX: "FLEETOTA_DASHBOARD_DATA_PREFIX",
   /** Prefix shared by every CloudWatch alarm of the stack (the publisher lists them). */
   ALARM_PREFIX: "FLEETOTA_ALARM_PREFIX",
-  /** SSM SecureString parameter holding the Ed25519 private key (PEM) that signs job documents. */
-  SIGNING_KEY_PARAMETER: "FLEETOTA_SIGNING_KEY_PARAMETER",
+  /** The stack's director KMS key (ARN): what `fleetota keys ceremony` names in the director root. */
+  DIRECTOR_KEY_ID: "FLEETOTA_DIRECTOR_KEY_ID",
   LOG_LEVEL: "POWERTOOLS_LOG_LEVEL",
   SERVICE_NAME: "POWERTOOLS_SERVICE_NAME",
 } as const;

@@ -1,8 +1,8 @@
 import { CloudWatchClient } from "@aws-sdk/client-cloudwatch";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { KMSClient } from "@aws-sdk/client-kms";
 import { S3Client } from "@aws-sdk/client-s3";
 import { SQSClient } from "@aws-sdk/client-sqs";
-import { SSMClient } from "@aws-sdk/client-ssm";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { traced } from "./tracing.js";
 
@@ -33,8 +33,8 @@ export function cloudWatchClient(): CloudWatchClient {
   return traced(new CloudWatchClient({}));
 }
 
-export function ssmClient(): SSMClient {
-  return traced(new SSMClient({}));
+export function kmsClient(): KMSClient {
+  return traced(new KMSClient({}));
 }
 
 /** DynamoDB with plain JavaScript values; attributes left `undefined` are not written. */

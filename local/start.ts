@@ -11,8 +11,7 @@ import { join, resolve } from "node:path";
 import { GetMetricStatisticsCommand, DescribeAlarmsCommand, CloudWatchClient } from "@aws-sdk/client-cloudwatch";
 import { GetObjectCommand, NoSuchKey, S3Client } from "@aws-sdk/client-s3";
 import { GetQueueAttributesCommand, SQSClient } from "@aws-sdk/client-sqs";
-import { SSMClient } from "@aws-sdk/client-ssm";
-import { ensureSigningKey } from "../campaigns/signing.js";
+import { KMSClient } from "@aws-sdk/client-kms";
 import { Command, InvalidArgumentError } from "commander";
 import { ENV } from "../contracts/environment.js";
 import type { Log } from "../lib/logger.js";
@@ -28,6 +27,7 @@ import { provisionLocalFleet } from "./identity/simulated-fleet.js";
 import { serveDashboard, type DashboardServer } from "./dashboard-server.js";
 import { LOCAL_STATE_FILE } from "./model.js";
 import { writeStateFile } from "./state-file.js";
+import { LOCAL_KEYS_DIR, provisionLocalTrust } from "./trust.js";
 
 silenceSdkNodeVersionNotice();
 
@@ -179,16 +179,19 @@ async function startDashboard(cloud: LocalCloud, portNumber: number): Promise<Da
 }
 
 /**
- * The vehicles' OTA agent, trusting the fleet signing key. The key is created in the local SSM now (as the
- * CLI would on its first release), so `fleetota release` and `campaign create` sign with the same key.
+ * The vehicles' OTA agent, provisioned with the two roots of the local key ceremony (run now when the
+ * emulator has none; the development keys live in `.fleetota/keys/`), so `fleetota release` with those
+ * keys and `campaign create` reach the simulated fleet.
  */
-async function otaAgent(cloud: LocalCloud, s3: S3Client, seed: number, log: Log): Promise<VehicleAgent> {
-  const ssm = new SSMClient(cloud.clientConfig);
+async function otaAgent(cloud: LocalCloud, s3: S3Client, seed: number, log: Log, vehicleS3: (vin: string) => S3Client | undefined): Promise<VehicleAgent> {
+  const kms = new KMSClient(cloud.clientConfig);
   try {
-    const key = await ensureSigningKey(ssm, stackSetting(cloud, ENV.SIGNING_KEY_PARAMETER));
-    return createOtaAgent({ s3, bucket: stackSetting(cloud, ENV.DATA_BUCKET), publicKeyPem: key.publicKeyPem, seed, log });
+    const bucket = stackSetting(cloud, ENV.DATA_BUCKET);
+    const local = await provisionLocalTrust({ s3, kms, bucket, directorKeyId: stackSetting(cloud, ENV.DIRECTOR_KEY_ID), keysDir: join(projectRoot, LOCAL_KEYS_DIR), log });
+    // Each vehicle polls its own job document with its own credentials.
+    return createOtaAgent({ s3, s3ForVehicle: (vin) => vehicleS3(vin) ?? s3, bucket, trust: local.trust, seed, log });
   } finally {
-    ssm.destroy();
+    kms.destroy();
   }
 }
 
@@ -228,7 +231,7 @@ export async function runLocal(options: StartOptions, log: Log, signal: AbortSig
     await options.onReady?.(cloud, dashboard.url);
 
     s3 = new S3Client({ ...cloud.clientConfig, forcePathStyle: true });
-    const agent = options.ota === false ? undefined : await otaAgent(cloud, s3, options.seed, log);
+    const agent = options.ota === false ? undefined : await otaAgent(cloud, s3, options.seed, log, (vin) => identities?.s3For(vin));
     const running = cloud;
     simulation = startSimulation({
       vehicles: options.vehicles,

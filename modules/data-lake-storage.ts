@@ -11,6 +11,8 @@ export const DATA_LAKE_PREFIX = {
   fleetState: "fleet-state/",
   firmware: "firmware/",
   jobs: "jobs/",
+  /** Director root metadata (the director's targets are the job documents). */
+  director: "director/",
 } as const;
 
 export interface DataLakeStorageProps {
@@ -19,12 +21,15 @@ export interface DataLakeStorageProps {
   readonly telemetryRetentionDays: number;
   readonly quarantineRetentionDays: number;
   readonly forceDestroy: boolean;
+  /** How long overwritten or deleted object versions are kept (default 30 days). */
+  readonly noncurrentVersionRetentionDays?: number;
 }
 
 /**
  * The data-lake bucket: telemetry batches land here and every "Object Created" goes to EventBridge.
  * Telemetry moves to Standard-IA and then expires; quarantined input expires sooner. Firmware, job
- * documents and fleet state are kept.
+ * documents and fleet state are kept. Versioned, with Object Lock: published firmware and repository
+ * metadata are written once under governance retention (uptane/repository-store.ts).
  *
  * @example
  * const storage = new DataLakeStorage(this, "data-lake", { bucketName: "fleetota-dev-data-lake", … });
@@ -41,6 +46,8 @@ export class DataLakeStorage extends Construct {
       bucketName: props.bucketName,
       logicalId: "data_lake",
       forceDestroy: props.forceDestroy,
+      // Published firmware and repository metadata are written once under governance-mode retention.
+      objectLock: true,
     });
     this.bucketName = this.secureBucket.bucketName;
     this.bucketArn = this.secureBucket.bucketArn;
@@ -66,6 +73,15 @@ export class DataLakeStorage extends Construct {
             status: "Enabled",
             filter: [{ prefix: DATA_LAKE_PREFIX.quarantine }],
             expiration: [{ days: props.quarantineRetentionDays }],
+          },
+          {
+            // Versioning keeps what is overwritten or deleted (job documents, fleet state, expired
+            // telemetry) as noncurrent versions: an audit trail for a while, then gone.
+            id: "noncurrent-versions-expiry",
+            status: "Enabled",
+            filter: [{ prefix: "" }],
+            noncurrentVersionExpiration: [{ noncurrentDays: props.noncurrentVersionRetentionDays ?? 30 }],
+            expiration: [{ expiredObjectDeleteMarker: true }],
           },
           {
             id: "abort-incomplete-uploads",

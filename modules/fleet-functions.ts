@@ -6,6 +6,7 @@ import { OBJECT_PK_PREFIX } from "../functions/telemetry-processor/idempotency.j
 import { FLEET_SNAPSHOT_KEY, FLEET_STATE_PARTS_PREFIX } from "../telemetry/fleet-state.js";
 import { BundledFunction } from "./bundled-function.js";
 import type { DashboardSite } from "./dashboard-site.js";
+import type { DirectorSigningKey } from "./director-signing-key.js";
 import { DATA_LAKE_PREFIX, type DataLakeStorage } from "./data-lake-storage.js";
 import type { PolicyStatement } from "./iam.js";
 import { MissingAccountIdError, type FleetOtaStackProps } from "./stack-config.js";
@@ -24,16 +25,6 @@ export const FUNCTION = {
 export type FunctionKey = keyof typeof FUNCTION;
 
 
-/**
- * The SSM parameter holding the job-signing key (created by the CLI on first use, never by the stack).
- *
- * @example
- * signingKeyParameterName("fleetota-dev") // "/fleetota-dev/signing-key"
- */
-export function signingKeyParameterName(namePrefix: string): string {
-  return `/${namePrefix}/signing-key`;
-}
-
 export interface FleetFunctionsProps {
   readonly stack: FleetOtaStackProps;
   /** dist/functions, where scripts/build.ts writes one folder per bundle. */
@@ -43,6 +34,8 @@ export interface FleetFunctionsProps {
   readonly telemetryQueue: WorkQueue;
   readonly updates: UpdatePipeline;
   readonly dashboard: DashboardSite;
+  /** The director's KMS key: the update manager alone may sign with it. */
+  readonly directorKey: DirectorSigningKey;
 }
 
 /**
@@ -101,7 +94,7 @@ export class FleetFunctions extends Construct {
       }),
       updateManager: create("updateManager", "Drives campaigns and vehicle update jobs; signs job documents", {
         [ENV.DATA_BUCKET]: storage.bucketName,
-        [ENV.SIGNING_KEY_PARAMETER]: signingKeyParameterName(prefix),
+        [ENV.DIRECTOR_KEY_ID]: this.props.directorKey.keyArn,
       }),
       // Scheduled work runs one at a time: two overlapping ticks or publisher runs (fleet-state compaction)
       // would race each other.
@@ -154,17 +147,16 @@ export class FleetFunctions extends Construct {
     grant(updateManager, [
       putMetrics,
       parkFailures(PARKED_SOURCE.UpdateManager),
-      { Sid: "ReadFirmwareManifests", Effect: "Allow", Action: "s3:GetObject", Resource: lake.objectsArn(DATA_LAKE_PREFIX.firmware) },
-      { Sid: "PublishJobDocuments", Effect: "Allow", Action: ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"], Resource: lake.objectsArn(DATA_LAKE_PREFIX.jobs) },
-      {
-        Sid: "ReadSigningKey",
-        Effect: "Allow",
-        Action: "ssm:GetParameter",
-        Resource: `arn:aws:ssm:${stack.region}:${account}:parameter${signingKeyParameterName(stack.namePrefix)}`,
-      },
+      // Published image-repository metadata (roots, targets) lives under firmware/metadata/.
+      { Sid: "ReadImageRepository", Effect: "Allow", Action: "s3:GetObject", Resource: lake.objectsArn(DATA_LAKE_PREFIX.firmware) },
+      { Sid: "ReadDirectorRoots", Effect: "Allow", Action: "s3:GetObject", Resource: lake.objectsArn(DATA_LAKE_PREFIX.director) },
+      // A withdrawal is a signed document too: job documents are replaced, never deleted.
+      { Sid: "PublishJobDocuments", Effect: "Allow", Action: ["s3:GetObject", "s3:PutObject"], Resource: lake.objectsArn(DATA_LAKE_PREFIX.jobs) },
+      { Sid: "SignDirectorMetadata", Effect: "Allow", Action: ["kms:Sign", "kms:GetPublicKey"], Resource: this.props.directorKey.keyArn },
       itemsUnder("CampaignItems", ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"], state.tableArn, [CAMPAIGN_PK_PREFIX, COMMAND_PK_PREFIX]),
       { Sid: "QueryCampaignsAndJobs", Effect: "Allow", Action: "dynamodb:Query", Resource: state.tableAndIndexArns },
     ]);
+    this.props.directorKey.grantSign(updateManager.role.arn);
 
     // The ticker only lists campaigns and queues a tick for each: it writes no item at all.
     grant(rolloutTicker, [{ Sid: "ListCampaigns", Effect: "Allow", Action: "dynamodb:Query", Resource: state.indexArn }]);

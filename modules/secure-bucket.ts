@@ -5,6 +5,7 @@ import { S3BucketOwnershipControls } from "@cdktf/provider-aws/lib/s3-bucket-own
 import { S3BucketPublicAccessBlock } from "@cdktf/provider-aws/lib/s3-bucket-public-access-block/index.js";
 import { S3BucketServerSideEncryptionConfigurationA } from "@cdktf/provider-aws/lib/s3-bucket-server-side-encryption-configuration/index.js";
 import { S3BucketPolicy } from "@cdktf/provider-aws/lib/s3-bucket-policy/index.js";
+import { S3BucketVersioningA } from "@cdktf/provider-aws/lib/s3-bucket-versioning/index.js";
 import { denyInsecureTransport, policyJson, type PolicyStatement } from "./iam.js";
 import { named } from "./logical-id.js";
 
@@ -19,6 +20,11 @@ export interface SecureBucketProps {
    * delivers with an ACL grant (CloudFront standard logs).
    */
   readonly objectOwnership?: "BucketOwnerEnforced" | "BucketOwnerPreferred";
+  /**
+   * Versioning plus S3 Object Lock (enabled at creation; retention is set per object, governance mode,
+   * by whoever publishes what must not be replaced or deleted).
+   */
+  readonly objectLock?: boolean;
 }
 
 /**
@@ -39,7 +45,16 @@ export class SecureBucket extends Construct {
 
   constructor(scope: Construct, id: string, props: SecureBucketProps) {
     super(scope, id);
-    this.bucket = named(new S3Bucket(this, "bucket", { bucket: props.bucketName, forceDestroy: props.forceDestroy }), props.logicalId);
+    this.bucket = named(
+      new S3Bucket(this, "bucket", { bucket: props.bucketName, forceDestroy: props.forceDestroy, ...(props.objectLock ? { objectLockEnabled: true } : {}) }),
+      props.logicalId,
+    );
+    if (props.objectLock) {
+      named(
+        new S3BucketVersioningA(this, "versioning", { bucket: this.bucket.id, versioningConfiguration: { status: "Enabled" } }),
+        `${props.logicalId}_versioning`,
+      );
+    }
     this.bucketName = this.bucket.bucket;
     this.bucketArn = this.bucket.arn;
 

@@ -147,7 +147,7 @@ export const defaults: FleetOtaStackProps = {
   dashboardPriceClass: "PriceClass_100",
   dashboardAllowedCidrs: [],
   accessLogRetentionDays: 90,
-  protectData: false,
+  protectData: true,
 };
 
 export class InvalidStackPropsError extends Error {

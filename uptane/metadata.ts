@@ -1,6 +1,6 @@
 import { Metadata, MetadataKind, TargetFile, Targets, type Key, type Root } from "@tufjs/models";
 import { z } from "zod";
-import { CONNECTIVITY_CLASS } from "../contracts/update-messages.js";
+import { CONNECTIVITY_VALUES } from "../campaigns/model.js";
 
 /**
  * Uptane's two repositories as TUF metadata (@tufjs/models): the image repository (offline root and
@@ -38,7 +38,7 @@ export type ImageCustom = z.infer<typeof imageCustomSchema>;
 export const preconditionsSchema = z.object({
   requireParked: z.boolean(),
   minStateOfChargePercent: z.number(),
-  connectivity: z.array(z.enum([CONNECTIVITY_CLASS.Good, CONNECTIVITY_CLASS.Weak, CONNECTIVITY_CLASS.Offline])),
+  connectivity: z.array(z.enum(CONNECTIVITY_VALUES)),
 });
 export type Preconditions = z.infer<typeof preconditionsSchema>;
 

@@ -1,93 +1,123 @@
-import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
-import { HeadObjectCommand, PutObjectCommand } from "@aws-sdk/client-s3";
 import type { Command } from "commander";
 import semver from "semver";
-import {
-  firmwareImageKey,
-  firmwareManifestKey,
-  signManifest,
-  type FirmwareManifest,
-} from "../../campaigns/job-document.js";
-import { ensureSigningKey, signingKeyFromPrivatePem, type SigningKey } from "../../campaigns/signing.js";
+import { DEFAULT_ECU } from "../../uptane/metadata.js";
+import { dropStagedRelease, ReleaseError, signStagedRelease, stageRelease, type ReleaseStatus } from "../../uptane/image-repository.js";
 import { parseDuration, parseIntegerOption, parseList } from "../arguments.js";
 import type { CommandContext } from "../context.js";
 import { InputFileError, UsageError } from "../errors.js";
 import { printResult } from "../output.js";
-import { TARGET_KIND } from "../target.js";
-
-/** Environment variables that give the signing key for AWS (never a file in the repository). */
-export const SIGNING_KEY_ENV = { Pem: "FLEETOTA_SIGNING_KEY", File: "FLEETOTA_SIGNING_KEY_FILE" } as const;
+import { loadKey } from "./keys.js";
 
 export interface ReleaseOptions {
-  version: string;
-  hardware: string[];
+  version?: string;
+  hardware?: string[];
+  ecu?: string;
   antiRollback?: string;
   expires?: string;
   key?: string;
-  force?: boolean;
 }
 
 export function registerReleaseCommand(program: Command, contextFor: (command: Command) => CommandContext): void {
-  program
+  const release = program
     .command("release")
-    .description("upload a firmware image and its signed manifest to firmware/<version>/")
+    .description("stage a firmware release in the image repository, signed with your release key (published once enough keys sign)")
     .argument("<image>", "firmware image file")
-    .requiredOption("--version <version>", "firmware version (semver), e.g. 2.4.0")
-    .requiredOption("--hardware <ids...>", "compatible hardware revisions (repeat or comma-separate)")
+    // Checked in the action, not as commander's required options: those would be demanded of `release sign` too.
+    .option("--version <version>", "firmware version (semver), e.g. 2.4.0 (required)")
+    .option("--hardware <ids...>", "compatible hardware revisions, repeat or comma-separate (required)")
+    .option("--ecu <id>", "the ECU the image is for", DEFAULT_ECU)
     .option("--anti-rollback <n>", "anti-rollback counter of this image", "0")
-    .option("--expires <duration>", "how long the manifest stays valid (30d, 12h…)", "30d")
-    .option("--key <file>", `Ed25519 private key PEM (AWS; or ${SIGNING_KEY_ENV.File} / ${SIGNING_KEY_ENV.Pem})`)
-    .option("--force", "replace an existing release of the same version")
+    .option("--expires <duration>", "how long the image repository's targets metadata stays valid (30d, 12h…)", "30d")
+    .option("--key <file>", "your offline release key file from `fleetota keys create` (required)")
+    // `release sign … --key` is the subcommand's own --key, not the parent's.
+    .enablePositionalOptions()
     .action(async function releaseAction(this: Command, image: string, options: ReleaseOptions) {
       await runRelease(contextFor(this), image, options);
     });
+  release
+    .command("sign")
+    .description("add your release key's signature to the release waiting for signatures; publishes it at the threshold")
+    .argument("<version>", "the staged version")
+    .requiredOption("--key <file>", "your offline release key file")
+    .option("--image <file>", "your own copy of the image: signing only if it is the one staged")
+    .action(async function signAction(this: Command, version: string, options: { key: string; image?: string }) {
+      await runReleaseSign(contextFor(this), version, options);
+    });
+  release
+    .command("drop")
+    .description("drop the release waiting for signatures (nothing published changes)")
+    .action(async function dropAction(this: Command) {
+      const context = contextFor(this);
+      const dropped = await dropStagedRelease(context.s3(), context.target().names.dataBucket);
+      printResult(context.io, context.json, { dropped: dropped ?? null }, () => [dropped === undefined ? "no release is waiting for signatures" : `dropped staged targets ${dropped}`]);
+    });
+}
+
+function describe(status: ReleaseStatus, bucket: string): string[] {
+  const progress = `${status.signedBy.length} of ${status.threshold} signatures`;
+  return status.published
+    ? [
+        `published ${status.version} as ${status.targetName} (${status.length} bytes, sha256 ${status.sha256.slice(0, 16)}…), targets ${status.targetsVersion}, ${progress}`,
+        `  s3://${bucket}/${status.imageKey}`,
+      ]
+    : [
+        `staged ${status.version} as targets ${status.targetsVersion} with ${progress}; not published yet`,
+        `  another release engineer: fleetota release sign ${status.version} --key <their key file> [--image <their copy>]`,
+      ];
+}
+
+async function guarded<T>(run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (error) {
+    if (error instanceof ReleaseError) throw new UsageError(error.message);
+    throw error;
+  }
 }
 
 /**
- * The `release` command.
+ * The `release` command: stages the next image-repository targets with this image, signed by one key.
  *
  * @example
- * await runRelease(context, "fw-2.4.0.bin", { version: "2.4.0", hardware: ["hu-3"], antiRollback: "7" });
+ * await runRelease(context, "fw-2.4.0.bin", { version: "2.4.0", hardware: ["hu-3"], antiRollback: "7", key: "alice.key" });
  */
 export async function runRelease(context: CommandContext, imagePath: string, options: ReleaseOptions, now = new Date()): Promise<void> {
-  const version = semver.valid(options.version);
+  for (const [flag, value] of [["--version", options.version], ["--hardware", options.hardware], ["--key", options.key]] as const) {
+    if (value === undefined) throw new UsageError(`release needs ${flag}`);
+  }
+  const version = semver.valid(options.version!);
   if (version === null) throw new UsageError(`--version must be a semantic version such as 2.4.0, got "${options.version}"`);
-  const hardware = parseList("--hardware", options.hardware);
+  const hardwareIds = parseList("--hardware", options.hardware!);
   const antiRollbackCounter = parseIntegerOption("--anti-rollback", options.antiRollback ?? "0", { min: 0 });
   const lifetimeSeconds = parseDuration("--expires", options.expires ?? "30d");
+  const key = loadKey(options.key!);
   const image = readImage(imagePath);
-  const { names } = context.target();
-  const s3 = context.s3();
-  if (!options.force && (await exists(context, names.dataBucket, firmwareManifestKey(version)))) {
-    throw new UsageError(`release ${version} already exists (use --force to replace it)`);
-  }
-  const key = await signingKey(context, options.key);
-  const manifest: FirmwareManifest = {
-    version,
-    sha256: createHash("sha256").update(image).digest("hex"),
-    size: image.byteLength,
-    hardware,
-    antiRollbackCounter,
-    expiresAt: new Date(now.getTime() + lifetimeSeconds * 1000).toISOString(),
-    imageKey: firmwareImageKey(version),
-  };
-  const envelope = signManifest(manifest, key);
-  await s3.send(new PutObjectCommand({ Bucket: names.dataBucket, Key: manifest.imageKey, Body: image, ContentType: "application/octet-stream" }));
-  await s3.send(
-    new PutObjectCommand({
-      Bucket: names.dataBucket,
-      Key: firmwareManifestKey(version),
-      Body: JSON.stringify(envelope),
-      ContentType: "application/json",
+  const bucket = context.target().names.dataBucket;
+  const status = await guarded(() =>
+    stageRelease(context.s3(), bucket, {
+      image,
+      custom: { version, ecu: options.ecu ?? DEFAULT_ECU, hardwareIds, antiRollbackCounter },
+      expires: new Date(now.getTime() + lifetimeSeconds * 1000),
+      key,
+      now,
     }),
   );
-  const result = { ...manifest, manifestKey: firmwareManifestKey(version), keyId: key.keyId, bucket: names.dataBucket };
-  printResult(context.io, context.json, result, () => [
-    `released ${version} (${manifest.size} bytes, sha256 ${manifest.sha256.slice(0, 16)}…) for ${hardware.join(", ")}`,
-    `  s3://${names.dataBucket}/${manifest.imageKey}`,
-    `  s3://${names.dataBucket}/${result.manifestKey}  signed by key ${key.keyId}, expires ${manifest.expiresAt}`,
-  ]);
+  printResult(context.io, context.json, { ...status, bucket }, () => describe(status, bucket));
+}
+
+/**
+ * The `release sign` command.
+ *
+ * @example
+ * await runReleaseSign(context, "2.4.0", { key: "bob.key", image: "fw-2.4.0.bin" });
+ */
+export async function runReleaseSign(context: CommandContext, version: string, options: { key: string; image?: string }): Promise<void> {
+  const key = loadKey(options.key);
+  const image = options.image === undefined ? undefined : readImage(options.image);
+  const bucket = context.target().names.dataBucket;
+  const status = await guarded(() => signStagedRelease(context.s3(), bucket, { version, key, ...(image ? { image } : {}) }));
+  printResult(context.io, context.json, { ...status, bucket }, () => describe(status, bucket));
 }
 
 function readImage(path: string): Buffer {
@@ -98,47 +128,5 @@ function readImage(path: string): Buffer {
   } catch (error) {
     if (error instanceof InputFileError) throw error;
     throw new InputFileError(path, `cannot read the image (${(error as NodeJS.ErrnoException).code ?? String(error)})`);
-  }
-}
-
-async function exists(context: CommandContext, bucket: string, key: string): Promise<boolean> {
-  try {
-    await context.s3().send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
-    return true;
-  } catch (error) {
-    const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
-    if (status === 404 || (error as Error).name === "NotFound") return false;
-    throw error;
-  }
-}
-
-/**
- * Local cloud: the key lives in the stack's SSM parameter and is created on first use.
- * AWS: the operator brings it (`--key`, or the environment); the CLI never writes it anywhere.
- */
-async function signingKey(context: CommandContext, keyPath: string | undefined): Promise<SigningKey> {
-  const target = context.target();
-  const env = context.env;
-  const path = keyPath ?? env[SIGNING_KEY_ENV.File];
-  if (path !== undefined) {
-    let pem: string;
-    try {
-      pem = readFileSync(path, "utf8");
-    } catch (error) {
-      throw new InputFileError(path, `cannot read the signing key (${(error as NodeJS.ErrnoException).code ?? String(error)})`);
-    }
-    return keyFromPem(pem, path);
-  }
-  const inline = env[SIGNING_KEY_ENV.Pem];
-  if (inline) return keyFromPem(inline, SIGNING_KEY_ENV.Pem);
-  if (target.kind === TARGET_KIND.Local) return ensureSigningKey(context.ssm(), target.names.signingKeyParameter);
-  throw new UsageError(`no signing key: give --key <file>, or set ${SIGNING_KEY_ENV.File} or ${SIGNING_KEY_ENV.Pem}`);
-}
-
-function keyFromPem(pem: string, where: string): SigningKey {
-  try {
-    return signingKeyFromPrivatePem(pem);
-  } catch (error) {
-    throw new InputFileError(where, `not an Ed25519 private key PEM (${(error as Error).message})`);
   }
 }

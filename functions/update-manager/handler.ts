@@ -1,6 +1,6 @@
 import { BatchProcessor, EventType, processPartialResponse } from "@aws-lambda-powertools/batch";
 import type { Context, SQSBatchResponse, SQSEvent } from "aws-lambda";
-import { cloudWatchClient, documentClient, s3Client, ssmClient } from "../../lib/aws-clients.js";
+import { cloudWatchClient, documentClient, kmsClient, s3Client } from "../../lib/aws-clients.js";
 import { s3JobDocumentChannel, type JobDocumentChannel } from "../../campaigns/document-channel.js";
 import { dynamoCampaignStore, type CampaignStore } from "../../campaigns/store/index.js";
 import { UpdateTally } from "../../campaigns/update-tally.js";
@@ -24,9 +24,8 @@ let store: CampaignStore | undefined;
 export const handler = async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
   documents ??= s3JobDocumentChannel({
     s3,
-    ssm: ssmClient(),
+    kms: kmsClient(),
     bucket: requireEnv(ENV.DATA_BUCKET),
-    signingKeyParameter: requireEnv(ENV.SIGNING_KEY_PARAMETER),
     log: logger,
   });
   store ??= dynamoCampaignStore({ doc, table: requireEnv(ENV.STATE_TABLE) });

@@ -6,6 +6,7 @@ import { CloudWatchClient } from "@aws-sdk/client-cloudwatch";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { EventBridgeClient } from "@aws-sdk/client-eventbridge";
 import { IoTClient } from "@aws-sdk/client-iot";
+import { KMSClient } from "@aws-sdk/client-kms";
 import { S3Client } from "@aws-sdk/client-s3";
 import { SNSClient } from "@aws-sdk/client-sns";
 import { SQSClient } from "@aws-sdk/client-sqs";
@@ -30,6 +31,7 @@ export interface AwsClients {
   cloudwatch: CloudWatchClient;
   ssm: SSMClient;
   iot: IoTClient;
+  kms: KMSClient;
 }
 
 /**
@@ -48,6 +50,7 @@ export function createClients(config: ClientConfig): AwsClients {
     cloudwatch: new CloudWatchClient(config),
     ssm: new SSMClient(config),
     iot: new IoTClient(config),
+    kms: new KMSClient(config),
   };
 }
 

@@ -1,4 +1,5 @@
-import type { JobDocumentVerdict, JobPayload, VehicleTrustContext } from "../../campaigns/job-document.js";
+import { DEFAULT_ECU, type Preconditions } from "../../uptane/metadata.js";
+import { REFUSAL, type DirectorJob, type Refusal, type UptaneVerdict, type VehicleContext, type VehicleTrust } from "../../uptane/vehicle-verification.js";
 import { AGENT_STATUS, CONNECTIVITY_CLASS, type AgentStatus, type ConnectivityClass } from "../../contracts/update-messages.js";
 import type { OtaReport } from "../../telemetry/schema.js";
 
@@ -8,7 +9,13 @@ import type { OtaReport } from "../../telemetry/schema.js";
  * to put in the telemetry `ota` field. No I/O, no clock, no randomness of its own: everything is
  * injected, so every path (refusals, deferrals, faults, rollback) is unit-tested.
  *
- *   document ─verify─▶ REJECTED
+ * Only a verified document changes anything: one that fails its signatures, names another VIN, is
+ * older than one already seen or has expired is set aside (kept as `lastRefusal`) without a report, so a
+ * forged document can neither displace the genuine job nor make the vehicle report against it. A
+ * document the director did sign but whose image the vehicle refuses is reported REJECTED with the
+ * refusal kind. A signed withdrawal (director metadata with no targets) drops a job not yet installing.
+ *
+ *   document ─verify─▶ (not authentic: ignored) | REJECTED (authentic, image refused) | withdrawn
  *            └─▶ DEFERRED ⇄ (preconditions) ─▶ DOWNLOADING ─▶ INSTALLING (inactive bank) ─▶ VERIFYING (rebooted)
  *                                                   │ corrupt        │ install error / battery drop     │ power loss / boot failure
  *                                                   ▼                ▼                                  ▼
@@ -18,7 +25,7 @@ import type { OtaReport } from "../../telemetry/schema.js";
 export const BANK = { A: "A", B: "B" } as const;
 export type Bank = (typeof BANK)[keyof typeof BANK];
 
-/** The refusal and failure reasons the agent reports, beyond verifyJobDocument's refusal kinds. */
+/** The refusal and failure reasons the agent reports, beyond verifyJobBundle's refusal kinds. */
 export const OTA_FAILURE = {
   CorruptDownload: "CORRUPT_IMAGE",
   InstallError: "INSTALL_ERROR",
@@ -73,7 +80,7 @@ export interface PolledDocument {
 }
 
 export interface AgentEnvironment {
-  verify: (document: unknown, vehicle: VehicleTrustContext) => JobDocumentVerdict;
+  verify: (document: unknown, trust: VehicleTrust, vehicle: VehicleContext) => UptaneVerdict;
   /** Uniform in [0, 1). */
   random: () => number;
   faults: FaultProfile;
@@ -86,7 +93,7 @@ type Phase = typeof AGENT_STATUS.Deferred | typeof AGENT_STATUS.Downloading | ty
 type PlannedFault = { status: typeof AGENT_STATUS.Failed | typeof AGENT_STATUS.RolledBack; reason: string } | undefined;
 
 export interface ActiveJob {
-  job: JobPayload;
+  job: DirectorJob;
   imageSize: number;
   antiRollbackCounter: number;
   phase: Phase;
@@ -102,6 +109,8 @@ export interface AgentMemory {
   activeBank: Bank;
   banks: Partial<Record<Bank, string>>;
   antiRollbackCounter: number;
+  /** Pinned roots (rotated as verified new roots arrive) and the metadata versions seen. */
+  trust: VehicleTrust;
   job?: ActiveJob;
   /** Last sequence reported per job id: sequences never go back, across attempts too. */
   lastSequence: Record<string, number>;
@@ -109,6 +118,8 @@ export interface AgentMemory {
   concluded: Record<string, number>;
   /** Tag of the last document the agent took in. */
   documentTag?: string;
+  /** Why the last document was refused, if it was. */
+  lastRefusal?: Refusal;
 }
 
 export interface AgentStep {
@@ -119,13 +130,14 @@ export interface AgentStep {
 }
 
 /**
- * What the agent remembers about a vehicle that never ran a job: the running version in bank A.
+ * What the agent remembers about a vehicle that never ran a job: the running version in bank A and the
+ * roots it was provisioned with.
  *
  * @example
- * const memory = initialMemory("2.3.0", 6);
+ * const memory = initialMemory("2.3.0", pinnedTrust(directorRoot, imageRoot), 6);
  */
-export function initialMemory(firmwareVersion: string, antiRollbackCounter = 0): AgentMemory {
-  return { activeBank: BANK.A, banks: { [BANK.A]: firmwareVersion }, antiRollbackCounter, lastSequence: {}, concluded: {} };
+export function initialMemory(firmwareVersion: string, trust: VehicleTrust, antiRollbackCounter = 0): AgentMemory {
+  return { activeBank: BANK.A, banks: { [BANK.A]: firmwareVersion }, antiRollbackCounter, trust, lastSequence: {}, concluded: {} };
 }
 
 /**
@@ -150,41 +162,44 @@ function takeDocument(state: AgentMemory, vehicle: VehicleFacts, now: number, do
   const busy = state.job !== undefined && (state.job.phase === AGENT_STATUS.Installing || state.job.phase === AGENT_STATUS.Verifying);
   if (busy) return undefined; // an install is never interrupted; the document is read again after it
   state.documentTag = document.tag;
-  if (document.body === undefined) {
-    state.job = undefined; // withdrawn (canceled) before anything was installed
-    return { memory: state };
-  }
-  const identity = claimedIdentity(document.body);
-  if (identity !== undefined) {
-    if ((state.concluded[identity.jobId] ?? 0) >= identity.attempt) return { memory: state };
-    if (state.job?.job.jobId === identity.jobId && state.job.job.attempt === identity.attempt) return undefined;
-  }
-  const verdict = environment.verify(document.body, {
+  if (document.body === undefined) return undefined; // gone: nothing changes (a withdrawal is a signed document)
+  const verdict = environment.verify(document.body, state.trust, {
     vin: vehicle.vin,
-    currentVersion: vehicle.firmwareVersion,
-    currentCounter: state.antiRollbackCounter,
-    hardware: vehicle.hardware,
+    ecus: { [DEFAULT_ECU]: { hardwareId: vehicle.hardware, version: vehicle.firmwareVersion, antiRollbackCounter: state.antiRollbackCounter } },
     now: new Date(now),
   });
-  if (!verdict.ok) {
-    if (identity === undefined) return { memory: state }; // nothing to report against
-    if (identity.targetVersion === vehicle.firmwareVersion && verdict.refusal.kind === "DOWNGRADE") {
-      // Already installed (an earlier success report was lost): confirm rather than refuse.
-      return conclude(state, identity, AGENT_STATUS.Succeeded, undefined);
+  if (verdict.trust) state.trust = verdict.trust;
+  if (verdict.ok) {
+    state.lastRefusal = undefined;
+    if (verdict.instruction.kind === "withdrawn") {
+      state.job = undefined; // withdrawn (canceled) before anything was installed
+      return { memory: state };
     }
-    return conclude(state, identity, AGENT_STATUS.Rejected, `${verdict.refusal.kind}: ${verdict.refusal.message}`);
+    const { job, images } = verdict.instruction;
+    if ((state.concluded[job.jobId] ?? 0) >= job.attempt) return { memory: state };
+    if (state.job?.job.jobId === job.jobId && state.job.job.attempt === job.attempt) return undefined;
+    const primary = images.find((image) => image.ecu === DEFAULT_ECU) ?? images[0]!;
+    state.job = {
+      job,
+      imageSize: images.reduce((total, image) => total + image.length, 0),
+      antiRollbackCounter: primary.antiRollbackCounter,
+      phase: AGENT_STATUS.Deferred,
+      downloadedBytes: 0,
+      fault: undefined,
+      lastTickAt: now,
+      lastReportAt: Number.NEGATIVE_INFINITY,
+    };
+    return undefined;
   }
-  state.job = {
-    job: verdict.job,
-    imageSize: verdict.manifest.size,
-    antiRollbackCounter: verdict.manifest.antiRollbackCounter,
-    phase: AGENT_STATUS.Deferred,
-    downloadedBytes: 0,
-    fault: undefined,
-    lastTickAt: now,
-    lastReportAt: Number.NEGATIVE_INFINITY,
-  };
-  return undefined;
+  state.lastRefusal = verdict.refusal;
+  if (verdict.job === undefined) return { memory: state }; // not authentic: nothing to report against, nothing changes
+  const identity = identityOf(verdict.job);
+  if ((state.concluded[identity.jobId] ?? 0) >= identity.attempt) return { memory: state };
+  if (identity.targetVersion === vehicle.firmwareVersion && verdict.refusal.kind === REFUSAL.Downgrade) {
+    // Already installed (an earlier success report was lost): confirm rather than refuse.
+    return conclude(state, identity, AGENT_STATUS.Succeeded, undefined);
+  }
+  return conclude(state, identity, AGENT_STATUS.Rejected, `${verdict.refusal.kind}: ${verdict.refusal.message}`);
 }
 
 function advanceJob(state: AgentMemory, job: ActiveJob, vehicle: VehicleFacts, now: number, environment: AgentEnvironment): AgentStep {
@@ -267,7 +282,7 @@ function drawBootFault(environment: AgentEnvironment): PlannedFault {
  * @example
  * unmetPrecondition({ requireParked: true, minStateOfChargePercent: 30, connectivity: ["good"] }, facts); // "NOT_PARKED"
  */
-export function unmetPrecondition(preconditions: JobPayload["preconditions"], vehicle: VehicleFacts): string | undefined {
+export function unmetPrecondition(preconditions: Preconditions, vehicle: VehicleFacts): string | undefined {
   if (preconditions.requireParked && !vehicle.parked) return "NOT_PARKED: vehicle is moving";
   if (vehicle.stateOfCharge < preconditions.minStateOfChargePercent) {
     return `LOW_BATTERY: state of charge ${Math.round(vehicle.stateOfCharge)}% is below ${preconditions.minStateOfChargePercent}%`;
@@ -283,29 +298,8 @@ interface JobIdentity {
   targetVersion: string;
 }
 
-function identityOf(job: JobPayload): JobIdentity {
+function identityOf(job: DirectorJob): JobIdentity {
   return { jobId: job.jobId, campaignId: job.campaignId, attempt: job.attempt, targetVersion: job.targetVersion };
-}
-
-/**
- * The job a document claims to be, read without trusting it, so even a refused document can be
- * reported against its job. Undefined when the document does not even say that.
- */
-function claimedIdentity(body: unknown): JobIdentity | undefined {
-  try {
-    const envelope = (body as { job?: { payload?: unknown } }).job;
-    if (typeof envelope?.payload !== "string") return undefined;
-    const claimed = JSON.parse(Buffer.from(envelope.payload, "base64").toString("utf8")) as Partial<JobPayload>;
-    if (typeof claimed.jobId !== "string" || typeof claimed.campaignId !== "string") return undefined;
-    return {
-      jobId: claimed.jobId,
-      campaignId: claimed.campaignId,
-      attempt: typeof claimed.attempt === "number" ? claimed.attempt : 1,
-      targetVersion: typeof claimed.targetVersion === "string" ? claimed.targetVersion : "0.0.0",
-    };
-  } catch {
-    return undefined;
-  }
 }
 
 function conclude(state: AgentMemory, identity: JobIdentity, status: AgentStatus, reason: string | undefined): AgentStep {

@@ -1,9 +1,7 @@
 import type { S3Client } from "@aws-sdk/client-s3";
-import type { SSMClient } from "@aws-sdk/client-ssm";
-import { verifyJobDocument } from "../../campaigns/job-document.js";
-import { loadSigningKey } from "../../campaigns/signing.js";
 import { silentLog, type Log } from "../../lib/logger.js";
 import type { OtaReport } from "../../telemetry/schema.js";
+import { verifyJobBundle, type VehicleTrust } from "../../uptane/vehicle-verification.js";
 import { SeededRandom } from "../random.js";
 import type { VehicleAgent } from "../simulation.js";
 import type { VehicleView } from "../vehicle.js";
@@ -20,15 +18,18 @@ import {
 import { JobDocumentFeed } from "./job-document-feed.js";
 
 export interface OtaAgentOptions {
+  /** S3 client for the vehicles' polls, unless `s3ForVehicle` gives each vehicle its own. */
   s3: S3Client;
+  /** Each vehicle's own S3 client (its own credentials), when it has one. */
+  s3ForVehicle?: (vin: string) => S3Client;
   /** The data-lake bucket holding `jobs/<VIN>.json`. */
   bucket: string;
-  /** The fleet's Ed25519 public key (PEM) every vehicle trusts. */
-  publicKeyPem: string;
+  /** The roots every vehicle is provisioned with (director and image repository, version 1). */
+  trust: VehicleTrust;
   faults?: Partial<FaultProfile>;
   timings?: Partial<AgentTimings>;
   seed?: number;
-  /** Minimum simulated time between two polls of the job documents. */
+  /** Minimum simulated time between two polls of one vehicle's job document. */
   pollIntervalMs?: number;
   log?: Log;
 }
@@ -38,54 +39,60 @@ export interface OtaAgentStats {
   reports: number;
   /** Last status reported per VIN. */
   lastStatus: Map<string, string>;
-  documentListCalls: number;
+  /** Conditional GETs of job documents, and how many returned a body (new or changed). */
+  documentPolls: number;
   documentFetches: number;
+  /** Documents refused, by refusal kind. */
+  refusals: Map<string, number>;
 }
 
 /**
- * The simulator's OTA agent plug-in: every vehicle runs the pure agent state machine against the
- * job documents polled (for the whole fleet at once) from the data bucket. On success it sets the
- * vehicle's firmware version.
+ * The simulator's OTA agent plug-in: every vehicle polls its own job document (conditional GET on its
+ * ETag) and runs the pure agent state machine on it, trusting only the roots it was provisioned with.
+ * On success it sets the vehicle's firmware version.
  *
  * @example
- * const agent = createOtaAgent({ s3, bucket, publicKeyPem, faults: { installFailure: 0.02 } });
+ * const agent = createOtaAgent({ s3, bucket, trust: pinnedTrust(directorRoot, imageRoot), faults: { installFailure: 0.02 } });
  * startSimulation({ ...DEFAULT_SIMULATION, bucket, s3, agent });
  */
-export function createOtaAgent(options: OtaAgentOptions): VehicleAgent & { stats(): OtaAgentStats } {
+export function createOtaAgent(options: OtaAgentOptions): VehicleAgent & { stats(): OtaAgentStats; memoryOf(vin: string): AgentMemory | undefined } {
   const log = options.log ?? silentLog;
-  const feed = new JobDocumentFeed({ s3: options.s3, bucket: options.bucket, log });
+  const feeds = new Map<S3Client, JobDocumentFeed>();
+  const feedFor = (vin: string): JobDocumentFeed => {
+    const s3 = options.s3ForVehicle?.(vin) ?? options.s3;
+    let feed = feeds.get(s3);
+    if (!feed) {
+      feed = new JobDocumentFeed({ s3, bucket: options.bucket, log });
+      feeds.set(s3, feed);
+    }
+    return feed;
+  };
   const random = new SeededRandom(options.seed ?? 7);
   const environment: AgentEnvironment = {
-    verify: (document, vehicle) => verifyJobDocument(document, options.publicKeyPem, vehicle),
+    verify: verifyJobBundle,
     random: () => random.next(),
     faults: { ...noFaults, ...options.faults },
     timings: { ...defaultTimings, ...options.timings },
   };
   const memories = new Map<string, AgentMemory>();
-  const stats: OtaAgentStats = { reports: 0, lastStatus: new Map(), documentListCalls: 0, documentFetches: 0 };
+  const lastPollAt = new Map<string, number>();
+  const stats: OtaAgentStats = { reports: 0, lastStatus: new Map(), documentPolls: 0, documentFetches: 0, refusals: new Map() };
   const pollIntervalMs = options.pollIntervalMs ?? 0;
-  let lastPollAt = Number.NEGATIVE_INFINITY;
-  let polling: Promise<void> | undefined;
-
-  /** One feed refresh per simulated instant, shared by every vehicle ticking at it. */
-  async function pollOnce(nowMs: number): Promise<void> {
-    if (nowMs === lastPollAt || nowMs - lastPollAt < pollIntervalMs) return polling;
-    lastPollAt = nowMs;
-    polling = feed.refresh().then(
-      (refreshed) => {
-        stats.documentListCalls += refreshed.listCalls;
-        stats.documentFetches += refreshed.fetched;
-      },
-      (error: unknown) => log.warn("job document poll failed", { error: (error as Error).message }),
-    );
-    return polling;
-  }
 
   return {
     async tick(vehicle: VehicleView, now: Date): Promise<OtaReport | undefined> {
       const nowMs = now.getTime();
-      await pollOnce(nowMs);
-      const memory = memories.get(vehicle.vin) ?? initialMemory(vehicle.firmwareVersion);
+      const feed = feedFor(vehicle.vin);
+      // An offline vehicle cannot poll: it sees no new document, but an install already under way goes on.
+      let document = vehicle.online ? feed.documentFor(vehicle.vin) : undefined;
+      if (vehicle.online && nowMs - (lastPollAt.get(vehicle.vin) ?? Number.NEGATIVE_INFINITY) >= pollIntervalMs) {
+        lastPollAt.set(vehicle.vin, nowMs);
+        const polled = await feed.poll(vehicle.vin);
+        stats.documentPolls++;
+        if (polled.fetched) stats.documentFetches++;
+        document = polled.document;
+      }
+      const memory = memories.get(vehicle.vin) ?? initialMemory(vehicle.firmwareVersion, options.trust);
       const facts = {
         vin: vehicle.vin,
         hardware: vehicle.hardwareId,
@@ -94,10 +101,13 @@ export function createOtaAgent(options: OtaAgentOptions): VehicleAgent & { stats
         stateOfCharge: vehicle.stateOfCharge,
         connectivity: vehicle.connectivity,
       };
-      // An offline vehicle cannot poll: it sees no new document, but an install already under way goes on.
-      const document = vehicle.online ? feed.documentFor(vehicle.vin) : undefined;
       const step = stepAgent(memory, facts, nowMs, document, environment);
       memories.set(vehicle.vin, step.memory);
+      if (step.memory.lastRefusal && step.memory.lastRefusal !== memory.lastRefusal) {
+        const kind = step.memory.lastRefusal.kind;
+        stats.refusals.set(kind, (stats.refusals.get(kind) ?? 0) + 1);
+        log.debug("job document refused", { vin: vehicle.vin, ...step.memory.lastRefusal });
+      }
       if (step.installedVersion) vehicle.firmwareVersion = step.installedVersion;
       if (step.report) {
         stats.reports++;
@@ -107,16 +117,6 @@ export function createOtaAgent(options: OtaAgentOptions): VehicleAgent & { stats
       return step.report;
     },
     stats: () => stats,
+    memoryOf: (vin) => memories.get(vin),
   };
-}
-
-/**
- * The public key vehicles trust, derived from the fleet signing key in SSM (local cloud and tests:
- * a real vehicle is provisioned with the public key at the factory).
- *
- * @example
- * const publicKeyPem = await fleetPublicKey(ssm, "/fleetota-dev/signing-key");
- */
-export async function fleetPublicKey(ssm: SSMClient, parameterName: string): Promise<string> {
-  return (await loadSigningKey(ssm, parameterName)).publicKeyPem;
 }

@@ -71,7 +71,7 @@ test("every function learns its resources through the shared ENV names", () => {
   }
   assert.is(environmentOf(FUNCTION.rolloutTicker)[ENV.DATA_BUCKET], undefined, "the ticker never touches the data lake");
   assert.is(environmentOf(FUNCTION.telemetryProcessor)[ENV.UPDATE_QUEUE_URL], ref("aws_sqs_queue", "update_queue", "url"));
-  assert.is(environmentOf(FUNCTION.updateManager)[ENV.SIGNING_KEY_PARAMETER], "/fleetota-dev/signing-key");
+  assert.is(environmentOf(FUNCTION.updateManager)[ENV.DIRECTOR_KEY_ID], ref("aws_kms_key", "director_key", "arn"));
   const publisher = environmentOf(FUNCTION.dashboardPublisher);
   assert.is(publisher[ENV.DASHBOARD_BUCKET], ref("aws_s3_bucket", "dashboard", "bucket"));
   assert.is(publisher[ENV.DASHBOARD_DATA_PREFIX], "data/");

@@ -90,16 +90,36 @@ test("grants follow the data flow, object prefixes included", () => {
   assert.not.ok(allows(manager, "sqs:DeleteMessage", ref("aws_sqs_queue", "telemetry_queue", "arn")));
   assert.ok(allows(manager, "s3:PutObject", `${lake}/jobs/*`));
   assert.ok(allows(manager, "dynamodb:UpdateItem", ref("aws_dynamodb_table", "state_table", "arn")));
-  assert.ok(manager.some((statement) => list(statement.Action).includes("ssm:GetParameter") && String(statement.Resource).endsWith(":parameter/fleetota-dev/signing-key")));
+  const directorKey = ref("aws_kms_key", "director_key", "arn");
+  assert.ok(allows(manager, "kms:Sign", directorKey));
+  assert.ok(allows(manager, "s3:GetObject", `${lake}/director/*`));
+  assert.not.ok(manager.some((statement) => list(statement.Action).some((action) => action.startsWith("ssm:"))), "no signing key in SSM any more");
+  for (const other of [processor, publisher, grantsOf("rollout_ticker")]) {
+    assert.not.ok(other.some((statement) => list(statement.Action).some((action) => action.startsWith("kms:"))), "only the update manager may use the director key");
+  }
   assert.ok(allows(publisher, "s3:PutObject", `${ref("aws_s3_bucket", "dashboard", "arn")}/data/*`));
   assert.not.ok(allows(publisher, "dynamodb:PutItem", ref("aws_dynamodb_table", "state_table", "arn")), "the publisher only reads state");
 });
 
 test("the account id pins the account in ARNs that cannot reference a resource", () => {
   const pinned = synthStack({ accountId: "210987654321" });
-  const statements = parseJson<{ Statement: Statement[] }>(pinned.resource("aws_iam_role_policy", "update_manager_policy").policy).Statement;
+  const statements = parseJson<{ Statement: Statement[] }>(pinned.resource("aws_iam_role_policy", "dashboard_publisher_policy").policy).Statement;
 
-  assert.ok(statements.some((statement) => list(statement.Resource).includes("arn:aws:ssm:eu-central-1:210987654321:parameter/fleetota-dev/signing-key")));
+  assert.ok(statements.some((statement) => list(statement.Resource).includes("arn:aws:cloudwatch:eu-central-1:210987654321:alarm:fleetota-dev-*")));
+});
+
+test("the director key: ECC_NIST_P256 for signing; its key policy gives kms:Sign to the update manager's role alone", () => {
+  const key = stack.resource("aws_kms_key", "director_key");
+  const policy = parseJson<{ Statement: Statement[] }>(key.policy).Statement;
+  const signers = policy.filter((statement) => list(statement.Action).includes("kms:Sign") || list(statement.Action).includes("kms:*"));
+
+  assert.is(key.customer_master_key_spec, "ECC_NIST_P256");
+  assert.is(key.key_usage, "SIGN_VERIFY");
+  assert.is(signers.length, 1);
+  assert.equal(signers[0]!.Principal, { AWS: [ref("aws_iam_role", "update_manager_role", "arn")] });
+  assert.equal(signers[0]!.Condition, { StringEquals: { "kms:SigningAlgorithm": "ECDSA_SHA_256", "kms:MessageType": "RAW" } });
+  const administration = policy.find((statement) => statement.Sid === "AccountAdministersButDoesNotSign")!;
+  assert.not.ok(list(administration.Action).some((action) => action === "kms:*" || action.startsWith("kms:Sign")), "the account administers the key but cannot sign");
 });
 
 test("each schedule may invoke only its own function, without retrying a failed tick", () => {

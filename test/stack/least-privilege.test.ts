@@ -126,7 +126,7 @@ test("no ARN in any policy has a wildcard or empty account: they name the deploy
   const arns = policies.flatMap((policy) => parseJson<{ Statement: Statement[] }>(policy.policy).Statement.flatMap((statement) => list(statement.Resource)));
   const accountArns = arns.filter((arn) => /^arn:aws:(ssm|cloudwatch|logs|sqs|dynamodb|kms|lambda|sns|iot|events):/.test(arn));
 
-  assert.ok(accountArns.length >= 2);
+  assert.ok(accountArns.length >= 1);
   for (const arn of accountArns) assert.is(arn.split(":")[4], TEST_ACCOUNT_ID, arn);
 });
 

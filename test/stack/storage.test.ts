@@ -40,7 +40,22 @@ test("telemetry tiers to Standard-IA then expires; quarantine expires; other pre
   assert.is(byPrefix("telemetry/")?.transition[0].storage_class, "STANDARD_IA");
   assert.ok(byPrefix("telemetry/")?.expiration[0].days > byPrefix("telemetry/")?.transition[0].days);
   assert.ok(byPrefix("quarantine/")?.expiration[0].days > 0);
-  assert.not.ok(rules.some((rule) => rule.expiration && ["", "firmware/", "jobs/"].includes(rule.filter[0].prefix)));
+  assert.not.ok(rules.some((rule) => rule.expiration?.[0]?.days !== undefined && ["", "firmware/", "jobs/"].includes(rule.filter[0].prefix)));
+});
+
+test("the data lake is versioned with Object Lock; overwritten and deleted versions expire after a while; data is protected from destroy by default", () => {
+  const bucket = stack.resource("aws_s3_bucket", "data_lake") as Record<string, any>;
+  const versioning = stack.resource("aws_s3_bucket_versioning", "data_lake_versioning") as Record<string, any>;
+  const rules = (stack.resource("aws_s3_bucket_lifecycle_configuration", "data_lake_lifecycle") as Record<string, any>).rule as Array<Record<string, any>>;
+  const noncurrent = rules.find((rule) => rule.id === "noncurrent-versions-expiry");
+
+  assert.is(bucket.object_lock_enabled, true);
+  assert.is(versioning.versioning_configuration.status, "Enabled");
+  assert.is(noncurrent?.noncurrent_version_expiration[0].noncurrent_days, 30);
+  assert.is(noncurrent?.expiration[0].expired_object_delete_marker, true);
+  assert.is(bucket.force_destroy, false);
+  assert.is(stack.resource("aws_s3_bucket", "dashboard").force_destroy, false);
+  assert.is(stack.resource("aws_dynamodb_table", "state_table").deletion_protection_enabled, true);
 });
 
 test("retention days are stack props", () => {

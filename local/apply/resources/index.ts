@@ -5,6 +5,7 @@ import { dataSourceAppliers } from "./data-sources.js";
 import { dynamodbAppliers } from "./dynamodb.js";
 import { eventAppliers } from "./events.js";
 import { iotAppliers } from "./iot.js";
+import { kmsAppliers } from "./kms.js";
 import { lambdaAppliers } from "./lambda.js";
 import { s3Appliers } from "./s3.js";
 import { SKIPPED_TYPES, skipResource } from "./skipped.js";
@@ -19,6 +20,7 @@ export const RESOURCE_APPLIERS: Readonly<Record<string, ResourceApplier>> = {
   ...snsAppliers,
   ...cloudwatchAppliers,
   ...iotAppliers,
+  ...kmsAppliers,
   ...lambdaAppliers,
   ...Object.fromEntries([...SKIPPED_TYPES].map((type) => [type, skipResource])),
 };

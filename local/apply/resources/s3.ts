@@ -9,6 +9,7 @@ import {
   PutBucketOwnershipControlsCommand,
   PutBucketPolicyCommand,
   PutBucketTaggingCommand,
+  PutBucketVersioningCommand,
   PutObjectCommand,
   PutPublicAccessBlockCommand,
   type BucketLocationConstraint,
@@ -56,6 +57,7 @@ const bucket: ResourceApplier = async (config, _node, context) => {
       Bucket: name,
       CreateBucketConfiguration:
         context.region === "us-east-1" ? undefined : { LocationConstraint: context.region as BucketLocationConstraint },
+      ObjectLockEnabledForBucket: optionalBoolean(config.object_lock_enabled) === true ? true : undefined,
     }),
   );
   const tags = tagList(config.tags);
@@ -139,6 +141,12 @@ const lifecycle = bucketSetting(async (name, config, context, node) => {
   await context.clients.s3.send(
     new PutBucketLifecycleConfigurationCommand({ Bucket: name, LifecycleConfiguration: { Rules: blocks(config.rule).map((rule) => lifecycleRule(rule, node)) } }),
   );
+});
+
+/** Versioning (the data lake's, which Object Lock needs); only `Enabled` is used by the stack. */
+const versioning = bucketSetting(async (name, config, context) => {
+  const status = optionalString(block(config.versioning_configuration)?.status) ?? "Enabled";
+  await context.clients.s3.send(new PutBucketVersioningCommand({ Bucket: name, VersioningConfiguration: { Status: status as "Enabled" } }));
 });
 
 interface PolicyDocument {
@@ -231,5 +239,6 @@ export const s3Appliers: Record<string, ResourceApplier> = {
   aws_s3_bucket_policy: policy,
   aws_s3_bucket_public_access_block: publicAccessBlock,
   aws_s3_bucket_ownership_controls: ownership,
+  aws_s3_bucket_versioning: versioning,
   aws_s3_object: object,
 };

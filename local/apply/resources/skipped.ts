@@ -20,7 +20,6 @@ export const SKIPPED_TYPES: ReadonlySet<string> = new Set([
   "aws_s3_bucket_logging",
   "aws_wafv2_web_acl",
   "aws_wafv2_ip_set",
-  "aws_kms_key",
   "aws_kms_alias",
 ]);
 

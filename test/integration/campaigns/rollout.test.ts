@@ -6,9 +6,8 @@
  */
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { envelopePayload } from "../../../campaigns/signing.js";
 import { s3JobDocumentChannel } from "../../../campaigns/document-channel.js";
-import type { JobDocument, JobPayload } from "../../../campaigns/job-document.js";
+import { targetsFromJson, type JobBundle } from "../../../uptane/metadata.js";
 import { parseCampaignDefinition, type CampaignDefinitionInput } from "../../../campaigns/model.js";
 import { ActiveCampaigns, TICK_TIME_RESERVE_MS, handleUpdateMessage, tickCampaign, type UpdateServiceDeps } from "../../../campaigns/update-service.js";
 import { UpdateTally } from "../../../campaigns/update-tally.js";
@@ -41,15 +40,17 @@ async function startedCampaign(overrides: Partial<CampaignDefinitionInput>): Pro
   return { campaignId: campaign.campaignId, model, version };
 }
 
-/** The attempt the vehicle's current job document is for. */
+/** The attempt the vehicle's current job document is for (0 for a signed withdrawal). */
 async function documentAttempt(vin: string): Promise<number> {
-  const document = (await readJobDocument(world, vin)) as JobDocument;
-  return (envelopePayload(document.job) as JobPayload).attempt;
+  const document = (await readJobDocument(world, vin)) as JobBundle;
+  const target = Object.values(targetsFromJson(document.director).signed.targets)[0];
+  return (target?.custom as { attempt?: number } | undefined)?.attempt ?? 0;
 }
 
-/** Why reading the vehicle's job document fails ("NoSuchKey" once withdrawn), or "still there". */
-function documentReadError(vin: string): Promise<string> {
-  return readJobDocument(world, vin).then(() => "still there", (error: Error) => error.name);
+/** "withdrawn" once the vehicle's document is a signed withdrawal (director metadata naming no image), else "still there". */
+async function documentState(vin: string): Promise<string> {
+  const document = (await readJobDocument(world, vin)) as JobBundle;
+  return Object.keys(targetsFromJson(document.director).signed.targets).length === 0 ? "withdrawn" : "still there";
 }
 
 const vins = (from: number, count: number) => Array.from({ length: count }, (_, index) => vinNumber(from + index));
@@ -59,7 +60,7 @@ test.before(async () => {
   world = await campaignWorld(cloud);
   deps = {
     store: world.store,
-    documents: s3JobDocumentChannel({ s3: world.s3, ssm: world.ssm, bucket: world.bucket, signingKeyParameter: world.signingKeyParameter, log: silentLog }),
+    documents: s3JobDocumentChannel({ s3: world.s3, kms: world.kms, bucket: world.bucket, log: silentLog }),
     tally: new UpdateTally(),
     log: silentLog,
     now: () => clock.now,
@@ -198,7 +199,7 @@ test("a vehicle that never starts its job is TIMED_OUT unstarted, its document w
   let job = (await world.store.jobs.get(campaignId, offline!))!;
   assert.is(job.state, "TIMED_OUT");
   assert.match(job.stateReason ?? "", /not started within 60 minutes of attempt 1/);
-  assert.is(await documentReadError(offline!), "NoSuchKey");
+  assert.is(await documentState(offline!), "withdrawn");
   assert.is((await world.store.campaigns.get(campaignId))!.state, "RUNNING", "a retry is still ahead");
 
   advanceMinutes(1);
@@ -255,7 +256,7 @@ test("cancel cancels what has not started, withdraws its documents, leaves runni
 
   assert.is((await world.store.jobs.get(campaignId, waiting!))?.state, "CANCELED");
   assert.is((await world.store.jobs.get(campaignId, installing!))?.state, "IN_PROGRESS");
-  assert.is(await documentReadError(waiting!), "NoSuchKey");
+  assert.is(await documentState(waiting!), "withdrawn");
   const history = await world.store.campaigns.history(campaignId);
   assert.is(history.filter((record) => record.to === "CANCELED").length, 1);
 });

@@ -9,7 +9,8 @@ import * as assert from "uvu/assert";
 import { GetMetricStatisticsCommand } from "@aws-sdk/client-cloudwatch";
 import { CloudWatchClient } from "@aws-sdk/client-cloudwatch";
 import { GetQueueAttributesCommand, SetQueueAttributesCommand } from "@aws-sdk/client-sqs";
-import { verifyJobDocument } from "../../../campaigns/job-document.js";
+import { DEFAULT_ECU } from "../../../uptane/metadata.js";
+import { verifyJobBundle } from "../../../uptane/vehicle-verification.js";
 import { parseCampaignDefinition } from "../../../campaigns/model.js";
 import { listCampaignSummaries, listJobs } from "../../../campaigns/read-model.js";
 import { METRIC } from "../../../contracts/metrics.js";
@@ -98,21 +99,10 @@ test("start through the queue, then candidates: matching vehicles get a job and 
   assert.is(deferred?.stateReason, "not parked");
   assert.is(await world.store.jobs.get(campaignId, other), undefined);
 
-  const verdict = verifyJobDocument(await readJobDocument(world, ready), world.key.publicKeyPem, {
-    vin: ready,
-    currentVersion: "2.3.1",
-    currentCounter: 6,
-    hardware: "hu-3",
-    now: new Date(),
-  });
+  const ecus = { [DEFAULT_ECU]: { hardwareId: "hu-3", version: "2.3.1", antiRollbackCounter: 6 } };
+  const verdict = verifyJobBundle(await readJobDocument(world, ready), world.local.trust, { vin: ready, ecus, now: new Date() });
   assert.ok(verdict.ok, JSON.stringify(verdict));
-  const wrongVehicle = verifyJobDocument(await readJobDocument(world, ready), world.key.publicKeyPem, {
-    vin: driving,
-    currentVersion: "2.3.1",
-    currentCounter: 6,
-    hardware: "hu-3",
-    now: new Date(),
-  });
+  const wrongVehicle = verifyJobBundle(await readJobDocument(world, ready), world.local.trust, { vin: driving, ecus, now: new Date() });
   assert.is(wrongVehicle.ok ? "" : wrongVehicle.refusal.kind, "WRONG_VIN");
 
   const summary = (await listCampaignSummaries(world.store)).find((c) => c.campaignId === campaignId)!;

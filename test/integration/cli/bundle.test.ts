@@ -45,11 +45,24 @@ test("a bad campaign file is refused by the bundle with every bad field named", 
   assert.match(result.stderr, /waves\[0\]\.percent/);
 });
 
-test("the bundle releases firmware and creates a campaign on the local cloud", async () => {
+test("the bundle runs the key ceremony, releases firmware with two of three keys and creates a campaign on the local cloud", async () => {
+  for (const name of ["ir1", "ir2", "alice", "bob", "carol", "dr1", "dr2"]) {
+    const created = await bundled("keys", "create", `${name}.key`, "--name", name);
+    assert.is(created.code, 0, created.stderr);
+  }
+  const ceremony = await bundled(
+    "keys", "ceremony", "--image-root-key", "ir1.key", "--image-root-key", "ir2.key",
+    "--release-key", "alice.key.pub", "--release-key", "bob.key.pub", "--release-key", "carol.key.pub",
+    "--director-root-key", "dr1.key", "--director-root-key", "dr2.key",
+  );
+  assert.is(ceremony.code, 0, ceremony.stderr);
   writeFileSync(join(workspace, "image.bin"), Buffer.alloc(4096, 7));
-  const release = await bundled("--json", "release", "image.bin", "--version", "7.1.0", "--hardware", "hu-3");
+  const release = await bundled("--json", "release", "image.bin", "--version", "7.1.0", "--hardware", "hu-3", "--key", "alice.key");
   assert.is(release.code, 0, release.stderr);
-  assert.is(JSON.parse(release.stdout).version, "7.1.0");
+  assert.is(JSON.parse(release.stdout).published, false);
+  const signed = await bundled("--json", "release", "sign", "7.1.0", "--key", "bob.key");
+  assert.is(signed.code, 0, signed.stderr);
+  assert.is(JSON.parse(signed.stdout).published, true);
 
   writeFileSync(join(workspace, "campaign.yaml"), "name: bundle check\ntargetVersion: 7.1.0\n");
   const created = await bundled("--json", "campaign", "create", "campaign.yaml");

@@ -17,7 +17,7 @@ const stackEnvironment = {
   FLEETOTA_STATE_TABLE: "fleetota-dev-state",
   FLEETOTA_UPDATE_QUEUE_URL: "http://127.0.0.1:5000/000000000000/fleetota-dev-update",
   FLEETOTA_UPDATE_DLQ_URL: "http://127.0.0.1:5000/000000000000/fleetota-dev-update-dlq",
-  FLEETOTA_SIGNING_KEY_PARAMETER: "/fleetota-dev/signing-key",
+  FLEETOTA_DIRECTOR_KEY_ID: "arn:aws:kms:eu-central-1:123456789012:key/director",
 };
 
 function localDescription(environment: Record<string, string> = stackEnvironment): LocalCloudDescription {
@@ -94,7 +94,7 @@ test("--stack-outputs wins over a local cloud and maps output names to the stack
         state_table_name: "prod-state",
         update_queue_url: "q",
         update_dlq_url: "dlq",
-        signing_key_parameter: "/p/k",
+        director_key_id: "arn:aws:kms:eu-west-1:111122223333:key/k",
         dashboard_url: "https://d.example",
       },
     }),
@@ -103,6 +103,7 @@ test("--stack-outputs wins over a local cloud and maps output names to the stack
   assert.is(target.kind, "aws");
   assert.is(target.names.dataBucket, "prod-data");
   assert.is(target.names.namePrefix, "fleetota-prod");
+  assert.is(target.names.directorKeyId, "arn:aws:kms:eu-west-1:111122223333:key/k");
 });
 
 test("namesFromStackOutputs ignores outputs it does not know", () => {

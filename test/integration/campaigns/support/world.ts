@@ -1,14 +1,19 @@
-import { createHash } from "node:crypto";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { GetObjectCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
+import { KMSClient } from "@aws-sdk/client-kms";
+import { GetObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { SendMessageBatchCommand, SQSClient } from "@aws-sdk/client-sqs";
-import { SSMClient } from "@aws-sdk/client-ssm";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
-import { firmwareImageKey, firmwareManifestKey, jobDocumentKey, signManifest } from "../../../../campaigns/job-document.js";
-import { ensureSigningKey, type SigningKey } from "../../../../campaigns/signing.js";
 import { dynamoCampaignStore, type CampaignStore } from "../../../../campaigns/store/index.js";
 import type { TransitionRecord } from "../../../../campaigns/model.js";
 import { ENV } from "../../../../contracts/environment.js";
+import { silentLog } from "../../../../lib/logger.js";
+import { provisionLocalTrust, type LocalTrust } from "../../../../local/trust.js";
+import { signStagedRelease, stageRelease } from "../../../../uptane/image-repository.js";
+import { readKeyFile } from "../../../../uptane/key-files.js";
+import { DEFAULT_ECU, REPOSITORY_LAYOUT } from "../../../../uptane/metadata.js";
 import type { UpdateMessage, VehicleSnapshot } from "../../../../contracts/update-messages.js";
 import { computeCheckDigit } from "../../../../telemetry/vin.js";
 import type { LocalCloud } from "../../../../local/cloud.js";
@@ -21,15 +26,16 @@ export interface CampaignWorld {
   store: CampaignStore;
   s3: S3Client;
   sqs: SQSClient;
-  ssm: SSMClient;
+  kms: KMSClient;
   table: string;
   bucket: string;
   updateQueueUrl: string;
   updateDlqUrl: string;
-  signingKeyParameter: string;
+  directorKeyId: string;
   metricsNamespace: string;
   tickerRule: string;
-  key: SigningKey;
+  /** The key ceremony's roots (what vehicles are provisioned with) and its key files (a temporary folder). */
+  local: LocalTrust;
 }
 
 export async function campaignWorld(cloud: LocalCloud): Promise<CampaignWorld> {
@@ -37,24 +43,27 @@ export async function campaignWorld(cloud: LocalCloud): Promise<CampaignWorld> {
   const environmentOf = (suffix: string) => description.functions.find((fn) => fn.functionName.endsWith(suffix))!.environment;
   const manager = environmentOf("-update-manager");
   const publisher = environmentOf("-dashboard-publisher");
-  const ssm = new SSMClient(clientConfig);
-  const signingKeyParameter = manager[ENV.SIGNING_KEY_PARAMETER]!;
+  const s3 = new S3Client({ ...clientConfig, forcePathStyle: true });
+  const kms = new KMSClient(clientConfig);
+  const directorKeyId = manager[ENV.DIRECTOR_KEY_ID]!;
+  const bucket = manager[ENV.DATA_BUCKET]!;
+  const keysDir = mkdtempSync(join(tmpdir(), "fleetota-keys-"));
   const doc = DynamoDBDocumentClient.from(new DynamoDBClient(clientConfig), { marshallOptions: { removeUndefinedValues: true } });
   const table = manager[ENV.STATE_TABLE]!;
   return {
     doc,
     store: dynamoCampaignStore({ doc, table }),
-    s3: new S3Client({ ...clientConfig, forcePathStyle: true }),
+    s3,
     sqs: new SQSClient(clientConfig),
-    ssm,
+    kms,
     table,
-    bucket: manager[ENV.DATA_BUCKET]!,
+    bucket,
     updateQueueUrl: manager[ENV.UPDATE_QUEUE_URL]!,
     updateDlqUrl: publisher[ENV.UPDATE_DLQ_URL]!,
-    signingKeyParameter,
+    directorKeyId,
     metricsNamespace: manager[ENV.METRICS_NAMESPACE] ?? "FleetOTA",
     tickerRule: description.schedules.find((schedule) => schedule.ruleName.endsWith("-rollout-ticker-schedule"))!.ruleName,
-    key: await ensureSigningKey(ssm, signingKeyParameter),
+    local: await provisionLocalTrust({ s3, kms, bucket, directorKeyId, keysDir, log: silentLog }),
   };
 }
 
@@ -63,23 +72,17 @@ export async function jobHistory(world: CampaignWorld, campaignId: string, vin: 
   return (await world.store.jobs.get(campaignId, vin))?.history ?? [];
 }
 
-/** Uploads a firmware image and its signed manifest, as `fleetota release` does. */
-export async function releaseFirmware(world: CampaignWorld, version: string, hardware: string[] = ["hu-3"]): Promise<void> {
+/** Releases an image as two release engineers would: `fleetota release` by alice, `release sign` by bob (2 of 3). */
+export async function releaseFirmware(world: CampaignWorld, version: string, hardware: string[] = ["hu-3"], signers = ["alice", "bob"]): Promise<void> {
   const image = Buffer.from(`image of ${version}`);
-  const manifest = signManifest(
-    {
-      version,
-      sha256: createHash("sha256").update(image).digest("hex"),
-      size: image.byteLength,
-      hardware,
-      antiRollbackCounter: 7,
-      expiresAt: new Date(Date.now() + 30 * 86_400_000).toISOString(),
-      imageKey: firmwareImageKey(version),
-    },
-    world.key,
-  );
-  await world.s3.send(new PutObjectCommand({ Bucket: world.bucket, Key: firmwareImageKey(version), Body: image }));
-  await world.s3.send(new PutObjectCommand({ Bucket: world.bucket, Key: firmwareManifestKey(version), Body: JSON.stringify(manifest) }));
+  const [first, ...others] = signers.map((name) => readKeyFile(world.local.keyFile(name)));
+  await stageRelease(world.s3, world.bucket, {
+    image,
+    custom: { version, ecu: DEFAULT_ECU, hardwareIds: hardware, antiRollbackCounter: 7 },
+    expires: new Date(Date.now() + 30 * 86_400_000),
+    key: first!,
+  });
+  for (const key of others) await signStagedRelease(world.s3, world.bucket, { version, key });
 }
 
 export async function sendUpdateMessages(world: CampaignWorld, messages: ReadonlyArray<UpdateMessage | string>): Promise<void> {
@@ -97,7 +100,7 @@ export async function sendUpdateMessages(world: CampaignWorld, messages: Readonl
 }
 
 export async function readJobDocument(world: CampaignWorld, vin: string): Promise<unknown> {
-  const response = await world.s3.send(new GetObjectCommand({ Bucket: world.bucket, Key: jobDocumentKey(vin) }));
+  const response = await world.s3.send(new GetObjectCommand({ Bucket: world.bucket, Key: REPOSITORY_LAYOUT.jobDocument(vin) }));
   return JSON.parse(await response.Body!.transformToString());
 }
 

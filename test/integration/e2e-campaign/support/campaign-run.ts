@@ -3,7 +3,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { S3Client } from "@aws-sdk/client-s3";
-import { SSMClient } from "@aws-sdk/client-ssm";
+import { KMSClient } from "@aws-sdk/client-kms";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { runCli } from "../../../../cli/main.js";
@@ -12,8 +12,10 @@ import { namesFromLocalDescription, type StackNames } from "../../../../cli/targ
 import type { Campaign } from "../../../../campaigns/model.js";
 import { dynamoCampaignStore, type CampaignStore } from "../../../../campaigns/store/index.js";
 import type { LocalCloud } from "../../../../local/cloud.js";
+import { provisionLocalTrust } from "../../../../local/trust.js";
+import { silentLog } from "../../../../lib/logger.js";
 import { VEHICLE_MODELS } from "../../../../simulator/catalog.js";
-import { createOtaAgent, fleetPublicKey, type OtaAgentStats } from "../../../../simulator/ota-agent/ota-agent.js";
+import { createOtaAgent, type OtaAgentStats } from "../../../../simulator/ota-agent/ota-agent.js";
 import type { AgentTimings, FaultProfile } from "../../../../simulator/ota-agent/agent-machine.js";
 import { startSimulation, type SimulationSummary, type VehicleAgent } from "../../../../simulator/simulation.js";
 import { UPLOAD_MODE } from "../../../../simulator/batch.js";
@@ -96,9 +98,13 @@ export async function runCampaign(options: CampaignRunOptions): Promise<Campaign
   const tickerRule = cloud.description.schedules.find((schedule) => schedule.ruleName.endsWith("-rollout-ticker-schedule"))!.ruleName;
   const settleMs = settleTimeoutMs(options.vehicles);
 
+  const s3 = new S3Client({ ...cloud.clientConfig, forcePathStyle: true });
+  // The key ceremony (development keys in the workspace), then a release signed by two of the three release keys.
+  const local = await provisionLocalTrust({ s3, kms: new KMSClient(cloud.clientConfig), bucket: names.dataBucket, directorKeyId: names.directorKeyId, keysDir: join(workspace, "keys"), log: silentLog });
   const imagePath = join(workspace, `firmware-${options.targetVersion}.bin`);
   writeFileSync(imagePath, randomBytes(64 * 1024));
-  await fleetota(workspace, "release", imagePath, "--version", options.targetVersion, "--hardware", ALL_HARDWARE.join(","), "--anti-rollback", "1");
+  await fleetota(workspace, "release", imagePath, "--version", options.targetVersion, "--hardware", ALL_HARDWARE.join(","), "--anti-rollback", "1", "--key", local.keyFile("alice"));
+  await fleetota(workspace, "release", "sign", options.targetVersion, "--key", local.keyFile("carol"), "--image", imagePath);
   mkdirSync(join(workspace, "campaigns"), { recursive: true });
   const campaignFile = join(workspace, "campaigns", `to-${options.targetVersion}.yaml`);
   writeFileSync(campaignFile, `name: e2e to ${options.targetVersion}\ntargetVersion: ${options.targetVersion}\n${options.definition}`);
@@ -106,11 +112,12 @@ export async function runCampaign(options: CampaignRunOptions): Promise<Campaign
   const campaignId: string = created.campaignId;
   await runtime.waitForIdle(settleMs);
 
-  const s3 = new S3Client({ ...cloud.clientConfig, forcePathStyle: true });
   const agent = createOtaAgent({
     s3,
+    // Each vehicle polls its own job document with its own credentials (conditional GET, no listing).
+    s3ForVehicle: (vin) => identities?.s3For(vin) ?? s3,
     bucket: names.dataBucket,
-    publicKeyPem: await fleetPublicKey(new SSMClient(cloud.clientConfig), names.signingKeyParameter),
+    trust: local.trust,
     faults: options.faults,
     timings: options.agentTimings,
     seed: options.seed,

@@ -12,8 +12,8 @@ import {
   type PolledDocument,
   type VehicleFacts,
 } from "../../../../simulator/ota-agent/agent-machine.js";
-import { environment, facts, NOW, OTHER_VIN, signedDocument, VIN } from "./support/documents.js";
-import { generateSigningKey } from "../../../../campaigns/signing.js";
+import { environment, facts, NOW, OTHER_VIN, signedDocument, signedWithdrawal, trust, VIN } from "./support/documents.js";
+import { directorKey, releaseKeys } from "../../uptane/support/repositories.js";
 
 const TICK_MS = 60_000;
 
@@ -31,7 +31,7 @@ function runAgent(
 ): Run {
   const vehicle = options.vehicle ?? facts();
   const env = options.env ?? environment();
-  let memory = options.memory ?? initialMemory(vehicle.firmwareVersion, 6);
+  let memory = options.memory ?? initialMemory(vehicle.firmwareVersion, trust(), 6);
   const reports: OtaReport[] = [];
   let installedVersion: string | undefined;
   let now = options.start ?? NOW;
@@ -65,20 +65,13 @@ test("sequences of one job rise strictly with every report", () => {
   assert.ok(run.reports.every((report) => report.jobId === `cmp-1:${VIN}` && report.campaignId === "cmp-1"));
 });
 
-const refusals: Array<[string, () => unknown, string, Partial<VehicleFacts>?]> = [
-  ["a tampered document", () => {
-    const document = signedDocument();
-    const payload = JSON.parse(Buffer.from(document.job.payload, "base64").toString("utf8"));
-    payload.preconditions.minStateOfChargePercent = 0;
-    return { ...document, job: { ...document.job, payload: Buffer.from(JSON.stringify(payload)).toString("base64") } };
-  }, "TAMPERED"],
-  ["a document signed by another key", () => signedDocument({}, {}, generateSigningKey()), "TAMPERED"],
-  ["an expired job document", () => signedDocument({ expiresAt: new Date(NOW - 1000).toISOString() }), "EXPIRED"],
-  ["an expired manifest", () => signedDocument({}, { expiresAt: new Date(NOW - 1000).toISOString() }), "EXPIRED"],
-  ["a downgrade to an older version", () => signedDocument({}, { version: "2.2.0" }), "DOWNGRADE"],
-  ["an image below the installed anti-rollback counter", () => signedDocument({}, { antiRollbackCounter: 3 }), "DOWNGRADE"],
-  ["a document bound to another VIN", () => signedDocument({ vin: OTHER_VIN, jobId: `cmp-1:${VIN}` }), "WRONG_VIN"],
-  ["an image for other hardware", () => signedDocument({}, { hardware: ["hu-4"] }), "WRONG_HARDWARE"],
+/** Documents the director signed whose image the vehicle refuses: reported REJECTED against the job. */
+const refusals: Array<[string, () => unknown, string]> = [
+  ["a downgrade to an older version", () => signedDocument({ director: { custom: { targetVersion: "2.2.0" } }, image: { custom: { version: "2.2.0" } } }), "DOWNGRADE"],
+  ["an image below the installed anti-rollback counter", () => signedDocument({ image: { custom: { antiRollbackCounter: 3 } } }), "DOWNGRADE"],
+  ["an image for other hardware", () => signedDocument({ image: { custom: { hardwareIds: ["hu-4"] } } }), "WRONG_HARDWARE"],
+  ["an image signed by one release key only", () => signedDocument({ image: { signers: [releaseKeys[0]!] } }), "BELOW_THRESHOLD"],
+  ["an image the image repository never signed", () => signedDocument({ director: { sha256: "e".repeat(64) } }), "MIX_AND_MATCH"],
 ];
 
 for (const [name, makeDocument, kind] of refusals) {
@@ -91,8 +84,56 @@ for (const [name, makeDocument, kind] of refusals) {
   });
 }
 
+/** Documents that are not authentic (or not for this vehicle, or stale): no report, nothing changes. */
+const ignored: Array<[string, () => unknown, string]> = [
+  [
+    "a tampered document",
+    () => {
+      const document = signedDocument() as { director: { signed: { targets: Record<string, { custom: { preconditions: { minStateOfChargePercent: number } } }> } } };
+      Object.values(document.director.signed.targets)[0]!.custom.preconditions.minStateOfChargePercent = 0;
+      return document;
+    },
+    "BAD_SIGNATURE",
+  ],
+  ["a document signed by another director key", () => signedDocument({ director: { key: directorKey() } }), "UNKNOWN_KEY"],
+  ["an expired job document", () => signedDocument({ director: { expires: NOW - 1000 } }), "EXPIRED"],
+  ["a document bound to another VIN", () => signedDocument({ director: { vin: OTHER_VIN } }), "WRONG_VIN"],
+  [
+    "a forged unsigned document for the same job with attempt 999",
+    () => {
+      const document = signedDocument({ director: { custom: { attempt: 999 } } }) as { director: { signatures: unknown[] } };
+      document.director.signatures = [];
+      return document;
+    },
+    "UNSIGNED",
+  ],
+];
+
+for (const [name, makeDocument, kind] of ignored) {
+  test(`${name} is refused as ${kind} without a report, and changes nothing`, () => {
+    const run = runAgent(polled(makeDocument()), { ticks: 5 });
+    assert.equal(run.reports, []);
+    assert.is(run.memory.lastRefusal?.kind, kind);
+    assert.is(run.memory.job, undefined);
+    assert.equal(run.memory.concluded, {});
+  });
+}
+
+test("a forged attempt-999 document neither ends the genuine job nor stops it installing afterwards", () => {
+  const genuine = signedDocument();
+  const started = runAgent(polled(genuine), { vehicle: facts({ parked: false }), ticks: 2 });
+  const forgedBody = signedDocument({ director: { custom: { attempt: 999 } } }) as { director: { signatures: unknown[] } };
+  forgedBody.director.signatures = [];
+  const forged = runAgent(polled(forgedBody, "etag-forged"), { memory: started.memory, start: started.now, ticks: 3, vehicle: facts({ parked: false }) });
+  assert.is(forged.memory.job?.job.attempt, 1, "the genuine job is still pending");
+  assert.ok(forged.reports.every((report) => report.status !== "REJECTED"));
+  const resumed = runAgent(polled(genuine, "etag-genuine-again"), { memory: forged.memory, start: forged.now });
+  assert.is(last(resumed)?.status, "SUCCEEDED");
+  assert.is(resumed.installedVersion, "2.4.0");
+});
+
 test("a refused document is reported once, not on every poll", () => {
-  const document = polled(signedDocument({ vin: OTHER_VIN }));
+  const document = polled(signedDocument({ image: { custom: { hardwareIds: ["hu-4"] } } }));
   const first = runAgent(document);
   const again = runAgent(document, { memory: first.memory, ticks: 5, start: first.now });
   assert.is(first.reports.length, 1);
@@ -131,15 +172,15 @@ test("a deferred job re-reports its status at the heartbeat interval", () => {
 });
 
 test("a deferred job whose document expires is REJECTED as expired", () => {
-  const document = polled(signedDocument({ expiresAt: new Date(NOW + 5 * TICK_MS).toISOString() }));
+  const document = polled(signedDocument({ director: { expires: NOW + 5 * TICK_MS } }));
   const run = runAgent(document, { vehicle: facts({ parked: false }), ticks: 10 });
   assert.is(last(run)?.status, "REJECTED");
   assert.match(last(run)?.reason ?? "", /^EXPIRED:/);
 });
 
 test("a download over a weak link takes longer than over a good one", () => {
-  const preconditions = { requireParked: true, minStateOfChargePercent: 30, connectivity: ["good", "weak"] };
-  const document = polled(signedDocument({ preconditions }));
+  const preconditions = { requireParked: true, minStateOfChargePercent: 30, connectivity: [CONNECTIVITY_CLASS.Good, CONNECTIVITY_CLASS.Weak] };
+  const document = polled(signedDocument({ director: { custom: { preconditions } } }));
   const good = runAgent(document, { ticks: 200 });
   const weak = runAgent(document, { vehicle: facts({ connectivity: CONNECTIVITY_CLASS.Weak }), ticks: 200 });
   assert.is(last(good)?.status, "SUCCEEDED");
@@ -173,7 +214,7 @@ test("a fault drawn above its probability does not happen", () => {
 
 test("a retry (same job, next attempt) runs again and its sequence continues above the failed attempt", () => {
   const failed = runAgent(polled(signedDocument()), { env: environment({ installFailure: 1 }, [0]) });
-  const retry = runAgent(polled(signedDocument({ attempt: 2 }), "etag-2"), { memory: failed.memory, start: failed.now });
+  const retry = runAgent(polled(signedDocument({ director: { custom: { attempt: 2 } } }), "etag-2"), { memory: failed.memory, start: failed.now });
   assert.is(last(failed)?.status, "FAILED");
   assert.is(last(retry)?.status, "SUCCEEDED");
   assert.ok(retry.reports[0]!.sequence > last(failed)!.sequence);
@@ -181,7 +222,7 @@ test("a retry (same job, next attempt) runs again and its sequence continues abo
 
 test("the same attempt, polled again after it finished, is not run twice", () => {
   const done = runAgent(polled(signedDocument()));
-  const again = runAgent(polled(signedDocument(), "etag-rewritten"), { memory: done.memory, start: done.now, ticks: 5 });
+  const again = runAgent(polled(signedDocument({ director: { custom: {} } }), "etag-rewritten"), { memory: done.memory, start: done.now, ticks: 5 });
   assert.is(last(done)?.status, "SUCCEEDED");
   assert.is(again.reports.length, 0);
 });
@@ -191,16 +232,36 @@ test("a vehicle that already runs the target confirms SUCCEEDED instead of refus
   assert.equal(statuses(run), ["SUCCEEDED"]);
 });
 
-test("a document withdrawn while deferred drops the job without a report", () => {
-  const deferred = runAgent(polled(signedDocument()), { vehicle: facts({ parked: false }), ticks: 1 });
-  const withdrawn = runAgent({ tag: "deleted", body: undefined }, { memory: deferred.memory, start: deferred.now, ticks: 3 });
+test("a signed withdrawal while deferred drops the job without a report; the withdrawn document put back is refused as REPLAY", () => {
+  const original = signedDocument();
+  const deferred = runAgent(polled(original), { vehicle: facts({ parked: false }), ticks: 1 });
+  const withdrawn = runAgent(polled(signedWithdrawal(), "etag-withdrawal"), { memory: deferred.memory, start: deferred.now, ticks: 3 });
   assert.ok(deferred.memory.job);
   assert.is(withdrawn.memory.job, undefined);
   assert.is(withdrawn.reports.length, 0);
+  const replayed = runAgent(polled(original, "etag-replayed"), { memory: withdrawn.memory, start: withdrawn.now });
+  assert.equal(replayed.reports, []);
+  assert.is(replayed.memory.lastRefusal?.kind, "REPLAY");
+  assert.is(replayed.installedVersion, undefined);
+});
+
+test("a document that disappears (deleted, not withdrawn) changes nothing: the pending job stays", () => {
+  const deferred = runAgent(polled(signedDocument()), { vehicle: facts({ parked: false }), ticks: 1 });
+  const gone = runAgent({ tag: "absent", body: undefined }, { memory: deferred.memory, start: deferred.now, ticks: 3, vehicle: facts({ parked: false }) });
+  assert.ok(gone.memory.job);
+});
+
+test("an older attempt's document after a newer one is refused as REPLAY", () => {
+  const older = signedDocument();
+  const newer = signedDocument({ director: { custom: { attempt: 2 } } });
+  const pending = runAgent(polled(newer), { vehicle: facts({ parked: false }), ticks: 1 });
+  const replay = runAgent(polled(older, "etag-older"), { memory: pending.memory, start: pending.now, ticks: 2, vehicle: facts({ parked: false }) });
+  assert.is(replay.memory.job?.job.attempt, 2);
+  assert.is(replay.memory.lastRefusal?.kind, "REPLAY");
 });
 
 test("unmetPrecondition names nothing when every precondition holds", () => {
-  const preconditions = { requireParked: true, minStateOfChargePercent: 30, connectivity: ["good"] };
+  const preconditions = { requireParked: true, minStateOfChargePercent: 30, connectivity: [CONNECTIVITY_CLASS.Good] };
   assert.is(unmetPrecondition(preconditions, facts()), undefined);
   assert.is(unmetPrecondition({ ...preconditions, requireParked: false }, facts({ parked: false })), undefined);
 });

@@ -1,55 +1,25 @@
-import {
-  firmwareImageKey,
-  signJobDocument,
-  signManifest,
-  verifyJobDocument,
-  type FirmwareManifest,
-  type JobDocument,
-  type JobPayload,
-} from "../../../../../campaigns/job-document.js";
-import { envelopeDigest, generateSigningKey, type SigningKey } from "../../../../../campaigns/signing.js";
 import { CONNECTIVITY_CLASS } from "../../../../../contracts/update-messages.js";
+import { verifyJobBundle } from "../../../../../uptane/vehicle-verification.js";
 import { defaultTimings, noFaults, type AgentEnvironment, type FaultProfile, type VehicleFacts } from "../../../../../simulator/ota-agent/agent-machine.js";
+import { bundle, directorTargets, imageTargets, NOW, OTHER_VIN, trust, VIN, type DirectorOptions } from "../../../uptane/support/repositories.js";
+import type { JobBundle } from "../../../../../uptane/metadata.js";
 
-/** Small factories for agent tests: a fleet key, signed documents, vehicle facts, an environment. */
-export const NOW = Date.parse("2026-11-26T12:00:00Z");
-export const VIN = "1HGCM82633A004352";
-export const OTHER_VIN = "1M8GDM9AXKP042788";
-export const fleetKey: SigningKey = generateSigningKey();
+/** Small factories for agent tests: signed job bundles (both repositories), vehicle facts, an environment. */
+export { NOW, OTHER_VIN, trust, VIN };
 
-export function manifestFor(overrides: Partial<FirmwareManifest> = {}): FirmwareManifest {
-  const version = overrides.version ?? "2.4.0";
-  return {
-    version,
-    sha256: "a".repeat(64),
-    size: 50_000_000,
-    hardware: ["hu-3"],
-    antiRollbackCounter: 7,
-    expiresAt: new Date(NOW + 30 * 86_400_000).toISOString(),
-    imageKey: firmwareImageKey(version),
-    ...overrides,
-  };
+let version = 0;
+
+/**
+ * A job bundle as the update manager writes it; each call gets a newer director version than the last
+ * unless one is given (documents made later are newer, as the director's are).
+ */
+export function signedDocument(options: { director?: DirectorOptions; image?: Parameters<typeof imageTargets>[0] } = {}): JobBundle {
+  return bundle({ director: { version: ++version, ...options.director }, image: options.image });
 }
 
-export function signedDocument(
-  job: Partial<JobPayload> = {},
-  manifest: Partial<FirmwareManifest> = {},
-  key: SigningKey = fleetKey,
-): JobDocument {
-  const signedManifest = signManifest(manifestFor(manifest), key);
-  const payload: JobPayload = {
-    jobId: `cmp-1:${job.vin ?? VIN}`,
-    campaignId: "cmp-1",
-    vin: VIN,
-    attempt: 1,
-    targetVersion: manifest.version ?? "2.4.0",
-    manifestDigest: envelopeDigest(signedManifest),
-    issuedAt: new Date(NOW).toISOString(),
-    expiresAt: new Date(NOW + 3 * 86_400_000).toISOString(),
-    preconditions: { requireParked: true, minStateOfChargePercent: 30, connectivity: [CONNECTIVITY_CLASS.Good] },
-    ...job,
-  };
-  return signJobDocument(payload, signedManifest, key);
+/** A signed withdrawal (director metadata naming nothing), newer than every document made so far. */
+export function signedWithdrawal(): JobBundle {
+  return { director: directorTargets({ version: ++version, withdrawn: true }).toJSON() };
 }
 
 export function facts(overrides: Partial<VehicleFacts> = {}): VehicleFacts {
@@ -68,7 +38,7 @@ export function facts(overrides: Partial<VehicleFacts> = {}): VehicleFacts {
 export function environment(faults: Partial<FaultProfile> = {}, randomValues: number[] = [0.5]): AgentEnvironment {
   let index = 0;
   return {
-    verify: (document, vehicle) => verifyJobDocument(document, fleetKey.publicKeyPem, vehicle),
+    verify: verifyJobBundle,
     random: () => randomValues[Math.min(index++, randomValues.length - 1)] ?? 0.5,
     faults: { ...noFaults, ...faults },
     timings: defaultTimings,

@@ -1,0 +1,112 @@
+import type { S3Client } from "@aws-sdk/client-s3";
+import type { KMSClient } from "@aws-sdk/client-kms";
+import type { Metadata, Root } from "@tufjs/models";
+import { signWithKeyFile, tufKey, type OfflineKeyFile } from "./keys.js";
+import { kmsDirectorSigner } from "./kms-director.js";
+import { buildRoot, REPOSITORY_LAYOUT, ROLE } from "./metadata.js";
+import { publishOnce, readChain } from "./repository-store.js";
+import { rootFromJson } from "./metadata.js";
+
+/**
+ * The key ceremony: the image repository's root (root keys, release keys and their threshold) and the
+ * director's root (root keys, the KMS key as targets key), each signed by all its root keys and
+ * published once. A vehicle is provisioned with both version-1 roots. Rotations publish the next root,
+ * signed by a threshold of the old root's keys and of the new one's.
+ */
+
+export class CeremonyError extends Error {
+  override readonly name = "CeremonyError";
+}
+
+export interface CeremonyInput {
+  imageRootKeys: OfflineKeyFile[];
+  imageRootThreshold: number;
+  releaseKeys: OfflineKeyFile[];
+  releaseThreshold: number;
+  directorRootKeys: OfflineKeyFile[];
+  directorRootThreshold: number;
+  /** The director's KMS key (ARN or id). */
+  directorKmsKeyId: string;
+  /** How long the roots stay valid (a vehicle refuses an expired root). */
+  rootLifetimeDays: number;
+  now?: Date;
+}
+
+export interface CeremonyResult {
+  imageRoot: Metadata<Root>;
+  directorRoot: Metadata<Root>;
+}
+
+const DAY_MS = 86_400_000;
+
+/**
+ * Builds, signs and publishes both version-1 roots.
+ *
+ * @example
+ * const { imageRoot, directorRoot } = await runCeremony(s3, kms, bucket, { imageRootKeys, imageRootThreshold: 2, releaseKeys, releaseThreshold: 2,
+ *   directorRootKeys, directorRootThreshold: 2, directorKmsKeyId, rootLifetimeDays: 365 });
+ */
+export async function runCeremony(s3: S3Client, kms: KMSClient, bucket: string, input: CeremonyInput): Promise<CeremonyResult> {
+  const now = input.now ?? new Date();
+  const expires = new Date(now.getTime() + input.rootLifetimeDays * DAY_MS);
+  const existing = await readChain(s3, bucket, REPOSITORY_LAYOUT.imageRoot);
+  if (existing.length > 0) throw new CeremonyError("the image repository already has a root; rotate it instead of a second ceremony");
+  const imageRoot = buildRoot({
+    version: 1,
+    expires,
+    rootKeys: input.imageRootKeys.map(tufKey),
+    rootThreshold: input.imageRootThreshold,
+    targetsKeys: input.releaseKeys.map(tufKey),
+    targetsThreshold: input.releaseThreshold,
+  });
+  for (const key of input.imageRootKeys) signWithKeyFile(imageRoot, key);
+  const directorKey = await kmsDirectorSigner(kms, input.directorKmsKeyId).key();
+  const directorRoot = buildRoot({
+    version: 1,
+    expires,
+    rootKeys: input.directorRootKeys.map(tufKey),
+    rootThreshold: input.directorRootThreshold,
+    targetsKeys: [directorKey],
+    targetsThreshold: 1,
+  });
+  for (const key of input.directorRootKeys) signWithKeyFile(directorRoot, key);
+  await publishOnce(s3, bucket, REPOSITORY_LAYOUT.imageRoot(1), JSON.stringify(imageRoot.toJSON()), "application/json", now);
+  await publishOnce(s3, bucket, REPOSITORY_LAYOUT.directorRoot(1), JSON.stringify(directorRoot.toJSON()), "application/json", now);
+  return { imageRoot, directorRoot };
+}
+
+/**
+ * Director-key rotation: the next director root names a new KMS key as the only targets key, signed by
+ * the director root keys given (a threshold of them). From then on the update manager signs with the new
+ * key, and vehicles that took the new root refuse the old one's signatures.
+ *
+ * @example
+ * const root = await rotateDirectorKey(s3, kms, bucket, { kmsKeyId: newKeyArn, rootKeys: [dr1, dr2], rootLifetimeDays: 365 });
+ */
+export async function rotateDirectorKey(
+  s3: S3Client,
+  kms: KMSClient,
+  bucket: string,
+  input: { kmsKeyId: string; rootKeys: OfflineKeyFile[]; rootLifetimeDays: number; now?: Date },
+): Promise<Metadata<Root>> {
+  const chain = await readChain(s3, bucket, REPOSITORY_LAYOUT.directorRoot);
+  const current = chain.length === 0 ? undefined : rootFromJson(chain[chain.length - 1]);
+  if (!current) throw new CeremonyError("no director root is published; run the key ceremony first");
+  const rootRole = current.signed.roles[ROLE.Root]!;
+  const signing = input.rootKeys.filter((key) => rootRole.keyIDs.includes(key.keyid));
+  if (signing.length < rootRole.threshold) {
+    throw new CeremonyError(`rotating needs ${rootRole.threshold} of the director root keys; ${signing.length} given`);
+  }
+  const now = input.now ?? new Date();
+  const next = buildRoot({
+    version: current.signed.version + 1,
+    expires: new Date(now.getTime() + input.rootLifetimeDays * DAY_MS),
+    rootKeys: rootRole.keyIDs.map((id) => current.signed.keys[id]!),
+    rootThreshold: rootRole.threshold,
+    targetsKeys: [await kmsDirectorSigner(kms, input.kmsKeyId).key()],
+    targetsThreshold: 1,
+  });
+  for (const key of signing) signWithKeyFile(next, key);
+  await publishOnce(s3, bucket, REPOSITORY_LAYOUT.directorRoot(next.signed.version), JSON.stringify(next.toJSON()), "application/json", now);
+  return next;
+}
