@@ -58,6 +58,10 @@ ${permissivePreconditions}`,
     `2% run: ${run.minutes} simulated minutes in ${(run.wallMs / 1000).toFixed(0)} s; ${run.campaign.state}; ${jobs.length} jobs, ` +
       `${succeeded.length} succeeded (${jobs.filter((job) => job.attempt > 1).length} jobs retried), ${unsuccessful.length} not (${unsuccessful.map((job) => `${job.state}: ${job.stateReason}`).join(" | ")})`,
   );
+  const frontDoor = cloud().identity.frontDoor;
+  console.log(`identity: ${run.credentialFetches} credentials requests, ${frontDoor.allowed} vehicle requests allowed by the front door, ${frontDoor.refused} refused`);
+  assert.is(frontDoor.refused, 0, "a genuine vehicle request was refused");
+  assert.ok(run.credentialFetches >= jobs.length, "an admitted vehicle uploaded without credentials of its own");
   assert.is(run.campaign.state, "COMPLETED", run.campaign.stateReason);
   assert.ok(jobs.length >= VEHICLES * 0.9, `only ${jobs.length} of ${VEHICLES} vehicles admitted`);
   assert.ok(jobs.every((job) => OUTCOME_JOB_STATES.includes(job.state)), "a job is still moving");
