@@ -40,7 +40,10 @@ export interface DashboardHarness {
  * const harness = await openDashboard({ "fleet.json": fleetDoc });
  * await harness.page.getByText("Online").waitFor();
  */
-export async function openDashboard(initial: Record<string, unknown> = {}, options: { path?: string } = {}): Promise<DashboardHarness> {
+export async function openDashboard(
+  initial: Record<string, unknown> = {},
+  options: { path?: string; readData?: (key: string) => Promise<Buffer | undefined> } = {},
+): Promise<DashboardHarness> {
   const webDir = await mkdtemp(join(tmpdir(), "fleetota-web-"));
   const profileDir = await mkdtemp(join(tmpdir(), "fleetota-chromium-"));
   await bundleWeb(webDir);
@@ -50,6 +53,7 @@ export async function openDashboard(initial: Record<string, unknown> = {}, optio
     port: 0,
     webDir,
     async readData(key) {
+      if (options.readData) return options.readData(key);
       const name = key.replace(/^data\//, "");
       return documents.has(name) ? Buffer.from(JSON.stringify(documents.get(name))) : undefined;
     },
