@@ -15,6 +15,7 @@ import { vehicleAuthorizer, type FrontDoorStats } from "./identity/front-door.js
 import { rolePolicyFromDescription } from "./identity/role-policies.js";
 import { VehicleSessions } from "./identity/sessions.js";
 import { startSqsProxy, type SqsProxy } from "./message-moves/proxy.js";
+import { FaultInjector } from "./fault-injection.js";
 import type { RequestCensus } from "./request-census.js";
 import { LOCAL_STATE_FILE, type LocalCloudDescription } from "./model.js";
 import { startRuntime, type LocalRuntime, type RuntimeOptions } from "./runtime/index.js";
@@ -46,6 +47,8 @@ export interface LocalCloud {
   census: RequestCensus;
   /** The loopback IoT credentials provider and the vehicle sessions it issued (see local/identity/). */
   identity: { provider: CredentialsProvider; sessions: VehicleSessions; frontDoor: FrontDoorStats };
+  /** Faults injected between the functions and the emulator (none until rules are given); see local/fault-injection.ts. */
+  faults: FaultInjector;
   /** How long each startup phase took, in milliseconds. */
   timings: Record<string, number>;
   stop(): Promise<void>;
@@ -94,7 +97,8 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     const sessions = new VehicleSessions();
     const frontDoor: FrontDoorStats = { vehicleRequests: 0, allowed: 0, refused: 0 };
     const authorize = vehicleAuthorizer({ sessions, accountId: LOCAL_ACCOUNT_ID, log, stats: frontDoor });
-    const proxy: SqsProxy = await startSqsProxy({ upstream: emulator.endpoint, credentials: LOCAL_CREDENTIALS, log, authorize });
+    const faults = new FaultInjector();
+    const proxy: SqsProxy = await startSqsProxy({ upstream: emulator.endpoint, credentials: LOCAL_CREDENTIALS, log, authorize, faults });
     stops.push(() => proxy.stop());
     const description = await timed("apply", () => applyStack(stack.document, { endpoint: proxy.endpoint, stackDir: stack.stackDir, log }));
     const clientConfig: ClientConfig = { endpoint: proxy.endpoint, region: description.region, credentials: { ...LOCAL_CREDENTIALS } };
@@ -121,7 +125,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
       stops.push(async () => removeStateFile(stateFile, description.endpoint));
     }
     log.info("local cloud ready", { endpoint: proxy.endpoint, region: description.region, timings });
-    return { description, clientConfig, runtime, census: proxy.census, identity: { provider, sessions, frontDoor }, timings, stop: stopAll };
+    return { description, clientConfig, runtime, census: proxy.census, identity: { provider, sessions, frontDoor }, faults, timings, stop: stopAll };
   } catch (error) {
     await stopAll();
     throw error;

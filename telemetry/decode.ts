@@ -64,7 +64,11 @@ async function* gunzipped(first: Buffer, rest: AsyncIterator<Uint8Array>): Async
     if (sourceError !== undefined) throw sourceError;
     throw new CorruptObjectError(CORRUPTION.BadGzip, `gzip stream cannot be decoded: ${(error as Error).message}`);
   } finally {
+    // When the reader stops early (a limit passed), the feeder may be waiting for a drain that never
+    // comes: destroying the decoder ends its wait (it hung until the function timed out, then the DLQ).
+    if (!gunzip.destroyed) gunzip.destroy();
     await feed;
+    await rest.return?.();
   }
 }
 
@@ -78,8 +82,12 @@ function asyncIteratorOf(source: ByteSource): AsyncIterator<Uint8Array> {
 }
 
 async function* plain(first: Buffer, rest: AsyncIterator<Uint8Array>): AsyncGenerator<Buffer> {
-  yield first;
-  for (let next = await rest.next(); !next.done; next = await rest.next()) yield Buffer.from(next.value);
+  try {
+    yield first;
+    for (let next = await rest.next(); !next.done; next = await rest.next()) yield Buffer.from(next.value);
+  } finally {
+    await rest.return?.(); // stopped early: let the source (an S3 body) close its connection
+  }
 }
 
 /**

@@ -1,5 +1,5 @@
 /**
- * Runs the uvu suites (unit, stack, integration, browser), each file in its own Node process, several at
+ * Runs the uvu suites (unit, stack, integration, reliability, browser), each file in its own Node process, several at
  * once, and ends with the plain line `N passed, N failed` that CI reads. Exits non-zero when a test
  * failed, a file crashed, or no test ran at all.
  *
@@ -22,7 +22,7 @@ import { join, relative, resolve } from "node:path";
 import { parseArgs } from "node:util";
 
 const root = resolve(import.meta.dirname, "..");
-const KINDS = ["unit", "stack", "integration", "browser"] as const;
+const KINDS = ["unit", "stack", "integration", "reliability", "browser"] as const;
 type Kind = (typeof KINDS)[number];
 const FILE_TIMEOUT_MS = 15 * 60_000;
 const CPUS = availableParallelism();

@@ -8,7 +8,8 @@ import { createServer, request as httpRequest, Agent, type IncomingMessage, type
 import { SQSClient } from "@aws-sdk/client-sqs";
 import { silentLog, type Log } from "../../lib/logger.js";
 import type { RequestAuthorizer } from "../identity/front-door.js";
-import { RequestCensus } from "../request-census.js";
+import { classifyRequest, RequestCensus } from "../request-census.js";
+import { faultResponse, FAULT, type FaultInjector } from "../fault-injection.js";
 import { SQS_ERROR_CODE, SqsApiError } from "./errors.js";
 import { MessageMoveTaskRegistry } from "./task-registry.js";
 
@@ -21,6 +22,8 @@ export interface SqsProxyOptions {
   port?: number;
   /** Judges each request before anything else (local/identity/front-door.ts); a refusal is sent instead of forwarding. */
   authorize?: RequestAuthorizer;
+  /** Faults to inject between callers and the emulator (local/fault-injection.ts); none when absent. */
+  faults?: FaultInjector;
 }
 
 export interface SqsProxy {
@@ -136,11 +139,23 @@ export async function startSqsProxy(options: SqsProxyOptions): Promise<SqsProxy>
       return send(response, refused.statusCode, refused.headers, refused.body);
     }
     const target = request.headers["x-amz-target"];
+    const fault = options.faults?.decide(classifyRequest(request.method ?? "GET", request.url ?? "/", request.headers));
+    if (!fault) return dispatch(request, response, target);
+    if (fault.fault === FAULT.Slow) {
+      request.pause();
+      setTimeout(() => dispatch(request, response, target), fault.delayMs);
+      return;
+    }
+    request.resume();
+    const { statusCode, headers, body } = faultResponse(fault.service, typeof target === "string", fault.fault);
+    send(response, statusCode, headers, body);
+  });
+  const dispatch = function dispatchRequest(request: IncomingMessage, response: ServerResponse, target: string | string[] | undefined): void {
     const handler = typeof target === "string" ? HANDLED_ACTIONS[target] : undefined;
     if (handler) void answer(handler, request, response);
     else if (typeof target === "string" && target.startsWith(DYNAMODB_TARGET_PREFIX)) forwardDynamoDbInTurn(request, response);
     else void forward(request, response);
-  });
+  };
   server.keepAliveTimeout = 5_000;
   await new Promise<void>((resolveListen, reject) => {
     server.once("error", reject);

@@ -65,6 +65,8 @@ export interface LocalRuntime {
   /** Resolves once every mapped queue is empty (visible, in flight, delayed) and nothing runs. */
   waitForIdle(timeoutMs: number): Promise<void>;
   counters(): RuntimeCounters;
+  /** Kills a function's sandboxes mid-work, as a crash would (fault tests); resolves with how many. */
+  killSandboxes(functionName: string): Promise<number>;
   stop(): Promise<void>;
 }
 
@@ -207,6 +209,11 @@ export async function startRuntime(description: LocalCloudDescription, options: 
         if (Date.now() >= deadline) throw new IdleTimeoutError(timeoutMs, busy);
         await sleep(IDLE_CHECK_MS);
       }
+    },
+    async killSandboxes(functionName) {
+      const host = hosts.get(functionName);
+      if (!host) throw new UnknownFunctionError(functionName);
+      return host.killSandboxes();
     },
     counters() {
       return {

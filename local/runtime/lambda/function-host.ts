@@ -127,6 +127,17 @@ export class FunctionHost {
     return drained;
   }
 
+  /**
+   * Kills every sandbox of the function, busy or idle, as a crash or an out-of-memory would: a running
+   * invocation fails (its batch returns to the queue), the next one starts a fresh sandbox.
+   * For fault tests. Returns how many sandboxes were killed.
+   */
+  async killSandboxes(): Promise<number> {
+    const sandboxes = [...this.idle.splice(0), ...this.busy];
+    await Promise.all(sandboxes.map((sandbox) => sandbox.terminate()));
+    return sandboxes.length;
+  }
+
   async stop(): Promise<void> {
     this.stopped = true;
     for (const waiter of this.waiters.splice(0)) waiter.refuse(new RuntimeStoppedError(`invoke ${this.functionName}`));

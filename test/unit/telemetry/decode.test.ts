@@ -147,4 +147,27 @@ test("a small gzip of repeated valid records is refused by the default limits, n
   assert.ok(["too-large", "too-many-lines"].includes((await corruptionOf(chunked(bomb, 64 * 1024)))!));
 });
 
+test("a reader stopped by a limit does not hang on a source that is still flowing (a streamed gzip bomb), and closes the source", async () => {
+  const member = gzipSync(Buffer.from(`${JSON.stringify(telemetryRecord())}\n`.repeat(20_000)), { level: 9 });
+  let closed = false;
+  async function* slowStream(): AsyncGenerator<Uint8Array> {
+    try {
+      for (let index = 0; index < 400; index++) {
+        await new Promise((resolve) => setImmediate(resolve));
+        yield member;
+      }
+    } finally {
+      closed = true;
+    }
+  }
+  const limits = { maxDecodedBytes: 4 * 1024 * 1024, maxLineBytes: 64 * 1024, maxLines: 1_000_000, maxRejectedBytes: 1024 };
+  try {
+    await readTelemetryObject(slowStream(), NOW_MS, limits);
+    assert.unreachable("should have thrown");
+  } catch (error) {
+    assert.is((error as CorruptObjectError).corruption, "too-large");
+  }
+  assert.ok(closed, "the source was closed");
+});
+
 test.run();
