@@ -81,19 +81,24 @@ async function quarantineWhole(dependencies: ProcessorDependencies, object: Obje
   } catch (error) {
     if (!(error instanceof NoSuchKey) && (error as { name?: string }).name !== "NoSuchKey") throw error;
   }
-  let decoded: string | undefined;
+  let decoded: string;
   try {
     decoded = decodeURIComponent(object.key.replaceAll("+", " "));
   } catch {
-    decoded = undefined;
+    throw badObjectKey(object);
   }
-  if (decoded === undefined || decoded === object.key) throw objectMissing(object);
+  if (decoded === object.key) throw objectMissing(object);
   try {
     return await quarantineObject(s3, dataBucket, object, why, now, decoded);
   } catch (error) {
     if (error instanceof NoSuchKey || (error as { name?: string }).name === "NoSuchKey") throw objectMissing(object);
     throw error;
   }
+}
+
+/** The key as given does not exist and cannot be URL-decoded (a bare `%`): no retry can find the object. */
+function badObjectKey(object: ObjectRef): PermanentFailureError {
+  return new PermanentFailureError(PARKED_REASON.BadObjectKey, `key ${JSON.stringify(object.key)} does not exist and is not a valid URL-encoded key (a bare %)`);
 }
 
 /** The object is gone (deleted before it was read): no retry brings it back. */
@@ -113,7 +118,7 @@ async function objectBody(s3: S3Client, object: ObjectRef): Promise<AsyncIterabl
   try {
     decoded = decodeURIComponent(object.key.replaceAll("+", " "));
   } catch {
-    throw new PermanentFailureError(PARKED_REASON.BadObjectKey, `key ${JSON.stringify(object.key)} does not exist and is not a valid URL-encoded key (a bare %)`);
+    throw badObjectKey(object);
   }
   if (decoded === object.key) throw objectMissing(object);
   try {
