@@ -7,6 +7,11 @@ import { named } from "./logical-id.js";
 export const VISIBILITY_TIMEOUT_FACTOR = 6;
 const FOURTEEN_DAYS_SECONDS = 14 * 24 * 60 * 60;
 const FOUR_DAYS_SECONDS = 4 * 24 * 60 * 60;
+/**
+ * Written out so the queue does not depend on who fills the default: the AWS provider 5.x sends 256 KiB,
+ * SQS itself (and moto) default to 1 MiB. The queues carry S3 events and update jobs, a few KiB each.
+ */
+const MAX_MESSAGE_BYTES = 256 * 1024;
 
 export interface WorkQueueProps {
   /** Queue name; the DLQ is `<queueName>-dlq`. */
@@ -48,6 +53,7 @@ export class WorkQueue extends Construct {
       new SqsQueue(this, "dlq", {
         name: `${props.queueName}-dlq`,
         messageRetentionSeconds: FOURTEEN_DAYS_SECONDS,
+        maxMessageSize: MAX_MESSAGE_BYTES,
         sqsManagedSseEnabled: true,
       }),
       `${props.logicalId}_dlq`,
@@ -57,6 +63,7 @@ export class WorkQueue extends Construct {
         name: props.queueName,
         visibilityTimeoutSeconds: this.visibilityTimeoutSeconds,
         messageRetentionSeconds: FOUR_DAYS_SECONDS,
+        maxMessageSize: MAX_MESSAGE_BYTES,
         sqsManagedSseEnabled: true,
         redrivePolicy: JSON.stringify({
           deadLetterTargetArn: this.deadLetterQueue.arn,

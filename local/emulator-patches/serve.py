@@ -20,6 +20,9 @@ Gaps are filled:
     RedrivePolicy: returned when set, absent when unset or set to "".
   * S3 stored and acted on a bucket's EventBridge notification setting but GetBucketNotificationConfiguration
     left it out, so nothing (Terraform's state included) could read it back; here it is returned.
+  * AWS IoT had no TagResource, UntagResource or ListTagsForResource, and dropped the tags given to
+    CreateRoleAlias and CreatePolicy, so Terraform (which reads a resource's tags back after creating it)
+    retried ListTagsForResource until it gave up; here IoT tags are kept by ARN.
 AWS IoT, for the vehicles' certificates:
   * a certificate's id is the SHA-256 of its DER encoding, as on AWS (moto hashes the PEM text by default);
   * CreateCertificateFromCsr issues the certificate for the CSR's public key (moto signs a fresh key pair
@@ -33,6 +36,7 @@ import time
 
 import moto.backends
 import moto.core.utils
+import moto.iot.responses
 import moto.s3.responses
 import moto.sqs.models
 from moto.dynamodb.models import DynamoDBBackend
@@ -156,6 +160,39 @@ def _get_bucket_notification(self):
     return status, headers, body
 
 
+_iot_tags = {}  # resource ARN -> {key: value}
+
+
+def _iot_list_tags_for_resource(self):
+    tags = _iot_tags.get(self._get_param("resourceArn"), {})
+    return moto.iot.responses.ActionResult({"tags": [{"Key": key, "Value": value} for key, value in tags.items()]})
+
+
+def _iot_tag_resource(self):
+    tags = _iot_tags.setdefault(self._get_param("resourceArn"), {})
+    tags.update({tag["Key"]: tag.get("Value", "") for tag in self._get_param("tags") or []})
+    return moto.iot.responses.EmptyResult()
+
+
+def _iot_untag_resource(self):
+    tags = _iot_tags.get(self._get_param("resourceArn"), {})
+    for key in self._get_param("tagKeys") or []:
+        tags.pop(key, None)
+    return moto.iot.responses.EmptyResult()
+
+
+def _iot_keeping_creation_tags(create, arn_of):
+    def created(self):
+        response = create(self)
+        tags = self._get_param("tags") or []
+        if tags:
+            _iot_tags.setdefault(arn_of(self), {}).update({tag["Key"]: tag.get("Value", "") for tag in tags})
+        return response
+
+    created.__name__ = create.__name__
+    return created
+
+
 _original_get_bucket_notification = moto.s3.responses.S3Response.get_bucket_notification
 _original_get_queue_attributes = moto.sqs.models.SQSBackend.get_queue_attributes
 _original_unix_time = moto.core.utils.unix_time
@@ -166,6 +203,17 @@ moto.sqs.models.unix_time = _fast_unix_time
 moto.sqs.models.unix_time_millis = _fast_unix_time_millis
 moto.backends.list_of_moto_modules = lambda: _moto_modules
 moto.s3.responses.S3Response.get_bucket_notification = _get_bucket_notification
+moto.iot.responses.IoTResponse.list_tags_for_resource = _iot_list_tags_for_resource
+moto.iot.responses.IoTResponse.tag_resource = _iot_tag_resource
+moto.iot.responses.IoTResponse.untag_resource = _iot_untag_resource
+moto.iot.responses.IoTResponse.create_role_alias = _iot_keeping_creation_tags(
+    moto.iot.responses.IoTResponse.create_role_alias,
+    lambda response: response.iot_backend.role_aliases[response._get_param("roleAlias")].arn,
+)
+moto.iot.responses.IoTResponse.create_policy = _iot_keeping_creation_tags(
+    moto.iot.responses.IoTResponse.create_policy,
+    lambda response: response.iot_backend.policies[response._get_param("policyName")].arn,
+)
 moto.sqs.models.Queue.redrive_allow_policy = property(_get_redrive_allow_policy, _set_redrive_allow_policy)
 moto.sqs.models.Queue.BASE_ATTRIBUTES = [*moto.sqs.models.Queue.BASE_ATTRIBUTES, "RedriveAllowPolicy"]
 moto.sqs.models.SQSBackend.get_queue_attributes = _get_queue_attributes

@@ -32,10 +32,7 @@ export const skipResource: ResourceApplier = (config, node, context) => {
   const service = SERVICE_OF[node.type.split("_")[1] ?? ""] ?? "unknown";
   const kind = node.type.split("_").slice(2).join("-");
   const global = service === "iam" || service === "cloudfront";
-  return {
-    ...config,
-    id: name,
-    name,
-    arn: `arn:aws:${service}:${global ? "" : context.region}:${context.accountId}:${kind}/${name}`,
-  };
+  // Log group ARNs separate the name with ":" (Terraform's attribute drops the trailing ":*").
+  const resource = service === "logs" ? `${kind}:${name}` : `${kind}/${name}`;
+  return { ...config, id: name, name, arn: `arn:aws:${service}:${global ? "" : context.region}:${context.accountId}:${resource}` };
 };

@@ -20,7 +20,12 @@ const SERVICES = [
 export class TerraformRunError extends Error {
   override readonly name = "TerraformRunError";
   constructor(step: string, output: string) {
-    super(`terraform ${step} failed:\n${output.trim().slice(-6_000)}`);
+    // Terraform quotes the source line of a diagnostic: in cdk.tf.json that is the whole stack, so it is cut.
+    const readable = output
+      .split("\n")
+      .map((line) => (line.length > 400 ? `${line.slice(0, 200)} …(${line.length} characters)` : line))
+      .join("\n");
+    super(`terraform ${step} failed:\n${readable.trim().slice(-8_000)}`);
   }
 }
 
