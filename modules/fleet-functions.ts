@@ -1,5 +1,6 @@
 import { Construct } from "constructs";
 import { CAMPAIGN_PK_PREFIX, COMMAND_PK_PREFIX } from "../campaigns/store/keys.js";
+import { DASHBOARD_DOCUMENT } from "../contracts/dashboard-documents.js";
 import { ENV } from "../contracts/environment.js";
 import { PARKED_PREFIX, PARKED_SOURCE, type ParkedSource } from "../contracts/parked-failure.js";
 import { OBJECT_PK_PREFIX } from "../functions/telemetry-processor/idempotency.js";
@@ -178,8 +179,13 @@ export class FleetFunctions extends Construct {
       { Sid: "CompactFleetState", Effect: "Allow", Action: "s3:PutObject", Resource: `${lake.bucketArn}/${FLEET_SNAPSHOT_KEY}` },
       { Sid: "DeleteCompactedParts", Effect: "Allow", Action: "s3:DeleteObject", Resource: `${lake.bucketArn}/${FLEET_STATE_PARTS_PREFIX}*` },
       { Sid: "WriteDashboardData", Effect: "Allow", Action: "s3:PutObject", Resource: `${dashboard.bucketArn}/${dashboard.dataPrefix}*` },
-      // A campaign page continues its job-state series from the page written the minute before.
-      { Sid: "ReadCampaignPages", Effect: "Allow", Action: "s3:GetObject", Resource: `${dashboard.bucketArn}/${dashboard.dataPrefix}campaigns/*` },
+      // A campaign page continues its job-state series, "needs a hand" its observed alarm changes, from the document written the minute before.
+      {
+        Sid: "ReadOwnPreviousDocuments",
+        Effect: "Allow",
+        Action: "s3:GetObject",
+        Resource: [`${dashboard.bucketArn}/${dashboard.dataPrefix}campaigns/*`, `${dashboard.bucketArn}/${dashboard.dataPrefix}${DASHBOARD_DOCUMENT.NeedsAHand}`],
+      },
       {
         Sid: "ReadQueueDepths",
         Effect: "Allow",
