@@ -124,10 +124,10 @@ export function nextRetryAt(attempt: number, retries: CampaignDefinition["retrie
  * Applies one event to a job.
  *
  * @example
- * const decision = decideJobEvent(job, { type: "report", status: "SUCCEEDED", attempt: 1, sequence: 7,
+ * const decision = decideJobEvent(job, { type: "report", status: "SUCCEEDED", attempt: job.attempt, sequence: 7,
  *   firmwareVersion: "2.4.0", at: new Date() }, campaign.definition);
  * if (decision.kind === "refused" && decision.refusal) park(decision.refusal, decision.reason); // never retried
- * if (decision.kind === "applied") await saveJobTransition(doc, table, job, decision.job, decision.record!);
+ * if (decision.kind === "applied") await store.jobs.saveTransition(job, decision.job, { outcomes: { succeeded: 1 } });
  */
 export function decideJobEvent(job: Job, event: JobEvent, definition: CampaignDefinition): JobDecision {
   switch (event.type) {

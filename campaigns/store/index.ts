@@ -14,6 +14,7 @@ export type { StateTable } from "./table.js";
  * container and pass it in.
  *
  * @example
+ * import { ENV, requireEnv } from "../../contracts/environment.js";
  * const store = dynamoCampaignStore({ doc, table: requireEnv(ENV.STATE_TABLE) });
  * const running = (await store.campaigns.list()).filter((campaign) => campaign.state === "RUNNING");
  */
@@ -36,7 +37,7 @@ export type CampaignList = Pick<CampaignRecords, "list">;
  * their roles from holding one.
  *
  * @example
- * const campaigns = await dynamoCampaignList({ doc, table: requireEnv(ENV.STATE_TABLE) }).list();
+ * const campaigns = await dynamoCampaignList({ doc, table: "fleetota-dev-state" }).list();
  */
 export function dynamoCampaignList(db: StateTable): CampaignList {
   return { list: () => listCampaigns(db) };

@@ -18,6 +18,7 @@ interface TargetEntry {
  * started together interleave like concurrent requests.
  *
  * @example
+ * import { parseCampaignDefinition } from "../model.js";
  * const store = memoryCampaignStore();
  * const campaign = await store.campaigns.create(parseCampaignDefinition({ name: "brakes", targetVersion: "2.4.0" }), { now: new Date().toISOString() });
  */
