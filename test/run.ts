@@ -5,7 +5,7 @@
  *
  * Files run in parallel within bounds: at most `--jobs` processes in all (default: CPUs + 2), and per
  * kind at most its own limit (unit and stack files are short CPU-bound processes: one per CPU;
- * integration files mostly wait on their own emulator and on the clock: 3; browser files share one
+ * integration files: 1 until running several local clouds at once is proven under load; browser files share one
  * chromium: 1; any other kind: 1). The longest files start first (durations of the last run on this
  * machine in .fleetota/test-timings.json; without them, the end-to-end directories first), so the
  * slowest file does not start last. Each file prints its line when it ends.
@@ -27,7 +27,8 @@ type Kind = (typeof KINDS)[number];
 const FILE_TIMEOUT_MS = 15 * 60_000;
 const CPUS = availableParallelism();
 /** Per-kind limit on files running at once; a kind not listed runs one at a time. */
-const KIND_CONCURRENCY: Readonly<Record<string, number>> = { unit: CPUS, stack: CPUS, integration: 3, browser: 1 };
+// Integration files one at a time for now: three local clouds at once failed their start-up hooks under load (see notes/architecture.md).
+const KIND_CONCURRENCY: Readonly<Record<string, number>> = { unit: CPUS, stack: CPUS, integration: 1, browser: 1 };
 /** Without recorded timings, files under these directories start first (they take minutes). */
 const KNOWN_SLOW = ["/e2e-campaign/"];
 const TIMINGS_FILE = join(root, ".fleetota", "test-timings.json");
