@@ -24,8 +24,11 @@ const QUEUE_ATTRIBUTES: Record<string, QueueAttributeName> = {
   sqs_managed_sse_enabled: "SqsManagedSseEnabled",
 };
 
+/** What the AWS provider (5.x) sends when a queue leaves max_message_size out; SQS and moto would use 1 MiB. */
+const PROVIDER_DEFAULT_MAX_MESSAGE_SIZE = "262144";
+
 function queueAttributes(config: Config): Partial<Record<QueueAttributeName, string>> {
-  const attributes: Partial<Record<QueueAttributeName, string>> = {};
+  const attributes: Partial<Record<QueueAttributeName, string>> = { MaximumMessageSize: PROVIDER_DEFAULT_MAX_MESSAGE_SIZE };
   for (const [argument, attribute] of Object.entries(QUEUE_ATTRIBUTES)) {
     const value = config[argument];
     if (value === undefined || value === null || value === "") continue;
