@@ -39,7 +39,7 @@ test("printResult escapes human lines and JSON alike; the JSON stays parseable w
 
 test("the CLI's own error line escapes what it quotes (a hostile file name)", async () => {
   const io = capture();
-  const code = await runCli(["campaign", "create", `/nonexistent/\u001b[2J\u009b31m.yaml`, "--local"], { io, cwd: "/nonexistent", env: {} });
+  const code = await runCli(["--local", "campaign", "create", `/nonexistent/\u001b[2J\u009b31m.yaml`], { io, cwd: "/nonexistent", env: {} });
   assert.is(code, 1);
   assert.match(io.err, /^fleetota: /);
   assert.is(io.err.trimEnd().split("\n").length, 1, "one line");
