@@ -6,6 +6,7 @@
 import { Command, CommanderError } from "commander";
 import { silenceSdkNodeVersionNotice } from "../lib/node-version-notice.js";
 import { registerCampaignCommands } from "./commands/campaign.js";
+import { registerCostCommand } from "./commands/cost.js";
 import { registerParkedCommand } from "./commands/parked.js";
 import { registerRedriveCommand } from "./commands/redrive.js";
 import { registerKeysCommands } from "./commands/keys.js";
@@ -48,6 +49,7 @@ export function buildProgram(settings: Required<Pick<RunCliOptions, "io">> & Run
   registerReleaseCommand(program, contextFor);
   registerCampaignCommands(program, contextFor);
   registerRedriveCommand(program, contextFor);
+  registerCostCommand(program, contextFor);
   registerVehiclesCommands(program, contextFor);
   registerParkedCommand(program, contextFor);
   return program;

@@ -1,0 +1,44 @@
+import type { Command } from "commander";
+import { fleetCost, FRONT_DOOR, type FrontDoor, type MeasuredProfile } from "../../cost/model.js";
+import measuredProfile from "../../cost/measured-profile.json" with { type: "json" };
+import { renderFleetCost } from "../../cost/report.js";
+import { parseChoice, parseDuration, parseIntegerOption } from "../arguments.js";
+import type { CommandContext } from "../context.js";
+import { UsageError } from "../errors.js";
+import { printResult } from "../output.js";
+
+export interface CostOptions {
+  vehicles: string;
+  uploadEvery: string;
+  updatesPerYear: string;
+  frontDoor: string;
+}
+
+export function registerCostCommand(program: Command, contextFor: (command: Command) => CommandContext): void {
+  program
+    .command("cost")
+    .description("what your fleet would cost a month on AWS, from the request mix counted on the local cloud")
+    .option("--vehicles <n>", "fleet size", "10000")
+    .option("--upload-every <duration>", "time between two uploads of one vehicle (1m, 15m, 1h …)", "60m")
+    .option("--updates-per-year <n>", "OTA updates per vehicle a year", "4")
+    .option("--front-door <kind>", `how telemetry arrives: ${Object.values(FRONT_DOOR).join(" or ")}`, FRONT_DOOR.s3)
+    .action(async function costAction(this: Command, options: CostOptions) {
+      runCost(contextFor(this), options);
+    });
+}
+
+/**
+ * The `cost` command: no AWS call, only the model.
+ *
+ * @example
+ * runCost(context, { vehicles: "10000", uploadEvery: "15m", updatesPerYear: "4", frontDoor: "s3" });
+ */
+export function runCost(context: CommandContext, options: CostOptions, profile: MeasuredProfile = measuredProfile): void {
+  const vehicles = parseIntegerOption("--vehicles", options.vehicles, { min: 1, max: 100_000_000 });
+  const uploadSeconds = parseDuration("--upload-every", options.uploadEvery);
+  if (uploadSeconds < 60) throw new UsageError(`--upload-every must be at least 1m, got "${options.uploadEvery}"`);
+  const updatesPerYear = parseIntegerOption("--updates-per-year", options.updatesPerYear, { min: 0, max: 365 });
+  const frontDoor = parseChoice<FrontDoor>("--front-door", options.frontDoor, Object.values(FRONT_DOOR));
+  const scenario = { vehicles, uploadEveryMinutes: uploadSeconds / 60, updatesPerYear, frontDoor };
+  printResult(context.io, context.json, fleetCost(profile, scenario), () => renderFleetCost(profile, scenario));
+}
