@@ -236,6 +236,21 @@ export function tryParseTelemetryKey(key: string): { ok: true; key: ParsedTeleme
 }
 
 /**
+ * A key as S3 event notifications write it (URL-encoded, spaces as `+`), decoded; undefined when it is
+ * not valid URL encoding (a bare `%`).
+ *
+ * @example
+ * decodeEventKey("telemetry/a%3Db+c"); // "telemetry/a=b c"
+ */
+export function decodeEventKey(eventKey: string): string | undefined {
+  try {
+    return decodeURIComponent(eventKey.replaceAll("+", " "));
+  } catch {
+    return undefined;
+  }
+}
+
+/**
  * Parses the key an S3 event names. S3 notifications URL-encode keys (`dt%3D2026-11-26`, a space as
  * `+`); the key as stored is tried first, then its decoded form, and either must follow the layout
  * strictly. Decoding cannot move an object to another uploader: the layout has no character that needs
@@ -252,12 +267,8 @@ export function parseTelemetryEventKey(
   const asStored = tryParseTelemetryKey(eventKey);
   if (asStored.ok) return { ...asStored, storedKey: eventKey };
   if (!/[%+]/.test(eventKey) || eventKey.length > 3 * MAX_TELEMETRY_KEY_LENGTH) return asStored;
-  let decoded: string;
-  try {
-    decoded = decodeURIComponent(eventKey.replaceAll("+", " "));
-  } catch {
-    return asStored;
-  }
+  const decoded = decodeEventKey(eventKey);
+  if (decoded === undefined) return asStored;
   const asDecoded = tryParseTelemetryKey(decoded);
   return asDecoded.ok ? { ...asDecoded, storedKey: decoded } : asStored;
 }

@@ -8,7 +8,7 @@ import { InvocationAggregate } from "../../telemetry/aggregate.js";
 import { DEFAULT_READ_LIMITS, readTelemetryObject, type ObjectReadout, type ReadLimits } from "../../telemetry/core.js";
 import { CORRUPTION, CorruptObjectError } from "../../telemetry/decode.js";
 import { PARKED_SOURCE } from "../../contracts/parked-failure.js";
-import { parseTelemetryEventKey, UPLOADER_KIND } from "../../contracts/telemetry-keys.js";
+import { decodeEventKey, parseTelemetryEventKey, UPLOADER_KIND } from "../../contracts/telemetry-keys.js";
 import { parkedFailure, parkFailure, PARKED_REASON, PermanentFailureError, type ParkedTally, type Parking } from "../../lib/parked-failures.js";
 import { InvalidEventError, parseQueueMessage, type ObjectRef } from "./events.js";
 import { writeFleetStatePart } from "../../telemetry/fleet-state.js";
@@ -76,24 +76,7 @@ export function lazyOnce<T>(load: () => Promise<T>): () => Promise<T> {
  */
 async function quarantineWhole(dependencies: ProcessorDependencies, object: ObjectRef, why: { corruption: string; message: string }, now: Date): Promise<string> {
   const { s3, dataBucket } = dependencies;
-  try {
-    return await quarantineObject(s3, dataBucket, object, why, now);
-  } catch (error) {
-    if (!(error instanceof NoSuchKey) && (error as { name?: string }).name !== "NoSuchKey") throw error;
-  }
-  let decoded: string;
-  try {
-    decoded = decodeURIComponent(object.key.replaceAll("+", " "));
-  } catch {
-    throw badObjectKey(object);
-  }
-  if (decoded === object.key) throw objectMissing(object);
-  try {
-    return await quarantineObject(s3, dataBucket, object, why, now, decoded);
-  } catch (error) {
-    if (error instanceof NoSuchKey || (error as { name?: string }).name === "NoSuchKey") throw objectMissing(object);
-    throw error;
-  }
+  return onStoredKey(object, (storedKey) => quarantineObject(s3, dataBucket, object, why, now, storedKey));
 }
 
 /** The key as given does not exist and cannot be URL-decoded (a bare `%`): no retry can find the object. */
@@ -106,27 +89,32 @@ function objectMissing(object: ObjectRef): PermanentFailureError {
   return new PermanentFailureError(PARKED_REASON.ObjectMissing, `s3://${object.bucket}/${object.key} (${object.etag}) no longer exists`);
 }
 
-async function objectBody(s3: S3Client, object: ObjectRef): Promise<AsyncIterable<Uint8Array>> {
-  const get = (Key: string) => s3.send(new GetObjectCommand({ Bucket: object.bucket, Key }));
+const isNoSuchKey = (error: unknown): boolean => error instanceof NoSuchKey || (error as { name?: string }).name === "NoSuchKey";
+
+/**
+ * Runs `read` on the object's key as given and, when S3 has no such key, once more on its URL-decoded
+ * form (some event paths encode the key, S3 notification style). An object in neither form is gone, and a
+ * key that cannot be decoded can never be found: both are permanent failures.
+ */
+async function onStoredKey<T>(object: ObjectRef, read: (storedKey: string) => Promise<T>): Promise<T> {
   try {
-    return (await get(object.key)).Body as AsyncIterable<Uint8Array>;
+    return await read(object.key);
   } catch (error) {
-    if (!(error instanceof NoSuchKey)) throw error;
+    if (!isNoSuchKey(error)) throw error;
   }
-  // Some event paths URL-encode the key (S3 notification style); try the decoded form once.
-  let decoded: string;
-  try {
-    decoded = decodeURIComponent(object.key.replaceAll("+", " "));
-  } catch {
-    throw badObjectKey(object);
-  }
+  const decoded = decodeEventKey(object.key);
+  if (decoded === undefined) throw badObjectKey(object);
   if (decoded === object.key) throw objectMissing(object);
   try {
-    return (await get(decoded)).Body as AsyncIterable<Uint8Array>;
+    return await read(decoded);
   } catch (error) {
-    if (error instanceof NoSuchKey) throw objectMissing(object);
+    if (isNoSuchKey(error)) throw objectMissing(object);
     throw error;
   }
+}
+
+async function objectBody(s3: S3Client, object: ObjectRef): Promise<AsyncIterable<Uint8Array>> {
+  return onStoredKey(object, async (Key) => (await s3.send(new GetObjectCommand({ Bucket: object.bucket, Key }))).Body as AsyncIterable<Uint8Array>);
 }
 
 /**
