@@ -3,7 +3,7 @@
  * @peculiar/x509 on Node's WebCrypto. A vehicle makes its key and CSR itself, so its private key never
  * leaves it; the local credentials provider makes its own server certificate.
  */
-import "./reflect-metadata.js";
+import "reflect-metadata";
 import { webcrypto } from "node:crypto";
 import * as x509 from "@peculiar/x509";
 
