@@ -1,0 +1,183 @@
+/**
+ * The operator CLI's keys, release, campaign and jobs commands against the local cloud with the update
+ * manager running: what the CLI writes is what the deployed bundles read. A release reaches a campaign
+ * only once two of the three release keys signed it.
+ */
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { HeadObjectCommand, S3Client } from "@aws-sdk/client-s3";
+import { SendMessageBatchCommand, SetQueueAttributesCommand, SQSClient } from "@aws-sdk/client-sqs";
+import { runCli } from "../../../../cli/main.js";
+import type { CliIo } from "../../../../cli/output.js";
+import { namesFromLocalDescription, type StackNames } from "../../../../cli/target.js";
+import { REPOSITORY_LAYOUT } from "../../../../uptane/metadata.js";
+import { readChain } from "../../../../uptane/repository-store.js";
+import { verifyPublishedTargets } from "../../../../uptane/vehicle-verification.js";
+import { startLocalCloud, type LocalCloud } from "../../../../local/cloud.js";
+import { candidate, snapshot } from "../../campaigns/support/world.js";
+
+const workspace = mkdtempSync(join(tmpdir(), "fleetota-cli-campaign-"));
+const VINS = ["1HGCM82633A004352", "1M8GDM9AXKP042788"];
+let cloud: LocalCloud;
+let names: StackNames;
+
+function capturingIo(): CliIo & { out: string; err: string } {
+  const io = { out: "", err: "", interactive: false, stdout: (text: string) => void (io.out += text), stderr: (text: string) => void (io.err += text) };
+  return io;
+}
+
+async function fleetota(...args: string[]): Promise<{ code: number; json: any; err: string }> {
+  const io = capturingIo();
+  const code = await runCli(["--json", ...args], { io, cwd: workspace, env: { USER: "ops-test" } });
+  return { code, json: io.out ? JSON.parse(io.out) : undefined, err: io.err };
+}
+
+async function settle(): Promise<void> {
+  await cloud.runtime!.waitForIdle(60_000);
+}
+
+test.before(async () => {
+  mkdirSync(join(workspace, ".fleetota"), { recursive: true });
+  cloud = await startLocalCloud({
+    runtime: true,
+    stateFile: join(workspace, ".fleetota", "local.json"),
+    runtimeOptions: { runSchedules: false, alarmEvaluationIntervalMs: 0, pollWaitSeconds: 1 },
+  });
+  names = namesFromLocalDescription(cloud.description);
+  // Test speed-up: a failed message comes back after 10 s, not 6 × the function timeout.
+  await new SQSClient(cloud.clientConfig).send(new SetQueueAttributesCommand({ QueueUrl: names.updateQueueUrl, Attributes: { VisibilityTimeout: "10" } }));
+});
+
+test.after(async () => {
+  await cloud?.stop();
+});
+
+const keyFile = (name: string) => join(workspace, "keys", `${name}.key`);
+
+async function exists(key: string): Promise<boolean> {
+  const s3 = new S3Client({ ...cloud.clientConfig, forcePathStyle: true });
+  return s3.send(new HeadObjectCommand({ Bucket: names.dataBucket, Key: key })).then(() => true, () => false);
+}
+
+test("keys create makes owner-only key files; the ceremony publishes both version-1 roots", async () => {
+  mkdirSync(join(workspace, "keys"));
+  const names_ = ["image-root-1", "image-root-2", "alice", "bob", "carol", "mallory", "director-root-1", "director-root-2"];
+  for (const name of names_) {
+    const created = await fleetota("keys", "create", keyFile(name), "--name", name);
+    assert.is(created.code, 0, created.err);
+  }
+  const again = await fleetota("keys", "create", keyFile("alice"), "--name", "alice");
+  const ceremony = await fleetota(
+    "keys", "ceremony",
+    "--image-root-key", keyFile("image-root-1"), "--image-root-key", keyFile("image-root-2"),
+    "--release-key", `${keyFile("alice")}.pub`, "--release-key", `${keyFile("bob")}.pub`, "--release-key", `${keyFile("carol")}.pub`,
+    "--director-root-key", keyFile("director-root-1"), "--director-root-key", keyFile("director-root-2"),
+    "--out", join(workspace, "keys"),
+  );
+
+  assert.is(again.code, 1, "a key file is never overwritten");
+  assert.is(ceremony.code, 0, ceremony.err);
+  assert.ok(await exists(REPOSITORY_LAYOUT.imageRoot(1)));
+  assert.ok(await exists(REPOSITORY_LAYOUT.directorRoot(1)));
+});
+
+test("a release signed by one key is staged, not published: a campaign for it cannot start", async () => {
+  const image = join(workspace, "fw-2.4.0.bin");
+  writeFileSync(image, Buffer.alloc(4096, 7));
+  const campaignFile = join(workspace, "early.yaml");
+  writeFileSync(campaignFile, "name: early\ntargetVersion: 2.4.0\nselector:\n  makes: [Honda]\n");
+
+  const staged = await fleetota("release", image, "--version", "2.4.0", "--hardware", "hu-3,hu-4", "--anti-rollback", "3", "--expires", "7d", "--key", keyFile("alice"));
+  const early = await fleetota("campaign", "create", campaignFile, "--start");
+  await settle();
+  const shown = await fleetota("campaign", "show", early.json.campaignId);
+
+  assert.is(staged.code, 0, staged.err);
+  assert.is(staged.json.published, false);
+  assert.is(staged.json.signedBy.length, 1);
+  assert.is(staged.json.threshold, 2);
+  assert.is(await exists(REPOSITORY_LAYOUT.image(staged.json.sha256)), false);
+  assert.is(await exists(REPOSITORY_LAYOUT.imageTargets(1)), false);
+  assert.is.not(shown.json.state, "RUNNING", "the update manager refuses to start a campaign whose release is not published");
+});
+
+test("a key that is not a release key cannot sign; a second release key publishes, content-addressed", async () => {
+  const intruder = await fleetota("release", "sign", "2.4.0", "--key", keyFile("mallory"));
+  const wrongImage = join(workspace, "other.bin");
+  writeFileSync(wrongImage, Buffer.alloc(4096, 8));
+  const mismatch = await fleetota("release", "sign", "2.4.0", "--key", keyFile("bob"), "--image", wrongImage);
+  const signed = await fleetota("release", "sign", "2.4.0", "--key", keyFile("bob"), "--image", join(workspace, "fw-2.4.0.bin"));
+
+  assert.is(intruder.code, 1);
+  assert.match(intruder.err, "not a release key");
+  assert.is(mismatch.code, 1);
+  assert.match(mismatch.err, "not the one staged");
+  assert.is(signed.code, 0, signed.err);
+  assert.is(signed.json.published, true);
+  assert.is(signed.json.signedBy.length, 2);
+  assert.ok(await exists(REPOSITORY_LAYOUT.image(signed.json.sha256)));
+  const s3 = new S3Client({ ...cloud.clientConfig, forcePathStyle: true });
+  const roots = await readChain(s3, names.dataBucket, REPOSITORY_LAYOUT.imageRoot);
+  const [targets] = await readChain(s3, names.dataBucket, REPOSITORY_LAYOUT.imageTargets);
+  assert.is(verifyPublishedTargets(roots, targets, new Date()), undefined);
+});
+
+test("a published release is never replaced", async () => {
+  const image = join(workspace, "fw-2.4.0-rebuilt.bin");
+  writeFileSync(image, Buffer.alloc(4096, 9));
+  const { code, err } = await fleetota("release", image, "--version", "2.4.0", "--hardware", "hu-3", "--key", keyFile("carol"));
+  assert.is(code, 1);
+  assert.match(err, "never replaced");
+});
+
+test("campaign create --start, then list, jobs, pause and resume go through the update manager", async () => {
+  const file = join(workspace, "brakes.yaml");
+  writeFileSync(file, "name: brakes\ntargetVersion: 2.4.0\nselector:\n  makes: [Honda]\n");
+
+  const created = await fleetota("campaign", "create", file, "--start");
+  await settle();
+  await new SQSClient(cloud.clientConfig).send(
+    new SendMessageBatchCommand({ QueueUrl: names.updateQueueUrl, Entries: VINS.map((vin, index) => ({ Id: String(index), MessageBody: JSON.stringify(candidate(snapshot(vin))) })) }),
+  );
+  await settle();
+  const listed = await fleetota("campaign", "list");
+  const jobs = await fleetota("jobs", created.json.campaignId, "--state", "queued");
+  const paused = await fleetota("campaign", "pause", created.json.campaignId, "--reason", "checking rollbacks");
+  await settle();
+  const afterPause = await fleetota("campaign", "show", created.json.campaignId);
+  await fleetota("campaign", "resume", created.json.campaignId);
+  await settle();
+  const afterResume = await fleetota("campaign", "show", created.json.campaignId);
+
+  assert.is(created.code, 0, created.err);
+  assert.is(created.json.state, "DRAFT");
+  assert.ok(listed.json.some((summary: { campaignId: string; state: string }) => summary.campaignId === created.json.campaignId && summary.state === "RUNNING"));
+  assert.equal(jobs.json.map((job: { vin: string }) => job.vin).sort(), [...VINS].sort());
+  assert.is(paused.code, 0, paused.err);
+  assert.is(afterPause.json.state, "PAUSED");
+  assert.ok(afterPause.json.history.some((entry: { to: string; reason: string }) => entry.to === "PAUSED"));
+  assert.is(afterResume.json.state, "RUNNING");
+});
+
+test("an invalid campaign file names the field and creates nothing", async () => {
+  const file = join(workspace, "bad.yaml");
+  writeFileSync(file, "name: bad\ntargetVersion: 2.4.0\nwaves:\n  - percent: 0\n");
+  const before = await fleetota("campaign", "list");
+
+  const { code, err } = await fleetota("campaign", "create", file);
+
+  assert.is(code, 1);
+  assert.match(err, "waves[0].percent");
+  assert.is((await fleetota("campaign", "list")).json.length, before.json.length);
+});
+
+test("steering a campaign that does not exist is a one-line error", async () => {
+  const { code, err } = await fleetota("campaign", "pause", "c-does-not-exist");
+  assert.is(code, 1);
+  assert.match(err, /^fleetota: campaign c-does-not-exist does not exist\n$/);
+});
+
+test.run();

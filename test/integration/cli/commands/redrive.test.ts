@@ -1,0 +1,187 @@
+/**
+ * `fleetota redrive` against the local cloud (moto + the message-move proxy), with the real SDK:
+ * poison messages dead-lettered by SQS itself, then listed, moved selectively and moved whole.
+ * The Lambda runtime stays off so the update-job queue keeps what is moved back, to be counted.
+ */
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import {
+  GetQueueAttributesCommand,
+  PurgeQueueCommand,
+  ReceiveMessageCommand,
+  SendMessageBatchCommand,
+  SendMessageCommand,
+  SQSClient,
+} from "@aws-sdk/client-sqs";
+import { runCli } from "../../../../cli/main.js";
+import type { CliIo } from "../../../../cli/output.js";
+import { describeDeadLetter } from "../../../../cli/redrive/dead-letter.js";
+import { peekDeadLetters } from "../../../../cli/redrive/dlq-reader.js";
+import { MOVE_STEP, MoveJournal } from "../../../../cli/redrive/journal.js";
+import { namesFromLocalDescription, type StackNames } from "../../../../cli/target.js";
+import { startLocalCloud, type LocalCloud } from "../../../../local/cloud.js";
+
+const VIN = "1HGCM82633A004352";
+const workspace = mkdtempSync(join(tmpdir(), "fleetota-redrive-"));
+let cloud: LocalCloud;
+let sqs: SQSClient;
+let names: StackNames;
+
+/** A status report (business key `<jobId>#<sequence>`) of one campaign. */
+function statusReport(campaignId: string, sequence: number): string {
+  return JSON.stringify({
+    kind: "status-report",
+    idempotencyKey: `${campaignId}:${VIN}#${sequence}`,
+    vin: VIN,
+    campaignId,
+    jobId: `${campaignId}:${VIN}`,
+    attempt: 1,
+    sequence,
+    status: "DOWNLOADING",
+    firmwareVersion: "2.3.0",
+    reportedAt: new Date().toISOString(),
+  });
+}
+
+/** Sends bodies to the update-job queue and receives them past maxReceiveCount, so SQS dead-letters them. */
+async function poison(bodies: string[]): Promise<void> {
+  for (let start = 0; start < bodies.length; start += 10) {
+    await sqs.send(
+      new SendMessageBatchCommand({
+        QueueUrl: names.updateQueueUrl,
+        Entries: bodies.slice(start, start + 10).map((body, index) => ({ Id: String(index), MessageBody: body })),
+      }),
+    );
+  }
+  for (let round = 0; round < 100 && (await depth(names.updateQueueUrl)) > 0; round++) {
+    await sqs.send(new ReceiveMessageCommand({ QueueUrl: names.updateQueueUrl, MaxNumberOfMessages: 10, VisibilityTimeout: 0 }));
+  }
+}
+
+async function depth(queueUrl: string): Promise<number> {
+  const response = await sqs.send(
+    new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"] }),
+  );
+  return Number(response.Attributes?.ApproximateNumberOfMessages ?? 0) + Number(response.Attributes?.ApproximateNumberOfMessagesNotVisible ?? 0);
+}
+
+/** Drains the update-job queue and returns the business keys found on it (deleting nothing is not needed: it is purged after). */
+async function businessKeysOnSource(): Promise<string[]> {
+  const letters = await peekDeadLetters(sqs, names.updateQueueUrl, { visibilityTimeoutSeconds: 120 });
+  return letters.map((letter) => letter.businessKey).sort();
+}
+
+async function reset(): Promise<void> {
+  await sqs.send(new PurgeQueueCommand({ QueueUrl: names.updateQueueUrl }));
+  await sqs.send(new PurgeQueueCommand({ QueueUrl: names.updateDlqUrl }));
+}
+
+function capturingIo(): CliIo & { out: string; err: string } {
+  const io = { out: "", err: "", interactive: false, stdout: (text: string) => void (io.out += text), stderr: (text: string) => void (io.err += text) };
+  return io;
+}
+
+async function fleetota(...args: string[]): Promise<{ code: number; json: any; err: string }> {
+  const io = capturingIo();
+  const code = await runCli(["--json", ...args], { io, cwd: workspace, env: {} });
+  return { code, json: io.out ? JSON.parse(io.out) : undefined, err: io.err };
+}
+
+test.before(async () => {
+  cloud = await startLocalCloud({ runtime: false, stateFile: join(workspace, ".fleetota", "local.json") });
+  sqs = new SQSClient(cloud.clientConfig);
+  names = namesFromLocalDescription(cloud.description);
+});
+
+test.after(async () => {
+  await cloud?.stop();
+});
+
+test("poison messages end in the update DLQ, and a dry run lists each with its error and moves nothing", async () => {
+  await reset();
+  const bodies = [statusReport("c-a", 1), statusReport("c-a", 2), statusReport("c-b", 1), "{ not json", JSON.stringify({ kind: "status-report", idempotencyKey: "x" })];
+  await poison(bodies);
+
+  const { code, json } = await fleetota("redrive", "--dry-run");
+
+  assert.is(code, 0);
+  assert.is(json.inDlq, bodies.length);
+  const kinds = json.messages.map((message: { errorKind: string }) => message.errorKind).sort();
+  assert.equal(kinds, ["invalid-json", "invalid-message", "processing-failed", "processing-failed", "processing-failed"]);
+  assert.is(await depth(names.updateDlqUrl), bodies.length);
+  assert.is(await depth(names.updateQueueUrl), 0);
+});
+
+test("a selective redrive by campaign moves exactly that campaign's messages, each once", async () => {
+  await reset();
+  await poison([statusReport("c-a", 1), statusReport("c-a", 2), statusReport("c-b", 1), statusReport("c-b", 2), "garbage"]);
+
+  const { code, json } = await fleetota("redrive", "--campaign", "c-a", "--journal", join(workspace, "journal-a.ndjson"));
+
+  assert.is(code, 0);
+  assert.is(json.moved, 2);
+  assert.is(json.leftInDlq, 3);
+  assert.equal(await businessKeysOnSource(), [`c-a:${VIN}#1`, `c-a:${VIN}#2`]);
+  assert.is(await depth(names.updateDlqUrl), 3);
+});
+
+test("a selective redrive by error kind moves only that kind", async () => {
+  await reset();
+  await poison([statusReport("c-a", 1), "garbage-1", "garbage-2"]);
+
+  const { json } = await fleetota("redrive", "--error-kind", "invalid-json", "--journal", join(workspace, "journal-b.ndjson"));
+
+  assert.is(json.moved, 2);
+  assert.is((await businessKeysOnSource()).filter((key) => key.startsWith("sha256:")).length, 2);
+  assert.is(await depth(names.updateDlqUrl), 1);
+});
+
+test("two DLQ copies of one business key are moved once", async () => {
+  await reset();
+  await poison([statusReport("c-a", 7), statusReport("c-a", 7), statusReport("c-a", 8)]);
+
+  const { json } = await fleetota("redrive", "--client-side", "--journal", join(workspace, "journal-c.ndjson"));
+
+  assert.is(json.moved, 2);
+  assert.is(json.duplicatesDropped, 1);
+  assert.equal(await businessKeysOnSource(), [`c-a:${VIN}#7`, `c-a:${VIN}#8`]);
+  assert.is(await depth(names.updateDlqUrl), 0);
+});
+
+test("a move interrupted after its send is finished by the next run without a second send", async () => {
+  await reset();
+  await poison([statusReport("c-a", 1), statusReport("c-a", 2)]);
+  const [interrupted] = await peekDeadLetters(sqs, names.updateDlqUrl);
+  assert.ok(interrupted);
+  // What a crash between "send to source" and "delete from DLQ" leaves behind:
+  await sqs.send(new SendMessageCommand({ QueueUrl: names.updateQueueUrl, MessageBody: interrupted.body }));
+  const journalPath = join(workspace, "journal-d.ndjson");
+  MoveJournal.open(journalPath).record({ messageId: interrupted.messageId, businessKey: interrupted.businessKey, step: MOVE_STEP.Sent });
+
+  const { json } = await fleetota("redrive", "--client-side", "--journal", journalPath);
+
+  assert.is(json.moved, 1);
+  assert.is(json.finishedFromEarlierRun, 1);
+  assert.equal(await businessKeysOnSource(), [`c-a:${VIN}#1`, `c-a:${VIN}#2`]);
+  assert.is(await depth(names.updateDlqUrl), 0);
+});
+
+test("a whole-queue redrive uses SQS's message-move task and brings every message back once", async () => {
+  await reset();
+  const bodies = Array.from({ length: 25 }, (_, index) => statusReport(index % 2 ? "c-a" : "c-b", index + 1));
+  await poison(bodies);
+  const expected = bodies.map((body) => describeDeadLetter({ Body: body }).businessKey).sort();
+
+  const { code, json, err } = await fleetota("redrive", "--max-per-second", "50");
+
+  assert.is(code, 0, err);
+  assert.is(json.mode, "move-task");
+  assert.is(json.status, "COMPLETED");
+  assert.equal(await businessKeysOnSource(), expected);
+  assert.is(await depth(names.updateDlqUrl), 0);
+});
+
+test.run();

@@ -1,0 +1,135 @@
+/**
+ * `fleetota vehicles` against the local cloud: registering from a CSR (the key never leaves the vehicle)
+ * or with a key pair AWS IoT makes, bundles written owner-only, a CSV with bad lines (refused by line,
+ * the rest registered), listing, and revoking (no new credentials).
+ */
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
+import { vehicleTelemetryKey } from "../../../../contracts/telemetry-keys.js";
+import { readVehicleBundle } from "../../../../identity/bundle.js";
+import { createKeyAndCsr } from "../../../../identity/certificates.js";
+import { fetchVehicleCredentials, type VehicleIdentityMaterial } from "../../../../identity/vehicle-credentials.js";
+import { startLocalCloud, type LocalCloud } from "../../../../local/cloud.js";
+import { cliIn } from "../../support/cli.js";
+
+const workspace = mkdtempSync(join(tmpdir(), "fleetota-cli-vehicles-"));
+const bundles = join(workspace, "bundles");
+const A = "1HGCM82633A004352";
+const B = "1M8GDM9AXKP042788";
+const C = "WP0ZZZ99ZTS392124";
+let cloud: LocalCloud;
+
+const fleetota = cliIn(workspace);
+
+const mode = (path: string): string => (statSync(path).mode & 0o777).toString(8);
+
+function identityOf(folder: string, privateKeyPem?: string): VehicleIdentityMaterial {
+  const bundle = readVehicleBundle(folder, { privateKeyPem });
+  return { ...bundle, caCertificatePem: bundle.credentialsProviderCaPem };
+}
+
+test.before(async () => {
+  mkdirSync(join(workspace, ".fleetota"), { recursive: true });
+  cloud = await startLocalCloud({ runtime: false, stateFile: join(workspace, ".fleetota", "local.json") });
+});
+
+test.after(async () => {
+  await cloud?.stop();
+});
+
+test("register from the vehicle's CSR: an owner-only bundle without a private key, and the vehicle can upload with it", async () => {
+  const { privateKeyPem, csrPem } = await createKeyAndCsr(A);
+  writeFileSync(join(workspace, "a.csr"), csrPem);
+
+  const { code, json } = await fleetota("vehicles", "register", A, "--make", "Honda", "--model", "Accord", "--hardware", "tcu-2", "--csr", join(workspace, "a.csr"), "--out", bundles);
+
+  assert.is(code, 0);
+  assert.is(json.registered, 1);
+  assert.is(json.privateKeysWritten, 0);
+  const folder = join(bundles, A);
+  assert.is(mode(bundles), "700");
+  assert.is(mode(folder), "700");
+  assert.equal(readdirSync(folder).sort(), ["bundle.json", "certificate.pem", "credentials-provider-ca.pem"]);
+  for (const file of readdirSync(folder)) assert.is(mode(join(folder, file)), "600", file);
+  const bundle = readVehicleBundle(folder, { privateKeyPem });
+  assert.is(bundle.roleAlias, String(cloud.description.outputs.vehicle_role_alias));
+  assert.is(bundle.telemetryPrefix, `telemetry/vehicle/${A}/`);
+  assert.is(bundle.credentialsEndpoint, cloud.description.credentialsProvider!.endpoint);
+
+  const credentials = await fetchVehicleCredentials(identityOf(folder, privateKeyPem));
+  const s3 = new S3Client({ endpoint: bundle.s3Endpoint, region: bundle.region, forcePathStyle: true, credentials });
+  await s3.send(new PutObjectCommand({ Bucket: bundle.bucket, Key: vehicleTelemetryKey(A, Date.now(), "cli-0"), Body: "x" }));
+  s3.destroy();
+});
+
+test("register without a CSR: AWS IoT makes the key pair, which lands 0600 in the bundle and works", async () => {
+  const { code, json } = await fleetota("vehicles", "register", B, "--make", "BMW", "--model", "M8", "--hardware", "tcu-3", "--out", bundles);
+
+  assert.is(code, 0);
+  assert.is(json.privateKeysWritten, 1);
+  assert.is(mode(join(bundles, B, "private-key.pem")), "600");
+  assert.ok((await fetchVehicleCredentials(identityOf(join(bundles, B)))).accessKeyId.startsWith("ASIA"));
+});
+
+test("a CSV registers its good lines and refuses the others by line, losing none; a second run leaves registered vehicles as they are", async () => {
+  const { csrPem } = await createKeyAndCsr(C);
+  mkdirSync(join(workspace, "csrs"), { recursive: true });
+  writeFileSync(join(workspace, "csrs", `${C}.csr`), csrPem);
+  writeFileSync(join(workspace, "csrs", "junk.csr"), "not a csr");
+  const csv = [
+    "vin,make,model,hardware,csr",
+    `${C},Porsche,911,tcu-2,csrs/${C}.csr`,
+    "1HGCM82633A004353,Honda,Accord,tcu-2,", // check digit wrong
+    `${A},Honda,Accord,tcu-2,`, // registered by the first test
+    "1FTFW1ET9DFC10312,Ford,F 150,tcu-2,", // space in an attribute
+    "2T1BURHEXJC043821,Toyota,Corolla,tcu-2,csrs/junk.csr",
+    `${C},Porsche,911,tcu-2,`, // duplicate line
+    "too,few",
+  ].join("\n");
+  writeFileSync(join(workspace, "fleet.csv"), `${csv}\n`);
+
+  const first = await fleetota("vehicles", "register", "--csv", join(workspace, "fleet.csv"), "--out", bundles, "--max-per-second", "50");
+  const second = await fleetota("vehicles", "register", "--csv", join(workspace, "fleet.csv"), "--out", bundles);
+
+  assert.is(first.code, 0, first.err);
+  assert.is(first.json.registered, 1);
+  assert.is(first.json.alreadyRegistered, 1);
+  assert.equal(first.json.refused.map((refusal: { line: number }) => refusal.line), [3, 5, 6, 7, 8]);
+  assert.match(first.json.refused[0].reason, "position 9");
+  assert.match(first.json.refused[1].reason, "model \"F 150\"");
+  assert.match(first.json.refused[2].reason, "not a PEM certificate signing request");
+  assert.match(first.json.refused[3].reason, "duplicate of line 2");
+  assert.ok(existsSync(join(bundles, C, "certificate.pem")));
+  assert.is(second.json.registered, 0);
+  assert.is(second.json.alreadyRegistered, 2);
+});
+
+test("list shows the registered vehicles with their attributes", async () => {
+  const { json } = await fleetota("vehicles", "list");
+
+  assert.equal(
+    json.vehicles.map((vehicle: { vin: string; make: string; hardware: string }) => [vehicle.vin, vehicle.make, vehicle.hardware]),
+    [[A, "Honda", "tcu-2"], [B, "BMW", "tcu-3"], [C, "Porsche", "tcu-2"]].sort((x, y) => x[0]!.localeCompare(y[0]!)),
+  );
+});
+
+test("revoke: the vehicle gets no new credentials; an unknown VIN is a clear error", async () => {
+  const identity = identityOf(join(bundles, B));
+  await fetchVehicleCredentials(identity);
+
+  const revoked = await fleetota("vehicles", "revoke", B);
+  const unknown = await fleetota("vehicles", "revoke", "5YJ3E1EA2KF317000");
+
+  assert.is(revoked.code, 0);
+  assert.is(revoked.json.deactivated.length, 1);
+  const refused = await fetchVehicleCredentials(identity).then(() => undefined, (error: Error & { statusCode: number }) => error.statusCode);
+  assert.is(refused, 403);
+  assert.is(unknown.code, 1);
+  assert.match(unknown.err, "is not registered");
+});
+
+test.run();

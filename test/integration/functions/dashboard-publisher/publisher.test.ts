@@ -1,0 +1,188 @@
+/**
+ * The dashboard publisher's bundle on the local cloud: scheduled by its EventBridge rule, it reads the
+ * real fleet state, campaigns, metrics, alarms and queues from the emulator and writes data/*.json to
+ * the dashboard bucket, which serveDashboard then serves to the page.
+ */
+import { PutMetricDataCommand } from "@aws-sdk/client-cloudwatch";
+import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, NoSuchKey } from "@aws-sdk/client-s3";
+import { SendMessageCommand } from "@aws-sdk/client-sqs";
+import { DynamoDBDocumentClient, PutCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import { parseCampaignDefinition } from "../../../../campaigns/model.js";
+import { dynamoCampaignStore } from "../../../../campaigns/store/index.js";
+import { CAMPAIGN_SK, campaignPk, countAttr, jobSk, jobStateIndexPk } from "../../../../campaigns/store/keys.js";
+import type { AlarmsDocument, CampaignPageDocument, CampaignsDocument, NeedsAHandDocument, FleetDocument, QueuesDocument, TelemetryDocument } from "../../../../contracts/dashboard-documents.js";
+import { METRIC } from "../../../../contracts/metrics.js";
+import { parkedFailure, parkFailureRecord } from "../../../../lib/parked-failures.js";
+import type { FleetVehicle } from "../../../../telemetry/aggregate.js";
+import { FLEET_STATE_PARTS_PREFIX, writeFleetStatePart } from "../../../../telemetry/fleet-state.js";
+import { serveDashboard } from "../../../../local/dashboard-server.js";
+import { startTestCloud, type TestCloud } from "../../support/local-cloud.js";
+
+let world: TestCloud;
+
+function fleetVehicle(index: number, now: Date, overrides: Partial<FleetVehicle> = {}): FleetVehicle {
+  return {
+    vin: `WDB${String(index).padStart(14, "0")}`,
+    make: "FleetOTA",
+    model: "Test",
+    modelYear: 2025,
+    hardwareId: "hu-3",
+    region: "eu-central",
+    lat: 48 + index / 100,
+    lon: 11 + index / 100,
+    speedKph: 0,
+    stateOfCharge: 20 + index,
+    charging: false,
+    connectivity: "good",
+    firmwareVersion: index % 2 ? "2.3.0" : "2.4.0",
+    parked: true,
+    lastSeen: new Date(now.getTime() - 30_000).toISOString(),
+    ...overrides,
+  };
+}
+
+async function readJson<T>(key: string): Promise<T | undefined> {
+  try {
+    const response = await world.clients.s3.send(new GetObjectCommand({ Bucket: world.outputs.dashboard_bucket_name, Key: key }));
+    return JSON.parse(await response.Body!.transformToString()) as T;
+  } catch (error) {
+    if (error instanceof NoSuchKey) return undefined;
+    throw error;
+  }
+}
+
+test.before(async () => {
+  world = await startTestCloud({ runtime: true, runtimeOptions: { runSchedules: false, alarmEvaluationIntervalMs: 0 } });
+});
+
+test.after(async () => {
+  await world?.stop();
+});
+
+test("a scheduled run publishes fleet, campaigns, trends, alarms and queues from the emulator", async () => {
+  // prepare: fleet state parts as the telemetry processor writes them, a campaign, a metric, a dead letter
+  const { s3, sqs, cloudwatch, dynamodb } = world.clients;
+  const { outputs } = world;
+  const now = new Date();
+  await writeFleetStatePart(s3, outputs.data_bucket_name, [fleetVehicle(1, now), fleetVehicle(2, now)], now, "part-a");
+  await writeFleetStatePart(s3, outputs.data_bucket_name, [fleetVehicle(3, now, { connectivity: "offline" })], now, "part-b");
+  const doc = DynamoDBDocumentClient.from(dynamodb);
+  const campaign = await dynamoCampaignStore({ doc, table: outputs.state_table_name }).campaigns.create(parseCampaignDefinition({ name: "brakes", targetVersion: "2.4.0" }), {
+    now: now.toISOString(),
+  });
+  // One failed job, as the update manager leaves it (its item and the campaign's counter), for the campaign page.
+  const vin = "1HGCM82633A004352";
+  await doc.send(
+    new PutCommand({
+      TableName: outputs.state_table_name,
+      Item: {
+        pk: campaignPk(campaign.campaignId),
+        sk: jobSk(vin),
+        gsi1pk: jobStateIndexPk(campaign.campaignId, "FAILED"),
+        gsi1sk: `${now.toISOString()}#${vin}`,
+        type: "job",
+        state: "FAILED",
+        stateReason: "install failed: E_NO_SPACE",
+        nextRetryAt: new Date(now.getTime() + 600_000).toISOString(),
+      },
+    }),
+  );
+  await doc.send(
+    new UpdateCommand({
+      TableName: outputs.state_table_name,
+      Key: { pk: campaignPk(campaign.campaignId), sk: CAMPAIGN_SK },
+      UpdateExpression: "ADD #failed :one",
+      ExpressionAttributeNames: { "#failed": countAttr("FAILED") },
+      ExpressionAttributeValues: { ":one": 1 },
+    }),
+  );
+  await cloudwatch.send(
+    new PutMetricDataCommand({
+      Namespace: outputs.metrics_namespace,
+      MetricData: [{ MetricName: METRIC.DataPoints, Value: 1234, Unit: "Count", Timestamp: new Date(now.getTime() - 60_000) }],
+    }),
+  );
+  await sqs.send(new SendMessageCommand({ QueueUrl: outputs.telemetry_dlq_url, MessageBody: JSON.stringify({ poison: true }) }));
+  await parkFailureRecord(
+    s3,
+    outputs.data_bucket_name,
+    parkedFailure({ source: "telemetry-processor", identity: ["a"], reason: "object-missing", detail: "s3://x/telemetry/a no longer exists", message: "{}", at: now }),
+  );
+  await world.cloud.runtime!.evaluateAlarms();
+
+  // act
+  const outcomes = await world.cloud.runtime!.fireSchedule(`${outputs.name_prefix}-dashboard-publisher-schedule`);
+
+  // assess
+  assert.ok(outcomes.length > 0, "the schedule has a target");
+  const fleet = await readJson<FleetDocument>("data/fleet.json");
+  assert.equal(fleet?.totals.vehicles, 3);
+  assert.equal(fleet?.totals.offline, 1);
+  assert.equal(fleet?.firmware.map((entry) => [entry.label, entry.vehicles]), [["2.3.0", 2], ["2.4.0", 1]]);
+
+  const campaigns = await readJson<CampaignsDocument>("data/campaigns.json");
+  assert.equal(campaigns?.campaigns.map((entry) => [entry.campaignId, entry.state, entry.hasPage]), [[campaign.campaignId, "DRAFT", true]]);
+  const page = await readJson<CampaignPageDocument>(`data/campaigns/${campaign.campaignId}.json`);
+  assert.equal(page?.failureReasons, [{ state: "FAILED", reason: "install failed: E_NO_SPACE", count: 1 }]);
+  assert.equal([page?.retries.waiting, page?.reasonSample.read, page?.reasonSample.of], [1, 1, 1]);
+  assert.equal(page?.history.map((entry) => entry.to), ["DRAFT"]);
+  assert.equal(page?.waves.map((wave) => wave.status), ["pending"]);
+
+  const telemetry = await readJson<TelemetryDocument>("data/telemetry.json");
+  assert.is(telemetry?.series.find((series) => series.metric === METRIC.DataPoints && series.stat === "Sum")?.latest, 1234);
+
+  const queues = await readJson<QueuesDocument>("data/queues.json");
+  assert.is(queues?.queues.find((queue) => queue.role === "telemetry-dlq")?.visible, 1);
+  assert.ok(queues?.queues.every((queue) => queue.error === null));
+
+  const hand = await readJson<NeedsAHandDocument>("data/needs-a-hand.json");
+  assert.equal(hand?.errors, []);
+  assert.equal(hand?.parked.items.map((item) => [item.reason, item.command]), [["object-missing", "fleetota parked --source telemetry-processor --reason object-missing"]]);
+  assert.equal(hand?.deadLetters.items.map((item) => [item.queue, item.receiveCount > 0, item.reason]), [["telemetry-dlq", true, "a message that is not an S3 event: the telemetry processor failed on it maxReceiveCount times (a transient failure; a redrive retries it)"]]);
+  assert.is(hand?.alarmChangesSource, "observed", "moto has no DescribeAlarmHistory");
+  assert.ok(hand?.alarmChanges.some((change) => change.alarm === `${outputs.name_prefix}-telemetry-dlq-not-empty` && change.state === "ALARM"));
+
+  const alarms = await readJson<AlarmsDocument>("data/alarms.json");
+  assert.ok((alarms?.alarms.length ?? 0) > 0);
+  assert.ok(alarms?.alarms.every((alarm) => alarm.name.startsWith(`${outputs.name_prefix}-`)));
+  assert.is(alarms?.alarms.find((alarm) => alarm.name === `${outputs.name_prefix}-telemetry-dlq-not-empty`)?.state, "ALARM");
+});
+
+test("documents are stored as uncached JSON so the page sees every run", async () => {
+  const head = await world.clients.s3.send(new HeadObjectCommand({ Bucket: world.outputs.dashboard_bucket_name, Key: "data/queues.json" }));
+
+  assert.match(head.ContentType ?? "", /^application\/json/);
+  assert.match(head.CacheControl ?? "", /no-cache/);
+});
+
+test("the run compacts the fleet-state parts it read into the snapshot", async () => {
+  const listed = await world.clients.s3.send(
+    new ListObjectsV2Command({ Bucket: world.outputs.data_bucket_name, Prefix: FLEET_STATE_PARTS_PREFIX }),
+  );
+
+  assert.is(listed.KeyCount ?? 0, 0);
+  assert.is((await readJson<FleetDocument>("data/fleet.json"))?.totals.vehicles, 3);
+});
+
+test("serveDashboard serves the published documents from the dashboard bucket", async () => {
+  const server = await serveDashboard({
+    webDir: "dist/web",
+    async readData(key) {
+      const body = await readJson<unknown>(key);
+      return body === undefined ? undefined : Buffer.from(JSON.stringify(body));
+    },
+  });
+  try {
+    const fleet = (await (await fetch(new URL("data/fleet.json", server.url))).json()) as FleetDocument;
+    const missing = await fetch(new URL("data/nothing.json", server.url));
+
+    assert.is(fleet.totals.vehicles, 3);
+    assert.is(missing.status, 404);
+  } finally {
+    await server.close();
+  }
+});
+
+test.run();

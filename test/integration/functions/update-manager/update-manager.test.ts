@@ -1,0 +1,262 @@
+/**
+ * The update manager and the rollout ticker on the local cloud (moto + the local runtime running the
+ * deployed bundles), through the real update queue, with the real SDK: a campaign started by command,
+ * candidates admitted with signed job documents, reports applied once and in order, the ticker
+ * completing the campaign, and messages that can never apply parked with their reason and counted.
+ */
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import { GetMetricStatisticsCommand } from "@aws-sdk/client-cloudwatch";
+import { CloudWatchClient } from "@aws-sdk/client-cloudwatch";
+import { GetQueueAttributesCommand, SetQueueAttributesCommand } from "@aws-sdk/client-sqs";
+import { DEFAULT_ECU } from "../../../../uptane/metadata.js";
+import { verifyJobBundle } from "../../../../uptane/vehicle-verification.js";
+import { parseCampaignDefinition } from "../../../../campaigns/model.js";
+import { listCampaignSummaries, listJobs } from "../../../../campaigns/read-model.js";
+import { METRIC } from "../../../../contracts/metrics.js";
+import { PARKED_SOURCE } from "../../../../contracts/parked-failure.js";
+import type { UpdateMessage } from "../../../../contracts/update-messages.js";
+import { listParkedFailures } from "../../../../lib/parked-failures.js";
+import { GetObjectCommand, PutObjectCommand } from "@aws-sdk/client-s3";
+import { vehicleTelemetryKey } from "../../../../contracts/telemetry-keys.js";
+import { rejectedRecordsKey } from "../../../../functions/telemetry-processor/quarantine.js";
+import type { OtaReport } from "../../../../telemetry/schema.js";
+import { telemetryRecord } from "../../../unit/telemetry/support/factories.js";
+import { startLocalCloud, type LocalCloud } from "../../../../local/cloud.js";
+import {
+  campaignWorld,
+  candidate,
+  command,
+  jobHistory,
+  readJobDocument,
+  releaseFirmware,
+  report,
+  sendUpdateMessages,
+  snapshot,
+  vinNumber,
+  type CampaignWorld,
+} from "../../campaigns/support/world.js";
+
+let cloud: LocalCloud;
+let world: CampaignWorld;
+const IDLE_MS = 60_000;
+
+async function settle(): Promise<void> {
+  await cloud.runtime!.waitForIdle(IDLE_MS);
+}
+
+async function newRunningCampaign(version: string, overrides: Record<string, unknown> = {}): Promise<string> {
+  await releaseFirmware(world, version);
+  const campaign = await world.store.campaigns.create(parseCampaignDefinition({ name: `to ${version}`, targetVersion: version, preconditions: { minStateOfChargePercent: 30 }, ...overrides }),
+    { now: new Date().toISOString() },
+  );
+  await sendUpdateMessages(world, [command(campaign.campaignId, "start")]);
+  await settle();
+  return campaign.campaignId;
+}
+
+async function queueDepth(queueUrl: string): Promise<number> {
+  const response = await world.sqs.send(
+    new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"] }),
+  );
+  return Number(response.Attributes?.ApproximateNumberOfMessages ?? 0) + Number(response.Attributes?.ApproximateNumberOfMessagesNotVisible ?? 0);
+}
+
+test.before(async () => {
+  cloud = await startLocalCloud({
+    runtime: true,
+    stateFile: false,
+    ...(process.env.FLEETOTA_TEST_LOG ? { log: console } : {}),
+    runtimeOptions: { runSchedules: false, alarmEvaluationIntervalMs: 0, pollWaitSeconds: 1 },
+  });
+  world = await campaignWorld(cloud);
+  // Test speed-up: redeliver failed messages after 2 s instead of 6 × the function timeout. It must be set
+  // before the first receive (moto keeps applying the old value otherwise). Redelivery of a slow batch is
+  // harmless here: every consumer is idempotent.
+  await world.sqs.send(new SetQueueAttributesCommand({ QueueUrl: world.updateQueueUrl, Attributes: { VisibilityTimeout: "2" } }));
+});
+
+test.after(async () => {
+  await cloud?.stop();
+});
+
+test("start through the queue, then candidates: matching vehicles get a job and a verifiable signed document", async () => {
+  const campaignId = await newRunningCampaign("2.4.0", { selector: { makes: ["Honda"], models: ["Accord"] } });
+  const [ready, driving, other] = [vinNumber(1), vinNumber(2), vinNumber(3)];
+
+  await sendUpdateMessages(world, [
+    candidate(snapshot(ready)),
+    candidate(snapshot(driving, { parked: false })),
+    candidate(snapshot(other, { make: "Ford" })),
+  ]);
+  await settle();
+
+  const queued = await world.store.jobs.get(campaignId, ready);
+  const deferred = await world.store.jobs.get(campaignId, driving);
+  assert.is(queued?.state, "QUEUED");
+  assert.is(queued?.documentPublishedAttempt, 1);
+  assert.is(deferred?.state, "DEFERRED");
+  assert.is(deferred?.stateReason, "not parked");
+  assert.is(await world.store.jobs.get(campaignId, other), undefined);
+
+  const ecus = { [DEFAULT_ECU]: { hardwareId: "hu-3", version: "2.3.1", antiRollbackCounter: 6 } };
+  const verdict = verifyJobBundle(await readJobDocument(world, ready), world.local.trust, { vin: ready, ecus, now: new Date() });
+  assert.ok(verdict.ok, JSON.stringify(verdict));
+  const wrongVehicle = verifyJobBundle(await readJobDocument(world, ready), world.local.trust, { vin: driving, ecus, now: new Date() });
+  assert.is(wrongVehicle.ok ? "" : wrongVehicle.refusal.kind, "WRONG_VIN");
+
+  const summary = (await listCampaignSummaries(world.store)).find((c) => c.campaignId === campaignId)!;
+  assert.is(summary.state, "RUNNING");
+  assert.is(summary.eligible, 2);
+  assert.is(summary.admitted, 2);
+  assert.is(summary.counts.QUEUED, 1);
+  assert.is(summary.counts.DEFERRED, 1);
+});
+
+test("reports apply once, in sequence order; duplicates and stale ones change nothing; the ticker completes the campaign", async () => {
+  const campaignId = await newRunningCampaign("2.5.0", { selector: { models: ["Civic"] } });
+  const [first, second] = [vinNumber(11), vinNumber(12)];
+  const civic = { model: "Civic" };
+  await sendUpdateMessages(world, [candidate(snapshot(first, civic)), candidate(snapshot(second, { ...civic, stateOfCharge: 10 }))]);
+  await settle();
+
+  await sendUpdateMessages(world, [
+    report(campaignId, first, 1, "DOWNLOADING"),
+    report(campaignId, first, 2, "INSTALLING"),
+    report(campaignId, first, 4, "SUCCEEDED", "2.5.0"),
+  ]);
+  await settle();
+  await sendUpdateMessages(world, [
+    report(campaignId, first, 3, "VERIFYING"),
+    report(campaignId, first, 4, "SUCCEEDED", "2.5.0"),
+    report(campaignId, first, 2, "INSTALLING"),
+    candidate(snapshot(second, { ...civic, stateOfCharge: 90 })),
+  ]);
+  await settle();
+
+  const done = await world.store.jobs.get(campaignId, first);
+  assert.is(done?.state, "SUCCEEDED");
+  assert.is(done?.lastSequence, 4);
+  assert.is(done?.firmwareVersion, "2.5.0");
+  const history = await jobHistory(world, campaignId, first);
+  assert.is(history.at(-1)?.to, "SUCCEEDED");
+  assert.is(history.filter((record) => record.to === "SUCCEEDED").length, 1);
+  const secondJob = await world.store.jobs.get(campaignId, second);
+  assert.is(secondJob?.state, "QUEUED", "a charged vehicle leaves DEFERRED");
+
+  await sendUpdateMessages(world, [report(campaignId, second, 1, "DOWNLOADING"), report(campaignId, second, 2, "SUCCEEDED", "2.5.0")]);
+  await settle();
+  await cloud.runtime!.fireSchedule(world.tickerRule);
+  await settle();
+
+  const campaign = await world.store.campaigns.get(campaignId);
+  assert.is(campaign?.state, "COMPLETED");
+  assert.is(campaign?.counts.SUCCEEDED, 2);
+  assert.is(campaign?.outcomes.succeeded, 2, "counters count each success once despite duplicates");
+  const jobs = await listJobs(world.store, campaignId, "SUCCEEDED");
+  assert.equal(jobs.map((job) => job.vin), [first, second].sort());
+
+  const cloudwatch = new CloudWatchClient(cloud.clientConfig);
+  const stats = await cloudwatch.send(
+    new GetMetricStatisticsCommand({
+      Namespace: world.metricsNamespace,
+      MetricName: METRIC.UpdatesSucceeded,
+      StartTime: new Date(Date.now() - 3_600_000),
+      EndTime: new Date(Date.now() + 60_000),
+      Period: 3600,
+      Statistics: ["Sum"],
+    }),
+  );
+  assert.ok((stats.Datapoints?.[0]?.Sum ?? 0) >= 2, "OTAUpdates/Succeeded published");
+});
+
+test("reports that can never apply are parked with their reason and counted, never dead-lettered; the genuine ones still apply", async () => {
+  const campaignId = await newRunningCampaign("2.6.0", { selector: { models: ["Pilot"] } });
+  const [vin, neighbour, stranger] = [vinNumber(21), vinNumber(23), vinNumber(22)];
+  await sendUpdateMessages(world, [candidate(snapshot(vin, { model: "Pilot" })), candidate(snapshot(neighbour, { model: "Pilot" }))]);
+  await settle();
+  const neighbourBefore = await world.store.jobs.get(campaignId, neighbour);
+  const dlqBefore = await queueDepth(world.updateDlqUrl);
+  const started = new Date(Date.now() - 1_000);
+
+  const forged = { ...(report(campaignId, vin, 1, "SUCCEEDED", "2.6.0") as Extract<UpdateMessage, { kind: "status-report" }>), jobId: `${campaignId}:${neighbour}`, idempotencyKey: `${campaignId}:${neighbour}#1#1` };
+  await sendUpdateMessages(world, [
+    "{not json",
+    JSON.stringify({ kind: "status-report", vin: "short" }),
+    report(campaignId, stranger, 1, "DOWNLOADING"),
+    forged,
+    report(campaignId, vin, Number.MAX_SAFE_INTEGER, "FAILED"),
+    report(campaignId, vin, 1, "SUCCEEDED", "2.3.1"),
+    report(campaignId, vin, 1, "DOWNLOADING", "2.3.1", 2),
+  ]);
+  await settle();
+
+  assert.is(await queueDepth(world.updateDlqUrl), dlqBefore, "nothing dead-lettered: a redrive could fix none of them");
+  const parked = (await listParkedFailures(world.s3, world.bucket, { source: PARKED_SOURCE.UpdateManager })).filter((failure) => failure.parkedAt >= started.toISOString());
+  const reasons = parked.map((failure) => failure.reason).sort();
+  assert.equal(reasons, ["invalid-update-message", "invalid-update-message", "other-vehicle", "sequence-jump", "unknown-attempt", "unknown-job", "wrong-firmware"]);
+  assert.ok(parked.every((failure) => failure.detail.length > 0 && failure.message.length > 0));
+  assert.equal(await world.store.jobs.get(campaignId, neighbour), neighbourBefore, "the neighbour's job is untouched by the forged SUCCEEDED");
+  assert.is((await world.store.jobs.get(campaignId, vin))?.state, "QUEUED");
+  assert.is(await world.store.jobs.get(campaignId, stranger), undefined);
+
+  const cloudwatch = new CloudWatchClient(cloud.clientConfig);
+  for (const reason of ["sequence-jump", "wrong-firmware", "other-vehicle", "unknown-job"]) {
+    const stats = await cloudwatch.send(
+      new GetMetricStatisticsCommand({
+        Namespace: world.metricsNamespace,
+        MetricName: METRIC.MessagesParked,
+        Dimensions: [
+          { Name: "Source", Value: PARKED_SOURCE.UpdateManager },
+          { Name: "Reason", Value: reason },
+        ],
+        StartTime: new Date(Date.now() - 3_600_000),
+        EndTime: new Date(Date.now() + 60_000),
+        Period: 3600,
+        Statistics: ["Sum"],
+      }),
+    );
+    assert.ok((stats.Datapoints?.[0]?.Sum ?? 0) >= 1, `${METRIC.MessagesParked} counted for ${reason}`);
+  }
+
+  await sendUpdateMessages(world, [report(campaignId, vin, 1, "DOWNLOADING"), report(campaignId, vin, 2, "INSTALLING")]);
+  await settle();
+  const moving = await world.store.jobs.get(campaignId, vin);
+  assert.is(moving?.state, "IN_PROGRESS", "the genuine reports apply after the refused ones");
+  assert.is(moving?.lastSequence, 2);
+});
+
+test("vehicle A's own object speaks only for A: B's record is quarantined, A's report on B's job is parked, B's job is unchanged", async () => {
+  const campaignId = await newRunningCampaign("2.7.0", { selector: { models: ["Odyssey"] } });
+  const [a, b] = [vinNumber(31), vinNumber(32)];
+  await sendUpdateMessages(world, [candidate(snapshot(a, { model: "Odyssey" })), candidate(snapshot(b, { model: "Odyssey" }))]);
+  await settle();
+  const bBefore = await world.store.jobs.get(campaignId, b);
+  const aBefore = await world.store.jobs.get(campaignId, a);
+  assert.is(bBefore?.state, "QUEUED");
+  const started = new Date(Date.now() - 1_000).toISOString();
+
+  const success = (jobVin: string): OtaReport => ({ jobId: `${campaignId}:${jobVin}`, campaignId, attempt: 1, sequence: 1, status: "SUCCEEDED", targetVersion: "2.7.0" });
+  const line = (vin: string, ota?: OtaReport) =>
+    JSON.stringify({ ...telemetryRecord({ vin, ts: new Date().toISOString(), vehicle: { model: "Odyssey" }, firmware: { version: "2.7.0" } }), ...(ota ? { ota } : {}) });
+  const key = vehicleTelemetryKey(a, Date.now(), "forged");
+  const put = await world.s3.send(
+    new PutObjectCommand({ Bucket: world.bucket, Key: key, Body: [line(a), line(b, success(b)), line(a, success(b))].join("\n") + "\n" }),
+  );
+  await settle();
+
+  assert.equal(await world.store.jobs.get(campaignId, b), bBefore, "B's job is exactly as it was");
+  assert.is((await world.store.jobs.get(campaignId, a))?.state, aBefore?.state, "A's job did not take B's success either");
+  const quarantined = await world.s3.send(
+    new GetObjectCommand({ Bucket: world.bucket, Key: rejectedRecordsKey({ bucket: world.bucket, key, etag: put.ETag!.replaceAll('"', ""), size: 0, createdAtMs: 0 }) }),
+  );
+  const entries = (await quarantined.Body!.transformToString()).trimEnd().split("\n").map((text) => JSON.parse(text) as { line: number; refusal: string });
+  assert.equal(entries.map((entry) => [entry.line, entry.refusal]), [[2, "other-vehicle"]], "B's record, with the reason");
+  const parked = (await listParkedFailures(world.s3, world.bucket, { source: PARKED_SOURCE.UpdateManager })).filter(
+    (failure) => failure.parkedAt >= started && failure.message.includes(`${campaignId}:${b}`),
+  );
+  assert.equal(parked.map((failure) => failure.reason), ["other-vehicle"], "A's own record naming B's job reached the manager as A's and was parked");
+  assert.match(parked[0]!.message, new RegExp(`"vin":"${a}"`), "the report carries the uploader's VIN, bound from the key");
+});
+
+test.run();

@@ -1,0 +1,49 @@
+/** `fleetota cost`: the model for the user's fleet, input errors naming the option. No AWS call. */
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import { runCost, type CostOptions } from "../../../../cli/commands/cost.js";
+import type { CommandContext } from "../../../../cli/context.js";
+import { UsageError } from "../../../../cli/errors.js";
+import { fleetCost } from "../../../../cost/model.js";
+import { profile } from "../../cost/support/profile.js";
+
+function context(json: boolean): CommandContext & { out: () => string } {
+  let out = "";
+  const io = { stdout: (text: string) => void (out += text), stderr: () => undefined, interactive: false };
+  return { io, json, out: () => out } as unknown as CommandContext & { out: () => string };
+}
+
+const options = (overrides: Partial<CostOptions> = {}): CostOptions => ({ vehicles: "10000", uploadEvery: "15m", updatesPerYear: "4", frontDoor: "s3", ...overrides });
+
+test("prints the monthly total, per vehicle, and the dominant items for the fleet asked about", () => {
+  const ctx = context(false);
+  runCost(ctx, options(), profile());
+  const expected = fleetCost(profile(), { vehicles: 10_000, uploadEveryMinutes: 15, updatesPerYear: 4 });
+  assert.match(ctx.out(), "10000 vehicles uploading every 15 min (s3 front door)");
+  assert.match(ctx.out(), `$${expected.usdPerMonth.toFixed(2)} a month`);
+  assert.match(ctx.out(), "telemetry: S3 PUT/LIST");
+});
+
+test("--json gives the lines and totals the model computed", () => {
+  const ctx = context(true);
+  runCost(ctx, options({ uploadEvery: "1h", frontDoor: "iot-basic-ingest" }), profile());
+  const result = JSON.parse(ctx.out()) as ReturnType<typeof fleetCost>;
+  assert.equal(result.scenario, { vehicles: 10_000, uploadEveryMinutes: 60, updatesPerYear: 4, frontDoor: "iot-basic-ingest", recordsPerMinute: 1 });
+  assert.ok(result.lines.some((line) => line.item === "IoT Core connectivity"));
+});
+
+const refusals: Array<[Partial<CostOptions>, RegExp]> = [
+  [{ vehicles: "0" }, /--vehicles must be at least 1/],
+  [{ vehicles: "1e9" }, /--vehicles must be a whole number/],
+  [{ uploadEvery: "30s" }, /--upload-every must be at least 1m/],
+  [{ uploadEvery: "soon" }, /--upload-every must be a duration/],
+  [{ updatesPerYear: "-1" }, /--updates-per-year must be at least 0/],
+  [{ frontDoor: "carrier-pigeon" }, /--front-door must be one of s3, iot-basic-ingest/],
+];
+for (const [bad, message] of refusals) {
+  test(`refuses ${JSON.stringify(bad)} naming the option`, () => {
+    assert.throws(() => runCost(context(false), options(bad), profile()), (error: unknown) => error instanceof UsageError && message.test(error.message));
+  });
+}
+
+test.run();

@@ -1,0 +1,89 @@
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import { PutObjectCommand, S3ServiceException, type S3Client } from "@aws-sdk/client-s3";
+import type { SQSRecord } from "aws-lambda";
+import { InvalidUpdateMessageError, parseUpdateRecord, updateRecordHandler } from "../../../../functions/update-manager/process.js";
+import type { UpdateServiceDeps } from "../../../../campaigns/update-service.js";
+import { UpdateTally } from "../../../../campaigns/update-tally.js";
+import { silentLog } from "../../../../lib/logger.js";
+import { ParkedTally } from "../../../../lib/parked-failures.js";
+
+const record = (body: string) => ({ messageId: "m-1", body });
+
+function errorOf(body: string): InvalidUpdateMessageError | undefined {
+  try {
+    parseUpdateRecord(record(body));
+    return undefined;
+  } catch (error) {
+    return error as InvalidUpdateMessageError;
+  }
+}
+
+test("a valid status report parses", () => {
+  const message = parseUpdateRecord(
+    record(JSON.stringify({
+      kind: "status-report",
+      idempotencyKey: "c-1:1HGCM82633A004352#1#3",
+      vin: "1HGCM82633A004352",
+      campaignId: "c-1",
+      jobId: "c-1:1HGCM82633A004352",
+      attempt: 1,
+      sequence: 3,
+      status: "INSTALLING",
+      firmwareVersion: "2.3.1",
+      reportedAt: "2026-11-26T18:00:00Z",
+    })),
+  );
+  assert.is(message.kind, "status-report");
+});
+
+test("a body that is not JSON is refused with a typed error naming the message", () => {
+  const error = errorOf("{nope");
+  assert.instance(error, InvalidUpdateMessageError);
+  assert.match(error!.message, /update message m-1 is invalid: body is not JSON/);
+});
+
+test("a message with bad fields is refused naming each field", () => {
+  const error = errorOf(JSON.stringify({ kind: "command", idempotencyKey: "k", command: "explode", campaignId: "c-1", requestedAt: "now" }));
+  assert.match(error!.message, /command: /);
+  assert.match(error!.message, /requestedBy: /);
+});
+
+test("an unknown kind is refused", () => {
+  assert.match(errorOf(JSON.stringify({ kind: "telemetry" }))!.message, /kind: /);
+});
+
+/** An S3 stand-in that keeps put objects and honours IfNoneMatch "*" as S3 does (412 on an existing key). */
+function recordingS3(): { s3: S3Client; puts: Map<string, string> } {
+  const puts = new Map<string, string>();
+  const send = async (command: unknown) => {
+    if (!(command instanceof PutObjectCommand)) throw new Error("unexpected command");
+    const { Key, Body, IfNoneMatch } = command.input;
+    if (IfNoneMatch === "*" && puts.has(Key!)) {
+      throw new S3ServiceException({ name: "PreconditionFailed", $fault: "client", $metadata: { httpStatusCode: 412 } });
+    }
+    puts.set(Key!, String(Body));
+    return {};
+  };
+  return { s3: { send } as unknown as S3Client, puts };
+}
+
+test("a malformed update message is parked once with its reason, not thrown into a retry; a redelivery is not counted twice", async () => {
+  const { s3, puts } = recordingS3();
+  const parking = { s3, bucket: "data", tally: new ParkedTally() };
+  const deps = { doc: undefined, table: "t", documents: undefined, tally: new UpdateTally(), log: silentLog, now: () => new Date("2026-12-01T19:00:00Z") };
+  const handle = updateRecordHandler(deps as unknown as UpdateServiceDeps, parking);
+  const body = JSON.stringify({ kind: "status-report", vin: 42 });
+  await handle({ messageId: "m-1", body } as SQSRecord);
+  await handle({ messageId: "m-2", body } as SQSRecord);
+  assert.is(puts.size, 1);
+  const [key, stored] = [...puts][0]!;
+  assert.match(key, /^parked\/update-manager\/2026-12-01\/[0-9a-f]{32}\.json$/);
+  const failure = JSON.parse(stored) as { reason: string; detail: string; message: string };
+  assert.is(failure.reason, "invalid-update-message");
+  assert.match(failure.detail, /vin/);
+  assert.is(failure.message, body);
+  assert.equal(parking.tally.byReason(), { "invalid-update-message": 1 });
+});
+
+test.run();
