@@ -30,10 +30,11 @@ import {
 import { TelemetryPipeline } from "./modules/telemetry-pipeline.js";
 import { UpdatePipeline } from "./modules/update-pipeline.js";
 import { VehicleIdentity } from "./modules/vehicle-identity.js";
-import { VEHICLE_TELEMETRY_PREFIX } from "./contracts/telemetry-keys.js";
+import { GatewayIdentity } from "./modules/gateway-identity.js";
+import { FLEET_TELEMETRY_PREFIX, VEHICLE_TELEMETRY_PREFIX } from "./contracts/telemetry-keys.js";
 
 const projectRoot = import.meta.dirname;
-/** Lifetime of a vehicle's credentials: the shortest AWS IoT allows, so a revoked vehicle is out within 15 minutes. */
+/** Lifetime of a vehicle's (and a gateway's) credentials: the shortest AWS IoT allows, so a revoked one is out within 15 minutes. */
 const VEHICLE_CREDENTIAL_SECONDS = 900;
 
 export { FUNCTION } from "./modules/fleet-functions.js";
@@ -57,6 +58,7 @@ export class FleetOtaStack extends TerraformStack {
   readonly directorKey: DirectorSigningKey;
   readonly alarms: FleetAlarms;
   readonly vehicleIdentity: VehicleIdentity;
+  readonly gatewayIdentity: GatewayIdentity;
 
   constructor(scope: Construct, id: string, overrides: FleetOtaStackOverrides = {}) {
     super(scope, id);
@@ -93,6 +95,12 @@ export class FleetOtaStack extends TerraformStack {
       telemetryPrefix: VEHICLE_TELEMETRY_PREFIX,
       jobsPrefix: DATA_LAKE_PREFIX.jobs,
       firmwarePrefix: DATA_LAKE_PREFIX.firmware,
+      credentialDurationSeconds: VEHICLE_CREDENTIAL_SECONDS,
+    });
+    this.gatewayIdentity = new GatewayIdentity(this, "gateway-identity", {
+      namePrefix: prefix,
+      dataBucketArn: this.storage.bucketArn,
+      fleetTelemetryPrefix: FLEET_TELEMETRY_PREFIX,
       credentialDurationSeconds: VEHICLE_CREDENTIAL_SECONDS,
     });
     this.state = new StateTable(this, "state", { tableName: `${prefix}-state`, deletionProtection: props.protectData });
@@ -178,6 +186,9 @@ export class FleetOtaStack extends TerraformStack {
       director_key_id: { value: this.directorKey.keyArn, description: "KMS key (ECC_NIST_P256) signing director metadata; only the update manager may sign" },
       vehicle_role_alias: { value: this.vehicleIdentity.roleAliasName, description: "IoT role alias vehicles exchange their certificate for credentials at" },
       vehicle_iot_policy: { value: this.vehicleIdentity.iotPolicyName, description: "IoT policy attached to every vehicle certificate" },
+      gateway_role_alias: { value: this.gatewayIdentity.roleAliasName, description: "IoT role alias fleet gateways exchange their certificate for credentials at" },
+      gateway_iot_policy: { value: this.gatewayIdentity.iotPolicyName, description: "IoT policy attached to every fleet-gateway certificate" },
+      gateway_thing_type: { value: this.gatewayIdentity.thingTypeName, description: "IoT thing type of every fleet gateway (the gateway role requires it)" },
       metrics_namespace: { value: this.props.metricsNamespace, description: "CloudWatch namespace of the custom metrics" },
     };
     for (const { shortName, fn } of this.functions.all) {

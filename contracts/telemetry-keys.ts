@@ -9,8 +9,9 @@ import { vinViolations } from "../telemetry/vin.js";
  *   `${credentials-iot:ThingName}` (`telemetry/vehicle/${credentials-iot:ThingName}/*`): a vehicle can
  *   only write under its own VIN, so the processor takes the VIN of the key as the uploader's.
  * - A fleet gateway (the simulator's multi-vehicle scale runs) writes
- *   `telemetry/fleet/<gatewayId>/dt=YYYY-MM-DD/hour=HH/<stamp>-<n>.ndjson.gz`. Its objects carry
- *   telemetry only: no status report is ever taken from them.
+ *   `telemetry/fleet/<gatewayId>/dt=YYYY-MM-DD/hour=HH/<stamp>-<n>.ndjson.gz`, the position the gateway
+ *   role's policy scopes with its thing name: a gateway can only write under its own id. Its objects
+ *   carry telemetry only: no status report is ever taken from them.
  *
  * `<stamp>` is the UTC time the object was made (`YYYYMMDDTHHMMSSmmmZ`, so keys sort by creation) and
  * must lie in the `dt`/`hour` partition; `<n>` is 1-64 lowercase letters and digits in hyphen-separated
@@ -31,8 +32,15 @@ export const FLEET_TELEMETRY_PREFIX = `${TELEMETRY_PREFIX}${UPLOADER_KIND.Fleet}
 export const MAX_TELEMETRY_KEY_LENGTH = 256;
 export const OBJECT_SUFFIX = ".ndjson.gz";
 
-/** Gateway ids: 1-64 lowercase letters, digits and inner hyphens (`sim-3f9a2c1d`). */
-const GATEWAY_ID_PATTERN = /^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$/;
+/**
+ * Gateway ids: `gw-` then lowercase letters and digits in hyphen-separated groups, at most 64 characters
+ * (`gw-depot-7`). A VIN is 17 capital letters and digits without a hyphen, so no gateway id is a VIN in
+ * any letter case: the two share AWS IoT's thing namespace (a gateway's thing is named by its id) and
+ * can never name the same thing.
+ */
+export const GATEWAY_ID_PREFIX = "gw-";
+const GATEWAY_ID_PATTERN = /^gw-[a-z0-9]+(?:-[a-z0-9]+)*$/;
+export const MAX_GATEWAY_ID_LENGTH = 64;
 /** The `<n>` of a file name: hyphen-separated groups of lowercase letters and digits, at most 64 characters. */
 const NAME_PATTERN = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
 const MAX_NAME_LENGTH = 64;
@@ -116,10 +124,21 @@ function checkVin(vin: string): void {
   if (violation) throw new TelemetryKeyError(KEY_VIOLATION.Vin, `VIN "${printable(vin)}" ${violation.message} (${violation.rule})`);
 }
 
+/**
+ * Why a gateway id is not one, or undefined when it is (the key layout's rule; registration uses it too).
+ *
+ * @example
+ * gatewayIdProblem("gw-depot-7"); // undefined
+ * gatewayIdProblem("1HGCM82633A004352"); // 'gateway id "1HGCM82633A004352" is not gw- then …'
+ */
+export function gatewayIdProblem(gatewayId: string): string | undefined {
+  if (gatewayId.length <= MAX_GATEWAY_ID_LENGTH && GATEWAY_ID_PATTERN.test(gatewayId)) return undefined;
+  return `gateway id "${printable(gatewayId)}" is not ${GATEWAY_ID_PREFIX} then lowercase letters and digits in hyphen-separated groups, at most ${MAX_GATEWAY_ID_LENGTH} characters`;
+}
+
 function checkGatewayId(gatewayId: string): void {
-  if (!GATEWAY_ID_PATTERN.test(gatewayId)) {
-    throw new TelemetryKeyError(KEY_VIOLATION.GatewayId, `gateway id "${printable(gatewayId)}" is not 1-64 lowercase letters, digits and inner hyphens`);
-  }
+  const problem = gatewayIdProblem(gatewayId);
+  if (problem) throw new TelemetryKeyError(KEY_VIOLATION.GatewayId, problem);
 }
 
 function objectPath(atMs: number, name: string): string {
@@ -144,8 +163,8 @@ export function vehicleTelemetryKey(vin: string, atMs: number, name: string): st
  * The key of an object a fleet gateway uploads (telemetry of many vehicles, never status reports).
  *
  * @example
- * fleetTelemetryKey("sim-k3x9", Date.UTC(2026, 10, 26, 17, 35), "000012");
- * // "telemetry/fleet/sim-k3x9/dt=2026-11-26/hour=17/20261126T173500000Z-000012.ndjson.gz"
+ * fleetTelemetryKey("gw-depot-7", Date.UTC(2026, 10, 26, 17, 35), "000012");
+ * // "telemetry/fleet/gw-depot-7/dt=2026-11-26/hour=17/20261126T173500000Z-000012.ndjson.gz"
  */
 export function fleetTelemetryKey(gatewayId: string, atMs: number, name: string): string {
   checkGatewayId(gatewayId);

@@ -1,23 +1,12 @@
 import { Construct } from "constructs";
-import { IamRole } from "@cdktf/provider-aws/lib/iam-role/index.js";
-import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy/index.js";
-import { IotPolicy } from "@cdktf/provider-aws/lib/iot-policy/index.js";
-import { IotRoleAlias } from "@cdktf/provider-aws/lib/iot-role-alias/index.js";
+import type { IamRole } from "@cdktf/provider-aws/lib/iam-role/index.js";
+import type { IotPolicy } from "@cdktf/provider-aws/lib/iot-policy/index.js";
+import type { IotRoleAlias } from "@cdktf/provider-aws/lib/iot-role-alias/index.js";
 import { vehicleIdentityNames } from "../contracts/vehicle-identity.js";
-import { assumeRolePolicyFor, policyJson, type PolicyStatement } from "./iam.js";
-import { named } from "./logical-id.js";
+import type { PolicyStatement } from "./iam.js";
+import { IotCredentialsRole, isKeyPrefix, THING_NAME } from "./iot-credentials-role.js";
 
-/** The IAM policy variable the IoT credentials provider sets to the thing name (the VIN) of the caller. */
-export const THING_NAME_VARIABLE = "credentials-iot:ThingName";
-
-/**
- * The variable as it must appear in Terraform JSON: `$${…}` is Terraform's escape for a literal `${…}`,
- * so AWS receives `${credentials-iot:ThingName}` and Terraform does not try to interpolate it.
- */
-const THING_NAME = `$\${${THING_NAME_VARIABLE}}`;
-
-/** The service the IoT credentials provider assumes the role as. */
-export const CREDENTIALS_PROVIDER_SERVICE = "credentials.iot.amazonaws.com";
+export { CREDENTIALS_PROVIDER_SERVICE, THING_NAME_VARIABLE } from "./iot-credentials-role.js";
 
 export interface VehicleIdentityProps {
   /** Prefix of the role, role alias and IoT policy names, e.g. `fleetota-dev`. */
@@ -62,27 +51,9 @@ export class VehicleIdentity extends Construct {
 
   constructor(scope: Construct, id: string, props: VehicleIdentityProps) {
     super(scope, id);
-    if (props.credentialDurationSeconds < 900 || props.credentialDurationSeconds > 43_200) {
-      throw new InvalidVehicleIdentityPropsError(`credentialDurationSeconds must be 900…43200 (AWS IoT), got ${props.credentialDurationSeconds}`);
-    }
     for (const prefix of [props.telemetryPrefix, props.jobsPrefix, props.firmwarePrefix]) {
-      if (!/^[a-z0-9-]+(\/[a-z0-9-]+)*\/$/.test(prefix)) throw new InvalidVehicleIdentityPropsError(`"${prefix}" is not a key prefix ending in /`);
+      if (!isKeyPrefix(prefix)) throw new InvalidVehicleIdentityPropsError(`"${prefix}" is not a key prefix ending in /`);
     }
-    const names = vehicleIdentityNames(props.namePrefix);
-    this.roleAliasName = names.roleAlias;
-    this.iotPolicyName = names.iotPolicy;
-
-    this.role = named(
-      new IamRole(this, "role", {
-        name: names.role,
-        description: "Assumed by the AWS IoT credentials provider for one vehicle at a time (scoped by its thing name)",
-        assumeRolePolicy: assumeRolePolicyFor(CREDENTIALS_PROVIDER_SERVICE),
-        // The shortest session IAM allows; the role alias hands out shorter ones.
-        maxSessionDuration: 3600,
-      }),
-      "vehicle_role",
-    );
-
     this.statements = [
       {
         Sid: "PutOwnTelemetry",
@@ -97,23 +68,15 @@ export class VehicleIdentity extends Construct {
         Resource: [`${props.dataBucketArn}/${props.jobsPrefix}${THING_NAME}.json`, `${props.dataBucketArn}/${props.firmwarePrefix}*`],
       },
     ];
-    named(new IamRolePolicy(this, "policy", { role: this.role.id, name: "vehicle-scope", policy: policyJson(this.statements) }), "vehicle_policy");
-
-    this.roleAlias = named(
-      new IotRoleAlias(this, "role-alias", {
-        alias: this.roleAliasName,
-        roleArn: this.role.arn,
-        credentialDuration: props.credentialDurationSeconds,
-      }),
-      "vehicle_role_alias",
-    );
-
-    this.iotPolicy = named(
-      new IotPolicy(this, "iot-policy", {
-        name: this.iotPolicyName,
-        policy: policyJson([{ Sid: "AssumeVehicleRoleOnly", Effect: "Allow", Action: "iot:AssumeRoleWithCertificate", Resource: this.roleAlias.arn }]),
-      }),
-      "vehicle_iot_policy",
-    );
+    const access = new IotCredentialsRole(this, "access", {
+      name: vehicleIdentityNames(props.namePrefix).role,
+      logicalId: "vehicle",
+      description: "Assumed by the AWS IoT credentials provider for one vehicle at a time (scoped by its thing name)",
+      policyName: "vehicle-scope",
+      statements: this.statements,
+      iotPolicySid: "AssumeVehicleRoleOnly",
+      credentialDurationSeconds: props.credentialDurationSeconds,
+    });
+    ({ role: this.role, roleAlias: this.roleAlias, iotPolicy: this.iotPolicy, roleAliasName: this.roleAliasName, iotPolicyName: this.iotPolicyName } = access);
   }
 }

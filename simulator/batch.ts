@@ -78,17 +78,17 @@ export type UploadMode = (typeof UPLOAD_MODE)[keyof typeof UPLOAD_MODE];
 const pad = (value: number, width = 2): string => String(value).padStart(width, "0");
 
 /** The fleet gateway the simulator's multi-vehicle objects are uploaded as (contracts/telemetry-keys.ts). */
-export const SIMULATOR_GATEWAY_ID = "simulator";
+export const SIMULATOR_GATEWAY_ID = "gw-simulator";
 
 /**
  * The key of one simulated upload (layout in contracts/telemetry-keys.ts): a vehicle's own object under
  * `telemetry/vehicle/<VIN>/…` when `vin` is given, else a multi-vehicle object of the simulator's fleet
- * gateway under `telemetry/fleet/simulator/…`. Named `<stamp>-<run>-<n>` so that keys sort by creation
+ * gateway under `telemetry/fleet/gw-simulator/…`. Named `<stamp>-<run>-<n>` so that keys sort by creation
  * time and never collide across runs.
  *
  * @example
  * batchObjectKey(Date.UTC(2026, 10, 26, 17, 35), "k3x9", 12);
- * // "telemetry/fleet/simulator/dt=2026-11-26/hour=17/20261126T173500000Z-k3x9-000012.ndjson.gz"
+ * // "telemetry/fleet/gw-simulator/dt=2026-11-26/hour=17/20261126T173500000Z-k3x9-000012.ndjson.gz"
  */
 export function batchObjectKey(atMs: number, runId: string, sequence: number, vin?: string): string {
   const name = `${runId}-${pad(sequence, 6)}`;

@@ -1,7 +1,8 @@
 /**
- * How a vehicle session's request is judged: the vehicle role's policy (as synthesized, then applied)
- * evaluated by `@cloud-copilot/iam-simulate` with the one context key the IoT credentials provider adds,
- * `credentials-iot:ThingName`. Pure; used by the local front door and by the stack tests alike.
+ * How a device session's request is judged: its role's policy (as synthesized, then applied: the vehicle
+ * role, the fleet-gateway role) evaluated by `@cloud-copilot/iam-simulate` with the context keys the IoT
+ * credentials provider adds, `credentials-iot:ThingName` and `credentials-iot:ThingTypeName`. Pure; used
+ * by the local credentials provider, the front door and the stack tests alike.
  */
 import { runUnsafeSimulation } from "@cloud-copilot/iam-simulate";
 
@@ -24,38 +25,58 @@ export interface VehicleDecision {
 }
 
 /**
- * Evaluates one request of the vehicle `thingName` against the vehicle role's policy.
+ * Who a device session speaks for, as the IoT credentials provider tells IAM: the thing name (a VIN or
+ * a gateway id) and, for a typed thing (a fleet gateway), its thing type.
+ */
+export interface DeviceContext {
+  readonly thingName: string;
+  readonly thingTypeName?: string;
+}
+
+/**
+ * Evaluates one request of a device (a vehicle, a fleet gateway) against its role's policy, with the
+ * context keys the IoT credentials provider adds: `credentials-iot:ThingName` and, when the thing has a
+ * type, `credentials-iot:ThingTypeName`.
  *
  * The validating entry point (`runSimulation`) drops context keys its service data does not list for the
  * action, `credentials-iot:ThingName` among them, which would deny every request; the request here
  * has a fixed, known shape, so the unvalidated entry point is used.
  *
  * @example
- * evaluateVehicleRequest(policy, "1HGCM82633A004352", "123456789012",
- *   { action: "s3:PutObject", resource: "arn:aws:s3:::lake/telemetry/vehicle/1HGCM82633A004352/x.ndjson.gz" });
+ * evaluateDeviceRequest(policy, { thingName: "gw-depot-7", thingTypeName: "fleetota-dev-gateway" }, "123456789012",
+ *   { action: "s3:PutObject", resource: "arn:aws:s3:::lake/telemetry/fleet/gw-depot-7/x.ndjson.gz" });
  * // { allowed: true, result: "Allowed" }
  */
-export function evaluateVehicleRequest(
-  policy: VehiclePolicyDocument,
-  thingName: string,
-  accountId: string,
-  request: VehicleRequest,
-): VehicleDecision {
+export function evaluateDeviceRequest(policy: VehiclePolicyDocument, device: DeviceContext, accountId: string, request: VehicleRequest): VehicleDecision {
+  const contextVariables: Record<string, string> = { "credentials-iot:ThingName": device.thingName };
+  if (device.thingTypeName !== undefined) contextVariables["credentials-iot:ThingTypeName"] = device.thingTypeName;
   const result = runUnsafeSimulation(
     {
-      identityPolicies: [{ name: "vehicle-role", policy: policy as never }],
+      identityPolicies: [{ name: "device-role", policy: policy as never }],
       serviceControlPolicies: [],
       resourceControlPolicies: [],
       request: {
         action: request.action,
-        principal: `arn:aws:sts::${accountId}:assumed-role/vehicle/${thingName}`,
+        principal: `arn:aws:sts::${accountId}:assumed-role/device/${device.thingName}`,
         resource: { accountId, resource: request.resource },
-        contextVariables: { "credentials-iot:ThingName": thingName },
+        contextVariables,
       },
     },
     {},
   );
   return { allowed: result === "Allowed", result };
+}
+
+/**
+ * Evaluates one request of the vehicle `thingName` (an untyped thing) against the vehicle role's policy.
+ *
+ * @example
+ * evaluateVehicleRequest(policy, "1HGCM82633A004352", "123456789012",
+ *   { action: "s3:PutObject", resource: "arn:aws:s3:::lake/telemetry/vehicle/1HGCM82633A004352/x.ndjson.gz" });
+ * // { allowed: true, result: "Allowed" }
+ */
+export function evaluateVehicleRequest(policy: VehiclePolicyDocument, thingName: string, accountId: string, request: VehicleRequest): VehicleDecision {
+  return evaluateDeviceRequest(policy, { thingName }, accountId, request);
 }
 
 /**

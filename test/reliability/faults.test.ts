@@ -21,7 +21,7 @@ import type { TelemetryRecord } from "../../telemetry/schema.js";
 import { startTestCloud, type TestCloud } from "../integration/support/local-cloud.js";
 
 const IDLE_TIMEOUT_MS = 120_000;
-const GATEWAY = "reliability";
+const GATEWAY = "gw-reliability";
 
 let world: TestCloud;
 let doc: DynamoDBDocumentClient;

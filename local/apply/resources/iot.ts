@@ -1,10 +1,11 @@
 /**
- * AWS IoT: the vehicles' role alias and the IoT policy attached to every vehicle certificate. Things and
- * certificates are not in the stack (`fleetota vehicles register` creates them).
+ * AWS IoT: the vehicles' and the fleet gateways' role aliases, the IoT policies attached to their
+ * certificates, and the gateways' thing type. Things and certificates are not in the stack
+ * (`fleetota vehicles register`, `fleetota gateways register` create them).
  */
-import { CreatePolicyCommand, CreateRoleAliasCommand } from "@aws-sdk/client-iot";
+import { CreatePolicyCommand, CreateRoleAliasCommand, CreateThingTypeCommand } from "@aws-sdk/client-iot";
 import { InvalidResourceConfigError } from "../errors.js";
-import { optionalNumber, optionalString } from "../config.js";
+import { block, optionalString, optionalNumber, stringList } from "../config.js";
 import type { ResourceApplier } from "../context.js";
 
 const roleAlias: ResourceApplier = async (config, node, context) => {
@@ -27,4 +28,20 @@ const policy: ResourceApplier = async (config, node, context) => {
   return { id: name, name, arn, policy: document, default_version_id: created.policyVersionId ?? "1" };
 };
 
-export const iotAppliers: Record<string, ResourceApplier> = { aws_iot_role_alias: roleAlias, aws_iot_policy: policy };
+const thingType: ResourceApplier = async (config, node, context) => {
+  const name = optionalString(config.name);
+  if (!name) throw new InvalidResourceConfigError(node.address, "needs name");
+  const properties = block(config.properties);
+  const description = optionalString(properties?.description);
+  const searchableAttributes = stringList(properties?.searchable_attributes);
+  const created = await context.clients.iot.send(
+    new CreateThingTypeCommand({
+      thingTypeName: name,
+      ...(description || searchableAttributes.length ? { thingTypeProperties: { thingTypeDescription: description, searchableAttributes } } : {}),
+    }),
+  );
+  const arn = created.thingTypeArn ?? `arn:aws:iot:${context.region}:${context.accountId}:thingtype/${name}`;
+  return { id: name, name, arn };
+};
+
+export const iotAppliers: Record<string, ResourceApplier> = { aws_iot_role_alias: roleAlias, aws_iot_policy: policy, aws_iot_thing_type: thingType };

@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { DescribeAlarmsCommand } from "@aws-sdk/client-cloudwatch";
 import { DescribeTableCommand, DescribeTimeToLiveCommand } from "@aws-sdk/client-dynamodb";
 import { ListTargetsByRuleCommand, DescribeRuleCommand } from "@aws-sdk/client-eventbridge";
-import { DescribeRoleAliasCommand, GetPolicyCommand, IoTClient } from "@aws-sdk/client-iot";
+import { DescribeRoleAliasCommand, DescribeThingTypeCommand, GetPolicyCommand, IoTClient } from "@aws-sdk/client-iot";
 import { PutObjectCommand } from "@aws-sdk/client-s3";
 import { ListTopicsCommand } from "@aws-sdk/client-sns";
 import { GetQueueAttributesCommand, ListQueuesCommand, ReceiveMessageCommand } from "@aws-sdk/client-sqs";
@@ -97,20 +97,25 @@ test("the state table has the JSON's keys, GSI and TTL attribute", async () => {
   assert.is(ttl.TimeToLiveDescription?.AttributeName, (config!.ttl as { attribute_name: string }).attribute_name);
 });
 
-test("the vehicles' role alias and IoT policy exist as the JSON names them, and the role's policy reaches the credentials provider", async () => {
+test("the vehicles' and gateways' role aliases and IoT policies exist as the JSON names them, the gateway thing type too, and each role's policy reaches the credentials provider", async () => {
   const iot = new IoTClient(world.cloud.clientConfig);
   try {
-    const [aliasConfig] = Object.values(document.resource.aws_iot_role_alias ?? {});
-    const [policyConfig] = Object.values(document.resource.aws_iot_policy ?? {});
-    const alias = await iot.send(new DescribeRoleAliasCommand({ roleAlias: String(aliasConfig!.alias) }));
-    const policy = await iot.send(new GetPolicyCommand({ policyName: String(policyConfig!.name) }));
+    for (const stem of ["vehicle", "gateway"]) {
+      const aliasConfig = document.resource.aws_iot_role_alias?.[`${stem}_role_alias`];
+      const policyConfig = document.resource.aws_iot_policy?.[`${stem}_iot_policy`];
+      const alias = await iot.send(new DescribeRoleAliasCommand({ roleAlias: String(aliasConfig!.alias) }));
+      const policy = await iot.send(new GetPolicyCommand({ policyName: String(policyConfig!.name) }));
 
-    assert.is(alias.roleAliasDescription?.credentialDurationSeconds, aliasConfig!.credential_duration);
-    assert.is(alias.roleAliasDescription?.roleArn, world.cloud.description.resources["aws_iam_role.vehicle_role"]!.arn);
-    assert.equal(JSON.parse(policy.policyDocument!).Statement[0].Resource, alias.roleAliasDescription?.roleAliasArn);
-    const rolePolicy = String(world.cloud.description.resources["aws_iam_role_policy.vehicle_policy"]!.policy);
-    assert.match(rolePolicy, "/${credentials-iot:ThingName}/");
-    assert.not.match(rolePolicy, "$${");
+      assert.is(alias.roleAliasDescription?.credentialDurationSeconds, aliasConfig!.credential_duration);
+      assert.is(alias.roleAliasDescription?.roleArn, world.cloud.description.resources[`aws_iam_role.${stem}_role`]!.arn);
+      assert.equal(JSON.parse(policy.policyDocument!).Statement[0].Resource, alias.roleAliasDescription?.roleAliasArn);
+      const rolePolicy = String(world.cloud.description.resources[`aws_iam_role_policy.${stem}_policy`]!.policy);
+      assert.match(rolePolicy, "/${credentials-iot:ThingName}/");
+      assert.not.match(rolePolicy, "$${");
+    }
+    const thingTypeName = String(document.resource.aws_iot_thing_type?.gateway_thing_type?.name);
+    const thingType = await iot.send(new DescribeThingTypeCommand({ thingTypeName }));
+    assert.is(thingType.thingTypeArn, world.cloud.description.resources["aws_iot_thing_type.gateway_thing_type"]!.arn);
   } finally {
     iot.destroy();
   }

@@ -2,6 +2,7 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import {
   fleetTelemetryKey,
+  gatewayIdProblem,
   KEY_VIOLATION,
   MAX_TELEMETRY_KEY_LENGTH,
   parseTelemetryEventKey,
@@ -12,6 +13,7 @@ import {
   vehicleTelemetryKey,
   type KeyViolation,
 } from "../../../contracts/telemetry-keys.js";
+import { vinViolations } from "../../../telemetry/vin.js";
 
 const AT_MS = Date.UTC(2026, 10, 26, 17, 35, 9, 12);
 const VIN = "1HGCM82633A004352"; // North American, valid check digit
@@ -26,12 +28,19 @@ test("a vehicle key puts the VIN third, partitions by UTC date and hour and pars
 });
 
 test("a fleet key names its gateway and parses back as a fleet object (no VIN)", () => {
-  const key = fleetTelemetryKey("sim-k3x9", AT_MS, "000012");
-  assert.is(key, `telemetry/fleet/sim-k3x9/${PARTITION}/20261126T173509012Z-000012.ndjson.gz`);
+  const key = fleetTelemetryKey("gw-k3x9", AT_MS, "000012");
+  assert.is(key, `telemetry/fleet/gw-k3x9/${PARTITION}/20261126T173509012Z-000012.ndjson.gz`);
   const parsed = parseTelemetryKey(key);
   assert.is(parsed.kind, UPLOADER_KIND.Fleet);
   assert.ok(!("vin" in parsed));
-  assert.is(parsed.kind === UPLOADER_KIND.Fleet && parsed.gatewayId, "sim-k3x9");
+  assert.is(parsed.kind === UPLOADER_KIND.Fleet && parsed.gatewayId, "gw-k3x9");
+});
+
+test("a gateway id of 64 characters is one; gateway ids and VINs never overlap, in any letter case", () => {
+  assert.is(gatewayIdProblem(`gw-${"g".repeat(61)}`), undefined);
+  assert.is(gatewayIdProblem("gw-depot-7"), undefined);
+  for (const vin of [VIN, VIN.toLowerCase(), EUROPEAN_VIN.toLowerCase()]) assert.ok(gatewayIdProblem(vin), vin);
+  assert.ok(vinViolations("GW-DEPOT-7").length > 0);
 });
 
 test("a European VIN whose position 9 is not a check digit is a valid uploader", () => {
@@ -71,11 +80,16 @@ const hostile: ReadonlyArray<[string, string, KeyViolation]> = [
   ["VIN of 16 characters", `telemetry/vehicle/${VIN.slice(1)}/${PARTITION}/${FILE}`, KEY_VIOLATION.Vin],
   ["VIN of 18 characters", `telemetry/vehicle/${VIN}1/${PARTITION}/${FILE}`, KEY_VIOLATION.Vin],
   ["North American VIN with a wrong check digit", `telemetry/vehicle/1HGCM82643A004352/${PARTITION}/${FILE}`, KEY_VIOLATION.Vin],
-  ["a gateway id under vehicle/", `telemetry/vehicle/sim-k3x9/${PARTITION}/${FILE}`, KEY_VIOLATION.Vin],
-  ["gateway id in capitals", `telemetry/fleet/SIM/${PARTITION}/${FILE}`, KEY_VIOLATION.GatewayId],
-  ["gateway id ending in a hyphen", `telemetry/fleet/sim-/${PARTITION}/${FILE}`, KEY_VIOLATION.GatewayId],
-  ["gateway id of 65 characters", `telemetry/fleet/${"g".repeat(65)}/${PARTITION}/${FILE}`, KEY_VIOLATION.GatewayId],
-  ["gateway id with a dot", `telemetry/fleet/sim.k3x9/${PARTITION}/${FILE}`, KEY_VIOLATION.GatewayId],
+  ["a gateway id under vehicle/", `telemetry/vehicle/gw-k3x9/${PARTITION}/${FILE}`, KEY_VIOLATION.Vin],
+  ["a VIN under fleet/ (a vehicle posing as a gateway)", `telemetry/fleet/${VIN}/${PARTITION}/${FILE}`, KEY_VIOLATION.GatewayId],
+  ["a lowercase VIN under fleet/", `telemetry/fleet/${VIN.toLowerCase()}/${PARTITION}/${FILE}`, KEY_VIOLATION.GatewayId],
+  ["gateway id without gw-", `telemetry/fleet/sim-k3x9/${PARTITION}/${FILE}`, KEY_VIOLATION.GatewayId],
+  ["gw- alone", `telemetry/fleet/gw-/${PARTITION}/${FILE}`, KEY_VIOLATION.GatewayId],
+  ["gateway id in capitals", `telemetry/fleet/GW-SIM/${PARTITION}/${FILE}`, KEY_VIOLATION.GatewayId],
+  ["gateway id ending in a hyphen", `telemetry/fleet/gw-sim-/${PARTITION}/${FILE}`, KEY_VIOLATION.GatewayId],
+  ["gateway id with an empty group", `telemetry/fleet/gw--sim/${PARTITION}/${FILE}`, KEY_VIOLATION.GatewayId],
+  ["gateway id of 65 characters", `telemetry/fleet/gw-${"g".repeat(62)}/${PARTITION}/${FILE}`, KEY_VIOLATION.GatewayId],
+  ["gateway id with a dot", `telemetry/fleet/gw-sim.k3x9/${PARTITION}/${FILE}`, KEY_VIOLATION.GatewayId],
   ["partition segments swapped", `telemetry/vehicle/${VIN}/hour=17/dt=2026-11-26/${FILE}`, KEY_VIOLATION.Partition],
   ["impossible date", `telemetry/vehicle/${VIN}/dt=2026-02-30/hour=17/20260230T173509012Z-1.ndjson.gz`, KEY_VIOLATION.Partition],
   ["hour 24", `telemetry/vehicle/${VIN}/dt=2026-11-26/hour=24/20261126T243509012Z-1.ndjson.gz`, KEY_VIOLATION.Partition],
@@ -117,7 +131,7 @@ test("the builders refuse what the parser would refuse, so no code path writes a
 test("every built key parses, across hours, days and years", () => {
   for (const atMs of [Date.UTC(2026, 0, 1, 0, 0, 0, 0), Date.UTC(2028, 1, 29, 23, 59, 59, 999), Date.UTC(2026, 11, 31, 23, 59, 59, 999)]) {
     assert.is(parseTelemetryKey(vehicleTelemetryKey(VIN, atMs, "a1-b2")).createdAtMs, atMs);
-    assert.is(parseTelemetryKey(fleetTelemetryKey("g1", atMs, "7")).createdAtMs, atMs);
+    assert.is(parseTelemetryKey(fleetTelemetryKey("gw-1", atMs, "7")).createdAtMs, atMs);
   }
 });
 

@@ -34,7 +34,7 @@ function emptySummary(): SimulationSummary {
 
 test("object keys are partitioned by UTC date and hour, sortable and unique; a vehicle's own object names its VIN", () => {
   const key = batchObjectKey(Date.UTC(2026, 10, 26, 7, 5, 9, 12), "run1", 42);
-  assert.is(key, "telemetry/fleet/simulator/dt=2026-11-26/hour=07/20261126T070509012Z-run1-000042.ndjson.gz");
+  assert.is(key, "telemetry/fleet/gw-simulator/dt=2026-11-26/hour=07/20261126T070509012Z-run1-000042.ndjson.gz");
   const own = batchObjectKey(Date.UTC(2026, 10, 26, 7, 5, 9, 12), "run1", 43, "1HGCM82633A004352");
   assert.is(own, "telemetry/vehicle/1HGCM82633A004352/dt=2026-11-26/hour=07/20261126T070509012Z-run1-000043.ndjson.gz");
   assert.is(parseTelemetryKey(own).kind === UPLOADER_KIND.Vehicle && parseTelemetryKey(own).name, "run1-000043");
@@ -49,7 +49,7 @@ test("objects hold at most batchSize records, each one line of gzip NDJSON", () 
   for (const object of batch.objects) {
     const lines = gunzipSync(object.body).toString("utf8").trimEnd().split("\n");
     assert.is(lines.length, object.records);
-    assert.ok(object.key.startsWith("telemetry/fleet/simulator/dt=2026-11-26/hour=16/"));
+    assert.ok(object.key.startsWith("telemetry/fleet/gw-simulator/dt=2026-11-26/hour=16/"));
   }
 });
 

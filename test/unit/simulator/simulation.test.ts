@@ -30,7 +30,7 @@ test("back-to-back batches end at the start time and are all uploaded, duplicate
   assert.is(summary.uploads, summary.objects + summary.duplicateUploads);
   assert.ok(summary.duplicateUploads > 0);
   assert.is(new Set(s3.puts.map((put) => put.key)).size, summary.objects);
-  assert.ok(s3.puts.every((put) => put.key.startsWith("telemetry/fleet/simulator/dt=2026-11-26/hour=17/")));
+  assert.ok(s3.puts.every((put) => put.key.startsWith("telemetry/fleet/gw-simulator/dt=2026-11-26/hour=17/")));
   assert.is(summary.records + summary.stillBuffered + summary.droppedFromBuffers, 30 * 3);
 });
 

@@ -10,7 +10,7 @@ const A = "1HGCM82633A004352";
 const B = "1M8GDM9AXKP042788";
 const EUROPEAN = "WP0ZZZ99ZTS392124";
 const vehicleA = parseTelemetryKey(vehicleTelemetryKey(A, NOW_MS, "1"));
-const gateway = parseTelemetryKey(fleetTelemetryKey("simulator", NOW_MS, "1"));
+const gateway = parseTelemetryKey(fleetTelemetryKey("gw-simulator", NOW_MS, "1"));
 const reportFor = (vin: string): OtaReport => ({ jobId: `c-1:${vin}`, campaignId: "c-1", attempt: 1, sequence: 3, status: "SUCCEEDED", targetVersion: "2.4.0" });
 const record = (vin: string, ota?: OtaReport): TelemetryRecord => ({ ...telemetryRecord({ vin }), ...(ota ? { ota } : {}) });
 

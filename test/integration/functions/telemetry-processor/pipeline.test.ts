@@ -226,12 +226,12 @@ async function objectMarker(key: string, etag: string): Promise<Record<string, u
 test("a plain NDJSON object of a gateway is read; an event for an object that is gone is parked, not retried", async () => {
   const lines = await sampleLines();
   const before = await metricTotals(METRIC.DataPoints);
-  const key = fleetTelemetryKey("manual", Date.now(), "plain");
+  const key = fleetTelemetryKey("gw-manual", Date.now(), "plain");
   const etag = await putAndSettle(key, `${lines.join("\n")}\n`);
   assert.is((await metricTotals(METRIC.DataPoints)).sum, before.sum + validLines(lines).length);
   assert.is((await objectMarker(key, etag))?.status, "COMPLETED");
 
-  const gone = fleetTelemetryKey("manual", Date.now(), "not-there");
+  const gone = fleetTelemetryKey("gw-manual", Date.now(), "not-there");
   const missing = objectCreated(gone, "0123");
   const response = await invokeProcessor([sqsRecord("missing", missing)]);
   assert.equal(response.batchItemFailures, [], "a missing object is permanent: no retry, no DLQ");
@@ -242,7 +242,7 @@ test("a plain NDJSON object of a gateway is read; an event for an object that is
 
 test("the same object twice in one batch is processed once and counted once as a duplicate", async () => {
   const lines = await sampleLines();
-  const key = fleetTelemetryKey("manual", Date.now(), "twice");
+  const key = fleetTelemetryKey("gw-manual", Date.now(), "twice");
   const etag = await putAndSettle(key, `${lines.join("\n")}\n`);
   const before = { dataPoints: await metricTotals(METRIC.DataPoints), duplicates: await metricTotals(METRIC.DuplicateObjects) };
   const body = objectCreated(key, `${etag}-again`); // a new identity (key, etag) for the same bytes
@@ -255,7 +255,7 @@ test("the same object twice in one batch is processed once and counted once as a
 // ── objects bound to their uploader ─────────────────────────────────────────────────────────────────
 
 const ALIEN_KEYS: Array<[string, (atMs: number) => string, string]> = [
-  ["the old flat layout (no uploader)", (atMs) => fleetTelemetryKey("x", atMs, "old").replace("fleet/x/", ""), KEY_VIOLATION.Segments],
+  ["the old flat layout (no uploader)", (atMs) => fleetTelemetryKey("gw-x", atMs, "old").replace("fleet/gw-x/", ""), KEY_VIOLATION.Segments],
   ["a North American VIN with a wrong check digit", (atMs) => vehicleTelemetryKey("1HGCM82633A004352", atMs, "bad").replace("1HGCM82633A004352", "1HGCM82643A004352"), KEY_VIOLATION.Vin],
   ["an unknown uploader kind", (atMs) => vehicleTelemetryKey("1HGCM82633A004352", atMs, "kind").replace("/vehicle/", "/vehicles/"), KEY_VIOLATION.UploaderKind],
 ];

@@ -1,0 +1,112 @@
+import { Construct } from "constructs";
+import { IamRole } from "@cdktf/provider-aws/lib/iam-role/index.js";
+import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy/index.js";
+import { IotPolicy } from "@cdktf/provider-aws/lib/iot-policy/index.js";
+import { IotRoleAlias } from "@cdktf/provider-aws/lib/iot-role-alias/index.js";
+import { assumeRolePolicyFor, policyJson, type PolicyStatement } from "./iam.js";
+import { named } from "./logical-id.js";
+
+/** The IAM policy variable the IoT credentials provider sets to the thing name of the caller (a VIN, a gateway id). */
+export const THING_NAME_VARIABLE = "credentials-iot:ThingName";
+/** The IAM condition key the IoT credentials provider sets to the thing type of the caller (absent for an untyped thing). */
+export const THING_TYPE_NAME_KEY = "credentials-iot:ThingTypeName";
+
+/**
+ * The variable as it must appear in Terraform JSON: `$${…}` is Terraform's escape for a literal `${…}`,
+ * so AWS receives `${credentials-iot:ThingName}` and Terraform does not try to interpolate it.
+ */
+export const THING_NAME = `$\${${THING_NAME_VARIABLE}}`;
+
+/** The service the IoT credentials provider assumes the role as. */
+export const CREDENTIALS_PROVIDER_SERVICE = "credentials.iot.amazonaws.com";
+
+export interface IotCredentialsRoleProps {
+  /** Name of the role, its role alias and its IoT policy, e.g. `fleetota-dev-vehicle`. */
+  readonly name: string;
+  /** Logical-id stem of the four resources: `<stem>_role`, `<stem>_policy`, `<stem>_role_alias`, `<stem>_iot_policy`. */
+  readonly logicalId: string;
+  readonly description: string;
+  /** Name of the role's one inline policy. */
+  readonly policyName: string;
+  /** Its statements (scoped by `THING_NAME`). */
+  readonly statements: readonly PolicyStatement[];
+  /** Sid of the IoT policy's one statement. */
+  readonly iotPolicySid: string;
+  /** Lifetime of the credentials the provider hands out (AWS: 900…43,200 s). */
+  readonly credentialDurationSeconds: number;
+}
+
+export class InvalidIotCredentialsRoleError extends Error {
+  override readonly name = "InvalidIotCredentialsRoleError";
+}
+
+/**
+ * What a device class needs to exchange its X.509 certificate for short-lived AWS credentials: an IAM
+ * role trusted only by the IoT credentials provider (1-hour maximum session, the shortest IAM allows), its
+ * one inline policy, an IoT role alias in front of it, and the IoT policy (attached to the class's
+ * certificates) allowing only `iot:AssumeRoleWithCertificate` on that alias. A certificate carrying
+ * another class's IoT policy cannot use this alias.
+ *
+ * @example
+ * const access = new IotCredentialsRole(this, "access", { name: "fleetota-dev-vehicle", logicalId: "vehicle", description: "…",
+ *   policyName: "vehicle-scope", statements, iotPolicySid: "AssumeVehicleRoleOnly", credentialDurationSeconds: 900 });
+ * access.roleAliasName // "fleetota-dev-vehicle"
+ */
+export class IotCredentialsRole extends Construct {
+  readonly role: IamRole;
+  readonly roleAlias: IotRoleAlias;
+  readonly iotPolicy: IotPolicy;
+  readonly roleAliasName: string;
+  readonly iotPolicyName: string;
+
+  constructor(scope: Construct, id: string, props: IotCredentialsRoleProps) {
+    super(scope, id);
+    if (props.credentialDurationSeconds < 900 || props.credentialDurationSeconds > 43_200) {
+      throw new InvalidIotCredentialsRoleError(`credentialDurationSeconds must be 900…43200 (AWS IoT), got ${props.credentialDurationSeconds}`);
+    }
+    if (props.statements.some((statement) => list(statement.Action).some((action) => action.includes("*")))) {
+      throw new InvalidIotCredentialsRoleError(`${props.name}: a device role names its actions one by one`);
+    }
+    this.roleAliasName = props.name;
+    this.iotPolicyName = props.name;
+
+    this.role = named(
+      new IamRole(this, "role", {
+        name: props.name,
+        description: props.description,
+        assumeRolePolicy: assumeRolePolicyFor(CREDENTIALS_PROVIDER_SERVICE),
+        // The shortest session IAM allows; the role alias hands out shorter ones.
+        maxSessionDuration: 3600,
+      }),
+      `${props.logicalId}_role`,
+    );
+    named(new IamRolePolicy(this, "policy", { role: this.role.id, name: props.policyName, policy: policyJson(props.statements) }), `${props.logicalId}_policy`);
+
+    this.roleAlias = named(
+      new IotRoleAlias(this, "role-alias", { alias: this.roleAliasName, roleArn: this.role.arn, credentialDuration: props.credentialDurationSeconds }),
+      `${props.logicalId}_role_alias`,
+    );
+
+    this.iotPolicy = named(
+      new IotPolicy(this, "iot-policy", {
+        name: this.iotPolicyName,
+        policy: policyJson([{ Sid: props.iotPolicySid, Effect: "Allow", Action: "iot:AssumeRoleWithCertificate", Resource: this.roleAlias.arn }]),
+      }),
+      `${props.logicalId}_iot_policy`,
+    );
+  }
+}
+
+function list(value: string | readonly string[]): readonly string[] {
+  return typeof value === "string" ? [value] : value;
+}
+
+/**
+ * Whether a key prefix is one as the stack names them: lowercase segments, ending in `/`.
+ *
+ * @example
+ * isKeyPrefix("telemetry/fleet/"); // true
+ */
+export function isKeyPrefix(prefix: string): boolean {
+  return /^[a-z0-9-]+(\/[a-z0-9-]+)*\/$/.test(prefix);
+}
