@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { ENV } from "../contracts/environment.js";
+import { LOCAL_CREDENTIALS } from "../local/identity/local-principals.js";
 import { LOCAL_STATE_FILE, type LocalCloudDescription } from "../local/model.js";
 import { InputFileError, TargetResolutionError } from "./errors.js";
 
@@ -51,8 +52,6 @@ const NAME_VARIABLES = {
   directorKeyId: ENV.DIRECTOR_KEY_ID,
 } as const satisfies Record<keyof StackNames, string>;
 
-/** The local emulator accepts any credentials; these keep the SDK from searching for real ones. */
-const EMULATOR_CREDENTIALS = { accessKeyId: "fleetota-local", secretAccessKey: "fleetota-local" } as const;
 
 /**
  * Decides where the commands go. `--local`, or an existing `.fleetota/local.json` without
@@ -81,7 +80,7 @@ function localTarget(localFile: string): Target {
   return {
     kind: TARGET_KIND.Local,
     names: namesFromLocalDescription(description),
-    clientConfig: { endpoint: description.endpoint, region: description.region, credentials: { ...EMULATOR_CREDENTIALS } },
+    clientConfig: { endpoint: description.endpoint, region: description.region, credentials: { ...LOCAL_CREDENTIALS } },
     source: localFile,
   };
 }

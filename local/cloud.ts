@@ -95,7 +95,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
       }),
     ]);
     const sessions = new VehicleSessions();
-    const frontDoor: FrontDoorStats = { vehicleRequests: 0, allowed: 0, refused: 0 };
+    const frontDoor: FrontDoorStats = { vehicleRequests: 0, allowed: 0, refused: 0, unauthenticated: 0 };
     const authorize = vehicleAuthorizer({ sessions, accountId: LOCAL_ACCOUNT_ID, log, stats: frontDoor });
     const faults = new FaultInjector();
     const proxy: SqsProxy = await startSqsProxy({ upstream: emulator.endpoint, credentials: LOCAL_CREDENTIALS, log, authorize, faults });

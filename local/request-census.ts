@@ -5,23 +5,19 @@
  * happen inside the emulator and are not seen here; the model adds them per object.
  */
 import type { IncomingHttpHeaders, IncomingMessage } from "node:http";
-import { LOCAL_CREDENTIALS } from "./apply/context.js";
+import { localPrincipalOf, type LocalPrincipal } from "./identity/local-principals.js";
 
 /**
  * Who made a request, told by its access key id: each local Lambda signs with its own key (as each
  * function has its own role on AWS), the runtime's event source mappings and its emulation of AWS's own
  * work (alarm evaluation, AWS/* metrics) with theirs, the operator (CLI, simulator gateways, tests) with
- * the local key, and vehicles with the session keys the credentials provider issued.
+ * the local key (the list: local/identity/local-principals.ts), and vehicles with the session keys the
+ * credentials provider issued.
  */
-export const LOCAL_PRINCIPAL_KEY = {
-  functionPrefix: "fleetota-fn-",
-  eventSourceMapping: "fleetota-esm",
-  emulation: "fleetota-emulation",
-  operator: LOCAL_CREDENTIALS.accessKeyId,
-} as const;
+export { LOCAL_PRINCIPAL_KEY } from "./identity/local-principals.js";
 
 /** `function:<name>`, `esm`, `emulation` (AWS does this itself, unbilled), `operator` or `vehicle`. */
-export type Principal = `function:${string}` | "esm" | "emulation" | "operator" | "vehicle" | "unsigned";
+export type Principal = LocalPrincipal | "vehicle" | "unsigned";
 
 /** One request's principal, service (as in the SigV4 credential scope) and operation (as AWS bills it). */
 export interface RequestKind {
@@ -32,11 +28,7 @@ export interface RequestKind {
 
 function principalOf(accessKeyId: string | undefined): Principal {
   if (accessKeyId === undefined) return "unsigned";
-  if (accessKeyId.startsWith(LOCAL_PRINCIPAL_KEY.functionPrefix)) return `function:${accessKeyId.slice(LOCAL_PRINCIPAL_KEY.functionPrefix.length)}`;
-  if (accessKeyId === LOCAL_PRINCIPAL_KEY.eventSourceMapping) return "esm";
-  if (accessKeyId === LOCAL_PRINCIPAL_KEY.emulation) return "emulation";
-  if (accessKeyId === LOCAL_PRINCIPAL_KEY.operator) return "operator";
-  return "vehicle";
+  return localPrincipalOf(accessKeyId) ?? "vehicle";
 }
 
 const CREDENTIAL_SCOPE = /Credential=([^/]+)\/\d{8}\/[^/]+\/([^/]+)\/aws4_request/;

@@ -54,8 +54,8 @@ export function createClients(config: ClientConfig): AwsClients {
   };
 }
 
-/** moto accepts any credentials; these make it obvious in logs that nothing real is used. */
-export const LOCAL_CREDENTIALS = { accessKeyId: "fleetota-local", secretAccessKey: "fleetota-local" } as const;
+/** The operator's credentials on the local cloud (defined with the other local principals). */
+export { LOCAL_CREDENTIALS } from "../identity/local-principals.js";
 
 /** moto's default account (the stack's `local` target uses it in its ARNs). */
 export { LOCAL_ACCOUNT_ID } from "../../modules/stack-config.js";

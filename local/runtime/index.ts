@@ -11,7 +11,7 @@ import { SNSClient } from "@aws-sdk/client-sns";
 import { GetQueueAttributesCommand, SQSClient } from "@aws-sdk/client-sqs";
 import type { Log } from "../../lib/logger.js";
 import type { LocalCloudDescription } from "../model.js";
-import { LOCAL_PRINCIPAL_KEY } from "../request-census.js";
+import { LOCAL_PRINCIPAL_KEY } from "../identity/local-principals.js";
 import { AlarmEvaluator, type AlarmEvaluation } from "./alarms/alarm-evaluator.js";
 import { IdleTimeoutError, RuntimeStoppedError, UnknownFunctionError } from "./errors.js";
 import { FunctionHost, type ClientConfig, type FunctionCounters } from "./lambda/function-host.js";

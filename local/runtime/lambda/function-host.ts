@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { randomBytes, randomUUID } from "node:crypto";
 import type { Log } from "../../../lib/logger.js";
 import type { LocalFunction } from "../../model.js";
-import { LOCAL_PRINCIPAL_KEY } from "../../request-census.js";
+import { LOCAL_PRINCIPAL_KEY } from "../../identity/local-principals.js";
 import { FunctionInitError, FunctionThrottledError, FunctionTimeoutError, RuntimeStoppedError } from "../errors.js";
 import { extractArchive, functionCodeDir } from "./archive.js";
 import type { ContextFields } from "./protocol.js";
