@@ -8,7 +8,7 @@ import { InvocationAggregate } from "../../telemetry/aggregate.js";
 import { DEFAULT_READ_LIMITS, readTelemetryObject, type ObjectReadout, type ReadLimits } from "../../telemetry/core.js";
 import { CORRUPTION, CorruptObjectError } from "../../telemetry/decode.js";
 import { PARKED_SOURCE } from "../../contracts/parked-failure.js";
-import { decodeEventKey, parseTelemetryEventKey, UPLOADER_KIND } from "../../contracts/telemetry-keys.js";
+import { decodeEventKey, KEY_VIOLATION, parseTelemetryEventKey, tryParseTelemetryKey, UPLOADER_KIND } from "../../contracts/telemetry-keys.js";
 import { parkedFailure, parkFailure, PARKED_REASON, PermanentFailureError, type ParkedTally, type Parking } from "../../lib/parked-failures.js";
 import { InvalidEventError, parseQueueMessage, type ObjectRef } from "./events.js";
 import { writeFleetStatePart } from "../../telemetry/fleet-state.js";
@@ -71,12 +71,19 @@ export function lazyOnce<T>(load: () => Promise<T>): () => Promise<T> {
 }
 
 /**
- * Quarantines an object whole, trying the decoded form of a URL-encoded event key when the key as
- * given does not exist; an object that exists in neither form is gone (a PermanentFailureError).
+ * Quarantines an object whole: the one stored under `storedKey` when the key's parse named it (the
+ * object that was read), otherwise the key as given or, when that does not exist, its decoded form; an
+ * object that is not there is gone (a PermanentFailureError).
  */
-async function quarantineWhole(dependencies: ProcessorDependencies, object: ObjectRef, why: { corruption: string; message: string }, now: Date): Promise<string> {
+async function quarantineWhole(dependencies: ProcessorDependencies, object: ObjectRef, why: { corruption: string; message: string }, now: Date, storedKey?: string): Promise<string> {
   const { s3, dataBucket } = dependencies;
-  return onStoredKey(object, (storedKey) => quarantineObject(s3, dataBucket, object, why, now, storedKey));
+  if (storedKey === undefined) return onStoredKey(object, (key) => quarantineObject(s3, dataBucket, object, why, now, key));
+  try {
+    return await quarantineObject(s3, dataBucket, object, why, now, storedKey);
+  } catch (error) {
+    if (isNoSuchKey(error)) throw objectMissing(object);
+    throw error;
+  }
 }
 
 /** The key as given does not exist and cannot be URL-decoded (a bare `%`): no retry can find the object. */
@@ -113,8 +120,28 @@ async function onStoredKey<T>(object: ObjectRef, read: (storedKey: string) => Pr
   }
 }
 
-async function objectBody(s3: S3Client, object: ObjectRef): Promise<AsyncIterable<Uint8Array>> {
-  return onStoredKey(object, async (Key) => (await s3.send(new GetObjectCommand({ Bucket: object.bucket, Key }))).Body as AsyncIterable<Uint8Array>);
+const isPreconditionFailed = (error: unknown): boolean =>
+  (error as { name?: string }).name === "PreconditionFailed" || (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 412;
+
+/** The event named a raw-looking key whose decoded form is another object: the event's object is the raw one. */
+const NOT_THE_EVENTS_OBJECT = Symbol("not the event's object");
+
+/**
+ * The body of exactly the object whose key bound the uploader: `storedKey`, the form of the event key
+ * that parsed. When that is the decoded form, it must also be the event's object (its ETag): a vehicle
+ * may upload a raw-looking key (`dt%3D…`) beside the layout key it decodes to, and the event for the
+ * raw one must not read the other. Never falls back to another key.
+ */
+async function boundObjectBody(s3: S3Client, object: ObjectRef, storedKey: string): Promise<AsyncIterable<Uint8Array> | typeof NOT_THE_EVENTS_OBJECT> {
+  const decoded = storedKey !== object.key;
+  try {
+    const response = await s3.send(new GetObjectCommand({ Bucket: object.bucket, Key: storedKey, ...(decoded ? { IfMatch: `"${object.etag}"` } : {}) }));
+    return response.Body as AsyncIterable<Uint8Array>;
+  } catch (error) {
+    if (decoded && (isNoSuchKey(error) || isPreconditionFailed(error))) return NOT_THE_EVENTS_OBJECT;
+    if (isNoSuchKey(error)) throw objectMissing(object);
+    throw error;
+  }
 }
 
 /**
@@ -223,8 +250,8 @@ async function processClaimedObject(
 ): Promise<MessageOutcome> {
   const { s3, log } = dependencies;
   const ledger: ObjectLedger = { doc: dependencies.doc, table: dependencies.stateTable };
-  const quarantine = async (why: { corruption: string; message: string }): Promise<MessageOutcome> => {
-    const key = await quarantineWhole(dependencies, object, why, new Date(now()));
+  const quarantine = async (why: { corruption: string; message: string }, storedKey?: string): Promise<MessageOutcome> => {
+    const key = await quarantineWhole(dependencies, object, why, new Date(now()), storedKey);
     log.warn("object quarantined", { source: object.key, quarantine: key, ...why });
     await completeObject(ledger, object, { quarantined: why.corruption }, now());
     scope.aggregate.addQuarantinedObject(now() - object.createdAtMs, why.corruption);
@@ -238,14 +265,21 @@ async function processClaimedObject(
   if (object.size > MAX_OBJECT_BYTES) {
     corruption = new CorruptObjectError(CORRUPTION.TooLarge, `object is ${object.size} bytes, more than ${MAX_OBJECT_BYTES}`);
   } else {
+    const body = await boundObjectBody(s3, object, uploader.storedKey);
+    if (body === NOT_THE_EVENTS_OBJECT) {
+      // The event's object is the raw-looking key itself, which is outside the layout.
+      const asGiven = tryParseTelemetryKey(object.key);
+      const why = asGiven.ok ? { corruption: KEY_VIOLATION.Segments, message: "the key only parses decoded" } : { corruption: asGiven.violation, message: asGiven.message };
+      return quarantine(why, object.key);
+    }
     try {
-      readout = await readTelemetryObject(await objectBody(s3, object), now(), dependencies.limits ?? DEFAULT_READ_LIMITS, uploader.key);
+      readout = await readTelemetryObject(body, now(), dependencies.limits ?? DEFAULT_READ_LIMITS, uploader.key);
     } catch (error) {
       if (!(error instanceof CorruptObjectError)) throw error;
       corruption = error;
     }
   }
-  if (corruption || !readout) return quarantine({ corruption: corruption!.corruption, message: corruption!.message });
+  if (corruption || !readout) return quarantine({ corruption: corruption!.corruption, message: corruption!.message }, uploader.storedKey);
   if (readout.rejected.length > 0) await writeRejectedRecords(s3, dependencies.dataBucket, object, readout.rejected);
   // Status reports only from a vehicle's own object, and only for its VIN (the key's, not the body's).
   const reports = uploader.key.kind === UPLOADER_KIND.Vehicle ? statusReportsOf(readout.otaRecords, uploader.key.vin) : [];

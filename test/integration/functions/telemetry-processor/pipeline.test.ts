@@ -298,4 +298,32 @@ test("vehicle A's object carrying other vehicles' records: A's count, the others
   assert.equal(entries.map((entry) => vinOf(entry.raw)).sort(), others.map(vinOf).sort());
 });
 
+
+test("a raw-looking key beside the layout key it decodes to: each event reads only its own object", async () => {
+  const lines = validLines(await sampleLines());
+  const a = (JSON.parse(lines[0]!) as { vin: string }).vin;
+  const own = lines.filter((line) => (JSON.parse(line) as { vin: string }).vin === a);
+  const decoded = vehicleTelemetryKey(a, Date.now(), "decoded");
+  const rawLooking = decoded.replaceAll("=", "%3D"); // outside the layout, but decodes to `decoded`
+  const before = { dataPoints: await metricTotals(METRIC.DataPoints), quarantined: await metricTotals(METRIC.ObjectsQuarantined) };
+
+  const decodedEtag = await putAndSettle(decoded, `${own.join("\n")}\n`);
+  const rawEtag = await putAndSettle(rawLooking, `${[...own, ...own, ...own].join("\n")}\n`);
+
+  assert.is((await metricTotals(METRIC.DataPoints)).sum, before.dataPoints.sum + own.length, "only the layout object's records count; the raw-looking one's are not read as it");
+  assert.is((await objectMarker(decoded, decodedEtag))?.status, "COMPLETED");
+  assert.equal((await objectMarker(rawLooking, rawEtag))?.outcome, { quarantined: KEY_VIOLATION.Characters });
+  assert.is((await metricTotals(METRIC.ObjectsQuarantined)).sum, before.quarantined.sum + 1);
+  const reasons = await Promise.all(
+    (await listKeys(QUARANTINE_PREFIX.Objects)).filter((quarantined) => quarantined.endsWith(".reason.json")).map(async (quarantined) => JSON.parse(await readText(quarantined))),
+  );
+  assert.ok(reasons.some((entry: { source: { key: string } }) => entry.source.key === rawLooking), "the raw-looking object itself is in quarantine");
+
+  // An event naming the layout key URL-encoded (S3 notification style) still reads the layout key.
+  const encodedEvent = objectCreated(encodeURIComponent(decoded).replaceAll("%2F", "/"), decodedEtag);
+  const response = await invokeProcessor([sqsRecord("encoded", encodedEvent)]);
+  assert.equal(response.batchItemFailures, []);
+  assert.is((await metricTotals(METRIC.DataPoints)).sum, before.dataPoints.sum + 2 * own.length);
+});
+
 test.run();
