@@ -163,6 +163,18 @@ test("a genuine bundle (2 of 3 release keys, the director's key) installs, and t
   assert.is(verdict.trust.imageTargetsVersion, 4);
 });
 
+test("the same metadata again (a re-fetch) verifies: TUF's rollback rule refuses only a lower version than the one seen", () => {
+  const first = verifyJobBundle(bundle({ director: { version: 9 }, image: { version: 4 } }), trust(), vehicle());
+  assert.ok(first.ok);
+  if (!first.ok) return;
+  const again = verifyJobBundle(bundle({ director: { version: 9 }, image: { version: 4 } }), first.trust, vehicle());
+  assert.ok(again.ok, !again.ok ? again.refusal.message : "");
+  const olderDirector = verifyJobBundle(bundle({ director: { version: 8 }, image: { version: 4 } }), first.trust, vehicle());
+  assert.is(!olderDirector.ok && olderDirector.refusal.kind, REFUSAL.Replay);
+  const olderImage = verifyJobBundle(bundle({ director: { version: 9 }, image: { version: 3 } }), first.trust, vehicle());
+  assert.is(!olderImage.ok && olderImage.refusal.kind, REFUSAL.Replay);
+});
+
 test("any two of the three release keys meet the threshold (bob and carol)", () => {
   assert.ok(verifyJobBundle(bundle({ image: { signers: [bob, carol] } }), trust(), vehicle()).ok);
 });
