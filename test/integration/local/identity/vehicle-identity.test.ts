@@ -8,16 +8,17 @@ import { request as httpRequest } from "node:http";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { GetMetricStatisticsCommand } from "@aws-sdk/client-cloudwatch";
-import { PutItemCommand, DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { PutItemCommand } from "@aws-sdk/client-dynamodb";
 import { IoTClient } from "@aws-sdk/client-iot";
-import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
-import { SQSClient, SendMessageCommand } from "@aws-sdk/client-sqs";
-import { createKeyAndCsr, createSelfSigned } from "../../../../identity/certificates.js";
-import { registerVehicle, revokeVehicle, type RegisteredVehicle } from "../../../../identity/provisioning.js";
-import { CredentialsRequestError, fetchVehicleCredentials, type VehicleIdentityMaterial, type VehicleCredentials } from "../../../../identity/vehicle-credentials.js";
+import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand } from "@aws-sdk/client-s3";
+import { SendMessageCommand } from "@aws-sdk/client-sqs";
+import { createSelfSigned } from "../../../../identity/certificates.js";
+import { revokeVehicle } from "../../../../identity/provisioning.js";
+import { fetchVehicleCredentials, type VehicleIdentityMaterial, type VehicleCredentials } from "../../../../identity/vehicle-credentials.js";
 import { DEFAULT_METRICS_NAMESPACE, METRIC } from "../../../../contracts/metrics.js";
 import { gzipped, telemetryRecord } from "../../../unit/telemetry/support/factories.js";
 import { startTestCloud, type TestCloud } from "../../support/local-cloud.js";
+import { clientsWith as clientsFor, refusal, registerTestVehicle } from "./support/vehicles.js";
 
 const A = "1HGCM82633A004352";
 const B = "1M8GDM9AXKP042788";
@@ -29,34 +30,12 @@ let bucket: string;
 const identities = new Map<string, VehicleIdentityMaterial>();
 
 async function register(vin: string): Promise<VehicleIdentityMaterial> {
-  const { privateKeyPem, csrPem } = await createKeyAndCsr(vin);
-  const registered: RegisteredVehicle = await registerVehicle(iot, world.outputs.vehicle_iot_policy!, { vin, make: "Honda", model: "Accord", hardware: "tcu-2" }, { csrPem });
-  const provider = world.cloud.description.credentialsProvider!;
-  const identity = {
-    vin,
-    certificatePem: registered.certificatePem,
-    privateKeyPem,
-    credentialsEndpoint: provider.endpoint,
-    roleAlias: world.outputs.vehicle_role_alias!,
-    caCertificatePem: provider.caCertificatePem,
-  };
+  const identity = await registerTestVehicle(world, iot, vin);
   identities.set(vin, identity);
   return identity;
 }
 
-function clientsWith(credentials: VehicleCredentials): { s3: S3Client; dynamo: DynamoDBClient; sqs: SQSClient } {
-  const config = { endpoint: world.cloud.clientConfig.endpoint, region: world.cloud.clientConfig.region, credentials };
-  return { s3: new S3Client({ ...config, forcePathStyle: true }), dynamo: new DynamoDBClient(config), sqs: new SQSClient(config) };
-}
-
-async function refusal(work: Promise<unknown>): Promise<{ name: string; status?: number }> {
-  try {
-    await work;
-  } catch (error) {
-    return { name: (error as Error).name, status: (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode ?? (error as CredentialsRequestError).statusCode };
-  }
-  throw new Error("expected a refusal, the request succeeded");
-}
+const clientsWith = (credentials: VehicleCredentials) => clientsFor(world, credentials);
 
 async function exists(key: string): Promise<boolean> {
   const listed = await world.clients.s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: key }));
@@ -130,7 +109,7 @@ test("a key that climbs out of the vehicle's prefix with dot segments is refused
     new Promise<number>((resolveStatus, reject) => {
       const outgoing = httpRequest(
         { host: endpoint.hostname, port: endpoint.port, method: "PUT", path, headers: {
-          authorization: `AWS4-HMAC-SHA256 Credential=${credentials.accessKeyId}/20261201/eu-central-1/s3/aws4_request, SignedHeaders=host, Signature=00`,
+          authorization: `AWS4-HMAC-SHA256 Credential=${credentials.accessKeyId}/20261201/eu-central-1/s3/aws4_request, SignedHeaders=host, Signature=${"0".repeat(64)}`,
           "x-amz-security-token": credentials.sessionToken, "content-length": "1" } },
         (response) => (response.resume(), resolveStatus(response.statusCode ?? 0)),
       );
