@@ -26,6 +26,23 @@ export interface NeedsAHandInput {
 
 export const needsAHandDefaults = { maxParked: 25, maxAlarmChanges: 30, alarmChangeWindowMs: 24 * 3_600_000 } as const;
 
+/**
+ * The alarms whose history can hold a state change since `since`: those whose last state update
+ * (`StateUpdatedTimestamp`, from DescribeAlarms) is that recent, or unknown. An alarm last updated before
+ * `since` has no change after it, so its DescribeAlarmHistory call (one CloudWatch API request per alarm
+ * a minute, $0.01 per 1,000) is skipped: about 45 requests a minute fewer when nothing changes.
+ *
+ * @example
+ * alarmsChangedSince(alarms, new Date(Date.now() - needsAHandDefaults.alarmChangeWindowMs)); // ["fleetota-dev-telemetry-dlq-depth"]
+ */
+export function alarmsChangedSince(alarms: ReadonlyArray<MetricAlarm | CompositeAlarm>, since: Date): string[] {
+  return alarms.flatMap((alarm) => {
+    if (!alarm.AlarmName) return [];
+    const updated = alarm.StateUpdatedTimestamp === undefined ? Number.NaN : new Date(alarm.StateUpdatedTimestamp).getTime();
+    return Number.isNaN(updated) || updated >= since.getTime() ? [alarm.AlarmName] : [];
+  });
+}
+
 /** The `fleetota` command for a dead-lettered message; the telemetry DLQ has none yet (README says so). */
 export function deadLetterCommand(queue: QueueRole, letter: { errorKind: string; campaignId?: string | undefined }): string {
   if (queue === QUEUE_ROLE.TelemetryDeadLetter) return "no fleetota command yet: move it back with SQS StartMessageMoveTask (the telemetry DLQ to its queue)";

@@ -2,7 +2,7 @@ import type { CompositeAlarm, MetricAlarm, MetricDataResult } from "@aws-sdk/cli
 import type { Log } from "../../lib/logger.js";
 import { shapeAlarms } from "./alarm-view.js";
 import { shapeCampaignPage, type CampaignPageInput } from "./campaign-page-view.js";
-import { shapeNeedsAHand, type NeedsAHandInput } from "./needs-a-hand-view.js";
+import { alarmsChangedSince, needsAHandDefaults, shapeNeedsAHand, type NeedsAHandInput } from "./needs-a-hand-view.js";
 import { shapeCampaigns, type CampaignSummaryInput } from "./campaign-view.js";
 import {
   campaignPageName,
@@ -99,7 +99,9 @@ export async function publishDashboard(input: {
     },
     [DASHBOARD_DOCUMENT.NeedsAHand]: async () => {
       const alarms: NeedsAHandInput["alarms"] = await readAlarms().catch((error: unknown) => ({ error: error instanceof Error ? error.message : String(error) }));
-      const names = "error" in alarms ? [] : [...alarms.metricAlarms, ...alarms.compositeAlarms].flatMap((alarm) => (alarm.AlarmName ? [alarm.AlarmName] : []));
+      // Only alarms that changed within the window can have history in it: one history call for each of those.
+      const since = new Date(now.getTime() - needsAHandDefaults.alarmChangeWindowMs);
+      const names = "error" in alarms ? [] : alarmsChangedSince([...alarms.metricAlarms, ...alarms.compositeAlarms], since);
       const [parts, previous] = await Promise.all([
         sources.needsAHand(names),
         writer.read(DASHBOARD_DOCUMENT.NeedsAHand).then(previousDocument<NeedsAHandDocument>, () => undefined),

@@ -1,8 +1,8 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { QUEUE_ROLE } from "../../../../contracts/dashboard-documents.js";
-import { alarmChanges, deadLetterCommand, shapeNeedsAHand } from "../../../../functions/dashboard-publisher/needs-a-hand-view.js";
-import { deadLetterMessage, metricAlarm, needsAHandInput } from "./support/factories.js";
+import { alarmChanges, alarmsChangedSince, deadLetterCommand, shapeNeedsAHand } from "../../../../functions/dashboard-publisher/needs-a-hand-view.js";
+import { compositeAlarm, deadLetterMessage, metricAlarm, needsAHandInput } from "./support/factories.js";
 
 const now = new Date("2026-11-26T18:00:00.000Z");
 const minutesAgo = (minutes: number) => new Date(now.getTime() - minutes * 60_000);
@@ -64,6 +64,20 @@ test("without alarm history, keeps the changes it observed run after run", () =>
 
   assert.is(second.alarmChangesSource, "observed");
   assert.equal(second.alarmChanges.map((change) => [change.state, change.reason]), [["OK", "back to normal"], ["ALARM", "Threshold Crossed"]]);
+});
+
+test("asks for the history only of alarms whose state changed within the window (or whose update time is unknown)", () => {
+  const since = minutesAgo(24 * 60);
+  const alarmsRead = [
+    metricAlarm({ AlarmName: "changed-an-hour-ago", StateUpdatedTimestamp: minutesAgo(60) }),
+    metricAlarm({ AlarmName: "changed-two-days-ago", StateUpdatedTimestamp: minutesAgo(48 * 60) }),
+    metricAlarm({ AlarmName: "changed-exactly-at-the-edge", StateUpdatedTimestamp: since }),
+    compositeAlarm({ AlarmName: "composite-never-told" }),
+    metricAlarm({ AlarmName: undefined, StateUpdatedTimestamp: minutesAgo(1) }),
+  ];
+
+  assert.equal(alarmsChangedSince(alarmsRead, since), ["changed-an-hour-ago", "changed-exactly-at-the-edge", "composite-never-told"]);
+  assert.equal(alarmsChangedSince([metricAlarm({ StateUpdatedTimestamp: minutesAgo(25 * 60) })], since), []);
 });
 
 test.run();

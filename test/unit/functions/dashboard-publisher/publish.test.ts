@@ -42,6 +42,28 @@ test("writes all six documents as JSON stamped with the run's time", async () =>
   assert.ok(report.written.every((entry) => entry.bytes === Buffer.byteLength(written.get(entry.name)!)));
 });
 
+test("reads the alarm history only of the alarms that changed in the last day", async () => {
+  let askedFor: readonly string[] | undefined;
+  const { writer } = memoryWriter();
+  const alarms = [
+    metricAlarm({ AlarmName: "recent", StateUpdatedTimestamp: new Date(now.getTime() - 3_600_000) }),
+    metricAlarm({ AlarmName: "quiet-for-a-week", StateUpdatedTimestamp: new Date(now.getTime() - 7 * 24 * 3_600_000) }),
+  ];
+
+  await publishDashboard({
+    sources: sources({
+      alarms: async () => ({ metricAlarms: alarms, compositeAlarms: [] }),
+      needsAHand: async (names) => ((askedFor = names), { parked: { failures: [] }, deadLetters: [], alarmHistory: [] }),
+    }),
+    writer,
+    now,
+    log: silentLog,
+    options: { namespace: "FleetOTA" },
+  });
+
+  assert.equal(askedFor, ["recent"]);
+});
+
 test("asks CloudWatch for the configured look-back window", async () => {
   let asked: { from: Date; to: Date; periodSeconds: number } | undefined;
   const { writer } = memoryWriter();
