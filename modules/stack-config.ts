@@ -127,11 +127,15 @@ export const defaults: FleetOtaStackProps = {
     queueAgeSeconds: 900,
     updateFailureRatePercent: 5,
     updateFailureMinimumSamples: 20,
-    processingLatencyMs: 5000,
+    // The batching window (20 s) plus processing: an average above it means the processor is falling behind.
+    processingLatencyMs: 30_000,
     connectivityMinimumPercent: 80,
     lambdaErrorsPerPeriod: 1,
   },
-  telemetryConsumer: { batchSize: 10, maximumBatchingWindowSeconds: 1, maximumConcurrency: 10 },
+  // Up to 100 objects an invocation, gathered for up to 20 s: one fleet-state part, one PutMetricData and
+  // one invocation for many objects (the largest per-object cost after the vehicle's own PUT); telemetry is
+  // then processed up to 20 s later, far inside an upload period. The local target keeps 10 and 1 s.
+  telemetryConsumer: { batchSize: 100, maximumBatchingWindowSeconds: 20, maximumConcurrency: 10 },
   updateConsumer: { batchSize: 10, maximumBatchingWindowSeconds: 1, maximumConcurrency: 5 },
   functions: {
     telemetryProcessor: { timeoutSeconds: 60, memoryMb: 512 },
@@ -149,6 +153,16 @@ export const defaults: FleetOtaStackProps = {
   accessLogRetentionDays: 90,
   protectData: true,
 };
+
+/**
+ * What the local target changes in the defaults: the local cloud answers within seconds (tests and the
+ * end-to-end benchmark wait for each object), so the telemetry mapping gathers for 1 s, not 20 s, and the
+ * latency alarm is set to match. Explicit overrides still win.
+ */
+export const localTargetDefaults = {
+  telemetryConsumer: { batchSize: 10, maximumBatchingWindowSeconds: 1, maximumConcurrency: 10 },
+  alarms: { processingLatencyMs: 5000 },
+} as const satisfies Pick<FleetOtaStackOverrides, "telemetryConsumer" | "alarms">;
 
 export class InvalidStackPropsError extends Error {
   override readonly name: string = "InvalidStackPropsError";
@@ -173,10 +187,12 @@ export class MissingAccountIdError extends InvalidStackPropsError {
  * const props = resolveStackProps({ namePrefix: "fleetota-prod", environment: "prod", protectData: true });
  */
 export function resolveStackProps(overrides: FleetOtaStackOverrides = {}): FleetOtaStackProps {
+  const local = overrides.target === DEPLOY_TARGET.local ? localTargetDefaults : undefined;
   let props: FleetOtaStackProps = {
     ...defaults,
+    ...(local ? { telemetryConsumer: local.telemetryConsumer } : {}),
     ...overrides,
-    alarms: { ...defaults.alarms, ...overrides.alarms },
+    alarms: { ...defaults.alarms, ...local?.alarms, ...overrides.alarms },
     functions: { ...defaults.functions, ...overrides.functions },
     schedules: { ...defaults.schedules, ...overrides.schedules },
   };
@@ -190,6 +206,12 @@ export function resolveStackProps(overrides: FleetOtaStackOverrides = {}): Fleet
     if (consumer.batchSize > 10 && consumer.maximumBatchingWindowSeconds < 1) {
       throw new InvalidStackPropsError(`${name}: a batch size above 10 needs a batching window of at least 1 s`);
     }
+  }
+  if (props.alarms.processingLatencyMs <= props.telemetryConsumer.maximumBatchingWindowSeconds * 1000) {
+    throw new InvalidStackPropsError(
+      `alarms.processingLatencyMs (${props.alarms.processingLatencyMs}) must exceed the telemetry batching window ` +
+        `(${props.telemetryConsumer.maximumBatchingWindowSeconds} s): the window alone would fire the alarm`,
+    );
   }
   if (props.telemetryInfrequentAccessAfterDays < 30 || props.telemetryRetentionDays <= props.telemetryInfrequentAccessAfterDays) {
     throw new InvalidStackPropsError("telemetry moves to Standard-IA after at least 30 days and expires after that");

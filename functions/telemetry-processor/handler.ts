@@ -3,6 +3,7 @@ import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda"
 import { cloudWatchClient, documentClient, s3Client, sqsClient } from "../../lib/aws-clients.js";
 import { dynamoCampaignList, type CampaignList } from "../../campaigns/store/index.js";
 import { ENV, requireEnv } from "../../contracts/environment.js";
+import { concurrencyLimit } from "../../lib/concurrency-limit.js";
 import { createLogger } from "../../lib/logger.js";
 import { DEFAULT_METRICS_NAMESPACE } from "../../contracts/metrics.js";
 import { InvocationAggregate } from "../../telemetry/aggregate.js";
@@ -17,6 +18,11 @@ const LEASE_MARGIN_MS = 10_000;
 const DEFAULT_LEASE_MS = 5 * 60_000;
 /** Waiting for a concurrent delivery of the same object beats a retry after the visibility timeout. */
 const MAX_BUSY_WAIT_MS = 20_000;
+/**
+ * Objects read at once within a batch: the mapping delivers up to 100, and memory (512 MB) is sized for
+ * about 10 objects in flight, each bounded by the read limits.
+ */
+export const OBJECTS_IN_FLIGHT = 10;
 
 let dependencies: ProcessorDependencies | undefined;
 let campaignList: CampaignList | undefined;
@@ -55,11 +61,12 @@ export const handler = async (event: SQSEvent, context: Context): Promise<SQSBat
     activeCampaigns: lazyOnce(() => loadActiveCampaigns(campaigns)),
     parking: { s3: deps.s3, bucket: deps.dataBucket, tally: new ParkedTally() },
   };
+  const limited = concurrencyLimit(OBJECTS_IN_FLIGHT);
   const response = await processPartialResponse(
     event,
     async (record: SQSRecord) => {
       try {
-        return await processTelemetryMessage(record.body, deps, scope);
+        return await limited(() => processTelemetryMessage(record.body, deps, scope));
       } catch (error) {
         logger.warn("message failed; it will be retried", { messageId: record.messageId, error });
         throw error;

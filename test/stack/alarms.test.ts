@@ -2,6 +2,7 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { METRIC } from "../../contracts/metrics.js";
 import { FUNCTION } from "../../modules/fleet-functions.js";
+import { DEPLOY_TARGET } from "../../modules/stack-config.js";
 import { ref, synthStack } from "./support/synth.js";
 
 const PREFIX = "fleetota-alarmtest";
@@ -49,12 +50,17 @@ test("the update failure rate is metric math over the manager's own counters, ab
   assert.is(alarm.comparison_operator, "GreaterThanThreshold");
 });
 
-test("telemetry processing latency alarms above 5 s", () => {
+test("telemetry processing latency alarms above the 20 s batching window plus 10 s on AWS, above 5 s on the local target (1 s window)", () => {
   const [alarm] = alarmsOn("FleetOTA", METRIC.ProcessingLatency);
+  const local = synthStack({ namePrefix: PREFIX, target: DEPLOY_TARGET.local });
+  const localAlarm = Object.values(local.resources("aws_cloudwatch_metric_alarm")).find((candidate) => (candidate as Record<string, any>).metric_name === METRIC.ProcessingLatency) as
+    | Record<string, any>
+    | undefined;
 
   assert.ok(alarm);
-  assert.is(alarm.threshold, 5000);
+  assert.is(alarm.threshold, 30_000);
   assert.is(alarm.comparison_operator, "GreaterThanThreshold");
+  assert.is(localAlarm?.threshold, 5000);
 });
 
 test("connectivity alarms below 80 % of the fleet, from the rate or from a configured fleet size", () => {

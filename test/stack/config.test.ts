@@ -5,6 +5,7 @@ import { FleetOtaStack } from "../../main.js";
 import { MissingBundleError } from "../../modules/bundled-function.js";
 import {
   defaults,
+  DEPLOY_TARGET,
   InvalidStackPropsError,
   LOCAL_ACCOUNT_ID,
   MissingAccountIdError,
@@ -32,6 +33,8 @@ test("values AWS would refuse are rejected at synth time with the reason", () =>
     { telemetryInfrequentAccessAfterDays: 10 },
     { telemetryRetentionDays: 20 },
     { fleetSize: 0 },
+    { alarms: { processingLatencyMs: 20_000 } },
+    { target: DEPLOY_TARGET.local, alarms: { processingLatencyMs: 1000 } },
   ];
   for (const overrides of invalid) {
     assert.throws(

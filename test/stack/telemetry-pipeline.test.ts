@@ -1,3 +1,4 @@
+import { DEPLOY_TARGET } from "../../modules/stack-config.js";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { list, parseJson, ref, synthStack, type Statement } from "./support/synth.js";
@@ -73,6 +74,20 @@ test("batch sizes and windows come from the stack props", () => {
   assert.is(mapping.batch_size, 50);
   assert.is(mapping.maximum_batching_window_in_seconds, 20);
   assert.is(mapping.scaling_config.maximum_concurrency, 4);
+});
+
+test("on AWS the processor gets up to 100 objects gathered for up to 20 s (one invocation, metric call and fleet-state part for many); the local target keeps 10 and 1 s", () => {
+  const aws = synthStack().resource("aws_lambda_event_source_mapping", "telemetry_processor_mapping") as Record<string, any>;
+  const local = synthStack({ target: DEPLOY_TARGET.local }).resource("aws_lambda_event_source_mapping", "telemetry_processor_mapping") as Record<string, any>;
+  const localOverridden = synthStack({
+    target: DEPLOY_TARGET.local,
+    telemetryConsumer: { batchSize: 100, maximumBatchingWindowSeconds: 20, maximumConcurrency: 10 },
+    alarms: { processingLatencyMs: 30_000 },
+  });
+
+  assert.equal([aws.batch_size, aws.maximum_batching_window_in_seconds], [100, 20]);
+  assert.equal([local.batch_size, local.maximum_batching_window_in_seconds], [10, 1]);
+  assert.is((localOverridden.resource("aws_lambda_event_source_mapping", "telemetry_processor_mapping") as Record<string, any>).batch_size, 100);
 });
 
 test.run();
