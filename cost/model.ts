@@ -2,6 +2,7 @@
  * The cost model: monthly dollars for a fleet, priced from the requests a local run counted
  * (`MeasuredProfile`, written by `npm run bench -- cost`) and AWS list prices (`prices.ts`). Pure: no I/O.
  */
+import { defaults as stackDefaults, type QueueConsumerSettings } from "../modules/stack-config.js";
 import { PRICES } from "./prices.js";
 
 export const MINUTES_PER_MONTH = 43_800; // 730 h, AWS's billing month
@@ -41,10 +42,19 @@ export interface MeasuredProfile {
   /** How it was measured, e.g. "100 vehicles, 2 passes of 5 uploads, local cloud". */
   method: string;
   telemetry: {
-    /** Per object, at `recordsPerObject` records (vehicle side included: its PUT, its job-document GET). */
+    /**
+     * Per object (vehicle side included: its PUT; EventBridge's delivery to SQS; the processor's read,
+     * claim and completion, its hand-off; its compute beyond the per-record share).
+     */
     perObject: Usage;
+    /**
+     * Per processor invocation, whatever the objects in it: the invocation, the pollers' receive and delete,
+     * the fleet-state part, the PutMetricData, the campaign query. How many objects share one is the
+     * mapping's batching (`objectsPerInvocation`), not the local run's.
+     */
+    perInvocation: Usage;
     recordsPerObject: number;
-    /** Processor GB-seconds per record beyond the per-object share, from two object sizes. */
+    /** Processor GB-seconds per record, from two passes with different object sizes after a warm-up pass. */
     lambdaGbSecondsPerRecord: number;
     gzipBytesPerRecord: number;
   };
@@ -70,6 +80,23 @@ export interface FleetScenario {
   recordsPerMinute?: number;
   updatesPerYear?: number;
   frontDoor?: FrontDoor;
+  /** The telemetry event source mapping's batching (the stack's default on AWS unless given). */
+  telemetryConsumer?: Pick<QueueConsumerSettings, "batchSize" | "maximumBatchingWindowSeconds">;
+}
+
+/** SQS pollers Lambda starts for a mapping before it scales up (AWS: five batches at a time). */
+export const LAMBDA_SQS_POLLERS = 5;
+
+/**
+ * Objects one processor invocation gets at a steady arrival rate: each of Lambda's pollers gathers for up
+ * to the batching window or until the batch is full, so an invocation gets the window's share of the
+ * arrivals (at least one object, at most a batch).
+ *
+ * @example
+ * objectsPerInvocation(10_000 / 3_600, { batchSize: 100, maximumBatchingWindowSeconds: 20 }); // ≈ 11 (10,000 vehicles, hourly)
+ */
+export function objectsPerInvocation(objectsPerSecond: number, consumer: Pick<QueueConsumerSettings, "batchSize" | "maximumBatchingWindowSeconds">): number {
+  return Math.min(consumer.batchSize, Math.max(1, (objectsPerSecond * consumer.maximumBatchingWindowSeconds) / LAMBDA_SQS_POLLERS));
 }
 
 /** One priced line: what, how many, and what it costs a month. */
@@ -82,6 +109,8 @@ export interface CostLine {
 
 export interface FleetCost {
   scenario: Required<FleetScenario>;
+  /** Objects each processor invocation handles at this fleet's arrival rate. */
+  objectsPerInvocation: number;
   lines: CostLine[];
   usdPerMonth: number;
   usdPerVehicleMonth: number;
@@ -139,24 +168,28 @@ function storageLines(gzipBytesPerMonth: number, objectBytes: number, retentionM
  * cost.usdPerVehicleMonth; // e.g. 0.0051
  */
 export function fleetCost(profile: MeasuredProfile, scenario: FleetScenario, retentionMonths = 12): FleetCost {
-  const full: Required<FleetScenario> = { recordsPerMinute: 1, updatesPerYear: 4, frontDoor: FRONT_DOOR.s3, ...scenario };
+  const full: Required<FleetScenario> = {
+    recordsPerMinute: 1,
+    updatesPerYear: 4,
+    frontDoor: FRONT_DOOR.s3,
+    telemetryConsumer: stackDefaults.telemetryConsumer,
+    ...scenario,
+  };
   const uploadsPerMonth = (full.vehicles * MINUTES_PER_MONTH) / full.uploadEveryMinutes;
   const recordsPerUpload = full.uploadEveryMinutes * full.recordsPerMinute;
   const recordsPerMonth = uploadsPerMonth * recordsPerUpload;
-  const telemetry = profile.telemetry;
-  const extraRecords = recordsPerUpload - telemetry.recordsPerObject;
-  const perUpload: Usage = {
-    ...telemetry.perObject,
-    lambdaGbSeconds: Math.max(0, telemetry.perObject.lambdaGbSeconds + extraRecords * telemetry.lambdaGbSecondsPerRecord),
-  };
-  const gzipBytesPerMonth = recordsPerMonth * telemetry.gzipBytesPerRecord;
+  const gzipBytesPerMonth = recordsPerMonth * profile.telemetry.gzipBytesPerRecord;
 
   const lines: CostLine[] = [];
+  let batching: number;
   if (full.frontDoor === FRONT_DOOR.s3) {
-    lines.push(...priceUsage(sum([[perUpload, uploadsPerMonth]]), "telemetry"));
-    lines.push(...storageLines(gzipBytesPerMonth, recordsPerUpload * telemetry.gzipBytesPerRecord, retentionMonths));
+    batching = objectsPerInvocation(uploadsPerMonth / (MINUTES_PER_MONTH * 60), full.telemetryConsumer);
+    lines.push(...priceUsage(telemetryUsage(profile, uploadsPerMonth, recordsPerUpload, batching), "telemetry"));
+    lines.push(...storageLines(gzipBytesPerMonth, recordsPerUpload * profile.telemetry.gzipBytesPerRecord, retentionMonths));
   } else {
-    lines.push(...basicIngestLines(profile, full, uploadsPerMonth, recordsPerUpload, gzipBytesPerMonth, retentionMonths));
+    const ingest = basicIngestLines(profile, full, uploadsPerMonth, recordsPerUpload, gzipBytesPerMonth, retentionMonths);
+    batching = ingest.objectsPerInvocation;
+    lines.push(...ingest.lines);
   }
   lines.push(...priceUsage(sum([[profile.perScheduledMinute, MINUTES_PER_MONTH]]), "scheduled"));
   const updatesPerMonth = (full.vehicles * full.updatesPerYear) / 12;
@@ -169,7 +202,18 @@ export function fleetCost(profile: MeasuredProfile, scenario: FleetScenario, ret
     { item: "fixed: idle queue polling", quantity: 2 * 5 * 3 * MINUTES_PER_MONTH, unit: "requests", usdPerMonth: 2 * 5 * 3 * MINUTES_PER_MONTH * PRICES.sqsRequest.usd },
   );
   const usdPerMonth = lines.reduce((total, line) => total + line.usdPerMonth, 0);
-  return { scenario: full, lines, usdPerMonth, usdPerVehicleMonth: usdPerMonth / full.vehicles };
+  return { scenario: full, objectsPerInvocation: batching, lines, usdPerMonth, usdPerVehicleMonth: usdPerMonth / full.vehicles };
+}
+
+/** A month's telemetry usage: per object, per record (compute) and per invocation at the given batching. */
+function telemetryUsage(profile: MeasuredProfile, objectsPerMonth: number, recordsPerObject: number, objectsPerInvocationNow: number): Usage {
+  const { perObject, perInvocation, lambdaGbSecondsPerRecord } = profile.telemetry;
+  const perRecordCompute: Usage = { ...NO_USAGE, lambdaGbSeconds: lambdaGbSecondsPerRecord };
+  return sum([
+    [perObject, objectsPerMonth],
+    [perRecordCompute, objectsPerMonth * recordsPerObject],
+    [perInvocation, objectsPerMonth / objectsPerInvocationNow],
+  ]);
 }
 
 /**
@@ -185,28 +229,26 @@ function basicIngestLines(
   recordsPerUpload: number,
   gzipBytesPerMonth: number,
   retentionMonths: number,
-): CostLine[] {
-  const telemetry = profile.telemetry;
-  const uploadBytes = recordsPerUpload * telemetry.gzipBytesPerRecord;
+): { lines: CostLine[]; objectsPerInvocation: number } {
+  const uploadBytes = recordsPerUpload * profile.telemetry.gzipBytesPerRecord;
   const firehoseGb = (uploadsPerMonth * Math.ceil(uploadBytes / 5_000) * 5_000) / 1e9;
   // Firehose flushes at 128 MB or every 15 minutes, whichever comes first, per stream.
   const firehoseObjects = Math.max(MINUTES_PER_MONTH / 15, gzipBytesPerMonth / 128e6);
   const recordsPerObject = (uploadsPerMonth * recordsPerUpload) / firehoseObjects;
-  const perObject: Usage = {
-    ...telemetry.perObject,
-    s3Get: telemetry.perObject.s3Get,
-    s3Put: telemetry.perObject.s3Put, // Firehose's PUT takes the vehicle's place
-    lambdaGbSeconds: Math.max(0, telemetry.perObject.lambdaGbSeconds + (recordsPerObject - telemetry.recordsPerObject) * telemetry.lambdaGbSecondsPerRecord),
-  };
+  const batching = objectsPerInvocation(firehoseObjects / (MINUTES_PER_MONTH * 60), scenario.telemetryConsumer);
   const connectionMinutes = scenario.vehicles * MINUTES_PER_MONTH;
-  return [
-    { item: "IoT Core connectivity", quantity: connectionMinutes, unit: "connection-minutes", usdPerMonth: connectionMinutes * PRICES.iotConnectionMinute.usd },
-    { item: "IoT rules triggered", quantity: uploadsPerMonth, unit: "rules", usdPerMonth: uploadsPerMonth * PRICES.iotRuleTriggered.usd },
-    { item: "IoT rule actions (Firehose)", quantity: uploadsPerMonth, unit: "actions", usdPerMonth: uploadsPerMonth * PRICES.iotRuleAction.usd },
-    { item: "Firehose ingestion", quantity: firehoseGb, unit: "GB", usdPerMonth: firehoseGb * PRICES.firehoseIngestGb.usd },
-    ...priceUsage(sum([[perObject, firehoseObjects]]), "telemetry"),
-    ...storageLines(gzipBytesPerMonth, gzipBytesPerMonth / firehoseObjects, retentionMonths),
-  ];
+  return {
+    objectsPerInvocation: batching,
+    lines: [
+      { item: "IoT Core connectivity", quantity: connectionMinutes, unit: "connection-minutes", usdPerMonth: connectionMinutes * PRICES.iotConnectionMinute.usd },
+      { item: "IoT rules triggered", quantity: uploadsPerMonth, unit: "rules", usdPerMonth: uploadsPerMonth * PRICES.iotRuleTriggered.usd },
+      { item: "IoT rule actions (Firehose)", quantity: uploadsPerMonth, unit: "actions", usdPerMonth: uploadsPerMonth * PRICES.iotRuleAction.usd },
+      { item: "Firehose ingestion", quantity: firehoseGb, unit: "GB", usdPerMonth: firehoseGb * PRICES.firehoseIngestGb.usd },
+      // Firehose's PUT takes the vehicle's place: the same per-object usage, on far fewer, larger objects.
+      ...priceUsage(telemetryUsage(profile, firehoseObjects, recordsPerObject, batching), "telemetry"),
+      ...storageLines(gzipBytesPerMonth, gzipBytesPerMonth / firehoseObjects, retentionMonths),
+    ],
+  };
 }
 
 /** Dollars per vehicle update (one job through a campaign). */

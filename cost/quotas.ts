@@ -3,6 +3,7 @@
  * profile) and the fleet size at which that rate reaches the default. Defaults are AWS's documented
  * defaults in us-east-1 at the price date; most are adjustable in Service Quotas.
  */
+import { defaults as stackDefaults } from "../modules/stack-config.js";
 import type { MeasuredProfile } from "./model.js";
 
 export interface QuotaRow {
@@ -17,9 +18,11 @@ export interface QuotaRow {
  * @example
  * quotaTable(profile, 15).find((row) => row.quota.startsWith("Lambda"))?.bindsAtVehicles;
  */
-export function quotaTable(profile: MeasuredProfile, uploadEveryMinutes: number, processorSecondsPerInvocation = 1): QuotaRow[] {
+export function quotaTable(profile: MeasuredProfile, uploadEveryMinutes: number, processorSecondsPerInvocation = 5): QuotaRow[] {
   const uploadsPerSecondPerVehicle = 1 / (uploadEveryMinutes * 60);
-  const perObject = profile.telemetry.perObject;
+  const { perObject, perInvocation } = profile.telemetry;
+  // Where a quota binds the queue is never short of objects: every invocation gets a full batch.
+  const { batchSize } = stackDefaults.telemetryConsumer;
   const vehiclesAt = (limitPerSecond: number, perUpload: number) => (perUpload > 0 ? Math.floor(limitPerSecond / (uploadsPerSecondPerVehicle * perUpload)) : Number.POSITIVE_INFINITY);
   return [
     {
@@ -31,20 +34,21 @@ export function quotaTable(profile: MeasuredProfile, uploadEveryMinutes: number,
     {
       quota: "CloudWatch PutMetricData",
       defaultLimit: "500 requests/s",
-      bindsAtVehicles: vehiclesAt(500, perObject.cloudWatchApi),
-      whatTheStackDoes: "one PutMetricData per processor invocation (up to 10 objects), no per-vehicle dimensions",
+      bindsAtVehicles: vehiclesAt(500, (perObject.cloudWatchApi + perInvocation.cloudWatchApi / batchSize)),
+      whatTheStackDoes: `one PutMetricData per processor invocation (up to ${batchSize} objects), no per-vehicle dimensions`,
     },
     {
       quota: "Lambda concurrent executions",
       defaultLimit: "1,000 per account and region",
-      bindsAtVehicles: vehiclesAt(1_000 / processorSecondsPerInvocation, perObject.lambdaInvocations),
+      bindsAtVehicles: vehiclesAt(1_000 / processorSecondsPerInvocation, perInvocation.lambdaInvocations / batchSize),
       whatTheStackDoes: "the telemetry mapping's maximum concurrency caps the processor; the queue absorbs bursts",
     },
     {
       quota: "SQS standard queue in-flight messages",
       defaultLimit: "120,000 per queue",
-      bindsAtVehicles: Math.floor(120_000 / (uploadsPerSecondPerVehicle * processorSecondsPerInvocation)),
-      whatTheStackDoes: "batches of 10 deleted as soon as processed; ReportBatchItemFailures keeps only failures in flight",
+      // A message is in flight from its receive, through the batching window, to its deletion.
+      bindsAtVehicles: Math.floor(120_000 / (uploadsPerSecondPerVehicle * (stackDefaults.telemetryConsumer.maximumBatchingWindowSeconds + processorSecondsPerInvocation))),
+      whatTheStackDoes: `batches of up to ${batchSize} deleted as soon as processed; ReportBatchItemFailures keeps only failures in flight`,
     },
     {
       quota: "DynamoDB on-demand table throughput",

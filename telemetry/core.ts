@@ -1,4 +1,4 @@
-import { CORRUPTION, CorruptObjectError, decodeLines, DEFAULT_DECODE_LIMITS, type ByteSource, type DecodeLimits } from "./decode.js";
+import { CORRUPTION, CorruptObjectError, decodeLineBatches, DEFAULT_DECODE_LIMITS, type ByteSource, type DecodeLimits } from "./decode.js";
 import { enrich, type EnrichedRecord } from "./enrich.js";
 import type { ParsedTelemetryKey } from "../contracts/telemetry-keys.js";
 import { validateRecord, type RecordRejection } from "./schema.js";
@@ -106,36 +106,38 @@ export async function readTelemetryObject(
     readout.rejected.push({ line: lineNumber, raw, refusal, reasons });
     readout.refusals[refusal] = (readout.refusals[refusal] ?? 0) + 1;
   };
-  for await (const { text, tooLong } of decodeLines(source, limits)) {
-    lineNumber++;
-    if (!tooLong && text.trim() === "") continue;
-    if (++lines > limits.maxLines) throw new CorruptObjectError(CORRUPTION.TooManyLines, `more than ${limits.maxLines} lines`);
-    if (tooLong) {
-      reject(text, LINE_REFUSAL.LineTooLong, [{ field: "(line)", rule: "max-length", message: `line longer than ${limits.maxLineBytes} bytes` }]);
-      continue;
+  for await (const batch of decodeLineBatches(source, limits)) {
+    for (const { text, tooLong } of batch) {
+      lineNumber++;
+      if (!tooLong && text.trim() === "") continue;
+      if (++lines > limits.maxLines) throw new CorruptObjectError(CORRUPTION.TooManyLines, `more than ${limits.maxLines} lines`);
+      if (tooLong) {
+        reject(text, LINE_REFUSAL.LineTooLong, [{ field: "(line)", rule: "max-length", message: `line longer than ${limits.maxLineBytes} bytes` }]);
+        continue;
+      }
+      let value: unknown;
+      try {
+        value = JSON.parse(text);
+      } catch (error) {
+        reject(text, LINE_REFUSAL.NotJson, [{ field: "(line)", rule: "json", message: (error as Error).message }]);
+        continue;
+      }
+      const validation = validateRecord(value, nowMs);
+      if (!validation.valid) {
+        reject(text, refusalOf(validation.reasons), validation.reasons);
+        continue;
+      }
+      const unbound = uploader && bindingRejection(uploader, validation.record);
+      if (unbound) {
+        reject(text, unbound.rule, [unbound]);
+        continue;
+      }
+      const enriched = enrich(validation.record);
+      readout.accepted++;
+      const current = readout.latest.get(enriched.record.vin);
+      if (!current || isNewer(enriched, current)) readout.latest.set(enriched.record.vin, enriched);
+      if (enriched.record.ota) readout.otaRecords.push(enriched);
     }
-    let value: unknown;
-    try {
-      value = JSON.parse(text);
-    } catch (error) {
-      reject(text, LINE_REFUSAL.NotJson, [{ field: "(line)", rule: "json", message: (error as Error).message }]);
-      continue;
-    }
-    const validation = validateRecord(value, nowMs);
-    if (!validation.valid) {
-      reject(text, refusalOf(validation.reasons), validation.reasons);
-      continue;
-    }
-    const unbound = uploader && bindingRejection(uploader, validation.record);
-    if (unbound) {
-      reject(text, unbound.rule, [unbound]);
-      continue;
-    }
-    const enriched = enrich(validation.record);
-    readout.accepted++;
-    const current = readout.latest.get(enriched.record.vin);
-    if (!current || isNewer(enriched, current)) readout.latest.set(enriched.record.vin, enriched);
-    if (enriched.record.ota) readout.otaRecords.push(enriched);
   }
   return readout;
 }

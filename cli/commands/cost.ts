@@ -2,6 +2,7 @@ import type { Command } from "commander";
 import { fleetCost, FRONT_DOOR, type FrontDoor, type MeasuredProfile } from "../../cost/model.js";
 import measuredProfile from "../../cost/measured-profile.json" with { type: "json" };
 import { renderFleetCost } from "../../cost/report.js";
+import { defaults as stackDefaults } from "../../modules/stack-config.js";
 import { parseChoice, parseDuration, parseIntegerOption } from "../arguments.js";
 import type { CommandContext } from "../context.js";
 import { UsageError } from "../errors.js";
@@ -12,6 +13,8 @@ export interface CostOptions {
   uploadEvery: string;
   updatesPerYear: string;
   frontDoor: string;
+  /** The telemetry mapping's batching window (the stack's default when absent). */
+  batchingWindow?: string;
 }
 
 export function registerCostCommand(program: Command, contextFor: (command: Command) => CommandContext): void {
@@ -22,6 +25,10 @@ export function registerCostCommand(program: Command, contextFor: (command: Comm
     .option("--upload-every <duration>", "time between two uploads of one vehicle (1m, 15m, 1h …)", "60m")
     .option("--updates-per-year <n>", "OTA updates per vehicle a year", "4")
     .option("--front-door <kind>", `how telemetry arrives: ${Object.values(FRONT_DOOR).join(" or ")}`, FRONT_DOOR.s3)
+    .option(
+      "--batching-window <duration>",
+      `how long the telemetry mapping gathers objects for one invocation (1s … 5m; the stack's ${stackDefaults.telemetryConsumer.maximumBatchingWindowSeconds}s by default)`,
+    )
     .action(async function costAction(this: Command, options: CostOptions) {
       runCost(contextFor(this), options);
     });
@@ -39,6 +46,9 @@ export function runCost(context: CommandContext, options: CostOptions, profile: 
   if (uploadSeconds < 60) throw new UsageError(`--upload-every must be at least 1m, got "${options.uploadEvery}"`);
   const updatesPerYear = parseIntegerOption("--updates-per-year", options.updatesPerYear, { min: 0, max: 365 });
   const frontDoor = parseChoice<FrontDoor>("--front-door", options.frontDoor, Object.values(FRONT_DOOR));
-  const scenario = { vehicles, uploadEveryMinutes: uploadSeconds / 60, updatesPerYear, frontDoor };
+  const windowSeconds = options.batchingWindow === undefined ? stackDefaults.telemetryConsumer.maximumBatchingWindowSeconds : parseDuration("--batching-window", options.batchingWindow);
+  if (windowSeconds > 300) throw new UsageError(`--batching-window must be at most 5m (AWS's maximum), got "${options.batchingWindow}"`);
+  const telemetryConsumer = { batchSize: stackDefaults.telemetryConsumer.batchSize, maximumBatchingWindowSeconds: windowSeconds };
+  const scenario = { vehicles, uploadEveryMinutes: uploadSeconds / 60, updatesPerYear, frontDoor, telemetryConsumer };
   printResult(context.io, context.json, fleetCost(profile, scenario), () => renderFleetCost(profile, scenario));
 }

@@ -1,7 +1,7 @@
 /** The cost model: census to usage, usage to dollars, fleets and front doors. Pure, no I/O. */
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { alternatives, costPerVehicleUpdate, dominantLines, fleetCost, FRONT_DOOR, MINUTES_PER_MONTH, NO_USAGE } from "../../../cost/model.js";
+import { alternatives, costPerVehicleUpdate, dominantLines, fleetCost, FRONT_DOOR, MINUTES_PER_MONTH, NO_USAGE, objectsPerInvocation } from "../../../cost/model.js";
 import { PRICES } from "../../../cost/prices.js";
 import { perUnit, usageFromCensus } from "../../../cost/usage.js";
 import { profile } from "./support/profile.js";
@@ -32,8 +32,10 @@ test("telemetry cost scales with uploads: an hourly fleet pays 60x fewer PUTs th
   const hourly = fleetCost(profile(), { vehicles: 1000, uploadEveryMinutes: 60 });
   const minutely = fleetCost(profile(), { vehicles: 1000, uploadEveryMinutes: 1 });
   const puts = (cost: typeof hourly) => cost.lines.find((line) => line.item === "telemetry: S3 PUT/LIST")!.quantity;
-  assert.is(puts(hourly), (1000 * MINUTES_PER_MONTH) / 60);
-  assert.is(puts(minutely), 1000 * MINUTES_PER_MONTH);
+  const objects = (cost: typeof hourly) => (cost.scenario.vehicles * MINUTES_PER_MONTH) / cost.scenario.uploadEveryMinutes;
+  // the vehicle's PUT per object, one fleet-state part per invocation
+  assert.ok(Math.abs(puts(hourly) - objects(hourly) * (1 + 1 / hourly.objectsPerInvocation)) < 1e-3);
+  assert.ok(Math.abs(puts(minutely) - objects(minutely) * (1 + 1 / minutely.objectsPerInvocation)) < 1e-3);
   assert.ok(minutely.usdPerVehicleMonth > 10 * hourly.usdPerVehicleMonth);
 });
 
@@ -68,6 +70,39 @@ test("a vehicle update is priced from its usage; the alternatives from list pric
   const other = alternatives({ vehicles: 1000, uploadEveryMinutes: 1 }, 2_000);
   assert.ok(Math.abs(other.iotCoreMessagingPerVehicleMonth - (MINUTES_PER_MONTH * 1e-6 + MINUTES_PER_MONTH * 0.08e-6)) < 1e-12);
   assert.is(other.iotJobsPerUpdate, 0.003);
+});
+
+test("objects per invocation: the batching window's share of the arrivals over Lambda's five pollers, at least one, at most a batch", () => {
+  const consumer = { batchSize: 100, maximumBatchingWindowSeconds: 20 };
+  assert.is(objectsPerInvocation(0.01, consumer), 1);
+  assert.ok(Math.abs(objectsPerInvocation(10_000 / 3_600, consumer) - (10_000 / 3_600) * 4) < 1e-9);
+  assert.is(objectsPerInvocation(1_000, consumer), 100);
+  assert.is(objectsPerInvocation(1_000, { batchSize: 10, maximumBatchingWindowSeconds: 1 }), 10);
+});
+
+test("per-invocation items (fleet-state part, PutMetricData, the pollers' calls, the invocation) shrink with batching; per-object items do not", () => {
+  const scenario = { vehicles: 10_000, uploadEveryMinutes: 60 };
+  const unbatched = fleetCost(profile(), { ...scenario, telemetryConsumer: { batchSize: 10, maximumBatchingWindowSeconds: 0 } });
+  const batched = fleetCost(profile(), { ...scenario, telemetryConsumer: { batchSize: 100, maximumBatchingWindowSeconds: 20 } });
+  const quantity = (cost: typeof batched, item: string) => cost.lines.find((line) => line.item === `telemetry: ${item}`)?.quantity ?? 0;
+  const objects = 10_000 * (MINUTES_PER_MONTH / 60);
+
+  assert.is(unbatched.objectsPerInvocation, 1);
+  assert.ok(Math.abs(batched.objectsPerInvocation - (10_000 / 3_600) * 4) < 1e-9);
+  assert.is(quantity(unbatched, "Lambda requests"), objects);
+  assert.ok(Math.abs(quantity(batched, "Lambda requests") - objects / batched.objectsPerInvocation) < 1e-6);
+  assert.ok(Math.abs(quantity(batched, "CloudWatch API") - objects / batched.objectsPerInvocation) < 1e-6);
+  assert.is(quantity(batched, "S3 GET"), quantity(unbatched, "S3 GET"));
+  assert.is(quantity(batched, "DynamoDB writes"), quantity(unbatched, "DynamoDB writes"));
+  assert.ok(batched.usdPerVehicleMonth < unbatched.usdPerVehicleMonth);
+});
+
+test("compute: per object, per record and per invocation", () => {
+  const cost = fleetCost(profile(), { vehicles: 3_600, uploadEveryMinutes: 60, telemetryConsumer: { batchSize: 10, maximumBatchingWindowSeconds: 5 } });
+  const objects = 3_600 * (MINUTES_PER_MONTH / 60);
+  const gbSeconds = cost.lines.find((line) => line.item === "telemetry: Lambda compute")!.quantity;
+  // 1 object/s, 5 s window over 5 pollers: 1 object an invocation
+  assert.ok(Math.abs(gbSeconds - objects * (0.01 + 60 * 0.0001 + 0.05)) < 1e-6);
 });
 
 test.run();

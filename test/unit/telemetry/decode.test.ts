@@ -1,8 +1,9 @@
+import { randomBytes } from "node:crypto";
 import { gzipSync } from "node:zlib";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { readTelemetryObject } from "../../../telemetry/core.js";
-import { CorruptObjectError, decodeLines } from "../../../telemetry/decode.js";
+import { CorruptObjectError, decodeLineBatches, decodeLines, WHOLE_OBJECT_GZIP_BYTES } from "../../../telemetry/decode.js";
 import { corruptGzip } from "../../../simulator/faults.js";
 import { SeededRandom } from "../../../simulator/random.js";
 import { chunked, gzipped, ndjson, NOW_MS, telemetryRecord } from "./support/factories.js";
@@ -50,6 +51,44 @@ test("binary data and a gzip bomb are corrupt objects", async () => {
   } catch (error) {
     assert.is((error as CorruptObjectError).corruption, "too-large");
   }
+});
+
+/** Lines of random text: gzip cannot shrink them much, so the object passes the whole-object size. */
+function incompressibleLines(bytes: number): string[] {
+  return Array.from({ length: Math.ceil(bytes / 1_210) }, () => JSON.stringify({ r: randomBytes(900).toString("base64") }));
+}
+
+test("an object over the whole-object size streams: same lines, same limits, same corruption", async () => {
+  const lines = incompressibleLines(WHOLE_OBJECT_GZIP_BYTES * 1.6);
+  const body = gzipped(lines);
+  assert.ok(body.length > WHOLE_OBJECT_GZIP_BYTES, `compressed ${body.length} bytes`);
+
+  assert.equal(await linesOf(chunked(body, 64 * 1024)), lines);
+  assert.is(await corruptionOf(chunked(body.subarray(0, body.length - 5000), 64 * 1024)), "bad-gzip");
+  const bomb = gzipSync(Buffer.concat([Buffer.from(`${lines.join("\n")}\n`), Buffer.alloc(20_000_000, 0x20)]));
+  assert.ok(bomb.length > WHOLE_OBJECT_GZIP_BYTES);
+  try {
+    for await (const _ of decodeLines(chunked(bomb, 64 * 1024), { maxDecodedBytes: 4_000_000, maxLineBytes: 2_000 })) void _;
+    assert.unreachable("should have thrown");
+  } catch (error) {
+    assert.is((error as CorruptObjectError).corruption, "too-large");
+  }
+});
+
+test("a small gzip object is decoded at once and capped at the decoded limit, however it is chunked", async () => {
+  const bomb = gzipSync(Buffer.alloc(50_000_000, 0x20));
+  assert.ok(bomb.length < WHOLE_OBJECT_GZIP_BYTES);
+  for (const chunkBytes of [16, 4096, bomb.length]) {
+    try {
+      for await (const _ of decodeLines(chunked(bomb, chunkBytes), { maxDecodedBytes: 1_000_000, maxLineBytes: 100 })) void _;
+      assert.unreachable("should have thrown");
+    } catch (error) {
+      assert.is((error as CorruptObjectError).corruption, "too-large");
+    }
+  }
+  const batches: number[] = [];
+  for await (const batch of decodeLineBatches(chunked(gzipped(["{\"a\":1}", "{\"b\":2}", "{\"c\":3}"]), 7))) batches.push(batch.length);
+  assert.equal(batches, [3], "one batch of lines for a whole object");
 });
 
 test("a failing source is passed through as itself, not called corruption", async () => {

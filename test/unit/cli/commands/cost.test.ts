@@ -28,8 +28,26 @@ test("--json gives the lines and totals the model computed", () => {
   const ctx = context(true);
   runCost(ctx, options({ uploadEvery: "1h", frontDoor: "iot-basic-ingest" }), profile());
   const result = JSON.parse(ctx.out()) as ReturnType<typeof fleetCost>;
-  assert.equal(result.scenario, { vehicles: 10_000, uploadEveryMinutes: 60, updatesPerYear: 4, frontDoor: "iot-basic-ingest", recordsPerMinute: 1 });
+  assert.equal(result.scenario, {
+    vehicles: 10_000,
+    uploadEveryMinutes: 60,
+    updatesPerYear: 4,
+    frontDoor: "iot-basic-ingest",
+    recordsPerMinute: 1,
+    telemetryConsumer: { batchSize: 100, maximumBatchingWindowSeconds: 20 },
+  });
   assert.ok(result.lines.some((line) => line.item === "IoT Core connectivity"));
+});
+
+test("--batching-window prices the mapping's window: a 1 s window means more invocations than the stack's 20 s", () => {
+  const byDefault = context(true);
+  const short = context(true);
+  runCost(byDefault, options({ uploadEvery: "1h" }), profile());
+  runCost(short, options({ uploadEvery: "1h", batchingWindow: "1s" }), profile());
+  const [a, b] = [byDefault, short].map((ctx) => JSON.parse(ctx.out()) as ReturnType<typeof fleetCost>);
+
+  assert.ok(b!.objectsPerInvocation < a!.objectsPerInvocation);
+  assert.ok(b!.usdPerMonth > a!.usdPerMonth);
 });
 
 const refusals: Array<[Partial<CostOptions>, RegExp]> = [
@@ -39,6 +57,7 @@ const refusals: Array<[Partial<CostOptions>, RegExp]> = [
   [{ uploadEvery: "soon" }, /--upload-every must be a duration/],
   [{ updatesPerYear: "-1" }, /--updates-per-year must be at least 0/],
   [{ frontDoor: "carrier-pigeon" }, /--front-door must be one of s3, iot-basic-ingest/],
+  [{ batchingWindow: "10m" }, /--batching-window must be at most 5m/],
 ];
 for (const [bad, message] of refusals) {
   test(`refuses ${JSON.stringify(bad)} naming the option`, () => {

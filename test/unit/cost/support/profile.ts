@@ -6,7 +6,8 @@ export function profile(overrides: Partial<MeasuredProfile> = {}): MeasuredProfi
     measuredAt: "2026-12-01",
     method: "test",
     telemetry: {
-      perObject: { ...NO_USAGE, s3Put: 1, s3Get: 2, sqs: 0.3, dynamoDbWriteUnits: 2, lambdaInvocations: 0.1, lambdaGbSeconds: 0.01 },
+      perObject: { ...NO_USAGE, s3Put: 1, s3Get: 2, sqs: 1, dynamoDbWriteUnits: 2, lambdaGbSeconds: 0.01 },
+      perInvocation: { ...NO_USAGE, s3Put: 1, sqs: 2, cloudWatchApi: 1, dynamoDbReadUnits: 0.5, lambdaInvocations: 1, lambdaGbSeconds: 0.05 },
       recordsPerObject: 10,
       lambdaGbSecondsPerRecord: 0.0001,
       gzipBytesPerRecord: 50,
