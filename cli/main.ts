@@ -11,6 +11,7 @@ import { registerParkedCommand } from "./commands/parked.js";
 import { registerRedriveCommand } from "./commands/redrive.js";
 import { registerKeysCommands } from "./commands/keys.js";
 import { registerReleaseCommand } from "./commands/release.js";
+import { registerGatewaysCommands } from "./commands/gateways.js";
 import { registerVehiclesCommands } from "./commands/vehicles.js";
 import { createContext, type CommandContext, type GlobalOptions } from "./context.js";
 import { CliError } from "./errors.js";
@@ -51,6 +52,7 @@ export function buildProgram(settings: Required<Pick<RunCliOptions, "io">> & Run
   registerRedriveCommand(program, contextFor);
   registerCostCommand(program, contextFor);
   registerVehiclesCommands(program, contextFor);
+  registerGatewaysCommands(program, contextFor);
   registerParkedCommand(program, contextFor);
   return program;
 }

@@ -2,15 +2,15 @@
  * A vehicle's bundle: what is installed on the vehicle so it can get its own credentials: its
  * certificate, its private key (only when AWS IoT made it; with a CSR the key never left the vehicle),
  * the credentials endpoint, role alias, bucket and region. Written owner-only: the folder 0700, each
- * file 0600.
+ * file 0600. A fleet gateway's bundle is the same, named by its gateway id, with its telemetry prefix
+ * and no job document.
  */
 import { chmodSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 
 export const BUNDLE_FILES = { description: "bundle.json", certificate: "certificate.pem", privateKey: "private-key.pem", serverCa: "credentials-provider-ca.pem" } as const;
 
-export interface VehicleBundle {
-  readonly vin: string;
+interface IdentityBundle {
   readonly certificateId: string;
   readonly certificateArn: string;
   readonly certificatePem: string;
@@ -19,12 +19,21 @@ export interface VehicleBundle {
   readonly roleAlias: string;
   readonly bucket: string;
   readonly region: string;
-  /** The prefix the vehicle writes under and the job document it reads. */
+  /** The prefix the device writes under. */
   readonly telemetryPrefix: string;
-  readonly jobDocumentKey: string;
   /** Local cloud only: the S3 endpoint (the front door) and the provider's server certificate. */
   readonly s3Endpoint?: string;
   readonly credentialsProviderCaPem?: string;
+}
+
+export interface VehicleBundle extends IdentityBundle {
+  readonly vin: string;
+  /** The job document the vehicle reads. */
+  readonly jobDocumentKey: string;
+}
+
+export interface GatewayBundle extends IdentityBundle {
+  readonly gatewayId: string;
 }
 
 function writeOwnerOnly(path: string, content: string): void {
@@ -40,9 +49,23 @@ function writeOwnerOnly(path: string, content: string): void {
  * writeVehicleBundle(".fleetota/vehicles", bundle); // ".fleetota/vehicles/1HGCM82633A004352"
  */
 export function writeVehicleBundle(root: string, bundle: VehicleBundle): string {
+  return writeBundle(root, bundle.vin, bundle);
+}
+
+/**
+ * Writes `<root>/<gatewayId>/` like a vehicle's bundle. Returns the folder.
+ *
+ * @example
+ * writeGatewayBundle(".fleetota/gateways", bundle); // ".fleetota/gateways/gw-depot-7"
+ */
+export function writeGatewayBundle(root: string, bundle: GatewayBundle): string {
+  return writeBundle(root, bundle.gatewayId, bundle);
+}
+
+function writeBundle(root: string, name: string, bundle: IdentityBundle): string {
   mkdirSync(root, { recursive: true, mode: 0o700 });
   chmodSync(root, 0o700);
-  const folder = join(root, bundle.vin);
+  const folder = join(root, name);
   mkdirSync(folder, { recursive: true, mode: 0o700 });
   chmodSync(folder, 0o700);
   const { certificatePem, privateKeyPem, credentialsProviderCaPem, ...description } = bundle;
@@ -65,9 +88,23 @@ export function writeVehicleBundle(root: string, bundle: VehicleBundle): string 
  * const bundle = readVehicleBundle(".fleetota/vehicles/1HGCM82633A004352", { privateKeyPem });
  */
 export function readVehicleBundle(folder: string, options: { privateKeyPem?: string } = {}): VehicleBundle & { privateKeyPem: string } {
-  const description = JSON.parse(readFileSync(join(folder, BUNDLE_FILES.description), "utf8")) as VehicleBundle & { files: Record<string, string> };
+  return readBundle<VehicleBundle>(folder, options);
+}
+
+/**
+ * Reads a gateway's bundle back with its private key (kept on the gateway when it made its own CSR).
+ *
+ * @example
+ * const bundle = readGatewayBundle(".fleetota/gateways/gw-depot-7", { privateKeyPem });
+ */
+export function readGatewayBundle(folder: string, options: { privateKeyPem?: string } = {}): GatewayBundle & { privateKeyPem: string } {
+  return readBundle<GatewayBundle>(folder, options);
+}
+
+function readBundle<T extends IdentityBundle>(folder: string, options: { privateKeyPem?: string }): T & { privateKeyPem: string } {
+  const description = JSON.parse(readFileSync(join(folder, BUNDLE_FILES.description), "utf8")) as T & { files: Record<string, string> };
   const read = (name: string | undefined) => (name ? readFileSync(join(folder, name), "utf8") : undefined);
   const privateKeyPem = options.privateKeyPem ?? read(description.files.privateKey);
-  if (!privateKeyPem) throw new Error(`${folder} holds no private key (the vehicle made its own): pass it`);
+  if (!privateKeyPem) throw new Error(`${folder} holds no private key (the device made its own): pass it`);
   return { ...description, certificatePem: read(description.files.certificate)!, privateKeyPem, credentialsProviderCaPem: read(description.files.credentialsProviderCa) };
 }

@@ -4,6 +4,9 @@
  * key never leaves it, or else a key pair made by AWS IoT), the fleet's vehicle IoT policy attached to
  * the certificate, and the certificate attached to the thing. Revoking sets the certificate INACTIVE:
  * the credentials provider then refuses it, and the vehicle's last credentials run out within their lifetime.
+ *
+ * A fleet gateway is registered the same way: a thing of the gateway thing type named by its gateway id
+ * (`gw-…`), its certificate carrying the gateway IoT policy (which names only the gateway role alias).
  */
 import {
   AttachPolicyCommand,
@@ -12,11 +15,14 @@ import {
   CreateKeysAndCertificateCommand,
   CreateThingCommand,
   DescribeThingCommand,
+  type CreateCertificateFromCsrCommandOutput,
   ListThingPrincipalsCommand,
   ListThingsCommand,
   UpdateCertificateCommand,
   type IoTClient,
+  type ThingAttribute,
 } from "@aws-sdk/client-iot";
+import { gatewayIdProblem } from "../contracts/telemetry-keys.js";
 import { vinViolations } from "../telemetry/vin.js";
 
 export interface VehicleRecord {
@@ -69,8 +75,62 @@ export function vehicleRecordProblems(record: VehicleRecord): string[] {
   return problems;
 }
 
+/** A thing to register with its own certificate (a vehicle, a fleet gateway). */
+interface ThingRegistration {
+  readonly thingName: string;
+  readonly thingTypeName?: string;
+  readonly attributes?: Record<string, string>;
+  readonly iotPolicyName: string;
+  readonly csrPem?: string;
+}
+
+interface RegisteredCertificate {
+  readonly certificateId: string;
+  readonly certificateArn: string;
+  readonly certificatePem: string;
+  readonly privateKeyPem?: string;
+}
+
+/** Thrown by `registerThing` when the thing already has a certificate; callers name it in their own terms. */
+class ThingAlreadyRegistered extends Error {}
+
 /**
- * Registers one vehicle: 4 IoT calls (thing, certificate, policy attachment, thing attachment).
+ * The thing, its certificate (from the CSR, else a key pair made by AWS IoT), the IoT policy on the
+ * certificate and the certificate on the thing: 5 IoT calls.
+ */
+async function registerThing(iot: IoTClient, registration: ThingRegistration): Promise<RegisteredCertificate> {
+  const { thingName } = registration;
+  try {
+    await iot.send(
+      new CreateThingCommand({
+        thingName,
+        ...(registration.thingTypeName ? { thingTypeName: registration.thingTypeName } : {}),
+        ...(registration.attributes ? { attributePayload: { attributes: registration.attributes } } : {}),
+      }),
+    );
+  } catch (error) {
+    if ((error as Error).name === "ResourceAlreadyExistsException") throw new ThingAlreadyRegistered(thingName);
+    throw error;
+  }
+  // moto answers CreateThing for an existing name without an error; a thing with a principal is registered.
+  const { principals = [] } = await iot.send(new ListThingPrincipalsCommand({ thingName }));
+  if (principals.length) throw new ThingAlreadyRegistered(thingName);
+  const certificate: CreateCertificateFromCsrCommandOutput & { keyPair?: { PrivateKey?: string } } = registration.csrPem
+    ? await iot.send(new CreateCertificateFromCsrCommand({ certificateSigningRequest: registration.csrPem, setAsActive: true }))
+    : await iot.send(new CreateKeysAndCertificateCommand({ setAsActive: true }));
+  if (!certificate.certificateArn || !certificate.certificateId || !certificate.certificatePem) throw new Error(`AWS IoT returned no certificate for ${thingName}`);
+  await iot.send(new AttachPolicyCommand({ policyName: registration.iotPolicyName, target: certificate.certificateArn }));
+  await iot.send(new AttachThingPrincipalCommand({ thingName, principal: certificate.certificateArn }));
+  return {
+    certificateId: certificate.certificateId,
+    certificateArn: certificate.certificateArn,
+    certificatePem: certificate.certificatePem,
+    privateKeyPem: certificate.keyPair?.PrivateKey,
+  };
+}
+
+/**
+ * Registers one vehicle: 5 IoT calls (thing, principals check, certificate, policy attachment, thing attachment).
  *
  * @example
  * const vehicle = await registerVehicle(iot, "fleetota-dev-vehicle", { vin, make: "Honda", model: "Accord", hardware: "tcu-2" }, { csrPem });
@@ -84,27 +144,12 @@ export async function registerVehicle(
   const problems = vehicleRecordProblems(record);
   if (problems.length) throw new InvalidVehicleError(problems.join("; "));
   try {
-    await iot.send(new CreateThingCommand({ thingName: record.vin, attributePayload: { attributes: { make: record.make, model: record.model, hardware: record.hardware } } }));
+    const attributes = { make: record.make, model: record.model, hardware: record.hardware };
+    return { ...record, ...(await registerThing(iot, { thingName: record.vin, attributes, iotPolicyName, csrPem: options.csrPem })) };
   } catch (error) {
-    if ((error as Error).name === "ResourceAlreadyExistsException") throw new VehicleAlreadyRegisteredError(record.vin);
+    if (error instanceof ThingAlreadyRegistered) throw new VehicleAlreadyRegisteredError(record.vin);
     throw error;
   }
-  // moto answers CreateThing for an existing name without an error; a thing with a principal is registered.
-  const { principals = [] } = await iot.send(new ListThingPrincipalsCommand({ thingName: record.vin }));
-  if (principals.length) throw new VehicleAlreadyRegisteredError(record.vin);
-  const certificate = options.csrPem
-    ? await iot.send(new CreateCertificateFromCsrCommand({ certificateSigningRequest: options.csrPem, setAsActive: true }))
-    : await iot.send(new CreateKeysAndCertificateCommand({ setAsActive: true }));
-  if (!certificate.certificateArn || !certificate.certificateId || !certificate.certificatePem) throw new Error(`AWS IoT returned no certificate for ${record.vin}`);
-  await iot.send(new AttachPolicyCommand({ policyName: iotPolicyName, target: certificate.certificateArn }));
-  await iot.send(new AttachThingPrincipalCommand({ thingName: record.vin, principal: certificate.certificateArn }));
-  return {
-    ...record,
-    certificateId: certificate.certificateId,
-    certificateArn: certificate.certificateArn,
-    certificatePem: certificate.certificatePem,
-    privateKeyPem: (certificate as { keyPair?: { PrivateKey?: string } }).keyPair?.PrivateKey,
-  };
 }
 
 /**
@@ -114,11 +159,18 @@ export async function registerVehicle(
  * await revokeVehicle(iot, "1HGCM82633A004352"); // ["9f2c…"]
  */
 export async function revokeVehicle(iot: IoTClient, vin: string): Promise<string[]> {
+  const certificateIds = await deactivateCertificates(iot, vin);
+  if (!certificateIds) throw new VehicleNotFoundError(vin);
+  return certificateIds;
+}
+
+/** Sets every certificate of a thing INACTIVE; undefined when there is no such thing. */
+async function deactivateCertificates(iot: IoTClient, thingName: string): Promise<string[] | undefined> {
   let principals: string[];
   try {
-    principals = (await iot.send(new ListThingPrincipalsCommand({ thingName: vin }))).principals ?? [];
+    principals = (await iot.send(new ListThingPrincipalsCommand({ thingName }))).principals ?? [];
   } catch (error) {
-    if ((error as Error).name === "ResourceNotFoundException") throw new VehicleNotFoundError(vin);
+    if ((error as Error).name === "ResourceNotFoundException") return undefined;
     throw error;
   }
   const certificateIds = principals.filter((arn) => arn.includes(":cert/")).map((arn) => arn.slice(arn.lastIndexOf("/") + 1));
@@ -131,23 +183,121 @@ export interface ListedVehicle extends Partial<VehicleRecord> {
 }
 
 /**
- * Every registered vehicle (thing) with its attributes, page by page.
+ * Every registered vehicle (an untyped thing: fleet gateways, of their thing type, are left out) with
+ * its attributes, page by page.
  *
  * @example
  * for await (const page of listVehicles(iot)) console.log(page.length);
  */
 export async function* listVehicles(iot: IoTClient): AsyncGenerator<ListedVehicle[]> {
+  for await (const things of listThings(iot)) {
+    yield things
+      .filter((thing) => !thing.thingTypeName)
+      .map((thing) => ({ vin: thing.thingName!, make: thing.attributes?.make, model: thing.attributes?.model, hardware: thing.attributes?.hardware }));
+  }
+}
+
+async function* listThings(iot: IoTClient, thingTypeName?: string): AsyncGenerator<ThingAttribute[]> {
   let nextToken: string | undefined;
   do {
-    const page = await iot.send(new ListThingsCommand({ nextToken, maxResults: 250 }));
-    yield (page.things ?? []).map((thing) => ({
-      vin: thing.thingName!,
-      make: thing.attributes?.make,
-      model: thing.attributes?.model,
-      hardware: thing.attributes?.hardware,
-    }));
+    const page = await iot.send(new ListThingsCommand({ nextToken, maxResults: 250, ...(thingTypeName ? { thingTypeName } : {}) }));
+    yield page.things ?? [];
     nextToken = page.nextToken;
   } while (nextToken);
+}
+
+export interface GatewayRecord {
+  /** `gw-…` (contracts/telemetry-keys.ts): the thing name, and the prefix it writes under. */
+  readonly gatewayId: string;
+  /** The stack's gateway thing type (output `gateway_thing_type`). */
+  readonly thingTypeName: string;
+  /** What it is, free text for the operator (`depot-hamburg`, `simulator`); a thing attribute. */
+  readonly site?: string;
+}
+
+export interface RegisteredGateway extends RegisteredCertificate {
+  readonly gatewayId: string;
+}
+
+export class InvalidGatewayError extends Error {
+  override readonly name = "InvalidGatewayError";
+}
+
+export class GatewayAlreadyRegisteredError extends Error {
+  override readonly name = "GatewayAlreadyRegisteredError";
+  constructor(readonly gatewayId: string) {
+    super(`${gatewayId} is already registered (revoke it and register another id)`);
+  }
+}
+
+export class GatewayNotFoundError extends Error {
+  override readonly name = "GatewayNotFoundError";
+  constructor(readonly gatewayId: string) {
+    super(`${gatewayId} is not a registered fleet gateway`);
+  }
+}
+
+/**
+ * Registers one fleet gateway: a thing of the gateway thing type named by its id, its certificate with
+ * the gateway IoT policy (5 IoT calls). The id must be a gateway id (`gw-…`), which is never a VIN.
+ *
+ * @example
+ * const gateway = await registerGateway(iot, "fleetota-dev-gateway", { gatewayId: "gw-depot-7", thingTypeName: "fleetota-dev-gateway" }, { csrPem });
+ */
+export async function registerGateway(iot: IoTClient, iotPolicyName: string, record: GatewayRecord, options: { csrPem?: string } = {}): Promise<RegisteredGateway> {
+  const problem = gatewayIdProblem(record.gatewayId);
+  if (problem) throw new InvalidGatewayError(problem);
+  if (record.site !== undefined && !ATTRIBUTE_VALUE.test(record.site)) {
+    throw new InvalidGatewayError(`site ${JSON.stringify(record.site)} must be 1-800 of letters, digits and _.,@/:#=[]- (no spaces)`);
+  }
+  try {
+    const attributes = record.site ? { site: record.site } : undefined;
+    const certificate = await registerThing(iot, { thingName: record.gatewayId, thingTypeName: record.thingTypeName, attributes, iotPolicyName, csrPem: options.csrPem });
+    return { gatewayId: record.gatewayId, ...certificate };
+  } catch (error) {
+    if (error instanceof ThingAlreadyRegistered) throw new GatewayAlreadyRegisteredError(record.gatewayId);
+    throw error;
+  }
+}
+
+/**
+ * Deactivates every certificate of a fleet gateway (a thing of the gateway type; a vehicle's id is refused); returns their ids.
+ *
+ * @example
+ * await revokeGateway(iot, "gw-depot-7", "fleetota-dev-gateway"); // ["3a1b…"]
+ */
+export async function revokeGateway(iot: IoTClient, gatewayId: string, thingTypeName: string): Promise<string[]> {
+  if ((await describedThingType(iot, gatewayId)) !== thingTypeName) throw new GatewayNotFoundError(gatewayId);
+  const certificateIds = await deactivateCertificates(iot, gatewayId);
+  if (!certificateIds) throw new GatewayNotFoundError(gatewayId);
+  return certificateIds;
+}
+
+export interface ListedGateway {
+  readonly gatewayId: string;
+  readonly site?: string;
+}
+
+/**
+ * Every registered fleet gateway (thing of the gateway type), page by page.
+ *
+ * @example
+ * for await (const page of listGateways(iot, "fleetota-dev-gateway")) console.log(page.map((gateway) => gateway.gatewayId));
+ */
+export async function* listGateways(iot: IoTClient, thingTypeName: string): AsyncGenerator<ListedGateway[]> {
+  for await (const things of listThings(iot, thingTypeName)) {
+    yield things.filter((thing) => thing.thingTypeName === thingTypeName).map((thing) => ({ gatewayId: thing.thingName!, site: thing.attributes?.site }));
+  }
+}
+
+/** The thing's type name, null for an untyped thing, undefined when there is no such thing. */
+async function describedThingType(iot: IoTClient, thingName: string): Promise<string | null | undefined> {
+  try {
+    return (await iot.send(new DescribeThingCommand({ thingName }))).thingTypeName ?? null;
+  } catch (error) {
+    if ((error as Error).name === "ResourceNotFoundException") return undefined;
+    throw error;
+  }
 }
 
 /** Whether a thing of that name exists. */

@@ -1,7 +1,7 @@
 /**
- * A vehicle's side of the AWS IoT credentials provider: present its own certificate over mutual TLS,
- * receive short-lived credentials for the vehicle role, refresh them before they expire, and give them
- * to an S3 client. The same code works on AWS (endpoint from `DescribeEndpoint(iot:CredentialProvider)`,
+ * A vehicle's (or a fleet gateway's) side of the AWS IoT credentials provider: present its own
+ * certificate over mutual TLS, receive short-lived credentials for its role, refresh them before they
+ * expire, and give them to an S3 client. The same code works on AWS (endpoint from `DescribeEndpoint(iot:CredentialProvider)`,
  * Amazon's root CA) and on the local cloud (loopback provider, its own certificate).
  *
  *   const s3 = vehicleS3Client(identity, { region });
@@ -22,6 +22,24 @@ export interface VehicleIdentityMaterial {
   readonly roleAlias: string;
   /** CA the provider's server certificate is checked against; Node's bundled roots when absent (AWS). */
   readonly caCertificatePem?: string;
+}
+
+/** What a fleet gateway holds to get credentials (a bundle written by `fleetota gateways register`). */
+export interface GatewayIdentityMaterial extends Omit<VehicleIdentityMaterial, "vin"> {
+  /** The thing name: the gateway id (`gw-…`). */
+  readonly gatewayId: string;
+}
+
+export type DeviceIdentityMaterial = VehicleIdentityMaterial | GatewayIdentityMaterial;
+
+/**
+ * The thing name a device asks credentials for: its VIN or its gateway id.
+ *
+ * @example
+ * thingNameOf({ gatewayId: "gw-depot-7", … }); // "gw-depot-7"
+ */
+export function thingNameOf(identity: DeviceIdentityMaterial): string {
+  return "vin" in identity ? identity.vin : identity.gatewayId;
 }
 
 export interface VehicleCredentials {
@@ -51,7 +69,7 @@ const defaults = {
  * @example
  * const credentials = await fetchVehicleCredentials(identity); // { accessKeyId: "ASIA…", expiration: … }
  */
-export function fetchVehicleCredentials(identity: VehicleIdentityMaterial, timeoutMs: number = defaults.timeoutMs): Promise<VehicleCredentials> {
+export function fetchVehicleCredentials(identity: DeviceIdentityMaterial, timeoutMs: number = defaults.timeoutMs): Promise<VehicleCredentials> {
   const url = new URL(`/role-aliases/${encodeURIComponent(identity.roleAlias)}/credentials`, identity.credentialsEndpoint);
   return new Promise((resolveCredentials, reject) => {
     const outgoing = request(
@@ -61,7 +79,7 @@ export function fetchVehicleCredentials(identity: VehicleIdentityMaterial, timeo
         cert: identity.certificatePem,
         key: identity.privateKeyPem,
         ca: identity.caCertificatePem,
-        headers: { [THING_NAME_HEADER]: identity.vin },
+        headers: { [THING_NAME_HEADER]: thingNameOf(identity) },
         timeout: timeoutMs,
         agent: false,
       },
@@ -111,7 +129,7 @@ export interface CredentialsProviderStats {
  * new S3Client({ region, credentials });
  */
 export function vehicleCredentialsProvider(
-  identity: VehicleIdentityMaterial,
+  identity: DeviceIdentityMaterial,
   options: { refreshBeforeMs?: number; now?: () => number; stats?: CredentialsProviderStats; fetch?: typeof fetchVehicleCredentials } = {},
 ): () => Promise<VehicleCredentials> {
   const refreshBeforeMs = options.refreshBeforeMs ?? defaults.refreshBeforeMs;
@@ -145,7 +163,7 @@ export function vehicleCredentialsProvider(
  * const local = vehicleS3Client(identity, { region, endpoint: cloud.clientConfig.endpoint, forcePathStyle: true });
  */
 export function vehicleS3Client(
-  identity: VehicleIdentityMaterial,
+  identity: DeviceIdentityMaterial,
   config: Omit<S3ClientConfig, "credentials"> & { stats?: CredentialsProviderStats },
 ): S3Client {
   const { stats, ...clientConfig } = config;

@@ -8,6 +8,7 @@ import { DescribeEndpointCommand } from "@aws-sdk/client-iot";
 import { Presets, SingleBar } from "cli-progress";
 import type { Command } from "commander";
 import { VEHICLE_TELEMETRY_PREFIX } from "../../contracts/telemetry-keys.js";
+import { gatewayIdentityNames } from "../../contracts/gateway-identity.js";
 import { vehicleIdentityNames } from "../../contracts/vehicle-identity.js";
 import { writeVehicleBundle } from "../../identity/bundle.js";
 import { listVehicles, registerVehicle, revokeVehicle, VehicleAlreadyRegisteredError, VehicleNotFoundError, type VehicleRecord } from "../../identity/provisioning.js";
@@ -37,8 +38,8 @@ const defaults = {
   concurrency: 4,
 } as const;
 
-/** Where a vehicle gets its credentials and writes, for its bundle. */
-interface IdentityTarget {
+/** Where a device gets its credentials and writes, for its bundle. */
+export interface IdentityTarget {
   iotPolicyName: string;
   roleAlias: string;
   credentialsEndpoint: string;
@@ -78,15 +79,23 @@ export function registerVehiclesCommands(program: Command, contextFor: (command:
     });
 }
 
-async function identityTarget(context: CommandContext): Promise<IdentityTarget> {
+/**
+ * Where a vehicle's or a gateway's bundle points: the stack's IoT policy and role alias for that kind
+ * of device (the local cloud's outputs, else the names the stack derives from its prefix), the
+ * credentials endpoint (the local provider, else `DescribeEndpoint iot:CredentialProvider`), bucket, region.
+ *
+ * @example
+ * const where = await identityTarget(context, "gateway"); // { iotPolicyName: "fleetota-dev-gateway", roleAlias: "fleetota-dev-gateway", … }
+ */
+export async function identityTarget(context: CommandContext, kind: "vehicle" | "gateway"): Promise<IdentityTarget> {
   const target = context.target();
-  const names = vehicleIdentityNames(target.names.namePrefix);
+  const names = kind === "vehicle" ? vehicleIdentityNames(target.names.namePrefix) : gatewayIdentityNames(target.names.namePrefix);
   if (target.kind === "local") {
     const description = JSON.parse(readFileSync(target.source, "utf8")) as LocalCloudDescription;
     if (!description.credentialsProvider) throw new NotFoundError("the local cloud has no credentials provider (restart it with this version)");
     return {
-      iotPolicyName: String(description.outputs.vehicle_iot_policy ?? names.iotPolicy),
-      roleAlias: String(description.outputs.vehicle_role_alias ?? names.roleAlias),
+      iotPolicyName: String(description.outputs[`${kind}_iot_policy`] ?? names.iotPolicy),
+      roleAlias: String(description.outputs[`${kind}_role_alias`] ?? names.roleAlias),
       credentialsEndpoint: description.credentialsProvider.endpoint,
       credentialsProviderCaPem: description.credentialsProvider.caCertificatePem,
       bucket: target.names.dataBucket,
@@ -105,7 +114,13 @@ async function identityTarget(context: CommandContext): Promise<IdentityTarget> 
   };
 }
 
-function readCsr(path: string): string {
+/**
+ * A device's CSR file, checked to be a PEM certificate signing request.
+ *
+ * @example
+ * const csrPem = readCsr("gw-depot-7.csr");
+ */
+export function readCsr(path: string): string {
   if (!existsSync(path)) throw new InputFileError(path, "no such CSR file");
   const text = readFileSync(path, "utf8");
   if (!text.includes("-----BEGIN CERTIFICATE REQUEST-----")) throw new InputFileError(path, "not a PEM certificate signing request");
@@ -143,7 +158,7 @@ export async function runRegister(context: CommandContext, vin: string | undefin
   const concurrency = options.concurrency === undefined ? defaults.concurrency : parseIntegerOption("--concurrency", options.concurrency, { min: 1, max: 64 });
   const { vehicles, refused } = vin !== undefined ? { vehicles: [oneVehicle(vin, options)], refused: [] as CsvRefusal[] } : csvVehicles(resolve(options.csv!));
   const out = resolve(options.out ?? defaults.out);
-  const where = await identityTarget(context);
+  const where = await identityTarget(context, "vehicle");
   const iot = context.iot();
   const pace = createPacer(maxPerSecond);
   const bar = progressBar(context, vehicles.length);

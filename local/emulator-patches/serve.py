@@ -23,7 +23,10 @@ Gaps are filled:
   * AWS IoT had no TagResource, UntagResource or ListTagsForResource, and dropped the tags given to
     CreateRoleAlias and CreatePolicy, so Terraform (which reads a resource's tags back after creating it)
     retried ListTagsForResource until it gave up; here IoT tags are kept by ARN.
-AWS IoT, for the vehicles' certificates:
+AWS IoT, for the vehicles' and fleet gateways' things and certificates:
+  * CreateThing for a name that exists replaced the thing (attributes and thing type overwritten, no
+    error); as on AWS, the same configuration again is answered with the existing thing and a different
+    one is ResourceAlreadyExistsException;
   * a certificate's id is the SHA-256 of its DER encoding, as on AWS (moto hashes the PEM text by default);
   * CreateCertificateFromCsr issues the certificate for the CSR's public key (moto signs a fresh key pair
     of its own, so the vehicle could never use the certificate), signed by an emulator CA key made at start.
@@ -46,6 +49,7 @@ import moto.settings
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
+from moto.iot.exceptions import ResourceAlreadyExistsException
 from moto.iot.models import IoTBackend
 
 _backend_lock = threading.RLock()
@@ -245,7 +249,22 @@ def _create_certificate_from_csr(self, csr, set_as_active):
     return self.register_certificate(pem, ca_certificate_pem=None, set_as_active=set_as_active, status="INACTIVE")
 
 
+_original_create_thing = IoTBackend.create_thing
+
+
+def _create_thing(self, thing_name, thing_type_name, attribute_payload, billing_group_name=None):
+    existing = next((thing for thing in self.things.values() if thing.thing_name == thing_name), None)
+    if existing is None:
+        return _original_create_thing(self, thing_name, thing_type_name, attribute_payload, billing_group_name)
+    attributes = (attribute_payload or {}).get("attributes") or {}
+    existing_type = existing.thing_type.thing_type_name if existing.thing_type else None
+    if existing_type == (thing_type_name or None) and existing.attributes == attributes:
+        return existing
+    raise ResourceAlreadyExistsException(f"Thing {thing_name} already exists with a different configuration", existing.thing_id, existing.arn)
+
+
 moto.settings.default_user_config.setdefault("iot", {})["use_valid_cert"] = True
+IoTBackend.create_thing = _create_thing
 IoTBackend.create_certificate_from_csr = _create_certificate_from_csr
 
 if __name__ == "__main__":

@@ -7,8 +7,11 @@
  * The TLS handshake proves the caller holds the private key of the certificate it presents. The
  * certificate is then accepted only if it is registered in the emulator (its id is the SHA-256 of its
  * DER, as on AWS), ACTIVE, attached to the named thing, and has an IoT policy attached that allows
- * `iot:AssumeRoleWithCertificate` on the role alias. The session it issues is bounded by the role's
- * policy as applied from the synthesized stack, which the front door enforces.
+ * `iot:AssumeRoleWithCertificate` on the role alias (each attached IoT policy evaluated by iam-simulate,
+ * as for any policy here). The session it issues is bounded by the role's policy as applied from the
+ * synthesized stack and carries the thing's name and type (`credentials-iot:ThingName`,
+ * `credentials-iot:ThingTypeName`), which the front door evaluates it with. The same holds for every
+ * role alias: the vehicles' and the fleet gateways'.
  */
 import { createHash } from "node:crypto";
 import { createServer, type Server } from "node:https";
@@ -17,6 +20,7 @@ import type { TLSSocket } from "node:tls";
 import {
   DescribeCertificateCommand,
   DescribeRoleAliasCommand,
+  DescribeThingCommand,
   GetPolicyCommand,
   IoTClient,
   ListAttachedPoliciesCommand,
@@ -140,7 +144,9 @@ export async function startCredentialsProvider(options: CredentialsProviderOptio
 
     const policy = options.rolePolicy(roleAlias.roleArn);
     if (!policy) throw new CredentialsRefusedError(500, "Internal Failure", `role ${roleAlias.roleArn} has no policy in the applied stack`);
-    const session = options.sessions.issue({ thingName, roleArn: roleAlias.roleArn, policy, durationSeconds: roleAlias.credentialDurationSeconds ?? 3600 });
+    // The thing type is read on every request, like the attachments: AWS evaluates the role with the thing as it is now.
+    const thingTypeName = (await isNotFound(iot.send(new DescribeThingCommand({ thingName }))))?.thingTypeName || undefined;
+    const session = options.sessions.issue({ thingName, thingTypeName, roleArn: roleAlias.roleArn, policy, durationSeconds: roleAlias.credentialDurationSeconds ?? 3600 });
     return {
       credentials: {
         accessKeyId: session.accessKeyId,

@@ -1,6 +1,7 @@
 /**
  * The temporary credentials the local credentials provider has handed out, by access key id: who the
- * session speaks for (the thing name, i.e. the VIN), the role's policy that bounds it, and when it ends.
+ * session speaks for (the thing name: a VIN, or a fleet gateway's id, with the thing's type when it has
+ * one), the role's policy that bounds it, and when it ends.
  * The front door looks sessions up here; nothing else on the local cloud knows them.
  */
 import { randomBytes } from "node:crypto";
@@ -14,6 +15,8 @@ export interface VehicleSession {
   readonly secretAccessKey: string;
   readonly sessionToken: string;
   readonly thingName: string;
+  /** The thing's type (a fleet gateway's); absent for an untyped thing (a vehicle). */
+  readonly thingTypeName?: string;
   readonly roleArn: string;
   readonly policy: VehiclePolicyDocument;
   readonly expiresAtMs: number;
@@ -21,6 +24,7 @@ export interface VehicleSession {
 
 export interface IssueRequest {
   readonly thingName: string;
+  readonly thingTypeName?: string;
   readonly roleArn: string;
   readonly policy: VehiclePolicyDocument;
   readonly durationSeconds: number;

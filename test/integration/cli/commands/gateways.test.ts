@@ -1,0 +1,120 @@
+/**
+ * `fleetota gateways` against the local cloud: registering from a CSR or with a key pair AWS IoT makes,
+ * bundles written owner-only, ids that are not gateway ids (a VIN among them) refused, listing (apart
+ * from the vehicles), and revoking (no new credentials; a vehicle cannot be revoked as a gateway).
+ */
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import { mkdirSync, mkdtempSync, readdirSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
+import { fleetTelemetryKey, vehicleTelemetryKey } from "../../../../contracts/telemetry-keys.js";
+import { readGatewayBundle } from "../../../../identity/bundle.js";
+import { createKeyAndCsr } from "../../../../identity/certificates.js";
+import { fetchVehicleCredentials, type GatewayIdentityMaterial } from "../../../../identity/vehicle-credentials.js";
+import { startLocalCloud, type LocalCloud } from "../../../../local/cloud.js";
+import { cliIn } from "../../support/cli.js";
+
+const workspace = mkdtempSync(join(tmpdir(), "fleetota-cli-gateways-"));
+const bundles = join(workspace, "gateways");
+const G = "gw-depot-7";
+const K = "gw-keypair";
+const VIN = "1HGCM82633A004352";
+let cloud: LocalCloud;
+
+const fleetota = cliIn(workspace);
+
+const mode = (path: string): string => (statSync(path).mode & 0o777).toString(8);
+
+function identityOf(folder: string, privateKeyPem?: string): GatewayIdentityMaterial {
+  const bundle = readGatewayBundle(folder, { privateKeyPem });
+  return { ...bundle, caCertificatePem: bundle.credentialsProviderCaPem };
+}
+
+test.before(async () => {
+  mkdirSync(join(workspace, ".fleetota"), { recursive: true });
+  cloud = await startLocalCloud({ runtime: false, stateFile: join(workspace, ".fleetota", "local.json") });
+});
+
+test.after(async () => {
+  await cloud?.stop();
+});
+
+test("register from the gateway's CSR: an owner-only bundle for the gateway alias, and it uploads under its own prefix only", async () => {
+  const { privateKeyPem, csrPem } = await createKeyAndCsr(G);
+  writeFileSync(join(workspace, "g.csr"), csrPem);
+
+  const { code, json, err } = await fleetota("gateways", "register", G, "--csr", join(workspace, "g.csr"), "--site", "depot-hamburg", "--out", bundles);
+
+  assert.is(code, 0, err);
+  assert.is(json.gatewayId, G);
+  assert.is(json.privateKeyWritten, false);
+  const folder = join(bundles, G);
+  assert.is(mode(bundles), "700");
+  assert.is(mode(folder), "700");
+  assert.equal(readdirSync(folder).sort(), ["bundle.json", "certificate.pem", "credentials-provider-ca.pem"]);
+  for (const file of readdirSync(folder)) assert.is(mode(join(folder, file)), "600", file);
+  const bundle = readGatewayBundle(folder, { privateKeyPem });
+  assert.is(bundle.roleAlias, String(cloud.description.outputs.gateway_role_alias));
+  assert.is(bundle.telemetryPrefix, `telemetry/fleet/${G}/`);
+  assert.not.ok("jobDocumentKey" in bundle, "a gateway reads no job document");
+
+  const s3 = new S3Client({ endpoint: bundle.s3Endpoint, region: bundle.region, forcePathStyle: true, credentials: await fetchVehicleCredentials(identityOf(folder, privateKeyPem)) });
+  await s3.send(new PutObjectCommand({ Bucket: bundle.bucket, Key: fleetTelemetryKey(G, Date.now(), "cli-0"), Body: "x" }));
+  const forged = await s3.send(new PutObjectCommand({ Bucket: bundle.bucket, Key: vehicleTelemetryKey(VIN, Date.now(), "cli-0"), Body: "x" })).catch((error: Error) => error.name);
+  assert.is(forged, "AccessDenied");
+  s3.destroy();
+});
+
+test("register without a CSR: AWS IoT makes the key pair, which lands 0600 in the bundle and works", async () => {
+  const { code, json } = await fleetota("gateways", "register", K, "--out", bundles);
+
+  assert.is(code, 0);
+  assert.is(json.privateKeyWritten, true);
+  assert.is(mode(join(bundles, K, "private-key.pem")), "600");
+  assert.ok((await fetchVehicleCredentials(identityOf(join(bundles, K)))).accessKeyId.startsWith("ASIA"));
+});
+
+test("ids that are not gateway ids are refused before anything is created: a VIN, upper case, no gw-; a registered id is refused too", async () => {
+  for (const id of [VIN, VIN.toLowerCase(), "GW-DEPOT", "depot-7", "gw-", "gw-a/b"]) {
+    const { code, err } = await fleetota("gateways", "register", id, "--out", bundles);
+    assert.is(code, 1, id);
+    assert.match(err, "is not gw- then lowercase letters and digits");
+  }
+  const again = await fleetota("gateways", "register", G, "--out", bundles);
+  assert.is(again.code, 1);
+  assert.match(again.err, "already registered");
+  assert.equal(readdirSync(bundles).sort(), [G, K]);
+});
+
+test("list shows the gateways with their site, and vehicles list does not show them", async () => {
+  const vehicle = await fleetota("vehicles", "register", VIN, "--make", "Honda", "--model", "Accord", "--hardware", "tcu-2", "--out", join(workspace, "vehicles"));
+  assert.is(vehicle.code, 0, vehicle.err);
+
+  const gateways = await fleetota("gateways", "list");
+  const listedVehicles = await fleetota("vehicles", "list");
+
+  assert.equal(gateways.json.gateways, [{ gatewayId: G, site: "depot-hamburg" }, { gatewayId: K }]);
+  assert.equal(listedVehicles.json.vehicles.map((row: { vin: string }) => row.vin), [VIN]);
+});
+
+test("revoke: the gateway gets no new credentials; a vehicle or an unknown id is not a gateway", async () => {
+  const identity = identityOf(join(bundles, K));
+  await fetchVehicleCredentials(identity);
+
+  const revoked = await fleetota("gateways", "revoke", K);
+  const vehicle = await fleetota("gateways", "revoke", VIN);
+  const unknown = await fleetota("gateways", "revoke", "gw-unknown");
+
+  assert.is(revoked.code, 0);
+  assert.is(revoked.json.deactivated.length, 1);
+  const refused = await fetchVehicleCredentials(identity).then(() => undefined, (error: Error & { statusCode: number }) => error.statusCode);
+  assert.is(refused, 403);
+  for (const result of [vehicle, unknown]) {
+    assert.is(result.code, 1);
+    assert.match(result.err, "is not a registered fleet gateway");
+  }
+});
+
+test.run();
