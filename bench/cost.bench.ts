@@ -8,7 +8,7 @@
  *      (the run's total, less its objects' and minutes' share measured in 1 and 2).
  * Writes cost/measured-profile.json (read by `fleetota cost` and the README) and prints the cost table.
  *
- *   npm run bench -- cost                      (FLEETOTA_BENCH_COST_VEHICLES=50 by default)
+ *   npm run bench -- cost                      (FLEETOTA_BENCH_COST_VEHICLES=30 by default)
  */
 import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -32,7 +32,9 @@ import { generateBatch } from "../simulator/batch.js";
 import { createFleet } from "../simulator/fleet.js";
 import { SeededRandom } from "../simulator/random.js";
 
-const VEHICLES = Number(process.env.FLEETOTA_BENCH_COST_VEHICLES ?? 50);
+/** Vehicles in the campaign phase (its length grows with them); the telemetry passes use more. */
+const VEHICLES = Number(process.env.FLEETOTA_BENCH_COST_VEHICLES ?? 30);
+const TELEMETRY_VEHICLES = 3 * VEHICLES;
 /** Records per object in the two measured telemetry passes (a quarter hour and an hour at a record a minute). */
 const SMALL_OBJECT_RECORDS = 15;
 const LARGE_OBJECT_RECORDS = 60;
@@ -140,7 +142,7 @@ async function telemetryPass(cloud: LocalCloud, s3: S3Client, bucket: string, re
   let summary = { objects: 0, records: 0 };
   const phase = await measured(cloud, async () => {
     const simulation = startSimulation({
-      vehicles: VEHICLES,
+      vehicles: TELEMETRY_VEHICLES,
       intervalMs: 60_000,
       batches: recordsPerObject * objectsPerVehicle,
       seed: 7 + recordsPerObject,
@@ -173,6 +175,12 @@ async function telemetryPass(cloud: LocalCloud, s3: S3Client, bucket: string, re
     sqs: processor.sqs + summary.objects, // the hand-off, and EventBridge's delivery of each object's event (unseen by the front door)
   });
   return { objects: summary.objects, records: summary.records, gzipBytes, invocations, gbSeconds: phase.functions[processorName]?.gbSeconds ?? 0, perObject, perInvocation };
+}
+
+let lapStarted = performance.now();
+function lap(what: string): void {
+  console.log(`${what}: ${((performance.now() - lapStarted) / 1000).toFixed(0)} s`);
+  lapStarted = performance.now();
 }
 
 const workspace = mkdtempSync(join(tmpdir(), "fleetota-cost-"));
@@ -221,6 +229,8 @@ try {
       `(core CPU time at Lambda's share; the local wall clock said ${measuredGbPerRecord.toPrecision(3)})`,
   );
 
+  lap("telemetry passes");
+
   // 2. one scheduled minute
   const functionNamed = (suffix: string) => cloud.description.functions.find((fn) => fn.functionName.endsWith(suffix))!.functionName;
   const scheduled = await measured(cloud, async () => {
@@ -235,6 +245,8 @@ try {
   const scheduledUsage = usageOf(scheduled, (principal) => byFunction("-rollout-ticker")(principal) || byFunction("-dashboard-publisher")(principal));
   const perScheduledMinute = { ...scheduledUsage, cloudWatchApi: scheduledUsage.cloudWatchApi - alarmHistoryCalls };
   const idleTick = usageOf(scheduled, byFunction("-rollout-ticker"));
+
+  lap("scheduled minute");
 
   // 3. a campaign
   let updated = 0;
@@ -265,6 +277,8 @@ try {
   const campaignUsage = add(minus(updateSide, perUnit(idleTick, 1 / campaignMinutes)), { ...NO_USAGE, sqs: handOff.sqs, s3Get: vehicleReads.s3Get });
   const perVehicleUpdate = perUnit(campaignUsage, Math.max(1, updated));
 
+  lap("campaign");
+
   // fixed items, counted in the emulator
   // moto lists a metric once per datum it stored: count distinct name + dimension sets, as AWS bills them.
   const series = new Set<string>();
@@ -281,9 +295,9 @@ try {
   const profile: MeasuredProfile = {
     measuredAt: new Date().toISOString().slice(0, 10),
     method:
-      `local cloud, ${VEHICLES} vehicles, after a warm-up pass: ${objects} objects of ${SMALL_OBJECT_RECORDS} and ${LARGE_OBJECT_RECORDS} records ` +
+      `local cloud, ${TELEMETRY_VEHICLES} vehicles, after a warm-up pass: ${objects} objects of ${SMALL_OBJECT_RECORDS} and ${LARGE_OBJECT_RECORDS} records ` +
       `in ${invocations} processor invocations (${(objects / invocations).toFixed(1)} objects each); ` +
-      `one rollout-ticker and one dashboard-publisher run (steady state: no alarm history to read); compute per record from the core's CPU time at Lambda's share; a two-wave campaign of ${updated} jobs over ${campaignMinutes} minutes (${campaignObjects} objects)`,
+      `one rollout-ticker and one dashboard-publisher run (steady state: no alarm history to read); compute per record from the core's CPU time at Lambda's share; a two-wave campaign of ${updated} jobs (${VEHICLES} vehicles) over ${campaignMinutes} minutes (${campaignObjects} objects)`,
     telemetry: {
       perObject: { ...perObject, lambdaGbSeconds: gbPerObjectBase },
       perInvocation: { ...perInvocation, lambdaGbSeconds: 0 },

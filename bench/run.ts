@@ -29,13 +29,17 @@ const figuresFile = join(tmpdir(), `fleetota-bench-${process.pid}.jsonl`);
 rmSync(figuresFile, { force: true });
 const started = performance.now();
 let failed = 0;
+/** Wall-clock seconds each benchmark took, so the 15-minute budget can be checked and the slow one found. */
+const secondsByBenchmark: Record<string, number> = {};
 for (const file of files) {
   console.log(`\n── ${file}`);
+  const fileStarted = performance.now();
   const result = spawnSync(process.execPath, ["--import", "tsx", join(benchDir, file)], {
     stdio: "inherit",
     cwd: resolve(benchDir, ".."),
     env: { ...process.env, [RESULTS_FILE_VARIABLE]: figuresFile, FLEETOTA_BENCH_NAME: file.replace(/\.bench\.ts$/, "") },
   });
+  secondsByBenchmark[file.replace(/\.bench\.ts$/, "")] = Math.round((performance.now() - fileStarted) / 1000);
   if (result.status !== 0) {
     failed++;
     console.error(`✗ ${file} exited with ${result.status ?? result.signal}`);
@@ -54,6 +58,7 @@ if (figures.length > 0) {
     node: process.version,
     benchmarks: files.map((file) => file.replace(/\.bench\.ts$/, "")),
     wallSeconds: Math.round((performance.now() - started) / 1000),
+    secondsByBenchmark,
     figures,
   };
   // A partial run (filtered) updates only its own benchmarks' figures in the checked-in file.

@@ -39,6 +39,19 @@ export function isNewer(candidate: EnrichedRecord, current: EnrichedRecord): boo
   return candidate.record.seq > current.record.seq;
 }
 
+/** A vehicle's latest state in an invocation: its fleet-state entry and what orders it. */
+interface LatestState {
+  tsMs: number;
+  seq: number;
+  vehicle: FleetVehicle;
+}
+
+/** `isNewer` against a kept state: by timestamp, then by sequence. */
+function isNewerThan(candidate: EnrichedRecord, current: LatestState): boolean {
+  if (candidate.tsMs !== current.tsMs) return candidate.tsMs > current.tsMs;
+  return candidate.record.seq > current.seq;
+}
+
 /**
  * A vehicle's fleet-state entry from its latest record.
  *
@@ -82,8 +95,12 @@ export class InvocationAggregate {
   objectsQuarantined = 0;
   duplicateObjects = 0;
   readonly latenciesMs: number[] = [];
-  /** Latest record per VIN seen in this invocation. */
-  readonly latest = new Map<string, EnrichedRecord>();
+  /**
+   * Each VIN's latest state seen in this invocation, kept as its small fleet-state entry (with what
+   * ordering needs), not as the parsed record: thousands of records kept to the end of an invocation are
+   * what the garbage collector pays for.
+   */
+  private readonly latest = new Map<string, LatestState>();
 
   /** Refused lines and quarantined objects by reason (a small fixed set), for `Telemetry/Refusals`. */
   readonly refusals = new Map<string, number>();
@@ -95,7 +112,7 @@ export class InvocationAggregate {
     for (const [reason, count] of Object.entries(readout.refusals)) this.addRefusal(reason, count);
     for (const enriched of readout.latest.values()) {
       const current = this.latest.get(enriched.record.vin);
-      if (!current || isNewer(enriched, current)) this.latest.set(enriched.record.vin, enriched);
+      if (!current || isNewerThan(enriched, current)) this.latest.set(enriched.record.vin, { tsMs: enriched.tsMs, seq: enriched.record.seq, vehicle: fleetVehicleOf(enriched) });
     }
     this.addLatency(latencyMs);
   }
@@ -117,7 +134,7 @@ export class InvocationAggregate {
 
   /** Vehicles whose latest record here says they are online (good or weak link). */
   vehiclesOnline(): number {
-    return this.countLatest((enriched) => enriched.connectivityClass !== CONNECTIVITY_CLASS.Offline);
+    return this.countLatest((vehicle) => vehicle.connectivity !== CONNECTIVITY_CLASS.Offline);
   }
 
   /**
@@ -125,19 +142,19 @@ export class InvocationAggregate {
    * online, so "online" alone stays near 100 %; link quality is what varies with network trouble.
    */
   vehiclesWellConnected(): number {
-    return this.countLatest((enriched) => enriched.connectivityClass === CONNECTIVITY_CLASS.Good);
+    return this.countLatest((vehicle) => vehicle.connectivity === CONNECTIVITY_CLASS.Good);
   }
 
   /** Mean state of charge over the vehicles' latest records; undefined when none reported. */
   batteryAverage(): number | undefined {
     if (this.latest.size === 0) return undefined;
     let sum = 0;
-    for (const enriched of this.latest.values()) sum += enriched.record.battery.stateOfCharge;
+    for (const { vehicle } of this.latest.values()) sum += vehicle.stateOfCharge;
     return sum / this.latest.size;
   }
 
   fleetVehicles(): FleetVehicle[] {
-    return [...this.latest.values()].map(fleetVehicleOf);
+    return [...this.latest.values()].map((state) => state.vehicle);
   }
 
   /**
@@ -171,9 +188,9 @@ export class InvocationAggregate {
     return data;
   }
 
-  private countLatest(predicate: (enriched: EnrichedRecord) => boolean): number {
+  private countLatest(predicate: (vehicle: FleetVehicle) => boolean): number {
     let count = 0;
-    for (const enriched of this.latest.values()) if (predicate(enriched)) count++;
+    for (const { vehicle } of this.latest.values()) if (predicate(vehicle)) count++;
     return count;
   }
 

@@ -81,10 +81,15 @@ function asyncIteratorOf(source: ByteSource): AsyncIterator<Uint8Array> {
   return { next: async () => iterator.next() };
 }
 
+/** The chunk as a Buffer over the same memory (Buffer.from of a Buffer copies it). */
+function bufferView(chunk: Uint8Array): Buffer {
+  return Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+}
+
 async function* plain(first: Buffer, rest: AsyncIterator<Uint8Array>): AsyncGenerator<Buffer> {
   try {
     yield first;
-    for (let next = await rest.next(); !next.done; next = await rest.next()) yield Buffer.from(next.value);
+    for (let next = await rest.next(); !next.done; next = await rest.next()) yield bufferView(next.value);
   } finally {
     await rest.return?.(); // stopped early: let the source (an S3 body) close its connection
   }
@@ -112,7 +117,7 @@ async function gather(first: Buffer, rest: AsyncIterator<Uint8Array>, cap: numbe
   while (bytes <= cap) {
     const next = await rest.next();
     if (next.done) return { chunks, ended: true };
-    const chunk = Buffer.from(next.value);
+    const chunk = bufferView(next.value);
     chunks.push(chunk);
     bytes += chunk.length;
   }
@@ -135,7 +140,7 @@ async function* decodedChunks(source: ByteSource, limits: DecodeLimits): AsyncGe
   const iterator = asyncIteratorOf(source);
   const head = await iterator.next();
   if (head.done) return;
-  const first = Buffer.from(head.value);
+  const first = bufferView(head.value);
   if (!(first[0] === GZIP_MAGIC[0] && first[1] === GZIP_MAGIC[1])) {
     yield* plain(first, iterator);
     return;
