@@ -187,7 +187,8 @@ function decodedPath(url: string): string | undefined {
 /**
  * What a session's request must look like before its action is evaluated, so that the emulator does
  * exactly what was evaluated: path-style `Host`, none of the emulator's own paths, no form body, and a
- * presigned URL only for S3 (moto routes an unsigned-looking request by its body and path).
+ * presigned URL only for S3, without an X-Amz-Target (moto routes a request without an Authorization header
+ * by its target, body and path).
  */
 function sessionRequestProblem(request: FrontDoorRequest, scope: CredentialScope): string | undefined {
   const host = first(request.headers.host);
@@ -197,6 +198,8 @@ function sessionRequestProblem(request: FrontDoorRequest, scope: CredentialScope
   if (EMULATOR_PATH.test(path)) return `the emulator's own path ${JSON.stringify(path)}`;
   if (FORM_CONTENT.test(first(request.headers["content-type"]) ?? "")) return "a form body (the emulator reads parameters from it)";
   if (scope.presigned && scope.service !== "s3") return `a presigned ${scope.service} request (only S3 takes presigned URLs here)`;
+  // moto routes a request without an Authorization header by its X-Amz-Target (Cognito's, for one), whatever the URL says.
+  if (scope.service === "s3" && first(request.headers["x-amz-target"]) !== undefined) return "an X-Amz-Target on an S3 request";
   return undefined;
 }
 

@@ -242,6 +242,14 @@ test("a presigned URL for another service than S3 is refused for a vehicle", asy
   refusedWith(authorize({ method: "POST", url, headers: { host: "127.0.0.1:4566", "x-amz-target": "DynamoDB_20120810.Scan" } }), 403, "AccessDenied");
 });
 
+test("a vehicle's presigned S3 URL with an X-Amz-Target is refused (moto would route it to that service)", async () => {
+  const { authorize, credentials } = world();
+  const url = await presignedTarget({ host: "127.0.0.1:4566", path: `/lake/jobs/${A}.json`, credentials, signingDate: new Date(NOW) });
+  assert.is(authorize({ method: "GET", url, headers: { host: "127.0.0.1:4566" } }), undefined);
+  const refusal = refusedWith(authorize({ method: "GET", url, headers: { host: "127.0.0.1:4566", "x-amz-target": "AWSCognitoIdentityService.ListIdentityPools" } }), 403, "AccessDenied");
+  assert.match(refusal.reason, /X-Amz-Target/);
+});
+
 test("a wrong, missing or repeated session token is refused; so is an expired session", async () => {
   const { authorize, credentials, later, stats } = world();
   const put = await capturedRequest(s3Send(new PutObjectCommand({ Bucket: "lake", Key: `telemetry/vehicle/${A}/x.ndjson.gz`, Body: "x" })), credentials);
