@@ -13,9 +13,11 @@ import { campaignCloudForSuite, e2eFleetSize, permissivePreconditions, progress 
 
 const VEHICLES = e2eFleetSize(100);
 const FAILURE_OR_SUCCESS = new Set<string>([JOB_STATE.Succeeded, JOB_STATE.Failed, JOB_STATE.RolledBack, JOB_STATE.TimedOut, JOB_STATE.Rejected]);
-// The update side's clock is the wall clock, the fleet's is simulated; a simulated minute takes longer
-// with a larger fleet, so the wall-clock limits grow with it (2 minutes at 100 vehicles, 5 at 1,000).
-const TIMEOUT_MINUTES = Math.max(2, Math.ceil(VEHICLES / 200));
+// The update side's clock is the wall clock, the fleet's is simulated (a simulated minute takes 5–30 s of
+// wall time here); a larger fleet makes a simulated minute longer, so the wall-clock limits grow with it
+// (1 minute up to 200 vehicles, 5 at 1,000). Each limit stays at least twice the longest gap between two
+// reports of an online vehicle (one simulated minute, see the heartbeat below).
+const TIMEOUT_MINUTES = Math.max(1, Math.ceil(VEHICLES / 200));
 const { workspace, cloud } = campaignCloudForSuite(test);
 
 test("with 2% injected failures a campaign completes with every admitted vehicle SUCCEEDED or accounted for", async () => {
@@ -26,11 +28,12 @@ test("with 2% injected failures a campaign completes with every admitted vehicle
     seed: 202,
     targetVersion: "2.5.0",
     faults: { installFailure: 0.02 },
-    // A heartbeat every 2 simulated minutes keeps online vehicles inside the (wall clock) in-progress
+    // A heartbeat every simulated minute keeps online vehicles inside the (wall clock) in-progress
     // timeout; a vehicle parked in a dead zone goes silent and is TIMED_OUT, as on the road. A failed or
     // timed-out job is retried once; a vehicle that stays offline through its retry is TIMED_OUT unstarted
-    // after the start timeout, so it cannot hold the campaign open.
-    agentTimings: { heartbeatMs: 120_000 },
+    // after the start timeout, so it cannot hold the campaign open. Install and reboot check take a
+    // simulated minute each (one agent tick apiece: downloading, installing, verifying, then the outcome).
+    agentTimings: { heartbeatMs: 60_000, installMs: 60_000, verifyMs: 30_000 },
     definition: `waves:
   - { percent: 10, soakMinutes: 0, successThresholdPercent: 80 }
   - { percent: 100, soakMinutes: 0, successThresholdPercent: 80 }

@@ -51,8 +51,8 @@ export interface CampaignRunOptions {
    * are silent from then on, so what is still open can only time out (the campaign's limits are wall clock).
    */
   drainMinutes?: number;
-  /** Called after every settled minute (progress output). */
-  onMinute?: (minute: number, campaign: Campaign) => void;
+  /** Called (and awaited) after every settled minute: progress output, a minute's alarm evaluation. */
+  onMinute?: (minute: number, campaign: Campaign) => void | Promise<void>;
 }
 
 export interface CampaignRunResult {
@@ -142,7 +142,7 @@ export async function runCampaign(options: CampaignRunOptions): Promise<Campaign
     await runtime.waitForIdle(settleMs);
     campaign = await tickAndRead();
     minutes++;
-    options.onMinute?.(minutes, campaign);
+    await options.onMinute?.(minutes, campaign);
     if (extraLeft === undefined && options.done(campaign)) extraLeft = options.extraMinutes ?? 0;
     if (extraLeft !== undefined && extraLeft-- <= 0 && !stopRequested) {
       stopRequested = true;
@@ -185,7 +185,7 @@ export async function runCampaign(options: CampaignRunOptions): Promise<Campaign
   while (!options.done(campaign) && performance.now() < drainUntil) {
     await sleep(DRAIN_TICK_MS);
     campaign = await tickAndRead();
-    options.onMinute?.(minutes, campaign);
+    await options.onMinute?.(minutes, campaign);
   }
   identities?.destroy();
   return {
