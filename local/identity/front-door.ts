@@ -173,8 +173,15 @@ function refusal(service: string, statusCode: number, code: string, message: str
 const PATH_STYLE_HOST = /^(?:127(?:\.(?:25[0-5]|2[0-4]\d|1?\d?\d)){3}|localhost)(?::\d{1,5})?$/;
 /** Paths moto answers itself whatever the credentials (its own API, instance metadata), decoded as it decodes them. */
 const EMULATOR_PATH = /^\/(?:moto-api(?:\/|$)|favicon\.ico$|latest\/(?:meta-data|api)\/)/;
-/** Bodies moto parses into request parameters (which it may prefer to the URL's). */
-const FORM_CONTENT = /^\s*(?:application\/x-www-form-urlencoded|multipart\/form-data)/i;
+/** Bodies moto parses into request parameters (which it may prefer to the URL's), named anywhere in Content-Type. */
+const FORM_CONTENT = /x-www-form-urlencoded|form-data/i;
+/**
+ * Header bytes both parsers read alike: tab and printable ASCII. Node passes obs-text (0x80-0xff) through, and
+ * Python's `strip()` removes some of it (0x85), so `\x85application/x-www-form-urlencoded` is a form to moto.
+ */
+const HEADER_VALUE = /^[\t\x20-\x7e]*$/;
+/** moto's own control headers (`x-moto-account-id` switches the account it serves). */
+const EMULATOR_HEADER = /^x-moto-/;
 
 function decodedPath(url: string): string | undefined {
   try {
@@ -186,7 +193,8 @@ function decodedPath(url: string): string | undefined {
 
 /**
  * What a session's request must look like before its action is evaluated, so that the emulator does
- * exactly what was evaluated: path-style `Host`, none of the emulator's own paths, no form body, and a
+ * exactly what was evaluated: path-style `Host`, none of the emulator's own paths, header values of tab and
+ * printable ASCII only, no emulator control header, no form body, and a
  * presigned URL only for S3, without an X-Amz-Target (moto routes a request without an Authorization header
  * by its target, body and path).
  */
@@ -196,6 +204,10 @@ function sessionRequestProblem(request: FrontDoorRequest, scope: CredentialScope
   const path = decodedPath(request.url ?? "/");
   if (path === undefined) return "the path has an invalid escape";
   if (EMULATOR_PATH.test(path)) return `the emulator's own path ${JSON.stringify(path)}`;
+  for (const [name, value] of Object.entries(request.headers)) {
+    if (EMULATOR_HEADER.test(name)) return `the emulator's control header ${name}`;
+    if (![value ?? ""].flat().every((text) => HEADER_VALUE.test(text))) return `the header ${name} has bytes outside printable ASCII`;
+  }
   if (FORM_CONTENT.test(first(request.headers["content-type"]) ?? "")) return "a form body (the emulator reads parameters from it)";
   if (scope.presigned && scope.service !== "s3") return `a presigned ${scope.service} request (only S3 takes presigned URLs here)`;
   // moto routes a request without an Authorization header by its X-Amz-Target (Cognito's, for one), whatever the URL says.

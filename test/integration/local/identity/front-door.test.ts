@@ -1,10 +1,12 @@
 /**
  * The local front door fails closed, tried on the local cloud as an attacker would, with the real AWS SDK
  * (and plain HTTP where no SDK would go): an unsigned request, a made-up key, SigV2, a malformed presigned
- * URL, a vehicle's virtual-hosted request, a copy from another VIN's prefix, a versionId read: all refused,
+ * URL, a vehicle's virtual-hosted request, a copy from another VIN's prefix, a versionId read (also smuggled in a
+ * form body behind a NEL byte): all refused,
  * and none of them reaches the emulator. The operator, the Lambdas, the pollers and the vehicles' allowed
  * requests (a presigned URL among them) still work, and nothing legitimate is refused.
  */
+import { request as httpRequest } from "node:http";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { GetMetricStatisticsCommand } from "@aws-sdk/client-cloudwatch";
@@ -42,6 +44,22 @@ async function http(path: string, init: RequestInit = {}): Promise<{ status: num
   const body = await response.text();
   if (response.status >= 400) provoked++;
   return { status: response.status, body };
+}
+
+/** A hand-made request (bytes no SDK would send), e.g. obs-text in a header. */
+function rawRequest(method: string, path: string, headers: Record<string, string>, body: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolveResponse, reject) => {
+    const outgoing = httpRequest({ host: endpoint.hostname, port: endpoint.port, method, path, headers: { ...headers, "content-length": String(Buffer.byteLength(body)) } }, (response) => {
+      const chunks: Buffer[] = [];
+      response.on("data", (chunk: Buffer) => chunks.push(chunk));
+      response.on("end", () => {
+        if ((response.statusCode ?? 0) >= 400) provoked++;
+        resolveResponse({ status: response.statusCode ?? 0, body: Buffer.concat(chunks).toString("utf8") });
+      });
+    });
+    outgoing.on("error", reject);
+    outgoing.end(body);
+  });
 }
 
 async function exists(s3: S3Client, inBucket: string, key: string): Promise<boolean> {
@@ -159,6 +177,16 @@ test("a versionId read of the vehicle's own job is refused (no s3:GetObjectVersi
 
   assert.equal(await refused(s3.send(new GetObjectCommand({ Bucket: bucket, Key: `jobs/${A}.json`, VersionId: first.VersionId }))), { name: "AccessDenied", status: 403 });
   assert.is(await (await s3.send(new GetObjectCommand({ Bucket: bucket, Key: `jobs/${A}.json` }))).Body!.transformToString(), '{"attempt":2}');
+
+  // The version id smuggled in a form body moto would parse (a NEL byte hides the form type from a JavaScript \s).
+  const a = credentials.get(A)!;
+  const smuggled = await rawRequest("GET", `/${bucket}/jobs/${A}.json`, {
+    authorization: `AWS4-HMAC-SHA256 Credential=${a.accessKeyId}/20261201/us-east-1/s3/aws4_request, SignedHeaders=host, Signature=${"0".repeat(64)}`,
+    "x-amz-security-token": a.sessionToken,
+    "content-type": "\x85application/x-www-form-urlencoded",
+  }, `versionId=${first.VersionId}`);
+  assert.is(smuggled.status, 403);
+  assert.not.match(smuggled.body, /attempt/);
 });
 
 test("a vehicle's own upload is processed by the Lambdas; no legitimate request was refused", async () => {

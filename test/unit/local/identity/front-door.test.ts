@@ -226,14 +226,33 @@ test("a vehicle cannot reach the emulator's own paths, even dressed as a bucket"
   }
 });
 
-test("a vehicle request with a form body is refused (the emulator would read parameters from it)", () => {
+const FORM_TYPES: Array<[string, RegExp]> = [
+  ["application/x-www-form-urlencoded", /form body/],
+  ["multipart/form-data; boundary=x", /form body/],
+  // Python's strip() removes NEL (0x85), JavaScript's \s does not: moto would see a form.
+  ["\x85application/x-www-form-urlencoded", /outside printable ASCII/],
+  ["text/plain, application/x-www-form-urlencoded", /form body/],
+  ["APPLICATION/X-WWW-FORM-URLENCODED", /form body/],
+];
+for (const [contentType, reason] of FORM_TYPES) {
+  test(`a vehicle request with a form body is refused (the emulator would read parameters from it): ${JSON.stringify(contentType)}`, () => {
+    const { authorize, session } = world();
+    const refusal = refusedWith(
+      authorize(raw("GET", `/lake/jobs/${A}.json`, { "content-type": contentType, "content-length": "12" }, session.accessKeyId, session.sessionToken)),
+      403,
+      "AccessDenied",
+    );
+    assert.match(refusal.reason, reason);
+  });
+}
+
+test("a vehicle request with obs-text in any header, or an emulator control header, is refused", () => {
   const { authorize, session } = world();
-  const refusal = refusedWith(
-    authorize(raw("GET", `/lake/jobs/${A}.json`, { "content-type": "application/x-www-form-urlencoded", "content-length": "12" }, session.accessKeyId, session.sessionToken)),
-    403,
-    "AccessDenied",
-  );
-  assert.match(refusal.reason, /form body/);
+  const own = (headers: Record<string, string>) => authorize(raw("GET", `/lake/jobs/${A}.json`, headers, session.accessKeyId, session.sessionToken));
+  assert.is(own({ "user-agent": "aws-sdk-js/3" }), undefined);
+  assert.match(refusedWith(own({ "user-agent": "aws-sdk-js/3 \u00e9" }), 403, "AccessDenied").reason, /user-agent has bytes outside printable ASCII/);
+  assert.match(refusedWith(own({ "if-none-match": '"etag"\u0085' }), 403, "AccessDenied").reason, /if-none-match/);
+  assert.match(refusedWith(own({ "x-moto-account-id": "111111111111" }), 403, "AccessDenied").reason, /control header x-moto-account-id/);
 });
 
 test("a presigned URL for another service than S3 is refused for a vehicle", async () => {
