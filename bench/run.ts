@@ -63,9 +63,13 @@ if (figures.length > 0) {
   };
   // A partial run (filtered) updates only its own benchmarks' figures in the checked-in file.
   const path = join(benchDir, "results.json");
+  // The run's wall time stays the last full run's; each benchmark's own seconds are updated.
   if (filters.length > 0 && existsSync(path)) {
     const previous = JSON.parse(readFileSync(path, "utf8")) as typeof results;
     results.figures = [...previous.figures.filter((figure) => !results.benchmarks.includes(figure.bench)), ...figures];
+    results.secondsByBenchmark = { ...previous.secondsByBenchmark, ...secondsByBenchmark };
+    results.benchmarks = [...new Set([...previous.benchmarks, ...results.benchmarks])].sort();
+    results.wallSeconds = previous.wallSeconds;
   }
   writeFileSync(path, `${JSON.stringify(results, null, 2)}\n`);
   const format = (value: number) => (Math.abs(value) >= 100 ? value.toFixed(0) : Math.abs(value) >= 1 ? value.toFixed(2) : value.toPrecision(2));
