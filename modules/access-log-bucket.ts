@@ -75,6 +75,8 @@ export class AccessLogBucket extends Construct {
         bucket: sourceBucketName,
         targetBucket: this.site.bucket.id,
         targetPrefix: `${ACCESS_LOG_PREFIX.s3}${logicalId}/`,
+        // S3 checks at PutBucketLogging that the target's policy lets logging.s3.amazonaws.com write there.
+        dependsOn: [this.site.policy],
       }),
       `${snake(logicalId)}_access_logging`,
     );

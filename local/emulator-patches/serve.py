@@ -18,11 +18,24 @@ Gaps are filled:
     GetQueueAttributes (asking for it by name was even an InvalidAttributeName), so Terraform's
     aws_sqs_queue_redrive_allow_policy waited forever for it; here it is a queue attribute like
     RedrivePolicy: returned when set, absent when unset or set to "".
+  * SQS SetQueueAttributes without a Policy erased the queue's policy (AWS changes only what is given), so
+    Terraform's queue policy and redrive-allow policy on the same DLQ, applied in parallel, left the policy
+    or not depending on their order; here an attribute not given is kept.
   * S3 stored and acted on a bucket's EventBridge notification setting but GetBucketNotificationConfiguration
     left it out, so nothing (Terraform's state included) could read it back; here it is returned.
   * AWS IoT had no TagResource, UntagResource or ListTagsForResource, and dropped the tags given to
     CreateRoleAlias and CreatePolicy, so Terraform (which reads a resource's tags back after creating it)
     retried ListTagsForResource until it gave up; here IoT tags are kept by ARN.
+  * CloudFront had no response headers policies (CreateResponseHeadersPolicy was a 404), so Terraform could
+    not create the dashboard's security headers; here they are kept per account (create, get, get config,
+    update and delete with If-Match, list), as CloudFront answers them.
+  * S3 PutBucketLogging accepted a target bucket's policy only if its Resource was exactly the target
+    prefix followed by `*` (or the whole bucket); the access-log bucket allows `s3/*` for every source's
+    `s3/<bucket>/` prefix, which AWS accepts, and moto answered 400 (and 500 when the policy also held a
+    statement with Principal "*"). Here a statement whose Resource is a wildcard covering the prefix counts
+    too (the Service principal, Allow and s3:PutObject still must match); other statements are skipped.
+  * ...and S3 access logs are not delivered: moto wrote one object into the target bucket on every request to
+    a logged bucket (the data lake takes every telemetry upload and read), which only grew the emulator.
 AWS IoT, for the vehicles' and fleet gateways' things and certificates:
   * CreateThing for a name that exists replaced the thing (attributes and thing type overwritten, no
     error); as on AWS, the same configuration again is answered with the existing thing and a different
@@ -34,12 +47,20 @@ Everything else is moto unchanged. Usage: python serve.py -H 127.0.0.1 -p 5000
 """
 import copy
 import datetime
+import json
 import threading
 import time
 
 import moto.backends
+import moto.cloudfront.models
+import moto.core.exceptions
+import moto.core.responses
+import moto.moto_api._internal
+import moto.cloudfront.responses
+import moto.cloudfront.urls
 import moto.core.utils
 import moto.iot.responses
+import moto.s3.models
 import moto.s3.responses
 import moto.sqs.models
 from moto.dynamodb.models import DynamoDBBackend
@@ -134,6 +155,15 @@ def _get_queue_attributes(self, queue_name, attribute_names):
     return {name: current[name] for name in attribute_names if current.get(name) is not None}
 
 
+def _set_queue_attributes(self, queue_name, attributes):
+    queue = self.get_queue(queue_name)
+    kept = queue.policy
+    _original_set_queue_attributes(self, queue_name, attributes)
+    if "Policy" not in attributes:
+        queue.policy = kept
+    return queue
+
+
 def _is_message_retained(self, queue_name, message):
     retention_seconds = int(self.get_queue(queue_name).message_retention_period)
     return retention_seconds + message.sent_timestamp / 1000 > time.time()
@@ -197,11 +227,126 @@ def _iot_keeping_creation_tags(create, arn_of):
     return created
 
 
+class _NoSuchResponseHeadersPolicy(moto.core.exceptions.ServiceException):
+    code = "NoSuchResponseHeadersPolicy"
+    message = "The response headers policy does not exist."
+
+
+class _ResponseHeadersPolicyAlreadyExists(moto.core.exceptions.ServiceException):
+    code = "ResponseHeadersPolicyAlreadyExists"
+    message = "A response headers policy with this name already exists."
+
+
+class _PreconditionFailed(moto.core.exceptions.ServiceException):
+    code = "PreconditionFailed"
+    message = "The If-Match version does not match the response headers policy's ETag."
+
+
+def _response_headers_policies(response):
+    """id -> {"policy": ResponseHeadersPolicy, "etag": ...}, one store per account (CloudFront is global)."""
+    backend = response.backend
+    if not hasattr(backend, "_fleetota_response_headers_policies"):
+        backend._fleetota_response_headers_policies = {}
+    return backend._fleetota_response_headers_policies
+
+
+def _response_headers_policy(response):
+    entry = _response_headers_policies(response).get(response._get_param("Id"))
+    if entry is None:
+        raise _NoSuchResponseHeadersPolicy()
+    return entry
+
+
+def _matching(response, entry):
+    if response._get_param("IfMatch") != entry["etag"]:
+        raise _PreconditionFailed()
+    return entry
+
+
+def _stored_response_headers_policy(response, policy_id, config):
+    policies = _response_headers_policies(response)
+    name = config.get("Name")
+    if any(other_id != policy_id and entry["policy"]["ResponseHeadersPolicyConfig"].get("Name") == name for other_id, entry in policies.items()):
+        raise _ResponseHeadersPolicyAlreadyExists()
+    entry = {"policy": {"Id": policy_id, "LastModifiedTime": moto.core.utils.utcnow(), "ResponseHeadersPolicyConfig": config}, "etag": moto.cloudfront.models.random_id()}
+    policies[policy_id] = entry
+    return entry
+
+
+def _create_response_headers_policy(self):
+    policy_id = str(moto.moto_api._internal.mock_random.uuid4())
+    entry = _stored_response_headers_policy(self, policy_id, self._get_param("ResponseHeadersPolicyConfig", {}))
+    location = f"https://cloudfront.amazonaws.com/2020-05-31/response-headers-policy/{policy_id}"
+    return moto.core.responses.ActionResult({"ResponseHeadersPolicy": entry["policy"], "ETag": entry["etag"], "Location": location})
+
+
+def _get_response_headers_policy(self):
+    entry = _response_headers_policy(self)
+    return moto.core.responses.ActionResult({"ResponseHeadersPolicy": entry["policy"], "ETag": entry["etag"]})
+
+
+def _get_response_headers_policy_config(self):
+    entry = _response_headers_policy(self)
+    return moto.core.responses.ActionResult({"ResponseHeadersPolicyConfig": entry["policy"]["ResponseHeadersPolicyConfig"], "ETag": entry["etag"]})
+
+
+def _update_response_headers_policy(self):
+    _matching(self, _response_headers_policy(self))
+    entry = _stored_response_headers_policy(self, self._get_param("Id"), self._get_param("ResponseHeadersPolicyConfig", {}))
+    return moto.core.responses.ActionResult({"ResponseHeadersPolicy": entry["policy"], "ETag": entry["etag"]})
+
+
+def _delete_response_headers_policy(self):
+    _matching(self, _response_headers_policy(self))
+    del _response_headers_policies(self)[self._get_param("Id")]
+    return moto.core.responses.EmptyResult()
+
+
+def _list_response_headers_policies(self):
+    items = [{"Type": "custom", "ResponseHeadersPolicy": entry["policy"]} for entry in _response_headers_policies(self).values()]
+    return moto.core.responses.ActionResult({"ResponseHeadersPolicyList": {"MaxItems": 100, "Quantity": len(items), "Items": items}})
+
+
+def _log_delivery_allowed_by_policy(target_bucket, target_prefix):
+    """moto's check, but a Resource ending in `*` that covers the whole target prefix counts as well (and a
+    statement whose Principal is "*", such as a TLS-only Deny, is skipped: moto's check crashed on it, a 500)."""
+    if not target_bucket.policy:
+        return False
+    bucket_arn = f"arn:{target_bucket.partition}:s3:::{target_bucket.name}"
+    delivered_to = f"{bucket_arn}/{target_prefix or ''}"
+    for statement in json.loads(target_bucket.policy.decode()).get("Statement", []):
+        principal = statement.get("Principal", {})
+        actions = statement.get("Action", [])
+        resources = statement.get("Resource", [])
+        if not isinstance(principal, dict) or principal.get("Service") != moto.s3.models.LOGGING_SERVICE_PRINCIPAL:
+            continue
+        if statement.get("Effect") != "Allow" or "s3:PutObject" not in ([actions] if isinstance(actions, str) else actions):
+            continue
+        if any(resource == bucket_arn or (resource.endswith("*") and delivered_to.startswith(resource[:-1])) for resource in ([resources] if isinstance(resources, str) else resources)):
+            return True
+    return False
+
+
 _original_get_bucket_notification = moto.s3.responses.S3Response.get_bucket_notification
 _original_get_queue_attributes = moto.sqs.models.SQSBackend.get_queue_attributes
+_original_set_queue_attributes = moto.sqs.models.SQSBackend.set_queue_attributes
 _original_unix_time = moto.core.utils.unix_time
 _moto_modules = tuple(moto.backends.list_of_moto_modules())
 
+moto.s3.models.FakeBucket._log_permissions_enabled_policy = staticmethod(_log_delivery_allowed_by_policy)
+moto.s3.models.S3Backend.log_incoming_request = lambda self, request, bucket_name: None
+moto.cloudfront.urls.url_paths["{0}/2020-05-31/response-headers-policy$"] = moto.cloudfront.responses.CloudFrontResponse.dispatch
+moto.cloudfront.urls.url_paths["{0}/2020-05-31/response-headers-policy/(?P<policy_id>[^/]+)$"] = moto.cloudfront.responses.CloudFrontResponse.dispatch
+moto.cloudfront.urls.url_paths["{0}/2020-05-31/response-headers-policy/(?P<policy_id>[^/]+)/config$"] = moto.cloudfront.responses.CloudFrontResponse.dispatch
+for _name, _handler in {
+    "create_response_headers_policy": _create_response_headers_policy,
+    "get_response_headers_policy": _get_response_headers_policy,
+    "get_response_headers_policy_config": _get_response_headers_policy_config,
+    "update_response_headers_policy": _update_response_headers_policy,
+    "delete_response_headers_policy": _delete_response_headers_policy,
+    "list_response_headers_policies": _list_response_headers_policies,
+}.items():
+    setattr(moto.cloudfront.responses.CloudFrontResponse, _name, _handler)
 Table.__deepcopy__ = _table_deepcopy
 moto.sqs.models.unix_time = _fast_unix_time
 moto.sqs.models.unix_time_millis = _fast_unix_time_millis
@@ -221,6 +366,7 @@ moto.iot.responses.IoTResponse.create_policy = _iot_keeping_creation_tags(
 moto.sqs.models.Queue.redrive_allow_policy = property(_get_redrive_allow_policy, _set_redrive_allow_policy)
 moto.sqs.models.Queue.BASE_ATTRIBUTES = [*moto.sqs.models.Queue.BASE_ATTRIBUTES, "RedriveAllowPolicy"]
 moto.sqs.models.SQSBackend.get_queue_attributes = _get_queue_attributes
+moto.sqs.models.SQSBackend.set_queue_attributes = _set_queue_attributes
 moto.sqs.models.SQSBackend.is_message_valid_based_on_retention_period = _is_message_retained
 DynamoDBBackend.transact_write_items = _transact_write_items
 for _name in ("put_item", "update_item", "delete_item", "get_item", "batch_write_item", "query", "scan"):

@@ -78,6 +78,7 @@ test("access logs: both buckets log to the access-log bucket, CloudFront too; on
     const logging = stack.resource("aws_s3_bucket_logging", `${source}_access_logging`) as any;
     assert.is(logging.target_bucket, ref("aws_s3_bucket", "access_logs", "id"));
     assert.is(logging.target_prefix, `s3/${source}/`);
+    assert.equal(logging.depends_on, ["aws_s3_bucket_policy.access_logs_policy"], "logging is turned on once the log bucket lets S3 deliver");
   }
   assert.is(distribution().logging_config.bucket, ref("aws_s3_bucket", "access_logs", "bucket_domain_name"));
   const statements = parseJson<{ Statement: Statement[] }>(stack.resource("aws_s3_bucket_policy", "access_logs_policy").policy).Statement;

@@ -5,6 +5,7 @@ import {
   CreateBucketCommand,
   PutBucketEncryptionCommand,
   PutBucketLifecycleConfigurationCommand,
+  PutBucketLoggingCommand,
   PutBucketNotificationConfigurationCommand,
   PutBucketOwnershipControlsCommand,
   PutBucketPolicyCommand,
@@ -149,6 +150,23 @@ const versioning = bucketSetting(async (name, config, context) => {
   await context.clients.s3.send(new PutBucketVersioningCommand({ Bucket: name, VersioningConfiguration: { Status: status as "Enabled" } }));
 });
 
+/**
+ * Server access logging into the access-log bucket (the stack orders it after that bucket's policy, which
+ * must allow logging.s3.amazonaws.com to write under the prefix). Applied so the bucket answers
+ * GetBucketLogging as on AWS; the emulator delivers no logs (local/emulator-patches/serve.py). Target grants
+ * and key formats are refused by name.
+ */
+const logging = bucketSetting(async (name, config, context, node) => {
+  for (const unsupported of ["target_grant", "target_object_key_format", "expected_bucket_owner"]) {
+    if (config[unsupported] !== undefined && config[unsupported] !== null) throw new InvalidResourceConfigError(node.address, `uses ${unsupported}, which the local cloud does not apply`);
+  }
+  const targetBucket = optionalString(config.target_bucket);
+  if (!targetBucket) throw new InvalidResourceConfigError(node.address, "has no target_bucket");
+  await context.clients.s3.send(
+    new PutBucketLoggingCommand({ Bucket: name, BucketLoggingStatus: { LoggingEnabled: { TargetBucket: targetBucket, TargetPrefix: optionalString(config.target_prefix) ?? "" } } }),
+  );
+});
+
 interface PolicyDocument {
   Statement?: Array<{ Effect?: string; Condition?: unknown; Sid?: string }>;
 }
@@ -240,5 +258,6 @@ export const s3Appliers: Record<string, ResourceApplier> = {
   aws_s3_bucket_public_access_block: publicAccessBlock,
   aws_s3_bucket_ownership_controls: ownership,
   aws_s3_bucket_versioning: versioning,
+  aws_s3_bucket_logging: logging,
   aws_s3_object: object,
 };

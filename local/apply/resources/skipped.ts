@@ -1,7 +1,7 @@
 /**
  * Resource types with no local meaning: identity and access (moto would store but not enforce it), log
  * groups (the local runtime prints logs), CDN and its WAF (the local dashboard is served on loopback),
- * S3 access logging (nobody else reaches the emulator), Lambda permissions (nothing checks them locally),
+ * Lambda permissions (nothing checks them locally),
  * KMS keys and aliases (moto's SNS stores the topic's key id without encrypting with it).
  * They are listed in the description's `skipped`; references to them resolve to plausible names and ARNs.
  */
@@ -17,7 +17,6 @@ export const SKIPPED_TYPES: ReadonlySet<string> = new Set([
   "aws_cloudfront_response_headers_policy",
   "aws_lambda_permission",
   "aws_lambda_function_event_invoke_config",
-  "aws_s3_bucket_logging",
   "aws_wafv2_web_acl",
   "aws_wafv2_ip_set",
   "aws_kms_alias",

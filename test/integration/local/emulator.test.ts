@@ -7,6 +7,7 @@ import * as assert from "uvu/assert";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { CreateBucketCommand, GetBucketLoggingCommand, ListObjectsV2Command, PutBucketLoggingCommand, PutBucketPolicyCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { CreateQueueCommand, GetQueueAttributesCommand, ListQueuesCommand, SetQueueAttributesCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { LOCAL_CREDENTIALS } from "../../../local/apply/context.js";
 import { ensureEmulatorInstalled, PythonNotFoundError, startEmulator } from "../../../local/emulator.js";
@@ -63,6 +64,105 @@ test("a queue's RedriveAllowPolicy is returned once set, by name and with All, a
     assert.is(cleared, undefined);
   } finally {
     sqs.destroy();
+    await emulator.stop();
+  }
+});
+
+test("SetQueueAttributes changes only the attributes given: a queue policy survives setting the redrive-allow policy (moto erased it)", async () => {
+  const emulator = await startEmulator();
+  const sqs = new SQSClient({ endpoint: emulator.endpoint, region: "eu-central-1", credentials: LOCAL_CREDENTIALS });
+  const policy = JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Principal: { Service: "events.amazonaws.com" }, Action: "sqs:SendMessage", Resource: "*" }] });
+  try {
+    const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: "work-dlq" }));
+    await sqs.send(new SetQueueAttributesCommand({ QueueUrl, Attributes: { Policy: policy } }));
+    await sqs.send(new SetQueueAttributesCommand({ QueueUrl, Attributes: { RedriveAllowPolicy: JSON.stringify({ redrivePermission: "allowAll" }) } }));
+    const kept = (await sqs.send(new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ["Policy"] }))).Attributes?.Policy;
+    await sqs.send(new SetQueueAttributesCommand({ QueueUrl, Attributes: { Policy: "" } }));
+    const cleared = (await sqs.send(new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ["All"] }))).Attributes?.Policy;
+
+    assert.equal(JSON.parse(kept ?? "{}"), JSON.parse(policy));
+    assert.is(cleared, undefined);
+  } finally {
+    sqs.destroy();
+    await emulator.stop();
+  }
+});
+
+test("S3 access logging is accepted when the target's policy lets S3 write under a wildcard covering the prefix, and still refused without it (moto wanted the exact prefix); no logs are delivered", async () => {
+  const emulator = await startEmulator();
+  const s3 = new S3Client({ endpoint: emulator.endpoint, region: "us-east-1", credentials: LOCAL_CREDENTIALS, forcePathStyle: true });
+  const logTo = (Bucket: string, TargetPrefix: string) =>
+    s3.send(new PutBucketLoggingCommand({ Bucket, BucketLoggingStatus: { LoggingEnabled: { TargetBucket: "logs", TargetPrefix } } })).then(
+      () => "accepted",
+      (error: Error) => error.name,
+    );
+  const delivery = { Effect: "Allow", Principal: { Service: "logging.s3.amazonaws.com" }, Action: "s3:PutObject", Resource: "arn:aws:s3:::logs/s3/*" };
+  // As in the stack: a TLS-only Deny for everyone beside the delivery grant (moto's own check crashed on "*").
+  const tlsOnly = { Effect: "Deny", Principal: "*", Action: "s3:*", Resource: ["arn:aws:s3:::logs", "arn:aws:s3:::logs/*"], Condition: { Bool: { "aws:SecureTransport": "false" } } };
+  try {
+    for (const Bucket of ["logs", "lake"]) await s3.send(new CreateBucketCommand({ Bucket }));
+
+    const beforePolicy = await logTo("lake", "s3/lake/");
+    await s3.send(new PutBucketPolicyCommand({ Bucket: "logs", Policy: JSON.stringify({ Version: "2012-10-17", Statement: [tlsOnly, delivery] }) }));
+    const underWildcard = await logTo("lake", "s3/lake/");
+    const stored = (await s3.send(new GetBucketLoggingCommand({ Bucket: "lake" }))).LoggingEnabled;
+    const outsideWildcard = await logTo("lake", "elsewhere/");
+    await s3.send(new PutObjectCommand({ Bucket: "lake", Key: "telemetry/batch.ndjson.gz", Body: "x" }));
+    const delivered = (await s3.send(new ListObjectsV2Command({ Bucket: "logs" }))).KeyCount;
+
+    assert.is(beforePolicy, "InvalidTargetBucketForLogging");
+    assert.is(underWildcard, "accepted");
+    assert.equal({ ...stored }, { TargetBucket: "logs", TargetPrefix: "s3/lake/" });
+    assert.is(outsideWildcard, "InvalidTargetBucketForLogging");
+    assert.is(delivered, 0, "no access-log objects are delivered (moto wrote one per request)");
+  } finally {
+    s3.destroy();
+    await emulator.stop();
+  }
+});
+
+test("CloudFront response headers policies are kept: created, read back, changed and deleted only with the current ETag (moto had none)", async () => {
+  const emulator = await startEmulator();
+  const call = async (method: string, path: string, body?: string, ifMatch?: string) => {
+    const response = await fetch(`${emulator.endpoint}/2020-05-31/response-headers-policy${path}`, {
+      method,
+      body,
+      headers: {
+        // moto routes by the credential scope's service; it does not verify the signature.
+        authorization: "AWS4-HMAC-SHA256 Credential=test/20260101/us-east-1/cloudfront/aws4_request, SignedHeaders=host, Signature=0",
+        "content-type": "application/xml",
+        ...(ifMatch ? { "if-match": ifMatch } : {}),
+      },
+    });
+    return { status: response.status, etag: response.headers.get("etag") ?? "", text: await response.text() };
+  };
+  const config = (comment: string) =>
+    `<ResponseHeadersPolicyConfig xmlns="http://cloudfront.amazonaws.com/doc/2020-05-31/"><Comment>${comment}</Comment><Name>dashboard-headers</Name>` +
+    `<SecurityHeadersConfig><FrameOptions><Override>true</Override><FrameOption>DENY</FrameOption></FrameOptions></SecurityHeadersConfig></ResponseHeadersPolicyConfig>`;
+  try {
+    const created = await call("POST", "", config("first"));
+    const id = /<Id>([^<]+)<\/Id>/.exec(created.text)?.[1] ?? "";
+    const read = await call("GET", `/${id}`);
+    const duplicate = await call("POST", "", config("again"));
+    const staleUpdate = await call("PUT", `/${id}`, config("second"), "not-the-etag");
+    const updated = await call("PUT", `/${id}`, config("second"), created.etag);
+    const staleDelete = await call("DELETE", `/${id}`, undefined, created.etag);
+    const deleted = await call("DELETE", `/${id}`, undefined, updated.etag);
+    const gone = await call("GET", `/${id}`);
+
+    assert.is(created.status, 201);
+    assert.match(id, /^[0-9a-f-]{36}$/);
+    assert.is(read.status, 200);
+    assert.match(read.text, /<FrameOption>DENY<\/FrameOption>/);
+    assert.is(read.etag, created.etag);
+    assert.is(duplicate.status, 409);
+    assert.is(staleUpdate.status, 412);
+    assert.is(updated.status, 200);
+    assert.match(updated.text, /<Comment>second<\/Comment>/);
+    assert.is(staleDelete.status, 412);
+    assert.is(deleted.status, 204);
+    assert.is(gone.status, 404);
+  } finally {
     await emulator.stop();
   }
 });

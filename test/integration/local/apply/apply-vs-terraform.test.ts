@@ -4,8 +4,9 @@
  * applies the same cdk.tf.json to a second one, and the two are compared: every resource Terraform
  * creates, every reference the stack makes (names, ARNs, URLs), and what the runtime reads back from the
  * emulator (queue attributes incl. redrive and redrive-allow, rule patterns and targets, table keys and
- * GSIs, bucket settings incl. EventBridge notifications, alarms, topics, IoT role alias and policy) plus
- * the functions, mappings and schedules local/apply hands to the runtime.
+ * GSIs, bucket settings incl. EventBridge notifications and access logging, alarms, topics, IoT role alias
+ * and policy) plus the functions, mappings and schedules local/apply hands to the runtime, and the dashboard's
+ * security headers (CloudFront's response headers policy, as the local dashboard server sends them).
  *
  * An integration test, not a stack test: it starts two emulator processes and needs the built bundles
  * (Terraform uploads the Lambda zips and web files). Two emulators rather than two name prefixes, so both
@@ -21,6 +22,7 @@ import { GetPolicyCommand, DescribeRoleAliasCommand, ListPoliciesCommand, ListRo
 import {
   GetBucketEncryptionCommand,
   GetBucketLifecycleConfigurationCommand,
+  GetBucketLoggingCommand,
   GetBucketNotificationConfigurationCommand,
   GetBucketOwnershipControlsCommand,
   GetBucketPolicyCommand,
@@ -30,6 +32,7 @@ import {
 } from "@aws-sdk/client-s3";
 import { GetTopicAttributesCommand, ListTopicsCommand } from "@aws-sdk/client-sns";
 import { GetQueueAttributesCommand, ListQueuesCommand } from "@aws-sdk/client-sqs";
+import { DASHBOARD_HSTS_MAX_AGE_SECONDS, DASHBOARD_SECURITY_HEADERS } from "../../../../contracts/dashboard-headers.js";
 import { applyStack } from "../../../../local/apply/index.js";
 import { createClients, LOCAL_CREDENTIALS, type AwsClients } from "../../../../local/apply/context.js";
 import { withoutConditionalDenies } from "../../../../local/apply/resources/s3.js";
@@ -62,28 +65,12 @@ let lo: Side;
 const GENERATED_BY_AWS = [
   "aws_cloudfront_distribution",
   "aws_cloudfront_origin_access_control",
+  "aws_cloudfront_response_headers_policy",
   "aws_wafv2_web_acl",
   "aws_wafv2_ip_set",
   "aws_kms_key",
   "aws_kms_alias",
 ];
-/**
- * Types moto 5.2.1 cannot create, left out of what Terraform applies (references to them become a literal),
- * each with the reason: the work left to do in local/emulator-patches/serve.py.
- */
-const MOTO_GAPS: Record<string, string> = {
-  aws_cloudfront_response_headers_policy: "moto has no CreateResponseHeadersPolicy (404)",
-  aws_s3_bucket_logging: "moto refuses PutBucketLogging to the access-log bucket (400)",
-};
-
-/** The stack without the types moto cannot create; what referenced them gets a literal instead. */
-function withoutMotoGaps<T extends { resource?: Record<string, unknown> }>(stackDocument: T): T {
-  const gaps = Object.keys(MOTO_GAPS);
-  const text = JSON.stringify(stackDocument).replace(new RegExp(`\\$\\{(${gaps.join("|")})\\.[\\w-]+\\.\\w+\\}`, "g"), "not-created-in-moto");
-  const json = JSON.parse(text) as T;
-  for (const type of gaps) delete json.resource?.[type];
-  return json;
-}
 /** Terraform's value → local/apply's placeholder, for every referenced attribute of those types. */
 const renamed = new Map<string, string>();
 
@@ -151,7 +138,7 @@ async function prepare(): Promise<void> {
   const localStarted = performance.now();
   local = await applyStack(document, { endpoint: localEmulator.endpoint, stackDir: stack.stackDir });
   const localMs = Math.round(performance.now() - localStarted);
-  terraform = await terraformApply({ document: withoutMotoGaps(document), stackDir: stack.stackDir, endpoint: terraformEmulator.endpoint, providerVersion: setup.providerVersion, parallelism: 20 });
+  terraform = await terraformApply({ document, stackDir: stack.stackDir, endpoint: terraformEmulator.endpoint, providerVersion: setup.providerVersion, parallelism: 20 });
   for (const node of resourceNodes(document)) {
     for (const { address, attribute } of referencesAt(node.config, node.address)) {
       const generated = GENERATED_BY_AWS.some((type) => address.startsWith(`${type}.`));
@@ -173,10 +160,8 @@ test.after(async () => {
   }
 });
 
-maybe("Terraform creates every resource and data source of the stack in the emulator (but for moto's listed gaps)", () => {
-  const left = resourceNodes(document).filter((node) => MOTO_GAPS[node.type]);
-  if (left.length) console.log(`  left out for moto: ${left.map((node) => `${node.address} (${MOTO_GAPS[node.type]})`).join("; ")}`);
-  const expected = resourceNodes(document).filter((node) => !MOTO_GAPS[node.type]).map((node) => node.address).sort();
+maybe("Terraform creates every resource and data source of the stack in the emulator", () => {
+  const expected = resourceNodes(document).map((node) => node.address).sort();
 
   assert.equal([...terraform.resources.keys()].sort(), expected);
 });
@@ -195,7 +180,7 @@ maybe("every reference the stack makes resolves locally to what Terraform's stat
       placeholders.add(`${address}.${attribute}`);
       continue;
     }
-    if ([...GENERATED_BY_AWS, ...Object.keys(MOTO_GAPS)].some((type) => address.startsWith(`${type}.`))) {
+    if (GENERATED_BY_AWS.some((type) => address.startsWith(`${type}.`))) {
       placeholders.add(`${address}.${attribute}`);
       continue;
     }
@@ -293,7 +278,7 @@ maybe("DynamoDB: the same tables, keys, attribute definitions, GSIs, billing, TT
   assert.is(expected.length, addressesOf("aws_dynamodb_table").length);
 });
 
-maybe("S3: the same buckets with the same encryption, lifecycle, ownership, public access block, EventBridge notification and objects; the policy as written less the conditional Denies", async () => {
+maybe("S3: the same buckets with the same encryption, lifecycle, access logging, ownership, public access block, EventBridge notification and objects; the policy as written less the conditional Denies", async () => {
   const read = async <T>(work: () => Promise<T>): Promise<T | string> => work().catch((error: Error) => `error ${error.name}`);
   const bucketsOf = async ({ clients }: Side) => {
     const { Buckets = [] } = await clients.s3.send(new ListBucketsCommand({}));
@@ -304,6 +289,7 @@ maybe("S3: the same buckets with the same encryption, lifecycle, ownership, publ
           Bucket,
           encryption: await read(async () => (await clients.s3.send(new GetBucketEncryptionCommand({ Bucket }))).ServerSideEncryptionConfiguration),
           lifecycle: await read(async () => (await clients.s3.send(new GetBucketLifecycleConfigurationCommand({ Bucket }))).Rules),
+          logging: await read(async () => (await clients.s3.send(new GetBucketLoggingCommand({ Bucket }))).LoggingEnabled),
           ownership: await read(async () => (await clients.s3.send(new GetBucketOwnershipControlsCommand({ Bucket }))).OwnershipControls),
           publicAccessBlock: await read(async () => (await clients.s3.send(new GetPublicAccessBlockCommand({ Bucket }))).PublicAccessBlockConfiguration),
           notification: await read(async () => withoutKeys(await clients.s3.send(new GetBucketNotificationConfigurationCommand({ Bucket })), [])),
@@ -321,6 +307,8 @@ maybe("S3: the same buckets with the same encryption, lifecycle, ownership, publ
   assert.equal(localBuckets, expected);
   assert.is(expected.length, addressesOf("aws_s3_bucket").length);
   assert.ok(expected.some((bucket) => JSON.stringify(bucket.notification).includes("EventBridgeConfiguration")), "the EventBridge notification is among what was compared");
+  const logged = expected.filter((bucket) => bucket.logging !== undefined && typeof bucket.logging !== "string").map((bucket) => bucket.Bucket);
+  assert.is(logged.length, addressesOf("aws_s3_bucket_logging").length, `access logging compared on ${logged.join(", ")}`);
 });
 
 maybe("CloudWatch alarms and SNS topics: the same definitions and attributes", async () => {
@@ -341,6 +329,25 @@ maybe("CloudWatch alarms and SNS topics: the same definitions and attributes", a
     ),
   );
   assert.equal(localTopics, terraformTopics);
+});
+
+maybe("CloudFront: the response headers policy Terraform created (read back from the emulator) sends what the local dashboard server sends, and the distribution uses it", () => {
+  const [address] = addressesOf("aws_cloudfront_response_headers_policy");
+  const policy = stateOf(address!);
+  const headers = (policy.security_headers_config as Array<Record<string, Array<Record<string, unknown>>>>)[0]!;
+  const [csp, frame, referrer, hsts] = [headers.content_security_policy![0]!, headers.frame_options![0]!, headers.referrer_policy![0]!, headers.strict_transport_security![0]!];
+  const sentByCloudFront = {
+    "x-content-type-options": headers.content_type_options?.length ? "nosniff" : undefined,
+    "referrer-policy": referrer.referrer_policy,
+    "x-frame-options": frame.frame_option,
+    "content-security-policy": csp.content_security_policy,
+  };
+  const [distribution] = addressesOf("aws_cloudfront_distribution").map(stateOf);
+
+  assert.equal(sentByCloudFront, { ...DASHBOARD_SECURITY_HEADERS });
+  assert.is(hsts.access_control_max_age_sec, DASHBOARD_HSTS_MAX_AGE_SECONDS);
+  assert.ok([csp, frame, referrer, hsts, headers.content_type_options![0]!].every((header) => header.override === true), "every header overrides the origin's");
+  assert.is((distribution!.default_cache_behavior as Array<{ response_headers_policy_id: string }>)[0]!.response_headers_policy_id, policy.id);
 });
 
 maybe("AWS IoT: the same role aliases and policies", async () => {
