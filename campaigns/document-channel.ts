@@ -54,7 +54,7 @@ const defaults = { refreshMs: 60_000, withdrawalTtlHours: 24 * 30 } as const;
  * repository's newest targets (checked against its root chain first) and both roots chains after 1.
  *
  * @example
- * const documents = s3JobDocumentChannel({ s3: new S3Client({}), kms: new KMSClient({}), bucket, log });
+ * const documents = s3JobDocumentChannel({ s3, kms, bucket, log });
  */
 export function s3JobDocumentChannel(options: S3JobDocumentChannelOptions): JobDocumentChannel & { readonly kmsRequests: () => { Sign: number; GetPublicKey: number } } {
   const { s3, bucket } = options;

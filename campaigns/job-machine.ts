@@ -126,7 +126,7 @@ export function nextRetryAt(attempt: number, retries: CampaignDefinition["retrie
  * @example
  * const decision = decideJobEvent(job, { type: "report", status: "SUCCEEDED", attempt: job.attempt, sequence: 7,
  *   firmwareVersion: "2.4.0", at: new Date() }, campaign.definition);
- * if (decision.kind === "refused" && decision.refusal) park(decision.refusal, decision.reason); // never retried
+ * if (decision.kind === "refused" && decision.refusal) log.warn(decision.reason, { refusal: decision.refusal }); // parked, never retried
  * if (decision.kind === "applied") await store.jobs.saveTransition(job, decision.job, { outcomes: { succeeded: 1 } });
  */
 export function decideJobEvent(job: Job, event: JobEvent, definition: CampaignDefinition): JobDecision {
@@ -319,6 +319,7 @@ function decideCancel(job: Job, event: Extract<JobEvent, { type: "cancel" }>): J
  * are not met.
  *
  * @example
+ * import { checkPreconditions } from "./preconditions.js";
  * const { job, record } = newJob({ campaignId, vin, wave: 0, targetVersion: "2.4.0", firmwareVersion: "2.3.1",
  *   hardware: "hu-3" }, checkPreconditions(definition, snapshot, now), now);
  */

@@ -10,7 +10,7 @@ export type PreconditionVerdict = { met: true } | { met: false; reasons: string[
 /**
  * @example
  * const verdict = checkPreconditions(definition, snapshot, new Date());
- * if (!verdict.met) defer(verdict.reasons.join("; "));
+ * if (!verdict.met) log.info("deferred", { reasons: verdict.reasons }); // a state of its own, not a failure
  */
 export function checkPreconditions(definition: CampaignDefinition, vehicle: VehicleSnapshot, now: Date): PreconditionVerdict {
   const reasons: string[] = [];

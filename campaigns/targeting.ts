@@ -8,7 +8,8 @@ import type { CampaignDefinition } from "./model.js";
  * done). A vehicle whose version is not semver never matches.
  *
  * @example
- * matchesCampaign(definition, { make: "Honda", model: "Accord", modelYear: 2021, firmwareVersion: "2.3.1", … }); // true
+ * matchesCampaign(definition, { vin: "1HGCM82633A004352", make: "Honda", model: "Accord", modelYear: 2021, region: "us-west", hardware: "hu-3",
+ *   firmwareVersion: "2.3.1", parked: true, stateOfCharge: 80, connectivity: "good", observedAt: "2026-11-26T17:35:00Z" }); // true
  */
 export function matchesCampaign(definition: CampaignDefinition, vehicle: VehicleSnapshot): boolean {
   const { selector } = definition;

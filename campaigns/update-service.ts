@@ -311,9 +311,6 @@ async function admit(
  * nothing. A report that can never apply (another vehicle's job, no such job, an older or unknown attempt,
  * a sequence jump, SUCCEEDED on another firmware than the target) throws ReportNotApplicableError: the
  * update manager parks and counts it, it is not retried into the DLQ.
- *
- * @example
- * await handleStatusReport(deps, { kind: "status-report", vin, campaignId, jobId: `${campaignId}:${vin}`, attempt: 1, sequence: 4, … });
  */
 export async function handleStatusReport(deps: UpdateServiceDeps, message: StatusReportMessage): Promise<void> {
   if (message.jobId !== jobIdFor(message.campaignId, message.vin)) {

@@ -37,7 +37,8 @@ export class UpdateTally {
    * The metric data of this tally, timestamped `at`.
    *
    * @example
-   * await cloudwatch.send(new PutMetricDataCommand({ Namespace: "FleetOTA", MetricData: tally.toMetricData(new Date()) }));
+   * import { PutMetricDataCommand } from "@aws-sdk/client-cloudwatch";
+ * await cloudwatch.send(new PutMetricDataCommand({ Namespace: "FleetOTA", MetricData: tally.toMetricData(new Date()) }));
    */
   toMetricData(at: Date): MetricDatum[] {
     const count = (name: string, value: number): MetricDatum => ({ MetricName: name, Value: value, Unit: "Count", Timestamp: at });

@@ -42,7 +42,8 @@ export interface ContextSettings extends Omit<TargetOptions, "local" | "stackOut
  *
  * @example
  * const context = createContext({ local: true, json: true }, { io: processIo });
- * await context.sqs().send(...);
+ * import { ListQueuesCommand } from "@aws-sdk/client-sqs";
+ * await context.sqs().send(new ListQueuesCommand({}));
  */
 export function createContext(options: GlobalOptions, settings: ContextSettings): CommandContext {
   const { io } = settings;

@@ -60,6 +60,7 @@ const NAME_VARIABLES = {
  * by `FLEETOTA_*` environment variables (the ones the Lambdas read).
  *
  * @example
+ * import { SQSClient } from "@aws-sdk/client-sqs";
  * const target = resolveTarget({ local: true });
  * new SQSClient(target.clientConfig); // talks to the emulator
  */

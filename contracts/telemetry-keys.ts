@@ -211,8 +211,8 @@ function parseFileName(fileName: string, date: string, hour: string): { createdA
  * TelemetryKeyError naming the first rule the key breaks. A vehicle key's `vin` is the uploader's VIN.
  *
  * @example
- * parseTelemetryKey("telemetry/vehicle/1HGCM82633A004352/dt=2026-11-26/hour=17/20261126T173500000Z-7.ndjson.gz").vin;
- * // "1HGCM82633A004352"
+ * parseTelemetryKey("telemetry/vehicle/1HGCM82633A004352/dt=2026-11-26/hour=17/20261126T173500000Z-7.ndjson.gz");
+ * // { kind: "vehicle", vin: "1HGCM82633A004352", … }
  * parseTelemetryKey("telemetry/vehicle/1HGCM82633A004352/../5YJ3E1EA7KF317000/x"); // throws TelemetryKeyError with violation "key-segments"
  */
 export function parseTelemetryKey(key: string): ParsedTelemetryKey {
@@ -243,7 +243,7 @@ export function parseTelemetryKey(key: string): ParsedTelemetryKey {
  *
  * @example
  * const result = tryParseTelemetryKey(object.key);
- * if (!result.ok) quarantine(result.violation, result.message);
+ * if (!result.ok) rejected.push({ rule: result.violation, message: result.message }); // quarantined with its reason
  */
 export function tryParseTelemetryKey(key: string): { ok: true; key: ParsedTelemetryKey } | { ok: false; violation: KeyViolation; message: string } {
   try {

@@ -34,9 +34,6 @@ export type DeviceIdentityMaterial = VehicleIdentityMaterial | GatewayIdentityMa
 
 /**
  * The thing name a device asks credentials for: its VIN or its gateway id.
- *
- * @example
- * thingNameOf({ gatewayId: "gw-depot-7", … }); // "gw-depot-7"
  */
 export function thingNameOf(identity: DeviceIdentityMaterial): string {
   return "vin" in identity ? identity.vin : identity.gatewayId;

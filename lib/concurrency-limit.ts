@@ -4,7 +4,7 @@
  *
  * @example
  * const limited = concurrencyLimit(10);
- * await Promise.all(records.map((record) => limited(() => handle(record)))); // never more than 10 handled at once
+ * await Promise.all(records.map((record) => limited(() => store.save(record)))); // never more than 10 saved at once
  */
 export function concurrencyLimit(limit: number): <T>(task: () => Promise<T>) => Promise<T> {
   if (!Number.isInteger(limit) || limit < 1) throw new RangeError(`concurrency limit must be a whole number of at least 1, got ${limit}`);

@@ -1,5 +1,7 @@
 import { Tracer } from "@aws-lambda-powertools/tracer";
 
+let tracer: Tracer | undefined;
+
 /**
  * X-Ray for the handlers' AWS calls, with Powertools Tracer: the stack turns Active tracing on for every
  * Lambda, the runtime opens each invocation's segment, and every SDK client made by lib/aws-clients.ts
@@ -9,10 +11,9 @@ import { Tracer } from "@aws-lambda-powertools/tracer";
  * switches itself off and the clients are returned as they are.
  *
  * @example
+ * import { S3Client } from "@aws-sdk/client-s3";
  * const s3 = traced(new S3Client({}));
  */
-let tracer: Tracer | undefined;
-
 export function traced<Client extends object>(client: Client): Client {
   tracer ??= new Tracer();
   return tracer.isTracingEnabled() ? tracer.captureAWSv3Client(client) : client;

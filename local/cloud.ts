@@ -60,6 +60,7 @@ const defaults = { projectRoot: resolve(import.meta.dirname, "..") } as const;
  * Starts a complete local cloud on free loopback ports.
  *
  * @example
+ * import { SQSClient } from "@aws-sdk/client-sqs";
  * const cloud = await startLocalCloud({ log, stateFile: false });
  * const sqs = new SQSClient(cloud.clientConfig);
  * await cloud.runtime?.waitForIdle(30_000);

@@ -56,7 +56,7 @@ export class UnsafePathError extends Error {
  * Starts the dashboard server on 127.0.0.1.
  *
  * @example
- * const server = await serveDashboard({ webDir: "dist/web", readData: (key) => getObject(bucket, key) });
+ * const server = await serveDashboard({ webDir: "dist/web", readData: async (key) => documents.get(key) });
  * console.log(`dashboard at ${server.url}`);
  * await server.close();
  */

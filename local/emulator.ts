@@ -213,6 +213,7 @@ function killGroup(pid: number, signal: NodeJS.Signals): void {
  * Installs (if needed) and starts moto on a free loopback port; resolves once it answers.
  *
  * @example
+ * import { S3Client } from "@aws-sdk/client-s3";
  * const emulator = await startEmulator({ log });
  * const s3 = new S3Client({ endpoint: emulator.endpoint, region: "eu-west-1", forcePathStyle: true });
  * await emulator.stop();

@@ -36,7 +36,9 @@ function tryAcquire(lockPath: string, staleMs: number): boolean {
  * Runs `work` while holding the lock at `lockPath`.
  *
  * @example
- * await withFileLock(".fleetota/build.lock", () => synthesize());
+ * await withFileLock(".fleetota/build.lock", async () => {
+ *   // one process at a time builds; the others wait, then find it built
+ * });
  */
 export async function withFileLock<T>(lockPath: string, work: () => Promise<T>, options: LockOptions = {}): Promise<T> {
   const { timeoutMs, staleMs } = { ...defaults, ...options };

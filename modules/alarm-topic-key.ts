@@ -17,6 +17,7 @@ export interface AlarmTopicKeyProps {
  * used: its policy does not let CloudWatch publish to the topic.
  *
  * @example
+ * import { SnsTopic } from "@cdktf/provider-aws/lib/sns-topic/index.js";
  * const key = new AlarmTopicKey(this, "alarm-key", { namePrefix: "fleetota-dev", region: "eu-central-1", accountId: "123456789012" });
  * new SnsTopic(this, "topic", { name: "fleetota-dev-alarms", kmsMasterKeyId: key.keyArn });
  */

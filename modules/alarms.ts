@@ -35,7 +35,7 @@ type AlarmSpec = Omit<CloudwatchMetricAlarmConfig, "alarmName" | "alarmActions" 
  * and the `OTAUpdates/*` outcomes as counts.
  *
  * @example
- * const alarms = new FleetAlarms(this, "alarms", { namePrefix: "fleetota-dev", metricsNamespace: "FleetOTA", thresholds, telemetryQueue, updateQueue, functions });
+ * const alarms = new FleetAlarms(this, "alarms", { namePrefix: "fleetota-dev", metricsNamespace: "FleetOTA", thresholds, telemetryQueue, updateQueue, functions, topicKeyArn: key.keyArn });
  * alarms.alarmNames // ["fleetota-dev-telemetry-queue-depth", …]
  */
 export class FleetAlarms extends Construct {

@@ -72,7 +72,7 @@ function stageWithoutSourceMaps(bundlePath: string, shortName: string): string {
  * what was granted through `addToPolicy` (plus writing to its own log group).
  *
  * @example
- * const ticker = new BundledFunction(this, "rollout-ticker", { shortName: "rollout-ticker", functionName: "fleetota-dev-rollout-ticker", … });
+ * const ticker = new BundledFunction(this, "rollout-ticker", tickerProps);
  * ticker.addToPolicy({ Effect: "Allow", Action: "sqs:SendMessage", Resource: updateQueue.queueArn });
  */
 export class BundledFunction extends Construct {

@@ -86,7 +86,7 @@ export const DASHBOARD_MINIMUM_TLS = "TLSv1.2_2021";
  * types, and `data/` — written by the dashboard publisher — served uncached.
  *
  * @example
- * const site = new DashboardSite(this, "dashboard", { namePrefix: "fleetota-dev", bucketName: "fleetota-dev-dashboard", webBuildDir: "dist/web", priceClass: "PriceClass_100", forceDestroy: true });
+ * const site = new DashboardSite(this, "dashboard", { namePrefix: "fleetota-dev", bucketName: "fleetota-dev-dashboard", webBuildDir: "dist/web", priceClass: "PriceClass_100", forceDestroy: true, webAclArn: access.webAclArn, logBucketDomainName: logs.bucketDomainName });
  * site.url // https://dxxxx.cloudfront.net
  */
 export class DashboardSite extends Construct {

@@ -32,7 +32,7 @@ export interface DataLakeStorageProps {
  * metadata are written once under governance retention (uptane/repository-store.ts).
  *
  * @example
- * const storage = new DataLakeStorage(this, "data-lake", { bucketName: "fleetota-dev-data-lake", … });
+ * const storage = new DataLakeStorage(this, "data-lake", lakeProps);
  * storage.bucketName // token of aws_s3_bucket.data_lake.bucket
  */
 export class DataLakeStorage extends Construct {

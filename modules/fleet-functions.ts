@@ -45,7 +45,7 @@ export interface FleetFunctionsProps {
  * condition. Their triggers (queue mappings, schedules) are wired by the pipelines and main.ts.
  *
  * @example
- * const functions = new FleetFunctions(this, "functions", { stack: props, bundlesDir: "dist/functions", storage, state, telemetryQueue, updates, dashboard });
+ * const functions = new FleetFunctions(this, "functions", { stack: props, bundlesDir: "dist/functions", storage, state, telemetryQueue, updates, dashboard, directorKey });
  * functions.byKey.telemetryProcessor.functionArn
  */
 export class FleetFunctions extends Construct {

@@ -33,6 +33,7 @@ export function policyJson(statements: readonly PolicyStatement[]): string {
  * The trust policy letting one AWS service assume a role.
  *
  * @example
+ * import { IamRole } from "@cdktf/provider-aws/lib/iam-role/index.js";
  * new IamRole(this, "role", { assumeRolePolicy: assumeRolePolicyFor("lambda.amazonaws.com") });
  */
 export function assumeRolePolicyFor(service: string): string {

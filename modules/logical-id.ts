@@ -6,7 +6,8 @@ import type { TerraformResource } from "cdktf";
  * `.fleetota/local.json` all speak the same names. Ids must be unique per resource type in the stack.
  *
  * @example
- * named(new SqsQueue(this, "queue", { … }), "telemetry_queue");
+ * import { SqsQueue } from "@cdktf/provider-aws/lib/sqs-queue/index.js";
+ * named(new SqsQueue(this, "queue", { name: "fleetota-dev-telemetry" }), "telemetry_queue");
  */
 export function named<T extends TerraformResource>(resource: T, logicalId: string): T {
   resource.overrideLogicalId(logicalId);

@@ -34,7 +34,7 @@ export interface SecureBucketProps {
  *
  * @example
  * const site = new SecureBucket(this, "bucket", { bucketName: "fleetota-dev-dashboard", logicalId: "dashboard", forceDestroy: true });
- * site.addToResourcePolicy({ Effect: "Allow", Principal: { Service: "cloudfront.amazonaws.com" }, … });
+ * site.addToResourcePolicy({ Effect: "Allow", Principal: { Service: "cloudfront.amazonaws.com" }, Action: "s3:GetObject", Resource: `${site.bucketArn}/*` });
  */
 export class SecureBucket extends Construct {
   readonly bucket: S3Bucket;

@@ -24,7 +24,7 @@ export interface StateTableProps {
  *
  * @example
  * const state = new StateTable(this, "state", { tableName: "fleetota-dev-state", deletionProtection: false });
- * state.tableName; state.indexArns;
+ * state.tableName; state.indexArn;
  */
 export class StateTable extends Construct {
   readonly table: DynamodbTable;

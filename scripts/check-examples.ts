@@ -5,23 +5,22 @@
  * `table`, `campaignId`, …) stand for whatever the reader has and are typed `any`; a name it calls or
  * constructs, or one written like a type or constant (`CampaignSnapshot`, `ENV`), must exist. Object
  * literals are still checked against the real parameter types, so a wrong or missing option fails.
- * An example must sit on an exported declaration (a public entry point).
+ * `this` is the reader's scope too (a construct's example runs in a constructor). An example's `import`
+ * lines (paths relative to its module) are hoisted, for names the module itself does not import.
+ * An example must sit on a public entry point: an exported declaration or a public member of one.
  *
- * Problems listed in scripts/examples-baseline.txt (file and message, line numbers ignored) are known and
- * still to fix; any other fails the check.
+ * Run by `npm run typecheck` after tsc; any problem fails it:
  *
- *   tsx scripts/check-examples.ts                    check, print new problems as file:line, exit 1 on any
- *   tsx scripts/check-examples.ts --write-baseline   record today's problems as known
+ *   tsx scripts/check-examples.ts     check, print each problem as file:line, exit 1 on any
  */
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
 import ts from "typescript";
 
 const root = resolve(import.meta.dirname, "..");
-const SOURCE_DIRS = ["main.ts", "modules", "functions", "campaigns", "telemetry", "contracts", "lib", "simulator", "web", "local", "cli", "scripts", "test", "bench"];
-/** "Cannot find name", "…Did you mean", "No value exists in scope for the shorthand property". */
-const CANNOT_FIND_NAME = new Set([2304, 2552, 18004]);
-const BASELINE_FILE = join(root, "scripts", "examples-baseline.txt");
+const SOURCE_DIRS = ["main.ts", "modules", "functions", "campaigns", "telemetry", "contracts", "lib", "cost", "identity", "uptane", "simulator", "web", "local", "cli", "scripts", "test", "bench"];
+/** "Cannot find name" (also "…Did you mean", "…Do you need to install type definitions"), "No value exists in scope for the shorthand property". */
+const CANNOT_FIND_NAME = new Set([2304, 2552, 2580, 2581, 2582, 2591, 2592, 2593, 18004]);
 
 interface Example {
   file: string;
@@ -31,12 +30,23 @@ interface Example {
   exported: boolean;
 }
 
+/** Exported, or a public member of an exported class or interface. */
+function isPublicEntryPoint(node: ts.Node): boolean {
+  if (ts.isExportAssignment(node)) return true;
+  const flags = ts.getCombinedModifierFlags(node as ts.Declaration);
+  if ((ts.isClassElement(node) || ts.isTypeElement(node)) && (ts.isClassDeclaration(node.parent) || ts.isInterfaceDeclaration(node.parent))) {
+    return (flags & (ts.ModifierFlags.Private | ts.ModifierFlags.Protected)) === 0 && !(ts.isClassElement(node) && node.name && ts.isPrivateIdentifier(node.name)) && isPublicEntryPoint(node.parent);
+  }
+  return (flags & ts.ModifierFlags.Export) !== 0;
+}
+
 /** The examples of one file: the code after each `@example` up to the next tag or the comment's end. */
 export function examplesOf(file: string, text: string): Example[] {
   const source = ts.createSourceFile(file, text, ts.ScriptTarget.ES2022, true);
   const found: Example[] = [];
   const visit = (node: ts.Node): void => {
-    for (const range of ts.getLeadingCommentRanges(text, node.getFullStart()) ?? []) {
+    // A comment before the first statement belongs to that statement, not to the file.
+    for (const range of ts.isSourceFile(node) ? [] : (ts.getLeadingCommentRanges(text, node.getFullStart()) ?? [])) {
       const comment = text.slice(range.pos, range.end);
       if (!comment.startsWith("/**") || !comment.includes("@example")) continue;
       const lines = comment.split("\n").map((line) => line.replace(/^\s*\/?\*+\/?\s?/, "").replace(/\s*\*\/\s*$/, ""));
@@ -45,7 +55,7 @@ export function examplesOf(file: string, text: string): Example[] {
         if (!lines[index]!.trimStart().startsWith("@example")) continue;
         const code: string[] = [lines[index]!.replace(/^\s*@example\s?/, "")];
         for (let next = index + 1; next < lines.length && !lines[next]!.trimStart().startsWith("@"); next++) code.push(lines[next]!);
-        const exported = (ts.getCombinedModifierFlags(node as ts.Declaration) & ts.ModifierFlags.Export) !== 0 || ts.isExportAssignment(node);
+        const exported = isPublicEntryPoint(node);
         found.push({ file, line: startLine + index, code: code.join("\n").trim(), exported });
       }
     }
@@ -54,14 +64,10 @@ export function examplesOf(file: string, text: string): Example[] {
     }
   };
   visit(source);
-  // A comment before the first statement is also seen on the source file itself: keep each example once.
+  // A declaration's comment is also the leading comment of its first token (`export`): keep the declaration's.
   const seen = new Set<number>();
   return found.filter((example) => !seen.has(example.line) && seen.add(example.line));
 }
-
-const BASELINE_HEADER = "# @example problems known when the check arrived, to fix (file: message; lines are ignored). Fixed ones may be deleted.\n";
-/** `file:12: message` → `file: message`, so a known problem stays known when lines move. */
-const withoutLine = (problem: string): string => problem.replace(/^([^:]+):\d+:/, "$1:");
 
 function projectFiles(): string[] {
   const config = ts.getParsedCommandLineOfConfigFile(join(root, "tsconfig.json"), {}, { ...ts.sys, onUnRecoverableConfigFileDiagnostic: () => {} });
@@ -71,16 +77,16 @@ function projectFiles(): string[] {
 
 const virtualName = (file: string) => join(dirname(file), `__examples__.${file.split("/").pop()!.replace(/\.ts$/, "")}.ts`);
 
-/** The module's own text, then each example in its own async function, with `any` stand-ins for `given`. */
-function virtualText(original: string, examples: readonly Example[], given: ReadonlyMap<number, ReadonlySet<string>>): { text: string; offsets: number[] } {
+/** The module's own text, then each example in its own async function. */
+function virtualText(original: string, examples: readonly Example[]): { text: string; offsets: number[] } {
   // An example's own `import` lines (paths relative to its module) go to the top level, as written.
   const isImport = (line: string) => /^import\s/.test(line);
   const imports = examples.flatMap((example) => example.code.split("\n").filter(isImport));
   let text = `${original}\n// ── examples ──\n${imports.join("\n")}\n`;
   const offsets: number[] = [];
   examples.forEach((example, index) => {
-    const standIns = [...(given.get(index) ?? [])].map((name) => `const ${name}: any = undefined;`).join(" ");
-    text += `async function __example_${index}(): Promise<void> { ${standIns}\n`;
+    // `this` is the reader's scope too (a construct's examples run inside a constructor: `new X(this, …)`).
+    text += `async function __example_${index}(this: any): Promise<void> {\n`;
     offsets.push(text.length);
     text += `${example.code.split("\n").map((line) => (isImport(line) ? "" : line)).join("\n")}\n}\n`;
   });
@@ -124,70 +130,27 @@ function check(): string[] {
     }
     if (examples.length) perFile.set(file, { original, examples });
   }
-  const given = new Map<string, Map<number, Set<string>>>([...perFile.keys()].map((file) => [file, new Map()]));
-
-  let lastProgram: ts.Program | undefined;
-  const run = (): Map<string, ts.Diagnostic[]> => {
-    const virtual = new Map<string, { text: string; offsets: number[]; file: string }>();
-    for (const [file, { original, examples }] of perFile) virtual.set(virtualName(file), { ...virtualText(original, examples, given.get(file)!), file });
-    const host = ts.createCompilerHost(options);
-    const readFile = host.readFile.bind(host);
-    const fileExists = host.fileExists.bind(host);
-    host.readFile = (name) => virtual.get(name)?.text ?? readFile(name);
-    host.fileExists = (name) => virtual.has(name) || fileExists(name);
-    const program = ts.createProgram([...virtual.keys()], { ...options, noEmit: true, noUnusedLocals: false, noImplicitAny: false }, host);
-    lastProgram = program;
-    const result = new Map<string, ts.Diagnostic[]>();
-    for (const [name, entry] of virtual) {
-      const source = program.getSourceFile(name)!;
-      const exampleStart = entry.offsets[0] ?? Number.POSITIVE_INFINITY;
-      result.set(
-        name,
-        [...program.getSyntacticDiagnostics(source), ...program.getSemanticDiagnostics(source)].filter((d) => (d.start ?? 0) >= exampleStart),
-      );
-    }
-    return result;
-  };
-
-  // First pass: names the examples use but nobody declares; those used only as values become stand-ins.
-  for (const [name, diagnostics] of run()) {
-    const file = [...perFile.keys()].find((candidate) => virtualName(candidate) === name)!;
-    const { original, examples } = perFile.get(file)!;
-    const { text, offsets } = virtualText(original, examples, new Map());
+  const virtual = new Map<string, { text: string; offsets: number[]; file: string; examples: Example[] }>();
+  for (const [file, { original, examples }] of perFile) virtual.set(virtualName(file), { ...virtualText(original, examples), file, examples });
+  const host = ts.createCompilerHost(options);
+  const readFile = host.readFile.bind(host);
+  const fileExists = host.fileExists.bind(host);
+  host.readFile = (name) => virtual.get(name)?.text ?? readFile(name);
+  host.fileExists = (name) => virtual.has(name) || fileExists(name);
+  const program = ts.createProgram([...virtual.keys()], { ...options, noEmit: true, noUnusedLocals: false, noImplicitAny: false }, host);
+  for (const [name, { text, offsets, file, examples }] of virtual) {
+    const compiled = program.getSourceFile(name)!;
+    const exampleStart = offsets[0] ?? Number.POSITIVE_INFINITY;
+    const diagnostics = [...program.getSyntacticDiagnostics(compiled), ...program.getSemanticDiagnostics(compiled)].filter((d) => (d.start ?? 0) >= exampleStart);
     const source = ts.createSourceFile(name, text, ts.ScriptTarget.ES2022, true);
-    const add = (index: number, name: string) => {
-      const names = given.get(file)!.get(index) ?? new Set<string>();
-      names.add(name);
-      given.get(file)!.set(index, names);
-    };
     for (const diagnostic of diagnostics) {
-      if (!CANNOT_FIND_NAME.has(diagnostic.code) || diagnostic.start === undefined) continue;
-      const node = findIdentifier(source, diagnostic.start);
-      if (!node || !ts.isIdentifier(node) || isCalledOrTypeLike(node)) continue;
-      add(exampleAt(offsets, diagnostic.start!), node.text);
-    }
-    // A value name that only resolves to a browser global (`document`, `name`, `event`) is the reader's too.
-    const checker = lastProgram!.getTypeChecker();
-    const compiled = lastProgram!.getSourceFile(name)!;
-    const visit = (node: ts.Node): void => {
-      if (ts.isIdentifier(node) && node.getStart(compiled) >= offsets[0]! && !isCalledOrTypeLike(node) && !ts.isPropertyAccessExpression(node.parent) ) {
-        const declarations = checker.getSymbolAtLocation(node)?.declarations ?? [];
-        if (declarations.length > 0 && declarations.every((declaration) => /lib\.dom/.test(declaration.getSourceFile().fileName))) {
-          add(exampleAt(offsets, node.getStart(compiled)), node.text);
-        }
+      // A name nobody declares, used only as a value (`doc`, `campaignId`), is the reader's own: TypeScript
+      // already types it as `any` and checks the rest. One called, constructed or written like a type must exist.
+      if (CANNOT_FIND_NAME.has(diagnostic.code) && diagnostic.start !== undefined) {
+        const node = findIdentifier(source, diagnostic.start);
+        if (node && ts.isIdentifier(node) && !isCalledOrTypeLike(node)) continue;
       }
-      ts.forEachChild(node, visit);
-    };
-    visit(compiled);
-  }
-  // Second pass: what is left is a real problem, reported at the example's line in the original file.
-  for (const [name, diagnostics] of run()) {
-    const file = [...perFile.keys()].find((candidate) => virtualName(candidate) === name)!;
-    const { original, examples } = perFile.get(file)!;
-    const { text, offsets } = virtualText(original, examples, given.get(file)!);
-    const source = ts.createSourceFile(name, text, ts.ScriptTarget.ES2022, true);
-    for (const diagnostic of diagnostics) {
-      const index = exampleAt(offsets, (diagnostic.start ?? 0));
+      const index = exampleAt(offsets, diagnostic.start ?? 0);
       const example = examples[index]!;
       const lineInExample = source.getLineAndCharacterOfPosition(diagnostic.start ?? 0).line - source.getLineAndCharacterOfPosition(offsets[index]!).line;
       problems.push(`${relative(root, file)}:${example.line + lineInExample}: @example: ${ts.flattenDiagnosticMessageText(diagnostic.messageText, "\n")}`);
@@ -199,14 +162,7 @@ function check(): string[] {
 if (import.meta.url === `file://${process.argv[1]}`) {
   const started = performance.now();
   const problems = check();
-  if (process.argv.includes("--write-baseline")) {
-    writeFileSync(BASELINE_FILE, `${BASELINE_HEADER}${problems.map((problem) => problem.split("\n")[0]!).join("\n")}\n`);
-  }
-  const known = new Set(existsSync(BASELINE_FILE) ? readFileSync(BASELINE_FILE, "utf8").split("\n").filter((line) => line && !line.startsWith("#")).map(withoutLine) : []);
-  const fresh = problems.filter((problem) => !known.has(withoutLine(problem.split("\n")[0]!)));
-  for (const problem of fresh) console.error(problem);
-  console.log(
-    `@example check: ${fresh.length} new problem(s), ${problems.length - fresh.length} known (scripts/examples-baseline.txt) (${((performance.now() - started) / 1000).toFixed(1)} s)`,
-  );
-  if (fresh.length > 0) process.exitCode = 1;
+  for (const problem of problems) console.error(problem);
+  console.log(`@example check: ${problems.length} problem(s) (${((performance.now() - started) / 1000).toFixed(1)} s)`);
+  if (problems.length > 0) process.exitCode = 1;
 }

@@ -140,8 +140,9 @@ function packObject(lines: PendingLine[], atMs: number, context: BatchContext, v
  * others' lines go in the fleet gateway's multi-vehicle objects. No I/O: the caller uploads the objects.
  *
  * @example
+ * import { PutObjectCommand } from "@aws-sdk/client-s3";
  * const batch = generateBatch(context, Date.now());
- * for (const object of batch.objects) await s3.send(new PutObjectCommand({ Bucket, Key: object.key, Body: object.body }));
+ * for (const object of batch.objects) await s3.send(new PutObjectCommand({ Bucket: bucket, Key: object.key, Body: object.body }));
  */
 export function generateBatch(context: BatchContext, atMs: number): GeneratedBatch {
   context.fleet.advance(atMs);

@@ -69,6 +69,7 @@ export function malformedLine(record: TelemetryRecord, kind: MalformedKind): str
  * Ruins a gzip body so no decoder accepts it: cut off its tail (and its CRC) and flip bytes inside.
  *
  * @example
+ * import { gzipSync } from "node:zlib";
  * corruptGzip(gzipSync("{}\n"), random); // gunzipSync throws on it
  */
 export function corruptGzip(body: Buffer, random: SeededRandom): Buffer {

@@ -26,7 +26,8 @@ function characters(random: SeededRandom, alphabet: string, count: number): stri
  * makes VINs of one fleet unique.
  *
  * @example
- * generateVin(new SeededRandom(1), VEHICLE_MODELS[0]!, 2021, 42); // "5YJ…M…000042", passes isValidVin
+ * import { VEHICLE_MODELS } from "./catalog.js";
+ * generateVin(random, VEHICLE_MODELS[0]!, 2021, 42); // "5YJ…M…000042", passes isValidVin
  */
 export function generateVin(random: SeededRandom, model: VehicleModel, modelYear: number, serial: number): string {
   if (!Number.isInteger(serial) || serial < 0 || serial > MAX_SERIAL) throw new SerialOutOfRangeError(serial);

@@ -85,6 +85,7 @@ function refusalOf(reasons: readonly RecordRejection[]): LineRefusal {
  * quarantined whole.
  *
  * @example
+ * import { parseTelemetryKey } from "../contracts/telemetry-keys.js";
  * const readout = await readTelemetryObject(response.Body, Date.now(), DEFAULT_READ_LIMITS, parseTelemetryKey(key));
  * readout.accepted + readout.rejected.length; // non-blank lines in the object
  */

@@ -161,7 +161,7 @@ async function* decodedChunks(source: ByteSource, limits: DecodeLimits): AsyncGe
  * decoded size passes `maxDecodedBytes`, or the bytes are binary (NUL) rather than text.
  *
  * @example
- * for await (const lines of decodeLineBatches(response.Body)) for (const { text } of lines) handle(text);
+ * for await (const lines of decodeLineBatches(response.Body)) for (const { text } of lines) console.log(text);
  */
 export async function* decodeLineBatches(source: ByteSource, limits: DecodeLimits = DEFAULT_DECODE_LIMITS): AsyncGenerator<DecodedLine[]> {
   const decoder = new StringDecoder("utf8");
@@ -203,7 +203,7 @@ export async function* decodeLineBatches(source: ByteSource, limits: DecodeLimit
  * The same lines one by one.
  *
  * @example
- * for await (const { text } of decodeLines(response.Body)) handle(text);
+ * for await (const { text } of decodeLines(response.Body)) console.log(text);
  */
 export async function* decodeLines(source: ByteSource, limits: DecodeLimits = DEFAULT_DECODE_LIMITS): AsyncGenerator<DecodedLine> {
   for await (const lines of decodeLineBatches(source, limits)) yield* lines;

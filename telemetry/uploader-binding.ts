@@ -28,6 +28,7 @@ export interface BindingRejection extends RecordRejection {
  * Why a valid record may not count for the object's uploader, or undefined when it may.
  *
  * @example
+ * import { parseTelemetryKey } from "../contracts/telemetry-keys.js";
  * const uploader = parseTelemetryKey("telemetry/vehicle/1HGCM82633A004352/dt=2026-11-26/hour=17/20261126T173500000Z-1.ndjson.gz");
  * bindingRejection(uploader, { ...record, vin: "5YJ3E1EA7KF317000" });
  * // { field: "vin", rule: "other-vehicle", message: "record for 5YJ3E1EA7KF317000 in an object uploaded by vehicle 1HGCM82633A004352" }
@@ -49,6 +50,7 @@ export function bindingRejection(uploader: ParsedTelemetryKey, record: Pick<Tele
  * The VIN a status report from this object may be for: the uploading vehicle's, or none for a gateway.
  *
  * @example
+ * import { parseTelemetryKey } from "../contracts/telemetry-keys.js";
  * reportingVin(parseTelemetryKey(key)); // "1HGCM82633A004352", or undefined for telemetry/fleet/…
  */
 export function reportingVin(uploader: ParsedTelemetryKey): string | undefined {

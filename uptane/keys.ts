@@ -71,6 +71,7 @@ export function publicPart(file: PublicKeyFile): PublicKeyFile {
  * (when present) belongs to it.
  *
  * @example
+ * import { readFileSync } from "node:fs";
  * const key = parseKeyFile(readFileSync("alice.key", "utf8"), "alice.key");
  */
 export function parseKeyFile(text: string, where: string): OfflineKeyFile {

@@ -34,7 +34,7 @@ export interface DirectorSigner {
  * Signs director targets metadata with a KMS key.
  *
  * @example
- * const signer = kmsDirectorSigner(new KMSClient({}), "arn:aws:kms:eu-west-1:123456789012:key/…");
+ * const signer = kmsDirectorSigner(kms, "arn:aws:kms:eu-west-1:123456789012:key/…");
  * await signer.sign(directorTargets); // adds the ECDSA signature under the key's TUF key id
  */
 export function kmsDirectorSigner(kms: KMSClient, kmsKeyId: string): DirectorSigner {

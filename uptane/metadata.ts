@@ -156,7 +156,7 @@ export interface DirectorTargetSpec {
  * Director targets metadata for one vehicle. An empty one is a signed withdrawal.
  *
  * @example
- * const director = buildDirectorTargets({ vin, version: Date.now(), expires, target: { name, length, sha256, custom } });
+ * const director = buildDirectorTargets({ vin, version: Date.now(), expires, target: { name: imageName, length, sha256, custom } });
  */
 export function buildDirectorTargets(spec: DirectorTargetSpec): Metadata<Targets> {
   const targets: Record<string, TargetFile> = {};

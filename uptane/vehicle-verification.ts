@@ -222,7 +222,7 @@ function rotateRoot(trusted: Metadata<Root>, chain: unknown, what: string, now: 
  * @example
  * const verdict = verifyJobBundle(JSON.parse(body), memory.trust,
  *   { vin, ecus: { primary: { hardwareId: "hu-3", version: "2.3.0", antiRollbackCounter: 6 } }, now: new Date() });
- * if (verdict.ok && verdict.instruction.kind === "install") download(verdict.instruction.images);
+ * if (verdict.ok && verdict.instruction.kind === "install") pending.push(verdict.instruction.images); // fetched, then checked against length and hash
  */
 export function verifyJobBundle(document: unknown, trust: VehicleTrust, vehicle: VehicleContext): UptaneVerdict {
   let newTrust: VehicleTrust | undefined;

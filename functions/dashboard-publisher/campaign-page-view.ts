@@ -178,7 +178,7 @@ function round1(value: number): number {
  * columns match), one point per run.
  *
  * @example
- * const doc = shapeCampaignPage({ campaign, history, jobSamples }, previous, new Date());
+ * const doc = shapeCampaignPage({ campaign, history: transitions, jobSamples }, previous, new Date());
  * doc.waves[0].gateSuccessPercent; // 96.2
  */
 export function shapeCampaignPage(

@@ -60,6 +60,7 @@ export function fleetReader(s3: S3Client, bucket: string): () => Promise<{ vehic
  * Reads every campaign's summary from the state table.
  *
  * @example
+ * import { dynamoCampaignList } from "../../campaigns/store/index.js";
  * const campaigns = await campaignReader({ campaigns: dynamoCampaignList({ doc, table: "fleetota-dev-state" }) })();
  */
 export function campaignReader(store: { readonly campaigns: CampaignList }): () => Promise<CampaignSummaryInput[]> {

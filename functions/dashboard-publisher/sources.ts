@@ -44,7 +44,7 @@ const QUEUE_AGE_LOOKBACK_MS = 10 * 60_000;
  * and the injected fleet and campaign readers.
  *
  * @example
- * const sources = awsDashboardSources({ cloudWatch: new CloudWatchClient({}), sqs: new SQSClient({}) }, config);
+ * const sources = awsDashboardSources({ cloudWatch, sqs, s3 }, config);
  */
 export function awsDashboardSources(
   clients: { cloudWatch: CloudWatchClient; sqs: SQSClient; s3: S3Client },
@@ -215,7 +215,7 @@ async function queueAges(cloudWatch: CloudWatchClient, queueNames: readonly stri
  * and reads a campaign page back (its job-state series continues from it).
  *
  * @example
- * await s3DocumentWriter(new S3Client({}), "fleetota-dev-dashboard", "data/").write("fleet.json", body);
+ * await s3DocumentWriter(s3, "fleetota-dev-dashboard", "data/").write("fleet.json", body);
  */
 export function s3DocumentWriter(s3: S3Client, bucket: string, prefix: string): DocumentWriter {
   const normalizedPrefix = prefix === "" || prefix.endsWith("/") ? prefix : `${prefix}/`;

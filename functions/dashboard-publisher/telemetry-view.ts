@@ -42,7 +42,8 @@ export function trendQueryId(index: number): string {
  * One GetMetricData query per trend, without dimensions (FleetOTA publishes its metrics without any).
  *
  * @example
- * await cloudWatch.send(new GetMetricDataCommand({ MetricDataQueries: trendQueries("FleetOTA", 60), StartTime, EndTime }));
+ * import { GetMetricDataCommand } from "@aws-sdk/client-cloudwatch";
+ * await cloudWatch.send(new GetMetricDataCommand({ MetricDataQueries: trendQueries("FleetOTA", 60), StartTime: from, EndTime: to }));
  */
 export function trendQueries(namespace: string, periodSeconds: number): MetricDataQuery[] {
   return TELEMETRY_TRENDS.map((trend, index) => ({
@@ -62,7 +63,7 @@ export function trendQueries(namespace: string, periodSeconds: number): MetricDa
  * document: one series per trend, oldest point first, with its latest value.
  *
  * @example
- * shapeTelemetry(pages.flatMap((page) => page.MetricDataResults ?? []), window, new Date());
+ * shapeTelemetry(pages.flatMap((page) => page.MetricDataResults ?? []), trendWindow, new Date());
  */
 export function shapeTelemetry(results: readonly MetricDataResult[], window: TelemetryWindow, now: Date): TelemetryDocument {
   const pointsById = new Map<string, Map<number, number>>();

@@ -7,7 +7,7 @@ import { OPERATOR_COMMAND, UPDATE_MESSAGE_KIND, type CommandMessage } from "../.
  * still times out silent vehicles), and canceled or aborted ones with jobs not yet canceled.
  *
  * @example
- * const due = campaignsToTick(await listCampaigns(doc, table));
+ * const due = campaignsToTick(await store.campaigns.list());
  */
 export function campaignsToTick(campaigns: readonly Campaign[]): Campaign[] {
   return campaigns.filter((campaign) => {

@@ -63,6 +63,7 @@ export type MessageOutcome = (typeof MESSAGE_OUTCOME)[keyof typeof MESSAGE_OUTCO
  * A per-invocation cache of the running campaigns (one query, and only when a record needs it).
  *
  * @example
+ * import { loadActiveCampaigns } from "./update-handoff.js";
  * const activeCampaigns = lazyOnce(() => loadActiveCampaigns(store.campaigns)); // one query, on first call
  */
 export function lazyOnce<T>(load: () => Promise<T>): () => Promise<T> {
@@ -146,9 +147,6 @@ async function boundObjectBody(s3: S3Client, object: ObjectRef, storedKey: strin
 
 /**
  * Parks a permanent failure of one message (written once, counted once) and logs it.
- *
- * @example
- * return park(dependencies, scope, body, [bucket, key, etag], error);
  */
 async function park(
   dependencies: ProcessorDependencies,

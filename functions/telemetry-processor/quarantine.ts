@@ -26,7 +26,7 @@ function relativeKey(object: ObjectRef): string {
  * `quarantine/records/<source path>.<etag>.ndjson`: one object per source object version.
  *
  * @example
- * rejectedRecordsKey({ key: "telemetry/vehicle/1HGCM82633A004352/dt=2026-11-26/hour=17/20261126T173500000Z-1.ndjson.gz", etag: "e1", … });
+ * rejectedRecordsKey({ key: "telemetry/vehicle/1HGCM82633A004352/dt=2026-11-26/hour=17/20261126T173500000Z-1.ndjson.gz", etag: "e1", bucket, size, createdAtMs });
  * // "quarantine/records/vehicle/1HGCM82633A004352/dt=2026-11-26/hour=17/20261126T173500000Z-1.ndjson.gz.e1.ndjson"
  */
 export function rejectedRecordsKey(object: ObjectRef): string {

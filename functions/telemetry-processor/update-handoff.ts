@@ -92,7 +92,7 @@ export function candidatesOf(accepted: readonly EnrichedRecord[], activeCampaign
  * Definitions of the campaigns currently RUNNING (one query on the campaigns index).
  *
  * @example
- * const active = await loadActiveCampaigns(dynamoCampaignStore({ doc, table }).campaigns);
+ * const active = await loadActiveCampaigns(store.campaigns);
  */
 export async function loadActiveCampaigns(campaigns: Pick<CampaignRecords, "list">): Promise<CampaignDefinition[]> {
   const all = await campaigns.list();
@@ -104,7 +104,7 @@ export async function loadActiveCampaigns(campaigns: Pick<CampaignRecords, "list
  * UpdateQueueSendError when some still fail.
  *
  * @example
- * await sendUpdateMessages(sqs, queueUrl, [...statusReportsOf(accepted), ...candidatesOf(accepted, active)]);
+ * await sendUpdateMessages(sqs, queueUrl, [...statusReportsOf(accepted, uploaderVin), ...candidatesOf(accepted, active)]);
  */
 export async function sendUpdateMessages(sqs: SQSClient, queueUrl: string, messages: readonly UpdateMessage[]): Promise<number> {
   for (let start = 0; start < messages.length; start += SEND_BATCH_SIZE) {

@@ -44,7 +44,8 @@ export function parseUpdateRecord(record: Pick<SQSRecord, "messageId" | "body">)
  * (then retried, then dead-lettered).
  *
  * @example
- * await processPartialResponse(event, updateRecordHandler(deps, parking), new BatchProcessor(EventType.SQS));
+ * import { BatchProcessor, EventType, processPartialResponse } from "@aws-lambda-powertools/batch";
+ * await processPartialResponse(sqsEvent, updateRecordHandler(deps, parking), new BatchProcessor(EventType.SQS));
  */
 export function updateRecordHandler(deps: UpdateServiceDeps, parking: Parking): (record: SQSRecord) => Promise<void> {
   const active = new ActiveCampaigns(deps.store);

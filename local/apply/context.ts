@@ -38,6 +38,7 @@ export interface AwsClients {
  * SDK clients for the emulator (S3 path-style, since bucket subdomains of 127.0.0.1 do not resolve).
  *
  * @example
+ * import { LOCAL_CREDENTIALS } from "../identity/local-principals.js";
  * const clients = createClients({ endpoint, region: "eu-west-1", credentials: LOCAL_CREDENTIALS });
  */
 export function createClients(config: ClientConfig): AwsClients {

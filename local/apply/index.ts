@@ -33,7 +33,7 @@ const APPLY_CONCURRENCY = 8;
  * before anything is created.
  *
  * @example
- * assertKnownTypes(resourceNodes(document)); // throws UnknownResourceTypeError("aws_mq_broker", "aws_mq_broker.x")
+ * assertKnownTypes(resourceNodes(stack)); // throws UnknownResourceTypeError("aws_mq_broker", "aws_mq_broker.x")
  */
 export function assertKnownTypes(nodes: ResourceNode[]): void {
   for (const node of nodes) {
@@ -69,8 +69,10 @@ function uniqueNames(): (prefix: string) => string {
  * Applies the stack to the emulator at `options.endpoint`.
  *
  * @example
- * const document = JSON.parse(readFileSync(join(stackDir, "cdk.tf.json"), "utf8"));
- * const description = await applyStack(document, { endpoint: "http://127.0.0.1:4566", stackDir, log });
+ * import { readFileSync } from "node:fs";
+ * import { join } from "node:path";
+ * const stack = JSON.parse(readFileSync(join(stackDir, "cdk.tf.json"), "utf8"));
+ * const description = await applyStack(stack, { endpoint: "http://127.0.0.1:4566", stackDir, log });
  */
 export async function applyStack(document: StackDocument, options: ApplyOptions): Promise<LocalCloudDescription> {
   const log = options.log ?? silentLog;

@@ -48,6 +48,7 @@ function dependencies(address: string, config: Config, known: Set<string>): stri
  * plain reference is refused here, naming the resource, before anything is applied.
  *
  * @example
+ * import { readFileSync } from "node:fs";
  * resourceNodes(JSON.parse(readFileSync("cdktf.out/stacks/fleetota-dev/cdk.tf.json", "utf8")));
  */
 export function resourceNodes(document: StackDocument): ResourceNode[] {
@@ -70,7 +71,7 @@ export function resourceNodes(document: StackDocument): ResourceNode[] {
  * Orders nodes so each comes after everything it references (stable: otherwise in document order).
  *
  * @example
- * for (const node of dependencyOrder(resourceNodes(document))) await apply(node);
+ * for (const node of dependencyOrder(resourceNodes(stack))) console.log(node.address); // a DLQ before its queue, the queue before its redrive-allow policy
  */
 export function dependencyOrder(nodes: ResourceNode[]): ResourceNode[] {
   const byAddress = new Map(nodes.map((node) => [node.address, node]));
@@ -95,7 +96,7 @@ export function dependencyOrder(nodes: ResourceNode[]): ResourceNode[] {
  * once the running ones settled.
  *
  * @example
- * await inDependencyOrder(dependencyOrder(resourceNodes(document)), 8, (node) => apply(node));
+ * await inDependencyOrder(dependencyOrder(resourceNodes(stack)), 8, async (node) => console.log(node.address));
  */
 export async function inDependencyOrder(ordered: ResourceNode[], concurrency: number, work: (node: ResourceNode) => Promise<void>): Promise<void> {
   const done = new Set<string>();

@@ -219,6 +219,7 @@ function sessionRequestProblem(request: FrontDoorRequest, scope: CredentialScope
  * Judges every request before it reaches the emulator.
  *
  * @example
+ * import { startSqsProxy } from "../message-moves/proxy.js";
  * const authorize = vehicleAuthorizer({ sessions, accountId: "123456789012", log });
  * startSqsProxy({ upstream, credentials, authorize });
  */

@@ -13,7 +13,11 @@ export class LocalIdentityUnavailableError extends Error {
 
 /**
  * @example
- * startSimulation({ …, uploadMode: UPLOAD_MODE.PerVehicle, prepare: async (fleet) => (identities = await provisionLocalFleet(cloud, fleet.vehicles, log)),
+ * import { UPLOAD_MODE } from "../../simulator/batch.js";
+ * import { DEFAULT_SIMULATION, startSimulation } from "../../simulator/simulation.js";
+ * let identities: Awaited<ReturnType<typeof provisionLocalFleet>>;
+ * startSimulation({ ...DEFAULT_SIMULATION, bucket, s3, uploadMode: UPLOAD_MODE.PerVehicle,
+ *   prepare: async (fleet) => { identities = await provisionLocalFleet(cloud, fleet.vehicles, log); },
  *   vehicleS3: (vin) => identities.s3For(vin) });
  */
 export async function provisionLocalFleet(

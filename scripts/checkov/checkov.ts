@@ -61,7 +61,7 @@ export class CheckovRunError extends Error {
  * Reads and checks the skip file: every entry has a check id and a written reason.
  *
  * @example
- * loadSkips("id: CKV_AWS_117\nreason: …") // throws: the file holds a list
+ * parseSkips("id: CKV_AWS_117\nreason: …") // throws: the file holds a list
  */
 export function parseSkips(text: string): CheckovSkip[] {
   const entries = parse(text) as unknown;

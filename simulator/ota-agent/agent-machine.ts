@@ -134,6 +134,7 @@ export interface AgentStep {
  * roots it was provisioned with.
  *
  * @example
+ * import { pinnedTrust } from "../../uptane/vehicle-verification.js";
  * const memory = initialMemory("2.3.0", pinnedTrust(directorRoot, imageRoot), 6);
  */
 export function initialMemory(firmwareVersion: string, trust: VehicleTrust, antiRollbackCounter = 0): AgentMemory {

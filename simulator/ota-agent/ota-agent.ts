@@ -52,6 +52,8 @@ export interface OtaAgentStats {
  * On success it sets the vehicle's firmware version.
  *
  * @example
+ * import { pinnedTrust } from "../../uptane/vehicle-verification.js";
+ * import { DEFAULT_SIMULATION, startSimulation } from "../simulation.js";
  * const agent = createOtaAgent({ s3, bucket, trust: pinnedTrust(directorRoot, imageRoot), faults: { installFailure: 0.02 } });
  * startSimulation({ ...DEFAULT_SIMULATION, bucket, s3, agent });
  */

@@ -82,8 +82,9 @@ function isoWithOffset(date: Date): string {
  * (AlarmName, NewStateValue, OldStateValue, NewStateReason, StateChangeTime, Region, AlarmArn, Trigger …).
  *
  * @example
+ * import { PublishCommand } from "@aws-sdk/client-sns";
  * const { subject, message } = alarmNotification(alarm, { oldState: "OK", newState: "ALARM", reason, changedAt: new Date() }, "123456789012", "us-east-1");
- * await sns.send(new PublishCommand({ TopicArn, Subject: subject, Message: message }));
+ * await sns.send(new PublishCommand({ TopicArn: topicArn, Subject: subject, Message: message }));
  */
 export function alarmNotification(alarm: MetricAlarm, change: StateChange, accountId: string, region: string): { subject: string; message: string } {
   const regionName = REGION_NAMES[region] ?? region;

@@ -20,6 +20,7 @@ export interface TestCloud {
  * Starts the whole local cloud for a test file (runtime off unless asked for).
  *
  * @example
+ * import { SendMessageCommand } from "@aws-sdk/client-sqs";
  * const { clients, outputs, stop } = await startTestCloud();
  * await clients.sqs.send(new SendMessageCommand({ QueueUrl: outputs.update_queue_url, MessageBody: "{}" }));
  * await stop();

@@ -81,7 +81,7 @@ export function emulatorDocument(document: StackDocument, endpoint: string, prov
  * Applies the stack with real Terraform to the emulator at `endpoint` and reads the resulting state.
  *
  * @example
- * const applied = await terraformApply({ document, stackDir, endpoint: emulator.endpoint, providerVersion: "5.100.0" });
+ * const applied = await terraformApply({ document: stack, stackDir, endpoint: emulator.endpoint, providerVersion: "5.100.0" });
  * applied.resources.get("aws_sqs_queue.telemetry_queue")?.values.url
  */
 export async function terraformApply(options: TerraformApplyOptions): Promise<TerraformApplied> {

@@ -16,6 +16,7 @@ import type { TestCloud } from "../../../support/local-cloud.js";
  *
  * @example
  * const identity = await registerTestVehicle(world, iot, "1HGCM82633A004352");
+ * import { fetchVehicleCredentials } from "../../../../../identity/vehicle-credentials.js";
  * const credentials = await fetchVehicleCredentials(identity);
  */
 export async function registerTestVehicle(world: TestCloud, iot: IoTClient, vin: string): Promise<VehicleIdentityMaterial> {

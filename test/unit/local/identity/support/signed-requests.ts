@@ -23,7 +23,8 @@ export interface TestCredentials {
  * Runs `send` with an SDK config pointed at a recorder and returns the first request it made.
  *
  * @example
- * const request = await capturedRequest((config) => new S3Client(config).send(new GetObjectCommand({ Bucket, Key })), credentials);
+ * import { GetObjectCommand, S3Client } from "@aws-sdk/client-s3";
+ * const request = await capturedRequest((config) => new S3Client(config).send(new GetObjectCommand({ Bucket: "lake", Key: "jobs/V.json" })), credentials);
  */
 export async function capturedRequest(send: (config: object) => Promise<unknown>, credentials: TestCredentials): Promise<CapturedRequest> {
   let seen: CapturedRequest | undefined;
