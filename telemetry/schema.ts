@@ -123,9 +123,11 @@ export type RecordValidation =
   | { valid: true; record: TelemetryRecord }
   | { valid: false; reasons: RecordRejection[] };
 
-const compiledValidator = new Ajv({ allErrors: true, strict: false, formats: { "date-time": true } }).compile(
-  z.toJSONSchema(telemetryRecordSchema, { target: "draft-07", io: "input" }),
-);
+const recordJsonSchema = z.toJSONSchema(telemetryRecordSchema, { target: "draft-07", io: "input" });
+/** Stops at the first error: the fast yes or no every record gets. */
+const firstErrorValidator = new Ajv({ allErrors: false, strict: false, formats: { "date-time": true } }).compile(recordJsonSchema);
+/** Collects every error: run again only on a record already found invalid, for its reasons. */
+const compiledValidator = new Ajv({ allErrors: true, strict: false, formats: { "date-time": true } }).compile(recordJsonSchema);
 
 const PATTERN_MESSAGES: Readonly<Record<string, string>> = {
   ts: "must be an ISO 8601 date-time with a zone, e.g. 2026-11-26T17:35:00.000Z",
@@ -154,7 +156,8 @@ function rejectionOf(error: ErrorObject): RecordRejection {
  * if (!result.valid) console.log(result.reasons); // [{ field: "battery.stateOfCharge", rule: "maximum", message: "must be <= 100" }]
  */
 export function validateRecord(value: unknown, nowMs: number): RecordValidation {
-  if (!compiledValidator(value)) {
+  if (!firstErrorValidator(value)) {
+    compiledValidator(value);
     return { valid: false, reasons: (compiledValidator.errors ?? []).map(rejectionOf) };
   }
   const record = value as TelemetryRecord;
