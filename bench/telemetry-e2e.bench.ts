@@ -1,6 +1,7 @@
 /**
  * Local end to end at three fleet sizes (1,000, 10,000 and 100,000 vehicles, one record per vehicle per
- * minute, uploaded in real time through the fleet-gateway prefix), one local cloud for all three:
+ * minute, uploaded in real time by a fleet gateway with its own identity, under its prefix), one local
+ * cloud for all three:
  * records/s sustained, latency from upload to processed (p50/p95/p99, from the simulator's upload time to
  * the processor's completion marker) and the telemetry queue's deepest backlog.
  *
@@ -12,6 +13,7 @@ import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { DynamoDBDocumentClient, ScanCommand } from "@aws-sdk/lib-dynamodb";
 import { S3Client } from "@aws-sdk/client-s3";
 import { startLocalCloud } from "../local/cloud.js";
+import { provisionLocalGateway } from "../local/identity/simulated-fleet.js";
 import { startSimulation } from "../simulator/simulation.js";
 import { recordFigure } from "./results.js";
 
@@ -26,6 +28,8 @@ const percentile = (sorted: number[], share: number): number => sorted[Math.min(
 const cloud = await startLocalCloud({ runtime: true, stateFile: false, runtimeOptions: { runSchedules: false, alarmEvaluationIntervalMs: 0 } });
 const outputs = cloud.description.outputs as Record<string, string>;
 const s3 = new S3Client({ ...cloud.clientConfig, forcePathStyle: true });
+/** The uploader: a registered fleet gateway signing with its own credentials (PutObject under its prefix only). */
+const gateway = await provisionLocalGateway(cloud);
 const sqs = new SQSClient(cloud.clientConfig);
 const doc = DynamoDBDocumentClient.from(new DynamoDBClient(cloud.clientConfig));
 
@@ -65,7 +69,8 @@ try {
       batchSize: BATCH_SIZE,
       realtime: true,
       bucket: outputs.data_bucket_name!,
-      s3,
+      s3: gateway.s3,
+      gatewayId: gateway.gatewayId,
       onUploaded: (object, atMs) => uploadedAt.set(object.key, atMs),
     });
     const summary = await simulation.done;
@@ -88,5 +93,6 @@ try {
   }
 } finally {
   for (const client of [s3, sqs, doc]) client.destroy();
+  gateway.destroy();
   await cloud.stop();
 }

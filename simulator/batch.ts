@@ -64,35 +64,41 @@ export interface BatchContext {
   otaReports?: ReadonlyMap<string, OtaReport>;
   /** Who uploads what; default fleet gateway. */
   uploadMode?: UploadMode;
+  /** The fleet gateway's id, the third segment of its objects' keys; default SIMULATOR_GATEWAY_ID. */
+  gatewayId?: string;
 }
 
 /**
  * How the simulated fleet uploads. `per-vehicle`: every vehicle uploads its own objects under its VIN
  * with its own credentials (the local cloud's and the campaigns' default, as real vehicles do).
- * `fleet-gateway`: one gateway identity uploads multi-vehicle objects (the 100,000-vehicle scale runs),
- * except that a vehicle with an OTA report still uploads that in its own object.
+ * `fleet-gateway`: one fleet gateway uploads multi-vehicle objects (the 100,000-vehicle scale runs), with
+ * its own identity when it has one (simulator/gateway-identity.ts), except that a vehicle with an OTA
+ * report still uploads that in its own object.
  */
 export const UPLOAD_MODE = { PerVehicle: "per-vehicle", FleetGateway: "fleet-gateway" } as const;
 export type UploadMode = (typeof UPLOAD_MODE)[keyof typeof UPLOAD_MODE];
 
 const pad = (value: number, width = 2): string => String(value).padStart(width, "0");
 
-/** The fleet gateway the simulator's multi-vehicle objects are uploaded as (contracts/telemetry-keys.ts). */
+/**
+ * The fleet gateway the simulator's multi-vehicle objects are keyed under when no gateway identity is
+ * given (contracts/telemetry-keys.ts); a run with its own identity uses that gateway's id.
+ */
 export const SIMULATOR_GATEWAY_ID = "gw-simulator";
 
 /**
  * The key of one simulated upload (layout in contracts/telemetry-keys.ts): a vehicle's own object under
- * `telemetry/vehicle/<VIN>/…` when `vin` is given, else a multi-vehicle object of the simulator's fleet
- * gateway under `telemetry/fleet/gw-simulator/…`. Named `<stamp>-<run>-<n>` so that keys sort by creation
- * time and never collide across runs.
+ * `telemetry/vehicle/<VIN>/…` when `vin` is given, else a multi-vehicle object of the fleet gateway under
+ * `telemetry/fleet/<gatewayId>/…`. Named `<stamp>-<run>-<n>` so that keys sort by creation time and never
+ * collide across runs.
  *
  * @example
  * batchObjectKey(Date.UTC(2026, 10, 26, 17, 35), "k3x9", 12);
  * // "telemetry/fleet/gw-simulator/dt=2026-11-26/hour=17/20261126T173500000Z-k3x9-000012.ndjson.gz"
  */
-export function batchObjectKey(atMs: number, runId: string, sequence: number, vin?: string): string {
+export function batchObjectKey(atMs: number, runId: string, sequence: number, vin?: string, gatewayId: string = SIMULATOR_GATEWAY_ID): string {
   const name = `${runId}-${pad(sequence, 6)}`;
-  return vin === undefined ? fleetTelemetryKey(SIMULATOR_GATEWAY_ID, atMs, name) : vehicleTelemetryKey(vin, atMs, name);
+  return vin === undefined ? fleetTelemetryKey(gatewayId, atMs, name) : vehicleTelemetryKey(vin, atMs, name);
 }
 
 function lineFor(vehicle: SimulatedVehicle, atMs: number, context: BatchContext): PendingLine {
@@ -110,7 +116,7 @@ function lineFor(vehicle: SimulatedVehicle, atMs: number, context: BatchContext)
 function packObject(lines: PendingLine[], atMs: number, context: BatchContext, vin?: string): BatchObject {
   const faults = context.faults ?? {};
   const object: BatchObject = {
-    key: batchObjectKey(atMs, context.runId, context.objectSequence.next++, vin),
+    key: batchObjectKey(atMs, context.runId, context.objectSequence.next++, vin, context.gatewayId),
     body: gzipSync(`${lines.map((pending) => pending.line).join("\n")}\n`),
     records: lines.length,
     valid: 0,

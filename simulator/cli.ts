@@ -2,13 +2,20 @@
  * `npm run simulate -- --vehicles 100 --interval 60s --batches 5 --seed 42`
  *
  * Uploads simulated fleet telemetry to the data-lake bucket of the local cloud (default when
- * `.fleetota/local.json` exists) or of AWS (`--stack-outputs`, or `--bucket` with the default chain).
+ * `.fleetota/local.json` exists) or of AWS (`--stack-outputs`, or `--bucket` with the default chain), as
+ * a fleet gateway (multi-vehicle objects under `telemetry/fleet/<gatewayId>/`) with an identity of its
+ * own: on the local cloud a fresh gateway is registered for the run; anywhere, `--gateway-bundle` uses one
+ * registered with `fleetota gateways register`. Without either (AWS), it signs with the operator's credentials.
  */
+import { readFileSync } from "node:fs";
 import { S3Client } from "@aws-sdk/client-s3";
 import { Command, InvalidArgumentError, Option } from "commander";
 import { SingleBar, Presets } from "cli-progress";
-import { resolveTarget } from "../cli/target.js";
+import { resolveTarget, TARGET_KIND } from "../cli/target.js";
+import { provisionLocalGateway } from "../local/identity/simulated-fleet.js";
+import type { LocalCloudDescription } from "../local/model.js";
 import { silenceSdkNodeVersionNotice } from "../lib/node-version-notice.js";
+import { gatewayIdentityFromBundle, type GatewayIdentity } from "./gateway-identity.js";
 import { DEFAULT_SIMULATION, startSimulation, type SimulationSummary } from "./simulation.js";
 
 const DURATION = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/;
@@ -55,6 +62,8 @@ interface CliOptions {
   clockSkew?: number;
   progress: boolean;
   dryRun?: boolean;
+  gatewayBundle?: string;
+  gatewayKey?: string;
 }
 
 function printSummary(summary: SimulationSummary): void {
@@ -86,17 +95,29 @@ async function main(argv: string[]): Promise<void> {
     .option("--clock-skew-rate <rate>", "share of vehicles whose clock runs ahead", rate)
     .addOption(new Option("--clock-skew <duration>", "how far ahead skewed clocks run").argParser(parseDuration))
     .option("--dry-run", "generate and count only; upload nothing (no bucket needed)")
+    .option("--gateway-bundle <dir>", "upload as this registered fleet gateway (a bundle from `fleetota gateways register`); default on the local cloud: a new gateway for the run")
+    .option("--gateway-key <file>", "the gateway's private key, when its bundle holds none (it made its own CSR)")
     .option("--no-progress", "no progress bar")
     .parse(argv);
   const options = program.opts<CliOptions>();
 
   let bucket = options.bucket;
   let clientConfig = {};
+  let gateway: GatewayIdentity | undefined;
+  if (options.gatewayBundle && !options.dryRun) {
+    gateway = gatewayIdentityFromBundle(options.gatewayBundle, { privateKeyPem: options.gatewayKey ? readFileSync(options.gatewayKey, "utf8") : undefined });
+  }
   if (!options.dryRun && (!bucket || options.local)) {
     const target = resolveTarget({ local: options.local, stackOutputs: options.stackOutputs });
     bucket ??= target.names.dataBucket;
     clientConfig = target.clientConfig;
+    if (!gateway && target.kind === TARGET_KIND.Local) {
+      const description = JSON.parse(readFileSync(target.source, "utf8")) as LocalCloudDescription;
+      gateway = await provisionLocalGateway({ description, clientConfig: { endpoint: description.endpoint, region: description.region, credentials: target.clientConfig.credentials! } });
+    }
   }
+  if (gateway) console.log(`uploading as fleet gateway ${gateway.gatewayId} (its own credentials: telemetry/fleet/${gateway.gatewayId}/ only)`);
+  else if (!options.dryRun) console.log("uploading with the operator's credentials (no --gateway-bundle given)");
   const bar = options.progress && options.batches ? new SingleBar({ format: "{bar} {value}/{total} intervals | {records} records | {objects} objects" }, Presets.shades_classic) : undefined;
   bar?.start(options.batches ?? 0, 0, { records: 0, objects: 0 });
   const simulation = startSimulation({
@@ -108,7 +129,8 @@ async function main(argv: string[]): Promise<void> {
     realtime: options.realtime,
     bucket: bucket ?? "(dry run)",
     dryRun: options.dryRun,
-    s3: new S3Client({ ...clientConfig, forcePathStyle: true }),
+    s3: gateway?.s3 ?? new S3Client({ ...clientConfig, forcePathStyle: true }),
+    gatewayId: gateway?.gatewayId,
     faults: {
       malformedRate: options.malformedRate,
       duplicateRate: options.duplicateRate,
@@ -124,6 +146,7 @@ async function main(argv: string[]): Promise<void> {
   process.once("SIGINT", () => void simulation.stop());
   const summary = await simulation.done;
   bar?.stop();
+  gateway?.destroy();
   printSummary(summary);
 }
 

@@ -27,10 +27,15 @@ export interface SimulationOptions {
   /** Records per uploaded object. */
   batchSize: number;
   bucket: string;
-  /** Uploads the fleet gateway's objects (and a vehicle's own objects when `vehicleS3` is absent). */
+  /**
+   * Uploads the fleet gateway's objects (and a vehicle's own objects when `vehicleS3` is absent): the
+   * gateway's own client (simulator/gateway-identity.ts), or any client allowed to write them.
+   */
   s3: S3Client;
   /** Who uploads what (simulator/batch.ts); default fleet gateway. */
   uploadMode?: UploadMode;
+  /** The fleet gateway's id (its objects go under `telemetry/fleet/<gatewayId>/`); default SIMULATOR_GATEWAY_ID. */
+  gatewayId?: string;
   /** The S3 client signing with a vehicle's own credentials (simulator/vehicle-identities.ts), for its own objects. */
   vehicleS3?: (vin: string) => S3Client;
   /** Awaited once with the fleet before the first interval (registering the vehicles' identities). */
@@ -184,6 +189,7 @@ export function startSimulation(options: SimulationOptions): RunningSimulation {
     batchSize: options.batchSize,
     faults: options.faults,
     uploadMode: options.uploadMode,
+    gatewayId: options.gatewayId,
   };
   const summary = emptySummary(options.vehicles);
   const stopping = new AbortController();

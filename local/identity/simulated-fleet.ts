@@ -1,9 +1,11 @@
 /**
- * Gives the simulator's vehicles their own identities on a running local cloud: registered in the
- * emulator's AWS IoT, credentials from the loopback provider, S3 requests through the front door.
+ * Gives the simulator's vehicles, and its fleet gateway, their own identities on a running local cloud:
+ * registered in the emulator's AWS IoT, credentials from the loopback provider, S3 requests through the
+ * front door.
  */
 import { IoTClient } from "@aws-sdk/client-iot";
 import type { Log } from "../../lib/logger.js";
+import { provisionGatewayIdentity, simulatorGatewayId, type GatewayIdentity } from "../../simulator/gateway-identity.js";
 import { provisionVehicleIdentities, type VehicleIdentities } from "../../simulator/vehicle-identities.js";
 import type { LocalCloud } from "../cloud.js";
 
@@ -41,6 +43,41 @@ export async function provisionLocalFleet(
       caCertificatePem: credentialsProvider.caCertificatePem,
       s3: { endpoint: cloud.clientConfig.endpoint, region: cloud.clientConfig.region, forcePathStyle: true },
       log,
+    });
+  } finally {
+    iot.destroy();
+  }
+}
+
+/**
+ * Registers a fleet gateway for the simulator's multi-vehicle uploads (a fresh `gw-sim-…` id unless
+ * given) and returns its S3 client, signing with the gateway's own credentials.
+ *
+ * @example
+ * const gateway = await provisionLocalGateway(cloud);
+ * startSimulation({ …, s3: gateway.s3, gatewayId: gateway.gatewayId });
+ */
+export async function provisionLocalGateway(
+  cloud: Pick<LocalCloud, "description" | "clientConfig">,
+  options: { gatewayId?: string; log?: Log } = {},
+): Promise<GatewayIdentity> {
+  const { outputs, credentialsProvider } = cloud.description;
+  const { gateway_iot_policy: iotPolicyName, gateway_role_alias: roleAlias, gateway_thing_type: thingTypeName } = outputs;
+  if (typeof iotPolicyName !== "string" || typeof roleAlias !== "string" || typeof thingTypeName !== "string" || !credentialsProvider) {
+    throw new LocalIdentityUnavailableError("the local cloud has no gateway identity (stack outputs gateway_iot_policy / gateway_role_alias / gateway_thing_type, or no credentials provider)");
+  }
+  const iot = new IoTClient(cloud.clientConfig);
+  try {
+    return await provisionGatewayIdentity({
+      iot,
+      gatewayId: options.gatewayId ?? simulatorGatewayId(),
+      iotPolicyName,
+      roleAlias,
+      thingTypeName,
+      credentialsEndpoint: credentialsProvider.endpoint,
+      caCertificatePem: credentialsProvider.caCertificatePem,
+      s3: { endpoint: cloud.clientConfig.endpoint, region: cloud.clientConfig.region, forcePathStyle: true },
+      log: options.log,
     });
   } finally {
     iot.destroy();

@@ -38,6 +38,9 @@ test("object keys are partitioned by UTC date and hour, sortable and unique; a v
   const own = batchObjectKey(Date.UTC(2026, 10, 26, 7, 5, 9, 12), "run1", 43, "1HGCM82633A004352");
   assert.is(own, "telemetry/vehicle/1HGCM82633A004352/dt=2026-11-26/hour=07/20261126T070509012Z-run1-000043.ndjson.gz");
   assert.is(parseTelemetryKey(own).kind === UPLOADER_KIND.Vehicle && parseTelemetryKey(own).name, "run1-000043");
+  const gateways = batchObjectKey(Date.UTC(2026, 10, 26, 7, 5, 9, 12), "run1", 44, undefined, "gw-sim-1");
+  assert.is(gateways, "telemetry/fleet/gw-sim-1/dt=2026-11-26/hour=07/20261126T070509012Z-run1-000044.ndjson.gz");
+  assert.throws(() => batchObjectKey(START_MS, "r", 0, undefined, "1HGCM82633A004352"), /gateway id/);
   const keys = [batchObjectKey(START_MS, "r", 2), batchObjectKey(START_MS + 1, "r", 1), batchObjectKey(START_MS + 3_600_000, "r", 0)];
   assert.equal([...keys].sort(), keys);
 });

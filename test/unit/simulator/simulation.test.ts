@@ -34,6 +34,17 @@ test("back-to-back batches end at the start time and are all uploaded, duplicate
   assert.is(summary.records + summary.stillBuffered + summary.droppedFromBuffers, 30 * 3);
 });
 
+test("with a gateway identity, the fleet gateway's objects go under its own id and through its own client", async () => {
+  const gateway = recordingS3();
+  const nowMs = Date.UTC(2026, 10, 26, 17, 35);
+
+  const summary = await startSimulation(options({ s3: gateway.client, gatewayId: "gw-sim-0a1b2c3d", now: () => nowMs })).done;
+
+  assert.ok(summary.objects > 0);
+  assert.is(gateway.puts.length, summary.uploads);
+  assert.ok(gateway.puts.every((put) => put.key.startsWith("telemetry/fleet/gw-sim-0a1b2c3d/dt=2026-11-26/hour=17/")));
+});
+
 test("a dry run uploads nothing but counts the same", async () => {
   const s3 = recordingS3();
   const nowMs = Date.UTC(2026, 10, 26, 17, 35);

@@ -1,7 +1,7 @@
 /**
- * The telemetry pipeline on the local cloud, end to end with the real bundle: the simulator uploads
- * gzip NDJSON batches (with malformed records, skewed clocks, corrupt objects and duplicate uploads)
- * to the data lake; S3 → EventBridge → SQS → telemetry-processor runs; then counts, metrics,
+ * The telemetry pipeline on the local cloud, end to end with the real bundle: the simulator, as a fleet
+ * gateway with its own identity (registered, its own credentials), uploads gzip NDJSON batches (with
+ * malformed records, skewed clocks, corrupt objects and duplicate uploads) to the data lake; S3 → EventBridge → SQS → telemetry-processor runs; then counts, metrics,
  * quarantine, fleet state and queues are checked against what the simulator says it produced.
  */
 import { gunzipSync } from "node:zlib";
@@ -18,6 +18,8 @@ import { fleetTelemetryKey, KEY_VIOLATION, vehicleTelemetryKey } from "../../../
 import { listParkedFailures } from "../../../../lib/parked-failures.js";
 import { validateRecord } from "../../../../telemetry/schema.js";
 import { startSimulation, type RunningSimulation, type SimulationSummary } from "../../../../simulator/simulation.js";
+import type { GatewayIdentity } from "../../../../simulator/gateway-identity.js";
+import { provisionLocalGateway } from "../../../../local/identity/simulated-fleet.js";
 import { startTestCloud, type TestCloud } from "../../support/local-cloud.js";
 
 const IDLE_TIMEOUT_MS = 240_000;
@@ -25,6 +27,7 @@ const IDLE_TIMEOUT_MS = 240_000;
 let world: TestCloud;
 let simulation: RunningSimulation;
 let summary: SimulationSummary;
+let gateway: GatewayIdentity;
 const startedAt = new Date();
 
 async function metricTotals(name: string): Promise<{ sum: number; samples: number }> {
@@ -84,6 +87,7 @@ async function runSimulation(): Promise<void> {
     runtimeOptions: { runSchedules: false, alarmEvaluationIntervalMs: 0, pollWaitSeconds: 1 },
     ...(process.env.FLEETOTA_TEST_LOG ? { log: console } : {}),
   });
+  gateway = await provisionLocalGateway(world.cloud);
   simulation = startSimulation({
     vehicles: 60,
     intervalMs: 60_000,
@@ -91,7 +95,8 @@ async function runSimulation(): Promise<void> {
     seed: 2026,
     batchSize: 15,
     bucket: world.outputs.data_bucket_name,
-    s3: world.clients.s3,
+    s3: gateway.s3,
+    gatewayId: gateway.gatewayId,
     faults: { malformedRate: 0.05, clockSkewRate: 0.1, corruptRate: 0.2, duplicateRate: 0.2 },
   });
   summary = await simulation.done;
@@ -99,7 +104,16 @@ async function runSimulation(): Promise<void> {
 }
 
 test.after(async () => {
+  gateway?.destroy();
   await world?.stop();
+});
+
+test("the simulator uploaded as its own fleet gateway: every object under its prefix, with its own credentials", async () => {
+  const objects = await listKeys("telemetry/");
+  assert.ok(objects.length > 0);
+  assert.ok(objects.every((key) => key.startsWith(`telemetry/fleet/${gateway.gatewayId}/`)), "no object under another prefix");
+  assert.ok(gateway.stats.fetches >= 1, "the gateway fetched credentials of its own");
+  assert.is(world.cloud.identity.frontDoor.refused, 0, "the front door refused none of its requests");
 });
 
 test("the simulated run injected every fault kind it was asked for", () => {
