@@ -6,7 +6,8 @@ import type { RecordRejection, TelemetryRecord } from "./schema.js";
  * scopes; contracts/telemetry-keys.ts):
  * - a vehicle speaks only for itself: every record of a `telemetry/vehicle/<VIN>/…` object must carry
  *   that VIN, and only those records' OTA status reports reach the update manager;
- * - a fleet gateway (`telemetry/fleet/<gatewayId>/…`) forwards telemetry of many vehicles but never a
+ * - a fleet gateway (`telemetry/fleet/<gatewayId>/…`, which only that gateway's role may write: its
+ *   `${credentials-iot:ThingName}`, for a thing of the gateway type) forwards telemetry of many vehicles but never a
  *   status report: a record carrying an `ota` block is refused whole (its telemetry too), because a
  *   gateway that writes reports is broken or forging, and a record is either processed or quarantined,
  *   never half of each (records produced = processed + quarantined stays a count of whole records).
