@@ -1,4 +1,4 @@
-import { Ajv, type ErrorObject } from "ajv";
+import { Ajv, type ErrorObject, type ValidateFunction } from "ajv";
 import { z } from "zod";
 import { AGENT_STATUS, type AgentStatus } from "../contracts/update-messages.js";
 import { vinViolations } from "./vin.js";
@@ -126,8 +126,13 @@ export type RecordValidation =
 const recordJsonSchema = z.toJSONSchema(telemetryRecordSchema, { target: "draft-07", io: "input" });
 /** Stops at the first error: the fast yes or no every record gets. */
 const firstErrorValidator = new Ajv({ allErrors: false, strict: false, formats: { "date-time": true } }).compile(recordJsonSchema);
-/** Collects every error: run again only on a record already found invalid, for its reasons. */
-const compiledValidator = new Ajv({ allErrors: true, strict: false, formats: { "date-time": true } }).compile(recordJsonSchema);
+/**
+ * Collects every error: run again only on a record already found invalid, for its reasons. Compiled on
+ * the first invalid record, so a cold start compiles one validator, not two.
+ */
+let allErrorsValidator: ValidateFunction | undefined;
+const reasonsValidator = (): ValidateFunction =>
+  (allErrorsValidator ??= new Ajv({ allErrors: true, strict: false, formats: { "date-time": true } }).compile(recordJsonSchema));
 
 const PATTERN_MESSAGES: Readonly<Record<string, string>> = {
   ts: "must be an ISO 8601 date-time with a zone, e.g. 2026-11-26T17:35:00.000Z",
@@ -157,8 +162,9 @@ function rejectionOf(error: ErrorObject): RecordRejection {
  */
 export function validateRecord(value: unknown, nowMs: number): RecordValidation {
   if (!firstErrorValidator(value)) {
-    compiledValidator(value);
-    return { valid: false, reasons: (compiledValidator.errors ?? []).map(rejectionOf) };
+    const validator = reasonsValidator();
+    validator(value);
+    return { valid: false, reasons: (validator.errors ?? []).map(rejectionOf) };
   }
   const record = value as TelemetryRecord;
   const reasons: RecordRejection[] = vinViolations(record.vin).map((violation) => ({
