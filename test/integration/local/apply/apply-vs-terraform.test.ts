@@ -4,7 +4,7 @@
  * applies the same cdk.tf.json to a second one, and the two are compared: every resource Terraform
  * creates, every reference the stack makes (names, ARNs, URLs), and what the runtime reads back from the
  * emulator (queue attributes incl. redrive and redrive-allow, rule patterns and targets, table keys and
- * GSIs, bucket settings incl. EventBridge notifications and access logging, alarms, topics, IoT role alias
+ * GSIs, bucket settings incl. EventBridge notifications and access logging, alarms, topics, IoT thing types, role alias
  * and policy) plus the functions, mappings and schedules local/apply hands to the runtime, and the dashboard's
  * security headers (CloudFront's response headers policy, as the local dashboard server sends them).
  *
@@ -18,7 +18,7 @@ import * as assert from "uvu/assert";
 import { DescribeAlarmsCommand } from "@aws-sdk/client-cloudwatch";
 import { DescribeContinuousBackupsCommand, DescribeTableCommand, DescribeTimeToLiveCommand, ListTablesCommand } from "@aws-sdk/client-dynamodb";
 import { ListRulesCommand, ListTargetsByRuleCommand } from "@aws-sdk/client-eventbridge";
-import { GetPolicyCommand, DescribeRoleAliasCommand, ListPoliciesCommand, ListRoleAliasesCommand } from "@aws-sdk/client-iot";
+import { GetPolicyCommand, DescribeRoleAliasCommand, ListPoliciesCommand, ListRoleAliasesCommand, ListThingTypesCommand } from "@aws-sdk/client-iot";
 import {
   GetBucketEncryptionCommand,
   GetBucketLifecycleConfigurationCommand,
@@ -350,7 +350,7 @@ maybe("CloudFront: the response headers policy Terraform created (read back from
   assert.is((distribution!.default_cache_behavior as Array<{ response_headers_policy_id: string }>)[0]!.response_headers_policy_id, policy.id);
 });
 
-maybe("AWS IoT: the same role aliases and policies", async () => {
+maybe("AWS IoT: the same role aliases, policies and thing types", async () => {
   const [expected, actual] = await both(async ({ clients }) => {
     const aliases = (await clients.iot.send(new ListRoleAliasesCommand({}))).roleAliases ?? [];
     const policies = (await clients.iot.send(new ListPoliciesCommand({}))).policies ?? [];
@@ -367,12 +367,16 @@ maybe("AWS IoT: the same role aliases and policies", async () => {
           .sort()
           .map(async (policyName) => withoutKeys(await clients.iot.send(new GetPolicyCommand({ policyName })), ["creationDate", "lastModifiedDate", "generationId"])),
       ),
+      thingTypes: ((await clients.iot.send(new ListThingTypesCommand({}))).thingTypes ?? [])
+        .map((type) => ({ name: type.thingTypeName, arn: type.thingTypeArn, properties: type.thingTypeProperties, deprecated: type.thingTypeMetadata?.deprecated }))
+        .sort((a, b) => String(a.name).localeCompare(String(b.name))),
     };
   });
 
   assert.equal(actual, expected);
   assert.is(expected.aliases.length, addressesOf("aws_iot_role_alias").length);
   assert.is(expected.policies.length, addressesOf("aws_iot_policy").length);
+  assert.is(expected.thingTypes.length, addressesOf("aws_iot_thing_type").length);
 });
 
 maybe("the functions and queue mappings the runtime runs are the Lambda configuration Terraform created", () => {
