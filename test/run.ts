@@ -41,7 +41,7 @@ const KNOWN_SLOW: Readonly<Record<string, number>> = {
   "e2e-campaign/failure-pause": 250,
   "stack/checkov": 200,
   "apply-vs-terraform": 110,
-  "dashboard/real-run": 100,
+  "/real-run": 100,
   "reliability/faults": 60,
   "stack/terraform": 45,
 };
