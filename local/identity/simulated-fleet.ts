@@ -55,7 +55,7 @@ export async function provisionLocalFleet(
  *
  * @example
  * const gateway = await provisionLocalGateway(cloud);
- * startSimulation({ …, s3: gateway.s3, gatewayId: gateway.gatewayId });
+ * startSimulation({ ...DEFAULT_SIMULATION, bucket, s3: gateway.s3, gatewayId: gateway.gatewayId });
  */
 export async function provisionLocalGateway(
   cloud: Pick<LocalCloud, "description" | "clientConfig">,
