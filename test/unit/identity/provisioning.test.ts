@@ -1,0 +1,42 @@
+/**
+ * Gateway ids and VINs are separate namespaces at registration: each register refuses the other's ids
+ * before a single AWS IoT call is made.
+ */
+import type { IoTClient } from "@aws-sdk/client-iot";
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import { InvalidGatewayError, InvalidVehicleError, registerGateway, registerVehicle } from "../../../identity/provisioning.js";
+
+/** An IoT client that records every command it is asked to send and answers none. */
+function recordingIot(): { iot: IoTClient; sent: string[] } {
+  const sent: string[] = [];
+  const iot = { send: async (command: object) => void sent.push(command.constructor.name) } as unknown as IoTClient;
+  return { iot, sent };
+}
+
+const VIN = "1HGCM82633A004352";
+
+test("a VIN, in any letter case, or anything not gw-… is refused as a gateway id, and nothing is created", async () => {
+  for (const gatewayId of [VIN, VIN.toLowerCase(), "GW-DEPOT-7", "depot-7", "gw-", "gw-depot-", "gw--x", "gw-a/b", `gw-${"a".repeat(62)}`]) {
+    const { iot, sent } = recordingIot();
+    const refused = await registerGateway(iot, "fleetota-dev-gateway", { gatewayId, thingTypeName: "fleetota-dev-gateway" }).catch((error: unknown) => error);
+    assert.instance(refused, InvalidGatewayError, gatewayId);
+    assert.equal(sent, [], gatewayId);
+  }
+});
+
+test("a gateway id is refused as a VIN, and nothing is created", async () => {
+  const { iot, sent } = recordingIot();
+  const refused = await registerVehicle(iot, "fleetota-dev-vehicle", { vin: "gw-depot-7", make: "Honda", model: "Accord", hardware: "tcu-2" }).catch((error: unknown) => error);
+  assert.instance(refused, InvalidVehicleError);
+  assert.equal(sent, []);
+});
+
+test("a site with a space is refused before anything is created", async () => {
+  const { iot, sent } = recordingIot();
+  const refused = await registerGateway(iot, "p", { gatewayId: "gw-depot-7", thingTypeName: "t", site: "depot hamburg" }).catch((error: unknown) => error);
+  assert.instance(refused, InvalidGatewayError);
+  assert.equal(sent, []);
+});
+
+test.run();
