@@ -15,7 +15,7 @@ import { registerGatewaysCommands } from "./commands/gateways.js";
 import { registerVehiclesCommands } from "./commands/vehicles.js";
 import { createContext, type CommandContext, type GlobalOptions } from "./context.js";
 import { CliError } from "./errors.js";
-import { processIo, terminalSafe, terminalSafeIo, type CliIo } from "./output.js";
+import { processIo, stopQuietlyWhenStdoutCloses, terminalSafe, terminalSafeIo, type CliIo } from "./output.js";
 
 silenceSdkNodeVersionNotice();
 
@@ -64,6 +64,7 @@ export function buildProgram(settings: Required<Pick<RunCliOptions, "io">> & Run
  * process.exitCode = await runCli(process.argv.slice(2));
  */
 export async function runCli(args: string[], options: RunCliOptions = {}): Promise<number> {
+  if (!options.io) stopQuietlyWhenStdoutCloses();
   const io = terminalSafeIo(options.io ?? processIo);
   const program = buildProgram({ ...options, io });
   try {

@@ -13,6 +13,17 @@ export const processIo: CliIo = {
 };
 
 /**
+ * A reader that closes the pipe early (`fleetota vehicles list | head -3`) has what it wanted: stop
+ * quietly, as Unix tools do, instead of dying on an unhandled EPIPE with a stack trace.
+ */
+export function stopQuietlyWhenStdoutCloses(stream: NodeJS.WriteStream = process.stdout): void {
+  stream.on("error", (error: NodeJS.ErrnoException) => {
+    if (error.code === "EPIPE") process.exit(0);
+    throw error;
+  });
+}
+
+/**
  * Characters that must not reach a terminal as themselves: C0 controls (ESC starts escape sequences,
  * CR overwrites a line, LF forges one), DEL, C1 controls (U+009B is a one-character CSI), the Unicode
  * line separators, and the bidirectional overrides that make text display in another order than it reads.
