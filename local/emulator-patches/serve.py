@@ -24,7 +24,7 @@ Gaps are filled:
   * S3 stored and acted on a bucket's EventBridge notification setting but GetBucketNotificationConfiguration
     left it out, so nothing (Terraform's state included) could read it back; here it is returned.
   * AWS IoT had no TagResource, UntagResource or ListTagsForResource, and dropped the tags given to
-    CreateRoleAlias and CreatePolicy, so Terraform (which reads a resource's tags back after creating it)
+    CreateRoleAlias, CreatePolicy and CreateThingType, so Terraform (which reads a resource's tags back after creating it)
     retried ListTagsForResource until it gave up; here IoT tags are kept by ARN.
   * CloudFront had no response headers policies (CreateResponseHeadersPolicy was a 404), so Terraform could
     not create the dashboard's security headers; here they are kept per account (create, get, get config,
@@ -34,6 +34,10 @@ Gaps are filled:
     `s3/<bucket>/` prefix, which AWS accepts, and moto answered 400 (and 500 when the policy also held a
     statement with Principal "*"). Here a statement whose Resource is a wildcard covering the prefix counts
     too (the Service principal, Allow and s3:PutObject still must match); other statements are skipped.
+  * S3 evaluated bucket policies without their conditions, so a conditional Deny (the stack's TLS-only Deny
+    for every principal) denied every object request once the policy was put as written (as Terraform puts
+    it; local/apply leaves such statements out); here a Deny with a Condition is not applied (on AWS the
+    TLS-only Deny matches no HTTPS request; here everything is plain HTTP on loopback).
   * ...and S3 access logs are not delivered: moto wrote one object into the target bucket on every request to
     a logged bucket (the data lake takes every telemetry upload and read), which only grew the emulator.
 AWS IoT, for the vehicles' and fleet gateways' things and certificates:
@@ -307,6 +311,18 @@ def _list_response_headers_policies(self):
     return moto.core.responses.ActionResult({"ResponseHeadersPolicyList": {"MaxItems": 100, "Quantity": len(items), "Items": items}})
 
 
+def _bucket_permission(self, action, resource):
+    from moto.iam.access_control import IAMPolicy, PermissionResult
+
+    if self.policy is None:
+        return PermissionResult.NEUTRAL
+    document = json.loads(self.policy.decode())
+    statements = document.get("Statement", [])
+    statements = [statements] if isinstance(statements, dict) else statements
+    applicable = [statement for statement in statements if not (statement.get("Effect") == "Deny" and statement.get("Condition"))]
+    return IAMPolicy(json.dumps({**document, "Statement": applicable})).is_action_permitted(action, resource)
+
+
 def _log_delivery_allowed_by_policy(target_bucket, target_prefix):
     """moto's check, but a Resource ending in `*` that covers the whole target prefix counts as well (and a
     statement whose Principal is "*", such as a TLS-only Deny, is skipped: moto's check crashed on it, a 500)."""
@@ -335,6 +351,7 @@ _moto_modules = tuple(moto.backends.list_of_moto_modules())
 
 moto.s3.models.FakeBucket._log_permissions_enabled_policy = staticmethod(_log_delivery_allowed_by_policy)
 moto.s3.models.S3Backend.log_incoming_request = lambda self, request, bucket_name: None
+moto.s3.models.FakeBucket.get_permission = _bucket_permission
 moto.cloudfront.urls.url_paths["{0}/2020-05-31/response-headers-policy$"] = moto.cloudfront.responses.CloudFrontResponse.dispatch
 moto.cloudfront.urls.url_paths["{0}/2020-05-31/response-headers-policy/(?P<policy_id>[^/]+)$"] = moto.cloudfront.responses.CloudFrontResponse.dispatch
 moto.cloudfront.urls.url_paths["{0}/2020-05-31/response-headers-policy/(?P<policy_id>[^/]+)/config$"] = moto.cloudfront.responses.CloudFrontResponse.dispatch
@@ -358,6 +375,10 @@ moto.iot.responses.IoTResponse.untag_resource = _iot_untag_resource
 moto.iot.responses.IoTResponse.create_role_alias = _iot_keeping_creation_tags(
     moto.iot.responses.IoTResponse.create_role_alias,
     lambda response: response.iot_backend.role_aliases[response._get_param("roleAlias")].arn,
+)
+moto.iot.responses.IoTResponse.create_thing_type = _iot_keeping_creation_tags(
+    moto.iot.responses.IoTResponse.create_thing_type,
+    lambda response: next(t.arn for t in response.iot_backend.thing_types.values() if t.thing_type_name == response._get_param("thingTypeName")),
 )
 moto.iot.responses.IoTResponse.create_policy = _iot_keeping_creation_tags(
     moto.iot.responses.IoTResponse.create_policy,

@@ -7,7 +7,7 @@ import * as assert from "uvu/assert";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { CreateBucketCommand, GetBucketLoggingCommand, ListObjectsV2Command, PutBucketLoggingCommand, PutBucketPolicyCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
+import { CreateBucketCommand, GetBucketLoggingCommand, GetObjectCommand, ListObjectsV2Command, PutBucketLoggingCommand, PutBucketPolicyCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { CreateQueueCommand, GetQueueAttributesCommand, ListQueuesCommand, SetQueueAttributesCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { LOCAL_CREDENTIALS } from "../../../local/apply/context.js";
 import { ensureEmulatorInstalled, PythonNotFoundError, startEmulator } from "../../../local/emulator.js";
@@ -115,6 +115,31 @@ test("S3 access logging is accepted when the target's policy lets S3 write under
     assert.equal({ ...stored }, { TargetBucket: "logs", TargetPrefix: "s3/lake/" });
     assert.is(outsideWildcard, "InvalidTargetBucketForLogging");
     assert.is(delivered, 0, "no access-log objects are delivered (moto wrote one per request)");
+  } finally {
+    s3.destroy();
+    await emulator.stop();
+  }
+});
+
+test("a bucket policy's conditional Deny is not applied (moto ignored the condition and denied every request), an unconditional one still is", async () => {
+  const emulator = await startEmulator();
+  const s3 = new S3Client({ endpoint: emulator.endpoint, region: "us-east-1", credentials: LOCAL_CREDENTIALS, forcePathStyle: true });
+  const statusOf = (Bucket: string) =>
+    s3.send(new GetObjectCommand({ Bucket, Key: "index.html" })).then(
+      () => 200,
+      (error: { $metadata?: { httpStatusCode?: number } }) => error.$metadata?.httpStatusCode,
+    );
+  const deny = (bucket: string, condition?: object) => ({ Effect: "Deny", Principal: "*", Action: "s3:*", Resource: `arn:aws:s3:::${bucket}/*`, ...(condition ? { Condition: condition } : {}) });
+  try {
+    for (const Bucket of ["tls-only", "closed"]) {
+      await s3.send(new CreateBucketCommand({ Bucket }));
+      await s3.send(new PutObjectCommand({ Bucket, Key: "index.html", Body: "<html></html>" }));
+    }
+    await s3.send(new PutBucketPolicyCommand({ Bucket: "tls-only", Policy: JSON.stringify({ Version: "2012-10-17", Statement: [deny("tls-only", { Bool: { "aws:SecureTransport": "false" } })] }) }));
+    await s3.send(new PutBucketPolicyCommand({ Bucket: "closed", Policy: JSON.stringify({ Version: "2012-10-17", Statement: [deny("closed")] }) }));
+
+    assert.is(await statusOf("tls-only"), 200);
+    assert.is(await statusOf("closed"), 403);
   } finally {
     s3.destroy();
     await emulator.stop();

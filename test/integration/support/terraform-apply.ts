@@ -44,6 +44,8 @@ export interface TerraformApplied {
   applyMs: number;
   /** Output of the apply, for a failure message. */
   log: string;
+  /** `terraform plan` right after the apply (with `planAfterApply`): what it would change, `address: action`. */
+  drift?: { changes: string[]; planMs: number; log: string };
 }
 
 export interface TerraformApplyOptions {
@@ -54,6 +56,8 @@ export interface TerraformApplyOptions {
   /** Resources Terraform works on at once (its default is 10). */
   parallelism?: number;
   timeoutMs?: number;
+  /** Also run `terraform plan` after the apply (a drift check: what the emulator reads back vs what was written). */
+  planAfterApply?: boolean;
 }
 
 /** The stack's JSON as Terraform will apply it to the emulator. */
@@ -111,7 +115,22 @@ export async function terraformApply(options: TerraformApplyOptions): Promise<Te
     };
     const resources = new Map((state.values?.root_module?.resources ?? []).map((resource) => [resource.address, resource]));
     const outputs = Object.fromEntries(Object.entries(state.values?.outputs ?? {}).map(([name, output]) => [name, output.value]));
-    return { resources, outputs, applyMs, log };
+    if (!options.planAfterApply) return { resources, outputs, applyMs, log };
+
+    const planStarted = performance.now();
+    const plan = await runTerraform(
+      ["plan", "-detailed-exitcode", "-input=false", "-no-color", `-parallelism=${options.parallelism ?? 10}`],
+      dir,
+      cliConfig,
+      options.timeoutMs ?? 600_000,
+    );
+    const planMs = Math.round(performance.now() - planStarted);
+    const planLog = `${plan.stdout}${plan.stderr}`;
+    // -detailed-exitcode: 0 no changes, 2 changes, 1 an error.
+    if (plan.status !== 0 && plan.status !== 2) throw new TerraformRunError(`plan (after ${planMs} ms)`, planLog);
+    const changes = [...plan.stdout.matchAll(/^ {2}# (\S+) (?:will be|must be) ([^\n]+)$/gm)].map(([, address, action]) => `${address}: ${action}`);
+    if (plan.status === 2 && changes.length === 0) changes.push("(changes the plan did not list by address)");
+    return { resources, outputs, applyMs, log, drift: { changes, planMs, log: planLog } };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

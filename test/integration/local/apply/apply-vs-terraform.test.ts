@@ -138,7 +138,7 @@ async function prepare(): Promise<void> {
   const localStarted = performance.now();
   local = await applyStack(document, { endpoint: localEmulator.endpoint, stackDir: stack.stackDir });
   const localMs = Math.round(performance.now() - localStarted);
-  terraform = await terraformApply({ document, stackDir: stack.stackDir, endpoint: terraformEmulator.endpoint, providerVersion: setup.providerVersion, parallelism: 20 });
+  terraform = await terraformApply({ document, stackDir: stack.stackDir, endpoint: terraformEmulator.endpoint, providerVersion: setup.providerVersion, parallelism: 20, planAfterApply: true });
   for (const node of resourceNodes(document)) {
     for (const { address, attribute } of referencesAt(node.config, node.address)) {
       const generated = GENERATED_BY_AWS.some((type) => address.startsWith(`${type}.`));
@@ -164,6 +164,32 @@ maybe("Terraform creates every resource and data source of the stack in the emul
   const expected = resourceNodes(document).map((node) => node.address).sort();
 
   assert.equal([...terraform.resources.keys()].sort(), expected);
+});
+
+/**
+ * What `terraform plan` right after the apply still wants to change, each an attribute moto does not echo back
+ * (seen 2026-12-01): the work left in local/emulator-patches/serve.py. Anything else is new drift and fails.
+ */
+const EMULATOR_ECHO_GAPS: Record<string, string> = {
+  "aws_cloudfront_distribution.dashboard_distribution": "moto's distribution answers forwarded_values the stack does not set (it uses a cache policy) and drops origin_access_control_id and ssl_support_method",
+  "aws_lambda_function.dashboard_publisher": "moto's Lambda does not return LoggingConfig (JSON logs to the named log group)",
+  "aws_lambda_function.rollout_ticker": "moto's Lambda does not return LoggingConfig",
+  "aws_lambda_function.telemetry_processor": "moto's Lambda does not return LoggingConfig",
+  "aws_lambda_function.update_manager": "moto's Lambda does not return LoggingConfig",
+  "aws_sqs_queue.telemetry_queue": "moto returns RedrivePolicy re-serialized (the plan shows whitespace-only changes)",
+  "aws_sqs_queue.update_queue": "moto returns RedrivePolicy re-serialized (the plan shows whitespace-only changes)",
+};
+
+maybe("drift: terraform plan right after the apply proposes no change but for the emulator's listed echo gaps", () => {
+  const drift = terraform.drift!;
+  console.log(`  terraform plan after apply: ${drift.changes.length} change(s) in ${(drift.planMs / 1000).toFixed(1)} s`);
+  const changed = drift.changes.map((change) => change.split(": ")[0]!).sort();
+  const unexplained = changed.filter((address) => !EMULATOR_ECHO_GAPS[address]);
+  if (unexplained.length) console.log(drift.log.split("\n").filter((line) => /^\s+[~+-] |^\s+# /.test(line)).slice(0, 120).join("\n"));
+  for (const address of changed.filter((address) => EMULATOR_ECHO_GAPS[address])) console.log(`  ${address}: ${EMULATOR_ECHO_GAPS[address]}`);
+
+  assert.equal(unexplained, [], "changes no emulator gap explains");
+  assert.equal(changed, Object.keys(EMULATOR_ECHO_GAPS).sort(), "a listed gap that no longer shows is to be removed from the list");
 });
 
 maybe("every reference the stack makes resolves locally to what Terraform's state holds", () => {
