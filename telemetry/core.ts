@@ -99,6 +99,8 @@ export async function readTelemetryObject(
   let lineNumber = 0;
   let lines = 0;
   let rejectedBytes = 0;
+  /** The last accepted record's VIN: it passed every VIN rule, and a vehicle's own object holds only it. */
+  let lastValidVin: string | undefined;
   const reject = (raw: string, refusal: LineRefusal, reasons: RecordRejection[]) => {
     rejectedBytes += raw.length;
     if (rejectedBytes > limits.maxRejectedBytes) {
@@ -123,7 +125,7 @@ export async function readTelemetryObject(
         reject(text, LINE_REFUSAL.NotJson, [{ field: "(line)", rule: "json", message: (error as Error).message }]);
         continue;
       }
-      const validation = validateRecord(value, nowMs);
+      const validation = validateRecord(value, nowMs, lastValidVin);
       if (!validation.valid) {
         reject(text, refusalOf(validation.reasons), validation.reasons);
         continue;
@@ -133,7 +135,8 @@ export async function readTelemetryObject(
         reject(text, unbound.rule, [unbound]);
         continue;
       }
-      const enriched = enrich(validation.record);
+      const enriched = enrich(validation.record, validation.tsMs);
+      lastValidVin = enriched.record.vin;
       readout.accepted++;
       const current = readout.latest.get(enriched.record.vin);
       if (!current || isNewer(enriched, current)) readout.latest.set(enriched.record.vin, enriched);

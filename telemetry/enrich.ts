@@ -56,15 +56,16 @@ export interface EnrichedRecord {
 }
 
 /**
- * Adds the derived fields the aggregates, fleet state and update hand-off use.
+ * Adds the derived fields the aggregates, fleet state and update hand-off use. `tsMs` is `record.ts`
+ * parsed, when the caller has it already (validateRecord's result).
  *
  * @example
  * enrich(record).motion; // "moving"
  */
-export function enrich(record: TelemetryRecord): EnrichedRecord {
+export function enrich(record: TelemetryRecord, tsMs: number = Date.parse(record.ts)): EnrichedRecord {
   return {
     record,
-    tsMs: Date.parse(record.ts),
+    tsMs,
     connectivityClass: classifyConnectivity(record.connectivity),
     batteryBand: batteryBand(record.battery),
     motion: motionOf(record.position.speedKph),

@@ -120,7 +120,7 @@ export interface RecordRejection {
 }
 
 export type RecordValidation =
-  | { valid: true; record: TelemetryRecord }
+  | { valid: true; record: TelemetryRecord; /** `ts` in epoch milliseconds, parsed once here for enrich. */ tsMs: number }
   | { valid: false; reasons: RecordRejection[] };
 
 const recordJsonSchema = z.toJSONSchema(telemetryRecordSchema, { target: "draft-07", io: "input" });
@@ -155,28 +155,31 @@ function rejectionOf(error: ErrorObject): RecordRejection {
 /**
  * Validates one parsed NDJSON line against the schema, the VIN rules and the clock window
  * (`MAX_FUTURE_SKEW_MS` ahead, `MAX_RECORD_AGE_MS` behind `nowMs`). Reasons name field and rule.
+ * `knownValidVin`, when given, is a VIN already found to pass every VIN rule (the previous record's, in
+ * an object of one vehicle's records): a record with that very VIN skips the VIN arithmetic, with the
+ * same verdict.
  *
  * @example
  * const result = validateRecord(JSON.parse(line), Date.now());
  * if (!result.valid) console.log(result.reasons); // [{ field: "battery.stateOfCharge", rule: "maximum", message: "must be <= 100" }]
  */
-export function validateRecord(value: unknown, nowMs: number): RecordValidation {
+export function validateRecord(value: unknown, nowMs: number, knownValidVin?: string): RecordValidation {
   if (!firstErrorValidator(value)) {
     const validator = reasonsValidator();
     validator(value);
     return { valid: false, reasons: (validator.errors ?? []).map(rejectionOf) };
   }
   const record = value as TelemetryRecord;
-  const reasons: RecordRejection[] = vinViolations(record.vin).map((violation) => ({
-    field: "vin",
-    rule: violation.rule,
-    message: violation.message,
-  }));
+  const violations = record.vin === knownValidVin ? [] : vinViolations(record.vin);
   const tsMs = Date.parse(record.ts);
-  if (tsMs > nowMs + MAX_FUTURE_SKEW_MS) {
+  const late = tsMs > nowMs + MAX_FUTURE_SKEW_MS;
+  const early = !late && tsMs < nowMs - MAX_RECORD_AGE_MS;
+  if (violations.length === 0 && !late && !early) return { valid: true, record, tsMs };
+  const reasons: RecordRejection[] = violations.map((violation) => ({ field: "vin", rule: violation.rule, message: violation.message }));
+  if (late) {
     reasons.push({ field: "ts", rule: "future", message: `${record.ts} is more than ${MAX_FUTURE_SKEW_MS / 60_000} min ahead of the processor clock` });
-  } else if (tsMs < nowMs - MAX_RECORD_AGE_MS) {
+  } else if (early) {
     reasons.push({ field: "ts", rule: "too-old", message: `${record.ts} is more than ${MAX_RECORD_AGE_MS / 86_400_000} days old` });
   }
-  return reasons.length ? { valid: false, reasons } : { valid: true, record };
+  return { valid: false, reasons };
 }

@@ -7,7 +7,7 @@
  */
 
 /** Letters I, O and Q never appear in a VIN (too easily read as 1 and 0). */
-const VIN_PATTERN = /^[A-HJ-NPR-Z0-9]{17}$/;
+export const VIN_PATTERN = /^[A-HJ-NPR-Z0-9]{17}$/;
 
 const TRANSLITERATION: Readonly<Record<string, number>> = {
   A: 1, B: 2, C: 3, D: 4, E: 5, F: 6, G: 7, H: 8,
@@ -32,6 +32,21 @@ export interface VinViolation {
   rule: VinRule;
   message: string;
 }
+
+/** What a valid VIN breaks: one shared empty list, so the common case allocates nothing. */
+const NO_VIOLATIONS: readonly VinViolation[] = Object.freeze([]);
+
+/**
+ * Per character code (0–127): the transliterated value plus one for a character allowed in a VIN, 0 for
+ * one that is not. One table answers both the alphabet rule and the check-digit arithmetic in a single
+ * pass over the VIN, without a regular expression or a keyed lookup per character.
+ */
+const VIN_CHARACTER_TABLE = (() => {
+  const table = new Uint8Array(128);
+  for (let digit = 0; digit <= 9; digit++) table[48 + digit] = digit + 1;
+  for (const [letter, value] of Object.entries(TRANSLITERATION)) table[letter.charCodeAt(0)] = value + 1;
+  return table;
+})();
 
 function characterValue(character: string): number {
   const digit = character.charCodeAt(0) - 48;
@@ -100,20 +115,25 @@ export function decodeModelYear(vin: string): number | undefined {
  * vinViolations("1HGCM82633A004352"); // []
  * vinViolations("1HGCM82643A004352"); // [{ rule: "check-digit", message: "position 9 is 4, expected 3" }]
  */
-export function vinViolations(vin: string): VinViolation[] {
+export function vinViolations(vin: string): readonly VinViolation[] {
   if (vin.length !== 17) return [{ rule: VIN_RULE.Length, message: `has ${vin.length} characters, expected 17` }];
-  if (!VIN_PATTERN.test(vin)) {
-    return [{ rule: VIN_RULE.Alphabet, message: "only 0-9 and A-Z without I, O, Q are allowed" }];
+  // The alphabet (VIN_PATTERN) and the check-digit sum in one pass over the character codes.
+  let sum = 0;
+  for (let position = 0; position < 17; position++) {
+    const code = vin.charCodeAt(position);
+    const entry = code < 128 ? VIN_CHARACTER_TABLE[code]! : 0;
+    if (entry === 0) return [{ rule: VIN_RULE.Alphabet, message: "only 0-9 and A-Z without I, O, Q are allowed" }];
+    sum += (entry - 1) * POSITION_WEIGHTS[position]!;
   }
-  if (!requiresCheckDigit(vin)) return [];
+  if (!requiresCheckDigit(vin)) return NO_VIOLATIONS;
+  const remainder = sum % 11;
+  const expected = remainder === 10 ? "X" : String(remainder);
+  const checkDigitWrong = vin[8] !== expected;
+  const modelYearWrong = !MODEL_YEAR_CODES.includes(vin[9]!);
+  if (!checkDigitWrong && !modelYearWrong) return NO_VIOLATIONS;
   const violations: VinViolation[] = [];
-  const expected = computeCheckDigit(vin);
-  if (vin[8] !== expected) {
-    violations.push({ rule: VIN_RULE.CheckDigit, message: `position 9 is ${vin[8]}, expected ${expected}` });
-  }
-  if (!MODEL_YEAR_CODES.includes(vin[9]!)) {
-    violations.push({ rule: VIN_RULE.ModelYearCode, message: `position 10 "${vin[9]}" is not a model-year code` });
-  }
+  if (checkDigitWrong) violations.push({ rule: VIN_RULE.CheckDigit, message: `position 9 is ${vin[8]}, expected ${expected}` });
+  if (modelYearWrong) violations.push({ rule: VIN_RULE.ModelYearCode, message: `position 10 "${vin[9]}" is not a model-year code` });
   return violations;
 }
 

@@ -6,6 +6,7 @@ import { readTelemetryObject } from "../../../telemetry/core.js";
 import { CorruptObjectError, decodeLineBatches, decodeLines, WHOLE_OBJECT_GZIP_BYTES } from "../../../telemetry/decode.js";
 import { corruptGzip } from "../../../simulator/faults.js";
 import { SeededRandom } from "../../../simulator/random.js";
+import { validateRecord } from "../../../telemetry/schema.js";
 import { chunked, gzipped, ndjson, NOW_MS, telemetryRecord } from "./support/factories.js";
 
 async function linesOf(source: AsyncIterable<Uint8Array>, limits?: Parameters<typeof decodeLines>[1]): Promise<string[]> {
@@ -103,6 +104,28 @@ test("a failing source is passed through as itself, not called corruption", asyn
     assert.not.instance(error, CorruptObjectError);
     assert.is((error as Error).message, "socket hang up");
   }
+});
+
+test("one vehicle's object: each line gets the verdict it gets alone, the VIN of the previous accepted record or not", async () => {
+  const lines = [
+    telemetryRecord({ seq: 1 }),
+    telemetryRecord({ seq: 2, vin: "1HGCM82643A004352" }), // wrong check digit right after a valid record
+    telemetryRecord({ seq: 3 }),
+    telemetryRecord({ seq: 4, ts: new Date(NOW_MS + 3_600_000).toISOString() }),
+    telemetryRecord({ seq: 5, vin: "1HGCM82633A00435" }),
+    telemetryRecord({ seq: 6, vin: "WP0ZZZ99ZTS392124" }),
+    telemetryRecord({ seq: 7, vin: "WP0ZZZ99ZTS39212O" }),
+    telemetryRecord({ seq: 8 }),
+  ];
+  const readout = await readTelemetryObject(chunked(gzipped(lines), 64), NOW_MS);
+  const alone = lines.map((line, index) => {
+    const result = validateRecord(JSON.parse(JSON.stringify(line)), NOW_MS);
+    return result.valid ? [index + 1, "accepted"] : [index + 1, result.reasons.map((reason) => reason.rule).join(",")];
+  });
+  const rejected = new Map(readout.rejected.map((line) => [line.line, line.reasons.map((reason) => reason.rule).join(",")]));
+  assert.equal(lines.map((_, index) => [index + 1, rejected.get(index + 1) ?? "accepted"]), alone);
+  assert.equal(alone.map(([, verdict]) => verdict), ["accepted", "check-digit", "accepted", "future", "length", "accepted", "alphabet", "accepted"]);
+  assert.is(readout.latest.get("1HGCM82633A004352")?.tsMs, Date.parse(lines[7]!.ts), "enrich gets the timestamp validation parsed");
 });
 
 test("readTelemetryObject accepts valid lines, rejects the rest with line numbers, skips blank lines", async () => {

@@ -67,4 +67,27 @@ test("every problem of a record is reported at once", () => {
   assert.equal(reasonsOf(record).length, 3);
 });
 
+test("a known valid VIN skips only its own arithmetic: every record gets the verdict and reasons it gets without it", () => {
+  const known = "1HGCM82633A004352";
+  const records: unknown[] = [
+    telemetryRecord(),
+    telemetryRecord({ vin: "1HGCM82643A004352" }), // wrong check digit, differs from the known VIN by one character
+    telemetryRecord({ vin: "1hgcm82633a004352" }),
+    telemetryRecord({ vin: `${known} ` }),
+    telemetryRecord({ vin: known.slice(0, 16) }),
+    telemetryRecord({ vin: "WP0ZZZ99ZTS392124" }),
+    telemetryRecord({ ts: new Date(NOW_MS + MAX_FUTURE_SKEW_MS + 1000).toISOString() }),
+    telemetryRecord({ ts: new Date(NOW_MS - MAX_RECORD_AGE_MS - 1000).toISOString() }),
+    telemetryRecord({ vin: "1HGCM82643A004352", ts: new Date(NOW_MS - MAX_RECORD_AGE_MS - 1000).toISOString() }),
+    { ...telemetryRecord(), vin: 17 },
+    telemetryRecord({ battery: { stateOfCharge: 101 } }),
+  ];
+  for (const record of records) {
+    const plain = validateRecord(record, NOW_MS);
+    assert.equal(validateRecord(record, NOW_MS, known), plain, JSON.stringify(record));
+    if (plain.valid) assert.is(plain.tsMs, Date.parse((record as { ts: string }).ts), "the parsed timestamp comes with a valid record");
+  }
+  assert.equal(reasonsOf(telemetryRecord({ vin: "1HGCM82643A004352" })), [["vin", "check-digit"]]);
+});
+
 test.run();
