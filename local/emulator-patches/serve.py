@@ -34,6 +34,8 @@ Gaps are filled:
     `s3/<bucket>/` prefix, which AWS accepts, and moto answered 400 (and 500 when the policy also held a
     statement with Principal "*"). Here a statement whose Resource is a wildcard covering the prefix counts
     too (the Service principal, Allow and s3:PutObject still must match); other statements are skipped.
+  * Lambda dropped a function's LoggingConfig (log format and group), so Terraform planned to set it again
+    after every apply; here it is kept and returned (JSON format with AWS's default INFO log levels).
   * S3 evaluated bucket policies without their conditions, so a conditional Deny (the stack's TLS-only Deny
     for every principal) denied every object request once the policy was put as written (as Terraform puts
     it; local/apply leaves such statements out); here a Deny with a Condition is not applied (on AWS the
@@ -55,6 +57,7 @@ import json
 import threading
 import time
 
+import moto.awslambda.models
 import moto.backends
 import moto.cloudfront.models
 import moto.core.exceptions
@@ -323,6 +326,30 @@ def _bucket_permission(self, action, resource):
     return IAMPolicy(json.dumps({**document, "Statement": applicable})).is_action_permitted(action, resource)
 
 
+def _with_aws_log_levels(logging_config):
+    if not logging_config or logging_config.get("LogFormat") != "JSON":
+        return logging_config
+    return {"ApplicationLogLevel": "INFO", "SystemLogLevel": "INFO", **logging_config}
+
+
+def _lambda_init(self, account_id, spec, *args, **kwargs):
+    _original_lambda_init(self, account_id, spec, *args, **kwargs)
+    self._fleetota_logging_config = _with_aws_log_levels(spec.get("LoggingConfig"))
+
+
+def _lambda_configuration(self, *args, **kwargs):
+    config = _original_lambda_configuration(self, *args, **kwargs)
+    if getattr(self, "_fleetota_logging_config", None):
+        config["LoggingConfig"] = self._fleetota_logging_config
+    return config
+
+
+def _lambda_update_configuration(self, config_updates):
+    if "LoggingConfig" in config_updates:
+        self._fleetota_logging_config = _with_aws_log_levels(config_updates["LoggingConfig"])
+    return _original_lambda_update_configuration(self, config_updates)
+
+
 def _log_delivery_allowed_by_policy(target_bucket, target_prefix):
     """moto's check, but a Resource ending in `*` that covers the whole target prefix counts as well (and a
     statement whose Principal is "*", such as a TLS-only Deny, is skipped: moto's check crashed on it, a 500)."""
@@ -352,6 +379,12 @@ _moto_modules = tuple(moto.backends.list_of_moto_modules())
 moto.s3.models.FakeBucket._log_permissions_enabled_policy = staticmethod(_log_delivery_allowed_by_policy)
 moto.s3.models.S3Backend.log_incoming_request = lambda self, request, bucket_name: None
 moto.s3.models.FakeBucket.get_permission = _bucket_permission
+_original_lambda_init = moto.awslambda.models.LambdaFunction.__init__
+_original_lambda_configuration = moto.awslambda.models.LambdaFunction.get_configuration
+_original_lambda_update_configuration = moto.awslambda.models.LambdaFunction.update_configuration
+moto.awslambda.models.LambdaFunction.__init__ = _lambda_init
+moto.awslambda.models.LambdaFunction.get_configuration = _lambda_configuration
+moto.awslambda.models.LambdaFunction.update_configuration = _lambda_update_configuration
 moto.cloudfront.urls.url_paths["{0}/2020-05-31/response-headers-policy$"] = moto.cloudfront.responses.CloudFrontResponse.dispatch
 moto.cloudfront.urls.url_paths["{0}/2020-05-31/response-headers-policy/(?P<policy_id>[^/]+)$"] = moto.cloudfront.responses.CloudFrontResponse.dispatch
 moto.cloudfront.urls.url_paths["{0}/2020-05-31/response-headers-policy/(?P<policy_id>[^/]+)/config$"] = moto.cloudfront.responses.CloudFrontResponse.dispatch

@@ -172,10 +172,6 @@ maybe("Terraform creates every resource and data source of the stack in the emul
  */
 const EMULATOR_ECHO_GAPS: Record<string, string> = {
   "aws_cloudfront_distribution.dashboard_distribution": "moto's distribution answers forwarded_values the stack does not set (it uses a cache policy) and drops origin_access_control_id and ssl_support_method",
-  "aws_lambda_function.dashboard_publisher": "moto's Lambda does not return LoggingConfig (JSON logs to the named log group)",
-  "aws_lambda_function.rollout_ticker": "moto's Lambda does not return LoggingConfig",
-  "aws_lambda_function.telemetry_processor": "moto's Lambda does not return LoggingConfig",
-  "aws_lambda_function.update_manager": "moto's Lambda does not return LoggingConfig",
   "aws_sqs_queue.telemetry_queue": "moto returns RedrivePolicy re-serialized (the plan shows whitespace-only changes)",
   "aws_sqs_queue.update_queue": "moto returns RedrivePolicy re-serialized (the plan shows whitespace-only changes)",
 };
