@@ -28,14 +28,11 @@ const AGENT_STATUSES = Object.values(AGENT_STATUS) as [AgentStatus, ...AgentStat
 const NETWORK_TYPES = Object.values(NETWORK_TYPE) as [NetworkType, ...NetworkType[]];
 
 /** No control characters (C0, DEL, C1): names and ids are shown on terminals and dashboards. */
-const printable = (max: number) =>
-  z
-    .string()
-    .min(1)
-    .max(max)
-    .regex(/^[^\u0000-\u001f\u007f-\u009f]*$/, "must not contain control characters");
+const PRINTABLE = /^[^\u0000-\u001f\u007f-\u009f]*$/;
+const VERSION = /^\d+\.\d+\.\d+(?:[-+][0-9A-Za-z.-]+)?$/;
+const printable = (max: number) => z.string().min(1).max(max).regex(PRINTABLE, "must not contain control characters");
 const name = printable(64);
-const version = z.string().regex(/^\d+\.\d+\.\d+(?:[-+][0-9A-Za-z.-]+)?$/, "must be a semantic version such as 2.4.1");
+const version = z.string().regex(VERSION, "must be a semantic version such as 2.4.1");
 
 export const vehicleDescriptorSchema = z.object({
   make: name,
@@ -124,8 +121,91 @@ export type RecordValidation =
   | { valid: false; reasons: RecordRejection[] };
 
 const recordJsonSchema = z.toJSONSchema(telemetryRecordSchema, { target: "draft-07", io: "input" });
-/** Stops at the first error: the fast yes or no every record gets. */
+/** Stops at the first error: the decisive yes or no for every record `surelyValid` does not already pass. */
 const firstErrorValidator = new Ajv({ allErrors: false, strict: false, formats: { "date-time": true } }).compile(recordJsonSchema);
+
+/**
+ * The schema's own verdict (the ajv validator compiled from it), without the VIN rules and clock window.
+ *
+ * @example
+ * schemaAccepts(JSON.parse(line)); // true when the line matches telemetryRecordSchema
+ */
+export function schemaAccepts(value: unknown): boolean {
+  return firstErrorValidator(value);
+}
+
+// The same regular expressions ajv compiles from the JSON Schema (with its `u` flag).
+const PRINTABLE_U = new RegExp(PRINTABLE.source, "u");
+const VERSION_U = new RegExp(VERSION.source, "u");
+const TIMESTAMP_U = new RegExp((recordJsonSchema.properties!.ts as { pattern: string }).pattern, "u");
+const NETWORKS: ReadonlySet<unknown> = new Set(NETWORK_TYPES);
+type Fields = Record<string, unknown>;
+const isObject = (value: unknown): value is Fields => typeof value === "object" && value !== null && !Array.isArray(value);
+const within = (value: unknown, min: number, max: number): boolean => typeof value === "number" && value >= min && value <= max;
+const wholeWithin = (value: unknown, min: number, max: number): boolean => Number.isInteger(value) && (value as number) >= min && (value as number) <= max;
+/** `printable(max)`: UTF-16 length bounds code points from above, so `length <= max` is never laxer than ajv's count. */
+const printableWithin = (value: unknown, max: number): boolean =>
+  typeof value === "string" && value.length >= 1 && value.length <= max && PRINTABLE_U.test(value);
+
+/**
+ * A hand-written yes for the common record (no `ota` block), tighter than or equal to the schema, never
+ * laxer: true only when `schemaAccepts` is true too; false means "ask ajv", which then decides. It spares
+ * the generic validator's bookkeeping on the hot path. It is written for the schema as it is: a test
+ * (test/unit/telemetry/schema.test.ts) pins the JSON Schema it was checked against and fuzzes both.
+ *
+ * @example
+ * surelyValid(JSON.parse(line)); // true → schemaAccepts is true as well
+ */
+export function surelyValid(value: unknown): boolean {
+  if (!isObject(value) || value.ota !== undefined) return false;
+  if (value.schemaVersion !== TELEMETRY_SCHEMA_VERSION || typeof value.vin !== "string") return false;
+  if (typeof value.ts !== "string" || !TIMESTAMP_U.test(value.ts) || !wholeWithin(value.seq, 0, Number.MAX_SAFE_INTEGER)) return false;
+  const { vehicle, position, battery, connectivity, firmware } = value;
+  if (
+    !isObject(vehicle) ||
+    !printableWithin(vehicle.make, 64) ||
+    !printableWithin(vehicle.model, 64) ||
+    !wholeWithin(vehicle.modelYear, 1980, 2040) ||
+    !printableWithin(vehicle.trim, 64) ||
+    !printableWithin(vehicle.region, 64) ||
+    !printableWithin(vehicle.hardwareId, 64)
+  ) {
+    return false;
+  }
+  if (
+    !isObject(position) ||
+    !within(position.lat, -90, 90) ||
+    !within(position.lon, -180, 180) ||
+    !within(position.speedKph, 0, 300) ||
+    !within(position.headingDeg, 0, 360) ||
+    position.headingDeg === 360 ||
+    !within(position.odometerKm, 0, 2_000_000)
+  ) {
+    return false;
+  }
+  if (
+    !isObject(battery) ||
+    !within(battery.stateOfCharge, 0, 100) ||
+    !within(battery.voltage, 150, 1000) ||
+    !within(battery.temperatureC, -40, 80) ||
+    typeof battery.charging !== "boolean"
+  ) {
+    return false;
+  }
+  if (!isObject(connectivity) || !NETWORKS.has(connectivity.network) || !within(connectivity.signalDbm, -140, -30) || typeof connectivity.online !== "boolean") {
+    return false;
+  }
+  if (!isObject(firmware) || typeof firmware.version !== "string" || !VERSION_U.test(firmware.version)) return false;
+  const { ecus } = firmware;
+  if (ecus === undefined) return true;
+  if (!isObject(ecus)) return false;
+  for (const ecu in ecus) {
+    const ecuVersion = ecus[ecu];
+    if (!printableWithin(ecu, 32) || typeof ecuVersion !== "string" || !VERSION_U.test(ecuVersion)) return false;
+  }
+  return true;
+}
+
 /**
  * Collects every error: run again only on a record already found invalid, for its reasons. Compiled on
  * the first invalid record, so a cold start compiles one validator, not two.
@@ -164,7 +244,7 @@ function rejectionOf(error: ErrorObject): RecordRejection {
  * if (!result.valid) console.log(result.reasons); // [{ field: "battery.stateOfCharge", rule: "maximum", message: "must be <= 100" }]
  */
 export function validateRecord(value: unknown, nowMs: number, knownValidVin?: string): RecordValidation {
-  if (!firstErrorValidator(value)) {
+  if (!surelyValid(value) && !firstErrorValidator(value)) {
     const validator = reasonsValidator();
     validator(value);
     return { valid: false, reasons: (validator.errors ?? []).map(rejectionOf) };

@@ -1,6 +1,12 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { MAX_FUTURE_SKEW_MS, MAX_RECORD_AGE_MS, validateRecord } from "../../../telemetry/schema.js";
+import { createHash } from "node:crypto";
+import { gunzipSync } from "node:zlib";
+import { z } from "zod";
+import { MAX_FUTURE_SKEW_MS, MAX_RECORD_AGE_MS, schemaAccepts, surelyValid, telemetryRecordSchema, validateRecord } from "../../../telemetry/schema.js";
+import { generateBatch } from "../../../simulator/batch.js";
+import { createFleet } from "../../../simulator/fleet.js";
+import { SeededRandom } from "../../../simulator/random.js";
 import { NOW_MS, telemetryRecord } from "./support/factories.js";
 
 function reasonsOf(value: unknown): Array<[string, string]> {
@@ -88,6 +94,78 @@ test("a known valid VIN skips only its own arithmetic: every record gets the ver
     if (plain.valid) assert.is(plain.tsMs, Date.parse((record as { ts: string }).ts), "the parsed timestamp comes with a valid record");
   }
   assert.equal(reasonsOf(telemetryRecord({ vin: "1HGCM82643A004352" })), [["vin", "check-digit"]]);
+});
+
+test("surelyValid was written for this JSON Schema: a changed schema must be matched by a changed fast check", () => {
+  const schema = JSON.stringify(z.toJSONSchema(telemetryRecordSchema, { target: "draft-07", io: "input" }));
+  const digest = createHash("sha256").update(schema).digest("hex").slice(0, 16);
+  assert.is(digest, "c082ae74ba0883de", "telemetryRecordSchema changed: update surelyValid (telemetry/schema.ts) to it, then this digest");
+});
+
+/** Every leaf path of a record, e.g. ["vehicle", "make"]. */
+function leafPaths(value: unknown, prefix: string[] = []): string[][] {
+  if (typeof value !== "object" || value === null) return [prefix];
+  return Object.entries(value).flatMap(([key, child]) => leafPaths(child, [...prefix, key]));
+}
+
+function withLeaf(record: unknown, path: readonly string[], replacement: unknown, remove = false): unknown {
+  const copy = structuredClone(record) as Record<string, unknown>;
+  let parent = copy;
+  for (const key of path.slice(0, -1)) parent = parent[key] as Record<string, unknown>;
+  if (remove) delete parent[path.at(-1)!];
+  else parent[path.at(-1)!] = replacement;
+  return copy;
+}
+
+const astral = "🚗".repeat(40); // 40 code points, 80 UTF-16 units: valid for a 64-character name
+const HOSTILE_VALUES: unknown[] = [
+  null, true, false, 0, -0, -1, 1, 0.5, 1e-300, -1e-300, 90, 90.0000001, -90.0000001, 180.0000001, 300.0000001, 359.9999, 360, 1000.0000001,
+  2_000_000.0001, 149.9999, -30.0000001, -140.0000001, 80.0000001, -40.0000001, 100.0000001, 1979, 1980, 2040, 2041, 2040.5,
+  Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER + 2, Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, 1e308,
+  "", "x", "1", "2.4.1", "2.4", "v2.4.1", "2.4.1-rc.1", "2.4.1\n", "x".repeat(64), "x".repeat(65), "x".repeat(32), "x".repeat(33),
+  "a\u0000b", "a\u001fb", "a\u007fb", "a\u0085b", "a\u009fb", "a\u00a0b", "\ud83d", astral, "🚗".repeat(65), "LTE", "5G", "wifi", "none",
+  "2026-11-26T17:34:00.000Z", "2026-11-26T17:34:00Z", "2026-11-26T17:34:00+01:00", "2026-02-30T17:34:00Z", "2026-11-26 17:34:00Z", "2026-11-26T24:00:00Z",
+  "2026-11-26T17:34:00.000Z\n", [], [1], {}, { version: "1.0.0" },
+];
+
+test("surelyValid never says yes where the schema says no (valid simulator records and thousands of hostile mutations)", () => {
+  const nowMs = NOW_MS;
+  const fleet = createFleet({ vehicles: 200, seed: 5, startMs: nowMs - 120_000 });
+  const context = { fleet, buffers: new Map(), random: new SeededRandom(5), runId: "t", objectSequence: { next: 0 }, batchSize: 100 };
+  const simulated = generateBatch(context, nowMs).objects.flatMap((object) => gunzipSync(object.body).toString("utf8").split("\n").filter(Boolean));
+  const bases: unknown[] = [telemetryRecord(), telemetryRecord({ firmware: { version: "1.0.0", ecus: undefined } }), ...simulated.slice(0, 20).map((line) => JSON.parse(line) as unknown)];
+  let fastYes = 0;
+  let schemaYes = 0;
+  let checked = 0;
+  const check = (value: unknown, what: string) => {
+    const fast = surelyValid(value);
+    const schema = schemaAccepts(value);
+    if (fast) assert.ok(schema, `surelyValid accepted what the schema refuses: ${what}`);
+    if (!schema) assert.not.ok(validateRecord(value, nowMs).valid, `validateRecord refuses what the schema refuses: ${what}`);
+    fastYes += Number(fast);
+    schemaYes += Number(schema);
+    checked++;
+  };
+  for (const base of bases) {
+    check(base, "base record");
+    assert.ok(surelyValid(base), "a valid record without an ota block takes the fast path");
+    for (const path of leafPaths(base)) {
+      check(withLeaf(base, path, undefined, true), `${path.join(".")} removed`);
+      for (const replacement of HOSTILE_VALUES) check(withLeaf(base, path, replacement), `${path.join(".")} = ${String(replacement)}`);
+    }
+    for (const block of ["vehicle", "position", "battery", "connectivity", "firmware", "firmware.ecus"]) {
+      for (const replacement of [null, [], "x", 1, {}]) check(withLeaf(base, block.split("."), replacement), `${block} = ${JSON.stringify(replacement)}`);
+    }
+    check(withLeaf(base, ["firmware", "ecus"], { "": "1.0.0" }), "empty ECU name");
+    check(withLeaf(base, ["firmware", "ecus"], { ["x".repeat(33)]: "1.0.0" }), "ECU name too long");
+    check(withLeaf(base, ["firmware", "ecus"], { "a\u0001": "1.0.0" }), "ECU name with a control character");
+    check(withLeaf(base, ["extra"], { anything: true }), "an extra top-level field");
+    check(withLeaf(base, ["ota"], { jobId: "j", campaignId: "c", attempt: 1, sequence: 1, status: "DOWNLOADING", targetVersion: "2.4.1" }), "with an ota block");
+    check(withLeaf(base, ["ota"], { jobId: "j" }), "with a broken ota block");
+    check([base], "the record in an array");
+  }
+  assert.ok(checked > 5_000, `${checked} values checked`);
+  assert.ok(fastYes > 0 && schemaYes > fastYes, `both verdicts exercised (fast yes ${fastYes}, schema yes ${schemaYes} of ${checked})`);
 });
 
 test.run();
