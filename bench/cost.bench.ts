@@ -14,8 +14,9 @@ import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { CloudWatchClient, paginateDescribeAlarms, paginateListMetrics } from "@aws-sdk/client-cloudwatch";
-import { S3Client } from "@aws-sdk/client-s3";
 import { startLocalCloud, type LocalCloud } from "../local/cloud.js";
+import { provisionLocalGateway } from "../local/identity/simulated-fleet.js";
+import type { GatewayIdentity } from "../simulator/gateway-identity.js";
 import { DEFAULT_METRICS_NAMESPACE } from "../contracts/metrics.js";
 import { NO_USAGE, type MeasuredProfile, type Usage } from "../cost/model.js";
 import { perUnit, usageFromCensus } from "../cost/usage.js";
@@ -137,7 +138,7 @@ async function coreCpuSecondsPerRecord(): Promise<number> {
  * The fleet uploads `objectsPerVehicle × vehicles` objects of `recordsPerObject` records each, as fast as
  * it can, and the processor handles them; returns the pass's usage split per object and per invocation.
  */
-async function telemetryPass(cloud: LocalCloud, s3: S3Client, bucket: string, recordsPerObject: number, objectsPerVehicle: number): Promise<TelemetryPass> {
+async function telemetryPass(cloud: LocalCloud, gateway: GatewayIdentity, bucket: string, recordsPerObject: number, objectsPerVehicle: number): Promise<TelemetryPass> {
   let gzipBytes = 0;
   let summary = { objects: 0, records: 0 };
   const phase = await measured(cloud, async () => {
@@ -149,15 +150,16 @@ async function telemetryPass(cloud: LocalCloud, s3: S3Client, bucket: string, re
       batchSize: recordsPerObject,
       realtime: false,
       bucket,
-      s3,
+      s3: gateway.s3,
+      gatewayId: gateway.gatewayId,
       onUploaded: (object) => (gzipBytes += object.body.length),
     });
     summary = await simulation.done;
   });
   const processorName = Object.keys(phase.functions).find((name) => PROCESSOR(`function:${name}`)) ?? "";
   const processor = usageFromCensus(phase.census, (principal) => billedCaller(principal) && PROCESSOR(principal));
-  // The vehicles' PUTs (the simulator's gateway signs as the operator).
-  const uploaders = usageFromCensus(phase.census, (principal) => principal === "vehicle" || principal === "operator");
+  // The uploads: the simulator uploads as a fleet gateway, with the gateway's own session.
+  const uploaders = usageFromCensus(phase.census, (principal) => principal === "vehicle" || principal === "gateway");
   const invocations = phase.functions[processorName]?.invocations ?? 0;
   const perInvocation: Usage = {
     ...NO_USAGE,
@@ -198,15 +200,15 @@ const cloud = await startLocalCloud({
   runtimeOptions: { runSchedules: false, alarmEvaluationIntervalMs: 0, pollWaitSeconds: 1 },
 });
 const outputs = cloud.description.outputs as Record<string, string>;
-const s3 = new S3Client({ ...cloud.clientConfig, forcePathStyle: true });
+const gateway = await provisionLocalGateway(cloud);
 const cloudwatch = new CloudWatchClient(cloud.clientConfig);
 try {
   // 1. telemetry: a warm-up pass (cold starts are not what a running fleet pays), then two measured passes
   // with the same number of objects and different object sizes, which separate compute per record from
   // compute per object; requests are split by what they are done for: each object, or each invocation.
-  await telemetryPass(cloud, s3, outputs.data_bucket_name!, SMALL_OBJECT_RECORDS, 1);
-  const small = await telemetryPass(cloud, s3, outputs.data_bucket_name!, SMALL_OBJECT_RECORDS, PASS_OBJECTS_PER_VEHICLE);
-  const large = await telemetryPass(cloud, s3, outputs.data_bucket_name!, LARGE_OBJECT_RECORDS, PASS_OBJECTS_PER_VEHICLE);
+  await telemetryPass(cloud, gateway, outputs.data_bucket_name!, SMALL_OBJECT_RECORDS, 1);
+  const small = await telemetryPass(cloud, gateway, outputs.data_bucket_name!, SMALL_OBJECT_RECORDS, PASS_OBJECTS_PER_VEHICLE);
+  const large = await telemetryPass(cloud, gateway, outputs.data_bucket_name!, LARGE_OBJECT_RECORDS, PASS_OBJECTS_PER_VEHICLE);
   const objects = small.objects + large.objects;
   const records = small.records + large.records;
   const gzipBytes = small.gzipBytes + large.gzipBytes;
@@ -316,7 +318,7 @@ try {
   console.log(renderCostReport(profile));
   for (const figure of costFigures(profile)) recordFigure(figure);
 } finally {
-  s3.destroy();
+  gateway.destroy();
   cloudwatch.destroy();
   await cloud.stop();
 }

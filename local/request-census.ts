@@ -6,18 +6,19 @@
  */
 import type { IncomingHttpHeaders, IncomingMessage } from "node:http";
 import { localPrincipalOf, type LocalPrincipal } from "./identity/local-principals.js";
+import { GATEWAY_ACCESS_KEY_PREFIX } from "./identity/sessions.js";
 
 /**
  * Who made a request, told by its access key id: each local Lambda signs with its own key (as each
  * function has its own role on AWS), the runtime's event source mappings and its emulation of AWS's own
  * work (alarm evaluation, AWS/* metrics) with theirs, the operator (CLI, simulator gateways, tests) with
- * the local key (the list: local/identity/local-principals.ts), and vehicles with the session keys the
- * credentials provider issued.
+ * the local key (the list: local/identity/local-principals.ts), and vehicles and fleet gateways with the
+ * session keys the credentials provider issued (a gateway's start with `ASIAGATEWAY`).
  */
 export { LOCAL_PRINCIPAL_KEY } from "./identity/local-principals.js";
 
-/** `function:<name>`, `esm`, `emulation` (AWS does this itself, unbilled), `operator` or `vehicle`. */
-export type Principal = LocalPrincipal | "vehicle" | "unsigned";
+/** `function:<name>`, `esm`, `emulation` (AWS does this itself, unbilled), `operator`, `vehicle` or `gateway`. */
+export type Principal = LocalPrincipal | "vehicle" | "gateway" | "unsigned";
 
 /** One request's principal, service (as in the SigV4 credential scope) and operation (as AWS bills it). */
 export interface RequestKind {
@@ -28,7 +29,7 @@ export interface RequestKind {
 
 function principalOf(accessKeyId: string | undefined): Principal {
   if (accessKeyId === undefined) return "unsigned";
-  return localPrincipalOf(accessKeyId) ?? "vehicle";
+  return localPrincipalOf(accessKeyId) ?? (accessKeyId.startsWith(GATEWAY_ACCESS_KEY_PREFIX) ? "gateway" : "vehicle");
 }
 
 const CREDENTIAL_SCOPE = /Credential=([^/]+)\/\d{8}\/[^/]+\/([^/]+)\/aws4_request/;

@@ -9,6 +9,8 @@ import type { VehiclePolicyDocument } from "./vehicle-policy.js";
 
 /** Access key ids of vehicle sessions start with this (AWS's temporary keys start with `ASIA`). */
 export const VEHICLE_ACCESS_KEY_PREFIX = "ASIAVEHICLE";
+/** Access key ids of sessions for a typed thing (a fleet gateway) start with this: the census tells them apart by key alone. */
+export const GATEWAY_ACCESS_KEY_PREFIX = "ASIAGATEWAY";
 
 export interface VehicleSession {
   readonly accessKeyId: string;
@@ -48,7 +50,7 @@ export class VehicleSessions {
     this.forgetExpired();
     const session: VehicleSession = {
       ...request,
-      accessKeyId: `${VEHICLE_ACCESS_KEY_PREFIX}${randomBytes(5).toString("hex").toUpperCase()}`,
+      accessKeyId: `${request.thingTypeName === undefined ? VEHICLE_ACCESS_KEY_PREFIX : GATEWAY_ACCESS_KEY_PREFIX}${randomBytes(5).toString("hex").toUpperCase()}`,
       secretAccessKey: token(30),
       sessionToken: token(96),
       expiresAtMs: this.now() + request.durationSeconds * 1000,

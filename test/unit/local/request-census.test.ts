@@ -12,6 +12,7 @@ import { IoTClient, DescribeThingCommand } from "@aws-sdk/client-iot";
 import { KMSClient, SignCommand } from "@aws-sdk/client-kms";
 import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { SendMessageBatchCommand, SQSClient } from "@aws-sdk/client-sqs";
+import { GATEWAY_ACCESS_KEY_PREFIX, VehicleSessions } from "../../../local/identity/sessions.js";
 import { classifyRequest, dynamoDbCapacityUnits, LOCAL_PRINCIPAL_KEY, RequestCensus, type RequestKind } from "../../../local/request-census.js";
 
 async function captured(send: (config: object) => Promise<unknown>, accessKeyId = "ASIAVEHICLESESSION"): Promise<RequestKind> {
@@ -59,6 +60,19 @@ test("the principal is told by the access key: each function, the mappings, the 
   assert.is((await captured(put, LOCAL_PRINCIPAL_KEY.emulation)).principal, "emulation");
   assert.is((await captured(put, LOCAL_PRINCIPAL_KEY.operator)).principal, "operator");
   assert.is((await captured(put, "ASIA0000SESSION")).principal, "vehicle");
+});
+
+test("sessions the credentials provider issues are counted as the vehicle's or the gateway's, by the thing they were issued for", async () => {
+  const sessions = new VehicleSessions();
+  const base = { roleArn: "arn:aws:iam::123456789012:role/r", policy: { Version: "2012-10-17", Statement: [] }, durationSeconds: 900 } as const;
+  const vehicle = sessions.issue({ ...base, thingName: "1HGCM82633A004352" });
+  const gateway = sessions.issue({ ...base, thingName: "gw-depot-7", thingTypeName: "fleetota-dev-gateway" });
+  const put = (c: object) => new S3Client(c).send(new PutObjectCommand({ Bucket: "b", Key: "telemetry/x.gz", Body: "x" }));
+  assert.is((await captured(put, vehicle.accessKeyId)).principal, "vehicle");
+  assert.is((await captured(put, gateway.accessKeyId)).principal, "gateway");
+  // A key that only looks like a gateway's in the middle, or a vehicle key, is not a gateway.
+  assert.is((await captured(put, `ASIAVEHICLE${GATEWAY_ACCESS_KEY_PREFIX}`)).principal, "vehicle");
+  assert.is(classifyRequest("PUT", "/b/k", {}).principal, "unsigned");
 });
 
 test("the census counts by service and operation and resets", () => {
