@@ -30,8 +30,13 @@ export interface FunctionCounters {
   invocations: number;
   errors: number;
   timeouts: number;
-  /** Invocations that had to wait for a free concurrency slot (or were refused at reserved concurrency 0). */
+  /** Invocations Lambda would have throttled: waiting at the function's reserved concurrency, or refused at 0. */
   throttles: number;
+  /**
+   * Invocations that waited for the local machine's limit on a function without reserved concurrency. Not
+   * throttles: Lambda would have run them at once (up to the account's limit), so no Throttles metric.
+   */
+  localWaits: number;
   coldStarts: number;
   /** Measured wall time of every invocation (cold start included, as Lambda now bills the init phase). */
   durationMs: number;
@@ -74,7 +79,7 @@ function logStreamName(now = new Date()): string {
  * const result = await host.invoke({ Records: [] });
  */
 export class FunctionHost {
-  readonly counters: FunctionCounters = { invocations: 0, errors: 0, timeouts: 0, throttles: 0, coldStarts: 0, durationMs: 0, gbSeconds: 0 };
+  readonly counters: FunctionCounters = { invocations: 0, errors: 0, timeouts: 0, throttles: 0, localWaits: 0, coldStarts: 0, durationMs: 0, gbSeconds: 0 };
   private readonly idle: Sandbox[] = [];
   private readonly busy = new Set<Sandbox>();
   private readonly waiters: Array<{ grant(): void; refuse(error: Error): void }> = [];
@@ -197,8 +202,12 @@ export class FunctionHost {
       this.running += 1;
       return Promise.resolve();
     }
-    this.counters.throttles += 1;
-    this.activity.push({ timestampMs: Date.now(), durationMs: 0, error: false, throttled: true });
+    if (this.definition.reservedConcurrency === undefined) {
+      this.counters.localWaits += 1;
+    } else {
+      this.counters.throttles += 1;
+      this.activity.push({ timestampMs: Date.now(), durationMs: 0, error: false, throttled: true });
+    }
     return new Promise((grant, refuse) => this.waiters.push({ grant, refuse }));
   }
 

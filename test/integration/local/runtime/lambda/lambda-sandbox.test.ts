@@ -150,6 +150,20 @@ test("reserved concurrency 1 runs invocations one at a time", async () => {
   assert.ok(world.runtime.counters().functions["single"]!.throttles >= 2, "waiting invocations are counted as throttles");
 });
 
+test("waiting for the machine's limit (no reserved concurrency) is not a throttle: Lambda would have run them at once", async () => {
+  // prepare
+  const before = { ...world.runtime.counters().functions["probe"]! };
+
+  // act: twice the local default of 4 at once
+  await Promise.all(Array.from({ length: 8 }, () => world.runtime.invoke("probe", { sleepMs: 300 })));
+
+  // assess
+  const after = world.runtime.counters().functions["probe"]!;
+  assert.is(after.invocations - before.invocations, 8);
+  assert.ok(after.localWaits - before.localWaits >= 4, `at least 4 waited for a local slot (${after.localWaits - before.localWaits})`);
+  assert.is(after.throttles, before.throttles, "no throttle counted, so no Throttles metric and no throttles alarm");
+});
+
 test("each invocation's measured duration is billed at the configured memory (GB-seconds)", async () => {
   const before = { ...world.runtime.counters().functions["probe"]! };
   await world.runtime.invoke("probe", {});
