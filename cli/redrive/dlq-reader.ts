@@ -3,7 +3,7 @@ import {
   ReceiveMessageCommand,
   type SQSClient,
 } from "@aws-sdk/client-sqs";
-import { describeDeadLetter, type DeadLetter } from "./dead-letter.js";
+import { describeDeadLetter, type DeadLetter } from "../../contracts/dead-letter.js";
 
 export interface DlqReadOptions {
   /**

@@ -6,13 +6,8 @@ import {
 } from "@aws-sdk/client-sqs";
 import type { Log } from "../../lib/logger.js";
 import { CloudOperationError } from "../errors.js";
-import {
-  ERROR_KIND_ATTRIBUTE,
-  ERROR_MESSAGE_ATTRIBUTE,
-  matchesFilter,
-  type DeadLetter,
-  type RedriveFilter,
-} from "./dead-letter.js";
+import { ERROR_KIND_ATTRIBUTE, ERROR_MESSAGE_ATTRIBUTE, type DeadLetter } from "../../contracts/dead-letter.js";
+import { matchesFilter, type RedriveFilter } from "./redrive-filter.js";
 import { readDeadLetters, releaseDeadLetters, type DlqReadOptions } from "./dlq-reader.js";
 import { MOVE_STEP, type MoveJournal } from "./journal.js";
 import { createPacer, type Sleep } from "./pacer.js";

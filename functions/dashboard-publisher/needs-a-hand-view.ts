@@ -1,6 +1,6 @@
 import type { AlarmHistoryItem, MetricAlarm, CompositeAlarm } from "@aws-sdk/client-cloudwatch";
 import type { Message } from "@aws-sdk/client-sqs";
-import { describeDeadLetter, ERROR_KIND } from "../../cli/redrive/dead-letter.js";
+import { describeDeadLetter, ERROR_KIND } from "../../contracts/dead-letter.js";
 import {
   DASHBOARD_SCHEMA_VERSION,
   QUEUE_ROLE,

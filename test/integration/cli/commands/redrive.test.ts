@@ -18,7 +18,7 @@ import {
 } from "@aws-sdk/client-sqs";
 import { runCli } from "../../../../cli/main.js";
 import type { CliIo } from "../../../../cli/output.js";
-import { describeDeadLetter } from "../../../../cli/redrive/dead-letter.js";
+import { describeDeadLetter } from "../../../../contracts/dead-letter.js";
 import { peekDeadLetters } from "../../../../cli/redrive/dlq-reader.js";
 import { MOVE_STEP, MoveJournal } from "../../../../cli/redrive/journal.js";
 import { namesFromLocalDescription, type StackNames } from "../../../../cli/target.js";

@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import type { Message, MessageAttributeValue } from "@aws-sdk/client-sqs";
-import { updateMessageSchema } from "../../contracts/update-messages.js";
+import { updateMessageSchema } from "./update-messages.js";
 
 /**
  * Why a message is in the update DLQ. SQS's own redrive attaches no error to a message, so the kind
@@ -91,27 +91,4 @@ function stringField(fields: Record<string, unknown>, name: string): string | un
 function preview(text: string, length = 40): string {
   const oneLine = text.replace(/\s+/g, " ");
   return JSON.stringify(oneLine.length > length ? `${oneLine.slice(0, length)}…` : oneLine);
-}
-
-/** Which DLQ messages a selective redrive moves; an absent field matches everything. */
-export interface RedriveFilter {
-  campaignId?: string;
-  errorKind?: string;
-}
-
-/**
- * True when the message passes every given criterion.
- *
- * @example
- * matchesFilter(deadLetter, { campaignId: "cmp-1" });
- */
-export function matchesFilter(deadLetter: DeadLetter, filter: RedriveFilter): boolean {
-  if (filter.campaignId !== undefined && deadLetter.campaignId !== filter.campaignId) return false;
-  if (filter.errorKind !== undefined && deadLetter.errorKind !== filter.errorKind) return false;
-  return true;
-}
-
-/** True when the filter selects a subset (so AWS's whole-queue move task cannot do the job). */
-export function isSelective(filter: RedriveFilter): boolean {
-  return filter.campaignId !== undefined || filter.errorKind !== undefined;
 }

@@ -1,7 +1,9 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import type { Message } from "@aws-sdk/client-sqs";
-import { ERROR_KIND, describeDeadLetter, isSelective, matchesFilter } from "../../../../cli/redrive/dead-letter.js";
+import { ERROR_KIND, describeDeadLetter } from "../../../contracts/dead-letter.js";
+// The redrive filter reads these dead letters; its cases live beside the contract they read.
+import { isSelective, matchesFilter } from "../../../cli/redrive/redrive-filter.js";
 
 const VIN = "1HGCM82633A004352";
 
