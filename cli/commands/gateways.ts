@@ -5,14 +5,13 @@
  * (identity/provisioning.ts) with the gateway thing type and IoT policy, and writes the same owner-only
  * bundle under `.fleetota/gateways/<gatewayId>/`.
  */
-import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import type { Command } from "commander";
 import { gatewayIdentityNames } from "../../contracts/gateway-identity.js";
 import { FLEET_TELEMETRY_PREFIX } from "../../contracts/telemetry-keys.js";
 import { writeGatewayBundle } from "../../identity/bundle.js";
 import { GatewayAlreadyRegisteredError, GatewayNotFoundError, InvalidGatewayError, listGateways, registerGateway, revokeGateway } from "../../identity/provisioning.js";
-import type { LocalCloudDescription } from "../../local/model.js";
+import { readStateFile } from "../../local/state-file.js";
 import type { CommandContext } from "../context.js";
 import { NotFoundError, UsageError } from "../errors.js";
 import { formatTable, printResult } from "../output.js";
@@ -56,8 +55,7 @@ function gatewayThingType(context: CommandContext): string {
   const target = context.target();
   const derived = gatewayIdentityNames(target.names.namePrefix).thingType;
   if (target.kind !== "local") return derived;
-  const description = JSON.parse(readFileSync(target.source, "utf8")) as LocalCloudDescription;
-  return String(description.outputs.gateway_thing_type ?? derived);
+  return String(readStateFile(target.source)?.outputs.gateway_thing_type ?? derived);
 }
 
 /**

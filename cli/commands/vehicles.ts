@@ -12,7 +12,7 @@ import { gatewayIdentityNames } from "../../contracts/gateway-identity.js";
 import { vehicleIdentityNames } from "../../contracts/vehicle-identity.js";
 import { writeVehicleBundle } from "../../identity/bundle.js";
 import { listVehicles, registerVehicle, revokeVehicle, VehicleAlreadyRegisteredError, VehicleNotFoundError, type VehicleRecord } from "../../identity/provisioning.js";
-import type { LocalCloudDescription } from "../../local/model.js";
+import { readStateFile } from "../../local/state-file.js";
 import { parseIntegerOption } from "../arguments.js";
 import type { CommandContext } from "../context.js";
 import { InputFileError, NotFoundError, UsageError } from "../errors.js";
@@ -91,8 +91,8 @@ export async function identityTarget(context: CommandContext, kind: "vehicle" | 
   const target = context.target();
   const names = kind === "vehicle" ? vehicleIdentityNames(target.names.namePrefix) : gatewayIdentityNames(target.names.namePrefix);
   if (target.kind === "local") {
-    const description = JSON.parse(readFileSync(target.source, "utf8")) as LocalCloudDescription;
-    if (!description.credentialsProvider) throw new NotFoundError("the local cloud has no credentials provider (restart it with this version)");
+    const description = readStateFile(target.source);
+    if (!description?.credentialsProvider) throw new NotFoundError("the local cloud has no credentials provider (restart it with this version)");
     return {
       iotPolicyName: String(description.outputs[`${kind}_iot_policy`] ?? names.iotPolicy),
       roleAlias: String(description.outputs[`${kind}_role_alias`] ?? names.roleAlias),
