@@ -21,6 +21,8 @@ import type { TelemetryRecord } from "../../telemetry/schema.js";
 import { startTestCloud, type TestCloud } from "../integration/support/local-cloud.js";
 
 const IDLE_TIMEOUT_MS = 120_000;
+/** The pollers' long-poll wait in this suite. */
+const POLL_WAIT_SECONDS = 1;
 const GATEWAY = "gw-reliability";
 
 let world: TestCloud;
@@ -180,15 +182,21 @@ async function expireLeases(objects: readonly Produced[]): Promise<void> {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/**
+ * Sets the telemetry queue's visibility timeout, then waits out the pollers' long polls: a receive takes
+ * the timeout the queue had when it began (moto reads it then), so a message caught by a poll begun
+ * before the change would stay in flight for the stack's 360 s (seen once in CI).
+ */
 async function setVisibility(seconds: number): Promise<void> {
   await world.clients.sqs.send(new SetQueueAttributesCommand({ QueueUrl: world.outputs.telemetry_queue_url, Attributes: { VisibilityTimeout: String(seconds) } }));
+  await sleep(POLL_WAIT_SECONDS * 1000 + 500);
 }
 
 // ── the suite ──────────────────────────────────────────────────────────────────────────────────────
 
 test.before(async () => {
   try {
-    world = await startTestCloud({ runtime: true, runtimeOptions: { runSchedules: false, alarmEvaluationIntervalMs: 0, pollWaitSeconds: 1 } });
+    world = await startTestCloud({ runtime: true, runtimeOptions: { runSchedules: false, alarmEvaluationIntervalMs: 0, pollWaitSeconds: POLL_WAIT_SECONDS } });
     doc = DynamoDBDocumentClient.from(world.clients.dynamodb);
     processorName = Object.keys(world.cloud.runtime!.counters().functions).find((name) => name.endsWith("telemetry-processor"))!;
   } catch (error) {
