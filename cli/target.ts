@@ -18,6 +18,12 @@ export interface StackNames {
   updateDlqUrl: string;
   /** The stack's director KMS key (ARN). */
   directorKeyId: string;
+  /**
+   * The telemetry queue and its DLQ (outputs `telemetry_queue_url`, `telemetry_dlq_url`). Optional:
+   * only `redrive --queue telemetry` needs them, so settings made before they were known still work.
+   */
+  telemetryQueueUrl?: string;
+  telemetryDlqUrl?: string;
 }
 
 export interface ClientConfig {
@@ -50,7 +56,36 @@ const NAME_VARIABLES = {
   updateQueueUrl: ENV.UPDATE_QUEUE_URL,
   updateDlqUrl: ENV.UPDATE_DLQ_URL,
   directorKeyId: ENV.DIRECTOR_KEY_ID,
-} as const satisfies Record<keyof StackNames, string>;
+} as const satisfies Record<RequiredName, string>;
+
+/** Names that only some commands need; a command that needs one says so when it is missing. */
+const OPTIONAL_NAME_VARIABLES = {
+  telemetryQueueUrl: ENV.TELEMETRY_QUEUE_URL,
+  telemetryDlqUrl: ENV.TELEMETRY_DLQ_URL,
+} as const satisfies Record<OptionalName, string>;
+
+type OptionalName = "telemetryQueueUrl" | "telemetryDlqUrl";
+type RequiredName = Exclude<keyof StackNames, OptionalName>;
+const ALL_NAME_VARIABLES = { ...NAME_VARIABLES, ...OPTIONAL_NAME_VARIABLES } as const;
+
+/**
+ * A name only some commands need, or a TargetResolutionError saying how to give it.
+ *
+ * @example
+ * requireName(context.target(), "telemetryDlqUrl"); // "https://sqs.eu-central-1.amazonaws.com/…/fleetota-dev-telemetry-dlq"
+ */
+export function requireName(target: Target, name: OptionalName): string {
+  const value = target.names[name];
+  if (!value) {
+    const variable = OPTIONAL_NAME_VARIABLES[name];
+    throw new TargetResolutionError(
+      target.kind === TARGET_KIND.Local
+        ? `no local Lambda has ${variable} in its environment (${target.source})`
+        : `${variable} is not set (give --stack-outputs <file> with the stack's outputs, or set it)`,
+    );
+  }
+  return value;
+}
 
 
 /**
@@ -102,7 +137,7 @@ export function namesFromLocalDescription(description: LocalCloudDescription): S
 function awsTarget(outputsFile: string | undefined, env: NodeJS.ProcessEnv): Target {
   const fromOutputs = outputsFile === undefined ? {} : namesFromStackOutputs(readJson(outputsFile), outputsFile);
   const merged: Record<string, string> = { ...fromOutputs };
-  for (const variable of Object.values(NAME_VARIABLES)) {
+  for (const variable of Object.values(ALL_NAME_VARIABLES)) {
     const value = env[variable];
     if (value) merged[variable] = value;
   }
@@ -117,10 +152,14 @@ function awsTarget(outputsFile: string | undefined, env: NodeJS.ProcessEnv): Tar
 
 function pickNames(values: Record<string, string>, missing: (variable: string) => string, stackName?: string): StackNames {
   const names = {} as StackNames;
-  for (const [key, variable] of Object.entries(NAME_VARIABLES) as Array<[keyof StackNames, string]>) {
+  for (const [key, variable] of Object.entries(NAME_VARIABLES) as Array<[RequiredName, string]>) {
     const value = values[variable] ?? (key === "namePrefix" ? stackName : undefined);
     if (!value) throw new TargetResolutionError(missing(variable));
     names[key] = value;
+  }
+  for (const [key, variable] of Object.entries(OPTIONAL_NAME_VARIABLES) as Array<[OptionalName, string]>) {
+    const value = values[variable];
+    if (value) names[key] = value;
   }
   return names;
 }
@@ -143,7 +182,7 @@ export function namesFromStackOutputs(outputs: unknown, file: string): Record<st
   }
   const byNormalized = new Map(Object.entries(flat).map(([key, value]) => [normalize(key), value]));
   const result: Record<string, string> = {};
-  for (const [key, variable] of Object.entries(NAME_VARIABLES)) {
+  for (const [key, variable] of Object.entries(ALL_NAME_VARIABLES)) {
     const value = byNormalized.get(normalize(key)) ?? byNormalized.get(`${normalize(key)}name`);
     if (typeof value === "string" && value) result[variable] = value;
   }

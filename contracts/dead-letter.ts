@@ -1,20 +1,31 @@
 import { createHash } from "node:crypto";
 import type { Message, MessageAttributeValue } from "@aws-sdk/client-sqs";
+import { InvalidEventError, parseQueueMessage } from "./telemetry-events.js";
 import { updateMessageSchema } from "./update-messages.js";
 
 /**
- * Why a message is in the update DLQ. SQS's own redrive attaches no error to a message, so the kind
- * is read from the `errorKind` / `errorMessage` message attributes when a producer or consumer set
- * them, and otherwise diagnosed from the body against the update-message contract.
+ * Why a message is in a DLQ. SQS's own redrive attaches no error to a message, so the kind is read
+ * from the `errorKind` / `errorMessage` message attributes when a producer or consumer set them, and
+ * otherwise diagnosed from the body against the contract of the queue's messages (update messages,
+ * or the telemetry queue's EventBridge "Object Created" events).
  */
 export const ERROR_KIND = {
   /** The body is not JSON at all. */
   InvalidJson: "invalid-json",
-  /** JSON, but not an update message (schema violation). */
+  /** JSON, but not a message of the queue's contract (schema violation, not an S3 event). */
   InvalidMessage: "invalid-message",
-  /** A well-formed message the update manager failed on maxReceiveCount times. */
+  /** A well-formed message its consumer failed on maxReceiveCount times. */
   ProcessingFailed: "processing-failed",
 } as const;
+
+/** The two dead-letter queues of the stack, named by the work they hold. */
+export const DEAD_LETTER_QUEUE = {
+  /** The update-job DLQ (update manager). */
+  Updates: "updates",
+  /** The telemetry DLQ (telemetry processor). */
+  Telemetry: "telemetry",
+} as const;
+export type DeadLetterQueue = (typeof DEAD_LETTER_QUEUE)[keyof typeof DEAD_LETTER_QUEUE];
 
 export const ERROR_KIND_ATTRIBUTE = "errorKind";
 export const ERROR_MESSAGE_ATTRIBUTE = "errorMessage";
@@ -29,18 +40,24 @@ export interface DeadLetter {
   businessKey: string;
   messageKind?: string;
   campaignId?: string;
+  /** Telemetry DLQ: the object the event announces, `s3://bucket/key`. */
+  object?: string;
   errorKind: string;
   error: string;
   receiveCount: number;
 }
 
 /**
- * Reads an SQS message from the DLQ into a DeadLetter (pure: no I/O).
+ * Reads an SQS message from a DLQ into a DeadLetter (pure: no I/O): from the update DLQ by default,
+ * or from the telemetry DLQ, where the business key is the object version (`s3://bucket/key#etag`,
+ * what the processor is idempotent on).
  *
  * @example
  * describeDeadLetter({ MessageId: "m1", ReceiptHandle: "r", Body: "not json" }).errorKind; // "invalid-json"
+ * describeDeadLetter({ Body: '{"detail-type":"Object Created","detail":{"bucket":{"name":"b"},"object":{"key":"k","etag":"e"}}}' }, "telemetry").businessKey; // "s3://b/k#e"
  */
-export function describeDeadLetter(message: Message): DeadLetter {
+export function describeDeadLetter(message: Message, queue: DeadLetterQueue = DEAD_LETTER_QUEUE.Updates): DeadLetter {
+  if (queue === DEAD_LETTER_QUEUE.Telemetry) return describeTelemetryDeadLetter(message);
   const body = message.Body ?? "";
   const messageAttributes = message.MessageAttributes ?? {};
   const parsed = parseBody(body);
@@ -53,13 +70,55 @@ export function describeDeadLetter(message: Message): DeadLetter {
     receiptHandle: message.ReceiptHandle ?? "",
     body,
     messageAttributes,
-    businessKey: stringField(fields, "idempotencyKey") ?? `sha256:${createHash("sha256").update(body).digest("hex")}`,
+    businessKey: stringField(fields, "idempotencyKey") ?? bodyDigest(body),
     messageKind: stringField(fields, "kind"),
     campaignId: stringField(fields, "campaignId"),
     errorKind: recordedKind ?? diagnosis.kind,
     error: recordedError ?? diagnosis.error,
     receiveCount: Number(message.Attributes?.ApproximateReceiveCount ?? 0),
   };
+}
+
+function describeTelemetryDeadLetter(message: Message): DeadLetter {
+  const body = message.Body ?? "";
+  const messageAttributes = message.MessageAttributes ?? {};
+  const diagnosis = diagnoseTelemetry(body);
+  return {
+    messageId: message.MessageId ?? "",
+    receiptHandle: message.ReceiptHandle ?? "",
+    body,
+    messageAttributes,
+    businessKey: diagnosis.businessKey ?? bodyDigest(body),
+    ...(diagnosis.object === undefined ? {} : { object: diagnosis.object }),
+    errorKind: messageAttributes[ERROR_KIND_ATTRIBUTE]?.StringValue ?? diagnosis.kind,
+    error: messageAttributes[ERROR_MESSAGE_ATTRIBUTE]?.StringValue ?? diagnosis.error,
+    receiveCount: Number(message.Attributes?.ApproximateReceiveCount ?? 0),
+  };
+}
+
+function diagnoseTelemetry(body: string): { kind: string; error: string; object?: string; businessKey?: string } {
+  if (parseBody(body) === NOT_JSON) return { kind: ERROR_KIND.InvalidJson, error: `body is not JSON: ${preview(body)}` };
+  let parsed;
+  try {
+    parsed = parseQueueMessage(body);
+  } catch (error) {
+    if (!(error instanceof InvalidEventError)) throw error;
+    return { kind: ERROR_KIND.InvalidMessage, error: `not an S3 event: ${error.message}` };
+  }
+  if (parsed.kind === "ignored") {
+    return { kind: ERROR_KIND.InvalidMessage, error: `a "${parsed.detailType}" event, which the telemetry processor ignores` };
+  }
+  const object = `s3://${parsed.object.bucket}/${parsed.object.key}`;
+  return {
+    kind: ERROR_KIND.ProcessingFailed,
+    error: "valid event; the telemetry processor gave up on it (no error recorded)",
+    object,
+    businessKey: `${object}#${parsed.object.etag}`,
+  };
+}
+
+function bodyDigest(body: string): string {
+  return `sha256:${createHash("sha256").update(body).digest("hex")}`;
 }
 
 const NOT_JSON = Symbol("not-json");

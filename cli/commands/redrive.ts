@@ -2,11 +2,12 @@ import { resolve } from "node:path";
 import { GetQueueAttributesCommand } from "@aws-sdk/client-sqs";
 import { SingleBar, Presets } from "cli-progress";
 import type { Command } from "commander";
-import { parseIntegerOption } from "../arguments.js";
+import { parseChoice, parseIntegerOption } from "../arguments.js";
 import type { CommandContext } from "../context.js";
-import { CloudOperationError } from "../errors.js";
+import { CloudOperationError, UsageError } from "../errors.js";
 import { formatTable, printResult } from "../output.js";
-import type { DeadLetter } from "../../contracts/dead-letter.js";
+import { requireName } from "../target.js";
+import { DEAD_LETTER_QUEUE, type DeadLetter, type DeadLetterQueue } from "../../contracts/dead-letter.js";
 import { isSelective, matchesFilter, type RedriveFilter } from "../redrive/redrive-filter.js";
 import { peekDeadLetters } from "../redrive/dlq-reader.js";
 import { MoveJournal } from "../redrive/journal.js";
@@ -17,9 +18,12 @@ import { redriveSelected } from "../redrive/selective-redrive.js";
 const MAX_MOVE_RATE = 500;
 
 export interface RedriveOptions {
+  /** `updates` (default) or `telemetry`. */
+  queue?: string;
   dryRun?: boolean;
   campaign?: string;
   errorKind?: string;
+  keyPrefix?: string;
   maxPerSecond?: string;
   clientSide?: boolean;
   journal?: string;
@@ -28,9 +32,11 @@ export interface RedriveOptions {
 export function registerRedriveCommand(program: Command, contextFor: (command: Command) => CommandContext): void {
   program
     .command("redrive")
-    .description("move the update DLQ back to the update-job queue (SQS message-move task, or a filtered client-side move)")
+    .description("move a DLQ back to its queue: the update-job DLQ (default) or the telemetry DLQ (SQS message-move task, or a filtered client-side move)")
+    .option("--queue <queue>", "which DLQ: updates (the update-job DLQ) or telemetry (the telemetry DLQ)", DEAD_LETTER_QUEUE.Updates)
     .option("--dry-run", "list what would move, with each message's error; moves nothing")
-    .option("--campaign <id>", "only messages of this campaign (client-side move)")
+    .option("--campaign <id>", "updates only: only messages of this campaign (client-side move)")
+    .option("--key-prefix <prefix>", "telemetry only: only events of objects whose key starts with this (client-side move)")
     .option("--error-kind <kind>", "only messages with this error kind, e.g. invalid-message (client-side move)")
     .option("--max-per-second <n>", `move at most n messages per second (1-${MAX_MOVE_RATE})`)
     .option("--client-side", "move with receive/send/delete even without a filter")
@@ -40,27 +46,55 @@ export function registerRedriveCommand(program: Command, contextFor: (command: C
     });
 }
 
+/** One DLQ and the queue its messages go back to. */
+interface RedrivePair {
+  queue: DeadLetterQueue;
+  dlqUrl: string;
+  sourceUrl: string;
+}
+
 /**
- * The `redrive` command: dry run, whole-queue move task, or filtered exactly-once move.
+ * The `redrive` command: dry run, whole-queue move task, or filtered exactly-once move, of the
+ * update-job DLQ (`--queue updates`, the default) or the telemetry DLQ (`--queue telemetry`).
  *
  * @example
  * await runRedrive(context, { campaign: "cmp-1", maxPerSecond: "20" });
+ * await runRedrive(context, { queue: "telemetry", keyPrefix: "telemetry/fleet/gw-depot-7/" });
  */
 export async function runRedrive(context: CommandContext, options: RedriveOptions): Promise<void> {
+  const queue = parseChoice("--queue", options.queue ?? DEAD_LETTER_QUEUE.Updates, Object.values(DEAD_LETTER_QUEUE));
+  if (queue === DEAD_LETTER_QUEUE.Telemetry && options.campaign !== undefined) {
+    throw new UsageError("--campaign selects update messages; the telemetry DLQ holds S3 events (use --key-prefix or --error-kind)");
+  }
+  if (queue === DEAD_LETTER_QUEUE.Updates && options.keyPrefix !== undefined) {
+    throw new UsageError("--key-prefix selects telemetry objects; give --queue telemetry (the update DLQ holds update messages)");
+  }
   const maxPerSecond = options.maxPerSecond === undefined ? undefined : parseIntegerOption("--max-per-second", options.maxPerSecond, { min: 1, max: MAX_MOVE_RATE });
-  const filter: RedriveFilter = { campaignId: options.campaign, errorKind: options.errorKind };
-  if (options.dryRun) return dryRun(context, filter);
-  if (isSelective(filter) || options.clientSide) return selectiveMove(context, filter, maxPerSecond, options.journal);
-  return taskMove(context, maxPerSecond);
+  const filter: RedriveFilter = { campaignId: options.campaign, errorKind: options.errorKind, keyPrefix: options.keyPrefix };
+  const pair = redrivePair(context, queue);
+  if (options.dryRun) return dryRun(context, pair, filter);
+  if (isSelective(filter) || options.clientSide) return selectiveMove(context, pair, filter, maxPerSecond, options.journal);
+  return taskMove(context, pair, maxPerSecond);
 }
 
-async function dryRun(context: CommandContext, filter: RedriveFilter): Promise<void> {
-  const letters = await peekDeadLetters(context.sqs(), context.target().names.updateDlqUrl);
+function redrivePair(context: CommandContext, queue: DeadLetterQueue): RedrivePair {
+  const target = context.target();
+  if (queue === DEAD_LETTER_QUEUE.Telemetry) {
+    return { queue, dlqUrl: requireName(target, "telemetryDlqUrl"), sourceUrl: requireName(target, "telemetryQueueUrl") };
+  }
+  return { queue, dlqUrl: target.names.updateDlqUrl, sourceUrl: target.names.updateQueueUrl };
+}
+
+async function dryRun(context: CommandContext, pair: RedrivePair, filter: RedriveFilter): Promise<void> {
+  const letters = await peekDeadLetters(context.sqs(), pair.dlqUrl, { queue: pair.queue });
   const rows = letters.map((letter) => ({ ...summarize(letter), wouldMove: matchesFilter(letter, filter) }));
   const wouldMove = rows.filter((row) => row.wouldMove).length;
-  printResult(context.io, context.json, { dryRun: true, inDlq: rows.length, wouldMove, messages: rows }, () => [
-    ...(rows.length ? formatTable(rows.map((row) => ({ ...row, wouldMove: row.wouldMove ? "yes" : "no" })), ["messageId", "kind", "campaignId", "errorKind", "receives", "wouldMove", "error"]) : []),
-    `${rows.length} message(s) in the DLQ, ${wouldMove} would move; nothing was moved (dry run)`,
+  const columns: Array<keyof (typeof rows)[number]> = pair.queue === DEAD_LETTER_QUEUE.Telemetry
+    ? ["messageId", "object", "errorKind", "receives", "wouldMove", "error"]
+    : ["messageId", "kind", "campaignId", "errorKind", "receives", "wouldMove", "error"];
+  printResult(context.io, context.json, { dryRun: true, queue: pair.queue, inDlq: rows.length, wouldMove, messages: rows }, () => [
+    ...(rows.length ? formatTable(rows.map((row) => ({ ...row, wouldMove: row.wouldMove ? "yes" : "no" })), columns) : []),
+    `${rows.length} message(s) in the ${pair.queue} DLQ, ${wouldMove} would move; nothing was moved (dry run)`,
   ]);
 }
 
@@ -70,30 +104,39 @@ function summarize(letter: DeadLetter) {
     businessKey: letter.businessKey,
     kind: letter.messageKind ?? "?",
     campaignId: letter.campaignId ?? "",
+    object: letter.object ?? "",
     errorKind: letter.errorKind,
     receives: letter.receiveCount,
     error: letter.error,
   };
 }
 
-async function selectiveMove(context: CommandContext, filter: RedriveFilter, maxPerSecond: number | undefined, journalPath: string | undefined): Promise<void> {
-  const { updateDlqUrl, updateQueueUrl } = context.target().names;
-  const dlqName = updateDlqUrl.split("/").pop() ?? "update-dlq";
+async function selectiveMove(
+  context: CommandContext,
+  pair: RedrivePair,
+  filter: RedriveFilter,
+  maxPerSecond: number | undefined,
+  journalPath: string | undefined,
+): Promise<void> {
+  const { dlqUrl, sourceUrl } = pair;
+  const dlqName = dlqUrl.split("/").pop() ?? `${pair.queue}-dlq`;
   const journal = MoveJournal.open(resolve(journalPath ?? `.fleetota/redrive/${dlqName}.ndjson`));
-  const bar = progressBar(context, await approximateDepth(context, updateDlqUrl), "examined");
+  const bar = progressBar(context, await approximateDepth(context, dlqUrl), "examined");
   const result = await redriveSelected({
     sqs: context.sqs(),
-    dlqUrl: updateDlqUrl,
-    sourceUrl: updateQueueUrl,
+    dlqUrl,
+    sourceUrl,
     filter,
     journal,
     log: context.log,
     maxPerSecond,
+    read: { queue: pair.queue },
     onProgress: (progress) => bar?.update(progress.examined, { moved: progress.moved }),
   });
   bar?.stop();
   const summary = {
     mode: "client-side",
+    queue: pair.queue,
     filter,
     moved: result.moved.length,
     duplicatesDropped: result.duplicates.length,
@@ -103,7 +146,7 @@ async function selectiveMove(context: CommandContext, filter: RedriveFilter, max
     movedMessages: result.moved.map(summarize),
   };
   printResult(context.io, context.json, summary, () => [
-    `moved ${summary.moved} message(s) to ${updateQueueUrl}`,
+    `moved ${summary.moved} message(s) to ${sourceUrl}`,
     ...(summary.duplicatesDropped ? [`dropped ${summary.duplicatesDropped} duplicate DLQ copy(ies) of messages already moved`] : []),
     ...(summary.finishedFromEarlierRun ? [`finished ${summary.finishedFromEarlierRun} move(s) an interrupted run had sent`] : []),
     `${summary.leftInDlq} message(s) did not match and stay in the DLQ`,
@@ -112,11 +155,11 @@ async function selectiveMove(context: CommandContext, filter: RedriveFilter, max
   if (summary.failed.length) throw new CloudOperationError(`${summary.failed.length} message(s) could not be sent back; they stay in the DLQ`);
 }
 
-async function taskMove(context: CommandContext, maxPerSecond: number | undefined): Promise<void> {
-  const { updateDlqUrl, updateQueueUrl } = context.target().names;
-  const depth = await approximateDepth(context, updateDlqUrl);
+async function taskMove(context: CommandContext, pair: RedrivePair, maxPerSecond: number | undefined): Promise<void> {
+  const { dlqUrl, sourceUrl } = pair;
+  const depth = await approximateDepth(context, dlqUrl);
   if (depth === 0) {
-    printResult(context.io, context.json, { mode: "move-task", status: "NOTHING_TO_MOVE", moved: 0 }, () => ["the DLQ is empty; nothing to move"]);
+    printResult(context.io, context.json, { mode: "move-task", queue: pair.queue, status: "NOTHING_TO_MOVE", moved: 0 }, () => ["the DLQ is empty; nothing to move"]);
     return;
   }
   const bar = progressBar(context, depth, "moved");
@@ -126,8 +169,8 @@ async function taskMove(context: CommandContext, maxPerSecond: number | undefine
   try {
     const result = await moveAllWithTask({
       sqs: context.sqs(),
-      dlqUrl: updateDlqUrl,
-      sourceUrl: updateQueueUrl,
+      dlqUrl,
+      sourceUrl,
       log: context.log,
       maxPerSecond,
       signal: abort.signal,
@@ -137,8 +180,8 @@ async function taskMove(context: CommandContext, maxPerSecond: number | undefine
       },
     });
     bar?.stop();
-    printResult(context.io, context.json, { mode: "move-task", ...result }, () => [
-      `message move task ${result.status}: ${result.moved} of ${result.toMove} message(s) moved to ${updateQueueUrl}`,
+    printResult(context.io, context.json, { mode: "move-task", queue: pair.queue, ...result }, () => [
+      `message move task ${result.status}: ${result.moved} of ${result.toMove} message(s) moved to ${sourceUrl}`,
     ]);
     if (result.status !== MOVE_TASK_STATUS.Completed) {
       throw new CloudOperationError(`message move task ended ${result.status}${result.failureReason ? `: ${result.failureReason}` : ""}`);

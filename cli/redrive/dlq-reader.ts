@@ -3,7 +3,7 @@ import {
   ReceiveMessageCommand,
   type SQSClient,
 } from "@aws-sdk/client-sqs";
-import { describeDeadLetter, type DeadLetter } from "../../contracts/dead-letter.js";
+import { DEAD_LETTER_QUEUE, describeDeadLetter, type DeadLetter, type DeadLetterQueue } from "../../contracts/dead-letter.js";
 
 export interface DlqReadOptions {
   /**
@@ -14,9 +14,11 @@ export interface DlqReadOptions {
   /** Stop after this many consecutive empty receives (SQS may answer empty while messages exist). */
   emptyReceivesToStop: number;
   waitTimeSeconds: number;
+  /** Which DLQ it is, so each message is diagnosed against the right contract. */
+  queue: DeadLetterQueue;
 }
 
-export const dlqReadDefaults: DlqReadOptions = { visibilityTimeoutSeconds: 60, emptyReceivesToStop: 2, waitTimeSeconds: 1 };
+export const dlqReadDefaults: DlqReadOptions = { visibilityTimeoutSeconds: 60, emptyReceivesToStop: 2, waitTimeSeconds: 1, queue: DEAD_LETTER_QUEUE.Updates };
 
 /**
  * Reads the DLQ in batches of 10, each message once, hiding what it read. Yields per batch so a
@@ -44,7 +46,7 @@ export async function* readDeadLetters(
         MessageSystemAttributeNames: ["All"],
       }),
     );
-    const fresh = (response.Messages ?? []).map(describeDeadLetter).filter((letter) => !seen.has(letter.messageId));
+    const fresh = (response.Messages ?? []).map((message) => describeDeadLetter(message, settings.queue)).filter((letter) => !seen.has(letter.messageId));
     if (fresh.length === 0) {
       emptyReceives += 1;
       continue;

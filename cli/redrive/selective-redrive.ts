@@ -49,7 +49,8 @@ export interface SelectiveRedriveResult {
  * source, journal "sent", delete from the DLQ, journal "done". A crash after the send leaves a
  * "sent" entry, and the next run deletes that copy without sending it again; a crash during the
  * send leaves "sending", and the next run sends again — harmless, because the update manager
- * applies each idempotencyKey once. Two DLQ copies of one business key are sent once.
+ * applies each idempotencyKey once and the telemetry processor each object version once. Two DLQ
+ * copies of one business key are sent once. `read.queue` says which DLQ it is (update by default).
  *
  * @example
  * const result = await redriveSelected({ sqs, dlqUrl, sourceUrl, filter: { campaignId: "cmp-1" }, journal, log });

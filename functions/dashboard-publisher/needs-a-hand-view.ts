@@ -1,6 +1,6 @@
 import type { AlarmHistoryItem, MetricAlarm, CompositeAlarm } from "@aws-sdk/client-cloudwatch";
 import type { Message } from "@aws-sdk/client-sqs";
-import { describeDeadLetter, ERROR_KIND } from "../../contracts/dead-letter.js";
+import { DEAD_LETTER_QUEUE, describeDeadLetter, ERROR_KIND, ERROR_MESSAGE_ATTRIBUTE } from "../../contracts/dead-letter.js";
 import {
   DASHBOARD_SCHEMA_VERSION,
   QUEUE_ROLE,
@@ -43,50 +43,32 @@ export function alarmsChangedSince(alarms: ReadonlyArray<MetricAlarm | Composite
   });
 }
 
-/** The `fleetota` command for a dead-lettered message; the telemetry DLQ has none yet (README says so). */
+/** The `fleetota` command for a dead-lettered message of either DLQ. */
 export function deadLetterCommand(queue: QueueRole, letter: { errorKind: string; campaignId?: string | undefined }): string {
-  if (queue === QUEUE_ROLE.TelemetryDeadLetter) return "no fleetota command yet: move it back with SQS StartMessageMoveTask (the telemetry DLQ to its queue)";
+  const telemetry = queue === QUEUE_ROLE.TelemetryDeadLetter;
+  const base = telemetry ? "fleetota redrive --queue telemetry" : "fleetota redrive";
   if (letter.errorKind === ERROR_KIND.InvalidJson || letter.errorKind === ERROR_KIND.InvalidMessage) {
-    return `fleetota redrive --dry-run (malformed: a redrive cannot fix it; look, then fix the sender)`;
+    return `${base} --dry-run (malformed: a redrive cannot fix it; look, then fix the sender)`;
   }
-  return letter.campaignId ? `fleetota redrive --campaign ${letter.campaignId}` : "fleetota redrive";
+  return !telemetry && letter.campaignId ? `${base} --campaign ${letter.campaignId}` : base;
 }
 
 function deadLetterView(queue: QueueRole, message: Message): DeadLetterView {
-  if (queue === QUEUE_ROLE.UpdateDeadLetter) {
-    const letter = describeDeadLetter(message);
-    return {
-      queue,
-      messageId: letter.messageId,
-      kind: letter.errorKind,
-      reason: letter.error,
-      receiveCount: letter.receiveCount,
-      campaignId: letter.campaignId ?? null,
-      command: deadLetterCommand(queue, letter),
-    };
-  }
-  const receiveCount = Number(message.Attributes?.ApproximateReceiveCount ?? 0);
-  const recorded = message.MessageAttributes?.errorMessage?.StringValue;
+  const telemetry = queue === QUEUE_ROLE.TelemetryDeadLetter;
+  const letter = describeDeadLetter(message, telemetry ? DEAD_LETTER_QUEUE.Telemetry : DEAD_LETTER_QUEUE.Updates);
+  const recorded = message.MessageAttributes?.[ERROR_MESSAGE_ATTRIBUTE]?.StringValue;
+  const telemetryReason = letter.object !== undefined && recorded === undefined
+    ? `${letter.object}: the telemetry processor failed on it maxReceiveCount times (a transient failure; a redrive retries it)`
+    : letter.error;
   return {
     queue,
-    messageId: message.MessageId ?? "",
-    kind: message.MessageAttributes?.errorKind?.StringValue ?? ERROR_KIND.ProcessingFailed,
-    reason: recorded ?? `${telemetryObjectOf(message.Body)}: the telemetry processor failed on it maxReceiveCount times (a transient failure; a redrive retries it)`,
-    receiveCount,
-    campaignId: null,
-    command: deadLetterCommand(queue, { errorKind: ERROR_KIND.ProcessingFailed }),
+    messageId: letter.messageId,
+    kind: letter.errorKind,
+    reason: telemetry ? telemetryReason : letter.error,
+    receiveCount: letter.receiveCount,
+    campaignId: telemetry ? null : letter.campaignId ?? null,
+    command: deadLetterCommand(queue, letter),
   };
-}
-
-/** `s3://bucket/key` from an EventBridge S3 event body, or a short note when the body is something else. */
-function telemetryObjectOf(body: string | undefined): string {
-  try {
-    const detail = (JSON.parse(body ?? "") as { detail?: { bucket?: { name?: string }; object?: { key?: string } } }).detail;
-    if (detail?.bucket?.name && detail.object?.key) return `s3://${detail.bucket.name}/${detail.object.key}`;
-  } catch {
-    // not JSON: said below
-  }
-  return "a message that is not an S3 event";
 }
 
 /** A StateUpdate history item as a change; undefined when its data cannot be read. */

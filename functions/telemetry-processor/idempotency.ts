@@ -1,6 +1,6 @@
 import { ConditionalCheckFailedException } from "@aws-sdk/client-dynamodb";
 import { DeleteCommand, GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
-import type { ObjectRef } from "./events.js";
+import type { ObjectRef } from "../../contracts/telemetry-events.js";
 
 /**
  * Once-in-effect processing of an object version, keyed on its identity (bucket/key + etag) in the

@@ -10,7 +10,7 @@ import { CORRUPTION, CorruptObjectError } from "../../telemetry/decode.js";
 import { PARKED_SOURCE } from "../../contracts/parked-failure.js";
 import { decodeEventKey, KEY_VIOLATION, parseTelemetryEventKey, tryParseTelemetryKey, UPLOADER_KIND } from "../../contracts/telemetry-keys.js";
 import { parkedFailure, parkFailure, PARKED_REASON, PermanentFailureError, type ParkedTally, type Parking } from "../../lib/parked-failures.js";
-import { InvalidEventError, parseQueueMessage, type ObjectRef } from "./events.js";
+import { InvalidEventError, parseQueueMessage, type ObjectRef } from "../../contracts/telemetry-events.js";
 import { writeFleetStatePart } from "../../telemetry/fleet-state.js";
 import { CLAIM, claimObject, completeObject, ObjectBusyError, releaseObject, type ClaimResult, type ObjectLedger } from "./idempotency.js";
 import { quarantineObject, writeRejectedRecords } from "./quarantine.js";

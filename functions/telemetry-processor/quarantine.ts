@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import { CopyObjectCommand, PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
 import { TELEMETRY_PREFIX, tryParseTelemetryKey } from "../../contracts/telemetry-keys.js";
 import type { RejectedLine } from "../../telemetry/core.js";
-import type { ObjectRef } from "./events.js";
+import type { ObjectRef } from "../../contracts/telemetry-events.js";
 
 export const QUARANTINE_PREFIX = {
   Records: "quarantine/records/",

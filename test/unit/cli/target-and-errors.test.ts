@@ -7,7 +7,7 @@ import { commandMessage } from "../../../cli/commands/campaign.js";
 import { InputFileError, TargetResolutionError } from "../../../cli/errors.js";
 import { runCli } from "../../../cli/main.js";
 import type { CliIo } from "../../../cli/output.js";
-import { namesFromStackOutputs, resolveTarget } from "../../../cli/target.js";
+import { namesFromStackOutputs, requireName, resolveTarget } from "../../../cli/target.js";
 import { commandMessageSchema } from "../../../contracts/update-messages.js";
 import type { LocalCloudDescription } from "../../../local/model.js";
 
@@ -96,14 +96,42 @@ test("--stack-outputs wins over a local cloud and maps output names to the stack
         update_dlq_url: "dlq",
         director_key_id: "arn:aws:kms:eu-west-1:111122223333:key/k",
         dashboard_url: "https://d.example",
+        telemetry_queue_url: "tq",
+        telemetry_dlq_url: "tdlq",
       },
     }),
   );
   const target = resolveTarget({ cwd: dir, stackOutputs: "outputs.json", env: {} });
   assert.is(target.kind, "aws");
   assert.is(target.names.dataBucket, "prod-data");
+  assert.equal([target.names.telemetryQueueUrl, target.names.telemetryDlqUrl], ["tq", "tdlq"]);
   assert.is(target.names.namePrefix, "fleetota-prod");
   assert.is(target.names.directorKeyId, "arn:aws:kms:eu-west-1:111122223333:key/k");
+});
+
+test("the telemetry queue names are optional: without them every name resolves, and requireName says which variable to set", () => {
+  const target = resolveTarget({ cwd: workspace(), env: stackEnvironment });
+  assert.is(target.names.telemetryDlqUrl, undefined);
+  const error = throwsOf(() => requireName(target, "telemetryDlqUrl"));
+  assert.instance(error, TargetResolutionError);
+  assert.match(error.message, "FLEETOTA_TELEMETRY_DLQ_URL");
+  const local = resolveTarget({ cwd: workspace(localDescription({ ...stackEnvironment, FLEETOTA_TELEMETRY_DLQ_URL: "tdlq" })), env: {} });
+  assert.is(requireName(local, "telemetryDlqUrl"), "tdlq");
+});
+
+test("redrive --queue takes updates or telemetry, and each queue's own filter only", async () => {
+  const cwd = workspace(localDescription({ ...stackEnvironment, FLEETOTA_TELEMETRY_QUEUE_URL: "tq", FLEETOTA_TELEMETRY_DLQ_URL: "tdlq" }));
+  const cases: Array<[string[], RegExp]> = [
+    [["redrive", "--queue", "firmware"], /--queue must be one of/],
+    [["redrive", "--queue", "telemetry", "--campaign", "c-1"], /--campaign selects update messages/],
+    [["redrive", "--key-prefix", "telemetry/"], /--key-prefix selects telemetry objects/],
+  ];
+  for (const [args, message] of cases) {
+    const io = capturingIo();
+    assert.is(await runCli(args, { io, cwd, env: {} }), 1, args.join(" "));
+    assert.match(io.err, message);
+    assert.is(io.err.trim().split("\n").length, 1);
+  }
 });
 
 test("namesFromStackOutputs ignores outputs it does not know", () => {

@@ -1,7 +1,7 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import type { Message } from "@aws-sdk/client-sqs";
-import { ERROR_KIND, describeDeadLetter } from "../../../contracts/dead-letter.js";
+import { DEAD_LETTER_QUEUE, ERROR_KIND, describeDeadLetter } from "../../../contracts/dead-letter.js";
 // The redrive filter reads these dead letters; its cases live beside the contract they read.
 import { isSelective, matchesFilter } from "../../../cli/redrive/redrive-filter.js";
 
@@ -88,7 +88,53 @@ test("a campaign filter never matches a message without a campaign (a candidate,
   assert.is(matchesFilter(describeDeadLetter(sqsMessage("garbage")), { campaignId: "cmp-1" }), false);
 });
 
+function objectCreated(key: string, etag = "9b2cf535f27731c974343645a3985328", spelling: "etag" | "eTag" = "etag"): string {
+  return JSON.stringify({ "detail-type": "Object Created", source: "aws.s3", time: "2026-11-26T12:00:00Z", detail: { bucket: { name: "fleetota-dev-data" }, object: { key, size: 900, [spelling]: `"${etag}"` } } });
+}
+
+const telemetryLetter = (body: string, extra: Partial<Message> = {}) => describeDeadLetter(sqsMessage(body, extra), DEAD_LETTER_QUEUE.Telemetry);
+
+test("a telemetry dead letter is keyed by the object version the processor is idempotent on, with either etag spelling", () => {
+  const letter = telemetryLetter(objectCreated(`telemetry/fleet/gw-depot-7/2026/11/26/12/a.ndjson.gz`));
+  assert.is(letter.errorKind, ERROR_KIND.ProcessingFailed);
+  assert.is(letter.object, "s3://fleetota-dev-data/telemetry/fleet/gw-depot-7/2026/11/26/12/a.ndjson.gz");
+  assert.is(letter.businessKey, "s3://fleetota-dev-data/telemetry/fleet/gw-depot-7/2026/11/26/12/a.ndjson.gz#9b2cf535f27731c974343645a3985328");
+  assert.is(telemetryLetter(objectCreated("telemetry/fleet/gw-depot-7/2026/11/26/12/a.ndjson.gz", undefined, "eTag")).businessKey, letter.businessKey);
+  assert.is(letter.campaignId, undefined);
+  assert.is(letter.receiveCount, 5);
+});
+
+test("a telemetry dead letter that is not an S3 event is invalid-json or invalid-message, keyed by a digest", () => {
+  const garbage = telemetryLetter("hello");
+  assert.is(garbage.errorKind, ERROR_KIND.InvalidJson);
+  assert.match(garbage.businessKey, /^sha256:/);
+  const notEvent = telemetryLetter(JSON.stringify(statusReport()));
+  assert.is(notEvent.errorKind, ERROR_KIND.InvalidMessage);
+  assert.match(notEvent.error, "not an S3 event");
+  assert.is(notEvent.object, undefined);
+  const tagging = telemetryLetter(JSON.stringify({ "detail-type": "Object Tags Added", detail: {} }));
+  assert.is(tagging.errorKind, ERROR_KIND.InvalidMessage);
+  assert.match(tagging.error, "ignores");
+});
+
+test("the same body reads differently per queue: an update message is processing-failed in its own DLQ only", () => {
+  const body = JSON.stringify(statusReport());
+  assert.is(describeDeadLetter(sqsMessage(body)).errorKind, ERROR_KIND.ProcessingFailed);
+  assert.is(telemetryLetter(body).errorKind, ERROR_KIND.InvalidMessage);
+});
+
+test("a key-prefix filter matches telemetry objects under it only, never a letter without an object", () => {
+  const letter = telemetryLetter(objectCreated("telemetry/fleet/gw-depot-7/2026/11/26/12/a.ndjson.gz"));
+  assert.is(matchesFilter(letter, { keyPrefix: "telemetry/fleet/gw-depot-7/" }), true);
+  assert.is(matchesFilter(letter, { keyPrefix: "telemetry/fleet/gw-depot-70/" }), false);
+  assert.is(matchesFilter(letter, { keyPrefix: "fleetota-dev-data/telemetry/" }), false, "the prefix is of the key, not the bucket");
+  assert.is(matchesFilter(letter, { keyPrefix: "telemetry/", errorKind: ERROR_KIND.InvalidJson }), false);
+  assert.is(matchesFilter(telemetryLetter("hello"), { keyPrefix: "" }), false);
+  assert.is(matchesFilter(describeDeadLetter(sqsMessage(JSON.stringify(statusReport()))), { keyPrefix: "telemetry/" }), false);
+});
+
 test("isSelective is true only when a criterion is given", () => {
+  assert.is(isSelective({ keyPrefix: "telemetry/" }), true);
   assert.is(isSelective({}), false);
   assert.is(isSelective({ campaignId: "cmp-1" }), true);
   assert.is(isSelective({ errorKind: "invalid-json" }), true);

@@ -140,7 +140,9 @@ test("a scheduled run publishes fleet, campaigns, trends, alarms and queues from
   const hand = await readJson<NeedsAHandDocument>("data/needs-a-hand.json");
   assert.equal(hand?.errors, []);
   assert.equal(hand?.parked.items.map((item) => [item.reason, item.command]), [["object-missing", "fleetota parked --source telemetry-processor --reason object-missing"]]);
-  assert.equal(hand?.deadLetters.items.map((item) => [item.queue, item.receiveCount > 0, item.reason]), [["telemetry-dlq", true, "a message that is not an S3 event: the telemetry processor failed on it maxReceiveCount times (a transient failure; a redrive retries it)"]]);
+  assert.equal(hand?.deadLetters.items.map((item) => [item.queue, item.receiveCount > 0, item.kind, item.reason, item.command]), [
+    ["telemetry-dlq", true, "invalid-message", "not an S3 event: event has no detail-type", "fleetota redrive --queue telemetry --dry-run (malformed: a redrive cannot fix it; look, then fix the sender)"],
+  ]);
   assert.is(hand?.alarmChangesSource, "observed", "moto has no DescribeAlarmHistory");
   assert.ok(hand?.alarmChanges.some((change) => change.alarm === `${outputs.name_prefix}-telemetry-dlq-not-empty` && change.state === "ALARM"));
 

@@ -23,7 +23,8 @@ test("says why each dead letter is there and which command deals with it", () =>
   const [telemetry, update] = doc.deadLetters.items;
 
   assert.match(telemetry!.reason, /^s3:\/\/fleetota-dev-data\/telemetry\/vehicle\/1HGCM82633A004352\/a\.ndjson\.gz: the telemetry processor failed/);
-  assert.match(telemetry!.command, /no fleetota command yet/);
+  assert.equal([telemetry!.kind, telemetry!.command, telemetry!.campaignId], ["processing-failed", "fleetota redrive --queue telemetry", null]);
+  assert.is(deadLetterCommand(QUEUE_ROLE.TelemetryDeadLetter, { errorKind: "invalid-message", campaignId: "c-1" }), "fleetota redrive --queue telemetry --dry-run (malformed: a redrive cannot fix it; look, then fix the sender)");
   assert.equal([update!.kind, update!.reason, update!.receiveCount], ["processing-failed", "ProvisionedThroughputExceededException after 5 tries", 6]);
   assert.is(update!.command, "fleetota redrive --campaign c-20261126T140000-1a2b3c4d");
   assert.is(deadLetterCommand(QUEUE_ROLE.UpdateDeadLetter, { errorKind: "invalid-json" }), "fleetota redrive --dry-run (malformed: a redrive cannot fix it; look, then fix the sender)");

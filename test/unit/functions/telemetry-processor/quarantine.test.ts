@@ -1,7 +1,7 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { vehicleTelemetryKey } from "../../../../contracts/telemetry-keys.js";
-import type { ObjectRef } from "../../../../functions/telemetry-processor/events.js";
+import type { ObjectRef } from "../../../../contracts/telemetry-events.js";
 import { OUTSIDE_LAYOUT, QUARANTINE_PREFIX, quarantinedObjectKey, rejectedRecordsKey } from "../../../../functions/telemetry-processor/quarantine.js";
 
 const AT_MS = Date.UTC(2026, 10, 26, 17, 35);

@@ -202,7 +202,7 @@ export function needsAHandInput(now: Date, alarms: NeedsAHandInput["alarms"]): N
       {
         queue: QUEUE_ROLE.TelemetryDeadLetter,
         visible: 1,
-        messages: [deadLetterMessage({ "detail-type": "Object Created", detail: { bucket: { name: "fleetota-dev-data" }, object: { key: "telemetry/vehicle/1HGCM82633A004352/a.ndjson.gz" } } })],
+        messages: [deadLetterMessage({ "detail-type": "Object Created", detail: { bucket: { name: "fleetota-dev-data" }, object: { key: "telemetry/vehicle/1HGCM82633A004352/a.ndjson.gz", etag: "9b2cf535f27731c974343645a3985328" } } })],
       },
       {
         queue: QUEUE_ROLE.UpdateDeadLetter,

@@ -1,6 +1,6 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { InvalidEventError, parseQueueMessage } from "../../../../functions/telemetry-processor/events.js";
+import { InvalidEventError, parseQueueMessage } from "../../../contracts/telemetry-events.js";
 
 function objectCreatedEvent(object: Record<string, unknown>, detailType = "Object Created"): string {
   return JSON.stringify({
