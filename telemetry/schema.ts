@@ -1,6 +1,7 @@
 import { Ajv, type ErrorObject, type ValidateFunction } from "ajv";
 import { z } from "zod";
 import { AGENT_STATUS, type AgentStatus } from "../contracts/update-messages.js";
+import { canonicalTimestampMs, isPrintable, isSemanticVersion } from "./text-checks.js";
 import { vinViolations } from "./vin.js";
 
 /**
@@ -134,9 +135,9 @@ export function schemaAccepts(value: unknown): boolean {
   return firstErrorValidator(value);
 }
 
-// The same regular expressions ajv compiles from the JSON Schema (with its `u` flag).
-const PRINTABLE_U = new RegExp(PRINTABLE.source, "u");
-const VERSION_U = new RegExp(VERSION.source, "u");
+// The timestamp pattern ajv compiles from the JSON Schema (with its `u` flag), for the shapes
+// canonicalTimestampMs leaves undecided. The other patterns have exact hand-written equivalents
+// (telemetry/text-checks.ts: isPrintable, isSemanticVersion).
 const TIMESTAMP_U = new RegExp((recordJsonSchema.properties!.ts as { pattern: string }).pattern, "u");
 const NETWORKS: ReadonlySet<unknown> = new Set(NETWORK_TYPES);
 type Fields = Record<string, unknown>;
@@ -144,8 +145,67 @@ const isObject = (value: unknown): value is Fields => typeof value === "object" 
 const within = (value: unknown, min: number, max: number): boolean => typeof value === "number" && value >= min && value <= max;
 const wholeWithin = (value: unknown, min: number, max: number): boolean => Number.isInteger(value) && (value as number) >= min && (value as number) <= max;
 /** `printable(max)`: UTF-16 length bounds code points from above, so `length <= max` is never laxer than ajv's count. */
-const printableWithin = (value: unknown, max: number): boolean =>
-  typeof value === "string" && value.length >= 1 && value.length <= max && PRINTABLE_U.test(value);
+const printableWithin = (value: unknown, max: number): boolean => typeof value === "string" && value.length >= 1 && value.length <= max && isPrintable(value);
+const isVersion = (value: unknown): boolean => typeof value === "string" && isSemanticVersion(value);
+
+/** `ts` in epoch milliseconds when it matches the schema's pattern, NaN when it does not. */
+function timestampMs(ts: string): number {
+  const canonical = canonicalTimestampMs(ts);
+  if (canonical === canonical) return canonical; // not NaN: the pattern matches and Date.parse gives it
+  return TIMESTAMP_U.test(ts) ? Date.parse(ts) : Number.NaN;
+}
+
+/**
+ * `surelyValid`'s check, giving the record's `ts` in epoch milliseconds when the record is surely
+ * valid and NaN when it is not sure (then ajv decides).
+ */
+function surelyValidTsMs(value: unknown): number {
+  if (!isObject(value) || value.ota !== undefined) return Number.NaN;
+  if (value.schemaVersion !== TELEMETRY_SCHEMA_VERSION || typeof value.vin !== "string" || typeof value.ts !== "string") return Number.NaN;
+  if (!wholeWithin(value.seq, 0, Number.MAX_SAFE_INTEGER)) return Number.NaN;
+  const { vehicle, position, battery, connectivity, firmware } = value;
+  if (
+    !isObject(vehicle) ||
+    !printableWithin(vehicle.make, 64) ||
+    !printableWithin(vehicle.model, 64) ||
+    !wholeWithin(vehicle.modelYear, 1980, 2040) ||
+    !printableWithin(vehicle.trim, 64) ||
+    !printableWithin(vehicle.region, 64) ||
+    !printableWithin(vehicle.hardwareId, 64)
+  ) {
+    return Number.NaN;
+  }
+  if (
+    !isObject(position) ||
+    !within(position.lat, -90, 90) ||
+    !within(position.lon, -180, 180) ||
+    !within(position.speedKph, 0, 300) ||
+    !within(position.headingDeg, 0, 360) ||
+    position.headingDeg === 360 ||
+    !within(position.odometerKm, 0, 2_000_000)
+  ) {
+    return Number.NaN;
+  }
+  if (
+    !isObject(battery) ||
+    !within(battery.stateOfCharge, 0, 100) ||
+    !within(battery.voltage, 150, 1000) ||
+    !within(battery.temperatureC, -40, 80) ||
+    typeof battery.charging !== "boolean"
+  ) {
+    return Number.NaN;
+  }
+  if (!isObject(connectivity) || !NETWORKS.has(connectivity.network) || !within(connectivity.signalDbm, -140, -30) || typeof connectivity.online !== "boolean") {
+    return Number.NaN;
+  }
+  if (!isObject(firmware) || !isVersion(firmware.version)) return Number.NaN;
+  const { ecus } = firmware;
+  if (ecus !== undefined) {
+    if (!isObject(ecus)) return Number.NaN;
+    for (const ecu in ecus) if (!printableWithin(ecu, 32) || !isVersion(ecus[ecu])) return Number.NaN;
+  }
+  return timestampMs(value.ts);
+}
 
 /**
  * A hand-written yes for the common record (no `ota` block), tighter than or equal to the schema, never
@@ -157,53 +217,7 @@ const printableWithin = (value: unknown, max: number): boolean =>
  * surelyValid(JSON.parse(line)); // true → schemaAccepts is true as well
  */
 export function surelyValid(value: unknown): boolean {
-  if (!isObject(value) || value.ota !== undefined) return false;
-  if (value.schemaVersion !== TELEMETRY_SCHEMA_VERSION || typeof value.vin !== "string") return false;
-  if (typeof value.ts !== "string" || !TIMESTAMP_U.test(value.ts) || !wholeWithin(value.seq, 0, Number.MAX_SAFE_INTEGER)) return false;
-  const { vehicle, position, battery, connectivity, firmware } = value;
-  if (
-    !isObject(vehicle) ||
-    !printableWithin(vehicle.make, 64) ||
-    !printableWithin(vehicle.model, 64) ||
-    !wholeWithin(vehicle.modelYear, 1980, 2040) ||
-    !printableWithin(vehicle.trim, 64) ||
-    !printableWithin(vehicle.region, 64) ||
-    !printableWithin(vehicle.hardwareId, 64)
-  ) {
-    return false;
-  }
-  if (
-    !isObject(position) ||
-    !within(position.lat, -90, 90) ||
-    !within(position.lon, -180, 180) ||
-    !within(position.speedKph, 0, 300) ||
-    !within(position.headingDeg, 0, 360) ||
-    position.headingDeg === 360 ||
-    !within(position.odometerKm, 0, 2_000_000)
-  ) {
-    return false;
-  }
-  if (
-    !isObject(battery) ||
-    !within(battery.stateOfCharge, 0, 100) ||
-    !within(battery.voltage, 150, 1000) ||
-    !within(battery.temperatureC, -40, 80) ||
-    typeof battery.charging !== "boolean"
-  ) {
-    return false;
-  }
-  if (!isObject(connectivity) || !NETWORKS.has(connectivity.network) || !within(connectivity.signalDbm, -140, -30) || typeof connectivity.online !== "boolean") {
-    return false;
-  }
-  if (!isObject(firmware) || typeof firmware.version !== "string" || !VERSION_U.test(firmware.version)) return false;
-  const { ecus } = firmware;
-  if (ecus === undefined) return true;
-  if (!isObject(ecus)) return false;
-  for (const ecu in ecus) {
-    const ecuVersion = ecus[ecu];
-    if (!printableWithin(ecu, 32) || typeof ecuVersion !== "string" || !VERSION_U.test(ecuVersion)) return false;
-  }
-  return true;
+  return !Number.isNaN(surelyValidTsMs(value));
 }
 
 /**
@@ -244,14 +258,17 @@ function rejectionOf(error: ErrorObject): RecordRejection {
  * if (!result.valid) console.log(result.reasons); // [{ field: "battery.stateOfCharge", rule: "maximum", message: "must be <= 100" }]
  */
 export function validateRecord(value: unknown, nowMs: number, knownValidVin?: string): RecordValidation {
-  if (!surelyValid(value) && !firstErrorValidator(value)) {
-    const validator = reasonsValidator();
-    validator(value);
-    return { valid: false, reasons: (validator.errors ?? []).map(rejectionOf) };
+  let tsMs = surelyValidTsMs(value);
+  if (Number.isNaN(tsMs)) {
+    if (!firstErrorValidator(value)) {
+      const validator = reasonsValidator();
+      validator(value);
+      return { valid: false, reasons: (validator.errors ?? []).map(rejectionOf) };
+    }
+    tsMs = Date.parse((value as TelemetryRecord).ts);
   }
   const record = value as TelemetryRecord;
   const violations = record.vin === knownValidVin ? [] : vinViolations(record.vin);
-  const tsMs = Date.parse(record.ts);
   const late = tsMs > nowMs + MAX_FUTURE_SKEW_MS;
   const early = !late && tsMs < nowMs - MAX_RECORD_AGE_MS;
   if (violations.length === 0 && !late && !early) return { valid: true, record, tsMs };

@@ -96,6 +96,18 @@ test("a known valid VIN skips only its own arithmetic: every record gets the ver
   assert.equal(reasonsOf(telemetryRecord({ vin: "1HGCM82643A004352" })), [["vin", "check-digit"]]);
 });
 
+test("validateRecord gives the timestamp in epoch ms as Date.parse reads it, on the fast path and off it", () => {
+  const canonical = new Date(NOW_MS - 61_000).toISOString();
+  const shapes = [canonical, canonical.replace(".000Z", "Z").replace(/\.\d{3}Z$/, "Z"), canonical.replace("Z", "+00:00"), canonical.replace(/\.(\d{3})Z$/, ".$1999Z")];
+  for (const ts of shapes) {
+    for (const record of [telemetryRecord({ ts }), telemetryRecord({ ts, ota: { jobId: "j1", campaignId: "c1", attempt: 1, sequence: 2, status: "DOWNLOADING", targetVersion: "2.4.0" } })]) {
+      const result = validateRecord(record, NOW_MS);
+      assert.ok(result.valid, ts);
+      assert.is(result.tsMs, Date.parse(ts), ts);
+    }
+  }
+});
+
 test("surelyValid was written for this JSON Schema: a changed schema must be matched by a changed fast check", () => {
   const schema = JSON.stringify(z.toJSONSchema(telemetryRecordSchema, { target: "draft-07", io: "input" }));
   const digest = createHash("sha256").update(schema).digest("hex").slice(0, 16);
