@@ -10,6 +10,7 @@
  *
  *   npm run bench -- cost                      (FLEETOTA_BENCH_COST_VEHICLES=30 by default)
  */
+import { spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -18,7 +19,7 @@ import { startLocalCloud, type LocalCloud } from "../local/cloud.js";
 import { provisionLocalGateway } from "../local/identity/simulated-fleet.js";
 import type { GatewayIdentity } from "../simulator/gateway-identity.js";
 import { DEFAULT_METRICS_NAMESPACE } from "../contracts/metrics.js";
-import { NO_USAGE, type MeasuredProfile, type Usage } from "../cost/model.js";
+import { LAMBDA_MB_PER_VCPU, NO_USAGE, type MeasuredProfile, type ProcessorCpu, type Usage } from "../cost/model.js";
 import { perUnit, usageFromCensus } from "../cost/usage.js";
 import type { CensusSnapshot } from "../local/request-census.js";
 import { costFigures, renderCostReport } from "../cost/report.js";
@@ -110,8 +111,6 @@ interface TelemetryPass {
 }
 
 const PROCESSOR = byFunction("-telemetry-processor");
-/** Lambda gives a function one vCPU at 1,769 MB, in proportion below. */
-const LAMBDA_MB_PER_VCPU = 1_769;
 const PROCESSOR_MEMORY_MB = defaults.functions.telemetryProcessor.memoryMb;
 
 /** CPU seconds the telemetry core (decode, validate, enrich, aggregate) spends per record, in this process. */
@@ -179,6 +178,33 @@ async function telemetryPass(cloud: LocalCloud, gateway: GatewayIdentity, bucket
   return { objects: summary.objects, records: summary.records, gzipBytes, invocations, gbSeconds: phase.functions[processorName]?.gbSeconds ?? 0, perObject, perInvocation };
 }
 
+/** What bench/processor-offline.ts prints: the processor's CPU and memory with no network. */
+interface OfflineProcessor {
+  cpuSecondsPerObject: number;
+  cpuSecondsPerInvocation: number;
+  coreCpuSecondsPerRecord: number;
+  recordsPerObject: number;
+  objectsInFlight: number;
+  sdkCallsPerObject: number;
+  sdkCallsPerInvocation: number;
+  baselineRssMb: number;
+  peakRssMb: number;
+  worstCase: { objects: number; records: number; cpuSeconds: number; peakRssMb: number };
+}
+
+/**
+ * The processor's CPU time and peak memory in a fresh process (so its peak RSS is the processor's), with
+ * the old-generation heap capped as the local runtime caps a sandbox at the function's memory.
+ */
+function offlineProcessor(): OfflineProcessor {
+  const result = spawnSync(process.execPath, [`--max-old-space-size=${PROCESSOR_MEMORY_MB}`, "--import", "tsx", resolve(import.meta.dirname, "processor-offline.ts")], {
+    encoding: "utf8",
+    env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true" },
+  });
+  if (result.status !== 0) throw new Error(`processor-offline failed: ${result.stderr}`);
+  return JSON.parse(result.stdout.trim().split("\n").at(-1)!) as OfflineProcessor;
+}
+
 let lapStarted = performance.now();
 function lap(what: string): void {
   console.log(`${what}: ${((performance.now() - lapStarted) / 1000).toFixed(0)} s`);
@@ -232,6 +258,28 @@ try {
   );
 
   lap("telemetry passes");
+
+  // 1b. the processor without network: its own CPU (for compute modelled at AWS latencies) and memory
+  const offline = offlineProcessor();
+  const processorCpu: ProcessorCpu = {
+    secondsPerInvocation: offline.cpuSecondsPerInvocation,
+    secondsPerObject: Math.max(0, offline.cpuSecondsPerObject - offline.recordsPerObject * offline.coreCpuSecondsPerRecord),
+    secondsPerRecord: offline.coreCpuSecondsPerRecord,
+    objectsInFlight: offline.objectsInFlight,
+    memoryMb: PROCESSOR_MEMORY_MB,
+  };
+  const cpuShare = Math.min(1, PROCESSOR_MEMORY_MB / LAMBDA_MB_PER_VCPU);
+  console.log(
+    `processor without network: ${(offline.cpuSecondsPerObject * 1000).toFixed(2)} ms CPU an object of ${offline.recordsPerObject} records ` +
+      `(${offline.sdkCallsPerObject} SDK calls), ${(offline.cpuSecondsPerInvocation * 1000).toFixed(1)} ms an invocation (${offline.sdkCallsPerInvocation} calls); ` +
+      `peak RSS ${offline.peakRssMb.toFixed(0)} MB (${offline.baselineRssMb.toFixed(0)} MB with nothing done); worst batch (${offline.worstCase.objects} objects, ${offline.worstCase.records} records): ` +
+      `${offline.worstCase.peakRssMb.toFixed(0)} MB, ${offline.worstCase.cpuSeconds.toFixed(1)} s CPU = ${(offline.worstCase.cpuSeconds / cpuShare).toFixed(0)} s at ${PROCESSOR_MEMORY_MB} MB's CPU share`,
+  );
+  recordFigure({ name: "processor without network: CPU per hourly object (60 records, 3 SDK calls)", value: offline.cpuSecondsPerObject * 1000, unit: "ms" });
+  recordFigure({ name: "processor without network: peak RSS, batch of 100 hourly objects", value: offline.peakRssMb, unit: "MB" });
+  recordFigure({ name: `processor without network: peak RSS, worst batch (${offline.worstCase.records} records)`, value: offline.worstCase.peakRssMb, unit: "MB" });
+  recordFigure({ name: `processor without network: worst batch at ${PROCESSOR_MEMORY_MB} MB's CPU share`, value: offline.worstCase.cpuSeconds / cpuShare, unit: "s" });
+  lap("processor without network");
 
   // 2. one scheduled minute
   const functionNamed = (suffix: string) => cloud.description.functions.find((fn) => fn.functionName.endsWith(suffix))!.functionName;
@@ -310,6 +358,7 @@ try {
     perScheduledMinute,
     perVehicleUpdate,
     customMetrics,
+    processorCpu,
     alarmMetrics,
     kmsKeys: 1,
   };

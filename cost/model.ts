@@ -2,7 +2,9 @@
  * The cost model: monthly dollars for a fleet, priced from the requests a local run counted
  * (`MeasuredProfile`, written by `npm run bench -- cost`) and AWS list prices (`prices.ts`). Pure: no I/O.
  */
+import { DEFAULT_NONCURRENT_VERSION_RETENTION_DAYS } from "../modules/data-lake-storage.js";
 import { defaults as stackDefaults, type QueueConsumerSettings } from "../modules/stack-config.js";
+import { AWS_LATENCY } from "./aws-latency.js";
 import { PRICES } from "./prices.js";
 
 export const MINUTES_PER_MONTH = 43_800; // 730 h, AWS's billing month
@@ -64,9 +66,60 @@ export interface MeasuredProfile {
   perVehicleUpdate: Usage;
   /** Custom metric series the stack publishes (counted in the emulator after the run). */
   customMetrics: number;
+  /**
+   * The processor's own CPU time with no network at all (bench/processor-offline.ts: the real processor
+   * code and SDK clients, answered from memory), for compute modelled at AWS latencies. Absent in
+   * profiles measured before it existed.
+   */
+  processorCpu?: ProcessorCpu;
   /** Metrics the stack's alarms watch (a metric-math alarm counts each metric it reads). */
   alarmMetrics: number;
   kmsKeys: number;
+}
+
+/** The processor's CPU seconds (at one full core) and how it runs, measured without network. */
+export interface ProcessorCpu {
+  secondsPerInvocation: number;
+  /** Per object beyond its records: the object's SDK calls (claim, GET, completion) and its handling. */
+  secondsPerObject: number;
+  secondsPerRecord: number;
+  /** Objects the handler reads at once (OBJECTS_IN_FLIGHT). */
+  objectsInFlight: number;
+  /** The processor's configured memory when measured. */
+  memoryMb: number;
+}
+
+/** Where the processor's compute comes from: the local runtime's durations, or its CPU plus AWS's latencies. */
+export const PROCESSOR_COMPUTE = { Measured: "measured", ModelledAws: "modelled-aws" } as const;
+export type ProcessorCompute = (typeof PROCESSOR_COMPUTE)[keyof typeof PROCESSOR_COMPUTE];
+
+/** The profile has no processor CPU measurement, so compute cannot be modelled at AWS latencies. */
+export class ProcessorCpuNotMeasuredError extends Error {
+  override readonly name = "ProcessorCpuNotMeasuredError";
+  constructor() {
+    super("the measured profile has no processor CPU figures (run npm run bench -- cost)");
+  }
+}
+
+/** Lambda gives a function one vCPU at 1,769 MB, in proportion below. */
+export const LAMBDA_MB_PER_VCPU = 1_769;
+
+/**
+ * GB-seconds of one processor invocation of `objects` objects on AWS, modelled: its CPU time (measured
+ * without network) at Lambda's CPU share for its memory, plus what it waits for AWS (cost/aws-latency.ts):
+ * each object's claim, GET and completion one after another, `objectsInFlight` objects at a time, then the
+ * campaign query and the fleet-state PUT beside the PutMetricData. CPU and waiting are added, not
+ * overlapped (conservative).
+ *
+ * @example
+ * modelledProcessorGbSeconds(cpu, 100, 60); // one invocation of 100 hourly objects
+ */
+export function modelledProcessorGbSeconds(cpu: ProcessorCpu, objects: number, recordsPerObject: number): number {
+  const cpuShare = Math.min(1, cpu.memoryMb / LAMBDA_MB_PER_VCPU);
+  const cpuSeconds = (cpu.secondsPerInvocation + objects * (cpu.secondsPerObject + recordsPerObject * cpu.secondsPerRecord)) / cpuShare;
+  const objectChainMs = 2 * AWS_LATENCY.dynamoDb.ms + AWS_LATENCY.s3.ms;
+  const waitMs = Math.ceil(objects / cpu.objectsInFlight) * objectChainMs + AWS_LATENCY.dynamoDb.ms + Math.max(AWS_LATENCY.s3.ms, AWS_LATENCY.otherApi.ms);
+  return (cpuSeconds + waitMs / 1000) * (cpu.memoryMb / 1024);
 }
 
 export const FRONT_DOOR = { s3: "s3", iotBasicIngest: "iot-basic-ingest" } as const;
@@ -82,6 +135,10 @@ export interface FleetScenario {
   frontDoor?: FrontDoor;
   /** The telemetry event source mapping's batching (the stack's default on AWS unless given). */
   telemetryConsumer?: Pick<QueueConsumerSettings, "batchSize" | "maximumBatchingWindowSeconds">;
+  /** Days telemetry objects are kept (the stack's `telemetryRetentionDays` unless given). */
+  telemetryRetentionDays?: number;
+  /** The processor's compute: as measured on the local runtime (default), or modelled at AWS latencies. */
+  processorCompute?: ProcessorCompute;
 }
 
 /** SQS pollers Lambda starts for a mapping before it scales up (AWS: five batches at a time). */
@@ -148,6 +205,17 @@ export function priceUsage(usage: Usage, label: string): CostLine[] {
 /** S3 objects under 128 KB are not moved to Standard-IA by lifecycle rules, so they stay in Standard. */
 const IA_MINIMUM_OBJECT_BYTES = 128 * 1024;
 
+/**
+ * Months a telemetry object is stored: its retention, then as a noncurrent version (the bucket is
+ * versioned: expiry leaves the object noncurrent) for the noncurrent-version retention.
+ *
+ * @example
+ * storedMonths(365); // ≈ 13.0: a year, then 30 days as a noncurrent version
+ */
+export function storedMonths(retentionDays: number): number {
+  return (retentionDays + DEFAULT_NONCURRENT_VERSION_RETENTION_DAYS) / (365 / 12);
+}
+
 function storageLines(gzipBytesPerMonth: number, objectBytes: number, retentionMonths: number): CostLine[] {
   const storedGb = (gzipBytesPerMonth * retentionMonths) / 1e9;
   const staysInStandard = objectBytes < IA_MINIMUM_OBJECT_BYTES;
@@ -167,14 +235,18 @@ function storageLines(gzipBytesPerMonth: number, objectBytes: number, retentionM
  * const cost = fleetCost(profile, { vehicles: 10_000, uploadEveryMinutes: 60 });
  * cost.usdPerVehicleMonth; // e.g. 0.0051
  */
-export function fleetCost(profile: MeasuredProfile, scenario: FleetScenario, retentionMonths = 12): FleetCost {
+export function fleetCost(profile: MeasuredProfile, scenario: FleetScenario): FleetCost {
   const full: Required<FleetScenario> = {
     recordsPerMinute: 1,
     updatesPerYear: 4,
     frontDoor: FRONT_DOOR.s3,
     telemetryConsumer: stackDefaults.telemetryConsumer,
+    telemetryRetentionDays: stackDefaults.telemetryRetentionDays,
+    processorCompute: PROCESSOR_COMPUTE.Measured,
     ...scenario,
   };
+  if (full.processorCompute === PROCESSOR_COMPUTE.ModelledAws && !profile.processorCpu) throw new ProcessorCpuNotMeasuredError();
+  const retentionMonths = storedMonths(full.telemetryRetentionDays);
   const uploadsPerMonth = (full.vehicles * MINUTES_PER_MONTH) / full.uploadEveryMinutes;
   const recordsPerUpload = full.uploadEveryMinutes * full.recordsPerMinute;
   const recordsPerMonth = uploadsPerMonth * recordsPerUpload;
@@ -184,7 +256,7 @@ export function fleetCost(profile: MeasuredProfile, scenario: FleetScenario, ret
   let batching: number;
   if (full.frontDoor === FRONT_DOOR.s3) {
     batching = objectsPerInvocation(uploadsPerMonth / (MINUTES_PER_MONTH * 60), full.telemetryConsumer);
-    lines.push(...priceUsage(telemetryUsage(profile, uploadsPerMonth, recordsPerUpload, batching), "telemetry"));
+    lines.push(...priceUsage(telemetryUsage(profile, uploadsPerMonth, recordsPerUpload, batching, full.processorCompute), "telemetry"));
     lines.push(...storageLines(gzipBytesPerMonth, recordsPerUpload * profile.telemetry.gzipBytesPerRecord, retentionMonths));
   } else {
     const ingest = basicIngestLines(profile, full, uploadsPerMonth, recordsPerUpload, gzipBytesPerMonth, retentionMonths);
@@ -205,14 +277,32 @@ export function fleetCost(profile: MeasuredProfile, scenario: FleetScenario, ret
   return { scenario: full, objectsPerInvocation: batching, lines, usdPerMonth, usdPerVehicleMonth: usdPerMonth / full.vehicles };
 }
 
-/** A month's telemetry usage: per object, per record (compute) and per invocation at the given batching. */
-function telemetryUsage(profile: MeasuredProfile, objectsPerMonth: number, recordsPerObject: number, objectsPerInvocationNow: number): Usage {
+/**
+ * A month's telemetry usage: per object, per record (compute) and per invocation at the given batching.
+ * With compute modelled at AWS latencies, the processor's GB-seconds are the model's per invocation
+ * instead of the local runtime's per object and per record.
+ */
+function telemetryUsage(
+  profile: MeasuredProfile,
+  objectsPerMonth: number,
+  recordsPerObject: number,
+  objectsPerInvocationNow: number,
+  compute: ProcessorCompute,
+): Usage {
   const { perObject, perInvocation, lambdaGbSecondsPerRecord } = profile.telemetry;
+  const invocations = objectsPerMonth / objectsPerInvocationNow;
+  if (compute === PROCESSOR_COMPUTE.ModelledAws) {
+    const modelled = modelledProcessorGbSeconds(profile.processorCpu!, objectsPerInvocationNow, recordsPerObject);
+    return sum([
+      [{ ...perObject, lambdaGbSeconds: 0 }, objectsPerMonth],
+      [{ ...perInvocation, lambdaGbSeconds: modelled }, invocations],
+    ]);
+  }
   const perRecordCompute: Usage = { ...NO_USAGE, lambdaGbSeconds: lambdaGbSecondsPerRecord };
   return sum([
     [perObject, objectsPerMonth],
     [perRecordCompute, objectsPerMonth * recordsPerObject],
-    [perInvocation, objectsPerMonth / objectsPerInvocationNow],
+    [perInvocation, invocations],
   ]);
 }
 
@@ -245,7 +335,7 @@ function basicIngestLines(
       { item: "IoT rule actions (Firehose)", quantity: uploadsPerMonth, unit: "actions", usdPerMonth: uploadsPerMonth * PRICES.iotRuleAction.usd },
       { item: "Firehose ingestion", quantity: firehoseGb, unit: "GB", usdPerMonth: firehoseGb * PRICES.firehoseIngestGb.usd },
       // Firehose's PUT takes the vehicle's place: the same per-object usage, on far fewer, larger objects.
-      ...priceUsage(telemetryUsage(profile, firehoseObjects, recordsPerObject, batching), "telemetry"),
+      ...priceUsage(telemetryUsage(profile, firehoseObjects, recordsPerObject, batching, scenario.processorCompute), "telemetry"),
       ...storageLines(gzipBytesPerMonth, gzipBytesPerMonth / firehoseObjects, retentionMonths),
     ],
   };

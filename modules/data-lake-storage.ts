@@ -15,6 +15,12 @@ export const DATA_LAKE_PREFIX = {
   director: "director/",
 } as const;
 
+/**
+ * Days a noncurrent object version is kept by default. The bucket is versioned, so a telemetry object that
+ * expires becomes noncurrent and is stored this much longer (the cost model counts it).
+ */
+export const DEFAULT_NONCURRENT_VERSION_RETENTION_DAYS = 30;
+
 export interface DataLakeStorageProps {
   readonly bucketName: string;
   readonly telemetryInfrequentAccessAfterDays: number;
@@ -80,7 +86,7 @@ export class DataLakeStorage extends Construct {
             id: "noncurrent-versions-expiry",
             status: "Enabled",
             filter: [{ prefix: "" }],
-            noncurrentVersionExpiration: [{ noncurrentDays: props.noncurrentVersionRetentionDays ?? 30 }],
+            noncurrentVersionExpiration: [{ noncurrentDays: props.noncurrentVersionRetentionDays ?? DEFAULT_NONCURRENT_VERSION_RETENTION_DAYS }],
             expiration: [{ expiredObjectDeleteMarker: true }],
           },
           {

@@ -1,5 +1,5 @@
 import type { Command } from "commander";
-import { fleetCost, FRONT_DOOR, type FrontDoor, type MeasuredProfile } from "../../cost/model.js";
+import { fleetCost, FRONT_DOOR, PROCESSOR_COMPUTE, type FrontDoor, type MeasuredProfile, type ProcessorCompute } from "../../cost/model.js";
 import measuredProfile from "../../cost/measured-profile.json" with { type: "json" };
 import { renderFleetCost } from "../../cost/report.js";
 import { defaults as stackDefaults } from "../../modules/stack-config.js";
@@ -15,6 +15,10 @@ export interface CostOptions {
   frontDoor: string;
   /** The telemetry mapping's batching window (the stack's default when absent). */
   batchingWindow?: string;
+  /** Days telemetry is kept (the stack's `telemetryRetentionDays` when absent). */
+  retentionDays?: string;
+  /** The processor's compute: as measured locally (default) or modelled at AWS latencies. */
+  compute?: string;
 }
 
 export function registerCostCommand(program: Command, contextFor: (command: Command) => CommandContext): void {
@@ -28,6 +32,12 @@ export function registerCostCommand(program: Command, contextFor: (command: Comm
     .option(
       "--batching-window <duration>",
       `how long the telemetry mapping gathers objects for one invocation (1s … 5m; the stack's ${stackDefaults.telemetryConsumer.maximumBatchingWindowSeconds}s by default)`,
+    )
+    .option("--retention-days <n>", `days telemetry objects are kept (the stack's telemetryRetentionDays, ${stackDefaults.telemetryRetentionDays} by default)`)
+    .option(
+      "--compute <basis>",
+      `the processor's compute: ${PROCESSOR_COMPUTE.Measured} (the local runtime's durations, emulator latency included) or ${PROCESSOR_COMPUTE.ModelledAws} (its CPU measured without network plus published AWS latencies)`,
+      PROCESSOR_COMPUTE.Measured,
     )
     .action(async function costAction(this: Command, options: CostOptions) {
       runCost(contextFor(this), options);
@@ -49,6 +59,12 @@ export function runCost(context: CommandContext, options: CostOptions, profile: 
   const windowSeconds = options.batchingWindow === undefined ? stackDefaults.telemetryConsumer.maximumBatchingWindowSeconds : parseDuration("--batching-window", options.batchingWindow);
   if (windowSeconds > 300) throw new UsageError(`--batching-window must be at most 5m (AWS's maximum), got "${options.batchingWindow}"`);
   const telemetryConsumer = { batchSize: stackDefaults.telemetryConsumer.batchSize, maximumBatchingWindowSeconds: windowSeconds };
-  const scenario = { vehicles, uploadEveryMinutes: uploadSeconds / 60, updatesPerYear, frontDoor, telemetryConsumer };
+  const telemetryRetentionDays =
+    options.retentionDays === undefined ? stackDefaults.telemetryRetentionDays : parseIntegerOption("--retention-days", options.retentionDays, { min: 1, max: 36_500 });
+  const processorCompute = parseChoice<ProcessorCompute>("--compute", options.compute ?? PROCESSOR_COMPUTE.Measured, Object.values(PROCESSOR_COMPUTE));
+  if (processorCompute === PROCESSOR_COMPUTE.ModelledAws && !profile.processorCpu) {
+    throw new UsageError("--compute modelled-aws needs a profile with the processor's CPU measured (npm run bench -- cost)");
+  }
+  const scenario = { vehicles, uploadEveryMinutes: uploadSeconds / 60, updatesPerYear, frontDoor, telemetryConsumer, telemetryRetentionDays, processorCompute };
   printResult(context.io, context.json, fleetCost(profile, scenario), () => renderFleetCost(profile, scenario));
 }

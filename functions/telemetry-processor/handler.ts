@@ -20,7 +20,9 @@ const DEFAULT_LEASE_MS = 5 * 60_000;
 const MAX_BUSY_WAIT_MS = 20_000;
 /**
  * Objects read at once within a batch: the mapping delivers up to 100, and memory (512 MB) is sized for
- * about 10 objects in flight, each bounded by the read limits.
+ * about 10 objects in flight, each bounded by the read limits (the sizing is in modules/stack-config.ts).
+ * More in flight would wait less per object, but on AWS the processor is mostly CPU, not waiting: the cost
+ * model puts 10 → 100 at well under $0.0001 a vehicle-month.
  */
 export const OBJECTS_IN_FLIGHT = 10;
 

@@ -1,7 +1,23 @@
 /** The cost model: census to usage, usage to dollars, fleets and front doors. Pure, no I/O. */
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { alternatives, costPerVehicleUpdate, dominantLines, fleetCost, FRONT_DOOR, MINUTES_PER_MONTH, NO_USAGE, objectsPerInvocation } from "../../../cost/model.js";
+import {
+  alternatives,
+  costPerVehicleUpdate,
+  dominantLines,
+  fleetCost,
+  FRONT_DOOR,
+  LAMBDA_MB_PER_VCPU,
+  MINUTES_PER_MONTH,
+  modelledProcessorGbSeconds,
+  NO_USAGE,
+  objectsPerInvocation,
+  PROCESSOR_COMPUTE,
+  ProcessorCpuNotMeasuredError,
+  storedMonths,
+  type ProcessorCpu,
+} from "../../../cost/model.js";
+import { AWS_LATENCY } from "../../../cost/aws-latency.js";
 import { PRICES } from "../../../cost/prices.js";
 import { perUnit, usageFromCensus } from "../../../cost/usage.js";
 import { profile } from "./support/profile.js";
@@ -103,6 +119,45 @@ test("compute: per object, per record and per invocation", () => {
   const gbSeconds = cost.lines.find((line) => line.item === "telemetry: Lambda compute")!.quantity;
   // 1 object/s, 5 s window over 5 pollers: 1 object an invocation
   assert.ok(Math.abs(gbSeconds - objects * (0.01 + 60 * 0.0001 + 0.05)) < 1e-6);
+});
+
+const cpu: ProcessorCpu = { secondsPerInvocation: 0.01, secondsPerObject: 0.004, secondsPerRecord: 0.00001, objectsInFlight: 10, memoryMb: 512 };
+
+test("modelled compute: CPU at Lambda's share for the memory, plus each object's claim, GET and completion, objectsInFlight at a time", () => {
+  const share = 512 / LAMBDA_MB_PER_VCPU;
+  const chainSeconds = (2 * AWS_LATENCY.dynamoDb.ms + AWS_LATENCY.s3.ms) / 1000;
+  const perInvocationWaitSeconds = (AWS_LATENCY.dynamoDb.ms + Math.max(AWS_LATENCY.s3.ms, AWS_LATENCY.otherApi.ms)) / 1000;
+  const expected = (objects: number, rounds: number) => ((0.01 + objects * (0.004 + 60 * 0.00001)) / share + rounds * chainSeconds + perInvocationWaitSeconds) * 0.5;
+  assert.ok(Math.abs(modelledProcessorGbSeconds(cpu, 1, 60) - expected(1, 1)) < 1e-12);
+  assert.ok(Math.abs(modelledProcessorGbSeconds(cpu, 10, 60) - expected(10, 1)) < 1e-12);
+  assert.ok(Math.abs(modelledProcessorGbSeconds(cpu, 100, 60) - expected(100, 10)) < 1e-12);
+  // more objects in flight wait less; CPU-bound GB-seconds do not depend on the memory (below one vCPU)
+  assert.ok(modelledProcessorGbSeconds({ ...cpu, objectsInFlight: 100 }, 100, 60) < modelledProcessorGbSeconds(cpu, 100, 60));
+  const cpuOnly = (memoryMb: number) => modelledProcessorGbSeconds({ ...cpu, memoryMb }, 100, 60) - modelledProcessorGbSeconds({ ...cpu, memoryMb, secondsPerInvocation: 0, secondsPerObject: 0, secondsPerRecord: 0 }, 100, 60);
+  assert.ok(Math.abs(cpuOnly(256) - cpuOnly(1024)) < 1e-12);
+});
+
+test("modelled compute replaces the measured per-object, per-record and per-invocation GB-seconds, and nothing else", () => {
+  const scenario = { vehicles: 100_000, uploadEveryMinutes: 60 };
+  const measured = fleetCost(profile({ processorCpu: cpu }), scenario);
+  const modelled = fleetCost(profile({ processorCpu: cpu }), { ...scenario, processorCompute: PROCESSOR_COMPUTE.ModelledAws });
+  const compute = (cost: typeof measured) => cost.lines.find((line) => line.item === "telemetry: Lambda compute")!.quantity;
+  const invocations = (100_000 * MINUTES_PER_MONTH) / 60 / modelled.objectsPerInvocation;
+  assert.ok(Math.abs(compute(modelled) - invocations * modelledProcessorGbSeconds(cpu, modelled.objectsPerInvocation, 60)) < 1e-3);
+  const others = (cost: typeof measured) => cost.lines.filter((line) => line.item !== "telemetry: Lambda compute");
+  assert.equal(others(modelled), others(measured));
+  assert.throws(() => fleetCost(profile(), { ...scenario, processorCompute: PROCESSOR_COMPUTE.ModelledAws }), (error: unknown) => error instanceof ProcessorCpuNotMeasuredError);
+});
+
+test("storage: kept for telemetryRetentionDays plus 30 days as a noncurrent version; shorter retention stores proportionally less", () => {
+  assert.ok(Math.abs(storedMonths(365) - (395 * 12) / 365) < 1e-12);
+  const stored = (telemetryRetentionDays?: number) =>
+    fleetCost(profile(), { vehicles: 10_000, uploadEveryMinutes: 60, ...(telemetryRetentionDays === undefined ? {} : { telemetryRetentionDays }) }).lines.find(
+      (line) => line.item === "telemetry: S3 Standard storage (steady state)",
+    )!.quantity;
+  const gbPerMonth = (10_000 * MINUTES_PER_MONTH * 50) / 1e9; // a record a minute, 50 gzip bytes each
+  assert.ok(Math.abs(stored() - gbPerMonth * storedMonths(365)) < 1e-9, "the stack's default retention");
+  assert.ok(Math.abs(stored(90) / stored(365) - 120 / 395) < 1e-9);
 });
 
 test.run();

@@ -35,6 +35,8 @@ test("--json gives the lines and totals the model computed", () => {
     frontDoor: "iot-basic-ingest",
     recordsPerMinute: 1,
     telemetryConsumer: { batchSize: 100, maximumBatchingWindowSeconds: 20 },
+    telemetryRetentionDays: 365,
+    processorCompute: "measured",
   });
   assert.ok(result.lines.some((line) => line.item === "IoT Core connectivity"));
 });
@@ -50,6 +52,21 @@ test("--batching-window prices the mapping's window: a 1 s window means more inv
   assert.ok(b!.usdPerMonth > a!.usdPerMonth);
 });
 
+test("--retention-days and --compute reach the model; the measured figure shows the modelled one beside it", () => {
+  const withCpu = profile({ processorCpu: { secondsPerInvocation: 0.01, secondsPerObject: 0.004, secondsPerRecord: 0.00001, objectsInFlight: 10, memoryMb: 512 } });
+  const short = context(true);
+  runCost(short, options({ uploadEvery: "1h", retentionDays: "90", compute: "modelled-aws" }), withCpu);
+  const result = JSON.parse(short.out()) as ReturnType<typeof fleetCost>;
+  const expected = fleetCost(withCpu, { vehicles: 10_000, uploadEveryMinutes: 60, updatesPerYear: 4, telemetryRetentionDays: 90, processorCompute: "modelled-aws" });
+  assert.is(result.usdPerMonth, expected.usdPerMonth);
+
+  const text = context(false);
+  runCost(text, options({ uploadEvery: "1h" }), withCpu);
+  const modelled = fleetCost(withCpu, { vehicles: 10_000, uploadEveryMinutes: 60, processorCompute: "modelled-aws" });
+  assert.match(text.out(), `modelled at AWS latencies instead of measured locally: $${modelled.usdPerVehicleMonth.toPrecision(2)} per vehicle-month`);
+  assert.match(text.out(), "telemetry kept 365 days");
+});
+
 const refusals: Array<[Partial<CostOptions>, RegExp]> = [
   [{ vehicles: "0" }, /--vehicles must be at least 1/],
   [{ vehicles: "1e9" }, /--vehicles must be a whole number/],
@@ -58,6 +75,9 @@ const refusals: Array<[Partial<CostOptions>, RegExp]> = [
   [{ updatesPerYear: "-1" }, /--updates-per-year must be at least 0/],
   [{ frontDoor: "carrier-pigeon" }, /--front-door must be one of s3, iot-basic-ingest/],
   [{ batchingWindow: "10m" }, /--batching-window must be at most 5m/],
+  [{ retentionDays: "0" }, /--retention-days must be at least 1/],
+  [{ compute: "guessed" }, /--compute must be one of measured, modelled-aws/],
+  [{ compute: "modelled-aws" }, /--compute modelled-aws needs a profile with the processor's CPU measured/],
 ];
 for (const [bad, message] of refusals) {
   test(`refuses ${JSON.stringify(bad)} naming the option`, () => {
