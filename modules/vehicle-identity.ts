@@ -4,7 +4,7 @@ import type { IotPolicy } from "@cdktf/provider-aws/lib/iot-policy/index.js";
 import type { IotRoleAlias } from "@cdktf/provider-aws/lib/iot-role-alias/index.js";
 import { vehicleIdentityNames } from "../contracts/vehicle-identity.js";
 import type { PolicyStatement } from "./iam.js";
-import { IotCredentialsRole, isKeyPrefix, THING_NAME } from "./iot-credentials-role.js";
+import { IotCredentialsRole, isKeyPrefix, THING_NAME, THING_NAME_VARIABLE, THING_TYPE_NAME_KEY } from "./iot-credentials-role.js";
 
 export { CREDENTIALS_PROVIDER_SERVICE, THING_NAME_VARIABLE } from "./iot-credentials-role.js";
 
@@ -23,6 +23,17 @@ export interface VehicleIdentityProps {
   readonly credentialDurationSeconds: number;
 }
 
+/**
+ * The condition on every statement of the vehicle role: the session names its thing
+ * (`credentials-iot:ThingName` present) and that thing has no thing type (`credentials-iot:ThingTypeName`
+ * absent). Vehicles are untyped things; a fleet gateway is of the gateway type, so a gateway certificate
+ * that was given the vehicle IoT policy by mistake still gets nothing from this role. The thing name must
+ * be present too: the credentials provider adds both keys only when the caller sends
+ * `x-amzn-iot-thingname`, which AWS does not require, so "no type" alone would let a gateway that leaves
+ * the header out read `firmware/*`.
+ */
+export const VEHICLE_SESSION_CONDITION = { Null: { [THING_NAME_VARIABLE]: "false", [THING_TYPE_NAME_KEY]: "true" } } as const;
+
 export class InvalidVehicleIdentityPropsError extends Error {
   override readonly name = "InvalidVehicleIdentityPropsError";
 }
@@ -33,7 +44,8 @@ export class InvalidVehicleIdentityPropsError extends Error {
  * presents its certificate to the IoT credentials provider and receives short-lived credentials for the
  * vehicle role. The certificate's IoT policy allows only `iot:AssumeRoleWithCertificate` on the role
  * alias; the role's policy is scoped by `${credentials-iot:ThingName}`: put under its own telemetry
- * prefix, get its own job document and the firmware. No listing, nothing else.
+ * prefix, get its own job document and the firmware. No listing, nothing else, and nothing at all for a
+ * typed thing (a fleet gateway) or a session without a thing name (VEHICLE_SESSION_CONDITION).
  *
  * @example
  * const identity = new VehicleIdentity(this, "vehicle-identity", { namePrefix: "fleetota-dev", dataBucketArn: storage.bucketArn,
@@ -60,12 +72,14 @@ export class VehicleIdentity extends Construct {
         Effect: "Allow",
         Action: "s3:PutObject",
         Resource: `${props.dataBucketArn}/${props.telemetryPrefix}${THING_NAME}/*`,
+        Condition: VEHICLE_SESSION_CONDITION,
       },
       {
         Sid: "GetOwnJobDocumentAndFirmware",
         Effect: "Allow",
         Action: "s3:GetObject",
         Resource: [`${props.dataBucketArn}/${props.jobsPrefix}${THING_NAME}.json`, `${props.dataBucketArn}/${props.firmwarePrefix}*`],
+        Condition: VEHICLE_SESSION_CONDITION,
       },
     ];
     const access = new IotCredentialsRole(this, "access", {

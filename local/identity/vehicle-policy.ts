@@ -26,10 +26,12 @@ export interface VehicleDecision {
 
 /**
  * Who a device session speaks for, as the IoT credentials provider tells IAM: the thing name (a VIN or
- * a gateway id) and, for a typed thing (a fleet gateway), its thing type.
+ * a gateway id) and, for a typed thing (a fleet gateway), its thing type. On AWS both keys are absent
+ * when the caller did not send `x-amzn-iot-thingname` (AWS does not require it; the local provider
+ * does), which `thingName: undefined` stands for.
  */
 export interface DeviceContext {
-  readonly thingName: string;
+  readonly thingName: string | undefined;
   readonly thingTypeName?: string;
 }
 
@@ -48,8 +50,9 @@ export interface DeviceContext {
  * // { allowed: true, result: "Allowed" }
  */
 export function evaluateDeviceRequest(policy: VehiclePolicyDocument, device: DeviceContext, accountId: string, request: VehicleRequest): VehicleDecision {
-  const contextVariables: Record<string, string> = { "credentials-iot:ThingName": device.thingName };
-  if (device.thingTypeName !== undefined) contextVariables["credentials-iot:ThingTypeName"] = device.thingTypeName;
+  const contextVariables: Record<string, string> = {};
+  if (device.thingName !== undefined) contextVariables["credentials-iot:ThingName"] = device.thingName;
+  if (device.thingName !== undefined && device.thingTypeName !== undefined) contextVariables["credentials-iot:ThingTypeName"] = device.thingTypeName;
   const result = runUnsafeSimulation(
     {
       identityPolicies: [{ name: "device-role", policy: policy as never }],
@@ -57,7 +60,7 @@ export function evaluateDeviceRequest(policy: VehiclePolicyDocument, device: Dev
       resourceControlPolicies: [],
       request: {
         action: request.action,
-        principal: `arn:aws:sts::${accountId}:assumed-role/device/${device.thingName}`,
+        principal: `arn:aws:sts::${accountId}:assumed-role/device/${device.thingName ?? "unnamed"}`,
         resource: { accountId, resource: request.resource },
         contextVariables,
       },

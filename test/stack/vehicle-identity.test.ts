@@ -1,11 +1,12 @@
 /**
  * The vehicle identity over the synthesized stack: the role, its trust, the role alias, the IoT policy,
  * and the role's policy evaluated by iam-simulate as an attacker would use it (vehicle A against B's data,
- * listing, firmware writes, the state table).
+ * listing, firmware writes, the state table; a typed thing, a fleet gateway above all, or a session without
+ * a thing name holding vehicle credentials).
  */
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { evaluateVehicleRequest, policyAsAwsSeesIt, type VehiclePolicyDocument } from "../../local/identity/vehicle-policy.js";
+import { evaluateDeviceRequest, evaluateVehicleRequest, policyAsAwsSeesIt, type DeviceContext, type VehiclePolicyDocument } from "../../local/identity/vehicle-policy.js";
 import { list, parseJson, ref, synthStack, type Statement } from "./support/synth.js";
 
 const stack = synthStack();
@@ -13,6 +14,7 @@ const BUCKET = "fleetota-test-data-lake";
 const ACCOUNT = "123456789012";
 const A = "1HGCM82633A004352";
 const B = "1M8GDM9AXKP042788";
+const GATEWAY_TYPE = "fleetota-dev-gateway";
 
 /** The role policy with the bucket reference resolved, as AWS receives it. */
 function vehiclePolicy(): VehiclePolicyDocument {
@@ -96,6 +98,45 @@ test("vehicle A cannot touch the state table, the queues or another bucket", () 
   }
   assert.not.ok(can(A, "sqs:SendMessage", `arn:aws:sqs:eu-central-1:${ACCOUNT}:fleetota-dev-update-jobs`));
   assert.not.ok(can(A, "s3:PutObject", `arn:aws:s3:::fleetota-dev-dashboard/data/campaigns.json`));
+});
+
+test("every statement requires a named, untyped thing (credentials-iot:ThingName present, ThingTypeName absent)", () => {
+  const statements = parseJson<{ Statement: Statement[] }>(stack.resource("aws_iam_role_policy", "vehicle_policy").policy).Statement;
+
+  assert.is(statements.length, 2);
+  for (const statement of statements) {
+    assert.equal(statement.Condition, { Null: { "credentials-iot:ThingName": "false", "credentials-iot:ThingTypeName": "true" } }, String(statement.Sid));
+  }
+});
+
+/** What a session of `device` holding vehicle-role credentials may do (the vehicle IoT policy attached to its certificate by mistake). */
+const deviceCan = (device: DeviceContext, action: string, resource: string): boolean => evaluateDeviceRequest(vehiclePolicy(), device, ACCOUNT, { action, resource }).allowed;
+const everythingAVehicleMay = (name: string): Array<[string, string]> => [
+  ["s3:PutObject", object(`telemetry/vehicle/${name}/dt=2026-12-01/hour=18/20261201T180000000Z-0.ndjson.gz`)],
+  ["s3:GetObject", object(`jobs/${name}.json`)],
+  ["s3:GetObject", object("firmware/tcu-2/4.2.0/image.bin")],
+  ["s3:GetObject", object("firmware/metadata/targets.json")],
+];
+
+test("a fleet gateway's session with vehicle credentials gets nothing: no telemetry under its name, no job, no firmware", () => {
+  for (const [action, resource] of everythingAVehicleMay("gw-depot-7")) {
+    assert.not.ok(deviceCan({ thingName: "gw-depot-7", thingTypeName: GATEWAY_TYPE }, action, resource), `${action} ${resource}`);
+  }
+});
+
+test("a typed thing named like a vehicle gets nothing either: not A's telemetry prefix, not A's job", () => {
+  for (const [action, resource] of everythingAVehicleMay(A)) {
+    assert.not.ok(deviceCan({ thingName: A, thingTypeName: GATEWAY_TYPE }, action, resource), `gateway type: ${action} ${resource}`);
+    assert.not.ok(deviceCan({ thingName: A, thingTypeName: "some-other-type" }, action, resource), `another type: ${action} ${resource}`);
+    assert.ok(deviceCan({ thingName: A }, action, resource), `the untyped vehicle A still may: ${action} ${resource}`);
+  }
+});
+
+test("a session without a thing name (x-amzn-iot-thingname left out, so neither key is set) gets nothing, the firmware included", () => {
+  for (const [action, resource] of everythingAVehicleMay(A)) {
+    assert.not.ok(deviceCan({ thingName: undefined }, action, resource), `${action} ${resource}`);
+    assert.not.ok(deviceCan({ thingName: undefined, thingTypeName: GATEWAY_TYPE }, action, resource), `${action} ${resource}`);
+  }
 });
 
 test.run();

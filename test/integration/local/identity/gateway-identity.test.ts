@@ -4,7 +4,9 @@
  * telemetry under its own `telemetry/fleet/<gatewayId>/`), its records are processed and a status
  * report in its object is quarantined; a vehicle certificate gets no gateway credentials (nor a gateway
  * certificate vehicle ones), a gateway cannot write a vehicle's prefix or another gateway's, read jobs/,
- * list or touch the table, and a revoked gateway gets no credentials.
+ * list or touch the table, and a revoked gateway gets no credentials. A certificate given the other
+ * kind's IoT policy by mistake gets that kind's credentials, which allow it nothing: the gateway role
+ * requires the gateway thing type, the vehicle role an untyped thing.
  */
 import { test } from "uvu";
 import * as assert from "uvu/assert";
@@ -29,6 +31,7 @@ import { startTestCloud, type TestCloud } from "../../support/local-cloud.js";
 const G = "gw-depot-7";
 const H = "gw-depot-8";
 const R = "gw-revoked";
+const S = "gw-stray";
 const VIN = "1HGCM82633A004352";
 const OTHER_VIN = "1M8GDM9AXKP042788";
 const STRAY_VIN = "WP0ZZZ99ZTS392124";
@@ -36,7 +39,7 @@ const STRAY_VIN = "WP0ZZZ99ZTS392124";
 let world: TestCloud;
 let iot: IoTClient;
 let bucket: string;
-const gateways = new Map<string, GatewayIdentityMaterial>();
+const gateways = new Map<string, GatewayIdentityMaterial & { certificateArn: string }>();
 const vehicles = new Map<string, VehicleIdentityMaterial & { certificateArn: string }>();
 
 function provider(): { credentialsEndpoint: string; caCertificatePem: string } {
@@ -47,7 +50,14 @@ function provider(): { credentialsEndpoint: string; caCertificatePem: string } {
 async function registerGatewayHere(gatewayId: string): Promise<void> {
   const { privateKeyPem, csrPem } = await createKeyAndCsr(gatewayId);
   const registered = await registerGateway(iot, world.outputs.gateway_iot_policy!, { gatewayId, thingTypeName: world.outputs.gateway_thing_type!, site: "test" }, { csrPem });
-  gateways.set(gatewayId, { gatewayId, certificatePem: registered.certificatePem, privateKeyPem, roleAlias: world.outputs.gateway_role_alias!, ...provider() });
+  gateways.set(gatewayId, {
+    gatewayId,
+    certificatePem: registered.certificatePem,
+    certificateArn: registered.certificateArn,
+    privateKeyPem,
+    roleAlias: world.outputs.gateway_role_alias!,
+    ...provider(),
+  });
 }
 
 async function registerVehicleHere(vin: string): Promise<void> {
@@ -89,7 +99,7 @@ test.before(async () => {
   world = await startTestCloud({ runtime: true, runtimeOptions: { runSchedules: false, alarmEvaluationIntervalMs: 0, pollWaitSeconds: 1 } });
   iot = new IoTClient(world.cloud.clientConfig);
   bucket = world.outputs.data_bucket_name!;
-  await Promise.all([registerGatewayHere(G), registerGatewayHere(H), registerGatewayHere(R), registerVehicleHere(VIN), registerVehicleHere(STRAY_VIN)]);
+  await Promise.all([registerGatewayHere(G), registerGatewayHere(H), registerGatewayHere(R), registerGatewayHere(S), registerVehicleHere(VIN), registerVehicleHere(STRAY_VIN)]);
 });
 
 test.after(async () => {
@@ -168,6 +178,29 @@ test("a vehicle certificate given the gateway IoT policy by mistake gets gateway
   assert.equal(await refusal(s3.send(new PutObjectCommand({ Bucket: bucket, Key: `telemetry/fleet/${STRAY_VIN}/x.ndjson.gz`, Body: "x" }))), denied);
   assert.equal(await refusal(s3.send(new PutObjectCommand({ Bucket: bucket, Key: fleetTelemetryKey(G, Date.now(), "stray"), Body: "x" }))), denied);
   assert.equal(await keysUnder(`telemetry/fleet/${STRAY_VIN}/`), []);
+});
+
+test("a gateway certificate given the vehicle IoT policy by mistake gets vehicle credentials that allow nothing (it is of the gateway type)", async () => {
+  const stray = gateways.get(S)!;
+  for (const key of [`jobs/${S}.json`, `jobs/${VIN}.json`, "firmware/tcu-2/4.2.0/image.bin"]) {
+    await world.clients.s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: "{}" })); // they exist: a refusal is the policy's, not a 404
+  }
+  await iot.send(new AttachPolicyCommand({ policyName: world.outputs.vehicle_iot_policy!, target: stray.certificateArn }));
+
+  const credentials = await fetchVehicleCredentials({ ...stray, roleAlias: world.outputs.vehicle_role_alias! });
+  const session = world.cloud.identity.sessions.find(credentials.accessKeyId);
+  assert.equal([session?.thingName, session?.thingTypeName], [S, world.outputs.gateway_thing_type], "the session carries the gateway's thing type");
+  const { s3 } = clientsWith(credentials);
+
+  const ownVehiclePrefix = `telemetry/vehicle/${S}/dt=2026-12-02/hour=01/x.ndjson.gz`;
+  assert.equal(await refusal(s3.send(new PutObjectCommand({ Bucket: bucket, Key: ownVehiclePrefix, Body: "x" }))), denied);
+  assert.equal(await refusal(s3.send(new PutObjectCommand({ Bucket: bucket, Key: vehicleTelemetryKey(VIN, Date.now(), "stray"), Body: "x" }))), denied);
+  assert.equal(await refusal(s3.send(new GetObjectCommand({ Bucket: bucket, Key: `jobs/${S}.json` }))), denied);
+  assert.equal(await refusal(s3.send(new GetObjectCommand({ Bucket: bucket, Key: `jobs/${VIN}.json` }))), denied);
+  assert.equal(await refusal(s3.send(new GetObjectCommand({ Bucket: bucket, Key: "firmware/tcu-2/4.2.0/image.bin" }))), denied, "not even the firmware");
+  assert.equal(await keysUnder(`telemetry/vehicle/${S}/`), []);
+  const vehicle = clientsWith(await fetchVehicleCredentials(vehicles.get(VIN)!)).s3;
+  assert.is(await (await vehicle.send(new GetObjectCommand({ Bucket: bucket, Key: "firmware/tcu-2/4.2.0/image.bin" }))).Body!.transformToString(), "{}", "a vehicle still reads the firmware");
 });
 
 test("a revoked gateway gets no new credentials; the others are unaffected", async () => {
