@@ -5,41 +5,20 @@
  */
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { mkdirSync, mkdtempSync, readdirSync, statSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { fleetTelemetryKey, vehicleTelemetryKey } from "../../../../contracts/telemetry-keys.js";
 import { readGatewayBundle } from "../../../../identity/bundle.js";
 import { createKeyAndCsr } from "../../../../identity/certificates.js";
-import { fetchVehicleCredentials, type GatewayIdentityMaterial } from "../../../../identity/vehicle-credentials.js";
-import { startLocalCloud, type LocalCloud } from "../../../../local/cloud.js";
-import { cliIn } from "../../support/cli.js";
+import { fetchVehicleCredentials } from "../../../../identity/vehicle-credentials.js";
+import { assertOwnerOnly, credentialsRefusal, gatewayIdentityOf, identityWorkspaceForSuite, mode } from "../support/identity-workspace.js";
 
-const workspace = mkdtempSync(join(tmpdir(), "fleetota-cli-gateways-"));
+const { workspace, fleetota, cloud } = identityWorkspaceForSuite(test, "gateways");
 const bundles = join(workspace, "gateways");
 const G = "gw-depot-7";
 const K = "gw-keypair";
 const VIN = "1HGCM82633A004352";
-let cloud: LocalCloud;
-
-const fleetota = cliIn(workspace);
-
-const mode = (path: string): string => (statSync(path).mode & 0o777).toString(8);
-
-function identityOf(folder: string, privateKeyPem?: string): GatewayIdentityMaterial {
-  const bundle = readGatewayBundle(folder, { privateKeyPem });
-  return { ...bundle, caCertificatePem: bundle.credentialsProviderCaPem };
-}
-
-test.before(async () => {
-  mkdirSync(join(workspace, ".fleetota"), { recursive: true });
-  cloud = await startLocalCloud({ runtime: false, stateFile: join(workspace, ".fleetota", "local.json") });
-});
-
-test.after(async () => {
-  await cloud?.stop();
-});
 
 test("register from the gateway's CSR: an owner-only bundle for the gateway alias, and it uploads under its own prefix only", async () => {
   const { privateKeyPem, csrPem } = await createKeyAndCsr(G);
@@ -51,16 +30,14 @@ test("register from the gateway's CSR: an owner-only bundle for the gateway alia
   assert.is(json.gatewayId, G);
   assert.is(json.privateKeyWritten, false);
   const folder = join(bundles, G);
-  assert.is(mode(bundles), "700");
-  assert.is(mode(folder), "700");
+  assertOwnerOnly(bundles, folder);
   assert.equal(readdirSync(folder).sort(), ["bundle.json", "certificate.pem", "credentials-provider-ca.pem"]);
-  for (const file of readdirSync(folder)) assert.is(mode(join(folder, file)), "600", file);
   const bundle = readGatewayBundle(folder, { privateKeyPem });
-  assert.is(bundle.roleAlias, String(cloud.description.outputs.gateway_role_alias));
+  assert.is(bundle.roleAlias, String(cloud().description.outputs.gateway_role_alias));
   assert.is(bundle.telemetryPrefix, `telemetry/fleet/${G}/`);
   assert.not.ok("jobDocumentKey" in bundle, "a gateway reads no job document");
 
-  const s3 = new S3Client({ endpoint: bundle.s3Endpoint, region: bundle.region, forcePathStyle: true, credentials: await fetchVehicleCredentials(identityOf(folder, privateKeyPem)) });
+  const s3 = new S3Client({ endpoint: bundle.s3Endpoint, region: bundle.region, forcePathStyle: true, credentials: await fetchVehicleCredentials(gatewayIdentityOf(folder, privateKeyPem)) });
   await s3.send(new PutObjectCommand({ Bucket: bundle.bucket, Key: fleetTelemetryKey(G, Date.now(), "cli-0"), Body: "x" }));
   const forged = await s3.send(new PutObjectCommand({ Bucket: bundle.bucket, Key: vehicleTelemetryKey(VIN, Date.now(), "cli-0"), Body: "x" })).catch((error: Error) => error.name);
   assert.is(forged, "AccessDenied");
@@ -73,7 +50,7 @@ test("register without a CSR: AWS IoT makes the key pair, which lands 0600 in th
   assert.is(code, 0);
   assert.is(json.privateKeyWritten, true);
   assert.is(mode(join(bundles, K, "private-key.pem")), "600");
-  assert.ok((await fetchVehicleCredentials(identityOf(join(bundles, K)))).accessKeyId.startsWith("ASIA"));
+  assert.ok((await fetchVehicleCredentials(gatewayIdentityOf(join(bundles, K)))).accessKeyId.startsWith("ASIA"));
 });
 
 test("ids that are not gateway ids are refused before anything is created: a VIN, upper case, no gw-; a registered id is refused too", async () => {
@@ -100,8 +77,8 @@ test("list shows the gateways with their site, and vehicles list does not show t
 });
 
 test("revoke: the gateway gets no new credentials; a vehicle or an unknown id is not a gateway", async () => {
-  const identity = identityOf(join(bundles, K));
-  await fetchVehicleCredentials(identity);
+  const identity = gatewayIdentityOf(join(bundles, K));
+  assert.is(await credentialsRefusal(identity), undefined, "it gets credentials before");
 
   const revoked = await fleetota("gateways", "revoke", K);
   const vehicle = await fleetota("gateways", "revoke", VIN);
@@ -109,8 +86,7 @@ test("revoke: the gateway gets no new credentials; a vehicle or an unknown id is
 
   assert.is(revoked.code, 0);
   assert.is(revoked.json.deactivated.length, 1);
-  const refused = await fetchVehicleCredentials(identity).then(() => undefined, (error: Error & { statusCode: number }) => error.statusCode);
-  assert.is(refused, 403);
+  assert.is(await credentialsRefusal(identity), 403);
   for (const result of [vehicle, unknown]) {
     assert.is(result.code, 1);
     assert.match(result.err, "is not a registered fleet gateway");

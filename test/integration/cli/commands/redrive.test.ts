@@ -16,19 +16,19 @@ import {
   SendMessageCommand,
   SQSClient,
 } from "@aws-sdk/client-sqs";
-import { runCli } from "../../../../cli/main.js";
-import type { CliIo } from "../../../../cli/output.js";
 import { describeDeadLetter } from "../../../../contracts/dead-letter.js";
 import { peekDeadLetters } from "../../../../cli/redrive/dlq-reader.js";
 import { MOVE_STEP, MoveJournal } from "../../../../cli/redrive/journal.js";
 import { namesFromLocalDescription, type StackNames } from "../../../../cli/target.js";
 import { startLocalCloud, type LocalCloud } from "../../../../local/cloud.js";
+import { cliIn } from "../../support/cli.js";
 
 const VIN = "1HGCM82633A004352";
 const workspace = mkdtempSync(join(tmpdir(), "fleetota-redrive-"));
 let cloud: LocalCloud;
 let sqs: SQSClient;
 let names: StackNames;
+const fleetota = cliIn(workspace, {});
 
 /** A status report (business key `<jobId>#<sequence>`) of one campaign. */
 function statusReport(campaignId: string, sequence: number): string {
@@ -77,17 +77,6 @@ async function businessKeysOnSource(): Promise<string[]> {
 async function reset(): Promise<void> {
   await sqs.send(new PurgeQueueCommand({ QueueUrl: names.updateQueueUrl }));
   await sqs.send(new PurgeQueueCommand({ QueueUrl: names.updateDlqUrl }));
-}
-
-function capturingIo(): CliIo & { out: string; err: string } {
-  const io = { out: "", err: "", interactive: false, stdout: (text: string) => void (io.out += text), stderr: (text: string) => void (io.err += text) };
-  return io;
-}
-
-async function fleetota(...args: string[]): Promise<{ code: number; json: any; err: string }> {
-  const io = capturingIo();
-  const code = await runCli(["--json", ...args], { io, cwd: workspace, env: {} });
-  return { code, json: io.out ? JSON.parse(io.out) : undefined, err: io.err };
 }
 
 test.before(async () => {

@@ -5,41 +5,20 @@
  */
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, statSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { vehicleTelemetryKey } from "../../../../contracts/telemetry-keys.js";
 import { readVehicleBundle } from "../../../../identity/bundle.js";
 import { createKeyAndCsr } from "../../../../identity/certificates.js";
-import { fetchVehicleCredentials, type VehicleIdentityMaterial } from "../../../../identity/vehicle-credentials.js";
-import { startLocalCloud, type LocalCloud } from "../../../../local/cloud.js";
-import { cliIn } from "../../support/cli.js";
+import { fetchVehicleCredentials } from "../../../../identity/vehicle-credentials.js";
+import { assertOwnerOnly, credentialsRefusal, identityWorkspaceForSuite, mode, vehicleIdentityOf } from "../support/identity-workspace.js";
 
-const workspace = mkdtempSync(join(tmpdir(), "fleetota-cli-vehicles-"));
+const { workspace, fleetota, cloud } = identityWorkspaceForSuite(test, "vehicles");
 const bundles = join(workspace, "bundles");
 const A = "1HGCM82633A004352";
 const B = "1M8GDM9AXKP042788";
 const C = "WP0ZZZ99ZTS392124";
-let cloud: LocalCloud;
-
-const fleetota = cliIn(workspace);
-
-const mode = (path: string): string => (statSync(path).mode & 0o777).toString(8);
-
-function identityOf(folder: string, privateKeyPem?: string): VehicleIdentityMaterial {
-  const bundle = readVehicleBundle(folder, { privateKeyPem });
-  return { ...bundle, caCertificatePem: bundle.credentialsProviderCaPem };
-}
-
-test.before(async () => {
-  mkdirSync(join(workspace, ".fleetota"), { recursive: true });
-  cloud = await startLocalCloud({ runtime: false, stateFile: join(workspace, ".fleetota", "local.json") });
-});
-
-test.after(async () => {
-  await cloud?.stop();
-});
 
 test("register from the vehicle's CSR: an owner-only bundle without a private key, and the vehicle can upload with it", async () => {
   const { privateKeyPem, csrPem } = await createKeyAndCsr(A);
@@ -51,16 +30,14 @@ test("register from the vehicle's CSR: an owner-only bundle without a private ke
   assert.is(json.registered, 1);
   assert.is(json.privateKeysWritten, 0);
   const folder = join(bundles, A);
-  assert.is(mode(bundles), "700");
-  assert.is(mode(folder), "700");
+  assertOwnerOnly(bundles, folder);
   assert.equal(readdirSync(folder).sort(), ["bundle.json", "certificate.pem", "credentials-provider-ca.pem"]);
-  for (const file of readdirSync(folder)) assert.is(mode(join(folder, file)), "600", file);
   const bundle = readVehicleBundle(folder, { privateKeyPem });
-  assert.is(bundle.roleAlias, String(cloud.description.outputs.vehicle_role_alias));
+  assert.is(bundle.roleAlias, String(cloud().description.outputs.vehicle_role_alias));
   assert.is(bundle.telemetryPrefix, `telemetry/vehicle/${A}/`);
-  assert.is(bundle.credentialsEndpoint, cloud.description.credentialsProvider!.endpoint);
+  assert.is(bundle.credentialsEndpoint, cloud().description.credentialsProvider!.endpoint);
 
-  const credentials = await fetchVehicleCredentials(identityOf(folder, privateKeyPem));
+  const credentials = await fetchVehicleCredentials(vehicleIdentityOf(folder, privateKeyPem));
   const s3 = new S3Client({ endpoint: bundle.s3Endpoint, region: bundle.region, forcePathStyle: true, credentials });
   await s3.send(new PutObjectCommand({ Bucket: bundle.bucket, Key: vehicleTelemetryKey(A, Date.now(), "cli-0"), Body: "x" }));
   s3.destroy();
@@ -72,7 +49,7 @@ test("register without a CSR: AWS IoT makes the key pair, which lands 0600 in th
   assert.is(code, 0);
   assert.is(json.privateKeysWritten, 1);
   assert.is(mode(join(bundles, B, "private-key.pem")), "600");
-  assert.ok((await fetchVehicleCredentials(identityOf(join(bundles, B)))).accessKeyId.startsWith("ASIA"));
+  assert.ok((await fetchVehicleCredentials(vehicleIdentityOf(join(bundles, B)))).accessKeyId.startsWith("ASIA"));
 });
 
 test("a CSV registers its good lines and refuses the others by line, losing none; a second run leaves registered vehicles as they are", async () => {
@@ -118,16 +95,15 @@ test("list shows the registered vehicles with their attributes", async () => {
 });
 
 test("revoke: the vehicle gets no new credentials; an unknown VIN is a clear error", async () => {
-  const identity = identityOf(join(bundles, B));
-  await fetchVehicleCredentials(identity);
+  const identity = vehicleIdentityOf(join(bundles, B));
+  assert.is(await credentialsRefusal(identity), undefined, "it gets credentials before");
 
   const revoked = await fleetota("vehicles", "revoke", B);
   const unknown = await fleetota("vehicles", "revoke", "5YJ3E1EA2KF317000");
 
   assert.is(revoked.code, 0);
   assert.is(revoked.json.deactivated.length, 1);
-  const refused = await fetchVehicleCredentials(identity).then(() => undefined, (error: Error & { statusCode: number }) => error.statusCode);
-  assert.is(refused, 403);
+  assert.is(await credentialsRefusal(identity), 403);
   assert.is(unknown.code, 1);
   assert.match(unknown.err, "is not registered");
 });
