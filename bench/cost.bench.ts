@@ -104,7 +104,7 @@ interface TelemetryPass {
   gzipBytes: number;
   invocations: number;
   gbSeconds: number;
-  /** Usage done for each object: the vehicle's PUT, EventBridge's delivery, the processor's read, claim, completion, hand-off. */
+  /** Usage done for each object: the vehicle's PUT, EventBridge's delivery, the processor's ledger check, read, completion, hand-off. */
   perObject: Usage;
   /** Usage done once per processor invocation: the invocation, the pollers' receive and delete, the fleet-state part, the metrics, the campaign query. */
   perInvocation: Usage;
@@ -157,6 +157,13 @@ async function telemetryPass(cloud: LocalCloud, gateway: GatewayIdentity, bucket
   });
   const processorName = Object.keys(phase.functions).find((name) => PROCESSOR(`function:${name}`)) ?? "";
   const processor = usageFromCensus(phase.census, (principal) => billedCaller(principal) && PROCESSOR(principal));
+  // The processor's reads: each object's ledger check (GetItem, eventually consistent: 0.5 RRU) and the
+  // running campaigns (one Query an invocation).
+  const ledgerReadUnits =
+    0.5 *
+    Object.entries(phase.census.requests)
+      .filter(([key]) => PROCESSOR(key.split(" ")[0]!) && key.endsWith(" dynamodb:GetItem"))
+      .reduce((total, [, count]) => total + count, 0);
   // The uploads: the simulator uploads as a fleet gateway, with the gateway's own session.
   const uploaders = usageFromCensus(phase.census, (principal) => principal === "vehicle" || principal === "gateway");
   const invocations = phase.functions[processorName]?.invocations ?? 0;
@@ -165,7 +172,7 @@ async function telemetryPass(cloud: LocalCloud, gateway: GatewayIdentity, bucket
     s3Put: processor.s3Put, // the fleet-state part (no object is quarantined in this clean run)
     cloudWatchApi: processor.cloudWatchApi,
     cloudWatchMetricsRequested: processor.cloudWatchMetricsRequested,
-    dynamoDbReadUnits: processor.dynamoDbReadUnits, // the running campaigns, once per invocation
+    dynamoDbReadUnits: Math.max(0, processor.dynamoDbReadUnits - ledgerReadUnits), // the running campaigns, once per invocation
     lambdaInvocations: invocations,
     sqs: 2 * (phase.batches[processorName] ?? 0), // AWS's pollers: a receive and a delete per batch
   };
@@ -173,6 +180,7 @@ async function telemetryPass(cloud: LocalCloud, gateway: GatewayIdentity, bucket
     ...NO_USAGE,
     s3Get: processor.s3Get,
     dynamoDbWriteUnits: processor.dynamoDbWriteUnits,
+    dynamoDbReadUnits: ledgerReadUnits,
     sqs: processor.sqs + summary.objects, // the hand-off, and EventBridge's delivery of each object's event (unseen by the front door)
   });
   return { objects: summary.objects, records: summary.records, gzipBytes, invocations, gbSeconds: phase.functions[processorName]?.gbSeconds ?? 0, perObject, perInvocation };

@@ -129,8 +129,6 @@ async function invocation(messages: string[]): Promise<number> {
   const started = process.cpuUsage();
   const scope: InvocationScope = {
     aggregate: new InvocationAggregate(),
-    leaseMs: 60_000,
-    busyWaitMs: 20_000,
     inFlight: new Map(),
     activeCampaigns: lazyOnce(() => loadActiveCampaigns(campaigns)),
     parking: { s3: dependencies.s3, bucket: BUCKET, tally: new ParkedTally() },

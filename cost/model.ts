@@ -45,8 +45,8 @@ export interface MeasuredProfile {
   method: string;
   telemetry: {
     /**
-     * Per object (vehicle side included: its PUT; EventBridge's delivery to SQS; the processor's read,
-     * claim and completion, its hand-off; its compute beyond the per-record share).
+     * Per object (vehicle side included: its PUT; EventBridge's delivery to SQS; the processor's ledger
+     * check, read and completion, its hand-off; its compute beyond the per-record share).
      */
     perObject: Usage;
     /**
@@ -80,7 +80,7 @@ export interface MeasuredProfile {
 /** The processor's CPU seconds (at one full core) and how it runs, measured without network. */
 export interface ProcessorCpu {
   secondsPerInvocation: number;
-  /** Per object beyond its records: the object's SDK calls (claim, GET, completion) and its handling. */
+  /** Per object beyond its records: the object's SDK calls (ledger check, GET, completion) and its handling. */
   secondsPerObject: number;
   secondsPerRecord: number;
   /** Objects the handler reads at once (OBJECTS_IN_FLIGHT). */
@@ -107,7 +107,7 @@ export const LAMBDA_MB_PER_VCPU = 1_769;
 /**
  * GB-seconds of one processor invocation of `objects` objects on AWS, modelled: its CPU time (measured
  * without network) at Lambda's CPU share for its memory, plus what it waits for AWS (cost/aws-latency.ts):
- * each object's claim, GET and completion one after another, `objectsInFlight` objects at a time, then the
+ * each object's ledger check, GET and completion one after another, `objectsInFlight` objects at a time, then the
  * campaign query and the fleet-state PUT beside the PutMetricData. CPU and waiting are added, not
  * overlapped (conservative).
  *

@@ -54,7 +54,7 @@ export function quotaTable(profile: MeasuredProfile, uploadEveryMinutes: number,
       quota: "DynamoDB on-demand table throughput",
       defaultLimit: "40,000 write units/s per table",
       bindsAtVehicles: vehiclesAt(40_000, perObject.dynamoDbWriteUnits),
-      whatTheStackDoes: "idempotency claims keyed by object (spread over partitions); job state written on transitions only",
+      whatTheStackDoes: "one ledger write an object, keyed by object (spread over partitions); job state written on transitions only",
     },
     {
       quota: "KMS asymmetric (ECC) Sign",

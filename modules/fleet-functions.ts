@@ -140,7 +140,8 @@ export class FleetFunctions extends Construct {
       parkFailures(PARKED_SOURCE.TelemetryProcessor),
       // The processor adds parts to the fleet state; only the publisher reads, compacts and deletes them.
       { Sid: "AddFleetStateParts", Effect: "Allow", Action: "s3:PutObject", Resource: `${lake.bucketArn}/${FLEET_STATE_PARTS_PREFIX}*` },
-      itemsUnder("ObjectMarkers", ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"], state.tableArn, [OBJECT_PK_PREFIX]),
+      // Object markers are read, then written once (a conditional put), never updated or deleted.
+      itemsUnder("ObjectMarkers", ["dynamodb:GetItem", "dynamodb:PutItem"], state.tableArn, [OBJECT_PK_PREFIX]),
       { Sid: "ListCampaigns", Effect: "Allow", Action: "dynamodb:Query", Resource: state.indexArn },
     ]);
     updates.grantSend(telemetryProcessor);

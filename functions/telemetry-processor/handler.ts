@@ -13,11 +13,6 @@ import { loadActiveCampaigns } from "./update-handoff.js";
 
 const logger = createLogger("telemetry-processor");
 const batchProcessor = new BatchProcessor(EventType.SQS);
-/** Margin kept off the remaining time when leasing an object, so a lease outlives its invocation. */
-const LEASE_MARGIN_MS = 10_000;
-const DEFAULT_LEASE_MS = 5 * 60_000;
-/** Waiting for a concurrent delivery of the same object beats a retry after the visibility timeout. */
-const MAX_BUSY_WAIT_MS = 20_000;
 /**
  * Objects read at once within a batch: the mapping delivers up to 100, and memory (512 MB) is sized for
  * about 10 objects in flight, each bounded by the read limits (the sizing is in modules/stack-config.ts).
@@ -54,11 +49,8 @@ export const handler = async (event: SQSEvent, context: Context): Promise<SQSBat
   campaignList ??= dynamoCampaignList({ doc: deps.doc, table: deps.stateTable });
   const campaigns = campaignList;
   const aggregate = new InvocationAggregate();
-  const remainingMs = typeof context?.getRemainingTimeInMillis === "function" ? context.getRemainingTimeInMillis() : DEFAULT_LEASE_MS;
   const scope: InvocationScope = {
     aggregate,
-    leaseMs: remainingMs + LEASE_MARGIN_MS,
-    busyWaitMs: Math.min(MAX_BUSY_WAIT_MS, remainingMs / 3),
     inFlight: new Map(),
     activeCampaigns: lazyOnce(() => loadActiveCampaigns(campaigns)),
     parking: { s3: deps.s3, bucket: deps.dataBucket, tally: new ParkedTally() },

@@ -1,28 +1,28 @@
 import { ConditionalCheckFailedException } from "@aws-sdk/client-dynamodb";
-import { DeleteCommand, GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import { GetCommand, PutCommand, type DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import type { ObjectRef } from "../../contracts/telemetry-events.js";
 
 /**
  * Once-in-effect processing of an object version, keyed on its identity (bucket/key + etag) in the
- * state table: `pk = OBJECT#<bucket>/<key>`, `sk = <etag>`. A claim is a lease; it becomes COMPLETED
- * only after every output of the object is written, so a crash mid-way lets a redelivery redo the
- * work, and a completed object redelivered is skipped and counted as a duplicate.
+ * state table: `pk = OBJECT#<bucket>/<key>`, `sk = <etag>`. One item an object, written once, when every
+ * output of the object is written: the first delivery to write it counts the object; any later or
+ * concurrent delivery finds it there and counts a duplicate. Every output before it is idempotent (keys
+ * named by the object's identity, update messages taken once by job id and sequence), so a delivery that
+ * crashed before it, or lost the race to it, leaves nothing twice.
+ *
+ * Why no claim before the work (the ledger had a lease item, then a completion update: 2 write units an
+ * object): the claim kept two concurrent deliveries from both doing the work, which only happens when S3,
+ * EventBridge or SQS deliver the same object twice at the same moment, and both doing it is harmless here.
+ * Now an object costs one read (eventually consistent, 0.5 read unit: a completed object is skipped
+ * without reading it again) and one conditional write (1 write unit).
  */
-export const OBJECT_STATUS = { InProgress: "IN_PROGRESS", Completed: "COMPLETED" } as const;
+export const OBJECT_STATUS = { Completed: "COMPLETED" } as const;
 
 /** Markers stay long enough to outlive every redelivery path (S3, EventBridge retries, SQS, DLQ redrive). */
 export const OBJECT_MARKER_TTL_SECONDS = 30 * 86_400;
 
-export const CLAIM = { Claimed: "claimed", Completed: "completed" } as const;
-export type ClaimResult = (typeof CLAIM)[keyof typeof CLAIM];
-
-/** Another invocation holds an unexpired lease on the object: retry the message later. */
-export class ObjectBusyError extends Error {
-  override readonly name = "ObjectBusyError";
-  constructor(readonly object: ObjectRef) {
-    super(`s3://${object.bucket}/${object.key} (${object.etag}) is being processed by another invocation`);
-  }
-}
+export const COMPLETION = { First: "first", Duplicate: "duplicate" } as const;
+export type Completion = (typeof COMPLETION)[keyof typeof COMPLETION];
 
 export interface ObjectLedger {
   doc: DynamoDBDocumentClient;
@@ -34,69 +34,42 @@ export const OBJECT_PK_PREFIX = "OBJECT#";
 const keyOf = (object: ObjectRef) => ({ pk: `${OBJECT_PK_PREFIX}${object.bucket}/${object.key}`, sk: object.etag });
 
 /**
- * Claims the object for `leaseMs`. Returns `completed` when it was already processed; throws
- * ObjectBusyError when someone else's lease is still running.
+ * Whether the object is already recorded as processed. Eventually consistent (half the price of a
+ * consistent read): a completion it misses is caught by `completeObject`'s condition.
  *
  * @example
- * if ((await claimObject(ledger, object, Date.now(), 60_000)) === "completed") aggregate.addDuplicate();
+ * if (await isCompleted(ledger, object)) aggregate.addDuplicate();
  */
-export async function claimObject(ledger: ObjectLedger, object: ObjectRef, nowMs: number, leaseMs: number): Promise<ClaimResult> {
+export async function isCompleted(ledger: ObjectLedger, object: ObjectRef): Promise<boolean> {
+  const existing = await ledger.doc.send(new GetCommand({ TableName: ledger.table, Key: keyOf(object), ProjectionExpression: "pk" }));
+  return existing.Item !== undefined;
+}
+
+/**
+ * Records the object processed, with what came of it, unless a delivery already did: returns `first` for
+ * the delivery that counts, `duplicate` for any other (its outputs were the same; it counts nothing).
+ *
+ * @example
+ * if ((await completeObject(ledger, object, { accepted: 498, rejected: 2 }, Date.now())) === "first") aggregate.addObject(readout, lag);
+ */
+export async function completeObject(ledger: ObjectLedger, object: ObjectRef, outcome: Record<string, number | string>, nowMs: number): Promise<Completion> {
   try {
     await ledger.doc.send(
       new PutCommand({
         TableName: ledger.table,
         Item: {
           ...keyOf(object),
-          status: OBJECT_STATUS.InProgress,
-          leaseUntil: nowMs + leaseMs,
+          status: OBJECT_STATUS.Completed,
+          completedAt: new Date(nowMs).toISOString(),
+          outcome,
           expiresAt: Math.floor(nowMs / 1000) + OBJECT_MARKER_TTL_SECONDS,
         },
-        ConditionExpression: "attribute_not_exists(pk) OR (#status = :inProgress AND leaseUntil < :now)",
-        ExpressionAttributeNames: { "#status": "status" },
-        ExpressionAttributeValues: { ":inProgress": OBJECT_STATUS.InProgress, ":now": nowMs },
+        ConditionExpression: "attribute_not_exists(pk)",
       }),
     );
-    return CLAIM.Claimed;
+    return COMPLETION.First;
   } catch (error) {
-    if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    if (error instanceof ConditionalCheckFailedException) return COMPLETION.Duplicate;
+    throw error;
   }
-  const existing = await ledger.doc.send(new GetCommand({ TableName: ledger.table, Key: keyOf(object), ConsistentRead: true }));
-  if (existing.Item?.status === OBJECT_STATUS.Completed) return CLAIM.Completed;
-  throw new ObjectBusyError(object);
-}
-
-/**
- * Marks the object processed, with what came of it.
- *
- * @example
- * await completeObject(ledger, object, { accepted: 498, rejected: 2 }, Date.now());
- */
-export async function completeObject(ledger: ObjectLedger, object: ObjectRef, outcome: Record<string, number | string>, nowMs: number): Promise<void> {
-  await ledger.doc.send(
-    new UpdateCommand({
-      TableName: ledger.table,
-      Key: keyOf(object),
-      UpdateExpression: "SET #status = :completed, completedAt = :at, outcome = :outcome REMOVE leaseUntil",
-      ExpressionAttributeNames: { "#status": "status" },
-      ExpressionAttributeValues: { ":completed": OBJECT_STATUS.Completed, ":at": new Date(nowMs).toISOString(), ":outcome": outcome },
-    }),
-  );
-}
-
-/**
- * Gives a claim back after a failure, so the redelivery does not wait for the lease to run out.
- *
- * @example
- * await releaseObject(ledger, object);
- */
-export async function releaseObject(ledger: ObjectLedger, object: ObjectRef): Promise<void> {
-  await ledger.doc.send(
-    new DeleteCommand({
-      TableName: ledger.table,
-      Key: keyOf(object),
-      ConditionExpression: "#status = :inProgress",
-      ExpressionAttributeNames: { "#status": "status" },
-      ExpressionAttributeValues: { ":inProgress": OBJECT_STATUS.InProgress },
-    }),
-  );
 }

@@ -12,7 +12,7 @@ import { decodeEventKey, KEY_VIOLATION, parseTelemetryEventKey, tryParseTelemetr
 import { parkedFailure, parkFailure, PARKED_REASON, PermanentFailureError, type ParkedTally, type Parking } from "../../lib/parked-failures.js";
 import { InvalidEventError, parseQueueMessage, type ObjectRef } from "../../contracts/telemetry-events.js";
 import { writeFleetStatePart } from "../../telemetry/fleet-state.js";
-import { CLAIM, claimObject, completeObject, ObjectBusyError, releaseObject, type ClaimResult, type ObjectLedger } from "./idempotency.js";
+import { COMPLETION, completeObject, isCompleted, type ObjectLedger } from "./idempotency.js";
 import { quarantineObject, writeRejectedRecords } from "./quarantine.js";
 import { candidatesOf, sendUpdateMessages, statusReportsOf } from "./update-handoff.js";
 
@@ -38,17 +38,11 @@ export interface InvocationScope {
   aggregate: InvocationAggregate;
   /** Loaded once per invocation, on first need. */
   activeCampaigns: () => Promise<CampaignDefinition[]>;
-  /** How long a claim on an object lasts: the invocation's remaining time. */
-  leaseMs: number;
-  /** How long to wait for another invocation's claim on the same object to finish before giving up. */
-  busyWaitMs: number;
   /** Objects this invocation is already handling, by identity: a second delivery in the same batch waits for the first. */
   inFlight: Map<string, Promise<MessageOutcome>>;
   /** Where permanent failures are parked and counted (Reliability/MessagesParked). */
   parking: Parking;
 }
-
-const BUSY_POLL_MS = 500;
 
 export const MESSAGE_OUTCOME = {
   Processed: "processed",
@@ -206,41 +200,26 @@ function countDuplicate(object: ObjectRef, dependencies: ProcessorDependencies, 
   return MESSAGE_OUTCOME.Duplicate;
 }
 
-/** Claims the object, waiting a while when another invocation holds it (concurrent duplicate delivery). */
-async function claimPatiently(ledger: ObjectLedger, object: ObjectRef, scope: InvocationScope, now: () => number): Promise<ClaimResult> {
-  const deadline = now() + scope.busyWaitMs;
-  for (;;) {
-    try {
-      return await claimObject(ledger, object, now(), scope.leaseMs);
-    } catch (error) {
-      if (!(error instanceof ObjectBusyError) || now() >= deadline) throw error;
-      await new Promise((resolve) => setTimeout(resolve, BUSY_POLL_MS));
-    }
-  }
-}
-
+/**
+ * Skips an object already processed; otherwise does its work and records it processed. A delivery that
+ * fails transiently leaves no record (its redelivery does the work again: every output is idempotent); one
+ * that loses the race with a concurrent delivery of the same object counts a duplicate (idempotency.ts).
+ */
 async function handleObject(object: ObjectRef, body: string, dependencies: ProcessorDependencies, scope: InvocationScope): Promise<MessageOutcome> {
   const now = dependencies.now ?? Date.now;
   const ledger: ObjectLedger = { doc: dependencies.doc, table: dependencies.stateTable };
-  if ((await claimPatiently(ledger, object, scope, now)) === CLAIM.Completed) return countDuplicate(object, dependencies, scope);
+  if (await isCompleted(ledger, object)) return countDuplicate(object, dependencies, scope);
   try {
-    try {
-      return await processClaimedObject(object, dependencies, scope, now);
-    } catch (error) {
-      if (!(error instanceof PermanentFailureError)) throw error;
-      const outcome = await park(dependencies, scope, body, [object.bucket, object.key, object.etag], error);
-      await completeObject(ledger, object, { parked: error.reason }, now());
-      return outcome;
-    }
+    return await processObject(object, dependencies, scope, now);
   } catch (error) {
-    await releaseObject(ledger, object).catch((releaseError: unknown) =>
-      dependencies.log.warn("could not release claim", { key: object.key, releaseError }),
-    );
-    throw error;
+    if (!(error instanceof PermanentFailureError)) throw error;
+    const outcome = await park(dependencies, scope, body, [object.bucket, object.key, object.etag], error);
+    if ((await completeObject(ledger, object, { parked: error.reason }, now())) === COMPLETION.Duplicate) return countDuplicate(object, dependencies, scope);
+    return outcome;
   }
 }
 
-async function processClaimedObject(
+async function processObject(
   object: ObjectRef,
   dependencies: ProcessorDependencies,
   scope: InvocationScope,
@@ -251,7 +230,7 @@ async function processClaimedObject(
   const quarantine = async (why: { corruption: string; message: string }, storedKey?: string): Promise<MessageOutcome> => {
     const key = await quarantineWhole(dependencies, object, why, new Date(now()), storedKey);
     log.warn("object quarantined", { source: object.key, quarantine: key, ...why });
-    await completeObject(ledger, object, { quarantined: why.corruption }, now());
+    if ((await completeObject(ledger, object, { quarantined: why.corruption }, now())) === COMPLETION.Duplicate) return countDuplicate(object, dependencies, scope);
     scope.aggregate.addQuarantinedObject(now() - object.createdAtMs, why.corruption);
     return MESSAGE_OUTCOME.Quarantined;
   };
@@ -283,7 +262,8 @@ async function processClaimedObject(
   const reports = uploader.key.kind === UPLOADER_KIND.Vehicle ? statusReportsOf(readout.otaRecords, uploader.key.vin) : [];
   const candidates = readout.accepted > 0 ? candidatesOf([...readout.latest.values()], await scope.activeCampaigns()) : [];
   await sendUpdateMessages(dependencies.sqs, dependencies.updateQueueUrl, [...reports, ...candidates]);
-  await completeObject(ledger, object, { accepted: readout.accepted, rejected: readout.rejected.length, statusReports: reports.length, candidates: candidates.length }, now());
+  const outcome = { accepted: readout.accepted, rejected: readout.rejected.length, statusReports: reports.length, candidates: candidates.length };
+  if ((await completeObject(ledger, object, outcome, now())) === COMPLETION.Duplicate) return countDuplicate(object, dependencies, scope);
   scope.aggregate.addObject(readout, now() - object.createdAtMs);
   log.debug("object processed", { key: object.key, accepted: readout.accepted, rejected: readout.rejected.length, refusals: readout.refusals });
   return MESSAGE_OUTCOME.Processed;
