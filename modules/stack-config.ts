@@ -141,8 +141,8 @@ export const defaults: FleetOtaStackProps = {
     // 512 MB, checked against measurement (bench/processor-offline.ts, run by `npm run bench -- cost`): a batch of
     // 100 hourly objects peaks at about 185 MB RSS and the worst batch the read limits accept (100 objects of
     // 10,000 records) at about 305 MB, with the heap capped at the function's memory. 384 MB would hold that,
-    // but memory is also CPU: that batch takes 8-11 CPU-seconds, 29-37 s at 512 MB's share of a vCPU (0.29)
-    // and 38-50 s at 384 MB's against the 60 s timeout; 256 MB fits neither. Nor would less memory save much:
+    // but memory is also CPU: that batch takes 6-11 CPU-seconds (four runs), 22-37 s at 512 MB's share of a
+    // vCPU (0.29) and 29-50 s at 384 MB's against the 60 s timeout; 256 MB fits neither. Nor would less memory save much:
     // on AWS the processor is mostly CPU (its SDK calls, about 1.2 ms each), and CPU-bound GB-seconds are the
     // same at any memory below 1,769 MB; only the waiting part shrinks (cost model: well under $0.0001 a
     // vehicle-month).
