@@ -4,7 +4,7 @@
  */
 import { formatTable } from "../cli/output.js";
 import { AWS_LATENCY } from "./aws-latency.js";
-import { alternatives, costPerVehicleUpdate, dominantLines, fleetCost, FRONT_DOOR, PROCESSOR_COMPUTE, type FleetScenario, type MeasuredProfile } from "./model.js";
+import { alternatives, costPerVehicleUpdate, dominantLines, fleetCost, FRONT_DOOR, LAMBDA_MB_PER_VCPU, PROCESSOR_COMPUTE, type FleetScenario, type MeasuredProfile } from "./model.js";
 import { PRICE_DATE, PRICE_REGION } from "./prices.js";
 import { quotaTable } from "./quotas.js";
 import { defaults as stackDefaults } from "../modules/stack-config.js";
@@ -74,6 +74,22 @@ function fixedLines(profile: MeasuredProfile): string[] {
   ];
 }
 
+/**
+ * How much of the locally measured compute of an hourly object is the processor's own CPU (at Lambda's
+ * share), the rest being waits for the emulator and for a core of the shared machine.
+ */
+function emulatorShare(profile: MeasuredProfile): string {
+  const cpu = profile.processorCpu!;
+  const records = 60;
+  const memoryGb = cpu.memoryMb / 1024;
+  const ownCpu = ((cpu.secondsPerObject + records * cpu.secondsPerRecord) / Math.min(1, cpu.memoryMb / LAMBDA_MB_PER_VCPU)) * memoryGb;
+  const measured = profile.telemetry.perObject.lambdaGbSeconds + records * profile.telemetry.lambdaGbSecondsPerRecord;
+  return (
+    `as priced from the local run, an hourly object (${records} records) takes ${measured.toPrecision(2)} GB-s; the processor's own CPU is ${ownCpu.toPrecision(2)} GB-s of it ` +
+    `(${((100 * ownCpu) / measured).toFixed(0)}%), the rest is waiting for the emulator and for a core`
+  );
+}
+
 /** Retention days the report compares with the stack's default (what operators keeping raw telemetry a quarter choose). */
 export const SHORT_RETENTION_DAYS = 90;
 
@@ -133,6 +149,7 @@ export function renderCostReport(profile: MeasuredProfile): string {
       ? [
           `AWS-latency compute: the processor's CPU measured without network (${(profile.processorCpu.secondsPerObject * 1000).toFixed(1)} ms an object + ${(profile.processorCpu.secondsPerRecord * 1e6).toFixed(1)} µs a record + ${(profile.processorCpu.secondsPerInvocation * 1000).toFixed(1)} ms an invocation at one core) ` +
             `at Lambda's share for ${profile.processorCpu.memoryMb} MB, plus waits of DynamoDB ${AWS_LATENCY.dynamoDb.ms} ms and S3 ${AWS_LATENCY.s3.ms} ms a call (modelled, cost/aws-latency.ts), ${profile.processorCpu.objectsInFlight} objects in flight`,
+          emulatorShare(profile),
         ]
       : []),
     "",

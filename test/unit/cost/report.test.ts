@@ -27,6 +27,9 @@ test("with the processor's CPU measured, the report and the figures carry the mo
   assert.match(report, "with the processor's compute as measured locally");
   assert.match(report, "with its compute modelled at AWS latencies");
   assert.match(report, "fixed a month, whatever the fleet");
+  // profile(): 0.01 GB-s an object + 60 × 0.0001 a record measured; own CPU (4 ms + 60 × 0.01 ms) / (512 / 1769) × 0.5 GB
+  const ownCpu = (0.0046 / (512 / 1769)) * 0.5;
+  assert.match(report, `takes ${(0.016).toPrecision(2)} GB-s; the processor's own CPU is ${ownCpu.toPrecision(2)} GB-s of it (${((100 * ownCpu) / 0.016).toFixed(0)}%)`);
   const names = costFigures(withCpu).map((figure) => figure.name);
   assert.ok(names.includes("cost: telemetry, 100000 vehicles, upload every 60 min (S3)"));
   assert.ok(names.includes("cost: telemetry, 100000 vehicles, upload every 60 min (S3, processor compute modelled at AWS latencies)"));
