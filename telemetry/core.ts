@@ -110,7 +110,7 @@ export async function readTelemetryObject(
     readout.refusals[refusal] = (readout.refusals[refusal] ?? 0) + 1;
   };
   for await (const batch of decodeLineBatches(source, limits)) {
-    for (const { text, tooLong } of batch) {
+    for (const { text, tooLong, controlFree } of batch) {
       lineNumber++;
       if (!tooLong && text.trim() === "") continue;
       if (++lines > limits.maxLines) throw new CorruptObjectError(CORRUPTION.TooManyLines, `more than ${limits.maxLines} lines`);
@@ -125,7 +125,7 @@ export async function readTelemetryObject(
         reject(text, LINE_REFUSAL.NotJson, [{ field: "(line)", rule: "json", message: (error as Error).message }]);
         continue;
       }
-      const validation = validateRecord(value, nowMs, lastValidVin);
+      const validation = validateRecord(value, nowMs, lastValidVin, controlFree);
       if (!validation.valid) {
         reject(text, refusalOf(validation.reasons), validation.reasons);
         continue;

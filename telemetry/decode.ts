@@ -106,7 +106,21 @@ export const WHOLE_OBJECT_GZIP_BYTES = 1024 * 1024;
 export interface DecodedLine {
   text: string;
   tooLong: boolean;
+  /**
+   * True when no string this line parses to can hold a control character (C0, DEL, C1): neither the line
+   * nor anything before it in the object has a backslash (every escape needs one), a DEL byte or 0xC2 (the
+   * UTF-8 lead byte of every C1 control; JSON.parse refuses raw C0 controls in strings, and bytes that are
+   * not valid UTF-8 decode to U+FFFD). The validator then skips its per-string control-character scans.
+   */
+  controlFree: boolean;
 }
+
+const BACKSLASH = 0x5c;
+const DEL = 0x7f;
+/** UTF-8 encodes U+0080–U+00BF, the C1 controls among them, as 0xC2 and one more byte. */
+const C1_LEAD = 0xc2;
+/** No byte of the chunk can put a control character into a parsed string (see DecodedLine.controlFree). */
+const isControlFree = (chunk: Buffer): boolean => chunk.indexOf(BACKSLASH) < 0 && chunk.indexOf(DEL) < 0 && chunk.indexOf(C1_LEAD) < 0;
 
 /**
  * Reads chunks until the source ends or `cap` bytes are in hand. `ended` says whether it was all of it.
@@ -168,12 +182,15 @@ export async function* decodeLineBatches(source: ByteSource, limits: DecodeLimit
   let decodedBytes = 0;
   let pending = "";
   let pendingTooLong = false;
+  /** Every chunk so far is control-free (a line may begin in an earlier chunk). */
+  let controlFree = true;
   for await (const chunk of decodedChunks(source, limits)) {
     decodedBytes += chunk.length;
     if (decodedBytes > limits.maxDecodedBytes) {
       throw new CorruptObjectError(CORRUPTION.TooLarge, `decoded size passes ${limits.maxDecodedBytes} bytes`);
     }
     if (chunk.includes(0)) throw new CorruptObjectError(CORRUPTION.Binary, "contains NUL bytes: binary data, not NDJSON");
+    controlFree &&= isControlFree(chunk);
     const lines: DecodedLine[] = [];
     let text = pending + decoder.write(chunk);
     let start = 0;
@@ -184,11 +201,11 @@ export async function* decodeLineBatches(source: ByteSource, limits: DecodeLimit
         pendingTooLong = false;
         continue;
       }
-      lines.push(lineOf(line, limits));
+      lines.push(lineOf(line, limits, controlFree));
     }
     text = text.slice(start);
     if (text.length > limits.maxLineBytes) {
-      if (!pendingTooLong) lines.push({ text: text.slice(0, 200), tooLong: true });
+      if (!pendingTooLong) lines.push({ text: text.slice(0, 200), tooLong: true, controlFree });
       pendingTooLong = true;
       text = "";
     }
@@ -196,7 +213,7 @@ export async function* decodeLineBatches(source: ByteSource, limits: DecodeLimit
     if (lines.length > 0) yield lines;
   }
   pending += decoder.end();
-  if (!pendingTooLong && pending.length > 0) yield [lineOf(pending, limits)];
+  if (!pendingTooLong && pending.length > 0) yield [lineOf(pending, limits, controlFree)];
 }
 
 /**
@@ -209,7 +226,7 @@ export async function* decodeLines(source: ByteSource, limits: DecodeLimits = DE
   for await (const lines of decodeLineBatches(source, limits)) yield* lines;
 }
 
-function lineOf(line: string, limits: DecodeLimits): DecodedLine {
+function lineOf(line: string, limits: DecodeLimits, controlFree: boolean): DecodedLine {
   const text = line.endsWith("\r") ? line.slice(0, -1) : line;
-  return text.length > limits.maxLineBytes ? { text: text.slice(0, 200), tooLong: true } : { text, tooLong: false };
+  return text.length > limits.maxLineBytes ? { text: text.slice(0, 200), tooLong: true, controlFree } : { text, tooLong: false, controlFree };
 }

@@ -144,8 +144,12 @@ type Fields = Record<string, unknown>;
 const isObject = (value: unknown): value is Fields => typeof value === "object" && value !== null && !Array.isArray(value);
 const within = (value: unknown, min: number, max: number): boolean => typeof value === "number" && value >= min && value <= max;
 const wholeWithin = (value: unknown, min: number, max: number): boolean => Number.isInteger(value) && (value as number) >= min && (value as number) <= max;
-/** `printable(max)`: UTF-16 length bounds code points from above, so `length <= max` is never laxer than ajv's count. */
-const printableWithin = (value: unknown, max: number): boolean => typeof value === "string" && value.length >= 1 && value.length <= max && isPrintable(value);
+/**
+ * `printable(max)`: UTF-16 length bounds code points from above, so `length <= max` is never laxer than ajv's count.
+ * `controlFree`: the line's bytes cannot hold a control character (telemetry/decode.ts DecodedLine), so the scan is skipped.
+ */
+const printableWithin = (value: unknown, max: number, controlFree: boolean): boolean =>
+  typeof value === "string" && value.length >= 1 && value.length <= max && (controlFree || isPrintable(value));
 const isVersion = (value: unknown): boolean => typeof value === "string" && isSemanticVersion(value);
 
 /** `ts` in epoch milliseconds when it matches the schema's pattern, NaN when it does not. */
@@ -159,19 +163,19 @@ function timestampMs(ts: string): number {
  * `surelyValid`'s check, giving the record's `ts` in epoch milliseconds when the record is surely
  * valid and NaN when it is not sure (then ajv decides).
  */
-function surelyValidTsMs(value: unknown): number {
+function surelyValidTsMs(value: unknown, controlFree: boolean): number {
   if (!isObject(value) || value.ota !== undefined) return Number.NaN;
   if (value.schemaVersion !== TELEMETRY_SCHEMA_VERSION || typeof value.vin !== "string" || typeof value.ts !== "string") return Number.NaN;
   if (!wholeWithin(value.seq, 0, Number.MAX_SAFE_INTEGER)) return Number.NaN;
   const { vehicle, position, battery, connectivity, firmware } = value;
   if (
     !isObject(vehicle) ||
-    !printableWithin(vehicle.make, 64) ||
-    !printableWithin(vehicle.model, 64) ||
+    !printableWithin(vehicle.make, 64, controlFree) ||
+    !printableWithin(vehicle.model, 64, controlFree) ||
     !wholeWithin(vehicle.modelYear, 1980, 2040) ||
-    !printableWithin(vehicle.trim, 64) ||
-    !printableWithin(vehicle.region, 64) ||
-    !printableWithin(vehicle.hardwareId, 64)
+    !printableWithin(vehicle.trim, 64, controlFree) ||
+    !printableWithin(vehicle.region, 64, controlFree) ||
+    !printableWithin(vehicle.hardwareId, 64, controlFree)
   ) {
     return Number.NaN;
   }
@@ -202,7 +206,7 @@ function surelyValidTsMs(value: unknown): number {
   const { ecus } = firmware;
   if (ecus !== undefined) {
     if (!isObject(ecus)) return Number.NaN;
-    for (const ecu in ecus) if (!printableWithin(ecu, 32) || !isVersion(ecus[ecu])) return Number.NaN;
+    for (const ecu in ecus) if (!printableWithin(ecu, 32, controlFree) || !isVersion(ecus[ecu])) return Number.NaN;
   }
   return timestampMs(value.ts);
 }
@@ -217,7 +221,7 @@ function surelyValidTsMs(value: unknown): number {
  * surelyValid(JSON.parse(line)); // true → schemaAccepts is true as well
  */
 export function surelyValid(value: unknown): boolean {
-  return !Number.isNaN(surelyValidTsMs(value));
+  return !Number.isNaN(surelyValidTsMs(value, false));
 }
 
 /**
@@ -251,14 +255,16 @@ function rejectionOf(error: ErrorObject): RecordRejection {
  * (`MAX_FUTURE_SKEW_MS` ahead, `MAX_RECORD_AGE_MS` behind `nowMs`). Reasons name field and rule.
  * `knownValidVin`, when given, is a VIN already found to pass every VIN rule (the previous record's, in
  * an object of one vehicle's records): a record with that very VIN skips the VIN arithmetic, with the
- * same verdict.
+ * same verdict. `controlFree`, when true, says the line's text cannot put a control character into any
+ * string (telemetry/decode.ts `DecodedLine.controlFree`): the fast check then skips its control-character
+ * scans, with the same verdict.
  *
  * @example
  * const result = validateRecord(JSON.parse(line), Date.now());
  * if (!result.valid) console.log(result.reasons); // [{ field: "battery.stateOfCharge", rule: "maximum", message: "must be <= 100" }]
  */
-export function validateRecord(value: unknown, nowMs: number, knownValidVin?: string): RecordValidation {
-  let tsMs = surelyValidTsMs(value);
+export function validateRecord(value: unknown, nowMs: number, knownValidVin?: string, controlFree = false): RecordValidation {
+  let tsMs = surelyValidTsMs(value, controlFree);
   if (Number.isNaN(tsMs)) {
     if (!firstErrorValidator(value)) {
       const validator = reasonsValidator();
