@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import { ConditionalCheckFailedException } from "@aws-sdk/client-dynamodb";
 import { GetCommand, PutCommand, type DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import type { ObjectRef } from "../../contracts/telemetry-events.js";
@@ -35,24 +36,32 @@ const keyOf = (object: ObjectRef) => ({ pk: `${OBJECT_PK_PREFIX}${object.bucket}
 
 /**
  * Whether the object is already recorded as processed. Eventually consistent (half the price of a
- * consistent read): a completion it misses is caught by `completeObject`'s condition.
+ * consistent read): a completion it misses is caught by `completeObject`'s condition. Only a COMPLETED
+ * item counts: an IN_PROGRESS claim left by the previous ledger (a lease whose holder died) is work
+ * never done, not a duplicate.
  *
  * @example
  * if (await isCompleted(ledger, object)) aggregate.addDuplicate();
  */
 export async function isCompleted(ledger: ObjectLedger, object: ObjectRef): Promise<boolean> {
-  const existing = await ledger.doc.send(new GetCommand({ TableName: ledger.table, Key: keyOf(object), ProjectionExpression: "pk" }));
-  return existing.Item !== undefined;
+  const existing = await ledger.doc.send(
+    new GetCommand({ TableName: ledger.table, Key: keyOf(object), ProjectionExpression: "#status", ExpressionAttributeNames: { "#status": "status" } }),
+  );
+  return existing.Item?.status === OBJECT_STATUS.Completed;
 }
 
 /**
  * Records the object processed, with what came of it, unless a delivery already did: returns `first` for
  * the delivery that counts, `duplicate` for any other (its outputs were the same; it counts nothing).
+ * The item carries this call's own token: when the SDK retries a put whose answer was lost after it was
+ * written, the retry's failed condition returns the stored item (ALL_OLD), and our token there means the
+ * object is ours, not a duplicate.
  *
  * @example
  * if ((await completeObject(ledger, object, { accepted: 498, rejected: 2 }, Date.now())) === "first") aggregate.addObject(readout, lag);
  */
 export async function completeObject(ledger: ObjectLedger, object: ObjectRef, outcome: Record<string, number | string>, nowMs: number): Promise<Completion> {
+  const delivery = randomUUID();
   try {
     await ledger.doc.send(
       new PutCommand({
@@ -62,14 +71,19 @@ export async function completeObject(ledger: ObjectLedger, object: ObjectRef, ou
           status: OBJECT_STATUS.Completed,
           completedAt: new Date(nowMs).toISOString(),
           outcome,
+          delivery,
           expiresAt: Math.floor(nowMs / 1000) + OBJECT_MARKER_TTL_SECONDS,
         },
-        ConditionExpression: "attribute_not_exists(pk)",
+        ConditionExpression: "attribute_not_exists(pk) OR #status <> :completed",
+        ExpressionAttributeNames: { "#status": "status" },
+        ExpressionAttributeValues: { ":completed": OBJECT_STATUS.Completed },
+        ReturnValuesOnConditionCheckFailure: "ALL_OLD",
       }),
     );
     return COMPLETION.First;
   } catch (error) {
-    if (error instanceof ConditionalCheckFailedException) return COMPLETION.Duplicate;
-    throw error;
+    if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    // The stored item comes back in DynamoDB's own attribute format (the document client does not unmarshall errors).
+    return error.Item?.delivery?.S === delivery ? COMPLETION.First : COMPLETION.Duplicate;
   }
 }

@@ -1,6 +1,7 @@
 /**
  * The telemetry processor's ledger (functions/telemetry-processor/idempotency.ts) as the processor uses it:
- * one object delivered once, again, twice at once, and read through a connection that breaks.
+ * one object delivered once, again, twice at once, read through a connection that breaks, with the ledger's
+ * answer lost on the way back (the SDK retries the put, as on AWS), and over a marker the lease ledger left.
  * DynamoDB is the real SDK client (its own retries, its own error parsing) over an in-memory table answered
  * by its request handler; S3 and SQS are recording fakes (the processor's calls to them are not under test here).
  */
@@ -30,6 +31,8 @@ type AttributeMap = Record<string, Record<string, unknown>>;
 function memoryTable() {
   const items = new Map<string, AttributeMap>();
   const calls: string[] = [];
+  /** Puts that are written, then answered with a 500 (the answer lost after the write, as AWS may). */
+  const lost = { puts: 0 };
   const keyOf = (key: AttributeMap) => `${String(key.pk?.S)}\u0000${String(key.sk?.S)}`;
   const answer = (statusCode: number, body: unknown) => ({
     response: { statusCode, headers: { "content-type": "application/x-amz-json-1.0" }, body: Readable.from([Buffer.from(JSON.stringify(body))]) },
@@ -55,9 +58,14 @@ function memoryTable() {
         const values = (input.ExpressionAttributeValues ?? {}) as AttributeMap;
         const holds = !existing || (statusTest !== null && existing[names[statusTest[1]!]!]?.S !== values[statusTest[2]!]?.S);
         if (condition !== "" && !holds) {
-          return answer(400, { __type: "com.amazonaws.dynamodb.v20120810#ConditionalCheckFailedException", message: "The conditional request failed" });
+          const old = input.ReturnValuesOnConditionCheckFailure === "ALL_OLD" ? { Item: existing } : {};
+          return answer(400, { __type: "com.amazonaws.dynamodb.v20120810#ConditionalCheckFailedException", message: "The conditional request failed", ...old });
         }
         items.set(keyOf(item), item);
+        if (lost.puts > 0) {
+          lost.puts--;
+          return answer(500, { __type: "com.amazonaws.dynamodb.v20120810#InternalServerError", message: "Internal server error" });
+        }
         return answer(200, {});
       }
       if (operation === "Query") return answer(200, { Items: [], Count: 0, ScannedCount: 0 });
@@ -69,7 +77,7 @@ function memoryTable() {
   };
   const client = new DynamoDBClient({ region: "us-east-1", credentials: { accessKeyId: "AKIAUNIT", secretAccessKey: "unit" }, requestHandler: handler });
   const doc = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
-  return { doc, items, calls };
+  return { doc, items, calls, lost };
 }
 
 /** S3 with objects in memory; `hold` keeps every GetObject waiting until it is released (two deliveries reading at once). */
@@ -219,6 +227,30 @@ test("a read that fails mid-body is transient: the message is retried, nothing i
   assert.is(failure.message, "aborted", "the source's error fails the message (it is retried)");
   assert.equal(bucket.writes, [], "nothing quarantined");
   assert.is(table.items.get(object.ledgerKey), undefined, "not recorded: the redelivery does the work");
+});
+
+test("the ledger's answer lost after its write (a 500, the SDK retries the put): the object is still counted, once", async () => {
+  const { table, bucket, dependencies } = world();
+  const object = upload(bucket, "lost-answer");
+  table.lost.puts = 1;
+  const scope = invocation(dependencies);
+  const outcome = await processTelemetryMessage(object.message, dependencies, scope);
+  assert.is(table.calls.filter((call) => call === "PutItem").length >= 2, true, "the SDK retried the put");
+  assert.is(table.items.get(object.ledgerKey)?.status?.S, "COMPLETED", "recorded processed");
+  assert.is(outcome, "processed", "the delivery whose put was written counts the object, not a duplicate");
+  assert.is(scope.aggregate.dataPoints, RECORDS, "its records are counted (DataPoints, fleet state)");
+  assert.is(scope.aggregate.duplicateObjects, 0);
+});
+
+test("a marker left IN_PROGRESS by the previous ledger (a lease whose holder died) does not make the object a duplicate", async () => {
+  const { table, bucket, dependencies } = world();
+  const object = upload(bucket, "old-lease");
+  const [pk, sk] = object.ledgerKey.split("\u0000");
+  table.items.set(object.ledgerKey, { pk: { S: pk }, sk: { S: sk }, status: { S: "IN_PROGRESS" }, leaseUntil: { N: String(Date.now() - 60_000) } });
+  const scope = invocation(dependencies);
+  const outcome = await processTelemetryMessage(object.message, dependencies, scope);
+  assert.is(outcome, "processed", "the object was never processed: its redelivery must do it");
+  assert.is(scope.aggregate.dataPoints, RECORDS);
 });
 
 test.run();
