@@ -56,6 +56,8 @@ export interface Emulator {
   endpoint: string;
   port: number;
   pid: number;
+  /** The last 4,000 characters moto wrote to stderr (its request log and errors), for a failure message. */
+  recentOutput(): string;
   stop(): Promise<void>;
 }
 
@@ -273,5 +275,5 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     await sleep(100);
   }
   log.info("emulator ready", { endpoint, pid, startupMs: Math.round(performance.now() - started) });
-  return { endpoint, port, pid, stop };
+  return { endpoint, port, pid, recentOutput: () => stderrTail, stop };
 }

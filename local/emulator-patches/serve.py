@@ -36,6 +36,11 @@ Gaps are filled:
     too (the Service principal, Allow and s3:PutObject still must match); other statements are skipped.
   * Lambda dropped a function's LoggingConfig (log format and group), so Terraform planned to set it again
     after every apply; here it is kept and returned (JSON format with AWS's default INFO log levels).
+  * Lambda answered a repeated CreateFunction with 409 ResourceConflictException even when it repeated, byte for
+    byte, the request that created the function (a retry of a create whose answer was lost); the Terraform
+    provider retries that 409 for 5 minutes and then fails the apply. Here the identical repeat (the same request
+    body, the function's code, configuration and tags not changed since, no Publish) is answered 201 with the
+    function as created, like the lost first answer; any other CreateFunction for an existing name is still 409.
   * S3 evaluated bucket policies without their conditions, so a conditional Deny (the stack's TLS-only Deny
     for every principal) denied every object request once the policy was put as written (as Terraform puts
     it; local/apply leaves such statements out); here a Deny with a Condition is not applied (on AWS the
@@ -49,15 +54,25 @@ AWS IoT, for the vehicles' and fleet gateways' things and certificates:
   * a certificate's id is the SHA-256 of its DER encoding, as on AWS (moto hashes the PEM text by default);
   * CreateCertificateFromCsr issues the certificate for the CSR's public key (moto signs a fresh key pair
     of its own, so the vehicle could never use the certificate), signed by an emulator CA key made at start.
+The development server (werkzeug) under moto:
+  * when a request ended in a connection error (ConnectionError or a socket timeout, raised while answering it, by
+    the client's socket or from inside the handler) it sent no answer and kept the connection open waiting for the
+    client's next request, while the client still waited for this answer: for ever with the AWS SDK for Go, which
+    sets no response timeout (with such an error injected after a function was stored, Terraform's CreateFunction
+    waited 5.5 minutes and then failed on 409). Here such a request closes the connection, so the client sees it
+    end and can retry; the error is logged.
 Everything else is moto unchanged. Usage: python serve.py -H 127.0.0.1 -p 5000
 """
 import copy
 import datetime
+import hashlib
 import json
 import threading
 import time
 
+import moto.awslambda.exceptions
 import moto.awslambda.models
+import moto.awslambda.responses
 import moto.backends
 import moto.cloudfront.models
 import moto.core.exceptions
@@ -79,6 +94,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from moto.iot.exceptions import ResourceAlreadyExistsException
 from moto.iot.models import IoTBackend
+import werkzeug.serving
 
 _backend_lock = threading.RLock()
 _transaction = threading.local()
@@ -332,9 +348,38 @@ def _with_aws_log_levels(logging_config):
     return {"ApplicationLogLevel": "INFO", "SystemLogLevel": "INFO", **logging_config}
 
 
+def _create_request_digest(spec):
+    """The CreateFunction request as sent (before moto adds its own keys to the Code block)."""
+    return hashlib.sha256(json.dumps(spec, sort_keys=True, separators=(",", ":")).encode("utf-8")).hexdigest()
+
+
 def _lambda_init(self, account_id, spec, *args, **kwargs):
+    digest = _create_request_digest(spec)
     _original_lambda_init(self, account_id, spec, *args, **kwargs)
     self._fleetota_logging_config = _with_aws_log_levels(spec.get("LoggingConfig"))
+    self._fleetota_create_digest = None if spec.get("Publish") else digest
+
+
+def _create_function(self):
+    """An identical repeat of the CreateFunction that created the function gets the answer the first one got."""
+    spec = self.json_body
+    try:
+        existing = self.backend.get_function(spec["FunctionName"].rsplit(":", 1)[-1], None)
+    except moto.awslambda.exceptions.UnknownFunctionException:
+        existing = None
+    unchanged = existing is not None and existing.tags == (spec.get("Tags") or {})
+    if unchanged and getattr(existing, "_fleetota_create_digest", None) == _create_request_digest(spec):
+        return 201, {"status": 201}, json.dumps(existing.get_configuration(on_create=True))
+    return _original_create_function(self)
+
+
+def _changed_since_create(method):
+    def changed(self, *args, **kwargs):
+        self._fleetota_create_digest = None
+        return method(self, *args, **kwargs)
+
+    changed.__name__ = method.__name__
+    return changed
 
 
 def _lambda_configuration(self, *args, **kwargs):
@@ -345,6 +390,7 @@ def _lambda_configuration(self, *args, **kwargs):
 
 
 def _lambda_update_configuration(self, config_updates):
+    self._fleetota_create_digest = None
     if "LoggingConfig" in config_updates:
         self._fleetota_logging_config = _with_aws_log_levels(config_updates["LoggingConfig"])
     return _original_lambda_update_configuration(self, config_updates)
@@ -385,6 +431,9 @@ _original_lambda_update_configuration = moto.awslambda.models.LambdaFunction.upd
 moto.awslambda.models.LambdaFunction.__init__ = _lambda_init
 moto.awslambda.models.LambdaFunction.get_configuration = _lambda_configuration
 moto.awslambda.models.LambdaFunction.update_configuration = _lambda_update_configuration
+moto.awslambda.models.LambdaFunction.update_function_code = _changed_since_create(moto.awslambda.models.LambdaFunction.update_function_code)
+_original_create_function = moto.awslambda.responses.LambdaResponse.create_function
+moto.awslambda.responses.LambdaResponse.create_function = _create_function
 moto.cloudfront.urls.url_paths["{0}/2020-05-31/response-headers-policy$"] = moto.cloudfront.responses.CloudFrontResponse.dispatch
 moto.cloudfront.urls.url_paths["{0}/2020-05-31/response-headers-policy/(?P<policy_id>[^/]+)$"] = moto.cloudfront.responses.CloudFrontResponse.dispatch
 moto.cloudfront.urls.url_paths["{0}/2020-05-31/response-headers-policy/(?P<policy_id>[^/]+)/config$"] = moto.cloudfront.responses.CloudFrontResponse.dispatch
@@ -463,7 +512,14 @@ def _create_thing(self, thing_name, thing_type_name, attribute_payload, billing_
     raise ResourceAlreadyExistsException(f"Thing {thing_name} already exists with a different configuration", existing.thing_id, existing.arn)
 
 
+def _connection_dropped(self, error, environ=None):
+    """werkzeug sends no answer then; without this it kept the connection open for a next request."""
+    self.close_connection = True
+    self.log_error("no answer to %s %s (%s: %s); connection closed", getattr(self, "command", "?"), getattr(self, "path", "?"), type(error).__name__, error)
+
+
 moto.settings.default_user_config.setdefault("iot", {})["use_valid_cert"] = True
+werkzeug.serving.WSGIRequestHandler.connection_dropped = _connection_dropped
 IoTBackend.create_thing = _create_thing
 IoTBackend.create_certificate_from_csr = _create_certificate_from_csr
 

@@ -1,10 +1,11 @@
 /**
  * The emulator process: installed into the project's venv, answers on a loopback port, and leaves no
- * process behind; without Python the error says what to install.
+ * process behind; without Python the error says what to install. Then serve.py's patches to moto, each
+ * against what moto did before.
  */
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { CreateBucketCommand, GetBucketLoggingCommand, GetObjectCommand, ListObjectsV2Command, PutBucketLoggingCommand, PutBucketPolicyCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
@@ -189,6 +190,122 @@ test("CloudFront response headers policies are kept: created, read back, changed
     assert.is(gone.status, 404);
   } finally {
     await emulator.stop();
+  }
+});
+
+/** A call to moto's Lambda or IAM API over HTTP (the project has no Lambda SDK client); moto routes by the credential scope and does not verify the signature. */
+function awsCall(endpoint: string, service: "lambda" | "iam") {
+  return async (method: string, path: string, body?: string, signal?: AbortSignal) => {
+    const response = await fetch(`${endpoint}${path}`, {
+      method,
+      body,
+      signal,
+      headers: {
+        authorization: `AWS4-HMAC-SHA256 Credential=${LOCAL_CREDENTIALS.accessKeyId}/20260101/eu-central-1/${service}/aws4_request, SignedHeaders=host, Signature=0`,
+        "content-type": service === "iam" ? "application/x-www-form-urlencoded" : "application/json",
+      },
+    });
+    const text = await response.text();
+    return { status: response.status, text, json: (): Record<string, unknown> => JSON.parse(text) as Record<string, unknown> };
+  };
+}
+
+async function lambdaRole(endpoint: string): Promise<string> {
+  const form = new URLSearchParams({ Action: "CreateRole", Version: "2010-05-08", RoleName: "fn-role", AssumeRolePolicyDocument: '{"Version":"2012-10-17","Statement":[]}' });
+  const created = await awsCall(endpoint, "iam")("POST", "/", form.toString());
+  return /<Arn>([^<]+)<\/Arn>/.exec(created.text)?.[1] ?? "";
+}
+
+const functionSpec = (role: string, overrides: Record<string, unknown> = {}) =>
+  JSON.stringify({
+    FunctionName: "fn",
+    Role: role,
+    Runtime: "nodejs22.x",
+    Handler: "index.handler",
+    Code: { ZipFile: Buffer.from("the bundle").toString("base64") },
+    Timeout: 60,
+    Tags: { app: "fleetota" },
+    ...overrides,
+  });
+
+test("a CreateFunction that repeats the one that created the function is answered as the first was; any other for the name is still 409 (moto answered every repeat 409)", async () => {
+  const emulator = await startEmulator();
+  const lambda = awsCall(emulator.endpoint, "lambda");
+  try {
+    const role = await lambdaRole(emulator.endpoint);
+    const create = (overrides: Record<string, unknown> = {}) => lambda("POST", "/2015-03-31/functions", functionSpec(role, overrides));
+
+    const first = await create();
+    const repeat = await create();
+    const otherCode = await create({ Code: { ZipFile: Buffer.from("another bundle").toString("base64") } });
+    const otherConfiguration = await create({ Timeout: 30 });
+    const otherTags = await create({ Tags: { app: "someone-else" } });
+    const updated = await lambda("PUT", "/2015-03-31/functions/fn/configuration", JSON.stringify({ Timeout: 10 }));
+    const repeatAfterUpdate = await create();
+    const published = await create({ FunctionName: "published", Publish: true });
+    const publishedRepeat = await create({ FunctionName: "published", Publish: true });
+
+    assert.is(first.status, 201);
+    assert.is(repeat.status, 201);
+    for (const key of ["FunctionArn", "CodeSha256", "LastModified", "Timeout"]) assert.equal(repeat.json()[key], first.json()[key], key);
+    assert.is(otherCode.status, 409);
+    assert.match(otherCode.text, /ResourceConflictException/);
+    assert.is(otherConfiguration.status, 409);
+    assert.is(otherTags.status, 409);
+    assert.is(updated.status, 200);
+    assert.is(repeatAfterUpdate.status, 409, "the function changed since it was created");
+    assert.is(published.status, 201);
+    assert.is(publishedRepeat.status, 409, "a published create is not repeated");
+  } finally {
+    await emulator.stop();
+  }
+});
+
+test("a request that fails inside the emulator with a connection error closes the connection, so the caller retries instead of waiting for ever, and the retried CreateFunction gets the function (werkzeug kept the connection open without an answer)", async () => {
+  // The fault, injected into the emulator's Python only: the first CreateFunction stores the function, then its
+  // handler raises ConnectionResetError (the kind of error werkzeug takes for a client that went away).
+  await ensureEmulatorInstalled();
+  const faults = mkdtempSync(join(tmpdir(), "fleetota-emulator-fault-"));
+  writeFileSync(
+    join(faults, "sitecustomize.py"),
+    [
+      "import moto.awslambda.responses as responses",
+      "_create, _failed = responses.LambdaResponse.create_function, []",
+      "def create_function(self):",
+      "    answer = _create(self)",
+      "    if not _failed:",
+      "        _failed.append(True)",
+      "        raise ConnectionResetError('test fault: the answer is lost after the function is stored')",
+      "    return answer",
+      "responses.LambdaResponse.create_function = create_function",
+      "",
+    ].join("\n"),
+  );
+  const previous = process.env.PYTHONPATH;
+  process.env.PYTHONPATH = faults;
+  const emulator = await startEmulator().finally(() => {
+    if (previous === undefined) delete process.env.PYTHONPATH;
+    else process.env.PYTHONPATH = previous;
+  });
+  const lambda = awsCall(emulator.endpoint, "lambda");
+  try {
+    const body = functionSpec(await lambdaRole(emulator.endpoint));
+
+    // A guard, not a measure: without the fix this first call never ends.
+    const lost = await lambda("POST", "/2015-03-31/functions", body, AbortSignal.timeout(60_000)).then(
+      (answer) => ({ answered: answer.status }),
+      (error: Error) => ({ failed: error.name, message: error.message }),
+    );
+    const retried = await lambda("POST", "/2015-03-31/functions", body);
+    const stored = await lambda("GET", "/2015-03-31/functions/fn");
+
+    assert.equal(lost, { failed: "TypeError", message: "fetch failed" }, "the connection was closed without an answer (a TimeoutError means it was left open)");
+    assert.is(retried.status, 201);
+    assert.is(stored.status, 200);
+    assert.match(emulator.recentOutput(), /no answer to POST \/2015-03-31\/functions \(ConnectionResetError: test fault/);
+  } finally {
+    await emulator.stop();
+    rmSync(faults, { recursive: true, force: true });
   }
 });
 

@@ -125,6 +125,8 @@ test.before(async () => {
   if (!setup.available) return;
   await prepare().catch((error: unknown) => {
     console.log(`  could not prepare the comparison: ${error instanceof Error ? error.message : String(error)}`);
+    // What the emulator Terraform applied to answered last (its request log, status codes included).
+    if (tf) console.log(`  the Terraform side's emulator, last lines:\n${tf.emulator.recentOutput()}`);
     throw error;
   });
 });
