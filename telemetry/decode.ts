@@ -154,7 +154,13 @@ async function* decodedChunks(source: ByteSource, limits: DecodeLimits): AsyncGe
   const iterator = asyncIteratorOf(source);
   const head = await iterator.next();
   if (head.done) return;
-  const first = bufferView(head.value);
+  let first = bufferView(head.value);
+  // The magic is two bytes, and a source may hand over fewer in its first chunks (a slow network read).
+  while (first.length < GZIP_MAGIC.length) {
+    const next = await iterator.next();
+    if (next.done) break;
+    first = Buffer.concat([first, bufferView(next.value)]);
+  }
   if (!(first[0] === GZIP_MAGIC[0] && first[1] === GZIP_MAGIC[1])) {
     yield* plain(first, iterator);
     return;

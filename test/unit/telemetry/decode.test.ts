@@ -32,6 +32,18 @@ test("gzip and plain objects decode to the same lines, whatever the chunking", a
   assert.equal(await linesOf(chunked(`${lines.join("\r\n")}`, 4)), lines, "CRLF and no final newline");
 });
 
+test("a gzip object is recognised however few bytes the first chunks bring (one byte, or none)", async () => {
+  const lines = ["{\"a\":1}", "{\"b\":2}"];
+  assert.equal(await linesOf(chunked(gzipped(lines), 1)), lines, "one byte a chunk");
+  async function* emptyFirst(): AsyncGenerator<Uint8Array> {
+    yield new Uint8Array(0);
+    yield* chunked(gzipped(lines), 1);
+  }
+  assert.equal(await linesOf(emptyFirst()), lines, "an empty chunk, then one byte a chunk");
+  assert.equal(await linesOf(chunked(Buffer.from("{\"c\":3}\n"), 1)), ["{\"c\":3}"], "plain text one byte a chunk");
+  assert.equal(await linesOf(chunked(Buffer.from("x"), 1)), ["x"], "a one-byte object");
+});
+
 test("a too-long line is flagged once and the next line still decodes", async () => {
   const long = `{"x":"${"y".repeat(300)}"}`;
   const lines = await linesOf(chunked(ndjson([long, "{\"ok\":1}"]), 16), { maxDecodedBytes: 10_000, maxLineBytes: 100 });
