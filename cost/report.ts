@@ -21,7 +21,8 @@ export interface Figure {
   goal?: string;
 }
 
-const usd = (value: number): string => (value >= 1 ? `$${value.toFixed(2)}` : `$${value.toPrecision(2)}`);
+/** Dollars to two significant figures below $1, to the cent above. */
+export const usd = (value: number): string => (value >= 1 ? `$${value.toFixed(2)}` : `$${value.toPrecision(2)}`);
 
 /** The largest fleet the goal search looks at. */
 const LARGEST_FLEET = 10_000_000;
@@ -46,7 +47,8 @@ export function smallestFleetMeeting(profile: MeasuredProfile, goalUsd: number, 
   return passes;
 }
 
-const roughly = (vehicles: number): string => Number(vehicles.toPrecision(2)).toLocaleString("en-US");
+/** A fleet size to two significant figures, e.g. "34,000". */
+export const roughly = (vehicles: number): string => Number(vehicles.toPrecision(2)).toLocaleString("en-US");
 
 /** Where the hourly goal is met, for the S3 front door, with compute as measured and as modelled. */
 function goalLines(profile: MeasuredProfile): string[] {

@@ -1,12 +1,30 @@
 /**
  * Writes the README's generated performance and cost figures (between the `bench:start` and `bench:end`
  * markers) from bench/results.json and cost/measured-profile.json, so the README never carries a
- * hand-written figure. Run by `npm run bench` after it gathered the figures; alone: `tsx scripts/readme-figures.ts`.
+ * hand-written figure: the benchmark table, the cost report, and the lines the section's prose reasons with
+ * (run time, front doors, per-object parts, batching, retention, processor compute and memory), each
+ * computed from the same results and profile. Run by `npm run bench` after it gathered the figures;
+ * alone, without measuring: `npx tsx scripts/readme-figures.ts`. test/unit/scripts/readme-figures.test.ts
+ * fails when the README's block is not what this generates.
  */
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { resolve } from "node:path";
-import type { MeasuredProfile } from "../cost/model.js";
-import { renderCostReport } from "../cost/report.js";
+import { DEFAULT_NONCURRENT_VERSION_RETENTION_DAYS } from "../modules/data-lake-storage.js";
+import { defaults as stackDefaults } from "../modules/stack-config.js";
+import {
+  FRONT_DOOR,
+  fleetCost,
+  LAMBDA_MB_PER_VCPU,
+  LAMBDA_SQS_POLLERS,
+  MINUTES_PER_MONTH,
+  modelledProcessorGbSeconds,
+  objectsPerInvocation,
+  PROCESSOR_COMPUTE,
+  priceUsage,
+  type MeasuredProfile,
+} from "../cost/model.js";
+import { PRICES } from "../cost/prices.js";
+import { GOALS, renderCostReport, roughly, SHORT_RETENTION_DAYS, smallestFleetMeeting, usd } from "../cost/report.js";
 import { meetsGoal, type BenchFigure } from "../bench/results.js";
 
 const root = resolve(import.meta.dirname, "..");
@@ -17,6 +35,18 @@ export class ReadmeMarkersError extends Error {
   override readonly name = "ReadmeMarkersError";
 }
 
+/** bench/results.json as bench/run.ts writes it (the fields the README uses). */
+export interface BenchResults {
+  date: string;
+  cpus: number;
+  node: string;
+  /** Wall-clock seconds of the last full run (a filtered run keeps the previous one's). */
+  wallSeconds?: number;
+  /** Seconds each benchmark took when it last ran. */
+  secondsByBenchmark?: Record<string, number>;
+  figures: Array<BenchFigure & { bench: string }>;
+}
+
 const format = (value: number): string => (Math.abs(value) >= 100 ? value.toFixed(0) : Math.abs(value) >= 1 ? value.toFixed(2) : value.toPrecision(2));
 
 /**
@@ -25,7 +55,7 @@ const format = (value: number): string => (Math.abs(value) >= 100 ? value.toFixe
  * @example
  * renderFigures(JSON.parse(readFileSync("bench/results.json", "utf8")), profile);
  */
-export function renderFigures(results: { date: string; cpus: number; node: string; figures: Array<BenchFigure & { bench: string }> }, profile?: MeasuredProfile): string {
+export function renderFigures(results: BenchResults, profile?: MeasuredProfile): string {
   const rows = results.figures.map((figure) => {
     const met = meetsGoal(figure);
     return { benchmark: figure.bench, figure: figure.name, value: format(figure.value), unit: figure.unit, goal: figure.goal ?? "", met: met === undefined ? "" : met ? "yes" : "**no**" };
@@ -41,8 +71,133 @@ export function renderFigures(results: { date: string; cpus: number; node: strin
     "",
     ...table,
     ...(profile ? ["", "Cost model (`npm run bench -- cost`, `fleetota cost`):", "", "```", renderCostReport(profile), "```"] : []),
+    ...readingLines(results, profile),
     END,
   ].join("\n");
+}
+
+const minutes = (seconds: number): string => `${Math.floor(seconds / 60)} min ${seconds % 60} s`;
+const thousands = (value: number): string => Math.round(value).toLocaleString("en-US");
+/** Uploads a vehicle makes a month at hourly uploads. */
+const HOURLY_UPLOADS_PER_VEHICLE_MONTH = MINUTES_PER_MONTH / 60;
+const HOURLY_RECORDS = 60;
+
+/** How long the run took, and which benchmarks took it. */
+function runTimeLine(results: BenchResults): string[] {
+  if (results.wallSeconds === undefined) return [];
+  const slowest = Object.entries(results.secondsByBenchmark ?? {})
+    .sort(([, a], [, b]) => b - a)
+    .map(([bench, seconds]) => `${bench} ${seconds} s`);
+  return [
+    `- **Run time.** The last full \`npm run bench\` took ${minutes(results.wallSeconds)} on this ${results.cpus}-CPU machine` +
+      (slowest.length > 0 ? `; each benchmark as it last ran (\`secondsByBenchmark\`): ${slowest.join(", ")}.` : "."),
+  ];
+}
+
+/** The two front doors side by side at the extremes of the upload period. */
+function frontDoorLine(profile: MeasuredProfile): string {
+  const at = (vehicles: number, uploadEveryMinutes: number) => ({
+    s3: fleetCost(profile, { vehicles, uploadEveryMinutes }).usdPerVehicleMonth,
+    ingest: fleetCost(profile, { vehicles, uploadEveryMinutes, frontDoor: FRONT_DOOR.iotBasicIngest }).usdPerVehicleMonth,
+  });
+  const everyMinute = at(10_000, 1);
+  const hourly = at(10_000, 60);
+  const connection = MINUTES_PER_MONTH * PRICES.iotConnectionMinute.usd;
+  return (
+    `- **Front doors at 10,000 vehicles.** Uploading every minute: S3 ${usd(everyMinute.s3)}, Basic Ingest + Firehose ${usd(everyMinute.ingest)} a vehicle-month ` +
+    `(${(everyMinute.s3 / everyMinute.ingest).toFixed(0)}× less); hourly: S3 ${usd(hourly.s3)}, Basic Ingest + Firehose ${usd(hourly.ingest)}. ` +
+    `The always-on MQTT connection Basic Ingest needs costs ${usd(connection)} a vehicle-month by itself (list price × ${thousands(MINUTES_PER_MONTH)} minutes).`
+  );
+}
+
+/** What each hourly object costs a vehicle-month with the S3 front door, before compute and the shared items. */
+function perObjectLine(profile: MeasuredProfile): string {
+  const perObject = profile.telemetry.perObject;
+  const monthly = (usdPerObject: number) => usdPerObject * HOURLY_UPLOADS_PER_VEHICLE_MONTH;
+  const put = monthly(perObject.s3Put * PRICES.s3PutRequest.usd);
+  const ledger = monthly(perObject.dynamoDbWriteUnits * PRICES.dynamoDbWriteUnit.usd + perObject.dynamoDbReadUnits * PRICES.dynamoDbReadUnit.usd);
+  const twoWrites = monthly(2 * PRICES.dynamoDbWriteUnit.usd);
+  const getAndDelivery = monthly(perObject.s3Get * PRICES.s3GetRequest.usd + perObject.sqs * PRICES.sqsRequest.usd);
+  const vehicles = 100_000;
+  const storage = fleetCost(profile, { vehicles, uploadEveryMinutes: 60 })
+    .lines.filter((line) => line.item.includes("storage"))
+    .reduce((total, line) => total + line.usdPerMonth, 0) / vehicles;
+  const objectKb = (HOURLY_RECORDS * profile.telemetry.gzipBytesPerRecord) / 1000;
+  return (
+    `- **Per hourly object, S3 front door** (${HOURLY_RECORDS} records, ${objectKb.toFixed(1)} KB gzip; ${thousands(HOURLY_UPLOADS_PER_VEHICLE_MONTH)} a vehicle-month): ` +
+    `the vehicle's PUT ${usd(put)}; storage for ${stackDefaults.telemetryRetentionDays} days + ${DEFAULT_NONCURRENT_VERSION_RETENTION_DAYS} as noncurrent versions ${usd(storage)}; ` +
+    `the ledger check and record (${perObject.dynamoDbReadUnits} read unit, ${perObject.dynamoDbWriteUnits} write unit) ${usd(ledger)} (two write units, a claim and a completion, would be ${usd(twoWrites)}); ` +
+    `its GET and its event's delivery to SQS ${usd(getAndDelivery)}: ${usd(put + storage + ledger + getAndDelivery)} a vehicle-month before compute, metrics and the scheduled and fixed items, ` +
+    `against the goal of ${usd(GOALS.telemetryHourlyPerVehicleMonth)}.`
+  );
+}
+
+/** How many objects share an invocation, and what the per-invocation items cost, by fleet size. */
+function batchingLine(profile: MeasuredProfile): string {
+  const consumer = stackDefaults.telemetryConsumer;
+  const perInvocationUsd = priceUsage(profile.telemetry.perInvocation, "invocation").reduce((total, line) => total + line.usdPerMonth, 0);
+  const at = (vehicles: number) => {
+    const objects = objectsPerInvocation(vehicles / 3_600, consumer);
+    const invocationsPerVehicleMonth = HOURLY_UPLOADS_PER_VEHICLE_MONTH / objects;
+    return { objects, items: invocationsPerVehicleMonth * perInvocationUsd, putMetricData: invocationsPerVehicleMonth * profile.telemetry.perInvocation.cloudWatchApi * PRICES.cloudWatchApiRequest.usd };
+  };
+  const fullFrom = (consumer.batchSize * LAMBDA_SQS_POLLERS * 3_600) / consumer.maximumBatchingWindowSeconds;
+  const small = at(10_000);
+  const large = at(100_000);
+  return (
+    `- **Batching, hourly uploads** (batches of up to ${consumer.batchSize} gathered for ${consumer.maximumBatchingWindowSeconds} s by ${LAMBDA_SQS_POLLERS} pollers): ` +
+    `about ${small.objects.toFixed(0)} objects an invocation at 10,000 vehicles, full batches from about ${thousands(fullFrom)}. ` +
+    `The per-invocation items (the invocation, the pollers' receive and delete, a PutMetricData, a fleet-state object, the campaign query) cost ${usd(small.items)} a vehicle-month at 10,000 vehicles, ${usd(large.items)} at 100,000; ` +
+    `the PutMetricData alone ${usd(small.putMetricData)} and ${usd(large.putMetricData)}.`
+  );
+}
+
+/** The retention lever at 100,000 vehicles uploading hourly. */
+function retentionLine(profile: MeasuredProfile): string {
+  const at = (telemetryRetentionDays: number) => fleetCost(profile, { vehicles: 100_000, uploadEveryMinutes: 60, telemetryRetentionDays }).usdPerVehicleMonth;
+  return `- **Retention, 100,000 vehicles hourly:** keeping raw telemetry ${SHORT_RETENTION_DAYS} days instead of ${stackDefaults.telemetryRetentionDays} saves ${usd(at(stackDefaults.telemetryRetentionDays) - at(SHORT_RETENTION_DAYS))} a vehicle-month.`;
+}
+
+/** The processor's compute on AWS as modelled, its sensitivity to this machine's CPU, and its memory. */
+function processorLines(results: BenchResults, profile: MeasuredProfile): string[] {
+  const cpu = profile.processorCpu;
+  if (!cpu) return [];
+  const vehicles = 100_000;
+  const objects = objectsPerInvocation(vehicles / 3_600, stackDefaults.telemetryConsumer);
+  const modelledPerObject = modelledProcessorGbSeconds(cpu, objects, HOURLY_RECORDS) / objects;
+  const measuredPerObject = profile.telemetry.perObject.lambdaGbSeconds + HOURLY_RECORDS * profile.telemetry.lambdaGbSecondsPerRecord;
+  const goalFrom = (processorCpu: NonNullable<MeasuredProfile["processorCpu"]>) =>
+    smallestFleetMeeting({ ...profile, processorCpu }, GOALS.telemetryHourlyPerVehicleMonth, { uploadEveryMinutes: 60, processorCompute: PROCESSOR_COMPUTE.ModelledAws });
+  const asIs = goalFrom(cpu);
+  const doubled = goalFrom({ ...cpu, secondsPerInvocation: 2 * cpu.secondsPerInvocation, secondsPerObject: 2 * cpu.secondsPerObject, secondsPerRecord: 2 * cpu.secondsPerRecord });
+  const where = (from: number | undefined) => (from === undefined ? "not at any fleet size" : `from about ${roughly(from)} vehicles`);
+  const modelled = (processorCpu: NonNullable<MeasuredProfile["processorCpu"]>) =>
+    fleetCost({ ...profile, processorCpu }, { vehicles, uploadEveryMinutes: 60, processorCompute: PROCESSOR_COMPUTE.ModelledAws }).usdPerVehicleMonth;
+  const lines = [
+    `- **Processor compute, 100,000 vehicles hourly** (${objects.toFixed(0)} objects an invocation): modelled at AWS latencies ${modelledPerObject.toPrecision(2)} GB-s an object, ` +
+      `against ${measuredPerObject.toPrecision(2)} as measured on the local cloud. At twice the CPU time (this machine's CPU is not Lambda's arm64 Graviton) the goal would be met ${where(doubled)} instead of ${where(asIs)}. ` +
+      `${cpu.memoryMb === 384 ? "" : `384 MB instead of ${cpu.memoryMb} would save ${usd(modelled(cpu) - modelled({ ...cpu, memoryMb: 384 }))} a vehicle-month; `}` +
+      `${cpu.objectsInFlight * 10} objects in flight instead of ${cpu.objectsInFlight}, ${usd(modelled(cpu) - modelled({ ...cpu, objectsInFlight: cpu.objectsInFlight * 10 }))}.`,
+  ];
+  const worstRss = results.figures.find((figure) => figure.name.startsWith("processor without network: peak RSS, worst batch"));
+  const worstTime = results.figures.find((figure) => figure.name.startsWith("processor without network: worst batch at "));
+  const measuredAtMb = Number(/at (\d+) MB/.exec(worstTime?.name ?? "")?.[1]);
+  if (worstRss && worstTime && Number.isFinite(measuredAtMb)) {
+    const cpuSeconds = worstTime.value * Math.min(1, measuredAtMb / LAMBDA_MB_PER_VCPU);
+    const at = (memoryMb: number) => `${(cpuSeconds / Math.min(1, memoryMb / LAMBDA_MB_PER_VCPU)).toFixed(0)} s at ${memoryMb} MB`;
+    const { memoryMb, timeoutSeconds } = stackDefaults.functions.telemetryProcessor;
+    lines.push(
+      `- **Processor memory** (${memoryMb} MB, timeout ${timeoutSeconds} s): the worst batch the read limits accept peaked at ${worstRss.value.toFixed(0)} MB and took ` +
+        `${cpuSeconds.toFixed(1)} CPU-seconds in this run: ${[memoryMb, 384, 256].map(at).join(", ")} at Lambda's CPU share.`,
+    );
+  }
+  return lines;
+}
+
+/** The figures the README's prose reasons with, computed from the same results and profile. */
+function readingLines(results: BenchResults, profile?: MeasuredProfile): string[] {
+  const lines = [...runTimeLine(results), ...(profile ? [frontDoorLine(profile), perObjectLine(profile), batchingLine(profile), retentionLine(profile), ...processorLines(results, profile)] : [])];
+  return lines.length > 0 ? ["", "Read from these figures (the prose below reasons with them):", "", ...lines] : [];
 }
 
 /** Replaces the block between the markers; refuses a README without them. */

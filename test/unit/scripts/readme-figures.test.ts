@@ -1,8 +1,14 @@
 /** The README's figures are generated: the block between the markers is replaced, nothing else. */
+import { readFileSync } from "node:fs";
+import { resolve } from "node:path";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { meetsGoal } from "../../../bench/results.js";
-import { ReadmeMarkersError, renderFigures, replaceFigures } from "../../../scripts/readme-figures.js";
+import { AWS_LATENCY } from "../../../cost/aws-latency.js";
+import { LAMBDA_MB_PER_VCPU, type MeasuredProfile } from "../../../cost/model.js";
+import { DEFAULT_NONCURRENT_VERSION_RETENTION_DAYS } from "../../../modules/data-lake-storage.js";
+import { defaults as stackDefaults } from "../../../modules/stack-config.js";
+import { ReadmeMarkersError, renderFigures, replaceFigures, type BenchResults } from "../../../scripts/readme-figures.js";
 import { profile } from "../cost/support/profile.js";
 
 const results = {
@@ -38,6 +44,54 @@ test("only the block between the markers is replaced", () => {
   assert.ok(updated.endsWith("\nafter\n"));
   assert.match(updated, "update-manager bundle");
   assert.throws(() => replaceFigures("# no markers", block), (error: unknown) => error instanceof ReadmeMarkersError);
+});
+
+test("the README's block is exactly what the generator makes of bench/results.json and cost/measured-profile.json (a hand edit fails here)", () => {
+  const root = resolve(import.meta.dirname, "../../..");
+  const read = (path: string) => readFileSync(resolve(root, path), "utf8");
+  const readme = read("README.md");
+  const generated = replaceFigures(readme, renderFigures(JSON.parse(read("bench/results.json")) as BenchResults, JSON.parse(read("cost/measured-profile.json")) as MeasuredProfile));
+  assert.is(readme, generated, "README.md's bench block differs from the generator's: run `npx tsx scripts/readme-figures.ts`");
+});
+
+test("the figures the prose reasons with are generated from the results and the profile, and follow them", () => {
+  const full = { ...results, wallSeconds: 759, secondsByBenchmark: { cost: 128, "telemetry-e2e": 224 } };
+  const block = renderFigures(full, profile());
+  assert.match(block, "took 12 min 39 s on this 2-CPU machine");
+  assert.match(block, "telemetry-e2e 224 s, cost 128 s");
+  for (const line of ["**Front doors at 10,000 vehicles.**", "**Per hourly object, S3 front door**", "**Batching, hourly uploads**", "**Retention, 100,000 vehicles hourly:**"]) assert.match(block, line);
+  // A dearer S3 PUT in the profile's usage moves the per-object line: nothing in it is fixed text.
+  const dearer = profile();
+  const more = renderFigures(full, { ...dearer, telemetry: { ...dearer.telemetry, perObject: { ...dearer.telemetry.perObject, s3Put: 2 * dearer.telemetry.perObject.s3Put } } });
+  const perObjectLine = (text: string) => text.split("\n").find((line) => line.includes("Per hourly object"));
+  assert.is.not(perObjectLine(more), perObjectLine(block));
+  // Without timings or a profile there is nothing to reason with, and no section for it.
+  assert.not.match(renderFigures(results), "Read from these figures");
+});
+
+test("the processor memory line is derived from the worst batch the cost benchmark recorded", () => {
+  const withWorst = {
+    ...results,
+    figures: [
+      ...results.figures,
+      { bench: "cost", name: "processor without network: peak RSS, worst batch (1000000 records)", value: 300, unit: "MB" },
+      { bench: "cost", name: "processor without network: worst batch at 512 MB's CPU share", value: 20, unit: "s" },
+    ],
+  };
+  const cpuSeconds = 20 * (512 / LAMBDA_MB_PER_VCPU);
+  const block = renderFigures(withWorst, { ...profile(), processorCpu: { secondsPerInvocation: 0.008, secondsPerObject: 0.003, secondsPerRecord: 5e-6, objectsInFlight: 10, memoryMb: 512 } });
+  assert.match(block, `peaked at 300 MB and took ${cpuSeconds.toFixed(1)} CPU-seconds`);
+  assert.match(block, `${(cpuSeconds / (384 / LAMBDA_MB_PER_VCPU)).toFixed(0)} s at 384 MB`);
+});
+
+test("the inputs the README's prose states are the code's constants", () => {
+  const readme = readFileSync(resolve(import.meta.dirname, "../../../README.md"), "utf8");
+  const section = readme.slice(readme.indexOf("## Performance and cost"), readme.indexOf("## Local fidelity"));
+  assert.match(section, `the processor's ${stackDefaults.functions.telemetryProcessor.memoryMb} MB (one vCPU at ${LAMBDA_MB_PER_VCPU.toLocaleString("en-US")} MB)`);
+  assert.match(section, `DynamoDB ${AWS_LATENCY.dynamoDb.ms} ms`);
+  assert.match(section, `S3 ${AWS_LATENCY.s3.ms} ms`);
+  assert.match(section, `${stackDefaults.telemetryRetentionDays} by default`);
+  assert.match(section, `${DEFAULT_NONCURRENT_VERSION_RETENTION_DAYS} days as\nnoncurrent versions`);
 });
 
 test.run();
