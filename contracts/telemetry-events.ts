@@ -1,6 +1,7 @@
 /**
  * The telemetry queue carries EventBridge "Object Created" events from the data-lake bucket.
- * AWS spells the object's etag `etag`; the moto emulator spells it `eTag`. Both are accepted. The
+ * AWS spells the object's etag `etag`; the moto emulator spells it `eTag`. Both are accepted; both send
+ * the object's `version-id` in a versioned bucket. The
  * event `id` is never used for anything (moto gives every event the same one).
  */
 
@@ -12,6 +13,12 @@ export interface ObjectRef {
   key: string;
   /** Without surrounding quotes. */
   etag: string;
+  /**
+   * The version S3 created (the event's `version-id`; the data lake is versioned): the processor reads and
+   * copies exactly this version, so an overwrite of the key cannot make this event read another body.
+   * Absent when the event has none (an unversioned bucket names `null`, read as absent).
+   */
+  versionId?: string;
   size: number;
   /** When S3 created the object (the event's `time`), for the processing-latency metric. */
   createdAtMs: number;
@@ -29,7 +36,7 @@ interface S3EventShape {
   time?: unknown;
   detail?: {
     bucket?: { name?: unknown };
-    object?: { key?: unknown; size?: unknown; etag?: unknown; eTag?: unknown };
+    object?: { key?: unknown; size?: unknown; etag?: unknown; eTag?: unknown; "version-id"?: unknown };
   };
 }
 
@@ -58,12 +65,14 @@ export function parseQueueMessage(body: string): ParsedMessage {
     throw new InvalidEventError("Object Created event lacks detail.bucket.name, detail.object.key or detail.object.etag");
   }
   const createdAtMs = typeof event.time === "string" ? Date.parse(event.time) : Number.NaN;
+  const versionId = object["version-id"];
   return {
     kind: "object",
     object: {
       bucket,
       key: object.key,
       etag: etag.replaceAll('"', ""),
+      ...(typeof versionId === "string" && versionId !== "" && versionId !== "null" ? { versionId } : {}),
       size: typeof object.size === "number" ? object.size : 0,
       createdAtMs,
     },

@@ -18,6 +18,8 @@ import { PARKED_PREFIX, parkedFailureKey, type ParkedFailure, type ParkedSource 
 export const PARKED_REASON = {
   /** The telemetry object an event announced no longer exists (deleted before it was read). */
   ObjectMissing: "object-missing",
+  /** The key now holds another body than the event's and the event names no version to read its own by. */
+  ObjectReplaced: "object-replaced",
   /** The event names a key that cannot be an S3 key as given (e.g. a bare `%` in an encoded key). */
   BadObjectKey: "bad-object-key",
   /** The telemetry-queue message is not an EventBridge S3 event. */
@@ -30,6 +32,8 @@ export const PARKED_REASON = {
 const REMEDY_BY_REASON: Readonly<Record<string, string>> = {
   [PARKED_REASON.ObjectMissing]:
     "nothing, if the object was deleted on purpose; otherwise upload it again (a new object version is processed on its own)",
+  [PARKED_REASON.ObjectReplaced]:
+    "upload the lost batch again under a new key (never overwrite a telemetry key), or turn versioning on so each overwrite is read by its version",
   [PARKED_REASON.BadObjectKey]: "upload the object again under a key without a bare % (vehicles write telemetry/… keys the processor can read)",
   [PARKED_REASON.NotAnEvent]: "find what else sends to the telemetry queue: only the bucket's EventBridge rule should",
   [PARKED_REASON.InvalidUpdateMessage]: "find the sender of the malformed message (its body is in the record); fix it and send the message again",

@@ -135,7 +135,8 @@ export class FleetFunctions extends Construct {
 
     grant(telemetryProcessor, [
       putMetrics,
-      { Sid: "ReadTelemetry", Effect: "Allow", Action: "s3:GetObject", Resource: lake.objectsArn(DATA_LAKE_PREFIX.telemetry) },
+      // Each event's object is read (and quarantined) by its version id: an overwrite of the key cannot swap the body.
+      { Sid: "ReadTelemetry", Effect: "Allow", Action: ["s3:GetObject", "s3:GetObjectVersion"], Resource: lake.objectsArn(DATA_LAKE_PREFIX.telemetry) },
       { Sid: "WriteQuarantine", Effect: "Allow", Action: "s3:PutObject", Resource: lake.objectsArn(DATA_LAKE_PREFIX.quarantine) },
       parkFailures(PARKED_SOURCE.TelemetryProcessor),
       // The processor adds parts to the fleet state; only the publisher reads, compacts and deletes them.

@@ -68,15 +68,17 @@ export function lazyOnce<T>(load: () => Promise<T>): () => Promise<T> {
 /**
  * Quarantines an object whole: the one stored under `storedKey` when the key's parse named it (the
  * object that was read), otherwise the key as given or, when that does not exist, its decoded form; an
- * object that is not there is gone (a PermanentFailureError).
+ * object that is not there is gone, and one whose key now holds another version was replaced (both
+ * PermanentFailureErrors). The copy is of the event's version (quarantine.ts), never of another.
  */
 async function quarantineWhole(dependencies: ProcessorDependencies, object: ObjectRef, why: { corruption: string; message: string }, now: Date, storedKey?: string): Promise<string> {
   const { s3, dataBucket } = dependencies;
-  if (storedKey === undefined) return onStoredKey(object, (key) => quarantineObject(s3, dataBucket, object, why, now, key));
   try {
+    if (storedKey === undefined) return await onStoredKey(object, (key) => quarantineObject(s3, dataBucket, object, why, now, key));
     return await quarantineObject(s3, dataBucket, object, why, now, storedKey);
   } catch (error) {
     if (isNoSuchKey(error)) throw objectMissing(object);
+    if (isPreconditionFailed(error)) throw objectReplaced(object);
     throw error;
   }
 }
@@ -86,12 +88,29 @@ function badObjectKey(object: ObjectRef): PermanentFailureError {
   return new PermanentFailureError(PARKED_REASON.BadObjectKey, `key ${JSON.stringify(object.key)} does not exist and is not a valid URL-encoded key (a bare %)`);
 }
 
-/** The object is gone (deleted before it was read): no retry brings it back. */
+/** The object's version is gone (deleted before it was read, or expired by the lifecycle): no retry brings it back. */
 function objectMissing(object: ObjectRef): PermanentFailureError {
-  return new PermanentFailureError(PARKED_REASON.ObjectMissing, `s3://${object.bucket}/${object.key} (${object.etag}) no longer exists`);
+  return new PermanentFailureError(PARKED_REASON.ObjectMissing, `s3://${object.bucket}/${object.key} (${describeVersion(object)}) no longer exists`);
 }
 
-const isNoSuchKey = (error: unknown): boolean => error instanceof NoSuchKey || (error as { name?: string }).name === "NoSuchKey";
+/**
+ * The key holds another body than the event's (its ETag differs) and the event names no version to read
+ * the event's own by: it was overwritten. Reading what is there would count the newer body for this
+ * event (and again for its own), so no retry can do right: the event is parked.
+ */
+function objectReplaced(object: ObjectRef): PermanentFailureError {
+  const why =
+    object.versionId === undefined
+      ? "the key was overwritten before it was read, and the event names no version to read it by"
+      : "that version carries another ETag than the event";
+  return new PermanentFailureError(PARKED_REASON.ObjectReplaced, `s3://${object.bucket}/${object.key} no longer holds ${describeVersion(object)}: ${why}`);
+}
+
+const describeVersion = (object: ObjectRef): string => `etag ${object.etag}${object.versionId === undefined ? "" : `, version ${object.versionId}`}`;
+
+/** No such key, or (a read by version id) no such version of it. */
+const isNoSuchKey = (error: unknown): boolean =>
+  error instanceof NoSuchKey || ["NoSuchKey", "NoSuchVersion"].includes(String((error as { name?: string }).name));
 
 /**
  * Runs `read` on the object's key as given and, when S3 has no such key, once more on its URL-decoded
@@ -122,19 +141,24 @@ const isPreconditionFailed = (error: unknown): boolean =>
 const NOT_THE_EVENTS_OBJECT = Symbol("not the event's object");
 
 /**
- * The body of exactly the object whose key bound the uploader: `storedKey`, the form of the event key
- * that parsed. When that is the decoded form, it must also be the event's object (its ETag): a vehicle
- * may upload a raw-looking key (`dt%3D…`) beside the layout key it decodes to, and the event for the
- * raw one must not read the other. Never falls back to another key.
+ * The body of exactly the object version the event names, under `storedKey` (the form of the event key
+ * that parsed): by the event's version id when it has one, and always only while its ETag is the event's
+ * (If-Match), so an uploader that overwrites its key quickly cannot make this event read the newer body.
+ * When `storedKey` is the decoded form, a miss there means the event's object is the raw-looking key itself:
+ * a vehicle may upload a raw-looking key (`dt%3D…`) beside the layout key it decodes to, and the event for
+ * the raw one must not read the other. Never falls back to another key or version.
  */
 async function boundObjectBody(s3: S3Client, object: ObjectRef, storedKey: string): Promise<AsyncIterable<Uint8Array> | typeof NOT_THE_EVENTS_OBJECT> {
   const decoded = storedKey !== object.key;
   try {
-    const response = await s3.send(new GetObjectCommand({ Bucket: object.bucket, Key: storedKey, ...(decoded ? { IfMatch: `"${object.etag}"` } : {}) }));
+    const response = await s3.send(
+      new GetObjectCommand({ Bucket: object.bucket, Key: storedKey, IfMatch: `"${object.etag}"`, ...(object.versionId === undefined ? {} : { VersionId: object.versionId }) }),
+    );
     return response.Body as AsyncIterable<Uint8Array>;
   } catch (error) {
     if (decoded && (isNoSuchKey(error) || isPreconditionFailed(error))) return NOT_THE_EVENTS_OBJECT;
     if (isNoSuchKey(error)) throw objectMissing(object);
+    if (isPreconditionFailed(error)) throw objectReplaced(object);
     throw error;
   }
 }

@@ -54,7 +54,7 @@ export async function writeRejectedRecords(s3: S3Client, bucket: string, object:
 }
 
 export interface ObjectQuarantineReason {
-  source: { bucket: string; key: string; etag: string; size: number };
+  source: { bucket: string; key: string; etag: string; versionId?: string; size: number };
   /** Short machine-readable kind, e.g. `bad-gzip`, `too-large`. */
   corruption: string;
   message: string;
@@ -63,7 +63,9 @@ export interface ObjectQuarantineReason {
 
 /**
  * Copies an unreadable object to `quarantine/objects/…` and writes `<that key>.reason.json` beside it.
- * `storedKey` is the key to copy when the event named it URL-encoded.
+ * `storedKey` is the key to copy when the event named it URL-encoded. The copy is of the event's own
+ * version: by its version id when the event has one, and only while its ETag is the event's
+ * (`CopySourceIfMatch`; a 412 means the key was overwritten, which the caller parks).
  *
  * @example
  * await quarantineObject(s3, bucket, object, { corruption: "bad-gzip", message: "unexpected end of file" }, new Date());
@@ -77,11 +79,17 @@ export async function quarantineObject(
   storedKey: string = object.key,
 ): Promise<string> {
   const key = quarantinedObjectKey(object);
+  const version = object.versionId === undefined ? "" : `?versionId=${encodeURIComponent(object.versionId)}`;
   await s3.send(
-    new CopyObjectCommand({ Bucket: bucket, Key: key, CopySource: `${object.bucket}/${encodeURIComponent(storedKey).replaceAll("%2F", "/")}` }),
+    new CopyObjectCommand({
+      Bucket: bucket,
+      Key: key,
+      CopySource: `${object.bucket}/${encodeURIComponent(storedKey).replaceAll("%2F", "/")}${version}`,
+      CopySourceIfMatch: `"${object.etag}"`,
+    }),
   );
   const reason: ObjectQuarantineReason = {
-    source: { bucket: object.bucket, key: object.key, etag: object.etag, size: object.size },
+    source: { bucket: object.bucket, key: object.key, etag: object.etag, ...(object.versionId === undefined ? {} : { versionId: object.versionId }), size: object.size },
     corruption: why.corruption,
     message: why.message,
     quarantinedAt: now.toISOString(),

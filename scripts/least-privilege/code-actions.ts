@@ -8,7 +8,7 @@
 import { build } from "esbuild";
 import { existsSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { actionsOfCommand, TRANSACT_ITEM_ACTIONS, TRANSACT_WRITE_COMMANDS } from "./sdk-actions.js";
+import { actionsOfCommand, NAMES_A_VERSION, TRANSACT_ITEM_ACTIONS, TRANSACT_WRITE_COMMANDS, VERSIONED_READ_ACTIONS } from "./sdk-actions.js";
 
 const projectRoot = resolve(import.meta.dirname, "..", "..");
 
@@ -90,11 +90,14 @@ export function callsInSection(file: string, source: string, section: string): S
     const reference = `(?:[\\w$]+\\.)?${escaped}\\d*\\(`;
     const used = new RegExp(imported.name.endsWith("Command") ? `\\bnew ${reference}` : `(?<![\\w$])${reference}`).test(section);
     if (!used) continue;
-    const actions = TRANSACT_WRITE_COMMANDS.has(imported.command)
+    let actions: readonly string[] = TRANSACT_WRITE_COMMANDS.has(imported.command)
       ? Object.entries(TRANSACT_ITEM_ACTIONS)
           .filter(([kind]) => new RegExp(`\\b${kind}\\s*:`).test(section))
           .map(([, action]) => action)
       : actionsOfCommand(imported.packageName, imported.command);
+    // A read that names a version in this file needs the version action too (a per-file approximation).
+    const versioned = VERSIONED_READ_ACTIONS[imported.packageName]?.[imported.command];
+    if (versioned && NAMES_A_VERSION.test(section)) actions = [...actions, versioned];
     calls.push({ file, packageName: imported.packageName, command: imported.command, actions });
   }
   return calls;

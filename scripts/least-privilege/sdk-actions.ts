@@ -58,6 +58,16 @@ const EXCEPTIONS: Readonly<Record<string, Readonly<Record<string, readonly strin
 };
 
 /**
+ * S3 reads authorized by a second action when they name an object version: a GetObject or HeadObject with
+ * a `VersionId`, a CopyObject whose source ends in `?versionId=…` needs `s3:GetObjectVersion`.
+ */
+export const VERSIONED_READ_ACTIONS: Readonly<Record<string, Readonly<Record<string, string>>>> = {
+  "@aws-sdk/client-s3": { GetObjectCommand: "s3:GetObjectVersion", HeadObjectCommand: "s3:GetObjectVersion", CopyObjectCommand: "s3:GetObjectVersion" },
+};
+/** A version named in code: a `VersionId:` parameter or a copy source's `versionId=` query. */
+export const NAMES_A_VERSION = /\bVersionId\s*:|[?&]versionId=/;
+
+/**
  * Transactions are authorized per item: a TransactWriteItems call needs the action of each kind of
  * item it carries, so its actions come from the item kinds found next to it in the code.
  */

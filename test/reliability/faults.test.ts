@@ -363,6 +363,25 @@ test("the same object twice: a second event for a processed object is a duplicat
   figures.duplicates += duplicates;
 });
 
+test("an uploader overwrites its key before the events are handled: each event reads its own version, both counted once", async () => {
+  const name = "key overwritten at once";
+  // Every receive of the event source mappings fails (none reaches the queue), so both events wait in
+  // the queue until both versions exist; a long poll begun before the fault ends first.
+  world.cloud.faults.inject([{ fault: FAULT.ServerError, rate: 1, principal: "esm", service: "sqs", operation: "ReceiveMessage" }]);
+  await sleep(POLL_WAIT_SECONDS * 1000 + 500);
+  const dataPointsBefore = await metricSum(METRIC.DataPoints);
+  const key = nextKey();
+  const first = await upload(name, gz(validLines(30)), 30, key);
+  const second = await upload(name, gz(validLines(45, 30)), 45, key);
+  assert.is.not(first.etag, second.etag);
+  assert.is(await depth(world.outputs.telemetry_queue_url), 2, "both events wait, the key already holds the second version");
+  world.cloud.faults.clear();
+  const totals = await conserve(name, [first, second]);
+  assert.is(totals.processed, 30 + 45);
+  assert.equal((await marker(first))!.outcome, { accepted: 30, rejected: 0, statusReports: 0, candidates: 0 }, "the first event counted the first version, not the second");
+  assert.is((await metricSum(METRIC.DataPoints)) - dataPointsBefore, 30 + 45, "each version's records counted exactly once");
+});
+
 test("the same object in two invocations at once: both read it, it is counted once, the other a duplicate", async () => {
   const name = "same object, concurrent invocations";
   // Each GET is held 5 s: long enough for the second delivery's invocation to start (polling and the 1 s

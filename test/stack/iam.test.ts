@@ -82,6 +82,8 @@ test("grants follow the data flow, object prefixes included", () => {
   const publisher = grantsOf("dashboard_publisher");
 
   assert.ok(allows(processor, "s3:GetObject", `${lake}/telemetry/*`));
+  assert.ok(allows(processor, "s3:GetObjectVersion", `${lake}/telemetry/*`), "each event's object is read by its version");
+  assert.not.ok(allows(processor, "s3:GetObjectVersion", `${lake}/jobs/*`), "versions of nothing but telemetry");
   assert.ok(allows(processor, "s3:PutObject", `${lake}/quarantine/*`));
   assert.not.ok(allows(processor, "s3:PutObject", `${lake}/telemetry/*`), "the processor never rewrites its input");
   assert.ok(allows(processor, "sqs:SendMessage", ref("aws_sqs_queue", "update_queue", "arn")));

@@ -51,6 +51,7 @@ test("each function's policy grants exactly what its code and its platform use: 
 
 test("the code's calls are found: a few the functions are known to make", () => {
   assert.ok(codeActions.get("telemetry_processor")!.includes("s3:GetObject"));
+  assert.ok(codeActions.get("telemetry_processor")!.includes("s3:GetObjectVersion"), "the processor reads each event's object by its version id");
   assert.ok(codeActions.get("update_manager")!.includes("dynamodb:UpdateItem"));
   assert.ok(codeActions.get("rollout_ticker")!.includes("sqs:SendMessage"));
   assert.ok(codeActions.get("dashboard_publisher")!.includes("s3:ListBucket"));

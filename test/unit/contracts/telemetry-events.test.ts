@@ -29,6 +29,17 @@ test("the AWS spelling etag and moto's eTag both give the object identity, quote
   }
 });
 
+test("the event's version-id is the version to read; a missing, empty or `null` one (an unversioned bucket) is absent", () => {
+  const versionOf = (object: Record<string, unknown>) => {
+    const parsed = parseQueueMessage(objectCreatedEvent({ etag: "e", ...object }));
+    return parsed.kind === "object" ? parsed.object.versionId : "not an object";
+  };
+  assert.is(versionOf({ "version-id": "3HL4kqtJlcpXroDTDmJ-rmSpXd3dIbrHY" }), "3HL4kqtJlcpXroDTDmJ-rmSpXd3dIbrHY");
+  for (const absent of [{}, { "version-id": "" }, { "version-id": "null" }, { "version-id": null }, { "version-id": 7 }]) {
+    assert.is(versionOf(absent), undefined, JSON.stringify(absent));
+  }
+});
+
 test("Object Tags Added (moto sends one per PutObject) is ignored", () => {
   assert.equal(parseQueueMessage(objectCreatedEvent({ etag: "e" }, "Object Tags Added")), { kind: "ignored", detailType: "Object Tags Added" });
 });

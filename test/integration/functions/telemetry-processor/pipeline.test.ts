@@ -8,7 +8,7 @@ import { gunzipSync } from "node:zlib";
 import { GetMetricStatisticsCommand } from "@aws-sdk/client-cloudwatch";
 import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand } from "@aws-sdk/client-s3";
 import { GetQueueAttributesCommand } from "@aws-sdk/client-sqs";
-import { DynamoDBDocumentClient, GetCommand } from "@aws-sdk/lib-dynamodb";
+import { DeleteCommand, DynamoDBDocumentClient, GetCommand } from "@aws-sdk/lib-dynamodb";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { METRIC } from "../../../../contracts/metrics.js";
@@ -258,12 +258,35 @@ test("the same object twice in one batch is processed once and counted once as a
   const lines = await sampleLines();
   const key = fleetTelemetryKey("gw-manual", Date.now(), "twice");
   const etag = await putAndSettle(key, `${lines.join("\n")}\n`);
+  // Its ledger marker removed, the object is as if never processed: the batch below is its first delivery.
+  // (An event naming another etag is no longer a new identity for the same bytes: the read is bound to it.)
+  const ledgerKey = { pk: `OBJECT#${world.outputs.data_bucket_name}/${key}`, sk: etag };
+  await DynamoDBDocumentClient.from(world.clients.dynamodb).send(new DeleteCommand({ TableName: world.outputs.state_table_name, Key: ledgerKey }));
   const before = { dataPoints: await metricTotals(METRIC.DataPoints), duplicates: await metricTotals(METRIC.DuplicateObjects) };
-  const body = objectCreated(key, `${etag}-again`); // a new identity (key, etag) for the same bytes
+  const body = objectCreated(key, etag);
   const response = await invokeProcessor([sqsRecord("first", body), sqsRecord("second", body)]);
   assert.equal(response.batchItemFailures, []);
   assert.is((await metricTotals(METRIC.DataPoints)).sum, before.dataPoints.sum + validLines(lines).length);
   assert.is((await metricTotals(METRIC.DuplicateObjects)).sum, before.duplicates.sum + 1);
+});
+
+test("an event that names no version, for a key overwritten since: parked as object-replaced and counted, the newer body not read for it", async () => {
+  const lines = await sampleLines();
+  const key = fleetTelemetryKey("gw-manual", Date.now(), "overwritten");
+  const firstEtag = await putAndSettle(key, `${lines.join("\n")}\n`);
+  await putAndSettle(key, `${lines.slice(0, 3).join("\n")}\n`);
+  // The first version's marker removed, its event (as an unversioned bucket sends it) comes again.
+  const doc = DynamoDBDocumentClient.from(world.clients.dynamodb);
+  await doc.send(new DeleteCommand({ TableName: world.outputs.state_table_name, Key: { pk: `OBJECT#${world.outputs.data_bucket_name}/${key}`, sk: firstEtag } }));
+  const before = { dataPoints: await metricTotals(METRIC.DataPoints), parked: await metricTotals(METRIC.MessagesParked) };
+  const event = objectCreated(key, firstEtag);
+  const response = await invokeProcessor([sqsRecord("replaced", event)]);
+  assert.equal(response.batchItemFailures, [], "permanent: no retry, no DLQ");
+  assert.equal((await objectMarker(key, firstEtag))?.outcome, { parked: "object-replaced" });
+  assert.is((await metricTotals(METRIC.DataPoints)).sum, before.dataPoints.sum, "the key's newer body is not counted for this event");
+  assert.is((await metricTotals(METRIC.MessagesParked)).sum, before.parked.sum + 1);
+  const parked = (await listParkedFailures(world.clients.s3, world.outputs.data_bucket_name)).filter((failure) => failure.message === event);
+  assert.equal(parked.map((failure) => failure.reason), ["object-replaced"]);
 });
 
 // ── objects bound to their uploader ─────────────────────────────────────────────────────────────────

@@ -1,7 +1,8 @@
 /**
  * The telemetry processor's ledger (functions/telemetry-processor/idempotency.ts) as the processor uses it:
  * one object delivered once, again, twice at once, read through a connection that breaks, with the ledger's
- * answer lost on the way back (the SDK retries the put, as on AWS), and over a marker the lease ledger left.
+ * answer lost on the way back (the SDK retries the put, as on AWS), over a marker the lease ledger left, and
+ * under a key its uploader overwrote before the events were handled (each event reads its own version).
  * DynamoDB is the real SDK client (its own retries, its own error parsing) over an in-memory table answered
  * by its request handler; S3 and SQS are recording fakes (the processor's calls to them are not under test here).
  */
@@ -80,13 +81,35 @@ function memoryTable() {
   return { doc, items, calls, lost };
 }
 
-/** S3 with objects in memory; `hold` keeps every GetObject waiting until it is released (two deliveries reading at once). */
+/** One stored version of a key. */
+interface StoredVersion {
+  body: Buffer;
+  etag: string;
+  versionId: string;
+}
+
+const s3Error = (name: string, httpStatusCode: number) => new S3ServiceException({ name, $fault: "client", $metadata: { httpStatusCode }, message: name });
+
+/**
+ * A versioned S3 bucket in memory, as S3 answers: a read or copy source by `VersionId` finds that version
+ * (NoSuchVersion when there is none), without one the key's newest; `IfMatch` / `CopySourceIfMatch` on
+ * another ETag is a 412. `hold` keeps every GetObject waiting until it is released (two deliveries reading at once).
+ */
 function memoryBucket() {
-  const objects = new Map<string, Buffer>();
+  const objects = new Map<string, StoredVersion[]>();
   const writes: string[] = [];
+  const copies: Array<Record<string, unknown>> = [];
   let release: () => void = () => {};
   let held: Promise<void> | undefined;
   const reads = { count: 0 };
+  let versions = 0;
+  const find = (key: string, versionId: unknown, ifMatch: unknown): StoredVersion => {
+    const stored = objects.get(key) ?? [];
+    const found = versionId === undefined ? stored.at(-1) : stored.find((version) => version.versionId === versionId);
+    if (!found) throw versionId === undefined ? s3Error("NoSuchKey", 404) : s3Error("NoSuchVersion", 404);
+    if (ifMatch !== undefined && ifMatch !== `"${found.etag}"`) throw s3Error("PreconditionFailed", 412);
+    return found;
+  };
   const client = {
     async send(command: { constructor: { name: string }; input: Record<string, unknown> }) {
       const key = String(command.input.Key);
@@ -94,12 +117,17 @@ function memoryBucket() {
         case "GetObjectCommand": {
           reads.count++;
           if (held) await held;
-          const body = objects.get(key);
-          if (!body) throw new S3ServiceException({ name: "NoSuchKey", $fault: "client", $metadata: { httpStatusCode: 404 }, message: "no such key" });
-          return { Body: Readable.from([body]) };
+          const found = find(key, command.input.VersionId, command.input.IfMatch);
+          return { Body: Readable.from([found.body]), ETag: `"${found.etag}"`, VersionId: found.versionId };
+        }
+        case "CopyObjectCommand": {
+          const source = new URL(`s3://${String(command.input.CopySource)}`);
+          find(decodeURIComponent(source.pathname.slice(1)), source.searchParams.get("versionId") ?? undefined, command.input.CopySourceIfMatch);
+          copies.push(command.input);
+          writes.push(key);
+          return {};
         }
         case "PutObjectCommand":
-        case "CopyObjectCommand":
           writes.push(key);
           return {};
         default:
@@ -111,7 +139,14 @@ function memoryBucket() {
     s3: client as unknown as S3Client,
     objects,
     writes,
+    copies,
     reads,
+    /** Stores a new version of `key` (the newest); returns its version id. */
+    put(key: string, body: Buffer, etag: string): string {
+      const versionId = `v${++versions}`;
+      objects.set(key, [...(objects.get(key) ?? []), { body, etag, versionId }]);
+      return versionId;
+    },
     hold() {
       held = new Promise((resolve) => (release = resolve));
     },
@@ -161,20 +196,42 @@ function invocation(dependencies: ProcessorDependencies): InvocationScope {
   };
 }
 
-/** A vehicle's object of RECORDS valid records, stored; returns the queue message announcing it and its ledger key. */
-function upload(bucket: ReturnType<typeof memoryBucket>, name: string) {
+/** `count` valid records of the vehicle, gzip NDJSON, sequence numbers from `from`. */
+function records(count: number, from = 0): Buffer {
   const now = Date.now();
-  const key = vehicleTelemetryKey(VIN, now, name);
-  const body = gzipped(Array.from({ length: RECORDS }, (_, seq) => telemetryRecord({ vin: VIN, ts: new Date(now - 60_000 + seq * 1_000).toISOString(), seq })));
-  bucket.objects.set(key, body);
+  return gzipped(Array.from({ length: count }, (_, index) => telemetryRecord({ vin: VIN, ts: new Date(now - 60_000 + index * 1_000).toISOString(), seq: from + index })));
+}
+
+/** The "Object Created" event S3 sends for one object version (`versionId` undefined: an event without `version-id`). */
+function objectCreated(key: string, etag: string, size: number, versionId?: string): string {
+  const object = { key, size, etag, ...(versionId === undefined ? {} : { "version-id": versionId }) };
+  return JSON.stringify({ "detail-type": "Object Created", source: "aws.s3", time: new Date().toISOString(), detail: { bucket: { name: BUCKET }, object } });
+}
+
+const ledgerKeyOf = (key: string, etag: string) => `${OBJECT_PK_PREFIX}${BUCKET}/${key}\u0000${etag}`;
+
+/** A vehicle's object of RECORDS valid records, stored; returns the queue message announcing it (no version id) and its ledger key. */
+function upload(bucket: ReturnType<typeof memoryBucket>, name: string) {
+  const key = vehicleTelemetryKey(VIN, Date.now(), name);
+  const body = records(RECORDS);
   const etag = `etag-${name}`;
-  const message = JSON.stringify({
-    "detail-type": "Object Created",
-    source: "aws.s3",
-    time: new Date(now).toISOString(),
-    detail: { bucket: { name: BUCKET }, object: { key, size: body.length, etag } },
+  bucket.put(key, body, etag);
+  return { message: objectCreated(key, etag, body.length), ledgerKey: ledgerKeyOf(key, etag) };
+}
+
+/**
+ * An uploader that writes its key twice at once (PUT K ← C1, then PUT K ← C2, before any event is handled):
+ * the two versions with their events, with or without the events' version ids.
+ */
+function overwrite(bucket: ReturnType<typeof memoryBucket>, name: string, withVersionIds: boolean) {
+  const key = vehicleTelemetryKey(VIN, Date.now(), name);
+  return [
+    { records: 12, body: records(12), etag: `etag-${name}-1` },
+    { records: 7, body: records(7, 100), etag: `etag-${name}-2` },
+  ].map((version) => {
+    const versionId = bucket.put(key, version.body, version.etag);
+    return { ...version, key, versionId, message: objectCreated(key, version.etag, version.body.length, withVersionIds ? versionId : undefined), ledgerKey: ledgerKeyOf(key, version.etag) };
   });
-  return { message, ledgerKey: `${OBJECT_PK_PREFIX}${BUCKET}/${key}\u0000${etag}` };
 }
 
 test("an object delivered once is processed and recorded; delivered again it is a duplicate that adds nothing", async () => {
@@ -251,6 +308,58 @@ test("a marker left IN_PROGRESS by the previous ledger (a lease whose holder die
   const outcome = await processTelemetryMessage(object.message, dependencies, scope);
   assert.is(outcome, "processed", "the object was never processed: its redelivery must do it");
   assert.is(scope.aggregate.dataPoints, RECORDS);
+});
+
+// ── each event reads the version it names (review finding F3) ───────────────────────────────────
+
+test("a key overwritten before its events are handled: each event reads its own version by id, both are counted once", async () => {
+  const { table, bucket, dependencies } = world();
+  const [first, second] = overwrite(bucket, "overwritten", true);
+  const scope = invocation(dependencies);
+  assert.is(await processTelemetryMessage(first!.message, dependencies, scope), "processed");
+  assert.is(await processTelemetryMessage(second!.message, dependencies, scope), "processed");
+  const outcomeOf = (ledgerKey: string) => table.items.get(ledgerKey)?.outcome?.M as Record<string, { N: string }> | undefined;
+  assert.is(outcomeOf(first!.ledgerKey)?.accepted?.N, "12", "the first version's records are recorded for it, not the newer body's");
+  assert.is(outcomeOf(second!.ledgerKey)?.accepted?.N, "7");
+  assert.is(scope.aggregate.dataPoints, 12 + 7, "conserved: each version's records counted exactly once");
+  assert.is(scope.aggregate.duplicateObjects, 0);
+});
+
+test("an overwritten key whose event names no version: parked as object-replaced and counted, never read as the newer body", async () => {
+  const { table, bucket, dependencies } = world();
+  const [first, second] = overwrite(bucket, "replaced", false);
+  const scope = invocation(dependencies);
+  assert.is(await processTelemetryMessage(first!.message, dependencies, scope), "parked");
+  assert.is(await processTelemetryMessage(second!.message, dependencies, scope), "processed");
+  assert.equal(table.items.get(first!.ledgerKey)?.outcome, { M: { parked: { S: "object-replaced" } } }, "the first event is complete, as parked");
+  assert.equal(scope.parking.tally.byReason(), { "object-replaced": 1 }, "counted in Reliability/MessagesParked");
+  assert.ok(bucket.writes.some((key) => key.startsWith("parked/telemetry-processor/")), "its parked record is written");
+  assert.is(scope.aggregate.dataPoints, 7, "the newer body counts once, for its own event only");
+});
+
+test("the event's version deleted before it was read (lifecycle): parked as object-missing, the current version not read in its place", async () => {
+  const { table, bucket, dependencies } = world();
+  const [first] = overwrite(bucket, "expired", true);
+  bucket.objects.set(first!.key, bucket.objects.get(first!.key)!.filter((version) => version.versionId !== first!.versionId));
+  const scope = invocation(dependencies);
+  assert.is(await processTelemetryMessage(first!.message, dependencies, scope), "parked");
+  assert.equal(table.items.get(first!.ledgerKey)?.outcome, { M: { parked: { S: "object-missing" } } });
+  assert.equal(scope.parking.tally.byReason(), { "object-missing": 1 });
+  assert.is(scope.aggregate.dataPoints, 0);
+});
+
+test("a corrupt version under an overwritten key: the quarantine copies that version, bound to its ETag", async () => {
+  const { bucket, dependencies } = world();
+  const key = vehicleTelemetryKey(VIN, Date.now(), "corrupt-then-good");
+  const corrupt = Buffer.from([0x1f, 0x8b, 0x08, 0x00, 0x01, 0x02]);
+  const corruptVersion = bucket.put(key, corrupt, "etag-corrupt");
+  bucket.put(key, records(5), "etag-good");
+  const scope = invocation(dependencies);
+  assert.is(await processTelemetryMessage(objectCreated(key, "etag-corrupt", corrupt.length, corruptVersion), dependencies, scope), "quarantined");
+  assert.equal(bucket.copies.length, 1);
+  assert.match(String(bucket.copies[0]!.CopySource), new RegExp(`\\?versionId=${corruptVersion}$`), "the corrupt version is copied, not the key's newest");
+  assert.is(bucket.copies[0]!.CopySourceIfMatch, '"etag-corrupt"');
+  assert.is(scope.aggregate.dataPoints, 0);
 });
 
 test.run();

@@ -34,6 +34,17 @@ test("calls: only commands the surviving section instantiates count, in either b
   assert.equal(callsInSection("f.ts", source, section).map((call) => call.actions[0]), ["s3:GetObject", "s3:PutObject"]);
 });
 
+test("calls: an S3 read that names a version needs s3:GetObjectVersion too; one that names none does not", () => {
+  const source = 'import { CopyObjectCommand, GetObjectCommand } from "@aws-sdk/client-s3";';
+  const byVersion = "await s3.send(new GetObjectCommand({ Bucket, Key, VersionId: object.versionId }));";
+  const copyOfVersion = "await s3.send(new CopyObjectCommand2({ CopySource: `${bucket}/${key}?versionId=${encodeURIComponent(version)}` }));";
+  const plain = "await s3.send(new GetObjectCommand({ Bucket, Key }));";
+
+  assert.equal(callsInSection("f.ts", source, byVersion)[0]!.actions, ["s3:GetObject", "s3:GetObjectVersion"]);
+  assert.equal(callsInSection("f.ts", source, copyOfVersion)[0]!.actions, ["s3:GetObject", "s3:PutObject", "s3:GetObjectVersion"]);
+  assert.equal(callsInSection("f.ts", source, plain)[0]!.actions, ["s3:GetObject"]);
+});
+
 test("calls: a transaction needs the action of each kind of item written next to it", () => {
   const source = 'import { TransactWriteCommand } from "@aws-sdk/lib-dynamodb";';
   const section = "new TransactWriteCommand({ TransactItems: [{ Put: put }, { Update: { Key } }] });";
