@@ -210,7 +210,9 @@ export async function* decodeLineBatches(source: ByteSource, limits: DecodeLimit
       lines.push(lineOf(line, limits, controlFree));
     }
     text = text.slice(start);
-    if (text.length > limits.maxLineBytes) {
+    // A final "\r" may be the first half of the line's "\r\n" (the next chunk's "\n"), dropped with it
+    // by lineOf: it does not count yet, or where the chunks end would decide the line's verdict.
+    if (text.length - (text.endsWith("\r") ? 1 : 0) > limits.maxLineBytes) {
       if (!pendingTooLong) lines.push({ text: text.slice(0, 200), tooLong: true, controlFree });
       pendingTooLong = true;
       text = "";

@@ -50,6 +50,20 @@ test("a too-long line is flagged once and the next line still decodes", async ()
   assert.equal(lines, ["TOO-LONG", "{\"ok\":1}"]);
 });
 
+test("a line exactly at the length limit, ended by CRLF, is the same line whatever the chunking (a chunk may end between its \\r and \\n)", async () => {
+  const limits = { maxDecodedBytes: 10_000, maxLineBytes: 100 };
+  const atLimit = `{"x":"${"y".repeat(limits.maxLineBytes - 8)}"}`;
+  assert.is(atLimit.length, limits.maxLineBytes);
+  const body = Buffer.from(`${atLimit}\r\n{"ok":1}\r\n`);
+  for (let chunkBytes = 1; chunkBytes <= body.length; chunkBytes++) {
+    assert.equal(await linesOf(chunked(body, chunkBytes), limits), [atLimit, "{\"ok\":1}"], `chunks of ${chunkBytes}`);
+  }
+  const overLimit = `${atLimit.slice(0, -2)}y"}`;
+  for (const chunkBytes of [1, overLimit.length + 1, 1_000]) {
+    assert.equal(await linesOf(chunked(`${overLimit}\r\n{"ok":1}\r\n`, chunkBytes), limits), ["TOO-LONG", "{\"ok\":1}"], `one over, chunks of ${chunkBytes}`);
+  }
+});
+
 test("a truncated, bit-flipped gzip stream is a corrupt object", async () => {
   const body = corruptGzip(gzipped(Array.from({ length: 50 }, (_, seq) => telemetryRecord({ seq }))), new SeededRandom(3));
   assert.is(await corruptionOf(chunked(body, 64)), "bad-gzip");
