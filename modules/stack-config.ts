@@ -138,14 +138,13 @@ export const defaults: FleetOtaStackProps = {
   telemetryConsumer: { batchSize: 100, maximumBatchingWindowSeconds: 20, maximumConcurrency: 10 },
   updateConsumer: { batchSize: 10, maximumBatchingWindowSeconds: 1, maximumConcurrency: 5 },
   functions: {
-    // 512 MB, checked against measurement (bench/processor-offline.ts, run by `npm run bench -- cost`): a batch of
-    // 100 hourly objects peaks at about 185 MB RSS and the worst batch the read limits accept (100 objects of
-    // 10,000 records) at about 305 MB, with the heap capped at the function's memory. 384 MB would hold that,
-    // but memory is also CPU: that batch takes 6-11 CPU-seconds (four runs), 22-37 s at 512 MB's share of a
-    // vCPU (0.29) and 29-50 s at 384 MB's against the 60 s timeout; 256 MB fits neither. Nor would less memory save much:
-    // on AWS the processor is mostly CPU (its SDK calls, about 1.2 ms each), and CPU-bound GB-seconds are the
-    // same at any memory below 1,769 MB; only the waiting part shrinks (cost model: well under $0.0001 a
-    // vehicle-month).
+    // 512 MB, checked against measurement (bench/processor-offline.ts, run by `npm run bench -- cost`; the last
+    // run's figures are in bench/results.json and the README): the worst batch the read limits accept (100 objects
+    // of 10,000 records) peaks at about 300-320 MB RSS, with the heap capped at the function's memory. 384 MB
+    // would hold that, but memory is also CPU: that batch takes 6-11 CPU-seconds (runs of 2026-12-02), 22-37 s at
+    // 512 MB's share of a vCPU (0.29) and 29-50 s at 384 MB's against the 60 s timeout; 256 MB fits neither. Nor
+    // would less memory save much: on AWS the processor is mostly CPU (its SDK calls), and CPU-bound GB-seconds are
+    // the same at any memory below 1,769 MB; only the waiting part shrinks (well under $0.0001 a vehicle-month).
     telemetryProcessor: { timeoutSeconds: 60, memoryMb: 512 },
     updateManager: { timeoutSeconds: 30, memoryMb: 256 },
     rolloutTicker: { timeoutSeconds: 60, memoryMb: 256 },
