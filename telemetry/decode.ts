@@ -212,7 +212,7 @@ export async function* decodeLineBatches(source: ByteSource, limits: DecodeLimit
     text = text.slice(start);
     // A final "\r" may be the first half of the line's "\r\n" (the next chunk's "\n"), dropped with it
     // by lineOf: it does not count yet, or where the chunks end would decide the line's verdict.
-    if (text.length - (text.endsWith("\r") ? 1 : 0) > limits.maxLineBytes) {
+    if (exceedsUtf8Bytes(text.endsWith("\r") ? text.slice(0, -1) : text, limits.maxLineBytes)) {
       if (!pendingTooLong) lines.push({ text: text.slice(0, 200), tooLong: true, controlFree });
       pendingTooLong = true;
       text = "";
@@ -236,5 +236,15 @@ export async function* decodeLines(source: ByteSource, limits: DecodeLimits = DE
 
 function lineOf(line: string, limits: DecodeLimits, controlFree: boolean): DecodedLine {
   const text = line.endsWith("\r") ? line.slice(0, -1) : line;
-  return text.length > limits.maxLineBytes ? { text: text.slice(0, 200), tooLong: true, controlFree } : { text, tooLong: false, controlFree };
+  return exceedsUtf8Bytes(text, limits.maxLineBytes) ? { text: text.slice(0, 200), tooLong: true, controlFree } : { text, tooLong: false, controlFree };
+}
+
+/**
+ * Whether the text takes more than `limit` bytes in UTF-8. A UTF-16 unit is 1 to 3 bytes, so only a
+ * text between a third of the limit and the limit in units needs counting.
+ */
+function exceedsUtf8Bytes(text: string, limit: number): boolean {
+  if (text.length > limit) return true;
+  if (text.length * 3 <= limit) return false;
+  return Buffer.byteLength(text, "utf8") > limit;
 }

@@ -64,6 +64,20 @@ test("a line exactly at the length limit, ended by CRLF, is the same line whatev
   }
 });
 
+test("the line limit counts UTF-8 bytes, not characters, whatever the chunking (a multi-byte character may be split across chunks)", async () => {
+  const limits = { maxDecodedBytes: 10_000, maxLineBytes: 100 };
+  const line = (text: string) => `{"x":"${text}"}`;
+  const atLimit = line("€".repeat(30) + "y".repeat(2)); // 8 + 90 + 2 bytes, 40 characters
+  assert.is(Buffer.byteLength(atLimit), limits.maxLineBytes);
+  const overLimit = line("€".repeat(30) + "y".repeat(3)); // 101 bytes, 41 characters: under the limit in characters
+  const twoByteOver = line("é".repeat(47)); // 8 + 94 = 102 bytes
+  const fourByteAt = line("😀".repeat(23)); // 8 + 92 = 100 bytes, 46 UTF-16 units
+  const body = Buffer.from(`${atLimit}\r\n${overLimit}\n${twoByteOver}\n${fourByteAt}\n{"ok":1}\n`);
+  for (let chunkBytes = 1; chunkBytes <= body.length; chunkBytes += chunkBytes < 12 ? 1 : 7) {
+    assert.equal(await linesOf(chunked(body, chunkBytes), limits), [atLimit, "TOO-LONG", "TOO-LONG", fourByteAt, "{\"ok\":1}"], `chunks of ${chunkBytes}`);
+  }
+});
+
 test("a truncated, bit-flipped gzip stream is a corrupt object", async () => {
   const body = corruptGzip(gzipped(Array.from({ length: 50 }, (_, seq) => telemetryRecord({ seq }))), new SeededRandom(3));
   assert.is(await corruptionOf(chunked(body, 64)), "bad-gzip");
