@@ -167,32 +167,9 @@ const logging = bucketSetting(async (name, config, context, node) => {
   );
 });
 
-interface PolicyDocument {
-  Statement?: Array<{ Effect?: string; Condition?: unknown; Sid?: string }>;
-}
-
-/**
- * moto evaluates bucket policies but ignores their conditions, so a conditional Deny (such as "deny unless
- * aws:SecureTransport") would deny every request. Such statements are left out locally; every other
- * statement is applied as written.
- */
-export function withoutConditionalDenies(policyText: string): { policy: string; dropped: string[] } {
-  let document: PolicyDocument;
-  try {
-    document = JSON.parse(policyText) as PolicyDocument;
-  } catch {
-    return { policy: policyText, dropped: [] };
-  }
-  const statements = Array.isArray(document.Statement) ? document.Statement : [];
-  const conditionalDeny = (statement: (typeof statements)[number]): boolean => statement.Effect === "Deny" && statement.Condition !== undefined;
-  const dropped = statements.filter(conditionalDeny).map((statement, index) => statement.Sid ?? `#${index}`);
-  return { policy: JSON.stringify({ ...document, Statement: statements.filter((statement) => !conditionalDeny(statement)) }), dropped };
-}
-
-const policy = bucketSetting(async (name, config, context, node) => {
-  const { policy: applicable, dropped } = withoutConditionalDenies(String(config.policy));
-  if (dropped.length) context.log.info("left conditional Deny statements out of a bucket policy (moto ignores conditions)", { address: node.address, dropped });
-  await context.clients.s3.send(new PutBucketPolicyCommand({ Bucket: name, Policy: applicable }));
+/** Put as written, as Terraform does: the emulator (serve.py) does not apply a Deny with a Condition, which moto would apply unconditionally. */
+const policy = bucketSetting(async (name, config, context) => {
+  await context.clients.s3.send(new PutBucketPolicyCommand({ Bucket: name, Policy: String(config.policy) }));
 });
 
 const publicAccessBlock = bucketSetting(async (name, config, context) => {

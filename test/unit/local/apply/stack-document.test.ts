@@ -3,7 +3,6 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { DependencyCycleError, UnknownResourceTypeError } from "../../../../local/apply/errors.js";
 import { assertKnownTypes } from "../../../../local/apply/index.js";
-import { withoutConditionalDenies } from "../../../../local/apply/resources/s3.js";
 import { dependencyOrder, inDependencyOrder, resourceNodes, type StackDocument } from "../../../../local/apply/stack-document.js";
 
 /** A target listed before the rule and queue it references, and a policy with an explicit depends_on. */
@@ -52,22 +51,6 @@ test("an unknown type is refused by name; known and skipped types pass", () => {
 
   assertKnownTypes(known);
   assert.throws(() => assertKnownTypes(unknown), (error: Error) => error instanceof UnknownResourceTypeError && /aws_kinesis_stream\.s/.test(error.message));
-});
-
-test("bucket policies keep every statement except conditional Denies, which moto would apply unconditionally", () => {
-  const policy = JSON.stringify({
-    Version: "2012-10-17",
-    Statement: [
-      { Sid: "DenyInsecureTransport", Effect: "Deny", Principal: "*", Action: "s3:*", Condition: { Bool: { "aws:SecureTransport": false } } },
-      { Sid: "DenyAll", Effect: "Deny", Principal: { AWS: "arn:aws:iam::1:root" }, Action: "s3:DeleteBucket" },
-      { Sid: "AllowRead", Effect: "Allow", Principal: "*", Action: "s3:GetObject", Condition: { StringEquals: { "aws:SourceArn": "x" } } },
-    ],
-  });
-
-  const { policy: applied, dropped } = withoutConditionalDenies(policy);
-
-  assert.equal(dropped, ["DenyInsecureTransport"]);
-  assert.equal(JSON.parse(applied).Statement.map((statement: { Sid: string }) => statement.Sid), ["DenyAll", "AllowRead"]);
 });
 
 test("inDependencyOrder runs independent resources together and a dependent one only after its dependencies", async () => {
