@@ -57,46 +57,45 @@ export interface DeadLetter {
  * describeDeadLetter({ Body: '{"detail-type":"Object Created","detail":{"bucket":{"name":"b"},"object":{"key":"k","etag":"e"}}}' }, "telemetry").businessKey; // "s3://b/k#e"
  */
 export function describeDeadLetter(message: Message, queue: DeadLetterQueue = DEAD_LETTER_QUEUE.Updates): DeadLetter {
-  if (queue === DEAD_LETTER_QUEUE.Telemetry) return describeTelemetryDeadLetter(message);
   const body = message.Body ?? "";
   const messageAttributes = message.MessageAttributes ?? {};
+  const { kind, error, businessKey, ...identity } = queue === DEAD_LETTER_QUEUE.Telemetry ? diagnoseTelemetry(body) : diagnoseUpdate(body);
+  return {
+    messageId: message.MessageId ?? "",
+    receiptHandle: message.ReceiptHandle ?? "",
+    body,
+    messageAttributes,
+    businessKey: businessKey ?? bodyDigest(body),
+    ...identity,
+    errorKind: messageAttributes[ERROR_KIND_ATTRIBUTE]?.StringValue ?? kind,
+    error: messageAttributes[ERROR_MESSAGE_ATTRIBUTE]?.StringValue ?? error,
+    receiveCount: Number(message.Attributes?.ApproximateReceiveCount ?? 0),
+  };
+}
+
+/** What a body says about itself, against its queue's contract; a recorded error kind or message overrides `kind` and `error`. */
+interface Diagnosis extends Pick<DeadLetter, "messageKind" | "campaignId" | "object"> {
+  kind: string;
+  error: string;
+  /** Absent when the body names none: the body's digest stands in. */
+  businessKey?: string;
+}
+
+function diagnoseUpdate(body: string): Diagnosis {
   const parsed = parseBody(body);
-  const diagnosis = diagnose(body, parsed);
-  const recordedKind = messageAttributes[ERROR_KIND_ATTRIBUTE]?.StringValue;
-  const recordedError = messageAttributes[ERROR_MESSAGE_ATTRIBUTE]?.StringValue;
   const fields = typeof parsed === "object" && parsed !== null ? (parsed as Record<string, unknown>) : {};
-  return {
-    messageId: message.MessageId ?? "",
-    receiptHandle: message.ReceiptHandle ?? "",
-    body,
-    messageAttributes,
-    businessKey: stringField(fields, "idempotencyKey") ?? bodyDigest(body),
-    messageKind: stringField(fields, "kind"),
-    campaignId: stringField(fields, "campaignId"),
-    errorKind: recordedKind ?? diagnosis.kind,
-    error: recordedError ?? diagnosis.error,
-    receiveCount: Number(message.Attributes?.ApproximateReceiveCount ?? 0),
-  };
+  const identity = { businessKey: stringField(fields, "idempotencyKey"), messageKind: stringField(fields, "kind"), campaignId: stringField(fields, "campaignId") };
+  if (parsed === NOT_JSON) return { ...identity, kind: ERROR_KIND.InvalidJson, error: `body is not JSON: ${preview(body)}` };
+  const result = updateMessageSchema.safeParse(parsed);
+  if (!result.success) {
+    const issue = result.error.issues[0];
+    const path = issue?.path.length ? issue.path.join(".") : "(message)";
+    return { ...identity, kind: ERROR_KIND.InvalidMessage, error: `${path}: ${issue?.message ?? "invalid"}` };
+  }
+  return { ...identity, kind: ERROR_KIND.ProcessingFailed, error: "valid message; the update manager gave up on it (no error recorded)" };
 }
 
-function describeTelemetryDeadLetter(message: Message): DeadLetter {
-  const body = message.Body ?? "";
-  const messageAttributes = message.MessageAttributes ?? {};
-  const diagnosis = diagnoseTelemetry(body);
-  return {
-    messageId: message.MessageId ?? "",
-    receiptHandle: message.ReceiptHandle ?? "",
-    body,
-    messageAttributes,
-    businessKey: diagnosis.businessKey ?? bodyDigest(body),
-    ...(diagnosis.object === undefined ? {} : { object: diagnosis.object }),
-    errorKind: messageAttributes[ERROR_KIND_ATTRIBUTE]?.StringValue ?? diagnosis.kind,
-    error: messageAttributes[ERROR_MESSAGE_ATTRIBUTE]?.StringValue ?? diagnosis.error,
-    receiveCount: Number(message.Attributes?.ApproximateReceiveCount ?? 0),
-  };
-}
-
-function diagnoseTelemetry(body: string): { kind: string; error: string; object?: string; businessKey?: string } {
+function diagnoseTelemetry(body: string): Diagnosis {
   if (parseBody(body) === NOT_JSON) return { kind: ERROR_KIND.InvalidJson, error: `body is not JSON: ${preview(body)}` };
   let parsed;
   try {
@@ -129,17 +128,6 @@ function parseBody(body: string): unknown {
   } catch {
     return NOT_JSON;
   }
-}
-
-function diagnose(body: string, parsed: unknown): { kind: string; error: string } {
-  if (parsed === NOT_JSON) return { kind: ERROR_KIND.InvalidJson, error: `body is not JSON: ${preview(body)}` };
-  const result = updateMessageSchema.safeParse(parsed);
-  if (!result.success) {
-    const issue = result.error.issues[0];
-    const path = issue?.path.length ? issue.path.join(".") : "(message)";
-    return { kind: ERROR_KIND.InvalidMessage, error: `${path}: ${issue?.message ?? "invalid"}` };
-  }
-  return { kind: ERROR_KIND.ProcessingFailed, error: "valid message; the update manager gave up on it (no error recorded)" };
 }
 
 function stringField(fields: Record<string, unknown>, name: string): string | undefined {
