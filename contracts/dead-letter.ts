@@ -42,6 +42,8 @@ export interface DeadLetter {
   campaignId?: string;
   /** Telemetry DLQ: the object the event announces, `s3://bucket/key`. */
   object?: string;
+  /** Telemetry DLQ: that object's key, what `--key-prefix` selects on. */
+  objectKey?: string;
   errorKind: string;
   error: string;
   receiveCount: number;
@@ -74,7 +76,7 @@ export function describeDeadLetter(message: Message, queue: DeadLetterQueue = DE
 }
 
 /** What a body says about itself, against its queue's contract; a recorded error kind or message overrides `kind` and `error`. */
-interface Diagnosis extends Pick<DeadLetter, "messageKind" | "campaignId" | "object"> {
+interface Diagnosis extends Pick<DeadLetter, "messageKind" | "campaignId" | "object" | "objectKey"> {
   kind: string;
   error: string;
   /** Absent when the body names none: the body's digest stands in. */
@@ -112,6 +114,7 @@ function diagnoseTelemetry(body: string): Diagnosis {
     kind: ERROR_KIND.ProcessingFailed,
     error: "valid event; the telemetry processor gave up on it (no error recorded)",
     object,
+    objectKey: parsed.object.key,
     businessKey: `${object}#${parsed.object.etag}`,
   };
 }

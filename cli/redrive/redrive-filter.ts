@@ -19,17 +19,11 @@ export interface RedriveFilter {
 export function matchesFilter(deadLetter: DeadLetter, filter: RedriveFilter): boolean {
   if (filter.campaignId !== undefined && deadLetter.campaignId !== filter.campaignId) return false;
   if (filter.errorKind !== undefined && deadLetter.errorKind !== filter.errorKind) return false;
-  if (filter.keyPrefix !== undefined && !objectKeyOf(deadLetter)?.startsWith(filter.keyPrefix)) return false;
+  if (filter.keyPrefix !== undefined && !deadLetter.objectKey?.startsWith(filter.keyPrefix)) return false;
   return true;
 }
 
 /** True when the filter selects a subset (so AWS's whole-queue move task cannot do the job). */
 export function isSelective(filter: RedriveFilter): boolean {
   return filter.campaignId !== undefined || filter.errorKind !== undefined || filter.keyPrefix !== undefined;
-}
-
-/** The object key of a telemetry dead letter (`s3://bucket/key` → `key`), undefined for anything else. */
-function objectKeyOf(deadLetter: DeadLetter): string | undefined {
-  const match = /^s3:\/\/[^/]+\/(.*)$/s.exec(deadLetter.object ?? "");
-  return match?.[1];
 }

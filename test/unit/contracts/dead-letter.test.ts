@@ -98,6 +98,7 @@ test("a telemetry dead letter is keyed by the object version the processor is id
   const letter = telemetryLetter(objectCreated(`telemetry/fleet/gw-depot-7/2026/11/26/12/a.ndjson.gz`));
   assert.is(letter.errorKind, ERROR_KIND.ProcessingFailed);
   assert.is(letter.object, "s3://fleetota-dev-data/telemetry/fleet/gw-depot-7/2026/11/26/12/a.ndjson.gz");
+  assert.is(letter.objectKey, "telemetry/fleet/gw-depot-7/2026/11/26/12/a.ndjson.gz");
   assert.is(letter.businessKey, "s3://fleetota-dev-data/telemetry/fleet/gw-depot-7/2026/11/26/12/a.ndjson.gz#9b2cf535f27731c974343645a3985328");
   assert.is(telemetryLetter(objectCreated("telemetry/fleet/gw-depot-7/2026/11/26/12/a.ndjson.gz", undefined, "eTag")).businessKey, letter.businessKey);
   assert.is(letter.campaignId, undefined);
@@ -112,6 +113,7 @@ test("a telemetry dead letter that is not an S3 event is invalid-json or invalid
   assert.is(notEvent.errorKind, ERROR_KIND.InvalidMessage);
   assert.match(notEvent.error, "not an S3 event");
   assert.is(notEvent.object, undefined);
+  assert.is(notEvent.objectKey, undefined);
   const tagging = telemetryLetter(JSON.stringify({ "detail-type": "Object Tags Added", detail: {} }));
   assert.is(tagging.errorKind, ERROR_KIND.InvalidMessage);
   assert.match(tagging.error, "ignores");
