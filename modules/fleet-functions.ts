@@ -137,6 +137,9 @@ export class FleetFunctions extends Construct {
       putMetrics,
       // Each event's object is read (and quarantined) by its version id: an overwrite of the key cannot swap the body.
       { Sid: "ReadTelemetry", Effect: "Allow", Action: ["s3:GetObject", "s3:GetObjectVersion"], Resource: lake.objectsArn(DATA_LAKE_PREFIX.telemetry) },
+      // An event's object (or version) that is gone is parked as object-missing, and a raw-looking key whose decoded form
+      // does not exist is quarantined: both need S3 to answer the read 404, which it does only with s3:ListBucket (below).
+      answerMissingWith404("AnswerMissingTelemetryWith404", lake.bucketArn, [`${DATA_LAKE_PREFIX.telemetry}*`]),
       { Sid: "WriteQuarantine", Effect: "Allow", Action: "s3:PutObject", Resource: lake.objectsArn(DATA_LAKE_PREFIX.quarantine) },
       parkFailures(PARKED_SOURCE.TelemetryProcessor),
       // The processor adds parts to the fleet state; only the publisher reads, compacts and deletes them.
@@ -155,6 +158,8 @@ export class FleetFunctions extends Construct {
       { Sid: "ReadDirectorRoots", Effect: "Allow", Action: "s3:GetObject", Resource: lake.objectsArn(DATA_LAKE_PREFIX.director) },
       // A withdrawal is a signed document too: job documents are replaced, never deleted.
       { Sid: "PublishJobDocuments", Effect: "Allow", Action: ["s3:GetObject", "s3:PutObject"], Resource: lake.objectsArn(DATA_LAKE_PREFIX.jobs) },
+      // Root and targets chains are read "until the next version is missing", a vehicle's job document may not exist yet.
+      answerMissingWith404("AnswerMissingMetadataWith404", lake.bucketArn, [`${DATA_LAKE_PREFIX.firmware}metadata/*`, `${DATA_LAKE_PREFIX.director}*`, `${DATA_LAKE_PREFIX.jobs}*`]),
       { Sid: "SignDirectorMetadata", Effect: "Allow", Action: ["kms:Sign", "kms:GetPublicKey"], Resource: this.props.directorKey.keyArn },
       itemsUnder("CampaignItems", ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"], state.tableArn, [CAMPAIGN_PK_PREFIX, COMMAND_PK_PREFIX]),
       { Sid: "QueryCampaignsAndJobs", Effect: "Allow", Action: "dynamodb:Query", Resource: state.tableAndIndexArns },
@@ -172,7 +177,8 @@ export class FleetFunctions extends Construct {
         Effect: "Allow",
         Action: "s3:ListBucket",
         Resource: lake.bucketArn,
-        Condition: { StringLike: { "s3:prefix": [`${FLEET_STATE_PARTS_PREFIX}*`, `${PARKED_PREFIX}*`] } },
+        // The snapshot by its key: before the first compaction there is none, and its read must answer 404 (answerMissingWith404).
+        Condition: { StringLike: { "s3:prefix": [`${FLEET_STATE_PARTS_PREFIX}*`, `${PARKED_PREFIX}*`, FLEET_SNAPSHOT_KEY] } },
       },
       // "Needs a hand" lists the newest parked failures (lib/parked-failures.ts listParkedFailures).
       { Sid: "ReadParkedFailures", Effect: "Allow", Action: "s3:GetObject", Resource: `${lake.bucketArn}/${PARKED_PREFIX}*` },
@@ -188,6 +194,8 @@ export class FleetFunctions extends Construct {
         Action: "s3:GetObject",
         Resource: [`${dashboard.bucketArn}/${dashboard.dataPrefix}campaigns/*`, `${dashboard.bucketArn}/${dashboard.dataPrefix}${DASHBOARD_DOCUMENT.NeedsAHand}`],
       },
+      // A new campaign's page, and "needs a hand" on the first run, have no previous document: that read must answer 404.
+      answerMissingWith404("AnswerMissingDocumentsWith404", dashboard.bucketArn, [`${dashboard.dataPrefix}campaigns/*`, `${dashboard.dataPrefix}${DASHBOARD_DOCUMENT.NeedsAHand}`]),
       {
         Sid: "ReadQueueDepths",
         Effect: "Allow",
@@ -216,6 +224,26 @@ export class FleetFunctions extends Construct {
       },
     ]);
   }
+}
+
+/**
+ * `s3:ListBucket` on `bucketArn` for keys matching `keys` only, granted so that a read of a key there that does
+ * not exist answers 404 NoSuchKey / NoSuchVersion, which the code acts on (parks, starts a chain, writes a
+ * first document). Without it AWS answers 403 AccessDenied whether the key exists or not ("If you have the
+ * s3:ListBucket permission on the bucket, Amazon S3 returns 404 Not Found, otherwise 403": the GetObject and
+ * HeadObject API references), a 403 the code rightly treats as transient, so on AWS the "missing" branch would
+ * never run (moto answers 404 to everyone). For that check S3 evaluates `s3:ListBucket` with the requested key
+ * as `s3:prefix`, so the `s3:prefix` condition keeps both the listing and the 404 to these keys: ceph's
+ * s3-tests `test_head_object_404_with_policy_prefix` (run against AWS, not marked fails_on_aws) expects 404
+ * for a missing key under an `s3:prefix`-conditioned grant and 403 outside it, and Ceph RGW adopted it "to
+ * match AWS behavior" (ceph/ceph#68577). To confirm on a real account before relying on it (README, Deploying
+ * to AWS); if AWS ever answered 403 there, drop the condition rather than the grant.
+ *
+ * @example
+ * answerMissingWith404("AnswerMissingTelemetryWith404", lake.bucketArn, ["telemetry/*"])
+ */
+export function answerMissingWith404(sid: string, bucketArn: string, keys: readonly string[]): PolicyStatement {
+  return { Sid: sid, Effect: "Allow", Action: "s3:ListBucket", Resource: bucketArn, Condition: { StringLike: { "s3:prefix": keys } } };
 }
 
 /**

@@ -79,7 +79,7 @@ async function quarantineWhole(dependencies: ProcessorDependencies, object: Obje
   } catch (error) {
     if (isNoSuchKey(error)) throw objectMissing(object);
     if (isPreconditionFailed(error)) throw objectReplaced(object);
-    throw error;
+    throw denialNamed(error, object, storedKey ?? object.key);
   }
 }
 
@@ -111,6 +111,32 @@ const describeVersion = (object: ObjectRef): string => `etag ${object.etag}${obj
 /** No such key, or (a read by version id) no such version of it. */
 const isNoSuchKey = (error: unknown): boolean =>
   error instanceof NoSuchKey || ["NoSuchKey", "NoSuchVersion"].includes(String((error as { name?: string }).name));
+
+/**
+ * S3 refused to read the event's object (403). The role may list `telemetry/`, so on AWS a key or version
+ * that is not there answers 404 (object-missing, above), never 403 (modules/fleet-functions.ts
+ * answerMissingWith404): a 403 is a refusal of this role, i.e. configuration (a bucket policy, a KMS key
+ * policy, an SCP, the grant itself). That is transient, not parked: parking completes the object in the
+ * ledger and nothing replays a parked event, so a misconfiguration would silently drop every object it
+ * touches; retried into the telemetry DLQ it is loud (the DLQ alarm) and `fleetota redrive --queue telemetry`
+ * processes every one once the configuration is fixed.
+ */
+export class ObjectReadDeniedError extends Error {
+  override readonly name = "ObjectReadDeniedError";
+  constructor(readonly object: ObjectRef, readonly storedKey: string, options: { cause: unknown }) {
+    super(
+      `S3 denied the processor's read of s3://${object.bucket}/${storedKey} (${describeVersion(object)}): check its role (s3:GetObject, s3:GetObjectVersion, s3:ListBucket on telemetry/), the bucket policy and the bucket's KMS key; the message is retried, then dead-lettered for a redrive`,
+      options,
+    );
+  }
+}
+
+const isAccessDenied = (error: unknown): boolean =>
+  (error as { name?: string }).name === "AccessDenied" || (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 403;
+
+/** A 403 becomes an ObjectReadDeniedError (transient, with what to check); every other error is returned as it is. */
+const denialNamed = (error: unknown, object: ObjectRef, storedKey: string): unknown =>
+  isAccessDenied(error) ? new ObjectReadDeniedError(object, storedKey, { cause: error }) : error;
 
 /**
  * Runs `read` on the object's key as given and, when S3 has no such key, once more on its URL-decoded
@@ -159,7 +185,7 @@ async function boundObjectBody(s3: S3Client, object: ObjectRef, storedKey: strin
     if (decoded && (isNoSuchKey(error) || isPreconditionFailed(error))) return NOT_THE_EVENTS_OBJECT;
     if (isNoSuchKey(error)) throw objectMissing(object);
     if (isPreconditionFailed(error)) throw objectReplaced(object);
-    throw error;
+    throw denialNamed(error, object, storedKey);
   }
 }
 

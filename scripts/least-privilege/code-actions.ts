@@ -8,7 +8,16 @@
 import { build } from "esbuild";
 import { existsSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { actionsOfCommand, NAMES_A_VERSION, TRANSACT_ITEM_ACTIONS, TRANSACT_WRITE_COMMANDS, VERSIONED_READ_ACTIONS } from "./sdk-actions.js";
+import {
+  actionsOfCommand,
+  MISSING_OBJECT_ACTION,
+  NAMES_A_MISSING_OBJECT,
+  NAMES_A_VERSION,
+  READS_THAT_CAN_MISS,
+  TRANSACT_ITEM_ACTIONS,
+  TRANSACT_WRITE_COMMANDS,
+  VERSIONED_READ_ACTIONS,
+} from "./sdk-actions.js";
 
 const projectRoot = resolve(import.meta.dirname, "..", "..");
 
@@ -98,6 +107,8 @@ export function callsInSection(file: string, source: string, section: string): S
     // A read that names a version in this file needs the version action too (a per-file approximation).
     const versioned = VERSIONED_READ_ACTIONS[imported.packageName]?.[imported.command];
     if (versioned && NAMES_A_VERSION.test(section)) actions = [...actions, versioned];
+    // A read whose not-found this file acts on needs the listing that makes AWS answer 404 (a per-file approximation).
+    if (READS_THAT_CAN_MISS[imported.packageName]?.has(imported.command) && NAMES_A_MISSING_OBJECT.test(section)) actions = [...actions, MISSING_OBJECT_ACTION];
     calls.push({ file, packageName: imported.packageName, command: imported.command, actions });
   }
   return calls;

@@ -68,6 +68,21 @@ export const VERSIONED_READ_ACTIONS: Readonly<Record<string, Readonly<Record<str
 export const NAMES_A_VERSION = /\bVersionId\s*:|[?&]versionId=/;
 
 /**
+ * S3 reads whose "no such key" is an answer the code acts on. AWS answers a read of a key (or version) that
+ * does not exist with 404 NoSuchKey / NoSuchVersion only to a caller that may also `s3:ListBucket` the
+ * bucket (for that key: the key is the request's `s3:prefix`); to any other caller it answers 403
+ * AccessDenied, whether the key exists or not. Code that tells a missing object apart therefore needs the
+ * listing too, or on AWS its "missing" branch never runs (moto answers 404 to everyone).
+ */
+export const READS_THAT_CAN_MISS: Readonly<Record<string, ReadonlySet<string>>> = {
+  "@aws-sdk/client-s3": new Set(["GetObjectCommand", "HeadObjectCommand", "CopyObjectCommand"]),
+};
+/** A not-found answer named in code: the SDK's `NoSuchKey` class (esbuild may number it, `NoSuchKey2`) or the error names `NoSuchKey`, `NoSuchVersion`, `NotFound` (HEAD). */
+export const NAMES_A_MISSING_OBJECT = /\bNoSuch(?:Key|Version)\d*\b|["']NotFound["']/;
+/** What it takes for a missing object to answer 404 rather than 403. */
+export const MISSING_OBJECT_ACTION = "s3:ListBucket";
+
+/**
  * Transactions are authorized per item: a TransactWriteItems call needs the action of each kind of
  * item it carries, so its actions come from the item kinds found next to it in the code.
  */

@@ -4,9 +4,14 @@
  * platform does on its behalf (its log group, the queue it is mapped to, X-Ray when tracing is on);
  * nothing missing, nothing unused. Then the resources and conditions, as narrow as the code allows.
  */
+import { runUnsafeSimulation } from "@cloud-copilot/iam-simulate";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
+import { DASHBOARD_DOCUMENT } from "../../contracts/dashboard-documents.js";
+import { vehicleTelemetryKey } from "../../contracts/telemetry-keys.js";
 import { FUNCTION } from "../../modules/fleet-functions.js";
+import { FLEET_SNAPSHOT_KEY } from "../../telemetry/fleet-state.js";
+import { REPOSITORY_LAYOUT } from "../../uptane/metadata.js";
 import { actionsCalledBy } from "../../scripts/least-privilege/code-actions.js";
 import { policyDiff } from "../../scripts/least-privilege/policy-diff.js";
 import { list, parseJson, ref, synthStack, TEST_ACCOUNT_ID, type Statement, type SynthesizedStack } from "./support/synth.js";
@@ -119,6 +124,69 @@ test("S3: listing carries an s3:prefix condition, object grants name a prefix, n
         assert.match(resource, /^\$\{aws_s3_bucket\.\w+\.arn\}\/[a-z][\w.-]*\/?/, `${functionId}: ${statement.Sid} reaches ${resource}`);
       }
     }
+  }
+});
+
+// ── a read of a missing key answers 404 only to a caller that may list it (R2-a) ──────────────────
+
+const LAKE = "arn:aws:s3:::lake";
+const DASHBOARD = "arn:aws:s3:::dashboard";
+const VIN = "1HGCM82633A004352";
+
+/**
+ * Whether AWS answers `functionId`'s read of the missing `key` with 404 rather than 403: S3 then evaluates
+ * s3:ListBucket on the bucket with the key as s3:prefix (modules/fleet-functions.ts answerMissingWith404).
+ * `prefix` undefined: a listing that names no prefix (the whole bucket).
+ */
+function listAllowed(functionId: string, bucketArn: string, prefix: string | undefined, synthesized = stack): boolean {
+  const text = String(synthesized.resource("aws_iam_role_policy", `${functionId}_policy`).policy)
+    .replaceAll(ref("aws_s3_bucket", "data_lake", "arn"), LAKE)
+    .replaceAll(ref("aws_s3_bucket", "dashboard", "arn"), DASHBOARD);
+  const result = runUnsafeSimulation(
+    {
+      identityPolicies: [{ name: functionId, policy: JSON.parse(text) as never }],
+      serviceControlPolicies: [],
+      resourceControlPolicies: [],
+      request: {
+        action: "s3:ListBucket",
+        principal: `arn:aws:sts::${TEST_ACCOUNT_ID}:assumed-role/${functionId}/fn`,
+        resource: { accountId: TEST_ACCOUNT_ID, resource: bucketArn },
+        contextVariables: prefix === undefined ? {} : { "s3:prefix": prefix },
+      },
+    },
+    {},
+  );
+  return result === "Allowed";
+}
+
+test("a missing key the code acts on answers 404 on AWS: each function may list exactly the keys it reads and may find missing", () => {
+  const telemetryKey = vehicleTelemetryKey(VIN, Date.parse("2026-12-01T18:00:00Z"), "0");
+  const missingByFunction: Record<string, Array<[string, string]>> = {
+    // The event's object or version gone (parked object-missing); a raw-looking key whose decoded form is not there (quarantined).
+    telemetry_processor: [[LAKE, telemetryKey], [LAKE, telemetryKey.replace("/dt=", "/dt%3D")], [LAKE, "telemetry/fleet/gw-depot-7/x.ndjson.gz"]],
+    // Chains read until the next version is missing; a vehicle's first job document.
+    update_manager: [[LAKE, REPOSITORY_LAYOUT.imageRoot(3)], [LAKE, REPOSITORY_LAYOUT.imageTargets(12)], [LAKE, REPOSITORY_LAYOUT.directorRoot(2)], [LAKE, REPOSITORY_LAYOUT.jobDocument(VIN)]],
+    // No snapshot before the first compaction; no previous page of a new campaign or of "needs a hand".
+    dashboard_publisher: [[LAKE, FLEET_SNAPSHOT_KEY], [DASHBOARD, "data/campaigns/c-42.json"], [DASHBOARD, `data/${DASHBOARD_DOCUMENT.NeedsAHand}`]],
+  };
+
+  for (const [functionId, reads] of Object.entries(missingByFunction)) {
+    assert.ok(codeActions.get(functionId)!.includes("s3:ListBucket"), `${functionId}: the analyser sees a read whose miss the code acts on`);
+    for (const [bucket, key] of reads) assert.ok(listAllowed(functionId, bucket, key), `${functionId}: a missing ${key} would answer 403`);
+  }
+  assert.not.ok(codeActions.get("rollout_ticker")!.includes("s3:ListBucket"));
+});
+
+test("the listing that makes a miss a 404 reaches no further: not the whole bucket, not another function's keys", () => {
+  const outside: Record<string, Array<[string, string | undefined]>> = {
+    telemetry_processor: [[LAKE, undefined], [LAKE, ""], [LAKE, "jobs/"], [LAKE, "quarantine/"], [LAKE, "firmware/"], [LAKE, "telemetr"], [DASHBOARD, "data/"]],
+    update_manager: [[LAKE, undefined], [LAKE, "telemetry/"], [LAKE, "firmware/images/"], [LAKE, "firmware/staged/"], [LAKE, "quarantine/"]],
+    dashboard_publisher: [[LAKE, undefined], [LAKE, "telemetry/"], [LAKE, "jobs/"], [LAKE, "fleet-state/snapshot.json.gz.bak"], [DASHBOARD, undefined], [DASHBOARD, "data/fleet.json"], [DASHBOARD, "index.html"]],
+    rollout_ticker: [[LAKE, undefined], [LAKE, "telemetry/"]],
+  };
+
+  for (const [functionId, listings] of Object.entries(outside)) {
+    for (const [bucket, prefix] of listings) assert.not.ok(listAllowed(functionId, bucket, prefix), `${functionId} may list ${bucket} under ${String(prefix)}`);
   }
 });
 

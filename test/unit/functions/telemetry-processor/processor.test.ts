@@ -4,19 +4,20 @@
  * answer lost on the way back (the SDK retries the put, as on AWS), over a marker the lease ledger left, and
  * under a key its uploader overwrote before the events were handled (each event reads its own version).
  * DynamoDB is the real SDK client (its own retries, its own error parsing) over an in-memory table answered
- * by its request handler; S3 and SQS are recording fakes (the processor's calls to them are not under test here).
+ * by its request handler; S3 and SQS are recording fakes (the processor's calls to them are not under test here),
+ * but for the reads that fail as AWS fails them: the real S3 client over AWS's own error answers (403, 404).
  */
 import { Readable } from "node:stream";
 import type { CloudWatchClient } from "@aws-sdk/client-cloudwatch";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { S3ServiceException, type S3Client } from "@aws-sdk/client-s3";
+import { S3Client, S3ServiceException } from "@aws-sdk/client-s3";
 import type { SQSClient } from "@aws-sdk/client-sqs";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { vehicleTelemetryKey } from "../../../../contracts/telemetry-keys.js";
 import { OBJECT_PK_PREFIX } from "../../../../functions/telemetry-processor/idempotency.js";
-import { lazyOnce, processTelemetryMessage, type InvocationScope, type ProcessorDependencies } from "../../../../functions/telemetry-processor/processor.js";
+import { lazyOnce, ObjectReadDeniedError, processTelemetryMessage, type InvocationScope, type ProcessorDependencies } from "../../../../functions/telemetry-processor/processor.js";
 import { ParkedTally } from "../../../../lib/parked-failures.js";
 import { InvocationAggregate } from "../../../../telemetry/aggregate.js";
 import { gzipped, telemetryRecord } from "../../telemetry/support/factories.js";
@@ -360,6 +361,121 @@ test("a corrupt version under an overwritten key: the quarantine copies that ver
   assert.match(String(bucket.copies[0]!.CopySource), new RegExp(`\\?versionId=${corruptVersion}$`), "the corrupt version is copied, not the key's newest");
   assert.is(bucket.copies[0]!.CopySourceIfMatch, '"etag-corrupt"');
   assert.is(scope.aggregate.dataPoints, 0);
+});
+
+// ── a read that fails as AWS answers it: 404 (the object is not there) or 403 (the role is refused; R2-a) ──
+
+/** One HTTP request the real S3 client sent. */
+interface S3Request {
+  method: string;
+  path: string;
+  query: Record<string, string | string[] | null>;
+  headers: Record<string, string>;
+}
+
+/** AWS's error documents, as S3 sends them (REST-XML, `application/xml`). */
+const AWS_ERROR = {
+  NoSuchKey: (key: string) => ({ status: 404, xml: `<Code>NoSuchKey</Code><Message>The specified key does not exist.</Message><Key>${key}</Key>` }),
+  NoSuchVersion: (key: string, versionId: string) => ({
+    status: 404,
+    xml: `<Code>NoSuchVersion</Code><Message>The specified version does not exist.</Message><Key>${key}</Key><VersionId>${versionId}</VersionId>`,
+  }),
+  AccessDenied: () => ({ status: 403, xml: "<Code>AccessDenied</Code><Message>Access Denied</Message>" }),
+} as const;
+
+/**
+ * The real S3 client (its own error parsing: `NoSuchKey` class, `NoSuchVersion` and `AccessDenied` by name,
+ * the HTTP status in `$metadata`) over `answer`: an AWS error document for the requests it picks, 200 for
+ * every other (a copy's result, a write's ETag). The processor meets exactly the errors the SDK makes of what AWS sends.
+ */
+function awsS3(answer: (request: S3Request) => { status: number; xml: string } | undefined) {
+  const requests: S3Request[] = [];
+  /** The keys of the PUTs (writes, copies) S3 answered 200. */
+  const written: string[] = [];
+  const reply = (statusCode: number, body: string) => ({
+    response: { statusCode, headers: { "content-type": "application/xml", "x-amz-request-id": "UNIT0000", etag: '"written"' }, body: Readable.from([Buffer.from(body)]) },
+  });
+  const handler = {
+    metadata: { handlerProtocol: "http/1.1" },
+    async handle(request: S3Request) {
+      requests.push(request);
+      const failure = answer(request);
+      if (failure) return reply(failure.status, `<?xml version="1.0" encoding="UTF-8"?>\n<Error>${failure.xml}<RequestId>UNIT0000</RequestId><HostId>unit</HostId></Error>`);
+      if (request.method === "PUT") written.push(decodeURIComponent(request.path.slice(`/${BUCKET}/`.length)));
+      const copied = request.headers["x-amz-copy-source"] !== undefined;
+      return reply(200, copied ? '<?xml version="1.0" encoding="UTF-8"?>\n<CopyObjectResult><ETag>"copied"</ETag></CopyObjectResult>' : "");
+    },
+    updateHttpClientConfig() {},
+    httpHandlerConfigs: () => ({}),
+    destroy() {},
+  };
+  const s3 = new S3Client({ region: "us-east-1", forcePathStyle: true, credentials: { accessKeyId: "AKIAUNIT", secretAccessKey: "unit" }, requestHandler: handler });
+  const reads = () => requests.filter((request) => request.method === "GET");
+  const copies = () => requests.filter((request) => request.headers["x-amz-copy-source"] !== undefined);
+  return { s3, requests, reads, copies, writes: () => written };
+}
+
+/** The world with S3 answered by `awsS3`; the parking writes go through the same client. */
+function worldOnAws(answer: Parameters<typeof awsS3>[0]) {
+  const { table, dependencies } = world();
+  const s3 = awsS3(answer);
+  const scoped = { ...dependencies, s3: s3.s3 };
+  const scope = invocation(scoped);
+  return { table, s3, dependencies: scoped, scope };
+}
+
+const isRead = (key: string) => (request: S3Request) => request.method === "GET" && decodeURIComponent(request.path) === `/${BUCKET}/${key}`;
+const rejection = (pending: Promise<unknown>): Promise<unknown> => pending.then((outcome) => new Error(`not retried: ${String(outcome)}`), (error: unknown) => error);
+
+test("a missing object answers 404 (the role may list telemetry/): NoSuchKey and NoSuchVersion, as the SDK makes them, are parked object-missing and counted, never retried", async () => {
+  const key = vehicleTelemetryKey(VIN, Date.now(), "gone");
+  for (const [versionId, failure] of [[undefined, AWS_ERROR.NoSuchKey(key)], ["3HL4kqtJlcpXroDTDmJ", AWS_ERROR.NoSuchVersion(key, "3HL4kqtJlcpXroDTDmJ")]] as const) {
+    const { table, s3, dependencies, scope } = worldOnAws((request) => (isRead(key)(request) ? failure : undefined));
+
+    const outcome = await processTelemetryMessage(objectCreated(key, "etag-gone", 100, versionId), dependencies, scope);
+
+    assert.is(outcome, "parked", failure.xml);
+    assert.equal(s3.reads()[0]?.query.versionId ?? undefined, versionId, "the event's version was asked for");
+    assert.equal(scope.parking.tally.byReason(), { "object-missing": 1 }, "counted in Reliability/MessagesParked");
+    assert.ok(s3.writes().some((written) => written.startsWith("parked/telemetry-processor/")), "its parked record is written");
+    assert.equal(table.items.get(ledgerKeyOf(key, "etag-gone"))?.outcome, { M: { parked: { S: "object-missing" } } });
+  }
+});
+
+test("a raw-looking key (dt%3D…) whose decoded form answers 404: the event's own object, the raw key, is quarantined whole", async () => {
+  const stored = vehicleTelemetryKey(VIN, Date.now(), "raw");
+  const raw = stored.replace("/dt=", "/dt%3D").replace("/hour=", "/hour%3D");
+  const { s3, dependencies, scope } = worldOnAws((request) => (isRead(stored)(request) ? AWS_ERROR.NoSuchKey(stored) : undefined));
+
+  const outcome = await processTelemetryMessage(objectCreated(raw, "etag-raw", 100, "v-raw"), dependencies, scope);
+
+  assert.is(outcome, "quarantined");
+  assert.is(s3.copies().length, 1);
+  assert.is(decodeURIComponent(s3.copies()[0]!.headers["x-amz-copy-source"]!), `${BUCKET}/${raw}?versionId=v-raw`, "the raw key's own version is copied");
+  assert.is(scope.aggregate.objectsQuarantined, 1);
+});
+
+test("a 403 AccessDenied (the role refused: configuration, never a missing object once it may list) is retried: not parked, quarantined, recorded or read as another object", async () => {
+  const stored = vehicleTelemetryKey(VIN, Date.now(), "denied");
+  const raw = stored.replace("/dt=", "/dt%3D");
+  const outsideLayout = `telemetry/vehicle/${VIN}/not-the-layout.bin`;
+  const cases = [
+    { what: "the event's object", key: stored, message: objectCreated(stored, "etag-denied", 100, "v1"), denied: isRead(stored) },
+    { what: "the decoded form of a raw-looking key", key: raw, message: objectCreated(raw, "etag-denied", 100, "v1"), denied: isRead(stored) },
+    { what: "the quarantine copy of a key outside the layout", key: outsideLayout, message: objectCreated(outsideLayout, "etag-denied", 100, "v1"), denied: (request: S3Request) => request.headers["x-amz-copy-source"] !== undefined },
+  ];
+  for (const { what, key, message, denied } of cases) {
+    const { table, s3, dependencies, scope } = worldOnAws((request) => (denied(request) ? AWS_ERROR.AccessDenied() : undefined));
+
+    const failure = await rejection(processTelemetryMessage(message, dependencies, scope));
+
+    assert.instance(failure, ObjectReadDeniedError, what);
+    assert.is(((failure as ObjectReadDeniedError).cause as S3ServiceException).$metadata.httpStatusCode, 403, "AWS's answer is kept as the cause");
+    assert.match((failure as Error).message, "s3:ListBucket", "the error says what to check");
+    assert.equal(scope.parking.tally.byReason(), {}, `${what}: nothing parked`);
+    assert.equal(s3.writes(), [], `${what}: nothing written (no quarantine copy, no parked record)`);
+    assert.is(table.items.get(ledgerKeyOf(key, "etag-denied")), undefined, `${what}: not recorded, so the redelivery (or a redrive) does the work`);
+  }
 });
 
 test.run();

@@ -45,6 +45,24 @@ test("calls: an S3 read that names a version needs s3:GetObjectVersion too; one 
   assert.equal(callsInSection("f.ts", source, plain)[0]!.actions, ["s3:GetObject"]);
 });
 
+test("calls: an S3 read whose file acts on a missing object needs s3:ListBucket too (AWS answers 404 only to a lister); one that does not, not", () => {
+  const source = 'import { GetObjectCommand, HeadObjectCommand, PutObjectCommand } from "@aws-sdk/client-s3";';
+  const missingIsAnAnswer = [
+    "try { await s3.send(new GetObjectCommand({ Bucket, Key })); } catch (error) { if (error instanceof NoSuchKey2) return undefined; throw error; }",
+    'catch (error) { if (["NoSuchKey", "NoSuchVersion"].includes(error.name)) throw objectMissing(object); } new GetObjectCommand({ Bucket, Key, VersionId });',
+    'new HeadObjectCommand({ Bucket, Key }); if (error.name === "NotFound") return false;',
+  ];
+  const anyErrorFails = "const response = await s3.send(new GetObjectCommand({ Bucket, Key })); await s3.send(new PutObjectCommand({ Bucket, Key, Body }));";
+
+  for (const section of missingIsAnAnswer) assert.ok(callsInSection("f.ts", source, section)[0]!.actions.includes("s3:ListBucket"), section);
+  assert.equal(callsInSection("f.ts", source, anyErrorFails).map((call) => call.actions), [["s3:GetObject"], ["s3:PutObject"]]);
+  assert.equal(
+    callsInSection("f.ts", source, "new PutObjectCommand({ Bucket, Key }); if (error instanceof NoSuchKey) return;")[0]!.actions,
+    ["s3:PutObject"],
+    "only reads: a write is answered the same either way",
+  );
+});
+
 test("calls: a transaction needs the action of each kind of item written next to it", () => {
   const source = 'import { TransactWriteCommand } from "@aws-sdk/lib-dynamodb";';
   const section = "new TransactWriteCommand({ TransactItems: [{ Put: put }, { Update: { Key } }] });";
