@@ -41,6 +41,11 @@ export const DEFAULT_DASHBOARD_DATA_PREFIX = "data/";
 interface DocumentHeader {
   schemaVersion: typeof DASHBOARD_SCHEMA_VERSION;
   generatedAt: string;
+  /**
+   * How often the publisher rewrites the document, in seconds, when not every run (a minute): the page
+   * judges its age against it. Set on `telemetry.json` (the stack's `dashboardTrendsEveryMinutes`).
+   */
+  refreshEverySeconds?: number;
 }
 
 export interface CountByLabel {

@@ -21,6 +21,8 @@ export const ENV = {
   /** Bucket of the static dashboard site; the publisher writes under DASHBOARD_DATA_PREFIX. */
   DASHBOARD_BUCKET: "FLEETOTA_DASHBOARD_BUCKET",
   DASHBOARD_DATA_PREFIX: "FLEETOTA_DASHBOARD_DATA_PREFIX",
+  /** Minutes between two refreshes of the dashboard's telemetry trends (1-60, a divisor of 60); the rest is written every run. */
+  DASHBOARD_TRENDS_EVERY_MINUTES: "FLEETOTA_DASHBOARD_TRENDS_EVERY_MINUTES",
   /** Prefix shared by every CloudWatch alarm of the stack (the publisher lists them). */
   ALARM_PREFIX: "FLEETOTA_ALARM_PREFIX",
   /** The stack's director KMS key (ARN): what `fleetota keys ceremony` names in the director root. */

@@ -104,6 +104,7 @@ export class FleetFunctions extends Construct {
         [ENV.DATA_BUCKET]: storage.bucketName,
         [ENV.DASHBOARD_BUCKET]: dashboard.bucketName,
         [ENV.DASHBOARD_DATA_PREFIX]: dashboard.dataPrefix,
+        [ENV.DASHBOARD_TRENDS_EVERY_MINUTES]: String(stack.dashboardTrendsEveryMinutes),
         [ENV.ALARM_PREFIX]: `${prefix}-`,
         [ENV.TELEMETRY_QUEUE_URL]: telemetryQueue.queueUrl,
         [ENV.TELEMETRY_DLQ_URL]: telemetryQueue.deadLetterQueueUrl,

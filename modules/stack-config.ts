@@ -1,3 +1,5 @@
+import { InvalidTrendsIntervalError, trendsIntervalMinutes } from "../functions/dashboard-publisher/trend-cadence.js";
+
 /**
  * Everything about the FleetOTA stack that differs between environments, with the defaults of the
  * `fleetota-dev` stack. main.ts passes a partial override; every construct receives resolved values.
@@ -77,6 +79,13 @@ export interface FleetOtaStackProps {
     readonly rolloutTicker: string;
     readonly dashboardPublisher: string;
   };
+  /**
+   * Minutes between two refreshes of the dashboard's telemetry trends (1-60, a divisor of 60). The trends
+   * are 14 CloudWatch metrics, billed per metric each time they are read; everything else the publisher
+   * writes stays at every run. Above 1 the publisher must run every minute (it picks the refreshing runs
+   * by their scheduled minute).
+   */
+  readonly dashboardTrendsEveryMinutes: number;
   /** maxReceiveCount of both work queues before a message moves to its DLQ. */
   readonly maxReceiveCount: number;
   /**
@@ -154,6 +163,9 @@ export const defaults: FleetOtaStackProps = {
     rolloutTicker: "rate(1 minute)",
     dashboardPublisher: "rate(1 minute)",
   },
+  // 14 metrics × 43,800 runs a month is $6.13 a month read every minute; every 5 minutes $1.23, and the
+  // trends (one point a minute over three hours) are at most 5 minutes behind, which the page shows.
+  dashboardTrendsEveryMinutes: 5,
   maxReceiveCount: 5,
   dashboardPriceClass: "PriceClass_100",
   dashboardAllowedCidrs: [],
@@ -223,6 +235,19 @@ export function resolveStackProps(overrides: FleetOtaStackOverrides = {}): Fleet
   if (props.telemetryInfrequentAccessAfterDays < 30 || props.telemetryRetentionDays <= props.telemetryInfrequentAccessAfterDays) {
     throw new InvalidStackPropsError("telemetry moves to Standard-IA after at least 30 days and expires after that");
   }
+  try {
+    trendsIntervalMinutes(props.dashboardTrendsEveryMinutes);
+  } catch (error) {
+    if (error instanceof InvalidTrendsIntervalError) throw new InvalidStackPropsError(`dashboardTrendsEveryMinutes: ${error.message}`);
+    throw error;
+  }
+  if (props.dashboardTrendsEveryMinutes > 1 && props.schedules.dashboardPublisher !== "rate(1 minute)") {
+    throw new InvalidStackPropsError(
+      `dashboardTrendsEveryMinutes (${props.dashboardTrendsEveryMinutes}) needs the dashboard publisher scheduled "rate(1 minute)" ` +
+        `(it refreshes the trends on the run in the first minute of each window), got "${props.schedules.dashboardPublisher}"; ` +
+        `set dashboardTrendsEveryMinutes: 1 with another schedule`,
+    );
+  }
   if (props.fleetSize !== undefined && props.fleetSize <= 0) {
     throw new InvalidStackPropsError(`fleetSize must be positive, got ${props.fleetSize}`);
   }
@@ -246,6 +271,8 @@ export const STACK_ENV = {
   environment: "FLEETOTA_STACK_ENVIRONMENT",
   protectData: "FLEETOTA_STACK_PROTECT_DATA",
   fleetSize: "FLEETOTA_STACK_FLEET_SIZE",
+  /** Minutes between two refreshes of the dashboard's telemetry trends (dashboardTrendsEveryMinutes). */
+  dashboardTrendsEveryMinutes: "FLEETOTA_STACK_DASHBOARD_TRENDS_EVERY_MINUTES",
 } as const;
 
 /**
@@ -266,6 +293,11 @@ export function stackOverridesFromEnv(env: NodeJS.ProcessEnv = process.env): Fle
   const fleetSize = fleetSizeText === undefined ? undefined : Number(fleetSizeText);
   if (fleetSize !== undefined && !Number.isInteger(fleetSize)) {
     throw new InvalidStackPropsError(`${STACK_ENV.fleetSize} must be a whole number, got "${fleetSizeText}"`);
+  }
+  const trendsText = value(STACK_ENV.dashboardTrendsEveryMinutes);
+  const dashboardTrendsEveryMinutes = trendsText === undefined ? undefined : Number(trendsText);
+  if (dashboardTrendsEveryMinutes !== undefined && !Number.isInteger(dashboardTrendsEveryMinutes)) {
+    throw new InvalidStackPropsError(`${STACK_ENV.dashboardTrendsEveryMinutes} must be a whole number of minutes, got "${trendsText}"`);
   }
   const protectData = value(STACK_ENV.protectData);
   const target = value(STACK_ENV.target);
@@ -290,6 +322,7 @@ export function stackOverridesFromEnv(env: NodeJS.ProcessEnv = process.env): Fle
     environment: value(STACK_ENV.environment),
     protectData: protectData === undefined ? undefined : ["1", "true", "yes"].includes(protectData.toLowerCase()),
     fleetSize,
+    dashboardTrendsEveryMinutes,
   };
   return Object.fromEntries(Object.entries(overrides).filter(([, setting]) => setting !== undefined));
 }

@@ -1,3 +1,4 @@
+import type { ScheduledEvent } from "aws-lambda";
 import { cloudWatchClient, documentClient, s3Client, sqsClient } from "../../lib/aws-clients.js";
 import { dynamoCampaignList } from "../../campaigns/store/index.js";
 import { ENV, requireEnv } from "../../contracts/environment.js";
@@ -8,6 +9,7 @@ import { publishDashboard, type PublishReport } from "./publish.js";
 import { campaignPageReader } from "./campaign-page-reader.js";
 import { campaignReader, fleetReader } from "./readers.js";
 import { awsDashboardSources, s3DocumentWriter } from "./sources.js";
+import { trendsIntervalMinutes } from "./trend-cadence.js";
 
 const logger = createLogger("dashboard-publisher");
 const s3 = s3Client();
@@ -16,10 +18,12 @@ const cloudWatch = cloudWatchClient();
 const doc = documentClient();
 
 /**
- * Scheduled every minute: reads fleet state, metrics, campaigns, alarms and queues, and writes the
- * dashboard's data documents to the dashboard bucket.
+ * Scheduled every minute: reads fleet state, campaigns, alarms and queues, and writes the dashboard's
+ * data documents to the dashboard bucket; the telemetry trends (CloudWatch metrics) only every
+ * FLEETOTA_DASHBOARD_TRENDS_EVERY_MINUTES, told by the scheduled event's time (trend-cadence.ts).
  */
-export const handler = async (): Promise<PublishReport> => {
+export const handler = async (event?: Partial<ScheduledEvent>): Promise<PublishReport> => {
+  const trendsEveryMinutes = trendsIntervalMinutes(requireEnv(ENV.DASHBOARD_TRENDS_EVERY_MINUTES));
   const sources = awsDashboardSources(
     { cloudWatch, sqs, s3 },
     {
@@ -45,7 +49,8 @@ export const handler = async (): Promise<PublishReport> => {
     sources,
     writer,
     now: new Date(),
+    scheduledTime: typeof event?.time === "string" ? event.time : undefined,
     log: logger,
-    options: { namespace: process.env[ENV.METRICS_NAMESPACE] || DEFAULT_METRICS_NAMESPACE },
+    options: { namespace: process.env[ENV.METRICS_NAMESPACE] || DEFAULT_METRICS_NAMESPACE, trendsEveryMinutes },
   });
 };

@@ -18,6 +18,7 @@ import {
 import { shapeFleet, type FleetVehicleInput, type FleetViewOptions } from "./fleet-view.js";
 import { shapeQueues, type QueueReading } from "./queue-view.js";
 import { shapeTelemetry, telemetryWindowDefaults, type TelemetryWindow } from "./telemetry-view.js";
+import { decideTrendsRefresh, TRENDS_DECISION } from "./trend-cadence.js";
 
 /** Where the publisher reads from; sources.ts implements it with the AWS SDK, tests with plain data. */
 export interface DashboardSources {
@@ -43,12 +44,16 @@ export interface PublishOptions {
   namespace: string;
   lookbackMs: number;
   periodSeconds: number;
+  /** Minutes between two refreshes of the telemetry trends (trend-cadence.ts); 1: every run. */
+  trendsEveryMinutes: number;
   fleet: Partial<FleetViewOptions>;
 }
 
 export interface PublishReport {
   written: Array<{ name: DashboardDocumentKey; bytes: number }>;
   failed: Array<{ name: DashboardDocumentKey; error: string }>;
+  /** Documents this run left as they were, and why (the trends between two refreshes). */
+  skipped: Array<{ name: DashboardDocumentKey; reason: string }>;
 }
 
 /** One or more documents could not be built or written; the others were published. */
@@ -63,21 +68,26 @@ export class DashboardPublishError extends Error {
  * Builds every dashboard document from its source and writes it. Sources are read in parallel and
  * independently: one failing source leaves its previous document in place (the page shows it ageing)
  * while the others are still published; the run then throws DashboardPublishError naming it, so the
- * Lambda's error metric and alarm see it.
+ * Lambda's error metric and alarm see it. The telemetry trends are read and written only on the runs
+ * `decideTrendsRefresh` picks from the scheduled event's time (every `trendsEveryMinutes`); on the
+ * others `telemetry.json` stays as it is and no metric is asked for.
  *
  * @example
- * const report = await publishDashboard({ sources, writer, now: new Date(), log, options: { namespace: "FleetOTA" } });
- * report.written.map((doc) => doc.name); // ["fleet.json", "telemetry.json", …]
+ * const report = await publishDashboard({ sources, writer, now: new Date(), scheduledTime: "2026-12-02T04:05:00Z", log, options: { namespace: "FleetOTA", trendsEveryMinutes: 5 } });
+ * report.written.map((doc) => doc.name); // ["fleet.json", "telemetry.json", …] ("telemetry.json" in report.skipped between refreshes)
  */
 export async function publishDashboard(input: {
   sources: DashboardSources;
   writer: DocumentWriter;
   now: Date;
+  /** The scheduled event's `time`; undefined for a run by hand (which refreshes everything). */
+  scheduledTime?: string;
   log: Log;
   options: Partial<PublishOptions> & Pick<PublishOptions, "namespace">;
 }): Promise<PublishReport> {
   const { sources, writer, now, log } = input;
-  const options = { ...telemetryWindowDefaults, fleet: {}, ...input.options };
+  const options = { ...telemetryWindowDefaults, trendsEveryMinutes: 1, fleet: {}, ...input.options };
+  const trends = decideTrendsRefresh({ scheduledTime: input.scheduledTime, everyMinutes: options.trendsEveryMinutes });
   const window: TelemetryWindow = {
     namespace: options.namespace,
     periodSeconds: options.periodSeconds,
@@ -88,7 +98,10 @@ export async function publishDashboard(input: {
   const readAlarms = () => (alarmsRead ??= sources.alarms());
   const builders: { [Name in DashboardDocumentName]: () => Promise<DashboardDocuments[Name]> } = {
     [DASHBOARD_DOCUMENT.Fleet]: async () => shapeFleet(await sources.fleet(), now, options.fleet),
-    [DASHBOARD_DOCUMENT.Telemetry]: async () => shapeTelemetry(await sources.metrics(window), window, now),
+    [DASHBOARD_DOCUMENT.Telemetry]: async () => ({
+      ...shapeTelemetry(await sources.metrics(window), window, now),
+      refreshEverySeconds: options.trendsEveryMinutes * 60,
+    }),
     [DASHBOARD_DOCUMENT.Campaigns]: async () => {
       const doc = shapeCampaigns(await sources.campaigns(), now);
       return { ...doc, campaigns: doc.campaigns.map((campaign) => ({ ...campaign, hasPage: paged.has(campaign.campaignId) })) };
@@ -111,10 +124,12 @@ export async function publishDashboard(input: {
     [DASHBOARD_DOCUMENT.Queues]: async () => shapeQueues(await sources.queues(), now),
   };
 
-  const report: PublishReport = { written: [], failed: [] };
+  const report: PublishReport = { written: [], failed: [], skipped: [] };
+  if (trends.decision === TRENDS_DECISION.Skip) report.skipped.push({ name: DASHBOARD_DOCUMENT.Telemetry, reason: trends.reason });
+  const due = (Object.keys(builders) as DashboardDocumentName[]).filter((name) => !report.skipped.some((skip) => skip.name === name));
   const paged = await publishCampaignPages(sources, writer, now, log, report);
   await Promise.all(
-    (Object.keys(builders) as DashboardDocumentName[]).map(async function buildAndWrite(name) {
+    due.map(async function buildAndWrite(name) {
       try {
         const body = JSON.stringify(await builders[name]());
         await writer.write(name, body);
@@ -128,7 +143,7 @@ export async function publishDashboard(input: {
   );
   report.written.sort((a, b) => a.name.localeCompare(b.name));
   report.failed.sort((a, b) => a.name.localeCompare(b.name));
-  log.info("dashboard published", { written: report.written, failed: report.failed.length });
+  log.info("dashboard published", { written: report.written, failed: report.failed.length, skipped: report.skipped });
   if (report.failed.length > 0) throw new DashboardPublishError(report);
   return report;
 }

@@ -35,6 +35,11 @@ test("values AWS would refuse are rejected at synth time with the reason", () =>
     { fleetSize: 0 },
     { alarms: { processingLatencyMs: 20_000 } },
     { target: DEPLOY_TARGET.local, alarms: { processingLatencyMs: 1000 } },
+    { dashboardTrendsEveryMinutes: 0 },
+    { dashboardTrendsEveryMinutes: 7 },
+    { dashboardTrendsEveryMinutes: 2.5 },
+    { dashboardTrendsEveryMinutes: 120 },
+    { dashboardTrendsEveryMinutes: 5, schedules: { dashboardPublisher: "rate(5 minutes)" } },
   ];
   for (const overrides of invalid) {
     assert.throws(
@@ -43,6 +48,16 @@ test("values AWS would refuse are rejected at synth time with the reason", () =>
       JSON.stringify(overrides),
     );
   }
+});
+
+test("the trends' refresh interval: whole minutes dividing an hour, and a publisher running every minute unless 1", () => {
+  assert.is(resolveStackProps(account).dashboardTrendsEveryMinutes, 5);
+  for (const minutes of [1, 2, 10, 15, 30, 60]) assert.is(resolveStackProps({ ...account, dashboardTrendsEveryMinutes: minutes }).dashboardTrendsEveryMinutes, minutes);
+  assert.is(resolveStackProps({ ...account, dashboardTrendsEveryMinutes: 1, schedules: { dashboardPublisher: "rate(5 minutes)" } }).schedules.dashboardPublisher, "rate(5 minutes)");
+  assert.throws(() => resolveStackProps({ ...account, dashboardTrendsEveryMinutes: 7 }), /dashboardTrendsEveryMinutes: .*divides 60.*got 7/);
+  assert.throws(() => resolveStackProps({ ...account, schedules: { dashboardPublisher: "cron(0/5 * * * ? *)" } }), /needs the dashboard publisher scheduled "rate\(1 minute\)"/);
+  assert.equal(stackOverridesFromEnv({ FLEETOTA_STACK_DASHBOARD_TRENDS_EVERY_MINUTES: "15" }), { dashboardTrendsEveryMinutes: 15 });
+  assert.throws(() => stackOverridesFromEnv({ FLEETOTA_STACK_DASHBOARD_TRENDS_EVERY_MINUTES: "5m" }), /whole number of minutes/);
 });
 
 test("deployments set region, account, environment, protection and fleet size through FLEETOTA_STACK_*", () => {

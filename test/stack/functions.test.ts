@@ -88,6 +88,17 @@ test("the ticker and the publisher run on their configured schedules", () => {
   assert.is(stack.resource("aws_cloudwatch_event_rule", "rollout_ticker_schedule").name, "fleetota-dev-rollout-ticker-schedule");
 });
 
+test("the publisher learns the trends' refresh interval from the stack setting (5 minutes by default)", () => {
+  const custom = synthStack({ dashboardTrendsEveryMinutes: 15 });
+  const customPublisher = (custom.resource("aws_lambda_function", "dashboard_publisher") as Record<string, any>).environment.variables;
+
+  assert.is(environmentOf(FUNCTION.dashboardPublisher)[ENV.DASHBOARD_TRENDS_EVERY_MINUTES], "5");
+  assert.is(customPublisher[ENV.DASHBOARD_TRENDS_EVERY_MINUTES], "15");
+  for (const shortName of [FUNCTION.telemetryProcessor, FUNCTION.updateManager, FUNCTION.rolloutTicker]) {
+    assert.is(environmentOf(shortName)[ENV.DASHBOARD_TRENDS_EVERY_MINUTES], undefined, shortName);
+  }
+});
+
 test("the outputs name the buckets, queues, table and dashboard URL", () => {
   const outputs = stack.json.output;
 

@@ -43,7 +43,7 @@ interface Sections {
 function start(): void {
   const sections: Sections = {
     fleet: section(DASHBOARD_DOCUMENT.Fleet, "fleet", "fleet data", fleetSection),
-    telemetry: section(DASHBOARD_DOCUMENT.Telemetry, "telemetry", "telemetry trends", telemetrySection),
+    telemetry: section(DASHBOARD_DOCUMENT.Telemetry, "telemetry", "telemetry trends", telemetrySection, "every few minutes (the stack's dashboardTrendsEveryMinutes)"),
     campaigns: section(DASHBOARD_DOCUMENT.Campaigns, "campaigns", "campaign data", campaignsSection),
     alarms: section(DASHBOARD_DOCUMENT.Alarms, "alarms", "alarm data", alarmsSection),
     queues: section(DASHBOARD_DOCUMENT.Queues, "queues", "queue data", queuesSection),

@@ -6,7 +6,7 @@
 import type { DashboardDocumentKey, DocumentFor } from "../../contracts/dashboard-documents.js";
 import { DOCUMENT_STATUS, fetchDocument, nextState, type DocumentState } from "./data-client.js";
 import { h } from "./dom.js";
-import { ageSeconds, formatAge } from "./format.js";
+import { ageSeconds, formatAge, formatDuration } from "./format.js";
 
 /** Every 5 s by default; `?refresh=<seconds>` (1–300) changes it, e.g. for a wall screen or a test. */
 export const POLL_INTERVAL_MS = pollInterval(new URLSearchParams(location.search).get("refresh"));
@@ -18,6 +18,19 @@ function pollInterval(requested: string | null): number {
 }
 /** The publisher runs every minute; three missed runs make data stale. */
 export const STALE_AFTER_SECONDS = 180;
+
+/**
+ * Age past which a document is stale: three missed runs for one rewritten every run; for one refreshed
+ * less often (`refreshEverySeconds`, the telemetry trends), its refresh overdue by two more runs.
+ *
+ * @example
+ * staleAfterSeconds(undefined); // 180
+ * staleAfterSeconds(300);       // 420: trends refreshed every 5 minutes
+ */
+export function staleAfterSeconds(refreshEverySeconds: number | undefined): number {
+  const every = refreshEverySeconds !== undefined && Number.isFinite(refreshEverySeconds) ? Math.max(60, refreshEverySeconds) : 60;
+  return STALE_AFTER_SECONDS - 60 + every;
+}
 
 export type Renderer<Name extends DashboardDocumentKey> = (doc: DocumentFor<Name>, nowMs: number) => void;
 
@@ -35,6 +48,8 @@ export function section<Name extends DashboardDocumentKey>(
   id: string,
   what: string,
   create: (content: HTMLElement) => { render: Renderer<Name> },
+  /** How often the publisher writes the document, as the empty state says it ("every minute"). */
+  writtenEvery = "every minute",
 ): Section<Name> {
   const root = document.getElementById(id);
   if (!root) throw new Error(`index.html has no #${id} section`);
@@ -56,13 +71,15 @@ export function section<Name extends DashboardDocumentKey>(
 
   function paintFreshness(nowMs: number): void {
     const generatedAt = state.data?.generatedAt;
+    const every = state.data?.refreshEverySeconds;
     const age = ageSeconds(generatedAt, nowMs);
-    const stale = age !== undefined && age > STALE_AFTER_SECONDS;
+    const stale = age !== undefined && age > staleAfterSeconds(every);
     const tone = state.status === DOCUMENT_STATUS.Failed ? "failed" : stale ? "stale" : "fresh";
+    const cadence = every !== undefined && every > 60 ? ` · every ${formatDuration(every)}` : "";
     freshness.className = `freshness freshness-${tone}`;
     if (generatedAt === undefined) freshness.textContent = state.status === DOCUMENT_STATUS.Missing ? "no data" : "";
-    else freshness.textContent = `${stale ? "stale · " : ""}updated ${formatAge(generatedAt, nowMs)}`;
-    freshness.title = generatedAt ? `generated at ${generatedAt}` : "";
+    else freshness.textContent = `${stale ? "stale · " : ""}updated ${formatAge(generatedAt, nowMs)}${cadence}`;
+    freshness.title = generatedAt ? `generated at ${generatedAt}${cadence ? `, refreshed every ${formatDuration(every)}` : ""}` : "";
   }
 
   function paint(nowMs: number): void {
@@ -75,7 +92,7 @@ export function section<Name extends DashboardDocumentKey>(
     if (state.status === DOCUMENT_STATUS.Missing) {
       content.hidden = true;
       renderedAt = undefined;
-      showNotice("empty", `No ${what} yet: the dashboard publisher writes data/${name} every minute.`);
+      showNotice("empty", `No ${what} yet: the dashboard publisher writes data/${name} ${writtenEvery}.`);
       return;
     }
     if (!state.data) {

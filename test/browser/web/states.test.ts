@@ -48,6 +48,28 @@ test("marks data older than three publisher runs as stale", async () => {
   assert.match((await chip.getAttribute("class")) ?? "", /freshness-stale/);
 });
 
+test("judges the trends by their own refresh interval and says how often they are read", async () => {
+  // Trends refreshed every 5 minutes, last 6 minutes ago: not yet stale (the next refresh is barely due).
+  const sixMinutesAgo = new Date(Date.now() - 6 * 60_000);
+  harness.documents.set(DASHBOARD_DOCUMENT.Telemetry, { ...dashboardDocuments(sixMinutesAgo)["telemetry.json"], refreshEverySeconds: 300 });
+
+  await waitForPolls(harness.page, 1);
+
+  const chip = harness.page.locator("#telemetry .freshness");
+  assert.match(await chip.innerText(), /^updated 6 min ago · every 5 min$/);
+  assert.match((await chip.getAttribute("class")) ?? "", /freshness-fresh/);
+  assert.match(await harness.page.locator("#telemetry .section-content > .caption").innerText(), /Read from CloudWatch every 5 min, last at \d\d:\d\d UTC\./);
+
+  // Two publisher runs past the missed refresh: stale.
+  const eightMinutesAgo = new Date(Date.now() - 8 * 60_000);
+  harness.documents.set(DASHBOARD_DOCUMENT.Telemetry, { ...dashboardDocuments(eightMinutesAgo)["telemetry.json"], refreshEverySeconds: 300 });
+
+  await waitForPolls(harness.page, 1);
+
+  assert.match(await chip.innerText(), /^stale · updated 8 min ago · every 5 min$/);
+  assert.match((await chip.getAttribute("class")) ?? "", /freshness-stale/);
+});
+
 test("keeps the last good data on screen and says so when a refresh fails", async () => {
   harness.documents.set(DASHBOARD_DOCUMENT.Fleet, { schemaVersion: 2, generatedAt: new Date().toISOString() });
 

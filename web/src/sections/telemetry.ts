@@ -53,7 +53,8 @@ export function telemetrySection(container: HTMLElement): { render(doc: Telemetr
 
   return {
     render(doc) {
-      caption.textContent = `Last ${formatDuration((Date.parse(doc.to) - Date.parse(doc.from)) / 1000)}, one point per ${formatDuration(doc.periodSeconds)}, CloudWatch namespace ${doc.namespace}. Times in UTC.`;
+      const refreshed = doc.refreshEverySeconds !== undefined && doc.refreshEverySeconds > 60 ? ` Read from CloudWatch every ${formatDuration(doc.refreshEverySeconds)}, last at ${doc.generatedAt.slice(11, 16)} UTC.` : "";
+      caption.textContent = `Last ${formatDuration((Date.parse(doc.to) - Date.parse(doc.from)) / 1000)}, one point per ${formatDuration(doc.periodSeconds)}, CloudWatch namespace ${doc.namespace}. Times in UTC.${refreshed}`;
       for (const { panel, headline, note, chart } of cards) {
         const series = panel.series
           .map((wanted) => doc.series.find((entry) => entry.metric === wanted.metric && entry.stat === wanted.stat))

@@ -18,6 +18,11 @@ import { parkedFailure, parkFailureRecord } from "../../../../lib/parked-failure
 import type { FleetVehicle } from "../../../../telemetry/aggregate.js";
 import { FLEET_STATE_PARTS_PREFIX, writeFleetStatePart } from "../../../../telemetry/fleet-state.js";
 import { serveDashboard } from "../../../../local/dashboard-server.js";
+import { scheduledEvent } from "../../../../local/runtime/schedule/scheduler.js";
+import { TELEMETRY_TRENDS } from "../../../../functions/dashboard-publisher/telemetry-view.js";
+import type { PublishReport } from "../../../../functions/dashboard-publisher/publish.js";
+import { ENV } from "../../../../contracts/environment.js";
+import { LOCAL_ACCOUNT_ID } from "../../../../modules/stack-config.js";
 import { startTestCloud, type TestCloud } from "../../support/local-cloud.js";
 
 let world: TestCloud;
@@ -61,7 +66,7 @@ test.after(async () => {
   await world?.stop();
 });
 
-test("a scheduled run publishes fleet, campaigns, trends, alarms and queues from the emulator", async () => {
+test("a scheduled run publishes fleet, campaigns, alarms and queues from the emulator", async () => {
   // prepare: fleet state parts as the telemetry processor writes them, a campaign, a metric, a dead letter
   const { s3, sqs, cloudwatch, dynamodb } = world.clients;
   const { outputs } = world;
@@ -130,9 +135,6 @@ test("a scheduled run publishes fleet, campaigns, trends, alarms and queues from
   assert.equal(page?.history.map((entry) => entry.to), ["DRAFT"]);
   assert.equal(page?.waves.map((wave) => wave.status), ["pending"]);
 
-  const telemetry = await readJson<TelemetryDocument>("data/telemetry.json");
-  assert.is(telemetry?.series.find((series) => series.metric === METRIC.DataPoints && series.stat === "Sum")?.latest, 1234);
-
   const queues = await readJson<QueuesDocument>("data/queues.json");
   assert.is(queues?.queues.find((queue) => queue.role === "telemetry-dlq")?.visible, 1);
   assert.ok(queues?.queues.every((queue) => queue.error === null));
@@ -150,6 +152,51 @@ test("a scheduled run publishes fleet, campaigns, trends, alarms and queues from
   assert.ok((alarms?.alarms.length ?? 0) > 0);
   assert.ok(alarms?.alarms.every((alarm) => alarm.name.startsWith(`${outputs.name_prefix}-`)));
   assert.is(alarms?.alarms.find((alarm) => alarm.name === `${outputs.name_prefix}-telemetry-dlq-not-empty`)?.state, "ALARM");
+});
+
+test("the trends: a run between two refreshes asks for no trend metric and leaves telemetry.json; the next window's first run refreshes it", async () => {
+  // prepare: the publisher's runs as its EventBridge rule sends them, at chosen times
+  const publisher = world.cloud.description.functions.find((fn) => fn.functionName.endsWith("-dashboard-publisher"))!;
+  const everyMinutes = Number(publisher.environment[ENV.DASHBOARD_TRENDS_EVERY_MINUTES]);
+  const windowStart = Math.floor(Date.now() / (everyMinutes * 60_000)) * everyMinutes * 60_000;
+  const run = async (at: number) => {
+    world.cloud.census.reset();
+    const event = scheduledEvent({ ruleName: `${world.outputs.name_prefix}-dashboard-publisher-schedule`, accountId: LOCAL_ACCOUNT_ID, region: world.cloud.description.region }, new Date(at + 7_000));
+    const report = (await world.cloud.runtime!.invoke(publisher.functionName, event)) as PublishReport;
+    const census = world.cloud.census.snapshot();
+    return {
+      report,
+      metrics: census.units[`function:${publisher.functionName}`]?.metrics ?? 0,
+      metricRequests: census.requests[`function:${publisher.functionName} monitoring:GetMetricData`] ?? 0,
+    };
+  };
+
+  // act: the first run of a window, one a minute later, the first run of the next window
+  const due = await run(windowStart);
+  const afterDue = await world.clients.s3.send(new GetObjectCommand({ Bucket: world.outputs.dashboard_bucket_name, Key: "data/telemetry.json" }));
+  const bodyAfterDue = await afterDue.Body!.transformToString();
+  const skipped = await run(windowStart + 60_000);
+  const afterSkip = await world.clients.s3.send(new GetObjectCommand({ Bucket: world.outputs.dashboard_bucket_name, Key: "data/telemetry.json" }));
+  const next = await run(windowStart + everyMinutes * 60_000);
+  const afterNext = await readJson<TelemetryDocument>("data/telemetry.json");
+
+  // assess
+  assert.is(everyMinutes, 5, "the stack's default");
+  const refreshed = JSON.parse(bodyAfterDue) as TelemetryDocument;
+  assert.is(refreshed.series.find((series) => series.metric === METRIC.DataPoints && series.stat === "Sum")?.latest, 1234);
+  assert.is(refreshed.refreshEverySeconds, 300);
+  assert.ok(due.report.written.some((entry) => entry.name === "telemetry.json"));
+
+  assert.equal(skipped.report.skipped.map((entry) => entry.name), ["telemetry.json"]);
+  assert.not.ok(skipped.report.written.some((entry) => entry.name === "telemetry.json"));
+  assert.ok(skipped.report.written.some((entry) => entry.name === "queues.json"), "everything else is still written every run");
+  assert.is(due.metrics - skipped.metrics, TELEMETRY_TRENDS.length, "the skipped run asks for none of the trend metrics");
+  assert.is(due.metricRequests - skipped.metricRequests, 1);
+  assert.is(await afterSkip.Body!.transformToString(), bodyAfterDue, "telemetry.json is left as it was");
+  assert.is(afterSkip.ETag, afterDue.ETag);
+
+  assert.is(next.metrics, due.metrics);
+  assert.ok(Date.parse(afterNext!.generatedAt) > Date.parse(refreshed.generatedAt), "refreshed again");
 });
 
 test("documents are stored as uncached JSON so the page sees every run", async () => {

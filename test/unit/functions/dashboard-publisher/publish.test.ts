@@ -81,6 +81,37 @@ test("asks CloudWatch for the configured look-back window", async () => {
   assert.is(asked?.periodSeconds, 300);
 });
 
+/** A run scheduled at `scheduledTime` with the trends every 5 minutes, counting the trend reads. */
+async function runWithTrendsEvery5(scheduledTime: string, previousTelemetry?: string) {
+  const { written, writer } = memoryWriter();
+  if (previousTelemetry !== undefined) written.set(DASHBOARD_DOCUMENT.Telemetry, previousTelemetry);
+  let metricReads = 0;
+  const counting = sources({ metrics: async () => (metricReads++, metricResults(now, 30)) });
+  const report = await publishDashboard({ sources: counting, writer, now, scheduledTime, log: silentLog, options: { namespace: "FleetOTA", trendsEveryMinutes: 5 } });
+  return { report, written, metricReads };
+}
+
+test("between two refreshes of the trends asks CloudWatch for no metric and leaves telemetry.json as it was", async () => {
+  // act: trends every 5 minutes, a run at 18:02 with a document from the last refresh
+  const { report, written, metricReads } = await runWithTrendsEvery5("2026-11-26T18:02:00Z", "the last refresh");
+  // assess
+  assert.is(metricReads, 0);
+  assert.is(written.get(DASHBOARD_DOCUMENT.Telemetry), "the last refresh");
+  assert.equal(report.skipped.map((entry) => entry.name), [DASHBOARD_DOCUMENT.Telemetry]);
+  assert.match(report.skipped[0]!.reason, /next at 18:05/);
+  assert.equal(report.written.map((entry) => entry.name).sort(), Object.values(DASHBOARD_DOCUMENT).filter((name) => name !== DASHBOARD_DOCUMENT.Telemetry).sort());
+});
+
+test("the run that opens a window refreshes the trends and stamps how often they are refreshed", async () => {
+  const { report, written, metricReads } = await runWithTrendsEvery5("2026-11-26T18:05:00Z", "the last refresh");
+
+  assert.is(metricReads, 1);
+  assert.equal(report.skipped, []);
+  const telemetry = JSON.parse(written.get(DASHBOARD_DOCUMENT.Telemetry)!);
+  assert.is(telemetry.generatedAt, now.toISOString());
+  assert.is(telemetry.refreshEverySeconds, 300);
+});
+
 test("publishes the healthy documents and then fails naming the broken source", async () => {
   const { written, writer } = memoryWriter();
   const failing = sources({ campaigns: async () => Promise.reject(new Error("table not found")) });
