@@ -108,6 +108,17 @@ export async function startCredentialsProvider(options: CredentialsProviderOptio
     return value;
   };
 
+  /**
+   * The thing named `thingName` as it is now, or a 403 when there is none (deleted, or never made): AWS's
+   * provider issues nothing for a thing that does not exist. Any other failure to read it (throttling, the
+   * emulator down) is thrown as it is and answered 500: never a session without the thing's type.
+   */
+  async function existingThing(thingName: string): Promise<{ thingId: string; thingTypeName: string | undefined }> {
+    const thing = await isNotFound(iot.send(new DescribeThingCommand({ thingName })));
+    if (!thing?.thingId) throw forbidden(`thing ${thingName} does not exist`);
+    return { thingId: thing.thingId, thingTypeName: thing.thingTypeName || undefined };
+  }
+
   async function credentialsFor(request: IncomingMessage): Promise<Record<string, unknown>> {
     const match = PATH.exec((request.url ?? "").split("?")[0]!);
     if (request.method !== "GET" || !match) throw new CredentialsRefusedError(404, "Not Found", `${request.method} ${request.url}`);
@@ -123,6 +134,9 @@ export async function startCredentialsProvider(options: CredentialsProviderOptio
     if (!certificate?.certificateArn) throw forbidden(`certificate ${certificateId.slice(0, 12)}… is not registered`);
     if (certificate.status !== "ACTIVE") throw forbidden(`certificate ${certificateId.slice(0, 12)}… is ${certificate.status}`);
 
+    // The thing is read before the attachment check and again after it: the session carries its type, and the
+    // type is only known for the thing the certificate was found attached to if both reads name the same thing.
+    const thingBefore = await existingThing(thingName);
     const principals = await isNotFound(iot.send(new ListThingPrincipalsCommand({ thingName })));
     if (!principals?.principals?.includes(certificate.certificateArn)) throw forbidden(`certificate is not attached to thing ${thingName}`);
 
@@ -145,7 +159,11 @@ export async function startCredentialsProvider(options: CredentialsProviderOptio
     const policy = options.rolePolicy(roleAlias.roleArn);
     if (!policy) throw new CredentialsRefusedError(500, "Internal Failure", `role ${roleAlias.roleArn} has no policy in the applied stack`);
     // The thing type is read on every request, like the attachments: AWS evaluates the role with the thing as it is now.
-    const thingTypeName = (await isNotFound(iot.send(new DescribeThingCommand({ thingName }))))?.thingTypeName || undefined;
+    const thing = await existingThing(thingName);
+    if (thing.thingId !== thingBefore.thingId || thing.thingTypeName !== thingBefore.thingTypeName) {
+      throw forbidden(`thing ${thingName} was replaced or retyped while its certificate was checked`);
+    }
+    const thingTypeName = thing.thingTypeName;
     const session = options.sessions.issue({ thingName, thingTypeName, roleArn: roleAlias.roleArn, policy, durationSeconds: roleAlias.credentialDurationSeconds ?? 3600 });
     return {
       credentials: {
