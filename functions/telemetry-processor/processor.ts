@@ -309,10 +309,11 @@ async function processObject(
   if (corruption || !readout) return quarantine({ corruption: corruption!.corruption, message: corruption!.message }, uploader.storedKey);
   if (readout.rejected.length > 0) await writeRejectedRecords(s3, dependencies.dataBucket, object, readout.rejected);
   // Status reports only from a vehicle's own object, and only for its VIN (the key's, not the body's).
-  const reports = uploader.key.kind === UPLOADER_KIND.Vehicle ? statusReportsOf(readout.otaRecords, uploader.key.vin) : [];
+  const { reports, withheld } = uploader.key.kind === UPLOADER_KIND.Vehicle ? statusReportsOf(readout.otaRecords, uploader.key.vin) : { reports: [], withheld: 0 };
+  if (withheld > 0) log.warn("status reports withheld: more in one object than any agent makes", { key: object.key, sent: reports.length, withheld });
   const candidates = readout.accepted > 0 ? candidatesOf([...readout.latest.values()], await scope.activeCampaigns()) : [];
   await sendUpdateMessages(dependencies.sqs, dependencies.updateQueueUrl, [...reports, ...candidates]);
-  const outcome = { accepted: readout.accepted, rejected: readout.rejected.length, statusReports: reports.length, candidates: candidates.length };
+  const outcome = { accepted: readout.accepted, rejected: readout.rejected.length, statusReports: reports.length, candidates: candidates.length, ...(withheld > 0 ? { statusReportsWithheld: withheld } : {}) };
   if ((await completeObject(ledger, object, outcome, now())) === COMPLETION.Duplicate) return countDuplicate(object, dependencies, scope);
   scope.aggregate.addObject(readout, now() - object.createdAtMs);
   log.debug("object processed", { key: object.key, accepted: readout.accepted, rejected: readout.rejected.length, refusals: readout.refusals });

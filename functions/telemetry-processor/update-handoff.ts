@@ -1,9 +1,12 @@
 import { SendMessageBatchCommand, type SQSClient } from "@aws-sdk/client-sqs";
 import type { CampaignRecords } from "../../campaigns/store/index.js";
+import { MAX_SEQUENCE_STEP } from "../../campaigns/job-machine.js";
 import { matchesCampaign } from "../../campaigns/targeting.js";
 import { CAMPAIGN_STATE, type CampaignDefinition } from "../../campaigns/model.js";
 import {
+  AGENT_STATUS,
   UPDATE_MESSAGE_KIND,
+  type AgentStatus,
   type CandidateMessage,
   type StatusReportMessage,
   type UpdateMessage,
@@ -25,19 +28,48 @@ export class UpdateQueueSendError extends Error {
 }
 
 /**
- * One status report per record of `uploaderVin` carrying an `ota` block, keyed
+ * At most this many status reports of one object go to the update queue. An agent reports at each phase
+ * change and re-reports its status as a heartbeat in between; a run of heartbeats collapses into its last
+ * report (below), so a genuine object carries a handful even after days offline. Without a bound, one
+ * object of 10,000 `ota` lines (a few KiB gzipped) made 10,000 update messages: 10,000 update-manager
+ * reads and, for jobs that do not exist, 10,000 parked objects, a cheap lever for one vehicle on the
+ * update queue, on `Reliability/MessagesParked` and on the dashboard's "needs a hand".
+ */
+export const MAX_STATUS_REPORTS_PER_OBJECT = 64;
+
+/** What an agent reports while a job is on its way; a run of one of them is a heartbeat. */
+const PROGRESS_STATUSES: ReadonlySet<AgentStatus> = new Set([AGENT_STATUS.Deferred, AGENT_STATUS.Downloading, AGENT_STATUS.Installing, AGENT_STATUS.Verifying]);
+
+/** The status reports of one object, and how many past MAX_STATUS_REPORTS_PER_OBJECT were withheld. */
+export interface ObjectStatusReports {
+  reports: StatusReportMessage[];
+  /** Reports not sent: the earliest of an object with more than the bound (the last ones decide a job). */
+  withheld: number;
+}
+
+/**
+ * The status reports of an object's records of `uploaderVin` that carry an `ota` block, keyed
  * `<jobId>#<attempt>#<sequence>` so a redelivered object produces the same keys. `uploaderVin` is the VIN
  * the object key binds (the vehicle that uploaded it); the message carries it, and a record of any other
  * VIN yields no report (the reader has already rejected such records; this holds even if it had not).
  *
+ * A run of progress reports (DEFERRED, DOWNLOADING, INSTALLING, VERIFYING) of one job attempt with one
+ * status, sequences rising and within MAX_SEQUENCE_STEP of the run's first, is sent as its first and its
+ * last report: the job machine leaves the job as all of them would (a same-status report records no
+ * transition; the job keeps the last sequence, firmware and reason; the first keeps the sequence-jump
+ * check where it was). Final reports are never merged (a later SUCCEEDED on another firmware is refused,
+ * an earlier one would have applied). Of what remains, the last MAX_STATUS_REPORTS_PER_OBJECT are sent.
+ *
  * @example
- * statusReportsOf(readout.otaRecords, "5YJ3E1EA7KF317000")[0]?.idempotencyKey; // "c-1:5YJ3E1EA7KF317000#1#3"
+ * statusReportsOf(readout.otaRecords, "5YJ3E1EA7KF317000").reports[0]?.idempotencyKey; // "c-1:5YJ3E1EA7KF317000#1#3"
  */
-export function statusReportsOf(accepted: readonly EnrichedRecord[], uploaderVin: string): StatusReportMessage[] {
+export function statusReportsOf(accepted: readonly EnrichedRecord[], uploaderVin: string): ObjectStatusReports {
   const reports: StatusReportMessage[] = [];
+  /** Per job attempt, where its latest run of one status starts and ends in `reports`. */
+  const runOfAttempt = new Map<string, { head: number; tail: number }>();
   for (const { record } of accepted) {
     if (!record.ota || record.vin !== uploaderVin) continue;
-    reports.push({
+    const report: StatusReportMessage = {
       kind: UPDATE_MESSAGE_KIND.StatusReport,
       idempotencyKey: `${record.ota.jobId}#${record.ota.attempt}#${record.ota.sequence}`,
       vin: uploaderVin,
@@ -49,9 +81,21 @@ export function statusReportsOf(accepted: readonly EnrichedRecord[], uploaderVin
       ...(record.ota.reason === undefined ? {} : { reason: record.ota.reason }),
       firmwareVersion: record.firmware.version,
       reportedAt: record.ts,
-    });
+    };
+    const attemptKey = JSON.stringify([report.campaignId, report.jobId, report.attempt]);
+    const run = runOfAttempt.get(attemptKey);
+    const head = run && reports[run.head];
+    const tail = run && reports[run.tail];
+    if (run && head && tail && tail.status === report.status && PROGRESS_STATUSES.has(report.status) && report.sequence > tail.sequence && report.sequence - head.sequence <= MAX_SEQUENCE_STEP) {
+      if (run.tail === run.head) run.tail = reports.push(report) - 1;
+      else reports[run.tail] = report;
+      continue;
+    }
+    runOfAttempt.set(attemptKey, { head: reports.length, tail: reports.length });
+    reports.push(report);
   }
-  return reports;
+  const withheld = Math.max(0, reports.length - MAX_STATUS_REPORTS_PER_OBJECT);
+  return { reports: withheld > 0 ? reports.slice(withheld) : reports, withheld };
 }
 
 /**
@@ -104,7 +148,7 @@ export async function loadActiveCampaigns(campaigns: Pick<CampaignRecords, "list
  * UpdateQueueSendError when some still fail.
  *
  * @example
- * await sendUpdateMessages(sqs, queueUrl, [...statusReportsOf(accepted, uploaderVin), ...candidatesOf(accepted, active)]);
+ * await sendUpdateMessages(sqs, queueUrl, [...statusReportsOf(accepted, uploaderVin).reports, ...candidatesOf(accepted, active)]);
  */
 export async function sendUpdateMessages(sqs: SQSClient, queueUrl: string, messages: readonly UpdateMessage[]): Promise<number> {
   for (let start = 0; start < messages.length; start += SEND_BATCH_SIZE) {

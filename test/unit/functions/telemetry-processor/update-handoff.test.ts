@@ -2,8 +2,9 @@ import type { SQSClient } from "@aws-sdk/client-sqs";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { parseCampaignDefinition } from "../../../../campaigns/model.js";
-import { updateMessageSchema } from "../../../../contracts/update-messages.js";
-import { candidatesOf, sendUpdateMessages, statusReportsOf, UpdateQueueSendError } from "../../../../functions/telemetry-processor/update-handoff.js";
+import { updateMessageSchema, type AgentStatus, type StatusReportMessage } from "../../../../contracts/update-messages.js";
+import { decideJobEvent, MAX_SEQUENCE_STEP, newJob } from "../../../../campaigns/job-machine.js";
+import { candidatesOf, MAX_STATUS_REPORTS_PER_OBJECT, sendUpdateMessages, statusReportsOf, UpdateQueueSendError } from "../../../../functions/telemetry-processor/update-handoff.js";
 import { enriched, NOW_MS } from "../../telemetry/support/factories.js";
 
 const UPLOADER = "1HGCM82633A004352"; // the factories' default VIN
@@ -30,8 +31,9 @@ test("every record with an ota block becomes a valid status report keyed on job 
     enriched({ seq: 1 }),
     enriched({ seq: 2, ota: { jobId: "job-1", campaignId: "c-1", attempt: 1, sequence: 4, status: "FAILED", reason: "checksum", targetVersion: "2.4.1" } }),
   ];
-  const reports = statusReportsOf(records, UPLOADER);
+  const { reports, withheld } = statusReportsOf(records, UPLOADER);
   assert.is(reports.length, 1);
+  assert.is(withheld, 0);
   assert.is(reports[0]!.idempotencyKey, "job-1#1#4");
   assert.is(reports[0]!.reason, "checksum");
   assert.is(reports[0]!.vin, UPLOADER);
@@ -41,8 +43,62 @@ test("every record with an ota block becomes a valid status report keyed on job 
 
 test("a status report is made only for the uploader's VIN: another VIN's record carrying one yields none", () => {
   const forged = enriched({ vin: "1M8GDM9AXKP042788", ota: { jobId: "c-1:1M8GDM9AXKP042788", campaignId: "c-1", attempt: 1, sequence: 4, status: "SUCCEEDED", targetVersion: "2.4.1" } });
-  assert.equal(statusReportsOf([forged], UPLOADER), []);
-  assert.is(statusReportsOf([forged], "1M8GDM9AXKP042788")[0]?.vin, "1M8GDM9AXKP042788");
+  assert.equal(statusReportsOf([forged], UPLOADER).reports, []);
+  assert.is(statusReportsOf([forged], "1M8GDM9AXKP042788").reports[0]?.vin, "1M8GDM9AXKP042788");
+});
+
+const otaRecord = (jobId: string, sequence: number, status: AgentStatus, firmware = "2.4.0", attempt = 1, reason?: string) =>
+  enriched({ firmware: { version: firmware }, ota: { jobId, campaignId: "c-1", attempt, sequence, status, targetVersion: "2.4.1", ...(reason === undefined ? {} : { reason }) } });
+
+test("one object cannot flood the update queue: at most MAX_STATUS_REPORTS_PER_OBJECT reports, the last ones, the rest counted", () => {
+  // 10,000 lines naming 10,000 jobs: each would be a read and a parked object in the update manager.
+  const distinctJobs = statusReportsOf(Array.from({ length: 10_000 }, (_, index) => otaRecord(`c-1:job-${index}`, 1, "FAILED")), UPLOADER);
+  assert.is(distinctJobs.reports.length, MAX_STATUS_REPORTS_PER_OBJECT);
+  assert.is(distinctJobs.withheld, 10_000 - MAX_STATUS_REPORTS_PER_OBJECT);
+  assert.is(distinctJobs.reports.at(-1)!.jobId, "c-1:job-9999");
+  // 10,000 alternating statuses of one job, each a transition.
+  const flapping = statusReportsOf(Array.from({ length: 10_000 }, (_, index) => otaRecord(JOB, index + 1, index % 2 ? "INSTALLING" : "DOWNLOADING")), UPLOADER);
+  assert.equal([flapping.reports.length, flapping.withheld, flapping.reports.at(-1)!.sequence], [MAX_STATUS_REPORTS_PER_OBJECT, 10_000 - MAX_STATUS_REPORTS_PER_OBJECT, 10_000]);
+  // A week of 5-minute heartbeats while offline, then the end: a run's first and last within each 1,000 sequences, nothing withheld.
+  const offline = statusReportsOf([...Array.from({ length: 2_016 }, (_, index) => otaRecord(JOB, index + 1, "DOWNLOADING")), otaRecord(JOB, 2_017, "FAILED", "2.4.0", 1, "battery")], UPLOADER);
+  assert.equal(offline.reports.map((report) => report.sequence), [1, 1_001, 1_002, 2_002, 2_003, 2_016, 2_017]);
+  assert.equal([offline.withheld, offline.reports.at(-1)!.status, offline.reports.at(-1)!.reason], [0, "FAILED", "battery"]);
+});
+
+const JOB = `c-1:${UPLOADER}`;
+
+test("collapsing repeated statuses leaves every job exactly where all the reports would have (random objects through the real job machine)", () => {
+  const definition = parseCampaignDefinition({ name: "bms", targetVersion: "2.4.1" });
+  const at = new Date(NOW_MS);
+  const applied = (reports: readonly StatusReportMessage[]) => {
+    let job = newJob({ campaignId: "c-1", vin: UPLOADER, wave: 0, targetVersion: "2.4.1", firmwareVersion: "2.4.0", hardware: "hu-3" }, { met: true, reasons: [] }, at).job;
+    for (const report of reports) {
+      const decision = decideJobEvent(job, { type: "report", status: report.status, attempt: report.attempt, sequence: report.sequence, firmwareVersion: report.firmwareVersion, ...(report.reason ? { reason: report.reason } : {}), at }, definition);
+      if (decision.kind === "applied") job = decision.job;
+    }
+    const { state, substate, attempt, lastSequence, firmwareVersion, stateReason, nextRetryAt, inProgressSince } = job;
+    return { state, substate, attempt, lastSequence, firmwareVersion, stateReason, nextRetryAt, inProgressSince, transitions: job.history.map((record) => `${record.from}>${record.to}`) };
+  };
+  let seed = 7;
+  const random = () => ((seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31);
+  const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)]!;
+  const statuses: AgentStatus[] = ["DEFERRED", "DOWNLOADING", "DOWNLOADING", "INSTALLING", "VERIFYING", "SUCCEEDED", "FAILED", "ROLLED_BACK"];
+  let collapsedSome = 0;
+  for (let round = 0; round < 3_000; round++) {
+    let sequence = Math.floor(random() * 3);
+    let status = pick(statuses);
+    const records = Array.from({ length: 1 + Math.floor(random() * 20) }, () => {
+      const roll = random();
+      sequence = roll < 0.08 ? Math.max(0, sequence - Math.floor(random() * 4)) : roll < 0.12 ? sequence + MAX_SEQUENCE_STEP + Math.floor(random() * 3) - 1 : sequence + 1 + Math.floor(random() * 3);
+      if (random() < 0.35) status = pick(statuses);
+      return otaRecord(JOB, sequence, status, random() < 0.7 ? "2.4.1" : "2.4.0", random() < 0.05 ? 2 : 1, random() < 0.3 ? pick(["low battery", "driving", "checksum"]) : undefined);
+    });
+    const all = records.map((record) => statusReportsOf([record], UPLOADER).reports[0]!);
+    const { reports } = statusReportsOf(records, UPLOADER);
+    if (reports.length < all.length) collapsedSome++;
+    assert.equal(applied(reports), applied(all), `round ${round}`);
+  }
+  assert.ok(collapsedSome > 1_000, `collapsed in ${collapsedSome} rounds`);
 });
 
 test("candidates: one per vehicle from its latest record, only when a running campaign targets it", () => {
@@ -61,8 +117,8 @@ test("candidates: one per vehicle from its latest record, only when a running ca
 
 test("messages go out in batches of 10", async () => {
   const sqs = recordingSqs();
-  const messages = statusReportsOf(
-    Array.from({ length: 23 }, (_, sequence) => enriched({ ota: { jobId: "job-1", campaignId: "c-1", attempt: 1, sequence, status: "DOWNLOADING", targetVersion: "2.4.1" } })),
+  const { reports: messages } = statusReportsOf(
+    Array.from({ length: 23 }, (_, index) => enriched({ ota: { jobId: `job-${index}`, campaignId: "c-1", attempt: 1, sequence: 1, status: "DOWNLOADING", targetVersion: "2.4.1" } })),
     UPLOADER,
   );
   assert.is(await sendUpdateMessages(sqs.client, "queue", messages), 23);
@@ -70,7 +126,7 @@ test("messages go out in batches of 10", async () => {
 });
 
 test("refused entries are retried alone, and a persistent refusal is an UpdateQueueSendError", async () => {
-  const messages = statusReportsOf([
+  const { reports: messages } = statusReportsOf([
     enriched({ ota: { jobId: "job-1", campaignId: "c-1", attempt: 1, sequence: 1, status: "INSTALLING", targetVersion: "2.4.1" } }),
     enriched({ ota: { jobId: "job-2", campaignId: "c-1", attempt: 1, sequence: 1, status: "INSTALLING", targetVersion: "2.4.1" } }),
   ], UPLOADER);
