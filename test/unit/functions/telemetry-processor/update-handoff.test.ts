@@ -71,7 +71,7 @@ test("collapsing repeated statuses leaves every job exactly where all the report
   const definition = parseCampaignDefinition({ name: "bms", targetVersion: "2.4.1" });
   const at = new Date(NOW_MS);
   const applied = (reports: readonly StatusReportMessage[]) => {
-    let job = newJob({ campaignId: "c-1", vin: UPLOADER, wave: 0, targetVersion: "2.4.1", firmwareVersion: "2.4.0", hardware: "hu-3" }, { met: true, reasons: [] }, at).job;
+    let job = newJob({ campaignId: "c-1", vin: UPLOADER, wave: 0, targetVersion: "2.4.1", firmwareVersion: "2.4.0", hardware: "hu-3" }, { met: true }, at).job;
     for (const report of reports) {
       const decision = decideJobEvent(job, { type: "report", status: report.status, attempt: report.attempt, sequence: report.sequence, firmwareVersion: report.firmwareVersion, ...(report.reason ? { reason: report.reason } : {}), at }, definition);
       if (decision.kind === "applied") job = decision.job;
