@@ -144,6 +144,21 @@ export async function loadActiveCampaigns(campaigns: Pick<CampaignRecords, "list
 }
 
 /**
+ * A message as JSON that SQS takes: SQS allows only XML's characters in a body (U+0009, U+000A, U+000D,
+ * U+0020–U+D7FF, U+E000–U+FFFD, U+10000–U+10FFFF) and refuses the rest. JSON.stringify already escapes
+ * the C0 controls and lone surrogates, but leaves U+FFFE and U+FFFF as they are, and a vehicle's names,
+ * ids and reasons may hold them (the telemetry schema refuses only control characters): escaped here, so
+ * such a record cannot fail its object (and every vehicle in a gateway's object) on every retry into the DLQ.
+ * JSON.parse gives back the same message.
+ *
+ * @example
+ * sqsMessageBody({ reason: "bad\uffff" }); // '{"reason":"bad\\uffff"}'
+ */
+export function sqsMessageBody(message: UpdateMessage | Record<string, unknown>): string {
+  return JSON.stringify(message).replace(/[\ufffe\uffff]/g, (character) => `\\u${character.charCodeAt(0).toString(16)}`);
+}
+
+/**
  * Sends messages in SendMessageBatch calls of 10, retrying entries SQS refused; throws
  * UpdateQueueSendError when some still fail.
  *
@@ -152,7 +167,7 @@ export async function loadActiveCampaigns(campaigns: Pick<CampaignRecords, "list
  */
 export async function sendUpdateMessages(sqs: SQSClient, queueUrl: string, messages: readonly UpdateMessage[]): Promise<number> {
   for (let start = 0; start < messages.length; start += SEND_BATCH_SIZE) {
-    let entries = messages.slice(start, start + SEND_BATCH_SIZE).map((message, index) => ({ Id: String(index), MessageBody: JSON.stringify(message) }));
+    let entries = messages.slice(start, start + SEND_BATCH_SIZE).map((message, index) => ({ Id: String(index), MessageBody: sqsMessageBody(message) }));
     let lastError = "";
     for (let attempt = 0; attempt < SEND_ATTEMPTS && entries.length > 0; attempt++) {
       const response = await sqs.send(new SendMessageBatchCommand({ QueueUrl: queueUrl, Entries: entries }));

@@ -5,6 +5,7 @@ import { parseCampaignDefinition } from "../../../../campaigns/model.js";
 import { updateMessageSchema, type AgentStatus, type StatusReportMessage } from "../../../../contracts/update-messages.js";
 import { decideJobEvent, MAX_SEQUENCE_STEP, newJob } from "../../../../campaigns/job-machine.js";
 import { candidatesOf, MAX_STATUS_REPORTS_PER_OBJECT, sendUpdateMessages, statusReportsOf, UpdateQueueSendError } from "../../../../functions/telemetry-processor/update-handoff.js";
+import { validateRecord } from "../../../../telemetry/schema.js";
 import { enriched, NOW_MS } from "../../telemetry/support/factories.js";
 
 const UPLOADER = "1HGCM82633A004352"; // the factories' default VIN
@@ -99,6 +100,23 @@ test("collapsing repeated statuses leaves every job exactly where all the report
     assert.equal(applied(reports), applied(all), `round ${round}`);
   }
   assert.ok(collapsedSome > 1_000, `collapsed in ${collapsedSome} rounds`);
+});
+
+test("a vehicle's U+FFFE or U+FFFF (printable to the schema) reaches SQS escaped, and parses back to the same message", async () => {
+  const records = [
+    enriched({ vehicle: { make: "Honda\uffff" }, firmware: { version: "2.3.0" }, ota: { jobId: `c-1\ufffe:${UPLOADER}`, campaignId: "c-1\ufffe", attempt: 1, sequence: 1, status: "FAILED", reason: "flash \uffff\ufffe", targetVersion: "2.4.1" } }),
+  ];
+  assert.ok(validateRecord(JSON.parse(JSON.stringify(records[0]!.record)), NOW_MS).valid, "the processor accepts the record");
+  const messages = [...statusReportsOf(records, UPLOADER).reports, ...candidatesOf(records, [campaign()])];
+  assert.is(messages.length, 2);
+  const sqs = recordingSqs();
+  await sendUpdateMessages(sqs.client, "queue", messages);
+  // What SQS accepts in a body (its documentation): XML's characters.
+  const sqsCharacters = /^[\u0009\u000a\u000d\u0020-\ud7ff\ue000-\ufffd\u{10000}-\u{10ffff}]*$/u;
+  for (const [index, entry] of sqs.calls.flat().entries()) {
+    assert.ok(sqsCharacters.test(entry.MessageBody), entry.MessageBody);
+    assert.equal(JSON.parse(entry.MessageBody), messages[index]);
+  }
 });
 
 test("candidates: one per vehicle from its latest record, only when a running campaign targets it", () => {
