@@ -27,7 +27,8 @@ import { startSimulation } from "../simulator/simulation.js";
 import { runCampaign } from "../test/integration/e2e-campaign/support/campaign-run.js";
 import { permissivePreconditions } from "../test/integration/e2e-campaign/support/local-cloud.js";
 import { recordFigure } from "./results.js";
-import { defaults } from "../modules/stack-config.js";
+import { defaults, LOCAL_ACCOUNT_ID } from "../modules/stack-config.js";
+import { scheduledEvent } from "../local/runtime/schedule/scheduler.js";
 import { InvocationAggregate } from "../telemetry/aggregate.js";
 import { readTelemetryObject } from "../telemetry/core.js";
 import { generateBatch } from "../simulator/batch.js";
@@ -289,19 +290,47 @@ try {
   recordFigure({ name: `processor without network: worst batch at ${PROCESSOR_MEMORY_MB} MB's CPU share`, value: offline.worstCase.cpuSeconds / cpuShare, unit: "s" });
   lap("processor without network");
 
-  // 2. one scheduled minute
+  // 2. one scheduled minute, warm (both functions run every minute, so their sandboxes stay warm): a
+  // warm-up run of each, then the ticker and a publisher run between two refreshes of the telemetry trends
+  // (as its EventBridge rule sends it), then a run that refreshes them, whose extra is paid every
+  // dashboardTrendsEveryMinutes.
   const functionNamed = (suffix: string) => cloud.description.functions.find((fn) => fn.functionName.endsWith(suffix))!.functionName;
+  const trendsEveryMinutes = defaults.dashboardTrendsEveryMinutes;
+  if (trendsEveryMinutes < 2) throw new Error("the scheduled minute is measured between two trend refreshes: dashboardTrendsEveryMinutes must be 2 or more");
+  const windowStart = Math.floor(Date.now() / (trendsEveryMinutes * 60_000)) * trendsEveryMinutes * 60_000;
+  const publisherRun = (at: number) =>
+    cloud.runtime!.invoke(
+      functionNamed("-dashboard-publisher"),
+      scheduledEvent({ ruleName: `${outputs.name_prefix}-dashboard-publisher-schedule`, accountId: LOCAL_ACCOUNT_ID, region: cloud.description.region }, new Date(at)),
+    );
+  await cloud.runtime!.invoke(functionNamed("-rollout-ticker"), {});
+  await publisherRun(windowStart);
   const scheduled = await measured(cloud, async () => {
     await cloud.runtime!.invoke(functionNamed("-rollout-ticker"), {});
-    await cloud.runtime!.invoke(functionNamed("-dashboard-publisher"), {});
+    await publisherRun(windowStart + 60_000);
+  });
+  const trendsRefresh = await measured(cloud, async () => {
+    await publisherRun(windowStart + trendsEveryMinutes * 60_000);
   });
   // Steady state: the publisher asks for the history of alarms that changed in the last day only, and in a
   // cloud started minutes ago every alarm just changed (to INSUFFICIENT_DATA), so those calls are left out.
-  const alarmHistoryCalls = Object.entries(scheduled.census.requests)
-    .filter(([key]) => key.endsWith(" monitoring:DescribeAlarmHistory"))
-    .reduce((total, [, count]) => total + count, 0);
+  const alarmHistoryCalls = (phase: Phase) =>
+    Object.entries(phase.census.requests)
+      .filter(([key]) => key.endsWith(" monitoring:DescribeAlarmHistory"))
+      .reduce((total, [, count]) => total + count, 0);
   const scheduledUsage = usageOf(scheduled, (principal) => byFunction("-rollout-ticker")(principal) || byFunction("-dashboard-publisher")(principal));
-  const perScheduledMinute = { ...scheduledUsage, cloudWatchApi: scheduledUsage.cloudWatchApi - alarmHistoryCalls };
+  const perScheduledMinute = { ...scheduledUsage, cloudWatchApi: scheduledUsage.cloudWatchApi - alarmHistoryCalls(scheduled) };
+  const skippedRun = usageOf(scheduled, byFunction("-dashboard-publisher"));
+  const refreshRun = usageOf(trendsRefresh, byFunction("-dashboard-publisher"));
+  // What refreshing adds (minus clamps at zero: a warm run's compute varies from run to run).
+  const perTrendsRefresh = minus(
+    { ...refreshRun, cloudWatchApi: refreshRun.cloudWatchApi - alarmHistoryCalls(trendsRefresh) },
+    { ...skippedRun, cloudWatchApi: skippedRun.cloudWatchApi - alarmHistoryCalls(scheduled) },
+  );
+  console.log(
+    `scheduled minute: ${perScheduledMinute.cloudWatchMetricsRequested} metrics asked for between trend refreshes; a refresh adds ` +
+      `${perTrendsRefresh.cloudWatchMetricsRequested} metrics, ${perTrendsRefresh.s3Put} PUT, ${perTrendsRefresh.lambdaGbSeconds.toPrecision(2)} GB-s (every ${trendsEveryMinutes} min)`,
+  );
   const idleTick = usageOf(scheduled, byFunction("-rollout-ticker"));
 
   lap("scheduled minute");
@@ -355,7 +384,7 @@ try {
     method:
       `local cloud, ${TELEMETRY_VEHICLES} vehicles, after a warm-up pass: ${objects} objects of ${SMALL_OBJECT_RECORDS} and ${LARGE_OBJECT_RECORDS} records ` +
       `in ${invocations} processor invocations (${(objects / invocations).toFixed(1)} objects each); ` +
-      `one rollout-ticker and one dashboard-publisher run (steady state: no alarm history to read); compute per record from the core's CPU time at Lambda's share; a two-wave campaign of ${updated} jobs (${VEHICLES} vehicles) over ${campaignMinutes} minutes (${campaignObjects} objects)`,
+      `one rollout-ticker and one dashboard-publisher run between trend refreshes, warm, and one refreshing run (steady state: no alarm history to read); compute per record from the core's CPU time at Lambda's share; a two-wave campaign of ${updated} jobs (${VEHICLES} vehicles) over ${campaignMinutes} minutes (${campaignObjects} objects)`,
     telemetry: {
       perObject: { ...perObject, lambdaGbSeconds: gbPerObjectBase },
       perInvocation: { ...perInvocation, lambdaGbSeconds: 0 },
@@ -364,6 +393,7 @@ try {
       gzipBytesPerRecord: gzipBytes / records,
     },
     perScheduledMinute,
+    perTrendsRefresh,
     perVehicleUpdate,
     customMetrics,
     processorCpu,

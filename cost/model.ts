@@ -62,6 +62,13 @@ export interface MeasuredProfile {
   };
   /** The scheduled functions (rollout ticker, dashboard publisher), per minute, with an idle fleet. */
   perScheduledMinute: Usage;
+  /**
+   * What a dashboard-publisher run that refreshes the telemetry trends adds to one that does not (the
+   * trend metrics GetMetricData is billed for, telemetry.json's PUT, the compute): paid once every
+   * `dashboardTrendsEveryMinutes`. Absent in profiles measured before the trends had their own cadence
+   * (their perScheduledMinute reads the trends every minute).
+   */
+  perTrendsRefresh?: Usage;
   /** One vehicle updated by a campaign: admission, job document, signing, reports, state writes. */
   perVehicleUpdate: Usage;
   /** Custom metric series the stack publishes (counted in the emulator after the run). */
@@ -139,6 +146,8 @@ export interface FleetScenario {
   telemetryRetentionDays?: number;
   /** The processor's compute: as measured on the local runtime (default), or modelled at AWS latencies. */
   processorCompute?: ProcessorCompute;
+  /** Minutes between two refreshes of the dashboard's telemetry trends (the stack's `dashboardTrendsEveryMinutes` unless given). */
+  dashboardTrendsEveryMinutes?: number;
 }
 
 /** SQS pollers Lambda starts for a mapping before it scales up (AWS: five batches at a time). */
@@ -243,6 +252,7 @@ export function fleetCost(profile: MeasuredProfile, scenario: FleetScenario): Fl
     telemetryConsumer: stackDefaults.telemetryConsumer,
     telemetryRetentionDays: stackDefaults.telemetryRetentionDays,
     processorCompute: PROCESSOR_COMPUTE.Measured,
+    dashboardTrendsEveryMinutes: stackDefaults.dashboardTrendsEveryMinutes,
     ...scenario,
   };
   if (full.processorCompute === PROCESSOR_COMPUTE.ModelledAws && !profile.processorCpu) throw new ProcessorCpuNotMeasuredError();
@@ -263,7 +273,8 @@ export function fleetCost(profile: MeasuredProfile, scenario: FleetScenario): Fl
     batching = ingest.objectsPerInvocation;
     lines.push(...ingest.lines);
   }
-  lines.push(...priceUsage(sum([[profile.perScheduledMinute, MINUTES_PER_MONTH]]), "scheduled"));
+  const trendsRefreshes = MINUTES_PER_MONTH / full.dashboardTrendsEveryMinutes;
+  lines.push(...priceUsage(sum([[profile.perScheduledMinute, MINUTES_PER_MONTH], [profile.perTrendsRefresh ?? NO_USAGE, trendsRefreshes]]), "scheduled"));
   const updatesPerMonth = (full.vehicles * full.updatesPerYear) / 12;
   lines.push(...priceUsage(sum([[profile.perVehicleUpdate, updatesPerMonth]]), "campaigns"));
   lines.push(

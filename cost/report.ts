@@ -63,10 +63,26 @@ function goalLines(profile: MeasuredProfile): string[] {
   return lines;
 }
 
+/** The scheduled functions' monthly cost, with the dashboard's trends refreshed every so many minutes (the stack's default unless given). */
+function scheduledUsdPerMonth(profile: MeasuredProfile, dashboardTrendsEveryMinutes?: number): number {
+  const cost = fleetCost(profile, { vehicles: 1, uploadEveryMinutes: 60, updatesPerYear: 0, ...(dashboardTrendsEveryMinutes ? { dashboardTrendsEveryMinutes } : {}) });
+  return cost.lines.filter((line) => line.item.startsWith("scheduled: ")).reduce((total, line) => total + line.usdPerMonth, 0);
+}
+
+/** What the dashboard's trend refresh interval does to the scheduled functions' cost (profiles that measured it). */
+function trendsLines(profile: MeasuredProfile): string[] {
+  if (!profile.perTrendsRefresh) return [];
+  const every = stackDefaults.dashboardTrendsEveryMinutes;
+  return [
+    `dashboard trends (dashboardTrendsEveryMinutes; a refresh asks for ${profile.perTrendsRefresh.cloudWatchMetricsRequested} metrics): scheduled functions ${usd(scheduledUsdPerMonth(profile, every))} a month ` +
+      `refreshed every ${every} min, ${usd(scheduledUsdPerMonth(profile, 1))} every minute, ${usd(scheduledUsdPerMonth(profile, 15))} every 15 min`,
+  ];
+}
+
 /** What a fleet pays a month whatever its size: the scheduled functions and the fixed items. */
 function fixedLines(profile: MeasuredProfile): string[] {
   const cost = fleetCost(profile, { vehicles: 1, uploadEveryMinutes: 60, updatesPerYear: 0 });
-  const scheduled = cost.lines.filter((line) => line.item.startsWith("scheduled: ")).reduce((total, line) => total + line.usdPerMonth, 0);
+  const scheduled = scheduledUsdPerMonth(profile);
   const fixed = cost.lines.filter((line) => line.item.startsWith("fixed: "));
   const total = scheduled + fixed.reduce((sum, line) => sum + line.usdPerMonth, 0);
   const parts = [`scheduled functions ${usd(scheduled)}`, ...fixed.map((line) => `${line.item.slice("fixed: ".length)} ${usd(line.usdPerMonth)}`)];
@@ -146,6 +162,7 @@ export function renderCostReport(profile: MeasuredProfile): string {
     "",
     ...goalLines(profile),
     ...fixedLines(profile),
+    ...trendsLines(profile),
     `telemetry retention (telemetryRetentionDays, + 30 days as noncurrent versions), 100,000 vehicles hourly: ${stackDefaults.telemetryRetentionDays} days ${retention(stackDefaults.telemetryRetentionDays)}, ${SHORT_RETENTION_DAYS} days ${retention(SHORT_RETENTION_DAYS)} per vehicle-month`,
     ...(profile.processorCpu
       ? [

@@ -3,6 +3,7 @@ import { fleetCost, FRONT_DOOR, PROCESSOR_COMPUTE, type FrontDoor, type Measured
 import measuredProfile from "../../cost/measured-profile.json" with { type: "json" };
 import { renderFleetCost } from "../../cost/report.js";
 import { defaults as stackDefaults } from "../../modules/stack-config.js";
+import { InvalidTrendsIntervalError, trendsIntervalMinutes } from "../../functions/dashboard-publisher/trend-cadence.js";
 import { parseChoice, parseDuration, parseIntegerOption } from "../arguments.js";
 import type { CommandContext } from "../context.js";
 import { UsageError } from "../errors.js";
@@ -19,6 +20,8 @@ export interface CostOptions {
   retentionDays?: string;
   /** The processor's compute: as measured locally (default) or modelled at AWS latencies. */
   compute?: string;
+  /** How often the dashboard refreshes its telemetry trends (the stack's `dashboardTrendsEveryMinutes` when absent). */
+  trendsEvery?: string;
 }
 
 export function registerCostCommand(program: Command, contextFor: (command: Command) => CommandContext): void {
@@ -38,6 +41,10 @@ export function registerCostCommand(program: Command, contextFor: (command: Comm
       "--compute <basis>",
       `the processor's compute: ${PROCESSOR_COMPUTE.Measured} (the local runtime's durations, emulator latency included) or ${PROCESSOR_COMPUTE.ModelledAws} (its CPU measured without network plus published AWS latencies)`,
       PROCESSOR_COMPUTE.Measured,
+    )
+    .option(
+      "--trends-every <duration>",
+      `how often the dashboard reads its telemetry trends from CloudWatch (the stack's dashboardTrendsEveryMinutes, ${stackDefaults.dashboardTrendsEveryMinutes}m by default; 1m … 60m)`,
     )
     .action(async function costAction(this: Command, options: CostOptions) {
       runCost(contextFor(this), options);
@@ -65,6 +72,18 @@ export function runCost(context: CommandContext, options: CostOptions, profile: 
   if (processorCompute === PROCESSOR_COMPUTE.ModelledAws && !profile.processorCpu) {
     throw new UsageError("--compute modelled-aws needs a profile with the processor's CPU measured (npm run bench -- cost)");
   }
-  const scenario = { vehicles, uploadEveryMinutes: uploadSeconds / 60, updatesPerYear, frontDoor, telemetryConsumer, telemetryRetentionDays, processorCompute };
+  const dashboardTrendsEveryMinutes = options.trendsEvery === undefined ? stackDefaults.dashboardTrendsEveryMinutes : trendsEveryOption(options.trendsEvery);
+  const scenario = { vehicles, uploadEveryMinutes: uploadSeconds / 60, updatesPerYear, frontDoor, telemetryConsumer, telemetryRetentionDays, processorCompute, dashboardTrendsEveryMinutes };
   printResult(context.io, context.json, fleetCost(profile, scenario), () => renderFleetCost(profile, scenario));
+}
+
+/** `--trends-every`: a duration of whole minutes the stack accepts for dashboardTrendsEveryMinutes. */
+function trendsEveryOption(text: string): number {
+  const seconds = parseDuration("--trends-every", text);
+  try {
+    return trendsIntervalMinutes(seconds / 60);
+  } catch (error) {
+    if (error instanceof InvalidTrendsIntervalError) throw new UsageError(`--trends-every must be whole minutes from 1m to 60m that divide an hour (1m, 5m, 15m …), got "${text}"`);
+    throw error;
+  }
 }

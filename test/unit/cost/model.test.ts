@@ -62,6 +62,25 @@ test("fixed costs are shared: per vehicle, a larger fleet costs less", () => {
   assert.is(small.lines.find((line) => line.item === "fixed: alarms")!.usdPerMonth, 20 * PRICES.cloudWatchAlarmMetricMonth.usd);
 });
 
+test("the dashboard's trend refresh is paid once every dashboardTrendsEveryMinutes, the rest of the scheduled minute every minute", () => {
+  const withTrends = profile({ perTrendsRefresh: { ...NO_USAGE, cloudWatchMetricsRequested: 14, s3Put: 1 } });
+  const metricsOf = (cost: ReturnType<typeof fleetCost>) => cost.lines.find((line) => line.item === "scheduled: CloudWatch GetMetricData")!;
+
+  const byDefault = fleetCost(withTrends, { vehicles: 1000, uploadEveryMinutes: 60 });
+  const everyMinute = fleetCost(withTrends, { vehicles: 1000, uploadEveryMinutes: 60, dashboardTrendsEveryMinutes: 1 });
+  const everyQuarterHour = fleetCost(withTrends, { vehicles: 1000, uploadEveryMinutes: 60, dashboardTrendsEveryMinutes: 15 });
+  const before = fleetCost(profile(), { vehicles: 1000, uploadEveryMinutes: 60 });
+
+  assert.is(byDefault.scenario.dashboardTrendsEveryMinutes, 5, "the stack's default");
+  assert.is(metricsOf(byDefault).quantity, 10 * MINUTES_PER_MONTH + (14 * MINUTES_PER_MONTH) / 5);
+  assert.is(metricsOf(everyMinute).quantity, 24 * MINUTES_PER_MONTH);
+  assert.is(metricsOf(everyQuarterHour).quantity, 10 * MINUTES_PER_MONTH + (14 * MINUTES_PER_MONTH) / 15);
+  assert.is(metricsOf(byDefault).usdPerMonth, metricsOf(byDefault).quantity * PRICES.cloudWatchGetMetricDataMetric.usd);
+  assert.is(byDefault.lines.find((line) => line.item === "scheduled: S3 PUT/LIST")!.quantity, MINUTES_PER_MONTH / 5);
+  // A profile measured before the trends had their own cadence: its scheduled minute is priced as it is.
+  assert.is(metricsOf(before).quantity, 10 * MINUTES_PER_MONTH);
+});
+
 test("the lines add up to the total, and the dominant line is the largest", () => {
   const cost = fleetCost(profile(), { vehicles: 10_000, uploadEveryMinutes: 15 });
   const total = cost.lines.reduce((sum, line) => sum + line.usdPerMonth, 0);

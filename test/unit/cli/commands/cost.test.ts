@@ -37,6 +37,7 @@ test("--json gives the lines and totals the model computed", () => {
     telemetryConsumer: { batchSize: 100, maximumBatchingWindowSeconds: 20 },
     telemetryRetentionDays: 365,
     processorCompute: "measured",
+    dashboardTrendsEveryMinutes: 5,
   });
   assert.ok(result.lines.some((line) => line.item === "IoT Core connectivity"));
 });
@@ -67,6 +68,19 @@ test("--retention-days and --compute reach the model; the measured figure shows 
   assert.match(text.out(), "telemetry kept 365 days");
 });
 
+test("--trends-every prices the dashboard's trend refreshes: every minute costs more than the stack's 5", () => {
+  const withTrends = profile({ perTrendsRefresh: { ...profile().perScheduledMinute, cloudWatchMetricsRequested: 14, lambdaInvocations: 0, lambdaGbSeconds: 0 } });
+  const [byDefault, everyMinute] = [undefined, "1m"].map((trendsEvery) => {
+    const ctx = context(true);
+    runCost(ctx, options({ uploadEvery: "1h", trendsEvery }), withTrends);
+    return JSON.parse(ctx.out()) as ReturnType<typeof fleetCost>;
+  });
+
+  assert.is(byDefault!.scenario.dashboardTrendsEveryMinutes, 5);
+  assert.is(everyMinute!.scenario.dashboardTrendsEveryMinutes, 1);
+  assert.ok(everyMinute!.usdPerMonth > byDefault!.usdPerMonth);
+});
+
 const refusals: Array<[Partial<CostOptions>, RegExp]> = [
   [{ vehicles: "0" }, /--vehicles must be at least 1/],
   [{ vehicles: "1e9" }, /--vehicles must be a whole number/],
@@ -77,6 +91,8 @@ const refusals: Array<[Partial<CostOptions>, RegExp]> = [
   [{ batchingWindow: "10m" }, /--batching-window must be at most 5m/],
   [{ retentionDays: "0" }, /--retention-days must be at least 1/],
   [{ compute: "guessed" }, /--compute must be one of measured, modelled-aws/],
+  [{ trendsEvery: "7m" }, /--trends-every must be whole minutes from 1m to 60m that divide an hour/],
+  [{ trendsEvery: "90s" }, /--trends-every must be whole minutes/],
   [{ compute: "modelled-aws" }, /--compute modelled-aws needs a profile with the processor's CPU measured/],
 ];
 for (const [bad, message] of refusals) {
