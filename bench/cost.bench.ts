@@ -171,6 +171,9 @@ async function telemetryPass(cloud: LocalCloud, gateway: GatewayIdentity, bucket
   const perInvocation: Usage = {
     ...NO_USAGE,
     s3Put: processor.s3Put, // the fleet-state part (no object is quarantined in this clean run)
+    // The publisher's read of that part when it compacts it into the snapshot, counted here by rule: the
+    // scheduled minute is measured warm, after the warm-up run compacted the passes' parts.
+    s3Get: invocations,
     cloudWatchApi: processor.cloudWatchApi,
     cloudWatchMetricsRequested: processor.cloudWatchMetricsRequested,
     dynamoDbReadUnits: Math.max(0, processor.dynamoDbReadUnits - ledgerReadUnits), // the running campaigns, once per invocation
