@@ -13,7 +13,6 @@
  */
 import { Readable } from "node:stream";
 import { gunzipSync, gzipSync } from "node:zlib";
-import { CloudWatchClient } from "@aws-sdk/client-cloudwatch";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { S3Client } from "@aws-sdk/client-s3";
 import { SQSClient } from "@aws-sdk/client-sqs";
@@ -60,9 +59,6 @@ const canned = {
       const body = operation === "Query" || operation === "Scan" ? '{"Items":[],"Count":0,"ScannedCount":0}' : "{}";
       return respond(200, { "content-type": "application/x-amz-json-1.0" }, body);
     }
-    if (request.hostname.startsWith("monitoring")) {
-      return respond(200, { "content-type": "text/xml" }, '<PutMetricDataResponse xmlns="http://monitoring.amazonaws.com/doc/2010-08-01/"><ResponseMetadata><RequestId>r</RequestId></ResponseMetadata></PutMetricDataResponse>');
-    }
     if (request.hostname.startsWith("sqs")) return respond(200, { "content-type": "application/x-amz-json-1.0" }, '{"Successful":[],"Failed":[]}');
     // S3, path style: /<bucket>/<key>
     const key = decodeURIComponent(request.path.slice(BUCKET.length + 2));
@@ -87,13 +83,14 @@ const clientConfig = {
 const dependencies: ProcessorDependencies = {
   s3: new S3Client({ ...clientConfig, forcePathStyle: true }),
   sqs: new SQSClient(clientConfig),
-  cloudWatch: new CloudWatchClient(clientConfig),
   doc: DynamoDBDocumentClient.from(new DynamoDBClient(clientConfig), { marshallOptions: { removeUndefinedValues: true } }),
   dataBucket: BUCKET,
   stateTable: "offline-state",
   updateQueueUrl: "https://sqs.us-east-1.amazonaws.com/000000000000/offline-update",
   metricsNamespace: "FleetOTA",
   log: { debug() {}, info() {}, warn() {}, error() {} },
+  // The metrics are rendered as on Lambda (EMF lines), but not printed: this process's stdout is its result.
+  metricsOut: () => {},
 };
 
 /** The process with the code loaded, before any work (node and its loader included). */

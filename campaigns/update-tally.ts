@@ -3,7 +3,7 @@ import { METRIC } from "../contracts/metrics.js";
 import { JOB_STATE, type JobState } from "./model.js";
 
 /**
- * Counts the job transitions of one invocation, published as OTAUpdates/* in one PutMetricData call.
+ * Counts the job transitions of one invocation, published as OTAUpdates/* once per invocation (EMF log lines).
  * `InProgress` counts jobs that started (entered IN_PROGRESS); `SuccessRate` is succeeded over all
  * outcomes of the invocation, in percent, and only sent when there was an outcome.
  */
@@ -37,8 +37,8 @@ export class UpdateTally {
    * The metric data of this tally, timestamped `at`.
    *
    * @example
-   * import { PutMetricDataCommand } from "@aws-sdk/client-cloudwatch";
- * await cloudwatch.send(new PutMetricDataCommand({ Namespace: "FleetOTA", MetricData: tally.toMetricData(new Date()) }));
+   * import { writeEmfMetrics } from "../lib/emf-metrics.js";
+   * writeEmfMetrics(tally.toMetricData(new Date()), { namespace: "FleetOTA", log });
    */
   toMetricData(at: Date): MetricDatum[] {
     const count = (name: string, value: number): MetricDatum => ({ MetricName: name, Value: value, Unit: "Count", Timestamp: at });

@@ -1,8 +1,8 @@
 /**
- * Custom metric names. Every metric lives in one namespace (ENV.METRICS_NAMESPACE, default `FleetOTA`)
- * so a Lambda publishes all of its metrics in one PutMetricData call and IAM can scope
- * `cloudwatch:PutMetricData` with a `cloudwatch:namespace` condition. The group before the slash is
- * part of the name. No metric has a per-vehicle dimension.
+ * Custom metric names. Every metric lives in one namespace (ENV.METRICS_NAMESPACE, default `FleetOTA`).
+ * The functions write them once per invocation as embedded-metric-format log lines (lib/emf-metrics.ts),
+ * with exactly the dimensions named here (none unless said), which alarms and the dashboard read. The
+ * group before the slash is part of the name. No metric has a per-vehicle dimension.
  */
 export const DEFAULT_METRICS_NAMESPACE = "FleetOTA";
 

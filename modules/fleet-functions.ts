@@ -118,13 +118,6 @@ export class FleetFunctions extends Construct {
     const { stack, storage: lake, state, telemetryQueue, updates, dashboard } = this.props;
     const account = stack.accountId;
     if (account === undefined) throw new MissingAccountIdError();
-    const putMetrics: PolicyStatement = {
-      Sid: "PutMetricsInOwnNamespace",
-      Effect: "Allow",
-      Action: "cloudwatch:PutMetricData",
-      Resource: "*",
-      Condition: { StringEquals: { "cloudwatch:namespace": stack.metricsNamespace } },
-    };
     const grant = (fn: BundledFunction, statements: PolicyStatement[]) => statements.forEach((statement) => fn.addToPolicy(statement));
     // A permanent failure is parked once under the parking function's own folder (a conditional put).
     const parkFailures = (source: ParkedSource): PolicyStatement => ({
@@ -134,8 +127,9 @@ export class FleetFunctions extends Construct {
       Resource: `${lake.bucketArn}/${PARKED_PREFIX}${source}/*`,
     });
 
+    // No cloudwatch:PutMetricData: the processor and the update manager write their metrics as EMF log
+    // lines (lib/emf-metrics.ts), which CloudWatch Logs turns into metrics from their own log groups.
     grant(telemetryProcessor, [
-      putMetrics,
       // Each event's object is read (and quarantined) by its version id: an overwrite of the key cannot swap the body.
       { Sid: "ReadTelemetry", Effect: "Allow", Action: ["s3:GetObject", "s3:GetObjectVersion"], Resource: lake.objectsArn(DATA_LAKE_PREFIX.telemetry) },
       // An event's object (or version) that is gone is parked as object-missing, and a raw-looking key whose decoded form
@@ -152,7 +146,6 @@ export class FleetFunctions extends Construct {
     updates.grantSend(telemetryProcessor);
 
     grant(updateManager, [
-      putMetrics,
       parkFailures(PARKED_SOURCE.UpdateManager),
       // Published image-repository metadata (roots, targets) lives under firmware/metadata/.
       { Sid: "ReadImageRepository", Effect: "Allow", Action: "s3:GetObject", Resource: lake.objectsArn(DATA_LAKE_PREFIX.firmware) },

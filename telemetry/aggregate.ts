@@ -80,8 +80,8 @@ export function fleetVehicleOf(enriched: EnrichedRecord): FleetVehicle {
 }
 
 /**
- * What one invocation observed, folded as objects are processed; becomes one PutMetricData call and
- * one fleet-state object. No per-vehicle dimension: the vehicle map only feeds the fleet-level gauges.
+ * What one invocation observed, folded as objects are processed; becomes the invocation's metrics (written
+ * once, as EMF log lines) and one fleet-state object. No per-vehicle dimension: the vehicle map only feeds the fleet-level gauges.
  *
  * @example
  * const aggregate = new InvocationAggregate();

@@ -1,6 +1,6 @@
 import { BatchProcessor, EventType, processPartialResponse } from "@aws-lambda-powertools/batch";
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda";
-import { cloudWatchClient, documentClient, s3Client, sqsClient } from "../../lib/aws-clients.js";
+import { documentClient, s3Client, sqsClient } from "../../lib/aws-clients.js";
 import { dynamoCampaignList, type CampaignList } from "../../campaigns/store/index.js";
 import { ENV, requireEnv } from "../../contracts/environment.js";
 import { concurrencyLimit } from "../../lib/concurrency-limit.js";
@@ -28,7 +28,6 @@ function createDependencies(): ProcessorDependencies {
   return {
     s3: s3Client(),
     sqs: sqsClient(),
-    cloudWatch: cloudWatchClient(),
     doc: documentClient(),
     dataBucket: requireEnv(ENV.DATA_BUCKET),
     stateTable: requireEnv(ENV.STATE_TABLE),

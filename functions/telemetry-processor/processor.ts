@@ -1,8 +1,8 @@
 import { GetObjectCommand, NoSuchKey, type S3Client } from "@aws-sdk/client-s3";
-import { PutMetricDataCommand, type CloudWatchClient } from "@aws-sdk/client-cloudwatch";
 import type { SQSClient } from "@aws-sdk/client-sqs";
 import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import type { CampaignDefinition } from "../../campaigns/model.js";
+import { writeEmfMetrics, type LineWriter } from "../../lib/emf-metrics.js";
 import type { Log } from "../../lib/logger.js";
 import { InvocationAggregate } from "../../telemetry/aggregate.js";
 import { DEFAULT_READ_LIMITS, readTelemetryObject, type ObjectReadout, type ReadLimits } from "../../telemetry/core.js";
@@ -22,13 +22,14 @@ export const MAX_OBJECT_BYTES = 256 * 1024 * 1024;
 export interface ProcessorDependencies {
   s3: S3Client;
   sqs: SQSClient;
-  cloudWatch: CloudWatchClient;
   doc: DynamoDBDocumentClient;
   dataBucket: string;
   stateTable: string;
   updateQueueUrl: string;
   metricsNamespace: string;
   log: Log;
+  /** Where the invocation's metrics are written as EMF log lines; default standard output (the function's log group). */
+  metricsOut?: LineWriter;
   now?: () => number;
   limits?: ReadLimits;
 }
@@ -321,8 +322,9 @@ async function processObject(
 }
 
 /**
- * After the messages: one fleet-state part and one PutMetricData call for the whole invocation.
- * Both are best effort (the objects are already complete): a failure is logged, not retried.
+ * After the messages: one fleet-state part and the invocation's metrics, once, as embedded-metric-format
+ * log lines (lib/emf-metrics.ts: CloudWatch Logs extracts them; no PutMetricData request). Both are best
+ * effort (the objects are already complete): a failure is logged, not retried.
  *
  * @example
  * await publishInvocation(aggregate, dependencies, context.awsRequestId);
@@ -336,22 +338,20 @@ export async function publishInvocation(
   const { log } = dependencies;
   const at = new Date((dependencies.now ?? Date.now)());
   const vehicles = aggregate.fleetVehicles();
-  const work: Array<Promise<unknown>> = [];
-  if (vehicles.length > 0) {
-    work.push(
-      writeFleetStatePart(dependencies.s3, dependencies.dataBucket, vehicles, at, invocationId).catch((error: unknown) =>
-        log.error("fleet state not written", { error, vehicles: vehicles.length }),
-      ),
-    );
-  }
+  const fleetState =
+    vehicles.length > 0
+      ? writeFleetStatePart(dependencies.s3, dependencies.dataBucket, vehicles, at, invocationId).catch((error: unknown) =>
+          log.error("fleet state not written", { error, vehicles: vehicles.length }),
+        )
+      : undefined;
   const touchedAnything = aggregate.objectsProcessed + aggregate.objectsQuarantined + aggregate.duplicateObjects + (parked?.total ?? 0) > 0;
   if (touchedAnything) {
     const metricData = [...aggregate.metricData(at), ...(parked?.metricData(at) ?? [])];
-    work.push(
-      dependencies.cloudWatch
-        .send(new PutMetricDataCommand({ Namespace: dependencies.metricsNamespace, MetricData: metricData }))
-        .catch((error: unknown) => log.error("metrics not published", { error })),
-    );
+    try {
+      writeEmfMetrics(metricData, { namespace: dependencies.metricsNamespace, log, write: dependencies.metricsOut });
+    } catch (error) {
+      log.error("metrics not published", { error });
+    }
   }
-  await Promise.all(work);
+  await fleetState;
 }

@@ -1,6 +1,6 @@
 import { BatchProcessor, EventType, processPartialResponse } from "@aws-lambda-powertools/batch";
 import type { Context, SQSBatchResponse, SQSEvent } from "aws-lambda";
-import { cloudWatchClient, documentClient, kmsClient, s3Client } from "../../lib/aws-clients.js";
+import { documentClient, kmsClient, s3Client } from "../../lib/aws-clients.js";
 import { s3JobDocumentChannel, type JobDocumentChannel } from "../../campaigns/document-channel.js";
 import { dynamoCampaignStore, type CampaignStore } from "../../campaigns/store/index.js";
 import { UpdateTally } from "../../campaigns/update-tally.js";
@@ -16,7 +16,6 @@ import { publishTally, updateRecordHandler } from "./process.js";
  */
 const logger = createLogger("update-manager");
 const doc = documentClient();
-const cloudwatch = cloudWatchClient();
 const s3 = s3Client();
 let documents: JobDocumentChannel | undefined;
 let store: CampaignStore | undefined;
@@ -39,7 +38,7 @@ export const handler = async (event: SQSEvent, context: Context): Promise<SQSBat
     // takes a few hundred milliseconds at DynamoDB latencies; parallelism comes from concurrent batches.
     processInParallel: false,
   });
-  await publishTally(cloudwatch, process.env[ENV.METRICS_NAMESPACE] || DEFAULT_METRICS_NAMESPACE, tally, logger, new Date(), parking.tally);
+  publishTally(process.env[ENV.METRICS_NAMESPACE] || DEFAULT_METRICS_NAMESPACE, tally, logger, new Date(), parking.tally);
   if (response.batchItemFailures.length > 0) logger.warn("batch item failures", { failed: response.batchItemFailures.length, of: event.Records.length });
   return response;
 };

@@ -1,7 +1,7 @@
-import { PutMetricDataCommand, type CloudWatchClient } from "@aws-sdk/client-cloudwatch";
 import type { SQSRecord } from "aws-lambda";
 import { ActiveCampaigns, handleUpdateMessage, type UpdateServiceDeps } from "../../campaigns/update-service.js";
 import type { UpdateTally } from "../../campaigns/update-tally.js";
+import { writeEmfMetrics, type LineWriter } from "../../lib/emf-metrics.js";
 import type { Log } from "../../lib/logger.js";
 import { updateMessageSchema, type UpdateMessage } from "../../contracts/update-messages.js";
 import { PARKED_SOURCE } from "../../contracts/parked-failure.js";
@@ -95,14 +95,18 @@ async function parkUpdateRecord(
 }
 
 /**
- * Sends the invocation's OTAUpdates/* counters in one PutMetricData call (nothing when nothing moved).
- * A metrics failure is logged, never fails the already-applied messages.
+ * Writes the invocation's OTAUpdates/* counters (and parked messages) once, as embedded-metric-format log
+ * lines (lib/emf-metrics.ts; nothing when nothing moved). A metrics failure is logged, never fails the
+ * already-applied messages.
+ *
+ * @example
+ * publishTally("FleetOTA", tally, log, new Date(), parking.tally);
  */
-export async function publishTally(cloudwatch: CloudWatchClient, namespace: string, tally: UpdateTally, log: Log, at: Date, parked?: ParkedTally): Promise<void> {
+export function publishTally(namespace: string, tally: UpdateTally, log: Log, at: Date, parked?: ParkedTally, write?: LineWriter): void {
   if (tally.isEmpty && !parked?.total) return;
   try {
     const data = [...(tally.isEmpty ? [] : tally.toMetricData(at)), ...(parked?.metricData(at) ?? [])];
-    await cloudwatch.send(new PutMetricDataCommand({ Namespace: namespace, MetricData: data }));
+    writeEmfMetrics(data, { namespace, log, write });
   } catch (error) {
     log.error("OTAUpdates metrics not published", { error: (error as Error).message });
   }

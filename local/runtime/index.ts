@@ -13,6 +13,7 @@ import type { Log } from "../../lib/logger.js";
 import type { LocalCloudDescription } from "../model.js";
 import { LOCAL_PRINCIPAL_KEY } from "../identity/local-principals.js";
 import { AlarmEvaluator, type AlarmEvaluation } from "./alarms/alarm-evaluator.js";
+import { EmfExtractor, type EmfCounters } from "./emf-extraction.js";
 import { IdleTimeoutError, RuntimeStoppedError, UnknownFunctionError } from "./errors.js";
 import { FunctionHost, type ClientConfig, type FunctionCounters } from "./lambda/function-host.js";
 import { compileSandboxWorker, type OutputStream } from "./lambda/sandbox.js";
@@ -23,6 +24,7 @@ import { EventSourcePoller, type MappingCounters } from "./sqs/event-source-poll
 export type { AlarmEvaluation } from "./alarms/alarm-evaluator.js";
 export type { FunctionCounters, ClientConfig } from "./lambda/function-host.js";
 export type { MappingCounters } from "./sqs/event-source-poller.js";
+export type { EmfCounters } from "./emf-extraction.js";
 export type { TargetOutcome } from "./schedule/scheduler.js";
 export * from "./errors.js";
 
@@ -43,7 +45,7 @@ export interface RuntimeOptions {
   defaultFunctionConcurrency?: number;
   /** Concurrent batches of a mapping without maximum concurrency; default 2. */
   defaultMappingConcurrency?: number;
-  /** Where the functions' own output goes; default the log, prefixed with the function name. */
+  /** Where the functions' own output goes (besides EMF extraction, which reads every line); default the log, prefixed with the function name. */
   onFunctionOutput?: (functionName: string, stream: OutputStream, line: string) => void;
 }
 
@@ -53,6 +55,8 @@ export interface RuntimeCounters {
   mappings: Record<string, MappingCounters>;
   /** Times each schedule rule fired. */
   schedules: Record<string, number>;
+  /** EMF documents extracted from each function's output (what CloudWatch Logs does on AWS). */
+  emf: Record<string, EmfCounters>;
 }
 
 export interface LocalRuntime {
@@ -100,9 +104,15 @@ export async function startRuntime(description: LocalCloudDescription, options: 
   const mappingSqs = new SQSClient(signedAs(LOCAL_PRINCIPAL_KEY.eventSourceMapping));
   const cloudwatch = new CloudWatchClient(sdkConfig);
   const sns = new SNSClient(sdkConfig);
-  const onOutput =
+  const showOutput =
     options.onFunctionOutput ??
     ((functionName: string, stream: OutputStream, line: string) => (stream === "stderr" ? log.warn : log.info)(`[${functionName}] ${line}`));
+  // Every line goes to the log group on AWS, where CloudWatch Logs extracts EMF metrics from it.
+  const emf = new EmfExtractor({ cloudwatch, log });
+  const onOutput = (functionName: string, stream: OutputStream, line: string): void => {
+    emf.offer(functionName, stream, line);
+    showOutput(functionName, stream, line);
+  };
 
   const workerScript = compileSandboxWorker(workDir);
   const hosts = new Map<string, FunctionHost>();
@@ -146,6 +156,7 @@ export async function startRuntime(description: LocalCloudDescription, options: 
     // One evaluation at a time; a caller arriving during one gets a fresh one after it.
     const previous = evaluation ?? Promise.resolve([]);
     const next = previous.catch(() => []).then(async () => {
+      await emf.settled();
       await metrics.publish();
       return alarms.evaluate();
     });
@@ -171,6 +182,7 @@ export async function startRuntime(description: LocalCloudDescription, options: 
     for (const host of hosts.values()) if (host.inFlight > 0) busy.push(`${host.functionName}: ${host.inFlight} invocation(s) running`);
     if (scheduler.inFlight > 0) busy.push(`${scheduler.inFlight} scheduled invocation(s) running`);
     for (const poller of pollers) if (poller.busy) busy.push(`${poller.mapping.functionName}: batch in hand`);
+    if (emf.pending > 0) busy.push(`${emf.pending} EMF metric publish(es) under way`);
     return busy;
   }
 
@@ -229,6 +241,7 @@ export async function startRuntime(description: LocalCloudDescription, options: 
         functions: Object.fromEntries([...hosts].map(([name, host]) => [name, { ...host.counters }])),
         mappings: Object.fromEntries(pollers.map((poller) => [`${poller.mapping.functionName} <- ${queueNameOf(poller.mapping.queueUrl)}`, { ...poller.counters }])),
         schedules: scheduler.firedCounts(),
+        emf: emf.counters(),
       };
     },
     async stop() {
@@ -237,6 +250,7 @@ export async function startRuntime(description: LocalCloudDescription, options: 
       clearInterval(alarmTimer);
       await Promise.all([...pollers.map((poller) => poller.stop()), scheduler.stop(), ...[...hosts.values()].map((host) => host.stop())]);
       await evaluation?.catch(() => undefined);
+      await emf.settled();
       for (const client of [sqs, mappingSqs, cloudwatch, sns]) client.destroy();
       log.info("local runtime stopped");
     },

@@ -51,13 +51,25 @@ async function loadHandler(): Promise<Handler> {
   return candidate as Handler;
 }
 
+/**
+ * Resolves once what the invocation wrote to `stream` has reached the runtime: a worker's output travels
+ * to the parent apart from its messages, and the runtime reads the output (EMF metrics among it) as the
+ * invocation's own, as Lambda flushes an invocation's logs before reporting it done.
+ */
+function flushed(stream: NodeJS.WriteStream): Promise<void> {
+  return new Promise((resolve) => stream.write("", () => resolve()));
+}
+
 async function invoke(handler: Handler, request: InvokeRequest): Promise<void> {
+  let message: SandboxMessage;
   try {
     const result = await callHandler(handler, JSON.parse(request.eventJson), lambdaContext(request.context));
-    send({ type: "result", invocationId: request.invocationId, ok: true, payloadJson: JSON.stringify(result ?? null) });
+    message = { type: "result", invocationId: request.invocationId, ok: true, payloadJson: JSON.stringify(result ?? null) };
   } catch (error) {
-    send({ type: "result", invocationId: request.invocationId, ok: false, error: serializeError(error) });
+    message = { type: "result", invocationId: request.invocationId, ok: false, error: serializeError(error) };
   }
+  await Promise.all([flushed(process.stdout), flushed(process.stderr)]);
+  send(message);
 }
 
 loadHandler().then(

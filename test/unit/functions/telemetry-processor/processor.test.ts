@@ -8,7 +8,6 @@
  * but for the reads that fail as AWS fails them: the real S3 client over AWS's own error answers (403, 404).
  */
 import { Readable } from "node:stream";
-import type { CloudWatchClient } from "@aws-sdk/client-cloudwatch";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { S3Client, S3ServiceException } from "@aws-sdk/client-s3";
 import type { SQSClient } from "@aws-sdk/client-sqs";
@@ -176,7 +175,7 @@ function world() {
   const dependencies: ProcessorDependencies = {
     s3: bucket.s3,
     sqs: queue.sqs,
-    cloudWatch: {} as CloudWatchClient,
+    metricsOut: () => {},
     doc: table.doc,
     dataBucket: BUCKET,
     stateTable: TABLE,
