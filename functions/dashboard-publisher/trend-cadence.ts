@@ -7,7 +7,9 @@
  * The decision is stateless and deterministic: it is read from the scheduled event's own time (the
  * publisher runs every minute, so exactly one run a window falls in the window's first minute). Any
  * sandbox decides the same, and Lambda's retries of a failed run (same event, same time) decide as that
- * run did. A run without a scheduled time (invoked by hand) refreshes everything.
+ * run did. A run without a scheduled time (invoked by hand) refreshes everything. Should EventBridge
+ * deliver two runs' times unevenly across a window's first minute (say 59 s and 61 s apart), that window
+ * gets two refreshes or none; the page shows the trends' age, and the next window refreshes them.
  */
 
 /** The publisher's schedule the decision counts on: one run a minute. */
