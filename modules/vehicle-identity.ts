@@ -30,9 +30,17 @@ export interface VehicleIdentityProps {
  * that was given the vehicle IoT policy by mistake still gets nothing from this role. The thing name must
  * be present too: the credentials provider adds both keys only when the caller sends
  * `x-amzn-iot-thingname`, which AWS does not require, so "no type" alone would let a gateway that leaves
- * the header out read `firmware/*`.
+ * the header out read the firmware.
  */
 export const VEHICLE_SESSION_CONDITION = { Null: { [THING_NAME_VARIABLE]: "false", [THING_TYPE_NAME_KEY]: "true" } } as const;
+
+/**
+ * What a vehicle reads under the firmware prefix: the published images (`images/<sha256>`) and the image
+ * repository's metadata (`metadata/…`), as uptane/metadata.ts REPOSITORY_LAYOUT lays them out. Not
+ * `staged/`: a release there waits for a threshold of release engineers' signatures and may never get
+ * them (refused, broken, or not yet announced); one vehicle's credentials must not fetch it.
+ */
+export const VEHICLE_FIRMWARE_FOLDERS = ["images/", "metadata/"] as const;
 
 export class InvalidVehicleIdentityPropsError extends Error {
   override readonly name = "InvalidVehicleIdentityPropsError";
@@ -44,7 +52,7 @@ export class InvalidVehicleIdentityPropsError extends Error {
  * presents its certificate to the IoT credentials provider and receives short-lived credentials for the
  * vehicle role. The certificate's IoT policy allows only `iot:AssumeRoleWithCertificate` on the role
  * alias; the role's policy is scoped by `${credentials-iot:ThingName}`: put under its own telemetry
- * prefix, get its own job document and the firmware. No listing, nothing else, and nothing at all for a
+ * prefix, get its own job document and the published firmware (not what is staged). No listing, nothing else, and nothing at all for a
  * typed thing (a fleet gateway) or a session without a thing name (VEHICLE_SESSION_CONDITION).
  *
  * @example
@@ -78,7 +86,10 @@ export class VehicleIdentity extends Construct {
         Sid: "GetOwnJobDocumentAndFirmware",
         Effect: "Allow",
         Action: "s3:GetObject",
-        Resource: [`${props.dataBucketArn}/${props.jobsPrefix}${THING_NAME}.json`, `${props.dataBucketArn}/${props.firmwarePrefix}*`],
+        Resource: [
+          `${props.dataBucketArn}/${props.jobsPrefix}${THING_NAME}.json`,
+          ...VEHICLE_FIRMWARE_FOLDERS.map((folder) => `${props.dataBucketArn}/${props.firmwarePrefix}${folder}*`),
+        ],
         Condition: VEHICLE_SESSION_CONDITION,
       },
     ];

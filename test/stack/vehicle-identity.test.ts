@@ -7,6 +7,7 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { evaluateDeviceRequest, evaluateVehicleRequest, policyAsAwsSeesIt, type DeviceContext, type VehiclePolicyDocument } from "../../local/identity/vehicle-policy.js";
+import { REPOSITORY_LAYOUT } from "../../uptane/metadata.js";
 import { list, parseJson, ref, synthStack, type Statement } from "./support/synth.js";
 
 const stack = synthStack();
@@ -15,6 +16,7 @@ const ACCOUNT = "123456789012";
 const A = "1HGCM82633A004352";
 const B = "1M8GDM9AXKP042788";
 const GATEWAY_TYPE = "fleetota-dev-gateway";
+const SHA = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08";
 
 /** The role policy with the bucket reference resolved, as AWS receives it. */
 function vehiclePolicy(): VehiclePolicyDocument {
@@ -64,7 +66,13 @@ test("the role policy carries the thing-name variable escaped for Terraform, and
 test("vehicle A puts its own telemetry and reads its own job document and the firmware", () => {
   assert.ok(can(A, "s3:PutObject", object(`telemetry/vehicle/${A}/dt=2026-12-01/hour=18/20261201T180000000Z-0.ndjson.gz`)));
   assert.ok(can(A, "s3:GetObject", object(`jobs/${A}.json`)));
-  assert.ok(can(A, "s3:GetObject", object("firmware/tcu-2/4.2.0/image.bin")));
+  for (const key of [REPOSITORY_LAYOUT.image(SHA), REPOSITORY_LAYOUT.imageTargets(7), REPOSITORY_LAYOUT.imageRoot(2)]) assert.ok(can(A, "s3:GetObject", object(key)), key);
+});
+
+test("vehicle A cannot read a staged release: not yet signed by a threshold of release engineers, perhaps never to be", () => {
+  for (const key of [REPOSITORY_LAYOUT.stagedImage(SHA), REPOSITORY_LAYOUT.stagedTargets(8), "firmware/tcu-2/4.2.0/image.bin", "firmware/images", "firmware/metadata"]) {
+    assert.not.ok(can(A, "s3:GetObject", object(key)), key);
+  }
 });
 
 test("vehicle A cannot write under B's prefix, nor pretend to be B by a prefix of its own name", () => {
@@ -114,8 +122,8 @@ const deviceCan = (device: DeviceContext, action: string, resource: string): boo
 const everythingAVehicleMay = (name: string): Array<[string, string]> => [
   ["s3:PutObject", object(`telemetry/vehicle/${name}/dt=2026-12-01/hour=18/20261201T180000000Z-0.ndjson.gz`)],
   ["s3:GetObject", object(`jobs/${name}.json`)],
-  ["s3:GetObject", object("firmware/tcu-2/4.2.0/image.bin")],
-  ["s3:GetObject", object("firmware/metadata/targets.json")],
+  ["s3:GetObject", object(REPOSITORY_LAYOUT.image(SHA))],
+  ["s3:GetObject", object(REPOSITORY_LAYOUT.imageTargets(7))],
 ];
 
 test("a fleet gateway's session with vehicle credentials gets nothing: no telemetry under its name, no job, no firmware", () => {

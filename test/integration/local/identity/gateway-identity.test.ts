@@ -15,6 +15,7 @@ import { DynamoDBClient, PutItemCommand } from "@aws-sdk/client-dynamodb";
 import { AttachPolicyCommand, IoTClient } from "@aws-sdk/client-iot";
 import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { DEFAULT_METRICS_NAMESPACE, METRIC } from "../../../../contracts/metrics.js";
+import { REPOSITORY_LAYOUT } from "../../../../uptane/metadata.js";
 import { fleetTelemetryKey, vehicleTelemetryKey } from "../../../../contracts/telemetry-keys.js";
 import { createKeyAndCsr } from "../../../../identity/certificates.js";
 import { registerGateway, registerVehicle, revokeGateway } from "../../../../identity/provisioning.js";
@@ -35,6 +36,8 @@ const S = "gw-stray";
 const VIN = "1HGCM82633A004352";
 const OTHER_VIN = "1M8GDM9AXKP042788";
 const STRAY_VIN = "WP0ZZZ99ZTS392124";
+/** A published image's key (content-addressed, as `fleetota release` writes it). */
+const IMAGE_SHA = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08";
 
 let world: TestCloud;
 let iot: IoTClient;
@@ -182,7 +185,7 @@ test("a vehicle certificate given the gateway IoT policy by mistake gets gateway
 
 test("a gateway certificate given the vehicle IoT policy by mistake gets vehicle credentials that allow nothing (it is of the gateway type)", async () => {
   const stray = gateways.get(S)!;
-  for (const key of [`jobs/${S}.json`, `jobs/${VIN}.json`, "firmware/tcu-2/4.2.0/image.bin"]) {
+  for (const key of [`jobs/${S}.json`, `jobs/${VIN}.json`, REPOSITORY_LAYOUT.image(IMAGE_SHA)]) {
     await world.clients.s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: "{}" })); // they exist: a refusal is the policy's, not a 404
   }
   await iot.send(new AttachPolicyCommand({ policyName: world.outputs.vehicle_iot_policy!, target: stray.certificateArn }));
@@ -197,10 +200,10 @@ test("a gateway certificate given the vehicle IoT policy by mistake gets vehicle
   assert.equal(await refusal(s3.send(new PutObjectCommand({ Bucket: bucket, Key: vehicleTelemetryKey(VIN, Date.now(), "stray"), Body: "x" }))), denied);
   assert.equal(await refusal(s3.send(new GetObjectCommand({ Bucket: bucket, Key: `jobs/${S}.json` }))), denied);
   assert.equal(await refusal(s3.send(new GetObjectCommand({ Bucket: bucket, Key: `jobs/${VIN}.json` }))), denied);
-  assert.equal(await refusal(s3.send(new GetObjectCommand({ Bucket: bucket, Key: "firmware/tcu-2/4.2.0/image.bin" }))), denied, "not even the firmware");
+  assert.equal(await refusal(s3.send(new GetObjectCommand({ Bucket: bucket, Key: REPOSITORY_LAYOUT.image(IMAGE_SHA) }))), denied, "not even the firmware");
   assert.equal(await keysUnder(`telemetry/vehicle/${S}/`), []);
   const vehicle = clientsWith(await fetchVehicleCredentials(vehicles.get(VIN)!)).s3;
-  assert.is(await (await vehicle.send(new GetObjectCommand({ Bucket: bucket, Key: "firmware/tcu-2/4.2.0/image.bin" }))).Body!.transformToString(), "{}", "a vehicle still reads the firmware");
+  assert.is(await (await vehicle.send(new GetObjectCommand({ Bucket: bucket, Key: REPOSITORY_LAYOUT.image(IMAGE_SHA) }))).Body!.transformToString(), "{}", "a vehicle still reads the firmware");
 });
 
 test("a revoked gateway gets no new credentials; the others are unaffected", async () => {

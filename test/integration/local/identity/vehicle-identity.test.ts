@@ -16,6 +16,7 @@ import { createSelfSigned } from "../../../../identity/certificates.js";
 import { revokeVehicle } from "../../../../identity/provisioning.js";
 import { fetchVehicleCredentials, type VehicleIdentityMaterial, type VehicleCredentials } from "../../../../identity/vehicle-credentials.js";
 import { DEFAULT_METRICS_NAMESPACE, METRIC } from "../../../../contracts/metrics.js";
+import { REPOSITORY_LAYOUT } from "../../../../uptane/metadata.js";
 import { gzipped, telemetryRecord } from "../../../unit/telemetry/support/factories.js";
 import { startTestCloud, type TestCloud } from "../../support/local-cloud.js";
 import { clientsWith as clientsFor, refusal, registerTestVehicle } from "./support/vehicles.js";
@@ -23,6 +24,8 @@ import { clientsWith as clientsFor, refusal, registerTestVehicle } from "./suppo
 const A = "1HGCM82633A004352";
 const B = "1M8GDM9AXKP042788";
 const C = "WP0ZZZ99ZTS392124";
+/** A published image's key (content-addressed, as `fleetota release` writes it). */
+const IMAGE_SHA = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08";
 
 let world: TestCloud;
 let iot: IoTClient;
@@ -71,17 +74,19 @@ test("a registered vehicle gets 15-minute credentials and uploads telemetry that
   assert.is(Datapoints.reduce((sum, point) => sum + (point.Sum ?? 0), 0), 2);
 });
 
-test("vehicle A reads its own job document and the firmware, but not B's job, and cannot list jobs/", async () => {
+test("vehicle A reads its own job document and the published firmware, but not B's job, a staged release, or a listing of jobs/", async () => {
   await world.clients.s3.send(new PutObjectCommand({ Bucket: bucket, Key: `jobs/${A}.json`, Body: "{}" }));
   await world.clients.s3.send(new PutObjectCommand({ Bucket: bucket, Key: `jobs/${B}.json`, Body: "{}" }));
-  await world.clients.s3.send(new PutObjectCommand({ Bucket: bucket, Key: "firmware/tcu-2/4.2.0/image.bin", Body: "image" }));
+  await world.clients.s3.send(new PutObjectCommand({ Bucket: bucket, Key: REPOSITORY_LAYOUT.image(IMAGE_SHA), Body: "image" }));
+  await world.clients.s3.send(new PutObjectCommand({ Bucket: bucket, Key: REPOSITORY_LAYOUT.stagedImage(IMAGE_SHA), Body: "staged image" }));
   const { s3 } = clientsWith(await fetchVehicleCredentials(identities.get(A)!));
 
   const own = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: `jobs/${A}.json` }));
-  const firmware = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: "firmware/tcu-2/4.2.0/image.bin" }));
+  const firmware = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: REPOSITORY_LAYOUT.image(IMAGE_SHA) }));
 
   assert.is(await own.Body!.transformToString(), "{}");
   assert.is(await firmware.Body!.transformToString(), "image");
+  assert.equal(await refusal(s3.send(new GetObjectCommand({ Bucket: bucket, Key: REPOSITORY_LAYOUT.stagedImage(IMAGE_SHA) }))), { name: "AccessDenied", status: 403 });
   assert.equal(await refusal(s3.send(new GetObjectCommand({ Bucket: bucket, Key: `jobs/${B}.json` }))), { name: "AccessDenied", status: 403 });
   assert.equal(await refusal(s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: "jobs/" }))), { name: "AccessDenied", status: 403 });
 });
