@@ -73,7 +73,11 @@ export function updateRecordHandler(deps: UpdateServiceDeps, parking: Parking): 
   };
 }
 
-/** Parks one update record: identified by its message's idempotency key, or by its body when it has none. */
+/**
+ * Parks one update record: identified by its message's idempotency key (with the reporting VIN for a status
+ * report: its key is made of the vehicle's own text, so vehicle A must not be able to park B's report first),
+ * or by its body when it has none.
+ */
 async function parkUpdateRecord(
   deps: UpdateServiceDeps,
   parking: Parking,
@@ -83,7 +87,7 @@ async function parkUpdateRecord(
 ): Promise<void> {
   const parked = parkedFailure({
     source: PARKED_SOURCE.UpdateManager,
-    identity: message ? [message.kind, message.idempotencyKey] : [record.body],
+    identity: message ? [message.kind, ...(message.kind === "status-report" ? [message.vin] : []), message.idempotencyKey] : [record.body],
     reason: failure.reason,
     detail: failure.message,
     message: record.body,

@@ -4,11 +4,14 @@ import { PutObjectCommand, S3ServiceException, type S3Client } from "@aws-sdk/cl
 import type { SQSRecord } from "aws-lambda";
 import { InvalidUpdateMessageError, parseUpdateRecord, updateRecordHandler } from "../../../../functions/update-manager/process.js";
 import type { UpdateServiceDeps } from "../../../../campaigns/update-service.js";
+import { memoryCampaignStore } from "../../../../campaigns/store/memory.js";
 import { UpdateTally } from "../../../../campaigns/update-tally.js";
 import { silentLog } from "../../../../lib/logger.js";
 import { ParkedTally } from "../../../../lib/parked-failures.js";
 
 const record = (body: string) => ({ messageId: "m-1", body });
+const A = "1HGCM82633A004352";
+const B = "1M8GDM9AXKP042788";
 
 function errorOf(body: string): InvalidUpdateMessageError | undefined {
   try {
@@ -84,6 +87,23 @@ test("a malformed update message is parked once with its reason, not thrown into
   assert.match(failure.detail, /vin/);
   assert.is(failure.message, body);
   assert.equal(parking.tally.byReason(), { "invalid-update-message": 1 });
+});
+
+test("a vehicle cannot pre-empt another's parked report: the parked record's identity includes the reporting VIN", async () => {
+  const { s3, puts } = recordingS3();
+  const parking = { s3, bucket: "data", tally: new ParkedTally() };
+  const deps = { store: memoryCampaignStore(), documents: undefined, tally: new UpdateTally(), log: silentLog, now: () => new Date("2026-12-01T19:00:00Z") };
+  const handle = updateRecordHandler(deps as unknown as UpdateServiceDeps, parking);
+  const report = (vin: string) =>
+    JSON.stringify({ kind: "status-report", idempotencyKey: `c-1:${B}#1#5`, vin, campaignId: "c-1", jobId: `c-1:${B}`, attempt: 1, sequence: 5, status: "FAILED", firmwareVersion: "2.4.0", reportedAt: "2026-12-01T18:59:00Z" });
+
+  await handle({ messageId: "m-1", body: report(A) } as SQSRecord); // A names B's job, with the key B's report will have
+  await handle({ messageId: "m-2", body: report(B) } as SQSRecord); // B's own report, for a job that does not exist
+
+  const parked = [...puts.values()].map((stored) => JSON.parse(stored) as { reason: string; message: string });
+  assert.equal(parked.map((failure) => failure.reason).sort(), ["other-vehicle", "unknown-job"]);
+  assert.ok(parked.some((failure) => failure.reason === "unknown-job" && failure.message === report(B)), "B's own report is kept as B sent it");
+  assert.equal(parking.tally.byReason(), { "other-vehicle": 1, "unknown-job": 1 });
 });
 
 test.run();
