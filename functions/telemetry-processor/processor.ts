@@ -252,6 +252,23 @@ function countDuplicate(object: ObjectRef, dependencies: ProcessorDependencies, 
 }
 
 /**
+ * Records the object's outcome in the ledger, then counts it with `counted`; a delivery that lost the race
+ * with a concurrent delivery of the same object counts a duplicate instead (idempotency.ts).
+ */
+async function recordOutcome(
+  object: ObjectRef,
+  entry: Record<string, number | string>,
+  dependencies: ProcessorDependencies,
+  scope: InvocationScope,
+  now: () => number,
+  counted: () => MessageOutcome,
+): Promise<MessageOutcome> {
+  const ledger: ObjectLedger = { doc: dependencies.doc, table: dependencies.stateTable };
+  if ((await completeObject(ledger, object, entry, now())) === COMPLETION.Duplicate) return countDuplicate(object, dependencies, scope);
+  return counted();
+}
+
+/**
  * Skips an object already processed; otherwise does its work and records it processed. A delivery that
  * fails transiently leaves no record (its redelivery does the work again: every output is idempotent); one
  * that loses the race with a concurrent delivery of the same object counts a duplicate (idempotency.ts).
@@ -265,8 +282,7 @@ async function handleObject(object: ObjectRef, body: string, dependencies: Proce
   } catch (error) {
     if (!(error instanceof PermanentFailureError)) throw error;
     const outcome = await park(dependencies, scope, body, [object.bucket, object.key, object.etag], error);
-    if ((await completeObject(ledger, object, { parked: error.reason }, now())) === COMPLETION.Duplicate) return countDuplicate(object, dependencies, scope);
-    return outcome;
+    return recordOutcome(object, { parked: error.reason }, dependencies, scope, now, () => outcome);
   }
 }
 
@@ -277,13 +293,13 @@ async function processObject(
   now: () => number,
 ): Promise<MessageOutcome> {
   const { s3, log } = dependencies;
-  const ledger: ObjectLedger = { doc: dependencies.doc, table: dependencies.stateTable };
   const quarantine = async (why: { corruption: string; message: string }, storedKey?: string): Promise<MessageOutcome> => {
     const key = await quarantineWhole(dependencies, object, why, new Date(now()), storedKey);
     log.warn("object quarantined", { source: object.key, quarantine: key, ...why });
-    if ((await completeObject(ledger, object, { quarantined: why.corruption }, now())) === COMPLETION.Duplicate) return countDuplicate(object, dependencies, scope);
-    scope.aggregate.addQuarantinedObject(now() - object.createdAtMs, why.corruption);
-    return MESSAGE_OUTCOME.Quarantined;
+    return recordOutcome(object, { quarantined: why.corruption }, dependencies, scope, now, () => {
+      scope.aggregate.addQuarantinedObject(now() - object.createdAtMs, why.corruption);
+      return MESSAGE_OUTCOME.Quarantined;
+    });
   };
   // The key names the uploader (its IAM policy scopes it): outside the layout, nothing in it is trusted.
   const uploader = parseTelemetryEventKey(object.key);
@@ -315,10 +331,11 @@ async function processObject(
   const candidates = readout.accepted > 0 ? candidatesOf([...readout.latest.values()], await scope.activeCampaigns()) : [];
   await sendUpdateMessages(dependencies.sqs, dependencies.updateQueueUrl, [...reports, ...candidates]);
   const outcome = { accepted: readout.accepted, rejected: readout.rejected.length, statusReports: reports.length, candidates: candidates.length, ...(withheld > 0 ? { statusReportsWithheld: withheld } : {}) };
-  if ((await completeObject(ledger, object, outcome, now())) === COMPLETION.Duplicate) return countDuplicate(object, dependencies, scope);
-  scope.aggregate.addObject(readout, now() - object.createdAtMs);
-  log.debug("object processed", { key: object.key, accepted: readout.accepted, rejected: readout.rejected.length, refusals: readout.refusals });
-  return MESSAGE_OUTCOME.Processed;
+  return recordOutcome(object, outcome, dependencies, scope, now, () => {
+    scope.aggregate.addObject(readout, now() - object.createdAtMs);
+    log.debug("object processed", { key: object.key, accepted: readout.accepted, rejected: readout.rejected.length, refusals: readout.refusals });
+    return MESSAGE_OUTCOME.Processed;
+  });
 }
 
 /**
