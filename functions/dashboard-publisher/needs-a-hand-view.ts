@@ -2,6 +2,7 @@ import type { AlarmHistoryItem, MetricAlarm, CompositeAlarm } from "@aws-sdk/cli
 import type { Message } from "@aws-sdk/client-sqs";
 import { DEAD_LETTER_QUEUE, describeDeadLetter, ERROR_KIND, ERROR_MESSAGE_ATTRIBUTE } from "../../contracts/dead-letter.js";
 import {
+  CAMPAIGN_ID_PATTERN,
   DASHBOARD_SCHEMA_VERSION,
   QUEUE_ROLE,
   type AlarmChangeView,
@@ -44,22 +45,18 @@ export function alarmsChangedSince(alarms: ReadonlyArray<MetricAlarm | Composite
 }
 
 /**
- * A campaign id that can stand in a shell command as it is: what `newCampaignId` makes
- * (`c-20261126T173500-1a2b3c4d`) and every other plain id, nothing a shell would read as more than one
- * word or an option. The id in a dead letter is the message body's, and a status report's comes from the
- * vehicle's telemetry (any printable text up to 128 characters): `c-1; curl … | sh` must never become the
- * command the page offers an operator to copy.
+ * The `fleetota` command for a dead-lettered message of either DLQ. The campaign id comes from the message
+ * body, and a status report's is the vehicle's own text (any printable, 128 characters): it is named only
+ * when it is a campaign id as the pages know one (CAMPAIGN_ID_PATTERN: one shell word, not an option), so
+ * `c-1; curl … | sh` never becomes the command the page offers an operator to copy.
  */
-const SHELL_SAFE_CAMPAIGN_ID = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
-
-/** The `fleetota` command for a dead-lettered message of either DLQ; a campaign id unsafe in a shell is left out. */
 export function deadLetterCommand(queue: QueueRole, letter: { errorKind: string; campaignId?: string | undefined }): string {
   const telemetry = queue === QUEUE_ROLE.TelemetryDeadLetter;
   const base = telemetry ? "fleetota redrive --queue telemetry" : "fleetota redrive";
   if (letter.errorKind === ERROR_KIND.InvalidJson || letter.errorKind === ERROR_KIND.InvalidMessage) {
     return `${base} --dry-run (malformed: a redrive cannot fix it; look, then fix the sender)`;
   }
-  return !telemetry && letter.campaignId !== undefined && SHELL_SAFE_CAMPAIGN_ID.test(letter.campaignId) ? `${base} --campaign ${letter.campaignId}` : base;
+  return !telemetry && letter.campaignId !== undefined && CAMPAIGN_ID_PATTERN.test(letter.campaignId) ? `${base} --campaign ${letter.campaignId}` : base;
 }
 
 function deadLetterView(queue: QueueRole, message: Message): DeadLetterView {
