@@ -49,9 +49,16 @@ const PROFILE_FILE = resolve(import.meta.dirname, "..", "cost", "measured-profil
 const billedCaller = (principal: string): boolean => !["emulation", "unsigned", "esm"].includes(principal);
 const byFunction = (suffix: string) => (principal: string) => principal.startsWith("function:") && principal.endsWith(suffix);
 
+/** What the runtime counted for one function: invocations, GB-seconds, and the bytes of its EMF metric lines. */
+interface FunctionTotals {
+  invocations: number;
+  gbSeconds: number;
+  emfBytes: number;
+}
+
 interface Phase {
   census: CensusSnapshot;
-  functions: Record<string, { invocations: number; gbSeconds: number }>;
+  functions: Record<string, FunctionTotals>;
   /** Batches each mapping delivered, by function. */
   batches: Record<string, number>;
 }
@@ -60,7 +67,11 @@ function runtimeTotals(cloud: LocalCloud): Omit<Phase, "census"> {
   const counters = cloud.runtime!.counters();
   const batches: Record<string, number> = {};
   for (const [name, mapping] of Object.entries(counters.mappings)) batches[name.split(" <- ")[0]!] = mapping.batches;
-  return { functions: Object.fromEntries(Object.entries(counters.functions).map(([name, fn]) => [name, { invocations: fn.invocations, gbSeconds: fn.gbSeconds }])), batches };
+  const functions = Object.entries(counters.functions).map(([name, fn]): [string, FunctionTotals] => [
+    name,
+    { invocations: fn.invocations, gbSeconds: fn.gbSeconds, emfBytes: counters.emf[name]?.bytes ?? 0 },
+  ]);
+  return { functions: Object.fromEntries(functions), batches };
 }
 
 /** What runs inside `work`: the census of its requests and the runtime's counters over it. */
@@ -74,14 +85,17 @@ async function measured(cloud: LocalCloud, work: () => Promise<void>): Promise<P
   return {
     census: cloud.census.snapshot(),
     functions: Object.fromEntries(
-      Object.entries(after.functions).map(([name, fn]) => [name, { invocations: fn.invocations - (before.functions[name]?.invocations ?? 0), gbSeconds: fn.gbSeconds - (before.functions[name]?.gbSeconds ?? 0) }]),
+      Object.entries(after.functions).map(([name, fn]) => {
+        const earlier = before.functions[name];
+        return [name, { invocations: fn.invocations - (earlier?.invocations ?? 0), gbSeconds: fn.gbSeconds - (earlier?.gbSeconds ?? 0), emfBytes: fn.emfBytes - (earlier?.emfBytes ?? 0) }];
+      }),
     ),
     batches: delta(after.batches, before.batches),
   };
 }
 
 /**
- * A phase's usage by the callers `include` accepts, with their Lambda invocations and GB-seconds, and the
+ * A phase's usage by the callers `include` accepts, with their Lambda invocations, GB-seconds and EMF log bytes, and the
  * SQS requests AWS's pollers make for their mappings (a receive and a delete per batch).
  */
 function usageOf(phase: Phase, include: (principal: string) => boolean): Usage {
@@ -90,14 +104,15 @@ function usageOf(phase: Phase, include: (principal: string) => boolean): Usage {
     if (!include(`function:${name}`)) continue;
     usage.lambdaInvocations += fn.invocations;
     usage.lambdaGbSeconds += fn.gbSeconds;
+    usage.logIngestBytes = (usage.logIngestBytes ?? 0) + fn.emfBytes;
     usage.sqs += 2 * (phase.batches[name] ?? 0);
   }
   return usage;
 }
 
-const add = (a: Usage, b: Usage): Usage => Object.fromEntries(Object.keys(NO_USAGE).map((key) => [key, a[key as keyof Usage] + b[key as keyof Usage]])) as unknown as Usage;
+const add = (a: Usage, b: Usage): Usage => Object.fromEntries(Object.keys(NO_USAGE).map((key) => [key, (a[key as keyof Usage] ?? 0) + (b[key as keyof Usage] ?? 0)])) as unknown as Usage;
 const minus = (a: Usage, b: Usage): Usage =>
-  Object.fromEntries(Object.keys(NO_USAGE).map((key) => [key, Math.max(0, a[key as keyof Usage] - b[key as keyof Usage])])) as unknown as Usage;
+  Object.fromEntries(Object.keys(NO_USAGE).map((key) => [key, Math.max(0, (a[key as keyof Usage] ?? 0) - (b[key as keyof Usage] ?? 0))])) as unknown as Usage;
 
 interface TelemetryPass {
   objects: number;
@@ -107,7 +122,7 @@ interface TelemetryPass {
   gbSeconds: number;
   /** Usage done for each object: the vehicle's PUT, EventBridge's delivery, the processor's ledger check, read, completion, hand-off. */
   perObject: Usage;
-  /** Usage done once per processor invocation: the invocation, the pollers' receive and delete, the fleet-state part, the metrics, the campaign query. */
+  /** Usage done once per processor invocation: the invocation, the pollers' receive and delete, the fleet-state part, the metrics' EMF lines, the campaign query. */
   perInvocation: Usage;
 }
 
@@ -174,7 +189,8 @@ async function telemetryPass(cloud: LocalCloud, gateway: GatewayIdentity, bucket
     // The publisher's read of that part when it compacts it into the snapshot, counted here by rule: the
     // scheduled minute is measured warm, after the warm-up run compacted the passes' parts.
     s3Get: invocations,
-    cloudWatchApi: processor.cloudWatchApi,
+    cloudWatchApi: processor.cloudWatchApi, // none since the metrics are EMF log lines
+    logIngestBytes: phase.functions[processorName]?.emfBytes ?? 0, // the metrics' EMF lines, once an invocation
     cloudWatchMetricsRequested: processor.cloudWatchMetricsRequested,
     dynamoDbReadUnits: Math.max(0, processor.dynamoDbReadUnits - ledgerReadUnits), // the running campaigns, once per invocation
     lambdaInvocations: invocations,

@@ -22,6 +22,6 @@ export const AWS_LATENCY = {
   },
   otherApi: {
     ms: 50,
-    source: "CloudWatch PutMetricData and SQS: no published figure; assumed as slow as S3",
+    source: "SQS: no published figure; assumed as slow as S3",
   },
 } as const satisfies Record<string, Latency>;

@@ -22,6 +22,13 @@ export interface Usage {
   snsPublish: number;
   lambdaInvocations: number;
   lambdaGbSeconds: number;
+  /**
+   * Bytes of log events CloudWatch Logs ingests that the model prices: the functions' EMF metric lines
+   * (each line's UTF-8 bytes + 26, as CloudWatch Logs sizes an event), which replaced PutMetricData
+   * requests. The functions' other log lines are not counted (they were not before EMF either). Absent in
+   * profiles measured before EMF (counted as 0).
+   */
+  logIngestBytes?: number;
 }
 
 export const NO_USAGE: Usage = {
@@ -36,6 +43,7 @@ export const NO_USAGE: Usage = {
   snsPublish: 0,
   lambdaInvocations: 0,
   lambdaGbSeconds: 0,
+  logIngestBytes: 0,
 };
 
 /** What a counted local run measured; see bench/cost.bench.ts. */
@@ -51,7 +59,7 @@ export interface MeasuredProfile {
     perObject: Usage;
     /**
      * Per processor invocation, whatever the objects in it: the invocation, the pollers' receive and delete,
-     * the fleet-state part, the PutMetricData, the campaign query. How many objects share one is the
+     * the fleet-state part, the metrics' EMF log lines, the campaign query. How many objects share one is the
      * mapping's batching (`objectsPerInvocation`), not the local run's.
      */
     perInvocation: Usage;
@@ -115,7 +123,7 @@ export const LAMBDA_MB_PER_VCPU = 1_769;
  * GB-seconds of one processor invocation of `objects` objects on AWS, modelled: its CPU time (measured
  * without network) at Lambda's CPU share for its memory, plus what it waits for AWS (cost/aws-latency.ts):
  * each object's ledger check, GET and completion one after another, `objectsInFlight` objects at a time, then the
- * campaign query and the fleet-state PUT beside the PutMetricData. CPU and waiting are added, not
+ * campaign query and the fleet-state PUT (the metrics are log lines, written without waiting). CPU and waiting are added, not
  * overlapped (conservative).
  *
  * @example
@@ -125,7 +133,7 @@ export function modelledProcessorGbSeconds(cpu: ProcessorCpu, objects: number, r
   const cpuShare = Math.min(1, cpu.memoryMb / LAMBDA_MB_PER_VCPU);
   const cpuSeconds = (cpu.secondsPerInvocation + objects * (cpu.secondsPerObject + recordsPerObject * cpu.secondsPerRecord)) / cpuShare;
   const objectChainMs = 2 * AWS_LATENCY.dynamoDb.ms + AWS_LATENCY.s3.ms;
-  const waitMs = Math.ceil(objects / cpu.objectsInFlight) * objectChainMs + AWS_LATENCY.dynamoDb.ms + Math.max(AWS_LATENCY.s3.ms, AWS_LATENCY.otherApi.ms);
+  const waitMs = Math.ceil(objects / cpu.objectsInFlight) * objectChainMs + AWS_LATENCY.dynamoDb.ms + AWS_LATENCY.s3.ms;
   return (cpuSeconds + waitMs / 1000) * (cpu.memoryMb / 1024);
 }
 
@@ -184,7 +192,7 @@ export interface FleetCost {
 
 const sum = (usages: Array<[Usage, number]>): Usage => {
   const total = { ...NO_USAGE };
-  for (const [usage, times] of usages) for (const key of Object.keys(total) as Array<keyof Usage>) total[key] += usage[key] * times;
+  for (const [usage, times] of usages) for (const key of Object.keys(total) as Array<keyof Usage>) total[key] += (usage[key] ?? 0) * times; // a profile measured before a field existed counts it as 0
   return total;
 };
 
@@ -207,6 +215,12 @@ export function priceUsage(usage: Usage, label: string): CostLine[] {
     { item: `${label}: SNS`, quantity: usage.snsPublish, unit: "publishes", usdPerMonth: usage.snsPublish * PRICES.snsPublish.usd },
     { item: `${label}: Lambda requests`, quantity: usage.lambdaInvocations, unit: "invocations", usdPerMonth: usage.lambdaInvocations * PRICES.lambdaRequest.usd },
     { item: `${label}: Lambda compute`, quantity: usage.lambdaGbSeconds, unit: "GB-s", usdPerMonth: usage.lambdaGbSeconds * PRICES.lambdaGbSecond.usd },
+    {
+      item: `${label}: CloudWatch Logs (EMF metrics)`,
+      quantity: (usage.logIngestBytes ?? 0) / 1e9,
+      unit: "GB",
+      usdPerMonth: ((usage.logIngestBytes ?? 0) / 1e9) * PRICES.cloudWatchLogsIngestGb.usd,
+    },
   ];
   return lines.filter((line) => line.quantity > 0);
 }

@@ -33,7 +33,7 @@ export const PRICES = {
   cloudWatchApiRequest: perMillion(10, "PutMetricData, DescribeAlarms … request", "$0.01 per 1,000"),
   cloudWatchGetMetricDataMetric: perMillion(10, "metric requested by GetMetricData", "$0.01 per 1,000 metrics"),
   cloudWatchAlarmMetricMonth: { usd: 0.1, per: "standard-resolution alarm metric-month" },
-  cloudWatchLogsIngestGb: { usd: 0.5, per: "GB of logs ingested" },
+  cloudWatchLogsIngestGb: { usd: 0.5, per: "GB of logs ingested (Lambda logs, Standard class, first 10 TB)", note: "EMF metric lines: their extraction into metrics costs no request; the metrics are custom metrics as before" },
   // AWS KMS
   kmsKeyMonth: { usd: 1.0, per: "customer managed key-month" },
   kmsAsymmetricRequest: perMillion(15, "asymmetric (ECC) Sign request", "$0.15 per 10,000"),

@@ -35,7 +35,7 @@ export function quotaTable(profile: MeasuredProfile, uploadEveryMinutes: number,
       quota: "CloudWatch PutMetricData",
       defaultLimit: "500 requests/s",
       bindsAtVehicles: vehiclesAt(500, (perObject.cloudWatchApi + perInvocation.cloudWatchApi / batchSize)),
-      whatTheStackDoes: `one PutMetricData per processor invocation (up to ${batchSize} objects), no per-vehicle dimensions`,
+      whatTheStackDoes: "no PutMetricData from the functions: each invocation writes its metrics as EMF log lines, which CloudWatch Logs extracts; no per-vehicle dimensions",
     },
     {
       quota: "Lambda concurrent executions",

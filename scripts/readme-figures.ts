@@ -139,7 +139,12 @@ function batchingLine(profile: MeasuredProfile): string {
   const at = (vehicles: number) => {
     const objects = objectsPerInvocation(vehicles / 3_600, consumer);
     const invocationsPerVehicleMonth = HOURLY_UPLOADS_PER_VEHICLE_MONTH / objects;
-    return { objects, items: invocationsPerVehicleMonth * perInvocationUsd, putMetricData: invocationsPerVehicleMonth * profile.telemetry.perInvocation.cloudWatchApi * PRICES.cloudWatchApiRequest.usd };
+    return {
+      objects,
+      items: invocationsPerVehicleMonth * perInvocationUsd,
+      emf: invocationsPerVehicleMonth * ((profile.telemetry.perInvocation.logIngestBytes ?? 0) / 1e9) * PRICES.cloudWatchLogsIngestGb.usd,
+      putMetricData: invocationsPerVehicleMonth * PRICES.cloudWatchApiRequest.usd,
+    };
   };
   const fullFrom = (consumer.batchSize * LAMBDA_SQS_POLLERS * 3_600) / consumer.maximumBatchingWindowSeconds;
   const small = at(10_000);
@@ -147,8 +152,8 @@ function batchingLine(profile: MeasuredProfile): string {
   return (
     `- **Batching, hourly uploads** (batches of up to ${consumer.batchSize} gathered for ${consumer.maximumBatchingWindowSeconds} s by ${LAMBDA_SQS_POLLERS} pollers): ` +
     `about ${small.objects.toFixed(0)} objects an invocation at 10,000 vehicles, full batches from about ${thousands(fullFrom)}. ` +
-    `The per-invocation items (the invocation, the pollers' receive and delete, a PutMetricData, a fleet-state object, the campaign query) cost ${usd(small.items)} a vehicle-month at 10,000 vehicles, ${usd(large.items)} at 100,000; ` +
-    `the PutMetricData alone ${usd(small.putMetricData)} and ${usd(large.putMetricData)}.`
+    `The per-invocation items (the invocation, the pollers' receive and delete, the metrics' EMF log lines, a fleet-state object, the campaign query) cost ${usd(small.items)} a vehicle-month at 10,000 vehicles, ${usd(large.items)} at 100,000; ` +
+    `the EMF lines alone (${thousands(profile.telemetry.perInvocation.logIngestBytes ?? 0)} bytes an invocation, as log ingestion) ${usd(small.emf)} and ${usd(large.emf)}, where a PutMetricData an invocation cost ${usd(small.putMetricData)} and ${usd(large.putMetricData)}.`
   );
 }
 

@@ -115,7 +115,7 @@ test("objects per invocation: the batching window's share of the arrivals over L
   assert.is(objectsPerInvocation(1_000, { batchSize: 10, maximumBatchingWindowSeconds: 1 }), 10);
 });
 
-test("per-invocation items (fleet-state part, PutMetricData, the pollers' calls, the invocation) shrink with batching; per-object items do not", () => {
+test("per-invocation items (fleet-state part, the metrics' EMF lines, the pollers' calls, the invocation) shrink with batching; per-object items do not", () => {
   const scenario = { vehicles: 10_000, uploadEveryMinutes: 60 };
   const unbatched = fleetCost(profile(), { ...scenario, telemetryConsumer: { batchSize: 10, maximumBatchingWindowSeconds: 0 } });
   const batched = fleetCost(profile(), { ...scenario, telemetryConsumer: { batchSize: 100, maximumBatchingWindowSeconds: 20 } });
@@ -126,10 +126,24 @@ test("per-invocation items (fleet-state part, PutMetricData, the pollers' calls,
   assert.ok(Math.abs(batched.objectsPerInvocation - (10_000 / 3_600) * 4) < 1e-9);
   assert.is(quantity(unbatched, "Lambda requests"), objects);
   assert.ok(Math.abs(quantity(batched, "Lambda requests") - objects / batched.objectsPerInvocation) < 1e-6);
-  assert.ok(Math.abs(quantity(batched, "CloudWatch API") - objects / batched.objectsPerInvocation) < 1e-6);
+  assert.ok(Math.abs(quantity(batched, "CloudWatch Logs (EMF metrics)") - ((objects / batched.objectsPerInvocation) * 2_000) / 1e9) < 1e-9);
   assert.is(quantity(batched, "S3 GET"), quantity(unbatched, "S3 GET"));
   assert.is(quantity(batched, "DynamoDB writes"), quantity(unbatched, "DynamoDB writes"));
   assert.ok(batched.usdPerVehicleMonth < unbatched.usdPerVehicleMonth);
+});
+
+test("EMF metric lines are priced as log ingestion, not as CloudWatch API requests; a profile without them counts none", () => {
+  const cost = fleetCost(profile(), { vehicles: 10_000, uploadEveryMinutes: 60 });
+  const line = cost.lines.find((candidate) => candidate.item === "telemetry: CloudWatch Logs (EMF metrics)")!;
+  const invocations = (10_000 * MINUTES_PER_MONTH) / 60 / cost.objectsPerInvocation;
+
+  assert.ok(Math.abs(line.usdPerMonth - ((invocations * 2_000) / 1e9) * PRICES.cloudWatchLogsIngestGb.usd) < 1e-12);
+  assert.is(cost.lines.find((candidate) => candidate.item === "telemetry: CloudWatch API"), undefined);
+  const older = profile();
+  delete (older.telemetry.perInvocation as Partial<typeof older.telemetry.perInvocation>).logIngestBytes;
+  const olderCost = fleetCost(older, { vehicles: 10_000, uploadEveryMinutes: 60 });
+  assert.ok(Number.isFinite(olderCost.usdPerMonth));
+  assert.ok(Math.abs(cost.usdPerMonth - olderCost.usdPerMonth - line.usdPerMonth) < 1e-9);
 });
 
 test("compute: per object, per record and per invocation", () => {
@@ -145,7 +159,7 @@ const cpu: ProcessorCpu = { secondsPerInvocation: 0.01, secondsPerObject: 0.004,
 test("modelled compute: CPU at Lambda's share for the memory, plus each object's claim, GET and completion, objectsInFlight at a time", () => {
   const share = 512 / LAMBDA_MB_PER_VCPU;
   const chainSeconds = (2 * AWS_LATENCY.dynamoDb.ms + AWS_LATENCY.s3.ms) / 1000;
-  const perInvocationWaitSeconds = (AWS_LATENCY.dynamoDb.ms + Math.max(AWS_LATENCY.s3.ms, AWS_LATENCY.otherApi.ms)) / 1000;
+  const perInvocationWaitSeconds = (AWS_LATENCY.dynamoDb.ms + AWS_LATENCY.s3.ms) / 1000; // the campaign query, the fleet-state PUT
   const expected = (objects: number, rounds: number) => ((0.01 + objects * (0.004 + 60 * 0.00001)) / share + rounds * chainSeconds + perInvocationWaitSeconds) * 0.5;
   assert.ok(Math.abs(modelledProcessorGbSeconds(cpu, 1, 60) - expected(1, 1)) < 1e-12);
   assert.ok(Math.abs(modelledProcessorGbSeconds(cpu, 10, 60) - expected(10, 1)) < 1e-12);

@@ -7,7 +7,7 @@ export function profile(overrides: Partial<MeasuredProfile> = {}): MeasuredProfi
     method: "test",
     telemetry: {
       perObject: { ...NO_USAGE, s3Put: 1, s3Get: 2, sqs: 1, dynamoDbWriteUnits: 2, lambdaGbSeconds: 0.01 },
-      perInvocation: { ...NO_USAGE, s3Put: 1, sqs: 2, cloudWatchApi: 1, dynamoDbReadUnits: 0.5, lambdaInvocations: 1, lambdaGbSeconds: 0.05 },
+      perInvocation: { ...NO_USAGE, s3Put: 1, sqs: 2, logIngestBytes: 2_000, dynamoDbReadUnits: 0.5, lambdaInvocations: 1, lambdaGbSeconds: 0.05 },
       recordsPerObject: 10,
       lambdaGbSecondsPerRecord: 0.0001,
       gzipBytesPerRecord: 50,
