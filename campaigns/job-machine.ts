@@ -158,7 +158,9 @@ function transition(
   const stateChanged = job.state !== to.state;
   const from = job.substate ? `${job.state}/${job.substate}` : job.state;
   const target = to.substate ? `${to.state}/${to.substate}` : to.state;
-  const outcome = stateChanged ? OUTCOME_OF[to.state] : undefined;
+  // One TIMED_OUT outcome per attempt: a job brought back by a late report and timed out again adds none.
+  const repeatedTimeout = to.state === JOB_STATE.TimedOut && job.timedOutAttempt === job.attempt;
+  const outcome = stateChanged && !repeatedTimeout ? OUTCOME_OF[to.state] : undefined;
   const record: TransitionRecord | undefined = from !== target ? { from, to: target, at: iso, reason, cause } : undefined;
   if (record) next.history = [...(job.history ?? []), record].slice(-JOB_HISTORY_LIMIT);
   return {
@@ -240,7 +242,7 @@ function decideTimeout(job: Job, event: Extract<JobEvent, { type: "timeout-check
   const reason = timeoutReason(job, event.at, definition);
   if (reason.timedOut === false) return { kind: "ignored", reason: reason.text };
   const retryAt = nextRetryAt(job.attempt, definition.retries, event.at);
-  const decision = transition(job, { state: JOB_STATE.TimedOut }, event.at, reason.text, "ticker", { nextRetryAt: retryAt });
+  const decision = transition(job, { state: JOB_STATE.TimedOut }, event.at, reason.text, "ticker", { nextRetryAt: retryAt, timedOutAttempt: job.attempt });
   if (decision.kind === "applied" && retryAt === undefined) delete decision.job.nextRetryAt;
   return decision;
 }

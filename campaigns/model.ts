@@ -381,6 +381,12 @@ export interface Job {
   attemptQueuedAt?: string;
   /** When the vehicle first reported progress on the current attempt (the max-in-progress clock); absent while unstarted. */
   inProgressSince?: string;
+  /**
+   * The attempt whose TIMED_OUT outcome has been counted. A late report brings a TIMED_OUT job back
+   * (DEFERRED, IN_PROGRESS) and it may time out again in the same attempt: that counts once, or one vehicle
+   * reporting DEFERRED after each tick would add a timeout a minute to its campaign's abort criteria.
+   */
+  timedOutAttempt?: number;
   /** Last time the vehicle reported progress (IN_PROGRESS timeout clock). */
   lastProgressAt?: string;
   /** The S3 key of the signed job document, once written for the current attempt. */

@@ -172,7 +172,8 @@ async function applyJobEvent(deps: UpdateServiceDeps, scope: JobEventScope, init
             outcomes: decision.outcome ? { [decision.outcome]: 1 } : {},
           })
         : await deps.store.jobs.saveFields(job, decision.job);
-      deps.tally.count(job.state, saved.state);
+      // A repeated timeout of one attempt adds no outcome (job-machine.ts), nor an OTAUpdates/TimedOut count.
+      if (decision.outcome !== undefined || saved.state !== JOB_STATE.TimedOut) deps.tally.count(job.state, saved.state);
       if (decision.record) deps.log.info("job transition", { jobId: job.jobId, ...decision.record });
       return await afterTransition(deps, scope.campaign, saved);
     } catch (error) {

@@ -245,6 +245,45 @@ test("after a stuck timeout a progress report is ignored, a final report still l
   assert.is(stateOf(decideJobEvent(silentOnly, report("INSTALLING", 41, minutesAfter(125)), limits)), "IN_PROGRESS/INSTALLING");
 });
 
+/** Runs `events` through the machine from `start`, returning the job and the outcomes tallied on the way. */
+function run(start: Job, events: readonly JobEvent[], limits = definition()): { job: Job; outcomes: Record<string, number> } {
+  let current = start;
+  const outcomes: Record<string, number> = {};
+  for (const event of events) {
+    const decision = decideJobEvent(current, event, limits);
+    if (decision.kind !== "applied") continue;
+    current = decision.job;
+    if (decision.outcome) outcomes[decision.outcome] = (outcomes[decision.outcome] ?? 0) + 1;
+  }
+  return { job: current, outcomes };
+}
+
+test("a vehicle that answers every start timeout with a late DEFERRED adds one timeout per attempt, not one per tick", () => {
+  const limits = definition({ startTimeoutMinutes: 60, retries: { max: 0, backoffBaseSeconds: 60, backoffCapSeconds: 600 } });
+  // Each minute for a day: the vehicle reports DEFERRED (the TIMED_OUT job takes late reports), then the ticker checks.
+  const events = Array.from({ length: 24 * 60 }, (_, minute): JobEvent[] => [
+    report("DEFERRED", minute + 1, minutesAfter(61 + minute)),
+    { type: "timeout-check", at: minutesAfter(61 + minute) },
+  ]).flat();
+  const { job: after, outcomes } = run(job({ attemptQueuedAt: T0.toISOString() }), [{ type: "timeout-check", at: minutesAfter(60) }, ...events], limits);
+
+  assert.equal(outcomes, { timedOut: 1 });
+  assert.is(after.state, "TIMED_OUT");
+  assert.is(after.timedOutAttempt, 1);
+});
+
+test("a job brought back by progress reports after each silence timeout counts one timeout per attempt; the next attempt's counts again", () => {
+  const limits = definition({ maxInProgressMinutes: 600 });
+  let sequence = 0;
+  const silentAgain = (from: number): JobEvent[] => [report("DOWNLOADING", ++sequence, minutesAfter(from)), { type: "timeout-check", at: minutesAfter(from + 30) }];
+  const first = run(job({ attemptQueuedAt: T0.toISOString() }), [0, 31, 62, 93, 124].flatMap(silentAgain), limits);
+  assert.equal(first.outcomes, { timedOut: 1 });
+  assert.is(first.job.state, "TIMED_OUT");
+
+  const retried = run(first.job, [{ type: "retry", manual: true, cause: "operator", at: minutesAfter(200) }, report("DOWNLOADING", 1, minutesAfter(201), 2), { type: "timeout-check", at: minutesAfter(231) }], limits);
+  assert.equal([retried.job.attempt, retried.job.state, retried.outcomes], [2, "TIMED_OUT", { timedOut: 1 }]);
+});
+
 test("the start timeout defaults to the job document's lifetime", () => {
   const waiting = job({ state: "QUEUED", attemptQueuedAt: T0.toISOString(), documentPublishedAttempt: 1 });
   const limits = definition({ documentTtlHours: 2 });

@@ -470,6 +470,33 @@ for (const [name, before, attack, reason] of refusedReports) {
   });
 }
 
+test("one vehicle answering each start timeout with a late DEFERRED cannot abort its campaign: one timeout counted, in the criteria and the metric", async () => {
+  const h = harness();
+  const campaign = await startedCampaign(h, {
+    startTimeoutMinutes: 60,
+    waves: [{ percent: 100, soakMinutes: 24 * 60 }],
+    retries: { max: 0, backoffBaseSeconds: 60, backoffCapSeconds: 600 },
+    abortCriteria: [{ failureKind: "TIMED_OUT", thresholdPercent: 50, minimumSample: 5, action: "ABORT" }],
+  });
+  const other = car(2);
+  await h.deliver(candidate(car(1)), candidate(other));
+  await h.deliver({ ...report(campaign.campaignId, other.vin, 1, "SUCCEEDED") });
+  const deferred = (sequence: number): UpdateMessage => ({ ...(report(campaign.campaignId, vin(1), sequence, "DOWNLOADING") as StatusReportMessage), status: "DEFERRED", idempotencyKey: `d#${sequence}` });
+
+  for (let minute = 0; minute < 30; minute++) {
+    h.clock.now = minutesAfter(61 + minute);
+    await tickCampaign(h.deps, campaign.campaignId);
+    await h.deliver(deferred(minute + 1));
+  }
+  await tickCampaign(h.deps, campaign.campaignId);
+
+  const after = (await h.store.campaigns.get(campaign.campaignId))!;
+  assert.is(after.outcomes.timedOut, 1);
+  assert.is(after.state, "RUNNING", after.stateReason ?? "");
+  assert.is(h.deps.tally.timedOut, 1);
+  await assertCountersMatchJobs(h.store, campaign.campaignId);
+});
+
 test("after a refused jump and a refused forged success the genuine reports still drive the job to SUCCEEDED", async () => {
   const h = harness();
   const { campaignId } = await startedCampaign(h);
