@@ -80,6 +80,12 @@ export function emfDocuments(data: readonly MetricDatum[], namespace: string, lo
 /** Where EMF lines go: standard output, which Lambda sends to the function's log group. */
 export type LineWriter = (line: string) => void;
 
+/**
+ * Straight to `process.stdout`, never through `console.log`: with the JSON log format the stack sets
+ * (modules/bundled-function.ts), Lambda's Node runtime wraps what `console` writes into a JSON record of
+ * its own, where the document would be a string and no metric would be extracted (AWS's own EMF library
+ * lost metrics that way before 4.1.1). Powertools Metrics writes the same way.
+ */
 const toStdout: LineWriter = (line) => void process.stdout.write(`${line}\n`);
 
 /**

@@ -114,6 +114,25 @@ emf("what the processor's aggregate writes is what CloudWatch Logs extracts: sam
   assert.is(datums.find((datum) => datum.MetricName === METRIC.Refusals)!.Value, 2);
 });
 
+emf("by default the lines go straight to process.stdout, not through console (which Lambda's JSON log format wraps)", () => {
+  const written: string[] = [];
+  const write = process.stdout.write;
+  const log = console.log;
+  process.stdout.write = ((chunk: string) => (written.push(chunk), true)) as typeof process.stdout.write;
+  console.log = () => {
+    throw new Error("console.log used");
+  };
+  try {
+    writeEmfMetrics([count(METRIC.DataPoints, 3)], { namespace: "FleetOTA", log: { debug() {}, info() {}, warn() {}, error() {} } });
+  } finally {
+    process.stdout.write = write;
+    console.log = log;
+  }
+  assert.is(written.length, 1);
+  assert.ok(written[0]!.endsWith("}\n"));
+  assert.is(extracted([written[0]!.trimEnd()])[0]!.Value, 3);
+});
+
 emf("nothing is written for no datums", () => {
   const lines: string[] = [];
   assert.is(writeEmfMetrics([], { namespace: "FleetOTA", log, write: (line) => lines.push(line) }), 0);
