@@ -19,7 +19,8 @@ import {
  *
  * Order: shape → root rotations (each new root signed by a threshold of the old one's root keys and
  * of its own) → director targets (director targets key, VIN, version not below the last seen, dates)
- * → image repository targets (threshold of release keys, version not below the last seen, dates)
+ * → image repository targets (threshold of release keys, version not below the last seen, dates; the last
+ * seen versions count only while the root names the same targets keys: TUF's fast-forward recovery)
  * → each director target agrees with the image repository on hash and length, runs on the ECU's
  * hardware, and moves its version and anti-rollback counter forward.
  */
@@ -232,14 +233,16 @@ export function verifyJobBundle(document: unknown, trust: VehicleTrust, vehicle:
     const bundle = document as Record<string, unknown>;
     if (typeof bundle.director !== "object" || bundle.director === null) throw refused(REFUSAL.Malformed, "job bundle has no director metadata");
 
-    const directorRoot = rotateRoot(parseMetadata(trust.directorRoot, rootFromJson, "pinned director root"), bundle.directorRoots, "director", vehicle.now);
+    const trustedDirectorRoot = parseMetadata(trust.directorRoot, rootFromJson, "pinned director root");
+    const directorRoot = rotateRoot(trustedDirectorRoot, bundle.directorRoots, "director", vehicle.now);
     const director = parseMetadata(bundle.director, targetsFromJson, "director targets");
     verifyRole(directorRoot, ROLE.Targets, director, "director targets");
     const vin = director.signed.unrecognizedFields[VIN_FIELD];
     if (vin !== vehicle.vin) throw refused(REFUSAL.WrongVin, `director metadata is for ${String(vin)}, not ${vehicle.vin}`);
     const directorExpires = checkExpiry(director, "director targets", vehicle.now);
-    if (director.signed.version < trust.directorVersion) {
-      throw refused(REFUSAL.Replay, `director targets version ${director.signed.version} is older than ${trust.directorVersion} already seen`);
+    const directorFloor = versionFloor(trustedDirectorRoot, directorRoot, trust.directorVersion);
+    if (director.signed.version < directorFloor) {
+      throw refused(REFUSAL.Replay, `director targets version ${director.signed.version} is older than ${directorFloor} already seen`);
     }
     newTrust = { ...trust, directorRoot: directorRoot.toJSON(), directorVersion: director.signed.version };
 
@@ -258,12 +261,14 @@ export function verifyJobBundle(document: unknown, trust: VehicleTrust, vehicle:
     if (issuedAt > directorExpires) throw refused(REFUSAL.BadDate, `job issued at ${job.issuedAt}, after its expiry`);
 
     if (bundle.imageTargets === undefined) throw refused(REFUSAL.PartialBundle, "job bundle carries no image repository metadata");
-    const imageRoot = rotateRoot(parseMetadata(trust.imageRoot, rootFromJson, "pinned image root"), bundle.imageRoots, "image repository", vehicle.now);
+    const trustedImageRoot = parseMetadata(trust.imageRoot, rootFromJson, "pinned image root");
+    const imageRoot = rotateRoot(trustedImageRoot, bundle.imageRoots, "image repository", vehicle.now);
     const image = parseMetadata(bundle.imageTargets, targetsFromJson, "image repository targets");
     verifyRole(imageRoot, ROLE.Targets, image, "image repository targets");
     checkExpiry(image, "image repository targets", vehicle.now);
-    if (image.signed.version < trust.imageTargetsVersion) {
-      throw refused(REFUSAL.Replay, `image repository targets version ${image.signed.version} is older than ${trust.imageTargetsVersion} already seen`);
+    const imageFloor = versionFloor(trustedImageRoot, imageRoot, trust.imageTargetsVersion);
+    if (image.signed.version < imageFloor) {
+      throw refused(REFUSAL.Replay, `image repository targets version ${image.signed.version} is older than ${imageFloor} already seen`);
     }
     newTrust = { ...newTrust, imageRoot: imageRoot.toJSON(), imageTargetsVersion: image.signed.version };
 
@@ -273,6 +278,18 @@ export function verifyJobBundle(document: unknown, trust: VehicleTrust, vehicle:
     if (!(error instanceof Refused)) throw error;
     return { ok: false, refusal: error.refusal, ...(newTrust ? { trust: newTrust } : {}), ...(job ? { job } : {}) };
   }
+}
+
+/**
+ * The lowest targets version the vehicle may accept: the highest it has seen, unless the root it now
+ * trusts names other targets keys than the root it trusted before (TUF 5.3.11, the fast-forward
+ * recovery). A stolen targets key can sign a version of 2^53 − 1; without this, every genuine document
+ * after it would be "older" for good, and rotating the key (the documented answer to its theft) would not
+ * end the freeze. Documents signed by the old keys are refused by the new root's keys anyway.
+ */
+function versionFloor(before: Metadata<Root>, after: Metadata<Root>, seen: number): number {
+  const keysOf = (root: Metadata<Root>) => [...(root.signed.roles[ROLE.Targets]?.keyIDs ?? [])].sort().join(" ");
+  return keysOf(before) === keysOf(after) ? seen : 0;
 }
 
 function directorJob(customs: DirectorCustom[], expiresMs: number): DirectorJob {

@@ -198,6 +198,44 @@ test("director-key rotation: root 2 (signed by both root keys) names a new key; 
   assert.is(!old.ok && old.refusal.kind, REFUSAL.UnknownKey);
 });
 
+test("a stolen director key that fast-forwards the version freezes the vehicle only until the director key is rotated (TUF 5.3.11)", () => {
+  // The thief signs a withdrawal with the highest version there is: every genuine document after it is "older".
+  const frozen = verifyJobBundle({ director: directorTargets({ version: Number.MAX_SAFE_INTEGER, withdrawn: true }).toJSON() }, trust(), vehicle());
+  assert.ok(frozen.ok);
+  if (!frozen.ok) return;
+  const genuine = verifyJobBundle(bundle({ director: { version: NOW } }), frozen.trust, vehicle());
+  assert.is(!genuine.ok && genuine.refusal.kind, REFUSAL.Replay, "without a rotation the freeze holds");
+
+  // The operators rotate the director key (root 2, signed by both root keys): the new key's documents are taken again.
+  const next = directorKey();
+  const directorRoots = [directorRoot(2, next).toJSON()];
+  const recovered = verifyJobBundle(bundle({ director: { key: next, version: NOW }, extra: { directorRoots } }), frozen.trust, vehicle());
+  assert.ok(recovered.ok, !recovered.ok ? recovered.refusal.message : "");
+  if (!recovered.ok) return;
+  assert.is(recovered.trust.directorVersion, NOW);
+  // From there the rollback rule holds again, and the stolen key counts for nothing.
+  const replay = verifyJobBundle(bundle({ director: { key: next, version: NOW - 1 }, extra: { directorRoots } }), recovered.trust, vehicle());
+  assert.is(!replay.ok && replay.refusal.kind, REFUSAL.Replay);
+  const stolen = verifyJobBundle(bundle({ director: { version: Number.MAX_SAFE_INTEGER } }), recovered.trust, vehicle());
+  assert.is(!stolen.ok && stolen.refusal.kind, REFUSAL.UnknownKey);
+  // A new root that keeps the same director key resets nothing: a replay stays a replay.
+  const sameKeyRoot = verifyJobBundle(bundle({ director: { version: 8 }, extra: { directorRoots: [directorRoot(2).toJSON()] } }), trust({ directorVersion: 9 }), vehicle());
+  assert.is(!sameKeyRoot.ok && sameKeyRoot.refusal.kind, REFUSAL.Replay);
+});
+
+test("release keys that fast-forward the image targets version freeze releases only until the image root rotates them out", () => {
+  const frozen = verifyJobBundle(bundle({ image: { version: Number.MAX_SAFE_INTEGER } }), trust(), vehicle());
+  assert.ok(frozen.ok);
+  if (!frozen.ok) return;
+  assert.is((() => { const next = verifyJobBundle(bundle({ director: { version: 2 }, image: { version: 5 } }), frozen.trust, vehicle()); return !next.ok && next.refusal.kind; })(), REFUSAL.Replay);
+  const dave = generateOfflineKey("dave");
+  const erin = generateOfflineKey("erin");
+  const imageRoots = [imageRoot(2, imageRootKeys, [alice, dave, erin]).toJSON()];
+  const recovered = verifyJobBundle(bundle({ director: { version: 2 }, image: { version: 5, signers: [dave, erin] }, extra: { imageRoots } }), frozen.trust, vehicle());
+  assert.ok(recovered.ok, !recovered.ok ? recovered.refusal.message : "");
+  if (recovered.ok) assert.is(recovered.trust.imageTargetsVersion, 5);
+});
+
 test("image root rotation: carol replaced by dave; a release signed by alice and dave installs, carol's no longer counts", () => {
   const dave = generateOfflineKey("dave");
   const root2 = imageRoot(2, imageRootKeys, [alice, bob, dave]).toJSON();
