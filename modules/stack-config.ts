@@ -141,7 +141,7 @@ export const defaults: FleetOtaStackProps = {
     connectivityMinimumPercent: 80,
     lambdaErrorsPerPeriod: 1,
   },
-  // Up to 100 objects an invocation, gathered for up to 20 s: one fleet-state part, one PutMetricData and
+  // Up to 100 objects an invocation, gathered for up to 20 s: one fleet-state part, one set of EMF metric lines and
   // one invocation for many objects (the largest per-object cost after the vehicle's own PUT); telemetry is
   // then processed up to 20 s later, far inside an upload period. The local target keeps 10 and 1 s.
   telemetryConsumer: { batchSize: 100, maximumBatchingWindowSeconds: 20, maximumConcurrency: 10 },
