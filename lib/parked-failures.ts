@@ -204,12 +204,65 @@ export interface ListParkedOptions {
   source?: ParkedSource;
   /** At most this many, newest first (default 1,000). */
   limit?: number;
+  /**
+   * At most this many ListObjectsV2 pages of keys (default: no bound, every key is listed). With a bound
+   * the days are listed newest first (`parked/<source>/<day>/`), and listing stops once `limit` keys are
+   * found and their day is complete, or when the pages run out: what is left is older. The dashboard
+   * lists every minute, and parked/ only grows (a vehicle's reports that can never apply park 64 objects
+   * an upload): listing all of it every minute would one day not fit in the publisher's minute.
+   */
+  maxListPages?: number;
 }
 
 function isParkedFailure(value: unknown): value is ParkedFailure {
   if (typeof value !== "object" || value === null) return false;
   const candidate = value as Record<string, unknown>;
   return ["id", "source", "reason", "detail", "parkedAt", "message"].every((field) => typeof candidate[field] === "string");
+}
+
+type ListedKey = { key: string; modified: number };
+
+/** The `.json` keys under `prefix` (and, with a delimiter, the folders), within `maxPages` pages. */
+async function listKeys(s3: S3Client, bucket: string, prefix: string, maxPages: number, delimiter?: string): Promise<{ keys: ListedKey[]; folders: string[]; pages: number; complete: boolean }> {
+  const keys: ListedKey[] = [];
+  const folders: string[] = [];
+  let token: string | undefined;
+  let pages = 0;
+  do {
+    if (pages >= maxPages) return { keys, folders, pages, complete: false };
+    const page = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token, ...(delimiter ? { Delimiter: delimiter } : {}) }));
+    pages++;
+    for (const object of page.Contents ?? []) {
+      if (object.Key?.endsWith(".json")) keys.push({ key: object.Key, modified: object.LastModified?.getTime() ?? 0 });
+    }
+    for (const folder of page.CommonPrefixes ?? []) if (folder.Prefix) folders.push(folder.Prefix);
+    token = page.IsTruncated ? page.NextContinuationToken : undefined;
+  } while (token);
+  return { keys, folders, pages, complete: true };
+}
+
+/**
+ * The keys of the newest days first (`<source>/<day>/` folders under `prefix`, every source's, newest day
+ * first), until `limit` keys are in and their day is listed whole, or `maxPages` pages are spent.
+ */
+async function listNewestDays(s3: S3Client, bucket: string, prefix: string, limit: number, maxPages: number): Promise<ListedKey[]> {
+  let budget = maxPages;
+  const spend = async (under: string, delimiter?: string) => {
+    const listed = await listKeys(s3, bucket, under, budget, delimiter);
+    budget -= listed.pages;
+    return listed;
+  };
+  const sources = prefix === PARKED_PREFIX ? (await spend(prefix, "/")).folders : [prefix];
+  const days: string[] = [];
+  for (const source of sources) days.push(...(await spend(source, "/")).folders);
+  const dayOf = (folder: string) => folder.split("/").at(-2) ?? "";
+  days.sort((a, b) => dayOf(b).localeCompare(dayOf(a)));
+  const keys: ListedKey[] = [];
+  for (const day of days) {
+    if (keys.length >= limit || budget <= 0) break;
+    keys.push(...(await spend(day)).keys);
+  }
+  return keys;
 }
 
 /**
@@ -222,15 +275,7 @@ function isParkedFailure(value: unknown): value is ParkedFailure {
 export async function listParkedFailures(s3: S3Client, bucket: string, options: ListParkedOptions = {}): Promise<ParkedFailure[]> {
   const limit = options.limit ?? 1_000;
   const prefix = options.source ? `${PARKED_PREFIX}${options.source}/` : PARKED_PREFIX;
-  const keys: Array<{ key: string; modified: number }> = [];
-  let token: string | undefined;
-  do {
-    const page = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }));
-    for (const object of page.Contents ?? []) {
-      if (object.Key?.endsWith(".json")) keys.push({ key: object.Key, modified: object.LastModified?.getTime() ?? 0 });
-    }
-    token = page.IsTruncated ? page.NextContinuationToken : undefined;
-  } while (token);
+  const keys = options.maxListPages === undefined ? (await listKeys(s3, bucket, prefix, Number.POSITIVE_INFINITY)).keys : await listNewestDays(s3, bucket, prefix, limit, options.maxListPages);
   keys.sort((a, b) => b.modified - a.modified || (a.key < b.key ? 1 : -1));
   const byId = new Map<string, ParkedFailure>();
   for (const { key } of keys) {

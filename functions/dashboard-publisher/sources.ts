@@ -13,6 +13,13 @@ import { GetObjectCommand, NoSuchKey, PutObjectCommand, type S3Client } from "@a
 import { GetQueueAttributesCommand, ReceiveMessageCommand, type SQSClient } from "@aws-sdk/client-sqs";
 import { listParkedFailures } from "../../lib/parked-failures.js";
 import { needsAHandDefaults, needsAHandListLimit, type NeedsAHandInput } from "./needs-a-hand-view.js";
+
+/**
+ * The publisher lists at most this many pages of parked keys a run (1,000 keys a page), the newest days first:
+ * parked/ only grows, and a vehicle can park 64 objects an upload, so listing all of it every minute would,
+ * in time, not fit in the run (and fail the whole dashboard with it).
+ */
+const NEEDS_A_HAND_LIST_PAGES = 10;
 import type { CampaignPageInput } from "./campaign-page-view.js";
 import type { CampaignSummaryInput } from "./campaign-view.js";
 import { DEAD_LETTER_ROLES } from "./queue-view.js";
@@ -77,7 +84,7 @@ export function awsDashboardSources(
     },
     async needsAHand(alarmNames) {
       const [parked, deadLetters, alarmHistory] = await Promise.all([
-        listParkedFailures(s3, config.dataBucket, { limit: needsAHandListLimit }).then(
+        listParkedFailures(s3, config.dataBucket, { limit: needsAHandListLimit, maxListPages: NEEDS_A_HAND_LIST_PAGES }).then(
           (failures) => ({ failures }),
           (error: unknown) => ({ error: describe(error) }),
         ),
