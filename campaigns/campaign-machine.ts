@@ -118,14 +118,10 @@ export interface CriterionBreach {
   ratePercent: number;
 }
 
+/** Outcomes since the baseline; a timeout counted before it and replaced by a late report after it is no less than none. */
 function since(outcomes: OutcomeTotals, baseline: OutcomeTotals): OutcomeTotals {
-  return {
-    succeeded: outcomes.succeeded - baseline.succeeded,
-    failed: outcomes.failed - baseline.failed,
-    timedOut: outcomes.timedOut - baseline.timedOut,
-    rolledBack: outcomes.rolledBack - baseline.rolledBack,
-    rejected: outcomes.rejected - baseline.rejected,
-  };
+  const delta = (kind: keyof OutcomeTotals) => Math.max(0, outcomes[kind] - baseline[kind]);
+  return { succeeded: delta("succeeded"), failed: delta("failed"), timedOut: delta("timedOut"), rolledBack: delta("rolledBack"), rejected: delta("rejected") };
 }
 
 function failuresOfKind(totals: OutcomeTotals, kind: AbortCriterion["failureKind"]): number {
@@ -151,7 +147,8 @@ export interface CriterionStanding extends CriterionBreach {
 
 /**
  * Every abort criterion's current value against its threshold, judged on outcomes since the last resume.
- * Every attempt's outcome counts, so a vehicle that fails twice weighs twice.
+ * Every attempt's outcome counts once, as what it finally was (a late report after a timeout replaces the
+ * timeout), so a vehicle that fails twice weighs twice.
  *
  * @example
  * criteriaStanding(campaign)[0]; // { criterion: { failureKind: "ANY", thresholdPercent: 10, … }, ratePercent: 4, armed: true, crossed: false, … }

@@ -47,7 +47,17 @@ export type JobEvent =
 
 export type JobDecision =
   /** `record` is absent when only bookkeeping changed (a repeated progress report). */
-  | { kind: "applied"; job: Job; record?: TransitionRecord; outcome?: keyof OutcomeTotals }
+  | {
+      kind: "applied";
+      job: Job;
+      record?: TransitionRecord;
+      outcome?: keyof OutcomeTotals;
+      /**
+       * The outcome this one replaces: a final report after the attempt was counted TIMED_OUT (the vehicle came
+       * back) takes the timeout's place, so each attempt counts once, as what it finally was.
+       */
+      replaces?: keyof OutcomeTotals;
+    }
   /** Nothing to do and nothing wrong (duplicate or stale report, timeout not reached…). */
   | { kind: "ignored"; reason: string }
   /**
@@ -158,9 +168,13 @@ function transition(
   const stateChanged = job.state !== to.state;
   const from = job.substate ? `${job.state}/${job.substate}` : job.state;
   const target = to.substate ? `${to.state}/${to.substate}` : to.state;
-  // One TIMED_OUT outcome per attempt: a job brought back by a late report and timed out again adds none.
-  const repeatedTimeout = to.state === JOB_STATE.TimedOut && job.timedOutAttempt === job.attempt;
+  // One outcome per attempt: a job brought back by a late report and timed out again adds none, and a final
+  // report after a counted timeout replaces it.
+  const timeoutCounted = job.timedOutAttempt === job.attempt;
+  const repeatedTimeout = to.state === JOB_STATE.TimedOut && timeoutCounted;
   const outcome = stateChanged && !repeatedTimeout ? OUTCOME_OF[to.state] : undefined;
+  const replaces = outcome !== undefined && outcome !== "timedOut" && timeoutCounted ? "timedOut" : undefined;
+  if (replaces) delete next.timedOutAttempt;
   const record: TransitionRecord | undefined = from !== target ? { from, to: target, at: iso, reason, cause } : undefined;
   if (record) next.history = [...(job.history ?? []), record].slice(-JOB_HISTORY_LIMIT);
   return {
@@ -168,6 +182,7 @@ function transition(
     job: next,
     ...(record ? { record } : {}),
     ...(outcome ? { outcome } : {}),
+    ...(replaces ? { replaces } : {}),
   };
 }
 

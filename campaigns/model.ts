@@ -315,7 +315,10 @@ function fieldPath(path: ReadonlyArray<PropertyKey>): string {
 /** Counts of a campaign's jobs by current state. */
 export type JobCounts = Record<JobState, number>;
 
-/** Cumulative outcomes (never decremented, retries included), the base of abort/pause criteria. */
+/**
+ * Cumulative outcomes, one per attempt (retries included), the base of abort/pause criteria. Only a timeout is
+ * ever taken back: by the final report of its attempt that arrives after it (the vehicle came back).
+ */
 export interface OutcomeTotals {
   succeeded: number;
   failed: number;
@@ -382,9 +385,10 @@ export interface Job {
   /** When the vehicle first reported progress on the current attempt (the max-in-progress clock); absent while unstarted. */
   inProgressSince?: string;
   /**
-   * The attempt whose TIMED_OUT outcome has been counted. A late report brings a TIMED_OUT job back
-   * (DEFERRED, IN_PROGRESS) and it may time out again in the same attempt: that counts once, or one vehicle
-   * reporting DEFERRED after each tick would add a timeout a minute to its campaign's abort criteria.
+   * The attempt whose TIMED_OUT outcome has been counted (and stands). A late report brings a TIMED_OUT job
+   * back (DEFERRED, IN_PROGRESS) and it may time out again in the same attempt: that counts once, or one
+   * vehicle reporting DEFERRED after each tick would add a timeout a minute to its campaign's abort criteria.
+   * The attempt's final report replaces the counted timeout (and clears this).
    */
   timedOutAttempt?: number;
   /** Last time the vehicle reported progress (IN_PROGRESS timeout clock). */

@@ -169,7 +169,7 @@ async function applyJobEvent(deps: UpdateServiceDeps, scope: JobEventScope, init
     try {
       const saved = decision.record
         ? await deps.store.jobs.saveTransition(job, decision.job, {
-            outcomes: decision.outcome ? { [decision.outcome]: 1 } : {},
+            outcomes: { ...(decision.outcome ? { [decision.outcome]: 1 } : {}), ...(decision.replaces ? { [decision.replaces]: -1 } : {}) },
           })
         : await deps.store.jobs.saveFields(job, decision.job);
       // A repeated timeout of one attempt adds no outcome (job-machine.ts), nor an OTAUpdates/TimedOut count.

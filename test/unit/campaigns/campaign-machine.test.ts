@@ -1,6 +1,6 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { crossedCriterion, decideCampaignCommand, decideRollout, waveCapacity } from "../../../campaigns/campaign-machine.js";
+import { criteriaStanding, crossedCriterion, decideCampaignCommand, decideRollout, waveCapacity } from "../../../campaigns/campaign-machine.js";
 import { emptyJobCounts, type Campaign, type CampaignState, type OutcomeTotals } from "../../../campaigns/model.js";
 import type { OperatorCommand } from "../../../contracts/update-messages.js";
 import { T0, campaign, definition, minutesAfter } from "./support/factories.js";
@@ -135,6 +135,14 @@ test("an ABORT criterion wins over a PAUSE one crossed at the same time", () => 
 
 test("a rate below every threshold keeps rolling", () => {
   assert.is(crossedCriterion(running({ outcomes: { succeeded: 90, failed: 5, timedOut: 3, rolledBack: 1, rejected: 0 } })), undefined);
+});
+
+test("a timeout counted before the resume and replaced by its late success after it counts as nothing since, not as minus one", () => {
+  const baseline = { succeeded: 6, failed: 0, timedOut: 4, rolledBack: 0, rejected: 0 };
+  // Since the resume: 5 succeeded (one of them replacing a timeout from before), 3 failed: 3 of 8 (37.5%), not 3 of 7.
+  const resumed = running({ outcomes: { succeeded: 11, failed: 3, timedOut: 3, rolledBack: 0, rejected: 0 }, outcomesBaseline: baseline });
+  const any = criteriaStanding(resumed).find((standing) => standing.criterion.failureKind === "ANY")!;
+  assert.equal([any.failures, any.finished], [3, 8]);
 });
 
 test("criteria judge only outcomes since the last resume", () => {

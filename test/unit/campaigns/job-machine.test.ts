@@ -254,9 +254,44 @@ function run(start: Job, events: readonly JobEvent[], limits = definition()): { 
     if (decision.kind !== "applied") continue;
     current = decision.job;
     if (decision.outcome) outcomes[decision.outcome] = (outcomes[decision.outcome] ?? 0) + 1;
+    if (decision.replaces) outcomes[decision.replaces] = (outcomes[decision.replaces] ?? 0) - 1;
   }
-  return { job: current, outcomes };
+  return { job: current, outcomes: Object.fromEntries(Object.entries(outcomes).filter(([, count]) => count !== 0)) };
 }
+
+test("one outcome per attempt: a final report after a counted timeout replaces it (the vehicle came back)", () => {
+  const silent = job({ state: "IN_PROGRESS", substate: "DOWNLOADING", attemptQueuedAt: T0.toISOString(), inProgressSince: T0.toISOString(), lastProgressAt: T0.toISOString(), lastSequence: 3 });
+  const timeout: JobEvent = { type: "timeout-check", at: minutesAfter(30) };
+  for (const [late, kept] of [[["FAILED"], { failed: 1 }], [["ROLLED_BACK"], { rolledBack: 1 }], [["INSTALLING", "SUCCEEDED"], { succeeded: 1 }]] as Array<[AgentStatus[], Record<string, number>]>) {
+    const { job: after, outcomes } = run(silent, [timeout, ...late.map((status, index) => report(status, 4 + index, minutesAfter(40 + index)))]);
+    assert.equal(outcomes, kept, late.join(" → "));
+    assert.is(after.timedOutAttempt, undefined);
+  }
+  const replaced = decideJobEvent({ ...silent, state: "TIMED_OUT", substate: undefined, timedOutAttempt: 1 }, report("FAILED", 4, minutesAfter(40)), definition());
+  assert.equal(replaced.kind === "applied" && [replaced.outcome, replaced.replaces], ["failed", "timedOut"]);
+  // An earlier attempt's timeout is not this attempt's: a retried job's failure replaces nothing.
+  const retried = decideJobEvent({ ...silent, attempt: 2, timedOutAttempt: 1 }, report("FAILED", 4, minutesAfter(40), 2), definition());
+  assert.equal(retried.kind === "applied" && [retried.outcome, retried.replaces], ["failed", undefined]);
+});
+
+test("a vehicle that times out and then fails every attempt weighs one failure an attempt, not two", () => {
+  const limits = definition({ retries: { max: 10, backoffBaseSeconds: 60, backoffCapSeconds: 60 } });
+  let current = job({ attemptQueuedAt: T0.toISOString() });
+  const outcomes: Record<string, number> = {};
+  let minute = 0;
+  for (let attempt = 1; attempt <= 11; attempt++) {
+    const { job: after, outcomes: ofAttempt } = run(current, [
+      report("DOWNLOADING", 1, minutesAfter(++minute), attempt),
+      { type: "timeout-check", at: minutesAfter((minute += 31)) },
+      report("FAILED", 2, minutesAfter(++minute), attempt),
+      { type: "retry", manual: false, cause: "ticker", at: minutesAfter((minute += 2)) },
+    ], limits);
+    for (const [kind, count] of Object.entries(ofAttempt)) outcomes[kind] = (outcomes[kind] ?? 0) + count;
+    current = after;
+  }
+  assert.equal(outcomes, { failed: 11 });
+  assert.is(current.state, "FAILED");
+});
 
 test("a vehicle that answers every start timeout with a late DEFERRED adds one timeout per attempt, not one per tick", () => {
   const limits = definition({ startTimeoutMinutes: 60, retries: { max: 0, backoffBaseSeconds: 60, backoffCapSeconds: 600 } });

@@ -497,6 +497,24 @@ test("one vehicle answering each start timeout with a late DEFERRED cannot abort
   await assertCountersMatchJobs(h.store, campaign.campaignId);
 });
 
+test("a vehicle that times out and then reports its success counts one success in its campaign, the timeout taken back", async () => {
+  const h = harness();
+  const campaign = await startedCampaign(h, { inProgressTimeoutMinutes: 30, waves: [{ percent: 100, soakMinutes: 24 * 60 }] });
+  const car1 = car(1);
+  await h.deliver(candidate(car1), report(campaign.campaignId, car1.vin, 1, "DOWNLOADING"));
+  h.clock.now = minutesAfter(31);
+  await tickCampaign(h.deps, campaign.campaignId);
+  assert.is((await h.store.campaigns.get(campaign.campaignId))!.outcomes.timedOut, 1);
+
+  h.clock.now = minutesAfter(40);
+  await h.deliver(report(campaign.campaignId, car1.vin, 2, "SUCCEEDED"));
+
+  const after = (await h.store.campaigns.get(campaign.campaignId))!;
+  assert.equal([after.outcomes.timedOut, after.outcomes.succeeded], [0, 1]);
+  assert.is((await h.store.jobs.get(campaign.campaignId, car1.vin))!.state, "SUCCEEDED");
+  await assertCountersMatchJobs(h.store, campaign.campaignId);
+});
+
 test("after a refused jump and a refused forged success the genuine reports still drive the job to SUCCEEDED", async () => {
   const h = harness();
   const { campaignId } = await startedCampaign(h);
