@@ -56,6 +56,27 @@ test("each function logs to its own log group, kept for the configured days", ()
   }
 });
 
+/**
+ * The functions' metrics are EMF log lines (lib/emf-metrics.ts), and the local runtime extracts them from
+ * every output line whatever the function's logging settings. On AWS two settings would drop them before
+ * CloudWatch Logs reads them, silently: every alarm on them treats missing data as not breaching, so the
+ * failure-rate alarm (and the campaign pause it drives) would never fire, while every local test passes.
+ * - Lambda's application log-level filter: with the JSON log format Lambda gives a JSON line without a
+ *   `level` (an EMF document has none) the level INFO, so a filter at WARN or above drops every metric.
+ * - The log group's class: Infrequent Access supports only a subset of CloudWatch Logs (a cheaper class, so
+ *   a tempting cost lever), without metric extraction.
+ */
+test("no function's logging settings drop its EMF metric lines on AWS (application log level at most INFO, Standard log group)", () => {
+  const keepsInfoLines = new Set([undefined, "TRACE", "DEBUG", "INFO"]);
+  for (const id of Object.keys(functions)) {
+    const { logging_config: logging } = functions[id]!;
+    assert.is(logging.log_format, "JSON", `${id}: the JSON log format (EMF lines are written to stdout as they are)`);
+    assert.ok(keepsInfoLines.has(logging.application_log_level), `${id}: application log level ${logging.application_log_level} drops lines without a level`);
+    const logGroup = stack.resource("aws_cloudwatch_log_group", `${id}_logs`);
+    assert.ok([undefined, "STANDARD"].includes(logGroup.log_group_class as string | undefined), `${id}: log group class ${logGroup.log_group_class} extracts no metrics`);
+  }
+});
+
 test("every function learns its resources through the shared ENV names", () => {
   const known = new Set<string>(Object.values(ENV));
   for (const shortName of Object.values(FUNCTION)) {
