@@ -6,9 +6,9 @@
  *
  * The TLS handshake proves the caller holds the private key of the certificate it presents. The
  * certificate is then accepted only if it is registered in the emulator (its id is the SHA-256 of its
- * DER, as on AWS), ACTIVE, attached to the named thing, and has an IoT policy attached that allows
- * `iot:AssumeRoleWithCertificate` on the role alias (each attached IoT policy evaluated by iam-simulate,
- * as for any policy here). The session it issues is bounded by the role's policy as applied from the
+ * DER, as on AWS), ACTIVE, attached to the named thing, and its attached IoT policies, evaluated together
+ * by iam-simulate as for any policy here (a Deny in any of them wins), allow `iot:AssumeRoleWithCertificate`
+ * on the role alias. The session it issues is bounded by the role's policy as applied from the
  * synthesized stack and carries the thing's name and type (`credentials-iot:ThingName`,
  * `credentials-iot:ThingTypeName`), which the front door evaluates it with. The same holds for every
  * role alias: the vehicles' and the fleet gateways'.
@@ -23,8 +23,8 @@ import {
   DescribeThingCommand,
   GetPolicyCommand,
   IoTClient,
-  ListAttachedPoliciesCommand,
   ListThingPrincipalsCommand,
+  paginateListAttachedPolicies,
 } from "@aws-sdk/client-iot";
 import { THING_NAME_HEADER } from "../../contracts/vehicle-identity.js";
 import { createSelfSigned } from "../../identity/certificates.js";
@@ -87,6 +87,19 @@ async function isNotFound<T>(work: Promise<T>): Promise<T | undefined> {
 }
 
 /**
+ * A certificate's IoT policies as one document. AWS evaluates all the policies attached to a certificate
+ * together: an explicit Deny in any of them (how an operator shuts one device out without touching the
+ * policy every other device shares) wins over an Allow in another. Evaluated one by one, any policy that
+ * allows would issue a session despite the Deny.
+ *
+ * @example
+ * asOnePolicy([{ Version: "2012-10-17", Statement: [allow] }, { Version: "2012-10-17", Statement: deny }]); // { Version: "2012-10-17", Statement: [allow, deny] }
+ */
+export function asOnePolicy(policies: readonly VehiclePolicyDocument[]): VehiclePolicyDocument {
+  return { Version: "2012-10-17", Statement: policies.flatMap(({ Statement }) => (Array.isArray(Statement) ? Statement : [Statement])) };
+}
+
+/**
  * Starts the provider on 127.0.0.1 with a fresh self-signed server certificate.
  *
  * @example
@@ -143,18 +156,21 @@ export async function startCredentialsProvider(options: CredentialsProviderOptio
     const roleAlias = (await definition(`alias:${alias}`, () => isNotFound(iot.send(new DescribeRoleAliasCommand({ roleAlias: alias })))))?.roleAliasDescription;
     if (!roleAlias?.roleArn || !roleAlias.roleAliasArn) throw new CredentialsRefusedError(404, "Role alias does not exist", `no role alias ${alias}`);
 
-    const attached = await iot.send(new ListAttachedPoliciesCommand({ target: certificate.certificateArn }));
+    const attached: string[] = [];
+    for await (const page of paginateListAttachedPolicies({ client: iot }, { target: certificate.certificateArn })) {
+      attached.push(...(page.policies ?? []).flatMap((policy) => (policy.policyName ? [policy.policyName] : [])));
+    }
     const iotPolicies = await Promise.all(
-      (attached.policies ?? []).map(async (policy) => {
-        const read = () => iot.send(new GetPolicyCommand({ policyName: policy.policyName }));
-        const text = (await definition(`policy:${policy.policyName}`, read)).policyDocument ?? "{}";
+      attached.map(async (policyName) => {
+        const read = () => iot.send(new GetPolicyCommand({ policyName }));
+        const text = (await definition(`policy:${policyName}`, read)).policyDocument ?? "{}";
         return JSON.parse(text) as VehiclePolicyDocument;
       }),
     );
-    const mayAssume = iotPolicies.some(
-      (policy) => evaluateVehicleRequest(policy, thingName, options.accountId, { action: "iot:AssumeRoleWithCertificate", resource: roleAlias.roleAliasArn! }).allowed,
-    );
-    if (!mayAssume) throw forbidden(`no IoT policy of the certificate allows iot:AssumeRoleWithCertificate on ${alias}`);
+    const assume = { action: "iot:AssumeRoleWithCertificate", resource: roleAlias.roleAliasArn };
+    if (iotPolicies.length === 0 || !evaluateVehicleRequest(asOnePolicy(iotPolicies), thingName, options.accountId, assume).allowed) {
+      throw forbidden(`the certificate's IoT policies do not allow iot:AssumeRoleWithCertificate on ${alias}`);
+    }
 
     const policy = options.rolePolicy(roleAlias.roleArn);
     if (!policy) throw new CredentialsRefusedError(500, "Internal Failure", `role ${roleAlias.roleArn} has no policy in the applied stack`);

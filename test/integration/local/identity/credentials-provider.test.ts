@@ -10,12 +10,14 @@ import { createServer, request as httpRequest, type IncomingMessage, type Server
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import {
+  AttachPolicyCommand,
   AttachThingPrincipalCommand,
   CreatePolicyCommand,
   CreateRoleAliasCommand,
   CreateThingCommand,
   CreateThingTypeCommand,
   DeleteThingCommand,
+  DetachPolicyCommand,
   DetachThingPrincipalCommand,
   IoTClient,
   ListThingPrincipalsCommand,
@@ -85,6 +87,7 @@ let emulator: Emulator;
 let relay: Relay;
 let provider: CredentialsProvider;
 let iot: IoTClient;
+let aliasArn: string;
 
 async function registered(vin: string): Promise<VehicleIdentityMaterial & { certificateArn: string }> {
   const { privateKeyPem, csrPem } = await createKeyAndCsr(vin);
@@ -114,6 +117,7 @@ test.before(async () => {
   iot = new IoTClient({ endpoint: emulator.endpoint, region: REGION, credentials: LOCAL_CREDENTIALS });
   relay = await startRelay(emulator.endpoint);
   const alias = await iot.send(new CreateRoleAliasCommand({ roleAlias: ALIAS, roleArn: ROLE_ARN, credentialDurationSeconds: 900 }));
+  aliasArn = alias.roleAliasArn!;
   const assume = { Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: "iot:AssumeRoleWithCertificate", Resource: alias.roleAliasArn }] };
   await iot.send(new CreatePolicyCommand({ policyName: IOT_POLICY, policyDocument: JSON.stringify(assume) }));
   await iot.send(new CreateThingTypeCommand({ thingTypeName: "fleetota-test-gateway" }));
@@ -204,6 +208,22 @@ test("a thing that cannot be read (DescribeThing throttled, failing or unavailab
   }
   relay.answer = undefined;
   assert.ok((await fetchVehicleCredentials(vehicle)).accessKeyId, "once the thing can be read again, credentials are issued");
+});
+
+test("a Deny in another IoT policy of the certificate wins over the vehicle policy's Allow (AWS evaluates them together): refused 403, no session", async () => {
+  const vehicle = await registered("1FTFW1E57MFA12345");
+  assert.ok((await fetchVehicleCredentials(vehicle)).accessKeyId, "the control: the vehicle policy alone allows");
+  const shutOut = { Version: "2012-10-17", Statement: [{ Effect: "Deny", Action: "iot:AssumeRoleWithCertificate", Resource: aliasArn }] };
+  await iot.send(new CreatePolicyCommand({ policyName: "fleetota-test-shut-out", policyDocument: JSON.stringify(shutOut) }));
+  await iot.send(new AttachPolicyCommand({ policyName: "fleetota-test-shut-out", target: vehicle.certificateArn }));
+  const issued = provider.stats.issued;
+
+  const refused = await refusal(fetchVehicleCredentials(vehicle));
+
+  assert.is(refused.status, 403);
+  assert.is(provider.stats.issued, issued, "no session issued");
+  await iot.send(new DetachPolicyCommand({ policyName: "fleetota-test-shut-out", target: vehicle.certificateArn }));
+  assert.ok((await fetchVehicleCredentials(vehicle)).accessKeyId, "the Deny detached, credentials are issued again");
 });
 
 test.run();
