@@ -10,7 +10,8 @@ import * as assert from "uvu/assert";
 import { DASHBOARD_DOCUMENT } from "../../contracts/dashboard-documents.js";
 import { vehicleTelemetryKey } from "../../contracts/telemetry-keys.js";
 import { FUNCTION } from "../../modules/fleet-functions.js";
-import { FLEET_SNAPSHOT_KEY } from "../../telemetry/fleet-state.js";
+import { PARKED_PREFIX } from "../../contracts/parked-failure.js";
+import { FLEET_SNAPSHOT_KEY, FLEET_STATE_PARTS_PREFIX } from "../../telemetry/fleet-state.js";
 import { REPOSITORY_LAYOUT } from "../../uptane/metadata.js";
 import { actionsCalledBy } from "../../scripts/least-privilege/code-actions.js";
 import { policyDiff } from "../../scripts/least-privilege/policy-diff.js";
@@ -159,17 +160,22 @@ function listAllowed(functionId: string, bucketArn: string, prefix: string | und
   return result === "Allowed";
 }
 
-test("a missing key the code acts on answers 404 on AWS: each function may list exactly the keys it reads and may find missing", () => {
-  const telemetryKey = vehicleTelemetryKey(VIN, Date.parse("2026-12-01T18:00:00Z"), "0");
-  const missingByFunction: Record<string, Array<[string, string]>> = {
-    // The event's object or version gone (parked object-missing); a raw-looking key whose decoded form is not there (quarantined).
-    telemetry_processor: [[LAKE, telemetryKey], [LAKE, telemetryKey.replace("/dt=", "/dt%3D")], [LAKE, "telemetry/fleet/gw-depot-7/x.ndjson.gz"]],
-    // Chains read until the next version is missing; a vehicle's first job document.
-    update_manager: [[LAKE, REPOSITORY_LAYOUT.imageRoot(3)], [LAKE, REPOSITORY_LAYOUT.imageTargets(12)], [LAKE, REPOSITORY_LAYOUT.directorRoot(2)], [LAKE, REPOSITORY_LAYOUT.jobDocument(VIN)]],
-    // No snapshot before the first compaction; no previous page of a new campaign or of "needs a hand".
-    dashboard_publisher: [[LAKE, FLEET_SNAPSHOT_KEY], [DASHBOARD, "data/campaigns/c-42.json"], [DASHBOARD, `data/${DASHBOARD_DOCUMENT.NeedsAHand}`]],
-  };
+const telemetryKey = vehicleTelemetryKey(VIN, Date.parse("2026-12-01T18:00:00Z"), "0");
+/** The keys each function reads and acts on finding missing ([bucket, key]). */
+const missingByFunction: Record<string, Array<[string, string]>> = {
+  // The event's object or version gone (parked object-missing); a raw-looking key whose decoded form is not there (quarantined).
+  telemetry_processor: [[LAKE, telemetryKey], [LAKE, telemetryKey.replace("/dt=", "/dt%3D")], [LAKE, "telemetry/fleet/gw-depot-7/x.ndjson.gz"]],
+  // Chains read until the next version is missing; a vehicle's first job document.
+  update_manager: [[LAKE, REPOSITORY_LAYOUT.imageRoot(3)], [LAKE, REPOSITORY_LAYOUT.imageTargets(12)], [LAKE, REPOSITORY_LAYOUT.directorRoot(2)], [LAKE, REPOSITORY_LAYOUT.jobDocument(VIN)]],
+  // No snapshot before the first compaction; no previous page of a new campaign or of "needs a hand".
+  dashboard_publisher: [[LAKE, FLEET_SNAPSHOT_KEY], [DASHBOARD, "data/campaigns/c-42.json"], [DASHBOARD, `data/${DASHBOARD_DOCUMENT.NeedsAHand}`]],
+};
+/** The folders each function lists with ListObjectsV2 ([bucket, prefix]): the publisher's fleet-state parts and its "needs a hand" listing of parked failures (by source, then day). */
+const listedByFunction: Record<string, Array<[string, string]>> = {
+  dashboard_publisher: [[LAKE, FLEET_STATE_PARTS_PREFIX], [LAKE, PARKED_PREFIX], [LAKE, `${PARKED_PREFIX}update-manager/2026-12-01/`]],
+};
 
+test("a missing key the code acts on answers 404 on AWS: each function may list exactly the keys it reads and may find missing", () => {
   for (const [functionId, reads] of Object.entries(missingByFunction)) {
     assert.ok(codeActions.get(functionId)!.includes("s3:ListBucket"), `${functionId}: the analyser sees a read whose miss the code acts on`);
     for (const [bucket, key] of reads) assert.ok(listAllowed(functionId, bucket, key), `${functionId}: a missing ${key} would answer 403`);
@@ -187,6 +193,26 @@ test("the listing that makes a miss a 404 reaches no further: not the whole buck
 
   for (const [functionId, listings] of Object.entries(outside)) {
     for (const [bucket, prefix] of listings) assert.not.ok(listAllowed(functionId, bucket, prefix), `${functionId} may list ${bucket} under ${String(prefix)}`);
+  }
+});
+
+/** IAM's StringLike: `*` any run of characters, `?` one, the rest literal. */
+const stringLike = (pattern: string, value: string) => new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*").replace(/\?/g, ".")}$`, "s").test(value);
+
+test("every listing a policy grants is needed: each s3:prefix pattern covers a key its function may find missing or a folder it lists", () => {
+  const buckets: Record<string, string> = { [ref("aws_s3_bucket", "data_lake", "arn")]: LAKE, [ref("aws_s3_bucket", "dashboard", "arn")]: DASHBOARD };
+  for (const functionId of functionIds) {
+    const needed = [...(missingByFunction[functionId] ?? []), ...(listedByFunction[functionId] ?? [])];
+    for (const statement of statementsOf(stack, functionId).filter((candidate) => list(candidate.Action).includes("s3:ListBucket"))) {
+      const bucket = buckets[String(statement.Resource)];
+      assert.ok(bucket, `${functionId}: ${statement.Sid} lists ${String(statement.Resource)}`);
+      for (const pattern of list(statement.Condition?.StringLike?.["s3:prefix"] as string[] | undefined)) {
+        assert.ok(
+          needed.some(([neededBucket, key]) => neededBucket === bucket && stringLike(pattern, key)),
+          `${functionId}: ${statement.Sid} may list ${bucket} under ${pattern}, which no read or listing of its code needs`,
+        );
+      }
+    }
   }
 });
 
