@@ -1,9 +1,10 @@
 import { createHash } from "node:crypto";
 import { DeleteObjectCommand, PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
-import type { Metadata, Root, Targets } from "@tufjs/models";
+import { Metadata, Targets, type Root } from "@tufjs/models";
 import { signWithKeyFile, type OfflineKeyFile } from "./keys.js";
-import { findReleaseTarget, imageTargetName, nextImageTargets, REPOSITORY_LAYOUT, ROLE, signatureProgress, targetsFromJson, type ImageCustom } from "./metadata.js";
+import { findReleaseTarget, imageTargetName, nextImageTargets, REPOSITORY_LAYOUT, ROLE, signatureProgress, SPEC_VERSION, targetsFromJson, tufDate, type ImageCustom } from "./metadata.js";
 import { publishOnce, readJson, readObject, readPublished } from "./repository-store.js";
+import { verifyPublishedTargets } from "./vehicle-verification.js";
 
 /**
  * The image repository's release flow with offline keys: `stageRelease` builds the next targets version
@@ -144,4 +145,93 @@ export async function dropStagedRelease(s3: S3Client, bucket: string): Promise<n
   if ((await readJson(s3, bucket, REPOSITORY_LAYOUT.stagedTargets(nextVersion))) === undefined) return undefined;
   await s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: REPOSITORY_LAYOUT.stagedTargets(nextVersion) }));
   return nextVersion;
+}
+
+export interface RefreshStatus {
+  /** The targets version the refresh publishes (the published one + 1). */
+  targetsVersion: number;
+  /** The published version it renews, and that version's expiry. */
+  refreshes: number;
+  previousExpires: string;
+  expires: string;
+  /** How many image targets it carries (the same as the published version). */
+  images: number;
+  signedBy: string[];
+  threshold: number;
+  published: boolean;
+}
+
+/** The image targets of a metadata file, compared by what a vehicle checks: name, length, hashes, custom. */
+function sameTargets(a: Metadata<Targets>, b: Metadata<Targets>): boolean {
+  const describe = (metadata: Metadata<Targets>) =>
+    JSON.stringify(Object.keys(metadata.signed.targets).sort().map((name) => metadata.signed.targets[name]!.toJSON()));
+  return describe(a) === describe(b);
+}
+
+/**
+ * `release refresh`: the published image targets again, unchanged, as version + 1 with a later expiry,
+ * signed by the release keys exactly as a release is (the first signer stages it, each further one adds a
+ * signature, the one that meets the threshold publishes it). Refuses when nothing is published, when the
+ * published targets do not verify against the image root (nobody re-signs what the keys never signed),
+ * when a release waits as the next version, when the new expiry would not move the current one forward,
+ * and, to a later signer, a staged refresh whose targets differ from the published ones or whose expiry
+ * lies beyond what this signer's `expires` allows.
+ *
+ * @example
+ * const refresh = await refreshImageTargets(s3, bucket, { key: alice, expires: new Date(Date.now() + 30 * 86_400_000) });
+ * refresh.published // false: 1 of 2; bob runs the same and publishes it
+ */
+export async function refreshImageTargets(s3: S3Client, bucket: string, input: { key: OfflineKeyFile; expires: Date; now?: Date }): Promise<RefreshStatus> {
+  const now = input.now ?? new Date();
+  const published = await readPublished(s3, bucket);
+  const root = published.imageRoots[published.imageRoots.length - 1];
+  if (!root) throw new ReleaseError("the image repository has no root yet; run `fleetota keys ceremony` first");
+  const current = published.imageTargets;
+  if (!current) throw new ReleaseError("nothing to refresh: the image repository has published no targets yet (publish a release with `fleetota release`)");
+  requireTargetsKey(root, input.key);
+  const chain = published.imageRoots.map((each) => each.toJSON());
+  const refusal = verifyPublishedTargets(chain, current.toJSON(), now, { targetsMayBeExpired: true });
+  if (refusal) throw new ReleaseError(`published image targets ${current.signed.version} do not verify (${refusal.kind}: ${refusal.message}); not re-signing them`);
+  if (input.expires.getTime() <= Math.max(now.getTime(), Date.parse(current.signed.expires))) {
+    throw new ReleaseError(`nothing to refresh: image targets ${current.signed.version} already expire at ${current.signed.expires}, not before ${tufDate(input.expires)}; pass a longer --expires`);
+  }
+  const nextVersion = current.signed.version + 1;
+  const waiting = await readJson(s3, bucket, REPOSITORY_LAYOUT.stagedTargets(nextVersion));
+  let next: Metadata<Targets>;
+  if (waiting === undefined) {
+    next = new Metadata(new Targets({ version: nextVersion, specVersion: SPEC_VERSION, expires: tufDate(input.expires), targets: { ...current.signed.targets } }));
+  } else {
+    next = targetsFromJson(waiting);
+    if (!sameTargets(next, current) || next.signed.version !== nextVersion) {
+      const other = Object.keys(next.signed.targets).find((name) => !current.signed.targets[name]);
+      throw new ReleaseError(`${other ?? "another release"} is waiting for signatures as targets ${nextVersion}; sign it (\`fleetota release sign\`: publishing it renews the expiry too) or drop it (\`fleetota release drop\`) first`);
+    }
+    if (Date.parse(next.signed.expires) > input.expires.getTime()) {
+      throw new ReleaseError(`the refresh waiting for signatures expires at ${next.signed.expires}, later than your --expires allows (${tufDate(input.expires)}); not signing (drop it with \`fleetota release drop\`, or pass a longer --expires)`);
+    }
+  }
+  signWithKeyFile(next, input.key);
+  const progress = signatureProgress(root, ROLE.Targets, next);
+  const result = (done: boolean): RefreshStatus => ({
+    targetsVersion: nextVersion,
+    refreshes: current.signed.version,
+    previousExpires: current.signed.expires,
+    expires: next.signed.expires,
+    images: Object.keys(next.signed.targets).length,
+    signedBy: progress.signed,
+    threshold: progress.threshold,
+    published: done,
+  });
+  // Published only when a threshold of signatures verifies (not merely by key id: the staged file is writable).
+  const unpublishable = verifyPublishedTargets(chain, next.toJSON(), now);
+  if (unpublishable !== undefined) {
+    if (progress.signed.length >= progress.threshold) {
+      throw new ReleaseError(`the refresh waiting for signatures carries signatures that do not verify (${unpublishable.kind}: ${unpublishable.message}); drop it (\`fleetota release drop\`) and refresh again`);
+    }
+    await s3.send(new PutObjectCommand({ Bucket: bucket, Key: REPOSITORY_LAYOUT.stagedTargets(nextVersion), Body: JSON.stringify(next.toJSON()), ContentType: "application/json" }));
+    return result(false);
+  }
+  await publishOnce(s3, bucket, REPOSITORY_LAYOUT.imageTargets(nextVersion), JSON.stringify(next.toJSON()), "application/json", now);
+  await s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: REPOSITORY_LAYOUT.stagedTargets(nextVersion) }));
+  return result(true);
 }

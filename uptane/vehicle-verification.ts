@@ -366,12 +366,13 @@ export function verifyImageBytes(bytes: Uint8Array, image: Pick<VerifiedImage, "
  * Checks a repository's targets against its root chain as published (root 1 taken on first use, each
  * later root rotated in as a vehicle would): what the update manager and the CLI check before they
  * hand metadata on. Returns the refusal, or undefined when a threshold of the newest root's targets
- * keys signed it and it has not expired.
+ * keys signed it and it has not expired (`targetsMayBeExpired`: expired targets pass, as `release refresh`
+ * needs before re-signing them; the roots must still be valid).
  *
  * @example
  * const refusal = verifyPublishedTargets(imageRoots.map((root) => root.toJSON()), targets.toJSON(), new Date());
  */
-export function verifyPublishedTargets(rootChain: unknown[], targets: unknown, now: Date): Refusal | undefined {
+export function verifyPublishedTargets(rootChain: unknown[], targets: unknown, now: Date, options: { targetsMayBeExpired?: boolean } = {}): Refusal | undefined {
   try {
     if (rootChain.length === 0) throw refused(REFUSAL.PartialBundle, "no root is published");
     const first = parseMetadata(rootChain[0], rootFromJson, "root 1");
@@ -379,7 +380,8 @@ export function verifyPublishedTargets(rootChain: unknown[], targets: unknown, n
     const root = rotateRoot(first, rootChain.slice(1), "repository", now);
     const metadata = parseMetadata(targets, targetsFromJson, "targets");
     verifyRole(root, ROLE.Targets, metadata, `targets ${metadata.signed.version}`);
-    checkExpiry(metadata, "targets", now);
+    if (options.targetsMayBeExpired) strictDate(metadata.signed.expires, "targets expiry");
+    else checkExpiry(metadata, "targets", now);
     return undefined;
   } catch (error) {
     if (error instanceof Refused) return error.refusal;

@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import type { Command } from "commander";
 import semver from "semver";
 import { DEFAULT_ECU } from "../../uptane/metadata.js";
-import { dropStagedRelease, ReleaseError, signStagedRelease, stageRelease, type ReleaseStatus } from "../../uptane/image-repository.js";
+import { dropStagedRelease, refreshImageTargets, ReleaseError, signStagedRelease, stageRelease, type RefreshStatus, type ReleaseStatus } from "../../uptane/image-repository.js";
 import { parseDuration, parseIntegerOption, parseList } from "../arguments.js";
 import type { CommandContext } from "../context.js";
 import { InputFileError, UsageError } from "../errors.js";
@@ -45,6 +45,14 @@ export function registerReleaseCommand(program: Command, contextFor: (command: C
       await runReleaseSign(contextFor(this), version, options);
     });
   release
+    .command("refresh")
+    .description("re-sign the published image targets unchanged with a later expiry (version + 1); published once enough release keys run it")
+    .requiredOption("--key <file>", "your offline release key file")
+    .option("--expires <duration>", "how long the refreshed targets stay valid (30d, 12h…)", "30d")
+    .action(async function refreshAction(this: Command, options: { key: string; expires: string }) {
+      await runReleaseRefresh(contextFor(this), options);
+    });
+  release
     .command("drop")
     .description("drop the release waiting for signatures (nothing published changes)")
     .action(async function dropAction(this: Command) {
@@ -65,6 +73,14 @@ function describe(status: ReleaseStatus, bucket: string): string[] {
         `staged ${status.version} as targets ${status.targetsVersion} with ${progress}; not published yet`,
         `  another release engineer: fleetota release sign ${status.version} --key <their key file> [--image <their copy>]`,
       ];
+}
+
+function describeRefresh(status: RefreshStatus): string[] {
+  const what = `image targets ${status.refreshes} (${status.images} image(s), expiring ${status.previousExpires}) as targets ${status.targetsVersion}, expiring ${status.expires}`;
+  const progress = `${status.signedBy.length} of ${status.threshold} signatures`;
+  return status.published
+    ? [`refreshed ${what}, ${progress}`]
+    : [`refresh of ${what} staged with ${progress}; not published yet`, "  another release engineer: fleetota release refresh --key <their key file>"];
 }
 
 async function guarded<T>(run: () => Promise<T>): Promise<T> {
@@ -118,6 +134,20 @@ export async function runReleaseSign(context: CommandContext, version: string, o
   const bucket = context.target().names.dataBucket;
   const status = await guarded(() => signStagedRelease(context.s3(), bucket, { version, key, ...(image ? { image } : {}) }));
   printResult(context.io, context.json, { ...status, bucket }, () => describe(status, bucket));
+}
+
+/**
+ * The `release refresh` command: the published image targets again with a later expiry, signed by one more release key.
+ *
+ * @example
+ * await runReleaseRefresh(context, { key: "alice.key", expires: "30d" });
+ */
+export async function runReleaseRefresh(context: CommandContext, options: { key: string; expires?: string }, now = new Date()): Promise<void> {
+  const lifetimeSeconds = parseDuration("--expires", options.expires ?? "30d");
+  const key = loadKey(options.key);
+  const bucket = context.target().names.dataBucket;
+  const status = await guarded(() => refreshImageTargets(context.s3(), bucket, { key, expires: new Date(now.getTime() + lifetimeSeconds * 1000), now }));
+  printResult(context.io, context.json, { ...status, bucket }, () => describeRefresh(status));
 }
 
 function readImage(path: string): Buffer {
