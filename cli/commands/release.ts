@@ -1,7 +1,9 @@
 import { readFileSync } from "node:fs";
 import type { Command } from "commander";
 import semver from "semver";
-import { DEFAULT_ECU } from "../../uptane/metadata.js";
+import { DEFAULT_ECU, REPOSITORY_LAYOUT } from "../../uptane/metadata.js";
+import { readJson, readPublished } from "../../uptane/repository-store.js";
+import { describeExpiry, expiryCalendar } from "../../uptane/calendar.js";
 import { dropStagedRelease, refreshImageTargets, ReleaseError, signStagedRelease, stageRelease, type RefreshStatus, type ReleaseStatus } from "../../uptane/image-repository.js";
 import { parseDuration, parseIntegerOption, parseList } from "../arguments.js";
 import type { CommandContext } from "../context.js";
@@ -51,6 +53,12 @@ export function registerReleaseCommand(program: Command, contextFor: (command: C
     .option("--expires <duration>", "how long the refreshed targets stay valid (30d, 12h…)", "30d")
     .action(async function refreshAction(this: Command, options: { key: string; expires: string }) {
       await runReleaseRefresh(contextFor(this), options);
+    });
+  release
+    .command("status")
+    .description("what is published, and how many days the image targets and both roots have left before vehicles refuse them")
+    .action(async function statusAction(this: Command) {
+      await runReleaseStatus(contextFor(this));
     });
   release
     .command("drop")
@@ -148,6 +156,29 @@ export async function runReleaseRefresh(context: CommandContext, options: { key:
   const bucket = context.target().names.dataBucket;
   const status = await guarded(() => refreshImageTargets(context.s3(), bucket, { key, expires: new Date(now.getTime() + lifetimeSeconds * 1000), now }));
   printResult(context.io, context.json, { ...status, bucket }, () => describeRefresh(status));
+}
+
+/**
+ * The `release status` command: the published image targets (images, any version waiting for signatures)
+ * and the expiry calendar of the targets and both roots, soonest first, with what renews each.
+ *
+ * @example
+ * await runReleaseStatus(context); // "image targets 4 expire 2027-01-01T00:00:00Z: 29 days left" …
+ */
+export async function runReleaseStatus(context: CommandContext, now = new Date()): Promise<void> {
+  const bucket = context.target().names.dataBucket;
+  const published = await readPublished(context.s3(), bucket);
+  const targets = published.imageTargets;
+  const nextVersion = (targets?.signed.version ?? 0) + 1;
+  const waiting = (await readJson(context.s3(), bucket, REPOSITORY_LAYOUT.stagedTargets(nextVersion))) !== undefined;
+  const calendar = expiryCalendar(published, now);
+  const images = targets ? Object.keys(targets.signed.targets).sort() : [];
+  const value = { bucket, targetsVersion: targets?.signed.version ?? null, images, waitingForSignatures: waiting ? nextVersion : null, calendar };
+  printResult(context.io, context.json, value, () => [
+    targets ? `image targets ${targets.signed.version}: ${images.length} image(s): ${images.join(", ")}` : "no release is published yet",
+    ...(waiting ? [`targets ${nextVersion} is waiting for signatures (fleetota release sign / release refresh, or release drop)`] : []),
+    ...calendar.map(describeExpiry),
+  ]);
 }
 
 function readImage(path: string): Buffer {

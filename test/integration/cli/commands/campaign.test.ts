@@ -133,6 +133,33 @@ test("a published release is never replaced", async () => {
   assert.match(err, "never replaced");
 });
 
+test("release status counts the days the targets (7d) have left; release refresh by two release keys renews them, same images", async () => {
+  const human = async (...args: string[]) => {
+    const io = capturingIo();
+    const code = await runCli(args, { io, cwd: workspace, env: { USER: "ops-test" } });
+    return { code, out: io.out, err: io.err };
+  };
+  const before = await fleetota("release", "status");
+  const first = await fleetota("release", "refresh", "--key", keyFile("alice"));
+  const waiting = await fleetota("release", "status");
+  const intruder = await fleetota("release", "refresh", "--key", keyFile("mallory"));
+  const second = await human("release", "refresh", "--key", keyFile("bob"));
+  const after = await human("release", "status");
+
+  assert.is(before.code, 0, before.err);
+  assert.equal([before.json.targetsVersion, before.json.images, before.json.waitingForSignatures], [1, ["primary-2.4.0.bin"], null]);
+  assert.equal(before.json.calendar[0], { ...before.json.calendar[0], what: "image targets", version: 1, daysLeft: 6, warning: true, expired: false });
+  assert.is(first.code, 0, first.err);
+  assert.equal([first.json.published, first.json.targetsVersion, first.json.signedBy.length], [false, 2, 1]);
+  assert.is(waiting.json.waitingForSignatures, 2);
+  assert.is(intruder.code, 1);
+  assert.match(intruder.err, "not a release key");
+  assert.is(second.code, 0, second.err);
+  assert.match(second.out, /^refreshed image targets 1 \(1 image\(s\), expiring \S+Z\) as targets 2, expiring \S+Z, 2 of 2 signatures\n$/);
+  assert.match(after.out, /^image targets 2: 1 image\(s\): primary-2\.4\.0\.bin\nimage targets 2 expire \S+Z: 29 days left\n/);
+  assert.not.match(after.out, "renew");
+});
+
 test("campaign create --start, then list, jobs, pause and resume go through the update manager", async () => {
   const file = join(workspace, "brakes.yaml");
   writeFileSync(file, "name: brakes\ntargetVersion: 2.4.0\nselector:\n  makes: [Honda]\n");
