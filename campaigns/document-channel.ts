@@ -2,11 +2,12 @@ import { PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
 import type { KMSClient } from "@aws-sdk/client-kms";
 import type { Metadata, Root, Targets } from "@tufjs/models";
 import type { Log } from "../lib/logger.js";
+import { PARKED_REASON, PermanentFailureError } from "../lib/parked-failures.js";
 import { KMS_KEY_FIELD } from "../uptane/keys.js";
 import { kmsDirectorSigner, type DirectorSigner } from "../uptane/kms-director.js";
 import { buildDirectorTargets, findReleaseTarget, REPOSITORY_LAYOUT, ROLE, targetsFromJson, type JobBundle } from "../uptane/metadata.js";
 import { readJson, readPublished, type PublishedRepository } from "../uptane/repository-store.js";
-import { verifyPublishedTargets } from "../uptane/vehicle-verification.js";
+import { REFUSAL, verifyPublishedTargets } from "../uptane/vehicle-verification.js";
 import type { Campaign, Job } from "./model.js";
 
 /**
@@ -26,6 +27,19 @@ export class ReleaseNotFoundError extends Error {
   override readonly name = "ReleaseNotFoundError";
   constructor(readonly version: string, detail: string) {
     super(`firmware release ${version} is not published in the image repository (${detail}); run \`fleetota release\` and \`fleetota release sign\` first`);
+  }
+}
+
+/**
+ * The published image targets have expired (all else verifies): no document can carry them until
+ * `fleetota release refresh`. Permanent for the message at hand (parked and counted, not retried into
+ * the DLQ); what it would have published is published later by the tick (queued jobs without a document)
+ * or the vehicle's next telemetry.
+ */
+export class ImageTargetsExpiredError extends PermanentFailureError {
+  override readonly name = "ImageTargetsExpiredError";
+  constructor(readonly targetsVersion: number, readonly expires: string) {
+    super(PARKED_REASON.ImageTargetsExpired, `image targets expired: run fleetota release refresh (image targets ${targetsVersion} expired at ${expires})`);
   }
 }
 
@@ -64,12 +78,20 @@ export function s3JobDocumentChannel(options: S3JobDocumentChannelOptions): JobD
   let cached: { at: number; repository: PublishedRepository } | undefined;
   let lastVersion = 0;
 
-  async function readRepository(fresh = false): Promise<PublishedRepository> {
+  /** The published repository, its image targets verified; `withdrawal`: expired targets do (a withdrawal carries none). */
+  async function readRepository(fresh = false, withdrawal = false): Promise<PublishedRepository> {
     if (!fresh && cached && clock() - cached.at < settings.refreshMs) return cached.repository;
     const repository = await readPublished(s3, bucket, { imageTargetsVersion: cached?.repository.imageTargets?.signed.version });
     if (repository.imageTargets) {
-      const refusal = verifyPublishedTargets(repository.imageRoots.map((root) => root.toJSON()), repository.imageTargets.toJSON(), new Date(clock()));
-      if (refusal) throw new ReleaseNotFoundError("(any)", `image targets ${repository.imageTargets.signed.version}: ${refusal.kind}: ${refusal.message}`);
+      const [roots, targets, now] = [repository.imageRoots.map((root) => root.toJSON()), repository.imageTargets.toJSON(), new Date(clock())];
+      const refusal = verifyPublishedTargets(roots, targets, now);
+      if (refusal) {
+        if (refusal.kind !== REFUSAL.Expired || verifyPublishedTargets(roots, targets, now, { targetsMayBeExpired: true }) !== undefined) {
+          throw new ReleaseNotFoundError("(any)", `image targets ${repository.imageTargets.signed.version}: ${refusal.kind}: ${refusal.message}`);
+        }
+        if (withdrawal) return repository;
+        throw new ImageTargetsExpiredError(repository.imageTargets.signed.version, repository.imageTargets.signed.expires);
+      }
     }
     cached = { at: clock(), repository };
     return repository;
@@ -148,7 +170,7 @@ export function s3JobDocumentChannel(options: S3JobDocumentChannelOptions): JobD
       const current = (await readJson(s3, bucket, objectKey)) as JobBundle | undefined;
       if (current === undefined || jobIdOf(current) !== job.jobId) return;
       const director = buildDirectorTargets({ vin: job.vin, version: nextVersion(), expires: new Date(clock() + settings.withdrawalTtlHours * 3_600_000) });
-      await write(job.vin, director, await readRepository());
+      await write(job.vin, director, await readRepository(false, true));
       options.log.debug("job document withdrawn (signed)", { jobId: job.jobId, key: objectKey });
     },
 

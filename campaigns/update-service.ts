@@ -8,7 +8,7 @@ import {
   type UpdateMessage,
 } from "../contracts/update-messages.js";
 import { decideCampaignCommand, decideRollout, waveCapacity } from "./campaign-machine.js";
-import type { JobDocumentChannel } from "./document-channel.js";
+import { ImageTargetsExpiredError, type JobDocumentChannel } from "./document-channel.js";
 import { decideJobEvent, newJob, REPORT_REFUSAL, type JobEvent } from "./job-machine.js";
 import {
   ACTIVE_CAMPAIGN_STATES,
@@ -343,10 +343,33 @@ export async function handleStatusReport(deps: UpdateServiceDeps, message: Statu
  */
 export async function handleCommand(deps: UpdateServiceDeps, message: CommandMessage): Promise<void> {
   if (message.command === OPERATOR_COMMAND.Tick) {
+    // Expired image targets park the tick (the next one, a minute later, does its work again); other failures retry.
     await tickCampaign(deps, message.campaignId);
     return;
   }
-  const command = message.command;
+  try {
+    await handleOperatorCommand(deps, message, message.command);
+  } catch (error) {
+    // An operator's command is never parked for expired image targets: retried, then dead-lettered, it is
+    // redriven after the refresh (a start is refused instead, with the reason in the campaign's history).
+    if (error instanceof ImageTargetsExpiredError) throw new CommandDeferredError(message.command, error.message);
+    throw error;
+  }
+}
+
+/** An operator command that could not complete now (transient: retried, then dead-lettered for a redrive). */
+export class CommandDeferredError extends Error {
+  override readonly name = "CommandDeferredError";
+  constructor(command: string, reason: string) {
+    super(`${command} could not complete: ${reason}; it is retried, then kept in the update DLQ for \`fleetota redrive\``);
+  }
+}
+
+async function handleOperatorCommand(
+  deps: UpdateServiceDeps,
+  message: CommandMessage,
+  command: Exclude<CommandMessage["command"], typeof OPERATOR_COMMAND.Tick>,
+): Promise<void> {
   if (await deps.store.commands.isProcessed(message.idempotencyKey)) {
     deps.log.info("duplicate command ignored", { idempotencyKey: message.idempotencyKey });
     return;
@@ -359,9 +382,12 @@ export async function handleCommand(deps: UpdateServiceDeps, message: CommandMes
     let decision = decideCampaignCommand(campaign, command, context);
     if (decision.kind === "applied" && command === OPERATOR_COMMAND.Start) {
       const version = campaign.definition.targetVersion;
-      if (!(await deps.documents.releaseExists(version))) {
-        decision = { kind: "refused", reason: `release ${version} has no signed manifest (run fleetota release)` };
-      }
+      const exists = await deps.documents.releaseExists(version).catch((error: unknown) => {
+        if (error instanceof ImageTargetsExpiredError) return error;
+        throw error;
+      });
+      if (exists instanceof ImageTargetsExpiredError) decision = { kind: "refused", reason: exists.message };
+      else if (!exists) decision = { kind: "refused", reason: `release ${version} has no signed manifest (run fleetota release)` };
     }
     if (decision.kind === "applied" && command === OPERATOR_COMMAND.RetryFailed) {
       await retryFailedJobs(deps, decision.campaign, message.idempotencyKey);

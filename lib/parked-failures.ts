@@ -26,6 +26,8 @@ export const PARKED_REASON = {
   NotAnEvent: "not-an-event",
   /** The update-queue message is not JSON or not an update message. */
   InvalidUpdateMessage: "invalid-update-message",
+  /** The image repository's published targets have expired: no job document can be published until a refresh. */
+  ImageTargetsExpired: "image-targets-expired",
 } as const;
 
 /** What an operator does about each shared reason, when the failure itself names no command. */
@@ -37,6 +39,8 @@ const REMEDY_BY_REASON: Readonly<Record<string, string>> = {
   [PARKED_REASON.BadObjectKey]: "upload the object again under a key without a bare % (vehicles write telemetry/… keys the processor can read)",
   [PARKED_REASON.NotAnEvent]: "find what else sends to the telemetry queue: only the bucket's EventBridge rule should",
   [PARKED_REASON.InvalidUpdateMessage]: "find the sender of the malformed message (its body is in the record); fix it and send the message again",
+  [PARKED_REASON.ImageTargetsExpired]:
+    "fleetota release refresh --key <release key>, by a threshold of release engineers; then nothing to resend: the next tick publishes queued jobs' documents and vehicles' next telemetry re-sends candidates",
 };
 
 /**

@@ -7,13 +7,17 @@
  */
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { PutObjectCommand } from "@aws-sdk/client-s3";
+import { ListObjectsV2Command, PutObjectCommand } from "@aws-sdk/client-s3";
+import type { SQSRecord } from "aws-lambda";
 import { s3JobDocumentChannel } from "../../../campaigns/document-channel.js";
 import { parseCampaignDefinition } from "../../../campaigns/model.js";
 import { ActiveCampaigns, handleUpdateMessage, type UpdateServiceDeps } from "../../../campaigns/update-service.js";
 import { UpdateTally } from "../../../campaigns/update-tally.js";
 import type { UpdateMessage } from "../../../contracts/update-messages.js";
+import type { ParkedFailure } from "../../../contracts/parked-failure.js";
+import { updateRecordHandler } from "../../../functions/update-manager/process.js";
 import { silentLog } from "../../../lib/logger.js";
+import { ParkedTally, remedyOf } from "../../../lib/parked-failures.js";
 import { startLocalCloud, type LocalCloud } from "../../../local/cloud.js";
 import { refreshImageTargets } from "../../../uptane/image-repository.js";
 import { readKeyFile } from "../../../uptane/key-files.js";
@@ -91,13 +95,44 @@ test("a released image reaches a vehicle while its targets are valid", async () 
 test("31 days later the targets have expired: no document is published, and the vehicle refuses the one it holds", async () => {
   const held = await readJobDocument(world, early!);
   today += 31 * DAY;
-  // A new vehicle is admitted (QUEUED) but gets no document; a campaign cannot start.
-  await refusedWith(() => deliver(candidate(lateTelemetry())), /image targets 1: EXPIRED/);
-  const second = await world.store.campaigns.create(parseCampaignDefinition({ name: "Second", targetVersion: "2.4.0", selector: { models: ["Second"] } }), { now: new Date(today).toISOString() });
-  await refusedWith(() => deliver(command(second.campaignId, "start")), /EXPIRED/);
+  // A new vehicle is admitted (QUEUED) but gets no document.
+  await refusedWith(() => deliver(candidate(lateTelemetry())), /^image targets expired: run fleetota release refresh \(image targets 1 expired at /);
   const verdict = verdictOf(held, early!, earlyTrust);
   assert.is((await world.store.jobs.get(campaignId, late!))?.documentPublishedAttempt, undefined);
   assert.is(!verdict.ok && verdict.refusal.kind, REFUSAL.Expired);
+});
+
+test("the update manager parks and counts each candidate and tick that needs the expired targets, with the reason and its remedy", async () => {
+  const parking = { s3: world.s3, bucket: world.bucket, tally: new ParkedTally() };
+  const handle = updateRecordHandler(deps, parking);
+  // A vehicle seen for the first time (admitted, its document due) and the tick (the late vehicle's document due).
+  const newcomer = snapshot(vinNumber(932), { model: "Calendar", observedAt: new Date(today).toISOString() });
+  const bodies = [candidate(newcomer), command(campaignId, "tick")].map((message) => JSON.stringify(message));
+  for (const [index, body] of bodies.entries()) await handle({ messageId: `m-${index}`, body } as SQSRecord);
+  const listed = await world.s3.send(new ListObjectsV2Command({ Bucket: world.bucket, Prefix: "parked/update-manager/" }));
+  const parked = await Promise.all((listed.Contents ?? []).map(async (object) => (await readJson(world.s3, world.bucket, object.Key!)) as ParkedFailure));
+
+  assert.equal(parking.tally.byReason(), { "image-targets-expired": 2 });
+  assert.equal(parked.map((failure) => failure.message).sort(), [...bodies].sort(), "both messages kept as sent");
+  for (const failure of parked) {
+    assert.is(failure.reason, "image-targets-expired");
+    assert.match(failure.detail, "image targets expired: run fleetota release refresh");
+    assert.match(remedyOf(failure), "fleetota release refresh");
+  }
+});
+
+test("a campaign start is refused with the reason in its history (not parked); withdrawals still go out", async () => {
+  const second = await world.store.campaigns.create(parseCampaignDefinition({ name: "Second", targetVersion: "2.4.0", selector: { models: ["Second"] } }), { now: new Date(today).toISOString() });
+  await deliver(command(second.campaignId, "start"));
+  const history = await world.store.campaigns.history(second.campaignId);
+  const job = (await world.store.jobs.get(campaignId, early!))!;
+  await channel.withdraw(job);
+  const withdrawn = verdictOf(await readJobDocument(world, early!), early!, earlyTrust);
+
+  assert.is((await world.store.campaigns.get(second.campaignId))?.state, "DRAFT");
+  assert.match(history[history.length - 1]?.reason ?? "", "refused start: image targets expired: run fleetota release refresh");
+  assert.ok(withdrawn.ok && withdrawn.instruction.kind === "withdrawn", "a signed withdrawal carries no image targets: it still verifies");
+  if (withdrawn.ok) earlyTrust = withdrawn.trust;
 });
 
 test("a refresh signed by one release key (of 2) is staged, not published: the tick still publishes nothing", async () => {
@@ -106,7 +141,7 @@ test("a refresh signed by one release key (of 2) is staged, not published: the t
 
   assert.equal([staged.published, staged.targetsVersion, staged.refreshes, staged.signedBy.length, staged.threshold, staged.images], [false, 2, 1, 1, 2, 1]);
   assert.is(await readJson(world.s3, world.bucket, REPOSITORY_LAYOUT.imageTargets(2)), undefined);
-  await refusedWith(() => deliver(command(campaignId, "tick")), /EXPIRED/);
+  await refusedWith(() => deliver(command(campaignId, "tick")), /image targets expired/);
 });
 
 test("a key that is not a release key cannot sign a refresh", async () => {

@@ -6,12 +6,13 @@
  */
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import type { JobDocumentChannel } from "../../../campaigns/document-channel.js";
+import { ImageTargetsExpiredError, type JobDocumentChannel } from "../../../campaigns/document-channel.js";
 import { JOB_STATES, type Campaign, type CampaignDefinitionInput, type Job } from "../../../campaigns/model.js";
 import { memoryCampaignStore, StaleJobError, type CampaignStore } from "../../../campaigns/store/index.js";
 import { UpdateTally } from "../../../campaigns/update-tally.js";
 import {
   ActiveCampaigns,
+  CommandDeferredError,
   RaceLostError,
   REPORT_PARKED_REASON,
   ReportNotApplicableError,
@@ -385,6 +386,29 @@ test("a failed job is retried by the tick after its backoff with a new attempt a
   assert.is(job.history.filter((record) => record.from === "FAILED").length, 1, "one retry recorded");
   assert.equal(h.published, [`${vin(1)}#1`, `${vin(1)}#2`]);
   await assertCountersMatchJobs(h.store, campaignId);
+});
+
+test("expired image targets: a start is refused with the reason, an operator's retry-failed is deferred (retried), a tick is parked", async () => {
+  const h = harness();
+  const { campaignId } = await startedCampaign(h);
+  await h.deliver(candidate(car(1)), report(campaignId, vin(1), 1, "DOWNLOADING"), report(campaignId, vin(1), 2, "FAILED"));
+  const expired = new ImageTargetsExpiredError(3, "2026-12-01T00:00:00Z");
+  h.deps.documents.releaseExists = async () => Promise.reject(expired);
+  h.deps.documents.publish = async () => Promise.reject(expired);
+  const draft = await h.store.campaigns.create(definition(), { now: h.clock.now.toISOString() });
+
+  await h.deliver(command(draft.campaignId, "start"));
+  const retry = await h.deliver(command(campaignId, "retry-failed")).then(() => undefined, (error: Error) => error);
+  h.clock.now = minutesAfter(2);
+  const tick = await h.deliver(command(campaignId, "tick")).then(() => undefined, (error: Error) => error);
+  const history = await h.store.campaigns.history(draft.campaignId);
+
+  assert.is((await h.store.campaigns.get(draft.campaignId))?.state, "DRAFT");
+  assert.match(history[history.length - 1]?.reason ?? "", "refused start: image targets expired: run fleetota release refresh");
+  assert.instance(retry, CommandDeferredError);
+  assert.not.instance(retry, PermanentFailureError, "an operator's command is retried, then redriven: never parked");
+  assert.match(retry!.message, "image targets expired: run fleetota release refresh");
+  assert.is(tick, expired, "the tick's failure is the permanent one (parked; the next tick redoes the work)");
 });
 
 test("cancel withdraws the documents of jobs that had not started and leaves an installing one alone", async () => {
