@@ -9,6 +9,7 @@ import {
   type Campaign,
   type CampaignDefinition,
   type CampaignState,
+  type Job,
   type OutcomeTotals,
   type TransitionRecord,
   countJobsIn,
@@ -81,7 +82,8 @@ export function decideCampaignCommand(
     case OPERATOR_COMMAND.Resume:
       return change(campaign, CAMPAIGN_STATE.Running, context, why("resumed by operator"), {
         // Criteria judge only what happens after the resume, else the same failures pause it again at once.
-        outcomesBaseline: { ...campaign.outcomes },
+        outcomesBaseline: { ...campaign.vehicleOutcomes },
+        outcomesEpoch: campaign.outcomesEpoch + 1,
         ...(campaign.waveIndex < 0 ? { ...openWave(0, context.at), startedAt: context.at.toISOString() } : {}),
       });
     case OPERATOR_COMMAND.Cancel:
@@ -112,13 +114,13 @@ export function waveCapacity(definition: CampaignDefinition, index: number, elig
 
 export interface CriterionBreach {
   criterion: AbortCriterion;
-  /** Failures of the criterion's kind since the last resume, and all finished jobs since then. */
+  /** Vehicles failed with the criterion's kind since the last resume, and all vehicles finished since then (each once). */
   failures: number;
   finished: number;
   ratePercent: number;
 }
 
-/** Outcomes since the baseline; a timeout counted before it and replaced by a late report after it is no less than none. */
+/** Vehicles' outcomes since the baseline (never below none). */
 function since(outcomes: OutcomeTotals, baseline: OutcomeTotals): OutcomeTotals {
   const delta = (kind: keyof OutcomeTotals) => Math.max(0, outcomes[kind] - baseline[kind]);
   return { succeeded: delta("succeeded"), failed: delta("failed"), timedOut: delta("timedOut"), rolledBack: delta("rolledBack"), rejected: delta("rejected") };
@@ -145,16 +147,58 @@ export interface CriterionStanding extends CriterionBreach {
   crossed: boolean;
 }
 
+/** What one job decision adds to its campaign's counters (the store applies it with the job's write, atomically). */
+export interface OutcomeCount {
+  /** Per attempt: +1 the attempt's outcome, -1 the timeout it replaces. */
+  outcomes: Partial<OutcomeTotals>;
+  /** Per vehicle: +1 the vehicle's new outcome, -1 the one it counted as before (any earlier attempt's). */
+  vehicleOutcomes: Partial<OutcomeTotals>;
+  /** -1 the vehicle's former outcome when it was counted before the last resume (it is in the baseline). */
+  baseline: Partial<OutcomeTotals>;
+  /** The campaign's `outcomesEpoch` this was computed for: the store refuses it once a resume moved the epoch on. */
+  epoch: number;
+}
+
+/**
+ * The counter changes of a job decision that decided an outcome, given the campaign's current `outcomesEpoch`,
+ * and the job to store (its `countedEpoch` set). Each vehicle weighs one in `vehicleOutcomes`, as its latest counted
+ * attempt: a vehicle that fails retries.max + 1 times is one failure, one that fails and then succeeds one success.
+ *
+ * @example
+ * const { count, job } = countOutcome(before, decision, campaign.outcomesEpoch);
+ * await store.jobs.saveTransition(before, job, count);
+ */
+export function countOutcome(
+  before: Job,
+  decision: { job: Job; outcome?: keyof OutcomeTotals; replaces?: keyof OutcomeTotals },
+  epoch: number,
+): { count: OutcomeCount; job: Job } {
+  const count: OutcomeCount = { outcomes: {}, vehicleOutcomes: {}, baseline: {}, epoch };
+  if (decision.outcome === undefined) return { count, job: decision.job };
+  const add = (totals: Partial<OutcomeTotals>, kind: keyof OutcomeTotals, amount: number) => {
+    totals[kind] = (totals[kind] ?? 0) + amount;
+  };
+  add(count.outcomes, decision.outcome, 1);
+  if (decision.replaces) add(count.outcomes, decision.replaces, -1);
+  add(count.vehicleOutcomes, decision.outcome, 1);
+  const former = before.countedOutcome;
+  if (former) {
+    add(count.vehicleOutcomes, former, -1);
+    if ((before.countedEpoch ?? 0) < epoch) add(count.baseline, former, -1);
+  }
+  return { count, job: { ...decision.job, countedOutcome: decision.outcome, countedEpoch: epoch } };
+}
+
 /**
  * Every abort criterion's current value against its threshold, judged on outcomes since the last resume.
- * Every attempt's outcome counts once, as what it finally was (a late report after a timeout replaces the
- * timeout), so a vehicle that fails twice weighs twice.
+ * Each vehicle counts once, by the outcome of its latest counted attempt (`vehicleOutcomes`), as AWS IoT Jobs
+ * counts job executions per thing: one vehicle failing every retry weighs one failure, not retries.max + 1.
  *
  * @example
  * criteriaStanding(campaign)[0]; // { criterion: { failureKind: "ANY", thresholdPercent: 10, … }, ratePercent: 4, armed: true, crossed: false, … }
  */
 export function criteriaStanding(campaign: Campaign): CriterionStanding[] {
-  const totals = since(campaign.outcomes, campaign.outcomesBaseline);
+  const totals = since(campaign.vehicleOutcomes, campaign.outcomesBaseline);
   const finished = totals.succeeded + failuresOfKind(totals, FAILURE_KIND.Any);
   return campaign.definition.abortCriteria.map((criterion) => {
     const failures = failuresOfKind(totals, criterion.failureKind);
@@ -166,7 +210,7 @@ export function criteriaStanding(campaign: Campaign): CriterionStanding[] {
 
 /**
  * The first abort criterion crossed (ABORT before PAUSE), judged on outcomes since the last resume and
- * only once at least `minimumSample` jobs have finished.
+ * only once at least `minimumSample` vehicles have an outcome.
  *
  * @example
  * const breach = crossedCriterion(campaign); // { criterion: { failureKind: "ANY", …, action: "PAUSE" }, ratePercent: 20, … }

@@ -101,7 +101,8 @@ const REPORTED_STATE: Record<AgentStatus, { state: JobState; substate?: JobSubst
   [AGENT_STATUS.Rejected]: { state: JOB_STATE.Rejected },
 };
 
-const OUTCOME_OF: Partial<Record<JobState, keyof OutcomeTotals>> = {
+/** The outcome each outcome state counts as. */
+export const OUTCOME_OF_STATE: Partial<Record<JobState, keyof OutcomeTotals>> = {
   [JOB_STATE.Succeeded]: "succeeded",
   [JOB_STATE.Failed]: "failed",
   [JOB_STATE.TimedOut]: "timedOut",
@@ -172,7 +173,7 @@ function transition(
   // report after a counted timeout replaces it.
   const timeoutCounted = job.timedOutAttempt === job.attempt;
   const repeatedTimeout = to.state === JOB_STATE.TimedOut && timeoutCounted;
-  const outcome = stateChanged && !repeatedTimeout ? OUTCOME_OF[to.state] : undefined;
+  const outcome = stateChanged && !repeatedTimeout ? OUTCOME_OF_STATE[to.state] : undefined;
   const replaces = outcome !== undefined && outcome !== "timedOut" && timeoutCounted ? "timedOut" : undefined;
   if (replaces) delete next.timedOutAttempt;
   const record: TransitionRecord | undefined = from !== target ? { from, to: target, at: iso, reason, cause } : undefined;

@@ -171,9 +171,9 @@ const waveSchema = z
 
 const criterionSchema = z.object({
   failureKind: z.enum(Object.values(FAILURE_KIND) as [FailureKind, ...FailureKind[]]),
-  /** Share (0–100) of finished jobs with this failure kind at which the action triggers. */
+  /** Share (0–100) of the vehicles with an outcome (each once, by its latest counted attempt) whose outcome is this failure kind, at which the action triggers. */
   thresholdPercent: z.number().gt(0).max(100),
-  /** No decision before this many jobs have finished (since the last resume). */
+  /** No decision before this many vehicles have an outcome (since the last resume). */
   minimumSample: z.number().int().positive().max(CAMPAIGN_LIMITS.minimumSample),
   action: z.enum([THRESHOLD_ACTION.Pause, THRESHOLD_ACTION.Abort]),
 });
@@ -316,8 +316,9 @@ function fieldPath(path: ReadonlyArray<PropertyKey>): string {
 export type JobCounts = Record<JobState, number>;
 
 /**
- * Cumulative outcomes, one per attempt (retries included), the base of abort/pause criteria. Only a timeout is
- * ever taken back: by the final report of its attempt that arrives after it (the vehicle came back).
+ * Outcome counts by kind. As `Campaign.outcomes`: one per attempt (retries included), what the dashboard's retry and
+ * timeout figures count; only a timeout is ever taken back, by the final report of its attempt that arrives after it
+ * (the vehicle came back). As `Campaign.vehicleOutcomes`: one per vehicle, the base of the abort/pause criteria.
  */
 export interface OutcomeTotals {
   succeeded: number;
@@ -349,9 +350,21 @@ export interface Campaign {
   /** Vehicles given a job (admitted into a wave). */
   admitted: number;
   counts: JobCounts;
+  /** One outcome per attempt (retries included): the retry and timeout figures of the campaign page. */
   outcomes: OutcomeTotals;
-  /** Outcomes at the last resume: criteria judge only what happened since. */
+  /**
+   * Each vehicle once, by the outcome of its latest counted attempt (`Job.countedOutcome`): a vehicle that failed
+   * and then succeeded on a retry is one success, one that fails every retry one failure. The abort/pause
+   * criteria's base, as AWS IoT Jobs counts job executions per thing.
+   */
+  vehicleOutcomes: OutcomeTotals;
+  /**
+   * `vehicleOutcomes` at the last resume, less the vehicles counted then whose outcome changed since: criteria
+   * judge only what happened after it, else the same failures pause it again at once.
+   */
   outcomesBaseline: OutcomeTotals;
+  /** How many times the baseline was taken (resumes); a job's `countedEpoch` says which one its outcome counts in. */
+  outcomesEpoch: number;
   createdAt: string;
   updatedAt: string;
   startedAt?: string;
@@ -391,6 +404,12 @@ export interface Job {
    * The attempt's final report replaces the counted timeout (and clears this).
    */
   timedOutAttempt?: number;
+  /**
+   * The outcome this vehicle counts as in the campaign's `vehicleOutcomes` (its latest counted attempt's), and the
+   * campaign's `outcomesEpoch` when it was counted; the next outcome replaces it in the same transaction.
+   */
+  countedOutcome?: keyof OutcomeTotals;
+  countedEpoch?: number;
   /** Last time the vehicle reported progress (IN_PROGRESS timeout clock). */
   lastProgressAt?: string;
   /** The S3 key of the signed job document, once written for the current attempt. */

@@ -7,7 +7,7 @@ import {
   type StatusReportMessage,
   type UpdateMessage,
 } from "../contracts/update-messages.js";
-import { decideCampaignCommand, decideRollout, waveCapacity } from "./campaign-machine.js";
+import { countOutcome, decideCampaignCommand, decideRollout, waveCapacity } from "./campaign-machine.js";
 import { ImageTargetsExpiredError, type JobDocumentChannel } from "./document-channel.js";
 import { decideJobEvent, newJob, REPORT_REFUSAL, type JobEvent } from "./job-machine.js";
 import {
@@ -155,6 +155,8 @@ const scopeOf = (campaign: Campaign): JobEventScope => ({ definition: campaign.d
  */
 async function applyJobEvent(deps: UpdateServiceDeps, scope: JobEventScope, initial: Job, event: JobEvent): Promise<Job> {
   let job = initial;
+  // The campaign whose `outcomesEpoch` an outcome is counted in: re-read when a resume moved it on meanwhile.
+  let counting = scope.campaign;
   for (let attempt = 0; attempt < MAX_RACE_RETRIES; attempt++) {
     const decision = decideJobEvent(job, event, scope.definition);
     if (decision.kind === "ignored") {
@@ -167,17 +169,22 @@ async function applyJobEvent(deps: UpdateServiceDeps, scope: JobEventScope, init
       return job;
     }
     try {
-      const saved = decision.record
-        ? await deps.store.jobs.saveTransition(job, decision.job, {
-            outcomes: { ...(decision.outcome ? { [decision.outcome]: 1 } : {}), ...(decision.replaces ? { [decision.replaces]: -1 } : {}) },
-          })
-        : await deps.store.jobs.saveFields(job, decision.job);
+      let saved: Job;
+      if (decision.outcome !== undefined) {
+        counting ??= await deps.store.campaigns.get(job.campaignId);
+        if (!counting) throw new CampaignNotFoundError(job.campaignId);
+        const counted = countOutcome(job, decision, counting.outcomesEpoch);
+        saved = await deps.store.jobs.saveTransition(job, counted.job, counted.count);
+      } else {
+        saved = decision.record ? await deps.store.jobs.saveTransition(job, decision.job) : await deps.store.jobs.saveFields(job, decision.job);
+      }
       // A repeated timeout of one attempt adds no outcome (job-machine.ts), nor an OTAUpdates/TimedOut count.
       if (decision.outcome !== undefined || saved.state !== JOB_STATE.TimedOut) deps.tally.count(job.state, saved.state);
       if (decision.record) deps.log.info("job transition", { jobId: job.jobId, ...decision.record });
       return await afterTransition(deps, scope.campaign, saved);
     } catch (error) {
-      if (!(error instanceof StaleJobError)) throw error;
+      if (error instanceof StaleCampaignError) counting = undefined;
+      else if (!(error instanceof StaleJobError)) throw error;
       const fresh = await deps.store.jobs.get(job.campaignId, job.vin);
       if (!fresh) throw new UnknownJobError(job.campaignId, job.vin, job.jobId);
       job = fresh;

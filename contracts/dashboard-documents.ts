@@ -214,7 +214,7 @@ export interface AbortCriterionView {
   action: string;
   thresholdPercent: number;
   minimumSample: number;
-  /** Failures of this kind and finished jobs since the last resume, and their share in percent. */
+  /** Vehicles failed with this kind and vehicles with an outcome since the last resume (each once, by its latest counted attempt), and their share in percent. */
   failures: number;
   finished: number;
   currentPercent: number;

@@ -23,7 +23,8 @@ export interface CampaignRecords {
   list(): Promise<Campaign[]>;
   /**
    * Writes a campaign-level change (state, wave, baseline) if nobody changed the campaign since `before`
-   * was read (else StaleCampaignError), with its transition record. With `commandKey`, the command is marked
+   * was read (else StaleCampaignError), with its transition record. A change of `outcomesEpoch` (a resume taking
+   * the baseline) also requires `vehicleOutcomes` to be as read, so the baseline is exactly the counters it replaces. With `commandKey`, the command is marked
    * processed in the same transaction (DuplicateCommandError if it already was).
    */
   saveChange(before: Campaign, after: Campaign, record: TransitionRecord, options?: { commandKey?: string }): Promise<Campaign>;
@@ -33,8 +34,17 @@ export interface CampaignRecords {
 
 /** What a job transition changes in the campaign's counters besides the per-state counts. */
 export interface CounterDelta {
-  /** Outcome totals to add (cumulative, for abort criteria and metrics). */
+  /** Outcome totals to add, one per attempt (the campaign page's retry and timeout figures). */
   outcomes?: Partial<OutcomeTotals>;
+  /** Per-vehicle outcomes to add (a vehicle's new outcome +1, its former one -1): the abort criteria's base. */
+  vehicleOutcomes?: Partial<OutcomeTotals>;
+  /** To add to the criteria's baseline (a vehicle counted before the last resume changed its outcome). */
+  baseline?: Partial<OutcomeTotals>;
+  /**
+   * The campaign's `outcomesEpoch` the delta was computed for: with it, the counters change only while the campaign
+   * is still at that epoch (else StaleCampaignError, nothing written), so a resume in between is never miscounted.
+   */
+  epoch?: number;
 }
 
 export interface AdmitOptions {
@@ -57,7 +67,8 @@ export interface JobRecords {
   admit(job: Job, options: AdmitOptions): Promise<void>;
   /**
    * Writes a transition (its record already in `after.history`) if the job is still at `before.revision`
-   * (else StaleJobError), moving the campaign's counters with it. Returns the job as stored.
+   * (else StaleJobError) and, with `delta.epoch`, the campaign still at that `outcomesEpoch` (else
+   * StaleCampaignError), moving the campaign's counters with it, all or nothing. Returns the job as stored.
    */
   saveTransition(before: Job, after: Job, delta?: CounterDelta): Promise<Job>;
   /** Records a job fact that is not a transition (e.g. its document was published), conditional on the revision. */

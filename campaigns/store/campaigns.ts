@@ -25,7 +25,9 @@ import {
   countAttr,
   expiresAt,
   historySk,
+  OUTCOMES_EPOCH_ATTR,
   outcomeAttr,
+  vehicleOutcomeAttr,
 } from "./keys.js";
 import { queryAll, stripUndefined, transact, type StateTable, type TransactPart } from "./table.js";
 
@@ -47,7 +49,9 @@ export function draftCampaign(definition: CampaignDefinition, options: { now: st
     admitted: 0,
     counts: emptyJobCounts(),
     outcomes: emptyOutcomes(),
+    vehicleOutcomes: emptyOutcomes(),
     outcomesBaseline: emptyOutcomes(),
+    outcomesEpoch: 0,
     createdAt: options.now,
     updatedAt: options.now,
     revision: 0,
@@ -134,7 +138,11 @@ export function dynamoCampaignRecords(db: StateTable): CampaignRecords {
   };
 }
 
-/** The conditional update of a campaign's state, wave and baseline (not its counters) from `before` to `after`. */
+/**
+ * The conditional update of a campaign's state, wave and baseline (not its counters) from `before` to `after`. A new
+ * `outcomesEpoch` (a resume) also requires the per-vehicle counters to be as read: a job outcome counted in the old
+ * epoch after the read would be missing from the baseline that replaces them.
+ */
 function campaignChangePart(db: StateTable, before: Campaign, after: Campaign, revision: number): TransactPart {
   const names: Record<string, string> = {
     "#state": "state",
@@ -142,6 +150,7 @@ function campaignChangePart(db: StateTable, before: Campaign, after: Campaign, r
     "#updatedAt": "updatedAt",
     "#waveIndex": "waveIndex",
     "#baseline": "outcomesBaseline",
+    "#epoch": OUTCOMES_EPOCH_ATTR,
   };
   const values: Record<string, unknown> = {
     ":state": after.state,
@@ -150,8 +159,17 @@ function campaignChangePart(db: StateTable, before: Campaign, after: Campaign, r
     ":updatedAt": after.updatedAt,
     ":waveIndex": after.waveIndex,
     ":baseline": after.outcomesBaseline,
+    ":epoch": after.outcomesEpoch,
   };
-  const sets = ["#state = :state", "#revision = :revision", "#updatedAt = :updatedAt", "#waveIndex = :waveIndex", "#baseline = :baseline"];
+  const sets = ["#state = :state", "#revision = :revision", "#updatedAt = :updatedAt", "#waveIndex = :waveIndex", "#baseline = :baseline", "#epoch = :epoch"];
+  const conditions = ["#revision = :expected"];
+  if (after.outcomesEpoch !== before.outcomesEpoch) {
+    for (const key of OUTCOME_KEYS) {
+      names[`#v_${key}`] = vehicleOutcomeAttr(key);
+      values[`:v_${key}`] = before.vehicleOutcomes[key];
+      conditions.push(before.vehicleOutcomes[key] === 0 ? `(attribute_not_exists(#v_${key}) OR #v_${key} = :v_${key})` : `#v_${key} = :v_${key}`);
+    }
+  }
   const removes: string[] = [];
   for (const field of ["stateReason", "waveOpenedAt", "startedAt", "finishedAt"] as const) {
     names[`#${field}`] = field;
@@ -166,7 +184,7 @@ function campaignChangePart(db: StateTable, before: Campaign, after: Campaign, r
       TableName: db.table,
       Key: { pk: campaignPk(before.campaignId), sk: CAMPAIGN_SK },
       UpdateExpression: `SET ${sets.join(", ")}${removes.length ? ` REMOVE ${removes.join(", ")}` : ""}`,
-      ConditionExpression: "#revision = :expected",
+      ConditionExpression: conditions.join(" AND "),
       ExpressionAttributeNames: names,
       ExpressionAttributeValues: values,
     },
@@ -187,6 +205,7 @@ function historyPart(db: StateTable, campaignId: string, revision: number, recor
 function campaignItem(campaign: Campaign): Record<string, unknown> {
   const counters = Object.fromEntries(JOB_STATES.map((state) => [countAttr(state), campaign.counts[state]]));
   const outcomes = Object.fromEntries(OUTCOME_KEYS.map((key) => [outcomeAttr(key), campaign.outcomes[key]]));
+  const vehicleOutcomes = Object.fromEntries(OUTCOME_KEYS.map((key) => [vehicleOutcomeAttr(key), campaign.vehicleOutcomes[key]]));
   return stripUndefined({
     pk: campaignPk(campaign.campaignId),
     sk: CAMPAIGN_SK,
@@ -204,7 +223,9 @@ function campaignItem(campaign: Campaign): Record<string, unknown> {
     admitted: campaign.admitted,
     ...counters,
     ...outcomes,
+    ...vehicleOutcomes,
     outcomesBaseline: campaign.outcomesBaseline,
+    [OUTCOMES_EPOCH_ATTR]: campaign.outcomesEpoch,
     createdAt: campaign.createdAt,
     updatedAt: campaign.updatedAt,
     startedAt: campaign.startedAt,
@@ -217,7 +238,11 @@ function campaignFromItem(item: Record<string, unknown>): Campaign {
   const counts = emptyJobCounts();
   for (const state of JOB_STATES) counts[state] = Number(item[countAttr(state)] ?? 0);
   const outcomes = emptyOutcomes();
-  for (const key of OUTCOME_KEYS) outcomes[key] = Number(item[outcomeAttr(key)] ?? 0);
+  const vehicleOutcomes = emptyOutcomes();
+  for (const key of OUTCOME_KEYS) {
+    outcomes[key] = Number(item[outcomeAttr(key)] ?? 0);
+    vehicleOutcomes[key] = Number(item[vehicleOutcomeAttr(key)] ?? 0);
+  }
   return stripUndefined({
     campaignId: item.campaignId as string,
     name: item.name as string,
@@ -230,7 +255,9 @@ function campaignFromItem(item: Record<string, unknown>): Campaign {
     admitted: Number(item.admitted ?? 0),
     counts,
     outcomes,
-    outcomesBaseline: (item.outcomesBaseline as OutcomeTotals | undefined) ?? emptyOutcomes(),
+    vehicleOutcomes,
+    outcomesBaseline: { ...emptyOutcomes(), ...(item.outcomesBaseline as Partial<OutcomeTotals> | undefined) },
+    outcomesEpoch: Number(item[OUTCOMES_EPOCH_ATTR] ?? 0),
     createdAt: item.createdAt as string,
     updatedAt: item.updatedAt as string,
     startedAt: item.startedAt as string | undefined,

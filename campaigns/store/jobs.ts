@@ -1,8 +1,20 @@
 import { GetCommand, PutCommand } from "@aws-sdk/lib-dynamodb";
 import { CAMPAIGN_STATE, type Job, type OutcomeTotals } from "../model.js";
 import type { JobRecords } from "./campaign-store.js";
-import { StaleJobError, TargetExistsError, WaveClosedError } from "./errors.js";
-import { CAMPAIGN_SK, INDEX_NAME, JOB_SK_PREFIX, campaignPk, countAttr, jobSk, jobStateIndexPk, outcomeAttr, targetSk } from "./keys.js";
+import { StaleCampaignError, StaleJobError, TargetExistsError, WaveClosedError } from "./errors.js";
+import {
+  CAMPAIGN_SK,
+  INDEX_NAME,
+  JOB_SK_PREFIX,
+  OUTCOMES_EPOCH_ATTR,
+  campaignPk,
+  countAttr,
+  jobSk,
+  jobStateIndexPk,
+  outcomeAttr,
+  targetSk,
+  vehicleOutcomeAttr,
+} from "./keys.js";
 import { firstSightingPart } from "./targets.js";
 import { conditionally, queryAll, stripUndefined, transact, type StateTable } from "./table.js";
 
@@ -73,27 +85,50 @@ export function dynamoJobRecords(db: StateTable): JobRecords {
         counterValues[":plus"] = 1;
         adds.push("#from :minus", "#to :plus");
       }
-      for (const [key, amount] of Object.entries(delta.outcomes ?? {})) {
+      const counters = [
+        ["o", outcomeAttr, delta.outcomes],
+        ["v", vehicleOutcomeAttr, delta.vehicleOutcomes],
+      ] as const;
+      for (const [prefix, attr, amounts] of counters) {
+        for (const [key, amount] of Object.entries(amounts ?? {})) {
+          if (!amount) continue;
+          counterNames[`#${prefix}_${key}`] = attr(key as keyof OutcomeTotals);
+          counterValues[`:${prefix}_${key}`] = amount;
+          adds.push(`#${prefix}_${key} :${prefix}_${key}`);
+        }
+      }
+      // The baseline is a map (written whole by a resume): its members change by SET arithmetic, not ADD.
+      const sets = ["updatedAt = :now"];
+      for (const [key, amount] of Object.entries(delta.baseline ?? {})) {
         if (!amount) continue;
-        counterNames[`#o_${key}`] = outcomeAttr(key as keyof OutcomeTotals);
-        counterValues[`:o_${key}`] = amount;
-        adds.push(`#o_${key} :o_${key}`);
+        counterNames["#baseline"] = "outcomesBaseline";
+        counterNames[`#b_${key}`] = key;
+        counterValues[`:b_${key}`] = amount;
+        sets.push(`#baseline.#b_${key} = #baseline.#b_${key} + :b_${key}`);
       }
       // A move within IN_PROGRESS (DOWNLOADING → INSTALLING) changes no counter: one conditional Put suffices.
-      if (adds.length === 0) return records.saveFields(before, after);
+      if (adds.length === 0 && sets.length === 1) return records.saveFields(before, after);
+      let condition: string | undefined;
+      if (delta.epoch !== undefined) {
+        counterNames["#epoch"] = OUTCOMES_EPOCH_ATTR;
+        counterValues[":epoch"] = delta.epoch;
+        condition = delta.epoch === 0 ? "attribute_not_exists(#epoch) OR #epoch = :epoch" : "#epoch = :epoch";
+      }
       const failed = await transact(db, {
         job: { Put: revisionCheckedPut(db, saved, before.revision) },
         counters: {
           Update: {
             TableName: db.table,
             Key: { pk: campaignPk(before.campaignId), sk: CAMPAIGN_SK },
-            UpdateExpression: `ADD ${adds.join(", ")} SET updatedAt = :now`,
+            UpdateExpression: `${adds.length ? `ADD ${adds.join(", ")} ` : ""}SET ${sets.join(", ")}`,
+            ...(condition ? { ConditionExpression: condition } : {}),
             ExpressionAttributeNames: counterNames,
             ExpressionAttributeValues: counterValues,
           },
         },
       });
       if (failed.has("job")) throw new StaleJobError(before.jobId);
+      if (failed.has("counters")) throw new StaleCampaignError(before.campaignId);
       return saved;
     },
 

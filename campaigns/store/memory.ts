@@ -1,5 +1,6 @@
 import type { VehicleSnapshot } from "../../contracts/update-messages.js";
 import { CAMPAIGN_STATE, type Campaign, type Job, type OutcomeTotals, type TransitionRecord } from "../model.js";
+import { OUTCOME_KEYS } from "./keys.js";
 import type { CampaignStore } from "./campaign-store.js";
 import { creationRecord, draftCampaign } from "./campaigns.js";
 import { CampaignExistsError, DuplicateCommandError, StaleCampaignError, StaleJobError, TargetExistsError, WaveClosedError } from "./errors.js";
@@ -61,6 +62,9 @@ export function memoryCampaignStore(): CampaignStore {
         const stored = campaigns.get(before.campaignId);
         if (options.commandKey && commands.has(options.commandKey)) throw new DuplicateCommandError(options.commandKey);
         if (!stored || stored.revision !== before.revision) throw new StaleCampaignError(before.campaignId);
+        // A resume's baseline must be exactly the per-vehicle counters it replaces (see campaigns.ts).
+        const countersMoved = OUTCOME_KEYS.some((kind) => stored.vehicleOutcomes[kind] !== before.vehicleOutcomes[kind]);
+        if (after.outcomesEpoch !== before.outcomesEpoch && countersMoved) throw new StaleCampaignError(before.campaignId);
         const revision = before.revision + 1;
         const changed: Campaign = {
           ...stored,
@@ -69,6 +73,7 @@ export function memoryCampaignStore(): CampaignStore {
           updatedAt: after.updatedAt,
           waveIndex: after.waveIndex,
           outcomesBaseline: copy(after.outcomesBaseline),
+          outcomesEpoch: after.outcomesEpoch,
         };
         for (const field of ["stateReason", "waveOpenedAt", "startedAt", "finishedAt"] as const) {
           if (after[field] === undefined) delete changed[field];
@@ -125,12 +130,18 @@ export function memoryCampaignStore(): CampaignStore {
       },
 
       async saveTransition(before, after, delta = {}) {
-        const outcomes = Object.entries(delta.outcomes ?? {}).filter(([, amount]) => amount) as Array<[keyof OutcomeTotals, number]>;
-        if (before.state === after.state && outcomes.length === 0) return store.jobs.saveFields(before, after);
+        const changes = (totals: Partial<OutcomeTotals> | undefined) =>
+          Object.entries(totals ?? {}).filter(([, amount]) => amount) as Array<[keyof OutcomeTotals, number]>;
+        const [outcomes, vehicleOutcomes, baseline] = [changes(delta.outcomes), changes(delta.vehicleOutcomes), changes(delta.baseline)];
+        if (before.state === after.state && outcomes.length + vehicleOutcomes.length + baseline.length === 0) return store.jobs.saveFields(before, after);
         await turn();
-        const saved = putJobAtRevision(before, after);
         const campaign = campaigns.get(before.campaignId);
+        if (jobs.get(key(before.campaignId, before.vin))?.revision !== before.revision) throw new StaleJobError(before.jobId);
+        if (delta.epoch !== undefined && campaign && campaign.outcomesEpoch !== delta.epoch) throw new StaleCampaignError(before.campaignId);
+        const saved = putJobAtRevision(before, after);
         if (campaign) {
+          for (const [kind, amount] of vehicleOutcomes) campaign.vehicleOutcomes[kind] += amount;
+          for (const [kind, amount] of baseline) campaign.outcomesBaseline[kind] += amount;
           if (before.state !== saved.state) {
             campaign.counts[before.state] -= 1;
             campaign.counts[saved.state] += 1;

@@ -10,6 +10,7 @@ import { JOB_STATE, OUTCOME_JOB_STATES, type TransitionRecord } from "../../../c
 import { listJobs } from "../../../campaigns/read-model.js";
 import { runCampaign } from "./support/campaign-run.js";
 import { campaignCloudForSuite, e2eFleetSize, permissivePreconditions, progress } from "./support/local-cloud.js";
+import { assertEachVehicleCountedOnce } from "./support/vehicle-outcomes.js";
 
 const VEHICLES = e2eFleetSize(100);
 const FAILURE_OR_SUCCESS = new Set<string>([JOB_STATE.Succeeded, JOB_STATE.Failed, JOB_STATE.RolledBack, JOB_STATE.TimedOut, JOB_STATE.Rejected]);
@@ -88,13 +89,16 @@ ${permissivePreconditions}`,
   // With one retry allowed, a job can only end FAILED or TIMED_OUT on its second attempt.
   const retriable = jobs.filter((job) => job.state === JOB_STATE.Failed || job.state === JOB_STATE.TimedOut);
   assert.ok(retriable.every((job) => job.attempt === 2 && job.nextRetryAt === undefined), "a failed job that was not retried");
-  // Cumulative outcomes count each attempt once, as what it finally was (a timeout repeated in an attempt adds none, a
+  // `outcomes` (the campaign page's retry and timeout figures) count each attempt once, as what it finally was (a timeout repeated in an attempt adds none, a
   // late final report replaces its attempt's timeout): one per attempt whose history enters an outcome state.
   const outcomes = Object.values(run.campaign.outcomes).reduce((sum, count) => sum + count, 0);
   const attemptsWithAnOutcome = jobs
     .flatMap((job) => attemptsOf(job.history))
     .filter((attempt) => attempt.some((record) => FAILURE_OR_SUCCESS.has(record.to))).length;
   assert.is(outcomes, attemptsWithAnOutcome, "campaign outcome totals agree with the jobs' histories");
+  // The abort criteria count vehicles, not attempts: each job once, as its latest counted outcome (a vehicle that
+  // failed and then succeeded on its retry is one success), so here each job counts as the outcome state it ended in.
+  await assertEachVehicleCountedOnce(run.store, run.campaignId);
 });
 
 test.run();

@@ -10,6 +10,7 @@ import * as assert from "uvu/assert";
 import { listJobs } from "../../../campaigns/read-model.js";
 import { fleetota, runCampaign } from "./support/campaign-run.js";
 import { campaignCloudForSuite, e2eFleetSize, permissivePreconditions, progress } from "./support/local-cloud.js";
+import { assertEachVehicleCountedOnce } from "./support/vehicle-outcomes.js";
 
 const VEHICLES = e2eFleetSize(200);
 const { workspace, cloud } = campaignCloudForSuite(test);
@@ -62,6 +63,8 @@ ${permissivePreconditions}`,
   assert.ok(failureRate, `no update-failure-rate alarm among ${alarms.map((alarm) => alarm.alarmName).join(", ")}`);
   assert.ok(failureRateStates.includes("ALARM"), `the failure-rate alarm never went to ALARM (by minute: ${failureRateStates.join(", ")})`);
   assert.is.not(failureRateStates[0], "ALARM", "the alarm was in ALARM before any update finished");
+  // The criteria that paused it count each vehicle once, as its latest outcome (retries.max 0 here: one attempt each).
+  await assertEachVehicleCountedOnce(run.store, run.campaignId);
   assert.is(show.state, "PAUSED");
   assert.ok(show.history.some((entry: { to: string }) => entry.to === "PAUSED"));
 });

@@ -1,9 +1,10 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { criteriaStanding, crossedCriterion, decideCampaignCommand, decideRollout, waveCapacity } from "../../../campaigns/campaign-machine.js";
+import { countOutcome, criteriaStanding, crossedCriterion, decideCampaignCommand, decideRollout, waveCapacity } from "../../../campaigns/campaign-machine.js";
+import { decideJobEvent, type JobEvent } from "../../../campaigns/job-machine.js";
 import { emptyJobCounts, type Campaign, type CampaignState, type OutcomeTotals } from "../../../campaigns/model.js";
 import type { OperatorCommand } from "../../../contracts/update-messages.js";
-import { T0, campaign, definition, minutesAfter } from "./support/factories.js";
+import { T0, campaign, definition, job, minutesAfter } from "./support/factories.js";
 
 type Command = Exclude<OperatorCommand, "tick">;
 const context = { at: T0, cause: "cli:test" };
@@ -61,10 +62,11 @@ test("start with a future startAt schedules; the tick starts it once the time co
   assert.is(after.kind === "applied" ? after.campaign.state : "", "RUNNING");
 });
 
-test("resume sets the criteria baseline to the outcomes so far", () => {
-  const outcomes: OutcomeTotals = { succeeded: 3, failed: 4, timedOut: 1, rolledBack: 0, rejected: 0 };
-  const decision = decideCampaignCommand(campaign({ state: "PAUSED", waveIndex: 0, outcomes }), "resume", context);
-  assert.equal(decision.kind === "applied" ? decision.campaign.outcomesBaseline : undefined, outcomes);
+test("resume sets the criteria baseline to the vehicles' outcomes so far and starts a new epoch", () => {
+  const vehicleOutcomes: OutcomeTotals = { succeeded: 3, failed: 4, timedOut: 1, rolledBack: 0, rejected: 0 };
+  const outcomes: OutcomeTotals = { succeeded: 3, failed: 9, timedOut: 5, rolledBack: 0, rejected: 0 };
+  const decision = decideCampaignCommand(campaign({ state: "PAUSED", waveIndex: 0, outcomes, vehicleOutcomes, outcomesEpoch: 2 }), "resume", context);
+  assert.equal(decision.kind === "applied" ? [decision.campaign.outcomesBaseline, decision.campaign.outcomesEpoch] : undefined, [vehicleOutcomes, 3]);
 });
 
 const capacityTable: Array<[string, number, number, number]> = [
@@ -101,22 +103,22 @@ function countsWith(values: Partial<Record<keyof ReturnType<typeof emptyJobCount
 }
 
 test("the next wave waits for the soak time even when every job succeeded", () => {
-  const campaignNow = running({ counts: countsWith({ SUCCEEDED: 10 }), outcomes: { succeeded: 10, failed: 0, timedOut: 0, rolledBack: 0, rejected: 0 } });
+  const campaignNow = running({ counts: countsWith({ SUCCEEDED: 10 }), vehicleOutcomes: { succeeded: 10, failed: 0, timedOut: 0, rolledBack: 0, rejected: 0 } });
   assert.is(decideRollout(campaignNow, { at: minutesAfter(29), pendingRetries: 0 }).kind, "unchanged");
   const opened = decideRollout(campaignNow, { at: minutesAfter(30), pendingRetries: 0 });
   assert.is(opened.kind === "applied" ? opened.campaign.waveIndex : -1, 1);
 });
 
 test("the next wave waits for the success threshold after the soak", () => {
-  const campaignNow = running({ counts: countsWith({ SUCCEEDED: 8, IN_PROGRESS: 2 }), outcomes: { succeeded: 8, failed: 0, timedOut: 0, rolledBack: 0, rejected: 0 } });
+  const campaignNow = running({ counts: countsWith({ SUCCEEDED: 8, IN_PROGRESS: 2 }), vehicleOutcomes: { succeeded: 8, failed: 0, timedOut: 0, rolledBack: 0, rejected: 0 } });
   const decision = decideRollout(campaignNow, { at: minutesAfter(60), pendingRetries: 0 });
   assert.is(decision.kind, "unchanged");
   assert.match(decision.kind === "unchanged" ? decision.reason : "", /80\.0% succeeded, needs 90%/);
 });
 
 test("a failure rate above the threshold pauses only once the minimum sample finished", () => {
-  const belowSample = running({ outcomes: { succeeded: 5, failed: 4, timedOut: 0, rolledBack: 0, rejected: 0 } });
-  const atSample = running({ outcomes: { succeeded: 6, failed: 4, timedOut: 0, rolledBack: 0, rejected: 0 } });
+  const belowSample = running({ vehicleOutcomes: { succeeded: 5, failed: 4, timedOut: 0, rolledBack: 0, rejected: 0 } });
+  const atSample = running({ vehicleOutcomes: { succeeded: 6, failed: 4, timedOut: 0, rolledBack: 0, rejected: 0 } });
   assert.is(crossedCriterion(belowSample), undefined);
   const decision = decideRollout(atSample, { at: minutesAfter(1), pendingRetries: 0 });
   assert.is(decision.kind === "applied" ? decision.campaign.state : "", "PAUSED");
@@ -124,35 +126,35 @@ test("a failure rate above the threshold pauses only once the minimum sample fin
 });
 
 test("timeouts count as failures for the ANY criterion", () => {
-  const decision = decideRollout(running({ outcomes: { succeeded: 7, failed: 0, timedOut: 3, rolledBack: 0, rejected: 0 } }), { at: minutesAfter(1), pendingRetries: 0 });
+  const decision = decideRollout(running({ vehicleOutcomes: { succeeded: 7, failed: 0, timedOut: 3, rolledBack: 0, rejected: 0 } }), { at: minutesAfter(1), pendingRetries: 0 });
   assert.is(decision.kind === "applied" ? decision.campaign.state : "", "PAUSED");
 });
 
 test("an ABORT criterion wins over a PAUSE one crossed at the same time", () => {
-  const decision = decideRollout(running({ outcomes: { succeeded: 6, failed: 2, timedOut: 0, rolledBack: 2, rejected: 0 } }), { at: minutesAfter(1), pendingRetries: 0 });
+  const decision = decideRollout(running({ vehicleOutcomes: { succeeded: 6, failed: 2, timedOut: 0, rolledBack: 2, rejected: 0 } }), { at: minutesAfter(1), pendingRetries: 0 });
   assert.is(decision.kind === "applied" ? decision.campaign.state : "", "ABORTED");
 });
 
 test("a rate below every threshold keeps rolling", () => {
-  assert.is(crossedCriterion(running({ outcomes: { succeeded: 90, failed: 5, timedOut: 3, rolledBack: 1, rejected: 0 } })), undefined);
+  assert.is(crossedCriterion(running({ vehicleOutcomes: { succeeded: 90, failed: 5, timedOut: 3, rolledBack: 1, rejected: 0 } })), undefined);
 });
 
 test("a timeout counted before the resume and replaced by its late success after it counts as nothing since, not as minus one", () => {
   const baseline = { succeeded: 6, failed: 0, timedOut: 4, rolledBack: 0, rejected: 0 };
   // Since the resume: 5 succeeded (one of them replacing a timeout from before), 3 failed: 3 of 8 (37.5%), not 3 of 7.
-  const resumed = running({ outcomes: { succeeded: 11, failed: 3, timedOut: 3, rolledBack: 0, rejected: 0 }, outcomesBaseline: baseline });
+  const resumed = running({ vehicleOutcomes: { succeeded: 11, failed: 3, timedOut: 3, rolledBack: 0, rejected: 0 }, outcomesBaseline: baseline });
   const any = criteriaStanding(resumed).find((standing) => standing.criterion.failureKind === "ANY")!;
   assert.equal([any.failures, any.finished], [3, 8]);
 });
 
 test("criteria judge only outcomes since the last resume", () => {
   const outcomes = { succeeded: 6, failed: 4, timedOut: 0, rolledBack: 0, rejected: 0 };
-  const resumed = running({ outcomes: { ...outcomes, succeeded: 10 }, outcomesBaseline: outcomes });
+  const resumed = running({ vehicleOutcomes: { ...outcomes, succeeded: 10 }, outcomesBaseline: outcomes });
   assert.is(crossedCriterion(resumed), undefined);
 });
 
 test("the last wave completes only when no job moves and no retry is pending", () => {
-  const lastWave = running({ waveIndex: 1, admitted: 100, counts: countsWith({ SUCCEEDED: 98, FAILED: 2 }), outcomes: { succeeded: 98, failed: 2, timedOut: 0, rolledBack: 0, rejected: 0 } });
+  const lastWave = running({ waveIndex: 1, admitted: 100, counts: countsWith({ SUCCEEDED: 98, FAILED: 2 }), vehicleOutcomes: { succeeded: 98, failed: 2, timedOut: 0, rolledBack: 0, rejected: 0 } });
   assert.is(decideRollout(lastWave, { at: minutesAfter(1), pendingRetries: 2 }).kind, "unchanged");
   assert.is(decideRollout({ ...lastWave, counts: countsWith({ SUCCEEDED: 97, DEFERRED: 1, FAILED: 2 }) }, { at: minutesAfter(1), pendingRetries: 0 }).kind, "unchanged");
   const done = decideRollout(lastWave, { at: minutesAfter(1), pendingRetries: 0 });
@@ -160,9 +162,54 @@ test("the last wave completes only when no job moves and no retry is pending", (
   assert.match(done.kind === "applied" ? done.record.reason : "", /98 SUCCEEDED, 2 FAILED/);
 });
 
+/** Runs one vehicle's job through events, applying each decision's counts to the campaign as the store does. */
+function countVehicle(start: Campaign, events: readonly JobEvent[], limits = definition({ retries: { max: 10, backoffBaseSeconds: 60, backoffCapSeconds: 60 } })): Campaign {
+  let current = job({ attemptQueuedAt: T0.toISOString() });
+  const counted = structuredClone(start);
+  for (const event of events) {
+    const decision = decideJobEvent(current, event, limits);
+    if (decision.kind !== "applied") continue;
+    const { count, job: next } = countOutcome(current, decision, counted.outcomesEpoch);
+    for (const [totals, delta] of [[counted.outcomes, count.outcomes], [counted.vehicleOutcomes, count.vehicleOutcomes], [counted.outcomesBaseline, count.baseline]] as const) {
+      for (const [kind, amount] of Object.entries(delta)) totals[kind as keyof OutcomeTotals] += amount;
+    }
+    current = next;
+  }
+  return counted;
+}
+const attemptEvents = (attempt: number, status: "FAILED" | "SUCCEEDED"): JobEvent[] => [
+  { type: "report", status, attempt, sequence: 1, firmwareVersion: status === "SUCCEEDED" ? "2.4.0" : "2.3.1", at: minutesAfter(attempt * 3) },
+  { type: "retry", manual: false, cause: "ticker", at: minutesAfter(attempt * 3 + 2) },
+];
+
+test("criteria weigh a vehicle once: failing all retries.max + 1 attempts is one failure, failing then succeeding one success", () => {
+  const failingEvery = countVehicle(running(), Array.from({ length: 11 }, (_, index) => attemptEvents(index + 1, "FAILED")).flat());
+  assert.equal([failingEvery.vehicleOutcomes.failed, failingEvery.outcomes.failed], [1, 11]);
+  const recovered = countVehicle(running(), [...attemptEvents(1, "FAILED"), ...attemptEvents(2, "SUCCEEDED")]);
+  assert.equal([recovered.vehicleOutcomes.failed, recovered.vehicleOutcomes.succeeded], [0, 1]);
+  // Nine good vehicles and that one: 1 of 10 (10%) is below the 20% PAUSE criterion; counted per attempt it was 11 of 20.
+  const fleet = { ...failingEvery, vehicleOutcomes: { ...failingEvery.vehicleOutcomes, succeeded: 9 } };
+  assert.equal(criteriaStanding(fleet).map((standing) => [standing.failures, standing.finished]), [[1, 10], [0, 10]]);
+  assert.is(crossedCriterion(fleet), undefined);
+});
+
+test("a vehicle counted before the resume that fails again after it is a failure since the resume, taken out of the baseline", () => {
+  const paused = countVehicle(running(), attemptEvents(1, "FAILED"));
+  const resumed = decideCampaignCommand({ ...paused, state: "PAUSED" }, "resume", context);
+  assert.ok(resumed.kind === "applied");
+  assert.equal(resumed.campaign.outcomesBaseline.failed, 1);
+  // The same vehicle's second attempt, counted in the new epoch: the baseline gives it back.
+  let current = job({ state: "QUEUED", attempt: 2, countedOutcome: "failed", countedEpoch: 0, lastSequence: -1, attemptQueuedAt: T0.toISOString() });
+  const decision = decideJobEvent(current, attemptEvents(2, "FAILED")[0]!, definition({ retries: { max: 10, backoffBaseSeconds: 60, backoffCapSeconds: 60 } }));
+  assert.ok(decision.kind === "applied");
+  const { count, job: next } = countOutcome(current, decision, resumed.campaign.outcomesEpoch);
+  current = next;
+  assert.equal([count.vehicleOutcomes, count.baseline, current.countedEpoch], [{ failed: 0 }, { failed: -1 }, 1]);
+});
+
 for (const state of ["PAUSED", "DRAFT", "COMPLETED", "CANCELED", "ABORTED"] as const) {
   test(`a ${state} campaign does not roll`, () => {
-    assert.is(decideRollout(running({ state, outcomes: { succeeded: 0, failed: 50, timedOut: 0, rolledBack: 0, rejected: 0 } }), { at: minutesAfter(100), pendingRetries: 0 }).kind, "unchanged");
+    assert.is(decideRollout(running({ state, vehicleOutcomes: { succeeded: 0, failed: 50, timedOut: 0, rolledBack: 0, rejected: 0 } }), { at: minutesAfter(100), pendingRetries: 0 }).kind, "unchanged");
   });
 }
 

@@ -9,6 +9,7 @@ import * as assert from "uvu/assert";
 import { ImageTargetsExpiredError, type JobDocumentChannel } from "../../../campaigns/document-channel.js";
 import { JOB_STATES, type Campaign, type CampaignDefinitionInput, type Job } from "../../../campaigns/model.js";
 import { memoryCampaignStore, StaleJobError, type CampaignStore } from "../../../campaigns/store/index.js";
+import { OUTCOME_KEYS } from "../../../campaigns/store/keys.js";
 import { UpdateTally } from "../../../campaigns/update-tally.js";
 import {
   ActiveCampaigns,
@@ -115,6 +116,14 @@ async function assertCountersMatchJobs(store: CampaignStore, campaignId: string)
     assert.is(campaign.counts[state], jobs.filter((job) => job.state === state).length, `count of ${state}`);
   }
   assert.is(campaign.admitted, jobs.length, "admitted");
+  // Each vehicle once in the criteria's counters, as its latest counted outcome; the baseline holds exactly those
+  // counted before the last resume and not counted again since.
+  for (const kind of OUTCOME_KEYS) {
+    const counted = jobs.filter((job) => job.countedOutcome === kind);
+    assert.is(campaign.vehicleOutcomes[kind], counted.length, `vehicles counted ${kind}`);
+    const beforeResume = counted.filter((job) => (job.countedEpoch ?? 0) < campaign.outcomesEpoch).length;
+    assert.is(campaign.outcomesBaseline[kind], campaign.outcomesEpoch === 0 ? 0 : beforeResume, `baseline ${kind}`);
+  }
 }
 
 /** Wraps one store method so that, the first time it is called, `competitor` runs before it. */
@@ -536,6 +545,135 @@ test("a vehicle that times out and then reports its success counts one success i
   const after = (await h.store.campaigns.get(campaign.campaignId))!;
   assert.equal([after.outcomes.timedOut, after.outcomes.succeeded], [0, 1]);
   assert.is((await h.store.jobs.get(campaign.campaignId, car1.vin))!.state, "SUCCEEDED");
+  await assertCountersMatchJobs(h.store, campaign.campaignId);
+});
+
+// ── abort criteria: each vehicle once ──────────────────────────────────────────────────────────────
+
+const attemptReport = (campaignId: string, vinOf: string, attempt: number, sequence: number, status: "SUCCEEDED" | "FAILED"): UpdateMessage => ({
+  ...(report(campaignId, vinOf, sequence, status) as StatusReportMessage),
+  idempotencyKey: `${campaignId}:${vinOf}#${attempt}#${sequence}`,
+  attempt,
+});
+const quickRetries = (max: number) => ({ max, backoffBaseSeconds: 60, backoffCapSeconds: 60 });
+
+test("one vehicle failing all retries.max + 1 attempts weighs one failure in the criteria, not 11: its campaign keeps rolling", async () => {
+  const h = harness();
+  const campaign = await startedCampaign(h, {
+    waves: [{ percent: 100, soakMinutes: 24 * 60 }],
+    retries: quickRetries(10),
+    abortCriteria: [{ failureKind: "ANY", thresholdPercent: 50, minimumSample: 2, action: "ABORT" }],
+  });
+  const [broken, good1, good2] = [car(1), car(2), car(3)];
+  await h.deliver(candidate(broken), candidate(good1), candidate(good2));
+  await h.deliver(report(campaign.campaignId, good1.vin, 1, "SUCCEEDED"), report(campaign.campaignId, good2.vin, 1, "SUCCEEDED"));
+  for (let attempt = 1; attempt <= 11; attempt++) {
+    h.clock.now = minutesAfter(attempt * 2);
+    await h.deliver(attemptReport(campaign.campaignId, broken.vin, attempt, 1, "FAILED"));
+    h.clock.now = minutesAfter(attempt * 2 + 1.5);
+    await tickCampaign(h.deps, campaign.campaignId);
+  }
+
+  const after = (await h.store.campaigns.get(campaign.campaignId))!;
+  const job = (await h.store.jobs.get(campaign.campaignId, broken.vin))!;
+  assert.equal([job.state, job.attempt, job.nextRetryAt], ["FAILED", 11, undefined]);
+  assert.equal(after.vehicleOutcomes, { succeeded: 2, failed: 1, timedOut: 0, rolledBack: 0, rejected: 0 });
+  assert.is(after.outcomes.failed, 11, "attempts are still counted as such (the campaign page's retries)");
+  assert.is(after.state, "RUNNING", after.stateReason ?? "");
+  assert.is(h.deps.tally.failed, 11, "OTAUpdates/Failed counts events");
+  await assertCountersMatchJobs(h.store, campaign.campaignId);
+});
+
+test("a vehicle that fails and then succeeds on its retry counts as one success, not a failure and a success", async () => {
+  const h = harness();
+  const campaign = await startedCampaign(h, { waves: [{ percent: 100, soakMinutes: 24 * 60 }], retries: quickRetries(2) });
+  const flaky = car(1);
+  await h.deliver(candidate(flaky), attemptReport(campaign.campaignId, flaky.vin, 1, 1, "FAILED"));
+  assert.is((await h.store.campaigns.get(campaign.campaignId))!.vehicleOutcomes.failed, 1, "while it waits for its retry it counts as failed");
+  h.clock.now = minutesAfter(2);
+  await tickCampaign(h.deps, campaign.campaignId);
+  await h.deliver(attemptReport(campaign.campaignId, flaky.vin, 2, 1, "SUCCEEDED"));
+
+  const after = (await h.store.campaigns.get(campaign.campaignId))!;
+  assert.equal(after.vehicleOutcomes, { succeeded: 1, failed: 0, timedOut: 0, rolledBack: 0, rejected: 0 });
+  assert.equal([after.outcomes.failed, after.outcomes.succeeded], [1, 1]);
+  await assertCountersMatchJobs(h.store, campaign.campaignId);
+});
+
+test("the abort still fires when enough distinct vehicles fail", async () => {
+  const h = harness();
+  const campaign = await startedCampaign(h, {
+    waves: [{ percent: 100, soakMinutes: 24 * 60 }],
+    retries: quickRetries(0),
+    abortCriteria: [{ failureKind: "ANY", thresholdPercent: 50, minimumSample: 4, action: "ABORT" }],
+  });
+  const cars = [car(1), car(2), car(3), car(4)];
+  await h.deliver(...cars.map(candidate));
+  await h.deliver(
+    report(campaign.campaignId, cars[0]!.vin, 1, "FAILED"),
+    report(campaign.campaignId, cars[1]!.vin, 1, "FAILED"),
+    report(campaign.campaignId, cars[2]!.vin, 1, "SUCCEEDED"),
+  );
+  await tickCampaign(h.deps, campaign.campaignId);
+  assert.is((await h.store.campaigns.get(campaign.campaignId))!.state, "RUNNING", "3 finished: below the minimum sample");
+  await h.deliver(report(campaign.campaignId, cars[3]!.vin, 1, "SUCCEEDED"));
+  await tickCampaign(h.deps, campaign.campaignId);
+
+  const after = (await h.store.campaigns.get(campaign.campaignId))!;
+  assert.is(after.state, "ABORTED");
+  assert.match(after.stateReason ?? "", /ANY at 50\.0% \(2\/4\)/);
+  await assertCountersMatchJobs(h.store, campaign.campaignId);
+});
+
+test("after a resume, vehicles failed before it that recover do not hide new failures: the criteria pause the campaign again", async () => {
+  const h = harness();
+  const campaign = await startedCampaign(h, {
+    waves: [{ percent: 100, soakMinutes: 24 * 60 }],
+    retries: quickRetries(1),
+    abortCriteria: [{ failureKind: "ANY", thresholdPercent: 50, minimumSample: 4, action: "PAUSE" }],
+  });
+  const cars = [1, 2, 3, 4, 5, 6].map((index) => car(index));
+  await h.deliver(...cars.slice(0, 4).map(candidate));
+  await h.deliver(
+    ...[0, 1].map((index) => attemptReport(campaign.campaignId, cars[index]!.vin, 1, 1, "FAILED")),
+    ...[2, 3].map((index) => attemptReport(campaign.campaignId, cars[index]!.vin, 1, 1, "SUCCEEDED")),
+  );
+  await tickCampaign(h.deps, campaign.campaignId);
+  assert.is((await h.store.campaigns.get(campaign.campaignId))!.state, "PAUSED");
+
+  await h.deliver(command(campaign.campaignId, "resume"));
+  h.clock.now = minutesAfter(2);
+  await tickCampaign(h.deps, campaign.campaignId);
+  // Since the resume: the two failed vehicles retry and succeed, two new vehicles fail: 2 of 4 finished since.
+  await h.deliver(...[0, 1].map((index) => attemptReport(campaign.campaignId, cars[index]!.vin, 2, 1, "SUCCEEDED")));
+  await h.deliver(candidate(cars[4]!), candidate(cars[5]!));
+  await h.deliver(...[4, 5].map((index) => attemptReport(campaign.campaignId, cars[index]!.vin, 1, 1, "FAILED")));
+  await tickCampaign(h.deps, campaign.campaignId);
+
+  const after = (await h.store.campaigns.get(campaign.campaignId))!;
+  assert.equal(after.vehicleOutcomes, { succeeded: 4, failed: 2, timedOut: 0, rolledBack: 0, rejected: 0 });
+  assert.is(after.state, "PAUSED", after.stateReason ?? "");
+  assert.match(after.stateReason ?? "", /ANY at 50\.0% \(2\/4\)/);
+  await assertCountersMatchJobs(h.store, campaign.campaignId);
+});
+
+test("an outcome counted while a resume takes the baseline is re-counted in the new epoch, never lost from it", async () => {
+  const h = harness();
+  const campaign = await startedCampaign(h, { waves: [{ percent: 100, soakMinutes: 24 * 60 }], inProgressTimeoutMinutes: 30, retries: quickRetries(0) });
+  const slow = car(1);
+  await h.deliver(candidate(slow), report(campaign.campaignId, slow.vin, 1, "DOWNLOADING"));
+  h.clock.now = minutesAfter(31);
+  await tickCampaign(h.deps, campaign.campaignId);
+  await h.deliver(command(campaign.campaignId, "pause"));
+  // The vehicle's late FAILED is decided against epoch 0; the operator's resume lands between that read and the write.
+  onceBefore(h.store.jobs, "saveTransition", () => h.deliver(command(campaign.campaignId, "resume")));
+  h.clock.now = minutesAfter(40);
+  await h.deliver(report(campaign.campaignId, slow.vin, 2, "FAILED"));
+
+  const after = (await h.store.campaigns.get(campaign.campaignId))!;
+  const job = (await h.store.jobs.get(campaign.campaignId, slow.vin))!;
+  assert.equal([after.outcomesEpoch, job.countedOutcome, job.countedEpoch], [1, "failed", 1]);
+  assert.equal([after.outcomesBaseline.timedOut, after.vehicleOutcomes.timedOut, after.vehicleOutcomes.failed], [0, 0, 1]);
   await assertCountersMatchJobs(h.store, campaign.campaignId);
 });
 

@@ -128,4 +128,33 @@ export function storeContract(test: Test, store: () => CampaignStore): void {
     assert.equal((await store().jobs.list(campaign.campaignId, "FAILED")).map((listed) => listed.vin), [job.vin]);
     assert.equal(await store().jobs.list(campaign.campaignId, "QUEUED"), []);
   });
+  test("contract: a vehicle's outcome moves per-vehicle counters and the baseline only at the campaign's epoch; a resume takes the baseline only from the counters it read", async () => {
+    const campaign = await running();
+    const job = jobFor(campaign, "1M8GDM9AXKP042788");
+    await store().jobs.admit(job, { capacity: 5 });
+    const failed = await store().jobs.saveTransition(job, { ...job, state: "FAILED", countedOutcome: "failed", countedEpoch: 0, updatedAt: at(1) }, {
+      outcomes: { failed: 1 },
+      vehicleOutcomes: { failed: 1 },
+      epoch: 0,
+    });
+    const paused = await store().campaigns.saveChange(campaign, { ...campaign, state: "PAUSED", updatedAt: at(2) }, { from: "RUNNING", to: "PAUSED", at: at(2), reason: "paused", cause: "test" });
+    // A resume from a read that missed the failure is refused: its baseline would leave the failure out.
+    const resume = (from: Campaign) => ({ ...from, state: "RUNNING" as const, outcomesBaseline: { ...from.vehicleOutcomes }, outcomesEpoch: from.outcomesEpoch + 1, updatedAt: at(3) });
+    const record = { from: "PAUSED", to: "RUNNING", at: at(3), reason: "resumed", cause: "test" };
+    await store()
+      .campaigns.saveChange(paused, resume({ ...paused, vehicleOutcomes: { ...paused.vehicleOutcomes, failed: 0 } }), record)
+      .then(() => assert.unreachable(), (error: unknown) => assert.instance(error, StaleCampaignError));
+    const read = (await store().campaigns.get(campaign.campaignId))!;
+    await store().campaigns.saveChange(read, resume(read), record);
+    // An outcome computed for the old epoch is refused, job and counters untouched.
+    const retried = { ...failed, state: "SUCCEEDED" as const, countedOutcome: "succeeded" as const, updatedAt: at(4) };
+    await store()
+      .jobs.saveTransition(failed, { ...retried, countedEpoch: 0 }, { outcomes: { succeeded: 1 }, vehicleOutcomes: { succeeded: 1, failed: -1 }, epoch: 0 })
+      .then(() => assert.unreachable(), (error: unknown) => assert.instance(error, StaleCampaignError));
+    assert.is((await store().jobs.get(campaign.campaignId, job.vin))!.state, "FAILED");
+    await store().jobs.saveTransition(failed, { ...retried, countedEpoch: 1 }, { outcomes: { succeeded: 1 }, vehicleOutcomes: { succeeded: 1, failed: -1 }, baseline: { failed: -1 }, epoch: 1 });
+    const after = (await store().campaigns.get(campaign.campaignId))!;
+    assert.equal([after.outcomesEpoch, after.vehicleOutcomes.failed, after.vehicleOutcomes.succeeded, after.outcomesBaseline.failed], [1, 0, 1, 0]);
+    assert.equal([after.outcomes.failed, after.outcomes.succeeded], [1, 1]);
+  });
 }

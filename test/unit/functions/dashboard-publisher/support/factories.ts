@@ -341,7 +341,8 @@ export function campaignPageInput(now: Date, vehicles = 1_000, sampleLimit = cam
   shares.forEach((share, index) => {
     const admitted = Math.ceil(vehicles * share);
     const counts = { ...emptyJobCounts(), SUCCEEDED: Math.ceil(admitted * 0.975), FAILED: Math.floor(admitted * 0.025) };
-    current = { ...current, eligible: vehicles, admitted, counts, outcomes: { ...emptyOutcomes(), succeeded: counts.SUCCEEDED, failed: counts.FAILED } };
+    const outcomes = { ...emptyOutcomes(), succeeded: counts.SUCCEEDED, failed: counts.FAILED };
+    current = { ...current, eligible: vehicles, admitted, counts, outcomes, vehicleOutcomes: outcomes };
     if (index === 1) {
       apply(decideCampaignCommand(current, "pause", { at: new Date(started.getTime() + 80 * 60_000), cause: "pause by ops@example.com", reason: "checking the ABS calibration report" }));
       apply(decideCampaignCommand(current, "resume", { at: new Date(started.getTime() + 95 * 60_000), cause: "resume by ops@example.com" }));
@@ -368,6 +369,8 @@ export function campaignPageInput(now: Date, vehicles = 1_000, sampleLimit = cam
     admitted,
     counts,
     outcomes: { succeeded: counts.SUCCEEDED, failed: counts.FAILED + share(0.006), timedOut: counts.TIMED_OUT + share(0.003), rolledBack: counts.ROLLED_BACK, rejected: counts.REJECTED },
+    // Each vehicle once, as its latest outcome: those that failed and are queued again for a retry still count as failed.
+    vehicleOutcomes: { succeeded: counts.SUCCEEDED, failed: counts.FAILED + share(0.004), timedOut: counts.TIMED_OUT + share(0.002), rolledBack: counts.ROLLED_BACK, rejected: counts.REJECTED },
   };
   const random = seededRandom(11);
   const jobSamples = SAMPLED_JOB_STATES.flatMap((state) =>
