@@ -6,6 +6,7 @@
  */
 import { test } from "uvu";
 import * as assert from "uvu/assert";
+import { criteriaStanding } from "../../../campaigns/campaign-machine.js";
 import { ImageTargetsExpiredError, type JobDocumentChannel } from "../../../campaigns/document-channel.js";
 import { JOB_STATES, type Campaign, type CampaignDefinitionInput, type Job } from "../../../campaigns/model.js";
 import { memoryCampaignStore, StaleJobError, type CampaignStore } from "../../../campaigns/store/index.js";
@@ -577,16 +578,20 @@ test("one vehicle failing all retries.max + 1 attempts weighs one failure in the
   const after = (await h.store.campaigns.get(campaign.campaignId))!;
   const job = (await h.store.jobs.get(campaign.campaignId, broken.vin))!;
   assert.equal([job.state, job.attempt, job.nextRetryAt], ["FAILED", 11, undefined]);
+  assert.is(after.state, "RUNNING", after.stateReason ?? "");
   assert.equal(after.vehicleOutcomes, { succeeded: 2, failed: 1, timedOut: 0, rolledBack: 0, rejected: 0 });
   assert.is(after.outcomes.failed, 11, "attempts are still counted as such (the campaign page's retries)");
-  assert.is(after.state, "RUNNING", after.stateReason ?? "");
   assert.is(h.deps.tally.failed, 11, "OTAUpdates/Failed counts events");
   await assertCountersMatchJobs(h.store, campaign.campaignId);
 });
 
 test("a vehicle that fails and then succeeds on its retry counts as one success, not a failure and a success", async () => {
   const h = harness();
-  const campaign = await startedCampaign(h, { waves: [{ percent: 100, soakMinutes: 24 * 60 }], retries: quickRetries(2) });
+  const campaign = await startedCampaign(h, {
+    waves: [{ percent: 100, soakMinutes: 24 * 60 }],
+    retries: quickRetries(2),
+    abortCriteria: [{ failureKind: "ANY", thresholdPercent: 100, minimumSample: 5, action: "PAUSE" }],
+  });
   const flaky = car(1);
   await h.deliver(candidate(flaky), attemptReport(campaign.campaignId, flaky.vin, 1, 1, "FAILED"));
   assert.is((await h.store.campaigns.get(campaign.campaignId))!.vehicleOutcomes.failed, 1, "while it waits for its retry it counts as failed");
@@ -595,6 +600,8 @@ test("a vehicle that fails and then succeeds on its retry counts as one success,
   await h.deliver(attemptReport(campaign.campaignId, flaky.vin, 2, 1, "SUCCEEDED"));
 
   const after = (await h.store.campaigns.get(campaign.campaignId))!;
+  const any = criteriaStanding(after).find((standing) => standing.criterion.failureKind === "ANY")!;
+  assert.equal([any.failures, any.finished], [0, 1], "one vehicle, a success");
   assert.equal(after.vehicleOutcomes, { succeeded: 1, failed: 0, timedOut: 0, rolledBack: 0, rejected: 0 });
   assert.equal([after.outcomes.failed, after.outcomes.succeeded], [1, 1]);
   await assertCountersMatchJobs(h.store, campaign.campaignId);
@@ -651,8 +658,8 @@ test("after a resume, vehicles failed before it that recover do not hide new fai
   await tickCampaign(h.deps, campaign.campaignId);
 
   const after = (await h.store.campaigns.get(campaign.campaignId))!;
-  assert.equal(after.vehicleOutcomes, { succeeded: 4, failed: 2, timedOut: 0, rolledBack: 0, rejected: 0 });
   assert.is(after.state, "PAUSED", after.stateReason ?? "");
+  assert.equal(after.vehicleOutcomes, { succeeded: 4, failed: 2, timedOut: 0, rolledBack: 0, rejected: 0 });
   assert.match(after.stateReason ?? "", /ANY at 50\.0% \(2\/4\)/);
   await assertCountersMatchJobs(h.store, campaign.campaignId);
 });
