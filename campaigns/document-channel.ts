@@ -80,7 +80,9 @@ export function s3JobDocumentChannel(options: S3JobDocumentChannelOptions): JobD
 
   /** The published repository, its image targets verified; `withdrawal`: expired targets do (a withdrawal carries none). */
   async function readRepository(fresh = false, withdrawal = false): Promise<PublishedRepository> {
-    if (!fresh && cached && clock() - cached.at < settings.refreshMs) return cached.repository;
+    const targetsValid = (repository: PublishedRepository) => !repository.imageTargets || Date.parse(repository.imageTargets.signed.expires) > clock();
+    // A cached copy is reused only while its image targets are still valid: never bundled past their expiry.
+    if (!fresh && cached && clock() - cached.at < settings.refreshMs && targetsValid(cached.repository)) return cached.repository;
     const repository = await readPublished(s3, bucket, { imageTargetsVersion: cached?.repository.imageTargets?.signed.version });
     if (repository.imageTargets) {
       const [roots, targets, now] = [repository.imageRoots.map((root) => root.toJSON()), repository.imageTargets.toJSON(), new Date(clock())];

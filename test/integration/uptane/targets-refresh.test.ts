@@ -202,4 +202,15 @@ test("someone with write access to firmware/staged/ cannot have a refresh sign m
   assert.is(await readJson(world.s3, world.bucket, REPOSITORY_LAYOUT.imageTargets(3)), undefined, "nothing published");
 });
 
+test("the update manager's cached targets are not bundled past their expiry (cached 10 s before it, asked 10 s after)", async () => {
+  const cachedChannel = s3JobDocumentChannel({ s3: world.s3, kms: world.kms, bucket: world.bucket, log: silentLog, clock: () => today }); // rereads every 60 s
+  const expires = Date.parse(targetsFromJson(await readJson(world.s3, world.bucket, REPOSITORY_LAYOUT.imageTargets(2))).signed.expires);
+  const job = (await world.store.jobs.get(campaignId, early!))!;
+  const campaign = (await world.store.campaigns.get(campaignId))!;
+  today = expires - 10_000;
+  await cachedChannel.publish(job, campaign, new Date(today));
+  today = expires + 10_000;
+  await refusedWith(() => cachedChannel.publish(job, campaign, new Date(today)), "image targets expired: run fleetota release refresh (image targets 2 expired");
+});
+
 test.run();
