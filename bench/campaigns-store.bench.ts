@@ -17,7 +17,7 @@ import { UpdateTally } from "../campaigns/update-tally.js";
 import { silentLog } from "../lib/logger.js";
 import type { UpdateMessage } from "../contracts/update-messages.js";
 import { startLocalCloud } from "../local/cloud.js";
-import { campaignWorld, candidate, command, releaseFirmware, report, snapshot, vinNumber } from "../test/integration/campaigns/support/world.js";
+import { campaignWorld, candidate, command, registerCandidates, releaseFirmware, report, snapshot, vinNumber } from "../test/integration/campaigns/support/world.js";
 import { recordFigure } from "./results.js";
 
 const VEHICLES = Number(process.env.FLEETOTA_BENCH_VEHICLES ?? 100);
@@ -49,12 +49,14 @@ try {
     store: world.store,
     documents: s3JobDocumentChannel({ s3: world.s3, kms: world.kms, bucket: world.bucket, log: silentLog }),
     tally: new UpdateTally(),
+    registry: world.registry,
     log: silentLog,
     now: () => new Date(),
   };
 
   async function deliverAll(messages: UpdateMessage[]): Promise<void> {
     let next = 0;
+    await registerCandidates(world, messages);
     const active = new ActiveCampaigns(deps.store);
     await Promise.all(
       Array.from({ length: IN_FLIGHT }, async () => {

@@ -34,6 +34,7 @@ import {
   WaveClosedError,
   type CampaignStore,
 } from "./store/index.js";
+import { CANDIDATE_REFUSAL, registryMismatches, type VehicleRegistry } from "./registry-check.js";
 import { matchesCampaign } from "./targeting.js";
 import type { UpdateTally } from "./update-tally.js";
 
@@ -47,6 +48,8 @@ export interface UpdateServiceDeps {
   store: CampaignStore;
   documents: JobDocumentChannel;
   tally: UpdateTally;
+  /** The vehicles' registered facts (AWS IoT things), read before a vehicle is admitted or recorded as waiting. */
+  registry: VehicleRegistry;
   log: Log;
   now: () => Date;
   /** Milliseconds left in the invocation (Lambda's context); a tick stops starting job work when it runs short. */
@@ -222,9 +225,12 @@ async function ensureDocumentPublished(deps: UpdateServiceDeps, campaign: Campai
 /**
  * A vehicle seen by the telemetry processor. If it has a job still moving in any active campaign, its
  * preconditions are re-checked there (DEFERRED ⇄ QUEUED) and that is all; a campaign where its job is
- * finished does not hold it. The first RUNNING campaign it matches without
- * a job admits it (QUEUED, or DEFERRED while preconditions fail) when the open wave has room, or keeps it
- * waiting for the next wave. A PAUSED campaign keeps its jobs but captures no new vehicle.
+ * finished does not hold it. Otherwise the RUNNING campaigns it claims to match without a job are kept
+ * only where its registration vouches for its description (campaigns/registry-check.ts: one registry read,
+ * cached for the invocation; an unregistered vehicle, or one whose description differs, is refused,
+ * logged and counted in OTAUpdates/CandidatesRefused; a failed read fails the message, to be redelivered).
+ * The first of those campaigns admits it (QUEUED, or DEFERRED while preconditions fail) when the open wave
+ * has room, or keeps it waiting for the next wave. A PAUSED campaign keeps its jobs but captures no new vehicle.
  */
 export async function handleCandidate(deps: UpdateServiceDeps, message: CandidateMessage, active: ActiveCampaigns): Promise<void> {
   const vehicle = message.vehicle;
@@ -243,8 +249,8 @@ export async function handleCandidate(deps: UpdateServiceDeps, message: Candidat
     });
     return;
   }
-  for (const [index, campaign] of matching.entries()) {
-    if (jobs[index] !== undefined || campaign.state !== CAMPAIGN_STATE.Running) continue;
+  const open = matching.filter((campaign, index) => jobs[index] === undefined && campaign.state === CAMPAIGN_STATE.Running);
+  for (const campaign of await vouchedFor(deps, vehicle, open)) {
     // The wave's room depends on how many vehicles are eligible now, not when the batch started.
     const [fresh, seenBefore] = await Promise.all([
       deps.store.campaigns.get(campaign.campaignId),
@@ -268,6 +274,33 @@ export async function handleCandidate(deps: UpdateServiceDeps, message: Candidat
     if (current.admitted < room) await admit(deps, current, vehicle, room, { firstSighting: false });
     return;
   }
+}
+
+/**
+ * The campaigns among `open` where the vehicle's registration vouches for its description; none when it is
+ * not registered. No registry read when there is no campaign to admit it to. A refusal is logged with the
+ * VIN and the differences, and counted once per candidate.
+ */
+async function vouchedFor(deps: UpdateServiceDeps, vehicle: CandidateMessage["vehicle"], open: Campaign[]): Promise<Campaign[]> {
+  if (open.length === 0) return [];
+  const registered = await deps.registry.describe(vehicle.vin);
+  if (!registered) {
+    deps.tally.refuseCandidate(CANDIDATE_REFUSAL.Unregistered);
+    deps.log.warn("candidate refused: not a registered vehicle", { vin: vehicle.vin, campaignIds: open.map((campaign) => campaign.campaignId) });
+    return [];
+  }
+  const vouched: Campaign[] = [];
+  const refused: Array<{ campaignId: string; mismatches: string[] }> = [];
+  for (const campaign of open) {
+    const mismatches = registryMismatches(vehicle, registered, campaign.definition);
+    if (mismatches.length === 0) vouched.push(campaign);
+    else refused.push({ campaignId: campaign.campaignId, mismatches });
+  }
+  if (refused.length > 0) {
+    deps.tally.refuseCandidate(CANDIDATE_REFUSAL.DescriptionMismatch);
+    deps.log.warn("candidate refused: its description differs from its registration", { vin: vehicle.vin, refused });
+  }
+  return vouched;
 }
 
 /** A job that still holds its vehicle: moving, or failed with an automatic retry ahead. */

@@ -1,11 +1,13 @@
 import type { MetricDatum } from "@aws-sdk/client-cloudwatch";
 import { METRIC } from "../contracts/metrics.js";
 import { JOB_STATE, type JobState } from "./model.js";
+import type { CandidateRefusal } from "./registry-check.js";
 
 /**
  * Counts the job transitions of one invocation, published as OTAUpdates/* once per invocation (EMF log lines).
  * `InProgress` counts jobs that started (entered IN_PROGRESS); `SuccessRate` is succeeded over all
- * outcomes of the invocation, in percent, and only sent when there was an outcome.
+ * outcomes of the invocation, in percent, and only sent when there was an outcome. `CandidatesRefused` counts
+ * candidates not admitted on the registry's word, by `Reason` (campaigns/registry-check.ts).
  */
 export class UpdateTally {
   succeeded = 0;
@@ -14,6 +16,7 @@ export class UpdateTally {
   rolledBack = 0;
   started = 0;
   transitions = 0;
+  readonly refusedCandidates = new Map<CandidateRefusal, number>();
 
   /**
    * @example
@@ -29,8 +32,16 @@ export class UpdateTally {
     else if (to === JOB_STATE.InProgress) this.started++;
   }
 
+  /**
+   * @example
+   * tally.refuseCandidate("description-mismatch");
+   */
+  refuseCandidate(reason: CandidateRefusal): void {
+    this.refusedCandidates.set(reason, (this.refusedCandidates.get(reason) ?? 0) + 1);
+  }
+
   get isEmpty(): boolean {
-    return this.transitions === 0;
+    return this.transitions === 0 && this.refusedCandidates.size === 0;
   }
 
   /**
@@ -42,13 +53,19 @@ export class UpdateTally {
    */
   toMetricData(at: Date): MetricDatum[] {
     const count = (name: string, value: number): MetricDatum => ({ MetricName: name, Value: value, Unit: "Count", Timestamp: at });
-    const data = [
-      count(METRIC.UpdatesSucceeded, this.succeeded),
-      count(METRIC.UpdatesFailed, this.failed),
-      count(METRIC.UpdatesTimedOut, this.timedOut),
-      count(METRIC.UpdatesRolledBack, this.rolledBack),
-      count(METRIC.UpdatesInProgress, this.started),
-    ];
+    const data =
+      this.transitions === 0
+        ? []
+        : [
+            count(METRIC.UpdatesSucceeded, this.succeeded),
+            count(METRIC.UpdatesFailed, this.failed),
+            count(METRIC.UpdatesTimedOut, this.timedOut),
+            count(METRIC.UpdatesRolledBack, this.rolledBack),
+            count(METRIC.UpdatesInProgress, this.started),
+          ];
+    for (const [reason, value] of this.refusedCandidates) {
+      data.push({ ...count(METRIC.CandidatesRefused, value), Dimensions: [{ Name: "Reason", Value: reason }] });
+    }
     const outcomes = this.succeeded + this.failed + this.timedOut + this.rolledBack;
     if (outcomes > 0) {
       data.push({ MetricName: METRIC.UpdateSuccessRate, Value: (this.succeeded / outcomes) * 100, Unit: "Percent", Timestamp: at });

@@ -24,6 +24,8 @@ export const METRIC = {
   UpdatesTimedOut: "OTAUpdates/TimedOut",
   UpdatesRolledBack: "OTAUpdates/RolledBack",
   UpdateSuccessRate: "OTAUpdates/SuccessRate",
+  /** Candidates not admitted because the registry does not vouch for their description (dimension Reason: unregistered, description-mismatch). */
+  CandidatesRefused: "OTAUpdates/CandidatesRefused",
   FleetSize: "FleetHealth/FleetSize",
   /** Messages or objects parked as permanent failures (dimensions Source, Reason); see contracts/parked-failure.ts. */
   MessagesParked: "Reliability/MessagesParked",

@@ -1,6 +1,7 @@
 /**
  * Registering a vehicle in AWS IoT (the same calls on AWS and on the local cloud): a thing named by its
- * VIN with make, model and hardware as attributes, a certificate (from the vehicle's CSR, so its private
+ * VIN with make, model, hardware (and model year, when given) as attributes, which campaign targeting
+ * trusts instead of the vehicle's own description (campaigns/registry-check.ts), a certificate (from the vehicle's CSR, so its private
  * key never leaves it, or else a key pair made by AWS IoT), the fleet's vehicle IoT policy attached to
  * the certificate, and the certificate attached to the thing. Revoking sets the certificate INACTIVE:
  * the credentials provider then refuses it, and the vehicle's last credentials run out within their lifetime.
@@ -23,6 +24,7 @@ import {
   type ThingAttribute,
 } from "@aws-sdk/client-iot";
 import { gatewayIdProblem } from "../contracts/telemetry-keys.js";
+import { VEHICLE_ATTRIBUTE } from "../contracts/vehicle-identity.js";
 import { vinViolations } from "../telemetry/vin.js";
 
 export interface VehicleRecord {
@@ -30,6 +32,8 @@ export interface VehicleRecord {
   readonly make: string;
   readonly model: string;
   readonly hardware: string;
+  /** The model year; campaigns that select model years admit only vehicles registered with one. */
+  readonly modelYear?: number;
 }
 
 export interface RegisteredVehicle extends VehicleRecord {
@@ -71,6 +75,9 @@ export function vehicleRecordProblems(record: VehicleRecord): string[] {
   const problems = vinViolations(record.vin).map((violation) => `VIN ${JSON.stringify(record.vin)}: ${violation.message}`);
   for (const field of ["make", "model", "hardware"] as const) {
     if (!ATTRIBUTE_VALUE.test(record[field] ?? "")) problems.push(`${field} ${JSON.stringify(record[field] ?? "")} must be 1-800 of letters, digits and _.,@/:#=[]- (no spaces)`);
+  }
+  if (record.modelYear !== undefined && !(Number.isInteger(record.modelYear) && record.modelYear >= 1950 && record.modelYear <= 2100)) {
+    problems.push(`model year ${JSON.stringify(record.modelYear)} must be a year from 1950 to 2100`);
   }
   return problems;
 }
@@ -144,7 +151,12 @@ export async function registerVehicle(
   const problems = vehicleRecordProblems(record);
   if (problems.length) throw new InvalidVehicleError(problems.join("; "));
   try {
-    const attributes = { make: record.make, model: record.model, hardware: record.hardware };
+    const attributes = {
+      [VEHICLE_ATTRIBUTE.Make]: record.make,
+      [VEHICLE_ATTRIBUTE.Model]: record.model,
+      [VEHICLE_ATTRIBUTE.Hardware]: record.hardware,
+      ...(record.modelYear === undefined ? {} : { [VEHICLE_ATTRIBUTE.ModelYear]: String(record.modelYear) }),
+    };
     return { ...record, ...(await registerThing(iot, { thingName: record.vin, attributes, iotPolicyName, csrPem: options.csrPem })) };
   } catch (error) {
     if (error instanceof ThingAlreadyRegistered) throw new VehicleAlreadyRegisteredError(record.vin);
@@ -193,7 +205,16 @@ export async function* listVehicles(iot: IoTClient): AsyncGenerator<ListedVehicl
   for await (const things of listThings(iot)) {
     yield things
       .filter((thing) => !thing.thingTypeName)
-      .map((thing) => ({ vin: thing.thingName!, make: thing.attributes?.make, model: thing.attributes?.model, hardware: thing.attributes?.hardware }));
+      .map((thing) => {
+        const modelYear = thing.attributes?.[VEHICLE_ATTRIBUTE.ModelYear];
+        return {
+          vin: thing.thingName!,
+          make: thing.attributes?.[VEHICLE_ATTRIBUTE.Make],
+          model: thing.attributes?.[VEHICLE_ATTRIBUTE.Model],
+          hardware: thing.attributes?.[VEHICLE_ATTRIBUTE.Hardware],
+          ...(modelYear === undefined ? {} : { modelYear: Number(modelYear) }),
+        };
+      });
   }
 }
 

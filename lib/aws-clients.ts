@@ -1,5 +1,6 @@
 import { CloudWatchClient } from "@aws-sdk/client-cloudwatch";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { IoTClient } from "@aws-sdk/client-iot";
 import { KMSClient } from "@aws-sdk/client-kms";
 import { S3Client } from "@aws-sdk/client-s3";
 import { SQSClient } from "@aws-sdk/client-sqs";
@@ -35,6 +36,11 @@ export function cloudWatchClient(): CloudWatchClient {
 
 export function kmsClient(): KMSClient {
   return traced(new KMSClient({}));
+}
+
+/** AWS IoT's control plane (the registry: things and their attributes). */
+export function iotClient(): IoTClient {
+  return traced(new IoTClient({}));
 }
 
 /** DynamoDB with plain JavaScript values; attributes left `undefined` are not written. */

@@ -157,6 +157,8 @@ export class FleetFunctions extends Construct {
       { Sid: "SignDirectorMetadata", Effect: "Allow", Action: ["kms:Sign", "kms:GetPublicKey"], Resource: this.props.directorKey.keyArn },
       itemsUnder("CampaignItems", ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"], state.tableArn, [CAMPAIGN_PK_PREFIX, COMMAND_PK_PREFIX]),
       { Sid: "QueryCampaignsAndJobs", Effect: "Allow", Action: "dynamodb:Query", Resource: state.tableAndIndexArns },
+      // Targeting trusts the registry (campaigns/registry-check.ts): a vehicle's thing is named by its VIN, 17 characters.
+      { Sid: "ReadVehicleRegistrations", Effect: "Allow", Action: "iot:DescribeThing", Resource: vehicleThingsArn(stack.region, account) },
     ]);
     this.props.directorKey.grantSign(updateManager.role.arn);
 
@@ -258,4 +260,16 @@ export function itemsUnder(sid: string, actions: readonly string[], tableArn: st
       Null: { "dynamodb:LeadingKeys": "false" },
     },
   };
+}
+
+/**
+ * The ARN pattern of the vehicles' IoT things: named by the VIN, 17 characters (`?` matches one), so no
+ * fleet gateway (`gw-` and up to 64 characters) of another length and no other thing is readable. A gateway
+ * id of exactly 17 characters would match; the update manager treats a typed thing as no vehicle.
+ *
+ * @example
+ * vehicleThingsArn("eu-central-1", "123456789012"); // "arn:aws:iot:eu-central-1:123456789012:thing/?????????????????"
+ */
+export function vehicleThingsArn(region: string, account: string): string {
+  return `arn:aws:iot:${region}:${account}:thing/${"?".repeat(17)}`;
 }

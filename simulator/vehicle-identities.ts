@@ -10,6 +10,7 @@
 import { Agent } from "node:http";
 import type { IoTClient } from "@aws-sdk/client-iot";
 import type { S3Client } from "@aws-sdk/client-s3";
+import { thingAttributeValue } from "../contracts/vehicle-identity.js";
 import { createKeyAndCsr } from "../identity/certificates.js";
 import { registerVehicle } from "../identity/provisioning.js";
 import { vehicleS3Client, type CredentialsProviderStats, type VehicleIdentityMaterial } from "../identity/vehicle-credentials.js";
@@ -43,7 +44,7 @@ export class UnknownSimulatedVehicleError extends Error {
 }
 
 /** Attribute values allow no spaces (`Model 3` → `Model_3`). */
-const attribute = (value: string): string => value.replace(/[^\w.,@/:#=[\]-]/g, "_") || "unknown";
+const attribute = thingAttributeValue;
 
 /**
  * Registers every vehicle (key and CSR made here, as the vehicle would; 5 IoT calls each) and returns
@@ -53,7 +54,7 @@ const attribute = (value: string): string => value.replace(/[^\w.,@/:#=[\]-]/g, 
  * const identities = await provisionVehicleIdentities(simulation.fleet.vehicles, { iot, iotPolicyName, roleAlias, credentialsEndpoint, caCertificatePem, s3: { endpoint, region, forcePathStyle: true } });
  */
 export async function provisionVehicleIdentities(
-  vehicles: ReadonlyArray<{ vin: string; make: string; model: string; hardwareId: string }>,
+  vehicles: ReadonlyArray<{ vin: string; make: string; model: string; modelYear?: number; hardwareId: string }>,
   options: VehicleIdentitiesOptions,
 ): Promise<VehicleIdentities> {
   const log = options.log ?? silentLog;
@@ -63,7 +64,7 @@ export async function provisionVehicleIdentities(
   const workers = Array.from({ length: Math.min(queue.length, options.concurrency ?? 8) }, async () => {
     for (let vehicle = queue.shift(); vehicle; vehicle = queue.shift()) {
       const { privateKeyPem, csrPem } = await createKeyAndCsr(vehicle.vin);
-      const record = { vin: vehicle.vin, make: attribute(vehicle.make), model: attribute(vehicle.model), hardware: attribute(vehicle.hardwareId) };
+      const record = { vin: vehicle.vin, make: attribute(vehicle.make), model: attribute(vehicle.model), hardware: attribute(vehicle.hardwareId), ...(vehicle.modelYear === undefined ? {} : { modelYear: vehicle.modelYear }) };
       const registered = await registerVehicle(options.iot, options.iotPolicyName, record, { csrPem });
       material.set(vehicle.vin, {
         vin: vehicle.vin,

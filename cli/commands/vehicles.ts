@@ -18,12 +18,13 @@ import type { CommandContext } from "../context.js";
 import { InputFileError, NotFoundError, UsageError } from "../errors.js";
 import { formatTable, printResult } from "../output.js";
 import { createPacer } from "../redrive/pacer.js";
-import { parseVehicleCsv, VehicleCsvHeaderError, type CsvRefusal, type CsvVehicle } from "../vehicles/vehicle-csv.js";
+import { parseModelYear, parseVehicleCsv, VehicleCsvHeaderError, type CsvRefusal, type CsvVehicle } from "../vehicles/vehicle-csv.js";
 
 export interface RegisterOptions {
   make?: string;
   model?: string;
   hardware?: string;
+  modelYear?: string;
   csr?: string;
   csv?: string;
   out?: string;
@@ -57,8 +58,9 @@ export function registerVehiclesCommands(program: Command, contextFor: (command:
     .option("--make <make>", "make (one vehicle)")
     .option("--model <model>", "model (one vehicle)")
     .option("--hardware <id>", "hardware id, e.g. tcu-2 (one vehicle)")
+    .option("--model-year <year>", "model year, e.g. 2021 (one vehicle; campaigns that select model years admit only vehicles registered with one)")
     .option("--csr <file>", "the vehicle's CSR (PEM): its private key never leaves it; without it AWS IoT makes the key pair")
-    .option("--csv <file>", "vin,make,model,hardware[,csr] with a header; csr paths are relative to the CSV")
+    .option("--csv <file>", "vin,make,model,hardware[,csr][,modelYear] with a header; csr paths are relative to the CSV")
     .option("--out <dir>", `where bundles go (default ${defaults.out})`)
     .option("--max-per-second <n>", `vehicles registered per second at most (default ${defaults.maxPerSecond}, AWS IoT's limits allow about 15)`)
     .option("--concurrency <n>", `registrations in flight (default ${defaults.concurrency})`)
@@ -130,7 +132,14 @@ export function readCsr(path: string): string {
 function oneVehicle(vin: string, options: RegisterOptions): CsvVehicle {
   const missing = (["make", "model", "hardware"] as const).filter((name) => !options[name]);
   if (missing.length) throw new UsageError(`registering one vehicle needs ${missing.map((name) => `--${name}`).join(", ")} (or use --csv)`);
-  return { line: 0, vin: vin.toUpperCase(), make: options.make!, model: options.model!, hardware: options.hardware!, ...(options.csr ? { csrPath: resolve(options.csr) } : {}) };
+  const record: VehicleRecord = {
+    vin: vin.toUpperCase(),
+    make: options.make!,
+    model: options.model!,
+    hardware: options.hardware!,
+    ...(options.modelYear === undefined ? {} : { modelYear: parseModelYear(options.modelYear) }),
+  };
+  return { line: 0, ...record, ...(options.csr ? { csrPath: resolve(options.csr) } : {}) };
 }
 
 function csvVehicles(path: string): { vehicles: CsvVehicle[]; refused: CsvRefusal[] } {
@@ -168,7 +177,13 @@ export async function runRegister(context: CommandContext, vin: string | undefin
   const started = performance.now();
 
   async function registerOne(vehicle: CsvVehicle): Promise<void> {
-    const record: VehicleRecord = { vin: vehicle.vin, make: vehicle.make, model: vehicle.model, hardware: vehicle.hardware };
+    const record: VehicleRecord = {
+      vin: vehicle.vin,
+      make: vehicle.make,
+      model: vehicle.model,
+      hardware: vehicle.hardware,
+      ...(vehicle.modelYear === undefined ? {} : { modelYear: vehicle.modelYear }),
+    };
     try {
       const csrPem = vehicle.csrPath ? readCsr(vehicle.csrPath) : undefined;
       await pace(1);
@@ -230,10 +245,10 @@ export async function runRegister(context: CommandContext, vin: string | undefin
 }
 
 async function runList(context: CommandContext): Promise<void> {
-  const rows: Array<{ vin: string; make?: string; model?: string; hardware?: string }> = [];
+  const rows: Array<{ vin: string; make?: string; model?: string; hardware?: string; modelYear?: number }> = [];
   for await (const page of listVehicles(context.iot())) rows.push(...page);
   rows.sort((a, b) => a.vin.localeCompare(b.vin));
-  printResult(context.io, context.json, { vehicles: rows }, () => [...formatTable(rows, ["vin", "make", "model", "hardware"]), `${rows.length} vehicle(s)`]);
+  printResult(context.io, context.json, { vehicles: rows }, () => [...formatTable(rows, ["vin", "make", "model", "hardware", "modelYear"]), `${rows.length} vehicle(s)`]);
 }
 
 async function runRevoke(context: CommandContext, vin: string): Promise<void> {

@@ -1,6 +1,7 @@
 /**
  * The CSV `fleetota vehicles register --csv` reads: a header naming `vin,make,model,hardware` and
- * optionally `csr` (a CSR file, relative to the CSV's folder), one vehicle a line. Pure: a bad line is
+ * optionally `csr` (a CSR file, relative to the CSV's folder) and `modelyear` (the model year, which
+ * campaigns selecting model years require), one vehicle a line. Pure: a bad line is
  * refused with its line number and reason, never dropped silently, and the good ones go on.
  */
 import { vehicleRecordProblems, type VehicleRecord } from "../../identity/provisioning.js";
@@ -37,7 +38,7 @@ export function parseVehicleCsv(text: string): ParsedVehicleCsv {
   const lines = text.split(/\r?\n/);
   const header = (lines[0] ?? "").split(",").map((name) => name.trim().toLowerCase());
   const missing = REQUIRED.filter((name) => !header.includes(name));
-  if (missing.length) throw new VehicleCsvHeaderError(`the header must name ${REQUIRED.join(",")} (and optionally csr); missing ${missing.join(",")}`);
+  if (missing.length) throw new VehicleCsvHeaderError(`the header must name ${REQUIRED.join(",")} (and optionally csr, modelyear); missing ${missing.join(",")}`);
   const column = (name: string) => header.indexOf(name);
   const vehicles: CsvVehicle[] = [];
   const refused: CsvRefusal[] = [];
@@ -47,7 +48,14 @@ export function parseVehicleCsv(text: string): ParsedVehicleCsv {
     if (raw.trim() === "") return;
     const cells = raw.split(",").map((cell) => cell.trim());
     if (cells.length !== header.length) return void refused.push({ line, reason: `${cells.length} fields, the header has ${header.length}` });
-    const record = { vin: cells[column("vin")]!.toUpperCase(), make: cells[column("make")]!, model: cells[column("model")]!, hardware: cells[column("hardware")]! };
+    const year = column("modelyear") >= 0 ? cells[column("modelyear")] || undefined : undefined;
+    const record: VehicleRecord = {
+      vin: cells[column("vin")]!.toUpperCase(),
+      make: cells[column("make")]!,
+      model: cells[column("model")]!,
+      hardware: cells[column("hardware")]!,
+      ...(year === undefined ? {} : { modelYear: parseModelYear(year) }),
+    };
     const problems = vehicleRecordProblems(record);
     if (problems.length) return void refused.push({ line, vin: record.vin, reason: problems.join("; ") });
     const earlier = seen.get(record.vin);
@@ -57,4 +65,9 @@ export function parseVehicleCsv(text: string): ParsedVehicleCsv {
     vehicles.push({ line, ...record, ...(csrPath ? { csrPath } : {}) });
   });
   return { vehicles, refused };
+}
+
+/** A model year as written ("2021"); anything else becomes NaN, which vehicleRecordProblems refuses by name. */
+export function parseModelYear(text: string): number {
+  return /^\d{4}$/.test(text.trim()) ? Number(text.trim()) : Number.NaN;
 }

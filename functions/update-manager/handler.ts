@@ -1,6 +1,7 @@
 import { BatchProcessor, EventType, processPartialResponse } from "@aws-lambda-powertools/batch";
 import type { Context, SQSBatchResponse, SQSEvent } from "aws-lambda";
-import { documentClient, kmsClient, s3Client } from "../../lib/aws-clients.js";
+import { documentClient, iotClient, kmsClient, s3Client } from "../../lib/aws-clients.js";
+import { readOncePerInvocation } from "../../campaigns/registry-check.js";
 import { s3JobDocumentChannel, type JobDocumentChannel } from "../../campaigns/document-channel.js";
 import { dynamoCampaignStore, type CampaignStore } from "../../campaigns/store/index.js";
 import { UpdateTally } from "../../campaigns/update-tally.js";
@@ -9,6 +10,7 @@ import { createLogger } from "../../lib/logger.js";
 import { DEFAULT_METRICS_NAMESPACE } from "../../contracts/metrics.js";
 import { ParkedTally } from "../../lib/parked-failures.js";
 import { publishTally, updateRecordHandler } from "./process.js";
+import { iotVehicleRegistry } from "./vehicle-registry.js";
 
 /**
  * Update manager: consumes the update-job queue (candidates, status reports, commands) with partial
@@ -17,6 +19,7 @@ import { publishTally, updateRecordHandler } from "./process.js";
 const logger = createLogger("update-manager");
 const doc = documentClient();
 const s3 = s3Client();
+const registry = iotVehicleRegistry(iotClient());
 let documents: JobDocumentChannel | undefined;
 let store: CampaignStore | undefined;
 
@@ -29,7 +32,8 @@ export const handler = async (event: SQSEvent, context: Context): Promise<SQSBat
   });
   store ??= dynamoCampaignStore({ doc, table: requireEnv(ENV.STATE_TABLE) });
   const tally = new UpdateTally();
-  const deps = { store, documents, tally, log: logger, now: () => new Date(), remainingMs: () => context.getRemainingTimeInMillis() };
+  // Each invocation reads a vehicle's registration once, and the next one reads it afresh (a re-registration counts at once).
+  const deps = { store, documents, tally, registry: readOncePerInvocation(registry), log: logger, now: () => new Date(), remainingMs: () => context.getRemainingTimeInMillis() };
   const parking = { s3, bucket: requireEnv(ENV.DATA_BUCKET), tally: new ParkedTally() };
   const response = await processPartialResponse(event, updateRecordHandler(deps, parking), new BatchProcessor(EventType.SQS), {
     context,

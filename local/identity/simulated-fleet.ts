@@ -24,7 +24,7 @@ export class LocalIdentityUnavailableError extends Error {
  */
 export async function provisionLocalFleet(
   cloud: LocalCloud,
-  vehicles: ReadonlyArray<{ vin: string; make: string; model: string; hardwareId: string }>,
+  vehicles: ReadonlyArray<{ vin: string; make: string; model: string; modelYear?: number; hardwareId: string }>,
   log?: Log,
 ): Promise<VehicleIdentities> {
   const { outputs, credentialsProvider } = cloud.description;

@@ -59,6 +59,7 @@ test("the code's calls are found: a few the functions are known to make", () => 
   assert.ok(codeActions.get("telemetry_processor")!.includes("s3:GetObject"));
   assert.ok(codeActions.get("telemetry_processor")!.includes("s3:GetObjectVersion"), "the processor reads each event's object by its version id");
   assert.ok(codeActions.get("update_manager")!.includes("dynamodb:UpdateItem"));
+  assert.ok(codeActions.get("update_manager")!.includes("iot:DescribeThing"), "the update manager reads vehicles' registrations before admitting them");
   assert.ok(codeActions.get("rollout_ticker")!.includes("sqs:SendMessage"));
   assert.ok(codeActions.get("dashboard_publisher")!.includes("s3:ListBucket"));
 });
@@ -214,6 +215,35 @@ test("every listing a policy grants is needed: each s3:prefix pattern covers a k
       }
     }
   }
+});
+
+test("only the update manager reads the IoT registry, and only things named like a VIN: no gateway id of another length, no other IoT resource", () => {
+  const iotOf = (functionId: string) => statementsOf(stack, functionId).filter((statement) => list(statement.Action).some((action) => action.startsWith("iot:")));
+  for (const functionId of functionIds) if (functionId !== "update_manager") assert.equal(iotOf(functionId), [], `${functionId} holds an IoT action`);
+  const iot = iotOf("update_manager");
+  assert.equal(iot.flatMap((statement) => list(statement.Action)), ["iot:DescribeThing"]);
+  const [resource, ...more] = iot.flatMap((statement) => list(statement.Resource));
+  assert.equal(more, []);
+  assert.match(resource!, /^arn:aws:iot:[a-z0-9-]+:\d{12}:thing\/\?{17}$/);
+  const policy = JSON.parse(String(stack.resource("aws_iam_role_policy", "update_manager_policy").policy));
+  const region = resource!.split(":")[3];
+  const describe = (name: string) =>
+    runUnsafeSimulation(
+      {
+        identityPolicies: [{ name: "update_manager", policy }],
+        serviceControlPolicies: [],
+        resourceControlPolicies: [],
+        request: {
+          action: "iot:DescribeThing",
+          principal: `arn:aws:sts::${TEST_ACCOUNT_ID}:assumed-role/update_manager/fn`,
+          resource: { accountId: TEST_ACCOUNT_ID, resource: `arn:aws:iot:${region}:${TEST_ACCOUNT_ID}:thing/${name}` },
+          contextVariables: {},
+        },
+      },
+      {},
+    );
+  assert.is(describe(VIN), "Allowed", "a vehicle's thing");
+  for (const other of ["gw-depot-7", "gw-sim-1a2b3c4d", VIN.slice(1), `${VIN}0`]) assert.is(describe(other), "ImplicitlyDenied", other);
 });
 
 test("no ARN in any policy has a wildcard or empty account: they name the deployment's account", () => {

@@ -14,7 +14,7 @@ import { UpdateTally } from "../../../campaigns/update-tally.js";
 import type { UpdateMessage } from "../../../contracts/update-messages.js";
 import { silentLog } from "../../../lib/logger.js";
 import { startLocalCloud, type LocalCloud } from "../../../local/cloud.js";
-import { campaignWorld, candidate, command, jobHistory, readJobDocument, releaseFirmware, report, snapshot, vinNumber, type CampaignWorld } from "./support/world.js";
+import { campaignWorld, candidate, registerCandidates, command, jobHistory, readJobDocument, releaseFirmware, report, snapshot, vinNumber, type CampaignWorld } from "./support/world.js";
 
 let cloud: LocalCloud;
 let world: CampaignWorld;
@@ -23,6 +23,7 @@ const clock = { now: new Date("2026-11-26T12:00:00.000Z") };
 const advanceMinutes = (minutes: number) => (clock.now = new Date(clock.now.getTime() + minutes * 60_000));
 
 async function deliver(...messages: UpdateMessage[]): Promise<void> {
+  await registerCandidates(world, messages);
   const active = new ActiveCampaigns(deps.store);
   for (const message of messages) await handleUpdateMessage(deps, message, active);
 }
@@ -62,6 +63,7 @@ test.before(async () => {
     store: world.store,
     documents: s3JobDocumentChannel({ s3: world.s3, kms: world.kms, bucket: world.bucket, log: silentLog }),
     tally: new UpdateTally(),
+    registry: world.registry,
     log: silentLog,
     now: () => clock.now,
   };

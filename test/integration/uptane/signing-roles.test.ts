@@ -20,7 +20,7 @@ import { readKeyFile } from "../../../uptane/key-files.js";
 import { DEFAULT_ECU, REPOSITORY_LAYOUT } from "../../../uptane/metadata.js";
 import { readJson } from "../../../uptane/repository-store.js";
 import { REFUSAL, verifyJobBundle, type VehicleTrust } from "../../../uptane/vehicle-verification.js";
-import { campaignWorld, candidate, command, readJobDocument, releaseFirmware, snapshot, vinNumber, type CampaignWorld } from "../campaigns/support/world.js";
+import { campaignWorld, candidate, registerCandidates, command, readJobDocument, releaseFirmware, snapshot, vinNumber, type CampaignWorld } from "../campaigns/support/world.js";
 
 let cloud: LocalCloud;
 let world: CampaignWorld;
@@ -28,6 +28,7 @@ let deps: UpdateServiceDeps;
 let channel: ReturnType<typeof s3JobDocumentChannel>;
 
 async function deliver(...messages: UpdateMessage[]): Promise<void> {
+  await registerCandidates(world, messages);
   const active = new ActiveCampaigns(deps.store);
   for (const message of messages) await handleUpdateMessage(deps, message, active);
 }
@@ -49,7 +50,7 @@ test.before(async () => {
   world = await campaignWorld(cloud);
   // Reads the published roots on every document, so a rotation shows at once (the Lambda rereads them every minute).
   channel = s3JobDocumentChannel({ s3: world.s3, kms: world.kms, bucket: world.bucket, log: silentLog, refreshMs: 0 });
-  deps = { store: world.store, documents: channel, tally: new UpdateTally(), log: silentLog, now: () => new Date() };
+  deps = { store: world.store, documents: channel, tally: new UpdateTally(), registry: world.registry, log: silentLog, now: () => new Date() };
 });
 
 test.after(async () => {

@@ -12,6 +12,7 @@ import { JOB_STATES, type Campaign, type CampaignDefinitionInput, type Job } fro
 import { memoryCampaignStore, StaleJobError, type CampaignStore } from "../../../campaigns/store/index.js";
 import { OUTCOME_KEYS } from "../../../campaigns/store/keys.js";
 import { UpdateTally } from "../../../campaigns/update-tally.js";
+import { factsAsDescribed, memoryVehicleRegistry } from "../../../campaigns/registry-check.js";
 import {
   ActiveCampaigns,
   CommandDeferredError,
@@ -31,11 +32,15 @@ import { T0, definition, minutesAfter, vehicle } from "./support/factories.js";
 
 interface Harness {
   store: CampaignStore;
+  registry: ReturnType<typeof memoryVehicleRegistry>;
   deps: UpdateServiceDeps;
   clock: { now: Date };
   published: string[];
   withdrawn: string[];
+  /** Handles the messages, each candidate's vehicle registered as it describes itself first (an honest fleet). */
   deliver(...messages: UpdateMessage[]): Promise<void>;
+  /** Handles the messages against the registry as it stands. */
+  deliverAsIs(...messages: UpdateMessage[]): Promise<void>;
 }
 
 /** A store, a recording document channel and a controlled clock. */
@@ -56,17 +61,24 @@ function harness(): Harness {
       return true;
     },
   };
-  const deps: UpdateServiceDeps = { store, documents, tally: new UpdateTally(), log: silentLog, now: () => clock.now };
+  const registry = memoryVehicleRegistry();
+  const deps: UpdateServiceDeps = { store, documents, tally: new UpdateTally(), registry, log: silentLog, now: () => clock.now };
+  const deliverAsIs = async (...messages: UpdateMessage[]) => {
+    const active = new ActiveCampaigns(store);
+    for (const message of messages) await handleUpdateMessage(deps, message, active);
+  };
   return {
     store,
+    registry,
     deps,
     clock,
     published,
     withdrawn,
     async deliver(...messages) {
-      const active = new ActiveCampaigns(store);
-      for (const message of messages) await handleUpdateMessage(deps, message, active);
+      for (const message of messages) if (message.kind === "candidate") registry.register(factsAsDescribed(message.vehicle));
+      await deliverAsIs(...messages);
     },
+    deliverAsIs,
   };
 }
 
@@ -708,6 +720,77 @@ test("after a retry the old attempt's late report is refused, and the agent rest
   const job = (await h.store.jobs.get(campaignId, vin(1)))!;
   assert.is(job.state, "IN_PROGRESS");
   assert.is(job.lastSequence, 1);
+});
+
+// ── admission on the registry's word (R4-4) ─────────────────────────────────────────────────────────
+
+test("a vehicle registered as a Ford that claims to be a Honda is not admitted to a Honda campaign, nor kept waiting; an honest Honda is", async () => {
+  const h = harness();
+  const { campaignId } = await startedCampaign(h, { selector: { makes: ["Honda"] } });
+  h.registry.register(factsAsDescribed(car(1, { make: "Ford", model: "Focus" })));
+  h.registry.register(factsAsDescribed(car(2)));
+
+  await h.deliverAsIs(candidate(car(1)), candidate(car(2)));
+
+  assert.is(await h.store.jobs.get(campaignId, vin(1)), undefined, "the liar has no job");
+  assert.is(await h.store.targets.isKnown(campaignId, vin(1)), false, "nor is it recorded as waiting");
+  assert.is((await h.store.jobs.get(campaignId, vin(2)))?.state, "QUEUED");
+  const campaign = (await h.store.campaigns.get(campaignId))!;
+  assert.is(campaign.eligible, 1);
+  assert.is(campaign.admitted, 1);
+  assert.equal([...h.deps.tally.refusedCandidates], [["description-mismatch", 1]]);
+  assert.ok(
+    h.deps.tally.toMetricData(T0).some((datum) => datum.MetricName === "OTAUpdates/CandidatesRefused" && datum.Value === 1 && datum.Dimensions?.[0]?.Value === "description-mismatch"),
+  );
+});
+
+test("a lie in the hardware alone is refused too (the job document is signed for the job's hardware)", async () => {
+  const h = harness();
+  const { campaignId } = await startedCampaign(h);
+  h.registry.register(factsAsDescribed(car(1, { hardware: "hu-2" })));
+  await h.deliverAsIs(candidate(car(1, { hardware: "hu-3" })));
+  assert.is(await h.store.jobs.get(campaignId, vin(1)), undefined);
+});
+
+test("an unregistered vehicle is not admitted, and is counted", async () => {
+  const h = harness();
+  const { campaignId } = await startedCampaign(h);
+  await h.deliverAsIs(candidate(car(1)));
+  assert.is(await h.store.jobs.get(campaignId, vin(1)), undefined);
+  assert.is(await h.store.targets.isKnown(campaignId, vin(1)), false);
+  assert.equal([...h.deps.tally.refusedCandidates], [["unregistered", 1]]);
+});
+
+test("a registry read that fails admits nothing and fails the message; the redelivery admits", async () => {
+  const h = harness();
+  const { campaignId } = await startedCampaign(h);
+  h.registry.register(factsAsDescribed(car(1)));
+  const describe = h.registry.describe;
+  h.registry.describe = async () => {
+    throw Object.assign(new Error("Rate exceeded"), { name: "ThrottlingException" });
+  };
+  const failure = await h.deliverAsIs(candidate(car(1))).then(() => undefined, (error: Error) => error);
+  assert.is(failure?.name, "ThrottlingException");
+  assert.not.ok(failure instanceof PermanentFailureError, "retried, not parked");
+  assert.is(await h.store.jobs.get(campaignId, vin(1)), undefined);
+  assert.is(await h.store.targets.isKnown(campaignId, vin(1)), false);
+
+  h.registry.describe = describe;
+  await h.deliverAsIs(candidate(car(1)));
+  assert.is((await h.store.jobs.get(campaignId, vin(1)))?.state, "QUEUED");
+});
+
+test("the registry is read only where a vehicle could be admitted: not for a vehicle whose job is still moving, nor one matching no running campaign", async () => {
+  const h = harness();
+  const { campaignId } = await startedCampaign(h);
+  await h.deliver(candidate(car(1, { parked: false })));
+  assert.is((await h.store.jobs.get(campaignId, vin(1)))?.state, "DEFERRED");
+  const reads = h.registry.reads;
+  assert.is(reads, 1);
+  await h.deliverAsIs(candidate(car(1, { observedAt: minutesAfter(5).toISOString() })));
+  assert.is((await h.store.jobs.get(campaignId, vin(1)))?.state, "QUEUED", "its preconditions were re-checked");
+  await h.deliverAsIs(candidate(car(2, { firmwareVersion: "2.4.0" })));
+  assert.is(h.registry.reads, reads, "no read for either");
 });
 
 test.run();

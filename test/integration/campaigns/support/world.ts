@@ -2,11 +2,15 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { CreateThingCommand, IoTClient, UpdateThingCommand } from "@aws-sdk/client-iot";
 import { KMSClient } from "@aws-sdk/client-kms";
 import { GetObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { SendMessageBatchCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { dynamoCampaignStore, type CampaignStore } from "../../../../campaigns/store/index.js";
+import { factsAsDescribed, type RegisteredVehicleFacts, type VehicleRegistry } from "../../../../campaigns/registry-check.js";
+import { VEHICLE_ATTRIBUTE } from "../../../../contracts/vehicle-identity.js";
+import { iotVehicleRegistry } from "../../../../functions/update-manager/vehicle-registry.js";
 import type { TransitionRecord } from "../../../../campaigns/model.js";
 import { ENV } from "../../../../contracts/environment.js";
 import { silentLog } from "../../../../lib/logger.js";
@@ -27,6 +31,11 @@ export interface CampaignWorld {
   s3: S3Client;
   sqs: SQSClient;
   kms: KMSClient;
+  iot: IoTClient;
+  /** The registry the update manager reads (AWS IoT things in the emulator, through the real SDK). */
+  registry: VehicleRegistry;
+  /** What this world has registered so far, by VIN (attributes as JSON), so a vehicle is written once. */
+  registered: Map<string, string>;
   table: string;
   bucket: string;
   updateQueueUrl: string;
@@ -50,7 +59,11 @@ export async function campaignWorld(cloud: LocalCloud): Promise<CampaignWorld> {
   const keysDir = mkdtempSync(join(tmpdir(), "fleetota-keys-"));
   const doc = DynamoDBDocumentClient.from(new DynamoDBClient(clientConfig), { marshallOptions: { removeUndefinedValues: true } });
   const table = manager[ENV.STATE_TABLE]!;
+  const iot = new IoTClient(clientConfig);
   return {
+    iot,
+    registry: iotVehicleRegistry(iot),
+    registered: new Map(),
     doc,
     store: dynamoCampaignStore({ doc, table }),
     s3,
@@ -85,7 +98,34 @@ export async function releaseFirmware(world: CampaignWorld, version: string, har
   for (const key of others) await signStagedRelease(world.s3, world.bucket, { version, key });
 }
 
-export async function sendUpdateMessages(world: CampaignWorld, messages: ReadonlyArray<UpdateMessage | string>): Promise<void> {
+/**
+ * Registers vehicles in the emulator's AWS IoT as `fleetota vehicles register` does (an untyped thing named
+ * by the VIN, attributes make, model, hardware, modelYear), or changes the attributes of one registered before.
+ */
+export async function registerVehicles(world: CampaignWorld, facts: readonly RegisteredVehicleFacts[]): Promise<void> {
+  for (const vehicle of facts) {
+    const attributes: Record<string, string> = {};
+    if (vehicle.make !== undefined) attributes[VEHICLE_ATTRIBUTE.Make] = vehicle.make;
+    if (vehicle.model !== undefined) attributes[VEHICLE_ATTRIBUTE.Model] = vehicle.model;
+    if (vehicle.hardware !== undefined) attributes[VEHICLE_ATTRIBUTE.Hardware] = vehicle.hardware;
+    if (vehicle.modelYear !== undefined) attributes[VEHICLE_ATTRIBUTE.ModelYear] = String(vehicle.modelYear);
+    const known = world.registered.get(vehicle.vin);
+    if (known === JSON.stringify(attributes)) continue;
+    if (known === undefined) await world.iot.send(new CreateThingCommand({ thingName: vehicle.vin, attributePayload: { attributes } }));
+    else await world.iot.send(new UpdateThingCommand({ thingName: vehicle.vin, attributePayload: { attributes, merge: false } }));
+    world.registered.set(vehicle.vin, JSON.stringify(attributes));
+  }
+}
+
+/** An honest fleet: each candidate's vehicle is registered as it describes itself (before its message is handled). */
+export async function registerCandidates(world: CampaignWorld, messages: ReadonlyArray<UpdateMessage | string>): Promise<void> {
+  const candidates = messages.flatMap((message) => (typeof message !== "string" && message.kind === "candidate" ? [message.vehicle] : []));
+  await registerVehicles(world, candidates.map(factsAsDescribed));
+}
+
+/** Sends messages to the update queue, in batches of 10; candidates' vehicles registered honestly first, unless `registerCandidates` is false. */
+export async function sendUpdateMessages(world: CampaignWorld, messages: ReadonlyArray<UpdateMessage | string>, options: { registerCandidates?: boolean } = {}): Promise<void> {
+  if (options.registerCandidates !== false) await registerCandidates(world, messages);
   for (let start = 0; start < messages.length; start += 10) {
     await world.sqs.send(
       new SendMessageBatchCommand({

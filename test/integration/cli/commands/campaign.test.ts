@@ -166,6 +166,11 @@ test("campaign create --start, then list, jobs, pause and resume go through the 
 
   const created = await fleetota("campaign", "create", file, "--start");
   await settle();
+  // Targeting trusts the registry: the vehicles are registered as what their candidates say they are.
+  for (const vin of VINS) {
+    const registered = await fleetota("vehicles", "register", vin, "--make", "Honda", "--model", "Accord", "--hardware", "hu-3", "--model-year", "2021", "--out", join(workspace, "vehicles"));
+    assert.is(registered.code, 0, registered.err);
+  }
   await new SQSClient(cloud.clientConfig).send(
     new SendMessageBatchCommand({ QueueUrl: names.updateQueueUrl, Entries: VINS.map((vin, index) => ({ Id: String(index), MessageBody: JSON.stringify(candidate(snapshot(vin))) })) }),
   );

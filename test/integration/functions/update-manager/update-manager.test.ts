@@ -29,6 +29,7 @@ import {
   command,
   jobHistory,
   readJobDocument,
+  registerVehicles,
   releaseFirmware,
   report,
   sendUpdateMessages,
@@ -111,6 +112,48 @@ test("start through the queue, then candidates: matching vehicles get a job and 
   assert.is(summary.admitted, 2);
   assert.is(summary.counts.QUEUED, 1);
   assert.is(summary.counts.DEFERRED, 1);
+});
+
+test("targeting trusts the registry: a vehicle registered as a Honda that claims to be a Tesla is not admitted to a Tesla campaign (nor is an unregistered one); an honest Tesla is, and the refusals are counted", async () => {
+  const campaignId = await newRunningCampaign("2.8.0", { selector: { makes: ["Tesla"] }, waves: [{ count: 1, soakMinutes: 0, successThresholdPercent: 100 }, { percent: 100 }] });
+  const [liar, stranger, honest] = [vinNumber(41), vinNumber(42), vinNumber(43)];
+  const tesla = { make: "Tesla", model: "Model 3" };
+  // Registered as `fleetota vehicles register` does, through the real SDK into the emulator's AWS IoT.
+  await registerVehicles(world, [{ vin: liar, make: "Honda", model: "Accord", hardware: "hu-3" }, { vin: honest, make: "Tesla", model: "Model_3", hardware: "hu-3" }]);
+
+  // The liar comes first, for the first wave's only slot; the stranger has no thing at all.
+  await sendUpdateMessages(world, [candidate(snapshot(liar, tesla)), candidate(snapshot(stranger, tesla))], { registerCandidates: false });
+  await settle();
+  await sendUpdateMessages(world, [candidate(snapshot(honest, tesla))], { registerCandidates: false });
+  await settle();
+
+  assert.is(await world.store.jobs.get(campaignId, liar), undefined, "the vehicle that lied about its make got no job");
+  assert.is(await world.store.jobs.get(campaignId, stranger), undefined, "the unregistered vehicle got no job");
+  assert.is(await world.store.targets.isKnown(campaignId, liar), false, "nor is the liar waiting for a later wave");
+  assert.is(await world.store.targets.isKnown(campaignId, stranger), false);
+  const admitted = await world.store.jobs.get(campaignId, honest);
+  assert.is(admitted?.state, "QUEUED", "the honest vehicle took the first wave's slot");
+  assert.is(admitted?.wave, 0);
+  const campaign = (await world.store.campaigns.get(campaignId))!;
+  assert.is(campaign.eligible, 1);
+  assert.is(campaign.admitted, 1);
+  assert.is(await queueDepth(world.updateDlqUrl), 0, "refusals are not failures: nothing dead-lettered");
+
+  const cloudwatch = new CloudWatchClient(cloud.clientConfig);
+  for (const reason of ["description-mismatch", "unregistered"]) {
+    const stats = await cloudwatch.send(
+      new GetMetricStatisticsCommand({
+        Namespace: world.metricsNamespace,
+        MetricName: METRIC.CandidatesRefused,
+        Dimensions: [{ Name: "Reason", Value: reason }],
+        StartTime: new Date(Date.now() - 3_600_000),
+        EndTime: new Date(Date.now() + 60_000),
+        Period: 3600,
+        Statistics: ["Sum"],
+      }),
+    );
+    assert.ok((stats.Datapoints?.[0]?.Sum ?? 0) >= 1, `${METRIC.CandidatesRefused} counted for ${reason}`);
+  }
 });
 
 test("reports apply once, in sequence order; duplicates and stale ones change nothing; the ticker completes the campaign", async () => {
