@@ -24,7 +24,7 @@ import { readKeyFile } from "../../../uptane/key-files.js";
 import { DEFAULT_ECU, REPOSITORY_LAYOUT, targetsFromJson, tufDate } from "../../../uptane/metadata.js";
 import { readJson } from "../../../uptane/repository-store.js";
 import { REFUSAL, verifyJobBundle, type VehicleTrust } from "../../../uptane/vehicle-verification.js";
-import { campaignWorld, candidate, command, readJobDocument, releaseFirmware, snapshot, vinNumber, type CampaignWorld } from "../campaigns/support/world.js";
+import { campaignWorld, candidate, command, readJobDocument, registerCandidates, releaseFirmware, snapshot, vinNumber, type CampaignWorld } from "../campaigns/support/world.js";
 
 const DAY = 86_400_000;
 let cloud: LocalCloud;
@@ -48,6 +48,7 @@ let uploads = 0;
 const lateTelemetry = () => snapshot(late!, { model: "Calendar", observedAt: new Date(today + ++uploads * 1000).toISOString() });
 
 async function deliver(...messages: UpdateMessage[]): Promise<void> {
+  await registerCandidates(world, messages);
   const active = new ActiveCampaigns(deps.store);
   for (const message of messages) await handleUpdateMessage(deps, message, active);
 }
@@ -68,7 +69,7 @@ test.before(async () => {
   cloud = await startLocalCloud({ runtime: false, stateFile: false });
   world = await campaignWorld(cloud);
   channel = s3JobDocumentChannel({ s3: world.s3, kms: world.kms, bucket: world.bucket, log: silentLog, refreshMs: 0, clock: () => today });
-  deps = { store: world.store, documents: channel, tally: new UpdateTally(), log: silentLog, now: () => new Date(today) };
+  deps = { store: world.store, documents: channel, tally: new UpdateTally(), registry: world.registry, log: silentLog, now: () => new Date(today) };
 });
 
 test.after(async () => {
