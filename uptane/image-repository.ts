@@ -104,7 +104,8 @@ export async function stageRelease(s3: S3Client, bucket: string, input: StageRel
   const waiting = await readJson(s3, bucket, REPOSITORY_LAYOUT.stagedTargets(nextVersion));
   if (waiting !== undefined) {
     const other = Object.values(targetsFromJson(waiting).signed.targets).find((file) => !targets?.signed.targets[file.path]);
-    throw new ReleaseError(`${other?.path ?? "another release"} is waiting for signatures as targets ${nextVersion}; sign it (\`fleetota release sign\`) or drop it (\`fleetota release drop\`) first`);
+    if (!other) throw new ReleaseError(`a refresh of the image targets is waiting for signatures as targets ${nextVersion}; complete it (\`fleetota release refresh\`) or drop it (\`fleetota release drop\`) first`);
+    throw new ReleaseError(`${other.path} is waiting for signatures as targets ${nextVersion}; sign it (\`fleetota release sign\`) or drop it (\`fleetota release drop\`) first`);
   }
   const sha256 = createHash("sha256").update(input.image).digest("hex");
   const next = nextImageTargets(targets, { name: imageTargetName(input.custom.ecu, input.custom.version), length: input.image.byteLength, sha256, custom: input.custom }, input.expires);

@@ -143,6 +143,8 @@ test("a refresh signed by one release key (of 2) is staged, not published: the t
   assert.equal([staged.published, staged.targetsVersion, staged.refreshes, staged.signedBy.length, staged.threshold, staged.images], [false, 2, 1, 1, 2, 1]);
   assert.is(await readJson(world.s3, world.bucket, REPOSITORY_LAYOUT.imageTargets(2)), undefined);
   await refusedWith(() => deliver(command(campaignId, "tick")), /image targets expired/);
+  // A new release meanwhile is told what waits, and how to finish or drop it.
+  await refusedWith(() => releaseFirmware(world, "2.5.0", ["hu-3"], ["carol"]), "a refresh of the image targets is waiting for signatures as targets 2; complete it (`fleetota release refresh`)");
 });
 
 test("a key that is not a release key cannot sign a refresh", async () => {
