@@ -108,7 +108,9 @@ test("the update manager parks and counts each candidate and tick that needs the
   const handle = updateRecordHandler(deps, parking);
   // A vehicle seen for the first time (admitted, its document due) and the tick (the late vehicle's document due).
   const newcomer = snapshot(vinNumber(932), { model: "Calendar", observedAt: new Date(today).toISOString() });
-  const bodies = [candidate(newcomer), command(campaignId, "tick")].map((message) => JSON.stringify(message));
+  const messages = [candidate(newcomer), command(campaignId, "tick")];
+  await registerCandidates(world, messages);
+  const bodies = messages.map((message) => JSON.stringify(message));
   for (const [index, body] of bodies.entries()) await handle({ messageId: `m-${index}`, body } as SQSRecord);
   const listed = await world.s3.send(new ListObjectsV2Command({ Bucket: world.bucket, Prefix: "parked/update-manager/" }));
   const parked = await Promise.all((listed.Contents ?? []).map(async (object) => (await readJson(world.s3, world.bucket, object.Key!)) as ParkedFailure));
