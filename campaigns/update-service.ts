@@ -6,6 +6,7 @@ import {
   type CommandMessage,
   type StatusReportMessage,
   type UpdateMessage,
+  type VehicleSnapshot,
 } from "../contracts/update-messages.js";
 import { countOutcome, decideCampaignCommand, decideRollout, waveCapacity } from "./campaign-machine.js";
 import { ImageTargetsExpiredError, type JobDocumentChannel } from "./document-channel.js";
@@ -34,7 +35,7 @@ import {
   WaveClosedError,
   type CampaignStore,
 } from "./store/index.js";
-import { CANDIDATE_REFUSAL, registryMismatches, type VehicleRegistry } from "./registry-check.js";
+import { CANDIDATE_REFUSAL, registryMismatches, type CandidateRefusal, type RegisteredVehicleFacts, type VehicleRegistry } from "./registry-check.js";
 import { matchesCampaign } from "./targeting.js";
 import type { UpdateTally } from "./update-tally.js";
 
@@ -225,12 +226,13 @@ async function ensureDocumentPublished(deps: UpdateServiceDeps, campaign: Campai
 /**
  * A vehicle seen by the telemetry processor. If it has a job still moving in any active campaign, its
  * preconditions are re-checked there (DEFERRED ⇄ QUEUED) and that is all; a campaign where its job is
- * finished does not hold it. Otherwise the RUNNING campaigns it claims to match without a job are kept
- * only where its registration vouches for its description (campaigns/registry-check.ts: one registry read,
- * cached for the invocation; an unregistered vehicle, or one whose description differs, is refused,
- * logged and counted in OTAUpdates/CandidatesRefused; a failed read fails the message, to be redelivered).
- * The first of those campaigns admits it (QUEUED, or DEFERRED while preconditions fail) when the open wave
- * has room, or keeps it waiting for the next wave. A PAUSED campaign keeps its jobs but captures no new vehicle.
+ * finished does not hold it. The first RUNNING campaign it matches without a job admits it (QUEUED, or
+ * DEFERRED while preconditions fail) when the open wave has room, or keeps it waiting for the next wave;
+ * before it is recorded or admitted, its registration must vouch for its description (registryCheck: one
+ * registry read, cached for the invocation; an unregistered vehicle, or one whose description differs, is
+ * refused there, logged and counted in OTAUpdates/CandidatesRefused; a failed read fails the message, to be
+ * redelivered). A waiting vehicle seen again is read only when there is room to admit it. A PAUSED campaign
+ * keeps its jobs but captures no new vehicle.
  */
 export async function handleCandidate(deps: UpdateServiceDeps, message: CandidateMessage, active: ActiveCampaigns): Promise<void> {
   const vehicle = message.vehicle;
@@ -249,8 +251,9 @@ export async function handleCandidate(deps: UpdateServiceDeps, message: Candidat
     });
     return;
   }
-  const open = matching.filter((campaign, index) => jobs[index] === undefined && campaign.state === CAMPAIGN_STATE.Running);
-  for (const campaign of await vouchedFor(deps, vehicle, open)) {
+  const registration = registryCheck(deps, vehicle);
+  for (const [index, campaign] of matching.entries()) {
+    if (jobs[index] !== undefined || campaign.state !== CAMPAIGN_STATE.Running) continue;
     // The wave's room depends on how many vehicles are eligible now, not when the batch started.
     const [fresh, seenBefore] = await Promise.all([
       deps.store.campaigns.get(campaign.campaignId),
@@ -259,6 +262,8 @@ export async function handleCandidate(deps: UpdateServiceDeps, message: Candidat
     if (fresh?.state !== CAMPAIGN_STATE.Running) continue;
     let current: Campaign | undefined = fresh;
     if (!seenBefore) {
+      // Recorded (or admitted) only on its registration's word; a refused vehicle may still be another campaign's.
+      if (!(await registration.vouchesFor(fresh))) continue;
       // First sighting: admitted at once when the wave has room counting this vehicle, else remembered as waiting.
       const capacity = waveCapacity(fresh.definition, fresh.waveIndex, fresh.eligible + 1);
       if (fresh.admitted < capacity && (await admit(deps, fresh, vehicle, capacity, { firstSighting: true })) === "admitted") return;
@@ -266,41 +271,44 @@ export async function handleCandidate(deps: UpdateServiceDeps, message: Candidat
         current = await deps.store.campaigns.get(campaign.campaignId);
       }
     } else {
-      // Seen before and still waiting: keep its latest snapshot; no count changed, so `fresh` tells whether there is room.
+      // Seen before and still waiting: keep its latest snapshot (no registry read: it is read again only if admitted);
+      // no count changed, so `fresh` tells whether there is room.
       await deps.store.targets.refreshWaiting(campaign.campaignId, vehicle, at.toISOString());
     }
     if (current?.state !== CAMPAIGN_STATE.Running) return;
     const room = waveCapacity(current.definition, current.waveIndex, current.eligible);
-    if (current.admitted < room) await admit(deps, current, vehicle, room, { firstSighting: false });
+    if (current.admitted < room && (!seenBefore || (await registration.vouchesFor(current)))) {
+      await admit(deps, current, vehicle, room, { firstSighting: false });
+    }
     return;
   }
 }
 
 /**
- * The campaigns among `open` where the vehicle's registration vouches for its description; none when it is
- * not registered. No registry read when there is no campaign to admit it to. A refusal is logged with the
- * VIN and the differences, and counted once per candidate.
+ * Whether the vehicle's registration vouches for its description, campaign by campaign (campaigns/registry-check.ts):
+ * the registry is read once, on the first question, so only where the vehicle could be recorded or admitted. A
+ * refusal is logged with the VIN, the campaign and the differences, and counted once per candidate
+ * (OTAUpdates/CandidatesRefused).
  */
-async function vouchedFor(deps: UpdateServiceDeps, vehicle: CandidateMessage["vehicle"], open: Campaign[]): Promise<Campaign[]> {
-  if (open.length === 0) return [];
-  const registered = await deps.registry.describe(vehicle.vin);
-  if (!registered) {
-    deps.tally.refuseCandidate(CANDIDATE_REFUSAL.Unregistered);
-    deps.log.warn("candidate refused: not a registered vehicle", { vin: vehicle.vin, campaignIds: open.map((campaign) => campaign.campaignId) });
-    return [];
-  }
-  const vouched: Campaign[] = [];
-  const refused: Array<{ campaignId: string; mismatches: string[] }> = [];
-  for (const campaign of open) {
-    const mismatches = registryMismatches(vehicle, registered, campaign.definition);
-    if (mismatches.length === 0) vouched.push(campaign);
-    else refused.push({ campaignId: campaign.campaignId, mismatches });
-  }
-  if (refused.length > 0) {
-    deps.tally.refuseCandidate(CANDIDATE_REFUSAL.DescriptionMismatch);
-    deps.log.warn("candidate refused: its description differs from its registration", { vin: vehicle.vin, refused });
-  }
-  return vouched;
+function registryCheck(deps: UpdateServiceDeps, vehicle: VehicleSnapshot): { vouchesFor(campaign: Campaign): Promise<boolean> } {
+  let registered: Promise<RegisteredVehicleFacts | undefined> | undefined;
+  let counted = false;
+  const refuse = (reason: CandidateRefusal, message: string, detail: Record<string, unknown>): false => {
+    if (!counted) deps.tally.refuseCandidate(reason);
+    counted = true;
+    deps.log.warn(message, { vin: vehicle.vin, ...detail });
+    return false;
+  };
+  return {
+    async vouchesFor(campaign) {
+      registered ??= deps.registry.describe(vehicle.vin);
+      const facts = await registered;
+      if (!facts) return refuse(CANDIDATE_REFUSAL.Unregistered, "candidate refused: not a registered vehicle", { campaignId: campaign.campaignId });
+      const mismatches = registryMismatches(vehicle, facts, campaign.definition);
+      if (mismatches.length === 0) return true;
+      return refuse(CANDIDATE_REFUSAL.DescriptionMismatch, "candidate refused: its description differs from its registration", { campaignId: campaign.campaignId, mismatches });
+    },
+  };
 }
 
 /** A job that still holds its vehicle: moving, or failed with an automatic retry ahead. */
@@ -561,6 +569,8 @@ async function admitWaitingVehicles(deps: UpdateServiceDeps, campaign: Campaign,
   if (room <= 0) return 0;
   let admitted = 0;
   for (const vehicle of whileTimeLeft(deps, summary, await deps.store.targets.listWaiting(campaign.campaignId, room))) {
+    // Its latest snapshot is its own word since its first sighting: asked again before it takes a slot.
+    if (!(await registryCheck(deps, vehicle).vouchesFor(campaign))) continue;
     if ((await admit(deps, campaign, vehicle, capacity, { firstSighting: false })) !== "admitted") break;
     admitted++;
   }

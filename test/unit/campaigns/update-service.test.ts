@@ -793,4 +793,31 @@ test("the registry is read only where a vehicle could be admitted: not for a veh
   assert.is(h.registry.reads, reads, "no read for either");
 });
 
+test("a waiting vehicle seen again is not read while there is no room; when the next wave opens, one that changed its story since its first sighting is not admitted (tick or sighting), an honest one is", async () => {
+  const h = harness();
+  const { campaignId } = await startedCampaign(h, { waves: [{ count: 1, soakMinutes: 0, successThresholdPercent: 100 }, { percent: 100 }] });
+  await h.deliver(candidate(car(1)), candidate(car(2)), candidate(car(3)), candidate(car(4)));
+  assert.is((await h.store.jobs.get(campaignId, vin(1)))?.state, "QUEUED");
+  assert.ok(await h.store.targets.isKnown(campaignId, vin(2)), "the others wait");
+  const reads = h.registry.reads;
+
+  h.clock.now = minutesAfter(1);
+  const later = { observedAt: minutesAfter(1).toISOString() };
+  // Car 3 now claims other hardware (the campaign does not select hardware, so it still matches); car 4 another model year.
+  await h.deliverAsIs(candidate(car(2, later)), candidate(car(3, { ...later, hardware: "hu-9" })), candidate(car(4, { ...later, modelYear: 2019 })));
+  assert.is(h.registry.reads, reads, "waiting with no room: no registry read");
+
+  await h.deliver(report(campaignId, vin(1), 1, "DOWNLOADING"), report(campaignId, vin(1), 2, "VERIFYING"), report(campaignId, vin(1), 3, "SUCCEEDED"));
+  h.clock.now = minutesAfter(2);
+  await tickCampaign(h.deps, campaignId);
+  await tickCampaign(h.deps, campaignId);
+  assert.is((await h.store.campaigns.get(campaignId))?.waveIndex, 1, "the second wave opened");
+  await h.deliverAsIs(candidate(car(4, { observedAt: minutesAfter(2).toISOString(), modelYear: 2019 })));
+
+  assert.is((await h.store.jobs.get(campaignId, vin(2)))?.state, "QUEUED", "the honest one is admitted");
+  assert.is(await h.store.jobs.get(campaignId, vin(3)), undefined, "the tick does not admit a changed story");
+  assert.is(await h.store.jobs.get(campaignId, vin(4)), undefined, "nor does its next sighting");
+  assert.is(h.deps.tally.refusedCandidates.get("description-mismatch"), 5, "cars 3 and 4 refused by each of the two ticks, car 4 again at its sighting");
+});
+
 test.run();
