@@ -29,6 +29,8 @@ export interface Usage {
    * profiles measured before EMF (counted as 0).
    */
   logIngestBytes?: number;
+  /** AWS IoT registry operations (the update manager's DescribeThing before it admits a vehicle). Absent in older profiles (0). */
+  iotRegistryOperations?: number;
 }
 
 export const NO_USAGE: Usage = {
@@ -44,6 +46,7 @@ export const NO_USAGE: Usage = {
   lambdaInvocations: 0,
   lambdaGbSeconds: 0,
   logIngestBytes: 0,
+  iotRegistryOperations: 0,
 };
 
 /** What a counted local run measured; see bench/cost.bench.ts. */
@@ -220,6 +223,12 @@ export function priceUsage(usage: Usage, label: string): CostLine[] {
       quantity: (usage.logIngestBytes ?? 0) / 1e9,
       unit: "GB",
       usdPerMonth: ((usage.logIngestBytes ?? 0) / 1e9) * PRICES.cloudWatchLogsIngestGb.usd,
+    },
+    {
+      item: `${label}: IoT registry`,
+      quantity: usage.iotRegistryOperations ?? 0,
+      unit: "operations",
+      usdPerMonth: (usage.iotRegistryOperations ?? 0) * PRICES.iotRegistryOperation.usd,
     },
   ];
   return lines.filter((line) => line.quantity > 0);

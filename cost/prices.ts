@@ -48,6 +48,7 @@ export const PRICES = {
   iotRuleTriggered: perMillion(0.15, "rule triggered"),
   iotRuleAction: perMillion(0.15, "rule action executed"),
   iotBasicIngestMessage: { usd: 0, per: "message to a $aws/rules/… topic", note: "free: Basic Ingest has no messaging charge; the rule and its action are charged" },
+  iotRegistryOperation: perMillion(1.25, "registry operation (DescribeThing, ListThings …; 1 KB record increments)"),
   iotCredentialRequest: { usd: 0, per: "credentials-provider request", note: "no charge listed for the credentials provider" },
   // AWS IoT Device Management
   iotJobExecution: { usd: 0.003, per: "job execution (remote action)" },

@@ -8,6 +8,8 @@ import { NO_USAGE, type Usage } from "./model.js";
 
 const S3_TIER1 = new Set(["PutObject", "CopyObject", "ListObjects", "PutObjectTagging", "DeleteObjects", "POSTBucket"]);
 const S3_TIER2 = new Set(["GetObject", "HeadObject"]);
+/** IoT's REST operations as the census names them (method and first path segment): the registry's reads. */
+const IOT_REGISTRY = new Set(["GET /things", "GET /thing-groups", "GET /thing-types", "GET /principals"]);
 
 /**
  * Sums the usage of the principals `include` accepts.
@@ -18,7 +20,8 @@ const S3_TIER2 = new Set(["GetObject", "HeadObject"]);
 export function usageFromCensus(snapshot: CensusSnapshot, include: (principal: string) => boolean): Usage {
   const usage = { ...NO_USAGE };
   for (const [key, count] of Object.entries(snapshot.requests)) {
-    const [principal = "", call = ""] = key.split(" ");
+    const space = key.indexOf(" ");
+    const [principal, call] = [key.slice(0, space), key.slice(space + 1)]; // IoT's operations hold a space ("GET /things")
     if (!include(principal)) continue;
     const [service, operation = ""] = call.split(":");
     if (service === "s3" && S3_TIER1.has(operation)) usage.s3Put += count;
@@ -27,6 +30,7 @@ export function usageFromCensus(snapshot: CensusSnapshot, include: (principal: s
     else if (service === "monitoring" && operation !== "GetMetricData") usage.cloudWatchApi += count;
     else if (service === "kms" && operation === "Sign") usage.kmsSign += count;
     else if (service === "sns") usage.snsPublish += count;
+    else if (service === "iot" && IOT_REGISTRY.has(operation)) usage.iotRegistryOperations = (usage.iotRegistryOperations ?? 0) + count;
   }
   for (const [principal, units] of Object.entries(snapshot.units)) {
     if (!include(principal)) continue;

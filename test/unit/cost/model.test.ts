@@ -12,6 +12,7 @@ import {
   modelledProcessorGbSeconds,
   NO_USAGE,
   objectsPerInvocation,
+  priceUsage,
   PROCESSOR_COMPUTE,
   ProcessorCpuNotMeasuredError,
   storedMonths,
@@ -34,14 +35,23 @@ test("usage from a census: S3 tiers, SQS, CloudWatch, KMS and units, only for th
         "function:p monitoring:PutMetricData": 1,
         "function:p monitoring:GetMetricData": 3,
         "function:u kms:Sign": 4,
+        "function:u iot:GET /things": 6,
+        "function:u iot:POST /things": 1,
         "emulation monitoring:PutMetricData": 99,
       },
       units: { "function:p": { write: 20, read: 1.5, metrics: 12 }, emulation: { write: 1000, read: 0, metrics: 1000 } },
     },
     (principal) => principal !== "emulation",
   );
-  assert.equal(usage, { ...NO_USAGE, s3Put: 10, s3Get: 20, sqs: 2, cloudWatchApi: 1, cloudWatchMetricsRequested: 12, kmsSign: 4, dynamoDbWriteUnits: 20, dynamoDbReadUnits: 1.5 });
+  assert.equal(usage, { ...NO_USAGE, s3Put: 10, s3Get: 20, sqs: 2, cloudWatchApi: 1, cloudWatchMetricsRequested: 12, kmsSign: 4, iotRegistryOperations: 6, dynamoDbWriteUnits: 20, dynamoDbReadUnits: 1.5 });
   assert.is(perUnit(usage, 10).s3Put, 1);
+});
+
+test("IoT registry reads (DescribeThing before an admission) are priced at $1.25 a million; a profile without them prices none", () => {
+  const registry = (usage: typeof NO_USAGE) => priceUsage(usage, "updates").find((line) => line.item === "updates: IoT registry");
+  assert.is(registry({ ...NO_USAGE, iotRegistryOperations: 2_000_000 })?.usdPerMonth, 2.5);
+  const { iotRegistryOperations: _, ...older } = NO_USAGE;
+  assert.is(registry(older), undefined);
 });
 
 test("telemetry cost scales with uploads: an hourly fleet pays 60x fewer PUTs than a per-minute one", () => {
