@@ -2,14 +2,16 @@ import { createHash } from "node:crypto";
 import { DeleteObjectCommand, PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
 import { Metadata, Targets, type Root } from "@tufjs/models";
 import { signWithKeyFile, type OfflineKeyFile } from "./keys.js";
-import { findReleaseTarget, imageTargetName, nextImageTargets, REPOSITORY_LAYOUT, ROLE, signatureProgress, SPEC_VERSION, targetsFromJson, tufDate, type ImageCustom } from "./metadata.js";
+import { findReleaseTarget, imageTargetName, nextImageTargets, REPOSITORY_LAYOUT, ROLE, SPEC_VERSION, targetsFromJson, tufDate, type ImageCustom } from "./metadata.js";
 import { publishOnce, readJson, readObject, readPublished } from "./repository-store.js";
-import { verifyPublishedTargets } from "./vehicle-verification.js";
+import { checkRoleSignatures, verifyPublishedTargets } from "./vehicle-verification.js";
 
 /**
  * The image repository's release flow with offline keys: `stageRelease` builds the next targets version
  * with one new image and the first signature; `signStagedRelease` adds another; whichever signature meets
  * the threshold publishes the image (content-addressed) and the targets version, each written once.
+ * Only signatures that verify count (the staged file is writable by anyone who writes firmware/staged/):
+ * the others are reported in `ignored` and dropped from the staged file.
  */
 
 export class ReleaseError extends Error {
@@ -22,8 +24,11 @@ export interface ReleaseStatus {
   targetName: string;
   sha256: string;
   length: number;
+  /** Release keys whose signature verifies over the staged targets. */
   signedBy: string[];
   threshold: number;
+  /** Signatures that did not count, each with its key id and why ("key 1a2b3c4d…: …"); dropped from the file. */
+  ignored: string[];
   published: boolean;
   imageKey: string;
 }
@@ -36,11 +41,21 @@ export interface StageReleaseInput {
   now?: Date;
 }
 
-async function newestRoot(s3: S3Client, bucket: string): Promise<{ root: Metadata<Root>; targets?: Metadata<Targets> }> {
+async function newestRoot(s3: S3Client, bucket: string): Promise<{ root: Metadata<Root>; chain: unknown[]; targets?: Metadata<Targets> }> {
   const published = await readPublished(s3, bucket);
   const root = published.imageRoots[published.imageRoots.length - 1];
   if (!root) throw new ReleaseError("the image repository has no root yet; run `fleetota keys ceremony` first");
-  return { root, targets: published.imageTargets };
+  return { root, chain: published.imageRoots.map((each) => each.toJSON()), targets: published.imageTargets };
+}
+
+/**
+ * Counts the signatures of staged targets that verify by the root's release keys (`checkRoleSignatures`,
+ * the vehicles' own check) and drops the others from `targets`, saying which and why.
+ */
+function countSignatures(root: Metadata<Root>, targets: Metadata<Targets>): { signedBy: string[]; threshold: number; ignored: string[] } {
+  const { valid, ignored, threshold } = checkRoleSignatures(root, ROLE.Targets, targets);
+  for (const each of ignored) delete targets.signatures[each.keyID];
+  return { signedBy: valid, threshold, ignored: ignored.map((each) => `key ${each.keyID.slice(0, 8)}…: ${each.reason}; ignored`) };
 }
 
 function requireTargetsKey(root: Metadata<Root>, key: OfflineKeyFile): void {
@@ -51,26 +66,30 @@ function requireTargetsKey(root: Metadata<Root>, key: OfflineKeyFile): void {
 
 function status(root: Metadata<Root>, targets: Metadata<Targets>, version: string, published: boolean): ReleaseStatus {
   const release = findReleaseTarget(targets, version)!;
-  const progress = signatureProgress(root, ROLE.Targets, targets);
+  const progress = countSignatures(root, targets);
   return {
     version,
     targetsVersion: targets.signed.version,
     targetName: release.name,
     sha256: release.sha256,
     length: release.length,
-    signedBy: progress.signed,
+    signedBy: progress.signedBy,
     threshold: progress.threshold,
+    ignored: progress.ignored,
     published,
     imageKey: REPOSITORY_LAYOUT.image(release.sha256),
   };
 }
 
-async function publishIfComplete(s3: S3Client, bucket: string, root: Metadata<Root>, targets: Metadata<Targets>, version: string, now: Date): Promise<ReleaseStatus> {
-  const current = status(root, targets, version, false);
+async function publishIfComplete(s3: S3Client, bucket: string, repository: { root: Metadata<Root>; chain: unknown[] }, targets: Metadata<Targets>, version: string, now: Date): Promise<ReleaseStatus> {
+  const current = status(repository.root, targets, version, false);
   if (current.signedBy.length < current.threshold) {
     await s3.send(new PutObjectCommand({ Bucket: bucket, Key: REPOSITORY_LAYOUT.stagedTargets(targets.signed.version), Body: JSON.stringify(targets.toJSON()), ContentType: "application/json" }));
     return current;
   }
+  // What the update manager and vehicles will check (root chain, threshold, expiry): never publish what they refuse.
+  const refusal = verifyPublishedTargets(repository.chain, targets.toJSON(), now);
+  if (refusal) throw new ReleaseError(`staged targets ${targets.signed.version} of ${version} do not verify (${refusal.kind}: ${refusal.message}); not publishing (drop it with \`fleetota release drop\` and release again)`);
   const staged = await readObject(s3, bucket, REPOSITORY_LAYOUT.stagedImage(current.sha256));
   if (!staged || createHash("sha256").update(staged).digest("hex") !== current.sha256) throw new ReleaseError(`the staged image of ${version} is missing or altered; stage the release again`);
   try {
@@ -95,7 +114,7 @@ async function publishIfComplete(s3: S3Client, bucket: string, root: Metadata<Ro
  */
 export async function stageRelease(s3: S3Client, bucket: string, input: StageReleaseInput): Promise<ReleaseStatus> {
   const now = input.now ?? new Date();
-  const { root, targets } = await newestRoot(s3, bucket);
+  const { root, chain, targets } = await newestRoot(s3, bucket);
   requireTargetsKey(root, input.key);
   if (targets && findReleaseTarget(targets, input.custom.version, input.custom.ecu)) {
     throw new ReleaseError(`release ${input.custom.version} for ${input.custom.ecu} is already published and is never replaced; release a new version`);
@@ -111,7 +130,7 @@ export async function stageRelease(s3: S3Client, bucket: string, input: StageRel
   const next = nextImageTargets(targets, { name: imageTargetName(input.custom.ecu, input.custom.version), length: input.image.byteLength, sha256, custom: input.custom }, input.expires);
   signWithKeyFile(next, input.key);
   await s3.send(new PutObjectCommand({ Bucket: bucket, Key: REPOSITORY_LAYOUT.stagedImage(sha256), Body: input.image, ContentType: "application/octet-stream" }));
-  return publishIfComplete(s3, bucket, root, next, input.custom.version, now);
+  return publishIfComplete(s3, bucket, { root, chain }, next, input.custom.version, now);
 }
 
 /**
@@ -123,7 +142,7 @@ export async function stageRelease(s3: S3Client, bucket: string, input: StageRel
  * result.published // true with 2 of 3
  */
 export async function signStagedRelease(s3: S3Client, bucket: string, input: { version: string; key: OfflineKeyFile; image?: Uint8Array; now?: Date }): Promise<ReleaseStatus> {
-  const { root, targets } = await newestRoot(s3, bucket);
+  const { root, chain, targets } = await newestRoot(s3, bucket);
   requireTargetsKey(root, input.key);
   const nextVersion = (targets?.signed.version ?? 0) + 1;
   const waiting = await readJson(s3, bucket, REPOSITORY_LAYOUT.stagedTargets(nextVersion));
@@ -136,7 +155,7 @@ export async function signStagedRelease(s3: S3Client, bucket: string, input: { v
     throw new ReleaseError(`your image of ${input.version} is not the one staged (sha256 ${release.sha256.slice(0, 16)}…, ${release.length} bytes); not signing`);
   }
   signWithKeyFile(staged, input.key);
-  return publishIfComplete(s3, bucket, root, staged, input.version, input.now ?? new Date());
+  return publishIfComplete(s3, bucket, { root, chain }, staged, input.version, input.now ?? new Date());
 }
 
 /** Drops the release waiting for signatures (nothing published changes). */
@@ -159,6 +178,8 @@ export interface RefreshStatus {
   images: number;
   signedBy: string[];
   threshold: number;
+  /** As for a release: signatures that did not verify, with why; dropped from the staged refresh. */
+  ignored: string[];
   published: boolean;
 }
 
@@ -212,22 +233,23 @@ export async function refreshImageTargets(s3: S3Client, bucket: string, input: {
     }
   }
   signWithKeyFile(next, input.key);
-  const progress = signatureProgress(root, ROLE.Targets, next);
+  const progress = countSignatures(root, next);
   const result = (done: boolean): RefreshStatus => ({
     targetsVersion: nextVersion,
     refreshes: current.signed.version,
     previousExpires: current.signed.expires,
     expires: next.signed.expires,
     images: Object.keys(next.signed.targets).length,
-    signedBy: progress.signed,
+    signedBy: progress.signedBy,
     threshold: progress.threshold,
+    ignored: progress.ignored,
     published: done,
   });
   // Published only when a threshold of signatures verifies (not merely by key id: the staged file is writable).
   const unpublishable = verifyPublishedTargets(chain, next.toJSON(), now);
   if (unpublishable !== undefined) {
-    if (progress.signed.length >= progress.threshold) {
-      throw new ReleaseError(`the refresh waiting for signatures carries signatures that do not verify (${unpublishable.kind}: ${unpublishable.message}); drop it (\`fleetota release drop\`) and refresh again`);
+    if (progress.signedBy.length >= progress.threshold) {
+      throw new ReleaseError(`the refresh waiting for signatures does not verify (${unpublishable.kind}: ${unpublishable.message}); drop it (\`fleetota release drop\`) and refresh again`);
     }
     await s3.send(new PutObjectCommand({ Bucket: bucket, Key: REPOSITORY_LAYOUT.stagedTargets(nextVersion), Body: JSON.stringify(next.toJSON()), ContentType: "application/json" }));
     return result(false);

@@ -183,13 +183,6 @@ export function targetsFromJson(json: unknown): Metadata<Targets> {
   return Metadata.fromJSON(MetadataKind.Targets, json as never);
 }
 
-/** How many of a role's keys have signed (by key id presence, not verification) and how many it needs. */
-export function signatureProgress(root: Metadata<Root>, role: string, metadata: Metadata<Root | Targets>): { signed: string[]; threshold: number } {
-  const declared = root.signed.roles[role];
-  if (!declared) return { signed: [], threshold: Number.POSITIVE_INFINITY };
-  return { signed: declared.keyIDs.filter((id) => metadata.signatures[id] !== undefined), threshold: declared.threshold };
-}
-
 /** Finds the image target of a release version (for an ECU, when given). */
 export function findReleaseTarget(targets: Metadata<Targets>, version: string, ecu?: string): ImageTarget | undefined {
   for (const file of Object.values(targets.signed.targets)) {

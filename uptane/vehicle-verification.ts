@@ -164,32 +164,68 @@ function parse<T>(read: () => T, what: string): T {
   }
 }
 
+/** A signature that does not count towards its role's threshold, and why. */
+export interface IgnoredSignature {
+  keyID: string;
+  kind: typeof REFUSAL.Malformed | typeof REFUSAL.UnknownKey | typeof REFUSAL.BadSignature;
+  reason: string;
+}
+
+/** Which signatures of `metadata` verify over its signed part by keys `root` names for `role`, and which do not count. */
+export interface RoleSignatures {
+  /** Key ids whose signature verifies, in the order of the metadata's signatures. */
+  valid: string[];
+  ignored: IgnoredSignature[];
+  /** The role's threshold (infinite when the root has no such role). */
+  threshold: number;
+}
+
+/**
+ * Checks each signature of `metadata` against the keys `root` names for `role`: the one verification of
+ * signatures behind every threshold check (vehicles, the update manager, `release`, `release sign`, `release refresh`).
+ * Pure, never throws.
+ *
+ * @example
+ * const { valid, ignored, threshold } = checkRoleSignatures(imageRoot, ROLE.Targets, stagedTargets);
+ * valid.length >= threshold // publishable; ignored[i].reason says why a signature did not count
+ */
+export function checkRoleSignatures(root: Metadata<Root>, role: string, metadata: Metadata<Root | Targets>): RoleSignatures {
+  const declared = root.signed.roles[role];
+  const result: RoleSignatures = { valid: [], ignored: [], threshold: declared?.threshold ?? Number.POSITIVE_INFINITY };
+  for (const signature of Object.values(metadata.signatures)) {
+    const keyID = signature.keyID;
+    const key = declared?.keyIDs.includes(keyID) ? root.signed.keys[keyID] : undefined;
+    if (!HEX.test(signature.sig)) {
+      result.ignored.push({ keyID, kind: REFUSAL.Malformed, reason: "its signature is not hex" });
+    } else if (!key) {
+      result.ignored.push({ keyID, kind: REFUSAL.UnknownKey, reason: `root ${root.signed.version} does not name this key for ${role}` });
+    } else {
+      try {
+        key.verifySignature(metadata);
+        result.valid.push(keyID);
+      } catch {
+        result.ignored.push({ keyID, kind: REFUSAL.BadSignature, reason: "its signature does not verify over this content (junk, or signed over something else)" });
+      }
+    }
+  }
+  return result;
+}
+
 /**
  * Checks that `metadata` carries a threshold of valid signatures by the keys `root` names for `role`.
  * Throws a Refused with UNSIGNED, MALFORMED (junk hex), UNKNOWN_KEY, BAD_SIGNATURE or BELOW_THRESHOLD.
  */
 function verifyRole(root: Metadata<Root>, role: string, metadata: Metadata<Root | Targets>, what: string): void {
-  const signatures = Object.values(metadata.signatures);
-  if (signatures.length === 0) throw refused(REFUSAL.Unsigned, `${what} carries no signature`);
-  const bad = signatures.find((signature) => !HEX.test(signature.sig));
+  if (Object.keys(metadata.signatures).length === 0) throw refused(REFUSAL.Unsigned, `${what} carries no signature`);
+  const { valid, ignored, threshold } = checkRoleSignatures(root, role, metadata);
+  const bad = ignored.find((each) => each.kind === REFUSAL.Malformed);
   if (bad) throw refused(REFUSAL.Malformed, `${what}: signature by ${bad.keyID.slice(0, 8)} is not hex`);
-  const declared = root.signed.roles[role];
-  if (!declared) throw refused(REFUSAL.Malformed, `trusted root has no ${role} role`);
-  const known = signatures.filter((signature) => declared.keyIDs.includes(signature.keyID) && root.signed.keys[signature.keyID]);
-  if (known.length === 0) throw refused(REFUSAL.UnknownKey, `${what} is signed only by keys the root does not name for ${role}`);
-  let valid = 0;
-  let invalid = 0;
-  for (const signature of known) {
-    try {
-      root.signed.keys[signature.keyID]!.verifySignature(metadata);
-      valid++;
-    } catch {
-      invalid++;
-    }
-  }
-  if (valid >= declared.threshold) return;
+  if (!root.signed.roles[role]) throw refused(REFUSAL.Malformed, `trusted root has no ${role} role`);
+  const invalid = ignored.filter((each) => each.kind === REFUSAL.BadSignature).length;
+  if (valid.length === 0 && invalid === 0) throw refused(REFUSAL.UnknownKey, `${what} is signed only by keys the root does not name for ${role}`);
+  if (valid.length >= threshold) return;
   if (invalid > 0) throw refused(REFUSAL.BadSignature, `${what}: ${invalid} signature(s) by trusted keys do not verify`);
-  throw refused(REFUSAL.BelowThreshold, `${what} has ${valid} of the ${declared.threshold} signatures its ${role} role needs`);
+  throw refused(REFUSAL.BelowThreshold, `${what} has ${valid.length} of the ${threshold} signatures its ${role} role needs`);
 }
 
 /** Applies a chain of newer roots to the trusted one (TUF's root update). */

@@ -70,9 +70,14 @@ export function registerReleaseCommand(program: Command, contextFor: (command: C
     });
 }
 
+/** One line per staged signature that did not count (it did not verify), so a forged one is named. */
+function describeIgnored(ignored: readonly string[]): string[] {
+  return ignored.map((line) => `  signature by ${line} (dropped from the staged file)`);
+}
+
 function describe(status: ReleaseStatus, bucket: string): string[] {
   const progress = `${status.signedBy.length} of ${status.threshold} signatures`;
-  return status.published
+  const lines = status.published
     ? [
         `published ${status.version} as ${status.targetName} (${status.length} bytes, sha256 ${status.sha256.slice(0, 16)}…), targets ${status.targetsVersion}, ${progress}`,
         `  s3://${bucket}/${status.imageKey}`,
@@ -81,14 +86,16 @@ function describe(status: ReleaseStatus, bucket: string): string[] {
         `staged ${status.version} as targets ${status.targetsVersion} with ${progress}; not published yet`,
         `  another release engineer: fleetota release sign ${status.version} --key <their key file> [--image <their copy>]`,
       ];
+  return [...lines, ...describeIgnored(status.ignored)];
 }
 
 function describeRefresh(status: RefreshStatus): string[] {
   const what = `image targets ${status.refreshes} (${status.images} image(s), expiring ${status.previousExpires}) as targets ${status.targetsVersion}, expiring ${status.expires}`;
   const progress = `${status.signedBy.length} of ${status.threshold} signatures`;
-  return status.published
+  const lines = status.published
     ? [`refreshed ${what}, ${progress}`]
     : [`refresh of ${what} staged with ${progress}; not published yet`, "  another release engineer: fleetota release refresh --key <their key file>"];
+  return [...lines, ...describeIgnored(status.ignored)];
 }
 
 async function guarded<T>(run: () => Promise<T>): Promise<T> {
