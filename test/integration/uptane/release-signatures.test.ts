@@ -76,8 +76,9 @@ test("alice's staged signature replaced by junk bytes under her key id: bob's si
 
 test("a genuine signature by alice over other content (a later expiry), put under her key id: still not published, named", async () => {
   const alice = key("alice").keyid;
-  const other = await staged();
-  other.signed.expires = "2036-01-01T00:00:00Z";
+  const json = (await staged()).toJSON() as { signed: { expires: string } };
+  json.signed.expires = "2036-01-01T00:00:00Z";
+  const other = targetsFromJson(json);
   signWithKeyFile(other, key("alice"));
   await forgeSignature(alice, other.signatures[alice]!.sig);
   const status = await sign("bob"); // bob signing again (his signature replaced by an identical one)
