@@ -277,9 +277,12 @@ export async function handleCandidate(deps: UpdateServiceDeps, message: Candidat
     }
     if (current?.state !== CAMPAIGN_STATE.Running) return;
     const room = waveCapacity(current.definition, current.waveIndex, current.eligible);
-    if (current.admitted < room && (!seenBefore || (await registration.vouchesFor(current)))) {
-      await admit(deps, current, vehicle, room, { firstSighting: false });
+    if (current.admitted >= room) return;
+    if (seenBefore && !(await registration.vouchesFor(current))) {
+      await forgetRefused(deps, current, vehicle.vin);
+      return;
     }
+    await admit(deps, current, vehicle, room, { firstSighting: false });
     return;
   }
 }
@@ -564,17 +567,33 @@ export async function tickCampaign(deps: UpdateServiceDeps, campaignId: string):
 
 /** Admits waiting vehicles into the open wave's room (those the tick has no time for are admitted at their next sighting or tick). */
 async function admitWaitingVehicles(deps: UpdateServiceDeps, campaign: Campaign, summary: TickSummary): Promise<number> {
-  const capacity = waveCapacity(campaign.definition, campaign.waveIndex, campaign.eligible);
-  const room = capacity - campaign.admitted;
+  let eligible = campaign.eligible;
+  const room = waveCapacity(campaign.definition, campaign.waveIndex, eligible) - campaign.admitted;
   if (room <= 0) return 0;
   let admitted = 0;
   for (const vehicle of whileTimeLeft(deps, summary, await deps.store.targets.listWaiting(campaign.campaignId, room))) {
     // Its latest snapshot is its own word since its first sighting: asked again before it takes a slot.
-    if (!(await registryCheck(deps, vehicle).vouchesFor(campaign))) continue;
+    if (!(await registryCheck(deps, vehicle).vouchesFor(campaign))) {
+      if (await forgetRefused(deps, campaign, vehicle.vin)) eligible--;
+      continue;
+    }
+    // A forgotten vehicle no longer counts in a percent wave's capacity.
+    const capacity = waveCapacity(campaign.definition, campaign.waveIndex, eligible);
     if ((await admit(deps, campaign, vehicle, capacity, { firstSighting: false })) !== "admitted") break;
     admitted++;
   }
   return admitted;
+}
+
+/**
+ * Takes a waiting vehicle refused at admission off the campaign's waiting list and out of `eligible`, so the ticker
+ * neither reads nor counts it again; seen again, it is a first sighting (asked again, and recorded only if vouched for).
+ * False when it was no longer waiting (admitted or forgotten meanwhile).
+ */
+async function forgetRefused(deps: UpdateServiceDeps, campaign: Campaign, vin: string): Promise<boolean> {
+  const forgotten = await deps.store.targets.forgetWaiting(campaign.campaignId, vin, deps.now().toISOString());
+  if (forgotten) deps.log.info("refused vehicle taken off the waiting list", { vin, campaignId: campaign.campaignId });
+  return forgotten;
 }
 
 async function sweepUnstartedJobs(deps: UpdateServiceDeps, campaign: Campaign, summary: TickSummary): Promise<number> {

@@ -84,6 +84,12 @@ export interface TargetRecords {
   refreshWaiting(campaignId: string, vehicle: VehicleSnapshot, now: string): Promise<void>;
   /** Vehicles waiting for room in a wave, oldest sighting first, with their last snapshot. */
   listWaiting(campaignId: string, limit: number): Promise<VehicleSnapshot[]>;
+  /**
+   * Forgets a vehicle still waiting (refused at admission): off the waiting list and out of `eligible`, in one
+   * transaction, as if never seen (its next sighting is a first sighting again). False, changing nothing, when it
+   * is not waiting (admitted meanwhile, forgotten already, or never recorded).
+   */
+  forgetWaiting(campaignId: string, vin: string, now: string): Promise<boolean>;
 }
 
 export interface CommandRecords {

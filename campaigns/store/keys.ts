@@ -9,6 +9,7 @@ import type { JobState, OutcomeTotals } from "../model.js";
  * | campaign transition | `CAMPAIGN#<id>`            | `HIST#<revision:8>` |                              |                     |
  * | vehicle job         | `CAMPAIGN#<id>`            | `JOB#<VIN>`         | `JOBS#<id>#<state>`          | `<updatedAt>#<VIN>` |
  * | eligible vehicle    | `CAMPAIGN#<id>`            | `TARGET#<VIN>`      | `WAITING#<id>` while waiting | `<seenAt>#<VIN>`    |
+ *   (a waiting vehicle refused at admission keeps its item as `refusedAt`, off the index and out of `eligible`)
  * | processed command   | `COMMAND#<idempotencyKey>` | `MARK`              |                              |                     |
  *
  * A job keeps its own transitions in its item (`history`, bounded), so a transition is one job write plus

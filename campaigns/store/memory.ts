@@ -191,6 +191,17 @@ export function memoryCampaignStore(): CampaignStore {
           .slice(0, limit)
           .map((target) => copy(target.vehicle!));
       },
+
+      async forgetWaiting(campaignId, vin) {
+        // The DynamoDB store keeps a refused record a first sighting overwrites; as observed, the same as none.
+        await turn();
+        const targetKey = key(campaignId, vin);
+        if (!targets.get(targetKey)?.waiting) return false;
+        targets.delete(targetKey);
+        const campaign = campaigns.get(campaignId);
+        if (campaign) campaign.eligible -= 1;
+        return true;
+      },
     },
 
     commands: {

@@ -9,9 +9,9 @@ export function dynamoTargetRecords(db: StateTable): TargetRecords {
   return {
     async isKnown(campaignId, vin) {
       const response = await db.doc.send(
-        new GetCommand({ TableName: db.table, Key: { pk: campaignPk(campaignId), sk: targetSk(vin) }, ProjectionExpression: "sk", ConsistentRead: true }),
+        new GetCommand({ TableName: db.table, Key: { pk: campaignPk(campaignId), sk: targetSk(vin) }, ProjectionExpression: "sk, refusedAt", ConsistentRead: true }),
       );
-      return response.Item !== undefined;
+      return response.Item !== undefined && response.Item.refusedAt === undefined;
     },
 
     async recordFirstSighting(campaignId, vehicle, now) {
@@ -51,12 +51,32 @@ export function dynamoTargetRecords(db: StateTable): TargetRecords {
       );
       return items.map((item) => item.vehicle as VehicleSnapshot);
     },
+
+    async forgetWaiting(campaignId, vin, now) {
+      // Kept as a refused record, off the waiting index (the update manager deletes no item); a first sighting overwrites it.
+      const pk = campaignPk(campaignId);
+      const failed = await transact(db, {
+        target: {
+          Update: {
+            TableName: db.table,
+            Key: { pk, sk: targetSk(vin) },
+            UpdateExpression: "SET refusedAt = :now REMOVE gsi1pk, gsi1sk",
+            ConditionExpression: "attribute_exists(gsi1pk)",
+            ExpressionAttributeValues: { ":now": now },
+          },
+        },
+        eligible: {
+          Update: { TableName: db.table, Key: { pk, sk: CAMPAIGN_SK }, UpdateExpression: "ADD eligible :minus", ExpressionAttributeValues: { ":minus": -1 } },
+        },
+      });
+      return !failed.has("target");
+    },
   };
 }
 
 /**
  * The Put that records a vehicle the first time the campaign sees it (its target item), failing if it
- * was recorded before; `standing` says whether it was admitted at once or waits (on the waiting index).
+ * was recorded before, unless as refused (forgetWaiting: then it starts over); `standing` says whether it was admitted at once or waits (on the waiting index).
  */
 export function firstSightingPart(
   db: StateTable,
@@ -69,7 +89,7 @@ export function firstSightingPart(
     Put: {
       TableName: db.table,
       Item: { pk: campaignPk(campaignId), sk: targetSk(vehicle.vin), type: "target", vehicle, seenAt: now, ...standing },
-      ConditionExpression: "attribute_not_exists(pk)",
+      ConditionExpression: "attribute_not_exists(pk) OR attribute_exists(refusedAt)",
     },
   };
 }

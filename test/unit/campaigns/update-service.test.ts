@@ -817,7 +817,66 @@ test("a waiting vehicle seen again is not read while there is no room; when the 
   assert.is((await h.store.jobs.get(campaignId, vin(2)))?.state, "QUEUED", "the honest one is admitted");
   assert.is(await h.store.jobs.get(campaignId, vin(3)), undefined, "the tick does not admit a changed story");
   assert.is(await h.store.jobs.get(campaignId, vin(4)), undefined, "nor does its next sighting");
-  assert.is(h.deps.tally.refusedCandidates.get("description-mismatch"), 5, "cars 3 and 4 refused by each of the two ticks, car 4 again at its sighting");
+  assert.is(h.deps.tally.refusedCandidates.get("description-mismatch"), 3, "cars 3 and 4 refused by the first tick (then off the list), car 4 again at its sighting");
+  assert.equal(await h.store.targets.listWaiting(campaignId, 10), []);
+});
+
+test("a waiting vehicle refused at admission leaves the waiting list and `eligible`: the next tick neither reads nor counts it, and admits the honest one behind it", async () => {
+  const h = harness();
+  const { campaignId } = await startedCampaign(h, { waves: [{ count: 1, soakMinutes: 0, successThresholdPercent: 100 }, { count: 2, soakMinutes: 60 }, { percent: 100 }] });
+  await h.deliver(candidate(car(1)), candidate(car(2)), candidate(car(3)), candidate(car(4)));
+  assert.is((await h.store.campaigns.get(campaignId))?.eligible, 4);
+  // Car 2's registration changes while it waits (say its head unit was swapped): its stored word no longer holds.
+  h.registry.register(factsAsDescribed(car(2, { hardware: "hu-9" })));
+  await h.deliver(report(campaignId, vin(1), 1, "DOWNLOADING"), report(campaignId, vin(1), 2, "VERIFYING"), report(campaignId, vin(1), 3, "SUCCEEDED"));
+  h.clock.now = minutesAfter(2);
+  await tickCampaign(h.deps, campaignId);
+  assert.is((await h.store.campaigns.get(campaignId))?.waveIndex, 1, "the second wave opened (room for one)");
+  const refusedOnce = h.deps.tally.refusedCandidates.get("description-mismatch");
+  assert.is(refusedOnce, 1, "car 2, at the front of the list, refused once");
+  assert.not.ok(await h.store.targets.isKnown(campaignId, vin(2)), "off the waiting list");
+  assert.equal((await h.store.targets.listWaiting(campaignId, 10)).map((waiting) => waiting.vin), [vin(3), vin(4)]);
+  let campaign = (await h.store.campaigns.get(campaignId))!;
+  assert.is(campaign.eligible, 3, "no longer eligible");
+
+  const reads = h.registry.reads;
+  await tickCampaign(h.deps, campaignId);
+  assert.is((await h.store.jobs.get(campaignId, vin(3)))?.state, "QUEUED", "the honest one behind it is admitted");
+  assert.is(h.registry.reads, reads + 1, "only car 3 read");
+  assert.is(h.deps.tally.refusedCandidates.get("description-mismatch"), refusedOnce, "car 2 not counted again");
+  campaign = (await h.store.campaigns.get(campaignId))!;
+  await assertCountersMatchJobs(h.store, campaignId);
+  assert.is(campaign.eligible, campaign.admitted + (await h.store.targets.listWaiting(campaignId, 10)).length, "eligible = admitted + waiting");
+
+  // Seen again, it is a first sighting: refused again while it lies, recorded once it tells the truth.
+  h.clock.now = minutesAfter(3);
+  await h.deliverAsIs(candidate(car(2, { observedAt: minutesAfter(3).toISOString() })));
+  assert.not.ok(await h.store.targets.isKnown(campaignId, vin(2)));
+  await h.deliverAsIs(candidate(car(2, { observedAt: minutesAfter(4).toISOString(), hardware: "hu-9" })));
+  assert.ok(await h.store.targets.isKnown(campaignId, vin(2)), "waiting again on its registration's word");
+  campaign = (await h.store.campaigns.get(campaignId))!;
+  assert.is(campaign.eligible, campaign.admitted + (await h.store.targets.listWaiting(campaignId, 10)).length, "counted eligible once again");
+});
+
+
+test("a waiting vehicle refused at its own sighting when there is room is taken off the waiting list too, `eligible` with it", async () => {
+  const h = harness();
+  const { campaignId } = await startedCampaign(h, { waves: [{ percent: 50 }] });
+  await h.deliver(candidate(car(1)), candidate(car(2)));
+  assert.is((await h.store.jobs.get(campaignId, vin(1)))?.state, "QUEUED");
+  assert.ok(await h.store.targets.isKnown(campaignId, vin(2)), "car 2 waits: 50% of 2 is 1");
+  // A third vehicle recorded waiting (e.g. by a concurrent sighting) makes room: 50% of 3 rounds up to 2.
+  await h.store.targets.recordFirstSighting(campaignId, car(3), T0.toISOString());
+  h.registry.register(factsAsDescribed(car(2, { model: "Civic Type R" })));
+  h.clock.now = minutesAfter(1);
+  await h.deliverAsIs(candidate(car(2, { observedAt: minutesAfter(1).toISOString() })));
+  assert.is(await h.store.jobs.get(campaignId, vin(2)), undefined, "not admitted");
+  assert.not.ok(await h.store.targets.isKnown(campaignId, vin(2)), "nor left waiting");
+  assert.equal((await h.store.targets.listWaiting(campaignId, 10)).map((waiting) => waiting.vin), [vin(3)]);
+  const campaign = (await h.store.campaigns.get(campaignId))!;
+  assert.is(campaign.eligible, 2, "cars 1 and 3");
+  await assertCountersMatchJobs(h.store, campaignId);
+  assert.is(h.deps.tally.refusedCandidates.get("description-mismatch"), 1);
 });
 
 test.run();

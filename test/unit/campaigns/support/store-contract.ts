@@ -106,6 +106,35 @@ export function storeContract(test: Test, store: () => CampaignStore): void {
     assert.is(read.admitted, 1);
   });
 
+  test("contract: a waiting vehicle forgotten (refused) leaves the list and `eligible` at once; forgetting an admitted or unknown one changes nothing; seen again it is a first sighting", async () => {
+    const campaign = await running();
+    const [refused, honest, admitted] = ["1HGCM82633A004352", "1M8GDM9AXKP042788", "5YJ3E1EA7KF317000"];
+    for (const [index, vin] of [refused, honest, admitted].entries()) await store().targets.recordFirstSighting(campaign.campaignId, vehicle({ vin }), at(1 + index));
+    await store().jobs.admit(jobFor(campaign, admitted), { capacity: 5 });
+
+    assert.ok(await store().targets.forgetWaiting(campaign.campaignId, refused, at(5)));
+    assert.not.ok(await store().targets.forgetWaiting(campaign.campaignId, refused, at(6)), "forgotten once");
+    assert.not.ok(await store().targets.forgetWaiting(campaign.campaignId, admitted, at(6)), "an admitted vehicle is not waiting");
+    assert.not.ok(await store().targets.forgetWaiting(campaign.campaignId, "2T1BURHE0JC074321", at(6)), "nor is one never seen");
+    assert.not.ok(await store().targets.isKnown(campaign.campaignId, refused));
+    assert.equal((await store().targets.listWaiting(campaign.campaignId, 10)).map((waiting) => waiting.vin), [honest]);
+    assert.ok(await store().targets.isKnown(campaign.campaignId, admitted));
+    let read = (await store().campaigns.get(campaign.campaignId))!;
+    assert.is(read.eligible, 2, "the admitted one and the honest one waiting");
+    assert.is(read.admitted, 1);
+
+    assert.ok(await store().targets.recordFirstSighting(campaign.campaignId, vehicle({ vin: refused, firmwareVersion: "2.3.2" }), at(7)), "seen again: a first sighting");
+    assert.equal((await store().targets.listWaiting(campaign.campaignId, 10)).map((waiting) => waiting.vin), [honest, refused]);
+    assert.ok(await store().targets.forgetWaiting(campaign.campaignId, refused, at(8)));
+    const job = jobFor(campaign, refused);
+    await store().jobs.admit(job, { capacity: 5, firstSighting: vehicle({ vin: refused }) });
+    assert.is((await store().jobs.get(campaign.campaignId, refused))?.state, "QUEUED", "admitted at a first sighting after being forgotten");
+    read = (await store().campaigns.get(campaign.campaignId))!;
+    assert.is(read.eligible, 3);
+    assert.is(read.admitted, 2);
+    assert.equal((await store().targets.listWaiting(campaign.campaignId, 10)).map((waiting) => waiting.vin), [honest]);
+  });
+
   test("contract: a job transition moves the counters with it; a stale one is StaleJobError and moves nothing", async () => {
     const campaign = await running();
     const job = jobFor(campaign, "1HGCM82633A004352");
