@@ -2,6 +2,7 @@ import { Construct } from "constructs";
 import { CloudwatchMetricAlarm, type CloudwatchMetricAlarmConfig } from "@cdktf/provider-aws/lib/cloudwatch-metric-alarm/index.js";
 import { SnsTopic } from "@cdktf/provider-aws/lib/sns-topic/index.js";
 import { METRIC } from "../contracts/metrics.js";
+import { CANDIDATE_REFUSAL } from "../campaigns/registry-check.js";
 import type { BundledFunction } from "./bundled-function.js";
 import { named, snake } from "./logical-id.js";
 import type { AlarmThresholds } from "./stack-config.js";
@@ -56,6 +57,7 @@ export class FleetAlarms extends Construct {
       this.updateFailureRateAlarm(),
       this.processingLatencyAlarm(),
       this.connectivityAlarm(),
+      this.candidatesLyingAlarm(),
       ...props.functions.flatMap(({ shortName, fn }) => this.functionAlarms(shortName, fn)),
     ];
     for (const spec of specs) this.addAlarm(spec);
@@ -194,6 +196,28 @@ export class FleetAlarms extends Construct {
         },
         { id: "connectivity", expression: `100 * online / ${this.props.fleetSize}`, label: "Connected vehicles (% of fleet)", returnData: true },
       ],
+    };
+  }
+
+  /**
+   * A vehicle whose description differs from its registration (campaigns/registry-check.ts): refused, but someone
+   * should look at it (a compromised or misconfigured vehicle, or a stale registration). Unregistered candidates
+   * are not alarmed on: vehicles carried by a fleet gateway without a thing of their own are refused that way on
+   * every sighting, by design.
+   */
+  private candidatesLyingAlarm(): AlarmSpec {
+    return {
+      suffix: "candidates-refused",
+      alarmDescription: "A vehicle described itself otherwise than its registration and was refused by campaign targeting: see the update manager's 'candidate refused' log lines",
+      namespace: this.props.metricsNamespace,
+      metricName: METRIC.CandidatesRefused,
+      dimensions: { Reason: CANDIDATE_REFUSAL.DescriptionMismatch },
+      statistic: "Sum",
+      period: FIVE_MINUTES,
+      comparisonOperator: "GreaterThanOrEqualToThreshold",
+      threshold: 1,
+      evaluationPeriods: 1,
+      treatMissingData: "notBreaching",
     };
   }
 

@@ -78,6 +78,18 @@ test("connectivity alarms below 80 % of the fleet, from the rate or from a confi
   assert.ok((bySize.metric_query as Array<Record<string, any>>).some((query) => query.metric?.metric_name === METRIC.VehiclesOnline));
 });
 
+test("a vehicle refused for describing itself otherwise than its registration alarms at once; unregistered candidates (gateway-carried vehicles) do not", () => {
+  const watching = alarmsOn("FleetOTA", METRIC.CandidatesRefused);
+  assert.is(watching.length, 1);
+  const [alarm] = watching;
+  assert.is(alarm!.alarm_name, `${PREFIX}-candidates-refused`);
+  assert.equal(alarm!.dimensions, { Reason: "description-mismatch" }, "the dimension the update manager publishes (update-tally), so the alarm sees the metric");
+  assert.is(alarm!.statistic, "Sum");
+  assert.is(alarm!.comparison_operator, "GreaterThanOrEqualToThreshold");
+  assert.is(alarm!.threshold, 1, "one lying vehicle is enough");
+  assert.is(alarm!.treat_missing_data, "notBreaching");
+});
+
 test("every function has an Errors and a Throttles alarm", () => {
   for (const shortName of Object.values(FUNCTION)) {
     const functionName = ref("aws_lambda_function", shortName.replace(/-/g, "_"), "function_name");
