@@ -302,6 +302,23 @@ export interface AlarmChangeView {
   reason: string;
 }
 
+/** One published metadata file on the release calendar: which, its version, when it expires (ISO 8601, as re-written by the publisher). */
+export interface ExpiryPublishedView {
+  what: "image targets" | "image root" | "director root";
+  version: number;
+  expires: string;
+}
+
+/** A calendar entry that needs a hand: the line to show and what renews it. */
+export interface ExpiryWarningView extends ExpiryPublishedView {
+  /** Whole days left (rounded down); negative once expired. */
+  daysLeft: number;
+  expired: boolean;
+  line: string;
+  /** The command to run, or for the image root (no command) what to do. */
+  remedy: string;
+}
+
 export interface NeedsAHandDocument extends DocumentHeader {
   parked: {
     /** The newest parked failures, at most a bounded number. */
@@ -319,6 +336,16 @@ export interface NeedsAHandDocument extends DocumentHeader {
   /** Alarm state changes in the last day, newest first; `source` says where they came from. */
   alarmChanges: AlarmChangeView[];
   alarmChangesSource: "alarm-history" | "observed";
+  /**
+   * The release calendar (uptane/calendar.ts): the published image targets, newest image root and newest
+   * director root as last read (`readAt`, at the trends' refresh runs; carried between them), and a warning
+   * for each with fewer than 7 days left or expired, days counted at `generatedAt`.
+   */
+  expiry: {
+    readAt: string | null;
+    published: ExpiryPublishedView[];
+    warnings: ExpiryWarningView[];
+  };
   /** What could not be read this run (the rest is still shown). */
   errors: string[];
 }

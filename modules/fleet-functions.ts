@@ -176,6 +176,14 @@ export class FleetFunctions extends Construct {
         // The snapshot by its key: before the first compaction there is none, and its read must answer 404 (answerMissingWith404).
         Condition: { StringLike: { "s3:prefix": [`${FLEET_STATE_PARTS_PREFIX}*`, `${PARKED_PREFIX}*`, FLEET_SNAPSHOT_KEY] } },
       },
+      // The release calendar: the published image targets and roots, each read "until the next version is missing" (a 404).
+      {
+        Sid: "ReadReleaseCalendar",
+        Effect: "Allow",
+        Action: "s3:GetObject",
+        Resource: [`${lake.bucketArn}/${DATA_LAKE_PREFIX.firmware}metadata/*`, `${lake.bucketArn}/${DATA_LAKE_PREFIX.director}root/*`],
+      },
+      answerMissingWith404("AnswerMissingReleaseMetadataWith404", lake.bucketArn, [`${DATA_LAKE_PREFIX.firmware}metadata/*`, `${DATA_LAKE_PREFIX.director}root/*`]),
       // "Needs a hand" lists the newest parked failures (lib/parked-failures.ts listParkedFailures).
       { Sid: "ReadParkedFailures", Effect: "Allow", Action: "s3:GetObject", Resource: `${lake.bucketArn}/${PARKED_PREFIX}*` },
       // Fleet state is parts plus a snapshot: the publisher reads both, folds the parts into the snapshot and deletes them.

@@ -45,17 +45,34 @@ export function expiryCalendar(
 ): ExpiryEntry[] {
   const entries: ExpiryEntry[] = [];
   const add = (what: Expiring, metadata: Metadata<Root | Targets> | undefined) => {
-    if (!metadata) return;
-    const left = Date.parse(metadata.signed.expires) - now.getTime();
-    // An unreadable date counts as expired: a vehicle refuses it too.
-    const daysLeft = Number.isFinite(left) ? Math.floor(left / DAY_MS) : Number.NEGATIVE_INFINITY;
-    const expired = !(left > 0);
-    entries.push({ what, version: metadata.signed.version, expires: metadata.signed.expires, daysLeft, expired, warning: expired || daysLeft < EXPIRY_WARNING_DAYS, remedy: REMEDY[what] });
+    if (metadata) entries.push(expiryEntry({ what, version: metadata.signed.version, expires: metadata.signed.expires }, now));
   };
   add(EXPIRING.ImageTargets, published.imageTargets);
   add(EXPIRING.ImageRoot, published.imageRoots[published.imageRoots.length - 1]);
   add(EXPIRING.DirectorRoot, published.directorRoots[published.directorRoots.length - 1]);
   return entries.sort((a, b) => a.daysLeft - b.daysLeft);
+}
+
+/** What is known of one published file: enough to place it on the calendar. */
+export interface PublishedExpiry {
+  what: Expiring;
+  version: number;
+  expires: string;
+}
+
+/**
+ * One entry of the calendar: days left on `published` at `now` (an unreadable date counts as expired:
+ * a vehicle refuses it too), whether it is a warning, and its remedy.
+ *
+ * @example
+ * expiryEntry({ what: EXPIRING.DirectorRoot, version: 2, expires: "2027-01-01T00:00:00Z" }, now).daysLeft; // 29
+ */
+export function expiryEntry(published: PublishedExpiry, now: Date): ExpiryEntry {
+  const { what, version, expires } = published;
+  const left = Date.parse(expires) - now.getTime();
+  const daysLeft = Number.isFinite(left) ? Math.floor(left / DAY_MS) : Number.NEGATIVE_INFINITY;
+  const expired = !(left > 0);
+  return { what, version, expires, daysLeft, expired, warning: expired || daysLeft < EXPIRY_WARNING_DAYS, remedy: REMEDY[what] };
 }
 
 /**

@@ -7,6 +7,8 @@ import {
   QUEUE_ROLE,
   type AlarmChangeView,
   type DeadLetterView,
+  type ExpiryPublishedView,
+  type ExpiryWarningView,
   type NeedsAHandDocument,
   type ParkedFailureView,
   type QueueRole,
@@ -14,6 +16,7 @@ import {
 import type { ParkedFailure } from "../../contracts/parked-failure.js";
 import { remedyOf } from "../../lib/parked-failures.js";
 import { toAlarmState } from "./alarm-view.js";
+import { EXPIRING, expiryEntry, type PublishedExpiry } from "../../uptane/calendar.js";
 
 /** What the "needs a hand" document is built from; each part may have failed on its own (`error`). */
 export interface NeedsAHandInput {
@@ -23,6 +26,11 @@ export interface NeedsAHandInput {
   alarms: { metricAlarms: readonly MetricAlarm[]; compositeAlarms: readonly CompositeAlarm[] } | { error: string };
   /** CloudWatch's alarm history (StateUpdate items), or undefined where DescribeAlarmHistory is not available (moto). */
   alarmHistory: readonly AlarmHistoryItem[] | undefined;
+  /**
+   * The release calendar as read this run (image targets, newest image root, newest director root), or
+   * undefined when not read this run (between the trends' refreshes): the previous document's is kept.
+   */
+  expiry?: { published: readonly PublishedExpiry[] } | { error: string } | undefined;
 }
 
 export const needsAHandDefaults = { maxParked: 25, maxAlarmChanges: 30, alarmChangeWindowMs: 24 * 3_600_000 } as const;
@@ -170,6 +178,7 @@ export function shapeNeedsAHand(input: NeedsAHandInput, previous: NeedsAHandDocu
   }
   if ("error" in input.alarms) errors.push(`alarms: ${input.alarms.error}`);
   const { changes, source } = alarmChanges(input, previous, now);
+  const expiry = expiryPart(input.expiry, previous, now, errors);
   return {
     schemaVersion: DASHBOARD_SCHEMA_VERSION,
     generatedAt: now.toISOString(),
@@ -182,8 +191,54 @@ export function shapeNeedsAHand(input: NeedsAHandInput, previous: NeedsAHandDocu
     deadLetters: { items, depth },
     alarmChanges: changes,
     alarmChangesSource: source,
+    expiry,
     errors,
   };
+}
+
+const EXPIRING_VALUES: ReadonlySet<string> = new Set(Object.values(EXPIRING));
+
+/**
+ * A published file as the document keeps it: a known kind, a whole version, the date re-written by
+ * Date (an unreadable one kept as "unreadable", which counts as expired). Nothing else of the metadata,
+ * or of a previous document, reaches the page.
+ */
+function publishedView(published: { what?: unknown; version?: unknown; expires?: unknown }): ExpiryPublishedView | undefined {
+  if (typeof published.what !== "string" || !EXPIRING_VALUES.has(published.what)) return undefined;
+  if (typeof published.version !== "number" || !Number.isSafeInteger(published.version) || published.version < 1) return undefined;
+  const at = typeof published.expires === "string" ? Date.parse(published.expires) : Number.NaN;
+  return { what: published.what as ExpiryPublishedView["what"], version: published.version, expires: Number.isFinite(at) ? new Date(at).toISOString() : "unreadable" };
+}
+
+/**
+ * The calendar's warnings at `now` (expiryEntry, the one `fleetota release status` uses): each published
+ * file with fewer than EXPIRY_WARNING_DAYS left or expired, soonest first, with its line and remedy.
+ *
+ * @example
+ * expiryWarnings([{ what: "image targets", version: 4, expires: "2026-12-05T00:00:00.000Z" }], now)[0].line; // "image targets 4 expire in 2 days (2026-12-05T00:00:00.000Z)"
+ */
+export function expiryWarnings(published: readonly ExpiryPublishedView[], now: Date): ExpiryWarningView[] {
+  return published
+    .map((view) => expiryEntry(view, now))
+    .filter((entry) => entry.warning)
+    .sort((a, b) => a.daysLeft - b.daysLeft)
+    .map((entry) => {
+      const verb = entry.what === EXPIRING.ImageTargets ? "expire" : "expires";
+      const days = Number.isFinite(entry.daysLeft) ? entry.daysLeft : -1;
+      const line = entry.expired
+        ? `${entry.what} ${entry.version} EXPIRED${entry.expires === "unreadable" ? " (unreadable date)" : ` at ${entry.expires}`}: vehicles refuse it`
+        : `${entry.what} ${entry.version} ${verb} in ${days} day${days === 1 ? "" : "s"} (${entry.expires})`;
+      return { what: entry.what, version: entry.version, expires: entry.expires, daysLeft: days, expired: entry.expired, line, remedy: entry.remedy };
+    });
+}
+
+function expiryPart(input: NeedsAHandInput["expiry"], previous: NeedsAHandDocument | undefined, now: Date, errors: string[]): NeedsAHandDocument["expiry"] {
+  const carried: { readAt: string | null; published: ReadonlyArray<{ what?: unknown; version?: unknown; expires?: unknown }> } = { readAt: previous?.expiry?.readAt ?? null, published: previous?.expiry?.published ?? [] };
+  let current = carried;
+  if (input !== undefined && "error" in input) errors.push(`release calendar: ${input.error}`);
+  else if (input !== undefined) current = { readAt: now.toISOString(), published: [...input.published] };
+  const published = current.published.map(publishedView).filter((view): view is ExpiryPublishedView => view !== undefined);
+  return { readAt: current.readAt, published, warnings: expiryWarnings(published, now) };
 }
 
 /** How many parked failures the publisher reads at most per run (newest first); more are counted as "at least". */

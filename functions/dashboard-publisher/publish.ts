@@ -19,6 +19,7 @@ import { shapeFleet, type FleetVehicleInput, type FleetViewOptions } from "./fle
 import { shapeQueues, type QueueReading } from "./queue-view.js";
 import { shapeTelemetry, telemetryWindowDefaults, type TelemetryWindow } from "./telemetry-view.js";
 import { decideTrendsRefresh, TRENDS_DECISION } from "./trend-cadence.js";
+import type { PublishedExpiry } from "../../uptane/calendar.js";
 
 /** Where the publisher reads from; sources.ts implements it with the AWS SDK, tests with plain data. */
 export interface DashboardSources {
@@ -30,7 +31,9 @@ export interface DashboardSources {
   alarms(): Promise<{ metricAlarms: MetricAlarm[]; compositeAlarms: CompositeAlarm[] }>;
   queues(): Promise<QueueReading[]>;
   /** Parked failures, a look at the DLQs' messages, and the history of the named alarms (each part may fail alone). */
-  needsAHand(alarmNames: readonly string[]): Promise<Omit<NeedsAHandInput, "alarms">>;
+  needsAHand(alarmNames: readonly string[]): Promise<Omit<NeedsAHandInput, "alarms" | "expiry">>;
+  /** The published image targets and newest roots, read from the versions already `known` on (their next versions only). */
+  expiry(known: readonly PublishedExpiry[]): Promise<PublishedExpiry[]>;
 }
 
 /** Where the documents go: the dashboard bucket under its data prefix. */
@@ -115,11 +118,19 @@ export async function publishDashboard(input: {
       // Only alarms that changed within the window can have history in it: one history call for each of those.
       const since = new Date(now.getTime() - needsAHandDefaults.alarmChangeWindowMs);
       const names = "error" in alarms ? [] : alarmsChangedSince([...alarms.metricAlarms, ...alarms.compositeAlarms], since);
-      const [parts, previous] = await Promise.all([
-        sources.needsAHand(names),
-        writer.read(DASHBOARD_DOCUMENT.NeedsAHand).then(previousDocument<NeedsAHandDocument>, () => undefined),
-      ]);
-      return shapeNeedsAHand({ ...parts, alarms }, previous, now);
+      const previousRead = writer.read(DASHBOARD_DOCUMENT.NeedsAHand).then(previousDocument<NeedsAHandDocument>, () => undefined);
+      // The release calendar changes with a release, a refresh or a rotation: read at the trends' refresh runs
+      // (and until a first read), from the versions already known on; carried by the document in between.
+      const expiryRead = previousRead.then((previous) =>
+        trends.decision === TRENDS_DECISION.Refresh || !previous?.expiry?.readAt
+          ? sources.expiry((previous?.expiry?.published ?? []) as PublishedExpiry[]).then(
+              (published) => ({ published }),
+              (error: unknown) => ({ error: error instanceof Error ? error.message : String(error) }),
+            )
+          : undefined,
+      );
+      const [parts, previous, expiry] = await Promise.all([sources.needsAHand(names), previousRead, expiryRead]);
+      return shapeNeedsAHand({ ...parts, alarms, expiry }, previous, now);
     },
     [DASHBOARD_DOCUMENT.Queues]: async () => shapeQueues(await sources.queues(), now),
   };

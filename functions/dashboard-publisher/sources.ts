@@ -12,6 +12,9 @@ import {
 import { GetObjectCommand, NoSuchKey, PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
 import { GetQueueAttributesCommand, ReceiveMessageCommand, type SQSClient } from "@aws-sdk/client-sqs";
 import { listParkedFailures } from "../../lib/parked-failures.js";
+import { EXPIRING, type Expiring, type PublishedExpiry } from "../../uptane/calendar.js";
+import { REPOSITORY_LAYOUT, rootFromJson, targetsFromJson } from "../../uptane/metadata.js";
+import { readChain } from "../../uptane/repository-store.js";
 import { needsAHandDefaults, needsAHandListLimit, type NeedsAHandInput } from "./needs-a-hand-view.js";
 
 /**
@@ -92,6 +95,25 @@ export function awsDashboardSources(
         recentAlarmHistory(cloudWatch, alarmNames),
       ]);
       return { parked, deadLetters, alarmHistory };
+    },
+    async expiry(known) {
+      const chains: Array<[Expiring, (version: number) => string, typeof rootFromJson | typeof targetsFromJson]> = [
+        [EXPIRING.ImageTargets, REPOSITORY_LAYOUT.imageTargets, targetsFromJson],
+        [EXPIRING.ImageRoot, REPOSITORY_LAYOUT.imageRoot, rootFromJson],
+        [EXPIRING.DirectorRoot, REPOSITORY_LAYOUT.directorRoot, rootFromJson],
+      ];
+      const read = await Promise.all(
+        chains.map(async ([what, keyOf, parse]): Promise<PublishedExpiry | undefined> => {
+          // Published versions are written once: only the ones after the known one can be new (one GET, a 404, when none is).
+          const before = known.find((entry) => entry.what === what);
+          const newer = await readChain(s3, config.dataBucket, keyOf, (before?.version ?? 0) + 1);
+          const newest = newer[newer.length - 1];
+          if (newest === undefined) return before;
+          const { signed } = parse(newest);
+          return { what, version: signed.version, expires: signed.expires };
+        }),
+      );
+      return read.filter((entry): entry is PublishedExpiry => entry !== undefined);
     },
     async queues() {
       const ages = await queueAges(cloudWatch, config.queues.map((queue) => queueNameFromUrl(queue.url))).catch(

@@ -97,6 +97,11 @@ test("grants follow the data flow, object prefixes included", () => {
     assert.not.ok(other.some((statement) => list(statement.Action).some((action) => action.startsWith("kms:"))), "only the update manager may use the director key");
   }
   assert.ok(allows(publisher, "s3:PutObject", `${ref("aws_s3_bucket", "dashboard", "arn")}/data/*`));
+  // The release calendar: published metadata only; not what is staged for signatures, not the images.
+  assert.ok(allows(publisher, "s3:GetObject", `${lake}/firmware/metadata/*`));
+  assert.ok(allows(publisher, "s3:GetObject", `${lake}/director/root/*`));
+  const publisherReads = publisher.filter((statement) => list(statement.Action).includes("s3:GetObject")).flatMap((statement) => list(statement.Resource));
+  assert.not.ok(publisherReads.some((resource) => /\/firmware\/(\*|staged|images)|\/jobs\//.test(resource)), "the publisher reads no staged release, image or job document");
   assert.not.ok(allows(publisher, "dynamodb:PutItem", ref("aws_dynamodb_table", "state_table", "arn")), "the publisher only reads state");
 });
 

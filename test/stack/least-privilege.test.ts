@@ -169,7 +169,11 @@ const missingByFunction: Record<string, Array<[string, string]>> = {
   // Chains read until the next version is missing; a vehicle's first job document.
   update_manager: [[LAKE, REPOSITORY_LAYOUT.imageRoot(3)], [LAKE, REPOSITORY_LAYOUT.imageTargets(12)], [LAKE, REPOSITORY_LAYOUT.directorRoot(2)], [LAKE, REPOSITORY_LAYOUT.jobDocument(VIN)]],
   // No snapshot before the first compaction; no previous page of a new campaign or of "needs a hand".
-  dashboard_publisher: [[LAKE, FLEET_SNAPSHOT_KEY], [DASHBOARD, "data/campaigns/c-42.json"], [DASHBOARD, `data/${DASHBOARD_DOCUMENT.NeedsAHand}`]],
+  // ... and the release calendar's chains (the next image targets, image root, director root).
+  dashboard_publisher: [
+    [LAKE, FLEET_SNAPSHOT_KEY], [DASHBOARD, "data/campaigns/c-42.json"], [DASHBOARD, `data/${DASHBOARD_DOCUMENT.NeedsAHand}`],
+    [LAKE, REPOSITORY_LAYOUT.imageTargets(13)], [LAKE, REPOSITORY_LAYOUT.imageRoot(2)], [LAKE, REPOSITORY_LAYOUT.directorRoot(3)],
+  ],
 };
 /** The folders each function lists with ListObjectsV2 ([bucket, prefix]): the publisher's fleet-state parts and its "needs a hand" listing of parked failures (by source, then day). */
 const listedByFunction: Record<string, Array<[string, string]>> = {
@@ -188,7 +192,7 @@ test("the listing that makes a miss a 404 reaches no further: not the whole buck
   const outside: Record<string, Array<[string, string | undefined]>> = {
     telemetry_processor: [[LAKE, undefined], [LAKE, ""], [LAKE, "jobs/"], [LAKE, "quarantine/"], [LAKE, "firmware/"], [LAKE, "telemetr"], [DASHBOARD, "data/"]],
     update_manager: [[LAKE, undefined], [LAKE, "telemetry/"], [LAKE, "firmware/images/"], [LAKE, "firmware/staged/"], [LAKE, "quarantine/"]],
-    dashboard_publisher: [[LAKE, undefined], [LAKE, "telemetry/"], [LAKE, "jobs/"], [LAKE, "fleet-state/snapshot.json.gz.bak"], [DASHBOARD, undefined], [DASHBOARD, "data/fleet.json"], [DASHBOARD, "index.html"]],
+    dashboard_publisher: [[LAKE, undefined], [LAKE, "telemetry/"], [LAKE, "jobs/"], [LAKE, "firmware/staged/"], [LAKE, "firmware/images/"], [LAKE, "director/"], [LAKE, "fleet-state/snapshot.json.gz.bak"], [DASHBOARD, undefined], [DASHBOARD, "data/fleet.json"], [DASHBOARD, "index.html"]],
     rollout_ticker: [[LAKE, undefined], [LAKE, "telemetry/"]],
   };
 

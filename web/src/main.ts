@@ -23,6 +23,8 @@ function overallStatus(sections: Sections): string {
   if (deadLettered > 0) problems.push(`${formatCount(deadLettered)} dead-lettered ${deadLettered === 1 ? "message" : "messages"}`);
   const parked = sections.needsAHand.state.data?.parked.total ?? 0;
   if (parked > 0) problems.push(`${formatCount(parked)} parked ${parked === 1 ? "failure" : "failures"}`);
+  const expiring = sections.needsAHand.state.data?.expiry?.warnings.length ?? 0;
+  if (expiring > 0) problems.push(`${expiring} release ${expiring === 1 ? "expiry" : "expiries"} within 7 days`);
   if (problems.length) return problems.join(" · ");
   const all: ReadonlyArray<Section<DashboardDocumentName>> = Object.values(sections);
   if (all.every((entry) => entry.state.status === DOCUMENT_STATUS.Loading)) return "Loading…";

@@ -105,4 +105,28 @@ test("says when nothing needs a hand, and names a part it could not read while s
   assert.is(await harness.page.locator('#needs-a-hand [data-testid="dead-letters"] tbody tr').count(), partial.deadLetters.items.length);
 });
 
+test("a release expiring within 7 days, or expired, shows its line and the command to run in needs a hand and in the status", async () => {
+  const now = new Date();
+  const inDays = (days: number) => new Date(now.getTime() + days * 86_400_000).toISOString();
+  const published = [
+    { what: "image targets", version: 4, expires: inDays(-0.5) },
+    { what: "director root", version: 2, expires: inDays(3.5) },
+    { what: "image root", version: 1, expires: inDays(8) },
+  ] as const;
+  const doc = shapeNeedsAHand({ parked: { failures: [] }, deadLetters: [], alarms: { metricAlarms: [], compositeAlarms: [] }, alarmHistory: undefined, expiry: { published } }, undefined, now);
+  harness.documents.set(DASHBOARD_DOCUMENT.NeedsAHand, doc);
+  await waitForPolls(harness.page, 1);
+
+  const rows = await harness.page.locator('#needs-a-hand [data-testid="expiry"] tbody tr').allInnerTexts();
+  const commands = await harness.page.locator('#needs-a-hand [data-testid="expiry"] code.command').allInnerTexts();
+
+  assert.is(rows.length, 2, rows.join(" | "));
+  assert.match(rows[0]!, /image targets 4 EXPIRED at .*vehicles refuse it/);
+  assert.match(rows[1]!, /director root 2 expires in 3 days/);
+  assert.match(commands[0]!, /^fleetota release refresh --key /);
+  assert.match(commands[1]!, /^fleetota keys rotate-director /);
+  assert.is(await harness.page.locator("#needs-a-hand .all-clear").count(), 0);
+  assert.match(await harness.page.locator("#status").innerText(), /2 release expiries within 7 days/);
+});
+
 test.run();

@@ -9,10 +9,32 @@ import { formatAge, formatCount, humanizeState, stateToken } from "../format.js"
 export function needsAHandSection(container: HTMLElement): { render(doc: NeedsAHandDocument, nowMs: number): void } {
   return {
     render(doc, nowMs) {
-      const nothing = doc.parked.items.length === 0 && doc.deadLetters.items.length === 0 && doc.alarmChanges.length === 0;
+      // Documents written before the release calendar have no `expiry`.
+      const expiring = doc.expiry?.warnings ?? [];
+      const nothing = doc.parked.items.length === 0 && doc.deadLetters.items.length === 0 && doc.alarmChanges.length === 0 && expiring.length === 0;
       container.replaceChildren(
         ...doc.errors.map((error) => h("p", { class: "notice notice-error", role: "alert" }, `Could not read ${error}; the rest is current.`)),
         ...(nothing && doc.errors.length === 0 ? [h("p", { class: "all-clear" }, "Nothing needs a hand: no parked failures, no dead letters, no alarm changes in the last day.")] : []),
+        ...(expiring.length === 0
+          ? []
+          : [
+              part(
+                "Release calendar",
+                "expiry",
+                table(
+                  ["Expires", "Run"],
+                  expiring.map((warning) =>
+                    h(
+                      "tr",
+                      { "data-expiry": warning.what, class: warning.expired ? "expired" : undefined },
+                      h("td", { title: warning.expires }, h("strong", null, warning.line)),
+                      h("td", null, h("code", { class: "command" }, warning.remedy)),
+                    ),
+                  ),
+                ),
+                h("p", { class: "caption" }, `Fewer than 7 days left, or expired (vehicles refuse expired metadata). Read from the repositories${doc.expiry.readAt ? ` ${formatAge(doc.expiry.readAt, nowMs)}` : ""}; fleetota release status shows the whole calendar.`),
+              ),
+            ]),
         h(
           "div",
           { class: "grid-2" },

@@ -22,6 +22,9 @@ import { scheduledEvent } from "../../../../local/runtime/schedule/scheduler.js"
 import { TELEMETRY_TRENDS } from "../../../../functions/dashboard-publisher/telemetry-view.js";
 import type { PublishReport } from "../../../../functions/dashboard-publisher/publish.js";
 import { ENV } from "../../../../contracts/environment.js";
+import { buildRoot, nextImageTargets, REPOSITORY_LAYOUT } from "../../../../uptane/metadata.js";
+import { generateOfflineKey, tufKey } from "../../../../uptane/keys.js";
+import { publishOnce } from "../../../../uptane/repository-store.js";
 import { LOCAL_ACCOUNT_ID } from "../../../../modules/stack-config.js";
 import { startTestCloud, type TestCloud } from "../../support/local-cloud.js";
 
@@ -197,6 +200,49 @@ test("the trends: a run between two refreshes asks for no trend metric and leave
 
   assert.is(next.metrics, due.metrics);
   assert.ok(Date.parse(afterNext!.generatedAt) > Date.parse(refreshed.generatedAt), "refreshed again");
+});
+
+test("the release calendar: under 7 days (or expired) a line with the command in needs-a-hand; read at the trends' refreshes, carried between", async () => {
+  // prepare: published roots and image targets in the data bucket, as a ceremony and a release leave them
+  const { s3 } = world.clients;
+  const bucket = world.outputs.data_bucket_name;
+  const publisher = world.cloud.description.functions.find((fn) => fn.functionName.endsWith("-dashboard-publisher"))!;
+  const windowStart = Math.floor(Date.now() / 300_000) * 300_000;
+  const inDays = (days: number) => new Date(windowStart + days * 86_400_000);
+  const keys = [tufKey(generateOfflineKey("calendar"))];
+  const root = (days: number) => buildRoot({ version: 1, expires: inDays(days), rootKeys: keys, rootThreshold: 1, targetsKeys: keys, targetsThreshold: 1 });
+  const image = { name: "primary-2.4.0.bin", length: 1, sha256: "a".repeat(64), custom: { version: "2.4.0", ecu: "primary", hardwareIds: ["hu-3"], antiRollbackCounter: 0 } };
+  const targetsV1 = nextImageTargets(undefined, image, inDays(10));
+  const put = (key: string, metadata: { toJSON(): unknown }) => publishOnce(s3, bucket, key, JSON.stringify(metadata.toJSON()), "application/json");
+  await put(REPOSITORY_LAYOUT.imageRoot(1), root(3.5));
+  await put(REPOSITORY_LAYOUT.directorRoot(1), root(200));
+  await put(REPOSITORY_LAYOUT.imageTargets(1), targetsV1);
+  const run = async (at: number) => {
+    const event = scheduledEvent({ ruleName: `${world.outputs.name_prefix}-dashboard-publisher-schedule`, accountId: LOCAL_ACCOUNT_ID, region: world.cloud.description.region }, new Date(at + 7_000));
+    await world.cloud.runtime!.invoke(publisher.functionName, event);
+    return (await readJson<NeedsAHandDocument>("data/needs-a-hand.json"))!;
+  };
+
+  // act: a refresh run; a release of targets 2 that expired (a stale signing), then a run between refreshes and the next refresh
+  const first = await run(windowStart);
+  await put(REPOSITORY_LAYOUT.imageTargets(2), nextImageTargets(targetsV1, image, inDays(-1)));
+  const between = await run(windowStart + 60_000);
+  const next = await run(windowStart + 300_000);
+
+  // assess
+  assert.equal(first.errors, []);
+  assert.equal(first.expiry.published.map((entry) => [entry.what, entry.version]), [["image targets", 1], ["image root", 1], ["director root", 1]]);
+  assert.equal(first.expiry.warnings.map((warning) => warning.what), ["image root"], "10 and 200 days left: no line");
+  assert.match(first.expiry.warnings[0]!.line, /^image root 1 expires in 3 days \(/);
+  assert.match(first.expiry.warnings[0]!.remedy, /next image root/);
+
+  assert.is(between.expiry.readAt, first.expiry.readAt, "not read between refreshes");
+  assert.equal(between.expiry.warnings.map((warning) => warning.what), ["image root"]);
+
+  assert.ok(Date.parse(next.expiry.readAt!) > Date.parse(first.expiry.readAt!));
+  assert.equal(next.expiry.warnings.map((warning) => [warning.what, warning.version, warning.expired]), [["image targets", 2, true], ["image root", 1, false]]);
+  assert.match(next.expiry.warnings[0]!.line, /^image targets 2 EXPIRED at .*: vehicles refuse it$/);
+  assert.match(next.expiry.warnings[0]!.remedy, /^fleetota release refresh --key /);
 });
 
 test("documents are stored as uncached JSON so the page sees every run", async () => {

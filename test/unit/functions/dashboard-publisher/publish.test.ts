@@ -16,6 +16,7 @@ function sources(overrides: Partial<DashboardSources> = {}): DashboardSources {
     queues: async () => [queueReading(QUEUE_ROLE.Telemetry, 4)],
     campaignPages: async () => [],
     needsAHand: async () => ({ parked: { failures: [] }, deadLetters: [], alarmHistory: undefined }),
+    expiry: async () => [],
     ...overrides,
   };
 }
@@ -110,6 +111,22 @@ test("the run that opens a window refreshes the trends and stamps how often they
   const telemetry = JSON.parse(written.get(DASHBOARD_DOCUMENT.Telemetry)!);
   assert.is(telemetry.generatedAt, now.toISOString());
   assert.is(telemetry.refreshEverySeconds, 300);
+});
+
+test("the release calendar is read on a first run and at the trends' refreshes, from the versions known on, and carried in between", async () => {
+  const { written, writer } = memoryWriter();
+  const asked: unknown[] = [];
+  const published = [{ what: "image targets", version: 4, expires: "2026-11-29T00:00:00.000Z" }] as const;
+  const counting = sources({ expiry: async (known) => (asked.push(known), [...published]) });
+  const run = (scheduledTime: string) => publishDashboard({ sources: counting, writer, now, scheduledTime, log: silentLog, options: { namespace: "FleetOTA", trendsEveryMinutes: 5 } });
+
+  await run("2026-11-26T18:02:00Z"); // first run: no calendar yet, read although between refreshes
+  await run("2026-11-26T18:03:00Z"); // between refreshes: carried
+  const between = JSON.parse(written.get(DASHBOARD_DOCUMENT.NeedsAHand)!);
+  await run("2026-11-26T18:05:00Z"); // refresh: read from the known versions on
+
+  assert.equal(asked, [[], published]);
+  assert.equal(between.expiry.warnings.map((warning: { line: string }) => warning.line), ["image targets 4 expire in 2 days (2026-11-29T00:00:00.000Z)"]);
 });
 
 test("publishes the healthy documents and then fails naming the broken source", async () => {
