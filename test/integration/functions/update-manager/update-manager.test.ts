@@ -154,6 +154,9 @@ test("targeting trusts the registry: a vehicle registered as a Honda that claims
     );
     assert.ok((stats.Datapoints?.[0]?.Sum ?? 0) >= 1, `${METRIC.CandidatesRefused} counted for ${reason}`);
   }
+  // The operator hears of it: the stack's alarm on the lie, evaluated by the local cloud as CloudWatch would.
+  const lying = (await cloud.runtime!.evaluateAlarms()).find((alarm) => alarm.alarmName.endsWith("-candidates-refused"));
+  assert.is(lying?.state, "ALARM", "the candidates-refused alarm fired");
 });
 
 test("reports apply once, in sequence order; duplicates and stale ones change nothing; the ticker completes the campaign", async () => {
