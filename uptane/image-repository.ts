@@ -205,13 +205,9 @@ function sameTargets(a: Metadata<Targets>, b: Metadata<Targets>): boolean {
  */
 export async function refreshImageTargets(s3: S3Client, bucket: string, input: { key: OfflineKeyFile; expires: Date; now?: Date }): Promise<RefreshStatus> {
   const now = input.now ?? new Date();
-  const published = await readPublished(s3, bucket);
-  const root = published.imageRoots[published.imageRoots.length - 1];
-  if (!root) throw new ReleaseError("the image repository has no root yet; run `fleetota keys ceremony` first");
-  const current = published.imageTargets;
+  const { root, chain, targets: current } = await newestRoot(s3, bucket);
   if (!current) throw new ReleaseError("nothing to refresh: the image repository has published no targets yet (publish a release with `fleetota release`)");
   requireTargetsKey(root, input.key);
-  const chain = published.imageRoots.map((each) => each.toJSON());
   const refusal = verifyPublishedTargets(chain, current.toJSON(), now, { targetsMayBeExpired: true });
   if (refusal) throw new ReleaseError(`published image targets ${current.signed.version} do not verify (${refusal.kind}: ${refusal.message}); not re-signing them`);
   if (input.expires.getTime() <= Math.max(now.getTime(), Date.parse(current.signed.expires))) {
