@@ -109,7 +109,7 @@ async function parkUpdateRecord(
 export function publishTally(namespace: string, tally: UpdateTally, log: Log, at: Date, parked?: ParkedTally, write?: LineWriter): void {
   if (tally.isEmpty && !parked?.total) return;
   try {
-    const data = [...(tally.isEmpty ? [] : tally.toMetricData(at)), ...(parked?.metricData(at) ?? [])];
+    const data = [...tally.toMetricData(at), ...(parked?.metricData(at) ?? [])];
     writeEmfMetrics(data, { namespace, log, write });
   } catch (error) {
     log.error("OTAUpdates metrics not published", { error: (error as Error).message });
