@@ -16,13 +16,6 @@ import { EXPIRING, type Expiring, type PublishedExpiry } from "../../uptane/cale
 import { REPOSITORY_LAYOUT, rootFromJson, targetsFromJson } from "../../uptane/metadata.js";
 import { readChain } from "../../uptane/repository-store.js";
 import { needsAHandDefaults, needsAHandListLimit, type NeedsAHandInput } from "./needs-a-hand-view.js";
-
-/**
- * The publisher lists at most this many pages of parked keys a run (1,000 keys a page), the newest days first:
- * parked/ only grows, and a vehicle can park 64 objects an upload, so listing all of it every minute would,
- * in time, not fit in the run (and fail the whole dashboard with it).
- */
-const NEEDS_A_HAND_LIST_PAGES = 10;
 import type { CampaignPageInput } from "./campaign-page-view.js";
 import type { CampaignSummaryInput } from "./campaign-view.js";
 import { DEAD_LETTER_ROLES } from "./queue-view.js";
@@ -32,6 +25,13 @@ import type { DashboardSources, DocumentWriter } from "./publish.js";
 import { QUEUE_ATTRIBUTES, queueNameFromUrl, type QueueReading } from "./queue-view.js";
 import { trendQueries, type TelemetryWindow } from "./telemetry-view.js";
 import type { QueueRole } from "../../contracts/dashboard-documents.js";
+
+/**
+ * The publisher lists at most this many pages of parked keys a run (1,000 keys a page), the newest days first:
+ * parked/ only grows, and a vehicle can park 64 objects an upload, so listing all of it every minute would,
+ * in time, not fit in the run (and fail the whole dashboard with it).
+ */
+const NEEDS_A_HAND_LIST_PAGES = 10;
 
 export interface AwsSourcesConfig {
   alarmPrefix: string;
