@@ -13,10 +13,7 @@ const DAY_MS = 86_400_000;
 export const EXPIRING = { ImageTargets: "image targets", ImageRoot: "image root", DirectorRoot: "director root" } as const;
 export type Expiring = (typeof EXPIRING)[keyof typeof EXPIRING];
 
-export interface ExpiryEntry {
-  what: Expiring;
-  version: number;
-  expires: string;
+export interface ExpiryEntry extends PublishedExpiry {
   /** Whole days left, rounded down; negative once expired (-1: expired less than a day ago). */
   daysLeft: number;
   expired: boolean;
