@@ -29,6 +29,7 @@ import { checkPreconditions } from "./preconditions.js";
 import {
   CampaignNotFoundError,
   DuplicateCommandError,
+  NotWaitingError,
   StaleCampaignError,
   StaleJobError,
   TargetExistsError,
@@ -231,8 +232,9 @@ async function ensureDocumentPublished(deps: UpdateServiceDeps, campaign: Campai
  * before it is recorded or admitted, its registration must vouch for its description (registryCheck: one
  * registry read, cached for the invocation; an unregistered vehicle, or one whose description differs, is
  * refused there, logged and counted in OTAUpdates/CandidatesRefused; a failed read fails the message, to be
- * redelivered). A waiting vehicle seen again is read only when there is room to admit it. A PAUSED campaign
- * keeps its jobs but captures no new vehicle.
+ * redelivered). A waiting vehicle seen again is read only when there is room to admit it. One forgotten (refused by
+ * another invocation) between this sighting's read and its admission is no longer eligible: it is offered once more,
+ * as the first sighting it now is. A PAUSED campaign keeps its jobs but captures no new vehicle.
  */
 export async function handleCandidate(deps: UpdateServiceDeps, message: CandidateMessage, active: ActiveCampaigns): Promise<void> {
   const vehicle = message.vehicle;
@@ -254,37 +256,54 @@ export async function handleCandidate(deps: UpdateServiceDeps, message: Candidat
   const registration = registryCheck(deps, vehicle);
   for (const [index, campaign] of matching.entries()) {
     if (jobs[index] !== undefined || campaign.state !== CAMPAIGN_STATE.Running) continue;
-    // The wave's room depends on how many vehicles are eligible now, not when the batch started.
-    const [fresh, seenBefore] = await Promise.all([
-      deps.store.campaigns.get(campaign.campaignId),
-      deps.store.targets.isKnown(campaign.campaignId, vehicle.vin),
-    ]);
-    if (fresh?.state !== CAMPAIGN_STATE.Running) continue;
-    let current: Campaign | undefined = fresh;
-    if (!seenBefore) {
-      // Recorded (or admitted) only on its registration's word; a refused vehicle may still be another campaign's.
-      if (!(await registration.vouchesFor(fresh))) continue;
-      // First sighting: admitted at once when the wave has room counting this vehicle, else remembered as waiting.
-      const capacity = waveCapacity(fresh.definition, fresh.waveIndex, fresh.eligible + 1);
-      if (fresh.admitted < capacity && (await admit(deps, fresh, vehicle, capacity, { firstSighting: true })) === "admitted") return;
-      if (await deps.store.targets.recordFirstSighting(campaign.campaignId, vehicle, at.toISOString())) {
-        current = await deps.store.campaigns.get(campaign.campaignId);
-      }
-    } else {
-      // Seen before and still waiting: keep its latest snapshot (no registry read: it is read again only if admitted);
-      // no count changed, so `fresh` tells whether there is room.
-      await deps.store.targets.refreshWaiting(campaign.campaignId, vehicle, at.toISOString());
-    }
-    if (current?.state !== CAMPAIGN_STATE.Running) return;
-    const room = waveCapacity(current.definition, current.waveIndex, current.eligible);
-    if (current.admitted >= room) return;
-    if (seenBefore && !(await registration.vouchesFor(current))) {
-      await forgetRefused(deps, current, vehicle.vin);
-      return;
-    }
-    await admit(deps, current, vehicle, room, { firstSighting: false });
-    return;
+    let offer = await offerToCampaign(deps, campaign.campaignId, vehicle, registration, at);
+    // Forgotten under it: offered again as a first sighting (once; forgotten again, its next sighting is one).
+    if (offer === "not-waiting") offer = await offerToCampaign(deps, campaign.campaignId, vehicle, registration, at);
+    if (offer !== "next-campaign") return;
   }
+}
+
+/** What offering a vehicle to one campaign came to: settled there (admitted, waiting or refused), or not. */
+type Offer = "settled" | "next-campaign" | "not-waiting";
+
+/**
+ * Offers a vehicle without a job to one campaign it matches: "next-campaign" when the campaign is not RUNNING (any
+ * more) or the registration refuses a first sighting; "not-waiting" when it was read as waiting but forgotten
+ * before its admission (nothing written: offer it again, now as a first sighting).
+ */
+async function offerToCampaign(
+  deps: UpdateServiceDeps,
+  campaignId: string,
+  vehicle: VehicleSnapshot,
+  registration: ReturnType<typeof registryCheck>,
+  at: Date,
+): Promise<Offer> {
+  // The wave's room depends on how many vehicles are eligible now, not when the batch started.
+  const [fresh, seenBefore] = await Promise.all([deps.store.campaigns.get(campaignId), deps.store.targets.isKnown(campaignId, vehicle.vin)]);
+  if (fresh?.state !== CAMPAIGN_STATE.Running) return "next-campaign";
+  let current: Campaign | undefined = fresh;
+  if (!seenBefore) {
+    // Recorded (or admitted) only on its registration's word; a refused vehicle may still be another campaign's.
+    if (!(await registration.vouchesFor(fresh))) return "next-campaign";
+    // First sighting: admitted at once when the wave has room counting this vehicle, else remembered as waiting.
+    const capacity = waveCapacity(fresh.definition, fresh.waveIndex, fresh.eligible + 1);
+    if (fresh.admitted < capacity && (await admit(deps, fresh, vehicle, capacity, { firstSighting: true })) === "admitted") return "settled";
+    if (await deps.store.targets.recordFirstSighting(campaignId, vehicle, at.toISOString())) {
+      current = await deps.store.campaigns.get(campaignId);
+    }
+  } else {
+    // Seen before and still waiting: keep its latest snapshot (no registry read: it is read again only if admitted);
+    // no count changed, so `fresh` tells whether there is room.
+    await deps.store.targets.refreshWaiting(campaignId, vehicle, at.toISOString());
+  }
+  if (current?.state !== CAMPAIGN_STATE.Running) return "settled";
+  const room = waveCapacity(current.definition, current.waveIndex, current.eligible);
+  if (current.admitted >= room) return "settled";
+  if (seenBefore && !(await registration.vouchesFor(current))) {
+    await forgetRefused(deps, current, vehicle.vin);
+    return "settled";
+  }
+  return (await admit(deps, current, vehicle, room, { firstSighting: false })) === "not-waiting" ? "not-waiting" : "settled";
 }
 
 /**
@@ -319,7 +338,7 @@ function isStillMoving(job: Job): boolean {
   return ACTIVE_JOB_STATES.includes(job.state) || job.nextRetryAt !== undefined;
 }
 
-type AdmissionOutcome = "admitted" | "wave-closed" | "already-eligible";
+type AdmissionOutcome = "admitted" | "wave-closed" | "already-eligible" | "not-waiting";
 
 async function admit(
   deps: UpdateServiceDeps,
@@ -346,6 +365,10 @@ async function admit(
   } catch (error) {
     if (error instanceof WaveClosedError) return "wave-closed";
     if (error instanceof TargetExistsError) return "already-eligible";
+    if (error instanceof NotWaitingError) {
+      deps.log.info("vehicle no longer waiting at its admission (forgotten meanwhile); not admitted", { vin: vehicle.vin, campaignId: campaign.campaignId });
+      return "not-waiting";
+    }
     if (error instanceof StaleJobError) return "admitted";
     throw error;
   }
@@ -579,7 +602,13 @@ async function admitWaitingVehicles(deps: UpdateServiceDeps, campaign: Campaign,
     }
     // A forgotten vehicle no longer counts in a percent wave's capacity.
     const capacity = waveCapacity(campaign.definition, campaign.waveIndex, eligible);
-    if ((await admit(deps, campaign, vehicle, capacity, { firstSighting: false })) !== "admitted") break;
+    const outcome = await admit(deps, campaign, vehicle, capacity, { firstSighting: false });
+    if (outcome === "not-waiting") {
+      // Forgotten since the list was read (refused at its own sighting): out of `eligible` too; seen again, a first sighting.
+      eligible--;
+      continue;
+    }
+    if (outcome !== "admitted") break;
     admitted++;
   }
   return admitted;

@@ -62,7 +62,8 @@ export interface JobRecords {
   /**
    * Creates the job and counts it against the open wave, atomically. WaveClosedError when the campaign is
    * not RUNNING in `job.wave` with room; StaleJobError when the job exists (admitted by someone else);
-   * TargetExistsError when `firstSighting` is given but the vehicle was recorded before.
+   * TargetExistsError when `firstSighting` is given but the vehicle was recorded before; NotWaitingError when it is
+   * not given and the vehicle is not waiting (forgotten since it was read, or never recorded). Nothing written then.
    */
   admit(job: Job, options: AdmitOptions): Promise<void>;
   /**

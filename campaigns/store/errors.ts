@@ -35,6 +35,17 @@ export class TargetExistsError extends Error {
   }
 }
 
+/**
+ * Admission of a waiting vehicle refused: it is not waiting any more (forgotten as refused since it was read, or
+ * never recorded); nothing written. Seen again, it is a first sighting.
+ */
+export class NotWaitingError extends Error {
+  override readonly name = "NotWaitingError";
+  constructor(readonly campaignId: string, readonly vin: string) {
+    super(`vehicle ${vin} is not waiting for campaign ${campaignId}`);
+  }
+}
+
 export class CampaignExistsError extends Error {
   override readonly name = "CampaignExistsError";
   constructor(readonly campaignId: string) {

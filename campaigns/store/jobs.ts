@@ -1,7 +1,7 @@
 import { GetCommand, PutCommand } from "@aws-sdk/lib-dynamodb";
 import { CAMPAIGN_STATE, type Job, type OutcomeTotals } from "../model.js";
 import type { JobRecords } from "./campaign-store.js";
-import { StaleCampaignError, StaleJobError, TargetExistsError, WaveClosedError } from "./errors.js";
+import { NotWaitingError, StaleCampaignError, StaleJobError, TargetExistsError, WaveClosedError } from "./errors.js";
 import {
   CAMPAIGN_SK,
   INDEX_NAME,
@@ -15,7 +15,7 @@ import {
   targetSk,
   vehicleOutcomeAttr,
 } from "./keys.js";
-import { firstSightingPart } from "./targets.js";
+import { STILL_WAITING, firstSightingPart } from "./targets.js";
 import { conditionally, queryAll, stripUndefined, transact, type StateTable } from "./table.js";
 
 /** Vehicle jobs: one item per vehicle and campaign, its transitions inside, on the per-state index. */
@@ -60,17 +60,21 @@ export function dynamoJobRecords(db: StateTable): JobRecords {
         target: options.firstSighting
           ? firstSightingPart(db, job.campaignId, options.firstSighting, now, { admittedAt: now })
           : {
+              // Only while it still waits: forgotten (refused) since it was read, it is no longer eligible.
               Update: {
                 TableName: db.table,
                 Key: { pk, sk: targetSk(job.vin) },
                 UpdateExpression: "SET admittedAt = :now REMOVE gsi1pk, gsi1sk",
+                ConditionExpression: STILL_WAITING,
                 ExpressionAttributeValues: { ":now": now },
               },
             },
       });
       if (failed.has("job")) throw new StaleJobError(job.jobId);
       if (failed.has("wave")) throw new WaveClosedError(job.campaignId);
-      if (failed.has("target")) throw new TargetExistsError(job.campaignId, job.vin);
+      if (failed.has("target")) {
+        throw options.firstSighting ? new TargetExistsError(job.campaignId, job.vin) : new NotWaitingError(job.campaignId, job.vin);
+      }
     },
 
     async saveTransition(before, after, delta = {}) {

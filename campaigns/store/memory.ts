@@ -3,7 +3,7 @@ import { CAMPAIGN_STATE, type Campaign, type Job, type OutcomeTotals, type Trans
 import { OUTCOME_KEYS } from "./keys.js";
 import type { CampaignStore } from "./campaign-store.js";
 import { creationRecord, draftCampaign } from "./campaigns.js";
-import { CampaignExistsError, DuplicateCommandError, StaleCampaignError, StaleJobError, TargetExistsError, WaveClosedError } from "./errors.js";
+import { CampaignExistsError, DuplicateCommandError, NotWaitingError, StaleCampaignError, StaleJobError, TargetExistsError, WaveClosedError } from "./errors.js";
 
 interface TargetEntry {
   vehicle?: VehicleSnapshot;
@@ -118,6 +118,7 @@ export function memoryCampaignStore(): CampaignStore {
           campaign.admitted < options.capacity;
         if (!waveOpen) throw new WaveClosedError(job.campaignId);
         if (options.firstSighting && targets.has(targetKey)) throw new TargetExistsError(job.campaignId, job.vin);
+        if (!options.firstSighting && !targets.get(targetKey)?.waiting) throw new NotWaitingError(job.campaignId, job.vin);
         jobs.set(targetKey, copy(job));
         campaign.admitted += 1;
         campaign.counts[job.state] += 1;

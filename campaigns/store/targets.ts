@@ -4,6 +4,9 @@ import type { TargetRecords } from "./campaign-store.js";
 import { CAMPAIGN_SK, INDEX_NAME, campaignPk, targetSk, waitingIndexPk } from "./keys.js";
 import { conditionally, queryAll, transact, type StateTable, type TransactPart } from "./table.js";
 
+/** The condition on a target item that it still waits (on the waiting index: neither admitted nor forgotten). */
+export const STILL_WAITING = "attribute_exists(gsi1pk)";
+
 /** Eligible vehicles: one target item per vehicle a campaign has seen, on the waiting index while it waits. */
 export function dynamoTargetRecords(db: StateTable): TargetRecords {
   return {
@@ -36,7 +39,7 @@ export function dynamoTargetRecords(db: StateTable): TargetRecords {
             TableName: db.table,
             Key: { pk: campaignPk(campaignId), sk: targetSk(vehicle.vin) },
             UpdateExpression: "SET vehicle = :vehicle, seenAt = :now",
-            ConditionExpression: "attribute_exists(gsi1pk) AND seenAt < :now",
+            ConditionExpression: `${STILL_WAITING} AND seenAt < :now`,
             ExpressionAttributeValues: { ":vehicle": vehicle, ":now": now },
           }),
         ),
@@ -61,7 +64,7 @@ export function dynamoTargetRecords(db: StateTable): TargetRecords {
             TableName: db.table,
             Key: { pk, sk: targetSk(vin) },
             UpdateExpression: "SET refusedAt = :now REMOVE gsi1pk, gsi1sk",
-            ConditionExpression: "attribute_exists(gsi1pk)",
+            ConditionExpression: STILL_WAITING,
             ExpressionAttributeValues: { ":now": now },
           },
         },

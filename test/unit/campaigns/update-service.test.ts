@@ -879,4 +879,68 @@ test("a waiting vehicle refused at its own sighting when there is room is taken 
   assert.is(h.deps.tally.refusedCandidates.get("description-mismatch"), 1);
 });
 
+
+/**
+ * Two waves: car 1 alone in the first (succeeded), car 2 waiting with a stored lie (its hardware, sent while its
+ * wave was full, so never read) or its honest snapshot; the second wave (100%) opened by a tick short of time,
+ * which admitted nobody yet: room for car 2, eligible 2, admitted 1, the registry honest.
+ */
+async function secondWaveOpenWithCar2Waiting(h: Harness, stored: "lie" | "honest"): Promise<string> {
+  const { campaignId } = await startedCampaign(h, { waves: [{ count: 1, soakMinutes: 0, successThresholdPercent: 100 }, { percent: 100, soakMinutes: 60 }] });
+  await h.deliver(candidate(car(1)), candidate(car(2)));
+  h.clock.now = minutesAfter(1);
+  if (stored === "lie") await h.deliverAsIs(candidate(car(2, { observedAt: minutesAfter(1).toISOString(), hardware: "hu-9" })));
+  await h.deliver(report(campaignId, vin(1), 1, "DOWNLOADING"), report(campaignId, vin(1), 2, "VERIFYING"), report(campaignId, vin(1), 3, "SUCCEEDED"));
+  h.clock.now = minutesAfter(2);
+  assert.is((await tickCampaign({ ...h.deps, remainingMs: () => 0 }, campaignId)).cutShort, true);
+  const campaign = (await h.store.campaigns.get(campaignId))!;
+  assert.equal([campaign.waveIndex, campaign.eligible, campaign.admitted], [1, 2, 1], "second wave open, car 2 still waiting");
+  assert.equal((await h.store.targets.listWaiting(campaignId, 10)).map((waiting) => waiting.hardware), [stored === "lie" ? "hu-9" : "hu-3"]);
+  return campaignId;
+}
+
+async function assertEligibleCountsEveryVehicleOnce(store: CampaignStore, campaignId: string): Promise<void> {
+  const campaign = (await store.campaigns.get(campaignId))!;
+  await assertCountersMatchJobs(store, campaignId);
+  assert.is(campaign.eligible, campaign.admitted + (await store.targets.listWaiting(campaignId, 10)).length, "eligible = admitted + waiting");
+}
+
+test("the ticker forgetting a waiting vehicle (its stored lie) between the vehicle's honest sighting's read and its admission: admitted as the first sighting it now is, counted eligible again", async () => {
+  const h = harness();
+  const campaignId = await secondWaveOpenWithCar2Waiting(h, "lie");
+  // The tick lists car 2's stored lie before the sighting refreshes it, and forgets it after the sighting read it as known.
+  let tick: Awaited<ReturnType<typeof tickCampaign>> | undefined;
+  onceBefore(h.store.targets, "refreshWaiting", async () => (tick = await tickCampaign(h.deps, campaignId)));
+  h.clock.now = minutesAfter(3);
+  await h.deliverAsIs(candidate(car(2, { observedAt: minutesAfter(3).toISOString() })));
+  assert.is(tick?.admitted, 0);
+  assert.is(h.deps.tally.refusedCandidates.get("description-mismatch"), 1, "the tick refused the stored lie");
+  assert.is((await h.store.jobs.get(campaignId, vin(2)))?.hardware, "hu-3", "admitted on its honest snapshot");
+  const campaign = (await h.store.campaigns.get(campaignId))!;
+  assert.equal([campaign.eligible, campaign.admitted], [2, 2]);
+  await assertEligibleCountsEveryVehicleOnce(h.store, campaignId);
+});
+
+test("a sighting forgetting a waiting vehicle (its new lie) between the ticker's listing and its admission: the ticker skips it, and the vehicle's next honest sighting admits it, counted once", async () => {
+  const h = harness();
+  const campaignId = await secondWaveOpenWithCar2Waiting(h, "honest");
+  h.clock.now = minutesAfter(3);
+  // The tick listed car 2's honest snapshot and its registration vouched for it; before it admits, car 2 lies with room.
+  onceBefore(h.store.jobs, "admit", () => h.deliverAsIs(candidate(car(2, { observedAt: minutesAfter(3).toISOString(), hardware: "hu-9" }))));
+  const tick = await tickCampaign(h.deps, campaignId);
+  assert.is(tick.admitted, 0, "not admitted from the tick's stale copy");
+  assert.is(await h.store.jobs.get(campaignId, vin(2)), undefined);
+  assert.not.ok(await h.store.targets.isKnown(campaignId, vin(2)), "forgotten by its lying sighting");
+  let campaign = (await h.store.campaigns.get(campaignId))!;
+  assert.equal([campaign.eligible, campaign.admitted], [1, 1]);
+  await assertEligibleCountsEveryVehicleOnce(h.store, campaignId);
+
+  h.clock.now = minutesAfter(4);
+  await h.deliverAsIs(candidate(car(2, { observedAt: minutesAfter(4).toISOString() })));
+  assert.is((await h.store.jobs.get(campaignId, vin(2)))?.state, "QUEUED", "nothing lost: its next honest sighting admits it");
+  campaign = (await h.store.campaigns.get(campaignId))!;
+  assert.equal([campaign.eligible, campaign.admitted], [2, 2]);
+  await assertEligibleCountsEveryVehicleOnce(h.store, campaignId);
+});
+
 test.run();

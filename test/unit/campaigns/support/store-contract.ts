@@ -4,6 +4,7 @@ import { newJob } from "../../../../campaigns/job-machine.js";
 import {
   CampaignExistsError,
   DuplicateCommandError,
+  NotWaitingError,
   StaleCampaignError,
   StaleJobError,
   TargetExistsError,
@@ -135,10 +136,34 @@ export function storeContract(test: Test, store: () => CampaignStore): void {
     assert.equal((await store().targets.listWaiting(campaign.campaignId, 10)).map((waiting) => waiting.vin), [honest]);
   });
 
+  test("contract: admitting a vehicle as waiting once it is not (forgotten between its sighting's read and the admission, or never recorded) is NotWaitingError and writes nothing; seen again, a first sighting admits it counted once", async () => {
+    const campaign = await running();
+    const [forgotten, unknown, admitted] = ["1HGCM82633A004352", "1M8GDM9AXKP042788", "5YJ3E1EA7KF317000"];
+    await store().jobs.admit(jobFor(campaign, admitted), { capacity: 5, firstSighting: vehicle({ vin: admitted }) });
+    await store().targets.recordFirstSighting(campaign.campaignId, vehicle({ vin: forgotten }), at(1));
+    assert.ok(await store().targets.forgetWaiting(campaign.campaignId, forgotten, at(2)));
+    for (const vin of [forgotten, unknown]) {
+      await store()
+        .jobs.admit(jobFor(campaign, vin), { capacity: 5 })
+        .then(() => assert.unreachable(`${vin} admitted although not waiting`), (error: unknown) => assert.instance(error, NotWaitingError));
+      assert.is(await store().jobs.get(campaign.campaignId, vin), undefined, "no job written");
+      assert.not.ok(await store().targets.isKnown(campaign.campaignId, vin), "no target written");
+    }
+    // An admitted vehicle admitted again is StaleJobError (its job exists), not NotWaitingError.
+    await store().jobs.admit(jobFor(campaign, admitted), { capacity: 5 }).then(() => assert.unreachable(), (error: unknown) => assert.instance(error, StaleJobError));
+    let read = (await store().campaigns.get(campaign.campaignId))!;
+    assert.equal([read.eligible, read.admitted, read.counts.QUEUED], [1, 1, 1], "counters unchanged by the refused admissions");
+    assert.equal(await store().targets.listWaiting(campaign.campaignId, 10), []);
+
+    await store().jobs.admit(jobFor(campaign, forgotten), { capacity: 5, firstSighting: vehicle({ vin: forgotten }) });
+    read = (await store().campaigns.get(campaign.campaignId))!;
+    assert.equal([read.eligible, read.admitted], [2, 2], "eligible counted again with the admission");
+  });
+
   test("contract: a job transition moves the counters with it; a stale one is StaleJobError and moves nothing", async () => {
     const campaign = await running();
     const job = jobFor(campaign, "1HGCM82633A004352");
-    await store().jobs.admit(job, { capacity: 5 });
+    await store().jobs.admit(job, { capacity: 5, firstSighting: vehicle({ vin: job.vin }) });
     const failed = { ...job, state: "FAILED" as const, updatedAt: at(1) };
     const saved = await store().jobs.saveTransition(job, failed, { outcomes: { failed: 1 } });
     assert.is(saved.revision, job.revision + 1);
@@ -160,7 +185,7 @@ export function storeContract(test: Test, store: () => CampaignStore): void {
   test("contract: a vehicle's outcome moves per-vehicle counters and the baseline only at the campaign's epoch; a resume takes the baseline only from the counters it read", async () => {
     const campaign = await running();
     const job = jobFor(campaign, "1M8GDM9AXKP042788");
-    await store().jobs.admit(job, { capacity: 5 });
+    await store().jobs.admit(job, { capacity: 5, firstSighting: vehicle({ vin: job.vin }) });
     const failed = await store().jobs.saveTransition(job, { ...job, state: "FAILED", countedOutcome: "failed", countedEpoch: 0, updatedAt: at(1) }, {
       outcomes: { failed: 1 },
       vehicleOutcomes: { failed: 1 },
