@@ -93,9 +93,10 @@ export async function rotateDirectorKey(
   const current = chain.length === 0 ? undefined : rootFromJson(chain[chain.length - 1]);
   if (!current) throw new CeremonyError("no director root is published; run the key ceremony first");
   const rootRole = current.signed.roles[ROLE.Root]!;
-  const signing = input.rootKeys.filter((key) => rootRole.keyIDs.includes(key.keyid));
+  // Each key once (a key file given twice is one signer; key files' ids are checked to be their keys' hashes).
+  const signing = [...new Map(input.rootKeys.filter((key) => rootRole.keyIDs.includes(key.keyid)).map((key) => [key.keyid, key])).values()];
   if (signing.length < rootRole.threshold) {
-    throw new CeremonyError(`rotating needs ${rootRole.threshold} of the director root keys; ${signing.length} given`);
+    throw new CeremonyError(`rotating needs ${rootRole.threshold} of the director root keys; ${signing.length} distinct given`);
   }
   const now = input.now ?? new Date();
   const next = buildRoot({

@@ -1,6 +1,7 @@
 import { Metadata, MetadataKind, TargetFile, Targets, type Key, type Root } from "@tufjs/models";
 import { z } from "zod";
 import { CONNECTIVITY_VALUES } from "../campaigns/model.js";
+import { publicKeyIdentity, tufKeyId } from "./keys.js";
 
 /**
  * Uptane's two repositories as TUF metadata (@tufjs/models): the image repository (offline root and
@@ -95,6 +96,7 @@ export function buildRoot(spec: RootSpec): Metadata<Root> {
     if (!Number.isInteger(threshold) || threshold < 1 || threshold > keys.length) {
       throw new ThresholdError(`${role} threshold ${threshold} must be between 1 and the ${keys.length} key(s) given`);
     }
+    if (new Set(keys.map(publicKeyIdentity)).size !== keys.length) throw new ThresholdError(`${role} keys: one key is given twice (a threshold counts each key once)`);
   }
   const keys = Object.fromEntries([...spec.rootKeys, ...spec.targetsKeys].map((key) => [key.keyID, key.toJSON()]));
   const role = (keyids: string[], threshold: number) => ({ keyids, threshold });
@@ -173,9 +175,32 @@ export function buildDirectorTargets(spec: DirectorTargetSpec): Metadata<Targets
   );
 }
 
-/** Parses root metadata JSON; throws TypeError/ValueError on a wrong shape. */
+/** A root whose key ids are not the hashes of their keys, or that names one public key twice. */
+export class RootKeyError extends Error {
+  override readonly name = "RootKeyError";
+}
+
+/**
+ * Parses root metadata JSON; throws TypeError/ValueError on a wrong shape and RootKeyError when a key id
+ * is not `tufKeyId` of its key (TUF: clients calculate each key id to verify it) or two ids name one
+ * public key (in another encoding): otherwise one holder could count twice towards a threshold.
+ *
+ * @example
+ * const root = rootFromJson(JSON.parse(text)); // throws RootKeyError on { "keys": { "<not the hash>": {…} } }
+ */
 export function rootFromJson(json: unknown): Metadata<Root> {
-  return Metadata.fromJSON(MetadataKind.Root, json as never);
+  const root = Metadata.fromJSON(MetadataKind.Root, json as never) as Metadata<Root>;
+  const holders = new Map<string, string>();
+  for (const [id, key] of Object.entries(root.signed.keys)) {
+    if (tufKeyId({ keytype: key.keyType, scheme: key.scheme, keyval: key.keyVal }) !== id) {
+      throw new RootKeyError(`root ${root.signed.version}: key id ${id.slice(0, 16)}… is not the hash of its key`);
+    }
+    const holder = publicKeyIdentity(key);
+    const other = holders.get(holder);
+    if (other !== undefined) throw new RootKeyError(`root ${root.signed.version}: key ids ${other.slice(0, 16)}… and ${id.slice(0, 16)}… name the same public key`);
+    holders.set(holder, id);
+  }
+  return root;
 }
 
 /** Parses targets metadata JSON; throws TypeError/ValueError on a wrong shape. */

@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
-import type { Metadata, Root, Targets } from "@tufjs/models";
+import type { Key, Metadata, Root, Targets } from "@tufjs/models";
+import { publicKeyIdentity } from "./keys.js";
 import { compareVersions } from "../campaigns/model.js";
 import {
   directorCustomSchema,
@@ -164,16 +165,19 @@ function parse<T>(read: () => T, what: string): T {
   }
 }
 
+/** A valid signature by a public key already counted under another key id (a root naming one key twice). */
+export const DUPLICATE_SIGNER = "DUPLICATE_SIGNER";
+
 /** A signature that does not count towards its role's threshold, and why. */
 export interface IgnoredSignature {
   keyID: string;
-  kind: typeof REFUSAL.Malformed | typeof REFUSAL.UnknownKey | typeof REFUSAL.BadSignature;
+  kind: typeof REFUSAL.Malformed | typeof REFUSAL.UnknownKey | typeof REFUSAL.BadSignature | typeof DUPLICATE_SIGNER;
   reason: string;
 }
 
 /** Which signatures of `metadata` verify over its signed part by keys `root` names for `role`, and which do not count. */
 export interface RoleSignatures {
-  /** Key ids whose signature verifies, in the order of the metadata's signatures. */
+  /** Key ids whose signature verifies, one per public key, in the order of the metadata's signatures. */
   valid: string[];
   ignored: IgnoredSignature[];
   /** The role's threshold (infinite when the root has no such role). */
@@ -183,6 +187,8 @@ export interface RoleSignatures {
 /**
  * Checks each signature of `metadata` against the keys `root` names for `role`: the one verification of
  * signatures behind every threshold check (vehicles, the update manager, `release`, `release sign`, `release refresh`).
+ * Counts signers, not key ids: a second valid signature by a public key already counted (the root names it
+ * under two ids, which `rootFromJson` refuses but a root object built otherwise may do) is DUPLICATE_SIGNER.
  * Pure, never throws.
  *
  * @example
@@ -192,6 +198,7 @@ export interface RoleSignatures {
 export function checkRoleSignatures(root: Metadata<Root>, role: string, metadata: Metadata<Root | Targets>): RoleSignatures {
   const declared = root.signed.roles[role];
   const result: RoleSignatures = { valid: [], ignored: [], threshold: declared?.threshold ?? Number.POSITIVE_INFINITY };
+  const signers = new Map<string, string>();
   for (const signature of Object.values(metadata.signatures)) {
     const keyID = signature.keyID;
     const key = declared?.keyIDs.includes(keyID) ? root.signed.keys[keyID] : undefined;
@@ -199,16 +206,29 @@ export function checkRoleSignatures(root: Metadata<Root>, role: string, metadata
       result.ignored.push({ keyID, kind: REFUSAL.Malformed, reason: "its signature is not hex" });
     } else if (!key) {
       result.ignored.push({ keyID, kind: REFUSAL.UnknownKey, reason: `root ${root.signed.version} does not name this key for ${role}` });
+    } else if (!verifies(key, metadata)) {
+      result.ignored.push({ keyID, kind: REFUSAL.BadSignature, reason: "its signature does not verify over this content (junk, or signed over something else)" });
     } else {
-      try {
-        key.verifySignature(metadata);
+      const signer = publicKeyIdentity(key);
+      const counted = signers.get(signer);
+      if (counted === undefined) {
+        signers.set(signer, keyID);
         result.valid.push(keyID);
-      } catch {
-        result.ignored.push({ keyID, kind: REFUSAL.BadSignature, reason: "its signature does not verify over this content (junk, or signed over something else)" });
+      } else {
+        result.ignored.push({ keyID, kind: DUPLICATE_SIGNER, reason: `the same public key as key ${counted.slice(0, 8)}…, already counted` });
       }
     }
   }
   return result;
+}
+
+function verifies(key: Key, metadata: Metadata<Root | Targets>): boolean {
+  try {
+    key.verifySignature(metadata);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /**

@@ -1,8 +1,19 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { Signature, type Metadata, type Targets } from "@tufjs/models";
-import { generateOfflineKey, signWithKeyFile } from "../../../uptane/keys.js";
-import { REFUSAL, verifyJobBundle, verifyImageBytes, type RefusalKind, type VehicleContext, type VehicleTrust } from "../../../uptane/vehicle-verification.js";
+import { Metadata, MetadataKind, Signature, type Root, type Targets } from "@tufjs/models";
+import { generateOfflineKey, signWithKeyFile, tufKeyId, type OfflineKeyFile } from "../../../uptane/keys.js";
+import { ROLE, rootFromJson, RootKeyError } from "../../../uptane/metadata.js";
+import {
+  checkRoleSignatures,
+  DUPLICATE_SIGNER,
+  REFUSAL,
+  verifyImageBytes,
+  verifyJobBundle,
+  verifyPublishedTargets,
+  type RefusalKind,
+  type VehicleContext,
+  type VehicleTrust,
+} from "../../../uptane/vehicle-verification.js";
 import {
   bundle,
   DAY,
@@ -17,7 +28,9 @@ import {
   imageTargets,
   NOW,
   OTHER_VIN,
+  pinnedImageRoot,
   releaseKeys,
+  signAll,
   trust,
   vehicle,
   VIN,
@@ -265,6 +278,83 @@ test("the downloaded image must match the verified length and hash", () => {
 test("release keys can also sign a second time without counting twice", () => {
   const image = imageTargets({ signers: [alice] });
   signWithKeyFile(image, alice);
+  const verdict = verifyJobBundle({ director: directorTargets().toJSON(), imageTargets: image.toJSON() }, trust(), vehicle());
+  assert.is(!verdict.ok && verdict.refusal.kind, REFUSAL.BelowThreshold);
+});
+
+// One key named twice in a root (review6 F4): a mis-built root, signed by the genuine root keys, lists alice's key
+// under a second id, with the release threshold 2. Two ways to name it twice: an id that is not its hash, and
+// the hash of another encoding of the same key (upper-case hex), which a key-id check alone lets through.
+const ALIASES: Array<[string, (key: OfflineKeyFile) => { id: string; json: Record<string, unknown> }]> = [
+  ["an id that is not the key's hash", (key) => ({ id: "c".repeat(64), json: { keytype: key.keytype, scheme: key.scheme, keyval: { ...key.keyval } } })],
+  [
+    "the hash of the same key in upper-case hex",
+    (key) => {
+      const json = { keytype: key.keytype, scheme: key.scheme, keyval: { public: key.keyval.public.toUpperCase() } };
+      return { id: tufKeyId(json), json };
+    },
+  ],
+];
+
+/** A root object parsed by the library alone (no key-id check): what a root built without rootFromJson is. */
+const libraryRoot = (json: unknown): Metadata<Root> => Metadata.fromJSON(MetadataKind.Root, json as never);
+
+/** Root JSON naming `key` for `role` under its id and an alias, threshold 2, signed by both image root keys. */
+function rootNamingTwice(key: OfflineKeyFile, role: string, alias: { id: string; json: Record<string, unknown> }, version = 1): Record<string, unknown> {
+  const json = imageRoot(version).toJSON() as { signed: { keys: Record<string, unknown>; roles: Record<string, { keyids: string[]; threshold: number }> } };
+  json.signed.keys[alias.id] = alias.json;
+  json.signed.roles[role] = { keyids: [key.keyid, alias.id], threshold: 2 };
+  const root = libraryRoot(json);
+  root.signatures = {};
+  return signAll(root, imageRootKeys).toJSON();
+}
+
+/** `metadata` with `key`'s signature also under the alias id. */
+function signedTwice<T extends Metadata<Root | Targets>>(metadata: T, key: OfflineKeyFile, aliasId: string): T {
+  signWithKeyFile(metadata, key);
+  metadata.signatures[aliasId] = new Signature({ keyID: aliasId, sig: metadata.signatures[key.keyid]!.sig });
+  return metadata;
+}
+
+for (const [how, aliasOf] of ALIASES) {
+  test(`one key named twice in a root (${how}): refused at parse, and counted once by checkRoleSignatures`, () => {
+    const alias = aliasOf(alice);
+    const rootJson = rootNamingTwice(alice, ROLE.Targets, alias);
+    assert.throws(() => rootFromJson(rootJson), (error: unknown) => error instanceof RootKeyError);
+
+    // The counting alone, given such a root object (built without rootFromJson): alice's two signatures count once.
+    const root = libraryRoot(rootJson);
+    const image = signedTwice(imageTargets({ signers: [] }), alice, alias.id);
+    const counted = checkRoleSignatures(root, ROLE.Targets, image);
+    assert.equal(counted.valid, [alice.keyid]);
+    assert.equal(counted.ignored.map((each) => [each.keyID, each.kind]), [[alias.id, DUPLICATE_SIGNER]]);
+    assert.ok(counted.valid.length < counted.threshold, "one signer stays below the threshold of 2");
+
+    // Every place that checks a threshold parses its roots with rootFromJson: the vehicle (pinned root, rotations)
+    // and the update manager / release CLI (verifyPublishedTargets).
+    const directorJson = directorTargets().toJSON();
+    const pinned = verifyJobBundle({ director: directorJson, imageTargets: image.toJSON() }, trust({ imageRoot: rootJson }), vehicle());
+    assert.is(!pinned.ok && pinned.refusal.kind, REFUSAL.Malformed, "a pinned root naming one key twice");
+    const rotated = verifyJobBundle({ director: directorJson, imageTargets: image.toJSON(), imageRoots: [rootNamingTwice(alice, ROLE.Targets, alias, 2)] }, trust(), vehicle());
+    assert.is(!rotated.ok && rotated.refusal.kind, REFUSAL.Malformed, "a rotation to a root naming one key twice");
+    assert.is(verifyPublishedTargets([rootJson], image.toJSON(), new Date(NOW))?.kind, REFUSAL.Malformed);
+  });
+}
+
+test("a root key named twice counts once towards a root rotation's threshold", () => {
+  const [rootKey] = imageRootKeys as [OfflineKeyFile];
+  const alias = ALIASES[1]![1](rootKey);
+  const root = libraryRoot(rootNamingTwice(rootKey, ROLE.Root, alias));
+  const next = signedTwice(imageRoot(2, imageRootKeys, releaseKeys, []), rootKey, alias.id);
+  const counted = checkRoleSignatures(root, ROLE.Root, next);
+  assert.equal([counted.valid, counted.threshold], [[rootKey.keyid], 2]);
+});
+
+test("the same signature under both ids with a root naming the key once: the unknown id does not count", () => {
+  const image = signedTwice(imageTargets({ signers: [] }), alice, ALIASES[1]![1](alice).id);
+  const counted = checkRoleSignatures(rootFromJson(pinnedImageRoot), ROLE.Targets, image);
+  assert.equal(counted.valid, [alice.keyid]);
+  assert.equal(counted.ignored.map((each) => each.kind), [REFUSAL.UnknownKey]);
   const verdict = verifyJobBundle({ director: directorTargets().toJSON(), imageTargets: image.toJSON() }, trust(), vehicle());
   assert.is(!verdict.ok && verdict.refusal.kind, REFUSAL.BelowThreshold);
 });

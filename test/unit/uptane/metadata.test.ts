@@ -1,0 +1,43 @@
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import { tufKey, tufKeyId } from "../../../uptane/keys.js";
+import { buildRoot, rootFromJson, RootKeyError, ThresholdError } from "../../../uptane/metadata.js";
+import { DAY, NOW, pinnedDirectorRoot, pinnedImageRoot, releaseKeys } from "./support/repositories.js";
+
+/** Roots: every key id must be its key's hash and name a distinct public key, so a threshold counts holders. */
+
+const [alice, bob] = releaseKeys as [(typeof releaseKeys)[0], (typeof releaseKeys)[0]];
+
+test("the ceremony's roots parse: each key id is its key's hash (Ed25519 offline keys, the director's ECDSA key with its KMS field)", () => {
+  for (const json of [pinnedImageRoot, pinnedDirectorRoot]) {
+    const root = rootFromJson(json);
+    assert.ok(Object.keys(root.signed.keys).length >= 3);
+  }
+});
+
+test("a root whose key id is not its key's hash is refused with RootKeyError", () => {
+  const json = structuredClone(pinnedImageRoot) as { signed: { keys: Record<string, unknown>; roles: Record<string, { keyids: string[] }> } };
+  const forged = "f".repeat(64);
+  json.signed.keys[forged] = json.signed.keys[alice.keyid];
+  delete json.signed.keys[alice.keyid];
+  json.signed.roles.targets!.keyids = json.signed.roles.targets!.keyids.map((id) => (id === alice.keyid ? forged : id));
+  assert.throws(() => rootFromJson(json), (error: unknown) => error instanceof RootKeyError && /is not the hash of its key/.test(error.message));
+});
+
+test("a root naming one public key under two valid hashes (PEM and hex) is refused with RootKeyError", () => {
+  const json = structuredClone(pinnedImageRoot) as { signed: { keys: Record<string, unknown> } };
+  const pem = `-----BEGIN PUBLIC KEY-----\n${Buffer.concat([Buffer.from("302a300506032b6570032100", "hex"), Buffer.from(alice.keyval.public, "hex")]).toString("base64")}\n-----END PUBLIC KEY-----\n`;
+  const key = { keytype: alice.keytype, scheme: alice.scheme, keyval: { public: pem } };
+  const id = tufKeyId(key);
+  json.signed.keys[id] = key; // a valid id: the hash of the PEM form
+  assert.throws(() => rootFromJson(json), (error: unknown) => error instanceof RootKeyError && /name the same public key/.test(error.message));
+});
+
+test("buildRoot refuses one key given twice for a role (the ceremony with alice listed twice)", () => {
+  assert.throws(
+    () => buildRoot({ version: 1, expires: new Date(NOW + DAY), rootKeys: [tufKey(alice), tufKey(bob)], rootThreshold: 2, targetsKeys: [tufKey(alice), tufKey(alice)], targetsThreshold: 2 }),
+    (error: unknown) => error instanceof ThresholdError && /one key is given twice/.test(error.message),
+  );
+});
+
+test.run();
