@@ -11,7 +11,7 @@ import { vinViolations } from "../telemetry/vin.js";
  * - A fleet gateway (the simulator's multi-vehicle scale runs) writes
  *   `telemetry/fleet/<gatewayId>/dt=YYYY-MM-DD/hour=HH/<stamp>-<n>.ndjson.gz`, the position the gateway
  *   role's policy scopes with its thing name: a gateway can only write under its own id. Its objects
- *   carry telemetry only: no status report is ever taken from them.
+ *   carry telemetry only: no status report and no campaign candidate is ever taken from them.
  *
  * `<stamp>` is the UTC time the object was made (`YYYYMMDDTHHMMSSmmmZ`, so keys sort by creation) and
  * must lie in the `dt`/`hour` partition; `<n>` is 1-64 lowercase letters and digits in hyphen-separated

@@ -57,7 +57,7 @@ export class FleetAlarms extends Construct {
       this.updateFailureRateAlarm(),
       this.processingLatencyAlarm(),
       this.connectivityAlarm(),
-      this.candidatesLyingAlarm(),
+      this.candidatesRefusedAlarm(),
       ...props.functions.flatMap(({ shortName, fn }) => this.functionAlarms(shortName, fn)),
     ];
     for (const spec of specs) this.addAlarm(spec);
@@ -200,24 +200,31 @@ export class FleetAlarms extends Construct {
   }
 
   /**
-   * A vehicle whose description differs from its registration (campaigns/registry-check.ts): refused, but someone
-   * should look at it (a compromised or misconfigured vehicle, or a stale registration). Unregistered candidates
-   * are not alarmed on: vehicles carried by a fleet gateway without a thing of their own are refused that way on
-   * every sighting, by design.
+   * A candidate the registry does not vouch for (campaigns/registry-check.ts), for either reason: refused, but
+   * someone should look at it. `description-mismatch`: a compromised or misconfigured vehicle, or a stale
+   * registration. `unregistered`: only a vehicle's own object makes a candidate (functions/telemetry-processor,
+   * never a fleet gateway's), and its credentials are issued to a registered thing, so a thing deleted or typed
+   * while its vehicle still uploads, or an object written under a VIN's prefix by someone other than the vehicle.
    */
-  private candidatesLyingAlarm(): AlarmSpec {
+  private candidatesRefusedAlarm(): AlarmSpec {
+    const refusals = (id: string, reason: string) => ({
+      id,
+      metric: { namespace: this.props.metricsNamespace, metricName: METRIC.CandidatesRefused, dimensions: { Reason: reason }, period: FIVE_MINUTES, stat: "Sum" },
+      returnData: false,
+    });
     return {
       suffix: "candidates-refused",
-      alarmDescription: "A vehicle described itself otherwise than its registration and was refused by campaign targeting: see the update manager's 'candidate refused' log lines",
-      namespace: this.props.metricsNamespace,
-      metricName: METRIC.CandidatesRefused,
-      dimensions: { Reason: CANDIDATE_REFUSAL.DescriptionMismatch },
-      statistic: "Sum",
-      period: FIVE_MINUTES,
+      alarmDescription:
+        "A campaign candidate was refused by the registry (described otherwise than its registration, or no registered vehicle thing): see the update manager's 'candidate refused' log lines",
       comparisonOperator: "GreaterThanOrEqualToThreshold",
       threshold: 1,
       evaluationPeriods: 1,
       treatMissingData: "notBreaching",
+      metricQuery: [
+        refusals("mismatch", CANDIDATE_REFUSAL.DescriptionMismatch),
+        refusals("unregistered", CANDIDATE_REFUSAL.Unregistered),
+        { id: "refused", expression: "FILL(mismatch, 0) + FILL(unregistered, 0)", label: "Candidates refused by the registry", returnData: true },
+      ],
     };
   }
 

@@ -5,12 +5,13 @@ import type { RecordRejection, TelemetryRecord } from "./schema.js";
  * What an object's uploader may say (the uploader is named by the object key, which its IAM policy
  * scopes; contracts/telemetry-keys.ts):
  * - a vehicle speaks only for itself: every record of a `telemetry/vehicle/<VIN>/…` object must carry
- *   that VIN, and only those records' OTA status reports reach the update manager;
+ *   that VIN, and only those records' OTA status reports and campaign candidacy reach the update manager;
  * - a fleet gateway (`telemetry/fleet/<gatewayId>/…`, which only that gateway's role may write: its
- *   `${credentials-iot:ThingName}`, for a thing of the gateway type) forwards telemetry of many vehicles but never a
- *   status report: a record carrying an `ota` block is refused whole (its telemetry too), because a
- *   gateway that writes reports is broken or forging, and a record is either processed or quarantined,
- *   never half of each (records produced = processed + quarantined stays a count of whole records).
+ *   `${credentials-iot:ThingName}`, for a thing of the gateway type) forwards telemetry of many vehicles, for
+ *   the fleet state, the metrics and the dashboard, never for a campaign (`reportingVin`), and never a status
+ *   report: a record carrying an `ota` block is refused whole (its telemetry too), because a gateway that
+ *   writes reports is broken or forging, and a record is either processed or quarantined, never half of
+ *   each (records produced = processed + quarantined stays a count of whole records).
  */
 export const BINDING_RULE = {
   /** A record for another VIN than the vehicle that uploaded the object. */
@@ -48,7 +49,9 @@ export function bindingRejection(uploader: ParsedTelemetryKey, record: Pick<Tele
 }
 
 /**
- * The VIN a status report from this object may be for: the uploading vehicle's, or none for a gateway.
+ * The VIN whose own word this object is: the uploading vehicle's, or none for a gateway. The update side
+ * hears only that VIN from it: its status reports and its campaign candidacy (admission, a waiting place, a
+ * moving job's preconditions); a gateway's object makes neither, whatever VINs its records carry.
  *
  * @example
  * import { parseTelemetryKey } from "../contracts/telemetry-keys.js";

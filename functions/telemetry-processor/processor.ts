@@ -8,10 +8,11 @@ import { InvocationAggregate } from "../../telemetry/aggregate.js";
 import { DEFAULT_READ_LIMITS, readTelemetryObject, type ObjectReadout, type ReadLimits } from "../../telemetry/core.js";
 import { CORRUPTION, CorruptObjectError } from "../../telemetry/decode.js";
 import { PARKED_SOURCE } from "../../contracts/parked-failure.js";
-import { decodeEventKey, KEY_VIOLATION, parseTelemetryEventKey, tryParseTelemetryKey, UPLOADER_KIND } from "../../contracts/telemetry-keys.js";
+import { decodeEventKey, KEY_VIOLATION, parseTelemetryEventKey, tryParseTelemetryKey } from "../../contracts/telemetry-keys.js";
 import { parkedFailure, parkFailure, PARKED_REASON, PermanentFailureError, type ParkedTally, type Parking } from "../../lib/parked-failures.js";
 import { InvalidEventError, parseQueueMessage, type ObjectRef } from "../../contracts/telemetry-events.js";
 import { writeFleetStatePart } from "../../telemetry/fleet-state.js";
+import { reportingVin } from "../../telemetry/uploader-binding.js";
 import { COMPLETION, completeObject, isCompleted, type ObjectLedger } from "./idempotency.js";
 import { quarantineObject, writeRejectedRecords } from "./quarantine.js";
 import { candidatesOf, sendUpdateMessages, statusReportsOf } from "./update-handoff.js";
@@ -325,10 +326,12 @@ async function processObject(
   }
   if (corruption || !readout) return quarantine({ corruption: corruption!.corruption, message: corruption!.message }, uploader.storedKey);
   if (readout.rejected.length > 0) await writeRejectedRecords(s3, dependencies.dataBucket, object, readout.rejected);
-  // Status reports only from a vehicle's own object, and only for its VIN (the key's, not the body's).
-  const { reports, withheld } = uploader.key.kind === UPLOADER_KIND.Vehicle ? statusReportsOf(readout.otaRecords, uploader.key.vin) : { reports: [], withheld: 0 };
+  // The update side hears a vehicle's own word only: status reports and campaign candidates come from a vehicle's
+  // own object, for its VIN (the key's, not the body's); a gateway's object feeds fleet state and metrics alone.
+  const ownVin = reportingVin(uploader.key);
+  const { reports, withheld } = ownVin === undefined ? { reports: [], withheld: 0 } : statusReportsOf(readout.otaRecords, ownVin);
   if (withheld > 0) log.warn("status reports withheld: more in one object than any agent makes", { key: object.key, sent: reports.length, withheld });
-  const candidates = readout.accepted > 0 ? candidatesOf([...readout.latest.values()], await scope.activeCampaigns()) : [];
+  const candidates = ownVin !== undefined && readout.accepted > 0 ? candidatesOf([...readout.latest.values()], ownVin, await scope.activeCampaigns()) : [];
   await sendUpdateMessages(dependencies.sqs, dependencies.updateQueueUrl, [...reports, ...candidates]);
   const outcome = { accepted: readout.accepted, rejected: readout.rejected.length, statusReports: reports.length, candidates: candidates.length, ...(withheld > 0 ? { statusReportsWithheld: withheld } : {}) };
   return recordOutcome(object, outcome, dependencies, scope, now, () => {

@@ -110,26 +110,27 @@ export function vehicleSnapshotOf(enriched: EnrichedRecord): VehicleSnapshot {
 }
 
 /**
- * At most one candidate per vehicle per object: from the vehicle's latest record in it, and only
- * when it matches an active campaign's targeting. Keyed on the observation (`candidate#<vin>#<ts>`).
+ * The candidate of a vehicle's own object: from the latest record of `uploaderVin` (the VIN the object key
+ * binds, as for statusReportsOf), and only when it matches a running campaign's targeting; at most one per
+ * object, keyed on the observation (`candidate#<vin>#<ts>`). Campaign decisions (admission into a wave, a
+ * place on the waiting list, a moving job's preconditions) are taken on a vehicle's own word only: a record of
+ * any other VIN yields none (the reader has already rejected such records; this holds even if it had not), and
+ * a fleet gateway's object, which has no uploader VIN (telemetry/uploader-binding.ts `reportingVin`), is never
+ * handed here: its records feed the fleet state, the metrics and the dashboard, never a campaign.
  *
  * @example
- * candidatesOf(readout.accepted, runningCampaigns).length; // vehicles that look eligible
+ * candidatesOf([...readout.latest.values()], "1HGCM82633A004352", runningCampaigns).length; // 0 or 1
  */
-export function candidatesOf(accepted: readonly EnrichedRecord[], activeCampaigns: readonly CampaignDefinition[]): CandidateMessage[] {
+export function candidatesOf(accepted: readonly EnrichedRecord[], uploaderVin: string, activeCampaigns: readonly CampaignDefinition[]): CandidateMessage[] {
   if (activeCampaigns.length === 0) return [];
-  const latest = new Map<string, EnrichedRecord>();
+  let latest: EnrichedRecord | undefined;
   for (const enriched of accepted) {
-    const current = latest.get(enriched.record.vin);
-    if (!current || isNewer(enriched, current)) latest.set(enriched.record.vin, enriched);
+    if (enriched.record.vin === uploaderVin && (!latest || isNewer(enriched, latest))) latest = enriched;
   }
-  const candidates: CandidateMessage[] = [];
-  for (const enriched of latest.values()) {
-    const vehicle = vehicleSnapshotOf(enriched);
-    if (!activeCampaigns.some((definition) => matchesCampaign(definition, vehicle))) continue;
-    candidates.push({ kind: UPDATE_MESSAGE_KIND.Candidate, idempotencyKey: `candidate#${vehicle.vin}#${vehicle.observedAt}`, vehicle });
-  }
-  return candidates;
+  if (!latest) return [];
+  const vehicle = vehicleSnapshotOf(latest);
+  if (!activeCampaigns.some((definition) => matchesCampaign(definition, vehicle))) return [];
+  return [{ kind: UPDATE_MESSAGE_KIND.Candidate, idempotencyKey: `candidate#${vehicle.vin}#${vehicle.observedAt}`, vehicle }];
 }
 
 /**
@@ -163,7 +164,7 @@ export function sqsMessageBody(message: UpdateMessage | Record<string, unknown>)
  * UpdateQueueSendError when some still fail.
  *
  * @example
- * await sendUpdateMessages(sqs, queueUrl, [...statusReportsOf(accepted, uploaderVin).reports, ...candidatesOf(accepted, active)]);
+ * await sendUpdateMessages(sqs, queueUrl, [...statusReportsOf(accepted, uploaderVin).reports, ...candidatesOf(accepted, uploaderVin, active)]);
  */
 export async function sendUpdateMessages(sqs: SQSClient, queueUrl: string, messages: readonly UpdateMessage[]): Promise<number> {
   for (let start = 0; start < messages.length; start += SEND_BATCH_SIZE) {

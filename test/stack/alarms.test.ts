@@ -78,15 +78,23 @@ test("connectivity alarms below 80 % of the fleet, from the rate or from a confi
   assert.ok((bySize.metric_query as Array<Record<string, any>>).some((query) => query.metric?.metric_name === METRIC.VehiclesOnline));
 });
 
-test("a vehicle refused for describing itself otherwise than its registration alarms at once; unregistered candidates (gateway-carried vehicles) do not", () => {
-  const watching = alarmsOn("FleetOTA", METRIC.CandidatesRefused);
+test("a candidate the registry refuses alarms at once, for either reason: a description unlike its registration, or no registered vehicle thing (only a vehicle's own object makes a candidate)", () => {
+  const watching = alarms.filter((alarm) => (alarm.metric_query as Array<Record<string, any>> | undefined)?.some((query) => query.metric?.metric_name === METRIC.CandidatesRefused));
   assert.is(watching.length, 1);
   const [alarm] = watching;
   assert.is(alarm!.alarm_name, `${PREFIX}-candidates-refused`);
-  assert.equal(alarm!.dimensions, { Reason: "description-mismatch" }, "the dimension the update manager publishes (update-tally), so the alarm sees the metric");
-  assert.is(alarm!.statistic, "Sum");
+  const queries = alarm!.metric_query as Array<Record<string, any>>;
+  const watched = queries.filter((query) => query.metric).map((query) => [query.id, query.metric.dimensions, query.metric.stat, query.metric.period, query.metric.namespace]);
+  // The dimensions the update manager publishes (update-tally), so the alarm sees the metric.
+  assert.equal(watched, [
+    ["mismatch", { Reason: "description-mismatch" }, "Sum", 300, "FleetOTA"],
+    ["unregistered", { Reason: "unregistered" }, "Sum", 300, "FleetOTA"],
+  ]);
+  const returned = queries.filter((query) => query.return_data === true);
+  // FILL: a five minutes with refusals of one reason only still sums (CloudWatch's `+` has no value where either series has none).
+  assert.equal(returned.map((query) => query.expression), ["FILL(mismatch, 0) + FILL(unregistered, 0)"]);
   assert.is(alarm!.comparison_operator, "GreaterThanOrEqualToThreshold");
-  assert.is(alarm!.threshold, 1, "one lying vehicle is enough");
+  assert.is(alarm!.threshold, 1, "one refused candidate is enough");
   assert.is(alarm!.treat_missing_data, "notBreaching");
 });
 

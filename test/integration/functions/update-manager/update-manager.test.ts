@@ -18,7 +18,7 @@ import { PARKED_SOURCE } from "../../../../contracts/parked-failure.js";
 import type { UpdateMessage } from "../../../../contracts/update-messages.js";
 import { listParkedFailures } from "../../../../lib/parked-failures.js";
 import { GetObjectCommand, PutObjectCommand } from "@aws-sdk/client-s3";
-import { vehicleTelemetryKey } from "../../../../contracts/telemetry-keys.js";
+import { fleetTelemetryKey, vehicleTelemetryKey } from "../../../../contracts/telemetry-keys.js";
 import { rejectedRecordsKey } from "../../../../functions/telemetry-processor/quarantine.js";
 import type { OtaReport } from "../../../../telemetry/schema.js";
 import { telemetryRecord } from "../../../unit/telemetry/support/factories.js";
@@ -303,6 +303,49 @@ test("vehicle A's own object speaks only for A: B's record is quarantined, A's r
   );
   assert.equal(parked.map((failure) => failure.reason), ["other-vehicle"], "A's own record naming B's job reached the manager as A's and was parked");
   assert.match(parked[0]!.message, new RegExp(`"vin":"${a}"`), "the report carries the uploader's VIN, bound from the key");
+});
+
+test("a fleet gateway speaks for no vehicle in a campaign: its records for a driving car's DEFERRED job and for a registered newcomer, described as registered, parked and charged, move nothing; the cars' own objects do", async () => {
+  const campaignId = await newRunningCampaign("2.9.0", { selector: { models: ["Passport"] } });
+  const [driving, newcomer] = [vinNumber(51), vinNumber(52)];
+  const passport = { model: "Passport" };
+  // The driving car is registered as it describes itself (Honda Passport, hu-3, 2021), and so is the newcomer.
+  await sendUpdateMessages(world, [candidate(snapshot(driving, { ...passport, parked: false }))]);
+  await registerVehicles(world, [{ vin: newcomer, make: "Honda", model: "Passport", hardware: "hu-3", modelYear: 2021 }]);
+  await settle();
+  const deferred = await world.store.jobs.get(campaignId, driving);
+  assert.is(deferred?.stateReason, "not parked");
+  const before = (await world.store.campaigns.get(campaignId))!;
+
+  // What a depot data logger would forge: each car exactly as registered, on a firmware the campaign updates
+  // from, parked and fully charged (every precondition the DEFERRED job waits for).
+  const line = (vin: string) =>
+    JSON.stringify(
+      telemetryRecord({
+        vin,
+        ts: new Date().toISOString(),
+        vehicle: { make: "Honda", model: "Passport", modelYear: 2021, hardwareId: "hu-3", region: "us-west" },
+        position: { speedKph: 0 },
+        battery: { stateOfCharge: 100 },
+        firmware: { version: "2.3.1" },
+      }),
+    ) + "\n";
+  await world.s3.send(new PutObjectCommand({ Bucket: world.bucket, Key: fleetTelemetryKey("gw-depot-7", Date.now(), "forged"), Body: line(driving) + line(newcomer) }));
+  await settle();
+
+  assert.equal(await world.store.jobs.get(campaignId, driving), deferred, "the driving car's job is exactly as it was: DEFERRED, not parked");
+  assert.is(await world.store.jobs.get(campaignId, newcomer), undefined, "the newcomer got no job on the gateway's word");
+  assert.is(await world.store.targets.isKnown(campaignId, newcomer), false, "nor a place on the waiting list");
+  const after = (await world.store.campaigns.get(campaignId))!;
+  assert.equal([after.eligible, after.admitted], [before.eligible, before.admitted]);
+
+  // The same records, each in the car's own object: its own word moves the job and admits the newcomer.
+  for (const vin of [driving, newcomer]) {
+    await world.s3.send(new PutObjectCommand({ Bucket: world.bucket, Key: vehicleTelemetryKey(vin, Date.now(), "own"), Body: line(vin) }));
+  }
+  await settle();
+  assert.is((await world.store.jobs.get(campaignId, driving))?.state, "QUEUED", "parked and charged by its own word, the job leaves DEFERRED");
+  assert.is((await world.store.jobs.get(campaignId, newcomer))?.state, "QUEUED", "the newcomer is admitted on its own word");
 });
 
 test.run();

@@ -14,7 +14,9 @@ import type { SQSClient } from "@aws-sdk/client-sqs";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { vehicleTelemetryKey } from "../../../../contracts/telemetry-keys.js";
+import { parseCampaignDefinition, type CampaignDefinition } from "../../../../campaigns/model.js";
+import { fleetTelemetryKey, vehicleTelemetryKey } from "../../../../contracts/telemetry-keys.js";
+import type { UpdateMessage } from "../../../../contracts/update-messages.js";
 import { OBJECT_PK_PREFIX } from "../../../../functions/telemetry-processor/idempotency.js";
 import { lazyOnce, ObjectReadDeniedError, processTelemetryMessage, type InvocationScope, type ProcessorDependencies } from "../../../../functions/telemetry-processor/processor.js";
 import { ParkedTally } from "../../../../lib/parked-failures.js";
@@ -186,12 +188,15 @@ function world() {
   return { table, bucket, queue, dependencies };
 }
 
-/** One invocation's scope, as the handler makes it. */
-function invocation(dependencies: ProcessorDependencies): InvocationScope {
+/** One invocation's scope, as the handler makes it; `campaigns` are the running ones its query finds, counted in `campaignQueries`. */
+function invocation(dependencies: ProcessorDependencies, campaigns: CampaignDefinition[] = [], campaignQueries = { count: 0 }): InvocationScope {
   return {
     aggregate: new InvocationAggregate(),
     inFlight: new Map(),
-    activeCampaigns: lazyOnce(async () => []),
+    activeCampaigns: lazyOnce(async () => {
+      campaignQueries.count++;
+      return campaigns;
+    }),
     parking: { s3: dependencies.s3, bucket: BUCKET, tally: new ParkedTally() },
   };
 }
@@ -233,6 +238,37 @@ function overwrite(bucket: ReturnType<typeof memoryBucket>, name: string, withVe
     return { ...version, key, versionId, message: objectCreated(key, version.etag, version.body.length, withVersionIds ? versionId : undefined), ledgerKey: ledgerKeyOf(key, version.etag) };
   });
 }
+
+test("a fleet gateway speaks for no vehicle in a campaign: its record for a registered VIN, described as registered, parked and charged, is telemetry only; the same record in the vehicle's own object is a candidate", async () => {
+  const { bucket, queue, dependencies } = world();
+  // What the gateway would need for the attack: the VIN's registered make, model, hardware and year (the factory's
+  // defaults), a firmware the campaign updates from, and every precondition a DEFERRED job waits for met.
+  const campaign = parseCampaignDefinition({ name: "accord", targetVersion: "2.4.1", selector: { makes: ["Honda"], models: ["Accord"], currentVersionRange: "<2.4.1" }, preconditions: { minStateOfChargePercent: 30 } });
+  const now = Date.now();
+  const line = (vin: string, seq: number) =>
+    telemetryRecord({ vin, ts: new Date(now - 10_000 + seq).toISOString(), seq, position: { speedKph: 0 }, battery: { stateOfCharge: 100 }, firmware: { version: "2.3.0" } });
+  const OTHER = "1M8GDM9AXKP042788";
+  const deliver = async (key: string, lines: unknown[]) => {
+    const body = gzipped(lines);
+    bucket.put(key, body, `etag-${key.length}-${lines.length}`);
+    const queries = { count: 0 };
+    const scope = invocation(dependencies, [campaign], queries);
+    const outcome = await processTelemetryMessage(objectCreated(key, `etag-${key.length}-${lines.length}`, body.length), dependencies, scope);
+    const sent = queue.sent.splice(0).map((text) => JSON.parse(text) as UpdateMessage);
+    return { outcome, scope, sent, queries: queries.count };
+  };
+
+  const carried = await deliver(fleetTelemetryKey("gw-depot-7", now, "forged"), [line(VIN, 1), line(OTHER, 2)]);
+  assert.is(carried.outcome, "processed");
+  assert.equal(carried.sent, [], "no candidate (so no admission, no waiting place, no preconditions event), no report");
+  assert.is(carried.queries, 0, "the running campaigns are not even looked up for a gateway's object");
+  assert.is(carried.scope.aggregate.dataPoints, 2, "its records still count as telemetry");
+  assert.equal(carried.scope.aggregate.fleetVehicles().map((vehicle) => vehicle.vin).sort(), [VIN, OTHER].sort(), "and still feed the fleet state");
+
+  const own = await deliver(vehicleTelemetryKey(VIN, now, "own"), [line(VIN, 1)]);
+  assert.is(own.outcome, "processed");
+  assert.equal(own.sent.map((message) => [message.kind, message.kind === "candidate" ? message.vehicle.vin : ""]), [["candidate", VIN]], "the vehicle's own word is a candidate");
+});
 
 test("an object delivered once is processed and recorded; delivered again it is a duplicate that adds nothing", async () => {
   const { table, bucket, dependencies } = world();

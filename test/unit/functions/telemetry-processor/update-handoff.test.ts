@@ -107,7 +107,7 @@ test("a vehicle's U+FFFE or U+FFFF (printable to the schema) reaches SQS escaped
     enriched({ vehicle: { make: "Honda\uffff" }, firmware: { version: "2.3.0" }, ota: { jobId: `c-1\ufffe:${UPLOADER}`, campaignId: "c-1\ufffe", attempt: 1, sequence: 1, status: "FAILED", reason: "flash \uffff\ufffe", targetVersion: "2.4.1" } }),
   ];
   assert.ok(validateRecord(JSON.parse(JSON.stringify(records[0]!.record)), NOW_MS).valid, "the processor accepts the record");
-  const messages = [...statusReportsOf(records, UPLOADER).reports, ...candidatesOf(records, [campaign()])];
+  const messages = [...statusReportsOf(records, UPLOADER).reports, ...candidatesOf(records, UPLOADER, [campaign()])];
   assert.is(messages.length, 2);
   const sqs = recordingSqs();
   await sendUpdateMessages(sqs.client, "queue", messages);
@@ -119,18 +119,23 @@ test("a vehicle's U+FFFE or U+FFFF (printable to the schema) reaches SQS escaped
   }
 });
 
-test("candidates: one per vehicle from its latest record, only when a running campaign targets it", () => {
+test("a candidate is the uploader's own: from its latest record, only when a running campaign targets it; another VIN's records make none", () => {
   const records = [
-    enriched({ vin: "1HGCM82633A004352", ts: at(3), firmware: { version: "2.3.0" } }),
-    enriched({ vin: "1HGCM82633A004352", ts: at(1), firmware: { version: "2.3.0" } }),
-    enriched({ vin: "1M8GDM9AXKP042788", ts: at(1), firmware: { version: "2.4.1" } }),
+    enriched({ vin: UPLOADER, ts: at(3), firmware: { version: "2.3.0" } }),
+    enriched({ vin: UPLOADER, ts: at(1), firmware: { version: "2.3.0" } }),
+    enriched({ vin: "1M8GDM9AXKP042788", ts: at(0), firmware: { version: "2.3.0" } }),
     enriched({ vin: "WP0ZZZ99ZTS392124", ts: at(1), vehicle: { make: "Porsche" }, firmware: { version: "2.1.0" } }),
   ];
-  const candidates = candidatesOf(records, [campaign({ selector: { makes: ["Honda"] } })]);
-  assert.equal(candidates.map((candidate) => candidate.vehicle.vin), ["1HGCM82633A004352"]);
-  assert.is(candidates[0]!.idempotencyKey, `candidate#1HGCM82633A004352#${at(1)}`);
+  const honda = campaign({ selector: { makes: ["Honda"] } });
+  const candidates = candidatesOf(records, UPLOADER, [honda]);
+  assert.equal(candidates.map((candidate) => candidate.vehicle.vin), [UPLOADER]);
+  assert.is(candidates[0]!.idempotencyKey, `candidate#${UPLOADER}#${at(1)}`);
   assert.ok(updateMessageSchema.safeParse(candidates[0]).success);
-  assert.equal(candidatesOf(records, []), []);
+  // A Honda described as campaign-worthy in the uploader's object, but not the uploader: not its word to give.
+  assert.equal(candidatesOf(records.slice(2), UPLOADER, [honda]), []);
+  assert.equal(candidatesOf(records, "1M8GDM9AXKP042788", [honda]).map((candidate) => candidate.vehicle.vin), ["1M8GDM9AXKP042788"]);
+  assert.equal(candidatesOf(records, "WP0ZZZ99ZTS392124", [honda]), [], "targeting still applies");
+  assert.equal(candidatesOf(records, UPLOADER, []), []);
 });
 
 test("messages go out in batches of 10", async () => {
