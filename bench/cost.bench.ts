@@ -174,7 +174,7 @@ async function telemetryPass(cloud: LocalCloud, gateway: GatewayIdentity, bucket
   const processorName = Object.keys(phase.functions).find((name) => PROCESSOR(`function:${name}`)) ?? "";
   const processor = usageFromCensus(phase.census, (principal) => billedCaller(principal) && PROCESSOR(principal));
   // The processor's reads: each object's ledger check (GetItem, eventually consistent: 0.5 RRU) and the
-  // running campaigns (one Query an invocation).
+  // running campaigns (one Query an invocation holding a vehicle's own object).
   const ledgerReadUnits =
     0.5 *
     Object.entries(phase.census.requests)
@@ -192,7 +192,10 @@ async function telemetryPass(cloud: LocalCloud, gateway: GatewayIdentity, bucket
     cloudWatchApi: processor.cloudWatchApi, // none since the metrics are EMF log lines
     logIngestBytes: phase.functions[processorName]?.emfBytes ?? 0, // the metrics' EMF lines, once an invocation
     cloudWatchMetricsRequested: processor.cloudWatchMetricsRequested,
-    dynamoDbReadUnits: Math.max(0, processor.dynamoDbReadUnits - ledgerReadUnits), // the running campaigns, once per invocation
+    // The running campaigns, one Query an invocation (0.5 RRU, eventually consistent, one page), counted by rule too:
+    // the passes upload as a fleet gateway, whose objects never look the campaigns up (no candidate comes from
+    // them), while a fleet of vehicles uploading their own objects queries once in each invocation.
+    dynamoDbReadUnits: Math.max(0.5 * invocations, processor.dynamoDbReadUnits - ledgerReadUnits),
     lambdaInvocations: invocations,
     sqs: 2 * (phase.batches[processorName] ?? 0), // AWS's pollers: a receive and a delete per batch
   };
