@@ -1,4 +1,4 @@
-import { thingAttributeValue } from "../contracts/vehicle-identity.js";
+import { attributeTextProblem, thingAttributeValue } from "../contracts/vehicle-identity.js";
 import type { VehicleSnapshot } from "../contracts/update-messages.js";
 import type { CampaignDefinition } from "./model.js";
 
@@ -34,12 +34,17 @@ export const CANDIDATE_REFUSAL = {
 export type CandidateRefusal = (typeof CANDIDATE_REFUSAL)[keyof typeof CANDIDATE_REFUSAL];
 
 const STATIC_TEXT_FACTS = ["make", "model", "hardware"] as const;
+const SELECTOR_OF = { make: "makes", model: "models", hardware: "hardware" } as const;
 
 /**
  * How the vehicle's description differs from its registration, for one campaign: each registered text
  * fact must equal the claimed one (in its attribute form: `Model 3` is registered as `Model_3`), and a
  * missing one is a difference; the model year must equal the registered one when one is registered, and
  * must be registered when the campaign selects model years. Empty when the vehicle may be admitted.
+ * The attribute form is lossy, so where the campaign selects a text fact the claim must also be one the
+ * registry tells apart (`attributeTextProblem`: `hu-3 (EU)` and `hu-3 <EU>` are both registered `hu-3__EU_`,
+ * and would otherwise let a vehicle of one be admitted for the other). `campaign create` refuses such selector
+ * values; this refuses the claims for campaigns created before it did.
  *
  * @example
  * import { parseCampaignDefinition } from "./model.js";
@@ -53,8 +58,10 @@ export function registryMismatches(claimed: VehicleSnapshot, registered: Registe
   const mismatches: string[] = [];
   for (const fact of STATIC_TEXT_FACTS) {
     const value = registered[fact];
+    const ambiguity = definition.selector[SELECTOR_OF[fact]] ? attributeTextProblem(claimed[fact]) : undefined;
     if (value === undefined) mismatches.push(`${fact} is not registered`);
     else if (thingAttributeValue(claimed[fact]) !== value) mismatches.push(`${fact} ${JSON.stringify(claimed[fact])} is registered as ${JSON.stringify(value)}`);
+    else if (ambiguity) mismatches.push(`${fact} ${JSON.stringify(claimed[fact])} cannot be checked against its registration ${JSON.stringify(value)}: it ${ambiguity}`);
   }
   if (registered.modelYear !== undefined) {
     if (registered.modelYear !== claimed.modelYear) mismatches.push(`model year ${claimed.modelYear} is registered as ${registered.modelYear}`);

@@ -74,7 +74,12 @@ const ATTRIBUTE_VALUE = /^[\w.,@/:#=[\]-]{1,800}$/;
 export function vehicleRecordProblems(record: VehicleRecord): string[] {
   const problems = vinViolations(record.vin).map((violation) => `VIN ${JSON.stringify(record.vin)}: ${violation.message}`);
   for (const field of ["make", "model", "hardware"] as const) {
-    if (!ATTRIBUTE_VALUE.test(record[field] ?? "")) problems.push(`${field} ${JSON.stringify(record[field] ?? "")} must be 1-800 of letters, digits and _.,@/:#=[]- (no spaces)`);
+    if (!ATTRIBUTE_VALUE.test(record[field] ?? "")) {
+      problems.push(
+        `${field} ${JSON.stringify(record[field] ?? "")} must be 1-800 of ASCII letters, digits and _.,@/:#=[]- (an AWS IoT attribute): write a space or any other character as _ ` +
+          "(Model 3 → Model_3, Citroën → Citro_n: the form a vehicle's report is compared in); a campaign can select only values of ASCII letters, digits, spaces and _.,@/:#=[]-",
+      );
+    }
   }
   if (record.modelYear !== undefined && !(Number.isInteger(record.modelYear) && record.modelYear >= 1950 && record.modelYear <= 2100)) {
     problems.push(`model year ${JSON.stringify(record.modelYear)} must be a year from 1950 to 2100`);

@@ -62,6 +62,16 @@ for (const [name, overrides, field] of badFields) {
   });
 }
 
+test("makes, models and hardware the vehicle registry cannot tell apart are refused by field; regions stay free text", () => {
+  const selector = { makes: ["Citroën", "Tesla"], models: ["Model 3", "Model_3 X"], hardware: ["hu-3 (EU)", "tcu+2", "TM3-HW3"], regions: ["eu-west (Paris)"] };
+  assert.equal(fieldsOf(definitionInput({ selector })), ["selector.makes[0]", "selector.models[1]", "selector.hardware[0]", "selector.hardware[1]"]);
+});
+
+test("honest selector values pass: ASCII names with spaces or with _, dots, dashes, slashes", () => {
+  const selector = { makes: ["Tesla", "Mercedes-Benz", "Land Rover"], models: ["Model 3", "Model_Y", "ID.4", "F-150 Lightning"], hardware: ["TM3-HW3", "hu_3", "tcu/2.1", "J1-PPE"] };
+  assert.equal(parseCampaignDefinition(definitionInput({ selector })).selector.hardware, selector.hardware);
+});
+
 test("the error message lists the field and the reason", () => {
   assert.throws(() => parseCampaignDefinition(definitionInput({ targetVersion: 7 })), /targetVersion: /);
 });

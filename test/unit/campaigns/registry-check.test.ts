@@ -6,7 +6,9 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { factsAsDescribed, readOncePerInvocation, registryMismatches, type RegisteredVehicleFacts, type VehicleRegistry } from "../../../campaigns/registry-check.js";
+import type { CampaignDefinition } from "../../../campaigns/model.js";
 import { matchesCampaign } from "../../../campaigns/targeting.js";
+import { thingAttributeValue } from "../../../contracts/vehicle-identity.js";
 import { definition, vehicle } from "./support/factories.js";
 
 const honda = vehicle();
@@ -83,6 +85,59 @@ test("one registry read per VIN per invocation; a failed read is not kept, so th
   assert.equal(await cached.describe(honda.vin), { vin: honda.vin, make: "Honda" });
   assert.is(reads, 2);
   assert.is(cached.reads, 2);
+});
+
+/** A campaign stored before `campaign create` refused such selector values (the schema would refuse it now). */
+function storedCampaign(selector: CampaignDefinition["selector"]): CampaignDefinition {
+  return { ...definition(), selector };
+}
+
+// review6 F2: the attribute form is lossy; each pair is one registration. A vehicle registered as the first value
+// claims the second to match a campaign selecting the second.
+const COLLIDING: Array<[string, "make" | "model" | "hardware", string, string]> = [
+  ["brackets", "hardware", "hu-3 <EU>", "hu-3 (EU)"],
+  ["accents", "make", "Citroën", "Citroén"],
+  ["a plus", "hardware", "tcu+2", "tcu&2"],
+  ["spaces and _ mixed", "model", "Model 3_X", "Model_3 X"],
+];
+
+for (const [what, fact, truth, claim] of COLLIDING) {
+  test(`values sharing an attribute form are not admitted for each other (${what}: ${JSON.stringify(truth)} vs ${JSON.stringify(claim)})`, () => {
+    assert.is(thingAttributeValue(truth), thingAttributeValue(claim), "the pair does share one registration");
+    const registered = { ...registeredHonda, [fact]: thingAttributeValue(truth) };
+    const liar = vehicle({ [fact]: claim });
+    const campaign = storedCampaign({ [fact === "make" ? "makes" : fact === "model" ? "models" : "hardware"]: [claim] });
+    assert.ok(matchesCampaign(campaign, liar), "the claim matches the campaign's selector");
+    const mismatches = registryMismatches(liar, registered, campaign);
+    assert.is(mismatches.length, 1, mismatches.join("; "));
+    assert.match(mismatches[0]!, `${fact} ${JSON.stringify(claim)} cannot be checked against its registration`);
+  });
+}
+
+test("the reviewer's collide.mts: Citroën / hu-3 <EU> claiming Citroén / hu-3 (EU) is refused on both facts", () => {
+  const registered = { vin: honda.vin, make: thingAttributeValue("Citroën"), model: "C4", hardware: thingAttributeValue("hu-3 <EU>"), modelYear: 2021 };
+  const claimed = vehicle({ make: "Citroén", model: "C4", hardware: "hu-3 (EU)" });
+  const campaign = storedCampaign({ makes: ["Citroén"], hardware: ["hu-3 (EU)"] });
+  assert.equal(registryMismatches(claimed, registered, campaign).map((each) => each.split(" ")[0]), ["make", "hardware"]);
+});
+
+test("honest values still pass: plain ASCII, and the one documented equivalence (a space registered as _)", () => {
+  const tesla = vehicle({ make: "Tesla", model: "Model 3", hardware: "TM3-HW3" });
+  const registered = { vin: tesla.vin, make: "Tesla", model: "Model_3", hardware: "TM3-HW3" };
+  const campaign = definition({ selector: { makes: ["Tesla"], models: ["Model 3", "Model_3"], hardware: ["TM3-HW3"] } });
+  assert.equal(registryMismatches(tesla, registered, campaign), []);
+  assert.equal(registryMismatches(vehicle({ make: "Tesla", model: "Model_3", hardware: "TM3-HW3" }), registered, campaign), []);
+  const ford = vehicle({ make: "Ford", model: "F-150 Lightning", hardware: "F150L-SYNC4" });
+  assert.equal(registryMismatches(ford, factsAsDescribed(ford), definition({ selector: { models: ["F-150 Lightning"], hardware: ["F150L-SYNC4"] } })), []);
+});
+
+test("a value the registry cannot tell apart still passes where the campaign does not select that fact (registered fleets keep working)", () => {
+  const citroen = vehicle({ make: "Citroën", model: "ë-C4", hardware: "hu-3" });
+  const registered = { vin: citroen.vin, make: "Citro_n", model: "_-C4", hardware: "hu-3" };
+  assert.equal(registryMismatches(citroen, registered, definition({ selector: { hardware: ["hu-3"] } })), []);
+  assert.equal(registryMismatches(citroen, registered, anyCampaign), []);
+  // Selecting that fact, even its true value, cannot be checked: refused, with the reason.
+  assert.match(registryMismatches(citroen, registered, storedCampaign({ makes: ["Citroën"] })).join("; "), /make "Citroën" cannot be checked/);
 });
 
 test.run();

@@ -5,7 +5,7 @@
 import type { IoTClient } from "@aws-sdk/client-iot";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { InvalidGatewayError, InvalidVehicleError, registerGateway, registerVehicle } from "../../../identity/provisioning.js";
+import { InvalidGatewayError, InvalidVehicleError, registerGateway, registerVehicle, vehicleRecordProblems } from "../../../identity/provisioning.js";
 
 /** An IoT client that records every command it is asked to send and answers none. */
 function recordingIot(): { iot: IoTClient; sent: string[] } {
@@ -37,6 +37,14 @@ test("a site with a space is refused before anything is created", async () => {
   const refused = await registerGateway(iot, "p", { gatewayId: "gw-depot-7", thingTypeName: "t", site: "depot hamburg" }).catch((error: unknown) => error);
   assert.instance(refused, InvalidGatewayError);
   assert.equal(sent, []);
+});
+
+test("a make, model or hardware AWS IoT cannot hold is refused with the attribute form to register instead (review6 F2)", () => {
+  const problems = vehicleRecordProblems({ vin: VIN, make: "Citroën", model: "Model 3", hardware: "hu-3 (EU)" });
+  assert.equal(problems.map((problem) => problem.split(" ")[0]), ["make", "model", "hardware"]);
+  assert.match(problems[0]!, 'make "Citroën" must be 1-800 of ASCII letters, digits and _.,@/:#=[]-');
+  assert.match(problems[0]!, "Model 3 → Model_3, Citroën → Citro_n");
+  assert.equal(vehicleRecordProblems({ vin: VIN, make: "Citro_n", model: "Model_3", hardware: "hu-3__EU_" }), []);
 });
 
 test.run();
