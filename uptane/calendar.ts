@@ -25,7 +25,7 @@ export interface ExpiryEntry extends PublishedExpiry {
 
 const REMEDY: Record<Expiring, string> = {
   [EXPIRING.ImageTargets]: "fleetota release refresh --key <release key> (a threshold of release engineers)",
-  [EXPIRING.ImageRoot]: "publish the next image root, signed by a threshold of the old and new image-root keys (no CLI command yet)",
+  [EXPIRING.ImageRoot]: "fleetota keys rotate-image-root --image-root-key <file> … (a threshold of the image-root keys; keeps every key)",
   [EXPIRING.DirectorRoot]: "fleetota keys rotate-director --kms-key <arn> --director-root-key … (the same KMS key may stay)",
 };
 

@@ -4,6 +4,7 @@ import { Metadata, Targets, type Root } from "@tufjs/models";
 import { signWithKeyFile, type OfflineKeyFile } from "./keys.js";
 import { findReleaseTarget, imageTargetName, nextImageTargets, REPOSITORY_LAYOUT, ROLE, SPEC_VERSION, targetsFromJson, tufDate, type ImageCustom } from "./metadata.js";
 import { publishOnce, readJson, readObject, readPublished } from "./repository-store.js";
+import { refreshAllowedByRoot } from "./image-root-rotation.js";
 import { checkRoleSignatures, verifyPublishedTargets } from "./vehicle-verification.js";
 
 /**
@@ -194,7 +195,8 @@ function sameTargets(a: Metadata<Targets>, b: Metadata<Targets>): boolean {
  * `release refresh`: the published image targets again, unchanged, as version + 1 with a later expiry,
  * signed by the release keys exactly as a release is (the first signer stages it, each further one adds a
  * signature, the one that meets the threshold publishes it). Refuses when nothing is published, when the
- * published targets do not verify against the image root (nobody re-signs what the keys never signed),
+ * published targets do not verify against the image root (nobody re-signs what the keys never signed) unless
+ * that root, rotating the release keys, names exactly them for the refresh (`keys rotate-image-root --refresh-targets-next`),
  * when a release waits as the next version, when the new expiry would not move the current one forward,
  * and, to a later signer, a staged refresh whose targets differ from the published ones or whose expiry
  * lies beyond what this signer's `expires` allows.
@@ -209,8 +211,10 @@ export async function refreshImageTargets(s3: S3Client, bucket: string, input: {
   if (!current) throw new ReleaseError("nothing to refresh: the image repository has published no targets yet (publish a release with `fleetota release`)");
   requireTargetsKey(root, input.key);
   const refusal = verifyPublishedTargets(chain, current.toJSON(), now, { targetsMayBeExpired: true });
-  if (refusal) throw new ReleaseError(`published image targets ${current.signed.version} do not verify (${refusal.kind}: ${refusal.message}); not re-signing them`);
-  if (input.expires.getTime() <= Math.max(now.getTime(), Date.parse(current.signed.expires))) {
+  // After a rotation that changed the release keys, the new root names the targets its root keys let the new release keys re-sign.
+  const afterRotation = refusal !== undefined && refreshAllowedByRoot(chain, current, now);
+  if (refusal && !afterRotation) throw new ReleaseError(`published image targets ${current.signed.version} do not verify (${refusal.kind}: ${refusal.message}); not re-signing them`);
+  if (!afterRotation && input.expires.getTime() <= Math.max(now.getTime(), Date.parse(current.signed.expires))) {
     throw new ReleaseError(`nothing to refresh: image targets ${current.signed.version} already expire at ${current.signed.expires}, not before ${tufDate(input.expires)}; pass a longer --expires`);
   }
   const nextVersion = current.signed.version + 1;

@@ -78,6 +78,20 @@ export interface RootSpec {
   rootThreshold: number;
   targetsKeys: Key[];
   targetsThreshold: number;
+  /** An image root that changed the release keys: the published targets its root keys allow the new release keys to re-sign. */
+  refreshTargets?: RefreshTargets;
+}
+
+/**
+ * Field of an image root's `signed` part (signed by the old and new root keys, ignored by vehicles): the
+ * image targets published when the rotation changed the release keys, by version and SHA-256 of their
+ * canonical `signed` part. `release refresh` re-signs exactly those, although the new root's release keys
+ * did not sign them; no other targets that fail to verify.
+ */
+export const REFRESH_TARGETS_FIELD = "x-fleetota-refresh-targets";
+export interface RefreshTargets {
+  version: number;
+  sha256: string;
 }
 
 export class ThresholdError extends Error {
@@ -113,6 +127,7 @@ export function buildRoot(spec: RootSpec): Metadata<Root> {
       [ROLE.Timestamp]: role([], 1),
     },
     consistent_snapshot: true,
+    ...(spec.refreshTargets ? { [REFRESH_TARGETS_FIELD]: { ...spec.refreshTargets } } : {}),
   };
   return rootFromJson({ signed, signatures: [] });
 }

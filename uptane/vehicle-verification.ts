@@ -248,8 +248,8 @@ function verifyRole(root: Metadata<Root>, role: string, metadata: Metadata<Root 
   throw refused(REFUSAL.BelowThreshold, `${what} has ${valid.length} of the ${threshold} signatures its ${role} role needs`);
 }
 
-/** Applies a chain of newer roots to the trusted one (TUF's root update). */
-function rotateRoot(trusted: Metadata<Root>, chain: unknown, what: string, now: Date): Metadata<Root> {
+/** Applies a chain of newer roots to the trusted one (TUF's root update); the last must be unexpired unless `mayBeExpired`. */
+function rotateRoot(trusted: Metadata<Root>, chain: unknown, what: string, now: Date, mayBeExpired = false): Metadata<Root> {
   if (chain !== undefined && !Array.isArray(chain)) throw refused(REFUSAL.Malformed, `${what} root chain is not a list`);
   const roots = ((chain as unknown[] | undefined) ?? []).map((json) => parseMetadata(json, rootFromJson, `${what} root`));
   roots.sort((a, b) => a.signed.version - b.signed.version);
@@ -269,7 +269,8 @@ function rotateRoot(trusted: Metadata<Root>, chain: unknown, what: string, now: 
     strictDate(next.signed.expires, `${what} root ${next.signed.version} expiry`);
     current = next;
   }
-  checkExpiry(current, `${what} root ${current.signed.version}`, now);
+  if (mayBeExpired) strictDate(current.signed.expires, `${what} root ${current.signed.version} expiry`);
+  else checkExpiry(current, `${what} root ${current.signed.version}`, now);
   return current;
 }
 
@@ -423,21 +424,50 @@ export function verifyImageBytes(bytes: Uint8Array, image: Pick<VerifiedImage, "
  * later root rotated in as a vehicle would): what the update manager and the CLI check before they
  * hand metadata on. Returns the refusal, or undefined when a threshold of the newest root's targets
  * keys signed it and it has not expired (`targetsMayBeExpired`: expired targets pass, as `release refresh`
- * needs before re-signing them; the roots must still be valid).
+ * needs before re-signing them; the roots must still be valid unless `rootMayBeExpired`).
  *
  * @example
  * const refusal = verifyPublishedTargets(imageRoots.map((root) => root.toJSON()), targets.toJSON(), new Date());
  */
-export function verifyPublishedTargets(rootChain: unknown[], targets: unknown, now: Date, options: { targetsMayBeExpired?: boolean } = {}): Refusal | undefined {
+export function verifyPublishedTargets(
+  rootChain: unknown[],
+  targets: unknown,
+  now: Date,
+  options: { targetsMayBeExpired?: boolean; rootMayBeExpired?: boolean } = {},
+): Refusal | undefined {
   try {
-    if (rootChain.length === 0) throw refused(REFUSAL.PartialBundle, "no root is published");
-    const first = parseMetadata(rootChain[0], rootFromJson, "root 1");
-    verifyRole(first, ROLE.Root, first, "root 1");
-    const root = rotateRoot(first, rootChain.slice(1), "repository", now);
+    const root = trustedRoot(rootChain, now, options.rootMayBeExpired);
     const metadata = parseMetadata(targets, targetsFromJson, "targets");
     verifyRole(root, ROLE.Targets, metadata, `targets ${metadata.signed.version}`);
     if (options.targetsMayBeExpired) strictDate(metadata.signed.expires, "targets expiry");
     else checkExpiry(metadata, "targets", now);
+    return undefined;
+  } catch (error) {
+    if (error instanceof Refused) return error.refusal;
+    throw error;
+  }
+}
+
+/** The newest root of a published chain, reached as a vehicle reaches it (root 1 taken on first use). Throws a Refused. */
+function trustedRoot(rootChain: unknown[], now: Date, mayBeExpired = false): Metadata<Root> {
+  if (rootChain.length === 0) throw refused(REFUSAL.PartialBundle, "no root is published");
+  const first = parseMetadata(rootChain[0], rootFromJson, "root 1");
+  verifyRole(first, ROLE.Root, first, "root 1");
+  return rotateRoot(first, rootChain.slice(1), "repository", now, mayBeExpired);
+}
+
+/**
+ * Checks a repository's root chain as published, as a vehicle takes it (root 1 on first use, each later root
+ * signed by a threshold of the previous root's keys and of its own). Returns the refusal, or undefined when
+ * the chain verifies and its newest root has not expired (`rootMayBeExpired`: an expired newest root passes,
+ * as a rotation that renews it needs).
+ *
+ * @example
+ * const refusal = verifyRootChain([...imageRoots.map((root) => root.toJSON()), next.toJSON()], new Date());
+ */
+export function verifyRootChain(rootChain: unknown[], now: Date, options: { rootMayBeExpired?: boolean } = {}): Refusal | undefined {
+  try {
+    trustedRoot(rootChain, now, options.rootMayBeExpired);
     return undefined;
   } catch (error) {
     if (error instanceof Refused) return error.refusal;

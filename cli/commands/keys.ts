@@ -1,8 +1,9 @@
 import type { Command } from "commander";
 import { CeremonyError, rotateDirectorKey, runCeremony } from "../../uptane/ceremony.js";
+import { ImageRootRotationError, rotateImageRoot } from "../../uptane/image-root-rotation.js";
 import { createKeyFile, readKeyFile } from "../../uptane/key-files.js";
 import { KeyFileError, type OfflineKeyFile } from "../../uptane/keys.js";
-import { ThresholdError } from "../../uptane/metadata.js";
+import { ROLE, ThresholdError } from "../../uptane/metadata.js";
 import { parseIntegerOption } from "../arguments.js";
 import type { CommandContext } from "../context.js";
 import { InputFileError, UsageError } from "../errors.js";
@@ -30,7 +31,7 @@ async function guarded<T>(run: () => Promise<T>): Promise<T> {
   try {
     return await run();
   } catch (error) {
-    if (error instanceof CeremonyError || error instanceof ThresholdError) throw new UsageError(error.message);
+    if (error instanceof CeremonyError || error instanceof ImageRootRotationError || error instanceof ThresholdError) throw new UsageError(error.message);
     throw error;
   }
 }
@@ -105,4 +106,71 @@ export function registerKeysCommands(program: Command, contextFor: (command: Com
         `published director root ${root.signed.version}: the director now signs with ${options.kmsKey}`,
       ]);
     });
+  keys
+    .command("rotate-image-root")
+    .description("publish the next image root (renewed expiry; new root keys, release keys or thresholds), signed by a threshold of the current and of the new root keys")
+    .requiredOption("--image-root-key <file>", "a current image-root key file (repeat up to the threshold)", collect)
+    .option("--new-image-root-key <file>", "a root key file of the next root, private part included: each signs (repeat: the whole new set; default: keep the current root keys)", collect)
+    .option("--image-root-threshold <n>", "image-root signatures the next root needs (default: the current threshold)")
+    .option("--release-key <file>", "a release engineer's public key file (.pub) (repeat: the whole new set; default: keep the current release keys)", collect)
+    .option("--release-threshold <n>", "release keys needed to publish (default: the current threshold)")
+    .option("--root-lifetime-days <n>", "how long the new root stays valid", "365")
+    .option("--refresh-targets-next", "allow new release keys under which the published image targets stop verifying: a threshold of them runs `fleetota release refresh` right after")
+    .action(async function rotateImageRootAction(this: Command, options: RotateImageRootOptions) {
+      await runRotateImageRoot(contextFor(this), options);
+    });
+}
+
+export interface RotateImageRootOptions {
+  imageRootKey: string[];
+  newImageRootKey?: string[];
+  imageRootThreshold?: string;
+  releaseKey?: string[];
+  releaseThreshold?: string;
+  rootLifetimeDays: string;
+  refreshTargetsNext?: boolean;
+}
+
+/**
+ * The `keys rotate-image-root` command: publishes image root n+1 and says what comes next.
+ *
+ * @example
+ * await runRotateImageRoot(context, { imageRootKey: ["ir1.key", "ir2.key"], rootLifetimeDays: "365" }); // renews the expiry
+ */
+export async function runRotateImageRoot(context: CommandContext, options: RotateImageRootOptions, now = new Date()): Promise<void> {
+  const threshold = (name: string, raw: string | undefined) => (raw === undefined ? undefined : parseIntegerOption(name, raw, { min: 1 }));
+  const rootThreshold = threshold("--image-root-threshold", options.imageRootThreshold);
+  const releaseThreshold = threshold("--release-threshold", options.releaseThreshold);
+  const { root, targetsToRefresh } = await guarded(() =>
+    rotateImageRoot(context.s3(), context.target().names.dataBucket, {
+      rootKeys: options.imageRootKey.map(loadKey),
+      ...(options.newImageRootKey ? { newRootKeys: options.newImageRootKey.map(loadKey) } : {}),
+      ...(rootThreshold === undefined ? {} : { rootThreshold }),
+      ...(options.releaseKey ? { releaseKeys: options.releaseKey.map(loadKey) } : {}),
+      ...(releaseThreshold === undefined ? {} : { releaseThreshold }),
+      rootLifetimeDays: parseIntegerOption("--root-lifetime-days", options.rootLifetimeDays, { min: 1 }),
+      refreshTargetsNext: options.refreshTargetsNext === true,
+      now,
+    }),
+  );
+  const role = (name: string) => root.signed.roles[name]!;
+  const value = {
+    imageRootVersion: root.signed.version,
+    expires: root.signed.expires,
+    rootKeys: role(ROLE.Root).keyIDs,
+    rootThreshold: role(ROLE.Root).threshold,
+    releaseKeys: role(ROLE.Targets).keyIDs,
+    releaseThreshold: role(ROLE.Targets).threshold,
+    targetsToRefresh: targetsToRefresh?.version ?? null,
+  };
+  printResult(context.io, context.json, value, () => [
+    `published image root ${value.imageRootVersion}, expiring ${value.expires}: ${value.rootThreshold} of ${value.rootKeys.length} root keys, ` +
+      `${value.releaseThreshold} of ${value.releaseKeys.length} release keys; vehicles take it from their next job document`,
+    ...(targetsToRefresh
+      ? [
+          `next: the published image targets ${targetsToRefresh.version} no longer verify under image root ${value.imageRootVersion}, so the update manager publishes no job document until`,
+          `  ${value.releaseThreshold} of its release keys re-sign them, each: fleetota release refresh --key <their release key> (then redrive the update DLQ: fleetota redrive)`,
+        ]
+      : []),
+  ]);
 }

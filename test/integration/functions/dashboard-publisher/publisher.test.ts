@@ -234,7 +234,7 @@ test("the release calendar: under 7 days (or expired) a line with the command in
   assert.equal(first.expiry.published.map((entry) => [entry.what, entry.version]), [["image targets", 1], ["image root", 1], ["director root", 1]]);
   assert.equal(first.expiry.warnings.map((warning) => warning.what), ["image root"], "10 and 200 days left: no line");
   assert.match(first.expiry.warnings[0]!.line, /^image root 1 expires in 3 days \(/);
-  assert.match(first.expiry.warnings[0]!.remedy, /next image root/);
+  assert.match(first.expiry.warnings[0]!.remedy, /^fleetota keys rotate-image-root /);
 
   assert.is(between.expiry.readAt, first.expiry.readAt, "not read between refreshes");
   assert.equal(between.expiry.warnings.map((warning) => warning.what), ["image root"]);

@@ -115,7 +115,7 @@ test("release calendar: under 7 days a line with the days left and the command; 
     "image targets 4 expire in 6 days (2026-12-03T06:00:00.000Z)",
   ]);
   assert.match(doc.expiry.warnings[1]!.remedy, /^fleetota release refresh --key /);
-  assert.match(doc.expiry.warnings[0]!.remedy, /next image root.*no CLI command/);
+  assert.match(doc.expiry.warnings[0]!.remedy, /^fleetota keys rotate-image-root --image-root-key /);
   assert.equal([doc.expiry.readAt, doc.expiry.published.length], [now.toISOString(), 3]);
   assert.equal(expiryWarnings([{ what: "director root", version: 3, expires: inDays(6.9) }], now).map((warning) => warning.remedy.split(" ").slice(0, 3).join(" ")), ["fleetota keys rotate-director"]);
   assert.equal(expiryWarnings([{ what: "director root", version: 3, expires: inDays(7) }], now), []);
