@@ -227,6 +227,14 @@ export interface RolloutFacts {
   at: Date;
   /** FAILED/TIMED_OUT jobs still waiting for an automatic retry. */
   pendingRetries: number;
+  /**
+   * Vehicles on the campaign's waiting list (recorded eligible, neither admitted nor forgotten) that the open wave
+   * has room for, as the ticker listed them at this tick. Clamped to the room the campaign's counters give, so a
+   * vehicle the wave has no room for (full by its count or percent) never holds the campaign open.
+   */
+  waitingAdmissible: number;
+  /** The tick ran short of time before it saw every job (its `pendingRetries` may count too few): it completes nothing. */
+  cutShort: boolean;
 }
 
 export type RolloutDecision =
@@ -236,10 +244,11 @@ export type RolloutDecision =
 /**
  * One tick of the rollout rules for a campaign: start a SCHEDULED one whose time came; pause or abort on
  * a crossed criterion; open the next wave once the current one soaked and met its success threshold;
- * complete when the last wave is open and soaked and no job is still moving or waiting for a retry.
+ * complete when the last wave is open and soaked, no job is still moving or waiting for a retry, no waiting
+ * vehicle could still be admitted into the last wave (it has room for it), and the tick saw every job.
  *
  * @example
- * const decision = decideRollout(campaign, { at: new Date(), pendingRetries: 0 });
+ * const decision = decideRollout(campaign, { at: new Date(), pendingRetries: 0, waitingAdmissible: 0, cutShort: false });
  */
 export function decideRollout(campaign: Campaign, facts: RolloutFacts): RolloutDecision {
   const context: CommandContext = { at: facts.at, cause: "ticker" };
@@ -271,10 +280,9 @@ export function decideRollout(campaign: Campaign, facts: RolloutFacts): RolloutD
   const isLastWave = campaign.waveIndex === campaign.definition.waves.length - 1;
   const moving = countJobsIn(campaign.counts, ACTIVE_JOB_STATES);
   if (isLastWave) {
+    const holding = completionHolds(campaign, facts, moving);
+    if (holding.length > 0) return { kind: "unchanged", reason: holding.join("; ") };
     if (campaign.admitted === 0) return { kind: "unchanged", reason: "no vehicle admitted yet" };
-    if (moving > 0 || facts.pendingRetries > 0) {
-      return { kind: "unchanged", reason: `${moving} jobs moving, ${facts.pendingRetries} retries pending` };
-    }
     return change(campaign, CAMPAIGN_STATE.Completed, context, completionSummary(campaign), { finishedAt: facts.at.toISOString() });
   }
   if (campaign.admitted === 0) return { kind: "unchanged", reason: `wave ${campaign.waveIndex + 1} has no vehicle yet` };
@@ -295,10 +303,28 @@ export function decideRollout(campaign: Campaign, facts: RolloutFacts): RolloutD
   );
 }
 
+/** Room left in the open wave by the campaign's counters (never below none). */
+function roomLeft(campaign: Campaign): number {
+  return Math.max(0, waveCapacity(campaign.definition, campaign.waveIndex, campaign.eligible) - campaign.admitted);
+}
+
+/** What keeps an open, soaked last wave from completing: moving jobs, pending retries, admissible waiting vehicles, a short tick. */
+function completionHolds(campaign: Campaign, facts: RolloutFacts, moving: number): string[] {
+  const holds: string[] = [];
+  if (moving > 0 || facts.pendingRetries > 0) holds.push(`${moving} jobs moving, ${facts.pendingRetries} retries pending`);
+  const admissible = Math.min(facts.waitingAdmissible, roomLeft(campaign));
+  if (admissible > 0) holds.push(`${admissible} waiting ${admissible === 1 ? "vehicle" : "vehicles"} with room in the last wave, to admit before completing`);
+  if (facts.cutShort) holds.push("tick cut short before it saw every job; the next tick decides");
+  return holds;
+}
+
 function completionSummary(campaign: Campaign): string {
   const counts = Object.entries(campaign.counts)
     .filter(([, count]) => count > 0)
     .map(([state, count]) => `${count} ${state}`)
     .join(", ");
-  return `completed: ${counts}`;
+  const left = campaign.eligible - campaign.admitted;
+  if (left <= 0) return `completed: ${counts}`;
+  const why = roomLeft(campaign) === 0 ? " (the last wave is full)" : "";
+  return `completed: ${counts}; ${left} eligible ${left === 1 ? "vehicle" : "vehicles"} not admitted${why}`;
 }

@@ -567,7 +567,9 @@ export async function tickCampaign(deps: UpdateServiceDeps, campaignId: string):
   }
 
   campaign = (await deps.store.campaigns.get(campaignId))!;
-  const decision = decideRollout(campaign, { at: deps.now(), pendingRetries });
+  // Listed before deciding, as the last wave completes only once no waiting vehicle has room in it; admitted from below.
+  const waiting = await waitingWithRoom(deps, campaign);
+  const decision = decideRollout(campaign, { at: deps.now(), pendingRetries, waitingAdmissible: waiting.length, cutShort: summary.cutShort });
   if (decision.kind === "applied") {
     try {
       campaign = await deps.store.campaigns.saveChange(campaign, decision.campaign, decision.record);
@@ -583,18 +585,30 @@ export async function tickCampaign(deps: UpdateServiceDeps, campaignId: string):
   }
   summary.state = campaign.state;
   if (campaign.state === CAMPAIGN_STATE.Aborted) summary.canceled = await sweepUnstartedJobs(deps, campaign, summary);
-  if (campaign.state === CAMPAIGN_STATE.Running) summary.admitted = await admitWaitingVehicles(deps, campaign, summary);
+  if (campaign.state === CAMPAIGN_STATE.Running) {
+    // A decision that changed the campaign (a wave opened) changed its room: listed again.
+    const admissible = decision.kind === "applied" ? await waitingWithRoom(deps, campaign) : waiting;
+    summary.admitted = await admitWaitingVehicles(deps, campaign, summary, admissible);
+  }
   if (summary.cutShort) deps.log.info("tick cut short; the next tick continues", { ...summary });
   return summary;
 }
 
-/** Admits waiting vehicles into the open wave's room (those the tick has no time for are admitted at their next sighting or tick). */
-async function admitWaitingVehicles(deps: UpdateServiceDeps, campaign: Campaign, summary: TickSummary): Promise<number> {
+/** The waiting vehicles a RUNNING campaign's open wave has room for, oldest sighting first (at most the room). */
+async function waitingWithRoom(deps: UpdateServiceDeps, campaign: Campaign): Promise<VehicleSnapshot[]> {
+  if (campaign.state !== CAMPAIGN_STATE.Running) return [];
+  const room = waveCapacity(campaign.definition, campaign.waveIndex, campaign.eligible) - campaign.admitted;
+  return room > 0 ? deps.store.targets.listWaiting(campaign.campaignId, room) : [];
+}
+
+/**
+ * Admits the listed waiting vehicles into the open wave's room (those the tick has no time for are admitted at their
+ * next sighting or tick; until then the last wave does not complete).
+ */
+async function admitWaitingVehicles(deps: UpdateServiceDeps, campaign: Campaign, summary: TickSummary, waiting: VehicleSnapshot[]): Promise<number> {
   let eligible = campaign.eligible;
-  const room = waveCapacity(campaign.definition, campaign.waveIndex, eligible) - campaign.admitted;
-  if (room <= 0) return 0;
   let admitted = 0;
-  for (const vehicle of whileTimeLeft(deps, summary, await deps.store.targets.listWaiting(campaign.campaignId, room))) {
+  for (const vehicle of whileTimeLeft(deps, summary, waiting)) {
     // Its latest snapshot is its own word since its first sighting: asked again before it takes a slot.
     if (!(await registryCheck(deps, vehicle).vouchesFor(campaign))) {
       if (await forgetRefused(deps, campaign, vehicle.vin)) eligible--;

@@ -24,7 +24,8 @@ export interface CampaignRecords {
   /**
    * Writes a campaign-level change (state, wave, baseline) if nobody changed the campaign since `before`
    * was read (else StaleCampaignError), with its transition record. A change of `outcomesEpoch` (a resume taking
-   * the baseline) also requires `vehicleOutcomes` to be as read, so the baseline is exactly the counters it replaces. With `commandKey`, the command is marked
+   * the baseline) also requires `vehicleOutcomes` to be as read, so the baseline is exactly the counters it replaces; a
+   * completion requires `eligible` and `admitted` as read (no vehicle admitted, recorded or forgotten since). With `commandKey`, the command is marked
    * processed in the same transaction (DuplicateCommandError if it already was).
    */
   saveChange(before: Campaign, after: Campaign, record: TransitionRecord, options?: { commandKey?: string }): Promise<Campaign>;

@@ -141,7 +141,8 @@ export function dynamoCampaignRecords(db: StateTable): CampaignRecords {
 /**
  * The conditional update of a campaign's state, wave and baseline (not its counters) from `before` to `after`. A new
  * `outcomesEpoch` (a resume) also requires the per-vehicle counters to be as read: a job outcome counted in the old
- * epoch after the read would be missing from the baseline that replaces them.
+ * epoch after the read would be missing from the baseline that replaces them. A completion requires `eligible` and
+ * `admitted` as read: a vehicle admitted, recorded waiting or forgotten since the read was not judged by it.
  */
 function campaignChangePart(db: StateTable, before: Campaign, after: Campaign, revision: number): TransactPart {
   const names: Record<string, string> = {
@@ -169,6 +170,11 @@ function campaignChangePart(db: StateTable, before: Campaign, after: Campaign, r
       values[`:v_${key}`] = before.vehicleOutcomes[key];
       conditions.push(before.vehicleOutcomes[key] === 0 ? `(attribute_not_exists(#v_${key}) OR #v_${key} = :v_${key})` : `#v_${key} = :v_${key}`);
     }
+  }
+  if (after.state === CAMPAIGN_STATE.Completed && before.state !== CAMPAIGN_STATE.Completed) {
+    Object.assign(names, { "#eligible": "eligible", "#admitted": "admitted" });
+    Object.assign(values, { ":eligible": before.eligible, ":admitted": before.admitted });
+    conditions.push("#eligible = :eligible", "#admitted = :admitted");
   }
   const removes: string[] = [];
   for (const field of ["stateReason", "waveOpenedAt", "startedAt", "finishedAt"] as const) {

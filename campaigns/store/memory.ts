@@ -65,6 +65,9 @@ export function memoryCampaignStore(): CampaignStore {
         // A resume's baseline must be exactly the per-vehicle counters it replaces (see campaigns.ts).
         const countersMoved = OUTCOME_KEYS.some((kind) => stored.vehicleOutcomes[kind] !== before.vehicleOutcomes[kind]);
         if (after.outcomesEpoch !== before.outcomesEpoch && countersMoved) throw new StaleCampaignError(before.campaignId);
+        // A completion judged the vehicles as read: one admitted, recorded waiting or forgotten since then refuses it.
+        const vehiclesMoved = stored.eligible !== before.eligible || stored.admitted !== before.admitted;
+        if (after.state === CAMPAIGN_STATE.Completed && before.state !== CAMPAIGN_STATE.Completed && vehiclesMoved) throw new StaleCampaignError(before.campaignId);
         const revision = before.revision + 1;
         const changed: Campaign = {
           ...stored,

@@ -56,8 +56,8 @@ test("start with a future startAt schedules; the tick starts it once the time co
   const scheduled = decideCampaignCommand(campaign({}, { startAt: minutesAfter(60).toISOString() }), "start", context);
   assert.is(outcomeOf(scheduled), "SCHEDULED");
   if (scheduled.kind !== "applied") return;
-  const before = decideRollout(scheduled.campaign, { at: minutesAfter(59), pendingRetries: 0 });
-  const after = decideRollout(scheduled.campaign, { at: minutesAfter(60), pendingRetries: 0 });
+  const before = decideRollout(scheduled.campaign, { at: minutesAfter(59), pendingRetries: 0, waitingAdmissible: 0, cutShort: false });
+  const after = decideRollout(scheduled.campaign, { at: minutesAfter(60), pendingRetries: 0, waitingAdmissible: 0, cutShort: false });
   assert.is(before.kind, "unchanged");
   assert.is(after.kind === "applied" ? after.campaign.state : "", "RUNNING");
 });
@@ -104,14 +104,14 @@ function countsWith(values: Partial<Record<keyof ReturnType<typeof emptyJobCount
 
 test("the next wave waits for the soak time even when every job succeeded", () => {
   const campaignNow = running({ counts: countsWith({ SUCCEEDED: 10 }), vehicleOutcomes: { succeeded: 10, failed: 0, timedOut: 0, rolledBack: 0, rejected: 0 } });
-  assert.is(decideRollout(campaignNow, { at: minutesAfter(29), pendingRetries: 0 }).kind, "unchanged");
-  const opened = decideRollout(campaignNow, { at: minutesAfter(30), pendingRetries: 0 });
+  assert.is(decideRollout(campaignNow, { at: minutesAfter(29), pendingRetries: 0, waitingAdmissible: 0, cutShort: false }).kind, "unchanged");
+  const opened = decideRollout(campaignNow, { at: minutesAfter(30), pendingRetries: 0, waitingAdmissible: 0, cutShort: false });
   assert.is(opened.kind === "applied" ? opened.campaign.waveIndex : -1, 1);
 });
 
 test("the next wave waits for the success threshold after the soak", () => {
   const campaignNow = running({ counts: countsWith({ SUCCEEDED: 8, IN_PROGRESS: 2 }), vehicleOutcomes: { succeeded: 8, failed: 0, timedOut: 0, rolledBack: 0, rejected: 0 } });
-  const decision = decideRollout(campaignNow, { at: minutesAfter(60), pendingRetries: 0 });
+  const decision = decideRollout(campaignNow, { at: minutesAfter(60), pendingRetries: 0, waitingAdmissible: 0, cutShort: false });
   assert.is(decision.kind, "unchanged");
   assert.match(decision.kind === "unchanged" ? decision.reason : "", /80\.0% succeeded, needs 90%/);
 });
@@ -120,18 +120,18 @@ test("a failure rate above the threshold pauses only once the minimum sample fin
   const belowSample = running({ vehicleOutcomes: { succeeded: 5, failed: 4, timedOut: 0, rolledBack: 0, rejected: 0 } });
   const atSample = running({ vehicleOutcomes: { succeeded: 6, failed: 4, timedOut: 0, rolledBack: 0, rejected: 0 } });
   assert.is(crossedCriterion(belowSample), undefined);
-  const decision = decideRollout(atSample, { at: minutesAfter(1), pendingRetries: 0 });
+  const decision = decideRollout(atSample, { at: minutesAfter(1), pendingRetries: 0, waitingAdmissible: 0, cutShort: false });
   assert.is(decision.kind === "applied" ? decision.campaign.state : "", "PAUSED");
   assert.match(decision.kind === "applied" ? decision.record.reason : "", /ANY at 40\.0% \(4\/10\)/);
 });
 
 test("timeouts count as failures for the ANY criterion", () => {
-  const decision = decideRollout(running({ vehicleOutcomes: { succeeded: 7, failed: 0, timedOut: 3, rolledBack: 0, rejected: 0 } }), { at: minutesAfter(1), pendingRetries: 0 });
+  const decision = decideRollout(running({ vehicleOutcomes: { succeeded: 7, failed: 0, timedOut: 3, rolledBack: 0, rejected: 0 } }), { at: minutesAfter(1), pendingRetries: 0, waitingAdmissible: 0, cutShort: false });
   assert.is(decision.kind === "applied" ? decision.campaign.state : "", "PAUSED");
 });
 
 test("an ABORT criterion wins over a PAUSE one crossed at the same time", () => {
-  const decision = decideRollout(running({ vehicleOutcomes: { succeeded: 6, failed: 2, timedOut: 0, rolledBack: 2, rejected: 0 } }), { at: minutesAfter(1), pendingRetries: 0 });
+  const decision = decideRollout(running({ vehicleOutcomes: { succeeded: 6, failed: 2, timedOut: 0, rolledBack: 2, rejected: 0 } }), { at: minutesAfter(1), pendingRetries: 0, waitingAdmissible: 0, cutShort: false });
   assert.is(decision.kind === "applied" ? decision.campaign.state : "", "ABORTED");
 });
 
@@ -155,11 +155,66 @@ test("criteria judge only outcomes since the last resume", () => {
 
 test("the last wave completes only when no job moves and no retry is pending", () => {
   const lastWave = running({ waveIndex: 1, admitted: 100, counts: countsWith({ SUCCEEDED: 98, FAILED: 2 }), vehicleOutcomes: { succeeded: 98, failed: 2, timedOut: 0, rolledBack: 0, rejected: 0 } });
-  assert.is(decideRollout(lastWave, { at: minutesAfter(1), pendingRetries: 2 }).kind, "unchanged");
-  assert.is(decideRollout({ ...lastWave, counts: countsWith({ SUCCEEDED: 97, DEFERRED: 1, FAILED: 2 }) }, { at: minutesAfter(1), pendingRetries: 0 }).kind, "unchanged");
-  const done = decideRollout(lastWave, { at: minutesAfter(1), pendingRetries: 0 });
+  assert.is(decideRollout(lastWave, { at: minutesAfter(1), pendingRetries: 2, waitingAdmissible: 0, cutShort: false }).kind, "unchanged");
+  assert.is(decideRollout({ ...lastWave, counts: countsWith({ SUCCEEDED: 97, DEFERRED: 1, FAILED: 2 }) }, { at: minutesAfter(1), pendingRetries: 0, waitingAdmissible: 0, cutShort: false }).kind, "unchanged");
+  const done = decideRollout(lastWave, { at: minutesAfter(1), pendingRetries: 0, waitingAdmissible: 0, cutShort: false });
   assert.is(done.kind === "applied" ? done.campaign.state : "", "COMPLETED");
   assert.match(done.kind === "applied" ? done.record.reason : "", /98 SUCCEEDED, 2 FAILED/);
+});
+
+test("the last wave does not complete while a waiting vehicle has room in it: unchanged, saying why", () => {
+  // Soaked, nothing moving, no retry pending; 2 of the 102 eligible vehicles wait and the 100% wave has room for them.
+  const lastWave = running({ waveIndex: 1, eligible: 102, admitted: 100, counts: countsWith({ SUCCEEDED: 100 }) });
+  const decision = decideRollout(lastWave, { at: minutesAfter(1), pendingRetries: 0, waitingAdmissible: 2, cutShort: false });
+  assert.is(decision.kind, "unchanged");
+  assert.is(decision.kind === "unchanged" ? decision.reason : "", "2 waiting vehicles with room in the last wave, to admit before completing");
+  // The same campaign with nobody left waiting completes.
+  const done = decideRollout({ ...lastWave, eligible: 100 }, { at: minutesAfter(1), pendingRetries: 0, waitingAdmissible: 0, cutShort: false });
+  assert.is(done.kind === "applied" ? done.record.reason : "", "completed: 100 SUCCEEDED");
+});
+
+test("a waiting vehicle holds the last wave open whatever else does: the reason names every hold", () => {
+  const lastWave = running({ waveIndex: 1, eligible: 12, admitted: 10, counts: countsWith({ SUCCEEDED: 9, QUEUED: 1 }) });
+  const decision = decideRollout(lastWave, { at: minutesAfter(1), pendingRetries: 1, waitingAdmissible: 1, cutShort: true });
+  assert.is(
+    decision.kind === "unchanged" ? decision.reason : "",
+    "1 jobs moving, 1 retries pending; 1 waiting vehicle with room in the last wave, to admit before completing; tick cut short before it saw every job; the next tick decides",
+  );
+});
+
+const fullLastWaves: Array<[string, Campaign]> = [
+  // count: 100 of 100 admitted, 3 more waiting.
+  ["count", campaign({ state: "RUNNING", waveIndex: 1, waveOpenedAt: T0.toISOString(), eligible: 103, admitted: 100, counts: countsWith({ SUCCEEDED: 100 }) }, { waves: [{ count: 10 }, { count: 100 }] })],
+  // percent: 50% of 200 eligible is 100, all admitted.
+  ["percent", campaign({ state: "RUNNING", waveIndex: 1, waveOpenedAt: T0.toISOString(), eligible: 200, admitted: 100, counts: countsWith({ SUCCEEDED: 100 }) }, { waves: [{ percent: 10 }, { percent: 50 }] })],
+];
+for (const [size, full] of fullLastWaves) {
+  test(`a last wave full by its ${size} completes with vehicles still waiting (none admissible); the reason counts them`, () => {
+    // Even a ticker that listed waiting vehicles (a stale count) does not hold a full wave open: clamped to its room.
+    const decision = decideRollout(full, { at: minutesAfter(1), pendingRetries: 0, waitingAdmissible: 3, cutShort: false });
+    assert.is(decision.kind === "applied" ? decision.campaign.state : decision.kind, "COMPLETED");
+    const left = full.eligible - full.admitted;
+    assert.is(decision.kind === "applied" ? decision.record.reason : "", `completed: 100 SUCCEEDED; ${left} eligible vehicles not admitted (the last wave is full)`);
+  });
+}
+
+test("a percent last wave that grew room with its eligible vehicles holds for the waiting ones it can admit, not for more", () => {
+  // 50% of 202 rounds up to 101: room for one of the two waiting.
+  const grown = campaign(
+    { state: "RUNNING", waveIndex: 1, waveOpenedAt: T0.toISOString(), eligible: 202, admitted: 100, counts: countsWith({ SUCCEEDED: 100 }) },
+    { waves: [{ percent: 10 }, { percent: 50 }] },
+  );
+  const decision = decideRollout(grown, { at: minutesAfter(1), pendingRetries: 0, waitingAdmissible: 2, cutShort: false });
+  assert.is(decision.kind === "unchanged" ? decision.reason : "", "1 waiting vehicle with room in the last wave, to admit before completing");
+});
+
+test("a tick cut short before it saw every job completes nothing (its pending retries may be undercounted); it still opens waves", () => {
+  const lastWave = running({ waveIndex: 1, admitted: 100, counts: countsWith({ SUCCEEDED: 98, FAILED: 2 }) });
+  const cut = decideRollout(lastWave, { at: minutesAfter(1), pendingRetries: 0, waitingAdmissible: 0, cutShort: true });
+  assert.is(cut.kind === "unchanged" ? cut.reason : "", "tick cut short before it saw every job; the next tick decides");
+  const firstWave = running({ counts: countsWith({ SUCCEEDED: 10 }) });
+  const opened = decideRollout(firstWave, { at: minutesAfter(30), pendingRetries: 0, waitingAdmissible: 0, cutShort: true });
+  assert.is(opened.kind === "applied" ? opened.campaign.waveIndex : -1, 1);
 });
 
 /** Runs one vehicle's job through events, applying each decision's counts to the campaign as the store does. */
@@ -209,7 +264,7 @@ test("a vehicle counted before the resume that fails again after it is a failure
 
 for (const state of ["PAUSED", "DRAFT", "COMPLETED", "CANCELED", "ABORTED"] as const) {
   test(`a ${state} campaign does not roll`, () => {
-    assert.is(decideRollout(running({ state, vehicleOutcomes: { succeeded: 0, failed: 50, timedOut: 0, rolledBack: 0, rejected: 0 } }), { at: minutesAfter(100), pendingRetries: 0 }).kind, "unchanged");
+    assert.is(decideRollout(running({ state, vehicleOutcomes: { succeeded: 0, failed: 50, timedOut: 0, rolledBack: 0, rejected: 0 } }), { at: minutesAfter(100), pendingRetries: 0, waitingAdmissible: 0, cutShort: false }).kind, "unchanged");
   });
 }
 

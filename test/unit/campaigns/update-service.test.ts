@@ -943,4 +943,121 @@ test("a sighting forgetting a waiting vehicle (its new lie) between the ticker's
   await assertEligibleCountsEveryVehicleOnce(h.store, campaignId);
 });
 
+// ── completion: never while a waiting vehicle could still be admitted into the open last wave ───────
+
+/** A vehicle's job reported through to SUCCEEDED. */
+const succeeded = (campaignId: string, index: number): UpdateMessage[] => [
+  report(campaignId, vin(index), 1, "DOWNLOADING"),
+  report(campaignId, vin(index), 2, "VERIFYING"),
+  report(campaignId, vin(index), 3, "SUCCEEDED"),
+];
+
+/** Two waves without soak: car 1 alone in the first (succeeded), car 2 waiting; the last wave (100%) not open yet. */
+async function lastWaveDueWithCar2Waiting(h: Harness): Promise<string> {
+  const { campaignId } = await startedCampaign(h, { waves: [{ count: 1, soakMinutes: 0, successThresholdPercent: 100 }, { percent: 100, soakMinutes: 0 }] });
+  await h.deliver(candidate(car(1)), candidate(car(2)));
+  await h.deliver(...succeeded(campaignId, 1));
+  assert.equal((await h.store.targets.listWaiting(campaignId, 10)).map((waiting) => waiting.vin), [vin(2)]);
+  return campaignId;
+}
+
+test("a tick that opened the last wave but admitted nobody (short of time) is followed by one that admits the waiting vehicle, not one that completes", async () => {
+  const h = harness();
+  const campaignId = await lastWaveDueWithCar2Waiting(h);
+  h.clock.now = minutesAfter(1);
+  const opening = await tickCampaign({ ...h.deps, remainingMs: () => 0 }, campaignId);
+  assert.match(opening.decision, /^wave 2 opened/);
+  assert.equal([opening.admitted, opening.cutShort], [0, true]);
+
+  h.clock.now = minutesAfter(2);
+  const next = await tickCampaign(h.deps, campaignId);
+  assert.is(next.decision, "1 waiting vehicle with room in the last wave, to admit before completing");
+  assert.equal([next.state, next.admitted], ["RUNNING", 1]);
+  assert.is((await h.store.jobs.get(campaignId, vin(2)))?.state, "QUEUED");
+  let campaign = (await h.store.campaigns.get(campaignId))!;
+  assert.equal([campaign.state, campaign.eligible, campaign.admitted], ["RUNNING", 2, 2]);
+
+  await h.deliver(...succeeded(campaignId, 2));
+  h.clock.now = minutesAfter(3);
+  const done = await tickCampaign(h.deps, campaignId);
+  assert.equal([done.state, done.decision], ["COMPLETED", "completed: 2 SUCCEEDED"]);
+
+  // A vehicle first seen after the completion is not in the campaign: no job, not recorded.
+  await h.deliver(candidate(car(3, { observedAt: minutesAfter(4).toISOString() })));
+  assert.is(await h.store.jobs.get(campaignId, vin(3)), undefined);
+  assert.not.ok(await h.store.targets.isKnown(campaignId, vin(3)));
+  campaign = (await h.store.campaigns.get(campaignId))!;
+  assert.equal([campaign.eligible, campaign.admitted], [2, 2]);
+});
+
+test("a tick that opened the last wave and then failed (its registry read throttled) is run again: it admits the waiting vehicle, it does not complete", async () => {
+  const h = harness();
+  const campaignId = await lastWaveDueWithCar2Waiting(h);
+  const throttled: UpdateServiceDeps["registry"] = {
+    async describe() {
+      throw new Error("ThrottlingException: Rate exceeded");
+    },
+  };
+  h.clock.now = minutesAfter(1);
+  const failed = await tickCampaign({ ...h.deps, registry: throttled }, campaignId).then(
+    () => "no error",
+    (error: Error) => error.message,
+  );
+  assert.match(failed, /Throttling/);
+  assert.equal((await h.store.campaigns.get(campaignId))!.waveIndex, 1, "the failed tick had opened the last wave");
+
+  h.clock.now = minutesAfter(2);
+  const again = await tickCampaign(h.deps, campaignId);
+  assert.equal([again.state, again.admitted], ["RUNNING", 1]);
+  assert.is((await h.store.jobs.get(campaignId, vin(2)))?.state, "QUEUED");
+});
+
+test("a vehicle admitted at its sighting between the tick's read and its completion write: the completion is refused, the next tick waits for its job", async () => {
+  const h = harness();
+  const campaignId = await lastWaveDueWithCar2Waiting(h);
+  h.clock.now = minutesAfter(1);
+  await tickCampaign(h.deps, campaignId);
+  await h.deliver(...succeeded(campaignId, 2));
+  h.clock.now = minutesAfter(2);
+  // The tick read the campaign (2 admitted, both succeeded, nobody waiting); car 3 is first seen before it writes.
+  onceBefore(h.store.campaigns, "saveChange", () => h.deliver(candidate(car(3, { observedAt: minutesAfter(2).toISOString() }))));
+  const raced = await tickCampaign(h.deps, campaignId);
+  assert.is(raced.decision, "campaign changed concurrently; next tick decides");
+  assert.is((await h.store.jobs.get(campaignId, vin(3)))?.state, "QUEUED", "admitted at its sighting");
+  assert.is((await h.store.campaigns.get(campaignId))!.state, "RUNNING", "not completed under a job it never judged");
+
+  const next = await tickCampaign(h.deps, campaignId);
+  assert.equal([next.state, next.decision], ["RUNNING", "1 jobs moving, 0 retries pending"]);
+  await assertCountersMatchJobs(h.store, campaignId);
+});
+
+test("a last-wave tick cut short before it saw the failed jobs does not complete under their pending retries", async () => {
+  const h = harness();
+  const { campaignId } = await startedCampaign(h, { waves: [{ percent: 100, soakMinutes: 0 }] });
+  await h.deliver(candidate(car(1)), candidate(car(2)));
+  await h.deliver(...succeeded(campaignId, 1), report(campaignId, vin(2), 1, "DOWNLOADING"), report(campaignId, vin(2), 2, "FAILED"));
+  assert.ok((await h.store.jobs.get(campaignId, vin(2)))?.nextRetryAt, "car 2 waits for its retry");
+
+  const cut = await tickCampaign({ ...h.deps, remainingMs: () => 0 }, campaignId);
+  assert.equal([cut.state, cut.cutShort, cut.decision], ["RUNNING", true, "tick cut short before it saw every job; the next tick decides"]);
+  const full = await tickCampaign(h.deps, campaignId);
+  assert.equal([full.state, full.decision], ["RUNNING", "0 jobs moving, 1 retries pending"]);
+});
+
+test("a last wave full by its count completes with a vehicle still waiting, and says so: it holds nothing open", async () => {
+  const h = harness();
+  const { campaignId } = await startedCampaign(h, { waves: [{ count: 1, soakMinutes: 0, successThresholdPercent: 100 }, { count: 2, soakMinutes: 0 }] });
+  await h.deliver(candidate(car(1)), candidate(car(2)), candidate(car(3)));
+  await h.deliver(...succeeded(campaignId, 1));
+  h.clock.now = minutesAfter(1);
+  const opening = await tickCampaign(h.deps, campaignId);
+  assert.equal([opening.admitted, (await h.store.jobs.get(campaignId, vin(2)))?.state], [1, "QUEUED"]);
+  await h.deliver(...succeeded(campaignId, 2));
+  h.clock.now = minutesAfter(2);
+  const done = await tickCampaign(h.deps, campaignId);
+  assert.equal([done.state, done.decision], ["COMPLETED", "completed: 2 SUCCEEDED; 1 eligible vehicle not admitted (the last wave is full)"]);
+  assert.equal((await h.store.targets.listWaiting(campaignId, 10)).map((waiting) => waiting.vin), [vin(3)]);
+  assert.is((await h.store.campaigns.get(campaignId))!.stateReason, done.decision, "the campaign views show the same reason");
+});
+
 test.run();

@@ -211,4 +211,42 @@ export function storeContract(test: Test, store: () => CampaignStore): void {
     assert.equal([after.outcomesEpoch, after.vehicleOutcomes.failed, after.vehicleOutcomes.succeeded, after.outcomesBaseline.failed], [1, 0, 1, 0]);
     assert.equal([after.outcomes.failed, after.outcomes.succeeded], [1, 1]);
   });
+
+  test("contract: a completion is refused once a vehicle was admitted, recorded waiting or forgotten since its read; other changes are not", async () => {
+    const complete = (from: Campaign, minutes: number) => ({ ...from, state: "COMPLETED" as const, finishedAt: at(minutes), updatedAt: at(minutes) });
+    const record = (minutes: number) => ({ from: "RUNNING", to: "COMPLETED", at: at(minutes), reason: "completed", cause: "test" });
+    const refused = (error: unknown) => assert.instance(error, StaleCampaignError);
+    const campaign = await running();
+    const [first, waiting, third] = ["1HGCM82633A004352", "1M8GDM9AXKP042788", "2HGCM82633A004352"];
+    await store().jobs.admit(jobFor(campaign, first), { capacity: 5, firstSighting: vehicle({ vin: first }) });
+
+    // Recorded waiting since the read (eligible moved).
+    let read = (await store().campaigns.get(campaign.campaignId))!;
+    await store().targets.recordFirstSighting(campaign.campaignId, vehicle({ vin: waiting }), at(1));
+    await store().campaigns.saveChange(read, complete(read, 1), record(1)).then(() => assert.unreachable(), refused);
+    // Admitted since the read (admitted moved).
+    read = (await store().campaigns.get(campaign.campaignId))!;
+    await store().jobs.admit(jobFor(campaign, waiting), { capacity: 5 });
+    await store().campaigns.saveChange(read, complete(read, 2), record(2)).then(() => assert.unreachable(), refused);
+    // Forgotten since the read (eligible moved down).
+    read = (await store().campaigns.get(campaign.campaignId))!;
+    await store().targets.recordFirstSighting(campaign.campaignId, vehicle({ vin: third }), at(3));
+    read = (await store().campaigns.get(campaign.campaignId))!;
+    assert.ok(await store().targets.forgetWaiting(campaign.campaignId, third, at(3)));
+    await store().campaigns.saveChange(read, complete(read, 3), record(3)).then(() => assert.unreachable(), refused);
+    assert.is((await store().campaigns.get(campaign.campaignId))!.state, "RUNNING");
+
+    // A pause is not judged by the vehicles: the counters moving under it do not refuse it.
+    read = (await store().campaigns.get(campaign.campaignId))!;
+    await store().targets.recordFirstSighting(campaign.campaignId, vehicle({ vin: third }), at(4));
+    const paused = await store().campaigns.saveChange(read, { ...read, state: "PAUSED", updatedAt: at(4) }, { from: "RUNNING", to: "PAUSED", at: at(4), reason: "paused", cause: "test" });
+    assert.is(paused.state, "PAUSED");
+    // A completion from a read that is current goes through.
+    const resumed = (await store().campaigns.get(campaign.campaignId))!;
+    const running2 = await store().campaigns.saveChange(resumed, { ...resumed, state: "RUNNING", updatedAt: at(5) }, { from: "PAUSED", to: "RUNNING", at: at(5), reason: "resumed", cause: "test" });
+    read = (await store().campaigns.get(running2.campaignId))!;
+    await store().campaigns.saveChange(read, complete(read, 6), record(6));
+    const done = (await store().campaigns.get(campaign.campaignId))!;
+    assert.equal([done.state, done.eligible, done.admitted], ["COMPLETED", 3, 2]);
+  });
 }

@@ -21,7 +21,7 @@ test("reads the ticker's own 'wave opened' reason: wave number and success share
     { waves: [{ percent: 10, soakMinutes: 30 }, { percent: 100 }] },
   );
 
-  const decision = decideRollout(running, { at: now, pendingRetries: 0 });
+  const decision = decideRollout(running, { at: now, pendingRetries: 0, waitingAdmissible: 0, cutShort: false });
 
   assert.is(decision.kind, "applied");
   assert.equal(parseWaveOpened(decision.kind === "applied" ? decision.record.reason : ""), { number: 2, gatePercent: 100 });

@@ -347,7 +347,7 @@ export function campaignPageInput(now: Date, vehicles = 1_000, sampleLimit = cam
       apply(decideCampaignCommand(current, "pause", { at: new Date(started.getTime() + 80 * 60_000), cause: "pause by ops@example.com", reason: "checking the ABS calibration report" }));
       apply(decideCampaignCommand(current, "resume", { at: new Date(started.getTime() + 95 * 60_000), cause: "resume by ops@example.com" }));
     }
-    if (index < shares.length - 1) apply(decideRollout(current, { at: new Date(started.getTime() + (index + 1) * 70 * 60_000 + 40 * 60_000 * index), pendingRetries: 0 }));
+    if (index < shares.length - 1) apply(decideRollout(current, { at: new Date(started.getTime() + (index + 1) * 70 * 60_000 + 40 * 60_000 * index), pendingRetries: 0, waitingAdmissible: 0, cutShort: false }));
   });
   const admitted = Math.ceil(vehicles * 0.5);
   const share = (value: number) => Math.round(admitted * value);
