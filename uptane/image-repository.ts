@@ -59,6 +59,19 @@ function countSignatures(root: Metadata<Root>, targets: Metadata<Targets>): { si
   return { signedBy: valid, threshold, ignored: ignored.map((each) => `key ${each.keyID.slice(0, 8)}…: ${each.reason}; ignored`) };
 }
 
+/**
+ * Published targets that a release builds on, a signer signs again with a staged release, or a refresh re-signs:
+ * they must verify under the newest image root (expired or not), or be the ones that root names for a refresh
+ * after a release-key rotation (then true). Nobody signs again what the release keys never signed (the
+ * next version number under firmware/metadata/ is writable by whoever may publish there).
+ */
+function requireSignedTargets(chain: unknown[], targets: Metadata<Targets>, now: Date, doing: string): boolean {
+  const refusal = verifyPublishedTargets(chain, targets.toJSON(), now, { targetsMayBeExpired: true });
+  if (!refusal) return false;
+  if (refreshAllowedByRoot(chain, targets, now)) return true;
+  throw new ReleaseError(`published image targets ${targets.signed.version} do not verify (${refusal.kind}: ${refusal.message}); ${doing}`);
+}
+
 function requireTargetsKey(root: Metadata<Root>, key: OfflineKeyFile): void {
   if (!root.signed.roles[ROLE.Targets]?.keyIDs.includes(key.keyid)) {
     throw new ReleaseError(`key ${key.name} (${key.keyid.slice(0, 8)}) is not a release key of image root ${root.signed.version}`);
@@ -117,6 +130,7 @@ export async function stageRelease(s3: S3Client, bucket: string, input: StageRel
   const now = input.now ?? new Date();
   const { root, chain, targets } = await newestRoot(s3, bucket);
   requireTargetsKey(root, input.key);
+  if (targets) requireSignedTargets(chain, targets, now, "not building a release on them");
   if (targets && findReleaseTarget(targets, input.custom.version, input.custom.ecu)) {
     throw new ReleaseError(`release ${input.custom.version} for ${input.custom.ecu} is already published and is never replaced; release a new version`);
   }
@@ -152,11 +166,19 @@ export async function signStagedRelease(s3: S3Client, bucket: string, input: { v
   if (!staged || !release || targets?.signed.targets[release.name]) {
     throw new ReleaseError(`no release ${input.version} is waiting for signatures (stage it with \`fleetota release\`)`);
   }
+  const now = input.now ?? new Date();
+  if (targets) requireSignedTargets(chain, targets, now, "not signing a release built on them");
+  // The staged file is writable by firmware/staged/ writers: it must be the published targets plus this release, nothing else.
+  const { [release.name]: _release, ...others } = staged.signed.targets;
+  if (!sameTargets(others, targets?.signed.targets ?? {})) {
+    const extra = Object.keys(others).find((name) => !targets?.signed.targets[name]) ?? "a changed published target";
+    throw new ReleaseError(`the staged targets ${staged.signed.version} carry ${extra} besides the published targets and ${input.version}; not signing (drop it with \`fleetota release drop\` and release again)`);
+  }
   if (input.image && (input.image.byteLength !== release.length || createHash("sha256").update(input.image).digest("hex") !== release.sha256)) {
     throw new ReleaseError(`your image of ${input.version} is not the one staged (sha256 ${release.sha256.slice(0, 16)}…, ${release.length} bytes); not signing`);
   }
   signWithKeyFile(staged, input.key);
-  return publishIfComplete(s3, bucket, { root, chain }, staged, input.version, input.now ?? new Date());
+  return publishIfComplete(s3, bucket, { root, chain }, staged, input.version, now);
 }
 
 /** Drops the release waiting for signatures (nothing published changes). */
@@ -184,10 +206,9 @@ export interface RefreshStatus {
   published: boolean;
 }
 
-/** The image targets of a metadata file, compared by what a vehicle checks: name, length, hashes, custom. */
-function sameTargets(a: Metadata<Targets>, b: Metadata<Targets>): boolean {
-  const describe = (metadata: Metadata<Targets>) =>
-    JSON.stringify(Object.keys(metadata.signed.targets).sort().map((name) => metadata.signed.targets[name]!.toJSON()));
+/** Two sets of image targets, compared by what a vehicle checks: name, length, hashes, custom. */
+function sameTargets(a: Targets["targets"], b: Targets["targets"]): boolean {
+  const describe = (targets: Targets["targets"]) => JSON.stringify(Object.keys(targets).sort().map((name) => [name, targets[name]!.toJSON()]));
   return describe(a) === describe(b);
 }
 
@@ -210,10 +231,8 @@ export async function refreshImageTargets(s3: S3Client, bucket: string, input: {
   const { root, chain, targets: current } = await newestRoot(s3, bucket);
   if (!current) throw new ReleaseError("nothing to refresh: the image repository has published no targets yet (publish a release with `fleetota release`)");
   requireTargetsKey(root, input.key);
-  const refusal = verifyPublishedTargets(chain, current.toJSON(), now, { targetsMayBeExpired: true });
   // After a rotation that changed the release keys, the new root names the targets its root keys let the new release keys re-sign.
-  const afterRotation = refusal !== undefined && refreshAllowedByRoot(chain, current, now);
-  if (refusal && !afterRotation) throw new ReleaseError(`published image targets ${current.signed.version} do not verify (${refusal.kind}: ${refusal.message}); not re-signing them`);
+  const afterRotation = requireSignedTargets(chain, current, now, "not re-signing them");
   if (!afterRotation && input.expires.getTime() <= Math.max(now.getTime(), Date.parse(current.signed.expires))) {
     throw new ReleaseError(`nothing to refresh: image targets ${current.signed.version} already expire at ${current.signed.expires}, not before ${tufDate(input.expires)}; pass a longer --expires`);
   }
@@ -224,7 +243,7 @@ export async function refreshImageTargets(s3: S3Client, bucket: string, input: {
     next = new Metadata(new Targets({ version: nextVersion, specVersion: SPEC_VERSION, expires: tufDate(input.expires), targets: { ...current.signed.targets } }));
   } else {
     next = targetsFromJson(waiting);
-    if (!sameTargets(next, current) || next.signed.version !== nextVersion) {
+    if (!sameTargets(next.signed.targets, current.signed.targets) || next.signed.version !== nextVersion) {
       const other = Object.keys(next.signed.targets).find((name) => !current.signed.targets[name]);
       throw new ReleaseError(`${other ?? "another release"} is waiting for signatures as targets ${nextVersion}; sign it (\`fleetota release sign\`: publishing it renews the expiry too) or drop it (\`fleetota release drop\`) first`);
     }

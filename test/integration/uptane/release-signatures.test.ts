@@ -9,9 +9,9 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { PutObjectCommand } from "@aws-sdk/client-s3";
 import { startLocalCloud, type LocalCloud } from "../../../local/cloud.js";
-import { signStagedRelease, stageRelease, type ReleaseStatus } from "../../../uptane/image-repository.js";
+import { dropStagedRelease, signStagedRelease, stageRelease, type ReleaseStatus } from "../../../uptane/image-repository.js";
 import { readKeyFile } from "../../../uptane/key-files.js";
-import { signWithKeyFile } from "../../../uptane/keys.js";
+import { generateOfflineKey, signWithKeyFile } from "../../../uptane/keys.js";
 import { DEFAULT_ECU, REPOSITORY_LAYOUT, targetsFromJson } from "../../../uptane/metadata.js";
 import { readChain, readJson } from "../../../uptane/repository-store.js";
 import { verifyPublishedTargets } from "../../../uptane/vehicle-verification.js";
@@ -99,6 +99,43 @@ test("a genuine second signature (carol's) publishes: the targets verify as vehi
   assert.is(verifyPublishedTargets(roots, published, new Date()), undefined);
   assert.equal(Object.keys(targetsFromJson(published).signatures).sort(), [key("bob").keyid, key("carol").keyid].sort());
   assert.is(await readJson(world.s3, world.bucket, REPOSITORY_LAYOUT.stagedTargets(1)), undefined, "the staged targets are gone");
+});
+
+const stage = (version: string, name = "alice") =>
+  stageRelease(world.s3, world.bucket, {
+    image: Buffer.from(`image of ${version}`),
+    custom: { version, ecu: DEFAULT_ECU, hardwareIds: ["hu-3"], antiRollbackCounter: 8 },
+    expires: new Date(Date.now() + 30 * 86_400_000),
+    key: key(name),
+  });
+
+async function refusedWith(run: () => Promise<unknown>, pattern: RegExp): Promise<void> {
+  await run().then(
+    () => assert.unreachable(`expected a refusal matching ${String(pattern)}`),
+    (error: Error) => assert.match(error.message, pattern),
+  );
+}
+
+test("a target added to a staged release by a firmware/staged/ writer: the next signer refuses to sign it, nothing published", async () => {
+  await stage("2.5.0");
+  const json = (await readJson(world.s3, world.bucket, REPOSITORY_LAYOUT.stagedTargets(2))) as { signed: { targets: Record<string, unknown> } };
+  json.signed.targets["primary-6.6.6.bin"] = { length: 1234, hashes: { sha256: "e".repeat(64) }, custom: { version: "6.6.6", ecu: DEFAULT_ECU, hardwareIds: ["hu-3"], antiRollbackCounter: 99 } };
+  await world.s3.send(new PutObjectCommand({ Bucket: world.bucket, Key: REPOSITORY_LAYOUT.stagedTargets(2), Body: JSON.stringify(json) }));
+
+  await refusedWith(() => signStagedRelease(world.s3, world.bucket, { version: "2.5.0", key: key("bob") }), /staged targets 2 carry primary-6\.6\.6\.bin besides the published targets and 2\.5\.0; not signing/);
+  assert.is(await readJson(world.s3, world.bucket, REPOSITORY_LAYOUT.imageTargets(2)), undefined);
+  await dropStagedRelease(world.s3, world.bucket);
+});
+
+test("targets written under firmware/metadata/ without the release keys: a release refuses to build on them (nor are they re-signed)", async () => {
+  const forged = targetsFromJson(await readJson(world.s3, world.bucket, REPOSITORY_LAYOUT.imageTargets(1)));
+  (forged.signed as { version: number }).version = 2;
+  forged.signatures = {};
+  signWithKeyFile(forged, generateOfflineKey("mallory"));
+  await world.s3.send(new PutObjectCommand({ Bucket: world.bucket, Key: REPOSITORY_LAYOUT.imageTargets(2), Body: JSON.stringify(forged.toJSON()) }));
+
+  await refusedWith(() => stage("2.6.0"), /published image targets 2 do not verify \(UNKNOWN_KEY: .*\); not building a release on them/);
+  assert.is(await readJson(world.s3, world.bucket, REPOSITORY_LAYOUT.stagedTargets(3)), undefined, "nothing staged");
 });
 
 test.run();
