@@ -36,8 +36,14 @@ export interface DeadLetter {
   receiptHandle: string;
   body: string;
   messageAttributes: Record<string, MessageAttributeValue>;
-  /** The business identity: the message's idempotencyKey, or a digest of the body when it has none. */
+  /**
+   * The business identity, for reading: the message's idempotencyKey (update DLQ), the object version
+   * (telemetry DLQ), or a digest of the body when it names none. Not proof that two letters are the same
+   * message: a status report's key is the vehicle's own text, so another vehicle can send the same key.
+   */
   businessKey: string;
+  /** `sha256:<hex>` of the body: two DLQ letters are copies of one message only when these are equal. */
+  bodyDigest: string;
   messageKind?: string;
   campaignId?: string;
   /** Telemetry DLQ: the object the event announces, `s3://bucket/key`. */
@@ -68,6 +74,7 @@ export function describeDeadLetter(message: Message, queue: DeadLetterQueue = DE
     body,
     messageAttributes,
     businessKey: businessKey ?? bodyDigest(body),
+    bodyDigest: bodyDigest(body),
     ...identity,
     errorKind: messageAttributes[ERROR_KIND_ATTRIBUTE]?.StringValue ?? kind,
     error: messageAttributes[ERROR_MESSAGE_ATTRIBUTE]?.StringValue ?? error,

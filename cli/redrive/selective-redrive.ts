@@ -33,7 +33,7 @@ export interface SelectiveRedriveProgress {
 export interface SelectiveRedriveResult {
   /** Sent to the source queue and deleted from the DLQ. */
   moved: DeadLetter[];
-  /** Deleted without a send: a second DLQ copy of a business key this run already moved. */
+  /** Deleted without a send: a byte-identical DLQ copy of a message this run already moved. */
   duplicates: DeadLetter[];
   /** Sent by an earlier, interrupted run; this run only deleted the DLQ copy. */
   finishedFromJournal: DeadLetter[];
@@ -50,7 +50,11 @@ export interface SelectiveRedriveResult {
  * "sent" entry, and the next run deletes that copy without sending it again; a crash during the
  * send leaves "sending", and the next run sends again — harmless, because the update manager
  * applies each idempotencyKey once and the telemetry processor each object version once. Two DLQ
- * copies of one business key are sent once. `read.queue` says which DLQ it is (update by default).
+ * copies with byte-identical bodies (what SQS's own duplicates are) are sent once; letters that only
+ * share a business key are all sent and left to the consumer's idempotency, because that key can be
+ * another sender's text (vehicle A can write B's job id into its own report; the update manager parks
+ * A's and applies B's, whereas dropping one here could delete B's unsent). `read.queue` says which DLQ
+ * it is (update by default).
  *
  * @example
  * const result = await redriveSelected({ sqs, dlqUrl, sourceUrl, filter: { campaignId: "cmp-1" }, journal, log });
@@ -60,7 +64,7 @@ export async function redriveSelected(params: SelectiveRedriveParams): Promise<S
   const { sqs, dlqUrl, sourceUrl, filter, journal, log } = params;
   const pace = createPacer(params.maxPerSecond, params.sleep);
   const result: SelectiveRedriveResult = { moved: [], duplicates: [], finishedFromJournal: [], leftInDlq: 0, failed: [] };
-  const keysSent = new Set<string>();
+  const bodiesSent = new Set<string>();
   const untouched: DeadLetter[] = [];
   let examined = 0;
   try {
@@ -74,7 +78,7 @@ export async function redriveSelected(params: SelectiveRedriveParams): Promise<S
           toDelete.push(letter);
         } else if (!matchesFilter(letter, filter)) {
           untouched.push(letter);
-        } else if (keysSent.has(letter.businessKey) || toSend.some((other) => other.businessKey === letter.businessKey)) {
+        } else if (bodiesSent.has(letter.bodyDigest) || toSend.some((other) => other.bodyDigest === letter.bodyDigest)) {
           result.duplicates.push(letter);
           toDelete.push(letter);
         } else {
@@ -83,7 +87,7 @@ export async function redriveSelected(params: SelectiveRedriveParams): Promise<S
       }
       await pace(toSend.length);
       const sent = await sendToSource(sqs, sourceUrl, toSend, journal, result);
-      for (const letter of sent) keysSent.add(letter.businessKey);
+      for (const letter of sent) bodiesSent.add(letter.bodyDigest);
       await deleteFromDlq(sqs, dlqUrl, [...sent, ...toDelete], journal);
       result.moved.push(...sent);
       params.onProgress?.({ examined, moved: result.moved.length });

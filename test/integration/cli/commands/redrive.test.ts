@@ -30,19 +30,19 @@ let sqs: SQSClient;
 let names: StackNames;
 const fleetota = cliIn(workspace, {});
 
-/** A status report (business key `<jobId>#<sequence>`) of one campaign. */
-function statusReport(campaignId: string, sequence: number): string {
+/** A status report (business key `<jobId>#<sequence>`) of one campaign, by `vin` (the job's own vehicle unless forged). */
+function statusReport(campaignId: string, sequence: number, vin = VIN): string {
   return JSON.stringify({
     kind: "status-report",
     idempotencyKey: `${campaignId}:${VIN}#${sequence}`,
-    vin: VIN,
+    vin,
     campaignId,
     jobId: `${campaignId}:${VIN}`,
     attempt: 1,
     sequence,
     status: "DOWNLOADING",
     firmwareVersion: "2.3.0",
-    reportedAt: new Date().toISOString(),
+    reportedAt: "2026-12-02T06:00:00.000Z",
   });
 }
 
@@ -128,7 +128,7 @@ test("a selective redrive by error kind moves only that kind", async () => {
   assert.is(await depth(names.updateDlqUrl), 1);
 });
 
-test("two DLQ copies of one business key are moved once", async () => {
+test("two byte-identical DLQ copies are moved once", async () => {
   await reset();
   await poison([statusReport("c-a", 7), statusReport("c-a", 7), statusReport("c-a", 8)]);
 
@@ -137,6 +137,20 @@ test("two DLQ copies of one business key are moved once", async () => {
   assert.is(json.moved, 2);
   assert.is(json.duplicatesDropped, 1);
   assert.equal(await businessKeysOnSource(), [`c-a:${VIN}#7`, `c-a:${VIN}#8`]);
+  assert.is(await depth(names.updateDlqUrl), 0);
+});
+
+test("another vehicle's report under the same idempotency key does not get the genuine one dropped: both move", async () => {
+  await reset();
+  const forger = "1M8GDM9AXKP042788";
+  await poison([statusReport("c-a", 7, forger), statusReport("c-a", 7)]);
+
+  const { json } = await fleetota("redrive", "--campaign", "c-a", "--journal", join(workspace, "journal-e.ndjson"));
+
+  assert.is(json.moved, 2);
+  assert.is(json.duplicatesDropped, 0);
+  const onSource = await peekDeadLetters(sqs, names.updateQueueUrl, { visibilityTimeoutSeconds: 120 });
+  assert.equal(onSource.map((letter) => JSON.parse(letter.body).vin).sort(), [VIN, forger].sort());
   assert.is(await depth(names.updateDlqUrl), 0);
 });
 
