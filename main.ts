@@ -128,7 +128,13 @@ export class FleetOtaStack extends TerraformStack {
     accessLogs.receiveServerAccessLogs("data_lake", this.storage.bucketName, this.storage.bucketArn);
     accessLogs.receiveServerAccessLogs("dashboard", this.dashboard.bucketName, this.dashboard.bucketArn);
 
-    this.directorKey = new DirectorSigningKey(this, "director-key", { namePrefix: prefix, accountId: props.accountId!, generation: 1, deletionWindowDays: 30 });
+    this.directorKey = new DirectorSigningKey(this, "director-key", {
+      namePrefix: prefix,
+      accountId: props.accountId!,
+      generation: 1,
+      deletionWindowDays: 30,
+      keyAdministratorArns: props.keyAdministratorArns,
+    });
     this.functions = new FleetFunctions(this, "functions", {
       directorKey: this.directorKey,
       stack: props,

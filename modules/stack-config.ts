@@ -99,6 +99,12 @@ export interface FleetOtaStackProps {
   readonly accessLogRetentionDays: number;
   /** CloudFront price class of the dashboard distribution. */
   readonly dashboardPriceClass: "PriceClass_100" | "PriceClass_200" | "PriceClass_All";
+  /**
+   * The IAM roles (or users) that deploy this stack (`arn:aws:iam::<accountId>:role/…`; `*` patterns allowed): only
+   * they, and the account's root user, may change the director key's policy. Unset, any principal in the account
+   * whose identity policy allows `kms:PutKeyPolicy` may rewrite it (and give itself `kms:Sign`): set it in production.
+   */
+  readonly keyAdministratorArns?: readonly string[];
   /** Protects the state table and buckets against `terraform destroy` (on in production). */
   readonly protectData: boolean;
   /** Where scripts/build.ts put the bundles (`functions/<name>/`) and the web app (`web/`); default `<project>/dist`. */
@@ -254,6 +260,12 @@ export function resolveStackProps(overrides: FleetOtaStackOverrides = {}): Fleet
   if (props.target === DEPLOY_TARGET.local) props = { ...props, accountId: props.accountId ?? LOCAL_ACCOUNT_ID };
   if (props.accountId === undefined) throw new MissingAccountIdError();
   if (!/^\d{12}$/.test(props.accountId)) throw new InvalidStackPropsError(`accountId must be a 12-digit AWS account id, got "${props.accountId}"`);
+  for (const arn of props.keyAdministratorArns ?? []) {
+    // Only the account's own principals: the key policy lets no other account administer the key at all.
+    if (!new RegExp(`^arn:aws[a-z-]*:iam::${props.accountId}:(role|user)/[\\w+=,.@/*?-]+$`).test(arn)) {
+      throw new InvalidStackPropsError(`keyAdministratorArns: "${arn}" is not an IAM role or user ARN of account ${props.accountId}`);
+    }
+  }
   return props;
 }
 
@@ -273,6 +285,8 @@ export const STACK_ENV = {
   fleetSize: "FLEETOTA_STACK_FLEET_SIZE",
   /** Minutes between two refreshes of the dashboard's telemetry trends (dashboardTrendsEveryMinutes). */
   dashboardTrendsEveryMinutes: "FLEETOTA_STACK_DASHBOARD_TRENDS_EVERY_MINUTES",
+  /** Comma-separated ARNs of the roles that deploy the stack (keyAdministratorArns). */
+  keyAdministratorArns: "FLEETOTA_STACK_KEY_ADMINISTRATOR_ARNS",
 } as const;
 
 /**
@@ -305,6 +319,7 @@ export function stackOverridesFromEnv(env: NodeJS.ProcessEnv = process.env): Fle
     throw new InvalidStackPropsError(`${STACK_ENV.target} must be one of ${Object.values(DEPLOY_TARGET).join(", ")}, got "${target}"`);
   }
   const cidrs = value(STACK_ENV.dashboardAllowedCidrs);
+  const keyAdministrators = value(STACK_ENV.keyAdministratorArns);
   const domain = value(STACK_ENV.dashboardDomain);
   const certificateArn = value(STACK_ENV.dashboardCertificateArn);
   if ((domain === undefined) !== (certificateArn === undefined)) {
@@ -316,6 +331,7 @@ export function stackOverridesFromEnv(env: NodeJS.ProcessEnv = process.env): Fle
   const overrides = {
     target: target as DeployTarget | undefined,
     dashboardAllowedCidrs: cidrs?.split(",").map((cidr) => cidr.trim()).filter(Boolean),
+    keyAdministratorArns: keyAdministrators?.split(",").map((arn) => arn.trim()).filter(Boolean),
     dashboardDomain: domain !== undefined && certificateArn !== undefined ? { name: domain, certificateArn } : undefined,
     region: value(STACK_ENV.region),
     accountId,
