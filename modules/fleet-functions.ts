@@ -147,13 +147,14 @@ export class FleetFunctions extends Construct {
 
     grant(updateManager, [
       parkFailures(PARKED_SOURCE.UpdateManager),
-      // Published image-repository metadata (roots, targets) lives under firmware/metadata/.
-      { Sid: "ReadImageRepository", Effect: "Allow", Action: "s3:GetObject", Resource: lake.objectsArn(DATA_LAKE_PREFIX.firmware) },
-      { Sid: "ReadDirectorRoots", Effect: "Allow", Action: "s3:GetObject", Resource: lake.objectsArn(DATA_LAKE_PREFIX.director) },
+      // Published image-repository metadata (roots, targets) only (uptane/repository-store.ts readPublished): not
+      // firmware/staged/ (releases still collecting signatures, writable by release engineers), nor the images.
+      { Sid: "ReadImageRepository", Effect: "Allow", Action: "s3:GetObject", Resource: `${lake.bucketArn}/${DATA_LAKE_PREFIX.firmware}metadata/*` },
+      { Sid: "ReadDirectorRoots", Effect: "Allow", Action: "s3:GetObject", Resource: `${lake.bucketArn}/${DATA_LAKE_PREFIX.director}root/*` },
       // A withdrawal is a signed document too: job documents are replaced, never deleted.
       { Sid: "PublishJobDocuments", Effect: "Allow", Action: ["s3:GetObject", "s3:PutObject"], Resource: lake.objectsArn(DATA_LAKE_PREFIX.jobs) },
       // Root and targets chains are read "until the next version is missing", a vehicle's job document may not exist yet.
-      answerMissingWith404("AnswerMissingMetadataWith404", lake.bucketArn, [`${DATA_LAKE_PREFIX.firmware}metadata/*`, `${DATA_LAKE_PREFIX.director}*`, `${DATA_LAKE_PREFIX.jobs}*`]),
+      answerMissingWith404("AnswerMissingMetadataWith404", lake.bucketArn, [`${DATA_LAKE_PREFIX.firmware}metadata/*`, `${DATA_LAKE_PREFIX.director}root/*`, `${DATA_LAKE_PREFIX.jobs}*`]),
       { Sid: "SignDirectorMetadata", Effect: "Allow", Action: ["kms:Sign", "kms:GetPublicKey"], Resource: this.props.directorKey.keyArn },
       itemsUnder("CampaignItems", ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"], state.tableArn, [CAMPAIGN_PK_PREFIX, COMMAND_PK_PREFIX]),
       { Sid: "QueryCampaignsAndJobs", Effect: "Allow", Action: "dynamodb:Query", Resource: state.tableAndIndexArns },

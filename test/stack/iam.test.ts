@@ -91,7 +91,10 @@ test("grants follow the data flow, object prefixes included", () => {
   assert.ok(allows(manager, "dynamodb:UpdateItem", ref("aws_dynamodb_table", "state_table", "arn")));
   const directorKey = ref("aws_kms_key", "director_key", "arn");
   assert.ok(allows(manager, "kms:Sign", directorKey));
-  assert.ok(allows(manager, "s3:GetObject", `${lake}/director/*`));
+  assert.ok(allows(manager, "s3:GetObject", `${lake}/director/root/*`));
+  assert.ok(allows(manager, "s3:GetObject", `${lake}/firmware/metadata/*`));
+  const managerReads = manager.filter((statement) => list(statement.Action).includes("s3:GetObject")).flatMap((statement) => list(statement.Resource));
+  assert.not.ok(managerReads.some((resource) => /\/firmware\/(\*|staged|images)|\/director\/\*/.test(resource)), "the update manager reads no staged release nor image");
   assert.not.ok(manager.some((statement) => list(statement.Action).some((action) => action.startsWith("ssm:"))), "no signing key in SSM any more");
   for (const other of [processor, publisher, grantsOf("rollout_ticker")]) {
     assert.not.ok(other.some((statement) => list(statement.Action).some((action) => action.startsWith("kms:"))), "only the update manager may use the director key");

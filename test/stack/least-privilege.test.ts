@@ -201,6 +201,32 @@ test("the listing that makes a miss a 404 reaches no further: not the whole buck
   }
 });
 
+test("the update manager reads published metadata and job documents, not staged releases nor images (iam-simulate)", () => {
+  const text = String(stack.resource("aws_iam_role_policy", "update_manager_policy").policy).replaceAll(ref("aws_s3_bucket", "data_lake", "arn"), LAKE);
+  const read = (key: string) =>
+    runUnsafeSimulation(
+      {
+        identityPolicies: [{ name: "update_manager", policy: JSON.parse(text) as never }],
+        serviceControlPolicies: [],
+        resourceControlPolicies: [],
+        request: {
+          action: "s3:GetObject",
+          principal: `arn:aws:sts::${TEST_ACCOUNT_ID}:assumed-role/update_manager/fn`,
+          resource: { accountId: TEST_ACCOUNT_ID, resource: `${LAKE}/${key}` },
+          contextVariables: {},
+        },
+      },
+      {},
+    );
+  for (const key of [REPOSITORY_LAYOUT.imageRoot(1), REPOSITORY_LAYOUT.imageTargets(4), REPOSITORY_LAYOUT.directorRoot(2), REPOSITORY_LAYOUT.jobDocument(VIN)]) {
+    assert.is(read(key), "Allowed", key);
+  }
+  const sha = "a".repeat(64);
+  for (const key of [REPOSITORY_LAYOUT.stagedTargets(5), REPOSITORY_LAYOUT.stagedImage(sha), REPOSITORY_LAYOUT.image(sha), "firmware/other.json", "director/notes.json", telemetryKey]) {
+    assert.is(read(key), "ImplicitlyDenied", key);
+  }
+});
+
 /** IAM's StringLike: `*` any run of characters, `?` one, the rest literal. */
 const stringLike = (pattern: string, value: string) => new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*").replace(/\?/g, ".")}$`, "s").test(value);
 
