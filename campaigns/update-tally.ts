@@ -4,9 +4,10 @@ import { JOB_STATE, type JobState } from "./model.js";
 import type { CandidateRefusal } from "./registry-check.js";
 
 /**
- * Counts the job transitions of one invocation, published as OTAUpdates/* once per invocation (EMF log lines).
+ * Counts the job transitions applied since the tally was last written (OTAUpdates/*, EMF log lines: the update
+ * manager writes and resets it when each message ends, and during a long one; functions/update-manager/process.ts).
  * `InProgress` counts jobs that started (entered IN_PROGRESS); `SuccessRate` is succeeded over all
- * outcomes of the invocation, in percent, and only sent when there was an outcome. `CandidatesRefused` counts
+ * outcomes counted, in percent, and only sent when there was an outcome. `CandidatesRefused` counts
  * candidates not admitted on the registry's word, by `Reason` (campaigns/registry-check.ts).
  */
 export class UpdateTally {
@@ -38,6 +39,12 @@ export class UpdateTally {
    */
   refuseCandidate(reason: CandidateRefusal): void {
     this.refusedCandidates.set(reason, (this.refusedCandidates.get(reason) ?? 0) + 1);
+  }
+
+  /** Starts over, once what was counted is written. */
+  reset(): void {
+    this.succeeded = this.failed = this.timedOut = this.rolledBack = this.started = this.transitions = 0;
+    this.refusedCandidates.clear();
   }
 
   get isEmpty(): boolean {

@@ -157,6 +157,11 @@ export class ParkedTally {
     this.counts.set(key, entry);
   }
 
+  /** Starts over, once what was counted is written. */
+  reset(): void {
+    this.counts.clear();
+  }
+
   get total(): number {
     let total = 0;
     for (const { count } of this.counts.values()) total += count;

@@ -1,4 +1,3 @@
-import { BatchProcessor, EventType, processPartialResponse } from "@aws-lambda-powertools/batch";
 import type { Context, SQSBatchResponse, SQSEvent } from "aws-lambda";
 import { documentClient, iotClient, kmsClient, s3Client } from "../../lib/aws-clients.js";
 import { readOncePerInvocation } from "../../campaigns/registry-check.js";
@@ -9,12 +8,12 @@ import { ENV, requireEnv } from "../../contracts/environment.js";
 import { createLogger } from "../../lib/logger.js";
 import { DEFAULT_METRICS_NAMESPACE } from "../../contracts/metrics.js";
 import { ParkedTally } from "../../lib/parked-failures.js";
-import { publishTally, updateRecordHandler } from "./process.js";
+import { processUpdateBatch } from "./process.js";
 import { iotVehicleRegistry } from "./vehicle-registry.js";
 
 /**
  * Update manager: consumes the update-job queue (candidates, status reports, commands) with partial
- * batch responses; see campaigns/update-service.ts for what each message does.
+ * batch responses (process.ts); see campaigns/update-service.ts for what each message does.
  */
 const logger = createLogger("update-manager");
 const doc = documentClient();
@@ -35,14 +34,5 @@ export const handler = async (event: SQSEvent, context: Context): Promise<SQSBat
   // Each invocation reads a vehicle's registration once, and the next one reads it afresh (a re-registration counts at once).
   const deps = { store, documents, tally, registry: readOncePerInvocation(registry), log: logger, now: () => new Date(), remainingMs: () => context.getRemainingTimeInMillis() };
   const parking = { s3, bucket: requireEnv(ENV.DATA_BUCKET), tally: new ParkedTally() };
-  const response = await processPartialResponse(event, updateRecordHandler(deps, parking), new BatchProcessor(EventType.SQS), {
-    context,
-    throwOnFullBatchFailure: false,
-    // In order: reports of one job in one batch apply without racing each other, and a batch of ten
-    // takes a few hundred milliseconds at DynamoDB latencies; parallelism comes from concurrent batches.
-    processInParallel: false,
-  });
-  publishTally(process.env[ENV.METRICS_NAMESPACE] || DEFAULT_METRICS_NAMESPACE, tally, logger, new Date(), parking.tally);
-  if (response.batchItemFailures.length > 0) logger.warn("batch item failures", { failed: response.batchItemFailures.length, of: event.Records.length });
-  return response;
+  return processUpdateBatch(event, context, deps, parking, { namespace: process.env[ENV.METRICS_NAMESPACE] || DEFAULT_METRICS_NAMESPACE });
 };

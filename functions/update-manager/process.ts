@@ -1,4 +1,5 @@
-import type { SQSRecord } from "aws-lambda";
+import { BatchProcessor, EventType, processPartialResponse } from "@aws-lambda-powertools/batch";
+import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda";
 import { ActiveCampaigns, handleUpdateMessage, type UpdateServiceDeps } from "../../campaigns/update-service.js";
 import type { UpdateTally } from "../../campaigns/update-tally.js";
 import { writeEmfMetrics, type LineWriter } from "../../lib/emf-metrics.js";
@@ -99,19 +100,91 @@ async function parkUpdateRecord(
 }
 
 /**
- * Writes the invocation's OTAUpdates/* counters (and parked messages) once, as embedded-metric-format log
- * lines (lib/emf-metrics.ts; nothing when nothing moved). A metrics failure is logged, never fails the
- * already-applied messages.
+ * Writes the OTAUpdates/* counters (and parked messages) counted since the last flush as embedded-metric-format
+ * log lines (lib/emf-metrics.ts; nothing when nothing was counted), then starts both tallies over. A metrics failure
+ * is logged, never fails the already-applied messages (nor is it written again: a line may have gone out).
  *
  * @example
- * publishTally("FleetOTA", tally, log, new Date(), parking.tally);
+ * flushTally("FleetOTA", tally, log, new Date(), parking.tally);
  */
-export function publishTally(namespace: string, tally: UpdateTally, log: Log, at: Date, parked?: ParkedTally, write?: LineWriter): void {
+export function flushTally(namespace: string, tally: UpdateTally, log: Log, at: Date, parked?: ParkedTally, write?: LineWriter): void {
   if (tally.isEmpty && !parked?.total) return;
   try {
     const data = [...tally.toMetricData(at), ...(parked?.metricData(at) ?? [])];
     writeEmfMetrics(data, { namespace, log, write });
   } catch (error) {
     log.error("OTAUpdates metrics not published", { error: (error as Error).message });
+  } finally {
+    tally.reset();
+    parked?.reset();
+  }
+}
+
+/**
+ * Longest that counts applied inside one message wait to be written: a tick that times out hundreds of jobs, or a
+ * message that hangs on a call until the Lambda timeout, has written what it applied up to a second before.
+ */
+export const METRICS_FLUSH_INTERVAL_MS = 1_000;
+
+/** Calls `flush` every `ms` until the returned stop is called (a test passes one it fires by hand). */
+export type Repeater = (flush: () => void, ms: number) => () => void;
+
+const everyInterval: Repeater = function everyInterval(flush, ms) {
+  const timer = setInterval(flush, ms);
+  timer.unref();
+  return () => clearInterval(timer);
+};
+
+/** Where and how the update manager's metrics are written. */
+export interface UpdateMetricsOutput {
+  namespace: string;
+  write?: LineWriter;
+  repeat?: Repeater;
+}
+
+/**
+ * One invocation: the batch, in order, with partial batch responses. The counts are written as soon as they are
+ * applied, not once at the end: when each message ends (handled, parked or failed) and every
+ * METRICS_FLUSH_INTERVAL_MS during one. A transition applied before the invocation dies (Lambda timeout, crash) is
+ * therefore already in the log, and its redelivery finds it applied ("ignored", not counted again): each applied
+ * transition is counted once, when it is applied. Candidate refusals are counted per delivery, as before.
+ *
+ * @example
+ * const response = await processUpdateBatch(sqsEvent, context, deps, parking, { namespace: "FleetOTA" });
+ */
+export async function processUpdateBatch(
+  event: SQSEvent,
+  context: Context,
+  deps: UpdateServiceDeps,
+  parking: Parking,
+  output: UpdateMetricsOutput,
+): Promise<SQSBatchResponse> {
+  const flush = () => flushTally(output.namespace, deps.tally, deps.log, deps.now(), parking.tally, output.write);
+  const handle = updateRecordHandler(deps, parking);
+  const stop = (output.repeat ?? everyInterval)(flush, METRICS_FLUSH_INTERVAL_MS);
+  try {
+    const response = await processPartialResponse(
+      event,
+      async function processAndFlush(record: SQSRecord): Promise<void> {
+        try {
+          await handle(record);
+        } finally {
+          flush();
+        }
+      },
+      new BatchProcessor(EventType.SQS),
+      {
+        context,
+        throwOnFullBatchFailure: false,
+        // In order: reports of one job in one batch apply without racing each other, and a batch of ten
+        // takes a few hundred milliseconds at DynamoDB latencies; parallelism comes from concurrent batches.
+        processInParallel: false,
+      },
+    );
+    if (response.batchItemFailures.length > 0) deps.log.warn("batch item failures", { failed: response.batchItemFailures.length, of: event.Records.length });
+    return response;
+  } finally {
+    stop();
+    flush();
   }
 }
