@@ -407,16 +407,63 @@ function isNewer(candidate: string, installed: string): boolean {
   }
 }
 
+/** What a vehicle received of an image: how many bytes, and their SHA-256 (hex). */
+export interface ImageDigest {
+  length: number;
+  sha256: string;
+}
+
+/** Hashes an image's bytes as they arrive (chunk by chunk), so a vehicle never needs the whole image in memory. */
+export interface ImageHasher {
+  update(chunk: Uint8Array): void;
+  digest(): ImageDigest;
+}
+
 /**
- * Checks downloaded image bytes against the verified length and SHA-256.
+ * A streaming hasher for received image bytes, checked afterwards with `verifyImageDigest`.
+ *
+ * @example
+ * const hasher = imageHasher();
+ * for await (const chunk of body) hasher.update(chunk);
+ * const refusal = verifyImageDigest(hasher.digest(), image); // undefined when intact
+ */
+export function imageHasher(): ImageHasher {
+  const hash = createHash("sha256");
+  let length = 0;
+  return {
+    update(chunk) {
+      hash.update(chunk);
+      length += chunk.byteLength;
+    },
+    digest: () => ({ length, sha256: hash.digest("hex") }),
+  };
+}
+
+/**
+ * Checks what was received of an image against the verified length and SHA-256: the last Uptane step, the
+ * bytes installed are the bytes signed. A receiver may stop reading one byte past the verified length
+ * (Uptane's endless-data defence); such a digest is refused as longer.
+ *
+ * @example
+ * verifyImageDigest({ length: 11, sha256: "ab…" }, { length: 11, sha256: "9f…" }); // { kind: "CORRUPT_IMAGE", message: "image SHA-256 does not match the metadata" }
+ */
+export function verifyImageDigest(received: ImageDigest, image: Pick<VerifiedImage, "length" | "sha256">): Refusal | undefined {
+  if (received.length > image.length) return { kind: REFUSAL.CorruptImage, message: `image is longer than the ${image.length} bytes the metadata says` };
+  if (received.length < image.length) return { kind: REFUSAL.CorruptImage, message: `image is ${received.length} bytes, metadata says ${image.length}` };
+  if (received.sha256 !== image.sha256) return { kind: REFUSAL.CorruptImage, message: "image SHA-256 does not match the metadata" };
+  return undefined;
+}
+
+/**
+ * Checks downloaded image bytes (all in memory) against the verified length and SHA-256.
  *
  * @example
  * const refusal = verifyImageBytes(bytes, image); // undefined when intact
  */
 export function verifyImageBytes(bytes: Uint8Array, image: Pick<VerifiedImage, "length" | "sha256">): Refusal | undefined {
-  if (bytes.byteLength !== image.length) return { kind: REFUSAL.CorruptImage, message: `image is ${bytes.byteLength} bytes, metadata says ${image.length}` };
-  if (createHash("sha256").update(bytes).digest("hex") !== image.sha256) return { kind: REFUSAL.CorruptImage, message: "image SHA-256 does not match the metadata" };
-  return undefined;
+  const hasher = imageHasher();
+  hasher.update(bytes);
+  return verifyImageDigest(hasher.digest(), image);
 }
 
 /**

@@ -1,5 +1,15 @@
 import { DEFAULT_ECU, type Preconditions } from "../../uptane/metadata.js";
-import { REFUSAL, type DirectorJob, type Refusal, type UptaneVerdict, type VehicleContext, type VehicleTrust } from "../../uptane/vehicle-verification.js";
+import {
+  REFUSAL,
+  verifyImageDigest,
+  type DirectorJob,
+  type ImageDigest,
+  type Refusal,
+  type UptaneVerdict,
+  type VehicleContext,
+  type VehicleTrust,
+  type VerifiedImage,
+} from "../../uptane/vehicle-verification.js";
 import { AGENT_STATUS, CONNECTIVITY_CLASS, type AgentStatus, type ConnectivityClass } from "../../contracts/update-messages.js";
 import type { OtaReport } from "../../telemetry/schema.js";
 
@@ -9,6 +19,13 @@ import type { OtaReport } from "../../telemetry/schema.js";
  * to put in the telemetry `ota` field. No I/O, no clock, no randomness of its own: everything is
  * injected, so every path (refusals, deferrals, faults, rollback) is unit-tested.
  *
+ * Downloading fetches the images the verified targets name (`firmware/images/<sha256>`): the machine asks for
+ * them (`imageFetchWanted`), an adapter does the GET with the vehicle's own credentials and hands back what
+ * it received (length and SHA-256, `ImageFetchResult`), and the machine checks that against the signed length
+ * and hash (`verifyImageDigest`) once the simulated transfer time has passed. Bytes other than the signed ones
+ * end the attempt FAILED (CORRUPT_IMAGE) with nothing installed; a fetch that fails is tried again on a
+ * transient error (up to IMAGE_FETCH_TRIES) and otherwise ends FAILED (DOWNLOAD_FAILED).
+ *
  * Only a verified document changes anything: one that fails its signatures, names another VIN, is
  * older than one already seen or has expired is set aside (kept as `lastRefusal`) without a report, so a
  * forged document can neither displace the genuine job nor make the vehicle report against it. A
@@ -17,7 +34,7 @@ import type { OtaReport } from "../../telemetry/schema.js";
  *
  *   document ─verify─▶ (not authentic: ignored) | REJECTED (authentic, image refused) | withdrawn
  *            └─▶ DEFERRED ⇄ (preconditions) ─▶ DOWNLOADING ─▶ INSTALLING (inactive bank) ─▶ VERIFYING (rebooted)
- *                                                   │ corrupt        │ install error / battery drop     │ power loss / boot failure
+ *                                     bytes ≠ signed │ / fetch failed  │ install error / battery drop     │ power loss / boot failure
  *                                                   ▼                ▼                                  ▼
  *                                                 FAILED           FAILED                        ROLLED_BACK (previous bank)
  */
@@ -27,7 +44,10 @@ export type Bank = (typeof BANK)[keyof typeof BANK];
 
 /** The refusal and failure reasons the agent reports, beyond verifyJobBundle's refusal kinds. */
 export const OTA_FAILURE = {
+  /** The received bytes are not the signed ones (length or SHA-256). */
   CorruptDownload: "CORRUPT_IMAGE",
+  /** The image could not be fetched (refused, missing, or transient errors on every try). */
+  DownloadFailed: "DOWNLOAD_FAILED",
   InstallError: "INSTALL_ERROR",
   BatteryDrop: "BATTERY_DROP",
   PowerLoss: "POWER_LOSS",
@@ -47,6 +67,7 @@ export interface VehicleFacts {
 
 /** Probabilities (0–1) of each injected fault, drawn once per attempt at the phase it hits. */
 export interface FaultProfile {
+  /** A byte of the fetched image flipped in transit (caught by the hash check). */
   corruptDownload: number;
   installFailure: number;
   batteryDrop: number;
@@ -92,9 +113,40 @@ type Phase = typeof AGENT_STATUS.Deferred | typeof AGENT_STATUS.Downloading | ty
 /** The pending outcome of an attempt, drawn when the phase that would suffer it begins. */
 type PlannedFault = { status: typeof AGENT_STATUS.Failed | typeof AGENT_STATUS.RolledBack; reason: string } | undefined;
 
+/** Fetches of one attempt's images: a transient failure is tried again, this many fetches at most. */
+export const IMAGE_FETCH_TRIES = 3;
+
+/** An image to fetch and check: where it is, and the length and SHA-256 the verified metadata gives. */
+export type ImageToFetch = Pick<VerifiedImage, "objectKey" | "length" | "sha256">;
+
+/** What the machine asks an adapter to fetch, as the next fetch (`fetch`) of one job attempt's images. */
+export interface ImageFetchRequest {
+  jobId: string;
+  attempt: number;
+  /** 1 for the first fetch of the attempt, 2 for its first retry, … */
+  fetch: number;
+  images: ImageToFetch[];
+  /** An injected fault: flip the byte at `offset` of image `image` as it arrives. */
+  corruptByte?: { image: number; offset: number };
+}
+
+/** What the adapter received for a request: one digest per image, in order, or why it could not. */
+export type ImageFetchResult = Pick<ImageFetchRequest, "jobId" | "attempt" | "fetch"> &
+  ({ ok: true; received: ImageDigest[] } | { ok: false; reason: string; transient: boolean });
+
+/** The download of one attempt's images: fetches made, what was received, when the next fetch may run. */
+export interface ImageDownload {
+  images: ImageToFetch[];
+  fetches: number;
+  received?: ImageDigest[];
+  retryAt?: number;
+  corruptByte?: ImageFetchRequest["corruptByte"];
+}
+
 export interface ActiveJob {
   job: DirectorJob;
   imageSize: number;
+  download: ImageDownload;
   antiRollbackCounter: number;
   phase: Phase;
   reason?: string;
@@ -148,14 +200,45 @@ export function initialMemory(firmwareVersion: string, trust: VehicleTrust, anti
  * const step = stepAgent(memory, vehicleFacts, Date.now(), polledDocument, environment);
  * if (step.report) record.ota = step.report;
  */
-export function stepAgent(memory: AgentMemory, vehicle: VehicleFacts, now: number, document: PolledDocument | undefined, environment: AgentEnvironment): AgentStep {
+export function stepAgent(
+  memory: AgentMemory,
+  vehicle: VehicleFacts,
+  now: number,
+  document: PolledDocument | undefined,
+  environment: AgentEnvironment,
+  fetched?: ImageFetchResult,
+): AgentStep {
   const state: AgentMemory = { ...memory, banks: { ...memory.banks }, lastSequence: { ...memory.lastSequence }, concluded: { ...memory.concluded } };
   if (document !== undefined && document.tag !== state.documentTag) {
     const taken = takeDocument(state, vehicle, now, document, environment);
     if (taken) return taken;
   }
   if (state.job === undefined) return { memory: state };
-  return advanceJob(state, { ...state.job }, vehicle, now, environment);
+  return advanceJob(state, { ...state.job, download: { ...state.job.download } }, vehicle, now, environment, fetched);
+}
+
+/**
+ * The image fetch the agent wants now, if any: while downloading, until the images were received, once a
+ * failed fetch's retry is due, and only with a link (offline, the fetch waits). Its result goes to the next
+ * `stepAgent` as `fetched`.
+ *
+ * @example
+ * import { fetchImages } from "./image-fetcher.js";
+ * const wanted = imageFetchWanted(memory, facts, now);
+ * const fetched = wanted ? await fetchImages(vehicleS3, bucket, wanted) : undefined;
+ * const step = stepAgent(memory, facts, now, polledDocument, environment, fetched);
+ */
+export function imageFetchWanted(memory: AgentMemory, vehicle: Pick<VehicleFacts, "connectivity">, now: number): ImageFetchRequest | undefined {
+  const job = memory.job;
+  if (job === undefined || job.phase !== AGENT_STATUS.Downloading || job.download.received !== undefined) return undefined;
+  if (vehicle.connectivity === CONNECTIVITY_CLASS.Offline || now < (job.download.retryAt ?? now)) return undefined;
+  return {
+    jobId: job.job.jobId,
+    attempt: job.job.attempt,
+    fetch: job.download.fetches + 1,
+    images: job.download.images,
+    ...(job.download.corruptByte === undefined ? {} : { corruptByte: job.download.corruptByte }),
+  };
 }
 
 /** Takes in a new or changed document; returns a finished step when the document itself decides the tick. */
@@ -183,6 +266,7 @@ function takeDocument(state: AgentMemory, vehicle: VehicleFacts, now: number, do
     state.job = {
       job,
       imageSize: images.reduce((total, image) => total + image.length, 0),
+      download: { images: images.map(({ objectKey, length, sha256 }) => ({ objectKey, length, sha256 })), fetches: 0 },
       antiRollbackCounter: primary.antiRollbackCounter,
       phase: AGENT_STATUS.Deferred,
       downloadedBytes: 0,
@@ -203,7 +287,7 @@ function takeDocument(state: AgentMemory, vehicle: VehicleFacts, now: number, do
   return conclude(state, identity, AGENT_STATUS.Rejected, `${verdict.refusal.kind}: ${verdict.refusal.message}`);
 }
 
-function advanceJob(state: AgentMemory, job: ActiveJob, vehicle: VehicleFacts, now: number, environment: AgentEnvironment): AgentStep {
+function advanceJob(state: AgentMemory, job: ActiveJob, vehicle: VehicleFacts, now: number, environment: AgentEnvironment, fetched: ImageFetchResult | undefined): AgentStep {
   const elapsedMs = Math.max(0, now - job.lastTickAt);
   job.lastTickAt = now;
   state.job = job;
@@ -220,13 +304,18 @@ function advanceJob(state: AgentMemory, job: ActiveJob, vehicle: VehicleFacts, n
       }
       job.phase = AGENT_STATUS.Downloading;
       job.reason = undefined;
-      job.fault = environment.random() < environment.faults.corruptDownload ? { status: AGENT_STATUS.Failed, reason: `${OTA_FAILURE.CorruptDownload}: downloaded image does not match the manifest SHA-256` } : undefined;
+      job.fault = undefined;
+      const { random, faults } = environment;
+      if (random() < faults.corruptDownload) job.download.corruptByte = { image: 0, offset: Math.floor(random() * (job.download.images[0]?.length ?? 0)) };
       break;
     }
     case AGENT_STATUS.Downloading: {
+      const failure = takeFetched(job, fetched, now);
+      if (failure !== undefined) return conclude(state, identityOf(job.job), AGENT_STATUS.Failed, failure);
       job.downloadedBytes += (environment.timings.bytesPerSecond[vehicle.connectivity] * elapsedMs) / 1000;
-      if (job.downloadedBytes < job.imageSize) break;
-      if (job.fault) return conclude(state, identityOf(job.job), job.fault.status, job.fault.reason);
+      if (job.downloadedBytes < job.imageSize || job.download.received === undefined) break;
+      const corrupt = firstCorruptImage(job.download);
+      if (corrupt !== undefined) return conclude(state, identityOf(job.job), AGENT_STATUS.Failed, `${OTA_FAILURE.CorruptDownload}: ${corrupt}; nothing installed`);
       job.phase = AGENT_STATUS.Installing;
       job.phaseEndsAt = now + environment.timings.installMs;
       job.fault = drawInstallFault(environment);
@@ -261,6 +350,36 @@ function advanceJob(state: AgentMemory, job: ActiveJob, vehicle: VehicleFacts, n
     return { memory: state, report: report(state, identityOf(job.job), job.phase, job.reason) };
   }
   return { memory: state };
+}
+
+/**
+ * Takes a fetch result for the download under way (others are stale: another attempt, an earlier fetch).
+ * Returns the FAILED reason when the fetch failed for good.
+ */
+function takeFetched(job: ActiveJob, fetched: ImageFetchResult | undefined, now: number): string | undefined {
+  const download = job.download;
+  if (fetched === undefined || download.received !== undefined) return undefined;
+  if (fetched.jobId !== job.job.jobId || fetched.attempt !== job.job.attempt || fetched.fetch !== download.fetches + 1) return undefined;
+  download.fetches = fetched.fetch;
+  if (fetched.ok) {
+    download.received = fetched.received;
+    return undefined;
+  }
+  if (fetched.transient && download.fetches < IMAGE_FETCH_TRIES) {
+    download.retryAt = now + 1; // the next tick
+    return undefined;
+  }
+  return `${OTA_FAILURE.DownloadFailed}: ${fetched.reason} (fetch ${download.fetches} of at most ${IMAGE_FETCH_TRIES}); nothing installed`;
+}
+
+/** Why the first received image that is not the signed one is refused, or undefined when all are intact. */
+function firstCorruptImage(download: ImageDownload): string | undefined {
+  for (const [index, image] of download.images.entries()) {
+    const received = download.received?.[index];
+    const refusal = received === undefined ? { message: "not received" } : verifyImageDigest(received, image);
+    if (refusal !== undefined) return `${image.objectKey}: ${refusal.message}`;
+  }
+  return undefined;
 }
 
 function drawInstallFault(environment: AgentEnvironment): PlannedFault {

@@ -7,6 +7,7 @@ import type { VehicleAgent } from "../simulation.js";
 import type { VehicleView } from "../vehicle.js";
 import {
   defaultTimings,
+  imageFetchWanted,
   initialMemory,
   noFaults,
   stepAgent,
@@ -15,14 +16,15 @@ import {
   type AgentTimings,
   type FaultProfile,
 } from "./agent-machine.js";
+import { fetchImages } from "./image-fetcher.js";
 import { JobDocumentFeed } from "./job-document-feed.js";
 
 export interface OtaAgentOptions {
-  /** S3 client for the vehicles' polls, unless `s3ForVehicle` gives each vehicle its own. */
+  /** S3 client for the vehicles' polls and image fetches, unless `s3ForVehicle` gives each vehicle its own. */
   s3: S3Client;
   /** Each vehicle's own S3 client (its own credentials), when it has one. */
   s3ForVehicle?: (vin: string) => S3Client;
-  /** The data-lake bucket holding `jobs/<VIN>.json`. */
+  /** The data-lake bucket holding `jobs/<VIN>.json` and the images (`firmware/images/<sha256>`). */
   bucket: string;
   /** The roots every vehicle is provisioned with (director and image repository, version 1). */
   trust: VehicleTrust;
@@ -44,11 +46,17 @@ export interface OtaAgentStats {
   documentFetches: number;
   /** Documents refused, by refusal kind. */
   refusals: Map<string, number>;
+  /** Image fetches (one per attempt, plus retries of failed ones), those that failed, and the bytes received. */
+  imageFetches: number;
+  imageFetchFailures: number;
+  imageBytes: number;
 }
 
 /**
  * The simulator's OTA agent plug-in: every vehicle polls its own job document (conditional GET on its
  * ETag) and runs the pure agent state machine on it, trusting only the roots it was provisioned with.
+ * While downloading, it fetches the images the verified targets name with the same client (once per attempt,
+ * streamed and hashed) and hands the machine what arrived, which installs only the signed bytes.
  * On success it sets the vehicle's firmware version.
  *
  * @example
@@ -60,8 +68,9 @@ export interface OtaAgentStats {
 export function createOtaAgent(options: OtaAgentOptions): VehicleAgent & { stats(): OtaAgentStats; memoryOf(vin: string): AgentMemory | undefined } {
   const log = options.log ?? silentLog;
   const feeds = new Map<S3Client, JobDocumentFeed>();
+  const s3For = (vin: string): S3Client => options.s3ForVehicle?.(vin) ?? options.s3;
   const feedFor = (vin: string): JobDocumentFeed => {
-    const s3 = options.s3ForVehicle?.(vin) ?? options.s3;
+    const s3 = s3For(vin);
     let feed = feeds.get(s3);
     if (!feed) {
       feed = new JobDocumentFeed({ s3, bucket: options.bucket, log });
@@ -78,7 +87,7 @@ export function createOtaAgent(options: OtaAgentOptions): VehicleAgent & { stats
   };
   const memories = new Map<string, AgentMemory>();
   const lastPollAt = new Map<string, number>();
-  const stats: OtaAgentStats = { reports: 0, lastStatus: new Map(), documentPolls: 0, documentFetches: 0, refusals: new Map() };
+  const stats: OtaAgentStats = { reports: 0, lastStatus: new Map(), documentPolls: 0, documentFetches: 0, refusals: new Map(), imageFetches: 0, imageFetchFailures: 0, imageBytes: 0 };
   const pollIntervalMs = options.pollIntervalMs ?? 0;
 
   return {
@@ -103,7 +112,17 @@ export function createOtaAgent(options: OtaAgentOptions): VehicleAgent & { stats
         stateOfCharge: vehicle.stateOfCharge,
         connectivity: vehicle.connectivity,
       };
-      const step = stepAgent(memory, facts, nowMs, document, environment);
+      const wanted = vehicle.online ? imageFetchWanted(memory, facts, nowMs) : undefined;
+      const fetched = wanted === undefined ? undefined : await fetchImages(s3For(vehicle.vin), options.bucket, wanted);
+      if (fetched !== undefined) {
+        stats.imageFetches++;
+        if (fetched.ok) stats.imageBytes += fetched.received.reduce((total, digest) => total + digest.length, 0);
+        else {
+          stats.imageFetchFailures++;
+          log.debug("image fetch failed", { vin: vehicle.vin, jobId: fetched.jobId, attempt: fetched.attempt, fetch: fetched.fetch, reason: fetched.reason });
+        }
+      }
+      const step = stepAgent(memory, facts, nowMs, document, environment, fetched);
       memories.set(vehicle.vin, step.memory);
       if (step.memory.lastRefusal && step.memory.lastRefusal !== memory.lastRefusal) {
         const kind = step.memory.lastRefusal.kind;

@@ -6,8 +6,10 @@ import { ROLE, rootFromJson, RootKeyError } from "../../../uptane/metadata.js";
 import {
   checkRoleSignatures,
   DUPLICATE_SIGNER,
+  imageHasher,
   REFUSAL,
   verifyImageBytes,
+  verifyImageDigest,
   verifyJobBundle,
   verifyPublishedTargets,
   type RefusalKind,
@@ -273,6 +275,20 @@ test("the downloaded image must match the verified length and hash", () => {
   assert.is(verifyImageBytes(bytes, { length: bytes.length, sha256: IMAGE.sha256 }), undefined);
   assert.is(verifyImageBytes(Buffer.from("image 2.4.1"), { length: bytes.length, sha256: IMAGE.sha256 })?.kind, REFUSAL.CorruptImage);
   assert.is(verifyImageBytes(bytes, { length: bytes.length + 1, sha256: IMAGE.sha256 })?.kind, REFUSAL.CorruptImage);
+});
+
+test("image bytes hashed as they arrive, chunk by chunk, give the digest of the whole; a digest is checked like the bytes", () => {
+  const bytes = Buffer.from("image 2.4.0");
+  const hasher = imageHasher();
+  for (let start = 0; start < bytes.length; start += 3) hasher.update(bytes.subarray(start, start + 3));
+  const digest = hasher.digest();
+  assert.equal(digest, { length: bytes.length, sha256: IMAGE.sha256 });
+  assert.is(verifyImageDigest(digest, { length: bytes.length, sha256: IMAGE.sha256 }), undefined);
+  assert.equal(verifyImageDigest({ ...digest, length: bytes.length + 1 }, { length: bytes.length, sha256: IMAGE.sha256 }), {
+    kind: REFUSAL.CorruptImage,
+    message: `image is longer than the ${bytes.length} bytes the metadata says`,
+  });
+  assert.is(verifyImageDigest({ ...digest, sha256: "0".repeat(64) }, { length: bytes.length, sha256: IMAGE.sha256 })?.kind, REFUSAL.CorruptImage);
 });
 
 test("release keys can also sign a second time without counting twice", () => {

@@ -19,9 +19,14 @@ import type { TestCloud } from "../../../support/local-cloud.js";
  * import { fetchVehicleCredentials } from "../../../../../identity/vehicle-credentials.js";
  * const credentials = await fetchVehicleCredentials(identity);
  */
-export async function registerTestVehicle(world: TestCloud, iot: IoTClient, vin: string): Promise<VehicleIdentityMaterial> {
+export async function registerTestVehicle(
+  world: TestCloud,
+  iot: IoTClient,
+  vin: string,
+  facts: { make: string; model: string; hardware: string } = { make: "Honda", model: "Accord", hardware: "tcu-2" },
+): Promise<VehicleIdentityMaterial> {
   const { privateKeyPem, csrPem } = await createKeyAndCsr(vin);
-  const registered = await registerVehicle(iot, world.outputs.vehicle_iot_policy!, { vin, make: "Honda", model: "Accord", hardware: "tcu-2" }, { csrPem });
+  const registered = await registerVehicle(iot, world.outputs.vehicle_iot_policy!, { vin, ...facts }, { csrPem });
   const provider = world.cloud.description.credentialsProvider!;
   return {
     vin,
