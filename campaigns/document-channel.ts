@@ -7,7 +7,7 @@ import { KMS_KEY_FIELD } from "../uptane/keys.js";
 import { kmsDirectorSigner, type DirectorSigner } from "../uptane/kms-director.js";
 import { buildDirectorTargets, findReleaseTarget, REPOSITORY_LAYOUT, ROLE, targetsFromJson, type JobBundle } from "../uptane/metadata.js";
 import { readJson, readPublished, type PublishedRepository } from "../uptane/repository-store.js";
-import { REFUSAL, verifyPublishedTargets } from "../uptane/vehicle-verification.js";
+import { REFUSAL, verifyPublishedTargets, verifyRootChain, type Refusal } from "../uptane/vehicle-verification.js";
 import type { Campaign, Job } from "./model.js";
 
 /**
@@ -31,15 +31,33 @@ export class ReleaseNotFoundError extends Error {
 }
 
 /**
- * The published image targets have expired (all else verifies): no document can carry them until
- * `fleetota release refresh`. Permanent for the message at hand (parked and counted, not retried into
- * the DLQ); what it would have published is published later by the tick (queued jobs without a document)
- * or the vehicle's next telemetry.
+ * The published image targets cannot go into a job document now, though everything else would: no document can carry
+ * them until the release engineers act. Permanent for the message at hand (parked and counted, not retried into the
+ * DLQ); what it would have published is published later by the tick (queued jobs without a document) or the
+ * vehicle's next telemetry. A `campaign start` is refused with its message; other operator commands are deferred.
  */
-export class ImageTargetsExpiredError extends PermanentFailureError {
+export abstract class ImageTargetsUnusableError extends PermanentFailureError {}
+
+/** The published image targets have expired (all else verifies) until `fleetota release refresh`. */
+export class ImageTargetsExpiredError extends ImageTargetsUnusableError {
   override readonly name = "ImageTargetsExpiredError";
   constructor(readonly targetsVersion: number, readonly expires: string) {
     super(PARKED_REASON.ImageTargetsExpired, `image targets expired: run fleetota release refresh (image targets ${targetsVersion} expired at ${expires})`);
+  }
+}
+
+/**
+ * The published image targets do not verify under the newest image root: typically a release-key rotation
+ * (`keys rotate-image-root --refresh-targets-next`) before `release refresh` by the new keys re-signed them; else
+ * targets or a root nobody should have written. `fleetota release status` says which.
+ */
+export class ImageTargetsUnverifiableError extends ImageTargetsUnusableError {
+  override readonly name = "ImageTargetsUnverifiableError";
+  constructor(readonly targetsVersion: number, readonly imageRootVersion: number | undefined, readonly refusal: Refusal) {
+    super(
+      PARKED_REASON.ImageTargetsUnverifiable,
+      `image targets unverifiable: run fleetota release status (image targets ${targetsVersion} do not verify under image root ${imageRootVersion ?? "(none)"}: ${refusal.kind}: ${refusal.message})`,
+    );
   }
 }
 
@@ -78,7 +96,7 @@ export function s3JobDocumentChannel(options: S3JobDocumentChannelOptions): JobD
   let cached: { at: number; repository: PublishedRepository } | undefined;
   let lastVersion = 0;
 
-  /** The published repository, its image targets verified; `withdrawal`: expired targets do (a withdrawal carries none). */
+  /** The published repository, its image targets verified; `withdrawal`: any targets do, under a root chain that verifies (a withdrawal carries none). */
   async function readRepository(fresh = false, withdrawal = false): Promise<PublishedRepository> {
     const targetsValid = (repository: PublishedRepository) => !repository.imageTargets || Date.parse(repository.imageTargets.signed.expires) > clock();
     // A cached copy is reused only while its image targets are still valid: never bundled past their expiry.
@@ -88,11 +106,12 @@ export function s3JobDocumentChannel(options: S3JobDocumentChannelOptions): JobD
       const [roots, targets, now] = [repository.imageRoots.map((root) => root.toJSON()), repository.imageTargets.toJSON(), new Date(clock())];
       const refusal = verifyPublishedTargets(roots, targets, now);
       if (refusal) {
-        if (refusal.kind !== REFUSAL.Expired || verifyPublishedTargets(roots, targets, now, { targetsMayBeExpired: true }) !== undefined) {
-          throw new ReleaseNotFoundError("(any)", `image targets ${repository.imageTargets.signed.version}: ${refusal.kind}: ${refusal.message}`);
-        }
-        if (withdrawal) return repository;
-        throw new ImageTargetsExpiredError(repository.imageTargets.signed.version, repository.imageTargets.signed.expires);
+        const version = repository.imageTargets.signed.version;
+        const unverifiable = refusal.kind !== REFUSAL.Expired ? refusal : verifyPublishedTargets(roots, targets, now, { targetsMayBeExpired: true });
+        // A withdrawal carries no targets, only the root chain: it goes out while that chain verifies.
+        if (withdrawal && verifyRootChain(roots, now) === undefined) return repository;
+        if (unverifiable) throw new ImageTargetsUnverifiableError(version, repository.imageRoots.at(-1)?.signed.version, unverifiable);
+        throw new ImageTargetsExpiredError(version, repository.imageTargets.signed.expires);
       }
     }
     cached = { at: clock(), repository };

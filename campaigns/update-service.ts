@@ -9,7 +9,7 @@ import {
   type VehicleSnapshot,
 } from "../contracts/update-messages.js";
 import { countOutcome, decideCampaignCommand, decideRollout, waveCapacity } from "./campaign-machine.js";
-import { ImageTargetsExpiredError, type JobDocumentChannel } from "./document-channel.js";
+import { ImageTargetsUnusableError, type JobDocumentChannel } from "./document-channel.js";
 import { decideJobEvent, newJob, REPORT_REFUSAL, type JobEvent } from "./job-machine.js";
 import {
   ACTIVE_CAMPAIGN_STATES,
@@ -417,16 +417,16 @@ export async function handleStatusReport(deps: UpdateServiceDeps, message: Statu
  */
 export async function handleCommand(deps: UpdateServiceDeps, message: CommandMessage): Promise<void> {
   if (message.command === OPERATOR_COMMAND.Tick) {
-    // Expired image targets park the tick (the next one, a minute later, does its work again); other failures retry.
+    // Unusable (expired, unverifiable) image targets park the tick (the next one, a minute later, does its work again); other failures retry.
     await tickCampaign(deps, message.campaignId);
     return;
   }
   try {
     await handleOperatorCommand(deps, message, message.command);
   } catch (error) {
-    // An operator's command is never parked for expired image targets: retried, then dead-lettered, it is
-    // redriven after the refresh (a start is refused instead, with the reason in the campaign's history).
-    if (error instanceof ImageTargetsExpiredError) throw new CommandDeferredError(message.command, error.message);
+    // An operator's command is never parked for unusable (expired, unverifiable) image targets: retried, then
+    // dead-lettered, it is redriven after the refresh (a start is refused instead, with the reason in the campaign's history).
+    if (error instanceof ImageTargetsUnusableError) throw new CommandDeferredError(message.command, error.message);
     throw error;
   }
 }
@@ -457,10 +457,10 @@ async function handleOperatorCommand(
     if (decision.kind === "applied" && command === OPERATOR_COMMAND.Start) {
       const version = campaign.definition.targetVersion;
       const exists = await deps.documents.releaseExists(version).catch((error: unknown) => {
-        if (error instanceof ImageTargetsExpiredError) return error;
+        if (error instanceof ImageTargetsUnusableError) return error;
         throw error;
       });
-      if (exists instanceof ImageTargetsExpiredError) decision = { kind: "refused", reason: exists.message };
+      if (exists instanceof ImageTargetsUnusableError) decision = { kind: "refused", reason: exists.message };
       else if (!exists) decision = { kind: "refused", reason: `release ${version} has no signed manifest (run fleetota release)` };
     }
     if (decision.kind === "applied" && command === OPERATOR_COMMAND.RetryFailed) {

@@ -28,6 +28,8 @@ export const PARKED_REASON = {
   InvalidUpdateMessage: "invalid-update-message",
   /** The image repository's published targets have expired: no job document can be published until a refresh. */
   ImageTargetsExpired: "image-targets-expired",
+  /** The published image targets do not verify under the newest image root (a release-key rotation not yet followed by a refresh). */
+  ImageTargetsUnverifiable: "image-targets-unverifiable",
 } as const;
 
 /** What an operator does about each shared reason, when the failure itself names no command. */
@@ -41,6 +43,8 @@ const REMEDY_BY_REASON: Readonly<Record<string, string>> = {
   [PARKED_REASON.InvalidUpdateMessage]: "find the sender of the malformed message (its body is in the record); fix it and send the message again",
   [PARKED_REASON.ImageTargetsExpired]:
     "fleetota release refresh --key <release key>, by a threshold of release engineers; then nothing to resend: the next tick publishes queued jobs' documents and vehicles' next telemetry re-sends candidates",
+  [PARKED_REASON.ImageTargetsUnverifiable]:
+    "fleetota release status says why: after a release-key rotation, fleetota release refresh --key <release key> by a threshold of the new release keys; then nothing to resend: the next tick publishes queued jobs' documents and vehicles' next telemetry re-sends candidates",
 };
 
 /**

@@ -169,7 +169,7 @@ export async function runRotateImageRoot(context: CommandContext, options: Rotat
     ...(targetsToRefresh
       ? [
           `next: the published image targets ${targetsToRefresh.version} no longer verify under image root ${value.imageRootVersion}, so the update manager publishes no job document until`,
-          `  ${value.releaseThreshold} of its release keys re-sign them, each: fleetota release refresh --key <their release key> (then redrive the update DLQ: fleetota redrive)`,
+          `  ${value.releaseThreshold} of its release keys re-sign them, each: fleetota release refresh --key <their release key> (then the next tick publishes the waiting documents)`,
         ]
       : []),
   ]);

@@ -7,7 +7,8 @@
  */
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { CreateBucketCommand, PutObjectCommand } from "@aws-sdk/client-s3";
+import { CreateBucketCommand, ListObjectsV2Command, PutObjectCommand } from "@aws-sdk/client-s3";
+import type { SQSRecord } from "aws-lambda";
 import { runRotateImageRoot, type RotateImageRootOptions } from "../../../cli/commands/keys.js";
 import { runReleaseStatus } from "../../../cli/commands/release.js";
 import type { CommandContext } from "../../../cli/context.js";
@@ -15,8 +16,11 @@ import { s3JobDocumentChannel } from "../../../campaigns/document-channel.js";
 import { parseCampaignDefinition } from "../../../campaigns/model.js";
 import { ActiveCampaigns, handleUpdateMessage, type UpdateServiceDeps } from "../../../campaigns/update-service.js";
 import { UpdateTally } from "../../../campaigns/update-tally.js";
+import type { ParkedFailure } from "../../../contracts/parked-failure.js";
 import type { UpdateMessage } from "../../../contracts/update-messages.js";
+import { updateRecordHandler } from "../../../functions/update-manager/process.js";
 import { silentLog } from "../../../lib/logger.js";
+import { ParkedTally, remedyOf } from "../../../lib/parked-failures.js";
 import { startLocalCloud, type LocalCloud } from "../../../local/cloud.js";
 import { refreshImageTargets } from "../../../uptane/image-repository.js";
 import { rotateImageRoot } from "../../../uptane/image-root-rotation.js";
@@ -34,6 +38,7 @@ let deps: UpdateServiceDeps;
 let channel: ReturnType<typeof s3JobDocumentChannel>;
 let out = "";
 let context: CommandContext;
+let campaignId = "";
 /** What the vehicle that took root 2 trusts afterwards. */
 let renewedTrust: VehicleTrust | undefined;
 
@@ -88,6 +93,7 @@ test("nothing published: refused, naming the key ceremony", async () => {
 test("a release reaches a vehicle under image root 1", async () => {
   await releaseFirmware(world, "2.4.0"); // alice and bob sign
   const campaign = await world.store.campaigns.create(parseCampaignDefinition({ name: "Rotation", targetVersion: "2.4.0", selector: { models: ["Rotation"] } }), { now: new Date().toISOString() });
+  campaignId = campaign.campaignId;
   await deliver(command(campaign.campaignId, "start"));
   await deliver(candidate(snapshot(vinNumber(940)!, { model: "Rotation" })));
   const verdict = await vehicleVerdict(vinNumber(940)!);
@@ -139,18 +145,50 @@ test("with --refresh-targets-next: root 3 published; the command and release sta
   await refusedWith(() => channel.releaseExists("2.4.0"), /BELOW_THRESHOLD/);
 });
 
+test("until the refresh the update manager parks and counts each candidate and tick that needs the targets (image-targets-unverifiable): the job waits QUEUED, a start is refused, withdrawals go out", async () => {
+  const parking = { s3: world.s3, bucket: world.bucket, tally: new ParkedTally() };
+  const handle = updateRecordHandler(deps, parking);
+  const gap = vinNumber(944)!;
+  const messages = [candidate(snapshot(gap, { model: "Rotation" })), command(campaignId, "tick")];
+  await registerCandidates(world, messages);
+  const bodies = messages.map((message) => JSON.stringify(message));
+  for (const [index, body] of bodies.entries()) await handle({ messageId: `m-${index}`, body } as SQSRecord);
+  const listed = await world.s3.send(new ListObjectsV2Command({ Bucket: world.bucket, Prefix: "parked/update-manager/" }));
+  const parked = await Promise.all((listed.Contents ?? []).map(async (object) => (await readJson(world.s3, world.bucket, object.Key!)) as ParkedFailure));
+  const second = await world.store.campaigns.create(parseCampaignDefinition({ name: "Gap", targetVersion: "2.4.0", selector: { models: ["Gap"] } }), { now: new Date().toISOString() });
+  await deliver(command(second.campaignId, "start"));
+  const history = await world.store.campaigns.history(second.campaignId);
+  await channel.withdraw((await world.store.jobs.get(campaignId, vinNumber(940)!))!);
+  const withdrawn = await vehicleVerdict(vinNumber(940)!);
+
+  assert.equal(parking.tally.byReason(), { "image-targets-unverifiable": 2 });
+  assert.equal(parked.map((failure) => failure.message).sort(), [...bodies].sort(), "both messages kept as sent");
+  for (const failure of parked) {
+    assert.is(failure.reason, "image-targets-unverifiable");
+    assert.match(failure.detail, /^image targets unverifiable: run fleetota release status \(image targets 1 do not verify under image root 3: BELOW_THRESHOLD: /);
+    assert.match(remedyOf(failure), "fleetota release refresh --key <release key> by a threshold of the new release keys");
+  }
+  const job = await world.store.jobs.get(campaignId, gap);
+  assert.equal([job?.state, job?.documentPublishedAttempt], ["QUEUED", undefined], "admitted, its document waits");
+  assert.is((await world.store.campaigns.get(second.campaignId))?.state, "DRAFT");
+  assert.match(history.at(-1)?.reason ?? "", "refused start: image targets unverifiable: run fleetota release status");
+  assert.ok(withdrawn.ok && withdrawn.instruction.kind === "withdrawn", "a signed withdrawal carries no image targets: it still goes out and verifies");
+});
+
 test("bob, rotated out, cannot refresh; carol and dave re-sign the targets: documents flow and verify end to end, for vehicles on root 1 and on root 2", async () => {
   const refresh = (name: string) => refreshImageTargets(world.s3, world.bucket, { key: key(name), expires: new Date(Date.now() + 30 * DAY) });
   await refusedWith(() => refresh("bob"), /key bob .* is not a release key of image root 3/);
   const first = await refresh("dave");
   const second = await refresh("carol");
   await deliver(candidate(snapshot(vinNumber(942)!, { model: "Rotation" })), candidate(snapshot(vinNumber(943)!, { model: "Rotation" })));
+  await deliver(command(campaignId, "tick")); // the first tick after the refresh publishes the parked vehicle's document
   const fresh = await vehicleVerdict(vinNumber(942)!);
+  const parkedVehicle = await vehicleVerdict(vinNumber(944)!);
   const renewed = await vehicleVerdict(vinNumber(943)!, renewedTrust);
   const status = await output(() => runReleaseStatus(context));
 
   assert.equal([first.published, second.published, second.targetsVersion], [false, true, 2]);
-  for (const verdict of [fresh, renewed]) {
+  for (const verdict of [fresh, renewed, parkedVehicle]) {
     assert.ok(verdict.ok, !verdict.ok ? verdict.refusal.message : "");
     if (!verdict.ok) continue;
     assert.is((verdict.trust.imageRoot as { signed: { version: number } }).signed.version, 3);
