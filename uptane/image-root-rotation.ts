@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import type { S3Client } from "@aws-sdk/client-s3";
 import type { Key, Metadata, Root, Targets } from "@tufjs/models";
-import { signedBytes, signWithKeyFile, tufKey, type OfflineKeyFile, type PublicKeyFile } from "./keys.js";
+import { distinctKeys, shortKeyId, signedBytes, signWithKeyFile, tufKey, type OfflineKeyFile, type PublicKeyFile } from "./keys.js";
 import { buildRoot, REFRESH_TARGETS_FIELD, REPOSITORY_LAYOUT, ROLE, rootFromJson, type RefreshTargets } from "./metadata.js";
 import { AlreadyPublishedError, publishOnce, readPublished } from "./repository-store.js";
 import { checkRoleSignatures, REFUSAL, verifyPublishedTargets, verifyRootChain, type Refusal } from "./vehicle-verification.js";
@@ -47,7 +47,6 @@ export interface ImageRootRotation {
 }
 
 const DAY_MS = 86_400_000;
-const short = (keyid: string) => keyid.slice(0, 8);
 
 /** SHA-256 of the canonical `signed` part of targets metadata: what REFRESH_TARGETS_FIELD names. */
 export function targetsDigest(targets: Metadata<Targets>): string {
@@ -84,10 +83,6 @@ export function verifyRootRotation(rootChain: unknown[], next: Metadata<Root>, n
   return verifyRootChain([...rootChain, next.toJSON()], now);
 }
 
-function distinct<T extends { keyid: string }>(keys: readonly T[]): T[] {
-  return [...new Map(keys.map((key) => [key.keyid, key])).values()];
-}
-
 function roleKeys(root: Metadata<Root>, role: string): Key[] {
   return (root.signed.roles[role]?.keyIDs ?? []).map((id) => root.signed.keys[id]!);
 }
@@ -115,18 +110,18 @@ export function planImageRootRotation(
   const version = current.signed.version;
   const currentRootRole = current.signed.roles[ROLE.Root]!;
   for (const key of input.rootKeys) {
-    if (!currentRootRole.keyIDs.includes(key.keyid)) throw new ImageRootRotationError(`key ${key.name} (${short(key.keyid)}) is not an image-root key of image root ${version}`);
+    if (!currentRootRole.keyIDs.includes(key.keyid)) throw new ImageRootRotationError(`key ${key.name} (${shortKeyId(key.keyid)}) is not an image-root key of image root ${version}`);
   }
-  const signers = distinct([...input.rootKeys, ...(input.newRootKeys ?? [])]);
+  const signers = distinctKeys([...input.rootKeys, ...(input.newRootKeys ?? [])]);
   const unsigned = signers.find((key) => key.private === undefined);
-  if (unsigned) throw new ImageRootRotationError(`key ${unsigned.name} (${short(unsigned.keyid)}) has no private part: every root key given signs the new root`);
+  if (unsigned) throw new ImageRootRotationError(`key ${unsigned.name} (${shortKeyId(unsigned.keyid)}) has no private part: every root key given signs the new root`);
 
   const spec = {
     version: version + 1,
     expires: new Date(now.getTime() + input.rootLifetimeDays * DAY_MS),
-    rootKeys: input.newRootKeys ? distinct(input.newRootKeys).map(tufKey) : roleKeys(current, ROLE.Root),
+    rootKeys: input.newRootKeys ? distinctKeys(input.newRootKeys).map(tufKey) : roleKeys(current, ROLE.Root),
     rootThreshold: input.rootThreshold ?? currentRootRole.threshold,
-    targetsKeys: input.releaseKeys ? distinct(input.releaseKeys).map(tufKey) : roleKeys(current, ROLE.Targets),
+    targetsKeys: input.releaseKeys ? distinctKeys(input.releaseKeys).map(tufKey) : roleKeys(current, ROLE.Targets),
     targetsThreshold: input.releaseThreshold ?? current.signed.roles[ROLE.Targets]!.threshold,
   };
   let next = buildRoot(spec);

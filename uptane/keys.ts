@@ -32,6 +32,24 @@ export class KeyFileError extends Error {
 }
 
 /**
+ * A key id as error messages show it (its first 8 hex digits).
+ *
+ * @example
+ * shortKeyId("3f9c0a1b…"); // "3f9c0a1b"
+ */
+export const shortKeyId = (keyid: string): string => keyid.slice(0, 8);
+
+/**
+ * Each key once, by key id (a key file given twice is one signer), first occurrence kept.
+ *
+ * @example
+ * distinctKeys([alice, alice, bob]); // [alice, bob]
+ */
+export function distinctKeys<T extends { keyid: string }>(keys: readonly T[]): T[] {
+  return [...new Map(keys.map((key) => [key.keyid, key])).values()];
+}
+
+/**
  * TUF key id of a public key: SHA-256 (hex) of its canonical JSON.
  *
  * @example
