@@ -8,7 +8,8 @@ import {
   type UpdateMessage,
   type VehicleSnapshot,
 } from "../contracts/update-messages.js";
-import { countOutcome, decideCampaignCommand, decideRollout, waveCapacity } from "./campaign-machine.js";
+import { countOutcome, decideCampaignCommand, decideRollout, waveCapacity, type CampaignDecision } from "./campaign-machine.js";
+import { commandStaleness } from "./command-staleness.js";
 import { ImageTargetsUnusableError, type JobDocumentChannel } from "./document-channel.js";
 import { decideJobEvent, newJob, REPORT_REFUSAL, type JobEvent } from "./job-machine.js";
 import {
@@ -412,8 +413,8 @@ export async function handleStatusReport(deps: UpdateServiceDeps, message: Statu
 
 /**
  * An operator command (start, pause, resume, cancel, retry-failed) or a `tick`. A command is applied once
- * per idempotency key; one that the campaign's state does not allow is recorded as refused in the
- * campaign's history.
+ * per idempotency key; one that the campaign's state does not allow, or that is stale (the campaign changed
+ * state after its sender read it: campaigns/command-staleness.ts), is recorded as refused in the campaign's history.
  */
 export async function handleCommand(deps: UpdateServiceDeps, message: CommandMessage): Promise<void> {
   if (message.command === OPERATOR_COMMAND.Tick) {
@@ -453,7 +454,8 @@ async function handleOperatorCommand(
     if (!campaign) throw new CampaignNotFoundError(message.campaignId);
     const at = deps.now();
     const context = { at, cause: `${command} by ${message.requestedBy}`, ...(message.reason ? { reason: message.reason } : {}) };
-    let decision = decideCampaignCommand(campaign, command, context);
+    const stale = await commandStaleness(deps.store.campaigns, campaign, message);
+    let decision: CampaignDecision = stale ? { kind: "refused", reason: stale } : decideCampaignCommand(campaign, command, context);
     if (decision.kind === "applied" && command === OPERATOR_COMMAND.Start) {
       const version = campaign.definition.targetVersion;
       const exists = await deps.documents.releaseExists(version).catch((error: unknown) => {

@@ -46,6 +46,8 @@ export interface DeadLetter {
   bodyDigest: string;
   messageKind?: string;
   campaignId?: string;
+  /** Update DLQ, command messages: when the sender asked for it (its clock), what a dry run shows the age of. */
+  requestedAt?: string;
   /** Telemetry DLQ: the object the event announces, `s3://bucket/key`. */
   object?: string;
   /** Telemetry DLQ: that object's key, what `--key-prefix` selects on. */
@@ -83,7 +85,7 @@ export function describeDeadLetter(message: Message, queue: DeadLetterQueue = DE
 }
 
 /** What a body says about itself, against its queue's contract; a recorded error kind or message overrides `kind` and `error`. */
-interface Diagnosis extends Pick<DeadLetter, "messageKind" | "campaignId" | "object" | "objectKey"> {
+interface Diagnosis extends Pick<DeadLetter, "messageKind" | "campaignId" | "requestedAt" | "object" | "objectKey"> {
   kind: string;
   error: string;
   /** Absent when the body names none: the body's digest stands in. */
@@ -93,7 +95,12 @@ interface Diagnosis extends Pick<DeadLetter, "messageKind" | "campaignId" | "obj
 function diagnoseUpdate(body: string): Diagnosis {
   const parsed = parseBody(body);
   const fields = typeof parsed === "object" && parsed !== null ? (parsed as Record<string, unknown>) : {};
-  const identity = { businessKey: stringField(fields, "idempotencyKey"), messageKind: stringField(fields, "kind"), campaignId: stringField(fields, "campaignId") };
+  const identity = {
+    businessKey: stringField(fields, "idempotencyKey"),
+    messageKind: stringField(fields, "kind"),
+    campaignId: stringField(fields, "campaignId"),
+    ...(fields.kind === "command" && typeof fields.requestedAt === "string" ? { requestedAt: fields.requestedAt } : {}),
+  };
   if (parsed === NOT_JSON) return { ...identity, kind: ERROR_KIND.InvalidJson, error: `body is not JSON: ${preview(body)}` };
   const result = updateMessageSchema.safeParse(parsed);
   if (!result.success) {

@@ -89,7 +89,13 @@ export const commandMessageSchema = z.object({
   command: z.enum(Object.values(OPERATOR_COMMAND) as [OperatorCommand, ...OperatorCommand[]]),
   campaignId: z.string(),
   requestedBy: z.string(),
+  /** The sender's clock; judges staleness only when `expectedRevision` is absent (see campaigns/command-staleness.ts). */
   requestedAt: z.string(),
+  /**
+   * The campaign revision the sender read before sending (the CLI always sets it): a command is refused as stale when
+   * the campaign changed state after that revision (a redriven resume must not undo a later pause).
+   */
+  expectedRevision: z.number().int().nonnegative().optional(),
   reason: z.string().optional(),
 });
 

@@ -31,6 +31,13 @@ export interface CampaignRecords {
   saveChange(before: Campaign, after: Campaign, record: TransitionRecord, options?: { commandKey?: string }): Promise<Campaign>;
   /** The campaign's recorded transitions, oldest first (a job's are in `job.history`). */
   history(campaignId: string): Promise<TransitionRecord[]>;
+  /** The transitions recorded after `revision` (-1: all), oldest first, each with its revision (strongly consistent). */
+  changesSince(campaignId: string, revision: number): Promise<RevisionedTransition[]>;
+}
+
+/** A recorded campaign transition with the campaign revision it was written at. */
+export interface RevisionedTransition extends TransitionRecord {
+  revision: number;
 }
 
 /** What a job transition changes in the campaign's counters besides the per-state counts. */

@@ -11,7 +11,7 @@ import {
   type OutcomeTotals,
   type TransitionRecord,
 } from "../model.js";
-import type { CampaignRecords } from "./campaign-store.js";
+import type { CampaignRecords, RevisionedTransition } from "./campaign-store.js";
 import { commandMarkPart } from "./commands.js";
 import { CampaignExistsError, DuplicateCommandError, StaleCampaignError } from "./errors.js";
 import {
@@ -91,13 +91,33 @@ export async function listCampaignHistory(db: StateTable, campaignId: string): P
     KeyConditionExpression: "pk = :pk AND begins_with(sk, :prefix)",
     ExpressionAttributeValues: { ":pk": campaignPk(campaignId), ":prefix": HISTORY_SK_PREFIX },
   });
-  return items.map((item) => ({
+  return items.map(transitionFromItem);
+}
+
+/**
+ * The transitions recorded after `revision` (-1: all), oldest first, each with its revision (the history item's sort
+ * key); read strongly consistent, so a transition written before the campaign item was read is never missing.
+ *
+ * @example
+ * const changes = await listCampaignChanges({ doc, table }, "c-20261126T173500-1a2b3c4d", 3); // revisions 4, 5, …
+ */
+export async function listCampaignChanges(db: StateTable, campaignId: string, revision: number): Promise<RevisionedTransition[]> {
+  const items = await queryAll(db, {
+    KeyConditionExpression: "pk = :pk AND sk BETWEEN :from AND :to",
+    ExpressionAttributeValues: { ":pk": campaignPk(campaignId), ":from": historySk(Math.max(0, revision + 1)), ":to": `${HISTORY_SK_PREFIX}~` },
+    ConsistentRead: true,
+  });
+  return items.map((item) => ({ ...transitionFromItem(item), revision: Number(String(item.sk).slice(HISTORY_SK_PREFIX.length)) }));
+}
+
+function transitionFromItem(item: Record<string, unknown>): TransitionRecord {
+  return {
     from: item.from as string,
     to: item.to as string,
     at: item.at as string,
     reason: item.reason as string,
     cause: item.cause as string,
-  }));
+  };
 }
 
 /** Campaign items (one per campaign, counters as flat attributes) and their transition items. */
@@ -135,6 +155,7 @@ export function dynamoCampaignRecords(db: StateTable): CampaignRecords {
     },
 
     history: (campaignId) => listCampaignHistory(db, campaignId),
+    changesSince: (campaignId, revision) => listCampaignChanges(db, campaignId, revision),
   };
 }
 

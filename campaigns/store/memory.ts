@@ -92,6 +92,12 @@ export function memoryCampaignStore(): CampaignStore {
         await turn();
         return copy(histories.get(campaignId) ?? []);
       },
+
+      async changesSince(campaignId, revision) {
+        await turn();
+        // One record a revision, from the creation's (0) on.
+        return copy(histories.get(campaignId) ?? []).map((record, index) => ({ ...record, revision: index })).slice(Math.max(0, revision + 1));
+      },
     },
 
     jobs: {

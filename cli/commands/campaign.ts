@@ -3,7 +3,7 @@ import { readFileSync } from "node:fs";
 import { SendMessageCommand } from "@aws-sdk/client-sqs";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import type { Command } from "commander";
-import { FAILURE_JOB_STATES, JOB_STATES, countJobsIn, type JobState } from "../../campaigns/model.js";
+import { FAILURE_JOB_STATES, JOB_STATES, countJobsIn, type Campaign, type JobState } from "../../campaigns/model.js";
 import { listCampaignSummaries, listJobs } from "../../campaigns/read-model.js";
 import { dynamoCampaignStore, type CampaignStore } from "../../campaigns/store/index.js";
 import { OPERATOR_COMMAND, UPDATE_MESSAGE_KIND, commandMessageSchema, type CommandMessage, type OperatorCommand } from "../../contracts/update-messages.js";
@@ -23,11 +23,20 @@ function campaignStore(context: CommandContext): CampaignStore {
 /**
  * A command message for the update-job queue. Each operator invocation is its own intent, so its
  * idempotency key is fresh; the SDK's own retries resend the same body and are deduped on it.
+ * `expectedRevision` is the campaign revision read before sending: the update manager refuses the
+ * command as stale if the campaign changed state after it (e.g. a resume redriven after a later pause).
  *
  * @example
- * commandMessage("pause", "c-20261126T173500-1a2b3c4d", "alice", new Date(), "too many rollbacks");
+ * commandMessage("pause", "c-20261126T173500-1a2b3c4d", "alice", new Date(), "too many rollbacks", 7);
  */
-export function commandMessage(command: OperatorCommand, campaignId: string, requestedBy: string, now: Date, reason?: string): CommandMessage {
+export function commandMessage(
+  command: OperatorCommand,
+  campaignId: string,
+  requestedBy: string,
+  now: Date,
+  reason?: string,
+  expectedRevision?: number,
+): CommandMessage {
   return commandMessageSchema.parse({
     kind: UPDATE_MESSAGE_KIND.Command,
     idempotencyKey: `cmd:${campaignId}:${command}:${randomUUID()}`,
@@ -35,6 +44,7 @@ export function commandMessage(command: OperatorCommand, campaignId: string, req
     campaignId,
     requestedBy,
     requestedAt: now.toISOString(),
+    ...(expectedRevision === undefined ? {} : { expectedRevision }),
     ...(reason ? { reason } : {}),
   });
 }
@@ -121,7 +131,7 @@ export async function runCampaignCreate(context: CommandContext, file: string, o
   }
   const definition = parseCampaignFile(text, file);
   const created = await campaignStore(context).campaigns.create(definition, { now: now.toISOString() });
-  const startMessage = options.start ? await sendCommand(context, OPERATOR_COMMAND.Start, created.campaignId, undefined, now) : undefined;
+  const startMessage = options.start ? await sendCommand(context, OPERATOR_COMMAND.Start, created, undefined, now) : undefined;
   printResult(context.io, context.json, { campaignId: created.campaignId, state: created.state, startRequested: startMessage?.idempotencyKey }, () => [
     `created campaign ${created.campaignId} (${definition.name} → ${definition.targetVersion}, ${definition.waves.length} wave(s)) in ${created.state}`,
     ...(startMessage ? [`start requested (${startMessage.idempotencyKey})`] : [`start it with: fleetota campaign start ${created.campaignId}`]),
@@ -152,14 +162,15 @@ async function runCampaignShow(context: CommandContext, campaignId: string): Pro
 export async function runCampaignCommand(context: CommandContext, command: OperatorCommand, campaignId: string, reason?: string): Promise<void> {
   const campaign = await campaignStore(context).campaigns.get(campaignId);
   if (!campaign) throw new NotFoundError(`campaign ${campaignId} does not exist`);
-  const message = await sendCommand(context, command, campaignId, reason);
-  printResult(context.io, context.json, { campaignId, command, state: campaign.state, idempotencyKey: message.idempotencyKey }, () => [
-    `${command} sent for ${campaignId} (now ${campaign.state}); the update manager applies it within seconds`,
+  const message = await sendCommand(context, command, campaign, reason);
+  printResult(context.io, context.json, { campaignId, command, state: campaign.state, revision: campaign.revision, idempotencyKey: message.idempotencyKey }, () => [
+    `${command} sent for ${campaignId} (now ${campaign.state}, revision ${campaign.revision}); the update manager applies it within seconds, or refuses it (campaign show) if the campaign changes state first`,
   ]);
 }
 
-async function sendCommand(context: CommandContext, command: OperatorCommand, campaignId: string, reason?: string, now = new Date()): Promise<CommandMessage> {
-  const message = commandMessage(command, campaignId, context.operator, now, reason);
+/** Sends a command for the campaign as read: its revision goes along, so a command overtaken by a later change of state is refused, not applied. */
+async function sendCommand(context: CommandContext, command: OperatorCommand, campaign: Campaign, reason?: string, now = new Date()): Promise<CommandMessage> {
+  const message = commandMessage(command, campaign.campaignId, context.operator, now, reason, campaign.revision);
   await context.sqs().send(new SendMessageCommand({ QueueUrl: context.target().names.updateQueueUrl, MessageBody: JSON.stringify(message) }));
   return message;
 }

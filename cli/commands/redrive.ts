@@ -13,6 +13,7 @@ import { peekDeadLetters } from "../redrive/dlq-reader.js";
 import { MoveJournal } from "../redrive/journal.js";
 import { moveAllWithTask, MOVE_TASK_STATUS } from "../redrive/message-move.js";
 import { redriveSelected } from "../redrive/selective-redrive.js";
+import { formatAge } from "../../web/src/format.js";
 
 /** SQS's own ceiling for MaxNumberOfMessagesPerSecond. */
 const MAX_MOVE_RATE = 500;
@@ -85,17 +86,27 @@ function redrivePair(context: CommandContext, queue: DeadLetterQueue): RedrivePa
   return { queue, dlqUrl: target.names.updateDlqUrl, sourceUrl: target.names.updateQueueUrl };
 }
 
-async function dryRun(context: CommandContext, pair: RedrivePair, filter: RedriveFilter): Promise<void> {
+async function dryRun(context: CommandContext, pair: RedrivePair, filter: RedriveFilter, now = new Date()): Promise<void> {
   const letters = await peekDeadLetters(context.sqs(), pair.dlqUrl, { queue: pair.queue });
-  const rows = letters.map((letter) => ({ ...summarize(letter), wouldMove: matchesFilter(letter, filter) }));
+  const rows = letters.map((letter) => ({ ...summarize(letter), ...commandAge(letter, now), wouldMove: matchesFilter(letter, filter) }));
   const wouldMove = rows.filter((row) => row.wouldMove).length;
+  const commands = rows.filter((row) => row.kind === "command" && row.wouldMove).length;
   const columns: Array<keyof (typeof rows)[number]> = pair.queue === DEAD_LETTER_QUEUE.Telemetry
     ? ["messageId", "object", "errorKind", "receives", "wouldMove", "error"]
-    : ["messageId", "kind", "campaignId", "errorKind", "receives", "wouldMove", "error"];
+    : ["messageId", "kind", "campaignId", "age", "errorKind", "receives", "wouldMove", "error"];
   printResult(context.io, context.json, { dryRun: true, queue: pair.queue, inDlq: rows.length, wouldMove, messages: rows }, () => [
     ...(rows.length ? formatTable(rows.map((row) => ({ ...row, wouldMove: row.wouldMove ? "yes" : "no" })), columns) : []),
     `${rows.length} message(s) in the ${pair.queue} DLQ, ${wouldMove} would move; nothing was moved (dry run)`,
+    ...(commands
+      ? [`${commands} of them operator command(s) (age: since requested, by the sender's clock); one overtaken by a later change of its campaign's state is refused, not applied (see campaign show)`]
+      : []),
   ]);
+}
+
+/** A command's requestedAt and its age (by the sender's clock): how old an intent a redrive would deliver. */
+function commandAge(letter: DeadLetter, now: Date): { requestedAt?: string; age: string } {
+  if (letter.requestedAt === undefined) return { age: "" };
+  return { requestedAt: letter.requestedAt, age: formatAge(letter.requestedAt, now.getTime()) };
 }
 
 function summarize(letter: DeadLetter) {

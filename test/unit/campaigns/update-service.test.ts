@@ -300,6 +300,115 @@ test("a command the fresh campaign no longer allows is recorded as refused after
   assert.match(last.reason, /refused pause/);
 });
 
+// ── stale commands (a command redriven from the DLQ long after it was sent) ─────────────────────
+
+/** An operator command as the CLI sends it: stamped with the harness clock and the campaign revision it reads first. */
+async function sentByCli(h: Harness, campaignId: string, name: "start" | "pause" | "resume" | "cancel" | "retry-failed", reason?: string): Promise<UpdateMessage> {
+  const campaign = (await h.store.campaigns.get(campaignId))!;
+  return { ...stampedNow(h, campaignId, name), expectedRevision: campaign.revision, ...(reason ? { reason } : {}) } as UpdateMessage;
+}
+
+/** An operator command stamped with the harness clock, without a revision (an older sender). */
+function stampedNow(h: Harness, campaignId: string, name: "start" | "pause" | "resume" | "cancel" | "retry-failed"): UpdateMessage {
+  return { ...(command(campaignId, name) as Extract<UpdateMessage, { kind: "command" }>), requestedAt: h.clock.now.toISOString() };
+}
+
+/** The review's scenario: a resume dead-lettered at +5, a resume at +20 that works, a safety pause at +60; the first resume redriven at +240. */
+async function staleResumeRedriven(h: Harness, send: (campaignId: string, name: "start" | "pause" | "resume", reason?: string) => Promise<UpdateMessage>) {
+  const { campaignId } = await h.store.campaigns.create(definition(), { now: T0.toISOString() });
+  await h.deliver(await send(campaignId, "start"));
+  await h.deliver(await send(campaignId, "pause", "maintenance window"));
+  h.clock.now = minutesAfter(5);
+  const deadLettered = await send(campaignId, "resume");
+  h.clock.now = minutesAfter(20);
+  await h.deliver(await send(campaignId, "resume"));
+  h.clock.now = minutesAfter(60);
+  await h.deliver(await send(campaignId, "pause", "2.4.0 bricks hu-3 units"));
+  const paused = (await h.store.campaigns.get(campaignId))!;
+  h.clock.now = minutesAfter(240);
+  await h.deliver(deadLettered);
+  return { campaignId, paused, deadLettered };
+}
+
+test("a resume redriven hours later, after a later safety pause, is refused as stale and recorded; the campaign stays PAUSED, its criteria not re-based", async () => {
+  const h = harness();
+  const { campaignId, paused, deadLettered } = await staleResumeRedriven(h, (campaignId, name, reason) => sentByCli(h, campaignId, name, reason));
+
+  const after = (await h.store.campaigns.get(campaignId))!;
+  assert.is(after.state, "PAUSED");
+  assert.is(after.stateReason, "2.4.0 bricks hu-3 units");
+  assert.is(after.outcomesEpoch, paused.outcomesEpoch, "no resume baseline taken");
+  const last = (await h.store.campaigns.history(campaignId)).at(-1)!;
+  assert.equal([last.from, last.to, last.at], ["PAUSED", "PAUSED", minutesAfter(240).toISOString()]);
+  assert.match(last.reason, /^refused resume: stale: the campaign changed state after it was requested \(revision 2\): RUNNING → PAUSED at 2026-11-26T19:00:00.000Z \[pause by test\]/);
+  // Redriven once more (a second DLQ copy): the refusal marked it processed, nothing more is recorded.
+  const records = (await h.store.campaigns.history(campaignId)).length;
+  await h.deliver(deadLettered);
+  assert.is((await h.store.campaigns.history(campaignId)).length, records);
+});
+
+test("the same scenario from a sender without revisions: requestedAt (5 min of clock allowance) refuses the stale resume too", async () => {
+  const h = harness();
+  const { campaignId } = await staleResumeRedriven(h, async (campaignId, name) => stampedNow(h, campaignId, name));
+  assert.is((await h.store.campaigns.get(campaignId))!.state, "PAUSED");
+  assert.match((await h.store.campaigns.history(campaignId)).at(-1)!.reason, /^refused resume: stale: .*\(at 2026-11-26T18:05:00.000Z\): RUNNING → PAUSED/);
+});
+
+test("a current command still applies: the CLI's revision whatever its clock, or a requestedAt a few minutes behind an automatic pause", async () => {
+  const h = harness();
+  const campaign = await startedCampaign(h);
+  // The ticker pauses it at +60 (a criteria breach), as decideRollout records it.
+  h.clock.now = minutesAfter(60);
+  const autoPaused = await h.store.campaigns.saveChange(
+    campaign,
+    { ...campaign, state: "PAUSED", stateReason: "paused: failure rate", updatedAt: h.clock.now.toISOString() },
+    { from: "RUNNING", to: "PAUSED", at: h.clock.now.toISOString(), reason: "paused: failure rate", cause: "ticker" },
+  );
+  // One minute later an operator whose clock runs four minutes behind resumes it.
+  h.clock.now = minutesAfter(61);
+  const skewed = { ...(command(campaign.campaignId, "resume") as Extract<UpdateMessage, { kind: "command" }>), requestedAt: minutesAfter(57).toISOString() };
+  await h.deliver(skewed);
+  assert.is((await h.store.campaigns.get(campaign.campaignId))!.state, "RUNNING");
+
+  await h.deliver(await sentByCli(h, campaign.campaignId, "pause"));
+  const cli = { ...(await sentByCli(h, campaign.campaignId, "resume")), requestedAt: minutesAfter(-600).toISOString() } as UpdateMessage;
+  await h.deliver(cli);
+  assert.is((await h.store.campaigns.get(campaign.campaignId))!.state, "RUNNING", "a revision involves no clock");
+  assert.ok(autoPaused.revision > campaign.revision);
+});
+
+test("a duplicate of an applied command still dedupes, even after the campaign changed state", async () => {
+  const h = harness();
+  const { campaignId } = await startedCampaign(h);
+  await h.deliver(await sentByCli(h, campaignId, "pause"));
+  const resume = await sentByCli(h, campaignId, "resume");
+  await h.deliver(resume);
+  h.clock.now = minutesAfter(30);
+  await h.deliver(await sentByCli(h, campaignId, "pause"));
+  const records = (await h.store.campaigns.history(campaignId)).length;
+
+  await h.deliver(resume);
+
+  assert.is((await h.store.campaigns.get(campaignId))!.state, "PAUSED");
+  assert.is((await h.store.campaigns.history(campaignId)).length, records, "ignored as a duplicate: no refusal, no transition");
+});
+
+test("a pause redriven after a later resume is refused; a cancel sent before an automatic pause still applies", async () => {
+  const h = harness();
+  const { campaignId } = await startedCampaign(h);
+  const stalePause = await sentByCli(h, campaignId, "pause");
+  await h.deliver(await sentByCli(h, campaignId, "pause"));
+  await h.deliver(await sentByCli(h, campaignId, "resume"));
+  await h.deliver(stalePause);
+  assert.is((await h.store.campaigns.get(campaignId))!.state, "RUNNING");
+  assert.match((await h.store.campaigns.history(campaignId)).at(-1)!.reason, /^refused pause: stale: .*PAUSED → RUNNING/);
+
+  const cancel = await sentByCli(h, campaignId, "cancel");
+  await h.deliver(await sentByCli(h, campaignId, "pause"));
+  await h.deliver(cancel);
+  assert.is((await h.store.campaigns.get(campaignId))!.state, "CANCELED");
+});
+
 test("a tick that finds its campaign changed under its decision leaves the decision to the next tick", async () => {
   const h = harness();
   const { campaignId } = await startedCampaign(h, { waves: [{ count: 1, soakMinutes: 0, successThresholdPercent: 0 }, { percent: 100 }] });
@@ -685,7 +794,7 @@ test("an outcome counted while a resume takes the baseline is re-counted in the 
   await tickCampaign(h.deps, campaign.campaignId);
   await h.deliver(command(campaign.campaignId, "pause"));
   // The vehicle's late FAILED is decided against epoch 0; the operator's resume lands between that read and the write.
-  onceBefore(h.store.jobs, "saveTransition", () => h.deliver(command(campaign.campaignId, "resume")));
+  onceBefore(h.store.jobs, "saveTransition", () => h.deliver(stampedNow(h, campaign.campaignId, "resume")));
   h.clock.now = minutesAfter(40);
   await h.deliver(report(campaign.campaignId, slow.vin, 2, "FAILED"));
 

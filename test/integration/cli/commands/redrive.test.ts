@@ -91,7 +91,9 @@ test.after(async () => {
 
 test("poison messages end in the update DLQ, and a dry run lists each with its error and moves nothing", async () => {
   await reset();
-  const bodies = [statusReport("c-a", 1), statusReport("c-a", 2), statusReport("c-b", 1), "{ not json", JSON.stringify({ kind: "status-report", idempotencyKey: "x" })];
+  const requestedAt = new Date(Date.now() - 3 * 3600_000).toISOString();
+  const resume = JSON.stringify({ kind: "command", idempotencyKey: "cmd:c-a:resume:1", command: "resume", campaignId: "c-a", requestedBy: "alice", requestedAt, expectedRevision: 4 });
+  const bodies = [statusReport("c-a", 1), statusReport("c-a", 2), statusReport("c-b", 1), "{ not json", JSON.stringify({ kind: "status-report", idempotencyKey: "x" }), resume];
   await poison(bodies);
 
   const { code, json } = await fleetota("redrive", "--dry-run");
@@ -99,7 +101,11 @@ test("poison messages end in the update DLQ, and a dry run lists each with its e
   assert.is(code, 0);
   assert.is(json.inDlq, bodies.length);
   const kinds = json.messages.map((message: { errorKind: string }) => message.errorKind).sort();
-  assert.equal(kinds, ["invalid-json", "invalid-message", "processing-failed", "processing-failed", "processing-failed"]);
+  assert.equal(kinds, ["invalid-json", "invalid-message", "processing-failed", "processing-failed", "processing-failed", "processing-failed"]);
+  const command = json.messages.find((message: { kind: string }) => message.kind === "command");
+  assert.is(command?.requestedAt, requestedAt);
+  assert.match(command?.age, /^3 h( \d+ min)? ago$/);
+  assert.ok(json.messages.filter((message: { kind: string }) => message.kind !== "command").every((message: { age: string }) => message.age === ""));
   assert.is(await depth(names.updateDlqUrl), bodies.length);
   assert.is(await depth(names.updateQueueUrl), 0);
 });

@@ -54,6 +54,17 @@ export function storeContract(test: Test, store: () => CampaignStore): void {
     assert.is(await store().campaigns.get("c-missing"), undefined);
   });
 
+  test("contract: changesSince gives the transitions after a revision, each with its revision, and nothing of the campaign's other items", async () => {
+    const campaign = await running();
+    await store().jobs.admit(jobFor(campaign, "1HGCM82633A004352"), { capacity: 10, firstSighting: vehicle({ vin: "1HGCM82633A004352" }) });
+    const paused = await store().campaigns.saveChange(campaign, { ...campaign, state: "PAUSED", updatedAt: at(2) }, { from: "RUNNING", to: "PAUSED", at: at(2), reason: "paused", cause: "pause by bob" });
+    const summary = (records: Array<{ revision: number; to: string }>) => records.map((record) => `${record.revision}:${record.to}`);
+    assert.equal(summary(await store().campaigns.changesSince(campaign.campaignId, -1)), ["0:DRAFT", "1:RUNNING", "2:PAUSED"]);
+    assert.equal(summary(await store().campaigns.changesSince(campaign.campaignId, 1)), ["2:PAUSED"]);
+    assert.equal(await store().campaigns.changesSince(campaign.campaignId, paused.revision), []);
+    assert.is((await store().campaigns.changesSince(campaign.campaignId, 1))[0]?.cause, "pause by bob");
+  });
+
   test("contract: a campaign change from a stale read is StaleCampaignError; a processed command key is DuplicateCommandError", async () => {
     const campaign = await running();
     const paused = { ...campaign, state: "PAUSED" as const, updatedAt: at(1) };
