@@ -1,4 +1,4 @@
-import { PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
+import { GetObjectCommand, PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
 import type { KMSClient } from "@aws-sdk/client-kms";
 import type { Metadata, Root, Targets } from "@tufjs/models";
 import type { Log } from "../lib/logger.js";
@@ -6,22 +6,58 @@ import { PARKED_REASON, PermanentFailureError } from "../lib/parked-failures.js"
 import { KMS_KEY_FIELD } from "../uptane/keys.js";
 import { kmsDirectorSigner, type DirectorSigner } from "../uptane/kms-director.js";
 import { buildDirectorTargets, findReleaseTarget, REPOSITORY_LAYOUT, ROLE, targetsFromJson, type JobBundle } from "../uptane/metadata.js";
-import { readJson, readPublished, type PublishedRepository } from "../uptane/repository-store.js";
+import { readPublished, type PublishedRepository } from "../uptane/repository-store.js";
 import { REFUSAL, verifyPublishedTargets, verifyRootChain, type Refusal } from "../uptane/vehicle-verification.js";
 import type { Campaign, Job } from "./model.js";
 
 /**
- * Where job documents go: the vehicles poll `jobs/<VIN>.json`. The update service talks to this port;
- * tests may hand it a recording fake, the handlers the S3 implementation below.
+ * Where job documents go: the vehicles poll `jobs/<VIN>.json`, one document slot per vehicle. The update
+ * service talks to this port; tests may hand it a fake, the handlers the S3 implementation below. Every
+ * write to a slot is conditional on the slot as read (S3 `If-Match` on its ETag, `If-None-Match: *` when
+ * absent), so no writer ever replaces a document it did not decide on.
  */
 export interface JobDocumentChannel {
-  /** Signs and writes the job's document (director metadata) for its current attempt; returns the object key. */
-  publish(job: Job, campaign: Campaign, at: Date): Promise<string>;
-  /** Replaces the vehicle's document, if it still belongs to this job, with a signed withdrawal. */
+  /** What the vehicle's slot holds now (a strongly consistent read). */
+  read(vin: string): Promise<JobSlot>;
+  /**
+   * Signs and writes the job's document (director metadata) for its current attempt if the slot is still as
+   * `expected` was read; SlotChangedError (nothing written) when it changed meanwhile. Returns the object key.
+   */
+  publish(job: Job, campaign: Campaign, at: Date, expected: JobSlot): Promise<string>;
+  /**
+   * Replaces the vehicle's document, while it is this job's for this attempt or an earlier one, with a signed
+   * withdrawal (conditional; read again and decided again when the slot changed under it).
+   */
   withdraw(job: Job): Promise<void>;
   /** True when the image repository has published the version, signed by a threshold of its keys. */
   releaseExists(version: string): Promise<boolean>;
 }
+
+/** What a vehicle's document slot holds, as read: its version tag (absent: no document at all), and whose install document it is (absent: a withdrawal). */
+export interface JobSlot {
+  /** The slot's object key, `jobs/<VIN>.json`. */
+  readonly key: string;
+  readonly etag?: string;
+  readonly holder?: SlotHolder;
+}
+
+/** The job an install document was issued for (read without verifying: only to decide on the slot). */
+export interface SlotHolder {
+  readonly jobId: string;
+  readonly campaignId: string;
+  readonly attempt: number;
+}
+
+/** The slot changed between its read and a conditional write (nothing written): read it again and decide again. */
+export class SlotChangedError extends Error {
+  override readonly name = "SlotChangedError";
+  constructor(readonly vin: string) {
+    super(`the job document slot of ${vin} changed while it was being written; read it again`);
+  }
+}
+
+/** How often a withdrawal reads the slot again after losing it to another writer before the message is retried. */
+const MAX_WITHDRAW_TRIES = 8;
 
 export class ReleaseNotFoundError extends Error {
   override readonly name = "ReleaseNotFoundError";
@@ -137,7 +173,20 @@ export function s3JobDocumentChannel(options: S3JobDocumentChannelOptions): JobD
     return lastVersion;
   }
 
-  async function write(vin: string, director: Metadata<Targets>, repository: PublishedRepository): Promise<string> {
+  async function read(vin: string): Promise<JobSlot> {
+    const key = REPOSITORY_LAYOUT.jobDocument(vin);
+    try {
+      const response = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+      const holder = holderOf(await response.Body!.transformToString("utf8"));
+      return { key, ...(response.ETag === undefined ? {} : { etag: response.ETag }), ...(holder ? { holder } : {}) };
+    } catch (error) {
+      if (["NoSuchKey", "NotFound"].includes((error as Error).name)) return { key };
+      throw error;
+    }
+  }
+
+  /** Writes the signed document if the slot is still `expected` (a 412, or a 404/409 of a slot gone or being written, is SlotChangedError). */
+  async function write(vin: string, director: Metadata<Targets>, repository: PublishedRepository, expected: JobSlot): Promise<string> {
     await signerFor(repository.directorRoots).sign(director);
     const bundle: JobBundle = {
       director: director.toJSON(),
@@ -146,7 +195,14 @@ export function s3JobDocumentChannel(options: S3JobDocumentChannelOptions): JobD
       imageRoots: repository.imageRoots.slice(1).map((root) => root.toJSON()),
     };
     const objectKey = REPOSITORY_LAYOUT.jobDocument(vin);
-    await s3.send(new PutObjectCommand({ Bucket: bucket, Key: objectKey, Body: JSON.stringify(bundle), ContentType: "application/json" }));
+    const condition = expected.etag === undefined ? { IfNoneMatch: "*" } : { IfMatch: expected.etag };
+    try {
+      await s3.send(new PutObjectCommand({ Bucket: bucket, Key: objectKey, Body: JSON.stringify(bundle), ContentType: "application/json", ...condition }));
+    } catch (error) {
+      const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+      if (status === 412 || status === 409 || (status === 404 && expected.etag !== undefined)) throw new SlotChangedError(vin);
+      throw error;
+    }
     return objectKey;
   }
 
@@ -160,7 +216,9 @@ export function s3JobDocumentChannel(options: S3JobDocumentChannelOptions): JobD
       return total;
     },
 
-    async publish(job, campaign, at) {
+    read,
+
+    async publish(job, campaign, at, expected) {
       const repository = await readRepository();
       const release = repository.imageTargets ? findReleaseTarget(repository.imageTargets, job.targetVersion) : undefined;
       if (!release) throw new ReleaseNotFoundError(job.targetVersion, "no image target with that version");
@@ -183,16 +241,25 @@ export function s3JobDocumentChannel(options: S3JobDocumentChannelOptions): JobD
           },
         },
       });
-      return write(job.vin, director, repository);
+      return write(job.vin, director, repository, expected);
     },
 
     async withdraw(job) {
-      const objectKey = REPOSITORY_LAYOUT.jobDocument(job.vin);
-      const current = (await readJson(s3, bucket, objectKey)) as JobBundle | undefined;
-      if (current === undefined || jobIdOf(current) !== job.jobId) return;
-      const director = buildDirectorTargets({ vin: job.vin, version: nextVersion(), expires: new Date(clock() + settings.withdrawalTtlHours * 3_600_000) });
-      await write(job.vin, director, await readRepository(false, true));
-      options.log.debug("job document withdrawn (signed)", { jobId: job.jobId, key: objectKey });
+      for (let tries = 0; tries < MAX_WITHDRAW_TRIES; tries++) {
+        const slot = await read(job.vin);
+        // Another job's document (another campaign's), or a later attempt's, is not this job's to take back.
+        if (slot.holder?.jobId !== job.jobId || slot.holder.attempt > job.attempt) return;
+        const director = buildDirectorTargets({ vin: job.vin, version: nextVersion(), expires: new Date(clock() + settings.withdrawalTtlHours * 3_600_000) });
+        try {
+          await write(job.vin, director, await readRepository(false, true), slot);
+        } catch (error) {
+          if (error instanceof SlotChangedError) continue;
+          throw error;
+        }
+        options.log.debug("job document withdrawn (signed)", { jobId: job.jobId, attempt: slot.holder.attempt, key: REPOSITORY_LAYOUT.jobDocument(job.vin) });
+        return;
+      }
+      throw new SlotChangedError(job.vin);
     },
 
     async releaseExists(version) {
@@ -202,12 +269,13 @@ export function s3JobDocumentChannel(options: S3JobDocumentChannelOptions): JobD
   };
 }
 
-/** The job a document was issued for (read without verifying: only to decide whether to withdraw it). */
-function jobIdOf(bundle: JobBundle): string | undefined {
+/** The job an install document was issued for (read without verifying: only to decide on the slot); undefined for a withdrawal or an unreadable document. */
+function holderOf(text: string): SlotHolder | undefined {
   try {
+    const bundle = JSON.parse(text) as JobBundle;
     const target = Object.values(targetsFromJson(bundle.director).signed.targets)[0];
-    const jobId = (target?.custom as { jobId?: unknown } | undefined)?.jobId;
-    return typeof jobId === "string" ? jobId : undefined;
+    const { jobId, campaignId, attempt } = (target?.custom ?? {}) as { jobId?: unknown; campaignId?: unknown; attempt?: unknown };
+    return typeof jobId === "string" && typeof campaignId === "string" && typeof attempt === "number" ? { jobId, campaignId, attempt } : undefined;
   } catch {
     return undefined;
   }

@@ -11,10 +11,10 @@ import {
 import { countOutcome, decideCampaignCommand, decideRollout, waveCapacity, type CampaignDecision } from "./campaign-machine.js";
 import { commandStaleness } from "./command-staleness.js";
 import { ImageTargetsUnusableError, type JobDocumentChannel } from "./document-channel.js";
+import { ensureDocumentPublished, isStillMoving, mayRetryNow, willNotRun } from "./job-documents.js";
 import { decideJobEvent, newJob, REPORT_REFUSAL, type JobEvent } from "./job-machine.js";
 import {
   ACTIVE_CAMPAIGN_STATES,
-  ACTIVE_JOB_STATES,
   CAMPAIGN_STATE,
   JOB_STATE,
   MANUALLY_RETRYABLE_JOB_STATES,
@@ -200,27 +200,12 @@ async function applyJobEvent(deps: UpdateServiceDeps, scope: JobEventScope, init
 }
 
 async function afterTransition(deps: UpdateServiceDeps, campaign: Campaign | undefined, job: Job): Promise<Job> {
-  // A job that will not run (canceled, or timed out before the vehicle started it) takes its document back.
-  if (job.state === JOB_STATE.Canceled || (job.state === JOB_STATE.TimedOut && job.inProgressSince === undefined)) {
+  // A job that will not run takes its document back: written the job first, the slot read second (job-documents.ts).
+  if (willNotRun(job)) {
     await deps.documents.withdraw(job);
     return job;
   }
   return campaign ? ensureDocumentPublished(deps, campaign, job) : job;
-}
-
-/** A QUEUED job of a RUNNING campaign whose current attempt has no document yet gets one. */
-async function ensureDocumentPublished(deps: UpdateServiceDeps, campaign: Campaign, job: Job): Promise<Job> {
-  if (job.state !== JOB_STATE.Queued || job.documentPublishedAttempt === job.attempt) return job;
-  if (campaign.state !== CAMPAIGN_STATE.Running) return job;
-  const at = deps.now();
-  const documentKey = await deps.documents.publish(job, campaign, at);
-  try {
-    return await deps.store.jobs.saveFields(job, { ...job, documentKey, documentPublishedAttempt: job.attempt, updatedAt: at.toISOString() });
-  } catch (error) {
-    // Someone else moved the job meanwhile; the document is deterministic for the attempt, nothing is lost.
-    if (error instanceof StaleJobError) return job;
-    throw error;
-  }
 }
 
 // ── candidates ──────────────────────────────────────────────────────────────────────────────────────
@@ -332,11 +317,6 @@ function registryCheck(deps: UpdateServiceDeps, vehicle: VehicleSnapshot): { vou
       return refuse(CANDIDATE_REFUSAL.DescriptionMismatch, "candidate refused: its description differs from its registration", { campaignId: campaign.campaignId, mismatches });
     },
   };
-}
-
-/** A job that still holds its vehicle: moving, or failed with an automatic retry ahead. */
-function isStillMoving(job: Job): boolean {
-  return ACTIVE_JOB_STATES.includes(job.state) || job.nextRetryAt !== undefined;
 }
 
 type AdmissionOutcome = "admitted" | "wave-closed" | "already-eligible" | "not-waiting";
@@ -489,10 +469,16 @@ async function handleOperatorCommand(
   throw new RaceLostError(`campaign ${message.campaignId}`);
 }
 
+/**
+ * Returns the campaign's finished jobs to QUEUED, but for those whose vehicle is busy in another campaign (refused,
+ * in the job's history). Their documents go out with the tick that follows the campaign's write, which reads the
+ * campaign as written (a COMPLETED campaign is RUNNING again only then; a cancel meanwhile is seen).
+ */
 async function retryFailedJobs(deps: UpdateServiceDeps, campaign: Campaign, cause: string): Promise<void> {
   for (const state of MANUALLY_RETRYABLE_JOB_STATES) {
     for (const job of await deps.store.jobs.list(campaign.campaignId, state)) {
-      await applyJobEvent(deps, scopeOf(campaign), job, { type: "retry", manual: true, cause, at: deps.now() });
+      if (!(await mayRetryNow(deps, job, cause))) continue;
+      await applyJobEvent(deps, { definition: campaign.definition }, job, { type: "retry", manual: true, cause, at: deps.now() });
     }
   }
 }

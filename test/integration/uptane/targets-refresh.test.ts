@@ -160,7 +160,7 @@ test("a second release key publishes the refresh: documents flow again and the v
   // The early vehicle's next document (a new attempt's, as the ticker would send): signed anew, carrying targets 2.
   const job = (await world.store.jobs.get(campaignId, early!))!;
   const campaign = (await world.store.campaigns.get(campaignId))!;
-  await channel.publish(job, campaign, new Date(today));
+  await channel.publish(job, campaign, new Date(today), await channel.read(job.vin));
   const earlyVerdict = verdictOf(await readJobDocument(world, early!), early!, earlyTrust);
   const [before, after] = await Promise.all([1, 2].map(async (version) => targetsFromJson(await readJson(world.s3, world.bucket, REPOSITORY_LAYOUT.imageTargets(version)))));
 
@@ -213,9 +213,9 @@ test("the update manager's cached targets are not bundled past their expiry (cac
   const job = (await world.store.jobs.get(campaignId, early!))!;
   const campaign = (await world.store.campaigns.get(campaignId))!;
   today = expires - 10_000;
-  await cachedChannel.publish(job, campaign, new Date(today));
+  await cachedChannel.publish(job, campaign, new Date(today), await cachedChannel.read(job.vin));
   today = expires + 10_000;
-  await refusedWith(() => cachedChannel.publish(job, campaign, new Date(today)), "image targets expired: run fleetota release refresh (image targets 2 expired");
+  await refusedWith(async () => cachedChannel.publish(job, campaign, new Date(today), await cachedChannel.read(job.vin)), "image targets expired: run fleetota release refresh (image targets 2 expired");
 });
 
 test.run();

@@ -7,7 +7,7 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { criteriaStanding } from "../../../campaigns/campaign-machine.js";
-import { ImageTargetsExpiredError, type JobDocumentChannel } from "../../../campaigns/document-channel.js";
+import { ImageTargetsExpiredError } from "../../../campaigns/document-channel.js";
 import { JOB_STATES, type Campaign, type CampaignDefinitionInput, type Job } from "../../../campaigns/model.js";
 import { memoryCampaignStore, StaleJobError, type CampaignStore } from "../../../campaigns/store/index.js";
 import { OUTCOME_KEYS } from "../../../campaigns/store/keys.js";
@@ -28,6 +28,7 @@ import type { StatusReportMessage, UpdateMessage, VehicleSnapshot } from "../../
 import { PermanentFailureError } from "../../../lib/parked-failures.js";
 import { silentLog } from "../../../lib/logger.js";
 import { computeCheckDigit } from "../../../telemetry/vin.js";
+import { documentSlots, type DocumentSlots } from "./support/document-slots.js";
 import { T0, definition, minutesAfter, vehicle } from "./support/factories.js";
 
 interface Harness {
@@ -35,6 +36,7 @@ interface Harness {
   registry: ReturnType<typeof memoryVehicleRegistry>;
   deps: UpdateServiceDeps;
   clock: { now: Date };
+  slots: DocumentSlots;
   published: string[];
   withdrawn: string[];
   /** Handles the messages, each candidate's vehicle registered as it describes itself first (an honest fleet). */
@@ -43,24 +45,13 @@ interface Harness {
   deliverAsIs(...messages: UpdateMessage[]): Promise<void>;
 }
 
-/** A store, a recording document channel and a controlled clock. */
-function harness(): Harness {
+/** A store, a document channel keeping one document per VIN, and a controlled clock. */
+function harness(options: { lastWriterWins?: boolean } = {}): Harness {
   const store = memoryCampaignStore();
   const clock = { now: T0 };
-  const published: string[] = [];
-  const withdrawn: string[] = [];
-  const documents: JobDocumentChannel = {
-    async publish(job) {
-      published.push(`${job.vin}#${job.attempt}`);
-      return `jobs/${job.vin}.json`;
-    },
-    async withdraw(job) {
-      withdrawn.push(job.vin);
-    },
-    async releaseExists() {
-      return true;
-    },
-  };
+  const slots = documentSlots(options);
+  const { published, withdrawn } = slots;
+  const documents = slots.channel;
   const registry = memoryVehicleRegistry();
   const deps: UpdateServiceDeps = { store, documents, tally: new UpdateTally(), registry, log: silentLog, now: () => clock.now };
   const deliverAsIs = async (...messages: UpdateMessage[]) => {
@@ -72,6 +63,7 @@ function harness(): Harness {
     registry,
     deps,
     clock,
+    slots,
     published,
     withdrawn,
     async deliver(...messages) {
@@ -551,6 +543,150 @@ test("cancel withdraws the documents of jobs that had not started and leaves an 
   assert.is((await h.store.jobs.get(campaignId, vin(2)))!.state, "IN_PROGRESS");
   assert.equal(h.withdrawn, [vin(1)]);
   await assertCountersMatchJobs(h.store, campaignId);
+});
+
+// ── job documents: one slot per vehicle, never a live install document for a job that will not run ──
+
+/** A vehicle's report in the given campaign's job, on any attempt and firmware. */
+const reportOn = (campaignId: string, vinOf: string, changes: Partial<StatusReportMessage>): UpdateMessage => ({
+  ...(report(campaignId, vinOf, 1, "DOWNLOADING") as StatusReportMessage),
+  ...changes,
+  idempotencyKey: `${campaignId}:${vinOf}#${changes.attempt ?? 1}#${changes.sequence ?? 1}`,
+});
+
+/** An admission whose document could not be signed (a KMS throttle): the job is QUEUED without its document, the message fails. */
+async function admittedWithoutDocument(h: Harness, campaignId: string, snapshot: VehicleSnapshot): Promise<void> {
+  const publish = h.deps.documents.publish;
+  h.deps.documents.publish = async () => Promise.reject(Object.assign(new Error("Rate exceeded"), { name: "ThrottlingException" }));
+  await h.deliver(candidate(snapshot)).then(() => assert.unreachable("the admission's publish failed"), () => undefined);
+  h.deps.documents.publish = publish;
+  const job = (await h.store.jobs.get(campaignId, snapshot.vin))!;
+  assert.equal([job.state, job.documentPublishedAttempt, h.slots.describe(snapshot.vin)], ["QUEUED", undefined, "(none)"]);
+}
+
+for (const lastWriterWins of [false, true]) {
+  const store = lastWriterWins ? "a slot written last-writer-wins" : "conditional slot writes";
+  test(`a cancel handled while the tick signs a QUEUED job's document (nothing to withdraw yet) leaves no live install document (${store})`, async () => {
+    const h = harness({ lastWriterWins });
+    const { campaignId } = await startedCampaign(h);
+    await admittedWithoutDocument(h, campaignId, car(1));
+    h.slots.beforePut = () => h.deliver(command(campaignId, "cancel"));
+    await tickCampaign(h.deps, campaignId);
+    await tickCampaign(h.deps, campaignId);
+
+    assert.is((await h.store.campaigns.get(campaignId))!.state, "CANCELED");
+    assert.is((await h.store.jobs.get(campaignId, vin(1)))!.state, "CANCELED");
+    assert.is(h.slots.describe(vin(1)), "WITHDRAWN");
+    await assertCountersMatchJobs(h.store, campaignId);
+  });
+
+  test(`a job timed out unstarted by another tick while this one signs its document: the document is taken back (${store})`, async () => {
+    const h = harness({ lastWriterWins });
+    const { campaignId } = await startedCampaign(h, { startTimeoutMinutes: 10, retries: { max: 0, backoffBaseSeconds: 60, backoffCapSeconds: 600 } });
+    await admittedWithoutDocument(h, campaignId, car(1));
+    h.clock.now = minutesAfter(9);
+    h.slots.beforePut = async () => {
+      h.clock.now = minutesAfter(11);
+      await tickCampaign(h.deps, campaignId);
+    };
+    await tickCampaign(h.deps, campaignId);
+
+    const job = (await h.store.jobs.get(campaignId, vin(1)))!;
+    assert.equal([job.state, job.inProgressSince], ["TIMED_OUT", undefined]);
+    assert.is(h.slots.describe(vin(1)), "WITHDRAWN");
+  });
+
+  test(`retry-failed racing a cancel: the retried job is canceled and the vehicle's document is a withdrawal (${store})`, async () => {
+    const h = harness({ lastWriterWins });
+    const { campaignId } = await startedCampaign(h, { retries: { max: 0, backoffBaseSeconds: 60, backoffCapSeconds: 600 } });
+    await h.deliver(candidate(car(1)), report(campaignId, vin(1), 1, "FAILED"));
+    assert.is(h.slots.describe(vin(1)), `INSTALL ${campaignId}:${vin(1)} attempt 1`);
+    h.slots.beforePut = () => h.deliver(command(campaignId, "cancel"));
+    await h.deliver(command(campaignId, "retry-failed"));
+
+    const job = (await h.store.jobs.get(campaignId, vin(1)))!;
+    assert.is((await h.store.campaigns.get(campaignId))!.state, "CANCELED");
+    assert.equal([job.state, job.attempt], ["CANCELED", 2]);
+    assert.is(h.slots.describe(vin(1)), "WITHDRAWN");
+    await assertCountersMatchJobs(h.store, campaignId);
+  });
+}
+
+test("retry-failed on a COMPLETED campaign publishes the retried job's document once the campaign is RUNNING again", async () => {
+  const h = harness();
+  const { campaignId } = await startedCampaign(h, { retries: { max: 0, backoffBaseSeconds: 60, backoffCapSeconds: 600 } });
+  await h.deliver(candidate(car(1)), report(campaignId, vin(1), 1, "FAILED"));
+  await tickCampaign(h.deps, campaignId);
+  assert.is((await h.store.campaigns.get(campaignId))!.state, "COMPLETED");
+  await h.deliver(command(campaignId, "retry-failed"));
+
+  const job = (await h.store.jobs.get(campaignId, vin(1)))!;
+  assert.is((await h.store.campaigns.get(campaignId))!.state, "RUNNING");
+  assert.equal([job.state, job.attempt, job.documentPublishedAttempt], ["QUEUED", 2, 2]);
+  assert.is(h.slots.describe(vin(1)), `INSTALL ${campaignId}:${vin(1)} attempt 2`);
+});
+
+/** Campaign one (no retries) admits the vehicle; campaign two (2.5.0) is started a minute later. */
+async function twoCampaignsOneVehicle(h: Harness): Promise<{ one: string; two: string }> {
+  const first = await startedCampaign(h, { name: "one", retries: { max: 0, backoffBaseSeconds: 60, backoffCapSeconds: 600 } });
+  await h.deliver(candidate(car(1)));
+  h.clock.now = minutesAfter(1);
+  const second = await startedCampaign(h, { name: "two", targetVersion: "2.5.0" });
+  return { one: first.campaignId, two: second.campaignId };
+}
+
+test("retry-failed of a job whose vehicle is busy in another campaign is refused with the reason in its history; that campaign's document stays", async () => {
+  const h = harness();
+  const { one, two } = await twoCampaignsOneVehicle(h);
+  await h.deliver(report(one, vin(1), 1, "FAILED"));
+  await h.deliver(candidate(car(1, { observedAt: minutesAfter(1).toISOString() })));
+  assert.is((await h.store.jobs.get(two, vin(1)))!.state, "QUEUED");
+  h.clock.now = minutesAfter(2);
+  await h.deliver(command(one, "retry-failed"));
+  for (const minute of [3, 30, 200]) {
+    h.clock.now = minutesAfter(minute);
+    await tickCampaign(h.deps, two);
+    await tickCampaign(h.deps, one);
+  }
+
+  const jobOne = (await h.store.jobs.get(one, vin(1)))!;
+  const refusal = jobOne.history[jobOne.history.length - 1]!;
+  assert.equal([jobOne.state, jobOne.attempt], ["FAILED", 1]);
+  assert.equal([refusal.from, refusal.to], ["FAILED", "FAILED"]);
+  assert.match(refusal.reason, `retry refused: vehicle busy in campaign ${two} (its job there is QUEUED)`);
+  assert.is(h.slots.describe(vin(1)), `INSTALL ${two}:${vin(1)} attempt 1`);
+  assert.is((await h.store.jobs.get(two, vin(1)))!.documentPublishedAttempt, 1);
+  await assertCountersMatchJobs(h.store, one);
+
+  // Once campaign two's job has ended, the operator's retry goes through and its document goes out.
+  await h.deliver(reportOn(two, vin(1), { sequence: 1, status: "SUCCEEDED", firmwareVersion: "2.5.0" }));
+  await h.deliver(command(one, "retry-failed"));
+  assert.equal([(await h.store.jobs.get(one, vin(1)))!.state, h.slots.describe(vin(1))], ["QUEUED", `INSTALL ${one}:${vin(1)} attempt 2`]);
+});
+
+test("a retry and another campaign's admission of the same vehicle racing: the later publisher waits with the reason; the tick publishes it once the other job ends", async () => {
+  const h = harness();
+  const { one, two } = await twoCampaignsOneVehicle(h);
+  await h.deliver(report(one, vin(1), 1, "FAILED"));
+  // Campaign two admits the vehicle (its job in one has ended); just before the admission is written, the operator's
+  // retry of campaign one finds the slot still campaign one's own, and its document goes out first.
+  onceBefore(h.store.jobs, "admit", () => h.deliver(command(one, "retry-failed")));
+  await h.deliver(candidate(car(1, { observedAt: minutesAfter(1).toISOString() })));
+  h.clock.now = minutesAfter(2);
+  await tickCampaign(h.deps, two);
+
+  const waiting = (await h.store.jobs.get(two, vin(1)))!;
+  assert.equal([(await h.store.jobs.get(one, vin(1)))!.state, waiting.state, waiting.documentPublishedAttempt], ["QUEUED", "QUEUED", undefined]);
+  assert.match(waiting.stateReason ?? "", `vehicle busy in campaign ${one} (its job there is QUEUED)`);
+  assert.is(h.slots.describe(vin(1)), `INSTALL ${one}:${vin(1)} attempt 2`, "campaign one's document stays");
+
+  await h.deliver(reportOn(one, vin(1), { attempt: 2, sequence: 2, status: "SUCCEEDED", firmwareVersion: "2.4.0" }));
+  h.clock.now = minutesAfter(3);
+  await tickCampaign(h.deps, two);
+  const published = (await h.store.jobs.get(two, vin(1)))!;
+  assert.equal([published.state, published.documentPublishedAttempt], ["QUEUED", 1]);
+  assert.not.match(published.stateReason ?? "", "busy");
+  assert.is(h.slots.describe(vin(1)), `INSTALL ${two}:${vin(1)} attempt 1`);
 });
 
 // ── status reports that can never apply: thrown as permanent (parked by the update manager), job untouched ──
