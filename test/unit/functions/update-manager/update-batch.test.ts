@@ -75,6 +75,7 @@ async function world(): Promise<World> {
   const clock = { now: T0 };
   const registry = memoryVehicleRegistry();
   const documents: JobDocumentChannel = {
+    read: async (vin) => ({ key: `jobs/${vin}.json` }),
     publish: async (job) => `jobs/${job.vin}.json`,
     withdraw: async () => {},
     releaseExists: async () => true,
