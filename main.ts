@@ -87,6 +87,7 @@ export class FleetOtaStack extends TerraformStack {
       telemetryInfrequentAccessAfterDays: props.telemetryInfrequentAccessAfterDays,
       telemetryRetentionDays: props.telemetryRetentionDays,
       quarantineRetentionDays: props.quarantineRetentionDays,
+      parkedRetentionDays: props.parkedRetentionDays,
       forceDestroy: !props.protectData,
     });
     this.vehicleIdentity = new VehicleIdentity(this, "vehicle-identity", {

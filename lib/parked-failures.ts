@@ -256,13 +256,16 @@ async function listKeys(s3: S3Client, bucket: string, prefix: string, maxPages: 
 
 /**
  * The keys of the newest days first (`<source>/<day>/` folders under `prefix`, every source's, newest day
- * first), until `limit` keys are in and their day is listed whole, or `maxPages` pages are spent.
+ * first), until `limit` keys are in and their day is listed whole, or `maxPages` pages are spent; `complete`
+ * when every day was listed whole (nothing older left unread).
  */
-async function listNewestDays(s3: S3Client, bucket: string, prefix: string, limit: number, maxPages: number): Promise<ListedKey[]> {
+async function listNewestDays(s3: S3Client, bucket: string, prefix: string, limit: number, maxPages: number): Promise<{ keys: ListedKey[]; complete: boolean }> {
   let budget = maxPages;
+  let complete = true;
   const spend = async (under: string, delimiter?: string) => {
     const listed = await listKeys(s3, bucket, under, budget, delimiter);
     budget -= listed.pages;
+    complete &&= listed.complete;
     return listed;
   };
   const sources = prefix === PARKED_PREFIX ? (await spend(prefix, "/")).folders : [prefix];
@@ -272,10 +275,18 @@ async function listNewestDays(s3: S3Client, bucket: string, prefix: string, limi
   days.sort((a, b) => dayOf(b).localeCompare(dayOf(a)));
   const keys: ListedKey[] = [];
   for (const day of days) {
-    if (keys.length >= limit || budget <= 0) break;
+    // Days left unread are older than every key listed.
+    if (keys.length >= limit || budget <= 0) return { keys, complete: false };
     keys.push(...(await spend(day)).keys);
   }
-  return keys;
+  return { keys, complete };
+}
+
+/** Parked failures as listed, and whether the listing read every key under the prefix. */
+export interface ParkedListing {
+  failures: ParkedFailure[];
+  /** False when `maxListPages` (or `limit`) stopped the listing before the oldest days: older failures were not read. */
+  complete: boolean;
 }
 
 /**
@@ -286,9 +297,20 @@ async function listNewestDays(s3: S3Client, bucket: string, prefix: string, limi
  * for (const failure of await listParkedFailures(s3, bucket, { source: "update-manager" })) console.log(failure.reason);
  */
 export async function listParkedFailures(s3: S3Client, bucket: string, options: ListParkedOptions = {}): Promise<ParkedFailure[]> {
+  return (await listParked(s3, bucket, options)).failures;
+}
+
+/**
+ * listParkedFailures, also saying whether the listing was complete (a bounded one stops at the newest days).
+ *
+ * @example
+ * const { failures, complete } = await listParked(s3, bucket, { limit: 50, maxListPages: 20 });
+ */
+export async function listParked(s3: S3Client, bucket: string, options: ListParkedOptions = {}): Promise<ParkedListing> {
   const limit = options.limit ?? 1_000;
   const prefix = options.source ? `${PARKED_PREFIX}${options.source}/` : PARKED_PREFIX;
-  const keys = options.maxListPages === undefined ? (await listKeys(s3, bucket, prefix, Number.POSITIVE_INFINITY)).keys : await listNewestDays(s3, bucket, prefix, limit, options.maxListPages);
+  const listed = options.maxListPages === undefined ? await listKeys(s3, bucket, prefix, Number.POSITIVE_INFINITY) : await listNewestDays(s3, bucket, prefix, limit, options.maxListPages);
+  const keys = listed.keys;
   keys.sort((a, b) => b.modified - a.modified || (a.key < b.key ? 1 : -1));
   const byId = new Map<string, ParkedFailure>();
   for (const { key } of keys) {
@@ -304,7 +326,8 @@ export async function listParkedFailures(s3: S3Client, bucket: string, options: 
     const earlier = byId.get(value.id);
     if (!earlier || value.parkedAt < earlier.parkedAt) byId.set(value.id, value);
   }
-  return [...byId.values()].sort((a, b) => (a.parkedAt < b.parkedAt ? 1 : a.parkedAt > b.parkedAt ? -1 : 0));
+  const failures = [...byId.values()].sort((a, b) => (a.parkedAt < b.parkedAt ? 1 : a.parkedAt > b.parkedAt ? -1 : 0));
+  return { failures, complete: listed.complete };
 }
 
 /**

@@ -1,6 +1,7 @@
 import { Construct } from "constructs";
 import { S3BucketLifecycleConfiguration } from "@cdktf/provider-aws/lib/s3-bucket-lifecycle-configuration/index.js";
 import { S3BucketNotification } from "@cdktf/provider-aws/lib/s3-bucket-notification/index.js";
+import { PARKED_PREFIX } from "../contracts/parked-failure.js";
 import { SecureBucket } from "./secure-bucket.js";
 import { named } from "./logical-id.js";
 
@@ -26,6 +27,11 @@ export interface DataLakeStorageProps {
   readonly telemetryInfrequentAccessAfterDays: number;
   readonly telemetryRetentionDays: number;
   readonly quarantineRetentionDays: number;
+  /**
+   * Days a parked failure record (`parked/…`) is kept. A vehicle can park records at will (reports that can never
+   * apply), so they must expire; long enough for any remedy (a parked message is read, never replayed).
+   */
+  readonly parkedRetentionDays: number;
   readonly forceDestroy: boolean;
   /** How long overwritten or deleted object versions are kept (default 30 days). */
   readonly noncurrentVersionRetentionDays?: number;
@@ -33,7 +39,7 @@ export interface DataLakeStorageProps {
 
 /**
  * The data-lake bucket: telemetry batches land here and every "Object Created" goes to EventBridge.
- * Telemetry moves to Standard-IA and then expires; quarantined input expires sooner. Firmware, job
+ * Telemetry moves to Standard-IA and then expires; quarantined input and parked failures expire sooner. Firmware, job
  * documents and fleet state are kept. Versioned, with Object Lock: published firmware and repository
  * metadata are written once under governance retention (uptane/repository-store.ts).
  *
@@ -79,6 +85,12 @@ export class DataLakeStorage extends Construct {
             status: "Enabled",
             filter: [{ prefix: DATA_LAKE_PREFIX.quarantine }],
             expiration: [{ days: props.quarantineRetentionDays }],
+          },
+          {
+            id: "parked-expiry",
+            status: "Enabled",
+            filter: [{ prefix: PARKED_PREFIX }],
+            expiration: [{ days: props.parkedRetentionDays }],
           },
           {
             // Versioning keeps what is overwritten or deleted (job documents, fleet state, expired

@@ -54,6 +54,8 @@ export interface FleetOtaStackProps {
   /** Days telemetry stays in S3 Standard before moving to Standard-IA. */
   readonly telemetryInfrequentAccessAfterDays: number;
   readonly quarantineRetentionDays: number;
+  /** Days parked failure records (`parked/…`) stay before expiring. */
+  readonly parkedRetentionDays: number;
   readonly logRetentionDays: number;
   /** CloudWatch namespace of every custom metric (see contracts/metrics.ts). */
   readonly metricsNamespace: string;
@@ -133,6 +135,7 @@ export const defaults: FleetOtaStackProps = {
   telemetryRetentionDays: 365,
   telemetryInfrequentAccessAfterDays: 30,
   quarantineRetentionDays: 90,
+  parkedRetentionDays: 90,
   logRetentionDays: 14,
   metricsNamespace: "FleetOTA",
   logLevel: "INFO",

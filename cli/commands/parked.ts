@@ -1,6 +1,6 @@
 import type { Command } from "commander";
 import { PARKED_SOURCE, type ParkedSource } from "../../contracts/parked-failure.js";
-import { listParkedFailures, remedyOf } from "../../lib/parked-failures.js";
+import { listParked, remedyOf } from "../../lib/parked-failures.js";
 import { parseIntegerOption } from "../arguments.js";
 import type { CommandContext } from "../context.js";
 import { UsageError } from "../errors.js";
@@ -12,7 +12,15 @@ export interface ParkedOptions {
   source?: string;
   reason?: string;
   limit?: string;
+  /** List every day of `parked/`, not only the newest PARKED_LIST_PAGES pages. */
+  all?: boolean;
 }
+
+/**
+ * ListObjectsV2 pages (1,000 keys each) `parked` reads by default, newest days first. A vehicle can park records at
+ * will (until they expire), so an unbounded listing could take minutes; `--all` lifts the bound.
+ */
+export const PARKED_LIST_PAGES = 20;
 
 export function registerParkedCommand(program: Command, contextFor: (command: Command) => CommandContext): void {
   program
@@ -21,6 +29,7 @@ export function registerParkedCommand(program: Command, contextFor: (command: Co
     .option("--source <source>", `only those parked by ${SOURCES.join(" or ")}`)
     .option("--reason <reason>", "only those with this reason, e.g. object-missing")
     .option("--limit <n>", "at most n failures (default 50)")
+    .option("--all", `read every day of parked/ (default: the newest days, at most ${PARKED_LIST_PAGES} list pages)`)
     .action(async function parkedAction(this: Command, options: ParkedOptions) {
       await runParked(contextFor(this), options);
     });
@@ -38,14 +47,16 @@ export async function runParked(context: CommandContext, options: ParkedOptions)
     throw new UsageError(`--source must be one of ${SOURCES.join(", ")}, not "${options.source}"`);
   }
   const limit = options.limit === undefined ? 50 : parseIntegerOption("--limit", options.limit, { min: 1, max: 10_000 });
-  const all = await listParkedFailures(context.s3(), context.target().names.dataBucket, {
+  const { failures: all, complete } = await listParked(context.s3(), context.target().names.dataBucket, {
     ...(options.source === undefined ? {} : { source: options.source as ParkedSource }),
     ...(options.reason === undefined ? { limit } : {}),
+    ...(options.all ? {} : { maxListPages: PARKED_LIST_PAGES }),
   });
   const failures = all.filter((failure) => options.reason === undefined || failure.reason === options.reason).slice(0, limit);
   const rows = failures.map((failure) => ({ ...failure, remedy: remedyOf(failure) }));
-  printResult(context.io, context.json, { parked: rows.length, failures: rows }, () => [
+  printResult(context.io, context.json, { parked: rows.length, complete, failures: rows }, () => [
     ...(rows.length ? formatTable(rows, ["parkedAt", "source", "reason", "detail", "remedy"]) : []),
-    `${rows.length} parked failure(s)${all.length > rows.length ? ` shown of ${all.length}` : ""}; each is recorded once and never retried`,
+    `${rows.length} parked failure(s)${all.length > rows.length ? ` shown of ${all.length} read` : ""}; each is recorded once and never retried`,
+    ...(complete ? [] : ["the newest days only: older parked failures were not read (--all reads every day)"]),
   ]);
 }

@@ -32,7 +32,7 @@ test("every bucket is encrypted, blocks every public path, enforces ownership an
   }
 });
 
-test("telemetry tiers to Standard-IA then expires; quarantine expires; other prefixes are kept", () => {
+test("telemetry tiers to Standard-IA then expires; quarantine and parked failures expire; other prefixes are kept", () => {
   const lifecycle = stack.resource("aws_s3_bucket_lifecycle_configuration", "data_lake_lifecycle") as Record<string, any>;
   const rules = lifecycle.rule as Array<Record<string, any>>;
   const byPrefix = (prefix: string) => rules.find((rule) => rule.filter[0].prefix === prefix);
@@ -40,6 +40,8 @@ test("telemetry tiers to Standard-IA then expires; quarantine expires; other pre
   assert.is(byPrefix("telemetry/")?.transition[0].storage_class, "STANDARD_IA");
   assert.ok(byPrefix("telemetry/")?.expiration[0].days > byPrefix("telemetry/")?.transition[0].days);
   assert.ok(byPrefix("quarantine/")?.expiration[0].days > 0);
+  // A vehicle parks records at will (reports that can never apply): they expire, 90 days by default.
+  assert.equal([byPrefix("parked/")?.status, byPrefix("parked/")?.expiration[0].days], ["Enabled", 90]);
   assert.not.ok(rules.some((rule) => rule.expiration?.[0]?.days !== undefined && ["", "firmware/", "jobs/"].includes(rule.filter[0].prefix)));
 });
 
@@ -59,11 +61,12 @@ test("the data lake is versioned with Object Lock; overwritten and deleted versi
 });
 
 test("retention days are stack props", () => {
-  const custom = synthStack({ telemetryRetentionDays: 90, quarantineRetentionDays: 7 });
+  const custom = synthStack({ telemetryRetentionDays: 90, quarantineRetentionDays: 7, parkedRetentionDays: 30 });
   const rules = (custom.resource("aws_s3_bucket_lifecycle_configuration", "data_lake_lifecycle") as Record<string, any>).rule as Array<Record<string, any>>;
 
   assert.is(rules.find((rule) => rule.filter[0].prefix === "telemetry/")?.expiration[0].days, 90);
   assert.is(rules.find((rule) => rule.filter[0].prefix === "quarantine/")?.expiration[0].days, 7);
+  assert.is(rules.find((rule) => rule.filter[0].prefix === "parked/")?.expiration[0].days, 30);
 });
 
 test("the dashboard bucket is readable by this CloudFront distribution only, through origin access control", () => {

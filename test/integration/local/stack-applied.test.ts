@@ -10,7 +10,7 @@ import { DescribeAlarmsCommand } from "@aws-sdk/client-cloudwatch";
 import { DescribeTableCommand, DescribeTimeToLiveCommand } from "@aws-sdk/client-dynamodb";
 import { ListTargetsByRuleCommand, DescribeRuleCommand } from "@aws-sdk/client-eventbridge";
 import { DescribeRoleAliasCommand, DescribeThingTypeCommand, GetPolicyCommand, IoTClient } from "@aws-sdk/client-iot";
-import { PutObjectCommand } from "@aws-sdk/client-s3";
+import { GetBucketLifecycleConfigurationCommand, PutObjectCommand } from "@aws-sdk/client-s3";
 import { ListTopicsCommand } from "@aws-sdk/client-sns";
 import { GetQueueAttributesCommand, ListQueuesCommand, ReceiveMessageCommand } from "@aws-sdk/client-sqs";
 import { startTestCloud, type TestCloud } from "../support/local-cloud.js";
@@ -43,6 +43,17 @@ test.before(async () => {
 
 test.after(async () => {
   await world?.stop();
+});
+
+test("the data lake's lifecycle rules are the JSON's, each prefix with its expiry (parked/ included)", async () => {
+  const json = document.resource.aws_s3_bucket_lifecycle_configuration?.data_lake_lifecycle as { rule: Array<{ id: string; filter: Array<{ prefix: string }>; expiration?: Array<{ days?: number }> }> };
+  const { Rules = [] } = await world.clients.s3.send(new GetBucketLifecycleConfigurationCommand({ Bucket: world.outputs.data_bucket_name! }));
+  const expiries = (rules: Array<[string, string, number | undefined]>) => rules.sort((a, b) => a[0].localeCompare(b[0]));
+  assert.equal(
+    expiries(Rules.map((rule) => [rule.ID ?? "", rule.Filter?.Prefix ?? "", rule.Expiration?.Days])),
+    expiries(json.rule.map((rule) => [rule.id, rule.filter[0]?.prefix ?? "", rule.expiration?.[0]?.days])),
+  );
+  assert.ok(Rules.some((rule) => rule.Filter?.Prefix === "parked/" && (rule.Expiration?.Days ?? 0) > 0));
 });
 
 test("every queue, alarm and topic the JSON names exists in the emulator", async () => {

@@ -1,9 +1,9 @@
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { METRIC } from "../../../contracts/metrics.js";
-import { GetObjectCommand, ListObjectsV2Command, type S3Client } from "@aws-sdk/client-s3";
-import { PARKED_SOURCE, parkedFailureKey, type ParkedSource } from "../../../contracts/parked-failure.js";
+import { PARKED_SOURCE, parkedFailureKey } from "../../../contracts/parked-failure.js";
 import { listParkedFailures, MAX_PARKED_MESSAGE_CHARS, parkedFailure, parkedFailureId, ParkedTally, PARKED_REASON } from "../../../lib/parked-failures.js";
+import { parkedBucket } from "./support/parked-bucket.js";
 
 const at = new Date("2026-12-01T19:30:00.000Z");
 const input = (overrides: Partial<Parameters<typeof parkedFailure>[0]> = {}) => ({
@@ -81,49 +81,6 @@ tally.run();
 
 const listing = suite("listParkedFailures");
 
-/** An S3 stand-in holding parked objects: ListObjectsV2 (prefix, delimiter, 1,000 a page, continuation) and GetObject, counting calls. */
-function parkedBucket(days: Record<string, Record<string, number>>): { s3: S3Client; lists: () => number; gets: () => number } {
-  const objects = new Map<string, string>();
-  for (const [day, bySource] of Object.entries(days)) {
-    for (const [source, count] of Object.entries(bySource)) {
-      for (let index = 0; index < count; index++) {
-        const failure = parkedFailure(input({ source: source as ParkedSource, identity: [day, String(index)], at: new Date(`${day}T12:00:00.000Z`) }));
-        objects.set(parkedFailureKey(failure), JSON.stringify(failure));
-      }
-    }
-  }
-  const keys = [...objects.keys()].sort();
-  let lists = 0;
-  let gets = 0;
-  const send = async (command: unknown) => {
-    if (command instanceof GetObjectCommand) {
-      gets++;
-      const body = objects.get(command.input.Key!)!;
-      return { Body: { transformToString: async () => body } };
-    }
-    if (!(command instanceof ListObjectsV2Command)) throw new Error("unexpected command");
-    lists++;
-    const { Prefix = "", Delimiter, ContinuationToken } = command.input;
-    const entries: Array<{ key?: string; folder?: string }> = [];
-    for (const key of keys) {
-      if (!key.startsWith(Prefix) || (ContinuationToken !== undefined && key <= ContinuationToken)) continue;
-      const cut = Delimiter ? key.indexOf(Delimiter, Prefix.length) : -1;
-      if (cut < 0) entries.push({ key });
-      else if (entries.at(-1)?.folder !== key.slice(0, cut + 1)) entries.push({ folder: key.slice(0, cut + 1) });
-      if (entries.length > 1_000) break;
-    }
-    const page = entries.slice(0, 1_000);
-    const last = page.at(-1);
-    return {
-      Contents: page.filter((entry) => entry.key).map((entry) => ({ Key: entry.key, LastModified: new Date(`${entry.key!.split("/")[2]}T12:00:00.000Z`) })),
-      CommonPrefixes: page.filter((entry) => entry.folder).map((entry) => ({ Prefix: entry.folder })),
-      IsTruncated: entries.length > 1_000,
-      NextContinuationToken: last?.key ?? (last?.folder ? `${last.folder}\uffff` : undefined),
-    };
-  };
-  return { s3: { send } as unknown as S3Client, lists: () => lists, gets: () => gets };
-}
-
 listing("with a page bound, an old flood of parked objects costs at most the bound in listings: the newest days come first", async () => {
   const bucket = parkedBucket({ "2026-11-20": { "update-manager": 30_000 }, "2026-12-01": { "update-manager": 3, "telemetry-processor": 5 } });
 
@@ -133,7 +90,7 @@ listing("with a page bound, an old flood of parked objects costs at most the bou
   assert.ok(newest.slice(0, 8).every((failure) => failure.parkedAt.startsWith("2026-12-01")), "the newest day first");
   assert.ok(bucket.lists() <= 10, `${bucket.lists()} listings`);
   const all = parkedBucket({ "2026-11-20": { "update-manager": 30_000 }, "2026-12-01": { "update-manager": 3, "telemetry-processor": 5 } });
-  assert.is((await listParkedFailures(all.s3, "data", { limit: 200 })).length, 200, "without a bound every key is listed (the CLI)");
+  assert.is((await listParkedFailures(all.s3, "data", { limit: 200 })).length, 200, "without a bound every key is listed (fleetota parked --all)");
   assert.ok(all.lists() >= 30, `${all.lists()} listings without a bound`);
 });
 
