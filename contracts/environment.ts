@@ -23,6 +23,10 @@ export const ENV = {
   DASHBOARD_DATA_PREFIX: "FLEETOTA_DASHBOARD_DATA_PREFIX",
   /** Minutes between two refreshes of the dashboard's telemetry trends (1-60, a divisor of 60); the rest is written every run. */
   DASHBOARD_TRENDS_EVERY_MINUTES: "FLEETOTA_DASHBOARD_TRENDS_EVERY_MINUTES",
+  /** Most vehicles the fleet state holds (processor: per part; publisher: at compaction); default 100,000. */
+  FLEET_STATE_MAX_VEHICLES: "FLEETOTA_FLEET_STATE_MAX_VEHICLES",
+  /** Days a vehicle stays in the fleet state after its last record (the publisher drops it at compaction); default 30. */
+  FLEET_STATE_RETENTION_DAYS: "FLEETOTA_FLEET_STATE_RETENTION_DAYS",
   /** Prefix shared by every CloudWatch alarm of the stack (the publisher lists them). */
   ALARM_PREFIX: "FLEETOTA_ALARM_PREFIX",
   /** The stack's director KMS key (ARN): what `fleetota keys ceremony` names in the director root. */
@@ -38,6 +42,24 @@ export class MissingEnvironmentError extends Error {
   constructor(readonly variable: string) {
     super(`environment variable ${variable} is not set`);
   }
+}
+
+export class InvalidEnvironmentError extends Error {
+  override readonly name = "InvalidEnvironmentError";
+}
+
+/**
+ * Reads an optional whole number above 0, `fallback` when absent or empty; throws InvalidEnvironmentError naming it otherwise.
+ *
+ * @example
+ * positiveIntegerEnv(ENV.FLEET_STATE_MAX_VEHICLES, 100_000, { FLEETOTA_FLEET_STATE_MAX_VEHICLES: "250000" }); // 250000
+ */
+export function positiveIntegerEnv(name: EnvName, fallback: number, env: NodeJS.ProcessEnv = process.env): number {
+  const text = env[name];
+  if (text === undefined || text === "") return fallback;
+  const value = Number(text);
+  if (!Number.isInteger(value) || value <= 0) throw new InvalidEnvironmentError(`environment variable ${name} must be a whole number above 0, got "${text}"`);
+  return value;
 }
 
 /** Reads a required variable; throws MissingEnvironmentError naming it when absent or empty. */

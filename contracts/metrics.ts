@@ -27,6 +27,12 @@ export const METRIC = {
   /** Candidates not admitted because the registry does not vouch for their description (dimension Reason: unregistered, description-mismatch). */
   CandidatesRefused: "OTAUpdates/CandidatesRefused",
   FleetSize: "FleetHealth/FleetSize",
+  /**
+   * Fleet-state entries dropped (dimension Reason: expired, past the retention; over-cap, the fleet state was full):
+   * by the processor (a gateway's new VINs past one part's maximum) and the dashboard publisher (at compaction). It counts
+   * entries: a VIN dropped, then named again by a later part of the same run, counts again.
+   */
+  FleetStateEntriesDropped: "FleetHealth/FleetStateEntriesDropped",
   /** Messages or objects parked as permanent failures (dimensions Source, Reason); see contracts/parked-failure.ts. */
   MessagesParked: "Reliability/MessagesParked",
 } as const;

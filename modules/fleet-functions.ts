@@ -92,6 +92,7 @@ export class FleetFunctions extends Construct {
     return {
       telemetryProcessor: create("telemetryProcessor", "Validates telemetry batches, publishes fleet metrics, feeds the update queue", {
         [ENV.DATA_BUCKET]: storage.bucketName,
+        [ENV.FLEET_STATE_MAX_VEHICLES]: String(stack.fleetStateMaxVehicles),
       }),
       updateManager: create("updateManager", "Drives campaigns and vehicle update jobs; signs job documents", {
         [ENV.DATA_BUCKET]: storage.bucketName,
@@ -105,6 +106,8 @@ export class FleetFunctions extends Construct {
         [ENV.DASHBOARD_BUCKET]: dashboard.bucketName,
         [ENV.DASHBOARD_DATA_PREFIX]: dashboard.dataPrefix,
         [ENV.DASHBOARD_TRENDS_EVERY_MINUTES]: String(stack.dashboardTrendsEveryMinutes),
+        [ENV.FLEET_STATE_MAX_VEHICLES]: String(stack.fleetStateMaxVehicles),
+        [ENV.FLEET_STATE_RETENTION_DAYS]: String(stack.fleetStateRetentionDays),
         [ENV.ALARM_PREFIX]: `${prefix}-`,
         [ENV.TELEMETRY_QUEUE_URL]: telemetryQueue.queueUrl,
         [ENV.TELEMETRY_DLQ_URL]: telemetryQueue.deadLetterQueueUrl,

@@ -68,6 +68,14 @@ export interface FleetOtaStackProps {
    * otherwise it watches the processor's own `FleetHealth/ConnectivityRate` (percent).
    */
   readonly fleetSize?: number;
+  /**
+   * Most vehicles the fleet state holds (the processor's parts and the publisher's snapshot): past it a gateway's
+   * new VINs are dropped first (counted: FleetHealth/FleetStateEntriesDropped). The dashboard publisher's memory
+   * bounds it (see the README's fleet-state paragraph for the measured figure); at least the fleet's size.
+   */
+  readonly fleetStateMaxVehicles: number;
+  /** Days a vehicle stays in the fleet state (and on the dashboard) after its last record. */
+  readonly fleetStateRetentionDays: number;
   readonly telemetryConsumer: QueueConsumerSettings;
   readonly updateConsumer: QueueConsumerSettings;
   readonly functions: {
@@ -139,6 +147,8 @@ export const defaults: FleetOtaStackProps = {
   logRetentionDays: 14,
   metricsNamespace: "FleetOTA",
   logLevel: "INFO",
+  fleetStateMaxVehicles: 100_000,
+  fleetStateRetentionDays: 30,
   lambdaSourceMaps: false,
   alarms: {
     queueDepthMessages: 1000,
@@ -259,6 +269,12 @@ export function resolveStackProps(overrides: FleetOtaStackOverrides = {}): Fleet
   }
   if (props.fleetSize !== undefined && props.fleetSize <= 0) {
     throw new InvalidStackPropsError(`fleetSize must be positive, got ${props.fleetSize}`);
+  }
+  for (const name of ["fleetStateMaxVehicles", "fleetStateRetentionDays"] as const) {
+    if (!Number.isInteger(props[name]) || props[name] <= 0) throw new InvalidStackPropsError(`${name} must be a whole number above 0, got ${props[name]}`);
+  }
+  if (props.fleetSize !== undefined && props.fleetStateMaxVehicles < props.fleetSize) {
+    throw new InvalidStackPropsError(`fleetStateMaxVehicles (${props.fleetStateMaxVehicles}) is below fleetSize (${props.fleetSize}): real vehicles would be dropped from the fleet state`);
   }
   if (props.target === DEPLOY_TARGET.local) props = { ...props, accountId: props.accountId ?? LOCAL_ACCOUNT_ID };
   if (props.accountId === undefined) throw new MissingAccountIdError();

@@ -4,6 +4,40 @@ import { CONNECTIVITY_CLASS, type ConnectivityClass } from "../contracts/update-
 import type { ObjectReadout } from "./core.js";
 import { MOTION, type EnrichedRecord } from "./enrich.js";
 
+/**
+ * Who a fleet-state entry's record came from, told by the object's key (its uploader): the vehicle's own upload,
+ * or a fleet gateway forwarding telemetry of vehicles it names (any VIN it likes: trusted less).
+ */
+export const FLEET_SOURCE = { Vehicle: "vehicle", Gateway: "gateway" } as const;
+export type FleetSource = (typeof FLEET_SOURCE)[keyof typeof FLEET_SOURCE];
+
+/**
+ * How long a vehicle's own entry outranks a gateway's for its VIN: a gateway's record replaces it only when newer
+ * by more than this (a car that stopped uploading itself shows what the gateway forwards after an hour; a gateway
+ * cannot restyle a car that reports for itself, its clock skew of up to 5 minutes included).
+ */
+export const VEHICLE_PRECEDENCE_MS = 60 * 60_000;
+
+/**
+ * The order of two fleet-state entries for one VIN, in milliseconds: the newest wins, a vehicle's own entry
+ * counted VEHICLE_PRECEDENCE_MS newer than it is. One number per entry, so merging stays order-independent.
+ * An entry without a source (written before sources were kept) ranks as a gateway's.
+ *
+ * @example
+ * fleetRank(FLEET_SOURCE.Vehicle, Date.parse("2026-12-01T10:00:00Z")) > fleetRank(FLEET_SOURCE.Gateway, Date.parse("2026-12-01T10:30:00Z")); // true
+ */
+export function fleetRank(source: FleetSource | undefined, lastSeenMs: number): number {
+  return source === FLEET_SOURCE.Vehicle ? lastSeenMs + VEHICLE_PRECEDENCE_MS : lastSeenMs;
+}
+
+/** Why a fleet-state entry was dropped (dimension `Reason` of METRIC.FleetStateEntriesDropped). */
+export const FLEET_DROP_REASON = {
+  /** Its lastSeen is older than the retention. */
+  Expired: "expired",
+  /** The fleet state already held its maximum number of vehicles. */
+  OverCap: "over-cap",
+} as const;
+
 /** One vehicle's latest known state: what fleet-state objects hold and the dashboard reads. */
 export interface FleetVehicle {
   vin: string;
@@ -22,6 +56,8 @@ export interface FleetVehicle {
   parked: boolean;
   /** ISO time of the record this state comes from. */
   lastSeen: string;
+  /** Whose object the record came from (absent in entries written before it was kept: ranked as a gateway's). */
+  source?: FleetSource;
 }
 
 /** CloudWatch accepts at most 150 distinct values in one datum's `Values`. */
@@ -43,11 +79,16 @@ export function isNewer(candidate: EnrichedRecord, current: EnrichedRecord): boo
 interface LatestState {
   tsMs: number;
   seq: number;
+  source: FleetSource;
   vehicle: FleetVehicle;
 }
 
-/** `isNewer` against a kept state: by timestamp, then by sequence. */
-function isNewerThan(candidate: EnrichedRecord, current: LatestState): boolean {
+/** `isNewer` against a kept state: by timestamp, then by sequence; across sources by `fleetRank` (the vehicle's own first). */
+function isNewerThan(candidate: EnrichedRecord, source: FleetSource, current: LatestState): boolean {
+  if (source !== current.source) {
+    const [rank, currentRank] = [fleetRank(source, candidate.tsMs), fleetRank(current.source, current.tsMs)];
+    return rank !== currentRank ? rank > currentRank : source === FLEET_SOURCE.Vehicle;
+  }
   if (candidate.tsMs !== current.tsMs) return candidate.tsMs > current.tsMs;
   return candidate.record.seq > current.seq;
 }
@@ -58,7 +99,7 @@ function isNewerThan(candidate: EnrichedRecord, current: LatestState): boolean {
  * @example
  * fleetVehicleOf(enriched).connectivity; // "good"
  */
-export function fleetVehicleOf(enriched: EnrichedRecord): FleetVehicle {
+export function fleetVehicleOf(enriched: EnrichedRecord, source: FleetSource = FLEET_SOURCE.Vehicle): FleetVehicle {
   const { record } = enriched;
   return {
     vin: record.vin,
@@ -76,6 +117,7 @@ export function fleetVehicleOf(enriched: EnrichedRecord): FleetVehicle {
     firmwareVersion: record.firmware.version,
     parked: enriched.motion === MOTION.Parked,
     lastSeen: record.ts,
+    source,
   };
 }
 
@@ -104,15 +146,30 @@ export class InvocationAggregate {
 
   /** Refused lines and quarantined objects by reason (a small fixed set), for `Telemetry/Refusals`. */
   readonly refusals = new Map<string, number>();
+  /** Gateway-forwarded VINs left out of the fleet-state part because it already held `maxVehicles` (counted, logged). */
+  fleetEntriesOverCap = 0;
 
-  addObject(readout: ObjectReadout, latencyMs: number): void {
+  /**
+   * @param maxVehicles most VINs one invocation's fleet-state part may hold: past it a gateway's new VINs are left
+   *   out (their records still count as data points); a vehicle's own object (one VIN) always gets in.
+   */
+  constructor(private readonly maxVehicles: number = Number.POSITIVE_INFINITY) {}
+
+  /** One processed object's records; `source` is its uploader's kind (a vehicle's own object or a gateway's). */
+  addObject(readout: ObjectReadout, latencyMs: number, source: FleetSource = FLEET_SOURCE.Vehicle): void {
     this.objectsProcessed++;
     this.dataPoints += readout.accepted;
     this.recordsRejected += readout.rejected.length;
     for (const [reason, count] of Object.entries(readout.refusals)) this.addRefusal(reason, count);
     for (const enriched of readout.latest.values()) {
       const current = this.latest.get(enriched.record.vin);
-      if (!current || isNewerThan(enriched, current)) this.latest.set(enriched.record.vin, { tsMs: enriched.tsMs, seq: enriched.record.seq, vehicle: fleetVehicleOf(enriched) });
+      if (!current && source === FLEET_SOURCE.Gateway && this.latest.size >= this.maxVehicles) {
+        this.fleetEntriesOverCap++;
+        continue;
+      }
+      if (!current || isNewerThan(enriched, source, current)) {
+        this.latest.set(enriched.record.vin, { tsMs: enriched.tsMs, seq: enriched.record.seq, source, vehicle: fleetVehicleOf(enriched, source) });
+      }
     }
     this.addLatency(latencyMs);
   }
@@ -172,6 +229,9 @@ export class InvocationAggregate {
     ];
     for (const [reason, value] of this.refusals) {
       data.push({ ...count(METRIC.Refusals, value), Dimensions: [{ Name: "Reason", Value: reason }] });
+    }
+    if (this.fleetEntriesOverCap > 0) {
+      data.push({ ...count(METRIC.FleetStateEntriesDropped, this.fleetEntriesOverCap), Dimensions: [{ Name: "Reason", Value: FLEET_DROP_REASON.OverCap }] });
     }
     const reporting = this.latest.size;
     if (reporting > 0) {

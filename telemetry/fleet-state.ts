@@ -7,13 +7,15 @@ import {
   PutObjectCommand,
   type S3Client,
 } from "@aws-sdk/client-s3";
-import type { FleetVehicle } from "./aggregate.js";
+import { FLEET_SOURCE, fleetRank, type FleetVehicle } from "./aggregate.js";
 
 /**
  * The fleet's latest state per vehicle, kept without a write per record: each processor invocation
  * writes one part (`fleet-state/parts/<time>-<id>.json.gz`) with the latest state of the vehicles it
  * saw; readers merge the parts over the compacted snapshot (`fleet-state/snapshot.json.gz`), newest
- * `lastSeen` winning. `compact: true` folds the parts into the snapshot and deletes them.
+ * `lastSeen` winning (a vehicle's own entry over a gateway's, `fleetRank`). `compact: true` folds the parts
+ * into the snapshot and deletes them. The merge keeps the state bounded (FleetStatePolicy): entries past
+ * the retention are dropped, and past `maxVehicles` the vehicles' own entries are kept first, then the newest.
  */
 export const FLEET_STATE_PREFIX = "fleet-state/";
 export const FLEET_STATE_PARTS_PREFIX = `${FLEET_STATE_PREFIX}parts/`;
@@ -25,27 +27,63 @@ export interface FleetSnapshot {
   vehicles: FleetVehicle[];
 }
 
+/** What keeps fleet state bounded. */
+export interface FleetStatePolicy {
+  /** An entry whose lastSeen is older than this is dropped: a vehicle silent that long leaves the fleet state. */
+  retentionMs: number;
+  /**
+   * Most entries kept. Past it the entries a vehicle uploaded itself are kept first (their number is bounded by
+   * the registered vehicles), then the newest: a gateway naming invented VINs cannot push real cars out.
+   */
+  maxVehicles: number;
+}
+
+export const FLEET_STATE_DEFAULTS: FleetStatePolicy = { retentionMs: 30 * 24 * 60 * 60_000, maxVehicles: 100_000 };
+
+/** Entries a merge dropped, by reason (FLEET_DROP_REASON): counted and logged by the caller. */
+export interface FleetStateDrops {
+  expired: number;
+  overCap: number;
+}
+
+export interface MergedFleetState extends FleetSnapshot {
+  dropped: FleetStateDrops;
+}
+
 const READ_CONCURRENCY = 16;
+/** While merging, the map is cut back to `maxVehicles` when it holds this many times as many (memory, not correctness). */
+const CUT_BACK_AT = 1.25;
 
 /**
- * Writes one invocation's vehicle states as a part.
+ * Vehicles in one part object at most: a larger invocation writes several, so the publisher never decodes more
+ * than this many entries at once from a part (memory: an entry's strings may be at the schema's limits).
+ */
+export const PART_MAX_VEHICLES = 10_000;
+
+/**
+ * Writes one invocation's vehicle states as a part (several objects of at most PART_MAX_VEHICLES each for a
+ * larger invocation); returns the keys written.
  *
  * @example
  * await writeFleetStatePart(s3, bucket, aggregate.fleetVehicles(), new Date(), context.awsRequestId);
  */
-export async function writeFleetStatePart(s3: S3Client, bucket: string, vehicles: FleetVehicle[], now: Date, id: string): Promise<string> {
+export async function writeFleetStatePart(s3: S3Client, bucket: string, vehicles: FleetVehicle[], now: Date, id: string): Promise<string[]> {
   const stamp = now.toISOString().replace(/[-:.]/g, "");
-  const key = `${FLEET_STATE_PARTS_PREFIX}${stamp}-${id}.json.gz`;
-  const document: FleetSnapshot = { generatedAt: now.toISOString(), vehicles };
-  await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: gzipSync(JSON.stringify(document)), ContentType: "application/json" }));
-  return key;
+  const keys: string[] = [];
+  for (let start = 0; start === 0 || start < vehicles.length; start += PART_MAX_VEHICLES) {
+    const key = `${FLEET_STATE_PARTS_PREFIX}${stamp}-${id}${start === 0 ? "" : `-${start / PART_MAX_VEHICLES}`}.json.gz`;
+    const document: FleetSnapshot = { generatedAt: now.toISOString(), vehicles: vehicles.slice(start, start + PART_MAX_VEHICLES) };
+    await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: gzipSync(JSON.stringify(document)), ContentType: "application/json" }));
+    keys.push(key);
+  }
+  return keys;
 }
 
-async function readDocument(s3: S3Client, bucket: string, key: string): Promise<FleetSnapshot | undefined> {
+/** A document's gzipped bytes (about 1 % of its JSON): decoded only when it is merged, one at a time. */
+async function readDocument(s3: S3Client, bucket: string, key: string): Promise<Buffer | undefined> {
   try {
     const response = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
-    const bytes = Buffer.from(await response.Body!.transformToByteArray());
-    return JSON.parse(gunzipSync(bytes).toString("utf8")) as FleetSnapshot;
+    return Buffer.from(await response.Body!.transformToByteArray());
   } catch (error) {
     if (error instanceof NoSuchKey) return undefined; // compacted away between listing and reading
     throw error;
@@ -64,48 +102,111 @@ async function listPartKeys(s3: S3Client, bucket: string): Promise<string[]> {
 }
 
 /**
- * Merges fleet-state documents: per VIN the entry with the latest `lastSeen` wins.
+ * Merges fleet-state documents one at a time (a document can be let go once added): per VIN the entry with
+ * the highest `fleetRank` wins (the latest `lastSeen`, a vehicle's own entry first within the precedence
+ * window); `result()` drops entries past the retention and keeps at most `maxVehicles`, the vehicles' own
+ * entries first, then the newest. While adding, the map is cut back to `maxVehicles` whenever it holds a
+ * quarter more, so a flood of invented VINs in the parts cannot exhaust the reader's memory.
  *
  * @example
- * mergeFleetDocuments([older, newer]).vehicles.length; // distinct VINs of both
+ * const merger = new FleetStateMerger({ now: Date.now() });
+ * for (const part of parts) merger.add(part);
+ * merger.result().dropped; // { expired: 0, overCap: 0 }
  */
-export function mergeFleetDocuments(documents: Iterable<FleetSnapshot>): FleetSnapshot {
-  const byVin = new Map<string, FleetVehicle>();
-  let generatedAt: string | null = null;
-  for (const document of documents) {
-    if (document.generatedAt && (!generatedAt || document.generatedAt > generatedAt)) generatedAt = document.generatedAt;
-    for (const vehicle of document.vehicles) {
-      const current = byVin.get(vehicle.vin);
-      if (!current || Date.parse(vehicle.lastSeen) >= Date.parse(current.lastSeen)) byVin.set(vehicle.vin, vehicle);
-    }
+export class FleetStateMerger {
+  private readonly byVin = new Map<string, { rankMs: number; vehicle: FleetVehicle }>();
+  private generatedAt: string | null = null;
+  private readonly dropped: FleetStateDrops = { expired: 0, overCap: 0 };
+  private readonly policy: FleetStatePolicy;
+  private readonly oldestKeptMs: number;
+
+  constructor(options: Partial<FleetStatePolicy> & { now: number }) {
+    this.policy = { ...FLEET_STATE_DEFAULTS, ...options };
+    this.oldestKeptMs = options.now - this.policy.retentionMs;
   }
-  return { generatedAt, vehicles: [...byVin.values()].sort((a, b) => a.vin.localeCompare(b.vin)) };
+
+  add(document: FleetSnapshot): void {
+    if (document.generatedAt && (!this.generatedAt || document.generatedAt > this.generatedAt)) this.generatedAt = document.generatedAt;
+    for (const vehicle of document.vehicles) {
+      const rankMs = fleetRank(vehicle.source, Date.parse(vehicle.lastSeen));
+      const current = this.byVin.get(vehicle.vin);
+      if (!current || rankMs >= current.rankMs) this.byVin.set(vehicle.vin, { rankMs, vehicle });
+    }
+    if (this.byVin.size >= CUT_BACK_AT * this.policy.maxVehicles) this.cutBack();
+  }
+
+  result(): MergedFleetState {
+    this.cutBack();
+    const vehicles = [...this.byVin.values()].map((entry) => entry.vehicle).sort((a, b) => (a.vin < b.vin ? -1 : a.vin > b.vin ? 1 : 0));
+    return { generatedAt: this.generatedAt, vehicles, dropped: { ...this.dropped } };
+  }
+
+  /** Drops the expired entries, then keeps `maxVehicles`: the vehicles' own entries first, the newest first. */
+  private cutBack(): void {
+    for (const [vin, { vehicle }] of this.byVin) {
+      const lastSeenMs = Date.parse(vehicle.lastSeen);
+      if (!(lastSeenMs >= this.oldestKeptMs)) {
+        this.byVin.delete(vin);
+        this.dropped.expired++;
+      }
+    }
+    const over = this.byVin.size - this.policy.maxVehicles;
+    if (over <= 0) return;
+    const own = (vehicle: FleetVehicle) => (vehicle.source === FLEET_SOURCE.Vehicle ? 1 : 0);
+    const dropFirst = [...this.byVin.values()]
+      .map((entry) => entry.vehicle)
+      .sort((a, b) => own(a) - own(b) || Date.parse(a.lastSeen) - Date.parse(b.lastSeen))
+      .slice(0, over);
+    for (const vehicle of dropFirst) this.byVin.delete(vehicle.vin);
+    this.dropped.overCap += over;
+  }
 }
 
 /**
- * The latest state of every vehicle the processor has seen. With `compact: true` (one caller at a
- * time, e.g. the scheduled dashboard publisher) the merged result becomes the new snapshot and the
- * merged parts are deleted, so reads stay cheap as the fleet keeps reporting.
+ * Merges fleet-state documents (FleetStateMerger): per VIN the latest entry, a vehicle's own first; what the
+ * policy drops is counted in `dropped`.
  *
  * @example
- * const { generatedAt, vehicles } = await readFleetSnapshot(s3, process.env.FLEETOTA_DATA_BUCKET!, { compact: true });
+ * mergeFleetDocuments([older, newer], { now: Date.now() }).vehicles.length; // distinct VINs of both
  */
-export async function readFleetSnapshot(s3: S3Client, bucket: string, options: { compact?: boolean } = {}): Promise<FleetSnapshot> {
+export function mergeFleetDocuments(documents: Iterable<FleetSnapshot>, options: Partial<FleetStatePolicy> & { now: number }): MergedFleetState {
+  const merger = new FleetStateMerger(options);
+  for (const document of documents) merger.add(document);
+  return merger.result();
+}
+
+/**
+ * The latest state of every vehicle the processor has seen, within the policy (FleetStateMerger). With
+ * `compact: true` (one caller at a time, e.g. the scheduled dashboard publisher) the merged result becomes
+ * the new snapshot and the merged parts are deleted, so reads stay cheap as the fleet keeps reporting.
+ * Each document is merged as soon as it is read, not held until all are.
+ *
+ * @example
+ * const { generatedAt, vehicles, dropped } = await readFleetSnapshot(s3, process.env.FLEETOTA_DATA_BUCKET!, { compact: true, now: Date.now() });
+ */
+export async function readFleetSnapshot(
+  s3: S3Client,
+  bucket: string,
+  options: { compact?: boolean; now: number } & Partial<FleetStatePolicy>,
+): Promise<MergedFleetState> {
   const partKeys = await listPartKeys(s3, bucket);
-  const documents: FleetSnapshot[] = [];
-  const snapshot = await readDocument(s3, bucket, FLEET_SNAPSHOT_KEY);
-  if (snapshot) documents.push(snapshot);
+  const merger = new FleetStateMerger(options);
+  // Decoding and merging in one synchronous step keeps one parsed document alive at a time, however many are read at once.
+  const addDocument = (bytes: Buffer | undefined) => bytes && merger.add(JSON.parse(gunzipSync(bytes).toString("utf8")) as FleetSnapshot);
+  addDocument(await readDocument(s3, bucket, FLEET_SNAPSHOT_KEY));
   const queue = [...partKeys];
   await Promise.all(
     Array.from({ length: Math.min(READ_CONCURRENCY, queue.length) }, async () => {
       for (let key = queue.shift(); key; key = queue.shift()) {
-        const part = await readDocument(s3, bucket, key);
-        if (part) documents.push(part);
+        addDocument(await readDocument(s3, bucket, key));
       }
     }),
   );
-  const merged = mergeFleetDocuments(documents);
-  if (options.compact && partKeys.length > 0) await compact(s3, bucket, merged, partKeys);
+  const merged = merger.result();
+  const dropped = merged.dropped.expired + merged.dropped.overCap;
+  if (options.compact && (partKeys.length > 0 || dropped > 0)) {
+    await compact(s3, bucket, { generatedAt: merged.generatedAt, vehicles: merged.vehicles }, partKeys);
+  }
   return merged;
 }
 

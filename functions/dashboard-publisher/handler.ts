@@ -1,7 +1,7 @@
 import type { ScheduledEvent } from "aws-lambda";
 import { cloudWatchClient, documentClient, s3Client, sqsClient } from "../../lib/aws-clients.js";
 import { dynamoCampaignList } from "../../campaigns/store/index.js";
-import { ENV, requireEnv } from "../../contracts/environment.js";
+import { ENV, positiveIntegerEnv, requireEnv } from "../../contracts/environment.js";
 import { createLogger } from "../../lib/logger.js";
 import { DEFAULT_METRICS_NAMESPACE } from "../../contracts/metrics.js";
 import { DEFAULT_DASHBOARD_DATA_PREFIX, QUEUE_ROLE } from "../../contracts/dashboard-documents.js";
@@ -10,6 +10,7 @@ import { campaignPageReader } from "./campaign-page-reader.js";
 import { campaignReader, fleetReader } from "./readers.js";
 import { awsDashboardSources, s3DocumentWriter } from "./sources.js";
 import { trendsIntervalMinutes } from "./trend-cadence.js";
+import { FLEET_STATE_DEFAULTS } from "../../telemetry/fleet-state.js";
 
 const logger = createLogger("dashboard-publisher");
 const s3 = s3Client();
@@ -24,6 +25,11 @@ const doc = documentClient();
  */
 export const handler = async (event?: Partial<ScheduledEvent>): Promise<PublishReport> => {
   const trendsEveryMinutes = trendsIntervalMinutes(requireEnv(ENV.DASHBOARD_TRENDS_EVERY_MINUTES));
+  const namespace = process.env[ENV.METRICS_NAMESPACE] || DEFAULT_METRICS_NAMESPACE;
+  const policy = {
+    maxVehicles: positiveIntegerEnv(ENV.FLEET_STATE_MAX_VEHICLES, FLEET_STATE_DEFAULTS.maxVehicles),
+    retentionMs: positiveIntegerEnv(ENV.FLEET_STATE_RETENTION_DAYS, FLEET_STATE_DEFAULTS.retentionMs / 86_400_000) * 86_400_000,
+  };
   const sources = awsDashboardSources(
     { cloudWatch, sqs, s3 },
     {
@@ -35,7 +41,7 @@ export const handler = async (event?: Partial<ScheduledEvent>): Promise<PublishR
         { role: QUEUE_ROLE.Update, url: requireEnv(ENV.UPDATE_QUEUE_URL) },
         { role: QUEUE_ROLE.UpdateDeadLetter, url: requireEnv(ENV.UPDATE_DLQ_URL) },
       ],
-      readFleet: fleetReader(s3, requireEnv(ENV.DATA_BUCKET)),
+      readFleet: fleetReader(s3, requireEnv(ENV.DATA_BUCKET), { log: logger, namespace, policy }),
       readCampaigns: campaignReader({ campaigns: dynamoCampaignList({ doc, table: requireEnv(ENV.STATE_TABLE) }) }),
       readCampaignPages: campaignPageReader({ doc, table: requireEnv(ENV.STATE_TABLE) }),
     },
@@ -51,6 +57,6 @@ export const handler = async (event?: Partial<ScheduledEvent>): Promise<PublishR
     now: new Date(),
     scheduledTime: typeof event?.time === "string" ? event.time : undefined,
     log: logger,
-    options: { namespace: process.env[ENV.METRICS_NAMESPACE] || DEFAULT_METRICS_NAMESPACE, trendsEveryMinutes },
+    options: { namespace, trendsEveryMinutes },
   });
 };

@@ -1,8 +1,12 @@
 import type { S3Client } from "@aws-sdk/client-s3";
+import { StandardUnit, type MetricDatum } from "@aws-sdk/client-cloudwatch";
+import { METRIC } from "../../contracts/metrics.js";
+import { writeEmfMetrics, type LineWriter } from "../../lib/emf-metrics.js";
+import type { Log } from "../../lib/logger.js";
 import { listCampaignSummaries, type CampaignSummary } from "../../campaigns/read-model.js";
 import type { CampaignList } from "../../campaigns/store/index.js";
-import { readFleetSnapshot } from "../../telemetry/fleet-state.js";
-import type { FleetVehicle } from "../../telemetry/aggregate.js";
+import { FLEET_STATE_DEFAULTS, readFleetSnapshot, type FleetStateDrops, type FleetStatePolicy } from "../../telemetry/fleet-state.js";
+import { FLEET_DROP_REASON, type FleetVehicle } from "../../telemetry/aggregate.js";
 import type { CampaignSummaryInput } from "./campaign-view.js";
 import type { FleetVehicleInput } from "./fleet-view.js";
 
@@ -42,18 +46,57 @@ export function toCampaignSummaryInput(summary: CampaignSummary): CampaignSummar
   };
 }
 
+export interface FleetReaderOptions {
+  log: Log;
+  /** CloudWatch namespace of the dropped-entries metric (EMF). */
+  namespace: string;
+  policy?: Partial<FleetStatePolicy>;
+  now?: () => number;
+  /** Where the EMF metric lines go (stdout on Lambda). */
+  metricsOut?: LineWriter;
+}
+
 /**
  * Reads the fleet state. The publisher is the scheduled, single reader the fleet-state module asks to
- * compact its parts into the snapshot, so reads stay cheap as the fleet keeps reporting.
+ * compact its parts into the snapshot, so reads stay cheap as the fleet keeps reporting. What the
+ * compaction drops (past the retention, past `maxVehicles`) is logged and counted
+ * (`FleetHealth/FleetStateEntriesDropped` by Reason); a full fleet state is an error in the log, not a
+ * failed run: the dashboard keeps publishing the vehicles kept.
  *
  * @example
- * const { vehicles } = await fleetReader(s3, "fleetota-dev-data-lake")();
+ * const { vehicles } = await fleetReader(s3, "fleetota-dev-data-lake", { log, namespace: "FleetOTA" })();
  */
-export function fleetReader(s3: S3Client, bucket: string): () => Promise<{ vehicles: Iterable<FleetVehicleInput>; writtenAt: string | null }> {
+export function fleetReader(s3: S3Client, bucket: string, options: FleetReaderOptions): () => Promise<{ vehicles: Iterable<FleetVehicleInput>; writtenAt: string | null }> {
+  const policy = { ...FLEET_STATE_DEFAULTS, ...options.policy };
   return async function readFleet() {
-    const snapshot = await readFleetSnapshot(s3, bucket, { compact: true });
+    const snapshot = await readFleetSnapshot(s3, bucket, { compact: true, now: (options.now ?? Date.now)(), ...policy });
+    reportDrops(snapshot.dropped, snapshot.vehicles.length, policy, options);
     return { vehicles: snapshot.vehicles.map(toFleetVehicleInput), writtenAt: snapshot.generatedAt };
   };
+}
+
+function reportDrops(dropped: FleetStateDrops, kept: number, policy: FleetStatePolicy, options: FleetReaderOptions): void {
+  const data: MetricDatum[] = [];
+  const count = (reason: string, value: number): MetricDatum => ({
+    MetricName: METRIC.FleetStateEntriesDropped,
+    Value: value,
+    Unit: StandardUnit.Count,
+    Dimensions: [{ Name: "Reason", Value: reason }],
+  });
+  if (dropped.expired > 0) {
+    options.log.info("fleet state: vehicles silent past the retention dropped", { dropped: dropped.expired, retentionDays: policy.retentionMs / 86_400_000 });
+    data.push(count(FLEET_DROP_REASON.Expired, dropped.expired));
+  }
+  if (dropped.overCap > 0) {
+    options.log.error("fleet state full: entries dropped (gateway-forwarded first, then the longest silent)", {
+      dropped: dropped.overCap,
+      kept,
+      maxVehicles: policy.maxVehicles,
+      remedy: "a gateway naming invented VINs, or a fleet larger than fleetStateMaxVehicles (raise it with the publisher's memory)",
+    });
+    data.push(count(FLEET_DROP_REASON.OverCap, dropped.overCap));
+  }
+  if (data.length > 0) writeEmfMetrics(data, { namespace: options.namespace, log: options.log, write: options.metricsOut });
 }
 
 /**

@@ -2,11 +2,12 @@ import { BatchProcessor, EventType, processPartialResponse } from "@aws-lambda-p
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda";
 import { documentClient, s3Client, sqsClient } from "../../lib/aws-clients.js";
 import { dynamoCampaignList, type CampaignList } from "../../campaigns/store/index.js";
-import { ENV, requireEnv } from "../../contracts/environment.js";
+import { ENV, positiveIntegerEnv, requireEnv } from "../../contracts/environment.js";
 import { concurrencyLimit } from "../../lib/concurrency-limit.js";
 import { createLogger } from "../../lib/logger.js";
 import { DEFAULT_METRICS_NAMESPACE } from "../../contracts/metrics.js";
 import { InvocationAggregate } from "../../telemetry/aggregate.js";
+import { FLEET_STATE_DEFAULTS } from "../../telemetry/fleet-state.js";
 import { ParkedTally } from "../../lib/parked-failures.js";
 import { lazyOnce, processTelemetryMessage, publishInvocation, type InvocationScope, type ProcessorDependencies } from "./processor.js";
 import { loadActiveCampaigns } from "./update-handoff.js";
@@ -22,6 +23,7 @@ const batchProcessor = new BatchProcessor(EventType.SQS);
 export const OBJECTS_IN_FLIGHT = 10;
 
 let dependencies: ProcessorDependencies | undefined;
+let fleetStateMaxVehicles: number | undefined;
 let campaignList: CampaignList | undefined;
 
 function createDependencies(): ProcessorDependencies {
@@ -47,7 +49,8 @@ export const handler = async (event: SQSEvent, context: Context): Promise<SQSBat
   const deps = dependencies;
   campaignList ??= dynamoCampaignList({ doc: deps.doc, table: deps.stateTable });
   const campaigns = campaignList;
-  const aggregate = new InvocationAggregate();
+  fleetStateMaxVehicles ??= positiveIntegerEnv(ENV.FLEET_STATE_MAX_VEHICLES, FLEET_STATE_DEFAULTS.maxVehicles);
+  const aggregate = new InvocationAggregate(fleetStateMaxVehicles);
   const scope: InvocationScope = {
     aggregate,
     inFlight: new Map(),

@@ -4,7 +4,7 @@ import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import type { CampaignDefinition } from "../../campaigns/model.js";
 import { writeEmfMetrics, type LineWriter } from "../../lib/emf-metrics.js";
 import type { Log } from "../../lib/logger.js";
-import { InvocationAggregate } from "../../telemetry/aggregate.js";
+import { FLEET_SOURCE, InvocationAggregate } from "../../telemetry/aggregate.js";
 import { DEFAULT_READ_LIMITS, readTelemetryObject, type ObjectReadout, type ReadLimits } from "../../telemetry/core.js";
 import { CORRUPTION, CorruptObjectError } from "../../telemetry/decode.js";
 import { PARKED_SOURCE } from "../../contracts/parked-failure.js";
@@ -335,7 +335,7 @@ async function processObject(
   await sendUpdateMessages(dependencies.sqs, dependencies.updateQueueUrl, [...reports, ...candidates]);
   const outcome = { accepted: readout.accepted, rejected: readout.rejected.length, statusReports: reports.length, candidates: candidates.length, ...(withheld > 0 ? { statusReportsWithheld: withheld } : {}) };
   return recordOutcome(object, outcome, dependencies, scope, now, () => {
-    scope.aggregate.addObject(readout, now() - object.createdAtMs);
+    scope.aggregate.addObject(readout, now() - object.createdAtMs, ownVin === undefined ? FLEET_SOURCE.Gateway : FLEET_SOURCE.Vehicle);
     log.debug("object processed", { key: object.key, accepted: readout.accepted, rejected: readout.rejected.length, refusals: readout.refusals });
     return MESSAGE_OUTCOME.Processed;
   });
@@ -358,6 +358,9 @@ export async function publishInvocation(
   const { log } = dependencies;
   const at = new Date((dependencies.now ?? Date.now)());
   const vehicles = aggregate.fleetVehicles();
+  if (aggregate.fleetEntriesOverCap > 0) {
+    log.warn("fleet-state part full: new VINs of gateway objects left out (their records still count)", { left: aggregate.fleetEntriesOverCap, kept: vehicles.length });
+  }
   const fleetState =
     vehicles.length > 0
       ? writeFleetStatePart(dependencies.s3, dependencies.dataBucket, vehicles, at, invocationId).catch((error: unknown) =>

@@ -40,6 +40,10 @@ test("values AWS would refuse are rejected at synth time with the reason", () =>
     { dashboardTrendsEveryMinutes: 2.5 },
     { dashboardTrendsEveryMinutes: 120 },
     { dashboardTrendsEveryMinutes: 5, schedules: { dashboardPublisher: "rate(5 minutes)" } },
+    { fleetStateMaxVehicles: 0 },
+    { fleetStateMaxVehicles: 1.5 },
+    { fleetStateRetentionDays: 0 },
+    { fleetSize: 5000, fleetStateMaxVehicles: 4000 },
   ];
   for (const overrides of invalid) {
     assert.throws(
@@ -106,6 +110,16 @@ test("a missing web build still synthesizes the site, without objects", () => {
 
   assert.ok(json.resource.aws_cloudfront_distribution);
   assert.is(json.resource.aws_s3_object, undefined);
+});
+
+test("the fleet-state bounds reach the processor (per part) and the publisher (at compaction)", () => {
+  const stack = synthStack({ fleetStateMaxVehicles: 250_000, fleetStateRetentionDays: 14 });
+  const variables = (fn: string) => (stack.resource("aws_lambda_function", fn).environment as { variables: Record<string, string> }).variables;
+
+  assert.is(variables("telemetry_processor").FLEETOTA_FLEET_STATE_MAX_VEHICLES, "250000");
+  assert.is(variables("dashboard_publisher").FLEETOTA_FLEET_STATE_MAX_VEHICLES, "250000");
+  assert.is(variables("dashboard_publisher").FLEETOTA_FLEET_STATE_RETENTION_DAYS, "14");
+  assert.equal([defaults.fleetStateMaxVehicles, defaults.fleetStateRetentionDays], [100_000, 30]);
 });
 
 test.run();

@@ -1,6 +1,6 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { InvocationAggregate, isNewer, latencyValues } from "../../../telemetry/aggregate.js";
+import { FLEET_SOURCE, InvocationAggregate, isNewer, latencyValues } from "../../../telemetry/aggregate.js";
 import { batteryBand, classifyConnectivity, motionOf } from "../../../telemetry/enrich.js";
 import { METRIC } from "../../../contracts/metrics.js";
 import { enriched, NOW_MS, readoutOf } from "./support/factories.js";
@@ -100,6 +100,31 @@ test("enrichment classes follow their thresholds", () => {
   assert.is(batteryBand({ stateOfCharge: 80, voltage: 400, temperatureC: 20, charging: false }), "high");
   assert.is(batteryBand({ stateOfCharge: 50, voltage: 380, temperatureC: 20, charging: false }), "normal");
   assert.equal([motionOf(3), motionOf(3.1)], ["parked", "moving"]);
+});
+
+test("in one invocation a vehicle's own record outranks a gateway's newer one for its VIN, in either order", () => {
+  const own = enriched({ vin: "1HGCM82633A004352", ts: at(30), battery: { stateOfCharge: 80 } });
+  const forged = enriched({ vin: "1HGCM82633A004352", ts: at(1), battery: { stateOfCharge: 2 } });
+  for (const gatewayFirst of [true, false]) {
+    const aggregate = new InvocationAggregate();
+    const add = [() => aggregate.addObject(readoutOf([forged]), 5, FLEET_SOURCE.Gateway), () => aggregate.addObject(readoutOf([own]), 5, FLEET_SOURCE.Vehicle)];
+    for (const step of gatewayFirst ? add : add.reverse()) step();
+    assert.equal(aggregate.fleetVehicles().map((vehicle) => [vehicle.stateOfCharge, vehicle.source]), [[80, "vehicle"]]);
+  }
+});
+
+test("a part holds at most maxVehicles: a gateway's new VINs past it are left out and counted; a vehicle's own object still gets in", () => {
+  const aggregate = new InvocationAggregate(2);
+  const vins = ["1HGCM82633A004352", "1M8GDM9AXKP042788", "5YJ3E1EA7KF317000", "WP0ZZZ99ZTS392124"];
+  aggregate.addObject(readoutOf(vins.map((vin) => enriched({ vin }))), 5, FLEET_SOURCE.Gateway);
+  aggregate.addObject(readoutOf([enriched({ vin: "1HGCM82633A004353" })]), 5, FLEET_SOURCE.Vehicle);
+  aggregate.addObject(readoutOf([enriched({ vin: vins[0], ts: at(0) })]), 5, FLEET_SOURCE.Gateway);
+
+  assert.is(aggregate.fleetVehicles().length, 3);
+  assert.is(aggregate.fleetEntriesOverCap, 2);
+  assert.is(aggregate.dataPoints, 6, "the left-out records still count as telemetry");
+  const dropped = aggregate.metricData(new Date(NOW_MS)).find((datum) => datum.MetricName === METRIC.FleetStateEntriesDropped);
+  assert.equal([dropped?.Value, dropped?.Dimensions], [2, [{ Name: "Reason", Value: "over-cap" }]]);
 });
 
 test.run();

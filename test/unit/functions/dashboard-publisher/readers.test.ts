@@ -1,5 +1,15 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
+import { gunzipSync, gzipSync } from "node:zlib";
+import type { S3Client } from "@aws-sdk/client-s3";
+import { DASHBOARD_DOCUMENT, QUEUE_ROLE } from "../../../../contracts/dashboard-documents.js";
+import { METRIC } from "../../../../contracts/metrics.js";
+import { publishDashboard } from "../../../../functions/dashboard-publisher/publish.js";
+import { fleetReader } from "../../../../functions/dashboard-publisher/readers.js";
+import { FLEET_SNAPSHOT_KEY, FLEET_STATE_PARTS_PREFIX } from "../../../../telemetry/fleet-state.js";
+import { computeCheckDigit } from "../../../../telemetry/vin.js";
+import type { Log } from "../../../../lib/logger.js";
+import { metricAlarm, metricResults, queueReading } from "./support/factories.js";
 import type { CampaignSummary } from "../../../../campaigns/read-model.js";
 import { emptyJobCounts } from "../../../../campaigns/model.js";
 import { shapeCampaigns } from "../../../../functions/dashboard-publisher/campaign-view.js";
@@ -64,6 +74,80 @@ test("a read-model campaign targets its eligible vehicles, its zero counts dropp
   assert.equal(view?.jobs.map((job) => job.state), ["IN_PROGRESS", "SUCCEEDED", "FAILED"]);
   assert.is(view?.percentComplete, 35);
   assert.is(view?.stateReason, "FAILED 12% ≥ 10% of 50");
+});
+
+/** The fleet-state objects of a data lake in memory: list, read, write and delete, as the publisher calls them. */
+function fleetStateBucket(objects: Map<string, Buffer>) {
+  const send = async (command: { constructor: { name: string }; input: Record<string, any> }) => {
+    switch (command.constructor.name) {
+      case "ListObjectsV2Command":
+        return { Contents: [...objects.keys()].filter((key) => key.startsWith(String(command.input.Prefix))).map((Key) => ({ Key })), IsTruncated: false };
+      case "GetObjectCommand": {
+        const body = objects.get(String(command.input.Key));
+        if (!body) throw Object.assign(new Error("NoSuchKey"), { name: "NoSuchKey" });
+        return { Body: { transformToByteArray: async () => new Uint8Array(body) } };
+      }
+      case "PutObjectCommand":
+        objects.set(String(command.input.Key), Buffer.from(command.input.Body as Uint8Array));
+        return {};
+      case "DeleteObjectsCommand":
+        for (const { Key } of command.input.Delete.Objects as Array<{ Key: string }>) objects.delete(Key);
+        return {};
+      default:
+        throw new Error(`unmodelled S3 call ${command.constructor.name}`);
+    }
+  };
+  return { send } as unknown as S3Client;
+}
+
+function recordingLog() {
+  const lines: Array<{ level: string; message: string; extra: unknown[] }> = [];
+  const at = (level: string) => (message: string, ...extra: unknown[]) => void lines.push({ level, message, extra });
+  return { lines, log: { debug: at("debug"), info: at("info"), warn: at("warn"), error: at("error") } satisfies Log };
+}
+
+test("a fleet state over maxVehicles: the publisher keeps the vehicles' own entries, logs an error, counts the dropped ones, and publishes every document", async () => {
+  // prepare: the snapshot holds 3 real vehicles (their own uploads) and a gateway's 12 invented VINs; the cap is 10
+  const invented = Array.from({ length: 12 }, (_, index) => {
+    const body = `1HGCM826_3${String(index).padStart(7, "0")}`;
+    return fleetVehicle({ vin: body.replace("_", computeCheckDigit(body)), lastSeen: `2026-11-26T17:59:${String(10 + index)}.000Z`, source: "gateway" });
+  });
+  const real = ["1HGCM82633A004352", "1M8GDM9AXKP042788", "5YJ3E1EA7KF317000"].map((vin) => fleetVehicle({ vin, lastSeen: "2026-11-20T08:00:00.000Z", source: "vehicle" }));
+  const objects = new Map([[FLEET_SNAPSHOT_KEY, gzipSync(JSON.stringify({ generatedAt: "2026-11-26T17:59:30.000Z", vehicles: [...invented, ...real] }))]]);
+  objects.set(`${FLEET_STATE_PARTS_PREFIX}20261126T175930000Z-a.json.gz`, gzipSync(JSON.stringify({ generatedAt: "2026-11-26T17:59:30.000Z", vehicles: invented.slice(10) })));
+  const { lines, log } = recordingLog();
+  const metricLines: string[] = [];
+  const readFleet = fleetReader(fleetStateBucket(objects), "lake", { log, namespace: "FleetOTA", policy: { maxVehicles: 10 }, now: () => now.getTime(), metricsOut: (line) => metricLines.push(line) });
+  const written = new Map<string, string>();
+  // act
+  const report = await publishDashboard({
+    sources: {
+      fleet: readFleet,
+      metrics: async () => metricResults(now, 30),
+      campaigns: async () => [],
+      alarms: async () => ({ metricAlarms: [metricAlarm({ StateValue: "OK" })], compositeAlarms: [] }),
+      queues: async () => [queueReading(QUEUE_ROLE.Telemetry, 0)],
+      campaignPages: async () => [],
+      needsAHand: async () => ({ parked: { failures: [] }, deadLetters: [], alarmHistory: undefined }),
+      expiry: async () => [],
+    },
+    writer: { write: async (name, body) => void written.set(name, body), read: async (name) => written.get(name) },
+    now,
+    log,
+    options: { namespace: "FleetOTA" },
+  });
+  // assess
+  assert.equal(report.failed, []);
+  assert.equal([...written.keys()].sort(), Object.values(DASHBOARD_DOCUMENT).sort());
+  assert.is(JSON.parse(written.get(DASHBOARD_DOCUMENT.Fleet)!).totals.vehicles, 10);
+  const compacted = JSON.parse(gunzipSync(objects.get(FLEET_SNAPSHOT_KEY)!).toString("utf8")) as { vehicles: Array<{ vin: string }> };
+  assert.is(compacted.vehicles.length, 10, "the compacted snapshot stops growing");
+  for (const vehicle of real) assert.ok(compacted.vehicles.some((kept) => kept.vin === vehicle.vin), `${vehicle.vin} (its own upload, a week old) is kept`);
+  const error = lines.find((line) => line.level === "error");
+  assert.match(error?.message ?? "", /fleet state full/);
+  assert.equal(error?.extra[0], { dropped: 5, kept: 10, maxVehicles: 10, remedy: (error?.extra[0] as { remedy: string }).remedy });
+  const emf = metricLines.map((line) => JSON.parse(line) as Record<string, unknown>);
+  assert.ok(emf.some((document) => document[METRIC.FleetStateEntriesDropped] === 5 && document.Reason === "over-cap"), metricLines.join("\n"));
 });
 
 test.run();

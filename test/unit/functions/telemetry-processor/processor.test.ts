@@ -264,10 +264,12 @@ test("a fleet gateway speaks for no vehicle in a campaign: its record for a regi
   assert.is(carried.queries, 0, "the running campaigns are not even looked up for a gateway's object");
   assert.is(carried.scope.aggregate.dataPoints, 2, "its records still count as telemetry");
   assert.equal(carried.scope.aggregate.fleetVehicles().map((vehicle) => vehicle.vin).sort(), [VIN, OTHER].sort(), "and still feed the fleet state");
+  assert.equal(carried.scope.aggregate.fleetVehicles().map((vehicle) => vehicle.source), ["gateway", "gateway"], "as a gateway's entries, which a vehicle's own outrank");
 
   const own = await deliver(vehicleTelemetryKey(VIN, now, "own"), [line(VIN, 1)]);
   assert.is(own.outcome, "processed");
   assert.equal(own.sent.map((message) => [message.kind, message.kind === "candidate" ? message.vehicle.vin : ""]), [["candidate", VIN]], "the vehicle's own word is a candidate");
+  assert.equal(own.scope.aggregate.fleetVehicles().map((vehicle) => [vehicle.vin, vehicle.source]), [[VIN, "vehicle"]]);
 });
 
 test("an object delivered once is processed and recorded; delivered again it is a duplicate that adds nothing", async () => {
