@@ -44,6 +44,18 @@ const SAFE_DATA_KEY = /^(?!.*(?:^|\/)\.{1,2}(?:\/|$))[A-Za-z0-9._-]+(?:\/[A-Za-z
 
 const SECURITY_HEADERS = DASHBOARD_SECURITY_HEADERS;
 
+/**
+ * The Host values the server answers: its own address and `localhost`, on its port. Anything else is a page
+ * that resolved its own name to 127.0.0.1 (DNS rebinding) and would read `/data/` (VINs, positions, parked
+ * failures) as same-origin; it is refused with 421 before anything is read.
+ *
+ * @example
+ * allowedHosts(8080); // Set { "127.0.0.1:8080", "localhost:8080" }
+ */
+export function allowedHosts(port: number): ReadonlySet<string> {
+  return new Set([`127.0.0.1:${port}`, `localhost:${port}`]);
+}
+
 /** A request path that is malformed or tries to leave the served folder. */
 export class UnsafePathError extends Error {
   override readonly name = "UnsafePathError";
@@ -53,7 +65,7 @@ export class UnsafePathError extends Error {
 }
 
 /**
- * Starts the dashboard server on 127.0.0.1.
+ * Starts the dashboard server on 127.0.0.1; it answers only requests for its own host (`allowedHosts`).
  *
  * @example
  * const server = await serveDashboard({ webDir: "dist/web", readData: async (key) => documents.get(key) });
@@ -62,7 +74,12 @@ export class UnsafePathError extends Error {
  */
 export async function serveDashboard(options: DashboardServerOptions): Promise<DashboardServer> {
   const webDir = resolve(options.webDir);
+  let hosts: ReadonlySet<string> = new Set();
   const server = createServer((request, response) => {
+    if (!hosts.has((request.headers.host ?? "").toLowerCase())) {
+      send(response, 421, "text/plain; charset=utf-8", `refusing Host ${JSON.stringify(request.headers.host ?? "")}: open ${[...hosts][0] ? `http://${[...hosts][0]}/` : "the printed URL"}\n`);
+      return;
+    }
     handleRequest(request, response, webDir, options.readData).catch((error: unknown) => {
       if (!response.headersSent) send(response, 500, "text/plain; charset=utf-8", `internal error: ${describe(error)}\n`);
       else response.destroy();
@@ -76,6 +93,7 @@ export async function serveDashboard(options: DashboardServerOptions): Promise<D
     });
   });
   const { port } = server.address() as AddressInfo;
+  hosts = allowedHosts(port);
   return {
     url: `http://127.0.0.1:${port}/`,
     close: () =>

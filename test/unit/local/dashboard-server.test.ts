@@ -37,10 +37,11 @@ async function withServer(data: Record<string, unknown>, run: (url: string, keys
 }
 
 /** GET with the path sent byte for byte (fetch would normalise `..` and `%2e%2e` before sending). */
-function rawGet(url: string, path: string): Promise<{ status: number; body: string }> {
+/** `host`: the Host header to send instead of the URL's; null sends none (HTTP/1.0 style). */
+function rawGet(url: string, path: string, host?: string | null): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
     const { hostname, port } = new URL(url);
-    const req = request({ hostname, port, path, method: "GET" }, (response) => {
+    const req = request({ hostname, port, path, method: "GET", ...(host === undefined ? {} : host === null ? { setHost: false } : { headers: { host } }) }, (response) => {
       let body = "";
       response.on("data", (chunk: Buffer) => (body += chunk));
       response.on("end", () => resolve({ status: response.statusCode ?? 0, body }));
@@ -120,6 +121,24 @@ test("a failed poll keeps the last good data; a missing document clears it", () 
   assert.is(failed.status, DOCUMENT_STATUS.Failed);
   assert.equal(failed.data, validDocument);
   assert.is(missing.data, undefined);
+});
+
+test("DNS rebinding: a request naming another host (or another port) is refused before anything is read; 127.0.0.1 and localhost on its port are served", async () => {
+  await withServer({ "data/fleet.json": validDocument }, async (url, keysRead) => {
+    const { port } = new URL(url);
+    for (const host of [`attacker.example:${port}`, "attacker.example", `127.0.0.1.nip.io:${port}`, `127.0.0.1:${Number(port) + 1}`, "127.0.0.1", null]) {
+      for (const path of ["/data/fleet.json", "/", "/app.js"]) {
+        const refused = await rawGet(url, path, host);
+        // Without a Host header Node's server itself answers 400 (requireHostHeader) before the handler runs.
+        assert.is(refused.status, host === null ? 400 : 421, `${String(host)} ${path}`);
+        assert.not.match(refused.body, /schemaVersion|FleetOTA|console/);
+      }
+    }
+    assert.equal(keysRead, [], "no data read for a foreign host");
+    for (const host of [`127.0.0.1:${port}`, `localhost:${port}`, `LocalHost:${port}`]) {
+      assert.is((await rawGet(url, "/data/fleet.json", host)).status, 200, host);
+    }
+  });
 });
 
 test.run();
