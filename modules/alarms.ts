@@ -3,6 +3,7 @@ import { CloudwatchMetricAlarm, type CloudwatchMetricAlarmConfig } from "@cdktf/
 import { SnsTopic } from "@cdktf/provider-aws/lib/sns-topic/index.js";
 import { METRIC } from "../contracts/metrics.js";
 import { CANDIDATE_REFUSAL } from "../campaigns/registry-check.js";
+import { FLEET_DROP_REASON } from "../telemetry/aggregate.js";
 import type { BundledFunction } from "./bundled-function.js";
 import { named, snake } from "./logical-id.js";
 import type { AlarmThresholds } from "./stack-config.js";
@@ -58,6 +59,7 @@ export class FleetAlarms extends Construct {
       this.processingLatencyAlarm(),
       this.connectivityAlarm(),
       this.candidatesRefusedAlarm(),
+      this.fleetStateFullAlarm(),
       ...props.functions.flatMap(({ shortName, fn }) => this.functionAlarms(shortName, fn)),
     ];
     for (const spec of specs) this.addAlarm(spec);
@@ -225,6 +227,27 @@ export class FleetAlarms extends Construct {
         refusals("unregistered", CANDIDATE_REFUSAL.Unregistered),
         { id: "refused", expression: "FILL(mismatch, 0) + FILL(unregistered, 0)", label: "Candidates refused by the registry", returnData: true },
       ],
+    };
+  }
+
+  /**
+   * The fleet state dropped entries because it held `fleetStateMaxVehicles` (telemetry/fleet-state.ts; the processor
+   * for a full part, the publisher at compaction): a gateway naming invented VINs, or a fleet that outgrew the setting.
+   */
+  private fleetStateFullAlarm(): AlarmSpec {
+    return {
+      suffix: "fleet-state-full",
+      alarmDescription:
+        "The fleet state dropped vehicles because it holds fleetStateMaxVehicles: a gateway naming invented VINs, or a fleet that outgrew the setting; see the 'fleet state full' log lines of the dashboard publisher and the processor",
+      namespace: this.props.metricsNamespace,
+      metricName: METRIC.FleetStateEntriesDropped,
+      dimensions: { Reason: FLEET_DROP_REASON.OverCap },
+      statistic: "Sum",
+      period: FIVE_MINUTES,
+      comparisonOperator: "GreaterThanOrEqualToThreshold",
+      threshold: 1,
+      evaluationPeriods: 1,
+      treatMissingData: "notBreaching",
     };
   }
 

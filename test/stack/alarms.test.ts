@@ -1,6 +1,7 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { METRIC } from "../../contracts/metrics.js";
+import { FLEET_DROP_REASON } from "../../telemetry/aggregate.js";
 import { FUNCTION } from "../../modules/fleet-functions.js";
 import { DEPLOY_TARGET } from "../../modules/stack-config.js";
 import { ref, synthStack } from "./support/synth.js";
@@ -125,6 +126,15 @@ test("thresholds come from the stack props", () => {
 
   assert.is(custom.resource("aws_cloudwatch_metric_alarm", "alarm_update_failure_rate").threshold, 2);
   assert.is(custom.resource("aws_cloudwatch_metric_alarm", "alarm_telemetry_queue_depth").threshold, 42);
+});
+
+test("a full fleet state alarms at once, on the dimension the processor and the publisher publish", () => {
+  const [alarm, ...more] = alarmsOn("FleetOTA", METRIC.FleetStateEntriesDropped);
+
+  assert.equal(more, []);
+  assert.is(alarm!.alarm_name, `${PREFIX}-fleet-state-full`);
+  assert.equal(alarm!.dimensions, { Reason: FLEET_DROP_REASON.OverCap });
+  assert.equal([alarm!.statistic, alarm!.period, alarm!.threshold, alarm!.comparison_operator, alarm!.treat_missing_data], ["Sum", 300, 1, "GreaterThanOrEqualToThreshold", "notBreaching"]);
 });
 
 test.run();
