@@ -596,6 +596,27 @@ for (const lastWriterWins of [false, true]) {
     assert.is(h.slots.describe(vin(1)), "WITHDRAWN");
   });
 
+  test(`an abort decided by another tick while this one signs a QUEUED job's document leaves no live install document (${store})`, async () => {
+    const h = harness({ lastWriterWins });
+    const { campaignId } = await startedCampaign(h, {
+      waves: [{ percent: 100, soakMinutes: 24 * 60 }],
+      retries: { max: 0, backoffBaseSeconds: 60, backoffCapSeconds: 600 },
+      abortCriteria: [{ failureKind: "ANY", thresholdPercent: 50, minimumSample: 1, action: "ABORT" }],
+    });
+    await h.deliver(candidate(car(1)));
+    await admittedWithoutDocument(h, campaignId, car(2));
+    h.slots.beforePut = async () => {
+      await h.deliver(report(campaignId, vin(1), 1, "FAILED"));
+      await tickCampaign(h.deps, campaignId);
+    };
+    await tickCampaign(h.deps, campaignId);
+
+    assert.is((await h.store.campaigns.get(campaignId))!.state, "ABORTED");
+    assert.is((await h.store.jobs.get(campaignId, vin(2)))!.state, "CANCELED");
+    assert.is(h.slots.describe(vin(2)), "WITHDRAWN");
+    await assertCountersMatchJobs(h.store, campaignId);
+  });
+
   test(`retry-failed racing a cancel: the retried job is canceled and the vehicle's document is a withdrawal (${store})`, async () => {
     const h = harness({ lastWriterWins });
     const { campaignId } = await startedCampaign(h, { retries: { max: 0, backoffBaseSeconds: 60, backoffCapSeconds: 600 } });
