@@ -30,6 +30,15 @@ export interface ParkedFailure {
   readonly message: string;
   /** The `fleetota` command that deals with it, when one does. */
   readonly remedy?: string;
+  /**
+   * How many distinct messages this record stands for (absent: one). A vehicle's reports that can never apply are
+   * parked once a day per vehicle, reason and campaign, and counted here: `message` is the first of them.
+   */
+  readonly count?: number;
+  /** With `count`: when the last of them was parked. */
+  readonly lastParkedAt?: string;
+  /** With `count`: digests of the latest messages' keys, so a redelivered one is not counted twice. */
+  readonly recentKeys?: readonly string[];
 }
 
 /** `parked/<source>/<yyyy-mm-dd>/<id>.json` for a failure. */

@@ -109,7 +109,7 @@ export function parkedFailure(input: ParkedFailureInput): ParkedFailure {
   };
 }
 
-export const PARK_RESULT = { Written: "written", AlreadyParked: "already-parked" } as const;
+export const PARK_RESULT = { Written: "written", AlreadyParked: "already-parked", Counted: "counted" } as const;
 export type ParkResult = (typeof PARK_RESULT)[keyof typeof PARK_RESULT];
 
 function isPreconditionFailed(error: unknown): boolean {
@@ -140,6 +140,65 @@ export async function parkFailureRecord(s3: S3Client, bucket: string, failure: P
     if (isPreconditionFailed(error)) return PARK_RESULT.AlreadyParked;
     throw error;
   }
+}
+
+/** How many message keys a counted record remembers (digests): a redelivery within them is not counted twice. */
+export const COUNTED_KEYS_KEPT = 128;
+/** Conditional rewrites of a counted record before a message's parking fails (transient: the message is retried). */
+const COUNT_WRITE_ATTEMPTS = 8;
+
+/** A write of a counted record kept losing to concurrent writers. */
+export class ParkedCountConflictError extends Error {
+  override readonly name = "ParkedCountConflictError";
+  constructor(key: string) {
+    super(`parked record ${key} changed under ${COUNT_WRITE_ATTEMPTS} conditional writes; the message is retried`);
+  }
+}
+
+function keyDigest(messageKey: string): string {
+  return createHash("sha256").update(messageKey).digest("hex").slice(0, 16);
+}
+
+/**
+ * Parks one of many messages under one record (its identity shared by all of them, e.g. one vehicle's reports that
+ * can never apply, a day): the first writes the record with count 1; each later message with another `messageKey`
+ * adds one to the count (read, then a write conditional on the ETag read, again on a race); a redelivered message
+ * whose key is among the record's last COUNTED_KEYS_KEPT changes nothing. The record keeps the first message.
+ *
+ * @example
+ * await parkCountedRecord(s3, dataBucket, failure, message.idempotencyKey); // "written", then "counted", or "already-parked" on a redelivery
+ */
+export async function parkCountedRecord(s3: S3Client, bucket: string, failure: ParkedFailure, messageKey: string): Promise<ParkResult> {
+  const digest = keyDigest(messageKey);
+  const key = parkedFailureKey(failure);
+  const put = (record: ParkedFailure, condition: { IfNoneMatch: string } | { IfMatch: string }) =>
+    s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: JSON.stringify(record, null, 2), ContentType: "application/json", ...condition }));
+  for (let attempt = 0; attempt < COUNT_WRITE_ATTEMPTS; attempt++) {
+    try {
+      await put({ ...failure, count: 1, lastParkedAt: failure.parkedAt, recentKeys: [digest] }, { IfNoneMatch: "*" });
+      return PARK_RESULT.Written;
+    } catch (error) {
+      if (!isPreconditionFailed(error)) throw error;
+    }
+    const response = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+    const stored: unknown = JSON.parse((await response.Body?.transformToString()) ?? "");
+    if (!isParkedFailure(stored)) throw new Error(`${key} is not a parked-failure record`);
+    const recentKeys = stored.recentKeys ?? [];
+    if (recentKeys.includes(digest)) return PARK_RESULT.AlreadyParked;
+    const counted: ParkedFailure = {
+      ...stored,
+      count: (stored.count ?? 1) + 1,
+      lastParkedAt: failure.parkedAt,
+      recentKeys: [...recentKeys, digest].slice(-COUNTED_KEYS_KEPT),
+    };
+    try {
+      await put(counted, { IfMatch: response.ETag ?? "*" });
+      return PARK_RESULT.Counted;
+    } catch (error) {
+      if (!isPreconditionFailed(error)) throw error;
+    }
+  }
+  throw new ParkedCountConflictError(key);
 }
 
 /**
@@ -202,14 +261,18 @@ export interface Parking {
 
 /**
  * Writes the failure (idempotent on its id) and counts it in the invocation's tally. A redelivered
- * failure that was already parked is not counted again.
+ * failure that was already parked is not counted again. With `countedAs` (the message's own key) the
+ * record is shared by many messages and counts them (parkCountedRecord): each new one is counted.
  *
  * @example
  * await parkFailure(parking, parkedFailure({ source, identity, reason, detail, message, at: new Date() }));
  */
-export async function parkFailure(parking: Parking, failure: ParkedFailure): Promise<ParkResult> {
-  const result = await parkFailureRecord(parking.s3, parking.bucket, failure);
-  if (result === PARK_RESULT.Written) parking.tally.add(failure.source, failure.reason);
+export async function parkFailure(parking: Parking, failure: ParkedFailure, options: { countedAs?: string } = {}): Promise<ParkResult> {
+  const result =
+    options.countedAs === undefined
+      ? await parkFailureRecord(parking.s3, parking.bucket, failure)
+      : await parkCountedRecord(parking.s3, parking.bucket, failure, options.countedAs);
+  if (result !== PARK_RESULT.AlreadyParked) parking.tally.add(failure.source, failure.reason);
   return result;
 }
 

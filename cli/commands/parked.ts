@@ -53,9 +53,9 @@ export async function runParked(context: CommandContext, options: ParkedOptions)
     ...(options.all ? {} : { maxListPages: PARKED_LIST_PAGES }),
   });
   const failures = all.filter((failure) => options.reason === undefined || failure.reason === options.reason).slice(0, limit);
-  const rows = failures.map((failure) => ({ ...failure, remedy: remedyOf(failure) }));
+  const rows = failures.map((failure) => ({ ...failure, count: failure.count ?? 1, remedy: remedyOf(failure) }));
   printResult(context.io, context.json, { parked: rows.length, complete, failures: rows }, () => [
-    ...(rows.length ? formatTable(rows, ["parkedAt", "source", "reason", "detail", "remedy"]) : []),
+    ...(rows.length ? formatTable(rows, ["parkedAt", "source", "reason", "count", "detail", "remedy"]) : []),
     `${rows.length} parked failure(s)${all.length > rows.length ? ` shown of ${all.length} read` : ""}; each is recorded once and never retried`,
     ...(complete ? [] : ["the newest days only: older parked failures were not read (--all reads every day)"]),
   ]);

@@ -1,6 +1,6 @@
 import { BatchProcessor, EventType, processPartialResponse } from "@aws-lambda-powertools/batch";
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda";
-import { ActiveCampaigns, handleUpdateMessage, type UpdateServiceDeps } from "../../campaigns/update-service.js";
+import { ActiveCampaigns, handleUpdateMessage, REPORT_PARKED_REASON, type UpdateServiceDeps } from "../../campaigns/update-service.js";
 import type { UpdateTally } from "../../campaigns/update-tally.js";
 import { writeEmfMetrics, type LineWriter } from "../../lib/emf-metrics.js";
 import type { Log } from "../../lib/logger.js";
@@ -75,9 +75,17 @@ export function updateRecordHandler(deps: UpdateServiceDeps, parking: Parking): 
 }
 
 /**
+ * Reasons for which a vehicle's reports are parked once a day per vehicle and campaign, and counted: the reports
+ * name a job that is not the vehicle's (or none), so each is junk the vehicle can repeat at will (64 an upload).
+ */
+const COUNTED_REPORT_REASONS: ReadonlySet<string> = new Set([REPORT_PARKED_REASON.OtherVehicle, REPORT_PARKED_REASON.UnknownJob]);
+
+/**
  * Parks one update record: identified by its message's idempotency key (with the reporting VIN for a status
  * report: its key is made of the vehicle's own text, so vehicle A must not be able to park B's report first),
- * or by its body when it has none.
+ * or by its body when it has none. A report naming no job of the vehicle's (`other-vehicle`, `unknown-job`) is
+ * parked under [vehicle, reason, campaign, day] instead and counted in that record, so a vehicle cannot grow
+ * `parked/` by one object a forged report.
  */
 async function parkUpdateRecord(
   deps: UpdateServiceDeps,
@@ -86,16 +94,23 @@ async function parkUpdateRecord(
   message: UpdateMessage | undefined,
   failure: PermanentFailureError,
 ): Promise<void> {
+  const at = deps.now();
+  const counted = message?.kind === "status-report" && COUNTED_REPORT_REASONS.has(failure.reason) ? message : undefined;
+  const identity = counted
+    ? [counted.kind, counted.vin, failure.reason, counted.campaignId, at.toISOString().slice(0, 10)]
+    : message
+      ? [message.kind, ...(message.kind === "status-report" ? [message.vin] : []), message.idempotencyKey]
+      : [record.body];
   const parked = parkedFailure({
     source: PARKED_SOURCE.UpdateManager,
-    identity: message ? [message.kind, ...(message.kind === "status-report" ? [message.vin] : []), message.idempotencyKey] : [record.body],
+    identity,
     reason: failure.reason,
     detail: failure.message,
     message: record.body,
     ...(failure.remedy === undefined ? {} : { remedy: failure.remedy }),
-    at: deps.now(),
+    at,
   });
-  const result = await parkFailure(parking, parked);
+  const result = await parkFailure(parking, parked, counted ? { countedAs: counted.idempotencyKey } : {});
   deps.log.warn("update message parked: a retry cannot fix it", { messageId: record.messageId, reason: parked.reason, detail: parked.detail, id: parked.id, result });
 }
 

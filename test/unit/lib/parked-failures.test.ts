@@ -2,7 +2,8 @@ import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { METRIC } from "../../../contracts/metrics.js";
 import { PARKED_SOURCE, parkedFailureKey } from "../../../contracts/parked-failure.js";
-import { listParkedFailures, MAX_PARKED_MESSAGE_CHARS, parkedFailure, parkedFailureId, ParkedTally, PARKED_REASON } from "../../../lib/parked-failures.js";
+import { COUNTED_KEYS_KEPT, listParkedFailures, MAX_PARKED_MESSAGE_CHARS, parkCountedRecord, parkedFailure, parkedFailureId, ParkedTally, PARKED_REASON } from "../../../lib/parked-failures.js";
+import { recordingS3 } from "./support/recording-s3.js";
 import { parkedBucket } from "./support/parked-bucket.js";
 
 const at = new Date("2026-12-01T19:30:00.000Z");
@@ -78,6 +79,34 @@ tally("an empty tally has no data", () => {
 });
 
 tally.run();
+
+const counted = suite("parkCountedRecord");
+
+counted("one record counts many messages: concurrent writers each count once (conditional on the ETag read), a redelivery not at all", async () => {
+  const { s3, puts } = recordingS3();
+  const failure = parkedFailure(input({ identity: ["status-report", "V", "other-vehicle", "c-1", "2026-12-01"] }));
+
+  assert.is(await parkCountedRecord(s3, "data", failure, "k-1"), "written");
+  const results = await Promise.all(["k-2", "k-3", "k-4"].map((key) => parkCountedRecord(s3, "data", failure, key)));
+  assert.is(await parkCountedRecord(s3, "data", failure, "k-3"), "already-parked");
+
+  assert.equal(results, ["counted", "counted", "counted"]);
+  const [stored] = [...puts.values()].map((body) => JSON.parse(body) as { count: number; recentKeys: string[]; message: string });
+  assert.is(puts.size, 1);
+  assert.is(stored?.count, 4);
+  assert.is(stored?.recentKeys.length, 4);
+  assert.is(stored?.message, failure.message);
+});
+
+counted("the record remembers only the latest keys, so it stays small however many messages it counts", async () => {
+  const { s3, puts } = recordingS3();
+  const failure = parkedFailure(input({ identity: ["status-report", "V", "unknown-job", "c-1", "2026-12-01"] }));
+  for (let index = 0; index < COUNTED_KEYS_KEPT + 20; index++) await parkCountedRecord(s3, "data", failure, `k-${index}`);
+  const stored = JSON.parse([...puts.values()][0]!) as { count: number; recentKeys: string[] };
+  assert.equal([stored.count, stored.recentKeys.length], [COUNTED_KEYS_KEPT + 20, COUNTED_KEYS_KEPT]);
+});
+
+counted.run();
 
 const listing = suite("listParkedFailures");
 

@@ -226,11 +226,13 @@ test("reports that can never apply are parked with their reason and counted, nev
   const started = new Date(Date.now() - 1_000);
 
   const forged = { ...(report(campaignId, vin, 1, "SUCCEEDED", "2.6.0") as Extract<UpdateMessage, { kind: "status-report" }>), jobId: `${campaignId}:${neighbour}`, idempotencyKey: `${campaignId}:${neighbour}#1#1` };
+  const forgedAgain = { ...forged, sequence: 2, idempotencyKey: `${campaignId}:${neighbour}#1#2` };
   await sendUpdateMessages(world, [
     "{not json",
     JSON.stringify({ kind: "status-report", vin: "short" }),
     report(campaignId, stranger, 1, "DOWNLOADING"),
     forged,
+    forgedAgain,
     report(campaignId, vin, Number.MAX_SAFE_INTEGER, "FAILED"),
     report(campaignId, vin, 1, "SUCCEEDED", "2.3.1"),
     report(campaignId, vin, 1, "DOWNLOADING", "2.3.1", 2),
@@ -242,6 +244,7 @@ test("reports that can never apply are parked with their reason and counted, nev
   const reasons = parked.map((failure) => failure.reason).sort();
   assert.equal(reasons, ["invalid-update-message", "invalid-update-message", "other-vehicle", "sequence-jump", "unknown-attempt", "unknown-job", "wrong-firmware"]);
   assert.ok(parked.every((failure) => failure.detail.length > 0 && failure.message.length > 0));
+  assert.is(parked.find((failure) => failure.reason === "other-vehicle")?.count, 2, "both forged reports in one record (a conditional rewrite on the emulator)");
   assert.equal(await world.store.jobs.get(campaignId, neighbour), neighbourBefore, "the neighbour's job is untouched by the forged SUCCEEDED");
   assert.is((await world.store.jobs.get(campaignId, vin))?.state, "QUEUED");
   assert.is(await world.store.jobs.get(campaignId, stranger), undefined);

@@ -51,6 +51,7 @@ test("a bucket within the bound is listed whole, and says nothing about older da
   await runParked(ctx, {});
 
   assert.match(ctx.out(), "3 parked failure(s); each is recorded once");
+  assert.match(ctx.out(), /reason +count +detail/);
   assert.not.match(ctx.out(), "--all");
 });
 

@@ -1,6 +1,5 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { PutObjectCommand, S3ServiceException, type S3Client } from "@aws-sdk/client-s3";
 import type { SQSRecord } from "aws-lambda";
 import { InvalidUpdateMessageError, parseUpdateRecord, updateRecordHandler } from "../../../../functions/update-manager/process.js";
 import type { UpdateServiceDeps } from "../../../../campaigns/update-service.js";
@@ -8,6 +7,7 @@ import { memoryCampaignStore } from "../../../../campaigns/store/memory.js";
 import { UpdateTally } from "../../../../campaigns/update-tally.js";
 import { silentLog } from "../../../../lib/logger.js";
 import { ParkedTally } from "../../../../lib/parked-failures.js";
+import { recordingS3 } from "../../lib/support/recording-s3.js";
 
 const record = (body: string) => ({ messageId: "m-1", body });
 const A = "1HGCM82633A004352";
@@ -56,21 +56,6 @@ test("an unknown kind is refused", () => {
   assert.match(errorOf(JSON.stringify({ kind: "telemetry" }))!.message, /kind: /);
 });
 
-/** An S3 stand-in that keeps put objects and honours IfNoneMatch "*" as S3 does (412 on an existing key). */
-function recordingS3(): { s3: S3Client; puts: Map<string, string> } {
-  const puts = new Map<string, string>();
-  const send = async (command: unknown) => {
-    if (!(command instanceof PutObjectCommand)) throw new Error("unexpected command");
-    const { Key, Body, IfNoneMatch } = command.input;
-    if (IfNoneMatch === "*" && puts.has(Key!)) {
-      throw new S3ServiceException({ name: "PreconditionFailed", $fault: "client", $metadata: { httpStatusCode: 412 } });
-    }
-    puts.set(Key!, String(Body));
-    return {};
-  };
-  return { s3: { send } as unknown as S3Client, puts };
-}
-
 test("a malformed update message is parked once with its reason, not thrown into a retry; a redelivery is not counted twice", async () => {
   const { s3, puts } = recordingS3();
   const parking = { s3, bucket: "data", tally: new ParkedTally() };
@@ -104,6 +89,24 @@ test("a vehicle cannot pre-empt another's parked report: the parked record's ide
   assert.equal(parked.map((failure) => failure.reason).sort(), ["other-vehicle", "unknown-job"]);
   assert.ok(parked.some((failure) => failure.reason === "unknown-job" && failure.message === report(B)), "B's own report is kept as B sent it");
   assert.equal(parking.tally.byReason(), { "other-vehicle": 1, "unknown-job": 1 });
+});
+
+test("a vehicle's 64 reports naming another's job park one record that counts 64; a redelivery counts nothing; its own unknown job is another record", async () => {
+  const { s3, puts } = recordingS3();
+  const parking = { s3, bucket: "data", tally: new ParkedTally() };
+  const deps = { store: memoryCampaignStore(), documents: undefined, tally: new UpdateTally(), log: silentLog, now: () => new Date("2026-12-01T19:00:00Z") };
+  const handle = updateRecordHandler(deps as unknown as UpdateServiceDeps, parking);
+  const report = (vin: string, jobVin: string, sequence: number) =>
+    JSON.stringify({ kind: "status-report", idempotencyKey: `c-1:${jobVin}#1#${sequence}`, vin, campaignId: "c-1", jobId: `c-1:${jobVin}`, attempt: 1, sequence, status: "FAILED", firmwareVersion: "2.4.0", reportedAt: "2026-12-01T18:59:00Z" });
+
+  for (let sequence = 1; sequence <= 64; sequence++) await handle({ messageId: `m-${sequence}`, body: report(A, B, sequence) } as SQSRecord);
+  await handle({ messageId: "m-7-again", body: report(A, B, 7) } as SQSRecord);
+  for (let sequence = 1; sequence <= 3; sequence++) await handle({ messageId: `own-${sequence}`, body: report(A, A, sequence) } as SQSRecord);
+
+  const parked = [...puts.values()].map((stored) => JSON.parse(stored) as { reason: string; count: number; message: string; recentKeys: string[] });
+  assert.equal(parked.map((failure) => [failure.reason, failure.count]).sort(), [["other-vehicle", 64], ["unknown-job", 3]]);
+  assert.is(parked.find((failure) => failure.reason === "other-vehicle")?.message, report(A, B, 1), "the first report is kept");
+  assert.equal(parking.tally.byReason(), { "other-vehicle": 64, "unknown-job": 3 });
 });
 
 test.run();
