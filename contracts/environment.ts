@@ -31,6 +31,11 @@ export const ENV = {
   ALARM_PREFIX: "FLEETOTA_ALARM_PREFIX",
   /** The stack's director KMS key (ARN): what `fleetota keys ceremony` names in the director root. */
   DIRECTOR_KEY_ID: "FLEETOTA_DIRECTOR_KEY_ID",
+  /**
+   * The telemetry processor's role unique id (`AROA…`): the update manager refuses operator commands and ticks whose
+   * SQS `SenderId` is that role's (the processor sends candidates and reports only, and parses hostile input).
+   */
+  TELEMETRY_PROCESSOR_ROLE_ID: "FLEETOTA_TELEMETRY_PROCESSOR_ROLE_ID",
   LOG_LEVEL: "POWERTOOLS_LOG_LEVEL",
   SERVICE_NAME: "POWERTOOLS_SERVICE_NAME",
 } as const;

@@ -89,14 +89,17 @@ export class FleetFunctions extends Construct {
         region: stack.region,
       });
 
+    const telemetryProcessor = create("telemetryProcessor", "Validates telemetry batches, publishes fleet metrics, feeds the update queue", {
+      [ENV.DATA_BUCKET]: storage.bucketName,
+      [ENV.FLEET_STATE_MAX_VEHICLES]: String(stack.fleetStateMaxVehicles),
+    });
     return {
-      telemetryProcessor: create("telemetryProcessor", "Validates telemetry batches, publishes fleet metrics, feeds the update queue", {
-        [ENV.DATA_BUCKET]: storage.bucketName,
-        [ENV.FLEET_STATE_MAX_VEHICLES]: String(stack.fleetStateMaxVehicles),
-      }),
+      telemetryProcessor,
       updateManager: create("updateManager", "Drives campaigns and vehicle update jobs; signs job documents", {
         [ENV.DATA_BUCKET]: storage.bucketName,
         [ENV.DIRECTOR_KEY_ID]: this.props.directorKey.keyArn,
+        // The processor may send to the update queue (candidates, reports); a command sent with its role is refused.
+        [ENV.TELEMETRY_PROCESSOR_ROLE_ID]: telemetryProcessor.role.uniqueId,
       }),
       // Scheduled work runs one at a time: two overlapping ticks or publisher runs (fleet-state compaction)
       // would race each other.

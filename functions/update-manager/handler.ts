@@ -34,5 +34,8 @@ export const handler = async (event: SQSEvent, context: Context): Promise<SQSBat
   // Each invocation reads a vehicle's registration once, and the next one reads it afresh (a re-registration counts at once).
   const deps = { store, documents, tally, registry: readOncePerInvocation(registry), log: logger, now: () => new Date(), remainingMs: () => context.getRemainingTimeInMillis() };
   const parking = { s3, bucket: requireEnv(ENV.DATA_BUCKET), tally: new ParkedTally() };
-  return processUpdateBatch(event, context, deps, parking, { namespace: process.env[ENV.METRICS_NAMESPACE] || DEFAULT_METRICS_NAMESPACE });
+  return processUpdateBatch(event, context, deps, parking, {
+    namespace: process.env[ENV.METRICS_NAMESPACE] || DEFAULT_METRICS_NAMESPACE,
+    refuseCommandsFrom: [requireEnv(ENV.TELEMETRY_PROCESSOR_ROLE_ID)],
+  });
 };

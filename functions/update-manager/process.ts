@@ -37,9 +37,31 @@ export function parseUpdateRecord(record: Pick<SQSRecord, "messageId" | "body">)
   return result.data;
 }
 
+/** Senders whose operator commands and ticks are refused (parked), by principal unique id. */
+export interface CommandSenders {
+  /**
+   * Role (or user) unique ids, as SQS puts them before the `:` of a message's `SenderId` (`AROA…:<session>`): the
+   * telemetry processor's role, which may send to the update queue (candidates, reports) but never a command.
+   */
+  refuseCommandsFrom?: readonly string[];
+}
+
+/**
+ * The unique id of the principal that sent an SQS message: its `SenderId` system attribute up to the `:` that
+ * precedes a role's session name (a user's id has none). SQS sets it from the sender's credentials; the sender
+ * cannot choose it. Undefined when the record carries none.
+ *
+ * @example
+ * senderPrincipalId({ attributes: { SenderId: "AROAEXAMPLE123456789:fleetota-dev-telemetry-processor" } }); // "AROAEXAMPLE123456789"
+ */
+export function senderPrincipalId(record: { attributes?: Partial<SQSRecord["attributes"]> }): string | undefined {
+  const senderId = record.attributes?.SenderId;
+  return senderId ? senderId.split(":")[0] : undefined;
+}
+
 /**
  * Returns the per-record handler of one invocation: parse and apply. A failure no retry can fix (a
- * malformed message, or a PermanentFailureError from the update service) is parked with its reason
+ * malformed message, a command sent by a refused sender, or a PermanentFailureError from the update service) is parked with its reason
  * (parked/update-manager/…, Reliability/MessagesParked) and the record counts as handled; any other
  * failure is logged with its reason and rethrown, so the record is reported as a batch item failure
  * (then retried, then dead-lettered).
@@ -48,12 +70,20 @@ export function parseUpdateRecord(record: Pick<SQSRecord, "messageId" | "body">)
  * import { BatchProcessor, EventType, processPartialResponse } from "@aws-lambda-powertools/batch";
  * await processPartialResponse(sqsEvent, updateRecordHandler(deps, parking), new BatchProcessor(EventType.SQS));
  */
-export function updateRecordHandler(deps: UpdateServiceDeps, parking: Parking): (record: SQSRecord) => Promise<void> {
+export function updateRecordHandler(deps: UpdateServiceDeps, parking: Parking, senders: CommandSenders = {}): (record: SQSRecord) => Promise<void> {
   const active = new ActiveCampaigns(deps.store);
+  const refused = new Set(senders.refuseCommandsFrom ?? []);
   return async function processUpdateRecord(record: SQSRecord): Promise<void> {
     let message: UpdateMessage | undefined;
     try {
       message = parseUpdateRecord(record);
+      const sender = senderPrincipalId(record);
+      if (message.kind === "command" && sender !== undefined && refused.has(sender)) {
+        throw new PermanentFailureError(
+          PARKED_REASON.CommandFromTelemetryProcessor,
+          `${message.command} of campaign ${message.campaignId} was sent by ${record.attributes.SenderId}, the telemetry processor's role: commands come from operators and the rollout ticker only`,
+        );
+      }
       await handleUpdateMessage(deps, message, active);
     } catch (error) {
       const permanent =
@@ -150,8 +180,8 @@ const everyInterval: Repeater = function everyInterval(flush, ms) {
   return () => clearInterval(timer);
 };
 
-/** Where and how the update manager's metrics are written. */
-export interface UpdateMetricsOutput {
+/** Where and how the update manager's metrics are written, and whose commands it refuses. */
+export interface UpdateBatchOptions extends CommandSenders {
   namespace: string;
   write?: LineWriter;
   repeat?: Repeater;
@@ -172,10 +202,10 @@ export async function processUpdateBatch(
   context: Context,
   deps: UpdateServiceDeps,
   parking: Parking,
-  output: UpdateMetricsOutput,
+  output: UpdateBatchOptions,
 ): Promise<SQSBatchResponse> {
   const flush = () => flushTally(output.namespace, deps.tally, deps.log, deps.now(), parking.tally, output.write);
-  const handle = updateRecordHandler(deps, parking);
+  const handle = updateRecordHandler(deps, parking, output);
   const stop = (output.repeat ?? everyInterval)(flush, METRICS_FLUSH_INTERVAL_MS);
   try {
     const response = await processPartialResponse(

@@ -54,6 +54,12 @@ AWS IoT, for the vehicles' and fleet gateways' things and certificates:
   * a certificate's id is the SHA-256 of its DER encoding, as on AWS (moto hashes the PEM text by default);
   * CreateCertificateFromCsr issues the certificate for the CSR's public key (moto signs a fresh key pair
     of its own, so the vehicle could never use the certificate), signed by an emulator CA key made at start.
+Who sent an SQS message:
+  * moto gives every message the same SenderId (AIDAIT2UOQQY3AUEKVGXU, what AWS shows for an SNS delivery),
+    whoever sent it; AWS gives the sender's principal (a role's unique id, then `:` and the session name). Here a
+    message a local function sends (access key `fleetota-fn-<function>`, local/identity/local-principals.ts) has the
+    SenderId `<its role's local unique id>:<function>`, the role's id being the one local/apply gives the skipped
+    `aws_iam_role` `<function>-role` (localRoleUniqueId); other senders keep moto's constant.
 The development server (werkzeug) under moto:
   * when a request ended in a connection error (ConnectionError or a socket timeout, raised while answering it, by
     the client's socket or from inside the handler) it sent no answer and kept the connection open waiting for the
@@ -67,6 +73,7 @@ import copy
 import datetime
 import hashlib
 import json
+import re
 import threading
 import time
 
@@ -85,6 +92,7 @@ import moto.iot.responses
 import moto.s3.models
 import moto.s3.responses
 import moto.sqs.models
+import moto.sqs.responses
 from moto.dynamodb.models import DynamoDBBackend
 from moto.dynamodb.models.table import Table
 from moto.server import main as moto_main
@@ -522,6 +530,48 @@ moto.settings.default_user_config.setdefault("iot", {})["use_valid_cert"] = True
 werkzeug.serving.WSGIRequestHandler.connection_dropped = _connection_dropped
 IoTBackend.create_thing = _create_thing
 IoTBackend.create_certificate_from_csr = _create_certificate_from_csr
+
+_sender = threading.local()
+_LOCAL_FUNCTION_KEY_PREFIX = "fleetota-fn-"
+
+
+def _local_sender_id(authorization):
+    """The SenderId of what a local function sends: its role's local unique id (as localRoleUniqueId of
+    `<function>-role`) and the function's name as the session; None for any other sender."""
+    match = re.search(r"Credential=([^/,\s]+)/", authorization or "")
+    key = match.group(1) if match else ""
+    if not key.startswith(_LOCAL_FUNCTION_KEY_PREFIX):
+        return None
+    function = key[len(_LOCAL_FUNCTION_KEY_PREFIX):]
+    role_id = hashlib.sha256(f"role:{function}-role".encode("utf-8")).hexdigest()[:17].upper()
+    return f"AROA{role_id}:{function}"
+
+
+def _sending_as_caller(respond):
+    def sending(self):
+        _sender.id = _local_sender_id(self.headers.get("Authorization"))
+        try:
+            return respond(self)
+        finally:
+            _sender.id = None
+
+    return sending
+
+
+_original_sqs_send_message = moto.sqs.models.SQSBackend.send_message
+
+
+def _sqs_send_message(self, *args, **kwargs):
+    message = _original_sqs_send_message(self, *args, **kwargs)
+    sender = getattr(_sender, "id", None)
+    if sender:
+        message.sender_id = sender
+    return message
+
+
+moto.sqs.models.SQSBackend.send_message = _sqs_send_message
+moto.sqs.responses.SQSResponse.send_message = _sending_as_caller(moto.sqs.responses.SQSResponse.send_message)
+moto.sqs.responses.SQSResponse.send_message_batch = _sending_as_caller(moto.sqs.responses.SQSResponse.send_message_batch)
 
 if __name__ == "__main__":
     moto_main()

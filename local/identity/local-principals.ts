@@ -14,6 +14,7 @@
  * received over mutual TLS). Anything signed with any other key is refused (local/identity/front-door.ts).
  * Pure, and light enough for the CLI bundle.
  */
+import { createHash } from "node:crypto";
 
 /** The operator's credentials on the local cloud (the CLI, `npm start`, the applier, tests). */
 export const LOCAL_CREDENTIALS = { accessKeyId: "fleetota-local", secretAccessKey: "fleetota-local" } as const;
@@ -49,4 +50,20 @@ export function localPrincipalOf(accessKeyId: string): LocalPrincipal | undefine
   if (accessKeyId === LOCAL_PRINCIPAL_KEY.emulation) return "emulation";
   if (accessKeyId === LOCAL_PRINCIPAL_KEY.operator) return "operator";
   return undefined;
+}
+
+/** What BundledFunction (modules/bundled-function.ts) names a function's role: `<function name>-role`. */
+export const FUNCTION_ROLE_SUFFIX = "-role";
+
+/**
+ * The unique id the local cloud gives an IAM role (IAM is not applied locally, so a skipped role gets one
+ * derived from its name): `AROA` and 17 upper-case hex digits of SHA-256(`role:<name>`), shaped as AWS's role ids.
+ * The emulator's SQS stamps the same id, before `:<function name>`, as the `SenderId` of what a local function
+ * sends (local/emulator-patches/serve.py, `_local_sender_id`), as SQS does with the function's role on AWS.
+ *
+ * @example
+ * localRoleUniqueId("fleetota-dev-telemetry-processor-role"); // "AROA…" (21 characters)
+ */
+export function localRoleUniqueId(roleName: string): string {
+  return `AROA${createHash("sha256").update(`role:${roleName}`).digest("hex").slice(0, 17).toUpperCase()}`;
 }

@@ -93,6 +93,9 @@ test("every function learns its resources through the shared ENV names", () => {
   assert.is(environmentOf(FUNCTION.rolloutTicker)[ENV.DATA_BUCKET], undefined, "the ticker never touches the data lake");
   assert.is(environmentOf(FUNCTION.telemetryProcessor)[ENV.UPDATE_QUEUE_URL], ref("aws_sqs_queue", "update_queue", "url"));
   assert.is(environmentOf(FUNCTION.updateManager)[ENV.DIRECTOR_KEY_ID], ref("aws_kms_key", "director_key", "arn"));
+  // The update manager refuses commands whose SenderId is the processor's role: that role's unique id, and the processor's own role.
+  assert.is(environmentOf(FUNCTION.updateManager)[ENV.TELEMETRY_PROCESSOR_ROLE_ID], ref("aws_iam_role", "telemetry_processor_role", "unique_id"));
+  assert.is(functions.telemetry_processor!.role, ref("aws_iam_role", "telemetry_processor_role", "arn"));
   const publisher = environmentOf(FUNCTION.dashboardPublisher);
   assert.is(publisher[ENV.DASHBOARD_BUCKET], ref("aws_s3_bucket", "dashboard", "bucket"));
   assert.is(publisher[ENV.DASHBOARD_DATA_PREFIX], "data/");

@@ -7,6 +7,7 @@
  */
 import { optionalString } from "../config.js";
 import type { ResourceApplier } from "../context.js";
+import { localRoleUniqueId } from "../../identity/local-principals.js";
 
 export const SKIPPED_TYPES: ReadonlySet<string> = new Set([
   "aws_iam_role",
@@ -33,5 +34,7 @@ export const skipResource: ResourceApplier = (config, node, context) => {
   const global = service === "iam" || service === "cloudfront";
   // Log group ARNs separate the name with ":" (Terraform's attribute drops the trailing ":*").
   const resource = service === "logs" ? `${kind}:${name}` : `${kind}/${name}`;
-  return { ...config, id: name, name, arn: `arn:aws:${service}:${global ? "" : context.region}:${context.accountId}:${resource}` };
+  const arn = `arn:aws:${service}:${global ? "" : context.region}:${context.accountId}:${resource}`;
+  // A role's unique id is what SQS names as a message's sender; the emulator stamps the same one (localRoleUniqueId).
+  return { ...config, id: name, name, arn, ...(node.type === "aws_iam_role" ? { unique_id: localRoleUniqueId(name) } : {}) };
 };

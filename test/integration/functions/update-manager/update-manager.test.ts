@@ -8,7 +8,7 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { GetMetricStatisticsCommand } from "@aws-sdk/client-cloudwatch";
 import { CloudWatchClient } from "@aws-sdk/client-cloudwatch";
-import { GetQueueAttributesCommand, SetQueueAttributesCommand } from "@aws-sdk/client-sqs";
+import { GetQueueAttributesCommand, SendMessageBatchCommand, SendMessageCommand, SetQueueAttributesCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { DEFAULT_ECU } from "../../../../uptane/metadata.js";
 import { verifyJobBundle } from "../../../../uptane/vehicle-verification.js";
 import { parseCampaignDefinition } from "../../../../campaigns/model.js";
@@ -23,6 +23,7 @@ import { rejectedRecordsKey } from "../../../../functions/telemetry-processor/qu
 import type { OtaReport } from "../../../../telemetry/schema.js";
 import { telemetryRecord } from "../../../unit/telemetry/support/factories.js";
 import { startLocalCloud, type LocalCloud } from "../../../../local/cloud.js";
+import { LOCAL_PRINCIPAL_KEY } from "../../../../local/identity/local-principals.js";
 import {
   campaignWorld,
   candidate,
@@ -349,6 +350,29 @@ test("a fleet gateway speaks for no vehicle in a campaign: its records for a dri
   await settle();
   assert.is((await world.store.jobs.get(campaignId, driving))?.state, "QUEUED", "parked and charged by its own word, the job leaves DEFERRED");
   assert.is((await world.store.jobs.get(campaignId, newcomer))?.state, "QUEUED", "the newcomer is admitted on its own word");
+});
+
+test("an operator command sent with the telemetry processor's role (its SenderId) is parked and counted, not applied; the operator's own applies", async () => {
+  const campaignId = await newRunningCampaign("3.1.0", { selector: { models: ["Ridgeline"] } });
+  const processor = cloud.description.functions.find((fn) => fn.functionName.endsWith("-telemetry-processor"))!.functionName;
+  const asProcessor = new SQSClient({ ...cloud.clientConfig, credentials: { accessKeyId: `${LOCAL_PRINCIPAL_KEY.functionPrefix}${processor}`, secretAccessKey: "local" } });
+  const started = new Date();
+  const forged = [command(campaignId, "pause"), command(campaignId, "cancel")].map((message) => JSON.stringify(message));
+
+  await asProcessor.send(new SendMessageCommand({ QueueUrl: world.updateQueueUrl, MessageBody: forged[0]! }));
+  await asProcessor.send(new SendMessageBatchCommand({ QueueUrl: world.updateQueueUrl, Entries: [{ Id: "0", MessageBody: forged[1]! }] }));
+  await settle();
+  const afterForged = await world.store.campaigns.get(campaignId);
+  const parked = (await listParkedFailures(world.s3, world.bucket, { source: PARKED_SOURCE.UpdateManager })).filter((failure) => failure.parkedAt >= started.toISOString());
+  await sendUpdateMessages(world, [command(campaignId, "pause")]);
+  await settle();
+
+  assert.is(afterForged?.state, "RUNNING", "neither the forged pause nor the forged cancel applied");
+  assert.equal(parked.map((failure) => failure.reason), ["command-from-telemetry-processor", "command-from-telemetry-processor"]);
+  assert.equal(parked.map((failure) => failure.message).sort(), [...forged].sort(), "both kept as sent");
+  for (const failure of parked) assert.match(failure.detail, new RegExp(`was sent by AROA[0-9A-F]{17}:${processor}, the telemetry processor's role`));
+  assert.is((await world.store.campaigns.get(campaignId))?.state, "PAUSED", "the operator's pause applies");
+  asProcessor.destroy();
 });
 
 test.run();

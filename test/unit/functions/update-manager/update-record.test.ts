@@ -1,13 +1,15 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import type { SQSRecord } from "aws-lambda";
-import { InvalidUpdateMessageError, parseUpdateRecord, updateRecordHandler } from "../../../../functions/update-manager/process.js";
+import { InvalidUpdateMessageError, parseUpdateRecord, senderPrincipalId, updateRecordHandler } from "../../../../functions/update-manager/process.js";
 import type { UpdateServiceDeps } from "../../../../campaigns/update-service.js";
 import { memoryCampaignStore } from "../../../../campaigns/store/memory.js";
+import { memoryVehicleRegistry } from "../../../../campaigns/registry-check.js";
 import { UpdateTally } from "../../../../campaigns/update-tally.js";
 import { silentLog } from "../../../../lib/logger.js";
 import { ParkedTally } from "../../../../lib/parked-failures.js";
 import { recordingS3 } from "../../lib/support/recording-s3.js";
+import { definition } from "../../campaigns/support/factories.js";
 
 const record = (body: string) => ({ messageId: "m-1", body });
 const A = "1HGCM82633A004352";
@@ -107,6 +109,41 @@ test("a vehicle's 64 reports naming another's job park one record that counts 64
   assert.equal(parked.map((failure) => [failure.reason, failure.count]).sort(), [["other-vehicle", 64], ["unknown-job", 3]]);
   assert.is(parked.find((failure) => failure.reason === "other-vehicle")?.message, report(A, B, 1), "the first report is kept");
   assert.equal(parking.tally.byReason(), { "other-vehicle": 64, "unknown-job": 3 });
+});
+
+test("an operator command or tick sent with the telemetry processor's role is parked, counted and not applied; the same from an operator applies", async () => {
+  const { s3, puts } = recordingS3();
+  const parking = { s3, bucket: "data", tally: new ParkedTally() };
+  const store = memoryCampaignStore();
+  const documents = { publish: async () => "jobs/x.json", withdraw: async () => {}, releaseExists: async () => true };
+  const deps = { store, documents, tally: new UpdateTally(), registry: memoryVehicleRegistry(), log: silentLog, now: () => new Date("2026-12-01T19:00:00Z") };
+  const created = await store.campaigns.create(definition(), { now: "2026-12-01T18:00:00Z" });
+  const processorRole = "AROAPROCESSOR00000001";
+  const handle = updateRecordHandler(deps as unknown as UpdateServiceDeps, parking, { refuseCommandsFrom: [processorRole] });
+  const command = (name: string, key: string) =>
+    JSON.stringify({ kind: "command", idempotencyKey: key, command: name, campaignId: created.campaignId, requestedBy: "alice", requestedAt: "2026-12-01T18:59:00Z" });
+  const sent = (messageId: string, body: string, senderId: string) => ({ messageId, body, attributes: { SenderId: senderId } }) as unknown as SQSRecord;
+  const state = async () => (await store.campaigns.get(created.campaignId))?.state;
+
+  await handle(sent("m-1", command("start", "start#forged"), `${processorRole}:fleetota-dev-telemetry-processor`));
+  await handle(sent("m-2", command("tick", "tick#forged"), `${processorRole}:awslambda_39_20161007224708400`));
+  assert.is(await state(), "DRAFT", "neither the forged start nor the forged tick moved the campaign");
+  assert.equal(parking.tally.byReason(), { "command-from-telemetry-processor": 2 });
+  const parked = [...puts.values()].map((stored) => JSON.parse(stored) as { reason: string; detail: string });
+  assert.match(parked[0]!.detail, `start of campaign ${created.campaignId} was sent by ${processorRole}:fleetota-dev-telemetry-processor, the telemetry processor's role`);
+
+  await handle(sent("m-3", command("start", "start#alice"), "AIDAOPERATOR000000001"));
+  assert.is(await state(), "RUNNING", "an operator's start applies");
+  await handle(sent("m-4", command("pause", "pause#ticker"), "AROATICKER0000000001:fleetota-dev-rollout-ticker"));
+  assert.is(await state(), "PAUSED", "another role's command applies");
+  assert.is(parking.tally.total, 2);
+});
+
+test("the sender's principal is the SenderId up to the session name; none without one", () => {
+  assert.is(senderPrincipalId({ attributes: { SenderId: "AROAEXAMPLE123456789:fleetota-dev-telemetry-processor" } }), "AROAEXAMPLE123456789");
+  assert.is(senderPrincipalId({ attributes: { SenderId: "AIDAEXAMPLE123456789" } }), "AIDAEXAMPLE123456789");
+  assert.is(senderPrincipalId({ attributes: {} }), undefined);
+  assert.is(senderPrincipalId({}), undefined);
 });
 
 test.run();
