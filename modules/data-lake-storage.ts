@@ -3,6 +3,7 @@ import { S3BucketLifecycleConfiguration } from "@cdktf/provider-aws/lib/s3-bucke
 import { S3BucketNotification } from "@cdktf/provider-aws/lib/s3-bucket-notification/index.js";
 import { PARKED_PREFIX } from "../contracts/parked-failure.js";
 import { SecureBucket } from "./secure-bucket.js";
+import type { PolicyStatement } from "./iam.js";
 import { named } from "./logical-id.js";
 
 /** Key prefixes of the data lake (see DESIGN.md): input, rejects, processor state, firmware, job documents. */
@@ -15,6 +16,37 @@ export const DATA_LAKE_PREFIX = {
   /** Director root metadata (the director's targets are the job documents). */
   director: "director/",
 } as const;
+
+/**
+ * Keys written once per version and never again (relative to the bucket): the content-addressed images, both
+ * repositories' versioned metadata (`firmware/metadata/root/<n>.root.json`, `firmware/metadata/targets/<n>.targets.json`)
+ * and the director's roots (`director/root/<n>.root.json`). Nothing under them is rewritten in place: releases wait
+ * for signatures under `firmware/staged/`, job documents live in `jobs/`, and the newest version of a chain is found
+ * by asking for the next one (there is no "latest" pointer).
+ */
+export const WRITE_ONCE_KEY_PATTERNS = [`${DATA_LAKE_PREFIX.firmware}images/*`, `${DATA_LAKE_PREFIX.firmware}metadata/*`, `${DATA_LAKE_PREFIX.director}root/*`] as const;
+
+/**
+ * The data lake's write-once rule as bucket policy statements, for every principal (an operator, a CI role, an
+ * attacker with `s3:PutObject` on `firmware/*`): a PutObject on a write-once key must carry `If-None-Match: *`
+ * (condition key `s3:if-none-match`, AWS since 2024-11), so it creates the object or fails 412 and never serves
+ * other bytes over a published version. A CopyObject onto those keys (authorized as PutObject) is refused alike,
+ * and so is a multipart upload (its parts cannot carry the header: images go up in one PutObject, at most 5 GB).
+ * A plain DeleteObject is refused too: on a versioned bucket it would put a delete marker over the published
+ * version (a GET then answers 404) and let the next conditional PutObject create other bytes there. Deleting a
+ * named version (`s3:DeleteObjectVersion`) stays governed by Object Lock: published versions are retained,
+ * an unlocked object someone else created there can be removed by an administrator.
+ *
+ * @example
+ * writeOnceStatements("arn:aws:s3:::lake")[0].Condition // { Null: { "s3:if-none-match": "true" } }
+ */
+export function writeOnceStatements(bucketArn: string): PolicyStatement[] {
+  const resources = WRITE_ONCE_KEY_PATTERNS.map((pattern) => `${bucketArn}/${pattern}`);
+  return [
+    { Sid: "DenyOverwritingWriteOnceKeys", Effect: "Deny", Principal: "*", Action: "s3:PutObject", Resource: resources, Condition: { Null: { "s3:if-none-match": "true" } } },
+    { Sid: "DenyDeleteMarkersOnWriteOnceKeys", Effect: "Deny", Principal: "*", Action: "s3:DeleteObject", Resource: resources },
+  ];
+}
 
 /**
  * Days a noncurrent object version is kept by default. The bucket is versioned, so a telemetry object that
@@ -41,7 +73,8 @@ export interface DataLakeStorageProps {
  * The data-lake bucket: telemetry batches land here and every "Object Created" goes to EventBridge.
  * Telemetry moves to Standard-IA and then expires; quarantined input and parked failures expire sooner. Firmware, job
  * documents and fleet state are kept. Versioned, with Object Lock: published firmware and repository
- * metadata are written once under governance retention (uptane/repository-store.ts).
+ * metadata are written once under governance retention (uptane/repository-store.ts), and the bucket policy
+ * refuses any other write or a delete marker there (`writeOnceStatements`).
  *
  * @example
  * const storage = new DataLakeStorage(this, "data-lake", lakeProps);
@@ -63,6 +96,7 @@ export class DataLakeStorage extends Construct {
     });
     this.bucketName = this.secureBucket.bucketName;
     this.bucketArn = this.secureBucket.bucketArn;
+    for (const statement of writeOnceStatements(this.bucketArn)) this.secureBucket.addToResourcePolicy(statement);
 
     named(
       new S3BucketNotification(this, "eventbridge", { bucket: this.secureBucket.bucket.id, eventbridge: true }),

@@ -3,7 +3,7 @@ import { DeleteObjectCommand, PutObjectCommand, type S3Client } from "@aws-sdk/c
 import { Metadata, Targets, type Root } from "@tufjs/models";
 import { signWithKeyFile, type OfflineKeyFile } from "./keys.js";
 import { findReleaseTarget, imageTargetName, nextImageTargets, REPOSITORY_LAYOUT, ROLE, SPEC_VERSION, targetsFromJson, tufDate, type ImageCustom } from "./metadata.js";
-import { publishOnce, readJson, readObject, readPublished } from "./repository-store.js";
+import { AlreadyPublishedError, publishOnce, readJson, readObject, readPublished } from "./repository-store.js";
 import { refreshAllowedByRoot } from "./image-root-rotation.js";
 import { checkRoleSignatures, verifyPublishedTargets } from "./vehicle-verification.js";
 
@@ -95,6 +95,29 @@ function status(root: Metadata<Root>, targets: Metadata<Targets>, version: strin
   };
 }
 
+/**
+ * Writes the image under its content address once. The key may already hold it (an earlier release of the same
+ * bytes, or a re-run after a publish cut short): fine when what a GET serves there is these very bytes. Anything
+ * else (another object created there first, e.g. by a writer of `firmware/`) is refused with the key and the
+ * digests: targets naming that key would send every vehicle bytes it refuses (`CORRUPT_IMAGE`).
+ */
+async function publishImageOnce(s3: S3Client, bucket: string, release: ReleaseStatus, image: Buffer, now: Date): Promise<void> {
+  try {
+    await publishOnce(s3, bucket, release.imageKey, image, "application/octet-stream", now);
+    return;
+  } catch (error) {
+    if (!(error instanceof AlreadyPublishedError)) throw error;
+  }
+  const served = await readObject(s3, bucket, release.imageKey);
+  const servedSha256 = served === undefined ? undefined : createHash("sha256").update(served).digest("hex");
+  if (servedSha256 === release.sha256 && served!.byteLength === release.length) return;
+  const what = served === undefined ? "nothing a GET can read" : `other bytes (sha256 ${servedSha256!.slice(0, 16)}…, ${served.byteLength} bytes)`;
+  throw new ReleaseError(
+    `${release.imageKey} already exists and serves ${what}, not the image of ${release.version} (sha256 ${release.sha256.slice(0, 16)}…, ${release.length} bytes); ` +
+      `not publishing targets ${release.targetsVersion} (vehicles would refuse it). Published keys are never overwritten: an administrator deletes that object version, then runs the last \`fleetota release\` or \`release sign\` again`,
+  );
+}
+
 async function publishIfComplete(s3: S3Client, bucket: string, repository: { root: Metadata<Root>; chain: unknown[] }, targets: Metadata<Targets>, version: string, now: Date): Promise<ReleaseStatus> {
   const current = status(repository.root, targets, version, false);
   if (current.signedBy.length < current.threshold) {
@@ -106,11 +129,7 @@ async function publishIfComplete(s3: S3Client, bucket: string, repository: { roo
   if (refusal) throw new ReleaseError(`staged targets ${targets.signed.version} of ${version} do not verify (${refusal.kind}: ${refusal.message}); not publishing (drop it with \`fleetota release drop\` and release again)`);
   const staged = await readObject(s3, bucket, REPOSITORY_LAYOUT.stagedImage(current.sha256));
   if (!staged || createHash("sha256").update(staged).digest("hex") !== current.sha256) throw new ReleaseError(`the staged image of ${version} is missing or altered; stage the release again`);
-  try {
-    await publishOnce(s3, bucket, current.imageKey, staged, "application/octet-stream", now);
-  } catch (error) {
-    if ((error as Error).name !== "AlreadyPublishedError") throw error; // the same bytes (content-addressed) already there
-  }
+  await publishImageOnce(s3, bucket, current, staged, now);
   await publishOnce(s3, bucket, REPOSITORY_LAYOUT.imageTargets(targets.signed.version), JSON.stringify(targets.toJSON()), "application/json", now);
   for (const key of [REPOSITORY_LAYOUT.stagedTargets(targets.signed.version), REPOSITORY_LAYOUT.stagedImage(current.sha256)]) {
     await s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: key }));

@@ -43,8 +43,12 @@ Gaps are filled:
     function as created, like the lost first answer; any other CreateFunction for an existing name is still 409.
   * S3 evaluated bucket policies without their conditions, so a conditional Deny (the stack's TLS-only Deny
     for every principal) denied every object request once the policy was put as written (as Terraform puts
-    it; local/apply leaves such statements out); here a Deny with a Condition is not applied (on AWS the
-    TLS-only Deny matches no HTTPS request; here everything is plain HTTP on loopback).
+    it); here a Deny with a Condition is not applied (on AWS the TLS-only Deny matches no HTTPS request; here
+    everything is plain HTTP on loopback), but for one whose Condition is only `Null` on s3:if-none-match /
+    s3:if-match (the data lake's write-once Deny): that one is evaluated against the object request's
+    If-None-Match / If-Match headers and applied when it holds, as on AWS; and a DELETE naming a versionId is
+    checked as s3:DeleteObjectVersion (moto checked s3:DeleteObject for both, so a Deny of delete markers also
+    refused deleting a named version); a bucket policy's denial is answered AccessDenied (moto sent a bare 403).
   * ...and S3 access logs are not delivered: moto wrote one object into the target bucket on every request to
     a logged bucket (the data lake takes every telemetry upload and read), which only grew the emulator.
 AWS IoT, for the vehicles' and fleet gateways' things and certificates:
@@ -76,6 +80,7 @@ import json
 import re
 import threading
 import time
+import urllib.parse
 
 import moto.awslambda.exceptions
 import moto.awslambda.models
@@ -338,15 +343,55 @@ def _list_response_headers_policies(self):
     return moto.core.responses.ActionResult({"ResponseHeadersPolicyList": {"MaxItems": 100, "Quantity": len(items), "Items": items}})
 
 
+_object_request = threading.local()
+
+_ACCESS_DENIED = '<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>AccessDenied</Code><Message>Access Denied</Message></Error>'
+# Condition keys a bucket policy may test that are read from the object request's own headers.
+_HEADER_CONDITION_KEYS = {"s3:if-none-match": "if-none-match", "s3:if-match": "if-match"}
+
+
+def _key_response(self, request, full_url):
+    _object_request.headers = {name.lower(): value for name, value in request.headers.items()}
+    _object_request.version_id = "versionId" in urllib.parse.parse_qs(urllib.parse.urlparse(full_url).query, keep_blank_values=True)
+    try:
+        response = _original_key_response(self, request, full_url)
+        if isinstance(response, tuple) and response[0] == 403 and not response[2]:
+            # moto's bucket-policy denial is a bare 403 (the SDK names it "Unknown"); AWS answers AccessDenied.
+            return 403, {"Content-Type": "application/xml"}, _ACCESS_DENIED
+        return response
+    finally:
+        _object_request.headers = None
+        _object_request.version_id = False
+
+
+def _header_condition_holds(condition):
+    """True/False for a Condition made only of `Null` tests on s3:if-none-match / s3:if-match (the write-once Deny),
+    read from the object request being answered; None for any other condition (not evaluated here)."""
+    headers = getattr(_object_request, "headers", None)
+    if headers is None or list(condition) != ["Null"]:
+        return None
+    tests = condition["Null"]
+    if not tests or any(key.lower() not in _HEADER_CONDITION_KEYS for key in tests):
+        return None
+    return all((_HEADER_CONDITION_KEYS[key.lower()] not in headers) == (str(value).lower() == "true") for key, value in tests.items())
+
+
 def _bucket_permission(self, action, resource):
     from moto.iam.access_control import IAMPolicy, PermissionResult
 
     if self.policy is None:
         return PermissionResult.NEUTRAL
+    if action == "s3:DeleteObject" and getattr(_object_request, "version_id", False):
+        action = "s3:DeleteObjectVersion"  # moto names both deletes s3:DeleteObject; AWS authorizes a named version's so
     document = json.loads(self.policy.decode())
     statements = document.get("Statement", [])
     statements = [statements] if isinstance(statements, dict) else statements
-    applicable = [statement for statement in statements if not (statement.get("Effect") == "Deny" and statement.get("Condition"))]
+    applicable = []
+    for statement in statements:
+        if not (statement.get("Effect") == "Deny" and statement.get("Condition")):
+            applicable.append(statement)
+        elif _header_condition_holds(statement["Condition"]):
+            applicable.append({name: value for name, value in statement.items() if name != "Condition"})
     return IAMPolicy(json.dumps({**document, "Statement": applicable})).is_action_permitted(action, resource)
 
 
@@ -433,6 +478,8 @@ _moto_modules = tuple(moto.backends.list_of_moto_modules())
 moto.s3.models.FakeBucket._log_permissions_enabled_policy = staticmethod(_log_delivery_allowed_by_policy)
 moto.s3.models.S3Backend.log_incoming_request = lambda self, request, bucket_name: None
 moto.s3.models.FakeBucket.get_permission = _bucket_permission
+_original_key_response = moto.s3.responses.S3Response._key_response
+moto.s3.responses.S3Response._key_response = _key_response
 _original_lambda_init = moto.awslambda.models.LambdaFunction.__init__
 _original_lambda_configuration = moto.awslambda.models.LambdaFunction.get_configuration
 _original_lambda_update_configuration = moto.awslambda.models.LambdaFunction.update_configuration

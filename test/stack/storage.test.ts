@@ -1,7 +1,10 @@
+import { runSimulation } from "@cloud-copilot/iam-simulate";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { contentTypeFor } from "../../modules/dashboard-site.js";
-import { list, parseJson, ref, synthStack, WEB_FILES, type Statement } from "./support/synth.js";
+import { WRITE_ONCE_KEY_PATTERNS } from "../../modules/data-lake-storage.js";
+import { REPOSITORY_LAYOUT } from "../../uptane/metadata.js";
+import { list, parseJson, ref, synthStack, TEST_ACCOUNT_ID, WEB_FILES, type Statement } from "./support/synth.js";
 
 const stack = synthStack();
 const buckets = Object.keys(stack.resources("aws_s3_bucket"));
@@ -128,6 +131,63 @@ test("bucket names are deterministic from the prefix and the account id (left ou
   assert.is(custom.resource("aws_s3_bucket", "dashboard").bucket, "fleetota-prod-dashboard-210987654321");
   assert.is(custom.resource("aws_s3_bucket", "data_lake").force_destroy, false);
   assert.is(custom.resource("aws_dynamodb_table", "state_table").deletion_protection_enabled, true);
+});
+
+/**
+ * The data lake's bucket policy evaluated as AWS evaluates it (iam-simulate: the bucket policy as the resource policy)
+ * for a principal of the account whose identity policy allows `s3:*` on the bucket: an operator, a CI role, or an
+ * attacker holding such credentials. Write-once keys take only a create-if-absent PutObject (`If-None-Match: *`).
+ */
+const LAKE_ARN = `arn:aws:s3:::fleetota-dev-data-lake-${TEST_ACCOUNT_ID}`;
+const lakePolicy = JSON.parse(String(companionOf("aws_s3_bucket_policy", "data_lake")?.policy).replaceAll(ref("aws_s3_bucket", "data_lake", "arn"), LAKE_ARN));
+const SHA = "ab".repeat(32);
+
+async function lakeDecision(action: string, key: string, context: Record<string, string> = {}): Promise<string> {
+  const result = await runSimulation(
+    {
+      identityPolicies: [{ name: "writer", policy: { Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: "s3:*", Resource: [LAKE_ARN, `${LAKE_ARN}/*`] }] } }],
+      serviceControlPolicies: [],
+      resourceControlPolicies: [],
+      resourcePolicy: lakePolicy,
+      request: {
+        action,
+        principal: `arn:aws:sts::${TEST_ACCOUNT_ID}:assumed-role/release-engineer/session`,
+        resource: { accountId: TEST_ACCOUNT_ID, resource: `${LAKE_ARN}/${key}` },
+        contextVariables: { "aws:SecureTransport": "true", "aws:PrincipalArn": `arn:aws:iam::${TEST_ACCOUNT_ID}:role/release-engineer`, ...context },
+      },
+    },
+    {},
+  );
+  if (result.resultType === "error") throw new Error(`simulation refused: ${JSON.stringify(result.errors)}`);
+  return result.overallResult;
+}
+
+const WRITE_ONCE_KEYS = [REPOSITORY_LAYOUT.image(SHA), REPOSITORY_LAYOUT.imageTargets(3), REPOSITORY_LAYOUT.imageRoot(2), REPOSITORY_LAYOUT.directorRoot(2)];
+const REWRITTEN_KEYS = [REPOSITORY_LAYOUT.stagedTargets(3), REPOSITORY_LAYOUT.stagedImage(SHA), REPOSITORY_LAYOUT.jobDocument("1HGCM82633A004352")];
+
+test("a published image or metadata version cannot be overwritten: PutObject there is denied to everyone unless it is create-if-absent (If-None-Match: *)", async () => {
+  for (const key of WRITE_ONCE_KEYS) {
+    assert.is(await lakeDecision("s3:PutObject", key), "ExplicitlyDenied", `${key} without If-None-Match`);
+    assert.is(await lakeDecision("s3:PutObject", key, { "s3:if-match": "\"0123abcd\"" }), "ExplicitlyDenied", `${key} with If-Match only`);
+    assert.is(await lakeDecision("s3:PutObject", key, { "s3:if-none-match": "*" }), "Allowed", `${key} with If-None-Match: *`);
+  }
+});
+
+test("a delete marker cannot hide a published version (DeleteObject denied there); a named version stays Object Lock's to govern; staged releases and job documents are rewritten freely", async () => {
+  for (const key of WRITE_ONCE_KEYS) {
+    assert.is(await lakeDecision("s3:DeleteObject", key), "ExplicitlyDenied", key);
+    assert.is(await lakeDecision("s3:DeleteObjectVersion", key), "Allowed", `${key}: deleting a named version (Object Lock refuses it while retained)`);
+  }
+  for (const key of REWRITTEN_KEYS) {
+    assert.is(await lakeDecision("s3:PutObject", key), "Allowed", key);
+    assert.is(await lakeDecision("s3:DeleteObject", key), "Allowed", key);
+  }
+});
+
+test("the write-once statements name exactly the repository's write-once keys", () => {
+  const denied = lakePolicy.Statement.filter((statement: Statement) => statement.Effect === "Deny" && statement.Sid !== "DenyInsecureTransport");
+  for (const statement of denied) assert.equal(list(statement.Resource), WRITE_ONCE_KEY_PATTERNS.map((pattern) => `${LAKE_ARN}/${pattern}`));
+  assert.equal(denied.map((statement: Statement) => statement.Condition ?? null), [{ Null: { "s3:if-none-match": "true" } }, null]);
 });
 
 test.run();

@@ -147,6 +147,32 @@ test("a bucket policy's conditional Deny is not applied (moto ignored the condit
   }
 });
 
+test("...but a Deny conditional only on the If-None-Match header (Null s3:if-none-match, the write-once rule) is evaluated per request, as on AWS", async () => {
+  const emulator = await startEmulator();
+  const s3 = new S3Client({ endpoint: emulator.endpoint, region: "us-east-1", credentials: LOCAL_CREDENTIALS, forcePathStyle: true });
+  const put = (Key: string, Body: string, IfNoneMatch?: string) =>
+    s3.send(new PutObjectCommand({ Bucket: "once", Key, Body, ...(IfNoneMatch ? { IfNoneMatch } : {}) })).then(
+      () => 200,
+      (error: { $metadata?: { httpStatusCode?: number } }) => error.$metadata?.httpStatusCode,
+    );
+  const writeOnce = { Effect: "Deny", Principal: "*", Action: "s3:PutObject", Resource: "arn:aws:s3:::once/images/*", Condition: { Null: { "s3:if-none-match": "true" } } };
+  try {
+    await s3.send(new CreateBucketCommand({ Bucket: "once" }));
+    await s3.send(new PutBucketPolicyCommand({ Bucket: "once", Policy: JSON.stringify({ Version: "2012-10-17", Statement: [writeOnce] }) }));
+
+    assert.is(await put("images/a", "first", "*"), 200, "create-if-absent is allowed");
+    assert.is(await put("images/a", "other", "*"), 412, "...and refused by the object's existence");
+    assert.is(await put("images/a", "other"), 403, "an unconditional overwrite is denied by the policy");
+    assert.is(await put("images/b", "new"), 403, "an unconditional create as well");
+    assert.is(await put("staged/a", "x"), 200, "outside the statement's keys nothing changes");
+    const body = await (await s3.send(new GetObjectCommand({ Bucket: "once", Key: "images/a" }))).Body!.transformToString();
+    assert.is(body, "first");
+  } finally {
+    s3.destroy();
+    await emulator.stop();
+  }
+});
+
 test("CloudFront response headers policies are kept: created, read back, changed and deleted only with the current ETag (moto had none)", async () => {
   const emulator = await startEmulator();
   const call = async (method: string, path: string, body?: string, ifMatch?: string) => {

@@ -1,0 +1,124 @@
+/**
+ * Published firmware is written once, on the local cloud with the stack's own bucket policy applied (moto + serve.py,
+ * which evaluates the write-once Deny's If-None-Match condition per request). Against an operator's credentials
+ * (anyone who may write firmware/): a PutObject over a published image or metadata version without
+ * `If-None-Match: *` is denied, with it it fails 412, and the project's writer (`publishOnce`) says so; a delete marker
+ * over a published image is denied. GET keeps serving the published bytes. And a key squatted before the release
+ * (other bytes created under the image's content address) makes the release refuse, naming it, instead of
+ * publishing targets every vehicle would fail on; the same bytes already there (a re-release) are fine.
+ */
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import { createHash } from "node:crypto";
+import { DeleteObjectCommand, GetObjectCommand, ListObjectVersionsCommand, PutObjectCommand } from "@aws-sdk/client-s3";
+import { startLocalCloud, type LocalCloud } from "../../../local/cloud.js";
+import { signStagedRelease, stageRelease, type ReleaseStatus } from "../../../uptane/image-repository.js";
+import { readKeyFile } from "../../../uptane/key-files.js";
+import { DEFAULT_ECU, REPOSITORY_LAYOUT } from "../../../uptane/metadata.js";
+import { publishOnce, readJson, readObject } from "../../../uptane/repository-store.js";
+import { campaignWorld, releaseFirmware, type CampaignWorld } from "../campaigns/support/world.js";
+
+let cloud: LocalCloud;
+let world: CampaignWorld;
+const sha256 = (bytes: Uint8Array | string) => createHash("sha256").update(bytes).digest("hex");
+const PUBLISHED = Buffer.from("image of 2.4.0"); // what releaseFirmware publishes for 2.4.0
+const imageKey = REPOSITORY_LAYOUT.image(sha256(PUBLISHED));
+
+/** The HTTP status and error name of an S3 call as the operator (200 when it succeeds). */
+async function outcome(call: Promise<unknown>): Promise<string> {
+  return call.then(
+    () => "200",
+    (error: Error & { $metadata?: { httpStatusCode?: number } }) => `${error.$metadata?.httpStatusCode} ${error.name}`,
+  );
+}
+
+const put = (Key: string, Body: string, IfNoneMatch?: "*") => outcome(world.s3.send(new PutObjectCommand({ Bucket: world.bucket, Key, Body, ...(IfNoneMatch ? { IfNoneMatch } : {}) })));
+const versionsOf = async (key: string) => (await world.s3.send(new ListObjectVersionsCommand({ Bucket: world.bucket, Prefix: key }))).Versions ?? [];
+
+function release(version: string, image: Buffer, signer: string): Promise<ReleaseStatus> {
+  return stageRelease(world.s3, world.bucket, {
+    image,
+    custom: { version, ecu: DEFAULT_ECU, hardwareIds: ["hu-3"], antiRollbackCounter: 7 },
+    expires: new Date(Date.now() + 30 * 86_400_000),
+    key: readKeyFile(world.local.keyFile(signer)),
+  });
+}
+
+test.before(async () => {
+  cloud = await startLocalCloud({ runtime: false, stateFile: false });
+  world = await campaignWorld(cloud);
+  await releaseFirmware(world, "2.4.0");
+});
+
+test.after(async () => {
+  await cloud?.stop();
+});
+
+test("a published image cannot be overwritten or hidden: an unconditional PUT and a delete marker are denied, a conditional PUT fails 412, publishOnce says it is published; GET serves the published bytes", async () => {
+  assert.equal(await readObject(world.s3, world.bucket, imageKey), PUBLISHED);
+
+  assert.is(await put(imageKey, "other bytes"), "403 AccessDenied");
+  assert.is(await put(imageKey, "other bytes", "*"), "412 PreconditionFailed");
+  await publishOnce(world.s3, world.bucket, imageKey, Buffer.from("other bytes"), "application/octet-stream").then(
+    () => assert.unreachable("publishOnce wrote over a published image"),
+    (error: Error) => {
+      assert.is(error.name, "AlreadyPublishedError");
+      assert.is(error.message, `${imageKey} is already published and is never overwritten`);
+    },
+  );
+  assert.is(await outcome(world.s3.send(new DeleteObjectCommand({ Bucket: world.bucket, Key: imageKey }))), "403 AccessDenied");
+
+  assert.equal(await readObject(world.s3, world.bucket, imageKey), PUBLISHED, "GET still serves the published bytes");
+  assert.is((await versionsOf(imageKey)).length, 1, "no other version was written");
+});
+
+test("published metadata versions (image targets and root, director root) take no unconditional PUT either; staged releases and job documents are rewritten as before", async () => {
+  for (const key of [REPOSITORY_LAYOUT.imageTargets(1), REPOSITORY_LAYOUT.imageRoot(1), REPOSITORY_LAYOUT.directorRoot(1)]) {
+    const before = await readJson(world.s3, world.bucket, key);
+    assert.is(await put(key, "{}"), "403 AccessDenied", key);
+    assert.is(await put(key, "{}", "*"), "412 PreconditionFailed", key);
+    assert.equal(await readJson(world.s3, world.bucket, key), before, key);
+  }
+  assert.is(await put(REPOSITORY_LAYOUT.stagedTargets(9), "{}"), "200");
+  assert.is(await put(REPOSITORY_LAYOUT.stagedTargets(9), "{}"), "200", "staged files are rewritten in place");
+  assert.is(await outcome(world.s3.send(new DeleteObjectCommand({ Bucket: world.bucket, Key: REPOSITORY_LAYOUT.stagedTargets(9) }))), "200");
+  assert.is(await put(REPOSITORY_LAYOUT.jobDocument("1HGCM82633A004352"), "{}"), "200");
+});
+
+test("other bytes created first under a release's image key: publishing refuses, naming the key and both digests, and publishes no targets; once an administrator deletes that version, signing again publishes", async () => {
+  const image = Buffer.from("image of 2.5.0");
+  const key = REPOSITORY_LAYOUT.image(sha256(image));
+  assert.is(await put(key, "squatter", "*"), "200", "create-if-absent is what the policy allows a writer of firmware/");
+
+  await release("2.5.0", image, "alice");
+  const refused = await signStagedRelease(world.s3, world.bucket, { version: "2.5.0", key: readKeyFile(world.local.keyFile("bob")) }).then(
+    () => undefined,
+    (error: Error) => error,
+  );
+
+  assert.is(refused?.name, "ReleaseError");
+  assert.match(refused!.message, `${key} already exists and serves other bytes (sha256 ${sha256("squatter").slice(0, 16)}…, 8 bytes), not the image of 2.5.0 (sha256 ${sha256(image).slice(0, 16)}…, ${image.byteLength} bytes); not publishing targets 2`);
+  assert.is(await readJson(world.s3, world.bucket, REPOSITORY_LAYOUT.imageTargets(2)), undefined, "no targets name the squatted key");
+  assert.ok(await readObject(world.s3, world.bucket, REPOSITORY_LAYOUT.stagedImage(sha256(image))), "the staged image is kept for the next try");
+
+  const [squatter] = await versionsOf(key);
+  assert.is(await outcome(world.s3.send(new DeleteObjectCommand({ Bucket: world.bucket, Key: key, VersionId: squatter!.VersionId }))), "200", "a named, unlocked version can be deleted");
+  const published = await signStagedRelease(world.s3, world.bucket, { version: "2.5.0", key: readKeyFile(world.local.keyFile("bob")) });
+
+  assert.is(published.published, true);
+  assert.equal(await readObject(world.s3, world.bucket, key), image);
+  const locked = await world.s3.send(new GetObjectCommand({ Bucket: world.bucket, Key: key }));
+  assert.is(locked.ObjectLockMode, "GOVERNANCE", "published with retention");
+});
+
+test("a release whose image bytes are already published (the same content address) publishes: the image is not written again", async () => {
+  await release("2.4.1", PUBLISHED, "alice");
+  const status = await signStagedRelease(world.s3, world.bucket, { version: "2.4.1", key: readKeyFile(world.local.keyFile("bob")) });
+
+  assert.is(status.published, true);
+  assert.is(status.imageKey, imageKey);
+  assert.is((await versionsOf(imageKey)).length, 1);
+  assert.equal(await readObject(world.s3, world.bucket, imageKey), PUBLISHED);
+});
+
+test.run();
