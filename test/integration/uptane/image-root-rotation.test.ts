@@ -203,7 +203,7 @@ test("targets signed by the rotated-out keys and written after the rotation are 
   (forged.signed as { version: number }).version = 3;
   forged.signatures = {};
   for (const name of ["alice", "bob"]) signWithKeyFile(forged, key(name));
-  await world.s3.send(new PutObjectCommand({ Bucket: world.bucket, Key: REPOSITORY_LAYOUT.imageTargets(3), Body: JSON.stringify(forged.toJSON()) }));
+  await world.s3.send(new PutObjectCommand({ Bucket: world.bucket, Key: REPOSITORY_LAYOUT.imageTargets(3), Body: JSON.stringify(forged.toJSON()), IfNoneMatch: "*" })); // created, as the write-once policy allows
 
   await refusedWith(() => refreshImageTargets(world.s3, world.bucket, { key: key("carol"), expires: new Date(Date.now() + 40 * DAY) }), /published image targets 3 do not verify \(BELOW_THRESHOLD/);
   assert.match(await output(() => runReleaseStatus(context)), /image targets 3 do NOT verify under image root 3 .*does not name them for a refresh/);

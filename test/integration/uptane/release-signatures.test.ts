@@ -132,7 +132,7 @@ test("targets written under firmware/metadata/ without the release keys: a relea
   (forged.signed as { version: number }).version = 2;
   forged.signatures = {};
   signWithKeyFile(forged, generateOfflineKey("mallory"));
-  await world.s3.send(new PutObjectCommand({ Bucket: world.bucket, Key: REPOSITORY_LAYOUT.imageTargets(2), Body: JSON.stringify(forged.toJSON()) }));
+  await world.s3.send(new PutObjectCommand({ Bucket: world.bucket, Key: REPOSITORY_LAYOUT.imageTargets(2), Body: JSON.stringify(forged.toJSON()), IfNoneMatch: "*" })); // a next version: the write-once policy lets anyone create it
 
   await refusedWith(() => stage("2.6.0"), /published image targets 2 do not verify \(UNKNOWN_KEY: .*\); not building a release on them/);
   assert.is(await readJson(world.s3, world.bucket, REPOSITORY_LAYOUT.stagedTargets(3)), undefined, "nothing staged");

@@ -186,7 +186,8 @@ test("a vehicle certificate given the gateway IoT policy by mistake gets gateway
 test("a gateway certificate given the vehicle IoT policy by mistake gets vehicle credentials that allow nothing (it is of the gateway type)", async () => {
   const stray = gateways.get(S)!;
   for (const key of [`jobs/${S}.json`, `jobs/${VIN}.json`, REPOSITORY_LAYOUT.image(IMAGE_SHA)]) {
-    await world.clients.s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: "{}" })); // they exist: a refusal is the policy's, not a 404
+    // they exist: a refusal is the policy's, not a 404 (the image key is write-once: created if absent)
+    await world.clients.s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: "{}", ...(key.startsWith("firmware/") ? { IfNoneMatch: "*" } : {}) }));
   }
   await iot.send(new AttachPolicyCommand({ policyName: world.outputs.vehicle_iot_policy!, target: stray.certificateArn }));
 

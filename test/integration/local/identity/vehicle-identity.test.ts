@@ -77,7 +77,7 @@ test("a registered vehicle gets 15-minute credentials and uploads telemetry that
 test("vehicle A reads its own job document and the published firmware, but not B's job, a staged release, or a listing of jobs/", async () => {
   await world.clients.s3.send(new PutObjectCommand({ Bucket: bucket, Key: `jobs/${A}.json`, Body: "{}" }));
   await world.clients.s3.send(new PutObjectCommand({ Bucket: bucket, Key: `jobs/${B}.json`, Body: "{}" }));
-  await world.clients.s3.send(new PutObjectCommand({ Bucket: bucket, Key: REPOSITORY_LAYOUT.image(IMAGE_SHA), Body: "image" }));
+  await world.clients.s3.send(new PutObjectCommand({ Bucket: bucket, Key: REPOSITORY_LAYOUT.image(IMAGE_SHA), Body: "image", IfNoneMatch: "*" })); // write-once key
   await world.clients.s3.send(new PutObjectCommand({ Bucket: bucket, Key: REPOSITORY_LAYOUT.stagedImage(IMAGE_SHA), Body: "staged image" }));
   const { s3 } = clientsWith(await fetchVehicleCredentials(identities.get(A)!));
 

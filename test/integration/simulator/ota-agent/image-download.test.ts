@@ -2,14 +2,14 @@
  * The reference OTA agent downloads and checks the image on the local cloud: a registered vehicle, signing
  * with its own credentials from the IoT credentials provider through the front door (the vehicle role's
  * policy evaluated), polls the job document the update service published, GETs `firmware/images/<sha256>`
- * and installs it; an image object overwritten in the bucket (a writer to firmware/: Object Lock keeps the
- * published version, but a GET serves the newest) ends the job FAILED (CORRUPT_IMAGE) with nothing installed,
- * and the update manager records that reason.
+ * and installs it; an image object replaced in the bucket (the bucket policy refuses overwrites, so: an
+ * administrator bypassing governance retention deletes the published version and creates other bytes) ends the
+ * job FAILED (CORRUPT_IMAGE) with nothing installed, and the update manager records that reason.
  */
 import { createHash } from "node:crypto";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
+import { DeleteObjectCommand, ListObjectVersionsCommand, PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
 import { IoTClient } from "@aws-sdk/client-iot";
 import { s3JobDocumentChannel } from "../../../../campaigns/document-channel.js";
 import { JOB_STATE, parseCampaignDefinition } from "../../../../campaigns/model.js";
@@ -135,10 +135,13 @@ test("a vehicle fetches the signed image with its own credentials, checks it and
   assert.is((await world.store.jobs.get(campaignId, HONEST))?.state, JOB_STATE.Succeeded);
 });
 
-test("an image object overwritten in the bucket is refused on the vehicle: FAILED (CORRUPT_IMAGE), nothing installed, recorded by the update manager", async () => {
+test("an image object replaced in the bucket is refused on the vehicle: FAILED (CORRUPT_IMAGE), nothing installed, recorded by the update manager", async () => {
   await releaseFirmware(world, "2.5.0", ["tcu-2"]);
-  // A writer to firmware/ puts other bytes (as many) under the published key: a new version of the object, which a GET serves.
-  await world.s3.send(new PutObjectCommand({ Bucket: world.bucket, Key: imageKey("2.5.0"), Body: "IMAGE OF 2.5.0" }));
+  // The bucket policy refuses an overwrite (write-once keys: test/integration/uptane/write-once.test.ts); an administrator
+  // holding s3:BypassGovernanceRetention can still delete the published version and create other bytes (as many) there.
+  const [published] = (await world.s3.send(new ListObjectVersionsCommand({ Bucket: world.bucket, Prefix: imageKey("2.5.0") }))).Versions ?? [];
+  await world.s3.send(new DeleteObjectCommand({ Bucket: world.bucket, Key: imageKey("2.5.0"), VersionId: published!.VersionId, BypassGovernanceRetention: true }));
+  await world.s3.send(new PutObjectCommand({ Bucket: world.bucket, Key: imageKey("2.5.0"), Body: "IMAGE OF 2.5.0", IfNoneMatch: "*" }));
   const vehicle = await registeredVehicle(TARGETED, "Civic");
   const campaignId = await campaignFor(vehicle, "2.5.0");
   const agent = agentFor();
