@@ -71,6 +71,25 @@ export function humanizeState(state: string): string {
   return state.toLowerCase().replace(/_/g, " ");
 }
 
+/**
+ * Campaign states in which no vehicle is admitted any more: `TERMINAL_CAMPAIGN_STATES` of campaigns/model.ts (the
+ * dashboard bundle does not import the campaign model; a unit test keeps the two lists equal).
+ */
+export const FINAL_CAMPAIGN_STATES: readonly string[] = ["COMPLETED", "ABORTED", "CANCELED"];
+
+/**
+ * What the dashboard calls a campaign's eligible vehicles that have no job (never admitted into a wave): "waiting for
+ * a wave" while the campaign may still admit them, "not admitted" once it is final (its last wave was full, or they
+ * were first seen after it ended).
+ *
+ * @example
+ * notAdmittedLabel("RUNNING"); // "waiting for a wave"
+ * notAdmittedLabel("COMPLETED"); // "not admitted"
+ */
+export function notAdmittedLabel(campaignState: string): string {
+  return FINAL_CAMPAIGN_STATES.includes(campaignState) ? "not admitted" : "waiting for a wave";
+}
+
 /** A CSS-safe token from a state name: `TIMED_OUT` → `timed-out`. */
 export function stateToken(state: string): string {
   return state.toLowerCase().replace(/[^a-z0-9]+/g, "-");

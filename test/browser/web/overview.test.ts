@@ -2,7 +2,8 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { QUEUE_ROLE } from "../../../contracts/dashboard-documents.js";
 import { formatCount } from "../../../web/src/format.js";
-import { dashboardDocuments } from "../../unit/functions/dashboard-publisher/support/factories.js";
+import { shapeCampaigns } from "../../../functions/dashboard-publisher/campaign-view.js";
+import { campaignSummary, dashboardDocuments } from "../../unit/functions/dashboard-publisher/support/factories.js";
 import { blockingViolations, tabOrder } from "../support/accessibility.js";
 import { openDashboard, waitForPolls, type DashboardHarness } from "../support/dashboard-harness.js";
 
@@ -119,6 +120,38 @@ test("says why a paused campaign paused and how many vehicles still wait for a w
   assert.is(await card.locator(".badge").innerText(), "PAUSED");
   assert.ok(waiting > 0, "fixture has vehicles not yet admitted");
   assert.match(await card.locator('.legend li[data-state="WAITING"]').innerText(), new RegExp(`waiting for a wave\\s+${waiting}`));
+});
+
+test("a completed or aborted campaign's vehicles that never got a job are 'not admitted', not waiting for a wave", async () => {
+  const final = shapeCampaigns(
+    [
+      campaignSummary({
+        campaignId: "cmp-gateway-3-0",
+        name: "Gateway 3.0",
+        state: "COMPLETED",
+        stateReason: "completed: 78 SUCCEEDED; 2 eligible vehicles not admitted (the last wave is full)",
+        currentWave: 3,
+        totalWaves: 3,
+        targeted: 80,
+        jobCounts: { SUCCEEDED: 78 },
+      }),
+      campaignSummary({ campaignId: "cmp-seat-1-2", name: "Seat 1.2", state: "ABORTED", stateReason: "aborted: FAILED 40 % reached the 10 % threshold", targeted: 50, jobCounts: { FAILED: 4, SUCCEEDED: 6 } }),
+    ],
+    new Date(),
+  );
+  harness.documents.set("campaigns.json", final);
+  try {
+    await waitForPolls(harness.page, 1);
+    const completed = harness.page.locator('[data-campaign="cmp-gateway-3-0"] .legend li[data-state="WAITING"]');
+    const aborted = harness.page.locator('[data-campaign="cmp-seat-1-2"] .legend li[data-state="WAITING"]');
+
+    assert.match(await completed.innerText(), /^not admitted\s+2$/);
+    assert.match(await aborted.innerText(), /^not admitted\s+40$/);
+    assert.not.match(await harness.page.locator("ol.campaigns").innerText(), /waiting for a wave/);
+  } finally {
+    harness.documents.set("campaigns.json", documents["campaigns.json"]);
+    await waitForPolls(harness.page, 1);
+  }
 });
 
 test("marks an alarm in ALARM as such, first in the list, and in the page status", async () => {

@@ -1,6 +1,7 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { formatAge, formatCount, formatDuration, formatMetric, formatShare, humanizeState, stateToken } from "../../../web/src/format.js";
+import { CAMPAIGN_STATE, TERMINAL_CAMPAIGN_STATES } from "../../../campaigns/model.js";
+import { FINAL_CAMPAIGN_STATES, formatAge, formatCount, formatDuration, formatMetric, formatShare, humanizeState, notAdmittedLabel, stateToken } from "../../../web/src/format.js";
 
 const nowMs = Date.parse("2026-11-26T18:00:00.000Z");
 const secondsAgo = (seconds: number) => new Date(nowMs - seconds * 1000).toISOString();
@@ -36,6 +37,21 @@ test("formats counts, shares and metric values with their units", () => {
 test("turns state names into words and CSS tokens", () => {
   assert.is(humanizeState("ROLLED_BACK"), "rolled back");
   assert.is(stateToken("INSUFFICIENT_DATA"), "insufficient-data");
+});
+
+test("a campaign's vehicles without a job wait for a wave while it may admit them, and are not admitted once it is final", () => {
+  const labels = Object.fromEntries(Object.values(CAMPAIGN_STATE).map((state) => [state, notAdmittedLabel(state)]));
+
+  assert.equal(labels, {
+    DRAFT: "waiting for a wave",
+    SCHEDULED: "waiting for a wave",
+    RUNNING: "waiting for a wave",
+    PAUSED: "waiting for a wave",
+    COMPLETED: "not admitted",
+    ABORTED: "not admitted",
+    CANCELED: "not admitted",
+  });
+  assert.equal([...FINAL_CAMPAIGN_STATES].sort(), [...TERMINAL_CAMPAIGN_STATES].sort(), "the dashboard's final states are the campaign model's");
 });
 
 test.run();

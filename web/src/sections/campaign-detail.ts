@@ -1,7 +1,7 @@
 import type { CampaignPageDocument, CampaignWaveView, ReasonCount } from "../../../contracts/dashboard-documents.js";
 import { lineChart } from "../charts.js";
 import { bar, dataTable as table, h } from "../dom.js";
-import { formatAge, formatCount, formatDuration, humanizeState, stateToken } from "../format.js";
+import { formatAge, formatCount, formatDuration, humanizeState, notAdmittedLabel, stateToken } from "../format.js";
 import { campaignCard } from "./campaigns.js";
 
 /** Job states drawn over time, in the colours of the bar's legend (styles.css `.job-*`). */
@@ -62,7 +62,7 @@ export function campaignSection(container: HTMLElement): { render(doc: CampaignP
       const { states, points } = doc.jobSeries;
       const series = SERIES_SHOWN.map(({ state, color }) => {
         const index = states.indexOf(state) + 1;
-        const label = state === "WAITING" ? "waiting for a wave" : humanizeState(state);
+        const label = state === "WAITING" ? notAdmittedLabel(doc.campaign.state) : humanizeState(state);
         return { label, color, points: points.map((point) => [point[0] ?? 0, index > 0 ? (point[index] ?? 0) : 0] as const) };
       }).filter((entry) => anyAboveZero(entry.points));
       const from = points[0]?.[0] ?? nowMs / 1000 - 60;

@@ -1,6 +1,6 @@
 import type { CampaignsDocument, CampaignView } from "../../../contracts/dashboard-documents.js";
 import { h } from "../dom.js";
-import { formatAge, formatCount, humanizeState, stateToken } from "../format.js";
+import { formatAge, formatCount, humanizeState, notAdmittedLabel, stateToken } from "../format.js";
 
 /** Campaign progress: per campaign its state, wave, and one stacked bar of its vehicle jobs by state. */
 export function campaignsSection(container: HTMLElement): { render(doc: CampaignsDocument, nowMs: number): void } {
@@ -36,7 +36,7 @@ export function campaignCard(campaign: CampaignView, nowMs: number, tag: "li" | 
     segment.style.width = `${(job.count / whole) * 100}%`;
     return segment;
   });
-  // Eligible vehicles not admitted into a wave yet have no job: they are the bar's empty track.
+  // Eligible vehicles not admitted into a wave (yet, or ever once the campaign is final) have no job: the bar's empty track.
   const waiting = campaign.targeted - campaign.jobs.reduce((sum, job) => sum + job.count, 0);
   const summary = campaign.jobs.map((job) => `${humanizeState(job.state)} ${job.count}`).join(", ");
   return h(
@@ -76,7 +76,7 @@ export function campaignCard(campaign: CampaignView, nowMs: number, tag: "li" | 
         ),
       ),
       waiting > 0
-        ? h("li", { "data-state": "WAITING" }, h("span", { class: "swatch job-waiting", "aria-hidden": "true" }), "waiting for a wave ", h("strong", null, formatCount(waiting)))
+        ? h("li", { "data-state": "WAITING" }, h("span", { class: "swatch job-waiting", "aria-hidden": "true" }), `${notAdmittedLabel(campaign.state)} `, h("strong", null, formatCount(waiting)))
         : null,
     ),
   );
