@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import type { Command } from "commander";
 import semver from "semver";
 import { DEFAULT_ECU, REPOSITORY_LAYOUT } from "../../uptane/metadata.js";
-import { readJson, readPublished } from "../../uptane/repository-store.js";
+import { AlreadyPublishedError, readJson, readPublished } from "../../uptane/repository-store.js";
 import type { Metadata, Root, Targets } from "@tufjs/models";
 import { describeExpiry, expiryCalendar } from "../../uptane/calendar.js";
 import { refreshAllowedByRoot } from "../../uptane/image-root-rotation.js";
@@ -105,7 +105,8 @@ async function guarded<T>(run: () => Promise<T>): Promise<T> {
   try {
     return await run();
   } catch (error) {
-    if (error instanceof ReleaseError) throw new UsageError(error.message);
+    // A published key taken meanwhile (another signer published that version first) is said as plainly.
+    if (error instanceof ReleaseError || error instanceof AlreadyPublishedError) throw new UsageError(error.message);
     throw error;
   }
 }
