@@ -1,7 +1,10 @@
 import type { Log } from "../lib/logger.js";
 import { SlotChangedError, type JobDocumentChannel, type JobSlot } from "./document-channel.js";
-import { ACTIVE_JOB_STATES, CAMPAIGN_STATE, JOB_HISTORY_LIMIT, JOB_STATE, TERMINAL_CAMPAIGN_STATES, type Campaign, type Job } from "./model.js";
+import { ACTIVE_JOB_STATES, CAMPAIGN_STATE, JOB_HISTORY_LIMIT, JOB_STATE, TERMINAL_CAMPAIGN_STATES, owesWithdrawal, willNotRun, type Campaign, type Job } from "./model.js";
 import { StaleJobError, type CampaignStore } from "./store/index.js";
+import type { UpdateTally } from "./update-tally.js";
+
+export { willNotRun };
 
 /**
  * The vehicles' job documents as the update service keeps them: one slot per vehicle (`jobs/<VIN>.json`), every
@@ -16,6 +19,13 @@ import { StaleJobError, type CampaignStore } from "./store/index.js";
  *   with the reason ("vehicle busy in campaign …"), and the tick, which publishes every QUEUED job without its
  *   document each minute, publishes it once that job has ended. An operator's retry of such a job is refused, with
  *   the reason in the job's history.
+ * - A withdrawal is durable. The job write that makes a job one that will not run also counts it in its campaign's
+ *   `withdrawalsOwed` (store, same transaction); the withdrawal right after it may fail (a KMS throttle, an S3 error)
+ *   or never run (the invocation died), and a publisher may die between its PUT and its check. So the ticker keeps
+ *   ticking a campaign, final or not, while it owes withdrawals, and withdraws each such job's document again
+ *   (`settleWithdrawal`) until one is done at least WITHDRAWAL_SETTLE_MINUTES after the job's last write, when no
+ *   publisher that read the job before it can still be writing: then the job records `documentWithdrawnAttempt` and
+ *   the campaign's count goes down with it.
  */
 
 export interface DocumentDeps {
@@ -23,6 +33,8 @@ export interface DocumentDeps {
   documents: JobDocumentChannel;
   log: Log;
   now: () => Date;
+  /** Counts failed withdrawals (OTAUpdates/WithdrawalsFailed). */
+  tally?: Pick<UpdateTally, "withdrawalFailed">;
 }
 
 /** How many times a publisher reads the slot (or the job) again after losing it to another writer before the message is retried. */
@@ -36,10 +48,11 @@ export function isStillMoving(job: Job): boolean {
   return ACTIVE_JOB_STATES.includes(job.state) || job.nextRetryAt !== undefined;
 }
 
-/** A job that will not run: canceled, or timed out before the vehicle started it. Its document is taken back. */
-export function willNotRun(job: Job): boolean {
-  return job.state === JOB_STATE.Canceled || (job.state === JOB_STATE.TimedOut && job.inProgressSince === undefined);
-}
+/**
+ * How long after a job's last write its withdrawal is confirmed: Lambda's longest invocation (15 minutes), so a
+ * publisher that read the job before it was canceled has written its document (or died) by then, and a margin.
+ */
+export const WITHDRAWAL_SETTLE_MINUTES = 20;
 
 /**
  * Another campaign's job that holds the vehicle's slot (its install document is there) and is still moving, if any.
@@ -169,4 +182,52 @@ export async function mayRetryNow(deps: DocumentDeps, job: Job, cause: string): 
     if (!(error instanceof StaleJobError)) throw error; // moved meanwhile (a late report): not retried by this command either
   }
   return false;
+}
+
+/**
+ * Takes back the document of a job that will not run, as its canceller does right after the job write. A failure is
+ * logged and counted (OTAUpdates/WithdrawalsFailed), not thrown: the job still owes its withdrawal, and the ticker
+ * withdraws it again (`settleWithdrawal`). True when the withdrawal went through.
+ *
+ * @example
+ * if (willNotRun(job)) await withdrawDocument(deps, job);
+ */
+export async function withdrawDocument(deps: DocumentDeps, job: Job): Promise<boolean> {
+  try {
+    await deps.documents.withdraw(job);
+    return true;
+  } catch (error) {
+    deps.tally?.withdrawalFailed();
+    deps.log.error("job document withdrawal failed; the ticker withdraws it again", {
+      jobId: job.jobId,
+      attempt: job.attempt,
+      state: job.state,
+      error: (error as Error).name,
+      message: (error as Error).message,
+    });
+    return false;
+  }
+}
+
+/**
+ * For a job that owes its withdrawal (the ticker's round over them): withdraws its document again, and once that is
+ * done WITHDRAWAL_SETTLE_MINUTES or more after the job's last write, records the withdrawal confirmed
+ * (`documentWithdrawnAttempt`, which takes it out of its campaign's `withdrawalsOwed`). Returns whether it is settled.
+ *
+ * @example
+ * for (const job of owing) await settleWithdrawal(deps, job);
+ */
+export async function settleWithdrawal(deps: DocumentDeps, job: Job): Promise<boolean> {
+  if (!owesWithdrawal(job)) return true;
+  const at = deps.now();
+  if (!(await withdrawDocument(deps, job))) return false;
+  if (at.getTime() - Date.parse(job.updatedAt) < WITHDRAWAL_SETTLE_MINUTES * 60_000) return false;
+  try {
+    await deps.store.jobs.saveFields(job, { ...job, documentWithdrawnAttempt: job.attempt, updatedAt: at.toISOString() });
+    deps.log.info("job document withdrawal confirmed", { jobId: job.jobId, attempt: job.attempt });
+    return true;
+  } catch (error) {
+    if (error instanceof StaleJobError) return false; // written meanwhile: the next round decides on it
+    throw error;
+  }
 }

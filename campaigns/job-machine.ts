@@ -229,6 +229,12 @@ function decideReport(job: Job, event: Extract<JobEvent, { type: "report" }>, de
   if (job.state === JOB_STATE.TimedOut && !FINAL_REPORTED_STATES.includes(target.state) && ranPastLimit(job, event.at, definition)) {
     return { kind: "ignored", reason: `${event.status} after the job ran past its ${definition.maxInProgressMinutes}-minute limit; only a final report changes it` };
   }
+  // Timed out before it started, its document was withdrawn: the attempt cannot start from a DEFERRED (or QUEUED)
+  // again, it would wait without a document until the start timeout, already past, ended it once more. Only a report
+  // that the vehicle started (before the withdrawal reached it) or finished brings it back; a retry brings a new document.
+  if (job.state === JOB_STATE.TimedOut && job.inProgressSince === undefined && UNSTARTED_JOB_STATES.includes(target.state)) {
+    return { kind: "ignored", reason: `${event.status} after the job timed out unstarted (its document was withdrawn); only a start or a final report changes it` };
+  }
   const changes: Partial<Job> = {
     lastSequence: event.sequence,
     firmwareVersion: event.firmwareVersion,

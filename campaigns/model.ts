@@ -87,6 +87,31 @@ export function countJobsIn(counts: Readonly<Partial<Record<string, number>>>, s
   return states.reduce((sum, state) => sum + (counts[state] ?? 0), 0);
 }
 
+/**
+ * Job states whose document is taken back when the job will not run: CANCELED, and TIMED_OUT before the vehicle
+ * started it (`willNotRun`).
+ */
+export const WITHDRAWN_JOB_STATES: readonly JobState[] = [JOB_STATE.Canceled, JOB_STATE.TimedOut];
+
+/** A job that will not run: canceled, or timed out before the vehicle started it. Its document is taken back. */
+export function willNotRun(job: Pick<Job, "state" | "inProgressSince">): boolean {
+  return job.state === JOB_STATE.Canceled || (job.state === JOB_STATE.TimedOut && job.inProgressSince === undefined);
+}
+
+/**
+ * A job that will not run and whose attempt's withdrawal is not yet confirmed (`documentWithdrawnAttempt`): its
+ * vehicle's slot may still hold its install document. The store counts these per campaign (`withdrawalsOwed`), in
+ * the same write as the job, so a withdrawal that failed or never ran is found and done again by the ticker.
+ */
+export function owesWithdrawal(job: Pick<Job, "state" | "inProgressSince" | "attempt" | "documentWithdrawnAttempt">): boolean {
+  return willNotRun(job) && job.documentWithdrawnAttempt !== job.attempt;
+}
+
+/** How a job write from `before` to `after` moves its campaign's `withdrawalsOwed`: +1, -1 or 0. */
+export function withdrawalDelta(before: Job, after: Job): number {
+  return Number(owesWithdrawal(after)) - Number(owesWithdrawal(before));
+}
+
 /** Failure kinds an abort/pause criterion can watch. `ANY` sums FAILED, TIMED_OUT, ROLLED_BACK and REJECTED. */
 export const FAILURE_KIND = {
   Failed: "FAILED",
@@ -365,6 +390,11 @@ export interface Campaign {
   /** One outcome per attempt (retries included): the retry and timeout figures of the campaign page. */
   outcomes: OutcomeTotals;
   /**
+   * Jobs that will not run whose withdrawal is not confirmed yet (`owesWithdrawal`), moved with each job write: while
+   * above 0 the ticker keeps ticking the campaign, even a final one, to withdraw their documents. Absent: 0.
+   */
+  withdrawalsOwed?: number;
+  /**
    * Each vehicle once, by the outcome of its latest counted attempt (`Job.countedOutcome`): a vehicle that failed
    * and then succeeded on a retry is one success, one that fails every retry one failure. The abort/pause
    * criteria's base, as AWS IoT Jobs counts job executions per thing.
@@ -427,6 +457,12 @@ export interface Job {
   /** The S3 key of the signed job document, once written for the current attempt. */
   documentKey?: string;
   documentPublishedAttempt?: number;
+  /**
+   * The attempt whose withdrawal is confirmed: its vehicle's slot was read (and any install document of this job
+   * replaced by a signed withdrawal) late enough that no publisher of the attempt can still be writing
+   * (job-documents.ts `WITHDRAWAL_SETTLE_MINUTES`). Until then a job that will not run `owesWithdrawal`.
+   */
+  documentWithdrawnAttempt?: number;
   /** The job's transitions, oldest first, kept in the job item itself (the last JOB_HISTORY_LIMIT). */
   history: TransitionRecord[];
   createdAt: string;

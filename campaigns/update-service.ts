@@ -11,7 +11,7 @@ import {
 import { countOutcome, decideCampaignCommand, decideRollout, waveCapacity, type CampaignDecision } from "./campaign-machine.js";
 import { commandStaleness } from "./command-staleness.js";
 import { ImageTargetsUnusableError, type JobDocumentChannel } from "./document-channel.js";
-import { ensureDocumentPublished, isStillMoving, mayRetryNow, willNotRun } from "./job-documents.js";
+import { ensureDocumentPublished, isStillMoving, mayRetryNow, settleWithdrawal, willNotRun, withdrawDocument } from "./job-documents.js";
 import { decideJobEvent, newJob, REPORT_REFUSAL, type JobEvent } from "./job-machine.js";
 import {
   ACTIVE_CAMPAIGN_STATES,
@@ -20,7 +20,9 @@ import {
   MANUALLY_RETRYABLE_JOB_STATES,
   RETRYABLE_JOB_STATES,
   UNSTARTED_JOB_STATES,
+  WITHDRAWN_JOB_STATES,
   jobIdFor,
+  owesWithdrawal,
   type Campaign,
   type CampaignDefinition,
   type Job,
@@ -201,8 +203,9 @@ async function applyJobEvent(deps: UpdateServiceDeps, scope: JobEventScope, init
 
 async function afterTransition(deps: UpdateServiceDeps, campaign: Campaign | undefined, job: Job): Promise<Job> {
   // A job that will not run takes its document back: written the job first, the slot read second (job-documents.ts).
+  // A failed withdrawal is logged and counted; the job owes it (its campaign's withdrawalsOwed) and the ticker retries.
   if (willNotRun(job)) {
-    await deps.documents.withdraw(job);
+    await withdrawDocument(deps, job);
     return job;
   }
   return campaign ? ensureDocumentPublished(deps, campaign, job) : job;
@@ -493,6 +496,8 @@ export interface TickSummary {
   retried: number;
   admitted: number;
   canceled: number;
+  /** Withdrawals owed by jobs that will not run, confirmed by this tick (job-documents.ts `settleWithdrawal`). */
+  withdrawalsSettled: number;
   decision: string;
   /** The invocation ran short of time before every job was seen to; the next tick continues. */
   cutShort: boolean;
@@ -522,16 +527,18 @@ function* whileTimeLeft<T>(deps: UpdateServiceDeps, summary: TickSummary, items:
 export async function tickCampaign(deps: UpdateServiceDeps, campaignId: string): Promise<TickSummary> {
   let campaign = await deps.store.campaigns.get(campaignId);
   if (!campaign) throw new CampaignNotFoundError(campaignId);
-  const summary: TickSummary = { campaignId, state: campaign.state, timedOut: 0, retried: 0, admitted: 0, canceled: 0, decision: "", cutShort: false };
+  const summary: TickSummary = { campaignId, state: campaign.state, timedOut: 0, retried: 0, admitted: 0, canceled: 0, withdrawalsSettled: 0, decision: "", cutShort: false };
   const jobsIn = (state: JobState) => deps.store.jobs.list(campaignId, state);
 
+  // Before anything else, and in any state: the documents of jobs that will not run whose withdrawal is not confirmed.
+  summary.withdrawalsSettled = await settleOwedWithdrawals(deps, campaign, summary);
   if (campaign.state === CAMPAIGN_STATE.Canceled || campaign.state === CAMPAIGN_STATE.Aborted) {
     summary.canceled = await sweepUnstartedJobs(deps, campaign, summary);
     summary.decision = `${campaign.state}: unstarted jobs canceled`;
     return summary;
   }
   if (campaign.state === CAMPAIGN_STATE.Draft || campaign.state === CAMPAIGN_STATE.Completed) {
-    summary.decision = `${campaign.state}: nothing to do`;
+    summary.decision = `${campaign.state}: nothing to roll`;
     return summary;
   }
 
@@ -625,6 +632,22 @@ async function forgetRefused(deps: UpdateServiceDeps, campaign: Campaign, vin: s
   const forgotten = await deps.store.targets.forgetWaiting(campaign.campaignId, vin, deps.now().toISOString());
   if (forgotten) deps.log.info("refused vehicle taken off the waiting list", { vin, campaignId: campaign.campaignId });
   return forgotten;
+}
+
+/**
+ * The campaign's jobs that owe a withdrawal (canceled, or timed out unstarted, without a confirmed withdrawal), while
+ * its `withdrawalsOwed` counter says there are any: each one's document is withdrawn again, and confirmed once late
+ * enough (job-documents.ts `settleWithdrawal`). Listed by state (CANCELED, TIMED_OUT) only while owed, so a campaign
+ * owing nothing costs nothing. Returns how many were confirmed.
+ */
+async function settleOwedWithdrawals(deps: UpdateServiceDeps, campaign: Campaign, summary: TickSummary): Promise<number> {
+  if (!((campaign.withdrawalsOwed ?? 0) > 0)) return 0;
+  let settled = 0;
+  for (const state of WITHDRAWN_JOB_STATES) {
+    const owing = (await deps.store.jobs.list(campaign.campaignId, state)).filter(owesWithdrawal);
+    for (const job of whileTimeLeft(deps, summary, owing)) if (await settleWithdrawal(deps, job)) settled++;
+  }
+  return settled;
 }
 
 async function sweepUnstartedJobs(deps: UpdateServiceDeps, campaign: Campaign, summary: TickSummary): Promise<number> {

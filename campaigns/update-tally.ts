@@ -8,7 +8,8 @@ import type { CandidateRefusal } from "./registry-check.js";
  * manager writes and resets it when each message ends, and during a long one; functions/update-manager/process.ts).
  * `InProgress` counts jobs that started (entered IN_PROGRESS); `SuccessRate` is succeeded over all
  * outcomes counted, in percent, and only sent when there was an outcome. `CandidatesRefused` counts
- * candidates not admitted on the registry's word, by `Reason` (campaigns/registry-check.ts).
+ * candidates not admitted on the registry's word, by `Reason` (campaigns/registry-check.ts); `WithdrawalsFailed` the job
+ * document withdrawals that failed (each done again by the ticker until it lands).
  */
 export class UpdateTally {
   succeeded = 0;
@@ -17,6 +18,8 @@ export class UpdateTally {
   rolledBack = 0;
   started = 0;
   transitions = 0;
+  /** Job document withdrawals that failed (each is done again by the ticker: job-documents.ts). */
+  withdrawalsFailed = 0;
   readonly refusedCandidates = new Map<CandidateRefusal, number>();
 
   /**
@@ -41,14 +44,19 @@ export class UpdateTally {
     this.refusedCandidates.set(reason, (this.refusedCandidates.get(reason) ?? 0) + 1);
   }
 
+  /** A job document withdrawal failed (logged by the caller; the ticker withdraws it again). */
+  withdrawalFailed(): void {
+    this.withdrawalsFailed++;
+  }
+
   /** Starts over, once what was counted is written. */
   reset(): void {
-    this.succeeded = this.failed = this.timedOut = this.rolledBack = this.started = this.transitions = 0;
+    this.succeeded = this.failed = this.timedOut = this.rolledBack = this.started = this.transitions = this.withdrawalsFailed = 0;
     this.refusedCandidates.clear();
   }
 
   get isEmpty(): boolean {
-    return this.transitions === 0 && this.refusedCandidates.size === 0;
+    return this.transitions === 0 && this.refusedCandidates.size === 0 && this.withdrawalsFailed === 0;
   }
 
   /**
@@ -73,6 +81,7 @@ export class UpdateTally {
     for (const [reason, value] of this.refusedCandidates) {
       data.push({ ...count(METRIC.CandidatesRefused, value), Dimensions: [{ Name: "Reason", Value: reason }] });
     }
+    if (this.withdrawalsFailed > 0) data.push(count(METRIC.WithdrawalsFailed, this.withdrawalsFailed));
     const outcomes = this.succeeded + this.failed + this.timedOut + this.rolledBack;
     if (outcomes > 0) {
       data.push({ MetricName: METRIC.UpdateSuccessRate, Value: (this.succeeded / outcomes) * 100, Unit: "Percent", Timestamp: at });

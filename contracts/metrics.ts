@@ -26,6 +26,8 @@ export const METRIC = {
   UpdateSuccessRate: "OTAUpdates/SuccessRate",
   /** Candidates not admitted because the registry does not vouch for their description (dimension Reason: unregistered, description-mismatch). */
   CandidatesRefused: "OTAUpdates/CandidatesRefused",
+  /** Job document withdrawals that failed (a KMS or S3 error); each is done again by the ticker until it lands. */
+  WithdrawalsFailed: "OTAUpdates/WithdrawalsFailed",
   FleetSize: "FleetHealth/FleetSize",
   /**
    * Fleet-state entries dropped (dimension Reason: expired, past the retention; over-cap, the fleet state was full):

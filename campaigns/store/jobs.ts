@@ -1,5 +1,5 @@
 import { GetCommand, PutCommand } from "@aws-sdk/lib-dynamodb";
-import { CAMPAIGN_STATE, type Job, type OutcomeTotals } from "../model.js";
+import { CAMPAIGN_STATE, withdrawalDelta, type Job, type OutcomeTotals } from "../model.js";
 import type { JobRecords } from "./campaign-store.js";
 import { NotWaitingError, StaleCampaignError, StaleJobError, TargetExistsError, WaveClosedError } from "./errors.js";
 import {
@@ -7,6 +7,7 @@ import {
   INDEX_NAME,
   JOB_SK_PREFIX,
   OUTCOMES_EPOCH_ATTR,
+  WITHDRAWALS_OWED_ATTR,
   campaignPk,
   countAttr,
   jobSk,
@@ -89,6 +90,12 @@ export function dynamoJobRecords(db: StateTable): JobRecords {
         counterValues[":plus"] = 1;
         adds.push("#from :minus", "#to :plus");
       }
+      const owed = withdrawalDelta(before, saved);
+      if (owed !== 0) {
+        counterNames["#owed"] = WITHDRAWALS_OWED_ATTR;
+        counterValues[":owed"] = owed;
+        adds.push("#owed :owed");
+      }
       const counters = [
         ["o", outcomeAttr, delta.outcomes],
         ["v", vehicleOutcomeAttr, delta.vehicleOutcomes],
@@ -110,7 +117,8 @@ export function dynamoJobRecords(db: StateTable): JobRecords {
         counterValues[`:b_${key}`] = amount;
         sets.push(`#baseline.#b_${key} = #baseline.#b_${key} + :b_${key}`);
       }
-      // A move within IN_PROGRESS (DOWNLOADING → INSTALLING) changes no counter: one conditional Put suffices.
+      // A move within IN_PROGRESS (DOWNLOADING → INSTALLING) changes no counter: one conditional Put suffices (saveFields
+      // comes back here only when the job's withdrawalsOwed share changes, which `adds` then carries).
       if (adds.length === 0 && sets.length === 1) return records.saveFields(before, after);
       let condition: string | undefined;
       if (delta.epoch !== undefined) {
@@ -137,6 +145,8 @@ export function dynamoJobRecords(db: StateTable): JobRecords {
     },
 
     async saveFields(before, after) {
+      // A write that changes whether the job owes a withdrawal (a confirmed one) moves its campaign's counter with it.
+      if (withdrawalDelta(before, after) !== 0) return records.saveTransition(before, after);
       const saved: Job = { ...after, revision: before.revision + 1 };
       if (!(await conditionally(() => db.doc.send(new PutCommand(revisionCheckedPut(db, saved, before.revision)))))) {
         throw new StaleJobError(before.jobId);

@@ -14,7 +14,7 @@ import type { JobState, OutcomeTotals } from "../model.js";
  *
  * A job keeps its own transitions in its item (`history`, bounded), so a transition is one job write plus
  * one counter update — two items per transaction, and no item per transition to store and pay for.
- * Campaign counters are flat attributes (`count_<STATE>`, `outcome_<kind>`, `vehicle_<kind>`, `eligible`, `admitted`) changed
+ * Campaign counters are flat attributes (`count_<STATE>`, `outcome_<kind>`, `vehicle_<kind>`, `eligible`, `admitted`, `withdrawalsOwed`) changed
  * with ADD in the same transaction as the job write, so they never drift from the jobs. Job writes are
  * conditional on the job's `revision` (optimistic concurrency); campaign-state writes on the campaign's.
  * Campaign transition and command items carry `expiresAt` (TTL) so they do not accumulate forever.
@@ -47,6 +47,8 @@ export const outcomeAttr = (key: keyof OutcomeTotals): string => `outcome_${key}
 /** The campaign item's per-vehicle outcome attribute (each vehicle once, the criteria's base). */
 export const vehicleOutcomeAttr = (key: keyof OutcomeTotals): string => `vehicle_${key}`;
 export const OUTCOMES_EPOCH_ATTR = "outcomesEpoch";
+/** The campaign item's count of jobs that owe a withdrawal (model.ts `owesWithdrawal`), moved with each job write. */
+export const WITHDRAWALS_OWED_ATTR = "withdrawalsOwed";
 
 /** The TTL (`expiresAt`, epoch seconds) of an item written at `iso` and kept `days`. */
 export const expiresAt = (iso: string, days: number): number => Math.floor(Date.parse(iso) / 1000) + days * 86_400;

@@ -1,5 +1,5 @@
 import type { VehicleSnapshot } from "../../contracts/update-messages.js";
-import { CAMPAIGN_STATE, type Campaign, type Job, type OutcomeTotals, type TransitionRecord } from "../model.js";
+import { CAMPAIGN_STATE, withdrawalDelta, type Campaign, type Job, type OutcomeTotals, type TransitionRecord } from "../model.js";
 import { OUTCOME_KEYS } from "./keys.js";
 import type { CampaignStore } from "./campaign-store.js";
 import { creationRecord, draftCampaign } from "./campaigns.js";
@@ -157,6 +157,7 @@ export function memoryCampaignStore(): CampaignStore {
             campaign.counts[saved.state] += 1;
           }
           for (const [kind, amount] of outcomes) campaign.outcomes[kind] += amount;
+          campaign.withdrawalsOwed = (campaign.withdrawalsOwed ?? 0) + withdrawalDelta(before, saved);
           campaign.updatedAt = saved.updatedAt;
         }
         return saved;
@@ -164,7 +165,14 @@ export function memoryCampaignStore(): CampaignStore {
 
       async saveFields(before, after) {
         await turn();
-        return putJobAtRevision(before, after);
+        const saved = putJobAtRevision(before, after);
+        const owed = withdrawalDelta(before, saved);
+        const campaign = campaigns.get(before.campaignId);
+        if (owed !== 0 && campaign) {
+          campaign.withdrawalsOwed = (campaign.withdrawalsOwed ?? 0) + owed;
+          campaign.updatedAt = saved.updatedAt;
+        }
+        return saved;
       },
     },
 

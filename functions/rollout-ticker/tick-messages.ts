@@ -4,7 +4,8 @@ import { OPERATOR_COMMAND, UPDATE_MESSAGE_KIND, type CommandMessage } from "../.
 
 /**
  * Campaigns a tick has work for: those rolling or about to (SCHEDULED, RUNNING, PAUSED — a paused one
- * still times out silent vehicles), and canceled or aborted ones with jobs not yet canceled.
+ * still times out silent vehicles), canceled or aborted ones with jobs not yet canceled, and any campaign whose
+ * jobs still owe a withdrawal of their document (`withdrawalsOwed`; a final one's tick only withdraws).
  *
  * @example
  * const due = campaignsToTick(await store.campaigns.list());
@@ -14,6 +15,7 @@ export function campaignsToTick(campaigns: readonly Campaign[]): Campaign[] {
     if (campaign.state === CAMPAIGN_STATE.Scheduled || campaign.state === CAMPAIGN_STATE.Running || campaign.state === CAMPAIGN_STATE.Paused) {
       return true;
     }
+    if ((campaign.withdrawalsOwed ?? 0) > 0 && campaign.state !== CAMPAIGN_STATE.Draft) return true;
     return (campaign.state === CAMPAIGN_STATE.Canceled || campaign.state === CAMPAIGN_STATE.Aborted) && countJobsIn(campaign.counts, UNSTARTED_JOB_STATES) > 0;
   });
 }

@@ -274,6 +274,21 @@ test("one outcome per attempt: a final report after a counted timeout replaces i
   assert.equal(retried.kind === "applied" && [retried.outcome, retried.replaces], ["failed", undefined]);
 });
 
+test("a job timed out before it started (its document withdrawn) takes no late DEFERRED; a start or a final report still brings it back; a started one takes DEFERRED as before", () => {
+  const unstarted = job({ state: "TIMED_OUT", attemptQueuedAt: T0.toISOString(), timedOutAttempt: 1, nextRetryAt: minutesAfter(100).toISOString() });
+  const table: Array<[Job, AgentStatus, string]> = [
+    [unstarted, "DEFERRED", "ignored"],
+    [unstarted, "DOWNLOADING", "IN_PROGRESS/DOWNLOADING"],
+    [unstarted, "SUCCEEDED", "SUCCEEDED"],
+    [unstarted, "FAILED", "FAILED"],
+    [{ ...unstarted, inProgressSince: T0.toISOString(), lastProgressAt: T0.toISOString() }, "DEFERRED", "DEFERRED"],
+  ];
+  for (const [from, status, expected] of table) {
+    const decision = decideJobEvent(from, report(status, 1, minutesAfter(70)), definition({ startTimeoutMinutes: 60 }));
+    assert.is(stateOf(decision), expected, `${from.inProgressSince ? "started" : "unstarted"} + ${status}`);
+  }
+});
+
 test("a vehicle that times out and then fails every attempt weighs one failure an attempt, not two", () => {
   const limits = definition({ retries: { max: 10, backoffBaseSeconds: 60, backoffCapSeconds: 60 } });
   let current = job({ attemptQueuedAt: T0.toISOString() });

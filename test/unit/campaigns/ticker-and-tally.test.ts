@@ -21,6 +21,17 @@ test("the ticker picks rolling campaigns and finished ones with unstarted jobs",
   assert.equal(campaignsToTick(all).map((c) => c.campaignId), ["scheduled", "running", "paused", "aborted-dirty"]);
 });
 
+test("the ticker keeps ticking a final campaign while its jobs owe a withdrawal of their document, and stops when none does", () => {
+  const owing = [
+    campaign({ campaignId: "completed-owing", state: "COMPLETED", withdrawalsOwed: 1 }),
+    campaign({ campaignId: "canceled-owing", state: "CANCELED", withdrawalsOwed: 3 }),
+    campaign({ campaignId: "aborted-owing", state: "ABORTED", withdrawalsOwed: 2 }),
+    campaign({ campaignId: "completed-settled", state: "COMPLETED", withdrawalsOwed: 0 }),
+    campaign({ campaignId: "canceled-settled", state: "CANCELED", withdrawalsOwed: 0 }),
+  ];
+  assert.equal(campaignsToTick(owing).map((c) => c.campaignId), ["completed-owing", "canceled-owing", "aborted-owing"]);
+});
+
 test("a tick message is a valid update message keyed by campaign and minute", () => {
   const message = tickMessage("c-1", new Date("2026-11-26T18:04:31.250Z"));
   assert.ok(updateMessageSchema.safeParse(message).success);

@@ -8,7 +8,9 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { criteriaStanding } from "../../../campaigns/campaign-machine.js";
 import { ImageTargetsExpiredError } from "../../../campaigns/document-channel.js";
-import { JOB_STATES, type Campaign, type CampaignDefinitionInput, type Job } from "../../../campaigns/model.js";
+import { JOB_STATES, owesWithdrawal, type Campaign, type CampaignDefinitionInput, type Job } from "../../../campaigns/model.js";
+import { WITHDRAWAL_SETTLE_MINUTES } from "../../../campaigns/job-documents.js";
+import { campaignsToTick } from "../../../functions/rollout-ticker/tick-messages.js";
 import { memoryCampaignStore, StaleJobError, type CampaignStore } from "../../../campaigns/store/index.js";
 import { OUTCOME_KEYS } from "../../../campaigns/store/keys.js";
 import { UpdateTally } from "../../../campaigns/update-tally.js";
@@ -121,6 +123,7 @@ async function assertCountersMatchJobs(store: CampaignStore, campaignId: string)
     assert.is(campaign.counts[state], jobs.filter((job) => job.state === state).length, `count of ${state}`);
   }
   assert.is(campaign.admitted, jobs.length, "admitted");
+  assert.is(campaign.withdrawalsOwed ?? 0, jobs.filter(owesWithdrawal).length, "withdrawals owed");
   // Each vehicle once in the criteria's counters, as its latest counted outcome; the baseline holds exactly those
   // counted before the last resume and not counted again since.
   for (const kind of OUTCOME_KEYS) {
@@ -645,6 +648,142 @@ test("retry-failed on a COMPLETED campaign publishes the retried job's document 
   assert.is((await h.store.campaigns.get(campaignId))!.state, "RUNNING");
   assert.equal([job.state, job.attempt, job.documentPublishedAttempt], ["QUEUED", 2, 2]);
   assert.is(h.slots.describe(vin(1)), `INSTALL ${campaignId}:${vin(1)} attempt 2`);
+});
+
+// ── withdrawals are durable: one that failed, or never ran, is done again by the ticker ───────────────
+
+/** Every `withdraw` fails as a KMS Sign throttle would (nothing written) until the returned function is called. */
+function withdrawalsFail(h: Harness): () => void {
+  const withdraw = h.deps.documents.withdraw;
+  h.deps.documents.withdraw = async () => Promise.reject(Object.assign(new Error("Rate exceeded"), { name: "ThrottlingException" }));
+  return () => {
+    h.deps.documents.withdraw = withdraw;
+  };
+}
+
+/** Whether the rollout ticker would queue a tick for the campaign as stored now. */
+async function tickedByTicker(h: Harness, campaignId: string): Promise<boolean> {
+  return campaignsToTick([(await h.store.campaigns.get(campaignId))!]).length === 1;
+}
+
+test("a cancel whose withdrawal fails (a KMS throttle) leaves the job owing it: the CANCELED campaign keeps being ticked, the next tick withdraws, ticking stops once it is confirmed", async () => {
+  const h = harness();
+  const { campaignId } = await startedCampaign(h);
+  await h.deliver(candidate(car(1)));
+  const install = `INSTALL ${campaignId}:${vin(1)} attempt 1`;
+  assert.is(h.slots.describe(vin(1)), install);
+  const restore = withdrawalsFail(h);
+  const cancel = command(campaignId, "cancel");
+  // Delivered, and delivered again as SQS would after a failure: the second is a duplicate either way.
+  await h.deliver(cancel).catch(() => undefined);
+  restore();
+  await h.deliver(cancel).catch(() => undefined);
+  const canceled = (await h.store.jobs.get(campaignId, vin(1)))!;
+  assert.equal([canceled.state, h.slots.describe(vin(1))], ["CANCELED", install]);
+  assert.is(h.deps.tally.withdrawalsFailed, 1, "counted (OTAUpdates/WithdrawalsFailed)");
+  assert.ok(h.deps.tally.toMetricData(T0).some((datum) => datum.MetricName === "OTAUpdates/WithdrawalsFailed" && datum.Value === 1));
+  assert.is((await h.store.campaigns.get(campaignId))!.withdrawalsOwed, 1);
+  assert.ok(await tickedByTicker(h, campaignId), "a CANCELED campaign owing a withdrawal is ticked");
+
+  h.clock.now = minutesAfter(1);
+  await tickCampaign(h.deps, campaignId);
+  assert.is(h.slots.describe(vin(1)), "WITHDRAWN");
+  // Confirmed only once no publisher that read the job before the cancel can still be writing.
+  assert.ok(await tickedByTicker(h, campaignId), "still ticked until the withdrawal is confirmed");
+
+  h.clock.now = minutesAfter(1 + WITHDRAWAL_SETTLE_MINUTES);
+  const summary = await tickCampaign(h.deps, campaignId);
+  const [campaign, job] = [(await h.store.campaigns.get(campaignId))!, (await h.store.jobs.get(campaignId, vin(1)))!];
+  assert.equal([summary.withdrawalsSettled, campaign.state, campaign.withdrawalsOwed, job.state, job.documentWithdrawnAttempt], [1, "CANCELED", 0, "CANCELED", 1]);
+  assert.is(h.slots.describe(vin(1)), "WITHDRAWN");
+  assert.not.ok(await tickedByTicker(h, campaignId), "no longer ticked");
+  await assertCountersMatchJobs(h.store, campaignId);
+});
+
+test("a publisher that dies between its PUT and its check, after a cancel read the slot before the PUT: the job owes its withdrawal and the next tick takes the document back", async () => {
+  const h = harness();
+  const { campaignId } = await startedCampaign(h);
+  await admittedWithoutDocument(h, campaignId, car(1));
+  h.slots.beforePut = async () => {
+    await h.deliver(command(campaignId, "cancel"));
+    // The invocation dies as its PUT lands: its next step (reading the campaign) never happens.
+    const get = h.store.campaigns.get;
+    h.store.campaigns.get = async () => {
+      h.store.campaigns.get = get;
+      throw new Error("Task timed out after 30.00 seconds");
+    };
+  };
+  await tickCampaign(h.deps, campaignId).then(() => assert.unreachable("the publisher died"), () => undefined);
+  assert.equal([(await h.store.jobs.get(campaignId, vin(1)))!.state, h.slots.describe(vin(1))], ["CANCELED", `INSTALL ${campaignId}:${vin(1)} attempt 1`]);
+  assert.ok(await tickedByTicker(h, campaignId));
+
+  h.clock.now = minutesAfter(1);
+  await tickCampaign(h.deps, campaignId);
+  assert.is(h.slots.describe(vin(1)), "WITHDRAWN");
+  h.clock.now = minutesAfter(1 + WITHDRAWAL_SETTLE_MINUTES);
+  await tickCampaign(h.deps, campaignId);
+  assert.not.ok(await tickedByTicker(h, campaignId));
+  await assertCountersMatchJobs(h.store, campaignId);
+});
+
+test("a COMPLETED campaign whose timed-out job's withdrawal kept failing is ticked only to withdraw it: nothing rolls, and ticking stops once confirmed", async () => {
+  const h = harness();
+  const { campaignId } = await startedCampaign(h, {
+    startTimeoutMinutes: 10,
+    waves: [{ percent: 100, soakMinutes: 5 }],
+    retries: { max: 0, backoffBaseSeconds: 60, backoffCapSeconds: 600 },
+  });
+  await h.deliver(candidate(car(1)));
+  const restore = withdrawalsFail(h);
+  // Two ticks (a tick that fails is redelivered): the job times out unstarted, the campaign completes, no withdrawal lands.
+  for (const minute of [11, 12]) {
+    h.clock.now = minutesAfter(minute);
+    await tickCampaign(h.deps, campaignId).catch(() => undefined);
+  }
+  restore();
+  assert.is(h.deps.tally.withdrawalsFailed, 2);
+  const completed = (await h.store.campaigns.get(campaignId))!;
+  assert.equal([completed.state, (await h.store.jobs.get(campaignId, vin(1)))!.state], ["COMPLETED", "TIMED_OUT"]);
+  assert.is(h.slots.describe(vin(1)), `INSTALL ${campaignId}:${vin(1)} attempt 1`);
+  assert.ok(await tickedByTicker(h, campaignId), "a COMPLETED campaign owing a withdrawal is ticked");
+
+  h.clock.now = minutesAfter(13);
+  const summary = await tickCampaign(h.deps, campaignId);
+  assert.is(h.slots.describe(vin(1)), "WITHDRAWN");
+  assert.equal([summary.state, summary.timedOut, summary.retried, summary.admitted, summary.canceled], ["COMPLETED", 0, 0, 0, 0]);
+  const after = (await h.store.campaigns.get(campaignId))!;
+  assert.equal([after.state, after.revision, after.waveIndex], ["COMPLETED", completed.revision, completed.waveIndex]);
+  h.clock.now = minutesAfter(13 + WITHDRAWAL_SETTLE_MINUTES);
+  await tickCampaign(h.deps, campaignId);
+  assert.not.ok(await tickedByTicker(h, campaignId));
+  assert.is((await h.store.jobs.get(campaignId, vin(1)))!.documentWithdrawnAttempt, 1);
+  await assertCountersMatchJobs(h.store, campaignId);
+});
+
+test("a job timed out before it started is not brought back by a late DEFERRED (its document was withdrawn): it stays TIMED_OUT, not QUEUED without a document; a late start still counts", async () => {
+  const h = harness();
+  const { campaignId } = await startedCampaign(h, {
+    startTimeoutMinutes: 10,
+    waves: [{ percent: 100, soakMinutes: 24 * 60 }],
+    retries: { max: 0, backoffBaseSeconds: 60, backoffCapSeconds: 600 },
+  });
+  await h.deliver(candidate(car(1)), candidate(car(2)));
+  h.clock.now = minutesAfter(11);
+  await tickCampaign(h.deps, campaignId);
+  for (const index of [1, 2]) {
+    assert.equal([(await h.store.jobs.get(campaignId, vin(index)))!.state, h.slots.describe(vin(index))], ["TIMED_OUT", "WITHDRAWN"]);
+  }
+  const later = minutesAfter(12).toISOString();
+  await h.deliver(
+    reportOn(campaignId, vin(1), { status: "DEFERRED", sequence: 1 }),
+    candidate(car(1, { observedAt: later })),
+    reportOn(campaignId, vin(2), { status: "DOWNLOADING", sequence: 1 }),
+  );
+  const [deferred, started] = [(await h.store.jobs.get(campaignId, vin(1)))!, (await h.store.jobs.get(campaignId, vin(2)))!];
+  assert.equal([deferred.state, deferred.attempt, h.slots.describe(vin(1))], ["TIMED_OUT", 1, "WITHDRAWN"]);
+  // The vehicle had started before the withdrawal reached it: in progress, as before.
+  assert.equal([started.state, started.substate], ["IN_PROGRESS", "DOWNLOADING"]);
+  await assertCountersMatchJobs(h.store, campaignId);
 });
 
 /** Campaign one (no retries) admits the vehicle; campaign two (2.5.0) is started a minute later. */

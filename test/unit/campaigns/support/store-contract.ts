@@ -193,6 +193,37 @@ export function storeContract(test: Test, store: () => CampaignStore): void {
     assert.equal((await store().jobs.list(campaign.campaignId, "FAILED")).map((listed) => listed.vin), [job.vin]);
     assert.equal(await store().jobs.list(campaign.campaignId, "QUEUED"), []);
   });
+  test("contract: a job that will not run owes its withdrawal in `withdrawalsOwed`, moved with the job's own writes (transition or fields) until its attempt's withdrawal is recorded; a stale write moves nothing", async () => {
+    const campaign = await running();
+    const owed = async () => (await store().campaigns.get(campaign.campaignId))!.withdrawalsOwed;
+    const [one, two] = [jobFor(campaign, "1HGCM82633A004352"), jobFor(campaign, "1M8GDM9AXKP042788")];
+    for (const job of [one, two]) await store().jobs.admit(job, { capacity: 5, firstSighting: vehicle({ vin: job.vin }) });
+    assert.is(await owed(), 0);
+    const canceled = await store().jobs.saveTransition(one, { ...one, state: "CANCELED", updatedAt: at(1) });
+    // Timed out before it started: owed too, and the fields-only write of a repeated timeout changes nothing.
+    const timedOut = await store().jobs.saveTransition(two, { ...two, state: "TIMED_OUT", timedOutAttempt: 1, updatedAt: at(1) }, { outcomes: { timedOut: 1 } });
+    assert.is(await owed(), 2);
+    const again = await store().jobs.saveFields(timedOut, { ...timedOut, stateReason: "again", updatedAt: at(2) });
+    assert.is(await owed(), 2);
+    await store()
+      .jobs.saveFields(one, { ...one, state: "CANCELED", documentWithdrawnAttempt: 1 })
+      .then(() => assert.unreachable(), (error: unknown) => assert.instance(error, StaleJobError));
+    await store()
+      .jobs.saveFields(timedOut, { ...timedOut, documentWithdrawnAttempt: 1 })
+      .then(() => assert.unreachable(), (error: unknown) => assert.instance(error, StaleJobError));
+    assert.is(await owed(), 2, "a stale write moves nothing");
+    const settled = await store().jobs.saveFields(canceled, { ...canceled, documentWithdrawnAttempt: 1, updatedAt: at(3) });
+    assert.is(await owed(), 1);
+    assert.is((await store().jobs.get(campaign.campaignId, one.vin))!.documentWithdrawnAttempt, 1);
+    await store().jobs.saveFields(settled, { ...settled, stateReason: "still canceled", updatedAt: at(4) });
+    assert.is(await owed(), 1, "a settled job owes nothing again");
+    // A retry takes the timed-out job off (its new attempt's document replaces the old one); it owes again only if it times out unstarted again.
+    const retried = await store().jobs.saveTransition(again, { ...again, state: "QUEUED", attempt: 2, documentWithdrawnAttempt: 1, updatedAt: at(5) });
+    assert.is(await owed(), 0);
+    await store().jobs.saveTransition(retried, { ...retried, state: "TIMED_OUT", updatedAt: at(6) }, { outcomes: { timedOut: 1 } });
+    assert.is(await owed(), 1, "attempt 2 owes its own withdrawal");
+  });
+
   test("contract: a vehicle's outcome moves per-vehicle counters and the baseline only at the campaign's epoch; a resume takes the baseline only from the counters it read", async () => {
     const campaign = await running();
     const job = jobFor(campaign, "1M8GDM9AXKP042788");
