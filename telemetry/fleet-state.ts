@@ -33,7 +33,8 @@ export interface FleetStatePolicy {
   retentionMs: number;
   /**
    * Most entries kept. Past it the entries a vehicle uploaded itself are kept first (their number is bounded by
-   * the registered vehicles), then the newest: a gateway naming invented VINs cannot push real cars out.
+   * the registered vehicles), then the VINs already in the compacted snapshot, then the newest: a gateway naming
+   * invented VINs fills only the free room and cannot push out real cars, its own or another gateway's.
    */
   maxVehicles: number;
 }
@@ -101,76 +102,143 @@ async function listPartKeys(s3: S3Client, bucket: string): Promise<string[]> {
   return keys;
 }
 
+/** Why a merge was asked to take the compacted snapshot after a part: the snapshot must come first. */
+export class FleetSnapshotOrderError extends Error {
+  constructor() {
+    super("the compacted snapshot must be added before any part: it decides which vehicles are already in the fleet state");
+    this.name = "FleetSnapshotOrderError";
+  }
+}
+
+/**
+ * A VIN's class when the state is over `maxVehicles` (bits; higher is kept first): `Own` if an entry within the
+ * retention came from the vehicle's own upload (there are only as many as vehicles with an identity), `Incumbent`
+ * if the VIN was in the compacted snapshot (within the retention and the cap). A VIN with neither is a newcomer.
+ */
+const TIER = { Own: 2, Incumbent: 1 } as const;
+
+/** One VIN while merging: its winning entry, that entry's rank (-Infinity past the retention) and its class. */
+interface Held {
+  rankMs: number;
+  vehicle: FleetVehicle;
+  tier: number;
+}
+
+/**
+ * Which of two entries of one VIN with the same rank wins, whatever the order they come in: the vehicle's own,
+ * then by content (duplicates of a redelivered part are equal).
+ */
+function sameRankOrder(a: FleetVehicle, b: FleetVehicle): number {
+  const own = Number(a.source === FLEET_SOURCE.Vehicle) - Number(b.source === FLEET_SOURCE.Vehicle);
+  if (own !== 0) return own;
+  const [textA, textB] = [JSON.stringify(a), JSON.stringify(b)];
+  return textA < textB ? -1 : textA > textB ? 1 : 0;
+}
+
+/** Which VIN goes first when over the cap: the lower class, then the older rank, then (a tie) the greater VIN. */
+function dropOrder(a: Held, b: Held): number {
+  return a.tier - b.tier || a.rankMs - b.rankMs || (a.vehicle.vin < b.vehicle.vin ? 1 : a.vehicle.vin > b.vehicle.vin ? -1 : 0);
+}
+
 /**
  * Merges fleet-state documents one at a time (a document can be let go once added): per VIN the entry with
  * the highest `fleetRank` wins (the latest `lastSeen`, a vehicle's own entry first within the precedence
- * window); `result()` drops entries past the retention and keeps at most `maxVehicles`, the vehicles' own
- * entries first, then the newest. While adding, the map is cut back to `maxVehicles` whenever it holds a
- * quarter more, so a flood of invented VINs in the parts cannot exhaust the reader's memory.
+ * window; an entry past the retention never wins over one within it). `result()` drops entries past the
+ * retention and keeps at most `maxVehicles`: the VINs with an own upload first, then the incumbents (the VINs of
+ * the compacted snapshot, given with `addSnapshot` before any part), then the newest, so a gateway's flood of
+ * invented VINs fills only the free room and evicts no vehicle already known. While adding, the map is cut back
+ * to `maxVehicles` whenever it holds a quarter more, so a flood cannot exhaust the reader's memory.
+ *
+ * The result does not depend on the order of the parts: ties are broken by content and VIN, and a cut while
+ * adding drops only newcomers as long as the own and incumbent VINs fit `maxVehicles`. (One narrow exception:
+ * a newcomer whose gateway entry, more than an hour newer than its own upload, was cut before that own entry came
+ * is kept with its own entry instead of the gateway's.)
  *
  * @example
  * const merger = new FleetStateMerger({ now: Date.now() });
+ * merger.addSnapshot(snapshot);
  * for (const part of parts) merger.add(part);
  * merger.result().dropped; // { expired: 0, overCap: 0 }
  */
 export class FleetStateMerger {
-  private readonly byVin = new Map<string, { rankMs: number; vehicle: FleetVehicle }>();
+  private readonly byVin = new Map<string, Held>();
   private generatedAt: string | null = null;
   private readonly dropped: FleetStateDrops = { expired: 0, overCap: 0 };
   private readonly policy: FleetStatePolicy;
   private readonly oldestKeptMs: number;
+  private started = false;
 
   constructor(options: Partial<FleetStatePolicy> & { now: number }) {
-    this.policy = { ...FLEET_STATE_DEFAULTS, ...options };
+    this.policy = { retentionMs: options.retentionMs ?? FLEET_STATE_DEFAULTS.retentionMs, maxVehicles: options.maxVehicles ?? FLEET_STATE_DEFAULTS.maxVehicles };
     this.oldestKeptMs = options.now - this.policy.retentionMs;
   }
 
+  /** The compacted snapshot, before any part: its VINs (within the retention and the cap) become the incumbents. */
+  addSnapshot(document: FleetSnapshot): void {
+    if (this.started) throw new FleetSnapshotOrderError();
+    this.add(document);
+    this.cutBack();
+    for (const held of this.byVin.values()) held.tier |= TIER.Incumbent;
+  }
+
   add(document: FleetSnapshot): void {
+    this.started = true;
     if (document.generatedAt && (!this.generatedAt || document.generatedAt > this.generatedAt)) this.generatedAt = document.generatedAt;
     for (const vehicle of document.vehicles) {
-      const rankMs = fleetRank(vehicle.source, Date.parse(vehicle.lastSeen));
+      const lastSeenMs = Date.parse(vehicle.lastSeen);
+      const alive = lastSeenMs >= this.oldestKeptMs;
+      const rankMs = alive ? fleetRank(vehicle.source, lastSeenMs) : -Infinity;
+      const own = alive && vehicle.source === FLEET_SOURCE.Vehicle ? TIER.Own : 0;
       const current = this.byVin.get(vehicle.vin);
-      if (!current || rankMs >= current.rankMs) this.byVin.set(vehicle.vin, { rankMs, vehicle });
+      if (!current) {
+        this.byVin.set(vehicle.vin, { rankMs, vehicle, tier: own });
+        continue;
+      }
+      current.tier |= own;
+      if (rankMs > current.rankMs || (rankMs === current.rankMs && sameRankOrder(vehicle, current.vehicle) > 0)) {
+        current.rankMs = rankMs;
+        current.vehicle = vehicle;
+      }
     }
     if (this.byVin.size >= CUT_BACK_AT * this.policy.maxVehicles) this.cutBack();
   }
 
   result(): MergedFleetState {
     this.cutBack();
-    const vehicles = [...this.byVin.values()].map((entry) => entry.vehicle).sort((a, b) => (a.vin < b.vin ? -1 : a.vin > b.vin ? 1 : 0));
+    const vehicles = [...this.byVin.values()].map((held) => held.vehicle).sort((a, b) => (a.vin < b.vin ? -1 : a.vin > b.vin ? 1 : 0));
     return { generatedAt: this.generatedAt, vehicles, dropped: { ...this.dropped } };
   }
 
-  /** Drops the expired entries, then keeps `maxVehicles`: the vehicles' own entries first, the newest first. */
+  /** Drops the entries past the retention, then keeps `maxVehicles`: own uploads, incumbents, the newest (dropOrder). */
   private cutBack(): void {
-    for (const [vin, { vehicle }] of this.byVin) {
-      const lastSeenMs = Date.parse(vehicle.lastSeen);
-      if (!(lastSeenMs >= this.oldestKeptMs)) {
+    for (const [vin, held] of this.byVin) {
+      if (held.rankMs === -Infinity) {
         this.byVin.delete(vin);
         this.dropped.expired++;
       }
     }
     const over = this.byVin.size - this.policy.maxVehicles;
     if (over <= 0) return;
-    const own = (vehicle: FleetVehicle) => (vehicle.source === FLEET_SOURCE.Vehicle ? 1 : 0);
-    const dropFirst = [...this.byVin.values()]
-      .map((entry) => entry.vehicle)
-      .sort((a, b) => own(a) - own(b) || Date.parse(a.lastSeen) - Date.parse(b.lastSeen))
-      .slice(0, over);
-    for (const vehicle of dropFirst) this.byVin.delete(vehicle.vin);
+    const dropFirst = [...this.byVin.values()].sort(dropOrder);
+    for (let index = 0; index < over; index++) this.byVin.delete(dropFirst[index]!.vehicle.vin);
     this.dropped.overCap += over;
   }
 }
 
 /**
- * Merges fleet-state documents (FleetStateMerger): per VIN the latest entry, a vehicle's own first; what the
- * policy drops is counted in `dropped`.
+ * Merges fleet-state documents (FleetStateMerger): per VIN the latest entry, a vehicle's own first; `snapshot`
+ * (the compacted one) decides which VINs are already known. What the policy drops is counted in `dropped`.
  *
  * @example
  * mergeFleetDocuments([older, newer], { now: Date.now() }).vehicles.length; // distinct VINs of both
+ * mergeFleetDocuments(parts, { now: Date.now(), snapshot }); // over the cap, the snapshot's VINs before new ones
  */
-export function mergeFleetDocuments(documents: Iterable<FleetSnapshot>, options: Partial<FleetStatePolicy> & { now: number }): MergedFleetState {
+export function mergeFleetDocuments(
+  documents: Iterable<FleetSnapshot>,
+  options: Partial<FleetStatePolicy> & { now: number; snapshot?: FleetSnapshot },
+): MergedFleetState {
   const merger = new FleetStateMerger(options);
+  if (options.snapshot) merger.addSnapshot(options.snapshot);
   for (const document of documents) merger.add(document);
   return merger.result();
 }
@@ -192,8 +260,10 @@ export async function readFleetSnapshot(
   const partKeys = await listPartKeys(s3, bucket);
   const merger = new FleetStateMerger(options);
   // Decoding and merging in one synchronous step keeps one parsed document alive at a time, however many are read at once.
-  const addDocument = (bytes: Buffer | undefined) => bytes && merger.add(JSON.parse(gunzipSync(bytes).toString("utf8")) as FleetSnapshot);
-  addDocument(await readDocument(s3, bucket, FLEET_SNAPSHOT_KEY));
+  const decode = (bytes: Buffer) => JSON.parse(gunzipSync(bytes).toString("utf8")) as FleetSnapshot;
+  const addDocument = (bytes: Buffer | undefined) => bytes && merger.add(decode(bytes));
+  const snapshot = await readDocument(s3, bucket, FLEET_SNAPSHOT_KEY);
+  if (snapshot) merger.addSnapshot(decode(snapshot));
   const queue = [...partKeys];
   await Promise.all(
     Array.from({ length: Math.min(READ_CONCURRENCY, queue.length) }, async () => {

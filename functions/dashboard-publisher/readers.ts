@@ -88,7 +88,7 @@ function reportDrops(dropped: FleetStateDrops, kept: number, policy: FleetStateP
     data.push(count(FLEET_DROP_REASON.Expired, dropped.expired));
   }
   if (dropped.overCap > 0) {
-    options.log.error("fleet state full: entries dropped (gateway-forwarded first, then the longest silent)", {
+    options.log.error("fleet state full: entries dropped (kept first: the vehicles' own uploads, then the vehicles already in the fleet state, then the newest; so new gateway VINs are refused first)", {
       dropped: dropped.overCap,
       kept,
       maxVehicles: policy.maxVehicles,

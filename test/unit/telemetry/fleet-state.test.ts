@@ -1,7 +1,7 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { FLEET_SOURCE, fleetVehicleOf, type FleetSource } from "../../../telemetry/aggregate.js";
-import { FleetStateMerger, mergeFleetDocuments, type FleetSnapshot } from "../../../telemetry/fleet-state.js";
+import { FleetSnapshotOrderError, FleetStateMerger, mergeFleetDocuments, type FleetSnapshot } from "../../../telemetry/fleet-state.js";
 import { computeCheckDigit } from "../../../telemetry/vin.js";
 import { enriched, NOW_MS } from "./support/factories.js";
 
@@ -105,6 +105,145 @@ test("a flood of invented VINs across many parts never holds more than a quarter
   assert.is(merged.vehicles.length, maxVehicles);
   assert.ok(merged.vehicles.some((vehicle) => vehicle.vin === OWN));
   assert.is(merged.dropped.overCap, 20 * 900 + 1 - maxVehicles);
+});
+
+/** A gateway's entries for `vins`, all seen `minutesAgo` (negative: its clock runs ahead). */
+function gatewayPart(vins: string[], minutesAgo: number, soc = 1): FleetSnapshot {
+  return part(Math.max(minutesAgo, 0), vins.map((vin) => ({ vin, minutesAgo, soc, source: FLEET_SOURCE.Gateway })));
+}
+
+/** A small deterministic generator (mulberry32), so a shuffled order can be replayed. */
+function random(seed: number): () => number {
+  let state = seed;
+  return () => {
+    state = (state + 0x6d2b79f5) | 0;
+    let t = Math.imul(state ^ (state >>> 15), 1 | state);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function shuffled<T>(items: T[], next: () => number): T[] {
+  const copy = [...items];
+  for (let index = copy.length - 1; index > 0; index--) {
+    const other = Math.floor(next() * (index + 1));
+    [copy[index], copy[other]] = [copy[other]!, copy[index]!];
+  }
+  return copy;
+}
+
+const vinsOf = (merged: FleetSnapshot) => merged.vehicles.map((vehicle) => vehicle.vin);
+const heldBy = (merger: FleetStateMerger) => (merger as unknown as { byVin: Map<string, unknown> }).byVin.size;
+
+test("R8-C: over the cap, cars an honest gateway carries stay and a flood of new VINs from another gateway fills only the free room, counted; in any order, and again next run", () => {
+  // prepare: the compacted snapshot holds 3 cars behind depot gateway A (parked for 2 h) and a vehicle's own entry 20 days old
+  const carried = inventedVins(3, 500);
+  const snapshot = part(60, [
+    ...carried.map((vin) => ({ vin, minutesAgo: 120, soc: 80, source: FLEET_SOURCE.Gateway })),
+    { vin: OWN, minutesAgo: 20 * DAY_MINUTES, soc: 60 },
+  ]);
+  const flood = inventedVins(10, 900); // gateway B invents VINs and stamps them now
+  const [first, second] = [gatewayPart(flood.slice(0, 5), 0), gatewayPart(flood.slice(5), 0)];
+  // act
+  const runs = [[first, second], [second, first]].map((parts) => mergeFleetDocuments(parts, { ...now, maxVehicles: 8, snapshot }));
+  // assess
+  const merged = runs[0]!;
+  assert.equal(runs[1], merged, "the order of the parts changes nothing");
+  for (const vin of [...carried, OWN]) assert.ok(vinsOf(merged).includes(vin), `${vin} kept`);
+  assert.equal(vinsOf(merged).filter((vin) => flood.includes(vin)), [...flood].sort().slice(0, 4), "4 new VINs fill the free room (same age: the smaller VINs)");
+  assert.equal(merged.dropped, { expired: 0, overCap: 6 });
+
+  // the next run: the snapshot is that result, the flood goes on with other VINs stamped 5 minutes ahead
+  const next = mergeFleetDocuments([gatewayPart(inventedVins(10, 2_000), -5)], { ...now, maxVehicles: 8, snapshot: merged });
+  assert.equal(vinsOf(next), vinsOf(merged), "no room: every new VIN refused, nobody evicted");
+  assert.equal(next.dropped, { expired: 0, overCap: 10 });
+});
+
+test("R8-C: floods over several runs never evict incumbents, the map stays under a quarter over the cap, and each run's result is the same in any part order", () => {
+  const maxVehicles = 60;
+  const next = random(8);
+  const carried = inventedVins(30, 5_000); // real cars behind an honest gateway
+  const owners = [OWN, OTHER];
+  let snapshot: FleetSnapshot = part(60, [
+    ...carried.map((vin, index) => ({ vin, minutesAgo: 60 * (index + 1), soc: index, source: FLEET_SOURCE.Gateway })),
+    ...owners.map((vin, index) => ({ vin, minutesAgo: 3 * DAY_MINUTES + index, soc: 50 })),
+  ]);
+  let invented = 0;
+  for (let run = 0; run < 4; run++) {
+    // a run's parts: the flood (new VINs, some named twice at other times), and the honest gateway reporting a few cars again
+    const flood = Array.from({ length: 8 }, (_, index) => gatewayPart(inventedVins(25, 10_000 + run * 1_000 + index * 20), Math.floor(next() * 10) - 5));
+    const parts = [...flood, gatewayPart(carried.slice(run * 5, run * 5 + 5), 1, 90 + run), gatewayPart(carried.slice(0, 3), 30, 7)];
+    const floodVins = new Set(flood.flatMap(vinsOf));
+    const results = [0, 1, 2].map(() => {
+      const merger = new FleetStateMerger({ ...now, maxVehicles });
+      merger.addSnapshot(snapshot);
+      let largest = 0;
+      for (const document of shuffled(parts, next)) {
+        merger.add(document);
+        largest = Math.max(largest, heldBy(merger));
+      }
+      assert.ok(largest < 1.25 * maxVehicles, `held ${largest}`);
+      return merger.result();
+    });
+    // the kept state is the same; the count is of entries dropped, so a VIN cut while merging and named again counts again
+    const kept = results.map(({ generatedAt, vehicles }) => ({ generatedAt, vehicles }));
+    assert.equal(kept[1], kept[0], `run ${run}: another order, the same state`);
+    assert.equal(kept[2], kept[0], `run ${run}: a third order, the same state`);
+    const merged = results[0]!;
+    for (const vin of [...carried, ...owners]) assert.ok(vinsOf(merged).includes(vin), `run ${run}: ${vin} kept`);
+    const reported = merged.vehicles.filter((vehicle) => carried.slice(run * 5, run * 5 + 5).includes(vehicle.vin));
+    assert.ok(reported.every((vehicle) => vehicle.stateOfCharge === 90 + run), `run ${run}: the honest gateway's newest word shows`);
+    invented = merged.vehicles.length - carried.length - owners.length;
+    assert.is(merged.vehicles.length, maxVehicles);
+    const refused = floodVins.size - (run === 0 ? maxVehicles - 32 : 0);
+    for (const result of results) assert.ok(result.dropped.overCap >= refused && result.dropped.expired === 0, `run ${run}: every refused new VIN counted (${refused})`);
+    snapshot = merged;
+  }
+  assert.is(invented, maxVehicles - 32, "the first flood took the free room and keeps it, no more");
+});
+
+test("R8-C: retention still drops an incumbent silent too long, and its room goes to the newest newcomer", () => {
+  const [silent, parked, driving] = inventedVins(3, 700);
+  const snapshot = part(60, [
+    { vin: silent!, minutesAgo: 31 * DAY_MINUTES, soc: 1, source: FLEET_SOURCE.Gateway },
+    { vin: parked!, minutesAgo: 2 * DAY_MINUTES, soc: 2, source: FLEET_SOURCE.Gateway },
+    { vin: driving!, minutesAgo: 5, soc: 3, source: FLEET_SOURCE.Gateway },
+  ]);
+  const flood = inventedVins(4, 800);
+  const merged = mergeFleetDocuments([gatewayPart(flood.slice(0, 2), 2), gatewayPart(flood.slice(2), 1)], { ...now, maxVehicles: 3, retentionMs: 30 * DAY_MINUTES * 60_000, snapshot });
+  assert.equal(vinsOf(merged), [parked!, driving!, flood[2]!].sort());
+  assert.equal(merged.dropped, { expired: 1, overCap: 3 });
+  // named again after the retention, a VIN is a newcomer: it competes for the free room like any other
+  const back = mergeFleetDocuments([gatewayPart([silent!], 3), gatewayPart(flood.slice(0, 1), 1)], { ...now, maxVehicles: 3, retentionMs: 30 * DAY_MINUTES * 60_000, snapshot });
+  assert.equal(vinsOf(back), [parked!, driving!, flood[0]!].sort());
+});
+
+test("R8-C: a vehicle's own upload still comes first: a new one takes the place of the longest-silent gateway incumbent", () => {
+  const known = inventedVins(3, 300);
+  const snapshot = part(60, known.map((vin, index) => ({ vin, minutesAgo: 10 * (index + 1), soc: index, source: FLEET_SOURCE.Gateway })));
+  for (const order of [[part(1, [{ vin: OWN, minutesAgo: 2 * DAY_MINUTES, soc: 50 }]), gatewayPart(inventedVins(5, 400), -5)]]) {
+    for (const parts of [order, [...order].reverse()]) {
+      const merged = mergeFleetDocuments(parts, { ...now, maxVehicles: 3, snapshot });
+      assert.equal(vinsOf(merged), [OWN, known[0]!, known[1]!].sort());
+      assert.equal(merged.dropped, { expired: 0, overCap: 6 });
+    }
+  }
+});
+
+test("a snapshot over a lowered cap keeps the own entries, then the newest; the snapshot comes first or is refused", () => {
+  const [a, b, c] = inventedVins(3, 100);
+  const snapshot = part(60, [
+    { vin: a!, minutesAgo: 30, soc: 1, source: FLEET_SOURCE.Gateway },
+    { vin: b!, minutesAgo: 20, soc: 2, source: FLEET_SOURCE.Gateway },
+    { vin: c!, minutesAgo: 10, soc: 3, source: FLEET_SOURCE.Gateway },
+    { vin: OWN, minutesAgo: 5 * DAY_MINUTES, soc: 4 },
+  ]);
+  const merged = mergeFleetDocuments([gatewayPart([a!], 1)], { ...now, maxVehicles: 2, snapshot });
+  assert.equal(vinsOf(merged), [OWN, c!].sort(), "a VIN cut from the snapshot comes back only as a newcomer");
+  assert.equal(merged.dropped, { expired: 0, overCap: 3 });
+  const merger = new FleetStateMerger(now);
+  merger.add(gatewayPart([a!], 1));
+  assert.throws(() => merger.addSnapshot(snapshot), (error: unknown) => error instanceof FleetSnapshotOrderError);
 });
 
 test.run();

@@ -150,4 +150,38 @@ test("a fleet state over maxVehicles: the publisher keeps the vehicles' own entr
   assert.ok(emf.some((document) => document[METRIC.FleetStateEntriesDropped] === 5 && document.Reason === "over-cap"), metricLines.join("\n"));
 });
 
+test("R8-C: the publisher keeps the cars an honest gateway carries through another gateway's flood, run after run, and counts the refused VINs", async () => {
+  // prepare: the snapshot holds 3 cars behind gateway A (parked 2 h) and one vehicle's own upload; gateway B floods new VINs; the cap is 8
+  const vinAt = (index: number) => {
+    const body = `5YJ3E1EA_3${String(index).padStart(7, "0")}`;
+    return body.replace("_", computeCheckDigit(body));
+  };
+  const carried = [0, 1, 2].map((index) => fleetVehicle({ vin: vinAt(index), lastSeen: "2026-11-26T16:00:00.000Z", source: "gateway" }));
+  const own = fleetVehicle({ lastSeen: "2026-11-06T18:00:00.000Z", source: "vehicle" });
+  const objects = new Map([[FLEET_SNAPSHOT_KEY, gzipSync(JSON.stringify({ generatedAt: "2026-11-26T17:50:00.000Z", vehicles: [...carried, own] }))]]);
+  const floodPart = (name: string, from: number) => {
+    const vehicles = Array.from({ length: 5 }, (_, index) => fleetVehicle({ vin: vinAt(from + index), lastSeen: "2026-11-26T18:04:00.000Z", source: "gateway" }));
+    objects.set(`${FLEET_STATE_PARTS_PREFIX}20261126T175930000Z-${name}.json.gz`, gzipSync(JSON.stringify({ generatedAt: "2026-11-26T17:59:30.000Z", vehicles })));
+  };
+  const { lines, log } = recordingLog();
+  const readFleet = fleetReader(fleetStateBucket(objects), "lake", { log, namespace: "FleetOTA", policy: { maxVehicles: 8 }, now: () => now.getTime(), metricsOut: () => {} });
+  const snapshotVins = () => (JSON.parse(gunzipSync(objects.get(FLEET_SNAPSHOT_KEY)!).toString("utf8")) as { vehicles: Array<{ vin: string }> }).vehicles.map((vehicle) => vehicle.vin);
+  // act: two runs, each over a flood of 10 new VINs
+  floodPart("a", 100);
+  floodPart("b", 105);
+  const first = [...(await readFleet()).vehicles];
+  const afterFirst = snapshotVins();
+  floodPart("c", 200);
+  floodPart("d", 205);
+  const second = [...(await readFleet()).vehicles];
+  // assess
+  assert.is(first.length, 8);
+  for (const vin of [...carried, own].map((vehicle) => vehicle.vin)) assert.ok(afterFirst.includes(vin) && snapshotVins().includes(vin), `${vin} kept in both runs`);
+  assert.equal(snapshotVins(), afterFirst, "the second flood found no room and evicted nobody");
+  assert.is(second.length, 8);
+  assert.equal([...objects.keys()], [FLEET_SNAPSHOT_KEY], "the parts are compacted away");
+  const errors = lines.filter((line) => line.level === "error").map((line) => (line.extra[0] as { dropped: number }).dropped);
+  assert.equal(errors, [6, 10], "the refused new VINs are counted each run");
+});
+
 test.run();
