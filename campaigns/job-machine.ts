@@ -264,7 +264,9 @@ function decideTimeout(job: Job, event: Extract<JobEvent, { type: "timeout-check
   const reason = timeoutReason(job, event.at, definition);
   if (reason.timedOut === false) return { kind: "ignored", reason: reason.text };
   const retryAt = nextRetryAt(job.attempt, definition.retries, event.at);
-  const decision = transition(job, { state: JOB_STATE.TimedOut }, event.at, reason.text, "ticker", { nextRetryAt: retryAt, timedOutAttempt: job.attempt });
+  // Timed out before it started: its document is withdrawn, and owed until that is confirmed (job-documents.ts).
+  const unstarted = job.inProgressSince === undefined ? { withdrawalOwedAttempt: job.attempt } : {};
+  const decision = transition(job, { state: JOB_STATE.TimedOut }, event.at, reason.text, "ticker", { nextRetryAt: retryAt, timedOutAttempt: job.attempt, ...unstarted });
   if (decision.kind === "applied" && retryAt === undefined) delete decision.job.nextRetryAt;
   return decision;
 }
@@ -328,7 +330,8 @@ function decideRetry(job: Job, event: Extract<JobEvent, { type: "retry" }>): Job
 
 function decideCancel(job: Job, event: Extract<JobEvent, { type: "cancel" }>): JobDecision {
   if (UNSTARTED_JOB_STATES.includes(job.state)) {
-    return transition(job, { state: JOB_STATE.Canceled }, event.at, event.reason, event.cause);
+    // Its document is withdrawn, and owed until that is confirmed (job-documents.ts).
+    return transition(job, { state: JOB_STATE.Canceled }, event.at, event.reason, event.cause, { withdrawalOwedAttempt: job.attempt });
   }
   if (job.nextRetryAt !== undefined) {
     const next: Job = { ...job, updatedAt: event.at.toISOString() };

@@ -99,12 +99,14 @@ export function willNotRun(job: Pick<Job, "state" | "inProgressSince">): boolean
 }
 
 /**
- * A job that will not run and whose attempt's withdrawal is not yet confirmed (`documentWithdrawnAttempt`): its
- * vehicle's slot may still hold its install document. The store counts these per campaign (`withdrawalsOwed`), in
- * the same write as the job, so a withdrawal that failed or never ran is found and done again by the ticker.
+ * A job that will not run, made so on this attempt (`withdrawalOwedAttempt`, set by the job machine with the cancel
+ * or the unstarted timeout), whose withdrawal is not yet confirmed (`documentWithdrawnAttempt`): its vehicle's slot
+ * may still hold its install document. The store counts these per campaign (`withdrawalsOwed`), in the same write as
+ * the job, so a withdrawal that failed or never ran is found and done again by the ticker. (Jobs ended before the
+ * field existed owe nothing, so the counter never counts them out without having counted them in.)
  */
-export function owesWithdrawal(job: Pick<Job, "state" | "inProgressSince" | "attempt" | "documentWithdrawnAttempt">): boolean {
-  return willNotRun(job) && job.documentWithdrawnAttempt !== job.attempt;
+export function owesWithdrawal(job: Pick<Job, "state" | "inProgressSince" | "attempt" | "withdrawalOwedAttempt" | "documentWithdrawnAttempt">): boolean {
+  return willNotRun(job) && job.withdrawalOwedAttempt === job.attempt && job.documentWithdrawnAttempt !== job.attempt;
 }
 
 /** How a job write from `before` to `after` moves its campaign's `withdrawalsOwed`: +1, -1 or 0. */
@@ -457,6 +459,8 @@ export interface Job {
   /** The S3 key of the signed job document, once written for the current attempt. */
   documentKey?: string;
   documentPublishedAttempt?: number;
+  /** The attempt on which the job was canceled or timed out unstarted: its document is to be withdrawn (`owesWithdrawal`). */
+  withdrawalOwedAttempt?: number;
   /**
    * The attempt whose withdrawal is confirmed: its vehicle's slot was read (and any install document of this job
    * replaced by a signed withdrawal) late enough that no publisher of the attempt can still be writing

@@ -289,6 +289,19 @@ test("a job timed out before it started (its document withdrawn) takes no late D
   }
 });
 
+test("a cancel and a timeout before the start make the job owe its withdrawal on its attempt; a timeout after the start does not", () => {
+  const limits = definition({ startTimeoutMinutes: 60, inProgressTimeoutMinutes: 30 });
+  const owedAfter = (from: Job, event: JobEvent) => {
+    const decision = decideJobEvent(from, event, limits);
+    return decision.kind === "applied" ? [decision.job.state, decision.job.withdrawalOwedAttempt] : [decision.kind];
+  };
+  const queued = job({ attempt: 2, attemptQueuedAt: T0.toISOString() });
+  assert.equal(owedAfter(queued, { type: "cancel", reason: "campaign canceled", cause: "ticker", at: minutesAfter(1) }), ["CANCELED", 2]);
+  assert.equal(owedAfter(queued, { type: "timeout-check", at: minutesAfter(61) }), ["TIMED_OUT", 2]);
+  const started = job({ state: "IN_PROGRESS", substate: "DOWNLOADING", attempt: 2, inProgressSince: T0.toISOString(), lastProgressAt: T0.toISOString() });
+  assert.equal(owedAfter(started, { type: "timeout-check", at: minutesAfter(31) }), ["TIMED_OUT", undefined]);
+});
+
 test("a vehicle that times out and then fails every attempt weighs one failure an attempt, not two", () => {
   const limits = definition({ retries: { max: 10, backoffBaseSeconds: 60, backoffCapSeconds: 60 } });
   let current = job({ attemptQueuedAt: T0.toISOString() });

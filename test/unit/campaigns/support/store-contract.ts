@@ -199,14 +199,17 @@ export function storeContract(test: Test, store: () => CampaignStore): void {
     const [one, two] = [jobFor(campaign, "1HGCM82633A004352"), jobFor(campaign, "1M8GDM9AXKP042788")];
     for (const job of [one, two]) await store().jobs.admit(job, { capacity: 5, firstSighting: vehicle({ vin: job.vin }) });
     assert.is(await owed(), 0);
-    const canceled = await store().jobs.saveTransition(one, { ...one, state: "CANCELED", updatedAt: at(1) });
+    // A job ended before withdrawals were owed (no withdrawalOwedAttempt: an item older than the field) owes nothing.
+    const legacy = await store().jobs.saveTransition(one, { ...one, state: "CANCELED", updatedAt: at(1) });
+    assert.is(await owed(), 0);
+    const canceled = await store().jobs.saveFields(legacy, { ...legacy, withdrawalOwedAttempt: 1, updatedAt: at(1) });
     // Timed out before it started: owed too, and the fields-only write of a repeated timeout changes nothing.
-    const timedOut = await store().jobs.saveTransition(two, { ...two, state: "TIMED_OUT", timedOutAttempt: 1, updatedAt: at(1) }, { outcomes: { timedOut: 1 } });
+    const timedOut = await store().jobs.saveTransition(two, { ...two, state: "TIMED_OUT", timedOutAttempt: 1, withdrawalOwedAttempt: 1, updatedAt: at(1) }, { outcomes: { timedOut: 1 } });
     assert.is(await owed(), 2);
     const again = await store().jobs.saveFields(timedOut, { ...timedOut, stateReason: "again", updatedAt: at(2) });
     assert.is(await owed(), 2);
     await store()
-      .jobs.saveFields(one, { ...one, state: "CANCELED", documentWithdrawnAttempt: 1 })
+      .jobs.saveFields(legacy, { ...legacy, withdrawalOwedAttempt: 1, documentWithdrawnAttempt: 1 })
       .then(() => assert.unreachable(), (error: unknown) => assert.instance(error, StaleJobError));
     await store()
       .jobs.saveFields(timedOut, { ...timedOut, documentWithdrawnAttempt: 1 })
@@ -220,7 +223,7 @@ export function storeContract(test: Test, store: () => CampaignStore): void {
     // A retry takes the timed-out job off (its new attempt's document replaces the old one); it owes again only if it times out unstarted again.
     const retried = await store().jobs.saveTransition(again, { ...again, state: "QUEUED", attempt: 2, documentWithdrawnAttempt: 1, updatedAt: at(5) });
     assert.is(await owed(), 0);
-    await store().jobs.saveTransition(retried, { ...retried, state: "TIMED_OUT", updatedAt: at(6) }, { outcomes: { timedOut: 1 } });
+    await store().jobs.saveTransition(retried, { ...retried, state: "TIMED_OUT", withdrawalOwedAttempt: 2, updatedAt: at(6) }, { outcomes: { timedOut: 1 } });
     assert.is(await owed(), 1, "attempt 2 owes its own withdrawal");
   });
 
