@@ -1,18 +1,21 @@
 import { createHash } from "node:crypto";
 import { DeleteObjectCommand, PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
-import { Metadata, Targets, type Root } from "@tufjs/models";
-import { signWithKeyFile, type OfflineKeyFile } from "./keys.js";
+import { canonicalize } from "@tufjs/canonical-json"; // ships with @tufjs/models (its canonical JSON)
+import { Metadata, Targets, type Root, type TargetFile } from "@tufjs/models";
+import { shortKeyId, signWithKeyFile, type OfflineKeyFile } from "./keys.js";
 import { findReleaseTarget, imageTargetName, nextImageTargets, REPOSITORY_LAYOUT, ROLE, SPEC_VERSION, targetsFromJson, tufDate, type ImageCustom } from "./metadata.js";
 import { AlreadyPublishedError, publishOnce, readJson, readObject, readPublished } from "./repository-store.js";
 import { refreshAllowedByRoot } from "./image-root-rotation.js";
-import { checkRoleSignatures, verifyPublishedTargets } from "./vehicle-verification.js";
+import { checkRoleSignatures, REFUSAL, verifyPublishedTargets } from "./vehicle-verification.js";
 
 /**
  * The image repository's release flow with offline keys: `stageRelease` builds the next targets version
  * with one new image and the first signature; `signStagedRelease` adds another; whichever signature meets
  * the threshold publishes the image (content-addressed) and the targets version, each written once.
  * Only signatures that verify count (the staged file is writable by anyone who writes firmware/staged/):
- * the others are reported in `ignored` and dropped from the staged file.
+ * the others are reported in `ignored` and dropped from the staged file. A later signer refuses a staged release
+ * whose release-key signatures do not all verify, that no other release key signed, or whose release target is
+ * not exactly the image and facts the signer checked (`signStagedRelease`).
  */
 
 export class ReleaseError extends Error {
@@ -168,14 +171,80 @@ export async function stageRelease(s3: S3Client, bucket: string, input: StageRel
 }
 
 /**
+ * What a later signer checked themselves before signing a staged release: their own copy of the image and the
+ * release facts they agreed to (the staged target must carry exactly these, or nothing is signed).
+ */
+export interface ReleaseAttestation {
+  image: Uint8Array;
+  ecu: string;
+  hardwareIds: string[];
+  antiRollbackCounter: number;
+}
+
+export interface SignStagedReleaseInput {
+  version: string;
+  key: OfflineKeyFile;
+  checked: ReleaseAttestation;
+  now?: Date;
+}
+
+/** How the staged release target differs from what the signer checked (empty: the same). */
+function targetDifferences(staged: TargetFile, expected: TargetFile): string[] {
+  const describe = (file: TargetFile) => {
+    const json = file.toJSON() as { custom?: { hardwareIds?: unknown } };
+    const hardwareIds = Array.isArray(json.custom?.hardwareIds) ? [...new Set(json.custom.hardwareIds.map(String))].sort() : json.custom?.hardwareIds;
+    return { json, custom: { ...(json.custom ?? {}), hardwareIds } as Record<string, unknown> };
+  };
+  const a = describe(staged);
+  const b = describe(expected);
+  const show = (value: unknown) => JSON.stringify(value) ?? "nothing";
+  const differences: string[] = [];
+  const field = (name: string, theirs: unknown, yours: unknown) => {
+    if (show(theirs) !== show(yours)) differences.push(`${name} ${show(theirs)} (yours: ${show(yours)})`);
+  };
+  field("target name", staged.path, expected.path);
+  field("length", staged.length, expected.length);
+  field("sha256", staged.hashes.sha256, expected.hashes.sha256);
+  for (const name of new Set([...Object.keys(a.custom), ...Object.keys(b.custom)])) field(name, a.custom[name], b.custom[name]);
+  if (differences.length === 0 && canonicalize({ ...a.json, custom: a.custom }) !== canonicalize({ ...b.json, custom: b.custom })) {
+    differences.push("other fields of the target (hashes or unrecognized fields) you did not state");
+  }
+  return differences;
+}
+
+/**
+ * Who else has signed the staged targets: a signature by a release key of the root that does not verify means
+ * the content changed after that key signed it (a firmware/staged/ writer), and a staged release that no other
+ * release key validly signed is not a release anyone made. Either way the signer refuses; signatures by keys the
+ * root does not name are only dropped (as before, reported in `ignored`).
+ */
+function requireStagerSignature(root: Metadata<Root>, staged: Metadata<Targets>, signer: OfflineKeyFile, version: string): void {
+  const releaseKeys = root.signed.roles[ROLE.Targets]?.keyIDs ?? [];
+  const { valid, ignored } = checkRoleSignatures(root, ROLE.Targets, staged);
+  const broken = ignored.find((each) => releaseKeys.includes(each.keyID) && (each.kind === REFUSAL.BadSignature || each.kind === REFUSAL.Malformed));
+  if (broken) {
+    throw new ReleaseError(
+      `the staged targets ${staged.signed.version} of ${version} changed after release key ${shortKeyId(broken.keyID)}… signed them (its signature no longer verifies: ${broken.reason}); ` +
+        "not signing: drop it with `fleetota release drop` and release again",
+    );
+  }
+  if (!valid.some((keyID) => keyID !== signer.keyid)) {
+    throw new ReleaseError(`no other release key has signed the staged targets ${staged.signed.version} of ${version} (a release is staged by \`fleetota release\`, signed by its stager); not signing: drop it with \`fleetota release drop\` and release again`);
+  }
+}
+
+/**
  * Adds one release key's signature to the staged release of `version`; publishes when the threshold is met.
- * With `image`, the signer's own copy of the image must match what was staged.
+ * The staged file is writable by firmware/staged/ writers, so the signer signs only what they checked
+ * themselves: the staged targets must be the published ones plus this release, the release target exactly
+ * the signer's own image (length, SHA-256) with the ECU, hardware ids and anti-rollback counter they state,
+ * and every signature by a release key already there must verify, at least one of them by another key.
  *
  * @example
- * const result = await signStagedRelease(s3, bucket, { version: "2.4.0", key: bob });
+ * const result = await signStagedRelease(s3, bucket, { version: "2.4.0", key: bob, checked: { image, ecu: "primary", hardwareIds: ["hu-3"], antiRollbackCounter: 7 } });
  * result.published // true with 2 of 3
  */
-export async function signStagedRelease(s3: S3Client, bucket: string, input: { version: string; key: OfflineKeyFile; image?: Uint8Array; now?: Date }): Promise<ReleaseStatus> {
+export async function signStagedRelease(s3: S3Client, bucket: string, input: SignStagedReleaseInput): Promise<ReleaseStatus> {
   const { root, chain, targets } = await newestRoot(s3, bucket);
   requireTargetsKey(root, input.key);
   const nextVersion = (targets?.signed.version ?? 0) + 1;
@@ -193,8 +262,14 @@ export async function signStagedRelease(s3: S3Client, bucket: string, input: { v
     const extra = Object.keys(others).find((name) => !targets?.signed.targets[name]) ?? "a changed published target";
     throw new ReleaseError(`the staged targets ${staged.signed.version} carry ${extra} besides the published targets and ${input.version}; not signing (drop it with \`fleetota release drop\` and release again)`);
   }
-  if (input.image && (input.image.byteLength !== release.length || createHash("sha256").update(input.image).digest("hex") !== release.sha256)) {
-    throw new ReleaseError(`your image of ${input.version} is not the one staged (sha256 ${release.sha256.slice(0, 16)}…, ${release.length} bytes); not signing`);
+  requireStagerSignature(root, staged, input.key, input.version);
+  const { image, ecu, hardwareIds, antiRollbackCounter } = input.checked;
+  const sha256 = createHash("sha256").update(image).digest("hex");
+  const expected = nextImageTargets(undefined, { name: imageTargetName(ecu, input.version), length: image.byteLength, sha256, custom: { version: input.version, ecu, hardwareIds, antiRollbackCounter } }, now);
+  const differences = targetDifferences(staged.signed.targets[release.name]!, expected.signed.targets[imageTargetName(ecu, input.version)]!);
+  if (differences.length > 0) {
+    const otherImage = differences.some((line) => line.startsWith("sha256") || line.startsWith("length")) ? `your image of ${input.version} is not the one staged; ` : "";
+    throw new ReleaseError(`${otherImage}the staged release ${input.version} is not what you checked: ${differences.join("; ")}; not signing`);
   }
   signWithKeyFile(staged, input.key);
   return publishIfComplete(s3, bucket, { root, chain }, staged, input.version, now);

@@ -14,6 +14,14 @@ import { InputFileError, UsageError } from "../errors.js";
 import { printResult } from "../output.js";
 import { loadKey } from "./keys.js";
 
+export interface ReleaseSignOptions {
+  key: string;
+  image: string;
+  hardware: string[];
+  antiRollback: string;
+  ecu?: string;
+}
+
 export interface ReleaseOptions {
   version?: string;
   hardware?: string[];
@@ -45,8 +53,12 @@ export function registerReleaseCommand(program: Command, contextFor: (command: C
     .description("add your release key's signature to the release waiting for signatures; publishes it at the threshold")
     .argument("<version>", "the staged version")
     .requiredOption("--key <file>", "your offline release key file")
-    .option("--image <file>", "your own copy of the image: signing only if it is the one staged")
-    .action(async function signAction(this: Command, version: string, options: { key: string; image?: string }) {
+    // What the signer checked, all stated: a firmware/staged/ writer can rewrite the staged release, never these.
+    .requiredOption("--image <file>", "your own copy of the image: signing only if it is the one staged (length and SHA-256)")
+    .requiredOption("--hardware <ids...>", "the compatible hardware revisions you agreed to, repeat or comma-separate: signing only if the staged release names exactly these")
+    .requiredOption("--anti-rollback <n>", "the anti-rollback counter you agreed to: signing only if the staged release carries it")
+    .option("--ecu <id>", "the ECU the image is for: signing only if the staged release names it", DEFAULT_ECU)
+    .action(async function signAction(this: Command, version: string, options: ReleaseSignOptions) {
       await runReleaseSign(contextFor(this), version, options);
     });
   release
@@ -87,7 +99,7 @@ function describe(status: ReleaseStatus, bucket: string): string[] {
       ]
     : [
         `staged ${status.version} as targets ${status.targetsVersion} with ${progress}; not published yet`,
-        `  another release engineer: fleetota release sign ${status.version} --key <their key file> [--image <their copy>]`,
+        `  another release engineer: fleetota release sign ${status.version} --key <their key file> --image <their copy> --hardware <ids> --anti-rollback <n>`,
       ];
   return [...lines, ...describeIgnored(status.ignored)];
 }
@@ -142,16 +154,20 @@ export async function runRelease(context: CommandContext, imagePath: string, opt
 }
 
 /**
- * The `release sign` command.
+ * The `release sign` command: signs only if the staged release is the signer's own image with the hardware ids,
+ * anti-rollback counter and ECU they state.
  *
  * @example
- * await runReleaseSign(context, "2.4.0", { key: "bob.key", image: "fw-2.4.0.bin" });
+ * await runReleaseSign(context, "2.4.0", { key: "bob.key", image: "fw-2.4.0.bin", hardware: ["hu-3"], antiRollback: "7" });
  */
-export async function runReleaseSign(context: CommandContext, version: string, options: { key: string; image?: string }): Promise<void> {
+export async function runReleaseSign(context: CommandContext, version: string, options: ReleaseSignOptions): Promise<void> {
+  const hardwareIds = parseList("--hardware", options.hardware);
+  const antiRollbackCounter = parseIntegerOption("--anti-rollback", options.antiRollback, { min: 0 });
   const key = loadKey(options.key);
-  const image = options.image === undefined ? undefined : readImage(options.image);
+  const image = readImage(options.image);
   const bucket = context.target().names.dataBucket;
-  const status = await guarded(() => signStagedRelease(context.s3(), bucket, { version, key, ...(image ? { image } : {}) }));
+  const checked = { image, ecu: options.ecu ?? DEFAULT_ECU, hardwareIds, antiRollbackCounter };
+  const status = await guarded(() => signStagedRelease(context.s3(), bucket, { version, key, checked }));
   printResult(context.io, context.json, { ...status, bucket }, () => describe(status, bucket));
 }
 

@@ -60,7 +60,7 @@ test("the bundle runs the key ceremony, releases firmware with two of three keys
   const release = await bundled("--json", "release", "image.bin", "--version", "7.1.0", "--hardware", "hu-3", "--key", "alice.key");
   assert.is(release.code, 0, release.stderr);
   assert.is(JSON.parse(release.stdout).published, false);
-  const signed = await bundled("--json", "release", "sign", "7.1.0", "--key", "bob.key");
+  const signed = await bundled("--json", "release", "sign", "7.1.0", "--key", "bob.key", "--image", "image.bin", "--hardware", "hu-3", "--anti-rollback", "0");
   assert.is(signed.code, 0, signed.stderr);
   assert.is(JSON.parse(signed.stdout).published, true);
 

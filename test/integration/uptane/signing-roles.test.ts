@@ -15,12 +15,11 @@ import type { UpdateMessage } from "../../../contracts/update-messages.js";
 import { silentLog } from "../../../lib/logger.js";
 import { startLocalCloud, type LocalCloud } from "../../../local/cloud.js";
 import { rotateDirectorKey } from "../../../uptane/ceremony.js";
-import { signStagedRelease } from "../../../uptane/image-repository.js";
 import { readKeyFile } from "../../../uptane/key-files.js";
 import { DEFAULT_ECU, REPOSITORY_LAYOUT } from "../../../uptane/metadata.js";
 import { readJson } from "../../../uptane/repository-store.js";
 import { REFUSAL, verifyJobBundle, type VehicleTrust } from "../../../uptane/vehicle-verification.js";
-import { campaignWorld, candidate, registerCandidates, command, readJobDocument, releaseFirmware, snapshot, vinNumber, type CampaignWorld } from "../campaigns/support/world.js";
+import { campaignWorld, candidate, registerCandidates, command, readJobDocument, releaseFirmware, signRelease, snapshot, vinNumber, type CampaignWorld } from "../campaigns/support/world.js";
 
 let cloud: LocalCloud;
 let world: CampaignWorld;
@@ -65,7 +64,7 @@ test("a release signed by one release key does not reach vehicles: its campaign 
 });
 
 test("signed by a second release key (2 of 3), it reaches vehicles: the job document verifies on the vehicle", async () => {
-  await signStagedRelease(world.s3, world.bucket, { version: "2.4.0", key: readKeyFile(world.local.keyFile("carol")) });
+  await signRelease(world, "2.4.0", "carol");
   const campaignId = await startCampaign("2.4.0", "Pair");
   const vin = vinNumber(900);
   await deliver(candidate(snapshot(vin, { model: "Pair" })));

@@ -12,11 +12,11 @@ import * as assert from "uvu/assert";
 import { createHash } from "node:crypto";
 import { DeleteObjectCommand, GetObjectCommand, ListObjectVersionsCommand, PutObjectCommand } from "@aws-sdk/client-s3";
 import { startLocalCloud, type LocalCloud } from "../../../local/cloud.js";
-import { signStagedRelease, stageRelease, type ReleaseStatus } from "../../../uptane/image-repository.js";
+import { stageRelease, type ReleaseStatus } from "../../../uptane/image-repository.js";
 import { readKeyFile } from "../../../uptane/key-files.js";
 import { DEFAULT_ECU, REPOSITORY_LAYOUT } from "../../../uptane/metadata.js";
 import { publishOnce, readJson, readObject } from "../../../uptane/repository-store.js";
-import { campaignWorld, releaseFirmware, type CampaignWorld } from "../campaigns/support/world.js";
+import { campaignWorld, releaseFirmware, signRelease, type CampaignWorld } from "../campaigns/support/world.js";
 
 let cloud: LocalCloud;
 let world: CampaignWorld;
@@ -91,7 +91,7 @@ test("other bytes created first under a release's image key: publishing refuses,
   assert.is(await put(key, "squatter", "*"), "200", "create-if-absent is what the policy allows a writer of firmware/");
 
   await release("2.5.0", image, "alice");
-  const refused = await signStagedRelease(world.s3, world.bucket, { version: "2.5.0", key: readKeyFile(world.local.keyFile("bob")) }).then(
+  const refused = await signRelease(world, "2.5.0", "bob", image).then(
     () => undefined,
     (error: Error) => error,
   );
@@ -103,7 +103,7 @@ test("other bytes created first under a release's image key: publishing refuses,
 
   const [squatter] = await versionsOf(key);
   assert.is(await outcome(world.s3.send(new DeleteObjectCommand({ Bucket: world.bucket, Key: key, VersionId: squatter!.VersionId }))), "200", "a named, unlocked version can be deleted");
-  const published = await signStagedRelease(world.s3, world.bucket, { version: "2.5.0", key: readKeyFile(world.local.keyFile("bob")) });
+  const published = await signRelease(world, "2.5.0", "bob", image);
 
   assert.is(published.published, true);
   assert.equal(await readObject(world.s3, world.bucket, key), image);
@@ -113,7 +113,7 @@ test("other bytes created first under a release's image key: publishing refuses,
 
 test("a release whose image bytes are already published (the same content address) publishes: the image is not written again", async () => {
   await release("2.4.1", PUBLISHED, "alice");
-  const status = await signStagedRelease(world.s3, world.bucket, { version: "2.4.1", key: readKeyFile(world.local.keyFile("bob")) });
+  const status = await signRelease(world, "2.4.1", "bob", PUBLISHED);
 
   assert.is(status.published, true);
   assert.is(status.imageKey, imageKey);

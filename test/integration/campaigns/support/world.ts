@@ -95,7 +95,13 @@ export async function releaseFirmware(world: CampaignWorld, version: string, har
     expires: new Date(Date.now() + 30 * 86_400_000),
     key: first!,
   });
-  for (const key of others) await signStagedRelease(world.s3, world.bucket, { version, key });
+  for (const key of others) await signStagedRelease(world.s3, world.bucket, { version, key, checked: { image, ecu: DEFAULT_ECU, hardwareIds: hardware, antiRollbackCounter: 7 } });
+}
+
+/** `release sign` by one more release engineer who checked the image and facts `releaseFirmware` staged (or the ones given). */
+export function signRelease(world: CampaignWorld, version: string, signer: string, image: Uint8Array = Buffer.from(`image of ${version}`), hardware: string[] = ["hu-3"]) {
+  const checked = { image, ecu: DEFAULT_ECU, hardwareIds: hardware, antiRollbackCounter: 7 };
+  return signStagedRelease(world.s3, world.bucket, { version, key: readKeyFile(world.local.keyFile(signer)), checked });
 }
 
 /**

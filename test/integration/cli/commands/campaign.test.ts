@@ -105,16 +105,24 @@ test("a release signed by one key is staged, not published: a campaign for it ca
 });
 
 test("a key that is not a release key cannot sign; a second release key publishes, content-addressed", async () => {
-  const intruder = await fleetota("release", "sign", "2.4.0", "--key", keyFile("mallory"));
+  const image = join(workspace, "fw-2.4.0.bin");
+  const checked = ["--hardware", "hu-3,hu-4", "--anti-rollback", "3"];
+  const intruder = await fleetota("release", "sign", "2.4.0", "--key", keyFile("mallory"), "--image", image, ...checked);
   const wrongImage = join(workspace, "other.bin");
   writeFileSync(wrongImage, Buffer.alloc(4096, 8));
-  const mismatch = await fleetota("release", "sign", "2.4.0", "--key", keyFile("bob"), "--image", wrongImage);
-  const signed = await fleetota("release", "sign", "2.4.0", "--key", keyFile("bob"), "--image", join(workspace, "fw-2.4.0.bin"));
+  const mismatch = await fleetota("release", "sign", "2.4.0", "--key", keyFile("bob"), "--image", wrongImage, ...checked);
+  const otherCounter = await fleetota("release", "sign", "2.4.0", "--key", keyFile("bob"), "--image", image, "--hardware", "hu-3,hu-4", "--anti-rollback", "4");
+  const unstated = await fleetota("release", "sign", "2.4.0", "--key", keyFile("bob"), "--image", image);
+  const signed = await fleetota("release", "sign", "2.4.0", "--key", keyFile("bob"), "--image", image, "--hardware", "hu-4", "--hardware", "hu-3", "--anti-rollback", "3");
 
   assert.is(intruder.code, 1);
   assert.match(intruder.err, "not a release key");
   assert.is(mismatch.code, 1);
   assert.match(mismatch.err, "not the one staged");
+  assert.is(otherCounter.code, 1);
+  assert.match(otherCounter.err, "antiRollbackCounter 3 (yours: 4)");
+  assert.is.not(unstated.code, 0, "the hardware ids and anti-rollback counter must be stated");
+  assert.match(unstated.err, "--hardware");
   assert.is(signed.code, 0, signed.err);
   assert.is(signed.json.published, true);
   assert.is(signed.json.signedBy.length, 2);

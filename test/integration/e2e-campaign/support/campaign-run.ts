@@ -104,7 +104,7 @@ export async function runCampaign(options: CampaignRunOptions): Promise<Campaign
   const imagePath = join(workspace, `firmware-${options.targetVersion}.bin`);
   writeFileSync(imagePath, randomBytes(64 * 1024));
   await fleetota(workspace, "release", imagePath, "--version", options.targetVersion, "--hardware", ALL_HARDWARE.join(","), "--anti-rollback", "1", "--key", local.keyFile("alice"));
-  await fleetota(workspace, "release", "sign", options.targetVersion, "--key", local.keyFile("carol"), "--image", imagePath);
+  await fleetota(workspace, "release", "sign", options.targetVersion, "--key", local.keyFile("carol"), "--image", imagePath, "--hardware", ALL_HARDWARE.join(","), "--anti-rollback", "1");
   mkdirSync(join(workspace, "campaigns"), { recursive: true });
   const campaignFile = join(workspace, "campaigns", `to-${options.targetVersion}.yaml`);
   writeFileSync(campaignFile, `name: e2e to ${options.targetVersion}\ntargetVersion: ${options.targetVersion}\n${options.definition}`);
