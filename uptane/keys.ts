@@ -1,6 +1,7 @@
 import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, sign as signBytes, type KeyObject } from "node:crypto";
 import { canonicalize } from "@tufjs/canonical-json"; // ships with @tufjs/models (its canonical JSON)
 import { Key, Metadata, Signature, type Root, type Targets } from "@tufjs/models";
+import { getPublicKey } from "@tufjs/models/dist/utils/key.js"; // the very reading of a key its signature checks use
 import { z } from "zod";
 
 /**
@@ -59,47 +60,26 @@ export function tufKeyId(key: { keytype: string; scheme: string; keyval: Record<
   return createHash("sha256").update(canonicalize({ keytype: key.keytype, scheme: key.scheme, keyval: key.keyval })).digest("hex");
 }
 
-/** DER helpers: a TLV with a short length (every public key here is under 128 bytes). */
-const der = (tag: number, ...parts: Buffer[]): Buffer => Buffer.concat([Buffer.from([tag, parts.reduce((sum, part) => sum + part.length, 0)]), ...parts]);
-const OID = { Ed25519: "2b6570", EcPublicKey: "2a8648ce3d0201", P256: "2a8648ce3d030107", P384: "2b81040022" } as const;
-const oid = (hex: string): Buffer => der(0x06, Buffer.from(hex, "hex"));
-
-/** The SPKI of a raw (hex) public key by signature scheme, as @tufjs/models reads hex keys. */
-const RAW_KEY_ALGORITHM: Record<string, Buffer> = {
-  ed25519: der(0x30, oid(OID.Ed25519)),
-  "ecdsa-sha2-nistp256": der(0x30, oid(OID.EcPublicKey), oid(OID.P256)),
-  "ecdsa-sha2-nistp384": der(0x30, oid(OID.EcPublicKey), oid(OID.P384)),
-};
-
-function publicKeyObject(scheme: string, text: string): KeyObject | undefined {
-  if (text.startsWith("-----BEGIN PUBLIC KEY-----")) return createPublicKey(text);
-  const algorithm = RAW_KEY_ALGORITHM[scheme];
-  if (!algorithm || !/^(?:[0-9a-fA-F]{2})+$/.test(text) || text.length > 200) return undefined;
-  const spki = der(0x30, algorithm, der(0x03, Buffer.from([0]), Buffer.from(text, "hex")));
-  return createPublicKey({ key: spki, format: "der", type: "spki" });
-}
-
 /**
- * Who holds a public key, whatever its encoding: the key's JWK coordinates (hex in either case, PEM,
- * a compressed or an uncompressed EC point all give the same answer). A threshold counts signers by
- * this, never by key id, so one key named twice in a root counts once. A key Node cannot read (whose
- * signatures cannot verify anyway) is identified by its scheme and lower-cased text.
+ * Who holds a public key, read exactly as @tufjs/models reads it to verify a signature (`getPublicKey`: by
+ * key type, so an Ed25519 key ignores its scheme string; hex of any case or odd length, truncated as Node's
+ * Buffer does; PEM): the key's JWK coordinates. Every encoding that verifies the same signatures gives the
+ * same answer, so a threshold that counts signers by this counts one key named twice in a root once. A key
+ * tuf-js cannot read (whose signatures cannot verify) is identified by its key type, scheme and lower-cased text.
  *
  * @example
- * publicKeyIdentity({ scheme: "ed25519", keyVal: { public: "AB12…" } }) === publicKeyIdentity({ scheme: "ed25519", keyVal: { public: "ab12…" } }) // true
+ * publicKeyIdentity({ keyType: "ed25519", scheme: "ed25519", keyVal: { public: "ab12…" } }) === publicKeyIdentity({ keyType: "ed25519", scheme: "anything", keyVal: { public: "AB12…" } }) // true
  */
-export function publicKeyIdentity(key: { scheme: string; keyVal: Record<string, string> }): string {
+export function publicKeyIdentity(key: { keyType: string; scheme: string; keyVal: Record<string, string> }): string {
   const text = key.keyVal.public ?? "";
   try {
-    const object = publicKeyObject(key.scheme, text);
-    if (object) {
-      const { kty, crv, x, y, n, e } = object.export({ format: "jwk" });
-      return JSON.stringify([kty, crv, x, y, n, e]);
-    }
+    const { key: object } = getPublicKey({ keyType: key.keyType, scheme: key.scheme, keyVal: text });
+    const { kty, crv, x, y, n, e } = (object as KeyObject).export({ format: "jwk" });
+    return JSON.stringify([kty, crv, x, y, n, e]);
   } catch {
-    // not a key Node reads: identified by its text below
+    // not a key tuf-js reads: identified by its text below
   }
-  return JSON.stringify([key.scheme, text.toLowerCase()]);
+  return JSON.stringify([key.keyType, key.scheme, text.toLowerCase()]);
 }
 
 /**

@@ -1,7 +1,8 @@
 import { Metadata, MetadataKind, TargetFile, Targets, type Key, type Root } from "@tufjs/models";
 import { z } from "zod";
 import { CONNECTIVITY_VALUES } from "../campaigns/model.js";
-import { publicKeyIdentity, tufKeyId } from "./keys.js";
+import { getPublicKey } from "@tufjs/models/dist/utils/key.js"; // how tuf-js reads a key to verify with it
+import { KEY_SCHEME, KEY_TYPE, publicKeyIdentity, tufKeyId } from "./keys.js";
 
 /**
  * Uptane's two repositories as TUF metadata (@tufjs/models): the image repository (offline root and
@@ -195,9 +196,42 @@ export class RootKeyError extends Error {
   override readonly name = "RootKeyError";
 }
 
+/** The (key type, scheme) pairs FleetOTA writes, and the lower-case hex lengths of their raw public keys. */
+const CANONICAL_KEYS: ReadonlyArray<{ keyType: string; scheme: string; hexLengths: readonly number[] }> = [
+  { keyType: KEY_TYPE.Ed25519, scheme: KEY_SCHEME.Ed25519, hexLengths: [64] },
+  // A P-256 point, compressed or not; the KMS director key is written as PEM.
+  { keyType: KEY_TYPE.Ecdsa, scheme: KEY_SCHEME.EcdsaP256, hexLengths: [66, 130] },
+  { keyType: KEY_SCHEME.EcdsaP256, scheme: KEY_SCHEME.EcdsaP256, hexLengths: [66, 130] },
+];
+
 /**
- * Parses root metadata JSON; throws TypeError/ValueError on a wrong shape and RootKeyError when a key id
- * is not `tufKeyId` of its key (TUF: clients calculate each key id to verify it) or two ids name one
+ * Why a root's key entry is not one FleetOTA writes (undefined when it is): an unknown (key type, scheme) pair
+ * (tuf-js ignores an Ed25519 key's scheme, so another scheme string is another valid key id for the same key),
+ * hex that is not lower-case or not the key's length (tuf-js reads odd-length hex truncated), any keyval field
+ * but `public`, or a public key tuf-js cannot read. One key can then be written one way only.
+ */
+function nonCanonicalKey(key: Key): string | undefined {
+  const form = CANONICAL_KEYS.find((each) => each.keyType === key.keyType && each.scheme === key.scheme);
+  if (!form) return `key type ${JSON.stringify(key.keyType)} with scheme ${JSON.stringify(key.scheme)}`;
+  const fields = Object.keys(key.keyVal);
+  if (fields.length !== 1 || fields[0] !== "public") return `keyval fields ${JSON.stringify(fields)}, not just "public"`;
+  const text = key.keyVal.public ?? "";
+  const pem = text.startsWith("-----BEGIN PUBLIC KEY-----");
+  if (!pem && !(/^[0-9a-f]*$/.test(text) && form.hexLengths.includes(text.length))) {
+    return `public key not lower-case hex of ${form.hexLengths.join(" or ")} digits, nor PEM`;
+  }
+  try {
+    getPublicKey({ keyType: key.keyType, scheme: key.scheme, keyVal: text });
+  } catch (error) {
+    return `a public key tuf-js cannot read: ${(error as Error).message}`;
+  }
+  return undefined;
+}
+
+/**
+ * Parses root metadata JSON; throws TypeError/ValueError on a wrong shape and RootKeyError when a key entry
+ * is not one FleetOTA writes (`nonCanonicalKey`: other key type/scheme pairs, upper-case or odd-length hex…),
+ * a key id is not `tufKeyId` of its key (TUF: clients calculate each key id to verify it) or two ids name one
  * public key (in another encoding): otherwise one holder could count twice towards a threshold.
  *
  * @example
@@ -207,6 +241,8 @@ export function rootFromJson(json: unknown): Metadata<Root> {
   const root = Metadata.fromJSON(MetadataKind.Root, json as never) as Metadata<Root>;
   const holders = new Map<string, string>();
   for (const [id, key] of Object.entries(root.signed.keys)) {
+    const odd = nonCanonicalKey(key);
+    if (odd !== undefined) throw new RootKeyError(`root ${root.signed.version}: key ${id.slice(0, 16)}… is not a key FleetOTA writes (${odd})`);
     if (tufKeyId({ keytype: key.keyType, scheme: key.scheme, keyval: key.keyVal }) !== id) {
       throw new RootKeyError(`root ${root.signed.version}: key id ${id.slice(0, 16)}… is not the hash of its key`);
     }

@@ -11,10 +11,10 @@ test("an Ed25519 key: lower- and upper-case hex and PEM are one holder; another 
   const { publicKey } = generateKeyPairSync("ed25519");
   const raw = publicKey.export({ format: "der", type: "spki" }).subarray(-32).toString("hex");
   const pem = publicKey.export({ format: "pem", type: "spki" }).toString();
-  const identities = [raw, raw.toUpperCase(), pem].map((text) => publicKeyIdentity({ scheme: "ed25519", keyVal: { public: text } }));
+  const identities = [raw, raw.toUpperCase(), pem].map((text) => publicKeyIdentity({ keyType: "ed25519", scheme: "ed25519", keyVal: { public: text } }));
   assert.is(new Set(identities).size, 1);
   const other = generateOfflineKey("other");
-  assert.is.not(publicKeyIdentity({ scheme: "ed25519", keyVal: other.keyval }), identities[0]);
+  assert.is.not(publicKeyIdentity({ keyType: "ed25519", scheme: "ed25519", keyVal: other.keyval }), identities[0]);
 });
 
 for (const [curve, scheme] of [["prime256v1", "ecdsa-sha2-nistp256"], ["secp384r1", "ecdsa-sha2-nistp384"]] as const) {
@@ -23,13 +23,28 @@ for (const [curve, scheme] of [["prime256v1", "ecdsa-sha2-nistp256"], ["secp384r
     const { x, y } = publicKey.export({ format: "jwk" });
     const odd = (Buffer.from(y ?? "", "base64url").at(-1) ?? 0) & 1;
     const texts = [publicKey.export({ format: "pem", type: "spki" }).toString(), `04${hex(x)}${hex(y)}`, `0${odd ? 3 : 2}${hex(x)}`];
-    assert.is(new Set(texts.map((text) => publicKeyIdentity({ scheme, keyVal: { public: text } }))).size, 1);
+    assert.is(new Set(texts.map((text) => publicKeyIdentity({ keyType: "ecdsa", scheme, keyVal: { public: text } }))).size, 1);
   });
 }
 
-test("a key Node cannot read is identified by its scheme and lower-cased text", () => {
-  assert.is(publicKeyIdentity({ scheme: "ed25519", keyVal: { public: "ABCD" } }), publicKeyIdentity({ scheme: "ed25519", keyVal: { public: "abcd" } }));
-  assert.is.not(publicKeyIdentity({ scheme: "ed25519", keyVal: { public: "abcd" } }), publicKeyIdentity({ scheme: "rsassa-pss-sha256", keyVal: { public: "abcd" } }));
+test("R8-A: what tuf-js verifies with decides: an Ed25519 key under any scheme string, or with an extra hex digit (truncated), is the same holder", () => {
+  const { publicKey } = generateKeyPairSync("ed25519");
+  const raw = publicKey.export({ format: "der", type: "spki" }).subarray(-32).toString("hex");
+  const forms = [
+    { keyType: "ed25519", scheme: "ed25519", keyVal: { public: raw } },
+    { keyType: "ed25519", scheme: "ed25519-sha512", keyVal: { public: raw } },
+    { keyType: "ed25519", scheme: "", keyVal: { public: raw } },
+    { keyType: "ed25519", scheme: "ed25519", keyVal: { public: `${raw}0` } },
+    { keyType: "ed25519", scheme: "ed25519", keyVal: { public: `${raw.toUpperCase()}F` } },
+  ];
+  const identities = forms.map(publicKeyIdentity);
+  assert.is(new Set(identities).size, 1, identities.join(" | "));
+  assert.match(identities[0]!, '"OKP","Ed25519"');
+});
+
+test("a key tuf-js cannot read is identified by its key type, scheme and lower-cased text", () => {
+  assert.is(publicKeyIdentity({ keyType: "ed25519", scheme: "ed25519", keyVal: { public: "ABCD" } }), publicKeyIdentity({ keyType: "ed25519", scheme: "ed25519", keyVal: { public: "abcd" } }));
+  assert.is.not(publicKeyIdentity({ keyType: "ed25519", scheme: "ed25519", keyVal: { public: "abcd" } }), publicKeyIdentity({ keyType: "rsa", scheme: "rsassa-pss-sha256", keyVal: { public: "abcd" } }));
 });
 
 test.run();

@@ -33,6 +33,27 @@ test("a root naming one public key under two valid hashes (PEM and hex) is refus
   assert.throws(() => rootFromJson(json), (error: unknown) => error instanceof RootKeyError && /name the same public key/.test(error.message));
 });
 
+// review8 R8-A: key entries FleetOTA never writes are refused whatever their id, before any identity is compared.
+const NON_CANONICAL: Array<[string, (key: typeof alice) => Record<string, unknown>, RegExp]> = [
+  ["another scheme string for an Ed25519 key (tuf-js ignores it)", (key) => ({ keytype: key.keytype, scheme: "ed25519-sha512", keyval: { ...key.keyval } }), /key type "ed25519" with scheme "ed25519-sha512"/],
+  ["odd-length hex (tuf-js truncates it to the same key)", (key) => ({ keytype: key.keytype, scheme: key.scheme, keyval: { public: `${key.keyval.public}0` } }), /not lower-case hex of 64 digits/],
+  ["upper-case hex", (key) => ({ keytype: key.keytype, scheme: key.scheme, keyval: { public: key.keyval.public.toUpperCase() } }), /not lower-case hex of 64 digits/],
+  ["hex of the wrong length", (key) => ({ keytype: key.keytype, scheme: key.scheme, keyval: { public: `${key.keyval.public}00` } }), /not lower-case hex of 64 digits/],
+  ["an unknown key type", (key) => ({ keytype: "rsa", scheme: "rsassa-pss-sha256", keyval: { ...key.keyval } }), /key type "rsa" with scheme "rsassa-pss-sha256"/],
+  ["a P-256 scheme on an Ed25519 key type", (key) => ({ keytype: key.keytype, scheme: "ecdsa-sha2-nistp256", keyval: { ...key.keyval } }), /key type "ed25519" with scheme "ecdsa-sha2-nistp256"/],
+  ["an extra keyval field", (key) => ({ keytype: key.keytype, scheme: key.scheme, keyval: { ...key.keyval, note: "x" } }), /keyval fields \["public","note"\]/],
+  ["a PEM that is not a key", (key) => ({ keytype: key.keytype, scheme: key.scheme, keyval: { public: "-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n" } }), /a public key tuf-js cannot read/],
+];
+
+for (const [how, form, pattern] of NON_CANONICAL) {
+  test(`a root naming alice's key again as ${how} (its id the hash of that entry) is refused with RootKeyError`, () => {
+    const json = structuredClone(pinnedImageRoot) as { signed: { keys: Record<string, unknown> } };
+    const key = form(alice);
+    json.signed.keys[tufKeyId(key as never)] = key;
+    assert.throws(() => rootFromJson(json), (error: unknown) => error instanceof RootKeyError && /is not a key FleetOTA writes/.test(error.message) && pattern.test(error.message));
+  });
+}
+
 test("buildRoot refuses one key given twice for a role (the ceremony with alice listed twice)", () => {
   assert.throws(
     () => buildRoot({ version: 1, expires: new Date(NOW + DAY), rootKeys: [tufKey(alice), tufKey(bob)], rootThreshold: 2, targetsKeys: [tufKey(alice), tufKey(alice)], targetsThreshold: 2 }),

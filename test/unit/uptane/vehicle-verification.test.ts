@@ -310,6 +310,21 @@ const ALIASES: Array<[string, (key: OfflineKeyFile) => { id: string; json: Recor
       return { id: tufKeyId(json), json };
     },
   ],
+  // review8 R8-A: tuf-js reads an Ed25519 key by its key type (any scheme string) and truncates odd-length hex.
+  [
+    "the hash of the same key under another scheme string, which tuf-js ignores for ed25519",
+    (key) => {
+      const json = { keytype: key.keytype, scheme: "ed25519-sha512", keyval: { ...key.keyval } };
+      return { id: tufKeyId(json), json };
+    },
+  ],
+  [
+    "the hash of the same key with one more hex digit (odd length, truncated by tuf-js)",
+    (key) => {
+      const json = { keytype: key.keytype, scheme: key.scheme, keyval: { public: `${key.keyval.public}0` } };
+      return { id: tufKeyId(json), json };
+    },
+  ],
 ];
 
 /** A root object parsed by the library alone (no key-id check): what a root built without rootFromJson is. */
