@@ -70,6 +70,11 @@ const GENERATED_BY_AWS = [
   "aws_kms_key",
   "aws_kms_alias",
 ];
+/** Attributes AWS generates on resources whose other ids are the stack's own (a role's name and ARN are; its unique id is not). */
+const GENERATED_ATTRIBUTES: Readonly<Record<string, readonly string[]>> = { aws_iam_role: ["unique_id"] };
+/** Whether AWS, not the stack, makes the referenced value: then the two sides are compared after renaming. */
+const isGeneratedByAws = (address: string, attribute: string): boolean =>
+  GENERATED_BY_AWS.some((type) => address.startsWith(`${type}.`)) || (GENERATED_ATTRIBUTES[address.split(".")[0]!]?.includes(attribute) ?? false);
 /** Terraform's value → local/apply's placeholder, for every referenced attribute of those types. */
 const renamed = new Map<string, string>();
 
@@ -142,7 +147,7 @@ async function prepare(): Promise<void> {
   terraform = await terraformApply({ document, stackDir: stack.stackDir, endpoint: terraformEmulator.endpoint, providerVersion: setup.providerVersion, parallelism: 20, planAfterApply: true });
   for (const node of resourceNodes(document)) {
     for (const { address, attribute } of referencesAt(node.config, node.address)) {
-      const generated = GENERATED_BY_AWS.some((type) => address.startsWith(`${type}.`));
+      const generated = isGeneratedByAws(address, attribute);
       const [fromTerraform, fromLocal] = [terraform.resources.get(address)?.values[attribute], local.resources[address]?.[attribute]];
       if (generated && typeof fromTerraform === "string" && typeof fromLocal === "string") renamed.set(fromTerraform, fromLocal);
     }
@@ -203,7 +208,7 @@ maybe("every reference the stack makes resolves locally to what Terraform's stat
       placeholders.add(`${address}.${attribute}`);
       continue;
     }
-    if (GENERATED_BY_AWS.some((type) => address.startsWith(`${type}.`))) {
+    if (isGeneratedByAws(address, attribute)) {
       placeholders.add(`${address}.${attribute}`);
       continue;
     }
