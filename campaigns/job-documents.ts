@@ -1,5 +1,6 @@
 import type { Log } from "../lib/logger.js";
 import { SlotChangedError, type JobDocumentChannel, type JobSlot } from "./document-channel.js";
+import { decideJobEvent } from "./job-machine.js";
 import { ACTIVE_JOB_STATES, CAMPAIGN_STATE, JOB_HISTORY_LIMIT, JOB_STATE, TERMINAL_CAMPAIGN_STATES, owesWithdrawal, willNotRun, type Campaign, type Job } from "./model.js";
 import { StaleJobError, type CampaignStore } from "./store/index.js";
 import type { UpdateTally } from "./update-tally.js";
@@ -43,7 +44,7 @@ const MAX_SLOT_ROUNDS = 8;
 /** The start of the reason a job waiting for its vehicle's slot gives. */
 export const VEHICLE_BUSY = "vehicle busy in campaign";
 
-/** A job that still holds its vehicle: moving, or failed with an automatic retry ahead. */
+/** A job of a rolling (RUNNING, PAUSED) campaign that still holds its vehicle: moving, or failed with an automatic retry ahead. */
 export function isStillMoving(job: Job): boolean {
   return ACTIVE_JOB_STATES.includes(job.state) || job.nextRetryAt !== undefined;
 }
@@ -55,7 +56,25 @@ export function isStillMoving(job: Job): boolean {
 export const WITHDRAWAL_SETTLE_MINUTES = 20;
 
 /**
- * Another campaign's job that holds the vehicle's slot (its install document is there) and is still moving, if any.
+ * Whether a job holds its vehicle's slot against other campaigns. In a campaign that has not ended: while it moves or
+ * has an automatic retry ahead (`isStillMoving`). In one that ended (canceled, aborted, completed), which retries
+ * nothing: only while it moves within its own limits — a started job left to finish holds the vehicle while it may
+ * still be installing (an agent never interrupts an install), but not once its campaign's tick would time it out
+ * (silent past `inProgressTimeoutMinutes`, or past `maxInProgressMinutes`); a stray `nextRetryAt` holds nothing.
+ * A job whose campaign is gone holds nothing.
+ *
+ * @example
+ * holdsVehicle(job, await store.campaigns.get(job.campaignId), new Date()); // false: another campaign may publish
+ */
+export function holdsVehicle(job: Job, campaign: Pick<Campaign, "state" | "definition"> | undefined, at: Date): boolean {
+  if (campaign === undefined) return false;
+  if (!TERMINAL_CAMPAIGN_STATES.includes(campaign.state)) return isStillMoving(job);
+  return ACTIVE_JOB_STATES.includes(job.state) && decideJobEvent(job, { type: "timeout-check", at }, campaign.definition).kind !== "applied";
+}
+
+/**
+ * Another campaign's job that holds the vehicle's slot (its install document is there) and still holds the vehicle
+ * (`holdsVehicle`), if any.
  *
  * @example
  * const other = await slotBusyWith(deps, job, await deps.documents.read(job.vin)); // undefined: the slot is free for `job`
@@ -64,7 +83,9 @@ export async function slotBusyWith(deps: DocumentDeps, job: Job, slot: JobSlot):
   const holder = slot.holder;
   if (holder === undefined || holder.jobId === job.jobId) return undefined;
   const other = await deps.store.jobs.get(holder.campaignId, job.vin);
-  return other !== undefined && isStillMoving(other) ? other : undefined;
+  if (other === undefined || !isStillMoving(other)) return undefined;
+  // Its campaign's state decides (one read, only when the holder still looks busy).
+  return holdsVehicle(other, await deps.store.campaigns.get(holder.campaignId), deps.now()) ? other : undefined;
 }
 
 /** Why a job's document cannot go out now. */

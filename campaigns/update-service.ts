@@ -19,6 +19,7 @@ import {
   JOB_STATE,
   MANUALLY_RETRYABLE_JOB_STATES,
   RETRYABLE_JOB_STATES,
+  TERMINAL_CAMPAIGN_STATES,
   UNSTARTED_JOB_STATES,
   WITHDRAWN_JOB_STATES,
   jobIdFor,
@@ -175,6 +176,12 @@ async function applyJobEvent(deps: UpdateServiceDeps, scope: JobEventScope, init
       if (decision.refusal) throw new ReportNotApplicableError(decision.refusal, `job ${job.jobId}: ${decision.reason}`);
       deps.log.warn("job event refused", { jobId: job.jobId, state: job.state, event: event.type, reason: decision.reason });
       return job;
+    }
+    if (decision.job.nextRetryAt !== undefined) {
+      // A campaign that ended retries nothing: an outcome there (a late report of a job left to finish, its timeout)
+      // sets no retry, which would only keep the vehicle "busy" for other campaigns (job-documents.ts holdsVehicle).
+      counting ??= await deps.store.campaigns.get(job.campaignId);
+      if (counting === undefined || TERMINAL_CAMPAIGN_STATES.includes(counting.state)) delete decision.job.nextRetryAt;
     }
     try {
       let saved: Job;
@@ -534,6 +541,9 @@ export async function tickCampaign(deps: UpdateServiceDeps, campaignId: string):
   summary.withdrawalsSettled = await settleOwedWithdrawals(deps, campaign, summary);
   if (campaign.state === CAMPAIGN_STATE.Canceled || campaign.state === CAMPAIGN_STATE.Aborted) {
     summary.canceled = await sweepUnstartedJobs(deps, campaign, summary);
+    // Started jobs are left to finish, within their limits: a silent one times out (without a retry), so it stops
+    // holding its vehicle; the ticker ticks the campaign while any is IN_PROGRESS (rollout-ticker campaignsToTick).
+    summary.timedOut = await timeOutJobs(deps, campaign, summary, [JOB_STATE.InProgress]);
     summary.decision = `${campaign.state}: unstarted jobs canceled`;
     return summary;
   }
@@ -542,12 +552,7 @@ export async function tickCampaign(deps: UpdateServiceDeps, campaignId: string):
     return summary;
   }
 
-  for (const state of [JOB_STATE.InProgress, ...UNSTARTED_JOB_STATES]) {
-    for (const job of whileTimeLeft(deps, summary, await jobsIn(state))) {
-      const after = await applyJobEvent(deps, scopeOf(campaign), job, { type: "timeout-check", at: deps.now() });
-      if (after.state === JOB_STATE.TimedOut && job.state !== JOB_STATE.TimedOut) summary.timedOut++;
-    }
-  }
+  summary.timedOut = await timeOutJobs(deps, campaign, summary, [JOB_STATE.InProgress, ...UNSTARTED_JOB_STATES]);
   let pendingRetries = 0;
   for (const job of whileTimeLeft(deps, summary, (await Promise.all(RETRYABLE_JOB_STATES.map(jobsIn))).flat())) {
     const after =
@@ -587,6 +592,18 @@ export async function tickCampaign(deps: UpdateServiceDeps, campaignId: string):
   }
   if (summary.cutShort) deps.log.info("tick cut short; the next tick continues", { ...summary });
   return summary;
+}
+
+/** Times out the campaign's jobs in `states` that crossed a limit (job-machine.ts); returns how many. */
+async function timeOutJobs(deps: UpdateServiceDeps, campaign: Campaign, summary: TickSummary, states: readonly JobState[]): Promise<number> {
+  let timedOut = 0;
+  for (const state of states) {
+    for (const job of whileTimeLeft(deps, summary, await deps.store.jobs.list(campaign.campaignId, state))) {
+      const after = await applyJobEvent(deps, scopeOf(campaign), job, { type: "timeout-check", at: deps.now() });
+      if (after.state === JOB_STATE.TimedOut && job.state !== JOB_STATE.TimedOut) timedOut++;
+    }
+  }
+  return timedOut;
 }
 
 /** The waiting vehicles a RUNNING campaign's open wave has room for, oldest sighting first (at most the room). */

@@ -1,11 +1,11 @@
 import { SendMessageBatchCommand, type SQSClient } from "@aws-sdk/client-sqs";
-import { CAMPAIGN_STATE, UNSTARTED_JOB_STATES, countJobsIn, type Campaign } from "../../campaigns/model.js";
+import { CAMPAIGN_STATE, JOB_STATE, UNSTARTED_JOB_STATES, countJobsIn, type Campaign } from "../../campaigns/model.js";
 import { OPERATOR_COMMAND, UPDATE_MESSAGE_KIND, type CommandMessage } from "../../contracts/update-messages.js";
 
 /**
  * Campaigns a tick has work for: those rolling or about to (SCHEDULED, RUNNING, PAUSED — a paused one
- * still times out silent vehicles), canceled or aborted ones with jobs not yet canceled, and any campaign whose
- * jobs still owe a withdrawal of their document (`withdrawalsOwed`; a final one's tick only withdraws).
+ * still times out silent vehicles), canceled or aborted ones with jobs not yet canceled or still IN_PROGRESS, and any
+ * campaign whose jobs still owe a withdrawal of their document (`withdrawalsOwed`; a final one's tick only withdraws).
  *
  * @example
  * const due = campaignsToTick(await store.campaigns.list());
@@ -16,7 +16,8 @@ export function campaignsToTick(campaigns: readonly Campaign[]): Campaign[] {
       return true;
     }
     if ((campaign.withdrawalsOwed ?? 0) > 0 && campaign.state !== CAMPAIGN_STATE.Draft) return true;
-    return (campaign.state === CAMPAIGN_STATE.Canceled || campaign.state === CAMPAIGN_STATE.Aborted) && countJobsIn(campaign.counts, UNSTARTED_JOB_STATES) > 0;
+    // A started job left to finish is held to its limits (timed out when silent), so it cannot hold its vehicle for good.
+    return (campaign.state === CAMPAIGN_STATE.Canceled || campaign.state === CAMPAIGN_STATE.Aborted) && countJobsIn(campaign.counts, [...UNSTARTED_JOB_STATES, JOB_STATE.InProgress]) > 0;
   });
 }
 

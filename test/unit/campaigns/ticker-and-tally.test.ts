@@ -32,6 +32,16 @@ test("the ticker keeps ticking a final campaign while its jobs owe a withdrawal 
   assert.equal(campaignsToTick(owing).map((c) => c.campaignId), ["completed-owing", "canceled-owing", "aborted-owing"]);
 });
 
+test("the ticker keeps ticking a canceled or aborted campaign while a started job is IN_PROGRESS (held to its limits), and stops after", () => {
+  const inProgress = { ...emptyJobCounts(), IN_PROGRESS: 1, SUCCEEDED: 4 };
+  const ended = [
+    campaign({ campaignId: "canceled-installing", state: "CANCELED", counts: inProgress }),
+    campaign({ campaignId: "aborted-installing", state: "ABORTED", counts: inProgress }),
+    campaign({ campaignId: "canceled-done", state: "CANCELED", counts: { ...emptyJobCounts(), TIMED_OUT: 1, FAILED: 2 } }),
+  ];
+  assert.equal(campaignsToTick(ended).map((c) => c.campaignId), ["canceled-installing", "aborted-installing"]);
+});
+
 test("a tick message is a valid update message keyed by campaign and minute", () => {
   const message = tickMessage("c-1", new Date("2026-11-26T18:04:31.250Z"));
   assert.ok(updateMessageSchema.safeParse(message).success);

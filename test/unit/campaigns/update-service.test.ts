@@ -1465,4 +1465,67 @@ test("a last wave full by its count completes with a vehicle still waiting, and 
   assert.is((await h.store.campaigns.get(campaignId))!.stateReason, done.decision, "the campaign views show the same reason");
 });
 
+// ── jobs of campaigns that ended: they hold their vehicle while they may still be installing, not for good ──
+
+/** Campaign x admits car 1, which starts downloading; x is canceled (the job is left to finish); campaign y (the fix) admits the car at +10 min. */
+async function canceledWhileDownloading(h: Harness, lateReport?: "FAILED"): Promise<{ x: string; y: string }> {
+  const { campaignId: x } = await startedCampaign(h, { name: "x" });
+  await h.deliver(candidate(car(1)), report(x, vin(1), 1, "DOWNLOADING"));
+  h.clock.now = minutesAfter(2);
+  await h.deliver(command(x, "cancel"));
+  if (lateReport) await h.deliver(report(x, vin(1), 2, lateReport));
+  h.clock.now = minutesAfter(10);
+  const { campaignId: y } = await startedCampaign(h, { name: "y (the fix)", targetVersion: "2.5.0", startTimeoutMinutes: 120 });
+  await h.deliver(candidate(car(1, { observedAt: h.clock.now.toISOString() })));
+  return { x, y };
+}
+
+/** Ticks x when the rollout ticker would (campaignsToTick), then y. */
+async function tickBoth(h: Harness, x: string, y: string): Promise<void> {
+  if (campaignsToTick([(await h.store.campaigns.get(x))!]).length > 0) await tickCampaign(h.deps, x);
+  await tickCampaign(h.deps, y);
+}
+
+test("a canceled campaign's started job holds its vehicle while it reports, and times out (no retry) once silent: then the next campaign's document goes out, and that campaign counts no timeout", async () => {
+  const h = harness();
+  const { x, y } = await canceledWhileDownloading(h);
+  assert.match((await h.store.jobs.get(y, vin(1)))!.stateReason ?? "", `vehicle busy in campaign ${x}`, "genuinely downloading: y waits");
+  h.clock.now = minutesAfter(25);
+  await h.deliver(report(x, vin(1), 2, "INSTALLING"));
+  h.clock.now = minutesAfter(45);
+  await tickBoth(h, x, y);
+  assert.is((await h.store.jobs.get(x, vin(1)))!.state, "IN_PROGRESS", "it reported 20 minutes ago: still installing");
+  assert.is(h.slots.describe(vin(1)), `INSTALL ${x}:${vin(1)} attempt 1`, "no other document mid-install");
+  h.clock.now = minutesAfter(60);
+  assert.equal(campaignsToTick([(await h.store.campaigns.get(x))!]).map((c) => c.campaignId), [x], "the canceled campaign is still ticked");
+  await tickBoth(h, x, y);
+  const old = (await h.store.jobs.get(x, vin(1)))!;
+  assert.is(old.state, "TIMED_OUT");
+  assert.is(old.nextRetryAt, undefined, "a canceled campaign retries nothing");
+  assert.is(h.slots.describe(vin(1)), `INSTALL ${y}:${vin(1)} attempt 1`);
+  const fix = (await h.store.jobs.get(y, vin(1)))!;
+  assert.is(fix.state, "QUEUED");
+  assert.is(fix.documentPublishedAttempt, 1);
+  assert.is((await h.store.campaigns.get(y))!.outcomes.timedOut, 0);
+  assert.equal(campaignsToTick([(await h.store.campaigns.get(x))!]), [], "nothing left in progress: x is no longer ticked");
+  await assertCountersMatchJobs(h.store, x);
+  await assertCountersMatchJobs(h.store, y);
+});
+
+test("a canceled campaign's started job that then fails gets no retry and holds nothing: the next campaign's document goes out at its admission", async () => {
+  const h = harness();
+  const { x, y } = await canceledWhileDownloading(h, "FAILED");
+  const old = (await h.store.jobs.get(x, vin(1)))!;
+  assert.is(old.state, "FAILED");
+  assert.is(old.nextRetryAt, undefined);
+  assert.is(h.slots.describe(vin(1)), `INSTALL ${y}:${vin(1)} attempt 1`);
+  h.clock.now = minutesAfter(60);
+  await tickBoth(h, x, y);
+  const fix = (await h.store.jobs.get(y, vin(1)))!;
+  assert.is(fix.state, "QUEUED");
+  assert.is(fix.documentPublishedAttempt, 1);
+  assert.is((await h.store.campaigns.get(y))!.outcomes.timedOut, 0);
+  await assertCountersMatchJobs(h.store, x);
+});
+
 test.run();
