@@ -413,8 +413,35 @@ export interface Campaign {
   updatedAt: string;
   startedAt?: string;
   finishedAt?: string;
+  /**
+   * The latest operator retry-failed applied to the campaign (its command's idempotency key and when it applied),
+   * written with the command's campaign write. Each tick while RUNNING or PAUSED retries the jobs it covers
+   * (`owedManualRetry`): so a command whose write lost (refused as stale) re-queues nothing, and one whose invocation
+   * died after its write loses nothing.
+   */
+  retryFailedRequest?: RetryFailedRequest;
   /** Optimistic-concurrency revision, bumped on every write of the campaign record. */
   revision: number;
+}
+
+export interface RetryFailedRequest {
+  /** The command's idempotency key: the `cause` of the retries (and refusals) it made in the jobs' histories. */
+  key: string;
+  at: string;
+}
+
+/**
+ * Whether an applied retry-failed still owes this job its retry: the job is manually retryable, finished when the
+ * command applied (its last transition not after it), and neither retried nor refused by that command yet (no record
+ * with its key as the cause).
+ *
+ * @example
+ * const owed = campaign.retryFailedRequest !== undefined && owedManualRetry(job, campaign.retryFailedRequest); // retry it now
+ */
+export function owedManualRetry(job: Pick<Job, "state" | "history" | "createdAt">, request: RetryFailedRequest): boolean {
+  if (!MANUALLY_RETRYABLE_JOB_STATES.includes(job.state)) return false;
+  if (job.history.some((record) => record.cause === request.key)) return false;
+  return Date.parse(job.history.at(-1)?.at ?? job.createdAt) <= Date.parse(request.at);
 }
 
 export interface Job {

@@ -23,6 +23,7 @@ import {
   UNSTARTED_JOB_STATES,
   WITHDRAWN_JOB_STATES,
   jobIdFor,
+  owedManualRetry,
   owesWithdrawal,
   type Campaign,
   type CampaignDefinition,
@@ -455,11 +456,11 @@ async function handleOperatorCommand(
       if (exists instanceof ImageTargetsUnusableError) decision = { kind: "refused", reason: exists.message };
       else if (!exists) decision = { kind: "refused", reason: `release ${version} has no signed manifest (run fleetota release)` };
     }
-    if (decision.kind === "applied" && command === OPERATOR_COMMAND.RetryFailed) {
-      await retryFailedJobs(deps, decision.campaign, message.idempotencyKey);
-    }
     const iso = at.toISOString();
-    const after = decision.kind === "applied" ? decision.campaign : { ...campaign, updatedAt: iso };
+    // A retry-failed re-queues nothing itself: it is written with the campaign (retryFailedRequest), and the ticks
+    // from the one below on retry the jobs it covers. So a write that loses (stale, refused) has re-queued nothing.
+    const retryRequest = command === OPERATOR_COMMAND.RetryFailed ? { retryFailedRequest: { key: message.idempotencyKey, at: iso } } : {};
+    const after = decision.kind === "applied" ? { ...decision.campaign, ...retryRequest } : { ...campaign, updatedAt: iso };
     const record =
       decision.kind === "applied"
         ? decision.record
@@ -480,17 +481,14 @@ async function handleOperatorCommand(
 }
 
 /**
- * Returns the campaign's finished jobs to QUEUED, but for those whose vehicle is busy in another campaign (refused,
- * in the job's history). Their documents go out with the tick that follows the campaign's write, which reads the
- * campaign as written (a COMPLETED campaign is RUNNING again only then; a cancel meanwhile is seen).
+ * An operator's retry-failed, as a tick carries it out (the campaign's `retryFailedRequest`, written with the
+ * command): a finished job it covers (`owedManualRetry`) returns to QUEUED, unless its vehicle is busy in another
+ * campaign (refused, in the job's history). Either way its history then names the command, so it is done once.
+ * Returns the job as stored afterwards.
  */
-async function retryFailedJobs(deps: UpdateServiceDeps, campaign: Campaign, cause: string): Promise<void> {
-  for (const state of MANUALLY_RETRYABLE_JOB_STATES) {
-    for (const job of await deps.store.jobs.list(campaign.campaignId, state)) {
-      if (!(await mayRetryNow(deps, job, cause))) continue;
-      await applyJobEvent(deps, { definition: campaign.definition }, job, { type: "retry", manual: true, cause, at: deps.now() });
-    }
-  }
+async function retryAsRequested(deps: UpdateServiceDeps, campaign: Campaign, job: Job, cause: string): Promise<Job> {
+  if (!(await mayRetryNow(deps, job, cause))) return job;
+  return applyJobEvent(deps, scopeOf(campaign), job, { type: "retry", manual: true, cause, at: deps.now() });
 }
 
 // ── the rollout tick ────────────────────────────────────────────────────────────────────────────────
@@ -554,11 +552,17 @@ export async function tickCampaign(deps: UpdateServiceDeps, campaignId: string):
 
   summary.timedOut = await timeOutJobs(deps, campaign, summary, [JOB_STATE.InProgress, ...UNSTARTED_JOB_STATES]);
   let pendingRetries = 0;
-  for (const job of whileTimeLeft(deps, summary, (await Promise.all(RETRYABLE_JOB_STATES.map(jobsIn))).flat())) {
+  // An operator's retry-failed applied to the campaign retries the jobs it covers, RUNNING or PAUSED (their documents
+  // go out while RUNNING); the others retry on their own after their backoff, while RUNNING.
+  const request = campaign.retryFailedRequest;
+  const retryStates = request ? MANUALLY_RETRYABLE_JOB_STATES : RETRYABLE_JOB_STATES;
+  for (const job of whileTimeLeft(deps, summary, (await Promise.all(retryStates.map(jobsIn))).flat())) {
     const after =
-      campaign.state === CAMPAIGN_STATE.Running
-        ? await applyJobEvent(deps, scopeOf(campaign), job, { type: "retry", manual: false, cause: "ticker", at: deps.now() })
-        : job;
+      request && owedManualRetry(job, request)
+        ? await retryAsRequested(deps, campaign, job, request.key)
+        : campaign.state === CAMPAIGN_STATE.Running && RETRYABLE_JOB_STATES.includes(job.state)
+          ? await applyJobEvent(deps, scopeOf(campaign), job, { type: "retry", manual: false, cause: "ticker", at: deps.now() })
+          : job;
     if (after.state === JOB_STATE.Queued) summary.retried++;
     else if (after.nextRetryAt !== undefined) pendingRetries++;
   }

@@ -208,6 +208,12 @@ function campaignChangePart(db: StateTable, before: Campaign, after: Campaign, r
       values[`:${field}`] = after[field];
     }
   }
+  if (after.retryFailedRequest !== undefined) {
+    // Only a newer retry-failed replaces it; never removed.
+    names["#retryFailedRequest"] = "retryFailedRequest";
+    values[":retryFailedRequest"] = after.retryFailedRequest;
+    sets.push("#retryFailedRequest = :retryFailedRequest");
+  }
   return {
     Update: {
       TableName: db.table,
@@ -260,6 +266,7 @@ function campaignItem(campaign: Campaign): Record<string, unknown> {
     updatedAt: campaign.updatedAt,
     startedAt: campaign.startedAt,
     finishedAt: campaign.finishedAt,
+    retryFailedRequest: campaign.retryFailedRequest,
     revision: campaign.revision,
   });
 }
@@ -293,6 +300,7 @@ function campaignFromItem(item: Record<string, unknown>): Campaign {
     updatedAt: item.updatedAt as string,
     startedAt: item.startedAt as string | undefined,
     finishedAt: item.finishedAt as string | undefined,
+    retryFailedRequest: item.retryFailedRequest as Campaign["retryFailedRequest"],
     revision: Number(item.revision ?? 0),
   });
 }

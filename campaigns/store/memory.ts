@@ -82,6 +82,7 @@ export function memoryCampaignStore(): CampaignStore {
           if (after[field] === undefined) delete changed[field];
           else changed[field] = after[field];
         }
+        if (after.retryFailedRequest !== undefined) changed.retryFailedRequest = copy(after.retryFailedRequest);
         campaigns.set(before.campaignId, changed);
         histories.get(before.campaignId)!.push(copy(record));
         if (options.commandKey) commands.add(options.commandKey);

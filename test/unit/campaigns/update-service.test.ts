@@ -1528,4 +1528,69 @@ test("a canceled campaign's started job that then fails gets no retry and holds 
   await assertCountersMatchJobs(h.store, x);
 });
 
+// ── retry-failed: re-queues only once its campaign write applied, and then durably ──
+
+/** A RUNNING campaign (no automatic retries, one long wave) whose one job FAILED. */
+async function oneFailedJob(h: Harness): Promise<string> {
+  const { campaignId } = await startedCampaign(h, { retries: { max: 0, backoffBaseSeconds: 60, backoffCapSeconds: 600 }, waves: [{ percent: 100, soakMinutes: 600 }] });
+  await h.deliver(candidate(car(1)), report(campaignId, vin(1), 1, "FAILED"));
+  h.clock.now = minutesAfter(5);
+  return campaignId;
+}
+
+test("a retry-failed refused as stale (a pause landed before its campaign write) re-queues nothing, neither then nor at the next resume", async () => {
+  const h = harness();
+  const campaignId = await oneFailedJob(h);
+  const retry = await sentByCli(h, campaignId, "retry-failed");
+  onceBefore(h.store.campaigns, "saveChange", async () => h.deliver(await sentByCli(h, campaignId, "pause")));
+  await h.deliver(retry);
+
+  assert.is((await h.store.campaigns.get(campaignId))!.state, "PAUSED");
+  assert.match((await h.store.campaigns.history(campaignId)).at(-1)!.reason, /^refused retry-failed: stale/);
+  const refused = (await h.store.jobs.get(campaignId, vin(1)))!;
+  assert.equal([refused.state, refused.attempt], ["FAILED", 1]);
+  h.clock.now = minutesAfter(10);
+  await h.deliver(await sentByCli(h, campaignId, "resume"));
+  await tickCampaign(h.deps, campaignId);
+  const resumed = (await h.store.jobs.get(campaignId, vin(1)))!;
+  assert.equal([resumed.state, resumed.attempt], ["FAILED", 1]);
+  assert.is(h.slots.describe(vin(1)), `INSTALL ${campaignId}:${vin(1)} attempt 1`);
+  await assertCountersMatchJobs(h.store, campaignId);
+});
+
+test("a retry-failed whose invocation failed after its campaign write (redelivered: a duplicate) still retries: the next tick does it, once", async () => {
+  const h = harness();
+  const campaignId = await oneFailedJob(h);
+  const retry = command(campaignId, "retry-failed");
+  const read = h.deps.documents.read;
+  h.deps.documents.read = async () => Promise.reject(Object.assign(new Error("We encountered an internal error"), { name: "InternalError" }));
+  const failed = await h.deliver(retry).then(() => undefined, (error: Error) => error);
+  h.deps.documents.read = read;
+  assert.is(failed?.name, "InternalError");
+  await h.deliver(retry);
+  assert.is((await h.store.jobs.get(campaignId, vin(1)))!.state, "FAILED", "the redelivery is a duplicate");
+
+  h.clock.now = minutesAfter(6);
+  await tickCampaign(h.deps, campaignId);
+  const retried = (await h.store.jobs.get(campaignId, vin(1)))!;
+  assert.equal([retried.state, retried.attempt, retried.documentPublishedAttempt], ["QUEUED", 2, 2]);
+  // Its retried attempt fails too: the same request does not retry it again.
+  await h.deliver(reportOn(campaignId, vin(1), { attempt: 2, sequence: 2, status: "FAILED" }));
+  h.clock.now = minutesAfter(7);
+  await tickCampaign(h.deps, campaignId);
+  const again = (await h.store.jobs.get(campaignId, vin(1)))!;
+  assert.equal([again.state, again.attempt], ["FAILED", 2]);
+  await assertCountersMatchJobs(h.store, campaignId);
+});
+
+test("a retry-failed applied to a PAUSED campaign re-queues the failed job; its document goes out at the resume", async () => {
+  const h = harness();
+  const campaignId = await oneFailedJob(h);
+  await h.deliver(command(campaignId, "pause"), command(campaignId, "retry-failed"));
+  const queued = (await h.store.jobs.get(campaignId, vin(1)))!;
+  assert.equal([queued.state, queued.attempt, queued.documentPublishedAttempt], ["QUEUED", 2, 1]);
+  await h.deliver(command(campaignId, "resume"));
+  assert.is(h.slots.describe(vin(1)), `INSTALL ${campaignId}:${vin(1)} attempt 2`);
+});
+
 test.run();

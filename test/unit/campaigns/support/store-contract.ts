@@ -294,4 +294,19 @@ export function storeContract(test: Test, store: () => CampaignStore): void {
     const done = (await store().campaigns.get(campaign.campaignId))!;
     assert.equal([done.state, done.eligible, done.admitted], ["COMPLETED", 3, 2]);
   });
+
+  test("contract: a campaign change carrying a retry-failed request stores it; a later change without one keeps it, a newer one replaces it", async () => {
+    const campaign = await running();
+    const request = { key: `retry-failed#${campaign.campaignId}`, at: at(1) };
+    const record = (minute: number) => ({ from: "RUNNING", to: "RUNNING", at: at(minute), reason: "retry failed jobs", cause: "test" });
+    await store().campaigns.saveChange(campaign, { ...campaign, retryFailedRequest: request, updatedAt: at(1) }, record(1));
+    let read = (await store().campaigns.get(campaign.campaignId))!;
+    assert.equal(read.retryFailedRequest, request);
+    await store().campaigns.saveChange(read, { ...read, state: "PAUSED", retryFailedRequest: undefined, updatedAt: at(2) }, { ...record(2), to: "PAUSED" });
+    read = (await store().campaigns.get(campaign.campaignId))!;
+    assert.equal(read.retryFailedRequest, request);
+    const newer = { key: "retry-failed#2", at: at(3) };
+    await store().campaigns.saveChange(read, { ...read, retryFailedRequest: newer, updatedAt: at(3) }, { ...record(3), from: "PAUSED", to: "PAUSED" });
+    assert.equal((await store().campaigns.get(campaign.campaignId))!.retryFailedRequest, newer);
+  });
 }
