@@ -262,8 +262,8 @@ export async function readFleetSnapshot(
   // Decoding and merging in one synchronous step keeps one parsed document alive at a time, however many are read at once.
   const decode = (bytes: Buffer) => JSON.parse(gunzipSync(bytes).toString("utf8")) as FleetSnapshot;
   const addDocument = (bytes: Buffer | undefined) => bytes && merger.add(decode(bytes));
-  const snapshot = await readDocument(s3, bucket, FLEET_SNAPSHOT_KEY);
-  if (snapshot) merger.addSnapshot(decode(snapshot));
+  const addSnapshot = (bytes: Buffer | undefined) => bytes && merger.addSnapshot(decode(bytes));
+  addSnapshot(await readDocument(s3, bucket, FLEET_SNAPSHOT_KEY));
   const queue = [...partKeys];
   await Promise.all(
     Array.from({ length: Math.min(READ_CONCURRENCY, queue.length) }, async () => {
