@@ -5,7 +5,7 @@ import { OPERATOR_COMMAND, UPDATE_MESSAGE_KIND, type CommandMessage } from "../.
 /**
  * Campaigns a tick has work for: those rolling or about to (SCHEDULED, RUNNING, PAUSED — a paused one
  * still times out silent vehicles), canceled or aborted ones with jobs not yet canceled or still IN_PROGRESS, and any
- * campaign whose jobs still owe a withdrawal of their document (`withdrawalsOwed`; a final one's tick only withdraws).
+ * campaign whose jobs still owe a withdrawal of their document (`withdrawalsOwed`; a final one's tick rolls nothing).
  *
  * @example
  * const due = campaignsToTick(await store.campaigns.list());
