@@ -162,6 +162,7 @@ export class FleetFunctions extends Construct {
       // Root and targets chains are read "until the next version is missing", a vehicle's job document may not exist yet.
       answerMissingWith404("AnswerMissingMetadataWith404", lake.bucketArn, [`${DATA_LAKE_PREFIX.firmware}metadata/*`, `${DATA_LAKE_PREFIX.director}root/*`, `${DATA_LAKE_PREFIX.jobs}*`]),
       { Sid: "SignDirectorMetadata", Effect: "Allow", Action: ["kms:Sign", "kms:GetPublicKey"], Resource: this.props.directorKey.keyArn },
+      signOnlyFromFunction(functionArnOf(stack.region, account, `${stack.namePrefix}-${FUNCTION.updateManager}`)),
       itemsUnder("CampaignItems", ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"], state.tableArn, [CAMPAIGN_PK_PREFIX, COMMAND_PK_PREFIX]),
       { Sid: "QueryCampaignsAndJobs", Effect: "Allow", Action: "dynamodb:Query", Resource: state.tableAndIndexArns },
       // Targeting trusts the registry (campaigns/registry-check.ts): a vehicle's thing is named by its VIN, 17 characters.
@@ -274,6 +275,40 @@ export function itemsUnder(sid: string, actions: readonly string[], tableArn: st
       "ForAllValues:StringLike": { "dynamodb:LeadingKeys": prefixes.map((prefix) => `${prefix}*`) },
       Null: { "dynamodb:LeadingKeys": "false" },
     },
+  };
+}
+
+/**
+ * The ARN of a function by name (unqualified), as Lambda puts it in `lambda:SourceFunctionArn`. Built from the name,
+ * not the function's `arn` attribute: the function depends on its role's policy, which names it.
+ *
+ * @example
+ * functionArnOf("eu-central-1", "123456789012", "fleetota-dev-update-manager"); // "arn:aws:lambda:eu-central-1:123456789012:function:fleetota-dev-update-manager"
+ */
+export function functionArnOf(region: string, account: string, functionName: string): string {
+  return `arn:aws:lambda:${region}:${account}:function:${functionName}`;
+}
+
+/**
+ * Denies `kms:Sign` to every session of the role but the ones Lambda runs this function's code with. Lambda puts the
+ * running function's ARN into the request context of every AWS call made with its execution role's credentials from
+ * inside its execution environment (`lambda:SourceFunctionArn`, AWS Lambda Developer Guide, "Using source function
+ * ARN to control function access behavior"); a function somebody else creates with this role (`iam:PassRole` +
+ * `lambda:CreateFunction`) carries its own ARN, and a session without the key (none: the role trusts only
+ * lambda.amazonaws.com) matches ArnNotLike too. The key is not allowed in resource policies, so the Deny lives in
+ * the role's own policy, not the key policy. Resource `*`: no key at all, whichever director key generation.
+ *
+ * @example
+ * signOnlyFromFunction("arn:aws:lambda:eu-central-1:123456789012:function:fleetota-dev-update-manager");
+ */
+export function signOnlyFromFunction(functionArn: string): PolicyStatement {
+  return {
+    Sid: "SignOnlyFromTheUpdateManagerFunction",
+    Effect: "Deny",
+    Action: "kms:Sign",
+    Resource: "*",
+    // Its versions and aliases too (qualified ARNs), should the function ever publish them.
+    Condition: { ArnNotLike: { "lambda:SourceFunctionArn": [functionArn, `${functionArn}:*`] } },
   };
 }
 

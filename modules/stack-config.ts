@@ -111,8 +111,9 @@ export interface FleetOtaStackProps {
   readonly dashboardPriceClass: "PriceClass_100" | "PriceClass_200" | "PriceClass_All";
   /**
    * The IAM roles (or users) that deploy this stack (`arn:aws:iam::<accountId>:role/…`; `*` patterns allowed): only
-   * they, and the account's root user, may change the director key's policy. Unset, any principal in the account
-   * whose identity policy allows `kms:PutKeyPolicy` may rewrite it (and give itself `kms:Sign`): set it in production.
+   * they, and the account's root user, may change the director key's policy. Required for the `aws` target
+   * (MissingKeyAdministratorsError): unset, any principal in the account whose identity policy allows
+   * `kms:PutKeyPolicy` could rewrite it (and give itself `kms:Sign`). The `local` target may leave it unset.
    */
   readonly keyAdministratorArns?: readonly string[];
   /** Protects the state table and buckets against `terraform destroy` (on in production). */
@@ -219,6 +220,22 @@ export class MissingAccountIdError extends InvalidStackPropsError {
 }
 
 /**
+ * An AWS deployment without key administrators would leave the director key's policy to every principal of the
+ * account whose identity policy allows `kms:PutKeyPolicy` (AdministratorAccess, many CI roles): one policy write,
+ * and that principal signs job documents for any vehicle. Refused; the local target keeps the emulator default.
+ */
+export class MissingKeyAdministratorsError extends InvalidStackPropsError {
+  override readonly name = "MissingKeyAdministratorsError";
+  constructor() {
+    super(
+      `deploying to AWS needs the roles that deploy the stack, the only principals (with the root user) that may change the director key's policy: ` +
+        `set FLEETOTA_STACK_KEY_ADMINISTRATOR_ARNS to their comma-separated IAM role ARNs (e.g. arn:aws:iam::<account>:role/fleetota-deploy; ` +
+        `the role you deploy with: aws sts get-caller-identity), or pass keyAdministratorArns`,
+    );
+  }
+}
+
+/**
  * Merges overrides into the defaults and rejects values AWS would refuse at deploy time.
  *
  * @example
@@ -279,6 +296,7 @@ export function resolveStackProps(overrides: FleetOtaStackOverrides = {}): Fleet
   if (props.target === DEPLOY_TARGET.local) props = { ...props, accountId: props.accountId ?? LOCAL_ACCOUNT_ID };
   if (props.accountId === undefined) throw new MissingAccountIdError();
   if (!/^\d{12}$/.test(props.accountId)) throw new InvalidStackPropsError(`accountId must be a 12-digit AWS account id, got "${props.accountId}"`);
+  if (props.target === DEPLOY_TARGET.aws && (props.keyAdministratorArns ?? []).length === 0) throw new MissingKeyAdministratorsError();
   for (const arn of props.keyAdministratorArns ?? []) {
     // Only the account's own principals: the key policy lets no other account administer the key at all.
     if (!new RegExp(`^arn:aws[a-z-]*:iam::${props.accountId}:(role|user)/[\\w+=,.@/*?-]+$`).test(arn)) {

@@ -12,9 +12,9 @@ import {
   resolveStackProps,
   stackOverridesFromEnv,
 } from "../../modules/stack-config.js";
-import { fakeDist, synthStack, TEST_ACCOUNT_ID } from "./support/synth.js";
+import { fakeDist, synthStack, TEST_DEPLOYMENT } from "./support/synth.js";
 
-const account = { accountId: TEST_ACCOUNT_ID };
+const account = TEST_DEPLOYMENT;
 
 test("overrides merge into the defaults, nested groups included", () => {
   const props = resolveStackProps({ ...account, namePrefix: "fleetota-prod", alarms: { queueAgeSeconds: 60 } });

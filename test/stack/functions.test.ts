@@ -6,7 +6,7 @@ import { App } from "cdktf";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { FleetOtaStack } from "../../main.js";
-import { fakeDist, ref, synthStack, temporaryDir, TEST_ACCOUNT_ID } from "./support/synth.js";
+import { fakeDist, ref, synthStack, temporaryDir, TEST_DEPLOYMENT } from "./support/synth.js";
 
 const stack = synthStack();
 const functions = stack.resources("aws_lambda_function") as Record<string, Record<string, any>>;
@@ -148,7 +148,7 @@ test("the deployment archive holds the bundle without its source map, unless sou
   const archiveOf = (lambdaSourceMaps: boolean) => {
     const outdir = temporaryDir("stack-test-out");
     const app = new App({ outdir });
-    new FleetOtaStack(app, "fleetota-test", { distDir: fakeDist(), accountId: TEST_ACCOUNT_ID, lambdaSourceMaps });
+    new FleetOtaStack(app, "fleetota-test", { distDir: fakeDist(), ...TEST_DEPLOYMENT, lambdaSourceMaps });
     app.synth();
     const synthesized = JSON.parse(readFileSync(join(outdir, "stacks", "fleetota-test", "cdk.tf.json"), "utf8"));
     const fn = synthesized.resource.aws_lambda_function.update_manager;

@@ -28,6 +28,10 @@ export interface SynthesizedStack {
 
 /** The account the stack tests deploy to (an AWS deployment needs one). */
 export const TEST_ACCOUNT_ID = "123456789012";
+/** The role the stack tests deploy with: an AWS deployment names its key administrators. */
+export const TEST_DEPLOY_ROLE = `arn:aws:iam::${TEST_ACCOUNT_ID}:role/fleetota-deploy`;
+/** What every AWS deployment of the stack tests passes (account and key administrators). */
+export const TEST_DEPLOYMENT = { accountId: TEST_ACCOUNT_ID, keyAdministratorArns: [TEST_DEPLOY_ROLE] } as const;
 
 export const WEB_FILES = { "index.html": "<!doctype html><title>FleetOTA</title>", "app.js": "console.log(1)", "assets/style.css": "body{}" } as const;
 
@@ -59,7 +63,7 @@ export function fakeDist(options: { functions?: readonly string[]; web?: boolean
 }
 
 /**
- * Builds and synthesizes a FleetOtaStack (for account TEST_ACCOUNT_ID unless overridden); `prepare`
+ * Builds and synthesizes a FleetOtaStack (for TEST_DEPLOYMENT unless overridden); `prepare`
  * may change the stack before it is synthesized (to try to break a rule).
  *
  * @example
@@ -68,7 +72,10 @@ export function fakeDist(options: { functions?: readonly string[]; web?: boolean
  */
 export function synthStack(overrides: FleetOtaStackOverrides = {}, prepare?: (stack: FleetOtaStack) => void): SynthesizedStack {
   const app = Testing.app();
-  const stack = new FleetOtaStack(app, "fleetota-test", { distDir: fakeDist(), accountId: TEST_ACCOUNT_ID, ...overrides });
+  // Another account given: its own deploy role administers the key (the stack takes only the account's principals).
+  const accountId = "accountId" in overrides ? overrides.accountId : TEST_DEPLOYMENT.accountId;
+  const deployment = { accountId, keyAdministratorArns: accountId === undefined ? undefined : [`arn:aws:iam::${accountId}:role/fleetota-deploy`] };
+  const stack = new FleetOtaStack(app, "fleetota-test", { distDir: fakeDist(), ...deployment, ...overrides });
   prepare?.(stack);
   const json = JSON.parse(Testing.synth(stack)) as SynthesizedStack["json"];
   const resources = (type: string) => json.resource[type] ?? {};
