@@ -49,6 +49,11 @@ export interface FleetStateDrops {
 
 export interface MergedFleetState extends FleetSnapshot {
   dropped: FleetStateDrops;
+  /**
+   * Of `dropped.overCap`, the vehicles that were in the compacted snapshot: they gave way to new vehicles' own
+   * uploads, or the cap was lowered below the snapshot. The rest are new VINs refused.
+   */
+  knownEvicted: number;
 }
 
 const READ_CONCURRENCY = 16;
@@ -167,6 +172,7 @@ export class FleetStateMerger {
   private readonly policy: FleetStatePolicy;
   private readonly oldestKeptMs: number;
   private started = false;
+  private knownEvicted = 0;
 
   constructor(options: Partial<FleetStatePolicy> & { now: number }) {
     this.policy = { retentionMs: options.retentionMs ?? FLEET_STATE_DEFAULTS.retentionMs, maxVehicles: options.maxVehicles ?? FLEET_STATE_DEFAULTS.maxVehicles };
@@ -176,12 +182,17 @@ export class FleetStateMerger {
   /** The compacted snapshot, before any part: its VINs (within the retention and the cap) become the incumbents. */
   addSnapshot(document: FleetSnapshot): void {
     if (this.started) throw new FleetSnapshotOrderError();
-    this.add(document);
-    this.cutBack();
+    this.merge(document);
     for (const held of this.byVin.values()) held.tier |= TIER.Incumbent;
+    this.cutBack();
   }
 
   add(document: FleetSnapshot): void {
+    this.merge(document);
+    if (this.byVin.size >= CUT_BACK_AT * this.policy.maxVehicles) this.cutBack();
+  }
+
+  private merge(document: FleetSnapshot): void {
     this.started = true;
     if (document.generatedAt && (!this.generatedAt || document.generatedAt > this.generatedAt)) this.generatedAt = document.generatedAt;
     for (const vehicle of document.vehicles) {
@@ -200,13 +211,12 @@ export class FleetStateMerger {
         current.vehicle = vehicle;
       }
     }
-    if (this.byVin.size >= CUT_BACK_AT * this.policy.maxVehicles) this.cutBack();
   }
 
   result(): MergedFleetState {
     this.cutBack();
     const vehicles = [...this.byVin.values()].map((held) => held.vehicle).sort((a, b) => (a.vin < b.vin ? -1 : a.vin > b.vin ? 1 : 0));
-    return { generatedAt: this.generatedAt, vehicles, dropped: { ...this.dropped } };
+    return { generatedAt: this.generatedAt, vehicles, dropped: { ...this.dropped }, knownEvicted: this.knownEvicted };
   }
 
   /** Drops the entries past the retention, then keeps `maxVehicles`: own uploads, incumbents, the newest (dropOrder). */
@@ -220,7 +230,11 @@ export class FleetStateMerger {
     const over = this.byVin.size - this.policy.maxVehicles;
     if (over <= 0) return;
     const dropFirst = [...this.byVin.values()].sort(dropOrder);
-    for (let index = 0; index < over; index++) this.byVin.delete(dropFirst[index]!.vehicle.vin);
+    for (let index = 0; index < over; index++) {
+      const held = dropFirst[index]!;
+      this.byVin.delete(held.vehicle.vin);
+      if (held.tier & TIER.Incumbent) this.knownEvicted++;
+    }
     this.dropped.overCap += over;
   }
 }

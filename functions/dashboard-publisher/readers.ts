@@ -5,7 +5,7 @@ import { writeEmfMetrics, type LineWriter } from "../../lib/emf-metrics.js";
 import type { Log } from "../../lib/logger.js";
 import { listCampaignSummaries, type CampaignSummary } from "../../campaigns/read-model.js";
 import type { CampaignList } from "../../campaigns/store/index.js";
-import { FLEET_STATE_DEFAULTS, readFleetSnapshot, type FleetStateDrops, type FleetStatePolicy } from "../../telemetry/fleet-state.js";
+import { FLEET_STATE_DEFAULTS, readFleetSnapshot, type FleetStatePolicy, type MergedFleetState } from "../../telemetry/fleet-state.js";
 import { FLEET_DROP_REASON, type FleetVehicle } from "../../telemetry/aggregate.js";
 import type { CampaignSummaryInput } from "./campaign-view.js";
 import type { FleetVehicleInput } from "./fleet-view.js";
@@ -70,12 +70,12 @@ export function fleetReader(s3: S3Client, bucket: string, options: FleetReaderOp
   const policy = { ...FLEET_STATE_DEFAULTS, ...options.policy };
   return async function readFleet() {
     const snapshot = await readFleetSnapshot(s3, bucket, { compact: true, now: (options.now ?? Date.now)(), ...policy });
-    reportDrops(snapshot.dropped, snapshot.vehicles.length, policy, options);
+    reportDrops(snapshot, policy, options);
     return { vehicles: snapshot.vehicles.map(toFleetVehicleInput), writtenAt: snapshot.generatedAt };
   };
 }
 
-function reportDrops(dropped: FleetStateDrops, kept: number, policy: FleetStatePolicy, options: FleetReaderOptions): void {
+function reportDrops({ dropped, knownEvicted, vehicles }: MergedFleetState, policy: FleetStatePolicy, options: FleetReaderOptions): void {
   const data: MetricDatum[] = [];
   const count = (reason: string, value: number): MetricDatum => ({
     MetricName: METRIC.FleetStateEntriesDropped,
@@ -90,7 +90,9 @@ function reportDrops(dropped: FleetStateDrops, kept: number, policy: FleetStateP
   if (dropped.overCap > 0) {
     options.log.error("fleet state full: entries dropped (kept first: the vehicles' own uploads, then the vehicles already in the fleet state, then the newest; so new gateway VINs are refused first)", {
       dropped: dropped.overCap,
-      kept,
+      newRefused: dropped.overCap - knownEvicted,
+      knownEvicted,
+      kept: vehicles.length,
       maxVehicles: policy.maxVehicles,
       remedy: "a gateway naming invented VINs, or a fleet larger than fleetStateMaxVehicles (raise it with the publisher's memory)",
     });

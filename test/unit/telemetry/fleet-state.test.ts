@@ -40,7 +40,7 @@ test("merging keeps each vehicle's latest state, whatever order the parts come i
 });
 
 test("an empty fleet has no generation time and drops nothing", () => {
-  assert.equal(mergeFleetDocuments([], now), { generatedAt: null, vehicles: [], dropped: { expired: 0, overCap: 0 } });
+  assert.equal(mergeFleetDocuments([], now), { generatedAt: null, vehicles: [], dropped: { expired: 0, overCap: 0 }, knownEvicted: 0 });
 });
 
 test("a fleet vehicle carries the dashboard's fields from the record, and its source", () => {
@@ -151,12 +151,12 @@ test("R8-C: over the cap, cars an honest gateway carries stay and a flood of new
   assert.equal(runs[1], merged, "the order of the parts changes nothing");
   for (const vin of [...carried, OWN]) assert.ok(vinsOf(merged).includes(vin), `${vin} kept`);
   assert.equal(vinsOf(merged).filter((vin) => flood.includes(vin)), [...flood].sort().slice(0, 4), "4 new VINs fill the free room (same age: the smaller VINs)");
-  assert.equal(merged.dropped, { expired: 0, overCap: 6 });
+  assert.equal([merged.dropped, merged.knownEvicted], [{ expired: 0, overCap: 6 }, 0], "6 new VINs refused, no known car evicted");
 
   // the next run: the snapshot is that result, the flood goes on with other VINs stamped 5 minutes ahead
   const next = mergeFleetDocuments([gatewayPart(inventedVins(10, 2_000), -5)], { ...now, maxVehicles: 8, snapshot: merged });
   assert.equal(vinsOf(next), vinsOf(merged), "no room: every new VIN refused, nobody evicted");
-  assert.equal(next.dropped, { expired: 0, overCap: 10 });
+  assert.equal([next.dropped, next.knownEvicted], [{ expired: 0, overCap: 10 }, 0]);
 });
 
 test("R8-C: floods over several runs never evict incumbents, the map stays under a quarter over the cap, and each run's result is the same in any part order", () => {
@@ -191,6 +191,7 @@ test("R8-C: floods over several runs never evict incumbents, the map stays under
     assert.equal(kept[2], kept[0], `run ${run}: a third order, the same state`);
     const merged = results[0]!;
     for (const vin of [...carried, ...owners]) assert.ok(vinsOf(merged).includes(vin), `run ${run}: ${vin} kept`);
+    for (const result of results) assert.is(result.knownEvicted, 0, `run ${run}: no known car evicted`);
     const reported = merged.vehicles.filter((vehicle) => carried.slice(run * 5, run * 5 + 5).includes(vehicle.vin));
     assert.ok(reported.every((vehicle) => vehicle.stateOfCharge === 90 + run), `run ${run}: the honest gateway's newest word shows`);
     invented = merged.vehicles.length - carried.length - owners.length;
@@ -225,7 +226,7 @@ test("R8-C: a vehicle's own upload still comes first: a new one takes the place 
     for (const parts of [order, [...order].reverse()]) {
       const merged = mergeFleetDocuments(parts, { ...now, maxVehicles: 3, snapshot });
       assert.equal(vinsOf(merged), [OWN, known[0]!, known[1]!].sort());
-      assert.equal(merged.dropped, { expired: 0, overCap: 6 });
+      assert.equal([merged.dropped, merged.knownEvicted], [{ expired: 0, overCap: 6 }, 1], "5 new gateway VINs refused, 1 known car gave way");
     }
   }
 });
@@ -240,7 +241,7 @@ test("a snapshot over a lowered cap keeps the own entries, then the newest; the 
   ]);
   const merged = mergeFleetDocuments([gatewayPart([a!], 1)], { ...now, maxVehicles: 2, snapshot });
   assert.equal(vinsOf(merged), [OWN, c!].sort(), "a VIN cut from the snapshot comes back only as a newcomer");
-  assert.equal(merged.dropped, { expired: 0, overCap: 3 });
+  assert.equal([merged.dropped, merged.knownEvicted], [{ expired: 0, overCap: 3 }, 2]);
   const merger = new FleetStateMerger(now);
   merger.add(gatewayPart([a!], 1));
   assert.throws(() => merger.addSnapshot(snapshot), (error: unknown) => error instanceof FleetSnapshotOrderError);

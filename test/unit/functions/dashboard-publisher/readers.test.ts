@@ -145,7 +145,7 @@ test("a fleet state over maxVehicles: the publisher keeps the vehicles' own entr
   for (const vehicle of real) assert.ok(compacted.vehicles.some((kept) => kept.vin === vehicle.vin), `${vehicle.vin} (its own upload, a week old) is kept`);
   const error = lines.find((line) => line.level === "error");
   assert.match(error?.message ?? "", /fleet state full/);
-  assert.equal(error?.extra[0], { dropped: 5, kept: 10, maxVehicles: 10, remedy: (error?.extra[0] as { remedy: string }).remedy });
+  assert.equal(error?.extra[0], { dropped: 5, newRefused: 0, knownEvicted: 5, kept: 10, maxVehicles: 10, remedy: (error?.extra[0] as { remedy: string }).remedy });
   const emf = metricLines.map((line) => JSON.parse(line) as Record<string, unknown>);
   assert.ok(emf.some((document) => document[METRIC.FleetStateEntriesDropped] === 5 && document.Reason === "over-cap"), metricLines.join("\n"));
 });
@@ -180,8 +180,8 @@ test("R8-C: the publisher keeps the cars an honest gateway carries through anoth
   assert.equal(snapshotVins(), afterFirst, "the second flood found no room and evicted nobody");
   assert.is(second.length, 8);
   assert.equal([...objects.keys()], [FLEET_SNAPSHOT_KEY], "the parts are compacted away");
-  const errors = lines.filter((line) => line.level === "error").map((line) => (line.extra[0] as { dropped: number }).dropped);
-  assert.equal(errors, [6, 10], "the refused new VINs are counted each run");
+  const errors = lines.filter((line) => line.level === "error").map((line) => line.extra[0] as { dropped: number; newRefused: number; knownEvicted: number });
+  assert.equal(errors.map(({ dropped, newRefused, knownEvicted }) => [dropped, newRefused, knownEvicted]), [[6, 6, 0], [10, 10, 0]], "the refused new VINs are counted each run, no known car evicted");
 });
 
 test.run();
