@@ -88,7 +88,8 @@ export async function provisionVehicleIdentities(
       if (existing) return existing;
       const identity = material.get(vin);
       if (!identity) throw new UnknownSimulatedVehicleError(`${vin} has no identity in this simulation`);
-      const client = vehicleS3Client(identity, { ...options.s3, stats, requestHandler: { httpAgent } });
+      // A socket idle for a minute fails its request (the image fetcher's own deadlines are shorter: image-fetcher.ts).
+      const client = vehicleS3Client(identity, { ...options.s3, stats, requestHandler: { httpAgent, requestTimeout: 60_000 } });
       clients.set(vin, client);
       return client;
     },
