@@ -28,6 +28,10 @@ export interface ReleaseStatus {
   targetName: string;
   sha256: string;
   length: number;
+  /** What the release target says the image is for (what each signer checked and states). */
+  ecu: string;
+  hardwareIds: string[];
+  antiRollbackCounter: number;
   /** Release keys whose signature verifies over the staged targets. */
   signedBy: string[];
   threshold: number;
@@ -90,6 +94,9 @@ function status(root: Metadata<Root>, targets: Metadata<Targets>, version: strin
     targetName: release.name,
     sha256: release.sha256,
     length: release.length,
+    ecu: release.custom.ecu,
+    hardwareIds: release.custom.hardwareIds,
+    antiRollbackCounter: release.custom.antiRollbackCounter,
     signedBy: progress.signedBy,
     threshold: progress.threshold,
     ignored: progress.ignored,

@@ -92,13 +92,17 @@ function describeIgnored(ignored: readonly string[]): string[] {
 
 function describe(status: ReleaseStatus, bucket: string): string[] {
   const progress = `${status.signedBy.length} of ${status.threshold} signatures`;
+  // What was signed, in full: each signer sees the facts they vouched for.
+  const signed = `  ${status.targetName}: ${status.length} bytes, sha256 ${status.sha256}, ECU ${status.ecu}, hardware ${status.hardwareIds.join(",")}, anti-rollback ${status.antiRollbackCounter}`;
   const lines = status.published
     ? [
         `published ${status.version} as ${status.targetName} (${status.length} bytes, sha256 ${status.sha256.slice(0, 16)}…), targets ${status.targetsVersion}, ${progress}`,
+        signed,
         `  s3://${bucket}/${status.imageKey}`,
       ]
     : [
         `staged ${status.version} as targets ${status.targetsVersion} with ${progress}; not published yet`,
+        signed,
         `  another release engineer: fleetota release sign ${status.version} --key <their key file> --image <their copy> --hardware <ids> --anti-rollback <n>`,
       ];
   return [...lines, ...describeIgnored(status.ignored)];

@@ -90,6 +90,7 @@ test("alice stages 2.4.0: 1 of 2, nothing published", async () => {
     key: key("alice"),
   });
   assert.equal([status.published, status.signedBy, status.threshold, status.ignored], [false, [key("alice").keyid], 2, []]);
+  assert.equal([status.ecu, status.hardwareIds, status.antiRollbackCounter, status.length], [DEFAULT_ECU, ["hu-3"], 7, IMAGE.byteLength], "what was signed, shown to the signer");
   await nothingPublished();
   alicesStaging = await readJson(world.s3, world.bucket, REPOSITORY_LAYOUT.stagedTargets(1));
 });
