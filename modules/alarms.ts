@@ -60,6 +60,7 @@ export class FleetAlarms extends Construct {
       this.connectivityAlarm(),
       this.candidatesRefusedAlarm(),
       this.fleetStateFullAlarm(),
+      this.withdrawalsFailedAlarm(),
       ...props.functions.flatMap(({ shortName, fn }) => this.functionAlarms(shortName, fn)),
     ];
     for (const spec of specs) this.addAlarm(spec);
@@ -235,13 +236,35 @@ export class FleetAlarms extends Construct {
    * for a full part, the publisher at compaction): a gateway naming invented VINs, or a fleet that outgrew the setting.
    */
   private fleetStateFullAlarm(): AlarmSpec {
+    return this.onFirstCount(
+      "fleet-state-full",
+      "The fleet state dropped vehicles because it holds fleetStateMaxVehicles: a gateway naming invented VINs, or a fleet that outgrew the setting; see the 'fleet state full' log lines of the dashboard publisher and the processor",
+      METRIC.FleetStateEntriesDropped,
+      { Reason: FLEET_DROP_REASON.OverCap },
+    );
+  }
+
+  /**
+   * A signed withdrawal of a job document could not be written (KMS throttling, an S3 error; campaigns/job-documents.ts):
+   * the job owes it and the ticker writes it again, but until then a vehicle may still read the install document of a
+   * job that was canceled or will not run.
+   */
+  private withdrawalsFailedAlarm(): AlarmSpec {
+    return this.onFirstCount(
+      "withdrawals-failed",
+      "A job document withdrawal failed: until the ticker writes it again a vehicle may still read the install document of a canceled job; see the update manager's 'job document withdrawal failed' log lines",
+      METRIC.WithdrawalsFailed,
+    );
+  }
+
+  /** An alarm on one of the fleet's own counters that fires on its first count in five minutes. */
+  private onFirstCount(suffix: string, alarmDescription: string, metricName: string, dimensions?: Record<string, string>): AlarmSpec {
     return {
-      suffix: "fleet-state-full",
-      alarmDescription:
-        "The fleet state dropped vehicles because it holds fleetStateMaxVehicles: a gateway naming invented VINs, or a fleet that outgrew the setting; see the 'fleet state full' log lines of the dashboard publisher and the processor",
+      suffix,
+      alarmDescription,
       namespace: this.props.metricsNamespace,
-      metricName: METRIC.FleetStateEntriesDropped,
-      dimensions: { Reason: FLEET_DROP_REASON.OverCap },
+      metricName,
+      ...(dimensions ? { dimensions } : {}),
       statistic: "Sum",
       period: FIVE_MINUTES,
       comparisonOperator: "GreaterThanOrEqualToThreshold",

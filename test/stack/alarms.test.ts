@@ -137,4 +137,13 @@ test("a full fleet state alarms at once, on the dimension the processor and the 
   assert.equal([alarm!.statistic, alarm!.period, alarm!.threshold, alarm!.comparison_operator, alarm!.treat_missing_data], ["Sum", 300, 1, "GreaterThanOrEqualToThreshold", "notBreaching"]);
 });
 
+test("a failed job document withdrawal alarms at once, on the metric the update manager publishes without dimensions", () => {
+  const [alarm, ...more] = alarmsOn("FleetOTA", METRIC.WithdrawalsFailed);
+
+  assert.equal(more, []);
+  assert.is(alarm!.alarm_name, `${PREFIX}-withdrawals-failed`);
+  assert.is(alarm!.dimensions, undefined);
+  assert.equal([alarm!.statistic, alarm!.period, alarm!.threshold, alarm!.comparison_operator, alarm!.treat_missing_data], ["Sum", 300, 1, "GreaterThanOrEqualToThreshold", "notBreaching"]);
+});
+
 test.run();
