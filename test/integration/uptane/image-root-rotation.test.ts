@@ -30,6 +30,7 @@ import { DEFAULT_ECU, REPOSITORY_LAYOUT, rootFromJson, targetsFromJson } from ".
 import { readJson } from "../../../uptane/repository-store.js";
 import { verifyJobBundle, type VehicleTrust } from "../../../uptane/vehicle-verification.js";
 import { campaignWorld, candidate, command, readJobDocument, registerCandidates, releaseFirmware, snapshot, vinNumber, type CampaignWorld } from "../campaigns/support/world.js";
+import { refusedWith } from "../support/refusals.js";
 
 const DAY = 86_400_000;
 let cloud: LocalCloud;
@@ -62,13 +63,6 @@ async function deliver(...messages: UpdateMessage[]): Promise<void> {
 async function vehicleVerdict(vin: string, trust: VehicleTrust = world.local.trust) {
   const ecus = { [DEFAULT_ECU]: { hardwareId: "hu-3", version: "2.3.1", antiRollbackCounter: 6 } };
   return verifyJobBundle(await readJobDocument(world, vin), trust, { vin, ecus, now: new Date() });
-}
-
-async function refusedWith(run: () => Promise<unknown>, pattern: string | RegExp): Promise<void> {
-  await run().then(
-    () => assert.unreachable(`expected a refusal matching ${String(pattern)}`),
-    (error: Error) => assert.match(error.message, pattern),
-  );
 }
 
 test.before(async () => {

@@ -19,6 +19,7 @@ import { DEFAULT_ECU, findReleaseTarget, REPOSITORY_LAYOUT, targetsFromJson } fr
 import { readChain, readJson } from "../../../uptane/repository-store.js";
 import { verifyPublishedTargets } from "../../../uptane/vehicle-verification.js";
 import { campaignWorld, type CampaignWorld } from "../campaigns/support/world.js";
+import { refusedWith } from "../support/refusals.js";
 
 let cloud: LocalCloud;
 let world: CampaignWorld;
@@ -55,20 +56,10 @@ async function nothingPublished(): Promise<void> {
   assert.is(await readJson(world.s3, world.bucket, REPOSITORY_LAYOUT.imageTargets(1)), undefined, "no image targets published");
 }
 
-async function refusedWith(run: () => Promise<unknown>, pattern: RegExp | string): Promise<void> {
-  await run().then(
-    () => assert.unreachable(`expected a refusal matching ${String(pattern)}`),
-    (error: Error) => {
-      assert.is(error.name, "ReleaseError", error.message);
-      assert.match(error.message, pattern);
-    },
-  );
-}
-
 /** A refused signer changes nothing: the staged file is as the attacker left it (no signature added) and nothing is published. */
 async function refusedAndUnchanged(run: () => Promise<unknown>, pattern: RegExp | string): Promise<void> {
   const before = await readJson(world.s3, world.bucket, REPOSITORY_LAYOUT.stagedTargets(1));
-  await refusedWith(run, pattern);
+  await refusedWith(run, pattern, "ReleaseError");
   assert.equal(await readJson(world.s3, world.bucket, REPOSITORY_LAYOUT.stagedTargets(1)), before, "the staged file is left as it was");
   await nothingPublished();
 }
@@ -209,7 +200,7 @@ test("a target added to a staged release by a firmware/staged/ writer: the next 
   json.signed.targets["primary-6.6.6.bin"] = { length: 1234, hashes: { sha256: "e".repeat(64) }, custom: { version: "6.6.6", ecu: DEFAULT_ECU, hardwareIds: ["hu-3"], antiRollbackCounter: 99 } };
   await world.s3.send(new PutObjectCommand({ Bucket: world.bucket, Key: REPOSITORY_LAYOUT.stagedTargets(3), Body: JSON.stringify(json) }));
 
-  await refusedWith(() => signStagedRelease(world.s3, world.bucket, { version: "2.5.0", key: key("bob"), checked: { ...CHECKED, image: Buffer.from("image of 2.5.0"), antiRollbackCounter: 8 } }), /staged targets 3 carry primary-6\.6\.6\.bin besides the published targets and 2\.5\.0; not signing/);
+  await refusedWith(() => signStagedRelease(world.s3, world.bucket, { version: "2.5.0", key: key("bob"), checked: { ...CHECKED, image: Buffer.from("image of 2.5.0"), antiRollbackCounter: 8 } }), /staged targets 3 carry primary-6\.6\.6\.bin besides the published targets and 2\.5\.0; not signing/, "ReleaseError");
   assert.is(await readJson(world.s3, world.bucket, REPOSITORY_LAYOUT.imageTargets(3)), undefined);
   await dropStagedRelease(world.s3, world.bucket);
 });
@@ -221,7 +212,7 @@ test("targets written under firmware/metadata/ without the release keys: a relea
   signWithKeyFile(forged, generateOfflineKey("mallory"));
   await world.s3.send(new PutObjectCommand({ Bucket: world.bucket, Key: REPOSITORY_LAYOUT.imageTargets(3), Body: JSON.stringify(forged.toJSON()), IfNoneMatch: "*" })); // a next version: the write-once policy lets anyone create it
 
-  await refusedWith(() => stage("2.6.0"), /published image targets 3 do not verify \(UNKNOWN_KEY: .*\); not building a release on them/);
+  await refusedWith(() => stage("2.6.0"), /published image targets 3 do not verify \(UNKNOWN_KEY: .*\); not building a release on them/, "ReleaseError");
   assert.is(await readJson(world.s3, world.bucket, REPOSITORY_LAYOUT.stagedTargets(4)), undefined, "nothing staged");
 });
 
