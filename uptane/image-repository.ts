@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { DeleteObjectCommand, PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
-import { canonicalize } from "@tufjs/canonical-json"; // ships with @tufjs/models (its canonical JSON)
+import { canonicalize } from "@tufjs/canonical-json"; // the canonical JSON @tufjs/models signs and verifies over
 import { Metadata, Targets, type Root, type TargetFile } from "@tufjs/models";
 import { shortKeyId, signWithKeyFile, type OfflineKeyFile } from "./keys.js";
 import { findReleaseTarget, imageTargetName, nextImageTargets, REPOSITORY_LAYOUT, ROLE, SPEC_VERSION, targetsFromJson, tufDate, type ImageCustom } from "./metadata.js";

@@ -1,7 +1,6 @@
-import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, sign as signBytes, type KeyObject } from "node:crypto";
-import { canonicalize } from "@tufjs/canonical-json"; // ships with @tufjs/models (its canonical JSON)
+import { createHash, createPrivateKey, createPublicKey, ECDH, generateKeyPairSync, sign as signBytes, type KeyObject } from "node:crypto";
+import { canonicalize } from "@tufjs/canonical-json"; // the canonical JSON @tufjs/models signs and verifies over
 import { Key, Metadata, Signature, type Root, type Targets } from "@tufjs/models";
-import { getPublicKey } from "@tufjs/models/dist/utils/key.js"; // the very reading of a key its signature checks use
 import { z } from "zod";
 
 /**
@@ -60,26 +59,60 @@ export function tufKeyId(key: { keytype: string; scheme: string; keyval: Record<
   return createHash("sha256").update(canonicalize({ keytype: key.keytype, scheme: key.scheme, keyval: key.keyval })).digest("hex");
 }
 
+const PEM_HEADER = "-----BEGIN PUBLIC KEY-----";
+/** ECDSA schemes TUF defines: the curve (Node and JWK names) a hex point lies on. */
+const ECDSA_CURVES: Readonly<Record<string, { node: string; jwk: string }>> = {
+  "ecdsa-sha2-nistp256": { node: "prime256v1", jwk: "P-256" },
+  "ecdsa-sha2-nistp384": { node: "secp384r1", jwk: "P-384" },
+};
+
 /**
- * Who holds a public key, read exactly as @tufjs/models reads it to verify a signature (`getPublicKey`: by
- * key type, so an Ed25519 key ignores its scheme string; hex of any case or odd length, truncated as Node's
- * Buffer does; PEM): the key's JWK coordinates. Every encoding that verifies the same signatures gives the
- * same answer, so a threshold that counts signers by this counts one key named twice in a root once. A key
- * tuf-js cannot read (whose signatures cannot verify) is identified by its key type, scheme and lower-cased text.
+ * A TUF key entry's public key as Node's crypto reads it (undefined when it cannot): PEM text whatever the key
+ * type says; otherwise hex (any case; an odd last digit dropped, as Buffer decodes it) of a raw Ed25519 key
+ * (key type `ed25519`, any scheme string) or of a point (compressed or not) on the curve an ECDSA scheme names.
+ * Reads every text @tufjs/models verifies signatures with (it takes the same PEM and hex forms) and may read
+ * more: a key no signature verifies with is never counted anyway, while one read more strictly than tuf-js
+ * reads it could be counted under two identities.
+ *
+ * @example
+ * readPublicKey({ keyType: "ed25519", scheme: "ed25519", keyVal: { public: "ab12…" } })?.asymmetricKeyType // "ed25519"
+ */
+export function readPublicKey(key: { keyType: string; scheme: string; keyVal: Record<string, string> }): KeyObject | undefined {
+  const text = key.keyVal.public ?? "";
+  try {
+    if (text.startsWith(PEM_HEADER)) return createPublicKey(text);
+    if (!/^[0-9a-f]+$/i.test(text)) return undefined;
+    const bytes = Buffer.from(text, "hex");
+    if (key.keyType === KEY_TYPE.Ed25519) {
+      return bytes.length === 32 ? createPublicKey({ key: { kty: "OKP", crv: "Ed25519", x: bytes.toString("base64url") }, format: "jwk" }) : undefined;
+    }
+    const curve = ECDSA_CURVES[key.scheme];
+    if (curve === undefined || !key.keyType.startsWith(KEY_TYPE.Ecdsa)) return undefined;
+    const point = ECDH.convertKey(bytes, curve.node, undefined, undefined, "uncompressed") as Buffer;
+    const half = (point.length - 1) / 2;
+    const [x, y] = [point.subarray(1, 1 + half), point.subarray(1 + half)].map((part) => part.toString("base64url"));
+    return createPublicKey({ key: { kty: "EC", crv: curve.jwk, x, y }, format: "jwk" });
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Who holds a public key: the JWK coordinates of `readPublicKey`'s reading, so every encoding of one key that
+ * verifies the same signatures (hex of either case, PEM, a compressed point, any Ed25519 scheme string) gives
+ * the same answer, and a threshold that counts signers by this counts one key named twice in a root once. A key
+ * Node cannot read (whose signatures cannot verify) is identified by its key type, scheme and lower-cased text.
  *
  * @example
  * publicKeyIdentity({ keyType: "ed25519", scheme: "ed25519", keyVal: { public: "ab12…" } }) === publicKeyIdentity({ keyType: "ed25519", scheme: "anything", keyVal: { public: "AB12…" } }) // true
  */
 export function publicKeyIdentity(key: { keyType: string; scheme: string; keyVal: Record<string, string> }): string {
-  const text = key.keyVal.public ?? "";
-  try {
-    const { key: object } = getPublicKey({ keyType: key.keyType, scheme: key.scheme, keyVal: text });
-    const { kty, crv, x, y, n, e } = (object as KeyObject).export({ format: "jwk" });
+  const object = readPublicKey(key);
+  if (object !== undefined) {
+    const { kty, crv, x, y, n, e } = object.export({ format: "jwk" });
     return JSON.stringify([kty, crv, x, y, n, e]);
-  } catch {
-    // not a key tuf-js reads: identified by its text below
   }
-  return JSON.stringify([key.keyType, key.scheme, text.toLowerCase()]);
+  return JSON.stringify([key.keyType, key.scheme, (key.keyVal.public ?? "").toLowerCase()]);
 }
 
 /**

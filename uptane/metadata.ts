@@ -1,8 +1,7 @@
 import { Metadata, MetadataKind, TargetFile, Targets, type Key, type Root } from "@tufjs/models";
 import { z } from "zod";
 import { CONNECTIVITY_VALUES } from "../campaigns/model.js";
-import { getPublicKey } from "@tufjs/models/dist/utils/key.js"; // how tuf-js reads a key to verify with it
-import { KEY_SCHEME, KEY_TYPE, publicKeyIdentity, tufKeyId } from "./keys.js";
+import { KEY_SCHEME, KEY_TYPE, publicKeyIdentity, readPublicKey, tufKeyId } from "./keys.js";
 
 /**
  * Uptane's two repositories as TUF metadata (@tufjs/models): the image repository (offline root and
@@ -197,18 +196,19 @@ export class RootKeyError extends Error {
 }
 
 /** The (key type, scheme) pairs FleetOTA writes, and the lower-case hex lengths of their raw public keys. */
-const CANONICAL_KEYS: ReadonlyArray<{ keyType: string; scheme: string; hexLengths: readonly number[] }> = [
-  { keyType: KEY_TYPE.Ed25519, scheme: KEY_SCHEME.Ed25519, hexLengths: [64] },
+const CANONICAL_KEYS: ReadonlyArray<{ keyType: string; scheme: string; hexLengths: readonly number[]; pem: { type: string; curve?: string } }> = [
+  { keyType: KEY_TYPE.Ed25519, scheme: KEY_SCHEME.Ed25519, hexLengths: [64], pem: { type: "ed25519" } },
   // A P-256 point, compressed or not; the KMS director key is written as PEM.
-  { keyType: KEY_TYPE.Ecdsa, scheme: KEY_SCHEME.EcdsaP256, hexLengths: [66, 130] },
-  { keyType: KEY_SCHEME.EcdsaP256, scheme: KEY_SCHEME.EcdsaP256, hexLengths: [66, 130] },
+  { keyType: KEY_TYPE.Ecdsa, scheme: KEY_SCHEME.EcdsaP256, hexLengths: [66, 130], pem: { type: "ec", curve: "prime256v1" } },
+  { keyType: KEY_SCHEME.EcdsaP256, scheme: KEY_SCHEME.EcdsaP256, hexLengths: [66, 130], pem: { type: "ec", curve: "prime256v1" } },
 ];
 
 /**
  * Why a root's key entry is not one FleetOTA writes (undefined when it is): an unknown (key type, scheme) pair
  * (tuf-js ignores an Ed25519 key's scheme, so another scheme string is another valid key id for the same key),
  * hex that is not lower-case or not the key's length (tuf-js reads odd-length hex truncated), any keyval field
- * but `public`, or a public key tuf-js cannot read. One key can then be written one way only.
+ * but `public`, or a public key that cannot be read as the key type says (`readPublicKey`; PEM of another key type or
+ * curve). One key can then be written one way only.
  */
 function nonCanonicalKey(key: Key): string | undefined {
   const form = CANONICAL_KEYS.find((each) => each.keyType === key.keyType && each.scheme === key.scheme);
@@ -220,10 +220,12 @@ function nonCanonicalKey(key: Key): string | undefined {
   if (!pem && !(/^[0-9a-f]*$/.test(text) && form.hexLengths.includes(text.length))) {
     return `public key not lower-case hex of ${form.hexLengths.join(" or ")} digits, nor PEM`;
   }
-  try {
-    getPublicKey({ keyType: key.keyType, scheme: key.scheme, keyVal: text });
-  } catch (error) {
-    return `a public key tuf-js cannot read: ${(error as Error).message}`;
+  const read = readPublicKey(key);
+  // readPublicKey reads every text tuf-js reads, and more: what it cannot read, tuf-js cannot either.
+  if (read === undefined) return "a public key tuf-js cannot read";
+  const curve = read.asymmetricKeyDetails?.namedCurve;
+  if (read.asymmetricKeyType !== form.pem.type || curve !== form.pem.curve) {
+    return `a public key of type ${[read.asymmetricKeyType, curve].filter(Boolean).join(" ")} under key type ${JSON.stringify(key.keyType)}`;
   }
   return undefined;
 }

@@ -1,5 +1,6 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
+import { generateKeyPairSync } from "node:crypto";
 import { tufKey, tufKeyId } from "../../../uptane/keys.js";
 import { buildRoot, rootFromJson, RootKeyError, ThresholdError } from "../../../uptane/metadata.js";
 import { DAY, NOW, pinnedDirectorRoot, pinnedImageRoot, releaseKeys } from "./support/repositories.js";
@@ -7,6 +8,8 @@ import { DAY, NOW, pinnedDirectorRoot, pinnedImageRoot, releaseKeys } from "./su
 /** Roots: every key id must be its key's hash and name a distinct public key, so a threshold counts holders. */
 
 const [alice, bob] = releaseKeys as [(typeof releaseKeys)[0], (typeof releaseKeys)[0]];
+const pemOf = (namedCurve: string) => generateKeyPairSync("ec", { namedCurve }).publicKey.export({ format: "pem", type: "spki" }).toString();
+const [P256_PEM, P384_PEM] = [pemOf("prime256v1"), pemOf("secp384r1")];
 
 test("the ceremony's roots parse: each key id is its key's hash (Ed25519 offline keys, the director's ECDSA key with its KMS field)", () => {
   for (const json of [pinnedImageRoot, pinnedDirectorRoot]) {
@@ -43,6 +46,9 @@ const NON_CANONICAL: Array<[string, (key: typeof alice) => Record<string, unknow
   ["a P-256 scheme on an Ed25519 key type", (key) => ({ keytype: key.keytype, scheme: "ecdsa-sha2-nistp256", keyval: { ...key.keyval } }), /key type "ed25519" with scheme "ecdsa-sha2-nistp256"/],
   ["an extra keyval field", (key) => ({ keytype: key.keytype, scheme: key.scheme, keyval: { ...key.keyval, note: "x" } }), /keyval fields \["public","note"\]/],
   ["a PEM that is not a key", (key) => ({ keytype: key.keytype, scheme: key.scheme, keyval: { public: "-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n" } }), /a public key tuf-js cannot read/],
+  ["a P-256 PEM under the Ed25519 key type", (key) => ({ keytype: key.keytype, scheme: key.scheme, keyval: { public: P256_PEM } }), /a public key of type ec prime256v1 under key type "ed25519"/],
+  ["a P-384 PEM under the P-256 scheme", () => ({ keytype: "ecdsa", scheme: "ecdsa-sha2-nistp256", keyval: { public: P384_PEM } }), /a public key of type ec secp384r1 under key type "ecdsa"/],
+  ["the P-256 point at infinity (hex 00; tuf-js aborts the process reading it)", () => ({ keytype: "ecdsa", scheme: "ecdsa-sha2-nistp256", keyval: { public: "00" } }), /not lower-case hex of 66 or 130 digits/],
 ];
 
 for (const [how, form, pattern] of NON_CANONICAL) {
