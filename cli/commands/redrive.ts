@@ -13,7 +13,7 @@ import { peekDeadLetters } from "../redrive/dlq-reader.js";
 import { MoveJournal } from "../redrive/journal.js";
 import { moveAllWithTask, MOVE_TASK_STATUS } from "../redrive/message-move.js";
 import { redriveSelected } from "../redrive/selective-redrive.js";
-import { formatAge } from "../../web/src/format.js";
+import { formatAge } from "../../lib/age-format.js";
 
 /** SQS's own ceiling for MaxNumberOfMessagesPerSecond. */
 const MAX_MOVE_RATE = 500;

@@ -6,7 +6,7 @@
 import type { DashboardDocumentKey, DocumentFor } from "../../contracts/dashboard-documents.js";
 import { DOCUMENT_STATUS, fetchDocument, nextState, type DocumentState } from "./data-client.js";
 import { h } from "./dom.js";
-import { ageSeconds, formatAge, formatDuration } from "./format.js";
+import { ageSeconds, formatAge, formatDuration } from "../../lib/age-format.js";
 
 /** Every 5 s by default; `?refresh=<seconds>` (1–300) changes it, e.g. for a wall screen or a test. */
 export const POLL_INTERVAL_MS = pollInterval(new URLSearchParams(location.search).get("refresh"));

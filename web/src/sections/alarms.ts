@@ -1,6 +1,7 @@
 import { ALARM_STATE, type AlarmsDocument, type AlarmView } from "../../../contracts/dashboard-documents.js";
 import { h } from "../dom.js";
-import { formatAge, humanizeState, stateToken } from "../format.js";
+import { formatAge } from "../../../lib/age-format.js";
+import { humanizeState, stateToken } from "../format.js";
 
 /**
  * Alarms: a count per state, the alarms in ALARM in a table of their own, and the quiet ones (OK,

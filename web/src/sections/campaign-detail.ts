@@ -1,7 +1,8 @@
 import type { CampaignPageDocument, CampaignWaveView, ReasonCount } from "../../../contracts/dashboard-documents.js";
 import { lineChart } from "../charts.js";
 import { bar, dataTable as table, h } from "../dom.js";
-import { formatAge, formatCount, formatDuration, humanizeState, notAdmittedLabel, stateToken } from "../format.js";
+import { formatAge, formatDuration } from "../../../lib/age-format.js";
+import { formatCount, humanizeState, notAdmittedLabel, stateToken } from "../format.js";
 import { campaignCard } from "./campaigns.js";
 
 /** Job states drawn over time, in the colours of the bar's legend (styles.css `.job-*`). */

@@ -1,6 +1,7 @@
 import type { CampaignsDocument, CampaignView } from "../../../contracts/dashboard-documents.js";
 import { h } from "../dom.js";
-import { formatAge, formatCount, humanizeState, notAdmittedLabel, stateToken } from "../format.js";
+import { formatAge } from "../../../lib/age-format.js";
+import { formatCount, humanizeState, notAdmittedLabel, stateToken } from "../format.js";
 
 /** Campaign progress: per campaign its state, wave, and one stacked bar of its vehicle jobs by state. */
 export function campaignsSection(container: HTMLElement): { render(doc: CampaignsDocument, nowMs: number): void } {

@@ -1,6 +1,7 @@
 import type { CountByLabel, FleetDocument } from "../../../contracts/dashboard-documents.js";
 import { bar, h } from "../dom.js";
-import { formatAge, formatCount, formatShare } from "../format.js";
+import { formatAge } from "../../../lib/age-format.js";
+import { formatCount, formatShare } from "../format.js";
 import { worldMap } from "../map/world-map.js";
 
 /**

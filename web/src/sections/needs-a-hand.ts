@@ -1,6 +1,7 @@
 import type { NeedsAHandDocument } from "../../../contracts/dashboard-documents.js";
 import { dataTable, h } from "../dom.js";
-import { formatAge, formatCount, humanizeState, stateToken } from "../format.js";
+import { formatAge } from "../../../lib/age-format.js";
+import { formatCount, humanizeState, stateToken } from "../format.js";
 
 /**
  * What needs an operator's hand: parked (permanent) failures and dead-lettered messages, each with why

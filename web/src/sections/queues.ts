@@ -1,6 +1,7 @@
 import { QUEUE_ROLE, type QueueRole, type QueuesDocument, type QueueView } from "../../../contracts/dashboard-documents.js";
 import { h } from "../dom.js";
-import { formatCount, formatDuration } from "../format.js";
+import { formatDuration } from "../../../lib/age-format.js";
+import { formatCount } from "../format.js";
 
 const QUEUE_LABELS: Readonly<Record<QueueRole, string>> = {
   [QUEUE_ROLE.Telemetry]: "Telemetry",

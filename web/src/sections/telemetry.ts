@@ -2,7 +2,8 @@ import type { TelemetryDocument, TelemetrySeries } from "../../../contracts/dash
 import { METRIC, type MetricName } from "../../../contracts/metrics.js";
 import { lineChart } from "../charts.js";
 import { h } from "../dom.js";
-import { formatDuration, formatMetric } from "../format.js";
+import { formatDuration } from "../../../lib/age-format.js";
+import { formatMetric } from "../format.js";
 
 interface Panel {
   title: string;
