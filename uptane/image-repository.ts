@@ -220,23 +220,26 @@ function targetDifferences(staged: TargetFile, expected: TargetFile): string[] {
 }
 
 /**
- * Who else has signed the staged targets: a signature by a release key of the root that does not verify means
- * the content changed after that key signed it (a firmware/staged/ writer), and a staged release that no other
- * release key validly signed is not a release anyone made. Either way the signer refuses; signatures by keys the
- * root does not name are only dropped (as before, reported in `ignored`).
+ * Who else has signed staged targets (a release or a refresh waiting for signatures): a signature by a release key
+ * of the root that does not verify means the content changed after that key signed it (a firmware/staged/ writer),
+ * and staged targets that no other release key validly signed are not a release or refresh anyone made (a refresh
+ * signer's own earlier signature counts: re-running `release refresh` with one key is harmless). Either way the
+ * signer refuses, naming the key and why; signatures by keys the root does not name are only dropped (as before,
+ * reported in `ignored`).
  */
-function requireStagerSignature(root: Metadata<Root>, staged: Metadata<Targets>, signer: OfflineKeyFile, version: string): void {
+function requireStagerSignature(root: Metadata<Root>, staged: Metadata<Targets>, signer: OfflineKeyFile, describe: { what: string; redo: string; ownCounts: boolean }): void {
   const releaseKeys = root.signed.roles[ROLE.Targets]?.keyIDs ?? [];
   const { valid, ignored } = checkRoleSignatures(root, ROLE.Targets, staged);
   const broken = ignored.find((each) => releaseKeys.includes(each.keyID) && (each.kind === REFUSAL.BadSignature || each.kind === REFUSAL.Malformed));
   if (broken) {
     throw new ReleaseError(
-      `the staged targets ${staged.signed.version} of ${version} changed after release key ${shortKeyId(broken.keyID)}… signed them (its signature no longer verifies: ${broken.reason}); ` +
-        "not signing: drop it with `fleetota release drop` and release again",
+      `${describe.what} changed after release key ${shortKeyId(broken.keyID)}… signed them (its signature no longer verifies: ${broken.reason}); ` +
+        `not signing: drop it with \`fleetota release drop\` and ${describe.redo}`,
     );
   }
-  if (!valid.some((keyID) => keyID !== signer.keyid)) {
-    throw new ReleaseError(`no other release key has signed the staged targets ${staged.signed.version} of ${version} (a release is staged by \`fleetota release\`, signed by its stager); not signing: drop it with \`fleetota release drop\` and release again`);
+  if (!valid.some((keyID) => describe.ownCounts || keyID !== signer.keyid)) {
+    const who = describe.ownCounts ? "no release key" : "no other release key";
+    throw new ReleaseError(`${who} has signed ${describe.what} (the first signer's run stages and signs them); not signing: drop it with \`fleetota release drop\` and ${describe.redo}`);
   }
 }
 
@@ -269,7 +272,7 @@ export async function signStagedRelease(s3: S3Client, bucket: string, input: Sig
     const extra = Object.keys(others).find((name) => !targets?.signed.targets[name]) ?? "a changed published target";
     throw new ReleaseError(`the staged targets ${staged.signed.version} carry ${extra} besides the published targets and ${input.version}; not signing (drop it with \`fleetota release drop\` and release again)`);
   }
-  requireStagerSignature(root, staged, input.key, input.version);
+  requireStagerSignature(root, staged, input.key, { what: `the staged targets ${staged.signed.version} of ${input.version}`, redo: "release again", ownCounts: false });
   const { image, ecu, hardwareIds, antiRollbackCounter } = input.checked;
   const sha256 = createHash("sha256").update(image).digest("hex");
   const expected = nextImageTargets(undefined, { name: imageTargetName(ecu, input.version), length: image.byteLength, sha256, custom: { version: input.version, ecu, hardwareIds, antiRollbackCounter } }, now);
@@ -351,6 +354,8 @@ export async function refreshImageTargets(s3: S3Client, bucket: string, input: {
     if (Date.parse(next.signed.expires) > input.expires.getTime()) {
       throw new ReleaseError(`the refresh waiting for signatures expires at ${next.signed.expires}, later than your --expires allows (${tufDate(input.expires)}); not signing (drop it with \`fleetota release drop\`, or pass a longer --expires)`);
     }
+    // As for \`release sign\`: a broken release-key signature means someone changed it (an expiry of their choosing) after that key signed.
+    requireStagerSignature(root, next, input.key, { what: `the staged targets ${nextVersion} of the refresh (expiring ${next.signed.expires})`, redo: "refresh again", ownCounts: true });
   }
   signWithKeyFile(next, input.key);
   const progress = countSignatures(root, next);

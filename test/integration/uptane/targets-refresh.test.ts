@@ -19,7 +19,7 @@ import { updateRecordHandler } from "../../../functions/update-manager/process.j
 import { silentLog } from "../../../lib/logger.js";
 import { ParkedTally, remedyOf } from "../../../lib/parked-failures.js";
 import { startLocalCloud, type LocalCloud } from "../../../local/cloud.js";
-import { refreshImageTargets } from "../../../uptane/image-repository.js";
+import { dropStagedRelease, refreshImageTargets } from "../../../uptane/image-repository.js";
 import { readKeyFile } from "../../../uptane/key-files.js";
 import { DEFAULT_ECU, REPOSITORY_LAYOUT, targetsFromJson, tufDate } from "../../../uptane/metadata.js";
 import { readJson } from "../../../uptane/repository-store.js";
@@ -210,6 +210,57 @@ test("the update manager's cached targets are not bundled past their expiry (cac
   await cachedChannel.publish(job, campaign, new Date(today), await cachedChannel.read(job.vin));
   today = expires + 10_000;
   await refusedWith(async () => cachedChannel.publish(job, campaign, new Date(today), await cachedChannel.read(job.vin)), "image targets expired: run fleetota release refresh (image targets 2 expired");
+});
+
+/** What a firmware/staged/ writer (no release key) does to a refresh waiting for signatures. */
+async function putStagedRefresh(json: unknown): Promise<void> {
+  await world.s3.send(new PutObjectCommand({ Bucket: world.bucket, Key: REPOSITORY_LAYOUT.stagedTargets(3), Body: JSON.stringify(json) }));
+}
+
+/** A refused refresh changes nothing: the staged file stays as the attacker left it and targets 3 is not published. */
+async function refusedAndUnchanged(name: string, pattern: RegExp | string): Promise<void> {
+  const before = await readJson(world.s3, world.bucket, REPOSITORY_LAYOUT.stagedTargets(3));
+  await refusedWith(() => refresh(name, 60), pattern, "ReleaseError");
+  assert.equal(await readJson(world.s3, world.bucket, REPOSITORY_LAYOUT.stagedTargets(3)), before, "the staged refresh is left as it was");
+  assert.is(await readJson(world.s3, world.bucket, REPOSITORY_LAYOUT.imageTargets(3)), undefined, "nothing published");
+}
+
+let alicesRefresh: { signed: { expires: string }; signatures: Array<{ keyid: string; sig: string }> };
+
+test("R8-B for refresh: a firmware/staged/ writer shortens alice's staged refresh (her signature kept): bob and carol refuse, naming her key; nothing published", async () => {
+  await dropStagedRelease(world.s3, world.bucket); // the forged refresh the test above left
+  const staged = await refresh("alice", 60);
+  alicesRefresh = (await readJson(world.s3, world.bucket, REPOSITORY_LAYOUT.stagedTargets(3))) as typeof alicesRefresh;
+  assert.equal([staged.published, staged.signedBy], [false, [key("alice").keyid]]);
+  // Expiring in an hour: two honest signatures would publish targets that freeze the fleet an hour later.
+  const shortened = structuredClone(alicesRefresh);
+  shortened.signed.expires = tufDate(new Date(today + 3_600_000));
+  await putStagedRefresh(shortened);
+
+  const named = new RegExp(`the staged targets 3 of the refresh \\(expiring .*\\) changed after release key ${key("alice").keyid.slice(0, 8)}… signed them \\(its signature no longer verifies`);
+  await refusedAndUnchanged("bob", named);
+  await refusedAndUnchanged("carol", named);
+});
+
+test("junk under alice's key id in the staged refresh: refused, naming her key", async () => {
+  await putStagedRefresh({ ...alicesRefresh, signatures: [{ keyid: key("alice").keyid, sig: "5a".repeat(64) }] });
+  await refusedAndUnchanged("bob", `changed after release key ${key("alice").keyid.slice(0, 8)}… signed them`);
+});
+
+test("a staged refresh no release key signed (alice's signature stripped, or one made up by the writer): refused", async () => {
+  await putStagedRefresh({ ...alicesRefresh, signatures: [] });
+  await refusedAndUnchanged("bob", "no release key has signed the staged targets 3 of the refresh");
+});
+
+test("alice's own staging restored: alice may run refresh again (still 1 of 2), and bob publishes it with alice's expiry", async () => {
+  await putStagedRefresh(alicesRefresh);
+  const again = await refresh("alice", 60);
+  const done = await refresh("bob", 60);
+  const published = targetsFromJson(await readJson(world.s3, world.bucket, REPOSITORY_LAYOUT.imageTargets(3)));
+
+  assert.equal([again.published, again.signedBy, again.ignored], [false, [key("alice").keyid], []]);
+  assert.equal([done.published, done.signedBy.length, done.expires], [true, 2, alicesRefresh.signed.expires]);
+  assert.is(published.signed.expires, alicesRefresh.signed.expires);
 });
 
 test.run();
