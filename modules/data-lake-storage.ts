@@ -35,7 +35,13 @@ export const WRITE_ONCE_KEY_PATTERNS = [`${DATA_LAKE_PREFIX.firmware}images/*`, 
  * A plain DeleteObject is refused too: on a versioned bucket it would put a delete marker over the published
  * version (a GET then answers 404) and let the next conditional PutObject create other bytes there. Deleting a
  * named version (`s3:DeleteObjectVersion`) stays governed by Object Lock: published versions are retained,
- * an unlocked object someone else created there can be removed by an administrator.
+ * an unlocked object someone else created there can be removed by an administrator. And nobody may bypass
+ * governance retention there (`s3:BypassGovernanceRetention`, which administrators' policies usually grant with
+ * `s3:*`): otherwise an administrator could delete a published version (or shorten its retention) and create
+ * other bytes under its key, failing every vehicle sent that image (CORRUPT_IMAGE). Governance mode, not
+ * compliance, so that the account's root user can still lift this (by deleting the bucket policy, a logged act),
+ * e.g. to destroy a test stack or remove an image that must go; compliance mode would bind root too, for the
+ * whole retention, and a bucket holding such versions cannot be deleted before then (README, firmware write-once).
  *
  * @example
  * writeOnceStatements("arn:aws:s3:::lake")[0].Condition // { Null: { "s3:if-none-match": "true" } }
@@ -45,6 +51,7 @@ export function writeOnceStatements(bucketArn: string): PolicyStatement[] {
   return [
     { Sid: "DenyOverwritingWriteOnceKeys", Effect: "Deny", Principal: "*", Action: "s3:PutObject", Resource: resources, Condition: { Null: { "s3:if-none-match": "true" } } },
     { Sid: "DenyDeleteMarkersOnWriteOnceKeys", Effect: "Deny", Principal: "*", Action: "s3:DeleteObject", Resource: resources },
+    { Sid: "DenyGovernanceBypassOnWriteOnceKeys", Effect: "Deny", Principal: "*", Action: "s3:BypassGovernanceRetention", Resource: resources },
   ];
 }
 

@@ -48,7 +48,9 @@ Gaps are filled:
     s3:if-match (the data lake's write-once Deny): that one is evaluated against the object request's
     If-None-Match / If-Match headers and applied when it holds, as on AWS; and a DELETE naming a versionId is
     checked as s3:DeleteObjectVersion (moto checked s3:DeleteObject for both, so a Deny of delete markers also
-    refused deleting a named version); a bucket policy's denial is answered AccessDenied (moto sent a bare 403).
+    refused deleting a named version); a request carrying `x-amz-bypass-governance-retention: true` (DeleteObject
+    of a version, DeleteObjects) is also checked as s3:BypassGovernanceRetention, as on AWS (moto honoured the
+    header whatever the policy said); a bucket policy's denial is answered AccessDenied (moto sent a bare 403).
   * ...and S3 access logs are not delivered: moto wrote one object into the target bucket on every request to
     a logged bucket (the data lake takes every telemetry upload and read), which only grew the emulator.
 AWS IoT, for the vehicles' and fleet gateways' things and certificates:
@@ -377,12 +379,27 @@ def _header_condition_holds(condition):
 
 
 def _bucket_permission(self, action, resource):
-    from moto.iam.access_control import IAMPolicy, PermissionResult
+    from moto.iam.access_control import PermissionResult
 
     if self.policy is None:
         return PermissionResult.NEUTRAL
     if action == "s3:DeleteObject" and getattr(_object_request, "version_id", False):
         action = "s3:DeleteObjectVersion"  # moto names both deletes s3:DeleteObject; AWS authorizes a named version's so
+    policy = _effective_bucket_policy(self)
+    headers = getattr(_object_request, "headers", None) or {}
+    if headers.get("x-amz-bypass-governance-retention", "").lower() == "true":
+        # AWS authorizes a request that asks to bypass governance retention as that action too (moto never checked it).
+        bypass = policy.is_action_permitted("s3:BypassGovernanceRetention", resource)
+        if bypass == PermissionResult.DENIED:
+            return bypass
+    return policy.is_action_permitted(action, resource)
+
+
+def _effective_bucket_policy(self):
+    """The bucket policy as serve.py evaluates it: conditional Denys left out, but for the If-None-Match / If-Match
+    ones, which hold or not for the request being answered."""
+    from moto.iam.access_control import IAMPolicy
+
     document = json.loads(self.policy.decode())
     statements = document.get("Statement", [])
     statements = [statements] if isinstance(statements, dict) else statements
@@ -392,7 +409,16 @@ def _bucket_permission(self, action, resource):
             applicable.append(statement)
         elif _header_condition_holds(statement["Condition"]):
             applicable.append({name: value for name, value in statement.items() if name != "Condition"})
-    return IAMPolicy(json.dumps({**document, "Statement": applicable})).is_action_permitted(action, resource)
+    return IAMPolicy(json.dumps({**document, "Statement": applicable}))
+
+
+def _delete_keys(self, *args, **kwargs):
+    """DeleteObjects: its bypass header is read by the per-object bucket-policy checks, as for one DeleteObject."""
+    _object_request.headers = {name.lower(): value for name, value in self.headers.items()}
+    try:
+        return _original_delete_keys(self, *args, **kwargs)
+    finally:
+        _object_request.headers = None
 
 
 def _with_aws_log_levels(logging_config):
@@ -480,6 +506,8 @@ moto.s3.models.S3Backend.log_incoming_request = lambda self, request, bucket_nam
 moto.s3.models.FakeBucket.get_permission = _bucket_permission
 _original_key_response = moto.s3.responses.S3Response._key_response
 moto.s3.responses.S3Response._key_response = _key_response
+_original_delete_keys = moto.s3.responses.S3Response._bucket_response_delete_keys
+moto.s3.responses.S3Response._bucket_response_delete_keys = _delete_keys
 _original_lambda_init = moto.awslambda.models.LambdaFunction.__init__
 _original_lambda_configuration = moto.awslambda.models.LambdaFunction.get_configuration
 _original_lambda_update_configuration = moto.awslambda.models.LambdaFunction.update_configuration

@@ -184,10 +184,21 @@ test("a delete marker cannot hide a published version (DeleteObject denied there
   }
 });
 
+test("governance retention on a published image or metadata version cannot be bypassed, by anyone (an administrator with s3:* included); elsewhere the bucket policy leaves it to IAM", async () => {
+  for (const key of WRITE_ONCE_KEYS) {
+    assert.is(await lakeDecision("s3:BypassGovernanceRetention", key), "ExplicitlyDenied", key);
+    // What the bypass would be used with is allowed on its own (Object Lock refuses it while the version is retained).
+    assert.is(await lakeDecision("s3:DeleteObjectVersion", key), "Allowed", key);
+    assert.is(await lakeDecision("s3:PutObjectRetention", key), "Allowed", key);
+  }
+  for (const key of REWRITTEN_KEYS) assert.is(await lakeDecision("s3:BypassGovernanceRetention", key), "Allowed", key);
+});
+
 test("the write-once statements name exactly the repository's write-once keys", () => {
   const denied = lakePolicy.Statement.filter((statement: Statement) => statement.Effect === "Deny" && statement.Sid !== "DenyInsecureTransport");
   for (const statement of denied) assert.equal(list(statement.Resource), WRITE_ONCE_KEY_PATTERNS.map((pattern) => `${LAKE_ARN}/${pattern}`));
-  assert.equal(denied.map((statement: Statement) => statement.Condition ?? null), [{ Null: { "s3:if-none-match": "true" } }, null]);
+  assert.equal(denied.map((statement: Statement) => statement.Condition ?? null), [{ Null: { "s3:if-none-match": "true" } }, null, null]);
+  assert.equal(denied.map((statement: Statement) => statement.Action), ["s3:PutObject", "s3:DeleteObject", "s3:BypassGovernanceRetention"]);
 });
 
 test.run();

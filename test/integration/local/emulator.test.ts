@@ -8,7 +8,18 @@ import * as assert from "uvu/assert";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { CreateBucketCommand, GetBucketLoggingCommand, GetObjectCommand, ListObjectsV2Command, PutBucketLoggingCommand, PutBucketPolicyCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
+import {
+  CreateBucketCommand,
+  DeleteObjectCommand,
+  DeleteObjectsCommand,
+  GetBucketLoggingCommand,
+  GetObjectCommand,
+  ListObjectsV2Command,
+  PutBucketLoggingCommand,
+  PutBucketPolicyCommand,
+  PutObjectCommand,
+  S3Client,
+} from "@aws-sdk/client-s3";
 import { CreateQueueCommand, GetQueueAttributesCommand, ListQueuesCommand, SetQueueAttributesCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { LOCAL_CREDENTIALS } from "../../../local/apply/context.js";
 import { ensureEmulatorInstalled, PythonNotFoundError, startEmulator } from "../../../local/emulator.js";
@@ -167,6 +178,36 @@ test("...but a Deny conditional only on the If-None-Match header (Null s3:if-non
     assert.is(await put("staged/a", "x"), 200, "outside the statement's keys nothing changes");
     const body = await (await s3.send(new GetObjectCommand({ Bucket: "once", Key: "images/a" }))).Body!.transformToString();
     assert.is(body, "first");
+  } finally {
+    s3.destroy();
+    await emulator.stop();
+  }
+});
+
+test("a request bypassing governance retention is also checked as s3:BypassGovernanceRetention: a Deny of it refuses deleting a locked version, one by one or in a DeleteObjects (moto honoured the header whatever the policy said)", async () => {
+  const emulator = await startEmulator();
+  const s3 = new S3Client({ endpoint: emulator.endpoint, region: "us-east-1", credentials: LOCAL_CREDENTIALS, forcePathStyle: true });
+  const status = (call: Promise<unknown>) =>
+    call.then(
+      () => 200,
+      (error: { $metadata?: { httpStatusCode?: number }; name?: string }) => `${error.$metadata?.httpStatusCode} ${error.name}`,
+    );
+  const locked = async (Key: string) =>
+    (await s3.send(new PutObjectCommand({ Bucket: "locked", Key, Body: "published", ObjectLockMode: "GOVERNANCE", ObjectLockRetainUntilDate: new Date(Date.now() + 86_400_000) }))).VersionId!;
+  const deleteVersion = (Key: string, VersionId: string) => status(s3.send(new DeleteObjectCommand({ Bucket: "locked", Key, VersionId, BypassGovernanceRetention: true })));
+  const noBypass = { Effect: "Deny", Principal: "*", Action: "s3:BypassGovernanceRetention", Resource: "arn:aws:s3:::locked/images/*" };
+  try {
+    await s3.send(new CreateBucketCommand({ Bucket: "locked", ObjectLockEnabledForBucket: true }));
+    await s3.send(new PutBucketPolicyCommand({ Bucket: "locked", Policy: JSON.stringify({ Version: "2012-10-17", Statement: [noBypass] }) }));
+    const [image, other, staged] = [await locked("images/a"), await locked("images/b"), await locked("staged/a")];
+
+    assert.is(await status(s3.send(new DeleteObjectCommand({ Bucket: "locked", Key: "images/a", VersionId: image }))), "403 AccessDenied", "retained: Object Lock refuses without the bypass");
+    assert.is(await deleteVersion("images/a", image), "403 AccessDenied", "the bypass is denied by the bucket policy");
+    const batch = await s3.send(new DeleteObjectsCommand({ Bucket: "locked", BypassGovernanceRetention: true, Delete: { Objects: [{ Key: "images/b", VersionId: other }] } }));
+    assert.equal(batch.Errors?.map((error) => [error.Key, error.Code]), [["images/b", "AccessDenied"]]);
+    assert.is(await deleteVersion("staged/a", staged), 200, "outside the statement's keys the bypass works as before");
+    const body = await (await s3.send(new GetObjectCommand({ Bucket: "locked", Key: "images/a" }))).Body!.transformToString();
+    assert.is(body, "published");
   } finally {
     s3.destroy();
     await emulator.stop();

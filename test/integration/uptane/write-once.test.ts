@@ -5,12 +5,13 @@
  * `If-None-Match: *` is denied, with it it fails 412, and the project's writer (`publishOnce`) says so; a delete marker
  * over a published image is denied. GET keeps serving the published bytes. And a key squatted before the release
  * (other bytes created under the image's content address) makes the release refuse, naming it, instead of
- * publishing targets every vehicle would fail on; the same bytes already there (a re-release) are fine.
+ * publishing targets every vehicle would fail on; the same bytes already there (a re-release) are fine. Nor can an
+ * administrator who may bypass governance retention delete a published version (the bucket policy denies the bypass).
  */
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { createHash } from "node:crypto";
-import { DeleteObjectCommand, GetObjectCommand, ListObjectVersionsCommand, PutObjectCommand } from "@aws-sdk/client-s3";
+import { DeleteObjectCommand, DeleteObjectsCommand, GetObjectCommand, ListObjectVersionsCommand, PutObjectCommand, PutObjectRetentionCommand } from "@aws-sdk/client-s3";
 import { startLocalCloud, type LocalCloud } from "../../../local/cloud.js";
 import { stageRelease, type ReleaseStatus } from "../../../uptane/image-repository.js";
 import { readKeyFile } from "../../../uptane/key-files.js";
@@ -70,6 +71,23 @@ test("a published image cannot be overwritten or hidden: an unconditional PUT an
 
   assert.equal(await readObject(world.s3, world.bucket, imageKey), PUBLISHED, "GET still serves the published bytes");
   assert.is((await versionsOf(imageKey)).length, 1, "no other version was written");
+});
+
+test("an administrator holding s3:BypassGovernanceRetention cannot remove a published image or metadata version either (the bucket policy denies the bypass there): GET keeps serving the published bytes", async () => {
+  for (const key of [imageKey, REPOSITORY_LAYOUT.imageTargets(1), REPOSITORY_LAYOUT.imageRoot(1), REPOSITORY_LAYOUT.directorRoot(1)]) {
+    const before = await readObject(world.s3, world.bucket, key);
+    const [published] = await versionsOf(key);
+    const bypassing = { Bucket: world.bucket, Key: key, VersionId: published!.VersionId, BypassGovernanceRetention: true };
+
+    assert.is(await outcome(world.s3.send(new DeleteObjectCommand(bypassing))), "403 AccessDenied", key);
+    const batch = await world.s3.send(new DeleteObjectsCommand({ Bucket: world.bucket, BypassGovernanceRetention: true, Delete: { Objects: [{ Key: key, VersionId: published!.VersionId }] } }));
+    assert.equal(batch.Errors?.map((error) => error.Code), ["AccessDenied"], `${key} in a DeleteObjects`);
+    const shorten = new PutObjectRetentionCommand({ ...bypassing, Retention: { Mode: "GOVERNANCE", RetainUntilDate: new Date(Date.now() + 60_000) } });
+    assert.is(await outcome(world.s3.send(shorten)), "403 AccessDenied", `${key}: retention shortened`);
+    assert.is(await put(key, "other bytes", "*"), "412 PreconditionFailed", `${key}: still there, nothing to create`);
+    assert.equal(await readObject(world.s3, world.bucket, key), before, key);
+    assert.is((await versionsOf(key)).length, 1, `${key}: no other version`);
+  }
 });
 
 test("published metadata versions (image targets and root, director root) take no unconditional PUT either; staged releases and job documents are rewritten as before", async () => {

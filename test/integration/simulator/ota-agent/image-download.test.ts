@@ -2,14 +2,22 @@
  * The reference OTA agent downloads and checks the image on the local cloud: a registered vehicle, signing
  * with its own credentials from the IoT credentials provider through the front door (the vehicle role's
  * policy evaluated), polls the job document the update service published, GETs `firmware/images/<sha256>`
- * and installs it; an image object replaced in the bucket (the bucket policy refuses overwrites, so: an
- * administrator bypassing governance retention deletes the published version and creates other bytes) ends the
+ * and installs it; an image object replaced in the bucket (the bucket policy refuses overwrites and governance
+ * bypasses, so: the account's root user lifts the policy, deletes the published version and creates other bytes) ends the
  * job FAILED (CORRUPT_IMAGE) with nothing installed, and the update manager records that reason.
  */
 import { createHash } from "node:crypto";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { DeleteObjectCommand, ListObjectVersionsCommand, PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
+import {
+  DeleteBucketPolicyCommand,
+  DeleteObjectCommand,
+  GetBucketPolicyCommand,
+  ListObjectVersionsCommand,
+  PutBucketPolicyCommand,
+  PutObjectCommand,
+  type S3Client,
+} from "@aws-sdk/client-s3";
 import { IoTClient } from "@aws-sdk/client-iot";
 import { s3JobDocumentChannel } from "../../../../campaigns/document-channel.js";
 import { JOB_STATE, parseCampaignDefinition } from "../../../../campaigns/model.js";
@@ -137,11 +145,14 @@ test("a vehicle fetches the signed image with its own credentials, checks it and
 
 test("an image object replaced in the bucket is refused on the vehicle: FAILED (CORRUPT_IMAGE), nothing installed, recorded by the update manager", async () => {
   await releaseFirmware(world, "2.5.0", ["tcu-2"]);
-  // The bucket policy refuses an overwrite (write-once keys: test/integration/uptane/write-once.test.ts); an administrator
-  // holding s3:BypassGovernanceRetention can still delete the published version and create other bytes (as many) there.
+  // The bucket policy refuses an overwrite and a governance bypass (write-once keys: test/integration/uptane/write-once.test.ts);
+  // the account's root user can still delete that policy, delete the published version and create other bytes there.
+  const { Policy } = await world.s3.send(new GetBucketPolicyCommand({ Bucket: world.bucket }));
+  await world.s3.send(new DeleteBucketPolicyCommand({ Bucket: world.bucket }));
   const [published] = (await world.s3.send(new ListObjectVersionsCommand({ Bucket: world.bucket, Prefix: imageKey("2.5.0") }))).Versions ?? [];
   await world.s3.send(new DeleteObjectCommand({ Bucket: world.bucket, Key: imageKey("2.5.0"), VersionId: published!.VersionId, BypassGovernanceRetention: true }));
   await world.s3.send(new PutObjectCommand({ Bucket: world.bucket, Key: imageKey("2.5.0"), Body: "IMAGE OF 2.5.0", IfNoneMatch: "*" }));
+  await world.s3.send(new PutBucketPolicyCommand({ Bucket: world.bucket, Policy }));
   const vehicle = await registeredVehicle(TARGETED, "Civic");
   const campaignId = await campaignFor(vehicle, "2.5.0");
   const agent = agentFor();
