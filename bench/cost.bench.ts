@@ -16,7 +16,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { CloudWatchClient, paginateDescribeAlarms, paginateListMetrics } from "@aws-sdk/client-cloudwatch";
 import { startLocalCloud, type LocalCloud } from "../local/cloud.js";
-import { provisionLocalGateway } from "../local/identity/simulated-fleet.js";
+import { bindLocalGatewayVehicles, provisionLocalGateway } from "../local/identity/simulated-fleet.js";
 import type { GatewayIdentity } from "../simulator/gateway-identity.js";
 import { DEFAULT_METRICS_NAMESPACE } from "../contracts/metrics.js";
 import { LAMBDA_MB_PER_VCPU, NO_USAGE, type MeasuredProfile, type ProcessorCpu, type Usage } from "../cost/model.js";
@@ -167,6 +167,7 @@ async function telemetryPass(cloud: LocalCloud, gateway: GatewayIdentity, bucket
       bucket,
       s3: gateway.s3,
       gatewayId: gateway.gatewayId,
+      prepare: async (fleet) => void (await bindLocalGatewayVehicles(cloud, gateway.gatewayId, fleet.vehicles.map((vehicle) => vehicle.vin))),
       onUploaded: (object) => (gzipBytes += object.body.length),
     });
     summary = await simulation.done;

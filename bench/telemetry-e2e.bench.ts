@@ -13,7 +13,7 @@ import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { DynamoDBDocumentClient, ScanCommand } from "@aws-sdk/lib-dynamodb";
 import { S3Client } from "@aws-sdk/client-s3";
 import { startLocalCloud } from "../local/cloud.js";
-import { provisionLocalGateway } from "../local/identity/simulated-fleet.js";
+import { bindLocalGatewayVehicles, provisionLocalGateway } from "../local/identity/simulated-fleet.js";
 import { startSimulation } from "../simulator/simulation.js";
 import { recordFigure } from "./results.js";
 
@@ -71,6 +71,7 @@ try {
       bucket: outputs.data_bucket_name!,
       s3: gateway.s3,
       gatewayId: gateway.gatewayId,
+      prepare: async (fleet) => void (await bindLocalGatewayVehicles(cloud, gateway.gatewayId, fleet.vehicles.map((vehicle) => vehicle.vin))),
       onUploaded: (object, atMs) => uploadedAt.set(object.key, atMs),
     });
     const summary = await simulation.done;

@@ -2,6 +2,7 @@ import { Construct } from "constructs";
 import { CAMPAIGN_PK_PREFIX, COMMAND_PK_PREFIX } from "../campaigns/store/keys.js";
 import { DASHBOARD_DOCUMENT } from "../contracts/dashboard-documents.js";
 import { ENV } from "../contracts/environment.js";
+import { GATEWAY_VEHICLES_PREFIX } from "../contracts/gateway-vehicles.js";
 import { PARKED_PREFIX, PARKED_SOURCE, type ParkedSource } from "../contracts/parked-failure.js";
 import { OBJECT_PK_PREFIX } from "../functions/telemetry-processor/idempotency.js";
 import { FLEET_SNAPSHOT_KEY, FLEET_STATE_PARTS_PREFIX } from "../telemetry/fleet-state.js";
@@ -141,6 +142,10 @@ export class FleetFunctions extends Construct {
       // An event's object (or version) that is gone is parked as object-missing, and a raw-looking key whose decoded form
       // does not exist is quarantined: both need S3 to answer the read 404, which it does only with s3:ListBucket (below).
       answerMissingWith404("AnswerMissingTelemetryWith404", lake.bucketArn, [`${DATA_LAKE_PREFIX.telemetry}*`]),
+      // The VINs each fleet gateway may carry: read only (operators write them); a gateway nobody bound has no
+      // document, and its read must answer 404 (it carries no vehicle), not 403 (a denial, retried).
+      { Sid: "ReadGatewayVehicles", Effect: "Allow", Action: "s3:GetObject", Resource: `${lake.bucketArn}/${GATEWAY_VEHICLES_PREFIX}*` },
+      answerMissingWith404("AnswerMissingGatewayVehiclesWith404", lake.bucketArn, [`${GATEWAY_VEHICLES_PREFIX}*`]),
       { Sid: "WriteQuarantine", Effect: "Allow", Action: "s3:PutObject", Resource: lake.objectsArn(DATA_LAKE_PREFIX.quarantine) },
       parkFailures(PARKED_SOURCE.TelemetryProcessor),
       // The processor adds parts to the fleet state; only the publisher reads, compacts and deletes them.

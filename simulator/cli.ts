@@ -6,8 +6,11 @@
  * a fleet gateway (multi-vehicle objects under `telemetry/fleet/<gatewayId>/`) with an identity of its
  * own: on the local cloud a fresh gateway is registered for the run; anywhere, `--gateway-bundle` uses one
  * registered with `fleetota gateways register`. Without either (AWS), it signs with the operator's credentials.
+ * Before the first upload the fleet's VINs are bound to the gateway with the operator's credentials (as
+ * `fleetota gateways bind` does), so the processor counts them; `--no-bind` leaves the binding to the operator.
  */
 import { readFileSync } from "node:fs";
+import { changeGatewayVehicles } from "../identity/gateway-vehicles.js";
 import { S3Client } from "@aws-sdk/client-s3";
 import { Command, InvalidArgumentError, Option } from "commander";
 import { SingleBar, Presets } from "cli-progress";
@@ -64,6 +67,7 @@ interface CliOptions {
   dryRun?: boolean;
   gatewayBundle?: string;
   gatewayKey?: string;
+  bind: boolean;
 }
 
 function printSummary(summary: SimulationSummary): void {
@@ -97,6 +101,7 @@ async function main(argv: string[]): Promise<void> {
     .option("--dry-run", "generate and count only; upload nothing (no bucket needed)")
     .option("--gateway-bundle <dir>", "upload as this registered fleet gateway (a bundle from `fleetota gateways register`); default on the local cloud: a new gateway for the run")
     .option("--gateway-key <file>", "the gateway's private key, when its bundle holds none (it made its own CSR)")
+    .option("--no-bind", "do not bind the simulated VINs to the gateway (an operator binds them: fleetota gateways bind)")
     .option("--no-progress", "no progress bar")
     .parse(argv);
   const options = program.opts<CliOptions>();
@@ -120,6 +125,8 @@ async function main(argv: string[]): Promise<void> {
   else if (!options.dryRun) console.log("uploading with the operator's credentials (no --gateway-bundle given)");
   const bar = options.progress && options.batches ? new SingleBar({ format: "{bar} {value}/{total} intervals | {records} records | {objects} objects" }, Presets.shades_classic) : undefined;
   bar?.start(options.batches ?? 0, 0, { records: 0, objects: 0 });
+  const operatorS3 = new S3Client({ ...clientConfig, forcePathStyle: true });
+  const bindTo = gateway && options.bind && !options.dryRun ? { gatewayId: gateway.gatewayId, bucket: bucket! } : undefined;
   const simulation = startSimulation({
     vehicles: options.vehicles,
     intervalMs: options.interval,
@@ -129,8 +136,14 @@ async function main(argv: string[]): Promise<void> {
     realtime: options.realtime,
     bucket: bucket ?? "(dry run)",
     dryRun: options.dryRun,
-    s3: gateway?.s3 ?? new S3Client({ ...clientConfig, forcePathStyle: true }),
+    s3: gateway?.s3 ?? operatorS3,
     gatewayId: gateway?.gatewayId,
+    prepare: bindTo
+      ? async (fleet) => {
+          const bound = await changeGatewayVehicles(operatorS3, bindTo.bucket, bindTo.gatewayId, { bind: fleet.vehicles.map((vehicle) => vehicle.vin) });
+          console.log(`bound ${bound.bound} simulated vehicle(s) to ${bindTo.gatewayId} (it carries ${bound.vehicles})`);
+        }
+      : undefined,
     faults: {
       malformedRate: options.malformedRate,
       duplicateRate: options.duplicateRate,
@@ -147,6 +160,7 @@ async function main(argv: string[]): Promise<void> {
   const summary = await simulation.done;
   bar?.stop();
   gateway?.destroy();
+  operatorS3.destroy();
   printSummary(summary);
 }
 

@@ -20,6 +20,8 @@ export const LINE_REFUSAL = {
   OtherVehicle: BINDING_RULE.OtherVehicle,
   /** A status report in a fleet gateway's object. */
   ReportFromGateway: BINDING_RULE.ReportFromGateway,
+  /** A record in a fleet gateway's object for a VIN not bound to that gateway. */
+  UnboundVehicle: BINDING_RULE.UnboundVehicle,
 } as const;
 export type LineRefusal = (typeof LINE_REFUSAL)[keyof typeof LINE_REFUSAL];
 
@@ -79,8 +81,8 @@ function refusalOf(reasons: readonly RecordRejection[]): LineRefusal {
 /**
  * Decodes, validates and enriches every line of one object, streaming. Blank lines are skipped;
  * everything else ends up accepted or rejected with reasons. Given the object's `uploader` (its parsed
- * key), a valid record the uploader may not send (another vehicle's, a gateway's status report) is
- * rejected too. Throws CorruptObjectError when the object cannot be read at all (broken gzip, binary,
+ * key), a valid record the uploader may not send (another vehicle's, a gateway's status report, a
+ * gateway's record for a VIN not in `boundVins`, the VINs bound to that gateway) is rejected too. Throws CorruptObjectError when the object cannot be read at all (broken gzip, binary,
  * decoded size, too many lines, too much rejected text); then nothing of it counts and it is
  * quarantined whole.
  *
@@ -94,6 +96,7 @@ export async function readTelemetryObject(
   nowMs: number,
   limits: ReadLimits = DEFAULT_READ_LIMITS,
   uploader?: ParsedTelemetryKey,
+  boundVins?: ReadonlySet<string>,
 ): Promise<ObjectReadout> {
   const readout: ObjectReadout = { accepted: 0, latest: new Map(), otaRecords: [], rejected: [], refusals: {} };
   let lineNumber = 0;
@@ -130,7 +133,7 @@ export async function readTelemetryObject(
         reject(text, refusalOf(validation.reasons), validation.reasons);
         continue;
       }
-      const unbound = uploader && bindingRejection(uploader, validation.record);
+      const unbound = uploader && bindingRejection(uploader, validation.record, boundVins);
       if (unbound) {
         reject(text, unbound.rule, [unbound]);
         continue;

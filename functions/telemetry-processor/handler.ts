@@ -9,6 +9,7 @@ import { DEFAULT_METRICS_NAMESPACE } from "../../contracts/metrics.js";
 import { InvocationAggregate } from "../../telemetry/aggregate.js";
 import { FLEET_STATE_DEFAULTS } from "../../telemetry/fleet-state.js";
 import { ParkedTally } from "../../lib/parked-failures.js";
+import { cachedGatewayVehicles } from "./gateway-vehicles.js";
 import { lazyOnce, processTelemetryMessage, publishInvocation, type InvocationScope, type ProcessorDependencies } from "./processor.js";
 import { loadActiveCampaigns } from "./update-handoff.js";
 
@@ -27,11 +28,14 @@ let fleetStateMaxVehicles: number | undefined;
 let campaignList: CampaignList | undefined;
 
 function createDependencies(): ProcessorDependencies {
+  const s3 = s3Client();
+  const dataBucket = requireEnv(ENV.DATA_BUCKET);
   return {
-    s3: s3Client(),
+    s3,
     sqs: sqsClient(),
     doc: documentClient(),
-    dataBucket: requireEnv(ENV.DATA_BUCKET),
+    dataBucket,
+    gatewayVehicles: cachedGatewayVehicles({ s3, bucket: dataBucket }),
     stateTable: requireEnv(ENV.STATE_TABLE),
     updateQueueUrl: requireEnv(ENV.UPDATE_QUEUE_URL),
     metricsNamespace: process.env[ENV.METRICS_NAMESPACE] || DEFAULT_METRICS_NAMESPACE,

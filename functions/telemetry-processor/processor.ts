@@ -8,11 +8,12 @@ import { FLEET_SOURCE, InvocationAggregate } from "../../telemetry/aggregate.js"
 import { DEFAULT_READ_LIMITS, readTelemetryObject, type ObjectReadout, type ReadLimits } from "../../telemetry/core.js";
 import { CORRUPTION, CorruptObjectError } from "../../telemetry/decode.js";
 import { PARKED_SOURCE } from "../../contracts/parked-failure.js";
-import { decodeEventKey, KEY_VIOLATION, parseTelemetryEventKey, tryParseTelemetryKey } from "../../contracts/telemetry-keys.js";
+import { decodeEventKey, KEY_VIOLATION, parseTelemetryEventKey, tryParseTelemetryKey, UPLOADER_KIND } from "../../contracts/telemetry-keys.js";
 import { parkedFailure, parkFailure, PARKED_REASON, PermanentFailureError, type ParkedTally, type Parking } from "../../lib/parked-failures.js";
 import { InvalidEventError, parseQueueMessage, type ObjectRef } from "../../contracts/telemetry-events.js";
 import { writeFleetStatePart } from "../../telemetry/fleet-state.js";
 import { reportingVin } from "../../telemetry/uploader-binding.js";
+import type { GatewayVehicles } from "./gateway-vehicles.js";
 import { COMPLETION, completeObject, isCompleted, type ObjectLedger } from "./idempotency.js";
 import { quarantineObject, writeRejectedRecords } from "./quarantine.js";
 import { candidatesOf, sendUpdateMessages, statusReportsOf } from "./update-handoff.js";
@@ -28,6 +29,8 @@ export interface ProcessorDependencies {
   stateTable: string;
   updateQueueUrl: string;
   metricsNamespace: string;
+  /** The VINs each fleet gateway may carry (cached across invocations; gateway-vehicles.ts). */
+  gatewayVehicles: GatewayVehicles;
   log: Log;
   /** Where the invocation's metrics are written as EMF log lines; default standard output (the function's log group). */
   metricsOut?: LineWriter;
@@ -310,6 +313,9 @@ async function processObject(
   if (object.size > MAX_OBJECT_BYTES) {
     corruption = new CorruptObjectError(CORRUPTION.TooLarge, `object is ${object.size} bytes, more than ${MAX_OBJECT_BYTES}`);
   } else {
+    // A gateway's records count only for the VINs bound to it; a failure to read them is transient (thrown),
+    // and read before the body so a failure leaves no open stream.
+    const boundVins = uploader.key.kind === UPLOADER_KIND.Fleet ? await dependencies.gatewayVehicles.vehiclesOf(uploader.key.gatewayId) : undefined;
     const body = await boundObjectBody(s3, object, uploader.storedKey);
     if (body === NOT_THE_EVENTS_OBJECT) {
       // The event's object is the raw-looking key itself, which is outside the layout.
@@ -318,7 +324,7 @@ async function processObject(
       return quarantine(why, object.key);
     }
     try {
-      readout = await readTelemetryObject(body, now(), dependencies.limits ?? DEFAULT_READ_LIMITS, uploader.key);
+      readout = await readTelemetryObject(body, now(), dependencies.limits ?? DEFAULT_READ_LIMITS, uploader.key, boundVins);
     } catch (error) {
       if (!(error instanceof CorruptObjectError)) throw error;
       corruption = error;

@@ -4,6 +4,8 @@
  * front door.
  */
 import { IoTClient } from "@aws-sdk/client-iot";
+import { S3Client } from "@aws-sdk/client-s3";
+import { changeGatewayVehicles, type GatewayVehiclesChanged } from "../../identity/gateway-vehicles.js";
 import type { Log } from "../../lib/logger.js";
 import { provisionGatewayIdentity, simulatorGatewayId, type GatewayIdentity } from "../../simulator/gateway-identity.js";
 import { provisionVehicleIdentities, type VehicleIdentities } from "../../simulator/vehicle-identities.js";
@@ -81,5 +83,28 @@ export async function provisionLocalGateway(
     });
   } finally {
     iot.destroy();
+  }
+}
+
+/**
+ * Binds the simulated fleet's VINs to a gateway, as an operator would (`fleetota gateways bind`), with the local
+ * cloud's administrator credentials: one document read and written, whatever the fleet's size.
+ *
+ * @example
+ * startSimulation({ ...DEFAULT_SIMULATION, bucket, s3: gateway.s3, gatewayId: gateway.gatewayId,
+ *   prepare: async (fleet) => void (await bindLocalGatewayVehicles(cloud, gateway.gatewayId, fleet.vehicles.map((vehicle) => vehicle.vin))) });
+ */
+export async function bindLocalGatewayVehicles(
+  cloud: Pick<LocalCloud, "description" | "clientConfig">,
+  gatewayId: string,
+  vins: readonly string[],
+): Promise<GatewayVehiclesChanged> {
+  const bucket = cloud.description.outputs.data_bucket_name;
+  if (typeof bucket !== "string") throw new LocalIdentityUnavailableError("the local cloud has no data_bucket_name output");
+  const s3 = new S3Client({ ...cloud.clientConfig, forcePathStyle: true });
+  try {
+    return await changeGatewayVehicles(s3, bucket, gatewayId, { bind: vins });
+  } finally {
+    s3.destroy();
   }
 }

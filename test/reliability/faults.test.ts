@@ -19,6 +19,7 @@ import { listParkedFailures } from "../../lib/parked-failures.js";
 import { FAULT } from "../../local/fault-injection.js";
 import type { TelemetryRecord } from "../../telemetry/schema.js";
 import { startTestCloud, type TestCloud } from "../integration/support/local-cloud.js";
+import { bindLocalGatewayVehicles } from "../../local/identity/simulated-fleet.js";
 
 const IDLE_TIMEOUT_MS = 120_000;
 /** The pollers' long-poll wait in this suite. */
@@ -187,6 +188,7 @@ test.before(async () => {
   try {
     world = await startTestCloud({ runtime: true, runtimeOptions: { runSchedules: false, alarmEvaluationIntervalMs: 0, pollWaitSeconds: POLL_WAIT_SECONDS } });
     doc = DynamoDBDocumentClient.from(world.clients.dynamodb);
+    await bindLocalGatewayVehicles(world.cloud, GATEWAY, [String(record(0).vin)]); // the gateway carries the suite's vehicle
     processorName = Object.keys(world.cloud.runtime!.counters().functions).find((name) => name.endsWith("telemetry-processor"))!;
   } catch (error) {
     console.error("starting the local cloud failed:", error); // uvu does not report errors of hooks

@@ -9,6 +9,7 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { DASHBOARD_DOCUMENT } from "../../contracts/dashboard-documents.js";
 import { vehicleTelemetryKey } from "../../contracts/telemetry-keys.js";
+import { gatewayVehiclesKey, GATEWAY_VEHICLES_PREFIX } from "../../contracts/gateway-vehicles.js";
 import { FUNCTION } from "../../modules/fleet-functions.js";
 import { PARKED_PREFIX } from "../../contracts/parked-failure.js";
 import { FLEET_SNAPSHOT_KEY, FLEET_STATE_PARTS_PREFIX } from "../../telemetry/fleet-state.js";
@@ -141,6 +142,11 @@ const VIN = "1HGCM82633A004352";
  * `prefix` undefined: a listing that names no prefix (the whole bucket).
  */
 function listAllowed(functionId: string, bucketArn: string, prefix: string | undefined, synthesized = stack): boolean {
+  return allowed(functionId, "s3:ListBucket", bucketArn, prefix === undefined ? {} : { "s3:prefix": prefix }, synthesized);
+}
+
+/** Whether the function's role is allowed `action` on `resource` (iam-simulate), the buckets' references resolved to LAKE and DASHBOARD. */
+function allowed(functionId: string, action: string, resource: string, contextVariables: Record<string, string> = {}, synthesized = stack): boolean {
   const text = String(synthesized.resource("aws_iam_role_policy", `${functionId}_policy`).policy)
     .replaceAll(ref("aws_s3_bucket", "data_lake", "arn"), LAKE)
     .replaceAll(ref("aws_s3_bucket", "dashboard", "arn"), DASHBOARD);
@@ -150,10 +156,10 @@ function listAllowed(functionId: string, bucketArn: string, prefix: string | und
       serviceControlPolicies: [],
       resourceControlPolicies: [],
       request: {
-        action: "s3:ListBucket",
+        action,
         principal: `arn:aws:sts::${TEST_ACCOUNT_ID}:assumed-role/${functionId}/fn`,
-        resource: { accountId: TEST_ACCOUNT_ID, resource: bucketArn },
-        contextVariables: prefix === undefined ? {} : { "s3:prefix": prefix },
+        resource: { accountId: TEST_ACCOUNT_ID, resource },
+        contextVariables,
       },
     },
     {},
@@ -165,7 +171,8 @@ const telemetryKey = vehicleTelemetryKey(VIN, Date.parse("2026-12-01T18:00:00Z")
 /** The keys each function reads and acts on finding missing ([bucket, key]). */
 const missingByFunction: Record<string, Array<[string, string]>> = {
   // The event's object or version gone (parked object-missing); a raw-looking key whose decoded form is not there (quarantined).
-  telemetry_processor: [[LAKE, telemetryKey], [LAKE, telemetryKey.replace("/dt=", "/dt%3D")], [LAKE, "telemetry/fleet/gw-depot-7/x.ndjson.gz"]],
+  // ... and the vehicles of a gateway nobody bound (it carries none).
+  telemetry_processor: [[LAKE, telemetryKey], [LAKE, telemetryKey.replace("/dt=", "/dt%3D")], [LAKE, "telemetry/fleet/gw-depot-7/x.ndjson.gz"], [LAKE, gatewayVehiclesKey("gw-depot-7")]],
   // Chains read until the next version is missing; a vehicle's first job document.
   update_manager: [[LAKE, REPOSITORY_LAYOUT.imageRoot(3)], [LAKE, REPOSITORY_LAYOUT.imageTargets(12)], [LAKE, REPOSITORY_LAYOUT.directorRoot(2)], [LAKE, REPOSITORY_LAYOUT.jobDocument(VIN)]],
   // No snapshot before the first compaction; no previous page of a new campaign or of "needs a hand".
@@ -224,6 +231,22 @@ test("the update manager reads published metadata and job documents, not staged 
   const sha = "a".repeat(64);
   for (const key of [REPOSITORY_LAYOUT.stagedTargets(5), REPOSITORY_LAYOUT.stagedImage(sha), REPOSITORY_LAYOUT.image(sha), "firmware/other.json", "director/notes.json", telemetryKey]) {
     assert.is(read(key), "ImplicitlyDenied", key);
+  }
+});
+
+/** Whether the function's role may do `action` on the data-lake key (iam-simulate). */
+const lakeAllowed = (functionId: string, action: string, key: string): boolean => allowed(functionId, action, `${LAKE}/${key}`);
+
+test("the VINs bound to each gateway: the processor may only read them (and list them to see a missing one), no function may write or delete them", () => {
+  const key = gatewayVehiclesKey("gw-depot-7");
+  assert.ok(lakeAllowed("telemetry_processor", "s3:GetObject", key));
+  assert.not.ok(lakeAllowed("telemetry_processor", "s3:GetObject", "registry/other.json"), "nothing else under registry/");
+  assert.not.ok(listAllowed("telemetry_processor", LAKE, "registry/"), "no listing beyond the gateways' documents");
+  for (const functionId of functionIds) {
+    for (const action of ["s3:PutObject", "s3:DeleteObject", "s3:DeleteObjectVersion"]) {
+      assert.not.ok(lakeAllowed(functionId, action, key), `${functionId} may ${action} ${key}`);
+    }
+    if (functionId !== "telemetry_processor") assert.not.ok(lakeAllowed(functionId, "s3:GetObject", key), `${functionId} reads ${GATEWAY_VEHICLES_PREFIX}`);
   }
 });
 

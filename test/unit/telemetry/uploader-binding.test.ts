@@ -11,6 +11,10 @@ const B = "1M8GDM9AXKP042788";
 const EUROPEAN = "WP0ZZZ99ZTS392124";
 const vehicleA = parseTelemetryKey(vehicleTelemetryKey(A, NOW_MS, "1"));
 const gateway = parseTelemetryKey(fleetTelemetryKey("gw-simulator", NOW_MS, "1"));
+const otherGateway = parseTelemetryKey(fleetTelemetryKey("gw-depot-8", NOW_MS, "1"));
+/** The VINs bound to gw-simulator (A and B); gw-depot-8 carries only the European car. */
+const boundTo = (uploader: typeof vehicleA): ReadonlySet<string> | undefined =>
+  uploader.kind === "vehicle" ? undefined : uploader.gatewayId === "gw-simulator" ? new Set([A, B]) : new Set([EUROPEAN]);
 const reportFor = (vin: string): OtaReport => ({ jobId: `c-1:${vin}`, campaignId: "c-1", attempt: 1, sequence: 3, status: "SUCCEEDED", targetVersion: "2.4.0" });
 const record = (vin: string, ota?: OtaReport): TelemetryRecord => ({ ...telemetryRecord({ vin }), ...(ota ? { ota } : {}) });
 
@@ -26,15 +30,26 @@ const table: Array<[string, typeof vehicleA, TelemetryRecord, string | undefined
   ["gateway, telemetry of A", gateway, record(A), undefined],
   ["gateway, telemetry of B", gateway, record(B), undefined],
   ["gateway, a report for A's job", gateway, record(A, reportFor(A)), BINDING_RULE.ReportFromGateway],
+  ["gateway, telemetry of a VIN bound to no gateway", gateway, record("WP0ZZZ99ZTS000001"), BINDING_RULE.UnboundVehicle],
+  ["gateway, telemetry of a VIN bound to another gateway", gateway, record(EUROPEAN), BINDING_RULE.UnboundVehicle],
+  ["gateway, a bound VIN in lower case", gateway, record(A.toLowerCase()), BINDING_RULE.UnboundVehicle],
+  ["other gateway, its own bound VIN", otherGateway, record(EUROPEAN), undefined],
+  ["other gateway, gw-simulator's VIN", otherGateway, record(A), BINDING_RULE.UnboundVehicle],
 ];
 
 for (const [name, uploader, candidate, rule] of table) {
   test(`${name} → ${rule ?? "counts"}`, () => {
-    const rejection = bindingRejection(uploader, candidate);
+    const rejection = bindingRejection(uploader, candidate, boundTo(uploader));
     assert.is(rejection?.rule, rule);
     if (rejection) assert.ok(rejection.message.length > 0 && rejection.field.length > 0);
   });
 }
+
+test("a gateway whose VINs are not given (nobody bound it) carries none: every record refused", () => {
+  assert.is(bindingRejection(gateway, record(A))?.rule, BINDING_RULE.UnboundVehicle);
+  assert.is(bindingRejection(gateway, record(A), new Set())?.rule, BINDING_RULE.UnboundVehicle);
+  assert.match(bindingRejection(gateway, record(A))!.message, /fleetota gateways bind gw-simulator 1HGCM82633A004352/);
+});
 
 test("a status report may only be for the uploading vehicle, never from a gateway", () => {
   assert.is(reportingVin(vehicleA), A);
@@ -53,12 +68,22 @@ test("reading vehicle A's object: B's records are refused with the reason, A's c
   assert.is(readout.accepted + readout.rejected.length, lines.length);
 });
 
-test("reading a gateway's object: telemetry of many vehicles counts, a record carrying a report is refused whole", async () => {
-  const lines = [record(A), record(B), record(A, reportFor(A))];
-  const readout = await readTelemetryObject([Buffer.from(ndjson(lines))], NOW_MS, undefined, gateway);
+test("reading a gateway's object: telemetry of its bound vehicles counts, a record carrying a report is refused whole, an unbound VIN is refused", async () => {
+  const lines = [record(A), record(B), record(A, reportFor(A)), record(EUROPEAN)];
+  const readout = await readTelemetryObject([Buffer.from(ndjson(lines))], NOW_MS, undefined, gateway, boundTo(gateway));
   assert.is(readout.accepted, 2);
-  assert.equal(readout.rejected.map((line) => line.refusal), [LINE_REFUSAL.ReportFromGateway]);
+  assert.equal(readout.rejected.map((line) => line.refusal), [LINE_REFUSAL.ReportFromGateway, LINE_REFUSAL.UnboundVehicle]);
+  assert.equal(readout.refusals, { [LINE_REFUSAL.ReportFromGateway]: 1, [LINE_REFUSAL.UnboundVehicle]: 1 });
+  assert.equal([...readout.latest.keys()].sort(), [A, B].sort(), "the unbound VIN never reaches the fleet state");
   assert.equal(readout.otaRecords, []);
+});
+
+test("a gateway flooding invented VINs: none reaches the fleet state, every line is refused and accounted for", async () => {
+  const invented = Array.from({ length: 200 }, (_, index) => record(`WP0ZZZ99ZTS${String(index).padStart(6, "0")}`));
+  const readout = await readTelemetryObject([Buffer.from(ndjson(invented))], NOW_MS, undefined, gateway, boundTo(gateway));
+  assert.is(readout.latest.size, 0);
+  assert.is(readout.accepted, 0);
+  assert.equal(readout.refusals, { [LINE_REFUSAL.UnboundVehicle]: invented.length });
 });
 
 test.run();

@@ -16,6 +16,7 @@ import { DynamoDBDocumentClient, GetCommand } from "@aws-sdk/lib-dynamodb";
 import { runCli } from "../../../../cli/main.js";
 import { fleetTelemetryKey } from "../../../../contracts/telemetry-keys.js";
 import { FAULT } from "../../../../local/fault-injection.js";
+import { bindLocalGatewayVehicles } from "../../../../local/identity/simulated-fleet.js";
 import { capturingIo, cliIn } from "../../support/cli.js";
 import { startTestCloud, type TestCloud } from "../../support/local-cloud.js";
 import { gzipped, telemetryRecord } from "../../../unit/telemetry/support/factories.js";
@@ -86,6 +87,7 @@ test.before(async () => {
       runtimeOptions: { runSchedules: false, alarmEvaluationIntervalMs: 0, pollWaitSeconds: POLL_WAIT_SECONDS },
     });
     doc = DynamoDBDocumentClient.from(world.clients.dynamodb);
+    await bindLocalGatewayVehicles(world.cloud, GATEWAY, [telemetryRecord().vin]); // the gateway carries the factory's vehicle
     processorName = Object.keys(world.cloud.runtime!.counters().functions).find((name) => name.endsWith("telemetry-processor"))!;
     await world.clients.sqs.send(
       new SetQueueAttributesCommand({ QueueUrl: world.outputs.telemetry_queue_url, Attributes: { VisibilityTimeout: String(VISIBILITY_SECONDS) } }),

@@ -19,7 +19,7 @@ import { listParkedFailures } from "../../../../lib/parked-failures.js";
 import { validateRecord } from "../../../../telemetry/schema.js";
 import { startSimulation, type RunningSimulation, type SimulationSummary } from "../../../../simulator/simulation.js";
 import type { GatewayIdentity } from "../../../../simulator/gateway-identity.js";
-import { provisionLocalGateway } from "../../../../local/identity/simulated-fleet.js";
+import { bindLocalGatewayVehicles, provisionLocalGateway } from "../../../../local/identity/simulated-fleet.js";
 import { startTestCloud, type TestCloud } from "../../support/local-cloud.js";
 
 const IDLE_TIMEOUT_MS = 240_000;
@@ -97,6 +97,7 @@ async function runSimulation(): Promise<void> {
     bucket: world.outputs.data_bucket_name,
     s3: gateway.s3,
     gatewayId: gateway.gatewayId,
+    prepare: async (fleet) => void (await bindLocalGatewayVehicles(world.cloud, gateway.gatewayId, fleet.vehicles.map((vehicle) => vehicle.vin))),
     faults: { malformedRate: 0.05, clockSkewRate: 0.1, corruptRate: 0.2, duplicateRate: 0.2 },
   });
   summary = await simulation.done;

@@ -19,6 +19,7 @@ import type { UpdateMessage } from "../../../../contracts/update-messages.js";
 import { listParkedFailures } from "../../../../lib/parked-failures.js";
 import { GetObjectCommand, PutObjectCommand } from "@aws-sdk/client-s3";
 import { fleetTelemetryKey, vehicleTelemetryKey } from "../../../../contracts/telemetry-keys.js";
+import { changeGatewayVehicles } from "../../../../identity/gateway-vehicles.js";
 import { rejectedRecordsKey } from "../../../../functions/telemetry-processor/quarantine.js";
 import type { OtaReport } from "../../../../telemetry/schema.js";
 import { telemetryRecord } from "../../../unit/telemetry/support/factories.js";
@@ -334,6 +335,8 @@ test("a fleet gateway speaks for no vehicle in a campaign: its records for a dri
         firmware: { version: "2.3.1" },
       }),
     ) + "\n";
+  // Even bound to carry both cars (so its records are read as telemetry), the gateway speaks for neither.
+  await changeGatewayVehicles(world.s3, world.bucket, "gw-depot-7", { bind: [driving, newcomer] });
   await world.s3.send(new PutObjectCommand({ Bucket: world.bucket, Key: fleetTelemetryKey("gw-depot-7", Date.now(), "forged"), Body: line(driving) + line(newcomer) }));
   await settle();
 

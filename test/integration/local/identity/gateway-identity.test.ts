@@ -27,6 +27,7 @@ import {
   type VehicleIdentityMaterial,
 } from "../../../../identity/vehicle-credentials.js";
 import { gzipped, telemetryRecord } from "../../../unit/telemetry/support/factories.js";
+import { bindLocalGatewayVehicles } from "../../../../local/identity/simulated-fleet.js";
 import { startTestCloud, type TestCloud } from "../../support/local-cloud.js";
 
 const G = "gw-depot-7";
@@ -103,6 +104,7 @@ test.before(async () => {
   iot = new IoTClient(world.cloud.clientConfig);
   bucket = world.outputs.data_bucket_name!;
   await Promise.all([registerGatewayHere(G), registerGatewayHere(H), registerGatewayHere(R), registerGatewayHere(S), registerVehicleHere(VIN), registerVehicleHere(STRAY_VIN)]);
+  await bindLocalGatewayVehicles(world.cloud, G, [VIN, OTHER_VIN, STRAY_VIN]); // G carries these three
 });
 
 test.after(async () => {

@@ -14,7 +14,7 @@ import * as assert from "uvu/assert";
 import { METRIC } from "../../../../contracts/metrics.js";
 import { fleetTelemetryKey } from "../../../../contracts/telemetry-keys.js";
 import { EMF_VERDICT, extractEmf } from "../../../../local/runtime/emf-extraction.js";
-import { provisionLocalGateway } from "../../../../local/identity/simulated-fleet.js";
+import { bindLocalGatewayVehicles, provisionLocalGateway } from "../../../../local/identity/simulated-fleet.js";
 import type { GatewayIdentity } from "../../../../simulator/gateway-identity.js";
 import { createFleet } from "../../../../simulator/fleet.js";
 import { startTestCloud, type TestCloud } from "../../support/local-cloud.js";
@@ -80,7 +80,10 @@ test.before(async () => {
     });
     processor = world.cloud.description.functions.find((fn) => fn.functionName.endsWith("-telemetry-processor"))!.functionName;
     gateway = await provisionLocalGateway(world.cloud);
-    await upload("good", gzipSync(`${records(GOOD_RECORDS, 13).map((record) => JSON.stringify(record)).join("\n")}\n`));
+    const good = records(GOOD_RECORDS, 13);
+    // The gateway carries the vehicles of both uploads (the hostile lines' too, so they are read as records).
+    await bindLocalGatewayVehicles(world.cloud, gateway.gatewayId, [...good, ...records(2, 29)].map((record) => String(record.vin)));
+    await upload("good", gzipSync(`${good.map((record) => JSON.stringify(record)).join("\n")}\n`));
     await world.cloud.runtime!.waitForIdle(IDLE_TIMEOUT_MS);
   } catch (error) {
     console.error("setting up failed:", error); // uvu does not report errors of hooks

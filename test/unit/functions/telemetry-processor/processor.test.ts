@@ -17,6 +17,7 @@ import * as assert from "uvu/assert";
 import { parseCampaignDefinition, type CampaignDefinition } from "../../../../campaigns/model.js";
 import { fleetTelemetryKey, vehicleTelemetryKey } from "../../../../contracts/telemetry-keys.js";
 import type { UpdateMessage } from "../../../../contracts/update-messages.js";
+import type { GatewayVehicles } from "../../../../functions/telemetry-processor/gateway-vehicles.js";
 import { OBJECT_PK_PREFIX } from "../../../../functions/telemetry-processor/idempotency.js";
 import { lazyOnce, ObjectReadDeniedError, processTelemetryMessage, type InvocationScope, type ProcessorDependencies } from "../../../../functions/telemetry-processor/processor.js";
 import { ParkedTally } from "../../../../lib/parked-failures.js";
@@ -170,13 +171,29 @@ function recordingSqs() {
   return { sqs: client as unknown as SQSClient, sent };
 }
 
+/** The VINs bound to each gateway, as the processor's cache would answer them; `failing` makes every read throw (a throttled S3). */
+function memoryGatewayVehicles() {
+  const bound = new Map<string, Set<string>>();
+  const state = { failing: undefined as Error | undefined, reads: 0 };
+  const gatewayVehicles: GatewayVehicles = {
+    async vehiclesOf(gatewayId) {
+      state.reads++;
+      if (state.failing) throw state.failing;
+      return bound.get(gatewayId) ?? new Set();
+    },
+  };
+  return { bound, state, gatewayVehicles };
+}
+
 function world() {
   const table = memoryTable();
   const bucket = memoryBucket();
   const queue = recordingSqs();
+  const gateways = memoryGatewayVehicles();
   const dependencies: ProcessorDependencies = {
     s3: bucket.s3,
     sqs: queue.sqs,
+    gatewayVehicles: gateways.gatewayVehicles,
     metricsOut: () => {},
     doc: table.doc,
     dataBucket: BUCKET,
@@ -185,7 +202,7 @@ function world() {
     metricsNamespace: "FleetOTA",
     log: { debug() {}, info() {}, warn() {}, error() {} },
   };
-  return { table, bucket, queue, dependencies };
+  return { table, bucket, queue, dependencies, gateways };
 }
 
 /** One invocation's scope, as the handler makes it; `campaigns` are the running ones its query finds, counted in `campaignQueries`. */
@@ -240,14 +257,15 @@ function overwrite(bucket: ReturnType<typeof memoryBucket>, name: string, withVe
 }
 
 test("a fleet gateway speaks for no vehicle in a campaign: its record for a registered VIN, described as registered, parked and charged, is telemetry only; the same record in the vehicle's own object is a candidate", async () => {
-  const { bucket, queue, dependencies } = world();
+  const { bucket, queue, dependencies, gateways } = world();
+  const OTHER = "1M8GDM9AXKP042788";
+  gateways.bound.set("gw-depot-7", new Set([VIN, OTHER]));
   // What the gateway would need for the attack: the VIN's registered make, model, hardware and year (the factory's
   // defaults), a firmware the campaign updates from, and every precondition a DEFERRED job waits for met.
   const campaign = parseCampaignDefinition({ name: "accord", targetVersion: "2.4.1", selector: { makes: ["Honda"], models: ["Accord"], currentVersionRange: "<2.4.1" }, preconditions: { minStateOfChargePercent: 30 } });
   const now = Date.now();
   const line = (vin: string, seq: number) =>
     telemetryRecord({ vin, ts: new Date(now - 10_000 + seq).toISOString(), seq, position: { speedKph: 0 }, battery: { stateOfCharge: 100 }, firmware: { version: "2.3.0" } });
-  const OTHER = "1M8GDM9AXKP042788";
   const deliver = async (key: string, lines: unknown[]) => {
     const body = gzipped(lines);
     bucket.put(key, body, `etag-${key.length}-${lines.length}`);
@@ -270,6 +288,51 @@ test("a fleet gateway speaks for no vehicle in a campaign: its record for a regi
   assert.is(own.outcome, "processed");
   assert.equal(own.sent.map((message) => [message.kind, message.kind === "candidate" ? message.vehicle.vin : ""]), [["candidate", VIN]], "the vehicle's own word is a candidate");
   assert.equal(own.scope.aggregate.fleetVehicles().map((vehicle) => [vehicle.vin, vehicle.source]), [[VIN, "vehicle"]]);
+});
+
+test("a gateway's records for VINs not bound to it are refused (vehicle-not-bound), quarantined with the reason and counted; its bound VINs count; another gateway's VIN is refused", async () => {
+  const { bucket, dependencies, gateways } = world();
+  const OTHER = "1M8GDM9AXKP042788";
+  const INVENTED = "WP0ZZZ99ZTS000001";
+  gateways.bound.set("gw-depot-7", new Set([VIN]));
+  gateways.bound.set("gw-depot-8", new Set([OTHER]));
+  const now = Date.now();
+  const lines = [VIN, OTHER, INVENTED].map((vin, seq) => telemetryRecord({ vin, ts: new Date(now - 10_000 + seq).toISOString(), seq }));
+  const key = fleetTelemetryKey("gw-depot-7", now, "flood");
+  const body = gzipped(lines);
+  bucket.put(key, body, "etag-flood");
+  const scope = invocation(dependencies);
+
+  const outcome = await processTelemetryMessage(objectCreated(key, "etag-flood", body.length), dependencies, scope);
+
+  assert.is(outcome, "processed");
+  assert.equal(scope.aggregate.fleetVehicles().map((vehicle) => vehicle.vin), [VIN], "only the bound VIN reaches the fleet state");
+  assert.is(scope.aggregate.recordsRejected, 2);
+  assert.equal(Object.fromEntries(scope.aggregate.refusals), { "vehicle-not-bound": 2 }, "counted under Telemetry/Refusals by their reason");
+  assert.equal(bucket.writes.filter((written) => written.startsWith("quarantine/records/")).length, 1, "the refused lines are quarantined with their reasons");
+});
+
+test("a gateway nobody bound carries no vehicle: every record refused; a failure to read the binding is transient (retried, nothing quarantined or recorded)", async () => {
+  const { table, bucket, dependencies, gateways } = world();
+  const now = Date.now();
+  const key = fleetTelemetryKey("gw-unknown-1", now, "any");
+  const body = gzipped([telemetryRecord({ vin: VIN, ts: new Date(now - 10_000).toISOString(), seq: 1 })]);
+  bucket.put(key, body, "etag-unknown");
+
+  gateways.state.failing = Object.assign(new Error("SlowDown"), { name: "SlowDown" });
+  const failure = await processTelemetryMessage(objectCreated(key, "etag-unknown", body.length), dependencies, invocation(dependencies)).then(
+    (outcome) => new Error(`not retried: ${outcome}`),
+    (error: unknown) => error as Error,
+  );
+  assert.is(failure.name, "SlowDown", "the message fails and is retried");
+  assert.equal(bucket.writes, [], "nothing quarantined on a binding not read");
+  assert.is(table.items.get(ledgerKeyOf(key, "etag-unknown")), undefined, "not recorded: the redelivery does the work");
+
+  gateways.state.failing = undefined;
+  const scope = invocation(dependencies);
+  assert.is(await processTelemetryMessage(objectCreated(key, "etag-unknown", body.length), dependencies, scope), "processed");
+  assert.is(scope.aggregate.dataPoints, 0);
+  assert.equal(Object.fromEntries(scope.aggregate.refusals), { "vehicle-not-bound": 1 });
 });
 
 test("an object delivered once is processed and recorded; delivered again it is a duplicate that adds nothing", async () => {
