@@ -326,6 +326,16 @@ async function describedThingType(iot: IoTClient, thingName: string): Promise<st
   }
 }
 
+/**
+ * Whether `gatewayId` is a registered fleet gateway (a thing of the gateway thing type).
+ *
+ * @example
+ * await isGateway(iot, "gw-depot-7", "fleetota-dev-gateway"); // true
+ */
+export async function isGateway(iot: IoTClient, gatewayId: string, thingTypeName: string): Promise<boolean> {
+  return (await describedThingType(iot, gatewayId)) === thingTypeName;
+}
+
 /** Whether a thing of that name exists. */
 export async function isRegistered(iot: IoTClient, vin: string): Promise<boolean> {
   try {

@@ -1,21 +1,29 @@
 /**
- * `fleetota gateways register|list|revoke`: fleet-gateway identities in AWS IoT (on AWS or the local
- * cloud). A fleet gateway uploads telemetry of many vehicles under `telemetry/fleet/<gatewayId>/…` and
- * never a status report; its id is `gw-…`, never a VIN. Registering works like `vehicles register`
- * (identity/provisioning.ts) with the gateway thing type and IoT policy, and writes the same owner-only
- * bundle under `.fleetota/gateways/<gatewayId>/`.
+ * `fleetota gateways register|list|revoke|bind|unbind|vehicles`: fleet-gateway identities in AWS IoT (on AWS or
+ * the local cloud) and the VINs each may carry. A fleet gateway uploads telemetry of many vehicles under
+ * `telemetry/fleet/<gatewayId>/…` and never a status report; its id is `gw-…`, never a VIN. Registering works
+ * like `vehicles register` (identity/provisioning.ts) with the gateway thing type and IoT policy, and writes the
+ * same owner-only bundle under `.fleetota/gateways/<gatewayId>/`. Its records count only for the VINs bound to
+ * it (`bind`, identity/gateway-vehicles.ts); a registered gateway nobody bound carries none.
  */
+import { existsSync, readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import type { Command } from "commander";
 import { gatewayIdentityNames } from "../../contracts/gateway-identity.js";
 import { FLEET_TELEMETRY_PREFIX } from "../../contracts/telemetry-keys.js";
 import { writeGatewayBundle } from "../../identity/bundle.js";
-import { GatewayAlreadyRegisteredError, GatewayNotFoundError, InvalidGatewayError, listGateways, registerGateway, revokeGateway } from "../../identity/provisioning.js";
+import { changeGatewayVehicles, GatewayVehiclesContendedError, InvalidGatewayVehiclesError, readGatewayVehicles, type GatewayVehiclesChange } from "../../identity/gateway-vehicles.js";
+import { GatewayAlreadyRegisteredError, GatewayNotFoundError, InvalidGatewayError, isGateway, listGateways, registerGateway, revokeGateway } from "../../identity/provisioning.js";
 import { readStateFile } from "../../local/state-file.js";
 import type { CommandContext } from "../context.js";
-import { NotFoundError, UsageError } from "../errors.js";
+import { CloudOperationError, InputFileError, NotFoundError, UsageError } from "../errors.js";
 import { formatTable, printResult } from "../output.js";
 import { identityTarget, readCsr } from "./vehicles.js";
+
+export interface BindOptions {
+  file?: string;
+  all?: boolean;
+}
 
 export interface RegisterGatewayOptions {
   csr?: string;
@@ -48,6 +56,71 @@ export function registerGatewaysCommands(program: Command, contextFor: (command:
     .action(async function revokeGatewayAction(this: Command, gatewayId: string) {
       await runRevokeGateway(contextFor(this), gatewayId);
     });
+  gateways
+    .command("bind <gatewayId> [vins...]")
+    .description("let the gateway carry these vehicles: its records for any other VIN are refused (vehicle-not-bound); counts for the processor within 30 s")
+    .option("--file <path>", "VINs to bind, one a line (or a CSV whose first column is the VIN; a header line vin,… is skipped)")
+    .action(async function bindAction(this: Command, gatewayId: string, vins: string[], options: BindOptions) {
+      await runChangeGatewayVehicles(contextFor(this), gatewayId, { bind: [...vins, ...vinsFromFile(options.file)] });
+    });
+  gateways
+    .command("unbind <gatewayId> [vins...]")
+    .description("stop the gateway carrying these vehicles (--all: every one); its records for them are refused within 30 s")
+    .option("--file <path>", "VINs to unbind, one a line")
+    .option("--all", "unbind every vehicle of the gateway")
+    .action(async function unbindAction(this: Command, gatewayId: string, vins: string[], options: BindOptions) {
+      const unbind = [...vins, ...vinsFromFile(options.file)];
+      if (options.all && unbind.length) throw new UsageError("give VINs or --all, not both");
+      await runChangeGatewayVehicles(contextFor(this), gatewayId, options.all ? { unbindAll: true } : { unbind });
+    });
+  gateways
+    .command("vehicles <gatewayId>")
+    .description("the VINs bound to the gateway")
+    .action(async function vehiclesAction(this: Command, gatewayId: string) {
+      await runGatewayVehicles(contextFor(this), gatewayId);
+    });
+}
+
+/** VINs from a file: one a line, or a CSV's first column; blank lines, `#` comments and a `vin` header skipped. */
+function vinsFromFile(path: string | undefined): string[] {
+  if (path === undefined) return [];
+  const file = resolve(path);
+  if (!existsSync(file)) throw new InputFileError(file, "no such file");
+  return readFileSync(file, "utf8")
+    .split(/\r?\n/)
+    .map((line) => line.split(",")[0]!.trim())
+    .filter((vin) => vin !== "" && !vin.startsWith("#") && vin.toLowerCase() !== "vin");
+}
+
+/**
+ * Binds or unbinds VINs of a registered gateway (refused for anything else: a VIN, an unknown id).
+ *
+ * @example
+ * await runChangeGatewayVehicles(context, "gw-depot-7", { bind: ["1HGCM82633A004352"] });
+ */
+export async function runChangeGatewayVehicles(context: CommandContext, gatewayId: string, change: GatewayVehiclesChange): Promise<void> {
+  if (!change.unbindAll && (change.bind ?? change.unbind ?? []).length === 0) throw new UsageError("name at least one VIN (or --file)");
+  if (!(await isGateway(context.iot(), gatewayId, gatewayThingType(context)))) throw new NotFoundError(new GatewayNotFoundError(gatewayId).message);
+  let changed;
+  try {
+    changed = await changeGatewayVehicles(context.s3(), context.target().names.dataBucket, gatewayId, change);
+  } catch (error) {
+    if (error instanceof InvalidGatewayVehiclesError) throw new UsageError(error.message);
+    if (error instanceof GatewayVehiclesContendedError) throw new CloudOperationError(error.message);
+    throw error;
+  }
+  printResult(context.io, context.json, changed, () => [
+    `${gatewayId}: ${changed.bound} bound, ${changed.unbound} unbound; it carries ${changed.vehicles} vehicle(s). The telemetry processor applies this to objects it reads from 30 s on.`,
+  ]);
+}
+
+async function runGatewayVehicles(context: CommandContext, gatewayId: string): Promise<void> {
+  const { document } = await readGatewayVehicles(context.s3(), context.target().names.dataBucket, gatewayId);
+  const vins = [...(document?.vins ?? [])];
+  printResult(context.io, context.json, { gatewayId, vins, updatedAt: document?.updatedAt }, () => [
+    ...vins,
+    `${vins.length} vehicle(s) bound to ${gatewayId}${document ? ` (changed ${document.updatedAt})` : " (none ever bound: all its records are refused)"}`,
+  ]);
 }
 
 /** The stack's gateway thing type: the local cloud's output, else the name the stack derives from its prefix. */

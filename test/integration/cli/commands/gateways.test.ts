@@ -1,7 +1,8 @@
 /**
  * `fleetota gateways` against the local cloud: registering from a CSR or with a key pair AWS IoT makes,
  * bundles written owner-only, ids that are not gateway ids (a VIN among them) refused, listing (apart
- * from the vehicles), and revoking (no new credentials; a vehicle cannot be revoked as a gateway).
+ * from the vehicles), binding and unbinding the VINs a gateway may carry, and revoking (no new credentials;
+ * a vehicle cannot be revoked as a gateway).
  */
 import { test } from "uvu";
 import * as assert from "uvu/assert";
@@ -74,6 +75,35 @@ test("list shows the gateways with their site, and vehicles list does not show t
 
   assert.equal(gateways.json.gateways, [{ gatewayId: G, site: "depot-hamburg" }, { gatewayId: K }]);
   assert.equal(listedVehicles.json.vehicles.map((row: { vin: string }) => row.vin), [VIN]);
+});
+
+test("bind, vehicles, unbind: the VINs a gateway may carry, in one document the processor reads; bad VINs and ids that are not registered gateways refused, nothing written", async () => {
+  const OTHER = "1M8GDM9AXKP042788";
+  const EUROPEAN = "WP0ZZZ99ZTS392124";
+  writeFileSync(join(workspace, "carried.csv"), `vin,make\n${OTHER},Honda\n\n# a comment\n${EUROPEAN.toLowerCase()},Porsche\n`);
+
+  const bound = await fleetota("gateways", "bind", G, VIN, "--file", join(workspace, "carried.csv"));
+  assert.is(bound.code, 0, bound.err);
+  assert.equal(bound.json, { gatewayId: G, bound: 3, unbound: 0, vehicles: 3 });
+  assert.equal((await fleetota("gateways", "vehicles", G)).json.vins, [VIN, OTHER, EUROPEAN].sort());
+
+  const badVin = await fleetota("gateways", "bind", G, "1HGCM82633A004353", VIN);
+  assert.is(badVin.code, 1);
+  assert.match(badVin.err, "not bound (nothing written)");
+  for (const id of [VIN, "gw-unknown"]) {
+    const notGateway = await fleetota("gateways", "bind", id, VIN);
+    assert.is(notGateway.code, 1, id);
+    assert.match(notGateway.err, "is not a registered fleet gateway");
+  }
+  const none = await fleetota("gateways", "vehicles", K);
+  assert.equal(none.json.vins, [], "a gateway nobody bound carries nothing");
+
+  const unbound = await fleetota("gateways", "unbind", G, OTHER);
+  assert.equal(unbound.json, { gatewayId: G, bound: 0, unbound: 1, vehicles: 2 });
+  assert.equal((await fleetota("gateways", "vehicles", G)).json.vins, [VIN, EUROPEAN].sort());
+  const all = await fleetota("gateways", "unbind", G, "--all");
+  assert.equal(all.json, { gatewayId: G, bound: 0, unbound: 2, vehicles: 0 });
+  assert.equal((await fleetota("gateways", "vehicles", G)).json.vins, []);
 });
 
 test("revoke: the gateway gets no new credentials; a vehicle or an unknown id is not a gateway", async () => {
