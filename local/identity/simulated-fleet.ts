@@ -53,11 +53,13 @@ export async function provisionLocalFleet(
 
 /**
  * Registers a fleet gateway for the simulator's multi-vehicle uploads (a fresh `gw-sim-…` id unless
- * given) and returns its S3 client, signing with the gateway's own credentials.
+ * given) and returns its S3 client, signing with the gateway's own credentials. It carries no vehicle until
+ * some are bound to it (bindLocalGatewayVehicles, below).
  *
  * @example
  * const gateway = await provisionLocalGateway(cloud);
- * startSimulation({ ...DEFAULT_SIMULATION, bucket, s3: gateway.s3, gatewayId: gateway.gatewayId });
+ * startSimulation({ ...DEFAULT_SIMULATION, bucket, s3: gateway.s3, gatewayId: gateway.gatewayId,
+ *   prepare: async (fleet) => void (await bindLocalGatewayVehicles(cloud, gateway.gatewayId, fleet.vehicles.map((vehicle) => vehicle.vin))) });
  */
 export async function provisionLocalGateway(
   cloud: Pick<LocalCloud, "description" | "clientConfig">,

@@ -23,6 +23,8 @@ import { bindLocalGatewayVehicles, provisionLocalGateway } from "../../../../loc
 import { startTestCloud, type TestCloud } from "../../support/local-cloud.js";
 
 const IDLE_TIMEOUT_MS = 240_000;
+/** The gateway named by the objects the tests write by hand (with the emulator's administrator credentials). */
+const MANUAL_GATEWAY = "gw-manual";
 
 let world: TestCloud;
 let simulation: RunningSimulation;
@@ -97,7 +99,12 @@ async function runSimulation(): Promise<void> {
     bucket: world.outputs.data_bucket_name,
     s3: gateway.s3,
     gatewayId: gateway.gatewayId,
-    prepare: async (fleet) => void (await bindLocalGatewayVehicles(world.cloud, gateway.gatewayId, fleet.vehicles.map((vehicle) => vehicle.vin))),
+    // The fleet is carried by the run's gateway, and by gw-manual, whose objects the tests below write by hand.
+    prepare: async (fleet) => {
+      const vins = fleet.vehicles.map((vehicle) => vehicle.vin);
+      await bindLocalGatewayVehicles(world.cloud, gateway.gatewayId, vins);
+      await bindLocalGatewayVehicles(world.cloud, MANUAL_GATEWAY, vins);
+    },
     faults: { malformedRate: 0.05, clockSkewRate: 0.1, corruptRate: 0.2, duplicateRate: 0.2 },
   });
   summary = await simulation.done;
@@ -241,12 +248,12 @@ async function objectMarker(key: string, etag: string): Promise<Record<string, u
 test("a plain NDJSON object of a gateway is read; an event for an object that is gone is parked, not retried", async () => {
   const lines = await sampleLines();
   const before = await metricTotals(METRIC.DataPoints);
-  const key = fleetTelemetryKey("gw-manual", Date.now(), "plain");
+  const key = fleetTelemetryKey(MANUAL_GATEWAY, Date.now(), "plain");
   const etag = await putAndSettle(key, `${lines.join("\n")}\n`);
   assert.is((await metricTotals(METRIC.DataPoints)).sum, before.sum + validLines(lines).length);
   assert.is((await objectMarker(key, etag))?.status, "COMPLETED");
 
-  const gone = fleetTelemetryKey("gw-manual", Date.now(), "not-there");
+  const gone = fleetTelemetryKey(MANUAL_GATEWAY, Date.now(), "not-there");
   const missing = objectCreated(gone, "0123");
   const response = await invokeProcessor([sqsRecord("missing", missing)]);
   assert.equal(response.batchItemFailures, [], "a missing object is permanent: no retry, no DLQ");
@@ -257,7 +264,7 @@ test("a plain NDJSON object of a gateway is read; an event for an object that is
 
 test("the same object twice in one batch is processed once and counted once as a duplicate", async () => {
   const lines = await sampleLines();
-  const key = fleetTelemetryKey("gw-manual", Date.now(), "twice");
+  const key = fleetTelemetryKey(MANUAL_GATEWAY, Date.now(), "twice");
   const etag = await putAndSettle(key, `${lines.join("\n")}\n`);
   // Its ledger marker removed, the object is as if never processed: the batch below is its first delivery.
   // (An event naming another etag is no longer a new identity for the same bytes: the read is bound to it.)
@@ -273,7 +280,7 @@ test("the same object twice in one batch is processed once and counted once as a
 
 test("an event that names no version, for a key overwritten since: parked as object-replaced and counted, the newer body not read for it", async () => {
   const lines = await sampleLines();
-  const key = fleetTelemetryKey("gw-manual", Date.now(), "overwritten");
+  const key = fleetTelemetryKey(MANUAL_GATEWAY, Date.now(), "overwritten");
   const firstEtag = await putAndSettle(key, `${lines.join("\n")}\n`);
   await putAndSettle(key, `${lines.slice(0, 3).join("\n")}\n`);
   // The first version's marker removed, its event (as an unversioned bucket sends it) comes again.
