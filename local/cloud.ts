@@ -12,6 +12,7 @@ import { ensureSynthesizedStack, type SynthesizeOptions } from "./apply/synthesi
 import { startEmulator, type Emulator } from "./emulator.js";
 import { startCredentialsProvider, type CredentialsProvider } from "./identity/credentials-provider.js";
 import { vehicleAuthorizer, type FrontDoorStats } from "./identity/front-door.js";
+import { functionSqsAuthorizer } from "./identity/function-policy.js";
 import { rolePolicyFromDescription } from "./identity/role-policies.js";
 import { VehicleSessions } from "./identity/sessions.js";
 import { startSqsProxy, type SqsProxy } from "./message-moves/proxy.js";
@@ -99,9 +100,20 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     const frontDoor: FrontDoorStats = { vehicleRequests: 0, allowed: 0, refused: 0, unauthenticated: 0 };
     const authorize = vehicleAuthorizer({ sessions, accountId: LOCAL_ACCOUNT_ID, log, stats: frontDoor });
     const faults = new FaultInjector();
-    const proxy: SqsProxy = await startSqsProxy({ upstream: emulator.endpoint, credentials: LOCAL_CREDENTIALS, log, authorize, faults });
+    // Once the stack is applied, each local function's SQS calls are judged by its role's policy, as IAM judges them on AWS.
+    let applied: LocalCloudDescription | undefined;
+    const authorizeBody = functionSqsAuthorizer({
+      description: () => applied,
+      accountId: LOCAL_ACCOUNT_ID,
+      onRefusal: (refused) => {
+        frontDoor.refused++;
+        log.warn("front door refused a request", { code: refused.code, reason: refused.reason });
+      },
+    });
+    const proxy: SqsProxy = await startSqsProxy({ upstream: emulator.endpoint, credentials: LOCAL_CREDENTIALS, log, authorize, authorizeBody, faults });
     stops.push(() => proxy.stop());
     const description = await timed("apply", () => applyStack(stack.document, { endpoint: proxy.endpoint, stackDir: stack.stackDir, log }));
+    applied = description;
     const clientConfig: ClientConfig = { endpoint: proxy.endpoint, region: description.region, credentials: { ...LOCAL_CREDENTIALS } };
     const provider = await startCredentialsProvider({
       clientConfig,

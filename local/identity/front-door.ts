@@ -148,7 +148,7 @@ function protocolService(request: FrontDoorRequest, authentication: Authenticati
 }
 
 /** The error in the protocol the caller speaks: S3's XML, or the JSON protocols' `__type`. */
-function refusal(service: string, statusCode: number, code: string, message: string, reason: string): Refusal {
+export function refusal(service: string, statusCode: number, code: string, message: string, reason: string): Refusal {
   const requestId = crypto.randomUUID();
   if (service === "s3") {
     const body = `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${code}</Code><Message>${message}</Message><RequestId>${requestId}</RequestId></Error>`;

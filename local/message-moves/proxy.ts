@@ -8,6 +8,7 @@ import { createServer, request as httpRequest, Agent, type IncomingMessage, type
 import { SQSClient } from "@aws-sdk/client-sqs";
 import { silentLog, type Log } from "../../lib/logger.js";
 import type { RequestAuthorizer } from "../identity/front-door.js";
+import type { BodyAuthorizer } from "../identity/function-policy.js";
 import { classifyRequest, RequestCensus } from "../request-census.js";
 import { faultResponse, FAULT, type FaultInjector } from "../fault-injection.js";
 import { SQS_ERROR_CODE, SqsApiError } from "./errors.js";
@@ -22,6 +23,8 @@ export interface SqsProxyOptions {
   port?: number;
   /** Judges each request before anything else (local/identity/front-door.ts); a refusal is sent instead of forwarding. */
   authorize?: RequestAuthorizer;
+  /** Judges, with its body, a request `authorize` let through that needs it (local/identity/function-policy.ts). */
+  authorizeBody?: BodyAuthorizer;
   /** Faults to inject between callers and the emulator (local/fault-injection.ts); none when absent. */
   faults?: FaultInjector;
 }
@@ -85,9 +88,9 @@ export async function startSqsProxy(options: SqsProxyOptions): Promise<SqsProxy>
   const agent = new Agent({ keepAlive: true, maxSockets: 64 });
   const census = new RequestCensus();
 
-  const answer = async function answerMoveTaskAction(handler: Handler, request: IncomingMessage, response: ServerResponse) {
+  const answer = async function answerMoveTaskAction(handler: Handler, request: IncomingMessage, response: ServerResponse, body?: Buffer) {
     try {
-      const text = await readBody(request);
+      const text = body === undefined ? await readBody(request) : body.toString("utf8");
       const input = (text ? JSON.parse(text) : {}) as Record<string, unknown>;
       const output = await handler(registry, input);
       send(response, 200, { "content-type": "application/x-amz-json-1.0" }, JSON.stringify(output));
@@ -102,7 +105,8 @@ export async function startSqsProxy(options: SqsProxyOptions): Promise<SqsProxy>
     }
   };
 
-  const forward = function forwardToEmulator(request: IncomingMessage, response: ServerResponse): Promise<void> {
+  /** Forwards the request, its body as it streams in, or `body` when it was read already. */
+  const forward = function forwardToEmulator(request: IncomingMessage, response: ServerResponse, body?: Buffer): Promise<void> {
     const finished = new Promise<void>((resolveFinished) => response.once("close", () => resolveFinished()));
     const upstreamRequest = httpRequest(
       { host: upstream.hostname, port: upstream.port, method: request.method, path: request.url, headers: request.headers, agent },
@@ -115,7 +119,8 @@ export async function startSqsProxy(options: SqsProxyOptions): Promise<SqsProxy>
       if (!response.headersSent) send(response, 502, { "content-type": "text/plain" }, `emulator unreachable: ${error.message}`);
       else response.destroy(error);
     });
-    request.pipe(upstreamRequest);
+    if (body === undefined) request.pipe(upstreamRequest);
+    else upstreamRequest.end(body);
     return finished;
   };
 
@@ -138,23 +143,42 @@ export async function startSqsProxy(options: SqsProxyOptions): Promise<SqsProxy>
       request.resume();
       return send(response, refused.statusCode, refused.headers, refused.body);
     }
+    if (options.authorizeBody?.needsBody(request)) {
+      readBody(request).then(
+        (text) => {
+          const judged = options.authorizeBody!.judge(request, text);
+          if (judged) send(response, judged.statusCode, judged.headers, judged.body);
+          else proceed(request, response, Buffer.from(text, "utf8"));
+        },
+        (error: unknown) => {
+          const apiError = error instanceof SqsApiError ? error : new SqsApiError(SQS_ERROR_CODE.InvalidParameterValue, String(error));
+          const { statusCode, headers, body } = apiError.toResponse();
+          send(response, statusCode, headers, body);
+        },
+      );
+      return;
+    }
+    proceed(request, response);
+  });
+  /** After authorization: fault injection, then the request's handler. */
+  const proceed = function proceedWithRequest(request: IncomingMessage, response: ServerResponse, body?: Buffer): void {
     const target = request.headers["x-amz-target"];
     const fault = options.faults?.decide(classifyRequest(request.method ?? "GET", request.url ?? "/", request.headers));
-    if (!fault) return dispatch(request, response, target);
+    if (!fault) return dispatch(request, response, target, body);
     if (fault.fault === FAULT.Slow) {
       request.pause();
-      setTimeout(() => dispatch(request, response, target), fault.delayMs);
+      setTimeout(() => dispatch(request, response, target, body), fault.delayMs);
       return;
     }
     request.resume();
-    const { statusCode, headers, body } = faultResponse(fault.service, typeof target === "string", fault.fault);
-    send(response, statusCode, headers, body);
-  });
-  const dispatch = function dispatchRequest(request: IncomingMessage, response: ServerResponse, target: string | string[] | undefined): void {
+    const faulted = faultResponse(fault.service, typeof target === "string", fault.fault);
+    send(response, faulted.statusCode, faulted.headers, faulted.body);
+  };
+  const dispatch = function dispatchRequest(request: IncomingMessage, response: ServerResponse, target: string | string[] | undefined, body?: Buffer): void {
     const handler = typeof target === "string" ? HANDLED_ACTIONS[target] : undefined;
-    if (handler) void answer(handler, request, response);
+    if (handler) void answer(handler, request, response, body);
     else if (typeof target === "string" && target.startsWith(DYNAMODB_TARGET_PREFIX)) forwardDynamoDbInTurn(request, response);
-    else void forward(request, response);
+    else void forward(request, response, body);
   };
   server.keepAliveTimeout = 5_000;
   await new Promise<void>((resolveListen, reject) => {

@@ -35,6 +35,8 @@ const lambdaFunction: ResourceApplier = (config, node, context) => {
     qualified_arn: `${arn}:$LATEST`,
     invoke_arn: `arn:aws:apigateway:${context.region}:lambda:path/2015-03-31/functions/${arn}/invocations`,
     version: "$LATEST",
+    // The execution role's ARN, as Terraform reports it: the front door judges the function's SQS calls by that role's policy.
+    ...(optionalString(config.role) !== undefined ? { role: optionalString(config.role) } : {}),
   };
 };
 

@@ -1,0 +1,110 @@
+/**
+ * The front door's judgment of a local Lambda's SQS calls. AWS evaluates each function's execution role on every
+ * call; the local runtime signs a function's calls with its own key (`fleetota-fn-<name>`, local-principals.ts) and
+ * the front door forwarded them unjudged. For SQS, where a queue's senders are part of the trust model (the
+ * telemetry processor may send to the vehicle-report queue, never to the command queue), the call is judged here:
+ * the queue named by the body's `QueueUrl`, the IAM action of the operation (a batch is its single form, as IAM
+ * checks it), evaluated by iam-simulate against the inline policies of the function's role as the applied stack
+ * wrote them (role-policies.ts). Other services' calls of functions are still forwarded unjudged (README, local
+ * fidelity). Pure but for the description it reads.
+ */
+import { runUnsafeSimulation } from "@cloud-copilot/iam-simulate";
+import type { LocalCloudDescription } from "../model.js";
+import { readAuthentication, refusal, type FrontDoorRequest, type Refusal } from "./front-door.js";
+import { localPrincipalOf } from "./local-principals.js";
+import { rolePolicyFromDescription } from "./role-policies.js";
+
+/** Judges a request whose body it needs: `needsBody` on the headers, then `judge` with the whole body. */
+export interface BodyAuthorizer {
+  needsBody(request: FrontDoorRequest): boolean;
+  judge(request: FrontDoorRequest, body: string): Refusal | undefined;
+}
+
+const SQS_TARGET = /^AmazonSQS\.([A-Za-z]+)$/;
+/** SQS operations whose IAM action is another's: the batch forms are authorized as the single ones. */
+const SQS_ACTION_OF: Readonly<Record<string, string>> = {
+  SendMessageBatch: "SendMessage",
+  DeleteMessageBatch: "DeleteMessage",
+  ChangeMessageVisibilityBatch: "ChangeMessageVisibility",
+};
+
+function header(request: FrontDoorRequest, name: string): string | undefined {
+  const value = request.headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}
+
+/** The function a request is signed as, when it is a local Lambda's SQS JSON-protocol call. */
+function sqsCallOf(request: FrontDoorRequest): { functionName: string; operation: string; region: string } | undefined {
+  const authentication = readAuthentication(request);
+  if (authentication.kind !== "signed" || authentication.scope.service !== "sqs") return undefined;
+  const principal = localPrincipalOf(authentication.scope.accessKeyId);
+  const operation = SQS_TARGET.exec(header(request, "x-amz-target") ?? "")?.[1];
+  if (!principal?.startsWith("function:") || !operation) return undefined;
+  return { functionName: principal.slice("function:".length), operation, region: authentication.scope.region };
+}
+
+/**
+ * The queue ARN a queue URL names: the applied queue with that URL, else read from the URL's
+ * `/<account>/<name>` path as SQS does.
+ *
+ * @example
+ * queueArnOf(description, "http://127.0.0.1:4566/123456789012/fleetota-dev-commands", "eu-central-1"); // "arn:aws:sqs:eu-central-1:123456789012:fleetota-dev-commands"
+ */
+export function queueArnOf(description: Pick<LocalCloudDescription, "resources">, queueUrl: string, region: string): string | undefined {
+  const applied = Object.entries(description.resources).find(([address, attributes]) => address.startsWith("aws_sqs_queue.") && attributes.url === queueUrl)?.[1];
+  if (typeof applied?.arn === "string") return applied.arn;
+  const path = /^[a-z]+:\/\/[^/]+\/(\d{12})\/([A-Za-z0-9_.-]+)$/.exec(queueUrl);
+  return path ? `arn:aws:sqs:${region}:${path[1]}:${path[2]}` : undefined;
+}
+
+/**
+ * Refuses a local function's SQS call that its role's policy does not allow, with SQS's AccessDenied; forwards
+ * (undefined) every other request, and every request before the stack is applied (`description()` undefined).
+ *
+ * @example
+ * const authorizeBody = functionSqsAuthorizer({ description: () => applied, accountId: "123456789012" });
+ * // startSqsProxy({ upstream, credentials, authorize, authorizeBody }) judges each local function's SQS call with it
+ */
+export function functionSqsAuthorizer(options: { description: () => LocalCloudDescription | undefined; accountId: string; onRefusal?: (refusal: Refusal) => void }): BodyAuthorizer {
+  const refuse = (message: string, reason: string): Refusal => {
+    const refused = refusal("sqs", 403, "AccessDenied", message, reason);
+    options.onRefusal?.(refused);
+    return refused;
+  };
+  return {
+    needsBody: (request) => options.description() !== undefined && sqsCallOf(request) !== undefined,
+    judge(request, body) {
+      const description = options.description();
+      const call = sqsCallOf(request);
+      if (!description || !call) return undefined;
+      const fn = description.functions.find((candidate) => candidate.functionName === call.functionName);
+      const roleArn = fn ? description.resources[fn.address]?.role : undefined;
+      const policy = typeof roleArn === "string" ? rolePolicyFromDescription(description, roleArn) : undefined;
+      let queueUrl: unknown;
+      try {
+        queueUrl = (JSON.parse(body || "{}") as { QueueUrl?: unknown }).QueueUrl;
+      } catch {
+        return refuse("The request body is not JSON.", `${call.functionName}: ${call.operation} with a body that is not JSON`);
+      }
+      const action = `sqs:${SQS_ACTION_OF[call.operation] ?? call.operation}`;
+      const resource = typeof queueUrl === "string" ? queueArnOf(description, queueUrl, call.region) : "*";
+      const principal = `arn:aws:sts::${options.accountId}:assumed-role/${String(roleArn ?? "unknown").split("/").pop()}/${call.functionName}`;
+      const denied = (result: string) =>
+        refuse(
+          `User: ${principal} is not authorized to perform: ${action} on resource: ${resource ?? String(queueUrl)} because no identity-based policy allows the ${action} action`,
+          `${call.functionName}: ${action} on ${resource ?? String(queueUrl)} ${result}`,
+        );
+      if (!policy || resource === undefined) return denied(policy ? "(unknown queue)" : "(no role policy)");
+      const result = runUnsafeSimulation(
+        {
+          identityPolicies: [{ name: "function-role", policy: policy as never }],
+          serviceControlPolicies: [],
+          resourceControlPolicies: [],
+          request: { action, principal, resource: { accountId: options.accountId, resource }, contextVariables: {} },
+        },
+        {},
+      );
+      return result === "Allowed" ? undefined : denied(result);
+    },
+  };
+}

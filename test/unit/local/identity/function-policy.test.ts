@@ -1,0 +1,93 @@
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import { functionSqsAuthorizer, queueArnOf } from "../../../../local/identity/function-policy.js";
+import type { LocalCloudDescription } from "../../../../local/model.js";
+
+const ACCOUNT = "123456789012";
+const REPORTS = `arn:aws:sqs:us-east-1:${ACCOUNT}:fleetota-dev-update-jobs`;
+const COMMANDS = `arn:aws:sqs:us-east-1:${ACCOUNT}:fleetota-dev-commands`;
+const url = (name: string) => `http://127.0.0.1:4566/${ACCOUNT}/${name}`;
+const SIGNATURE = "0".repeat(64);
+
+/** An applied stack with two functions, each with its role and its inline policy, and the two queues. */
+function description(): LocalCloudDescription {
+  const fn = (name: string) => ({ address: `aws_lambda_function.${name}`, functionName: `fleetota-dev-${name}`, functionArn: "arn", handler: "index.handler", archivePath: "x", environment: {}, timeoutSeconds: 30, memorySizeMb: 256 });
+  const role = (name: string) => `arn:aws:iam::${ACCOUNT}:role/fleetota-dev-${name}-role`;
+  const send = (queueArn: string) => JSON.stringify({ Version: "2012-10-17", Statement: [{ Sid: "Send", Effect: "Allow", Action: "sqs:SendMessage", Resource: queueArn }] });
+  return {
+    endpoint: "http://127.0.0.1:4566",
+    region: "us-east-1",
+    accountId: ACCOUNT,
+    stackName: "fleetota-dev",
+    resources: {
+      "aws_sqs_queue.update_queue": { url: url("fleetota-dev-update-jobs"), arn: REPORTS },
+      "aws_sqs_queue.command_queue": { url: url("fleetota-dev-commands"), arn: COMMANDS },
+      "aws_lambda_function.telemetry-processor": { role: role("telemetry-processor") },
+      "aws_lambda_function.rollout-ticker": { role: role("rollout-ticker") },
+      "aws_iam_role.processor": { arn: role("telemetry-processor"), name: "fleetota-dev-telemetry-processor-role", id: "fleetota-dev-telemetry-processor-role" },
+      "aws_iam_role.ticker": { arn: role("rollout-ticker"), name: "fleetota-dev-rollout-ticker-role", id: "fleetota-dev-rollout-ticker-role" },
+      "aws_iam_role_policy.processor": { role: "fleetota-dev-telemetry-processor-role", policy: send(REPORTS) },
+      "aws_iam_role_policy.ticker": { role: "fleetota-dev-rollout-ticker-role", policy: send(COMMANDS) },
+    },
+    outputs: {},
+    functions: [fn("telemetry-processor"), fn("rollout-ticker")],
+    eventSourceMappings: [],
+    schedules: [],
+    skipped: [],
+  };
+}
+
+function sqsRequest(accessKeyId: string, operation: string) {
+  return {
+    method: "POST",
+    url: "/",
+    headers: {
+      authorization: `AWS4-HMAC-SHA256 Credential=${accessKeyId}/20261202/us-east-1/sqs/aws4_request, SignedHeaders=host;x-amz-date, Signature=${SIGNATURE}`,
+      "x-amz-target": `AmazonSQS.${operation}`,
+      "content-type": "application/x-amz-json-1.0",
+    },
+  };
+}
+
+const applied = description();
+const authorizer = functionSqsAuthorizer({ description: () => applied, accountId: ACCOUNT });
+const judge = (fn: string, operation: string, queue: string) => {
+  const request = sqsRequest(`fleetota-fn-fleetota-dev-${fn}`, operation);
+  assert.ok(authorizer.needsBody(request), "a local function's SQS call is judged with its body");
+  return authorizer.judge(request, JSON.stringify({ QueueUrl: url(queue), MessageBody: "{}" }))?.code ?? "forwarded";
+};
+
+test("a local function sends only where its role's policy allows: the processor to the report queue, never the command queue", () => {
+  assert.is(judge("telemetry-processor", "SendMessage", "fleetota-dev-update-jobs"), "forwarded");
+  assert.is(judge("telemetry-processor", "SendMessageBatch", "fleetota-dev-update-jobs"), "forwarded", "a batch is authorized as sqs:SendMessage");
+  assert.is(judge("telemetry-processor", "SendMessage", "fleetota-dev-commands"), "AccessDenied");
+  assert.is(judge("telemetry-processor", "SendMessageBatch", "fleetota-dev-commands"), "AccessDenied");
+  assert.is(judge("rollout-ticker", "SendMessageBatch", "fleetota-dev-commands"), "forwarded");
+  assert.is(judge("rollout-ticker", "SendMessage", "fleetota-dev-update-jobs"), "AccessDenied");
+  assert.is(judge("telemetry-processor", "PurgeQueue", "fleetota-dev-update-jobs"), "AccessDenied", "an action its role lacks");
+});
+
+test("a refusal is SQS's AccessDenied, naming the action and the queue; a function without a role policy is refused", () => {
+  const refused = authorizer.judge(sqsRequest("fleetota-fn-fleetota-dev-telemetry-processor", "SendMessage"), JSON.stringify({ QueueUrl: url("fleetota-dev-commands") }))!;
+  assert.is(refused.statusCode, 403);
+  assert.is(refused.headers["x-amzn-query-error"], "AccessDenied;Sender");
+  assert.match(refused.body, `is not authorized to perform: sqs:SendMessage on resource: ${COMMANDS}`);
+  assert.is(judge("unknown-function", "SendMessage", "fleetota-dev-update-jobs"), "AccessDenied");
+});
+
+test("the operator, the event source mappings and other services are not judged here; nothing is before the stack is applied", () => {
+  assert.not.ok(authorizer.needsBody(sqsRequest("fleetota-local", "SendMessage")));
+  assert.not.ok(authorizer.needsBody(sqsRequest("fleetota-esm", "ReceiveMessage")));
+  const s3 = { method: "PUT", url: "/lake/x", headers: { authorization: `AWS4-HMAC-SHA256 Credential=fleetota-fn-fleetota-dev-telemetry-processor/20261202/us-east-1/s3/aws4_request, SignedHeaders=host, Signature=${SIGNATURE}` } };
+  assert.not.ok(authorizer.needsBody(s3));
+  const beforeApply = functionSqsAuthorizer({ description: () => undefined, accountId: ACCOUNT });
+  assert.not.ok(beforeApply.needsBody(sqsRequest("fleetota-fn-fleetota-dev-telemetry-processor", "SendMessage")));
+});
+
+test("queueArnOf reads the applied queue by its URL, else the URL's account and name", () => {
+  assert.is(queueArnOf(applied, url("fleetota-dev-commands"), "us-east-1"), COMMANDS);
+  assert.is(queueArnOf(applied, url("other"), "eu-west-1"), `arn:aws:sqs:eu-west-1:${ACCOUNT}:other`);
+  assert.is(queueArnOf(applied, "not a url", "eu-west-1"), undefined);
+});
+
+test.run();
