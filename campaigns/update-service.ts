@@ -427,7 +427,7 @@ export async function handleCommand(deps: UpdateServiceDeps, message: CommandMes
 export class CommandDeferredError extends Error {
   override readonly name = "CommandDeferredError";
   constructor(command: string, reason: string) {
-    super(`${command} could not complete: ${reason}; it is retried, then kept in the update DLQ for \`fleetota redrive\``);
+    super(`${command} could not complete: ${reason}; it is retried, then kept in the command DLQ for \`fleetota redrive --queue commands\``);
   }
 }
 

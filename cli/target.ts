@@ -14,8 +14,12 @@ export interface StackNames {
   namePrefix: string;
   dataBucket: string;
   stateTable: string;
+  /** The vehicle-report (update-job) queue and its DLQ. */
   updateQueueUrl: string;
   updateDlqUrl: string;
+  /** The command queue (every `fleetota campaign` command goes there) and its DLQ. */
+  commandQueueUrl: string;
+  commandDlqUrl: string;
   /** The stack's director KMS key (ARN). */
   directorKeyId: string;
   /**
@@ -55,6 +59,8 @@ const NAME_VARIABLES = {
   stateTable: ENV.STATE_TABLE,
   updateQueueUrl: ENV.UPDATE_QUEUE_URL,
   updateDlqUrl: ENV.UPDATE_DLQ_URL,
+  commandQueueUrl: ENV.COMMAND_QUEUE_URL,
+  commandDlqUrl: ENV.COMMAND_DLQ_URL,
   directorKeyId: ENV.DIRECTOR_KEY_ID,
 } as const satisfies Record<RequiredName, string>;
 

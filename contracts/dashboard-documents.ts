@@ -166,6 +166,8 @@ export const QUEUE_ROLE = {
   TelemetryDeadLetter: "telemetry-dlq",
   Update: "update",
   UpdateDeadLetter: "update-dlq",
+  Command: "command",
+  CommandDeadLetter: "command-dlq",
 } as const;
 export type QueueRole = (typeof QUEUE_ROLE)[keyof typeof QUEUE_ROLE];
 

@@ -18,10 +18,12 @@ export const ERROR_KIND = {
   ProcessingFailed: "processing-failed",
 } as const;
 
-/** The two dead-letter queues of the stack, named by the work they hold. */
+/** The dead-letter queues of the stack, named by the work they hold. */
 export const DEAD_LETTER_QUEUE = {
-  /** The update-job DLQ (update manager). */
+  /** The update-job DLQ (update manager): vehicles' candidates and status reports. */
   Updates: "updates",
+  /** The command DLQ (update manager): operator commands and ticks. */
+  Commands: "commands",
   /** The telemetry DLQ (telemetry processor). */
   Telemetry: "telemetry",
 } as const;

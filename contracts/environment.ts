@@ -14,8 +14,14 @@ export const ENV = {
   STATE_TABLE: "FLEETOTA_STATE_TABLE",
   TELEMETRY_QUEUE_URL: "FLEETOTA_TELEMETRY_QUEUE_URL",
   TELEMETRY_DLQ_URL: "FLEETOTA_TELEMETRY_DLQ_URL",
+  /** The vehicle-report queue (update-job queue): candidates and status reports, from the telemetry processor only. */
   UPDATE_QUEUE_URL: "FLEETOTA_UPDATE_QUEUE_URL",
   UPDATE_DLQ_URL: "FLEETOTA_UPDATE_DLQ_URL",
+  /** The command queue: operator commands (the CLI) and the rollout ticker's ticks; the processor may not send to it. */
+  COMMAND_QUEUE_URL: "FLEETOTA_COMMAND_QUEUE_URL",
+  COMMAND_DLQ_URL: "FLEETOTA_COMMAND_DLQ_URL",
+  /** The command queue's ARN: the update manager applies a command only from a record of that queue (`eventSourceARN`). */
+  COMMAND_QUEUE_ARN: "FLEETOTA_COMMAND_QUEUE_ARN",
   /** CloudWatch namespace for every custom metric (see METRIC). */
   METRICS_NAMESPACE: "FLEETOTA_METRICS_NAMESPACE",
   /** Bucket of the static dashboard site; the publisher writes under DASHBOARD_DATA_PREFIX. */
@@ -31,11 +37,6 @@ export const ENV = {
   ALARM_PREFIX: "FLEETOTA_ALARM_PREFIX",
   /** The stack's director KMS key (ARN): what `fleetota keys ceremony` names in the director root. */
   DIRECTOR_KEY_ID: "FLEETOTA_DIRECTOR_KEY_ID",
-  /**
-   * The telemetry processor's role unique id (`AROA…`): the update manager refuses operator commands and ticks whose
-   * SQS `SenderId` is that role's (the processor sends candidates and reports only, and parses hostile input).
-   */
-  TELEMETRY_PROCESSOR_ROLE_ID: "FLEETOTA_TELEMETRY_PROCESSOR_ROLE_ID",
   LOG_LEVEL: "POWERTOOLS_LOG_LEVEL",
   SERVICE_NAME: "POWERTOOLS_SERVICE_NAME",
 } as const;

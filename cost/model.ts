@@ -163,6 +163,13 @@ export interface FleetScenario {
 
 /** SQS pollers Lambda starts for a mapping before it scales up (AWS: five batches at a time). */
 export const LAMBDA_SQS_POLLERS = 5;
+/**
+ * Queues an event source mapping polls: telemetry, vehicle reports (update jobs) and operator commands. Each costs
+ * idle long polls whatever the traffic (test/stack/queues.test.ts keeps it equal to the stack's mappings).
+ */
+export const MAPPED_QUEUES = 3;
+/** Long polls a minute of one idle poller (20 s long polling). */
+const IDLE_POLLS_PER_POLLER_MINUTE = 3;
 
 /**
  * Objects one processor invocation gets at a steady arrival rate: each of Lambda's pollers gathers for up
@@ -300,12 +307,13 @@ export function fleetCost(profile: MeasuredProfile, scenario: FleetScenario): Fl
   lines.push(...priceUsage(sum([[profile.perScheduledMinute, MINUTES_PER_MONTH], [profile.perTrendsRefresh ?? NO_USAGE, trendsRefreshes]]), "scheduled"));
   const updatesPerMonth = (full.vehicles * full.updatesPerYear) / 12;
   lines.push(...priceUsage(sum([[profile.perVehicleUpdate, updatesPerMonth]]), "campaigns"));
+  const idlePolls = MAPPED_QUEUES * LAMBDA_SQS_POLLERS * IDLE_POLLS_PER_POLLER_MINUTE * MINUTES_PER_MONTH;
   lines.push(
     { item: "fixed: custom metrics", quantity: profile.customMetrics, unit: "metrics", usdPerMonth: profile.customMetrics * PRICES.cloudWatchMetricMonth.usd },
     { item: "fixed: alarms", quantity: profile.alarmMetrics, unit: "alarm metrics", usdPerMonth: profile.alarmMetrics * PRICES.cloudWatchAlarmMetricMonth.usd },
     { item: "fixed: KMS keys", quantity: profile.kmsKeys, unit: "keys", usdPerMonth: profile.kmsKeys * PRICES.kmsKeyMonth.usd },
     // Lambda's SQS pollers long-poll each mapped queue even when idle: about 5 pollers, 3 polls a minute.
-    { item: "fixed: idle queue polling", quantity: 2 * 5 * 3 * MINUTES_PER_MONTH, unit: "requests", usdPerMonth: 2 * 5 * 3 * MINUTES_PER_MONTH * PRICES.sqsRequest.usd },
+    { item: "fixed: idle queue polling", quantity: idlePolls, unit: "requests", usdPerMonth: idlePolls * PRICES.sqsRequest.usd },
   );
   const usdPerMonth = lines.reduce((total, line) => total + line.usdPerMonth, 0);
   return { scenario: full, objectsPerInvocation: batching, lines, usdPerMonth, usdPerVehicleMonth: usdPerMonth / full.vehicles };

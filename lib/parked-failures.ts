@@ -30,8 +30,11 @@ export const PARKED_REASON = {
   ImageTargetsExpired: "image-targets-expired",
   /** The published image targets do not verify under the newest image root (a release-key rotation not yet followed by a refresh). */
   ImageTargetsUnverifiable: "image-targets-unverifiable",
-  /** An operator command or tick on the update queue sent with the telemetry processor's role (which sends none). */
-  CommandFromTelemetryProcessor: "command-from-telemetry-processor",
+  /**
+   * An operator command or tick that arrived on a queue other than the command queue (the vehicle-report queue, which
+   * the telemetry processor may send to): refused whoever sent it.
+   */
+  CommandOffCommandQueue: "command-off-command-queue",
 } as const;
 
 /** What an operator does about each shared reason, when the failure itself names no command. */
@@ -45,8 +48,8 @@ const REMEDY_BY_REASON: Readonly<Record<string, string>> = {
   [PARKED_REASON.InvalidUpdateMessage]: "find the sender of the malformed message (its body is in the record); fix it and send the message again",
   [PARKED_REASON.ImageTargetsExpired]:
     "fleetota release refresh --key <release key>, by a threshold of release engineers; then nothing to resend: the next tick publishes queued jobs' documents and vehicles' next telemetry re-sends candidates",
-  [PARKED_REASON.CommandFromTelemetryProcessor]:
-    "nothing to resend (an operator sends a wanted command again with fleetota campaign …); the processor never sends commands, so its role or code is being misused: read its logs and the telemetry objects it handled just before",
+  [PARKED_REASON.CommandOffCommandQueue]:
+    "nothing to resend (an operator sends a wanted command again with fleetota campaign …, which uses the command queue); only the telemetry processor sends to the vehicle-report queue and it never sends commands, so its role or code is being misused: read its logs and the telemetry objects it handled just before",
   [PARKED_REASON.ImageTargetsUnverifiable]:
     "fleetota release status says why: after a release-key rotation, fleetota release refresh --key <release key> by a threshold of the new release keys; then nothing to resend: the next tick publishes queued jobs' documents and vehicles' next telemetry re-sends candidates",
 };

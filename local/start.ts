@@ -127,12 +127,13 @@ async function summarize(cloud: LocalCloud, simulated: SimulationSummary, starte
   try {
     const namespace = stackSetting(cloud, ENV.METRICS_NAMESPACE) || DEFAULT_METRICS_NAMESPACE;
     const alarmPrefix = stackSetting(cloud, ENV.ALARM_PREFIX);
-    const [processed, rejected, quarantinedObjects, telemetryDlq, updateDlq, alarms] = await Promise.all([
+    const [processed, rejected, quarantinedObjects, telemetryDlq, updateDlq, commandDlq, alarms] = await Promise.all([
       metricSum(cloudwatch, namespace, METRIC.DataPoints, startedMs),
       metricSum(cloudwatch, namespace, METRIC.RecordsRejected, startedMs),
       metricSum(cloudwatch, namespace, METRIC.ObjectsQuarantined, startedMs),
       queueDepth(sqs, stackSetting(cloud, ENV.TELEMETRY_DLQ_URL)),
       queueDepth(sqs, stackSetting(cloud, ENV.UPDATE_DLQ_URL)),
+      queueDepth(sqs, stackSetting(cloud, ENV.COMMAND_DLQ_URL)),
       cloudwatch.send(new DescribeAlarmsCommand({ AlarmNamePrefix: alarmPrefix, StateValue: "ALARM", MaxRecords: 100 })),
     ]);
     return {
@@ -143,7 +144,7 @@ async function summarize(cloud: LocalCloud, simulated: SimulationSummary, starte
       recordsProcessed: processed,
       recordsQuarantined: rejected,
       objectsQuarantined: quarantinedObjects,
-      messagesDeadLettered: telemetryDlq + updateDlq,
+      messagesDeadLettered: telemetryDlq + updateDlq + commandDlq,
       // moto ignores StateValue when a name prefix is given, so filter here.
       alarmsInAlarm: (alarms.MetricAlarms ?? [])
         .filter((alarm) => alarm.StateValue === "ALARM")

@@ -18,6 +18,7 @@ export interface FleetAlarmsProps {
   readonly thresholds: AlarmThresholds;
   readonly telemetryQueue: WorkQueue;
   readonly updateQueue: WorkQueue;
+  readonly commandQueue: WorkQueue;
   /** Each function gets an errors and a throttles alarm, named after its short name. */
   readonly functions: ReadonlyArray<{ readonly shortName: string; readonly fn: BundledFunction }>;
   /** See FleetOtaStackProps.fleetSize. */
@@ -37,7 +38,7 @@ type AlarmSpec = Omit<CloudwatchMetricAlarmConfig, "alarmName" | "alarmActions" 
  * and the `OTAUpdates/*` outcomes as counts.
  *
  * @example
- * const alarms = new FleetAlarms(this, "alarms", { namePrefix: "fleetota-dev", metricsNamespace: "FleetOTA", thresholds, telemetryQueue, updateQueue, functions, topicKeyArn: key.keyArn });
+ * const alarms = new FleetAlarms(this, "alarms", { namePrefix: "fleetota-dev", metricsNamespace: "FleetOTA", thresholds, telemetryQueue, updateQueue, commandQueue, functions, topicKeyArn: key.keyArn });
  * alarms.alarmNames // ["fleetota-dev-telemetry-queue-depth", …]
  */
 export class FleetAlarms extends Construct {
@@ -55,6 +56,7 @@ export class FleetAlarms extends Construct {
     const specs: AlarmSpec[] = [
       ...this.workQueueAlarms("telemetry", props.telemetryQueue),
       ...this.workQueueAlarms("update", props.updateQueue),
+      ...this.workQueueAlarms("command", props.commandQueue),
       this.updateFailureRateAlarm(),
       this.processingLatencyAlarm(),
       this.connectivityAlarm(),

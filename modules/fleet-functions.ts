@@ -66,6 +66,7 @@ export class FleetFunctions extends Construct {
   private createFunctions(): Record<FunctionKey, BundledFunction> {
     const { stack, storage, state, telemetryQueue, dashboard } = this.props;
     const updateQueue = this.props.updates.work;
+    const commandQueue = this.props.updates.commands;
     const prefix = stack.namePrefix;
     const create = (key: FunctionKey, description: string, environment: Record<string, string>, reservedConcurrency?: number) =>
       new BundledFunction(this, FUNCTION[key], {
@@ -99,12 +100,12 @@ export class FleetFunctions extends Construct {
       updateManager: create("updateManager", "Drives campaigns and vehicle update jobs; signs job documents", {
         [ENV.DATA_BUCKET]: storage.bucketName,
         [ENV.DIRECTOR_KEY_ID]: this.props.directorKey.keyArn,
-        // The processor may send to the update queue (candidates, reports); a command sent with its role is refused.
-        [ENV.TELEMETRY_PROCESSOR_ROLE_ID]: telemetryProcessor.role.uniqueId,
+        // A command is applied only from a record of this queue: one on the vehicle-report queue is parked, whoever sent it.
+        [ENV.COMMAND_QUEUE_ARN]: commandQueue.queueArn,
       }),
       // Scheduled work runs one at a time: two overlapping ticks or publisher runs (fleet-state compaction)
       // would race each other.
-      rolloutTicker: create("rolloutTicker", "Scheduled: rollout waves, timeouts, auto-abort", {}, 1),
+      rolloutTicker: create("rolloutTicker", "Scheduled: rollout waves, timeouts, auto-abort", { [ENV.COMMAND_QUEUE_URL]: commandQueue.queueUrl }, 1),
       dashboardPublisher: create("dashboardPublisher", "Scheduled: writes the dashboard data JSON", {
         [ENV.DATA_BUCKET]: storage.bucketName,
         [ENV.DASHBOARD_BUCKET]: dashboard.bucketName,
@@ -116,6 +117,8 @@ export class FleetFunctions extends Construct {
         [ENV.TELEMETRY_QUEUE_URL]: telemetryQueue.queueUrl,
         [ENV.TELEMETRY_DLQ_URL]: telemetryQueue.deadLetterQueueUrl,
         [ENV.UPDATE_DLQ_URL]: updateQueue.deadLetterQueueUrl,
+        [ENV.COMMAND_QUEUE_URL]: commandQueue.queueUrl,
+        [ENV.COMMAND_DLQ_URL]: commandQueue.deadLetterQueueUrl,
       }, 1),
     };
   }
@@ -154,7 +157,8 @@ export class FleetFunctions extends Construct {
       itemsUnder("ObjectMarkers", ["dynamodb:GetItem", "dynamodb:PutItem"], state.tableArn, [OBJECT_PK_PREFIX]),
       { Sid: "ListCampaigns", Effect: "Allow", Action: "dynamodb:Query", Resource: state.indexArn },
     ]);
-    updates.grantSend(telemetryProcessor);
+    // Candidates and reports only: the processor parses hostile telemetry, so it gets no SendMessage on the command queue.
+    updates.grantSendReports(telemetryProcessor);
 
     grant(updateManager, [
       parkFailures(PARKED_SOURCE.UpdateManager),
@@ -177,7 +181,7 @@ export class FleetFunctions extends Construct {
 
     // The ticker only lists campaigns and queues a tick for each: it writes no item at all.
     grant(rolloutTicker, [{ Sid: "ListCampaigns", Effect: "Allow", Action: "dynamodb:Query", Resource: state.indexArn }]);
-    updates.grantSend(rolloutTicker);
+    updates.grantSendCommands(rolloutTicker);
 
     grant(dashboardPublisher, [
       { Sid: "QueryCampaignsAndJobs", Effect: "Allow", Action: "dynamodb:Query", Resource: state.tableAndIndexArns },
@@ -217,14 +221,14 @@ export class FleetFunctions extends Construct {
         Sid: "ReadQueueDepths",
         Effect: "Allow",
         Action: "sqs:GetQueueAttributes",
-        Resource: [telemetryQueue, updates.work].flatMap((work) => [work.queueArn, work.deadLetterQueueArn]),
+        Resource: [telemetryQueue, updates.work, updates.commands].flatMap((work) => [work.queueArn, work.deadLetterQueueArn]),
       },
       {
         // Looks at up to 10 dead letters per DLQ with a visibility timeout of 0: nothing is taken or deleted.
         Sid: "PeekDeadLetters",
         Effect: "Allow",
         Action: "sqs:ReceiveMessage",
-        Resource: [telemetryQueue, updates.work].map((work) => work.deadLetterQueueArn),
+        Resource: [telemetryQueue, updates.work, updates.commands].map((work) => work.deadLetterQueueArn),
       },
       {
         Sid: "DescribeOwnAlarms",

@@ -171,7 +171,7 @@ export async function runCampaignCommand(context: CommandContext, command: Opera
 /** Sends a command for the campaign as read: its revision goes along, so a command overtaken by a later change of state is refused, not applied. */
 async function sendCommand(context: CommandContext, command: OperatorCommand, campaign: Campaign, reason?: string, now = new Date()): Promise<CommandMessage> {
   const message = commandMessage(command, campaign.campaignId, context.operator, now, reason, campaign.revision);
-  await context.sqs().send(new SendMessageCommand({ QueueUrl: context.target().names.updateQueueUrl, MessageBody: JSON.stringify(message) }));
+  await context.sqs().send(new SendMessageCommand({ QueueUrl: context.target().names.commandQueueUrl, MessageBody: JSON.stringify(message) }));
   return message;
 }
 

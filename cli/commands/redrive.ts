@@ -19,7 +19,7 @@ import { formatAge } from "../../lib/age-format.js";
 const MAX_MOVE_RATE = 500;
 
 export interface RedriveOptions {
-  /** `updates` (default) or `telemetry`. */
+  /** `updates` (default), `commands` or `telemetry`. */
   queue?: string;
   dryRun?: boolean;
   campaign?: string;
@@ -33,10 +33,10 @@ export interface RedriveOptions {
 export function registerRedriveCommand(program: Command, contextFor: (command: Command) => CommandContext): void {
   program
     .command("redrive")
-    .description("move a DLQ back to its queue: the update-job DLQ (default) or the telemetry DLQ (SQS message-move task, or a filtered client-side move)")
-    .option("--queue <queue>", "which DLQ: updates (the update-job DLQ) or telemetry (the telemetry DLQ)", DEAD_LETTER_QUEUE.Updates)
+    .description("move a DLQ back to its own queue: the update-job DLQ (default), the command DLQ or the telemetry DLQ (SQS message-move task, or a filtered client-side move)")
+    .option("--queue <queue>", "which DLQ: updates (vehicles' candidates and reports), commands (operator commands and ticks) or telemetry", DEAD_LETTER_QUEUE.Updates)
     .option("--dry-run", "list what would move, with each message's error; moves nothing")
-    .option("--campaign <id>", "updates only: only messages of this campaign (client-side move)")
+    .option("--campaign <id>", "updates and commands: only messages of this campaign (client-side move)")
     .option("--key-prefix <prefix>", "telemetry only: only events of objects whose key starts with this (client-side move)")
     .option("--error-kind <kind>", "only messages with this error kind, e.g. invalid-message (client-side move)")
     .option("--max-per-second <n>", `move at most n messages per second (1-${MAX_MOVE_RATE})`)
@@ -56,7 +56,9 @@ interface RedrivePair {
 
 /**
  * The `redrive` command: dry run, whole-queue move task, or filtered exactly-once move, of the
- * update-job DLQ (`--queue updates`, the default) or the telemetry DLQ (`--queue telemetry`).
+ * update-job DLQ (`--queue updates`, the default), the command DLQ (`--queue commands`) or the telemetry DLQ
+ * (`--queue telemetry`), each back to its own queue only: a command goes back to the command queue, the only
+ * queue the update manager takes commands from.
  *
  * @example
  * await runRedrive(context, { campaign: "cmp-1", maxPerSecond: "20" });
@@ -67,8 +69,8 @@ export async function runRedrive(context: CommandContext, options: RedriveOption
   if (queue === DEAD_LETTER_QUEUE.Telemetry && options.campaign !== undefined) {
     throw new UsageError("--campaign selects update messages; the telemetry DLQ holds S3 events (use --key-prefix or --error-kind)");
   }
-  if (queue === DEAD_LETTER_QUEUE.Updates && options.keyPrefix !== undefined) {
-    throw new UsageError("--key-prefix selects telemetry objects; give --queue telemetry (the update DLQ holds update messages)");
+  if (queue !== DEAD_LETTER_QUEUE.Telemetry && options.keyPrefix !== undefined) {
+    throw new UsageError(`--key-prefix selects telemetry objects; give --queue telemetry (the ${queue} DLQ holds update messages)`);
   }
   const maxPerSecond = options.maxPerSecond === undefined ? undefined : parseIntegerOption("--max-per-second", options.maxPerSecond, { min: 1, max: MAX_MOVE_RATE });
   const filter: RedriveFilter = { campaignId: options.campaign, errorKind: options.errorKind, keyPrefix: options.keyPrefix };
@@ -83,6 +85,7 @@ function redrivePair(context: CommandContext, queue: DeadLetterQueue): RedrivePa
   if (queue === DEAD_LETTER_QUEUE.Telemetry) {
     return { queue, dlqUrl: requireName(target, "telemetryDlqUrl"), sourceUrl: requireName(target, "telemetryQueueUrl") };
   }
+  if (queue === DEAD_LETTER_QUEUE.Commands) return { queue, dlqUrl: target.names.commandDlqUrl, sourceUrl: target.names.commandQueueUrl };
   return { queue, dlqUrl: target.names.updateDlqUrl, sourceUrl: target.names.updateQueueUrl };
 }
 

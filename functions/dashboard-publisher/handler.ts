@@ -40,6 +40,8 @@ export const handler = async (event?: Partial<ScheduledEvent>): Promise<PublishR
         { role: QUEUE_ROLE.TelemetryDeadLetter, url: requireEnv(ENV.TELEMETRY_DLQ_URL) },
         { role: QUEUE_ROLE.Update, url: requireEnv(ENV.UPDATE_QUEUE_URL) },
         { role: QUEUE_ROLE.UpdateDeadLetter, url: requireEnv(ENV.UPDATE_DLQ_URL) },
+        { role: QUEUE_ROLE.Command, url: requireEnv(ENV.COMMAND_QUEUE_URL) },
+        { role: QUEUE_ROLE.CommandDeadLetter, url: requireEnv(ENV.COMMAND_DLQ_URL) },
       ],
       readFleet: fleetReader(s3, requireEnv(ENV.DATA_BUCKET), { log: logger, namespace, policy }),
       readCampaigns: campaignReader({ campaigns: dynamoCampaignList({ doc, table: requireEnv(ENV.STATE_TABLE) }) }),

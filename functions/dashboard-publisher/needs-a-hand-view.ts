@@ -53,14 +53,14 @@ export function alarmsChangedSince(alarms: ReadonlyArray<MetricAlarm | Composite
 }
 
 /**
- * The `fleetota` command for a dead-lettered message of either DLQ. The campaign id comes from the message
+ * The `fleetota` command for a dead-lettered message of any DLQ. The campaign id comes from the message
  * body, and a status report's is the vehicle's own text (any printable, 128 characters): it is named only
  * when it is a campaign id as the pages know one (CAMPAIGN_ID_PATTERN: one shell word, not an option), so
  * `c-1; curl … | sh` never becomes the command the page offers an operator to copy.
  */
 export function deadLetterCommand(queue: QueueRole, letter: { errorKind: string; campaignId?: string | undefined }): string {
   const telemetry = queue === QUEUE_ROLE.TelemetryDeadLetter;
-  const base = telemetry ? "fleetota redrive --queue telemetry" : "fleetota redrive";
+  const base = telemetry ? "fleetota redrive --queue telemetry" : queue === QUEUE_ROLE.CommandDeadLetter ? "fleetota redrive --queue commands" : "fleetota redrive";
   if (letter.errorKind === ERROR_KIND.InvalidJson || letter.errorKind === ERROR_KIND.InvalidMessage) {
     return `${base} --dry-run (malformed: a redrive cannot fix it; look, then fix the sender)`;
   }
@@ -69,7 +69,7 @@ export function deadLetterCommand(queue: QueueRole, letter: { errorKind: string;
 
 function deadLetterView(queue: QueueRole, message: Message): DeadLetterView {
   const telemetry = queue === QUEUE_ROLE.TelemetryDeadLetter;
-  const letter = describeDeadLetter(message, telemetry ? DEAD_LETTER_QUEUE.Telemetry : DEAD_LETTER_QUEUE.Updates);
+  const letter = describeDeadLetter(message, telemetry ? DEAD_LETTER_QUEUE.Telemetry : queue === QUEUE_ROLE.CommandDeadLetter ? DEAD_LETTER_QUEUE.Commands : DEAD_LETTER_QUEUE.Updates);
   const recorded = message.MessageAttributes?.[ERROR_MESSAGE_ATTRIBUTE]?.StringValue;
   const telemetryReason = letter.object !== undefined && recorded === undefined
     ? `${letter.object}: the telemetry processor failed on it maxReceiveCount times (a transient failure; a redrive retries it)`

@@ -9,7 +9,7 @@ export interface QueueReading {
   error?: string;
 }
 
-export const DEAD_LETTER_ROLES: ReadonlySet<QueueRole> = new Set([QUEUE_ROLE.TelemetryDeadLetter, QUEUE_ROLE.UpdateDeadLetter]);
+export const DEAD_LETTER_ROLES: ReadonlySet<QueueRole> = new Set([QUEUE_ROLE.TelemetryDeadLetter, QUEUE_ROLE.UpdateDeadLetter, QUEUE_ROLE.CommandDeadLetter]);
 
 /** The SQS attributes the queue view reads; ask GetQueueAttributes for exactly these. */
 export const QUEUE_ATTRIBUTES = [

@@ -18,7 +18,7 @@ export const handler = async (): Promise<{ ticked: string[] }> => {
   const now = new Date();
   campaigns ??= dynamoCampaignList({ doc, table: requireEnv(ENV.STATE_TABLE) });
   const due = campaignsToTick(await campaigns.list());
-  await sendTicks(sqs, requireEnv(ENV.UPDATE_QUEUE_URL), due.map((campaign) => tickMessage(campaign.campaignId, now)));
+  await sendTicks(sqs, requireEnv(ENV.COMMAND_QUEUE_URL), due.map((campaign) => tickMessage(campaign.campaignId, now)));
   const ticked = due.map((campaign) => campaign.campaignId);
   logger.info("ticks queued", { campaigns: ticked.length, ticked });
   return { ticked };

@@ -48,7 +48,7 @@ export class TickSendError extends Error {
 }
 
 /**
- * Sends tick commands to the update queue in batches of ten. Throws TickSendError naming the campaigns
+ * Sends tick commands to the command queue in batches of ten. Throws TickSendError naming the campaigns
  * whose tick was not accepted (the schedule retries the invocation).
  */
 export async function sendTicks(sqs: SQSClient, queueUrl: string, messages: readonly CommandMessage[]): Promise<number> {

@@ -12,8 +12,8 @@ import { processUpdateBatch } from "./process.js";
 import { iotVehicleRegistry } from "./vehicle-registry.js";
 
 /**
- * Update manager: consumes the update-job queue (candidates, status reports, commands) with partial
- * batch responses (process.ts); see campaigns/update-service.ts for what each message does.
+ * Update manager: consumes the vehicle-report queue (candidates, status reports) and the command queue (operator
+ * commands, ticks) with partial batch responses (process.ts); see campaigns/update-service.ts for what each message does.
  */
 const logger = createLogger("update-manager");
 const doc = documentClient();
@@ -36,6 +36,6 @@ export const handler = async (event: SQSEvent, context: Context): Promise<SQSBat
   const parking = { s3, bucket: requireEnv(ENV.DATA_BUCKET), tally: new ParkedTally() };
   return processUpdateBatch(event, context, deps, parking, {
     namespace: process.env[ENV.METRICS_NAMESPACE] || DEFAULT_METRICS_NAMESPACE,
-    refuseCommandsFrom: [requireEnv(ENV.TELEMETRY_PROCESSOR_ROLE_ID)],
+    commandQueueArn: requireEnv(ENV.COMMAND_QUEUE_ARN),
   });
 };

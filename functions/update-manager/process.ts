@@ -37,51 +37,36 @@ export function parseUpdateRecord(record: Pick<SQSRecord, "messageId" | "body">)
   return result.data;
 }
 
-/** Senders whose operator commands and ticks are refused (parked), by principal unique id. */
-export interface CommandSenders {
+/** Where the update manager takes commands from. */
+export interface CommandSource {
   /**
-   * Role (or user) unique ids, as SQS puts them before the `:` of a message's `SenderId` (`AROA…:<session>`): the
-   * telemetry processor's role, which may send to the update queue (candidates, reports) but never a command.
+   * The command queue's ARN: a command or tick is applied only from a record whose `eventSourceARN` is this queue
+   * (which only operators and the rollout ticker may send to). One from any other queue is parked, whoever sent it.
    */
-  refuseCommandsFrom?: readonly string[];
-}
-
-/**
- * The unique id of the principal that sent an SQS message: its `SenderId` system attribute up to the `:` that
- * precedes a role's session name (a user's id has none). SQS sets it from the sender's credentials; the sender
- * cannot choose it. Undefined when the record carries none.
- *
- * @example
- * senderPrincipalId({ attributes: { SenderId: "AROAEXAMPLE123456789:fleetota-dev-telemetry-processor" } }); // "AROAEXAMPLE123456789"
- */
-export function senderPrincipalId(record: { attributes?: Partial<SQSRecord["attributes"]> }): string | undefined {
-  const senderId = record.attributes?.SenderId;
-  return senderId ? senderId.split(":")[0] : undefined;
+  commandQueueArn: string;
 }
 
 /**
  * Returns the per-record handler of one invocation: parse and apply. A failure no retry can fix (a
- * malformed message, a command sent by a refused sender, or a PermanentFailureError from the update service) is parked with its reason
+ * malformed message, a command that did not come from the command queue, or a PermanentFailureError from the update service) is parked with its reason
  * (parked/update-manager/…, Reliability/MessagesParked) and the record counts as handled; any other
  * failure is logged with its reason and rethrown, so the record is reported as a batch item failure
  * (then retried, then dead-lettered).
  *
  * @example
  * import { BatchProcessor, EventType, processPartialResponse } from "@aws-lambda-powertools/batch";
- * await processPartialResponse(sqsEvent, updateRecordHandler(deps, parking), new BatchProcessor(EventType.SQS));
+ * await processPartialResponse(sqsEvent, updateRecordHandler(deps, parking, { commandQueueArn }), new BatchProcessor(EventType.SQS));
  */
-export function updateRecordHandler(deps: UpdateServiceDeps, parking: Parking, senders: CommandSenders = {}): (record: SQSRecord) => Promise<void> {
+export function updateRecordHandler(deps: UpdateServiceDeps, parking: Parking, source: CommandSource): (record: SQSRecord) => Promise<void> {
   const active = new ActiveCampaigns(deps.store);
-  const refused = new Set(senders.refuseCommandsFrom ?? []);
   return async function processUpdateRecord(record: SQSRecord): Promise<void> {
     let message: UpdateMessage | undefined;
     try {
       message = parseUpdateRecord(record);
-      const sender = senderPrincipalId(record);
-      if (message.kind === "command" && sender !== undefined && refused.has(sender)) {
+      if (message.kind === "command" && record.eventSourceARN !== source.commandQueueArn) {
         throw new PermanentFailureError(
-          PARKED_REASON.CommandFromTelemetryProcessor,
-          `${message.command} of campaign ${message.campaignId} was sent by ${record.attributes.SenderId}, the telemetry processor's role: commands come from operators and the rollout ticker only`,
+          PARKED_REASON.CommandOffCommandQueue,
+          `${message.command} of campaign ${message.campaignId} arrived on ${record.eventSourceARN || "an unnamed queue"}, not the command queue: commands come from operators and the rollout ticker, on the command queue only`,
         );
       }
       await handleUpdateMessage(deps, message, active);
@@ -180,8 +165,8 @@ const everyInterval: Repeater = function everyInterval(flush, ms) {
   return () => clearInterval(timer);
 };
 
-/** Where and how the update manager's metrics are written, and whose commands it refuses. */
-export interface UpdateBatchOptions extends CommandSenders {
+/** Where and how the update manager's metrics are written, and which queue its commands come from. */
+export interface UpdateBatchOptions extends CommandSource {
   namespace: string;
   write?: LineWriter;
   repeat?: Repeater;
@@ -195,7 +180,7 @@ export interface UpdateBatchOptions extends CommandSenders {
  * transition is counted once, when it is applied. Candidate refusals are counted per delivery, as before.
  *
  * @example
- * const response = await processUpdateBatch(sqsEvent, context, deps, parking, { namespace: "FleetOTA" });
+ * const response = await processUpdateBatch(sqsEvent, context, deps, parking, { namespace: "FleetOTA", commandQueueArn });
  */
 export async function processUpdateBatch(
   event: SQSEvent,

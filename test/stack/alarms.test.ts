@@ -19,16 +19,17 @@ function queueNameRef(queue: string): string {
   return ref("aws_sqs_queue", queue, "name");
 }
 
-test("queue depth and age of oldest message are watched on both work queues", () => {
+test("queue depth and age of oldest message are watched on every work queue, the command queue too", () => {
   for (const metric of ["ApproximateNumberOfMessagesVisible", "ApproximateAgeOfOldestMessage"]) {
     const watched = alarmsOn("AWS/SQS", metric).map((alarm) => alarm.dimensions.QueueName);
-    assert.ok(watched.includes(queueNameRef("telemetry_queue")), `${metric} on telemetry queue`);
-    assert.ok(watched.includes(queueNameRef("update_queue")), `${metric} on update queue`);
+    for (const queue of ["telemetry_queue", "update_queue", "command_queue"]) assert.ok(watched.includes(queueNameRef(queue)), `${metric} on ${queue}`);
   }
+  const names = alarms.map((alarm) => alarm.alarm_name);
+  for (const suffix of ["command-queue-depth", "command-queue-age", "command-dlq-not-empty"]) assert.ok(names.includes(`${PREFIX}-${suffix}`), suffix);
 });
 
 test("each DLQ alarms as soon as it holds one message", () => {
-  for (const dlq of ["telemetry_dlq", "update_dlq"]) {
+  for (const dlq of ["telemetry_dlq", "update_dlq", "command_dlq"]) {
     const alarm = alarmsOn("AWS/SQS", "ApproximateNumberOfMessagesVisible").find((candidate) => candidate.dimensions.QueueName === queueNameRef(dlq));
     assert.ok(alarm, `${dlq} alarm`);
     assert.is(alarm.comparison_operator, "GreaterThanThreshold");

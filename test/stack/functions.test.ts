@@ -93,15 +93,18 @@ test("every function learns its resources through the shared ENV names", () => {
   assert.is(environmentOf(FUNCTION.rolloutTicker)[ENV.DATA_BUCKET], undefined, "the ticker never touches the data lake");
   assert.is(environmentOf(FUNCTION.telemetryProcessor)[ENV.UPDATE_QUEUE_URL], ref("aws_sqs_queue", "update_queue", "url"));
   assert.is(environmentOf(FUNCTION.updateManager)[ENV.DIRECTOR_KEY_ID], ref("aws_kms_key", "director_key", "arn"));
-  // The update manager refuses commands whose SenderId is the processor's role: that role's unique id, and the processor's own role.
-  assert.is(environmentOf(FUNCTION.updateManager)[ENV.TELEMETRY_PROCESSOR_ROLE_ID], ref("aws_iam_role", "telemetry_processor_role", "unique_id"));
-  assert.is(functions.telemetry_processor!.role, ref("aws_iam_role", "telemetry_processor_role", "arn"));
+  // The update manager applies a command only from the command queue; the ticker sends its ticks there.
+  assert.is(environmentOf(FUNCTION.updateManager)[ENV.COMMAND_QUEUE_ARN], ref("aws_sqs_queue", "command_queue", "arn"));
+  assert.is(environmentOf(FUNCTION.rolloutTicker)[ENV.COMMAND_QUEUE_URL], ref("aws_sqs_queue", "command_queue", "url"));
+  assert.is(environmentOf(FUNCTION.telemetryProcessor)[ENV.COMMAND_QUEUE_URL], undefined, "the processor is not told the command queue");
   const publisher = environmentOf(FUNCTION.dashboardPublisher);
   assert.is(publisher[ENV.DASHBOARD_BUCKET], ref("aws_s3_bucket", "dashboard", "bucket"));
   assert.is(publisher[ENV.DASHBOARD_DATA_PREFIX], "data/");
   assert.is(publisher[ENV.ALARM_PREFIX], "fleetota-dev-");
   assert.is(publisher[ENV.TELEMETRY_DLQ_URL], ref("aws_sqs_queue", "telemetry_dlq", "url"));
   assert.is(publisher[ENV.UPDATE_DLQ_URL], ref("aws_sqs_queue", "update_dlq", "url"));
+  assert.is(publisher[ENV.COMMAND_QUEUE_URL], ref("aws_sqs_queue", "command_queue", "url"));
+  assert.is(publisher[ENV.COMMAND_DLQ_URL], ref("aws_sqs_queue", "command_dlq", "url"));
 });
 
 test("the ticker and the publisher run on their configured schedules", () => {
@@ -132,6 +135,8 @@ test("the outputs name the buckets, queues, table and dashboard URL", () => {
   assert.is(outputs.telemetry_dlq_url?.value, ref("aws_sqs_queue", "telemetry_dlq", "url"));
   assert.is(outputs.update_queue_url?.value, ref("aws_sqs_queue", "update_queue", "url"));
   assert.is(outputs.update_dlq_url?.value, ref("aws_sqs_queue", "update_dlq", "url"));
+  assert.is(outputs.command_queue_url?.value, ref("aws_sqs_queue", "command_queue", "url"));
+  assert.is(outputs.command_dlq_url?.value, ref("aws_sqs_queue", "command_dlq", "url"));
   assert.is(outputs.state_table_name?.value, ref("aws_dynamodb_table", "state_table", "name"));
   assert.is(outputs.dashboard_url?.value, `https://${ref("aws_cloudfront_distribution", "dashboard_distribution", "domain_name")}`);
 });

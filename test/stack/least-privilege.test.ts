@@ -104,6 +104,37 @@ test("the ticker writes no item; the processor writes only its object markers; t
   }
 });
 
+test("only the rollout ticker sends to the command queue; the processor may send only to the vehicle-report queue, never a command (iam-simulate)", () => {
+  // Each queue by its logical id; the schedules' on-failure queues too, so no token is left for iam-simulate to read as a policy variable.
+  const queueArn = (logicalId: string) => `arn:aws:sqs:eu-central-1:${TEST_ACCOUNT_ID}:${logicalId}`;
+  const queueArns: Record<string, string> = { reports: queueArn("update_queue"), commands: queueArn("command_queue"), commandDlq: queueArn("command_dlq"), reportDlq: queueArn("update_dlq") };
+  const send = (functionId: string, queue: string) => {
+    const text = String(stack.resource("aws_iam_role_policy", `${functionId}_policy`).policy)
+      .replace(/\$\{aws_sqs_queue\.([a-z_]+)\.arn\}/g, (_, logicalId: string) => queueArn(logicalId))
+      .replace(/\$\{[^}]+\}/g, "arn:aws:unresolved:::x");
+    // SendMessageBatch has no IAM action of its own: SQS authorizes it as sqs:SendMessage.
+    return runUnsafeSimulation(
+      {
+        identityPolicies: [{ name: functionId, policy: JSON.parse(text) as never }],
+        serviceControlPolicies: [],
+        resourceControlPolicies: [],
+        request: { action: "sqs:SendMessage", principal: `arn:aws:sts::${TEST_ACCOUNT_ID}:assumed-role/${functionId}/fn`, resource: { accountId: TEST_ACCOUNT_ID, resource: queueArns[queue]! }, contextVariables: {} },
+      },
+      {},
+    );
+  };
+  const allowed = "Allowed";
+  const denied = "ImplicitlyDenied";
+
+  assert.equal(send("telemetry_processor", "reports"), allowed, "the processor hands candidates and reports over");
+  for (const queue of ["commands", "commandDlq", "reportDlq"]) assert.equal(send("telemetry_processor", queue), denied, `the processor sends to ${queue}`);
+  assert.equal(send("rollout_ticker", "commands"), allowed, "the ticker queues its ticks");
+  for (const queue of ["reports", "commandDlq", "reportDlq"]) assert.equal(send("rollout_ticker", queue), denied, `the ticker sends to ${queue}`);
+  for (const functionId of ["update_manager", "dashboard_publisher"]) {
+    for (const queue of Object.keys(queueArns)) assert.equal(send(functionId, queue), denied, `${functionId} sends to ${queue}`);
+  }
+});
+
 test("each function that parks failures may write only under its own parked/<source>/ folder", () => {
   const lake = ref("aws_s3_bucket", "data_lake", "arn");
   for (const [functionId, source] of [["telemetry_processor", "telemetry-processor"], ["update_manager", "update-manager"]] as const) {

@@ -1,5 +1,6 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
+import { MAPPED_QUEUES } from "../../cost/model.js";
 import { parseJson, ref, synthStack } from "./support/synth.js";
 
 const FOURTEEN_DAYS = 14 * 24 * 60 * 60;
@@ -20,13 +21,19 @@ function functionByArn(arn: unknown): Record<string, unknown> {
   return functions[name]!;
 }
 
-test("each work queue feeds exactly the function meant for it", () => {
+test("each work queue feeds exactly the function meant for it: the update manager reads the vehicle-report and the command queue", () => {
   const wiring = Object.fromEntries(mappings.map((mapping) => [queueNameByArn(mapping.event_source_arn), mapping.function_name]));
 
+  assert.is(mappings.length, 3, "one mapping per work queue");
   assert.equal(wiring, {
     telemetry_queue: ref("aws_lambda_function", "telemetry_processor", "arn"),
     update_queue: ref("aws_lambda_function", "update_manager", "arn"),
+    command_queue: ref("aws_lambda_function", "update_manager", "arn"),
   });
+});
+
+test("the cost model's idle polling counts every queue a mapping polls", () => {
+  assert.is(MAPPED_QUEUES, new Set(mappings.map((mapping) => queueNameByArn(mapping.event_source_arn))).size);
 });
 
 test("every mapping reports partial batch failures, waits a batching window and caps its concurrency", () => {
@@ -65,10 +72,11 @@ test("every work queue dead-letters after about five receives into a DLQ that ke
   }
 });
 
-test("both DLQs allow a redrive from exactly their source queue", () => {
+test("every DLQ allows a redrive from exactly its source queue: the command DLQ back to the command queue only", () => {
   const allowPolicies = Object.values(stack.resources("aws_sqs_queue_redrive_allow_policy"));
 
-  for (const [source, dlq] of [["update_queue", "update_dlq"], ["telemetry_queue", "telemetry_dlq"]] as const) {
+  assert.is(allowPolicies.length, 3);
+  for (const [source, dlq] of [["update_queue", "update_dlq"], ["telemetry_queue", "telemetry_dlq"], ["command_queue", "command_dlq"]] as const) {
     const policy = allowPolicies.find((candidate) => candidate.queue_url === ref("aws_sqs_queue", dlq, "url"));
     assert.ok(policy, `${dlq} has a redrive allow policy`);
     assert.equal(parseJson(policy.redrive_allow_policy), {
@@ -89,6 +97,7 @@ test("the maxReceiveCount is a stack prop", () => {
 
   assert.is(parseJson(custom.resource("aws_sqs_queue", "telemetry_queue").redrive_policy).maxReceiveCount, 3);
   assert.is(parseJson(custom.resource("aws_sqs_queue", "update_queue").redrive_policy).maxReceiveCount, 3);
+  assert.is(parseJson(custom.resource("aws_sqs_queue", "command_queue").redrive_policy).maxReceiveCount, 3);
 });
 
 test.run();

@@ -8,7 +8,6 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { CreateBucketCommand, ListObjectsV2Command, PutObjectCommand } from "@aws-sdk/client-s3";
-import type { SQSRecord } from "aws-lambda";
 import { runRotateImageRoot, type RotateImageRootOptions } from "../../../cli/commands/keys.js";
 import { runReleaseStatus } from "../../../cli/commands/release.js";
 import type { CommandContext } from "../../../cli/context.js";
@@ -31,6 +30,7 @@ import { readJson } from "../../../uptane/repository-store.js";
 import { verifyJobBundle, type VehicleTrust } from "../../../uptane/vehicle-verification.js";
 import { campaignWorld, candidate, command, readJobDocument, registerCandidates, releaseFirmware, snapshot, vinNumber, type CampaignWorld } from "../campaigns/support/world.js";
 import { refusedWith } from "../support/refusals.js";
+import { COMMAND_QUEUE_ARN, queuedRecord } from "../../unit/functions/update-manager/support/queued-record.js";
 
 const DAY = 86_400_000;
 let cloud: LocalCloud;
@@ -141,12 +141,12 @@ test("with --refresh-targets-next: root 3 published; the command and release sta
 
 test("until the refresh the update manager parks and counts each candidate and tick that needs the targets (image-targets-unverifiable): the job waits QUEUED, a start is refused, withdrawals go out", async () => {
   const parking = { s3: world.s3, bucket: world.bucket, tally: new ParkedTally() };
-  const handle = updateRecordHandler(deps, parking);
+  const handle = updateRecordHandler(deps, parking, { commandQueueArn: COMMAND_QUEUE_ARN });
   const gap = vinNumber(944)!;
   const messages = [candidate(snapshot(gap, { model: "Rotation" })), command(campaignId, "tick")];
   await registerCandidates(world, messages);
   const bodies = messages.map((message) => JSON.stringify(message));
-  for (const [index, body] of bodies.entries()) await handle({ messageId: `m-${index}`, body } as SQSRecord);
+  for (const [index, message] of messages.entries()) await handle(queuedRecord(`m-${index}`, message));
   const listed = await world.s3.send(new ListObjectsV2Command({ Bucket: world.bucket, Prefix: "parked/update-manager/" }));
   const parked = await Promise.all((listed.Contents ?? []).map(async (object) => (await readJson(world.s3, world.bucket, object.Key!)) as ParkedFailure));
   const second = await world.store.campaigns.create(parseCampaignDefinition({ name: "Gap", targetVersion: "2.4.0", selector: { models: ["Gap"] } }), { now: new Date().toISOString() });

@@ -8,7 +8,6 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { ListObjectsV2Command, PutObjectCommand } from "@aws-sdk/client-s3";
-import type { SQSRecord } from "aws-lambda";
 import { s3JobDocumentChannel } from "../../../campaigns/document-channel.js";
 import { parseCampaignDefinition } from "../../../campaigns/model.js";
 import { ActiveCampaigns, handleUpdateMessage, type UpdateServiceDeps } from "../../../campaigns/update-service.js";
@@ -26,6 +25,7 @@ import { readJson } from "../../../uptane/repository-store.js";
 import { REFUSAL, verifyJobBundle, type VehicleTrust } from "../../../uptane/vehicle-verification.js";
 import { campaignWorld, candidate, command, readJobDocument, registerCandidates, releaseFirmware, snapshot, vinNumber, type CampaignWorld } from "../campaigns/support/world.js";
 import { refusedWith } from "../support/refusals.js";
+import { COMMAND_QUEUE_ARN, queuedRecord } from "../../unit/functions/update-manager/support/queued-record.js";
 
 const DAY = 86_400_000;
 let cloud: LocalCloud;
@@ -99,13 +99,13 @@ test("31 days later the targets have expired: no document is published, and the 
 
 test("the update manager parks and counts each candidate and tick that needs the expired targets, with the reason and its remedy", async () => {
   const parking = { s3: world.s3, bucket: world.bucket, tally: new ParkedTally() };
-  const handle = updateRecordHandler(deps, parking);
+  const handle = updateRecordHandler(deps, parking, { commandQueueArn: COMMAND_QUEUE_ARN });
   // A vehicle seen for the first time (admitted, its document due) and the tick (the late vehicle's document due).
   const newcomer = snapshot(vinNumber(932), { model: "Calendar", observedAt: new Date(today).toISOString() });
   const messages = [candidate(newcomer), command(campaignId, "tick")];
   await registerCandidates(world, messages);
   const bodies = messages.map((message) => JSON.stringify(message));
-  for (const [index, body] of bodies.entries()) await handle({ messageId: `m-${index}`, body } as SQSRecord);
+  for (const [index, message] of messages.entries()) await handle(queuedRecord(`m-${index}`, message));
   const listed = await world.s3.send(new ListObjectsV2Command({ Bucket: world.bucket, Prefix: "parked/update-manager/" }));
   const parked = await Promise.all((listed.Contents ?? []).map(async (object) => (await readJson(world.s3, world.bucket, object.Key!)) as ParkedFailure));
 

@@ -17,6 +17,8 @@ const stackEnvironment = {
   FLEETOTA_STATE_TABLE: "fleetota-dev-state",
   FLEETOTA_UPDATE_QUEUE_URL: "http://127.0.0.1:5000/000000000000/fleetota-dev-update",
   FLEETOTA_UPDATE_DLQ_URL: "http://127.0.0.1:5000/000000000000/fleetota-dev-update-dlq",
+  FLEETOTA_COMMAND_QUEUE_URL: "http://127.0.0.1:5000/000000000000/fleetota-dev-commands",
+  FLEETOTA_COMMAND_DLQ_URL: "http://127.0.0.1:5000/000000000000/fleetota-dev-commands-dlq",
   FLEETOTA_DIRECTOR_KEY_ID: "arn:aws:kms:eu-central-1:123456789012:key/director",
 };
 
@@ -61,6 +63,7 @@ test("an existing .fleetota/local.json selects the local cloud with the Lambdas'
   assert.is(target.clientConfig.endpoint, "http://127.0.0.1:5000");
   assert.is(target.clientConfig.region, "eu-central-1");
   assert.is(target.names.updateDlqUrl, stackEnvironment.FLEETOTA_UPDATE_DLQ_URL);
+  assert.equal([target.names.commandQueueUrl, target.names.commandDlqUrl], [stackEnvironment.FLEETOTA_COMMAND_QUEUE_URL, stackEnvironment.FLEETOTA_COMMAND_DLQ_URL]);
 });
 
 test("--local without a running local cloud says how to start one", () => {
@@ -94,6 +97,8 @@ test("--stack-outputs wins over a local cloud and maps output names to the stack
         state_table_name: "prod-state",
         update_queue_url: "q",
         update_dlq_url: "dlq",
+        command_queue_url: "cq",
+        command_dlq_url: "cdlq",
         director_key_id: "arn:aws:kms:eu-west-1:111122223333:key/k",
         dashboard_url: "https://d.example",
         telemetry_queue_url: "tq",
@@ -105,6 +110,7 @@ test("--stack-outputs wins over a local cloud and maps output names to the stack
   assert.is(target.kind, "aws");
   assert.is(target.names.dataBucket, "prod-data");
   assert.equal([target.names.telemetryQueueUrl, target.names.telemetryDlqUrl], ["tq", "tdlq"]);
+  assert.equal([target.names.commandQueueUrl, target.names.commandDlqUrl], ["cq", "cdlq"]);
   assert.is(target.names.namePrefix, "fleetota-prod");
   assert.is(target.names.directorKeyId, "arn:aws:kms:eu-west-1:111122223333:key/k");
 });
@@ -119,12 +125,13 @@ test("the telemetry queue names are optional: without them every name resolves, 
   assert.is(requireName(local, "telemetryDlqUrl"), "tdlq");
 });
 
-test("redrive --queue takes updates or telemetry, and each queue's own filter only", async () => {
+test("redrive --queue takes updates, commands or telemetry, and each queue's own filter only", async () => {
   const cwd = workspace(localDescription({ ...stackEnvironment, FLEETOTA_TELEMETRY_QUEUE_URL: "tq", FLEETOTA_TELEMETRY_DLQ_URL: "tdlq" }));
   const cases: Array<[string[], RegExp]> = [
     [["redrive", "--queue", "firmware"], /--queue must be one of/],
     [["redrive", "--queue", "telemetry", "--campaign", "c-1"], /--campaign selects update messages/],
     [["redrive", "--key-prefix", "telemetry/"], /--key-prefix selects telemetry objects/],
+    [["redrive", "--queue", "commands", "--key-prefix", "telemetry/"], /--key-prefix selects telemetry objects; give --queue telemetry \(the commands DLQ/],
   ];
   for (const [args, message] of cases) {
     const io = capturingIo();

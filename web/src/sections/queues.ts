@@ -8,6 +8,8 @@ const QUEUE_LABELS: Readonly<Record<QueueRole, string>> = {
   [QUEUE_ROLE.TelemetryDeadLetter]: "Telemetry",
   [QUEUE_ROLE.Update]: "Update jobs",
   [QUEUE_ROLE.UpdateDeadLetter]: "Update jobs",
+  [QUEUE_ROLE.Command]: "Commands",
+  [QUEUE_ROLE.CommandDeadLetter]: "Commands",
 };
 
 /** Queues: depth, in flight, delayed and oldest age; a dead-letter queue holding messages is flagged. */

@@ -38,8 +38,12 @@ export interface CampaignWorld {
   registered: Map<string, string>;
   table: string;
   bucket: string;
+  /** The vehicle-report queue: candidates and status reports. */
   updateQueueUrl: string;
   updateDlqUrl: string;
+  /** The command queue: operator commands and ticks. */
+  commandQueueUrl: string;
+  commandDlqUrl: string;
   directorKeyId: string;
   metricsNamespace: string;
   tickerRule: string;
@@ -73,6 +77,8 @@ export async function campaignWorld(cloud: LocalCloud): Promise<CampaignWorld> {
     bucket,
     updateQueueUrl: manager[ENV.UPDATE_QUEUE_URL]!,
     updateDlqUrl: publisher[ENV.UPDATE_DLQ_URL]!,
+    commandQueueUrl: publisher[ENV.COMMAND_QUEUE_URL]!,
+    commandDlqUrl: publisher[ENV.COMMAND_DLQ_URL]!,
     directorKeyId,
     metricsNamespace: manager[ENV.METRICS_NAMESPACE] ?? "FleetOTA",
     tickerRule: description.schedules.find((schedule) => schedule.ruleName.endsWith("-rollout-ticker-schedule"))!.ruleName,
@@ -129,13 +135,24 @@ export async function registerCandidates(world: CampaignWorld, messages: Readonl
   await registerVehicles(world, candidates.map(factsAsDescribed));
 }
 
-/** Sends messages to the update queue, in batches of 10; candidates' vehicles registered honestly first, unless `registerCandidates` is false. */
+/**
+ * Sends messages each to its own queue, in batches of 10: commands to the command queue (as the CLI and the ticker
+ * do), candidates, reports and raw bodies to the vehicle-report queue (as the processor does); candidates' vehicles
+ * registered honestly first, unless `registerCandidates` is false.
+ */
 export async function sendUpdateMessages(world: CampaignWorld, messages: ReadonlyArray<UpdateMessage | string>, options: { registerCandidates?: boolean } = {}): Promise<void> {
   if (options.registerCandidates !== false) await registerCandidates(world, messages);
+  const isCommand = (message: UpdateMessage | string) => typeof message !== "string" && message.kind === "command";
+  await sendBodies(world, world.commandQueueUrl, messages.filter(isCommand));
+  await sendBodies(world, world.updateQueueUrl, messages.filter((message) => !isCommand(message)));
+}
+
+/** Sends messages to one queue as they are, in batches of 10. */
+export async function sendBodies(world: CampaignWorld, queueUrl: string, messages: ReadonlyArray<UpdateMessage | string>): Promise<void> {
   for (let start = 0; start < messages.length; start += 10) {
     await world.sqs.send(
       new SendMessageBatchCommand({
-        QueueUrl: world.updateQueueUrl,
+        QueueUrl: queueUrl,
         Entries: messages.slice(start, start + 10).map((message, index) => ({
           Id: String(index),
           MessageBody: typeof message === "string" ? message : JSON.stringify(message),

@@ -48,7 +48,9 @@ test.before(async () => {
   });
   names = namesFromLocalDescription(cloud.description);
   // Test speed-up: a failed message comes back after 10 s, not 6 × the function timeout.
-  await new SQSClient(cloud.clientConfig).send(new SetQueueAttributesCommand({ QueueUrl: names.updateQueueUrl, Attributes: { VisibilityTimeout: "10" } }));
+  for (const queueUrl of [names.updateQueueUrl, names.commandQueueUrl]) {
+    await new SQSClient(cloud.clientConfig).send(new SetQueueAttributesCommand({ QueueUrl: queueUrl, Attributes: { VisibilityTimeout: "10" } }));
+  }
 });
 
 test.after(async () => {

@@ -46,19 +46,24 @@ function statusReport(campaignId: string, sequence: number, vin = VIN): string {
   });
 }
 
-/** Sends bodies to the update-job queue and receives them past maxReceiveCount, so SQS dead-letters them. */
-async function poison(bodies: string[]): Promise<void> {
+/** Sends bodies to a work queue (the update-job queue unless given) and receives them past maxReceiveCount, so SQS dead-letters them. */
+async function poison(bodies: string[], queueUrl = names.updateQueueUrl): Promise<void> {
   for (let start = 0; start < bodies.length; start += 10) {
     await sqs.send(
       new SendMessageBatchCommand({
-        QueueUrl: names.updateQueueUrl,
+        QueueUrl: queueUrl,
         Entries: bodies.slice(start, start + 10).map((body, index) => ({ Id: String(index), MessageBody: body })),
       }),
     );
   }
-  for (let round = 0; round < 100 && (await depth(names.updateQueueUrl)) > 0; round++) {
-    await sqs.send(new ReceiveMessageCommand({ QueueUrl: names.updateQueueUrl, MaxNumberOfMessages: 10, VisibilityTimeout: 0 }));
+  for (let round = 0; round < 100 && (await depth(queueUrl)) > 0; round++) {
+    await sqs.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, VisibilityTimeout: 0 }));
   }
+}
+
+/** An operator command of one campaign, as `fleetota campaign …` sends it. */
+function operatorCommand(campaignId: string, command: string, key = `cmd:${campaignId}:${command}:${Math.random()}`): string {
+  return JSON.stringify({ kind: "command", idempotencyKey: key, command, campaignId, requestedBy: "alice", requestedAt: new Date().toISOString(), expectedRevision: 2 });
 }
 
 async function depth(queueUrl: string): Promise<number> {
@@ -68,15 +73,16 @@ async function depth(queueUrl: string): Promise<number> {
   return Number(response.Attributes?.ApproximateNumberOfMessages ?? 0) + Number(response.Attributes?.ApproximateNumberOfMessagesNotVisible ?? 0);
 }
 
-/** Drains the update-job queue and returns the business keys found on it (deleting nothing is not needed: it is purged after). */
-async function businessKeysOnSource(): Promise<string[]> {
-  const letters = await peekDeadLetters(sqs, names.updateQueueUrl, { visibilityTimeoutSeconds: 120 });
+/** Drains a work queue (the update-job queue unless given) and returns the business keys found on it (it is purged after). */
+async function businessKeysOnSource(queueUrl = names.updateQueueUrl): Promise<string[]> {
+  const letters = await peekDeadLetters(sqs, queueUrl, { visibilityTimeoutSeconds: 120 });
   return letters.map((letter) => letter.businessKey).sort();
 }
 
 async function reset(): Promise<void> {
-  await sqs.send(new PurgeQueueCommand({ QueueUrl: names.updateQueueUrl }));
-  await sqs.send(new PurgeQueueCommand({ QueueUrl: names.updateDlqUrl }));
+  for (const queueUrl of [names.updateQueueUrl, names.updateDlqUrl, names.commandQueueUrl, names.commandDlqUrl]) {
+    await sqs.send(new PurgeQueueCommand({ QueueUrl: queueUrl }));
+  }
 }
 
 test.before(async () => {
@@ -190,6 +196,28 @@ test("a whole-queue redrive uses SQS's message-move task and brings every messag
   assert.is(json.mode, "move-task");
   assert.is(json.status, "COMPLETED");
   assert.equal(await businessKeysOnSource(), expected);
+  assert.is(await depth(names.updateDlqUrl), 0);
+});
+
+test("the command DLQ goes back to the command queue only: a move task and a selective move by campaign", async () => {
+  await reset();
+  const commands = [operatorCommand("c-a", "pause", "cmd:c-a:pause"), operatorCommand("c-b", "resume", "cmd:c-b:resume"), operatorCommand("c-a", "cancel", "cmd:c-a:cancel")];
+  await poison(commands, names.commandQueueUrl);
+  assert.is(await depth(names.commandDlqUrl), 3, "SQS dead-letters commands into the command DLQ");
+
+  const dry = await fleetota("redrive", "--queue", "commands", "--dry-run");
+  const selective = await fleetota("redrive", "--queue", "commands", "--campaign", "c-a", "--journal", join(workspace, "journal-commands.ndjson"));
+  const movedSelectively = await businessKeysOnSource(names.commandQueueUrl); // looked at, left there
+  const task = await fleetota("redrive", "--queue", "commands", "--max-per-second", "50");
+
+  assert.equal([dry.json.queue, dry.json.inDlq], ["commands", 3]);
+  assert.equal(selective.json.moved, 2);
+  assert.equal(movedSelectively, ["cmd:c-a:cancel", "cmd:c-a:pause"], "the campaign's commands are on the command queue");
+  assert.is(task.code, 0, task.err);
+  assert.equal([task.json.mode, task.json.status], ["move-task", "COMPLETED"]);
+  assert.equal(await businessKeysOnSource(names.commandQueueUrl), ["cmd:c-a:cancel", "cmd:c-a:pause", "cmd:c-b:resume"], "the task moved the rest there");
+  assert.is(await depth(names.commandDlqUrl), 0);
+  assert.is(await depth(names.updateQueueUrl), 0, "nothing went to the update-job (vehicle-report) queue");
   assert.is(await depth(names.updateDlqUrl), 0);
 });
 

@@ -57,7 +57,7 @@ async function startCampaignCloud(workspace: string): Promise<LocalCloud> {
   const sqs = new SQSClient(cloud.clientConfig);
   const names = namesFromLocalDescription(cloud.description);
   const telemetryQueueUrl = cloud.description.eventSourceMappings.find((mapping) => mapping.functionName.endsWith("-telemetry-processor"))?.queueUrl;
-  for (const queueUrl of [names.updateQueueUrl, telemetryQueueUrl]) {
+  for (const queueUrl of [names.updateQueueUrl, names.commandQueueUrl, telemetryQueueUrl]) {
     if (queueUrl) await sqs.send(new SetQueueAttributesCommand({ QueueUrl: queueUrl, Attributes: { VisibilityTimeout: "10" } }));
   }
   return cloud;

@@ -34,7 +34,7 @@ import {
   registerVehicles,
   releaseFirmware,
   report,
-  sendUpdateMessages,
+  sendBodies, sendUpdateMessages,
   snapshot,
   vinNumber,
   type CampaignWorld,
@@ -76,7 +76,7 @@ test.before(async () => {
   // Test speed-up: redeliver failed messages after 2 s instead of 6 × the function timeout. It must be set
   // before the first receive (moto keeps applying the old value otherwise). Redelivery of a slow batch is
   // harmless here: every consumer is idempotent.
-  await world.sqs.send(new SetQueueAttributesCommand({ QueueUrl: world.updateQueueUrl, Attributes: { VisibilityTimeout: "2" } }));
+  for (const queueUrl of [world.updateQueueUrl, world.commandQueueUrl]) await world.sqs.send(new SetQueueAttributesCommand({ QueueUrl: queueUrl, Attributes: { VisibilityTimeout: "2" } }));
 });
 
 test.after(async () => {
@@ -218,6 +218,25 @@ test("reports apply once, in sequence order; duplicates and stale ones change no
   assert.ok((stats.Datapoints?.[0]?.Sum ?? 0) >= 2, "OTAUpdates/Succeeded published");
 });
 
+/** The update manager's Reliability/MessagesParked sum for one reason over the last hour. */
+async function parkedInLastHour(reason: string): Promise<number> {
+  const stats = await new CloudWatchClient(cloud.clientConfig).send(
+    new GetMetricStatisticsCommand({
+      Namespace: world.metricsNamespace,
+      MetricName: METRIC.MessagesParked,
+      Dimensions: [
+        { Name: "Source", Value: PARKED_SOURCE.UpdateManager },
+        { Name: "Reason", Value: reason },
+      ],
+      StartTime: new Date(Date.now() - 3_600_000),
+      EndTime: new Date(Date.now() + 60_000),
+      Period: 3600,
+      Statistics: ["Sum"],
+    }),
+  );
+  return stats.Datapoints?.[0]?.Sum ?? 0;
+}
+
 test("reports that can never apply are parked with their reason and counted, never dead-lettered; the genuine ones still apply", async () => {
   const campaignId = await newRunningCampaign("2.6.0", { selector: { models: ["Pilot"] } });
   const [vin, neighbour, stranger] = [vinNumber(21), vinNumber(23), vinNumber(22)];
@@ -251,23 +270,8 @@ test("reports that can never apply are parked with their reason and counted, nev
   assert.is((await world.store.jobs.get(campaignId, vin))?.state, "QUEUED");
   assert.is(await world.store.jobs.get(campaignId, stranger), undefined);
 
-  const cloudwatch = new CloudWatchClient(cloud.clientConfig);
   for (const reason of ["sequence-jump", "wrong-firmware", "other-vehicle", "unknown-job"]) {
-    const stats = await cloudwatch.send(
-      new GetMetricStatisticsCommand({
-        Namespace: world.metricsNamespace,
-        MetricName: METRIC.MessagesParked,
-        Dimensions: [
-          { Name: "Source", Value: PARKED_SOURCE.UpdateManager },
-          { Name: "Reason", Value: reason },
-        ],
-        StartTime: new Date(Date.now() - 3_600_000),
-        EndTime: new Date(Date.now() + 60_000),
-        Period: 3600,
-        Statistics: ["Sum"],
-      }),
-    );
-    assert.ok((stats.Datapoints?.[0]?.Sum ?? 0) >= 1, `${METRIC.MessagesParked} counted for ${reason}`);
+    assert.ok((await parkedInLastHour(reason)) >= 1, `${METRIC.MessagesParked} counted for ${reason}`);
   }
 
   await sendUpdateMessages(world, [report(campaignId, vin, 1, "DOWNLOADING"), report(campaignId, vin, 2, "INSTALLING")]);
@@ -355,26 +359,36 @@ test("a fleet gateway speaks for no vehicle in a campaign: its records for a dri
   assert.is((await world.store.jobs.get(campaignId, newcomer))?.state, "QUEUED", "the newcomer is admitted on its own word");
 });
 
-test("an operator command sent with the telemetry processor's role (its SenderId) is parked and counted, not applied; the operator's own applies", async () => {
+test("a command on the vehicle-report queue is parked and counted and changes nothing, whoever sent it; the processor's role cannot send to the command queue; the operator's command there applies", async () => {
   const campaignId = await newRunningCampaign("3.1.0", { selector: { models: ["Ridgeline"] } });
   const processor = cloud.description.functions.find((fn) => fn.functionName.endsWith("-telemetry-processor"))!.functionName;
   const asProcessor = new SQSClient({ ...cloud.clientConfig, credentials: { accessKeyId: `${LOCAL_PRINCIPAL_KEY.functionPrefix}${processor}`, secretAccessKey: "local" } });
   const started = new Date();
-  const forged = [command(campaignId, "pause"), command(campaignId, "cancel")].map((message) => JSON.stringify(message));
+  const before = await world.store.campaigns.get(campaignId);
+  const forged = [command(campaignId, "pause"), command(campaignId, "cancel"), command(campaignId, "cancel")].map((message) => JSON.stringify(message));
 
+  // The processor's role on the queue it may send to, and an operator's own credentials there (what a redrive of an old letter would do).
   await asProcessor.send(new SendMessageCommand({ QueueUrl: world.updateQueueUrl, MessageBody: forged[0]! }));
   await asProcessor.send(new SendMessageBatchCommand({ QueueUrl: world.updateQueueUrl, Entries: [{ Id: "0", MessageBody: forged[1]! }] }));
+  await sendBodies(world, world.updateQueueUrl, [forged[2]!]);
+  // The processor's role on the command queue: refused by its role's policy, as IAM refuses it on AWS.
+  const refused = await Promise.all([
+    asProcessor.send(new SendMessageCommand({ QueueUrl: world.commandQueueUrl, MessageBody: JSON.stringify(command(campaignId, "cancel")) })).then(() => "sent", (error: Error) => error.name),
+    asProcessor.send(new SendMessageBatchCommand({ QueueUrl: world.commandQueueUrl, Entries: [{ Id: "0", MessageBody: JSON.stringify(command(campaignId, "cancel")) }] })).then(() => "sent", (error: Error) => error.name),
+  ]);
   await settle();
   const afterForged = await world.store.campaigns.get(campaignId);
   const parked = (await listParkedFailures(world.s3, world.bucket, { source: PARKED_SOURCE.UpdateManager })).filter((failure) => failure.parkedAt >= started.toISOString());
   await sendUpdateMessages(world, [command(campaignId, "pause")]);
   await settle();
 
-  assert.is(afterForged?.state, "RUNNING", "neither the forged pause nor the forged cancel applied");
-  assert.equal(parked.map((failure) => failure.reason), ["command-from-telemetry-processor", "command-from-telemetry-processor"]);
-  assert.equal(parked.map((failure) => failure.message).sort(), [...forged].sort(), "both kept as sent");
-  for (const failure of parked) assert.match(failure.detail, new RegExp(`was sent by AROA[0-9A-F]{17}:${processor}, the telemetry processor's role`));
-  assert.is((await world.store.campaigns.get(campaignId))?.state, "PAUSED", "the operator's pause applies");
+  assert.equal(refused, ["AccessDenied", "AccessDenied"], "the processor's role may not send to the command queue");
+  assert.equal([afterForged?.state, afterForged?.revision], [before?.state, before?.revision], "no forged command applied: the campaign is unchanged");
+  assert.equal(parked.map((failure) => failure.reason), ["command-off-command-queue", "command-off-command-queue", "command-off-command-queue"]);
+  assert.equal(parked.map((failure) => failure.message).sort(), [...forged].sort(), "each kept as sent");
+  for (const failure of parked) assert.match(failure.detail, /arrived on arn:aws:sqs:[a-z0-9-]+:\d{12}:[a-z0-9-]+-update-jobs, not the command queue/);
+  assert.is(await parkedInLastHour("command-off-command-queue"), 3, `${METRIC.MessagesParked} counts each`);
+  assert.is((await world.store.campaigns.get(campaignId))?.state, "PAUSED", "the operator's pause on the command queue applies");
   asProcessor.destroy();
 });
 

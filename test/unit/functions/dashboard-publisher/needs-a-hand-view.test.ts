@@ -30,6 +30,11 @@ test("says why each dead letter is there and which command deals with it", () =>
   assert.is(update!.command, "fleetota redrive --campaign c-20261126T140000-1a2b3c4d");
   assert.is(deadLetterCommand(QUEUE_ROLE.UpdateDeadLetter, { errorKind: "invalid-json" }), "fleetota redrive --dry-run (malformed: a redrive cannot fix it; look, then fix the sender)");
   assert.is(shapeNeedsAHand({ ...needsAHandInput(now, alarms), deadLetters: [{ queue: QUEUE_ROLE.UpdateDeadLetter, visible: 1, messages: [deadLetterMessage("not json")] }] }, undefined, now).deadLetters.items[0]!.kind, "invalid-json");
+  // A command's dead letter goes back to the command queue, the only queue the update manager takes commands from.
+  const pause = JSON.stringify({ kind: "command", idempotencyKey: "cmd:p", command: "pause", campaignId: "c-20261126T140000-1a2b3c4d", requestedBy: "alice", requestedAt: "2026-11-26T14:00:00Z" });
+  const command = shapeNeedsAHand({ ...needsAHandInput(now, alarms), deadLetters: [{ queue: QUEUE_ROLE.CommandDeadLetter, visible: 1, messages: [deadLetterMessage(pause)] }] }, undefined, now).deadLetters.items[0]!;
+  assert.equal([command.kind, command.command], ["processing-failed", "fleetota redrive --queue commands --campaign c-20261126T140000-1a2b3c4d"]);
+  assert.is(deadLetterCommand(QUEUE_ROLE.CommandDeadLetter, { errorKind: "invalid-json" }), "fleetota redrive --queue commands --dry-run (malformed: a redrive cannot fix it; look, then fix the sender)");
 });
 
 test("never offers a command with a campaign id the shell would read as more (a vehicle's report names it)", () => {

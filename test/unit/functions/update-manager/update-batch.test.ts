@@ -20,13 +20,14 @@ import { silentLog } from "../../../../lib/logger.js";
 import { ParkedTally } from "../../../../lib/parked-failures.js";
 import { computeCheckDigit } from "../../../../telemetry/vin.js";
 import { T0, definition, minutesAfter, vehicle } from "../../campaigns/support/factories.js";
+import { COMMAND_QUEUE_ARN, queuedRecord } from "./support/queued-record.js";
 
 const A = "1HGCM82633A004352";
 const B = "1M8GDM9AXKP042788";
 const C = ((body: string) => body.replace("_", computeCheckDigit(body)))("1HGCM826_3A000003");
 
 const context = { getRemainingTimeInMillis: () => 30_000 } as unknown as Context;
-const sqsRecord = (messageId: string, message: UpdateMessage): SQSRecord => ({ messageId, body: JSON.stringify(message) }) as SQSRecord;
+const sqsRecord = queuedRecord;
 const batch = (...messages: UpdateMessage[]): SQSEvent => ({ Records: messages.map((message, index) => sqsRecord(`m-${index + 1}`, message)) });
 
 const report = (campaignId: string, vin: string, sequence: number, status: "DOWNLOADING" | "SUCCEEDED" | "FAILED"): UpdateMessage => ({
@@ -105,7 +106,7 @@ async function world(): Promise<World> {
     campaignId: created.campaignId,
     lines,
     fireTimer: () => timers.forEach((flush) => flush()),
-    invoke: (event) => processUpdateBatch(event, context, deps, parking, { namespace: "FleetOTA", write: (line) => lines.push(JSON.parse(line)), repeat }),
+    invoke: (event) => processUpdateBatch(event, context, deps, parking, { namespace: "FleetOTA", commandQueueArn: COMMAND_QUEUE_ARN, write: (line) => lines.push(JSON.parse(line)), repeat }),
   };
 }
 

@@ -1,7 +1,7 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import type { SQSRecord } from "aws-lambda";
-import { InvalidUpdateMessageError, parseUpdateRecord, senderPrincipalId, updateRecordHandler } from "../../../../functions/update-manager/process.js";
+import { InvalidUpdateMessageError, parseUpdateRecord, updateRecordHandler } from "../../../../functions/update-manager/process.js";
 import type { UpdateServiceDeps } from "../../../../campaigns/update-service.js";
 import { memoryCampaignStore } from "../../../../campaigns/store/memory.js";
 import { memoryVehicleRegistry } from "../../../../campaigns/registry-check.js";
@@ -10,10 +10,13 @@ import { silentLog } from "../../../../lib/logger.js";
 import { ParkedTally } from "../../../../lib/parked-failures.js";
 import { recordingS3 } from "../../lib/support/recording-s3.js";
 import { definition } from "../../campaigns/support/factories.js";
+import { COMMAND_QUEUE_ARN, REPORT_QUEUE_ARN } from "./support/queued-record.js";
 
 const record = (body: string) => ({ messageId: "m-1", body });
 const A = "1HGCM82633A004352";
 const B = "1M8GDM9AXKP042788";
+const COMMAND_QUEUE = COMMAND_QUEUE_ARN;
+const REPORT_QUEUE = REPORT_QUEUE_ARN;
 
 function errorOf(body: string): InvalidUpdateMessageError | undefined {
   try {
@@ -62,7 +65,7 @@ test("a malformed update message is parked once with its reason, not thrown into
   const { s3, puts } = recordingS3();
   const parking = { s3, bucket: "data", tally: new ParkedTally() };
   const deps = { doc: undefined, table: "t", documents: undefined, tally: new UpdateTally(), log: silentLog, now: () => new Date("2026-12-01T19:00:00Z") };
-  const handle = updateRecordHandler(deps as unknown as UpdateServiceDeps, parking);
+  const handle = updateRecordHandler(deps as unknown as UpdateServiceDeps, parking, { commandQueueArn: COMMAND_QUEUE });
   const body = JSON.stringify({ kind: "status-report", vin: 42 });
   await handle({ messageId: "m-1", body } as SQSRecord);
   await handle({ messageId: "m-2", body } as SQSRecord);
@@ -80,7 +83,7 @@ test("a vehicle cannot pre-empt another's parked report: the parked record's ide
   const { s3, puts } = recordingS3();
   const parking = { s3, bucket: "data", tally: new ParkedTally() };
   const deps = { store: memoryCampaignStore(), documents: undefined, tally: new UpdateTally(), log: silentLog, now: () => new Date("2026-12-01T19:00:00Z") };
-  const handle = updateRecordHandler(deps as unknown as UpdateServiceDeps, parking);
+  const handle = updateRecordHandler(deps as unknown as UpdateServiceDeps, parking, { commandQueueArn: COMMAND_QUEUE });
   const report = (vin: string) =>
     JSON.stringify({ kind: "status-report", idempotencyKey: `c-1:${B}#1#5`, vin, campaignId: "c-1", jobId: `c-1:${B}`, attempt: 1, sequence: 5, status: "FAILED", firmwareVersion: "2.4.0", reportedAt: "2026-12-01T18:59:00Z" });
 
@@ -97,7 +100,7 @@ test("a vehicle's 64 reports naming another's job park one record that counts 64
   const { s3, puts } = recordingS3();
   const parking = { s3, bucket: "data", tally: new ParkedTally() };
   const deps = { store: memoryCampaignStore(), documents: undefined, tally: new UpdateTally(), log: silentLog, now: () => new Date("2026-12-01T19:00:00Z") };
-  const handle = updateRecordHandler(deps as unknown as UpdateServiceDeps, parking);
+  const handle = updateRecordHandler(deps as unknown as UpdateServiceDeps, parking, { commandQueueArn: COMMAND_QUEUE });
   const report = (vin: string, jobVin: string, sequence: number) =>
     JSON.stringify({ kind: "status-report", idempotencyKey: `c-1:${jobVin}#1#${sequence}`, vin, campaignId: "c-1", jobId: `c-1:${jobVin}`, attempt: 1, sequence, status: "FAILED", firmwareVersion: "2.4.0", reportedAt: "2026-12-01T18:59:00Z" });
 
@@ -111,39 +114,35 @@ test("a vehicle's 64 reports naming another's job park one record that counts 64
   assert.equal(parking.tally.byReason(), { "other-vehicle": 64, "unknown-job": 3 });
 });
 
-test("an operator command or tick sent with the telemetry processor's role is parked, counted and not applied; the same from an operator applies", async () => {
+test("a command or tick on the vehicle-report queue is parked, counted and not applied whoever sent it; the same on the command queue applies", async () => {
   const { s3, puts } = recordingS3();
   const parking = { s3, bucket: "data", tally: new ParkedTally() };
   const store = memoryCampaignStore();
   const documents = { publish: async () => "jobs/x.json", withdraw: async () => {}, releaseExists: async () => true };
   const deps = { store, documents, tally: new UpdateTally(), registry: memoryVehicleRegistry(), log: silentLog, now: () => new Date("2026-12-01T19:00:00Z") };
   const created = await store.campaigns.create(definition(), { now: "2026-12-01T18:00:00Z" });
-  const processorRole = "AROAPROCESSOR00000001";
-  const handle = updateRecordHandler(deps as unknown as UpdateServiceDeps, parking, { refuseCommandsFrom: [processorRole] });
+  const handle = updateRecordHandler(deps as unknown as UpdateServiceDeps, parking, { commandQueueArn: COMMAND_QUEUE });
   const command = (name: string, key: string) =>
     JSON.stringify({ kind: "command", idempotencyKey: key, command: name, campaignId: created.campaignId, requestedBy: "alice", requestedAt: "2026-12-01T18:59:00Z" });
-  const sent = (messageId: string, body: string, senderId: string) => ({ messageId, body, attributes: { SenderId: senderId } }) as unknown as SQSRecord;
+  const on = (queueArn: string | undefined, messageId: string, body: string, senderId: string) =>
+    ({ messageId, body, eventSourceARN: queueArn, attributes: { SenderId: senderId } }) as unknown as SQSRecord;
   const state = async () => (await store.campaigns.get(created.campaignId))?.state;
 
-  await handle(sent("m-1", command("start", "start#forged"), `${processorRole}:fleetota-dev-telemetry-processor`));
-  await handle(sent("m-2", command("tick", "tick#forged"), `${processorRole}:awslambda_39_20161007224708400`));
-  assert.is(await state(), "DRAFT", "neither the forged start nor the forged tick moved the campaign");
-  assert.equal(parking.tally.byReason(), { "command-from-telemetry-processor": 2 });
+  // An operator's own credentials (a redrive of an old update-DLQ letter) do not make the report queue carry commands.
+  await handle(on(REPORT_QUEUE, "m-1", command("start", "start#operator-on-reports"), "AIDAOPERATOR000000001"));
+  await handle(on(REPORT_QUEUE, "m-2", command("tick", "tick#forged"), "AROAPROCESSOR00000001:fleetota-dev-telemetry-processor"));
+  await handle(on(undefined, "m-3", command("start", "start#nowhere"), "AIDAOPERATOR000000001"));
+  assert.is(await state(), "DRAFT", "no command off the command queue moved the campaign");
+  assert.equal(parking.tally.byReason(), { "command-off-command-queue": 3 });
   const parked = [...puts.values()].map((stored) => JSON.parse(stored) as { reason: string; detail: string });
-  assert.match(parked[0]!.detail, `start of campaign ${created.campaignId} was sent by ${processorRole}:fleetota-dev-telemetry-processor, the telemetry processor's role`);
+  assert.match(parked[0]!.detail, `start of campaign ${created.campaignId} arrived on ${REPORT_QUEUE}, not the command queue`);
 
-  await handle(sent("m-3", command("start", "start#alice"), "AIDAOPERATOR000000001"));
-  assert.is(await state(), "RUNNING", "an operator's start applies");
-  await handle(sent("m-4", command("pause", "pause#ticker"), "AROATICKER0000000001:fleetota-dev-rollout-ticker"));
-  assert.is(await state(), "PAUSED", "another role's command applies");
-  assert.is(parking.tally.total, 2);
+  await handle(on(COMMAND_QUEUE, "m-4", command("start", "start#alice"), "AIDAOPERATOR000000001"));
+  assert.is(await state(), "RUNNING", "an operator's start on the command queue applies");
+  await handle(on(COMMAND_QUEUE, "m-5", command("pause", "pause#ticker"), "AROATICKER0000000001:fleetota-dev-rollout-ticker"));
+  assert.is(await state(), "PAUSED", "the ticker's role on the command queue applies");
+  assert.is(parking.tally.total, 3);
 });
 
-test("the sender's principal is the SenderId up to the session name; none without one", () => {
-  assert.is(senderPrincipalId({ attributes: { SenderId: "AROAEXAMPLE123456789:fleetota-dev-telemetry-processor" } }), "AROAEXAMPLE123456789");
-  assert.is(senderPrincipalId({ attributes: { SenderId: "AIDAEXAMPLE123456789" } }), "AIDAEXAMPLE123456789");
-  assert.is(senderPrincipalId({ attributes: {} }), undefined);
-  assert.is(senderPrincipalId({}), undefined);
-});
 
 test.run();
