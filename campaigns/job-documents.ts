@@ -20,8 +20,8 @@ export { willNotRun };
  *   with the reason ("vehicle busy in campaign …"), and the tick, which publishes every QUEUED job without its
  *   document each minute, publishes it once that job has ended. An operator's retry of such a job is refused, with
  *   the reason in the job's history.
- * - A withdrawal is durable. The job write that makes a job one that will not run also counts it in its campaign's
- *   `withdrawalsOwed` (store, same transaction); the withdrawal right after it may fail (a KMS throttle, an S3 error)
+ * - A withdrawal is durable. The job write that makes a job one that will not run (or times it out in a campaign that
+ *   ended, model.ts `owesWithdrawal`) also counts it in its campaign's `withdrawalsOwed` (store, same transaction); the withdrawal right after it may fail (a KMS throttle, an S3 error)
  *   or never run (the invocation died), and a publisher may die between its PUT and its check. So the ticker keeps
  *   ticking a campaign, final or not, while it owes withdrawals, and withdraws each such job's document again
  *   (`settleWithdrawal`) until one is done at least WITHDRAWAL_SETTLE_MINUTES after the job's last write, when no

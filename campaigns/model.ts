@@ -88,8 +88,8 @@ export function countJobsIn(counts: Readonly<Partial<Record<string, number>>>, s
 }
 
 /**
- * Job states whose document is taken back when the job will not run: CANCELED, and TIMED_OUT before the vehicle
- * started it (`willNotRun`).
+ * Job states whose document is taken back: CANCELED, TIMED_OUT before the vehicle started it (`willNotRun`), and
+ * TIMED_OUT after it started in a campaign that ended, which retries nothing (`owesWithdrawal`).
  */
 export const WITHDRAWN_JOB_STATES: readonly JobState[] = [JOB_STATE.Canceled, JOB_STATE.TimedOut];
 
@@ -99,14 +99,15 @@ export function willNotRun(job: Pick<Job, "state" | "inProgressSince">): boolean
 }
 
 /**
- * A job that will not run, made so on this attempt (`withdrawalOwedAttempt`, set by the job machine with the cancel
- * or the unstarted timeout), whose withdrawal is not yet confirmed (`documentWithdrawnAttempt`): its vehicle's slot
- * may still hold its install document. The store counts these per campaign (`withdrawalsOwed`), in the same write as
- * the job, so a withdrawal that failed or never ran is found and done again by the ticker. (Jobs ended before the
- * field existed owe nothing, so the counter never counts them out without having counted them in.)
+ * A CANCELED or TIMED_OUT job whose document is to go on this attempt (`withdrawalOwedAttempt`: set by the job machine
+ * with the cancel or the unstarted timeout, and by the update service when a started job times out, or loses its
+ * retry, in a campaign that ended), and whose withdrawal is not yet confirmed (`documentWithdrawnAttempt`): its
+ * vehicle's slot may still hold its install document. The store counts these per campaign (`withdrawalsOwed`), in
+ * the same write as the job, so a withdrawal that failed or never ran is found and done again by the ticker. (Jobs
+ * ended before the field existed owe nothing, so the counter never counts them out without having counted them in.)
  */
-export function owesWithdrawal(job: Pick<Job, "state" | "inProgressSince" | "attempt" | "withdrawalOwedAttempt" | "documentWithdrawnAttempt">): boolean {
-  return willNotRun(job) && job.withdrawalOwedAttempt === job.attempt && job.documentWithdrawnAttempt !== job.attempt;
+export function owesWithdrawal(job: Pick<Job, "state" | "attempt" | "withdrawalOwedAttempt" | "documentWithdrawnAttempt">): boolean {
+  return WITHDRAWN_JOB_STATES.includes(job.state) && job.withdrawalOwedAttempt === job.attempt && job.documentWithdrawnAttempt !== job.attempt;
 }
 
 /** How a job write from `before` to `after` moves its campaign's `withdrawalsOwed`: +1, -1 or 0. */
@@ -486,7 +487,10 @@ export interface Job {
   /** The S3 key of the signed job document, once written for the current attempt. */
   documentKey?: string;
   documentPublishedAttempt?: number;
-  /** The attempt on which the job was canceled or timed out unstarted: its document is to be withdrawn (`owesWithdrawal`). */
+  /**
+   * The attempt on which the job was canceled, timed out unstarted, or timed out (or lost its retry) in a campaign
+   * that ended: its document is to be withdrawn (`owesWithdrawal`).
+   */
   withdrawalOwedAttempt?: number;
   /**
    * The attempt whose withdrawal is confirmed: its vehicle's slot was read (and any install document of this job

@@ -178,11 +178,17 @@ async function applyJobEvent(deps: UpdateServiceDeps, scope: JobEventScope, init
       deps.log.warn("job event refused", { jobId: job.jobId, state: job.state, event: event.type, reason: decision.reason });
       return job;
     }
-    if (decision.job.nextRetryAt !== undefined) {
-      // A campaign that ended retries nothing: an outcome there (a late report of a job left to finish, its timeout)
-      // sets no retry, which would only keep the vehicle "busy" for other campaigns (job-documents.ts holdsVehicle).
+    const timedOutKeepingDocument = decision.job.state === JOB_STATE.TimedOut && decision.job.withdrawalOwedAttempt !== decision.job.attempt;
+    if (decision.job.nextRetryAt !== undefined || timedOutKeepingDocument) {
       counting ??= await deps.store.campaigns.get(job.campaignId);
-      if (counting === undefined || TERMINAL_CAMPAIGN_STATES.includes(counting.state)) delete decision.job.nextRetryAt;
+      if (counting === undefined || TERMINAL_CAMPAIGN_STATES.includes(counting.state)) {
+        // A campaign that ended retries nothing: an outcome there (a late report of a job left to finish, its timeout)
+        // sets no retry, which would only keep the vehicle "busy" for other campaigns (job-documents.ts holdsVehicle).
+        delete decision.job.nextRetryAt;
+        // A started job timed out there (or losing its retry to the sweep) will not install on this document again:
+        // it owes its withdrawal like a canceled one, or the document stays readable until another campaign's replaces it.
+        if (decision.job.state === JOB_STATE.TimedOut) decision.job.withdrawalOwedAttempt = decision.job.attempt;
+      }
     }
     try {
       let saved: Job;
@@ -210,9 +216,10 @@ async function applyJobEvent(deps: UpdateServiceDeps, scope: JobEventScope, init
 }
 
 async function afterTransition(deps: UpdateServiceDeps, campaign: Campaign | undefined, job: Job): Promise<Job> {
-  // A job that will not run takes its document back: written the job first, the slot read second (job-documents.ts).
-  // A failed withdrawal is logged and counted; the job owes it (its campaign's withdrawalsOwed) and the ticker retries.
-  if (willNotRun(job)) {
+  // A job that will not run (or owes its withdrawal) takes its document back: written the job first, the slot read
+  // second (job-documents.ts). A failed withdrawal is logged and counted; the job owes it (its campaign's
+  // withdrawalsOwed) and the ticker retries.
+  if (willNotRun(job) || owesWithdrawal(job)) {
     await withdrawDocument(deps, job);
     return job;
   }

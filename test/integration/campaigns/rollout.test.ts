@@ -9,6 +9,7 @@ import * as assert from "uvu/assert";
 import { s3JobDocumentChannel } from "../../../campaigns/document-channel.js";
 import { targetsFromJson, type JobBundle } from "../../../uptane/metadata.js";
 import { parseCampaignDefinition, type CampaignDefinitionInput } from "../../../campaigns/model.js";
+import { WITHDRAWAL_SETTLE_MINUTES } from "../../../campaigns/job-documents.js";
 import { ActiveCampaigns, TICK_TIME_RESERVE_MS, handleUpdateMessage, tickCampaign, type UpdateServiceDeps } from "../../../campaigns/update-service.js";
 import { UpdateTally } from "../../../campaigns/update-tally.js";
 import type { UpdateMessage } from "../../../contracts/update-messages.js";
@@ -261,6 +262,27 @@ test("cancel cancels what has not started, withdraws its documents, leaves runni
   assert.is(await documentState(waiting!), "withdrawn");
   const history = await world.store.campaigns.history(campaignId);
   assert.is(history.filter((record) => record.to === "CANCELED").length, 1);
+});
+
+test("a job installing when its campaign is canceled, then silent, times out and its install document is withdrawn (owed until confirmed)", async () => {
+  const { campaignId, model } = await startedCampaign({ inProgressTimeoutMinutes: 30 });
+  const [vin] = vins(420, 1);
+  await deliver(candidate(snapshot(vin!, { model })), report(campaignId, vin!, 1, "INSTALLING"));
+  advanceMinutes(2);
+  await deliver(command(campaignId, "cancel"));
+  assert.is(await documentState(vin!), "still there", "installing: left to finish");
+
+  advanceMinutes(30);
+  assert.is((await tickCampaign(deps, campaignId)).timedOut, 1);
+  const job = (await world.store.jobs.get(campaignId, vin!))!;
+  assert.equal([job.state, job.withdrawalOwedAttempt, job.nextRetryAt], ["TIMED_OUT", 1, undefined]);
+  assert.is(await documentState(vin!), "withdrawn");
+  assert.is((await world.store.campaigns.get(campaignId))!.withdrawalsOwed, 1, "owed until confirmed");
+
+  advanceMinutes(WITHDRAWAL_SETTLE_MINUTES);
+  assert.is((await tickCampaign(deps, campaignId)).withdrawalsSettled, 1);
+  assert.is((await world.store.campaigns.get(campaignId))!.withdrawalsOwed, 0);
+  assert.is((await world.store.jobs.get(campaignId, vin!))!.documentWithdrawnAttempt, 1);
 });
 
 test("a command the campaign's state does not allow is refused and recorded", async () => {

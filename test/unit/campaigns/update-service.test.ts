@@ -1507,7 +1507,12 @@ test("a canceled campaign's started job holds its vehicle while it reports, and 
   assert.is(fix.state, "QUEUED");
   assert.is(fix.documentPublishedAttempt, 1);
   assert.is((await h.store.campaigns.get(y))!.outcomes.timedOut, 0);
-  assert.equal(campaignsToTick([(await h.store.campaigns.get(x))!]), [], "nothing left in progress: x is no longer ticked");
+  // Nothing left in progress; x is ticked only for the withdrawal its timed-out job owes, which leaves y's document alone.
+  assert.is((await h.store.campaigns.get(x))!.withdrawalsOwed, 1);
+  h.clock.now = minutesAfter(60 + WITHDRAWAL_SETTLE_MINUTES);
+  await tickBoth(h, x, y);
+  assert.is(h.slots.describe(vin(1)), `INSTALL ${y}:${vin(1)} attempt 1`);
+  assert.equal(campaignsToTick([(await h.store.campaigns.get(x))!]), [], "x is no longer ticked");
   await assertCountersMatchJobs(h.store, x);
   await assertCountersMatchJobs(h.store, y);
 });
@@ -1537,6 +1542,57 @@ async function oneFailedJob(h: Harness): Promise<string> {
   h.clock.now = minutesAfter(5);
   return campaignId;
 }
+
+test("a canceled campaign's started job that times out owes its withdrawal: its install document is withdrawn at once, and again by the ticker when that fails, until confirmed", async () => {
+  const h = harness();
+  const { campaignId } = await startedCampaign(h);
+  await h.deliver(candidate(car(1)), report(campaignId, vin(1), 1, "INSTALLING"));
+  h.clock.now = minutesAfter(2);
+  await h.deliver(command(campaignId, "cancel"));
+  const install = `INSTALL ${campaignId}:${vin(1)} attempt 1`;
+  assert.is(h.slots.describe(vin(1)), install, "installing: left to finish");
+  h.clock.now = minutesAfter(31);
+  const restore = withdrawalsFail(h);
+  await tickCampaign(h.deps, campaignId);
+  restore();
+  const job = (await h.store.jobs.get(campaignId, vin(1)))!;
+  assert.equal([job.state, job.inProgressSince !== undefined, job.nextRetryAt], ["TIMED_OUT", true, undefined]);
+  assert.ok(owesWithdrawal(job), "a started job timed out in a campaign that ended owes its withdrawal");
+  assert.is(h.slots.describe(vin(1)), install, "the first withdrawal failed");
+  assert.is((await h.store.campaigns.get(campaignId))!.withdrawalsOwed, 1);
+  assert.ok(await tickedByTicker(h, campaignId), "ticked for the withdrawal it owes (nothing is in progress any more)");
+  await assertCountersMatchJobs(h.store, campaignId);
+
+  h.clock.now = minutesAfter(32);
+  await tickCampaign(h.deps, campaignId);
+  assert.is(h.slots.describe(vin(1)), "WITHDRAWN");
+  h.clock.now = minutesAfter(32 + WITHDRAWAL_SETTLE_MINUTES);
+  const summary = await tickCampaign(h.deps, campaignId);
+  assert.is(summary.withdrawalsSettled, 1);
+  assert.is((await h.store.jobs.get(campaignId, vin(1)))!.documentWithdrawnAttempt, 1);
+  assert.not.ok(await tickedByTicker(h, campaignId), "no longer ticked");
+  await assertCountersMatchJobs(h.store, campaignId);
+});
+
+test("a started job that timed out in a running campaign keeps its document for its retry; canceled, it loses the retry and owes the withdrawal; a late SUCCEEDED settles it", async () => {
+  const h = harness();
+  const { campaignId } = await startedCampaign(h);
+  await h.deliver(candidate(car(1)), report(campaignId, vin(1), 1, "INSTALLING"));
+  h.clock.now = minutesAfter(31);
+  await tickCampaign(h.deps, campaignId);
+  let job = (await h.store.jobs.get(campaignId, vin(1)))!;
+  assert.equal([job.state, owesWithdrawal(job), job.nextRetryAt !== undefined], ["TIMED_OUT", false, true], "RUNNING: a retry ahead");
+  assert.is(h.slots.describe(vin(1)), `INSTALL ${campaignId}:${vin(1)} attempt 1`);
+  await h.deliver(command(campaignId, "cancel"));
+  job = (await h.store.jobs.get(campaignId, vin(1)))!;
+  assert.equal([job.state, owesWithdrawal(job), job.nextRetryAt], ["TIMED_OUT", true, undefined]);
+  assert.is(h.slots.describe(vin(1)), "WITHDRAWN");
+  await assertCountersMatchJobs(h.store, campaignId);
+  await h.deliver(report(campaignId, vin(1), 2, "SUCCEEDED"));
+  job = (await h.store.jobs.get(campaignId, vin(1)))!;
+  assert.equal([job.state, owesWithdrawal(job)], ["SUCCEEDED", false], "the late success lands, and owes nothing");
+  await assertCountersMatchJobs(h.store, campaignId);
+});
 
 test("a retry-failed refused as stale (a pause landed before its campaign write) re-queues nothing, neither then nor at the next resume", async () => {
   const h = harness();
