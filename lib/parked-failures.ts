@@ -35,6 +35,11 @@ export const PARKED_REASON = {
    * the telemetry processor may send to): refused whoever sent it.
    */
   CommandOffCommandQueue: "command-off-command-queue",
+  /**
+   * A status report or candidate that arrived on the command queue: only the telemetry processor speaks for vehicles,
+   * and it may send to the vehicle-report queue only.
+   */
+  VehicleMessageOnCommandQueue: "vehicle-message-on-command-queue",
 } as const;
 
 /** What an operator does about each shared reason, when the failure itself names no command. */
@@ -50,6 +55,8 @@ const REMEDY_BY_REASON: Readonly<Record<string, string>> = {
     "fleetota release refresh --key <release key>, by a threshold of release engineers; then nothing to resend: the next tick publishes queued jobs' documents and vehicles' next telemetry re-sends candidates",
   [PARKED_REASON.CommandOffCommandQueue]:
     "nothing to resend (an operator sends a wanted command again with fleetota campaign …, which uses the command queue); only the telemetry processor sends to the vehicle-report queue and it never sends commands, so its role or code is being misused: read its logs and the telemetry objects it handled just before",
+  [PARKED_REASON.VehicleMessageOnCommandQueue]:
+    "nothing to resend (vehicles' reports and candidates reach the update manager from the telemetry processor, on the vehicle-report queue); whoever sent this holds command-queue rights (an operator or the rollout ticker) and is misusing them: find the sender in the record's SenderId",
   [PARKED_REASON.ImageTargetsUnverifiable]:
     "fleetota release status says why: after a release-key rotation, fleetota release refresh --key <release key> by a threshold of the new release keys; then nothing to resend: the next tick publishes queued jobs' documents and vehicles' next telemetry re-sends candidates",
 };

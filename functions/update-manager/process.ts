@@ -69,6 +69,12 @@ export function updateRecordHandler(deps: UpdateServiceDeps, parking: Parking, s
           `${message.command} of campaign ${message.campaignId} arrived on ${record.eventSourceARN || "an unnamed queue"}, not the command queue: commands come from operators and the rollout ticker, on the command queue only`,
         );
       }
+      if (message.kind !== "command" && record.eventSourceARN === source.commandQueueArn) {
+        throw new PermanentFailureError(
+          PARKED_REASON.VehicleMessageOnCommandQueue,
+          `a ${message.kind} arrived on the command queue: vehicles' reports and candidates come from the telemetry processor, on the vehicle-report queue only`,
+        );
+      }
       await handleUpdateMessage(deps, message, active);
     } catch (error) {
       const permanent =

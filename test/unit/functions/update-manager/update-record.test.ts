@@ -145,4 +145,26 @@ test("a command or tick on the vehicle-report queue is parked, counted and not a
 });
 
 
+test("a vehicle's report or candidate on the command queue is parked and not applied, whoever sent it; on the report queue it is not", async () => {
+  const { s3, puts } = recordingS3();
+  const parking = { s3, bucket: "data", tally: new ParkedTally() };
+  const deps = { store: memoryCampaignStore(), documents: undefined, tally: new UpdateTally(), registry: memoryVehicleRegistry(), log: silentLog, now: () => new Date("2026-12-01T19:00:00Z") };
+  const handle = updateRecordHandler(deps as unknown as UpdateServiceDeps, parking, { commandQueueArn: COMMAND_QUEUE });
+  const report = JSON.stringify({ kind: "status-report", idempotencyKey: `c-1:${A}#1#1`, vin: A, campaignId: "c-1", jobId: `c-1:${A}`, attempt: 1, sequence: 1, status: "SUCCEEDED", firmwareVersion: "2.4.0", reportedAt: "2026-12-01T18:59:00Z" });
+  const vehicle = { vin: B, make: "Tesla", model: "Model 3", modelYear: 2022, region: "us-west", hardware: "TM3-HW4", firmwareVersion: "2.3.0", parked: true, stateOfCharge: 80, connectivity: "good", observedAt: "2026-12-01T18:59:00Z" };
+  const candidate = JSON.stringify({ kind: "candidate", idempotencyKey: `candidate#${B}#2026-12-01T18:59:00Z`, vehicle });
+  const on = (queueArn: string, messageId: string, body: string) => ({ messageId, body, eventSourceARN: queueArn, attributes: { SenderId: "AROATICKER0000000001:fleetota-dev-rollout-ticker" } }) as unknown as SQSRecord;
+
+  await handle(on(COMMAND_QUEUE, "m-1", report));
+  await handle(on(COMMAND_QUEUE, "m-2", candidate));
+  assert.equal(parking.tally.byReason(), { "vehicle-message-on-command-queue": 2 });
+  const details = [...puts.values()].map((stored) => (JSON.parse(stored) as { detail: string }).detail);
+  assert.ok(details.some((detail) => detail.includes("a status-report arrived on the command queue")), details.join(" | "));
+  assert.ok(details.some((detail) => detail.includes("a candidate arrived on the command queue")), details.join(" | "));
+
+  await handle(on(REPORT_QUEUE, "m-3", report));
+  await handle(on(REPORT_QUEUE, "m-4", candidate));
+  assert.is(parking.tally.byReason()["vehicle-message-on-command-queue"], 2, "the same messages on the report queue are the update service's to judge");
+});
+
 test.run();
