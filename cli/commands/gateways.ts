@@ -52,7 +52,7 @@ export function registerGatewaysCommands(program: Command, contextFor: (command:
     });
   gateways
     .command("revoke <gatewayId>")
-    .description("deactivate the gateway's certificates: it gets no new credentials (the current ones expire within 15 minutes)")
+    .description("deactivate the gateway's certificates and unbind all its vehicles: it gets no new credentials (the current ones expire within 15 minutes), and an id registered again later carries nothing until bound anew")
     .action(async function revokeGatewayAction(this: Command, gatewayId: string) {
       await runRevokeGateway(contextFor(this), gatewayId);
     });
@@ -184,7 +184,10 @@ async function runRevokeGateway(context: CommandContext, gatewayId: string): Pro
     if (error instanceof GatewayNotFoundError) throw new NotFoundError(error.message);
     throw error;
   }
-  printResult(context.io, context.json, { gatewayId, deactivated: certificateIds }, () => [
+  // The binding goes with the identity: a gateway registered again under this id must not inherit its VINs.
+  const { unbound } = await changeGatewayVehicles(context.s3(), context.target().names.dataBucket, gatewayId, { unbindAll: true });
+  printResult(context.io, context.json, { gatewayId, deactivated: certificateIds, unbound }, () => [
     `${gatewayId}: ${certificateIds.length} certificate(s) set INACTIVE; it gets no new credentials, and those it holds expire within 15 minutes`,
+    `${gatewayId}: ${unbound} vehicle(s) unbound; its records are refused from 30 s on, and an id registered again carries nothing until bound`,
   ]);
 }

@@ -106,9 +106,10 @@ test("bind, vehicles, unbind: the VINs a gateway may carry, in one document the 
   assert.equal((await fleetota("gateways", "vehicles", G)).json.vins, []);
 });
 
-test("revoke: the gateway gets no new credentials; a vehicle or an unknown id is not a gateway", async () => {
+test("revoke: the gateway gets no new credentials and carries no vehicle; a vehicle or an unknown id is not a gateway", async () => {
   const identity = gatewayIdentityOf(join(bundles, K));
   assert.is(await credentialsRefusal(identity), undefined, "it gets credentials before");
+  assert.is((await fleetota("gateways", "bind", K, VIN)).code, 0);
 
   const revoked = await fleetota("gateways", "revoke", K);
   const vehicle = await fleetota("gateways", "revoke", VIN);
@@ -116,6 +117,8 @@ test("revoke: the gateway gets no new credentials; a vehicle or an unknown id is
 
   assert.is(revoked.code, 0);
   assert.is(revoked.json.deactivated.length, 1);
+  assert.is(revoked.json.unbound, 1);
+  assert.equal((await fleetota("gateways", "vehicles", K)).json.vins, [], "an id registered again later inherits no VIN");
   assert.is(await credentialsRefusal(identity), 403);
   for (const result of [vehicle, unknown]) {
     assert.is(result.code, 1);
