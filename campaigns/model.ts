@@ -1,7 +1,6 @@
 import semver from "semver";
 import { z } from "zod";
 import { CONNECTIVITY_CLASS } from "../contracts/update-messages.js";
-import { attributeTextProblem } from "../contracts/vehicle-identity.js";
 
 /**
  * The OTA campaign model: states, the campaign definition an operator writes (JSON or YAML), and the
@@ -173,17 +172,6 @@ const text = (max: number) =>
     .max(max)
     .refine((value) => !CONTROL_CHARACTERS.test(value), { message: "must not contain control characters" });
 const selectorValues = z.array(text(CAMPAIGN_LIMITS.selectorValueLength)).min(1).max(CAMPAIGN_LIMITS.selectorValues).optional();
-/** Makes, models and hardware are checked against the registry, which holds them in a lossy form (contracts/vehicle-identity.ts). */
-const registeredSelectorValues = z
-  .array(
-    text(CAMPAIGN_LIMITS.selectorValueLength).superRefine((value, context) => {
-      const problem = attributeTextProblem(value);
-      if (problem) context.addIssue({ code: "custom", message: `${JSON.stringify(value)} ${problem}; a campaign cannot select it (no vehicle would be admitted): select on another fact` });
-    }),
-  )
-  .min(1)
-  .max(CAMPAIGN_LIMITS.selectorValues)
-  .optional();
 const boundedMinutes = (max: number) => z.number().positive().max(max);
 
 const versionSchema = z.string().max(64).refine((value) => semver.valid(value) !== null, {
@@ -228,8 +216,8 @@ export const campaignDefinitionSchema = z.object({
   targetVersion: versionSchema,
   selector: z
     .object({
-      makes: registeredSelectorValues,
-      models: registeredSelectorValues,
+      makes: selectorValues,
+      models: selectorValues,
       modelYears: z
         .object({
           from: z.number().int().min(CAMPAIGN_LIMITS.modelYearMin).max(CAMPAIGN_LIMITS.modelYearMax),
@@ -238,7 +226,7 @@ export const campaignDefinitionSchema = z.object({
         .refine((years) => years.from <= years.to, { message: "from must not be after to" })
         .optional(),
       regions: selectorValues,
-      hardware: registeredSelectorValues,
+      hardware: selectorValues,
       /** Current firmware the vehicle must run, e.g. ">=2.0.0 <2.4.0". Vehicles already on the target never match. */
       currentVersionRange: versionRangeSchema.optional(),
     })

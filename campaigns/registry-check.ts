@@ -1,4 +1,4 @@
-import { attributeTextProblem, thingAttributeValue } from "../contracts/vehicle-identity.js";
+import { factFromAttributeValue, legacyAttributeValue, thingAttributeValue } from "../contracts/vehicle-identity.js";
 import type { VehicleSnapshot } from "../contracts/update-messages.js";
 import type { CampaignDefinition } from "./model.js";
 
@@ -38,13 +38,14 @@ const SELECTOR_OF = { make: "makes", model: "models", hardware: "hardware" } as 
 
 /**
  * How the vehicle's description differs from its registration, for one campaign: each registered text
- * fact must equal the claimed one (in its attribute form: `Model 3` is registered as `Model_3`), and a
- * missing one is a difference; the model year must equal the registered one when one is registered, and
- * must be registered when the campaign selects model years. Empty when the vehicle may be admitted.
- * The attribute form is lossy, so where the campaign selects a text fact the claim must also be one the
- * registry tells apart (`attributeTextProblem`: `hu-3 (EU)` and `hu-3 <EU>` are both registered `hu-3__EU_`,
- * and would otherwise let a vehicle of one be admitted for the other). `campaign create` refuses such selector
- * values; this refuses the claims for campaigns created before it did.
+ * fact must equal the claimed one in its attribute form (`thingAttributeValue`, injective: `Model 3` is
+ * registered as `Model_3`, `Citroën` as `Citro=C3=ABn`, and no other value has those forms), and a missing one
+ * is a difference; the model year must equal the registered one when one is registered, and must be registered
+ * when the campaign selects model years. Empty when the vehicle may be admitted.
+ * A thing registered before the encoding was injective holds the lossy form (`legacyAttributeValue`: `Citro_n`
+ * for `Citroën` and `Citroén` alike). Where the values differ between the forms, such a registration still
+ * matches where the campaign does not select that fact (registered fleets keep working), and is a difference
+ * naming the remedy (register the thing's attributes again) where it does.
  *
  * @example
  * import { parseCampaignDefinition } from "./model.js";
@@ -58,10 +59,16 @@ export function registryMismatches(claimed: VehicleSnapshot, registered: Registe
   const mismatches: string[] = [];
   for (const fact of STATIC_TEXT_FACTS) {
     const value = registered[fact];
-    const ambiguity = definition.selector[SELECTOR_OF[fact]] ? attributeTextProblem(claimed[fact]) : undefined;
+    const claim = claimed[fact];
     if (value === undefined) mismatches.push(`${fact} is not registered`);
-    else if (thingAttributeValue(claimed[fact]) !== value) mismatches.push(`${fact} ${JSON.stringify(claimed[fact])} is registered as ${JSON.stringify(value)}`);
-    else if (ambiguity) mismatches.push(`${fact} ${JSON.stringify(claimed[fact])} cannot be checked against its registration ${JSON.stringify(value)}: it ${ambiguity}`);
+    else if (thingAttributeValue(claim) === value) continue;
+    else if (legacyAttributeValue(claim) !== value) mismatches.push(`${fact} ${JSON.stringify(claim)} is registered as ${describeAttribute(value)}`);
+    else if (definition.selector[SELECTOR_OF[fact]]) {
+      mismatches.push(
+        `${fact} ${JSON.stringify(claim)} is registered in the lossy form ${JSON.stringify(value)}, which other values share, and the campaign selects ${fact}: ` +
+          `register the thing's attributes again (fleetota vehicles reencode ${claimed.vin} --${fact} ${JSON.stringify(claim)})`,
+      );
+    }
   }
   if (registered.modelYear !== undefined) {
     if (registered.modelYear !== claimed.modelYear) mismatches.push(`model year ${claimed.modelYear} is registered as ${registered.modelYear}`);
@@ -69,6 +76,13 @@ export function registryMismatches(claimed: VehicleSnapshot, registered: Registe
     mismatches.push("model year is not registered, and the campaign selects model years");
   }
   return mismatches;
+}
+
+/** A registered attribute as the value it stands for, with its form when that differs (`"Citroën" (Citro=C3=ABn)`). */
+function describeAttribute(form: string): string {
+  const fact = factFromAttributeValue(form);
+  if (fact === undefined) return `${JSON.stringify(form)} (not an attribute form FleetOTA writes)`;
+  return fact === form ? JSON.stringify(fact) : `${JSON.stringify(fact)} (${form})`;
 }
 
 /**

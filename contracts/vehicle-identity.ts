@@ -18,38 +18,81 @@ export const THING_NAME_HEADER = "x-amzn-iot-thingname";
 /** The thing attributes a vehicle is registered with (identity/provisioning.ts), which campaign targeting trusts. */
 export const VEHICLE_ATTRIBUTE = { Make: "make", Model: "model", Hardware: "hardware", ModelYear: "modelYear" } as const;
 
+/** Characters an attribute value holds as themselves: AWS IoT's attribute charset but the escape `=` and `_` (a space). */
+const LITERAL = /^[A-Za-z0-9.,@/:#[\]-]$/;
+/** AWS IoT's limit on an attribute value's length. */
+export const ATTRIBUTE_VALUE_MAX_LENGTH = 800;
+
 /**
- * A vehicle fact as a thing attribute value: AWS IoT allows only `[a-zA-Z0-9_.,@/:#=\[\]-]`, so every other
- * character becomes `_` (`Model 3` → `Model_3`). Registration and the registry check both use it. The form is
- * lossy (`hu-3 (EU)` and `hu-3 <EU>`, `Citroën` and `Citroén` share one): a value may be compared in it only when
- * `attributeTextProblem` finds nothing.
+ * A vehicle fact (make, model, hardware) as a thing attribute value, injectively: AWS IoT allows only
+ * `[a-zA-Z0-9_.,@/:#=\[\]-]`, so, as in RFC 2047's "Q" encoding, a space becomes `_`, and `_`, `=` and every
+ * character outside that set become `=XX` per UTF-8 byte (upper-case hex); the rest stand for themselves.
+ * Injective over every JavaScript string (a lone surrogate too, written as WTF-8 does).
+ * Distinct values get distinct forms (`Citroën` → `Citro=C3=ABn`, `Citroén` → `Citro=C3=A9n`; `hu-3 (EU)` →
+ * `hu-3_=28EU=29`), and `factFromAttributeValue` reads a form back. Plain values keep the form they had in the
+ * lossy form used before (`Model 3` → `Model_3`, `Honda` → `Honda`); see `legacyAttributeValue`.
  *
  * @example
  * thingAttributeValue("Model 3"); // "Model_3"
+ * thingAttributeValue("Citroën"); // "Citro=C3=ABn"
  */
 export function thingAttributeValue(value: string): string {
-  return value.replace(/[^\w.,@/:#=[\]-]/g, "_") || "unknown";
+  let form = "";
+  for (const character of value) {
+    if (character === " ") form += "_";
+    else if (LITERAL.test(character)) form += character;
+    else for (const byte of utf8Bytes(character.codePointAt(0)!)) form += `=${byte.toString(16).toUpperCase().padStart(2, "0")}`;
+  }
+  return form;
 }
 
-/** Text whose attribute form stands for it alone, but for the documented space ≡ `_` (`Model 3` ≡ `Model_3`). */
-const EXACT_ATTRIBUTE_TEXT = /^[A-Za-z0-9 _.,@/:#=[\]-]+$/;
+/** A code point's UTF-8 bytes; a lone surrogate (JSON may carry one) gets its own 3 bytes, as in WTF-8, not U+FFFD's. */
+function utf8Bytes(codePoint: number): number[] {
+  if (codePoint < 0x80) return [codePoint];
+  if (codePoint < 0x800) return [0xc0 | (codePoint >> 6), 0x80 | (codePoint & 0x3f)];
+  if (codePoint < 0x10000) return [0xe0 | (codePoint >> 12), 0x80 | ((codePoint >> 6) & 0x3f), 0x80 | (codePoint & 0x3f)];
+  return [0xf0 | (codePoint >> 18), 0x80 | ((codePoint >> 12) & 0x3f), 0x80 | ((codePoint >> 6) & 0x3f), 0x80 | (codePoint & 0x3f)];
+}
 
 /**
- * Why a make, model or hardware value cannot be told apart from others by the registry, or undefined when it can:
- * it must be ASCII letters, digits, spaces and `_.,@/:#=[]-` only, and not mix spaces and `_` (then `Model 3` and
- * `Model_3` are the only two values sharing an attribute form). `campaign create` refuses such a selector value,
- * and the registry check refuses such a claim where a campaign selects that fact (campaigns/registry-check.ts).
+ * The fact an attribute value stands for (`thingAttributeValue` read back), or undefined when the text is not
+ * a form `thingAttributeValue` writes (lower-case hex, a stray `=`, bytes that are not UTF-8, an escaped
+ * character that stands for itself): each fact has exactly one form.
  *
  * @example
- * attributeTextProblem("Model 3"); // undefined
- * attributeTextProblem("hu-3 (EU)"); // "has characters the registry cannot tell apart: …"
+ * factFromAttributeValue("Citro=C3=ABn"); // "Citroën"
+ * factFromAttributeValue("Citro_n"); // "Citro n"
  */
-export function attributeTextProblem(value: string): string | undefined {
-  if (!EXACT_ATTRIBUTE_TEXT.test(value)) {
-    return "has characters the registry cannot tell apart: AWS IoT attributes hold each character other than ASCII letters, digits and _.,@/:#=[]- as _ (a space too, the one equivalence accepted)";
+export function factFromAttributeValue(form: string): string | undefined {
+  const bytes: number[] = [];
+  for (let index = 0; index < form.length; index++) {
+    const character = form[index]!;
+    if (character === "=") {
+      const hex = form.slice(index + 1, index + 3);
+      if (!/^[0-9A-F]{2}$/.test(hex)) return undefined;
+      bytes.push(Number.parseInt(hex, 16));
+      index += 2;
+    } else if (character === "_") bytes.push(0x20);
+    else if (LITERAL.test(character)) bytes.push(character.charCodeAt(0));
+    else return undefined;
   }
-  if (value.includes(" ") && value.includes("_")) {
-    return "mixes spaces and _: AWS IoT attributes hold a space as _, so only a value with spaces or one with _ can be told apart";
+  let fact: string;
+  try {
+    fact = new TextDecoder("utf-8", { fatal: true }).decode(Uint8Array.from(bytes));
+  } catch {
+    return undefined;
   }
-  return undefined;
+  return thingAttributeValue(fact) === form ? fact : undefined;
+}
+
+/**
+ * The lossy attribute form FleetOTA registered vehicles with before `thingAttributeValue` became injective: every
+ * character outside `[a-zA-Z0-9_.,@/:#=\[\]-]` as `_`. Read only to tell an operator that a thing was registered
+ * in it (campaigns/registry-check.ts): such a thing still matches where a campaign does not select that fact.
+ *
+ * @example
+ * legacyAttributeValue("Citroën"); // "Citro_n"
+ */
+export function legacyAttributeValue(value: string): string {
+  return value.replace(/[^\w.,@/:#=[\]-]/g, "_") || "unknown";
 }

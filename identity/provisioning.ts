@@ -20,11 +20,12 @@ import {
   ListThingPrincipalsCommand,
   ListThingsCommand,
   UpdateCertificateCommand,
+  UpdateThingCommand,
   type IoTClient,
   type ThingAttribute,
 } from "@aws-sdk/client-iot";
 import { gatewayIdProblem } from "../contracts/telemetry-keys.js";
-import { VEHICLE_ATTRIBUTE } from "../contracts/vehicle-identity.js";
+import { ATTRIBUTE_VALUE_MAX_LENGTH, factFromAttributeValue, legacyAttributeValue, thingAttributeValue, VEHICLE_ATTRIBUTE } from "../contracts/vehicle-identity.js";
 import { vinViolations } from "../telemetry/vin.js";
 
 export interface VehicleRecord {
@@ -62,24 +63,36 @@ export class VehicleNotFoundError extends Error {
   }
 }
 
-/** Thing attribute values: AWS allows `[a-zA-Z0-9_.,@/:#=\[\]-]*`, up to 800 characters. */
+/** Thing attribute values: AWS allows `[a-zA-Z0-9_.,@/:#=\[\]-]*`, up to 800 characters (a gateway's site is given so). */
 const ATTRIBUTE_VALUE = /^[\w.,@/:#=[\]-]{1,800}$/;
+const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f-\u009f]/;
+const TEXT_FACTS = ["make", "model", "hardware"] as const;
+const ATTRIBUTE_OF = { make: VEHICLE_ATTRIBUTE.Make, model: VEHICLE_ATTRIBUTE.Model, hardware: VEHICLE_ATTRIBUTE.Hardware } as const;
+
+/**
+ * Why a make, model or hardware value cannot be registered (undefined when it can): it is the vehicle's own text
+ * (what its telemetry says, `Model 3`, `Citroën`), stored in its injective attribute form (`thingAttributeValue`),
+ * which AWS IoT limits to 800 characters.
+ */
+function factProblem(field: string, value: string | undefined): string | undefined {
+  if (!value) return `${field} is missing`;
+  if (CONTROL_CHARACTERS.test(value)) return `${field} ${JSON.stringify(value)} contains control characters`;
+  const form = thingAttributeValue(value);
+  if (form.length > ATTRIBUTE_VALUE_MAX_LENGTH) return `${field} ${JSON.stringify(value)} is too long: its attribute form has ${form.length} characters, AWS IoT holds ${ATTRIBUTE_VALUE_MAX_LENGTH}`;
+  return undefined;
+}
 
 /**
  * Checks a vehicle record before anything is created; returns the problems (empty when it is fine).
  *
  * @example
- * vehicleRecordProblems({ vin: "1HGCM82633A004352", make: "Honda", model: "Accord", hardware: "tcu-2" }); // []
+ * vehicleRecordProblems({ vin: "1HGCM82633A004352", make: "Citroën", model: "ë-C4", hardware: "tcu-2" }); // []
  */
 export function vehicleRecordProblems(record: VehicleRecord): string[] {
   const problems = vinViolations(record.vin).map((violation) => `VIN ${JSON.stringify(record.vin)}: ${violation.message}`);
-  for (const field of ["make", "model", "hardware"] as const) {
-    if (!ATTRIBUTE_VALUE.test(record[field] ?? "")) {
-      problems.push(
-        `${field} ${JSON.stringify(record[field] ?? "")} must be 1-800 of ASCII letters, digits and _.,@/:#=[]- (an AWS IoT attribute): write a space or any other character as _ ` +
-          "(Model 3 → Model_3, Citroën → Citro_n: the form a vehicle's report is compared in); a campaign can select only values of ASCII letters, digits, spaces and _.,@/:#=[]-",
-      );
-    }
+  for (const field of TEXT_FACTS) {
+    const problem = factProblem(field, record[field]);
+    if (problem) problems.push(problem);
   }
   if (record.modelYear !== undefined && !(Number.isInteger(record.modelYear) && record.modelYear >= 1950 && record.modelYear <= 2100)) {
     problems.push(`model year ${JSON.stringify(record.modelYear)} must be a year from 1950 to 2100`);
@@ -157,9 +170,9 @@ export async function registerVehicle(
   if (problems.length) throw new InvalidVehicleError(problems.join("; "));
   try {
     const attributes = {
-      [VEHICLE_ATTRIBUTE.Make]: record.make,
-      [VEHICLE_ATTRIBUTE.Model]: record.model,
-      [VEHICLE_ATTRIBUTE.Hardware]: record.hardware,
+      [VEHICLE_ATTRIBUTE.Make]: thingAttributeValue(record.make),
+      [VEHICLE_ATTRIBUTE.Model]: thingAttributeValue(record.model),
+      [VEHICLE_ATTRIBUTE.Hardware]: thingAttributeValue(record.hardware),
       ...(record.modelYear === undefined ? {} : { [VEHICLE_ATTRIBUTE.ModelYear]: String(record.modelYear) }),
     };
     return { ...record, ...(await registerThing(iot, { thingName: record.vin, attributes, iotPolicyName, csrPem: options.csrPem })) };
@@ -195,6 +208,46 @@ async function deactivateCertificates(iot: IoTClient, thingName: string): Promis
   return certificateIds;
 }
 
+export class AttributeMigrationError extends Error {
+  override readonly name = "AttributeMigrationError";
+}
+
+/**
+ * Moves a vehicle registered in the lossy attribute form (`legacyAttributeValue`, before the form was injective)
+ * to the injective one, for the facts given: each must be the vehicle's own text whose lossy form the thing holds
+ * now (so this changes only how a fact is written, never which fact is registered; to change a fact, revoke and
+ * register again). One DescribeThing and one UpdateThing (merge). Returns the attributes written.
+ *
+ * @example
+ * await reencodeVehicleAttributes(iot, "1HGCM82633A004352", { make: "Citroën" }); // { make: "Citro=C3=ABn" }
+ */
+export async function reencodeVehicleAttributes(iot: IoTClient, vin: string, facts: Partial<Pick<VehicleRecord, "make" | "model" | "hardware">>): Promise<Record<string, string>> {
+  let thing;
+  try {
+    thing = await iot.send(new DescribeThingCommand({ thingName: vin }));
+  } catch (error) {
+    if ((error as Error).name === "ResourceNotFoundException") throw new VehicleNotFoundError(vin);
+    throw error;
+  }
+  if (thing.thingTypeName) throw new VehicleNotFoundError(vin);
+  const attributes: Record<string, string> = {};
+  for (const field of TEXT_FACTS) {
+    const value = facts[field];
+    if (value === undefined) continue;
+    const problem = factProblem(field, value);
+    if (problem) throw new AttributeMigrationError(problem);
+    const current = thing.attributes?.[ATTRIBUTE_OF[field]];
+    const form = thingAttributeValue(value);
+    if (current !== form && current !== legacyAttributeValue(value)) {
+      throw new AttributeMigrationError(`${vin}: ${field} is registered as ${JSON.stringify(current ?? null)}, not as ${JSON.stringify(value)} in either form; nothing changed (to change a fact, revoke and register again)`);
+    }
+    attributes[ATTRIBUTE_OF[field]] = form;
+  }
+  if (Object.keys(attributes).length === 0) throw new AttributeMigrationError("name at least one of --make, --model, --hardware");
+  await iot.send(new UpdateThingCommand({ thingName: vin, attributePayload: { attributes, merge: true } }));
+  return attributes;
+}
+
 export interface ListedVehicle extends Partial<VehicleRecord> {
   readonly vin: string;
 }
@@ -212,11 +265,16 @@ export async function* listVehicles(iot: IoTClient): AsyncGenerator<ListedVehicl
       .filter((thing) => !thing.thingTypeName)
       .map((thing) => {
         const modelYear = thing.attributes?.[VEHICLE_ATTRIBUTE.ModelYear];
+        // A value in no form FleetOTA writes (set by hand) is shown as stored.
+        const fact = (name: string) => {
+          const form = thing.attributes?.[name];
+          return form === undefined ? undefined : (factFromAttributeValue(form) ?? form);
+        };
         return {
           vin: thing.thingName!,
-          make: thing.attributes?.[VEHICLE_ATTRIBUTE.Make],
-          model: thing.attributes?.[VEHICLE_ATTRIBUTE.Model],
-          hardware: thing.attributes?.[VEHICLE_ATTRIBUTE.Hardware],
+          make: fact(VEHICLE_ATTRIBUTE.Make),
+          model: fact(VEHICLE_ATTRIBUTE.Model),
+          hardware: fact(VEHICLE_ATTRIBUTE.Hardware),
           ...(modelYear === undefined ? {} : { modelYear: Number(modelYear) }),
         };
       });

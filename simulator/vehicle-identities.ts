@@ -10,7 +10,6 @@
 import { Agent } from "node:http";
 import type { IoTClient } from "@aws-sdk/client-iot";
 import type { S3Client } from "@aws-sdk/client-s3";
-import { thingAttributeValue } from "../contracts/vehicle-identity.js";
 import { createKeyAndCsr } from "../identity/certificates.js";
 import { registerVehicle } from "../identity/provisioning.js";
 import { vehicleS3Client, type CredentialsProviderStats, type VehicleIdentityMaterial } from "../identity/vehicle-credentials.js";
@@ -43,9 +42,6 @@ export class UnknownSimulatedVehicleError extends Error {
   override readonly name = "UnknownSimulatedVehicleError";
 }
 
-/** Attribute values allow no spaces (`Model 3` → `Model_3`). */
-const attribute = thingAttributeValue;
-
 /**
  * Registers every vehicle (key and CSR made here, as the vehicle would; 5 IoT calls each) and returns
  * per-vehicle S3 clients sharing one connection pool.
@@ -64,7 +60,7 @@ export async function provisionVehicleIdentities(
   const workers = Array.from({ length: Math.min(queue.length, options.concurrency ?? 8) }, async () => {
     for (let vehicle = queue.shift(); vehicle; vehicle = queue.shift()) {
       const { privateKeyPem, csrPem } = await createKeyAndCsr(vehicle.vin);
-      const record = { vin: vehicle.vin, make: attribute(vehicle.make), model: attribute(vehicle.model), hardware: attribute(vehicle.hardwareId), ...(vehicle.modelYear === undefined ? {} : { modelYear: vehicle.modelYear }) };
+      const record = { vin: vehicle.vin, make: vehicle.make, model: vehicle.model, hardware: vehicle.hardwareId, ...(vehicle.modelYear === undefined ? {} : { modelYear: vehicle.modelYear }) };
       const registered = await registerVehicle(options.iot, options.iotPolicyName, record, { csrPem });
       material.set(vehicle.vin, {
         vin: vehicle.vin,

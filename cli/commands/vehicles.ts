@@ -1,5 +1,5 @@
 /**
- * `fleetota vehicles register|list|revoke`: provisioning vehicle identities in AWS IoT (on AWS or the
+ * `fleetota vehicles register|list|reencode|revoke`: provisioning vehicle identities in AWS IoT (on AWS or the
  * local cloud) and writing each vehicle's bundle. See identity/provisioning.ts for what registering does.
  */
 import { existsSync, readFileSync } from "node:fs";
@@ -11,7 +11,16 @@ import { VEHICLE_TELEMETRY_PREFIX } from "../../contracts/telemetry-keys.js";
 import { gatewayIdentityNames } from "../../contracts/gateway-identity.js";
 import { vehicleIdentityNames } from "../../contracts/vehicle-identity.js";
 import { writeVehicleBundle } from "../../identity/bundle.js";
-import { listVehicles, registerVehicle, revokeVehicle, VehicleAlreadyRegisteredError, VehicleNotFoundError, type VehicleRecord } from "../../identity/provisioning.js";
+import {
+  AttributeMigrationError,
+  listVehicles,
+  reencodeVehicleAttributes,
+  registerVehicle,
+  revokeVehicle,
+  VehicleAlreadyRegisteredError,
+  VehicleNotFoundError,
+  type VehicleRecord,
+} from "../../identity/provisioning.js";
 import { readStateFile } from "../../local/state-file.js";
 import { parseIntegerOption } from "../arguments.js";
 import type { CommandContext } from "../context.js";
@@ -72,6 +81,15 @@ export function registerVehiclesCommands(program: Command, contextFor: (command:
     .description("registered vehicles with make, model and hardware")
     .action(async function listAction(this: Command) {
       await runList(contextFor(this));
+    });
+  vehicles
+    .command("reencode <vin>")
+    .description("write a vehicle's make/model/hardware, registered in the lossy attribute form (before the injective one), in the injective form: the same facts, so campaigns can select them")
+    .option("--make <make>", "the vehicle's make as its telemetry says it (Citroën)")
+    .option("--model <model>", "its model")
+    .option("--hardware <id>", "its hardware id")
+    .action(async function reencodeAction(this: Command, vin: string, options: { make?: string; model?: string; hardware?: string }) {
+      await runReencode(contextFor(this), vin.toUpperCase(), options);
     });
   vehicles
     .command("revoke <vin>")
@@ -249,6 +267,18 @@ async function runList(context: CommandContext): Promise<void> {
   for await (const page of listVehicles(context.iot())) rows.push(...page);
   rows.sort((a, b) => a.vin.localeCompare(b.vin));
   printResult(context.io, context.json, { vehicles: rows }, () => [...formatTable(rows, ["vin", "make", "model", "hardware", "modelYear"]), `${rows.length} vehicle(s)`]);
+}
+
+async function runReencode(context: CommandContext, vin: string, facts: { make?: string; model?: string; hardware?: string }): Promise<void> {
+  let attributes: Record<string, string>;
+  try {
+    attributes = await reencodeVehicleAttributes(context.iot(), vin, facts);
+  } catch (error) {
+    if (error instanceof VehicleNotFoundError) throw new NotFoundError(error.message);
+    if (error instanceof AttributeMigrationError) throw new UsageError(error.message);
+    throw error;
+  }
+  printResult(context.io, context.json, { vin, attributes }, () => [`${vin}: ${Object.entries(attributes).map(([name, form]) => `${name} ${form}`).join(", ")} (injective attribute form)`]);
 }
 
 async function runRevoke(context: CommandContext, vin: string): Promise<void> {

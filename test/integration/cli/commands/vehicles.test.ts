@@ -1,7 +1,7 @@
 /**
  * `fleetota vehicles` against the local cloud: registering from a CSR (the key never leaves the vehicle)
  * or with a key pair AWS IoT makes, bundles written owner-only, a CSV with bad lines (refused by line,
- * the rest registered), listing, and revoking (no new credentials).
+ * the rest registered), listing, re-encoding a registered fact, and revoking (no new credentials).
  */
 import { test } from "uvu";
 import * as assert from "uvu/assert";
@@ -62,7 +62,7 @@ test("a CSV registers its good lines and refuses the others by line, losing none
     `${C},Porsche,911,tcu-2,csrs/${C}.csr`,
     "1HGCM82633A004353,Honda,Accord,tcu-2,", // check digit wrong
     `${A},Honda,Accord,tcu-2,`, // registered by the first test
-    "1FTFW1ET9DFC10312,Ford,F 150,tcu-2,", // space in an attribute
+    "1FTFW1ET9DFC10312,Ford,,tcu-2,", // no model
     "2T1BURHEXJC043821,Toyota,Corolla,tcu-2,csrs/junk.csr",
     `${C},Porsche,911,tcu-2,`, // duplicate line
     "too,few",
@@ -77,7 +77,7 @@ test("a CSV registers its good lines and refuses the others by line, losing none
   assert.is(first.json.alreadyRegistered, 1);
   assert.equal(first.json.refused.map((refusal: { line: number }) => refusal.line), [3, 5, 6, 7, 8]);
   assert.match(first.json.refused[0].reason, "position 9");
-  assert.match(first.json.refused[1].reason, "model \"F 150\"");
+  assert.match(first.json.refused[1].reason, "model is missing");
   assert.match(first.json.refused[2].reason, "not a PEM certificate signing request");
   assert.match(first.json.refused[3].reason, "duplicate of line 2");
   assert.ok(existsSync(join(bundles, C, "certificate.pem")));
@@ -92,6 +92,19 @@ test("list shows the registered vehicles with their attributes", async () => {
     json.vehicles.map((vehicle: { vin: string; make: string; hardware: string }) => [vehicle.vin, vehicle.make, vehicle.hardware]),
     [[A, "Honda", "tcu-2"], [B, "BMW", "tcu-3"], [C, "Porsche", "tcu-2"]].sort((x, y) => x[0]!.localeCompare(y[0]!)),
   );
+});
+
+test("reencode writes a registered fact in the injective attribute form, and refuses to change which fact is registered", async () => {
+  const same = await fleetota("vehicles", "reencode", A, "--make", "Honda");
+  const other = await fleetota("vehicles", "reencode", A, "--make", "Toyota");
+  const unknown = await fleetota("vehicles", "reencode", "2T1BURHEXJC043821", "--make", "Toyota");
+
+  assert.is(same.code, 0, same.err);
+  assert.equal(same.json, { vin: A, attributes: { make: "Honda" } });
+  assert.is.not(other.code, 0);
+  assert.match(other.err, `make is registered as "Honda", not as "Toyota" in either form; nothing changed`);
+  assert.is.not(unknown.code, 0);
+  assert.match(unknown.err, "is not registered");
 });
 
 test("revoke: the vehicle gets no new credentials; an unknown VIN is a clear error", async () => {

@@ -9,7 +9,7 @@ test("good lines become vehicles with their CSR path; bad ones are refused by li
       "1hgcm82633a004352,Honda,Accord,tcu-2,a.csr",
       "1HGCM82633A004353,Honda,Accord,tcu-2,",
       "",
-      "WP0ZZZ99ZTS392124,Porsche,911,tcu 2,",
+      "WP0ZZZ99ZTS392124,Porsche,911,,",
       "1HGCM82633A004352,Honda,Accord,tcu-2,",
       "1M8GDM9AXKP042788,MCI,D4500",
     ].join("\r\n"),

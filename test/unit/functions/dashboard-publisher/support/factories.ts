@@ -23,17 +23,9 @@ import type { Message } from "@aws-sdk/client-sqs";
 import { shapeQueues, type QueueReading } from "../../../../../functions/dashboard-publisher/queue-view.js";
 import { shapeTelemetry, TELEMETRY_TRENDS, trendQueryId } from "../../../../../functions/dashboard-publisher/telemetry-view.js";
 
-/** Mulberry32: a tiny seeded generator so fixtures are the same on every run. */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom } from "../../../lib/support/seeded-random.js";
+
+export { seededRandom };
 
 export function vin(index: number): string {
   return `WFOTA${String(index).padStart(12, "0")}`;
