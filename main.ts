@@ -89,6 +89,8 @@ export class FleetOtaStack extends TerraformStack {
       quarantineRetentionDays: props.quarantineRetentionDays,
       parkedRetentionDays: props.parkedRetentionDays,
       forceDestroy: !props.protectData,
+      accountId: props.accountId,
+      administratorArns: props.keyAdministratorArns,
     });
     this.vehicleIdentity = new VehicleIdentity(this, "vehicle-identity", {
       namePrefix: prefix,

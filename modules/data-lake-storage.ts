@@ -30,8 +30,11 @@ export const WRITE_ONCE_KEY_PATTERNS = [`${DATA_LAKE_PREFIX.firmware}images/*`, 
  * The data lake's write-once rule as bucket policy statements, for every principal (an operator, a CI role, an
  * attacker with `s3:PutObject` on `firmware/*`): a PutObject on a write-once key must carry `If-None-Match: *`
  * (condition key `s3:if-none-match`, AWS since 2024-11), so it creates the object or fails 412 and never serves
- * other bytes over a published version. A CopyObject onto those keys (authorized as PutObject) is refused alike,
- * and so is a multipart upload (its parts cannot carry the header: images go up in one PutObject, at most 5 GB).
+ * other bytes over a published version. The header must be present (`Null`) and must be `*` (`StringNotEquals`,
+ * which on its own also matches an absent key; both are kept so neither reading of IAM leaves a gap): an ETag
+ * value is not "create if absent". A CopyObject onto those keys (authorized as PutObject, with the
+ * `s3:x-amz-copy-source` key present) is refused whatever If-None-Match it carries (the repository never copies
+ * there), and so is a multipart upload (its parts cannot carry the header: images go up in one PutObject, at most 5 GB).
  * A plain DeleteObject is refused too: on a versioned bucket it would put a delete marker over the published
  * version (a GET then answers 404) and let the next conditional PutObject create other bytes there. Deleting a
  * named version (`s3:DeleteObjectVersion`) stays governed by Object Lock: published versions are retained,
@@ -50,8 +53,42 @@ export function writeOnceStatements(bucketArn: string): PolicyStatement[] {
   const resources = WRITE_ONCE_KEY_PATTERNS.map((pattern) => `${bucketArn}/${pattern}`);
   return [
     { Sid: "DenyOverwritingWriteOnceKeys", Effect: "Deny", Principal: "*", Action: "s3:PutObject", Resource: resources, Condition: { Null: { "s3:if-none-match": "true" } } },
+    { Sid: "DenyConditionalWritesOtherThanCreate", Effect: "Deny", Principal: "*", Action: "s3:PutObject", Resource: resources, Condition: { StringNotEquals: { "s3:if-none-match": "*" } } },
+    { Sid: "DenyCopiesOntoWriteOnceKeys", Effect: "Deny", Principal: "*", Action: "s3:PutObject", Resource: resources, Condition: { Null: { "s3:x-amz-copy-source": "false" } } },
     { Sid: "DenyDeleteMarkersOnWriteOnceKeys", Effect: "Deny", Principal: "*", Action: "s3:DeleteObject", Resource: resources },
     { Sid: "DenyGovernanceBypassOnWriteOnceKeys", Effect: "Deny", Principal: "*", Action: "s3:BypassGovernanceRetention", Resource: resources },
+  ];
+}
+
+/**
+ * Bucket-level actions that would undo the write-once rule without an object request the Denys above see: a
+ * lifecycle rule expiring `firmware/images/` makes S3 itself put delete markers over published versions (Object Lock
+ * does not stop a delete marker, and lifecycle actions are not requests a bucket policy evaluates), after which a
+ * create-if-absent PutObject writes other bytes there; a new or deleted bucket policy drops the Denys; the Object
+ * Lock configuration sets the default retention.
+ */
+export const BUCKET_ADMINISTRATION_ACTIONS = ["s3:PutLifecycleConfiguration", "s3:PutBucketPolicy", "s3:DeleteBucketPolicy", "s3:PutBucketObjectLockConfiguration"] as const;
+
+/**
+ * Keeps `BUCKET_ADMINISTRATION_ACTIONS` to the deploy roles (the director key's administrators, who apply the
+ * stack's lifecycle and policy) and the account's root user, as the director key's policy keeps `kms:PutKeyPolicy`:
+ * otherwise any principal whose IAM grants `s3:*` could. No administrators given (the local target): no statement.
+ * S3 lets the root user change a bucket policy whatever it says, so this cannot lock the bucket.
+ *
+ * @example
+ * bucketAdministrationStatements("arn:aws:s3:::lake", "111122223333", [])  // []
+ */
+export function bucketAdministrationStatements(bucketArn: string, accountId: string, administrators: readonly string[]): PolicyStatement[] {
+  if (administrators.length === 0) return [];
+  return [
+    {
+      Sid: "OnlyBucketAdministratorsChangeLifecycleAndPolicy",
+      Effect: "Deny",
+      Principal: "*",
+      Action: [...BUCKET_ADMINISTRATION_ACTIONS],
+      Resource: bucketArn,
+      Condition: { ArnNotLike: { "aws:PrincipalArn": [...administrators, `arn:aws:iam::${accountId}:root`] } },
+    },
   ];
 }
 
@@ -74,6 +111,13 @@ export interface DataLakeStorageProps {
   readonly forceDestroy: boolean;
   /** How long overwritten or deleted object versions are kept (default 30 days). */
   readonly noncurrentVersionRetentionDays?: number;
+  /** The deployment's account (its root user keeps the bucket administration actions). */
+  readonly accountId?: string;
+  /**
+   * The roles that deploy the stack (`keyAdministratorArns`): only they and the root user may change the lake's
+   * lifecycle, bucket policy or Object Lock configuration (`bucketAdministrationStatements`). Empty: IAM decides.
+   */
+  readonly administratorArns?: readonly string[];
 }
 
 /**
@@ -104,6 +148,9 @@ export class DataLakeStorage extends Construct {
     this.bucketName = this.secureBucket.bucketName;
     this.bucketArn = this.secureBucket.bucketArn;
     for (const statement of writeOnceStatements(this.bucketArn)) this.secureBucket.addToResourcePolicy(statement);
+    if (props.accountId !== undefined) {
+      for (const statement of bucketAdministrationStatements(this.bucketArn, props.accountId, props.administratorArns ?? [])) this.secureBucket.addToResourcePolicy(statement);
+    }
 
     named(
       new S3BucketNotification(this, "eventbridge", { bucket: this.secureBucket.bucket.id, eventbridge: true }),

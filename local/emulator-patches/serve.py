@@ -45,8 +45,9 @@ Gaps are filled:
     for every principal) denied every object request once the policy was put as written (as Terraform puts
     it); here a Deny with a Condition is not applied (on AWS the TLS-only Deny matches no HTTPS request; here
     everything is plain HTTP on loopback), but for one whose Condition is only `Null` on s3:if-none-match /
-    s3:if-match (the data lake's write-once Deny): that one is evaluated against the object request's
-    If-None-Match / If-Match headers and applied when it holds, as on AWS; and a DELETE naming a versionId is
+    s3:if-match / s3:x-amz-copy-source, or `StringNotEquals` on them (the data lake's write-once Denys): those are
+    evaluated against the object request's If-None-Match / If-Match / x-amz-copy-source headers and applied when
+    they hold, as on AWS (so only `If-None-Match: *` creates, and a copy is refused there); and a DELETE naming a versionId is
     checked as s3:DeleteObjectVersion (moto checked s3:DeleteObject for both, so a Deny of delete markers also
     refused deleting a named version); a request carrying `x-amz-bypass-governance-retention: true` (DeleteObject
     of a version, DeleteObjects) is also checked as s3:BypassGovernanceRetention, as on AWS (moto honoured the
@@ -349,7 +350,9 @@ _object_request = threading.local()
 
 _ACCESS_DENIED = '<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>AccessDenied</Code><Message>Access Denied</Message></Error>'
 # Condition keys a bucket policy may test that are read from the object request's own headers.
-_HEADER_CONDITION_KEYS = {"s3:if-none-match": "if-none-match", "s3:if-match": "if-match"}
+_HEADER_CONDITION_KEYS = {"s3:if-none-match": "if-none-match", "s3:if-match": "if-match", "s3:x-amz-copy-source": "x-amz-copy-source"}
+# Condition operators evaluated on those keys (as IAM: StringNotEquals matches an absent key too).
+_HEADER_CONDITION_OPERATORS = ("Null", "StringNotEquals")
 
 
 def _key_response(self, request, full_url):
@@ -367,15 +370,22 @@ def _key_response(self, request, full_url):
 
 
 def _header_condition_holds(condition):
-    """True/False for a Condition made only of `Null` tests on s3:if-none-match / s3:if-match (the write-once Deny),
-    read from the object request being answered; None for any other condition (not evaluated here)."""
+    """True/False for a Condition made only of `Null` / `StringNotEquals` tests on s3:if-none-match, s3:if-match and
+    s3:x-amz-copy-source (the write-once Denys), read from the object request being answered; None for any other
+    condition (not evaluated here)."""
     headers = getattr(_object_request, "headers", None)
-    if headers is None or list(condition) != ["Null"]:
+    if headers is None or not condition or any(operator not in _HEADER_CONDITION_OPERATORS for operator in condition):
         return None
-    tests = condition["Null"]
-    if not tests or any(key.lower() not in _HEADER_CONDITION_KEYS for key in tests):
+    if any(not tests or any(key.lower() not in _HEADER_CONDITION_KEYS for key in tests) for tests in condition.values()):
         return None
-    return all((_HEADER_CONDITION_KEYS[key.lower()] not in headers) == (str(value).lower() == "true") for key, value in tests.items())
+
+    def holds(operator, key, value):
+        header = headers.get(_HEADER_CONDITION_KEYS[key.lower()])
+        if operator == "Null":
+            return (header is None) == (str(value).lower() == "true")
+        return header is None or header not in ([value] if isinstance(value, str) else value)
+
+    return all(holds(operator, key, value) for operator, tests in condition.items() for key, value in tests.items())
 
 
 def _bucket_permission(self, action, resource):

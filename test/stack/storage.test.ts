@@ -2,9 +2,10 @@ import { runSimulation } from "@cloud-copilot/iam-simulate";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { contentTypeFor } from "../../modules/dashboard-site.js";
-import { WRITE_ONCE_KEY_PATTERNS } from "../../modules/data-lake-storage.js";
+import { BUCKET_ADMINISTRATION_ACTIONS, WRITE_ONCE_KEY_PATTERNS } from "../../modules/data-lake-storage.js";
+import { stackOverridesFromEnv } from "../../modules/stack-config.js";
 import { REPOSITORY_LAYOUT } from "../../uptane/metadata.js";
-import { list, parseJson, ref, synthStack, TEST_ACCOUNT_ID, WEB_FILES, type Statement } from "./support/synth.js";
+import { list, parseJson, ref, synthStack, TEST_ACCOUNT_ID, TEST_DEPLOY_ROLE, WEB_FILES, type Statement } from "./support/synth.js";
 
 const stack = synthStack();
 const buckets = Object.keys(stack.resources("aws_s3_bucket"));
@@ -46,6 +47,18 @@ test("telemetry tiers to Standard-IA then expires; quarantine and parked failure
   // A vehicle parks records at will (reports that can never apply): they expire, 90 days by default.
   assert.equal([byPrefix("parked/")?.status, byPrefix("parked/")?.expiration[0].days], ["Enabled", 90]);
   assert.not.ok(rules.some((rule) => rule.expiration?.[0]?.days !== undefined && ["", "firmware/", "jobs/"].includes(rule.filter[0].prefix)));
+});
+
+test("R9-B1: no lifecycle rule expires current versions anywhere over or under a write-once prefix (S3 would put delete markers over published versions)", () => {
+  const rules = (stack.resource("aws_s3_bucket_lifecycle_configuration", "data_lake_lifecycle") as Record<string, any>).rule as Array<Record<string, any>>;
+  const writeOncePrefixes = WRITE_ONCE_KEY_PATTERNS.map((pattern) => pattern.replace(/\*$/, ""));
+  for (const rule of rules) {
+    const filter = rule.filter?.[0] ?? {};
+    const prefix: string = filter.prefix ?? filter.and?.[0]?.prefix ?? "";
+    const expires = (rule.expiration ?? []).some((expiration: Record<string, unknown>) => expiration.days !== undefined || expiration.date !== undefined);
+    const overlaps = writeOncePrefixes.some((writeOnce) => writeOnce.startsWith(prefix) || prefix.startsWith(writeOnce));
+    assert.not.ok(expires && overlaps, `${rule.id} (prefix "${prefix}") expires current versions over a write-once prefix`);
+  }
 });
 
 test("the data lake is versioned with Object Lock; overwritten and deleted versions expire after a while; data is protected from destroy by default", () => {
@@ -142,7 +155,8 @@ const LAKE_ARN = `arn:aws:s3:::fleetota-dev-data-lake-${TEST_ACCOUNT_ID}`;
 const lakePolicy = JSON.parse(String(companionOf("aws_s3_bucket_policy", "data_lake")?.policy).replaceAll(ref("aws_s3_bucket", "data_lake", "arn"), LAKE_ARN));
 const SHA = "ab".repeat(32);
 
-async function lakeDecision(action: string, key: string, context: Record<string, string> = {}): Promise<string> {
+/** iam-simulate's decision for a principal whose IAM grants s3:* on the lake, under the lake's bucket policy. */
+async function decide(action: string, resource: string, principalArn: string, context: Record<string, string> = {}): Promise<string> {
   const result = await runSimulation(
     {
       identityPolicies: [{ name: "writer", policy: { Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: "s3:*", Resource: [LAKE_ARN, `${LAKE_ARN}/*`] }] } }],
@@ -151,9 +165,9 @@ async function lakeDecision(action: string, key: string, context: Record<string,
       resourcePolicy: lakePolicy,
       request: {
         action,
-        principal: `arn:aws:sts::${TEST_ACCOUNT_ID}:assumed-role/release-engineer/session`,
-        resource: { accountId: TEST_ACCOUNT_ID, resource: `${LAKE_ARN}/${key}` },
-        contextVariables: { "aws:SecureTransport": "true", "aws:PrincipalArn": `arn:aws:iam::${TEST_ACCOUNT_ID}:role/release-engineer`, ...context },
+        principal: principalArn,
+        resource: { accountId: TEST_ACCOUNT_ID, resource },
+        contextVariables: { "aws:SecureTransport": "true", "aws:PrincipalArn": principalArn, ...context },
       },
     },
     {},
@@ -161,6 +175,25 @@ async function lakeDecision(action: string, key: string, context: Record<string,
   if (result.resultType === "error") throw new Error(`simulation refused: ${JSON.stringify(result.errors)}`);
   return result.overallResult;
 }
+
+const lakeDecision = (action: string, key: string, context: Record<string, string> = {}) =>
+  decide(action, `${LAKE_ARN}/${key}`, `arn:aws:iam::${TEST_ACCOUNT_ID}:role/release-engineer`, context);
+const bucketDecision = (action: string, principalArn: string) => decide(action, LAKE_ARN, principalArn);
+
+test("R9-B1: an s3:* administrator cannot change the lake's lifecycle, bucket policy or Object Lock configuration; the deploy role and the root user can", async () => {
+  for (const action of BUCKET_ADMINISTRATION_ACTIONS) {
+    assert.is(await bucketDecision(action, `arn:aws:iam::${TEST_ACCOUNT_ID}:role/admin`), "ExplicitlyDenied", `${action} by an s3:* admin`);
+    assert.is(await bucketDecision(action, TEST_DEPLOY_ROLE), "Allowed", `${action} by the deploy role (Terraform)`);
+    assert.is(await bucketDecision(action, `arn:aws:iam::${TEST_ACCOUNT_ID}:root`), "Allowed", `${action} by the root user`);
+  }
+  assert.is(await bucketDecision("s3:GetLifecycleConfiguration", `arn:aws:iam::${TEST_ACCOUNT_ID}:role/admin`), "Allowed", "reading is not refused");
+});
+
+test("without administrators (the local target) the bucket policy leaves bucket administration to IAM", () => {
+  const local = synthStack({ accountId: undefined, keyAdministratorArns: undefined, ...stackOverridesFromEnv({ FLEETOTA_STACK_TARGET: "local" }) });
+  const policy = parseJson<{ Statement: Statement[] }>(Object.values(local.resources("aws_s3_bucket_policy")).find((candidate) => candidate.bucket === ref("aws_s3_bucket", "data_lake", "id"))?.policy);
+  assert.not.ok(policy.Statement.some((statement) => statement.Sid === "OnlyBucketAdministratorsChangeLifecycleAndPolicy"));
+});
 
 const WRITE_ONCE_KEYS = [REPOSITORY_LAYOUT.image(SHA), REPOSITORY_LAYOUT.imageTargets(3), REPOSITORY_LAYOUT.imageRoot(2), REPOSITORY_LAYOUT.directorRoot(2)];
 const REWRITTEN_KEYS = [REPOSITORY_LAYOUT.stagedTargets(3), REPOSITORY_LAYOUT.stagedImage(SHA), REPOSITORY_LAYOUT.jobDocument("1HGCM82633A004352")];
@@ -170,6 +203,21 @@ test("a published image or metadata version cannot be overwritten: PutObject the
     assert.is(await lakeDecision("s3:PutObject", key), "ExplicitlyDenied", `${key} without If-None-Match`);
     assert.is(await lakeDecision("s3:PutObject", key, { "s3:if-match": "\"0123abcd\"" }), "ExplicitlyDenied", `${key} with If-Match only`);
     assert.is(await lakeDecision("s3:PutObject", key, { "s3:if-none-match": "*" }), "Allowed", `${key} with If-None-Match: *`);
+  }
+});
+
+test("R9-B2: only If-None-Match: * is create-if-absent; an ETag value, or a CopyObject onto a write-once key (whatever it carries), is denied", async () => {
+  for (const key of WRITE_ONCE_KEYS) {
+    assert.is(await lakeDecision("s3:PutObject", key, { "s3:if-none-match": '"0123456789abcdef0123456789abcdef"' }), "ExplicitlyDenied", `${key} with If-None-Match: <etag>`);
+    assert.is(await lakeDecision("s3:PutObject", key, { "s3:if-none-match": "**" }), "ExplicitlyDenied", `${key} with If-None-Match: **`);
+    for (const ifNoneMatch of ["*", '"0123abcd"']) {
+      const copy = { "s3:if-none-match": ifNoneMatch, "s3:x-amz-copy-source": "fleetota-dev-data-lake/firmware/staged/evil" };
+      assert.is(await lakeDecision("s3:PutObject", key, copy), "ExplicitlyDenied", `${key}: CopyObject with If-None-Match: ${ifNoneMatch}`);
+    }
+  }
+  for (const key of REWRITTEN_KEYS) {
+    assert.is(await lakeDecision("s3:PutObject", key, { "s3:if-none-match": '"0123abcd"' }), "Allowed", key);
+    assert.is(await lakeDecision("s3:PutObject", key, { "s3:x-amz-copy-source": "fleetota-dev-data-lake/firmware/staged/x" }), "Allowed", key);
   }
 });
 
@@ -195,10 +243,16 @@ test("governance retention on a published image or metadata version cannot be by
 });
 
 test("the write-once statements name exactly the repository's write-once keys", () => {
-  const denied = lakePolicy.Statement.filter((statement: Statement) => statement.Effect === "Deny" && statement.Sid !== "DenyInsecureTransport");
+  const denied = lakePolicy.Statement.filter((statement: Statement) => statement.Effect === "Deny" && !["DenyInsecureTransport", "OnlyBucketAdministratorsChangeLifecycleAndPolicy"].includes(String(statement.Sid)));
   for (const statement of denied) assert.equal(list(statement.Resource), WRITE_ONCE_KEY_PATTERNS.map((pattern) => `${LAKE_ARN}/${pattern}`));
-  assert.equal(denied.map((statement: Statement) => statement.Condition ?? null), [{ Null: { "s3:if-none-match": "true" } }, null, null]);
-  assert.equal(denied.map((statement: Statement) => statement.Action), ["s3:PutObject", "s3:DeleteObject", "s3:BypassGovernanceRetention"]);
+  assert.equal(denied.map((statement: Statement) => statement.Condition ?? null), [
+    { Null: { "s3:if-none-match": "true" } },
+    { StringNotEquals: { "s3:if-none-match": "*" } },
+    { Null: { "s3:x-amz-copy-source": "false" } },
+    null,
+    null,
+  ]);
+  assert.equal(denied.map((statement: Statement) => statement.Action), ["s3:PutObject", "s3:PutObject", "s3:PutObject", "s3:DeleteObject", "s3:BypassGovernanceRetention"]);
 });
 
 test.run();

@@ -11,7 +11,7 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { createHash } from "node:crypto";
-import { DeleteObjectCommand, DeleteObjectsCommand, GetObjectCommand, ListObjectVersionsCommand, PutObjectCommand, PutObjectRetentionCommand } from "@aws-sdk/client-s3";
+import { CopyObjectCommand, DeleteObjectCommand, DeleteObjectsCommand, GetObjectCommand, ListObjectVersionsCommand, PutObjectCommand, PutObjectRetentionCommand } from "@aws-sdk/client-s3";
 import { startLocalCloud, type LocalCloud } from "../../../local/cloud.js";
 import { stageRelease, type ReleaseStatus } from "../../../uptane/image-repository.js";
 import { readKeyFile } from "../../../uptane/key-files.js";
@@ -101,6 +101,25 @@ test("published metadata versions (image targets and root, director root) take n
   assert.is(await put(REPOSITORY_LAYOUT.stagedTargets(9), "{}"), "200", "staged files are rewritten in place");
   assert.is(await outcome(world.s3.send(new DeleteObjectCommand({ Bucket: world.bucket, Key: REPOSITORY_LAYOUT.stagedTargets(9) }))), "200");
   assert.is(await put(REPOSITORY_LAYOUT.jobDocument("1HGCM82633A004352"), "{}"), "200");
+});
+
+test("R9-B2: only If-None-Match: * creates: a PUT whose If-None-Match is an ETag, and a CopyObject onto a published image or metadata version (with If-None-Match: *, an ETag or none), are denied; GET serves the published bytes", async () => {
+  const ETAG = '"0123456789abcdef0123456789abcdef"';
+  assert.is(await put(REPOSITORY_LAYOUT.stagedImage("ee".repeat(32)), "other bytes"), "200");
+  const CopySource = `${world.bucket}/${REPOSITORY_LAYOUT.stagedImage("ee".repeat(32))}`;
+  for (const key of [imageKey, REPOSITORY_LAYOUT.imageTargets(1), REPOSITORY_LAYOUT.imageRoot(1), REPOSITORY_LAYOUT.directorRoot(1)]) {
+    const before = await readObject(world.s3, world.bucket, key);
+    assert.is(await outcome(world.s3.send(new PutObjectCommand({ Bucket: world.bucket, Key: key, Body: "other bytes", IfNoneMatch: ETAG }))), "403 AccessDenied", `${key}: PUT If-None-Match <etag>`);
+    for (const IfNoneMatch of ["*", ETAG, undefined]) {
+      const copy = new CopyObjectCommand({ Bucket: world.bucket, Key: key, CopySource, ...(IfNoneMatch ? { IfNoneMatch } : {}) });
+      assert.is(await outcome(world.s3.send(copy)), "403 AccessDenied", `${key}: COPY If-None-Match ${IfNoneMatch ?? "(none)"}`);
+    }
+    assert.equal(await readObject(world.s3, world.bucket, key), before, key);
+    assert.is((await versionsOf(key)).length, 1, `${key}: no other version`);
+  }
+  const fresh = REPOSITORY_LAYOUT.image("dd".repeat(32));
+  assert.is(await outcome(world.s3.send(new CopyObjectCommand({ Bucket: world.bucket, Key: fresh, CopySource, IfNoneMatch: "*" }))), "403 AccessDenied", "nor creates one by copy");
+  assert.is(await outcome(world.s3.send(new CopyObjectCommand({ Bucket: world.bucket, Key: REPOSITORY_LAYOUT.stagedTargets(8), CopySource }))), "200", "copies elsewhere are untouched");
 });
 
 test("other bytes created first under a release's image key: publishing refuses, naming the key and both digests, and publishes no targets; once an administrator deletes that version, signing again publishes", async () => {
