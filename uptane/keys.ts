@@ -1,4 +1,5 @@
 import { createHash, createPrivateKey, createPublicKey, ECDH, generateKeyPairSync, sign as signBytes, type KeyObject } from "node:crypto";
+import { ed25519 } from "@noble/curves/ed25519.js";
 import { canonicalize } from "@tufjs/canonical-json"; // the canonical JSON @tufjs/models signs and verifies over
 import { Key, Metadata, Signature, type Root, type Targets } from "@tufjs/models";
 import { z } from "zod";
@@ -98,6 +99,30 @@ export function readPublicKey(key: { keyType: string; scheme: string; keyVal: Re
 }
 
 /**
+ * Why an Ed25519 public key is one nobody may trust (undefined when it is a sound key): an encoding that is not
+ * canonical (y ≥ p, x = 0 with the sign bit set, not on the curve), a small-order point (the identity and the
+ * other 7: Node/OpenSSL verify RFC 8032 cofactorless and accept e.g. R = identity, S = 0 over any message for
+ * the identity key, so anyone makes its signatures, and each encoding would count as another holder) or a point
+ * with a small-order component (a second "key" for one holder's secret, whose signatures it can grind to verify).
+ * Honest keys (a·B) are none of these. Other key types: undefined.
+ *
+ * @example
+ * weakPublicKey(createPublicKey({ key: { kty: "OKP", crv: "Ed25519", x: identityPointBase64url }, format: "jwk" })) // "a small-order point…"
+ */
+export function weakPublicKey(key: KeyObject): string | undefined {
+  if (key.asymmetricKeyType !== "ed25519") return undefined;
+  let point;
+  try {
+    point = ed25519.Point.fromBytes(Buffer.from(key.export({ format: "jwk" }).x ?? "", "base64url"));
+  } catch (error) {
+    return `not a canonical Ed25519 point (${(error as Error).message})`;
+  }
+  if (point.isSmallOrder()) return "a small-order Ed25519 point (anyone can make its signatures)";
+  if (!point.isTorsionFree()) return "an Ed25519 point with a small-order component";
+  return undefined;
+}
+
+/**
  * Who holds a public key: the JWK coordinates of `readPublicKey`'s reading, so every encoding of one key that
  * verifies the same signatures (hex of either case, PEM, a compressed point, any Ed25519 scheme string) gives
  * the same answer, and a threshold that counts signers by this counts one key named twice in a root once. A key
@@ -159,6 +184,9 @@ export function parseKeyFile(text: string, where: string): OfflineKeyFile {
   if (!parsed.success) throw new KeyFileError(`${where}: not a FleetOTA key file (${parsed.error.issues[0]?.path.join(".")}: ${parsed.error.issues[0]?.message})`);
   const file = parsed.data;
   if (tufKeyId(file) !== file.keyid) throw new KeyFileError(`${where}: key id does not match the public key`);
+  const read = readPublicKey({ keyType: file.keytype, scheme: file.scheme, keyVal: file.keyval });
+  const weak = read === undefined ? "not readable" : weakPublicKey(read);
+  if (weak !== undefined) throw new KeyFileError(`${where}: refused public key: ${weak}`);
   if (file.private !== undefined) {
     let derived: string;
     try {

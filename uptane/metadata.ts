@@ -1,7 +1,7 @@
 import { Metadata, MetadataKind, TargetFile, Targets, type Key, type Root } from "@tufjs/models";
 import { z } from "zod";
 import { CONNECTIVITY_VALUES } from "../campaigns/model.js";
-import { KEY_SCHEME, KEY_TYPE, publicKeyIdentity, readPublicKey, tufKeyId } from "./keys.js";
+import { KEY_SCHEME, KEY_TYPE, publicKeyIdentity, readPublicKey, tufKeyId, weakPublicKey } from "./keys.js";
 
 /**
  * Uptane's two repositories as TUF metadata (@tufjs/models): the image repository (offline root and
@@ -208,7 +208,7 @@ const CANONICAL_KEYS: ReadonlyArray<{ keyType: string; scheme: string; hexLength
  * (tuf-js ignores an Ed25519 key's scheme, so another scheme string is another valid key id for the same key),
  * hex that is not lower-case or not the key's length (tuf-js reads odd-length hex truncated), any keyval field
  * but `public`, or a public key that cannot be read as the key type says (`readPublicKey`; PEM of another key type or
- * curve). One key can then be written one way only.
+ * curve), or a weak Ed25519 point (`weakPublicKey`: small-order or non-canonical). One key can then be written one way only.
  */
 function nonCanonicalKey(key: Key): string | undefined {
   const form = CANONICAL_KEYS.find((each) => each.keyType === key.keyType && each.scheme === key.scheme);
@@ -227,7 +227,7 @@ function nonCanonicalKey(key: Key): string | undefined {
   if (read.asymmetricKeyType !== form.pem.type || curve !== form.pem.curve) {
     return `a public key of type ${[read.asymmetricKeyType, curve].filter(Boolean).join(" ")} under key type ${JSON.stringify(key.keyType)}`;
   }
-  return undefined;
+  return weakPublicKey(read);
 }
 
 /**

@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import type { Key, Metadata, Root, Targets } from "@tufjs/models";
-import { publicKeyIdentity } from "./keys.js";
+import { publicKeyIdentity, readPublicKey, weakPublicKey } from "./keys.js";
 import { compareVersions } from "../campaigns/model.js";
 import {
   directorCustomSchema,
@@ -206,6 +206,8 @@ export function checkRoleSignatures(root: Metadata<Root>, role: string, metadata
       result.ignored.push({ keyID, kind: REFUSAL.Malformed, reason: "its signature is not hex" });
     } else if (!key) {
       result.ignored.push({ keyID, kind: REFUSAL.UnknownKey, reason: `root ${root.signed.version} does not name this key for ${role}` });
+    } else if (weakKey(key)) {
+      result.ignored.push({ keyID, kind: REFUSAL.BadSignature, reason: "its key is a weak Ed25519 point (small-order or non-canonical): anyone can make its signatures" });
     } else if (!verifies(key, metadata)) {
       result.ignored.push({ keyID, kind: REFUSAL.BadSignature, reason: "its signature does not verify over this content (junk, or signed over something else)" });
     } else {
@@ -220,6 +222,12 @@ export function checkRoleSignatures(root: Metadata<Root>, role: string, metadata
     }
   }
   return result;
+}
+
+/** A root object not read by `rootFromJson` may still name a weak key: its signatures never count. */
+function weakKey(key: Key): boolean {
+  const read = readPublicKey(key);
+  return read !== undefined && weakPublicKey(read) !== undefined;
 }
 
 function verifies(key: Key, metadata: Metadata<Root | Targets>): boolean {
