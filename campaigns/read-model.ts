@@ -17,6 +17,8 @@ export interface CampaignSummary {
   eligible: number;
   admitted: number;
   counts: JobCounts;
+  /** Jobs that will not run whose install document is not yet confirmed withdrawn (Campaign.withdrawalsOwed). */
+  withdrawalsOwed: number;
   createdAt: string;
   updatedAt: string;
 }
@@ -46,6 +48,7 @@ export function campaignSummary(campaign: Campaign): CampaignSummary {
     eligible: campaign.eligible,
     admitted: campaign.admitted,
     counts: campaign.counts,
+    withdrawalsOwed: campaign.withdrawalsOwed ?? 0,
     createdAt: campaign.createdAt,
     updatedAt: campaign.updatedAt,
   };

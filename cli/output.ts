@@ -1,3 +1,5 @@
+import { ACTING_CHARACTERS_IN_BLOCK, visibleEscape, visibleText } from "../lib/visible-text.js";
+
 /** Where a command writes: results to stdout (plain or `--json`), progress and errors to stderr. */
 export interface CliIo {
   stdout: (text: string) => void;
@@ -24,17 +26,6 @@ export function stopQuietlyWhenStdoutCloses(stream: NodeJS.WriteStream = process
 }
 
 /**
- * Characters that must not reach a terminal as themselves: C0 controls (ESC starts escape sequences,
- * CR overwrites a line, LF forges one), DEL, C1 controls (U+009B is a one-character CSI), the Unicode
- * line separators, and the bidirectional overrides that make text display in another order than it reads.
- */
-const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
-/** The same, but line feeds and tabs pass: for whole blocks of output the CLI itself composed. */
-const UNSAFE_IN_BLOCK = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
-
-const visible = (character: string) => `\\u${character.charCodeAt(0).toString(16).padStart(4, "0")}`;
-
-/**
  * A string as visible escapes where it holds anything a terminal would act on: vehicle-supplied text
  * (an OTA failure reason, a make) is shown, never obeyed. The `\uXXXX` form is also valid inside JSON strings.
  *
@@ -42,7 +33,7 @@ const visible = (character: string) => `\\u${character.charCodeAt(0).toString(16
  * terminalSafe("flash failed\u001b[2J"); // "flash failed\\u001b[2J"
  */
 export function terminalSafe(text: string): string {
-  return text.replace(UNSAFE, visible);
+  return visibleText(text);
 }
 
 /**
@@ -55,8 +46,8 @@ export function terminalSafe(text: string): string {
  */
 export function terminalSafeIo(io: CliIo): CliIo {
   return {
-    stdout: (text) => io.stdout(text.replace(UNSAFE_IN_BLOCK, visible)),
-    stderr: (text) => io.stderr(text.replace(UNSAFE_IN_BLOCK, visible)),
+    stdout: (text) => io.stdout(text.replace(ACTING_CHARACTERS_IN_BLOCK, visibleEscape)),
+    stderr: (text) => io.stderr(text.replace(ACTING_CHARACTERS_IN_BLOCK, visibleEscape)),
     interactive: io.interactive,
   };
 }

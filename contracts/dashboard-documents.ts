@@ -36,6 +36,17 @@ export function campaignPageName(campaignId: string): CampaignPageName {
   return `${CAMPAIGN_PAGE_PREFIX}${campaignId}.json`;
 }
 
+/**
+ * The command for a campaign's owed withdrawals: `fleetota campaign show <id>` (its `withdrawals owed` line), the id
+ * named only when it is one plain word (CAMPAIGN_ID_PATTERN, as for a dead letter's); else `fleetota campaign list`.
+ *
+ * @example
+ * withdrawalsCommand("c-20261126T173500-1a2b3c4d"); // "fleetota campaign show c-20261126T173500-1a2b3c4d"
+ */
+export function withdrawalsCommand(campaignId: string): string {
+  return CAMPAIGN_ID_PATTERN.test(campaignId) ? `fleetota campaign show ${campaignId}` : "fleetota campaign list";
+}
+
 export const DEFAULT_DASHBOARD_DATA_PREFIX = "data/";
 
 interface DocumentHeader {
@@ -130,6 +141,11 @@ export interface CampaignView {
   failed: number;
   /** Jobs in a final state (succeeded, failed, rolled back, cancelled …) over targeted, 0–100. */
   percentComplete: number;
+  /**
+   * Install documents of its canceled (or timed-out, unstarted) jobs the ticker still has to take back: a vehicle may
+   * read them until then. The ticker withdraws them again each minute; 0 once confirmed (absent in older documents).
+   */
+  withdrawalsOwed?: number;
   updatedAt: string | null;
   /** True when the publisher writes `campaigns/<campaignId>.json` for it (active, or finished recently). */
   hasPage?: boolean;
@@ -283,6 +299,24 @@ export interface ParkedFailureView {
   /** What deals with it (lib/parked-failures.ts remedyOf), and the `fleetota` command that shows it whole. */
   remedy: string;
   command: string;
+  /** The messages the record stands for (a vehicle's reports that can never apply are counted on one record a day). */
+  count?: number;
+}
+
+/** The parked failures read of one source and reason: how many, how recent, when the oldest expires, what deals with them. */
+export interface ParkedReasonView {
+  source: string;
+  reason: string;
+  /** Records read, and the messages they stand for (a counted record stands for its `count`). */
+  records: number;
+  messages: number;
+  newestAt: string;
+  oldestAt: string;
+  /** When the oldest record read expires (`retentionDays` after it was parked): the evidence is gone then. */
+  oldestExpiresAt: string;
+  remedy: string;
+  /** `fleetota parked` filtered to them: a filter is named only when it is one of the known words (never free text). */
+  command: string;
 }
 
 export interface DeadLetterView {
@@ -321,6 +355,16 @@ export interface ExpiryWarningView extends ExpiryPublishedView {
   remedy: string;
 }
 
+/** A campaign that still owes withdrawals: install documents of jobs that will not run, still readable by their vehicles. */
+export interface OwedWithdrawalView {
+  campaignId: string;
+  name: string;
+  state: string;
+  owed: number;
+  /** `fleetota campaign show <id>` (it prints the count), or `fleetota campaign list` for an id that is not one plain word. */
+  command: string;
+}
+
 export interface NeedsAHandDocument extends DocumentHeader {
   parked: {
     /** The newest parked failures, at most a bounded number. */
@@ -328,7 +372,10 @@ export interface NeedsAHandDocument extends DocumentHeader {
     /** Parked failures seen (the listing may stop early for a very large backlog; see `complete`). */
     total: number;
     complete: boolean;
-    byReason: Array<{ reason: string; count: number }>;
+    /** Largest first (by messages). */
+    byReason: ParkedReasonView[];
+    /** Days a parked record is kept (the stack's parkedRetentionDays): it expires then, acted on or not. */
+    retentionDays?: number;
   };
   deadLetters: {
     /** Messages looked at (up to 10 per DLQ, without taking them), with the DLQ depths. */
@@ -347,6 +394,16 @@ export interface NeedsAHandDocument extends DocumentHeader {
     readAt: string | null;
     published: ExpiryPublishedView[];
     warnings: ExpiryWarningView[];
+  };
+  /**
+   * Campaigns owing withdrawals (`withdrawalsOwed` > 0), most owed first, at most a bounded number (`omitted` more), and
+   * the state of the `<prefix>-withdrawals-failed` alarm (null when not found). Absent in older documents.
+   */
+  withdrawals?: {
+    campaigns: OwedWithdrawalView[];
+    total: number;
+    omitted: number;
+    alarm: { name: string; state: AlarmState } | null;
   };
   /** What could not be read this run (the rest is still shown). */
   errors: string[];

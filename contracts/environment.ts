@@ -33,6 +33,8 @@ export const ENV = {
   FLEET_STATE_MAX_VEHICLES: "FLEETOTA_FLEET_STATE_MAX_VEHICLES",
   /** Days a vehicle stays in the fleet state after its last record (the publisher drops it at compaction); default 30. */
   FLEET_STATE_RETENTION_DAYS: "FLEETOTA_FLEET_STATE_RETENTION_DAYS",
+  /** Days a parked record is kept (the data bucket's lifecycle rule on parked/): the dashboard says when the oldest expires; default 90. */
+  PARKED_RETENTION_DAYS: "FLEETOTA_PARKED_RETENTION_DAYS",
   /** Prefix shared by every CloudWatch alarm of the stack (the publisher lists them). */
   ALARM_PREFIX: "FLEETOTA_ALARM_PREFIX",
   /** The stack's director KMS key (ARN): what `fleetota keys ceremony` names in the director root. */

@@ -40,3 +40,9 @@ export const METRIC = {
 } as const;
 
 export type MetricName = (typeof METRIC)[keyof typeof METRIC];
+
+/** Alarms other parts find by name (`<prefix>-<suffix>`; modules/alarms.ts names every alarm so). */
+export const ALARM_SUFFIX = {
+  /** OTAUpdates/WithdrawalsFailed counted in five minutes: a withdrawal the ticker still owes failed. */
+  WithdrawalsFailed: "withdrawals-failed",
+} as const;

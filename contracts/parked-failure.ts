@@ -9,6 +9,9 @@
  */
 export const PARKED_PREFIX = "parked/";
 
+/** Days a parked record is kept before the bucket's lifecycle rule expires it (the stack's `parkedRetentionDays`). */
+export const DEFAULT_PARKED_RETENTION_DAYS = 90;
+
 /** Which part parked the failure. */
 export const PARKED_SOURCE = {
   TelemetryProcessor: "telemetry-processor",

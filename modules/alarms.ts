@@ -1,7 +1,7 @@
 import { Construct } from "constructs";
 import { CloudwatchMetricAlarm, type CloudwatchMetricAlarmConfig } from "@cdktf/provider-aws/lib/cloudwatch-metric-alarm/index.js";
 import { SnsTopic } from "@cdktf/provider-aws/lib/sns-topic/index.js";
-import { METRIC } from "../contracts/metrics.js";
+import { ALARM_SUFFIX, METRIC } from "../contracts/metrics.js";
 import { CANDIDATE_REFUSAL } from "../campaigns/registry-check.js";
 import { FLEET_DROP_REASON } from "../telemetry/aggregate.js";
 import type { BundledFunction } from "./bundled-function.js";
@@ -253,7 +253,7 @@ export class FleetAlarms extends Construct {
    */
   private withdrawalsFailedAlarm(): AlarmSpec {
     return this.onFirstCount(
-      "withdrawals-failed",
+      ALARM_SUFFIX.WithdrawalsFailed,
       "A job document withdrawal failed: until the ticker writes it again a vehicle may still read the install document of a canceled job; see the update manager's 'job document withdrawal failed' log lines",
       METRIC.WithdrawalsFailed,
     );

@@ -113,6 +113,7 @@ export class FleetFunctions extends Construct {
         [ENV.DASHBOARD_TRENDS_EVERY_MINUTES]: String(stack.dashboardTrendsEveryMinutes),
         [ENV.FLEET_STATE_MAX_VEHICLES]: String(stack.fleetStateMaxVehicles),
         [ENV.FLEET_STATE_RETENTION_DAYS]: String(stack.fleetStateRetentionDays),
+        [ENV.PARKED_RETENTION_DAYS]: String(stack.parkedRetentionDays),
         [ENV.ALARM_PREFIX]: `${prefix}-`,
         [ENV.TELEMETRY_QUEUE_URL]: telemetryQueue.queueUrl,
         [ENV.TELEMETRY_DLQ_URL]: telemetryQueue.deadLetterQueueUrl,

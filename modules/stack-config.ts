@@ -1,3 +1,4 @@
+import { DEFAULT_PARKED_RETENTION_DAYS } from "../contracts/parked-failure.js";
 import { InvalidTrendsIntervalError, trendsIntervalMinutes } from "../functions/dashboard-publisher/trend-cadence.js";
 
 /**
@@ -144,7 +145,7 @@ export const defaults: FleetOtaStackProps = {
   telemetryRetentionDays: 365,
   telemetryInfrequentAccessAfterDays: 30,
   quarantineRetentionDays: 90,
-  parkedRetentionDays: 90,
+  parkedRetentionDays: DEFAULT_PARKED_RETENTION_DAYS,
   logRetentionDays: 14,
   metricsNamespace: "FleetOTA",
   logLevel: "INFO",

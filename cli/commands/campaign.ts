@@ -3,7 +3,7 @@ import { readFileSync } from "node:fs";
 import { SendMessageCommand } from "@aws-sdk/client-sqs";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import type { Command } from "commander";
-import { FAILURE_JOB_STATES, JOB_STATES, countJobsIn, type Campaign, type JobState } from "../../campaigns/model.js";
+import { FAILURE_JOB_STATES, JOB_STATES, countJobsIn, type Campaign, type JobState, type TransitionRecord } from "../../campaigns/model.js";
 import { listCampaignSummaries, listJobs } from "../../campaigns/read-model.js";
 import { dynamoCampaignStore, type CampaignStore } from "../../campaigns/store/index.js";
 import { OPERATOR_COMMAND, UPDATE_MESSAGE_KIND, commandMessageSchema, type CommandMessage, type OperatorCommand } from "../../contracts/update-messages.js";
@@ -143,14 +143,30 @@ async function runCampaignShow(context: CommandContext, campaignId: string): Pro
   const campaign = await store.campaigns.get(campaignId);
   if (!campaign) throw new NotFoundError(`campaign ${campaignId} does not exist`);
   const history = await store.campaigns.history(campaignId);
+  printResult(context.io, context.json, { ...campaign, history }, () => campaignShowLines(campaign, history));
+}
+
+/**
+ * What `campaign show` prints: the campaign, its counters (withdrawals owed, when any) and its transitions.
+ *
+ * @example
+ * campaignShowLines(campaign, transitions)[3]; // "withdrawals owed: 3 (install documents of canceled or unstarted timed-out jobs …)"
+ */
+export function campaignShowLines(campaign: Campaign, history: readonly TransitionRecord[]): string[] {
   const nonZero = Object.entries(campaign.counts).filter(([, count]) => count > 0);
-  printResult(context.io, context.json, { ...campaign, history }, () => [
+  const owed = campaign.withdrawalsOwed ?? 0;
+  return [
     `${campaign.campaignId}  ${campaign.name}  ${campaign.state}${campaign.stateReason ? ` (${campaign.stateReason})` : ""}`,
     `target ${campaign.definition.targetVersion}; wave ${campaign.waveIndex + 1}/${campaign.definition.waves.length}; eligible ${campaign.eligible}, admitted ${campaign.admitted}`,
     `jobs: ${nonZero.length ? nonZero.map(([state, count]) => `${state} ${count}`).join(", ") : "none yet"}`,
+    ...(owed > 0
+      ? [
+          `withdrawals owed: ${owed} (install documents of canceled or unstarted timed-out jobs, still readable by their vehicles; the ticker withdraws them again each minute and confirms each 20 min after its job's last write; failures: alarm <prefix>-withdrawals-failed, the update manager's 'job document withdrawal failed' log lines; the jobs: fleetota jobs ${campaign.campaignId} --state CANCELED, --state TIMED_OUT)`,
+        ]
+      : []),
     "history:",
     ...history.map((entry) => `  ${entry.at}  ${entry.from || "·"} → ${entry.to}  ${entry.reason} [${entry.cause}]`),
-  ]);
+  ];
 }
 
 /**

@@ -14,6 +14,8 @@ export interface CampaignSummaryInput {
   targeted?: number | null;
   /** Vehicle jobs by state, e.g. `{ SUCCEEDED: 40, IN_PROGRESS: 3 }`. */
   jobCounts: Readonly<Record<string, number>>;
+  /** Install documents of canceled or timed-out jobs the ticker still has to take back. */
+  withdrawalsOwed?: number;
   updatedAt?: string | null;
 }
 
@@ -72,8 +74,14 @@ function campaignView(summary: CampaignSummaryInput): CampaignView {
     succeeded: count(new Set([JOB_STATE.Succeeded])),
     failed: count(FAILED_JOB_STATES),
     percentComplete: targeted === 0 ? 0 : Math.round((finished / targeted) * 1000) / 10,
+    withdrawalsOwed: owedCount(summary.withdrawalsOwed),
     updatedAt: summary.updatedAt ?? null,
   };
+}
+
+/** A campaign's withdrawalsOwed as a count (a negative or unreadable counter shows as none). */
+export function owedCount(value: number | undefined): number {
+  return typeof value === "number" && Number.isSafeInteger(value) && value > 0 ? value : 0;
 }
 
 /** Known states in lifecycle order, unknown ones after them alphabetically; zero counts dropped. */

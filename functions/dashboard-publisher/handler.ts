@@ -11,6 +11,7 @@ import { campaignReader, fleetReader } from "./readers.js";
 import { awsDashboardSources, s3DocumentWriter } from "./sources.js";
 import { trendsIntervalMinutes } from "./trend-cadence.js";
 import { FLEET_STATE_DEFAULTS } from "../../telemetry/fleet-state.js";
+import { DEFAULT_PARKED_RETENTION_DAYS } from "../../contracts/parked-failure.js";
 
 const logger = createLogger("dashboard-publisher");
 const s3 = s3Client();
@@ -59,6 +60,6 @@ export const handler = async (event?: Partial<ScheduledEvent>): Promise<PublishR
     now: new Date(),
     scheduledTime: typeof event?.time === "string" ? event.time : undefined,
     log: logger,
-    options: { namespace, trendsEveryMinutes },
+    options: { namespace, trendsEveryMinutes, parkedRetentionDays: positiveIntegerEnv(ENV.PARKED_RETENTION_DAYS, DEFAULT_PARKED_RETENTION_DAYS) },
   });
 };

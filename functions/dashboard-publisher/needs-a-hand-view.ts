@@ -4,23 +4,29 @@ import { DEAD_LETTER_QUEUE, describeDeadLetter, ERROR_KIND, ERROR_MESSAGE_ATTRIB
 import {
   CAMPAIGN_ID_PATTERN,
   DASHBOARD_SCHEMA_VERSION,
+  withdrawalsCommand,
   QUEUE_ROLE,
   type AlarmChangeView,
   type DeadLetterView,
   type ExpiryPublishedView,
   type ExpiryWarningView,
   type NeedsAHandDocument,
+  type OwedWithdrawalView,
   type ParkedFailureView,
+  type ParkedReasonView,
   type QueueRole,
 } from "../../contracts/dashboard-documents.js";
-import type { ParkedFailure } from "../../contracts/parked-failure.js";
+import { DEFAULT_PARKED_RETENTION_DAYS, PARKED_SOURCE, type ParkedFailure } from "../../contracts/parked-failure.js";
 import { remedyOf } from "../../lib/parked-failures.js";
 import { toAlarmState } from "./alarm-view.js";
+import { owedCount, type CampaignSummaryInput } from "./campaign-view.js";
+import { ALARM_SUFFIX } from "../../contracts/metrics.js";
 import { EXPIRING, expiryEntry, type PublishedExpiry } from "../../uptane/calendar.js";
 
 /** What the "needs a hand" document is built from; each part may have failed on its own (`error`). */
 export interface NeedsAHandInput {
-  parked: { failures: readonly ParkedFailure[] } | { error: string };
+  /** `complete`: false when the listing stopped (at its page budget) before the oldest days. */
+  parked: { failures: readonly ParkedFailure[]; complete?: boolean } | { error: string };
   /** Messages looked at in each DLQ (without taking them), with the queue's depth. */
   deadLetters: ReadonlyArray<{ queue: QueueRole; visible: number | null; messages: readonly Message[] } | { queue: QueueRole; error: string }>;
   alarms: { metricAlarms: readonly MetricAlarm[]; compositeAlarms: readonly CompositeAlarm[] } | { error: string };
@@ -31,9 +37,13 @@ export interface NeedsAHandInput {
    * undefined when not read this run (between the trends' refreshes): the previous document's is kept.
    */
   expiry?: { published: readonly PublishedExpiry[] } | { error: string } | undefined;
+  /** Days a parked record is kept (the stack's parkedRetentionDays); default 90. */
+  parkedRetentionDays?: number;
+  /** Every campaign's summary (the campaigns document reads them; undefined: not read this run, none shown). */
+  campaigns?: readonly CampaignSummaryInput[] | { error: string };
 }
 
-export const needsAHandDefaults = { maxParked: 25, maxAlarmChanges: 30, alarmChangeWindowMs: 24 * 3_600_000 } as const;
+export const needsAHandDefaults = { maxParked: 25, maxAlarmChanges: 30, alarmChangeWindowMs: 24 * 3_600_000, maxOwedCampaigns: 25 } as const;
 
 /**
  * The alarms whose history can hold a state change since `since`: those whose last state update
@@ -65,6 +75,99 @@ export function deadLetterCommand(queue: QueueRole, letter: { errorKind: string;
     return `${base} --dry-run (malformed: a redrive cannot fix it; look, then fix the sender)`;
   }
   return !telemetry && letter.campaignId !== undefined && CAMPAIGN_ID_PATTERN.test(letter.campaignId) ? `${base} --campaign ${letter.campaignId}` : base;
+}
+
+const PARKED_SOURCES: ReadonlySet<string> = new Set(Object.values(PARKED_SOURCE));
+/** Reasons as the sources write them (PARKED_REASON, REPORT_PARKED_REASON): lower-case words joined by hyphens. */
+const PARKED_REASON_WORD = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
+
+/**
+ * The `fleetota parked` command that lists the failures of a source and reason. A record is read back from the bucket,
+ * so like a dead letter's campaign id its fields are named in the command only when they are what the sources write (a
+ * known source; a reason of lower-case words and hyphens, at most 64 characters): anything else, the filter is left
+ * out, and the command still lists them.
+ *
+ * @example
+ * parkedCommand({ source: "update-manager", reason: "other-vehicle" }); // "fleetota parked --source update-manager --reason other-vehicle"
+ * parkedCommand({ source: "update-manager", reason: "x; curl … | sh" }); // "fleetota parked --source update-manager"
+ */
+export function parkedCommand(failure: { source: string; reason: string }): string {
+  const source = PARKED_SOURCES.has(failure.source) ? ` --source ${failure.source}` : "";
+  const reason = failure.reason.length <= 64 && PARKED_REASON_WORD.test(failure.reason) ? ` --reason ${failure.reason}` : "";
+  return `fleetota parked${source}${reason}`;
+}
+
+/** Parked failures by source and reason, largest first (by the messages they stand for). */
+export function parkedByReason(failures: readonly ParkedFailure[], retentionDays: number): ParkedReasonView[] {
+  const groups = new Map<string, ParkedReasonView>();
+  for (const failure of failures) {
+    const key = `${failure.source}\u0000${failure.reason}`;
+    const messages = messagesOf(failure);
+    const last = failure.lastParkedAt ?? failure.parkedAt;
+    const group = groups.get(key);
+    if (!group) {
+      groups.set(key, {
+        source: failure.source,
+        reason: failure.reason,
+        records: 1,
+        messages,
+        newestAt: last,
+        oldestAt: failure.parkedAt,
+        oldestExpiresAt: "",
+        remedy: remedyOf(failure),
+        command: parkedCommand(failure),
+      });
+      continue;
+    }
+    group.records += 1;
+    group.messages += messages;
+    if (last > group.newestAt) group.newestAt = last;
+    if (failure.parkedAt < group.oldestAt) group.oldestAt = failure.parkedAt;
+  }
+  return [...groups.values()]
+    .map((group) => ({ ...group, oldestExpiresAt: expiresAt(group.oldestAt, retentionDays) }))
+    .sort((a, b) => b.messages - a.messages || b.records - a.records || a.reason.localeCompare(b.reason) || a.source.localeCompare(b.source));
+}
+
+/** A counted record's count, a whole number of at least 1 (anything else in a record read back counts as one). */
+function messagesOf(failure: ParkedFailure): number {
+  return typeof failure.count === "number" && Number.isSafeInteger(failure.count) && failure.count > 1 ? failure.count : 1;
+}
+
+/** When a record parked at `parkedAt` expires: S3 expires objects `days` after creation, at the next midnight UTC. */
+function expiresAt(parkedAt: string, days: number): string {
+  const at = Date.parse(parkedAt);
+  if (!Number.isFinite(at)) return "";
+  const day = 86_400_000;
+  return new Date(Math.ceil((at + days * day) / day) * day).toISOString();
+}
+
+/**
+ * Campaigns whose canceled or unstarted-timed-out jobs' install documents are not yet confirmed withdrawn: most owed
+ * first, with the withdrawals-failed alarm's state (found among the alarms read by its suffix).
+ */
+export function owedWithdrawals(
+  campaigns: readonly CampaignSummaryInput[],
+  alarms: NeedsAHandInput["alarms"],
+): NonNullable<NeedsAHandDocument["withdrawals"]> {
+  const owing: OwedWithdrawalView[] = campaigns
+    .map((campaign) => ({ campaign, owed: owedCount(campaign.withdrawalsOwed) }))
+    .filter(({ owed }) => owed > 0)
+    .sort((a, b) => b.owed - a.owed || a.campaign.campaignId.localeCompare(b.campaign.campaignId))
+    .map(({ campaign, owed }) => ({
+      campaignId: campaign.campaignId,
+      name: campaign.name || campaign.campaignId,
+      state: campaign.state.toUpperCase(),
+      owed,
+      command: withdrawalsCommand(campaign.campaignId),
+    }));
+  const alarm = "error" in alarms ? undefined : alarms.metricAlarms.find((entry) => entry.AlarmName?.endsWith(`-${ALARM_SUFFIX.WithdrawalsFailed}`));
+  return {
+    campaigns: owing.slice(0, needsAHandDefaults.maxOwedCampaigns),
+    total: owing.reduce((sum, entry) => sum + entry.owed, 0),
+    omitted: Math.max(0, owing.length - needsAHandDefaults.maxOwedCampaigns),
+    alarm: alarm?.AlarmName ? { name: alarm.AlarmName, state: toAlarmState(alarm.StateValue) } : null,
+  };
 }
 
 function deadLetterView(queue: QueueRole, message: Message): DeadLetterView {
@@ -152,8 +255,7 @@ export function alarmChanges(
 export function shapeNeedsAHand(input: NeedsAHandInput, previous: NeedsAHandDocument | undefined, now: Date): NeedsAHandDocument {
   const errors: string[] = [];
   const failures = "error" in input.parked ? (errors.push(`parked failures: ${input.parked.error}`), []) : input.parked.failures;
-  const byReason = new Map<string, number>();
-  for (const failure of failures) byReason.set(failure.reason, (byReason.get(failure.reason) ?? 0) + 1);
+  const retentionDays = input.parkedRetentionDays ?? DEFAULT_PARKED_RETENTION_DAYS;
   const parkedItems: ParkedFailureView[] = [...failures]
     .sort((a, b) => b.parkedAt.localeCompare(a.parkedAt))
     .slice(0, needsAHandDefaults.maxParked)
@@ -164,7 +266,8 @@ export function shapeNeedsAHand(input: NeedsAHandInput, previous: NeedsAHandDocu
       detail: failure.detail,
       parkedAt: failure.parkedAt,
       remedy: remedyOf(failure),
-      command: `fleetota parked --source ${failure.source} --reason ${failure.reason}`,
+      command: parkedCommand(failure),
+      ...(messagesOf(failure) > 1 ? { count: messagesOf(failure) } : {}),
     }));
   const items: DeadLetterView[] = [];
   const depth: NeedsAHandDocument["deadLetters"]["depth"] = [];
@@ -179,19 +282,23 @@ export function shapeNeedsAHand(input: NeedsAHandInput, previous: NeedsAHandDocu
   if ("error" in input.alarms) errors.push(`alarms: ${input.alarms.error}`);
   const { changes, source } = alarmChanges(input, previous, now);
   const expiry = expiryPart(input.expiry, previous, now, errors);
+  if (input.campaigns !== undefined && "error" in input.campaigns) errors.push(`campaigns: ${input.campaigns.error}`);
+  const withdrawals = input.campaigns === undefined || "error" in input.campaigns ? undefined : owedWithdrawals(input.campaigns, input.alarms);
   return {
     schemaVersion: DASHBOARD_SCHEMA_VERSION,
     generatedAt: now.toISOString(),
     parked: {
       items: parkedItems,
       total: failures.length,
-      complete: failures.length < needsAHandListLimit,
-      byReason: [...byReason].map(([reason, count]) => ({ reason, count })).sort((a, b) => b.count - a.count || a.reason.localeCompare(b.reason)),
+      complete: failures.length < needsAHandListLimit && !("complete" in input.parked && input.parked.complete === false),
+      byReason: parkedByReason(failures, retentionDays),
+      retentionDays,
     },
     deadLetters: { items, depth },
     alarmChanges: changes,
     alarmChangesSource: source,
     expiry,
+    ...(withdrawals === undefined ? {} : { withdrawals }),
     errors,
   };
 }

@@ -50,6 +50,8 @@ export interface PublishOptions {
   /** Minutes between two refreshes of the telemetry trends (trend-cadence.ts); 1: every run. */
   trendsEveryMinutes: number;
   fleet: Partial<FleetViewOptions>;
+  /** Days a parked record is kept (the stack's parkedRetentionDays): the dashboard says when the oldest read expires. */
+  parkedRetentionDays: number;
 }
 
 export interface PublishReport {
@@ -97,8 +99,11 @@ export async function publishDashboard(input: {
     from: new Date(now.getTime() - options.lookbackMs),
     to: now,
   };
+  // Read once a run, shared by the documents that show them (the needs-a-hand document adds no read of its own).
   let alarmsRead: ReturnType<DashboardSources["alarms"]> | undefined;
   const readAlarms = () => (alarmsRead ??= sources.alarms());
+  let campaignsRead: ReturnType<DashboardSources["campaigns"]> | undefined;
+  const readCampaigns = () => (campaignsRead ??= sources.campaigns());
   const builders: { [Name in DashboardDocumentName]: () => Promise<DashboardDocuments[Name]> } = {
     [DASHBOARD_DOCUMENT.Fleet]: async () => shapeFleet(await sources.fleet(), now, options.fleet),
     [DASHBOARD_DOCUMENT.Telemetry]: async () => ({
@@ -106,7 +111,7 @@ export async function publishDashboard(input: {
       refreshEverySeconds: options.trendsEveryMinutes * 60,
     }),
     [DASHBOARD_DOCUMENT.Campaigns]: async () => {
-      const doc = shapeCampaigns(await sources.campaigns(), now);
+      const doc = shapeCampaigns(await readCampaigns(), now);
       return { ...doc, campaigns: doc.campaigns.map((campaign) => ({ ...campaign, hasPage: paged.has(campaign.campaignId) })) };
     },
     [DASHBOARD_DOCUMENT.Alarms]: async () => {
@@ -129,8 +134,10 @@ export async function publishDashboard(input: {
             )
           : undefined,
       );
-      const [parts, previous, expiry] = await Promise.all([sources.needsAHand(names), previousRead, expiryRead]);
-      return shapeNeedsAHand({ ...parts, alarms, expiry }, previous, now);
+      const campaignsForHand = readCampaigns().catch((error: unknown) => ({ error: error instanceof Error ? error.message : String(error) }));
+      const [parts, previous, expiry, campaigns] = await Promise.all([sources.needsAHand(names), previousRead, expiryRead, campaignsForHand]);
+      const retention = options.parkedRetentionDays === undefined ? {} : { parkedRetentionDays: options.parkedRetentionDays };
+      return shapeNeedsAHand({ ...parts, alarms, expiry, campaigns, ...retention }, previous, now);
     },
     [DASHBOARD_DOCUMENT.Queues]: async () => shapeQueues(await sources.queues(), now),
   };

@@ -42,6 +42,7 @@ export function toCampaignSummaryInput(summary: CampaignSummary): CampaignSummar
     totalWaves: summary.wave.total,
     targeted: summary.eligible,
     jobCounts: summary.counts,
+    withdrawalsOwed: summary.withdrawalsOwed,
     updatedAt: summary.updatedAt,
   };
 }

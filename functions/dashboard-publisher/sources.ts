@@ -11,7 +11,7 @@ import {
 } from "@aws-sdk/client-cloudwatch";
 import { GetObjectCommand, NoSuchKey, PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
 import { GetQueueAttributesCommand, ReceiveMessageCommand, type SQSClient } from "@aws-sdk/client-sqs";
-import { listParkedFailures } from "../../lib/parked-failures.js";
+import { listParked } from "../../lib/parked-failures.js";
 import { EXPIRING, type Expiring, type PublishedExpiry } from "../../uptane/calendar.js";
 import { REPOSITORY_LAYOUT, rootFromJson, targetsFromJson } from "../../uptane/metadata.js";
 import { readChain } from "../../uptane/repository-store.js";
@@ -87,8 +87,8 @@ export function awsDashboardSources(
     },
     async needsAHand(alarmNames) {
       const [parked, deadLetters, alarmHistory] = await Promise.all([
-        listParkedFailures(s3, config.dataBucket, { limit: needsAHandListLimit, maxListPages: NEEDS_A_HAND_LIST_PAGES }).then(
-          (failures) => ({ failures }),
+        listParked(s3, config.dataBucket, { limit: needsAHandListLimit, maxListPages: NEEDS_A_HAND_LIST_PAGES }).then(
+          ({ failures, complete }) => ({ failures, complete }),
           (error: unknown) => ({ error: describe(error) }),
         ),
         Promise.all(config.queues.filter((queue) => DEAD_LETTER_ROLES.has(queue.role)).map(({ role, url }) => peekDeadLetters(sqs, role, url))),

@@ -126,6 +126,14 @@ test("the publisher learns the trends' refresh interval from the stack setting (
   }
 });
 
+test("the publisher learns how long parked records are kept from the stack setting the bucket's lifecycle rule uses", () => {
+  const custom = synthStack({ parkedRetentionDays: 30 });
+  const customPublisher = (custom.resource("aws_lambda_function", "dashboard_publisher") as Record<string, any>).environment.variables;
+
+  assert.is(environmentOf(FUNCTION.dashboardPublisher)[ENV.PARKED_RETENTION_DAYS], "90");
+  assert.is(customPublisher[ENV.PARKED_RETENTION_DAYS], "30");
+});
+
 test("the outputs name the buckets, queues, table and dashboard URL", () => {
   const outputs = stack.json.output;
 

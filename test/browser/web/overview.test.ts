@@ -188,7 +188,7 @@ test("shows each queue's depth and flags a dead-letter queue holding messages", 
 test("lists parked failures and dead letters with why and the command for each, and recent alarm changes", async () => {
   const doc = documents["needs-a-hand.json"];
   const section = harness.page.locator("#needs-a-hand");
-  const parkedRows = await section.locator('[data-testid="parked"] tbody tr').allInnerTexts();
+  const parkedRows = await section.locator('[data-testid="parked"] tbody tr[data-parked]').allInnerTexts();
   const letterRows = await section.locator('[data-testid="dead-letters"] tbody tr').allInnerTexts();
   const changeRows = await section.locator('[data-testid="alarm-changes"] tbody tr').allInnerTexts();
   const status = await harness.page.locator("#status").innerText();

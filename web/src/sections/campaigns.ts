@@ -1,6 +1,7 @@
-import type { CampaignsDocument, CampaignView } from "../../../contracts/dashboard-documents.js";
+import { withdrawalsCommand, type CampaignsDocument, type CampaignView } from "../../../contracts/dashboard-documents.js";
 import { h } from "../dom.js";
 import { formatAge } from "../../../lib/age-format.js";
+import { visibleText as shown } from "../../../lib/visible-text.js";
 import { formatCount, humanizeState, notAdmittedLabel, stateToken } from "../format.js";
 
 /** Campaign progress: per campaign its state, wave, and one stacked bar of its vehicle jobs by state. */
@@ -40,13 +41,14 @@ export function campaignCard(campaign: CampaignView, nowMs: number, tag: "li" | 
   // Eligible vehicles not admitted into a wave (yet, or ever once the campaign is final) have no job: the bar's empty track.
   const waiting = campaign.targeted - campaign.jobs.reduce((sum, job) => sum + job.count, 0);
   const summary = campaign.jobs.map((job) => `${humanizeState(job.state)} ${job.count}`).join(", ");
+  const owed = campaign.withdrawalsOwed ?? 0;
   return h(
     tag,
     { class: "card campaign", "data-campaign": campaign.campaignId },
     h(
       "div",
       { class: "campaign-head" },
-      h("h3", null, campaign.hasPage && tag === "li" ? h("a", { href: campaignPageHref(campaign.campaignId) }, campaign.name) : campaign.name),
+      h("h3", null, campaign.hasPage && tag === "li" ? h("a", { href: campaignPageHref(campaign.campaignId) }, shown(campaign.name)) : shown(campaign.name)),
       h("span", { class: `badge campaign-${stateToken(campaign.state)}` }, humanizeState(campaign.state)),
     ),
     h(
@@ -57,7 +59,16 @@ export function campaignCard(campaign: CampaignView, nowMs: number, tag: "li" | 
       ` · ${formatCount(campaign.targeted)} vehicles`,
       campaign.updatedAt ? ` · changed ${formatAge(campaign.updatedAt, nowMs)}` : null,
     ),
-    campaign.stateReason ? h("p", { class: "campaign-reason" }, campaign.stateReason) : null,
+    campaign.stateReason ? h("p", { class: "campaign-reason" }, shown(campaign.stateReason)) : null,
+    owed > 0
+      ? h(
+          "p",
+          { class: "campaign-owed", "data-field": "withdrawals-owed" },
+          h("strong", null, `${formatCount(owed)} install ${owed === 1 ? "document" : "documents"} still to withdraw`),
+          " (jobs that will not run; their vehicles can still read them): the ticker withdraws them again every minute.",
+          h("code", { class: "command" }, withdrawalsCommand(campaign.campaignId)),
+        )
+      : null,
     h(
       "div",
       { class: "progress-row" },

