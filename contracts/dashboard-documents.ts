@@ -355,6 +355,35 @@ export interface ExpiryWarningView extends ExpiryPublishedView {
   remedy: string;
 }
 
+/**
+ * The publisher's last check of the published image targets against the newest image root (their signatures, as the
+ * update manager checks them; their expiry is the calendar's): done when either version changes, carried between.
+ */
+export interface TargetsCheckView {
+  targetsVersion: number;
+  imageRootVersion: number;
+  verifies: boolean;
+  /** When they do not verify: the refusal's kind and message, and whether the newest image root names them for a refresh. */
+  kind: string | null;
+  message: string | null;
+  refreshAllowed: boolean;
+  checkedAt: string;
+}
+
+/** What re-signs published image targets (a threshold of release engineers, each with their own key), and what says why they do not verify. */
+export const RELEASE_REFRESH_COMMAND = "fleetota release refresh --key <release key>";
+export const RELEASE_STATUS_COMMAND = "fleetota release status";
+
+/** Job documents the update manager publishes none of until the release engineers act: why, and what to run. */
+export interface DocumentsHeldView {
+  cause: "image-targets-unverifiable" | "image-targets-expired";
+  line: string;
+  /** What re-signs the targets (`fleetota release refresh --key <release key>`), or `fleetota release status` when no refresh is allowed. */
+  command: string;
+  /** The messages parked for it (image-targets-unverifiable, image-targets-expired) among the parked records read. */
+  parkedMessages: number;
+}
+
 /** A campaign that still owes withdrawals: install documents of jobs that will not run, still readable by their vehicles. */
 export interface OwedWithdrawalView {
   campaignId: string;
@@ -405,6 +434,11 @@ export interface NeedsAHandDocument extends DocumentHeader {
     omitted: number;
     alarm: { name: string; state: AlarmState } | null;
   };
+  /**
+   * Whether job documents wait for a `release refresh`: the published image targets do not verify under the newest
+   * image root, or have expired (`held`, null when neither); `check` is the last signature check. Absent in older documents.
+   */
+  targets?: { check: TargetsCheckView | null; held: DocumentsHeldView | null };
   /** What could not be read this run (the rest is still shown). */
   errors: string[];
 }

@@ -67,6 +67,36 @@ export function refreshAllowedByRoot(rootChain: unknown[], targets: Metadata<Tar
   return named?.version === targets.signed.version && named.sha256 === targetsDigest(targets);
 }
 
+/** Why published image targets do not verify (a Refusal's kind and message), whether the newest root names them for a refresh, and the line that says so. */
+export interface PublishedTargetsRefusal {
+  kind: string;
+  message: string;
+  refreshAllowed: boolean;
+  line: string;
+}
+
+/**
+ * Why the published image targets do not verify under the newest image root (signatures only: expiries are
+ * the calendar's), and what to run; undefined when they verify. After `keys rotate-image-root` changed the
+ * release keys, the new root names them for `release refresh`. Shared by `fleetota release status` and the dashboard.
+ *
+ * @example
+ * publishedTargetsRefusal(published.imageRoots, published.imageTargets, new Date())?.line; // "image targets 1 do NOT verify under image root 3 (…)"
+ */
+export function publishedTargetsRefusal(imageRoots: ReadonlyArray<Metadata<Root>>, targets: Metadata<Targets>, now: Date): PublishedTargetsRefusal | undefined {
+  const chain = imageRoots.map((root) => root.toJSON());
+  const lenient = { targetsMayBeExpired: true, rootMayBeExpired: true };
+  const refusal = verifyPublishedTargets(chain, targets.toJSON(), now, lenient);
+  if (!refusal) return undefined;
+  const rootVersion = imageRoots[imageRoots.length - 1]?.signed.version;
+  const refreshAllowed = refreshAllowedByRoot(chain, targets, now, lenient);
+  const remedy = refreshAllowed
+    ? `re-sign them, each of a threshold of its release keys: fleetota release refresh --key <release key>`
+    : `image root ${rootVersion} does not name them for a refresh: find out who published them`;
+  const line = `image targets ${targets.signed.version} do NOT verify under image root ${rootVersion} (${refusal.kind}: ${refusal.message}); the update manager and vehicles refuse them; ${remedy}`;
+  return { ...refusal, refreshAllowed, line };
+}
+
 /**
  * What a vehicle checks of root n+1 before it takes it, on the published chain: the version goes up by
  * exactly one (a vehicle skips a root that does not move forward, so it would never take it), a threshold of

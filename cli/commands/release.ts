@@ -3,10 +3,8 @@ import type { Command } from "commander";
 import semver from "semver";
 import { DEFAULT_ECU, REPOSITORY_LAYOUT } from "../../uptane/metadata.js";
 import { AlreadyPublishedError, readJson, readPublished } from "../../uptane/repository-store.js";
-import type { Metadata, Root, Targets } from "@tufjs/models";
 import { describeExpiry, expiryCalendar } from "../../uptane/calendar.js";
-import { refreshAllowedByRoot } from "../../uptane/image-root-rotation.js";
-import { verifyPublishedTargets } from "../../uptane/vehicle-verification.js";
+import { publishedTargetsRefusal } from "../../uptane/image-root-rotation.js";
 import { dropStagedRelease, refreshImageTargets, ReleaseError, signStagedRelease, stageRelease, type RefreshStatus, type ReleaseStatus } from "../../uptane/image-repository.js";
 import { parseDuration, parseIntegerOption, parseList } from "../arguments.js";
 import type { CommandContext } from "../context.js";
@@ -204,7 +202,7 @@ export async function runReleaseStatus(context: CommandContext, now = new Date()
   const waiting = (await readJson(context.s3(), bucket, REPOSITORY_LAYOUT.stagedTargets(nextVersion))) !== undefined;
   const calendar = expiryCalendar(published, now);
   const images = targets ? Object.keys(targets.signed.targets).sort() : [];
-  const unverified = targets ? targetsRefusal(published.imageRoots, targets, now) : undefined;
+  const unverified = targets ? publishedTargetsRefusal(published.imageRoots, targets, now) : undefined;
   const value = { bucket, targetsVersion: targets?.signed.version ?? null, images, waitingForSignatures: waiting ? nextVersion : null, targetsRefused: unverified ?? null, calendar };
   printResult(context.io, context.json, value, () => [
     targets ? `image targets ${targets.signed.version}: ${images.length} image(s): ${images.join(", ")}` : "no release is published yet",
@@ -212,25 +210,6 @@ export async function runReleaseStatus(context: CommandContext, now = new Date()
     ...(waiting ? [`targets ${nextVersion} is waiting for signatures (fleetota release sign / release refresh, or release drop)`] : []),
     ...calendar.map(describeExpiry),
   ]);
-}
-
-/**
- * Why the published image targets do not verify under the newest image root (signatures only: expiries are
- * the calendar's), and what to run; undefined when they verify. After `keys rotate-image-root` changed the
- * release keys, the new root names them for `release refresh`.
- */
-function targetsRefusal(imageRoots: ReadonlyArray<Metadata<Root>>, targets: Metadata<Targets>, now: Date): { kind: string; message: string; refreshAllowed: boolean; line: string } | undefined {
-  const chain = imageRoots.map((root) => root.toJSON());
-  const lenient = { targetsMayBeExpired: true, rootMayBeExpired: true };
-  const refusal = verifyPublishedTargets(chain, targets.toJSON(), now, lenient);
-  if (!refusal) return undefined;
-  const rootVersion = imageRoots[imageRoots.length - 1]?.signed.version;
-  const refreshAllowed = refreshAllowedByRoot(chain, targets, now, lenient);
-  const remedy = refreshAllowed
-    ? `re-sign them, each of a threshold of its release keys: fleetota release refresh --key <release key>`
-    : `image root ${rootVersion} does not name them for a refresh: find out who published them`;
-  const line = `image targets ${targets.signed.version} do NOT verify under image root ${rootVersion} (${refusal.kind}: ${refusal.message}); the update manager and vehicles refuse them; ${remedy}`;
-  return { ...refusal, refreshAllowed, line };
 }
 
 function readImage(path: string): Buffer {

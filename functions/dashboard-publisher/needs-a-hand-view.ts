@@ -4,10 +4,14 @@ import { DEAD_LETTER_QUEUE, describeDeadLetter, ERROR_KIND, ERROR_MESSAGE_ATTRIB
 import {
   CAMPAIGN_ID_PATTERN,
   DASHBOARD_SCHEMA_VERSION,
+  RELEASE_REFRESH_COMMAND,
+  RELEASE_STATUS_COMMAND,
   withdrawalsCommand,
   QUEUE_ROLE,
   type AlarmChangeView,
   type DeadLetterView,
+  type DocumentsHeldView,
+  type TargetsCheckView,
   type ExpiryPublishedView,
   type ExpiryWarningView,
   type NeedsAHandDocument,
@@ -17,11 +21,14 @@ import {
   type QueueRole,
 } from "../../contracts/dashboard-documents.js";
 import { DEFAULT_PARKED_RETENTION_DAYS, PARKED_SOURCE, type ParkedFailure } from "../../contracts/parked-failure.js";
-import { remedyOf } from "../../lib/parked-failures.js";
+import { PARKED_REASON, remedyOf } from "../../lib/parked-failures.js";
 import { toAlarmState } from "./alarm-view.js";
 import { owedCount, type CampaignSummaryInput } from "./campaign-view.js";
 import { ALARM_SUFFIX } from "../../contracts/metrics.js";
 import { EXPIRING, expiryEntry, type PublishedExpiry } from "../../uptane/calendar.js";
+
+/** A check of the published image targets as the source returns it (the view stamps its time). */
+export type TargetsCheck = Omit<TargetsCheckView, "checkedAt">;
 
 /** What the "needs a hand" document is built from; each part may have failed on its own (`error`). */
 export interface NeedsAHandInput {
@@ -39,6 +46,11 @@ export interface NeedsAHandInput {
   expiry?: { published: readonly PublishedExpiry[] } | { error: string } | undefined;
   /** Days a parked record is kept (the stack's parkedRetentionDays); default 90. */
   parkedRetentionDays?: number;
+  /**
+   * The image targets checked against the newest image root this run (null: nothing published to check), or undefined
+   * when not checked this run (no version changed since the previous document's check, which is kept).
+   */
+  targetsCheck?: { check: TargetsCheck | null } | { error: string } | undefined;
   /** Every campaign's summary (the campaigns document reads them; undefined: not read this run, none shown). */
   campaigns?: readonly CampaignSummaryInput[] | { error: string };
 }
@@ -283,6 +295,8 @@ export function shapeNeedsAHand(input: NeedsAHandInput, previous: NeedsAHandDocu
   const { changes, source } = alarmChanges(input, previous, now);
   const expiry = expiryPart(input.expiry, previous, now, errors);
   if (input.campaigns !== undefined && "error" in input.campaigns) errors.push(`campaigns: ${input.campaigns.error}`);
+  const byReason = parkedByReason(failures, retentionDays);
+  const targets = targetsPart(input.targetsCheck, previous, expiry.warnings, byReason, now, errors);
   const withdrawals = input.campaigns === undefined || "error" in input.campaigns ? undefined : owedWithdrawals(input.campaigns, input.alarms);
   return {
     schemaVersion: DASHBOARD_SCHEMA_VERSION,
@@ -291,7 +305,7 @@ export function shapeNeedsAHand(input: NeedsAHandInput, previous: NeedsAHandDocu
       items: parkedItems,
       total: failures.length,
       complete: failures.length < needsAHandListLimit && !("complete" in input.parked && input.parked.complete === false),
-      byReason: parkedByReason(failures, retentionDays),
+      byReason,
       retentionDays,
     },
     deadLetters: { items, depth },
@@ -299,6 +313,7 @@ export function shapeNeedsAHand(input: NeedsAHandInput, previous: NeedsAHandDocu
     alarmChangesSource: source,
     expiry,
     ...(withdrawals === undefined ? {} : { withdrawals }),
+    targets,
     errors,
   };
 }
@@ -346,6 +361,65 @@ function expiryPart(input: NeedsAHandInput["expiry"], previous: NeedsAHandDocume
   else if (input !== undefined) current = { readAt: now.toISOString(), published: [...input.published] };
   const published = current.published.map(publishedView).filter((view): view is ExpiryPublishedView => view !== undefined);
   return { readAt: current.readAt, published, warnings: expiryWarnings(published, now) };
+}
+
+const MAX_REFUSAL_CHARS = 300;
+
+/** A targets check as the document keeps it: whole versions, a boolean, bounded text; anything else (a previous document's) is dropped. */
+function targetsCheckView(check: Partial<Record<keyof TargetsCheckView, unknown>> | null | undefined, checkedAt: unknown): TargetsCheckView | null {
+  if (!check) return null;
+  const version = (value: unknown) => (typeof value === "number" && Number.isSafeInteger(value) && value >= 1 ? value : undefined);
+  const targetsVersion = version(check.targetsVersion);
+  const imageRootVersion = version(check.imageRootVersion);
+  if (targetsVersion === undefined || imageRootVersion === undefined || typeof check.verifies !== "boolean" || typeof checkedAt !== "string") return null;
+  const text = (value: unknown) => (typeof value === "string" ? value.slice(0, MAX_REFUSAL_CHARS) : null);
+  return {
+    targetsVersion,
+    imageRootVersion,
+    verifies: check.verifies,
+    kind: check.verifies ? null : text(check.kind),
+    message: check.verifies ? null : text(check.message),
+    refreshAllowed: !check.verifies && check.refreshAllowed === true,
+    checkedAt,
+  };
+}
+
+/**
+ * Whether job documents wait for the release engineers: the last check says the published image targets do not verify
+ * under the newest image root (after a release-key rotation, until `release refresh` by the new keys), or the calendar
+ * says they expired. The check is this run's when it was done, else the previous document's; `parkedMessages` counts the
+ * documents held back among the parked records read.
+ */
+export function targetsPart(
+  input: NeedsAHandInput["targetsCheck"],
+  previous: NeedsAHandDocument | undefined,
+  warnings: readonly ExpiryWarningView[],
+  byReason: readonly ParkedReasonView[],
+  now: Date,
+  errors: string[],
+): NonNullable<NeedsAHandDocument["targets"]> {
+  let check = targetsCheckView(previous?.targets?.check, previous?.targets?.check?.checkedAt);
+  if (input !== undefined && "error" in input) errors.push(`image targets check: ${input.error}`);
+  else if (input !== undefined) check = targetsCheckView(input.check, now.toISOString());
+  const parked = (reason: string) => byReason.filter((entry) => entry.reason === reason).reduce((sum, entry) => sum + entry.messages, 0);
+  const expired = warnings.find((warning) => warning.what === EXPIRING.ImageTargets && warning.expired);
+  let held: DocumentsHeldView | null = null;
+  if (check && !check.verifies) {
+    held = {
+      cause: PARKED_REASON.ImageTargetsUnverifiable,
+      line: `image targets ${check.targetsVersion} do not verify under image root ${check.imageRootVersion}${check.kind ? ` (${check.kind}${check.message ? `: ${check.message}` : ""})` : ""}: the update manager publishes no job document, vehicles refuse them`,
+      command: check.refreshAllowed ? RELEASE_REFRESH_COMMAND : RELEASE_STATUS_COMMAND,
+      parkedMessages: parked(PARKED_REASON.ImageTargetsUnverifiable),
+    };
+  } else if (expired) {
+    held = {
+      cause: PARKED_REASON.ImageTargetsExpired,
+      line: `image targets ${expired.version} expired${expired.expires === "unreadable" ? "" : ` at ${expired.expires}`}: the update manager publishes no job document, vehicles refuse them`,
+      command: RELEASE_REFRESH_COMMAND,
+      parkedMessages: parked(PARKED_REASON.ImageTargetsExpired),
+    };
+  }
+  return { check, held };
 }
 
 /** How many parked failures the publisher reads at most per run (newest first); more are counted as "at least". */

@@ -2,7 +2,7 @@ import type { CompositeAlarm, MetricAlarm, MetricDataResult } from "@aws-sdk/cli
 import type { Log } from "../../lib/logger.js";
 import { shapeAlarms } from "./alarm-view.js";
 import { shapeCampaignPage, type CampaignPageInput } from "./campaign-page-view.js";
-import { alarmsChangedSince, needsAHandDefaults, shapeNeedsAHand, type NeedsAHandInput } from "./needs-a-hand-view.js";
+import { alarmsChangedSince, needsAHandDefaults, shapeNeedsAHand, type NeedsAHandInput, type TargetsCheck } from "./needs-a-hand-view.js";
 import { shapeCampaigns, type CampaignSummaryInput } from "./campaign-view.js";
 import {
   campaignPageName,
@@ -19,7 +19,7 @@ import { shapeFleet, type FleetVehicleInput, type FleetViewOptions } from "./fle
 import { shapeQueues, type QueueReading } from "./queue-view.js";
 import { shapeTelemetry, telemetryWindowDefaults, type TelemetryWindow } from "./telemetry-view.js";
 import { decideTrendsRefresh, TRENDS_DECISION } from "./trend-cadence.js";
-import type { PublishedExpiry } from "../../uptane/calendar.js";
+import { EXPIRING, type PublishedExpiry } from "../../uptane/calendar.js";
 
 /** Where the publisher reads from; sources.ts implements it with the AWS SDK, tests with plain data. */
 export interface DashboardSources {
@@ -34,6 +34,11 @@ export interface DashboardSources {
   needsAHand(alarmNames: readonly string[]): Promise<Omit<NeedsAHandInput, "alarms" | "expiry">>;
   /** The published image targets and newest roots, read from the versions already `known` on (their next versions only). */
   expiry(known: readonly PublishedExpiry[]): Promise<PublishedExpiry[]>;
+  /**
+   * The `published` image targets checked against the image root chain (signatures, as the update manager checks
+   * them); null when no targets or root is published. Asked only when either version changed since the last check.
+   */
+  targetsCheck(published: readonly PublishedExpiry[], now: Date): Promise<TargetsCheck | null>;
 }
 
 /** Where the documents go: the dashboard bucket under its data prefix. */
@@ -134,10 +139,11 @@ export async function publishDashboard(input: {
             )
           : undefined,
       );
+      const checkRead = Promise.all([expiryRead, previousRead]).then(([read, previous]) => checkTargetsIfChanged(sources, read, previous, now));
       const campaignsForHand = readCampaigns().catch((error: unknown) => ({ error: error instanceof Error ? error.message : String(error) }));
-      const [parts, previous, expiry, campaigns] = await Promise.all([sources.needsAHand(names), previousRead, expiryRead, campaignsForHand]);
+      const [parts, previous, expiry, campaigns, targetsCheck] = await Promise.all([sources.needsAHand(names), previousRead, expiryRead, campaignsForHand, checkRead]);
       const retention = options.parkedRetentionDays === undefined ? {} : { parkedRetentionDays: options.parkedRetentionDays };
-      return shapeNeedsAHand({ ...parts, alarms, expiry, campaigns, ...retention }, previous, now);
+      return shapeNeedsAHand({ ...parts, alarms, expiry, campaigns, targetsCheck, ...retention }, previous, now);
     },
     [DASHBOARD_DOCUMENT.Queues]: async () => shapeQueues(await sources.queues(), now),
   };
@@ -164,6 +170,29 @@ export async function publishDashboard(input: {
   log.info("dashboard published", { written: report.written, failed: report.failed.length, skipped: report.skipped });
   if (report.failed.length > 0) throw new DashboardPublishError(report);
   return report;
+}
+
+/**
+ * Checks the published image targets' signatures when the calendar was read this run and the image targets or the
+ * newest image root it read is another version than the previous document's check (or there was none): a release,
+ * a refresh or a rotation. Otherwise undefined, and the previous check is kept: nothing is read.
+ */
+async function checkTargetsIfChanged(
+  sources: DashboardSources,
+  read: { published: readonly PublishedExpiry[] } | { error: string } | undefined,
+  previous: NeedsAHandDocument | undefined,
+  now: Date,
+): Promise<NeedsAHandInput["targetsCheck"]> {
+  if (read === undefined || "error" in read) return undefined;
+  const version = (what: string) => read.published.find((entry) => entry.what === what)?.version;
+  const last = previous?.targets?.check;
+  const targets = version(EXPIRING.ImageTargets);
+  const root = version(EXPIRING.ImageRoot);
+  if (previous?.targets && (last ? last.targetsVersion === targets && last.imageRootVersion === root : targets === undefined || root === undefined)) return undefined;
+  return sources.targetsCheck(read.published, now).then(
+    (check) => ({ check }),
+    (error: unknown) => ({ error: error instanceof Error ? error.message : String(error) }),
+  );
 }
 
 /** The pattern name a failure of the campaign-page source as a whole is reported under. */

@@ -14,7 +14,8 @@ import { GetQueueAttributesCommand, ReceiveMessageCommand, type SQSClient } from
 import { listParked } from "../../lib/parked-failures.js";
 import { EXPIRING, type Expiring, type PublishedExpiry } from "../../uptane/calendar.js";
 import { REPOSITORY_LAYOUT, rootFromJson, targetsFromJson } from "../../uptane/metadata.js";
-import { readChain } from "../../uptane/repository-store.js";
+import { readChain, readJson } from "../../uptane/repository-store.js";
+import { publishedTargetsRefusal } from "../../uptane/image-root-rotation.js";
 import { needsAHandDefaults, needsAHandListLimit, type NeedsAHandInput } from "./needs-a-hand-view.js";
 import type { CampaignPageInput } from "./campaign-page-view.js";
 import type { CampaignSummaryInput } from "./campaign-view.js";
@@ -114,6 +115,23 @@ export function awsDashboardSources(
         }),
       );
       return read.filter((entry): entry is PublishedExpiry => entry !== undefined);
+    },
+    async targetsCheck(published, now) {
+      const targets = published.find((entry) => entry.what === EXPIRING.ImageTargets);
+      if (!targets || !published.some((entry) => entry.what === EXPIRING.ImageRoot)) return null;
+      // Only when a version changed: the image root chain (a GET a root and a 404) and the targets (one GET).
+      const [chain, targetsJson] = await Promise.all([readChain(s3, config.dataBucket, REPOSITORY_LAYOUT.imageRoot), readJson(s3, config.dataBucket, REPOSITORY_LAYOUT.imageTargets(targets.version))]);
+      if (targetsJson === undefined || chain.length === 0) throw new Error(`image targets ${targets.version} or image root 1 not found`);
+      const roots = chain.map(rootFromJson);
+      const refusal = publishedTargetsRefusal(roots, targetsFromJson(targetsJson), now);
+      return {
+        targetsVersion: targets.version,
+        imageRootVersion: roots[roots.length - 1]!.signed.version,
+        verifies: refusal === undefined,
+        kind: refusal?.kind ?? null,
+        message: refusal?.message ?? null,
+        refreshAllowed: refusal?.refreshAllowed ?? false,
+      };
     },
     async queues() {
       const ages = await queueAges(cloudWatch, config.queues.map((queue) => queueNameFromUrl(queue.url))).catch(

@@ -23,6 +23,8 @@ function overallStatus(sections: Sections): string {
   if (deadLettered > 0) problems.push(`${formatCount(deadLettered)} dead-lettered ${deadLettered === 1 ? "message" : "messages"}`);
   const parked = sections.needsAHand.state.data?.parked.total ?? 0;
   if (parked > 0) problems.push(`${formatCount(parked)} parked ${parked === 1 ? "failure" : "failures"}`);
+  const held = sections.needsAHand.state.data?.targets?.held;
+  if (held) problems.push(held.cause === "image-targets-expired" ? "job documents wait: image targets expired" : "job documents wait: image targets do not verify");
   const owed = sections.needsAHand.state.data?.withdrawals?.total ?? 0;
   if (owed > 0) problems.push(`${formatCount(owed)} ${owed === 1 ? "withdrawal" : "withdrawals"} owed`);
   const expiring = sections.needsAHand.state.data?.expiry?.warnings.length ?? 0;

@@ -23,7 +23,8 @@ const campaigns = [
   campaignSummary({ campaignId: HOSTILE_ID, name: `Name ${HOSTILE}`, state: "ABORTED", withdrawalsOwed: 12 }),
 ];
 const pageInput = campaignPageInput(now);
-const page = shapeCampaignPage({ ...pageInput, campaign: { ...pageInput.campaign, state: "CANCELED", withdrawalsOwed: 5 } }, undefined, now);
+const hostileSamples = Array.from({ length: 50 }, () => ({ state: "FAILED" as const, stateReason: `install failed: ${HOSTILE}` }));
+const page = shapeCampaignPage({ ...pageInput, campaign: { ...pageInput.campaign, state: "CANCELED", withdrawalsOwed: 5 }, jobSamples: [...hostileSamples, ...pageInput.jobSamples] }, undefined, now);
 
 function needsAHand(): ReturnType<typeof shapeNeedsAHand> {
   const input = needsAHandInput(now, alarms);
@@ -31,9 +32,11 @@ function needsAHand(): ReturnType<typeof shapeNeedsAHand> {
     parkedFailure({ id: "a1", source: "update-manager", reason: "other-vehicle", detail: "status report for 1HGCM82633A004352 names another vehicle's job", parkedAt: minutesAgo(90), count: 40, lastParkedAt: minutesAgo(2) }, now),
     parkedFailure({ id: "a2", source: "update-manager", reason: "other-vehicle", detail: "status report names another vehicle's job", parkedAt: minutesAgo(2 * 24 * 60), count: 7 }, now),
     parkedFailure({ id: "b1", reason: "object-missing", parkedAt: minutesAgo(5) }, now),
+    parkedFailure({ id: "t1", source: "update-manager", reason: "image-targets-unverifiable", parkedAt: minutesAgo(30), count: 6 }, now),
     parkedFailure({ id: "h1", source: "update-manager", reason: HOSTILE, detail: `detail ${HOSTILE}`, remedy: `remedy ${HOSTILE}`, parkedAt: minutesAgo(1) }, now),
   ];
-  return shapeNeedsAHand({ ...input, parked: { failures, complete: true }, parkedRetentionDays: 90, campaigns }, undefined, now);
+  const targetsCheck = { check: { targetsVersion: 3, imageRootVersion: 2, verifies: false, kind: "BELOW_THRESHOLD", message: `0 of 2 signatures; key ${HOSTILE}`, refreshAllowed: true } };
+  return shapeNeedsAHand({ ...input, parked: { failures, complete: true }, parkedRetentionDays: 90, campaigns, targetsCheck }, undefined, now);
 }
 
 let harness: DashboardHarness;
@@ -60,7 +63,7 @@ test("counts parked failures by reason, with the messages counted records stand 
   assert.is(await row.locator('[data-field="expires"]').innerText(), "in 88 days");
   assert.is(await row.locator("code.command").innerText(), "fleetota parked --source update-manager --reason other-vehicle");
   assert.is(await counts.locator('tr[data-parked-reason="telemetry-processor/object-missing"] [data-field="messages"]').innerText(), "1");
-  assert.match(await counts.locator(".caption").innerText(), /Every parked record read \(4\), by reason\. .*expires 90 days after it was parked/);
+  assert.match(await counts.locator(".caption").innerText(), /Every parked record read \(5\), by reason\. .*expires 90 days after it was parked/);
 });
 
 test("a reason, detail or remedy with markup and a bidi override is shown as text: no element, no script, no reordering, not in the command", async () => {
@@ -118,6 +121,25 @@ test("the campaign page's card says how many withdrawals the campaign owes, with
 
   assert.match(await owed.innerText(), /^5 install documents still to withdraw/);
   assert.is(await owed.locator("code.command").innerText(), `fleetota campaign show ${page.campaign.campaignId}`);
+  const reasons = await harness.page.locator('[data-testid="failure-reasons"]').innerText();
+  assert.ok(reasons.includes('install failed: <img src=x onerror="document.body.dataset.pwned=1">\\u202eexe.txt'), reasons);
+  assert.is(await harness.page.locator("#campaign img").count(), 0);
+  assert.not.ok((await harness.page.locator("#campaign").innerText()).includes("\u202e"));
+});
+
+test("says job documents wait while the image targets do not verify, with the refresh command and the documents held back", async () => {
+  await harness.page.goto(`${harness.server.url}?refresh=1`);
+  const held = harness.page.locator('#needs-a-hand [data-testid="documents-held"]');
+  await held.waitFor();
+
+  assert.is(await held.getAttribute("data-cause"), "image-targets-unverifiable");
+  assert.match(await held.locator("h3").innerText(), /Job documents wait: the image targets do not verify/);
+  assert.match(await held.innerText(), /image targets 3 do not verify under image root 2 \(BELOW_THRESHOLD: 0 of 2 signatures; key <img src=x onerror="document\.body\.dataset\.pwned=1">\\u202eexe\.txt\)/);
+  assert.is(await held.locator('[data-field="command"]').innerText(), "fleetota release refresh --key <release key>");
+  assert.is(await held.locator('[data-field="status-command"]').innerText(), "fleetota release status");
+  assert.match(await held.locator(".caption").innerText(), /6 held back among the parked records read \(image-targets-unverifiable\)/);
+  assert.match(await harness.page.locator("#status").innerText(), /job documents wait: image targets do not verify/);
+  assert.is(await held.locator("img").count(), 0);
 });
 
 test("runs without script errors or content-security-policy violations", async () => {

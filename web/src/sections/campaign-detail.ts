@@ -2,6 +2,7 @@ import type { CampaignPageDocument, CampaignWaveView, ReasonCount } from "../../
 import { lineChart } from "../charts.js";
 import { bar, dataTable as table, h } from "../dom.js";
 import { formatAge, formatDuration } from "../../../lib/age-format.js";
+import { visibleText as shown } from "../../../lib/visible-text.js";
 import { formatCount, humanizeState, notAdmittedLabel, stateToken } from "../format.js";
 import { campaignCard } from "./campaigns.js";
 
@@ -49,7 +50,7 @@ export function campaignSection(container: HTMLElement): { render(doc: CampaignP
       document.title = `FleetOTA · ${doc.campaign.name}`;
       summary.replaceChildren(
         campaignCard(doc.campaign, nowMs, "div"),
-        ...(doc.description ? [h("p", { class: "campaign-description" }, doc.description)] : []),
+        ...(doc.description ? [h("p", { class: "campaign-description" }, shown(doc.description))] : []),
         h(
           "p",
           { class: "caption" },
@@ -122,7 +123,7 @@ export function campaignSection(container: HTMLElement): { render(doc: CampaignP
                   null,
                   h("td", { title: entry.at }, `${entry.at.slice(0, 16).replace("T", " ")} UTC`),
                   h("td", null, entry.from === entry.to ? humanizeState(entry.to) : `${humanizeState(entry.from)} → ${humanizeState(entry.to)}`),
-                  h("td", { class: "reason" }, entry.reason),
+                  h("td", { class: "reason" }, shown(entry.reason)),
                   h("td", null, entry.cause),
                 ),
               ),
@@ -155,7 +156,7 @@ function reasonTable(reasons: readonly ReasonCount[], empty: string): HTMLElemen
         "tr",
         { "data-state": reason.state },
         h("td", null, h("span", { class: `swatch job-${stateToken(reason.state)}`, "aria-hidden": "true" }), humanizeState(reason.state)),
-        h("td", { class: "reason" }, reason.reason),
+        h("td", { class: "reason" }, shown(reason.reason)),
         h("td", { class: "num" }, formatCount(reason.count)),
       ),
     ),

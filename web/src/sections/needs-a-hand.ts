@@ -1,4 +1,4 @@
-import type { NeedsAHandDocument } from "../../../contracts/dashboard-documents.js";
+import { RELEASE_STATUS_COMMAND, type NeedsAHandDocument } from "../../../contracts/dashboard-documents.js";
 import { campaignPageHref } from "./campaigns.js";
 import { dataTable, h } from "../dom.js";
 import { formatAge } from "../../../lib/age-format.js";
@@ -15,10 +15,12 @@ export function needsAHandSection(container: HTMLElement): { render(doc: NeedsAH
       // Documents written before the release calendar have no `expiry`.
       const expiring = doc.expiry?.warnings ?? [];
       const owing = doc.withdrawals?.campaigns ?? [];
-      const nothing = doc.parked.items.length === 0 && doc.deadLetters.items.length === 0 && doc.alarmChanges.length === 0 && expiring.length === 0 && owing.length === 0;
+      const held = doc.targets?.held ?? null;
+      const nothing = doc.parked.items.length === 0 && doc.deadLetters.items.length === 0 && doc.alarmChanges.length === 0 && expiring.length === 0 && owing.length === 0 && !held;
       container.replaceChildren(
         ...doc.errors.map((error) => h("p", { class: "notice notice-error", role: "alert" }, `Could not read ${error}; the rest is current.`)),
         ...(nothing && doc.errors.length === 0 ? [h("p", { class: "all-clear" }, "Nothing needs a hand: no parked failures, no dead letters, no alarm changes in the last day.")] : []),
+        ...documentsHeld(doc),
         ...(expiring.length === 0
           ? []
           : [
@@ -125,6 +127,33 @@ export function needsAHandSection(container: HTMLElement): { render(doc: NeedsAH
       );
     },
   };
+}
+
+/** Job documents that wait for the release engineers: the published image targets do not verify, or expired. */
+function documentsHeld(doc: NeedsAHandDocument): HTMLElement[] {
+  const held = doc.targets?.held;
+  if (!held) return [];
+  const unverifiable = held.cause === "image-targets-unverifiable";
+  return [
+    h(
+      "section",
+      { class: "card card-alert", role: "alert", "aria-label": "Job documents wait", "data-testid": "documents-held", "data-cause": held.cause },
+      h("h3", null, unverifiable ? "Job documents wait: the image targets do not verify" : "Job documents wait: the image targets expired"),
+      h("p", null, h("strong", null, shown(held.line))),
+      h("code", { class: "command", "data-field": "command" }, held.command),
+      held.command === RELEASE_STATUS_COMMAND ? null : h("code", { class: "command", "data-field": "status-command" }, RELEASE_STATUS_COMMAND),
+      h(
+        "p",
+        { class: "caption" },
+        unverifiable
+          ? held.command === RELEASE_STATUS_COMMAND
+            ? "The newest image root does not name these targets for a refresh: fleetota release status says why; find out who published them."
+            : "After a release-key rotation, each of a threshold of the new release keys runs it with their own key."
+          : "A threshold of release engineers each runs it with their own key.",
+        ` ${formatCount(held.parkedMessages)} held back among the parked records read (${held.cause}). Nothing to resend afterwards: the next tick publishes the queued jobs' documents and vehicles' next telemetry re-sends candidates.`,
+      ),
+    ),
+  ];
 }
 
 /** Campaigns whose jobs that will not run still have install documents out: how many, and the command per campaign. */

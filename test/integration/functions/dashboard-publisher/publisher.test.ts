@@ -23,7 +23,7 @@ import { TELEMETRY_TRENDS } from "../../../../functions/dashboard-publisher/tele
 import type { PublishReport } from "../../../../functions/dashboard-publisher/publish.js";
 import { ENV } from "../../../../contracts/environment.js";
 import { buildRoot, nextImageTargets, REPOSITORY_LAYOUT } from "../../../../uptane/metadata.js";
-import { generateOfflineKey, tufKey } from "../../../../uptane/keys.js";
+import { generateOfflineKey, signWithKeyFile, tufKey } from "../../../../uptane/keys.js";
 import { publishOnce } from "../../../../uptane/repository-store.js";
 import { LOCAL_ACCOUNT_ID } from "../../../../modules/stack-config.js";
 import { startTestCloud, type TestCloud } from "../../support/local-cloud.js";
@@ -209,10 +209,12 @@ test("the release calendar: under 7 days (or expired) a line with the command in
   const publisher = world.cloud.description.functions.find((fn) => fn.functionName.endsWith("-dashboard-publisher"))!;
   const windowStart = Math.floor(Date.now() / 300_000) * 300_000;
   const inDays = (days: number) => new Date(windowStart + days * 86_400_000);
-  const keys = [tufKey(generateOfflineKey("calendar"))];
-  const root = (days: number) => buildRoot({ version: 1, expires: inDays(days), rootKeys: keys, rootThreshold: 1, targetsKeys: keys, targetsThreshold: 1 });
+  const keyFile = generateOfflineKey("calendar");
+  const keys = [tufKey(keyFile)];
+  const signed = <M extends Parameters<typeof signWithKeyFile>[0]>(metadata: M) => (signWithKeyFile(metadata, keyFile), metadata);
+  const root = (days: number) => signed(buildRoot({ version: 1, expires: inDays(days), rootKeys: keys, rootThreshold: 1, targetsKeys: keys, targetsThreshold: 1 }));
   const image = { name: "primary-2.4.0.bin", length: 1, sha256: "a".repeat(64), custom: { version: "2.4.0", ecu: "primary", hardwareIds: ["hu-3"], antiRollbackCounter: 0 } };
-  const targetsV1 = nextImageTargets(undefined, image, inDays(10));
+  const targetsV1 = signed(nextImageTargets(undefined, image, inDays(10)));
   const put = (key: string, metadata: { toJSON(): unknown }) => publishOnce(s3, bucket, key, JSON.stringify(metadata.toJSON()), "application/json");
   await put(REPOSITORY_LAYOUT.imageRoot(1), root(3.5));
   await put(REPOSITORY_LAYOUT.directorRoot(1), root(200));
@@ -225,9 +227,13 @@ test("the release calendar: under 7 days (or expired) a line with the command in
 
   // act: a refresh run; a release of targets 2 that expired (a stale signing), then a run between refreshes and the next refresh
   const first = await run(windowStart);
-  await put(REPOSITORY_LAYOUT.imageTargets(2), nextImageTargets(targetsV1, image, inDays(-1)));
+  const targetsV2 = signed(nextImageTargets(targetsV1, image, inDays(-1)));
+  await put(REPOSITORY_LAYOUT.imageTargets(2), targetsV2);
   const between = await run(windowStart + 60_000);
   const next = await run(windowStart + 300_000);
+  // then targets 3 that no release key signed (written by someone who holds none): they do not verify
+  await put(REPOSITORY_LAYOUT.imageTargets(3), nextImageTargets(targetsV2, image, inDays(10)));
+  const unsigned = await run(windowStart + 600_000);
 
   // assess
   assert.equal(first.errors, []);
@@ -243,6 +249,14 @@ test("the release calendar: under 7 days (or expired) a line with the command in
   assert.equal(next.expiry.warnings.map((warning) => [warning.what, warning.version, warning.expired]), [["image targets", 2, true], ["image root", 1, false]]);
   assert.match(next.expiry.warnings[0]!.line, /^image targets 2 EXPIRED at .*: vehicles refuse it$/);
   assert.match(next.expiry.warnings[0]!.remedy, /^fleetota release refresh --key /);
+
+  // job documents wait: the targets' signatures checked at the first run and again when a version changed, carried between
+  assert.equal([first.targets?.check?.verifies, first.targets?.check?.targetsVersion, first.targets?.held], [true, 1, null]);
+  assert.is(between.targets?.check?.checkedAt, first.targets?.check?.checkedAt, "not checked again between refreshes");
+  assert.equal([next.targets?.check?.verifies, next.targets?.check?.targetsVersion, next.targets?.held?.cause, next.targets?.held?.command], [true, 2, "image-targets-expired", "fleetota release refresh --key <release key>"]);
+  assert.equal([unsigned.targets?.check?.verifies, unsigned.targets?.check?.targetsVersion, unsigned.targets?.held?.cause, unsigned.targets?.held?.command], [false, 3, "image-targets-unverifiable", "fleetota release status"]);
+  assert.match(unsigned.targets!.held!.line, /^image targets 3 do not verify under image root 1 \(/);
+  assert.equal(unsigned.errors, []);
 });
 
 test("documents are stored as uncached JSON so the page sees every run", async () => {

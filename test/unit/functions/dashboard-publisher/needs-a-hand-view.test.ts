@@ -229,4 +229,51 @@ test("release calendar: no text of the metadata, a previous document or a vehicl
   for (const part of ["curl", "onerror", "evil", ...doc.parked.items.map((item) => item.detail)]) assert.not.ok(text.includes(part), part);
 });
 
+// ── job documents held: the image targets do not verify, or expired ───────────────────────────
+
+const unverifiable = { targetsVersion: 3, imageRootVersion: 2, verifies: false, kind: "BELOW_THRESHOLD", message: "targets 3: 0 of 2 signatures by release keys of root 2", refreshAllowed: true };
+
+test("job documents wait while the image targets do not verify: the line, the refresh command, and the documents parked for it", () => {
+  const failures = [
+    parkedFailure({ id: "u1", source: "update-manager", reason: "image-targets-unverifiable", count: 12 }, now),
+    parkedFailure({ id: "u2", source: "update-manager", reason: "image-targets-unverifiable" }, now),
+  ];
+
+  const doc = shapeNeedsAHand({ ...needsAHandInput(now, alarms), parked: { failures }, targetsCheck: { check: unverifiable } }, undefined, now);
+
+  assert.equal(doc.targets!.held, {
+    cause: "image-targets-unverifiable",
+    line: "image targets 3 do not verify under image root 2 (BELOW_THRESHOLD: targets 3: 0 of 2 signatures by release keys of root 2): the update manager publishes no job document, vehicles refuse them",
+    command: "fleetota release refresh --key <release key>",
+    parkedMessages: 13,
+  });
+  assert.is(doc.targets!.check!.checkedAt, now.toISOString());
+  const notNamed = shapeNeedsAHand({ ...needsAHandInput(now, alarms), targetsCheck: { check: { ...unverifiable, refreshAllowed: false } } }, undefined, now);
+  assert.is(notNamed.targets!.held!.command, "fleetota release status");
+});
+
+test("job documents wait while the image targets have expired, though their signatures verify", () => {
+  const published = [{ what: "image targets", version: 4, expires: inDays(-0.5) }] as const;
+  const verifies = { targetsVersion: 4, imageRootVersion: 1, verifies: true, kind: null, message: null, refreshAllowed: false };
+
+  const doc = shapeNeedsAHand({ ...needsAHandInput(now, alarms), expiry: { published }, targetsCheck: { check: verifies } }, undefined, now);
+
+  assert.equal([doc.targets!.held!.cause, doc.targets!.held!.command, doc.targets!.held!.line], ["image-targets-expired", "fleetota release refresh --key <release key>", "image targets 4 expired at 2026-11-26T06:00:00.000Z: the update manager publishes no job document, vehicles refuse them"]);
+  assert.is(shapeNeedsAHand({ ...needsAHandInput(now, alarms), expiry: { published: [{ what: "image targets", version: 4, expires: inDays(3) }] }, targetsCheck: { check: verifies } }, undefined, now).targets!.held, null);
+});
+
+test("the last check is carried between checks, a failed check is named and keeps it, and a forged previous check is dropped", () => {
+  const checked = shapeNeedsAHand({ ...needsAHandInput(now, alarms), targetsCheck: { check: unverifiable } }, undefined, now);
+  const later = new Date(now.getTime() + 60_000);
+
+  const carried = shapeNeedsAHand({ ...needsAHandInput(later, alarms) }, checked, later);
+  const failed = shapeNeedsAHand({ ...needsAHandInput(later, alarms), targetsCheck: { error: "AccessDenied" } }, checked, later);
+  const forged = { ...checked, targets: { check: { ...checked.targets!.check!, targetsVersion: "3; rm -rf ~" as never }, held: null } };
+
+  for (const doc of [carried, failed]) assert.equal([doc.targets!.check!.checkedAt, doc.targets!.held!.cause], [now.toISOString(), "image-targets-unverifiable"]);
+  assert.ok(failed.errors.includes("image targets check: AccessDenied"));
+  assert.equal(shapeNeedsAHand(needsAHandInput(later, alarms), forged, later).targets, { check: null, held: null });
+  assert.equal(shapeNeedsAHand({ ...needsAHandInput(now, alarms), targetsCheck: { check: { ...unverifiable, message: "x".repeat(5_000) } } }, undefined, now).targets!.check!.message!.length, 300);
+});
+
 test.run();

@@ -17,6 +17,7 @@ function sources(overrides: Partial<DashboardSources> = {}): DashboardSources {
     campaignPages: async () => [],
     needsAHand: async () => ({ parked: { failures: [] }, deadLetters: [], alarmHistory: undefined }),
     expiry: async () => [],
+    targetsCheck: async () => null,
     ...overrides,
   };
 }
@@ -151,6 +152,39 @@ test("the release calendar is read on a first run and at the trends' refreshes, 
 
   assert.equal(asked, [[], published]);
   assert.equal(between.expiry.warnings.map((warning: { line: string }) => warning.line), ["image targets 4 expire in 2 days (2026-11-29T00:00:00.000Z)"]);
+});
+
+test("checks the image targets' signatures only when the targets or the image root the calendar read is a new version", async () => {
+  const { written, writer } = memoryWriter();
+  let published = [
+    { what: "image targets", version: 4, expires: "2026-12-29T00:00:00.000Z" },
+    { what: "image root", version: 1, expires: "2027-11-26T00:00:00.000Z" },
+  ] as Array<{ what: "image targets" | "image root"; version: number; expires: string }>;
+  const checked: number[][] = [];
+  const counting = sources({
+    expiry: async () => [...published],
+    targetsCheck: async (read) => {
+      const version = (what: string) => read.find((entry) => entry.what === what)!.version;
+      checked.push([version("image targets"), version("image root")]);
+      return version("image root") === 2
+        ? { targetsVersion: version("image targets"), imageRootVersion: 2, verifies: false, kind: "BELOW_THRESHOLD", message: "targets 4: 0 of 2 signatures", refreshAllowed: true }
+        : { targetsVersion: version("image targets"), imageRootVersion: version("image root"), verifies: true, kind: null, message: null, refreshAllowed: false };
+    },
+  });
+  const run = (scheduledTime: string) => publishDashboard({ sources: counting, writer, now, scheduledTime, log: silentLog, options: { namespace: "FleetOTA", trendsEveryMinutes: 5 } });
+  const hand = () => JSON.parse(written.get(DASHBOARD_DOCUMENT.NeedsAHand)!);
+
+  await run("2026-11-26T18:00:00Z"); // first run: checked
+  await run("2026-11-26T18:05:00Z"); // a refresh run, nothing new: not checked
+  assert.equal([hand().targets.check.verifies, hand().targets.held], [true, null]);
+  published = [published[0]!, { what: "image root", version: 2, expires: "2027-11-26T00:00:00.000Z" }]; // a release-key rotation
+  await run("2026-11-26T18:07:00Z"); // between refreshes: the calendar is not read, nor the targets checked
+  await run("2026-11-26T18:10:00Z"); // refresh: the new root is read and the targets checked again
+  await run("2026-11-26T18:11:00Z"); // carried
+
+  assert.equal(checked, [[4, 1], [4, 2]]);
+  assert.equal([hand().targets.check.verifies, hand().targets.held.cause, hand().targets.held.command], [false, "image-targets-unverifiable", "fleetota release refresh --key <release key>"]);
+  assert.match(hand().targets.held.line, /^image targets 4 do not verify under image root 2 \(BELOW_THRESHOLD: targets 4: 0 of 2 signatures\)/);
 });
 
 test("publishes the healthy documents and then fails naming the broken source", async () => {

@@ -131,6 +131,7 @@ test("a fleet state over maxVehicles: the publisher keeps the vehicles' own entr
       campaignPages: async () => [],
       needsAHand: async () => ({ parked: { failures: [] }, deadLetters: [], alarmHistory: undefined }),
       expiry: async () => [],
+      targetsCheck: async () => null,
     },
     writer: { write: async (name, body) => void written.set(name, body), read: async (name) => written.get(name) },
     now,
