@@ -142,7 +142,7 @@ export interface CampaignView {
   /** Jobs in a final state (succeeded, failed, rolled back, cancelled …) over targeted, 0–100. */
   percentComplete: number;
   /**
-   * Install documents of its canceled (or timed-out, unstarted) jobs the ticker still has to take back: a vehicle may
+   * Install documents of its canceled or timed-out jobs the ticker still has to take back: a vehicle may
    * read them until then. The ticker withdraws them again each minute; 0 once confirmed (absent in older documents).
    */
   withdrawalsOwed?: number;

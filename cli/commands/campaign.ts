@@ -150,7 +150,7 @@ async function runCampaignShow(context: CommandContext, campaignId: string): Pro
  * What `campaign show` prints: the campaign, its counters (withdrawals owed, when any) and its transitions.
  *
  * @example
- * campaignShowLines(campaign, transitions)[3]; // "withdrawals owed: 3 (install documents of canceled or unstarted timed-out jobs …)"
+ * campaignShowLines(campaign, transitions)[3]; // "withdrawals owed: 3 (install documents of canceled or timed-out jobs …)"
  */
 export function campaignShowLines(campaign: Campaign, history: readonly TransitionRecord[]): string[] {
   const nonZero = Object.entries(campaign.counts).filter(([, count]) => count > 0);
@@ -161,7 +161,7 @@ export function campaignShowLines(campaign: Campaign, history: readonly Transiti
     `jobs: ${nonZero.length ? nonZero.map(([state, count]) => `${state} ${count}`).join(", ") : "none yet"}`,
     ...(owed > 0
       ? [
-          `withdrawals owed: ${owed} (install documents of canceled or unstarted timed-out jobs, still readable by their vehicles; the ticker withdraws them again each minute and confirms each 20 min after its job's last write; failures: alarm <prefix>-withdrawals-failed, the update manager's 'job document withdrawal failed' log lines; the jobs: fleetota jobs ${campaign.campaignId} --state CANCELED, --state TIMED_OUT)`,
+          `withdrawals owed: ${owed} (install documents of canceled or timed-out jobs, still readable by their vehicles; the ticker withdraws them again each minute and confirms each 20 min after its job's last write; failures: alarm <prefix>-withdrawals-failed, the update manager's 'job document withdrawal failed' log lines; the jobs: fleetota jobs ${campaign.campaignId} --state CANCELED, --state TIMED_OUT)`,
         ]
       : []),
     "history:",

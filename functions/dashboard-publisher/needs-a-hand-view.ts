@@ -155,7 +155,7 @@ function expiresAt(parkedAt: string, days: number): string {
 }
 
 /**
- * Campaigns whose canceled or unstarted-timed-out jobs' install documents are not yet confirmed withdrawn: most owed
+ * Campaigns whose canceled or timed-out jobs' install documents are not yet confirmed withdrawn: most owed
  * first, with the withdrawals-failed alarm's state (found among the alarms read by its suffix).
  */
 export function owedWithdrawals(

@@ -179,7 +179,7 @@ function owedWithdrawals(doc: NeedsAHandDocument): HTMLElement[] {
     h(
       "p",
       { class: "caption" },
-      `${formatCount(withdrawals.total)} install ${withdrawals.total === 1 ? "document" : "documents"} of canceled (or unstarted, timed-out) jobs still readable by their vehicles`,
+      `${formatCount(withdrawals.total)} install ${withdrawals.total === 1 ? "document" : "documents"} of canceled or timed-out jobs still readable by their vehicles`,
       withdrawals.omitted > 0 ? ` (${formatCount(withdrawals.omitted)} more campaigns not listed)` : "",
       ". The ticker withdraws each again every minute and confirms it 20 minutes after its job's last write; nothing to run while the count goes down. ",
       alarm

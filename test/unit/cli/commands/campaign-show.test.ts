@@ -10,7 +10,7 @@ test("campaign show says how many withdrawals the campaign still owes, and where
 
   const line = lines.find((entry) => entry.startsWith("withdrawals owed: "));
   assert.ok(line, lines.join("\n"));
-  assert.match(line!, /^withdrawals owed: 3 \(install documents of canceled or unstarted timed-out jobs/);
+  assert.match(line!, /^withdrawals owed: 3 \(install documents of canceled or timed-out jobs/);
   assert.match(line!, /alarm <prefix>-withdrawals-failed/);
   assert.match(line!, /fleetota jobs c-20261126T173500-1a2b3c4d --state CANCELED/);
 });
