@@ -272,7 +272,7 @@ test("a vehicle's presigned S3 URL with an X-Amz-Target is refused (moto would r
 test("a wrong, missing or repeated session token is refused; so is an expired session", async () => {
   const { authorize, credentials, later, stats } = world();
   const put = await capturedRequest(s3Send(new PutObjectCommand({ Bucket: "lake", Key: `telemetry/vehicle/${A}/x.ndjson.gz`, Body: "x" })), credentials);
-  refusedWith(authorize({ ...put, headers: { ...put.headers, "x-amz-security-token": `${credentials.sessionToken.slice(0, -1)}A` } }), 403, "InvalidToken");
+  refusedWith(authorize({ ...put, headers: { ...put.headers, "x-amz-security-token": `${credentials.sessionToken.slice(0, -1)}${credentials.sessionToken.endsWith("A") ? "B" : "A"}` } }), 403, "InvalidToken");
   const { "x-amz-security-token": _token, ...noToken } = put.headers;
   refusedWith(authorize({ ...put, headers: noToken }), 403, "InvalidToken");
   refusedWith(authorize({ ...put, headers: { ...put.headers, "x-amz-security-token": `${credentials.sessionToken}, ${credentials.sessionToken}` } }), 403, "InvalidToken");
