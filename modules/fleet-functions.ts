@@ -174,7 +174,7 @@ export class FleetFunctions extends Construct {
       { Sid: "SignDirectorMetadata", Effect: "Allow", Action: ["kms:Sign", "kms:GetPublicKey"], Resource: this.props.directorKey.keyArn },
       signOnlyFromFunction(functionArnOf(stack.region, account, `${stack.namePrefix}-${FUNCTION.updateManager}`)),
       itemsUnder("CampaignItems", ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"], state.tableArn, [CAMPAIGN_PK_PREFIX, COMMAND_PK_PREFIX]),
-      { Sid: "QueryCampaignsAndJobs", Effect: "Allow", Action: "dynamodb:Query", Resource: state.tableAndIndexArns },
+      { Sid: "QueryCampaignsAndJobs", Effect: "Allow", Action: "dynamodb:Query", Resource: [...state.tableAndIndexArns, state.owedIndexArn] },
       // Targeting trusts the registry (campaigns/registry-check.ts): a vehicle's thing is named by its VIN, 17 characters.
       { Sid: "ReadVehicleRegistrations", Effect: "Allow", Action: "iot:DescribeThing", Resource: vehicleThingsArn(stack.region, account) },
     ]);

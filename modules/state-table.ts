@@ -1,5 +1,6 @@
 import { Construct } from "constructs";
 import { DynamodbTable } from "@cdktf/provider-aws/lib/dynamodb-table/index.js";
+import { OWED_INDEX } from "../campaigns/store/keys.js";
 import { named } from "./logical-id.js";
 
 /** The single-table key schema every handler codes against. */
@@ -9,6 +10,10 @@ export const STATE_TABLE_KEYS = {
   index: "gsi1",
   indexPartitionKey: "gsi1pk",
   indexSortKey: "gsi1sk",
+  /** The sparse index of jobs owing their withdrawal (campaigns/store/keys.ts): its keys are set only while owed. */
+  owedIndex: OWED_INDEX.name,
+  owedIndexPartitionKey: OWED_INDEX.partitionKey,
+  owedIndexSortKey: OWED_INDEX.sortKey,
   /** Epoch seconds; DynamoDB deletes the item some time after. */
   ttlAttribute: "expiresAt",
 } as const;
@@ -20,7 +25,7 @@ export interface StateTableProps {
 
 /**
  * The one DynamoDB table of FleetOTA (campaigns, vehicle jobs, idempotency markers): on-demand,
- * point-in-time recovery, encrypted, a TTL attribute and one overloaded GSI.
+ * point-in-time recovery, encrypted, a TTL attribute, one overloaded GSI and one sparse GSI (jobs owing a withdrawal).
  *
  * @example
  * const state = new StateTable(this, "state", { tableName: "fleetota-dev-state", deletionProtection: false });
@@ -32,8 +37,10 @@ export class StateTable extends Construct {
   readonly tableArn: string;
   /** The GSI (`gsi1`), for IAM statements that only query through it. */
   readonly indexArn: string;
-  /** The table and its indexes, for IAM statements that read through the GSI. */
+  /** The table and its overloaded GSI, for IAM statements that read through it. */
   readonly tableAndIndexArns: readonly string[];
+  /** The sparse GSI of jobs owing their withdrawal (`owed`): only the update manager's tick reads it. */
+  readonly owedIndexArn: string;
 
   constructor(scope: Construct, id: string, props: StateTableProps) {
     super(scope, id);
@@ -44,9 +51,13 @@ export class StateTable extends Construct {
         billingMode: "PAY_PER_REQUEST",
         hashKey: keys.partitionKey,
         rangeKey: keys.sortKey,
-        attribute: [keys.partitionKey, keys.sortKey, keys.indexPartitionKey, keys.indexSortKey].map((name) => ({ name, type: "S" })),
+        attribute: [keys.partitionKey, keys.sortKey, keys.indexPartitionKey, keys.indexSortKey, keys.owedIndexPartitionKey, keys.owedIndexSortKey].map(
+          (name) => ({ name, type: "S" }),
+        ),
         globalSecondaryIndex: [
           { name: keys.index, hashKey: keys.indexPartitionKey, rangeKey: keys.indexSortKey, projectionType: "ALL" },
+          // Sparse: only jobs owing a withdrawal carry its keys. ALL, so the tick reads whole jobs in one query (few, small).
+          { name: keys.owedIndex, hashKey: keys.owedIndexPartitionKey, rangeKey: keys.owedIndexSortKey, projectionType: "ALL" },
         ],
         ttl: { attributeName: keys.ttlAttribute, enabled: true },
         pointInTimeRecovery: { enabled: true },
@@ -59,5 +70,6 @@ export class StateTable extends Construct {
     this.tableArn = this.table.arn;
     this.indexArn = `${this.tableArn}/index/${keys.index}`;
     this.tableAndIndexArns = [this.tableArn, this.indexArn];
+    this.owedIndexArn = `${this.tableArn}/index/${keys.owedIndex}`;
   }
 }

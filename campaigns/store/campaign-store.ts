@@ -68,6 +68,11 @@ export interface JobRecords {
   /** A campaign's jobs, all or those in one state (eventually consistent). */
   list(campaignId: string, state?: JobState): Promise<Job[]>;
   /**
+   * A campaign's jobs that owe their withdrawal (model.ts `owesWithdrawal`), read off a sparse index that holds only
+   * those (eventually consistent: a job that just began to owe may be missing for a moment).
+   */
+  listOwingWithdrawal(campaignId: string): Promise<Job[]>;
+  /**
    * Creates the job and counts it against the open wave, atomically. WaveClosedError when the campaign is
    * not RUNNING in `job.wave` with room; StaleJobError when the job exists (admitted by someone else);
    * TargetExistsError when `firstSighting` is given but the vehicle was recorded before; NotWaitingError when it is

@@ -1,5 +1,5 @@
 import { GetCommand, PutCommand } from "@aws-sdk/lib-dynamodb";
-import { CAMPAIGN_STATE, withdrawalDelta, type Job, type OutcomeTotals } from "../model.js";
+import { CAMPAIGN_STATE, owesWithdrawal, withdrawalDelta, type Job, type OutcomeTotals } from "../model.js";
 import type { JobRecords } from "./campaign-store.js";
 import { NotWaitingError, StaleCampaignError, StaleJobError, TargetExistsError, WaveClosedError } from "./errors.js";
 import {
@@ -7,12 +7,14 @@ import {
   INDEX_NAME,
   JOB_SK_PREFIX,
   OUTCOMES_EPOCH_ATTR,
+  OWED_INDEX,
   WITHDRAWALS_OWED_ATTR,
   campaignPk,
   countAttr,
   jobSk,
   jobStateIndexPk,
   outcomeAttr,
+  owedIndexPk,
   targetSk,
   vehicleOutcomeAttr,
 } from "./keys.js";
@@ -41,6 +43,17 @@ export function dynamoJobRecords(db: StateTable): JobRecords {
             ExpressionAttributeValues: { ":pk": campaignPk(campaignId), ":prefix": JOB_SK_PREFIX },
           });
       return items.map(jobFromItem);
+    },
+
+    async listOwingWithdrawal(campaignId) {
+      const items = await queryAll(db, {
+        IndexName: OWED_INDEX.name,
+        KeyConditionExpression: "#pk = :pk",
+        ExpressionAttributeNames: { "#pk": OWED_INDEX.partitionKey },
+        ExpressionAttributeValues: { ":pk": owedIndexPk(campaignId) },
+      });
+      // The index is eventually consistent: an entry just confirmed may still be listed.
+      return items.map(jobFromItem).filter(owesWithdrawal);
     },
 
     async admit(job, options) {
@@ -168,18 +181,27 @@ function revisionCheckedPut(db: StateTable, saved: Job, expected: number) {
   };
 }
 
-function jobItem(job: Job): Record<string, unknown> {
+/**
+ * A job's item: on the per-state index always, on the sparse `owed` index only while it owes its withdrawal.
+ *
+ * @example
+ * await doc.send(new PutCommand({ TableName: table, Item: jobItem(job) }));
+ */
+export function jobItem(job: Job): Record<string, unknown> {
+  const owed = owesWithdrawal(job);
   return stripUndefined({
     pk: campaignPk(job.campaignId),
     sk: jobSk(job.vin),
     gsi1pk: jobStateIndexPk(job.campaignId, job.state),
     gsi1sk: `${job.updatedAt}#${job.vin}`,
+    [OWED_INDEX.partitionKey]: owed ? owedIndexPk(job.campaignId) : undefined,
+    [OWED_INDEX.sortKey]: owed ? job.vin : undefined,
     type: "job",
     ...job,
   });
 }
 
 function jobFromItem(item: Record<string, unknown>): Job {
-  const { pk: _pk, sk: _sk, gsi1pk: _g, gsi1sk: _s, type: _t, ...job } = item;
+  const { pk: _pk, sk: _sk, gsi1pk: _g, gsi1sk: _s, [OWED_INDEX.partitionKey]: _op, [OWED_INDEX.sortKey]: _os, type: _t, ...job } = item;
   return job as unknown as Job;
 }

@@ -8,6 +8,7 @@ import type { JobState, OutcomeTotals } from "../model.js";
  * | campaign            | `CAMPAIGN#<id>`            | `META`              | `CAMPAIGNS`                  | `<createdAt>#<id>`  |
  * | campaign transition | `CAMPAIGN#<id>`            | `HIST#<revision:8>` |                              |                     |
  * | vehicle job         | `CAMPAIGN#<id>`            | `JOB#<VIN>`         | `JOBS#<id>#<state>`          | `<updatedAt>#<VIN>` |
+ *   (and, only while it owes its withdrawal, `owedpk` = `OWED#<id>` and `owedsk` = `<VIN>`: the sparse index `owed`)
  * | eligible vehicle    | `CAMPAIGN#<id>`            | `TARGET#<VIN>`      | `WAITING#<id>` while waiting | `<seenAt>#<VIN>`    |
  *   (a waiting vehicle refused at admission keeps its item as `refusedAt`, off the index and out of `eligible`)
  * | processed command   | `COMMAND#<idempotencyKey>` | `MARK`              |                              |                     |
@@ -18,6 +19,9 @@ import type { JobState, OutcomeTotals } from "../model.js";
  * with ADD in the same transaction as the job write, so they never drift from the jobs. Job writes are
  * conditional on the job's `revision` (optimistic concurrency); campaign-state writes on the campaign's.
  * Campaign transition and command items carry `expiresAt` (TTL) so they do not accumulate forever.
+ * The second GSI, `owed`, holds only the jobs that owe their withdrawal (model.ts `owesWithdrawal`): every job write
+ * is a whole Put, which sets its keys while the job owes and leaves them out once its withdrawal is confirmed, so a
+ * campaign's ticker reads just those jobs, however many ended jobs it has.
  */
 
 export const HISTORY_RETENTION_DAYS = 180;
@@ -38,6 +42,9 @@ export const targetSk = (vin: string): string => `TARGET#${vin}`;
 export const waitingIndexPk = (campaignId: string): string => `WAITING#${campaignId}`;
 export const commandKey = (idempotencyKey: string): { pk: string; sk: string } => ({ pk: `${COMMAND_PK_PREFIX}${idempotencyKey}`, sk: "MARK" });
 export const INDEX_NAME = "gsi1";
+/** The sparse GSI of jobs owing their withdrawal (projection ALL), and its key attributes. */
+export const OWED_INDEX = { name: "owed", partitionKey: "owedpk", sortKey: "owedsk" } as const;
+export const owedIndexPk = (campaignId: string): string => `OWED#${campaignId}`;
 
 /** The campaign item's per-state job counter attribute. */
 export const countAttr = (state: JobState): string => `count_${state}`;

@@ -1,5 +1,5 @@
 import type { VehicleSnapshot } from "../../contracts/update-messages.js";
-import { CAMPAIGN_STATE, withdrawalDelta, type Campaign, type Job, type OutcomeTotals, type TransitionRecord } from "../model.js";
+import { CAMPAIGN_STATE, owesWithdrawal, withdrawalDelta, type Campaign, type Job, type OutcomeTotals, type TransitionRecord } from "../model.js";
 import { OUTCOME_KEYS } from "./keys.js";
 import type { CampaignStore } from "./campaign-store.js";
 import { creationRecord, draftCampaign } from "./campaigns.js";
@@ -114,6 +114,12 @@ export function memoryCampaignStore(): CampaignStore {
         // As the table orders them: by VIN on the campaign's partition, by last update on the per-state index.
         const order = (job: Job) => (state === undefined ? job.vin : `${job.updatedAt}#${job.vin}`);
         return found.sort((a, b) => order(a).localeCompare(order(b))).map(copy);
+      },
+
+      async listOwingWithdrawal(campaignId) {
+        await turn();
+        const owing = [...jobs.values()].filter((job) => job.campaignId === campaignId && owesWithdrawal(job));
+        return owing.sort((a, b) => a.vin.localeCompare(b.vin)).map(copy);
       },
 
       async admit(job, options) {

@@ -17,6 +17,7 @@ import { REPOSITORY_LAYOUT } from "../../uptane/metadata.js";
 import { actionsCalledBy } from "../../scripts/least-privilege/code-actions.js";
 import { policyDiff } from "../../scripts/least-privilege/policy-diff.js";
 import { list, parseJson, ref, synthStack, TEST_ACCOUNT_ID, type Statement, type SynthesizedStack } from "./support/synth.js";
+import { OWED_INDEX } from "../../campaigns/store/keys.js";
 
 const stack = synthStack();
 const functionIds = Object.values(FUNCTION).map((shortName) => shortName.replace(/-/g, "_"));
@@ -102,6 +103,14 @@ test("the ticker writes no item; the processor writes only its object markers; t
     const queries = byFunction(functionId).filter((statement) => list(statement.Action).includes("dynamodb:Query"));
     assert.equal(queries.flatMap((statement) => list(statement.Resource)), [`${ref("aws_dynamodb_table", "state_table", "arn")}/index/gsi1`], `${functionId} queries the table`);
   }
+});
+
+test("only the update manager (its tick settling owed withdrawals) queries the sparse index of jobs owing a withdrawal", () => {
+  const owedIndex = `${ref("aws_dynamodb_table", "state_table", "arn")}/index/${OWED_INDEX.name}`;
+  const queriers = functionIds.filter((functionId) =>
+    statementsOf(stack, functionId).some((statement) => list(statement.Action).includes("dynamodb:Query") && list(statement.Resource).includes(owedIndex)),
+  );
+  assert.equal(queriers, ["update_manager"]);
 });
 
 test("only the rollout ticker sends to the command queue; the processor may send only to the vehicle-report queue, never a command (iam-simulate)", () => {

@@ -6,6 +6,7 @@ import { BUCKET_ADMINISTRATION_ACTIONS, WRITE_ONCE_KEY_PATTERNS } from "../../mo
 import { stackOverridesFromEnv } from "../../modules/stack-config.js";
 import { REPOSITORY_LAYOUT } from "../../uptane/metadata.js";
 import { list, parseJson, ref, synthStack, TEST_ACCOUNT_ID, TEST_DEPLOY_ROLE, WEB_FILES, type Statement } from "./support/synth.js";
+import { OWED_INDEX } from "../../campaigns/store/keys.js";
 
 const stack = synthStack();
 const buckets = Object.keys(stack.resources("aws_s3_bucket"));
@@ -121,13 +122,19 @@ test("every web build file is uploaded to the dashboard bucket with its content 
   assert.is(contentTypeFor("index.html"), "text/html; charset=utf-8");
 });
 
-test("the state table: pk/sk, gsi1, TTL on expiresAt, on demand, point-in-time recovery, encrypted", () => {
+test("the state table: pk/sk, gsi1, the sparse owed index, TTL on expiresAt, on demand, point-in-time recovery, encrypted", () => {
   const table = stack.resource("aws_dynamodb_table", "state_table") as Record<string, any>;
 
   assert.is(table.hash_key, "pk");
   assert.is(table.range_key, "sk");
-  assert.equal(table.global_secondary_index, [{ name: "gsi1", hash_key: "gsi1pk", range_key: "gsi1sk", projection_type: "ALL" }]);
-  assert.equal(table.attribute.map((attribute: { name: string; type: string }) => `${attribute.name}:${attribute.type}`).sort(), ["gsi1pk:S", "gsi1sk:S", "pk:S", "sk:S"]);
+  assert.equal(table.global_secondary_index, [
+    { name: "gsi1", hash_key: "gsi1pk", range_key: "gsi1sk", projection_type: "ALL" },
+    { name: OWED_INDEX.name, hash_key: OWED_INDEX.partitionKey, range_key: OWED_INDEX.sortKey, projection_type: "ALL" },
+  ]);
+  assert.equal(
+    table.attribute.map((attribute: { name: string; type: string }) => `${attribute.name}:${attribute.type}`).sort(),
+    ["gsi1pk:S", "gsi1sk:S", "owedpk:S", "owedsk:S", "pk:S", "sk:S"],
+  );
   assert.equal(table.ttl, { attribute_name: "expiresAt", enabled: true });
   assert.is(table.billing_mode, "PAY_PER_REQUEST");
   assert.is(table.point_in_time_recovery.enabled, true);

@@ -700,6 +700,55 @@ test("a cancel whose withdrawal fails (a KMS throttle) leaves the job owing it: 
   await assertCountersMatchJobs(h.store, campaignId);
 });
 
+/** Records the states the campaign's jobs are listed by (a listing of all jobs as "all"), and the index reads. */
+function jobReads(h: Harness): { byState: string[]; owedIndex: number } {
+  const reads = { byState: [] as string[], owedIndex: 0 };
+  const [list, listOwing] = [h.store.jobs.list, h.store.jobs.listOwingWithdrawal];
+  h.store.jobs.list = (campaignId, state) => (reads.byState.push(state ?? "all"), list(campaignId, state));
+  h.store.jobs.listOwingWithdrawal = (campaignId) => (reads.owedIndex++, listOwing(campaignId));
+  return reads;
+}
+
+/** Twenty vehicles admitted, the campaign canceled, the withdrawal of vin(1)'s document failing (a KMS throttle). */
+async function canceledOwingOne(h: Harness): Promise<string> {
+  const { campaignId } = await startedCampaign(h);
+  for (let index = 1; index <= 20; index++) await h.deliver(candidate(car(index)));
+  const withdraw = h.deps.documents.withdraw;
+  h.deps.documents.withdraw = async (job) => (job.vin === vin(1) ? Promise.reject(Object.assign(new Error("Rate exceeded"), { name: "ThrottlingException" })) : withdraw(job));
+  await h.deliver(command(campaignId, "cancel"));
+  h.clock.now = minutesAfter(1 + WITHDRAWAL_SETTLE_MINUTES);
+  await tickCampaign(h.deps, campaignId);
+  h.deps.documents.withdraw = withdraw;
+  assert.is((await h.store.campaigns.get(campaignId))!.withdrawalsOwed, 1, "19 confirmed, vin(1)'s withdrawal still failing");
+  return campaignId;
+}
+
+test("a campaign owing one withdrawal among its ended jobs reads that job off the index: its tick lists no CANCELED or TIMED_OUT jobs", async () => {
+  const h = harness();
+  const campaignId = await canceledOwingOne(h);
+  const reads = jobReads(h);
+  h.clock.now = minutesAfter(2 + WITHDRAWAL_SETTLE_MINUTES);
+  const summary = await tickCampaign(h.deps, campaignId);
+  assert.is(summary.withdrawalsSettled, 1);
+  assert.is(h.slots.describe(vin(1)), "WITHDRAWN");
+  assert.is(reads.owedIndex, 1);
+  assert.not.ok(reads.byState.includes("CANCELED") || reads.byState.includes("all"), `listed by state: ${reads.byState.join(", ")}`);
+  await tickCampaign(h.deps, campaignId);
+  assert.is(reads.owedIndex, 1, "owing nothing: the index is not read either");
+  await assertCountersMatchJobs(h.store, campaignId);
+});
+
+test("owed withdrawals the index does not list (jobs that began to owe before it existed) are found by state and settled", async () => {
+  const h = harness();
+  const campaignId = await canceledOwingOne(h);
+  h.store.jobs.listOwingWithdrawal = async () => [];
+  h.clock.now = minutesAfter(2 + WITHDRAWAL_SETTLE_MINUTES);
+  assert.is((await tickCampaign(h.deps, campaignId)).withdrawalsSettled, 1);
+  assert.is(h.slots.describe(vin(1)), "WITHDRAWN");
+  assert.is((await h.store.campaigns.get(campaignId))!.withdrawalsOwed, 0);
+  await assertCountersMatchJobs(h.store, campaignId);
+});
+
 test("a publisher that dies between its PUT and its check, after a cancel read the slot before the PUT: the job owes its withdrawal and the next tick takes the document back", async () => {
   const h = harness();
   const { campaignId } = await startedCampaign(h);

@@ -8,6 +8,9 @@ import { GetObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { SendMessageBatchCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { dynamoCampaignStore, type CampaignStore } from "../../../../campaigns/store/index.js";
+import { s3JobDocumentChannel } from "../../../../campaigns/document-channel.js";
+import { UpdateTally } from "../../../../campaigns/update-tally.js";
+import type { UpdateServiceDeps } from "../../../../campaigns/update-service.js";
 import { factsAsDescribed, type RegisteredVehicleFacts, type VehicleRegistry } from "../../../../campaigns/registry-check.js";
 import { VEHICLE_ATTRIBUTE } from "../../../../contracts/vehicle-identity.js";
 import { iotVehicleRegistry } from "../../../../functions/update-manager/vehicle-registry.js";
@@ -197,5 +200,22 @@ export function report(campaignId: string, vin: string, sequence: number, status
     status: status as "DOWNLOADING",
     firmwareVersion,
     reportedAt: new Date().toISOString(),
+  };
+}
+
+/**
+ * The update service on the world's emulator (its store, signed documents in its bucket, its registry), silent.
+ *
+ * @example
+ * const deps = updateServiceDeps(world, () => clock.now);
+ */
+export function updateServiceDeps(world: CampaignWorld, now: () => Date): UpdateServiceDeps {
+  return {
+    store: world.store,
+    documents: s3JobDocumentChannel({ s3: world.s3, kms: world.kms, bucket: world.bucket, log: silentLog }),
+    tally: new UpdateTally(),
+    registry: world.registry,
+    log: silentLog,
+    now,
   };
 }

@@ -227,6 +227,27 @@ export function storeContract(test: Test, store: () => CampaignStore): void {
     assert.is(await owed(), 1, "attempt 2 owes its own withdrawal");
   });
 
+  test("contract: listOwingWithdrawal lists exactly the campaign's jobs owing a withdrawal, from the write that makes them owe to the one that confirms it", async () => {
+    const [campaign, other] = [await running(), await running()];
+    const owingVins = async (of: Campaign) => (await store().jobs.listOwingWithdrawal(of.campaignId)).map((job) => job.vin);
+    const [one, two, three] = ["1HGCM82633A004352", "1M8GDM9AXKP042788", "1HGCM82633A004360"].map((vin) => jobFor(campaign, vin)) as [Job, Job, Job];
+    const elsewhere = jobFor(other, one.vin);
+    for (const job of [one, two, three, elsewhere]) await store().jobs.admit(job, { capacity: 5, firstSighting: vehicle({ vin: job.vin }) });
+    assert.equal(await owingVins(campaign), []);
+    const canceled = await store().jobs.saveTransition(one, { ...one, state: "CANCELED", withdrawalOwedAttempt: 1, updatedAt: at(1) });
+    // Timed out after it started in a campaign that ended: owes too (a started job's mark is the update service's).
+    await store().jobs.saveTransition(two, { ...two, state: "TIMED_OUT", inProgressSince: at(0), withdrawalOwedAttempt: 1, updatedAt: at(1) }, { outcomes: { timedOut: 1 } });
+    // Ended without the mark (a legacy item, or a timeout in a rolling campaign): not listed.
+    await store().jobs.saveTransition(three, { ...three, state: "CANCELED", updatedAt: at(1) });
+    await store().jobs.saveTransition(elsewhere, { ...elsewhere, state: "CANCELED", withdrawalOwedAttempt: 1, updatedAt: at(1) });
+    const listed = await store().jobs.listOwingWithdrawal(campaign.campaignId);
+    assert.equal(listed.map((job) => [job.vin, job.state, job.revision]), [[one.vin, "CANCELED", 1], [two.vin, "TIMED_OUT", 1]], "whole jobs, as stored");
+    assert.equal(listed[0], await store().jobs.get(campaign.campaignId, one.vin), "the job as a read returns it");
+    await store().jobs.saveFields(canceled, { ...canceled, documentWithdrawnAttempt: 1, updatedAt: at(25) });
+    assert.equal(await owingVins(campaign), [two.vin], "confirmed: off the list");
+    assert.equal(await owingVins(other), [one.vin]);
+  });
+
   test("contract: a vehicle's outcome moves per-vehicle counters and the baseline only at the campaign's epoch; a resume takes the baseline only from the counters it read", async () => {
     const campaign = await running();
     const job = jobFor(campaign, "1M8GDM9AXKP042788");
