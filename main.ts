@@ -151,7 +151,7 @@ export class FleetOtaStack extends TerraformStack {
     const { telemetryProcessor, updateManager, rolloutTicker, dashboardPublisher } = this.functions.byKey;
 
     this.telemetry.attachProcessor(telemetryProcessor, props.telemetryConsumer);
-    this.updates.attachManager(updateManager, props.updateConsumer);
+    this.updates.attachManager(updateManager, { reports: props.updateConsumer, commands: props.commandConsumer });
     new ScheduledInvocation(this, "rollout-ticker-schedule", {
       ruleName: `${prefix}-rollout-ticker-schedule`,
       scheduleExpression: props.schedules.rolloutTicker,

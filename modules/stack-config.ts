@@ -79,6 +79,8 @@ export interface FleetOtaStackProps {
   readonly fleetStateRetentionDays: number;
   readonly telemetryConsumer: QueueConsumerSettings;
   readonly updateConsumer: QueueConsumerSettings;
+  /** The update manager's mapping on the command queue: commands and ticks are few, so two batches at a time (AWS's least). */
+  readonly commandConsumer: QueueConsumerSettings;
   readonly functions: {
     readonly telemetryProcessor: FunctionSizing;
     readonly updateManager: FunctionSizing;
@@ -167,6 +169,7 @@ export const defaults: FleetOtaStackProps = {
   // then processed up to 20 s later, far inside an upload period. The local target keeps 10 and 1 s.
   telemetryConsumer: { batchSize: 100, maximumBatchingWindowSeconds: 20, maximumConcurrency: 10 },
   updateConsumer: { batchSize: 10, maximumBatchingWindowSeconds: 1, maximumConcurrency: 5 },
+  commandConsumer: { batchSize: 10, maximumBatchingWindowSeconds: 1, maximumConcurrency: 2 },
   functions: {
     // 512 MB, checked against measurement (bench/processor-offline.ts, run by `npm run bench -- cost`; the last
     // run's figures are in bench/results.json and the README): the worst batch the read limits accept (100 objects
@@ -255,7 +258,7 @@ export function resolveStackProps(overrides: FleetOtaStackOverrides = {}): Fleet
   if (!/^[a-z0-9][a-z0-9-]{1,38}[a-z0-9]$/.test(props.namePrefix)) {
     throw new InvalidStackPropsError(`namePrefix "${props.namePrefix}" must be 3-40 lowercase letters, digits or dashes`);
   }
-  for (const [name, consumer] of [["telemetryConsumer", props.telemetryConsumer], ["updateConsumer", props.updateConsumer]] as const) {
+  for (const [name, consumer] of [["telemetryConsumer", props.telemetryConsumer], ["updateConsumer", props.updateConsumer], ["commandConsumer", props.commandConsumer]] as const) {
     if (consumer.maximumConcurrency < 2 || consumer.maximumConcurrency > 1000) {
       throw new InvalidStackPropsError(`${name}.maximumConcurrency must be between 2 and 1000, got ${consumer.maximumConcurrency}`);
     }

@@ -18,7 +18,7 @@ export interface UpdatePipelineProps {
  *
  * @example
  * const updates = new UpdatePipeline(this, "updates", { namePrefix: "fleetota-dev", managerTimeoutSeconds: 30, maxReceiveCount: 5 });
- * updates.attachManager(manager, { batchSize: 10, maximumBatchingWindowSeconds: 1, maximumConcurrency: 5 });
+ * updates.attachManager(manager, { reports: { batchSize: 10, maximumBatchingWindowSeconds: 1, maximumConcurrency: 5 }, commands: { batchSize: 10, maximumBatchingWindowSeconds: 1, maximumConcurrency: 2 } });
  * updates.grantSendReports(processor); updates.grantSendCommands(ticker);
  */
 export class UpdatePipeline extends Construct {
@@ -42,10 +42,10 @@ export class UpdatePipeline extends Construct {
   }
 
   /** Wires the update manager to both queues (an event source mapping and consume permissions each). */
-  attachManager(manager: BundledFunction, settings: QueueConsumerSettings): QueueConsumer[] {
+  attachManager(manager: BundledFunction, settings: { reports: QueueConsumerSettings; commands: QueueConsumerSettings }): QueueConsumer[] {
     return [
-      new QueueConsumer(this, "manager", { queue: this.work, consumer: manager, settings, logicalId: "update_manager_mapping" }),
-      new QueueConsumer(this, "manager-commands", { queue: this.commands, consumer: manager, settings, logicalId: "update_manager_command_mapping" }),
+      new QueueConsumer(this, "manager", { queue: this.work, consumer: manager, settings: settings.reports, logicalId: "update_manager_mapping" }),
+      new QueueConsumer(this, "manager-commands", { queue: this.commands, consumer: manager, settings: settings.commands, logicalId: "update_manager_command_mapping" }),
     ];
   }
 

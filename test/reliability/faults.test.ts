@@ -2,7 +2,7 @@
  * The fault suite: the real bundles on the local cloud, attacked with hostile input and with faults
  * between the functions and the emulator (throttling, 500s, slow answers, lost deletes, killed sandboxes).
  * Every case ends with the conservation check, object by object, from the processor's own ledger and
- * what it wrote: records produced = processed + quarantined + parked, lost = 0, both DLQs empty.
+ * what it wrote: records produced = processed + quarantined + parked, lost = 0, every DLQ empty.
  * The figures are printed at the end.
  */
 import { gzipSync } from "node:zlib";
@@ -141,6 +141,7 @@ async function conserve(caseName: string, objects: readonly Produced[]): Promise
   assert.is(lost, 0, `${caseName}: lost records`);
   assert.is(await depth(world.outputs.telemetry_dlq_url), 0, `${caseName}: telemetry DLQ`);
   assert.is(await depth(world.outputs.update_dlq_url), 0, `${caseName}: update DLQ`);
+  assert.is(await depth(world.outputs.command_dlq_url), 0, `${caseName}: command DLQ`);
   figures.cases.push(caseName);
   figures.processed += totals.processed;
   figures.quarantined += totals.quarantined;

@@ -32,6 +32,11 @@ test("each work queue feeds exactly the function meant for it: the update manage
   });
 });
 
+test("commands and ticks are few: the command mapping runs two batches at a time, the report mapping five", () => {
+  const concurrencyOf = (queue: string) => (mappings.find((mapping) => queueNameByArn(mapping.event_source_arn) === queue) as Record<string, any>).scaling_config.maximum_concurrency;
+  assert.equal([concurrencyOf("command_queue"), concurrencyOf("update_queue")], [2, 5]);
+});
+
 test("the cost model's idle polling counts every queue a mapping polls", () => {
   assert.is(MAPPED_QUEUES, new Set(mappings.map((mapping) => queueNameByArn(mapping.event_source_arn))).size);
 });

@@ -180,6 +180,7 @@ const EMULATOR_ECHO_GAPS: Record<string, string> = {
   "aws_cloudfront_distribution.dashboard_distribution": "moto's distribution answers forwarded_values the stack does not set (it uses a cache policy) and drops origin_access_control_id and ssl_support_method",
   "aws_sqs_queue.telemetry_queue": "moto returns RedrivePolicy re-serialized (the plan shows whitespace-only changes)",
   "aws_sqs_queue.update_queue": "moto returns RedrivePolicy re-serialized (the plan shows whitespace-only changes)",
+  "aws_sqs_queue.command_queue": "moto returns RedrivePolicy re-serialized (the plan shows whitespace-only changes)",
 };
 
 maybe("drift: terraform plan right after the apply proposes no change but for the emulator's listed echo gaps", () => {
