@@ -2,6 +2,7 @@ import { Construct } from "constructs";
 import { S3BucketLifecycleConfiguration } from "@cdktf/provider-aws/lib/s3-bucket-lifecycle-configuration/index.js";
 import { S3BucketNotification } from "@cdktf/provider-aws/lib/s3-bucket-notification/index.js";
 import { PARKED_PREFIX } from "../contracts/parked-failure.js";
+import { PUBLISHED_RETENTION_DAYS } from "../uptane/repository-store.js";
 import { SecureBucket } from "./secure-bucket.js";
 import type { PolicyStatement } from "./iam.js";
 import { named } from "./logical-id.js";
@@ -45,18 +46,46 @@ export const WRITE_ONCE_KEY_PATTERNS = [`${DATA_LAKE_PREFIX.firmware}images/*`, 
  * compliance, so that the account's root user can still lift this (by deleting the bucket policy, a logged act),
  * e.g. to destroy a test stack or remove an image that must go; compliance mode would bind root too, for the
  * whole retention, and a bucket holding such versions cannot be deleted before then (README, firmware write-once).
+ * The bucket administrators (`bypassers`: the deploy roles and root, who may rewrite this policy anyway) keep the
+ * bypass, so they can remove an object a `firmware/` writer created under a next metadata version with a
+ * retention of its own.
+ *
+ * A writer's retention is bounded everywhere in the bucket: never compliance mode (which nobody, root included,
+ * could undo, and which keeps the bucket from being deleted), never longer than a published version's
+ * (`PUBLISHED_RETENTION_DAYS`, one day of clock skew allowed), set with the object or later
+ * (`s3:PutObjectRetention`). S3 Replication writes under a key with its own actions (`s3:ReplicateObject`, a new
+ * current version without If-None-Match; `s3:ReplicateDelete`, a delete marker): nothing replicates into the lake,
+ * so they are refused on write-once keys.
  *
  * @example
  * writeOnceStatements("arn:aws:s3:::lake")[0].Condition // { Null: { "s3:if-none-match": "true" } }
  */
-export function writeOnceStatements(bucketArn: string): PolicyStatement[] {
+export function writeOnceStatements(bucketArn: string, bypassers: readonly string[] = []): PolicyStatement[] {
   const resources = WRITE_ONCE_KEY_PATTERNS.map((pattern) => `${bucketArn}/${pattern}`);
+  const retentionActions = ["s3:PutObject", "s3:PutObjectRetention"];
   return [
     { Sid: "DenyOverwritingWriteOnceKeys", Effect: "Deny", Principal: "*", Action: "s3:PutObject", Resource: resources, Condition: { Null: { "s3:if-none-match": "true" } } },
     { Sid: "DenyConditionalWritesOtherThanCreate", Effect: "Deny", Principal: "*", Action: "s3:PutObject", Resource: resources, Condition: { StringNotEquals: { "s3:if-none-match": "*" } } },
     { Sid: "DenyCopiesOntoWriteOnceKeys", Effect: "Deny", Principal: "*", Action: "s3:PutObject", Resource: resources, Condition: { Null: { "s3:x-amz-copy-source": "false" } } },
     { Sid: "DenyDeleteMarkersOnWriteOnceKeys", Effect: "Deny", Principal: "*", Action: "s3:DeleteObject", Resource: resources },
-    { Sid: "DenyGovernanceBypassOnWriteOnceKeys", Effect: "Deny", Principal: "*", Action: "s3:BypassGovernanceRetention", Resource: resources },
+    { Sid: "DenyReplicationOntoWriteOnceKeys", Effect: "Deny", Principal: "*", Action: ["s3:ReplicateObject", "s3:ReplicateDelete", "s3:ReplicateTags"], Resource: resources },
+    {
+      Sid: "DenyGovernanceBypassOnWriteOnceKeys",
+      Effect: "Deny",
+      Principal: "*",
+      Action: "s3:BypassGovernanceRetention",
+      Resource: resources,
+      ...(bypassers.length > 0 ? { Condition: { ArnNotLike: { "aws:PrincipalArn": [...bypassers] } } } : {}),
+    },
+    { Sid: "DenyComplianceRetention", Effect: "Deny", Principal: "*", Action: retentionActions, Resource: `${bucketArn}/*`, Condition: { StringEquals: { "s3:object-lock-mode": "COMPLIANCE" } } },
+    {
+      Sid: "DenyRetentionLongerThanPublished",
+      Effect: "Deny",
+      Principal: "*",
+      Action: retentionActions,
+      Resource: `${bucketArn}/*`,
+      Condition: { NumericGreaterThan: { "s3:object-lock-remaining-retention-days": String(PUBLISHED_RETENTION_DAYS + 1) } },
+    },
   ];
 }
 
@@ -76,9 +105,9 @@ export const BUCKET_ADMINISTRATION_ACTIONS = ["s3:PutLifecycleConfiguration", "s
  * S3 lets the root user change a bucket policy whatever it says, so this cannot lock the bucket.
  *
  * @example
- * bucketAdministrationStatements("arn:aws:s3:::lake", "111122223333", [])  // []
+ * bucketAdministrationStatements("arn:aws:s3:::lake", [])  // []
  */
-export function bucketAdministrationStatements(bucketArn: string, accountId: string, administrators: readonly string[]): PolicyStatement[] {
+export function bucketAdministrationStatements(bucketArn: string, administrators: readonly string[]): PolicyStatement[] {
   if (administrators.length === 0) return [];
   return [
     {
@@ -87,9 +116,20 @@ export function bucketAdministrationStatements(bucketArn: string, accountId: str
       Principal: "*",
       Action: [...BUCKET_ADMINISTRATION_ACTIONS],
       Resource: bucketArn,
-      Condition: { ArnNotLike: { "aws:PrincipalArn": [...administrators, `arn:aws:iam::${accountId}:root`] } },
+      Condition: { ArnNotLike: { "aws:PrincipalArn": [...administrators] } },
     },
   ];
+}
+
+/**
+ * The principals who administer the bucket: the deploy roles given and the account's root user; none when no
+ * deploy role is given (the local target), which leaves IAM to decide.
+ *
+ * @example
+ * bucketAdministrators("111122223333", ["arn:aws:iam::111122223333:role/deploy"]) // [..., "arn:aws:iam::111122223333:root"]
+ */
+export function bucketAdministrators(accountId: string, deployRoles: readonly string[]): string[] {
+  return deployRoles.length === 0 ? [] : [...deployRoles, `arn:aws:iam::${accountId}:root`];
 }
 
 /**
@@ -147,10 +187,9 @@ export class DataLakeStorage extends Construct {
     });
     this.bucketName = this.secureBucket.bucketName;
     this.bucketArn = this.secureBucket.bucketArn;
-    for (const statement of writeOnceStatements(this.bucketArn)) this.secureBucket.addToResourcePolicy(statement);
-    if (props.accountId !== undefined) {
-      for (const statement of bucketAdministrationStatements(this.bucketArn, props.accountId, props.administratorArns ?? [])) this.secureBucket.addToResourcePolicy(statement);
-    }
+    const administrators = props.accountId === undefined ? [] : bucketAdministrators(props.accountId, props.administratorArns ?? []);
+    for (const statement of writeOnceStatements(this.bucketArn, administrators)) this.secureBucket.addToResourcePolicy(statement);
+    for (const statement of bucketAdministrationStatements(this.bucketArn, administrators)) this.secureBucket.addToResourcePolicy(statement);
 
     named(
       new S3BucketNotification(this, "eventbridge", { bucket: this.secureBucket.bucket.id, eventbridge: true }),

@@ -9,7 +9,7 @@ import { REPOSITORY_LAYOUT, rootFromJson, targetsFromJson } from "./metadata.js"
  * is found by asking for the next version until there is none.
  */
 
-/** How long published metadata and images stay locked (governance mode: only a bypass may delete). */
+/** How long published metadata and images stay locked (governance mode: only the bucket administrators' bypass may delete; the lake refuses any longer retention). */
 export const PUBLISHED_RETENTION_DAYS = 365;
 
 export class AlreadyPublishedError extends Error {

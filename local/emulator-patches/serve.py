@@ -45,9 +45,12 @@ Gaps are filled:
     for every principal) denied every object request once the policy was put as written (as Terraform puts
     it); here a Deny with a Condition is not applied (on AWS the TLS-only Deny matches no HTTPS request; here
     everything is plain HTTP on loopback), but for one whose Condition is only `Null` on s3:if-none-match /
-    s3:if-match / s3:x-amz-copy-source, or `StringNotEquals` on them (the data lake's write-once Denys): those are
-    evaluated against the object request's If-None-Match / If-Match / x-amz-copy-source headers and applied when
-    they hold, as on AWS (so only `If-None-Match: *` creates, and a copy is refused there); and a DELETE naming a versionId is
+    s3:if-match / s3:x-amz-copy-source, or `StringNotEquals` on them (the data lake's write-once Denys), or
+    `StringEquals` on s3:object-lock-mode / `NumericGreaterThan` on s3:object-lock-remaining-retention-days (its
+    retention bounds): those are evaluated against the object request's If-None-Match / If-Match /
+    x-amz-copy-source / x-amz-object-lock-* headers (a PutObjectRetention's body) and applied when they hold, as on
+    AWS (so only `If-None-Match: *` creates, a copy is refused there, and no object is locked in compliance mode or
+    past a published version's retention); and a DELETE naming a versionId is
     checked as s3:DeleteObjectVersion (moto checked s3:DeleteObject for both, so a Deny of delete markers also
     refused deleting a named version); a request carrying `x-amz-bypass-governance-retention: true` (DeleteObject
     of a version, DeleteObjects) is also checked as s3:BypassGovernanceRetention, as on AWS (moto honoured the
@@ -111,6 +114,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from moto.iot.exceptions import ResourceAlreadyExistsException
 from moto.iot.models import IoTBackend
 import werkzeug.serving
+import xmltodict
 
 _backend_lock = threading.RLock()
 _transaction = threading.local()
@@ -350,14 +354,41 @@ _object_request = threading.local()
 
 _ACCESS_DENIED = '<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>AccessDenied</Code><Message>Access Denied</Message></Error>'
 # Condition keys a bucket policy may test that are read from the object request's own headers.
-_HEADER_CONDITION_KEYS = {"s3:if-none-match": "if-none-match", "s3:if-match": "if-match", "s3:x-amz-copy-source": "x-amz-copy-source"}
-# Condition operators evaluated on those keys (as IAM: StringNotEquals matches an absent key too).
-_HEADER_CONDITION_OPERATORS = ("Null", "StringNotEquals")
+_HEADER_CONDITION_KEYS = {
+    "s3:if-none-match": "if-none-match",
+    "s3:if-match": "if-match",
+    "s3:x-amz-copy-source": "x-amz-copy-source",
+    "s3:object-lock-mode": "x-amz-object-lock-mode",
+    "s3:object-lock-remaining-retention-days": "x-amz-object-lock-retain-until-date",
+}
+# Condition operators evaluated on those keys (as IAM: StringNotEquals matches an absent key too, the others do not).
+_HEADER_CONDITION_OPERATORS = ("Null", "StringNotEquals", "StringEquals", "NumericGreaterThan")
+
+
+def _retention_headers(request, query):
+    """A PutObjectRetention (PUT ?retention) carries its mode and date in its body, not in headers: read them as
+    the lock headers a PutObject would carry, for the same condition keys."""
+    if request.method != "PUT" or "retention" not in query:
+        return {}
+    retention = (xmltodict.parse(request.data or b"<Retention/>") or {}).get("Retention") or {}
+    found = {"x-amz-object-lock-mode": retention.get("Mode"), "x-amz-object-lock-retain-until-date": retention.get("RetainUntilDate")}
+    return {name: value for name, value in found.items() if value is not None}
+
+
+def _remaining_retention_days(retain_until):
+    """s3:object-lock-remaining-retention-days for a retain-until date (whole days from now, rounded up)."""
+    try:
+        until = datetime.datetime.fromisoformat(retain_until.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    seconds = (until - datetime.datetime.now(datetime.timezone.utc)).total_seconds()
+    return max(0, -(-int(seconds) // 86_400))
 
 
 def _key_response(self, request, full_url):
-    _object_request.headers = {name.lower(): value for name, value in request.headers.items()}
-    _object_request.version_id = "versionId" in urllib.parse.parse_qs(urllib.parse.urlparse(full_url).query, keep_blank_values=True)
+    query = urllib.parse.parse_qs(urllib.parse.urlparse(full_url).query, keep_blank_values=True)
+    _object_request.headers = {**{name.lower(): value for name, value in request.headers.items()}, **_retention_headers(request, query)}
+    _object_request.version_id = "versionId" in query
     try:
         response = _original_key_response(self, request, full_url)
         if isinstance(response, tuple) and response[0] == 403 and not response[2]:
@@ -370,9 +401,10 @@ def _key_response(self, request, full_url):
 
 
 def _header_condition_holds(condition):
-    """True/False for a Condition made only of `Null` / `StringNotEquals` tests on s3:if-none-match, s3:if-match and
-    s3:x-amz-copy-source (the write-once Denys), read from the object request being answered; None for any other
-    condition (not evaluated here)."""
+    """True/False for a Condition made only of `Null` / `StringNotEquals` / `StringEquals` / `NumericGreaterThan`
+    tests on s3:if-none-match, s3:if-match, s3:x-amz-copy-source (the write-once Denys), s3:object-lock-mode and
+    s3:object-lock-remaining-retention-days (the retention bounds), read from the object request being answered;
+    None for any other condition (not evaluated here)."""
     headers = getattr(_object_request, "headers", None)
     if headers is None or not condition or any(operator not in _HEADER_CONDITION_OPERATORS for operator in condition):
         return None
@@ -381,9 +413,18 @@ def _header_condition_holds(condition):
 
     def holds(operator, key, value):
         header = headers.get(_HEADER_CONDITION_KEYS[key.lower()])
+        if header is not None and key.lower() == "s3:object-lock-remaining-retention-days":
+            header = _remaining_retention_days(header)
+        values = [value] if isinstance(value, str) else value
         if operator == "Null":
             return (header is None) == (str(value).lower() == "true")
-        return header is None or header not in ([value] if isinstance(value, str) else value)
+        if operator == "StringNotEquals":
+            return header is None or header not in values
+        if header is None:
+            return False
+        if operator == "StringEquals":
+            return header in values
+        return any(header > float(limit) for limit in values)
 
     return all(holds(operator, key, value) for operator, tests in condition.items() for key, value in tests.items())
 

@@ -239,9 +239,13 @@ test("a delete marker cannot hide a published version (DeleteObject denied there
   }
 });
 
-test("governance retention on a published image or metadata version cannot be bypassed, by anyone (an administrator with s3:* included); elsewhere the bucket policy leaves it to IAM", async () => {
+test("governance retention on a published image or metadata version cannot be bypassed by an s3:* administrator; the deploy role and root can (to remove a next version a firmware/ writer locked); elsewhere the bucket policy leaves it to IAM", async () => {
+  const admin = `arn:aws:iam::${TEST_ACCOUNT_ID}:role/admin`;
   for (const key of WRITE_ONCE_KEYS) {
     assert.is(await lakeDecision("s3:BypassGovernanceRetention", key), "ExplicitlyDenied", key);
+    assert.is(await decide("s3:BypassGovernanceRetention", `${LAKE_ARN}/${key}`, admin), "ExplicitlyDenied", `${key}: an s3:* admin`);
+    assert.is(await decide("s3:BypassGovernanceRetention", `${LAKE_ARN}/${key}`, TEST_DEPLOY_ROLE), "Allowed", `${key}: the deploy role`);
+    assert.is(await decide("s3:BypassGovernanceRetention", `${LAKE_ARN}/${key}`, `arn:aws:iam::${TEST_ACCOUNT_ID}:root`), "Allowed", `${key}: root`);
     // What the bypass would be used with is allowed on its own (Object Lock refuses it while the version is retained).
     assert.is(await lakeDecision("s3:DeleteObjectVersion", key), "Allowed", key);
     assert.is(await lakeDecision("s3:PutObjectRetention", key), "Allowed", key);
@@ -249,8 +253,48 @@ test("governance retention on a published image or metadata version cannot be by
   for (const key of REWRITTEN_KEYS) assert.is(await lakeDecision("s3:BypassGovernanceRetention", key), "Allowed", key);
 });
 
-test("the write-once statements name exactly the repository's write-once keys", () => {
-  const denied = lakePolicy.Statement.filter((statement: Statement) => statement.Effect === "Deny" && !["DenyInsecureTransport", "OnlyBucketAdministratorsChangeLifecycleAndPolicy"].includes(String(statement.Sid)));
+test("without administrators (the local target) nobody may bypass governance retention on write-once keys", () => {
+  const local = synthStack({ accountId: undefined, keyAdministratorArns: undefined, ...stackOverridesFromEnv({ FLEETOTA_STACK_TARGET: "local" }) });
+  const policy = parseJson<{ Statement: Statement[] }>(Object.values(local.resources("aws_s3_bucket_policy")).find((candidate) => candidate.bucket === ref("aws_s3_bucket", "data_lake", "id"))?.policy);
+  const bypass = policy.Statement.find((statement) => statement.Sid === "DenyGovernanceBypassOnWriteOnceKeys");
+  assert.ok(bypass, "the Deny is there");
+  assert.is(bypass?.Condition, undefined, "for everyone");
+});
+
+const DAY_MS = 86_400_000;
+const retention = (mode: string, days: number) => ({ "s3:object-lock-mode": mode, "s3:object-lock-retain-until-date": new Date(Date.now() + days * DAY_MS).toISOString(), "s3:object-lock-remaining-retention-days": String(days) });
+
+test("R10-B3: nobody locks an object in compliance mode, or for longer than a published version, anywhere in the lake (a firmware/ writer's junk next version stays removable)", async () => {
+  const principals = [`arn:aws:iam::${TEST_ACCOUNT_ID}:role/release-engineer`, TEST_DEPLOY_ROLE, `arn:aws:iam::${TEST_ACCOUNT_ID}:root`];
+  const keys = [...WRITE_ONCE_KEYS, ...REWRITTEN_KEYS, "telemetry/vehicle/2026/12/02/batch.jsonl.gz"];
+  for (const principal of principals) {
+    for (const key of keys) {
+      const create = (context: Record<string, string>) => decide("s3:PutObject", `${LAKE_ARN}/${key}`, principal, { "s3:if-none-match": "*", ...context });
+      const lock = (context: Record<string, string>) => decide("s3:PutObjectRetention", `${LAKE_ARN}/${key}`, principal, context);
+      assert.is(await create(retention("COMPLIANCE", 1)), "ExplicitlyDenied", `${principal} ${key}: PutObject in compliance mode`);
+      assert.is(await lock(retention("COMPLIANCE", 1)), "ExplicitlyDenied", `${principal} ${key}: PutObjectRetention to compliance mode`);
+      assert.is(await create(retention("GOVERNANCE", 36_500)), "ExplicitlyDenied", `${principal} ${key}: a century of governance`);
+      assert.is(await lock(retention("GOVERNANCE", 367)), "ExplicitlyDenied", `${principal} ${key}: retention extended past a published version's`);
+      assert.is(await create(retention("GOVERNANCE", 365)), "Allowed", `${principal} ${key}: what publishOnce writes`);
+      assert.is(await lock(retention("GOVERNANCE", 366)), "Allowed", `${principal} ${key}: a day of clock skew`);
+    }
+  }
+});
+
+test("R10-B1: S3 Replication cannot write a replica or a delete marker onto a write-once key; elsewhere the bucket policy leaves it to IAM", async () => {
+  for (const action of ["s3:ReplicateObject", "s3:ReplicateDelete", "s3:ReplicateTags"]) {
+    for (const key of WRITE_ONCE_KEYS) {
+      for (const principal of [`arn:aws:iam::${TEST_ACCOUNT_ID}:role/replication`, TEST_DEPLOY_ROLE, `arn:aws:iam::${TEST_ACCOUNT_ID}:root`]) {
+        assert.is(await decide(action, `${LAKE_ARN}/${key}`, principal), "ExplicitlyDenied", `${action} ${key} by ${principal}`);
+      }
+    }
+    for (const key of REWRITTEN_KEYS) assert.is(await lakeDecision(action, key), "Allowed", `${action} ${key}`);
+  }
+});
+
+test("the write-once statements name exactly the repository's write-once keys; the retention bounds hold bucket-wide", () => {
+  const bucketWide = ["DenyInsecureTransport", "OnlyBucketAdministratorsChangeLifecycleAndPolicy", "DenyComplianceRetention", "DenyRetentionLongerThanPublished"];
+  const denied = lakePolicy.Statement.filter((statement: Statement) => statement.Effect === "Deny" && !bucketWide.includes(String(statement.Sid)));
   for (const statement of denied) assert.equal(list(statement.Resource), WRITE_ONCE_KEY_PATTERNS.map((pattern) => `${LAKE_ARN}/${pattern}`));
   assert.equal(denied.map((statement: Statement) => statement.Condition ?? null), [
     { Null: { "s3:if-none-match": "true" } },
@@ -258,8 +302,13 @@ test("the write-once statements name exactly the repository's write-once keys", 
     { Null: { "s3:x-amz-copy-source": "false" } },
     null,
     null,
+    { ArnNotLike: { "aws:PrincipalArn": [TEST_DEPLOY_ROLE, `arn:aws:iam::${TEST_ACCOUNT_ID}:root`] } },
   ]);
-  assert.equal(denied.map((statement: Statement) => statement.Action), ["s3:PutObject", "s3:PutObject", "s3:PutObject", "s3:DeleteObject", "s3:BypassGovernanceRetention"]);
+  assert.equal(denied.map((statement: Statement) => statement.Action), ["s3:PutObject", "s3:PutObject", "s3:PutObject", "s3:DeleteObject", ["s3:ReplicateObject", "s3:ReplicateDelete", "s3:ReplicateTags"], "s3:BypassGovernanceRetention"]);
+  for (const sid of ["DenyComplianceRetention", "DenyRetentionLongerThanPublished"]) {
+    const statement = lakePolicy.Statement.find((candidate: Statement) => candidate.Sid === sid);
+    assert.equal(list(statement.Resource), [`${LAKE_ARN}/*`], sid);
+  }
 });
 
 test.run();

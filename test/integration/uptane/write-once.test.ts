@@ -158,4 +158,27 @@ test("a release whose image bytes are already published (the same content addres
   assert.equal(await readObject(world.s3, world.bucket, imageKey), PUBLISHED);
 });
 
+test("R10-B3: a firmware/ writer cannot lock a junk next metadata version, or any object, in compliance mode or past a published version's retention; governance for a year is what publishing writes", async () => {
+  const junk = REPOSITORY_LAYOUT.imageTargets(9);
+  const until = (days: number) => new Date(Date.now() + days * 86_400_000);
+  const create = (Key: string, mode: "COMPLIANCE" | "GOVERNANCE", days: number) =>
+    outcome(world.s3.send(new PutObjectCommand({ Bucket: world.bucket, Key, Body: "not metadata", IfNoneMatch: "*", ObjectLockMode: mode, ObjectLockRetainUntilDate: until(days), ChecksumAlgorithm: "SHA256" })));
+  assert.is(await create(junk, "COMPLIANCE", 1), "403 AccessDenied", "compliance mode, a day");
+  assert.is(await create(junk, "GOVERNANCE", 36_500), "403 AccessDenied", "governance for a century");
+  assert.is(await create(REPOSITORY_LAYOUT.stagedTargets(9), "COMPLIANCE", 1), "403 AccessDenied", "compliance mode outside the write-once keys");
+  assert.equal(await versionsOf(junk), [], "nothing was created");
+
+  const staged = REPOSITORY_LAYOUT.stagedTargets(10);
+  assert.is(await put(staged, "staged"), "200");
+  const lock = (mode: "COMPLIANCE" | "GOVERNANCE", days: number) => outcome(world.s3.send(new PutObjectRetentionCommand({ Bucket: world.bucket, Key: staged, Retention: { Mode: mode, RetainUntilDate: until(days) } })));
+  assert.is(await lock("COMPLIANCE", 1), "403 AccessDenied", "PutObjectRetention to compliance mode");
+  assert.is(await lock("GOVERNANCE", 400), "403 AccessDenied", "PutObjectRetention past a published version's");
+  assert.is(await lock("GOVERNANCE", 30), "200", "a governance retention within the bound");
+
+  assert.is(await create(junk, "GOVERNANCE", 365), "200", "what publishOnce writes is allowed");
+  const [locked] = await versionsOf(junk);
+  const removed = await outcome(world.s3.send(new DeleteObjectCommand({ Bucket: world.bucket, Key: junk, VersionId: locked!.VersionId })));
+  assert.is.not(removed, "200", "governance retention holds (on AWS the deploy role and root may bypass it; locally nobody is named)");
+});
+
 test.run();
