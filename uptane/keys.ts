@@ -111,9 +111,28 @@ export function readPublicKey(key: { keyType: string; scheme: string; keyVal: Re
  */
 export function weakPublicKey(key: KeyObject): string | undefined {
   if (key.asymmetricKeyType !== "ed25519") return undefined;
+  const encoded = key.export({ format: "jwk" }).x ?? "";
+  const known = weakPointVerdicts.get(encoded);
+  if (known !== undefined) return known === SOUND ? undefined : known;
+  const verdict = weakPointVerdict(encoded);
+  if (weakPointVerdicts.size >= WEAK_POINT_VERDICTS_MAX) weakPointVerdicts.delete(weakPointVerdicts.keys().next().value!);
+  weakPointVerdicts.set(encoded, verdict ?? SOUND);
+  return verdict;
+}
+
+/**
+ * The verdicts of `weakPublicKey` by the point's encoding (base64url of its 32 bytes), oldest first. The verdict is a
+ * function of those bytes alone, and the torsion check costs a scalar multiplication (1-3 ms): a vehicle checks the
+ * same few root keys on every document it verifies, so each is checked once. Bounded, the oldest forgotten first.
+ */
+const weakPointVerdicts = new Map<string, string>();
+const WEAK_POINT_VERDICTS_MAX = 1024;
+const SOUND = "";
+
+function weakPointVerdict(encoded: string): string | undefined {
   let point;
   try {
-    point = ed25519.Point.fromBytes(Buffer.from(key.export({ format: "jwk" }).x ?? "", "base64url"));
+    point = ed25519.Point.fromBytes(Buffer.from(encoded, "base64url"));
   } catch (error) {
     return `not a canonical Ed25519 point (${(error as Error).message})`;
   }

@@ -2,7 +2,8 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { ed25519 } from "@noble/curves/ed25519.js";
 import { Key, Signature } from "@tufjs/models";
-import { KeyFileError, parseKeyFile, tufKey, tufKeyId } from "../../../uptane/keys.js";
+import { createPublicKey } from "node:crypto";
+import { KeyFileError, parseKeyFile, tufKey, tufKeyId, weakPublicKey } from "../../../uptane/keys.js";
 import { buildRoot, RootKeyError, rootFromJson } from "../../../uptane/metadata.js";
 import { checkRoleSignatures } from "../../../uptane/vehicle-verification.js";
 import { imageRootKeys, imageTargets, releaseKeys } from "./support/repositories.js";
@@ -81,5 +82,27 @@ test("R9-K1: with an honest key, a signature whose R is a small-order point (S =
     }
   }
 });
+
+test("R9-K1: the verdict is remembered per key, never across keys: asked again, in any order and past the memory's bound, weak keys are still refused and honest ones accepted", () => {
+  const ed25519Key = (hex: string) => createPublicKey({ key: { kty: "OKP", crv: "Ed25519", x: Buffer.from(hex, "hex").toString("base64url") }, format: "jwk" });
+  const honest = releaseKeys.map((key) => key.keyval.public);
+  const weak = Object.values(WEAK).filter((hex) => !Object.values(NON_CANONICAL).includes(hex)); // Node reads these as keys
+  const expect = () => {
+    for (const hex of honest) assert.is(weakPublicKey(ed25519Key(hex)), undefined, `honest ${hex.slice(0, 8)}…`);
+    for (const hex of weak) assert.type(weakPublicKey(ed25519Key(hex)), "string", `weak ${hex.slice(0, 8)}…`);
+  };
+  expect();
+  expect(); // remembered
+  // More honest keys than the memory holds: the first verdicts are forgotten and computed again.
+  for (let index = 0; index < 1100; index++) assert.is(weakPublicKey(createPublicKey(ed25519KeyFromSeed(index))), undefined);
+  expect();
+});
+
+/** A random-looking honest Ed25519 public key (a·B) for a seed. */
+function ed25519KeyFromSeed(seed: number) {
+  const secret = Buffer.alloc(32);
+  secret.writeUInt32BE(seed + 1);
+  return { key: { kty: "OKP", crv: "Ed25519", x: Buffer.from(ed25519.getPublicKey(secret)).toString("base64url") }, format: "jwk" as const };
+}
 
 test.run();
