@@ -20,6 +20,8 @@ export interface BodyAuthorizer {
   judge(request: FrontDoorRequest, body: string): Refusal | undefined;
 }
 
+/** Distinct questions remembered (a stack has a few functions, each calling a few queues). */
+const DECISIONS_MAX = 512;
 const SQS_TARGET = /^AmazonSQS\.([A-Za-z]+)$/;
 /** SQS operations whose IAM action is another's: the batch forms are authorized as the single ones. */
 const SQS_ACTION_OF: Readonly<Record<string, string>> = {
@@ -71,6 +73,8 @@ export function functionSqsAuthorizer(options: { description: () => LocalCloudDe
     options.onRefusal?.(refused);
     return refused;
   };
+  /** iam-simulate's answer by question (policy, principal, action, queue), oldest first; a function asks a few, often. */
+  const decisions = new Map<string, ReturnType<typeof runUnsafeSimulation>>();
   return {
     needsBody: (request) => options.description() !== undefined && sqsCallOf(request) !== undefined,
     judge(request, body) {
@@ -95,15 +99,23 @@ export function functionSqsAuthorizer(options: { description: () => LocalCloudDe
           `${call.functionName}: ${action} on ${resource ?? String(queueUrl)} ${result}`,
         );
       if (!policy || resource === undefined) return denied(policy ? "(unknown queue)" : "(no role policy)");
-      const result = runUnsafeSimulation(
-        {
-          identityPolicies: [{ name: "function-role", policy: policy as never }],
-          serviceControlPolicies: [],
-          resourceControlPolicies: [],
-          request: { action, principal, resource: { accountId: options.accountId, resource }, contextVariables: {} },
-        },
-        {},
-      );
+      // The decision depends on the policy's statements, the principal, the action and the queue only: one
+      // simulation per distinct question, and a policy applied since (other statements) is another question.
+      const question = JSON.stringify([policy, principal, action, resource]);
+      let result = decisions.get(question);
+      if (result === undefined) {
+        result = runUnsafeSimulation(
+          {
+            identityPolicies: [{ name: "function-role", policy: policy as never }],
+            serviceControlPolicies: [],
+            resourceControlPolicies: [],
+            request: { action, principal, resource: { accountId: options.accountId, resource }, contextVariables: {} },
+          },
+          {},
+        );
+        if (decisions.size >= DECISIONS_MAX) decisions.delete(decisions.keys().next().value!);
+        decisions.set(question, result);
+      }
       return result === "Allowed" ? undefined : denied(result);
     },
   };

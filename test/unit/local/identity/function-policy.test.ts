@@ -90,4 +90,24 @@ test("queueArnOf reads the applied queue by its URL, else the URL's account and 
   assert.is(queueArnOf(applied, "not a url", "eu-west-1"), undefined);
 });
 
+test("decisions are remembered per question, never past a policy change: a send allowed, then revoked, is refused; granted again, allowed", () => {
+  let current = description();
+  const changing = functionSqsAuthorizer({ description: () => current, accountId: ACCOUNT });
+  const ask = () => changing.judge(sqsRequest("fleetota-fn-fleetota-dev-telemetry-processor", "SendMessage"), JSON.stringify({ QueueUrl: url("fleetota-dev-update-jobs") }))?.code ?? "forwarded";
+  const withProcessorPolicy = (statement: object): LocalCloudDescription => {
+    const next = description();
+    next.resources["aws_iam_role_policy.processor"] = { ...next.resources["aws_iam_role_policy.processor"], policy: JSON.stringify({ Version: "2012-10-17", Statement: [statement] }) };
+    return next;
+  };
+  assert.is(ask(), "forwarded");
+  assert.is(ask(), "forwarded", "asked again");
+  current = withProcessorPolicy({ Sid: "Send", Effect: "Allow", Action: "sqs:SendMessage", Resource: COMMANDS });
+  assert.is(ask(), "AccessDenied", "the grant was moved to another queue");
+  current = withProcessorPolicy({ Sid: "Send", Effect: "Allow", Action: "sqs:SendMessage", Resource: REPORTS });
+  assert.is(ask(), "forwarded", "granted again");
+  // The same object changed in place (as a re-apply could), not replaced.
+  current.resources["aws_iam_role_policy.processor"]!.policy = JSON.stringify({ Version: "2012-10-17", Statement: [{ Sid: "Deny", Effect: "Deny", Action: "sqs:*", Resource: "*" }, { Sid: "Send", Effect: "Allow", Action: "sqs:SendMessage", Resource: REPORTS }] });
+  assert.is(ask(), "AccessDenied", "an explicit Deny added in place");
+});
+
 test.run();
