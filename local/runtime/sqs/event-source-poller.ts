@@ -36,6 +36,11 @@ const ERROR_BACKOFF_MS = 1000;
  * the batching window, invoking the function, deleting what succeeded and leaving the rest to the
  * visibility timeout. The loops keep receiving, which is also what makes moto apply the redrive policy.
  *
+ * An idle mapping scales down, as Lambda's pollers scale with the backlog: a loop whose long poll came back
+ * empty while another loop is polling parks, and every parked loop resumes as soon as any loop receives a
+ * record. So one loop per idle mapping polls, never none, and a burst still meets every loop within one
+ * receive (the emulator is one process: 17 idle loops were 17 requests a second at a 1 s wait).
+ *
  * @example
  * const poller = new EventSourcePoller(mapping, host, options);
  * poller.start();
@@ -46,6 +51,10 @@ export class EventSourcePoller {
   private readonly abort = new AbortController();
   private loops: Promise<void>[] = [];
   private batchesInHand = 0;
+  /** Loops waiting in their first receive of a batch. */
+  private pollingLoops = 0;
+  /** Wakes of the loops parked after an empty receive. */
+  private parked: Array<() => void> = [];
   private oldestAgeSeconds: number | undefined;
 
   constructor(
@@ -56,6 +65,11 @@ export class EventSourcePoller {
 
   get concurrency(): number {
     return this.mapping.maximumConcurrency ?? this.options.defaultConcurrency;
+  }
+
+  /** Loops parked while the mapping is idle (another loop polls for them). */
+  get parkedLoops(): number {
+    return this.parked.length;
   }
 
   /** True while a received batch is being processed (invocation or deletion). */
@@ -83,6 +97,7 @@ export class EventSourcePoller {
 
   async stop(): Promise<void> {
     this.abort.abort();
+    this.wakeParked();
     await Promise.all(this.loops);
     this.loops = [];
   }
@@ -92,7 +107,11 @@ export class EventSourcePoller {
     while (!signal.aborted) {
       try {
         const messages = await this.gatherBatch(signal);
-        if (messages.length === 0 || signal.aborted) continue;
+        if (signal.aborted) continue;
+        if (messages.length === 0) {
+          if (this.pollingLoops > 0) await this.park();
+          continue;
+        }
         this.batchesInHand += 1;
         try {
           await this.processBatch(messages);
@@ -120,11 +139,27 @@ export class EventSourcePoller {
     return this.options.sqs.send(command, { abortSignal: signal }).then((output) => output.Messages ?? []);
   }
 
+  /** Until a loop receives a record (or the mapping stops). */
+  private park(): Promise<void> {
+    return new Promise((resolveWake) => this.parked.push(resolveWake));
+  }
+
+  private wakeParked(): void {
+    for (const wake of this.parked.splice(0)) wake();
+  }
+
   /** Long-polls for the first records, then keeps gathering until the batch is full or the window closes. */
   private async gatherBatch(signal: AbortSignal): Promise<Message[]> {
     const { batchSize, maximumBatchingWindowSeconds } = this.mapping;
-    const batch = await this.receive(batchSize, this.options.pollWaitSeconds, signal);
+    this.pollingLoops += 1;
+    let batch: Message[];
+    try {
+      batch = await this.receive(batchSize, this.options.pollWaitSeconds, signal);
+    } finally {
+      this.pollingLoops -= 1;
+    }
     if (batch.length === 0) return batch;
+    this.wakeParked();
     const windowEnds = Date.now() + maximumBatchingWindowSeconds * 1000;
     while (batch.length < batchSize && Date.now() < windowEnds && !signal.aborted) {
       const waitSeconds = Math.min(20, Math.floor((windowEnds - Date.now()) / 1000));
