@@ -13,7 +13,7 @@
  *
  *   npm test                 every kind
  *   npm test -- unit stack   only those kinds
- *   npm test -- --filter vin only files whose path contains "vin"
+ *   npm test -- --filter vin only files whose path contains "vin" (also: npx tsx test/run.ts -- --filter vin)
  *   npm test -- --jobs 1     one file at a time, kind by kind, in path order (as before)
  */
 import { spawn } from "node:child_process";
@@ -194,7 +194,12 @@ async function runAll(
 }
 
 async function main(): Promise<void> {
+  // `npm test -- --filter x` arrives without the `--`; `npx tsx test/run.ts -- --filter x` with it, which
+  // parseArgs would take as the end of the options (and `--filter` as a test kind).
+  const args = process.argv.slice(2);
+  if (args[0] === "--") args.shift();
   const { values, positionals } = parseArgs({
+    args,
     allowPositionals: true,
     options: { filter: { type: "string" }, verbose: { type: "boolean", short: "v" }, jobs: { type: "string", short: "j" } },
   });
