@@ -198,6 +198,7 @@ export class FleetOtaStack extends TerraformStack {
       director_key_id: { value: this.directorKey.keyArn, description: "KMS key (ECC_NIST_P256) signing director metadata; only the update manager may sign" },
       vehicle_role_alias: { value: this.vehicleIdentity.roleAliasName, description: "IoT role alias vehicles exchange their certificate for credentials at" },
       vehicle_iot_policy: { value: this.vehicleIdentity.iotPolicyName, description: "IoT policy attached to every vehicle certificate" },
+      vehicle_thing_type: { value: this.vehicleIdentity.thingTypeName, description: "IoT thing type of every vehicle (the vehicle role refuses things of any other type)" },
       gateway_role_alias: { value: this.gatewayIdentity.roleAliasName, description: "IoT role alias fleet gateways exchange their certificate for credentials at" },
       gateway_iot_policy: { value: this.gatewayIdentity.iotPolicyName, description: "IoT policy attached to every fleet-gateway certificate" },
       gateway_thing_type: { value: this.gatewayIdentity.thingTypeName, description: "IoT thing type of every fleet gateway (the gateway role requires it)" },

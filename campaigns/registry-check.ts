@@ -92,7 +92,7 @@ function describeAttribute(form: string): string {
  * @example
  * import { IoTClient } from "@aws-sdk/client-iot";
  * import { iotVehicleRegistry } from "../functions/update-manager/vehicle-registry.js";
- * const registry = readOncePerInvocation(iotVehicleRegistry(new IoTClient({})));
+ * const registry = readOncePerInvocation(iotVehicleRegistry(new IoTClient({}), "fleetota-dev-vehicle"));
  */
 export function readOncePerInvocation(registry: VehicleRegistry): VehicleRegistry & { readonly reads: number } {
   const cache = new Map<string, Promise<RegisteredVehicleFacts | undefined>>();

@@ -3,13 +3,35 @@
  * (`fleetota vehicles`) and the local cloud, so nothing spells them twice.
  */
 
+export interface VehicleIdentityNames {
+  readonly role: string;
+  readonly roleAlias: string;
+  readonly iotPolicy: string;
+  /** The thing type every vehicle thing is registered with (AWS IoT holds at most 3 attributes on an untyped thing, 50 on a typed one). */
+  readonly thingType: string;
+}
+
 /**
  * @example
- * vehicleIdentityNames("fleetota-dev"); // { role: "fleetota-dev-vehicle", roleAlias: "fleetota-dev-vehicle", iotPolicy: "fleetota-dev-vehicle" }
+ * vehicleIdentityNames("fleetota-dev"); // { role: "fleetota-dev-vehicle", roleAlias: "fleetota-dev-vehicle", iotPolicy: "fleetota-dev-vehicle", thingType: "fleetota-dev-vehicle" }
  */
-export function vehicleIdentityNames(namePrefix: string): { role: string; roleAlias: string; iotPolicy: string } {
+export function vehicleIdentityNames(namePrefix: string): VehicleIdentityNames {
   const name = `${namePrefix}-vehicle`;
-  return { role: name, roleAlias: name, iotPolicy: name };
+  return { role: name, roleAlias: name, iotPolicy: name, thingType: name };
+}
+
+/**
+ * Whether a thing of this type is a vehicle: a thing of the vehicle thing type, or an untyped thing (a vehicle
+ * registered before vehicles had a type; `fleetota vehicles retype` gives it the type). A thing of any other type
+ * (a fleet gateway's, another stack's, another application's) never is. The type is compared by its exact name.
+ *
+ * @example
+ * isVehicleThingType("fleetota-dev-vehicle", "fleetota-dev-vehicle"); // true
+ * isVehicleThingType(undefined, "fleetota-dev-vehicle"); // true (untyped, registered before the type)
+ * isVehicleThingType("fleetota-dev-gateway", "fleetota-dev-vehicle"); // false
+ */
+export function isVehicleThingType(thingTypeName: string | null | undefined, vehicleThingType: string): boolean {
+  return !thingTypeName || thingTypeName === vehicleThingType;
 }
 
 /** Header of the credentials provider's request naming the thing (the VIN) the certificate speaks for. */

@@ -1,6 +1,7 @@
 /**
- * Registering a vehicle in AWS IoT (the same calls on AWS and on the local cloud): a thing named by its
- * VIN with make, model, hardware (and model year, when given) as attributes, which campaign targeting
+ * Registering a vehicle in AWS IoT (the same calls on AWS and on the local cloud): a thing of the vehicle thing
+ * type named by its VIN with make, model, hardware (and model year, when given) as attributes (AWS IoT holds at
+ * most 3 attributes on an untyped thing, 50 on a typed one), which campaign targeting
  * trusts instead of the vehicle's own description (campaigns/registry-check.ts), a certificate (from the vehicle's CSR, so its private
  * key never leaves it, or else a key pair made by AWS IoT), the fleet's vehicle IoT policy attached to
  * the certificate, and the certificate attached to the thing. Revoking sets the certificate INACTIVE:
@@ -8,6 +9,10 @@
  *
  * A fleet gateway is registered the same way: a thing of the gateway thing type named by its gateway id
  * (`gw-…`), its certificate carrying the gateway IoT policy (which names only the gateway role alias).
+ *
+ * Vehicles and gateways are told apart by the exact name of their thing type, never by whether a thing has one
+ * (`isVehicleThingType`): an untyped thing is a vehicle registered before vehicles had a type (`retypeVehicle`
+ * gives it the type), never a gateway; a thing of any other type is neither.
  */
 import {
   AttachPolicyCommand,
@@ -25,7 +30,7 @@ import {
   type ThingAttribute,
 } from "@aws-sdk/client-iot";
 import { gatewayIdProblem } from "../contracts/telemetry-keys.js";
-import { ATTRIBUTE_VALUE_MAX_LENGTH, factFromAttributeValue, legacyAttributeValue, thingAttributeValue, VEHICLE_ATTRIBUTE } from "../contracts/vehicle-identity.js";
+import { ATTRIBUTE_VALUE_MAX_LENGTH, factFromAttributeValue, isVehicleThingType, legacyAttributeValue, thingAttributeValue, VEHICLE_ATTRIBUTE } from "../contracts/vehicle-identity.js";
 import { vinViolations } from "../telemetry/vin.js";
 
 export interface VehicleRecord {
@@ -45,6 +50,12 @@ export interface RegisteredVehicle extends VehicleRecord {
   readonly privateKeyPem?: string;
 }
 
+/** Where vehicles are registered: the stack's vehicle IoT policy and vehicle thing type (outputs `vehicle_iot_policy`, `vehicle_thing_type`). */
+export interface VehicleRegistration {
+  readonly iotPolicyName: string;
+  readonly thingTypeName: string;
+}
+
 export class InvalidVehicleError extends Error {
   override readonly name = "InvalidVehicleError";
 }
@@ -59,7 +70,7 @@ export class VehicleAlreadyRegisteredError extends Error {
 export class VehicleNotFoundError extends Error {
   override readonly name = "VehicleNotFoundError";
   constructor(readonly vin: string) {
-    super(`${vin} is not registered`);
+    super(`${vin} is not a registered vehicle`);
   }
 }
 
@@ -155,14 +166,16 @@ async function registerThing(iot: IoTClient, registration: ThingRegistration): P
 }
 
 /**
- * Registers one vehicle: 5 IoT calls (thing, principals check, certificate, policy attachment, thing attachment).
+ * Registers one vehicle, a thing of the vehicle thing type: 5 IoT calls (thing, principals check, certificate,
+ * policy attachment, thing attachment).
  *
  * @example
- * const vehicle = await registerVehicle(iot, "fleetota-dev-vehicle", { vin, make: "Honda", model: "Accord", hardware: "tcu-2" }, { csrPem });
+ * const where = { iotPolicyName: "fleetota-dev-vehicle", thingTypeName: "fleetota-dev-vehicle" };
+ * const vehicle = await registerVehicle(iot, where, { vin, make: "Honda", model: "Accord", hardware: "tcu-2" }, { csrPem });
  */
 export async function registerVehicle(
   iot: IoTClient,
-  iotPolicyName: string,
+  where: VehicleRegistration,
   record: VehicleRecord,
   options: { csrPem?: string } = {},
 ): Promise<RegisteredVehicle> {
@@ -175,7 +188,8 @@ export async function registerVehicle(
       [VEHICLE_ATTRIBUTE.Hardware]: thingAttributeValue(record.hardware),
       ...(record.modelYear === undefined ? {} : { [VEHICLE_ATTRIBUTE.ModelYear]: String(record.modelYear) }),
     };
-    return { ...record, ...(await registerThing(iot, { thingName: record.vin, attributes, iotPolicyName, csrPem: options.csrPem })) };
+    const registration = { thingName: record.vin, thingTypeName: where.thingTypeName, attributes, iotPolicyName: where.iotPolicyName, csrPem: options.csrPem };
+    return { ...record, ...(await registerThing(iot, registration)) };
   } catch (error) {
     if (error instanceof ThingAlreadyRegistered) throw new VehicleAlreadyRegisteredError(record.vin);
     throw error;
@@ -183,12 +197,14 @@ export async function registerVehicle(
 }
 
 /**
- * Deactivates every certificate of a vehicle; returns their ids.
+ * Deactivates every certificate of a vehicle (a thing of the vehicle type, or untyped; a gateway's id is refused); returns their ids.
  *
  * @example
- * await revokeVehicle(iot, "1HGCM82633A004352"); // ["9f2c…"]
+ * await revokeVehicle(iot, "1HGCM82633A004352", "fleetota-dev-vehicle"); // ["9f2c…"]
  */
-export async function revokeVehicle(iot: IoTClient, vin: string): Promise<string[]> {
+export async function revokeVehicle(iot: IoTClient, vin: string, vehicleThingType: string): Promise<string[]> {
+  const type = await describedThingType(iot, vin);
+  if (type === undefined || !isVehicleThingType(type, vehicleThingType)) throw new VehicleNotFoundError(vin);
   const certificateIds = await deactivateCertificates(iot, vin);
   if (!certificateIds) throw new VehicleNotFoundError(vin);
   return certificateIds;
@@ -216,12 +232,18 @@ export class AttributeMigrationError extends Error {
  * Moves a vehicle registered in the lossy attribute form (`legacyAttributeValue`, before the form was injective)
  * to the injective one, for the facts given: each must be the vehicle's own text whose lossy form the thing holds
  * now (so this changes only how a fact is written, never which fact is registered; to change a fact, revoke and
- * register again). One DescribeThing and one UpdateThing (merge). Returns the attributes written.
+ * register again). An untyped vehicle (registered before vehicles had a type) gets the vehicle type in the same
+ * write. One DescribeThing and one UpdateThing (merge). Returns the attributes written.
  *
  * @example
- * await reencodeVehicleAttributes(iot, "1HGCM82633A004352", { make: "Citroën" }); // { make: "Citro=C3=ABn" }
+ * await reencodeVehicleAttributes(iot, "1HGCM82633A004352", { make: "Citroën" }, "fleetota-dev-vehicle"); // { make: "Citro=C3=ABn" }
  */
-export async function reencodeVehicleAttributes(iot: IoTClient, vin: string, facts: Partial<Pick<VehicleRecord, "make" | "model" | "hardware">>): Promise<Record<string, string>> {
+export async function reencodeVehicleAttributes(
+  iot: IoTClient,
+  vin: string,
+  facts: Partial<Pick<VehicleRecord, "make" | "model" | "hardware">>,
+  vehicleThingType: string,
+): Promise<Record<string, string>> {
   let thing;
   try {
     thing = await iot.send(new DescribeThingCommand({ thingName: vin }));
@@ -229,7 +251,7 @@ export async function reencodeVehicleAttributes(iot: IoTClient, vin: string, fac
     if ((error as Error).name === "ResourceNotFoundException") throw new VehicleNotFoundError(vin);
     throw error;
   }
-  if (thing.thingTypeName) throw new VehicleNotFoundError(vin);
+  if (!isVehicleThingType(thing.thingTypeName, vehicleThingType)) throw new VehicleNotFoundError(vin);
   const attributes: Record<string, string> = {};
   for (const field of TEXT_FACTS) {
     const value = facts[field];
@@ -244,25 +266,46 @@ export async function reencodeVehicleAttributes(iot: IoTClient, vin: string, fac
     attributes[ATTRIBUTE_OF[field]] = form;
   }
   if (Object.keys(attributes).length === 0) throw new AttributeMigrationError("name at least one of --make, --model, --hardware");
-  await iot.send(new UpdateThingCommand({ thingName: vin, attributePayload: { attributes, merge: true } }));
+  await iot.send(new UpdateThingCommand({ thingName: vin, thingTypeName: vehicleThingType, attributePayload: { attributes, merge: true } }));
   return attributes;
+}
+
+/**
+ * Gives a vehicle registered before vehicles had a thing type (an untyped thing named by its VIN) the vehicle thing
+ * type: one DescribeThing and, when it is untyped, one UpdateThing (`thingTypeName`; its attributes stay as they
+ * are). Returns whether it changed anything (false: it had the type already). A thing of another type (a gateway)
+ * or no thing is VehicleNotFoundError. The vehicle keeps its certificate and credentials throughout: the vehicle
+ * role accepts it untyped and typed.
+ *
+ * @example
+ * await retypeVehicle(iot, "1HGCM82633A004352", "fleetota-dev-vehicle"); // true
+ */
+export async function retypeVehicle(iot: IoTClient, vin: string, vehicleThingType: string): Promise<boolean> {
+  const type = await describedThingType(iot, vin);
+  if (type === undefined || !isVehicleThingType(type, vehicleThingType)) throw new VehicleNotFoundError(vin);
+  if (type === vehicleThingType) return false;
+  await iot.send(new UpdateThingCommand({ thingName: vin, thingTypeName: vehicleThingType }));
+  return true;
 }
 
 export interface ListedVehicle extends Partial<VehicleRecord> {
   readonly vin: string;
+  /** Registered before vehicles had a thing type (`fleetota vehicles retype` gives it the type). */
+  readonly untyped?: true;
 }
 
 /**
- * Every registered vehicle (an untyped thing: fleet gateways, of their thing type, are left out) with
- * its attributes, page by page.
+ * Every registered vehicle (a thing of the vehicle type, or an untyped one registered before vehicles had a type:
+ * fleet gateways and things of any other type are left out) with its attributes, page by page. Every thing is
+ * listed (ListThings cannot ask for untyped things alone) and filtered here.
  *
  * @example
- * for await (const page of listVehicles(iot)) console.log(page.length);
+ * for await (const page of listVehicles(iot, "fleetota-dev-vehicle")) console.log(page.length);
  */
-export async function* listVehicles(iot: IoTClient): AsyncGenerator<ListedVehicle[]> {
+export async function* listVehicles(iot: IoTClient, vehicleThingType: string): AsyncGenerator<ListedVehicle[]> {
   for await (const things of listThings(iot)) {
     yield things
-      .filter((thing) => !thing.thingTypeName)
+      .filter((thing) => isVehicleThingType(thing.thingTypeName, vehicleThingType))
       .map((thing) => {
         const modelYear = thing.attributes?.[VEHICLE_ATTRIBUTE.ModelYear];
         // A value in no form FleetOTA writes (set by hand) is shown as stored.
@@ -276,6 +319,7 @@ export async function* listVehicles(iot: IoTClient): AsyncGenerator<ListedVehicl
           model: fact(VEHICLE_ATTRIBUTE.Model),
           hardware: fact(VEHICLE_ATTRIBUTE.Hardware),
           ...(modelYear === undefined ? {} : { modelYear: Number(modelYear) }),
+          ...(thing.thingTypeName ? {} : { untyped: true as const }),
         };
       });
   }
@@ -392,15 +436,4 @@ async function describedThingType(iot: IoTClient, thingName: string): Promise<st
  */
 export async function isGateway(iot: IoTClient, gatewayId: string, thingTypeName: string): Promise<boolean> {
   return (await describedThingType(iot, gatewayId)) === thingTypeName;
-}
-
-/** Whether a thing of that name exists. */
-export async function isRegistered(iot: IoTClient, vin: string): Promise<boolean> {
-  try {
-    await iot.send(new DescribeThingCommand({ thingName: vin }));
-    return true;
-  } catch (error) {
-    if ((error as Error).name === "ResourceNotFoundException") return false;
-    throw error;
-  }
 }

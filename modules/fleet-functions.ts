@@ -325,7 +325,7 @@ export function signOnlyFromFunction(functionArn: string): PolicyStatement {
 /**
  * The ARN pattern of the vehicles' IoT things: named by the VIN, 17 characters (`?` matches one), so no
  * fleet gateway (`gw-` and up to 64 characters) of another length and no other thing is readable. A gateway
- * id of exactly 17 characters would match; the update manager treats a typed thing as no vehicle.
+ * id of exactly 17 characters would match; the update manager treats a thing of any type but the vehicle type as no vehicle.
  *
  * @example
  * vehicleThingsArn("eu-central-1", "123456789012"); // "arn:aws:iot:eu-central-1:123456789012:thing/?????????????????"

@@ -30,7 +30,7 @@ export class InvalidGatewayIdentityPropsError extends Error {
  * `telemetry/fleet/${credentials-iot:ThingName}/*`, and only when the thing is of the gateway thing type
  * (`credentials-iot:ThingTypeName`): no jobs, no firmware, no listing, no reading, no table. Vehicle
  * certificates carry the vehicle IoT policy, which does not name this alias; and even a vehicle thing
- * given this alias would be untyped and get nothing.
+ * given this alias is of the vehicle type (or untyped) and gets nothing.
  *
  * @example
  * const gateways = new GatewayIdentity(this, "gateway-identity", { namePrefix: "fleetota-dev", dataBucketArn: storage.bucketArn,

@@ -2,9 +2,11 @@ import { Construct } from "constructs";
 import type { IamRole } from "@cdktf/provider-aws/lib/iam-role/index.js";
 import type { IotPolicy } from "@cdktf/provider-aws/lib/iot-policy/index.js";
 import type { IotRoleAlias } from "@cdktf/provider-aws/lib/iot-role-alias/index.js";
-import { vehicleIdentityNames } from "../contracts/vehicle-identity.js";
+import { IotThingType } from "@cdktf/provider-aws/lib/iot-thing-type/index.js";
+import { VEHICLE_ATTRIBUTE, vehicleIdentityNames } from "../contracts/vehicle-identity.js";
 import type { PolicyStatement } from "./iam.js";
 import { IotCredentialsRole, isKeyPrefix, THING_NAME, THING_NAME_VARIABLE, THING_TYPE_NAME_KEY } from "./iot-credentials-role.js";
+import { named } from "./logical-id.js";
 
 export { CREDENTIALS_PROVIDER_SERVICE, THING_NAME_VARIABLE } from "./iot-credentials-role.js";
 
@@ -25,14 +27,27 @@ export interface VehicleIdentityProps {
 
 /**
  * The condition on every statement of the vehicle role: the session names its thing
- * (`credentials-iot:ThingName` present) and that thing has no thing type (`credentials-iot:ThingTypeName`
- * absent). Vehicles are untyped things; a fleet gateway is of the gateway type, so a gateway certificate
- * that was given the vehicle IoT policy by mistake still gets nothing from this role. The thing name must
- * be present too: the credentials provider adds both keys only when the caller sends
- * `x-amzn-iot-thingname`, which AWS does not require, so "no type" alone would let a gateway that leaves
+ * (`credentials-iot:ThingName` present) and that thing is of the vehicle thing type, or untyped
+ * (`credentials-iot:ThingTypeName` equal to the vehicle type when present: a vehicle registered before vehicles
+ * had a type, until `fleetota vehicles retype`). A fleet gateway is of the gateway type, so a gateway certificate
+ * that was given the vehicle IoT policy by mistake still gets nothing from this role, nor does a thing of any
+ * other type. The thing name must be present too: the credentials provider adds both keys only when the caller
+ * sends `x-amzn-iot-thingname`, which AWS does not require, so "no type" alone would let a gateway that leaves
  * the header out read the firmware.
+ *
+ * @example
+ * vehicleSessionCondition("fleetota-dev-vehicle");
+ * // { Null: { "credentials-iot:ThingName": "false" }, StringEqualsIfExists: { "credentials-iot:ThingTypeName": "fleetota-dev-vehicle" } }
  */
-export const VEHICLE_SESSION_CONDITION = { Null: { [THING_NAME_VARIABLE]: "false", [THING_TYPE_NAME_KEY]: "true" } } as const;
+export function vehicleSessionCondition(vehicleThingType: string): NonNullable<PolicyStatement["Condition"]> {
+  return { Null: { [THING_NAME_VARIABLE]: "false" }, StringEqualsIfExists: { [THING_TYPE_NAME_KEY]: vehicleThingType } };
+}
+
+/**
+ * The vehicle thing type's searchable attributes (AWS IoT allows three): what an operator filters ListThings by.
+ * The model year is an attribute too, just not searchable.
+ */
+export const VEHICLE_SEARCHABLE_ATTRIBUTES = [VEHICLE_ATTRIBUTE.Make, VEHICLE_ATTRIBUTE.Model, VEHICLE_ATTRIBUTE.Hardware] as const;
 
 /**
  * What a vehicle reads under the firmware prefix: the published images (`images/<sha256>`) and the image
@@ -47,25 +62,29 @@ export class InvalidVehicleIdentityPropsError extends Error {
 }
 
 /**
- * Per-vehicle identity, the AWS pattern for devices that write to S3: a vehicle (an IoT thing named by
- * its VIN, with its own X.509 certificate, both created by `fleetota vehicles register`, not by Terraform)
+ * Per-vehicle identity, the AWS pattern for devices that write to S3: a vehicle (an IoT thing of the vehicle
+ * thing type named by its VIN, with its own X.509 certificate, both created by `fleetota vehicles register`, not by
+ * Terraform; the thing type is made here: a vehicle has 4 attributes, an untyped thing may hold only 3)
  * presents its certificate to the IoT credentials provider and receives short-lived credentials for the
  * vehicle role. The certificate's IoT policy allows only `iot:AssumeRoleWithCertificate` on the role
  * alias; the role's policy is scoped by `${credentials-iot:ThingName}`: put under its own telemetry
  * prefix, get its own job document and the published firmware (not what is staged). No listing, nothing else, and nothing at all for a
- * typed thing (a fleet gateway) or a session without a thing name (VEHICLE_SESSION_CONDITION).
+ * thing of another type (a fleet gateway) or a session without a thing name (vehicleSessionCondition).
  *
  * @example
  * const identity = new VehicleIdentity(this, "vehicle-identity", { namePrefix: "fleetota-dev", dataBucketArn: storage.bucketArn,
  *   telemetryPrefix: "telemetry/vehicle/", jobsPrefix: "jobs/", firmwarePrefix: "firmware/", credentialDurationSeconds: 900 });
  * identity.roleAliasName // "fleetota-dev-vehicle"
+ * identity.thingTypeName // "fleetota-dev-vehicle"
  */
 export class VehicleIdentity extends Construct {
   readonly role: IamRole;
   readonly roleAlias: IotRoleAlias;
   readonly iotPolicy: IotPolicy;
+  readonly thingType: IotThingType;
   readonly roleAliasName: string;
   readonly iotPolicyName: string;
+  readonly thingTypeName: string;
   /** The statements of the vehicle role's one policy (tests evaluate them). */
   readonly statements: readonly PolicyStatement[];
 
@@ -74,13 +93,24 @@ export class VehicleIdentity extends Construct {
     for (const prefix of [props.telemetryPrefix, props.jobsPrefix, props.firmwarePrefix]) {
       if (!isKeyPrefix(prefix)) throw new InvalidVehicleIdentityPropsError(`"${prefix}" is not a key prefix ending in /`);
     }
+    const names = vehicleIdentityNames(props.namePrefix);
+    this.thingTypeName = names.thingType;
+    this.thingType = named(
+      new IotThingType(this, "thing-type", {
+        name: names.thingType,
+        properties: { description: "FleetOTA vehicle: a thing named by its VIN, with its own certificate", searchableAttributes: [...VEHICLE_SEARCHABLE_ATTRIBUTES] },
+      }),
+      "vehicle_thing_type",
+    );
+    // A literal name, not the thing type's reference, so the policy stays plain JSON text for Terraform and local/apply.
+    const condition = vehicleSessionCondition(names.thingType);
     this.statements = [
       {
         Sid: "PutOwnTelemetry",
         Effect: "Allow",
         Action: "s3:PutObject",
         Resource: `${props.dataBucketArn}/${props.telemetryPrefix}${THING_NAME}/*`,
-        Condition: VEHICLE_SESSION_CONDITION,
+        Condition: condition,
       },
       {
         Sid: "GetOwnJobDocumentAndFirmware",
@@ -90,11 +120,11 @@ export class VehicleIdentity extends Construct {
           `${props.dataBucketArn}/${props.jobsPrefix}${THING_NAME}.json`,
           ...VEHICLE_FIRMWARE_FOLDERS.map((folder) => `${props.dataBucketArn}/${props.firmwarePrefix}${folder}*`),
         ],
-        Condition: VEHICLE_SESSION_CONDITION,
+        Condition: condition,
       },
     ];
     const access = new IotCredentialsRole(this, "access", {
-      name: vehicleIdentityNames(props.namePrefix).role,
+      name: names.role,
       logicalId: "vehicle",
       description: "Assumed by the AWS IoT credentials provider for one vehicle at a time (scoped by its thing name)",
       policyName: "vehicle-scope",

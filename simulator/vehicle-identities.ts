@@ -19,6 +19,8 @@ export interface VehicleIdentitiesOptions {
   iot: IoTClient;
   /** The stack's vehicle IoT policy (output `vehicle_iot_policy`). */
   iotPolicyName: string;
+  /** The stack's vehicle thing type (output `vehicle_thing_type`). */
+  thingTypeName: string;
   /** The stack's role alias (output `vehicle_role_alias`). */
   roleAlias: string;
   credentialsEndpoint: string;
@@ -47,7 +49,7 @@ export class UnknownSimulatedVehicleError extends Error {
  * per-vehicle S3 clients sharing one connection pool.
  *
  * @example
- * const identities = await provisionVehicleIdentities(simulation.fleet.vehicles, { iot, iotPolicyName, roleAlias, credentialsEndpoint, caCertificatePem, s3: { endpoint, region, forcePathStyle: true } });
+ * const identities = await provisionVehicleIdentities(simulation.fleet.vehicles, { iot, iotPolicyName, thingTypeName, roleAlias, credentialsEndpoint, caCertificatePem, s3: { endpoint, region, forcePathStyle: true } });
  */
 export async function provisionVehicleIdentities(
   vehicles: ReadonlyArray<{ vin: string; make: string; model: string; modelYear?: number; hardwareId: string }>,
@@ -61,7 +63,7 @@ export async function provisionVehicleIdentities(
     for (let vehicle = queue.shift(); vehicle; vehicle = queue.shift()) {
       const { privateKeyPem, csrPem } = await createKeyAndCsr(vehicle.vin);
       const record = { vin: vehicle.vin, make: vehicle.make, model: vehicle.model, hardware: vehicle.hardwareId, ...(vehicle.modelYear === undefined ? {} : { modelYear: vehicle.modelYear }) };
-      const registered = await registerVehicle(options.iot, options.iotPolicyName, record, { csrPem });
+      const registered = await registerVehicle(options.iot, { iotPolicyName: options.iotPolicyName, thingTypeName: options.thingTypeName }, record, { csrPem });
       material.set(vehicle.vin, {
         vin: vehicle.vin,
         certificatePem: registered.certificatePem,

@@ -9,16 +9,14 @@
 import { existsSync, readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import type { Command } from "commander";
-import { gatewayIdentityNames } from "../../contracts/gateway-identity.js";
 import { FLEET_TELEMETRY_PREFIX } from "../../contracts/telemetry-keys.js";
 import { writeGatewayBundle } from "../../identity/bundle.js";
 import { changeGatewayVehicles, GatewayVehiclesContendedError, InvalidGatewayVehiclesError, readGatewayVehicles, type GatewayVehiclesChange } from "../../identity/gateway-vehicles.js";
 import { GatewayAlreadyRegisteredError, GatewayNotFoundError, InvalidGatewayError, isGateway, listGateways, registerGateway, revokeGateway } from "../../identity/provisioning.js";
-import { readStateFile } from "../../local/state-file.js";
 import type { CommandContext } from "../context.js";
 import { CloudOperationError, InputFileError, NotFoundError, UsageError } from "../errors.js";
 import { formatTable, printResult } from "../output.js";
-import { identityTarget, readCsr } from "./vehicles.js";
+import { identityTarget, readCsr, stackThingType } from "./vehicles.js";
 
 export interface BindOptions {
   file?: string;
@@ -123,12 +121,9 @@ async function runGatewayVehicles(context: CommandContext, gatewayId: string): P
   ]);
 }
 
-/** The stack's gateway thing type: the local cloud's output, else the name the stack derives from its prefix. */
+/** The stack's gateway thing type. */
 function gatewayThingType(context: CommandContext): string {
-  const target = context.target();
-  const derived = gatewayIdentityNames(target.names.namePrefix).thingType;
-  if (target.kind !== "local") return derived;
-  return String(readStateFile(target.source)?.outputs.gateway_thing_type ?? derived);
+  return stackThingType(context, "gateway");
 }
 
 /**

@@ -1,5 +1,5 @@
 /**
- * `fleetota vehicles register|list|reencode|revoke`: provisioning vehicle identities in AWS IoT (on AWS or the
+ * `fleetota vehicles register|list|reencode|retype|revoke`: provisioning vehicle identities in AWS IoT (on AWS or the
  * local cloud) and writing each vehicle's bundle. See identity/provisioning.ts for what registering does.
  */
 import { existsSync, readFileSync } from "node:fs";
@@ -16,6 +16,7 @@ import {
   listVehicles,
   reencodeVehicleAttributes,
   registerVehicle,
+  retypeVehicle,
   revokeVehicle,
   VehicleAlreadyRegisteredError,
   VehicleNotFoundError,
@@ -92,11 +93,30 @@ export function registerVehiclesCommands(program: Command, contextFor: (command:
       await runReencode(contextFor(this), vin.toUpperCase(), options);
     });
   vehicles
+    .command("retype [vin...]")
+    .description("give vehicles registered before vehicles had a thing type (untyped things) the vehicle thing type; without a VIN, every untyped vehicle")
+    .action(async function retypeAction(this: Command, vins: string[]) {
+      await runRetype(contextFor(this), vins.map((vin) => vin.toUpperCase()));
+    });
+  vehicles
     .command("revoke <vin>")
     .description("deactivate the vehicle's certificates: it gets no new credentials (the current ones expire within 15 minutes)")
     .action(async function revokeAction(this: Command, vin: string) {
       await runRevoke(contextFor(this), vin.toUpperCase());
     });
+}
+
+/**
+ * The stack's thing type for vehicles or gateways: the local cloud's output, else the name the stack derives from its prefix.
+ *
+ * @example
+ * stackThingType(context, "vehicle"); // "fleetota-dev-vehicle"
+ */
+export function stackThingType(context: CommandContext, kind: "vehicle" | "gateway"): string {
+  const target = context.target();
+  const derived = (kind === "vehicle" ? vehicleIdentityNames(target.names.namePrefix) : gatewayIdentityNames(target.names.namePrefix)).thingType;
+  if (target.kind !== "local") return derived;
+  return String(readStateFile(target.source)?.outputs[`${kind}_thing_type`] ?? derived);
 }
 
 /**
@@ -186,6 +206,7 @@ export async function runRegister(context: CommandContext, vin: string | undefin
   const { vehicles, refused } = vin !== undefined ? { vehicles: [oneVehicle(vin, options)], refused: [] as CsvRefusal[] } : csvVehicles(resolve(options.csv!));
   const out = resolve(options.out ?? defaults.out);
   const where = await identityTarget(context, "vehicle");
+  const thingTypeName = stackThingType(context, "vehicle");
   const iot = context.iot();
   const pace = createPacer(maxPerSecond);
   const bar = progressBar(context, vehicles.length);
@@ -205,7 +226,7 @@ export async function runRegister(context: CommandContext, vin: string | undefin
     try {
       const csrPem = vehicle.csrPath ? readCsr(vehicle.csrPath) : undefined;
       await pace(1);
-      const done = await registerVehicle(iot, where.iotPolicyName, record, { csrPem });
+      const done = await registerVehicle(iot, { iotPolicyName: where.iotPolicyName, thingTypeName }, record, { csrPem });
       writeVehicleBundle(out, {
         vin: done.vin,
         certificateId: done.certificateId,
@@ -263,16 +284,21 @@ export async function runRegister(context: CommandContext, vin: string | undefin
 }
 
 async function runList(context: CommandContext): Promise<void> {
-  const rows: Array<{ vin: string; make?: string; model?: string; hardware?: string; modelYear?: number }> = [];
-  for await (const page of listVehicles(context.iot())) rows.push(...page);
+  const rows: Array<{ vin: string; make?: string; model?: string; hardware?: string; modelYear?: number; untyped?: true }> = [];
+  for await (const page of listVehicles(context.iot(), stackThingType(context, "vehicle"))) rows.push(...page);
   rows.sort((a, b) => a.vin.localeCompare(b.vin));
-  printResult(context.io, context.json, { vehicles: rows }, () => [...formatTable(rows, ["vin", "make", "model", "hardware", "modelYear"]), `${rows.length} vehicle(s)`]);
+  const untyped = rows.filter((row) => row.untyped).length;
+  printResult(context.io, context.json, { vehicles: rows }, () => [
+    ...formatTable(rows, ["vin", "make", "model", "hardware", "modelYear", "untyped"]),
+    `${rows.length} vehicle(s)`,
+    ...(untyped ? [`${untyped} registered before vehicles had a thing type: give them the type with fleetota vehicles retype`] : []),
+  ]);
 }
 
 async function runReencode(context: CommandContext, vin: string, facts: { make?: string; model?: string; hardware?: string }): Promise<void> {
   let attributes: Record<string, string>;
   try {
-    attributes = await reencodeVehicleAttributes(context.iot(), vin, facts);
+    attributes = await reencodeVehicleAttributes(context.iot(), vin, facts, stackThingType(context, "vehicle"));
   } catch (error) {
     if (error instanceof VehicleNotFoundError) throw new NotFoundError(error.message);
     if (error instanceof AttributeMigrationError) throw new UsageError(error.message);
@@ -281,10 +307,43 @@ async function runReencode(context: CommandContext, vin: string, facts: { make?:
   printResult(context.io, context.json, { vin, attributes }, () => [`${vin}: ${Object.entries(attributes).map(([name, form]) => `${name} ${form}`).join(", ")} (injective attribute form)`]);
 }
 
+/**
+ * Gives the named vehicles, or every untyped one, the vehicle thing type (identity/provisioning.ts retypeVehicle).
+ *
+ * @example
+ * await runRetype(context, []); // every vehicle listed as untyped
+ */
+export async function runRetype(context: CommandContext, vins: readonly string[]): Promise<void> {
+  const iot = context.iot();
+  const thingTypeName = stackThingType(context, "vehicle");
+  let named = [...vins];
+  if (named.length === 0) {
+    for await (const page of listVehicles(iot, thingTypeName)) named.push(...page.filter((vehicle) => vehicle.untyped).map((vehicle) => vehicle.vin));
+  }
+  named = [...new Set(named)].sort();
+  const retyped: string[] = [];
+  const alreadyTyped: string[] = [];
+  const notVehicles: string[] = [];
+  for (const vin of named) {
+    try {
+      (await retypeVehicle(iot, vin, thingTypeName) ? retyped : alreadyTyped).push(vin);
+    } catch (error) {
+      if (error instanceof VehicleNotFoundError) notVehicles.push(vin);
+      else throw error;
+    }
+  }
+  printResult(context.io, context.json, { thingTypeName, retyped, alreadyTyped, notVehicles }, () => [
+    `${retyped.length} vehicle(s) given the thing type ${thingTypeName}${retyped.length ? `: ${retyped.join(", ")}` : ""}`,
+    ...(alreadyTyped.length ? [`already of that type: ${alreadyTyped.join(", ")}`] : []),
+    ...(notVehicles.length ? [`not registered vehicles, left as they are: ${notVehicles.join(", ")}`] : []),
+  ]);
+  if (notVehicles.length && retyped.length === 0 && alreadyTyped.length === 0) throw new NotFoundError(`not registered vehicles: ${notVehicles.join(", ")}`);
+}
+
 async function runRevoke(context: CommandContext, vin: string): Promise<void> {
   let certificateIds: string[];
   try {
-    certificateIds = await revokeVehicle(context.iot(), vin);
+    certificateIds = await revokeVehicle(context.iot(), vin, stackThingType(context, "vehicle"));
   } catch (error) {
     if (error instanceof VehicleNotFoundError) throw new NotFoundError(error.message);
     throw error;

@@ -1,10 +1,11 @@
 import type { Context, SQSBatchResponse, SQSEvent } from "aws-lambda";
 import { documentClient, iotClient, kmsClient, s3Client } from "../../lib/aws-clients.js";
-import { readOncePerInvocation } from "../../campaigns/registry-check.js";
+import { readOncePerInvocation, type VehicleRegistry } from "../../campaigns/registry-check.js";
 import { s3JobDocumentChannel, type JobDocumentChannel } from "../../campaigns/document-channel.js";
 import { dynamoCampaignStore, type CampaignStore } from "../../campaigns/store/index.js";
 import { UpdateTally } from "../../campaigns/update-tally.js";
 import { ENV, requireEnv } from "../../contracts/environment.js";
+import { vehicleIdentityNames } from "../../contracts/vehicle-identity.js";
 import { createLogger } from "../../lib/logger.js";
 import { DEFAULT_METRICS_NAMESPACE } from "../../contracts/metrics.js";
 import { ParkedTally } from "../../lib/parked-failures.js";
@@ -18,7 +19,8 @@ import { iotVehicleRegistry } from "./vehicle-registry.js";
 const logger = createLogger("update-manager");
 const doc = documentClient();
 const s3 = s3Client();
-const registry = iotVehicleRegistry(iotClient());
+const iot = iotClient();
+let registry: VehicleRegistry | undefined;
 let documents: JobDocumentChannel | undefined;
 let store: CampaignStore | undefined;
 
@@ -30,6 +32,8 @@ export const handler = async (event: SQSEvent, context: Context): Promise<SQSBat
     log: logger,
   });
   store ??= dynamoCampaignStore({ doc, table: requireEnv(ENV.STATE_TABLE) });
+  // The stack names the vehicle thing type from the same prefix (contracts/vehicle-identity.ts).
+  registry ??= iotVehicleRegistry(iot, vehicleIdentityNames(requireEnv(ENV.NAME_PREFIX)).thingType);
   const tally = new UpdateTally();
   // Each invocation reads a vehicle's registration once, and the next one reads it afresh (a re-registration counts at once).
   const deps = { store, documents, tally, registry: readOncePerInvocation(registry), log: logger, now: () => new Date(), remainingMs: () => context.getRemainingTimeInMillis() };

@@ -1,19 +1,20 @@
 import { DescribeThingCommand, type IoTClient } from "@aws-sdk/client-iot";
 import type { RegisteredVehicleFacts, VehicleRegistry } from "../../campaigns/registry-check.js";
-import { VEHICLE_ATTRIBUTE } from "../../contracts/vehicle-identity.js";
+import { isVehicleThingType, VEHICLE_ATTRIBUTE } from "../../contracts/vehicle-identity.js";
 
 /**
- * The vehicle registry in AWS IoT: a vehicle is an untyped thing named by its VIN, with the attributes
- * `fleetota vehicles register` gave it (identity/provisioning.ts). One DescribeThing (`iot:DescribeThing`
- * on the vehicles' things). No such thing, or a typed one (a fleet gateway), is no registered vehicle;
- * any other error is thrown, so the message is retried.
+ * The vehicle registry in AWS IoT: a vehicle is a thing of the vehicle thing type named by its VIN (or an
+ * untyped one, registered before vehicles had a type), with the attributes `fleetota vehicles register` gave it
+ * (identity/provisioning.ts). One DescribeThing (`iot:DescribeThing` on the vehicles' things). No such thing, or
+ * one of any other type (a fleet gateway's), is no registered vehicle; any other error is thrown, so the message
+ * is retried.
  *
  * @example
  * import { iotClient } from "../../lib/aws-clients.js";
- * const registry = iotVehicleRegistry(iotClient());
+ * const registry = iotVehicleRegistry(iotClient(), "fleetota-dev-vehicle");
  * await registry.describe("1HGCM82633A004352"); // { vin, make: "Honda", model: "Accord", hardware: "hu-3" }
  */
-export function iotVehicleRegistry(iot: IoTClient): VehicleRegistry {
+export function iotVehicleRegistry(iot: IoTClient, vehicleThingType: string): VehicleRegistry {
   return {
     async describe(vin: string): Promise<RegisteredVehicleFacts | undefined> {
       let thing;
@@ -23,7 +24,7 @@ export function iotVehicleRegistry(iot: IoTClient): VehicleRegistry {
         if ((error as Error).name === "ResourceNotFoundException") return undefined;
         throw error;
       }
-      if (thing.thingTypeName) return undefined;
+      if (!isVehicleThingType(thing.thingTypeName, vehicleThingType)) return undefined;
       const attributes = thing.attributes ?? {};
       const modelYear = attributes[VEHICLE_ATTRIBUTE.ModelYear];
       return {

@@ -61,6 +61,10 @@ AWS IoT, for the vehicles' and fleet gateways' things and certificates:
   * CreateThing for a name that exists replaced the thing (attributes and thing type overwritten, no
     error); as on AWS, the same configuration again is answered with the existing thing and a different
     one is ResourceAlreadyExistsException;
+  * a thing held any number of attributes; on AWS a thing without a thing type holds at most 3 and one with a
+    type at most 50 (AWS IoT Developer Guide, "Thing types"): here CreateThing and UpdateThing that would leave a
+    thing with more (counted after an UpdateThing's merge, its removals and its type change) are refused with
+    InvalidRequestException (400), and nothing changes;
   * a certificate's id is the SHA-256 of its DER encoding, as on AWS (moto hashes the PEM text by default);
   * CreateCertificateFromCsr issues the certificate for the CSR's public key (moto signs a fresh key pair
     of its own, so the vehicle could never use the certificate), signed by an emulator CA key made at start.
@@ -111,7 +115,7 @@ import moto.settings
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
-from moto.iot.exceptions import ResourceAlreadyExistsException
+from moto.iot.exceptions import InvalidRequestException, ResourceAlreadyExistsException
 from moto.iot.models import IoTBackend
 import werkzeug.serving
 import xmltodict
@@ -633,17 +637,40 @@ def _create_certificate_from_csr(self, csr, set_as_active):
 
 
 _original_create_thing = IoTBackend.create_thing
+_original_update_thing = IoTBackend.update_thing
+_UNTYPED_THING_MAX_ATTRIBUTES = 3
+_TYPED_THING_MAX_ATTRIBUTES = 50
+
+
+def _check_attribute_count(thing_name, typed, attributes):
+    limit = _TYPED_THING_MAX_ATTRIBUTES if typed else _UNTYPED_THING_MAX_ATTRIBUTES
+    if len(attributes) > limit:
+        kind = "a thing with a thing type" if typed else "a thing without a thing type"
+        raise InvalidRequestException(f"{kind} can have at most {limit} attributes; {thing_name} would have {len(attributes)}")
 
 
 def _create_thing(self, thing_name, thing_type_name, attribute_payload, billing_group_name=None):
     existing = next((thing for thing in self.things.values() if thing.thing_name == thing_name), None)
     if existing is None:
+        _check_attribute_count(thing_name, bool(thing_type_name), (attribute_payload or {}).get("attributes") or {})
         return _original_create_thing(self, thing_name, thing_type_name, attribute_payload, billing_group_name)
     attributes = (attribute_payload or {}).get("attributes") or {}
     existing_type = existing.thing_type.thing_type_name if existing.thing_type else None
     if existing_type == (thing_type_name or None) and existing.attributes == attributes:
         return existing
     raise ResourceAlreadyExistsException(f"Thing {thing_name} already exists with a different configuration", existing.thing_id, existing.arn)
+
+
+def _update_thing(self, thing_name, thing_type_name, attribute_payload, remove_thing_type):
+    thing = self.describe_thing(thing_name)
+    typed = bool(thing_type_name) or (thing.thing_type is not None and not remove_thing_type)
+    attributes = dict(thing.attributes)
+    if attribute_payload is not None and "attributes" in attribute_payload:
+        given = attribute_payload.get("attributes") or {}
+        attributes = {**attributes, **given} if attribute_payload.get("merge", False) else dict(given)
+        attributes = {key: value for key, value in attributes.items() if value}
+    _check_attribute_count(thing_name, typed, attributes)
+    return _original_update_thing(self, thing_name, thing_type_name, attribute_payload, remove_thing_type)
 
 
 def _connection_dropped(self, error, environ=None):
@@ -655,6 +682,7 @@ def _connection_dropped(self, error, environ=None):
 moto.settings.default_user_config.setdefault("iot", {})["use_valid_cert"] = True
 werkzeug.serving.WSGIRequestHandler.connection_dropped = _connection_dropped
 IoTBackend.create_thing = _create_thing
+IoTBackend.update_thing = _update_thing
 IoTBackend.create_certificate_from_csr = _create_certificate_from_csr
 
 _sender = threading.local()

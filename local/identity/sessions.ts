@@ -5,11 +5,15 @@
  * The front door looks sessions up here; nothing else on the local cloud knows them.
  */
 import { randomBytes } from "node:crypto";
+import { gatewayIdProblem } from "../../contracts/telemetry-keys.js";
 import type { VehiclePolicyDocument } from "./vehicle-policy.js";
 
 /** Access key ids of vehicle sessions start with this (AWS's temporary keys start with `ASIA`). */
 export const VEHICLE_ACCESS_KEY_PREFIX = "ASIAVEHICLE";
-/** Access key ids of sessions for a typed thing (a fleet gateway) start with this: the census tells them apart by key alone. */
+/**
+ * Access key ids of sessions for a fleet gateway (a thing named by a gateway id, `gw-…`, never a VIN) start with this:
+ * the census tells them apart by key alone. By the name, not the thing type: vehicles have a type of their own too.
+ */
 export const GATEWAY_ACCESS_KEY_PREFIX = "ASIAGATEWAY";
 
 export interface VehicleSession {
@@ -17,7 +21,7 @@ export interface VehicleSession {
   readonly secretAccessKey: string;
   readonly sessionToken: string;
   readonly thingName: string;
-  /** The thing's type (a fleet gateway's); absent for an untyped thing (a vehicle). */
+  /** The thing's type (the vehicle or the gateway type); absent for an untyped thing (a vehicle registered before vehicles had a type). */
   readonly thingTypeName?: string;
   readonly roleArn: string;
   readonly policy: VehiclePolicyDocument;
@@ -50,7 +54,7 @@ export class VehicleSessions {
     this.forgetExpired();
     const session: VehicleSession = {
       ...request,
-      accessKeyId: `${request.thingTypeName === undefined ? VEHICLE_ACCESS_KEY_PREFIX : GATEWAY_ACCESS_KEY_PREFIX}${randomBytes(5).toString("hex").toUpperCase()}`,
+      accessKeyId: `${gatewayIdProblem(request.thingName) === undefined ? GATEWAY_ACCESS_KEY_PREFIX : VEHICLE_ACCESS_KEY_PREFIX}${randomBytes(5).toString("hex").toUpperCase()}`,
       secretAccessKey: token(30),
       sessionToken: token(96),
       expiresAtMs: this.now() + request.durationSeconds * 1000,

@@ -30,16 +30,16 @@ export async function provisionLocalFleet(
   log?: Log,
 ): Promise<VehicleIdentities> {
   const { outputs, credentialsProvider } = cloud.description;
-  const iotPolicyName = outputs.vehicle_iot_policy;
-  const roleAlias = outputs.vehicle_role_alias;
-  if (typeof iotPolicyName !== "string" || typeof roleAlias !== "string" || !credentialsProvider) {
-    throw new LocalIdentityUnavailableError("the local cloud has no vehicle identity (stack outputs vehicle_iot_policy / vehicle_role_alias, or no credentials provider)");
+  const { vehicle_iot_policy: iotPolicyName, vehicle_role_alias: roleAlias, vehicle_thing_type: thingTypeName } = outputs;
+  if (typeof iotPolicyName !== "string" || typeof roleAlias !== "string" || typeof thingTypeName !== "string" || !credentialsProvider) {
+    throw new LocalIdentityUnavailableError("the local cloud has no vehicle identity (stack outputs vehicle_iot_policy / vehicle_role_alias / vehicle_thing_type, or no credentials provider)");
   }
   const iot = new IoTClient(cloud.clientConfig);
   try {
     return await provisionVehicleIdentities(vehicles, {
       iot,
       iotPolicyName,
+      thingTypeName,
       roleAlias,
       credentialsEndpoint: credentialsProvider.endpoint,
       caCertificatePem: credentialsProvider.caCertificatePem,

@@ -26,7 +26,7 @@ export interface VehicleDecision {
 
 /**
  * Who a device session speaks for, as the IoT credentials provider tells IAM: the thing name (a VIN or
- * a gateway id) and, for a typed thing (a fleet gateway), its thing type. On AWS both keys are absent
+ * a gateway id) and, for a typed thing (a vehicle or a fleet gateway), its thing type. On AWS both keys are absent
  * when the caller did not send `x-amzn-iot-thingname` (AWS does not require it; the local provider
  * does), which `thingName: undefined` stands for.
  */
@@ -71,7 +71,8 @@ export function evaluateDeviceRequest(policy: VehiclePolicyDocument, device: Dev
 }
 
 /**
- * Evaluates one request of the vehicle `thingName` (an untyped thing) against the vehicle role's policy.
+ * Evaluates one request of the device `thingName`, without a thing type (an IoT policy, which does not look at
+ * it; or a vehicle registered before vehicles had a type), against a policy.
  *
  * @example
  * evaluateVehicleRequest(policy, "1HGCM82633A004352", "123456789012",

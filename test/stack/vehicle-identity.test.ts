@@ -1,13 +1,16 @@
 /**
  * The vehicle identity over the synthesized stack: the role, its trust, the role alias, the IoT policy,
  * and the role's policy evaluated by iam-simulate as an attacker would use it (vehicle A against B's data,
- * listing, firmware writes, the state table; a typed thing, a fleet gateway above all, or a session without
- * a thing name holding vehicle credentials).
+ * listing, firmware writes, the state table; a thing of another type, a fleet gateway above all, or a session
+ * without a thing name holding vehicle credentials), and the vehicle thing type (vehicles have 4 attributes, an
+ * untyped thing may hold only 3 on AWS) that no role of the stack may create things of or retype things to.
  */
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { evaluateDeviceRequest, evaluateVehicleRequest, policyAsAwsSeesIt, type DeviceContext, type VehiclePolicyDocument } from "../../local/identity/vehicle-policy.js";
 import { REPOSITORY_LAYOUT } from "../../uptane/metadata.js";
+import { vehicleIdentityNames } from "../../contracts/vehicle-identity.js";
+import { ENV } from "../../contracts/environment.js";
 import { list, parseJson, ref, synthStack, type Statement } from "./support/synth.js";
 
 const stack = synthStack();
@@ -16,6 +19,7 @@ const ACCOUNT = "123456789012";
 const A = "1HGCM82633A004352";
 const B = "1M8GDM9AXKP042788";
 const GATEWAY_TYPE = "fleetota-dev-gateway";
+const VEHICLE_TYPE = "fleetota-dev-vehicle";
 const SHA = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08";
 
 /** The role policy with the bucket reference resolved, as AWS receives it. */
@@ -108,13 +112,45 @@ test("vehicle A cannot touch the state table, the queues or another bucket", () 
   assert.not.ok(can(A, "s3:PutObject", `arn:aws:s3:::fleetota-dev-dashboard/data/campaigns.json`));
 });
 
-test("every statement requires a named, untyped thing (credentials-iot:ThingName present, ThingTypeName absent)", () => {
+test("every statement requires a named thing of the vehicle type, or an untyped one (credentials-iot:ThingName present, ThingTypeName the vehicle type if present)", () => {
   const statements = parseJson<{ Statement: Statement[] }>(stack.resource("aws_iam_role_policy", "vehicle_policy").policy).Statement;
 
   assert.is(statements.length, 2);
   for (const statement of statements) {
-    assert.equal(statement.Condition, { Null: { "credentials-iot:ThingName": "false", "credentials-iot:ThingTypeName": "true" } }, String(statement.Sid));
+    assert.equal(
+      statement.Condition,
+      { Null: { "credentials-iot:ThingName": "false" }, StringEqualsIfExists: { "credentials-iot:ThingTypeName": VEHICLE_TYPE } },
+      String(statement.Sid),
+    );
   }
+});
+
+test("the vehicle thing type exists under the stack's prefix with make, model and hardware searchable, is an output, and is the one the update manager derives", () => {
+  const thingType = stack.resource("aws_iot_thing_type", "vehicle_thing_type");
+  const prefix = (stack.resource("aws_lambda_function", "update_manager").environment as { variables: Record<string, string> }).variables[ENV.NAME_PREFIX]!;
+
+  assert.is(thingType.name, VEHICLE_TYPE);
+  const properties = [thingType.properties].flat()[0] as { searchable_attributes?: string[]; description?: string };
+  assert.equal(properties.searchable_attributes, ["make", "model", "hardware"]);
+  assert.ok((properties.searchable_attributes ?? []).length <= 3, "AWS IoT allows 3 searchable attributes on a thing type");
+  assert.not.ok(thingType.deprecated, "not deprecated: a deprecated type takes no new things");
+  assert.is(vehicleIdentityNames(prefix).thingType, VEHICLE_TYPE);
+  assert.is(stack.json.output.vehicle_thing_type.value, VEHICLE_TYPE);
+  assert.is.not(VEHICLE_TYPE, stack.resource("aws_iot_thing_type", "gateway_thing_type").name, "vehicles and gateways have types of their own");
+});
+
+test("no role or IoT policy of the stack may create, retype or delete things or thing types: registering and retyping vehicles is the operator's, with their own credentials", () => {
+  const documents = [
+    ...Object.values(stack.resources("aws_iam_role_policy")).map((resource) => resource.policy),
+    ...Object.values(stack.resources("aws_iam_policy")).map((resource) => resource.policy),
+    ...Object.values(stack.resources("aws_iot_policy")).map((resource) => resource.policy),
+  ];
+  const iotActions = documents.flatMap((document) => {
+    const parsed = parseJson<{ Statement: Statement[] }>(document);
+    return [parsed.Statement].flat().flatMap((statement) => list(statement.Action)).filter((action) => action.startsWith("iot:") || action === "*");
+  });
+  assert.ok(documents.length > 5, "the stack's policies were found");
+  assert.equal([...new Set(iotActions)].sort(), ["iot:AssumeRoleWithCertificate", "iot:DescribeThing"]);
 });
 
 /** What a session of `device` holding vehicle-role credentials may do (the vehicle IoT policy attached to its certificate by mistake). */
@@ -132,11 +168,18 @@ test("a fleet gateway's session with vehicle credentials gets nothing: no teleme
   }
 });
 
-test("a typed thing named like a vehicle gets nothing either: not A's telemetry prefix, not A's job", () => {
+test("a thing of the vehicle type may all a vehicle may; an untyped one (registered before vehicles had a type) too", () => {
   for (const [action, resource] of everythingAVehicleMay(A)) {
-    assert.not.ok(deviceCan({ thingName: A, thingTypeName: GATEWAY_TYPE }, action, resource), `gateway type: ${action} ${resource}`);
-    assert.not.ok(deviceCan({ thingName: A, thingTypeName: "some-other-type" }, action, resource), `another type: ${action} ${resource}`);
-    assert.ok(deviceCan({ thingName: A }, action, resource), `the untyped vehicle A still may: ${action} ${resource}`);
+    assert.ok(deviceCan({ thingName: A, thingTypeName: VEHICLE_TYPE }, action, resource), `vehicle type: ${action} ${resource}`);
+    assert.ok(deviceCan({ thingName: A }, action, resource), `untyped: ${action} ${resource}`);
+  }
+});
+
+test("a thing of any other type named like a vehicle gets nothing: not A's telemetry prefix, not A's job (a gateway's, another stack's vehicle type, a prefix of the name)", () => {
+  for (const [action, resource] of everythingAVehicleMay(A)) {
+    for (const type of [GATEWAY_TYPE, "some-other-type", "fleetota-prod-vehicle", `${VEHICLE_TYPE}-x`, "fleetota-dev", VEHICLE_TYPE.toUpperCase(), ""]) {
+      assert.not.ok(deviceCan({ thingName: A, thingTypeName: type }, action, resource), `type ${JSON.stringify(type)}: ${action} ${resource}`);
+    }
   }
 });
 

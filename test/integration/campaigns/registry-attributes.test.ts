@@ -27,7 +27,7 @@ const logged: Array<Record<string, unknown>> = [];
 
 async function register(vin: string, make: string): Promise<void> {
   const { csrPem } = await createKeyAndCsr(vin);
-  await registerVehicle(world.iot, String(cloud.description.outputs.vehicle_iot_policy), { vin, make, model: "ë-C4", hardware: "hu-3 (EU)", modelYear: 2022 }, { csrPem });
+  await registerVehicle(world.iot, { iotPolicyName: String(cloud.description.outputs.vehicle_iot_policy), thingTypeName: world.vehicleThingType }, { vin, make, model: "ë-C4", hardware: "hu-3 (EU)", modelYear: 2022 }, { csrPem });
 }
 
 async function deliver(...messages: UpdateMessage[]): Promise<void> {
@@ -60,7 +60,7 @@ test("registered with vehicles register's code, the Citroën is selectable by ma
 
   assert.ok(await world.store.jobs.get(campaignId, citroen), "admitted: a job exists");
   const pages = [];
-  for await (const page of listVehicles(world.iot)) pages.push(...page);
+  for await (const page of listVehicles(world.iot, world.vehicleThingType)) pages.push(...page);
   const listed = pages.find((vehicle) => vehicle.vin === citroen);
   assert.equal([listed?.make, listed?.model, listed?.hardware], ["Citroën", "ë-C4", "hu-3 (EU)"]);
   const described = await world.registry.describe(citroen);
@@ -84,7 +84,7 @@ test("a thing registered in the old lossy form (Citro_n) is refused where the ca
   assert.match(JSON.stringify(logged.at(-1)), `registered in the lossy form \\"Citro_n\\"`);
   assert.match(JSON.stringify(logged.at(-1)), `fleetota vehicles reencode ${legacy} --make`);
 
-  const written = await reencodeVehicleAttributes(world.iot, legacy, { make: "Citroën", model: "ë-C4", hardware: "hu-3 (EU)" });
+  const written = await reencodeVehicleAttributes(world.iot, legacy, { make: "Citroën", model: "ë-C4", hardware: "hu-3 (EU)" }, world.vehicleThingType);
   await deliver(claimsCitroen(legacy));
 
   assert.equal(written, { make: "Citro=C3=ABn", model: "=C3=AB-C4", hardware: "hu-3_=28EU=29" });
@@ -92,7 +92,7 @@ test("a thing registered in the old lossy form (Citro_n) is refused where the ca
 });
 
 test("reencode never changes which fact is registered: the Citroén cannot be re-encoded as a Citroën", async () => {
-  const refused = await reencodeVehicleAttributes(world.iot, impostor, { make: "Citroën" }).catch((error: unknown) => error);
+  const refused = await reencodeVehicleAttributes(world.iot, impostor, { make: "Citroën" }, world.vehicleThingType).catch((error: unknown) => error);
   assert.instance(refused, AttributeMigrationError);
   assert.match((refused as Error).message, `${impostor}: make is registered as "Citro=C3=A9n", not as "Citroën" in either form; nothing changed`);
   assert.is((await world.registry.describe(impostor))?.make, "Citro=C3=A9n");

@@ -27,7 +27,7 @@ test("a VIN, in any letter case, or anything not gw-… is refused as a gateway 
 
 test("a gateway id is refused as a VIN, and nothing is created", async () => {
   const { iot, sent } = recordingIot();
-  const refused = await registerVehicle(iot, "fleetota-dev-vehicle", { vin: "gw-depot-7", make: "Honda", model: "Accord", hardware: "tcu-2" }).catch((error: unknown) => error);
+  const refused = await registerVehicle(iot, { iotPolicyName: "fleetota-dev-vehicle", thingTypeName: "fleetota-dev-vehicle" }, { vin: "gw-depot-7", make: "Honda", model: "Accord", hardware: "tcu-2" }).catch((error: unknown) => error);
   assert.instance(refused, InvalidVehicleError);
   assert.equal(sent, []);
 });

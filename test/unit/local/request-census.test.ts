@@ -65,10 +65,13 @@ test("the principal is told by the access key: each function, the mappings, the 
 test("sessions the credentials provider issues are counted as the vehicle's or the gateway's, by the thing they were issued for", async () => {
   const sessions = new VehicleSessions();
   const base = { roleArn: "arn:aws:iam::123456789012:role/r", policy: { Version: "2012-10-17", Statement: [] }, durationSeconds: 900 } as const;
-  const vehicle = sessions.issue({ ...base, thingName: "1HGCM82633A004352" });
+  const vehicle = sessions.issue({ ...base, thingName: "1HGCM82633A004352", thingTypeName: "fleetota-dev-vehicle" });
+  const untypedVehicle = sessions.issue({ ...base, thingName: "1HGCM82633A004353" });
   const gateway = sessions.issue({ ...base, thingName: "gw-depot-7", thingTypeName: "fleetota-dev-gateway" });
   const put = (c: object) => new S3Client(c).send(new PutObjectCommand({ Bucket: "b", Key: "telemetry/x.gz", Body: "x" }));
+  // Vehicles are typed things too: a vehicle of the vehicle type is no gateway (was: any typed thing counted as one).
   assert.is((await captured(put, vehicle.accessKeyId)).principal, "vehicle");
+  assert.is((await captured(put, untypedVehicle.accessKeyId)).principal, "vehicle");
   assert.is((await captured(put, gateway.accessKeyId)).principal, "gateway");
   // A key that only looks like a gateway's in the middle, or a vehicle key, is not a gateway.
   assert.is((await captured(put, `ASIAVEHICLE${GATEWAY_ACCESS_KEY_PREFIX}`)).principal, "vehicle");

@@ -37,6 +37,8 @@ export interface CampaignWorld {
   iot: IoTClient;
   /** The registry the update manager reads (AWS IoT things in the emulator, through the real SDK). */
   registry: VehicleRegistry;
+  /** The stack's vehicle thing type (output `vehicle_thing_type`). */
+  vehicleThingType: string;
   /** What this world has registered so far, by VIN (attributes as JSON), so a vehicle is written once. */
   registered: Map<string, string>;
   table: string;
@@ -67,9 +69,11 @@ export async function campaignWorld(cloud: LocalCloud): Promise<CampaignWorld> {
   const doc = DynamoDBDocumentClient.from(new DynamoDBClient(clientConfig), { marshallOptions: { removeUndefinedValues: true } });
   const table = manager[ENV.STATE_TABLE]!;
   const iot = new IoTClient(clientConfig);
+  const vehicleThingType = String(description.outputs.vehicle_thing_type);
   return {
     iot,
-    registry: iotVehicleRegistry(iot),
+    registry: iotVehicleRegistry(iot, vehicleThingType),
+    vehicleThingType,
     registered: new Map(),
     doc,
     store: dynamoCampaignStore({ doc, table }),
@@ -114,8 +118,8 @@ export function signRelease(world: CampaignWorld, version: string, signer: strin
 }
 
 /**
- * Registers vehicles in the emulator's AWS IoT as `fleetota vehicles register` does (an untyped thing named
- * by the VIN, attributes make, model, hardware, modelYear), or changes the attributes of one registered before.
+ * Registers vehicles in the emulator's AWS IoT as `fleetota vehicles register` does (a thing of the vehicle type
+ * named by the VIN, attributes make, model, hardware, modelYear), or changes the attributes of one registered before.
  */
 export async function registerVehicles(world: CampaignWorld, facts: readonly RegisteredVehicleFacts[]): Promise<void> {
   for (const vehicle of facts) {
@@ -126,7 +130,7 @@ export async function registerVehicles(world: CampaignWorld, facts: readonly Reg
     if (vehicle.modelYear !== undefined) attributes[VEHICLE_ATTRIBUTE.ModelYear] = String(vehicle.modelYear);
     const known = world.registered.get(vehicle.vin);
     if (known === JSON.stringify(attributes)) continue;
-    if (known === undefined) await world.iot.send(new CreateThingCommand({ thingName: vehicle.vin, attributePayload: { attributes } }));
+    if (known === undefined) await world.iot.send(new CreateThingCommand({ thingName: vehicle.vin, thingTypeName: world.vehicleThingType, attributePayload: { attributes } }));
     else await world.iot.send(new UpdateThingCommand({ thingName: vehicle.vin, attributePayload: { attributes, merge: false } }));
     world.registered.set(vehicle.vin, JSON.stringify(attributes));
   }

@@ -1,12 +1,14 @@
 /**
  * `fleetota vehicles` against the local cloud: registering from a CSR (the key never leaves the vehicle)
  * or with a key pair AWS IoT makes, bundles written owner-only, a CSV with bad lines (refused by line,
- * the rest registered), listing, re-encoding a registered fact, and revoking (no new credentials).
+ * the rest registered), listing, re-encoding a registered fact, giving vehicles registered before the vehicle
+ * thing type the type (retype), and revoking (no new credentials).
  */
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { CreateThingCommand, CreateThingTypeCommand, DescribeThingCommand, IoTClient } from "@aws-sdk/client-iot";
 import { PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { vehicleTelemetryKey } from "../../../../contracts/telemetry-keys.js";
 import { readVehicleBundle } from "../../../../identity/bundle.js";
@@ -104,7 +106,33 @@ test("reencode writes a registered fact in the injective attribute form, and ref
   assert.is.not(other.code, 0);
   assert.match(other.err, `make is registered as "Honda", not as "Toyota" in either form; nothing changed`);
   assert.is.not(unknown.code, 0);
-  assert.match(unknown.err, "is not registered");
+  assert.match(unknown.err, "is not a registered vehicle");
+});
+
+test("retype gives every untyped vehicle (registered before the thing type) the vehicle type; list marks them until then; other things are left alone", async () => {
+  const iot = new IoTClient(cloud().clientConfig);
+  const [legacy, foreign] = ["JH4KA7563NC000123", "3VWFE21C84M000456"];
+  try {
+    await iot.send(new CreateThingCommand({ thingName: legacy, attributePayload: { attributes: { make: "Toyota", model: "Corolla", hardware: "tcu-1" } } }));
+    await iot.send(new CreateThingTypeCommand({ thingTypeName: "another-app-vehicle" }));
+    await iot.send(new CreateThingCommand({ thingName: foreign, thingTypeName: "another-app-vehicle", attributePayload: { attributes: { make: "Tesla" } } }));
+
+    const before = await fleetota("vehicles", "list");
+    const retyped = await fleetota("vehicles", "retype");
+    const named = await fleetota("vehicles", "retype", legacy, foreign);
+    const after = await fleetota("vehicles", "list");
+
+    assert.equal(before.json.vehicles.filter((vehicle: { untyped?: boolean }) => vehicle.untyped).map((vehicle: { vin: string }) => vehicle.vin), [legacy]);
+    assert.not.ok(before.json.vehicles.some((vehicle: { vin: string }) => vehicle.vin === foreign), "a thing of another type is no vehicle");
+    assert.is(retyped.code, 0, retyped.err);
+    assert.equal(retyped.json, { thingTypeName: "fleetota-dev-vehicle", retyped: [legacy], alreadyTyped: [], notVehicles: [] });
+    assert.equal([named.code, named.json.alreadyTyped, named.json.notVehicles], [0, [legacy], [foreign]]);
+    assert.is((await iot.send(new DescribeThingCommand({ thingName: legacy }))).thingTypeName, "fleetota-dev-vehicle");
+    assert.is((await iot.send(new DescribeThingCommand({ thingName: foreign }))).thingTypeName, "another-app-vehicle", "left as it is");
+    assert.not.ok(after.json.vehicles.some((vehicle: { untyped?: boolean }) => vehicle.untyped));
+  } finally {
+    iot.destroy();
+  }
 });
 
 test("revoke: the vehicle gets no new credentials; an unknown VIN is a clear error", async () => {
@@ -118,7 +146,7 @@ test("revoke: the vehicle gets no new credentials; an unknown VIN is a clear err
   assert.is(revoked.json.deactivated.length, 1);
   assert.is(await credentialsRefusal(identity), 403);
   assert.is(unknown.code, 1);
-  assert.match(unknown.err, "is not registered");
+  assert.match(unknown.err, "is not a registered vehicle");
 });
 
 test.run();

@@ -91,7 +91,7 @@ let aliasArn: string;
 
 async function registered(vin: string): Promise<VehicleIdentityMaterial & { certificateArn: string }> {
   const { privateKeyPem, csrPem } = await createKeyAndCsr(vin);
-  const vehicle = await registerVehicle(iot, IOT_POLICY, { vin, make: "Honda", model: "Accord", hardware: "tcu-2" }, { csrPem });
+  const vehicle = await registerVehicle(iot, { iotPolicyName: IOT_POLICY, thingTypeName: "fleetota-test-vehicle" }, { vin, make: "Honda", model: "Accord", hardware: "tcu-2" }, { csrPem });
   const [certificateArn] = (await iot.send(new ListThingPrincipalsCommand({ thingName: vin }))).principals ?? [];
   return { vin, certificatePem: vehicle.certificatePem, privateKeyPem, credentialsEndpoint: provider.endpoint, roleAlias: ALIAS, caCertificatePem: provider.caCertificatePem, certificateArn: certificateArn! };
 }
@@ -121,6 +121,7 @@ test.before(async () => {
   const assume = { Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: "iot:AssumeRoleWithCertificate", Resource: alias.roleAliasArn }] };
   await iot.send(new CreatePolicyCommand({ policyName: IOT_POLICY, policyDocument: JSON.stringify(assume) }));
   await iot.send(new CreateThingTypeCommand({ thingTypeName: "fleetota-test-gateway" }));
+  await iot.send(new CreateThingTypeCommand({ thingTypeName: "fleetota-test-vehicle" }));
   provider = await startCredentialsProvider({
     clientConfig: { endpoint: relay.endpoint, region: REGION, credentials: LOCAL_CREDENTIALS },
     accountId: LOCAL_ACCOUNT_ID,

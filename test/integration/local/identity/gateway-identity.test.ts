@@ -6,7 +6,8 @@
  * certificate vehicle ones), a gateway cannot write a vehicle's prefix or another gateway's, read jobs/,
  * list or touch the table, and a revoked gateway gets no credentials. A certificate given the other
  * kind's IoT policy by mistake gets that kind's credentials, which allow it nothing: the gateway role
- * requires the gateway thing type, the vehicle role an untyped thing.
+ * requires the gateway thing type, the vehicle role the vehicle thing type (or an untyped thing, registered
+ * before vehicles had a type).
  */
 import { test } from "uvu";
 import * as assert from "uvu/assert";
@@ -66,7 +67,7 @@ async function registerGatewayHere(gatewayId: string): Promise<void> {
 
 async function registerVehicleHere(vin: string): Promise<void> {
   const { privateKeyPem, csrPem } = await createKeyAndCsr(vin);
-  const registered = await registerVehicle(iot, world.outputs.vehicle_iot_policy!, { vin, make: "Honda", model: "Accord", hardware: "tcu-2" }, { csrPem });
+  const registered = await registerVehicle(iot, { iotPolicyName: world.outputs.vehicle_iot_policy!, thingTypeName: world.outputs.vehicle_thing_type! }, { vin, make: "Honda", model: "Accord", hardware: "tcu-2" }, { csrPem });
   vehicles.set(vin, { vin, certificatePem: registered.certificatePem, certificateArn: registered.certificateArn, privateKeyPem, roleAlias: world.outputs.vehicle_role_alias!, ...provider() });
 }
 

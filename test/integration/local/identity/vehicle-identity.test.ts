@@ -154,7 +154,7 @@ test("an unregistered self-signed certificate, a certificate borrowed for anothe
 test("a revoked vehicle gets no new credentials; the others are unaffected", async () => {
   await fetchVehicleCredentials(identities.get(C)!);
 
-  const revoked = await revokeVehicle(iot, C);
+  const revoked = await revokeVehicle(iot, C, world.outputs.vehicle_thing_type!);
 
   assert.is(revoked.length, 1);
   assert.equal(await refusal(fetchVehicleCredentials(identities.get(C)!)), { name: "CredentialsRequestError", status: 403 });

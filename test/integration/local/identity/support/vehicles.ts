@@ -26,7 +26,7 @@ export async function registerTestVehicle(
   facts: { make: string; model: string; hardware: string } = { make: "Honda", model: "Accord", hardware: "tcu-2" },
 ): Promise<VehicleIdentityMaterial> {
   const { privateKeyPem, csrPem } = await createKeyAndCsr(vin);
-  const registered = await registerVehicle(iot, world.outputs.vehicle_iot_policy!, { vin, ...facts }, { csrPem });
+  const registered = await registerVehicle(iot, { iotPolicyName: world.outputs.vehicle_iot_policy!, thingTypeName: world.outputs.vehicle_thing_type! }, { vin, ...facts }, { csrPem });
   const provider = world.cloud.description.credentialsProvider!;
   return {
     vin,
