@@ -161,7 +161,7 @@ export class InvocationAggregate {
     this.dataPoints += readout.accepted;
     this.recordsRejected += readout.rejected.length;
     for (const [reason, count] of Object.entries(readout.refusals)) this.addRefusal(reason, count);
-    for (const enriched of readout.latest.values()) {
+    for (const enriched of readout.latest) {
       const current = this.latest.get(enriched.record.vin);
       if (!current && source === FLEET_SOURCE.Gateway && this.latest.size >= this.maxVehicles) {
         this.fleetEntriesOverCap++;

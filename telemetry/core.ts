@@ -60,8 +60,14 @@ export const DEFAULT_READ_LIMITS: ReadLimits = {
 export interface ObjectReadout {
   /** Lines accepted as records. */
   accepted: number;
-  /** Each vehicle's latest accepted record in the object (by timestamp, then sequence). */
-  latest: Map<string, EnrichedRecord>;
+  /**
+   * The accepted records that may be a vehicle's latest: each run of consecutive records of one VIN
+   * leaves its newest (by timestamp, then sequence), in line order. A vehicle's own object holds one
+   * VIN, so one entry; a VIN that comes back after another's records has an entry per run, and the
+   * reader (InvocationAggregate, candidatesOf) keeps the newest. No per-VIN map here: the aggregate's
+   * map is the one lookup each VIN pays.
+   */
+  latest: EnrichedRecord[];
   /** Accepted records carrying an `ota` block, in line order. */
   otaRecords: EnrichedRecord[];
   rejected: RejectedLine[];
@@ -77,6 +83,9 @@ function refusalOf(reasons: readonly RecordRejection[]): LineRefusal {
   if (first?.field === "ts" && (first.rule === "future" || first.rule === "too-old")) return LINE_REFUSAL.OutOfClockWindow;
   return LINE_REFUSAL.Schema;
 }
+
+/** `text.trim() === ""`, without trimming the common line, which opens with `{`. */
+const isBlank = (text: string): boolean => text.charCodeAt(0) !== 123 /* { */ && text.trim() === "";
 
 /**
  * Decodes, validates and enriches every line of one object, streaming. Blank lines are skipped;
@@ -98,7 +107,7 @@ export async function readTelemetryObject(
   uploader?: ParsedTelemetryKey,
   boundVins?: ReadonlySet<string>,
 ): Promise<ObjectReadout> {
-  const readout: ObjectReadout = { accepted: 0, latest: new Map(), otaRecords: [], rejected: [], refusals: {} };
+  const readout: ObjectReadout = { accepted: 0, latest: [], otaRecords: [], rejected: [], refusals: {} };
   let lineNumber = 0;
   let lines = 0;
   let rejectedBytes = 0;
@@ -115,7 +124,7 @@ export async function readTelemetryObject(
   for await (const batch of decodeLineBatches(source, limits)) {
     for (const { text, tooLong, controlFree } of batch) {
       lineNumber++;
-      if (!tooLong && text.trim() === "") continue;
+      if (!tooLong && isBlank(text)) continue;
       if (++lines > limits.maxLines) throw new CorruptObjectError(CORRUPTION.TooManyLines, `more than ${limits.maxLines} lines`);
       if (tooLong) {
         reject(text, LINE_REFUSAL.LineTooLong, [{ field: "(line)", rule: "max-length", message: `line longer than ${limits.maxLineBytes} bytes` }]);
@@ -139,10 +148,10 @@ export async function readTelemetryObject(
         continue;
       }
       const enriched = enrich(validation.record, validation.tsMs);
-      lastValidVin = enriched.record.vin;
       readout.accepted++;
-      const current = readout.latest.get(enriched.record.vin);
-      if (!current || isNewer(enriched, current)) readout.latest.set(enriched.record.vin, enriched);
+      if (enriched.record.vin !== lastValidVin) readout.latest.push(enriched);
+      else if (isNewer(enriched, readout.latest[readout.latest.length - 1]!)) readout.latest[readout.latest.length - 1] = enriched;
+      lastValidVin = enriched.record.vin;
       if (enriched.record.ota) readout.otaRecords.push(enriched);
     }
   }

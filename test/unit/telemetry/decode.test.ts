@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import { gzipSync } from "node:zlib";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
+import { InvocationAggregate } from "../../../telemetry/aggregate.js";
 import { readTelemetryObject } from "../../../telemetry/core.js";
 import { CorruptObjectError, decodeLineBatches, decodeLines, WHOLE_OBJECT_GZIP_BYTES } from "../../../telemetry/decode.js";
 import { corruptGzip } from "../../../simulator/faults.js";
@@ -165,14 +166,14 @@ test("one vehicle's object: each line gets the verdict it gets alone, the VIN of
   const rejected = new Map(readout.rejected.map((line) => [line.line, line.reasons.map((reason) => reason.rule).join(",")]));
   assert.equal(lines.map((_, index) => [index + 1, rejected.get(index + 1) ?? "accepted"]), alone);
   assert.equal(alone.map(([, verdict]) => verdict), ["accepted", "check-digit", "accepted", "future", "length", "accepted", "alphabet", "accepted"]);
-  assert.is(readout.latest.get("1HGCM82633A004352")?.tsMs, Date.parse(lines[7]!.ts), "enrich gets the timestamp validation parsed");
+  assert.is(readout.latest.find((enriched) => enriched.record.vin === "1HGCM82633A004352")?.tsMs, Date.parse(lines[7]!.ts), "enrich gets the timestamp validation parsed");
 });
 
 test("readTelemetryObject accepts valid lines, rejects the rest with line numbers, skips blank lines", async () => {
   const lines = [telemetryRecord({ seq: 1 }), "", "{not json", telemetryRecord({ seq: 2, battery: { stateOfCharge: 101 } }), telemetryRecord({ seq: 3 })];
   const readout = await readTelemetryObject(chunked(gzipped(lines), 40), NOW_MS);
   assert.is(readout.accepted, 2);
-  assert.equal([...readout.latest.values()].map((enriched) => enriched.record.seq), [3], "one vehicle: its latest record");
+  assert.equal(readout.latest.map((enriched) => enriched.record.seq), [3], "one vehicle: its latest record");
   assert.equal(readout.rejected.map((rejected) => [rejected.line, rejected.refusal, rejected.reasons[0]!.field, rejected.reasons[0]!.rule]), [
     [3, "not-json", "(line)", "json"],
     [4, "schema", "battery.stateOfCharge", "maximum"],
@@ -180,6 +181,29 @@ test("readTelemetryObject accepts valid lines, rejects the rest with line number
   assert.is(readout.rejected[0]!.raw, "{not json");
   assert.is(readout.rejected[1]!.raw, JSON.stringify(lines[3]), "a rejected record is kept as the text it came as");
   assert.equal(readout.refusals, { "not-json": 1, schema: 1 });
+});
+
+test("the latest list keeps each run of one VIN as its newest record; the aggregate keeps each VIN's newest, as a per-VIN map did", async () => {
+  const EURO = "WP0ZZZ99ZTS392124";
+  const at = (minutesAgo: number) => new Date(NOW_MS - minutesAgo * 60_000).toISOString();
+  const lines = [
+    telemetryRecord({ seq: 2, ts: at(2) }),
+    telemetryRecord({ seq: 3, ts: at(1) }),
+    telemetryRecord({ seq: 1, ts: at(3) }), // buffered offline, arrives last in its run: not the newest
+    "{not json", // a refused line does not end the run
+    telemetryRecord({ seq: 4, ts: at(1) }), // same time as seq 3: the higher sequence wins
+    telemetryRecord({ seq: 9, vin: EURO, ts: at(5) }),
+    telemetryRecord({ seq: 5, ts: at(4) }), // the first VIN again, older than its first run
+    " \t\u00a0", // whitespace only: blank, skipped
+  ];
+  const readout = await readTelemetryObject([gzipped(lines)], NOW_MS);
+  assert.is(readout.accepted, 6);
+  assert.equal(readout.rejected.map((line) => line.line), [4]);
+  assert.equal(readout.latest.map((enriched) => [enriched.record.vin, enriched.record.seq]), [["1HGCM82633A004352", 4], [EURO, 9], ["1HGCM82633A004352", 5]]);
+  const aggregate = new InvocationAggregate();
+  aggregate.addObject(readout, 0);
+  assert.equal(aggregate.fleetVehicles().map((vehicle) => [vehicle.vin, vehicle.lastSeen]), [["1HGCM82633A004352", at(1)], [EURO, at(5)]]);
+  assert.is(aggregate.dataPoints, 6);
 });
 
 test("an empty object has no records", async () => {

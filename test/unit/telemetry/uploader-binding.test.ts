@@ -63,7 +63,7 @@ test("reading vehicle A's object: B's records are refused with the reason, A's c
   assert.equal(readout.rejected.map((line) => [line.line, line.refusal]), [[2, LINE_REFUSAL.OtherVehicle], [4, LINE_REFUSAL.OtherVehicle]]);
   assert.equal(readout.refusals, { [LINE_REFUSAL.OtherVehicle]: 2 });
   assert.equal(readout.otaRecords.map((enriched) => enriched.record.vin), [A]);
-  assert.equal([...readout.latest.keys()], [A], "B never reaches the fleet state or the candidates");
+  assert.equal(readout.latest.map((enriched) => enriched.record.vin), [A], "B never reaches the fleet state or the candidates");
   assert.ok(readout.rejected[1]!.raw.includes(B), "the rejected line is kept as it came");
   assert.is(readout.accepted + readout.rejected.length, lines.length);
 });
@@ -74,14 +74,14 @@ test("reading a gateway's object: telemetry of its bound vehicles counts, a reco
   assert.is(readout.accepted, 2);
   assert.equal(readout.rejected.map((line) => line.refusal), [LINE_REFUSAL.ReportFromGateway, LINE_REFUSAL.UnboundVehicle]);
   assert.equal(readout.refusals, { [LINE_REFUSAL.ReportFromGateway]: 1, [LINE_REFUSAL.UnboundVehicle]: 1 });
-  assert.equal([...readout.latest.keys()].sort(), [A, B].sort(), "the unbound VIN never reaches the fleet state");
+  assert.equal(readout.latest.map((enriched) => enriched.record.vin).sort(), [A, B].sort(), "the unbound VIN never reaches the fleet state");
   assert.equal(readout.otaRecords, []);
 });
 
 test("a gateway flooding invented VINs: none reaches the fleet state, every line is refused and accounted for", async () => {
   const invented = Array.from({ length: 200 }, (_, index) => record(`WP0ZZZ99ZTS${String(index).padStart(6, "0")}`));
   const readout = await readTelemetryObject([Buffer.from(ndjson(invented))], NOW_MS, undefined, gateway, boundTo(gateway));
-  assert.is(readout.latest.size, 0);
+  assert.is(readout.latest.length, 0);
   assert.is(readout.accepted, 0);
   assert.equal(readout.refusals, { [LINE_REFUSAL.UnboundVehicle]: invented.length });
 });

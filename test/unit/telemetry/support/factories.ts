@@ -52,10 +52,11 @@ export async function* chunked(bytes: Buffer | string, size = 7): AsyncGenerator
 
 /** The readout of an object whose accepted records are `accepted` (folded as readTelemetryObject does). */
 export function readoutOf(accepted: EnrichedRecord[], rejected: RejectedLine[] = []): ObjectReadout {
-  const latest = new Map<string, EnrichedRecord>();
+  const latest: EnrichedRecord[] = [];
   for (const record of accepted) {
-    const current = latest.get(record.record.vin);
-    if (!current || isNewer(record, current)) latest.set(record.record.vin, record);
+    const last = latest[latest.length - 1];
+    if (last?.record.vin !== record.record.vin) latest.push(record);
+    else if (isNewer(record, last)) latest[latest.length - 1] = record;
   }
   const refusals: ObjectReadout["refusals"] = {};
   for (const line of rejected) refusals[line.refusal] = (refusals[line.refusal] ?? 0) + 1;
