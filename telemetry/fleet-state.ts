@@ -1,4 +1,7 @@
-import { gunzipSync, gzipSync } from "node:zlib";
+import { createInterface } from "node:readline";
+import { Readable } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import { createGunzip, createGzip, gunzipSync, gzipSync } from "node:zlib";
 import {
   DeleteObjectsCommand,
   GetObjectCommand,
@@ -16,10 +19,28 @@ import { FLEET_SOURCE, fleetRank, type FleetVehicle } from "./aggregate.js";
  * `lastSeen` winning (a vehicle's own entry over a gateway's, `fleetRank`). `compact: true` folds the parts
  * into the snapshot and deletes them. The merge keeps the state bounded (FleetStatePolicy): entries past
  * the retention are dropped, and past `maxVehicles` the vehicles' own entries are kept first, then the newest.
+ * The snapshot is line-delimited (a header line, then one entry a line: SNAPSHOT_FORMAT) so it is read and
+ * written as a stream, never as one string of the whole fleet (memory: 100,000 entries at the schema's limits
+ * are about 65 MB of JSON); a snapshot in the former single-document form is still read, and rewritten in lines
+ * by the next compaction.
  */
 export const FLEET_STATE_PREFIX = "fleet-state/";
 export const FLEET_STATE_PARTS_PREFIX = `${FLEET_STATE_PREFIX}parts/`;
 export const FLEET_SNAPSHOT_KEY = `${FLEET_STATE_PREFIX}snapshot.json.gz`;
+
+/** The header line's `format` of a line-delimited snapshot. */
+export const SNAPSHOT_FORMAT = "fleetota.fleet-state.snapshot.lines.v1";
+
+/** The first line of a line-delimited snapshot; each following line is one FleetVehicle. */
+interface SnapshotHeader {
+  format: typeof SNAPSHOT_FORMAT;
+  generatedAt: string | null;
+}
+
+/** Why a snapshot could not be read: its first line is neither a header nor a whole former-style document. */
+export class FleetSnapshotFormatError extends Error {
+  override readonly name = "FleetSnapshotFormatError";
+}
 
 export interface FleetSnapshot {
   /** When the newest part or snapshot merged here was written (ISO); null for an empty fleet. */
@@ -83,6 +104,79 @@ export async function writeFleetStatePart(s3: S3Client, bucket: string, vehicles
     keys.push(key);
   }
   return keys;
+}
+
+/** What writeFleetSnapshot joins into one line-sized chunk before gzip: fewer, larger writes (speed). */
+const WRITE_CHUNK_CHARS = 64 * 1024;
+
+function* snapshotLines(snapshot: FleetSnapshot): Generator<string> {
+  const header: SnapshotHeader = { format: SNAPSHOT_FORMAT, generatedAt: snapshot.generatedAt };
+  let chunk = `${JSON.stringify(header)}\n`;
+  for (const vehicle of snapshot.vehicles) {
+    chunk += `${JSON.stringify(vehicle)}\n`;
+    if (chunk.length >= WRITE_CHUNK_CHARS) {
+      yield chunk;
+      chunk = "";
+    }
+  }
+  yield chunk;
+}
+
+/**
+ * Writes the compacted snapshot, line-delimited (SNAPSHOT_FORMAT) and gzipped as a stream: the process holds the
+ * gzipped bytes (a few MB at 100,000 vehicles), never the whole fleet as one string or one uncompressed buffer.
+ *
+ * @example
+ * await writeFleetSnapshot(s3, bucket, { generatedAt: merged.generatedAt, vehicles: merged.vehicles });
+ */
+export async function writeFleetSnapshot(s3: S3Client, bucket: string, snapshot: FleetSnapshot): Promise<void> {
+  const gzipped: Buffer[] = [];
+  await pipeline(Readable.from(snapshotLines(snapshot)), createGzip(), async (chunks: AsyncIterable<Buffer>) => {
+    for await (const chunk of chunks) gzipped.push(chunk);
+  });
+  await s3.send(new PutObjectCommand({ Bucket: bucket, Key: FLEET_SNAPSHOT_KEY, Body: Buffer.concat(gzipped), ContentType: "application/x-ndjson" }));
+}
+
+/**
+ * Decodes a snapshot as it streams in (gunzip, then line by line): the line-delimited form parses one entry a line;
+ * the former single-document form (one line) parses whole. `lines` is false for the former form (to be rewritten).
+ */
+export async function decodeFleetSnapshot(body: Readable): Promise<FleetSnapshot & { lines: boolean }> {
+  const gunzip = createGunzip();
+  const piping = pipeline(body, gunzip);
+  piping.catch(() => undefined); // its error also ends the line iteration below, which throws it
+  let header: SnapshotHeader | undefined;
+  let whole: FleetSnapshot | undefined;
+  const vehicles: FleetVehicle[] = [];
+  try {
+    for await (const line of createInterface({ input: gunzip, crlfDelay: Infinity })) {
+      if (line === "") continue;
+      if (header) {
+        vehicles.push(JSON.parse(line) as FleetVehicle);
+        continue;
+      }
+      const first = JSON.parse(line) as Partial<SnapshotHeader> & Partial<FleetSnapshot>;
+      if (first.format === SNAPSHOT_FORMAT && !whole) header = { format: SNAPSHOT_FORMAT, generatedAt: first.generatedAt ?? null };
+      else if (Array.isArray(first.vehicles) && !whole) whole = { generatedAt: first.generatedAt ?? null, vehicles: first.vehicles };
+      else throw new FleetSnapshotFormatError(`a fleet snapshot's first line is a ${SNAPSHOT_FORMAT} header or the whole former snapshot document, and nothing else`);
+    }
+    await piping;
+  } catch (error) {
+    gunzip.destroy(); // and so the body (pipeline): no half-read response left open
+    throw error;
+  }
+  return whole ? { ...whole, lines: false } : { generatedAt: header?.generatedAt ?? null, vehicles, lines: true };
+}
+
+/** The snapshot's body as a stream, undefined while there is none. */
+async function readSnapshotBody(s3: S3Client, bucket: string): Promise<Readable | undefined> {
+  try {
+    const response = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: FLEET_SNAPSHOT_KEY }));
+    return response.Body as Readable;
+  } catch (error) {
+    if (error instanceof NoSuchKey) return undefined;
+    throw error;
+  }
 }
 
 /** A document's gzipped bytes (about 1 % of its JSON): decoded only when it is merged, one at a time. */
@@ -273,11 +367,12 @@ export async function readFleetSnapshot(
 ): Promise<MergedFleetState> {
   const partKeys = await listPartKeys(s3, bucket);
   const merger = new FleetStateMerger(options);
-  // Decoding and merging in one synchronous step keeps one parsed document alive at a time, however many are read at once.
-  const decode = (bytes: Buffer) => JSON.parse(gunzipSync(bytes).toString("utf8")) as FleetSnapshot;
-  const addDocument = (bytes: Buffer | undefined) => bytes && merger.add(decode(bytes));
-  const addSnapshot = (bytes: Buffer | undefined) => bytes && merger.addSnapshot(decode(bytes));
-  addSnapshot(await readDocument(s3, bucket, FLEET_SNAPSHOT_KEY));
+  // Decoding and merging a part in one synchronous step keeps one parsed part alive at a time, however many are read at once.
+  const addDocument = (bytes: Buffer | undefined) => bytes && merger.add(JSON.parse(gunzipSync(bytes).toString("utf8")) as FleetSnapshot);
+  const snapshotBody = await readSnapshotBody(s3, bucket);
+  const snapshot = snapshotBody && (await decodeFleetSnapshot(snapshotBody));
+  if (snapshot) merger.addSnapshot(snapshot);
+  const formerForm = snapshot !== undefined && !snapshot.lines;
   const queue = [...partKeys];
   await Promise.all(
     Array.from({ length: Math.min(READ_CONCURRENCY, queue.length) }, async () => {
@@ -288,14 +383,14 @@ export async function readFleetSnapshot(
   );
   const merged = merger.result();
   const dropped = merged.dropped.expired + merged.dropped.overCap;
-  if (options.compact && (partKeys.length > 0 || dropped > 0)) {
+  if (options.compact && (partKeys.length > 0 || dropped > 0 || formerForm)) {
     await compact(s3, bucket, { generatedAt: merged.generatedAt, vehicles: merged.vehicles }, partKeys);
   }
   return merged;
 }
 
 async function compact(s3: S3Client, bucket: string, merged: FleetSnapshot, partKeys: string[]): Promise<void> {
-  await s3.send(new PutObjectCommand({ Bucket: bucket, Key: FLEET_SNAPSHOT_KEY, Body: gzipSync(JSON.stringify(merged)), ContentType: "application/json" }));
+  await writeFleetSnapshot(s3, bucket, merged);
   for (let start = 0; start < partKeys.length; start += 1000) {
     const batch = partKeys.slice(start, start + 1000).map((Key) => ({ Key }));
     await s3.send(new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: batch, Quiet: true } }));

@@ -3,6 +3,7 @@
  * real fleet state, campaigns, metrics, alarms and queues from the emulator and writes data/*.json to
  * the dashboard bucket, which serveDashboard then serves to the page.
  */
+import type { Readable } from "node:stream";
 import { PutMetricDataCommand } from "@aws-sdk/client-cloudwatch";
 import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, NoSuchKey } from "@aws-sdk/client-s3";
 import { SendMessageCommand } from "@aws-sdk/client-sqs";
@@ -16,7 +17,7 @@ import type { AlarmsDocument, CampaignPageDocument, CampaignsDocument, NeedsAHan
 import { METRIC } from "../../../../contracts/metrics.js";
 import { parkedFailure, parkFailureRecord } from "../../../../lib/parked-failures.js";
 import type { FleetVehicle } from "../../../../telemetry/aggregate.js";
-import { FLEET_STATE_PARTS_PREFIX, writeFleetStatePart } from "../../../../telemetry/fleet-state.js";
+import { decodeFleetSnapshot, FLEET_SNAPSHOT_KEY, FLEET_STATE_PARTS_PREFIX, writeFleetStatePart } from "../../../../telemetry/fleet-state.js";
 import { serveDashboard } from "../../../../local/dashboard-server.js";
 import { scheduledEvent } from "../../../../local/runtime/schedule/scheduler.js";
 import { TELEMETRY_TRENDS } from "../../../../functions/dashboard-publisher/telemetry-view.js";
@@ -273,6 +274,12 @@ test("the run compacts the fleet-state parts it read into the snapshot", async (
 
   assert.is(listed.KeyCount ?? 0, 0);
   assert.is((await readJson<FleetDocument>("data/fleet.json"))?.totals.vehicles, 3);
+  // the snapshot is written in lines and decodes from the SDK's streaming body
+  const object = await world.clients.s3.send(new GetObjectCommand({ Bucket: world.outputs.data_bucket_name, Key: FLEET_SNAPSHOT_KEY }));
+  const snapshot = await decodeFleetSnapshot(object.Body as Readable);
+  assert.is(object.ContentType, "application/x-ndjson");
+  assert.is(snapshot.lines, true);
+  assert.is(snapshot.vehicles.length, 3);
 });
 
 test("serveDashboard serves the published documents from the dashboard bucket", async () => {

@@ -1,12 +1,13 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { gunzipSync, gzipSync } from "node:zlib";
+import { gzipSync } from "node:zlib";
+import { Readable } from "node:stream";
 import type { S3Client } from "@aws-sdk/client-s3";
 import { DASHBOARD_DOCUMENT, QUEUE_ROLE } from "../../../../contracts/dashboard-documents.js";
 import { METRIC } from "../../../../contracts/metrics.js";
 import { publishDashboard } from "../../../../functions/dashboard-publisher/publish.js";
 import { fleetReader } from "../../../../functions/dashboard-publisher/readers.js";
-import { FLEET_SNAPSHOT_KEY, FLEET_STATE_PARTS_PREFIX } from "../../../../telemetry/fleet-state.js";
+import { decodeFleetSnapshot, FLEET_SNAPSHOT_KEY, FLEET_STATE_PARTS_PREFIX } from "../../../../telemetry/fleet-state.js";
 import { computeCheckDigit } from "../../../../telemetry/vin.js";
 import type { Log } from "../../../../lib/logger.js";
 import { metricAlarm, metricResults, queueReading } from "./support/factories.js";
@@ -86,7 +87,7 @@ function fleetStateBucket(objects: Map<string, Buffer>) {
       case "GetObjectCommand": {
         const body = objects.get(String(command.input.Key));
         if (!body) throw Object.assign(new Error("NoSuchKey"), { name: "NoSuchKey" });
-        return { Body: { transformToByteArray: async () => new Uint8Array(body) } };
+        return { Body: Object.assign(Readable.from([body]), { transformToByteArray: async () => new Uint8Array(body) }) };
       }
       case "PutObjectCommand":
         objects.set(String(command.input.Key), Buffer.from(command.input.Body as Uint8Array));
@@ -142,7 +143,7 @@ test("a fleet state over maxVehicles: the publisher keeps the vehicles' own entr
   assert.equal(report.failed, []);
   assert.equal([...written.keys()].sort(), Object.values(DASHBOARD_DOCUMENT).sort());
   assert.is(JSON.parse(written.get(DASHBOARD_DOCUMENT.Fleet)!).totals.vehicles, 10);
-  const compacted = JSON.parse(gunzipSync(objects.get(FLEET_SNAPSHOT_KEY)!).toString("utf8")) as { vehicles: Array<{ vin: string }> };
+  const compacted = await decodeFleetSnapshot(Readable.from([objects.get(FLEET_SNAPSHOT_KEY)!]));
   assert.is(compacted.vehicles.length, 10, "the compacted snapshot stops growing");
   for (const vehicle of real) assert.ok(compacted.vehicles.some((kept) => kept.vin === vehicle.vin), `${vehicle.vin} (its own upload, a week old) is kept`);
   const error = lines.find((line) => line.level === "error");
@@ -167,19 +168,20 @@ test("R8-C: the publisher keeps the cars an honest gateway carries through anoth
   };
   const { lines, log } = recordingLog();
   const readFleet = fleetReader(fleetStateBucket(objects), "lake", { log, namespace: "FleetOTA", policy: { maxVehicles: 8 }, now: () => now.getTime(), metricsOut: () => {} });
-  const snapshotVins = () => (JSON.parse(gunzipSync(objects.get(FLEET_SNAPSHOT_KEY)!).toString("utf8")) as { vehicles: Array<{ vin: string }> }).vehicles.map((vehicle) => vehicle.vin);
+  const snapshotVins = async () => (await decodeFleetSnapshot(Readable.from([objects.get(FLEET_SNAPSHOT_KEY)!]))).vehicles.map((vehicle) => vehicle.vin);
   // act: two runs, each over a flood of 10 new VINs
   floodPart("a", 100);
   floodPart("b", 105);
   const first = [...(await readFleet()).vehicles];
-  const afterFirst = snapshotVins();
+  const afterFirst = await snapshotVins();
   floodPart("c", 200);
   floodPart("d", 205);
   const second = [...(await readFleet()).vehicles];
   // assess
   assert.is(first.length, 8);
-  for (const vin of [...carried, own].map((vehicle) => vehicle.vin)) assert.ok(afterFirst.includes(vin) && snapshotVins().includes(vin), `${vin} kept in both runs`);
-  assert.equal(snapshotVins(), afterFirst, "the second flood found no room and evicted nobody");
+  const afterSecond = await snapshotVins();
+  for (const vin of [...carried, own].map((vehicle) => vehicle.vin)) assert.ok(afterFirst.includes(vin) && afterSecond.includes(vin), `${vin} kept in both runs`);
+  assert.equal(afterSecond, afterFirst, "the second flood found no room and evicted nobody");
   assert.is(second.length, 8);
   assert.equal([...objects.keys()], [FLEET_SNAPSHOT_KEY], "the parts are compacted away");
   const errors = lines.filter((line) => line.level === "error").map((line) => line.extra[0] as { dropped: number; newRefused: number; knownEvicted: number });
