@@ -417,6 +417,7 @@ try {
     },
     perScheduledMinute,
     perTrendsRefresh,
+    publisherCompute: { gbSecondsPerMinute: skippedRun.lambdaGbSeconds, memoryMb: defaults.functions.dashboardPublisher.memoryMb },
     perVehicleUpdate,
     customMetrics,
     processorCpu,

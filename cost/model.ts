@@ -80,6 +80,12 @@ export interface MeasuredProfile {
    * (their perScheduledMinute reads the trends every minute).
    */
   perTrendsRefresh?: Usage;
+  /**
+   * The dashboard publisher's share of `perScheduledMinute`'s GB-seconds and the memory it ran with, so the model
+   * prices the publisher's compute (a minute's run and a trends refresh) at its configured memory
+   * (`publisherMemoryMb`). Absent in profiles measured before it (their compute is priced as measured).
+   */
+  publisherCompute?: { gbSecondsPerMinute: number; memoryMb: number };
   /** One vehicle updated by a campaign: admission, job document, signing, reports, state writes. */
   perVehicleUpdate: Usage;
   /** Custom metric series the stack publishes (counted in the emulator after the run). */
@@ -159,6 +165,8 @@ export interface FleetScenario {
   processorCompute?: ProcessorCompute;
   /** Minutes between two refreshes of the dashboard's telemetry trends (the stack's `dashboardTrendsEveryMinutes` unless given). */
   dashboardTrendsEveryMinutes?: number;
+  /** The dashboard publisher's memory (the stack's `functions.dashboardPublisher.memoryMb` unless given). */
+  publisherMemoryMb?: number;
 }
 
 /** SQS pollers Lambda starts for a mapping before it scales up (AWS: five batches at a time). */
@@ -283,6 +291,7 @@ export function fleetCost(profile: MeasuredProfile, scenario: FleetScenario): Fl
     telemetryRetentionDays: stackDefaults.telemetryRetentionDays,
     processorCompute: PROCESSOR_COMPUTE.Measured,
     dashboardTrendsEveryMinutes: stackDefaults.dashboardTrendsEveryMinutes,
+    publisherMemoryMb: stackDefaults.functions.dashboardPublisher.memoryMb,
     ...scenario,
   };
   if (full.processorCompute === PROCESSOR_COMPUTE.ModelledAws && !profile.processorCpu) throw new ProcessorCpuNotMeasuredError();
@@ -304,7 +313,8 @@ export function fleetCost(profile: MeasuredProfile, scenario: FleetScenario): Fl
     lines.push(...ingest.lines);
   }
   const trendsRefreshes = MINUTES_PER_MONTH / full.dashboardTrendsEveryMinutes;
-  lines.push(...priceUsage(sum([[profile.perScheduledMinute, MINUTES_PER_MONTH], [profile.perTrendsRefresh ?? NO_USAGE, trendsRefreshes]]), "scheduled"));
+  const scheduled = scheduledUsage(profile, full.publisherMemoryMb);
+  lines.push(...priceUsage(sum([[scheduled.perMinute, MINUTES_PER_MONTH], [scheduled.perTrendsRefresh, trendsRefreshes]]), "scheduled"));
   const updatesPerMonth = (full.vehicles * full.updatesPerYear) / 12;
   lines.push(...priceUsage(sum([[profile.perVehicleUpdate, updatesPerMonth]]), "campaigns"));
   const idlePolls = MAPPED_QUEUES * LAMBDA_SQS_POLLERS * IDLE_POLLS_PER_POLLER_MINUTE * MINUTES_PER_MONTH;
@@ -317,6 +327,22 @@ export function fleetCost(profile: MeasuredProfile, scenario: FleetScenario): Fl
   );
   const usdPerMonth = lines.reduce((total, line) => total + line.usdPerMonth, 0);
   return { scenario: full, objectsPerInvocation: batching, lines, usdPerMonth, usdPerVehicleMonth: usdPerMonth / full.vehicles };
+}
+
+/**
+ * The scheduled minute and a trends refresh with the publisher's compute at `publisherMemoryMb`: GB-seconds in
+ * proportion to the memory, a run's duration as measured (more memory also brings more CPU, so a CPU-bound run
+ * costs somewhat less than this).
+ */
+function scheduledUsage(profile: MeasuredProfile, publisherMemoryMb: number): { perMinute: Usage; perTrendsRefresh: Usage } {
+  const refresh = profile.perTrendsRefresh ?? NO_USAGE;
+  const measured = profile.publisherCompute;
+  if (!measured) return { perMinute: profile.perScheduledMinute, perTrendsRefresh: refresh };
+  const ratio = publisherMemoryMb / measured.memoryMb;
+  return {
+    perMinute: { ...profile.perScheduledMinute, lambdaGbSeconds: profile.perScheduledMinute.lambdaGbSeconds + measured.gbSecondsPerMinute * (ratio - 1) },
+    perTrendsRefresh: { ...refresh, lambdaGbSeconds: refresh.lambdaGbSeconds * ratio },
+  };
 }
 
 /**

@@ -181,7 +181,15 @@ export const defaults: FleetOtaStackProps = {
     telemetryProcessor: { timeoutSeconds: 60, memoryMb: 512 },
     updateManager: { timeoutSeconds: 30, memoryMb: 256 },
     rolloutTicker: { timeoutSeconds: 60, memoryMb: 256 },
-    dashboardPublisher: { timeoutSeconds: 60, memoryMb: 256 },
+    // 512 MB, checked against measurement (bench/dashboard-publisher-memory.bench.ts, `npm run bench --
+    // dashboard-publisher-memory`: the fleet path as bundled, V8's heap limits as Lambda sets them; figures in
+    // bench/results.json and the README): at the fleet-state cap (100,000 vehicles) with every string at the schema's
+    // limit the process peaks at about 190-200 MB RSS in a steady minute and 250-280 MB under a gateway's flood of
+    // 300,000 invented VINs (runs of 2026-12-02), before the Lambda runtime's own memory. The bench holds the peak to
+    // 70 % of the memory: 384 MB (269 MB) does not hold the flood, 256 MB not even the steady minute. Memory is CPU
+    // too: that flood takes about 12 CPU-seconds, some 43 s at 512 MB's share of a vCPU against the 60 s timeout
+    // (85 s at 256 MB). The cost model prices the publisher's compute at this memory.
+    dashboardPublisher: { timeoutSeconds: 60, memoryMb: 512 },
   },
   schedules: {
     rolloutTicker: "rate(1 minute)",

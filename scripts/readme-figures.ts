@@ -199,9 +199,48 @@ function processorLines(results: BenchResults, profile: MeasuredProfile): string
   return lines;
 }
 
+/** The dashboard publisher's memory and CPU at the fleet-state cap (bench/dashboard-publisher-memory.bench.ts), and what its memory costs. */
+function publisherLines(results: BenchResults, profile?: MeasuredProfile): string[] {
+  const byCase = new Map<string, number>();
+  for (const figure of results.figures) {
+    const match = /^dashboard publisher at 100,000 vehicles, (steady|flood)[^,]*, entries (ordinary|at the limit): (peak RSS|peak heap|seconds at)/.exec(figure.name);
+    if (match) byCase.set(`${match[1]} ${match[2]} ${match[3]}`, figure.value);
+  }
+  const wanted = [
+    "steady ordinary peak RSS",
+    "flood ordinary peak RSS",
+    "steady at the limit peak RSS",
+    "flood at the limit peak RSS",
+    "steady at the limit peak heap",
+    "flood at the limit peak heap",
+    "flood at the limit seconds at",
+    "steady ordinary seconds at",
+  ];
+  if (!wanted.every((key) => byCase.has(key))) return [];
+  const [steadyOrdinary, floodOrdinary, steadyLimit, floodLimit, heapSteady, heapFlood, floodSeconds, steadySeconds] = wanted.map((key) => byCase.get(key)!.toFixed(0));
+  const { memoryMb, timeoutSeconds } = stackDefaults.functions.dashboardPublisher;
+  // CPU-bound below one vCPU's worth of memory: the GB-seconds of a run are the same at any memory up to it.
+  const atCapUsdPerMonth = byCase.get("steady ordinary seconds at")! * (memoryMb / 1024) * MINUTES_PER_MONTH * PRICES.lambdaGbSecond.usd;
+  const compute = (publisherMemoryMb: number) =>
+    fleetCost(profile!, { vehicles: 1, uploadEveryMinutes: 60, updatesPerYear: 0, publisherMemoryMb }).lines.find((line) => line.item === "scheduled: Lambda compute")?.usdPerMonth ?? 0;
+  const cost = profile?.publisherCompute
+    ? ` The scheduled functions' compute costs ${usd(compute(memoryMb))} a month with the publisher at ${memoryMb} MB (${usd(compute(256))} at 256 MB), at the durations measured with a small fleet.`
+    : "";
+  return [
+    `- **Dashboard publisher memory** (${memoryMb} MB, timeout ${timeoutSeconds} s; the fleet state at its cap of 100,000 vehicles, the publisher bundled, V8's heap limits as Lambda sets them): ` +
+      `peak RSS ${steadyOrdinary} MB in a steady minute and ${floodOrdinary} MB under a gateway's flood of 300,000 invented VINs with ordinary entries, ` +
+      `${steadyLimit} and ${floodLimit} MB with every string at the schema's limit (peak heap ${heapSteady} and ${heapFlood} MB); the flood at the limit takes ${floodSeconds} s at ${memoryMb} MB's CPU share. ` +
+      `A steady minute at the cap takes ${steadySeconds} s at that share, about ${usd(atCapUsdPerMonth)} a month of compute, the same at any memory below ${LAMBDA_MB_PER_VCPU.toLocaleString("en-US")} MB (the run is CPU-bound).${cost}`,
+  ];
+}
+
 /** The figures the README's prose reasons with, computed from the same results and profile. */
 function readingLines(results: BenchResults, profile?: MeasuredProfile): string[] {
-  const lines = [...runTimeLine(results), ...(profile ? [frontDoorLine(profile), perObjectLine(profile), batchingLine(profile), retentionLine(profile), ...processorLines(results, profile)] : [])];
+  const lines = [
+    ...runTimeLine(results),
+    ...(profile ? [frontDoorLine(profile), perObjectLine(profile), batchingLine(profile), retentionLine(profile), ...processorLines(results, profile)] : []),
+    ...publisherLines(results, profile),
+  ];
   return lines.length > 0 ? ["", "Read from these figures (the prose below reasons with them):", "", ...lines] : [];
 }
 

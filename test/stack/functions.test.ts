@@ -2,6 +2,7 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { ENV } from "../../contracts/environment.js";
 import { FUNCTION } from "../../modules/fleet-functions.js";
+import { defaults as stackDefaults } from "../../modules/stack-config.js";
 import { App } from "cdktf";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -27,6 +28,14 @@ test("every function is a bundle on nodejs22.x with index.handler, tagged with i
     assert.ok(fn.source_code_hash);
     assert.ok(fn.timeout > 0 && fn.memory_size >= 128);
   }
+});
+
+test("the dashboard publisher has the configured memory and timeout (512 MB: its fleet state at the cap, measured)", () => {
+  const { memoryMb, timeoutSeconds } = stackDefaults.functions.dashboardPublisher;
+
+  assert.is(functions.dashboard_publisher!.memory_size, memoryMb);
+  assert.is(functions.dashboard_publisher!.timeout, timeoutSeconds);
+  assert.is(memoryMb, 512);
 });
 
 test("scheduled functions run one at a time; queue consumers are bounded by their mappings instead", () => {

@@ -20,6 +20,7 @@ import {
 } from "../../../cost/model.js";
 import { AWS_LATENCY } from "../../../cost/aws-latency.js";
 import { PRICES } from "../../../cost/prices.js";
+import { defaults as stackDefaults } from "../../../modules/stack-config.js";
 import { perUnit, usageFromCensus } from "../../../cost/usage.js";
 import { profile } from "./support/profile.js";
 
@@ -89,6 +90,26 @@ test("the dashboard's trend refresh is paid once every dashboardTrendsEveryMinut
   assert.is(byDefault.lines.find((line) => line.item === "scheduled: S3 PUT/LIST")!.quantity, MINUTES_PER_MONTH / 5);
   // A profile measured before the trends had their own cadence: its scheduled minute is priced as it is.
   assert.is(metricsOf(before).quantity, 10 * MINUTES_PER_MONTH);
+});
+
+test("the dashboard publisher's compute is priced at its configured memory: its share of the scheduled GB-seconds scales with it", () => {
+  // the scheduled minute's 0.1 GB-s: 0.04 the publisher's at 256 MB; a trends refresh adds 0.02 of the publisher's
+  const measured = profile({ perTrendsRefresh: { ...NO_USAGE, lambdaGbSeconds: 0.02 }, publisherCompute: { gbSecondsPerMinute: 0.04, memoryMb: 256 } });
+  const computeOf = (cost: ReturnType<typeof fleetCost>) => cost.lines.find((line) => line.item === "scheduled: Lambda compute")!;
+  const scenario = { vehicles: 1000, uploadEveryMinutes: 60, dashboardTrendsEveryMinutes: 5 };
+
+  const asMeasured = fleetCost(measured, { ...scenario, publisherMemoryMb: 256 });
+  const doubled = fleetCost(measured, { ...scenario, publisherMemoryMb: 512 });
+  const byDefault = fleetCost(measured, scenario);
+  const olderProfile = fleetCost(profile({ perTrendsRefresh: { ...NO_USAGE, lambdaGbSeconds: 0.02 } }), { ...scenario, publisherMemoryMb: 512 });
+
+  const refreshes = MINUTES_PER_MONTH / 5;
+  assert.ok(Math.abs(computeOf(asMeasured).quantity - (0.1 * MINUTES_PER_MONTH + 0.02 * refreshes)) < 1e-6);
+  assert.ok(Math.abs(computeOf(doubled).quantity - ((0.1 + 0.04) * MINUTES_PER_MONTH + 0.04 * refreshes)) < 1e-6);
+  assert.is(byDefault.scenario.publisherMemoryMb, stackDefaults.functions.dashboardPublisher.memoryMb, "the stack's default");
+  assert.is(computeOf(byDefault).quantity, computeOf(fleetCost(measured, { ...scenario, publisherMemoryMb: stackDefaults.functions.dashboardPublisher.memoryMb })).quantity);
+  // A profile without the publisher's share is priced as measured, whatever the memory.
+  assert.is(computeOf(olderProfile).quantity, computeOf(fleetCost(profile({ perTrendsRefresh: { ...NO_USAGE, lambdaGbSeconds: 0.02 } }), scenario)).quantity);
 });
 
 test("the lines add up to the total, and the dominant line is the largest", () => {

@@ -5,7 +5,9 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { meetsGoal } from "../../../bench/results.js";
 import { AWS_LATENCY } from "../../../cost/aws-latency.js";
-import { LAMBDA_MB_PER_VCPU, type MeasuredProfile } from "../../../cost/model.js";
+import { LAMBDA_MB_PER_VCPU, MINUTES_PER_MONTH, type MeasuredProfile } from "../../../cost/model.js";
+import { PRICES } from "../../../cost/prices.js";
+import { usd } from "../../../cost/report.js";
 import { DEFAULT_NONCURRENT_VERSION_RETENTION_DAYS } from "../../../modules/data-lake-storage.js";
 import { defaults as stackDefaults } from "../../../modules/stack-config.js";
 import { ReadmeMarkersError, renderFigures, replaceFigures, type BenchResults } from "../../../scripts/readme-figures.js";
@@ -82,6 +84,33 @@ test("the processor memory line is derived from the worst batch the cost benchma
   const block = renderFigures(withWorst, { ...profile(), processorCpu: { secondsPerInvocation: 0.008, secondsPerObject: 0.003, secondsPerRecord: 5e-6, objectsInFlight: 10, memoryMb: 512 } });
   assert.match(block, `peaked at 300 MB and took ${cpuSeconds.toFixed(1)} CPU-seconds`);
   assert.match(block, `${(cpuSeconds / (384 / LAMBDA_MB_PER_VCPU)).toFixed(0)} s at 384 MB`);
+});
+
+test("the dashboard publisher memory line is derived from its benchmark's figures and the configured memory", () => {
+  const prefix = "dashboard publisher at 100,000 vehicles";
+  const figures = [
+    [`${prefix}, steady, entries ordinary: peak RSS`, 140],
+    [`${prefix}, flood of 300k gateway VINs, entries ordinary: peak RSS`, 180],
+    [`${prefix}, steady, entries at the limit: peak RSS`, 190],
+    [`${prefix}, flood of 300k gateway VINs, entries at the limit: peak RSS`, 250],
+    [`${prefix}, steady, entries at the limit: peak heap`, 127],
+    [`${prefix}, flood of 300k gateway VINs, entries at the limit: peak heap`, 157],
+    [`${prefix}, flood of 300k gateway VINs, entries at the limit: seconds at 512 MB's CPU share`, 17],
+    [`${prefix}, steady, entries ordinary: seconds at 512 MB's CPU share`, 6],
+  ] as const;
+  const withPublisher = { ...results, figures: [...results.figures, ...figures.map(([name, value]) => ({ bench: "dashboard-publisher-memory", name, value, unit: "MB" }))] };
+  const { memoryMb } = stackDefaults.functions.dashboardPublisher;
+
+  const block = renderFigures(withPublisher, { ...profile(), publisherCompute: { gbSecondsPerMinute: 0.04, memoryMb: 256 } });
+  const partial = renderFigures({ ...withPublisher, figures: withPublisher.figures.filter((figure) => !figure.name.includes("peak heap")) });
+
+  assert.match(block, `**Dashboard publisher memory** (${memoryMb} MB`);
+  assert.match(block, "peak RSS 140 MB in a steady minute and 180 MB under a gateway's flood");
+  assert.match(block, "190 and 250 MB with every string at the schema's limit (peak heap 127 and 157 MB)");
+  assert.match(block, `takes 17 s at ${memoryMb} MB's CPU share`);
+  assert.match(block, `with the publisher at ${memoryMb} MB (`);
+  assert.match(block, `A steady minute at the cap takes 6 s at that share, about ${usd(6 * (memoryMb / 1024) * MINUTES_PER_MONTH * PRICES.lambdaGbSecond.usd)} a month of compute`);
+  assert.not.match(partial, "Dashboard publisher memory", "a run without every case adds no line");
 });
 
 test("the inputs the README's prose states are the code's constants", () => {

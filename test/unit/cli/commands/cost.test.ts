@@ -38,6 +38,7 @@ test("--json gives the lines and totals the model computed", () => {
     telemetryRetentionDays: 365,
     processorCompute: "measured",
     dashboardTrendsEveryMinutes: 5,
+    publisherMemoryMb: 512,
   });
   assert.ok(result.lines.some((line) => line.item === "IoT Core connectivity"));
 });
