@@ -55,6 +55,12 @@ Gaps are filled:
     refused deleting a named version); a request carrying `x-amz-bypass-governance-retention: true` (DeleteObject
     of a version, DeleteObjects) is also checked as s3:BypassGovernanceRetention, as on AWS (moto honoured the
     header whatever the policy said); a bucket policy's denial is answered AccessDenied (moto sent a bare 403).
+    The upload paths AWS authorizes as s3:PutObject are checked so too: a multipart upload's POSTs (moto checked
+    s3:PostObject, which no Deny names) and a form POST to the bucket (moto checked no bucket policy), on its `key`
+    field; a CreateMultipartUpload, an UploadPart and an UploadPartCopy are evaluated without s3:if-none-match /
+    s3:if-match whatever they send (AWS never sets those keys on them), a CompleteMultipartUpload with its own
+    If-None-Match, a form POST without any; and a request naming an upload id under another key than the upload's
+    is NoSuchUpload, as on AWS (moto wrote the parts and the object to the upload's key, whatever the URL said).
   * ...and S3 access logs are not delivered: moto wrote one object into the target bucket on every request to
     a logged bucket (the data lake takes every telemetry upload and read), which only grew the emulator.
 AWS IoT, for the vehicles' and fleet gateways' things and certificates:
@@ -104,6 +110,7 @@ import moto.cloudfront.responses
 import moto.cloudfront.urls
 import moto.core.utils
 import moto.iot.responses
+import moto.s3.exceptions
 import moto.s3.models
 import moto.s3.responses
 import moto.sqs.models
@@ -389,11 +396,33 @@ def _remaining_retention_days(retain_until):
     return max(0, -(-int(seconds) // 86_400))
 
 
+def _multipart_write(request, query):
+    """"create" for a CreateMultipartUpload (POST ?uploads) and an UploadPart / UploadPartCopy (PUT ?uploadId&partNumber),
+    "complete" for a CompleteMultipartUpload (POST ?uploadId), None for any other request."""
+    if request.method == "POST" and "uploads" in query:
+        return "create"
+    if request.method == "PUT" and query.get("uploadId") and query.get("partNumber"):
+        return "create"
+    if request.method == "POST" and "uploadId" in query:
+        return "complete"
+    return None
+
+
 def _key_response(self, request, full_url):
     query = urllib.parse.parse_qs(urllib.parse.urlparse(full_url).query, keep_blank_values=True)
-    _object_request.headers = {**{name.lower(): value for name, value in request.headers.items()}, **_retention_headers(request, query)}
+    headers = {**{name.lower(): value for name, value in request.headers.items()}, **_retention_headers(request, query)}
+    multipart = _multipart_write(request, query)
+    if multipart == "create":
+        # AWS: these requests never carry s3:if-none-match / s3:if-match, whatever headers they send.
+        headers = {name: value for name, value in headers.items() if name not in ("if-none-match", "if-match")}
+    _object_request.headers = headers
     _object_request.version_id = "versionId" in query
+    _object_request.multipart_post = multipart is not None and request.method == "POST"
     try:
+        upload = _upload_of(self, query)
+        if upload is not None and upload.key_name != self.parse_key_name():
+            # AWS binds an upload id to its key; moto wrote the parts and the object to the upload's key, whatever the URL's.
+            raise moto.s3.exceptions.NoSuchUpload(upload_id=upload.id)
         response = _original_key_response(self, request, full_url)
         if isinstance(response, tuple) and response[0] == 403 and not response[2]:
             # moto's bucket-policy denial is a bare 403 (the SDK names it "Unknown"); AWS answers AccessDenied.
@@ -402,6 +431,38 @@ def _key_response(self, request, full_url):
     finally:
         _object_request.headers = None
         _object_request.version_id = False
+        _object_request.multipart_post = False
+
+
+def _upload_of(response, query):
+    """The multipart upload a request's uploadId names, None if none does (moto then answers as before)."""
+    upload_id = (query.get("uploadId") or [""])[0]
+    if not upload_id:
+        return None
+    try:
+        bucket = response.backend.get_bucket(response.bucket_name)
+    except moto.s3.exceptions.S3ClientError:
+        return None
+    return bucket.multiparts.get(upload_id)
+
+
+def _bucket_post(self, request, bucket_name):
+    """A form POST upload (to the bucket, its key a form field): AWS authorizes it as s3:PutObject on that key, and it
+    carries no s3:if-none-match; moto evaluated no bucket policy on it."""
+    self.path = self._get_path(request)
+    key = (self.querystring.get("key") or [None])[0]
+    if request.headers.get("Content-Length") and not self.is_delete_keys() and key is not None:
+        from moto.iam.access_control import PermissionResult
+
+        bucket = self.backend.get_bucket(bucket_name)
+        _object_request.headers = {}
+        try:
+            denied = bucket.get_permission("s3:PutObject", f"arn:{bucket.partition}:s3:::{bucket_name}/{key}") == PermissionResult.DENIED
+        finally:
+            _object_request.headers = None
+        if denied:
+            return 403, {"Content-Type": "application/xml"}, _ACCESS_DENIED
+    return _original_bucket_post(self, request, bucket_name)
 
 
 def _header_condition_holds(condition):
@@ -440,6 +501,8 @@ def _bucket_permission(self, action, resource):
         return PermissionResult.NEUTRAL
     if action == "s3:DeleteObject" and getattr(_object_request, "version_id", False):
         action = "s3:DeleteObjectVersion"  # moto names both deletes s3:DeleteObject; AWS authorizes a named version's so
+    if action == "s3:PostObject" and getattr(_object_request, "multipart_post", False):
+        action = "s3:PutObject"  # moto names a multipart upload's POSTs s3:PostObject; AWS authorizes them as s3:PutObject
     policy = _effective_bucket_policy(self)
     headers = getattr(_object_request, "headers", None) or {}
     if headers.get("x-amz-bypass-governance-retention", "").lower() == "true":
@@ -563,6 +626,8 @@ _original_key_response = moto.s3.responses.S3Response._key_response
 moto.s3.responses.S3Response._key_response = _key_response
 _original_delete_keys = moto.s3.responses.S3Response._bucket_response_delete_keys
 moto.s3.responses.S3Response._bucket_response_delete_keys = _delete_keys
+_original_bucket_post = moto.s3.responses.S3Response._bucket_response_post
+moto.s3.responses.S3Response._bucket_response_post = _bucket_post
 _original_lambda_init = moto.awslambda.models.LambdaFunction.__init__
 _original_lambda_configuration = moto.awslambda.models.LambdaFunction.get_configuration
 _original_lambda_update_configuration = moto.awslambda.models.LambdaFunction.update_configuration

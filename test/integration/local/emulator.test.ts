@@ -9,7 +9,9 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
+  CompleteMultipartUploadCommand,
   CreateBucketCommand,
+  CreateMultipartUploadCommand,
   DeleteObjectCommand,
   DeleteObjectsCommand,
   GetBucketLoggingCommand,
@@ -19,10 +21,19 @@ import {
   PutBucketPolicyCommand,
   PutObjectCommand,
   S3Client,
+  UploadPartCommand,
 } from "@aws-sdk/client-s3";
 import { CreateQueueCommand, GetQueueAttributesCommand, ListQueuesCommand, SetQueueAttributesCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { LOCAL_CREDENTIALS } from "../../../local/apply/context.js";
 import { ensureEmulatorInstalled, PythonNotFoundError, startEmulator } from "../../../local/emulator.js";
+import { writeOnceStatements } from "../../../modules/data-lake-storage.js";
+
+/** 200, or the HTTP status and error name an SDK call failed with. */
+const status = (call: Promise<unknown>) =>
+  call.then(
+    () => 200,
+    (error: { $metadata?: { httpStatusCode?: number }; name?: string }) => `${error.$metadata?.httpStatusCode} ${error.name}`,
+  );
 
 function isAlive(pid: number): boolean {
   try {
@@ -184,14 +195,39 @@ test("...but a Deny conditional only on the If-None-Match header (Null s3:if-non
   }
 });
 
+test("R10-B2: a multipart upload onto a write-once key begun before the policy cannot finish: its part is refused even with If-None-Match: * (AWS never sets the key on a part), its completion is checked as s3:PutObject (moto: s3:PostObject, no Deny); the published bytes stay", async () => {
+  const emulator = await startEmulator();
+  const s3 = new S3Client({ endpoint: emulator.endpoint, region: "us-east-1", credentials: LOCAL_CREDENTIALS, forcePathStyle: true });
+  const Bucket = "lake";
+  const Key = "firmware/images/published";
+  try {
+    await s3.send(new CreateBucketCommand({ Bucket }));
+    await s3.send(new PutObjectCommand({ Bucket, Key, Body: "PUBLISHED", IfNoneMatch: "*" }));
+    const { UploadId } = await s3.send(new CreateMultipartUploadCommand({ Bucket, Key }));
+    const { ETag } = await s3.send(new UploadPartCommand({ Bucket, Key, UploadId, PartNumber: 1, Body: "OTHER BYTES" }));
+    await s3.send(new PutBucketPolicyCommand({ Bucket, Policy: JSON.stringify({ Version: "2012-10-17", Statement: writeOnceStatements(`arn:aws:s3:::${Bucket}`) }) }));
+
+    const part = new UploadPartCommand({ Bucket, Key, UploadId, PartNumber: 2, Body: "MORE" });
+    part.middlewareStack.add((next) => async (args) => {
+      (args.request as { headers: Record<string, string> }).headers["if-none-match"] = "*";
+      return next(args);
+    }, { step: "build", name: "ifNoneMatchOnPart" });
+    assert.is(await status(s3.send(part)), "403 AccessDenied", "UploadPart with If-None-Match: *");
+    const complete = (IfNoneMatch?: string) => new CompleteMultipartUploadCommand({ Bucket, Key, UploadId, ...(IfNoneMatch ? { IfNoneMatch } : {}), MultipartUpload: { Parts: [{ PartNumber: 1, ETag }] } });
+    assert.is(await status(s3.send(complete())), "403 AccessDenied", "CompleteMultipartUpload without If-None-Match");
+    assert.is(await status(s3.send(complete('"0123456789abcdef0123456789abcdef"'))), "403 AccessDenied", "CompleteMultipartUpload with an ETag");
+    assert.is(await status(s3.send(complete("*"))), "412 PreconditionFailed", "CompleteMultipartUpload with If-None-Match: * (the key exists)");
+    const body = await (await s3.send(new GetObjectCommand({ Bucket, Key }))).Body!.transformToString();
+    assert.is(body, "PUBLISHED");
+  } finally {
+    s3.destroy();
+    await emulator.stop();
+  }
+});
+
 test("a request bypassing governance retention is also checked as s3:BypassGovernanceRetention: a Deny of it refuses deleting a locked version, one by one or in a DeleteObjects (moto honoured the header whatever the policy said)", async () => {
   const emulator = await startEmulator();
   const s3 = new S3Client({ endpoint: emulator.endpoint, region: "us-east-1", credentials: LOCAL_CREDENTIALS, forcePathStyle: true });
-  const status = (call: Promise<unknown>) =>
-    call.then(
-      () => 200,
-      (error: { $metadata?: { httpStatusCode?: number }; name?: string }) => `${error.$metadata?.httpStatusCode} ${error.name}`,
-    );
   const locked = async (Key: string) =>
     (await s3.send(new PutObjectCommand({ Bucket: "locked", Key, Body: "published", ObjectLockMode: "GOVERNANCE", ObjectLockRetainUntilDate: new Date(Date.now() + 86_400_000) }))).VersionId!;
   const deleteVersion = (Key: string, VersionId: string) => status(s3.send(new DeleteObjectCommand({ Bucket: "locked", Key, VersionId, BypassGovernanceRetention: true })));

@@ -11,7 +11,20 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { createHash } from "node:crypto";
-import { CopyObjectCommand, DeleteObjectCommand, DeleteObjectsCommand, GetObjectCommand, ListObjectVersionsCommand, PutObjectCommand, PutObjectRetentionCommand } from "@aws-sdk/client-s3";
+import {
+  AbortMultipartUploadCommand,
+  CompleteMultipartUploadCommand,
+  CopyObjectCommand,
+  CreateMultipartUploadCommand,
+  DeleteObjectCommand,
+  DeleteObjectsCommand,
+  GetObjectCommand,
+  ListObjectVersionsCommand,
+  PutObjectCommand,
+  PutObjectRetentionCommand,
+  UploadPartCommand,
+} from "@aws-sdk/client-s3";
+import { LOCAL_CREDENTIALS } from "../../../local/apply/context.js";
 import { startLocalCloud, type LocalCloud } from "../../../local/cloud.js";
 import { stageRelease, type ReleaseStatus } from "../../../uptane/image-repository.js";
 import { readKeyFile } from "../../../uptane/key-files.js";
@@ -179,6 +192,66 @@ test("R10-B3: a firmware/ writer cannot lock a junk next metadata version, or an
   const [locked] = await versionsOf(junk);
   const removed = await outcome(world.s3.send(new DeleteObjectCommand({ Bucket: world.bucket, Key: junk, VersionId: locked!.VersionId })));
   assert.is.not(removed, "200", "governance retention holds (on AWS the deploy role and root may bypass it; locally nobody is named)");
+});
+
+/** Sends `If-None-Match: *` on a request whose SDK input has no such field (UploadPart, CreateMultipartUpload). */
+function withIfNoneMatch<T extends { middlewareStack: { add: (...args: never[]) => void } }>(command: T): T {
+  (command.middlewareStack.add as (middleware: unknown, options: unknown) => void)(
+    (next: (args: { request: { headers: Record<string, string> } }) => unknown) => (args: { request: { headers: Record<string, string> } }) => {
+      args.request.headers["if-none-match"] = "*";
+      return next(args);
+    },
+    { step: "build", name: "ifNoneMatchStar" },
+  );
+  return command;
+}
+
+test("R10-B2: a multipart upload onto a published image or metadata version is refused (CreateMultipartUpload with or without If-None-Match: *), and an upload begun elsewhere cannot be completed or fed there; GET serves the published bytes", async () => {
+  const Bucket = world.bucket;
+  const elsewhere = REPOSITORY_LAYOUT.stagedImage("ab".repeat(32));
+  const { UploadId } = await world.s3.send(new CreateMultipartUploadCommand({ Bucket, Key: elsewhere }));
+  for (const key of [imageKey, REPOSITORY_LAYOUT.imageTargets(1), REPOSITORY_LAYOUT.directorRoot(1), REPOSITORY_LAYOUT.image("ef".repeat(32))]) {
+    const before = await readObject(world.s3, world.bucket, key);
+    assert.is(await outcome(world.s3.send(new CreateMultipartUploadCommand({ Bucket, Key: key }))), "403 AccessDenied", `${key}: CreateMultipartUpload`);
+    assert.is(await outcome(world.s3.send(withIfNoneMatch(new CreateMultipartUploadCommand({ Bucket, Key: key })))), "403 AccessDenied", `${key}: CreateMultipartUpload, If-None-Match: *`);
+    const part = withIfNoneMatch(new UploadPartCommand({ Bucket, Key: key, UploadId, PartNumber: 1, Body: "OTHER BYTES" }));
+    assert.is(await outcome(world.s3.send(part)), "404 NoSuchUpload", `${key}: a part of another key's upload`);
+    const complete = new CompleteMultipartUploadCommand({ Bucket, Key: key, UploadId, IfNoneMatch: "*", MultipartUpload: { Parts: [{ PartNumber: 1, ETag: '"0"' }] } });
+    assert.is(await outcome(world.s3.send(complete)), "404 NoSuchUpload", `${key}: completing another key's upload`);
+    assert.equal(await readObject(world.s3, world.bucket, key), before, key);
+    assert.is((await versionsOf(key)).length, before === undefined ? 0 : 1, `${key}: no other version`);
+  }
+  await world.s3.send(new AbortMultipartUploadCommand({ Bucket, Key: elsewhere, UploadId }));
+});
+
+test("R10-B2: a multipart upload elsewhere (a staged image) still works: created, a part uploaded, completed", async () => {
+  const Bucket = world.bucket;
+  const Key = REPOSITORY_LAYOUT.stagedImage("cd".repeat(32));
+  const { UploadId } = await world.s3.send(new CreateMultipartUploadCommand({ Bucket, Key }));
+  const { ETag } = await world.s3.send(new UploadPartCommand({ Bucket, Key, UploadId, PartNumber: 1, Body: "STAGED BYTES" }));
+  await world.s3.send(new CompleteMultipartUploadCommand({ Bucket, Key, UploadId, MultipartUpload: { Parts: [{ PartNumber: 1, ETag }] } }));
+  assert.equal(await readObject(world.s3, world.bucket, Key), Buffer.from("STAGED BYTES"));
+});
+
+test("R10-B2: an HTML-form POST upload (signed as the operator) over a published image, or creating a write-once key, is refused; one elsewhere is stored", async () => {
+  const endpoint = await world.s3.config.endpoint!();
+  const formPost = async (key: string, bytes: string) => {
+    const form = new FormData();
+    form.append("key", key);
+    form.append("file", new Blob([bytes]), "image.bin");
+    const authorization = `AWS4-HMAC-SHA256 Credential=${LOCAL_CREDENTIALS.accessKeyId}/20261202/${await world.s3.config.region()}/s3/aws4_request, SignedHeaders=host;x-amz-date, Signature=${"0".repeat(64)}`;
+    const response = await fetch(`${endpoint.protocol}//${endpoint.hostname}:${endpoint.port}/${world.bucket}`, { method: "POST", body: form, headers: { authorization } });
+    const code = /<Code>(\w+)<\/Code>/.exec(await response.text())?.[1];
+    return code ? `${response.status} ${code}` : String(response.status);
+  };
+  for (const key of [imageKey, REPOSITORY_LAYOUT.imageTargets(1), REPOSITORY_LAYOUT.image("fa".repeat(32))]) {
+    const before = await readObject(world.s3, world.bucket, key);
+    assert.is(await formPost(key, "OTHER BYTES via POST"), "403 AccessDenied", key);
+    assert.equal(await readObject(world.s3, world.bucket, key), before, key);
+  }
+  const staged = REPOSITORY_LAYOUT.stagedImage("fb".repeat(32));
+  assert.is(await formPost(staged, "posted"), "204", "outside the write-once keys a form POST stores as before");
+  assert.equal(await readObject(world.s3, world.bucket, staged), Buffer.from("posted"));
 });
 
 test.run();
