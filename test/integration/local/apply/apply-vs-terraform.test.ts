@@ -395,7 +395,8 @@ maybe("AWS IoT: the same role aliases, policies and thing types", async () => {
           .map(async (policyName) => withoutKeys(await clients.iot.send(new GetPolicyCommand({ policyName })), ["creationDate", "lastModifiedDate", "generationId"])),
       ),
       thingTypes: ((await clients.iot.send(new ListThingTypesCommand({}))).thingTypes ?? [])
-        .map((type) => ({ name: type.thingTypeName, arn: type.thingTypeArn, properties: type.thingTypeProperties, deprecated: type.thingTypeMetadata?.deprecated }))
+        // searchable_attributes is a set in Terraform (and to AWS): Terraform sends it in its own order, local/apply in the stack's.
+        .map((type) => ({ name: type.thingTypeName, arn: type.thingTypeArn, properties: type.thingTypeProperties && { ...type.thingTypeProperties, searchableAttributes: type.thingTypeProperties.searchableAttributes?.slice().sort() }, deprecated: type.thingTypeMetadata?.deprecated }))
         .sort((a, b) => String(a.name).localeCompare(String(b.name))),
     };
   });
