@@ -74,6 +74,12 @@ AWS IoT, for the vehicles' and fleet gateways' things and certificates:
   * a certificate's id is the SHA-256 of its DER encoding, as on AWS (moto hashes the PEM text by default);
   * CreateCertificateFromCsr issues the certificate for the CSR's public key (moto signs a fresh key pair
     of its own, so the vehicle could never use the certificate), signed by an emulator CA key made at start.
+Which SQS operation a request asks for:
+  * moto took the operation from an `Action` parameter before the JSON protocol's X-Amz-Target: from the query
+    string, from the body read as a query string, or from the headers when neither held a parameter, so a SendMessage
+    whose message body held `&Action=PurgeQueue&` (text a vehicle can put in a report the telemetry processor
+    forwards) purged the queue, and `DeleteQueue` deleted it. Here a request in the JSON protocol (a JSON content
+    type and an X-Amz-Target) does the operation its target names, as on AWS; the query protocol is read as before.
 Who sent an SQS message:
   * moto gives every message the same SenderId (AIDAIT2UOQQY3AUEKVGXU, what AWS shows for an SNS delivery),
     whoever sent it; AWS gives the sender's principal (a role's unique id, then `:` and the session name). Here a
@@ -118,6 +124,7 @@ import moto.sqs.responses
 from moto.dynamodb.models import DynamoDBBackend
 from moto.dynamodb.models.table import Table
 from moto.server import main as moto_main
+from moto.utilities.constants import JSON_TYPES
 import moto.settings
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -788,7 +795,19 @@ def _sqs_send_message(self, *args, **kwargs):
     return message
 
 
+_original_sqs_get_action = moto.sqs.responses.SQSResponse._get_action
+
+
+def _sqs_action(self):
+    """A JSON-protocol request's operation is the one its X-Amz-Target names (moto took an `Action` parameter first)."""
+    target = self.headers.get("X-Amz-Target")
+    if target and self.headers.get("Content-Type", "") in JSON_TYPES:
+        return target.split(".")[-1]
+    return _original_sqs_get_action(self)
+
+
 moto.sqs.models.SQSBackend.send_message = _sqs_send_message
+moto.sqs.responses.SQSResponse._get_action = _sqs_action
 moto.sqs.responses.SQSResponse.send_message = _sending_as_caller(moto.sqs.responses.SQSResponse.send_message)
 moto.sqs.responses.SQSResponse.send_message_batch = _sending_as_caller(moto.sqs.responses.SQSResponse.send_message_batch)
 

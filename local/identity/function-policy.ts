@@ -5,8 +5,9 @@
  * telemetry processor may send to the vehicle-report queue, never to the command queue), the call is judged here:
  * the queue named by the body's `QueueUrl`, the IAM action of the operation (a batch is its single form, as IAM
  * checks it), evaluated by iam-simulate against the inline policies of the function's role as the applied stack
- * wrote them (role-policies.ts). Other services' calls of functions are still forwarded unjudged (README, local
- * fidelity). Pure but for the description it reads.
+ * wrote them (role-policies.ts). A function's request to SQS in any other form than the SDKs' JSON protocol is
+ * refused, so that what moto does is what was judged. Other services' calls of functions are still forwarded
+ * unjudged (README, local fidelity). Pure but for the description it reads.
  */
 import { runUnsafeSimulation } from "@cloud-copilot/iam-simulate";
 import type { LocalCloudDescription } from "../model.js";
@@ -29,20 +30,38 @@ const SQS_ACTION_OF: Readonly<Record<string, string>> = {
   DeleteMessageBatch: "DeleteMessage",
   ChangeMessageVisibilityBatch: "ChangeMessageVisibility",
 };
+/** Credential-scope services the emulator answers as SQS: moto routes `queue` (SQS's old endpoint name) there too. */
+const SQS_SIGNING_NAMES: readonly string[] = ["sqs", "queue"];
 
 function header(request: FrontDoorRequest, name: string): string | undefined {
   const value = request.headers[name];
   return Array.isArray(value) ? value[0] : value;
 }
 
-/** The function a request is signed as, when it is a local Lambda's SQS JSON-protocol call. */
-function sqsCallOf(request: FrontDoorRequest): { functionName: string; operation: string; region: string } | undefined {
+/** The function a request is signed as, when it is a local Lambda's request to SQS (in whatever form). */
+function sqsCallOf(request: FrontDoorRequest): { functionName: string; service: string; region: string } | undefined {
   const authentication = readAuthentication(request);
-  if (authentication.kind !== "signed" || authentication.scope.service !== "sqs") return undefined;
+  if (authentication.kind !== "signed" || !SQS_SIGNING_NAMES.includes(authentication.scope.service)) return undefined;
   const principal = localPrincipalOf(authentication.scope.accessKeyId);
-  const operation = SQS_TARGET.exec(header(request, "x-amz-target") ?? "")?.[1];
-  if (!principal?.startsWith("function:") || !operation) return undefined;
-  return { functionName: principal.slice("function:".length), operation, region: authentication.scope.region };
+  if (!principal?.startsWith("function:")) return undefined;
+  return { functionName: principal.slice("function:".length), service: authentication.scope.service, region: authentication.scope.region };
+}
+
+/**
+ * The operation of a request in the form the SDKs send (the JSON protocol: `POST /`, `application/x-amz-json-1.0`,
+ * `X-Amz-Target: AmazonSQS.<Operation>`), else why it is not. moto also serves the query protocol and takes the
+ * operation from an `Action` parameter (query string, form body, or a header when neither holds one) or from the
+ * last dot-part of any target, so a request in another form could do another operation than the one judged.
+ */
+function jsonOperation(request: FrontDoorRequest, service: string): { operation: string } | { problem: string } {
+  const target = request.headers["x-amz-target"];
+  const operation = typeof target === "string" ? SQS_TARGET.exec(target)?.[1] : undefined;
+  if (service !== "sqs") return { problem: `signed for "${service}"` };
+  if (request.method !== "POST" || request.url !== "/") return { problem: `${request.method} ${request.url} (the JSON protocol posts to /)` };
+  if (header(request, "content-type") !== "application/x-amz-json-1.0") return { problem: `content type ${header(request, "content-type") ?? "(none)"}` };
+  if (!operation) return { problem: `X-Amz-Target ${JSON.stringify(target ?? null)}` };
+  if (request.headers.action !== undefined) return { problem: "an Action header" };
+  return { operation };
 }
 
 /**
@@ -79,8 +98,16 @@ export function functionSqsAuthorizer(options: { description: () => LocalCloudDe
     needsBody: (request) => options.description() !== undefined && sqsCallOf(request) !== undefined,
     judge(request, body) {
       const description = options.description();
-      const call = sqsCallOf(request);
-      if (!description || !call) return undefined;
+      const signed = sqsCallOf(request);
+      if (!description || !signed) return undefined;
+      const form = jsonOperation(request, signed.service);
+      if ("problem" in form) {
+        return refuse(
+          "A local function's SQS request must be in the JSON protocol (POST / with X-Amz-Target: AmazonSQS.<Operation>), as the AWS SDKs send it.",
+          `${signed.functionName}: SQS request not in the JSON protocol: ${form.problem}`,
+        );
+      }
+      const call = { ...signed, operation: form.operation };
       const fn = description.functions.find((candidate) => candidate.functionName === call.functionName);
       const roleArn = fn ? description.resources[fn.address]?.role : undefined;
       const policy = typeof roleArn === "string" ? rolePolicyFromDescription(description, roleArn) : undefined;

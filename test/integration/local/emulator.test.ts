@@ -23,7 +23,7 @@ import {
   S3Client,
   UploadPartCommand,
 } from "@aws-sdk/client-s3";
-import { CreateQueueCommand, GetQueueAttributesCommand, ListQueuesCommand, SetQueueAttributesCommand, SQSClient } from "@aws-sdk/client-sqs";
+import { CreateQueueCommand, GetQueueAttributesCommand, ListQueuesCommand, ReceiveMessageCommand, SendMessageCommand, SetQueueAttributesCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { LOCAL_CREDENTIALS } from "../../../local/apply/context.js";
 import { ensureEmulatorInstalled, PythonNotFoundError, startEmulator } from "../../../local/emulator.js";
 import { writeOnceStatements } from "../../../modules/data-lake-storage.js";
@@ -246,6 +246,39 @@ test("a request bypassing governance retention is also checked as s3:BypassGover
     assert.is(body, "published");
   } finally {
     s3.destroy();
+    await emulator.stop();
+  }
+});
+
+test("an SQS request in the JSON protocol does the operation its X-Amz-Target names: a message body holding &Action=PurgeQueue& is sent as it is, and ?Action= in the URL or an Action header change nothing (moto read Action first: it purged or deleted the queue)", async () => {
+  const emulator = await startEmulator();
+  const sqs = new SQSClient({ endpoint: emulator.endpoint, region: "us-east-1", credentials: LOCAL_CREDENTIALS });
+  const count = async (QueueUrl: string) => Number((await sqs.send(new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ["ApproximateNumberOfMessages"] }))).Attributes?.ApproximateNumberOfMessages);
+  const raw = (path: string, target: string, body: string, headers: Record<string, string> = {}) =>
+    fetch(`${emulator.endpoint}${path}`, {
+      method: "POST",
+      body,
+      headers: {
+        authorization: `AWS4-HMAC-SHA256 Credential=${LOCAL_CREDENTIALS.accessKeyId}/20261202/us-east-1/sqs/aws4_request, SignedHeaders=host;x-amz-date, Signature=${"0".repeat(64)}`,
+        "content-type": "application/x-amz-json-1.0",
+        "x-amz-target": target,
+        ...headers,
+      },
+    }).then((response) => response.status);
+  try {
+    const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: "reports" }));
+    const hostile = ["x&Action=PurgeQueue&y", "&Action=DeleteQueue&", "a=1&Action=PurgeQueue"];
+    for (const MessageBody of hostile) await sqs.send(new SendMessageCommand({ QueueUrl, MessageBody }));
+    assert.is(await count(QueueUrl!), 3, "nothing purged");
+
+    assert.is(await raw("/?Action=PurgeQueue", "AmazonSQS.SendMessage", JSON.stringify({ QueueUrl, MessageBody: "via ?Action" })), 200);
+    // With no query string and an empty body, moto read its parameters from the headers.
+    assert.is(await raw("/123456789012/reports", "AmazonSQS.GetQueueAttributes", "", { action: "PurgeQueue" }), 200);
+    assert.is(await count(QueueUrl!), 4, "the queue is there, the URL's Action was not done");
+    const received = await sqs.send(new ReceiveMessageCommand({ QueueUrl, MaxNumberOfMessages: 10 }));
+    assert.equal(received.Messages?.map((message) => message.Body).sort(), [...hostile, "via ?Action"].sort(), "each body as sent");
+  } finally {
+    sqs.destroy();
     await emulator.stop();
   }
 });

@@ -84,6 +84,39 @@ test("the operator, the event source mappings and other services are not judged 
   assert.not.ok(beforeApply.needsBody(sqsRequest("fleetota-fn-fleetota-dev-telemetry-processor", "SendMessage")));
 });
 
+test("R10-L1: a local function's SQS request in any other form than the SDKs' JSON protocol is refused (moto would read another operation or queue than the one judged); the JSON form is judged as before", () => {
+  const processor = `AWS4-HMAC-SHA256 Credential=fleetota-fn-fleetota-dev-telemetry-processor/20261202/us-east-1/sqs/aws4_request, SignedHeaders=host;x-amz-date, Signature=${SIGNATURE}`;
+  const json = { authorization: processor, "x-amz-target": "AmazonSQS.SendMessage", "content-type": "application/x-amz-json-1.0" };
+  const toReports = JSON.stringify({ QueueUrl: url("fleetota-dev-update-jobs"), MessageBody: "{}" });
+  const toCommands = new URLSearchParams({ Action: "SendMessage", QueueUrl: url("fleetota-dev-commands"), MessageBody: "{}" }).toString();
+  const outcome = (request: { method: string; url: string; headers: Record<string, string> }, body: string) => {
+    assert.ok(authorizer.needsBody(request), `judged: ${JSON.stringify(request)}`);
+    return authorizer.judge(request, body)?.code ?? "forwarded";
+  };
+  assert.is(outcome({ method: "POST", url: "/", headers: json }, toReports), "forwarded", "the control: the SDK's form, allowed");
+
+  const forms: Record<string, [{ method: string; url: string; headers: Record<string, string> }, string]> = {
+    "query protocol (Action in a form body, no target)": [{ method: "POST", url: "/", headers: { authorization: processor, "content-type": "application/x-www-form-urlencoded" } }, toCommands],
+    "?Action= in the URL": [{ method: "POST", url: "/?Action=SendMessage", headers: json }, toReports],
+    "a query string of any kind": [{ method: "POST", url: "/?QueueUrl=x", headers: json }, toReports],
+    "a queue path": [{ method: "POST", url: `/${ACCOUNT}/fleetota-dev-commands`, headers: json }, toReports],
+    "GET with the query protocol": [{ method: "GET", url: `/?${toCommands}`, headers: { authorization: processor } }, ""],
+    "an Action header": [{ method: "POST", url: "/", headers: { ...json, action: "PurgeQueue" } }, toReports],
+    "another content type": [{ method: "POST", url: "/", headers: { ...json, "content-type": "text/plain" } }, toReports],
+    "no content type": [{ method: "POST", url: "/", headers: { authorization: processor, "x-amz-target": "AmazonSQS.SendMessage" } }, toReports],
+  };
+  for (const target of ["AmazonSQSv2.SendMessage", "x.SendMessage", "AmazonSQS.Send.SendMessage", "SendMessage", "AmazonSQS.", "DynamoDB_20120810.SendMessage"]) {
+    forms[`X-Amz-Target ${target}`] = [{ method: "POST", url: "/", headers: { ...json, "x-amz-target": target } }, toReports];
+  }
+  forms["signed for queue (moto routes it to SQS too)"] = [{ method: "POST", url: "/", headers: { ...json, authorization: processor.replace("/sqs/", "/queue/") } }, toReports];
+  for (const [form, [request, body]] of Object.entries(forms)) assert.is(outcome(request, body), "AccessDenied", form);
+
+  const refused = authorizer.judge({ method: "POST", url: "/?Action=SendMessage", headers: json }, toReports)!;
+  assert.is(refused.statusCode, 403);
+  assert.is(refused.headers["x-amzn-query-error"], "AccessDenied;Sender");
+  assert.match(refused.body, "must be in the JSON protocol");
+});
+
 test("queueArnOf reads the applied queue by its URL, else the URL's account and name", () => {
   assert.is(queueArnOf(applied, url("fleetota-dev-commands"), "us-east-1"), COMMANDS);
   assert.is(queueArnOf(applied, url("other"), "eu-west-1"), `arn:aws:sqs:eu-west-1:${ACCOUNT}:other`);
