@@ -13,7 +13,7 @@
  *
  *   npm test                 every kind
  *   npm test -- unit stack   only those kinds
- *   npm test -- --filter vin only files whose path contains "vin" (also: npx tsx test/run.ts -- --filter vin)
+ *   npm test -- --filter vin only files whose path from the repository root contains "vin" (also: npx tsx test/run.ts -- --filter vin)
  *   npm test -- --jobs 1     one file at a time, kind by kind, in path order (as before)
  */
 import { spawn } from "node:child_process";
@@ -212,7 +212,8 @@ async function main(): Promise<void> {
   const timings = readTimings();
   const pending: PendingFile[] = kinds.flatMap((kind) =>
     testFiles(join(root, "test", kind))
-      .filter((f) => !values.filter || f.includes(values.filter))
+      // Matched against the path from the repository root: a checkout whose own path holds the filter would match every file.
+      .filter((f) => !values.filter || relative(root, f).includes(values.filter))
       .map((file) => {
         const rel = relative(root, file);
         const known = Object.entries(KNOWN_SLOW).find(([part]) => rel.includes(part))?.[1];
