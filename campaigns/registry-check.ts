@@ -1,4 +1,4 @@
-import { factFromAttributeValue, legacyAttributeValue, thingAttributeValue } from "../contracts/vehicle-identity.js";
+import { factFromAttributeValue, INJECTIVE_ATTRIBUTE_FORM, legacyAttributeValue, mayBeLossy, thingAttributeValue } from "../contracts/vehicle-identity.js";
 import type { VehicleSnapshot } from "../contracts/update-messages.js";
 import type { CampaignDefinition } from "./model.js";
 
@@ -17,6 +17,8 @@ export interface RegisteredVehicleFacts {
   readonly model?: string;
   readonly hardware?: string;
   readonly modelYear?: number;
+  /** The thing's `attributeForm` marker (`INJECTIVE_ATTRIBUTE_FORM` when registered or reencoded in the injective form). */
+  readonly attributeForm?: string;
 }
 
 /** Reads a vehicle's registered facts; undefined when no vehicle thing of that name exists. Throws on a transient failure. */
@@ -42,10 +44,11 @@ const SELECTOR_OF = { make: "makes", model: "models", hardware: "hardware" } as 
  * registered as `Model_3`, `Citroën` as `Citro=C3=ABn`, and no other value has those forms), and a missing one
  * is a difference; the model year must equal the registered one when one is registered, and must be registered
  * when the campaign selects model years. Empty when the vehicle may be admitted.
- * A thing registered before the encoding was injective holds the lossy form (`legacyAttributeValue`: `Citro_n`
- * for `Citroën` and `Citroén` alike). Where the values differ between the forms, such a registration still
- * matches where the campaign does not select that fact (registered fleets keep working), and is a difference
- * naming the remedy (register the thing's attributes again) where it does.
+ * A thing registered before the encoding was injective (no `attributeForm` marker) may hold the lossy form
+ * (`legacyAttributeValue`: `Citro_n` for `Citroën` and `Citroén` alike), and its `hu_3` also reads as the injective
+ * form of `hu 3`: each of its values holding `_` or `=` matches, in either form, where the campaign does not select
+ * that fact (registered fleets keep working), and is a difference where it does, naming the remedy (check the
+ * vehicle's papers, then reencode with the value from them: never the vehicle's claim).
  *
  * @example
  * import { parseCampaignDefinition } from "./model.js";
@@ -60,14 +63,20 @@ export function registryMismatches(claimed: VehicleSnapshot, registered: Registe
   for (const fact of STATIC_TEXT_FACTS) {
     const value = registered[fact];
     const claim = claimed[fact];
-    if (value === undefined) mismatches.push(`${fact} is not registered`);
-    else if (thingAttributeValue(claim) === value) continue;
-    else if (legacyAttributeValue(claim) !== value) mismatches.push(`${fact} ${JSON.stringify(claim)} is registered as ${describeAttribute(value)}`);
-    else if (definition.selector[SELECTOR_OF[fact]]) {
-      mismatches.push(
-        `${fact} ${JSON.stringify(claim)} is registered in the lossy form ${JSON.stringify(value)}, which other values share, and the campaign selects ${fact}: ` +
-          `register the thing's attributes again (fleetota vehicles reencode ${claimed.vin} --${fact} ${JSON.stringify(claim)})`,
-      );
+    if (value === undefined) {
+      mismatches.push(`${fact} is not registered`);
+    } else if (mayBeLossy(value, registered.attributeForm)) {
+      // Registered before the marker: `hu_3` is the lossy form of several values and the injective form of `hu 3`, so no claim is exact.
+      if (thingAttributeValue(claim) !== value && legacyAttributeValue(claim) !== value) mismatches.push(`${fact} ${JSON.stringify(claim)} is registered as ${JSON.stringify(value)}`);
+      else if (definition.selector[SELECTOR_OF[fact]]) {
+        // Never the claim as the value to reencode with: it is the vehicle's word, and the lossy form fits others too.
+        mismatches.push(
+          `${fact} ${JSON.stringify(claim)} is registered in the lossy form ${JSON.stringify(value)}, which several values share, and the campaign selects ${fact}: ` +
+            `check the vehicle's papers for its ${fact}, then register it again with the value from them (fleetota vehicles reencode ${claimed.vin} --${fact} <value from the papers> --checked-papers)`,
+        );
+      }
+    } else if (thingAttributeValue(claim) !== value) {
+      mismatches.push(`${fact} ${JSON.stringify(claim)} is registered as ${describeAttribute(value)}`);
     }
   }
   if (registered.modelYear !== undefined) {
@@ -122,6 +131,7 @@ export function factsAsDescribed(vehicle: Pick<VehicleSnapshot, "vin" | "make" |
     model: thingAttributeValue(vehicle.model),
     hardware: thingAttributeValue(vehicle.hardware),
     modelYear: vehicle.modelYear,
+    attributeForm: INJECTIVE_ATTRIBUTE_FORM,
   };
 }
 

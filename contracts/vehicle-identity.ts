@@ -38,7 +38,27 @@ export function isVehicleThingType(thingTypeName: string | null | undefined, veh
 export const THING_NAME_HEADER = "x-amzn-iot-thingname";
 
 /** The thing attributes a vehicle is registered with (identity/provisioning.ts), which campaign targeting trusts. */
-export const VEHICLE_ATTRIBUTE = { Make: "make", Model: "model", Hardware: "hardware", ModelYear: "modelYear" } as const;
+export const VEHICLE_ATTRIBUTE = { Make: "make", Model: "model", Hardware: "hardware", ModelYear: "modelYear", Form: "attributeForm" } as const;
+
+/**
+ * The value of the `attributeForm` attribute on a thing whose make, model and hardware are written in the injective
+ * form (`thingAttributeValue`): registration and `reencode` write it. A thing without it was registered before and
+ * may hold the lossy form (`legacyAttributeValue`), in which `hu_3` (the lossy form of `hu_3`, `hu 3`, `hu(3`…) also
+ * reads as the injective form of `hu 3`: any of its values holding `_` or `=` is read as lossy, never as exact.
+ */
+export const INJECTIVE_ATTRIBUTE_FORM = "q1";
+
+/**
+ * Whether a thing's stored make/model/hardware value may be in the lossy form: the thing has no injective-form marker
+ * and the value holds `_` or `=` (a value without them reads the same in both forms).
+ *
+ * @example
+ * mayBeLossy("hu_3", undefined); // true
+ * mayBeLossy("hu_3", INJECTIVE_ATTRIBUTE_FORM); // false
+ */
+export function mayBeLossy(form: string, attributeForm: string | undefined): boolean {
+  return attributeForm !== INJECTIVE_ATTRIBUTE_FORM && /[_=]/.test(form);
+}
 
 /** Characters an attribute value holds as themselves: AWS IoT's attribute charset but the escape `=` and `_` (a space). */
 const LITERAL = /^[A-Za-z0-9.,@/:#[\]-]$/;

@@ -30,7 +30,16 @@ import {
   type ThingAttribute,
 } from "@aws-sdk/client-iot";
 import { gatewayIdProblem } from "../contracts/telemetry-keys.js";
-import { ATTRIBUTE_VALUE_MAX_LENGTH, factFromAttributeValue, isVehicleThingType, legacyAttributeValue, thingAttributeValue, VEHICLE_ATTRIBUTE } from "../contracts/vehicle-identity.js";
+import {
+  ATTRIBUTE_VALUE_MAX_LENGTH,
+  factFromAttributeValue,
+  INJECTIVE_ATTRIBUTE_FORM,
+  isVehicleThingType,
+  legacyAttributeValue,
+  mayBeLossy,
+  thingAttributeValue,
+  VEHICLE_ATTRIBUTE,
+} from "../contracts/vehicle-identity.js";
 import { vinViolations } from "../telemetry/vin.js";
 
 export interface VehicleRecord {
@@ -187,6 +196,7 @@ export async function registerVehicle(
       [VEHICLE_ATTRIBUTE.Model]: thingAttributeValue(record.model),
       [VEHICLE_ATTRIBUTE.Hardware]: thingAttributeValue(record.hardware),
       ...(record.modelYear === undefined ? {} : { [VEHICLE_ATTRIBUTE.ModelYear]: String(record.modelYear) }),
+      [VEHICLE_ATTRIBUTE.Form]: INJECTIVE_ATTRIBUTE_FORM,
     };
     const registration = { thingName: record.vin, thingTypeName: where.thingTypeName, attributes, iotPolicyName: where.iotPolicyName, csrPem: options.csrPem };
     return { ...record, ...(await registerThing(iot, registration)) };
@@ -228,21 +238,29 @@ export class AttributeMigrationError extends Error {
   override readonly name = "AttributeMigrationError";
 }
 
+/** The flag with which an operator says they took a value from the vehicle's papers (a lossy form fits several values). */
+export const CHECKED_PAPERS_FLAG = "--checked-papers";
+
 /**
  * Moves a vehicle registered in the lossy attribute form (`legacyAttributeValue`, before the form was injective)
- * to the injective one, for the facts given: each must be the vehicle's own text whose lossy form the thing holds
- * now (so this changes only how a fact is written, never which fact is registered; to change a fact, revoke and
- * register again). An untyped vehicle (registered before vehicles had a type) gets the vehicle type in the same
- * write. One DescribeThing and one UpdateThing (merge). Returns the attributes written.
+ * to the injective one, for the facts given, and marks the thing (`attributeForm`), so its values read exactly.
+ * Each value must be one whose lossy (or injective) form the thing holds now; to change a fact, revoke and register
+ * again. A lossy form fits several values (`Citro_n`: Citroën, Citroén…), so a value that differs from its own
+ * lossy form is taken only with `checkedPapers` (the operator read it from the vehicle's papers, not from the vehicle,
+ * whose claim is what is in question). Every fact of an unmarked thing that may be lossy must be given at once, since
+ * the marker covers them all. An untyped vehicle gets the vehicle type in the same write. One DescribeThing and one
+ * UpdateThing (merge). Returns the attributes written.
  *
  * @example
- * await reencodeVehicleAttributes(iot, "1HGCM82633A004352", { make: "Citroën" }, "fleetota-dev-vehicle"); // { make: "Citro=C3=ABn" }
+ * await reencodeVehicleAttributes(iot, "1HGCM82633A004352", { make: "Citroën" }, "fleetota-dev-vehicle", { checkedPapers: true });
+ * // { make: "Citro=C3=ABn", attributeForm: "q1" }
  */
 export async function reencodeVehicleAttributes(
   iot: IoTClient,
   vin: string,
   facts: Partial<Pick<VehicleRecord, "make" | "model" | "hardware">>,
   vehicleThingType: string,
+  options: { checkedPapers?: boolean } = {},
 ): Promise<Record<string, string>> {
   let thing;
   try {
@@ -252,20 +270,36 @@ export async function reencodeVehicleAttributes(
     throw error;
   }
   if (!isVehicleThingType(thing.thingTypeName, vehicleThingType)) throw new VehicleNotFoundError(vin);
+  const marker = thing.attributes?.[VEHICLE_ATTRIBUTE.Form];
   const attributes: Record<string, string> = {};
+  const notGiven: string[] = [];
   for (const field of TEXT_FACTS) {
     const value = facts[field];
-    if (value === undefined) continue;
+    const current = thing.attributes?.[ATTRIBUTE_OF[field]];
+    if (value === undefined) {
+      if (current !== undefined && mayBeLossy(current, marker)) notGiven.push(`--${field} (registered as ${JSON.stringify(current)})`);
+      continue;
+    }
     const problem = factProblem(field, value);
     if (problem) throw new AttributeMigrationError(problem);
-    const current = thing.attributes?.[ATTRIBUTE_OF[field]];
     const form = thingAttributeValue(value);
-    if (current !== form && current !== legacyAttributeValue(value)) {
-      throw new AttributeMigrationError(`${vin}: ${field} is registered as ${JSON.stringify(current ?? null)}, not as ${JSON.stringify(value)} in either form; nothing changed (to change a fact, revoke and register again)`);
+    const lossy = current !== undefined && mayBeLossy(current, marker);
+    if (current !== form && !(lossy && current === legacyAttributeValue(value))) {
+      throw new AttributeMigrationError(`${vin}: ${field} is registered as ${JSON.stringify(current ?? null)}, not as ${JSON.stringify(value)}; nothing changed (to change a fact, revoke and register again)`);
+    }
+    if (lossy && legacyAttributeValue(value) !== value && !options.checkedPapers) {
+      throw new AttributeMigrationError(
+        `${vin}: ${field} is registered in the lossy form ${JSON.stringify(current)}, which ${JSON.stringify(value)} shares with other values; nothing changed. ` +
+          `Check the vehicle's papers (not its telemetry) and run again with the value from them and ${CHECKED_PAPERS_FLAG}`,
+      );
     }
     attributes[ATTRIBUTE_OF[field]] = form;
   }
   if (Object.keys(attributes).length === 0) throw new AttributeMigrationError("name at least one of --make, --model, --hardware");
+  if (notGiven.length) {
+    throw new AttributeMigrationError(`${vin}: give ${notGiven.join(", ")} too: the thing's facts are marked as injective all at once; nothing changed`);
+  }
+  attributes[VEHICLE_ATTRIBUTE.Form] = INJECTIVE_ATTRIBUTE_FORM;
   await iot.send(new UpdateThingCommand({ thingName: vin, thingTypeName: vehicleThingType, attributePayload: { attributes, merge: true } }));
   return attributes;
 }
@@ -309,9 +343,11 @@ export async function* listVehicles(iot: IoTClient, vehicleThingType: string): A
       .map((thing) => {
         const modelYear = thing.attributes?.[VEHICLE_ATTRIBUTE.ModelYear];
         // A value in no form FleetOTA writes (set by hand) is shown as stored.
+        // So is a value of a thing without the injective-form marker that may be lossy (`hu_3` is not read as `hu 3`).
         const fact = (name: string) => {
           const form = thing.attributes?.[name];
-          return form === undefined ? undefined : (factFromAttributeValue(form) ?? form);
+          if (form === undefined || mayBeLossy(form, thing.attributes?.[VEHICLE_ATTRIBUTE.Form])) return form;
+          return factFromAttributeValue(form) ?? form;
         };
         return {
           vin: thing.thingName!,

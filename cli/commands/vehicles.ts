@@ -13,6 +13,7 @@ import { vehicleIdentityNames } from "../../contracts/vehicle-identity.js";
 import { writeVehicleBundle } from "../../identity/bundle.js";
 import {
   AttributeMigrationError,
+  CHECKED_PAPERS_FLAG,
   listVehicles,
   reencodeVehicleAttributes,
   registerVehicle,
@@ -89,7 +90,8 @@ export function registerVehiclesCommands(program: Command, contextFor: (command:
     .option("--make <make>", "the vehicle's make as its telemetry says it (Citroën)")
     .option("--model <model>", "its model")
     .option("--hardware <id>", "its hardware id")
-    .action(async function reencodeAction(this: Command, vin: string, options: { make?: string; model?: string; hardware?: string }) {
+    .option(CHECKED_PAPERS_FLAG, "the values are from the vehicle's papers (needed where the lossy form fits several values: Citro_n for Citroën, Citroén…)")
+    .action(async function reencodeAction(this: Command, vin: string, options: ReencodeOptions) {
       await runReencode(contextFor(this), vin.toUpperCase(), options);
     });
   vehicles
@@ -295,10 +297,18 @@ async function runList(context: CommandContext): Promise<void> {
   ]);
 }
 
-async function runReencode(context: CommandContext, vin: string, facts: { make?: string; model?: string; hardware?: string }): Promise<void> {
+interface ReencodeOptions {
+  make?: string;
+  model?: string;
+  hardware?: string;
+  checkedPapers?: boolean;
+}
+
+async function runReencode(context: CommandContext, vin: string, options: ReencodeOptions): Promise<void> {
+  const { checkedPapers, ...facts } = options;
   let attributes: Record<string, string>;
   try {
-    attributes = await reencodeVehicleAttributes(context.iot(), vin, facts, stackThingType(context, "vehicle"));
+    attributes = await reencodeVehicleAttributes(context.iot(), vin, facts, stackThingType(context, "vehicle"), { checkedPapers: checkedPapers === true });
   } catch (error) {
     if (error instanceof VehicleNotFoundError) throw new NotFoundError(error.message);
     if (error instanceof AttributeMigrationError) throw new UsageError(error.message);

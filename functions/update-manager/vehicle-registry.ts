@@ -33,6 +33,7 @@ export function iotVehicleRegistry(iot: IoTClient, vehicleThingType: string): Ve
         ...(attributes[VEHICLE_ATTRIBUTE.Model] === undefined ? {} : { model: attributes[VEHICLE_ATTRIBUTE.Model] }),
         ...(attributes[VEHICLE_ATTRIBUTE.Hardware] === undefined ? {} : { hardware: attributes[VEHICLE_ATTRIBUTE.Hardware] }),
         ...(modelYear !== undefined && /^\d{4}$/.test(modelYear) ? { modelYear: Number(modelYear) } : {}),
+        ...(attributes[VEHICLE_ATTRIBUTE.Form] === undefined ? {} : { attributeForm: attributes[VEHICLE_ATTRIBUTE.Form] }),
       };
     },
   };

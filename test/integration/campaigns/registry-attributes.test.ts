@@ -16,6 +16,7 @@ import { s3JobDocumentChannel } from "../../../campaigns/document-channel.js";
 import { silentLog } from "../../../lib/logger.js";
 import { startLocalCloud, type LocalCloud } from "../../../local/cloud.js";
 import type { UpdateMessage } from "../../../contracts/update-messages.js";
+import { INJECTIVE_ATTRIBUTE_FORM } from "../../../contracts/vehicle-identity.js";
 import { campaignWorld, candidate, command, registerVehicles, releaseFirmware, snapshot, vinNumber, type CampaignWorld } from "./support/world.js";
 
 let cloud: LocalCloud;
@@ -64,7 +65,7 @@ test("registered with vehicles register's code, the Citroën is selectable by ma
   const listed = pages.find((vehicle) => vehicle.vin === citroen);
   assert.equal([listed?.make, listed?.model, listed?.hardware], ["Citroën", "ë-C4", "hu-3 (EU)"]);
   const described = await world.registry.describe(citroen);
-  assert.equal([described?.make, described?.hardware], ["Citro=C3=ABn", "hu-3_=28EU=29"]);
+  assert.equal([described?.make, described?.hardware, described?.attributeForm], ["Citro=C3=ABn", "hu-3_=28EU=29", INJECTIVE_ATTRIBUTE_FORM]);
 });
 
 test("a Citroén claiming make Citroën to get into the campaign is not admitted (description-mismatch, naming both values)", async () => {
@@ -77,24 +78,32 @@ test("a Citroén claiming make Citroën to get into the campaign is not admitted
   assert.match(JSON.stringify(refusal?.mismatches ?? refusal), 'make \\"Citroën\\" is registered as \\"Citroén\\" (Citro=C3=A9n)');
 });
 
-test("a thing registered in the old lossy form (Citro_n) is refused where the campaign selects make, naming the remedy; reencode moves it to the injective form and it is admitted", async () => {
+test("a thing registered in the old lossy form (Citro_n) is refused where the campaign selects make, naming the remedy without the claim; reencode takes the papers' values only with --checked-papers, and then it is admitted", async () => {
   await registerVehicles(world, [{ vin: legacy, make: "Citro_n", model: "_-C4", hardware: "hu-3__EU_", modelYear: 2022 }]);
   await deliver(claimsCitroen(legacy));
   assert.is(await world.store.jobs.get(campaignId, legacy), undefined);
-  assert.match(JSON.stringify(logged.at(-1)), `registered in the lossy form \\"Citro_n\\"`);
-  assert.match(JSON.stringify(logged.at(-1)), `fleetota vehicles reencode ${legacy} --make`);
+  const refusal = JSON.stringify(logged.at(-1));
+  assert.match(refusal, `registered in the lossy form \\"Citro_n\\", which several values share`);
+  assert.match(refusal, `check the vehicle's papers for its make, then register it again with the value from them (fleetota vehicles reencode ${legacy} --make <value from the papers> --checked-papers)`);
+  assert.not.match(refusal, "--make \\\"Citroën\\\"", "the vehicle's claim is not offered as the value");
 
-  const written = await reencodeVehicleAttributes(world.iot, legacy, { make: "Citroën", model: "ë-C4", hardware: "hu-3 (EU)" }, world.vehicleThingType);
+  const facts = { make: "Citroën", model: "ë-C4", hardware: "hu-3 (EU)" };
+  const unchecked = await reencodeVehicleAttributes(world.iot, legacy, facts, world.vehicleThingType).catch((error: unknown) => error);
+  assert.instance(unchecked, AttributeMigrationError);
+  assert.match((unchecked as Error).message, "--checked-papers");
+  assert.equal((await world.registry.describe(legacy))?.make, "Citro_n", "nothing written without the flag");
+
+  const written = await reencodeVehicleAttributes(world.iot, legacy, facts, world.vehicleThingType, { checkedPapers: true });
   await deliver(claimsCitroen(legacy));
 
-  assert.equal(written, { make: "Citro=C3=ABn", model: "=C3=AB-C4", hardware: "hu-3_=28EU=29" });
+  assert.equal(written, { make: "Citro=C3=ABn", model: "=C3=AB-C4", hardware: "hu-3_=28EU=29", attributeForm: INJECTIVE_ATTRIBUTE_FORM });
   assert.ok(await world.store.jobs.get(campaignId, legacy), "admitted once re-encoded");
 });
 
 test("reencode never changes which fact is registered: the Citroén cannot be re-encoded as a Citroën", async () => {
-  const refused = await reencodeVehicleAttributes(world.iot, impostor, { make: "Citroën" }, world.vehicleThingType).catch((error: unknown) => error);
+  const refused = await reencodeVehicleAttributes(world.iot, impostor, { make: "Citroën" }, world.vehicleThingType, { checkedPapers: true }).catch((error: unknown) => error);
   assert.instance(refused, AttributeMigrationError);
-  assert.match((refused as Error).message, `${impostor}: make is registered as "Citro=C3=A9n", not as "Citroën" in either form; nothing changed`);
+  assert.match((refused as Error).message, `${impostor}: make is registered as "Citro=C3=A9n", not as "Citroën"; nothing changed`);
   assert.is((await world.registry.describe(impostor))?.make, "Citro=C3=A9n");
 });
 

@@ -8,7 +8,7 @@ import * as assert from "uvu/assert";
 import { factsAsDescribed, readOncePerInvocation, registryMismatches, type RegisteredVehicleFacts, type VehicleRegistry } from "../../../campaigns/registry-check.js";
 import type { CampaignDefinition } from "../../../campaigns/model.js";
 import { matchesCampaign } from "../../../campaigns/targeting.js";
-import { legacyAttributeValue, thingAttributeValue } from "../../../contracts/vehicle-identity.js";
+import { INJECTIVE_ATTRIBUTE_FORM, thingAttributeValue } from "../../../contracts/vehicle-identity.js";
 import { definition, vehicle } from "./support/factories.js";
 
 const honda = vehicle();
@@ -47,7 +47,7 @@ test("a fact the registration lacks is a mismatch (fail closed), not a free choi
 
 test("a value is compared in its attribute form: 'Model 3' is registered as 'Model_3'", () => {
   const tesla = vehicle({ make: "Tesla", model: "Model 3" });
-  const registered = { vin: tesla.vin, make: "Tesla", model: "Model_3", hardware: "hu-3" };
+  const registered = { vin: tesla.vin, make: "Tesla", model: "Model_3", hardware: "hu-3", attributeForm: INJECTIVE_ATTRIBUTE_FORM };
   assert.equal(registryMismatches(tesla, registered, anyCampaign), []);
   assert.equal(registryMismatches(vehicle({ make: "Tesla", model: "Model Y" }), registered, anyCampaign), ['model "Model Y" is registered as "Model 3" (Model_3)']);
 });
@@ -105,15 +105,15 @@ const ONCE_COLLIDING: Array<[string, "make" | "model" | "hardware", string, stri
 
 for (const [what, fact, truth, claim] of ONCE_COLLIDING) {
   test(`F2: values the lossy form held alike are told apart (${what}: ${JSON.stringify(truth)} vs ${JSON.stringify(claim)})`, () => {
-    const registered = { ...registeredHonda, [fact]: thingAttributeValue(truth) };
+    const registered = { ...registeredHonda, [fact]: thingAttributeValue(truth), attributeForm: INJECTIVE_ATTRIBUTE_FORM };
     const liar = vehicle({ [fact]: claim });
     const campaign = selecting(fact, claim);
     assert.ok(matchesCampaign(campaign, liar), "the claim matches the campaign's selector");
     assert.is.not(thingAttributeValue(truth), thingAttributeValue(claim));
     const mismatches = registryMismatches(liar, registered, campaign);
     assert.is(mismatches.length, 1, mismatches.join("; "));
-    // Named as the other value, or (where the claim's old lossy form is the truth's new form) as a lossy registration.
-    assert.match(mismatches[0]!, legacyAttributeValue(claim) === thingAttributeValue(truth) ? `${fact} ${JSON.stringify(claim)} is registered in the lossy form` : `${fact} ${JSON.stringify(claim)} is registered as ${JSON.stringify(truth)}`);
+    // A marked thing's value is read exactly: named as the other value (even where the claim's old lossy form is the truth's new form).
+    assert.match(mismatches[0]!, `${fact} ${JSON.stringify(claim)} is registered as ${JSON.stringify(truth)}`);
     const honest = vehicle({ [fact]: truth });
     assert.equal(registryMismatches(honest, registered, selecting(fact, truth)), [], "the true value is selectable");
   });
@@ -126,10 +126,11 @@ test("the reviewer's collide.mts: Citroën / hu-3 <EU> claiming Citroén / hu-3 
   assert.equal(registryMismatches(claimed, registered, campaign).map((each) => each.split(" ")[0]), ["make", "hardware"]);
 });
 
-test("plain values have the same form as before (no vehicle needs registering again), and pass", () => {
+test("plain values have the same form as before (no vehicle needs registering again), and pass; a value with a space (_) on an unmarked thing is lossy where selected", () => {
   const tesla = vehicle({ make: "Tesla", model: "Model 3", hardware: "TM3-HW3" });
   const registered = { vin: tesla.vin, make: "Tesla", model: "Model_3", hardware: "TM3-HW3" };
-  assert.equal(registryMismatches(tesla, registered, definition({ selector: { makes: ["Tesla"], models: ["Model 3"], hardware: ["TM3-HW3"] } })), []);
+  assert.equal(registryMismatches(tesla, registered, definition({ selector: { makes: ["Tesla"], hardware: ["TM3-HW3"] } })), []);
+  assert.match(registryMismatches(tesla, registered, selecting("model", "Model 3"))[0] ?? "", 'model "Model 3" is registered in the lossy form "Model_3"');
   const ford = vehicle({ make: "Ford", model: "F-150 Lightning", hardware: "F150L-SYNC4" });
   assert.equal(registryMismatches(ford, factsAsDescribed(ford), definition({ selector: { models: ["F-150 Lightning"], hardware: ["F150L-SYNC4"] } })), []);
 });
@@ -140,7 +141,8 @@ test("a thing registered in the old lossy form still passes where the campaign d
   assert.equal(registryMismatches(citroen, registered, definition({ selector: { regions: ["eu-west"] } })), []);
   assert.equal(registryMismatches(citroen, registered, anyCampaign), []);
   const [make] = registryMismatches(citroen, registered, selecting("make", "Citroën"));
-  assert.match(make ?? "", `make "Citroën" is registered in the lossy form "Citro_n", which other values share, and the campaign selects make: register the thing's attributes again (fleetota vehicles reencode ${citroen.vin} --make "Citroën")`);
+  assert.match(make ?? "", `make "Citroën" is registered in the lossy form "Citro_n", which several values share, and the campaign selects make: check the vehicle's papers for its make, then register it again with the value from them (fleetota vehicles reencode ${citroen.vin} --make <value from the papers> --checked-papers)`);
+  assert.not.match(make ?? "", '--make "Citroën"', "the vehicle's claim is never offered as the value");
   assert.is(registryMismatches(citroen, registered, selecting("hardware", "hu_3")).length, 1, "hu_3 too: its lossy form is also hu 3's new one");
   // Once re-encoded (what `fleetota vehicles reencode` writes), selectable.
   assert.equal(registryMismatches(citroen, factsAsDescribed(citroen), selecting("make", "Citroën")), []);

@@ -128,6 +128,7 @@ export async function registerVehicles(world: CampaignWorld, facts: readonly Reg
     if (vehicle.model !== undefined) attributes[VEHICLE_ATTRIBUTE.Model] = vehicle.model;
     if (vehicle.hardware !== undefined) attributes[VEHICLE_ATTRIBUTE.Hardware] = vehicle.hardware;
     if (vehicle.modelYear !== undefined) attributes[VEHICLE_ATTRIBUTE.ModelYear] = String(vehicle.modelYear);
+    if (vehicle.attributeForm !== undefined) attributes[VEHICLE_ATTRIBUTE.Form] = vehicle.attributeForm;
     const known = world.registered.get(vehicle.vin);
     if (known === JSON.stringify(attributes)) continue;
     if (known === undefined) await world.iot.send(new CreateThingCommand({ thingName: vehicle.vin, thingTypeName: world.vehicleThingType, attributePayload: { attributes } }));

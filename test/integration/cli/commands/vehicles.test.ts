@@ -102,11 +102,34 @@ test("reencode writes a registered fact in the injective attribute form, and ref
   const unknown = await fleetota("vehicles", "reencode", "2T1BURHEXJC043821", "--make", "Toyota");
 
   assert.is(same.code, 0, same.err);
-  assert.equal(same.json, { vin: A, attributes: { make: "Honda" } });
+  assert.equal(same.json, { vin: A, attributes: { make: "Honda", attributeForm: "q1" } });
   assert.is.not(other.code, 0);
-  assert.match(other.err, `make is registered as "Honda", not as "Toyota" in either form; nothing changed`);
+  assert.match(other.err, `make is registered as "Honda", not as "Toyota"; nothing changed`);
   assert.is.not(unknown.code, 0);
   assert.match(unknown.err, "is not a registered vehicle");
+});
+
+test("reencode of a thing in the lossy form: a value its lossy form shares with others only with --checked-papers (review10 R10-F1)", async () => {
+  const iot = new IoTClient(cloud().clientConfig);
+  try {
+    const legacy = "VF7NXHMZ6PY500017";
+    await iot.send(new CreateThingCommand({ thingName: legacy, attributePayload: { attributes: { make: "Citro_n", model: "C4", hardware: "hu_3" } } }));
+
+    const unchecked = await fleetota("vehicles", "reencode", legacy, "--make", "Citroën", "--hardware", "hu_3");
+    const untouched = (await iot.send(new DescribeThingCommand({ thingName: legacy }))).attributes;
+    const checked = await fleetota("vehicles", "reencode", legacy, "--make", "Citroën", "--hardware", "hu_3", "--checked-papers");
+    const thing = await iot.send(new DescribeThingCommand({ thingName: legacy }));
+
+    assert.is.not(unchecked.code, 0);
+    assert.match(unchecked.err, `make is registered in the lossy form "Citro_n", which "Citroën" shares with other values; nothing changed`);
+    assert.match(unchecked.err, "--checked-papers");
+    assert.equal(untouched, { make: "Citro_n", model: "C4", hardware: "hu_3" });
+    assert.is(checked.code, 0, checked.err);
+    assert.equal(checked.json, { vin: legacy, attributes: { make: "Citro=C3=ABn", hardware: "hu=5F3", attributeForm: "q1" } });
+    assert.equal([thing.thingTypeName, thing.attributes], ["fleetota-dev-vehicle", { make: "Citro=C3=ABn", model: "C4", hardware: "hu=5F3", attributeForm: "q1" }]);
+  } finally {
+    iot.destroy();
+  }
 });
 
 test("retype gives every untyped vehicle (registered before the thing type) the vehicle type; list marks them until then; other things are left alone", async () => {
