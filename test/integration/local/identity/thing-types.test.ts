@@ -147,15 +147,15 @@ test("UpdateThing that would leave an untyped thing with 4 attributes is refused
   assert.equal([(await described(untyped)).thingTypeName, (await described(untyped)).attributes?.modelYear], [vehicleType, "2021"]);
 });
 
-test("vehicles register's code makes a thing of the vehicle type with all 4 attributes (untyped, AWS and now the emulator refuse it)", async () => {
+test("vehicles register's code makes a thing of the vehicle type with all 4 attributes and the form marker (untyped, AWS and now the emulator refuse it)", async () => {
   const { csrPem } = await createKeyAndCsr(TYPED);
   const registered = await registerVehicle(iot, { iotPolicyName: world.outputs.vehicle_iot_policy!, thingTypeName: vehicleType }, { vin: TYPED, ...FACTS, modelYear: 2021 }, { csrPem });
   certificates.set(TYPED, registered.certificateId);
   const thing = await described(TYPED);
 
   assert.is(thing.thingTypeName, vehicleType);
-  assert.equal(thing.attributes, { make: "Honda", model: "Accord", hardware: "tcu-2", modelYear: "2021" });
-  assert.equal(await iotVehicleRegistry(iot, vehicleType).describe(TYPED), { vin: TYPED, ...FACTS, modelYear: 2021 });
+  assert.equal(thing.attributes, { make: "Honda", model: "Accord", hardware: "tcu-2", modelYear: "2021", attributeForm: "q1" });
+  assert.equal(await iotVehicleRegistry(iot, vehicleType).describe(TYPED), { vin: TYPED, ...FACTS, modelYear: 2021, attributeForm: "q1" });
   const listed = (await allVehicles()).find((vehicle) => vehicle.vin === TYPED);
   assert.equal(listed, { vin: TYPED, ...FACTS, modelYear: 2021 });
   const refused = await iotError(registerVehicle(iot, { iotPolicyName: world.outputs.vehicle_iot_policy!, thingTypeName: "" }, { vin: "1FTFW1ET9DFC10312", ...FACTS, modelYear: 2021 }));
