@@ -245,9 +245,9 @@ export const CHECKED_PAPERS_FLAG = "--checked-papers";
  * Moves a vehicle registered in the lossy attribute form (`legacyAttributeValue`, before the form was injective)
  * to the injective one, for the facts given, and marks the thing (`attributeForm`), so its values read exactly.
  * Each value must be one whose lossy (or injective) form the thing holds now; to change a fact, revoke and register
- * again. A lossy form fits several values (`Citro_n`: Citroën, Citroén…), so a value that differs from its own
- * lossy form is taken only with `checkedPapers` (the operator read it from the vehicle's papers, not from the vehicle,
- * whose claim is what is in question). Every fact of an unmarked thing that may be lossy must be given at once, since
+ * again. A lossy form fits several values (`Citro_n`: Citroën, Citroén…; `hu_3`: hu_3, hu 3), so a value of an
+ * unmarked thing that holds `_` or `=` is taken only with `checkedPapers` (the operator read it from the vehicle's
+ * papers, not from the vehicle, whose claim is what is in question). Every fact of an unmarked thing that may be lossy must be given at once, since
  * the marker covers them all. An untyped vehicle gets the vehicle type in the same write. One DescribeThing and one
  * UpdateThing (merge). Returns the attributes written.
  *
@@ -287,7 +287,7 @@ export async function reencodeVehicleAttributes(
     if (current !== form && !(lossy && current === legacyAttributeValue(value))) {
       throw new AttributeMigrationError(`${vin}: ${field} is registered as ${JSON.stringify(current ?? null)}, not as ${JSON.stringify(value)}; nothing changed (to change a fact, revoke and register again)`);
     }
-    if (lossy && legacyAttributeValue(value) !== value && !options.checkedPapers) {
+    if (lossy && !options.checkedPapers) {
       throw new AttributeMigrationError(
         `${vin}: ${field} is registered in the lossy form ${JSON.stringify(current)}, which ${JSON.stringify(value)} shares with other values; nothing changed. ` +
           `Check the vehicle's papers (not its telemetry) and run again with the value from them and ${CHECKED_PAPERS_FLAG}`,

@@ -78,14 +78,17 @@ test("R10-F1: with --checked-papers (the operator read the papers) reencode writ
   assert.match(registryMismatches(snapshot({ make: "Citroën" }), registered!, citroenOnly)[0] ?? "", 'make "Citroën" is registered as "Citroén" (Citro=C3=A9n)');
 });
 
-test("reencode: a legacy value equal to its own lossy form needs no flag; one whose facts are not all given is refused (the marker covers them all)", async () => {
+test("reencode: even a legacy value equal to its own lossy form needs the flag (hu_3 may be hu 3); one whose facts are not all given is refused (the marker covers them all)", async () => {
   const { iot, thing } = oneThing({ make: "Honda", model: "Model_3", hardware: "hu_3" }, thingType);
-  const partial = await refusal(reencodeVehicleAttributes(iot, vin, { hardware: "hu_3" }, thingType));
+  const partial = await refusal(reencodeVehicleAttributes(iot, vin, { hardware: "hu_3" }, thingType, { checkedPapers: true }));
   assert.instance(partial, AttributeMigrationError);
   assert.match(partial!.message, 'give --model (registered as "Model_3") too');
   const ambiguous = await refusal(reencodeVehicleAttributes(iot, vin, { hardware: "hu_3", model: "Model 3" }, thingType));
   assert.match(ambiguous!.message, "--checked-papers", "Model 3 shares Model_3 with Model_3 itself");
-  const written = await reencodeVehicleAttributes(iot, vin, { hardware: "hu_3", model: "Model_3" }, thingType);
+  const unflagged = await refusal(reencodeVehicleAttributes(iot, vin, { hardware: "hu_3", model: "Model_3" }, thingType));
+  assert.match(unflagged!.message, 'hardware is registered in the lossy form "hu_3", which "hu_3" shares with other values', "hu_3 may be hu 3");
+  assert.is(thing.attributes.hardware, "hu_3", "nothing written");
+  const written = await reencodeVehicleAttributes(iot, vin, { hardware: "hu_3", model: "Model_3" }, thingType, { checkedPapers: true });
   assert.equal(written, { model: "Model=5F3", hardware: "hu=5F3", attributeForm: INJECTIVE_ATTRIBUTE_FORM });
   assert.is(thing.attributes.make, "Honda");
 });
