@@ -54,7 +54,9 @@ export async function publishOnce(s3: S3Client, bucket: string, key: string, bod
         ContentType: contentType,
         IfNoneMatch: "*",
         ObjectLockMode: "GOVERNANCE",
-        ObjectLockRetainUntilDate: new Date(now.getTime() + retentionDays * 86_400_000),
+        // From S3's clock, not the caller's `now` (a release signed at another time): the lake refuses a retention
+        // longer than a published version's, counted from the time of the request.
+        ObjectLockRetainUntilDate: new Date(Date.now() + retentionDays * 86_400_000),
         ChecksumAlgorithm: "SHA256",
       }),
     );
