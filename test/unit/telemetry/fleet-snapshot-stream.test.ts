@@ -2,10 +2,9 @@
  * The compacted fleet snapshot read and written as a stream: line-delimited (a header, then one entry a line), the
  * former single-document form still read and rewritten in lines by the next compaction.
  */
-import { Readable } from "node:stream";
 import { gunzipSync, gzipSync } from "node:zlib";
-import type { S3Client } from "@aws-sdk/client-s3";
 import { test } from "uvu";
+import { chunkedStream, fleetStateBucket } from "../support/fleet-state-bucket.js";
 import * as assert from "uvu/assert";
 import { FLEET_SOURCE, type FleetVehicle } from "../../../telemetry/aggregate.js";
 import {
@@ -48,34 +47,10 @@ function vehicles(count: number): FleetVehicle[] {
 }
 
 /** Bytes as a stream of small chunks, so lines and gzip blocks straddle chunk boundaries. */
-const chunked = (bytes: Buffer, size = 4096) =>
-  Readable.from(Array.from({ length: Math.ceil(bytes.length / size) }, (_, index) => bytes.subarray(index * size, (index + 1) * size)));
+const chunked = chunkedStream;
 
-/** An S3 stand-in for the fleet-state objects: bodies stream, as the SDK's do in Node. */
-function bucket(objects: Map<string, Buffer>) {
-  const puts: Array<{ key: string; contentType: unknown }> = [];
-  const send = async (command: { constructor: { name: string }; input: Record<string, any> }) => {
-    switch (command.constructor.name) {
-      case "ListObjectsV2Command":
-        return { Contents: [...objects.keys()].filter((key) => key.startsWith(String(command.input.Prefix))).map((Key) => ({ Key })), IsTruncated: false };
-      case "GetObjectCommand": {
-        const body = objects.get(String(command.input.Key));
-        if (!body) throw Object.assign(new Error("NoSuchKey"), { name: "NoSuchKey" });
-        return { Body: Object.assign(chunked(body), { transformToByteArray: async () => new Uint8Array(body) }) };
-      }
-      case "PutObjectCommand":
-        objects.set(String(command.input.Key), Buffer.from(command.input.Body as Uint8Array));
-        puts.push({ key: String(command.input.Key), contentType: command.input.ContentType });
-        return {};
-      case "DeleteObjectsCommand":
-        for (const { Key } of command.input.Delete.Objects as Array<{ Key: string }>) objects.delete(Key);
-        return {};
-      default:
-        throw new Error(`unmodelled S3 call ${command.constructor.name}`);
-    }
-  };
-  return { s3: { send } as unknown as S3Client, puts };
-}
+/** The lake in memory, bodies streamed in 4 KiB chunks, so lines and gzip blocks straddle chunk boundaries. */
+const bucket = (objects: Map<string, Buffer>) => fleetStateBucket(objects, { chunkBytes: 4096 });
 
 test("a large snapshot written as a stream decodes, entry by entry, to what was written", async () => {
   const snapshot: FleetSnapshot = { generatedAt, vehicles: vehicles(30_000) };

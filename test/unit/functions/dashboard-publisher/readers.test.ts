@@ -2,7 +2,6 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { gzipSync } from "node:zlib";
 import { Readable } from "node:stream";
-import type { S3Client } from "@aws-sdk/client-s3";
 import { DASHBOARD_DOCUMENT, QUEUE_ROLE } from "../../../../contracts/dashboard-documents.js";
 import { METRIC } from "../../../../contracts/metrics.js";
 import { publishDashboard } from "../../../../functions/dashboard-publisher/publish.js";
@@ -11,6 +10,7 @@ import { decodeFleetSnapshot, FLEET_SNAPSHOT_KEY, FLEET_STATE_PARTS_PREFIX } fro
 import { computeCheckDigit } from "../../../../telemetry/vin.js";
 import type { Log } from "../../../../lib/logger.js";
 import { metricAlarm, metricResults, queueReading } from "./support/factories.js";
+import { fleetStateBucket } from "../../support/fleet-state-bucket.js";
 import type { CampaignSummary } from "../../../../campaigns/read-model.js";
 import { emptyJobCounts } from "../../../../campaigns/model.js";
 import { shapeCampaigns } from "../../../../functions/dashboard-publisher/campaign-view.js";
@@ -78,30 +78,6 @@ test("a read-model campaign targets its eligible vehicles, its zero counts dropp
   assert.is(view?.stateReason, "FAILED 12% ≥ 10% of 50");
 });
 
-/** The fleet-state objects of a data lake in memory: list, read, write and delete, as the publisher calls them. */
-function fleetStateBucket(objects: Map<string, Buffer>) {
-  const send = async (command: { constructor: { name: string }; input: Record<string, any> }) => {
-    switch (command.constructor.name) {
-      case "ListObjectsV2Command":
-        return { Contents: [...objects.keys()].filter((key) => key.startsWith(String(command.input.Prefix))).map((Key) => ({ Key })), IsTruncated: false };
-      case "GetObjectCommand": {
-        const body = objects.get(String(command.input.Key));
-        if (!body) throw Object.assign(new Error("NoSuchKey"), { name: "NoSuchKey" });
-        return { Body: Object.assign(Readable.from([body]), { transformToByteArray: async () => new Uint8Array(body) }) };
-      }
-      case "PutObjectCommand":
-        objects.set(String(command.input.Key), Buffer.from(command.input.Body as Uint8Array));
-        return {};
-      case "DeleteObjectsCommand":
-        for (const { Key } of command.input.Delete.Objects as Array<{ Key: string }>) objects.delete(Key);
-        return {};
-      default:
-        throw new Error(`unmodelled S3 call ${command.constructor.name}`);
-    }
-  };
-  return { send } as unknown as S3Client;
-}
-
 function recordingLog() {
   const lines: Array<{ level: string; message: string; extra: unknown[] }> = [];
   const at = (level: string) => (message: string, ...extra: unknown[]) => void lines.push({ level, message, extra });
@@ -119,7 +95,7 @@ test("a fleet state over maxVehicles: the publisher keeps the vehicles' own entr
   objects.set(`${FLEET_STATE_PARTS_PREFIX}20261126T175930000Z-a.json.gz`, gzipSync(JSON.stringify({ generatedAt: "2026-11-26T17:59:30.000Z", vehicles: invented.slice(10) })));
   const { lines, log } = recordingLog();
   const metricLines: string[] = [];
-  const readFleet = fleetReader(fleetStateBucket(objects), "lake", { log, namespace: "FleetOTA", policy: { maxVehicles: 10 }, now: () => now.getTime(), metricsOut: (line) => metricLines.push(line) });
+  const readFleet = fleetReader(fleetStateBucket(objects).s3, "lake", { log, namespace: "FleetOTA", policy: { maxVehicles: 10 }, now: () => now.getTime(), metricsOut: (line) => metricLines.push(line) });
   const written = new Map<string, string>();
   // act
   const report = await publishDashboard({
@@ -167,7 +143,7 @@ test("R8-C: the publisher keeps the cars an honest gateway carries through anoth
     objects.set(`${FLEET_STATE_PARTS_PREFIX}20261126T175930000Z-${name}.json.gz`, gzipSync(JSON.stringify({ generatedAt: "2026-11-26T17:59:30.000Z", vehicles })));
   };
   const { lines, log } = recordingLog();
-  const readFleet = fleetReader(fleetStateBucket(objects), "lake", { log, namespace: "FleetOTA", policy: { maxVehicles: 8 }, now: () => now.getTime(), metricsOut: () => {} });
+  const readFleet = fleetReader(fleetStateBucket(objects).s3, "lake", { log, namespace: "FleetOTA", policy: { maxVehicles: 8 }, now: () => now.getTime(), metricsOut: () => {} });
   const snapshotVins = async () => (await decodeFleetSnapshot(Readable.from([objects.get(FLEET_SNAPSHOT_KEY)!]))).vehicles.map((vehicle) => vehicle.vin);
   // act: two runs, each over a flood of 10 new VINs
   floodPart("a", 100);
