@@ -15,6 +15,7 @@ import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { CloudWatchClient, paginateDescribeAlarms, paginateListMetrics } from "@aws-sdk/client-cloudwatch";
+import { ListObjectsV2Command, S3Client } from "@aws-sdk/client-s3";
 import { startLocalCloud, type LocalCloud } from "../local/cloud.js";
 import { bindLocalGatewayVehicles, provisionLocalGateway } from "../local/identity/simulated-fleet.js";
 import type { GatewayIdentity } from "../simulator/gateway-identity.js";
@@ -43,6 +44,7 @@ const SMALL_OBJECT_RECORDS = 15;
 const LARGE_OBJECT_RECORDS = 60;
 /** Objects each pass writes per vehicle's worth of records. */
 const PASS_OBJECTS_PER_VEHICLE = 2;
+const TELEMETRY_FLEET_SEED = 7;
 const PROFILE_FILE = resolve(import.meta.dirname, "..", "cost", "measured-profile.json");
 
 /** Local polling waits 1 s (AWS: 20 s), so the pollers' own requests are counted from the batches they delivered instead. */
@@ -161,7 +163,9 @@ async function telemetryPass(cloud: LocalCloud, gateway: GatewayIdentity, bucket
       vehicles: TELEMETRY_VEHICLES,
       intervalMs: 60_000,
       batches: recordsPerObject * objectsPerVehicle,
-      seed: 7 + recordsPerObject,
+      // One fleet for every pass: the processor holds a gateway's bound VINs for GATEWAY_VEHICLES_CACHE_MS,
+      // so a pass with other VINs would start with its records refused as not bound (and quarantined).
+      seed: TELEMETRY_FLEET_SEED,
       batchSize: recordsPerObject,
       realtime: false,
       bucket,
@@ -208,6 +212,18 @@ async function telemetryPass(cloud: LocalCloud, gateway: GatewayIdentity, bucket
     sqs: processor.sqs + summary.objects, // the hand-off, and EventBridge's delivery of each object's event (unseen by the front door)
   });
   return { objects: summary.objects, records: summary.records, gzipBytes, invocations, gbSeconds: phase.functions[processorName]?.gbSeconds ?? 0, perObject, perInvocation };
+}
+
+/**
+ * The passes are clean traffic: anything quarantined means the bench measured refusals (their writes, their
+ * compute) as if a healthy fleet paid for them, so the figures would be wrong.
+ */
+async function refuseQuarantine(bucket: string): Promise<void> {
+  const s3 = new S3Client({ ...cloud.clientConfig, forcePathStyle: true });
+  const listed = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: "quarantine/", MaxKeys: 5 }));
+  s3.destroy();
+  const keys = (listed.Contents ?? []).map((object) => object.Key);
+  if (keys.length > 0) throw new Error(`the clean telemetry passes quarantined objects or records (first: ${keys.join(", ")}): the cost figures would count refusals`);
 }
 
 /** What bench/processor-offline.ts prints: the processor's CPU and memory with no network. */
@@ -267,6 +283,7 @@ try {
   await telemetryPass(cloud, gateway, outputs.data_bucket_name!, SMALL_OBJECT_RECORDS, 1);
   const small = await telemetryPass(cloud, gateway, outputs.data_bucket_name!, SMALL_OBJECT_RECORDS, PASS_OBJECTS_PER_VEHICLE);
   const large = await telemetryPass(cloud, gateway, outputs.data_bucket_name!, LARGE_OBJECT_RECORDS, PASS_OBJECTS_PER_VEHICLE);
+  await refuseQuarantine(outputs.data_bucket_name!);
   const objects = small.objects + large.objects;
   const records = small.records + large.records;
   const gzipBytes = small.gzipBytes + large.gzipBytes;
