@@ -70,8 +70,8 @@ export async function runCeremony(s3: S3Client, kms: KMSClient, bucket: string, 
     targetsThreshold: 1,
   });
   for (const key of input.directorRootKeys) signWithKeyFile(directorRoot, key);
-  await publishOnce(s3, bucket, REPOSITORY_LAYOUT.imageRoot(1), JSON.stringify(imageRoot.toJSON()), "application/json", now);
-  await publishOnce(s3, bucket, REPOSITORY_LAYOUT.directorRoot(1), JSON.stringify(directorRoot.toJSON()), "application/json", now);
+  await publishOnce(s3, bucket, REPOSITORY_LAYOUT.imageRoot(1), JSON.stringify(imageRoot.toJSON()), "application/json");
+  await publishOnce(s3, bucket, REPOSITORY_LAYOUT.directorRoot(1), JSON.stringify(directorRoot.toJSON()), "application/json");
   return { imageRoot, directorRoot };
 }
 
@@ -134,6 +134,6 @@ export async function rotateDirectorKey(s3: S3Client, kms: KMSClient, bucket: st
   if (!current) throw new CeremonyError("no director root is published; run the key ceremony first");
   const now = input.now ?? new Date();
   const next = planDirectorRotation(current, await kmsDirectorSigner(kms, input.kmsKeyId).key(), { ...input, now });
-  await publishOnce(s3, bucket, REPOSITORY_LAYOUT.directorRoot(next.signed.version), JSON.stringify(next.toJSON()), "application/json", now);
+  await publishOnce(s3, bucket, REPOSITORY_LAYOUT.directorRoot(next.signed.version), JSON.stringify(next.toJSON()), "application/json");
   return next;
 }

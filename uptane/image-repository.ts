@@ -111,9 +111,9 @@ function status(root: Metadata<Root>, targets: Metadata<Targets>, version: strin
  * else (another object created there first, e.g. by a writer of `firmware/`) is refused with the key and the
  * digests: targets naming that key would send every vehicle bytes it refuses (`CORRUPT_IMAGE`).
  */
-async function publishImageOnce(s3: S3Client, bucket: string, release: ReleaseStatus, image: Buffer, now: Date): Promise<void> {
+async function publishImageOnce(s3: S3Client, bucket: string, release: ReleaseStatus, image: Buffer): Promise<void> {
   try {
-    await publishOnce(s3, bucket, release.imageKey, image, "application/octet-stream", now);
+    await publishOnce(s3, bucket, release.imageKey, image, "application/octet-stream");
     return;
   } catch (error) {
     if (!(error instanceof AlreadyPublishedError)) throw error;
@@ -139,8 +139,8 @@ async function publishIfComplete(s3: S3Client, bucket: string, repository: { roo
   if (refusal) throw new ReleaseError(`staged targets ${targets.signed.version} of ${version} do not verify (${refusal.kind}: ${refusal.message}); not publishing (drop it with \`fleetota release drop\` and release again)`);
   const staged = await readObject(s3, bucket, REPOSITORY_LAYOUT.stagedImage(current.sha256));
   if (!staged || createHash("sha256").update(staged).digest("hex") !== current.sha256) throw new ReleaseError(`the staged image of ${version} is missing or altered; stage the release again`);
-  await publishImageOnce(s3, bucket, current, staged, now);
-  await publishOnce(s3, bucket, REPOSITORY_LAYOUT.imageTargets(targets.signed.version), JSON.stringify(targets.toJSON()), "application/json", now);
+  await publishImageOnce(s3, bucket, current, staged);
+  await publishOnce(s3, bucket, REPOSITORY_LAYOUT.imageTargets(targets.signed.version), JSON.stringify(targets.toJSON()), "application/json");
   for (const key of [REPOSITORY_LAYOUT.stagedTargets(targets.signed.version), REPOSITORY_LAYOUT.stagedImage(current.sha256)]) {
     await s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: key }));
   }
@@ -379,7 +379,7 @@ export async function refreshImageTargets(s3: S3Client, bucket: string, input: {
     await s3.send(new PutObjectCommand({ Bucket: bucket, Key: REPOSITORY_LAYOUT.stagedTargets(nextVersion), Body: JSON.stringify(next.toJSON()), ContentType: "application/json" }));
     return result(false);
   }
-  await publishOnce(s3, bucket, REPOSITORY_LAYOUT.imageTargets(nextVersion), JSON.stringify(next.toJSON()), "application/json", now);
+  await publishOnce(s3, bucket, REPOSITORY_LAYOUT.imageTargets(nextVersion), JSON.stringify(next.toJSON()), "application/json");
   await s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: REPOSITORY_LAYOUT.stagedTargets(nextVersion) }));
   return result(true);
 }

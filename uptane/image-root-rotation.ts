@@ -206,7 +206,7 @@ export async function rotateImageRoot(s3: S3Client, bucket: string, input: Image
   const rotation = planImageRootRotation(await readPublished(s3, bucket), { ...input, now });
   const version = rotation.root.signed.version;
   try {
-    await publishOnce(s3, bucket, REPOSITORY_LAYOUT.imageRoot(version), JSON.stringify(rotation.root.toJSON()), "application/json", now);
+    await publishOnce(s3, bucket, REPOSITORY_LAYOUT.imageRoot(version), JSON.stringify(rotation.root.toJSON()), "application/json");
   } catch (error) {
     if (error instanceof AlreadyPublishedError) throw new ImageRootRotationError(`image root ${version} was published meanwhile (another rotation); check it and run again`);
     throw error;

@@ -44,7 +44,7 @@ export async function readJson(s3: S3Client, bucket: string, key: string): Promi
  * @example
  * await publishOnce(s3, bucket, REPOSITORY_LAYOUT.image(sha256), bytes, "application/octet-stream");
  */
-export async function publishOnce(s3: S3Client, bucket: string, key: string, body: Uint8Array | string, contentType: string, now = new Date(), retentionDays = PUBLISHED_RETENTION_DAYS): Promise<void> {
+export async function publishOnce(s3: S3Client, bucket: string, key: string, body: Uint8Array | string, contentType: string, retentionDays = PUBLISHED_RETENTION_DAYS): Promise<void> {
   try {
     await s3.send(
       new PutObjectCommand({
@@ -54,8 +54,8 @@ export async function publishOnce(s3: S3Client, bucket: string, key: string, bod
         ContentType: contentType,
         IfNoneMatch: "*",
         ObjectLockMode: "GOVERNANCE",
-        // From S3's clock, not the caller's `now` (a release signed at another time): the lake refuses a retention
-        // longer than a published version's, counted from the time of the request.
+        // From the real clock, not a release's signing time: the lake refuses a retention longer than a
+        // published version's, counted from the time of the request.
         ObjectLockRetainUntilDate: new Date(Date.now() + retentionDays * 86_400_000),
         ChecksumAlgorithm: "SHA256",
       }),
