@@ -8,7 +8,7 @@ import { S3Client, S3ServiceException } from "@aws-sdk/client-s3";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { encodeGatewayVehicles, gatewayVehiclesKey } from "../../../../contracts/gateway-vehicles.js";
-import { cachedGatewayVehicles, GATEWAY_VEHICLES_CACHE_MS, GatewayVehiclesUnreadableError } from "../../../../functions/telemetry-processor/gateway-vehicles.js";
+import { cachedGatewayVehicles, GATEWAY_VEHICLES_CACHE_MS, GATEWAY_VEHICLES_EVICT_MS, GatewayVehiclesUnreadableError } from "../../../../functions/telemetry-processor/gateway-vehicles.js";
 
 const A = "1HGCM82633A004352";
 const B = "1M8GDM9AXKP042788";
@@ -109,6 +109,26 @@ test("objects of one gateway read at once share one request", async () => {
   const answers = await Promise.all(Array.from({ length: 10 }, () => reader.vehiclesOf(G)));
   assert.ok(answers.every((vins) => vins.has(A)));
   assert.is(world.calls.length, 1);
+});
+
+test("gateways not asked about for the eviction period are forgotten (asked again: read afresh, no ETag kept); one asked every period stays", async () => {
+  const world = documents();
+  const many = Array.from({ length: 200 }, (_, index) => `gw-depot-${index}`);
+  for (const gatewayId of many) world.bind(gatewayId, [A]);
+  let nowMs = 0;
+  const reader = cachedGatewayVehicles({ s3: world.s3, bucket: "lake", now: () => nowMs });
+  for (const gatewayId of many) await reader.vehiclesOf(gatewayId);
+  for (let elapsed = 0; elapsed < GATEWAY_VEHICLES_EVICT_MS; elapsed += GATEWAY_VEHICLES_CACHE_MS) {
+    nowMs += GATEWAY_VEHICLES_CACHE_MS;
+    await reader.vehiclesOf(many[0]!); // the one gateway still uploading
+  }
+  world.calls.length = 0;
+
+  for (const gatewayId of many) assert.ok((await reader.vehiclesOf(gatewayId)).has(A));
+
+  const conditional = world.calls.filter((call) => call.ifNoneMatch !== undefined).map((call) => call.key);
+  assert.equal(conditional, [], "every silent gateway's entry (and its ETag) was dropped: its read is a fresh GET");
+  assert.is(world.calls.length, many.length - 1, "the gateway asked every period was still cached");
 });
 
 test.run();
