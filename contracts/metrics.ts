@@ -45,4 +45,6 @@ export type MetricName = (typeof METRIC)[keyof typeof METRIC];
 export const ALARM_SUFFIX = {
   /** OTAUpdates/WithdrawalsFailed counted in five minutes: a withdrawal the ticker still owes failed. */
   WithdrawalsFailed: "withdrawals-failed",
+  /** Reliability/MessagesParked (update manager, reason command-off-command-queue) counted in five minutes. */
+  CommandOffCommandQueue: "command-off-command-queue",
 } as const;

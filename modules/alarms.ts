@@ -2,6 +2,8 @@ import { Construct } from "constructs";
 import { CloudwatchMetricAlarm, type CloudwatchMetricAlarmConfig } from "@cdktf/provider-aws/lib/cloudwatch-metric-alarm/index.js";
 import { SnsTopic } from "@cdktf/provider-aws/lib/sns-topic/index.js";
 import { ALARM_SUFFIX, METRIC } from "../contracts/metrics.js";
+import { PARKED_SOURCE } from "../contracts/parked-failure.js";
+import { PARKED_REASON } from "../lib/parked-failures.js";
 import { CANDIDATE_REFUSAL } from "../campaigns/registry-check.js";
 import { FLEET_DROP_REASON } from "../telemetry/aggregate.js";
 import type { BundledFunction } from "./bundled-function.js";
@@ -63,6 +65,7 @@ export class FleetAlarms extends Construct {
       this.candidatesRefusedAlarm(),
       this.fleetStateFullAlarm(),
       this.withdrawalsFailedAlarm(),
+      this.commandOffCommandQueueAlarm(),
       ...props.functions.flatMap(({ shortName, fn }) => this.functionAlarms(shortName, fn)),
     ];
     for (const spec of specs) this.addAlarm(spec);
@@ -256,6 +259,20 @@ export class FleetAlarms extends Construct {
       ALARM_SUFFIX.WithdrawalsFailed,
       "A job document withdrawal failed: until the ticker writes it again a vehicle may still read the install document of a canceled job; see the update manager's 'job document withdrawal failed' log lines",
       METRIC.WithdrawalsFailed,
+    );
+  }
+
+  /**
+   * A command or tick arrived on the vehicle-report queue and the update manager parked it (functions/update-manager/process.ts).
+   * Only the telemetry processor may send there and it never sends commands: its role or its code is being misused (or
+   * an operator redrove an old letter from before the command queue). One is enough to look.
+   */
+  private commandOffCommandQueueAlarm(): AlarmSpec {
+    return this.onFirstCount(
+      ALARM_SUFFIX.CommandOffCommandQueue,
+      "A command arrived on the vehicle-report queue and was parked (command-off-command-queue): only the telemetry processor sends there and it never sends commands; see fleetota parked --source update-manager and the processor's logs",
+      METRIC.MessagesParked,
+      { Source: PARKED_SOURCE.UpdateManager, Reason: PARKED_REASON.CommandOffCommandQueue },
     );
   }
 

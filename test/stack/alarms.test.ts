@@ -1,5 +1,6 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
+import measuredProfile from "../../cost/measured-profile.json" with { type: "json" };
 import { METRIC } from "../../contracts/metrics.js";
 import { FLEET_DROP_REASON } from "../../telemetry/aggregate.js";
 import { FUNCTION } from "../../modules/fleet-functions.js";
@@ -145,6 +146,22 @@ test("a failed job document withdrawal alarms at once, on the metric the update 
   assert.is(alarm!.alarm_name, `${PREFIX}-withdrawals-failed`);
   assert.is(alarm!.dimensions, undefined);
   assert.equal([alarm!.statistic, alarm!.period, alarm!.threshold, alarm!.comparison_operator, alarm!.treat_missing_data], ["Sum", 300, 1, "GreaterThanOrEqualToThreshold", "notBreaching"]);
+});
+
+test("a command parked off the command queue alarms at once, on the update manager's MessagesParked with the dimensions it publishes", () => {
+  const [alarm, ...more] = alarmsOn("FleetOTA", METRIC.MessagesParked);
+
+  assert.equal(more, []);
+  assert.is(alarm!.alarm_name, `${PREFIX}-command-off-command-queue`);
+  // The dimensions ParkedTally.metricData publishes (Source, Reason): an alarm on another set would never see a datapoint.
+  assert.equal(alarm!.dimensions, { Source: "update-manager", Reason: "command-off-command-queue" });
+  assert.equal([alarm!.statistic, alarm!.period, alarm!.threshold, alarm!.comparison_operator, alarm!.treat_missing_data], ["Sum", 300, 1, "GreaterThanOrEqualToThreshold", "notBreaching"]);
+});
+
+test("the cost model's profile prices the stack's alarm metrics (a metric-math alarm counts each metric it reads, as bench/cost.bench.ts counts them)", () => {
+  const alarmMetrics = alarms.reduce((sum, alarm) => sum + Math.max(1, ((alarm.metric_query as Array<Record<string, any>> | undefined) ?? []).filter((query) => query.metric).length), 0);
+
+  assert.is(measuredProfile.alarmMetrics, alarmMetrics);
 });
 
 test.run();

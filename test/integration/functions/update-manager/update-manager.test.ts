@@ -13,7 +13,7 @@ import { DEFAULT_ECU } from "../../../../uptane/metadata.js";
 import { verifyJobBundle } from "../../../../uptane/vehicle-verification.js";
 import { parseCampaignDefinition } from "../../../../campaigns/model.js";
 import { listCampaignSummaries, listJobs } from "../../../../campaigns/read-model.js";
-import { METRIC } from "../../../../contracts/metrics.js";
+import { ALARM_SUFFIX, METRIC } from "../../../../contracts/metrics.js";
 import { PARKED_SOURCE } from "../../../../contracts/parked-failure.js";
 import type { UpdateMessage } from "../../../../contracts/update-messages.js";
 import { listParkedFailures } from "../../../../lib/parked-failures.js";
@@ -388,6 +388,8 @@ test("a command on the vehicle-report queue is parked and counted and changes no
   assert.equal(parked.map((failure) => failure.message).sort(), [...forged].sort(), "each kept as sent");
   for (const failure of parked) assert.match(failure.detail, /arrived on arn:aws:sqs:[a-z0-9-]+:\d{12}:[a-z0-9-]+-update-jobs, not the command queue/);
   assert.is(await parkedInLastHour("command-off-command-queue"), 3, `${METRIC.MessagesParked} counts each`);
+  const evaluated = (await cloud.runtime!.evaluateAlarms()).find((alarm) => alarm.alarmName.endsWith(`-${ALARM_SUFFIX.CommandOffCommandQueue}`));
+  assert.is(evaluated?.state, "ALARM", "the command-off-command-queue alarm fires on the parked commands");
   assert.is((await world.store.campaigns.get(campaignId))?.state, "PAUSED", "the operator's pause on the command queue applies");
   asProcessor.destroy();
 });
