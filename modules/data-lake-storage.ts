@@ -53,9 +53,15 @@ export const WRITE_ONCE_KEY_PATTERNS = [`${DATA_LAKE_PREFIX.firmware}images/*`, 
  * A writer's retention is bounded everywhere in the bucket: never compliance mode (which nobody, root included,
  * could undo, and which keeps the bucket from being deleted), never longer than a published version's
  * (`PUBLISHED_RETENTION_DAYS`, one day of clock skew allowed), set with the object or later
- * (`s3:PutObjectRetention`). S3 Replication writes under a key with its own actions (`s3:ReplicateObject`, a new
- * current version without If-None-Match; `s3:ReplicateDelete`, a delete marker): nothing replicates into the lake,
- * so they are refused on write-once keys.
+ * (`s3:PutObjectRetention`), and always with a retain-until date (a mode without one carries no
+ * `s3:object-lock-remaining-retention-days` for the bound to test). The two Object Lock holds carry neither the mode
+ * nor the remaining days, so they are bounded on their own: an event hold (`s3:object-lock-event-hold`, protected
+ * for up to 100 years after its release; who may end it early is not documented) is refused to everyone, set or
+ * changed, as FleetOTA never uses one; a legal hold (no expiry; the removal command below does not lift it) may be
+ * placed only by the bucket administrators, anyone may lift one (`OFF`). Only the value `OFF` passes each test, so
+ * a new or misspelt value is refused. S3 Replication writes under a key with its own actions
+ * (`s3:ReplicateObject`, a new current version without If-None-Match; `s3:ReplicateDelete`, a delete marker):
+ * nothing replicates into the lake, so they are refused on write-once keys.
  *
  * @example
  * writeOnceStatements("arn:aws:s3:::lake")[0].Condition // { Null: { "s3:if-none-match": "true" } }
@@ -85,6 +91,36 @@ export function writeOnceStatements(bucketArn: string, bypassers: readonly strin
       Action: retentionActions,
       Resource: `${bucketArn}/*`,
       Condition: { NumericGreaterThan: { "s3:object-lock-remaining-retention-days": String(PUBLISHED_RETENTION_DAYS + 1) } },
+    },
+    {
+      Sid: "DenyRetentionModeWithoutDate",
+      Effect: "Deny",
+      Principal: "*",
+      Action: retentionActions,
+      Resource: `${bucketArn}/*`,
+      Condition: { Null: { "s3:object-lock-mode": "false", "s3:object-lock-remaining-retention-days": "true" } },
+    },
+    // ReplicateObject carries the event hold's keys too (a replica under a hold of the source's choosing).
+    { Sid: "DenyEventHolds", Effect: "Deny", Principal: "*", Action: [...retentionActions, "s3:ReplicateObject"], Resource: `${bucketArn}/*`, Condition: { Null: { "s3:object-lock-event-hold": "false" } } },
+    {
+      Sid: "DenyEventHoldDurations",
+      Effect: "Deny",
+      Principal: "*",
+      Action: [...retentionActions, "s3:ReplicateObject"],
+      Resource: `${bucketArn}/*`,
+      Condition: { Null: { "s3:object-lock-event-hold-duration-days": "false" } },
+    },
+    {
+      Sid: "OnlyBucketAdministratorsPlaceLegalHolds",
+      Effect: "Deny",
+      Principal: "*",
+      Action: ["s3:PutObject", "s3:PutObjectLegalHold"],
+      Resource: `${bucketArn}/*`,
+      Condition: {
+        Null: { "s3:object-lock-legal-hold": "false" },
+        StringNotEquals: { "s3:object-lock-legal-hold": "OFF" },
+        ...(bypassers.length > 0 ? { ArnNotLike: { "aws:PrincipalArn": [...bypassers] } } : {}),
+      },
     },
   ];
 }

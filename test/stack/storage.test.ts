@@ -281,6 +281,72 @@ test("R10-B3: nobody locks an object in compliance mode, or for longer than a pu
   }
 });
 
+const ADMIN = `arn:aws:iam::${TEST_ACCOUNT_ID}:role/admin`;
+const WRITER = `arn:aws:iam::${TEST_ACCOUNT_ID}:role/release-engineer`;
+const ROOT = `arn:aws:iam::${TEST_ACCOUNT_ID}:root`;
+const LAKE_KEYS = [...WRITE_ONCE_KEYS, ...REWRITTEN_KEYS, "telemetry/vehicle/2026/12/02/batch.jsonl.gz"];
+
+test("R11-01: a legal hold (no expiry) is placed only by the deploy role or root, with the object or later; a firmware/ writer or an s3:* admin is refused on every key, and may lift one", async () => {
+  for (const key of LAKE_KEYS) {
+    const resource = `${LAKE_ARN}/${key}`;
+    for (const principal of [WRITER, ADMIN]) {
+      assert.is(await decide("s3:PutObject", resource, principal, { "s3:if-none-match": "*", "s3:object-lock-legal-hold": "ON" }), "ExplicitlyDenied", `${principal} ${key}: created under a legal hold`);
+      assert.is(await decide("s3:PutObject", resource, principal, { "s3:object-lock-legal-hold": "on" }), "ExplicitlyDenied", `${principal} ${key}: only OFF passes`);
+      assert.is(await decide("s3:PutObjectLegalHold", resource, principal, { "s3:object-lock-legal-hold": "ON" }), "ExplicitlyDenied", `${principal} ${key}: a legal hold put on it later`);
+      assert.is(await decide("s3:PutObjectLegalHold", resource, principal, { "s3:object-lock-legal-hold": "OFF" }), "Allowed", `${principal} ${key}: lifting one`);
+    }
+    for (const principal of [TEST_DEPLOY_ROLE, ROOT]) {
+      assert.is(await decide("s3:PutObjectLegalHold", resource, principal, { "s3:object-lock-legal-hold": "ON" }), "Allowed", `${principal} ${key}: places a legal hold`);
+      assert.is(await decide("s3:PutObjectLegalHold", resource, principal, { "s3:object-lock-legal-hold": "OFF" }), "Allowed", `${principal} ${key}: lifts it (before removing junk)`);
+    }
+  }
+  assert.is(await lakeDecision("s3:PutObject", REPOSITORY_LAYOUT.imageTargets(3), { "s3:if-none-match": "*", ...retention("GOVERNANCE", 365) }), "Allowed", "what publishOnce writes");
+});
+
+test("R11-01: an event hold (protected up to 100 years after its release) is refused to everyone on every key: with the object (with or without a mode), by PutObjectRetention, by a replica, its duration alone", async () => {
+  const hold = { "s3:object-lock-event-hold": "ON", "s3:object-lock-event-hold-duration-days": "36500" };
+  for (const principal of [WRITER, ADMIN, TEST_DEPLOY_ROLE, ROOT]) {
+    for (const key of LAKE_KEYS) {
+      const resource = `${LAKE_ARN}/${key}`;
+      const create = (context: Record<string, string>) => decide("s3:PutObject", resource, principal, { "s3:if-none-match": "*", ...context });
+      assert.is(await create(hold), "ExplicitlyDenied", `${principal} ${key}: created under an event hold`);
+      assert.is(await create({ ...retention("GOVERNANCE", 30), ...hold }), "ExplicitlyDenied", `${principal} ${key}: with a governance retention`);
+      assert.is(await create({ "s3:object-lock-event-hold": "ON" }), "ExplicitlyDenied", `${principal} ${key}: no duration`);
+      assert.is(await create({ "s3:object-lock-event-hold-duration-days": "36500" }), "ExplicitlyDenied", `${principal} ${key}: a duration alone`);
+      assert.is(await decide("s3:PutObjectRetention", resource, principal, hold), "ExplicitlyDenied", `${principal} ${key}: an event hold put on it later`);
+      assert.is(await decide("s3:PutObjectRetention", resource, principal, { "s3:object-lock-event-hold": "OFF" }), "ExplicitlyDenied", `${principal} ${key}: the feature is not used at all`);
+      assert.is(await decide("s3:ReplicateObject", resource, principal, hold), "ExplicitlyDenied", `${principal} ${key}: a replica under an event hold`);
+    }
+  }
+});
+
+test("R11-01: a retention mode without a retain-until date (no remaining days for the bound to test) is refused to everyone; publishOnce's mode and date pass", async () => {
+  for (const principal of [WRITER, TEST_DEPLOY_ROLE, ROOT]) {
+    for (const key of LAKE_KEYS) {
+      const resource = `${LAKE_ARN}/${key}`;
+      assert.is(await decide("s3:PutObject", resource, principal, { "s3:if-none-match": "*", "s3:object-lock-mode": "GOVERNANCE" }), "ExplicitlyDenied", `${principal} ${key}: PutObject`);
+      assert.is(await decide("s3:PutObjectRetention", resource, principal, { "s3:object-lock-mode": "GOVERNANCE" }), "ExplicitlyDenied", `${principal} ${key}: PutObjectRetention`);
+      assert.is(await decide("s3:PutObject", resource, principal, { "s3:if-none-match": "*", ...retention("GOVERNANCE", 365) }), "Allowed", `${principal} ${key}: with a date`);
+    }
+  }
+});
+
+test("R11-01: the deploy role removes a junk next version whatever a writer could put on it: lifts a legal hold, bypasses governance, deletes the version", async () => {
+  for (const key of WRITE_ONCE_KEYS) {
+    const resource = `${LAKE_ARN}/${key}`;
+    assert.is(await decide("s3:PutObjectLegalHold", resource, TEST_DEPLOY_ROLE, { "s3:object-lock-legal-hold": "OFF" }), "Allowed", key);
+    assert.is(await decide("s3:BypassGovernanceRetention", resource, TEST_DEPLOY_ROLE), "Allowed", key);
+    assert.is(await decide("s3:DeleteObjectVersion", resource, TEST_DEPLOY_ROLE), "Allowed", key);
+  }
+});
+
+test("without administrators (the local target) nobody places a legal hold", () => {
+  const local = synthStack({ accountId: undefined, keyAdministratorArns: undefined, ...stackOverridesFromEnv({ FLEETOTA_STACK_TARGET: "local" }) });
+  const policy = parseJson<{ Statement: Statement[] }>(Object.values(local.resources("aws_s3_bucket_policy")).find((candidate) => candidate.bucket === ref("aws_s3_bucket", "data_lake", "id"))?.policy);
+  const legalHold = policy.Statement.find((statement) => statement.Sid === "OnlyBucketAdministratorsPlaceLegalHolds");
+  assert.equal(legalHold?.Condition, { Null: { "s3:object-lock-legal-hold": "false" }, StringNotEquals: { "s3:object-lock-legal-hold": "OFF" } });
+});
+
 test("R10-B1: S3 Replication cannot write a replica or a delete marker onto a write-once key; elsewhere the bucket policy leaves it to IAM", async () => {
   for (const action of ["s3:ReplicateObject", "s3:ReplicateDelete", "s3:ReplicateTags"]) {
     for (const key of WRITE_ONCE_KEYS) {
@@ -293,7 +359,16 @@ test("R10-B1: S3 Replication cannot write a replica or a delete marker onto a wr
 });
 
 test("the write-once statements name exactly the repository's write-once keys; the retention bounds hold bucket-wide", () => {
-  const bucketWide = ["DenyInsecureTransport", "OnlyBucketAdministratorsChangeLifecycleAndPolicy", "DenyComplianceRetention", "DenyRetentionLongerThanPublished"];
+  const bucketWide = [
+    "DenyInsecureTransport",
+    "OnlyBucketAdministratorsChangeLifecycleAndPolicy",
+    "DenyComplianceRetention",
+    "DenyRetentionLongerThanPublished",
+    "DenyRetentionModeWithoutDate",
+    "DenyEventHolds",
+    "DenyEventHoldDurations",
+    "OnlyBucketAdministratorsPlaceLegalHolds",
+  ];
   const denied = lakePolicy.Statement.filter((statement: Statement) => statement.Effect === "Deny" && !bucketWide.includes(String(statement.Sid)));
   for (const statement of denied) assert.equal(list(statement.Resource), WRITE_ONCE_KEY_PATTERNS.map((pattern) => `${LAKE_ARN}/${pattern}`));
   assert.equal(denied.map((statement: Statement) => statement.Condition ?? null), [
@@ -305,7 +380,7 @@ test("the write-once statements name exactly the repository's write-once keys; t
     { ArnNotLike: { "aws:PrincipalArn": [TEST_DEPLOY_ROLE, `arn:aws:iam::${TEST_ACCOUNT_ID}:root`] } },
   ]);
   assert.equal(denied.map((statement: Statement) => statement.Action), ["s3:PutObject", "s3:PutObject", "s3:PutObject", "s3:DeleteObject", ["s3:ReplicateObject", "s3:ReplicateDelete", "s3:ReplicateTags"], "s3:BypassGovernanceRetention"]);
-  for (const sid of ["DenyComplianceRetention", "DenyRetentionLongerThanPublished"]) {
+  for (const sid of bucketWide.slice(2)) {
     const statement = lakePolicy.Statement.find((candidate: Statement) => candidate.Sid === sid);
     assert.equal(list(statement.Resource), [`${LAKE_ARN}/*`], sid);
   }
