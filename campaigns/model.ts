@@ -409,6 +409,12 @@ export interface Campaign {
    * died after its write loses nothing.
    */
   retryFailedRequest?: RetryFailedRequest;
+  /**
+   * A CANCELED or ABORTED campaign: when a tick canceled the retries of all its FAILED and TIMED_OUT jobs for good (a
+   * whole sweep, at least WITHDRAWAL_SETTLE_MINUTES after it ended, when no job write that read it still running can
+   * set a retry). Later ticks list those jobs no more: nothing in them can change. Absent: not yet.
+   */
+  retriesDroppedAt?: string;
   /** Optimistic-concurrency revision, bumped on every write of the campaign record. */
   revision: number;
 }

@@ -11,7 +11,7 @@ import {
 import { countOutcome, decideCampaignCommand, decideRollout, waveCapacity, type CampaignDecision } from "./campaign-machine.js";
 import { commandStaleness } from "./command-staleness.js";
 import { ImageTargetsUnusableError, type JobDocumentChannel } from "./document-channel.js";
-import { ensureDocumentPublished, isStillMoving, mayRetryNow, settleWithdrawal, willNotRun, withdrawDocument } from "./job-documents.js";
+import { ensureDocumentPublished, isStillMoving, mayRetryNow, settleWithdrawal, willNotRun, withdrawDocument, WITHDRAWAL_SETTLE_MINUTES } from "./job-documents.js";
 import { decideJobEvent, newJob, REPORT_REFUSAL, type JobEvent } from "./job-machine.js";
 import {
   ACTIVE_CAMPAIGN_STATES,
@@ -22,6 +22,7 @@ import {
   TERMINAL_CAMPAIGN_STATES,
   UNSTARTED_JOB_STATES,
   WITHDRAWN_JOB_STATES,
+  countJobsIn,
   jobIdFor,
   owedManualRetry,
   owesWithdrawal,
@@ -545,10 +546,10 @@ export async function tickCampaign(deps: UpdateServiceDeps, campaignId: string):
   // Before anything else, and in any state: the documents of jobs that will not run whose withdrawal is not confirmed.
   summary.withdrawalsSettled = await settleOwedWithdrawals(deps, campaign, summary);
   if (campaign.state === CAMPAIGN_STATE.Canceled || campaign.state === CAMPAIGN_STATE.Aborted) {
-    summary.canceled = await sweepUnstartedJobs(deps, campaign, summary);
+    summary.canceled = await sweepUnstartedJobs(deps, campaign, summary, { ended: true });
     // Started jobs are left to finish, within their limits: a silent one times out (without a retry), so it stops
     // holding its vehicle; the ticker ticks the campaign while any is IN_PROGRESS (rollout-ticker campaignsToTick).
-    summary.timedOut = await timeOutJobs(deps, campaign, summary, [JOB_STATE.InProgress]);
+    if (countJobsIn(campaign.counts, [JOB_STATE.InProgress]) > 0) summary.timedOut = await timeOutJobs(deps, campaign, summary, [JOB_STATE.InProgress]);
     summary.decision = `${campaign.state}: unstarted jobs canceled`;
     return summary;
   }
@@ -681,15 +682,47 @@ async function settleOwedWithdrawals(deps: UpdateServiceDeps, campaign: Campaign
   return settled;
 }
 
-async function sweepUnstartedJobs(deps: UpdateServiceDeps, campaign: Campaign, summary: TickSummary): Promise<number> {
+/**
+ * In a canceled or aborted campaign: cancels the unstarted jobs, and takes from the FAILED and TIMED_OUT ones the retry
+ * they were waiting for (a started TIMED_OUT one then owes its withdrawal). Returns how many were canceled.
+ *
+ * With `ended` (a tick of a campaign read as ended, not the tick that just aborted it), it reads only what can still
+ * hold work: an unstarted state only while the campaign counts jobs in it (the counters move in the same transaction
+ * as each job, and are read strongly consistent), and the FAILED and TIMED_OUT jobs only until a whole sweep of them
+ * ran WITHDRAWAL_SETTLE_MINUTES or more after the campaign ended (`retriesDroppedAt`, then recorded). Before that, a
+ * job write that read the campaign before it ended may still set a retry (job writes are not conditional on the
+ * campaign's state); after it, every outcome is decided against the ended campaign, which retries nothing, so a
+ * campaign whose jobs failed by the thousand is not listed whole each minute while a started job finishes.
+ */
+async function sweepUnstartedJobs(deps: UpdateServiceDeps, campaign: Campaign, summary: TickSummary, options: { ended?: boolean } = {}): Promise<number> {
   let canceled = 0;
   const reason = `campaign ${campaign.state.toLowerCase()}`;
+  const unstarted = options.ended ? UNSTARTED_JOB_STATES.filter((state) => countJobsIn(campaign.counts, [state]) > 0) : UNSTARTED_JOB_STATES;
+  const retriesOwed = !(options.ended && campaign.retriesDroppedAt !== undefined);
   // Unstarted jobs are canceled; failed ones keep their outcome but lose the retry they were waiting for.
-  for (const state of [...UNSTARTED_JOB_STATES, ...RETRYABLE_JOB_STATES]) {
+  for (const state of [...unstarted, ...(retriesOwed ? RETRYABLE_JOB_STATES : [])]) {
     for (const job of whileTimeLeft(deps, summary, await deps.store.jobs.list(campaign.campaignId, state))) {
       const after = await applyJobEvent(deps, scopeOf(campaign), job, { type: "cancel", reason, cause: "ticker", at: deps.now() });
       if (after.state === JOB_STATE.Canceled && job.state !== JOB_STATE.Canceled) canceled++;
     }
   }
+  if (options.ended && retriesOwed && !summary.cutShort) await recordRetriesDropped(deps, campaign);
   return canceled;
+}
+
+/**
+ * Records that the ended campaign's retries are dropped for good, once a whole sweep ran late enough (see
+ * sweepUnstartedJobs). A campaign changed meanwhile is left to the next tick's sweep.
+ */
+async function recordRetriesDropped(deps: UpdateServiceDeps, campaign: Campaign): Promise<void> {
+  const now = deps.now();
+  const endedAt = Date.parse(campaign.finishedAt ?? campaign.updatedAt);
+  if (now.getTime() < endedAt + WITHDRAWAL_SETTLE_MINUTES * 60_000) return;
+  const at = now.toISOString();
+  const record = { from: campaign.state, to: campaign.state, at, reason: "retries of failed and timed-out jobs dropped for good: ticks no longer list them", cause: "ticker" };
+  try {
+    await deps.store.campaigns.saveChange(campaign, { ...campaign, retriesDroppedAt: at, updatedAt: at }, record);
+  } catch (error) {
+    if (!(error instanceof StaleCampaignError)) throw error;
+  }
 }

@@ -214,6 +214,12 @@ function campaignChangePart(db: StateTable, before: Campaign, after: Campaign, r
     values[":retryFailedRequest"] = after.retryFailedRequest;
     sets.push("#retryFailedRequest = :retryFailedRequest");
   }
+  if (after.retriesDroppedAt !== undefined) {
+    // Set once, in a campaign that ended for good; never removed.
+    names["#retriesDroppedAt"] = "retriesDroppedAt";
+    values[":retriesDroppedAt"] = after.retriesDroppedAt;
+    sets.push("#retriesDroppedAt = :retriesDroppedAt");
+  }
   return {
     Update: {
       TableName: db.table,
@@ -267,6 +273,7 @@ function campaignItem(campaign: Campaign): Record<string, unknown> {
     startedAt: campaign.startedAt,
     finishedAt: campaign.finishedAt,
     retryFailedRequest: campaign.retryFailedRequest,
+    retriesDroppedAt: campaign.retriesDroppedAt,
     revision: campaign.revision,
   });
 }
@@ -301,6 +308,7 @@ function campaignFromItem(item: Record<string, unknown>): Campaign {
     startedAt: item.startedAt as string | undefined,
     finishedAt: item.finishedAt as string | undefined,
     retryFailedRequest: item.retryFailedRequest as Campaign["retryFailedRequest"],
+    retriesDroppedAt: item.retriesDroppedAt as string | undefined,
     revision: Number(item.revision ?? 0),
   });
 }

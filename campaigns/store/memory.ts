@@ -83,6 +83,7 @@ export function memoryCampaignStore(): CampaignStore {
           else changed[field] = after[field];
         }
         if (after.retryFailedRequest !== undefined) changed.retryFailedRequest = copy(after.retryFailedRequest);
+        if (after.retriesDroppedAt !== undefined) changed.retriesDroppedAt = after.retriesDroppedAt;
         campaigns.set(before.campaignId, changed);
         histories.get(before.campaignId)!.push(copy(record));
         if (options.commandKey) commands.add(options.commandKey);

@@ -1698,4 +1698,98 @@ test("a retry-failed applied to a PAUSED campaign re-queues the failed job; its 
   assert.is(h.slots.describe(vin(1)), `INSTALL ${campaignId}:${vin(1)} attempt 2`);
 });
 
+// ── ended campaigns: what their ticks read ────────────────────────────────────────────────────────
+
+/** Ticks the campaign at `minute` and returns what it listed by state (and whether it read the owed index). */
+async function tickListing(h: Harness, reads: ReturnType<typeof jobReads>, campaignId: string, minute: number): Promise<string> {
+  h.clock.now = minutesAfter(minute);
+  const [byState, owedIndex] = [reads.byState.length, reads.owedIndex];
+  await tickCampaign(h.deps, campaignId);
+  return [...(reads.owedIndex > owedIndex ? ["owed index"] : []), ...reads.byState.slice(byState)].join(",");
+}
+
+test("an ended campaign's tick lists its FAILED and TIMED_OUT jobs only until a whole sweep ran WITHDRAWAL_SETTLE_MINUTES after it ended, and an unstarted state only while it counts jobs there; the started job still times out and owes its withdrawal", async () => {
+  const h = harness();
+  const { campaignId } = await startedCampaign(h);
+  for (let index = 1; index <= 5; index++) await h.deliver(candidate(car(index)));
+  await h.deliver(report(campaignId, vin(1), 1, "INSTALLING"), report(campaignId, vin(2), 1, "FAILED"), report(campaignId, vin(3), 1, "FAILED"));
+  assert.ok((await h.store.jobs.get(campaignId, vin(2)))!.nextRetryAt, "a retry ahead while RUNNING");
+  h.clock.now = minutesAfter(2);
+  await h.deliver(command(campaignId, "cancel"));
+  assert.equal((await h.store.jobs.get(campaignId, vin(2)))!.nextRetryAt, undefined, "the cancel's tick took the retries");
+  const reads = jobReads(h);
+
+  const listed: string[] = [];
+  listed.push(await tickListing(h, reads, campaignId, 3));
+  assert.is((await h.store.campaigns.get(campaignId))!.retriesDroppedAt, undefined, "too soon after the cancel: a job write that read it RUNNING may still set a retry");
+  h.clock.now = minutesAfter(20);
+  await h.deliver(report(campaignId, vin(1), 2, "INSTALLING"));
+  listed.push(await tickListing(h, reads, campaignId, 2 + WITHDRAWAL_SETTLE_MINUTES));
+  assert.is((await h.store.campaigns.get(campaignId))!.retriesDroppedAt, minutesAfter(2 + WITHDRAWAL_SETTLE_MINUTES).toISOString());
+  listed.push(await tickListing(h, reads, campaignId, 3 + WITHDRAWAL_SETTLE_MINUTES));
+  h.clock.now = minutesAfter(40);
+  await h.deliver(report(campaignId, vin(1), 3, "INSTALLING"));
+  listed.push(await tickListing(h, reads, campaignId, 41));
+  // The canceled QUEUED jobs owe their withdrawals until confirmed, WITHDRAWAL_SETTLE_MINUTES after the cancel.
+  assert.equal(listed, ["owed index,FAILED,TIMED_OUT,IN_PROGRESS", "owed index,FAILED,TIMED_OUT,IN_PROGRESS", "IN_PROGRESS", "IN_PROGRESS"], `listed by state, tick by tick: ${listed.join(" | ")}`);
+  assert.ok(await tickedByTicker(h, campaignId), "ticked while its started job runs");
+
+  // Silent for 31 minutes: timed out in the ended campaign, no retry, its install document withdrawn at once.
+  assert.is(await tickListing(h, reads, campaignId, 71), "IN_PROGRESS");
+  const timedOut = (await h.store.jobs.get(campaignId, vin(1)))!;
+  assert.equal([timedOut.state, timedOut.nextRetryAt, owesWithdrawal(timedOut)], ["TIMED_OUT", undefined, true]);
+  assert.is(h.slots.describe(vin(1)), "WITHDRAWN");
+  assert.ok(await tickedByTicker(h, campaignId), "ticked for the withdrawal it owes");
+  assert.is(await tickListing(h, reads, campaignId, 71 + WITHDRAWAL_SETTLE_MINUTES), "owed index", "only the owed index: nothing else can hold work");
+  assert.is((await h.store.jobs.get(campaignId, vin(1)))!.documentWithdrawnAttempt, 1, "confirmed");
+  assert.not.ok(await tickedByTicker(h, campaignId), "no longer ticked");
+  await assertCountersMatchJobs(h.store, campaignId);
+});
+
+test("a started job timed out with a retry by a tick that read its campaign RUNNING, written after the cancel: the first whole sweep past the settle window takes the retry and withdraws its document, then records the retries dropped", async () => {
+  const h = harness();
+  const { campaignId } = await startedCampaign(h);
+  await h.deliver(candidate(car(1)), candidate(car(2)));
+  await h.deliver(report(campaignId, vin(1), 1, "INSTALLING"), report(campaignId, vin(2), 1, "INSTALLING"));
+  h.clock.now = minutesAfter(20);
+  await h.deliver(report(campaignId, vin(1), 2, "INSTALLING"));
+  h.clock.now = minutesAfter(31);
+  // The cancel's campaign write lands between this RUNNING tick's read and its timeout of vin(2).
+  onceBefore(h.store.jobs, "saveTransition", async () => {
+    const running = (await h.store.campaigns.get(campaignId))!;
+    const at = h.clock.now.toISOString();
+    await h.store.campaigns.saveChange(running, { ...running, state: "CANCELED", finishedAt: at, updatedAt: at }, { from: "RUNNING", to: "CANCELED", at, reason: "canceled by operator", cause: "test" });
+  });
+  await tickCampaign(h.deps, campaignId);
+  const raced = (await h.store.jobs.get(campaignId, vin(2)))!;
+  assert.equal([(await h.store.campaigns.get(campaignId))!.state, raced.state, raced.nextRetryAt !== undefined, owesWithdrawal(raced)], ["CANCELED", "TIMED_OUT", true, false], "the race: a retry in a canceled campaign");
+  assert.is(h.slots.describe(vin(2)), `INSTALL ${campaignId}:${vin(2)} attempt 1`);
+
+  h.clock.now = minutesAfter(40);
+  await h.deliver(report(campaignId, vin(1), 3, "INSTALLING"));
+  const reads = jobReads(h);
+  assert.is(await tickListing(h, reads, campaignId, 32 + WITHDRAWAL_SETTLE_MINUTES), "FAILED,TIMED_OUT,IN_PROGRESS");
+  const swept = (await h.store.jobs.get(campaignId, vin(2)))!;
+  assert.equal([swept.nextRetryAt, owesWithdrawal(swept)], [undefined, true], "the retry taken, the withdrawal owed");
+  assert.is(h.slots.describe(vin(2)), "WITHDRAWN");
+  assert.ok((await h.store.campaigns.get(campaignId))!.retriesDroppedAt);
+  assert.is(await tickListing(h, reads, campaignId, 33 + WITHDRAWAL_SETTLE_MINUTES), "owed index,IN_PROGRESS");
+  await assertCountersMatchJobs(h.store, campaignId);
+});
+
+test("an ended campaign's sweep cut short (the invocation ran short of time) records nothing: the next tick sweeps again", async () => {
+  const h = harness();
+  const { campaignId } = await startedCampaign(h);
+  await h.deliver(candidate(car(1)), candidate(car(2)));
+  await h.deliver(report(campaignId, vin(1), 1, "INSTALLING"), report(campaignId, vin(2), 1, "FAILED"));
+  await h.deliver(command(campaignId, "cancel"));
+  h.clock.now = minutesAfter(1 + WITHDRAWAL_SETTLE_MINUTES);
+  h.deps.remainingMs = () => 0;
+  assert.ok((await tickCampaign(h.deps, campaignId)).cutShort);
+  assert.is((await h.store.campaigns.get(campaignId))!.retriesDroppedAt, undefined);
+  delete h.deps.remainingMs;
+  await tickCampaign(h.deps, campaignId);
+  assert.ok((await h.store.campaigns.get(campaignId))!.retriesDroppedAt);
+});
+
 test.run();

@@ -330,4 +330,15 @@ export function storeContract(test: Test, store: () => CampaignStore): void {
     await store().campaigns.saveChange(read, { ...read, retryFailedRequest: newer, updatedAt: at(3) }, { ...record(3), from: "PAUSED", to: "PAUSED" });
     assert.equal((await store().campaigns.get(campaign.campaignId))!.retryFailedRequest, newer);
   });
+
+  test("contract: an ended campaign's change recording its retries dropped stores when; a later change without it keeps it", async () => {
+    const campaign = await running();
+    const canceled = await store().campaigns.saveChange(campaign, { ...campaign, state: "CANCELED", finishedAt: at(1), updatedAt: at(1) }, { from: "RUNNING", to: "CANCELED", at: at(1), reason: "canceled", cause: "test" });
+    const record = (minute: number) => ({ from: "CANCELED", to: "CANCELED", at: at(minute), reason: "retries dropped", cause: "test" });
+    await store().campaigns.saveChange(canceled, { ...canceled, retriesDroppedAt: at(30), updatedAt: at(30) }, record(30));
+    const read = (await store().campaigns.get(campaign.campaignId))!;
+    assert.is(read.retriesDroppedAt, at(30));
+    await store().campaigns.saveChange(read, { ...read, retriesDroppedAt: undefined, updatedAt: at(31) }, record(31));
+    assert.is((await store().campaigns.get(campaign.campaignId))!.retriesDroppedAt, at(30));
+  });
 }
