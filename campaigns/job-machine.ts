@@ -333,8 +333,11 @@ function decideCancel(job: Job, event: Extract<JobEvent, { type: "cancel" }>): J
     // Its document is withdrawn, and owed until that is confirmed (job-documents.ts).
     return transition(job, { state: JOB_STATE.Canceled }, event.at, event.reason, event.cause, { withdrawalOwedAttempt: job.attempt });
   }
-  if (job.nextRetryAt !== undefined) {
-    const next: Job = { ...job, updatedAt: event.at.toISOString() };
+  // A TIMED_OUT job (started: an unstarted one owes it already) will not install on its document for this campaign
+  // again, retry or none: its document is withdrawn and owed like a canceled one's. A late final report still lands.
+  const owesItsDocument = job.state === JOB_STATE.TimedOut && job.withdrawalOwedAttempt !== job.attempt && job.documentWithdrawnAttempt !== job.attempt;
+  if (job.nextRetryAt !== undefined || owesItsDocument) {
+    const next: Job = { ...job, updatedAt: event.at.toISOString(), ...(owesItsDocument ? { withdrawalOwedAttempt: job.attempt } : {}) };
     delete next.nextRetryAt;
     return { kind: "applied", job: next };
   }

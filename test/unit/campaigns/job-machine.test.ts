@@ -407,6 +407,20 @@ test("cancel drops a pending retry of a FAILED job without changing its state", 
   }
 });
 
+test("cancel makes a started TIMED_OUT job owe its withdrawal, retry or none; one already owing or withdrawn on its attempt, and a FAILED one without a retry, are left alone", () => {
+  const cancel = { type: "cancel", reason: "campaign canceled", cause: "ticker", at: T0 } as const;
+  const timedOut = job({ state: "TIMED_OUT", attempt: 3, inProgressSince: T0.toISOString() });
+  const owed = (from: Job) => {
+    const decision = decideJobEvent(from, cancel, definition());
+    return decision.kind === "applied" ? [decision.job.state, decision.job.withdrawalOwedAttempt, decision.job.nextRetryAt, decision.record] : [decision.kind];
+  };
+  assert.equal(owed(timedOut), ["TIMED_OUT", 3, undefined, undefined], "retries used up");
+  assert.equal(owed({ ...timedOut, nextRetryAt: T0.toISOString() }), ["TIMED_OUT", 3, undefined, undefined], "a retry ahead: taken");
+  assert.equal(owed({ ...timedOut, withdrawalOwedAttempt: 3 }), ["ignored"]);
+  assert.equal(owed({ ...timedOut, withdrawalOwedAttempt: 2, documentWithdrawnAttempt: 3 }), ["ignored"]);
+  assert.equal(owed(job({ state: "FAILED", attempt: 3 })), ["ignored"], "the vehicle ended a FAILED attempt itself");
+});
+
 test("a new job is QUEUED when preconditions hold, DEFERRED with the reasons when not", () => {
   const identity = { campaignId: "c-1", vin: "1HGCM82633A004352", wave: 0, targetVersion: "2.4.0", firmwareVersion: "2.3.1", hardware: "hu-3" };
   const queued = newJob(identity, { met: true }, T0);

@@ -1643,6 +1643,41 @@ test("a started job that timed out in a running campaign keeps its document for 
   await assertCountersMatchJobs(h.store, campaignId);
 });
 
+test("a started job that timed out with its retries used up in a running campaign keeps its document; canceled later, it owes the withdrawal (ticked until confirmed); a late SUCCEEDED still lands", async () => {
+  const h = harness();
+  const { campaignId } = await startedCampaign(h, { retries: { max: 0, backoffBaseSeconds: 60, backoffCapSeconds: 600 } });
+  // vin(2) not started yet keeps the campaign RUNNING.
+  await h.deliver(candidate(car(1)), report(campaignId, vin(1), 1, "INSTALLING"), candidate(car(2)));
+  h.clock.now = minutesAfter(31);
+  await tickCampaign(h.deps, campaignId);
+  let job = (await h.store.jobs.get(campaignId, vin(1)))!;
+  assert.is((await h.store.campaigns.get(campaignId))!.state, "RUNNING");
+  assert.equal([job.state, job.nextRetryAt, owesWithdrawal(job)], ["TIMED_OUT", undefined, false], "RUNNING, no retry left: the vehicle may still finish on it");
+  const install = `INSTALL ${campaignId}:${vin(1)} attempt 1`;
+  assert.is(h.slots.describe(vin(1)), install);
+
+  h.clock.now = minutesAfter(40);
+  const restore = withdrawalsFail(h);
+  await h.deliver(command(campaignId, "cancel"));
+  restore();
+  job = (await h.store.jobs.get(campaignId, vin(1)))!;
+  assert.equal([job.state, job.withdrawalOwedAttempt, owesWithdrawal(job)], ["TIMED_OUT", 1, true], "canceled: it will not install on that document for this campaign");
+  assert.is(h.slots.describe(vin(1)), install, "the first withdrawal failed");
+  assert.ok(await tickedByTicker(h, campaignId), "ticked for the withdrawal it owes");
+  h.clock.now = minutesAfter(41);
+  await tickCampaign(h.deps, campaignId);
+  assert.is(h.slots.describe(vin(1)), "WITHDRAWN");
+  await assertCountersMatchJobs(h.store, campaignId);
+
+  await h.deliver(report(campaignId, vin(1), 2, "SUCCEEDED"));
+  job = (await h.store.jobs.get(campaignId, vin(1)))!;
+  assert.equal([job.state, owesWithdrawal(job)], ["SUCCEEDED", false], "the late success lands, and owes nothing");
+  h.clock.now = minutesAfter(40 + WITHDRAWAL_SETTLE_MINUTES);
+  await tickCampaign(h.deps, campaignId);
+  assert.not.ok(await tickedByTicker(h, campaignId), "vin(2)'s canceled job's withdrawal confirmed: nothing owed, nothing in progress, no longer ticked");
+  await assertCountersMatchJobs(h.store, campaignId);
+});
+
 test("a retry-failed refused as stale (a pause landed before its campaign write) re-queues nothing, neither then nor at the next resume", async () => {
   const h = harness();
   const campaignId = await oneFailedJob(h);
