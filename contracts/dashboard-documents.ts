@@ -398,8 +398,13 @@ export interface NeedsAHandDocument extends DocumentHeader {
   parked: {
     /** The newest parked failures, at most a bounded number. */
     items: ParkedFailureView[];
-    /** Parked failures seen (the listing may stop early for a very large backlog; see `complete`). */
+    /** Parked records read (the listing may stop early for a very large backlog; see `complete`). */
     total: number;
+    /**
+     * The messages those records stand for (a counted record stands for its `count`: a vehicle's reports that can never
+     * apply, one record a day). What the status line counts. Absent in older documents.
+     */
+    messages?: number;
     complete: boolean;
     /** Largest first (by messages). */
     byReason: ParkedReasonView[];

@@ -71,6 +71,18 @@ export function remedyOf(failure: Pick<ParkedFailure, "reason" | "remedy">): str
   return failure.remedy ?? REMEDY_BY_REASON[failure.reason] ?? "read the detail and the message; no retry will fix it";
 }
 
+/**
+ * The messages a parked record stands for: a counted record's `count`, a whole number of at least 1 (anything else in
+ * a record read back counts as one).
+ *
+ * @example
+ * messagesOf({ count: 64 }); // 64
+ * messagesOf({}); // 1
+ */
+export function messagesOf(failure: Pick<ParkedFailure, "count">): number {
+  return typeof failure.count === "number" && Number.isSafeInteger(failure.count) && failure.count > 1 ? failure.count : 1;
+}
+
 /** The contract keeps at most 16 KiB of the original message. */
 export const MAX_PARKED_MESSAGE_CHARS = 16 * 1024;
 /** A detail is one human line; longer ones are cut. */

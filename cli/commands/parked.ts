@@ -1,6 +1,6 @@
 import type { Command } from "commander";
 import { PARKED_SOURCE, type ParkedSource } from "../../contracts/parked-failure.js";
-import { listParked, remedyOf } from "../../lib/parked-failures.js";
+import { listParked, messagesOf, remedyOf } from "../../lib/parked-failures.js";
 import { parseIntegerOption } from "../arguments.js";
 import type { CommandContext } from "../context.js";
 import { UsageError } from "../errors.js";
@@ -53,10 +53,12 @@ export async function runParked(context: CommandContext, options: ParkedOptions)
     ...(options.all ? {} : { maxListPages: PARKED_LIST_PAGES }),
   });
   const failures = all.filter((failure) => options.reason === undefined || failure.reason === options.reason).slice(0, limit);
-  const rows = failures.map((failure) => ({ ...failure, count: failure.count ?? 1, remedy: remedyOf(failure) }));
-  printResult(context.io, context.json, { parked: rows.length, complete, failures: rows }, () => [
+  const rows = failures.map((failure) => ({ ...failure, count: messagesOf(failure), remedy: remedyOf(failure) }));
+  // A record may stand for many messages (`count`: a vehicle's reports that can never apply, one record a day).
+  const messages = rows.reduce((sum, row) => sum + row.count, 0);
+  printResult(context.io, context.json, { parked: rows.length, messages, complete, failures: rows }, () => [
     ...(rows.length ? formatTable(rows, ["parkedAt", "source", "reason", "count", "detail", "remedy"]) : []),
-    `${rows.length} parked failure(s)${all.length > rows.length ? ` shown of ${all.length} read` : ""}; each is recorded once and never retried`,
+    `${rows.length} parked record(s) for ${messages} message(s)${all.length > rows.length ? `, shown of ${all.length} records read` : ""}; each is recorded once and never retried`,
     ...(complete ? [] : ["the newest days only: older parked failures were not read (--all reads every day)"]),
   ]);
 }

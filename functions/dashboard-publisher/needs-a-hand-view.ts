@@ -21,7 +21,7 @@ import {
   type QueueRole,
 } from "../../contracts/dashboard-documents.js";
 import { DEFAULT_PARKED_RETENTION_DAYS, PARKED_SOURCE, type ParkedFailure } from "../../contracts/parked-failure.js";
-import { PARKED_REASON, remedyOf } from "../../lib/parked-failures.js";
+import { messagesOf, PARKED_REASON, remedyOf } from "../../lib/parked-failures.js";
 import { toAlarmState } from "./alarm-view.js";
 import { owedCount, type CampaignSummaryInput } from "./campaign-view.js";
 import { ALARM_SUFFIX } from "../../contracts/metrics.js";
@@ -141,10 +141,6 @@ export function parkedByReason(failures: readonly ParkedFailure[], retentionDays
     .sort((a, b) => b.messages - a.messages || b.records - a.records || a.reason.localeCompare(b.reason) || a.source.localeCompare(b.source));
 }
 
-/** A counted record's count, a whole number of at least 1 (anything else in a record read back counts as one). */
-function messagesOf(failure: ParkedFailure): number {
-  return typeof failure.count === "number" && Number.isSafeInteger(failure.count) && failure.count > 1 ? failure.count : 1;
-}
 
 /** When a record parked at `parkedAt` expires: S3 expires objects `days` after creation, at the next midnight UTC. */
 function expiresAt(parkedAt: string, days: number): string {
@@ -304,6 +300,7 @@ export function shapeNeedsAHand(input: NeedsAHandInput, previous: NeedsAHandDocu
     parked: {
       items: parkedItems,
       total: failures.length,
+      messages: failures.reduce((sum, failure) => sum + messagesOf(failure), 0),
       complete: failures.length < needsAHandListLimit && !("complete" in input.parked && input.parked.complete === false),
       byReason,
       retentionDays,

@@ -27,6 +27,19 @@ export function formatClock(epochSeconds: number): string {
   return new Date(epochSeconds * 1000).toISOString().slice(11, 16);
 }
 
+/**
+ * The status line's part for parked failures: the messages parked (a counted record stands for many), `at least` when
+ * the listing stopped before the oldest days; a document from before `messages` existed counts records, and says so.
+ *
+ * @example
+ * parkedStatus({ total: 2, messages: 65, complete: true }); // "65 parked messages"
+ */
+export function parkedStatus(parked: { total: number; messages?: number; complete: boolean }): string | undefined {
+  const [count, noun] = parked.messages === undefined ? [parked.total, "record"] : [parked.messages, "message"];
+  if (count <= 0) return undefined;
+  return `${parked.complete ? "" : "at least "}${formatCount(count)} parked ${noun}${count === 1 ? "" : "s"}`;
+}
+
 /** `ROLLED_BACK` → `rolled back`; `INSUFFICIENT_DATA` → `insufficient data`. */
 export function humanizeState(state: string): string {
   return state.toLowerCase().replace(/_/g, " ");

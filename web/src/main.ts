@@ -5,7 +5,7 @@
  */
 import { DASHBOARD_DOCUMENT, type DashboardDocumentName } from "../../contracts/dashboard-documents.js";
 import { DOCUMENT_STATUS } from "./data-client.js";
-import { formatCount } from "./format.js";
+import { formatCount, parkedStatus } from "./format.js";
 import { section, startPolling, type Section } from "./section.js";
 import { alarmsSection } from "./sections/alarms.js";
 import { campaignsSection } from "./sections/campaigns.js";
@@ -21,8 +21,8 @@ function overallStatus(sections: Sections): string {
   if (alarms && alarms.counts.ALARM > 0) problems.push(`${alarms.counts.ALARM} ${alarms.counts.ALARM === 1 ? "alarm" : "alarms"} in ALARM`);
   const deadLettered = queues?.queues.filter((queue) => queue.deadLetter).reduce((sum, queue) => sum + (queue.visible ?? 0), 0) ?? 0;
   if (deadLettered > 0) problems.push(`${formatCount(deadLettered)} dead-lettered ${deadLettered === 1 ? "message" : "messages"}`);
-  const parked = sections.needsAHand.state.data?.parked.total ?? 0;
-  if (parked > 0) problems.push(`${formatCount(parked)} parked ${parked === 1 ? "failure" : "failures"}`);
+  const parked = sections.needsAHand.state.data ? parkedStatus(sections.needsAHand.state.data.parked) : undefined;
+  if (parked) problems.push(parked);
   const held = sections.needsAHand.state.data?.targets?.held;
   if (held) problems.push(held.cause === "image-targets-expired" ? "job documents wait: image targets expired" : "job documents wait: image targets do not verify");
   const owed = sections.needsAHand.state.data?.withdrawals?.total ?? 0;

@@ -198,7 +198,7 @@ test("lists parked failures and dead letters with why and the command for each, 
   assert.is(letterRows.length, 2);
   assert.ok(letterRows.some((row) => row.includes("fleetota redrive --campaign c-20261126T140000-1a2b3c4d") && row.includes("ProvisionedThroughputExceededException")), letterRows.join(" | "));
   assert.match(changeRows[0]!, /fleetota-dev-telemetry-dlq-not-empty\s+alarm\s+Threshold Crossed/i);
-  assert.match(status, /2 parked failures/);
+  assert.match(status, /2 parked messages/);
 });
 
 test("shows how fresh each section's data is", async () => {

@@ -1,7 +1,7 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { CAMPAIGN_STATE, TERMINAL_CAMPAIGN_STATES } from "../../../campaigns/model.js";
-import { FINAL_CAMPAIGN_STATES, formatCount, formatMetric, formatShare, humanizeState, notAdmittedLabel, stateToken } from "../../../web/src/format.js";
+import { FINAL_CAMPAIGN_STATES, formatCount, formatMetric, formatShare, humanizeState, notAdmittedLabel, parkedStatus, stateToken } from "../../../web/src/format.js";
 
 test("formats counts, shares and metric values with their units", () => {
   assert.is(formatCount(100000), "100,000");
@@ -32,6 +32,14 @@ test("a campaign's vehicles without a job wait for a wave while it may admit the
     CANCELED: "not admitted",
   });
   assert.equal([...FINAL_CAMPAIGN_STATES].sort(), [...TERMINAL_CAMPAIGN_STATES].sort(), "the dashboard's final states are the campaign model's");
+});
+
+test("the status line counts parked messages (a counted record stands for many), 'at least' for a listing cut short, and records for an older document", () => {
+  assert.is(parkedStatus({ total: 2, messages: 65, complete: true }), "65 parked messages");
+  assert.is(parkedStatus({ total: 1, messages: 1, complete: true }), "1 parked message");
+  assert.is(parkedStatus({ total: 1000, messages: 4200, complete: false }), "at least 4,200 parked messages");
+  assert.is(parkedStatus({ total: 2, complete: true }), "2 parked records", "a document from before messages were counted");
+  assert.is(parkedStatus({ total: 0, messages: 0, complete: true }), undefined);
 });
 
 test.run();

@@ -50,9 +50,22 @@ test("a bucket within the bound is listed whole, and says nothing about older da
 
   await runParked(ctx, {});
 
-  assert.match(ctx.out(), "3 parked failure(s); each is recorded once");
+  assert.match(ctx.out(), "3 parked record(s) for 3 message(s); each is recorded once");
   assert.match(ctx.out(), /reason +count +detail/);
   assert.not.match(ctx.out(), "--all");
+});
+
+test("the summary counts the messages the records stand for (a counted record stands for its count), and says records for records", async () => {
+  const bucket = parkedBucket({ "2026-12-01": { "update-manager": 3 } }, (_day, _source, index) => (index === 0 ? 64 : undefined));
+  const human = context(bucket, false);
+  const json = context(bucket, true);
+
+  await runParked(human, {});
+  await runParked(json, {});
+
+  assert.match(human.out(), "3 parked record(s) for 66 message(s); each is recorded once");
+  const result = JSON.parse(json.out()) as { parked: number; messages: number; failures: Array<{ count: number }> };
+  assert.equal([result.parked, result.messages, result.failures.map((failure) => failure.count).sort((a, b) => a - b)], [3, 66, [1, 1, 64]]);
 });
 
 test.run();

@@ -43,6 +43,7 @@ test("counts parked failures by source and reason: the messages a counted record
   assert.is(doc.parked.byReason[0]!.oldestExpiresAt, "2026-12-24T00:00:00.000Z");
   assert.match(doc.parked.byReason[2]!.remedy, /fleetota release refresh/);
   assert.is(doc.parked.retentionDays, 30);
+  assert.equal([doc.parked.total, doc.parked.messages], [5, 50], "5 records standing for 50 messages: what the status line counts");
   assert.equal(doc.parked.items.find((item) => item.id === "a")!.count, 40);
   assert.is(doc.parked.items.find((item) => item.id === "c")!.count, undefined);
 });

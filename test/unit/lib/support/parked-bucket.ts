@@ -2,8 +2,14 @@ import { GetObjectCommand, ListObjectsV2Command, type S3Client } from "@aws-sdk/
 import { parkedFailureKey, type ParkedSource } from "../../../../contracts/parked-failure.js";
 import { parkedFailure, PARKED_REASON } from "../../../../lib/parked-failures.js";
 
-/** An S3 stand-in holding parked objects: ListObjectsV2 (prefix, delimiter, 1,000 a page, continuation) and GetObject, counting calls. */
-export function parkedBucket(days: Record<string, Record<string, number>>): { s3: S3Client; lists: () => number; gets: () => number } {
+/**
+ * An S3 stand-in holding parked objects: ListObjectsV2 (prefix, delimiter, 1,000 a page, continuation) and GetObject,
+ * counting calls. `countOf` makes a record a counted one (standing for that many messages).
+ */
+export function parkedBucket(
+  days: Record<string, Record<string, number>>,
+  countOf: (day: string, source: string, index: number) => number | undefined = () => undefined,
+): { s3: S3Client; lists: () => number; gets: () => number } {
   const objects = new Map<string, string>();
   for (const [day, bySource] of Object.entries(days)) {
     for (const [source, count] of Object.entries(bySource)) {
@@ -16,7 +22,8 @@ export function parkedBucket(days: Record<string, Record<string, number>>): { s3
           message: "{}",
           at: new Date(`${day}T12:00:00.000Z`),
         });
-        objects.set(parkedFailureKey(failure), JSON.stringify(failure));
+        const count = countOf(day, source, index);
+        objects.set(parkedFailureKey(failure), JSON.stringify(count === undefined ? failure : { ...failure, count }));
       }
     }
   }
