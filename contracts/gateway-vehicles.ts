@@ -5,6 +5,11 @@
  * telemetry processor, which refuses every record of a gateway's object whose VIN is not in its gateway's document
  * (telemetry/uploader-binding.ts). No document: the gateway carries no vehicle.
  *
+ * A VIN is carried by one gateway at most, and never by a gateway while it is a registered vehicle (its own
+ * identity speaks for it). A bind first lists the VINs under `pending` (carried by nobody: the processor reads
+ * `vins` only), then checks every other gateway's document and the vehicle registry, then moves them to `vins`
+ * (identity/gateway-vehicles.ts): two binds of one VIN at once each see the other's claim, so at most one wins.
+ *
  * Why a document and not the AWS IoT registry (a `gateway` attribute on each vehicle's thing, or a thing group per
  * gateway): a gateway carries up to 100,000 vehicles that need no identity of their own. In the registry that is
  * 100,000 things to create (AWS IoT allows about 15 CreateThing a second: about 2 hours; moto: 12-15 ms a call,
@@ -33,8 +38,10 @@ export const GATEWAY_VEHICLES_LIMITS = {
 
 export interface GatewayVehiclesDocument {
   readonly gatewayId: string;
-  /** Sorted, unique. */
+  /** Sorted, unique: the VINs the gateway carries. */
   readonly vins: readonly string[];
+  /** VINs a bind in progress claims (carried by nobody yet); absent when none. */
+  readonly pending?: readonly string[];
   /** ISO time of the last change. */
   readonly updatedAt: string;
 }
@@ -52,10 +59,12 @@ export class GatewayVehiclesDocumentError extends Error {
  */
 export function encodeGatewayVehicles(document: GatewayVehiclesDocument): Buffer {
   const vins = [...new Set(document.vins)].sort();
-  if (vins.length > GATEWAY_VEHICLES_LIMITS.maxVehicles) {
-    throw new GatewayVehiclesDocumentError(`${document.gatewayId} would carry ${vins.length} vehicles, more than ${GATEWAY_VEHICLES_LIMITS.maxVehicles}`);
+  const carried = new Set(vins);
+  const pending = [...new Set(document.pending ?? [])].filter((vin) => !carried.has(vin)).sort();
+  if (vins.length + pending.length > GATEWAY_VEHICLES_LIMITS.maxVehicles) {
+    throw new GatewayVehiclesDocumentError(`${document.gatewayId} would carry ${vins.length + pending.length} vehicles, more than ${GATEWAY_VEHICLES_LIMITS.maxVehicles}`);
   }
-  return gzipSync(JSON.stringify({ gatewayId: document.gatewayId, vins, updatedAt: document.updatedAt }));
+  return gzipSync(JSON.stringify({ gatewayId: document.gatewayId, vins, ...(pending.length ? { pending } : {}), updatedAt: document.updatedAt }));
 }
 
 /**
@@ -79,8 +88,10 @@ export function decodeGatewayVehicles(gatewayId: string, bytes: Uint8Array): Gat
     throw new GatewayVehiclesDocumentError(`${where} is not { gatewayId, vins: [...], updatedAt }`);
   }
   if (document.gatewayId !== gatewayId) throw new GatewayVehiclesDocumentError(`${where} names gateway ${JSON.stringify(document.gatewayId)}`);
-  if (document.vins.length > GATEWAY_VEHICLES_LIMITS.maxVehicles || !document.vins.every((vin) => typeof vin === "string")) {
+  const pending = document.pending ?? [];
+  const strings = (list: unknown): list is string[] => Array.isArray(list) && list.every((vin) => typeof vin === "string");
+  if (document.vins.length + (Array.isArray(pending) ? pending.length : 0) > GATEWAY_VEHICLES_LIMITS.maxVehicles || !strings(document.vins) || !strings(pending)) {
     throw new GatewayVehiclesDocumentError(`${where} must list at most ${GATEWAY_VEHICLES_LIMITS.maxVehicles} VINs as strings`);
   }
-  return { gatewayId, vins: document.vins as string[], updatedAt: document.updatedAt };
+  return { gatewayId, vins: document.vins, ...(pending.length ? { pending } : {}), updatedAt: document.updatedAt };
 }

@@ -20,6 +20,7 @@ import {
   CreateCertificateFromCsrCommand,
   CreateKeysAndCertificateCommand,
   CreateThingCommand,
+  DeleteThingCommand,
   DescribeThingCommand,
   type CreateCertificateFromCsrCommandOutput,
   ListThingPrincipalsCommand,
@@ -127,6 +128,8 @@ interface ThingRegistration {
   readonly attributes?: Record<string, string>;
   readonly iotPolicyName: string;
   readonly csrPem?: string;
+  /** Asked once the thing exists and before it gets a certificate; when it throws, the thing is deleted and nothing else made. */
+  readonly beforeCertificate?: () => Promise<void>;
 }
 
 interface RegisteredCertificate {
@@ -141,7 +144,8 @@ class ThingAlreadyRegistered extends Error {}
 
 /**
  * The thing, its certificate (from the CSR, else a key pair made by AWS IoT), the IoT policy on the
- * certificate and the certificate on the thing: 5 IoT calls.
+ * certificate and the certificate on the thing: 5 IoT calls. The thing is made first, so a check that must see
+ * it (`beforeCertificate`: a vehicle bound to a gateway meanwhile) runs after it exists.
  */
 async function registerThing(iot: IoTClient, registration: ThingRegistration): Promise<RegisteredCertificate> {
   const { thingName } = registration;
@@ -160,6 +164,14 @@ async function registerThing(iot: IoTClient, registration: ThingRegistration): P
   // moto answers CreateThing for an existing name without an error; a thing with a principal is registered.
   const { principals = [] } = await iot.send(new ListThingPrincipalsCommand({ thingName }));
   if (principals.length) throw new ThingAlreadyRegistered(thingName);
+  if (registration.beforeCertificate) {
+    try {
+      await registration.beforeCertificate();
+    } catch (error) {
+      await iot.send(new DeleteThingCommand({ thingName }));
+      throw error;
+    }
+  }
   const certificate: CreateCertificateFromCsrCommandOutput & { keyPair?: { PrivateKey?: string } } = registration.csrPem
     ? await iot.send(new CreateCertificateFromCsrCommand({ certificateSigningRequest: registration.csrPem, setAsActive: true }))
     : await iot.send(new CreateKeysAndCertificateCommand({ setAsActive: true }));
@@ -186,7 +198,7 @@ export async function registerVehicle(
   iot: IoTClient,
   where: VehicleRegistration,
   record: VehicleRecord,
-  options: { csrPem?: string } = {},
+  options: { csrPem?: string; beforeCertificate?: () => Promise<void> } = {},
 ): Promise<RegisteredVehicle> {
   const problems = vehicleRecordProblems(record);
   if (problems.length) throw new InvalidVehicleError(problems.join("; "));
@@ -198,7 +210,7 @@ export async function registerVehicle(
       ...(record.modelYear === undefined ? {} : { [VEHICLE_ATTRIBUTE.ModelYear]: String(record.modelYear) }),
       [VEHICLE_ATTRIBUTE.Form]: INJECTIVE_ATTRIBUTE_FORM,
     };
-    const registration = { thingName: record.vin, thingTypeName: where.thingTypeName, attributes, iotPolicyName: where.iotPolicyName, csrPem: options.csrPem };
+    const registration = { thingName: record.vin, thingTypeName: where.thingTypeName, attributes, iotPolicyName: where.iotPolicyName, ...options };
     return { ...record, ...(await registerThing(iot, registration)) };
   } catch (error) {
     if (error instanceof ThingAlreadyRegistered) throw new VehicleAlreadyRegisteredError(record.vin);
@@ -463,6 +475,31 @@ async function describedThingType(iot: IoTClient, thingName: string): Promise<st
     throw error;
   }
 }
+
+/**
+ * Which of these VINs are vehicle things (of the vehicle thing type, or untyped), with a certificate or not yet:
+ * a VIN with an identity of its own is never carried by a gateway (identity/gateway-vehicles.ts). A few VINs are
+ * asked one DescribeThing each; more, by listing every thing (250 a page) once.
+ *
+ * @example
+ * await registeredVehicleVins(iot, "fleetota-dev-vehicle", ["1HGCM82633A004352", "1M8GDM9AXKP042788"]); // ["1HGCM82633A004352"]
+ */
+export async function registeredVehicleVins(iot: IoTClient, vehicleThingType: string, vins: readonly string[]): Promise<string[]> {
+  const asked = [...new Set(vins)];
+  if (asked.length <= REGISTRY_LOOKUPS.describeAtMost) {
+    const types = await Promise.all(asked.map((vin) => describedThingType(iot, vin)));
+    return asked.filter((_, index) => types[index] !== undefined && isVehicleThingType(types[index], vehicleThingType));
+  }
+  const wanted = new Set(asked);
+  const found: string[] = [];
+  for await (const things of listThings(iot)) {
+    for (const thing of things) if (thing.thingName && wanted.has(thing.thingName) && isVehicleThingType(thing.thingTypeName, vehicleThingType)) found.push(thing.thingName);
+  }
+  return found;
+}
+
+/** Up to this many VINs are looked up one by one; more are found in one listing of the registry. */
+const REGISTRY_LOOKUPS = { describeAtMost: 25 } as const;
 
 /**
  * Whether `gatewayId` is a registered fleet gateway (a thing of the gateway thing type).

@@ -7,14 +7,20 @@
  * own: on the local cloud a fresh gateway is registered for the run; anywhere, `--gateway-bundle` uses one
  * registered with `fleetota gateways register`. Without either (AWS), it signs with the operator's credentials.
  * Before the first upload the fleet's VINs are bound to the gateway with the operator's credentials (as
- * `fleetota gateways bind` does), so the processor counts them; `--no-bind` leaves the binding to the operator.
+ * `fleetota gateways bind` does: refused unless the id is a registered gateway, and for VINs another gateway
+ * carries or that are registered vehicles), so the processor counts them; `--no-bind` leaves the binding to the
+ * operator. A gateway the simulator registered for the run takes the fleet's VINs from the gateways of earlier
+ * runs (the same seed makes the same VINs), as `fleetota gateways bind --move` does.
  */
 import { readFileSync } from "node:fs";
-import { changeGatewayVehicles } from "../identity/gateway-vehicles.js";
+import { IoTClient } from "@aws-sdk/client-iot";
 import { S3Client } from "@aws-sdk/client-s3";
+import { changeGatewayVehicles, type GatewayVehiclesChanged } from "../identity/gateway-vehicles.js";
+import { isGateway, registeredVehicleVins } from "../identity/provisioning.js";
+import { targetThingType } from "../cli/commands/vehicles.js";
 import { Command, InvalidArgumentError, Option } from "commander";
 import { SingleBar, Presets } from "cli-progress";
-import { resolveTarget, TARGET_KIND } from "../cli/target.js";
+import { resolveTarget, TARGET_KIND, type Target } from "../cli/target.js";
 import { provisionLocalGateway } from "../local/identity/simulated-fleet.js";
 import type { LocalCloudDescription } from "../local/model.js";
 import { silenceSdkNodeVersionNotice } from "../lib/node-version-notice.js";
@@ -70,6 +76,35 @@ interface CliOptions {
   bind: boolean;
 }
 
+/** Not a registered fleet gateway: the simulated fleet is not bound to it. */
+export class SimulatorGatewayError extends Error {
+  override readonly name = "SimulatorGatewayError";
+}
+
+/**
+ * Binds the simulated fleet's VINs to the gateway as `fleetota gateways bind` does (the same checks), with the
+ * operator's credentials of the target; `move` for a gateway registered for this run.
+ *
+ * @example
+ * await bindSimulatedFleet(resolveTarget({ local: true }), "gw-sim-1a2b", vins, { move: true });
+ */
+export async function bindSimulatedFleet(target: Target, gatewayId: string, vins: readonly string[], options: { bucket?: string; move?: boolean } = {}): Promise<GatewayVehiclesChanged> {
+  const iot = new IoTClient(target.clientConfig);
+  const s3 = new S3Client({ ...target.clientConfig, forcePathStyle: true });
+  try {
+    if (!(await isGateway(iot, gatewayId, targetThingType(target, "gateway")))) {
+      throw new SimulatorGatewayError(`${gatewayId} is not a registered fleet gateway: the simulated fleet was not bound to it (fleetota gateways register ${gatewayId}, or --no-bind)`);
+    }
+    const vehicleThingType = targetThingType(target, "vehicle");
+    return await changeGatewayVehicles(s3, options.bucket ?? target.names.dataBucket, gatewayId, { bind: vins, move: options.move }, {
+      registeredVehicles: (asked) => registeredVehicleVins(iot, vehicleThingType, asked),
+    });
+  } finally {
+    iot.destroy();
+    s3.destroy();
+  }
+}
+
 function printSummary(summary: SimulationSummary): void {
   console.log(
     [
@@ -109,16 +144,19 @@ async function main(argv: string[]): Promise<void> {
   let bucket = options.bucket;
   let clientConfig = {};
   let gateway: GatewayIdentity | undefined;
+  let target: Target | undefined;
+  let registeredForRun = false;
   if (options.gatewayBundle && !options.dryRun) {
     gateway = gatewayIdentityFromBundle(options.gatewayBundle, { privateKeyPem: options.gatewayKey ? readFileSync(options.gatewayKey, "utf8") : undefined });
   }
   if (!options.dryRun && (!bucket || options.local)) {
-    const target = resolveTarget({ local: options.local, stackOutputs: options.stackOutputs });
+    target = resolveTarget({ local: options.local, stackOutputs: options.stackOutputs });
     bucket ??= target.names.dataBucket;
     clientConfig = target.clientConfig;
     if (!gateway && target.kind === TARGET_KIND.Local) {
       const description = JSON.parse(readFileSync(target.source, "utf8")) as LocalCloudDescription;
       gateway = await provisionLocalGateway({ description, clientConfig: { endpoint: description.endpoint, region: description.region, credentials: target.clientConfig.credentials! } });
+      registeredForRun = true;
     }
   }
   if (gateway) console.log(`uploading as fleet gateway ${gateway.gatewayId} (its own credentials: telemetry/fleet/${gateway.gatewayId}/ only)`);
@@ -140,7 +178,10 @@ async function main(argv: string[]): Promise<void> {
     gatewayId: gateway?.gatewayId,
     prepare: bindTo
       ? async (fleet) => {
-          const bound = await changeGatewayVehicles(operatorS3, bindTo.bucket, bindTo.gatewayId, { bind: fleet.vehicles.map((vehicle) => vehicle.vin) });
+          target ??= resolveTarget({ local: options.local, stackOutputs: options.stackOutputs });
+          const vins = fleet.vehicles.map((vehicle) => vehicle.vin);
+          const bound = await bindSimulatedFleet(target, bindTo.gatewayId, vins, { bucket: bindTo.bucket, move: registeredForRun });
+          for (const [from, count] of Object.entries(bound.moved ?? {})) console.log(`moved ${count} simulated vehicle(s) from ${from} (an earlier run's gateway)`);
           console.log(`bound ${bound.bound} simulated vehicle(s) to ${bindTo.gatewayId} (it carries ${bound.vehicles})`);
         }
       : undefined,

@@ -11,8 +11,15 @@ import { resolve } from "node:path";
 import type { Command } from "commander";
 import { FLEET_TELEMETRY_PREFIX } from "../../contracts/telemetry-keys.js";
 import { writeGatewayBundle } from "../../identity/bundle.js";
-import { changeGatewayVehicles, GatewayVehiclesContendedError, InvalidGatewayVehiclesError, readGatewayVehicles, type GatewayVehiclesChange } from "../../identity/gateway-vehicles.js";
-import { GatewayAlreadyRegisteredError, GatewayNotFoundError, InvalidGatewayError, isGateway, listGateways, registerGateway, revokeGateway } from "../../identity/provisioning.js";
+import {
+  changeGatewayVehicles,
+  GatewayVehiclesConflictError,
+  GatewayVehiclesContendedError,
+  InvalidGatewayVehiclesError,
+  readGatewayVehicles,
+  type GatewayVehiclesChange,
+} from "../../identity/gateway-vehicles.js";
+import { GatewayAlreadyRegisteredError, GatewayNotFoundError, InvalidGatewayError, isGateway, listGateways, registeredVehicleVins, registerGateway, revokeGateway } from "../../identity/provisioning.js";
 import type { CommandContext } from "../context.js";
 import { CloudOperationError, InputFileError, NotFoundError, UsageError } from "../errors.js";
 import { formatTable, printResult } from "../output.js";
@@ -21,6 +28,7 @@ import { identityTarget, readCsr, stackThingType } from "./vehicles.js";
 export interface BindOptions {
   file?: string;
   all?: boolean;
+  move?: boolean;
 }
 
 export interface RegisterGatewayOptions {
@@ -56,10 +64,13 @@ export function registerGatewaysCommands(program: Command, contextFor: (command:
     });
   gateways
     .command("bind <gatewayId> [vins...]")
-    .description("let the gateway carry these vehicles: its records for any other VIN are refused (vehicle-not-bound); counts for the processor within 30 s")
+    .description(
+      "let the gateway carry these vehicles: its records for any other VIN are refused (vehicle-not-bound); counts for the processor within 30 s. A VIN another gateway carries is refused (unless --move), and so is a registered vehicle (its own identity speaks for it); then nothing is bound",
+    )
     .option("--file <path>", "VINs to bind, one a line (or a CSV whose first column is the VIN; a header line vin,… is skipped)")
+    .option("--move", "take VINs another gateway carries from it (it stops carrying them as this one starts)")
     .action(async function bindAction(this: Command, gatewayId: string, vins: string[], options: BindOptions) {
-      await runChangeGatewayVehicles(contextFor(this), gatewayId, { bind: [...vins, ...vinsFromFile(options.file)] });
+      await runChangeGatewayVehicles(contextFor(this), gatewayId, { bind: [...vins, ...vinsFromFile(options.file)], move: options.move });
     });
   gateways
     .command("unbind <gatewayId> [vins...]")
@@ -99,15 +110,19 @@ function vinsFromFile(path: string | undefined): string[] {
 export async function runChangeGatewayVehicles(context: CommandContext, gatewayId: string, change: GatewayVehiclesChange): Promise<void> {
   if (!change.unbindAll && (change.bind ?? change.unbind ?? []).length === 0) throw new UsageError("name at least one VIN (or --file)");
   if (!(await isGateway(context.iot(), gatewayId, gatewayThingType(context)))) throw new NotFoundError(new GatewayNotFoundError(gatewayId).message);
+  const iot = context.iot();
+  const vehicleThingType = stackThingType(context, "vehicle");
+  const registeredVehicles = (vins: readonly string[]) => registeredVehicleVins(iot, vehicleThingType, vins);
   let changed;
   try {
-    changed = await changeGatewayVehicles(context.s3(), context.target().names.dataBucket, gatewayId, change);
+    changed = await changeGatewayVehicles(context.s3(), context.target().names.dataBucket, gatewayId, change, { registeredVehicles });
   } catch (error) {
-    if (error instanceof InvalidGatewayVehiclesError) throw new UsageError(error.message);
+    if (error instanceof InvalidGatewayVehiclesError || error instanceof GatewayVehiclesConflictError) throw new UsageError(error.message);
     if (error instanceof GatewayVehiclesContendedError) throw new CloudOperationError(error.message);
     throw error;
   }
   printResult(context.io, context.json, changed, () => [
+    ...Object.entries(changed.moved ?? {}).map(([from, count]) => `${from}: ${count} vehicle(s) moved to ${gatewayId} (it no longer carries them)`),
     `${gatewayId}: ${changed.bound} bound, ${changed.unbound} unbound; it carries ${changed.vehicles} vehicle(s). The telemetry processor applies this to objects it reads from 30 s on.`,
   ]);
 }
@@ -115,9 +130,13 @@ export async function runChangeGatewayVehicles(context: CommandContext, gatewayI
 async function runGatewayVehicles(context: CommandContext, gatewayId: string): Promise<void> {
   const { document } = await readGatewayVehicles(context.s3(), context.target().names.dataBucket, gatewayId);
   const vins = [...(document?.vins ?? [])];
-  printResult(context.io, context.json, { gatewayId, vins, updatedAt: document?.updatedAt }, () => [
+  const pending = [...(document?.pending ?? [])];
+  printResult(context.io, context.json, { gatewayId, vins, ...(pending.length ? { pending } : {}), updatedAt: document?.updatedAt }, () => [
     ...vins,
     `${vins.length} vehicle(s) bound to ${gatewayId}${document ? ` (changed ${document.updatedAt})` : " (none ever bound: all its records are refused)"}`,
+    ...(pending.length
+      ? [`${pending.length} VIN(s) claimed by a bind still running or interrupted, carried by nobody (run the bind again, or unbind them): ${pending.slice(0, 10).join(", ")}${pending.length > 10 ? " …" : ""}`]
+      : []),
   ]);
 }
 

@@ -11,6 +11,7 @@ import { VEHICLE_TELEMETRY_PREFIX } from "../../contracts/telemetry-keys.js";
 import { gatewayIdentityNames } from "../../contracts/gateway-identity.js";
 import { vehicleIdentityNames } from "../../contracts/vehicle-identity.js";
 import { writeVehicleBundle } from "../../identity/bundle.js";
+import { gatewayHolders, refuseCarriedVehicle, VehicleCarriedByGatewayError } from "../../identity/gateway-vehicles.js";
 import {
   AttributeMigrationError,
   CHECKED_PAPERS_FLAG,
@@ -26,6 +27,7 @@ import {
 import { readStateFile } from "../../local/state-file.js";
 import { parseIntegerOption } from "../arguments.js";
 import type { CommandContext } from "../context.js";
+import type { Target } from "../target.js";
 import { InputFileError, NotFoundError, UsageError } from "../errors.js";
 import { formatTable, printResult } from "../output.js";
 import { createPacer } from "../redrive/pacer.js";
@@ -65,7 +67,7 @@ export function registerVehiclesCommands(program: Command, contextFor: (command:
   const vehicles = program.command("vehicles").description("vehicle identities: AWS IoT things, certificates, bundles");
   vehicles
     .command("register [vin]")
-    .description("register one vehicle (VIN with --make/--model/--hardware) or a CSV of them (--csv); writes each vehicle's bundle")
+    .description("register one vehicle (VIN with --make/--model/--hardware) or a CSV of them (--csv); writes each vehicle's bundle; a VIN bound to a fleet gateway is refused (unbind it first)")
     .option("--make <make>", "make (one vehicle)")
     .option("--model <model>", "model (one vehicle)")
     .option("--hardware <id>", "hardware id, e.g. tcu-2 (one vehicle)")
@@ -115,7 +117,11 @@ export function registerVehiclesCommands(program: Command, contextFor: (command:
  * stackThingType(context, "vehicle"); // "fleetota-dev-vehicle"
  */
 export function stackThingType(context: CommandContext, kind: "vehicle" | "gateway"): string {
-  const target = context.target();
+  return targetThingType(context.target(), kind);
+}
+
+/** stackThingType for a resolved target (the simulator has no command context). */
+export function targetThingType(target: Target, kind: "vehicle" | "gateway"): string {
   const derived = (kind === "vehicle" ? vehicleIdentityNames(target.names.namePrefix) : gatewayIdentityNames(target.names.namePrefix)).thingType;
   if (target.kind !== "local") return derived;
   return String(readStateFile(target.source)?.outputs[`${kind}_thing_type`] ?? derived);
@@ -210,6 +216,7 @@ export async function runRegister(context: CommandContext, vin: string | undefin
   const where = await identityTarget(context, "vehicle");
   const thingTypeName = stackThingType(context, "vehicle");
   const iot = context.iot();
+  const carriers = gatewayHolders(context.s3(), context.target().names.dataBucket);
   const pace = createPacer(maxPerSecond);
   const bar = progressBar(context, vehicles.length);
   const registered: string[] = [];
@@ -228,7 +235,8 @@ export async function runRegister(context: CommandContext, vin: string | undefin
     try {
       const csrPem = vehicle.csrPath ? readCsr(vehicle.csrPath) : undefined;
       await pace(1);
-      const done = await registerVehicle(iot, { iotPolicyName: where.iotPolicyName, thingTypeName }, record, { csrPem });
+      const beforeCertificate = () => refuseCarriedVehicle(carriers, record.vin.trim().toUpperCase());
+      const done = await registerVehicle(iot, { iotPolicyName: where.iotPolicyName, thingTypeName }, record, { csrPem, beforeCertificate });
       writeVehicleBundle(out, {
         vin: done.vin,
         certificateId: done.certificateId,
@@ -248,7 +256,7 @@ export async function runRegister(context: CommandContext, vin: string | undefin
       registered.push(done.vin);
     } catch (error) {
       if (error instanceof VehicleAlreadyRegisteredError) alreadyRegistered.push(vehicle.vin);
-      else if (error instanceof InputFileError || (error as { $metadata?: unknown }).$metadata !== undefined || (error as Error).name === "InvalidVehicleError") {
+      else if (error instanceof InputFileError || error instanceof VehicleCarriedByGatewayError || (error as { $metadata?: unknown }).$metadata !== undefined || (error as Error).name === "InvalidVehicleError") {
         refused.push({ line: vehicle.line, vin: vehicle.vin, reason: (error as Error).message });
       } else throw error;
     } finally {

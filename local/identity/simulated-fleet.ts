@@ -90,7 +90,8 @@ export async function provisionLocalGateway(
 
 /**
  * Binds the simulated fleet's VINs to a gateway, as an operator would (`fleetota gateways bind`), with the local
- * cloud's administrator credentials: one document read and written, whatever the fleet's size.
+ * cloud's administrator credentials: a few document reads and writes, whatever the fleet's size. A VIN another
+ * gateway carries is refused (GatewayVehiclesConflictError) unless `move`; the registry of vehicles is not asked.
  *
  * @example
  * startSimulation({ ...DEFAULT_SIMULATION, bucket, s3: gateway.s3, gatewayId: gateway.gatewayId,
@@ -100,12 +101,13 @@ export async function bindLocalGatewayVehicles(
   cloud: Pick<LocalCloud, "description" | "clientConfig">,
   gatewayId: string,
   vins: readonly string[],
+  options: { move?: boolean } = {},
 ): Promise<GatewayVehiclesChanged> {
   const bucket = cloud.description.outputs.data_bucket_name;
   if (typeof bucket !== "string") throw new LocalIdentityUnavailableError("the local cloud has no data_bucket_name output");
   const s3 = new S3Client({ ...cloud.clientConfig, forcePathStyle: true });
   try {
-    return await changeGatewayVehicles(s3, bucket, gatewayId, { bind: vins });
+    return await changeGatewayVehicles(s3, bucket, gatewayId, { bind: vins, move: options.move });
   } finally {
     s3.destroy();
   }

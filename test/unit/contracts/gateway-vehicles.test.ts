@@ -14,6 +14,13 @@ test("round trip: VINs sorted and unique, under the gateway's key", () => {
   assert.is(gatewayVehiclesKey(G), "registry/gateways/gw-depot-7/vehicles.json.gz");
 });
 
+test("a bind's pending VINs round-trip apart from the carried ones (a VIN both carried and pending is carried)", () => {
+  const document = decodeGatewayVehicles(G, encodeGatewayVehicles({ gatewayId: G, vins: [A], pending: [B, A, B], updatedAt: at }));
+  assert.equal(document, { gatewayId: G, vins: [A], pending: [B], updatedAt: at });
+  assert.equal(decodeGatewayVehicles(G, encodeGatewayVehicles({ gatewayId: G, vins: [A], pending: [], updatedAt: at })), { gatewayId: G, vins: [A], updatedAt: at });
+  assert.throws(() => decodeGatewayVehicles(G, gzipSync(JSON.stringify({ gatewayId: G, vins: [A], pending: [7], updatedAt: at }))), (error: unknown) => error instanceof GatewayVehiclesDocumentError);
+});
+
 test("a document copied under another gateway's key, of another shape, not gzip, or too large is refused", () => {
   const refused = (bytes: Uint8Array, gatewayId = G) => {
     try {

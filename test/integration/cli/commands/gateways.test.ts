@@ -1,8 +1,8 @@
 /**
  * `fleetota gateways` against the local cloud: registering from a CSR or with a key pair AWS IoT makes,
  * bundles written owner-only, ids that are not gateway ids (a VIN among them) refused, listing (apart
- * from the vehicles), binding and unbinding the VINs a gateway may carry, and revoking (no new credentials;
- * a vehicle cannot be revoked as a gateway).
+ * from the vehicles), binding and unbinding the VINs a gateway may carry (one gateway a VIN, never a registered
+ * vehicle: R9-G1), and revoking (no new credentials; a vehicle cannot be revoked as a gateway).
  */
 import { test } from "uvu";
 import * as assert from "uvu/assert";
@@ -10,7 +10,10 @@ import { readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { fleetTelemetryKey, vehicleTelemetryKey } from "../../../../contracts/telemetry-keys.js";
+import { resolveTarget } from "../../../../cli/target.js";
 import { readGatewayBundle } from "../../../../identity/bundle.js";
+import { GatewayVehiclesConflictError } from "../../../../identity/gateway-vehicles.js";
+import { bindSimulatedFleet, SimulatorGatewayError } from "../../../../simulator/cli.js";
 import { createKeyAndCsr } from "../../../../identity/certificates.js";
 import { fetchVehicleCredentials } from "../../../../identity/vehicle-credentials.js";
 import { assertOwnerOnly, credentialsRefusal, gatewayIdentityOf, identityWorkspaceForSuite, mode } from "../support/identity-workspace.js";
@@ -20,6 +23,9 @@ const bundles = join(workspace, "gateways");
 const G = "gw-depot-7";
 const K = "gw-keypair";
 const VIN = "1HGCM82633A004352";
+/** VINs no vehicle is registered with (VIN is, from the list test on). */
+const FREE = "JH4KA7561PC008269";
+const FREE_TOO = "1GNEK13ZX3R298984";
 
 test("register from the gateway's CSR: an owner-only bundle for the gateway alias, and it uploads under its own prefix only", async () => {
   const { privateKeyPem, csrPem } = await createKeyAndCsr(G);
@@ -82,16 +88,16 @@ test("bind, vehicles, unbind: the VINs a gateway may carry, in one document the 
   const EUROPEAN = "WP0ZZZ99ZTS392124";
   writeFileSync(join(workspace, "carried.csv"), `vin,make\n${OTHER},Honda\n\n# a comment\n${EUROPEAN.toLowerCase()},Porsche\n`);
 
-  const bound = await fleetota("gateways", "bind", G, VIN, "--file", join(workspace, "carried.csv"));
+  const bound = await fleetota("gateways", "bind", G, FREE, "--file", join(workspace, "carried.csv"));
   assert.is(bound.code, 0, bound.err);
   assert.equal(bound.json, { gatewayId: G, bound: 3, unbound: 0, vehicles: 3 });
-  assert.equal((await fleetota("gateways", "vehicles", G)).json.vins, [VIN, OTHER, EUROPEAN].sort());
+  assert.equal((await fleetota("gateways", "vehicles", G)).json.vins, [FREE, OTHER, EUROPEAN].sort());
 
-  const badVin = await fleetota("gateways", "bind", G, "1HGCM82633A004353", VIN);
+  const badVin = await fleetota("gateways", "bind", G, "1HGCM82633A004353", FREE);
   assert.is(badVin.code, 1);
   assert.match(badVin.err, "not bound (nothing written)");
   for (const id of [VIN, "gw-unknown"]) {
-    const notGateway = await fleetota("gateways", "bind", id, VIN);
+    const notGateway = await fleetota("gateways", "bind", id, FREE);
     assert.is(notGateway.code, 1, id);
     assert.match(notGateway.err, "is not a registered fleet gateway");
   }
@@ -100,16 +106,65 @@ test("bind, vehicles, unbind: the VINs a gateway may carry, in one document the 
 
   const unbound = await fleetota("gateways", "unbind", G, OTHER);
   assert.equal(unbound.json, { gatewayId: G, bound: 0, unbound: 1, vehicles: 2 });
-  assert.equal((await fleetota("gateways", "vehicles", G)).json.vins, [VIN, EUROPEAN].sort());
+  assert.equal((await fleetota("gateways", "vehicles", G)).json.vins, [FREE, EUROPEAN].sort());
   const all = await fleetota("gateways", "unbind", G, "--all");
   assert.equal(all.json, { gatewayId: G, bound: 0, unbound: 2, vehicles: 0 });
   assert.equal((await fleetota("gateways", "vehicles", G)).json.vins, []);
 });
 
+test("R9-G1: one speaker a VIN. A registered vehicle or a VIN another gateway carries is refused, the holder named, nothing bound; --move hands it over; registering a bound VIN is refused", async () => {
+  const registered = await fleetota("gateways", "bind", G, FREE, VIN);
+  assert.is(registered.code, 1);
+  assert.match(registered.err, `${VIN} is a registered vehicle`);
+  assert.not.match(registered.err, "Honda", "the holder is named, not the vehicle's data");
+  assert.equal((await fleetota("gateways", "vehicles", G)).json.vins, [], "nothing bound, FREE neither");
+
+  assert.is((await fleetota("gateways", "bind", G, FREE)).code, 0);
+  const taken = await fleetota("gateways", "bind", K, FREE_TOO, FREE.toLowerCase());
+  assert.is(taken.code, 1);
+  assert.match(taken.err, `${FREE} is bound to ${G} (unbind it there first, or bind with --move)`);
+  const left = (await fleetota("gateways", "vehicles", K)).json;
+  assert.equal([left.vins, left.pending], [[], undefined], "no VIN and no claim left");
+
+  const moved = await fleetota("gateways", "bind", K, FREE, "--move");
+  assert.is(moved.code, 0, moved.err);
+  assert.equal(moved.json, { gatewayId: K, bound: 1, unbound: 0, vehicles: 1, moved: { [G]: 1 } });
+  assert.equal((await fleetota("gateways", "vehicles", G)).json.vins, []);
+  assert.equal((await fleetota("gateways", "vehicles", K)).json.vins, [FREE]);
+
+  const out = join(workspace, "vehicles");
+  const carried = await fleetota("vehicles", "register", FREE, "--make", "Acura", "--model", "Legend", "--hardware", "tcu-1", "--out", out);
+  assert.is(carried.code, 1);
+  assert.match(JSON.stringify(carried.json.refused), `${FREE} is bound to fleet gateway ${K}`);
+  assert.equal((await fleetota("vehicles", "list")).json.vehicles.map((row: { vin: string }) => row.vin), [VIN], "no thing left for it");
+  assert.not.ok(readdirSync(out).includes(FREE), "no bundle");
+
+  assert.is((await fleetota("gateways", "unbind", K, FREE)).code, 0);
+  const free = await fleetota("vehicles", "register", FREE, "--make", "Acura", "--model", "Legend", "--hardware", "tcu-1", "--out", out);
+  assert.is(free.code, 0, free.err);
+  assert.is(free.json.registered, 1);
+});
+
+test("R9-G2: the simulator binds its fleet only to a registered gateway, with the same checks as gateways bind", async () => {
+  const target = resolveTarget({ cwd: workspace, local: true });
+
+  const unknown = await bindSimulatedFleet(target, "gw-unknown", [FREE_TOO]).catch((error: unknown) => error);
+  const vehicle = await bindSimulatedFleet(target, G, [FREE_TOO, VIN]).catch((error: unknown) => error);
+
+  assert.instance(unknown, SimulatorGatewayError);
+  assert.match((unknown as Error).message, "gw-unknown is not a registered fleet gateway");
+  assert.equal((await fleetota("gateways", "vehicles", "gw-unknown")).json.vins, []);
+  assert.instance(vehicle, GatewayVehiclesConflictError);
+  assert.match((vehicle as Error).message, `${VIN} is a registered vehicle`);
+  assert.equal((await bindSimulatedFleet(target, G, [FREE_TOO])).bound, 1);
+  assert.equal((await bindSimulatedFleet(target, K, [FREE_TOO], { move: true })).moved, { [G]: 1 });
+  assert.is((await fleetota("gateways", "unbind", K, FREE_TOO)).code, 0);
+});
+
 test("revoke: the gateway gets no new credentials and carries no vehicle; a vehicle or an unknown id is not a gateway", async () => {
   const identity = gatewayIdentityOf(join(bundles, K));
   assert.is(await credentialsRefusal(identity), undefined, "it gets credentials before");
-  assert.is((await fleetota("gateways", "bind", K, VIN)).code, 0);
+  assert.is((await fleetota("gateways", "bind", K, FREE_TOO)).code, 0);
 
   const revoked = await fleetota("gateways", "revoke", K);
   const vehicle = await fleetota("gateways", "revoke", VIN);

@@ -339,7 +339,8 @@ test("a fleet gateway speaks for no vehicle in a campaign: its records for a dri
         firmware: { version: "2.3.1" },
       }),
     ) + "\n";
-  // Even bound to carry both cars (so its records are read as telemetry), the gateway speaks for neither.
+  // Even bound to carry both cars (so its records are read as telemetry), the gateway speaks for neither. (`gateways bind`
+  // refuses a registered vehicle since R9-G1; bound without that check, as a document written before the rule is.)
   await changeGatewayVehicles(world.s3, world.bucket, "gw-depot-7", { bind: [driving, newcomer] });
   await world.s3.send(new PutObjectCommand({ Bucket: world.bucket, Key: fleetTelemetryKey("gw-depot-7", Date.now(), "forged"), Body: line(driving) + line(newcomer) }));
   await settle();

@@ -1,0 +1,260 @@
+/**
+ * One speaker a VIN (review 9, R9-G1): a VIN is carried by one fleet gateway at most, and by none while it is a
+ * registered vehicle (identity/gateway-vehicles.ts). Binding it to a second gateway, or binding a registered
+ * vehicle, is refused with the other holder named and nothing bound; `move` takes it from the other gateway;
+ * two binds of one VIN at once never both carry it; a vehicle's registration refuses a VIN a gateway carries,
+ * also when the bind runs at the same time. S3 and IoT are in-memory stand-ins answering as they do (412 on a
+ * lost conditional write, a strongly consistent listing).
+ */
+import type { IoTClient } from "@aws-sdk/client-iot";
+import type { S3Client } from "@aws-sdk/client-s3";
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import { decodeGatewayVehicles, GATEWAY_VEHICLES_PREFIX, gatewayVehiclesKey, type GatewayVehiclesDocument } from "../../../contracts/gateway-vehicles.js";
+import { fleetTelemetryKey, parseTelemetryKey } from "../../../contracts/telemetry-keys.js";
+import {
+  changeGatewayVehicles,
+  gatewayHolders,
+  GatewayVehiclesConflictError,
+  refuseCarriedVehicle,
+  VehicleCarriedByGatewayError,
+} from "../../../identity/gateway-vehicles.js";
+import { registeredVehicleVins, registerVehicle } from "../../../identity/provisioning.js";
+import { bindingRejection } from "../../../telemetry/uploader-binding.js";
+
+const VIN = "1HGCM82633A004352";
+const OTHER = "1M8GDM9AXKP042788";
+const G7 = "gw-depot-7";
+const G9 = "gw-depot-9";
+const VEHICLE_TYPE = "fleetota-dev-vehicle";
+
+type Input = { Key?: string; Prefix?: string; Body?: Uint8Array; IfMatch?: string; IfNoneMatch?: string };
+
+/** The data lake: GetObject, conditional PutObject, ListObjectsV2; `beforeList` may hold a listing back. */
+function lake(hooks: { beforeList?: () => Promise<void>; yieldEvery?: () => Promise<void> } = {}) {
+  const stored = new Map<string, { body: Uint8Array; etag: string }>();
+  let version = 0;
+  const s3 = {
+    async send(command: { constructor: { name: string }; input: Input }) {
+      await hooks.yieldEvery?.();
+      const name = command.constructor.name;
+      if (name === "ListObjectsV2Command") {
+        await hooks.beforeList?.();
+        const Contents = [...stored].filter(([key]) => key.startsWith(command.input.Prefix!)).map(([Key, { etag }]) => ({ Key, ETag: etag }));
+        return { Contents, IsTruncated: false };
+      }
+      const found = stored.get(command.input.Key!);
+      if (name === "GetObjectCommand") {
+        if (!found) throw Object.assign(new Error("NoSuchKey"), { name: "NoSuchKey", $metadata: { httpStatusCode: 404 } });
+        return { ETag: found.etag, Body: { transformToByteArray: async () => found.body } };
+      }
+      if ((command.input.IfNoneMatch === "*" && found) || (command.input.IfMatch && command.input.IfMatch !== found?.etag)) {
+        throw Object.assign(new Error("PreconditionFailed"), { name: "PreconditionFailed", $metadata: { httpStatusCode: 412 } });
+      }
+      stored.set(command.input.Key!, { body: command.input.Body!, etag: `"v${++version}"` });
+      return {};
+    },
+  } as unknown as S3Client;
+  const documentOf = (gatewayId: string): GatewayVehiclesDocument | undefined => {
+    const found = stored.get(gatewayVehiclesKey(gatewayId));
+    return found && decodeGatewayVehicles(gatewayId, found.body);
+  };
+  return { s3, stored, documentOf };
+}
+
+/** AWS IoT's registry: things with a type and principals; what registerVehicle and registeredVehicleVins ask. */
+function registry(hooks: { everyCall?: () => Promise<void>; beforeCreateThing?: () => Promise<void>; onDescribe?: () => void } = {}) {
+  const things = new Map<string, { thingTypeName?: string; principals: string[] }>();
+  let certificates = 0;
+  const iot = {
+    async send(command: { constructor: { name: string }; input: Record<string, string> }) {
+      await hooks.everyCall?.();
+      const { thingName } = command.input;
+      switch (command.constructor.name) {
+        case "CreateThingCommand":
+          await hooks.beforeCreateThing?.();
+          if (!things.has(thingName!)) things.set(thingName!, { thingTypeName: command.input.thingTypeName, principals: [] });
+          return {};
+        case "DeleteThingCommand":
+          things.delete(thingName!);
+          return {};
+        case "DescribeThingCommand": {
+          hooks.onDescribe?.();
+          const thing = things.get(thingName!);
+          if (!thing) throw Object.assign(new Error("not found"), { name: "ResourceNotFoundException" });
+          return { thingName, thingTypeName: thing.thingTypeName };
+        }
+        case "ListThingsCommand":
+          return { things: [...things].map(([name, thing]) => ({ thingName: name, thingTypeName: thing.thingTypeName })) };
+        case "ListThingPrincipalsCommand":
+          return { principals: things.get(thingName!)?.principals ?? [] };
+        case "CreateKeysAndCertificateCommand":
+          certificates++;
+          return { certificateId: `c${certificates}`, certificateArn: `arn:aws:iot:eu-central-1:1:cert/c${certificates}`, certificatePem: "pem", keyPair: { PrivateKey: "key" } };
+        case "AttachThingPrincipalCommand":
+          things.get(thingName!)!.principals.push(command.input.principal!);
+          return {};
+        default:
+          return {};
+      }
+    },
+  } as unknown as IoTClient;
+  return { iot, things };
+}
+
+const refusal = (promise: Promise<unknown>) => promise.then(() => undefined, (error: unknown) => error);
+const carries = (world: ReturnType<typeof lake>, gatewayId: string, vin: string) => (world.documentOf(gatewayId)?.vins ?? []).includes(vin);
+const claims = (world: ReturnType<typeof lake>, gatewayId: string) => world.documentOf(gatewayId)?.pending ?? [];
+
+test("R9-G1: a VIN another gateway carries is refused, that gateway named, nothing bound; the second gateway's records for it stay refused", async () => {
+  const world = lake();
+  await changeGatewayVehicles(world.s3, "lake", G7, { bind: [VIN] });
+
+  const error = await refusal(changeGatewayVehicles(world.s3, "lake", G9, { bind: [OTHER, VIN] }));
+
+  assert.instance(error, GatewayVehiclesConflictError);
+  assert.match((error as Error).message, `${VIN} is bound to ${G7}`);
+  assert.match((error as Error).message, "--move");
+  assert.equal((error as GatewayVehiclesConflictError).conflicts, [{ vin: VIN, heldBy: { gatewayId: G7, pending: false } }]);
+  assert.equal(world.documentOf(G9)?.vins, [], "all or nothing: OTHER, free, is not bound either");
+  assert.equal(claims(world, G9), [], "the claim was withdrawn");
+  assert.ok(carries(world, G7, VIN), "the first gateway keeps it");
+  const uploader = parseTelemetryKey(fleetTelemetryKey(G9, Date.now(), "1"));
+  assert.ok(bindingRejection(uploader, { vin: VIN, ota: undefined }, new Set(world.documentOf(G9)!.vins)), `${G9}'s record for ${VIN} is refused`);
+});
+
+test("R9-G1: a registered vehicle (its own identity) is refused; the registry is asked only about the VINs not carried yet", async () => {
+  const world = lake();
+  const asked: string[][] = [];
+  const registeredVehicles = async (vins: readonly string[]) => (asked.push([...vins]), vins.filter((vin) => vin === VIN));
+
+  const error = await refusal(changeGatewayVehicles(world.s3, "lake", G7, { bind: [VIN, OTHER] }, { registeredVehicles }));
+  assert.instance(error, GatewayVehiclesConflictError);
+  assert.match((error as Error).message, `${VIN} is a registered vehicle`);
+  assert.not.match((error as Error).message, OTHER, "only the holder of the refused VIN is named");
+  assert.equal(world.documentOf(G7)?.vins, []);
+  assert.equal(claims(world, G7), []);
+
+  await changeGatewayVehicles(world.s3, "lake", G7, { bind: [OTHER] }, { registeredVehicles });
+  await changeGatewayVehicles(world.s3, "lake", G7, { bind: [OTHER] }, { registeredVehicles });
+  assert.equal(asked, [[VIN, OTHER], [OTHER]], "a VIN already carried is not asked again");
+});
+
+test("registeredVehicleVins: vehicle things (typed or untyped) count, a gateway or a thing of another type does not; one listing for many VINs", async () => {
+  const { iot, things } = registry();
+  things.set(VIN, { thingTypeName: VEHICLE_TYPE, principals: [] });
+  things.set(OTHER, { principals: [] }); // registered before vehicles had a type
+  things.set("1G1YY22G965104378", { thingTypeName: "fleetota-dev-gateway", principals: [] });
+  const asked = [VIN, OTHER, "1G1YY22G965104378", "1FTFW1ET5DFC10312"];
+  assert.equal((await registeredVehicleVins(iot, VEHICLE_TYPE, asked)).sort(), [VIN, OTHER].sort());
+  const many = [...asked, ...Array.from({ length: 40 }, (_, index) => `1HGCM82633A0${String(index).padStart(5, "0")}`)];
+  assert.equal((await registeredVehicleVins(iot, VEHICLE_TYPE, many)).sort(), [VIN, OTHER].sort());
+});
+
+test("--move takes the VIN from the gateway carrying it: afterwards exactly one gateway carries it", async () => {
+  const world = lake();
+  await changeGatewayVehicles(world.s3, "lake", G7, { bind: [VIN, OTHER] });
+
+  const moved = await changeGatewayVehicles(world.s3, "lake", G9, { bind: [VIN], move: true });
+
+  assert.equal(moved, { gatewayId: G9, bound: 1, unbound: 0, vehicles: 1, moved: { [G7]: 1 } });
+  assert.equal(world.documentOf(G7)?.vins, [OTHER]);
+  assert.equal(world.documentOf(G9)?.vins, [VIN]);
+  const registeredVehicles = async (vins: readonly string[]) => vins;
+  assert.instance(await refusal(changeGatewayVehicles(world.s3, "lake", G7, { bind: [VIN], move: true }, { registeredVehicles })), GatewayVehiclesConflictError, "--move never takes a registered vehicle");
+  assert.ok(carries(world, G9, VIN));
+});
+
+test("two binds of one VIN to two gateways at once: never both carry it, whichever order their reads and writes take", async () => {
+  // Each bind's listing held until both have listed or 20 ms passed: the interleaving where a check-then-write bind lets both through.
+  for (let round = 0; round < 30; round++) {
+    let waiting: Array<() => void> = [];
+    const beforeList = () =>
+      new Promise<void>((resolve) => {
+        waiting.push(resolve);
+        if (waiting.length === 2) waiting.splice(0).forEach((release) => release());
+        else setTimeout(resolve, 20);
+      });
+    const yieldEvery = () => new Promise<void>((resolve) => (Math.random() < 0.5 ? setImmediate(resolve) : resolve()));
+    const world = lake({ beforeList: round % 2 ? beforeList : undefined, yieldEvery });
+    const outcomes = await Promise.all([G7, G9].map((gatewayId) => refusal(changeGatewayVehicles(world.s3, "lake", gatewayId, { bind: [VIN] }))));
+    const carriers = [G7, G9].filter((gatewayId) => carries(world, gatewayId, VIN));
+    assert.ok(carriers.length <= 1, `round ${round}: carried by ${carriers.join(" and ")}`);
+    outcomes.forEach((outcome, index) => assert.is(outcome === undefined, carriers.includes([G7, G9][index]!), `round ${round}: a bind that returned carries it`));
+    assert.equal([...claims(world, G7), ...claims(world, G9)], [], "no claim left behind");
+    waiting = [];
+  }
+});
+
+test("a claim left by an interrupted bind blocks other gateways with a clear reason; unbinding it there, or binding again there, clears it", async () => {
+  const world = lake();
+  await changeGatewayVehicles(world.s3, "lake", G7, { bind: [OTHER] });
+  // What a bind interrupted between its claim and its check leaves behind.
+  const { encodeGatewayVehicles } = await import("../../../contracts/gateway-vehicles.js");
+  world.stored.set(gatewayVehiclesKey(G7), { body: encodeGatewayVehicles({ gatewayId: G7, vins: [OTHER], pending: [VIN], updatedAt: new Date().toISOString() }), etag: '"interrupted"' });
+
+  const error = await refusal(changeGatewayVehicles(world.s3, "lake", G9, { bind: [VIN], move: true }));
+  assert.instance(error, GatewayVehiclesConflictError, "a claim is not carried, so --move does not take it");
+  assert.match((error as Error).message, `${VIN} is being bound to ${G7}`);
+  assert.not.ok(carries(world, G7, VIN), "a pending VIN is carried by nobody");
+
+  assert.equal(await changeGatewayVehicles(world.s3, "lake", G7, { bind: [VIN] }), { gatewayId: G7, bound: 1, unbound: 0, vehicles: 2 }, "bound again: the claim completes");
+  await changeGatewayVehicles(world.s3, "lake", G7, { unbind: [VIN] });
+  assert.equal(claims(world, G7), []);
+  assert.equal((await changeGatewayVehicles(world.s3, "lake", G9, { bind: [VIN] })).bound, 1);
+});
+
+test("revoke's unbind --all clears carried and claimed VINs: nothing of the gateway holds any VIN", async () => {
+  const world = lake();
+  await changeGatewayVehicles(world.s3, "lake", G7, { bind: [VIN, OTHER] });
+  const { encodeGatewayVehicles } = await import("../../../contracts/gateway-vehicles.js");
+  world.stored.set(gatewayVehiclesKey(G7), { body: encodeGatewayVehicles({ gatewayId: G7, vins: [VIN], pending: [OTHER], updatedAt: new Date().toISOString() }), etag: '"x"' });
+  assert.equal((await changeGatewayVehicles(world.s3, "lake", G7, { unbindAll: true })).unbound, 1);
+  assert.equal(world.documentOf(G7), { gatewayId: G7, vins: [], updatedAt: world.documentOf(G7)!.updatedAt });
+  assert.equal((await gatewayHolders(world.s3, "lake").holdersOf([VIN, OTHER])).size, 0);
+  assert.ok([...world.stored.keys()].every((key) => key.startsWith(GATEWAY_VEHICLES_PREFIX)));
+});
+
+test("registration refuses a VIN a gateway carries, after creating the thing (deleted again, no certificate); a free VIN registers", async () => {
+  const world = lake();
+  const { iot, things } = registry();
+  await changeGatewayVehicles(world.s3, "lake", G7, { bind: [VIN] });
+  const holders = gatewayHolders(world.s3, "lake");
+  const where = { iotPolicyName: "p", thingTypeName: VEHICLE_TYPE };
+  const record = (vin: string) => ({ vin, make: "Honda", model: "Accord", hardware: "tcu-2" });
+
+  const error = await refusal(registerVehicle(iot, where, record(VIN), { beforeCertificate: () => refuseCarriedVehicle(holders, VIN) }));
+  assert.instance(error, VehicleCarriedByGatewayError);
+  assert.match((error as Error).message, `${VIN} is bound to fleet gateway ${G7}`);
+  assert.match((error as Error).message, `fleetota gateways unbind ${G7} ${VIN}`);
+  assert.not.ok(things.has(VIN), "no thing left behind");
+
+  const registered = await registerVehicle(iot, where, record(OTHER), { beforeCertificate: () => refuseCarriedVehicle(holders, OTHER) });
+  assert.is(registered.vin, OTHER);
+  assert.equal(things.get(OTHER)?.principals.length, 1);
+});
+
+test("a registration and a bind of one VIN at the same time: never a registered vehicle that a gateway carries", async () => {
+  const pause = () => new Promise<void>((resolve) => setTimeout(resolve, Math.random() * 2));
+  for (let round = 0; round < 40; round++) {
+    // Odd rounds: the thing is created only once the bind has asked the registry (or 30 ms passed), the schedule where a
+    // registration that checked the gateways before creating its thing, and a bind that asks the registry, both pass.
+    let described = () => {};
+    const bindAsked = new Promise<void>((resolve) => ((described = resolve), setTimeout(resolve, 30)));
+    const world = lake({ yieldEvery: pause });
+    const { iot, things } = registry({
+      everyCall: pause,
+      beforeCreateThing: round % 2 ? () => bindAsked : undefined,
+      onDescribe: () => described(),
+    });
+    const holders = gatewayHolders(world.s3, "lake");
+    const registeredVehicles = (vins: readonly string[]) => registeredVehicleVins(iot, VEHICLE_TYPE, vins);
+    await Promise.all([
+      refusal(registerVehicle(iot, { iotPolicyName: "p", thingTypeName: VEHICLE_TYPE }, { vin: VIN, make: "Honda", model: "Accord", hardware: "tcu-2" }, { beforeCertificate: () => refuseCarriedVehicle(holders, VIN) })),
+      refusal(changeGatewayVehicles(world.s3, "lake", G7, { bind: [VIN] }, { registeredVehicles })),
+    ]);
+    assert.not.ok(things.has(VIN) && carries(world, G7, VIN), `round ${round}: registered and carried`);
+  }
+});
+
+test.run();
