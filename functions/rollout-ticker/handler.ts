@@ -17,7 +17,7 @@ let campaigns: CampaignList | undefined;
 export const handler = async (): Promise<{ ticked: string[] }> => {
   const now = new Date();
   campaigns ??= dynamoCampaignList({ doc, table: requireEnv(ENV.STATE_TABLE) });
-  const due = campaignsToTick(await campaigns.list());
+  const due = campaignsToTick(await campaigns.list(), now);
   await sendTicks(sqs, requireEnv(ENV.COMMAND_QUEUE_URL), due.map((campaign) => tickMessage(campaign.campaignId, now)));
   const ticked = due.map((campaign) => campaign.campaignId);
   logger.info("ticks queued", { campaigns: ticked.length, ticked });

@@ -1,24 +1,35 @@
 import { SendMessageBatchCommand, type SQSClient } from "@aws-sdk/client-sqs";
-import { CAMPAIGN_STATE, JOB_STATE, UNSTARTED_JOB_STATES, countJobsIn, type Campaign } from "../../campaigns/model.js";
+import { WITHDRAWAL_SETTLE_MINUTES } from "../../campaigns/job-documents.js";
+import { CAMPAIGN_STATE, JOB_STATE, RETRYABLE_JOB_STATES, UNSTARTED_JOB_STATES, countJobsIn, type Campaign } from "../../campaigns/model.js";
 import { OPERATOR_COMMAND, UPDATE_MESSAGE_KIND, type CommandMessage } from "../../contracts/update-messages.js";
 
 /**
  * Campaigns a tick has work for: those rolling or about to (SCHEDULED, RUNNING, PAUSED — a paused one
  * still times out silent vehicles), canceled or aborted ones with jobs not yet canceled or still IN_PROGRESS, and any
- * campaign whose jobs still owe a withdrawal of their document (`withdrawalsOwed`; a final one's tick rolls nothing).
+ * campaign whose jobs still owe a withdrawal of their document (`withdrawalsOwed`; a final one's tick rolls nothing), and
+ * once more a canceled or aborted one with FAILED or TIMED_OUT jobs whose retries are not yet recorded dropped, at
+ * `now` WITHDRAWAL_SETTLE_MINUTES or more after it ended (campaigns/update-service.ts sweepUnstartedJobs): a retry
+ * written by a job write that read it before it ended is taken then, even when nothing else keeps it ticked.
  *
  * @example
- * const due = campaignsToTick(await store.campaigns.list());
+ * const due = campaignsToTick(await store.campaigns.list(), new Date());
  */
-export function campaignsToTick(campaigns: readonly Campaign[]): Campaign[] {
+export function campaignsToTick(campaigns: readonly Campaign[], now: Date): Campaign[] {
   return campaigns.filter((campaign) => {
     if (campaign.state === CAMPAIGN_STATE.Scheduled || campaign.state === CAMPAIGN_STATE.Running || campaign.state === CAMPAIGN_STATE.Paused) {
       return true;
     }
     if ((campaign.withdrawalsOwed ?? 0) > 0 && campaign.state !== CAMPAIGN_STATE.Draft) return true;
+    if (retriesToDrop(campaign, now)) return true;
     // A started job left to finish is held to its limits (timed out when silent), so it cannot hold its vehicle for good.
     return (campaign.state === CAMPAIGN_STATE.Canceled || campaign.state === CAMPAIGN_STATE.Aborted) && countJobsIn(campaign.counts, [...UNSTARTED_JOB_STATES, JOB_STATE.InProgress]) > 0;
   });
+}
+
+function retriesToDrop(campaign: Campaign, now: Date): boolean {
+  if (campaign.state !== CAMPAIGN_STATE.Canceled && campaign.state !== CAMPAIGN_STATE.Aborted) return false;
+  if (campaign.retriesDroppedAt !== undefined || countJobsIn(campaign.counts, RETRYABLE_JOB_STATES) === 0) return false;
+  return now.getTime() >= Date.parse(campaign.finishedAt ?? campaign.updatedAt) + WITHDRAWAL_SETTLE_MINUTES * 60_000;
 }
 
 /**

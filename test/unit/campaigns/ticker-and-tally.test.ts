@@ -5,7 +5,8 @@ import { UpdateTally } from "../../../campaigns/update-tally.js";
 import { campaignsToTick, tickMessage } from "../../../functions/rollout-ticker/tick-messages.js";
 import { METRIC } from "../../../contracts/metrics.js";
 import { updateMessageSchema } from "../../../contracts/update-messages.js";
-import { T0, campaign } from "./support/factories.js";
+import { WITHDRAWAL_SETTLE_MINUTES } from "../../../campaigns/job-documents.js";
+import { T0, campaign, minutesAfter } from "./support/factories.js";
 
 test("the ticker picks rolling campaigns and finished ones with unstarted jobs", () => {
   const withQueued = { ...emptyJobCounts(), QUEUED: 2 };
@@ -18,7 +19,7 @@ test("the ticker picks rolling campaigns and finished ones with unstarted jobs",
     campaign({ campaignId: "canceled-clean", state: "CANCELED" }),
     campaign({ campaignId: "aborted-dirty", state: "ABORTED", counts: withQueued }),
   ];
-  assert.equal(campaignsToTick(all).map((c) => c.campaignId), ["scheduled", "running", "paused", "aborted-dirty"]);
+  assert.equal(campaignsToTick(all, T0).map((c) => c.campaignId), ["scheduled", "running", "paused", "aborted-dirty"]);
 });
 
 test("the ticker keeps ticking a final campaign while its jobs owe a withdrawal of their document, and stops when none does", () => {
@@ -29,7 +30,7 @@ test("the ticker keeps ticking a final campaign while its jobs owe a withdrawal 
     campaign({ campaignId: "completed-settled", state: "COMPLETED", withdrawalsOwed: 0 }),
     campaign({ campaignId: "canceled-settled", state: "CANCELED", withdrawalsOwed: 0 }),
   ];
-  assert.equal(campaignsToTick(owing).map((c) => c.campaignId), ["completed-owing", "canceled-owing", "aborted-owing"]);
+  assert.equal(campaignsToTick(owing, T0).map((c) => c.campaignId), ["completed-owing", "canceled-owing", "aborted-owing"]);
 });
 
 test("the ticker keeps ticking a canceled or aborted campaign while a started job is IN_PROGRESS (held to its limits), and stops after", () => {
@@ -39,7 +40,21 @@ test("the ticker keeps ticking a canceled or aborted campaign while a started jo
     campaign({ campaignId: "aborted-installing", state: "ABORTED", counts: inProgress }),
     campaign({ campaignId: "canceled-done", state: "CANCELED", counts: { ...emptyJobCounts(), TIMED_OUT: 1, FAILED: 2 } }),
   ];
-  assert.equal(campaignsToTick(ended).map((c) => c.campaignId), ["canceled-installing", "aborted-installing"]);
+  assert.equal(campaignsToTick(ended, T0).map((c) => c.campaignId), ["canceled-installing", "aborted-installing"]);
+});
+
+test("the ticker ticks a canceled or aborted campaign with FAILED or TIMED_OUT jobs once more WITHDRAWAL_SETTLE_MINUTES after it ended, until its retries are recorded dropped", () => {
+  const failed = { ...emptyJobCounts(), FAILED: 2, TIMED_OUT: 1 };
+  const endedAt = T0.toISOString();
+  const ended = [
+    campaign({ campaignId: "canceled-failures", state: "CANCELED", finishedAt: endedAt, counts: failed }),
+    campaign({ campaignId: "aborted-failures", state: "ABORTED", finishedAt: endedAt, counts: failed }),
+    campaign({ campaignId: "canceled-swept", state: "CANCELED", finishedAt: endedAt, counts: failed, retriesDroppedAt: minutesAfter(WITHDRAWAL_SETTLE_MINUTES).toISOString() }),
+    campaign({ campaignId: "canceled-no-failures", state: "CANCELED", finishedAt: endedAt, counts: { ...emptyJobCounts(), SUCCEEDED: 3 } }),
+    campaign({ campaignId: "completed-failures", state: "COMPLETED", finishedAt: endedAt, counts: failed }),
+  ];
+  assert.equal(campaignsToTick(ended, minutesAfter(WITHDRAWAL_SETTLE_MINUTES - 1)), [], "within the window: a tick now could not record them dropped");
+  assert.equal(campaignsToTick(ended, minutesAfter(WITHDRAWAL_SETTLE_MINUTES)).map((c) => c.campaignId), ["canceled-failures", "aborted-failures"]);
 });
 
 test("a tick message is a valid update message keyed by campaign and minute", () => {

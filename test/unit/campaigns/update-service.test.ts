@@ -663,7 +663,7 @@ function withdrawalsFail(h: Harness): () => void {
 
 /** Whether the rollout ticker would queue a tick for the campaign as stored now. */
 async function tickedByTicker(h: Harness, campaignId: string): Promise<boolean> {
-  return campaignsToTick([(await h.store.campaigns.get(campaignId))!]).length === 1;
+  return campaignsToTick([(await h.store.campaigns.get(campaignId))!], h.clock.now).length === 1;
 }
 
 test("a cancel whose withdrawal fails (a KMS throttle) leaves the job owing it: the CANCELED campaign keeps being ticked, the next tick withdraws, ticking stops once it is confirmed", async () => {
@@ -1531,7 +1531,7 @@ async function canceledWhileDownloading(h: Harness, lateReport?: "FAILED"): Prom
 
 /** Ticks x when the rollout ticker would (campaignsToTick), then y. */
 async function tickBoth(h: Harness, x: string, y: string): Promise<void> {
-  if (campaignsToTick([(await h.store.campaigns.get(x))!]).length > 0) await tickCampaign(h.deps, x);
+  if (campaignsToTick([(await h.store.campaigns.get(x))!], h.clock.now).length > 0) await tickCampaign(h.deps, x);
   await tickCampaign(h.deps, y);
 }
 
@@ -1546,7 +1546,7 @@ test("a canceled campaign's started job holds its vehicle while it reports, and 
   assert.is((await h.store.jobs.get(x, vin(1)))!.state, "IN_PROGRESS", "it reported 20 minutes ago: still installing");
   assert.is(h.slots.describe(vin(1)), `INSTALL ${x}:${vin(1)} attempt 1`, "no other document mid-install");
   h.clock.now = minutesAfter(60);
-  assert.equal(campaignsToTick([(await h.store.campaigns.get(x))!]).map((c) => c.campaignId), [x], "the canceled campaign is still ticked");
+  assert.equal(campaignsToTick([(await h.store.campaigns.get(x))!], h.clock.now).map((c) => c.campaignId), [x], "the canceled campaign is still ticked");
   await tickBoth(h, x, y);
   const old = (await h.store.jobs.get(x, vin(1)))!;
   assert.is(old.state, "TIMED_OUT");
@@ -1561,7 +1561,7 @@ test("a canceled campaign's started job holds its vehicle while it reports, and 
   h.clock.now = minutesAfter(60 + WITHDRAWAL_SETTLE_MINUTES);
   await tickBoth(h, x, y);
   assert.is(h.slots.describe(vin(1)), `INSTALL ${y}:${vin(1)} attempt 1`);
-  assert.equal(campaignsToTick([(await h.store.campaigns.get(x))!]), [], "x is no longer ticked");
+  assert.equal(campaignsToTick([(await h.store.campaigns.get(x))!], h.clock.now), [], "x is no longer ticked");
   await assertCountersMatchJobs(h.store, x);
   await assertCountersMatchJobs(h.store, y);
 });
@@ -1809,6 +1809,34 @@ test("a started job timed out with a retry by a tick that read its campaign RUNN
   assert.is(h.slots.describe(vin(2)), "WITHDRAWN");
   assert.ok((await h.store.campaigns.get(campaignId))!.retriesDroppedAt);
   assert.is(await tickListing(h, reads, campaignId, 33 + WITHDRAWAL_SETTLE_MINUTES), "owed index,IN_PROGRESS");
+  await assertCountersMatchJobs(h.store, campaignId);
+});
+
+test("a retry raced into a canceled campaign that nothing else keeps ticked: the ticker ticks it once past the settle window, which takes the retry and withdraws the document; ticked then only until that withdrawal is confirmed", async () => {
+  const h = harness();
+  const { campaignId } = await startedCampaign(h);
+  await h.deliver(candidate(car(2)), report(campaignId, vin(2), 1, "INSTALLING"));
+  h.clock.now = minutesAfter(31);
+  onceBefore(h.store.jobs, "saveTransition", async () => {
+    const running = (await h.store.campaigns.get(campaignId))!;
+    const at = h.clock.now.toISOString();
+    await h.store.campaigns.saveChange(running, { ...running, state: "CANCELED", finishedAt: at, updatedAt: at }, { from: "RUNNING", to: "CANCELED", at, reason: "canceled by operator", cause: "test" });
+  });
+  await tickCampaign(h.deps, campaignId);
+  assert.ok((await h.store.jobs.get(campaignId, vin(2)))!.nextRetryAt, "the race: a retry in a canceled campaign");
+  h.clock.now = minutesAfter(30 + WITHDRAWAL_SETTLE_MINUTES);
+  assert.not.ok(await tickedByTicker(h, campaignId), "nothing in progress, nothing owed, within the window");
+
+  h.clock.now = minutesAfter(31 + WITHDRAWAL_SETTLE_MINUTES);
+  assert.ok(await tickedByTicker(h, campaignId), "once past the window");
+  await tickCampaign(h.deps, campaignId);
+  const swept = (await h.store.jobs.get(campaignId, vin(2)))!;
+  assert.equal([swept.nextRetryAt, owesWithdrawal(swept), h.slots.describe(vin(2))], [undefined, true, "WITHDRAWN"]);
+  assert.ok((await h.store.campaigns.get(campaignId))!.retriesDroppedAt);
+  h.clock.now = minutesAfter(31 + 2 * WITHDRAWAL_SETTLE_MINUTES);
+  assert.ok(await tickedByTicker(h, campaignId), "for the withdrawal it owes");
+  await tickCampaign(h.deps, campaignId);
+  assert.not.ok(await tickedByTicker(h, campaignId), "confirmed, retries recorded dropped: no longer ticked");
   await assertCountersMatchJobs(h.store, campaignId);
 });
 
