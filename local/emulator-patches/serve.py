@@ -48,9 +48,12 @@ Gaps are filled:
     s3:if-match / s3:x-amz-copy-source, or `StringNotEquals` on them (the data lake's write-once Denys), or
     `StringEquals` on s3:object-lock-mode / `NumericGreaterThan` on s3:object-lock-remaining-retention-days (its
     retention bounds): those are evaluated against the object request's If-None-Match / If-Match /
-    x-amz-copy-source / x-amz-object-lock-* headers (a PutObjectRetention's body) and applied when they hold, as on
-    AWS (so only `If-None-Match: *` creates, a copy is refused there, and no object is locked in compliance mode or
-    past a published version's retention); and a DELETE naming a versionId is
+    x-amz-copy-source / x-amz-object-lock-* headers (a PutObjectRetention's or PutObjectLegalHold's body) and applied
+    when they hold, as on AWS (so only `If-None-Match: *` creates, a copy is refused there, and no object is locked in
+    compliance mode, past a published version's retention or under a hold the policy refuses); a PutObjectRetention
+    and a PutObjectLegalHold are checked as s3:PutObjectRetention / s3:PutObjectLegalHold without s3:if-none-match /
+    s3:if-match (moto checked both as s3:PutObject, so `If-None-Match: *` let a retention change pass the write-once
+    Denys); and a DELETE naming a versionId is
     checked as s3:DeleteObjectVersion (moto checked s3:DeleteObject for both, so a Deny of delete markers also
     refused deleting a named version); a request carrying `x-amz-bypass-governance-retention: true` (DeleteObject
     of a version, DeleteObjects) is also checked as s3:BypassGovernanceRetention, as on AWS (moto honoured the
@@ -61,6 +64,13 @@ Gaps are filled:
     s3:if-match whatever they send (AWS never sets those keys on them), a CompleteMultipartUpload with its own
     If-None-Match, a form POST without any; and a request naming an upload id under another key than the upload's
     is NoSuchUpload, as on AWS (moto wrote the parts and the object to the upload's key, whatever the URL said).
+  * S3 Object Lock: a PutObjectRetention replaced a version's retention whatever it held; here, as on AWS, an
+    unexpired governance retention is shortened, removed or changed in mode only with the bypass header (checked as
+    s3:BypassGovernanceRetention above) and a compliance one only extended (AccessDenied). Lock fields AWS refuses
+    are a 400 (a mode other than GOVERNANCE / COMPLIANCE, a mode without a date or a date without a mode, a date
+    not ISO 8601 with a time zone, a hold status other than ON / OFF: InvalidArgument in headers, MalformedXML in a
+    body), where moto stored them (a lower-case mode locked nothing; a date it could not read back made every later
+    delete of that version fail 500); a valid date is stored in the form moto reads back.
   * ...and S3 access logs are not delivered: moto wrote one object into the target bucket on every request to
     a logged bucket (the data lake takes every telemetry upload and read), which only grew the emulator.
 AWS IoT, for the vehicles' and fleet gateways' things and certificates:
@@ -378,29 +388,173 @@ _HEADER_CONDITION_KEYS = {
     "s3:x-amz-copy-source": "x-amz-copy-source",
     "s3:object-lock-mode": "x-amz-object-lock-mode",
     "s3:object-lock-remaining-retention-days": "x-amz-object-lock-retain-until-date",
+    "s3:object-lock-legal-hold": "x-amz-object-lock-legal-hold",
+    "s3:object-lock-event-hold": "x-amz-object-lock-event-hold",
+    "s3:object-lock-event-hold-duration-days": "x-amz-object-lock-event-hold-duration-days",
 }
 # Condition operators evaluated on those keys (as IAM: StringNotEquals matches an absent key too, the others do not).
 _HEADER_CONDITION_OPERATORS = ("Null", "StringNotEquals", "StringEquals", "NumericGreaterThan")
+# The object sub-resources AWS authorizes as their own action, which moto checks as s3:PutObject.
+_OBJECT_LOCK_ACTIONS = {"retention": "s3:PutObjectRetention", "legal-hold": "s3:PutObjectLegalHold"}
+_LOCK_MODES = ("GOVERNANCE", "COMPLIANCE")
+_HOLD_STATUSES = ("ON", "OFF")
 
 
-def _retention_headers(request, query):
-    """A PutObjectRetention (PUT ?retention) carries its mode and date in its body, not in headers: read them as
-    the lock headers a PutObject would carry, for the same condition keys."""
-    if request.method != "PUT" or "retention" not in query:
+class _LockRequestError(Exception):
+    """An Object Lock field AWS would refuse (400), with AWS's code for where it was sent."""
+
+    def __init__(self, code, message):
+        super().__init__(message)
+        self.code = code
+
+
+def _lock_request_refusal(error):
+    body = f'<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>{error.code}</Code><Message>{error}</Message></Error>'
+    return 400, {"Content-Type": "application/xml"}, body
+
+
+def _object_lock_action(request, query):
+    """"retention" for a PutObjectRetention (PUT ?retention), "legal-hold" for a PutObjectLegalHold, else None."""
+    if request.method != "PUT":
+        return None
+    return next((name for name in _OBJECT_LOCK_ACTIONS if name in query), None)
+
+
+def _parsed_retain_until(value):
+    """A retain-until date as an aware datetime; _LockRequestError when it is not ISO 8601 with a time zone (moto
+    stored any text, then failed 500 reading it on every delete of that version)."""
+    try:
+        until = datetime.datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    except ValueError:
+        until = None
+    if until is None or until.tzinfo is None:
+        raise _LockRequestError("InvalidArgument", "The retain until date must be an ISO 8601 date and time with a time zone")
+    return until
+
+
+def _moto_retain_until(value):
+    """The retain-until date in the one form moto reads back (UTC, milliseconds, Z)."""
+    until = _parsed_retain_until(value).astimezone(datetime.timezone.utc)
+    return f"{until:%Y-%m-%dT%H:%M:%S}.{until.microsecond // 1000:03d}Z"
+
+
+def _lock_body(request, root):
+    """The XML body of a PutObjectRetention / PutObjectLegalHold as a dict (empty for an empty element)."""
+    try:
+        parsed = xmltodict.parse(request.data or f"<{root}/>".encode())
+    except Exception as error:
+        raise _LockRequestError("MalformedXML", "The XML you provided was not well-formed") from error
+    if not isinstance(parsed, dict) or root not in parsed:
+        raise _LockRequestError("MalformedXML", "The XML you provided was not well-formed")
+    return parsed[root] or {}
+
+
+def _checked_lock(mode, until, hold, code):
+    """Refuses (code) what AWS refuses: a mode other than GOVERNANCE / COMPLIANCE (moto took `compliance` and locked
+    nothing), a mode without a date or a date without a mode, a date without a time zone, a hold status other than
+    ON / OFF."""
+    if mode is not None and mode not in _LOCK_MODES:
+        raise _LockRequestError(code, "Unknown Object Lock retention mode")
+    if (mode is None) != (until is None):
+        raise _LockRequestError(code, "The retain until date and the retention mode must both be given")
+    if until is not None:
+        try:
+            _parsed_retain_until(until)
+        except _LockRequestError as error:
+            raise _LockRequestError(code, str(error)) from error
+    if hold is not None and hold not in _HOLD_STATUSES:
+        raise _LockRequestError(code, "Unknown Object Lock hold status")
+
+
+def _lock_headers(request, query, headers):
+    """The object request's Object Lock fields as the x-amz-object-lock-* headers a PutObject carries, for the same
+    condition keys: a PutObjectRetention's and a PutObjectLegalHold's come from their body (mode, date, event hold and
+    its duration in days; legal hold status). Refuses (_LockRequestError) what AWS would refuse."""
+    sub_resource = _object_lock_action(request, query)
+    if sub_resource is None:
+        names = ("x-amz-object-lock-mode", "x-amz-object-lock-retain-until-date", "x-amz-object-lock-legal-hold")
+        mode, until, hold = (headers.get(name) for name in names)
+        _checked_lock(mode, until, hold, "InvalidArgument")
+        years = headers.get("x-amz-object-lock-event-hold-duration-years")
+        if years is not None and "x-amz-object-lock-event-hold-duration-days" not in headers:
+            return {"x-amz-object-lock-event-hold-duration-days": str(int(years) * 365) if years.isdigit() else "0"}
         return {}
-    retention = (xmltodict.parse(request.data or b"<Retention/>") or {}).get("Retention") or {}
-    found = {"x-amz-object-lock-mode": retention.get("Mode"), "x-amz-object-lock-retain-until-date": retention.get("RetainUntilDate")}
+    if sub_resource == "legal-hold":
+        status = _lock_body(request, "LegalHold").get("Status")
+        _checked_lock(None, None, status if status is not None else "", "MalformedXML")
+        return {"x-amz-object-lock-legal-hold": status}
+    retention = _lock_body(request, "Retention")
+    _checked_lock(retention.get("Mode"), retention.get("RetainUntilDate"), retention.get("EventHold"), "MalformedXML")
+    days = None
+    if "EventHoldDuration" in retention:  # any duration, even empty or malformed, is present for the Deny's Null test
+        duration = retention["EventHoldDuration"] if isinstance(retention["EventHoldDuration"], dict) else {}
+        years = str(duration.get("Years", ""))
+        days = duration.get("Days") or (int(years) * 365 if years.isdigit() else 0)
+    found = {
+        "x-amz-object-lock-mode": retention.get("Mode"),
+        "x-amz-object-lock-retain-until-date": retention.get("RetainUntilDate"),
+        "x-amz-object-lock-event-hold": retention.get("EventHold"),
+        "x-amz-object-lock-event-hold-duration-days": None if days is None else str(days),
+    }
     return {name: value for name, value in found.items() if value is not None}
 
 
 def _remaining_retention_days(retain_until):
-    """s3:object-lock-remaining-retention-days for a retain-until date (whole days from now, rounded up)."""
+    """s3:object-lock-remaining-retention-days for a retain-until date (whole days from now, rounded up); None for one
+    that is not a date (refused before on the object requests that set it; other requests are not locking)."""
     try:
-        until = datetime.datetime.fromisoformat(retain_until.replace("Z", "+00:00"))
-    except ValueError:
+        until = _parsed_retain_until(retain_until)
+    except _LockRequestError:
         return None
     seconds = (until - datetime.datetime.now(datetime.timezone.utc)).total_seconds()
     return max(0, -(-int(seconds) // 86_400))
+
+
+def _retention_change_refused(key, mode, until, bypass):
+    """True when AWS's Object Lock refuses this PutObjectRetention on a version (moto replaced any retention): under
+    an unexpired retention only an extension in the same mode is free; anything else (a shorter or no date, another
+    mode) needs governance mode and the bypass (`x-amz-bypass-governance-retention: true`, the policy having allowed
+    s3:BypassGovernanceRetention), and is never allowed on compliance."""
+    if key.lock_mode not in _LOCK_MODES or not key.lock_until:
+        return False
+    try:
+        current = _parsed_retain_until(key.lock_until)
+    except _LockRequestError:
+        current = datetime.datetime.max.replace(tzinfo=datetime.timezone.utc)  # unreadable: treated as retained
+    if current <= datetime.datetime.now(datetime.timezone.utc):
+        return False
+    if mode == key.lock_mode and until is not None and _parsed_retain_until(until) >= current:
+        return False
+    return key.lock_mode == "COMPLIANCE" or not bypass
+
+
+def _put_object_retention(self):
+    try:
+        key = self.backend.get_object(self.bucket_name, self.parse_key_name(), version_id=self._get_param("versionId"))
+    except moto.s3.exceptions.S3ClientError:
+        key = None  # moto answers as before
+    if key is not None:
+        mode, until = self._mode_until_from_body()
+        bypass = self.headers.get("x-amz-bypass-governance-retention", "").lower() == "true"
+        if _retention_change_refused(key, mode, until, bypass):
+            return 403, {"Content-Type": "application/xml"}, _ACCESS_DENIED
+    return _original_put_object_retention(self)
+
+
+def _mode_until_from_body(self):
+    """A PutObjectRetention's mode and date (checked by _key_response), the date in the form moto reads back; an empty
+    <Retention/> is no retention (moto failed 500 on it)."""
+    retention = (xmltodict.parse(self.body) or {}).get("Retention") or {}
+    until = retention.get("RetainUntilDate")
+    return retention.get("Mode"), None if until is None else _moto_retain_until(until)
+
+
+def _get_lock_details(self, bucket, lock_enabled):
+    """A PutObject's / CopyObject's / CreateMultipartUpload's lock headers, the date in the form moto reads back."""
+    legal_hold, lock_mode, lock_until = _original_get_lock_details(self, bucket, lock_enabled)
+    if lock_until is not None and self.headers.get("x-amz-object-lock-retain-until-date") is not None:
+        lock_until = _moto_retain_until(lock_until)
+    return legal_hold, lock_mode, lock_until
 
 
 def _multipart_write(request, query):
@@ -417,12 +571,18 @@ def _multipart_write(request, query):
 
 def _key_response(self, request, full_url):
     query = urllib.parse.parse_qs(urllib.parse.urlparse(full_url).query, keep_blank_values=True)
-    headers = {**{name.lower(): value for name, value in request.headers.items()}, **_retention_headers(request, query)}
+    headers = {name.lower(): value for name, value in request.headers.items()}
+    try:
+        headers = {**headers, **_lock_headers(request, query, headers)}
+    except _LockRequestError as error:
+        return _lock_request_refusal(error)
     multipart = _multipart_write(request, query)
-    if multipart == "create":
+    lock_action = _object_lock_action(request, query)
+    if multipart == "create" or lock_action is not None:
         # AWS: these requests never carry s3:if-none-match / s3:if-match, whatever headers they send.
         headers = {name: value for name, value in headers.items() if name not in ("if-none-match", "if-match")}
     _object_request.headers = headers
+    _object_request.lock_action = None if lock_action is None else _OBJECT_LOCK_ACTIONS[lock_action]
     _object_request.version_id = "versionId" in query
     _object_request.multipart_post = multipart is not None and request.method == "POST"
     try:
@@ -439,6 +599,7 @@ def _key_response(self, request, full_url):
         _object_request.headers = None
         _object_request.version_id = False
         _object_request.multipart_post = False
+        _object_request.lock_action = None
 
 
 def _upload_of(response, query):
@@ -510,6 +671,8 @@ def _bucket_permission(self, action, resource):
         action = "s3:DeleteObjectVersion"  # moto names both deletes s3:DeleteObject; AWS authorizes a named version's so
     if action == "s3:PostObject" and getattr(_object_request, "multipart_post", False):
         action = "s3:PutObject"  # moto names a multipart upload's POSTs s3:PostObject; AWS authorizes them as s3:PutObject
+    if action == "s3:PutObject" and getattr(_object_request, "lock_action", None):
+        action = _object_request.lock_action  # moto names PUT ?retention / ?legal-hold s3:PutObject
     policy = _effective_bucket_policy(self)
     headers = getattr(_object_request, "headers", None) or {}
     if headers.get("x-amz-bypass-governance-retention", "").lower() == "true":
@@ -635,6 +798,11 @@ _original_delete_keys = moto.s3.responses.S3Response._bucket_response_delete_key
 moto.s3.responses.S3Response._bucket_response_delete_keys = _delete_keys
 _original_bucket_post = moto.s3.responses.S3Response._bucket_response_post
 moto.s3.responses.S3Response._bucket_response_post = _bucket_post
+_original_put_object_retention = moto.s3.responses.S3Response.put_object_retention
+moto.s3.responses.S3Response.put_object_retention = _put_object_retention
+moto.s3.responses.S3Response._mode_until_from_body = _mode_until_from_body
+_original_get_lock_details = moto.s3.responses.S3Response._get_lock_details
+moto.s3.responses.S3Response._get_lock_details = _get_lock_details
 _original_lambda_init = moto.awslambda.models.LambdaFunction.__init__
 _original_lambda_configuration = moto.awslambda.models.LambdaFunction.get_configuration
 _original_lambda_update_configuration = moto.awslambda.models.LambdaFunction.update_configuration

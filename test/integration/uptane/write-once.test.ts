@@ -21,6 +21,7 @@ import {
   GetObjectCommand,
   ListObjectVersionsCommand,
   PutObjectCommand,
+  PutObjectLegalHoldCommand,
   PutObjectRetentionCommand,
   UploadPartCommand,
 } from "@aws-sdk/client-s3";
@@ -192,6 +193,23 @@ test("R10-B3: a firmware/ writer cannot lock a junk next metadata version, or an
   const [locked] = await versionsOf(junk);
   const removed = await outcome(world.s3.send(new DeleteObjectCommand({ Bucket: world.bucket, Key: junk, VersionId: locked!.VersionId })));
   assert.is.not(removed, "200", "governance retention holds (on AWS the deploy role and root may bypass it; locally nobody is named)");
+});
+
+test("R11-02: a published image or metadata version keeps its retention: PutObjectRetention emptying or shortening it without the bypass is refused (with If-None-Match: * too), as is a legal hold the operator puts on it; the version is neither deleted nor replaced", async () => {
+  for (const key of [imageKey, REPOSITORY_LAYOUT.imageRoot(1), REPOSITORY_LAYOUT.imageTargets(1), REPOSITORY_LAYOUT.directorRoot(1)]) {
+    const before = await readObject(world.s3, world.bucket, key);
+    const [published] = await versionsOf(key);
+    const version = { Bucket: world.bucket, Key: key, VersionId: published!.VersionId };
+    for (const Retention of [{}, { Mode: "GOVERNANCE" as const, RetainUntilDate: new Date(Date.now() + 1_000) }]) {
+      assert.is(await outcome(world.s3.send(withIfNoneMatch(new PutObjectRetentionCommand({ ...version, Retention })))), "403 AccessDenied", `${key}: ${JSON.stringify(Retention)}, If-None-Match: *`);
+      assert.is(await outcome(world.s3.send(new PutObjectRetentionCommand({ ...version, Retention }))), "403 AccessDenied", `${key}: ${JSON.stringify(Retention)}`);
+    }
+    assert.is(await outcome(world.s3.send(withIfNoneMatch(new PutObjectLegalHoldCommand({ ...version, LegalHold: { Status: "ON" } })))), "403 AccessDenied", `${key}: legal hold`);
+    await new Promise((resolve) => setTimeout(resolve, 1_100));
+    assert.is(await outcome(world.s3.send(new DeleteObjectCommand(version))), "403 AccessDenied", `${key}: still retained`);
+    assert.is(await put(key, "attacker bytes", "*"), "412 PreconditionFailed", `${key}: nothing to create`);
+    assert.equal(await readObject(world.s3, world.bucket, key), before, key);
+  }
 });
 
 /** Sends `If-None-Match: *` on a request whose SDK input has no such field (UploadPart, CreateMultipartUpload). */
