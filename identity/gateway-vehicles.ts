@@ -153,6 +153,8 @@ async function editGatewayVehicles(
 export interface GatewayHolders {
   /** For each VIN asked, the gateways (other than `except`) carrying it or claiming it (pending), read now. */
   holdersOf(vins: Iterable<string>, except?: string): Promise<Map<string, Array<{ gatewayId: string; pending: boolean }>>>;
+  /** Every gateway's document, read now. */
+  documents(): Promise<GatewayVehiclesDocument[]>;
 }
 
 /**
@@ -186,6 +188,7 @@ export function gatewayHolders(s3: S3Client, bucket: string): GatewayHolders {
     return [...read.values()].map((entry) => entry.document);
   }
   return {
+    documents: current,
     async holdersOf(vins, except) {
       const asked = new Set(vins);
       const holders = new Map<string, Array<{ gatewayId: string; pending: boolean }>>();
@@ -303,4 +306,38 @@ export class VehicleCarriedByGatewayError extends Error {
 export async function refuseCarriedVehicle(holders: GatewayHolders, vin: string): Promise<void> {
   const carriers = (await holders.holdersOf([vin])).get(vin) ?? [];
   if (carriers.length) throw new VehicleCarriedByGatewayError(vin, [...new Set(carriers.map((holder) => holder.gatewayId))]);
+}
+
+/** A VIN more than one speaks for, as documents written before the one-speaker rule (or edited by hand) may hold. */
+export interface SharedVin {
+  readonly vin: string;
+  /** Gateways carrying it. */
+  readonly gateways: readonly string[];
+  /** Gateways whose bind of it is pending (in progress, or interrupted). */
+  readonly pending: readonly string[];
+  /** It is a registered vehicle too. */
+  readonly registeredVehicle: boolean;
+}
+
+/**
+ * The VINs carried by two or more gateways, or by a gateway while registered as a vehicle, and the claims left
+ * pending: what `fleetota gateways check` lists for an operator to unbind. Reads every gateway's document once.
+ *
+ * @example
+ * import { registeredVehicleVins } from "./provisioning.js";
+ * await sharedVins(gatewayHolders(s3, bucket), (vins) => registeredVehicleVins(iot, "fleetota-dev-vehicle", vins));
+ * // [{ vin: "1HGCM82633A004352", gateways: ["gw-depot-7", "gw-depot-9"], pending: [], registeredVehicle: false }]
+ */
+export async function sharedVins(holders: GatewayHolders, registeredVehicles: RegisteredVehicles): Promise<SharedVin[]> {
+  const carriers = new Map<string, { gateways: string[]; pending: string[] }>();
+  const entry = (vin: string) => carriers.get(vin) ?? carriers.set(vin, { gateways: [], pending: [] }).get(vin)!;
+  for (const document of await holders.documents()) {
+    for (const vin of document.vins) entry(vin).gateways.push(document.gatewayId);
+    for (const vin of document.pending ?? []) entry(vin).pending.push(document.gatewayId);
+  }
+  const registered = new Set(await registeredVehicles([...carriers.keys()]));
+  return [...carriers]
+    .filter(([vin, { gateways, pending }]) => gateways.length > 1 || pending.length > 0 || (gateways.length > 0 && registered.has(vin)))
+    .map(([vin, { gateways, pending }]) => ({ vin, gateways: gateways.sort(), pending: pending.sort(), registeredVehicle: registered.has(vin) }))
+    .sort((a, b) => a.vin.localeCompare(b.vin));
 }

@@ -1,5 +1,5 @@
 /**
- * `fleetota gateways register|list|revoke|bind|unbind|vehicles`: fleet-gateway identities in AWS IoT (on AWS or
+ * `fleetota gateways register|list|revoke|bind|unbind|vehicles|check`: fleet-gateway identities in AWS IoT (on AWS or
  * the local cloud) and the VINs each may carry. A fleet gateway uploads telemetry of many vehicles under
  * `telemetry/fleet/<gatewayId>/…` and never a status report; its id is `gw-…`, never a VIN. Registering works
  * like `vehicles register` (identity/provisioning.ts) with the gateway thing type and IoT policy, and writes the
@@ -13,10 +13,12 @@ import { FLEET_TELEMETRY_PREFIX } from "../../contracts/telemetry-keys.js";
 import { writeGatewayBundle } from "../../identity/bundle.js";
 import {
   changeGatewayVehicles,
+  gatewayHolders,
   GatewayVehiclesConflictError,
   GatewayVehiclesContendedError,
   InvalidGatewayVehiclesError,
   readGatewayVehicles,
+  sharedVins,
   type GatewayVehiclesChange,
 } from "../../identity/gateway-vehicles.js";
 import { GatewayAlreadyRegisteredError, GatewayNotFoundError, InvalidGatewayError, isGateway, listGateways, registeredVehicleVins, registerGateway, revokeGateway } from "../../identity/provisioning.js";
@@ -83,6 +85,12 @@ export function registerGatewaysCommands(program: Command, contextFor: (command:
       await runChangeGatewayVehicles(contextFor(this), gatewayId, options.all ? { unbindAll: true } : { unbind });
     });
   gateways
+    .command("check")
+    .description("VINs more than one speaks for (two gateways, or a gateway and the vehicle's own identity, as documents bound before that was refused may hold) and binds left pending: each to unbind")
+    .action(async function checkAction(this: Command) {
+      await runCheckGateways(contextFor(this));
+    });
+  gateways
     .command("vehicles <gatewayId>")
     .description("the VINs bound to the gateway")
     .action(async function vehiclesAction(this: Command, gatewayId: string) {
@@ -137,6 +145,27 @@ async function runGatewayVehicles(context: CommandContext, gatewayId: string): P
     ...(pending.length
       ? [`${pending.length} VIN(s) claimed by a bind still running or interrupted, carried by nobody (run the bind again, or unbind them): ${pending.slice(0, 10).join(", ")}${pending.length > 10 ? " …" : ""}`]
       : []),
+  ]);
+}
+
+async function runCheckGateways(context: CommandContext): Promise<void> {
+  const iot = context.iot();
+  const vehicleThingType = stackThingType(context, "vehicle");
+  const shared = await sharedVins(gatewayHolders(context.s3(), context.target().names.dataBucket), (vins) => registeredVehicleVins(iot, vehicleThingType, vins));
+  printResult(context.io, context.json, { shared }, () => [
+    ...shared.map(({ vin, gateways, pending, registeredVehicle }) =>
+      [
+        `${vin}:`,
+        gateways.length ? `carried by ${gateways.join(", ")}` : "",
+        pending.length ? `pending on ${pending.join(", ")}` : "",
+        registeredVehicle ? "and a registered vehicle" : "",
+      ]
+        .filter(Boolean)
+        .join(" "),
+    ),
+    shared.length
+      ? `${shared.length} VIN(s) to settle: keep one speaker each (fleetota gateways unbind <gatewayId> <VIN>; for a registered vehicle, unbind it from every gateway)`
+      : "every VIN has one speaker at most; no bind left pending",
   ]);
 }
 

@@ -17,6 +17,7 @@ import {
   gatewayHolders,
   GatewayVehiclesConflictError,
   refuseCarriedVehicle,
+  sharedVins,
   VehicleCarriedByGatewayError,
 } from "../../../identity/gateway-vehicles.js";
 import { registeredVehicleVins, registerVehicle } from "../../../identity/provisioning.js";
@@ -255,6 +256,22 @@ test("a registration and a bind of one VIN at the same time: never a registered 
     ]);
     assert.not.ok(things.has(VIN) && carries(world, G7, VIN), `round ${round}: registered and carried`);
   }
+});
+
+test("sharedVins: what documents from before the rule may hold (two gateways, a gateway and a registered vehicle, a claim left pending); one speaker each is not listed", async () => {
+  const world = lake();
+  const { encodeGatewayVehicles } = await import("../../../contracts/gateway-vehicles.js");
+  const put = (gatewayId: string, vins: string[], pending?: string[]) =>
+    world.stored.set(gatewayVehiclesKey(gatewayId), { body: encodeGatewayVehicles({ gatewayId, vins, pending, updatedAt: new Date().toISOString() }), etag: `"${gatewayId}"` });
+  const FREE = "JH4KA7561PC008269";
+  put(G7, [VIN, OTHER, FREE]);
+  put(G9, [VIN], [OTHER]);
+  const registeredVehicles = async (vins: readonly string[]) => vins.filter((vin) => vin === OTHER);
+
+  assert.equal(await sharedVins(gatewayHolders(world.s3, "lake"), registeredVehicles), [
+    { vin: VIN, gateways: [G7, G9], pending: [], registeredVehicle: false },
+    { vin: OTHER, gateways: [G7], pending: [G9], registeredVehicle: true },
+  ]);
 });
 
 test.run();

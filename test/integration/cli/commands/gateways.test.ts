@@ -11,6 +11,7 @@ import { join } from "node:path";
 import { PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { fleetTelemetryKey, vehicleTelemetryKey } from "../../../../contracts/telemetry-keys.js";
 import { resolveTarget } from "../../../../cli/target.js";
+import { encodeGatewayVehicles, gatewayVehiclesKey } from "../../../../contracts/gateway-vehicles.js";
 import { readGatewayBundle } from "../../../../identity/bundle.js";
 import { GatewayVehiclesConflictError } from "../../../../identity/gateway-vehicles.js";
 import { bindSimulatedFleet, SimulatorGatewayError } from "../../../../simulator/cli.js";
@@ -159,6 +160,28 @@ test("R9-G2: the simulator binds its fleet only to a registered gateway, with th
   assert.equal((await bindSimulatedFleet(target, G, [FREE_TOO])).bound, 1);
   assert.equal((await bindSimulatedFleet(target, K, [FREE_TOO], { move: true })).moved, { [G]: 1 });
   assert.is((await fleetota("gateways", "unbind", K, FREE_TOO)).code, 0);
+});
+
+test("check lists the VINs more than one speaks for in documents written before the rule (two gateways, a gateway and a registered vehicle) and claims left pending; unbinding settles them", async () => {
+  const admin = new S3Client({ ...cloud().clientConfig, forcePathStyle: true });
+  const bucket = String(cloud().description.outputs.data_bucket_name);
+  const EUROPEAN = "WP0ZZZ99ZTS392124";
+  const legacy = (gatewayId: string, vins: string[], pending?: string[]) =>
+    admin.send(new PutObjectCommand({ Bucket: bucket, Key: gatewayVehiclesKey(gatewayId), Body: encodeGatewayVehicles({ gatewayId, vins, pending, updatedAt: new Date().toISOString() }) }));
+  await legacy(G, [FREE_TOO, VIN]);
+  await legacy(K, [FREE_TOO], [EUROPEAN]);
+
+  const found = await fleetota("gateways", "check");
+
+  assert.is(found.code, 0, found.err);
+  assert.equal(found.json.shared, [
+    { vin: FREE_TOO, gateways: [G, K], pending: [], registeredVehicle: false },
+    { vin: VIN, gateways: [G], pending: [], registeredVehicle: true },
+    { vin: EUROPEAN, gateways: [], pending: [K], registeredVehicle: false },
+  ]);
+  for (const gatewayId of [G, K]) assert.is((await fleetota("gateways", "unbind", gatewayId, "--all")).code, 0);
+  assert.equal((await fleetota("gateways", "check")).json.shared, []);
+  admin.destroy();
 });
 
 test("revoke: the gateway gets no new credentials and carries no vehicle; a vehicle or an unknown id is not a gateway", async () => {
