@@ -193,7 +193,7 @@ export function gatewayHolders(s3: S3Client, bucket: string): GatewayHolders {
       const asked = new Set(vins);
       const holders = new Map<string, Array<{ gatewayId: string; pending: boolean }>>();
       const note = (gatewayId: string, pending: boolean) => (vin: string) => {
-        if (asked.has(vin)) holders.set(vin, [...(holders.get(vin) ?? []), { gatewayId, pending }]);
+        if (asked.has(vin)) (holders.get(vin) ?? holders.set(vin, []).get(vin)!).push({ gatewayId, pending });
       };
       for (const document of await current()) {
         if (document.gatewayId === except) continue;
@@ -255,7 +255,7 @@ export async function changeGatewayVehicles(
     const toMove = new Map<string, string[]>();
     for (const [vin, holders] of await (options.holders ?? gatewayHolders(s3, bucket)).holdersOf(claimed, gatewayId)) {
       for (const holder of holders) {
-        if (change.move && !holder.pending) toMove.set(holder.gatewayId, [...(toMove.get(holder.gatewayId) ?? []), vin]);
+        if (change.move && !holder.pending) (toMove.get(holder.gatewayId) ?? toMove.set(holder.gatewayId, []).get(holder.gatewayId)!).push(vin);
         else conflicts.push({ vin, heldBy: holder });
       }
     }
