@@ -252,7 +252,7 @@ function objectAction(facts: RequestFacts, method: string, bucket: string, key: 
   const objectArn = `arn:aws:s3:::${bucket}/${key}`;
   const multipart = parameters.filter((name) => MULTIPART_PARAMETERS.has(name));
   if (multipart.length > 0 && !(multipart.length === 1 && multipart[0] === "partNumber" && (method === "GET" || method === "HEAD"))) {
-    return unmapped(service, `multipart upload (${multipart.join(",")}): the emulator does not bind an upload id to the key it was started for`);
+    return unmapped(service, `multipart upload (${multipart.join(",")}): not mapped for sessions (stricter than AWS, where s3:PutObject allows it; vehicles and gateways upload objects whole)`);
   }
   const versioned = parameters.includes("versionId");
   const subresources = parameters.filter((name) => !OBJECT_MODIFIERS.has(name) && name !== "versionId" && name !== "partNumber");
