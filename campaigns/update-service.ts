@@ -688,8 +688,8 @@ async function settleOwedWithdrawals(deps: UpdateServiceDeps, campaign: Campaign
  *
  * With `ended` (a tick of a campaign read as ended, not the tick that just aborted it), it reads only what can still
  * hold work: an unstarted state only while the campaign counts jobs in it (the counters move in the same transaction
- * as each job, and are read strongly consistent), and the FAILED and TIMED_OUT jobs only until a whole sweep of them
- * ran WITHDRAWAL_SETTLE_MINUTES or more after the campaign ended (`retriesDroppedAt`, then recorded). Before that, a
+ * as each job, and are read strongly consistent), and the FAILED and TIMED_OUT jobs only until a whole sweep of them,
+ * its listings begun WITHDRAWAL_SETTLE_MINUTES or more after the campaign ended, ran (`retriesDroppedAt`, then recorded). Before that, a
  * job write that read the campaign before it ended may still set a retry (job writes are not conditional on the
  * campaign's state); after it, every outcome is decided against the ended campaign, which retries nothing, so a
  * campaign whose jobs failed by the thousand is not listed whole each minute while a started job finishes.
@@ -699,6 +699,8 @@ async function sweepUnstartedJobs(deps: UpdateServiceDeps, campaign: Campaign, s
   const reason = `campaign ${campaign.state.toLowerCase()}`;
   const unstarted = options.ended ? UNSTARTED_JOB_STATES.filter((state) => countJobsIn(campaign.counts, [state]) > 0) : UNSTARTED_JOB_STATES;
   const retriesOwed = !(options.ended && campaign.retriesDroppedAt !== undefined);
+  // The window counts from before the listings: a retry written after a listing is not in it (review 12, R12-02).
+  const listedAt = deps.now();
   // Unstarted jobs are canceled; failed ones keep their outcome but lose the retry they were waiting for.
   for (const state of [...unstarted, ...(retriesOwed ? RETRYABLE_JOB_STATES : [])]) {
     for (const job of whileTimeLeft(deps, summary, await deps.store.jobs.list(campaign.campaignId, state))) {
@@ -706,18 +708,19 @@ async function sweepUnstartedJobs(deps: UpdateServiceDeps, campaign: Campaign, s
       if (after.state === JOB_STATE.Canceled && job.state !== JOB_STATE.Canceled) canceled++;
     }
   }
-  if (options.ended && retriesOwed && !summary.cutShort) await recordRetriesDropped(deps, campaign);
+  if (options.ended && retriesOwed && !summary.cutShort) await recordRetriesDropped(deps, campaign, listedAt);
   return canceled;
 }
 
 /**
- * Records that the ended campaign's retries are dropped for good, once a whole sweep ran late enough (see
- * sweepUnstartedJobs). A campaign changed meanwhile is left to the next tick's sweep.
+ * Records that the ended campaign's retries are dropped for good, once a whole sweep whose listings began
+ * WITHDRAWAL_SETTLE_MINUTES or more after the campaign ended ran (see sweepUnstartedJobs). A campaign changed
+ * meanwhile is left to the next tick's sweep.
  */
-async function recordRetriesDropped(deps: UpdateServiceDeps, campaign: Campaign): Promise<void> {
-  const now = deps.now();
+async function recordRetriesDropped(deps: UpdateServiceDeps, campaign: Campaign, listedAt: Date): Promise<void> {
   const endedAt = Date.parse(campaign.finishedAt ?? campaign.updatedAt);
-  if (now.getTime() < endedAt + WITHDRAWAL_SETTLE_MINUTES * 60_000) return;
+  if (listedAt.getTime() < endedAt + WITHDRAWAL_SETTLE_MINUTES * 60_000) return;
+  const now = deps.now();
   const at = now.toISOString();
   const record = { from: campaign.state, to: campaign.state, at, reason: "retries of failed and timed-out jobs dropped for good: ticks no longer list them", cause: "ticker" };
   try {

@@ -8,7 +8,7 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { criteriaStanding } from "../../../campaigns/campaign-machine.js";
 import { ImageTargetsExpiredError } from "../../../campaigns/document-channel.js";
-import { JOB_STATES, owesWithdrawal, type Campaign, type CampaignDefinitionInput, type Job } from "../../../campaigns/model.js";
+import { JOB_STATES, owesWithdrawal, type Campaign, type CampaignDefinitionInput, type Job, type JobState } from "../../../campaigns/model.js";
 import { WITHDRAWAL_SETTLE_MINUTES } from "../../../campaigns/job-documents.js";
 import { campaignsToTick } from "../../../functions/rollout-ticker/tick-messages.js";
 import { memoryCampaignStore, StaleJobError, type CampaignStore } from "../../../campaigns/store/index.js";
@@ -1853,6 +1853,79 @@ test("an ended campaign's sweep cut short (the invocation ran short of time) rec
   delete h.deps.remainingMs;
   await tickCampaign(h.deps, campaignId);
   assert.ok((await h.store.campaigns.get(campaignId))!.retriesDroppedAt);
+});
+
+const gate = () => {
+  let open!: () => void;
+  const held = new Promise<void>((resolve) => (open = resolve));
+  return { held, open };
+};
+
+// Review 12, R12-02: the settle window counts from the ended sweep's listings, not from its end.
+test("a retry raced in after an ended sweep listed TIMED_OUT is still taken: that sweep records nothing, a later one withdraws the document", async () => {
+  const h = harness();
+  // A retry backoff of an hour: the racing tick's own retry loop does not re-queue the job it just timed out.
+  const { campaignId } = await startedCampaign(h, { retries: { max: 3, backoffBaseSeconds: 3600, backoffCapSeconds: 3600 } });
+  await h.deliver(candidate(car(1)), candidate(car(2)));
+  await h.deliver(report(campaignId, vin(1), 1, "INSTALLING"), report(campaignId, vin(2), 1, "INSTALLING"));
+  h.clock.now = minutesAfter(20);
+  await h.deliver(report(campaignId, vin(1), 2, "INSTALLING")); // vin(1) keeps talking, vin(2) goes silent
+  h.clock.now = minutesAfter(31);
+  const endedAt = 31;
+
+  const listed = gate();
+  const racedIn = gate();
+  let ended: Promise<unknown> | undefined;
+  // A RUNNING tick (long invocation) read its campaign; the cancel lands; 14 minutes on, that tick writes vin(2)'s
+  // timeout with a retry. Meanwhile a tick of the CANCELED campaign started at minute 44 and listed TIMED_OUT first.
+  const saveTransition = h.store.jobs.saveTransition;
+  let fired = false;
+  h.store.jobs.saveTransition = async (before, after, delta) => {
+    if (!fired && before.vin === vin(2)) {
+      fired = true;
+      const running = (await h.store.campaigns.get(campaignId))!;
+      const at = minutesAfter(endedAt).toISOString();
+      await h.store.campaigns.saveChange(running, { ...running, state: "CANCELED", finishedAt: at, updatedAt: at }, { from: "RUNNING", to: "CANCELED", at, reason: "canceled by operator", cause: "test" });
+      const list = h.store.jobs.list;
+      let hooked = false;
+      h.store.jobs.list = async (id: string, state?: JobState) => {
+        const jobs = await list(id, state);
+        if (!hooked && state === "TIMED_OUT") {
+          hooked = true;
+          listed.open();
+          await racedIn.held; // the sweep works through its (long) listing; the racing write lands meanwhile
+          h.clock.now = minutesAfter(endedAt + WITHDRAWAL_SETTLE_MINUTES + 1); // the sweep ends past the window
+        }
+        return jobs;
+      };
+      h.clock.now = minutesAfter(endedAt + 13);
+      ended = tickCampaign(h.deps, campaignId);
+      await listed.held;
+      h.clock.now = minutesAfter(endedAt + 14);
+    }
+    return saveTransition(before, after, delta);
+  };
+  const runningTick = tickCampaign(h.deps, campaignId);
+  await runningTick;
+  h.store.jobs.saveTransition = saveTransition;
+  const raced = (await h.store.jobs.get(campaignId, vin(2)))!;
+  assert.equal([raced.state, raced.nextRetryAt !== undefined, owesWithdrawal(raced)], ["TIMED_OUT", true, false], "the race: a retry in a canceled campaign");
+  racedIn.open();
+  await ended;
+
+  const campaign = (await h.store.campaigns.get(campaignId))!;
+  assert.is(campaign.retriesDroppedAt, undefined, "the sweep whose listing came before the window recorded nothing");
+
+  // Every minute for hours: a later sweep takes the raced-in retry, the document is withdrawn, ticking stops.
+  for (let minute = endedAt + 22; minute <= endedAt + 180; minute += 1) {
+    h.clock.now = minutesAfter(minute);
+    if (campaignsToTick([(await h.store.campaigns.get(campaignId))!], h.clock.now).length === 1) await tickCampaign(h.deps, campaignId);
+  }
+  const after = (await h.store.jobs.get(campaignId, vin(2)))!;
+  assert.ok((await h.store.campaigns.get(campaignId))!.retriesDroppedAt, "a sweep listed within the window recorded the retries dropped");
+  assert.not.ok(campaignsToTick([(await h.store.campaigns.get(campaignId))!], h.clock.now).length, "the campaign is no longer ticked");
+  assert.equal([after.state, after.nextRetryAt !== undefined], ["TIMED_OUT", false], "the retry was taken");
+  assert.is(h.slots.describe(vin(2)), "WITHDRAWN", "the install document of the canceled campaign is withdrawn");
 });
 
 test.run();
