@@ -179,13 +179,26 @@ export function gatewayHolders(s3: S3Client, bucket: string): GatewayHolders {
       ContinuationToken = page.IsTruncated ? page.NextContinuationToken : undefined;
     } while (ContinuationToken);
     for (const gatewayId of read.keys()) if (!listed.has(gatewayId)) read.delete(gatewayId);
-    const stale = [...listed].filter(([gatewayId, etag]) => etag === undefined || read.get(gatewayId)?.etag !== etag).map(([gatewayId]) => gatewayId);
+    // Calls run at once on one cache (`vehicles register`): each answers from its own listing, with the cached
+    // version only if it is the one listed, else its own GET (sent after the listing, so that version or newer).
+    // A GET answer is cached only if the entry is still the one there when it was sent: a slow answer, possibly
+    // older than an entry another call cached meanwhile, never replaces it.
+    const documents = new Map<string, GatewayVehiclesDocument>();
+    const stale: string[] = [];
+    for (const [gatewayId, etag] of listed) {
+      const cached = read.get(gatewayId);
+      if (etag !== undefined && cached?.etag === etag) documents.set(gatewayId, cached.document);
+      else stale.push(gatewayId);
+    }
     await inBatches(stale, defaults.readConcurrency, async (gatewayId) => {
+      const before = read.get(gatewayId);
       const { document, etag } = await readGatewayVehicles(s3, bucket, gatewayId);
+      if (document) documents.set(gatewayId, document);
+      if (read.get(gatewayId) !== before) return;
       if (document) read.set(gatewayId, { etag, document });
       else read.delete(gatewayId);
     });
-    return [...read.values()].map((entry) => entry.document);
+    return [...listed.keys()].flatMap((gatewayId) => documents.get(gatewayId) ?? []);
   }
   return {
     documents: current,

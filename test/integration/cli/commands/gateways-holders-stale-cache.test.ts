@@ -1,0 +1,97 @@
+/**
+ * Review 12, R12-01 on the emulator with the real AWS SDK: `vehicles register` shares one gatewayHolders
+ * (identity/gateway-vehicles.ts) across the registrations it runs at once. A GET answered late (sent before a bind
+ * changed the gateway's document) used to overwrite the newer document another call had cached, and a registration
+ * that read every other document answered from the stale one: it missed a bind completed before it started. Now
+ * each call answers from the versions its own listing named: the registration refuses. The one thing held is the
+ * delivery of one GET's answer (an SDK middleware on the shared client waits before handing it back), as a slow
+ * response would.
+ */
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import { CreateBucketCommand, S3Client } from "@aws-sdk/client-s3";
+import { LOCAL_CREDENTIALS } from "../../../../local/apply/context.js";
+import { startEmulator, type Emulator } from "../../../../local/emulator.js";
+import { changeGatewayVehicles, gatewayHolders, readGatewayVehicles, refuseCarriedVehicle } from "../../../../identity/gateway-vehicles.js";
+import { gatewayVehiclesKey } from "../../../../contracts/gateway-vehicles.js";
+
+const LAKE = "lake";
+const VIN = "1HGCM82633A004352";
+const G7 = "gw-depot-7";
+const G9 = "gw-depot-9";
+
+let emulator: Emulator;
+let operator: S3Client; // the binding operator's client
+let registrations: S3Client; // the one client `vehicles register` uses for every registration's listing and reads
+const holds = new Map<string, Promise<void>>();
+
+const gate = () => {
+  let open!: () => void;
+  const held = new Promise<void>((resolve) => (open = resolve));
+  return { held, open };
+};
+
+test.before(async () => {
+  emulator = await startEmulator();
+  const config = { endpoint: emulator.endpoint, region: "eu-central-1", credentials: LOCAL_CREDENTIALS, forcePathStyle: true };
+  operator = new S3Client(config);
+  registrations = new S3Client(config);
+  registrations.middlewareStack.add(
+    (next, context) => async (args) => {
+      const result = await next(args);
+      const key = (args.input as { Key?: string }).Key;
+      if (context.commandName === "GetObjectCommand" && key && holds.has(key)) {
+        const held = holds.get(key)!;
+        holds.delete(key);
+        // The answer (the document as S3 served it, before the bind) arrives late; buffered so it is that version.
+        const output = result.output as { Body?: { transformToByteArray(): Promise<Uint8Array> } };
+        const bytes = await output.Body!.transformToByteArray();
+        output.Body = { transformToByteArray: async () => bytes } as never;
+        await held;
+      }
+      return result;
+    },
+    { step: "initialize", name: "slowAnswer" },
+  );
+  await operator.send(new CreateBucketCommand({ Bucket: LAKE, CreateBucketConfiguration: { LocationConstraint: "eu-central-1" } }));
+});
+
+test.after(async () => {
+  operator?.destroy();
+  registrations?.destroy();
+  await emulator?.stop();
+});
+
+test("R12-01: a slow answer from before a bind (shared holders cache) does not hide the bind from a registration that starts after it: refused", async () => {
+  await changeGatewayVehicles(operator, LAKE, G7, { bind: ["WP0ZZZ99ZTS392124"] });
+  await changeGatewayVehicles(operator, LAKE, G9, { bind: ["1M8GDM9AXKP042788"] });
+  const carriers = gatewayHolders(registrations, LAKE); // runRegister: one for the whole CSV
+
+  // Registration Z (another car): its GET of G7's document is served now and answered late.
+  const slowZ = gate();
+  holds.set(gatewayVehiclesKey(G7), slowZ.held);
+  const z = refuseCarriedVehicle(carriers, "WP0ZZZ99ZTS000001");
+  await new Promise((resolve) => setTimeout(resolve, 300));
+
+  // An operator binds VIN to G7, checked against the registry (VIN is no thing yet): done.
+  await changeGatewayVehicles(operator, LAKE, G7, { bind: [VIN] }, { registeredVehicles: async () => [] });
+  assert.ok((await readGatewayVehicles(operator, LAKE, G7)).document!.vins.includes(VIN), "G7 carries VIN");
+
+  // Any bind elsewhere meanwhile (G9's document changes too, so X reads it as well).
+  await changeGatewayVehicles(operator, LAKE, G9, { bind: ["VF7NXHMZ6PY500017"] });
+
+  // Registration X of VIN (its thing created, as registerVehicle does, then the documents asked). It reads G7 afresh
+  // (ETag changed) and G9; Z's late answer lands between X's read of G7 and of G9.
+  const slowX = gate();
+  holds.set(gatewayVehiclesKey(G9), slowX.held);
+  const x = refuseCarriedVehicle(carriers, VIN).then(() => "registered", (error: Error) => error.message);
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  slowZ.open();
+  await z;
+  slowX.open();
+
+  assert.match(await x, `${VIN} is bound to fleet gateway ${G7}`, "X sees the bind and refuses");
+  assert.ok((await readGatewayVehicles(operator, LAKE, G7)).document!.vins.includes(VIN), "G7 carries VIN, its one speaker");
+});
+
+test.run();
