@@ -15,7 +15,7 @@
  */
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { DescribeAlarmsCommand } from "@aws-sdk/client-cloudwatch";
+import { DescribeAlarmsCommand, type Dimension, type MetricDataQuery } from "@aws-sdk/client-cloudwatch";
 import { DescribeContinuousBackupsCommand, DescribeTableCommand, DescribeTimeToLiveCommand, ListTablesCommand } from "@aws-sdk/client-dynamodb";
 import { ListRulesCommand, ListTargetsByRuleCommand } from "@aws-sdk/client-eventbridge";
 import { GetPolicyCommand, DescribeRoleAliasCommand, ListPoliciesCommand, ListRoleAliasesCommand, ListThingTypesCommand } from "@aws-sdk/client-iot";
@@ -338,12 +338,21 @@ maybe("S3: the same buckets with the same encryption, lifecycle, access logging,
   assert.is(logged.length, addressesOf("aws_s3_bucket_logging").length, `access logging compared on ${logged.join(", ")}`);
 });
 
+const byName = (dimensions: Dimension[] | undefined): Dimension[] | undefined => dimensions && [...dimensions].sort((a, b) => a.Name!.localeCompare(b.Name!));
+const withDimensionsByName = (query: MetricDataQuery): MetricDataQuery =>
+  query.MetricStat ? { ...query, MetricStat: { ...query.MetricStat, Metric: { ...query.MetricStat.Metric, Dimensions: byName(query.MetricStat.Metric?.Dimensions) } } } : query;
+
 maybe("CloudWatch alarms and SNS topics: the same definitions and attributes", async () => {
   const [terraformAlarms, localAlarms] = await both(async ({ clients }) =>
     ((await clients.cloudwatch.send(new DescribeAlarmsCommand({ MaxRecords: 100 }))).MetricAlarms ?? [])
       .sort((a, b) => a.AlarmName!.localeCompare(b.AlarmName!))
       // Terraform keeps metric_query as a set: the order of the queries is its own, their ids are what counts.
-      .map((alarm) => ({ ...withoutKeys(alarm, ["AlarmConfigurationUpdatedTimestamp", "StateUpdatedTimestamp", "StateTransitionedTimestamp"]), Metrics: alarm.Metrics?.sort((a, b) => a.Id!.localeCompare(b.Id!)) })),
+      // Its AWS provider turns a `dimensions` map into a list in Go's map iteration order, which is not fixed: dimensions are compared by name.
+      .map((alarm) => ({
+        ...withoutKeys(alarm, ["AlarmConfigurationUpdatedTimestamp", "StateUpdatedTimestamp", "StateTransitionedTimestamp"]),
+        Dimensions: byName(alarm.Dimensions),
+        Metrics: alarm.Metrics?.sort((a, b) => a.Id!.localeCompare(b.Id!)).map(withDimensionsByName),
+      })),
   );
   assert.equal(localAlarms, terraformAlarms);
   assert.is(terraformAlarms.length, addressesOf("aws_cloudwatch_metric_alarm").length);
