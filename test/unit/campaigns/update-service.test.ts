@@ -30,6 +30,7 @@ import type { StatusReportMessage, UpdateMessage, VehicleSnapshot } from "../../
 import { PermanentFailureError } from "../../../lib/parked-failures.js";
 import { silentLog } from "../../../lib/logger.js";
 import { computeCheckDigit } from "../../../telemetry/vin.js";
+import { gate } from "../support/gate.js";
 import { documentSlots, type DocumentSlots } from "./support/document-slots.js";
 import { T0, definition, minutesAfter, vehicle } from "./support/factories.js";
 
@@ -134,12 +135,12 @@ async function assertCountersMatchJobs(store: CampaignStore, campaignId: string)
   }
 }
 
-/** Wraps one store method so that, the first time it is called, `competitor` runs before it. */
-function onceBefore<T extends object, K extends keyof T>(target: T, method: K, competitor: () => Promise<unknown>): void {
+/** Wraps one store method so that, the first time it is called (with arguments `when` accepts), `competitor` runs before it. */
+function onceBefore<T extends object, K extends keyof T>(target: T, method: K, competitor: () => Promise<unknown>, when: (...args: unknown[]) => boolean = () => true): void {
   const original = target[method] as unknown as (...args: unknown[]) => Promise<unknown>;
   let fired = false;
   (target as Record<K, unknown>)[method] = async (...args: unknown[]) => {
-    if (!fired) {
+    if (!fired && when(...args)) {
       fired = true;
       await competitor();
     }
@@ -1735,6 +1736,20 @@ test("a retry-failed applied to a PAUSED campaign re-queues the failed job; its 
 
 // ── ended campaigns: what their ticks read ────────────────────────────────────────────────────────
 
+/**
+ * A cancel lands between a RUNNING tick's read of its campaign and its next job write (of `vin`, when given): the
+ * campaign is written CANCELED at the clock's time just before that write, then `meanwhile` runs, still before it.
+ */
+function cancelBeforeJobWrite(h: Harness, campaignId: string, options: { vin?: string; meanwhile?: () => Promise<void> } = {}): void {
+  const cancel = async () => {
+    const running = (await h.store.campaigns.get(campaignId))!;
+    const at = h.clock.now.toISOString();
+    await h.store.campaigns.saveChange(running, { ...running, state: "CANCELED", finishedAt: at, updatedAt: at }, { from: "RUNNING", to: "CANCELED", at, reason: "canceled by operator", cause: "test" });
+    await options.meanwhile?.();
+  };
+  onceBefore(h.store.jobs, "saveTransition", cancel, (before) => options.vin === undefined || (before as Job).vin === options.vin);
+}
+
 /** Ticks the campaign at `minute` and returns what it listed by state (and whether it read the owed index). */
 async function tickListing(h: Harness, reads: ReturnType<typeof jobReads>, campaignId: string, minute: number): Promise<string> {
   h.clock.now = minutesAfter(minute);
@@ -1790,11 +1805,7 @@ test("a started job timed out with a retry by a tick that read its campaign RUNN
   await h.deliver(report(campaignId, vin(1), 2, "INSTALLING"));
   h.clock.now = minutesAfter(31);
   // The cancel's campaign write lands between this RUNNING tick's read and its timeout of vin(2).
-  onceBefore(h.store.jobs, "saveTransition", async () => {
-    const running = (await h.store.campaigns.get(campaignId))!;
-    const at = h.clock.now.toISOString();
-    await h.store.campaigns.saveChange(running, { ...running, state: "CANCELED", finishedAt: at, updatedAt: at }, { from: "RUNNING", to: "CANCELED", at, reason: "canceled by operator", cause: "test" });
-  });
+  cancelBeforeJobWrite(h, campaignId, { vin: vin(2) });
   await tickCampaign(h.deps, campaignId);
   const raced = (await h.store.jobs.get(campaignId, vin(2)))!;
   assert.equal([(await h.store.campaigns.get(campaignId))!.state, raced.state, raced.nextRetryAt !== undefined, owesWithdrawal(raced)], ["CANCELED", "TIMED_OUT", true, false], "the race: a retry in a canceled campaign");
@@ -1817,11 +1828,7 @@ test("a retry raced into a canceled campaign that nothing else keeps ticked: the
   const { campaignId } = await startedCampaign(h);
   await h.deliver(candidate(car(2)), report(campaignId, vin(2), 1, "INSTALLING"));
   h.clock.now = minutesAfter(31);
-  onceBefore(h.store.jobs, "saveTransition", async () => {
-    const running = (await h.store.campaigns.get(campaignId))!;
-    const at = h.clock.now.toISOString();
-    await h.store.campaigns.saveChange(running, { ...running, state: "CANCELED", finishedAt: at, updatedAt: at }, { from: "RUNNING", to: "CANCELED", at, reason: "canceled by operator", cause: "test" });
-  });
+  cancelBeforeJobWrite(h, campaignId);
   await tickCampaign(h.deps, campaignId);
   assert.ok((await h.store.jobs.get(campaignId, vin(2)))!.nextRetryAt, "the race: a retry in a canceled campaign");
   h.clock.now = minutesAfter(30 + WITHDRAWAL_SETTLE_MINUTES);
@@ -1855,12 +1862,6 @@ test("an ended campaign's sweep cut short (the invocation ran short of time) rec
   assert.ok((await h.store.campaigns.get(campaignId))!.retriesDroppedAt);
 });
 
-const gate = () => {
-  let open!: () => void;
-  const held = new Promise<void>((resolve) => (open = resolve));
-  return { held, open };
-};
-
 // Review 12, R12-02: the settle window counts from the ended sweep's listings, not from its end.
 test("a retry raced in after an ended sweep listed TIMED_OUT is still taken: that sweep records nothing, a later one withdraws the document", async () => {
   const h = harness();
@@ -1878,14 +1879,9 @@ test("a retry raced in after an ended sweep listed TIMED_OUT is still taken: tha
   let ended: Promise<unknown> | undefined;
   // A RUNNING tick (long invocation) read its campaign; the cancel lands; 14 minutes on, that tick writes vin(2)'s
   // timeout with a retry. Meanwhile a tick of the CANCELED campaign started at minute 44 and listed TIMED_OUT first.
-  const saveTransition = h.store.jobs.saveTransition;
-  let fired = false;
-  h.store.jobs.saveTransition = async (before, after, delta) => {
-    if (!fired && before.vin === vin(2)) {
-      fired = true;
-      const running = (await h.store.campaigns.get(campaignId))!;
-      const at = minutesAfter(endedAt).toISOString();
-      await h.store.campaigns.saveChange(running, { ...running, state: "CANCELED", finishedAt: at, updatedAt: at }, { from: "RUNNING", to: "CANCELED", at, reason: "canceled by operator", cause: "test" });
+  cancelBeforeJobWrite(h, campaignId, {
+    vin: vin(2),
+    meanwhile: async () => {
       const list = h.store.jobs.list;
       let hooked = false;
       h.store.jobs.list = async (id: string, state?: JobState) => {
@@ -1902,12 +1898,9 @@ test("a retry raced in after an ended sweep listed TIMED_OUT is still taken: tha
       ended = tickCampaign(h.deps, campaignId);
       await listed.held;
       h.clock.now = minutesAfter(endedAt + 14);
-    }
-    return saveTransition(before, after, delta);
-  };
-  const runningTick = tickCampaign(h.deps, campaignId);
-  await runningTick;
-  h.store.jobs.saveTransition = saveTransition;
+    },
+  });
+  await tickCampaign(h.deps, campaignId);
   const raced = (await h.store.jobs.get(campaignId, vin(2)))!;
   assert.equal([raced.state, raced.nextRetryAt !== undefined, owesWithdrawal(raced)], ["TIMED_OUT", true, false], "the race: a retry in a canceled campaign");
   racedIn.open();
