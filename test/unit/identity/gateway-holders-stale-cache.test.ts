@@ -7,72 +7,14 @@
  * answers from the versions its own listing named, and a late answer never replaces an entry cached meanwhile.
  *
  * The interleaving is held with gates on an in-memory lake that answers as S3 does (a GET answers the version that
- * was current when it was served; conditional writes; a strongly consistent listing).
+ * was current when it was served; conditional writes; a strongly consistent listing): support/gateway-lake.ts.
  */
-import type { S3Client } from "@aws-sdk/client-s3";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { decodeGatewayVehicles, gatewayVehiclesKey } from "../../../contracts/gateway-vehicles.js";
 import { changeGatewayVehicles, gatewayHolders, refuseCarriedVehicle } from "../../../identity/gateway-vehicles.js";
+import { G7, G9, gatewayLake, OTHER, VIN } from "./support/gateway-lake.js";
 
-const VIN = "1HGCM82633A004352";
-const OTHER = "1M8GDM9AXKP042788";
 const SPARE = "WP0ZZZ99ZTS392124";
-const G7 = "gw-depot-7";
-const G9 = "gw-depot-9";
-
-type Input = { Key?: string; Prefix?: string; Body?: Uint8Array; IfMatch?: string; IfNoneMatch?: string };
-type Gate = { held: Promise<void>; open: () => void };
-const gate = (): Gate => {
-  let open!: () => void;
-  const held = new Promise<void>((resolve) => (open = resolve));
-  return { held, open };
-};
-
-/** S3 stand-in: a GET snapshots the object when served; `holdNextGet(key)` delays delivering that answer. */
-function lake() {
-  const stored = new Map<string, { body: Uint8Array; etag: string }>();
-  const holds = new Map<string, Gate>();
-  let version = 0;
-  const gets: string[] = [];
-  const s3 = {
-    async send(command: { constructor: { name: string }; input: Input }) {
-      const name = command.constructor.name;
-      if (name === "ListObjectsV2Command") {
-        const Contents = [...stored].filter(([key]) => key.startsWith(command.input.Prefix!)).map(([Key, { etag }]) => ({ Key, ETag: etag }));
-        return { Contents, IsTruncated: false };
-      }
-      const key = command.input.Key!;
-      const found = stored.get(key);
-      if (name === "GetObjectCommand") {
-        gets.push(key);
-        if (!found) throw Object.assign(new Error("NoSuchKey"), { name: "NoSuchKey", $metadata: { httpStatusCode: 404 } });
-        const served = { ...found }; // the version current when S3 served it
-        const hold = holds.get(key);
-        if (hold) {
-          holds.delete(key);
-          await hold.held; // the answer travels slowly back
-        }
-        return { ETag: served.etag, Body: { transformToByteArray: async () => served.body } };
-      }
-      if ((command.input.IfNoneMatch === "*" && found) || (command.input.IfMatch && command.input.IfMatch !== found?.etag)) {
-        throw Object.assign(new Error("PreconditionFailed"), { name: "PreconditionFailed", $metadata: { httpStatusCode: 412 } });
-      }
-      stored.set(key, { body: command.input.Body!, etag: `"v${++version}"` });
-      return {};
-    },
-  } as unknown as S3Client;
-  const holdNextGet = (gatewayId: string): Gate => {
-    const held = gate();
-    holds.set(gatewayVehiclesKey(gatewayId), held);
-    return held;
-  };
-  const carries = (gatewayId: string, vin: string) => {
-    const found = stored.get(gatewayVehiclesKey(gatewayId));
-    return found !== undefined && decodeGatewayVehicles(gatewayId, found.body).vins.includes(vin);
-  };
-  return { s3, holdNextGet, carries, gets };
-}
 
 const settle = () => new Promise<void>((resolve) => setTimeout(resolve, 5));
 
@@ -84,7 +26,7 @@ const answer = (registration: Promise<void>) => registration.then(() => "registe
  * asks while Z's stale answer lands. Returns X's outcome.
  */
 async function race(thirdReads: boolean) {
-  const world = lake();
+  const world = gatewayLake();
   // Two gateways with documents already (G9 carries an unrelated VIN).
   await changeGatewayVehicles(world.s3, "lake", G7, { bind: [SPARE] });
   await changeGatewayVehicles(world.s3, "lake", G9, { bind: [OTHER] });

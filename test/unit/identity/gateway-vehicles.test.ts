@@ -7,10 +7,9 @@
  * lost conditional write, a strongly consistent listing).
  */
 import type { IoTClient } from "@aws-sdk/client-iot";
-import type { S3Client } from "@aws-sdk/client-s3";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { decodeGatewayVehicles, GATEWAY_VEHICLES_PREFIX, gatewayVehiclesKey, type GatewayVehiclesDocument } from "../../../contracts/gateway-vehicles.js";
+import { GATEWAY_VEHICLES_PREFIX } from "../../../contracts/gateway-vehicles.js";
 import { fleetTelemetryKey, parseTelemetryKey } from "../../../contracts/telemetry-keys.js";
 import {
   changeGatewayVehicles,
@@ -22,46 +21,9 @@ import {
 } from "../../../identity/gateway-vehicles.js";
 import { registeredVehicleVins, registerVehicle } from "../../../identity/provisioning.js";
 import { bindingRejection } from "../../../telemetry/uploader-binding.js";
+import { G7, G9, gatewayLake, OTHER, VIN } from "./support/gateway-lake.js";
 
-const VIN = "1HGCM82633A004352";
-const OTHER = "1M8GDM9AXKP042788";
-const G7 = "gw-depot-7";
-const G9 = "gw-depot-9";
 const VEHICLE_TYPE = "fleetota-dev-vehicle";
-
-type Input = { Key?: string; Prefix?: string; Body?: Uint8Array; IfMatch?: string; IfNoneMatch?: string };
-
-/** The data lake: GetObject, conditional PutObject, ListObjectsV2; `beforeList` may hold a listing back. */
-function lake(hooks: { beforeList?: () => Promise<void>; yieldEvery?: () => Promise<void> } = {}) {
-  const stored = new Map<string, { body: Uint8Array; etag: string }>();
-  let version = 0;
-  const s3 = {
-    async send(command: { constructor: { name: string }; input: Input }) {
-      await hooks.yieldEvery?.();
-      const name = command.constructor.name;
-      if (name === "ListObjectsV2Command") {
-        await hooks.beforeList?.();
-        const Contents = [...stored].filter(([key]) => key.startsWith(command.input.Prefix!)).map(([Key, { etag }]) => ({ Key, ETag: etag }));
-        return { Contents, IsTruncated: false };
-      }
-      const found = stored.get(command.input.Key!);
-      if (name === "GetObjectCommand") {
-        if (!found) throw Object.assign(new Error("NoSuchKey"), { name: "NoSuchKey", $metadata: { httpStatusCode: 404 } });
-        return { ETag: found.etag, Body: { transformToByteArray: async () => found.body } };
-      }
-      if ((command.input.IfNoneMatch === "*" && found) || (command.input.IfMatch && command.input.IfMatch !== found?.etag)) {
-        throw Object.assign(new Error("PreconditionFailed"), { name: "PreconditionFailed", $metadata: { httpStatusCode: 412 } });
-      }
-      stored.set(command.input.Key!, { body: command.input.Body!, etag: `"v${++version}"` });
-      return {};
-    },
-  } as unknown as S3Client;
-  const documentOf = (gatewayId: string): GatewayVehiclesDocument | undefined => {
-    const found = stored.get(gatewayVehiclesKey(gatewayId));
-    return found && decodeGatewayVehicles(gatewayId, found.body);
-  };
-  return { s3, stored, documentOf };
-}
 
 /** AWS IoT's registry: things with a type and principals; what registerVehicle and registeredVehicleVins ask. */
 function registry(hooks: { everyCall?: () => Promise<void>; beforeCreateThing?: () => Promise<void>; onDescribe?: () => void } = {}) {
@@ -104,11 +66,9 @@ function registry(hooks: { everyCall?: () => Promise<void>; beforeCreateThing?: 
 }
 
 const refusal = (promise: Promise<unknown>) => promise.then(() => undefined, (error: unknown) => error);
-const carries = (world: ReturnType<typeof lake>, gatewayId: string, vin: string) => (world.documentOf(gatewayId)?.vins ?? []).includes(vin);
-const claims = (world: ReturnType<typeof lake>, gatewayId: string) => world.documentOf(gatewayId)?.pending ?? [];
 
 test("R9-G1: a VIN another gateway carries is refused, that gateway named, nothing bound; the second gateway's records for it stay refused", async () => {
-  const world = lake();
+  const world = gatewayLake();
   await changeGatewayVehicles(world.s3, "lake", G7, { bind: [VIN] });
 
   const error = await refusal(changeGatewayVehicles(world.s3, "lake", G9, { bind: [OTHER, VIN] }));
@@ -118,14 +78,14 @@ test("R9-G1: a VIN another gateway carries is refused, that gateway named, nothi
   assert.match((error as Error).message, "--move");
   assert.equal((error as GatewayVehiclesConflictError).conflicts, [{ vin: VIN, heldBy: { gatewayId: G7, pending: false } }]);
   assert.equal(world.documentOf(G9)?.vins, [], "all or nothing: OTHER, free, is not bound either");
-  assert.equal(claims(world, G9), [], "the claim was withdrawn");
-  assert.ok(carries(world, G7, VIN), "the first gateway keeps it");
+  assert.equal(world.claims(G9), [], "the claim was withdrawn");
+  assert.ok(world.carries(G7, VIN), "the first gateway keeps it");
   const uploader = parseTelemetryKey(fleetTelemetryKey(G9, Date.now(), "1"));
   assert.ok(bindingRejection(uploader, { vin: VIN, ota: undefined }, new Set(world.documentOf(G9)!.vins)), `${G9}'s record for ${VIN} is refused`);
 });
 
 test("R9-G1: a registered vehicle (its own identity) is refused; the registry is asked only about the VINs not carried yet", async () => {
-  const world = lake();
+  const world = gatewayLake();
   const asked: string[][] = [];
   const registeredVehicles = async (vins: readonly string[]) => (asked.push([...vins]), vins.filter((vin) => vin === VIN));
 
@@ -134,7 +94,7 @@ test("R9-G1: a registered vehicle (its own identity) is refused; the registry is
   assert.match((error as Error).message, `${VIN} is a registered vehicle`);
   assert.not.match((error as Error).message, OTHER, "only the holder of the refused VIN is named");
   assert.equal(world.documentOf(G7)?.vins, []);
-  assert.equal(claims(world, G7), []);
+  assert.equal(world.claims(G7), []);
 
   await changeGatewayVehicles(world.s3, "lake", G7, { bind: [OTHER] }, { registeredVehicles });
   await changeGatewayVehicles(world.s3, "lake", G7, { bind: [OTHER] }, { registeredVehicles });
@@ -153,7 +113,7 @@ test("registeredVehicleVins: vehicle things (typed or untyped) count, a gateway 
 });
 
 test("--move takes the VIN from the gateway carrying it: afterwards exactly one gateway carries it", async () => {
-  const world = lake();
+  const world = gatewayLake();
   await changeGatewayVehicles(world.s3, "lake", G7, { bind: [VIN, OTHER] });
 
   const moved = await changeGatewayVehicles(world.s3, "lake", G9, { bind: [VIN], move: true });
@@ -163,11 +123,11 @@ test("--move takes the VIN from the gateway carrying it: afterwards exactly one 
   assert.equal(world.documentOf(G9)?.vins, [VIN]);
   const registeredVehicles = async (vins: readonly string[]) => vins;
   assert.instance(await refusal(changeGatewayVehicles(world.s3, "lake", G7, { bind: [VIN], move: true }, { registeredVehicles })), GatewayVehiclesConflictError, "--move never takes a registered vehicle");
-  assert.ok(carries(world, G9, VIN));
+  assert.ok(world.carries(G9, VIN));
 });
 
 test("--move of a whole depot stays linear: 60,000 VINs moved well within 15 s (a copy of the list per VIN took 45 s)", async () => {
-  const world = lake();
+  const world = gatewayLake();
   const vins = Array.from({ length: 60_000 }, (_, index) => `WP0ZZZ99Z${String(index).padStart(8, "0")}`);
   await changeGatewayVehicles(world.s3, "lake", G7, { bind: vins });
   const started = performance.now();
@@ -189,39 +149,37 @@ test("two binds of one VIN to two gateways at once: never both carry it, whichev
         else setTimeout(resolve, 20);
       });
     const yieldEvery = () => new Promise<void>((resolve) => (Math.random() < 0.5 ? setImmediate(resolve) : resolve()));
-    const world = lake({ beforeList: round % 2 ? beforeList : undefined, yieldEvery });
+    const world = gatewayLake({ beforeList: round % 2 ? beforeList : undefined, yieldEvery });
     const outcomes = await Promise.all([G7, G9].map((gatewayId) => refusal(changeGatewayVehicles(world.s3, "lake", gatewayId, { bind: [VIN] }))));
-    const carriers = [G7, G9].filter((gatewayId) => carries(world, gatewayId, VIN));
+    const carriers = [G7, G9].filter((gatewayId) => world.carries(gatewayId, VIN));
     assert.ok(carriers.length <= 1, `round ${round}: carried by ${carriers.join(" and ")}`);
     outcomes.forEach((outcome, index) => assert.is(outcome === undefined, carriers.includes([G7, G9][index]!), `round ${round}: a bind that returned carries it`));
-    assert.equal([...claims(world, G7), ...claims(world, G9)], [], "no claim left behind");
+    assert.equal([...world.claims(G7), ...world.claims(G9)], [], "no claim left behind");
     waiting = [];
   }
 });
 
 test("a claim left by an interrupted bind blocks other gateways with a clear reason; unbinding it there, or binding again there, clears it", async () => {
-  const world = lake();
+  const world = gatewayLake();
   await changeGatewayVehicles(world.s3, "lake", G7, { bind: [OTHER] });
   // What a bind interrupted between its claim and its check leaves behind.
-  const { encodeGatewayVehicles } = await import("../../../contracts/gateway-vehicles.js");
-  world.stored.set(gatewayVehiclesKey(G7), { body: encodeGatewayVehicles({ gatewayId: G7, vins: [OTHER], pending: [VIN], updatedAt: new Date().toISOString() }), etag: '"interrupted"' });
+  world.put({ gatewayId: G7, vins: [OTHER], pending: [VIN] }, '"interrupted"');
 
   const error = await refusal(changeGatewayVehicles(world.s3, "lake", G9, { bind: [VIN], move: true }));
   assert.instance(error, GatewayVehiclesConflictError, "a claim is not carried, so --move does not take it");
   assert.match((error as Error).message, `${VIN} is being bound to ${G7}`);
-  assert.not.ok(carries(world, G7, VIN), "a pending VIN is carried by nobody");
+  assert.not.ok(world.carries(G7, VIN), "a pending VIN is carried by nobody");
 
   assert.equal(await changeGatewayVehicles(world.s3, "lake", G7, { bind: [VIN] }), { gatewayId: G7, bound: 1, unbound: 0, vehicles: 2 }, "bound again: the claim completes");
   await changeGatewayVehicles(world.s3, "lake", G7, { unbind: [VIN] });
-  assert.equal(claims(world, G7), []);
+  assert.equal(world.claims(G7), []);
   assert.equal((await changeGatewayVehicles(world.s3, "lake", G9, { bind: [VIN] })).bound, 1);
 });
 
 test("revoke's unbind --all clears carried and claimed VINs: nothing of the gateway holds any VIN", async () => {
-  const world = lake();
+  const world = gatewayLake();
   await changeGatewayVehicles(world.s3, "lake", G7, { bind: [VIN, OTHER] });
-  const { encodeGatewayVehicles } = await import("../../../contracts/gateway-vehicles.js");
-  world.stored.set(gatewayVehiclesKey(G7), { body: encodeGatewayVehicles({ gatewayId: G7, vins: [VIN], pending: [OTHER], updatedAt: new Date().toISOString() }), etag: '"x"' });
+  world.put({ gatewayId: G7, vins: [VIN], pending: [OTHER] }, '"x"');
   assert.equal((await changeGatewayVehicles(world.s3, "lake", G7, { unbindAll: true })).unbound, 1);
   assert.equal(world.documentOf(G7), { gatewayId: G7, vins: [], updatedAt: world.documentOf(G7)!.updatedAt });
   assert.equal((await gatewayHolders(world.s3, "lake").holdersOf([VIN, OTHER])).size, 0);
@@ -229,7 +187,7 @@ test("revoke's unbind --all clears carried and claimed VINs: nothing of the gate
 });
 
 test("registration refuses a VIN a gateway carries, after creating the thing (deleted again, no certificate); a free VIN registers", async () => {
-  const world = lake();
+  const world = gatewayLake();
   const { iot, things } = registry();
   await changeGatewayVehicles(world.s3, "lake", G7, { bind: [VIN] });
   const holders = gatewayHolders(world.s3, "lake");
@@ -254,7 +212,7 @@ test("a registration and a bind of one VIN at the same time: never a registered 
     // registration that checked the gateways before creating its thing, and a bind that asks the registry, both pass.
     let described = () => {};
     const bindAsked = new Promise<void>((resolve) => ((described = resolve), setTimeout(resolve, 30)));
-    const world = lake({ yieldEvery: pause });
+    const world = gatewayLake({ yieldEvery: pause });
     const { iot, things } = registry({
       everyCall: pause,
       beforeCreateThing: round % 2 ? () => bindAsked : undefined,
@@ -266,18 +224,15 @@ test("a registration and a bind of one VIN at the same time: never a registered 
       refusal(registerVehicle(iot, { iotPolicyName: "p", thingTypeName: VEHICLE_TYPE }, { vin: VIN, make: "Honda", model: "Accord", hardware: "tcu-2" }, { beforeCertificate: () => refuseCarriedVehicle(holders, VIN) })),
       refusal(changeGatewayVehicles(world.s3, "lake", G7, { bind: [VIN] }, { registeredVehicles })),
     ]);
-    assert.not.ok(things.has(VIN) && carries(world, G7, VIN), `round ${round}: registered and carried`);
+    assert.not.ok(things.has(VIN) && world.carries(G7, VIN), `round ${round}: registered and carried`);
   }
 });
 
 test("sharedVins: what documents from before the rule may hold (two gateways, a gateway and a registered vehicle, a claim left pending); one speaker each is not listed", async () => {
-  const world = lake();
-  const { encodeGatewayVehicles } = await import("../../../contracts/gateway-vehicles.js");
-  const put = (gatewayId: string, vins: string[], pending?: string[]) =>
-    world.stored.set(gatewayVehiclesKey(gatewayId), { body: encodeGatewayVehicles({ gatewayId, vins, pending, updatedAt: new Date().toISOString() }), etag: `"${gatewayId}"` });
+  const world = gatewayLake();
   const FREE = "JH4KA7561PC008269";
-  put(G7, [VIN, OTHER, FREE]);
-  put(G9, [VIN], [OTHER]);
+  world.put({ gatewayId: G7, vins: [VIN, OTHER, FREE] }, `"${G7}"`);
+  world.put({ gatewayId: G9, vins: [VIN], pending: [OTHER] }, `"${G9}"`);
   const registeredVehicles = async (vins: readonly string[]) => vins.filter((vin) => vin === OTHER);
 
   assert.equal(await sharedVins(gatewayHolders(world.s3, "lake"), registeredVehicles), [

@@ -14,6 +14,7 @@ import { LOCAL_CREDENTIALS } from "../../../../local/apply/context.js";
 import { startEmulator, type Emulator } from "../../../../local/emulator.js";
 import { changeGatewayVehicles, gatewayHolders, readGatewayVehicles, refuseCarriedVehicle } from "../../../../identity/gateway-vehicles.js";
 import { gatewayVehiclesKey } from "../../../../contracts/gateway-vehicles.js";
+import { gate } from "../../../unit/support/gate.js";
 
 const LAKE = "lake";
 const VIN = "1HGCM82633A004352";
@@ -24,12 +25,6 @@ let emulator: Emulator;
 let operator: S3Client; // the binding operator's client
 let registrations: S3Client; // the one client `vehicles register` uses for every registration's listing and reads
 const holds = new Map<string, Promise<void>>();
-
-const gate = () => {
-  let open!: () => void;
-  const held = new Promise<void>((resolve) => (open = resolve));
-  return { held, open };
-};
 
 test.before(async () => {
   emulator = await startEmulator();
