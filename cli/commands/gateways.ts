@@ -11,16 +11,9 @@ import { resolve } from "node:path";
 import type { Command } from "commander";
 import { FLEET_TELEMETRY_PREFIX } from "../../contracts/telemetry-keys.js";
 import { writeGatewayBundle } from "../../identity/bundle.js";
-import {
-  changeGatewayVehicles,
-  gatewayHolders,
-  GatewayVehiclesConflictError,
-  GatewayVehiclesContendedError,
-  InvalidGatewayVehiclesError,
-  readGatewayVehicles,
-  sharedVins,
-  type GatewayVehiclesChange,
-} from "../../identity/gateway-vehicles.js";
+import { GatewayVehiclesContendedError, InvalidGatewayVehiclesError, readGatewayVehicles } from "../../identity/gateway-document.js";
+import { gatewayHolders, sharedVins } from "../../identity/gateway-holders.js";
+import { changeGatewayVehicles, GatewayVehiclesConflictError, type GatewayVehiclesChange } from "../../identity/gateway-vehicles.js";
 import { GatewayAlreadyRegisteredError, GatewayNotFoundError, InvalidGatewayError, isGateway, listGateways, registeredVehicleVins, registerGateway, revokeGateway } from "../../identity/provisioning.js";
 import type { CommandContext } from "../context.js";
 import { CloudOperationError, InputFileError, NotFoundError, UsageError } from "../errors.js";

@@ -11,7 +11,7 @@ import { VEHICLE_TELEMETRY_PREFIX } from "../../contracts/telemetry-keys.js";
 import { gatewayIdentityNames } from "../../contracts/gateway-identity.js";
 import { vehicleIdentityNames } from "../../contracts/vehicle-identity.js";
 import { writeVehicleBundle } from "../../identity/bundle.js";
-import { gatewayHolders, refuseCarriedVehicle, VehicleCarriedByGatewayError } from "../../identity/gateway-vehicles.js";
+import { gatewayHolders, refuseCarriedVehicle, VehicleCarriedByGatewayError } from "../../identity/gateway-holders.js";
 import {
   AttributeMigrationError,
   CHECKED_PAPERS_FLAG,

@@ -11,7 +11,8 @@
  */
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { changeGatewayVehicles, gatewayHolders, refuseCarriedVehicle } from "../../../identity/gateway-vehicles.js";
+import { gatewayHolders, refuseCarriedVehicle } from "../../../identity/gateway-holders.js";
+import { changeGatewayVehicles } from "../../../identity/gateway-vehicles.js";
 import { G7, G9, gatewayLake, OTHER, VIN } from "./support/gateway-lake.js";
 
 const SPARE = "WP0ZZZ99ZTS392124";

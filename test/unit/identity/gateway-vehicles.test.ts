@@ -11,14 +11,8 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { GATEWAY_VEHICLES_PREFIX } from "../../../contracts/gateway-vehicles.js";
 import { fleetTelemetryKey, parseTelemetryKey } from "../../../contracts/telemetry-keys.js";
-import {
-  changeGatewayVehicles,
-  gatewayHolders,
-  GatewayVehiclesConflictError,
-  refuseCarriedVehicle,
-  sharedVins,
-  VehicleCarriedByGatewayError,
-} from "../../../identity/gateway-vehicles.js";
+import { gatewayHolders, refuseCarriedVehicle, sharedVins, VehicleCarriedByGatewayError } from "../../../identity/gateway-holders.js";
+import { changeGatewayVehicles, GatewayVehiclesConflictError } from "../../../identity/gateway-vehicles.js";
 import { registeredVehicleVins, registerVehicle } from "../../../identity/provisioning.js";
 import { bindingRejection } from "../../../telemetry/uploader-binding.js";
 import { G7, G9, gatewayLake, OTHER, VIN } from "./support/gateway-lake.js";

@@ -1,6 +1,6 @@
 /**
  * Review 12, R12-01 on the emulator with the real AWS SDK: `vehicles register` shares one gatewayHolders
- * (identity/gateway-vehicles.ts) across the registrations it runs at once. A GET answered late (sent before a bind
+ * (identity/gateway-holders.ts) across the registrations it runs at once. A GET answered late (sent before a bind
  * changed the gateway's document) used to overwrite the newer document another call had cached, and a registration
  * that read every other document answered from the stale one: it missed a bind completed before it started. Now
  * each call answers from the versions its own listing named: the registration refuses. The one thing held is the
@@ -12,7 +12,9 @@ import * as assert from "uvu/assert";
 import { CreateBucketCommand, S3Client } from "@aws-sdk/client-s3";
 import { LOCAL_CREDENTIALS } from "../../../../local/apply/context.js";
 import { startEmulator, type Emulator } from "../../../../local/emulator.js";
-import { changeGatewayVehicles, gatewayHolders, readGatewayVehicles, refuseCarriedVehicle } from "../../../../identity/gateway-vehicles.js";
+import { readGatewayVehicles } from "../../../../identity/gateway-document.js";
+import { gatewayHolders, refuseCarriedVehicle } from "../../../../identity/gateway-holders.js";
+import { changeGatewayVehicles } from "../../../../identity/gateway-vehicles.js";
 import { gatewayVehiclesKey } from "../../../../contracts/gateway-vehicles.js";
 import { gate } from "../../../unit/support/gate.js";
 
