@@ -75,22 +75,43 @@ export function isNewer(candidate: EnrichedRecord, current: EnrichedRecord): boo
   return candidate.record.seq > current.record.seq;
 }
 
-/** A vehicle's latest state in an invocation: its fleet-state entry and what orders it. */
-interface LatestState {
+/**
+ * A vehicle's newest state from one run of its records in an object (telemetry/core.ts), and then in the
+ * invocation: its fleet-state entry and what orders it, not the parsed record (a gateway's object of 10,000
+ * VINs would otherwise hold 10,000 parsed records until it is added).
+ */
+export interface LatestEntry {
   tsMs: number;
   seq: number;
-  source: FleetSource;
+  /** Its `source` says whose object the record came from. */
   vehicle: FleetVehicle;
 }
 
-/** `isNewer` against a kept state: by timestamp, then by sequence; across sources by `fleetRank` (the vehicle's own first). */
-function isNewerThan(candidate: EnrichedRecord, source: FleetSource, current: LatestState): boolean {
-  if (source !== current.source) {
-    const [rank, currentRank] = [fleetRank(source, candidate.tsMs), fleetRank(current.source, current.tsMs)];
+/**
+ * The entry of a vehicle's newest record in a run, from an object of `source`.
+ *
+ * @example
+ * latestEntryOf(enriched, FLEET_SOURCE.Gateway).vehicle.source; // "gateway"
+ */
+export function latestEntryOf(enriched: EnrichedRecord, source: FleetSource = FLEET_SOURCE.Vehicle): LatestEntry {
+  return { tsMs: enriched.tsMs, seq: enriched.record.seq, vehicle: fleetVehicleOf(enriched, source) };
+}
+
+/**
+ * `isNewer` between two entries of one VIN: by timestamp, then by sequence; across sources by `fleetRank`
+ * (the vehicle's own first).
+ *
+ * @example
+ * isNewerEntry(latestEntryOf(own), latestEntryOf(forwarded, FLEET_SOURCE.Gateway)); // true unless the gateway's is an hour newer
+ */
+export function isNewerEntry(candidate: LatestEntry, current: LatestEntry): boolean {
+  const { source } = candidate.vehicle;
+  if (source !== current.vehicle.source) {
+    const [rank, currentRank] = [fleetRank(source, candidate.tsMs), fleetRank(current.vehicle.source, current.tsMs)];
     return rank !== currentRank ? rank > currentRank : source === FLEET_SOURCE.Vehicle;
   }
   if (candidate.tsMs !== current.tsMs) return candidate.tsMs > current.tsMs;
-  return candidate.record.seq > current.seq;
+  return candidate.seq > current.seq;
 }
 
 /**
@@ -138,11 +159,9 @@ export class InvocationAggregate {
   duplicateObjects = 0;
   readonly latenciesMs: number[] = [];
   /**
-   * Each VIN's latest state seen in this invocation, kept as its small fleet-state entry (with what
-   * ordering needs), not as the parsed record: thousands of records kept to the end of an invocation are
-   * what the garbage collector pays for.
+   * Each VIN's latest entry seen in this invocation: the readouts' own entries, kept as they come.
    */
-  private readonly latest = new Map<string, LatestState>();
+  private readonly latest = new Map<string, LatestEntry>();
 
   /** Refused lines and quarantined objects by reason (a small fixed set), for `Telemetry/Refusals`. */
   readonly refusals = new Map<string, number>();
@@ -155,21 +174,19 @@ export class InvocationAggregate {
    */
   constructor(private readonly maxVehicles: number = Number.POSITIVE_INFINITY) {}
 
-  /** One processed object's records; `source` is its uploader's kind (a vehicle's own object or a gateway's). */
-  addObject(readout: ObjectReadout, latencyMs: number, source: FleetSource = FLEET_SOURCE.Vehicle): void {
+  /** One processed object's records (its entries say whose object it was: a vehicle's own or a gateway's). */
+  addObject(readout: ObjectReadout, latencyMs: number): void {
     this.objectsProcessed++;
     this.dataPoints += readout.accepted;
     this.recordsRejected += readout.rejected.length;
     for (const [reason, count] of Object.entries(readout.refusals)) this.addRefusal(reason, count);
-    for (const enriched of readout.latest) {
-      const current = this.latest.get(enriched.record.vin);
-      if (!current && source === FLEET_SOURCE.Gateway && this.latest.size >= this.maxVehicles) {
+    for (const entry of readout.latest) {
+      const current = this.latest.get(entry.vehicle.vin);
+      if (!current && entry.vehicle.source !== FLEET_SOURCE.Vehicle && this.latest.size >= this.maxVehicles) {
         this.fleetEntriesOverCap++;
         continue;
       }
-      if (!current || isNewerThan(enriched, source, current)) {
-        this.latest.set(enriched.record.vin, { tsMs: enriched.tsMs, seq: enriched.record.seq, source, vehicle: fleetVehicleOf(enriched, source) });
-      }
+      if (!current || isNewerEntry(entry, current)) this.latest.set(entry.vehicle.vin, entry);
     }
     this.addLatency(latencyMs);
   }

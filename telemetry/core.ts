@@ -1,10 +1,10 @@
 import { CORRUPTION, CorruptObjectError, decodeLineBatches, DEFAULT_DECODE_LIMITS, type ByteSource, type DecodeLimits } from "./decode.js";
 import { enrich, type EnrichedRecord } from "./enrich.js";
-import type { ParsedTelemetryKey } from "../contracts/telemetry-keys.js";
 import { validateRecord, type RecordRejection } from "./schema.js";
 import { BINDING_RULE, bindingRejection } from "./uploader-binding.js";
 import { VIN_RULE } from "./vin.js";
-import { isNewer } from "./aggregate.js";
+import { FLEET_SOURCE, isNewer, latestEntryOf, type LatestEntry } from "./aggregate.js";
+import { UPLOADER_KIND, type ParsedTelemetryKey } from "../contracts/telemetry-keys.js";
 
 /**
  * Why a line was refused, as a small fixed set (the `Reason` of the refusal counts; the full reasons,
@@ -61,13 +61,14 @@ export interface ObjectReadout {
   /** Lines accepted as records. */
   accepted: number;
   /**
-   * The accepted records that may be a vehicle's latest: each run of consecutive records of one VIN
-   * leaves its newest (by timestamp, then sequence), in line order. A vehicle's own object holds one
-   * VIN, so one entry; a VIN that comes back after another's records has an entry per run, and the
-   * reader (InvocationAggregate, candidatesOf) keeps the newest. No per-VIN map here: the aggregate's
-   * map is the one lookup each VIN pays.
+   * The entries that may be a vehicle's latest: each run of consecutive records of one VIN leaves its
+   * newest (by timestamp, then sequence), in line order, as its fleet-state entry (the source is the
+   * uploader's kind; a vehicle's own without an uploader). A vehicle's own object holds one VIN, so one
+   * entry; a VIN that comes back after another's records has an entry per run, and the reader
+   * (InvocationAggregate, candidatesOf) keeps the newest. No per-VIN map here: the aggregate's map is the
+   * one lookup each VIN pays.
    */
-  latest: EnrichedRecord[];
+  latest: LatestEntry[];
   /** Accepted records carrying an `ota` block, in line order. */
   otaRecords: EnrichedRecord[];
   rejected: RejectedLine[];
@@ -113,6 +114,9 @@ export async function readTelemetryObject(
   let rejectedBytes = 0;
   /** The last accepted record's VIN: it passed every VIN rule, and a vehicle's own object holds only it. */
   let lastValidVin: string | undefined;
+  /** The newest record of the current run of lastValidVin's records; an entry once the run ends. */
+  let runNewest: EnrichedRecord | undefined;
+  const fleetSource = uploader?.kind === UPLOADER_KIND.Fleet ? FLEET_SOURCE.Gateway : FLEET_SOURCE.Vehicle;
   const reject = (raw: string, refusal: LineRefusal, reasons: RecordRejection[]) => {
     rejectedBytes += raw.length;
     if (rejectedBytes > limits.maxRejectedBytes) {
@@ -149,11 +153,16 @@ export async function readTelemetryObject(
       }
       const enriched = enrich(validation.record, validation.tsMs);
       readout.accepted++;
-      if (enriched.record.vin !== lastValidVin) readout.latest.push(enriched);
-      else if (isNewer(enriched, readout.latest[readout.latest.length - 1]!)) readout.latest[readout.latest.length - 1] = enriched;
+      if (enriched.record.vin !== lastValidVin) {
+        if (runNewest) readout.latest.push(latestEntryOf(runNewest, fleetSource));
+        runNewest = enriched;
+      } else if (isNewer(enriched, runNewest!)) {
+        runNewest = enriched;
+      }
       lastValidVin = enriched.record.vin;
       if (enriched.record.ota) readout.otaRecords.push(enriched);
     }
   }
+  if (runNewest) readout.latest.push(latestEntryOf(runNewest, fleetSource));
   return readout;
 }

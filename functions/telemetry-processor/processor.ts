@@ -337,11 +337,11 @@ async function processObject(
   const ownVin = reportingVin(uploader.key);
   const { reports, withheld } = ownVin === undefined ? { reports: [], withheld: 0 } : statusReportsOf(readout.otaRecords, ownVin);
   if (withheld > 0) log.warn("status reports withheld: more in one object than any agent makes", { key: object.key, sent: reports.length, withheld });
-  const candidates = ownVin !== undefined && readout.accepted > 0 ? candidatesOf([...readout.latest.values()], ownVin, await scope.activeCampaigns()) : [];
+  const candidates = ownVin !== undefined && readout.accepted > 0 ? candidatesOf(readout.latest, ownVin, await scope.activeCampaigns()) : [];
   await sendUpdateMessages(dependencies.sqs, dependencies.updateQueueUrl, [...reports, ...candidates]);
   const outcome = { accepted: readout.accepted, rejected: readout.rejected.length, statusReports: reports.length, candidates: candidates.length, ...(withheld > 0 ? { statusReportsWithheld: withheld } : {}) };
   return recordOutcome(object, outcome, dependencies, scope, now, () => {
-    scope.aggregate.addObject(readout, now() - object.createdAtMs, ownVin === undefined ? FLEET_SOURCE.Gateway : FLEET_SOURCE.Vehicle);
+    scope.aggregate.addObject(readout, now() - object.createdAtMs);
     log.debug("object processed", { key: object.key, accepted: readout.accepted, rejected: readout.rejected.length, refusals: readout.refusals });
     return MESSAGE_OUTCOME.Processed;
   });

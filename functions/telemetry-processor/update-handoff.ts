@@ -12,7 +12,7 @@ import {
   type UpdateMessage,
   type VehicleSnapshot,
 } from "../../contracts/update-messages.js";
-import { fleetVehicleOf, isNewer } from "../../telemetry/aggregate.js";
+import { isNewerEntry, type FleetVehicle, type LatestEntry } from "../../telemetry/aggregate.js";
 import type { EnrichedRecord } from "../../telemetry/enrich.js";
 
 /** SendMessageBatch takes at most 10 entries. */
@@ -99,13 +99,13 @@ export function statusReportsOf(accepted: readonly EnrichedRecord[], uploaderVin
 }
 
 /**
- * What the update side knows of a vehicle from one record.
+ * What the update side knows of a vehicle from its fleet-state entry.
  *
  * @example
- * vehicleSnapshotOf(enriched).parked; // true
+ * vehicleSnapshotOf(entry.vehicle).parked; // true
  */
-export function vehicleSnapshotOf(enriched: EnrichedRecord): VehicleSnapshot {
-  const { vin, make, model, modelYear, region, hardwareId, firmwareVersion, parked, stateOfCharge, connectivity, lastSeen } = fleetVehicleOf(enriched);
+export function vehicleSnapshotOf(fleetVehicle: FleetVehicle): VehicleSnapshot {
+  const { vin, make, model, modelYear, region, hardwareId, firmwareVersion, parked, stateOfCharge, connectivity, lastSeen } = fleetVehicle;
   return { vin, make, model, modelYear, region, hardware: hardwareId, firmwareVersion, parked, stateOfCharge, connectivity, observedAt: lastSeen };
 }
 
@@ -119,16 +119,16 @@ export function vehicleSnapshotOf(enriched: EnrichedRecord): VehicleSnapshot {
  * handed here: its records feed the fleet state, the metrics and the dashboard, never a campaign.
  *
  * @example
- * candidatesOf([...readout.latest.values()], "1HGCM82633A004352", runningCampaigns).length; // 0 or 1
+ * candidatesOf(readout.latest, "1HGCM82633A004352", runningCampaigns).length; // 0 or 1
  */
-export function candidatesOf(accepted: readonly EnrichedRecord[], uploaderVin: string, activeCampaigns: readonly CampaignDefinition[]): CandidateMessage[] {
+export function candidatesOf(entries: readonly LatestEntry[], uploaderVin: string, activeCampaigns: readonly CampaignDefinition[]): CandidateMessage[] {
   if (activeCampaigns.length === 0) return [];
-  let latest: EnrichedRecord | undefined;
-  for (const enriched of accepted) {
-    if (enriched.record.vin === uploaderVin && (!latest || isNewer(enriched, latest))) latest = enriched;
+  let latest: LatestEntry | undefined;
+  for (const entry of entries) {
+    if (entry.vehicle.vin === uploaderVin && (!latest || isNewerEntry(entry, latest))) latest = entry;
   }
   if (!latest) return [];
-  const vehicle = vehicleSnapshotOf(latest);
+  const vehicle = vehicleSnapshotOf(latest.vehicle);
   if (!activeCampaigns.some((definition) => matchesCampaign(definition, vehicle))) return [];
   return [{ kind: UPDATE_MESSAGE_KIND.Candidate, idempotencyKey: `candidate#${vehicle.vin}#${vehicle.observedAt}`, vehicle }];
 }

@@ -107,7 +107,7 @@ test("in one invocation a vehicle's own record outranks a gateway's newer one fo
   const forged = enriched({ vin: "1HGCM82633A004352", ts: at(1), battery: { stateOfCharge: 2 } });
   for (const gatewayFirst of [true, false]) {
     const aggregate = new InvocationAggregate();
-    const add = [() => aggregate.addObject(readoutOf([forged]), 5, FLEET_SOURCE.Gateway), () => aggregate.addObject(readoutOf([own]), 5, FLEET_SOURCE.Vehicle)];
+    const add = [() => aggregate.addObject(readoutOf([forged], [], FLEET_SOURCE.Gateway), 5), () => aggregate.addObject(readoutOf([own], [], FLEET_SOURCE.Vehicle), 5)];
     for (const step of gatewayFirst ? add : add.reverse()) step();
     assert.equal(aggregate.fleetVehicles().map((vehicle) => [vehicle.stateOfCharge, vehicle.source]), [[80, "vehicle"]]);
   }
@@ -116,9 +116,9 @@ test("in one invocation a vehicle's own record outranks a gateway's newer one fo
 test("a part holds at most maxVehicles: a gateway's new VINs past it are left out and counted; a vehicle's own object still gets in", () => {
   const aggregate = new InvocationAggregate(2);
   const vins = ["1HGCM82633A004352", "1M8GDM9AXKP042788", "5YJ3E1EA7KF317000", "WP0ZZZ99ZTS392124"];
-  aggregate.addObject(readoutOf(vins.map((vin) => enriched({ vin }))), 5, FLEET_SOURCE.Gateway);
-  aggregate.addObject(readoutOf([enriched({ vin: "1HGCM82633A004353" })]), 5, FLEET_SOURCE.Vehicle);
-  aggregate.addObject(readoutOf([enriched({ vin: vins[0], ts: at(0) })]), 5, FLEET_SOURCE.Gateway);
+  aggregate.addObject(readoutOf(vins.map((vin) => enriched({ vin })), [], FLEET_SOURCE.Gateway), 5);
+  aggregate.addObject(readoutOf([enriched({ vin: "1HGCM82633A004353" })], [], FLEET_SOURCE.Vehicle), 5);
+  aggregate.addObject(readoutOf([enriched({ vin: vins[0], ts: at(0) })], [], FLEET_SOURCE.Gateway), 5);
 
   assert.is(aggregate.fleetVehicles().length, 3);
   assert.is(aggregate.fleetEntriesOverCap, 2);

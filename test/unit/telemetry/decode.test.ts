@@ -166,14 +166,14 @@ test("one vehicle's object: each line gets the verdict it gets alone, the VIN of
   const rejected = new Map(readout.rejected.map((line) => [line.line, line.reasons.map((reason) => reason.rule).join(",")]));
   assert.equal(lines.map((_, index) => [index + 1, rejected.get(index + 1) ?? "accepted"]), alone);
   assert.equal(alone.map(([, verdict]) => verdict), ["accepted", "check-digit", "accepted", "future", "length", "accepted", "alphabet", "accepted"]);
-  assert.is(readout.latest.find((enriched) => enriched.record.vin === "1HGCM82633A004352")?.tsMs, Date.parse(lines[7]!.ts), "enrich gets the timestamp validation parsed");
+  assert.is(readout.latest.find((entry) => entry.vehicle.vin === "1HGCM82633A004352")?.tsMs, Date.parse(lines[7]!.ts), "enrich gets the timestamp validation parsed");
 });
 
 test("readTelemetryObject accepts valid lines, rejects the rest with line numbers, skips blank lines", async () => {
   const lines = [telemetryRecord({ seq: 1 }), "", "{not json", telemetryRecord({ seq: 2, battery: { stateOfCharge: 101 } }), telemetryRecord({ seq: 3 })];
   const readout = await readTelemetryObject(chunked(gzipped(lines), 40), NOW_MS);
   assert.is(readout.accepted, 2);
-  assert.equal(readout.latest.map((enriched) => enriched.record.seq), [3], "one vehicle: its latest record");
+  assert.equal(readout.latest.map((entry) => entry.seq), [3], "one vehicle: its latest record");
   assert.equal(readout.rejected.map((rejected) => [rejected.line, rejected.refusal, rejected.reasons[0]!.field, rejected.reasons[0]!.rule]), [
     [3, "not-json", "(line)", "json"],
     [4, "schema", "battery.stateOfCharge", "maximum"],
@@ -199,7 +199,7 @@ test("the latest list keeps each run of one VIN as its newest record; the aggreg
   const readout = await readTelemetryObject([gzipped(lines)], NOW_MS);
   assert.is(readout.accepted, 6);
   assert.equal(readout.rejected.map((line) => line.line), [4]);
-  assert.equal(readout.latest.map((enriched) => [enriched.record.vin, enriched.record.seq]), [["1HGCM82633A004352", 4], [EURO, 9], ["1HGCM82633A004352", 5]]);
+  assert.equal(readout.latest.map((entry) => [entry.vehicle.vin, entry.seq]), [["1HGCM82633A004352", 4], [EURO, 9], ["1HGCM82633A004352", 5]]);
   const aggregate = new InvocationAggregate();
   aggregate.addObject(readout, 0);
   assert.equal(aggregate.fleetVehicles().map((vehicle) => [vehicle.vin, vehicle.lastSeen]), [["1HGCM82633A004352", at(1)], [EURO, at(5)]]);

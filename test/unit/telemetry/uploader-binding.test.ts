@@ -63,7 +63,8 @@ test("reading vehicle A's object: B's records are refused with the reason, A's c
   assert.equal(readout.rejected.map((line) => [line.line, line.refusal]), [[2, LINE_REFUSAL.OtherVehicle], [4, LINE_REFUSAL.OtherVehicle]]);
   assert.equal(readout.refusals, { [LINE_REFUSAL.OtherVehicle]: 2 });
   assert.equal(readout.otaRecords.map((enriched) => enriched.record.vin), [A]);
-  assert.equal(readout.latest.map((enriched) => enriched.record.vin), [A], "B never reaches the fleet state or the candidates");
+  assert.equal(readout.latest.map((entry) => entry.vehicle.vin), [A], "B never reaches the fleet state or the candidates");
+  assert.equal(readout.latest.map((entry) => entry.vehicle.source), ["vehicle"], "a vehicle's own object: its entry outranks a gateway's");
   assert.ok(readout.rejected[1]!.raw.includes(B), "the rejected line is kept as it came");
   assert.is(readout.accepted + readout.rejected.length, lines.length);
 });
@@ -74,7 +75,8 @@ test("reading a gateway's object: telemetry of its bound vehicles counts, a reco
   assert.is(readout.accepted, 2);
   assert.equal(readout.rejected.map((line) => line.refusal), [LINE_REFUSAL.ReportFromGateway, LINE_REFUSAL.UnboundVehicle]);
   assert.equal(readout.refusals, { [LINE_REFUSAL.ReportFromGateway]: 1, [LINE_REFUSAL.UnboundVehicle]: 1 });
-  assert.equal(readout.latest.map((enriched) => enriched.record.vin).sort(), [A, B].sort(), "the unbound VIN never reaches the fleet state");
+  assert.equal(readout.latest.map((entry) => entry.vehicle.vin).sort(), [A, B].sort(), "the unbound VIN never reaches the fleet state");
+  assert.equal(readout.latest.map((entry) => entry.vehicle.source), ["gateway", "gateway"], "a gateway's entries rank as forwarded, below the vehicle's own");
   assert.equal(readout.otaRecords, []);
 });
 

@@ -5,6 +5,7 @@ import { parseCampaignDefinition } from "../../../../campaigns/model.js";
 import { updateMessageSchema, type AgentStatus, type StatusReportMessage } from "../../../../contracts/update-messages.js";
 import { decideJobEvent, MAX_SEQUENCE_STEP, newJob } from "../../../../campaigns/job-machine.js";
 import { candidatesOf, MAX_STATUS_REPORTS_PER_OBJECT, sendUpdateMessages, statusReportsOf, UpdateQueueSendError } from "../../../../functions/telemetry-processor/update-handoff.js";
+import { latestEntryOf } from "../../../../telemetry/aggregate.js";
 import { validateRecord } from "../../../../telemetry/schema.js";
 import { enriched, NOW_MS } from "../../telemetry/support/factories.js";
 
@@ -107,7 +108,7 @@ test("a vehicle's U+FFFE or U+FFFF (printable to the schema) reaches SQS escaped
     enriched({ vehicle: { make: "Honda\uffff" }, firmware: { version: "2.3.0" }, ota: { jobId: `c-1\ufffe:${UPLOADER}`, campaignId: "c-1\ufffe", attempt: 1, sequence: 1, status: "FAILED", reason: "flash \uffff\ufffe", targetVersion: "2.4.1" } }),
   ];
   assert.ok(validateRecord(JSON.parse(JSON.stringify(records[0]!.record)), NOW_MS).valid, "the processor accepts the record");
-  const messages = [...statusReportsOf(records, UPLOADER).reports, ...candidatesOf(records, UPLOADER, [campaign()])];
+  const messages = [...statusReportsOf(records, UPLOADER).reports, ...candidatesOf(records.map((record) => latestEntryOf(record)), UPLOADER, [campaign()])];
   assert.is(messages.length, 2);
   const sqs = recordingSqs();
   await sendUpdateMessages(sqs.client, "queue", messages);
@@ -126,16 +127,17 @@ test("a candidate is the uploader's own: from its latest record, only when a run
     enriched({ vin: "1M8GDM9AXKP042788", ts: at(0), firmware: { version: "2.3.0" } }),
     enriched({ vin: "WP0ZZZ99ZTS392124", ts: at(1), vehicle: { make: "Porsche" }, firmware: { version: "2.1.0" } }),
   ];
+  const entries = records.map((record) => latestEntryOf(record));
   const honda = campaign({ selector: { makes: ["Honda"] } });
-  const candidates = candidatesOf(records, UPLOADER, [honda]);
+  const candidates = candidatesOf(entries, UPLOADER, [honda]);
   assert.equal(candidates.map((candidate) => candidate.vehicle.vin), [UPLOADER]);
   assert.is(candidates[0]!.idempotencyKey, `candidate#${UPLOADER}#${at(1)}`);
   assert.ok(updateMessageSchema.safeParse(candidates[0]).success);
   // A Honda described as campaign-worthy in the uploader's object, but not the uploader: not its word to give.
-  assert.equal(candidatesOf(records.slice(2), UPLOADER, [honda]), []);
-  assert.equal(candidatesOf(records, "1M8GDM9AXKP042788", [honda]).map((candidate) => candidate.vehicle.vin), ["1M8GDM9AXKP042788"]);
-  assert.equal(candidatesOf(records, "WP0ZZZ99ZTS392124", [honda]), [], "targeting still applies");
-  assert.equal(candidatesOf(records, UPLOADER, []), []);
+  assert.equal(candidatesOf(entries.slice(2), UPLOADER, [honda]), []);
+  assert.equal(candidatesOf(entries, "1M8GDM9AXKP042788", [honda]).map((candidate) => candidate.vehicle.vin), ["1M8GDM9AXKP042788"]);
+  assert.equal(candidatesOf(entries, "WP0ZZZ99ZTS392124", [honda]), [], "targeting still applies");
+  assert.equal(candidatesOf(entries, UPLOADER, []), []);
 });
 
 test("messages go out in batches of 10", async () => {

@@ -1,7 +1,7 @@
 import { gzipSync } from "node:zlib";
 import type { TelemetryRecord } from "../../../../telemetry/schema.js";
 import { enrich, type EnrichedRecord } from "../../../../telemetry/enrich.js";
-import { isNewer } from "../../../../telemetry/aggregate.js";
+import { FLEET_SOURCE, isNewer, latestEntryOf, type FleetSource } from "../../../../telemetry/aggregate.js";
 import type { ObjectReadout, RejectedLine } from "../../../../telemetry/core.js";
 
 export const NOW_MS = Date.UTC(2026, 10, 26, 17, 35, 0);
@@ -50,14 +50,15 @@ export async function* chunked(bytes: Buffer | string, size = 7): AsyncGenerator
   for (let start = 0; start < buffer.length; start += size) yield buffer.subarray(start, start + size);
 }
 
-/** The readout of an object whose accepted records are `accepted` (folded as readTelemetryObject does). */
-export function readoutOf(accepted: EnrichedRecord[], rejected: RejectedLine[] = []): ObjectReadout {
-  const latest: EnrichedRecord[] = [];
+/** The readout of an object from `source` whose accepted records are `accepted` (folded as readTelemetryObject does). */
+export function readoutOf(accepted: EnrichedRecord[], rejected: RejectedLine[] = [], source: FleetSource = FLEET_SOURCE.Vehicle): ObjectReadout {
+  const runs: EnrichedRecord[] = [];
   for (const record of accepted) {
-    const last = latest[latest.length - 1];
-    if (last?.record.vin !== record.record.vin) latest.push(record);
-    else if (isNewer(record, last)) latest[latest.length - 1] = record;
+    const last = runs[runs.length - 1];
+    if (last?.record.vin !== record.record.vin) runs.push(record);
+    else if (isNewer(record, last)) runs[runs.length - 1] = record;
   }
+  const latest = runs.map((record) => latestEntryOf(record, source));
   const refusals: ObjectReadout["refusals"] = {};
   for (const line of rejected) refusals[line.refusal] = (refusals[line.refusal] ?? 0) + 1;
   return { accepted: accepted.length, latest, otaRecords: accepted.filter((record) => record.record.ota), rejected, refusals };
