@@ -37,13 +37,14 @@ const GROUP_CONCURRENCY: Readonly<Record<string, number>> = { "/e2e-campaign/": 
  * start first (matched on the path); other files guess 100 s (integration) or 10 s.
  */
 const KNOWN_SLOW: Readonly<Record<string, number>> = {
-  "e2e-campaign/campaign-completes": 300,
-  "e2e-campaign/failure-pause": 250,
-  "stack/checkov": 200,
-  "apply-vs-terraform": 110,
-  "/real-run": 100,
-  "reliability/faults": 60,
-  "stack/terraform": 45,
+  "e2e-campaign/campaign-completes": 355,
+  "e2e-campaign/failure-pause": 310,
+  "apply-vs-terraform": 285,
+  "stack/checkov": 225,
+  "/real-run": 205,
+  "reliability/faults": 85,
+  "redrive-telemetry": 75,
+  "stack/terraform": 60,
 };
 const TIMINGS_FILE = join(root, ".fleetota", "test-timings.json");
 
