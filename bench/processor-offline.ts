@@ -89,7 +89,7 @@ const dependencies: ProcessorDependencies = {
   updateQueueUrl: "https://sqs.us-east-1.amazonaws.com/000000000000/offline-update",
   metricsNamespace: "FleetOTA",
   // Vehicles' own objects only: no gateway's vehicles are ever asked for.
-  gatewayVehicles: { vehiclesOf: async () => new Set<string>() },
+  gatewayVehicles: { vehiclesOf: async () => new Set<string>(), newerThan: async () => undefined },
   log: { debug() {}, info() {}, warn() {}, error() {} },
   // The metrics are rendered as on Lambda (EMF lines), but not printed: this process's stdout is its result.
   metricsOut: () => {},

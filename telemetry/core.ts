@@ -151,6 +151,7 @@ export async function readTelemetryObject(
         reject(text, unbound.rule, [unbound]);
         continue;
       }
+      // accept(), written out: calling it here measured 1-7 % slower (A/A noise ~2 %) on the processor's hot path
       const enriched = enrich(validation.record, validation.tsMs);
       readout.accepted++;
       if (enriched.record.vin !== lastValidVin) {
@@ -165,4 +166,40 @@ export async function readTelemetryObject(
   }
   if (runNewest) readout.latest.push(latestEntryOf(runNewest, fleetSource));
   return readout;
+}
+
+/** Folds an accepted record into the readout as readTelemetryObject does (its run's newest in `latest`); returns its VIN. */
+function accept(readout: ObjectReadout, enriched: EnrichedRecord, lastValidVin: string | undefined): string {
+  readout.accepted++;
+  if (enriched.record.vin !== lastValidVin) readout.latest.push(enriched);
+  else if (isNewer(enriched, readout.latest[readout.latest.length - 1]!)) readout.latest[readout.latest.length - 1] = enriched;
+  if (enriched.record.ota) readout.otaRecords.push(enriched);
+  return enriched.record.vin;
+}
+
+/**
+ * The readout of a gateway's object judged again against `boundVins` (a newer copy of its binding), from the lines
+ * `readTelemetryObject` refused as not bound: only their verdict can depend on the binding (the rule is checked
+ * last, on a valid record), and their text is kept whole (a valid record is never a cut too-long line), so the
+ * object is not read again. `nowMs` is the first reading's, so the clock window judges alike. A line bound now is
+ * accepted (its records follow the others in `latest`: readers keep a VIN's newest); every other line, and every
+ * accepted one, keeps its verdict (an unbind in the newer copy counts from the next object, within the cache period).
+ *
+ * @example
+ * const newer = await gatewayVehicles.newerThan(gatewayId, boundVins); // functions/telemetry-processor/gateway-vehicles.ts
+ * if (newer) readout = rejudgeUnbound(readout, readAtMs, uploader, newer);
+ */
+export function rejudgeUnbound(readout: ObjectReadout, nowMs: number, uploader: ParsedTelemetryKey, boundVins: ReadonlySet<string>): ObjectReadout {
+  const again: ObjectReadout = { accepted: readout.accepted, latest: [...readout.latest], otaRecords: [...readout.otaRecords], rejected: [], refusals: {} };
+  let lastValidVin: string | undefined;
+  for (const line of readout.rejected) {
+    const validation = line.refusal === LINE_REFUSAL.UnboundVehicle ? validateRecord(JSON.parse(line.raw), nowMs) : undefined;
+    if (validation?.valid && !bindingRejection(uploader, validation.record, boundVins)) {
+      lastValidVin = accept(again, enrich(validation.record, validation.tsMs), lastValidVin);
+      continue;
+    }
+    again.rejected.push(line);
+    again.refusals[line.refusal] = (again.refusals[line.refusal] ?? 0) + 1;
+  }
+  return again;
 }

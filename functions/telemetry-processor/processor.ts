@@ -5,7 +5,7 @@ import type { CampaignDefinition } from "../../campaigns/model.js";
 import { writeEmfMetrics, type LineWriter } from "../../lib/emf-metrics.js";
 import type { Log } from "../../lib/logger.js";
 import { FLEET_SOURCE, InvocationAggregate } from "../../telemetry/aggregate.js";
-import { DEFAULT_READ_LIMITS, readTelemetryObject, type ObjectReadout, type ReadLimits } from "../../telemetry/core.js";
+import { DEFAULT_READ_LIMITS, LINE_REFUSAL, readTelemetryObject, rejudgeUnbound, type ObjectReadout, type ReadLimits } from "../../telemetry/core.js";
 import { CORRUPTION, CorruptObjectError } from "../../telemetry/decode.js";
 import { PARKED_SOURCE } from "../../contracts/parked-failure.js";
 import { decodeEventKey, KEY_VIOLATION, parseTelemetryEventKey, tryParseTelemetryKey, UPLOADER_KIND } from "../../contracts/telemetry-keys.js";
@@ -323,11 +323,17 @@ async function processObject(
       const why = asGiven.ok ? { corruption: KEY_VIOLATION.Segments, message: "the key only parses decoded" } : { corruption: asGiven.violation, message: asGiven.message };
       return quarantine(why, object.key);
     }
+    const readAtMs = now();
     try {
-      readout = await readTelemetryObject(body, now(), dependencies.limits ?? DEFAULT_READ_LIMITS, uploader.key, boundVins);
+      readout = await readTelemetryObject(body, readAtMs, dependencies.limits ?? DEFAULT_READ_LIMITS, uploader.key, boundVins);
     } catch (error) {
       if (!(error instanceof CorruptObjectError)) throw error;
       corruption = error;
+    }
+    // Refused as not bound on a cached binding: a bind since then must not cost the records (a failure to read is thrown).
+    if (readout?.refusals[LINE_REFUSAL.UnboundVehicle] && uploader.key.kind === UPLOADER_KIND.Fleet) {
+      const newer = await dependencies.gatewayVehicles.newerThan(uploader.key.gatewayId, boundVins!);
+      if (newer) readout = rejudgeUnbound(readout, readAtMs, uploader.key, newer);
     }
   }
   if (corruption || !readout) return quarantine({ corruption: corruption!.corruption, message: corruption!.message }, uploader.storedKey);

@@ -2,39 +2,18 @@
  * The processor's view of each gateway's vehicles (functions/telemetry-processor/gateway-vehicles.ts): read once
  * per cache period, asked again with its ETag, a missing document carrying nothing, every other failure thrown
  * (transient), and an unbind seen by reads past the cache period. S3 is a stand-in answering as S3 does (304 to a
- * matching If-None-Match, NoSuchKey 404, a throttling 503).
+ * matching If-None-Match, NoSuchKey 404, a throttling 503). Before refusing records as not bound, newerThan asks
+ * again (at most once a recheck interval a gateway) and answers a newer copy, if any.
  */
-import { S3Client, S3ServiceException } from "@aws-sdk/client-s3";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { encodeGatewayVehicles, gatewayVehiclesKey } from "../../../../contracts/gateway-vehicles.js";
-import { cachedGatewayVehicles, GATEWAY_VEHICLES_CACHE_MS, GATEWAY_VEHICLES_EVICT_MS, GatewayVehiclesUnreadableError } from "../../../../functions/telemetry-processor/gateway-vehicles.js";
+import { gatewayVehiclesKey } from "../../../../contracts/gateway-vehicles.js";
+import { cachedGatewayVehicles, GATEWAY_VEHICLES_CACHE_MS, GATEWAY_VEHICLES_EVICT_MS, GATEWAY_VEHICLES_RECHECK_MS, GatewayVehiclesUnreadableError } from "../../../../functions/telemetry-processor/gateway-vehicles.js";
+import { gatewayDocuments as documents, s3Error } from "./support/gateway-documents.js";
 
 const A = "1HGCM82633A004352";
 const B = "1M8GDM9AXKP042788";
 const G = "gw-depot-7";
-
-const s3Error = (name: string, httpStatusCode: number) => new S3ServiceException({ name, $fault: httpStatusCode >= 500 ? "server" : "client", $metadata: { httpStatusCode }, message: name });
-
-function documents() {
-  const stored = new Map<string, { body: Buffer; etag: string }>();
-  const calls: Array<{ key: string; ifNoneMatch?: string }> = [];
-  const state = { failWith: undefined as Error | undefined, version: 0 };
-  const s3 = {
-    async send(command: { constructor: { name: string }; input: { Key: string; IfNoneMatch?: string } }) {
-      assert.is(command.constructor.name, "GetObjectCommand", "the processor only reads");
-      calls.push({ key: command.input.Key, ifNoneMatch: command.input.IfNoneMatch });
-      if (state.failWith) throw state.failWith;
-      const found = stored.get(command.input.Key);
-      if (!found) throw s3Error("NoSuchKey", 404);
-      if (command.input.IfNoneMatch === found.etag) throw s3Error("NotModified", 304);
-      return { ETag: found.etag, Body: { transformToByteArray: async () => new Uint8Array(found.body) } };
-    },
-  } as unknown as S3Client;
-  const bind = (gatewayId: string, vins: string[]) =>
-    stored.set(gatewayVehiclesKey(gatewayId), { body: encodeGatewayVehicles({ gatewayId, vins, updatedAt: new Date().toISOString() }), etag: `"v${++state.version}"` });
-  return { s3, stored, calls, state, bind };
-}
 
 test("read once per cache period, then asked again with the ETag (a 304 keeps the VINs)", async () => {
   const world = documents();
@@ -129,6 +108,82 @@ test("gateways not asked about for the eviction period are forgotten (asked agai
   const conditional = world.calls.filter((call) => call.ifNoneMatch !== undefined).map((call) => call.key);
   assert.equal(conditional, [], "every silent gateway's entry (and its ETag) was dropped: its read is a fresh GET");
   assert.is(world.calls.length, many.length - 1, "the gateway asked every period was still cached");
+});
+
+const sorted = (vins: ReadonlySet<string> | undefined) => (vins ? [...vins].sort() : vins);
+
+/** A reader holding G's VINs `vins` (one GET, at time 0 of its clock), and the copy an object was judged with. */
+async function cachedOf(vins: string[]) {
+  const world = documents();
+  world.bind(G, vins);
+  const clock = { nowMs: 0 };
+  const reader = cachedGatewayVehicles({ s3: world.s3, bucket: "lake", now: () => clock.nowMs });
+  return { world, clock, reader, judgedWith: await reader.vehiclesOf(G) };
+}
+
+test("newerThan: a bind written after the cache was filled is read at once (one conditional GET), not a cache period later", async () => {
+  const { world, clock, reader, judgedWith } = await cachedOf([A]);
+
+  world.bind(G, [A, B]); // the operator binds B
+  clock.nowMs += GATEWAY_VEHICLES_RECHECK_MS;
+  assert.equal(sorted(await reader.newerThan(G, judgedWith)), [A, B].sort());
+  assert.equal(world.calls.slice(1), [{ key: gatewayVehiclesKey(G), ifNoneMatch: '"v1"' }]);
+  assert.ok((await reader.vehiclesOf(G)).has(B), "the newer copy is the cached one from then on");
+  assert.is(world.calls.length, 2);
+});
+
+test("newerThan: an unchanged document costs one conditional GET (a 304) and answers nothing newer; within the interval of a check, no GET", async () => {
+  const { world, clock, reader, judgedWith } = await cachedOf([A]);
+
+  clock.nowMs += GATEWAY_VEHICLES_RECHECK_MS - 1;
+  assert.is(await reader.newerThan(G, judgedWith), undefined);
+  assert.is(world.calls.length, 1, "checked less than the interval ago: taken as fresh");
+  clock.nowMs += 1;
+  assert.is(await reader.newerThan(G, judgedWith), undefined);
+  assert.equal(world.calls.slice(1), [{ key: gatewayVehiclesKey(G), ifNoneMatch: '"v1"' }]);
+});
+
+test("newerThan: a flood of objects with unbound VINs from one gateway costs at most one GET a recheck interval (concurrent asks share it)", async () => {
+  const { world, clock, reader, judgedWith } = await cachedOf([A]);
+  world.calls.length = 0;
+
+  const seconds = 10;
+  for (let tick = 0; tick < seconds * 10; tick++) {
+    clock.nowMs += GATEWAY_VEHICLES_RECHECK_MS / 10;
+    const answers = await Promise.all(Array.from({ length: 10 }, () => reader.newerThan(G, judgedWith)));
+    assert.ok(answers.every((answer) => answer === undefined));
+  }
+  assert.is(world.calls.length, seconds, "1,000 asks over 10 intervals: 10 conditional GETs");
+  assert.ok(world.calls.every((call) => call.ifNoneMatch === '"v1"'));
+});
+
+test("newerThan: another object's read already brought a newer copy: answered without a GET", async () => {
+  const { world, clock, reader, judgedWith } = await cachedOf([A]);
+  world.bind(G, [A, B]);
+  clock.nowMs += GATEWAY_VEHICLES_RECHECK_MS;
+  await reader.newerThan(G, judgedWith); // the first object's re-read
+  const calls = world.calls.length;
+
+  assert.equal(sorted(await reader.newerThan(G, judgedWith)), [A, B].sort(), "an object judged with the older copy gets the newer");
+  assert.is(world.calls.length, calls);
+});
+
+test("newerThan: a failed re-read throws GatewayVehiclesUnreadableError (never answers 'nothing newer'), and again within the interval without a GET", async () => {
+  for (const failure of [s3Error("SlowDown", 503), s3Error("AccessDenied", 403)]) {
+    const { world, clock, reader, judgedWith } = await cachedOf([A]);
+    world.bind(G, [A, B]);
+    clock.nowMs += GATEWAY_VEHICLES_RECHECK_MS;
+    world.state.failWith = failure;
+
+    assert.instance(await reader.newerThan(G, judgedWith).catch((caught: unknown) => caught), GatewayVehiclesUnreadableError, failure.name);
+    clock.nowMs += GATEWAY_VEHICLES_RECHECK_MS - 1;
+    assert.instance(await reader.newerThan(G, judgedWith).catch((caught: unknown) => caught), GatewayVehiclesUnreadableError);
+    assert.is(world.calls.length, 2, "one failed GET within the interval");
+
+    world.state.failWith = undefined;
+    clock.nowMs += 1;
+    assert.equal(sorted(await reader.newerThan(G, judgedWith)), [A, B].sort(), "after the interval it reads again");
+  }
 });
 
 test.run();

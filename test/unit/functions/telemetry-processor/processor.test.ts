@@ -17,12 +17,19 @@ import * as assert from "uvu/assert";
 import { parseCampaignDefinition, type CampaignDefinition } from "../../../../campaigns/model.js";
 import { fleetTelemetryKey, vehicleTelemetryKey } from "../../../../contracts/telemetry-keys.js";
 import type { UpdateMessage } from "../../../../contracts/update-messages.js";
-import type { GatewayVehicles } from "../../../../functions/telemetry-processor/gateway-vehicles.js";
+import {
+  cachedGatewayVehicles,
+  GATEWAY_VEHICLES_CACHE_MS,
+  GATEWAY_VEHICLES_RECHECK_MS,
+  GatewayVehiclesUnreadableError,
+  type GatewayVehicles,
+} from "../../../../functions/telemetry-processor/gateway-vehicles.js";
 import { OBJECT_PK_PREFIX } from "../../../../functions/telemetry-processor/idempotency.js";
 import { lazyOnce, ObjectReadDeniedError, processTelemetryMessage, type InvocationScope, type ProcessorDependencies } from "../../../../functions/telemetry-processor/processor.js";
 import { ParkedTally } from "../../../../lib/parked-failures.js";
 import { InvocationAggregate } from "../../../../telemetry/aggregate.js";
 import { gzipped, telemetryRecord } from "../../telemetry/support/factories.js";
+import { gatewayDocuments } from "./support/gateway-documents.js";
 
 const BUCKET = "lake";
 const TABLE = "state";
@@ -175,11 +182,16 @@ function recordingSqs() {
 function memoryGatewayVehicles() {
   const bound = new Map<string, Set<string>>();
   const state = { failing: undefined as Error | undefined, reads: 0 };
+  const none: ReadonlySet<string> = new Set();
   const gatewayVehicles: GatewayVehicles = {
     async vehiclesOf(gatewayId) {
       state.reads++;
       if (state.failing) throw state.failing;
-      return bound.get(gatewayId) ?? new Set();
+      return bound.get(gatewayId) ?? none;
+    },
+    async newerThan(gatewayId, judgedWith) {
+      const current = await this.vehiclesOf(gatewayId);
+      return current === judgedWith ? undefined : current;
     },
   };
   return { bound, state, gatewayVehicles };
@@ -333,6 +345,134 @@ test("a gateway nobody bound carries no vehicle: every record refused; a failure
   assert.is(await processTelemetryMessage(objectCreated(key, "etag-unknown", body.length), dependencies, scope), "processed");
   assert.is(scope.aggregate.dataPoints, 0);
   assert.equal(Object.fromEntries(scope.aggregate.refusals), { "vehicle-not-bound": 1 });
+});
+
+/**
+ * A processor reading each gateway's VINs as the handler does (cachedGatewayVehicles), from a stand-in store of
+ * the gateways' documents whose reads are counted, on a clock the test moves; `forward` delivers one object of the
+ * gateway (one record per VIN, `extra` lines as given) in its own invocation.
+ */
+function worldOfDocuments() {
+  const base = world();
+  const documents = gatewayDocuments();
+  const clock = { nowMs: 0 };
+  base.dependencies.gatewayVehicles = cachedGatewayVehicles({ s3: documents.s3, bucket: BUCKET, now: () => clock.nowMs });
+  let sequence = 0;
+  const forward = async (gatewayId: string, vins: string[], extra: unknown[] = []) => {
+    const now = Date.now();
+    const name = `object-${sequence++}`;
+    const key = fleetTelemetryKey(gatewayId, now, name);
+    const body = gzipped([...vins.map((vin, seq) => telemetryRecord({ vin, ts: new Date(now - 10_000 + seq).toISOString(), seq })), ...extra]);
+    base.bucket.put(key, body, `etag-${name}`);
+    const scope = invocation(base.dependencies);
+    const outcome = await processTelemetryMessage(objectCreated(key, `etag-${name}`, body.length), base.dependencies, scope);
+    const quarantined = base.bucket.writes.filter((written) => written.startsWith("quarantine/records/") && written.includes(name)).length;
+    return { outcome, scope, key, etag: `etag-${name}`, quarantined, refusals: Object.fromEntries(scope.aggregate.refusals), vins: scope.aggregate.fleetVehicles().map((vehicle) => vehicle.vin).sort() };
+  };
+  return { ...base, documents, clock, forward };
+}
+
+const NEWLY = "1M8GDM9AXKP042788";
+const INVENTED_VIN = "WP0ZZZ99ZTS000001";
+
+test("a bind written after the processor cached the gateway's VINs: the next object's records for the new VIN are accepted (one conditional GET, the object read once); other refusals keep their verdict", async () => {
+  const { documents, clock, bucket, forward } = worldOfDocuments();
+  documents.bind("gw-depot-7", [VIN]);
+  assert.equal((await forward("gw-depot-7", [VIN])).refusals, {}, "the processor holds the gateway's VINs from here");
+
+  documents.bind("gw-depot-7", [VIN, NEWLY]); // fleetota gateways bind gw-depot-7 NEWLY
+  clock.nowMs += GATEWAY_VEHICLES_RECHECK_MS;
+  const reads = bucket.reads.count;
+  const after = await forward("gw-depot-7", [VIN, NEWLY, NEWLY, INVENTED_VIN], ["not json", telemetryRecord({ vin: NEWLY, ts: "2001-01-01T00:00:00Z" })]);
+
+  assert.is(after.outcome, "processed");
+  assert.equal(after.vins, [VIN, NEWLY].sort(), "the newly bound VIN reaches the fleet state");
+  assert.is(after.scope.aggregate.dataPoints, 3);
+  assert.equal(after.refusals, { "vehicle-not-bound": 1, "not-json": 1, "out-of-clock-window": 1 }, "only the VIN bound to nobody is still refused; other refusals stand");
+  assert.is(after.quarantined, 1, "those three lines quarantined");
+  assert.equal(documents.calls.map((call) => call.ifNoneMatch), [undefined, '"v1"'], "one conditional GET");
+  assert.is(bucket.reads.count - reads, 1, "the object was downloaded once");
+});
+
+test("an unchanged binding: one conditional GET (a 304), and the refusals stand", async () => {
+  const { documents, clock, forward } = worldOfDocuments();
+  documents.bind("gw-depot-7", [VIN]);
+  await forward("gw-depot-7", [VIN]);
+  clock.nowMs += GATEWAY_VEHICLES_RECHECK_MS;
+
+  const after = await forward("gw-depot-7", [VIN, INVENTED_VIN]);
+
+  assert.equal(after.refusals, { "vehicle-not-bound": 1 });
+  assert.is(after.quarantined, 1);
+  assert.equal(documents.calls.map((call) => call.ifNoneMatch), [undefined, '"v1"']);
+});
+
+test("a flood of objects naming unbound VINs from one gateway within the recheck interval: one re-read in all (concurrent objects share it); none when no record is refused", async () => {
+  const { documents, clock, forward } = worldOfDocuments();
+  documents.bind("gw-flood-1", [VIN]);
+  for (let index = 0; index < 20; index++) await forward("gw-flood-1", [VIN]);
+  assert.is(documents.calls.length, 1, "steady state: no request per object past the cache's");
+
+  clock.nowMs += GATEWAY_VEHICLES_RECHECK_MS;
+  const flood = await Promise.all(Array.from({ length: 20 }, () => forward("gw-flood-1", [VIN, INVENTED_VIN])));
+  for (let index = 0; index < 20; index++) {
+    clock.nowMs += GATEWAY_VEHICLES_RECHECK_MS / 40;
+    flood.push(await forward("gw-flood-1", [INVENTED_VIN]));
+  }
+
+  assert.ok(flood.every((sent) => sent.refusals["vehicle-not-bound"] === 1 && sent.quarantined === 1));
+  assert.equal(documents.calls.map((call) => call.ifNoneMatch), [undefined, '"v1"'], "40 objects with refusals in one interval: one conditional GET");
+});
+
+test("an unbind counts as documented: the object judged with the cached copy still counts the VIN; once a re-read brought the newer copy, the next object refuses it; a bind in the same change counts at once", async () => {
+  const { documents, clock, forward } = worldOfDocuments();
+  const LEAVING = INVENTED_VIN;
+  documents.bind("gw-depot-7", [VIN, LEAVING]);
+  await forward("gw-depot-7", [VIN]);
+
+  documents.bind("gw-depot-7", [VIN, NEWLY]); // unbind LEAVING, bind NEWLY
+  clock.nowMs += GATEWAY_VEHICLES_RECHECK_MS;
+  const first = await forward("gw-depot-7", [LEAVING, NEWLY]);
+  assert.equal(first.refusals, {}, "NEWLY accepted at once; LEAVING within the cache period of its unbind, as documented");
+  assert.equal(first.vins, [LEAVING, NEWLY].sort());
+
+  const next = await forward("gw-depot-7", [LEAVING, NEWLY]);
+  assert.equal(next.refusals, { "vehicle-not-bound": 1 }, "the cache holds the newer copy: LEAVING refused");
+  assert.equal(next.vins, [NEWLY]);
+  assert.is(documents.calls.length, 2, "no GET for the second object: its copy was checked within the interval");
+
+  const unbindOnly = worldOfDocuments();
+  unbindOnly.documents.bind("gw-depot-7", [VIN, LEAVING]);
+  await unbindOnly.forward("gw-depot-7", [VIN]);
+  unbindOnly.documents.bind("gw-depot-7", [VIN]);
+  unbindOnly.clock.nowMs += GATEWAY_VEHICLES_CACHE_MS - 1;
+  assert.equal((await unbindOnly.forward("gw-depot-7", [LEAVING])).refusals, {}, "no refusal, no re-read: accepted within the cache period");
+  unbindOnly.clock.nowMs += 1;
+  assert.equal((await unbindOnly.forward("gw-depot-7", [LEAVING])).refusals, { "vehicle-not-bound": 1 }, "refused from one cache period after the unbind");
+});
+
+test("a failure to re-read the binding before refusing: GatewayVehiclesUnreadableError (retried), nothing quarantined or recorded; the redelivery accepts the bound record", async () => {
+  const { table, documents, clock, bucket, dependencies, forward } = worldOfDocuments();
+  documents.bind("gw-depot-7", [VIN]);
+  await forward("gw-depot-7", [VIN]);
+  documents.bind("gw-depot-7", [VIN, NEWLY]);
+  clock.nowMs += GATEWAY_VEHICLES_RECHECK_MS;
+  documents.state.failWith = s3Error("SlowDown", 503);
+  const writes = bucket.writes.length;
+
+  const failure = await forward("gw-depot-7", [NEWLY]).then((sent) => new Error(`not retried: ${sent.outcome}`), (error: unknown) => error);
+
+  assert.instance(failure, GatewayVehiclesUnreadableError);
+  assert.is(bucket.writes.length, writes, "nothing quarantined on a binding not read");
+  const key = [...bucket.objects.keys()].at(-1)!;
+  assert.is(table.items.get(ledgerKeyOf(key, "etag-object-1")), undefined, "not recorded: the redelivery does the work");
+
+  documents.state.failWith = undefined;
+  clock.nowMs += GATEWAY_VEHICLES_RECHECK_MS;
+  const scope = invocation(dependencies);
+  const body = bucket.objects.get(key)!.at(-1)!.body;
+  assert.is(await processTelemetryMessage(objectCreated(key, "etag-object-1", body.length), dependencies, scope), "processed");
+  assert.equal(scope.aggregate.fleetVehicles().map((vehicle) => vehicle.vin), [NEWLY]);
 });
 
 test("an object delivered once is processed and recorded; delivered again it is a duplicate that adds nothing", async () => {
