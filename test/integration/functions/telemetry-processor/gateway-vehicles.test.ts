@@ -2,8 +2,9 @@
  * A fleet gateway speaks only for the vehicles bound to it, on the local cloud with the real bundle: two
  * registered gateways (their own credentials), G carrying A and H carrying B. What G forwards for A counts;
  * for B (H's car) or for a VIN nobody bound it is refused as vehicle-not-bound, quarantined with the reason and
- * counted under Telemetry/Refusals; a registered gateway nobody bound has every record refused; and an unbind
- * counts for objects read one cache period (GATEWAY_VEHICLES_CACHE_MS) after it.
+ * counted under Telemetry/Refusals; a registered gateway nobody bound has every record refused; a bind counts for
+ * the next object (the processor asks again before refusing, GATEWAY_VEHICLES_RECHECK_MS); and an unbind counts
+ * for objects read one cache period (GATEWAY_VEHICLES_CACHE_MS) after it.
  */
 import { GetMetricStatisticsCommand } from "@aws-sdk/client-cloudwatch";
 import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
@@ -11,7 +12,7 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { DEFAULT_METRICS_NAMESPACE, METRIC } from "../../../../contracts/metrics.js";
 import { fleetTelemetryKey } from "../../../../contracts/telemetry-keys.js";
-import { GATEWAY_VEHICLES_CACHE_MS } from "../../../../functions/telemetry-processor/gateway-vehicles.js";
+import { GATEWAY_VEHICLES_CACHE_MS, GATEWAY_VEHICLES_RECHECK_MS } from "../../../../functions/telemetry-processor/gateway-vehicles.js";
 import { changeGatewayVehicles } from "../../../../identity/gateway-vehicles.js";
 import { bindLocalGatewayVehicles, provisionLocalGateway } from "../../../../local/identity/simulated-fleet.js";
 import type { GatewayIdentity } from "../../../../simulator/gateway-identity.js";
@@ -20,6 +21,8 @@ import { startTestCloud, type TestCloud } from "../../support/local-cloud.js";
 
 const A = "1HGCM82633A004352";
 const B = "1M8GDM9AXKP042788";
+/** A car bound to G only while the tests run. */
+const C = "JH4KA7561PC008269";
 /** A European VIN (no check digit) nobody bound: what a flood would invent. */
 const INVENTED = "WP0ZZZ99ZTS000001";
 const IDLE_TIMEOUT_MS = 90_000;
@@ -115,6 +118,25 @@ test("H forwards its own car; a registered gateway nobody bound has every record
   assert.is(after.dataPoints - before.dataPoints, 1, "H's record for B counts");
   assert.is(after.notBound - before.notBound, 2, "U's two records refused");
   assert.equal(await quarantinedLines(unbound), [[A, "vehicle-not-bound"], [B, "vehicle-not-bound"]]);
+});
+
+test("a bind counts for the next object: G's record for a VIN bound after the processor cached G's VINs is accepted at once, not quarantined for a cache period", async () => {
+  await forward(G, [A]); // the processor holds G's VINs (A) from here
+  await sleep(GATEWAY_VEHICLES_RECHECK_MS); // the cached copy was checked before the bind
+  const before = await counts();
+
+  const bindStartedMs = Date.now();
+  await changeGatewayVehicles(admin, bucket, G.gatewayId, { bind: [C] });
+  const boundMs = Date.now();
+  const key = await forward(G, [C]);
+  const acceptedMs = Date.now();
+
+  const after = await counts();
+  assert.equal(await quarantinedLines(key), [], "nothing quarantined");
+  assert.is(after.notBound - before.notBound, 0);
+  assert.is(after.dataPoints - before.dataPoints, 1, "C's record counts");
+  assert.ok(acceptedMs - boundMs < GATEWAY_VEHICLES_CACHE_MS / 2, `accepted ${acceptedMs - boundMs} ms after the bind`);
+  console.log(`bind written in ${boundMs - bindStartedMs} ms; upload to pipeline idle, record accepted: ${acceptedMs - boundMs} ms after the bind`);
 });
 
 test("an unbind counts for objects read one cache period after it", async () => {
