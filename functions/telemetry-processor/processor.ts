@@ -4,7 +4,7 @@ import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import type { CampaignDefinition } from "../../campaigns/model.js";
 import { writeEmfMetrics, type LineWriter } from "../../lib/emf-metrics.js";
 import type { Log } from "../../lib/logger.js";
-import { FLEET_SOURCE, InvocationAggregate } from "../../telemetry/aggregate.js";
+import { InvocationAggregate } from "../../telemetry/aggregate.js";
 import { DEFAULT_READ_LIMITS, LINE_REFUSAL, readTelemetryObject, rejudgeUnbound, type ObjectReadout, type ReadLimits } from "../../telemetry/core.js";
 import { CORRUPTION, CorruptObjectError } from "../../telemetry/decode.js";
 import { PARKED_SOURCE } from "../../contracts/parked-failure.js";
