@@ -109,6 +109,18 @@ export function owesWithdrawal(job: Pick<Job, "state" | "attempt" | "withdrawalO
   return WITHDRAWN_JOB_STATES.includes(job.state) && job.withdrawalOwedAttempt === job.attempt && job.documentWithdrawnAttempt !== job.attempt;
 }
 
+/**
+ * A job kept so only for a campaign that has not ended: FAILED or TIMED_OUT with a retry ahead, or TIMED_OUT keeping its
+ * install document (not owed a withdrawal). A campaign that ended retries nothing and takes a timed-out job's document
+ * back, so the store writes such a job only while its campaign has not ended (CounterDelta `whileNotEnded`).
+ */
+export function keptForUnendedCampaign(job: Pick<Job, "state" | "attempt" | "nextRetryAt" | "withdrawalOwedAttempt">): boolean {
+  return job.nextRetryAt !== undefined || (job.state === JOB_STATE.TimedOut && job.withdrawalOwedAttempt !== job.attempt);
+}
+
+/** The campaign states that have not ended: a job write that keeps a retry is conditional on one of these (store). */
+export const UNENDED_CAMPAIGN_STATES: readonly CampaignState[] = Object.values(CAMPAIGN_STATE).filter((state) => !TERMINAL_CAMPAIGN_STATES.includes(state));
+
 /** How a job write from `before` to `after` moves its campaign's `withdrawalsOwed`: +1, -1 or 0. */
 export function withdrawalDelta(before: Job, after: Job): number {
   return Number(owesWithdrawal(after)) - Number(owesWithdrawal(before));
@@ -411,8 +423,9 @@ export interface Campaign {
   retryFailedRequest?: RetryFailedRequest;
   /**
    * A CANCELED or ABORTED campaign: when a tick canceled the retries of all its FAILED and TIMED_OUT jobs for good (a
-   * whole sweep, at least WITHDRAWAL_SETTLE_MINUTES after it ended, when no job write that read it still running can
-   * set a retry). Later ticks list those jobs no more: nothing in them can change. Absent: not yet.
+   * whole sweep, at least WITHDRAWAL_SETTLE_MINUTES after it ended: job writes that keep a retry are conditional on the
+   * campaign not having ended, and the window covers writes from before that condition and the per-state index's lag).
+   * Later ticks list those jobs no more: nothing in them can change. Absent: not yet.
    */
   retriesDroppedAt?: string;
   /** Optimistic-concurrency revision, bumped on every write of the campaign record. */

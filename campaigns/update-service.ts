@@ -24,6 +24,7 @@ import {
   WITHDRAWN_JOB_STATES,
   countJobsIn,
   jobIdFor,
+  keptForUnendedCampaign,
   owedManualRetry,
   owesWithdrawal,
   type Campaign,
@@ -179,8 +180,7 @@ async function applyJobEvent(deps: UpdateServiceDeps, scope: JobEventScope, init
       deps.log.warn("job event refused", { jobId: job.jobId, state: job.state, event: event.type, reason: decision.reason });
       return job;
     }
-    const timedOutKeepingDocument = decision.job.state === JOB_STATE.TimedOut && decision.job.withdrawalOwedAttempt !== decision.job.attempt;
-    if (decision.job.nextRetryAt !== undefined || timedOutKeepingDocument) {
+    if (keptForUnendedCampaign(decision.job)) {
       counting ??= await deps.store.campaigns.get(job.campaignId);
       if (counting === undefined || TERMINAL_CAMPAIGN_STATES.includes(counting.state)) {
         // A campaign that ended retries nothing: an outcome there (a late report of a job left to finish, its timeout)
@@ -191,15 +191,21 @@ async function applyJobEvent(deps: UpdateServiceDeps, scope: JobEventScope, init
         if (decision.job.state === JOB_STATE.TimedOut) decision.job.withdrawalOwedAttempt = decision.job.attempt;
       }
     }
+    // Kept so, the job is written only while its campaign has not ended: one that ended since it was read refuses the
+    // write (StaleCampaignError), and the next round, reading it again, drops the retry (or owes the withdrawal) above.
+    const whileNotEnded = keptForUnendedCampaign(decision.job) ? { whileNotEnded: true } : {};
     try {
       let saved: Job;
       if (decision.outcome !== undefined) {
         counting ??= await deps.store.campaigns.get(job.campaignId);
         if (!counting) throw new CampaignNotFoundError(job.campaignId);
         const counted = countOutcome(job, decision, counting.outcomesEpoch);
-        saved = await deps.store.jobs.saveTransition(job, counted.job, counted.count);
+        saved = await deps.store.jobs.saveTransition(job, counted.job, { ...counted.count, ...whileNotEnded });
       } else {
-        saved = decision.record ? await deps.store.jobs.saveTransition(job, decision.job) : await deps.store.jobs.saveFields(job, decision.job);
+        saved =
+          decision.record || whileNotEnded.whileNotEnded
+            ? await deps.store.jobs.saveTransition(job, decision.job, whileNotEnded)
+            : await deps.store.jobs.saveFields(job, decision.job);
       }
       // A repeated timeout of one attempt adds no outcome (job-machine.ts), nor an OTAUpdates/TimedOut count.
       if (decision.outcome !== undefined || saved.state !== JOB_STATE.TimedOut) deps.tally.count(job.state, saved.state);
@@ -689,10 +695,12 @@ async function settleOwedWithdrawals(deps: UpdateServiceDeps, campaign: Campaign
  * With `ended` (a tick of a campaign read as ended, not the tick that just aborted it), it reads only what can still
  * hold work: an unstarted state only while the campaign counts jobs in it (the counters move in the same transaction
  * as each job, and are read strongly consistent), and the FAILED and TIMED_OUT jobs only until a whole sweep of them,
- * its listings begun WITHDRAWAL_SETTLE_MINUTES or more after the campaign ended, ran (`retriesDroppedAt`, then recorded). Before that, a
- * job write that read the campaign before it ended may still set a retry (job writes are not conditional on the
- * campaign's state); after it, every outcome is decided against the ended campaign, which retries nothing, so a
- * campaign whose jobs failed by the thousand is not listed whole each minute while a started job finishes.
+ * its listings begun WITHDRAWAL_SETTLE_MINUTES or more after the campaign ended, ran (`retriesDroppedAt`, then recorded). A job
+ * write that keeps a retry is conditional on the campaign not having ended (store `whileNotEnded`), so none lands after
+ * the end; the window stays as a safety net for what that condition does not cover: a write by the code before it, in
+ * flight as it deploys (at most Lambda's 15 minutes), and the per-state index's eventual consistency (a retry written
+ * just before the end may be missing from a listing made a moment after it). Then a campaign whose jobs failed by the
+ * thousand is not listed whole each minute while a started job finishes.
  */
 async function sweepUnstartedJobs(deps: UpdateServiceDeps, campaign: Campaign, summary: TickSummary, options: { ended?: boolean } = {}): Promise<number> {
   let canceled = 0;

@@ -53,6 +53,14 @@ export interface CounterDelta {
    * is still at that epoch (else StaleCampaignError, nothing written), so a resume in between is never miscounted.
    */
   epoch?: number;
+  /**
+   * The job written keeps (or sets) a retry or its TIMED_OUT document (model.ts `keptForUnendedCampaign`), which only a
+   * campaign that has not ended allows: written only while the campaign is in an unended state (not CANCELED, ABORTED
+   * or COMPLETED, nor gone), in the same transaction as the job (else StaleCampaignError, nothing written), so a
+   * campaign that ended after the caller read it never gets one; the caller re-reads and writes the job as the ended
+   * campaign wants it. Costs nothing: the condition rides on the campaign update the transaction holds anyway.
+   */
+  whileNotEnded?: boolean;
 }
 
 export interface AdmitOptions {
@@ -81,8 +89,9 @@ export interface JobRecords {
   admit(job: Job, options: AdmitOptions): Promise<void>;
   /**
    * Writes a transition (its record already in `after.history`) if the job is still at `before.revision`
-   * (else StaleJobError) and, with `delta.epoch`, the campaign still at that `outcomesEpoch` (else
-   * StaleCampaignError), moving the campaign's counters with it, all or nothing. Returns the job as stored.
+   * (else StaleJobError) and, with `delta.epoch`, the campaign still at that `outcomesEpoch`, with
+   * `delta.whileNotEnded`, the campaign not ended (else StaleCampaignError), moving the campaign's counters with it,
+   * all or nothing. Returns the job as stored.
    */
   saveTransition(before: Job, after: Job, delta?: CounterDelta): Promise<Job>;
   /** Records a job fact that is not a transition (e.g. its document was published), conditional on the revision. */

@@ -1,5 +1,5 @@
 import { GetCommand, PutCommand } from "@aws-sdk/lib-dynamodb";
-import { CAMPAIGN_STATE, owesWithdrawal, withdrawalDelta, type Job, type OutcomeTotals } from "../model.js";
+import { CAMPAIGN_STATE, UNENDED_CAMPAIGN_STATES, owesWithdrawal, withdrawalDelta, type Job, type OutcomeTotals } from "../model.js";
 import type { JobRecords } from "./campaign-store.js";
 import { NotWaitingError, StaleCampaignError, StaleJobError, TargetExistsError, WaveClosedError } from "./errors.js";
 import {
@@ -131,14 +131,22 @@ export function dynamoJobRecords(db: StateTable): JobRecords {
         sets.push(`#baseline.#b_${key} = #baseline.#b_${key} + :b_${key}`);
       }
       // A move within IN_PROGRESS (DOWNLOADING → INSTALLING) changes no counter: one conditional Put suffices (saveFields
-      // comes back here only when the job's withdrawalsOwed share changes, which `adds` then carries).
-      if (adds.length === 0 && sets.length === 1) return records.saveFields(before, after);
-      let condition: string | undefined;
+      // comes back here only when the job's withdrawalsOwed share changes, which `adds` then carries). A write kept for an
+      // unended campaign needs the campaign item in the transaction, for its condition.
+      if (adds.length === 0 && sets.length === 1 && !delta.whileNotEnded) return records.saveFields(before, after);
+      const conditions: string[] = [];
       if (delta.epoch !== undefined) {
         counterNames["#epoch"] = OUTCOMES_EPOCH_ATTR;
         counterValues[":epoch"] = delta.epoch;
-        condition = delta.epoch === 0 ? "attribute_not_exists(#epoch) OR #epoch = :epoch" : "#epoch = :epoch";
+        conditions.push(delta.epoch === 0 ? "(attribute_not_exists(#epoch) OR #epoch = :epoch)" : "#epoch = :epoch");
       }
+      if (delta.whileNotEnded) {
+        // On the counters' own Update (a transaction may name an item once): no ConditionCheck part, no extra unit.
+        counterNames["#state"] = "state";
+        UNENDED_CAMPAIGN_STATES.forEach((state, index) => (counterValues[`:unended${index}`] = state));
+        conditions.push(`#state IN (${UNENDED_CAMPAIGN_STATES.map((_, index) => `:unended${index}`).join(", ")})`);
+      }
+      const condition = conditions.length > 0 ? conditions.join(" AND ") : undefined;
       const failed = await transact(db, {
         job: { Put: revisionCheckedPut(db, saved, before.revision) },
         counters: {

@@ -17,7 +17,9 @@ import type { JobState, OutcomeTotals } from "../model.js";
  * one counter update — two items per transaction, and no item per transition to store and pay for.
  * Campaign counters are flat attributes (`count_<STATE>`, `outcome_<kind>`, `vehicle_<kind>`, `eligible`, `admitted`, `withdrawalsOwed`) changed
  * with ADD in the same transaction as the job write, so they never drift from the jobs. Job writes are
- * conditional on the job's `revision` (optimistic concurrency); campaign-state writes on the campaign's.
+ * conditional on the job's `revision` (optimistic concurrency); campaign-state writes on the campaign's. A job write
+ * that keeps a retry is also conditional on the campaign's `state` not being an ended one, on that same counter Update
+ * (a transaction names an item once: no ConditionCheck part, no extra unit).
  * Campaign transition and command items carry `expiresAt` (TTL) so they do not accumulate forever.
  * The second GSI, `owed`, holds only the jobs that owe their withdrawal (model.ts `owesWithdrawal`): every job write
  * is a whole Put, which sets its keys while the job owes and leaves them out once its withdrawal is confirmed, so a

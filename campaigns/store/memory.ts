@@ -1,5 +1,5 @@
 import type { VehicleSnapshot } from "../../contracts/update-messages.js";
-import { CAMPAIGN_STATE, owesWithdrawal, withdrawalDelta, type Campaign, type Job, type OutcomeTotals, type TransitionRecord } from "../model.js";
+import { CAMPAIGN_STATE, UNENDED_CAMPAIGN_STATES, owesWithdrawal, withdrawalDelta, type Campaign, type Job, type OutcomeTotals, type TransitionRecord } from "../model.js";
 import { OUTCOME_KEYS } from "./keys.js";
 import type { CampaignStore } from "./campaign-store.js";
 import { creationRecord, draftCampaign } from "./campaigns.js";
@@ -151,11 +151,13 @@ export function memoryCampaignStore(): CampaignStore {
         const changes = (totals: Partial<OutcomeTotals> | undefined) =>
           Object.entries(totals ?? {}).filter(([, amount]) => amount) as Array<[keyof OutcomeTotals, number]>;
         const [outcomes, vehicleOutcomes, baseline] = [changes(delta.outcomes), changes(delta.vehicleOutcomes), changes(delta.baseline)];
-        if (before.state === after.state && outcomes.length + vehicleOutcomes.length + baseline.length === 0) return store.jobs.saveFields(before, after);
+        const noCounter = before.state === after.state && outcomes.length + vehicleOutcomes.length + baseline.length === 0;
+        if (noCounter && !delta.whileNotEnded) return store.jobs.saveFields(before, after);
         await turn();
         const campaign = campaigns.get(before.campaignId);
         if (jobs.get(key(before.campaignId, before.vin))?.revision !== before.revision) throw new StaleJobError(before.jobId);
         if (delta.epoch !== undefined && campaign && campaign.outcomesEpoch !== delta.epoch) throw new StaleCampaignError(before.campaignId);
+        if (delta.whileNotEnded && !(campaign && UNENDED_CAMPAIGN_STATES.includes(campaign.state))) throw new StaleCampaignError(before.campaignId);
         const saved = putJobAtRevision(before, after);
         if (campaign) {
           for (const [kind, amount] of vehicleOutcomes) campaign.vehicleOutcomes[kind] += amount;

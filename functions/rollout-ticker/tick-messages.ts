@@ -8,8 +8,10 @@ import { OPERATOR_COMMAND, UPDATE_MESSAGE_KIND, type CommandMessage } from "../.
  * still times out silent vehicles), canceled or aborted ones with jobs not yet canceled or still IN_PROGRESS, and any
  * campaign whose jobs still owe a withdrawal of their document (`withdrawalsOwed`; a final one's tick rolls nothing), and
  * once more a canceled or aborted one with FAILED or TIMED_OUT jobs whose retries are not yet recorded dropped, at
- * `now` WITHDRAWAL_SETTLE_MINUTES or more after it ended (campaigns/update-service.ts sweepUnstartedJobs): a retry
- * written by a job write that read it before it ended is taken then, even when nothing else keeps it ticked.
+ * `now` WITHDRAWAL_SETTLE_MINUTES or more after it ended (campaigns/update-service.ts sweepUnstartedJobs): a retry its
+ * earlier sweeps missed (written unconditionally by the code before job writes kept for an unended campaign were
+ * conditional, or missing from a listing the per-state index had not caught up with) is taken then, even when nothing
+ * else keeps it ticked.
  *
  * @example
  * const due = campaignsToTick(await store.campaigns.list(), new Date());

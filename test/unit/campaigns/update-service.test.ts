@@ -1737,10 +1737,12 @@ test("a retry-failed applied to a PAUSED campaign re-queues the failed job; its 
 // ── ended campaigns: what their ticks read ────────────────────────────────────────────────────────
 
 /**
- * A cancel lands between a RUNNING tick's read of its campaign and its next job write (of `vin`, when given): the
- * campaign is written CANCELED at the clock's time just before that write, then `meanwhile` runs, still before it.
+ * A cancel lands between a RUNNING tick's (or report's) read of its campaign and its next job write (of `vin`, when
+ * given): the campaign is written CANCELED at the clock's time just before that write, then `meanwhile` runs, still
+ * before it. With `unconditional`, the job writes are the code's before they were conditional on the campaign not
+ * having ended (no `whileNotEnded`): an invocation in flight across the deploy, which the settle window still catches.
  */
-function cancelBeforeJobWrite(h: Harness, campaignId: string, options: { vin?: string; meanwhile?: () => Promise<void> } = {}): void {
+function cancelBeforeJobWrite(h: Harness, campaignId: string, options: { vin?: string; meanwhile?: () => Promise<void>; unconditional?: boolean } = {}): void {
   const cancel = async () => {
     const running = (await h.store.campaigns.get(campaignId))!;
     const at = h.clock.now.toISOString();
@@ -1748,6 +1750,21 @@ function cancelBeforeJobWrite(h: Harness, campaignId: string, options: { vin?: s
     await options.meanwhile?.();
   };
   onceBefore(h.store.jobs, "saveTransition", cancel, (before) => options.vin === undefined || (before as Job).vin === options.vin);
+  if (options.unconditional) {
+    const conditional = h.store.jobs.saveTransition;
+    h.store.jobs.saveTransition = (before, after, delta) => {
+      const { whileNotEnded: _dropped, ...unconditional } = delta ?? {};
+      return conditional(before, after, unconditional);
+    };
+  }
+}
+
+/** vin(1) and vin(2) start installing at T0; at minute 20 vin(1) reports again, vin(2) stays silent (times out at 30). */
+async function bothInstallingOneSilent(h: Harness, campaignId: string): Promise<void> {
+  await h.deliver(candidate(car(1)), candidate(car(2)));
+  await h.deliver(report(campaignId, vin(1), 1, "INSTALLING"), report(campaignId, vin(2), 1, "INSTALLING"));
+  h.clock.now = minutesAfter(20);
+  await h.deliver(report(campaignId, vin(1), 2, "INSTALLING"));
 }
 
 /** Ticks the campaign at `minute` and returns what it listed by state (and whether it read the owed index). */
@@ -1771,7 +1788,7 @@ test("an ended campaign's tick lists its FAILED and TIMED_OUT jobs only until a 
 
   const listed: string[] = [];
   listed.push(await tickListing(h, reads, campaignId, 3));
-  assert.is((await h.store.campaigns.get(campaignId))!.retriesDroppedAt, undefined, "too soon after the cancel: a job write that read it RUNNING may still set a retry");
+  assert.is((await h.store.campaigns.get(campaignId))!.retriesDroppedAt, undefined, "too soon after the cancel: a job write from before the condition may still set a retry");
   h.clock.now = minutesAfter(20);
   await h.deliver(report(campaignId, vin(1), 2, "INSTALLING"));
   listed.push(await tickListing(h, reads, campaignId, 2 + WITHDRAWAL_SETTLE_MINUTES));
@@ -1796,16 +1813,13 @@ test("an ended campaign's tick lists its FAILED and TIMED_OUT jobs only until a 
   await assertCountersMatchJobs(h.store, campaignId);
 });
 
-test("a started job timed out with a retry by a tick that read its campaign RUNNING, written after the cancel: the first whole sweep past the settle window takes the retry and withdraws its document, then records the retries dropped", async () => {
+test("a started job timed out with a retry by a tick that read its campaign RUNNING, written after the cancel by the code before the write was conditional: the first whole sweep past the settle window takes the retry and withdraws its document, then records the retries dropped", async () => {
   const h = harness();
   const { campaignId } = await startedCampaign(h);
-  await h.deliver(candidate(car(1)), candidate(car(2)));
-  await h.deliver(report(campaignId, vin(1), 1, "INSTALLING"), report(campaignId, vin(2), 1, "INSTALLING"));
-  h.clock.now = minutesAfter(20);
-  await h.deliver(report(campaignId, vin(1), 2, "INSTALLING"));
+  await bothInstallingOneSilent(h, campaignId);
   h.clock.now = minutesAfter(31);
-  // The cancel's campaign write lands between this RUNNING tick's read and its timeout of vin(2).
-  cancelBeforeJobWrite(h, campaignId, { vin: vin(2) });
+  // The cancel's campaign write lands between this RUNNING tick's read and its timeout of vin(2), written unconditionally.
+  cancelBeforeJobWrite(h, campaignId, { vin: vin(2), unconditional: true });
   await tickCampaign(h.deps, campaignId);
   const raced = (await h.store.jobs.get(campaignId, vin(2)))!;
   assert.equal([(await h.store.campaigns.get(campaignId))!.state, raced.state, raced.nextRetryAt !== undefined, owesWithdrawal(raced)], ["CANCELED", "TIMED_OUT", true, false], "the race: a retry in a canceled campaign");
@@ -1823,12 +1837,12 @@ test("a started job timed out with a retry by a tick that read its campaign RUNN
   await assertCountersMatchJobs(h.store, campaignId);
 });
 
-test("a retry raced into a canceled campaign that nothing else keeps ticked: the ticker ticks it once past the settle window, which takes the retry and withdraws the document; ticked then only until that withdrawal is confirmed", async () => {
+test("a retry raced into a canceled campaign (an unconditional write, from before the condition) that nothing else keeps ticked: the ticker ticks it once past the settle window, which takes the retry and withdraws the document; ticked then only until that withdrawal is confirmed", async () => {
   const h = harness();
   const { campaignId } = await startedCampaign(h);
   await h.deliver(candidate(car(2)), report(campaignId, vin(2), 1, "INSTALLING"));
   h.clock.now = minutesAfter(31);
-  cancelBeforeJobWrite(h, campaignId);
+  cancelBeforeJobWrite(h, campaignId, { unconditional: true });
   await tickCampaign(h.deps, campaignId);
   assert.ok((await h.store.jobs.get(campaignId, vin(2)))!.nextRetryAt, "the race: a retry in a canceled campaign");
   h.clock.now = minutesAfter(30 + WITHDRAWAL_SETTLE_MINUTES);
@@ -1863,14 +1877,11 @@ test("an ended campaign's sweep cut short (the invocation ran short of time) rec
 });
 
 // Review 12, R12-02: the settle window counts from the ended sweep's listings, not from its end.
-test("a retry raced in after an ended sweep listed TIMED_OUT is still taken: that sweep records nothing, a later one withdraws the document", async () => {
+test("a retry raced in (unconditionally, from before the condition) after an ended sweep listed TIMED_OUT is still taken: that sweep records nothing, a later one withdraws the document", async () => {
   const h = harness();
   // A retry backoff of an hour: the racing tick's own retry loop does not re-queue the job it just timed out.
   const { campaignId } = await startedCampaign(h, { retries: { max: 3, backoffBaseSeconds: 3600, backoffCapSeconds: 3600 } });
-  await h.deliver(candidate(car(1)), candidate(car(2)));
-  await h.deliver(report(campaignId, vin(1), 1, "INSTALLING"), report(campaignId, vin(2), 1, "INSTALLING"));
-  h.clock.now = minutesAfter(20);
-  await h.deliver(report(campaignId, vin(1), 2, "INSTALLING")); // vin(1) keeps talking, vin(2) goes silent
+  await bothInstallingOneSilent(h, campaignId); // vin(1) keeps talking, vin(2) goes silent
   h.clock.now = minutesAfter(31);
   const endedAt = 31;
 
@@ -1881,6 +1892,7 @@ test("a retry raced in after an ended sweep listed TIMED_OUT is still taken: tha
   // timeout with a retry. Meanwhile a tick of the CANCELED campaign started at minute 44 and listed TIMED_OUT first.
   cancelBeforeJobWrite(h, campaignId, {
     vin: vin(2),
+    unconditional: true,
     meanwhile: async () => {
       const list = h.store.jobs.list;
       let hooked = false;
@@ -1919,6 +1931,59 @@ test("a retry raced in after an ended sweep listed TIMED_OUT is still taken: tha
   assert.not.ok(campaignsToTick([(await h.store.campaigns.get(campaignId))!], h.clock.now).length, "the campaign is no longer ticked");
   assert.equal([after.state, after.nextRetryAt !== undefined], ["TIMED_OUT", false], "the retry was taken");
   assert.is(h.slots.describe(vin(2)), "WITHDRAWN", "the install document of the canceled campaign is withdrawn");
+});
+
+// Job writes that keep a retry are conditional on the campaign not having ended: no window to wait for.
+
+/**
+ * vin(index) admitted and INSTALLING at T0; at `minute` the next job write's read sees the campaign RUNNING, a cancel
+ * lands, and the write comes two hours later (an update manager timeout far above the settle window's 10 minutes).
+ */
+async function installingThenLateWriteAfterCancel(h: Harness, index: number, minute: number): Promise<string> {
+  const { campaignId } = await startedCampaign(h);
+  await h.deliver(candidate(car(index)), report(campaignId, vin(index), 1, "INSTALLING"));
+  h.clock.now = minutesAfter(minute);
+  cancelBeforeJobWrite(h, campaignId, { meanwhile: async () => void (h.clock.now = minutesAfter(minute + 120)) });
+  return campaignId;
+}
+
+test("a cancel landing between a RUNNING tick's read and its timeout of a started job, written two hours later (an update manager timeout far above 10 minutes): the write is refused and redone as the canceled campaign wants it, no retry, the document owed and withdrawn at once", async () => {
+  const h = harness();
+  const campaignId = await installingThenLateWriteAfterCancel(h, 2, 31);
+  await tickCampaign(h.deps, campaignId);
+  const job = (await h.store.jobs.get(campaignId, vin(2)))!;
+  assert.is((await h.store.campaigns.get(campaignId))!.state, "CANCELED");
+  assert.equal([job.state, job.nextRetryAt, owesWithdrawal(job)], ["TIMED_OUT", undefined, true], "no retry survives; the withdrawal is owed");
+  assert.is(h.slots.describe(vin(2)), "WITHDRAWN", "withdrawn by the refused write's redo, not by a later sweep");
+  assert.is((await h.store.campaigns.get(campaignId))!.retriesDroppedAt, undefined, "no sweep ran");
+  assert.ok(await tickedByTicker(h, campaignId), "ticked for the withdrawal it owes, until confirmed");
+  await assertCountersMatchJobs(h.store, campaignId);
+});
+
+test("a FAILED report whose handler read its campaign RUNNING, written after the cancel: refused and redone without the retry, so the job holds its vehicle for nothing", async () => {
+  const h = harness();
+  const campaignId = await installingThenLateWriteAfterCancel(h, 1, 5);
+  await h.deliver(report(campaignId, vin(1), 2, "FAILED"));
+  const job = (await h.store.jobs.get(campaignId, vin(1)))!;
+  assert.equal([job.state, job.nextRetryAt, owesWithdrawal(job)], ["FAILED", undefined, false], "failed for good; a FAILED job's vehicle ended the attempt");
+  assert.is((await h.store.campaigns.get(campaignId))!.outcomes.failed, 1, "counted once");
+  await assertCountersMatchJobs(h.store, campaignId);
+});
+
+test("a PAUSED campaign has not ended: a FAILED report there keeps its retry, and a started job timed out there keeps its document", async () => {
+  const h = harness();
+  const { campaignId } = await startedCampaign(h);
+  await bothInstallingOneSilent(h, campaignId);
+  await h.deliver(command(campaignId, "pause"));
+  assert.is((await h.store.campaigns.get(campaignId))!.state, "PAUSED");
+  h.clock.now = minutesAfter(31);
+  await h.deliver(report(campaignId, vin(1), 3, "FAILED"));
+  await tickCampaign(h.deps, campaignId);
+  const [failed, timedOut] = [(await h.store.jobs.get(campaignId, vin(1)))!, (await h.store.jobs.get(campaignId, vin(2)))!];
+  assert.equal([failed.state, failed.nextRetryAt !== undefined], ["FAILED", true]);
+  assert.equal([timedOut.state, timedOut.nextRetryAt !== undefined, owesWithdrawal(timedOut)], ["TIMED_OUT", true, false]);
+  assert.is(h.slots.describe(vin(2)), `INSTALL ${campaignId}:${vin(2)} attempt 1`);
+  await assertCountersMatchJobs(h.store, campaignId);
 });
 
 test.run();

@@ -331,6 +331,44 @@ export function storeContract(test: Test, store: () => CampaignStore): void {
     assert.equal((await store().campaigns.get(campaign.campaignId))!.retryFailedRequest, newer);
   });
 
+  test("contract: a job write kept for an unended campaign (whileNotEnded) is written while the campaign is RUNNING or PAUSED; once it ended it is StaleCampaignError and writes nothing, job or counters; without the flag it is written", async () => {
+    const campaign = await running();
+    const [one, two, three] = ["1HGCM82633A004352", "1M8GDM9AXKP042788", "1HGCM82633A004360"].map((vin) => jobFor(campaign, vin)) as [Job, Job, Job];
+    for (const job of [one, two, three]) await store().jobs.admit(job, { capacity: 5, firstSighting: vehicle({ vin: job.vin }) });
+    const failed = await store().jobs.saveTransition(one, { ...one, state: "FAILED", nextRetryAt: at(3), updatedAt: at(1) }, { outcomes: { failed: 1 }, whileNotEnded: true });
+    const paused = await store().campaigns.saveChange(campaign, { ...campaign, state: "PAUSED", updatedAt: at(2) }, { from: "RUNNING", to: "PAUSED", at: at(2), reason: "paused", cause: "test" });
+    // Timed out after it started, no retry left, keeping its document: kept so only for a campaign that has not ended.
+    await store().jobs.saveTransition(two, { ...two, state: "TIMED_OUT", inProgressSince: at(0), timedOutAttempt: 1, updatedAt: at(2) }, { outcomes: { timedOut: 1 }, whileNotEnded: true });
+    await store().campaigns.saveChange(paused, { ...paused, state: "CANCELED", finishedAt: at(3), updatedAt: at(3) }, { from: "PAUSED", to: "CANCELED", at: at(3), reason: "canceled", cause: "test" });
+    const refused = (error: unknown) => assert.instance(error, StaleCampaignError);
+    await store()
+      .jobs.saveTransition(three, { ...three, state: "FAILED", nextRetryAt: at(5), updatedAt: at(4) }, { outcomes: { failed: 1 }, whileNotEnded: true })
+      .then(() => assert.unreachable(), refused);
+    // A write that moves no counter is held to it too.
+    await store()
+      .jobs.saveTransition(failed, { ...failed, stateReason: "still failing", updatedAt: at(4) }, { whileNotEnded: true })
+      .then(() => assert.unreachable(), refused);
+    assert.equal(await store().jobs.get(campaign.campaignId, three.vin), three, "the job as it was");
+    assert.is((await store().jobs.get(campaign.campaignId, one.vin))!.revision, failed.revision);
+    let read = (await store().campaigns.get(campaign.campaignId))!;
+    assert.equal([read.counts.QUEUED, read.counts.FAILED, read.counts.TIMED_OUT, read.outcomes.failed, read.updatedAt], [1, 1, 1, 1, at(3)], "counters as they were");
+    // Written as the ended campaign wants it (no retry): no flag, no condition.
+    await store().jobs.saveTransition(three, { ...three, state: "FAILED", updatedAt: at(4) }, { outcomes: { failed: 1 } });
+    read = (await store().campaigns.get(campaign.campaignId))!;
+    assert.equal([read.counts.QUEUED, read.counts.FAILED, read.outcomes.failed], [0, 2, 2]);
+    for (const ended of ["ABORTED", "COMPLETED"] as const) {
+      const other = await running();
+      const job = jobFor(other, "1HGCM82633A004352");
+      await store().jobs.admit(job, { capacity: 5, firstSighting: vehicle({ vin: job.vin }) });
+      const fresh = (await store().campaigns.get(other.campaignId))!;
+      await store().campaigns.saveChange(fresh, { ...fresh, state: ended, finishedAt: at(3), updatedAt: at(3) }, { from: "RUNNING", to: ended, at: at(3), reason: ended, cause: "test" });
+      await store()
+        .jobs.saveTransition(job, { ...job, state: "FAILED", nextRetryAt: at(5), updatedAt: at(4) }, { outcomes: { failed: 1 }, whileNotEnded: true })
+        .then(() => assert.unreachable(), refused);
+      assert.is((await store().jobs.get(other.campaignId, job.vin))!.state, "QUEUED", ended);
+    }
+  });
+
   test("contract: an ended campaign's change recording its retries dropped stores when; a later change without it keeps it", async () => {
     const campaign = await running();
     const canceled = await store().campaigns.saveChange(campaign, { ...campaign, state: "CANCELED", finishedAt: at(1), updatedAt: at(1) }, { from: "RUNNING", to: "CANCELED", at: at(1), reason: "canceled", cause: "test" });
