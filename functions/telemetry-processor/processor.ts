@@ -333,7 +333,11 @@ async function processObject(
     // Refused as not bound on a cached binding: a bind since then must not cost the records (a failure to read is thrown).
     if (readout?.refusals[LINE_REFUSAL.UnboundVehicle] && uploader.key.kind === UPLOADER_KIND.Fleet) {
       const newer = await dependencies.gatewayVehicles.newerThan(uploader.key.gatewayId, boundVins!);
-      if (newer) readout = rejudgeUnbound(readout, readAtMs, uploader.key, newer);
+      if (newer) {
+        const judged = readout;
+        readout = rejudgeUnbound(judged, readAtMs, uploader.key, newer);
+        log.info("gateway's binding changed since it was cached: lines refused as not bound judged again", { key: object.key, accepted: readout.accepted - judged.accepted });
+      }
     }
   }
   if (corruption || !readout) return quarantine({ corruption: corruption!.corruption, message: corruption!.message }, uploader.storedKey);

@@ -376,7 +376,9 @@ const NEWLY = "1M8GDM9AXKP042788";
 const INVENTED_VIN = "WP0ZZZ99ZTS000001";
 
 test("a bind written after the processor cached the gateway's VINs: the next object's records for the new VIN are accepted (one conditional GET, the object read once); other refusals keep their verdict", async () => {
-  const { documents, clock, bucket, forward } = worldOfDocuments();
+  const { documents, clock, bucket, dependencies, forward } = worldOfDocuments();
+  const logged: Array<[string, unknown]> = [];
+  dependencies.log = { ...dependencies.log, info: (message: string, fields?: unknown) => void logged.push([message, fields]) };
   documents.bind("gw-depot-7", [VIN]);
   assert.equal((await forward("gw-depot-7", [VIN])).refusals, {}, "the processor holds the gateway's VINs from here");
 
@@ -392,6 +394,7 @@ test("a bind written after the processor cached the gateway's VINs: the next obj
   assert.is(after.quarantined, 1, "those three lines quarantined");
   assert.equal(documents.calls.map((call) => call.ifNoneMatch), [undefined, '"v1"'], "one conditional GET");
   assert.is(bucket.reads.count - reads, 1, "the object was downloaded once");
+  assert.equal(logged.map(([message, fields]) => [message.startsWith("gateway's binding changed"), (fields as { accepted: number }).accepted]), [[true, 2]], "the re-judgment is logged");
 });
 
 test("an unchanged binding: one conditional GET (a 304), and the refusals stand", async () => {
