@@ -93,7 +93,7 @@ export interface LatestEntry {
  * @example
  * latestEntryOf(enriched, FLEET_SOURCE.Gateway).vehicle.source; // "gateway"
  */
-export function latestEntryOf(enriched: EnrichedRecord, source: FleetSource = FLEET_SOURCE.Vehicle): LatestEntry {
+export function latestEntryOf(enriched: EnrichedRecord, source: FleetSource): LatestEntry {
   return { tsMs: enriched.tsMs, seq: enriched.record.seq, vehicle: fleetVehicleOf(enriched, source) };
 }
 
@@ -102,7 +102,7 @@ export function latestEntryOf(enriched: EnrichedRecord, source: FleetSource = FL
  * (the vehicle's own first).
  *
  * @example
- * isNewerEntry(latestEntryOf(own), latestEntryOf(forwarded, FLEET_SOURCE.Gateway)); // true unless the gateway's is an hour newer
+ * isNewerEntry(latestEntryOf(own, FLEET_SOURCE.Vehicle), latestEntryOf(forwarded, FLEET_SOURCE.Gateway)); // true unless the gateway's is an hour newer
  */
 export function isNewerEntry(candidate: LatestEntry, current: LatestEntry): boolean {
   const { source } = candidate.vehicle;
@@ -118,9 +118,9 @@ export function isNewerEntry(candidate: LatestEntry, current: LatestEntry): bool
  * A vehicle's fleet-state entry from its latest record.
  *
  * @example
- * fleetVehicleOf(enriched).connectivity; // "good"
+ * fleetVehicleOf(enriched, FLEET_SOURCE.Vehicle).connectivity; // "good"
  */
-export function fleetVehicleOf(enriched: EnrichedRecord, source: FleetSource = FLEET_SOURCE.Vehicle): FleetVehicle {
+export function fleetVehicleOf(enriched: EnrichedRecord, source: FleetSource): FleetVehicle {
   const { record } = enriched;
   return {
     vin: record.vin,

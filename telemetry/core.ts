@@ -95,7 +95,9 @@ const isBlank = (text: string): boolean => text.charCodeAt(0) !== 123 /* { */ &&
  * Decodes, validates and enriches every line of one object, streaming. Blank lines are skipped;
  * everything else ends up accepted or rejected with reasons. Given the object's `uploader` (its parsed
  * key), a valid record the uploader may not send (another vehicle's, a gateway's status report, a
- * gateway's record for a VIN not in `boundVins`, the VINs bound to that gateway) is rejected too. Throws CorruptObjectError when the object cannot be read at all (broken gzip, binary,
+ * gateway's record for a VIN not in `boundVins`, the VINs bound to that gateway) is rejected too, and the entries
+ * carry the uploader's kind (a gateway's rank below a vehicle's own). Production always gives it: without one (tests,
+ * benches) no binding is checked and entries rank as a vehicle's own. Throws CorruptObjectError when the object cannot be read at all (broken gzip, binary,
  * decoded size, too many lines, too much rejected text); then nothing of it counts and it is
  * quarantined whole.
  *

@@ -90,7 +90,8 @@ export function cachedGatewayVehicles(options: { s3: S3Client; bucket: string; n
       next = { vins: new Set(decodeGatewayVehicles(gatewayId, bytes).vins), etag: response.ETag, checkedAtMs: askedAtMs, askedAtMs };
     } catch (error) {
       if (known && statusOf(error) === 304) next = { vins: known.vins, etag: known.etag, checkedAtMs: askedAtMs, askedAtMs };
-      else if (isMissing(error)) next = { vins: new Set(), checkedAtMs: askedAtMs, askedAtMs };
+      // Still no document: the same empty set, so newerThan sees nothing newer (a new set would re-judge every object for nothing).
+      else if (isMissing(error)) next = { vins: known && known.etag === undefined ? known.vins : new Set(), checkedAtMs: askedAtMs, askedAtMs };
       else throw new GatewayVehiclesUnreadableError(`could not read the vehicles of fleet gateway ${gatewayId} (s3://${options.bucket}/${key}): ${(error as Error).message}`, { cause: error });
     }
     cache.set(gatewayId, next);

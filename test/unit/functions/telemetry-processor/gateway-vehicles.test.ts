@@ -143,6 +143,21 @@ test("newerThan: an unchanged document costs one conditional GET (a 304) and ans
   assert.equal(world.calls.slice(1), [{ key: gatewayVehiclesKey(G), ifNoneMatch: '"v1"' }]);
 });
 
+test("newerThan: a gateway with no document has nothing newer while it still has none (R13-L3: each recheck's 404 made its objects be judged again for nothing); its first document is newer", async () => {
+  const world = documents();
+  const clock = { nowMs: 1_000_000 };
+  const reader = cachedGatewayVehicles({ s3: world.s3, bucket: "lake", now: () => clock.nowMs });
+  const judgedWith = await reader.vehiclesOf(G);
+  for (let recheck = 1; recheck <= 3; recheck++) {
+    clock.nowMs += GATEWAY_VEHICLES_RECHECK_MS;
+    assert.is(await reader.newerThan(G, judgedWith), undefined, `recheck ${recheck}: still no document`);
+  }
+  assert.is(world.calls.length, 4, "one read, then one a recheck interval");
+  world.bind(G, [A]);
+  clock.nowMs += GATEWAY_VEHICLES_RECHECK_MS;
+  assert.equal([...((await reader.newerThan(G, judgedWith)) ?? [])], [A]);
+});
+
 test("newerThan: a flood of objects with unbound VINs from one gateway costs at most one GET a recheck interval (concurrent asks share it)", async () => {
   const { world, clock, reader, judgedWith } = await cachedOf([A]);
   world.calls.length = 0;

@@ -389,6 +389,7 @@ test("a bind written after the processor cached the gateway's VINs: the next obj
 
   assert.is(after.outcome, "processed");
   assert.equal(after.vins, [VIN, NEWLY].sort(), "the newly bound VIN reaches the fleet state");
+  assert.equal(after.scope.aggregate.fleetVehicles().map((vehicle) => vehicle.source), ["gateway", "gateway"], "re-judged records are a gateway's entries, below a vehicle's own (R13-H1)");
   assert.is(after.scope.aggregate.dataPoints, 3);
   assert.equal(after.refusals, { "vehicle-not-bound": 1, "not-json": 1, "out-of-clock-window": 1 }, "only the VIN bound to nobody is still refused; other refusals stand");
   assert.is(after.quarantined, 1, "those three lines quarantined");
