@@ -76,6 +76,20 @@ export interface ObjectReadout {
   refusals: Partial<Record<LineRefusal, number>>;
 }
 
+/**
+ * The object's rejected lines passed `maxRejectedBytes` (CORRUPTION.TooManyRejected): it is quarantined whole.
+ * `refusals` counts the lines refused up to that point by refusal, so the processor can tell a gateway's object
+ * refused as not bound on a cached binding (worth reading again against a newer one) from any other.
+ */
+export class TooManyRejectedError extends CorruptObjectError {
+  constructor(
+    readonly refusals: Partial<Record<LineRefusal, number>>,
+    message: string,
+  ) {
+    super(CORRUPTION.TooManyRejected, message);
+  }
+}
+
 const VIN_RULES: ReadonlySet<string> = new Set(Object.values(VIN_RULE));
 
 function refusalOf(reasons: readonly RecordRejection[]): LineRefusal {
@@ -125,7 +139,8 @@ export async function readTelemetryObject(
   const reject = (raw: string, refusal: LineRefusal, reasons: RecordRejection[]) => {
     rejectedBytes += raw.length;
     if (rejectedBytes > limits.maxRejectedBytes) {
-      throw new CorruptObjectError(CORRUPTION.TooManyRejected, `rejected lines pass ${limits.maxRejectedBytes} bytes of text`);
+      const refusals = { ...readout.refusals, [refusal]: (readout.refusals[refusal] ?? 0) + 1 };
+      throw new TooManyRejectedError(refusals, `rejected lines pass ${limits.maxRejectedBytes} bytes of text`);
     }
     readout.rejected.push({ line: lineNumber, raw, refusal, reasons });
     readout.refusals[refusal] = (readout.refusals[refusal] ?? 0) + 1;

@@ -5,10 +5,10 @@ import type { CampaignDefinition } from "../../campaigns/model.js";
 import { writeEmfMetrics, type LineWriter } from "../../lib/emf-metrics.js";
 import type { Log } from "../../lib/logger.js";
 import { InvocationAggregate } from "../../telemetry/aggregate.js";
-import { DEFAULT_READ_LIMITS, LINE_REFUSAL, readTelemetryObject, rejudgeUnbound, type ObjectReadout, type ReadLimits } from "../../telemetry/core.js";
+import { DEFAULT_READ_LIMITS, LINE_REFUSAL, readTelemetryObject, rejudgeUnbound, TooManyRejectedError, type ObjectReadout, type ReadLimits } from "../../telemetry/core.js";
 import { CORRUPTION, CorruptObjectError } from "../../telemetry/decode.js";
 import { PARKED_SOURCE } from "../../contracts/parked-failure.js";
-import { decodeEventKey, KEY_VIOLATION, parseTelemetryEventKey, tryParseTelemetryKey, UPLOADER_KIND } from "../../contracts/telemetry-keys.js";
+import { decodeEventKey, KEY_VIOLATION, parseTelemetryEventKey, tryParseTelemetryKey, UPLOADER_KIND, type FleetTelemetryKey } from "../../contracts/telemetry-keys.js";
 import { parkedFailure, parkFailure, PARKED_REASON, PermanentFailureError, type ParkedTally, type Parking } from "../../lib/parked-failures.js";
 import { InvalidEventError, parseQueueMessage, type ObjectRef } from "../../contracts/telemetry-events.js";
 import { writeFleetStatePart } from "../../telemetry/fleet-state.js";
@@ -290,6 +290,60 @@ async function handleObject(object: ObjectRef, body: string, dependencies: Proce
   }
 }
 
+/** What reading an object gave: its readout, or why it is quarantined whole. */
+type Judged = { readout: ObjectReadout; corruption?: undefined } | { readout?: undefined; corruption: CorruptObjectError };
+
+async function judge(read: () => Promise<ObjectReadout>): Promise<Judged> {
+  try {
+    return { readout: await read() };
+  } catch (error) {
+    if (!(error instanceof CorruptObjectError)) throw error;
+    return { corruption: error };
+  }
+}
+
+/** Lines were refused as not bound: in the readout, or before its refused text passed the limit (quarantined whole). */
+const refusedUnbound = (judged: Judged): boolean =>
+  Boolean(judged.readout?.refusals[LINE_REFUSAL.UnboundVehicle] || (judged.corruption instanceof TooManyRejectedError && judged.corruption.refusals[LINE_REFUSAL.UnboundVehicle]));
+
+/**
+ * A gateway's object judged with a cached copy of its binding (`judgedWith`) that refused records as not bound: a
+ * bind since then must not cost the records. When the binding is newer (gatewayVehicles.newerThan, rate limited;
+ * a failure to read is thrown), the refused lines are judged again from the readout; an object quarantined whole
+ * because its refused text passed the limit (a depot's cars moved to the gateway, then its usual big object) is
+ * read once more (its stream is consumed) against the newer copy. Either happens at most once per object and
+ * attempt: the newer copy is not asked about again, so a gateway flooding unbound VINs costs at most one more read
+ * of an object per change of its binding, and none while the binding is unchanged.
+ */
+async function againstNewerBinding(
+  object: ObjectRef,
+  storedKey: string,
+  uploader: FleetTelemetryKey,
+  judgedWith: ReadonlySet<string>,
+  readAtMs: number,
+  judged: Judged,
+  dependencies: ProcessorDependencies,
+): Promise<Judged> {
+  if (!refusedUnbound(judged)) return judged;
+  const newer = await dependencies.gatewayVehicles.newerThan(uploader.gatewayId, judgedWith);
+  if (!newer) return judged;
+  const { log } = dependencies;
+  if (judged.readout) {
+    const readout = rejudgeUnbound(judged.readout, readAtMs, uploader, newer);
+    log.info("gateway's binding changed since it was cached: lines refused as not bound judged again", { key: object.key, accepted: readout.accepted - judged.readout.accepted });
+    return { readout };
+  }
+  const body = await boundObjectBody(dependencies.s3, object, storedKey);
+  if (body === NOT_THE_EVENTS_OBJECT) return judged; // replaced since the first read: quarantineWhole's If-Match parks it
+  const again = await judge(() => readTelemetryObject(body, readAtMs, dependencies.limits ?? DEFAULT_READ_LIMITS, uploader, newer));
+  log.info("gateway's binding changed since it was cached: object refused whole as not bound read again", {
+    key: object.key,
+    accepted: again.readout?.accepted ?? 0,
+    ...(again.corruption ? { corruption: again.corruption.corruption } : {}),
+  });
+  return again;
+}
+
 async function processObject(
   object: ObjectRef,
   dependencies: ProcessorDependencies,
@@ -324,21 +378,10 @@ async function processObject(
       return quarantine(why, object.key);
     }
     const readAtMs = now();
-    try {
-      readout = await readTelemetryObject(body, readAtMs, dependencies.limits ?? DEFAULT_READ_LIMITS, uploader.key, boundVins);
-    } catch (error) {
-      if (!(error instanceof CorruptObjectError)) throw error;
-      corruption = error;
-    }
-    // Refused as not bound on a cached binding: a bind since then must not cost the records (a failure to read is thrown).
-    if (readout?.refusals[LINE_REFUSAL.UnboundVehicle] && uploader.key.kind === UPLOADER_KIND.Fleet) {
-      const newer = await dependencies.gatewayVehicles.newerThan(uploader.key.gatewayId, boundVins!);
-      if (newer) {
-        const judged = readout;
-        readout = rejudgeUnbound(judged, readAtMs, uploader.key, newer);
-        log.info("gateway's binding changed since it was cached: lines refused as not bound judged again", { key: object.key, accepted: readout.accepted - judged.accepted });
-      }
-    }
+    const limits = dependencies.limits ?? DEFAULT_READ_LIMITS;
+    let judged = await judge(() => readTelemetryObject(body, readAtMs, limits, uploader.key, boundVins));
+    if (uploader.key.kind === UPLOADER_KIND.Fleet) judged = await againstNewerBinding(object, uploader.storedKey, uploader.key, boundVins!, readAtMs, judged, dependencies);
+    ({ readout, corruption } = judged);
   }
   if (corruption || !readout) return quarantine({ corruption: corruption!.corruption, message: corruption!.message }, uploader.storedKey);
   if (readout.rejected.length > 0) await writeRejectedRecords(s3, dependencies.dataBucket, object, readout.rejected);

@@ -479,6 +479,60 @@ test("a failure to re-read the binding before refusing: GatewayVehiclesUnreadabl
   assert.equal(scope.aggregate.fleetVehicles().map((vehicle) => vehicle.vin), [NEWLY]);
 });
 
+/** `count` records of one VIN, about 490 bytes of text each: 9,000 pass the 4 MiB of refused text (DEFAULT_READ_LIMITS.maxRejectedBytes). */
+const recordsOf = (vin: string, count: number) => {
+  const now = Date.now();
+  return Array.from({ length: count }, (_, seq) => telemetryRecord({ vin, ts: new Date(now - 60_000 + seq).toISOString(), seq }));
+};
+
+test("R13-L4: a bind counts for a gateway's object whose newly bound VINs' lines pass the refused-text limit: read once more against the newer binding (not quarantined whole)", async () => {
+  const { documents, clock, bucket, dependencies, forward } = worldOfDocuments();
+  const logged: Array<[string, unknown]> = [];
+  dependencies.log = { ...dependencies.log, info: (message: string, fields?: unknown) => void logged.push([message, fields]) };
+  documents.bind("gw-depot-7", [VIN]);
+  await forward("gw-depot-7", [VIN]); // the processor caches VIN only
+
+  documents.bind("gw-depot-7", [VIN, NEWLY]); // a depot's cars moved to the gateway (--move)
+  clock.nowMs += GATEWAY_VEHICLES_RECHECK_MS;
+  const reads = bucket.reads.count;
+  const big = await forward("gw-depot-7", [VIN], recordsOf(NEWLY, 9_000));
+
+  assert.is(big.outcome, "processed", "not quarantined whole as too-many-rejected");
+  assert.is(big.scope.aggregate.dataPoints, 9_001, "VIN's record, bound all along, and NEWLY's 9,000");
+  assert.equal(big.refusals, {});
+  assert.equal(big.vins, [VIN, NEWLY].sort());
+  assert.is(bucket.reads.count - reads, 2, "the object read twice: once on the cached binding, once on the newer");
+  assert.equal(documents.calls.map((call) => call.ifNoneMatch), [undefined, '"v1"'], "one conditional GET for the binding");
+  assert.not.ok(bucket.writes.some((written) => written.startsWith("quarantine/")), "nothing quarantined");
+  assert.equal(logged.map(([message, fields]) => [message.includes("read again"), (fields as { accepted: number }).accepted]), [[true, 9_001]], "the second read is logged");
+});
+
+test("a hostile gateway's flood of unbound VINs past the refused-text limit is quarantined whole without a second read while its binding is unchanged, and read at most once more per object when it changed", async () => {
+  const { documents, clock, bucket, forward } = worldOfDocuments();
+  documents.bind("gw-flood-1", [VIN]);
+  await forward("gw-flood-1", [VIN]);
+  const flood = recordsOf(INVENTED_VIN, 9_000);
+  const readsOf = async (count: number) => {
+    const reads = bucket.reads.count;
+    const sent = await forward("gw-flood-1", [], flood);
+    assert.is(sent.outcome, "quarantined");
+    assert.equal(sent.refusals, { "too-many-rejected": 1 });
+    assert.is(sent.scope.aggregate.dataPoints, 0);
+    assert.is(bucket.reads.count - reads, count);
+  };
+
+  clock.nowMs += GATEWAY_VEHICLES_RECHECK_MS;
+  await readsOf(1); // the binding re-read answers 304: no second body read
+  await readsOf(1); // within the recheck interval: no binding re-read either
+  assert.equal(documents.calls.map((call) => call.ifNoneMatch), [undefined, '"v1"']);
+
+  documents.bind("gw-flood-1", [VIN, NEWLY]); // a change that does not bind the flood's VIN
+  clock.nowMs += GATEWAY_VEHICLES_RECHECK_MS;
+  await readsOf(2); // read once more against the newer copy, still refused: quarantined, no loop
+  await readsOf(1); // the next object is judged on that copy from the start
+  assert.equal(documents.calls.map((call) => call.ifNoneMatch), [undefined, '"v1"', '"v1"']);
+});
+
 test("an object delivered once is processed and recorded; delivered again it is a duplicate that adds nothing", async () => {
   const { table, bucket, dependencies } = world();
   const object = upload(bucket, "once");
