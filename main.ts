@@ -152,6 +152,15 @@ export class FleetOtaStack extends TerraformStack {
 
     this.telemetry.attachProcessor(telemetryProcessor, props.telemetryConsumer);
     this.updates.attachManager(updateManager, { reports: props.updateConsumer, commands: props.commandConsumer });
+    this.updates.refuseSenders({
+      accountId: props.accountId!,
+      telemetryProcessor: telemetryProcessor.role.arn,
+      updateManager: updateManager.role.arn,
+      rolloutTicker: rolloutTicker.role.arn,
+      dashboardPublisher: dashboardPublisher.role.arn,
+      vehicles: this.vehicleIdentity.role.arn,
+      gateways: this.gatewayIdentity.role.arn,
+    });
     new ScheduledInvocation(this, "rollout-ticker-schedule", {
       ruleName: `${prefix}-rollout-ticker-schedule`,
       scheduleExpression: props.schedules.rolloutTicker,
