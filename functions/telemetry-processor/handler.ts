@@ -66,7 +66,7 @@ export const handler = async (event: SQSEvent, context: Context): Promise<SQSBat
     event,
     async (record: SQSRecord) => {
       try {
-        return await limited(() => processTelemetryMessage(record.body, deps, scope));
+        return await limited(() => processTelemetryMessage(record.body, deps, scope, { receiveCount: Number(record.attributes?.ApproximateReceiveCount ?? 1) }));
       } catch (error) {
         logger.warn("message failed; it will be retried", { messageId: record.messageId, error });
         throw error;

@@ -21,6 +21,20 @@ import { candidatesOf, sendUpdateMessages, statusReportsOf } from "./update-hand
 /** Compressed objects larger than this are quarantined unread. */
 export const MAX_OBJECT_BYTES = 256 * 1024 * 1024;
 
+/**
+ * A message handled this long after its object was created may follow an attempt that wrote outputs and failed
+ * before the ledger recorded it, even at receive count 1: a message back from the DLQ is a new message, and it got
+ * there only after maxReceiveCount receives a visibility timeout apart (5 × 6 min on AWS; the stack test holds the
+ * queue above this). A first delivery is seconds old; one this old only in a backlog of a quarter hour.
+ */
+export const REDRIVEN_AFTER_MS = 15 * 60_000;
+
+/** What SQS says of this delivery of the message. */
+export interface Delivery {
+  /** ApproximateReceiveCount: above 1, an earlier receive may have written outputs. */
+  receiveCount: number;
+}
+
 export interface ProcessorDependencies {
   s3: S3Client;
   sqs: SQSClient;
@@ -226,9 +240,9 @@ async function park(
  * failures (the message is retried); a corrupt object is quarantined and counts as handled.
  *
  * @example
- * await processTelemetryMessage(record.body, dependencies, scope); // "processed"
+ * await processTelemetryMessage(record.body, dependencies, scope, { receiveCount: Number(record.attributes.ApproximateReceiveCount) }); // "processed"
  */
-export async function processTelemetryMessage(body: string, dependencies: ProcessorDependencies, scope: InvocationScope): Promise<MessageOutcome> {
+export async function processTelemetryMessage(body: string, dependencies: ProcessorDependencies, scope: InvocationScope, delivery: Delivery = { receiveCount: 1 }): Promise<MessageOutcome> {
   let parsed;
   try {
     parsed = parseQueueMessage(body);
@@ -244,7 +258,7 @@ export async function processTelemetryMessage(body: string, dependencies: Proces
     await earlier; // a failure of the first delivery fails this one too: both are retried
     return countDuplicate(object, dependencies, scope);
   }
-  const handling = handleObject(object, body, dependencies, scope);
+  const handling = handleObject(object, body, dependencies, scope, delivery);
   scope.inFlight.set(identity, handling);
   return handling;
 }
@@ -277,12 +291,13 @@ async function recordOutcome(
  * fails transiently leaves no record (its redelivery does the work again: every output is idempotent); one
  * that loses the race with a concurrent delivery of the same object counts a duplicate (idempotency.ts).
  */
-async function handleObject(object: ObjectRef, body: string, dependencies: ProcessorDependencies, scope: InvocationScope): Promise<MessageOutcome> {
+async function handleObject(object: ObjectRef, body: string, dependencies: ProcessorDependencies, scope: InvocationScope, delivery: Delivery): Promise<MessageOutcome> {
   const now = dependencies.now ?? Date.now;
   const ledger: ObjectLedger = { doc: dependencies.doc, table: dependencies.stateTable };
   if (await isCompleted(ledger, object)) return countDuplicate(object, dependencies, scope);
+  const mayFollowAnAttempt = delivery.receiveCount > 1 || now() - object.createdAtMs >= REDRIVEN_AFTER_MS;
   try {
-    return await processObject(object, dependencies, scope, now);
+    return await processObject(object, dependencies, scope, now, mayFollowAnAttempt);
   } catch (error) {
     if (!(error instanceof PermanentFailureError)) throw error;
     const outcome = await park(dependencies, scope, body, [object.bucket, object.key, object.etag], error);
@@ -349,6 +364,7 @@ async function processObject(
   dependencies: ProcessorDependencies,
   scope: InvocationScope,
   now: () => number,
+  mayFollowAnAttempt: boolean,
 ): Promise<MessageOutcome> {
   const { s3, log } = dependencies;
   const quarantine = async (why: { corruption: string; message: string }, storedKey?: string): Promise<MessageOutcome> => {
@@ -383,8 +399,14 @@ async function processObject(
     if (uploader.key.kind === UPLOADER_KIND.Fleet) judged = await againstNewerBinding(object, uploader.storedKey, uploader.key, boundVins!, readAtMs, judged, dependencies);
     ({ readout, corruption } = judged);
   }
-  if (corruption || !readout) return quarantine({ corruption: corruption!.corruption, message: corruption!.message }, uploader.storedKey);
-  if (readout.rejected.length > 0) await writeRejectedRecords(s3, dependencies.dataBucket, object, readout.rejected);
+  // quarantine/records holds the lines refused by the judgement the ledger records: an earlier attempt may have written
+  // others (its binding was older) and failed before the ledger did, so a delivery that may follow one writes the
+  // file whatever it refused (empty when nothing); a first delivery writes it only when it refused lines.
+  if (corruption || !readout) {
+    if (mayFollowAnAttempt) await writeRejectedRecords(s3, dependencies.dataBucket, object, []);
+    return quarantine({ corruption: corruption!.corruption, message: corruption!.message }, uploader.storedKey);
+  }
+  if (readout.rejected.length > 0 || mayFollowAnAttempt) await writeRejectedRecords(s3, dependencies.dataBucket, object, readout.rejected);
   // The update side hears a vehicle's own word only: status reports and campaign candidates come from a vehicle's
   // own object, for its VIN (the key's, not the body's); a gateway's object feeds fleet state and metrics alone.
   const ownVin = reportingVin(uploader.key);

@@ -40,14 +40,15 @@ export function quarantinedObjectKey(object: ObjectRef): string {
 /**
  * Writes the rejected lines of one source object as NDJSON of `{ source, line, raw, refusal, reasons }`.
  * Each line is serialised from its raw text (a string), never from a parsed value, so no line can make
- * the write fail. The key is deterministic, so a reprocessed object overwrites rather than duplicates.
+ * the write fail. The key is deterministic, so a reprocessed object overwrites rather than duplicates;
+ * no lines write an empty object (a redelivery that refused nothing replaces an earlier attempt's lines).
  *
  * @example
  * await writeRejectedRecords(s3, bucket, object, readout.rejected);
  */
 export async function writeRejectedRecords(s3: S3Client, bucket: string, object: ObjectRef, rejected: readonly RejectedLine[]): Promise<string> {
   const source = { bucket: object.bucket, key: object.key, etag: object.etag };
-  const body = rejected.map((line) => JSON.stringify({ source, ...line })).join("\n") + "\n";
+  const body = rejected.map((line) => `${JSON.stringify({ source, ...line })}\n`).join("");
   const key = rejectedRecordsKey(object);
   await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentType: "application/x-ndjson" }));
   return key;

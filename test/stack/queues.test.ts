@@ -1,6 +1,7 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { MAPPED_QUEUES } from "../../cost/model.js";
+import { REDRIVEN_AFTER_MS } from "../../functions/telemetry-processor/processor.js";
 import { parseJson, ref, synthStack } from "./support/synth.js";
 
 const FOURTEEN_DAYS = 14 * 24 * 60 * 60;
@@ -89,6 +90,12 @@ test("every DLQ allows a redrive from exactly its source queue: the command DLQ 
       sourceQueueArns: [ref("aws_sqs_queue", source, "arn")],
     });
   }
+});
+
+test("a telemetry message back from its DLQ is older than REDRIVEN_AFTER_MS: the processor takes it as following an attempt (quarantine/records rewritten)", () => {
+  const queue = queues.telemetry_queue as Record<string, any>;
+  const { maxReceiveCount } = parseJson(queue.redrive_policy) as { maxReceiveCount: number };
+  assert.ok(maxReceiveCount * Number(queue.visibility_timeout_seconds) * 1000 >= REDRIVEN_AFTER_MS, `${maxReceiveCount} receives × ${queue.visibility_timeout_seconds} s`);
 });
 
 test("every queue is encrypted at rest", () => {

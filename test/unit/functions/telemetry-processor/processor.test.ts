@@ -25,7 +25,16 @@ import {
   type GatewayVehicles,
 } from "../../../../functions/telemetry-processor/gateway-vehicles.js";
 import { OBJECT_PK_PREFIX } from "../../../../functions/telemetry-processor/idempotency.js";
-import { lazyOnce, ObjectReadDeniedError, processTelemetryMessage, type InvocationScope, type ProcessorDependencies } from "../../../../functions/telemetry-processor/processor.js";
+import {
+  lazyOnce,
+  ObjectReadDeniedError,
+  processTelemetryMessage,
+  REDRIVEN_AFTER_MS,
+  type Delivery,
+  type InvocationScope,
+  type ProcessorDependencies,
+} from "../../../../functions/telemetry-processor/processor.js";
+import { rejectedRecordsKey } from "../../../../functions/telemetry-processor/quarantine.js";
 import { ParkedTally } from "../../../../lib/parked-failures.js";
 import { InvocationAggregate } from "../../../../telemetry/aggregate.js";
 import { gzipped, telemetryRecord } from "../../telemetry/support/factories.js";
@@ -44,6 +53,8 @@ function memoryTable() {
   const calls: string[] = [];
   /** Puts that are written, then answered with a 500 (the answer lost after the write, as AWS may). */
   const lost = { puts: 0 };
+  /** While set, every put is refused unwritten as throttled (the SDK's retries fail too: the message is retried). */
+  const throttled = { puts: false };
   const keyOf = (key: AttributeMap) => `${String(key.pk?.S)}\u0000${String(key.sk?.S)}`;
   const answer = (statusCode: number, body: unknown) => ({
     response: { statusCode, headers: { "content-type": "application/x-amz-json-1.0" }, body: Readable.from([Buffer.from(JSON.stringify(body))]) },
@@ -59,6 +70,7 @@ function memoryTable() {
         return answer(200, item ? { Item: item } : {});
       }
       if (operation === "PutItem") {
+        if (throttled.puts) return answer(400, { __type: "com.amazonaws.dynamodb.v20120810#ProvisionedThroughputExceededException", message: "Throughput exceeds the current capacity" });
         const item = input.Item as AttributeMap;
         const existing = items.get(keyOf(item));
         const condition = String(input.ConditionExpression ?? "");
@@ -88,7 +100,7 @@ function memoryTable() {
   };
   const client = new DynamoDBClient({ region: "us-east-1", credentials: { accessKeyId: "AKIAUNIT", secretAccessKey: "unit" }, requestHandler: handler });
   const doc = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
-  return { doc, items, calls, lost };
+  return { doc, items, calls, lost, throttled };
 }
 
 /** One stored version of a key. */
@@ -108,6 +120,8 @@ const s3Error = (name: string, httpStatusCode: number) => new S3ServiceException
 function memoryBucket() {
   const objects = new Map<string, StoredVersion[]>();
   const writes: string[] = [];
+  /** The last body put under each key. */
+  const written = new Map<string, string>();
   const copies: Array<Record<string, unknown>> = [];
   let release: () => void = () => {};
   let held: Promise<void> | undefined;
@@ -139,6 +153,7 @@ function memoryBucket() {
         }
         case "PutObjectCommand":
           writes.push(key);
+          written.set(key, String(command.input.Body));
           return {};
         default:
           throw new Error(`unmodelled S3 call ${command.constructor.name}`);
@@ -149,6 +164,7 @@ function memoryBucket() {
     s3: client as unknown as S3Client,
     objects,
     writes,
+    written,
     copies,
     reads,
     /** Stores a new version of `key` (the newest); returns its version id. */
@@ -531,6 +547,68 @@ test("a hostile gateway's flood of unbound VINs past the refused-text limit is q
   await readsOf(2); // read once more against the newer copy, still refused: quarantined, no loop
   await readsOf(1); // the next object is judged on that copy from the start
   assert.equal(documents.calls.map((call) => call.ifNoneMatch), [undefined, '"v1"', '"v1"']);
+});
+
+/**
+ * A gateway's object of one record for VIN, refused as not bound by a first attempt whose ledger completion is
+ * throttled (its quarantine/records file written, the message retried), then VIN bound before the redelivery.
+ */
+async function refusedThenBound(delivery: Delivery, later = 0) {
+  const { table, bucket, dependencies, gateways } = world();
+  const key = fleetTelemetryKey("gw-depot-7", Date.now(), "retry");
+  const body = gzipped([telemetryRecord({ vin: VIN, ts: new Date(Date.now() - 10_000).toISOString(), seq: 1 })]);
+  bucket.put(key, body, "etag-retry");
+  const message = objectCreated(key, "etag-retry", body.length);
+  const records = rejectedRecordsKey({ bucket: BUCKET, key, etag: "etag-retry", size: body.length, createdAtMs: 0 });
+
+  table.throttled.puts = true;
+  const failure = await processTelemetryMessage(message, dependencies, invocation(dependencies)).then((outcome) => new Error(`not retried: ${outcome}`), (error: unknown) => error as Error);
+  assert.is(failure.name, "ProvisionedThroughputExceededException", "attempt 1 fails at its ledger completion");
+  assert.match(bucket.written.get(records) ?? "", /vehicle-not-bound/, "after writing the refused line to quarantine/records");
+
+  table.throttled.puts = false;
+  gateways.bound.set("gw-depot-7", new Set([VIN])); // the operator's bind reaches the processor before the redelivery
+  dependencies.now = () => Date.now() + later;
+  const scope = invocation(dependencies);
+  const outcome = await processTelemetryMessage(message, dependencies, scope, delivery);
+  const ledger = table.items.get(ledgerKeyOf(key, "etag-retry"))?.outcome?.M as Record<string, { N: string }> | undefined;
+  return { outcome, scope, file: bucket.written.get(records), rejected: Number(ledger?.rejected?.N) };
+}
+
+test("R13-L2: a record refused by a failed attempt and accepted by its retry is not left in quarantine/records: the retry writes the file it judged (empty), so the file and the ledger's rejected agree", async () => {
+  const retried = await refusedThenBound({ receiveCount: 2 });
+  assert.is(retried.outcome, "processed");
+  assert.is(retried.scope.aggregate.dataPoints, 1, "the retry accepts the record");
+  assert.is(retried.rejected, 0, "the ledger records no refused line");
+  assert.is(retried.file, "", "and quarantine/records holds none (counted once: processed, not quarantined)");
+});
+
+test("R13-L2: the same after a DLQ redrive (a new message, receive count 1, handled long after its object was created)", async () => {
+  const redriven = await refusedThenBound({ receiveCount: 1 }, REDRIVEN_AFTER_MS);
+  assert.is(redriven.outcome, "processed");
+  assert.is(redriven.rejected, 0);
+  assert.is(redriven.file, "");
+});
+
+test("a first delivery that refuses nothing writes nothing to quarantine (no request more on the normal path); a redelivery writes the records file empty", async () => {
+  const { bucket, dependencies } = world();
+  const first = upload(bucket, "clean");
+  assert.is(await processTelemetryMessage(first.message, dependencies, invocation(dependencies), { receiveCount: 1 }), "processed");
+  assert.equal(bucket.writes, [], "no PutObject");
+
+  const again = upload(bucket, "clean-again");
+  assert.is(await processTelemetryMessage(again.message, dependencies, invocation(dependencies), { receiveCount: 3 }), "processed");
+  assert.equal(bucket.writes.map((written) => [written.startsWith("quarantine/records/"), bucket.written.get(written)]), [[true, ""]]);
+
+  const broken = vehicleTelemetryKey(VIN, Date.now(), "broken");
+  bucket.put(broken, Buffer.from([0x1f, 0x8b, 0x08, 0x00, 0x01]), "etag-broken");
+  bucket.writes.length = 0;
+  assert.is(await processTelemetryMessage(objectCreated(broken, "etag-broken", 5), dependencies, invocation(dependencies), { receiveCount: 2 }), "quarantined");
+  assert.equal(
+    bucket.writes.filter((written) => written.startsWith("quarantine/records/")).map((written) => bucket.written.get(written)),
+    [""],
+    "quarantined whole on a redelivery: an earlier attempt's refused lines are not left beside it",
+  );
 });
 
 test("an object delivered once is processed and recorded; delivered again it is a duplicate that adds nothing", async () => {
