@@ -11,14 +11,15 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PutObjectCommand } from "@aws-sdk/client-s3";
-import { GetQueueAttributesCommand, SetQueueAttributesCommand } from "@aws-sdk/client-sqs";
+import { GetQueueAttributesCommand } from "@aws-sdk/client-sqs";
 import { DynamoDBDocumentClient, GetCommand } from "@aws-sdk/lib-dynamodb";
 import { runCli } from "../../../../cli/main.js";
 import { fleetTelemetryKey } from "../../../../contracts/telemetry-keys.js";
 import { FAULT } from "../../../../local/fault-injection.js";
 import { bindLocalGatewayVehicles } from "../../../../local/identity/simulated-fleet.js";
 import { capturingIo, cliIn } from "../../support/cli.js";
-import { startTestCloud, type TestCloud } from "../../support/local-cloud.js";
+import type { TestCloud } from "../../support/local-cloud.js";
+import { startRetryingTelemetryCloud } from "../../support/telemetry-retries.js";
 import { gzipped, telemetryRecord } from "../../../unit/telemetry/support/factories.js";
 
 const workspace = mkdtempSync(join(tmpdir(), "fleetota-redrive-telemetry-"));
@@ -32,6 +33,7 @@ const RECORDS = 12;
 let world: TestCloud;
 let doc: DynamoDBDocumentClient;
 let processorName = "";
+let failedDeliveries: () => number = () => 0;
 let objectSequence = 0;
 const fleetota = cliIn(workspace, {});
 
@@ -69,30 +71,16 @@ async function marker(object: { key: string; etag: string }): Promise<Record<str
   return response.Item;
 }
 
-function failedDeliveries(): number {
-  const mappings = world.cloud.runtime!.counters().mappings;
-  const entry = Object.entries(mappings).find(([name]) => name.includes("telemetry-processor"));
-  return entry?.[1].recordsFailed ?? 0;
-}
-
 function failTheProcessorsReads(): void {
   world.cloud.faults.inject([{ fault: FAULT.ServerError, rate: 1, principal: `function:${processorName}`, service: "s3", operation: "GetObject" }]);
 }
 
 test.before(async () => {
   try {
-    world = await startTestCloud({
-      runtime: true,
-      stateFile: join(workspace, ".fleetota", "local.json"),
-      runtimeOptions: { runSchedules: false, alarmEvaluationIntervalMs: 0, pollWaitSeconds: POLL_WAIT_SECONDS },
-    });
+    const retrying = await startRetryingTelemetryCloud({ stateFile: join(workspace, ".fleetota", "local.json"), visibilitySeconds: VISIBILITY_SECONDS, pollWaitSeconds: POLL_WAIT_SECONDS });
+    ({ world, processorName, failedDeliveries } = retrying);
     doc = DynamoDBDocumentClient.from(world.clients.dynamodb);
     await bindLocalGatewayVehicles(world.cloud, GATEWAY, [telemetryRecord().vin]); // the gateway carries the factory's vehicle
-    processorName = Object.keys(world.cloud.runtime!.counters().functions).find((name) => name.endsWith("telemetry-processor"))!;
-    await world.clients.sqs.send(
-      new SetQueueAttributesCommand({ QueueUrl: world.outputs.telemetry_queue_url, Attributes: { VisibilityTimeout: String(VISIBILITY_SECONDS) } }),
-    );
-    await sleep(POLL_WAIT_SECONDS * 1000 + 500); // a long poll begun before the change keeps the old timeout
   } catch (error) {
     console.error("starting the local cloud failed:", error); // uvu does not report errors of hooks
     throw error;

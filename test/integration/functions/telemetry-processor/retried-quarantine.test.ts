@@ -1,0 +1,89 @@
+/**
+ * R13-L2 on the local cloud with the real bundle and SDK: a gateway's object whose first attempts refuse a record
+ * as vehicle-not-bound (their quarantine/records file written) and then fail at the ledger (DynamoDB PutItem
+ * throttled at the front door), while an operator binds the VIN: the retry that completes accepts the record and
+ * rewrites the records file empty, so the file and the ledger's `rejected` agree (the record is counted processed,
+ * not also quarantined). The handler passes SQS's ApproximateReceiveCount to the processor.
+ */
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { GetObjectCommand, PutObjectCommand } from "@aws-sdk/client-s3";
+import { DynamoDBDocumentClient, GetCommand } from "@aws-sdk/lib-dynamodb";
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import { fleetTelemetryKey } from "../../../../contracts/telemetry-keys.js";
+import { rejectedRecordsKey } from "../../../../functions/telemetry-processor/quarantine.js";
+import { FAULT } from "../../../../local/fault-injection.js";
+import { bindLocalGatewayVehicles } from "../../../../local/identity/simulated-fleet.js";
+import { gzipped, telemetryRecord } from "../../../unit/telemetry/support/factories.js";
+import type { TestCloud } from "../../support/local-cloud.js";
+import { startRetryingTelemetryCloud, type RetryingTelemetryCloud } from "../../support/telemetry-retries.js";
+
+const workspace = mkdtempSync(join(tmpdir(), "fleetota-retried-quarantine-"));
+const GATEWAY = "gw-retried";
+const A = "1HGCM82633A004352";
+const C = "JH4KA7561PC008269";
+const POLL_WAIT_SECONDS = 1;
+/** The telemetry queue's visibility timeout here, so a failed attempt is retried within seconds. */
+const VISIBILITY_SECONDS = 2;
+
+let world: TestCloud;
+let doc: DynamoDBDocumentClient;
+let retrying: RetryingTelemetryCloud;
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function textOf(key: string): Promise<string | undefined> {
+  try {
+    return await (await world.clients.s3.send(new GetObjectCommand({ Bucket: world.outputs.data_bucket_name, Key: key }))).Body!.transformToString();
+  } catch (error) {
+    if ((error as Error).name === "NoSuchKey") return undefined;
+    throw error;
+  }
+}
+
+test.before(async () => {
+  try {
+    retrying = await startRetryingTelemetryCloud({ stateFile: join(workspace, ".fleetota", "local.json"), visibilitySeconds: VISIBILITY_SECONDS, pollWaitSeconds: POLL_WAIT_SECONDS });
+    world = retrying.world;
+    doc = DynamoDBDocumentClient.from(world.clients.dynamodb);
+    await bindLocalGatewayVehicles(world.cloud, GATEWAY, [A]);
+  } catch (error) {
+    console.error("starting the local cloud failed:", error); // uvu does not report errors of hooks
+    throw error;
+  }
+});
+
+test.after(async () => {
+  await world?.stop();
+});
+
+test("R13-L2: a record refused by attempts that failed at the ledger and accepted by the retry after a bind is not left in quarantine/records", async () => {
+  const bucket = world.outputs.data_bucket_name;
+  world.cloud.faults.inject([{ fault: FAULT.Throttle, rate: 1, principal: `function:${retrying.processorName}`, service: "dynamodb", operation: "PutItem" }]);
+  const key = fleetTelemetryKey(GATEWAY, Date.now(), `retried-${process.pid}`);
+  const body = gzipped([A, C].map((vin, seq) => telemetryRecord({ vin, seq, ts: new Date(Date.now() - 30_000).toISOString() })));
+  const put = await world.clients.s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body }));
+  const etag = put.ETag!.replaceAll('"', "");
+  const records = rejectedRecordsKey({ bucket, key, etag, size: body.length, createdAtMs: 0 });
+
+  const deadline = Date.now() + 30_000;
+  let refused: string | undefined;
+  while (Date.now() < deadline && !(refused = await textOf(records))) await sleep(250);
+  assert.match(refused ?? "", /"refusal":"vehicle-not-bound"/, "a failed attempt wrote C's line to quarantine/records");
+  assert.match(refused ?? "", C);
+
+  await bindLocalGatewayVehicles(world.cloud, GATEWAY, [C]); // the operator binds C while the message is retried
+  while (Date.now() < deadline && retrying.failedDeliveries() === 0) await sleep(100); // the attempt failed (its SDK retries too): the message is retried
+  assert.ok(retrying.failedDeliveries() >= 1, "an attempt failed after writing its records file");
+  world.cloud.faults.clear();
+  await world.cloud.runtime!.waitForIdle(60_000);
+
+  const marker = await doc.send(new GetCommand({ TableName: world.outputs.state_table_name, Key: { pk: `OBJECT#${bucket}/${key}`, sk: etag }, ConsistentRead: true }));
+  assert.is(marker.Item?.status, "COMPLETED");
+  assert.equal([marker.Item?.outcome?.accepted, marker.Item?.outcome?.rejected], [2, 0], "the retry accepted both records");
+  assert.is(await textOf(records), "", "and quarantine/records no longer holds C's line");
+});
+
+test.run();
