@@ -169,6 +169,34 @@ test("one vehicle's object: each line gets the verdict it gets alone, the VIN of
   assert.is(readout.latest.find((entry) => entry.vehicle.vin === "1HGCM82633A004352")?.tsMs, Date.parse(lines[7]!.ts), "enrich gets the timestamp validation parsed");
 });
 
+test("lines are parsed a run ahead of their checks: in a long object every line still gets the verdict it gets alone, at run edges too", async () => {
+  const random = new SeededRandom(7);
+  const bulky = (seq: number) => ({ ...telemetryRecord({ seq }), note: "n".repeat(20_000) }); // three end a run early (by text)
+  const lines: unknown[] = [];
+  for (let seq = 1; seq <= 400; seq++) {
+    const pick = random.next();
+    if (seq % 64 === 0 || seq % 64 === 1 || seq % 64 === 63) lines.push(pick < 0.5 ? "{not json" : telemetryRecord({ seq, battery: { stateOfCharge: 101 } }));
+    else if (pick < 0.05) lines.push("");
+    else if (pick < 0.08) lines.push(`{"x":"${"y".repeat(70_000)}"}`);
+    else if (pick < 0.15) lines.push(bulky(seq));
+    else if (pick < 0.2) lines.push("{not json");
+    else lines.push(telemetryRecord({ seq }));
+  }
+  const verdictAlone = async (line: unknown): Promise<string> => {
+    const alone = await readTelemetryObject([Buffer.from(ndjson([line]))], NOW_MS);
+    return alone.accepted === 1 ? "accepted" : (alone.rejected[0]?.refusal ?? "skipped");
+  };
+  const expected = await Promise.all(lines.map(verdictAlone));
+  assert.ok(expected.includes("line-too-long") && expected.includes("not-json") && expected.includes("schema") && expected.includes("skipped"));
+  for (const [name, source] of [["gzip, whole", [gzipped(lines)]], ["plain, chunks of 1,000 bytes", chunked(ndjson(lines), 1_000)]] as const) {
+    const readout = await readTelemetryObject(source, NOW_MS);
+    const refused = new Map(readout.rejected.map((line) => [line.line, line.refusal]));
+    const got = lines.map((line, index) => refused.get(index + 1) ?? (line === "" ? "skipped" : "accepted"));
+    assert.equal(got, expected, name);
+    assert.is(readout.accepted, expected.filter((verdict) => verdict === "accepted").length, name);
+  }
+});
+
 test("readTelemetryObject accepts valid lines, rejects the rest with line numbers, skips blank lines", async () => {
   const lines = [telemetryRecord({ seq: 1 }), "", "{not json", telemetryRecord({ seq: 2, battery: { stateOfCharge: 101 } }), telemetryRecord({ seq: 3 })];
   const readout = await readTelemetryObject(chunked(gzipped(lines), 40), NOW_MS);
