@@ -16,6 +16,7 @@ import { DashboardSite } from "./modules/dashboard-site.js";
 import { DATA_LAKE_PREFIX, DataLakeStorage } from "./modules/data-lake-storage.js";
 import { DirectorSigningKey } from "./modules/director-signing-key.js";
 import { FleetFunctions } from "./modules/fleet-functions.js";
+import type { StackRoles } from "./modules/guarded-queue-policy.js";
 import { ScheduledInvocation } from "./modules/scheduled-invocation.js";
 import { StateTable } from "./modules/state-table.js";
 import {
@@ -152,7 +153,7 @@ export class FleetOtaStack extends TerraformStack {
 
     this.telemetry.attachProcessor(telemetryProcessor, props.telemetryConsumer);
     this.updates.attachManager(updateManager, { reports: props.updateConsumer, commands: props.commandConsumer });
-    this.updates.refuseSenders({
+    const stackRoles: StackRoles = {
       accountId: props.accountId!,
       telemetryProcessor: telemetryProcessor.role.arn,
       updateManager: updateManager.role.arn,
@@ -160,7 +161,9 @@ export class FleetOtaStack extends TerraformStack {
       dashboardPublisher: dashboardPublisher.role.arn,
       vehicles: this.vehicleIdentity.role.arn,
       gateways: this.gatewayIdentity.role.arn,
-    });
+    };
+    this.telemetry.guardQueues(stackRoles);
+    this.updates.guardQueues(stackRoles);
     new ScheduledInvocation(this, "rollout-ticker-schedule", {
       ruleName: `${prefix}-rollout-ticker-schedule`,
       scheduleExpression: props.schedules.rolloutTicker,

@@ -1,9 +1,8 @@
 import { Construct } from "constructs";
 import { CloudwatchEventRule } from "@cdktf/provider-aws/lib/cloudwatch-event-rule/index.js";
 import { CloudwatchEventTarget } from "@cdktf/provider-aws/lib/cloudwatch-event-target/index.js";
-import { SqsQueuePolicy } from "@cdktf/provider-aws/lib/sqs-queue-policy/index.js";
 import { DATA_LAKE_PREFIX } from "./data-lake-storage.js";
-import { policyJson } from "./iam.js";
+import { GuardedQueuePolicy, type StackRoles } from "./guarded-queue-policy.js";
 import { named } from "./logical-id.js";
 import { QueueConsumer } from "./queue-consumer.js";
 import type { BundledFunction } from "./bundled-function.js";
@@ -23,8 +22,9 @@ export interface TelemetryPipelineProps {
 /**
  * From "a telemetry object was created" to "a batch of those events waits for the processor":
  * an EventBridge rule on the data-lake bucket's `telemetry/` prefix targets the telemetry queue (with
- * retries and the telemetry DLQ as the target dead-letter queue), and the queue policies let only
- * that rule send. `attachProcessor` wires the processor Lambda to the queue.
+ * retries and the telemetry DLQ as the target dead-letter queue). `attachProcessor` wires the processor Lambda to the
+ * queue; `guardQueues` gives both queues their policies: only that rule sends, and the stack's roles are refused
+ * what they never do there (a fake S3 event from a misused role would make the processor read and count an object).
  *
  * Events that EventBridge cannot deliver and messages the processor keeps failing both land in the
  * same DLQ with the same body (the S3 event), so one redrive returns both to the queue.
@@ -32,6 +32,8 @@ export interface TelemetryPipelineProps {
  * @example
  * const telemetry = new TelemetryPipeline(this, "telemetry", { namePrefix: "fleetota-dev", dataBucketName: storage.bucketName, processorTimeoutSeconds: 60, maxReceiveCount: 5 });
  * telemetry.attachProcessor(processor, { batchSize: 10, maximumBatchingWindowSeconds: 5, maximumConcurrency: 10 });
+ * telemetry.guardQueues({ accountId: "123456789012", telemetryProcessor: processor.role.arn, updateManager: manager.role.arn, rolloutTicker: ticker.role.arn,
+ *   dashboardPublisher: publisher.role.arn, vehicles: vehicleIdentity.role.arn, gateways: gatewayIdentity.role.arn });
  */
 export class TelemetryPipeline extends Construct {
   readonly work: WorkQueue;
@@ -64,28 +66,6 @@ export class TelemetryPipeline extends Construct {
     );
     this.ruleArn = this.rule.arn;
 
-    for (const [queue, logicalId] of [
-      [this.work.queue, "telemetry_queue_policy"],
-      [this.work.deadLetterQueue, "telemetry_dlq_policy"],
-    ] as const) {
-      named(
-        new SqsQueuePolicy(this, logicalId, {
-          queueUrl: queue.url,
-          policy: policyJson([
-            {
-              Sid: "AllowTelemetryRuleOnly",
-              Effect: "Allow",
-              Principal: { Service: "events.amazonaws.com" },
-              Action: "sqs:SendMessage",
-              Resource: queue.arn,
-              Condition: { ArnEquals: { "aws:SourceArn": this.rule.arn } },
-            },
-          ]),
-        }),
-        logicalId,
-      );
-    }
-
     named(
       new CloudwatchEventTarget(this, "target", {
         rule: this.rule.name,
@@ -106,5 +86,16 @@ export class TelemetryPipeline extends Construct {
       settings,
       logicalId: "telemetry_processor_mapping",
     });
+  }
+
+  /**
+   * The queues' resource policies (GuardedQueuePolicy): EventBridge sends for this rule only (to the queue, and to the
+   * DLQ what it could not deliver), no stack role sends or administers either queue, only the processor takes from
+   * the queue, and from the DLQ none (the dashboard publisher peeks; operators redrive with their own permission).
+   */
+  guardQueues(roles: StackRoles): void {
+    const eventRuleArn = this.rule.arn;
+    new GuardedQueuePolicy(this, "telemetry_queue_policy", { queue: this.work.queue, logicalId: "telemetry_queue_policy", roles, eventRuleArn, senders: [], takers: ["telemetryProcessor"] });
+    new GuardedQueuePolicy(this, "telemetry_dlq_policy", { queue: this.work.deadLetterQueue, logicalId: "telemetry_dlq_policy", roles, eventRuleArn, senders: [], takers: [], peekers: ["dashboardPublisher"] });
   }
 }

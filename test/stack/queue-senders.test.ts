@@ -1,59 +1,106 @@
 /**
- * The update pipeline's queue policies (UpdatePipeline.refuseSenders), evaluated as AWS evaluates them (iam-simulate:
- * the queue policy as the resource policy, the caller's role policy as its identity policy): who may send commands
- * must not rest on role policies alone. Each role is tried with its real policy, or with an over-broad `sqs:*` on
- * `*` added (the mistake the queue policy is there to survive).
+ * The six queues' resource policies (GuardedQueuePolicy: TelemetryPipeline.guardQueues, UpdatePipeline.guardQueues),
+ * evaluated as AWS evaluates them (iam-simulate: the queue policy as the resource policy, the caller's IAM policy as
+ * its identity policy): who may send, take messages and administer a queue must not rest on role policies alone. Each
+ * stack role is tried with an over-broad `sqs:*` on `*` (the mistake the queue policies are there to survive), the
+ * functions also with their real policies, operators with `sqs:*`, EventBridge as the service principal it is.
  */
 import { runSimulation } from "@cloud-copilot/iam-simulate";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { COMMAND_TAKING_ACTIONS, REFUSED_SENDER_ACTIONS } from "../../modules/update-pipeline.js";
-import { parseJson, ref, synthStack, TEST_ACCOUNT_ID, type SynthesizedStack } from "./support/synth.js";
+import { ADMINISTRATION_ACTIONS, SEND_ACTION, SQS_POLICY_QUOTA, STACK_ROLE, TAKING_ACTIONS, type StackRoleName } from "../../modules/guarded-queue-policy.js";
+import { list, parseJson, ref, synthStack, TEST_ACCOUNT_ID, type Statement, type SynthesizedStack } from "./support/synth.js";
 
 const OTHER_ACCOUNT = "210987654321";
-const queueArnOf = (logicalId: string) => `arn:aws:sqs:eu-central-1:${TEST_ACCOUNT_ID}:${logicalId}`;
+const REGION = "eu-central-1";
+const queueArnOf = (logicalId: string) => `arn:aws:sqs:${REGION}:${TEST_ACCOUNT_ID}:${logicalId}`;
 const roleArnOf = (logicalId: string) => `arn:aws:iam::${TEST_ACCOUNT_ID}:role/${logicalId}`;
+const ruleArnOf = (logicalId: string, account = TEST_ACCOUNT_ID) => `arn:aws:events:${REGION}:${account}:rule/${logicalId}`;
+const TELEMETRY_RULE = ruleArnOf("telemetry_object_created");
 const SQS_EVERYTHING = { Version: "2012-10-17", Statement: [{ Sid: "OverBroad", Effect: "Allow", Action: "sqs:*", Resource: "*" }] };
 
-/** A policy's text with the queues' and roles' references made ARNs (by logical id), any other reference an ARN nobody matches. */
+/** A policy's text with the queues', roles' and rules' references made ARNs (by logical id), any other reference an ARN nobody matches. */
 function resolved(text: unknown): any {
   return JSON.parse(
     String(text)
       .replace(/\$\{aws_sqs_queue\.([a-z_]+)\.arn\}/g, (_, logicalId: string) => queueArnOf(logicalId))
       .replace(/\$\{aws_iam_role\.([a-z_]+)\.arn\}/g, (_, logicalId: string) => roleArnOf(logicalId))
+      .replace(/\$\{aws_cloudwatch_event_rule\.([a-z_]+)\.arn\}/g, (_, logicalId: string) => ruleArnOf(logicalId))
       .replace(/\$\{[^}]+\}/g, "arn:aws:unresolved:::x"),
   );
 }
 
 const stack = synthStack();
-// The mistake: the telemetry processor's role given sqs:* on * by hand.
-const overBroad = synthStack({}, (fleet) => fleet.functions.byKey.telemetryProcessor.addToPolicy({ Sid: "OverBroad", Effect: "Allow", Action: "sqs:*", Resource: "*" }));
 
-function queuePolicyOf(synthesized: SynthesizedStack, queue: string): unknown {
+const QUEUES = ["telemetry_queue", "telemetry_dlq", "command_queue", "command_dlq", "update_queue", "update_dlq"] as const;
+type Queue = (typeof QUEUES)[number];
+const DLQS = ["telemetry_dlq", "command_dlq", "update_dlq"] as const;
+
+/**
+ * What each stack role does on each queue, from the code (the functions' SQS calls, least-privilege.test.ts): every
+ * other send, take and any administration is refused by the queue. The publisher only peeks at dead letters.
+ */
+const LEGITIMATE: Readonly<Record<Queue, { senders: readonly StackRoleName[]; takers: readonly StackRoleName[]; peekers: readonly StackRoleName[] }>> = {
+  telemetry_queue: { senders: [], takers: ["telemetryProcessor"], peekers: [] },
+  telemetry_dlq: { senders: [], takers: [], peekers: ["dashboardPublisher"] },
+  command_queue: { senders: ["rolloutTicker"], takers: ["updateManager"], peekers: [] },
+  command_dlq: { senders: [], takers: [], peekers: ["dashboardPublisher"] },
+  update_queue: { senders: ["telemetryProcessor"], takers: ["updateManager"], peekers: [] },
+  update_dlq: { senders: [], takers: [], peekers: ["dashboardPublisher"] },
+};
+const EVERY_ACTION = [SEND_ACTION, ...ADMINISTRATION_ACTIONS, ...TAKING_ACTIONS] as const;
+
+function legitimate(queue: Queue, role: StackRoleName, action: string): boolean {
+  const { senders, takers, peekers } = LEGITIMATE[queue];
+  if (action === SEND_ACTION) return senders.includes(role);
+  if ((TAKING_ACTIONS as readonly string[]).includes(action)) return takers.includes(role) || (action === "sqs:ReceiveMessage" && peekers.includes(role));
+  return false;
+}
+
+function queuePolicyOf(synthesized: SynthesizedStack, queue: string): { Statement: Statement[] } {
   const policy = Object.values(synthesized.resources("aws_sqs_queue_policy")).find((candidate) => candidate.queue_url === ref("aws_sqs_queue", queue, "url"));
   if (!policy) throw new Error(`${queue} has no queue policy`);
   return resolved(policy.policy);
 }
 
-const rolePolicyOf = (synthesized: SynthesizedStack, functionId: string) => resolved(synthesized.resource("aws_iam_role_policy", `${functionId}_policy`).policy);
+/** Each stack role's logical id (the vehicle and gateway roles read from the stack: the roles IoT's credentials provider hands out). */
+const ROLE_LOGICAL_ID: Readonly<Record<StackRoleName, string>> = (() => {
+  const roles = Object.keys(stack.resources("aws_iam_role"));
+  const only = (pattern: RegExp) => {
+    const found = roles.filter((logicalId) => pattern.test(logicalId));
+    assert.is(found.length, 1, `one role matching ${pattern}: ${roles.join(", ")}`);
+    return found[0]!;
+  };
+  return {
+    telemetryProcessor: "telemetry_processor_role",
+    updateManager: "update_manager_role",
+    rolloutTicker: "rollout_ticker_role",
+    dashboardPublisher: "dashboard_publisher_role",
+    vehicles: only(/vehicle/),
+    gateways: only(/gateway/),
+  };
+})();
 
-/** A session of `principalArn` (a role, or a user) calling `action` on `queue` of the stack; the request context as AWS sets it. */
-async function decide(synthesized: SynthesizedStack, caller: { principalArn: string; identityPolicy: unknown }, action: string, queue: string): Promise<string> {
-  const role = /^arn:aws:iam::(\d{12}):role\/(.+)$/.exec(caller.principalArn);
-  const account = /^arn:aws:iam::(\d{12}):/.exec(caller.principalArn)![1]!;
-  const principal = role ? `arn:aws:sts::${role[1]}:assumed-role/${role[2]}/session` : caller.principalArn;
+interface Caller {
+  /** A role or user ARN, or a service principal (`events.amazonaws.com`). */
+  readonly principal: string;
+  readonly identityPolicy?: unknown;
+  /** For a service principal: the request context its call carries (aws:SourceArn …). */
+  readonly context?: Record<string, string>;
+}
+
+/** `caller` (a session of a role, a user, or a service) calling `action` on `queue` of the stack; the request context as AWS sets it. */
+async function decide(caller: Caller, action: string, queue: string, synthesized: SynthesizedStack = stack): Promise<string> {
+  const iam = /^arn:aws:iam::(\d{12}):(role|user)\/(.+)$/.exec(caller.principal);
+  const principal = iam?.[2] === "role" ? `arn:aws:sts::${iam[1]}:assumed-role/${iam[3]}/session` : caller.principal;
+  const contextVariables = iam ? { "aws:PrincipalArn": caller.principal, "aws:PrincipalAccount": iam[1]!, "aws:PrincipalIsAWSService": "false" } : (caller.context ?? {});
   const result = await runSimulation(
     {
-      identityPolicies: [{ name: "identity", policy: caller.identityPolicy }],
+      identityPolicies: caller.identityPolicy ? [{ name: "identity", policy: caller.identityPolicy }] : [],
       serviceControlPolicies: [],
       resourceControlPolicies: [],
       resourcePolicy: queuePolicyOf(synthesized, queue),
-      request: {
-        action,
-        principal,
-        resource: { accountId: TEST_ACCOUNT_ID, resource: queueArnOf(queue) },
-        contextVariables: { "aws:PrincipalArn": caller.principalArn, "aws:PrincipalAccount": account },
-      },
+      request: { action, principal, resource: { accountId: TEST_ACCOUNT_ID, resource: queueArnOf(queue) }, contextVariables },
     },
     {},
   );
@@ -61,81 +108,114 @@ async function decide(synthesized: SynthesizedStack, caller: { principalArn: str
   return result.overallResult;
 }
 
-const functionRole = (synthesized: SynthesizedStack, functionId: string) => ({ principalArn: roleArnOf(`${functionId}_role`), identityPolicy: rolePolicyOf(synthesized, functionId) });
-const withSqsEverything = (principalArn: string) => ({ principalArn, identityPolicy: SQS_EVERYTHING });
-const processor = functionRole(overBroad, "telemetry_processor");
-const operator = withSqsEverything(`arn:aws:iam::${TEST_ACCOUNT_ID}:role/fleet-operator`);
-const operatorUser = withSqsEverything(`arn:aws:iam::${TEST_ACCOUNT_ID}:user/alice`);
-const otherAccount = withSqsEverything(`arn:aws:iam::${OTHER_ACCOUNT}:role/fleet-operator`);
-const COMMAND_QUEUES = ["command_queue", "command_dlq"] as const;
-const REPORT_QUEUES = ["update_queue", "update_dlq"] as const;
+const withSqsEverything = (principal: string): Caller => ({ principal, identityPolicy: SQS_EVERYTHING });
+const stackRole = (role: StackRoleName) => withSqsEverything(roleArnOf(ROLE_LOGICAL_ID[role]));
+const operators = [withSqsEverything(`arn:aws:iam::${TEST_ACCOUNT_ID}:role/fleet-operator`), withSqsEverything(`arn:aws:iam::${TEST_ACCOUNT_ID}:user/alice`)];
+/** EventBridge delivering for a rule: a service principal, with the rule as aws:SourceArn (AWS also sets aws:SourceAccount). */
+const eventBridge = (ruleArn: string, extra: Record<string, string> = {}): Caller => ({
+  principal: "events.amazonaws.com",
+  context: { "aws:SourceArn": ruleArn, "aws:SourceAccount": ruleArn.split(":")[4]!, "aws:PrincipalIsAWSService": "true", "aws:PrincipalServiceName": "events.amazonaws.com", ...extra },
+});
 
-/** The vehicle and gateway roles' logical ids, read from the stack (the roles IoT's credentials provider hands out). */
-function identityRoles(): string[] {
-  const roles = Object.keys(stack.resources("aws_iam_role")).filter((logicalId) => /vehicle|gateway/.test(logicalId));
-  assert.is(roles.length, 2, `the vehicle and gateway roles: ${roles.join(", ")}`);
-  return roles;
+/** Every (action, role) on `queue` decided with `sqs:*` on the role: the refusals and the legitimate uses, as one list of mismatches. */
+async function mismatchesOn(queue: Queue): Promise<string[]> {
+  const wrong: string[] = [];
+  for (const role of STACK_ROLE) {
+    for (const action of EVERY_ACTION) {
+      const expected = legitimate(queue, role, action) ? "Allowed" : "ExplicitlyDenied";
+      const actual = await decide(stackRole(role), action, queue);
+      if (actual !== expected) wrong.push(`${role} ${action} on ${queue}: ${actual}, expected ${expected}`);
+    }
+  }
+  return wrong;
 }
 
-test("the telemetry processor's role with sqs:* on * added is refused by the command queue and its DLQ: no send, no policy change", async () => {
-  for (const queue of COMMAND_QUEUES) {
-    for (const action of REFUSED_SENDER_ACTIONS) assert.is(await decide(overBroad, processor, action, queue), "ExplicitlyDenied", `${action} on ${queue}`);
+test("the telemetry queue and its DLQ take EventBridge's delivery for the telemetry rule, and refuse any other rule, service or account", async () => {
+  for (const queue of ["telemetry_queue", "telemetry_dlq"] as const) {
+    // Whichever of its keys AWS sets beside aws:SourceArn (no aws:PrincipalAccount of ours; aws:PrincipalIsAWSService or not), the rule's delivery is allowed.
+    assert.is(await decide(eventBridge(TELEMETRY_RULE), SEND_ACTION, queue), "Allowed", `the rule's delivery to ${queue}`);
+    assert.is(await decide({ principal: "events.amazonaws.com", context: { "aws:SourceArn": TELEMETRY_RULE } }, SEND_ACTION, queue), "Allowed", `${queue}: aws:SourceArn alone`);
+    assert.is(await decide(eventBridge(TELEMETRY_RULE, { "aws:PrincipalAccount": "999999999999" }), SEND_ACTION, queue), "Allowed", `${queue}: a service account`);
+    // Refused explicitly, so no later Allow lets them in: another rule of this account or another, another service, another account.
+    assert.is(await decide(eventBridge(ruleArnOf("some_other_rule")), SEND_ACTION, queue), "ExplicitlyDenied", `another rule to ${queue}`);
+    assert.is(await decide(eventBridge(ruleArnOf("telemetry_object_created", OTHER_ACCOUNT)), SEND_ACTION, queue), "ExplicitlyDenied", `another account's rule to ${queue}`);
+    const topic = `arn:aws:sns:${REGION}:${TEST_ACCOUNT_ID}:fleet-topic`;
+    assert.is(await decide({ principal: "sns.amazonaws.com", context: { "aws:SourceArn": topic, "aws:PrincipalIsAWSService": "true" } }, SEND_ACTION, queue), "ExplicitlyDenied", `SNS to ${queue}`);
+    // Even should a service's call carry this account as aws:PrincipalAccount: only the telemetry rule is a service sender.
+    const asThisAccount = { "aws:PrincipalAccount": TEST_ACCOUNT_ID };
+    assert.is(await decide(eventBridge(ruleArnOf("some_other_rule"), asThisAccount), SEND_ACTION, queue), "ExplicitlyDenied", `another rule, this account, to ${queue}`);
+    assert.is(await decide({ principal: "sns.amazonaws.com", context: { "aws:SourceArn": topic, "aws:PrincipalIsAWSService": "true", ...asThisAccount } }, SEND_ACTION, queue), "ExplicitlyDenied", `SNS, this account, to ${queue}`);
+    assert.is(await decide(withSqsEverything(`arn:aws:iam::${OTHER_ACCOUNT}:role/fleet-operator`), SEND_ACTION, queue), "ExplicitlyDenied", `another account to ${queue}`);
   }
-  // Nor may it take (receive and delete) an operator's pause off the queue before the manager sees it.
-  for (const action of COMMAND_TAKING_ACTIONS) assert.is(await decide(overBroad, processor, action, "command_queue"), "ExplicitlyDenied", `${action} on the command queue`);
-  // What its own grant is for still works: candidates and reports to the vehicle-report queue.
-  assert.is(await decide(overBroad, processor, "sqs:SendMessage", "update_queue"), "Allowed");
+  // The update pipeline's queues take no service's sends at all.
+  for (const queue of ["command_queue", "command_dlq", "update_queue", "update_dlq"] as const) {
+    assert.is(await decide(eventBridge(TELEMETRY_RULE), SEND_ACTION, queue), "ExplicitlyDenied", `EventBridge to ${queue}`);
+  }
 });
 
-test("every other stack role that never commands is refused sending to the command queue, whatever its role policy allows", async () => {
-  const refused = ["update_manager_role", "dashboard_publisher_role", ...identityRoles()].map(roleArnOf);
-  for (const principalArn of refused) {
-    for (const queue of COMMAND_QUEUES) assert.is(await decide(stack, withSqsEverything(principalArn), "sqs:SendMessage", queue), "ExplicitlyDenied", `${principalArn} to ${queue}`);
-  }
+test("telemetry queue and DLQ: every stack role with sqs:* is refused sending (a fake S3 event), administering and taking; the processor takes from the queue, the publisher peeks at the DLQ", async () => {
+  assert.equal([...(await mismatchesOn("telemetry_queue")), ...(await mismatchesOn("telemetry_dlq"))], []);
 });
 
-test("the rollout ticker sends its ticks and operators send commands and redrive; the update manager consumes; the publisher reads depths and peeks", async () => {
-  assert.is(await decide(stack, functionRole(stack, "rollout_ticker"), "sqs:SendMessage", "command_queue"), "Allowed", "ticker's tick");
-  for (const caller of [operator, operatorUser]) {
-    assert.is(await decide(stack, caller, "sqs:SendMessage", "command_queue"), "Allowed", `${caller.principalArn}: fleetota campaign … / client-side redrive`);
-    for (const action of ["sqs:StartMessageMoveTask", "sqs:ReceiveMessage", "sqs:DeleteMessage"]) {
-      assert.is(await decide(stack, caller, action, "command_dlq"), "Allowed", `${caller.principalArn}: ${action} on the command DLQ (fleetota redrive)`);
+test("command queue and DLQ: with sqs:* only the ticker sends commands, only the manager takes them, no stack role administers either queue or sends to or takes from the DLQ (the publisher peeks)", async () => {
+  assert.equal([...(await mismatchesOn("command_queue")), ...(await mismatchesOn("command_dlq"))], []);
+});
+
+test("vehicle-report queue and DLQ: with sqs:* only the processor sends, only the manager takes, no stack role administers either queue or sends to or takes from the DLQ (the publisher peeks)", async () => {
+  assert.equal([...(await mismatchesOn("update_queue")), ...(await mismatchesOn("update_dlq"))], []);
+});
+
+test("the functions keep every SQS grant of their real policies, operators keep every action on the six queues, and the same sqs:* on a stack role is refused administering them", async () => {
+  let grants = 0;
+  for (const role of ["telemetryProcessor", "updateManager", "rolloutTicker", "dashboardPublisher"] as const) {
+    const functionId = ROLE_LOGICAL_ID[role].replace(/_role$/, "");
+    const identityPolicy = resolved(stack.resource("aws_iam_role_policy", `${functionId}_policy`).policy);
+    for (const statement of identityPolicy.Statement as Statement[]) {
+      for (const action of list(statement.Action).filter((candidate) => candidate.startsWith("sqs:"))) {
+        for (const queue of QUEUES.filter((candidate) => list(statement.Resource).includes(queueArnOf(candidate)))) {
+          assert.is(await decide({ principal: roleArnOf(ROLE_LOGICAL_ID[role]), identityPolicy }, action, queue), "Allowed", `${role}'s own ${action} on ${queue}`);
+          grants++;
+        }
+      }
     }
-    assert.is(await decide(stack, caller, "sqs:SendMessage", "update_queue"), "Allowed", `${caller.principalArn}: redrive of the vehicle-report DLQ`);
   }
-  const manager = functionRole(stack, "update_manager");
-  for (const action of ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueAttributes"]) {
-    assert.is(await decide(stack, manager, action, "command_queue"), "Allowed", `the manager's ${action}`);
+  // processor: consume telemetry (4) + send reports; manager: consume two queues (8); ticker: send commands; publisher: depths (6) + peeks (3).
+  assert.is(grants, 4 + 1 + 8 + 1 + 6 + 3);
+  for (const operator of operators) {
+    for (const queue of QUEUES) {
+      // fleetota campaign … sends; fleetota redrive moves (task, or receive/delete/send), a purge or a queue change is theirs to make.
+      for (const action of [...EVERY_ACTION, "sqs:GetQueueAttributes", "sqs:ListMessageMoveTasks"]) assert.is(await decide(operator, action, queue), "Allowed", `${operator.principal}: ${action} on ${queue}`);
+    }
   }
-  const publisher = functionRole(stack, "dashboard_publisher");
-  assert.is(await decide(stack, publisher, "sqs:GetQueueAttributes", "command_queue"), "Allowed");
-  assert.is(await decide(stack, publisher, "sqs:ReceiveMessage", "command_dlq"), "Allowed", "the publisher peeks at dead commands");
+  for (const queue of QUEUES) assert.is(await decide(stackRole("dashboardPublisher"), "sqs:DeleteQueue", queue), "ExplicitlyDenied", queue);
 });
 
-test("no principal of another account sends to the update pipeline's queues, even one the queue policy were to name later", async () => {
-  for (const queue of [...COMMAND_QUEUES, ...REPORT_QUEUES]) assert.is(await decide(stack, otherAccount, "sqs:SendMessage", queue), "ExplicitlyDenied", queue);
+test("no principal of another account sends to any of the six queues, even one a queue policy were to name later", async () => {
+  const otherAccount = withSqsEverything(`arn:aws:iam::${OTHER_ACCOUNT}:role/fleet-operator`);
+  for (const queue of QUEUES) assert.is(await decide(otherAccount, SEND_ACTION, queue), "ExplicitlyDenied", queue);
 });
 
-test("the vehicle-report queue and its DLQ: only the telemetry processor among the stack's roles sends there", async () => {
-  for (const functionId of ["update_manager", "rollout_ticker", "dashboard_publisher"]) {
-    for (const queue of REPORT_QUEUES) assert.is(await decide(stack, withSqsEverything(roleArnOf(`${functionId}_role`)), "sqs:SendMessage", queue), "ExplicitlyDenied", `${functionId} to ${queue}`);
-  }
-  for (const logicalId of identityRoles()) {
-    for (const queue of REPORT_QUEUES) assert.is(await decide(stack, withSqsEverything(roleArnOf(logicalId)), "sqs:SendMessage", queue), "ExplicitlyDenied", `${logicalId} to ${queue}`);
-  }
-  assert.is(await decide(stack, functionRole(stack, "update_manager"), "sqs:ReceiveMessage", "update_queue"), "Allowed", "the manager consumes reports");
-});
-
-test("the queue policies only deny, and only by the caller's account or role ARN", () => {
-  for (const queue of [...COMMAND_QUEUES, ...REPORT_QUEUES]) {
-    const statements = (queuePolicyOf(stack, queue) as { Statement: Array<{ Effect: string; Condition: Record<string, Record<string, unknown>> }> }).Statement;
-    assert.ok(statements.length >= 2, queue);
+test("the queue policies deny only (but EventBridge's delivery to the telemetry queues), by the caller's account, role ARN or the rule, within SQS's policy quotas", () => {
+  const known = ["aws:PrincipalArn", "aws:PrincipalAccount", "aws:SourceArn", "aws:PrincipalIsAWSService"];
+  for (const queue of QUEUES) {
+    const policy = stack.resources("aws_sqs_queue_policy");
+    const text = String(Object.values(policy).find((candidate) => candidate.queue_url === ref("aws_sqs_queue", queue, "url"))!.policy);
+    const statements = parseJson<{ Statement: Statement[] }>(text).Statement;
+    const allows = statements.filter((statement) => statement.Effect === "Allow");
+    assert.equal(allows.map((statement) => statement.Principal), queue.startsWith("telemetry") ? [{ Service: "events.amazonaws.com" }] : [], queue);
     for (const statement of statements) {
-      assert.is(statement.Effect, "Deny", queue);
-      assert.ok(Object.values(statement.Condition).every((keys) => Object.keys(keys).every((key) => ["aws:PrincipalArn", "aws:PrincipalAccount"].includes(key))), queue);
+      assert.ok(Object.values(statement.Condition ?? {}).every((keys) => Object.keys(keys).every((key) => known.includes(key))), `${queue} ${statement.Sid}`);
+      assert.ok(list(statement.Action).length <= SQS_POLICY_QUOTA.actionsPerStatement, `${queue} ${statement.Sid}: at most 7 actions`);
+      assert.equal(list(statement.Resource), [ref("aws_sqs_queue", queue, "arn")]);
     }
+    assert.ok(statements.length <= SQS_POLICY_QUOTA.statements, queue);
+    const conditions = statements.reduce((sum, statement) => sum + Object.values(statement.Condition ?? {}).reduce((keys, block) => keys + Object.keys(block).length, 0), 0);
+    assert.ok(conditions <= SQS_POLICY_QUOTA.conditions, `${queue}: ${conditions} conditions`);
+    // Every reference as long as AWS allows it (role names 64 characters, queue names 80, rule names 64).
+    const longest = text.replace(/\$\{[^}]+\}/g, (reference) => (reference.includes("aws_iam_role") ? `arn:aws:iam::${TEST_ACCOUNT_ID}:role/${"r".repeat(64)}` : `arn:aws:sqs:${REGION}:${TEST_ACCOUNT_ID}:${"q".repeat(80)}`));
+    assert.ok(Buffer.byteLength(longest) <= SQS_POLICY_QUOTA.bytes, `${queue}: ${Buffer.byteLength(longest)} bytes`);
   }
-  assert.equal(parseJson(stack.resource("aws_sqs_queue_policy", "command_queue_policy").policy).Statement[0].Resource, ref("aws_sqs_queue", "command_queue", "arn"));
+  for (const queue of DLQS) assert.ok(queuePolicyOf(stack, queue).Statement.some((statement) => statement.Sid === "PeekersOnlyLook"), queue);
 });
 
 test.run();

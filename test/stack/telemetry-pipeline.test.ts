@@ -38,7 +38,7 @@ test("the rule targets the telemetry queue with retries and the telemetry DLQ as
   assert.is(target.dead_letter_config.arn, dlqArn);
 });
 
-test("only EventBridge, and only this rule, may send to the telemetry queue and its DLQ", () => {
+test("only EventBridge, and only this rule, is allowed to send to the telemetry queue and its DLQ (the rest of each policy denies: queue-senders.test.ts)", () => {
   const policies = Object.values(stack.resources("aws_sqs_queue_policy"));
   const ruleArn = ref("aws_cloudwatch_event_rule", "telemetry_object_created", "arn");
 
@@ -46,13 +46,14 @@ test("only EventBridge, and only this rule, may send to the telemetry queue and 
     const policy = policies.find((candidate) => candidate.queue_url === ref("aws_sqs_queue", queue, "url"));
     assert.ok(policy, `${queue} has a queue policy`);
     const statements = parseJson<{ Statement: Statement[] }>(policy.policy).Statement;
-    assert.is(statements.length, 1);
-    const [statement] = statements as [Statement];
-    assert.is(statement.Effect, "Allow");
+    const allows = statements.filter((statement) => statement.Effect === "Allow");
+    assert.is(allows.length, 1);
+    const [statement] = allows as [Statement];
     assert.equal(statement.Principal, { Service: "events.amazonaws.com" });
     assert.equal(list(statement.Action), ["sqs:SendMessage"]);
     assert.equal(list(statement.Resource), [arn]);
     assert.equal(statement.Condition, { ArnEquals: { "aws:SourceArn": ruleArn } });
+    assert.ok(statements.every((other) => other === statement || other.Effect === "Deny"), queue);
   }
 });
 
