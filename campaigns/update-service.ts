@@ -165,8 +165,9 @@ const scopeOf = (campaign: Campaign): JobEventScope => ({ definition: campaign.d
  * the job machine refuses for good (older attempt, sequence jump, wrong firmware…) is thrown as a
  * ReportNotApplicableError, to be parked.
  */
-async function applyJobEvent(deps: UpdateServiceDeps, scope: JobEventScope, initial: Job, event: JobEvent): Promise<Job> {
+async function applyJobEvent(deps: UpdateServiceDeps, scope: JobEventScope, initial: Job, initialEvent: JobEvent): Promise<Job> {
   let job = initial;
+  let event = initialEvent;
   // The campaign whose `outcomesEpoch` an outcome is counted in: re-read when a resume moved it on meanwhile.
   let counting = scope.campaign;
   for (let attempt = 0; attempt < MAX_RACE_RETRIES; attempt++) {
@@ -180,6 +181,20 @@ async function applyJobEvent(deps: UpdateServiceDeps, scope: JobEventScope, init
       deps.log.warn("job event refused", { jobId: job.jobId, state: job.state, event: event.type, reason: decision.reason });
       return job;
     }
+    // A retry taken (a new attempt, whose install document is signed and published next) is, like a retry kept, for a
+    // campaign that has not ended only: written on the same condition. Refused, or its campaign read ended, the job is
+    // written as the ended campaign wants it instead: the event becomes the cancel its sweep would apply (the retry it
+    // waited for dropped, a started TIMED_OUT job's document owed).
+    const takesRetry = event.type === "retry";
+    if (event.type === "retry") {
+      counting ??= await deps.store.campaigns.get(job.campaignId);
+      if (counting === undefined || TERMINAL_CAMPAIGN_STATES.includes(counting.state)) {
+        const reason = `campaign ${counting?.state.toLowerCase() ?? "gone"}: retry not taken`;
+        deps.log.info("retry not taken: campaign ended", { jobId: job.jobId, state: job.state, attempt: job.attempt, campaignState: counting?.state });
+        event = { type: "cancel", reason, cause: event.cause, at: event.at };
+        continue;
+      }
+    }
     if (keptForUnendedCampaign(decision.job)) {
       counting ??= await deps.store.campaigns.get(job.campaignId);
       if (counting === undefined || TERMINAL_CAMPAIGN_STATES.includes(counting.state)) {
@@ -191,9 +206,10 @@ async function applyJobEvent(deps: UpdateServiceDeps, scope: JobEventScope, init
         if (decision.job.state === JOB_STATE.TimedOut) decision.job.withdrawalOwedAttempt = decision.job.attempt;
       }
     }
-    // Kept so, the job is written only while its campaign has not ended: one that ended since it was read refuses the
-    // write (StaleCampaignError), and the next round, reading it again, drops the retry (or owes the withdrawal) above.
-    const whileNotEnded = keptForUnendedCampaign(decision.job) ? { whileNotEnded: true } : {};
+    // Kept so (or retried), the job is written only while its campaign has not ended: one that ended since it was read
+    // refuses the write (StaleCampaignError), and the next round, reading it again, drops the retry (or owes the
+    // withdrawal) above.
+    const whileNotEnded = takesRetry || keptForUnendedCampaign(decision.job) ? { whileNotEnded: true } : {};
     try {
       let saved: Job;
       if (decision.outcome !== undefined) {
@@ -696,7 +712,7 @@ async function settleOwedWithdrawals(deps: UpdateServiceDeps, campaign: Campaign
  * hold work: an unstarted state only while the campaign counts jobs in it (the counters move in the same transaction
  * as each job, and are read strongly consistent), and the FAILED and TIMED_OUT jobs only until a whole sweep of them,
  * its listings begun WITHDRAWAL_SETTLE_MINUTES or more after the campaign ended, ran (`retriesDroppedAt`, then recorded). A job
- * write that keeps a retry is conditional on the campaign not having ended (store `whileNotEnded`), so none lands after
+ * write that keeps or takes a retry is conditional on the campaign not having ended (store `whileNotEnded`), so none lands after
  * the end; the window stays as a safety net for what that condition does not cover: a write by the code before it, in
  * flight as it deploys (at most Lambda's 15 minutes), and the per-state index's eventual consistency (a retry written
  * just before the end may be missing from a listing made a moment after it). Then a campaign whose jobs failed by the

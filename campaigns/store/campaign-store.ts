@@ -54,8 +54,8 @@ export interface CounterDelta {
    */
   epoch?: number;
   /**
-   * The job written keeps (or sets) a retry or its TIMED_OUT document (model.ts `keptForUnendedCampaign`), which only a
-   * campaign that has not ended allows: written only while the campaign is in an unended state (not CANCELED, ABORTED
+   * The job written keeps (or sets) a retry or its TIMED_OUT document (model.ts `keptForUnendedCampaign`), or takes its
+   * retry (a new attempt), which only a campaign that has not ended allows: written only while the campaign is in an unended state (not CANCELED, ABORTED
    * or COMPLETED, nor gone), in the same transaction as the job (else StaleCampaignError, nothing written), so a
    * campaign that ended after the caller read it never gets one; the caller re-reads and writes the job as the ended
    * campaign wants it. Costs nothing: the condition rides on the campaign update the transaction holds anyway.

@@ -1986,4 +1986,55 @@ test("a PAUSED campaign has not ended: a FAILED report there keeps its retry, an
   await assertCountersMatchJobs(h.store, campaignId);
 });
 
+// Review 14, R14-R1: taking a retry (a new attempt, its document signed and published next) is conditional too.
+
+test("a RUNNING tick's automatic retry of a FAILED job, written after a cancel landed: refused and written as the canceled campaign wants it (FAILED, the retry dropped): no new attempt, nothing signed or published", async () => {
+  const h = harness();
+  const { campaignId } = await startedCampaign(h, { retries: quickRetries(2) });
+  await h.deliver(candidate(car(2)), report(campaignId, vin(2), 1, "FAILED"));
+  assert.ok((await h.store.jobs.get(campaignId, vin(2)))!.nextRetryAt, "a retry ahead while RUNNING");
+  h.clock.now = minutesAfter(2);
+  // The tick read the campaign RUNNING and listed the FAILED job; the cancel lands before its retry write.
+  cancelBeforeJobWrite(h, campaignId, { vin: vin(2) });
+  const publishedBefore = h.published.length;
+  const summary = await tickCampaign(h.deps, campaignId);
+  const job = (await h.store.jobs.get(campaignId, vin(2)))!;
+  assert.equal([(await h.store.campaigns.get(campaignId))!.state, job.state, job.attempt, job.nextRetryAt], ["CANCELED", "FAILED", 1, undefined], "no new attempt; the retry dropped");
+  assert.equal(h.published.slice(publishedBefore), [], "nothing signed or published for the canceled campaign");
+  assert.is(summary.retried, 0);
+  await assertCountersMatchJobs(h.store, campaignId);
+});
+
+test("a RUNNING tick's automatic retry of a started job that timed out, written after a cancel landed: refused and redone as the canceled campaign wants it: no retry, its install document owed and withdrawn at once, no new attempt published", async () => {
+  const h = harness();
+  const { campaignId } = await startedCampaign(h, { retries: quickRetries(2) });
+  await h.deliver(candidate(car(1)), report(campaignId, vin(1), 1, "INSTALLING"));
+  h.clock.now = minutesAfter(31);
+  await tickCampaign(h.deps, campaignId);
+  const timedOut = (await h.store.jobs.get(campaignId, vin(1)))!;
+  assert.equal([timedOut.state, timedOut.nextRetryAt !== undefined, owesWithdrawal(timedOut)], ["TIMED_OUT", true, false], "RUNNING: a retry ahead, the document kept");
+  h.clock.now = minutesAfter(33);
+  cancelBeforeJobWrite(h, campaignId, { vin: vin(1) });
+  const publishedBefore = h.published.length;
+  await tickCampaign(h.deps, campaignId);
+  const job = (await h.store.jobs.get(campaignId, vin(1)))!;
+  assert.equal([(await h.store.campaigns.get(campaignId))!.state, job.state, job.attempt, job.nextRetryAt, owesWithdrawal(job)], ["CANCELED", "TIMED_OUT", 1, undefined, true]);
+  assert.equal(h.published.slice(publishedBefore), [], "attempt 2 never signed nor published");
+  assert.is(h.slots.describe(vin(1)), "WITHDRAWN", "withdrawn by the refused write's redo, not by a later sweep");
+  assert.ok(await tickedByTicker(h, campaignId), "ticked for the withdrawal it owes, until confirmed");
+  await assertCountersMatchJobs(h.store, campaignId);
+});
+
+test("an operator's retry-failed carried out by a tick that read its campaign RUNNING, the job's retry written after a cancel landed: refused, the job stays FAILED, nothing published", async () => {
+  const h = harness();
+  const campaignId = await oneFailedJob(h);
+  cancelBeforeJobWrite(h, campaignId, { vin: vin(1) });
+  const publishedBefore = h.published.length;
+  await h.deliver(command(campaignId, "retry-failed"));
+  const job = (await h.store.jobs.get(campaignId, vin(1)))!;
+  assert.equal([(await h.store.campaigns.get(campaignId))!.state, job.state, job.attempt], ["CANCELED", "FAILED", 1]);
+  assert.equal(h.published.slice(publishedBefore), [], "nothing signed or published for the canceled campaign");
+  await assertCountersMatchJobs(h.store, campaignId);
+});
+
 test.run();

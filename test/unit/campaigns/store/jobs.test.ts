@@ -52,4 +52,18 @@ test("a cancellation for another reason is rethrown as it came, never taken for 
   }
 });
 
+test("a retry taken (FAILED -> QUEUED, a new attempt) written on the campaign-not-ended condition is still one TransactWriteItems of the job Put and the campaign Update: the condition rides on that Update, no request or part more", async () => {
+  const sent: Array<{ name: string; input: { TransactItems?: Array<{ Update?: { ConditionExpression?: string } }> } }> = [];
+  const doc = { send: async (command: { constructor: { name: string }; input: never }) => void sent.push({ name: command.constructor.name, input: command.input }) } as unknown as DynamoDBDocumentClient;
+  const records = dynamoJobRecords({ doc, table: "state" });
+  const failed = job({ state: "FAILED", nextRetryAt: "2026-11-26T18:00:00.000Z" });
+  const { nextRetryAt: _taken, ...retried } = { ...failed, state: "QUEUED" as const, attempt: 2 };
+  await records.saveTransition(failed, retried);
+  await records.saveTransition(failed, retried, { whileNotEnded: true });
+  assert.equal(sent.map(({ name }) => name), ["TransactWriteCommand", "TransactWriteCommand"]);
+  assert.equal(sent.map(({ input }) => input.TransactItems?.length), [2, 2]);
+  assert.is(sent[0]!.input.TransactItems![1]!.Update!.ConditionExpression, undefined);
+  assert.match(sent[1]!.input.TransactItems![1]!.Update!.ConditionExpression ?? "", /^#state IN \(/);
+});
+
 test.run();
