@@ -35,19 +35,29 @@ export const OBJECT_PK_PREFIX = "OBJECT#";
 const keyOf = (object: ObjectRef) => ({ pk: `${OBJECT_PK_PREFIX}${object.bucket}/${object.key}`, sk: object.etag });
 
 /**
- * Whether the object is already recorded as processed. Eventually consistent (half the price of a
- * consistent read): a completion it misses is caught by `completeObject`'s condition. Only a COMPLETED
- * item counts: an IN_PROGRESS claim left by the previous ledger (a lease whose holder died) is work
- * never done, not a duplicate.
+ * The object's completion as recorded (undefined while it is not completed). Eventually consistent (half the price
+ * of a consistent read): a completion it misses is caught by `completeObject`'s condition. Only a COMPLETED item
+ * counts: an IN_PROGRESS claim left by the previous ledger (a lease whose holder died) is work never done, not a
+ * duplicate. With `withOutcome`, what the counted delivery recorded comes back too (`completeObject`'s outcome):
+ * still the one GetItem at the same read units (DynamoDB charges a read by the item's size, not by what the
+ * projection returns); without it the request is the status alone.
  *
  * @example
- * if (await isCompleted(ledger, object)) aggregate.addDuplicate();
+ * if (await completionOf(ledger, object)) aggregate.addDuplicate();
+ * const completed = await completionOf(ledger, object, { withOutcome: true }); // completed?.outcome?.rejected
  */
-export async function isCompleted(ledger: ObjectLedger, object: ObjectRef): Promise<boolean> {
+export async function completionOf(ledger: ObjectLedger, object: ObjectRef, options: { withOutcome?: boolean } = {}): Promise<{ outcome?: Record<string, unknown> } | undefined> {
   const existing = await ledger.doc.send(
-    new GetCommand({ TableName: ledger.table, Key: keyOf(object), ProjectionExpression: "#status", ExpressionAttributeNames: { "#status": "status" } }),
+    new GetCommand({
+      TableName: ledger.table,
+      Key: keyOf(object),
+      ...(options.withOutcome
+        ? { ProjectionExpression: "#status, #outcome", ExpressionAttributeNames: { "#status": "status", "#outcome": "outcome" } }
+        : { ProjectionExpression: "#status", ExpressionAttributeNames: { "#status": "status" } }),
+    }),
   );
-  return existing.Item?.status === OBJECT_STATUS.Completed;
+  if (existing.Item?.status !== OBJECT_STATUS.Completed) return undefined;
+  return options.withOutcome ? { outcome: existing.Item.outcome as Record<string, unknown> | undefined } : {};
 }
 
 /**

@@ -14,7 +14,7 @@ import { InvalidEventError, parseQueueMessage, type ObjectRef } from "../../cont
 import { writeFleetStatePart } from "../../telemetry/fleet-state.js";
 import { reportingVin } from "../../telemetry/uploader-binding.js";
 import type { GatewayVehicles } from "./gateway-vehicles.js";
-import { COMPLETION, completeObject, isCompleted, type ObjectLedger } from "./idempotency.js";
+import { COMPLETION, completeObject, completionOf, type ObjectLedger } from "./idempotency.js";
 import { quarantineObject, writeRejectedRecords } from "./quarantine.js";
 import { candidatesOf, sendUpdateMessages, statusReportsOf } from "./update-handoff.js";
 
@@ -294,8 +294,16 @@ async function recordOutcome(
 async function handleObject(object: ObjectRef, body: string, dependencies: ProcessorDependencies, scope: InvocationScope, delivery: Delivery): Promise<MessageOutcome> {
   const now = dependencies.now ?? Date.now;
   const ledger: ObjectLedger = { doc: dependencies.doc, table: dependencies.stateTable };
-  if (await isCompleted(ledger, object)) return countDuplicate(object, dependencies, scope);
   const mayFollowAnAttempt = delivery.receiveCount > 1 || now() - object.createdAtMs >= REDRIVEN_AFTER_MS;
+  // A first delivery asks only whether the object is completed, as ever; one that may follow an attempt asks what came of it.
+  const completed = await completionOf(ledger, object, { withOutcome: mayFollowAnAttempt });
+  if (completed) {
+    // This message's failed attempt may have written refused lines to quarantine/records before another message of the
+    // same object (S3 and EventBridge deliver at least once) completed it refusing none: those lines would stay
+    // quarantined while the ledger counts them processed. Rewritten empty, as that completion's own retry would have.
+    if (mayFollowAnAttempt && refusedNoLine(completed.outcome)) await writeRejectedRecords(dependencies.s3, dependencies.dataBucket, object, []);
+    return countDuplicate(object, dependencies, scope);
+  }
   try {
     return await processObject(object, dependencies, scope, now, mayFollowAnAttempt);
   } catch (error) {
@@ -304,6 +312,14 @@ async function handleObject(object: ObjectRef, body: string, dependencies: Proce
     return recordOutcome(object, { parked: error.reason }, dependencies, scope, now, () => outcome);
   }
 }
+
+/**
+ * Whether a completion's outcome leaves quarantine/records empty: processed refusing no line, or quarantined whole (the
+ * object's quarantine holds every line). A completion that refused lines wrote its own file, after any attempt that
+ * failed before it; a parked one counted no line processed, so an earlier attempt's refused lines contradict nothing
+ * (left, as a parked retry leaves them); an outcome of another shape is left alone.
+ */
+const refusedNoLine = (outcome: Record<string, unknown> | undefined): boolean => outcome?.rejected === 0 || typeof outcome?.quarantined === "string";
 
 /** What reading an object gave: its readout, or why it is quarantined whole. */
 type Judged = { readout: ObjectReadout; corruption?: undefined } | { readout?: undefined; corruption: CorruptObjectError };

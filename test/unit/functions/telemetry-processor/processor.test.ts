@@ -24,7 +24,7 @@ import {
   GatewayVehiclesUnreadableError,
   type GatewayVehicles,
 } from "../../../../functions/telemetry-processor/gateway-vehicles.js";
-import { OBJECT_PK_PREFIX } from "../../../../functions/telemetry-processor/idempotency.js";
+import { completeObject, OBJECT_PK_PREFIX } from "../../../../functions/telemetry-processor/idempotency.js";
 import {
   lazyOnce,
   ObjectReadDeniedError,
@@ -51,6 +51,8 @@ type AttributeMap = Record<string, Record<string, unknown>>;
 function memoryTable() {
   const items = new Map<string, AttributeMap>();
   const calls: string[] = [];
+  /** Each request's input, as sent on the wire. */
+  const requests: Array<{ operation: string; input: Record<string, unknown> }> = [];
   /** Puts that are written, then answered with a 500 (the answer lost after the write, as AWS may). */
   const lost = { puts: 0 };
   /** While set, every put is refused unwritten as throttled (the SDK's retries fail too: the message is retried). */
@@ -65,6 +67,7 @@ function memoryTable() {
       const operation = (request.headers["x-amz-target"] ?? "").split(".")[1] ?? "";
       calls.push(operation);
       const input = JSON.parse(String(request.body ?? "{}")) as Record<string, unknown>;
+      requests.push({ operation, input });
       if (operation === "GetItem") {
         const item = items.get(keyOf(input.Key as AttributeMap));
         return answer(200, item ? { Item: item } : {});
@@ -100,7 +103,7 @@ function memoryTable() {
   };
   const client = new DynamoDBClient({ region: "us-east-1", credentials: { accessKeyId: "AKIAUNIT", secretAccessKey: "unit" }, requestHandler: handler });
   const doc = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
-  return { doc, items, calls, lost, throttled };
+  return { doc, items, calls, requests, lost, throttled };
 }
 
 /** One stored version of a key. */
@@ -609,6 +612,76 @@ test("a first delivery that refuses nothing writes nothing to quarantine (no req
     [""],
     "quarantined whole on a redelivery: an earlier attempt's refused lines are not left beside it",
   );
+});
+
+/**
+ * Review 14, R14-T1: message M1's attempt refuses a gateway's line as not bound, writes quarantine/records and fails at
+ * its ledger completion; the object's duplicate event M2 (another message, receive count 1) is handled after the bind,
+ * refuses nothing and completes the ledger; then M1 comes back (`retry`: its receive count 2, or from the DLQ).
+ */
+async function duplicateCompletesFirst(retry: Delivery, later = 0) {
+  const { table, bucket, dependencies, gateways } = world();
+  const key = fleetTelemetryKey("gw-depot-7", Date.now(), "dup");
+  const body = gzipped([telemetryRecord({ vin: VIN, ts: new Date(Date.now() - 10_000).toISOString(), seq: 1 })]);
+  bucket.put(key, body, "etag-dup");
+  const [m1, m2] = [objectCreated(key, "etag-dup", body.length), objectCreated(key, "etag-dup", body.length)];
+  const records = rejectedRecordsKey({ bucket: BUCKET, key, etag: "etag-dup", size: body.length, createdAtMs: 0 });
+
+  table.throttled.puts = true;
+  await processTelemetryMessage(m1, dependencies, invocation(dependencies), { receiveCount: 1 }).then(() => assert.unreachable("attempt 1 fails"), () => undefined);
+  assert.match(bucket.written.get(records) ?? "", /vehicle-not-bound/, "attempt 1 wrote the refused line");
+  table.throttled.puts = false;
+  gateways.bound.set("gw-depot-7", new Set([VIN]));
+  const scope = invocation(dependencies);
+  assert.is(await processTelemetryMessage(m2, dependencies, scope, { receiveCount: 1 }), "processed", "M2, a first delivery, accepts the record");
+  assert.is(scope.aggregate.dataPoints, 1);
+  dependencies.now = () => Date.now() + later;
+  const outcome = await processTelemetryMessage(m1, dependencies, invocation(dependencies), retry);
+  const ledger = table.items.get(ledgerKeyOf(key, "etag-dup"))?.outcome?.M as Record<string, { N: string }> | undefined;
+  return { outcome, file: bucket.written.get(records), rejected: Number(ledger?.rejected?.N) };
+}
+
+test("R14-T1: a duplicate event completes the object refusing nothing after M1's failed attempt wrote a refused line: M1's retry, a duplicate, rewrites quarantine/records empty, so the file and the ledger agree", async () => {
+  const retried = await duplicateCompletesFirst({ receiveCount: 2 });
+  assert.is(retried.outcome, "duplicate");
+  assert.is(retried.rejected, 0, "the ledger records no refused line");
+  assert.is(retried.file, "", "and quarantine/records holds none");
+});
+
+test("R14-T1: the same when M1 comes back from the DLQ (a new message, receive count 1, handled long after its object was created)", async () => {
+  const redriven = await duplicateCompletesFirst({ receiveCount: 1 }, REDRIVEN_AFTER_MS);
+  assert.is(redriven.outcome, "duplicate");
+  assert.is(redriven.file, "");
+});
+
+test("R14-T1: a duplicate that may follow an attempt rewrites the file empty only when the completion leaves it empty (refused no line, or quarantined whole); one that refused lines wrote its own file, a parked one none: left as they are", async () => {
+  const cases: Array<{ outcome: Record<string, number | string>; rewritten: boolean }> = [
+    { outcome: { accepted: 3, rejected: 0, statusReports: 0, candidates: 0 }, rewritten: true },
+    { outcome: { quarantined: "too-many-rejected" }, rewritten: true },
+    { outcome: { accepted: 2, rejected: 1, statusReports: 0, candidates: 0 }, rewritten: false },
+    { outcome: { parked: "object-replaced" }, rewritten: false },
+  ];
+  for (const [index, { outcome, rewritten }] of cases.entries()) {
+    const { bucket, dependencies } = world();
+    const object = upload(bucket, `completed-${index}`);
+    const { key, etag } = JSON.parse(object.message).detail.object as { key: string; etag: string };
+    const records = rejectedRecordsKey({ bucket: BUCKET, key, etag, size: 0, createdAtMs: 0 });
+    await completeObject({ doc: dependencies.doc, table: TABLE }, { bucket: BUCKET, key, etag, size: 0, createdAtMs: 0 }, outcome, Date.now());
+    bucket.written.set(records, "an earlier attempt's refused line");
+    assert.is(await processTelemetryMessage(object.message, dependencies, invocation(dependencies), { receiveCount: 2 }), "duplicate");
+    assert.is(bucket.written.get(records), rewritten ? "" : "an earlier attempt's refused line", JSON.stringify(outcome));
+    assert.is(bucket.writes.length, rewritten ? 1 : 0, "one PUT at most");
+  }
+});
+
+test("a first delivery's duplicate check costs what it did: the one GetItem of the status alone, and a completed object is counted a duplicate without a write", async () => {
+  const { table, bucket, dependencies } = world();
+  const object = upload(bucket, "first");
+  assert.is(await processTelemetryMessage(object.message, dependencies, invocation(dependencies), { receiveCount: 1 }), "processed");
+  assert.is(await processTelemetryMessage(object.message, dependencies, invocation(dependencies), { receiveCount: 1 }), "duplicate");
+  const reads = table.requests.filter((request) => request.operation === "GetItem").map((request) => [request.input.ProjectionExpression, request.input.ExpressionAttributeNames]);
+  assert.equal(reads, [["#status", { "#status": "status" }], ["#status", { "#status": "status" }]]);
+  assert.equal(bucket.writes, [], "no PutObject");
 });
 
 test("an object delivered once is processed and recorded; delivered again it is a duplicate that adds nothing", async () => {
