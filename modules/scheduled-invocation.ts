@@ -4,6 +4,7 @@ import { CloudwatchEventTarget } from "@cdktf/provider-aws/lib/cloudwatch-event-
 import { LambdaFunctionEventInvokeConfig } from "@cdktf/provider-aws/lib/lambda-function-event-invoke-config/index.js";
 import { LambdaPermission } from "@cdktf/provider-aws/lib/lambda-permission/index.js";
 import { SqsQueue } from "@cdktf/provider-aws/lib/sqs-queue/index.js";
+import { SqsQueueRedriveAllowPolicy } from "@cdktf/provider-aws/lib/sqs-queue-redrive-allow-policy/index.js";
 import type { BundledFunction } from "./bundled-function.js";
 import { named, snake } from "./logical-id.js";
 
@@ -21,7 +22,7 @@ export interface ScheduledInvocationProps {
  * that rule invoke the function. A failed run is not retried and a stale event is dropped: the next
  * tick does the same work with fresher state, and the function's Errors alarm reports the failure; the
  * failed invocation's record goes to the schedule's on-failure queue (`<rule>-failures`, 14 days,
- * encrypted), sent with the function's role, so what failed and why can be read afterwards.
+ * encrypted, no queue's DLQ), sent with the function's role, so what failed and why can be read afterwards.
  *
  * @example
  * new ScheduledInvocation(this, "ticker-schedule", { ruleName: "fleetota-dev-rollout-ticker-schedule", scheduleExpression: "rate(1 minute)", target: ticker, description: "…" });
@@ -58,6 +59,14 @@ export class ScheduledInvocation extends Construct {
         sqsManagedSseEnabled: true,
       }),
       `${logicalId}_failures`,
+    );
+    // No queue's DLQ (work-queue.ts says why).
+    named(
+      new SqsQueueRedriveAllowPolicy(this, "failures-redrive-allow", {
+        queueUrl: this.failureQueue.url,
+        redriveAllowPolicy: JSON.stringify({ redrivePermission: "denyAll" }),
+      }),
+      `${logicalId}_failures_redrive_allow`,
     );
     // Lambda sends the on-failure record with the function's own role.
     props.target.addToPolicy({ Sid: "SendFailedInvocations", Effect: "Allow", Action: "sqs:SendMessage", Resource: this.failureQueue.arn });

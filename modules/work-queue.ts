@@ -26,7 +26,10 @@ export interface WorkQueueProps {
 
 /**
  * A work queue with its dead-letter queue: SSE on both, the DLQ keeps messages 14 days (the maximum),
- * and a redrive allow policy lets exactly this queue use the DLQ, so a redrive can move messages back.
+ * and a redrive allow policy lets exactly this queue use the DLQ, so a redrive can move messages back. The queue
+ * itself is no queue's DLQ (redrive allow policy `denyAll`): SQS's own dead-letter move is no SendMessage its queue
+ * policy could judge, so with the default (`allowAll`) any principal able to create a queue in the account could make
+ * one whose redrive policy names this queue, and have SQS move its own messages in after maxReceiveCount receives.
  *
  * @example
  * const work = new WorkQueue(this, "update", { queueName: "fleetota-dev-update-jobs", logicalId: "update", consumerTimeoutSeconds: 30, maxReceiveCount: 5 });
@@ -79,6 +82,13 @@ export class WorkQueue extends Construct {
         redriveAllowPolicy: JSON.stringify({ redrivePermission: "byQueue", sourceQueueArns: [this.queue.arn] }),
       }),
       `${props.logicalId}_dlq_redrive_allow`,
+    );
+    named(
+      new SqsQueueRedriveAllowPolicy(this, "queue-redrive-allow", {
+        queueUrl: this.queue.url,
+        redriveAllowPolicy: JSON.stringify({ redrivePermission: "denyAll" }),
+      }),
+      `${props.logicalId}_queue_redrive_allow`,
     );
     this.queueArn = this.queue.arn;
     this.queueUrl = this.queue.url;

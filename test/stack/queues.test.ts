@@ -81,7 +81,7 @@ test("every work queue dead-letters after about five receives into a DLQ that ke
 test("every DLQ allows a redrive from exactly its source queue: the command DLQ back to the command queue only", () => {
   const allowPolicies = Object.values(stack.resources("aws_sqs_queue_redrive_allow_policy"));
 
-  assert.is(allowPolicies.length, 3);
+  assert.is(allowPolicies.length, Object.keys(queues).length, "one for each queue");
   for (const [source, dlq] of [["update_queue", "update_dlq"], ["telemetry_queue", "telemetry_dlq"], ["command_queue", "command_dlq"]] as const) {
     const policy = allowPolicies.find((candidate) => candidate.queue_url === ref("aws_sqs_queue", dlq, "url"));
     assert.ok(policy, `${dlq} has a redrive allow policy`);
@@ -90,6 +90,23 @@ test("every DLQ allows a redrive from exactly its source queue: the command DLQ 
       sourceQueueArns: [ref("aws_sqs_queue", source, "arn")],
     });
   }
+});
+
+test("R14-C1: a queue may be named as a dead-letter queue by exactly the queues of the stack whose redrive policy names it: the three DLQs by their own queue, the telemetry, command and update-job queues (and the schedules' failure queues) by none (denyAll, not SQS's default allowAll, which let any queue of the account dead-letter into the command queue, moved in by SQS without a SendMessage its policy judges)", () => {
+  const allowPolicies = Object.values(stack.resources("aws_sqs_queue_redrive_allow_policy"));
+  const namedBy = (queue: string) =>
+    Object.keys(queues)
+      .filter((source) => queues[source]!.redrive_policy !== undefined && parseJson(queues[source]!.redrive_policy).deadLetterTargetArn === ref("aws_sqs_queue", queue, "arn"))
+      .map((source) => ref("aws_sqs_queue", source, "arn"));
+  for (const queue of Object.keys(queues)) {
+    const policies = allowPolicies.filter((candidate) => candidate.queue_url === ref("aws_sqs_queue", queue, "url"));
+    const inline = queues[queue]!.redrive_allow_policy;
+    assert.is(policies.length + (inline === undefined ? 0 : 1), 1, `${queue}: one redrive allow policy (an absent one is allowAll)`);
+    const policy = parseJson<{ redrivePermission: string; sourceQueueArns?: string[] }>(inline ?? policies[0]!.redrive_allow_policy);
+    const sources = namedBy(queue);
+    assert.equal(policy, sources.length ? { redrivePermission: "byQueue", sourceQueueArns: sources } : { redrivePermission: "denyAll" }, queue);
+  }
+  for (const queue of ["telemetry_queue", "command_queue", "update_queue"]) assert.equal(namedBy(queue), [], `${queue} is nobody's DLQ`);
 });
 
 test("a telemetry message back from its DLQ is older than REDRIVEN_AFTER_MS: the processor takes it as following an attempt (quarantine/records rewritten)", () => {
