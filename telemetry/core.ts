@@ -199,6 +199,8 @@ export async function readTelemetryObject(
         continue;
       }
       const value = parsed[index - runStart];
+      // Emptied once taken: blank and too-long lines write no slot, so it would otherwise keep this value past its run.
+      parsed[index - runStart] = undefined;
       if (value instanceof NotJson) {
         reject(text, LINE_REFUSAL.NotJson, [{ field: "(line)", rule: "json", message: value.message }]);
         continue;

@@ -1,0 +1,40 @@
+import v8 from "node:v8";
+import vm from "node:vm";
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import { readTelemetryObject } from "../../../telemetry/core.js";
+import { NOW_MS } from "./support/factories.js";
+
+v8.setFlagsFromString("--expose-gc");
+const gc = vm.runInNewContext("gc") as () => void;
+
+/** 64 KiB of text (the line limit) that parses to 32,768 nested arrays, about 2 MB of heap: refused (not an object). */
+const NESTED_LINE = "[".repeat(32_768) + "]".repeat(32_768);
+
+/**
+ * Review 15 (R15-T1): lines are parsed a run ahead of their checks, and a blank line writes no slot of the run; with k
+ * blank lines before each such line, every slot of the run got one, and the reader held 64 of them (122 MB) at once.
+ */
+function slotFillingText(): string {
+  let text = "";
+  for (let slot = 0; slot < 64; slot++) text += "\n".repeat(slot) + NESTED_LINE + "\n";
+  return text;
+}
+
+test("a hostile object cannot make the reader hold more parsed lines than one run's (blank lines placing a 2 MB line in every slot)", async () => {
+  gc();
+  const baseline = process.memoryUsage().heapUsed;
+  let heldMb = Number.NaN;
+  async function* source(): AsyncGenerator<Uint8Array> {
+    yield Buffer.from(slotFillingText()); // one batch of lines, as a whole gzip object (about 4 KB compressed) is
+    gc();
+    heldMb = (process.memoryUsage().heapUsed - baseline) / 1e6;
+    yield Buffer.from("\n");
+  }
+  const readout = await readTelemetryObject(source(), NOW_MS);
+  assert.is(readout.rejected.length, 64, "every nested line refused, the object itself read");
+  // Line at a time the reader holds the refused lines' text (about 6 MB here); one run adds a few MB at most.
+  assert.ok(heldMb < 30, `the reader held ${heldMb.toFixed(1)} MB between two batches`);
+});
+
+test.run();
