@@ -147,9 +147,23 @@ test("the telemetry queue and its DLQ take EventBridge's delivery for the teleme
     assert.is(await decide({ principal: "sns.amazonaws.com", context: { "aws:SourceArn": topic, "aws:PrincipalIsAWSService": "true", ...asThisAccount } }, SEND_ACTION, queue), "ExplicitlyDenied", `SNS, this account, to ${queue}`);
     assert.is(await decide(withSqsEverything(`arn:aws:iam::${OTHER_ACCOUNT}:role/fleet-operator`), SEND_ACTION, queue), "ExplicitlyDenied", `another account to ${queue}`);
   }
-  // The update pipeline's queues take no service's sends at all.
+  // The update pipeline's queues take no service's sends at all (no Allow for any: R14-C5 below).
   for (const queue of ["command_queue", "command_dlq", "update_queue", "update_dlq"] as const) {
-    assert.is(await decide(eventBridge(TELEMETRY_RULE), SEND_ACTION, queue), "ExplicitlyDenied", `EventBridge to ${queue}`);
+    assert.is(await decide(eventBridge(TELEMETRY_RULE), SEND_ACTION, queue), "ImplicitlyDenied", `EventBridge to ${queue}`);
+  }
+});
+
+test("R14-C5: on the update pipeline's four queues the other-account denial judges principals that carry an account: a service principal (no aws:PrincipalAccount) is refused for want of an Allow, not by that Deny, so a move SQS were to judge as its own service is not refused there; every IAM principal of another account still is, explicitly", async () => {
+  const sqsMove = (source: string): Caller => ({
+    principal: "sqs.amazonaws.com",
+    context: { "aws:SourceArn": queueArnOf(source), "aws:SourceAccount": TEST_ACCOUNT_ID, "aws:PrincipalIsAWSService": "true", "aws:PrincipalServiceName": "sqs.amazonaws.com" },
+  });
+  for (const [queue, source] of [["command_dlq", "command_queue"], ["update_dlq", "update_queue"], ["command_queue", "command_dlq"], ["update_queue", "update_dlq"]] as const) {
+    assert.is(await decide(sqsMove(source), SEND_ACTION, queue), "ImplicitlyDenied", `sqs.amazonaws.com to ${queue}`);
+    assert.is(await decide({ principal: "sqs.amazonaws.com", context: {} }, SEND_ACTION, queue), "ImplicitlyDenied", `a keyless service call to ${queue}`);
+    for (const principal of [`arn:aws:iam::${OTHER_ACCOUNT}:role/fleet-operator`, `arn:aws:iam::${OTHER_ACCOUNT}:user/mallory`]) {
+      assert.is(await decide(withSqsEverything(principal), SEND_ACTION, queue), "ExplicitlyDenied", `${principal} to ${queue}`);
+    }
   }
 });
 
