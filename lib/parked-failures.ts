@@ -56,7 +56,7 @@ const REMEDY_BY_REASON: Readonly<Record<string, string>> = {
   [PARKED_REASON.CommandOffCommandQueue]:
     "nothing to resend (an operator sends a wanted command again with fleetota campaign …, which uses the command queue); only the telemetry processor sends to the vehicle-report queue and it never sends commands, so its role or code is being misused: read its logs and the telemetry objects it handled just before",
   [PARKED_REASON.VehicleMessageOnCommandQueue]:
-    "nothing to resend (vehicles' reports and candidates reach the update manager from the telemetry processor, on the vehicle-report queue); whoever sent this holds command-queue rights (an operator or the rollout ticker) and is misusing them: find the sender in the record's SenderId",
+    "nothing to resend (vehicles' reports and candidates reach the update manager from the telemetry processor, on the vehicle-report queue); whoever sent this holds command-queue rights (an operator or the rollout ticker) and is misusing them: the detail names the sender (SQS's SenderId: an IAM user's id, or a role's id and session name)",
   [PARKED_REASON.ImageTargetsUnverifiable]:
     "fleetota release status says why: after a release-key rotation, fleetota release refresh --key <release key> by a threshold of the new release keys; then nothing to resend: the next tick publishes queued jobs' documents and vehicles' next telemetry re-sends candidates",
 };

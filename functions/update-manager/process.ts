@@ -72,7 +72,7 @@ export function updateRecordHandler(deps: UpdateServiceDeps, parking: Parking, s
       if (message.kind !== "command" && record.eventSourceARN === source.commandQueueArn) {
         throw new PermanentFailureError(
           PARKED_REASON.VehicleMessageOnCommandQueue,
-          `a ${message.kind} arrived on the command queue: vehicles' reports and candidates come from the telemetry processor, on the vehicle-report queue only`,
+          `a ${message.kind} arrived on the command queue, sent by ${record.attributes?.SenderId || "an unnamed sender"}: vehicles' reports and candidates come from the telemetry processor, on the vehicle-report queue only`,
         );
       }
       await handleUpdateMessage(deps, message, active);

@@ -160,6 +160,7 @@ test("a vehicle's report or candidate on the command queue is parked and not app
   assert.equal(parking.tally.byReason(), { "vehicle-message-on-command-queue": 2 });
   const details = [...puts.values()].map((stored) => (JSON.parse(stored) as { detail: string }).detail);
   assert.ok(details.some((detail) => detail.includes("a status-report arrived on the command queue")), details.join(" | "));
+  assert.ok(details.every((detail) => detail.includes("sent by AROATICKER0000000001:fleetota-dev-rollout-ticker")), "the detail names the sender the remedy sends the operator to");
   assert.ok(details.some((detail) => detail.includes("a candidate arrived on the command queue")), details.join(" | "));
 
   await handle(on(REPORT_QUEUE, "m-3", report));
