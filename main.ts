@@ -169,12 +169,16 @@ export class FleetOtaStack extends TerraformStack {
       scheduleExpression: props.schedules.rolloutTicker,
       target: rolloutTicker,
       description: "Advances rollout waves, times out silent vehicles, auto-aborts failing campaigns",
+      roles: stackRoles,
+      targetRole: "rolloutTicker",
     });
     new ScheduledInvocation(this, "dashboard-publisher-schedule", {
       ruleName: `${prefix}-dashboard-publisher-schedule`,
       scheduleExpression: props.schedules.dashboardPublisher,
       target: dashboardPublisher,
       description: "Writes the dashboard data JSON",
+      roles: stackRoles,
+      targetRole: "dashboardPublisher",
     });
 
     this.alarms = new FleetAlarms(this, "alarms", {

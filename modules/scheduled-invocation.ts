@@ -6,6 +6,7 @@ import { LambdaPermission } from "@cdktf/provider-aws/lib/lambda-permission/inde
 import { SqsQueue } from "@cdktf/provider-aws/lib/sqs-queue/index.js";
 import { SqsQueueRedriveAllowPolicy } from "@cdktf/provider-aws/lib/sqs-queue-redrive-allow-policy/index.js";
 import type { BundledFunction } from "./bundled-function.js";
+import { GuardedQueuePolicy, type StackRoleName, type StackRoles } from "./guarded-queue-policy.js";
 import { named, snake } from "./logical-id.js";
 
 export interface ScheduledInvocationProps {
@@ -15,6 +16,10 @@ export interface ScheduledInvocationProps {
   readonly scheduleExpression: string;
   readonly target: BundledFunction;
   readonly description: string;
+  /** The stack's roles, for the failure queue's policy. */
+  readonly roles: StackRoles;
+  /** Which of them the target runs as: the only stack role that sends to the failure queue. */
+  readonly targetRole: StackRoleName;
 }
 
 /**
@@ -23,9 +28,11 @@ export interface ScheduledInvocationProps {
  * tick does the same work with fresher state, and the function's Errors alarm reports the failure; the
  * failed invocation's record goes to the schedule's on-failure queue (`<rule>-failures`, 14 days,
  * encrypted, no queue's DLQ), sent with the function's role, so what failed and why can be read afterwards.
+ * Only operators read it: its policy refuses every other stack role sending there, and every stack role taking,
+ * purging or administering it (GuardedQueuePolicy).
  *
  * @example
- * new ScheduledInvocation(this, "ticker-schedule", { ruleName: "fleetota-dev-rollout-ticker-schedule", scheduleExpression: "rate(1 minute)", target: ticker, description: "…" });
+ * new ScheduledInvocation(this, "ticker-schedule", { ruleName: "fleetota-dev-rollout-ticker-schedule", scheduleExpression: "rate(1 minute)", target: ticker, description: "…", roles, targetRole: "rolloutTicker" });
  */
 export class ScheduledInvocation extends Construct {
   readonly rule: CloudwatchEventRule;
@@ -68,8 +75,9 @@ export class ScheduledInvocation extends Construct {
       }),
       `${logicalId}_failures_redrive_allow`,
     );
-    // Lambda sends the on-failure record with the function's own role.
+    // Lambda sends the on-failure record with the function's own role (a session of it, not a service principal).
     props.target.addToPolicy({ Sid: "SendFailedInvocations", Effect: "Allow", Action: "sqs:SendMessage", Resource: this.failureQueue.arn });
+    new GuardedQueuePolicy(this, "failures-policy", { queue: this.failureQueue, logicalId: `${logicalId}_failures_policy`, roles: props.roles, senders: [props.targetRole], takers: [] });
     named(
       new LambdaFunctionEventInvokeConfig(this, "invoke-config", {
         functionName: props.target.functionName,

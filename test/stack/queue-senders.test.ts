@@ -1,5 +1,6 @@
 /**
- * The six queues' resource policies (GuardedQueuePolicy: TelemetryPipeline.guardQueues, UpdatePipeline.guardQueues),
+ * The eight queues' resource policies (GuardedQueuePolicy: TelemetryPipeline.guardQueues, UpdatePipeline.guardQueues,
+ * and each ScheduledInvocation's failure queue),
  * evaluated as AWS evaluates them (iam-simulate: the queue policy as the resource policy, the caller's IAM policy as
  * its identity policy): who may send, take messages and administer a queue must not rest on role policies alone. Each
  * stack role is tried with an over-broad `sqs:*` on `*` (the mistake the queue policies are there to survive), the
@@ -32,7 +33,9 @@ function resolved(text: unknown): any {
 
 const stack = synthStack();
 
-const QUEUES = ["telemetry_queue", "telemetry_dlq", "command_queue", "command_dlq", "update_queue", "update_dlq"] as const;
+/** The schedules' on-failure queues: Lambda's records of failed ticker and publisher runs, read by operators only. */
+const FAILURE_QUEUES = ["rollout_ticker_schedule_failures", "dashboard_publisher_schedule_failures"] as const;
+const QUEUES = ["telemetry_queue", "telemetry_dlq", "command_queue", "command_dlq", "update_queue", "update_dlq", ...FAILURE_QUEUES] as const;
 type Queue = (typeof QUEUES)[number];
 const DLQS = ["telemetry_dlq", "command_dlq", "update_dlq"] as const;
 
@@ -47,6 +50,9 @@ const LEGITIMATE: Readonly<Record<Queue, { senders: readonly StackRoleName[]; ta
   command_dlq: { senders: [], takers: [], peekers: ["dashboardPublisher"] },
   update_queue: { senders: ["telemetryProcessor"], takers: ["updateManager"], peekers: [] },
   update_dlq: { senders: [], takers: [], peekers: ["dashboardPublisher"] },
+  // Lambda sends a failed run's record with the function's own role (its on-failure destination); nothing reads them but operators.
+  rollout_ticker_schedule_failures: { senders: ["rolloutTicker"], takers: [], peekers: [] },
+  dashboard_publisher_schedule_failures: { senders: ["dashboardPublisher"], takers: [], peekers: [] },
 };
 const EVERY_ACTION = [SEND_ACTION, ...ADMINISTRATION_ACTIONS, ...TAKING_ACTIONS] as const;
 
@@ -85,7 +91,7 @@ interface Caller {
   /** A role or user ARN, or a service principal (`events.amazonaws.com`). */
   readonly principal: string;
   readonly identityPolicy?: unknown;
-  /** For a service principal: the request context its call carries (aws:SourceArn …). */
+  /** The request context its call carries beyond a role's or user's own keys (a service principal's aws:SourceArn …). */
   readonly context?: Record<string, string>;
 }
 
@@ -93,7 +99,7 @@ interface Caller {
 async function decide(caller: Caller, action: string, queue: string, synthesized: SynthesizedStack = stack): Promise<string> {
   const iam = /^arn:aws:iam::(\d{12}):(role|user)\/(.+)$/.exec(caller.principal);
   const principal = iam?.[2] === "role" ? `arn:aws:sts::${iam[1]}:assumed-role/${iam[3]}/session` : caller.principal;
-  const contextVariables = iam ? { "aws:PrincipalArn": caller.principal, "aws:PrincipalAccount": iam[1]!, "aws:PrincipalIsAWSService": "false" } : (caller.context ?? {});
+  const contextVariables = { ...(iam ? { "aws:PrincipalArn": caller.principal, "aws:PrincipalAccount": iam[1]!, "aws:PrincipalIsAWSService": "false" } : {}), ...caller.context };
   const result = await runSimulation(
     {
       identityPolicies: caller.identityPolicy ? [{ name: "identity", policy: caller.identityPolicy }] : [],
@@ -179,7 +185,27 @@ test("vehicle-report queue and DLQ: with sqs:* only the processor sends, only th
   assert.equal([...(await mismatchesOn("update_queue")), ...(await mismatchesOn("update_dlq"))], []);
 });
 
-test("the functions keep every SQS grant of their real policies, operators keep every action on the six queues, and the same sqs:* on a stack role is refused administering them", async () => {
+test("R15-Q5: each schedule's failure queue: with sqs:* only its own function's role sends (Lambda's on-failure record), no stack role takes, purges, moves or administers the records", async () => {
+  assert.equal([...(await mismatchesOn("rollout_ticker_schedule_failures")), ...(await mismatchesOn("dashboard_publisher_schedule_failures"))], []);
+});
+
+test("R15-Q5: Lambda's on-failure send still arrives whatever its context: the function's role session with its real policy (with or without the function as aws:SourceArn) is Allowed; were it a service principal's, the policy refuses it no more than no policy did (no explicit Deny)", async () => {
+  for (const [queue, role] of [["rollout_ticker_schedule_failures", "rolloutTicker"], ["dashboard_publisher_schedule_failures", "dashboardPublisher"]] as const) {
+    const functionId = ROLE_LOGICAL_ID[role].replace(/_role$/, "");
+    const functionArn = `arn:aws:lambda:${REGION}:${TEST_ACCOUNT_ID}:function:${functionId}`;
+    const identityPolicy = resolved(stack.resource("aws_iam_role_policy", `${functionId}_policy`).policy);
+    const session = { principal: roleArnOf(ROLE_LOGICAL_ID[role]), identityPolicy };
+    assert.is(await decide(session, SEND_ACTION, queue), "Allowed", `${role} to ${queue}`);
+    assert.is(await decide({ ...session, context: { "aws:SourceArn": functionArn, "aws:SourceAccount": TEST_ACCOUNT_ID } }, SEND_ACTION, queue), "Allowed", `${role} with the function as source to ${queue}`);
+    const lambdaService = { principal: "lambda.amazonaws.com", context: { "aws:SourceArn": functionArn, "aws:SourceAccount": TEST_ACCOUNT_ID, "aws:PrincipalIsAWSService": "true", "aws:PrincipalServiceName": "lambda.amazonaws.com" } };
+    assert.is(await decide(lambdaService, SEND_ACTION, queue), "ImplicitlyDenied", `lambda.amazonaws.com to ${queue}`);
+    // The other schedule's function, with its real policy, sends to its own failure queue only.
+    const other = role === "rolloutTicker" ? "dashboardPublisher" : "rolloutTicker";
+    assert.is(await decide(stackRole(other), SEND_ACTION, queue), "ExplicitlyDenied", `${other} with sqs:* to ${queue}`);
+  }
+});
+
+test("the functions keep every SQS grant of their real policies, operators keep every action on the eight queues, and the same sqs:* on a stack role is refused administering them", async () => {
   let grants = 0;
   for (const role of ["telemetryProcessor", "updateManager", "rolloutTicker", "dashboardPublisher"] as const) {
     const functionId = ROLE_LOGICAL_ID[role].replace(/_role$/, "");
@@ -193,8 +219,9 @@ test("the functions keep every SQS grant of their real policies, operators keep 
       }
     }
   }
-  // processor: consume telemetry (4) + send reports; manager: consume two queues (8); ticker: send commands; publisher: depths (6) + peeks (3).
-  assert.is(grants, 4 + 1 + 8 + 1 + 6 + 3);
+  // processor: consume telemetry (4) + send reports; manager: consume two queues (8); ticker: send commands + its failed
+  // runs; publisher: depths (6) + peeks (3) + its failed runs.
+  assert.is(grants, 4 + 1 + 8 + 1 + 1 + 6 + 3 + 1);
   for (const operator of operators) {
     for (const queue of QUEUES) {
       // fleetota campaign … sends; fleetota redrive moves (task, or receive/delete/send), a purge or a queue change is theirs to make.
@@ -204,7 +231,7 @@ test("the functions keep every SQS grant of their real policies, operators keep 
   for (const queue of QUEUES) assert.is(await decide(stackRole("dashboardPublisher"), "sqs:DeleteQueue", queue), "ExplicitlyDenied", queue);
 });
 
-test("no principal of another account sends to any of the six queues, even one a queue policy were to name later", async () => {
+test("no principal of another account sends to any of the eight queues, even one a queue policy were to name later", async () => {
   const otherAccount = withSqsEverything(`arn:aws:iam::${OTHER_ACCOUNT}:role/fleet-operator`);
   for (const queue of QUEUES) assert.is(await decide(otherAccount, SEND_ACTION, queue), "ExplicitlyDenied", queue);
 });
