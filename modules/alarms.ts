@@ -113,18 +113,34 @@ export class FleetAlarms extends Construct {
         datapointsToAlarm: 3,
         treatMissingData: "notBreaching",
       },
-      {
-        suffix: `${label}-dlq-not-empty`,
-        alarmDescription: `Messages are in the ${label} dead-letter queue: inspect them, fix the cause, then redrive`,
-        ...sqs(work.deadLetterQueueName),
-        metricName: "ApproximateNumberOfMessagesVisible",
-        statistic: "Maximum",
-        comparisonOperator: "GreaterThanThreshold",
-        threshold: 0,
-        evaluationPeriods: 1,
-        treatMissingData: "notBreaching",
-      },
+      this.deadLettersAlarm(label, work.deadLetterQueueName),
     ];
+  }
+
+  /**
+   * Dead letters visible or in flight: a receive's own VisibilityTimeout (up to 12 h) has no condition key, so the
+   * publisher's ReceiveMessage on the DLQs (a peek at visibility 0 in its code) could hide letters from an alarm on
+   * visible messages alone (review 15, R15-Q2).
+   */
+  private deadLettersAlarm(label: string, deadLetterQueueName: string): AlarmSpec {
+    const depth = (id: string, metricName: string) => ({
+      id,
+      metric: { namespace: "AWS/SQS", metricName, dimensions: { QueueName: deadLetterQueueName }, period: ONE_MINUTE, stat: "Maximum" },
+      returnData: false,
+    });
+    return {
+      suffix: `${label}-dlq-not-empty`,
+      alarmDescription: `Messages are in the ${label} dead-letter queue (visible or in flight): inspect them, fix the cause, then redrive`,
+      comparisonOperator: "GreaterThanThreshold",
+      threshold: 0,
+      evaluationPeriods: 1,
+      treatMissingData: "notBreaching",
+      metricQuery: [
+        depth("visible", "ApproximateNumberOfMessagesVisible"),
+        depth("inflight", "ApproximateNumberOfMessagesNotVisible"),
+        { id: "deadletters", expression: "FILL(visible, 0) + FILL(inflight, 0)", label: `Dead letters in the ${label} DLQ (visible + in flight)`, returnData: true },
+      ],
+    };
   }
 
   /**

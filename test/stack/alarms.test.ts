@@ -5,6 +5,7 @@ import { METRIC } from "../../contracts/metrics.js";
 import { FLEET_DROP_REASON } from "../../telemetry/aggregate.js";
 import { FUNCTION } from "../../modules/fleet-functions.js";
 import { DEPLOY_TARGET } from "../../modules/stack-config.js";
+import { evaluateMetricMath, parseMetricMath } from "../../local/runtime/alarms/metric-math.js";
 import { ref, synthStack } from "./support/synth.js";
 
 const PREFIX = "fleetota-alarmtest";
@@ -29,12 +30,31 @@ test("queue depth and age of oldest message are watched on every work queue, the
   for (const suffix of ["command-queue-depth", "command-queue-age", "command-dlq-not-empty"]) assert.ok(names.includes(`${PREFIX}-${suffix}`), suffix);
 });
 
-test("each DLQ alarms as soon as it holds one message", () => {
-  for (const dlq of ["telemetry_dlq", "update_dlq", "command_dlq"]) {
-    const alarm = alarmsOn("AWS/SQS", "ApproximateNumberOfMessagesVisible").find((candidate) => candidate.dimensions.QueueName === queueNameRef(dlq));
+test("R15-Q2: each DLQ alarms as soon as it holds one message, visible or in flight (a receive's own visibility timeout of up to 12 h, which no policy can bound, hides no letter from it)", () => {
+  for (const label of ["telemetry", "update", "command"]) {
+    const dlq = `${label}_dlq`;
+    const alarm = alarms.find((candidate) => candidate.alarm_name === `${PREFIX}-${label}-dlq-not-empty`);
     assert.ok(alarm, `${dlq} alarm`);
-    assert.is(alarm.comparison_operator, "GreaterThanThreshold");
-    assert.is(alarm.threshold, 0);
+    assert.equal([alarm.comparison_operator, alarm.threshold, alarm.evaluation_periods, alarm.treat_missing_data], ["GreaterThanThreshold", 0, 1, "notBreaching"], dlq);
+    const queries = alarm.metric_query as Array<Record<string, any>>;
+    assert.ok(queries, `${dlq}: metric math`);
+    const idOf = (metricName: string) => {
+      const found = queries.filter((query) => query.metric?.metric_name === metricName);
+      assert.is(found.length, 1, `${dlq}: ${metricName}`);
+      assert.equal([found[0]!.metric.namespace, found[0]!.metric.dimensions, found[0]!.metric.stat, found[0]!.metric.period], ["AWS/SQS", { QueueName: queueNameRef(dlq) }, "Maximum", 60], `${dlq}: ${metricName}`);
+      return found[0]!.id as string;
+    };
+    const visible = idOf("ApproximateNumberOfMessagesVisible");
+    const inFlight = idOf("ApproximateNumberOfMessagesNotVisible");
+    const returned = queries.filter((query) => query.return_data === true);
+    assert.is(returned.length, 1, dlq);
+    // The alarm's value as the local evaluator (and CloudWatch) computes it: over the threshold whenever either count is.
+    const expression = parseMetricMath(returned[0]!.expression);
+    const valueWith = (counts: Record<string, number | undefined>) => evaluateMetricMath(expression, (id) => counts[id]);
+    assert.is(valueWith({ [visible]: 0, [inFlight]: 3 }), 3, `${dlq}: letters hidden by a receive`);
+    assert.is(valueWith({ [visible]: 2, [inFlight]: 0 }), 2, `${dlq}: visible letters`);
+    assert.is(valueWith({ [visible]: undefined, [inFlight]: 1 }), 1, `${dlq}: no visible datapoint`);
+    assert.is(valueWith({ [visible]: 0, [inFlight]: 0 }), 0, `${dlq}: empty`);
   }
 });
 
