@@ -45,6 +45,8 @@ test("keeps the last page on screen and says so when a refresh fails", async () 
 });
 
 test("refuses an address without a campaign id, and fetches nothing", async () => {
+  // Leave the campaign's page first: its poll timer could otherwise fetch once more as the new address loads.
+  await harness.page.goto("about:blank");
   const before = harness.requests.length;
   await harness.page.goto(`${harness.server.url}campaign.html?id=..%2Ffleet`);
 
