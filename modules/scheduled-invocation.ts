@@ -4,10 +4,10 @@ import { CloudwatchEventTarget } from "@cdktf/provider-aws/lib/cloudwatch-event-
 import { LambdaFunctionEventInvokeConfig } from "@cdktf/provider-aws/lib/lambda-function-event-invoke-config/index.js";
 import { LambdaPermission } from "@cdktf/provider-aws/lib/lambda-permission/index.js";
 import { SqsQueue } from "@cdktf/provider-aws/lib/sqs-queue/index.js";
-import { SqsQueueRedriveAllowPolicy } from "@cdktf/provider-aws/lib/sqs-queue-redrive-allow-policy/index.js";
 import type { BundledFunction } from "./bundled-function.js";
 import { GuardedQueuePolicy, type StackRoleName, type StackRoles } from "./guarded-queue-policy.js";
 import { named, snake } from "./logical-id.js";
+import { refuseDeadLettersFromOtherQueues } from "./work-queue.js";
 
 export interface ScheduledInvocationProps {
   /** Rule name, e.g. `fleetota-dev-rollout-ticker-schedule`. */
@@ -67,14 +67,7 @@ export class ScheduledInvocation extends Construct {
       }),
       `${logicalId}_failures`,
     );
-    // No queue's DLQ (work-queue.ts says why).
-    named(
-      new SqsQueueRedriveAllowPolicy(this, "failures-redrive-allow", {
-        queueUrl: this.failureQueue.url,
-        redriveAllowPolicy: JSON.stringify({ redrivePermission: "denyAll" }),
-      }),
-      `${logicalId}_failures_redrive_allow`,
-    );
+    refuseDeadLettersFromOtherQueues(this, "failures-redrive-allow", this.failureQueue.url, `${logicalId}_failures_redrive_allow`);
     // Lambda sends the on-failure record with the function's own role (a session of it, not a service principal).
     props.target.addToPolicy({ Sid: "SendFailedInvocations", Effect: "Allow", Action: "sqs:SendMessage", Resource: this.failureQueue.arn });
     new GuardedQueuePolicy(this, "failures-policy", { queue: this.failureQueue, logicalId: `${logicalId}_failures_policy`, roles: props.roles, senders: [props.targetRole], takers: [] });

@@ -27,9 +27,7 @@ export interface WorkQueueProps {
 /**
  * A work queue with its dead-letter queue: SSE on both, the DLQ keeps messages 14 days (the maximum),
  * and a redrive allow policy lets exactly this queue use the DLQ, so a redrive can move messages back. The queue
- * itself is no queue's DLQ (redrive allow policy `denyAll`): SQS's own dead-letter move is no SendMessage its queue
- * policy could judge, so with the default (`allowAll`) any principal able to create a queue in the account could make
- * one whose redrive policy names this queue, and have SQS move its own messages in after maxReceiveCount receives.
+ * itself is no queue's DLQ (`refuseDeadLettersFromOtherQueues`).
  *
  * @example
  * const work = new WorkQueue(this, "update", { queueName: "fleetota-dev-update-jobs", logicalId: "update", consumerTimeoutSeconds: 30, maxReceiveCount: 5 });
@@ -83,13 +81,7 @@ export class WorkQueue extends Construct {
       }),
       `${props.logicalId}_dlq_redrive_allow`,
     );
-    named(
-      new SqsQueueRedriveAllowPolicy(this, "queue-redrive-allow", {
-        queueUrl: this.queue.url,
-        redriveAllowPolicy: JSON.stringify({ redrivePermission: "denyAll" }),
-      }),
-      `${props.logicalId}_queue_redrive_allow`,
-    );
+    refuseDeadLettersFromOtherQueues(this, "queue-redrive-allow", this.queue.url, `${props.logicalId}_queue_redrive_allow`);
     this.queueArn = this.queue.arn;
     this.queueUrl = this.queue.url;
     this.queueName = this.queue.name;
@@ -97,4 +89,16 @@ export class WorkQueue extends Construct {
     this.deadLetterQueueUrl = this.deadLetterQueue.url;
     this.deadLetterQueueName = this.deadLetterQueue.name;
   }
+}
+
+/**
+ * Makes a queue no queue's DLQ (redrive allow policy `denyAll`): SQS's own dead-letter move is no SendMessage a queue
+ * policy could judge, so with the default (`allowAll`) any principal able to create a queue in the account could make
+ * one whose redrive policy names this queue, and have SQS move its own messages in after maxReceiveCount receives.
+ *
+ * @example
+ * refuseDeadLettersFromOtherQueues(this, "queue-redrive-allow", queue.url, "update_queue_redrive_allow");
+ */
+export function refuseDeadLettersFromOtherQueues(scope: Construct, id: string, queueUrl: string, logicalId: string): SqsQueueRedriveAllowPolicy {
+  return named(new SqsQueueRedriveAllowPolicy(scope, id, { queueUrl, redriveAllowPolicy: JSON.stringify({ redrivePermission: "denyAll" }) }), logicalId);
 }
