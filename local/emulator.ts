@@ -5,6 +5,7 @@
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { once } from "node:events";
 import { createServer } from "node:net";
 import { join, resolve } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -48,6 +49,8 @@ export interface EmulatorOptions {
   log?: Log;
   /** Fixed port; a free one is picked when absent. */
   port?: number;
+  /** How a free port is picked when none is fixed (tests give one that hands out a taken port). */
+  pickPort?: () => Promise<number>;
   startTimeoutMs?: number;
   installTimeoutMs?: number;
 }
@@ -211,6 +214,11 @@ function killGroup(pid: number, signal: NodeJS.Signals): void {
   }
 }
 
+/** Tries on new free ports when another process takes the one picked before moto binds it. */
+const PORT_ATTEMPTS = 5;
+
+class PortTakenError extends EmulatorStartError {}
+
 /**
  * Installs (if needed) and starts moto on a free loopback port; resolves once it answers.
  *
@@ -221,10 +229,23 @@ function killGroup(pid: number, signal: NodeJS.Signals): void {
  * await emulator.stop();
  */
 export async function startEmulator(options: EmulatorOptions = {}): Promise<Emulator> {
+  const python = await ensureEmulatorInstalled(options);
+  if (options.port !== undefined) return launchMoto(python, options.port, options);
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await launchMoto(python, await (options.pickPort ?? freePort)(), options);
+    } catch (error) {
+      // The port was free when asked for, but another process (often another local cloud starting at the
+      // same moment) bound it before moto did.
+      if (!(error instanceof PortTakenError) || attempt === PORT_ATTEMPTS) throw error;
+      (options.log ?? silentLog).warn("emulator port taken before moto bound it; trying another", { attempt });
+    }
+  }
+}
+
+async function launchMoto(python: string, port: number, options: EmulatorOptions): Promise<Emulator> {
   const { startTimeoutMs } = { ...defaults, ...options };
   const log = options.log ?? silentLog;
-  const python = await ensureEmulatorInstalled(options);
-  const port = options.port ?? (await freePort());
   const endpoint = `http://127.0.0.1:${port}`;
 
   const child = spawn(python, [PATCHED_SERVER_SCRIPT, "-H", "127.0.0.1", "-p", String(port)], {
@@ -237,8 +258,13 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   const unregister = onProcessExit(() => killGroup(pid, "SIGKILL"));
 
   let stderrTail = "";
+  // werkzeug's startup line, written once this process holds the port: whatever answers before it is some
+  // other process on the same port, not this moto.
+  let bound = false;
+  const boundLine = `Running on ${endpoint}`;
   child.stderr?.on("data", (chunk: Buffer) => {
     stderrTail = (stderrTail + chunk.toString()).slice(-4_000);
+    bound ||= stderrTail.includes(boundLine);
   });
   let exited = false;
   const exitedPromise = new Promise<void>((resolveExit) => {
@@ -263,10 +289,14 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
 
   const deadline = Date.now() + startTimeoutMs;
   const started = performance.now();
-  while (!(await isHealthy(endpoint))) {
+  while (!(bound && (await isHealthy(endpoint)))) {
     if (exited) {
+      // 'exit' can come before the last of stderr: the reason is in it.
+      if (child.stderr && !child.stderr.readableEnded) await Promise.race([once(child.stderr, "end"), sleep(1_000)]);
       await stop();
-      throw new EmulatorStartError(`moto exited during startup: ${stderrTail.trim() || "(no output)"}`);
+      const output = stderrTail.trim() || "(no output)";
+      if (output.includes("Address already in use")) throw new PortTakenError(`port ${port} was taken: ${output}`);
+      throw new EmulatorStartError(`moto exited during startup: ${output}`);
     }
     if (Date.now() > deadline) {
       await stop();

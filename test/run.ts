@@ -20,6 +20,7 @@ import { spawn } from "node:child_process";
 import { mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { join, relative, resolve } from "node:path";
+import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
 
 const root = resolve(import.meta.dirname, "..");
@@ -47,6 +48,7 @@ const KNOWN_SLOW: Readonly<Record<string, number>> = {
   "stack/terraform": 60,
 };
 const TIMINGS_FILE = join(root, ".fleetota", "test-timings.json");
+const BEFORE_HOOK_ERRORS = pathToFileURL(join(root, "test", "uvu-before-errors.mjs")).href;
 
 interface FileResult {
   file: string;
@@ -85,7 +87,7 @@ export function parseUvuSummary(output: string): { total: number; passed: number
 
 function runFile(file: string): Promise<FileResult> {
   return new Promise((resolveResult) => {
-    const child = spawn(process.execPath, ["--import", "tsx", file], {
+    const child = spawn(process.execPath, ["--import", "tsx", "--import", BEFORE_HOOK_ERRORS, file], {
       cwd: root,
       env: { ...process.env, NO_COLOR: "1", FORCE_COLOR: "0" },
       stdio: ["ignore", "pipe", "pipe"],

@@ -6,6 +6,8 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
@@ -25,7 +27,7 @@ import {
 } from "@aws-sdk/client-s3";
 import { CreateQueueCommand, GetQueueAttributesCommand, ListQueuesCommand, ReceiveMessageCommand, SendMessageCommand, SetQueueAttributesCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { LOCAL_CREDENTIALS } from "../../../local/apply/context.js";
-import { ensureEmulatorInstalled, PythonNotFoundError, startEmulator } from "../../../local/emulator.js";
+import { ensureEmulatorInstalled, freePort, PythonNotFoundError, startEmulator } from "../../../local/emulator.js";
 import { writeOnceStatements } from "../../../modules/data-lake-storage.js";
 
 /** 200, or the HTTP status and error name an SDK call failed with. */
@@ -64,6 +66,58 @@ test("two emulators run side by side on different ports", async () => {
   await Promise.all([first.stop(), second.stop()]);
 
   assert.is.not(first.port, second.port);
+});
+
+/** A plain HTTP server on a free loopback port that answers every request 200, as a healthy moto would. */
+async function impostor(): Promise<{ port: number; requests: () => number; close: () => Promise<void> }> {
+  let requests = 0;
+  const server = createServer((_request, response) => {
+    requests++;
+    response.end("moto?");
+  });
+  await new Promise<void>((listening) => server.listen(0, "127.0.0.1", listening));
+  const { port } = server.address() as AddressInfo;
+  return { port, requests: () => requests, close: () => new Promise((closed) => server.close(() => closed())) };
+}
+
+test("a port another process took before moto bound it is not mistaken for moto: the start fails naming the port (it resolved against whatever answered there)", async () => {
+  const other = await impostor();
+  try {
+    const outcome = await startEmulator({ port: other.port }).then(
+      async (emulator) => {
+        await emulator.stop();
+        return "started";
+      },
+      (error: Error) => error.message,
+    );
+
+    assert.match(outcome, `port ${other.port} was taken`);
+    assert.is(other.requests(), 0, "nothing asked the other process whether it was moto");
+  } finally {
+    await other.close();
+  }
+});
+
+test("when the free port picked is taken before moto binds it, moto starts on another one", async () => {
+  const other = await impostor();
+  const picked: number[] = [];
+  const pickPort = async () => {
+    const port = picked.length === 0 ? other.port : await freePort();
+    picked.push(port);
+    return port;
+  };
+  try {
+    const emulator = await startEmulator({ pickPort });
+    const sqs = new SQSClient({ endpoint: emulator.endpoint, region: "eu-central-1", credentials: LOCAL_CREDENTIALS });
+    const listed = await sqs.send(new ListQueuesCommand({})).finally(() => sqs.destroy());
+    await emulator.stop();
+
+    assert.is(picked.length, 2);
+    assert.is(emulator.port, picked[1]);
+    assert.equal(listed.QueueUrls ?? [], []);
+  } finally {
+    await other.close();
+  }
 });
 
 test("a queue's RedriveAllowPolicy is returned once set, by name and with All, and is gone once cleared (moto never returned it)", async () => {
@@ -149,7 +203,8 @@ test("a bucket policy's conditional Deny is not applied (moto ignored the condit
   const s3 = new S3Client({ endpoint: emulator.endpoint, region: "us-east-1", credentials: LOCAL_CREDENTIALS, forcePathStyle: true });
   const statusOf = (Bucket: string) =>
     s3.send(new GetObjectCommand({ Bucket, Key: "index.html" })).then(
-      () => 200,
+      // read to the end: a body left open errors unhandled ("aborted") when the emulator stops
+      async (answer) => (await answer.Body!.transformToString(), 200),
       (error: { $metadata?: { httpStatusCode?: number } }) => error.$metadata?.httpStatusCode,
     );
   const deny = (bucket: string, condition?: object) => ({ Effect: "Deny", Principal: "*", Action: "s3:*", Resource: `arn:aws:s3:::${bucket}/*`, ...(condition ? { Condition: condition } : {}) });

@@ -18,7 +18,7 @@ import {
   CreateMultipartUploadCommand,
   DeleteObjectCommand,
   DeleteObjectsCommand,
-  GetObjectCommand,
+  HeadObjectCommand,
   ListObjectVersionsCommand,
   PutObjectCommand,
   PutObjectLegalHoldCommand,
@@ -158,7 +158,7 @@ test("other bytes created first under a release's image key: publishing refuses,
 
   assert.is(published.published, true);
   assert.equal(await readObject(world.s3, world.bucket, key), image);
-  const locked = await world.s3.send(new GetObjectCommand({ Bucket: world.bucket, Key: key }));
+  const locked = await world.s3.send(new HeadObjectCommand({ Bucket: world.bucket, Key: key }));
   assert.is(locked.ObjectLockMode, "GOVERNANCE", "published with retention");
 });
 
