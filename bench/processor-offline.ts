@@ -18,7 +18,7 @@ import { S3Client } from "@aws-sdk/client-s3";
 import { SQSClient } from "@aws-sdk/client-sqs";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { vehicleTelemetryKey } from "../contracts/telemetry-keys.js";
-import { OBJECTS_IN_FLIGHT } from "../functions/telemetry-processor/handler.js";
+import { OBJECTS_IN_FLIGHT } from "../functions/telemetry-processor/batch.js";
 import { lazyOnce, processTelemetryMessage, publishInvocation, type InvocationScope, type ProcessorDependencies } from "../functions/telemetry-processor/processor.js";
 import { dynamoCampaignList } from "../campaigns/store/index.js";
 import { loadActiveCampaigns } from "../functions/telemetry-processor/update-handoff.js";

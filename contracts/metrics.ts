@@ -15,6 +15,8 @@ export const METRIC = {
   RecordsRejected: "Telemetry/RecordsRejected",
   ObjectsQuarantined: "Telemetry/ObjectsQuarantined",
   DuplicateObjects: "Telemetry/DuplicateObjects",
+  /** Telemetry messages not started because the invocation neared its timeout: returned to the queue, each spending a receive. */
+  MessagesDeferred: "Telemetry/MessagesDeferred",
   /** Refused telemetry lines and quarantined objects, by `Reason` (a small fixed set: not-json, bad-vin, bad-gzip, too-large, …). */
   Refusals: "Telemetry/Refusals",
   ProcessingLatency: "Telemetry/ProcessingLatency",

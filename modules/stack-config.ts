@@ -1,5 +1,6 @@
 import { DEFAULT_PARKED_RETENTION_DAYS } from "../contracts/parked-failure.js";
 import { InvalidTrendsIntervalError, trendsIntervalMinutes } from "../functions/dashboard-publisher/trend-cadence.js";
+import { DEADLINE_RESERVE_MS } from "../functions/telemetry-processor/deadline.js";
 
 /**
  * Everything about the FleetOTA stack that differs between environments, with the defaults of the
@@ -278,6 +279,12 @@ export function resolveStackProps(overrides: FleetOtaStackOverrides = {}): Fleet
     throw new InvalidStackPropsError(
       `alarms.processingLatencyMs (${props.alarms.processingLatencyMs}) must exceed the telemetry batching window ` +
         `(${props.telemetryConsumer.maximumBatchingWindowSeconds} s): the window alone would fire the alarm`,
+    );
+  }
+  if (props.functions.telemetryProcessor.timeoutSeconds * 1000 < 2 * DEADLINE_RESERVE_MS) {
+    throw new InvalidStackPropsError(
+      `functions.telemetryProcessor.timeoutSeconds (${props.functions.telemetryProcessor.timeoutSeconds}) must be at least ${(2 * DEADLINE_RESERVE_MS) / 1000}: ` +
+        `the processor stops starting objects ${DEADLINE_RESERVE_MS / 1000} s before its timeout (functions/telemetry-processor/deadline.ts), and would defer most of every batch`,
     );
   }
   if (props.telemetryInfrequentAccessAfterDays < 30 || props.telemetryRetentionDays <= props.telemetryInfrequentAccessAfterDays) {

@@ -157,6 +157,8 @@ export class InvocationAggregate {
   objectsProcessed = 0;
   objectsQuarantined = 0;
   duplicateObjects = 0;
+  /** Messages not started because the invocation neared its timeout (returned to the queue; functions/telemetry-processor/deadline.ts). */
+  deferredMessages = 0;
   readonly latenciesMs: number[] = [];
   /**
    * Each VIN's latest entry seen in this invocation: the readouts' own entries, kept as they come.
@@ -206,6 +208,10 @@ export class InvocationAggregate {
     this.duplicateObjects++;
   }
 
+  addDeferred(): void {
+    this.deferredMessages++;
+  }
+
   /** Vehicles whose latest record here says they are online (good or weak link). */
   vehiclesOnline(): number {
     return this.countLatest((vehicle) => vehicle.connectivity !== CONNECTIVITY_CLASS.Offline);
@@ -247,6 +253,8 @@ export class InvocationAggregate {
     for (const [reason, value] of this.refusals) {
       data.push({ ...count(METRIC.Refusals, value), Dimensions: [{ Name: "Reason", Value: reason }] });
     }
+    // Only when some were: a metric is charged for each month it is written, and a deferral is rare (hostile objects).
+    if (this.deferredMessages > 0) data.push(count(METRIC.MessagesDeferred, this.deferredMessages));
     if (this.fleetEntriesOverCap > 0) {
       data.push({ ...count(METRIC.FleetStateEntriesDropped, this.fleetEntriesOverCap), Dimensions: [{ Name: "Reason", Value: FLEET_DROP_REASON.OverCap }] });
     }

@@ -464,7 +464,7 @@ export async function publishInvocation(
           log.error("fleet state not written", { error, vehicles: vehicles.length }),
         )
       : undefined;
-  const touchedAnything = aggregate.objectsProcessed + aggregate.objectsQuarantined + aggregate.duplicateObjects + (parked?.total ?? 0) > 0;
+  const touchedAnything = aggregate.objectsProcessed + aggregate.objectsQuarantined + aggregate.duplicateObjects + aggregate.deferredMessages + (parked?.total ?? 0) > 0;
   if (touchedAnything) {
     const metricData = [...aggregate.metricData(at), ...(parked?.metricData(at) ?? [])];
     try {

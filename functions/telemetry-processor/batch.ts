@@ -1,0 +1,94 @@
+import { BatchProcessor, EventType, processPartialResponse } from "@aws-lambda-powertools/batch";
+import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda";
+import type { CampaignList } from "../../campaigns/store/index.js";
+import { concurrencyLimit } from "../../lib/concurrency-limit.js";
+import { ParkedTally } from "../../lib/parked-failures.js";
+import { InvocationAggregate } from "../../telemetry/aggregate.js";
+import { DEADLINE_RESERVE_MS, DeadlineNearError, startBeforeDeadline } from "./deadline.js";
+import { lazyOnce, processTelemetryMessage, publishInvocation, type InvocationScope, type ProcessorDependencies } from "./processor.js";
+import { loadActiveCampaigns } from "./update-handoff.js";
+
+const batchProcessor = new BatchProcessor(EventType.SQS);
+
+/**
+ * Objects read at once within a batch: the mapping delivers up to 100, and memory (512 MB) is sized for
+ * about 10 objects in flight, each bounded by the read limits (the sizing is in modules/stack-config.ts).
+ * More in flight would wait less per object, but on AWS the processor is mostly CPU, not waiting: the cost
+ * model puts 10 → 100 at well under $0.0001 a vehicle-month.
+ */
+export const OBJECTS_IN_FLIGHT = 10;
+
+export interface BatchSettings {
+  campaigns: CampaignList;
+  /** Most VINs the invocation's fleet-state part holds (FLEET_STATE_MAX_VEHICLES). */
+  fleetStateMaxVehicles: number;
+  /** Time kept for the objects in flight and the metrics once no message is started; default DEADLINE_RESERVE_MS. */
+  reserveMs?: number;
+}
+
+/**
+ * One SQS batch of telemetry-queue messages → its partial batch response: at most OBJECTS_IN_FLIGHT objects at
+ * once, each message's transient failure its own; a message whose turn comes with less than the reserve left in the
+ * invocation is not started (DeadlineNearError, counted as deferred) and goes back to the queue. Then the
+ * invocation's fleet-state part and metrics, whatever the messages did.
+ *
+ * @example
+ * const response = await processTelemetryBatch(sqsEvent, context, dependencies, { campaigns, fleetStateMaxVehicles: 10_000 }); // { batchItemFailures: [...] }
+ */
+export async function processTelemetryBatch(event: SQSEvent, context: Context, deps: ProcessorDependencies, settings: BatchSettings): Promise<SQSBatchResponse> {
+  const startedMs = Date.now();
+  const { log } = deps;
+  const reserveMs = settings.reserveMs ?? DEADLINE_RESERVE_MS;
+  const aggregate = new InvocationAggregate(settings.fleetStateMaxVehicles);
+  const scope: InvocationScope = {
+    aggregate,
+    inFlight: new Map(),
+    activeCampaigns: lazyOnce(() => loadActiveCampaigns(settings.campaigns)),
+    parking: { s3: deps.s3, bucket: deps.dataBucket, tally: new ParkedTally() },
+  };
+  const limited = concurrencyLimit(OBJECTS_IN_FLIGHT);
+  let firstDeferral: DeadlineNearError | undefined;
+  const response = await processPartialResponse(
+    event,
+    async function handleRecord(record: SQSRecord) {
+      try {
+        // Judged in the slot, when the message would start: a message may wait long for its slot behind dear objects.
+        return await limited(() => {
+          startBeforeDeadline(context, reserveMs);
+          return processTelemetryMessage(record.body, deps, scope, { receiveCount: Number(record.attributes?.ApproximateReceiveCount ?? 1) });
+        });
+      } catch (error) {
+        if (error instanceof DeadlineNearError) {
+          aggregate.addDeferred();
+          firstDeferral ??= error;
+        } else {
+          log.warn("message failed; it will be retried", { messageId: record.messageId, error });
+        }
+        throw error;
+      }
+    },
+    batchProcessor,
+    { context, throwOnFullBatchFailure: false },
+  );
+  if (firstDeferral) {
+    log.warn("messages not started: the invocation neared its timeout; they go back to the queue", {
+      deferred: aggregate.deferredMessages,
+      remainingMs: firstDeferral.remainingMs,
+      reserveMs,
+    });
+  }
+  await publishInvocation(aggregate, deps, context?.awsRequestId ?? `${Date.now()}`, scope.parking.tally);
+  log.info("batch done", {
+    messages: event.Records.length,
+    failures: response.batchItemFailures.length,
+    deferred: aggregate.deferredMessages,
+    dataPoints: aggregate.dataPoints,
+    rejected: aggregate.recordsRejected,
+    quarantinedObjects: aggregate.objectsQuarantined,
+    duplicates: aggregate.duplicateObjects,
+    parked: scope.parking.tally.byReason(),
+    refusals: Object.fromEntries(aggregate.refusals),
+    durationMs: Date.now() - startedMs,
+  });
+  return response;
+}

@@ -1,0 +1,156 @@
+/**
+ * The telemetry processor's deadline guard (R15-T2, functions/telemetry-processor/deadline.ts): a message whose turn
+ * comes with less than the reserve left in the invocation is not started but returned as a batch item failure,
+ * counted as deferred; the messages already started finish and the invocation's metrics are still written. Before
+ * the guard a batch of dear objects ran into the timeout: no partial response, no metrics, every message retried.
+ * S3, DynamoDB and SQS are recording fakes (the processor's calls are counted, not under test); Lambda's context is
+ * a fake whose remaining time falls below the reserve after k messages have asked.
+ */
+import type { S3Client } from "@aws-sdk/client-s3";
+import type { SQSClient } from "@aws-sdk/client-sqs";
+import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import type { Context, SQSEvent, SQSRecord } from "aws-lambda";
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import type { CampaignList } from "../../../../campaigns/store/index.js";
+import { METRIC } from "../../../../contracts/metrics.js";
+import { vehicleTelemetryKey } from "../../../../contracts/telemetry-keys.js";
+import { OBJECTS_IN_FLIGHT, processTelemetryBatch } from "../../../../functions/telemetry-processor/batch.js";
+import { DEADLINE_RESERVE_MS, DeadlineNearError, startBeforeDeadline } from "../../../../functions/telemetry-processor/deadline.js";
+import type { GatewayVehicles } from "../../../../functions/telemetry-processor/gateway-vehicles.js";
+import type { ProcessorDependencies } from "../../../../functions/telemetry-processor/processor.js";
+import type { Log } from "../../../../lib/logger.js";
+import { gzipped, NOW_MS, telemetryRecord } from "../../telemetry/support/factories.js";
+
+const BUCKET = "lake";
+const VIN = "1HGCM82633A004352";
+const RECORDS = 3;
+
+/** A vehicle's object of RECORDS valid records, announced by message `m-<index>`. */
+function objectMessage(index: number, objects: Map<string, Buffer>): SQSRecord {
+  const key = vehicleTelemetryKey(VIN, NOW_MS - 60_000, `deadline-${index}`);
+  const body = gzipped(Array.from({ length: RECORDS }, (_, seq) => telemetryRecord({ seq: index * RECORDS + seq })));
+  objects.set(key, body);
+  const event = { "detail-type": "Object Created", time: new Date(NOW_MS - 30_000).toISOString(), detail: { bucket: { name: BUCKET }, object: { key, size: body.length, etag: `e${index}` } } };
+  return { messageId: `m-${index}`, body: JSON.stringify(event), attributes: { ApproximateReceiveCount: "1" } } as unknown as SQSRecord;
+}
+
+/** The processor's dependencies over recording fakes: objects read, ledger completions, log lines, EMF metric lines. */
+function fakeCloud(objects: Map<string, Buffer>) {
+  const reads: string[] = [];
+  const completed: string[] = [];
+  const metricLines: string[] = [];
+  const logged: Array<{ level: string; message: string; extra: Record<string, unknown> }> = [];
+  const s3 = {
+    async send(command: { constructor: { name: string }; input: { Key?: string } }) {
+      if (command.constructor.name === "GetObjectCommand") {
+        reads.push(command.input.Key!);
+        await new Promise((resolve) => setTimeout(resolve, 1)); // an object in flight for a while, as over the network
+        return { Body: [objects.get(command.input.Key!)!] };
+      }
+      return {}; // the fleet-state part
+    },
+  };
+  const doc = {
+    async send(command: { constructor: { name: string }; input: { Item?: { sk?: string; pk?: string } } }) {
+      if (command.constructor.name === "PutCommand") completed.push(String(command.input.Item?.pk));
+      return {}; // GetCommand: no ledger entry yet
+    },
+  };
+  const sqs = { async send() { return { Successful: [], Failed: [] }; } };
+  const gatewayVehicles: GatewayVehicles = { vehiclesOf: async () => new Set(), newerThan: async () => undefined };
+  const record = (level: string) => (message: string, extra: Record<string, unknown> = {}) => logged.push({ level, message, extra });
+  const log: Log = { debug() {}, info: record("info"), warn: record("warn"), error: record("error") };
+  const deps: ProcessorDependencies = {
+    s3: s3 as unknown as S3Client,
+    sqs: sqs as unknown as SQSClient,
+    doc: doc as unknown as DynamoDBDocumentClient,
+    dataBucket: BUCKET,
+    stateTable: "state",
+    updateQueueUrl: "http://queue/update",
+    metricsNamespace: "FleetOTA",
+    gatewayVehicles,
+    log,
+    metricsOut: (line) => metricLines.push(line),
+    now: () => NOW_MS,
+  };
+  /** The value the invocation's EMF lines give a metric (undefined when not written). */
+  const metric = (name: string): number | undefined => {
+    for (const line of metricLines) {
+      const value = (JSON.parse(line) as Record<string, unknown>)[name];
+      if (typeof value === "number") return value;
+    }
+    return undefined;
+  };
+  return { deps, reads, completed, logged, metricLines, metric };
+}
+
+const campaigns = { list: async () => [] } as unknown as CampaignList;
+
+/** Lambda's context whose remaining time is plenty for the first `asks` questions, then under the reserve. */
+function contextRunningOutAfter(asks: number): Context & { asked: () => number } {
+  let asked = 0;
+  return {
+    awsRequestId: "req-1",
+    getRemainingTimeInMillis: () => (++asked <= asks ? 60_000 : DEADLINE_RESERVE_MS - 1_000),
+    asked: () => asked,
+  } as unknown as Context & { asked: () => number };
+}
+
+test("near the deadline the messages not yet started go back as batch item failures, unread; the started ones complete and the metrics are written", async () => {
+  // prepare: 25 objects, 10 in flight; the remaining time falls under the reserve after 12 messages started
+  const objects = new Map<string, Buffer>();
+  const records = Array.from({ length: 25 }, (_, index) => objectMessage(index, objects));
+  const cloud = fakeCloud(objects);
+  const started = 12;
+  assert.ok(started > OBJECTS_IN_FLIGHT, "some messages start only after waiting for a slot");
+  // act
+  const response = await processTelemetryBatch({ Records: records } as SQSEvent, contextRunningOutAfter(started), cloud.deps, { campaigns, fleetStateMaxVehicles: 100 });
+  // assess: the messages after the 12th are returned, in the order they waited
+  const deferred = records.slice(started).map((record) => record.messageId);
+  assert.equal(response.batchItemFailures.map((failure) => failure.itemIdentifier), deferred);
+  const keys = [...objects.keys()];
+  assert.equal(cloud.reads, keys.slice(0, started), "no deferred message's object was read");
+  assert.is(cloud.completed.length, started, "every started object completed in the ledger");
+  assert.is(cloud.metric(METRIC.MessagesDeferred), records.length - started, "Telemetry/MessagesDeferred");
+  assert.is(cloud.metric(METRIC.DataPoints), started * RECORDS, "the started objects' records counted: publishInvocation ran");
+  const done = cloud.logged.find((line) => line.message === "batch done");
+  assert.is(done?.extra.deferred, records.length - started);
+  assert.is(done?.extra.failures, records.length - started);
+  const warned = cloud.logged.filter((line) => line.level === "warn");
+  assert.is(warned.length, 1, "one warning for the deferrals, none per message");
+  assert.match(warned[0]!.message, /neared its timeout/);
+});
+
+test("a batch that never nears the deadline starts every message and writes no deferral metric", async () => {
+  const objects = new Map<string, Buffer>();
+  const records = Array.from({ length: 15 }, (_, index) => objectMessage(index, objects));
+  const cloud = fakeCloud(objects);
+  const context = contextRunningOutAfter(Number.POSITIVE_INFINITY);
+  const response = await processTelemetryBatch({ Records: records } as SQSEvent, context, cloud.deps, { campaigns, fleetStateMaxVehicles: 100 });
+  assert.equal(response.batchItemFailures, []);
+  assert.is(cloud.completed.length, records.length);
+  assert.is(context.asked(), records.length, "each message asked once, as it started");
+  assert.is(cloud.metric(METRIC.MessagesDeferred), undefined, "a metric written only when some message was deferred");
+  assert.is(cloud.logged.find((line) => line.message === "batch done")?.extra.deferred, 0);
+});
+
+test("a batch whose first message finds the deadline near defers every message and still writes the invocation's metrics", async () => {
+  const objects = new Map<string, Buffer>();
+  const records = Array.from({ length: 3 }, (_, index) => objectMessage(index, objects));
+  const cloud = fakeCloud(objects);
+  const response = await processTelemetryBatch({ Records: records } as SQSEvent, contextRunningOutAfter(0), cloud.deps, { campaigns, fleetStateMaxVehicles: 100 });
+  assert.is(response.batchItemFailures.length, 3);
+  assert.equal(cloud.reads, []);
+  assert.is(cloud.metric(METRIC.MessagesDeferred), 3);
+});
+
+test("startBeforeDeadline: refuses under the reserve, starts at it, and keeps no deadline for a context without one", () => {
+  assert.throws(() => startBeforeDeadline({ getRemainingTimeInMillis: () => DEADLINE_RESERVE_MS - 1 }), (error: unknown) => error instanceof DeadlineNearError && error.remainingMs === DEADLINE_RESERVE_MS - 1);
+  startBeforeDeadline({ getRemainingTimeInMillis: () => DEADLINE_RESERVE_MS });
+  startBeforeDeadline({});
+  startBeforeDeadline(undefined);
+  assert.throws(() => startBeforeDeadline({ getRemainingTimeInMillis: () => 4_000 }, 5_000), /4000 ms left in the invocation, under the 5000 ms kept/);
+});
+
+test.run();
