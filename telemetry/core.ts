@@ -1,6 +1,6 @@
 import { CORRUPTION, CorruptObjectError, decodeLineBatches, DEFAULT_DECODE_LIMITS, type ByteSource, type DecodedLine, type DecodeLimits } from "./decode.js";
 import { enrich, type EnrichedRecord } from "./enrich.js";
-import { validateRecord, type RecordRejection } from "./schema.js";
+import { knownFieldsOf, validateRecord, type RecordRejection } from "./schema.js";
 import { BINDING_RULE, bindingRejection } from "./uploader-binding.js";
 import { VIN_RULE } from "./vin.js";
 import { FLEET_SOURCE, isNewer, latestEntryOf, type FleetSource, type LatestEntry } from "./aggregate.js";
@@ -224,7 +224,8 @@ export async function readTelemetryObject(
         runNewest = enriched;
       }
       lastValidVin = enriched.record.vin;
-      if (enriched.record.ota) readout.otaRecords.push(enriched);
+      // Kept until the object is read: without unknown keys (a valid line may carry 64 KiB of nested arrays, ~2 MB parsed).
+      if (enriched.record.ota) readout.otaRecords.push({ ...enriched, record: knownFieldsOf(enriched.record) });
     }
   }
   if (runNewest) readout.latest.push(latestEntryOf(runNewest, fleetSource));
@@ -251,7 +252,7 @@ export function rejudgeUnbound(readout: ObjectReadout, nowMs: number, uploader: 
       const enriched = enrich(validation.record, validation.tsMs);
       again.accepted++;
       again.latest.push(latestEntryOf(enriched, fleetSourceOf(uploader)));
-      if (enriched.record.ota) again.otaRecords.push(enriched);
+      if (enriched.record.ota) again.otaRecords.push({ ...enriched, record: knownFieldsOf(enriched.record) });
       continue;
     }
     again.rejected.push(line);

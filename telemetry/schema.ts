@@ -286,3 +286,28 @@ export function validateRecord(value: unknown, nowMs: number, knownValidVin?: st
   }
   return { valid: false, reasons };
 }
+
+/** `value` with only the keys `schema` names, objects within copied alike (a record, such as `ecus`, is kept whole). */
+function knownKeysOf(value: unknown, schema: z.ZodType): unknown {
+  const inner = schema instanceof z.ZodOptional ? (schema.unwrap() as z.ZodType) : schema;
+  if (!(inner instanceof z.ZodObject) || typeof value !== "object" || value === null) return value;
+  const copy: Record<string, unknown> = {};
+  for (const [key, field] of Object.entries(inner.shape as Record<string, z.ZodType>)) {
+    const child = (value as Record<string, unknown>)[key];
+    if (child !== undefined) copy[key] = knownKeysOf(child, field);
+  }
+  return copy;
+}
+
+/**
+ * A valid record without the keys the schema does not name. The schema accepts unknown keys (newer vehicles may
+ * send more), so a valid line may carry up to 64 KiB of anything, e.g. nested arrays that parse to ~30 times their
+ * size: a record kept past its line (an `ota` record, until the object's reports are sent) keeps only what it names.
+ * `ecus` values are versions (strings), so the copy holds no more than the record's own fields.
+ *
+ * @example
+ * knownFieldsOf(JSON.parse('{"schemaVersion":1,…,"x":[[[]]]}')); // the record without "x"
+ */
+export function knownFieldsOf(record: TelemetryRecord): TelemetryRecord {
+  return knownKeysOf(record, telemetryRecordSchema) as TelemetryRecord;
+}

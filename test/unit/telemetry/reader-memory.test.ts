@@ -3,7 +3,7 @@ import vm from "node:vm";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { readTelemetryObject } from "../../../telemetry/core.js";
-import { NOW_MS } from "./support/factories.js";
+import { NOW_MS, telemetryRecord } from "./support/factories.js";
 
 v8.setFlagsFromString("--expose-gc");
 const gc = vm.runInNewContext("gc") as () => void;
@@ -34,6 +34,29 @@ test("a hostile object cannot make the reader hold more parsed lines than one ru
   const readout = await readTelemetryObject(source(), NOW_MS);
   assert.is(readout.rejected.length, 64, "every nested line refused, the object itself read");
   // Line at a time the reader holds the refused lines' text (about 6 MB here); one run adds a few MB at most.
+  assert.ok(heldMb < 30, `the reader held ${heldMb.toFixed(1)} MB between two batches`);
+});
+
+/** A valid record of one vehicle with an `ota` block and an unknown key holding a 64 KiB-ish line of nested arrays (accepted). */
+function acceptedNestedLine(seq: number): string {
+  const record = { ...telemetryRecord({ seq }), ota: { jobId: "job-1", campaignId: "c-1", attempt: 1, sequence: seq, status: "DOWNLOADING", targetVersion: "2.4.0" } };
+  return `${JSON.stringify(record).slice(0, -1)},"x":${"[".repeat(32_400)}${"]".repeat(32_400)}}`;
+}
+
+test("review 16 (R16-T1): accepted ota records are kept without unknown keys (64 accepted 2 MB lines held 115 MB; 255, one 120 KB object, passed 512 MB)", async () => {
+  gc();
+  const baseline = process.memoryUsage().heapUsed;
+  let heldMb = Number.NaN;
+  async function* source(): AsyncGenerator<Uint8Array> {
+    yield Buffer.from(Array.from({ length: 64 }, (_, seq) => acceptedNestedLine(seq)).join("\n") + "\n");
+    gc();
+    heldMb = (process.memoryUsage().heapUsed - baseline) / 1e6;
+    yield Buffer.from("\n");
+  }
+  const readout = await readTelemetryObject(source(), NOW_MS);
+  assert.is(readout.accepted, 64, "unknown keys do not refuse a record");
+  assert.is(readout.otaRecords.length, 64);
+  assert.not.ok("x" in readout.otaRecords[0]!.record, "the kept record names no unknown key");
   assert.ok(heldMb < 30, `the reader held ${heldMb.toFixed(1)} MB between two batches`);
 });
 

@@ -3,7 +3,7 @@ import * as assert from "uvu/assert";
 import { createHash } from "node:crypto";
 import { gunzipSync } from "node:zlib";
 import { z } from "zod";
-import { MAX_FUTURE_SKEW_MS, MAX_RECORD_AGE_MS, schemaAccepts, surelyValid, telemetryRecordSchema, validateRecord } from "../../../telemetry/schema.js";
+import { knownFieldsOf, MAX_FUTURE_SKEW_MS, MAX_RECORD_AGE_MS, schemaAccepts, surelyValid, telemetryRecordSchema, validateRecord } from "../../../telemetry/schema.js";
 import { generateBatch } from "../../../simulator/batch.js";
 import { createFleet } from "../../../simulator/fleet.js";
 import { SeededRandom } from "../../../simulator/random.js";
@@ -178,6 +178,31 @@ test("surelyValid never says yes where the schema says no (valid simulator recor
   }
   assert.ok(checked > 5_000, `${checked} values checked`);
   assert.ok(fastYes > 0 && schemaYes > fastYes, `both verdicts exercised (fast yes ${fastYes}, schema yes ${schemaYes} of ${checked})`);
+});
+
+test("knownFieldsOf keeps exactly what the schema names (zod's own strip), at every level: unknown keys a valid record may carry are left out", () => {
+  const ota = { jobId: "job-1", campaignId: "c-1", attempt: 1, sequence: 3, status: "DOWNLOADING" as const, targetVersion: "2.4.0" };
+  const clean = { ...telemetryRecord(), ota };
+  const extra = { x: [[[1]]], y: { z: "w" } };
+  const hostile = {
+    ...clean,
+    ...extra,
+    vehicle: { ...clean.vehicle, ...extra },
+    position: { ...clean.position, ...extra },
+    battery: { ...clean.battery, ...extra },
+    connectivity: { ...clean.connectivity, ...extra },
+    firmware: { ...clean.firmware, ...extra },
+    ota: { ...ota, reason: "low battery", ...extra },
+  };
+  const validation = validateRecord(hostile, NOW_MS);
+  assert.ok(validation.valid, "unknown keys do not make a record invalid");
+  const kept = knownFieldsOf(validation.record);
+  assert.equal(kept, telemetryRecordSchema.parse(hostile));
+  assert.not.ok(JSON.stringify(kept).includes('"x"'));
+  assert.equal(kept.firmware.ecus, clean.firmware.ecus);
+  assert.equal(knownFieldsOf(clean), clean, "a record of known keys only is copied unchanged");
+  const { ota: _none, ...withoutOta } = clean;
+  assert.equal(knownFieldsOf(withoutOta), withoutOta, "absent optional blocks stay absent");
 });
 
 test.run();
