@@ -15,7 +15,7 @@ export const METRIC = {
   RecordsRejected: "Telemetry/RecordsRejected",
   ObjectsQuarantined: "Telemetry/ObjectsQuarantined",
   DuplicateObjects: "Telemetry/DuplicateObjects",
-  /** Telemetry messages not started because the invocation neared its timeout: returned to the queue, each spending a receive. */
+  /** Telemetry messages not started, or whose read was abandoned, because the invocation neared its timeout: returned to the queue, each spending a receive. */
   MessagesDeferred: "Telemetry/MessagesDeferred",
   /** Refused telemetry lines and quarantined objects, by `Reason` (a small fixed set: not-json, bad-vin, bad-gzip, too-large, …). */
   Refusals: "Telemetry/Refusals",

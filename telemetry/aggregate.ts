@@ -157,7 +157,7 @@ export class InvocationAggregate {
   objectsProcessed = 0;
   objectsQuarantined = 0;
   duplicateObjects = 0;
-  /** Messages not started because the invocation neared its timeout (returned to the queue; functions/telemetry-processor/deadline.ts). */
+  /** Messages not started, or whose read was abandoned, because the invocation neared its timeout (returned to the queue; functions/telemetry-processor/deadline.ts). */
   deferredMessages = 0;
   readonly latenciesMs: number[] = [];
   /**

@@ -44,6 +44,11 @@ export interface ReadLimits extends DecodeLimits {
   maxLines: number;
   /** Raw text of rejected lines kept per object; past it the object is quarantined whole. */
   maxRejectedBytes: number;
+  /**
+   * Epoch milliseconds past which the read is abandoned (ReadDeadlineError, checked once a parse-ahead run): the
+   * processor's invocation is near its timeout. None by default.
+   */
+  deadlineMs?: number;
 }
 
 export const DEFAULT_READ_LIMITS: ReadLimits = {
@@ -87,6 +92,17 @@ export class TooManyRejectedError extends CorruptObjectError {
     message: string,
   ) {
     super(CORRUPTION.TooManyRejected, message);
+  }
+}
+
+/**
+ * The read passed `ReadLimits.deadlineMs`: abandoned, nothing of the object counted. Not a fault of the object (no
+ * CorruptObjectError): the processor returns its message to the queue.
+ */
+export class ReadDeadlineError extends Error {
+  override readonly name = "ReadDeadlineError";
+  constructor(readonly deadlineMs: number) {
+    super(`read abandoned at its deadline (${new Date(deadlineMs).toISOString()}): the invocation is near its timeout`);
   }
 }
 
@@ -173,6 +189,7 @@ export async function readTelemetryObject(
   let runNewest: EnrichedRecord | undefined;
   const fleetSource = fleetSourceOf(uploader);
   const parsed: unknown[] = new Array(PARSE_AHEAD.lines);
+  const { deadlineMs } = limits;
   const reject = (raw: string, refusal: LineRefusal, reasons: RecordRejection[]) => {
     rejectedBytes += raw.length;
     if (rejectedBytes > limits.maxRejectedBytes) {
@@ -187,6 +204,8 @@ export async function readTelemetryObject(
     let runEnd = 0;
     for (let index = 0; index < batch.length; index++) {
       if (index === runEnd) {
+        // Once a run (at most 64 lines or 64 KiB of text, a few ms of parsing even of nested arrays).
+        if (deadlineMs !== undefined && Date.now() > deadlineMs) throw new ReadDeadlineError(deadlineMs);
         runStart = index;
         runEnd = parseAhead(batch, index, parsed);
       }

@@ -4,7 +4,8 @@ import type { CampaignList } from "../../campaigns/store/index.js";
 import { concurrencyLimit } from "../../lib/concurrency-limit.js";
 import { ParkedTally } from "../../lib/parked-failures.js";
 import { InvocationAggregate } from "../../telemetry/aggregate.js";
-import { DEADLINE_RESERVE_MS, DeadlineNearError, startBeforeDeadline } from "./deadline.js";
+import { ReadDeadlineError } from "../../telemetry/core.js";
+import { DEADLINE_RESERVE_MS, DeadlineNearError, READ_DEADLINE_RESERVE_MS, readDeadlineOf, startBeforeDeadline } from "./deadline.js";
 import { lazyOnce, processTelemetryMessage, publishInvocation, type InvocationScope, type ProcessorDependencies } from "./processor.js";
 import { loadActiveCampaigns } from "./update-handoff.js";
 
@@ -22,14 +23,17 @@ export interface BatchSettings {
   campaigns: CampaignList;
   /** Most VINs the invocation's fleet-state part holds (FLEET_STATE_MAX_VEHICLES). */
   fleetStateMaxVehicles: number;
-  /** Time kept for the objects in flight and the metrics once no message is started; default DEADLINE_RESERVE_MS. */
+  /** Time left below which no message is started; default DEADLINE_RESERVE_MS. */
   reserveMs?: number;
+  /** Time left below which a read in flight is abandoned; default READ_DEADLINE_RESERVE_MS. */
+  readReserveMs?: number;
 }
 
 /**
  * One SQS batch of telemetry-queue messages → its partial batch response: at most OBJECTS_IN_FLIGHT objects at
  * once, each message's transient failure its own; a message whose turn comes with less than the reserve left in the
- * invocation is not started (DeadlineNearError, counted as deferred) and goes back to the queue. Then the
+ * invocation is not started (DeadlineNearError, counted as deferred), and a read still going with less than the read
+ * reserve left is abandoned (ReadDeadlineError, counted as abandoned); both go back to the queue. Then the
  * invocation's fleet-state part and metrics, whatever the messages did.
  *
  * @example
@@ -40,14 +44,17 @@ export async function processTelemetryBatch(event: SQSEvent, context: Context, d
   const { log } = deps;
   const reserveMs = settings.reserveMs ?? DEADLINE_RESERVE_MS;
   const aggregate = new InvocationAggregate(settings.fleetStateMaxVehicles);
+  const readDeadlineMs = readDeadlineOf(context, settings.readReserveMs ?? READ_DEADLINE_RESERVE_MS);
   const scope: InvocationScope = {
     aggregate,
     inFlight: new Map(),
     activeCampaigns: lazyOnce(() => loadActiveCampaigns(settings.campaigns)),
     parking: { s3: deps.s3, bucket: deps.dataBucket, tally: new ParkedTally() },
+    ...(readDeadlineMs === undefined ? {} : { readDeadlineMs }),
   };
   const limited = concurrencyLimit(OBJECTS_IN_FLIGHT);
   let firstDeferral: DeadlineNearError | undefined;
+  let abandoned = 0;
   const response = await processPartialResponse(
     event,
     async function handleRecord(record: SQSRecord) {
@@ -61,6 +68,9 @@ export async function processTelemetryBatch(event: SQSEvent, context: Context, d
         if (error instanceof DeadlineNearError) {
           aggregate.addDeferred();
           firstDeferral ??= error;
+        } else if (error instanceof ReadDeadlineError) {
+          aggregate.addDeferred();
+          abandoned++;
         } else {
           log.warn("message failed; it will be retried", { messageId: record.messageId, error });
         }
@@ -70,11 +80,11 @@ export async function processTelemetryBatch(event: SQSEvent, context: Context, d
     batchProcessor,
     { context, throwOnFullBatchFailure: false },
   );
-  if (firstDeferral) {
-    log.warn("messages not started: the invocation neared its timeout; they go back to the queue", {
-      deferred: aggregate.deferredMessages,
-      remainingMs: firstDeferral.remainingMs,
-      reserveMs,
+  if (aggregate.deferredMessages > 0) {
+    log.warn("messages not started or reads abandoned: the invocation neared its timeout; they go back to the queue", {
+      notStarted: aggregate.deferredMessages - abandoned,
+      abandoned,
+      ...(firstDeferral ? { remainingMs: firstDeferral.remainingMs, reserveMs } : {}),
     });
   }
   await publishInvocation(aggregate, deps, context?.awsRequestId ?? `${Date.now()}`, scope.parking.tally);
@@ -82,6 +92,7 @@ export async function processTelemetryBatch(event: SQSEvent, context: Context, d
     messages: event.Records.length,
     failures: response.batchItemFailures.length,
     deferred: aggregate.deferredMessages,
+    abandoned,
     dataPoints: aggregate.dataPoints,
     rejected: aggregate.recordsRejected,
     quarantinedObjects: aggregate.objectsQuarantined,

@@ -1,22 +1,32 @@
 /**
  * The telemetry processor's deadline guard (R15-T2): near the invocation's timeout, a message that gets its turn is
- * not started but handed back to the queue, so the messages already started finish, the invocation's metrics are
- * published and the batch gets its partial response instead of timing out whole.
+ * not started, and closer still a read in flight is abandoned; both messages go back to the queue, so the messages
+ * that can finish do, the invocation's metrics are published and the batch gets its partial response instead of
+ * timing out whole.
  */
 
 /**
- * Time an invocation keeps, once it stops starting messages, for the objects still in flight and publishInvocation.
- * An object in flight is bounded by the read limits (telemetry/core.ts DEFAULT_READ_LIMITS); the dearest one
- * measured (2026-12-03, this machine, reader alone) is 4 MiB of nested-array lines, the rejected-text limit, with up
- * to 10,000 valid records beside them: 0.27-0.36 CPU-s. Ten of them in flight (OBJECTS_IN_FLIGHT) take 3.6 CPU-s,
- * about 12.5 s of wall time at 512 MB's share of a vCPU (0.29, modules/stack-config.ts); their last SDK calls (the
- * quarantine copy, the ledger) and publishInvocation (one fleet-state PUT, the EMF lines) add well under 2 s.
- * 20 s covers that with a margin and leaves 40 s of the 60 s timeout for starting messages: the worst clean batch (100
- * objects at the line limit) takes 6-11 CPU-s, 22-37 s there, so the guard defers no clean batch. It is an
- * absolute time, not a share of the timeout: what it must cover grows with the objects in flight and shrinks with
- * memory (CPU), not with the timeout; resolveStackProps refuses a processor timeout under twice this.
+ * Time left in the invocation below which a read still going is abandoned (ReadLimits.deadlineMs, checked once a
+ * parse-ahead run: telemetry/core.ts ReadDeadlineError) and its message returned to the queue. What must still fit
+ * after it: the objects past their read finish their writes (records file or quarantine copy, update messages, the
+ * ledger: a few SDK calls), and publishInvocation writes the fleet-state part (gzip of up to FLEET_STATE_MAX_VEHICLES
+ * entries) and the EMF lines: about 2 s at 512 MB's 0.29 vCPU; 5 s with a margin. A read cannot be bounded by a start
+ * reserve alone: the dearest object the read limits allow is not 4 MiB of refused nested arrays (0.27-0.36 CPU-s
+ * measured, 2026-12-03) but 16 MiB of accepted records carrying nested arrays under an unknown key (review 16 R16-T2:
+ * ~2 CPU-s, some 7 s alone at 0.29 vCPU and 70 s with ten in flight, longer than the whole timeout).
  */
-export const DEADLINE_RESERVE_MS = 20_000;
+export const READ_DEADLINE_RESERVE_MS = 5_000;
+
+/**
+ * Time left in the invocation below which a message is not started at all (DeadlineNearError): less than this leaves
+ * its read under READ_DEADLINE_RESERVE_MS + 5 s, and a read started then would mostly be abandoned, its CPU wasted. A
+ * clean object at the line limit (10,000 records, 0.05-0.1 CPU-s) read with nine others takes up to ~3.5 s at 0.29
+ * vCPU, so it fits those 5 s. The worst clean batch (100 such objects, 6-11 CPU-s, 22-37 s) starts every message
+ * within the 50 s this leaves of the 60 s timeout: the guard defers no clean batch. An absolute time, not a share of
+ * the timeout (what it must cover shrinks with memory, i.e. CPU, not with the timeout); resolveStackProps refuses a
+ * processor timeout under twice this.
+ */
+export const DEADLINE_RESERVE_MS = 10_000;
 
 /**
  * A message not started because the invocation had less than the reserve left: transient by nature, it goes back to
@@ -47,7 +57,7 @@ export interface DeadlineContext {
  * import { concurrencyLimit } from "../../lib/concurrency-limit.js";
  * const limited = concurrencyLimit(10);
  * await limited(async () => {
- *   startBeforeDeadline(context); // throws DeadlineNearError with under 20 s left: the message goes back to the queue
+ *   startBeforeDeadline(context); // throws DeadlineNearError with under 10 s left: the message goes back to the queue
  *   return s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
  * });
  */
@@ -55,4 +65,16 @@ export function startBeforeDeadline(context: DeadlineContext | undefined, reserv
   if (typeof context?.getRemainingTimeInMillis !== "function") return;
   const remainingMs = context.getRemainingTimeInMillis();
   if (remainingMs < reserveMs) throw new DeadlineNearError(remainingMs, reserveMs);
+}
+
+/**
+ * The epoch millisecond past which the invocation's reads are abandoned (ReadLimits.deadlineMs), asked once as the
+ * invocation starts; undefined for a context without the remaining time.
+ *
+ * @example
+ * const deadlineMs = readDeadlineOf(context); // Date.now() + remaining time - 5 s
+ */
+export function readDeadlineOf(context: DeadlineContext | undefined, reserveMs: number = READ_DEADLINE_RESERVE_MS): number | undefined {
+  if (typeof context?.getRemainingTimeInMillis !== "function") return undefined;
+  return Date.now() + context.getRemainingTimeInMillis() - reserveMs;
 }

@@ -61,6 +61,8 @@ export interface InvocationScope {
   inFlight: Map<string, Promise<MessageOutcome>>;
   /** Where permanent failures are parked and counted (Reliability/MessagesParked). */
   parking: Parking;
+  /** Epoch milliseconds past which an object's read is abandoned (ReadDeadlineError: the message is retried); deadline.ts. */
+  readDeadlineMs?: number;
 }
 
 export const MESSAGE_OUTCOME = {
@@ -354,6 +356,7 @@ async function againstNewerBinding(
   readAtMs: number,
   judged: Judged,
   dependencies: ProcessorDependencies,
+  limits: ReadLimits,
 ): Promise<Judged> {
   if (!refusedUnbound(judged)) return judged;
   const newer = await dependencies.gatewayVehicles.newerThan(uploader.gatewayId, judgedWith);
@@ -366,7 +369,7 @@ async function againstNewerBinding(
   }
   const body = await boundObjectBody(dependencies.s3, object, storedKey);
   if (body === NOT_THE_EVENTS_OBJECT) return judged; // replaced since the first read: quarantineWhole's If-Match parks it
-  const again = await judge(() => readTelemetryObject(body, readAtMs, dependencies.limits ?? DEFAULT_READ_LIMITS, uploader, newer));
+  const again = await judge(() => readTelemetryObject(body, readAtMs, limits, uploader, newer));
   log.info("gateway's binding changed since it was cached: object refused whole as not bound read again", {
     key: object.key,
     accepted: again.readout?.accepted ?? 0,
@@ -410,9 +413,9 @@ async function processObject(
       return quarantine(why, object.key);
     }
     const readAtMs = now();
-    const limits = dependencies.limits ?? DEFAULT_READ_LIMITS;
+    const limits: ReadLimits = { ...(dependencies.limits ?? DEFAULT_READ_LIMITS), ...(scope.readDeadlineMs === undefined ? {} : { deadlineMs: scope.readDeadlineMs }) };
     let judged = await judge(() => readTelemetryObject(body, readAtMs, limits, uploader.key, boundVins));
-    if (uploader.key.kind === UPLOADER_KIND.Fleet) judged = await againstNewerBinding(object, uploader.storedKey, uploader.key, boundVins!, readAtMs, judged, dependencies);
+    if (uploader.key.kind === UPLOADER_KIND.Fleet) judged = await againstNewerBinding(object, uploader.storedKey, uploader.key, boundVins!, readAtMs, judged, dependencies, limits);
     ({ readout, corruption } = judged);
   }
   // quarantine/records holds the lines refused by the judgement the ledger records: an earlier attempt may have written

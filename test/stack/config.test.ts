@@ -44,7 +44,7 @@ test("values AWS would refuse are rejected at synth time with the reason", () =>
     { fleetStateMaxVehicles: 1.5 },
     { fleetStateRetentionDays: 0 },
     { fleetSize: 5000, fleetStateMaxVehicles: 4000 },
-    { functions: { ...defaults.functions, telemetryProcessor: { timeoutSeconds: 30, memoryMb: 512 } } },
+    { functions: { ...defaults.functions, telemetryProcessor: { timeoutSeconds: 15, memoryMb: 512 } } },
   ];
   for (const overrides of invalid) {
     assert.throws(

@@ -1,14 +1,15 @@
 /**
  * R15-T2 on the local cloud with the real bundle, the real SDK and the local runtime's own timeout and Lambda context:
  * one invocation handed more hostile objects (nested-array lines up to the rejected-text limit, ~0.3 CPU-s each) than
- * it can read before its timeout, with good objects among them. The deadline guard stops starting messages 20 s
- * before the timeout: the invocation returns (no timeout), every message it did not complete is a batch item failure,
- * and handing those back (as the queue would) completes every object: no good object is lost.
+ * it can read before its timeout, with good objects among them. The deadline guard stops starting messages 10 s
+ * before the timeout and abandons reads 5 s before it: the invocation returns (no timeout), every message it did not
+ * complete is a batch item failure, and handing those back (as the queue would) completes every object: no good
+ * object is lost.
  *
  * The processor runs in a runtime of its own here, with no mapping, invoked directly: the stack's mapping takes 10
  * messages a batch locally, too few to run into a timeout, and a direct invoke holds all of them in one invocation.
- * Its timeout is 40 s, the least resolveStackProps allows; before the guard this batch timed out (about 55-70 s of
- * CPU at one core).
+ * Its timeout is 40 s (the stack's is 60 s; resolveStackProps allows 20 s and more): the batch needs about 55-70 s
+ * of CPU at one core, so before the guard it timed out.
  */
 import { PutObjectCommand } from "@aws-sdk/client-s3";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";

@@ -10,13 +10,14 @@ import type { S3Client } from "@aws-sdk/client-s3";
 import type { SQSClient } from "@aws-sdk/client-sqs";
 import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import type { Context, SQSEvent, SQSRecord } from "aws-lambda";
+import { gunzipSync } from "node:zlib";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import type { CampaignList } from "../../../../campaigns/store/index.js";
 import { METRIC } from "../../../../contracts/metrics.js";
 import { vehicleTelemetryKey } from "../../../../contracts/telemetry-keys.js";
 import { OBJECTS_IN_FLIGHT, processTelemetryBatch } from "../../../../functions/telemetry-processor/batch.js";
-import { DEADLINE_RESERVE_MS, DeadlineNearError, startBeforeDeadline } from "../../../../functions/telemetry-processor/deadline.js";
+import { DEADLINE_RESERVE_MS, DeadlineNearError, READ_DEADLINE_RESERVE_MS, startBeforeDeadline } from "../../../../functions/telemetry-processor/deadline.js";
 import type { GatewayVehicles } from "../../../../functions/telemetry-processor/gateway-vehicles.js";
 import type { ProcessorDependencies } from "../../../../functions/telemetry-processor/processor.js";
 import type { Log } from "../../../../lib/logger.js";
@@ -24,7 +25,7 @@ import { gzipped, NOW_MS, telemetryRecord } from "../../telemetry/support/factor
 
 const BUCKET = "lake";
 const VIN = "1HGCM82633A004352";
-const RECORDS = 3;
+const RECORDS = 10;
 
 /** A vehicle's object of RECORDS valid records, announced by message `m-<index>`. */
 function objectMessage(index: number, objects: Map<string, Buffer>): SQSRecord {
@@ -35,8 +36,16 @@ function objectMessage(index: number, objects: Map<string, Buffer>): SQSRecord {
   return { messageId: `m-${index}`, body: JSON.stringify(event), attributes: { ApproximateReceiveCount: "1" } } as unknown as SQSRecord;
 }
 
+/** The object's text a line at a time, 30 ms apart: a read that takes long (a dear object at a small share of a CPU). */
+async function* slowly(text: Buffer): AsyncGenerator<Uint8Array> {
+  for (const line of text.toString("utf8").split(/(?<=\n)/)) {
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    yield Buffer.from(line);
+  }
+}
+
 /** The processor's dependencies over recording fakes: objects read, ledger completions, log lines, EMF metric lines. */
-function fakeCloud(objects: Map<string, Buffer>) {
+function fakeCloud(objects: Map<string, Buffer>, slowKeys: ReadonlySet<string> = new Set()) {
   const reads: string[] = [];
   const completed: string[] = [];
   const metricLines: string[] = [];
@@ -44,9 +53,10 @@ function fakeCloud(objects: Map<string, Buffer>) {
   const s3 = {
     async send(command: { constructor: { name: string }; input: { Key?: string } }) {
       if (command.constructor.name === "GetObjectCommand") {
-        reads.push(command.input.Key!);
+        const key = command.input.Key!;
+        reads.push(key);
         await new Promise((resolve) => setTimeout(resolve, 1)); // an object in flight for a while, as over the network
-        return { Body: [objects.get(command.input.Key!)!] };
+        return { Body: slowKeys.has(key) ? slowly(gunzipSync(objects.get(key)!)) : [objects.get(key)!] };
       }
       return {}; // the fleet-state part
     },
@@ -87,7 +97,10 @@ function fakeCloud(objects: Map<string, Buffer>) {
 
 const campaigns = { list: async () => [] } as unknown as CampaignList;
 
-/** Lambda's context whose remaining time is plenty for the first `asks` questions, then under the reserve. */
+/**
+ * Lambda's context whose remaining time is plenty for the first `asks` questions, then under the reserve. The batch
+ * asks once as it starts (its read deadline: plenty here), then once as each message would start.
+ */
 function contextRunningOutAfter(asks: number): Context & { asked: () => number } {
   let asked = 0;
   return {
@@ -105,7 +118,7 @@ test("near the deadline the messages not yet started go back as batch item failu
   const started = 12;
   assert.ok(started > OBJECTS_IN_FLIGHT, "some messages start only after waiting for a slot");
   // act
-  const response = await processTelemetryBatch({ Records: records } as SQSEvent, contextRunningOutAfter(started), cloud.deps, { campaigns, fleetStateMaxVehicles: 100 });
+  const response = await processTelemetryBatch({ Records: records } as SQSEvent, contextRunningOutAfter(1 + started), cloud.deps, { campaigns, fleetStateMaxVehicles: 100 });
   // assess: the messages after the 12th are returned, in the order they waited
   const deferred = records.slice(started).map((record) => record.messageId);
   assert.equal(response.batchItemFailures.map((failure) => failure.itemIdentifier), deferred);
@@ -130,7 +143,7 @@ test("a batch that never nears the deadline starts every message and writes no d
   const response = await processTelemetryBatch({ Records: records } as SQSEvent, context, cloud.deps, { campaigns, fleetStateMaxVehicles: 100 });
   assert.equal(response.batchItemFailures, []);
   assert.is(cloud.completed.length, records.length);
-  assert.is(context.asked(), records.length, "each message asked once, as it started");
+  assert.is(context.asked(), 1 + records.length, "asked once for the read deadline, then once by each message as it started");
   assert.is(cloud.metric(METRIC.MessagesDeferred), undefined, "a metric written only when some message was deferred");
   assert.is(cloud.logged.find((line) => line.message === "batch done")?.extra.deferred, 0);
 });
@@ -143,6 +156,28 @@ test("a batch whose first message finds the deadline near defers every message a
   assert.is(response.batchItemFailures.length, 3);
   assert.equal(cloud.reads, []);
   assert.is(cloud.metric(METRIC.MessagesDeferred), 3);
+});
+
+test("a read still going at the read deadline is abandoned: its message goes back, counted, nothing of it recorded; the others complete", async () => {
+  // prepare: the invocation has 150 ms left above the read reserve; three objects read slowly (~300 ms), four at once
+  const objects = new Map<string, Buffer>();
+  const records = Array.from({ length: 7 }, (_, index) => objectMessage(index, objects));
+  const keys = [...objects.keys()];
+  const slow = new Set([1, 3, 5].map((index) => keys[index]!));
+  const cloud = fakeCloud(objects, slow);
+  const context = { awsRequestId: "req-2", getRemainingTimeInMillis: () => READ_DEADLINE_RESERVE_MS + 150 } as unknown as Context;
+  // act: every message starts (no start reserve here), the slow reads pass the read deadline
+  const response = await processTelemetryBatch({ Records: records } as SQSEvent, context, cloud.deps, { campaigns, fleetStateMaxVehicles: 100, reserveMs: 0 });
+  // assess
+  assert.equal(response.batchItemFailures.map((failure) => failure.itemIdentifier), ["m-1", "m-3", "m-5"]);
+  assert.is(cloud.reads.length, records.length, "every message started");
+  assert.is(cloud.completed.length, 4, "only the objects read in time completed");
+  assert.is(cloud.metric(METRIC.MessagesDeferred), 3);
+  assert.is(cloud.metric(METRIC.DataPoints), 4 * RECORDS, "nothing of an abandoned object counted");
+  const done = cloud.logged.find((line) => line.message === "batch done");
+  assert.is(done?.extra.abandoned, 3);
+  assert.is(done?.extra.deferred, 3);
+  assert.not.ok(cloud.logged.some((line) => line.message.startsWith("message failed")), "an abandoned read is no failure of its own");
 });
 
 test("startBeforeDeadline: refuses under the reserve, starts at it, and keeps no deadline for a context without one", () => {

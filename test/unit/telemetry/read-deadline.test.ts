@@ -1,0 +1,40 @@
+/**
+ * ReadLimits.deadlineMs (telemetry/core.ts): a read still going past it is abandoned with a ReadDeadlineError, checked
+ * once a parse-ahead run (not once a chunk: an object decoded in one chunk, a whole small gzip, stops too); before it
+ * the readout is the same as without one.
+ */
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import { DEFAULT_READ_LIMITS, readTelemetryObject, ReadDeadlineError } from "../../../telemetry/core.js";
+import { gzipped, NOW_MS, telemetryRecord } from "./support/factories.js";
+
+const object = gzipped(Array.from({ length: 300 }, (_, seq) => telemetryRecord({ seq })));
+
+test("a read past its deadline is abandoned, even of an object decoded in one chunk", async () => {
+  const error = await readTelemetryObject([object], NOW_MS, { ...DEFAULT_READ_LIMITS, deadlineMs: Date.now() - 1 }).catch((caught: unknown) => caught);
+  assert.instance(error, ReadDeadlineError);
+});
+
+test("a read whose deadline passes between two chunks is abandoned in the second", async () => {
+  const lines = Array.from({ length: 20 }, (_, seq) => `${JSON.stringify(telemetryRecord({ seq }))}\n`);
+  let chunksRead = 0;
+  async function* source(): AsyncGenerator<Uint8Array> {
+    for (const line of lines) {
+      chunksRead++;
+      yield Buffer.from(line);
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+  }
+  const error = await readTelemetryObject(source(), NOW_MS, { ...DEFAULT_READ_LIMITS, deadlineMs: Date.now() + 25 }).catch((caught: unknown) => caught);
+  assert.instance(error, ReadDeadlineError);
+  assert.ok(chunksRead > 1 && chunksRead < lines.length, `stopped part-way (${chunksRead} of ${lines.length} lines)`);
+});
+
+test("a read within its deadline gives the readout it gives without one", async () => {
+  const within = await readTelemetryObject([object], NOW_MS, { ...DEFAULT_READ_LIMITS, deadlineMs: Date.now() + 60_000 });
+  const without = await readTelemetryObject([object], NOW_MS);
+  assert.equal(within, without);
+  assert.is(within.accepted, 300);
+});
+
+test.run();
