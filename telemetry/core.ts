@@ -45,10 +45,10 @@ export interface ReadLimits extends DecodeLimits {
   /** Raw text of rejected lines kept per object; past it the object is quarantined whole. */
   maxRejectedBytes: number;
   /**
-   * Epoch milliseconds past which the read is abandoned (ReadDeadlineError, checked once a parse-ahead run): the
-   * processor's invocation is near its timeout. None by default.
+   * Asked once a parse-ahead run: true abandons the read (ReadDeadlineError), e.g. when the processor's invocation is
+   * near its timeout. None by default.
    */
-  deadlineMs?: number;
+  pastDeadline?: () => boolean;
 }
 
 export const DEFAULT_READ_LIMITS: ReadLimits = {
@@ -96,13 +96,13 @@ export class TooManyRejectedError extends CorruptObjectError {
 }
 
 /**
- * The read passed `ReadLimits.deadlineMs`: abandoned, nothing of the object counted. Not a fault of the object (no
+ * The read passed its deadline (`ReadLimits.pastDeadline`): abandoned, nothing of the object counted. Not a fault of the object (no
  * CorruptObjectError): the processor returns its message to the queue.
  */
 export class ReadDeadlineError extends Error {
   override readonly name = "ReadDeadlineError";
-  constructor(readonly deadlineMs: number) {
-    super(`read abandoned at its deadline (${new Date(deadlineMs).toISOString()}): the invocation is near its timeout`);
+  constructor(readonly line: number) {
+    super(`read abandoned at line ${line}, past its deadline: the invocation is near its timeout`);
   }
 }
 
@@ -189,7 +189,7 @@ export async function readTelemetryObject(
   let runNewest: EnrichedRecord | undefined;
   const fleetSource = fleetSourceOf(uploader);
   const parsed: unknown[] = new Array(PARSE_AHEAD.lines);
-  const { deadlineMs } = limits;
+  const { pastDeadline } = limits;
   const reject = (raw: string, refusal: LineRefusal, reasons: RecordRejection[]) => {
     rejectedBytes += raw.length;
     if (rejectedBytes > limits.maxRejectedBytes) {
@@ -205,7 +205,7 @@ export async function readTelemetryObject(
     for (let index = 0; index < batch.length; index++) {
       if (index === runEnd) {
         // Once a run (at most 64 lines or 64 KiB of text, a few ms of parsing even of nested arrays).
-        if (deadlineMs !== undefined && Date.now() > deadlineMs) throw new ReadDeadlineError(deadlineMs);
+        if (pastDeadline?.()) throw new ReadDeadlineError(lineNumber + 1);
         runStart = index;
         runEnd = parseAhead(batch, index, parsed);
       }

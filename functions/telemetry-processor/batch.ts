@@ -44,13 +44,13 @@ export async function processTelemetryBatch(event: SQSEvent, context: Context, d
   const { log } = deps;
   const reserveMs = settings.reserveMs ?? DEADLINE_RESERVE_MS;
   const aggregate = new InvocationAggregate(settings.fleetStateMaxVehicles);
-  const readDeadlineMs = readDeadlineOf(context, settings.readReserveMs ?? READ_DEADLINE_RESERVE_MS);
+  const readPastDeadline = readDeadlineOf(context, settings.readReserveMs ?? READ_DEADLINE_RESERVE_MS);
   const scope: InvocationScope = {
     aggregate,
     inFlight: new Map(),
     activeCampaigns: lazyOnce(() => loadActiveCampaigns(settings.campaigns)),
     parking: { s3: deps.s3, bucket: deps.dataBucket, tally: new ParkedTally() },
-    ...(readDeadlineMs === undefined ? {} : { readDeadlineMs }),
+    ...(readPastDeadline === undefined ? {} : { readPastDeadline }),
   };
   const limited = concurrencyLimit(OBJECTS_IN_FLIGHT);
   let firstDeferral: DeadlineNearError | undefined;

@@ -6,7 +6,7 @@
  */
 
 /**
- * Time left in the invocation below which a read still going is abandoned (ReadLimits.deadlineMs, checked once a
+ * Time left in the invocation below which a read still going is abandoned (ReadLimits.pastDeadline, asked once a
  * parse-ahead run: telemetry/core.ts ReadDeadlineError) and its message returned to the queue. What must still fit
  * after it: the objects past their read finish their writes (records file or quarantine copy, update messages, the
  * ledger: a few SDK calls), and publishInvocation writes the fleet-state part (gzip of up to FLEET_STATE_MAX_VEHICLES
@@ -68,13 +68,14 @@ export function startBeforeDeadline(context: DeadlineContext | undefined, reserv
 }
 
 /**
- * The epoch millisecond past which the invocation's reads are abandoned (ReadLimits.deadlineMs), asked once as the
- * invocation starts; undefined for a context without the remaining time.
+ * Whether the invocation's reads are to be abandoned now (ReadLimits.pastDeadline: less than `reserveMs` left);
+ * undefined for a context without the remaining time.
  *
  * @example
- * const deadlineMs = readDeadlineOf(context); // Date.now() + remaining time - 5 s
+ * const pastDeadline = readDeadlineOf(context); // pastDeadline?.() is true with under 5 s left
  */
-export function readDeadlineOf(context: DeadlineContext | undefined, reserveMs: number = READ_DEADLINE_RESERVE_MS): number | undefined {
-  if (typeof context?.getRemainingTimeInMillis !== "function") return undefined;
-  return Date.now() + context.getRemainingTimeInMillis() - reserveMs;
+export function readDeadlineOf(context: DeadlineContext | undefined, reserveMs: number = READ_DEADLINE_RESERVE_MS): (() => boolean) | undefined {
+  const remaining = context?.getRemainingTimeInMillis;
+  if (typeof remaining !== "function") return undefined;
+  return () => remaining.call(context) < reserveMs;
 }

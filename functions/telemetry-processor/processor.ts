@@ -61,8 +61,8 @@ export interface InvocationScope {
   inFlight: Map<string, Promise<MessageOutcome>>;
   /** Where permanent failures are parked and counted (Reliability/MessagesParked). */
   parking: Parking;
-  /** Epoch milliseconds past which an object's read is abandoned (ReadDeadlineError: the message is retried); deadline.ts. */
-  readDeadlineMs?: number;
+  /** True once an object's read is to be abandoned (ReadLimits.pastDeadline; ReadDeadlineError: the message is retried); deadline.ts. */
+  readPastDeadline?: () => boolean;
 }
 
 export const MESSAGE_OUTCOME = {
@@ -413,7 +413,7 @@ async function processObject(
       return quarantine(why, object.key);
     }
     const readAtMs = now();
-    const limits: ReadLimits = { ...(dependencies.limits ?? DEFAULT_READ_LIMITS), ...(scope.readDeadlineMs === undefined ? {} : { deadlineMs: scope.readDeadlineMs }) };
+    const limits: ReadLimits = { ...(dependencies.limits ?? DEFAULT_READ_LIMITS), ...(scope.readPastDeadline === undefined ? {} : { pastDeadline: scope.readPastDeadline }) };
     let judged = await judge(() => readTelemetryObject(body, readAtMs, limits, uploader.key, boundVins));
     if (uploader.key.kind === UPLOADER_KIND.Fleet) judged = await againstNewerBinding(object, uploader.storedKey, uploader.key, boundVins!, readAtMs, judged, dependencies, limits);
     ({ readout, corruption } = judged);

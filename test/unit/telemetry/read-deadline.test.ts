@@ -1,5 +1,5 @@
 /**
- * ReadLimits.deadlineMs (telemetry/core.ts): a read still going past it is abandoned with a ReadDeadlineError, checked
+ * ReadLimits.pastDeadline (telemetry/core.ts): a read still going past it is abandoned with a ReadDeadlineError, checked
  * once a parse-ahead run (not once a chunk: an object decoded in one chunk, a whole small gzip, stops too); before it
  * the readout is the same as without one.
  */
@@ -11,7 +11,7 @@ import { gzipped, NOW_MS, telemetryRecord } from "./support/factories.js";
 const object = gzipped(Array.from({ length: 300 }, (_, seq) => telemetryRecord({ seq })));
 
 test("a read past its deadline is abandoned, even of an object decoded in one chunk", async () => {
-  const error = await readTelemetryObject([object], NOW_MS, { ...DEFAULT_READ_LIMITS, deadlineMs: Date.now() - 1 }).catch((caught: unknown) => caught);
+  const error = await readTelemetryObject([object], NOW_MS, { ...DEFAULT_READ_LIMITS, pastDeadline: () => true }).catch((caught: unknown) => caught);
   assert.instance(error, ReadDeadlineError);
 });
 
@@ -25,15 +25,18 @@ test("a read whose deadline passes between two chunks is abandoned in the second
       await new Promise((resolve) => setTimeout(resolve, 10));
     }
   }
-  const error = await readTelemetryObject(source(), NOW_MS, { ...DEFAULT_READ_LIMITS, deadlineMs: Date.now() + 25 }).catch((caught: unknown) => caught);
+  const deadlineMs = Date.now() + 25;
+  const error = await readTelemetryObject(source(), NOW_MS, { ...DEFAULT_READ_LIMITS, pastDeadline: () => Date.now() > deadlineMs }).catch((caught: unknown) => caught);
   assert.instance(error, ReadDeadlineError);
   assert.ok(chunksRead > 1 && chunksRead < lines.length, `stopped part-way (${chunksRead} of ${lines.length} lines)`);
 });
 
 test("a read within its deadline gives the readout it gives without one", async () => {
-  const within = await readTelemetryObject([object], NOW_MS, { ...DEFAULT_READ_LIMITS, deadlineMs: Date.now() + 60_000 });
+  let asked = 0;
+  const within = await readTelemetryObject([object], NOW_MS, { ...DEFAULT_READ_LIMITS, pastDeadline: () => (asked++, false) });
   const without = await readTelemetryObject([object], NOW_MS);
   assert.equal(within, without);
+  assert.is(asked, Math.ceil(300 / 64), "asked once a run of 64 lines");
   assert.is(within.accepted, 300);
 });
 
