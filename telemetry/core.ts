@@ -13,6 +13,8 @@ import { UPLOADER_KIND, type ParsedTelemetryKey } from "../contracts/telemetry-k
 export const LINE_REFUSAL = {
   NotJson: "not-json",
   LineTooLong: "line-too-long",
+  /** More arrays and objects in one line than any record has (telemetry/core.ts MAX_LINE_CONTAINERS); not parsed. */
+  TooComplex: "too-complex",
   BadVin: "bad-vin",
   OutOfClockWindow: "out-of-clock-window",
   Schema: "schema",
@@ -126,6 +128,35 @@ class NotJson {
   constructor(readonly message: string) {}
 }
 
+/** A line left unparsed: it opens more arrays and objects than MAX_LINE_CONTAINERS. */
+class TooComplex {}
+const TOO_COMPLEX = new TooComplex();
+
+/**
+ * Arrays and objects one line may open. A record has 7 (8 with an `ota` block), and the schema lets a vehicle add keys
+ * it does not name, but JSON.parse pays for each array or object it builds: 64 KiB of nested arrays in an unknown key
+ * costs some 8 times a record's parse a byte, and parses to ~30 times its size. Without this bound one accepted
+ * object of such records cost ~2 CPU-s (review 16, R16-T2).
+ */
+export const MAX_LINE_CONTAINERS = 256;
+/** Lines no longer than this cannot open many more containers than a record (a record is ~570 characters): not scanned. */
+const CONTAINER_SCAN_CHARS = 1024;
+
+/** Whether `text` opens more than MAX_LINE_CONTAINERS arrays and objects outside its strings. */
+function opensTooManyContainers(text: string): boolean {
+  let containers = 0;
+  let inString = false;
+  for (let index = 0; index < text.length; index++) {
+    const code = text.charCodeAt(index);
+    if (inString) {
+      if (code === 92 /* \ */) index++;
+      else if (code === 34 /* " */) inString = false;
+    } else if (code === 34) inString = true;
+    else if ((code === 91 /* [ */ || code === 123 /* { */) && ++containers > MAX_LINE_CONTAINERS) return true;
+  }
+  return false;
+}
+
 /**
  * Lines are parsed a run ahead of their checks: JSON.parse of lines back to back, then the checks of the same
  * lines, measured 2–3 % faster than one line at a time (the parser's and the checks' working sets take turns in
@@ -147,7 +178,7 @@ function parseAhead(batch: readonly DecodedLine[], from: number, into: unknown[]
     if (!tooLong && !isBlank(text)) {
       chars += text.length;
       try {
-        into[index - from] = JSON.parse(text);
+        into[index - from] = text.length > CONTAINER_SCAN_CHARS && opensTooManyContainers(text) ? TOO_COMPLEX : JSON.parse(text);
       } catch (error) {
         into[index - from] = new NotJson((error as Error).message);
       }
@@ -222,6 +253,10 @@ export async function readTelemetryObject(
       parsed[index - runStart] = undefined;
       if (value instanceof NotJson) {
         reject(text, LINE_REFUSAL.NotJson, [{ field: "(line)", rule: "json", message: value.message }]);
+        continue;
+      }
+      if (value === TOO_COMPLEX) {
+        reject(text, LINE_REFUSAL.TooComplex, [{ field: "(line)", rule: "max-containers", message: `more than ${MAX_LINE_CONTAINERS} arrays and objects in one line` }]);
         continue;
       }
       const validation = validateRecord(value, nowMs, lastValidVin, controlFree);

@@ -3,7 +3,7 @@ import { gzipSync } from "node:zlib";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { InvocationAggregate } from "../../../telemetry/aggregate.js";
-import { readTelemetryObject } from "../../../telemetry/core.js";
+import { LINE_REFUSAL, readTelemetryObject } from "../../../telemetry/core.js";
 import { CorruptObjectError, decodeLineBatches, decodeLines, WHOLE_OBJECT_GZIP_BYTES } from "../../../telemetry/decode.js";
 import { corruptGzip } from "../../../simulator/faults.js";
 import { SeededRandom } from "../../../simulator/random.js";
@@ -251,10 +251,13 @@ test("a line of arrays nested 5,000 deep is one rejected line; the rest of the o
   assert.is(JSON.parse(JSON.stringify(readout.rejected[0])).raw.length, 10_000);
 });
 
-test("a valid record with a deeply nested extra field is accepted; what leaves the object never carries it", async () => {
-  const hostile = JSON.stringify({ ...JSON.parse(JSON.stringify(telemetryRecord({ seq: 4 }))), extra: "PLACEHOLDER" }).replace('"PLACEHOLDER"', nested(5_000));
-  const readout = await readTelemetryObject(chunked(ndjson([hostile]), 4096), NOW_MS);
+test("a valid record with an extra field nested 5,000 deep is refused too-complex (R16-T2); nested 100 deep it is accepted and what leaves the object never carries it", async () => {
+  const withExtra = (depth: number, seq: number) =>
+    JSON.stringify({ ...JSON.parse(JSON.stringify(telemetryRecord({ seq }))), extra: "PLACEHOLDER" }).replace('"PLACEHOLDER"', nested(depth));
+  const readout = await readTelemetryObject(chunked(ndjson([withExtra(5_000, 4), withExtra(100, 5)]), 4096), NOW_MS);
   assert.is(readout.accepted, 1);
+  assert.equal(readout.rejected.map((line) => [line.line, line.refusal]), [[1, LINE_REFUSAL.TooComplex]]);
+  assert.not.match(JSON.stringify(readout.latest), "extra");
 });
 
 test("each line refusal has its reason: bad VIN check digit, far-future timestamp, wrong type, control characters, __proto__ keys", async () => {

@@ -1,6 +1,7 @@
 /**
  * R15-T2 on the local cloud with the real bundle, the real SDK and the local runtime's own timeout and Lambda context:
- * one invocation handed more hostile objects (nested-array lines up to the rejected-text limit, ~0.3 CPU-s each) than
+ * one invocation handed more hostile objects (the dearest the limits accept: 16 MiB of records each carrying a 64 KiB
+ * unknown key of one wide array, ~0.3 CPU-s each; nested arrays are refused unparsed since R16-T2) than
  * it can read before its timeout, with good objects among them. The deadline guard stops starting messages 10 s
  * before the timeout and abandons reads 5 s before it: the invocation returns (no timeout), every message it did not
  * complete is a batch item failure, and handing those back (as the queue would) completes every object: no good
@@ -30,8 +31,10 @@ const TIMEOUT_SECONDS = 40;
 const HOSTILE = 200;
 /** A good object every this many messages, so some wait behind hostile ones for their slot. */
 const GOOD_EVERY = 8;
-/** 64 KiB lines (the line limit) of nested arrays, past the 4 MiB of rejected text: read, refused, quarantined whole. */
-const HOSTILE_BODY = gzipSync(("[".repeat(32_766) + "]".repeat(32_766) + "\n").repeat(70));
+/** 255 valid records of 64 KiB (the line limit), each with an unknown key of one wide array: 16 MiB decoded, all accepted. */
+const HOSTILE_BODY = gzipSync(
+  Array.from({ length: 255 }, (_, seq) => `${JSON.stringify(telemetryRecord({ seq, ts: new Date(Date.now() - 30_000).toISOString() })).slice(0, -1)},"x":[0${",0".repeat(32_000)}]}\n`).join(""),
+);
 
 let world: TestCloud;
 let runtime: LocalRuntime;
