@@ -11,8 +11,9 @@
  * after it: the objects past their read finish their writes (records file or quarantine copy, update messages, the
  * ledger: a few SDK calls), and publishInvocation writes the fleet-state part (gzip of up to FLEET_STATE_MAX_VEHICLES
  * entries) and the EMF lines: about 2 s at 512 MB's 0.29 vCPU; 5 s with a margin. A read is not bounded by a start
- * reserve alone: the dearest objects the read limits allow cost 0.27-0.36 CPU-s (refused nested arrays, or accepted
- * records with a wide unknown key), 0.82 with 64 KiB of distinct keys a line (measured 2026-12-03), and before the
+ * reserve alone: the dearest objects the read limits allow cost 0.27-0.45 CPU-s (refused nested arrays, accepted records
+ * with a wide unknown key, or 10,000 just under the container bound), 0.82 with 64 KiB of distinct keys a line
+ * (measured 2026-12-03), and before the
  * container bound (telemetry/core.ts MAX_LINE_CONTAINERS) accepted nested arrays cost ~2 CPU-s an object (review 16
  * R16-T2: 70 s with ten in flight, longer than the whole timeout); whatever a future limit lets through, this holds.
  */
