@@ -36,10 +36,10 @@ function objectMessage(index: number, objects: Map<string, Buffer>): SQSRecord {
   return { messageId: `m-${index}`, body: JSON.stringify(event), attributes: { ApproximateReceiveCount: "1" } } as unknown as SQSRecord;
 }
 
-/** The object's text a line at a time, 30 ms apart: a read that takes long (a dear object at a small share of a CPU). */
+/** The object's text a line at a time, 150 ms apart: a read that takes long (a dear object at a small share of a CPU). */
 async function* slowly(text: Buffer): AsyncGenerator<Uint8Array> {
   for (const line of text.toString("utf8").split(/(?<=\n)/)) {
-    await new Promise((resolve) => setTimeout(resolve, 30));
+    await new Promise((resolve) => setTimeout(resolve, 150));
     yield Buffer.from(line);
   }
 }
@@ -156,18 +156,19 @@ test("a batch whose first message finds the deadline near defers every message a
 });
 
 test("a read still going at the read deadline is abandoned: its message goes back, counted, nothing of it recorded; the others complete", async () => {
-  // prepare: the invocation has 150 ms left above the read reserve (Lambda's clock); three objects read slowly (~300 ms), four at once
+  // prepare: the invocation has 500 ms left above the read reserve (Lambda's clock); three objects read slowly (~1.5 s), four at once
   const objects = new Map<string, Buffer>();
   const records = Array.from({ length: 7 }, (_, index) => objectMessage(index, objects));
   const keys = [...objects.keys()];
   const slow = new Set([1, 3, 5].map((index) => keys[index]!));
   const cloud = fakeCloud(objects, slow);
-  const endMs = Date.now() + READ_DEADLINE_RESERVE_MS + 150;
+  const endMs = Date.now() + READ_DEADLINE_RESERVE_MS + 500;
   const context = { awsRequestId: "req-2", getRemainingTimeInMillis: () => endMs - Date.now() } as unknown as Context;
   // act: every message starts (no start reserve here), the slow reads pass the read deadline
   const response = await processTelemetryBatch({ Records: records } as SQSEvent, context, cloud.deps, { campaigns, fleetStateMaxVehicles: 100, reserveMs: 0 });
   // assess
-  assert.equal(response.batchItemFailures.map((failure) => failure.itemIdentifier), ["m-1", "m-3", "m-5"]);
+  // in the order the reads were abandoned, which a loaded machine may change
+  assert.equal(response.batchItemFailures.map((failure) => failure.itemIdentifier).sort(), ["m-1", "m-3", "m-5"]);
   assert.is(cloud.reads.length, records.length, "every message started");
   assert.is(cloud.completed.length, 4, "only the objects read in time completed");
   assert.is(cloud.metric(METRIC.MessagesDeferred), 3);
