@@ -31,6 +31,9 @@ export interface FleetAlarmsProps {
 
 type AlarmSpec = Omit<CloudwatchMetricAlarmConfig, "alarmName" | "alarmActions" | "okActions"> & { readonly suffix: string };
 
+/** A queue's SQS metric a minute (the namespace, dimensions and period every queue alarm uses). */
+const sqs = (queueName: string) => ({ namespace: "AWS/SQS", dimensions: { QueueName: queueName }, period: ONE_MINUTE });
+
 /**
  * Every CloudWatch alarm of FleetOTA, all named `<prefix>-…` and all notifying one SNS topic
  * (`<prefix>-alarms`) when they fire and when they recover.
@@ -87,7 +90,6 @@ export class FleetAlarms extends Construct {
   }
 
   private workQueueAlarms(label: string, work: WorkQueue): AlarmSpec[] {
-    const sqs = (queueName: string) => ({ namespace: "AWS/SQS", dimensions: { QueueName: queueName }, period: ONE_MINUTE });
     return [
       {
         suffix: `${label}-queue-depth`,
@@ -125,7 +127,7 @@ export class FleetAlarms extends Construct {
   private deadLettersAlarm(label: string, deadLetterQueueName: string): AlarmSpec {
     const depth = (id: string, metricName: string) => ({
       id,
-      metric: { namespace: "AWS/SQS", metricName, dimensions: { QueueName: deadLetterQueueName }, period: ONE_MINUTE, stat: "Maximum" },
+      metric: { ...sqs(deadLetterQueueName), metricName, stat: "Maximum" },
       returnData: false,
     });
     return {
