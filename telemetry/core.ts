@@ -129,8 +129,7 @@ class NotJson {
 }
 
 /** A line left unparsed: it opens more arrays and objects than MAX_LINE_CONTAINERS. */
-class TooComplex {}
-const TOO_COMPLEX = new TooComplex();
+const TOO_COMPLEX = Symbol("too-complex");
 
 /**
  * Arrays and objects one line may open. A record has 7 (8 with an `ota` block), and the schema lets a vehicle add keys

@@ -303,7 +303,9 @@ function knownKeysOf(value: unknown, schema: z.ZodType): unknown {
  * A valid record without the keys the schema does not name. The schema accepts unknown keys (newer vehicles may
  * send more), so a valid line may carry up to 64 KiB of anything, e.g. nested arrays that parse to ~30 times their
  * size: a record kept past its line (an `ota` record, until the object's reports are sent) keeps only what it names.
- * `ecus` values are versions (strings), so the copy holds no more than the record's own fields.
+ * `ecus` values are versions (strings), so the copy holds no more than the record's own fields. Not zod's own `parse`
+ * (which strips the same keys): it validates again, and where it disagreed with the ajv verdict the record already
+ * passed it would throw, failing the whole message.
  *
  * @example
  * knownFieldsOf(JSON.parse('{"schemaVersion":1,…,"x":[[[]]]}')); // the record without "x"

@@ -13,9 +13,9 @@
  * entries) and the EMF lines: about 2 s at 512 MB's 0.29 vCPU; 5 s with a margin. A read is not bounded by a start
  * reserve alone: the dearest objects the read limits allow cost 0.27-0.45 CPU-s (refused nested arrays, accepted records
  * with a wide unknown key, or 10,000 just under the container bound), 0.82 with 64 KiB of distinct keys a line
- * (measured 2026-12-03), and before the
- * container bound (telemetry/core.ts MAX_LINE_CONTAINERS) accepted nested arrays cost ~2 CPU-s an object (review 16
- * R16-T2: 70 s with ten in flight, longer than the whole timeout); whatever a future limit lets through, this holds.
+ * (measured 2026-12-03), and before the container bound (telemetry/core.ts MAX_LINE_CONTAINERS) accepted nested arrays
+ * cost ~2 CPU-s an object (review 16 R16-T2: 70 s with ten in flight, longer than the whole timeout); whatever a future
+ * limit lets through, this holds.
  */
 export const READ_DEADLINE_RESERVE_MS = 5_000;
 
