@@ -12,6 +12,8 @@ export interface RetryingTelemetryCloud {
   processorName: string;
   /** Messages the processor's mapping saw fail so far (each is retried after the visibility timeout). */
   failedDeliveries(): number;
+  /** Messages the mapping handed to the processor so far (counted as each invocation starts), and those of them that failed. */
+  deliveries(): { delivered: number; failed: number };
 }
 
 /**
@@ -27,12 +29,11 @@ export async function startRetryingTelemetryCloud(options: { stateFile: string; 
   const processorName = Object.keys(world.cloud.runtime!.counters().functions).find((name) => name.endsWith("telemetry-processor"))!;
   await world.clients.sqs.send(new SetQueueAttributesCommand({ QueueUrl: world.outputs.telemetry_queue_url, Attributes: { VisibilityTimeout: String(options.visibilitySeconds) } }));
   await new Promise((resolve) => setTimeout(resolve, options.pollWaitSeconds * 1000 + 500)); // a long poll begun before the change keeps the old timeout
+  const mappingCounters = () => Object.entries(world.cloud.runtime!.counters().mappings).find(([name]) => name.includes("telemetry-processor"))?.[1];
   return {
     world,
     processorName,
-    failedDeliveries() {
-      const entry = Object.entries(world.cloud.runtime!.counters().mappings).find(([name]) => name.includes("telemetry-processor"));
-      return entry?.[1].recordsFailed ?? 0;
-    },
+    failedDeliveries: () => mappingCounters()?.recordsFailed ?? 0,
+    deliveries: () => ({ delivered: mappingCounters()?.recordsDelivered ?? 0, failed: mappingCounters()?.recordsFailed ?? 0 }),
   };
 }

@@ -25,8 +25,11 @@ const GATEWAY = "gw-retried";
 const A = "1HGCM82633A004352";
 const C = "JH4KA7561PC008269";
 const POLL_WAIT_SECONDS = 1;
-/** The telemetry queue's visibility timeout here, so a failed attempt is retried within seconds. */
-const VISIBILITY_SECONDS = 2;
+/**
+ * The telemetry queue's visibility timeout here, so a failed attempt is retried within seconds; above an attempt's
+ * length (~2.5 s with the SDK's throttling retries, more under load), so attempts do not overlap.
+ */
+const VISIBILITY_SECONDS = 10;
 
 let world: TestCloud;
 let doc: DynamoDBDocumentClient;
@@ -68,15 +71,19 @@ test("R13-L2: a record refused by attempts that failed at the ledger and accepte
   const etag = put.ETag!.replaceAll('"', "");
   const records = rejectedRecordsKey({ bucket, key, etag, size: body.length, createdAtMs: 0 });
 
-  const deadline = Date.now() + 30_000;
+  const deadline = Date.now() + 90_000;
   let refused: string | undefined;
   while (Date.now() < deadline && !(refused = await textOf(records))) await sleep(250);
   assert.match(refused ?? "", /"refusal":"vehicle-not-bound"/, "a failed attempt wrote C's line to quarantine/records");
   assert.match(refused ?? "", C);
 
   await bindLocalGatewayVehicles(world.cloud, GATEWAY, [C]); // the operator binds C while the message is retried
-  while (Date.now() < deadline && retrying.failedDeliveries() === 0) await sleep(100); // the attempt failed (its SDK retries too): the message is retried
-  assert.ok(retrying.failedDeliveries() >= 1, "an attempt failed after writing its records file");
+  // An attempt in flight now judged C before the bind; with the ledger refused, every attempt fails. Wait for one
+  // that began after the bind to fail with none still running, so the attempt that completes is a later one.
+  const deliveredBeforeBind = retrying.deliveries().delivered;
+  const afterBindFailedAndNoneRunning = ({ delivered, failed }: { delivered: number; failed: number }) => delivered > deliveredBeforeBind && failed === delivered;
+  while (Date.now() < deadline && !afterBindFailedAndNoneRunning(retrying.deliveries())) await sleep(50);
+  assert.ok(afterBindFailedAndNoneRunning(retrying.deliveries()), `an attempt begun after the bind failed, none running: ${JSON.stringify(retrying.deliveries())} (${deliveredBeforeBind} before the bind)`);
   world.cloud.faults.clear();
   await world.cloud.runtime!.waitForIdle(60_000);
 
