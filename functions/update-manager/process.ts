@@ -102,9 +102,15 @@ export function updateRecordHandler(deps: UpdateServiceDeps, parking: Parking, s
 const COUNTED_REPORT_REASONS: ReadonlySet<string> = new Set([REPORT_PARKED_REASON.OtherVehicle, REPORT_PARKED_REASON.UnknownJob]);
 
 /**
+ * Reasons that blame the sender, not the message: parked apart from the same message parked for another reason
+ * (a report refused from the report queue the same day) and per sender, so each sender's record names it.
+ */
+const WRONG_QUEUE_REASONS: ReadonlySet<string> = new Set([PARKED_REASON.CommandOffCommandQueue, PARKED_REASON.VehicleMessageOnCommandQueue]);
+
+/**
  * Parks one update record: identified by its message's idempotency key (with the reporting VIN for a status
- * report: its key is made of the vehicle's own text, so vehicle A must not be able to park B's report first),
- * or by its body when it has none. A report naming no job of the vehicle's (`other-vehicle`, `unknown-job`) is
+ * report: its key is made of the vehicle's own text, so vehicle A must not be able to park B's report first; with
+ * the reason and the sender when it came by the wrong queue), or by its body when it has none. A report naming no job of the vehicle's (`other-vehicle`, `unknown-job`) is
  * parked under [vehicle, reason, campaign, day] instead and counted in that record, so a vehicle cannot grow
  * `parked/` by one object a forged report.
  */
@@ -117,10 +123,11 @@ async function parkUpdateRecord(
 ): Promise<void> {
   const at = deps.now();
   const counted = message?.kind === "status-report" && COUNTED_REPORT_REASONS.has(failure.reason) ? message : undefined;
+  const sentAmiss = WRONG_QUEUE_REASONS.has(failure.reason) ? [failure.reason, record.attributes?.SenderId ?? ""] : [];
   const identity = counted
     ? [counted.kind, counted.vin, failure.reason, counted.campaignId, at.toISOString().slice(0, 10)]
     : message
-      ? [message.kind, ...(message.kind === "status-report" ? [message.vin] : []), message.idempotencyKey]
+      ? [message.kind, ...(message.kind === "status-report" ? [message.vin] : []), message.idempotencyKey, ...sentAmiss]
       : [record.body];
   const parked = parkedFailure({
     source: PARKED_SOURCE.UpdateManager,

@@ -9,7 +9,7 @@ import { UpdateTally } from "../../../../campaigns/update-tally.js";
 import { silentLog } from "../../../../lib/logger.js";
 import { ParkedTally } from "../../../../lib/parked-failures.js";
 import { recordingS3 } from "../../lib/support/recording-s3.js";
-import { definition } from "../../campaigns/support/factories.js";
+import { definition, job, vehicle } from "../../campaigns/support/factories.js";
 import { COMMAND_QUEUE_ARN, REPORT_QUEUE_ARN } from "./support/queued-record.js";
 
 const record = (body: string) => ({ messageId: "m-1", body });
@@ -166,6 +166,37 @@ test("a vehicle's report or candidate on the command queue is parked and not app
   await handle(on(REPORT_QUEUE, "m-3", report));
   await handle(on(REPORT_QUEUE, "m-4", candidate));
   assert.is(parking.tally.byReason()["vehicle-message-on-command-queue"], 2, "the same messages on the report queue are the update service's to judge");
+});
+
+test("a report on the command queue is parked per sender, apart from the same report refused on the report queue: each record names its sender", async () => {
+  const { s3, puts } = recordingS3();
+  const parking = { s3, bucket: "data", tally: new ParkedTally() };
+  const store = memoryCampaignStore();
+  const documents = { publish: async () => "jobs/x.json", withdraw: async () => {}, releaseExists: async () => true };
+  const deps = { store, documents, tally: new UpdateTally(), registry: memoryVehicleRegistry(), log: silentLog, now: () => new Date("2026-12-01T19:00:00Z") };
+  const handle = updateRecordHandler(deps as unknown as UpdateServiceDeps, parking, { commandQueueArn: COMMAND_QUEUE });
+  const { campaignId } = await store.campaigns.create(definition(), { now: "2026-12-01T18:00:00Z" });
+  const on = (queueArn: string, messageId: string, body: string, senderId: string) => ({ messageId, body, eventSourceARN: queueArn, attributes: { SenderId: senderId } }) as unknown as SQSRecord;
+  const start = JSON.stringify({ kind: "command", idempotencyKey: "start#alice", command: "start", campaignId, requestedBy: "alice", requestedAt: "2026-12-01T18:59:00Z" });
+  await handle(on(COMMAND_QUEUE, "m-0", start, "AIDAOPERATOR000000001"));
+  await store.jobs.admit(job({ campaignId, jobId: `${campaignId}:${A}`, vin: A }), { capacity: 10, firstSighting: vehicle({ vin: A }) });
+  // Attempt 2 of a job on attempt 1: refused for good (not a counted reason), parked under the report's own key.
+  const report = JSON.stringify({ kind: "status-report", idempotencyKey: `${campaignId}:${A}#2#1`, vin: A, campaignId, jobId: `${campaignId}:${A}`, attempt: 2, sequence: 1, status: "DOWNLOADING", firmwareVersion: "2.3.1", reportedAt: "2026-12-01T18:59:00Z" });
+  const processor = "AROAPROCESSOR00000001:fleetota-dev-telemetry-processor";
+  const ticker = "AROATICKER0000000001:fleetota-dev-rollout-ticker";
+  const operator = "AIDAOTHEROPERATOR0001";
+
+  await handle(on(REPORT_QUEUE, "m-1", report, processor));
+  await handle(on(COMMAND_QUEUE, "m-2", report, ticker));
+  await handle(on(COMMAND_QUEUE, "m-3", report, operator));
+  await handle(on(COMMAND_QUEUE, "m-4", report, operator)); // the same sender again: its record already names it
+
+  const parked = [...puts.values()].map((stored) => JSON.parse(stored) as { reason: string; detail: string });
+  assert.equal(parked.map((failure) => failure.reason).sort(), ["unknown-attempt", "vehicle-message-on-command-queue", "vehicle-message-on-command-queue"]);
+  const onCommandQueue = parked.filter((failure) => failure.reason === "vehicle-message-on-command-queue").map((failure) => failure.detail);
+  assert.ok(onCommandQueue.some((detail) => detail.includes(ticker)), "the ticker's send is on record");
+  assert.ok(onCommandQueue.some((detail) => detail.includes(operator)), "and so is the other sender's");
+  assert.equal(parking.tally.byReason(), { "unknown-attempt": 1, "vehicle-message-on-command-queue": 2 });
 });
 
 test.run();
