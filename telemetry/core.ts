@@ -1,5 +1,6 @@
 import { CORRUPTION, CorruptObjectError, decodeLineBatches, DEFAULT_DECODE_LIMITS, type ByteSource, type DecodedLine, type DecodeLimits } from "./decode.js";
 import { enrich, type EnrichedRecord } from "./enrich.js";
+import { PARSE_BUDGET, ParseBudget, type TooComplex } from "./parse-budget.js";
 import { knownFieldsOf, validateRecord, type RecordRejection } from "./schema.js";
 import { BINDING_RULE, bindingRejection } from "./uploader-binding.js";
 import { VIN_RULE } from "./vin.js";
@@ -13,7 +14,7 @@ import { UPLOADER_KIND, type ParsedTelemetryKey } from "../contracts/telemetry-k
 export const LINE_REFUSAL = {
   NotJson: "not-json",
   LineTooLong: "line-too-long",
-  /** More arrays and objects in one line than any record has (telemetry/core.ts MAX_LINE_CONTAINERS); not parsed. */
+  /** More arrays, objects or members in one line, or in the object's lines, than records have (telemetry/parse-budget.ts); not parsed. */
   TooComplex: "too-complex",
   BadVin: "bad-vin",
   OutOfClockWindow: "out-of-clock-window",
@@ -128,32 +129,15 @@ class NotJson {
   constructor(readonly message: string) {}
 }
 
-/** A line left unparsed: it opens more arrays and objects than MAX_LINE_CONTAINERS. */
-const TOO_COMPLEX = Symbol("too-complex");
-
 /**
- * Arrays and objects one line may open. A record has 7 (8 with an `ota` block), and the schema lets a vehicle add keys
- * it does not name, but JSON.parse pays for each array or object it builds: 64 KiB of nested arrays in an unknown key
- * costs some 8 times a record's parse a byte, and parses to ~30 times its size. Without this bound one accepted
- * object of such records cost ~2 CPU-s (review 16, R16-T2).
+ * Arrays and objects one line may open (PARSE_BUDGET.lineContainers). A record has 7 (8 with an `ota` block): 64 KiB of
+ * nested arrays in an unknown key cost ~2 CPU-s an object before it (review 16, R16-T2).
  */
-export const MAX_LINE_CONTAINERS = 256;
-/** Lines no longer than this cannot open many more containers than a record (a record is ~570 characters): not scanned. */
-const CONTAINER_SCAN_CHARS = 1024;
+export const MAX_LINE_CONTAINERS = PARSE_BUDGET.lineContainers;
 
-/** Whether `text` opens more than MAX_LINE_CONTAINERS arrays and objects outside its strings. */
-function opensTooManyContainers(text: string): boolean {
-  let containers = 0;
-  let inString = false;
-  for (let index = 0; index < text.length; index++) {
-    const code = text.charCodeAt(index);
-    if (inString) {
-      if (code === 92 /* \ */) index++;
-      else if (code === 34 /* " */) inString = false;
-    } else if (code === 34) inString = true;
-    else if ((code === 91 /* [ */ || code === 123 /* { */) && ++containers > MAX_LINE_CONTAINERS) return true;
-  }
-  return false;
+/** A line left unparsed: it would cost more to parse than the object's parse budget allows. */
+class TooComplexLine {
+  constructor(readonly why: TooComplex) {}
 }
 
 /**
@@ -166,9 +150,9 @@ const PARSE_AHEAD = { lines: 64, chars: 64 * 1024 } as const;
 
 /**
  * Parses a run of `batch`'s lines from `from` on into `into` (`into[i]` for line `from + i`); blank and too-long
- * lines are left out, as the reader skips them. Returns the index after the run.
+ * lines are left out, as the reader skips them; a line `budget` refuses is left unparsed. Returns the index after the run.
  */
-function parseAhead(batch: readonly DecodedLine[], from: number, into: unknown[]): number {
+function parseAhead(batch: readonly DecodedLine[], from: number, into: unknown[], budget: ParseBudget): number {
   const end = Math.min(batch.length, from + PARSE_AHEAD.lines);
   let chars = 0;
   let index = from;
@@ -176,8 +160,9 @@ function parseAhead(batch: readonly DecodedLine[], from: number, into: unknown[]
     const { text, tooLong } = batch[index]!;
     if (!tooLong && !isBlank(text)) {
       chars += text.length;
+      const tooComplex = budget.check(text);
       try {
-        into[index - from] = text.length > CONTAINER_SCAN_CHARS && opensTooManyContainers(text) ? TOO_COMPLEX : JSON.parse(text);
+        into[index - from] = tooComplex ? new TooComplexLine(tooComplex) : JSON.parse(text);
       } catch (error) {
         into[index - from] = new NotJson((error as Error).message);
       }
@@ -219,6 +204,7 @@ export async function readTelemetryObject(
   let runNewest: EnrichedRecord | undefined;
   const fleetSource = fleetSourceOf(uploader);
   const parsed: unknown[] = new Array(PARSE_AHEAD.lines);
+  const budget = new ParseBudget();
   const { pastDeadline } = limits;
   const reject = (raw: string, refusal: LineRefusal, reasons: RecordRejection[]) => {
     rejectedBytes += raw.length;
@@ -237,7 +223,7 @@ export async function readTelemetryObject(
         // Once a run (at most 64 lines or 64 KiB of text, a few ms of parsing even of nested arrays).
         if (pastDeadline?.()) throw new ReadDeadlineError(lineNumber + 1);
         runStart = index;
-        runEnd = parseAhead(batch, index, parsed);
+        runEnd = parseAhead(batch, index, parsed, budget);
       }
       const { text, tooLong, controlFree } = batch[index]!;
       lineNumber++;
@@ -254,8 +240,8 @@ export async function readTelemetryObject(
         reject(text, LINE_REFUSAL.NotJson, [{ field: "(line)", rule: "json", message: value.message }]);
         continue;
       }
-      if (value === TOO_COMPLEX) {
-        reject(text, LINE_REFUSAL.TooComplex, [{ field: "(line)", rule: "max-containers", message: `more than ${MAX_LINE_CONTAINERS} arrays and objects in one line` }]);
+      if (value instanceof TooComplexLine) {
+        reject(text, LINE_REFUSAL.TooComplex, [{ field: "(line)", ...value.why }]);
         continue;
       }
       const validation = validateRecord(value, nowMs, lastValidVin, controlFree);

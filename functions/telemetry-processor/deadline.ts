@@ -11,22 +11,22 @@
  * after it: the objects past their read finish their writes (records file or quarantine copy, update messages, the
  * ledger: a few SDK calls), and publishInvocation writes the fleet-state part (gzip of up to FLEET_STATE_MAX_VEHICLES
  * entries) and the EMF lines: about 2 s at 512 MB's 0.29 vCPU; 5 s with a margin. A read is not bounded by a start
- * reserve alone: the dearest objects the read limits allow cost 0.27-0.45 CPU-s (refused nested arrays, accepted records
- * with a wide unknown key, or 10,000 just under the container bound), 0.82 with 64 KiB of distinct keys a line
- * (measured 2026-12-03), and before the container bound (telemetry/core.ts MAX_LINE_CONTAINERS) accepted nested arrays
- * cost ~2 CPU-s an object (review 16 R16-T2: 70 s with ten in flight, longer than the whole timeout); whatever a future
- * limit lets through, this holds.
+ * reserve alone: the dearest objects the read limits allow cost 0.2-0.6 CPU-s (refused nested arrays, accepted records
+ * with a wide unknown key, the largest clean records; telemetry/parse-budget.ts, measured 2026-12-03), 1.1-2 CPU-s with
+ * distinct keys before the object's parse budget, and before the container bound accepted nested arrays cost ~2 CPU-s
+ * an object (review 16 R16-T2: 70 s with ten in flight, longer than the whole timeout); whatever a future limit lets
+ * through, this holds.
  */
 export const READ_DEADLINE_RESERVE_MS = 5_000;
 
 /**
  * Time left in the invocation below which a message is not started at all (DeadlineNearError): less than this leaves
  * its read under READ_DEADLINE_RESERVE_MS + 5 s, and a read started then would mostly be abandoned, its CPU wasted. A
- * clean object at the line limit (10,000 records, 0.05-0.1 CPU-s) read with nine others takes up to ~3.5 s at 0.29
- * vCPU, so it fits those 5 s. The worst clean batch (100 such objects, 6-11 CPU-s, 22-37 s) starts every message
- * within the 50 s this leaves of the 60 s timeout: the guard defers no clean batch. An absolute time, not a share of
- * the timeout (what it must cover shrinks with memory, i.e. CPU, not with the timeout); resolveStackProps refuses a
- * processor timeout under twice this.
+ * clean object at the line limit (10,000 records, 0.08-0.14 CPU-s: its lines past the 1,000th are scanned, ~+30 %) read
+ * with nine others takes up to ~4.5 s at 0.29 vCPU, so it fits those 5 s. The worst clean batch (100 such objects,
+ * 8-14 CPU-s, 28-48 s) starts every message within the 50 s this leaves of the 60 s timeout: the guard defers no clean
+ * batch. An absolute time, not a share of the timeout (what it must cover shrinks with memory, i.e. CPU, not with the
+ * timeout); resolveStackProps refuses a processor timeout under twice this.
  */
 export const DEADLINE_RESERVE_MS = 10_000;
 

@@ -1,0 +1,131 @@
+import { randomInt } from "node:crypto";
+
+/**
+ * What JSON.parse may be asked to build for one object's lines, checked on the text before it is parsed. The schema
+ * lets a record carry keys it does not name (newer vehicles may send more), and JSON.parse pays for what it builds:
+ * measured with Lambda's heap flags, an array or object ~0.15 µs, a member ~0.1 µs, and a key the process has not
+ * seen ~3 µs (V8 makes a new string and hidden class for it), against ~10 µs for a whole clean record. A line bound
+ * alone let an object of 10,000 short lines open 2.5 million arrays (0.35-0.45 CPU-s) or name 800,000 distinct keys
+ * (~1.1 CPU-s, not scanned at all under 1 KiB), while a clean object at the line limit costs 0.10 CPU-s (0.3 with an
+ * `ota` block in every record: the full validator).
+ */
+export const PARSE_BUDGET = {
+  /** Arrays and objects one line may open. A record opens 7 (8 with an `ota` block). */
+  lineContainers: 256,
+  /** Members (keys) one line may have. A record has 29 of its own, 37 with an `ota` block, plus one an ECU. */
+  lineMembers: 512,
+  /** Arrays and objects a line opens free of the object's budget. */
+  freeContainers: 16,
+  /** Members a line has free of the object's budget: a record's own with an `ota` block and some 25 ECUs. */
+  freeMembers: 64,
+  /** Arrays, objects and members beyond the free ones, over an object's scanned lines. */
+  objectExtra: 256 * 1024,
+  /** Distinct keys an object's scanned lines may name: the schema's ~40 and a fleet's ECU names, with room. */
+  objectKeys: 4096,
+  /** Lines no longer than this are not scanned while the object is under `unscannedLines` lines: a record is ~570. */
+  scanChars: 1024,
+  /**
+   * Lines of an object read before every line is scanned, whatever its length: every real object is smaller (the
+   * simulator's gateway objects have 500 lines, a vehicle's hourly 60), so clean traffic pays no scan; a longer object
+   * pays ~3 µs a line (~30 % of a clean line's read) from here on.
+   */
+  unscannedLines: 1000,
+} as const;
+
+/** Why a line is refused unparsed: the rule and its message, as a rejected line's reason gives them. */
+export interface TooComplex {
+  rule: "max-containers" | "max-members" | "object-structure" | "object-keys";
+  message: string;
+}
+
+/** A line's counts outside its strings; the key hashes it names are in `ParseBudget.lineKeys`. */
+interface LineStructure {
+  containers: number;
+  members: number;
+}
+
+/**
+ * One object's parse budget: asked once a line, in line order, before the line is parsed. A line refused here is not
+ * parsed and uses none of the budget; a line admitted uses its share. Clean records never come near it: they open
+ * 7-8 containers, have 30-40 members and name the schema's keys and their ECUs'.
+ *
+ * @example
+ * const budget = new ParseBudget();
+ * const refusal = budget.check(line); // undefined: parse it
+ */
+export class ParseBudget {
+  private lines = 0;
+  private extra = 0;
+  /** Hashes of the keys the object's admitted scanned lines named. */
+  private readonly keys = new Set<number>();
+  /** Hashes of the keys the current line names that `keys` does not hold yet. */
+  private readonly lineKeys = new Set<number>();
+
+  constructor(private readonly limits: typeof PARSE_BUDGET = PARSE_BUDGET) {}
+
+  /** Undefined when `text` may be parsed; otherwise why not. `text` is a non-blank line within the line limit. */
+  check(text: string): TooComplex | undefined {
+    const { limits } = this;
+    if (++this.lines <= limits.unscannedLines && text.length <= limits.scanChars) return undefined;
+    this.lineKeys.clear();
+    const structure = this.scan(text);
+    if (structure === undefined) return { rule: "max-containers", message: `more than ${limits.lineContainers} arrays and objects in one line` };
+    if (structure.members > limits.lineMembers) return { rule: "max-members", message: `more than ${limits.lineMembers} members in one line` };
+    const extra = Math.max(0, structure.containers - limits.freeContainers) + Math.max(0, structure.members - limits.freeMembers);
+    if (this.extra + extra > limits.objectExtra) {
+      return { rule: "object-structure", message: `the object's lines pass ${limits.objectExtra} arrays, objects and members beyond a record's` };
+    }
+    if (this.keys.size + this.lineKeys.size > limits.objectKeys) return { rule: "object-keys", message: `the object's lines name more than ${limits.objectKeys} distinct keys` };
+    this.extra += extra;
+    for (const key of this.lineKeys) this.keys.add(key);
+    return undefined;
+  }
+
+  /**
+   * Counts outside strings (found natively: the next `"` not escaped by an odd run of `\`); a string followed by a `:`
+   * is a key, whose hash goes to `lineKeys` when the object has not named it. Undefined past the line's container bound
+   * (the scan stops there). An unterminated string ends the scan: JSON.parse refuses such a line at once.
+   */
+  private scan(text: string): LineStructure | undefined {
+    const { lineContainers } = this.limits;
+    let containers = 0;
+    let members = 0;
+    let keyStart = 0;
+    let keyEnd = 0;
+    for (let index = 0; index < text.length; index++) {
+      const code = text.charCodeAt(index);
+      if (code === 34 /* " */) {
+        let end = text.indexOf('"', index + 1);
+        while (end > 0 && escaped(text, end)) end = text.indexOf('"', end + 1);
+        if (end < 0) break;
+        keyStart = index + 1;
+        keyEnd = end;
+        index = end;
+      } else if (code === 58 /* : */) {
+        members++;
+        const key = hashOf(text, keyStart, keyEnd);
+        if (!this.keys.has(key)) this.lineKeys.add(key);
+      } else if ((code === 91 /* [ */ || code === 123) /* { */ && ++containers > lineContainers) {
+        return undefined;
+      }
+    }
+    return { containers, members };
+  }
+}
+
+/** Whether the `"` at `quote` is escaped: an odd run of `\` before it. */
+function escaped(text: string, quote: number): boolean {
+  let before = quote - 1;
+  while (text.charCodeAt(before) === 92 /* \ */) before--;
+  return (quote - 1 - before) % 2 === 1;
+}
+
+/** FNV-1a over UTF-16 units from a seed of this process: which keys share a hash cannot be known outside it. */
+function hashOf(text: string, start: number, end: number): number {
+  let hash = KEY_SEED;
+  for (let index = start; index < end; index++) hash = Math.imul(hash ^ text.charCodeAt(index), FNV_PRIME);
+  return hash;
+}
+
+const FNV_PRIME = 16777619;
+const KEY_SEED = randomInt(2 ** 32 - 1) | 0;

@@ -1,0 +1,170 @@
+/**
+ * An object's parse budget (telemetry/parse-budget.ts): a line bound alone let an object of 10,000 lines each just
+ * under it cost 0.35-0.45 CPU-s (review 16, R16-T3), and 64 KiB of distinct keys a line ~1-2 CPU-s (short lines of
+ * them, never scanned under 1 KiB, ~1.1). Members and containers are counted outside strings; keys by a hash.
+ */
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import { gzipSync } from "node:zlib";
+import { DEFAULT_READ_LIMITS, LINE_REFUSAL, readTelemetryObject, TooManyRejectedError } from "../../../telemetry/core.js";
+import { PARSE_BUDGET, ParseBudget } from "../../../telemetry/parse-budget.js";
+import { createFleet } from "../../../simulator/fleet.js";
+import { NOW_MS, telemetryRecord } from "./support/factories.js";
+
+const PAD = " ".repeat(PARSE_BUDGET.scanChars);
+/** A line (scanned: over scanChars) of one object with `members` members named by `key` and `containers` arrays. */
+function line(members: number, key: (index: number) => string = (index) => `k${index}`, containers = 1): string {
+  const body = Array.from({ length: members }, (_, index) => `"${key(index)}":0`).join(",");
+  return `{${body}${members ? "," : ""}"pad":"${PAD}"${containers > 1 ? `,"x":${"[".repeat(containers - 1)}${"]".repeat(containers - 1)}` : ""}}`;
+}
+const refusalOf = (budget: ParseBudget, text: string) => budget.check(text)?.rule ?? "parse";
+
+test("a line of exactly the most members a line may have is parsed; one more is refused unparsed (max-members)", () => {
+  // `line(n)` has n + 1 members (its "pad")
+  assert.is(refusalOf(new ParseBudget(), line(PARSE_BUDGET.lineMembers - 1)), "parse");
+  assert.is(refusalOf(new ParseBudget(), line(PARSE_BUDGET.lineMembers)), "max-members");
+});
+
+test("members and brackets inside strings, escaped quotes and backslashes included, are text; a key's escapes end where its quote does", () => {
+  const colons = `"${':\\":{['.repeat(3_000)}\\\\"`; // ends with an escaped backslash, then the real closing quote
+  const text = `{"a":${colons},"b":"${PAD}"}`;
+  assert.is(refusalOf(new ParseBudget(), text), "parse");
+  assert.equal(JSON.parse(text).b, PAD, "the line is JSON with the two members the scan counted");
+  const keyed = `{${Array.from({ length: PARSE_BUDGET.lineMembers + 1 }, (_, index) => `"k\\"${index}:":0`).join(",")},"pad":"${PAD}"}`;
+  assert.is(refusalOf(new ParseBudget(), keyed), "max-members", "keys holding an escaped quote and a colon are still one member each");
+});
+
+test("an object's scanned lines may use its extra structure up to the budget; the line passing it is refused, later lines within it still parse", () => {
+  const budget = new ParseBudget();
+  const extraPerLine = PARSE_BUDGET.lineMembers - PARSE_BUDGET.freeMembers; // the same 512 keys each line: no new keys
+  const full = Math.floor(PARSE_BUDGET.objectExtra / extraPerLine);
+  for (let count = 0; count < full; count++) assert.is(refusalOf(budget, line(PARSE_BUDGET.lineMembers - 1)), "parse", `line ${count + 1}`);
+  const left = PARSE_BUDGET.objectExtra - full * extraPerLine;
+  assert.is(refusalOf(budget, line(PARSE_BUDGET.freeMembers + left)), "object-structure", "one member more than the budget has left");
+  assert.is(refusalOf(budget, line(PARSE_BUDGET.freeMembers + left - 1)), "parse", "exactly what is left");
+  assert.is(refusalOf(budget, line(PARSE_BUDGET.freeMembers - 1)), "parse", "a line within the free members uses none");
+  assert.is(refusalOf(budget, line(PARSE_BUDGET.freeMembers)), "object-structure");
+});
+
+test("containers beyond a line's free ones count toward the same budget", () => {
+  const budget = new ParseBudget();
+  const extraPerLine = PARSE_BUDGET.lineContainers - PARSE_BUDGET.freeContainers;
+  const full = Math.floor(PARSE_BUDGET.objectExtra / extraPerLine);
+  for (let count = 0; count < full; count++) assert.is(refusalOf(budget, line(0, undefined, PARSE_BUDGET.lineContainers)), "parse");
+  assert.is(refusalOf(budget, line(0, undefined, PARSE_BUDGET.lineContainers)), "object-structure");
+  assert.is(refusalOf(budget, line(0, undefined, PARSE_BUDGET.freeContainers)), "parse");
+});
+
+test("an object's scanned lines may name the budget's distinct keys; a line naming one more is refused (object-keys), keys seen before are free", () => {
+  const budget = new ParseBudget();
+  const perLine = 256;
+  // each line: 256 new keys and "pad" (the first line's pad is new too)
+  let named = 0;
+  const keyOf = (first: number) => (index: number) => `d${first + index}`;
+  while (named + perLine + 1 <= PARSE_BUDGET.objectKeys) {
+    assert.is(refusalOf(budget, line(perLine, keyOf(named))), "parse");
+    named += perLine;
+  }
+  const left = PARSE_BUDGET.objectKeys - named - 1; // "pad"
+  assert.is(refusalOf(budget, line(left + 1, keyOf(named))), "object-keys");
+  assert.is(refusalOf(budget, line(left, keyOf(named))), "parse", "exactly the keys left");
+  assert.is(refusalOf(budget, line(perLine, keyOf(0))), "parse", "keys the object named before");
+  assert.is(refusalOf(budget, line(1, keyOf(PARSE_BUDGET.objectKeys * 2))), "object-keys");
+});
+
+test("short lines are not scanned in an object's first lines; from line 1,001 on every line is", () => {
+  const budget = new ParseBudget();
+  const short = `{"x":${"[".repeat(400)}${"]".repeat(400)}}`;
+  assert.ok(short.length <= PARSE_BUDGET.scanChars);
+  for (let count = 0; count < PARSE_BUDGET.unscannedLines; count++) assert.is(refusalOf(budget, short), "parse");
+  assert.is(refusalOf(budget, short), "max-containers");
+});
+
+/** A valid record with `extra` (JSON members text) added at its top level. */
+const recordWith = (extra: string, seq = 1): string => `${JSON.stringify(telemetryRecord({ seq })).slice(0, -1)},${extra}}`;
+const distinctKeys = (first: number, count: number): string => Array.from({ length: count }, (_, index) => `"_${(first + index).toString(36)}":0`).join(",");
+
+test("the refusal is counted too-complex and the line quarantined with its rule and text; the object's other records are accepted", async () => {
+  const hostile = recordWith(`${distinctKeys(0, 600)},"pad":"${PAD}"`);
+  const readout = await readTelemetryObject([gzipSync([recordWith('"a":1'), hostile, recordWith('"a":2', 2)].join("\n"))], NOW_MS);
+  assert.is(readout.accepted, 2);
+  assert.equal(readout.refusals, { [LINE_REFUSAL.TooComplex]: 1 });
+  assert.is(readout.rejected[0]!.line, 2);
+  assert.is(readout.rejected[0]!.raw, hostile);
+  assert.is(readout.rejected[0]!.reasons[0]!.rule, "max-members");
+});
+
+test("README's dear shape: 255 records each with 64 KiB of distinct keys (~1-2 CPU-s) are refused and the object quarantined whole once the refused text passes 4 MiB", async () => {
+  let next = 0;
+  const lines = Array.from({ length: 255 }, (_, seq) => {
+    const head = recordWith('"x":{', seq).slice(0, -1);
+    let body = "";
+    while (head.length + body.length + 20 < 64 * 1024) body += `${body ? "," : ""}"${(next++).toString(36)}":0`;
+    return `${head}${body}}}`;
+  });
+  const outcome = await readTelemetryObject([gzipSync(lines.join("\n"))], NOW_MS).then(() => "read", (error: unknown) => error);
+  assert.instance(outcome, TooManyRejectedError);
+  const refused = (outcome as TooManyRejectedError).refusals;
+  assert.equal(Object.keys(refused), [LINE_REFUSAL.TooComplex], "every refused line too-complex");
+  assert.ok(refused[LINE_REFUSAL.TooComplex]! * 64 * 1024 > DEFAULT_READ_LIMITS.maxRejectedBytes - 64 * 1024);
+});
+
+test("R16-T3's dear shapes: 10,000 records of ~1 KiB, each just under the line bound (2.5 million containers), are refused past the object's budget; the object is quarantined whole", async () => {
+  for (const length of [1_000, 1_400]) {
+    const lines = Array.from({ length: 10_000 }, (_, seq) => {
+      const head = recordWith('"x":', seq).slice(0, -1);
+      const pad = length > PARSE_BUDGET.scanChars ? `"y":"${" ".repeat(length - head.length - 2 * 240 - 8)}",` : "";
+      const depth = pad ? 240 : (length - head.length - 1) >> 1;
+      return `${head.replace('"x":', `${pad}"x":`)}${"[".repeat(depth)}${"]".repeat(depth)}}`;
+    });
+    assert.ok(lines.every((text) => JSON.parse(text) && (length > PARSE_BUDGET.scanChars) === text.length > PARSE_BUDGET.scanChars));
+    const outcome = await readTelemetryObject([gzipSync(lines.join("\n"))], NOW_MS).then((readout) => readout, (error: unknown) => error);
+    assert.instance(outcome, TooManyRejectedError, `lines of ${length}`);
+    assert.equal(Object.keys((outcome as TooManyRejectedError).refusals), [LINE_REFUSAL.TooComplex]);
+  }
+});
+
+test("short lines of distinct keys past the object's first 1,000 lines are refused (each ~1 KiB of them cost ~1.1 CPU-s an object, none scanned)", async () => {
+  const lines = Array.from({ length: 2_000 }, (_, seq) => recordWith(distinctKeys(seq * 36, 36), seq));
+  assert.ok(lines.every((text) => text.length <= PARSE_BUDGET.scanChars));
+  const readout = await readTelemetryObject([gzipSync(lines.join("\n"))], NOW_MS);
+  assert.ok(readout.accepted >= PARSE_BUDGET.unscannedLines && readout.accepted < PARSE_BUDGET.unscannedLines + PARSE_BUDGET.objectKeys / 36);
+  assert.equal(readout.refusals, { [LINE_REFUSAL.TooComplex]: 2_000 - readout.accepted });
+  assert.ok(readout.rejected.every((rejected) => rejected.reasons[0]!.rule === "object-keys"));
+});
+
+/** Every bounded field at its bound (names 64, ids 128, reason 500), long versions, an `ota` block and `ecus` ECUs. */
+function largestCleanRecord(seq: number, ecus: number): string {
+  const version = "12.34.56-rc.1.build.20261203";
+  return JSON.stringify({
+    ...telemetryRecord({ seq }),
+    vehicle: { make: "M".repeat(64), model: "O".repeat(64), modelYear: 2040, trim: "T".repeat(64), region: "R".repeat(64), hardwareId: "H".repeat(64) },
+    firmware: { version, ecus: Object.fromEntries(Array.from({ length: ecus }, (_, index) => [`ecu-${index}-${"e".repeat(24)}`.slice(0, 32), version])) },
+    ota: { jobId: "j".repeat(128), campaignId: "c".repeat(128), attempt: 1_000, sequence: seq, status: "ROLLED_BACK", reason: "r".repeat(500), targetVersion: version },
+  });
+}
+
+test("clean records are never refused: the simulator's with ota blocks, 10,000 a object; the largest the schema allows to the 16 MiB limit; a record of 470 ECUs", async () => {
+  const fleet = createFleet({ vehicles: 50, seed: 7, startMs: NOW_MS - 3_600_000 });
+  const simulated = Array.from({ length: 10_000 }, (_, index) => {
+    const vehicle = fleet.vehicles[index % 50]!;
+    const atMs = NOW_MS - 3_000_000 + index * 100;
+    vehicle.advance(atMs);
+    const ota = index % 2 ? { jobId: `job-${vehicle.vin}`, campaignId: "campaign-1", attempt: 1, sequence: index, status: "DOWNLOADING" as const, targetVersion: "2.4.0" } : undefined;
+    return JSON.stringify(vehicle.toRecord(atMs, ota));
+  });
+  const simulatedReadout = await readTelemetryObject([gzipSync(simulated.join("\n"))], NOW_MS);
+  assert.is(simulatedReadout.accepted, 10_000);
+
+  const largest = largestCleanRecord(0, 4);
+  const count = Math.floor(DEFAULT_READ_LIMITS.maxDecodedBytes / (largest.length + 8));
+  const largestReadout = await readTelemetryObject([gzipSync(Array.from({ length: count }, (_, seq) => largestCleanRecord(seq, 4)).join("\n"))], NOW_MS);
+  assert.ok(largest.length > PARSE_BUDGET.scanChars && count > 8_000);
+  assert.is(largestReadout.accepted, count);
+
+  const manyEcus = Array.from({ length: 10_000 }, (_, seq) => largestCleanRecord(seq, 470));
+  const manyEcusReadout = await readTelemetryObject([gzipSync(manyEcus.slice(0, Math.floor(DEFAULT_READ_LIMITS.maxDecodedBytes / (manyEcus[0]!.length + 8))).join("\n"))], NOW_MS);
+  assert.is(manyEcusReadout.rejected.length, 0, "a fleet's records of up to ~470 ECUs each, to the decoded limit");
+});
+
+test.run();
