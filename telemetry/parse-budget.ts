@@ -61,21 +61,18 @@ export class ParseBudget {
   /** Hashes of the keys the current line names that `keys` does not hold yet. */
   private readonly lineKeys = new Set<number>();
 
-  constructor(private readonly limits: typeof PARSE_BUDGET = PARSE_BUDGET) {}
-
   /** Undefined when `text` may be parsed; otherwise why not. `text` is a non-blank line within the line limit. */
   check(text: string): TooComplex | undefined {
-    const { limits } = this;
-    if (++this.lines <= limits.unscannedLines && text.length <= limits.scanChars) return undefined;
+    if (++this.lines <= PARSE_BUDGET.unscannedLines && text.length <= PARSE_BUDGET.scanChars) return undefined;
     this.lineKeys.clear();
     const structure = this.scan(text);
-    if (structure === undefined) return { rule: "max-containers", message: `more than ${limits.lineContainers} arrays and objects in one line` };
-    if (structure.members > limits.lineMembers) return { rule: "max-members", message: `more than ${limits.lineMembers} members in one line` };
-    const extra = Math.max(0, structure.containers - limits.freeContainers) + Math.max(0, structure.members - limits.freeMembers);
-    if (this.extra + extra > limits.objectExtra) {
-      return { rule: "object-structure", message: `the object's lines pass ${limits.objectExtra} arrays, objects and members beyond a record's` };
+    if (structure === undefined) return { rule: "max-containers", message: `more than ${PARSE_BUDGET.lineContainers} arrays and objects in one line` };
+    if (structure.members > PARSE_BUDGET.lineMembers) return { rule: "max-members", message: `more than ${PARSE_BUDGET.lineMembers} members in one line` };
+    const extra = Math.max(0, structure.containers - PARSE_BUDGET.freeContainers) + Math.max(0, structure.members - PARSE_BUDGET.freeMembers);
+    if (this.extra + extra > PARSE_BUDGET.objectExtra) {
+      return { rule: "object-structure", message: `the object's lines pass ${PARSE_BUDGET.objectExtra} arrays, objects and members beyond a record's` };
     }
-    if (this.keys.size + this.lineKeys.size > limits.objectKeys) return { rule: "object-keys", message: `the object's lines name more than ${limits.objectKeys} distinct keys` };
+    if (this.keys.size + this.lineKeys.size > PARSE_BUDGET.objectKeys) return { rule: "object-keys", message: `the object's lines name more than ${PARSE_BUDGET.objectKeys} distinct keys` };
     this.extra += extra;
     for (const key of this.lineKeys) this.keys.add(key);
     return undefined;
@@ -87,7 +84,7 @@ export class ParseBudget {
    * (the scan stops there). An unterminated string ends the scan: JSON.parse refuses such a line at once.
    */
   private scan(text: string): LineStructure | undefined {
-    const { lineContainers } = this.limits;
+    const { lineContainers } = PARSE_BUDGET;
     let containers = 0;
     let members = 0;
     let keyStart = 0;
