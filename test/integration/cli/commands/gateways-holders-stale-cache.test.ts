@@ -26,7 +26,23 @@ const G9 = "gw-depot-9";
 let emulator: Emulator;
 let operator: S3Client; // the binding operator's client
 let registrations: S3Client; // the one client `vehicles register` uses for every registration's listing and reads
-const holds = new Map<string, Promise<void>>();
+/** Answers watched, by key: `answered()` is called once the answer is in hand, then it is held until `held` (if any). */
+const holds = new Map<string, { held?: Promise<void>; answered: () => void }>();
+
+/**
+ * Holds the next answer to a GET of `key` until `open()` (or, with `hold: false`, only watches it); `answered`
+ * resolves once that GET was answered (and is held). Waiting on it, not on a fixed time, puts the calls in the
+ * order the race needs however slow the machine.
+ */
+function holdAnswer(key: string, { hold = true } = {}): { answered: Promise<void>; open: () => void } {
+  const slow = gate();
+  const answer = gate();
+  holds.set(key, { ...(hold ? { held: slow.held } : {}), answered: answer.open });
+  return { answered: answer.held, open: slow.open };
+}
+
+/** Lets every continuation already due run (an answer in hand is decoded and cached without I/O) before going on. */
+const settled = () => new Promise((resolve) => setImmediate(resolve));
 
 test.before(async () => {
   emulator = await startEmulator();
@@ -38,12 +54,13 @@ test.before(async () => {
       const result = await next(args);
       const key = (args.input as { Key?: string }).Key;
       if (context.commandName === "GetObjectCommand" && key && holds.has(key)) {
-        const held = holds.get(key)!;
+        const { held, answered } = holds.get(key)!;
         holds.delete(key);
         // The answer (the document as S3 served it, before the bind) arrives late; buffered so it is that version.
         const output = result.output as { Body?: { transformToByteArray(): Promise<Uint8Array> } };
         const bytes = await output.Body!.transformToByteArray();
         output.Body = { transformToByteArray: async () => bytes } as never;
+        answered();
         await held;
       }
       return result;
@@ -65,10 +82,9 @@ test("R12-01: a slow answer from before a bind (shared holders cache) does not h
   const carriers = gatewayHolders(registrations, LAKE); // runRegister: one for the whole CSV
 
   // Registration Z (another car): its GET of G7's document is served now and answered late.
-  const slowZ = gate();
-  holds.set(gatewayVehiclesKey(G7), slowZ.held);
+  const slowZ = holdAnswer(gatewayVehiclesKey(G7));
   const z = refuseCarriedVehicle(carriers, "WP0ZZZ99ZTS000001");
-  await new Promise((resolve) => setTimeout(resolve, 300));
+  await slowZ.answered; // served before the bind
 
   // An operator binds VIN to G7, checked against the registry (VIN is no thing yet): done.
   await changeGatewayVehicles(operator, LAKE, G7, { bind: [VIN] }, { registeredVehicles: async () => [] });
@@ -79,10 +95,11 @@ test("R12-01: a slow answer from before a bind (shared holders cache) does not h
 
   // Registration X of VIN (its thing created, as registerVehicle does, then the documents asked). It reads G7 afresh
   // (ETag changed) and G9; Z's late answer lands between X's read of G7 and of G9.
-  const slowX = gate();
-  holds.set(gatewayVehiclesKey(G9), slowX.held);
+  const freshX = holdAnswer(gatewayVehiclesKey(G7), { hold: false });
+  const slowX = holdAnswer(gatewayVehiclesKey(G9));
   const x = refuseCarriedVehicle(carriers, VIN).then(() => "registered", (error: Error) => error.message);
-  await new Promise((resolve) => setTimeout(resolve, 300));
+  await Promise.all([freshX.answered, slowX.answered]); // X has read G7 afresh; its answer of G9 is held
+  await settled();
   slowZ.open();
   await z;
   slowX.open();
