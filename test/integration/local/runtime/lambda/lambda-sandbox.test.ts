@@ -48,9 +48,10 @@ interface World {
 }
 
 const world = {} as World;
+const PROBE_TIMEOUT_SECONDS = 3;
 
 /** Worker output streams are asynchronous, like CloudWatch Logs: a line may arrive just after the result. */
-async function eventually(check: () => boolean, timeoutMs = 2000): Promise<boolean> {
+async function eventually(check: () => boolean, timeoutMs = 10_000): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
   while (!check()) {
     if (Date.now() > deadline) return false;
@@ -68,7 +69,8 @@ test.before(async () => {
   world.runtime = await startRuntime(
     description(world.moto.endpoint, {
       functions: [
-        lambdaFunction({ functionName: "probe", archivePath, timeoutSeconds: 1, environment: { FLEETOTA_STATE_TABLE: "state-table" } }),
+        // 3 s: short enough to see a 10 s handler cut, long enough for a 300 ms one among eight on a loaded machine.
+        lambdaFunction({ functionName: "probe", archivePath, timeoutSeconds: PROBE_TIMEOUT_SECONDS, environment: { FLEETOTA_STATE_TABLE: "state-table" } }),
         lambdaFunction({ functionName: "single", archivePath, reservedConcurrency: 1 }),
       ],
     }),
@@ -100,7 +102,7 @@ test("a function runs with its own environment, the emulator endpoint and a Lamb
   assert.is(result.context.functionName, "probe");
   assert.match(result.context.invokedFunctionArn, /:function:probe$/);
   assert.match(result.context.awsRequestId, /^[0-9a-f-]{36}$/);
-  assert.ok(result.context.remainingMs > 0 && result.context.remainingMs <= 1000, `remaining ${result.context.remainingMs} ms of a 1 s timeout`);
+  assert.ok(result.context.remainingMs > 0 && result.context.remainingMs <= PROBE_TIMEOUT_SECONDS * 1000, `remaining ${result.context.remainingMs} ms of a ${PROBE_TIMEOUT_SECONDS} s timeout`);
   const expectedLine = `probe stdout handled ${result.context.awsRequestId}`;
   assert.ok(await eventually(() => world.output.includes(expectedLine)), "the function's log line arrives tagged with its name");
 });
@@ -133,7 +135,7 @@ test("a timeout is enforced, the sandbox is reset, and the next invocation works
 
   // assess
   assert.instance(error, FunctionTimeoutError);
-  assert.ok(elapsedMs < 5000, `timed out after ${elapsedMs} ms, not after the handler's 10 s`);
+  assert.ok(elapsedMs < PROBE_TIMEOUT_SECONDS * 1000 + 5000, `timed out after ${elapsedMs} ms, not after the handler's 10 s`);
   assert.is(world.runtime.counters().functions["probe"]!.timeouts, timeoutsBefore + 1);
   assert.ok(next.coldStartedAt > warm.coldStartedAt, "a fresh sandbox served the next invocation");
 });
