@@ -129,7 +129,8 @@ test("a task without destination returns every DLQ message to its source, once, 
 
 test("a rate-limited task can be cancelled; moved plus remaining equals what there was", async () => {
   const pair = await queuePair();
-  const bodies = await deadLetter(pair, 30);
+  // 12 s of moving at 5 a second, so the cancel 1.2 s in comes before the end on a loaded machine too (30 left 4.8 s).
+  const bodies = await deadLetter(pair, 60);
 
   const { TaskHandle } = await world.clients.sqs.send(
     new StartMessageMoveTaskCommand({ SourceArn: pair.dlqArn, DestinationArn: pair.sourceArn, MaxNumberOfMessagesPerSecond: 5 }),
