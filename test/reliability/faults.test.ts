@@ -220,7 +220,12 @@ test("redelivery after a visibility timeout: lost deletes bring the messages bac
   const before = await metricSum(METRIC.DuplicateObjects);
   world.cloud.faults.inject([{ fault: FAULT.ServerError, rate: 1, principal: "esm", service: "sqs", operation: "DeleteMessageBatch" }]);
   const objects = [await upload(name, gz(validLines(30)), 30), await upload(name, gz(validLines(30, 30)), 30)];
-  await sleep(9_000);
+  // Until each object came back once and its duplicate was counted (a fixed 9 s was short of a cold start, a first
+  // delivery and a redelivery on a loaded machine); the message goes to the DLQ on its 6th receive, ~15 s on.
+  const deadline = Date.now() + 60_000;
+  const uploadedMs = Date.now();
+  while (Date.now() < deadline && (await metricSum(METRIC.DuplicateObjects)) - before < 2) await sleep(250);
+  console.log(`both duplicates counted ${Date.now() - uploadedMs} ms after the uploads`);
   world.cloud.faults.clear();
   await conserve(name, objects);
   const duplicates = (await metricSum(METRIC.DuplicateObjects)) - before;
