@@ -395,20 +395,23 @@ test("an uploader overwrites its key before the events are handled: each event r
 
 test("the same object in two invocations at once: both read it, it is counted once, the other a duplicate", async () => {
   const name = "same object, concurrent invocations";
-  // Each GET is held 5 s: long enough for the second delivery's invocation to start (polling and the 1 s
-  // batching window) and find the object not yet recorded.
-  world.cloud.faults.inject([{ fault: FAULT.Slow, rate: 1, service: "s3", operation: "GetObject", delayMs: 5_000 }]);
+  // Each GET is held 10 s: long enough for the second delivery's invocation to start (polling, the 1 s batching
+  // window, a sandbox, a cold one if the warm ones are busy) and find the object not yet recorded, on a loaded machine
+  // too (it read 1.5 s after its message was sent at load 14 with a warm sandbox; the hold was 5 s).
+  world.cloud.faults.inject([{ fault: FAULT.Slow, rate: 1, service: "s3", operation: "GetObject", delayMs: 10_000 }]);
   const dataPointsBefore = await metricSum(METRIC.DataPoints);
   const duplicatesBefore = await metricSum(METRIC.DuplicateObjects);
   const readsBefore = functionReads();
   const object = await upload(name, gz(validLines(35)), 35);
-  const deadline = Date.now() + 20_000;
+  const deadline = Date.now() + 60_000;
   while (Date.now() < deadline && functionReads() === readsBefore) await sleep(50);
   // The first delivery is reading the object: a second delivery starts another invocation.
+  const secondSentMs = Date.now();
   await sendTelemetryMessage(objectCreated(object.key, object.etag));
-  const secondDeadline = Date.now() + 20_000;
+  const secondDeadline = Date.now() + 60_000;
   while (Date.now() < secondDeadline && functionReads() < readsBefore + 2) await sleep(50);
   assert.is(functionReads(), readsBefore + 2, "both deliveries read the object, in two invocations at once");
+  console.log(`second delivery read the object ${Date.now() - secondSentMs} ms after its message was sent`);
   world.cloud.faults.clear();
   await conserve(name, [object]);
   assert.is((await metricSum(METRIC.DataPoints)) - dataPointsBefore, 35, "its records are counted once");
