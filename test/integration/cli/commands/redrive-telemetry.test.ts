@@ -54,11 +54,19 @@ async function depth(queueUrl: string): Promise<number> {
   return Number(response.Attributes?.ApproximateNumberOfMessages ?? 0) + Number(response.Attributes?.ApproximateNumberOfMessagesNotVisible ?? 0);
 }
 
-/** Waits until the telemetry DLQ holds `count` messages and the telemetry queue none (or gives up after 90 s; the assertion after says). */
+/**
+ * Waits until the telemetry DLQ holds `count` messages and the telemetry queue none, then until no attempt is still
+ * running (or gives up after 90 s; the assertion after says). An attempt can outlast the 2 s visibility timeout on a
+ * loaded machine, so the receive that dead-letters the message can come while the previous receive's attempt runs: its
+ * failure is not counted yet.
+ */
 async function untilDeadLettered(count: number): Promise<void> {
   const deadline = Date.now() + 90_000;
   while (Date.now() < deadline) {
-    if ((await depth(world.outputs.telemetry_dlq_url)) === count && (await depth(world.outputs.telemetry_queue_url)) === 0) return;
+    if ((await depth(world.outputs.telemetry_dlq_url)) === count && (await depth(world.outputs.telemetry_queue_url)) === 0) {
+      await world.cloud.runtime!.waitForIdle(Math.max(1, deadline - Date.now()));
+      return;
+    }
     await sleep(250);
   }
 }
