@@ -46,13 +46,20 @@ interface World {
 
 const world = {} as World;
 
+/**
+ * The queues' visibility timeout: a failed record comes back within seconds, and one delivery (receive, the 1 s batching
+ * window, a cold start, the handler's reports, the delete) fits well inside it on a loaded machine: it took 1.5-1.7 s
+ * up to the last report at load 9, so at 3 s a delivery could outlast it and ok-1 be delivered twice.
+ */
+const VISIBILITY_SECONDS = 8;
+
 async function queueWithDlq(name: string, maxReceiveCount: number) {
   const dlq = await world.sqs.send(new CreateQueueCommand({ QueueName: `${name}-dlq` }));
   const dlqArn = (await world.sqs.send(new GetQueueAttributesCommand({ QueueUrl: dlq.QueueUrl, AttributeNames: ["QueueArn"] }))).Attributes!.QueueArn!;
   const queue = await world.sqs.send(
     new CreateQueueCommand({
       QueueName: name,
-      Attributes: { VisibilityTimeout: "3", RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dlqArn, maxReceiveCount }) },
+      Attributes: { VisibilityTimeout: String(VISIBILITY_SECONDS), RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dlqArn, maxReceiveCount }) },
     }),
   );
   const queueArn = (await world.sqs.send(new GetQueueAttributesCommand({ QueueUrl: queue.QueueUrl, AttributeNames: ["QueueArn"] }))).Attributes!.QueueArn!;
@@ -120,7 +127,7 @@ test("a failed record is redelivered until the redrive policy moves it to the DL
     }),
   );
   await world.sqs.send(new SendMessageCommand({ QueueUrl: strict.queueUrl, MessageBody: "bogus-response" }));
-  await world.runtime.waitForIdle(30_000);
+  await world.runtime.waitForIdle(60_000);
 
   // assess
   assert.equal(await drain(work.dlqUrl), ["poison"], "the failed record is in the DLQ");
