@@ -6,6 +6,7 @@ import { ParkedTally } from "../../lib/parked-failures.js";
 import { InvocationAggregate } from "../../telemetry/aggregate.js";
 import { ReadDeadlineError } from "../../telemetry/core.js";
 import { DEADLINE_RESERVE_MS, DeadlineNearError, READ_DEADLINE_RESERVE_MS, readDeadlineOf, startBeforeDeadline } from "./deadline.js";
+import { roundRobinByUploader, uploaderOfMessage } from "./fair-order.js";
 import { lazyOnce, processTelemetryMessage, publishInvocation, type InvocationScope, type ProcessorDependencies } from "./processor.js";
 import { loadActiveCampaigns } from "./update-handoff.js";
 
@@ -31,10 +32,10 @@ export interface BatchSettings {
 
 /**
  * One SQS batch of telemetry-queue messages → its partial batch response: at most OBJECTS_IN_FLIGHT objects at
- * once, each message's transient failure its own; a message whose turn comes with less than the reserve left in the
- * invocation is not started (DeadlineNearError, counted as deferred), and a read still going with less than the read
- * reserve left is abandoned (ReadDeadlineError, counted as abandoned); both go back to the queue. Then the
- * invocation's fleet-state part and metrics, whatever the messages did.
+ * once, started round-robin by uploader (fair-order.ts), each message's transient failure its own; a message whose
+ * turn comes with less than the reserve left in the invocation is not started (DeadlineNearError, counted as
+ * deferred), and a read still going with less than the read reserve left is abandoned (ReadDeadlineError, counted as
+ * abandoned); both go back to the queue. Then the invocation's fleet-state part and metrics, whatever the messages did.
  *
  * @example
  * const response = await processTelemetryBatch(sqsEvent, context, dependencies, { campaigns, fleetStateMaxVehicles: 10_000 }); // { batchItemFailures: [...] }
@@ -55,8 +56,10 @@ export async function processTelemetryBatch(event: SQSEvent, context: Context, d
   const limited = concurrencyLimit(OBJECTS_IN_FLIGHT);
   let firstDeferral: DeadlineNearError | undefined;
   let abandoned = 0;
+  // Started in this order, so the messages near the deadline leaves unstarted are a flooding uploader's own.
+  const fairEvent: SQSEvent = { ...event, Records: roundRobinByUploader(event.Records, (record) => uploaderOfMessage(record.body)) };
   const response = await processPartialResponse(
-    event,
+    fairEvent,
     async function handleRecord(record: SQSRecord) {
       try {
         // Judged in the slot, when the message would start: a message may wait long for its slot behind dear objects.

@@ -28,9 +28,9 @@ const VIN = "1HGCM82633A004352";
 const RECORDS = 10;
 
 /** A vehicle's object of RECORDS valid records, announced by message `m-<index>`. */
-function objectMessage(index: number, objects: Map<string, Buffer>): SQSRecord {
-  const key = vehicleTelemetryKey(VIN, NOW_MS - 60_000, `deadline-${index}`);
-  const body = gzipped(Array.from({ length: RECORDS }, (_, seq) => telemetryRecord({ seq: index * RECORDS + seq })));
+function objectMessage(index: number, objects: Map<string, Buffer>, vin = VIN): SQSRecord {
+  const key = vehicleTelemetryKey(vin, NOW_MS - 60_000, `deadline-${index}`);
+  const body = gzipped(Array.from({ length: RECORDS }, (_, seq) => telemetryRecord({ vin, seq: index * RECORDS + seq })));
   objects.set(key, body);
   const event = { "detail-type": "Object Created", time: new Date(NOW_MS - 30_000).toISOString(), detail: { bucket: { name: BUCKET }, object: { key, size: body.length, etag: `e${index}` } } };
   return { messageId: `m-${index}`, body: JSON.stringify(event), attributes: { ApproximateReceiveCount: "1" } } as unknown as SQSRecord;
@@ -177,6 +177,28 @@ test("a read still going at the read deadline is abandoned: its message goes bac
   assert.is(done?.extra.abandoned, 3);
   assert.is(done?.extra.deferred, 3);
   assert.not.ok(cloud.logged.some((line) => line.message.startsWith("message failed")), "an abandoned read is no failure of its own");
+});
+
+test("one vehicle's flood of dear objects first in the batch: the other vehicles' objects start before its second and complete, the flood's tail is what goes back", async () => {
+  // prepare: 20 dear (slow) objects of one vehicle, then 5 cheap ones of 5 other vehicles; the remaining time falls
+  // under the start reserve once 6 objects completed (the dear ones take the invocation's time)
+  const objects = new Map<string, Buffer>();
+  const flood = Array.from({ length: 20 }, (_, index) => objectMessage(index, objects));
+  const good = Array.from({ length: 5 }, (_, index) => objectMessage(20 + index, objects, `WP0ZZZ99ZTS39212${index}`));
+  const keys = [...objects.keys()];
+  const cloud = fakeCloud(objects, new Set(keys.slice(0, 20)));
+  // act
+  const response = await processTelemetryBatch({ Records: [...flood, ...good] } as SQSEvent, contextRunningOutAfter(6, cloud), cloud.deps, { campaigns, fleetStateMaxVehicles: 100 });
+  // assess: every good object read and completed; what went back is the flood's, exactly the messages not completed
+  const goodKeys = keys.slice(20);
+  assert.ok(goodKeys.every((key) => cloud.reads.includes(key)), "every other vehicle's object was started");
+  assert.ok(goodKeys.every((key) => cloud.completed.includes(`OBJECT#${BUCKET}/${key}`)), "and completed");
+  assert.is(cloud.reads.indexOf(goodKeys.at(-1)!), 5, "all five before the flooder's second object");
+  const returned = response.batchItemFailures.map((failure) => failure.itemIdentifier);
+  assert.ok(returned.length > 0, "the flood did not fit the invocation");
+  assert.equal(returned.sort(), flood.slice(cloud.reads.length - good.length).map((record) => record.messageId).sort(), "the flooder's unstarted tail, nothing else");
+  assert.is(cloud.completed.length + returned.length, flood.length + good.length, "each message completed or returned");
+  assert.is(cloud.metric(METRIC.MessagesDeferred), returned.length);
 });
 
 test("startBeforeDeadline: refuses under the reserve, starts at it, and keeps no deadline for a context without one", () => {
