@@ -80,15 +80,17 @@ export class ParseBudget {
 
   /**
    * Counts outside strings (found natively: the next `"` not escaped by an odd run of `\`); a string followed by a `:`
-   * is a key, whose hash goes to `lineKeys` when the object has not named it. Undefined past the line's container bound
-   * (the scan stops there). An unterminated string ends the scan: JSON.parse refuses such a line at once.
+   * is a key, whose hash goes to `lineKeys` when the object has not named it. Undefined past the line's container bound;
+   * past its member bound the scan stops too. An unterminated string ends the scan: JSON.parse refuses such a line at
+   * once. Linear in the line: each character is looked at a bounded number of times, each key hashed once.
    */
   private scan(text: string): LineStructure | undefined {
-    const { lineContainers } = PARSE_BUDGET;
+    const { lineContainers, lineMembers } = PARSE_BUDGET;
     let containers = 0;
     let members = 0;
     let keyStart = 0;
-    let keyEnd = 0;
+    /** End of the string before a `:`, -1 once hashed: a key is hashed once, whatever follows it (review 17). */
+    let keyEnd = -1;
     for (let index = 0; index < text.length; index++) {
       const code = text.charCodeAt(index);
       if (code === 34 /* " */) {
@@ -99,9 +101,12 @@ export class ParseBudget {
         keyEnd = end;
         index = end;
       } else if (code === 58 /* : */) {
-        members++;
-        const key = hashOf(text, keyStart, keyEnd);
-        if (!this.keys.has(key)) this.lineKeys.add(key);
+        if (++members > lineMembers) break;
+        if (keyEnd >= 0) {
+          const key = hashOf(text, keyStart, keyEnd);
+          if (!this.keys.has(key)) this.lineKeys.add(key);
+          keyEnd = -1;
+        }
       } else if ((code === 91 /* [ */ || code === 123) /* { */ && ++containers > lineContainers) {
         return undefined;
       }

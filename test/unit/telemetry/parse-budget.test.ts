@@ -34,6 +34,16 @@ test("members and brackets inside strings, escaped quotes and backslashes includ
   assert.is(refusalOf(new ParseBudget(), keyed), "max-members", "keys holding an escaped quote and a colon are still one member each");
 });
 
+test("review 17: the scan is linear in the line (a key hashed once, stopped past the member bound): 64 lines of one 32K-character string and 33K colons are refused in well under a second of CPU (~220 s before)", () => {
+  const hostile = `"${"a".repeat(32_000)}"${":".repeat(33_000)}`;
+  const budget = new ParseBudget();
+  const start = process.cpuUsage();
+  for (let count = 0; count < 64; count++) assert.is(refusalOf(budget, hostile), "max-members");
+  const used = process.cpuUsage(start);
+  // A work bound, not a benchmark: linear is ~10 ms here, the quadratic scan took ~3.5 s a line.
+  assert.ok((used.user + used.system) / 1e6 < 2, `${((used.user + used.system) / 1e6).toFixed(2)} CPU-s`);
+});
+
 test("an object's scanned lines may use its extra structure up to the budget; the line passing it is refused, later lines within it still parse", () => {
   const budget = new ParseBudget();
   const extraPerLine = PARSE_BUDGET.lineMembers - PARSE_BUDGET.freeMembers; // the same 512 keys each line: no new keys
