@@ -1,12 +1,11 @@
 import { BatchProcessor, EventType, processPartialResponse } from "@aws-lambda-powertools/batch";
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda";
 import type { CampaignList } from "../../campaigns/store/index.js";
-import { concurrencyLimit } from "../../lib/concurrency-limit.js";
 import { ParkedTally } from "../../lib/parked-failures.js";
 import { InvocationAggregate } from "../../telemetry/aggregate.js";
 import { ReadDeadlineError } from "../../telemetry/core.js";
 import { DEADLINE_RESERVE_MS, DeadlineNearError, READ_DEADLINE_RESERVE_MS, readDeadlineOf, startBeforeDeadline } from "./deadline.js";
-import { roundRobinByUploader, uploaderOfMessage } from "./fair-order.js";
+import { fairSlots, roundRobinByUploader, uploaderOfMessage } from "./fair-order.js";
 import { lazyOnce, processTelemetryMessage, publishInvocation, type InvocationScope, type ProcessorDependencies } from "./processor.js";
 import { loadActiveCampaigns } from "./update-handoff.js";
 
@@ -53,7 +52,7 @@ export async function processTelemetryBatch(event: SQSEvent, context: Context, d
     parking: { s3: deps.s3, bucket: deps.dataBucket, tally: new ParkedTally() },
     ...(readPastDeadline === undefined ? {} : { readPastDeadline }),
   };
-  const limited = concurrencyLimit(OBJECTS_IN_FLIGHT);
+  const slot = fairSlots(OBJECTS_IN_FLIGHT);
   let firstDeferral: DeadlineNearError | undefined;
   let abandoned = 0;
   // Started in this order, so the messages near the deadline leaves unstarted are a flooding uploader's own.
@@ -63,7 +62,7 @@ export async function processTelemetryBatch(event: SQSEvent, context: Context, d
     async function handleRecord(record: SQSRecord) {
       try {
         // Judged in the slot, when the message would start: a message may wait long for its slot behind dear objects.
-        return await limited(() => {
+        return await slot(uploaderOfMessage(record.body), () => {
           startBeforeDeadline(context, reserveMs);
           return processTelemetryMessage(record.body, deps, scope, { receiveCount: Number(record.attributes?.ApproximateReceiveCount ?? 1) });
         });

@@ -48,3 +48,53 @@ export function uploaderOfMessage(body: string): string | undefined {
   if (!key.ok) return undefined;
   return key.key.kind === UPLOADER_KIND.Vehicle ? `${UPLOADER_KIND.Vehicle}/${key.key.vin}` : `${UPLOADER_KIND.Fleet}/${key.key.gatewayId}`;
 }
+
+/**
+ * At most `limit` tasks at once, a free slot going to the waiting task whose uploader has the fewest tasks running
+ * (earliest first among equals; an undefined uploader is one of its own). So an uploader holds no more than its share
+ * of the slots while others wait, whatever the batch's mix: round-robin order alone let a flooder's first objects fill
+ * every slot when the others were few uploaders of many objects each (a gateway; review 17, R17-F1). Decided once the
+ * batch's tasks are all waiting (the first pick waits for the next turn of the event loop), and work-conserving: a slot
+ * never stays free while a task waits.
+ *
+ * @example
+ * const slot = fairSlots(10);
+ * await Promise.all(records.map((record) => slot(uploaderOfMessage(record.body), async () => record.messageId)));
+ */
+export function fairSlots(limit: number): <T>(uploader: string | undefined, task: () => Promise<T>) => Promise<T> {
+  if (!Number.isInteger(limit) || limit < 1) throw new RangeError(`slot limit must be a whole number of at least 1, got ${limit}`);
+  let running = 0;
+  const runningOf = new Map<string, number>();
+  const waiting: Array<{ uploader: string | undefined; start: () => void }> = [];
+  let pumpDue = false;
+  const countOf = (uploader: string | undefined): number => (uploader === undefined ? 0 : (runningOf.get(uploader) ?? 0));
+  function pump(): void {
+    pumpDue = false;
+    while (running < limit && waiting.length > 0) {
+      let pick = 0;
+      for (let index = 1; index < waiting.length && countOf(waiting[pick]!.uploader) > 0; index++) {
+        if (countOf(waiting[index]!.uploader) < countOf(waiting[pick]!.uploader)) pick = index;
+      }
+      const [next] = waiting.splice(pick, 1);
+      running += 1;
+      if (next!.uploader !== undefined) runningOf.set(next!.uploader, countOf(next!.uploader) + 1);
+      next!.start();
+    }
+  }
+  return async function slot<T>(uploader: string | undefined, task: () => Promise<T>): Promise<T> {
+    await new Promise<void>((start) => {
+      waiting.push({ uploader, start });
+      if (!pumpDue) {
+        pumpDue = true;
+        setImmediate(pump);
+      }
+    });
+    try {
+      return await task();
+    } finally {
+      running -= 1;
+      if (uploader !== undefined) runningOf.set(uploader, countOf(uploader) - 1);
+      pump();
+    }
+  };
+}

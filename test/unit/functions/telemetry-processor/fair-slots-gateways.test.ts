@@ -1,0 +1,85 @@
+/**
+ * Review 17 (R17-F1, fairness): round-robin by uploader pulls a flooder's dear objects to the front of the batch when
+ * the other uploaders are few and each has many objects (fleet gateways, the scale deployment). A batch of 100: three
+ * gateways' 30 cheap objects each, interleaved, and one vehicle's 10 dear objects spread through it (every 10th). In
+ * batch order the 10th dear object is the batch's last, so every gateway object starts before the slots fill with dear
+ * reads; round-robin starts the flooder's 10 within the first 40 messages, the 10 slots fill with dear reads, and the
+ * gateway objects behind them find the deadline near: deferred (a receive spent each; the README's d^5 to the DLQ).
+ * Wall-clock harness as deadline.test.ts's (dear = read a line every 150 ms; the start reserve reached 800 ms in).
+ * With fairSlots (a free slot to the uploader with the fewest running) the flooder holds about half the slots while the
+ * gateways wait, and no gateway object is deferred (round-robin alone: 60 of 90; one gateway: 80 of 90).
+ */
+import type { S3Client } from "@aws-sdk/client-s3";
+import type { SQSClient } from "@aws-sdk/client-sqs";
+import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import type { Context, SQSEvent, SQSRecord } from "aws-lambda";
+import { gunzipSync } from "node:zlib";
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import type { CampaignList } from "../../../../campaigns/store/index.js";
+import { fleetTelemetryKey, vehicleTelemetryKey } from "../../../../contracts/telemetry-keys.js";
+import { processTelemetryBatch } from "../../../../functions/telemetry-processor/batch.js";
+import { DEADLINE_RESERVE_MS } from "../../../../functions/telemetry-processor/deadline.js";
+import type { ProcessorDependencies } from "../../../../functions/telemetry-processor/processor.js";
+import { gzipped, NOW_MS, telemetryRecord } from "../../telemetry/support/factories.js";
+
+const BUCKET = "lake";
+const FLOODER = "1HGCM82633A004352";
+const CARRIED = "1M8GDM9AXKP042788";
+const GATEWAYS = ["gw-depot-1", "gw-depot-2", "gw-depot-3"];
+
+async function* slowly(text: Buffer): AsyncGenerator<Uint8Array> {
+  for (const line of text.toString("utf8").split(/(?<=\n)/)) {
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    yield Buffer.from(line);
+  }
+}
+
+test("review 17 (R17-F1): three gateways' 90 objects and one vehicle's 10 dear ones spread through the batch: no gateway object deferred", async () => {
+  const objects = new Map<string, Buffer>();
+  const dear = new Set<string>();
+  const records: SQSRecord[] = [];
+  const gatewayIds = new Set<string>();
+  let gatewayCount = 0;
+  for (let index = 0; index < 100; index++) {
+    const flood = index % 10 === 9;
+    const key = flood ? vehicleTelemetryKey(FLOODER, NOW_MS - 60_000, `f-${index}`) : fleetTelemetryKey(GATEWAYS[gatewayCount++ % 3]!, NOW_MS - 60_000, `g-${index}`);
+    const vin = flood ? FLOODER : CARRIED;
+    const body = gzipped(Array.from({ length: 10 }, (_, seq) => telemetryRecord({ vin, seq: index * 10 + seq })));
+    objects.set(key, body);
+    if (flood) dear.add(key);
+    const event = { "detail-type": "Object Created", time: new Date(NOW_MS - 30_000).toISOString(), detail: { bucket: { name: BUCKET }, object: { key, size: body.length, etag: `e${index}` } } };
+    const record = { messageId: `m-${index}`, body: JSON.stringify(event), attributes: { ApproximateReceiveCount: "1" } } as unknown as SQSRecord;
+    if (!flood) gatewayIds.add(record.messageId);
+    records.push(record);
+  }
+  const s3 = {
+    async send(command: { constructor: { name: string }; input: { Key?: string } }) {
+      if (command.constructor.name !== "GetObjectCommand") return {};
+      const key = command.input.Key!;
+      await new Promise((resolve) => setTimeout(resolve, 1));
+      return { Body: dear.has(key) ? slowly(gunzipSync(objects.get(key)!)) : [objects.get(key)!] };
+    },
+  };
+  const deps: ProcessorDependencies = {
+    s3: s3 as unknown as S3Client,
+    sqs: { send: async () => ({ Successful: [], Failed: [] }) } as unknown as SQSClient,
+    doc: { send: async () => ({}) } as unknown as DynamoDBDocumentClient,
+    dataBucket: BUCKET,
+    stateTable: "state",
+    updateQueueUrl: "http://queue/update",
+    metricsNamespace: "FleetOTA",
+    gatewayVehicles: { vehiclesOf: async () => new Set([CARRIED]), newerThan: async () => undefined },
+    log: { debug() {}, info() {}, warn() {}, error() {} },
+    metricsOut: () => {},
+    now: () => NOW_MS,
+  };
+  const startReserveAt = Date.now() + 800;
+  const context = { awsRequestId: "r17", getRemainingTimeInMillis: () => (Date.now() < startReserveAt ? 60_000 : DEADLINE_RESERVE_MS - 1_000) } as unknown as Context;
+  const response = await processTelemetryBatch({ Records: records } as SQSEvent, context, deps, { campaigns: { list: async () => [] } as unknown as CampaignList, fleetStateMaxVehicles: 1_000 });
+  const returned = response.batchItemFailures.map((failure) => failure.itemIdentifier);
+  const gatewayDeferred = returned.filter((id) => gatewayIds.has(id)).length;
+  assert.is(gatewayDeferred, 0, `${gatewayDeferred} of 90 gateway objects deferred`);
+});
+
+test.run();
