@@ -18,6 +18,13 @@ export const PARSE_BUDGET = {
   freeContainers: 16,
   /** Members a line has free of the object's budget: a record's own with an `ota` block and some 25 ECUs. */
   freeMembers: 64,
+  /**
+   * Or one free member for this many characters of the line, if more: a record's own text (~570 characters) and an ECU
+   * entry (`"telematics":"3.2.1",`, 14-21 characters) earn most of their members, so a record of up to 470 ECUs stays
+   * within the object's budget to the 16 MiB limit (review 17, R17-B2: with 64 free alone, 70+ ECUs exhausted it past a
+   * few thousand valid records); short keys of short values (`"a1":0,`, ~7-14 characters) still pay for most of theirs.
+   */
+  charsPerFreeMember: 20,
   /** Arrays, objects and members beyond the free ones, over an object's scanned lines. */
   objectExtra: 256 * 1024,
   /** Distinct keys an object's scanned lines may name: the schema's ~40 and a fleet's ECU names, with room. */
@@ -68,7 +75,7 @@ export class ParseBudget {
     const structure = this.scan(text);
     if (structure === undefined) return { rule: "max-containers", message: `more than ${PARSE_BUDGET.lineContainers} arrays and objects in one line` };
     if (structure.members > PARSE_BUDGET.lineMembers) return { rule: "max-members", message: `more than ${PARSE_BUDGET.lineMembers} members in one line` };
-    const extra = Math.max(0, structure.containers - PARSE_BUDGET.freeContainers) + Math.max(0, structure.members - PARSE_BUDGET.freeMembers);
+    const extra = Math.max(0, structure.containers - PARSE_BUDGET.freeContainers) + Math.max(0, structure.members - Math.max(PARSE_BUDGET.freeMembers, Math.floor(text.length / PARSE_BUDGET.charsPerFreeMember)));
     if (this.extra + extra > PARSE_BUDGET.objectExtra) {
       return { rule: "object-structure", message: `the object's lines pass ${PARSE_BUDGET.objectExtra} arrays, objects and members beyond a record's` };
     }

@@ -44,16 +44,33 @@ test("review 17: the scan is linear in the line (a key hashed once, stopped past
   assert.ok((used.user + used.system) / 1e6 < 2, `${((used.user + used.system) / 1e6).toFixed(2)} CPU-s`);
 });
 
+/** What `line(members)` is charged against the object's budget: members past its free ones (R17-B2: by its length too). */
+const extraOf = (members: number): number =>
+  Math.max(0, members + 1 - Math.max(PARSE_BUDGET.freeMembers, Math.floor(line(members).length / PARSE_BUDGET.charsPerFreeMember)));
+/** The fewest members `line(n)` needs to be charged `extra`. */
+const membersCharged = (extra: number): number => {
+  let members = 0;
+  while (extraOf(members) < extra) members++;
+  return members;
+};
+
 test("an object's scanned lines may use its extra structure up to the budget; the line passing it is refused, later lines within it still parse", () => {
   const budget = new ParseBudget();
-  const extraPerLine = PARSE_BUDGET.lineMembers - PARSE_BUDGET.freeMembers; // the same 512 keys each line: no new keys
+  const extraPerLine = extraOf(PARSE_BUDGET.lineMembers - 1); // the same 512 keys each line: no new keys
   const full = Math.floor(PARSE_BUDGET.objectExtra / extraPerLine);
   for (let count = 0; count < full; count++) assert.is(refusalOf(budget, line(PARSE_BUDGET.lineMembers - 1)), "parse", `line ${count + 1}`);
   const left = PARSE_BUDGET.objectExtra - full * extraPerLine;
-  assert.is(refusalOf(budget, line(PARSE_BUDGET.freeMembers + left)), "object-structure", "one member more than the budget has left");
-  assert.is(refusalOf(budget, line(PARSE_BUDGET.freeMembers + left - 1)), "parse", "exactly what is left");
-  assert.is(refusalOf(budget, line(PARSE_BUDGET.freeMembers - 1)), "parse", "a line within the free members uses none");
-  assert.is(refusalOf(budget, line(PARSE_BUDGET.freeMembers)), "object-structure");
+  assert.is(refusalOf(budget, line(membersCharged(left + 1))), "object-structure", "one member more than the budget has left");
+  assert.is(refusalOf(budget, line(membersCharged(left))), "parse", "exactly what is left");
+  assert.is(refusalOf(budget, line(membersCharged(1) - 1)), "parse", "a line within the free members uses none");
+  assert.is(refusalOf(budget, line(membersCharged(1))), "object-structure");
+});
+
+test("review 17 (R17-B2): members are free up to one a charsPerFreeMember characters of the line: a long ECU list costs the object nothing", () => {
+  const budget = new ParseBudget();
+  const ecus = Array.from({ length: 150 }, (_, index) => `"ecu${String(index).padStart(3, "0")}":"1.4.2"`).join(",");
+  const record = `{"firmware":{"version":"2.3.1","ecus":{${ecus}}},"pad":"${PAD}"}`;
+  for (let count = 0; count < 20_000; count++) assert.is(refusalOf(budget, record), "parse");
 });
 
 test("containers beyond a line's free ones count toward the same budget", () => {
