@@ -96,8 +96,10 @@ export function updateRecordHandler(deps: UpdateServiceDeps, parking: Parking, s
 }
 
 /**
- * Reasons for which a vehicle's reports are parked once a day per vehicle and campaign, and counted: the reports
- * name a job that is not the vehicle's (or none), so each is junk the vehicle can repeat at will (64 an upload).
+ * Reasons for which a vehicle's reports are parked once a day per vehicle, and counted: the reports name a job that
+ * is not the vehicle's (or none), so each is junk the vehicle can repeat at will (64 an upload). Not per campaign:
+ * the campaign id is the vehicle's own text, so inventing one per report would park one object a report (review 17,
+ * R17-P2); the record keeps the first report as sent.
  */
 const COUNTED_REPORT_REASONS: ReadonlySet<string> = new Set([REPORT_PARKED_REASON.OtherVehicle, REPORT_PARKED_REASON.UnknownJob]);
 
@@ -110,9 +112,9 @@ const WRONG_QUEUE_REASONS: ReadonlySet<string> = new Set([PARKED_REASON.CommandO
 /**
  * Parks one update record: identified by its message's idempotency key (with the reporting VIN for a status
  * report: its key is made of the vehicle's own text, so vehicle A must not be able to park B's report first; with
- * the reason and the sender when it came by the wrong queue), or by its body when it has none. A report naming no job of the vehicle's (`other-vehicle`, `unknown-job`) is
- * parked under [vehicle, reason, campaign, day] instead and counted in that record, so a vehicle cannot grow
- * `parked/` by one object a forged report.
+ * the reason and the sender when it came by the wrong queue), or by its body when it has none. A report naming no
+ * job of the vehicle's (`other-vehicle`, `unknown-job`) is parked under [vehicle, reason, day] instead and counted in
+ * that record, so a vehicle cannot grow `parked/` by one object a forged report.
  */
 async function parkUpdateRecord(
   deps: UpdateServiceDeps,
@@ -125,7 +127,7 @@ async function parkUpdateRecord(
   const counted = message?.kind === "status-report" && COUNTED_REPORT_REASONS.has(failure.reason) ? message : undefined;
   const sentAmiss = WRONG_QUEUE_REASONS.has(failure.reason) ? [failure.reason, record.attributes?.SenderId ?? ""] : [];
   const identity = counted
-    ? [counted.kind, counted.vin, failure.reason, counted.campaignId, at.toISOString().slice(0, 10)]
+    ? [counted.kind, counted.vin, failure.reason, at.toISOString().slice(0, 10)]
     : message
       ? [message.kind, ...(message.kind === "status-report" ? [message.vin] : []), message.idempotencyKey, ...sentAmiss]
       : [record.body];

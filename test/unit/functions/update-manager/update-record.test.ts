@@ -114,6 +114,22 @@ test("a vehicle's 64 reports naming another's job park one record that counts 64
   assert.equal(parking.tally.byReason(), { "other-vehicle": 64, "unknown-job": 3 });
 });
 
+test("a vehicle's reports on jobs of 64 campaigns it made up park one record that counts 64 (review 17, R17-P2)", async () => {
+  const { s3, puts } = recordingS3();
+  const parking = { s3, bucket: "data", tally: new ParkedTally() };
+  const deps = { store: memoryCampaignStore(), documents: undefined, tally: new UpdateTally(), log: silentLog, now: () => new Date("2026-12-01T19:00:00Z") };
+  const handle = updateRecordHandler(deps as unknown as UpdateServiceDeps, parking, { commandQueueArn: COMMAND_QUEUE });
+  const report = (campaignId: string) =>
+    JSON.stringify({ kind: "status-report", idempotencyKey: `${campaignId}:${A}#1#1`, vin: A, campaignId, jobId: `${campaignId}:${A}`, attempt: 1, sequence: 1, status: "FAILED", firmwareVersion: "2.4.0", reportedAt: "2026-12-01T18:59:00Z" });
+
+  for (let index = 1; index <= 64; index++) await handle({ messageId: `m-${index}`, body: report(`made-up-${index}`) } as SQSRecord);
+
+  const parked = [...puts.values()].map((stored) => JSON.parse(stored) as { reason: string; count: number; message: string });
+  assert.equal(parked.map((failure) => [failure.reason, failure.count]), [["unknown-job", 64]]);
+  assert.is(parked[0]!.message, report("made-up-1"), "the first report is kept as sent");
+  assert.is(parking.tally.total, 64);
+});
+
 test("a command or tick on the vehicle-report queue is parked, counted and not applied whoever sent it; the same on the command queue applies", async () => {
   const { s3, puts } = recordingS3();
   const parking = { s3, bucket: "data", tally: new ParkedTally() };
