@@ -31,10 +31,11 @@ export interface BatchSettings {
 
 /**
  * One SQS batch of telemetry-queue messages → its partial batch response: at most OBJECTS_IN_FLIGHT objects at
- * once, started round-robin by uploader (fair-order.ts), each message's transient failure its own; a message whose
- * turn comes with less than the reserve left in the invocation is not started (DeadlineNearError, counted as
- * deferred), and a read still going with less than the read reserve left is abandoned (ReadDeadlineError, counted as
- * abandoned); both go back to the queue. Then the invocation's fleet-state part and metrics, whatever the messages did.
+ * once, started round-robin by uploader, a free slot going to the uploader with the fewest running (fair-order.ts),
+ * each message's transient failure its own; a message whose turn comes with less than the reserve left in the
+ * invocation is not started (DeadlineNearError, counted as deferred), and a read still going with less than the read
+ * reserve left is abandoned (ReadDeadlineError, counted as abandoned); both go back to the queue. Then the
+ * invocation's fleet-state part and metrics, whatever the messages did.
  *
  * @example
  * const response = await processTelemetryBatch(sqsEvent, context, dependencies, { campaigns, fleetStateMaxVehicles: 10_000 }); // { batchItemFailures: [...] }
@@ -55,14 +56,16 @@ export async function processTelemetryBatch(event: SQSEvent, context: Context, d
   const slot = fairSlots(OBJECTS_IN_FLIGHT);
   let firstDeferral: DeadlineNearError | undefined;
   let abandoned = 0;
-  // Started in this order, so the messages near the deadline leaves unstarted are a flooding uploader's own.
-  const fairEvent: SQSEvent = { ...event, Records: roundRobinByUploader(event.Records, (record) => uploaderOfMessage(record.body)) };
+  // Started in this order, slots shared by uploader: the messages near the deadline leaves unstarted are a flooder's own.
+  const uploaders = new Map(event.Records.map((record) => [record.messageId, uploaderOfMessage(record.body)]));
+  const uploaderOf = (record: SQSRecord) => uploaders.get(record.messageId);
+  const fairEvent: SQSEvent = { ...event, Records: roundRobinByUploader(event.Records, uploaderOf) };
   const response = await processPartialResponse(
     fairEvent,
     async function handleRecord(record: SQSRecord) {
       try {
         // Judged in the slot, when the message would start: a message may wait long for its slot behind dear objects.
-        return await slot(uploaderOfMessage(record.body), () => {
+        return await slot(uploaderOf(record), () => {
           startBeforeDeadline(context, reserveMs);
           return processTelemetryMessage(record.body, deps, scope, { receiveCount: Number(record.attributes?.ApproximateReceiveCount ?? 1) });
         });
