@@ -20,9 +20,10 @@ import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { vehicleTelemetryKey } from "../contracts/telemetry-keys.js";
 import { OBJECTS_IN_FLIGHT } from "../functions/telemetry-processor/batch.js";
 import { lazyOnce, processTelemetryMessage, publishInvocation, type InvocationScope, type ProcessorDependencies } from "../functions/telemetry-processor/processor.js";
+import { uploaderOfMessage } from "../functions/telemetry-processor/fair-order.js";
 import { dynamoCampaignList } from "../campaigns/store/index.js";
 import { loadActiveCampaigns } from "../functions/telemetry-processor/update-handoff.js";
-import { concurrencyLimit } from "../lib/concurrency-limit.js";
+import { fairConcurrencyLimit } from "../lib/concurrency-limit.js";
 import { ParkedTally } from "../lib/parked-failures.js";
 import { createFleet } from "../simulator/fleet.js";
 import { InvocationAggregate } from "../telemetry/aggregate.js";
@@ -132,8 +133,8 @@ async function invocation(messages: string[]): Promise<number> {
     activeCampaigns: lazyOnce(() => loadActiveCampaigns(campaigns)),
     parking: { s3: dependencies.s3, bucket: BUCKET, tally: new ParkedTally() },
   };
-  const limited = concurrencyLimit(OBJECTS_IN_FLIGHT);
-  await Promise.all(messages.map((body) => limited(() => processTelemetryMessage(body, dependencies, scope))));
+  const limited = fairConcurrencyLimit(OBJECTS_IN_FLIGHT);
+  await Promise.all(messages.map((body) => limited(uploaderOfMessage(body), () => processTelemetryMessage(body, dependencies, scope))));
   await publishInvocation(scope.aggregate, dependencies, "offline");
   if (scope.aggregate.objectsProcessed !== messages.length) throw new Error(`processed ${scope.aggregate.objectsProcessed} of ${messages.length}`);
   const used = process.cpuUsage(started);

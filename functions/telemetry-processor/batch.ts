@@ -1,11 +1,12 @@
 import { BatchProcessor, EventType, processPartialResponse } from "@aws-lambda-powertools/batch";
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda";
 import type { CampaignList } from "../../campaigns/store/index.js";
+import { fairConcurrencyLimit } from "../../lib/concurrency-limit.js";
 import { ParkedTally } from "../../lib/parked-failures.js";
 import { InvocationAggregate } from "../../telemetry/aggregate.js";
 import { ReadDeadlineError } from "../../telemetry/core.js";
 import { DEADLINE_RESERVE_MS, DeadlineNearError, READ_DEADLINE_RESERVE_MS, readDeadlineOf, startBeforeDeadline } from "./deadline.js";
-import { fairSlots, roundRobinByUploader, uploaderOfMessage } from "./fair-order.js";
+import { roundRobinByUploader, uploaderOfMessage } from "./fair-order.js";
 import { lazyOnce, processTelemetryMessage, publishInvocation, type InvocationScope, type ProcessorDependencies } from "./processor.js";
 import { loadActiveCampaigns } from "./update-handoff.js";
 
@@ -31,7 +32,7 @@ export interface BatchSettings {
 
 /**
  * One SQS batch of telemetry-queue messages → its partial batch response: at most OBJECTS_IN_FLIGHT objects at
- * once, started round-robin by uploader, a free slot going to the uploader with the fewest running (fair-order.ts),
+ * once, started round-robin by uploader, a free slot going to the uploader with the fewest running (fair-order.ts, fairConcurrencyLimit),
  * each message's transient failure its own; a message whose turn comes with less than the reserve left in the
  * invocation is not started (DeadlineNearError, counted as deferred), and a read still going with less than the read
  * reserve left is abandoned (ReadDeadlineError, counted as abandoned); both go back to the queue. Then the
@@ -53,7 +54,7 @@ export async function processTelemetryBatch(event: SQSEvent, context: Context, d
     parking: { s3: deps.s3, bucket: deps.dataBucket, tally: new ParkedTally() },
     ...(readPastDeadline === undefined ? {} : { readPastDeadline }),
   };
-  const slot = fairSlots(OBJECTS_IN_FLIGHT);
+  const slot = fairConcurrencyLimit(OBJECTS_IN_FLIGHT);
   let firstDeferral: DeadlineNearError | undefined;
   let abandoned = 0;
   // Started in this order, slots shared by uploader: the messages near the deadline leaves unstarted are a flooder's own.

@@ -56,9 +56,9 @@ export interface DeadlineContext {
  *
  * @example
  * import { GetObjectCommand } from "@aws-sdk/client-s3";
- * import { concurrencyLimit } from "../../lib/concurrency-limit.js";
- * const limited = concurrencyLimit(10);
- * await limited(async () => {
+ * import { fairConcurrencyLimit } from "../../lib/concurrency-limit.js";
+ * const limited = fairConcurrencyLimit(10);
+ * await limited("vehicle/1HGCM82633A004352", async () => {
  *   startBeforeDeadline(context); // throws DeadlineNearError with under 10 s left: the message goes back to the queue
  *   return s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
  * });

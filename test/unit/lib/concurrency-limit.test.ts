@@ -1,6 +1,6 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { concurrencyLimit } from "../../../lib/concurrency-limit.js";
+import { fairConcurrencyLimit } from "../../../lib/concurrency-limit.js";
 
 /** A task that stays open until released, recording how many tasks were running when it started. */
 function gate(running: { now: number; peak: number }, started: number[], index: number) {
@@ -17,13 +17,13 @@ function gate(running: { now: number; peak: number }, started: number[], index: 
   return { task, open: () => open() };
 }
 
-test("never runs more than the limit at once, and starts the waiting tasks in order", async () => {
-  const limited = concurrencyLimit(3);
+test("never runs more than the limit at once, and starts the waiting tasks of no owner in order", async () => {
+  const limited = fairConcurrencyLimit(3);
   const running = { now: 0, peak: 0 };
   const started: number[] = [];
   const gates = Array.from({ length: 8 }, (_, index) => gate(running, started, index));
 
-  const results = gates.map((entry) => limited(entry.task));
+  const results = gates.map((entry) => limited(undefined, entry.task));
   await new Promise((resolve) => setImmediate(resolve));
   assert.equal(started, [0, 1, 2]);
   for (const entry of gates) {
@@ -37,12 +37,12 @@ test("never runs more than the limit at once, and starts the waiting tasks in or
 });
 
 test("a failed task rejects its own promise and frees its slot", async () => {
-  const limited = concurrencyLimit(1);
+  const limited = fairConcurrencyLimit(1);
 
-  const failed = limited(async () => {
+  const failed = limited(undefined, async () => {
     throw new Error("transient");
   });
-  const next = limited(async () => "ran");
+  const next = limited(undefined, async () => "ran");
 
   const error = await failed.then(() => undefined, (reason: unknown) => reason);
   assert.match(String(error), /transient/);
@@ -50,8 +50,8 @@ test("a failed task rejects its own promise and frees its slot", async () => {
 });
 
 test("refuses a limit below one", () => {
-  assert.throws(() => concurrencyLimit(0), /at least 1/);
-  assert.throws(() => concurrencyLimit(1.5), /whole number/);
+  assert.throws(() => fairConcurrencyLimit(0), /at least 1/);
+  assert.throws(() => fairConcurrencyLimit(1.5), /whole number/);
 });
 
 test.run();

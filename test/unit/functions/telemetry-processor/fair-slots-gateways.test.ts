@@ -6,7 +6,7 @@
  * reads; round-robin starts the flooder's 10 within the first 40 messages, the 10 slots fill with dear reads, and the
  * gateway objects behind them find the deadline near: deferred (a receive spent each; the README's d^5 to the DLQ).
  * Wall-clock harness as deadline.test.ts's (dear = read a line every 150 ms; the start reserve reached 800 ms in).
- * With fairSlots (a free slot to the uploader with the fewest running) the flooder holds about half the slots while the
+ * With fairConcurrencyLimit (a free slot to the uploader with the fewest running) the flooder holds about half the slots while the
  * gateways wait, and no gateway object is deferred (round-robin alone: 60 of 90; one gateway: 80 of 90).
  */
 import type { S3Client } from "@aws-sdk/client-s3";

@@ -1,16 +1,16 @@
 /**
- * fairSlots (functions/telemetry-processor/fair-order.ts): a free slot goes to the waiting task whose uploader has the
+ * fairConcurrencyLimit (lib/concurrency-limit.ts): a free slot goes to the waiting task whose uploader has the
  * fewest running, so one uploader cannot hold every slot while another waits (review 17, R17-F1); no slot stays free
  * while a task waits.
  */
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { fairSlots } from "../../../../functions/telemetry-processor/fair-order.js";
+import { fairConcurrencyLimit } from "../../../../lib/concurrency-limit.js";
 
 const tick = () => new Promise((resolve) => setTimeout(resolve, 1));
 
 test("10 slots, a flooder's 10 tasks queued before another uploader's 90: the flooder holds at most half the slots while the other waits", async () => {
-  const slot = fairSlots(10);
+  const slot = fairConcurrencyLimit(10);
   const running = new Map<string, number>();
   let floodPeakWhileOtherWaits = 0;
   let otherDone = 0;
@@ -32,7 +32,7 @@ test("10 slots, a flooder's 10 tasks queued before another uploader's 90: the fl
 });
 
 test("work-conserving: one uploader alone uses every slot; undefined uploaders are each their own; the limit holds", async () => {
-  const slot = fairSlots(3);
+  const slot = fairConcurrencyLimit(3);
   let now = 0;
   let peak = 0;
   const task = async () => {
@@ -45,11 +45,11 @@ test("work-conserving: one uploader alone uses every slot; undefined uploaders a
   peak = 0;
   await Promise.all(Array.from({ length: 9 }, () => slot(undefined, task)));
   assert.is(peak, 3);
-  assert.throws(() => fairSlots(0), RangeError);
+  assert.throws(() => fairConcurrencyLimit(0), RangeError);
 });
 
 test("a failing task frees its slot and rejects its own promise only", async () => {
-  const slot = fairSlots(1);
+  const slot = fairConcurrencyLimit(1);
   const results = await Promise.allSettled([slot("a", async () => Promise.reject(new Error("boom"))), slot("a", async () => "ok")]);
   assert.is(results[0]!.status, "rejected");
   assert.equal(results[1], { status: "fulfilled", value: "ok" });
