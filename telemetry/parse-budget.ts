@@ -19,12 +19,14 @@ export const PARSE_BUDGET = {
   /** Members a line has free of the object's budget: a record's own with an `ota` block and some 25 ECUs. */
   freeMembers: 64,
   /**
-   * Or one free member for this many characters of the line, if more: a record's own text (~570 characters) and an ECU
-   * entry (`"telematics":"3.2.1",`, 14-21 characters) earn most of their members, so a record of up to 470 ECUs stays
-   * within the object's budget to the 16 MiB limit (review 17, R17-B2: with 64 free alone, 70+ ECUs exhausted it past a
-   * few thousand valid records); short keys of short values (`"a1":0,`, ~7-14 characters) still pay for most of theirs.
+   * Or one free member for this many characters of the line, if more: a record's own text (~570 characters) and its ECU
+   * entries earn their members. The shortest entry the schema allows is 12 characters (`"a":"0.0.0",`, a real one
+   * 14-21: `"telematics":"3.2.1",`), so a record of the schema's 256 ECUs (MAX_ECUS, telemetry/schema.ts), even of the
+   * shortest names and versions, stays within the object's budget to the 16 MiB limit (at 20, review 17's R17-B2, such
+   * records were refused past ~2,500 of an object; 3-letter names past ~3,200). Short keys of short values
+   * (`"a1":0,`, ~7 characters) still pay for half of theirs.
    */
-  charsPerFreeMember: 20,
+  charsPerFreeMember: 14,
   /** Arrays, objects and members beyond the free ones, over an object's scanned lines. */
   objectExtra: 256 * 1024,
   /** Distinct keys an object's scanned lines may name: the schema's ~40 and a fleet's ECU names, with room. */

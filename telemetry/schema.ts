@@ -69,10 +69,23 @@ export const connectivitySchema = z.object({
   online: z.boolean(),
 });
 
+/**
+ * ECUs a record may list. Vehicles have some 70-150 ECUs today; 256 leaves them room to grow, and a record at the
+ * cap (285 members, 293 with an `ota` block) stays well inside the parse budget's 512 members a line
+ * (telemetry/parse-budget.ts), so a longer list is refused here, naming `firmware.ecus`, not left unparsed as
+ * `too-complex`. Without it only the parse budget bounded the list (up to ~480 ECUs a record).
+ */
+export const MAX_ECUS = 256;
+
 export const firmwareSchema = z.object({
   version,
   /** Version per ECU (e.g. `{ bms: "1.4.0", telematics: "3.2.1" }`), when the vehicle reports them. */
-  ecus: z.record(printable(32), version).optional(),
+  ecus: z
+    .record(printable(32), version)
+    // zod checks the refinement, ajv (the validator used) the JSON Schema's `maxProperties`, which zod cannot derive from it
+    .refine((ecus) => Object.keys(ecus).length <= MAX_ECUS, `must list at most ${MAX_ECUS} ECUs`)
+    .meta({ maxProperties: MAX_ECUS })
+    .optional(),
 });
 
 /** What the simulator's OTA agent adds to a record while an update job runs on the vehicle. */
@@ -206,7 +219,8 @@ function surelyValidTsMs(value: unknown, controlFree: boolean): number {
   const { ecus } = firmware;
   if (ecus !== undefined) {
     if (!isObject(ecus)) return Number.NaN;
-    for (const ecu in ecus) if (!printableWithin(ecu, 32, controlFree) || !isVersion(ecus[ecu])) return Number.NaN;
+    let count = 0;
+    for (const ecu in ecus) if (++count > MAX_ECUS || !printableWithin(ecu, 32, controlFree) || !isVersion(ecus[ecu])) return Number.NaN;
   }
   return timestampMs(value.ts);
 }

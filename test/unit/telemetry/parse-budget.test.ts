@@ -8,6 +8,7 @@ import * as assert from "uvu/assert";
 import { gzipSync } from "node:zlib";
 import { DEFAULT_READ_LIMITS, LINE_REFUSAL, readTelemetryObject, TooManyRejectedError } from "../../../telemetry/core.js";
 import { PARSE_BUDGET, ParseBudget } from "../../../telemetry/parse-budget.js";
+import { MAX_ECUS } from "../../../telemetry/schema.js";
 import { createFleet } from "../../../simulator/fleet.js";
 import { NOW_MS, telemetryRecord } from "./support/factories.js";
 
@@ -171,7 +172,31 @@ function largestCleanRecord(seq: number, ecus: number): string {
   });
 }
 
-test("clean records are never refused: the simulator's with ota blocks, 10,000 a object; the largest the schema allows to the 16 MiB limit; a record of 470 ECUs", async () => {
+/** The shortest record the schema allows with `ecus` ECUs of the shortest names and versions: the most members a character. */
+function shortestRecordWithEcus(seq: number, ecus: number): string {
+  const names = Array.from({ length: ecus }, (_, index) => index.toString(36));
+  return JSON.stringify({
+    ...telemetryRecord({ seq }),
+    vehicle: { make: "M", model: "O", modelYear: 2040, trim: "T", region: "R", hardwareId: "H" },
+    position: { lat: 0, lon: 0, speedKph: 0, headingDeg: 0, odometerKm: 0 },
+    battery: { stateOfCharge: 0, voltage: 150, temperatureC: 0, charging: false },
+    connectivity: { network: "5G", signalDbm: -50, online: true },
+    firmware: { version: "0.0.0", ecus: Object.fromEntries(names.map((name) => [name, "0.0.0"])) },
+  });
+}
+
+/** As many of `make`'s lines as the decoded limit (and the line limit) take. */
+function toDecodedLimit(make: (seq: number) => string): string[] {
+  const lines: string[] = [];
+  for (let bytes = 0, seq = 0; seq < DEFAULT_READ_LIMITS.maxLines; seq++) {
+    const text = make(seq);
+    if ((bytes += text.length + 1) > DEFAULT_READ_LIMITS.maxDecodedBytes) break;
+    lines.push(text);
+  }
+  return lines;
+}
+
+test(`clean records are never refused: the simulator's with ota blocks, 10,000 a object; the largest the schema allows to the 16 MiB limit; records of ${MAX_ECUS} ECUs, the longest and the shortest, to the limit`, async () => {
   const fleet = createFleet({ vehicles: 50, seed: 7, startMs: NOW_MS - 3_600_000 });
   const simulated = Array.from({ length: 10_000 }, (_, index) => {
     const vehicle = fleet.vehicles[index % 50]!;
@@ -183,15 +208,28 @@ test("clean records are never refused: the simulator's with ota blocks, 10,000 a
   const simulatedReadout = await readTelemetryObject([gzipSync(simulated.join("\n"))], NOW_MS);
   assert.is(simulatedReadout.accepted, 10_000);
 
-  const largest = largestCleanRecord(0, 4);
-  const count = Math.floor(DEFAULT_READ_LIMITS.maxDecodedBytes / (largest.length + 8));
-  const largestReadout = await readTelemetryObject([gzipSync(Array.from({ length: count }, (_, seq) => largestCleanRecord(seq, 4)).join("\n"))], NOW_MS);
-  assert.ok(largest.length > PARSE_BUDGET.scanChars && count > 8_000);
-  assert.is(largestReadout.accepted, count);
+  const largest = toDecodedLimit((seq) => largestCleanRecord(seq, 4));
+  const largestReadout = await readTelemetryObject([gzipSync(largest.join("\n"))], NOW_MS);
+  assert.ok(largest[0]!.length > PARSE_BUDGET.scanChars && largest.length > 8_000);
+  assert.is(largestReadout.accepted, largest.length);
 
-  const manyEcus = Array.from({ length: 10_000 }, (_, seq) => largestCleanRecord(seq, 470));
-  const manyEcusReadout = await readTelemetryObject([gzipSync(manyEcus.slice(0, Math.floor(DEFAULT_READ_LIMITS.maxDecodedBytes / (manyEcus[0]!.length + 8))).join("\n"))], NOW_MS);
-  assert.is(manyEcusReadout.rejected.length, 0, "a fleet's records of up to ~470 ECUs each, to the decoded limit");
+  for (const make of [(seq: number) => largestCleanRecord(seq, MAX_ECUS), (seq: number) => shortestRecordWithEcus(seq, MAX_ECUS)]) {
+    const lines = toDecodedLimit(make);
+    const readout = await readTelemetryObject([gzipSync(lines.join("\n"))], NOW_MS);
+    assert.equal(readout.refusals, {}, `${lines.length} records of ${lines[0]!.length} characters, ${MAX_ECUS} ECUs each`);
+    assert.is(readout.accepted, lines.length);
+  }
+});
+
+test(`a record listing more than ${MAX_ECUS} ECUs is refused by the schema, naming firmware.ecus (the line's member bound fires only past ~480)`, async () => {
+  for (const make of [largestCleanRecord, shortestRecordWithEcus]) {
+    const readout = await readTelemetryObject([gzipSync([make(1, MAX_ECUS), make(2, MAX_ECUS + 1), make(3, 470)].join("\n"))], NOW_MS);
+    assert.is(readout.accepted, 1);
+    assert.equal(readout.refusals, { [LINE_REFUSAL.Schema]: 2 });
+    assert.equal(readout.rejected.map((rejected) => rejected.reasons.map((reason) => `${reason.field}: ${reason.rule}`)), [["firmware.ecus: maxProperties"], ["firmware.ecus: maxProperties"]]);
+  }
+  const readout = await readTelemetryObject([gzipSync(shortestRecordWithEcus(1, 4_000))], NOW_MS);
+  assert.equal(readout.rejected[0]!.reasons[0]!.rule, "max-members", "far past the cap the line is refused unparsed");
 });
 
 test.run();

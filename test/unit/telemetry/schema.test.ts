@@ -3,7 +3,7 @@ import * as assert from "uvu/assert";
 import { createHash } from "node:crypto";
 import { gunzipSync } from "node:zlib";
 import { z } from "zod";
-import { knownFieldsOf, MAX_FUTURE_SKEW_MS, MAX_RECORD_AGE_MS, schemaAccepts, surelyValid, telemetryRecordSchema, validateRecord } from "../../../telemetry/schema.js";
+import { knownFieldsOf, MAX_ECUS, MAX_FUTURE_SKEW_MS, MAX_RECORD_AGE_MS, schemaAccepts, surelyValid, telemetryRecordSchema, validateRecord } from "../../../telemetry/schema.js";
 import { generateBatch } from "../../../simulator/batch.js";
 import { createFleet } from "../../../simulator/fleet.js";
 import { SeededRandom } from "../../../simulator/random.js";
@@ -111,7 +111,21 @@ test("validateRecord gives the timestamp in epoch ms as Date.parse reads it, on 
 test("surelyValid was written for this JSON Schema: a changed schema must be matched by a changed fast check", () => {
   const schema = JSON.stringify(z.toJSONSchema(telemetryRecordSchema, { target: "draft-07", io: "input" }));
   const digest = createHash("sha256").update(schema).digest("hex").slice(0, 16);
-  assert.is(digest, "c082ae74ba0883de", "telemetryRecordSchema changed: update surelyValid (telemetry/schema.ts) to it, then this digest");
+  assert.is(digest, "e3392f97e89d0ae8", "telemetryRecordSchema changed: update surelyValid (telemetry/schema.ts) to it, then this digest");
+});
+
+/** `count` ECUs, named as short as their count allows, at the shortest version. */
+const ecusOf = (count: number): Record<string, string> => Object.fromEntries(Array.from({ length: count }, (_, index) => [index.toString(36), "0.0.0"]));
+
+test(`firmware.ecus lists at most ${MAX_ECUS} ECUs: at the cap the fast check and the schema accept it, one more both refuse, naming the field`, () => {
+  const atCap = telemetryRecord({ firmware: { version: "2.3.0", ecus: ecusOf(MAX_ECUS) } });
+  const overCap = telemetryRecord({ firmware: { version: "2.3.0", ecus: ecusOf(MAX_ECUS + 1) } });
+  assert.ok(surelyValid(atCap) && schemaAccepts(atCap) && telemetryRecordSchema.safeParse(atCap).success);
+  assert.equal(reasonsOf(atCap), []);
+  assert.not.ok(surelyValid(overCap) || schemaAccepts(overCap) || telemetryRecordSchema.safeParse(overCap).success, "zod's own check agrees with ajv's");
+  assert.equal(reasonsOf(overCap), [["firmware.ecus", "maxProperties"]]);
+  const withOta = { ...overCap, ota: { jobId: "j1", campaignId: "c1", attempt: 1, sequence: 2, status: "DOWNLOADING" as const, targetVersion: "2.4.0" } };
+  assert.equal(reasonsOf(withOta), [["firmware.ecus", "maxProperties"]], "off the fast path too");
 });
 
 /** Every leaf path of a record, e.g. ["vehicle", "make"]. */
@@ -171,6 +185,11 @@ test("surelyValid never says yes where the schema says no (valid simulator recor
     check(withLeaf(base, ["firmware", "ecus"], { "": "1.0.0" }), "empty ECU name");
     check(withLeaf(base, ["firmware", "ecus"], { ["x".repeat(33)]: "1.0.0" }), "ECU name too long");
     check(withLeaf(base, ["firmware", "ecus"], { "a\u0001": "1.0.0" }), "ECU name with a control character");
+    for (const count of [MAX_ECUS - 1, MAX_ECUS, MAX_ECUS + 1, MAX_ECUS * 2]) {
+      const ecus = ecusOf(count);
+      check(withLeaf(base, ["firmware", "ecus"], ecus), `${count} ECUs`);
+      assert.is(surelyValid(withLeaf(base, ["firmware", "ecus"], ecus)), count <= MAX_ECUS, `the fast check decides ${count} ECUs as the schema does`);
+    }
     check(withLeaf(base, ["extra"], { anything: true }), "an extra top-level field");
     check(withLeaf(base, ["ota"], { jobId: "j", campaignId: "c", attempt: 1, sequence: 1, status: "DOWNLOADING", targetVersion: "2.4.1" }), "with an ota block");
     check(withLeaf(base, ["ota"], { jobId: "j" }), "with a broken ota block");
