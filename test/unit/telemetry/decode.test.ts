@@ -4,7 +4,7 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { InvocationAggregate } from "../../../telemetry/aggregate.js";
 import { LINE_REFUSAL, readTelemetryObject } from "../../../telemetry/core.js";
-import { CorruptObjectError, decodeLineBatches, decodeLines, WHOLE_OBJECT_GZIP_BYTES } from "../../../telemetry/decode.js";
+import { CorruptObjectError, DEFAULT_DECODE_LIMITS, decodeLineBatches, decodeLines, gunzipOutputBytes, WHOLE_OBJECT_GZIP_BYTES } from "../../../telemetry/decode.js";
 import { corruptGzip } from "../../../simulator/faults.js";
 import { SeededRandom } from "../../../simulator/random.js";
 import { validateRecord } from "../../../telemetry/schema.js";
@@ -131,6 +131,35 @@ test("a small gzip object is decoded at once and capped at the decoded limit, ho
   const batches: number[] = [];
   for await (const batch of decodeLineBatches(chunked(gzipped(["{\"a\":1}", "{\"b\":2}", "{\"c\":3}"]), 7))) batches.push(batch.length);
   assert.equal(batches, [3], "one batch of lines for a whole object");
+});
+
+/** `body` with its gzip trailer's decoded size (ISIZE, the last four bytes) replaced by `claimed`. */
+function withClaimedSize(body: Buffer, claimed: number): Buffer {
+  const forged = Buffer.from(body);
+  forged.writeUInt32LE(claimed, forged.length - 4);
+  return forged;
+}
+
+test("a small gzip object's output buffer is its trailer's size, never past the decoded limit or what deflate could make of its bytes", () => {
+  const lines = Array.from({ length: 20 }, (_, seq) => JSON.stringify(telemetryRecord({ seq })));
+  const body = gzipped(lines);
+  assert.is(gunzipOutputBytes(body, DEFAULT_DECODE_LIMITS), ndjson(lines).length + 1, "the true size, and a byte for the stream's end");
+  assert.is(gunzipOutputBytes(withClaimedSize(body, 0xffff_ffff), DEFAULT_DECODE_LIMITS), body.length * 1032, "a 4 GiB claim on a small object");
+  const large = Buffer.alloc(WHOLE_OBJECT_GZIP_BYTES);
+  assert.is(gunzipOutputBytes(withClaimedSize(large, 0xffff_ffff), DEFAULT_DECODE_LIMITS), DEFAULT_DECODE_LIMITS.maxDecodedBytes + 1, "a 4 GiB claim on a 1 MiB object");
+  assert.is(gunzipOutputBytes(Buffer.from([0x1f, 0x8b, 0x08]), DEFAULT_DECODE_LIMITS), 64, "too short for a trailer: zlib's smallest buffer");
+});
+
+test("a gzip object whose trailer understates its size (two members) decodes whole; one whose trailer lies is a corrupt object", async () => {
+  const [first, second] = [["{\"a\":1}", "{\"b\":2}"], ["{\"c\":3}"]];
+  const twoMembers = Buffer.concat([gzipped(first), gzipped(Array.from({ length: 2_000 }, () => second[0]!))]);
+  assert.equal(await linesOf(chunked(twoMembers, twoMembers.length)), [...first, ...Array.from({ length: 2_000 }, () => second[0]!)]);
+  const body = gzipped(Array.from({ length: 50 }, (_, seq) => JSON.stringify(telemetryRecord({ seq }))));
+  const size = body.readUInt32LE(body.length - 4);
+  for (const claimed of [0, size - 1, size + 1, 0xffff_ffff]) {
+    assert.is(await corruptionOf(chunked(withClaimedSize(body, claimed), body.length)), "bad-gzip", `trailer claims ${claimed} of ${size} bytes`);
+  }
+  assert.is(await corruptionOf(chunked(body, body.length)), undefined, "the true trailer");
 });
 
 test("a failing source is passed through as itself, not called corruption", async () => {
