@@ -35,11 +35,15 @@ export interface ParkedFailure {
   readonly remedy?: string;
   /**
    * How many distinct messages this record stands for (absent: one). A vehicle's reports that can never apply are
-   * parked once a day per vehicle, reason and campaign, and counted here: `message` is the first of them.
+   * parked once a day per vehicle and reason, and counted here: `message` and `detail` are the first of them.
    */
   readonly count?: number;
   /** With `count`: when the last of them was parked. */
   readonly lastParkedAt?: string;
+  /** With a `count` above one: the last message's detail (cut as `detail` is). */
+  readonly lastDetail?: string;
+  /** With a `count` above one: the last message (cut as `message` is). */
+  readonly lastMessage?: string;
   /** With `count`: digests of the latest messages' keys, so a redelivered one is not counted twice. */
   readonly recentKeys?: readonly string[];
 }

@@ -189,7 +189,8 @@ function keyDigest(messageKey: string): string {
  * Parks one of many messages under one record (its identity shared by all of them, e.g. one vehicle's reports that
  * can never apply, a day): the first writes the record with count 1; each later message with another `messageKey`
  * adds one to the count (read, then a write conditional on the ETag read, again on a race); a redelivered message
- * whose key is among the record's last COUNTED_KEYS_KEPT changes nothing. The record keeps the first message.
+ * whose key is among the record's last COUNTED_KEYS_KEPT changes nothing. The record keeps the first message and
+ * detail, and the last (`lastMessage`, `lastDetail`).
  *
  * @example
  * await parkCountedRecord(s3, dataBucket, failure, message.idempotencyKey); // "written", then "counted", or "already-parked" on a redelivery
@@ -215,6 +216,8 @@ export async function parkCountedRecord(s3: S3Client, bucket: string, failure: P
       ...stored,
       count: (stored.count ?? 1) + 1,
       lastParkedAt: failure.parkedAt,
+      lastDetail: failure.detail,
+      lastMessage: failure.message,
       recentKeys: [...recentKeys, digest].slice(-COUNTED_KEYS_KEPT),
     };
     try {
@@ -310,8 +313,8 @@ export interface ListParkedOptions {
    * At most this many ListObjectsV2 pages of keys (default: no bound, every key is listed). With a bound
    * the days are listed newest first (`parked/<source>/<day>/`), and listing stops once `limit` keys are
    * found and their day is complete, or when the pages run out: what is left is older. The dashboard
-   * lists every minute, and parked/ only grows (a vehicle's reports that can never apply park 64 objects
-   * an upload): listing all of it every minute would one day not fit in the publisher's minute.
+   * lists every minute, and parked/ keeps 90 days of records (vehicles' refused reports
+   * add some every day): listing all of it every minute would one day not fit in the publisher's minute.
    */
   maxListPages?: number;
 }

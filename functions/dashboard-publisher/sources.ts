@@ -29,7 +29,7 @@ import type { QueueRole } from "../../contracts/dashboard-documents.js";
 
 /**
  * The publisher lists at most this many pages of parked keys a run (1,000 keys a page), the newest days first:
- * parked/ only grows, and a vehicle can park 64 objects an upload, so listing all of it every minute would,
+ * parked/ keeps 90 days of records, and vehicles' refused reports add some every day, so listing all of it every minute would,
  * in time, not fit in the run (and fail the whole dashboard with it).
  */
 const NEEDS_A_HAND_LIST_PAGES = 10;

@@ -96,12 +96,13 @@ export function updateRecordHandler(deps: UpdateServiceDeps, parking: Parking, s
 }
 
 /**
- * Reasons for which a vehicle's reports are parked once a day per vehicle, and counted: the reports name a job that
- * is not the vehicle's (or none), so each is junk the vehicle can repeat at will (64 an upload). Not per campaign:
- * the campaign id is the vehicle's own text, so inventing one per report would park one object a report (review 17,
- * R17-P2); the record keeps the first report as sent.
+ * Every reason a status report is refused for: each is parked once a day per vehicle and reason, and counted. Every
+ * field of a report is the vehicle's own text (campaign, attempt, sequence), so a record per report would let a
+ * vehicle park one object a report, 64 an upload (review 17, R17-P2: made-up campaigns; review 18, R18-P1: made-up
+ * attempts and sequences on its own job). A refused report is never replayed (the vehicle's next genuine one
+ * applies), so nothing is lost for an operator: the record keeps the first report and the last, with their details.
  */
-const COUNTED_REPORT_REASONS: ReadonlySet<string> = new Set([REPORT_PARKED_REASON.OtherVehicle, REPORT_PARKED_REASON.UnknownJob]);
+const COUNTED_REPORT_REASONS: ReadonlySet<string> = new Set(Object.values(REPORT_PARKED_REASON));
 
 /**
  * Reasons that blame the sender, not the message: parked apart from the same message parked for another reason
@@ -112,9 +113,9 @@ const WRONG_QUEUE_REASONS: ReadonlySet<string> = new Set([PARKED_REASON.CommandO
 /**
  * Parks one update record: identified by its message's idempotency key (with the reporting VIN for a status
  * report: its key is made of the vehicle's own text, so vehicle A must not be able to park B's report first; with
- * the reason and the sender when it came by the wrong queue), or by its body when it has none. A report naming no
- * job of the vehicle's (`other-vehicle`, `unknown-job`) is parked under [vehicle, reason, day] instead and counted in
- * that record, so a vehicle cannot grow `parked/` by one object a forged report.
+ * the reason and the sender when it came by the wrong queue), or by its body when it has none. A refused report
+ * (COUNTED_REPORT_REASONS) is parked under [vehicle, reason, day] instead and counted in that record, so a vehicle
+ * cannot grow `parked/` by one object a forged report.
  */
 async function parkUpdateRecord(
   deps: UpdateServiceDeps,

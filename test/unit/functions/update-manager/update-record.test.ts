@@ -8,6 +8,7 @@ import { memoryVehicleRegistry } from "../../../../campaigns/registry-check.js";
 import { UpdateTally } from "../../../../campaigns/update-tally.js";
 import { silentLog } from "../../../../lib/logger.js";
 import { ParkedTally } from "../../../../lib/parked-failures.js";
+import type { ParkedFailure } from "../../../../contracts/parked-failure.js";
 import { recordingS3 } from "../../lib/support/recording-s3.js";
 import { definition, job, vehicle } from "../../campaigns/support/factories.js";
 import { COMMAND_QUEUE_ARN, REPORT_QUEUE_ARN } from "./support/queued-record.js";
@@ -130,6 +131,45 @@ test("a vehicle's reports on jobs of 64 campaigns it made up park one record tha
   assert.is(parking.tally.total, 64);
 });
 
+/** A handler whose store holds a RUNNING campaign that admitted A (its job on attempt 1). */
+async function withOwnJob() {
+  const { s3, puts } = recordingS3();
+  const parking = { s3, bucket: "data", tally: new ParkedTally() };
+  const store = memoryCampaignStore();
+  const documents = { publish: async () => "jobs/x.json", withdraw: async () => {}, releaseExists: async () => true };
+  const deps = { store, documents, tally: new UpdateTally(), registry: memoryVehicleRegistry(), log: silentLog, now: () => new Date("2026-12-01T19:00:00Z") };
+  const handle = updateRecordHandler(deps as unknown as UpdateServiceDeps, parking, { commandQueueArn: COMMAND_QUEUE });
+  const { campaignId } = await store.campaigns.create(definition(), { now: "2026-12-01T18:00:00Z" });
+  await handle({ messageId: "start", body: JSON.stringify({ kind: "command", idempotencyKey: "start#alice", command: "start", campaignId, requestedBy: "alice", requestedAt: "2026-12-01T18:59:00Z" }), eventSourceARN: COMMAND_QUEUE } as unknown as SQSRecord);
+  await store.jobs.admit(job({ campaignId, jobId: `${campaignId}:${A}`, vin: A }), { capacity: 10, firstSighting: vehicle({ vin: A }) });
+  const report = (attempt: number, sequence: number) =>
+    JSON.stringify({ kind: "status-report", idempotencyKey: `${campaignId}:${A}#${attempt}#${sequence}`, vin: A, campaignId, jobId: `${campaignId}:${A}`, attempt, sequence, status: "FAILED", firmwareVersion: "2.3.1", reportedAt: "2026-12-01T18:59:00Z" });
+  const send = (messageId: string, body: string) => handle({ messageId, body, eventSourceARN: REPORT_QUEUE } as unknown as SQSRecord);
+  const parked = () => [...puts.entries()].filter(([key]) => key.startsWith("parked/")).map(([, stored]) => JSON.parse(stored) as ParkedFailure);
+  return { send, report, parked, parking };
+}
+
+test("a vehicle's 64 reports on made-up attempts of its own job park one record that counts 64, keeping the first and the last (review 18, R18-P1)", async () => {
+  const { send, report, parked, parking } = await withOwnJob();
+  for (let sequence = 1; sequence <= 64; sequence++) await send(`m-${sequence}`, report(2, sequence));
+  await send("m-7-again", report(2, 7));
+
+  assert.equal(parked().map((failure) => [failure.reason, failure.count]), [["unknown-attempt", 64]]);
+  assert.is(parked()[0]!.message, report(2, 1), "the first report as sent");
+  assert.is(parked()[0]!.lastMessage, report(2, 64), "and the last");
+  assert.match(parked()[0]!.lastDetail!, /attempt 2/);
+  assert.equal(parking.tally.byReason(), { "unknown-attempt": 64 });
+});
+
+test("a vehicle's 64 sequence jumps on its own job's attempt park one record that counts 64 (review 18, R18-P1)", async () => {
+  const { send, report, parked, parking } = await withOwnJob();
+  for (let index = 1; index <= 64; index++) await send(`m-${index}`, report(1, 1_000_000 + index * 2_000)); // each past MAX_SEQUENCE_STEP
+
+  assert.equal(parked().map((failure) => [failure.reason, failure.count]), [["sequence-jump", 64]]);
+  assert.is(parked()[0]!.lastMessage, report(1, 1_128_000));
+  assert.equal(parking.tally.byReason(), { "sequence-jump": 64 });
+});
+
 test("a command or tick on the vehicle-report queue is parked, counted and not applied whoever sent it; the same on the command queue applies", async () => {
   const { s3, puts } = recordingS3();
   const parking = { s3, bucket: "data", tally: new ParkedTally() };
@@ -196,7 +236,7 @@ test("a report on the command queue is parked per sender, apart from the same re
   const start = JSON.stringify({ kind: "command", idempotencyKey: "start#alice", command: "start", campaignId, requestedBy: "alice", requestedAt: "2026-12-01T18:59:00Z" });
   await handle(on(COMMAND_QUEUE, "m-0", start, "AIDAOPERATOR000000001"));
   await store.jobs.admit(job({ campaignId, jobId: `${campaignId}:${A}`, vin: A }), { capacity: 10, firstSighting: vehicle({ vin: A }) });
-  // Attempt 2 of a job on attempt 1: refused for good (not a counted reason), parked under the report's own key.
+  // Attempt 2 of a job on attempt 1: refused for good, parked under [vehicle, reason, day].
   const report = JSON.stringify({ kind: "status-report", idempotencyKey: `${campaignId}:${A}#2#1`, vin: A, campaignId, jobId: `${campaignId}:${A}`, attempt: 2, sequence: 1, status: "DOWNLOADING", firmwareVersion: "2.3.1", reportedAt: "2026-12-01T18:59:00Z" });
   const processor = "AROAPROCESSOR00000001:fleetota-dev-telemetry-processor";
   const ticker = "AROATICKER0000000001:fleetota-dev-rollout-ticker";
