@@ -171,6 +171,26 @@ export function fleetTelemetryKey(gatewayId: string, atMs: number, name: string)
   return `${FLEET_TELEMETRY_PREFIX}${gatewayId}/${objectPath(atMs, name)}`;
 }
 
+/**
+ * The uploader the IAM-scoped start of a key names, `vehicle/<VIN>` or `fleet/<gatewayId>`, whatever follows it: a
+ * vehicle (or gateway) may put any key under `telemetry/<vehicle|fleet>/<its thing name>/`, in the layout or not, so
+ * that start names who put the object even when the rest is outside the layout. For a key of the layout it is the
+ * parse's uploader. Undefined when the start is not that: outside `telemetry/`, another kind, an id that is no VIN
+ * (under `vehicle/`) or gateway id (under `fleet/`), or no `/` after it.
+ *
+ * @example
+ * uploaderOfKey("telemetry/vehicle/1HGCM82633A004352/junk-1.bin"); // "vehicle/1HGCM82633A004352"
+ * uploaderOfKey("telemetry/vehicle/1HGCM82633A004352"); // undefined
+ */
+export function uploaderOfKey(key: string): `${UploaderKind}/${string}` | undefined {
+  if (!key.startsWith(TELEMETRY_PREFIX)) return undefined;
+  const [kind, id, rest] = key.slice(TELEMETRY_PREFIX.length).split("/", 3);
+  if (id === undefined || rest === undefined) return undefined;
+  if (kind === UPLOADER_KIND.Vehicle && vinViolations(id).length === 0) return `${kind}/${id}`;
+  if (kind === UPLOADER_KIND.Fleet && gatewayIdProblem(id) === undefined) return `${kind}/${id}`;
+  return undefined;
+}
+
 /** A shortened, control-free rendering of hostile text for error messages and logs. */
 function printable(text: string): string {
   const shown = text.length > 80 ? `${text.slice(0, 80)}...` : text;

@@ -59,7 +59,7 @@ export async function processTelemetryBatch(event: SQSEvent, context: Context, d
   let abandoned = 0;
   // Started in this order, slots shared by uploader: the messages near the deadline leaves unstarted are a flooder's own.
   const uploaders = new Map(event.Records.map((record) => [record.messageId, uploaderOfMessage(record.body)]));
-  const uploaderOf = (record: SQSRecord) => uploaders.get(record.messageId);
+  const uploaderOf = (record: SQSRecord) => uploaders.get(record.messageId)!;
   const fairEvent: SQSEvent = { ...event, Records: roundRobinByUploader(event.Records, uploaderOf) };
   const response = await processPartialResponse(
     fairEvent,

@@ -10,6 +10,7 @@ import {
   TelemetryKeyError,
   tryParseTelemetryKey,
   UPLOADER_KIND,
+  uploaderOfKey,
   vehicleTelemetryKey,
   type KeyViolation,
 } from "../../../contracts/telemetry-keys.js";
@@ -147,6 +148,26 @@ test("an event's URL-encoded key parses to the stored key; decoding never change
   assert.is(!bare.ok && bare.violation, KEY_VIOLATION.Characters);
   const space = parseTelemetryEventKey(`telemetry/vehicle/${VIN}/${PARTITION}/20261126T173509012Z-a+b.ndjson.gz`);
   assert.is(space.ok, false, "a + decodes to a space, which the layout refuses too");
+});
+
+test("uploaderOfKey names the IAM-scoped uploader of any key under telemetry/<vehicle|fleet>/<id>/, in the layout or not (R18-F1)", () => {
+  assert.is(uploaderOfKey(vehicleTelemetryKey(VIN, AT_MS, "run1-000042")), `vehicle/${VIN}`, "a layout key: the parse's uploader");
+  assert.is(uploaderOfKey(fleetTelemetryKey("gw-depot-7", AT_MS, "000042")), "fleet/gw-depot-7");
+  for (const rest of ["junk-1.bin", "", "a/b/c/d/e/f", `../../fleet/gw-depot-7/${PARTITION}/${FILE}`, `${PARTITION}/x y%zz`]) {
+    assert.is(uploaderOfKey(`telemetry/vehicle/${VIN}/${rest}`), `vehicle/${VIN}`, rest);
+  }
+  const named = [
+    `telemetry/vehicle/${VIN}`,
+    `telemetry/vehicle/${VIN.toLowerCase()}/x`,
+    "telemetry/vehicle/gw-depot-7/x",
+    `telemetry/fleet/${VIN}/x`,
+    `telemetry/trucks/${VIN}/x`,
+    `telemetry/vehicle/${VIN}%2F..%2F5YJ3E1EA7KF317000/x`,
+    `uploads/telemetry/vehicle/${VIN}/x`,
+    "telemetry//x",
+    "",
+  ].map((key) => uploaderOfKey(key));
+  assert.equal(named, named.map(() => undefined), "no VIN or gateway id in the scoped segment: no uploader");
 });
 
 test.run();

@@ -17,13 +17,13 @@ function gate(running: { now: number; peak: number }, started: number[], index: 
   return { task, open: () => open() };
 }
 
-test("never runs more than the limit at once, and starts the waiting tasks of no owner in order", async () => {
+test("never runs more than the limit at once, and starts the waiting tasks of one owner in order", async () => {
   const limited = fairConcurrencyLimit(3);
   const running = { now: 0, peak: 0 };
   const started: number[] = [];
   const gates = Array.from({ length: 8 }, (_, index) => gate(running, started, index));
 
-  const results = gates.map((entry) => limited(undefined, entry.task));
+  const results = gates.map((entry) => limited("owner", entry.task));
   await new Promise((resolve) => setImmediate(resolve));
   assert.equal(started, [0, 1, 2]);
   for (const entry of gates) {
@@ -39,10 +39,10 @@ test("never runs more than the limit at once, and starts the waiting tasks of no
 test("a failed task rejects its own promise and frees its slot", async () => {
   const limited = fairConcurrencyLimit(1);
 
-  const failed = limited(undefined, async () => {
+  const failed = limited("owner", async () => {
     throw new Error("transient");
   });
-  const next = limited(undefined, async () => "ran");
+  const next = limited("owner", async () => "ran");
 
   const error = await failed.then(() => undefined, (reason: unknown) => reason);
   assert.match(String(error), /transient/);

@@ -7,7 +7,7 @@ import type { SQSRecord } from "aws-lambda";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { fleetTelemetryKey, vehicleTelemetryKey } from "../../../../contracts/telemetry-keys.js";
-import { roundRobinByUploader, uploaderOfMessage } from "../../../../functions/telemetry-processor/fair-order.js";
+import { roundRobinByUploader, UNNAMED_UPLOADER, uploaderOfMessage } from "../../../../functions/telemetry-processor/fair-order.js";
 import { NOW_MS } from "../../telemetry/support/factories.js";
 
 const FLOODER = "1HGCM82633A004352";
@@ -47,13 +47,16 @@ test("a vehicle and a gateway are told apart; the same uploader's objects share 
   assert.equal(ordered([message("p", plain), message("e", encoded), vehicle(OTHER, "o")]), ["p", "o", "e"]);
 });
 
-test("a message that names no uploader (a key outside the layout, not an Object Created event, not JSON) keeps its place in the first round", () => {
+test("a key outside the layout under an uploader's own prefix is that uploader's; what names none is one shared uploader, never one of its own (R18-F1)", () => {
   const outside = message("x", `telemetry/vehicle/${FLOODER}/not-the-layout.gz`);
+  const notAVin = message("n", "telemetry/vehicle/not-a-vin/x.gz");
+  const elsewhere = message("o", "uploads/x.gz");
   const tags = { messageId: "t", body: JSON.stringify({ "detail-type": "Object Tags Added", detail: {} }) } as unknown as SQSRecord;
   const garbage = { messageId: "j", body: "not json" } as unknown as SQSRecord;
-  for (const record of [outside, tags, garbage]) assert.is(uploaderOfMessage(record.body), undefined, record.messageId);
+  assert.is(uploaderOfMessage(outside.body), `vehicle/${FLOODER}`);
+  for (const record of [notAVin, elsewhere, tags, garbage]) assert.is(uploaderOfMessage(record.body), UNNAMED_UPLOADER, record.messageId);
   const batch = [vehicle(FLOODER, "f0"), vehicle(FLOODER, "f1"), outside, vehicle(FLOODER, "f2"), tags, garbage, vehicle(OTHER, "v0")];
-  assert.equal(ordered(batch), ["f0", "x", "t", "j", "v0", "f1", "f2"], "each its own uploader: not pushed behind the flooder whose prefix it is under");
+  assert.equal(ordered(batch), ["f0", "t", "v0", "f1", "j", "x", "f2"], "the outside-layout key takes the flooder's third turn; the unnamed ones share turns");
 });
 
 test("duplicates: two messages of one object (and one message twice) are both kept, in batch order; the result is a permutation of the batch", () => {

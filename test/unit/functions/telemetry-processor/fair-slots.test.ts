@@ -31,7 +31,7 @@ test("10 slots, a flooder's 10 tasks queued before another uploader's 90: the fl
   assert.is(otherDone, 90);
 });
 
-test("work-conserving: one uploader alone uses every slot; undefined uploaders are each their own; the limit holds", async () => {
+test("work-conserving: one uploader alone uses every slot; so do nine uploaders of one task each; the limit holds", async () => {
   const slot = fairConcurrencyLimit(3);
   let now = 0;
   let peak = 0;
@@ -43,7 +43,7 @@ test("work-conserving: one uploader alone uses every slot; undefined uploaders a
   await Promise.all(Array.from({ length: 9 }, () => slot("one", task)));
   assert.is(peak, 3, "a lone uploader fills every slot");
   peak = 0;
-  await Promise.all(Array.from({ length: 9 }, () => slot(undefined, task)));
+  await Promise.all(Array.from({ length: 9 }, (_, index) => slot(`u${index}`, task)));
   assert.is(peak, 3);
   assert.throws(() => fairConcurrencyLimit(0), RangeError);
 });
