@@ -29,6 +29,14 @@ export const PARSE_BUDGET = {
   charsPerFreeMember: 14,
   /** Arrays, objects and members beyond the free ones, over an object's scanned lines. */
   objectExtra: 256 * 1024,
+  /** Array elements a line has free of the object's elements budget: records have none (the schema names no array). */
+  freeElements: 64,
+  /**
+   * Array elements beyond the free ones, over an object's scanned lines. Elements are neither members nor containers:
+   * 255 records each with a 64 KiB unknown key of a wide array of numbers (8 million elements) were accepted at
+   * 0.28-0.44 CPU-s; 65,536 cost a few ms.
+   */
+  objectElements: 64 * 1024,
   /** Distinct keys an object's scanned lines may name: the schema's ~40 and a fleet's ECU names, with room. */
   objectKeys: 4096,
   /** Lines no longer than this are not scanned while the object is under `unscannedLines` lines: a record is ~570. */
@@ -43,7 +51,7 @@ export const PARSE_BUDGET = {
 
 /** Why a line is refused unparsed: the rule and its message, as a rejected line's reason gives them. */
 export interface TooComplex {
-  rule: "max-containers" | "max-members" | "object-structure" | "object-keys";
+  rule: "max-containers" | "max-members" | "object-structure" | "object-elements" | "object-keys";
   message: string;
 }
 
@@ -51,12 +59,18 @@ export interface TooComplex {
 interface LineStructure {
   containers: number;
   members: number;
+  /**
+   * Array elements, as commas beyond members: a comma separates two members or two elements, and a member has its
+   * colon, so this counts each non-empty array's elements but its first, less one a non-empty object (never more
+   * than the line's containers, themselves bounded).
+   */
+  elements: number;
 }
 
 /**
  * One object's parse budget: asked once a line, in line order, before the line is parsed. A line refused here is not
  * parsed and uses none of the budget; a line admitted uses its share. Clean records never come near it: they open
- * 7-8 containers, have 30-40 members and name the schema's keys and their ECUs'.
+ * 7-8 containers, have 30-40 members (and one an ECU), no array elements, and name the schema's keys and their ECUs'.
  *
  * @example
  * const budget = new ParseBudget();
@@ -65,6 +79,7 @@ interface LineStructure {
 export class ParseBudget {
   private lines = 0;
   private extra = 0;
+  private elements = 0;
   /** Hashes of the keys the object's admitted scanned lines named. */
   private readonly keys = new Set<number>();
   /** Hashes of the keys the current line names that `keys` does not hold yet. */
@@ -81,8 +96,13 @@ export class ParseBudget {
     if (this.extra + extra > PARSE_BUDGET.objectExtra) {
       return { rule: "object-structure", message: `the object's lines pass ${PARSE_BUDGET.objectExtra} arrays, objects and members beyond a record's` };
     }
+    const elements = Math.max(0, structure.elements - PARSE_BUDGET.freeElements);
+    if (this.elements + elements > PARSE_BUDGET.objectElements) {
+      return { rule: "object-elements", message: `the object's lines pass ${PARSE_BUDGET.objectElements} array elements beyond ${PARSE_BUDGET.freeElements} a line` };
+    }
     if (this.keys.size + this.lineKeys.size > PARSE_BUDGET.objectKeys) return { rule: "object-keys", message: `the object's lines name more than ${PARSE_BUDGET.objectKeys} distinct keys` };
     this.extra += extra;
+    this.elements += elements;
     for (const key of this.lineKeys) this.keys.add(key);
     return undefined;
   }
@@ -97,6 +117,7 @@ export class ParseBudget {
     const { lineContainers, lineMembers } = PARSE_BUDGET;
     let containers = 0;
     let members = 0;
+    let commas = 0;
     let keyStart = 0;
     /** End of the string before a `:`, -1 once hashed: a key is hashed once, whatever follows it (review 17). */
     let keyEnd = -1;
@@ -116,11 +137,13 @@ export class ParseBudget {
           if (!this.keys.has(key)) this.lineKeys.add(key);
           keyEnd = -1;
         }
+      } else if (code === 44 /* , */) {
+        commas++;
       } else if ((code === 91 /* [ */ || code === 123) /* { */ && ++containers > lineContainers) {
         return undefined;
       }
     }
-    return { containers, members };
+    return { containers, members, elements: Math.max(0, commas - members) };
   }
 }
 

@@ -108,6 +108,34 @@ test("short lines are not scanned in an object's first lines; from line 1,001 on
   assert.is(refusalOf(budget, short), "max-containers");
 });
 
+/** A scanned line of an array of `charged + 1` elements: an array's first element is not counted (the scan counts commas). */
+const elementsLine = (charged: number): string => `[${"0,".repeat(charged)}"${PAD}"]`;
+
+test("an object's scanned lines may have its array elements beyond their free ones up to the budget; the line passing it is refused (object-elements), later lines within it still parse", () => {
+  const budget = new ParseBudget();
+  const perLine = 8 * 1024;
+  const full = Math.floor(PARSE_BUDGET.objectElements / (perLine - PARSE_BUDGET.freeElements));
+  for (let count = 0; count < full; count++) assert.is(refusalOf(budget, elementsLine(perLine)), "parse", `line ${count + 1}`);
+  const left = PARSE_BUDGET.objectElements - full * (perLine - PARSE_BUDGET.freeElements);
+  assert.is(refusalOf(budget, elementsLine(PARSE_BUDGET.freeElements + left + 1)), "object-elements", "one element more than the budget has left");
+  assert.is(refusalOf(budget, elementsLine(PARSE_BUDGET.freeElements + left)), "parse", "exactly what is left");
+  assert.is(refusalOf(budget, elementsLine(PARSE_BUDGET.freeElements)), "parse", "a line within its free elements uses none");
+  assert.is(refusalOf(budget, elementsLine(PARSE_BUDGET.freeElements + 1)), "object-elements");
+  assert.equal(budget.check(elementsLine(PARSE_BUDGET.freeElements + 1))?.message, `the object's lines pass ${PARSE_BUDGET.objectElements} array elements beyond ${PARSE_BUDGET.freeElements} a line`);
+});
+
+test("array elements are counted as commas beyond members: strings' commas are text, members are not elements, the elements of arrays within an array add up", () => {
+  const budget = new ParseBudget();
+  const inStrings = `["${",".repeat(PARSE_BUDGET.objectElements * 2)}"]`;
+  const members = line(PARSE_BUDGET.lineMembers - 1);
+  for (let count = 0; count < 100; count++) assert.is(refusalOf(budget, inStrings), "parse", "commas in a string");
+  for (let count = 0; count < 100; count++) assert.is(refusalOf(budget, members), "parse", "commas between members");
+  const half = "0,".repeat((PARSE_BUDGET.objectElements + PARSE_BUDGET.freeElements) / 2 + 1); // two of them pass the budget
+  assert.is(refusalOf(new ParseBudget(), `[[${half}0],"${PAD}"]`), "parse", "one alone is within it");
+  assert.is(refusalOf(new ParseBudget(), `[[${half}0],[${half}0],"${PAD}"]`), "object-elements");
+  assert.is(refusalOf(new ParseBudget(), `{"a":[${half}0],"b":[${half}0],"pad":"${PAD}"}`), "object-elements");
+});
+
 /** A valid record with `extra` (JSON members text) added at its top level. */
 const recordWith = (extra: string, seq = 1): string => `${JSON.stringify(telemetryRecord({ seq })).slice(0, -1)},${extra}}`;
 const distinctKeys = (first: number, count: number): string => Array.from({ length: count }, (_, index) => `"_${(first + index).toString(36)}":0`).join(",");
@@ -135,6 +163,23 @@ test("README's dear shape: 255 records each with 64 KiB of distinct keys (~1-2 C
   const refused = (outcome as TooManyRejectedError).refusals;
   assert.equal(Object.keys(refused), [LINE_REFUSAL.TooComplex], "every refused line too-complex");
   assert.ok(refused[LINE_REFUSAL.TooComplex]! * 64 * 1024 > DEFAULT_READ_LIMITS.maxRejectedBytes - 64 * 1024);
+});
+
+test("the wide array of numbers under an unknown key (255 records of 64 KiB, 8 million elements, 0.28-0.44 CPU-s accepted) is refused object-elements and the object quarantined whole; each of 10,000 records may carry a small array", async () => {
+  const wide = Array.from({ length: 255 }, (_, seq) => {
+    const head = recordWith('"x":[', seq).slice(0, -1);
+    return `${head}${"0,".repeat((64 * 1024 - head.length - 4) >> 1)}0]}`;
+  });
+  assert.ok(wide.every((text) => JSON.parse(text) && text.length <= 64 * 1024));
+  const outcome = await readTelemetryObject([gzipSync(wide.join("\n"))], NOW_MS).then((readout) => readout, (error: unknown) => error);
+  assert.instance(outcome, TooManyRejectedError);
+  assert.equal(Object.keys((outcome as TooManyRejectedError).refusals), [LINE_REFUSAL.TooComplex]);
+  const first = await readTelemetryObject([gzipSync(wide.slice(0, 4).join("\n"))], NOW_MS);
+  assert.equal(first.rejected.map((rejected) => rejected.reasons[0]!.rule), ["object-elements", "object-elements"], "two lines of ~32K elements fill the budget");
+
+  const small = Array.from({ length: 10_000 }, (_, seq) => recordWith(`"x":[${"1.5,".repeat(PARSE_BUDGET.freeElements)}0]`, seq));
+  const readout = await readTelemetryObject([gzipSync(small.join("\n"))], NOW_MS);
+  assert.is(readout.accepted, 10_000);
 });
 
 test("R16-T3's dear shapes: 10,000 records of ~1 KiB, each just under the line bound (2.5 million containers), are refused past the object's budget; the object is quarantined whole", async () => {

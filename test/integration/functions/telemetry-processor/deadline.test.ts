@@ -1,7 +1,8 @@
 /**
  * R15-T2 on the local cloud with the real bundle, the real SDK and the local runtime's own timeout and Lambda context:
- * one invocation handed more hostile objects (the dearest the limits accept: 16 MiB of records each carrying a 64 KiB
- * unknown key of one wide array, ~0.3 CPU-s each; nested arrays are refused unparsed since R16-T2) than
+ * one invocation handed more hostile objects (among the dearest the limits accept: 16 MiB of records each listing the
+ * schema's most ECUs, ~0.5 CPU-s each; nested arrays are refused unparsed since R16-T2, a wide array of numbers under an
+ * unknown key, which this test used before, since the parse budget counts array elements) than
  * it can read before its timeout, with good objects among them. The deadline guard stops starting messages 10 s
  * before the timeout and abandons reads 5 s before it: the invocation returns (no timeout), every message it did not
  * complete is a batch item failure, and handing those back (as the queue would) completes every object: no good
@@ -24,6 +25,7 @@ import * as assert from "uvu/assert";
 import type { ObjectRef } from "../../../../contracts/telemetry-events.js";
 import { vehicleTelemetryKey } from "../../../../contracts/telemetry-keys.js";
 import { completionOf } from "../../../../functions/telemetry-processor/idempotency.js";
+import { MAX_ECUS } from "../../../../telemetry/schema.js";
 import { startRuntime, type LocalRuntime } from "../../../../local/runtime/index.js";
 import { gzipped, telemetryRecord } from "../../../unit/telemetry/support/factories.js";
 import { recordingLog, scratchDir, type Scratch } from "../../local/runtime/support/fixtures.js";
@@ -43,10 +45,12 @@ const WORK_OVER_TIMEOUT = 2;
 const MAX_INVOCATIONS = 12;
 /** A good object every this many messages, so some wait behind hostile ones for their slot. */
 const GOOD_EVERY = 8;
-/** 255 valid records of 64 KiB (the line limit), each with an unknown key of one wide array: 16 MiB decoded, all accepted. */
-const HOSTILE_BODY = gzipSync(
-  Array.from({ length: 255 }, (_, seq) => `${JSON.stringify(telemetryRecord({ seq, ts: new Date(Date.now() - 30_000).toISOString() })).slice(0, -1)},"x":[0${",0".repeat(32_000)}]}\n`).join(""),
-);
+/** Valid records listing MAX_ECUS ECUs of 3-letter names, to 16 MiB decoded (some 4,100), all accepted. */
+const HOSTILE_BODY = ((): Buffer => {
+  const ecus = Object.fromEntries(Array.from({ length: MAX_ECUS }, (_, index) => [`e${index.toString(36).padStart(2, "0")}`, "1.0.0"]));
+  const line = (seq: number) => `${JSON.stringify(telemetryRecord({ seq, ts: new Date(Date.now() - 30_000).toISOString(), firmware: { version: "2.3.0", ecus } }))}\n`;
+  return gzipSync(Array.from({ length: Math.floor((16 * 1024 * 1024) / (line(99_999).length + 1)) }, (_, seq) => line(seq)).join(""));
+})();
 
 let world: TestCloud;
 let runtime: LocalRuntime;
