@@ -277,4 +277,75 @@ test(`a record listing more than ${MAX_ECUS} ECUs is refused by the schema, nami
   assert.equal(readout.rejected[0]!.reasons[0]!.rule, "max-members", "far past the cap the line is refused unparsed");
 });
 
+/** `count` of the names e0…e{pool-1}, in an order of `seed`'s (a seeded shuffle; seed 0 keeps the pool's order). */
+function orderedNames(pool: number, count: number, seed: number): string[] {
+  const names = Array.from({ length: pool }, (_, index) => `e${index}`);
+  let state = seed;
+  const next = () => (state = (Math.imul(state, 1_103_515_245) + 12_345) >>> 0) / 2 ** 32;
+  for (let index = seed === 0 ? 0 : names.length - 1; index > 0; index--) {
+    const other = Math.floor(next() * (index + 1));
+    [names[index], names[other]] = [names[other]!, names[index]!];
+  }
+  return names.slice(0, count);
+}
+
+/**
+ * Review 18's R18-B1 line: a record with 60 small objects of 8 keys under an unknown key, the keys in `seed`'s order of
+ * 4,000 names, padded so every member is free of the object's structure budget (2,331 of them: 2.96-3.28 CPU-s).
+ */
+function shuffledShapesLine(seq: number, seed: number): string {
+  const names = orderedNames(4_000, 480, seed);
+  const groups = Array.from({ length: 60 }, (_, group) => Object.fromEntries(names.slice(group * 8, group * 8 + 8).map((name) => [name, 0])));
+  const text = JSON.stringify({ ...telemetryRecord({ seq }), extra: groups });
+  return `${text.slice(0, -1)},"pad":"${"x".repeat(Math.max(0, PARSE_BUDGET.lineMembers * PARSE_BUDGET.charsPerFreeMember - text.length - 9))}"}`;
+}
+
+test("review 18 (R18-B1): an object's scanned lines may begin objectShapes distinct key sequences; the line passing it is refused (object-shapes), lines of known ones still parse, the same keys in one order are free", () => {
+  const budget = new ParseBudget();
+  let admitted = 0;
+  while (refusalOf(budget, shuffledShapesLine(admitted, admitted + 1)) === "parse") admitted++;
+  assert.is(refusalOf(budget, shuffledShapesLine(admitted, admitted + 1)), "object-shapes", "the line passing it, and again");
+  // each line begins up to 480 new sequences of its extra keys (the record's own ~40 on the first), less the one-key
+  // sequences of its 60 groups that earlier lines began (4,000 names)
+  assert.ok(admitted >= Math.floor(PARSE_BUDGET.objectShapes / 520) && admitted <= Math.ceil(PARSE_BUDGET.objectShapes / 420), `${admitted} lines admitted`);
+  assert.is(refusalOf(budget, shuffledShapesLine(9, 1)), "parse", "a line of the first line's sequences adds none");
+
+  const fixed = new ParseBudget();
+  const refusedInOneOrder = Array.from({ length: 2_400 }, (_, seq) => refusalOf(fixed, shuffledShapesLine(seq, 7))).filter((rule) => rule !== "parse");
+  assert.equal(refusedInOneOrder, [], "2,400 such lines with their keys in one order");
+});
+
+test("review 18 (R18-B1): its 16 MiB object (accepted whole at ~3 CPU-s) is quarantined whole, and so is the older shape of short lines (7 shuffled 8-key objects, 10,000 lines, 1.5-1.7 CPU-s)", async () => {
+  const attacks = {
+    padded: toDecodedLimit((seq) => shuffledShapesLine(seq, seq + 1)),
+    short: Array.from({ length: 10_000 }, (_, seq) => {
+      const names = orderedNames(4_000, 56, seq + 1);
+      return JSON.stringify({ ...telemetryRecord({ seq }), extra: Array.from({ length: 7 }, (_, group) => Object.fromEntries(names.slice(group * 8, group * 8 + 8).map((name) => [name, 0]))) });
+    }),
+  };
+  for (const [name, lines] of Object.entries(attacks)) {
+    const outcome = await readTelemetryObject([gzipSync(lines.join("\n"))], NOW_MS).then(() => "read", (error: unknown) => error);
+    assert.instance(outcome, TooManyRejectedError, name);
+    assert.equal(Object.keys((outcome as TooManyRejectedError).refusals), [LINE_REFUSAL.TooComplex], `${name}: every refused line too-complex`);
+  }
+});
+
+test(`records each listing its ${MAX_ECUS} ECUs in an order of its own are accepted, 500 orders in one object to the 16 MiB limit; with 600 orders the lines past the budget are refused object-shapes`, async () => {
+  const withOrder = (seq: number, orders: number) => {
+    const record = JSON.parse(shortestRecordWithEcus(seq, 0));
+    record.firmware.ecus = Object.fromEntries(orderedNames(MAX_ECUS, MAX_ECUS, (seq % orders) + 1).map((name) => [name, "0.0.0"]));
+    return JSON.stringify(record);
+  };
+  const lines = toDecodedLimit((seq) => withOrder(seq, 500));
+  assert.ok(lines.length > 4_000, `${lines.length} records`);
+  const readout = await readTelemetryObject([gzipSync(lines.join("\n"))], NOW_MS);
+  assert.equal(readout.refusals, {});
+  assert.is(readout.accepted, lines.length);
+
+  const budget = new ParseBudget();
+  const rules = Array.from({ length: 600 }, (_, seq) => refusalOf(budget, withOrder(seq, 600)));
+  assert.ok(rules.slice(0, 500).every((rule) => rule === "parse"), "the first 500 orders");
+  assert.ok(rules.slice(500).every((rule) => rule === "object-shapes" || rule === "parse") && rules.includes("object-shapes"), "past the budget");
+});
+
 test.run();
