@@ -17,6 +17,32 @@ export const THING_TYPE_NAME_KEY = "credentials-iot:ThingTypeName";
  */
 export const THING_NAME = `$\${${THING_NAME_VARIABLE}}`;
 
+/** The S3 condition key of an upload's storage class (its `x-amz-storage-class` header; absent: STANDARD). */
+export const STORAGE_CLASS_KEY = "s3:x-amz-storage-class";
+/** The S3 condition key present when an upload brings its own encryption key (SSE-C). */
+export const SSE_C_ALGORITHM_KEY = "s3:x-amz-server-side-encryption-customer-algorithm";
+
+type Condition = NonNullable<PolicyStatement["Condition"]>;
+
+/**
+ * `condition` narrowed to uploads the telemetry processor can read: the STANDARD storage class (or none named, S3's
+ * default) and no key of the uploader's own (SSE-C). A GLACIER or DEEP_ARCHIVE object answers every read 403
+ * InvalidObjectState and an SSE-C one 400, so either would be parked unread; the other classes only cost more (minimum
+ * sizes and days). Review 18, R18-T1: a device could choose either at will.
+ *
+ * @example
+ * readableUploadsOnly({ StringEquals: { "credentials-iot:ThingTypeName": "fleetota-dev-gateway" } });
+ * // { StringEquals: {…}, StringEqualsIfExists: { "s3:x-amz-storage-class": "STANDARD" },
+ * //   Null: { "s3:x-amz-server-side-encryption-customer-algorithm": "true" } }
+ */
+export function readableUploadsOnly(condition: Condition): Condition {
+  return {
+    ...condition,
+    StringEqualsIfExists: { ...condition.StringEqualsIfExists, [STORAGE_CLASS_KEY]: "STANDARD" },
+    Null: { ...condition.Null, [SSE_C_ALGORITHM_KEY]: "true" },
+  };
+}
+
 /** The service the IoT credentials provider assumes the role as. */
 export const CREDENTIALS_PROVIDER_SERVICE = "credentials.iot.amazonaws.com";
 

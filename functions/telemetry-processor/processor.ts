@@ -100,7 +100,7 @@ async function quarantineWhole(dependencies: ProcessorDependencies, object: Obje
   } catch (error) {
     if (isNoSuchKey(error)) throw objectMissing(object);
     if (isPreconditionFailed(error)) throw objectReplaced(object);
-    throw denialNamed(error, object, storedKey ?? object.key);
+    throw readFailure(error, object, storedKey ?? object.key);
   }
 }
 
@@ -136,8 +136,8 @@ const isNoSuchKey = (error: unknown): boolean =>
 /**
  * S3 refused to read the event's object (403). The role may list `telemetry/`, so on AWS a key or version
  * that is not there answers 404 (object-missing, above), never 403 (modules/fleet-functions.ts
- * answerMissingWith404): a 403 is a refusal of this role, i.e. configuration (a bucket policy, a KMS key
- * policy, an SCP, the grant itself). That is transient, not parked: parking completes the object in the
+ * answerMissingWith404), and an archived object's 403 is the object's fault (readFailure): any other 403 is a
+ * refusal of this role, i.e. configuration (a bucket policy, a KMS key policy, an SCP, the grant itself). That is transient, not parked: parking completes the object in the
  * ledger and nothing replays a parked event, so a misconfiguration would silently drop every object it
  * touches; retried into the telemetry DLQ it is loud (the DLQ alarm) and `fleetota redrive --queue telemetry`
  * processes every one once the configuration is fixed.
@@ -155,9 +155,31 @@ export class ObjectReadDeniedError extends Error {
 const isAccessDenied = (error: unknown): boolean =>
   (error as { name?: string }).name === "AccessDenied" || (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 403;
 
-/** A 403 becomes an ObjectReadDeniedError (transient, with what to check); every other error is returned as it is. */
-const denialNamed = (error: unknown, object: ObjectRef, storedKey: string): unknown =>
-  isAccessDenied(error) ? new ObjectReadDeniedError(object, storedKey, { cause: error }) : error;
+/**
+ * How the object is stored when no read of it can ever succeed, whatever is retried, from S3's answer; undefined for
+ * any other error. An archive storage class (GLACIER, DEEP_ARCHIVE) answers a GET 403 InvalidObjectState and a copy 403
+ * ObjectNotInActiveTierError; an object encrypted with a customer-provided key (SSE-C) answers any read without that
+ * key 400 InvalidRequest, saying so. Both are the uploader's choice, which the device roles refuse since review 18
+ * (R18-T1): not a denial of this role.
+ */
+function unreadableStorage(error: unknown): string | undefined {
+  const { name, message } = error as { name?: string; message?: string };
+  if (name === "InvalidObjectState" || name === "ObjectNotInActiveTierError") return "in an archive storage class (GLACIER, DEEP_ARCHIVE)";
+  if (name === "InvalidRequest" && /server side encryption/i.test(message ?? "")) return "encrypted with a key of the uploader's own (SSE-C)";
+  return undefined;
+}
+
+/**
+ * What a failed read or copy of the event's object means: stored unreadably, the object's fault (parked
+ * `object-unreadable`); any other 403 an ObjectReadDeniedError (transient, with what to check); every other error as it is.
+ */
+function readFailure(error: unknown, object: ObjectRef, storedKey: string): unknown {
+  const stored = unreadableStorage(error);
+  if (stored !== undefined) {
+    return new PermanentFailureError(PARKED_REASON.ObjectUnreadable, `s3://${object.bucket}/${storedKey} (${describeVersion(object)}) is stored ${stored}: S3 answered ${(error as Error).name}`);
+  }
+  return isAccessDenied(error) ? new ObjectReadDeniedError(object, storedKey, { cause: error }) : error;
+}
 
 /**
  * Runs `read` on the object's key as given and, when S3 has no such key, once more on its URL-decoded
@@ -206,7 +228,7 @@ async function boundObjectBody(s3: S3Client, object: ObjectRef, storedKey: strin
     if (decoded && (isNoSuchKey(error) || isPreconditionFailed(error))) return NOT_THE_EVENTS_OBJECT;
     if (isNoSuchKey(error)) throw objectMissing(object);
     if (isPreconditionFailed(error)) throw objectReplaced(object);
-    throw denialNamed(error, object, storedKey);
+    throw readFailure(error, object, storedKey);
   }
 }
 

@@ -18,7 +18,7 @@ import type { Log } from "../../lib/logger.js";
 import { localPrincipalOf } from "./local-principals.js";
 import { requestAction } from "./request-action.js";
 import type { VehicleSession, VehicleSessions } from "./sessions.js";
-import { evaluateDeviceRequest } from "./vehicle-policy.js";
+import { evaluateDeviceRequest, s3RequestContext } from "./vehicle-policy.js";
 
 export interface FrontDoorRequest {
   readonly method?: string;
@@ -252,7 +252,8 @@ export function vehicleAuthorizer(options: { sessions: VehicleSessions; accountI
       return refuse(asked.service, 403, "AccessDenied", "Access Denied", `${session.thingName}: ${asked.reason}`);
     }
     for (const { action, resource } of asked.actions) {
-      const decision = evaluateDeviceRequest(session.policy, session, accountId, { action, resource });
+      const context = asked.service === "s3" ? s3RequestContext(request.headers) : {};
+      const decision = evaluateDeviceRequest(session.policy, session, accountId, { action, resource, context });
       if (!decision.allowed) {
         return refuse(asked.service, 403, "AccessDenied", asked.service === "s3" ? "Access Denied" : `User is not authorized to perform: ${action} on resource: ${resource}`, `${session.thingName}: ${action} on ${resource} ${decision.result}`);
       }

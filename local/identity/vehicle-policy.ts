@@ -16,6 +16,26 @@ export interface VehicleRequest {
   readonly action: string;
   /** ARN of what the request touches, e.g. `arn:aws:s3:::bucket/telemetry/vehicle/<VIN>/x.ndjson.gz`. */
   readonly resource: string;
+  /** The request's own condition keys, e.g. `{ "s3:x-amz-storage-class": "GLACIER" }` (s3RequestContext). */
+  readonly context?: Readonly<Record<string, string>>;
+}
+
+/** The S3 request headers that are condition keys of the same name (`s3:<header>`) the device roles test. */
+const S3_CONDITION_HEADERS = ["x-amz-storage-class", "x-amz-server-side-encryption-customer-algorithm"] as const;
+
+/**
+ * The condition keys an S3 request carries in its headers, as AWS sets them (present only when the header is).
+ *
+ * @example
+ * s3RequestContext({ "x-amz-storage-class": "GLACIER" }); // { "s3:x-amz-storage-class": "GLACIER" }
+ */
+export function s3RequestContext(headers: Readonly<Record<string, string | string[] | undefined>>): Record<string, string> {
+  const context: Record<string, string> = {};
+  for (const header of S3_CONDITION_HEADERS) {
+    const value = [headers[header] ?? []].flat()[0];
+    if (value !== undefined) context[`s3:${header}`] = value;
+  }
+  return context;
 }
 
 export interface VehicleDecision {
@@ -50,7 +70,7 @@ export interface DeviceContext {
  * // { allowed: true, result: "Allowed" }
  */
 export function evaluateDeviceRequest(policy: VehiclePolicyDocument, device: DeviceContext, accountId: string, request: VehicleRequest): VehicleDecision {
-  const contextVariables: Record<string, string> = {};
+  const contextVariables: Record<string, string> = { ...request.context };
   if (device.thingName !== undefined) contextVariables["credentials-iot:ThingName"] = device.thingName;
   if (device.thingName !== undefined && device.thingTypeName !== undefined) contextVariables["credentials-iot:ThingTypeName"] = device.thingTypeName;
   const result = runUnsafeSimulation(

@@ -41,7 +41,22 @@ test("the gateway thing type exists under the stack's prefix, and the role's pol
   const statements = parseJson<{ Statement: Statement[] }>(stack.resource("aws_iam_role_policy", "gateway_policy").policy).Statement;
 
   assert.is(thingType.name, GATEWAY_TYPE);
-  assert.ok(statements.every((statement) => JSON.stringify(statement.Condition) === JSON.stringify({ StringEquals: { "credentials-iot:ThingTypeName": GATEWAY_TYPE } })));
+  for (const statement of statements) {
+    assert.equal(statement.Condition, {
+      StringEquals: { "credentials-iot:ThingTypeName": GATEWAY_TYPE },
+      StringEqualsIfExists: { "s3:x-amz-storage-class": "STANDARD" },
+      Null: { "s3:x-amz-server-side-encryption-customer-algorithm": "true" },
+    });
+  }
+});
+
+test("gateway G's upload is refused in any storage class but STANDARD and with a key of its own (SSE-C) (review 18, R18-T1)", () => {
+  const put = (context: Record<string, string>) => evaluateDeviceRequest(gatewayPolicy, gateway(G), ACCOUNT, { action: "s3:PutObject", resource: object(fleetKey(G)), context }).allowed;
+
+  assert.ok(put({}), "no storage class named: S3's default, STANDARD");
+  assert.ok(put({ "s3:x-amz-storage-class": "STANDARD" }));
+  for (const storageClass of ["GLACIER", "DEEP_ARCHIVE", "GLACIER_IR", "STANDARD_IA", "INTELLIGENT_TIERING"]) assert.not.ok(put({ "s3:x-amz-storage-class": storageClass }), storageClass);
+  assert.not.ok(put({ "s3:x-amz-server-side-encryption-customer-algorithm": "AES256" }), "SSE-C");
 });
 
 test("the gateway role is assumable only by the IoT credentials provider, with the shortest IAM session and 15-minute credentials", () => {

@@ -117,12 +117,29 @@ test("every statement requires a named thing of the vehicle type, or an untyped 
 
   assert.is(statements.length, 2);
   for (const statement of statements) {
+    const uploads = list(statement.Action).includes("s3:PutObject");
     assert.equal(
       statement.Condition,
-      { Null: { "credentials-iot:ThingName": "false" }, StringEqualsIfExists: { "credentials-iot:ThingTypeName": VEHICLE_TYPE } },
+      {
+        Null: { "credentials-iot:ThingName": "false", ...(uploads ? { "s3:x-amz-server-side-encryption-customer-algorithm": "true" } : {}) },
+        StringEqualsIfExists: { "credentials-iot:ThingTypeName": VEHICLE_TYPE, ...(uploads ? { "s3:x-amz-storage-class": "STANDARD" } : {}) },
+      },
       String(statement.Sid),
     );
   }
+});
+
+test("vehicle A's upload is refused in any storage class but STANDARD and with a key of its own (SSE-C), which the processor could never read (review 18, R18-T1)", () => {
+  const key = object(`telemetry/vehicle/${A}/dt=2026-12-01/hour=18/20261201T180000000Z-0.ndjson.gz`);
+  const put = (context: Record<string, string>) => evaluateVehicleRequest(vehiclePolicy(), A, ACCOUNT, { action: "s3:PutObject", resource: key, context }).allowed;
+
+  assert.ok(put({}), "no storage class named: S3's default, STANDARD");
+  assert.ok(put({ "s3:x-amz-storage-class": "STANDARD" }));
+  for (const storageClass of ["GLACIER", "DEEP_ARCHIVE", "GLACIER_IR", "STANDARD_IA", "ONEZONE_IA", "INTELLIGENT_TIERING", "REDUCED_REDUNDANCY", "standard"]) {
+    assert.not.ok(put({ "s3:x-amz-storage-class": storageClass }), storageClass);
+  }
+  assert.not.ok(put({ "s3:x-amz-server-side-encryption-customer-algorithm": "AES256" }), "SSE-C");
+  assert.not.ok(put({ "s3:x-amz-storage-class": "STANDARD", "s3:x-amz-server-side-encryption-customer-algorithm": "AES256" }), "SSE-C in STANDARD");
 });
 
 test("the vehicle thing type exists under the stack's prefix with make, model and hardware searchable, is an output, and is the one the update manager derives", () => {

@@ -2,10 +2,11 @@
  * The local front door fails closed, tried on the local cloud as an attacker would, with the real AWS SDK
  * (and plain HTTP where no SDK would go): an unsigned request, a made-up key, SigV2, a malformed presigned
  * URL, a vehicle's virtual-hosted request, a copy from another VIN's prefix, a versionId read (also smuggled in a
- * form body behind a NEL byte): all refused,
+ * form body behind a NEL byte), an upload in an archive storage class or with the vehicle's own key (SSE-C): all refused,
  * and none of them reaches the emulator. The operator, the Lambdas, the pollers and the vehicles' allowed
  * requests (a presigned URL among them) still work, and nothing legitimate is refused.
  */
+import { createHash } from "node:crypto";
 import { request as httpRequest } from "node:http";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
@@ -13,6 +14,9 @@ import { GetMetricStatisticsCommand } from "@aws-sdk/client-cloudwatch";
 import { ScanCommand } from "@aws-sdk/client-dynamodb";
 import { IoTClient } from "@aws-sdk/client-iot";
 import { CopyObjectCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
+import { GetQueueAttributesCommand } from "@aws-sdk/client-sqs";
+import { PARKED_SOURCE } from "../../../../contracts/parked-failure.js";
+import { listParkedFailures } from "../../../../lib/parked-failures.js";
 import { DEFAULT_METRICS_NAMESPACE, METRIC } from "../../../../contracts/metrics.js";
 import { vehicleTelemetryKey } from "../../../../contracts/telemetry-keys.js";
 import { fetchVehicleCredentials, type VehicleCredentials } from "../../../../identity/vehicle-credentials.js";
@@ -202,6 +206,29 @@ test("a vehicle's own upload is processed by the Lambdas; no legitimate request 
   assert.ok(Object.keys(census).some((entry) => entry.startsWith("function:") && entry.includes("s3:GetObject")), "the processor read through the front door");
   assert.ok(Object.keys(census).some((entry) => entry.startsWith("esm sqs:")), "the poller went through the front door");
   assert.is(world.cloud.identity.frontDoor.refused, provoked, "every refusal is one this file provoked: none of the operator's, the Lambdas', the pollers' or an allowed vehicle request");
+});
+
+test("a vehicle's upload in an archive storage class or with its own key (SSE-C) is refused; one written anyway (by a role changed by hand) is parked object-unreadable, never dead-lettered (review 18, R18-T1)", async () => {
+  const { s3 } = clientsWith(world, credentials.get(A)!);
+  const body = gzipped([telemetryRecord({ vin: A })]);
+  const refusedBefore = world.cloud.identity.frontDoor.refused;
+  const ownKey = Buffer.alloc(32, 7);
+  const sseC = { SSECustomerAlgorithm: "AES256", SSECustomerKey: ownKey.toString("base64"), SSECustomerKeyMD5: createHash("md5").update(ownKey).digest("base64") };
+  for (const [what, extra] of [["GLACIER", { StorageClass: "GLACIER" }], ["DEEP_ARCHIVE", { StorageClass: "DEEP_ARCHIVE" }], ["STANDARD_IA", { StorageClass: "STANDARD_IA" }], ["SSE-C", sseC]] as const) {
+    const key = vehicleTelemetryKey(A, Date.now(), `refused-${what.toLowerCase().replace(/[^a-z]/g, "")}`);
+    assert.equal(await refused(s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ...extra }))), { name: "AccessDenied", status: 403 }, what);
+    assert.not.ok(await exists(world.clients.s3, bucket, key), `${what}: nothing written`);
+  }
+  assert.is(world.cloud.identity.frontDoor.refused, refusedBefore + 4);
+
+  const archived = vehicleTelemetryKey(A, Date.now(), "archived");
+  const put = await world.clients.s3.send(new PutObjectCommand({ Bucket: bucket, Key: archived, Body: body, StorageClass: "GLACIER" }));
+  await world.cloud.runtime!.waitForIdle(120_000);
+  const parked = (await listParkedFailures(world.clients.s3, bucket, { source: PARKED_SOURCE.TelemetryProcessor })).filter((failure) => failure.detail.includes(archived));
+  assert.equal(parked.map((failure) => failure.reason), ["object-unreadable"], `the processor read it, moto answered 403 InvalidObjectState (${put.ETag})`);
+  assert.match(parked[0]!.detail, "archive storage class");
+  const { Attributes } = await world.clients.sqs.send(new GetQueueAttributesCommand({ QueueUrl: world.outputs.telemetry_dlq_url, AttributeNames: ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"] }));
+  assert.equal([Attributes?.ApproximateNumberOfMessages, Attributes?.ApproximateNumberOfMessagesNotVisible], ["0", "0"], "nothing dead-lettered");
 });
 
 test.run();

@@ -830,6 +830,15 @@ const AWS_ERROR = {
     xml: `<Code>NoSuchVersion</Code><Message>The specified version does not exist.</Message><Key>${key}</Key><VersionId>${versionId}</VersionId>`,
   }),
   AccessDenied: () => ({ status: 403, xml: "<Code>AccessDenied</Code><Message>Access Denied</Message>" }),
+  InvalidObjectState: () => ({ status: 403, xml: "<Code>InvalidObjectState</Code><Message>The operation is not valid for the object's storage class</Message><StorageClass>GLACIER</StorageClass>" }),
+  ObjectNotInActiveTierError: () => ({
+    status: 403,
+    xml: "<Code>ObjectNotInActiveTierError</Code><Message>The source object of the COPY operation is not in the active tier and is only stored in Amazon Glacier.</Message>",
+  }),
+  SseCustomerKeyRequired: () => ({
+    status: 400,
+    xml: "<Code>InvalidRequest</Code><Message>The object was stored using a form of Server Side Encryption. The correct parameters must be provided to retrieve the object.</Message>",
+  }),
 } as const;
 
 /**
@@ -924,6 +933,30 @@ test("a 403 AccessDenied (the role refused: configuration, never a missing objec
     assert.equal(scope.parking.tally.byReason(), {}, `${what}: nothing parked`);
     assert.equal(s3.writes(), [], `${what}: nothing written (no quarantine copy, no parked record)`);
     assert.is(table.items.get(ledgerKeyOf(key, "etag-denied")), undefined, `${what}: not recorded, so the redelivery (or a redrive) does the work`);
+  }
+});
+
+test("an object stored so that no read succeeds (archived: 403 InvalidObjectState, its copy 403 ObjectNotInActiveTierError; SSE-C: 400) is parked object-unreadable, counted and recorded, not retried as a denial (review 18, R18-T1)", async () => {
+  const stored = vehicleTelemetryKey(VIN, Date.now(), "unreadable");
+  const outsideLayout = `telemetry/vehicle/${VIN}/not-the-layout.bin`;
+  const isCopy = (request: S3Request) => request.headers["x-amz-copy-source"] !== undefined;
+  const cases = [
+    { what: "an archived object", key: stored, answer: (request: S3Request) => (isRead(stored)(request) ? AWS_ERROR.InvalidObjectState() : undefined), says: "archive storage class" },
+    { what: "the quarantine copy of an archived object outside the layout", key: outsideLayout, answer: (request: S3Request) => (isCopy(request) ? AWS_ERROR.ObjectNotInActiveTierError() : undefined), says: "archive storage class" },
+    { what: "an SSE-C object", key: stored, answer: (request: S3Request) => (isRead(stored)(request) ? AWS_ERROR.SseCustomerKeyRequired() : undefined), says: "SSE-C" },
+  ];
+  for (const { what, key, answer, says } of cases) {
+    const { table, s3, dependencies, scope } = worldOnAws(answer);
+    const details: unknown[] = [];
+    const logged = { ...dependencies, log: { ...dependencies.log, warn: (_message: string, fields?: Record<string, unknown>) => details.push(fields?.detail) } };
+
+    const outcome = await processTelemetryMessage(objectCreated(key, "etag-unreadable", 100, "v1"), logged, scope);
+
+    assert.is(outcome, "parked", what);
+    assert.equal(scope.parking.tally.byReason(), { "object-unreadable": 1 }, `${what}: counted in Reliability/MessagesParked`);
+    assert.ok(s3.writes().some((written) => written.startsWith("parked/telemetry-processor/")), `${what}: its parked record is written`);
+    assert.equal(table.items.get(ledgerKeyOf(key, "etag-unreadable"))?.outcome, { M: { parked: { S: "object-unreadable" } } }, `${what}: recorded, so a redelivery is a duplicate`);
+    assert.ok(details.some((detail) => String(detail).includes(says)), `${what}: the detail says how it is stored (${details.join(" | ")})`);
   }
 });
 
