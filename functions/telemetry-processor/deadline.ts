@@ -8,14 +8,14 @@
 /**
  * Time left in the invocation below which a read still going is abandoned (ReadLimits.pastDeadline, asked once a
  * parse-ahead run: telemetry/core.ts ReadDeadlineError) and its message returned to the queue. What must still fit
- * after it: the objects past their read finish their writes (records file or quarantine copy, update messages, the
- * ledger: a few SDK calls), and publishInvocation writes the fleet-state part (gzip of up to FLEET_STATE_MAX_VEHICLES
- * entries) and the EMF lines: about 2 s at 512 MB's 0.29 vCPU; 5 s with a margin. A read is not bounded by a start
- * reserve alone: the dearest objects the read limits allow cost 0.2-0.6 CPU-s (refused nested arrays, records of the
- * most ECUs, the largest clean records; telemetry/parse-budget.ts, measured 2026-12-03), 1.1-2 CPU-s with
- * distinct keys before the object's parse budget, and before the container bound accepted nested arrays cost ~2 CPU-s
- * an object (review 16 R16-T2: 70 s with ten in flight, longer than the whole timeout); whatever a future limit lets
- * through, this holds.
+ * after it: the objects past their read finish their writes (records file or quarantine copy, which is of an object of
+ * at most MAX_OBJECT_BYTES, processor.ts; update messages, the ledger: a few SDK calls), and publishInvocation writes
+ * the fleet-state part (gzip of up to FLEET_STATE_MAX_VEHICLES entries) and the EMF lines: about 2 s at 512 MB's
+ * 0.29 vCPU; 5 s with a margin. A read is not bounded by a start reserve alone: the dearest objects the read limits
+ * allow cost 0.2-0.6 CPU-s (refused nested arrays, records of the most ECUs, the largest clean records;
+ * telemetry/parse-budget.ts, measured 2026-12-03), 1.1-2 CPU-s with distinct keys before the object's parse budget,
+ * and before the container bound accepted nested arrays cost ~2 CPU-s an object (review 16 R16-T2: 70 s with ten in
+ * flight, longer than the whole timeout); whatever a future limit lets through, this holds.
  */
 export const READ_DEADLINE_RESERVE_MS = 5_000;
 

@@ -15,10 +15,13 @@ import { writeFleetStatePart } from "../../telemetry/fleet-state.js";
 import { reportingVin } from "../../telemetry/uploader-binding.js";
 import type { GatewayVehicles } from "./gateway-vehicles.js";
 import { COMPLETION, completeObject, completionOf, type ObjectLedger } from "./idempotency.js";
-import { quarantineObject, writeRejectedRecords } from "./quarantine.js";
+import { quarantineObject, writeQuarantineReason, writeRejectedRecords } from "./quarantine.js";
 import { candidatesOf, sendUpdateMessages, statusReportsOf } from "./update-handoff.js";
 
-/** Compressed objects larger than this are quarantined unread. */
+/**
+ * Compressed objects larger than this are quarantined unread and not copied: a vehicle may put 5 GB in one PUT, and a
+ * server-side copy that size may outlast the invocation, which no deadline guard can then keep (review 18, R18-F2).
+ */
 export const MAX_OBJECT_BYTES = 256 * 1024 * 1024;
 
 /**
@@ -90,10 +93,12 @@ export function lazyOnce<T>(load: () => Promise<T>): () => Promise<T> {
  * Quarantines an object whole: the one stored under `storedKey` when the key's parse named it (the
  * object that was read), otherwise the key as given or, when that does not exist, its decoded form; an
  * object that is not there is gone, and one whose key now holds another version was replaced (both
- * PermanentFailureErrors). The copy is of the event's version (quarantine.ts), never of another.
+ * PermanentFailureErrors). The copy is of the event's version (quarantine.ts), never of another. An object over
+ * MAX_OBJECT_BYTES, in the layout or not, is not copied: its reason alone is written, naming it where it stays.
  */
 async function quarantineWhole(dependencies: ProcessorDependencies, object: ObjectRef, why: { corruption: string; message: string }, now: Date, storedKey?: string): Promise<string> {
   const { s3, dataBucket } = dependencies;
+  if (object.size > MAX_OBJECT_BYTES) return writeQuarantineReason(s3, dataBucket, object, why, now, false);
   try {
     if (storedKey === undefined) return await onStoredKey(object, (key) => quarantineObject(s3, dataBucket, object, why, now, key));
     return await quarantineObject(s3, dataBucket, object, why, now, storedKey);

@@ -60,6 +60,11 @@ export interface ObjectQuarantineReason {
   corruption: string;
   message: string;
   quarantinedAt: string;
+  /**
+   * Whether the object was copied beside this file. An object over the processor's size bound is not (no copy of it is
+   * sure to end within the invocation; review 18, R18-F2): it stays at `source`, under the telemetry lifecycle.
+   */
+  copied: boolean;
 }
 
 /**
@@ -89,12 +94,33 @@ export async function quarantineObject(
       CopySourceIfMatch: `"${object.etag}"`,
     }),
   );
+  await writeQuarantineReason(s3, bucket, object, why, now, true);
+  return key;
+}
+
+/**
+ * Writes `<the object's quarantine key>.reason.json` and returns its key: beside the copy (quarantineObject), or alone
+ * for an object left where it is (`copied: false`; the reason names it).
+ *
+ * @example
+ * await writeQuarantineReason(s3, bucket, object, { corruption: "too-large", message: "object is 5368709120 bytes, more than 268435456" }, new Date(), false);
+ */
+export async function writeQuarantineReason(
+  s3: S3Client,
+  bucket: string,
+  object: ObjectRef,
+  why: { corruption: string; message: string },
+  now: Date,
+  copied: boolean,
+): Promise<string> {
   const reason: ObjectQuarantineReason = {
     source: { bucket: object.bucket, key: object.key, etag: object.etag, ...(object.versionId === undefined ? {} : { versionId: object.versionId }), size: object.size },
     corruption: why.corruption,
     message: why.message,
     quarantinedAt: now.toISOString(),
+    copied,
   };
-  await s3.send(new PutObjectCommand({ Bucket: bucket, Key: `${key}.reason.json`, Body: JSON.stringify(reason, null, 2), ContentType: "application/json" }));
+  const key = `${quarantinedObjectKey(object)}.reason.json`;
+  await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: JSON.stringify(reason, null, 2), ContentType: "application/json" }));
   return key;
 }

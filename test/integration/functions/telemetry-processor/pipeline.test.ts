@@ -6,14 +6,15 @@
  */
 import { gunzipSync } from "node:zlib";
 import { GetMetricStatisticsCommand } from "@aws-sdk/client-cloudwatch";
-import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand } from "@aws-sdk/client-s3";
+import { DeleteObjectsCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand } from "@aws-sdk/client-s3";
 import { GetQueueAttributesCommand } from "@aws-sdk/client-sqs";
 import { DeleteCommand, DynamoDBDocumentClient, GetCommand } from "@aws-sdk/lib-dynamodb";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { METRIC } from "../../../../contracts/metrics.js";
 import { readFleetSnapshot } from "../../../../telemetry/fleet-state.js";
-import { QUARANTINE_PREFIX, rejectedRecordsKey } from "../../../../functions/telemetry-processor/quarantine.js";
+import { MAX_OBJECT_BYTES } from "../../../../functions/telemetry-processor/processor.js";
+import { QUARANTINE_PREFIX, quarantinedObjectKey, rejectedRecordsKey, type ObjectQuarantineReason } from "../../../../functions/telemetry-processor/quarantine.js";
 import { fleetTelemetryKey, KEY_VIOLATION, vehicleTelemetryKey } from "../../../../contracts/telemetry-keys.js";
 import { listParkedFailures } from "../../../../lib/parked-failures.js";
 import { validateRecord } from "../../../../telemetry/schema.js";
@@ -193,8 +194,8 @@ test("uploading a processed object again changes no count but the duplicates", a
   assert.is((await metricTotals(METRIC.DuplicateObjects)).sum, before.duplicates.sum + 1);
 });
 
-function objectCreated(key: string, etag: string): string {
-  const detail = { bucket: { name: world.outputs.data_bucket_name }, object: { key, etag, size: 100 } };
+function objectCreated(key: string, etag: string, size = 100): string {
+  const detail = { bucket: { name: world.outputs.data_bucket_name }, object: { key, etag, size } };
   return JSON.stringify({ "detail-type": "Object Created", source: "aws.s3", time: new Date().toISOString(), detail });
 }
 
@@ -367,5 +368,33 @@ test("a raw-looking key beside the layout key it decodes to: each event reads on
   assert.equal(response.batchItemFailures, []);
   assert.is((await metricTotals(METRIC.DataPoints)).sum, before.dataPoints.sum + 2 * own.length);
 });
+
+for (const [name, keyAt, corruption] of [
+  ["in the layout (too-large)", (atMs: number) => fleetTelemetryKey(MANUAL_GATEWAY, atMs, "too-large"), "too-large"],
+  ["outside the layout", () => `telemetry/fleet/${MANUAL_GATEWAY}/junk-1.bin`, KEY_VIOLATION.Segments],
+] as const) {
+  test(`R18-F2: an object over MAX_OBJECT_BYTES ${name} is not copied: its reason alone names it where it stays, counted quarantined`, async () => {
+    const bucket = world.outputs.data_bucket_name;
+    const key = keyAt(Date.now());
+    const etag = await putAndSettle(key, `${(await sampleLines()).join("\n")}\n`);
+    // Handled once at its true size; its marker and any quarantine removed, the event comes again saying 5 GB.
+    const object = { bucket, key, etag, size: 5 * 1024 ** 3, createdAtMs: 0 };
+    await DynamoDBDocumentClient.from(world.clients.dynamodb).send(new DeleteCommand({ TableName: world.outputs.state_table_name, Key: { pk: `OBJECT#${bucket}/${key}`, sk: etag } }));
+    const earlier = await listKeys(quarantinedObjectKey(object));
+    if (earlier.length > 0) await world.clients.s3.send(new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: earlier.map((Key) => ({ Key })) } }));
+    const before = await metricTotals(METRIC.ObjectsQuarantined);
+
+    const response = await invokeProcessor([sqsRecord("five-gb", objectCreated(key, etag, object.size))]);
+
+    assert.equal(response.batchItemFailures, []);
+    assert.equal((await objectMarker(key, etag))?.outcome, { quarantined: corruption });
+    assert.is((await metricTotals(METRIC.ObjectsQuarantined)).sum, before.sum + 1);
+    assert.equal(await listKeys(quarantinedObjectKey(object)), [`${quarantinedObjectKey(object)}.reason.json`], "the reason alone, no copy");
+    const reason = JSON.parse(await readText(`${quarantinedObjectKey(object)}.reason.json`)) as ObjectQuarantineReason;
+    assert.equal([reason.source.key, reason.source.etag, reason.corruption, reason.copied], [key, etag, corruption, false]);
+    const source = await world.clients.s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+    assert.is(source.ETag?.replaceAll('"', ""), etag, "the object stays where it is");
+  });
+}
 
 test.run();

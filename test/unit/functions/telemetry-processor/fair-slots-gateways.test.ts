@@ -9,21 +9,16 @@
  * With fairConcurrencyLimit (a free slot to the uploader with the fewest running) the flooder holds about half the slots while the
  * gateways wait, and no gateway object is deferred (round-robin alone: 60 of 90; one gateway: 80 of 90).
  */
-import type { S3Client } from "@aws-sdk/client-s3";
-import type { SQSClient } from "@aws-sdk/client-sqs";
-import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import type { Context, SQSEvent, SQSRecord } from "aws-lambda";
 import { gunzipSync } from "node:zlib";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import type { CampaignList } from "../../../../campaigns/store/index.js";
 import { fleetTelemetryKey, vehicleTelemetryKey } from "../../../../contracts/telemetry-keys.js";
 import { processTelemetryBatch } from "../../../../functions/telemetry-processor/batch.js";
 import { DEADLINE_RESERVE_MS } from "../../../../functions/telemetry-processor/deadline.js";
-import type { ProcessorDependencies } from "../../../../functions/telemetry-processor/processor.js";
 import { gzipped, NOW_MS, telemetryRecord } from "../../telemetry/support/factories.js";
+import { BUCKET, noCampaigns, quietDependencies } from "./support/quiet-batch.js";
 
-const BUCKET = "lake";
 const FLOODER = "1HGCM82633A004352";
 const CARRIED = "1M8GDM9AXKP042788";
 const GATEWAYS = ["gw-depot-1", "gw-depot-2", "gw-depot-3"];
@@ -61,22 +56,10 @@ test("review 17 (R17-F1): three gateways' 90 objects and one vehicle's 10 dear o
       return { Body: dear.has(key) ? slowly(gunzipSync(objects.get(key)!)) : [objects.get(key)!] };
     },
   };
-  const deps: ProcessorDependencies = {
-    s3: s3 as unknown as S3Client,
-    sqs: { send: async () => ({ Successful: [], Failed: [] }) } as unknown as SQSClient,
-    doc: { send: async () => ({}) } as unknown as DynamoDBDocumentClient,
-    dataBucket: BUCKET,
-    stateTable: "state",
-    updateQueueUrl: "http://queue/update",
-    metricsNamespace: "FleetOTA",
-    gatewayVehicles: { vehiclesOf: async () => new Set([CARRIED]), newerThan: async () => undefined },
-    log: { debug() {}, info() {}, warn() {}, error() {} },
-    metricsOut: () => {},
-    now: () => NOW_MS,
-  };
+  const deps = quietDependencies(s3, new Set([CARRIED]));
   const startReserveAt = Date.now() + 800;
   const context = { awsRequestId: "r17", getRemainingTimeInMillis: () => (Date.now() < startReserveAt ? 60_000 : DEADLINE_RESERVE_MS - 1_000) } as unknown as Context;
-  const response = await processTelemetryBatch({ Records: records } as SQSEvent, context, deps, { campaigns: { list: async () => [] } as unknown as CampaignList, fleetStateMaxVehicles: 1_000 });
+  const response = await processTelemetryBatch({ Records: records } as SQSEvent, context, deps, { campaigns: noCampaigns, fleetStateMaxVehicles: 1_000 });
   const returned = response.batchItemFailures.map((failure) => failure.itemIdentifier);
   const gatewayDeferred = returned.filter((id) => gatewayIds.has(id)).length;
   assert.is(gatewayDeferred, 0, `${gatewayDeferred} of 90 gateway objects deferred`);

@@ -8,21 +8,17 @@
  * uploader at all is charged to one shared uploader (UNNAMED_UPLOADER): either holds its share, and no gateway object
  * is deferred. The junk objects are MAX_OBJECT_BYTES each, the largest the quarantine still copies.
  */
-import type { S3Client } from "@aws-sdk/client-s3";
-import type { SQSClient } from "@aws-sdk/client-sqs";
-import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import type { Context, SQSEvent, SQSRecord } from "aws-lambda";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import type { CampaignList } from "../../../../campaigns/store/index.js";
 import { fleetTelemetryKey } from "../../../../contracts/telemetry-keys.js";
 import { processTelemetryBatch } from "../../../../functions/telemetry-processor/batch.js";
 import { DEADLINE_RESERVE_MS } from "../../../../functions/telemetry-processor/deadline.js";
 import { UNNAMED_UPLOADER, uploaderOfMessage } from "../../../../functions/telemetry-processor/fair-order.js";
-import { MAX_OBJECT_BYTES, type ProcessorDependencies } from "../../../../functions/telemetry-processor/processor.js";
+import { MAX_OBJECT_BYTES } from "../../../../functions/telemetry-processor/processor.js";
 import { gzipped, NOW_MS, telemetryRecord } from "../../telemetry/support/factories.js";
+import { BUCKET, noCampaigns, quietDependencies } from "./support/quiet-batch.js";
 
-const BUCKET = "lake";
 const FLOODER = "1HGCM82633A004352";
 const CARRIED = "1M8GDM9AXKP042788";
 const GATEWAYS = ["gw-depot-1", "gw-depot-2", "gw-depot-3"];
@@ -64,22 +60,10 @@ async function batchOf(junkKey: (index: number) => string): Promise<{ gatewayDef
       return { Body: [objects.get(command.input.Key!)!] };
     },
   };
-  const deps: ProcessorDependencies = {
-    s3: s3 as unknown as S3Client,
-    sqs: { send: async () => ({ Successful: [], Failed: [] }) } as unknown as SQSClient,
-    doc: { send: async () => ({}) } as unknown as DynamoDBDocumentClient,
-    dataBucket: BUCKET,
-    stateTable: "state",
-    updateQueueUrl: "http://queue/update",
-    metricsNamespace: "FleetOTA",
-    gatewayVehicles: { vehiclesOf: async () => new Set([CARRIED]), newerThan: async () => undefined },
-    log: { debug() {}, info() {}, warn() {}, error() {} },
-    metricsOut: () => {},
-    now: () => NOW_MS,
-  };
+  const deps = quietDependencies(s3, new Set([CARRIED]));
   const startReserveAt = Date.now() + 800;
   const context = { awsRequestId: "r18", getRemainingTimeInMillis: () => (Date.now() < startReserveAt ? 60_000 : DEADLINE_RESERVE_MS - 1_000) } as unknown as Context;
-  const response = await processTelemetryBatch({ Records: records } as SQSEvent, context, deps, { campaigns: { list: async () => [] } as unknown as CampaignList, fleetStateMaxVehicles: 1_000 });
+  const response = await processTelemetryBatch({ Records: records } as SQSEvent, context, deps, { campaigns: noCampaigns, fleetStateMaxVehicles: 1_000 });
   const gatewayDeferred = response.batchItemFailures.filter((failure) => gatewayIds.has(failure.itemIdentifier)).length;
   return { gatewayDeferred, junkPeakWhileGatewaysWait };
 }
