@@ -1,4 +1,5 @@
-import { createHash } from "node:crypto";
+import { createHash, randomInt } from "node:crypto";
+import { setTimeout as delay } from "node:timers/promises";
 import { StandardUnit, type MetricDatum } from "@aws-sdk/client-cloudwatch";
 import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3ServiceException, type S3Client } from "@aws-sdk/client-s3";
 import { METRIC } from "../contracts/metrics.js";
@@ -179,6 +180,12 @@ export async function parkFailureRecord(s3: S3Client, bucket: string, failure: P
 export const COUNTED_KEYS_KEPT = 128;
 /** Conditional rewrites of a counted record before a message's parking fails (transient: the message is retried). */
 const COUNT_WRITE_ATTEMPTS = 8;
+/**
+ * After the n-th lost race a writer waits a random time under this many ms times 2^n (~2.5 s at most in all): the
+ * update manager's concurrent invocations parking one vehicle's junk reports otherwise kept meeting on the record,
+ * and one report in ~5 lost all 8 races (review 19, R19-P1).
+ */
+const COUNT_RETRY_BASE_MS = 10;
 
 /** A write of a counted record kept losing to concurrent writers. */
 export class ParkedCountConflictError extends Error {
@@ -233,6 +240,7 @@ export async function parkCountedRecord(s3: S3Client, bucket: string, failure: P
     } catch (error) {
       if (!isPreconditionFailed(error)) throw error;
     }
+    await delay(randomInt(COUNT_RETRY_BASE_MS * 2 ** attempt + 1));
   }
   throw new ParkedCountConflictError(key);
 }

@@ -1,3 +1,4 @@
+import { GetObjectCommand, type S3Client } from "@aws-sdk/client-s3";
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { METRIC } from "../../../contracts/metrics.js";
@@ -104,6 +105,34 @@ counted("the record remembers only the latest keys, so it stays small however ma
   for (let index = 0; index < COUNTED_KEYS_KEPT + 20; index++) await parkCountedRecord(s3, "data", failure, `k-${index}`);
   const stored = JSON.parse([...puts.values()][0]!) as { count: number; recentKeys: string[] };
   assert.equal([stored.count, stored.recentKeys.length], [COUNTED_KEYS_KEPT + 20, COUNTED_KEYS_KEPT]);
+});
+
+/** The recording S3 with each call taking 1-4 turns of the event loop (seeded), like round trips of varying length. */
+function slowS3(): S3Client {
+  const { s3 } = recordingS3();
+  let state = 12_345;
+  return {
+    send: async (command: unknown) => {
+      state = (Math.imul(state, 1_664_525) + 1_013_904_223) >>> 0;
+      for (let turn = 0; turn <= state % 4; turn++) await new Promise<void>((resolve) => setImmediate(resolve));
+      return (s3.send as (command: unknown) => Promise<unknown>)(command);
+    },
+  } as unknown as S3Client;
+}
+
+counted("review 19 (R19-P1): one vehicle's junk reports parked by 5 concurrent invocations all count; none loses every race (43 of 200 did, each retried toward the DLQ)", async () => {
+  const s3 = slowS3();
+  const failure = parkedFailure(input({ identity: ["status-report", "1HGCM82633A004352", "sequence-jump", "2026-12-03"], reason: "sequence-jump" }));
+  const outcomes: string[] = [];
+  const invocation = async (worker: number) => {
+    for (let index = 0; index < 40; index++) {
+      outcomes.push(await parkCountedRecord(s3, "data", failure, `report-${worker}-${index}`).catch((error: Error) => error.name));
+    }
+  };
+  await Promise.all(Array.from({ length: 5 }, (_, worker) => invocation(worker)));
+  assert.equal(outcomes.filter((outcome) => outcome !== "counted" && outcome !== "written"), []);
+  const stored = (await s3.send(new GetObjectCommand({ Bucket: "data", Key: parkedFailureKey(failure) }))) as { Body: { transformToString(): Promise<string> } };
+  assert.is((JSON.parse(await stored.Body.transformToString()) as { count: number }).count, 200);
 });
 
 counted.run();
