@@ -131,8 +131,8 @@ test("a vehicle's reports on jobs of 64 campaigns it made up park one record tha
   assert.is(parking.tally.total, 64);
 });
 
-/** A handler whose store holds a RUNNING campaign that admitted A (its job on attempt 1). */
-async function withOwnJob() {
+/** A handler over an in-memory store holding one DRAFT campaign; what it parks is in `puts`. */
+async function handlerWithCampaign() {
   const { s3, puts } = recordingS3();
   const parking = { s3, bucket: "data", tally: new ParkedTally() };
   const store = memoryCampaignStore();
@@ -140,6 +140,12 @@ async function withOwnJob() {
   const deps = { store, documents, tally: new UpdateTally(), registry: memoryVehicleRegistry(), log: silentLog, now: () => new Date("2026-12-01T19:00:00Z") };
   const handle = updateRecordHandler(deps as unknown as UpdateServiceDeps, parking, { commandQueueArn: COMMAND_QUEUE });
   const { campaignId } = await store.campaigns.create(definition(), { now: "2026-12-01T18:00:00Z" });
+  return { puts, parking, store, handle, campaignId };
+}
+
+/** A handler whose store holds a RUNNING campaign that admitted A (its job on attempt 1). */
+async function withOwnJob() {
+  const { puts, parking, store, handle, campaignId } = await handlerWithCampaign();
   await handle({ messageId: "start", body: JSON.stringify({ kind: "command", idempotencyKey: "start#alice", command: "start", campaignId, requestedBy: "alice", requestedAt: "2026-12-01T18:59:00Z" }), eventSourceARN: COMMAND_QUEUE } as unknown as SQSRecord);
   await store.jobs.admit(job({ campaignId, jobId: `${campaignId}:${A}`, vin: A }), { capacity: 10, firstSighting: vehicle({ vin: A }) });
   const report = (attempt: number, sequence: number) =>
@@ -171,18 +177,12 @@ test("a vehicle's 64 sequence jumps on its own job's attempt park one record tha
 });
 
 test("a command or tick on the vehicle-report queue is parked, counted and not applied whoever sent it; the same on the command queue applies", async () => {
-  const { s3, puts } = recordingS3();
-  const parking = { s3, bucket: "data", tally: new ParkedTally() };
-  const store = memoryCampaignStore();
-  const documents = { publish: async () => "jobs/x.json", withdraw: async () => {}, releaseExists: async () => true };
-  const deps = { store, documents, tally: new UpdateTally(), registry: memoryVehicleRegistry(), log: silentLog, now: () => new Date("2026-12-01T19:00:00Z") };
-  const created = await store.campaigns.create(definition(), { now: "2026-12-01T18:00:00Z" });
-  const handle = updateRecordHandler(deps as unknown as UpdateServiceDeps, parking, { commandQueueArn: COMMAND_QUEUE });
+  const { puts, parking, store, handle, campaignId } = await handlerWithCampaign();
   const command = (name: string, key: string) =>
-    JSON.stringify({ kind: "command", idempotencyKey: key, command: name, campaignId: created.campaignId, requestedBy: "alice", requestedAt: "2026-12-01T18:59:00Z" });
+    JSON.stringify({ kind: "command", idempotencyKey: key, command: name, campaignId, requestedBy: "alice", requestedAt: "2026-12-01T18:59:00Z" });
   const on = (queueArn: string | undefined, messageId: string, body: string, senderId: string) =>
     ({ messageId, body, eventSourceARN: queueArn, attributes: { SenderId: senderId } }) as unknown as SQSRecord;
-  const state = async () => (await store.campaigns.get(created.campaignId))?.state;
+  const state = async () => (await store.campaigns.get(campaignId))?.state;
 
   // An operator's own credentials (a redrive of an old update-DLQ letter) do not make the report queue carry commands.
   await handle(on(REPORT_QUEUE, "m-1", command("start", "start#operator-on-reports"), "AIDAOPERATOR000000001"));
@@ -191,7 +191,7 @@ test("a command or tick on the vehicle-report queue is parked, counted and not a
   assert.is(await state(), "DRAFT", "no command off the command queue moved the campaign");
   assert.equal(parking.tally.byReason(), { "command-off-command-queue": 3 });
   const parked = [...puts.values()].map((stored) => JSON.parse(stored) as { reason: string; detail: string });
-  assert.match(parked[0]!.detail, `start of campaign ${created.campaignId} arrived on ${REPORT_QUEUE}, not the command queue`);
+  assert.match(parked[0]!.detail, `start of campaign ${campaignId} arrived on ${REPORT_QUEUE}, not the command queue`);
 
   await handle(on(COMMAND_QUEUE, "m-4", command("start", "start#alice"), "AIDAOPERATOR000000001"));
   assert.is(await state(), "RUNNING", "an operator's start on the command queue applies");
@@ -225,13 +225,7 @@ test("a vehicle's report or candidate on the command queue is parked and not app
 });
 
 test("a report on the command queue is parked per sender, apart from the same report refused on the report queue: each record names its sender", async () => {
-  const { s3, puts } = recordingS3();
-  const parking = { s3, bucket: "data", tally: new ParkedTally() };
-  const store = memoryCampaignStore();
-  const documents = { publish: async () => "jobs/x.json", withdraw: async () => {}, releaseExists: async () => true };
-  const deps = { store, documents, tally: new UpdateTally(), registry: memoryVehicleRegistry(), log: silentLog, now: () => new Date("2026-12-01T19:00:00Z") };
-  const handle = updateRecordHandler(deps as unknown as UpdateServiceDeps, parking, { commandQueueArn: COMMAND_QUEUE });
-  const { campaignId } = await store.campaigns.create(definition(), { now: "2026-12-01T18:00:00Z" });
+  const { puts, parking, store, handle, campaignId } = await handlerWithCampaign();
   const on = (queueArn: string, messageId: string, body: string, senderId: string) => ({ messageId, body, eventSourceARN: queueArn, attributes: { SenderId: senderId } }) as unknown as SQSRecord;
   const start = JSON.stringify({ kind: "command", idempotencyKey: "start#alice", command: "start", campaignId, requestedBy: "alice", requestedAt: "2026-12-01T18:59:00Z" });
   await handle(on(COMMAND_QUEUE, "m-0", start, "AIDAOPERATOR000000001"));
