@@ -14,7 +14,10 @@ import { UPLOADER_KIND, type ParsedTelemetryKey } from "../contracts/telemetry-k
 export const LINE_REFUSAL = {
   NotJson: "not-json",
   LineTooLong: "line-too-long",
-  /** More arrays, objects, members or array elements in one line, or in the object's lines, than records have (telemetry/parse-budget.ts); not parsed. */
+  /**
+   * More arrays, objects, members or array elements in one line, or in the object's lines, or more distinct keys or key
+   * orders in the object's lines, than records have (telemetry/parse-budget.ts); not parsed.
+   */
   TooComplex: "too-complex",
   BadVin: "bad-vin",
   OutOfClockWindow: "out-of-clock-window",

@@ -64,7 +64,7 @@ export interface TooComplex {
   message: string;
 }
 
-/** A line's counts outside its strings; the key hashes it names are in `ParseBudget.lineKeys`. */
+/** A line's counts outside its strings; the keys and key sequences it names are noted in `ParseBudget.keys` and `.shapes`. */
 interface LineStructure {
   containers: number;
   members: number;
@@ -74,6 +74,34 @@ interface LineStructure {
    * than the line's containers, themselves bounded).
    */
   elements: number;
+}
+
+/**
+ * Hashes an object's admitted lines named, and those the line being scanned names beside them: `size` counts both, so
+ * a line can be refused before what it names is kept.
+ */
+class DistinctHashes {
+  private readonly admitted = new Set<number>();
+  private readonly line = new Set<number>();
+
+  get size(): number {
+    return this.admitted.size + this.line.size;
+  }
+
+  /** The line being scanned names `hash`. */
+  note(hash: number): void {
+    if (!this.admitted.has(hash)) this.line.add(hash);
+  }
+
+  /** A new line: what the last one noted is dropped, unless it was admitted. */
+  startLine(): void {
+    this.line.clear();
+  }
+
+  /** The line is admitted: what it noted is the object's now. */
+  admitLine(): void {
+    for (const hash of this.line) this.admitted.add(hash);
+  }
 }
 
 /**
@@ -89,14 +117,10 @@ export class ParseBudget {
   private lines = 0;
   private extra = 0;
   private elements = 0;
-  /** Hashes of the keys the object's admitted scanned lines named. */
-  private readonly keys = new Set<number>();
-  /** Hashes of the keys the current line names that `keys` does not hold yet. */
-  private readonly lineKeys = new Set<number>();
-  /** Hashes of the key sequences (an object's keys up to each of them) the object's admitted scanned lines began. */
-  private readonly shapes = new Set<number>();
-  /** The current line's key sequences that `shapes` does not hold yet. */
-  private readonly lineShapes = new Set<number>();
+  /** The keys the object's scanned lines name. */
+  private readonly keys = new DistinctHashes();
+  /** The key sequences (a JSON object's keys up to each of them) the object's scanned lines begin. */
+  private readonly shapes = new DistinctHashes();
   /** While a line is scanned: each open container's key sequence so far (objects'), and whether it is an object. */
   private readonly openShapes = new Int32Array(PARSE_BUDGET.lineContainers + 1);
   private readonly openIsObject = new Uint8Array(PARSE_BUDGET.lineContainers + 1);
@@ -104,8 +128,8 @@ export class ParseBudget {
   /** Undefined when `text` may be parsed; otherwise why not. `text` is a non-blank line within the line limit. */
   check(text: string): TooComplex | undefined {
     if (++this.lines <= PARSE_BUDGET.unscannedLines && text.length <= PARSE_BUDGET.scanChars) return undefined;
-    this.lineKeys.clear();
-    this.lineShapes.clear();
+    this.keys.startLine();
+    this.shapes.startLine();
     const structure = this.scan(text);
     if (structure === undefined) return { rule: "max-containers", message: `more than ${PARSE_BUDGET.lineContainers} arrays and objects in one line` };
     if (structure.members > PARSE_BUDGET.lineMembers) return { rule: "max-members", message: `more than ${PARSE_BUDGET.lineMembers} members in one line` };
@@ -117,21 +141,21 @@ export class ParseBudget {
     if (this.elements + elements > PARSE_BUDGET.objectElements) {
       return { rule: "object-elements", message: `the object's lines pass ${PARSE_BUDGET.objectElements} array elements beyond ${PARSE_BUDGET.freeElements} a line` };
     }
-    if (this.keys.size + this.lineKeys.size > PARSE_BUDGET.objectKeys) return { rule: "object-keys", message: `the object's lines name more than ${PARSE_BUDGET.objectKeys} distinct keys` };
-    if (this.shapes.size + this.lineShapes.size > PARSE_BUDGET.objectShapes) {
+    if (this.keys.size > PARSE_BUDGET.objectKeys) return { rule: "object-keys", message: `the object's lines name more than ${PARSE_BUDGET.objectKeys} distinct keys` };
+    if (this.shapes.size > PARSE_BUDGET.objectShapes) {
       return { rule: "object-shapes", message: `the object's lines order their keys in more than ${PARSE_BUDGET.objectShapes} distinct ways` };
     }
     this.extra += extra;
     this.elements += elements;
-    for (const key of this.lineKeys) this.keys.add(key);
-    for (const shape of this.lineShapes) this.shapes.add(shape);
+    this.keys.admitLine();
+    this.shapes.admitLine();
     return undefined;
   }
 
   /**
    * Counts outside strings (found natively: the next `"` not escaped by an odd run of `\`); a string followed by a `:`
-   * is a key, whose hash goes to `lineKeys` when the object has not named it, and the key sequence it ends in its object
-   * (a hash of the sequence before it and its own) to `lineShapes` likewise. Undefined past the line's container bound;
+   * is a key, whose hash is noted in `keys`, and the key sequence it ends in its object (a hash of the sequence before
+   * it and its own) in `shapes`. Undefined past the line's container bound;
    * past its member bound the scan stops too. An unterminated string ends the scan: JSON.parse refuses such a line at
    * once. Linear in the line: each character is looked at a bounded number of times, each key hashed once.
    */
@@ -158,11 +182,8 @@ export class ParseBudget {
         if (++members > lineMembers) break;
         if (keyEnd >= 0) {
           const key = hashOf(text, keyStart, keyEnd);
-          if (!this.keys.has(key)) this.lineKeys.add(key);
-          if (open > 0 && openIsObject[open - 1] === 1) {
-            const shape = (openShapes[open - 1] = Math.imul(openShapes[open - 1]! ^ key, FNV_PRIME));
-            if (!this.shapes.has(shape)) this.lineShapes.add(shape);
-          }
+          this.keys.note(key);
+          if (open > 0 && openIsObject[open - 1] === 1) this.shapes.note((openShapes[open - 1] = Math.imul(openShapes[open - 1]! ^ key, FNV_PRIME)));
           keyEnd = -1;
         }
       } else if (code === 44 /* , */) {

@@ -251,8 +251,8 @@ export function vehicleAuthorizer(options: { sessions: VehicleSessions; accountI
     if (asked.kind === "unmapped") {
       return refuse(asked.service, 403, "AccessDenied", "Access Denied", `${session.thingName}: ${asked.reason}`);
     }
+    const context = asked.service === "s3" ? s3RequestContext(request.headers) : {};
     for (const { action, resource } of asked.actions) {
-      const context = asked.service === "s3" ? s3RequestContext(request.headers) : {};
       const decision = evaluateDeviceRequest(session.policy, session, accountId, { action, resource, context });
       if (!decision.allowed) {
         return refuse(asked.service, 403, "AccessDenied", asked.service === "s3" ? "Access Denied" : `User is not authorized to perform: ${action} on resource: ${resource}`, `${session.thingName}: ${action} on ${resource} ${decision.result}`);
