@@ -139,9 +139,9 @@ async function gather(first: Buffer, rest: AsyncIterator<Uint8Array>, cap: numbe
 }
 
 /**
- * How many times its compressed size an object's output buffer may start at: telemetry compresses about 8 times (the
- * simulator's objects), so an honest claim fits; a higher claim, true (repeated records) or not, starts here and the
- * output grows in pieces.
+ * How many times its compressed size an object's output buffer may start at: the simulator's gateway objects compress
+ * about 8 times, vehicles' hourly ones about 32, so an honest claim mostly fits; a higher claim, true (repeated records)
+ * or not, starts here and the output grows in pieces of this size.
  */
 const TRUSTED_EXPANSION = 64;
 /** A gzip member's header and trailer take at least this many bytes. */
@@ -154,15 +154,18 @@ const GZIP_MIN_BYTES = 18;
  * limit or 64 times the compressed bytes: the trailer is the uploader's text, and zlib does not always catch a false one
  * (it ignores zero bytes after a member, so 16 KiB of them can end in any size: with deflate's 1032 times as the cap,
  * 16 MiB buffers for 16 KiB objects, 10-15 times a small object's CPU in the collections they caused; review 19,
- * R19-D1). A claim that is low (several members) or capped only means more pieces.
+ * R19-D1). Never less than zlib's default 16 KiB either: every piece of the output is this size, and a claim can be low
+ * (several members: the last one's size counts), so an empty member appended to an object made 64-byte pieces, ~254,000
+ * of them copied together for 15.5 MiB, 9 times the object's decode (review 20, R20-D1). A low or capped claim means
+ * pieces of the default size at worst, as before the trailer was read.
  *
  * @example
  * import { gzipSync } from "node:zlib";
- * gunzipOutputBytes(gzipSync("{}\n"), DEFAULT_DECODE_LIMITS); // 4
+ * gunzipOutputBytes(gzipSync("{}\n".repeat(10_000)), DEFAULT_DECODE_LIMITS); // 30001
  */
 export function gunzipOutputBytes(compressed: Buffer, limits: DecodeLimits): number {
   const claimed = compressed.length >= GZIP_MIN_BYTES ? compressed.readUInt32LE(compressed.length - 4) : 0;
-  return Math.max(zlibConstants.Z_MIN_CHUNK, Math.min(claimed + 1, limits.maxDecodedBytes + 1, compressed.length * TRUSTED_EXPANSION));
+  return Math.max(zlibConstants.Z_DEFAULT_CHUNK, Math.min(claimed + 1, limits.maxDecodedBytes + 1, compressed.length * TRUSTED_EXPANSION));
 }
 
 /** A small gzip object decoded at once, never to more than the decoded limit (a bomb stops there). */

@@ -141,13 +141,15 @@ function withClaimedSize(body: Buffer, claimed: number): Buffer {
 }
 
 test("a small gzip object's output buffer is its trailer's size, never past the decoded limit or what deflate could make of its bytes", () => {
-  const lines = Array.from({ length: 20 }, (_, seq) => JSON.stringify(telemetryRecord({ seq })));
+  const lines = Array.from({ length: 60 }, (_, seq) => JSON.stringify(telemetryRecord({ seq })));
   const body = gzipped(lines);
+  assert.ok(ndjson(lines).length > 16 * 1024 && ndjson(lines).length < body.length * 64, `${ndjson(lines).length} bytes from ${body.length}`);
   assert.is(gunzipOutputBytes(body, DEFAULT_DECODE_LIMITS), ndjson(lines).length + 1, "the true size, and a byte for the stream's end");
   assert.is(gunzipOutputBytes(withClaimedSize(body, 0xffff_ffff), DEFAULT_DECODE_LIMITS), body.length * 64, "a 4 GiB claim on a small object");
   const large = Buffer.alloc(WHOLE_OBJECT_GZIP_BYTES);
   assert.is(gunzipOutputBytes(withClaimedSize(large, 0xffff_ffff), DEFAULT_DECODE_LIMITS), DEFAULT_DECODE_LIMITS.maxDecodedBytes + 1, "a 4 GiB claim on a 1 MiB object");
-  assert.is(gunzipOutputBytes(Buffer.from([0x1f, 0x8b, 0x08]), DEFAULT_DECODE_LIMITS), 64, "too short for a trailer: zlib's smallest buffer");
+  assert.is(gunzipOutputBytes(Buffer.from([0x1f, 0x8b, 0x08]), DEFAULT_DECODE_LIMITS), 16 * 1024, "too short for a trailer: zlib's default");
+  assert.is(gunzipOutputBytes(gzipped(["{}"]), DEFAULT_DECODE_LIMITS), 16 * 1024, "a small true claim: zlib's default, never smaller");
 });
 
 test("a gzip object whose trailer understates its size (two members) decodes whole; one whose trailer lies is a corrupt object", async () => {
@@ -160,6 +162,14 @@ test("a gzip object whose trailer understates its size (two members) decodes who
     assert.is(await corruptionOf(chunked(withClaimedSize(body, claimed), body.length)), "bad-gzip", `trailer claims ${claimed} of ${size} bytes`);
   }
   assert.is(await corruptionOf(chunked(body, body.length)), undefined, "the true trailer");
+});
+
+test("review 20 (R20-D1): an empty gzip member appended to an object (its trailer claims 0 bytes) leaves the output buffer at zlib's default 16 KiB, not 64-byte pieces; the object decodes whole", async () => {
+  const lines = Array.from({ length: 2_000 }, (_, seq) => JSON.stringify(telemetryRecord({ seq })));
+  const withEmptyMember = Buffer.concat([gzipped(lines), gzipSync(Buffer.alloc(0))]);
+  assert.is(withEmptyMember.readUInt32LE(withEmptyMember.length - 4), 0, "the last member's trailer claims nothing");
+  assert.is(gunzipOutputBytes(withEmptyMember, DEFAULT_DECODE_LIMITS), 16 * 1024);
+  assert.equal(await linesOf(chunked(withEmptyMember, withEmptyMember.length)), lines);
 });
 
 test("review 19 (R19-D1): zero bytes after a gzip member hide a forged trailer from zlib; the object decodes, and its output buffer starts at 64 times its size, not the 16 MiB claimed", async () => {
