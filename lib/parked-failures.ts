@@ -181,11 +181,18 @@ export const COUNTED_KEYS_KEPT = 128;
 /** Conditional rewrites of a counted record before a message's parking fails (transient: the message is retried). */
 const COUNT_WRITE_ATTEMPTS = 8;
 /**
- * After the n-th lost race a writer waits a random time under this many ms times 2^n (~2.5 s at most in all): the
- * update manager's concurrent invocations parking one vehicle's junk reports otherwise kept meeting on the record,
- * and one report in ~5 lost all 8 races (review 19, R19-P1).
+ * After the n-th lost race (n from 0) a writer waits a random time of at most this many ms times 2^n before its next
+ * try, and not after the last: 7 waits, 1.27 s at most in all. The update manager's concurrent invocations parking
+ * one vehicle's junk reports otherwise kept meeting on the record, and one report in ~5 lost all 8 races (review 19,
+ * R19-P1).
  */
 const COUNT_RETRY_BASE_MS = 10;
+
+/** How parkCountedRecord waits between lost races. */
+export interface CountedParkOptions {
+  /** Waits `ms` milliseconds (default: a timer); a test passes one that counts the waits. */
+  wait?: (ms: number) => Promise<void>;
+}
 
 /** A write of a counted record kept losing to concurrent writers. */
 export class ParkedCountConflictError extends Error {
@@ -204,22 +211,36 @@ function keyDigest(messageKey: string): string {
  * can never apply, a day): the first writes the record with count 1; each later message with another `messageKey`
  * adds one to the count (read, then a write conditional on the ETag read, again on a race); a redelivered message
  * whose key is among the record's last COUNTED_KEYS_KEPT changes nothing. The record keeps the first message and
- * detail, and the last (`lastMessage`, `lastDetail`).
+ * detail, and the last (`lastMessage`, `lastDetail`). Once the create has lost (the record exists), a retry reads
+ * and rewrites only: records are not deleted while their day's messages come (a read that finds none fails the
+ * message, which is retried).
  *
  * @example
  * await parkCountedRecord(s3, dataBucket, failure, message.idempotencyKey); // "written", then "counted", or "already-parked" on a redelivery
  */
-export async function parkCountedRecord(s3: S3Client, bucket: string, failure: ParkedFailure, messageKey: string): Promise<ParkResult> {
+export async function parkCountedRecord(
+  s3: S3Client,
+  bucket: string,
+  failure: ParkedFailure,
+  messageKey: string,
+  options: CountedParkOptions = {},
+): Promise<ParkResult> {
+  const wait = options.wait ?? ((ms: number) => delay(ms));
   const digest = keyDigest(messageKey);
   const key = parkedFailureKey(failure);
   const put = (record: ParkedFailure, condition: { IfNoneMatch: string } | { IfMatch: string }) =>
     s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: JSON.stringify(record, null, 2), ContentType: "application/json", ...condition }));
+  let exists = false;
   for (let attempt = 0; attempt < COUNT_WRITE_ATTEMPTS; attempt++) {
-    try {
-      await put({ ...failure, count: 1, lastParkedAt: failure.parkedAt, recentKeys: [digest] }, { IfNoneMatch: "*" });
-      return PARK_RESULT.Written;
-    } catch (error) {
-      if (!isPreconditionFailed(error)) throw error;
+    if (attempt > 0) await wait(randomInt(COUNT_RETRY_BASE_MS * 2 ** (attempt - 1) + 1));
+    if (!exists) {
+      try {
+        await put({ ...failure, count: 1, lastParkedAt: failure.parkedAt, recentKeys: [digest] }, { IfNoneMatch: "*" });
+        return PARK_RESULT.Written;
+      } catch (error) {
+        if (!isPreconditionFailed(error)) throw error;
+      }
+      exists = true;
     }
     const response = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
     const stored: unknown = JSON.parse((await response.Body?.transformToString()) ?? "");
@@ -240,7 +261,6 @@ export async function parkCountedRecord(s3: S3Client, bucket: string, failure: P
     } catch (error) {
       if (!isPreconditionFailed(error)) throw error;
     }
-    await delay(randomInt(COUNT_RETRY_BASE_MS * 2 ** attempt + 1));
   }
   throw new ParkedCountConflictError(key);
 }

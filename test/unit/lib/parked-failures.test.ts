@@ -1,9 +1,9 @@
-import { GetObjectCommand, type S3Client } from "@aws-sdk/client-s3";
+import { GetObjectCommand, PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { METRIC } from "../../../contracts/metrics.js";
 import { PARKED_SOURCE, parkedFailureKey } from "../../../contracts/parked-failure.js";
-import { COUNTED_KEYS_KEPT, listParkedFailures, MAX_PARKED_MESSAGE_CHARS, parkCountedRecord, parkedFailure, parkedFailureId, ParkedTally, PARKED_REASON } from "../../../lib/parked-failures.js";
+import { COUNTED_KEYS_KEPT, listParkedFailures, MAX_PARKED_MESSAGE_CHARS, ParkedCountConflictError, parkCountedRecord, parkedFailure, parkedFailureId, ParkedTally, PARKED_REASON } from "../../../lib/parked-failures.js";
 import { recordingS3 } from "./support/recording-s3.js";
 import { parkedBucket } from "./support/parked-bucket.js";
 
@@ -133,6 +133,74 @@ counted("review 19 (R19-P1): one vehicle's junk reports parked by 5 concurrent i
   assert.equal(outcomes.filter((outcome) => outcome !== "counted" && outcome !== "written"), []);
   const stored = (await s3.send(new GetObjectCommand({ Bucket: "data", Key: parkedFailureKey(failure) }))) as { Body: { transformToString(): Promise<string> } };
   assert.is((JSON.parse(await stored.Body.transformToString()) as { count: number }).count, 200);
+});
+
+/**
+ * The recording S3 where a rival writes the record again (unchanged, a new ETag) just before each of the first
+ * `losses` conditional rewrites, so each loses (412); the requests are counted by kind.
+ */
+function contendedS3(losses: number) {
+  const { s3, puts } = recordingS3();
+  const send = s3.send as (command: unknown) => Promise<unknown>;
+  const requests = { create: 0, read: 0, rewrite: 0 };
+  let lost = 0;
+  const contended = {
+    send: async (command: unknown) => {
+      if (command instanceof GetObjectCommand) requests.read++;
+      else if (command instanceof PutObjectCommand && command.input.IfNoneMatch !== undefined) requests.create++;
+      else if (command instanceof PutObjectCommand && command.input.IfMatch !== undefined) {
+        requests.rewrite++;
+        const { Bucket, Key } = command.input;
+        if (lost++ < losses) await send(new PutObjectCommand({ Bucket, Key, Body: puts.get(Key!) })); // the same record, a new ETag
+      }
+      return send(command);
+    },
+  } as unknown as S3Client;
+  return { s3: contended, puts, requests };
+}
+
+/** A wait that returns at once, remembering each wait asked for. */
+function countedWaits() {
+  const waits: number[] = [];
+  return { waits, wait: async (ms: number) => void waits.push(ms) };
+}
+
+counted("a writer that loses every race waits between tries but not after the last, and creates the record once (f08f568 waited 8 times and created 8 times)", async () => {
+  const { s3, requests } = contendedS3(Number.POSITIVE_INFINITY);
+  const failure = parkedFailure(input({ identity: ["status-report", "1HGCM82633A004352", "sequence-jump", "2026-12-03"], reason: "sequence-jump" }));
+  await parkCountedRecord(s3, "data", failure, "first");
+  requests.create = 0;
+  const { waits, wait } = countedWaits();
+
+  const outcome = await parkCountedRecord(s3, "data", failure, "second", { wait }).catch((error: Error) => error);
+
+  assert.instance(outcome, ParkedCountConflictError);
+  assert.is(waits.length, 7, "a wait between each two of the 8 tries, none before giving up");
+  waits.forEach((ms, index) => assert.ok(ms >= 0 && ms <= 10 * 2 ** index, `wait ${index} of ${ms} ms`));
+  assert.equal(requests, { create: 1, read: 8, rewrite: 8 }, "the record known to exist, a retry reads and rewrites only");
+});
+
+counted("a writer that loses twice then wins counts the message once, after 2 waits and one create", async () => {
+  const { s3, puts, requests } = contendedS3(2);
+  const failure = parkedFailure(input({ identity: ["status-report", "1HGCM82633A004352", "unknown-attempt", "2026-12-03"], reason: "unknown-attempt" }));
+  await parkCountedRecord(s3, "data", failure, "first");
+  requests.create = 0;
+  const { waits, wait } = countedWaits();
+
+  assert.is(await parkCountedRecord(s3, "data", failure, "second", { wait }), "counted");
+  assert.is(waits.length, 2);
+  assert.equal(requests, { create: 1, read: 3, rewrite: 3 });
+  assert.is((JSON.parse([...puts.values()][0]!) as { count: number }).count, 2);
+});
+
+counted("the first message writes the record without waiting; a redelivery reads it and changes nothing", async () => {
+  const { s3, requests } = contendedS3(0);
+  const failure = parkedFailure(input({ identity: ["status-report", "1HGCM82633A004352", "older-attempt", "2026-12-03"], reason: "older-attempt" }));
+  const { waits, wait } = countedWaits();
+
+  assert.is(await parkCountedRecord(s3, "data", failure, "only", { wait }), "written");
+  assert.is(await parkCountedRecord(s3, "data", failure, "only", { wait }), "already-parked");
+  assert.equal([waits.length, requests], [0, { create: 2, read: 1, rewrite: 0 }]);
 });
 
 counted.run();
