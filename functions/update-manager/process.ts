@@ -105,6 +105,22 @@ export function updateRecordHandler(deps: UpdateServiceDeps, parking: Parking, s
 const COUNTED_REPORT_REASONS: ReadonlySet<string> = new Set(Object.values(REPORT_PARKED_REASON));
 
 /**
+ * The reasons a candidate is parked for while the image targets are unusable (it needed a job document): each once a
+ * day per vehicle and reason, and counted, as refused reports are. A candidate's key is its `observedAt`, a time the
+ * vehicle chooses, so a record per candidate would let a vehicle park one object an upload for as long as the targets
+ * stay expired (review 18, R18-P1). A parked candidate is never replayed (the vehicle's next telemetry after the
+ * refresh sends a new one); the record keeps the first and the last.
+ */
+const COUNTED_CANDIDATE_REASONS: ReadonlySet<string> = new Set([PARKED_REASON.ImageTargetsExpired, PARKED_REASON.ImageTargetsUnverifiable]);
+
+/** The vehicle a message speaks for, when it is parked counted (COUNTED_REPORT_REASONS, COUNTED_CANDIDATE_REASONS). */
+function countedVehicleOf(message: UpdateMessage | undefined, reason: string): string | undefined {
+  if (message?.kind === "status-report" && COUNTED_REPORT_REASONS.has(reason)) return message.vin;
+  if (message?.kind === "candidate" && COUNTED_CANDIDATE_REASONS.has(reason)) return message.vehicle.vin;
+  return undefined;
+}
+
+/**
  * Reasons that blame the sender, not the message: parked apart from the same message parked for another reason
  * (a report refused from the report queue the same day) and per sender, so each sender's record names it.
  */
@@ -114,8 +130,9 @@ const WRONG_QUEUE_REASONS: ReadonlySet<string> = new Set([PARKED_REASON.CommandO
  * Parks one update record: identified by its message's idempotency key (with the reporting VIN for a status
  * report: its key is made of the vehicle's own text, so vehicle A must not be able to park B's report first; with
  * the reason and the sender when it came by the wrong queue), or by its body when it has none. A refused report
- * (COUNTED_REPORT_REASONS) is parked under [vehicle, reason, day] instead and counted in that record, so a vehicle
- * cannot grow `parked/` by one object a forged report.
+ * (COUNTED_REPORT_REASONS) or a candidate that needed unusable image targets (COUNTED_CANDIDATE_REASONS) is parked
+ * under [kind, vehicle, reason, day] instead and counted in that record, so a vehicle cannot grow `parked/` by one
+ * object a forged report or an upload.
  */
 async function parkUpdateRecord(
   deps: UpdateServiceDeps,
@@ -125,11 +142,12 @@ async function parkUpdateRecord(
   failure: PermanentFailureError,
 ): Promise<void> {
   const at = deps.now();
-  const counted = message?.kind === "status-report" && COUNTED_REPORT_REASONS.has(failure.reason) ? message : undefined;
+  const countedVin = countedVehicleOf(message, failure.reason);
   const sentAmiss = WRONG_QUEUE_REASONS.has(failure.reason) ? [failure.reason, record.attributes?.SenderId ?? ""] : [];
-  const identity = counted
-    ? [counted.kind, counted.vin, failure.reason, at.toISOString().slice(0, 10)]
-    : message
+  const identity =
+    message && countedVin !== undefined
+      ? [message.kind, countedVin, failure.reason, at.toISOString().slice(0, 10)]
+      : message
       ? [message.kind, ...(message.kind === "status-report" ? [message.vin] : []), message.idempotencyKey, ...sentAmiss]
       : [record.body];
   const parked = parkedFailure({
@@ -141,7 +159,7 @@ async function parkUpdateRecord(
     ...(failure.remedy === undefined ? {} : { remedy: failure.remedy }),
     at,
   });
-  const result = await parkFailure(parking, parked, counted ? { countedAs: counted.idempotencyKey } : {});
+  const result = await parkFailure(parking, parked, message && countedVin !== undefined ? { countedAs: message.idempotencyKey } : {});
   deps.log.warn("update message parked: a retry cannot fix it", { messageId: record.messageId, reason: parked.reason, detail: parked.detail, id: parked.id, result });
 }
 

@@ -4,7 +4,8 @@ import type { SQSRecord } from "aws-lambda";
 import { InvalidUpdateMessageError, parseUpdateRecord, updateRecordHandler } from "../../../../functions/update-manager/process.js";
 import type { UpdateServiceDeps } from "../../../../campaigns/update-service.js";
 import { memoryCampaignStore } from "../../../../campaigns/store/memory.js";
-import { memoryVehicleRegistry } from "../../../../campaigns/registry-check.js";
+import { factsAsDescribed, memoryVehicleRegistry } from "../../../../campaigns/registry-check.js";
+import { ImageTargetsExpiredError } from "../../../../campaigns/document-channel.js";
 import { UpdateTally } from "../../../../campaigns/update-tally.js";
 import { silentLog } from "../../../../lib/logger.js";
 import { ParkedTally } from "../../../../lib/parked-failures.js";
@@ -174,6 +175,39 @@ test("a vehicle's 64 sequence jumps on its own job's attempt park one record tha
   assert.equal(parked().map((failure) => [failure.reason, failure.count]), [["sequence-jump", 64]]);
   assert.is(parked()[0]!.lastMessage, report(1, 1_128_000));
   assert.equal(parking.tally.byReason(), { "sequence-jump": 64 });
+});
+
+test("a vehicle's 64 candidates that need expired image targets in a day park one record that counts 64, keeping the first and the last (R18-P1)", async () => {
+  const { s3, puts } = recordingS3();
+  const parking = { s3, bucket: "data", tally: new ParkedTally() };
+  const store = memoryCampaignStore();
+  const expired = new ImageTargetsExpiredError(3, "2026-11-30T00:00:00Z");
+  const documents = { read: async (vin: string) => ({ key: `jobs/${vin}.json` }), publish: async () => Promise.reject(expired), withdraw: async () => {}, releaseExists: async () => true };
+  const registry = memoryVehicleRegistry();
+  for (const vin of [A, B]) registry.register(factsAsDescribed(vehicle({ vin })));
+  const deps = { store, documents, tally: new UpdateTally(), registry, log: silentLog, now: () => new Date("2026-12-01T19:00:00Z") };
+  const handle = updateRecordHandler(deps as unknown as UpdateServiceDeps, parking, { commandQueueArn: COMMAND_QUEUE });
+  const { campaignId } = await store.campaigns.create(definition(), { now: "2026-12-01T18:00:00Z" });
+  await handle({ messageId: "start", body: JSON.stringify({ kind: "command", idempotencyKey: "start#alice", command: "start", campaignId, requestedBy: "alice", requestedAt: "2026-12-01T18:59:00Z" }), eventSourceARN: COMMAND_QUEUE } as unknown as SQSRecord);
+  // Each upload a new observation; the job goes QUEUED (its document due, and refused) on every other one, DEFERRED between.
+  const candidate = (upload: number, vin = A) => {
+    const observedAt = new Date(Date.parse("2026-12-01T00:00:00Z") + upload * 1_000).toISOString();
+    return JSON.stringify({ kind: "candidate", idempotencyKey: `candidate#${vin}#${observedAt}`, vehicle: vehicle({ vin, observedAt, stateOfCharge: upload % 2 === 0 ? 80 : 10 }) });
+  };
+  const send = (messageId: string, body: string) => handle({ messageId, body, eventSourceARN: REPORT_QUEUE } as unknown as SQSRecord);
+
+  for (let upload = 0; upload < 128; upload++) await send(`m-${upload}`, candidate(upload));
+  await send("m-2-again", candidate(2));
+  await send("b-0", candidate(0, B));
+
+  const parked = [...puts.entries()].filter(([key]) => key.startsWith("parked/")).map(([, stored]) => JSON.parse(stored) as ParkedFailure);
+  assert.equal(parked.map((failure) => [failure.reason, failure.count]), [["image-targets-expired", 64], ["image-targets-expired", 1]], "another vehicle's candidate is its own record");
+  assert.is(parked[0]!.message, candidate(0), "the first candidate as sent");
+  assert.is(parked[0]!.lastMessage, candidate(126), "and the last");
+  assert.match(parked[0]!.detail, "image targets expired: run fleetota release refresh");
+  assert.is(parked[1]!.message, candidate(0, B));
+  assert.equal(parking.tally.byReason(), { "image-targets-expired": 65 });
+  assert.is((await store.jobs.get(campaignId, A))?.documentPublishedAttempt, undefined, "no document went out");
 });
 
 test("a command or tick on the vehicle-report queue is parked, counted and not applied whoever sent it; the same on the command queue applies", async () => {
