@@ -266,7 +266,7 @@ export async function readTelemetryObject(
         runNewest = enriched;
       }
       lastValidVin = enriched.record.vin;
-      // Kept until the object is read: without unknown keys (a valid line may carry 64 KiB of nested arrays, ~2 MB parsed).
+      // Kept until the object is read: without unknown keys (a valid line may carry 64 KiB of them; knownFieldsOf).
       if (enriched.record.ota) readout.otaRecords.push({ ...enriched, record: knownFieldsOf(enriched.record) });
     }
   }

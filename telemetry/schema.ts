@@ -77,13 +77,16 @@ export const connectivitySchema = z.object({
  */
 export const MAX_ECUS = 256;
 
+/** Why a longer `firmware.ecus` is refused, from zod and ajv alike (ajv's own says "must NOT have more than 256 properties"). */
+const TOO_MANY_ECUS = `must list at most ${MAX_ECUS} ECUs`;
+
 export const firmwareSchema = z.object({
   version,
   /** Version per ECU (e.g. `{ bms: "1.4.0", telematics: "3.2.1" }`), when the vehicle reports them. */
   ecus: z
     .record(printable(32), version)
     // zod checks the refinement, ajv (the validator used) the JSON Schema's `maxProperties`, which zod cannot derive from it
-    .refine((ecus) => Object.keys(ecus).length <= MAX_ECUS, `must list at most ${MAX_ECUS} ECUs`)
+    .refine((ecus) => Object.keys(ecus).length <= MAX_ECUS, TOO_MANY_ECUS)
     .meta({ maxProperties: MAX_ECUS })
     .optional(),
 });
@@ -254,12 +257,18 @@ function patternMessage(pattern: string): string {
   return pattern.includes("u0000") ? "must not contain control characters" : "must be a semantic version such as 2.4.1";
 }
 
+/** The message of a field's `maxProperties` refusal, naming what the cap counts. */
+const MAX_PROPERTIES_MESSAGES: Readonly<Record<string, string>> = {
+  "firmware.ecus": TOO_MANY_ECUS,
+};
+
 function rejectionOf(error: ErrorObject): RecordRejection {
   const path = error.instancePath.slice(1).replaceAll("/", ".");
   const missing = error.keyword === "required" ? String((error.params as { missingProperty: string }).missingProperty) : "";
   const field = [path, missing].filter(Boolean).join(".") || "(record)";
   let message = error.message ?? error.keyword;
   if (error.keyword === "pattern") message = PATTERN_MESSAGES[field] ?? patternMessage(String((error.params as { pattern: string }).pattern));
+  if (error.keyword === "maxProperties") message = MAX_PROPERTIES_MESSAGES[field] ?? message;
   if (error.keyword === "enum") message += `: ${(error.params as { allowedValues: unknown[] }).allowedValues.join(", ")}`;
   return { field, rule: error.keyword, message };
 }
@@ -315,8 +324,10 @@ function knownKeysOf(value: unknown, schema: z.ZodType): unknown {
 
 /**
  * A valid record without the keys the schema does not name. The schema accepts unknown keys (newer vehicles may
- * send more), so a valid line may carry up to 64 KiB of anything, e.g. nested arrays that parse to ~30 times their
- * size: a record kept past its line (an `ota` record, until the object's reports are sent) keeps only what it names.
+ * send more), so a valid line may carry up to 64 KiB (the line limit) of whatever the parse budget admits
+ * (telemetry/parse-budget.ts: 256 arrays and objects and 512 members a line, array elements past 64 a line from the
+ * object's 65,536), parsed to about its size as one string, up to ~6 times as a wide array (measured: 16,000 decimals
+ * in one array, ~380 KB). A record kept past its line (an `ota` record, until the object's reports are sent) keeps only what it names.
  * `ecus` values are versions (strings), so the copy holds no more than the record's own fields. Not zod's own `parse`
  * (which strips the same keys): it validates again, and where it disagreed with the ajv verdict the record already
  * passed it would throw, failing the whole message.

@@ -128,6 +128,21 @@ test(`firmware.ecus lists at most ${MAX_ECUS} ECUs: at the cap the fast check an
   assert.equal(reasonsOf(withOta), [["firmware.ecus", "maxProperties"]], "off the fast path too");
 });
 
+test(`a list of more than ${MAX_ECUS} ECUs is refused with a message naming the cap in ECUs, not ajv's "properties"`, () => {
+  const messagesOf = (value: unknown) => {
+    const result = validateRecord(value, NOW_MS);
+    return result.valid ? [] : result.reasons.map((reason) => `${reason.field}: ${reason.rule}: ${reason.message}`);
+  };
+  const overCap = telemetryRecord({ firmware: { version: "2.3.0", ecus: ecusOf(MAX_ECUS + 1) } });
+  const farOver = telemetryRecord({ firmware: { version: "2.3.0", ecus: ecusOf(2 * MAX_ECUS) }, battery: { stateOfCharge: 101 } });
+  const zodSays = telemetryRecordSchema.safeParse(overCap);
+
+  assert.equal(messagesOf(overCap), [`firmware.ecus: maxProperties: must list at most ${MAX_ECUS} ECUs`]);
+  assert.ok(messagesOf(farOver).includes(`firmware.ecus: maxProperties: must list at most ${MAX_ECUS} ECUs`), messagesOf(farOver).join(" | "));
+  assert.ok(messagesOf(farOver).some((message) => message.startsWith("battery.stateOfCharge: maximum: must be <=")), "other bounds keep ajv's message");
+  assert.equal(zodSays.success ? [] : zodSays.error.issues.map((issue) => issue.message), [`must list at most ${MAX_ECUS} ECUs`], "zod says the same");
+});
+
 /** Every leaf path of a record, e.g. ["vehicle", "make"]. */
 function leafPaths(value: unknown, prefix: string[] = []): string[][] {
   if (typeof value !== "object" || value === null) return [prefix];
