@@ -204,8 +204,15 @@ async function* decodedChunks(source: ByteSource, limits: DecodeLimits): AsyncGe
 }
 
 /**
- * Streams an object's lines in batches (the lines of each decoded chunk, so the caller's loop awaits once
- * a chunk, not once a line): gzip (recognised by its magic bytes, whatever the key says) or plain,
+ * Lines one batch holds at most. A chunk of newlines holds one line a byte, and a small gzip object is one chunk of up to
+ * 16 MiB: its lines in one batch were 16.7 million line objects built before the reader could count one, out of heap from
+ * a 16 KB object (review 21, R21-01). In batches, the reader's line limit stops such an object within its first lines.
+ */
+export const MAX_BATCH_LINES = 1024;
+
+/**
+ * Streams an object's lines in batches (the lines of each decoded chunk, at most MAX_BATCH_LINES a batch, so the
+ * caller's loop awaits once a chunk, not once a line): gzip (recognised by its magic bytes, whatever the key says) or plain,
  * UTF-8, split on `\n` (a trailing `\r` is dropped). Lines longer than `maxLineBytes` come back
  * truncated with `tooLong: true`. Throws CorruptObjectError when the gzip stream is broken, the
  * decoded size passes `maxDecodedBytes`, or the bytes are binary (NUL) rather than text.
@@ -227,7 +234,7 @@ export async function* decodeLineBatches(source: ByteSource, limits: DecodeLimit
     }
     if (chunk.includes(0)) throw new CorruptObjectError(CORRUPTION.Binary, "contains NUL bytes: binary data, not NDJSON");
     controlFree &&= isControlFree(chunk);
-    const lines: DecodedLine[] = [];
+    let lines: DecodedLine[] = [];
     let text = pending + decoder.write(chunk);
     let start = 0;
     for (let newline = text.indexOf("\n"); newline >= 0; newline = text.indexOf("\n", start)) {
@@ -238,6 +245,10 @@ export async function* decodeLineBatches(source: ByteSource, limits: DecodeLimit
         continue;
       }
       lines.push(lineOf(line, limits, controlFree));
+      if (lines.length === MAX_BATCH_LINES) {
+        yield lines;
+        lines = [];
+      }
     }
     text = text.slice(start);
     // A final "\r" may be the first half of the line's "\r\n" (the next chunk's "\n"), dropped with it

@@ -3,8 +3,8 @@ import { gzipSync } from "node:zlib";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { InvocationAggregate } from "../../../telemetry/aggregate.js";
-import { LINE_REFUSAL, readTelemetryObject } from "../../../telemetry/core.js";
-import { CorruptObjectError, DEFAULT_DECODE_LIMITS, decodeLineBatches, decodeLines, gunzipOutputBytes, WHOLE_OBJECT_GZIP_BYTES } from "../../../telemetry/decode.js";
+import { DEFAULT_READ_LIMITS, LINE_REFUSAL, readTelemetryObject } from "../../../telemetry/core.js";
+import { CorruptObjectError, DEFAULT_DECODE_LIMITS, decodeLineBatches, decodeLines, gunzipOutputBytes, MAX_BATCH_LINES, WHOLE_OBJECT_GZIP_BYTES } from "../../../telemetry/decode.js";
 import { corruptGzip } from "../../../simulator/faults.js";
 import { SeededRandom } from "../../../simulator/random.js";
 import { validateRecord } from "../../../telemetry/schema.js";
@@ -340,6 +340,31 @@ test("more lines than the limit, or too much rejected text, make the object corr
   } catch (error) {
     assert.is((error as CorruptObjectError).corruption, "too-many-rejected");
   }
+});
+
+test("review 21 (R21-01): a small gzip object of a million newlines decodes in batches of at most MAX_BATCH_LINES, the same lines as one at a time", async () => {
+  const newlines = gzipSync(Buffer.alloc(1024 * 1024, 0x0a));
+  assert.ok(newlines.length < 1100, `${newlines.length} bytes compressed`);
+  let largest = 0;
+  let lines = 0;
+  for await (const batch of decodeLineBatches([newlines])) {
+    largest = Math.max(largest, batch.length);
+    lines += batch.length;
+  }
+  assert.is(lines, 1024 * 1024, "every line still comes");
+  assert.is(largest, MAX_BATCH_LINES);
+  const records = Array.from({ length: 2 * MAX_BATCH_LINES + 5 }, (_, seq) => (seq % 3 === 0 ? "" : JSON.stringify(telemetryRecord({ seq }))));
+  assert.equal(await linesOf(chunked(gzipped(records), 1 << 20)), records, "batch edges lose and repeat no line");
+});
+
+test("review 21 (R21-01): blank lines count toward the object's line limit: 16 MiB of newlines (16 KB of gzip) is too-many-lines, not read to the end", async () => {
+  const newlines = gzipSync(Buffer.alloc(DEFAULT_READ_LIMITS.maxDecodedBytes - 1, 0x0a));
+  assert.ok(newlines.length < 17_000, `${newlines.length} bytes compressed`);
+  assert.is(await corruptionOf(chunked(newlines, 64 * 1024)), "too-many-lines");
+  assert.is(await corruptionOf(chunked(Buffer.alloc(DEFAULT_READ_LIMITS.maxLines + 1, 0x0a), 64 * 1024)), "too-many-lines", "plain text too");
+  const atLimit = Array.from({ length: DEFAULT_READ_LIMITS.maxLines }, (_, seq) => (seq % 2 === 0 ? "" : JSON.stringify(telemetryRecord({ seq }))));
+  const readout = await readTelemetryObject(chunked(gzipped(atLimit), 64 * 1024), NOW_MS);
+  assert.is(readout.accepted, DEFAULT_READ_LIMITS.maxLines / 2, "an object of exactly the limit, half of it blank, is read whole");
 });
 
 test("a small gzip of repeated valid records is refused by the default limits, not decoded whole", async () => {

@@ -1,3 +1,5 @@
+import { spawnSync } from "node:child_process";
+import { resolve } from "node:path";
 import v8 from "node:v8";
 import vm from "node:vm";
 import { test } from "uvu";
@@ -66,6 +68,29 @@ test("review 16 (R16-T1): accepted ota records are kept without unknown keys (an
   assert.not.ok("x" in readout.otaRecords[0]!.record, "the kept record names no unknown key");
   // Each record's "x" parses to a 64 KB string: kept whole, the 255 records would hold ~16.7 MB more (~21 MB measured).
   assert.ok(heldMb < 10, `the reader held ${heldMb.toFixed(1)} MB between two batches`);
+});
+
+/** Lambda's heap at the processor's 512 MB, as its runtime starts Node. */
+const LAMBDA_HEAP_FLAGS = ["--max-semi-space-size=4", "--max-old-space-size=504"];
+
+test("review 21 (R21-01): a 16 KB gzip object of newlines is refused too-many-lines within Lambda's heap (it ran the reader out of heap)", () => {
+  const core = resolve(import.meta.dirname, "../../../telemetry/core.ts");
+  const script = `
+    import { gzipSync } from "node:zlib";
+    import { DEFAULT_READ_LIMITS, readTelemetryObject } from ${JSON.stringify(core)};
+    const body = gzipSync(Buffer.alloc(DEFAULT_READ_LIMITS.maxDecodedBytes - 1, 0x0a));
+    try {
+      await readTelemetryObject([body], Date.now());
+      console.log("read " + body.length);
+    } catch (error) {
+      console.log("refused " + body.length + " " + error.corruption + " heap " + Math.round(process.memoryUsage().heapUsed / 1e6));
+    }`;
+  const run = spawnSync(process.execPath, [...LAMBDA_HEAP_FLAGS, "--import", "tsx", "--input-type=module", "-e", script], { encoding: "utf8", timeout: 120_000 });
+  assert.is(run.status, 0, run.stderr.slice(-500));
+  const [, compressed, corruption, heapMb] = /refused (\d+) (\S+) heap (\d+)/.exec(run.stdout) ?? [];
+  assert.ok(Number(compressed) < 17_000, `${compressed} bytes of gzip`);
+  assert.is(corruption, "too-many-lines");
+  assert.ok(Number(heapMb) < 200, `${heapMb} MB of heap in use after the refusal`);
 });
 
 test.run();
