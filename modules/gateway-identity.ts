@@ -5,7 +5,7 @@ import type { IotRoleAlias } from "@cdktf/provider-aws/lib/iot-role-alias/index.
 import { IotThingType } from "@cdktf/provider-aws/lib/iot-thing-type/index.js";
 import { gatewayIdentityNames } from "../contracts/gateway-identity.js";
 import type { PolicyStatement } from "./iam.js";
-import { IotCredentialsRole, isKeyPrefix, readableUploadsOnly, THING_NAME, THING_TYPE_NAME_KEY } from "./iot-credentials-role.js";
+import { IotCredentialsRole, isKeyPrefix, readableUploadsOnly, sentBytesOnly, THING_NAME, THING_TYPE_NAME_KEY } from "./iot-credentials-role.js";
 import { named } from "./logical-id.js";
 
 export interface GatewayIdentityProps {
@@ -27,7 +27,7 @@ export class InvalidGatewayIdentityPropsError extends Error {
  * Fleet-gateway identity: a multi-vehicle uploader (the simulator's scale runs) is an IoT thing of the
  * gateway thing type, named by its gateway id, with its own certificate (`fleetota gateways register`).
  * It gets short-lived credentials for the gateway role, whose one permission is `s3:PutObject` under
- * `telemetry/fleet/${credentials-iot:ThingName}/*` (STANDARD, no SSE-C: readableUploadsOnly), and only when the thing is of the gateway thing type
+ * `telemetry/fleet/${credentials-iot:ThingName}/*` (STANDARD, no SSE-C: readableUploadsOnly; no server-side copy: sentBytesOnly), and only when the thing is of the gateway thing type
  * (`credentials-iot:ThingTypeName`): no jobs, no firmware, no listing, no reading, no table. Vehicle
  * certificates carry the vehicle IoT policy, which does not name this alias; and even a vehicle thing
  * given this alias is of the vehicle type (or untyped) and gets nothing.
@@ -67,7 +67,7 @@ export class GatewayIdentity extends Construct {
         Action: "s3:PutObject",
         Resource: `${props.dataBucketArn}/${props.fleetTelemetryPrefix}${THING_NAME}/*`,
         // A literal name, not the thing type's reference, so the policy stays plain JSON text for Terraform and local/apply.
-        Condition: readableUploadsOnly({ StringEquals: { [THING_TYPE_NAME_KEY]: names.thingType } }),
+        Condition: sentBytesOnly(readableUploadsOnly({ StringEquals: { [THING_TYPE_NAME_KEY]: names.thingType } })),
       },
     ];
     const access = new IotCredentialsRole(this, "access", {

@@ -21,6 +21,8 @@ export const THING_NAME = `$\${${THING_NAME_VARIABLE}}`;
 export const STORAGE_CLASS_KEY = "s3:x-amz-storage-class";
 /** The S3 condition key present when an upload brings its own encryption key (SSE-C). */
 export const SSE_C_ALGORITHM_KEY = "s3:x-amz-server-side-encryption-customer-algorithm";
+/** The S3 condition key present when a PutObject is a server-side copy (CopyObject, UploadPartCopy: `x-amz-copy-source`). */
+export const COPY_SOURCE_KEY = "s3:x-amz-copy-source";
 
 type Condition = NonNullable<PolicyStatement["Condition"]>;
 
@@ -41,6 +43,23 @@ export function readableUploadsOnly(condition: Condition): Condition {
     StringEqualsIfExists: { ...condition.StringEqualsIfExists, [STORAGE_CLASS_KEY]: "STANDARD" },
     Null: { ...condition.Null, [SSE_C_ALGORITHM_KEY]: "true" },
   };
+}
+
+/**
+ * `condition` narrowed to uploads of bytes the device sent: no server-side copy. AWS authorizes CopyObject and
+ * UploadPartCopy as s3:PutObject on the destination (with `s3:x-amz-copy-source` set) plus s3:GetObject on the source,
+ * so a vehicle, which may read every published image, could make telemetry objects of firmware bytes without uploading
+ * any: one CopyObject per image (up to 5 GB), or up to 10,000 UploadPartCopy parts of one multipart upload (5 TiB), kept
+ * as telemetry for its whole retention at the fleet owner's cost. A gateway reads nothing, so only a source policy
+ * granting it a read would let it copy; refused all the same. Devices upload whole objects (PutObject) and never copy.
+ * Review 21, R21-02.
+ *
+ * @example
+ * sentBytesOnly({ StringEquals: { "credentials-iot:ThingTypeName": "fleetota-dev-gateway" } });
+ * // { StringEquals: {…}, Null: { "s3:x-amz-copy-source": "true" } }
+ */
+export function sentBytesOnly(condition: Condition): Condition {
+  return { ...condition, Null: { ...condition.Null, [COPY_SOURCE_KEY]: "true" } };
 }
 
 /** The service the IoT credentials provider assumes the role as. */

@@ -5,7 +5,7 @@ import type { IotRoleAlias } from "@cdktf/provider-aws/lib/iot-role-alias/index.
 import { IotThingType } from "@cdktf/provider-aws/lib/iot-thing-type/index.js";
 import { VEHICLE_ATTRIBUTE, vehicleIdentityNames } from "../contracts/vehicle-identity.js";
 import type { PolicyStatement } from "./iam.js";
-import { IotCredentialsRole, isKeyPrefix, readableUploadsOnly, THING_NAME, THING_NAME_VARIABLE, THING_TYPE_NAME_KEY } from "./iot-credentials-role.js";
+import { IotCredentialsRole, isKeyPrefix, readableUploadsOnly, sentBytesOnly, THING_NAME, THING_NAME_VARIABLE, THING_TYPE_NAME_KEY } from "./iot-credentials-role.js";
 import { named } from "./logical-id.js";
 
 export { CREDENTIALS_PROVIDER_SERVICE, THING_NAME_VARIABLE } from "./iot-credentials-role.js";
@@ -68,7 +68,7 @@ export class InvalidVehicleIdentityPropsError extends Error {
  * presents its certificate to the IoT credentials provider and receives short-lived credentials for the
  * vehicle role. The certificate's IoT policy allows only `iot:AssumeRoleWithCertificate` on the role
  * alias; the role's policy is scoped by `${credentials-iot:ThingName}`: put under its own telemetry
- * prefix (STANDARD, no SSE-C: readableUploadsOnly), get its own job document and the published firmware (not what is staged). No listing, nothing else, and nothing at all for a
+ * prefix (STANDARD, no SSE-C: readableUploadsOnly; no server-side copy: sentBytesOnly), get its own job document and the published firmware (not what is staged). No listing, nothing else, and nothing at all for a
  * thing of another type (a fleet gateway) or a session without a thing name (vehicleSessionCondition).
  *
  * @example
@@ -110,7 +110,7 @@ export class VehicleIdentity extends Construct {
         Effect: "Allow",
         Action: "s3:PutObject",
         Resource: `${props.dataBucketArn}/${props.telemetryPrefix}${THING_NAME}/*`,
-        Condition: readableUploadsOnly(condition),
+        Condition: sentBytesOnly(readableUploadsOnly(condition)),
       },
       {
         Sid: "GetOwnJobDocumentAndFirmware",

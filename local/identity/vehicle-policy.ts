@@ -20,14 +20,18 @@ export interface VehicleRequest {
   readonly context?: Readonly<Record<string, string>>;
 }
 
-/** The S3 request headers that are condition keys of the same name (`s3:<header>`) the device roles test. */
-const S3_CONDITION_HEADERS = ["x-amz-storage-class", "x-amz-server-side-encryption-customer-algorithm"] as const;
+/**
+ * The S3 request headers that are condition keys of the same name (`s3:<header>`) the device roles test. The copy
+ * source is passed as sent (AWS's value is `<bucket>/<key>`); the roles test only whether it is there.
+ */
+const S3_CONDITION_HEADERS = ["x-amz-storage-class", "x-amz-server-side-encryption-customer-algorithm", "x-amz-copy-source"] as const;
 
 /**
  * The condition keys an S3 request carries in its headers, as AWS sets them (present only when the header is).
  *
  * @example
  * s3RequestContext({ "x-amz-storage-class": "GLACIER" }); // { "s3:x-amz-storage-class": "GLACIER" }
+ * s3RequestContext({ "x-amz-copy-source": "lake/firmware/images/ab12" }); // { "s3:x-amz-copy-source": "lake/firmware/images/ab12" }
  */
 export function s3RequestContext(headers: Readonly<Record<string, string | string[] | undefined>>): Record<string, string> {
   const context: Record<string, string> = {};

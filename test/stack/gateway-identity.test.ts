@@ -45,7 +45,7 @@ test("the gateway thing type exists under the stack's prefix, and the role's pol
     assert.equal(statement.Condition, {
       StringEquals: { "credentials-iot:ThingTypeName": GATEWAY_TYPE },
       StringEqualsIfExists: { "s3:x-amz-storage-class": "STANDARD" },
-      Null: { "s3:x-amz-server-side-encryption-customer-algorithm": "true" },
+      Null: { "s3:x-amz-server-side-encryption-customer-algorithm": "true", "s3:x-amz-copy-source": "true" },
     });
   }
 });
@@ -57,6 +57,16 @@ test("gateway G's upload is refused in any storage class but STANDARD and with a
   assert.ok(put({ "s3:x-amz-storage-class": "STANDARD" }));
   for (const storageClass of ["GLACIER", "DEEP_ARCHIVE", "GLACIER_IR", "STANDARD_IA", "INTELLIGENT_TIERING"]) assert.not.ok(put({ "s3:x-amz-storage-class": storageClass }), storageClass);
   assert.not.ok(put({ "s3:x-amz-server-side-encryption-customer-algorithm": "AES256" }), "SSE-C");
+});
+
+test("gateway G cannot server-side copy anything into its own prefix (CopyObject, UploadPartCopy), whatever a source's policy might let it read; its own upload works (review 21, R21-02)", () => {
+  const put = (context: Record<string, string>) => evaluateDeviceRequest(gatewayPolicy, gateway(G), ACCOUNT, { action: "s3:PutObject", resource: object(fleetKey(G)), context }).allowed;
+
+  assert.ok(put({}));
+  for (const source of [`${BUCKET}/firmware/images/${"a".repeat(64)}`, `${BUCKET}/${fleetKey(G)}`, "attacker-bucket/5tib.bin", ""]) {
+    assert.not.ok(put({ "s3:x-amz-copy-source": source }), JSON.stringify(source));
+    assert.not.ok(put({ "s3:x-amz-copy-source": source, "s3:x-amz-storage-class": "STANDARD" }), `${JSON.stringify(source)} in STANDARD`);
+  }
 });
 
 test("the gateway role is assumable only by the IoT credentials provider, with the shortest IAM session and 15-minute credentials", () => {

@@ -121,7 +121,7 @@ test("every statement requires a named thing of the vehicle type, or an untyped 
     assert.equal(
       statement.Condition,
       {
-        Null: { "credentials-iot:ThingName": "false", ...(uploads ? { "s3:x-amz-server-side-encryption-customer-algorithm": "true" } : {}) },
+        Null: { "credentials-iot:ThingName": "false", ...(uploads ? { "s3:x-amz-server-side-encryption-customer-algorithm": "true", "s3:x-amz-copy-source": "true" } : {}) },
         StringEqualsIfExists: { "credentials-iot:ThingTypeName": VEHICLE_TYPE, ...(uploads ? { "s3:x-amz-storage-class": "STANDARD" } : {}) },
       },
       String(statement.Sid),
@@ -140,6 +140,34 @@ test("vehicle A's upload is refused in any storage class but STANDARD and with a
   }
   assert.not.ok(put({ "s3:x-amz-server-side-encryption-customer-algorithm": "AES256" }), "SSE-C");
   assert.not.ok(put({ "s3:x-amz-storage-class": "STANDARD", "s3:x-amz-server-side-encryption-customer-algorithm": "AES256" }), "SSE-C in STANDARD");
+});
+
+test("vehicle A cannot server-side copy anything into its own prefix (CopyObject, UploadPartCopy: s3:PutObject with s3:x-amz-copy-source), the firmware it may read least of all; its own upload and its firmware reads still work (review 21, R21-02)", () => {
+  const policy = vehiclePolicy();
+  const put = (key: string, context: Record<string, string> = {}) => evaluateVehicleRequest(policy, A, ACCOUNT, { action: "s3:PutObject", resource: object(key), context }).allowed;
+  const inLayout = `telemetry/vehicle/${A}/dt=2026-12-01/hour=18/20261201T180000000Z-0.ndjson.gz`;
+  const outside = `telemetry/vehicle/${A}/junk-1.bin`;
+  // Every source a copy could name: what A may read (an image, the metadata, its job), its own telemetry, another bucket.
+  const sources = [
+    `${BUCKET}/${REPOSITORY_LAYOUT.image(SHA)}`,
+    `/${BUCKET}/${REPOSITORY_LAYOUT.image(SHA)}?versionId=v1`,
+    `${BUCKET}/firmware/metadata/targets/1.targets.json`,
+    `${BUCKET}/jobs/${A}.json`,
+    `${BUCKET}/${inLayout}`,
+    "attacker-bucket/5tib.bin",
+    "",
+  ];
+
+  for (const key of [inLayout, outside]) {
+    assert.ok(put(key), `${key}: a plain upload`);
+    for (const source of sources) {
+      assert.not.ok(put(key, { "s3:x-amz-copy-source": source }), `${key} from ${JSON.stringify(source)}`);
+      assert.not.ok(put(key, { "s3:x-amz-copy-source": source, "s3:x-amz-storage-class": "STANDARD" }), `${key} from ${JSON.stringify(source)} in STANDARD`);
+    }
+  }
+  // The source half stays allowed: what refuses the copy is the destination's condition, not a lost firmware read.
+  assert.ok(can(A, "s3:GetObject", object(REPOSITORY_LAYOUT.image(SHA))));
+  assert.ok(can(A, "s3:GetObject", object(`jobs/${A}.json`)));
 });
 
 test("the vehicle thing type exists under the stack's prefix with make, model and hardware searchable, is an output, and is the one the update manager derives", () => {

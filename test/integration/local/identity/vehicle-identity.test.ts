@@ -10,13 +10,24 @@ import * as assert from "uvu/assert";
 import { GetMetricStatisticsCommand } from "@aws-sdk/client-cloudwatch";
 import { PutItemCommand } from "@aws-sdk/client-dynamodb";
 import { IoTClient } from "@aws-sdk/client-iot";
-import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand } from "@aws-sdk/client-s3";
+import {
+  AbortMultipartUploadCommand,
+  CopyObjectCommand,
+  CreateMultipartUploadCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  ListObjectsV2Command,
+  ListPartsCommand,
+  PutObjectCommand,
+  UploadPartCopyCommand,
+} from "@aws-sdk/client-s3";
 import { SendMessageCommand } from "@aws-sdk/client-sqs";
 import { createSelfSigned } from "../../../../identity/certificates.js";
 import { revokeVehicle } from "../../../../identity/provisioning.js";
 import { fetchVehicleCredentials, type VehicleIdentityMaterial, type VehicleCredentials } from "../../../../identity/vehicle-credentials.js";
 import { DEFAULT_METRICS_NAMESPACE, METRIC } from "../../../../contracts/metrics.js";
 import { REPOSITORY_LAYOUT } from "../../../../uptane/metadata.js";
+import { vehicleTelemetryKey } from "../../../../contracts/telemetry-keys.js";
 import { gzipped, telemetryRecord } from "../../../unit/telemetry/support/factories.js";
 import { startTestCloud, type TestCloud } from "../../support/local-cloud.js";
 import { clientsWith as clientsFor, refusal, registerTestVehicle } from "./support/vehicles.js";
@@ -26,6 +37,8 @@ const B = "1M8GDM9AXKP042788";
 const C = "WP0ZZZ99ZTS392124";
 /** A published image's key (content-addressed, as `fleetota release` writes it). */
 const IMAGE_SHA = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08";
+/** Another published image, the one a copy names. */
+const COPIED_IMAGE_SHA = "2c26b46b68ffc68ff99b453c1d30413413422d706483bfa0f98a5e886266e7ae";
 
 let world: TestCloud;
 let iot: IoTClient;
@@ -104,6 +117,32 @@ test("vehicle A cannot write under B's prefix, its job document or the firmware,
   const queue = await refusal(sqs.send(new SendMessageCommand({ QueueUrl: world.outputs.update_queue_url!, MessageBody: "{}" })));
   assert.equal(queue, { name: "AccessDenied", status: 403 });
   assert.not.ok(await exists(forged));
+});
+
+test("vehicle A cannot server-side copy a published image (or its own job) into its own prefix, by CopyObject or UploadPartCopy; nothing is written, and its own upload of the same key is (review 21, R21-02)", async () => {
+  const image = REPOSITORY_LAYOUT.image(COPIED_IMAGE_SHA);
+  await world.clients.s3.send(new PutObjectCommand({ Bucket: bucket, Key: image, Body: Buffer.alloc(64 * 1024, 7), IfNoneMatch: "*" }));
+  await world.clients.s3.send(new PutObjectCommand({ Bucket: bucket, Key: `jobs/${A}.json`, Body: "{}" }));
+  const { s3 } = clientsWith(await fetchVehicleCredentials(identities.get(A)!));
+  const inLayout = vehicleTelemetryKey(A, Date.now(), "copied");
+  const outside = `telemetry/vehicle/${A}/junk-1.bin`;
+  assert.is((await s3.send(new GetObjectCommand({ Bucket: bucket, Key: image }))).ContentLength, 64 * 1024, "A may read the image: the copy's source half is allowed");
+
+  for (const key of [inLayout, outside]) {
+    for (const source of [`${bucket}/${image}`, `/${bucket}/${image}`, `${bucket}/jobs/${A}.json`]) {
+      assert.equal(await refusal(s3.send(new CopyObjectCommand({ Bucket: bucket, Key: key, CopySource: source }))), { name: "AccessDenied", status: 403 }, `${key} from ${source}`);
+    }
+    // A multipart upload the operator opened on A's key: A's UploadPartCopy of the image into it is refused too.
+    const { UploadId } = await world.clients.s3.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: key }));
+    assert.equal(await refusal(s3.send(new UploadPartCopyCommand({ Bucket: bucket, Key: key, UploadId, PartNumber: 1, CopySource: `${bucket}/${image}` }))), { name: "AccessDenied", status: 403 }, `${key}: UploadPartCopy`);
+    assert.equal((await world.clients.s3.send(new ListPartsCommand({ Bucket: bucket, Key: key, UploadId }))).Parts ?? [], [], `${key}: no part copied`);
+    await world.clients.s3.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId }));
+    assert.not.ok(await exists(key), `${key}: nothing written`);
+  }
+
+  const body = gzipped([telemetryRecord({ vin: A })]);
+  await s3.send(new PutObjectCommand({ Bucket: bucket, Key: inLayout, Body: body }));
+  assert.is((await world.clients.s3.send(new HeadObjectCommand({ Bucket: bucket, Key: inLayout }))).ContentLength, body.length, "its own bytes are written");
 });
 
 test("a key that climbs out of the vehicle's prefix with dot segments is refused and lands nowhere", async () => {

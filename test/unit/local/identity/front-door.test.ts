@@ -7,7 +7,7 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { DynamoDBClient, GetItemCommand } from "@aws-sdk/client-dynamodb";
-import { CopyObjectCommand, GetObjectCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
+import { CopyObjectCommand, GetObjectCommand, PutObjectCommand, S3Client, UploadPartCopyCommand } from "@aws-sdk/client-s3";
 import { SendMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { readAuthentication, vehicleAuthorizer, type FrontDoorRequest, type FrontDoorStats, type Refusal } from "../../../../local/identity/front-door.js";
 import { LOCAL_PRINCIPAL_KEY } from "../../../../local/identity/local-principals.js";
@@ -28,10 +28,10 @@ const POLICY = {
 const SIGNATURE = "0".repeat(64);
 const NOW = Date.UTC(2026, 11, 1, 22, 0, 0);
 
-function world() {
+function world(policy: typeof POLICY = POLICY) {
   let now = NOW;
   const sessions = new VehicleSessions(() => now);
-  const session = sessions.issue({ thingName: A, roleArn: "arn:aws:iam::123456789012:role/vehicle", policy: POLICY, durationSeconds: 900 });
+  const session = sessions.issue({ thingName: A, roleArn: "arn:aws:iam::123456789012:role/vehicle", policy, durationSeconds: 900 });
   const stats: FrontDoorStats = { vehicleRequests: 0, allowed: 0, refused: 0, unauthenticated: 0 };
   const authorize = vehicleAuthorizer({ sessions, accountId: "123456789012", log: silentLog, stats, now: () => now });
   const credentials = { accessKeyId: session.accessKeyId, secretAccessKey: session.secretAccessKey, sessionToken: session.sessionToken };
@@ -198,6 +198,22 @@ test("a copy of its own job into its own prefix is allowed (both sides are its o
   const { authorize, credentials } = world();
   const copy = await capturedRequest(s3Send(new CopyObjectCommand({ Bucket: "lake", Key: `telemetry/vehicle/${A}/x.ndjson.gz`, CopySource: `lake/jobs/${A}.json` })), credentials);
   assert.is(authorize(copy), undefined);
+});
+
+test("a role that allows uploads only without a copy source (Null s3:x-amz-copy-source, as the device roles do) refuses the vehicle's CopyObject from its job or the firmware, and its UploadPartCopy; its plain upload passes (review 21, R21-02)", async () => {
+  const [put, get] = POLICY.Statement;
+  const { authorize, stats, credentials } = world({ ...POLICY, Statement: [{ ...put!, Condition: { Null: { "s3:x-amz-copy-source": "true" } } } as never, get!] });
+  const key = `telemetry/vehicle/${A}/x.ndjson.gz`;
+  const upload = await capturedRequest(s3Send(new PutObjectCommand({ Bucket: "lake", Key: key, Body: "x" })), credentials);
+  const fromJob = await capturedRequest(s3Send(new CopyObjectCommand({ Bucket: "lake", Key: key, CopySource: `lake/jobs/${A}.json` })), credentials);
+  const fromImage = await capturedRequest(s3Send(new CopyObjectCommand({ Bucket: "lake", Key: key, CopySource: "lake/firmware/images/ab12" })), credentials);
+  const partCopy = await capturedRequest(s3Send(new UploadPartCopyCommand({ Bucket: "lake", Key: key, UploadId: "u1", PartNumber: 1, CopySource: "lake/firmware/images/ab12" })), credentials);
+
+  assert.is(authorize(upload), undefined);
+  for (const copy of [fromJob, fromImage]) assert.match(refusedWith(authorize(copy), 403, "AccessDenied").reason, `s3:PutObject on arn:aws:s3:::lake/${key} ImplicitlyDenied`);
+  // Locally a multipart request is refused before any policy (stricter than AWS): the stack tests evaluate UploadPartCopy's key.
+  assert.match(refusedWith(authorize(partCopy), 403, "AccessDenied").reason, "multipart upload");
+  assert.equal(stats, { vehicleRequests: 4, allowed: 1, refused: 3, unauthenticated: 0 });
 });
 
 const HOSTS = ["dashboard.example.test", "dashboard.127.0.0.1.nip.io:4566", "lake.s3.amazonaws.com", "s3-control.us-east-1.amazonaws.com", "x.s3-accesspoint.us-east-1.amazonaws.com", "127.0.0.1.evil:4566", "[::1]:4566", ""];
