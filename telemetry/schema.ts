@@ -274,25 +274,42 @@ function rejectionOf(error: ErrorObject): RecordRejection {
 }
 
 /**
+ * Reasons a refused record keeps at most, the last of them saying how many more there were. A record's fields give a
+ * handful at worst, but a map gives one an entry: 256 ECUs with numbers for versions were 256 reasons for ~2.5 KB of
+ * line, 384,000 reasons (90 MB) for a 34 KB gzip object before review 21 (R21-03).
+ */
+export const MAX_RECORD_REASONS = 8;
+
+function keptReasons(errors: readonly ErrorObject[]): RecordRejection[] {
+  if (errors.length <= MAX_RECORD_REASONS) return errors.map(rejectionOf);
+  const kept = errors.slice(0, MAX_RECORD_REASONS - 1).map(rejectionOf);
+  kept.push({ field: "(record)", rule: "more-reasons", message: `and ${errors.length - kept.length} more reasons, not kept` });
+  return kept;
+}
+
+/**
  * Validates one parsed NDJSON line against the schema, the VIN rules and the clock window
  * (`MAX_FUTURE_SKEW_MS` ahead, `MAX_RECORD_AGE_MS` behind `nowMs`). Reasons name field and rule.
  * `knownValidVin`, when given, is a VIN already found to pass every VIN rule (the previous record's, in
  * an object of one vehicle's records): a record with that very VIN skips the VIN arithmetic, with the
  * same verdict. `controlFree`, when true, says the line's text cannot put a control character into any
  * string (telemetry/decode.ts `DecodedLine.controlFree`): the fast check then skips its control-character
- * scans, with the same verdict.
+ * scans, with the same verdict. A refused record's reasons are every rule it breaks (at most MAX_RECORD_REASONS), or with
+ * `allReasons` false only the first (the schema's validator then stops at it: what a reader asks once an object has
+ * had many refused lines).
  *
  * @example
  * const result = validateRecord(JSON.parse(line), Date.now());
  * if (!result.valid) console.log(result.reasons); // [{ field: "battery.stateOfCharge", rule: "maximum", message: "must be <= 100" }]
  */
-export function validateRecord(value: unknown, nowMs: number, knownValidVin?: string, controlFree = false): RecordValidation {
+export function validateRecord(value: unknown, nowMs: number, knownValidVin?: string, controlFree = false, allReasons = true): RecordValidation {
   let tsMs = surelyValidTsMs(value, controlFree);
   if (Number.isNaN(tsMs)) {
     if (!firstErrorValidator(value)) {
+      if (!allReasons) return { valid: false, reasons: (firstErrorValidator.errors ?? []).map(rejectionOf) };
       const validator = reasonsValidator();
       validator(value);
-      return { valid: false, reasons: (validator.errors ?? []).map(rejectionOf) };
+      return { valid: false, reasons: keptReasons(validator.errors ?? []) };
     }
     tsMs = Date.parse((value as TelemetryRecord).ts);
   }

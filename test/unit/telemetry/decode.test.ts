@@ -3,7 +3,7 @@ import { gzipSync } from "node:zlib";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { InvocationAggregate } from "../../../telemetry/aggregate.js";
-import { DEFAULT_READ_LIMITS, LINE_REFUSAL, readTelemetryObject } from "../../../telemetry/core.js";
+import { DEFAULT_READ_LIMITS, FULLY_EXPLAINED_LINES, LINE_REFUSAL, readTelemetryObject } from "../../../telemetry/core.js";
 import { CorruptObjectError, DEFAULT_DECODE_LIMITS, decodeLineBatches, decodeLines, gunzipOutputBytes, MAX_BATCH_LINES, WHOLE_OBJECT_GZIP_BYTES } from "../../../telemetry/decode.js";
 import { corruptGzip } from "../../../simulator/faults.js";
 import { SeededRandom } from "../../../simulator/random.js";
@@ -365,6 +365,19 @@ test("review 21 (R21-01): blank lines count toward the object's line limit: 16 M
   const atLimit = Array.from({ length: DEFAULT_READ_LIMITS.maxLines }, (_, seq) => (seq % 2 === 0 ? "" : JSON.stringify(telemetryRecord({ seq }))));
   const readout = await readTelemetryObject(chunked(gzipped(atLimit), 64 * 1024), NOW_MS);
   assert.is(readout.accepted, DEFAULT_READ_LIMITS.maxLines / 2, "an object of exactly the limit, half of it blank, is read whole");
+});
+
+test("review 21 (R21-03): an object's first refused lines keep every reason (up to the cap), later ones the first: 1,500 records of 256 bad ECUs kept 384,000 reasons", async () => {
+  const clean = telemetryRecord();
+  const ecus = Object.fromEntries(Array.from({ length: 256 }, (_, index) => [`e${index.toString(36)}`, 1]));
+  const lines = Array.from({ length: 1_500 }, (_, seq) => JSON.stringify({ ...clean, seq, firmware: { version: "1.0.0", ecus } }));
+  const body = gzipped(lines);
+  assert.ok(body.length < 40_000, `${body.length} bytes of gzip`);
+  const readout = await readTelemetryObject([body], NOW_MS);
+  assert.is(readout.rejected.length, 1_500, "every line refused, the object read");
+  assert.equal(readout.rejected.map((line) => line.reasons.length), [...Array(FULLY_EXPLAINED_LINES).fill(8), ...Array(1_500 - FULLY_EXPLAINED_LINES).fill(1)]);
+  assert.equal(readout.rejected.at(-1)!.reasons, readout.rejected[0]!.reasons.slice(0, 1), "a later line's one reason is the first of the full list");
+  assert.equal(readout.refusals, { schema: 1_500 });
 });
 
 test("a small gzip of repeated valid records is refused by the default limits, not decoded whole", async () => {

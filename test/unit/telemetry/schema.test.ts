@@ -3,7 +3,7 @@ import * as assert from "uvu/assert";
 import { createHash } from "node:crypto";
 import { gunzipSync } from "node:zlib";
 import { z } from "zod";
-import { knownFieldsOf, MAX_ECUS, MAX_FUTURE_SKEW_MS, MAX_RECORD_AGE_MS, schemaAccepts, surelyValid, telemetryRecordSchema, validateRecord } from "../../../telemetry/schema.js";
+import { knownFieldsOf, MAX_ECUS, MAX_FUTURE_SKEW_MS, MAX_RECORD_AGE_MS, MAX_RECORD_REASONS, schemaAccepts, surelyValid, telemetryRecordSchema, validateRecord } from "../../../telemetry/schema.js";
 import { generateBatch } from "../../../simulator/batch.js";
 import { createFleet } from "../../../simulator/fleet.js";
 import { SeededRandom } from "../../../simulator/random.js";
@@ -237,6 +237,34 @@ test("knownFieldsOf keeps exactly what the schema names (zod's own strip), at ev
   assert.equal(knownFieldsOf(clean), clean, "a record of known keys only is copied unchanged");
   const { ota: _none, ...withoutOta } = clean;
   assert.equal(knownFieldsOf(withoutOta), withoutOta, "absent optional blocks stay absent");
+});
+
+/** A record whose 256 ECUs (the cap) each have a number for a version: one schema error an ECU. */
+function numberedEcus(): unknown {
+  const clean = telemetryRecord();
+  return { ...clean, firmware: { version: "1.0.0", ecus: Object.fromEntries(Array.from({ length: MAX_ECUS }, (_, index) => [`e${index}`, 1])) } };
+}
+
+test("review 21 (R21-03): a refused record keeps at most MAX_RECORD_REASONS reasons, the last saying how many more (256 bad ECUs were 256 reasons)", () => {
+  const validation = validateRecord(numberedEcus(), NOW_MS);
+  assert.not.ok(validation.valid);
+  if (validation.valid) return;
+  assert.is(validation.reasons.length, MAX_RECORD_REASONS);
+  assert.equal(validation.reasons.slice(0, 2).map((reason) => [reason.field, reason.rule]), [["firmware.ecus.e0", "type"], ["firmware.ecus.e1", "type"]]);
+  assert.equal(validation.reasons.at(-1), { field: "(record)", rule: "more-reasons", message: `and ${MAX_ECUS - MAX_RECORD_REASONS + 1} more reasons, not kept` });
+  const few = validateRecord(telemetryRecord({ battery: { stateOfCharge: 137.5 }, position: { lat: -91 } }), NOW_MS);
+  assert.equal(few.valid ? [] : few.reasons.map((reason) => reason.field), ["position.lat", "battery.stateOfCharge"], "a record under the cap keeps every reason, no summary");
+});
+
+test("review 21 (R21-03): asked for the first reason only, a refused record gets the one the full check puts first; a valid record is valid either way", () => {
+  for (const value of [numberedEcus(), telemetryRecord({ battery: { stateOfCharge: 137.5 }, position: { lat: -91 } }), { schemaVersion: 1 }, "not an object"]) {
+    const all = validateRecord(value, NOW_MS);
+    const first = validateRecord(value, NOW_MS, undefined, false, false);
+    assert.not.ok(all.valid || first.valid);
+    if (all.valid || first.valid) return;
+    assert.equal(first.reasons, [all.reasons[0]], JSON.stringify(value).slice(0, 80));
+  }
+  assert.ok(validateRecord(telemetryRecord(), NOW_MS, undefined, false, false).valid);
 });
 
 test.run();
