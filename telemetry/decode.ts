@@ -1,5 +1,6 @@
 import { constants as zlibConstants, createGunzip, gunzipSync } from "node:zlib";
 import { StringDecoder } from "node:string_decoder";
+import type { Writable } from "node:stream";
 
 /** Limits that make an object corrupt rather than a source of bad records. */
 export interface DecodeLimits {
@@ -40,6 +41,19 @@ export class CorruptObjectError extends Error {
 
 const GZIP_MAGIC = [0x1f, 0x8b] as const;
 
+/** Waits for the stream's `drain` or `close`, and leaves no listener behind (one a wait passed the listener warning's 10). */
+function drainedOrClosed(stream: Writable): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      stream.off("drain", done);
+      stream.off("close", done);
+      resolve();
+    };
+    stream.on("drain", done);
+    stream.on("close", done);
+  });
+}
+
 async function* gunzipped(first: Buffer, rest: AsyncIterator<Uint8Array>): AsyncGenerator<Buffer> {
   const gunzip = createGunzip();
   let sourceError: unknown;
@@ -47,9 +61,7 @@ async function* gunzipped(first: Buffer, rest: AsyncIterator<Uint8Array>): Async
     try {
       gunzip.write(first);
       for (let next = await rest.next(); !next.done && !gunzip.destroyed; next = await rest.next()) {
-        if (!gunzip.write(next.value)) {
-          await new Promise((resolve) => (gunzip.once("drain", resolve), gunzip.once("close", resolve)));
-        }
+        if (!gunzip.write(next.value)) await drainedOrClosed(gunzip);
       }
       if (!gunzip.destroyed) gunzip.end();
     } catch (error) {

@@ -179,6 +179,24 @@ test("review 19 (R19-D1): zero bytes after a gzip member hide a forged trailer f
   assert.is(gunzipOutputBytes(padded, DEFAULT_DECODE_LIMITS), padded.length * 64);
 });
 
+test("review 21: a streamed object's backpressure waits leave no listener behind (one a wait made Node warn of a listener leak)", async () => {
+  const hex = randomBytes(2 * 1024 * 1024).toString("hex");
+  const body = gzipSync(hex.replace(/(.{100})/g, "$1\n"));
+  assert.ok(body.length > WHOLE_OBJECT_GZIP_BYTES, "large enough to stream");
+  const warnings: string[] = [];
+  const onWarning = (warning: Error) => warnings.push(warning.name);
+  process.on("warning", onWarning);
+  try {
+    let lines = 0;
+    for await (const batch of decodeLineBatches(chunked(body, 4 * 1024), { ...DEFAULT_DECODE_LIMITS, maxDecodedBytes: 8 * 1024 * 1024 })) lines += batch.length;
+    assert.is(lines, Math.ceil(hex.length / 100));
+    await new Promise((resolve) => setImmediate(resolve));
+  } finally {
+    process.off("warning", onWarning);
+  }
+  assert.equal(warnings, []);
+});
+
 test("a failing source is passed through as itself, not called corruption", async () => {
   async function* failing(): AsyncGenerator<Uint8Array> {
     yield gzipped([telemetryRecord()]).subarray(0, 12);
