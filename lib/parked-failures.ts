@@ -178,7 +178,7 @@ export async function parkFailureRecord(s3: S3Client, bucket: string, failure: P
 
 /** How many message keys a counted record remembers (digests): a redelivery within them is not counted twice. */
 export const COUNTED_KEYS_KEPT = 128;
-/** Conditional rewrites of a counted record before a message's parking fails (transient: the message is retried). */
+/** Conditional writes of a counted record before its messages' parking fails (transient: the messages are retried). */
 const COUNT_WRITE_ATTEMPTS = 8;
 /**
  * After the n-th lost race (n from 0) a writer waits a random time of at most this many ms times 2^n before its next
@@ -188,7 +188,7 @@ const COUNT_WRITE_ATTEMPTS = 8;
  */
 const COUNT_RETRY_BASE_MS = 10;
 
-/** How parkCountedRecord waits between lost races. */
+/** How parkCountedRecords waits between lost races. */
 export interface CountedParkOptions {
   /** Waits `ms` milliseconds (default: a timer); a test passes one that counts the waits. */
   wait?: (ms: number) => Promise<void>;
@@ -198,7 +198,15 @@ export interface CountedParkOptions {
 export class ParkedCountConflictError extends Error {
   override readonly name = "ParkedCountConflictError";
   constructor(key: string) {
-    super(`parked record ${key} changed under ${COUNT_WRITE_ATTEMPTS} conditional writes; the message is retried`);
+    super(`parked record ${key} changed under ${COUNT_WRITE_ATTEMPTS} conditional writes; the messages are retried`);
+  }
+}
+
+/** A counted record's parks were not all for that record (parkCountedRecords takes one record's). */
+export class MixedCountedRecordsError extends Error {
+  override readonly name = "MixedCountedRecordsError";
+  constructor(key: string, other: string) {
+    super(`counted parks for ${key} and ${other} cannot be written as one record`);
   }
 }
 
@@ -206,63 +214,161 @@ function keyDigest(messageKey: string): string {
   return createHash("sha256").update(messageKey).digest("hex").slice(0, 16);
 }
 
+const isMissing = (error: unknown): boolean => (error as Error).name === "NoSuchKey" || (error as S3ServiceException).$metadata?.httpStatusCode === 404;
+
+/** One message parked under a counted record: the failure as it would be parked alone, and the message's own key. */
+export interface CountedPark {
+  failure: ParkedFailure;
+  /** The message's business key (an idempotency key): a redelivery has the same one and is not counted again. */
+  messageKey: string;
+}
+
+/** What writing a counted record did: its result and how many messages it counted. */
+export interface CountedParkOutcome {
+  result: ParkResult;
+  /** The messages counted by this write: the parks whose key the record did not hold yet, each key once. */
+  counted: number;
+}
+
+/** The record, or undefined when there is none yet (a 404: the caller may list the key, see modules/fleet-functions.ts). */
+async function readCountedRecord(s3: S3Client, bucket: string, key: string): Promise<{ record: ParkedFailure; etag: string } | undefined> {
+  let response;
+  try {
+    response = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+  } catch (error) {
+    if (isMissing(error)) return undefined;
+    throw error;
+  }
+  const stored: unknown = JSON.parse((await response.Body?.transformToString()) ?? "");
+  if (!isParkedFailure(stored)) throw new Error(`${key} is not a parked-failure record`);
+  return { record: stored, etag: response.ETag ?? "*" };
+}
+
+/** The record with `fresh` counted in: the first message and detail kept, the last of `fresh` as the last. */
+function countedIn(stored: ParkedFailure | undefined, fresh: ReadonlyArray<{ failure: ParkedFailure; digest: string }>): ParkedFailure {
+  const first = fresh[0]!.failure;
+  const last = fresh[fresh.length - 1]!.failure;
+  const count = (stored ? stored.count ?? 1 : 0) + fresh.length;
+  return {
+    ...(stored ?? first),
+    count,
+    lastParkedAt: last.parkedAt,
+    ...(count > 1 ? { lastDetail: last.detail, lastMessage: last.message } : {}),
+    recentKeys: [...(stored?.recentKeys ?? []), ...fresh.map(({ digest }) => digest)].slice(-COUNTED_KEYS_KEPT),
+  };
+}
+
 /**
- * Parks one of many messages under one record (its identity shared by all of them, e.g. one vehicle's reports that
- * can never apply, a day): the first writes the record with count 1; each later message with another `messageKey`
- * adds one to the count (read, then a write conditional on the ETag read, again on a race); a redelivered message
- * whose key is among the record's last COUNTED_KEYS_KEPT changes nothing. The record keeps the first message and
- * detail, and the last (`lastMessage`, `lastDetail`). Once the create has lost (the record exists), a retry reads
- * and rewrites only: records are not deleted while their day's messages come (a read that finds none fails the
- * message, which is retried).
+ * Parks many messages under one record (its identity shared by all of them, e.g. one vehicle's reports that can never
+ * apply, a day) with one read and one conditional write: the record is read (a 404: none yet), the messages whose
+ * `messageKey` is not among its last COUNTED_KEYS_KEPT (each key once) are added to its count, and it is written
+ * conditional on the ETag read (or on there being none); on a lost race it is read and written again. The record
+ * keeps the first message and detail, and the last (`lastMessage`, `lastDetail`). The update manager gathers one
+ * invocation's batch by record (CountedParkBatch), so a vehicle's 10 junk reports cost 2 requests, not 10
+ * read-modify-writes queued on the one key (review 21, R21-04). Any other S3 error is thrown: the messages are then
+ * retried, none of them counted.
  *
  * @example
- * await parkCountedRecord(s3, dataBucket, failure, message.idempotencyKey); // "written", then "counted", or "already-parked" on a redelivery
+ * await parkCountedRecords(s3, dataBucket, [{ failure, messageKey: message.idempotencyKey }]); // { result: "written", counted: 1 }, then "counted", or "already-parked" on a redelivery
  */
-export async function parkCountedRecord(
-  s3: S3Client,
-  bucket: string,
-  failure: ParkedFailure,
-  messageKey: string,
-  options: CountedParkOptions = {},
-): Promise<ParkResult> {
+export async function parkCountedRecords(s3: S3Client, bucket: string, parks: readonly CountedPark[], options: CountedParkOptions = {}): Promise<CountedParkOutcome> {
+  if (parks.length === 0) return { result: PARK_RESULT.AlreadyParked, counted: 0 };
   const wait = options.wait ?? ((ms: number) => delay(ms));
-  const digest = keyDigest(messageKey);
-  const key = parkedFailureKey(failure);
-  const put = (record: ParkedFailure, condition: { IfNoneMatch: string } | { IfMatch: string }) =>
-    s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: JSON.stringify(record, null, 2), ContentType: "application/json", ...condition }));
-  let exists = false;
+  const key = parkedFailureKey(parks[0]!.failure);
+  const byDigest = new Map<string, { failure: ParkedFailure; digest: string }>();
+  for (const { failure, messageKey } of parks) {
+    const other = parkedFailureKey(failure);
+    if (other !== key) throw new MixedCountedRecordsError(key, other);
+    const digest = keyDigest(messageKey);
+    if (!byDigest.has(digest)) byDigest.set(digest, { failure, digest });
+  }
   for (let attempt = 0; attempt < COUNT_WRITE_ATTEMPTS; attempt++) {
     if (attempt > 0) await wait(randomInt(COUNT_RETRY_BASE_MS * 2 ** (attempt - 1) + 1));
-    if (!exists) {
-      try {
-        await put({ ...failure, count: 1, lastParkedAt: failure.parkedAt, recentKeys: [digest] }, { IfNoneMatch: "*" });
-        return PARK_RESULT.Written;
-      } catch (error) {
-        if (!isPreconditionFailed(error)) throw error;
-      }
-      exists = true;
-    }
-    const response = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
-    const stored: unknown = JSON.parse((await response.Body?.transformToString()) ?? "");
-    if (!isParkedFailure(stored)) throw new Error(`${key} is not a parked-failure record`);
-    const recentKeys = stored.recentKeys ?? [];
-    if (recentKeys.includes(digest)) return PARK_RESULT.AlreadyParked;
-    const counted: ParkedFailure = {
-      ...stored,
-      count: (stored.count ?? 1) + 1,
-      lastParkedAt: failure.parkedAt,
-      lastDetail: failure.detail,
-      lastMessage: failure.message,
-      recentKeys: [...recentKeys, digest].slice(-COUNTED_KEYS_KEPT),
-    };
+    const stored = await readCountedRecord(s3, bucket, key);
+    const known = new Set(stored?.record.recentKeys ?? []);
+    const fresh = [...byDigest.values()].filter(({ digest }) => !known.has(digest));
+    if (fresh.length === 0) return { result: PARK_RESULT.AlreadyParked, counted: 0 };
     try {
-      await put(counted, { IfMatch: response.ETag ?? "*" });
-      return PARK_RESULT.Counted;
+      await s3.send(
+        new PutObjectCommand({
+          Bucket: bucket,
+          Key: key,
+          Body: JSON.stringify(countedIn(stored?.record, fresh), null, 2),
+          ContentType: "application/json",
+          ...(stored ? { IfMatch: stored.etag } : { IfNoneMatch: "*" }),
+        }),
+      );
+      return { result: stored ? PARK_RESULT.Counted : PARK_RESULT.Written, counted: fresh.length };
     } catch (error) {
       if (!isPreconditionFailed(error)) throw error;
     }
   }
   throw new ParkedCountConflictError(key);
+}
+
+/**
+ * parkCountedRecords for one message.
+ *
+ * @example
+ * await parkCountedRecord(s3, dataBucket, failure, message.idempotencyKey); // "written", then "counted", or "already-parked" on a redelivery
+ */
+export async function parkCountedRecord(s3: S3Client, bucket: string, failure: ParkedFailure, messageKey: string, options: CountedParkOptions = {}): Promise<ParkResult> {
+  return (await parkCountedRecords(s3, bucket, [{ failure, messageKey }], options)).result;
+}
+
+/** What one record's write in CountedParkBatch.flush did, for the messages (`owners`) it carried. */
+export interface CountedFlush<Owner> {
+  key: string;
+  /** The first of its parks (source, reason, id, detail). */
+  failure: ParkedFailure;
+  owners: Owner[];
+  /** The write's outcome, or the error that failed it (then none of `owners` is counted: each is to be retried). */
+  outcome: CountedParkOutcome | { error: Error };
+}
+
+/**
+ * One invocation's counted parks, gathered by record and written once each when the batch is done: one read and one
+ * conditional write a record (parkCountedRecords), whatever number of messages it counts, instead of one
+ * read-modify-write a message. Each park names its owner (the SQS message it stands for); a record whose write fails
+ * returns its owners, and only those, to be retried.
+ *
+ * @example
+ * const gathered = new CountedParkBatch<string>();
+ * gathered.add(record.messageId, failure, message.idempotencyKey);
+ * const flushed = await gathered.flush(parking); // one entry a record; owners of an entry with an error are retried
+ */
+export class CountedParkBatch<Owner> {
+  private readonly byKey = new Map<string, Array<CountedPark & { owner: Owner }>>();
+
+  add(owner: Owner, failure: ParkedFailure, messageKey: string): void {
+    const key = parkedFailureKey(failure);
+    const parks = this.byKey.get(key) ?? [];
+    parks.push({ failure, messageKey, owner });
+    this.byKey.set(key, parks);
+  }
+
+  get size(): number {
+    return this.byKey.size;
+  }
+
+  /** Writes every record gathered (concurrently), counts what each counted in the tally, and starts over. */
+  async flush(parking: Parking, options: CountedParkOptions = {}): Promise<Array<CountedFlush<Owner>>> {
+    const gathered = [...this.byKey];
+    this.byKey.clear();
+    return Promise.all(
+      gathered.map(async function writeRecord([key, parks]): Promise<CountedFlush<Owner>> {
+        const failure = parks[0]!.failure;
+        const owners = parks.map(({ owner }) => owner);
+        try {
+          const outcome = await parkCountedRecords(parking.s3, parking.bucket, parks, options);
+          parking.tally.add(failure.source, failure.reason, outcome.counted);
+          return { key, failure, owners, outcome };
+        } catch (error) {
+          return { key, failure, owners, outcome: { error: error instanceof Error ? error : new Error(String(error)) } };
+        }
+      }),
+    );
+  }
 }
 
 /**
@@ -277,10 +383,12 @@ export async function parkCountedRecord(
 export class ParkedTally {
   private readonly counts = new Map<string, { source: ParkedSource; reason: string; count: number }>();
 
-  add(source: ParkedSource, reason: string): void {
+  /** Counts `count` (default 1) parked messages; none adds nothing. */
+  add(source: ParkedSource, reason: string, count = 1): void {
+    if (count <= 0) return;
     const key = `${source}\u0000${reason}`;
     const entry = this.counts.get(key) ?? { source, reason, count: 0 };
-    entry.count++;
+    entry.count += count;
     this.counts.set(key, entry);
   }
 

@@ -163,6 +163,10 @@ export class FleetFunctions extends Construct {
 
     grant(updateManager, [
       parkFailures(PARKED_SOURCE.UpdateManager),
+      // A vehicle's refused reports of a day are counted in one record, read and rewritten conditionally
+      // (lib/parked-failures.ts parkCountedRecords); its first read finds none, which must answer 404, not 403.
+      { Sid: "ReadCountedParkedRecords", Effect: "Allow", Action: "s3:GetObject", Resource: `${lake.bucketArn}/${PARKED_PREFIX}${PARKED_SOURCE.UpdateManager}/*` },
+      answerMissingWith404("AnswerMissingParkedWith404", lake.bucketArn, [`${PARKED_PREFIX}${PARKED_SOURCE.UpdateManager}/*`]),
       // Published image-repository metadata (roots, targets) only (uptane/repository-store.ts readPublished): not
       // firmware/staged/ (releases still collecting signatures, writable by release engineers), nor the images.
       { Sid: "ReadImageRepository", Effect: "Allow", Action: "s3:GetObject", Resource: `${lake.bucketArn}/${DATA_LAKE_PREFIX.firmware}metadata/*` },

@@ -6,7 +6,7 @@ import { writeEmfMetrics, type LineWriter } from "../../lib/emf-metrics.js";
 import type { Log } from "../../lib/logger.js";
 import { updateMessageSchema, type UpdateMessage } from "../../contracts/update-messages.js";
 import { PARKED_SOURCE } from "../../contracts/parked-failure.js";
-import { parkedFailure, parkFailure, PARKED_REASON, PermanentFailureError, type ParkedTally, type Parking } from "../../lib/parked-failures.js";
+import { CountedParkBatch, parkedFailure, parkFailure, PARKED_REASON, PermanentFailureError, type ParkedTally, type Parking } from "../../lib/parked-failures.js";
 
 /** The message body is not JSON or not an update message; the error names the bad fields. */
 export class InvalidUpdateMessageError extends Error {
@@ -51,13 +51,20 @@ export interface CommandSource {
  * malformed message, a command that did not come from the command queue, or a PermanentFailureError from the update service) is parked with its reason
  * (parked/update-manager/…, Reliability/MessagesParked) and the record counts as handled; any other
  * failure is logged with its reason and rethrown, so the record is reported as a batch item failure
- * (then retried, then dead-lettered).
+ * (then retried, then dead-lettered). With `gathered`, a park counted in a shared record (a vehicle's refused
+ * report, a candidate that needed unusable image targets) is only gathered there, by record, for its owner (the
+ * invocation, processUpdateBatch) to write once for the whole batch; without, it is written at once.
  *
  * @example
  * import { BatchProcessor, EventType, processPartialResponse } from "@aws-lambda-powertools/batch";
  * await processPartialResponse(sqsEvent, updateRecordHandler(deps, parking, { commandQueueArn }), new BatchProcessor(EventType.SQS));
  */
-export function updateRecordHandler(deps: UpdateServiceDeps, parking: Parking, source: CommandSource): (record: SQSRecord) => Promise<void> {
+export function updateRecordHandler(
+  deps: UpdateServiceDeps,
+  parking: Parking,
+  source: CommandSource,
+  gathered?: CountedParkBatch<string>,
+): (record: SQSRecord) => Promise<void> {
   const active = new ActiveCampaigns(deps.store);
   return async function processUpdateRecord(record: SQSRecord): Promise<void> {
     let message: UpdateMessage | undefined;
@@ -80,7 +87,7 @@ export function updateRecordHandler(deps: UpdateServiceDeps, parking: Parking, s
       const permanent =
         error instanceof InvalidUpdateMessageError ? new PermanentFailureError(PARKED_REASON.InvalidUpdateMessage, error.message) : error;
       if (permanent instanceof PermanentFailureError) {
-        await parkUpdateRecord(deps, parking, record, message, permanent);
+        await parkUpdateRecord(deps, parking, record, message, permanent, gathered);
         return;
       }
       const err = error as Error;
@@ -132,7 +139,7 @@ const WRONG_QUEUE_REASONS: ReadonlySet<string> = new Set([PARKED_REASON.CommandO
  * the reason and the sender when it came by the wrong queue), or by its body when it has none. A refused report
  * (COUNTED_REPORT_REASONS) or a candidate that needed unusable image targets (COUNTED_CANDIDATE_REASONS) is parked
  * under [kind, vehicle, reason, day] instead and counted in that record, so a vehicle cannot grow `parked/` by one
- * object a forged report or an upload.
+ * object a forged report or an upload; with `gathered` that park waits there for the batch's one write of the record.
  */
 async function parkUpdateRecord(
   deps: UpdateServiceDeps,
@@ -140,6 +147,7 @@ async function parkUpdateRecord(
   record: SQSRecord,
   message: UpdateMessage | undefined,
   failure: PermanentFailureError,
+  gathered: CountedParkBatch<string> | undefined,
 ): Promise<void> {
   const at = deps.now();
   const countedVin = countedVehicleOf(message, failure.reason);
@@ -159,6 +167,10 @@ async function parkUpdateRecord(
     ...(failure.remedy === undefined ? {} : { remedy: failure.remedy }),
     at,
   });
+  if (gathered && message && countedVin !== undefined) {
+    gathered.add(record.messageId, parked, message.idempotencyKey);
+    return;
+  }
   const result = await parkFailure(parking, parked, message && countedVin !== undefined ? { countedAs: message.idempotencyKey } : {});
   deps.log.warn("update message parked: a retry cannot fix it", { messageId: record.messageId, reason: parked.reason, detail: parked.detail, id: parked.id, result });
 }
@@ -207,8 +219,29 @@ export interface UpdateBatchOptions extends CommandSource {
 }
 
 /**
- * One invocation: the batch, in order, with partial batch responses. The counts are written as soon as they are
- * applied, not once at the end: when each message ends (handled, parked or failed) and every
+ * Writes the counted records the batch gathered, each once (CountedParkBatch), and returns the messages whose record
+ * could not be written: they fail the batch item, to be retried (none of them was counted); a record that was written
+ * counts its messages, a redelivered one among its last keys not again.
+ */
+async function writeGatheredParks(gathered: CountedParkBatch<string>, parking: Parking, log: Log): Promise<string[]> {
+  const unwritten: string[] = [];
+  for (const { key, failure, owners, outcome } of await gathered.flush(parking)) {
+    if ("error" in outcome) {
+      log.error("update messages not parked: their counted record was not written", { key, reason: failure.reason, messageIds: owners, errorKind: outcome.error.name, error: outcome.error.message });
+      unwritten.push(...owners);
+    } else {
+      log.warn("update messages parked: a retry cannot fix them", { reason: failure.reason, detail: failure.detail, id: failure.id, messageIds: owners, ...outcome });
+    }
+  }
+  return unwritten;
+}
+
+/**
+ * One invocation: the batch, in order, with partial batch responses. The parks counted in a shared record are
+ * gathered by record while the batch runs and each record is written once at its end (writeGatheredParks): one
+ * vehicle's refused reports cost one read and one write a batch, not a read-modify-write each, queued on one key
+ * behind the other invocations' (review 21, R21-04); a record that cannot be written fails exactly its messages.
+ * The counts are written as soon as they are applied, not once at the end: when each message ends (handled, parked or failed) and every
  * METRICS_FLUSH_INTERVAL_MS during one. A transition applied before the invocation dies (Lambda timeout, crash) is
  * therefore already in the log, and its redelivery finds it applied ("ignored", not counted again): each applied
  * transition is counted once, when it is applied. Candidate refusals are counted per delivery, as before.
@@ -224,10 +257,11 @@ export async function processUpdateBatch(
   output: UpdateBatchOptions,
 ): Promise<SQSBatchResponse> {
   const flush = () => flushTally(output.namespace, deps.tally, deps.log, deps.now(), parking.tally, output.write);
-  const handle = updateRecordHandler(deps, parking, output);
+  const gathered = new CountedParkBatch<string>();
+  const handle = updateRecordHandler(deps, parking, output, gathered);
   const stop = (output.repeat ?? everyInterval)(flush, METRICS_FLUSH_INTERVAL_MS);
   try {
-    const response = await processPartialResponse(
+    const processed = await processPartialResponse(
       event,
       async function processAndFlush(record: SQSRecord): Promise<void> {
         try {
@@ -245,6 +279,9 @@ export async function processUpdateBatch(
         processInParallel: false,
       },
     );
+    const unparked = await writeGatheredParks(gathered, parking, deps.log);
+    // A new response: powertools may hand back one shared empty response object.
+    const response: SQSBatchResponse = { batchItemFailures: [...processed.batchItemFailures, ...unparked.map((itemIdentifier) => ({ itemIdentifier }))] };
     if (response.batchItemFailures.length > 0) deps.log.warn("batch item failures", { failed: response.batchItemFailures.length, of: event.Records.length });
     return response;
   } finally {

@@ -213,8 +213,11 @@ const missingByFunction: Record<string, Array<[string, string]>> = {
   // The event's object or version gone (parked object-missing); a raw-looking key whose decoded form is not there (quarantined).
   // ... and the vehicles of a gateway nobody bound (it carries none).
   telemetry_processor: [[LAKE, telemetryKey], [LAKE, telemetryKey.replace("/dt=", "/dt%3D")], [LAKE, "telemetry/fleet/gw-depot-7/x.ndjson.gz"], [LAKE, gatewayVehiclesKey("gw-depot-7")]],
-  // Chains read until the next version is missing; a vehicle's first job document.
-  update_manager: [[LAKE, REPOSITORY_LAYOUT.imageRoot(3)], [LAKE, REPOSITORY_LAYOUT.imageTargets(12)], [LAKE, REPOSITORY_LAYOUT.directorRoot(2)], [LAKE, REPOSITORY_LAYOUT.jobDocument(VIN)]],
+  // Chains read until the next version is missing; a vehicle's first job document; a counted parked record's first read of the day.
+  update_manager: [
+    [LAKE, REPOSITORY_LAYOUT.imageRoot(3)], [LAKE, REPOSITORY_LAYOUT.imageTargets(12)], [LAKE, REPOSITORY_LAYOUT.directorRoot(2)], [LAKE, REPOSITORY_LAYOUT.jobDocument(VIN)],
+    [LAKE, `${PARKED_PREFIX}update-manager/2026-12-01/0123456789abcdef0123456789abcdef.json`],
+  ],
   // No snapshot before the first compaction; no previous page of a new campaign or of "needs a hand".
   // ... and the release calendar's chains (the next image targets, image root, director root).
   dashboard_publisher: [
@@ -238,7 +241,7 @@ test("a missing key the code acts on answers 404 on AWS: each function may list 
 test("the listing that makes a miss a 404 reaches no further: not the whole bucket, not another function's keys", () => {
   const outside: Record<string, Array<[string, string | undefined]>> = {
     telemetry_processor: [[LAKE, undefined], [LAKE, ""], [LAKE, "jobs/"], [LAKE, "quarantine/"], [LAKE, "firmware/"], [LAKE, "telemetr"], [DASHBOARD, "data/"]],
-    update_manager: [[LAKE, undefined], [LAKE, "telemetry/"], [LAKE, "firmware/images/"], [LAKE, "firmware/staged/"], [LAKE, "quarantine/"]],
+    update_manager: [[LAKE, undefined], [LAKE, "telemetry/"], [LAKE, "firmware/images/"], [LAKE, "firmware/staged/"], [LAKE, "quarantine/"], [LAKE, PARKED_PREFIX], [LAKE, `${PARKED_PREFIX}telemetry-processor/`]],
     dashboard_publisher: [[LAKE, undefined], [LAKE, "telemetry/"], [LAKE, "jobs/"], [LAKE, "firmware/staged/"], [LAKE, "firmware/images/"], [LAKE, "director/"], [LAKE, "fleet-state/snapshot.json.gz.bak"], [DASHBOARD, undefined], [DASHBOARD, "data/fleet.json"], [DASHBOARD, "index.html"]],
     rollout_ticker: [[LAKE, undefined], [LAKE, "telemetry/"]],
   };
@@ -276,6 +279,15 @@ test("the update manager reads published metadata and job documents, not staged 
 
 /** Whether the function's role may do `action` on the data-lake key (iam-simulate). */
 const lakeAllowed = (functionId: string, action: string, key: string): boolean => allowed(functionId, action, `${LAKE}/${key}`);
+
+test("the update manager reads and rewrites its own counted parked records, no other parked record (R21-04: its reads were denied on AWS)", () => {
+  const own = `${PARKED_PREFIX}update-manager/2026-12-01/0123456789abcdef0123456789abcdef.json`;
+  assert.ok(lakeAllowed("update_manager", "s3:GetObject", own), "a counted record is read before it is rewritten");
+  assert.ok(lakeAllowed("update_manager", "s3:PutObject", own));
+  for (const key of [`${PARKED_PREFIX}telemetry-processor/2026-12-01/0123456789abcdef0123456789abcdef.json`, `${PARKED_PREFIX}update-manager.json`]) {
+    assert.not.ok(lakeAllowed("update_manager", "s3:GetObject", key), key);
+  }
+});
 
 test("the VINs bound to each gateway: the processor may only read them (and list them to see a missing one), no function may write or delete them", () => {
   const key = gatewayVehiclesKey("gw-depot-7");

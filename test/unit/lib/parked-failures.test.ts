@@ -3,7 +3,20 @@ import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { METRIC } from "../../../contracts/metrics.js";
 import { PARKED_SOURCE, parkedFailureKey } from "../../../contracts/parked-failure.js";
-import { COUNTED_KEYS_KEPT, listParkedFailures, MAX_PARKED_MESSAGE_CHARS, ParkedCountConflictError, parkCountedRecord, parkedFailure, parkedFailureId, ParkedTally, PARKED_REASON } from "../../../lib/parked-failures.js";
+import {
+  COUNTED_KEYS_KEPT,
+  CountedParkBatch,
+  listParkedFailures,
+  MAX_PARKED_MESSAGE_CHARS,
+  MixedCountedRecordsError,
+  ParkedCountConflictError,
+  parkCountedRecord,
+  parkCountedRecords,
+  parkedFailure,
+  parkedFailureId,
+  ParkedTally,
+  PARKED_REASON,
+} from "../../../lib/parked-failures.js";
 import { recordingS3 } from "./support/recording-s3.js";
 import { parkedBucket } from "./support/parked-bucket.js";
 
@@ -165,11 +178,11 @@ function countedWaits() {
   return { waits, wait: async (ms: number) => void waits.push(ms) };
 }
 
-counted("a writer that loses every race waits between tries but not after the last, and creates the record once (f08f568 waited 8 times and created 8 times)", async () => {
+counted("a writer that loses every race waits between tries but not after the last, and never sends a create for a record it read (f08f568 waited 8 times and created 8 times)", async () => {
   const { s3, requests } = contendedS3(Number.POSITIVE_INFINITY);
   const failure = parkedFailure(input({ identity: ["status-report", "1HGCM82633A004352", "sequence-jump", "2026-12-03"], reason: "sequence-jump" }));
   await parkCountedRecord(s3, "data", failure, "first");
-  requests.create = 0;
+  Object.assign(requests, { create: 0, read: 0, rewrite: 0 });
   const { waits, wait } = countedWaits();
 
   const outcome = await parkCountedRecord(s3, "data", failure, "second", { wait }).catch((error: Error) => error);
@@ -177,30 +190,77 @@ counted("a writer that loses every race waits between tries but not after the la
   assert.instance(outcome, ParkedCountConflictError);
   assert.is(waits.length, 7, "a wait between each two of the 8 tries, none before giving up");
   waits.forEach((ms, index) => assert.ok(ms >= 0 && ms <= 10 * 2 ** index, `wait ${index} of ${ms} ms`));
-  assert.equal(requests, { create: 1, read: 8, rewrite: 8 }, "the record known to exist, a retry reads and rewrites only");
+  assert.equal(requests, { create: 0, read: 8, rewrite: 8 }, "the record read first, each try reads and rewrites only");
 });
 
-counted("a writer that loses twice then wins counts the message once, after 2 waits and one create", async () => {
+counted("a writer that loses twice then wins counts the message once, after 2 waits and no create", async () => {
   const { s3, puts, requests } = contendedS3(2);
   const failure = parkedFailure(input({ identity: ["status-report", "1HGCM82633A004352", "unknown-attempt", "2026-12-03"], reason: "unknown-attempt" }));
   await parkCountedRecord(s3, "data", failure, "first");
-  requests.create = 0;
+  Object.assign(requests, { create: 0, read: 0, rewrite: 0 });
   const { waits, wait } = countedWaits();
 
   assert.is(await parkCountedRecord(s3, "data", failure, "second", { wait }), "counted");
   assert.is(waits.length, 2);
-  assert.equal(requests, { create: 1, read: 3, rewrite: 3 });
+  assert.equal(requests, { create: 0, read: 3, rewrite: 3 });
   assert.is((JSON.parse([...puts.values()][0]!) as { count: number }).count, 2);
 });
 
-counted("the first message writes the record without waiting; a redelivery reads it and changes nothing", async () => {
+counted("the first message reads (404) and writes the record without waiting; a redelivery reads it and changes nothing", async () => {
   const { s3, requests } = contendedS3(0);
   const failure = parkedFailure(input({ identity: ["status-report", "1HGCM82633A004352", "older-attempt", "2026-12-03"], reason: "older-attempt" }));
   const { waits, wait } = countedWaits();
 
   assert.is(await parkCountedRecord(s3, "data", failure, "only", { wait }), "written");
   assert.is(await parkCountedRecord(s3, "data", failure, "only", { wait }), "already-parked");
-  assert.equal([waits.length, requests], [0, { create: 2, read: 1, rewrite: 0 }]);
+  assert.equal([waits.length, requests], [0, { create: 1, read: 2, rewrite: 0 }]);
+});
+
+counted("a batch's messages of one record: one read and one write count them all, each key once, keeping the first and the last; a redelivered batch reads only", async () => {
+  const { s3, puts, requests } = contendedS3(0);
+  const of = (n: number) => parkedFailure(input({ identity: ["status-report", "1HGCM82633A004352", "unknown-job", "2026-12-03"], reason: "unknown-job", detail: `report ${n}`, message: `{"n":${n}}` }));
+  const parks = [1, 2, 3, 2, 4].map((n) => ({ failure: of(n), messageKey: `k-${n}` }));
+
+  assert.equal(await parkCountedRecords(s3, "data", parks), { result: "written", counted: 4 });
+  assert.equal(await parkCountedRecords(s3, "data", [...parks, { failure: of(5), messageKey: "k-5" }]), { result: "counted", counted: 1 });
+  assert.equal(await parkCountedRecords(s3, "data", parks), { result: "already-parked", counted: 0 });
+
+  assert.equal(requests, { create: 1, read: 3, rewrite: 1 });
+  const stored = JSON.parse([...puts.values()][0]!) as { count: number; detail: string; message: string; lastDetail: string; lastMessage: string; recentKeys: string[] };
+  assert.equal([stored.count, stored.recentKeys.length], [5, 5]);
+  assert.equal([stored.detail, stored.message, stored.lastDetail, stored.lastMessage], ["report 1", '{"n":1}', "report 5", '{"n":5}']);
+});
+
+counted("parks of two records are not written as one", async () => {
+  const { s3 } = recordingS3();
+  const one = parkedFailure(input({ identity: ["status-report", "1HGCM82633A004352", "unknown-job", "2026-12-03"] }));
+  const other = parkedFailure(input({ identity: ["status-report", "1M8GDM9AXKP042788", "unknown-job", "2026-12-03"] }));
+  const outcome = await parkCountedRecords(s3, "data", [{ failure: one, messageKey: "a" }, { failure: other, messageKey: "b" }]).catch((error: Error) => error);
+  assert.instance(outcome, MixedCountedRecordsError);
+});
+
+counted("CountedParkBatch writes each record once, counts what each counted, and returns the owners of a record it could not write, and only those", async () => {
+  const { s3: inner, puts } = recordingS3();
+  const failing = parkedFailure(input({ source: PARKED_SOURCE.UpdateManager, identity: ["status-report", "1M8GDM9AXKP042788", "unknown-job", "2026-12-03"], reason: "unknown-job" }));
+  const s3 = {
+    send: async (command: unknown) => {
+      if (command instanceof PutObjectCommand && command.input.Key === parkedFailureKey(failing)) throw new Error("SlowDown: please reduce your request rate");
+      return (inner.send as (command: unknown) => Promise<unknown>)(command);
+    },
+  } as unknown as S3Client;
+  const tally = new ParkedTally();
+  const kept = parkedFailure(input({ source: PARKED_SOURCE.UpdateManager, identity: ["status-report", "1HGCM82633A004352", "unknown-job", "2026-12-03"], reason: "unknown-job" }));
+  const gathered = new CountedParkBatch<string>();
+  for (let index = 0; index < 6; index++) gathered.add(`m-${index}`, index % 3 === 1 ? failing : kept, `k-${index}`);
+
+  const flushed = await gathered.flush({ s3, bucket: "data", tally }, { wait: async () => {} });
+
+  const failed = flushed.filter(({ outcome }) => "error" in outcome).flatMap(({ owners }) => owners);
+  assert.equal(failed, ["m-1", "m-4"]);
+  assert.equal(flushed.find(({ key }) => key === parkedFailureKey(kept))?.outcome, { result: "written", counted: 4 });
+  assert.equal(tally.byReason(), { "unknown-job": 4 }, "the unwritten record's messages are not counted");
+  assert.equal([...puts.keys()], [parkedFailureKey(kept)]);
+  assert.is(gathered.size, 0, "a flush starts over");
 });
 
 counted.run();
