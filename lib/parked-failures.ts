@@ -22,8 +22,9 @@ export const PARKED_REASON = {
   /** The key now holds another body than the event's and the event names no version to read its own by. */
   ObjectReplaced: "object-replaced",
   /**
-   * The telemetry object is stored so that no read succeeds: an archive storage class (GLACIER, DEEP_ARCHIVE) or a
-   * customer-provided encryption key (SSE-C), which the uploader chose and the device roles refuse.
+   * The telemetry object is stored so that no read succeeds: an archive storage class (GLACIER, DEEP_ARCHIVE), or S3
+   * answers its read 400 (e.g. a customer-provided encryption key, SSE-C, which the uploader chose and the device roles
+   * refuse); the detail keeps S3's code and message.
    */
   ObjectUnreadable: "object-unreadable",
   /** The event names a key that cannot be an S3 key as given (e.g. a bare `%` in an encoded key). */
@@ -55,7 +56,7 @@ const REMEDY_BY_REASON: Readonly<Record<string, string>> = {
   [PARKED_REASON.ObjectReplaced]:
     "upload the lost batch again under a new key (never overwrite a telemetry key), or turn versioning on so each overwrite is read by its version",
   [PARKED_REASON.ObjectUnreadable]:
-    "the vehicle's or gateway's role allows only STANDARD uploads without SSE-C, so find how this one was written (the key names the uploader: its software, or a role changed by hand); nothing to resend: if its data matters, restore it (archived) and upload it again as STANDARD under a new key",
+    "the detail names S3's code and message; the vehicle's or gateway's role allows only STANDARD uploads without SSE-C, so find how this one was written (the key names the uploader: its software, or a role changed by hand); nothing to resend: if its data matters, restore it (archived) and upload it again as STANDARD under a new key",
   [PARKED_REASON.BadObjectKey]: "upload the object again under a key without a bare % (vehicles write telemetry/… keys the processor can read)",
   [PARKED_REASON.NotAnEvent]: "find what else sends to the telemetry queue: only the bucket's EventBridge rule should",
   [PARKED_REASON.InvalidUpdateMessage]: "find the sender of the malformed message (its body is in the record); fix it and send the message again",

@@ -16,6 +16,7 @@ import { reportingVin } from "../../telemetry/uploader-binding.js";
 import type { GatewayVehicles } from "./gateway-vehicles.js";
 import { COMPLETION, completeObject, completionOf, type ObjectLedger } from "./idempotency.js";
 import { quarantineObject, writeQuarantineReason, writeRejectedRecords } from "./quarantine.js";
+import { unreadableObject } from "./unreadable-object.js";
 import { candidatesOf, sendUpdateMessages, statusReportsOf } from "./update-handoff.js";
 
 /**
@@ -161,27 +162,19 @@ const isAccessDenied = (error: unknown): boolean =>
   (error as { name?: string }).name === "AccessDenied" || (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 403;
 
 /**
- * How the object is stored when no read of it can ever succeed, whatever is retried, from S3's answer; undefined for
- * any other error. An archive storage class (GLACIER, DEEP_ARCHIVE) answers a GET 403 InvalidObjectState and a copy 403
- * ObjectNotInActiveTierError; an object encrypted with a customer-provided key (SSE-C) answers any read without that
- * key 400 InvalidRequest, saying so. Both are the uploader's choice, which the device roles refuse since review 18
- * (R18-T1): not a denial of this role.
- */
-function unreadableStorage(error: unknown): string | undefined {
-  const { name, message } = error as { name?: string; message?: string };
-  if (name === "InvalidObjectState" || name === "ObjectNotInActiveTierError") return "in an archive storage class (GLACIER, DEEP_ARCHIVE)";
-  if (name === "InvalidRequest" && /server side encryption/i.test(message ?? "")) return "encrypted with a key of the uploader's own (SSE-C)";
-  return undefined;
-}
-
-/**
- * What a failed read or copy of the event's object means: stored unreadably, the object's fault (parked
- * `object-unreadable`); any other 403 an ObjectReadDeniedError (transient, with what to check); every other error as it is.
+ * What a failed read or copy of the event's object means: S3 says no read of it can succeed (unreadable-object.ts: an
+ * archive class, or a 400 such as SSE-C's, judged by code, not wording), the object's fault (parked
+ * `object-unreadable`, with S3's code and message); any other 403 an ObjectReadDeniedError (transient, with what to
+ * check); every other error as it is.
  */
 function readFailure(error: unknown, object: ObjectRef, storedKey: string): unknown {
-  const stored = unreadableStorage(error);
-  if (stored !== undefined) {
-    return new PermanentFailureError(PARKED_REASON.ObjectUnreadable, `s3://${object.bucket}/${storedKey} (${describeVersion(object)}) is stored ${stored}: S3 answered ${(error as Error).name}`);
+  const unreadable = unreadableObject(error);
+  if (unreadable !== undefined) {
+    const stored = unreadable.archived ? "is in an archive storage class (GLACIER, DEEP_ARCHIVE)" : "cannot be read as stored (e.g. encrypted with a key of the uploader's own, SSE-C)";
+    return new PermanentFailureError(
+      PARKED_REASON.ObjectUnreadable,
+      `s3://${object.bucket}/${storedKey} (${describeVersion(object)}) ${stored}: S3 answered ${unreadable.status} ${unreadable.code}: ${unreadable.message}`,
+    );
   }
   return isAccessDenied(error) ? new ObjectReadDeniedError(object, storedKey, { cause: error }) : error;
 }

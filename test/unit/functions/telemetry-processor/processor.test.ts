@@ -35,7 +35,7 @@ import {
   type ProcessorDependencies,
 } from "../../../../functions/telemetry-processor/processor.js";
 import { rejectedRecordsKey } from "../../../../functions/telemetry-processor/quarantine.js";
-import { ParkedTally } from "../../../../lib/parked-failures.js";
+import { ParkedTally, PermanentFailureError } from "../../../../lib/parked-failures.js";
 import { InvocationAggregate } from "../../../../telemetry/aggregate.js";
 import { gzipped, telemetryRecord } from "../../telemetry/support/factories.js";
 import { gatewayDocuments } from "./support/gateway-documents.js";
@@ -839,6 +839,8 @@ const AWS_ERROR = {
     status: 400,
     xml: "<Code>InvalidRequest</Code><Message>The object was stored using a form of Server Side Encryption. The correct parameters must be provided to retrieve the object.</Message>",
   }),
+  /** Any S3 answer by status, code and message: AWS may reword a message, or add a code. */
+  Coded: (status: number, code: string, message: string) => ({ status, xml: `<Code>${code}</Code><Message>${message}</Message>` }),
 } as const;
 
 /**
@@ -846,7 +848,7 @@ const AWS_ERROR = {
  * the HTTP status in `$metadata`) over `answer`: an AWS error document for the requests it picks, 200 for
  * every other (a copy's result, a write's ETag). The processor meets exactly the errors the SDK makes of what AWS sends.
  */
-function awsS3(answer: (request: S3Request) => { status: number; xml: string } | undefined) {
+function awsS3(answer: (request: S3Request) => { status: number; xml: string } | undefined, options: { maxAttempts?: number } = {}) {
   const requests: S3Request[] = [];
   /** The keys of the PUTs (writes, copies) S3 answered 200. */
   const written: string[] = [];
@@ -867,16 +869,16 @@ function awsS3(answer: (request: S3Request) => { status: number; xml: string } |
     httpHandlerConfigs: () => ({}),
     destroy() {},
   };
-  const s3 = new S3Client({ region: "us-east-1", forcePathStyle: true, credentials: { accessKeyId: "AKIAUNIT", secretAccessKey: "unit" }, requestHandler: handler });
+  const s3 = new S3Client({ region: "us-east-1", forcePathStyle: true, credentials: { accessKeyId: "AKIAUNIT", secretAccessKey: "unit" }, requestHandler: handler, ...options });
   const reads = () => requests.filter((request) => request.method === "GET");
   const copies = () => requests.filter((request) => request.headers["x-amz-copy-source"] !== undefined);
   return { s3, requests, reads, copies, writes: () => written };
 }
 
 /** The world with S3 answered by `awsS3`; the parking writes go through the same client. */
-function worldOnAws(answer: Parameters<typeof awsS3>[0]) {
+function worldOnAws(answer: Parameters<typeof awsS3>[0], options?: Parameters<typeof awsS3>[1]) {
   const { table, dependencies } = world();
-  const s3 = awsS3(answer);
+  const s3 = awsS3(answer, options);
   const scoped = { ...dependencies, s3: s3.s3 };
   const scope = invocation(scoped);
   return { table, s3, dependencies: scoped, scope };
@@ -943,7 +945,7 @@ test("an object stored so that no read succeeds (archived: 403 InvalidObjectStat
   const cases = [
     { what: "an archived object", key: stored, answer: (request: S3Request) => (isRead(stored)(request) ? AWS_ERROR.InvalidObjectState() : undefined), says: "archive storage class" },
     { what: "the quarantine copy of an archived object outside the layout", key: outsideLayout, answer: (request: S3Request) => (isCopy(request) ? AWS_ERROR.ObjectNotInActiveTierError() : undefined), says: "archive storage class" },
-    { what: "an SSE-C object", key: stored, answer: (request: S3Request) => (isRead(stored)(request) ? AWS_ERROR.SseCustomerKeyRequired() : undefined), says: "SSE-C" },
+    { what: "an SSE-C object", key: stored, answer: (request: S3Request) => (isRead(stored)(request) ? AWS_ERROR.SseCustomerKeyRequired() : undefined), says: "400 InvalidRequest: The object was stored using a form of Server Side Encryption" },
   ];
   for (const { what, key, answer, says } of cases) {
     const { table, s3, dependencies, scope } = worldOnAws(answer);
@@ -957,6 +959,64 @@ test("an object stored so that no read succeeds (archived: 403 InvalidObjectStat
     assert.ok(s3.writes().some((written) => written.startsWith("parked/telemetry-processor/")), `${what}: its parked record is written`);
     assert.equal(table.items.get(ledgerKeyOf(key, "etag-unreadable"))?.outcome, { M: { parked: { S: "object-unreadable" } } }, `${what}: recorded, so a redelivery is a duplicate`);
     assert.ok(details.some((detail) => String(detail).includes(says)), `${what}: the detail says how it is stored (${details.join(" | ")})`);
+  }
+});
+
+// A verdict by S3's code and status, not its wording (review 21 of R18-T1): the 400 to a read the processor sends alike for
+// every object is the object's; throttling, timeouts, 5xx, the processor's credentials and the bucket's key are not.
+
+test("a 400 to the read of an existing object is parked object-unreadable whatever S3's words: SSE-C reworded, another code, InvalidArgument; the detail keeps S3's code and message", async () => {
+  const stored = vehicleTelemetryKey(VIN, Date.now(), "reworded");
+  const cases = [
+    AWS_ERROR.Coded(400, "InvalidRequest", "Objects encrypted with customer-provided keys need those keys to be read."),
+    AWS_ERROR.Coded(400, "InvalidRequest", ""),
+    AWS_ERROR.Coded(400, "SseCustomerKeyMissing", "A code S3 does not answer today."),
+    AWS_ERROR.Coded(400, "InvalidArgument", "Invalid version id specified"),
+  ];
+  for (const failure of cases) {
+    const { table, s3, dependencies, scope } = worldOnAws((request) => (isRead(stored)(request) ? failure : undefined));
+    const details: unknown[] = [];
+    const logged = { ...dependencies, log: { ...dependencies.log, warn: (_message: string, fields?: Record<string, unknown>) => details.push(fields?.detail) } };
+
+    const outcome = await processTelemetryMessage(objectCreated(stored, "etag-reworded", 100, "v1"), logged, scope);
+
+    const [, code, message] = /<Code>(.*)<\/Code><Message>(.*)<\/Message>/.exec(failure.xml)!;
+    assert.is(outcome, "parked", failure.xml);
+    assert.is(s3.reads().length, 1, `${failure.xml}: read once, not retried by the SDK either`);
+    assert.equal(scope.parking.tally.byReason(), { "object-unreadable": 1 }, `${failure.xml}: counted`);
+    assert.equal(table.items.get(ledgerKeyOf(stored, "etag-reworded"))?.outcome, { M: { parked: { S: "object-unreadable" } } }, `${failure.xml}: recorded`);
+    assert.ok(details.some((detail) => String(detail).includes(`S3 answered 400 ${code}: ${message}`)), `${failure.xml}: S3's code and message in the detail (${details.join(" | ")})`);
+  }
+});
+
+test("an answer a retry or a fixed configuration can change stays transient: throttling, timeouts, 5xx, the processor's credentials and signature, the bucket's KMS key, a 400 without S3's code, a conflict: not parked, quarantined or recorded", async () => {
+  const stored = vehicleTelemetryKey(VIN, Date.now(), "transient");
+  const cases = [
+    AWS_ERROR.Coded(503, "SlowDown", "Please reduce your request rate."),
+    AWS_ERROR.Coded(503, "ServiceUnavailable", "Service is unable to handle request."),
+    AWS_ERROR.Coded(500, "InternalError", "We encountered an internal error. Please try again."),
+    AWS_ERROR.Coded(400, "RequestTimeout", "Your socket connection to the server was not read from or written to within the timeout period."),
+    AWS_ERROR.Coded(400, "ExpiredToken", "The provided token has expired."),
+    AWS_ERROR.Coded(400, "TokenRefreshRequired", "The provided token must be refreshed."),
+    AWS_ERROR.Coded(400, "InvalidToken", "The provided token is malformed or otherwise invalid."),
+    AWS_ERROR.Coded(400, "AuthorizationHeaderMalformed", "The authorization header is malformed; the region 'us-east-1' is wrong; expecting 'eu-west-1'"),
+    AWS_ERROR.Coded(400, "KMS.DisabledException", "The request was rejected because the specified CMK is not enabled."),
+    AWS_ERROR.Coded(400, "KMS.ThrottlingException", "Rate exceeded"),
+    AWS_ERROR.Coded(400, "ThrottlingException", "Rate exceeded"),
+    AWS_ERROR.Coded(409, "OperationAborted", "A conflicting conditional operation is currently in progress against this resource. Try again."),
+    AWS_ERROR.Coded(429, "TooManyRequests", "Too many requests"),
+    { status: 400, xml: "" },
+  ];
+  for (const failure of cases) {
+    const { table, s3, dependencies, scope } = worldOnAws((request) => (isRead(stored)(request) ? failure : undefined), { maxAttempts: 1 });
+
+    const error = await rejection(processTelemetryMessage(objectCreated(stored, "etag-transient", 100, "v1"), dependencies, scope));
+
+    assert.not.instance(error, PermanentFailureError, failure.xml);
+    assert.is((error as S3ServiceException).$metadata?.httpStatusCode, failure.status, `${failure.xml}: S3's answer, thrown as it is (the message is retried)`);
+    assert.equal(scope.parking.tally.byReason(), {}, `${failure.xml}: nothing parked`);
+    assert.equal(s3.writes(), [], `${failure.xml}: nothing written`);
+    assert.is(table.items.get(ledgerKeyOf(stored, "etag-transient")), undefined, `${failure.xml}: not recorded, so the redelivery reads it`);
   }
 });
 
