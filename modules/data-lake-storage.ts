@@ -5,6 +5,7 @@ import { PARKED_PREFIX } from "../contracts/parked-failure.js";
 import { PUBLISHED_RETENTION_DAYS } from "../uptane/repository-store.js";
 import { SecureBucket } from "./secure-bucket.js";
 import type { PolicyStatement } from "./iam.js";
+import { SSE_C_ALGORITHM_KEY, STORAGE_CLASS_KEY } from "./iot-credentials-role.js";
 import { named } from "./logical-id.js";
 
 /** Key prefixes of the data lake (see DESIGN.md): input, rejects, processor state, firmware, job documents. */
@@ -126,6 +127,35 @@ export function writeOnceStatements(bucketArn: string, bypassers: readonly strin
 }
 
 /**
+ * Telemetry is written only as the processor can read it, by every principal (defence in depth behind the device roles'
+ * `readableUploadsOnly`: a role changed by hand, an operator, a CI role): a PutObject (a copy and a multipart upload
+ * too) under `telemetry/` that names a storage class other than STANDARD, or brings a key of its own (SSE-C), is denied.
+ * A GLACIER or DEEP_ARCHIVE object answers every read 403, an SSE-C one 400, so either is parked unread
+ * (`object-unreadable`); the other classes only cost more. No storage class named is S3's default, STANDARD: the
+ * class is tested only when present (`Null` false, then `StringNotEquals`, which alone would also match an absent key).
+ * Lifecycle transitions (telemetry to STANDARD_IA) are not requests and are not affected. S3's bucket-wide SSE-C block
+ * (`blocked_encryption_types` on the encryption configuration) is not set: the AWS provider 5.100.0 that
+ * test/stack/terraform.test.ts validates with does not know the argument (checked 2026-12-03).
+ *
+ * @example
+ * readableTelemetryStatements("arn:aws:s3:::lake")[1].Condition // { Null: { "s3:x-amz-server-side-encryption-customer-algorithm": "false" } }
+ */
+export function readableTelemetryStatements(bucketArn: string): PolicyStatement[] {
+  const resource = `${bucketArn}/${DATA_LAKE_PREFIX.telemetry}*`;
+  return [
+    {
+      Sid: "DenyTelemetryOutsideStandardClass",
+      Effect: "Deny",
+      Principal: "*",
+      Action: "s3:PutObject",
+      Resource: resource,
+      Condition: { Null: { [STORAGE_CLASS_KEY]: "false" }, StringNotEquals: { [STORAGE_CLASS_KEY]: "STANDARD" } },
+    },
+    { Sid: "DenyTelemetryWithUploadersOwnKey", Effect: "Deny", Principal: "*", Action: "s3:PutObject", Resource: resource, Condition: { Null: { [SSE_C_ALGORITHM_KEY]: "false" } } },
+  ];
+}
+
+/**
  * Bucket-level actions that would undo the write-once rule without an object request the Denys above see: a
  * lifecycle rule expiring `firmware/images/` makes S3 itself put delete markers over published versions (Object Lock
  * does not stop a delete marker, and lifecycle actions are not requests a bucket policy evaluates), after which a
@@ -201,7 +231,8 @@ export interface DataLakeStorageProps {
  * Telemetry moves to Standard-IA and then expires; quarantined input and parked failures expire sooner. Firmware, job
  * documents and fleet state are kept. Versioned, with Object Lock: published firmware and repository
  * metadata are written once under governance retention (uptane/repository-store.ts), and the bucket policy
- * refuses any other write or a delete marker there (`writeOnceStatements`).
+ * refuses any other write or a delete marker there (`writeOnceStatements`); telemetry is written only in STANDARD
+ * without SSE-C (`readableTelemetryStatements`).
  *
  * @example
  * const storage = new DataLakeStorage(this, "data-lake", lakeProps);
@@ -226,6 +257,7 @@ export class DataLakeStorage extends Construct {
     const administrators = props.accountId === undefined ? [] : bucketAdministrators(props.accountId, props.administratorArns ?? []);
     for (const statement of writeOnceStatements(this.bucketArn, administrators)) this.secureBucket.addToResourcePolicy(statement);
     for (const statement of bucketAdministrationStatements(this.bucketArn, administrators)) this.secureBucket.addToResourcePolicy(statement);
+    for (const statement of readableTelemetryStatements(this.bucketArn)) this.secureBucket.addToResourcePolicy(statement);
 
     named(
       new S3BucketNotification(this, "eventbridge", { bucket: this.secureBucket.bucket.id, eventbridge: true }),

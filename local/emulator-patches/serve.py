@@ -47,8 +47,10 @@ Gaps are filled:
     everything is plain HTTP on loopback), but for one whose Condition is only `Null` on s3:if-none-match /
     s3:if-match / s3:x-amz-copy-source, or `StringNotEquals` on them (the data lake's write-once Denys), or
     `StringEquals` on s3:object-lock-mode / `NumericGreaterThan` on s3:object-lock-remaining-retention-days (its
-    retention bounds): those are evaluated against the object request's If-None-Match / If-Match /
-    x-amz-copy-source / x-amz-object-lock-* headers (a PutObjectRetention's or PutObjectLegalHold's body) and applied
+    retention bounds), or `Null` / `StringNotEquals` on s3:x-amz-storage-class /
+    s3:x-amz-server-side-encryption-customer-algorithm (telemetry only in STANDARD, without SSE-C): those are evaluated against the object request's If-None-Match / If-Match /
+    x-amz-copy-source / x-amz-object-lock-* / x-amz-storage-class / x-amz-server-side-encryption-customer-algorithm
+    headers (a PutObjectRetention's or PutObjectLegalHold's body) and applied
     when they hold, as on AWS (so only `If-None-Match: *` creates, a copy is refused there, and no object is locked in
     compliance mode, past a published version's retention or under a hold the policy refuses); a PutObjectRetention
     and a PutObjectLegalHold are checked as s3:PutObjectRetention / s3:PutObjectLegalHold without s3:if-none-match /
@@ -391,6 +393,8 @@ _HEADER_CONDITION_KEYS = {
     "s3:object-lock-legal-hold": "x-amz-object-lock-legal-hold",
     "s3:object-lock-event-hold": "x-amz-object-lock-event-hold",
     "s3:object-lock-event-hold-duration-days": "x-amz-object-lock-event-hold-duration-days",
+    "s3:x-amz-storage-class": "x-amz-storage-class",
+    "s3:x-amz-server-side-encryption-customer-algorithm": "x-amz-server-side-encryption-customer-algorithm",
 }
 # Condition operators evaluated on those keys (as IAM: StringNotEquals matches an absent key too, the others do not).
 _HEADER_CONDITION_OPERATORS = ("Null", "StringNotEquals", "StringEquals", "NumericGreaterThan")
@@ -636,8 +640,9 @@ def _bucket_post(self, request, bucket_name):
 def _header_condition_holds(condition):
     """True/False for a Condition made only of `Null` / `StringNotEquals` / `StringEquals` / `NumericGreaterThan`
     tests on s3:if-none-match, s3:if-match, s3:x-amz-copy-source (the write-once Denys), s3:object-lock-mode and
-    s3:object-lock-remaining-retention-days (the retention bounds), read from the object request being answered;
-    None for any other condition (not evaluated here)."""
+    s3:object-lock-remaining-retention-days (the retention bounds), s3:x-amz-storage-class and
+    s3:x-amz-server-side-encryption-customer-algorithm (the telemetry Denys), read from the object request being
+    answered; None for any other condition (not evaluated here)."""
     headers = getattr(_object_request, "headers", None)
     if headers is None or not condition or any(operator not in _HEADER_CONDITION_OPERATORS for operator in condition):
         return None

@@ -369,7 +369,7 @@ test("the write-once statements name exactly the repository's write-once keys; t
     "DenyEventHoldDurations",
     "OnlyBucketAdministratorsPlaceLegalHolds",
   ];
-  const denied = lakePolicy.Statement.filter((statement: Statement) => statement.Effect === "Deny" && !bucketWide.includes(String(statement.Sid)));
+  const denied = lakePolicy.Statement.filter((statement: Statement) => statement.Effect === "Deny" && !bucketWide.includes(String(statement.Sid)) && !TELEMETRY_DENIES.includes(String(statement.Sid)));
   for (const statement of denied) assert.equal(list(statement.Resource), WRITE_ONCE_KEY_PATTERNS.map((pattern) => `${LAKE_ARN}/${pattern}`));
   assert.equal(denied.map((statement: Statement) => statement.Condition ?? null), [
     { Null: { "s3:if-none-match": "true" } },
@@ -384,6 +384,37 @@ test("the write-once statements name exactly the repository's write-once keys; t
     const statement = lakePolicy.Statement.find((candidate: Statement) => candidate.Sid === sid);
     assert.equal(list(statement.Resource), [`${LAKE_ARN}/*`], sid);
   }
+});
+
+/** The telemetry Denys (readableTelemetryStatements), scoped to telemetry/ (review 21 of R18-T1). */
+const TELEMETRY_DENIES = ["DenyTelemetryOutsideStandardClass", "DenyTelemetryWithUploadersOwnKey"];
+const ARCHIVE_AND_OTHER_CLASSES = ["GLACIER", "DEEP_ARCHIVE", "GLACIER_IR", "STANDARD_IA", "ONEZONE_IA", "INTELLIGENT_TIERING", "REDUCED_REDUNDANCY", "EXPRESS_ONEZONE", "standard"];
+
+test("telemetry is written only in STANDARD without SSE-C, by every principal (an s3:* operator, a device role changed by hand): another storage class or a key of the uploader's own is denied, a copy too; none named, or STANDARD, is allowed", async () => {
+  const telemetry = "telemetry/vehicle/1HGCM82633A004352/dt=2026-12-03/hour=14/20261203T140000000Z-1.ndjson.gz";
+  const sseC = { "s3:x-amz-server-side-encryption-customer-algorithm": "AES256" };
+  for (const principal of [`arn:aws:iam::${TEST_ACCOUNT_ID}:role/admin`, `arn:aws:iam::${TEST_ACCOUNT_ID}:role/fleetota-dev-vehicle`]) {
+    const put = (context: Record<string, string> = {}) => decide("s3:PutObject", `${LAKE_ARN}/${telemetry}`, principal, context);
+    assert.is(await put(), "Allowed", `${principal}: no storage class named (S3's default, STANDARD)`);
+    assert.is(await put({ "s3:x-amz-storage-class": "STANDARD" }), "Allowed", `${principal}: STANDARD`);
+    for (const storageClass of ARCHIVE_AND_OTHER_CLASSES) {
+      assert.is(await put({ "s3:x-amz-storage-class": storageClass }), "ExplicitlyDenied", `${principal}: ${storageClass}`);
+      assert.is(await put({ "s3:x-amz-storage-class": storageClass, "s3:x-amz-copy-source": "lake/telemetry/x" }), "ExplicitlyDenied", `${principal}: a copy into ${storageClass}`);
+    }
+    assert.is(await put(sseC), "ExplicitlyDenied", `${principal}: SSE-C, no class named`);
+    assert.is(await put({ ...sseC, "s3:x-amz-storage-class": "STANDARD" }), "ExplicitlyDenied", `${principal}: SSE-C in STANDARD`);
+  }
+});
+
+test("the telemetry Denys hold under telemetry/ only, for s3:PutObject only: elsewhere, and reading telemetry, the bucket policy leaves storage class and SSE-C to IAM", async () => {
+  for (const sid of TELEMETRY_DENIES) {
+    const statement = lakePolicy.Statement.find((candidate: Statement) => candidate.Sid === sid);
+    assert.equal([statement.Principal, statement.Action, list(statement.Resource)], ["*", "s3:PutObject", [`${LAKE_ARN}/telemetry/*`]], sid);
+  }
+  for (const key of ["quarantine/objects/x.e1", "firmware/staged/x", "fleet-state/x.json.gz", "telemetryx/y"]) {
+    assert.is(await lakeDecision("s3:PutObject", key, { "s3:x-amz-storage-class": "GLACIER" }), "Allowed", `${key} in GLACIER`);
+  }
+  assert.is(await lakeDecision("s3:GetObject", "telemetry/vehicle/x", { "s3:x-amz-storage-class": "GLACIER" }), "Allowed", "a read is not an upload");
 });
 
 test.run();

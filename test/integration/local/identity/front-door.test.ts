@@ -3,7 +3,7 @@
  * (and plain HTTP where no SDK would go): an unsigned request, a made-up key, SigV2, a malformed presigned
  * URL, a vehicle's virtual-hosted request, a copy from another VIN's prefix, a versionId read (also smuggled in a
  * form body behind a NEL byte), an upload in an archive storage class or with the vehicle's own key (SSE-C): all refused,
- * and none of them reaches the emulator. The operator, the Lambdas, the pollers and the vehicles' allowed
+ * and none of them reaches the emulator (the bucket policy refuses those uploads under telemetry/ to anyone, the operator too). The operator, the Lambdas, the pollers and the vehicles' allowed
  * requests (a presigned URL among them) still work, and nothing legitimate is refused.
  */
 import { createHash } from "node:crypto";
@@ -13,7 +13,18 @@ import * as assert from "uvu/assert";
 import { GetMetricStatisticsCommand } from "@aws-sdk/client-cloudwatch";
 import { ScanCommand } from "@aws-sdk/client-dynamodb";
 import { IoTClient } from "@aws-sdk/client-iot";
-import { CopyObjectCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
+import {
+  CopyObjectCommand,
+  CreateMultipartUploadCommand,
+  DeleteBucketPolicyCommand,
+  GetBucketPolicyCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  ListObjectsV2Command,
+  PutBucketPolicyCommand,
+  PutObjectCommand,
+  type S3Client,
+} from "@aws-sdk/client-s3";
 import { GetQueueAttributesCommand } from "@aws-sdk/client-sqs";
 import { PARKED_SOURCE } from "../../../../contracts/parked-failure.js";
 import { listParkedFailures } from "../../../../lib/parked-failures.js";
@@ -208,23 +219,51 @@ test("a vehicle's own upload is processed by the Lambdas; no legitimate request 
   assert.is(world.cloud.identity.frontDoor.refused, provoked, "every refusal is one this file provoked: none of the operator's, the Lambdas', the pollers' or an allowed vehicle request");
 });
 
-test("a vehicle's upload in an archive storage class or with its own key (SSE-C) is refused; one written anyway (by a role changed by hand) is parked object-unreadable, never dead-lettered (review 18, R18-T1)", async () => {
+test("a vehicle's upload in an archive storage class or with its own key (SSE-C) is refused by its role; anyone's is refused by the bucket policy under telemetry/ (the operator's too: PUT, copy, multipart); one written anyway (an administrator lifted the bucket policy) is parked object-unreadable, never dead-lettered (review 18, R18-T1; review 21)", async () => {
   const { s3 } = clientsWith(world, credentials.get(A)!);
   const body = gzipped([telemetryRecord({ vin: A })]);
   const refusedBefore = world.cloud.identity.frontDoor.refused;
   const ownKey = Buffer.alloc(32, 7);
   const sseC = { SSECustomerAlgorithm: "AES256", SSECustomerKey: ownKey.toString("base64"), SSECustomerKeyMD5: createHash("md5").update(ownKey).digest("base64") };
-  for (const [what, extra] of [["GLACIER", { StorageClass: "GLACIER" }], ["DEEP_ARCHIVE", { StorageClass: "DEEP_ARCHIVE" }], ["STANDARD_IA", { StorageClass: "STANDARD_IA" }], ["SSE-C", sseC]] as const) {
+  const unreadable = [["GLACIER", { StorageClass: "GLACIER" }], ["DEEP_ARCHIVE", { StorageClass: "DEEP_ARCHIVE" }], ["STANDARD_IA", { StorageClass: "STANDARD_IA" }], ["SSE-C", sseC]] as const;
+  for (const [what, extra] of unreadable) {
     const key = vehicleTelemetryKey(A, Date.now(), `refused-${what.toLowerCase().replace(/[^a-z]/g, "")}`);
     assert.equal(await refused(s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ...extra }))), { name: "AccessDenied", status: 403 }, what);
     assert.not.ok(await exists(world.clients.s3, bucket, key), `${what}: nothing written`);
   }
   assert.is(world.cloud.identity.frontDoor.refused, refusedBefore + 4);
 
+  // The bucket policy (moto, as serve.py evaluates it), whoever asks: the operator's own uploads, a copy, a multipart upload.
+  const operator = world.clients.s3;
+  for (const [what, extra] of unreadable) {
+    const key = vehicleTelemetryKey(A, Date.now(), `operator-${what.toLowerCase().replace(/[^a-z]/g, "")}`);
+    assert.equal(await refusalOf(operator.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ...extra }))), { name: "AccessDenied", status: 403 }, `the operator's ${what}`);
+    assert.not.ok(await exists(operator, bucket, key), `the operator's ${what}: nothing written`);
+  }
+  const standard = vehicleTelemetryKey(A, Date.now(), "operator-standard");
+  await operator.send(new PutObjectCommand({ Bucket: bucket, Key: standard, Body: body, StorageClass: "STANDARD" }));
+  assert.ok(await exists(operator, bucket, standard), "STANDARD named is written");
+  const copied = vehicleTelemetryKey(A, Date.now(), "operator-copy");
+  const copy = new CopyObjectCommand({ Bucket: bucket, Key: copied, CopySource: `${bucket}/${standard}`, StorageClass: "GLACIER" });
+  assert.equal(await refusalOf(operator.send(copy)), { name: "AccessDenied", status: 403 }, "a copy into GLACIER");
+  const multipart = new CreateMultipartUploadCommand({ Bucket: bucket, Key: vehicleTelemetryKey(A, Date.now(), "operator-multipart"), StorageClass: "DEEP_ARCHIVE" });
+  assert.equal(await refusalOf(operator.send(multipart)), { name: "AccessDenied", status: 403 }, "a multipart upload in DEEP_ARCHIVE");
+  const elsewhere = "quarantine/objects/operator-archive.e1";
+  await operator.send(new PutObjectCommand({ Bucket: bucket, Key: elsewhere, Body: body, StorageClass: "GLACIER" }));
+  assert.ok(await exists(operator, bucket, elsewhere), "outside telemetry/ the bucket policy leaves the class to IAM");
+
+  // Only without the bucket policy (an administrator's act, logged on AWS) can an archived object land under telemetry/.
+  const { Policy } = await operator.send(new GetBucketPolicyCommand({ Bucket: bucket }));
+  await operator.send(new DeleteBucketPolicyCommand({ Bucket: bucket }));
   const archived = vehicleTelemetryKey(A, Date.now(), "archived");
-  const put = await world.clients.s3.send(new PutObjectCommand({ Bucket: bucket, Key: archived, Body: body, StorageClass: "GLACIER" }));
+  let put;
+  try {
+    put = await operator.send(new PutObjectCommand({ Bucket: bucket, Key: archived, Body: body, StorageClass: "GLACIER" }));
+  } finally {
+    await operator.send(new PutBucketPolicyCommand({ Bucket: bucket, Policy }));
+  }
   await world.cloud.runtime!.waitForIdle(120_000);
-  const parked = (await listParkedFailures(world.clients.s3, bucket, { source: PARKED_SOURCE.TelemetryProcessor })).filter((failure) => failure.detail.includes(archived));
+  const parked = (await listParkedFailures(operator, bucket, { source: PARKED_SOURCE.TelemetryProcessor })).filter((failure) => failure.detail.includes(archived));
   assert.equal(parked.map((failure) => failure.reason), ["object-unreadable"], `the processor read it, moto answered 403 InvalidObjectState (${put.ETag})`);
   assert.match(parked[0]!.detail, "archive storage class");
   const { Attributes } = await world.clients.sqs.send(new GetQueueAttributesCommand({ QueueUrl: world.outputs.telemetry_dlq_url, AttributeNames: ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"] }));
