@@ -5,7 +5,7 @@ import { fairConcurrencyLimit } from "../../lib/concurrency-limit.js";
 import { ParkedTally } from "../../lib/parked-failures.js";
 import { InvocationAggregate } from "../../telemetry/aggregate.js";
 import { ReadDeadlineError } from "../../telemetry/core.js";
-import { DEADLINE_RESERVE_MS, DeadlineNearError, READ_DEADLINE_RESERVE_MS, readDeadlineOf, startBeforeDeadline } from "./deadline.js";
+import { CopyDeadlineError, DEADLINE_RESERVE_MS, DeadlineNearError, READ_DEADLINE_RESERVE_MS, readDeadlineOf, startBeforeDeadline } from "./deadline.js";
 import { roundRobinByUploader, uploaderOfMessage } from "./fair-order.js";
 import { lazyOnce, processTelemetryMessage, publishInvocation, type InvocationScope, type ProcessorDependencies } from "./processor.js";
 import { loadActiveCampaigns } from "./update-handoff.js";
@@ -35,7 +35,8 @@ export interface BatchSettings {
  * once, started round-robin by uploader, a free slot going to the uploader with the fewest running (fair-order.ts, fairConcurrencyLimit),
  * each message's transient failure its own; a message whose turn comes with less than the reserve left in the
  * invocation is not started (DeadlineNearError, counted as deferred), and a read still going with less than the read
- * reserve left is abandoned (ReadDeadlineError, counted as abandoned); both go back to the queue. Then the
+ * reserve left is abandoned (ReadDeadlineError, counted as abandoned), as is a quarantine copy not yet started then
+ * (CopyDeadlineError); all go back to the queue. Then the
  * invocation's fleet-state part and metrics, whatever the messages did.
  *
  * @example
@@ -74,7 +75,7 @@ export async function processTelemetryBatch(event: SQSEvent, context: Context, d
         if (error instanceof DeadlineNearError) {
           aggregate.addDeferred();
           firstDeferral ??= error;
-        } else if (error instanceof ReadDeadlineError) {
+        } else if (error instanceof ReadDeadlineError || error instanceof CopyDeadlineError) {
           aggregate.addDeferred();
           abandoned++;
         } else {

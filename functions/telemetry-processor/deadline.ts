@@ -9,7 +9,8 @@
  * Time left in the invocation below which a read still going is abandoned (ReadLimits.pastDeadline, asked once a
  * parse-ahead run: telemetry/core.ts ReadDeadlineError) and its message returned to the queue. What must still fit
  * after it: the objects past their read finish their writes (records file or quarantine copy, which is of an object of
- * at most MAX_OBJECT_BYTES, processor.ts; update messages, the ledger: a few SDK calls), and publishInvocation writes
+ * at most MAX_OBJECT_BYTES, processor.ts, and is started only before this deadline: CopyDeadlineError; update messages,
+ * the ledger: a few SDK calls), and publishInvocation writes
  * the fleet-state part (gzip of up to FLEET_STATE_MAX_VEHICLES entries) and the EMF lines: about 2 s at 512 MB's
  * 0.29 vCPU; 5 s with a margin. A read is not bounded by a start reserve alone: the dearest objects the read limits
  * allow cost 0.2-0.6 CPU-s (refused nested arrays, records of the most ECUs, the largest clean records;
@@ -41,6 +42,19 @@ export class DeadlineNearError extends Error {
     readonly reserveMs: number,
   ) {
     super(`${remainingMs} ms left in the invocation, under the ${reserveMs} ms kept for the objects in flight and the invocation's metrics: not started, returned to the queue`);
+  }
+}
+
+/**
+ * A quarantine copy not started: the invocation had less than the read reserve left (READ_DEADLINE_RESERVE_MS), the
+ * time a copy of up to MAX_OBJECT_BYTES is left to (an object over it is not copied). Not the object's fault: its
+ * message goes back to the queue as a read past its deadline does (counted deferred), and a later invocation reads and
+ * copies it.
+ */
+export class CopyDeadlineError extends Error {
+  override readonly name = "CopyDeadlineError";
+  constructor(readonly source: string) {
+    super(`quarantine copy of ${source} not started: the invocation is past its read deadline, so its message goes back to the queue`);
   }
 }
 

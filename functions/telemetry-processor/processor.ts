@@ -14,6 +14,7 @@ import { InvalidEventError, parseQueueMessage, type ObjectRef } from "../../cont
 import { writeFleetStatePart } from "../../telemetry/fleet-state.js";
 import { reportingVin } from "../../telemetry/uploader-binding.js";
 import type { GatewayVehicles } from "./gateway-vehicles.js";
+import { CopyDeadlineError } from "./deadline.js";
 import { COMPLETION, completeObject, completionOf, type ObjectLedger } from "./idempotency.js";
 import { quarantineObject, writeQuarantineReason, writeRejectedRecords } from "./quarantine.js";
 import { unreadableObject } from "./unreadable-object.js";
@@ -94,15 +95,34 @@ export function lazyOnce<T>(load: () => Promise<T>): () => Promise<T> {
  * Quarantines an object whole: the one stored under `storedKey` when the key's parse named it (the
  * object that was read), otherwise the key as given or, when that does not exist, its decoded form; an
  * object that is not there is gone, and one whose key now holds another version was replaced (both
- * PermanentFailureErrors). The copy is of the event's version (quarantine.ts), never of another. An object over
- * MAX_OBJECT_BYTES, in the layout or not, is not copied: its reason alone is written, naming it where it stays.
+ * PermanentFailureErrors). The copy is of the event's version (quarantine.ts), never of another, and is started only
+ * before the read deadline (`pastDeadline`; else CopyDeadlineError: the message goes back to the queue, as a read past
+ * it does): a copy of up to MAX_OBJECT_BYTES is left to the read reserve. An object over MAX_OBJECT_BYTES, in the layout
+ * or not, is not copied: its reason alone is written, naming it where it stays, once a one-byte read bound like every
+ * read (version, If-Match) finds the event's object still there (gone or replaced: parked as a read would be). It was
+ * never read, so its key is tried as given, then decoded, whatever its parse named.
  */
-async function quarantineWhole(dependencies: ProcessorDependencies, object: ObjectRef, why: { corruption: string; message: string }, now: Date, storedKey?: string): Promise<string> {
+async function quarantineWhole(
+  dependencies: ProcessorDependencies,
+  object: ObjectRef,
+  why: { corruption: string; message: string },
+  now: Date,
+  storedKey?: string,
+  pastDeadline?: () => boolean,
+): Promise<string> {
   const { s3, dataBucket } = dependencies;
-  if (object.size > MAX_OBJECT_BYTES) return writeQuarantineReason(s3, dataBucket, object, why, now, false);
+  const tooLarge = object.size > MAX_OBJECT_BYTES;
+  const onKey = async function quarantineOnKey(key: string): Promise<string> {
+    if (tooLarge) {
+      await stillStored(s3, object, key);
+      return writeQuarantineReason(s3, dataBucket, object, why, now, false);
+    }
+    if (pastDeadline?.()) throw new CopyDeadlineError(`s3://${object.bucket}/${key}`);
+    return quarantineObject(s3, dataBucket, object, why, now, key);
+  };
   try {
-    if (storedKey === undefined) return await onStoredKey(object, (key) => quarantineObject(s3, dataBucket, object, why, now, key));
-    return await quarantineObject(s3, dataBucket, object, why, now, storedKey);
+    if (storedKey === undefined || tooLarge) return await onStoredKey(object, onKey);
+    return await onKey(storedKey);
   } catch (error) {
     if (isNoSuchKey(error)) throw objectMissing(object);
     if (isPreconditionFailed(error)) throw objectReplaced(object);
@@ -218,9 +238,7 @@ const NOT_THE_EVENTS_OBJECT = Symbol("not the event's object");
 async function boundObjectBody(s3: S3Client, object: ObjectRef, storedKey: string): Promise<AsyncIterable<Uint8Array> | typeof NOT_THE_EVENTS_OBJECT> {
   const decoded = storedKey !== object.key;
   try {
-    const response = await s3.send(
-      new GetObjectCommand({ Bucket: object.bucket, Key: storedKey, IfMatch: `"${object.etag}"`, ...(object.versionId === undefined ? {} : { VersionId: object.versionId }) }),
-    );
+    const response = await s3.send(boundGet(object, storedKey));
     return response.Body as AsyncIterable<Uint8Array>;
   } catch (error) {
     if (decoded && (isNoSuchKey(error) || isPreconditionFailed(error))) return NOT_THE_EVENTS_OBJECT;
@@ -228,6 +246,25 @@ async function boundObjectBody(s3: S3Client, object: ObjectRef, storedKey: strin
     if (isPreconditionFailed(error)) throw objectReplaced(object);
     throw readFailure(error, object, storedKey);
   }
+}
+
+/** A GetObject of exactly the event's object version under `key`: by its version id when it has one, and If-Match its ETag. */
+const boundGet = (object: ObjectRef, key: string, range?: string): GetObjectCommand =>
+  new GetObjectCommand({
+    Bucket: object.bucket,
+    Key: key,
+    IfMatch: `"${object.etag}"`,
+    ...(object.versionId === undefined ? {} : { VersionId: object.versionId }),
+    ...(range === undefined ? {} : { Range: range }),
+  });
+
+/**
+ * Resolves when S3 still holds the event's object version under `key` (a read of its first byte, bound as every read);
+ * S3's error as it is otherwise (NoSuchKey, 412, …: the caller judges it). Nothing of a 5 GB body is moved.
+ */
+async function stillStored(s3: S3Client, object: ObjectRef, key: string): Promise<void> {
+  const response = await s3.send(boundGet(object, key, "bytes=0-0"));
+  for await (const chunk of (response.Body ?? []) as AsyncIterable<Uint8Array>) void chunk;
 }
 
 /**
@@ -407,7 +444,7 @@ async function processObject(
 ): Promise<MessageOutcome> {
   const { s3, log } = dependencies;
   const quarantine = async (why: { corruption: string; message: string }, storedKey?: string): Promise<MessageOutcome> => {
-    const key = await quarantineWhole(dependencies, object, why, new Date(now()), storedKey);
+    const key = await quarantineWhole(dependencies, object, why, new Date(now()), storedKey, scope.readPastDeadline);
     log.warn("object quarantined", { source: object.key, quarantine: key, ...why });
     return recordOutcome(object, { quarantined: why.corruption }, dependencies, scope, now, () => {
       scope.aggregate.addQuarantinedObject(now() - object.createdAtMs, why.corruption);

@@ -397,4 +397,31 @@ for (const [name, keyAt, corruption] of [
   });
 }
 
+test("review 21: an event saying 5 GB for an object gone (never there) or overwritten since is parked object-missing / object-replaced, and no reason is written for it", async () => {
+  const bucket = world.outputs.data_bucket_name;
+  const lines = await sampleLines();
+  const overwritten = fleetTelemetryKey(MANUAL_GATEWAY, Date.now(), "five-gb-overwritten");
+  const firstEtag = await putAndSettle(overwritten, `${lines.join("\n")}\n`);
+  await putAndSettle(overwritten, `${lines.slice(0, 3).join("\n")}\n`);
+  const gone = fleetTelemetryKey(MANUAL_GATEWAY, Date.now(), "five-gb-gone");
+  const size = 5 * 1024 ** 3;
+  const cases = [
+    { key: gone, etag: "0123", reason: "object-missing" },
+    { key: overwritten, etag: firstEtag, reason: "object-replaced" },
+  ];
+  for (const { key, etag, reason } of cases) {
+    await DynamoDBDocumentClient.from(world.clients.dynamodb).send(new DeleteCommand({ TableName: world.outputs.state_table_name, Key: { pk: `OBJECT#${bucket}/${key}`, sk: etag } }));
+    const object = { bucket, key, etag, size, createdAtMs: 0 };
+    const event = objectCreated(key, etag, size);
+
+    const response = await invokeProcessor([sqsRecord(`five-gb-${reason}`, event)]);
+
+    assert.equal(response.batchItemFailures, [], `${reason}: permanent, no retry`);
+    assert.equal((await objectMarker(key, etag))?.outcome, { parked: reason });
+    assert.equal(await listKeys(quarantinedObjectKey(object)), [], `${reason}: no reason written for an object that is not there`);
+    const parked = (await listParkedFailures(world.clients.s3, bucket)).filter((failure) => failure.message === event);
+    assert.equal(parked.map((failure) => failure.reason), [reason]);
+  }
+});
+
 test.run();

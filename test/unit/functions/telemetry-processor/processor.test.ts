@@ -27,6 +27,7 @@ import {
 import { completeObject, OBJECT_PK_PREFIX } from "../../../../functions/telemetry-processor/idempotency.js";
 import {
   lazyOnce,
+  MAX_OBJECT_BYTES,
   ObjectReadDeniedError,
   processTelemetryMessage,
   REDRIVEN_AFTER_MS,
@@ -34,7 +35,7 @@ import {
   type InvocationScope,
   type ProcessorDependencies,
 } from "../../../../functions/telemetry-processor/processor.js";
-import { rejectedRecordsKey } from "../../../../functions/telemetry-processor/quarantine.js";
+import { quarantinedObjectKey, rejectedRecordsKey } from "../../../../functions/telemetry-processor/quarantine.js";
 import { ParkedTally, PermanentFailureError } from "../../../../lib/parked-failures.js";
 import { InvocationAggregate } from "../../../../telemetry/aggregate.js";
 import { gzipped, telemetryRecord } from "../../telemetry/support/factories.js";
@@ -839,6 +840,7 @@ const AWS_ERROR = {
     status: 400,
     xml: "<Code>InvalidRequest</Code><Message>The object was stored using a form of Server Side Encryption. The correct parameters must be provided to retrieve the object.</Message>",
   }),
+  PreconditionFailed: () => ({ status: 412, xml: "<Code>PreconditionFailed</Code><Message>At least one of the pre-conditions you specified did not hold</Message><Condition>If-Match</Condition>" }),
   /** Any S3 answer by status, code and message: AWS may reword a message, or add a code. */
   Coded: (status: number, code: string, message: string) => ({ status, xml: `<Code>${code}</Code><Message>${message}</Message>` }),
 } as const;
@@ -1017,6 +1019,52 @@ test("an answer a retry or a fixed configuration can change stays transient: thr
     assert.equal(scope.parking.tally.byReason(), {}, `${failure.xml}: nothing parked`);
     assert.equal(s3.writes(), [], `${failure.xml}: nothing written`);
     assert.is(table.items.get(ledgerKeyOf(stored, "etag-transient")), undefined, `${failure.xml}: not recorded, so the redelivery reads it`);
+  }
+});
+
+// ── an object over MAX_OBJECT_BYTES is never read nor copied: its reason alone is written, once the event's object is
+// found still there (review 21, R18-F2 leftovers); gone or replaced, it is parked as a read of it would be ──
+
+const FIVE_GB = 5 * 1024 ** 3;
+
+test("an object over MAX_OBJECT_BYTES still there: one byte is read, bound as every read (Range, If-Match, its version), then its reason alone is written", async () => {
+  const stored = vehicleTelemetryKey(VIN, Date.now(), "five-gb");
+  for (const key of [stored, `telemetry/vehicle/${VIN}/five-gb.bin`]) {
+    const { s3, dependencies, scope } = worldOnAws(() => undefined);
+
+    const outcome = await processTelemetryMessage(objectCreated(key, "etag-big", FIVE_GB, "v-big"), dependencies, scope);
+
+    assert.is(outcome, "quarantined", key);
+    const [probe, ...more] = s3.reads();
+    assert.equal(more, [], `${key}: one read`);
+    assert.equal([decodeURIComponent(probe!.path), probe!.headers.range, probe!.headers["if-match"], probe!.query.versionId], [`/${BUCKET}/${key}`, "bytes=0-0", '"etag-big"', "v-big"], key);
+    assert.equal(s3.copies(), [], `${key}: no copy`);
+    const object = { bucket: BUCKET, key, etag: "etag-big", versionId: "v-big", size: FIVE_GB, createdAtMs: 0 };
+    assert.ok(s3.writes().includes(`${quarantinedObjectKey(object)}.reason.json`), `${key}: its reason is written`);
+  }
+});
+
+test("an object over MAX_OBJECT_BYTES gone (404 NoSuchKey, NoSuchVersion) or replaced (412) before its reason is written: parked object-missing / object-replaced as a read would be, no reason written, in the layout or outside it", async () => {
+  const inLayout = vehicleTelemetryKey(VIN, Date.now(), "five-gb-gone");
+  const outsideLayout = `telemetry/vehicle/${VIN}/five-gb-gone.bin`;
+  const cases = [
+    { key: inLayout, versionId: undefined, failure: AWS_ERROR.NoSuchKey(inLayout), reason: "object-missing" },
+    { key: outsideLayout, versionId: undefined, failure: AWS_ERROR.NoSuchKey(outsideLayout), reason: "object-missing" },
+    { key: inLayout, versionId: "v-gone", failure: AWS_ERROR.NoSuchVersion(inLayout, "v-gone"), reason: "object-missing" },
+    { key: inLayout, versionId: undefined, failure: AWS_ERROR.PreconditionFailed(), reason: "object-replaced" },
+    { key: outsideLayout, versionId: undefined, failure: AWS_ERROR.PreconditionFailed(), reason: "object-replaced" },
+  ];
+  for (const { key, versionId, failure, reason } of cases) {
+    const what = `${key} ${failure.xml.slice(6, 30)}`;
+    const { table, s3, dependencies, scope } = worldOnAws((request) => (isRead(key)(request) ? failure : undefined));
+
+    const outcome = await processTelemetryMessage(objectCreated(key, "etag-gone", FIVE_GB, versionId), dependencies, scope);
+
+    assert.is(outcome, "parked", what);
+    assert.equal(scope.parking.tally.byReason(), { [reason]: 1 }, what);
+    assert.equal(table.items.get(ledgerKeyOf(key, "etag-gone"))?.outcome, { M: { parked: { S: reason } } }, `${what}: recorded`);
+    assert.equal(s3.writes().filter((written) => written.startsWith("quarantine/")), [], `${what}: no reason written for an object that is not there`);
+    assert.is(scope.aggregate.objectsQuarantined, 0, `${what}: not counted quarantined`);
   }
 });
 
