@@ -56,7 +56,7 @@ const REMEDY_BY_REASON: Readonly<Record<string, string>> = {
   [PARKED_REASON.ObjectReplaced]:
     "upload the lost batch again under a new key (never overwrite a telemetry key), or turn versioning on so each overwrite is read by its version",
   [PARKED_REASON.ObjectUnreadable]:
-    "the detail names S3's code and message; the vehicle's or gateway's role allows only STANDARD uploads without SSE-C, so find how this one was written (the key names the uploader: its software, or a role changed by hand); nothing to resend: if its data matters, restore it (archived) and upload it again as STANDARD under a new key",
+    "the detail names S3's code and message; the device roles and the bucket policy allow only STANDARD uploads without SSE-C under telemetry/, so find how this one was written (a bucket policy or lifecycle rule changed by hand; the key names the uploader); nothing to resend: if its data matters, restore it (archived) and upload it again as STANDARD under a new key",
   [PARKED_REASON.BadObjectKey]: "upload the object again under a key without a bare % (vehicles write telemetry/… keys the processor can read)",
   [PARKED_REASON.NotAnEvent]: "find what else sends to the telemetry queue: only the bucket's EventBridge rule should",
   [PARKED_REASON.InvalidUpdateMessage]: "find the sender of the malformed message (its body is in the record); fix it and send the message again",
