@@ -5,7 +5,7 @@ import { PARKED_PREFIX } from "../contracts/parked-failure.js";
 import { PUBLISHED_RETENTION_DAYS } from "../uptane/repository-store.js";
 import { SecureBucket } from "./secure-bucket.js";
 import type { PolicyStatement } from "./iam.js";
-import { SSE_C_ALGORITHM_KEY, STORAGE_CLASS_KEY } from "./iot-credentials-role.js";
+import { COPY_SOURCE_KEY, SSE_C_ALGORITHM_KEY, STORAGE_CLASS_KEY } from "./iot-credentials-role.js";
 import { named } from "./logical-id.js";
 
 /** Key prefixes of the data lake (see DESIGN.md): input, rejects, processor state, firmware, job documents. */
@@ -156,6 +156,27 @@ export function readableTelemetryStatements(bucketArn: string): PolicyStatement[
 }
 
 /**
+ * Telemetry is bytes someone sent, never a server-side copy, for every principal (defence in depth behind the device
+ * roles' `sentBytesOnly`): a PutObject under `telemetry/` carrying `s3:x-amz-copy-source` (a CopyObject, an
+ * UploadPartCopy) is denied. Nothing copies there: the processor copies out of `telemetry/` into `quarantine/`. Without
+ * it a role changed by hand (the vehicles' reads every published image) could fill `telemetry/` with firmware bytes,
+ * up to 5 TiB an object, sending none, kept for the telemetry's retention (review 21, R21-02).
+ *
+ * @example
+ * copyFreeTelemetryStatement("arn:aws:s3:::lake").Condition // { Null: { "s3:x-amz-copy-source": "false" } }
+ */
+export function copyFreeTelemetryStatement(bucketArn: string): PolicyStatement {
+  return {
+    Sid: "DenyCopiesOntoTelemetry",
+    Effect: "Deny",
+    Principal: "*",
+    Action: "s3:PutObject",
+    Resource: `${bucketArn}/${DATA_LAKE_PREFIX.telemetry}*`,
+    Condition: { Null: { [COPY_SOURCE_KEY]: "false" } },
+  };
+}
+
+/**
  * Bucket-level actions that would undo the write-once rule without an object request the Denys above see: a
  * lifecycle rule expiring `firmware/images/` makes S3 itself put delete markers over published versions (Object Lock
  * does not stop a delete marker, and lifecycle actions are not requests a bucket policy evaluates), after which a
@@ -232,7 +253,7 @@ export interface DataLakeStorageProps {
  * documents and fleet state are kept. Versioned, with Object Lock: published firmware and repository
  * metadata are written once under governance retention (uptane/repository-store.ts), and the bucket policy
  * refuses any other write or a delete marker there (`writeOnceStatements`); telemetry is written only in STANDARD
- * without SSE-C (`readableTelemetryStatements`).
+ * without SSE-C (`readableTelemetryStatements`), and never by a server-side copy (`copyFreeTelemetryStatement`).
  *
  * @example
  * const storage = new DataLakeStorage(this, "data-lake", lakeProps);
@@ -258,6 +279,7 @@ export class DataLakeStorage extends Construct {
     for (const statement of writeOnceStatements(this.bucketArn, administrators)) this.secureBucket.addToResourcePolicy(statement);
     for (const statement of bucketAdministrationStatements(this.bucketArn, administrators)) this.secureBucket.addToResourcePolicy(statement);
     for (const statement of readableTelemetryStatements(this.bucketArn)) this.secureBucket.addToResourcePolicy(statement);
+    this.secureBucket.addToResourcePolicy(copyFreeTelemetryStatement(this.bucketArn));
 
     named(
       new S3BucketNotification(this, "eventbridge", { bucket: this.secureBucket.bucket.id, eventbridge: true }),

@@ -386,8 +386,8 @@ test("the write-once statements name exactly the repository's write-once keys; t
   }
 });
 
-/** The telemetry Denys (readableTelemetryStatements), scoped to telemetry/ (review 21 of R18-T1). */
-const TELEMETRY_DENIES = ["DenyTelemetryOutsideStandardClass", "DenyTelemetryWithUploadersOwnKey"];
+/** The telemetry Denys (readableTelemetryStatements, copyFreeTelemetryStatement), scoped to telemetry/ (review 21 of R18-T1, R21-02). */
+const TELEMETRY_DENIES = ["DenyTelemetryOutsideStandardClass", "DenyTelemetryWithUploadersOwnKey", "DenyCopiesOntoTelemetry"];
 const ARCHIVE_AND_OTHER_CLASSES = ["GLACIER", "DEEP_ARCHIVE", "GLACIER_IR", "STANDARD_IA", "ONEZONE_IA", "INTELLIGENT_TIERING", "REDUCED_REDUNDANCY", "EXPRESS_ONEZONE", "standard"];
 
 test("telemetry is written only in STANDARD without SSE-C, by every principal (an s3:* operator, a device role changed by hand): another storage class or a key of the uploader's own is denied, a copy too; none named, or STANDARD, is allowed", async () => {
@@ -403,6 +403,23 @@ test("telemetry is written only in STANDARD without SSE-C, by every principal (a
     }
     assert.is(await put(sseC), "ExplicitlyDenied", `${principal}: SSE-C, no class named`);
     assert.is(await put({ ...sseC, "s3:x-amz-storage-class": "STANDARD" }), "ExplicitlyDenied", `${principal}: SSE-C in STANDARD`);
+  }
+});
+
+test("nothing is copied onto telemetry/, by any principal (an s3:* operator, the vehicle role changed by hand, the processor): CopyObject and UploadPartCopy (s3:x-amz-copy-source set) are denied there; plain uploads, and copies into quarantine/ or elsewhere, are not (review 21, R21-02)", async () => {
+  const keys = ["telemetry/vehicle/1HGCM82633A004352/dt=2026-12-03/hour=14/20261203T140000000Z-1.ndjson.gz", "telemetry/vehicle/1HGCM82633A004352/junk-1.bin", "telemetry/fleet/gw-depot-7/x.ndjson.gz"];
+  const sources = ["fleetota-dev-data-lake/firmware/images/9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08", "/fleetota-dev-data-lake/telemetry/vehicle/x?versionId=v1", "attacker-bucket/5tib.bin"];
+  const principals = ["admin", "fleetota-dev-vehicle", "fleetota-dev-telemetry-processor"].map((role) => `arn:aws:iam::${TEST_ACCOUNT_ID}:role/${role}`);
+  for (const principal of principals) {
+    for (const key of keys) {
+      assert.is(await decide("s3:PutObject", `${LAKE_ARN}/${key}`, principal), "Allowed", `${principal}: a plain upload of ${key}`);
+      for (const source of sources) {
+        assert.is(await decide("s3:PutObject", `${LAKE_ARN}/${key}`, principal, { "s3:x-amz-copy-source": source }), "ExplicitlyDenied", `${principal}: ${key} from ${source}`);
+      }
+    }
+    // The processor's quarantine copy, and copies elsewhere, stay with IAM.
+    assert.is(await decide("s3:PutObject", `${LAKE_ARN}/quarantine/objects/x.e1`, principal, { "s3:x-amz-copy-source": `fleetota-dev-data-lake/${keys[0]}?versionId=v1` }), "Allowed", `${principal}: a quarantine copy`);
+    assert.is(await decide("s3:PutObject", `${LAKE_ARN}/telemetryx/y`, principal, { "s3:x-amz-copy-source": sources[0]! }), "Allowed", `${principal}: outside telemetry/`);
   }
 });
 

@@ -145,6 +145,25 @@ test("vehicle A cannot server-side copy a published image (or its own job) into 
   assert.is((await world.clients.s3.send(new HeadObjectCommand({ Bucket: bucket, Key: inLayout }))).ContentLength, body.length, "its own bytes are written");
 });
 
+test("nobody copies onto telemetry/, the operator included: its CopyObject and UploadPartCopy there are refused by the bucket policy, its copy into quarantine/ is not (review 21, R21-02)", async () => {
+  const staged = REPOSITORY_LAYOUT.stagedImage(COPIED_IMAGE_SHA);
+  const source = `${bucket}/${staged}`;
+  const target = vehicleTelemetryKey(A, Date.now(), "operator-copy");
+  const { s3 } = world.clients;
+  await s3.send(new PutObjectCommand({ Bucket: bucket, Key: staged, Body: Buffer.alloc(64 * 1024, 9) }));
+
+  assert.equal(await refusal(s3.send(new CopyObjectCommand({ Bucket: bucket, Key: target, CopySource: source }))), { name: "AccessDenied", status: 403 }, "CopyObject");
+  const { UploadId } = await s3.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: target }));
+  assert.equal(await refusal(s3.send(new UploadPartCopyCommand({ Bucket: bucket, Key: target, UploadId, PartNumber: 1, CopySource: source }))), { name: "AccessDenied", status: 403 }, "UploadPartCopy");
+  assert.equal((await s3.send(new ListPartsCommand({ Bucket: bucket, Key: target, UploadId }))).Parts ?? [], [], "no part copied");
+  await s3.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: target, UploadId }));
+  assert.not.ok(await exists(target));
+
+  const quarantined = `quarantine/objects/operator-copy-${Date.now()}`;
+  await s3.send(new CopyObjectCommand({ Bucket: bucket, Key: quarantined, CopySource: source }));
+  assert.is((await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: quarantined }))).ContentLength, 64 * 1024, "a copy elsewhere is IAM's to allow");
+});
+
 test("a key that climbs out of the vehicle's prefix with dot segments is refused and lands nowhere", async () => {
   const credentials = await fetchVehicleCredentials(identities.get(A)!);
   const { s3 } = clientsWith(credentials);
