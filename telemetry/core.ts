@@ -52,6 +52,13 @@ export interface RejectedLine {
  */
 export const FULLY_EXPLAINED_LINES = 100;
 
+/**
+ * Characters a refused line takes in `quarantine/records/…`: its text as JSON writes it and its reasons. JSON writes a
+ * control character as `\u0001`, six times its one: counting the raw text, 64 lines of U+0001 (a 4.3 KB gzip object)
+ * made a 25 MB records body, and ten such objects of one vehicle in a batch passed the processor's 512 MB (review 22, R22-01).
+ */
+const quarantinedLength = (raw: string, reasons: readonly RecordRejection[]): number => JSON.stringify(raw).length + JSON.stringify(reasons).length;
+
 /** Limits on one object, well inside the processor's memory with ten objects read at once. */
 export interface ReadLimits extends DecodeLimits {
   /**
@@ -59,7 +66,7 @@ export interface ReadLimits extends DecodeLimits {
    * much as short ones, and 16 MiB of newlines gzip to 16 KB (review 21, R21-01).
    */
   maxLines: number;
-  /** Raw text of rejected lines kept per object; past it the object is quarantined whole. */
+  /** Text of rejected lines kept per object (as JSON writes them, with their reasons); past it the object is quarantined whole. */
   maxRejectedBytes: number;
   /**
    * Asked once a parse-ahead run: true abandons the read (ReadDeadlineError), e.g. when the processor's invocation is
@@ -220,7 +227,7 @@ export async function readTelemetryObject(
   const budget = new ParseBudget();
   const { pastDeadline } = limits;
   const reject = (raw: string, refusal: LineRefusal, reasons: RecordRejection[]) => {
-    rejectedBytes += raw.length;
+    rejectedBytes += quarantinedLength(raw, reasons);
     if (rejectedBytes > limits.maxRejectedBytes) {
       const refusals = { ...readout.refusals, [refusal]: (readout.refusals[refusal] ?? 0) + 1 };
       throw new TooManyRejectedError(refusals, `rejected lines pass ${limits.maxRejectedBytes} bytes of text`);

@@ -3,7 +3,7 @@ import { gzipSync } from "node:zlib";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { InvocationAggregate } from "../../../telemetry/aggregate.js";
-import { DEFAULT_READ_LIMITS, FULLY_EXPLAINED_LINES, LINE_REFUSAL, readTelemetryObject } from "../../../telemetry/core.js";
+import { DEFAULT_READ_LIMITS, FULLY_EXPLAINED_LINES, LINE_REFUSAL, readTelemetryObject, TooManyRejectedError } from "../../../telemetry/core.js";
 import { CorruptObjectError, DEFAULT_DECODE_LIMITS, decodeLineBatches, decodeLines, gunzipOutputBytes, MAX_BATCH_LINES, WHOLE_OBJECT_GZIP_BYTES } from "../../../telemetry/decode.js";
 import { corruptGzip } from "../../../simulator/faults.js";
 import { SeededRandom } from "../../../simulator/random.js";
@@ -385,17 +385,30 @@ test("review 21 (R21-01): blank lines count toward the object's line limit: 16 M
   assert.is(readout.accepted, DEFAULT_READ_LIMITS.maxLines / 2, "an object of exactly the limit, half of it blank, is read whole");
 });
 
-test("review 21 (R21-03): an object's first refused lines keep every reason (up to the cap), later ones the first: 1,500 records of 256 bad ECUs kept 384,000 reasons", async () => {
+test("review 21 (R21-03): an object's first refused lines keep every reason (up to the cap), later ones the first: 1,500 records of 256 bad ECUs kept 384,000 reasons (1,000 here: 1,500 now pass the 4 MiB of refused text)", async () => {
   const clean = telemetryRecord();
   const ecus = Object.fromEntries(Array.from({ length: 256 }, (_, index) => [`e${index.toString(36)}`, 1]));
-  const lines = Array.from({ length: 1_500 }, (_, seq) => JSON.stringify({ ...clean, seq, firmware: { version: "1.0.0", ecus } }));
+  const lines = Array.from({ length: 1_000 }, (_, seq) => JSON.stringify({ ...clean, seq, firmware: { version: "1.0.0", ecus } }));
   const body = gzipped(lines);
   assert.ok(body.length < 40_000, `${body.length} bytes of gzip`);
   const readout = await readTelemetryObject([body], NOW_MS);
-  assert.is(readout.rejected.length, 1_500, "every line refused, the object read");
-  assert.equal(readout.rejected.map((line) => line.reasons.length), [...Array(FULLY_EXPLAINED_LINES).fill(8), ...Array(1_500 - FULLY_EXPLAINED_LINES).fill(1)]);
+  assert.is(readout.rejected.length, 1_000, "every line refused, the object read");
+  assert.equal(readout.rejected.map((line) => line.reasons.length), [...Array(FULLY_EXPLAINED_LINES).fill(8), ...Array(1_000 - FULLY_EXPLAINED_LINES).fill(1)]);
   assert.equal(readout.rejected.at(-1)!.reasons, readout.rejected[0]!.reasons.slice(0, 1), "a later line's one reason is the first of the full list");
-  assert.equal(readout.refusals, { schema: 1_500 });
+  assert.equal(readout.refusals, { schema: 1_000 });
+});
+
+test("review 22 (R22-01): refused text counts as quarantine/records/ writes it: 64 lines of 64 KiB of U+0001 (a 4 KB gzip object, a 25 MB records body) pass the 4 MiB", async () => {
+  const controls = Array.from({ length: 64 }, () => "\u0001".repeat(64 * 1024));
+  const body = gzipped(controls);
+  assert.ok(body.length < 8_000, `${body.length} bytes of gzip`);
+  const outcome = await readTelemetryObject([body], NOW_MS).then(() => "read", (error: unknown) => error);
+  assert.instance(outcome, TooManyRejectedError, "quarantined whole");
+  const perLine = JSON.stringify(controls[0]).length; // six characters a control
+  assert.equal((outcome as TooManyRejectedError).refusals, { [LINE_REFUSAL.NotJson]: Math.ceil(DEFAULT_READ_LIMITS.maxRejectedBytes / perLine) });
+  const kept = await readTelemetryObject([gzipped(controls.slice(0, 8))], NOW_MS);
+  const written = kept.rejected.reduce((sum, line) => sum + JSON.stringify(line.raw).length + JSON.stringify(line.reasons).length, 0);
+  assert.ok(written <= DEFAULT_READ_LIMITS.maxRejectedBytes, `an object kept line by line writes ${written} characters of refused lines`);
 });
 
 test("a small gzip of repeated valid records is refused by the default limits, not decoded whole", async () => {
