@@ -878,6 +878,12 @@ function awsS3(answer: (request: S3Request) => { status: number; xml: string } |
 }
 
 /** The world with S3 answered by `awsS3`; the parking writes go through the same client. */
+/** `dependencies` whose log keeps each warning's `detail` in `details`. */
+function keepingWarnDetails<T extends { log: { warn: unknown } }>(dependencies: T): { logged: T; details: unknown[] } {
+  const details: unknown[] = [];
+  return { logged: { ...dependencies, log: { ...dependencies.log, warn: (_message: string, fields?: Record<string, unknown>) => details.push(fields?.detail) } }, details };
+}
+
 function worldOnAws(answer: Parameters<typeof awsS3>[0], options?: Parameters<typeof awsS3>[1]) {
   const { table, dependencies } = world();
   const s3 = awsS3(answer, options);
@@ -951,8 +957,7 @@ test("an object stored so that no read succeeds (archived: 403 InvalidObjectStat
   ];
   for (const { what, key, answer, says } of cases) {
     const { table, s3, dependencies, scope } = worldOnAws(answer);
-    const details: unknown[] = [];
-    const logged = { ...dependencies, log: { ...dependencies.log, warn: (_message: string, fields?: Record<string, unknown>) => details.push(fields?.detail) } };
+    const { logged, details } = keepingWarnDetails(dependencies);
 
     const outcome = await processTelemetryMessage(objectCreated(key, "etag-unreadable", 100, "v1"), logged, scope);
 
@@ -977,8 +982,7 @@ test("a 400 to the read of an existing object is parked object-unreadable whatev
   ];
   for (const failure of cases) {
     const { table, s3, dependencies, scope } = worldOnAws((request) => (isRead(stored)(request) ? failure : undefined));
-    const details: unknown[] = [];
-    const logged = { ...dependencies, log: { ...dependencies.log, warn: (_message: string, fields?: Record<string, unknown>) => details.push(fields?.detail) } };
+    const { logged, details } = keepingWarnDetails(dependencies);
 
     const outcome = await processTelemetryMessage(objectCreated(stored, "etag-reworded", 100, "v1"), logged, scope);
 
