@@ -53,11 +53,13 @@ export interface RejectedLine {
 export const FULLY_EXPLAINED_LINES = 100;
 
 /**
- * Characters a refused line takes in `quarantine/records/…`: its text as JSON writes it and its reasons. JSON writes a
- * control character as `\u0001`, six times its one: counting the raw text, 64 lines of U+0001 (a 4.3 KB gzip object)
- * made a 25 MB records body, and ten such objects of one vehicle in a batch passed the processor's 512 MB (review 22, R22-01).
+ * UTF-8 bytes a refused line takes in `quarantine/records/…` besides what the records file adds to every line
+ * (`ReadLimits.rejectedLineOverhead`): the line as JSON. Its raw length fell short twice: JSON writes a control character
+ * as `\u0001`, six (64 lines of U+0001, a 4.3 KB gzip object, made a 25 MB records body; review 22, R22-01), and UTF-8
+ * takes three bytes for a CJK character or for the U+FFFD an invalid byte decodes to (10,000 such lines, 12.5 MB; review
+ * 23, R23-01).
  */
-const quarantinedLength = (raw: string, reasons: readonly RecordRejection[]): number => JSON.stringify(raw).length + JSON.stringify(reasons).length;
+const quarantinedBytes = (line: RejectedLine): number => Buffer.byteLength(JSON.stringify(line));
 
 /** Limits on one object, well inside the processor's memory with ten objects read at once. */
 export interface ReadLimits extends DecodeLimits {
@@ -66,8 +68,13 @@ export interface ReadLimits extends DecodeLimits {
    * much as short ones, and 16 MiB of newlines gzip to 16 KB (review 21, R21-01).
    */
   maxLines: number;
-  /** Text of rejected lines kept per object (as JSON writes them, with their reasons); past it the object is quarantined whole. */
+  /**
+   * Bytes the rejected lines of an object may take in `quarantine/records/…` (each as JSON, in UTF-8, with its reasons and
+   * `rejectedLineOverhead`); past it the object is quarantined whole.
+   */
   maxRejectedBytes: number;
+  /** Bytes the records file adds to each rejected line's own JSON (its source: quarantine.ts); none by default. */
+  rejectedLineOverhead?: number;
   /**
    * Asked once a parse-ahead run: true abandons the read (ReadDeadlineError), e.g. when the processor's invocation is
    * near its timeout. None by default.
@@ -227,12 +234,13 @@ export async function readTelemetryObject(
   const budget = new ParseBudget();
   const { pastDeadline } = limits;
   const reject = (raw: string, refusal: LineRefusal, reasons: RecordRejection[]) => {
-    rejectedBytes += quarantinedLength(raw, reasons);
+    const rejected: RejectedLine = { line: lineNumber, raw, refusal, reasons };
+    rejectedBytes += quarantinedBytes(rejected) + (limits.rejectedLineOverhead ?? 0);
     if (rejectedBytes > limits.maxRejectedBytes) {
       const refusals = { ...readout.refusals, [refusal]: (readout.refusals[refusal] ?? 0) + 1 };
       throw new TooManyRejectedError(refusals, `rejected lines pass ${limits.maxRejectedBytes} bytes of text`);
     }
-    readout.rejected.push({ line: lineNumber, raw, refusal, reasons });
+    readout.rejected.push(rejected);
     readout.refusals[refusal] = (readout.refusals[refusal] ?? 0) + 1;
   };
   for await (const batch of decodeLineBatches(source, limits)) {

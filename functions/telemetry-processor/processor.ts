@@ -16,7 +16,7 @@ import { reportingVin } from "../../telemetry/uploader-binding.js";
 import type { GatewayVehicles } from "./gateway-vehicles.js";
 import { CopyDeadlineError } from "./deadline.js";
 import { COMPLETION, completeObject, completionOf, type ObjectLedger } from "./idempotency.js";
-import { quarantineObject, writeQuarantineReason, writeRejectedRecords } from "./quarantine.js";
+import { quarantineObject, rejectedLineOverhead, writeQuarantineReason, writeRejectedRecords } from "./quarantine.js";
 import { unreadableObject } from "./unreadable-object.js";
 import { candidatesOf, sendUpdateMessages, statusReportsOf } from "./update-handoff.js";
 
@@ -470,7 +470,11 @@ async function processObject(
       return quarantine(why, object.key);
     }
     const readAtMs = now();
-    const limits: ReadLimits = { ...(dependencies.limits ?? DEFAULT_READ_LIMITS), ...(scope.readPastDeadline === undefined ? {} : { pastDeadline: scope.readPastDeadline }) };
+    const limits: ReadLimits = {
+      ...(dependencies.limits ?? DEFAULT_READ_LIMITS),
+      rejectedLineOverhead: rejectedLineOverhead(object),
+      ...(scope.readPastDeadline === undefined ? {} : { pastDeadline: scope.readPastDeadline }),
+    };
     let judged = await judge(() => readTelemetryObject(body, readAtMs, limits, uploader.key, boundVins));
     if (uploader.key.kind === UPLOADER_KIND.Fleet) judged = await againstNewerBinding(object, uploader.storedKey, uploader.key, boundVins!, readAtMs, judged, dependencies, limits);
     ({ readout, corruption } = judged);

@@ -47,7 +47,7 @@ export function quarantinedObjectKey(object: ObjectRef): string {
  * await writeRejectedRecords(s3, bucket, object, readout.rejected);
  */
 export async function writeRejectedRecords(s3: S3Client, bucket: string, object: ObjectRef, rejected: readonly RejectedLine[]): Promise<string> {
-  const source = { bucket: object.bucket, key: object.key, etag: object.etag };
+  const source = sourceOf(object);
   const body = rejected.map((line) => `${JSON.stringify({ source, ...line })}\n`).join("");
   const key = rejectedRecordsKey(object);
   await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentType: "application/x-ndjson" }));
@@ -96,6 +96,21 @@ export async function quarantineObject(
   );
   await writeQuarantineReason(s3, bucket, object, why, now, true);
   return key;
+}
+
+/** What each line of an object's `quarantine/records/…` file names as its source. */
+const sourceOf = (object: ObjectRef) => ({ bucket: object.bucket, key: object.key, etag: object.etag });
+
+/**
+ * UTF-8 bytes writeRejectedRecords adds to each rejected line's own JSON for `object` (its source, a comma for the brace
+ * it replaces, the newline), for the reader's ReadLimits.rejectedLineOverhead: with it the object's 4 MiB bound is on
+ * the records file's bytes (a key can be 1 KiB; 10,000 refused lines repeat it).
+ *
+ * @example
+ * const limits = { maxRejectedBytes: 4 * 1024 * 1024, rejectedLineOverhead: rejectedLineOverhead(object) }; // for readTelemetryObject
+ */
+export function rejectedLineOverhead(object: ObjectRef): number {
+  return Buffer.byteLength(JSON.stringify({ source: sourceOf(object) }));
 }
 
 /**
