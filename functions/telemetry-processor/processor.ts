@@ -16,7 +16,7 @@ import { reportingVin } from "../../telemetry/uploader-binding.js";
 import type { GatewayVehicles } from "./gateway-vehicles.js";
 import { CopyDeadlineError } from "./deadline.js";
 import { COMPLETION, completeObject, completionOf, type ObjectLedger } from "./idempotency.js";
-import { quarantineObject, rejectedLineOverhead, writeQuarantineReason, writeRejectedRecords } from "./quarantine.js";
+import { QuarantineWriteError, quarantineObject, rejectedLineOverhead, writeQuarantineReason, writeRejectedRecords } from "./quarantine.js";
 import { unreadableObject } from "./unreadable-object.js";
 import { candidatesOf, sendUpdateMessages, statusReportsOf } from "./update-handoff.js";
 
@@ -124,6 +124,7 @@ async function quarantineWhole(
     if (storedKey === undefined || tooLarge) return await onStoredKey(object, onKey);
     return await onKey(storedKey);
   } catch (error) {
+    if (error instanceof QuarantineWriteError) throw error;
     if (isNoSuchKey(error)) throw objectMissing(object);
     if (isPreconditionFailed(error)) throw objectReplaced(object);
     throw readFailure(error, object, storedKey ?? object.key);

@@ -136,6 +136,25 @@ export async function writeQuarantineReason(
     copied,
   };
   const key = `${quarantinedObjectKey(object)}.reason.json`;
-  await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: JSON.stringify(reason, null, 2), ContentType: "application/json" }));
+  try {
+    await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: JSON.stringify(reason, null, 2), ContentType: "application/json" }));
+  } catch (error) {
+    throw new QuarantineWriteError(key, error);
+  }
   return key;
+}
+
+/**
+ * The processor's own write of a `.reason.json` failed: S3's answer is about that request (a 400 such as IncompleteBody
+ * or BadDigest is a cut or corrupted upload), never about the object quarantined, so it is not judged as a read of the
+ * object would be (review 23, R23-02: such a 400 parked a readable object as unreadable). Transient: the message is retried.
+ */
+export class QuarantineWriteError extends Error {
+  override readonly name = "QuarantineWriteError";
+  constructor(
+    readonly key: string,
+    override readonly cause: unknown,
+  ) {
+    super(`writing ${key} failed: ${(cause as Error).message}`);
+  }
 }

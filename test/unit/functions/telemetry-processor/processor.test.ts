@@ -35,7 +35,7 @@ import {
   type InvocationScope,
   type ProcessorDependencies,
 } from "../../../../functions/telemetry-processor/processor.js";
-import { quarantinedObjectKey, rejectedRecordsKey } from "../../../../functions/telemetry-processor/quarantine.js";
+import { QuarantineWriteError, quarantinedObjectKey, rejectedRecordsKey } from "../../../../functions/telemetry-processor/quarantine.js";
 import { ParkedTally, PermanentFailureError } from "../../../../lib/parked-failures.js";
 import { InvocationAggregate } from "../../../../telemetry/aggregate.js";
 import { gzipped, telemetryRecord } from "../../telemetry/support/factories.js";
@@ -877,13 +877,13 @@ function awsS3(answer: (request: S3Request) => { status: number; xml: string } |
   return { s3, requests, reads, copies, writes: () => written };
 }
 
-/** The world with S3 answered by `awsS3`; the parking writes go through the same client. */
 /** `dependencies` whose log keeps each warning's `detail` in `details`. */
 function keepingWarnDetails<T extends { log: { warn: unknown } }>(dependencies: T): { logged: T; details: unknown[] } {
   const details: unknown[] = [];
   return { logged: { ...dependencies, log: { ...dependencies.log, warn: (_message: string, fields?: Record<string, unknown>) => details.push(fields?.detail) } }, details };
 }
 
+/** The world with S3 answered by `awsS3`; the parking writes go through the same client. */
 function worldOnAws(answer: Parameters<typeof awsS3>[0], options?: Parameters<typeof awsS3>[1]) {
   const { table, dependencies } = world();
   const s3 = awsS3(answer, options);
@@ -1023,6 +1023,26 @@ test("an answer a retry or a fixed configuration can change stays transient: thr
     assert.equal(scope.parking.tally.byReason(), {}, `${failure.xml}: nothing parked`);
     assert.equal(s3.writes(), [], `${failure.xml}: nothing written`);
     assert.is(table.items.get(ledgerKeyOf(stored, "etag-transient")), undefined, `${failure.xml}: not recorded, so the redelivery reads it`);
+  }
+});
+
+test("review 23 (R23-02): a 400 to the processor's own write of a .reason.json is about that request, not the object: retried, nothing parked (it parked a readable object unreadable)", async () => {
+  const cases: Array<[string, number]> = [
+    [vehicleTelemetryKey(VIN, Date.now(), "huge"), 5 * 1024 ** 3], // its reason alone, after a one-byte read
+    [`telemetry/vehicle/${VIN}/outside-layout.bin`, 100], // copied, then its reason
+  ];
+  for (const [key, size] of cases) {
+    for (const code of ["IncompleteBody", "BadDigest", "XAmzContentSHA256Mismatch"]) {
+      const failure = AWS_ERROR.Coded(400, code, "The request body was not what its headers said.");
+      const { s3, dependencies, scope } = worldOnAws((request) => (request.method === "PUT" && request.path.endsWith(".reason.json") ? failure : undefined), { maxAttempts: 1 });
+
+      const error = await rejection(processTelemetryMessage(objectCreated(key, "etag-own-write", size, "v1"), dependencies, scope));
+
+      assert.instance(error, QuarantineWriteError, `${key} ${code}`);
+      assert.not.instance(error, PermanentFailureError, `${key} ${code}: retried`);
+      assert.equal(scope.parking.tally.byReason(), {}, `${key} ${code}: nothing parked`);
+      assert.not.ok(s3.writes().some((written) => written.startsWith("parked/")), `${key} ${code}: no parked record`);
+    }
   }
 });
 
