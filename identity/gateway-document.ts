@@ -5,6 +5,7 @@
  */
 import { GetObjectCommand, PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
 import { decodeGatewayVehicles, encodeGatewayVehicles, gatewayVehiclesKey, type GatewayVehiclesDocument } from "../contracts/gateway-vehicles.js";
+import { isMissingObject, s3StatusOf } from "../lib/s3-errors.js";
 
 export class InvalidGatewayVehiclesError extends Error {
   override readonly name = "InvalidGatewayVehiclesError";
@@ -15,9 +16,7 @@ export class GatewayVehiclesContendedError extends Error {
   override readonly name = "GatewayVehiclesContendedError";
 }
 
-const statusOf = (error: unknown): number | undefined => (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
-const isMissing = (error: unknown): boolean => (error as Error).name === "NoSuchKey" || statusOf(error) === 404;
-const isPreconditionFailed = (error: unknown): boolean => (error as Error).name === "PreconditionFailed" || statusOf(error) === 412;
+const isPreconditionFailed = (error: unknown): boolean => (error as Error).name === "PreconditionFailed" || s3StatusOf(error) === 412;
 
 const DEFAULT_ATTEMPTS = 5;
 
@@ -33,7 +32,7 @@ export async function readGatewayVehicles(s3: S3Client, bucket: string, gatewayI
     const response = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: gatewayVehiclesKey(gatewayId) }));
     return { document: decodeGatewayVehicles(gatewayId, await response.Body!.transformToByteArray()), etag: response.ETag };
   } catch (error) {
-    if (isMissing(error)) return {};
+    if (isMissingObject(error)) return {};
     throw error;
   }
 }

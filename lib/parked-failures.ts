@@ -4,6 +4,7 @@ import { StandardUnit, type MetricDatum } from "@aws-sdk/client-cloudwatch";
 import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3ServiceException, type S3Client } from "@aws-sdk/client-s3";
 import { METRIC } from "../contracts/metrics.js";
 import { PARKED_PREFIX, parkedFailureKey, type ParkedFailure, type ParkedSource } from "../contracts/parked-failure.js";
+import { isMissingObject } from "./s3-errors.js";
 
 /**
  * Writing, counting and reading parked failures (contracts/parked-failure.ts): what no retry can fix is
@@ -215,8 +216,6 @@ function keyDigest(messageKey: string): string {
   return createHash("sha256").update(messageKey).digest("hex").slice(0, 16);
 }
 
-const isMissing = (error: unknown): boolean => (error as Error).name === "NoSuchKey" || (error as S3ServiceException).$metadata?.httpStatusCode === 404;
-
 /** One message parked under a counted record: the failure as it would be parked alone, and the message's own key. */
 export interface CountedPark {
   failure: ParkedFailure;
@@ -237,7 +236,7 @@ async function readCountedRecord(s3: S3Client, bucket: string, key: string): Pro
   try {
     response = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
   } catch (error) {
-    if (isMissing(error)) return undefined;
+    if (isMissingObject(error)) return undefined;
     throw error;
   }
   const stored: unknown = JSON.parse((await response.Body?.transformToString()) ?? "");

@@ -12,6 +12,7 @@
  */
 import { GetObjectCommand, type S3Client } from "@aws-sdk/client-s3";
 import { decodeGatewayVehicles, gatewayVehiclesKey } from "../../contracts/gateway-vehicles.js";
+import { isMissingObject, s3StatusOf } from "../../lib/s3-errors.js";
 
 /** How stale a gateway's VINs may be: an unbind refuses that VIN in objects read from this long after it. */
 export const GATEWAY_VEHICLES_CACHE_MS = 30_000;
@@ -56,8 +57,6 @@ interface Cached {
   recheckFailure?: { atMs: number; error: GatewayVehiclesUnreadableError };
 }
 
-const statusOf = (error: unknown): number | undefined => (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
-const isMissing = (error: unknown): boolean => (error as Error).name === "NoSuchKey" || statusOf(error) === 404;
 
 /**
  * @example
@@ -89,9 +88,9 @@ export function cachedGatewayVehicles(options: { s3: S3Client; bucket: string; n
       const bytes = await response.Body!.transformToByteArray();
       next = { vins: new Set(decodeGatewayVehicles(gatewayId, bytes).vins), etag: response.ETag, checkedAtMs: askedAtMs, askedAtMs };
     } catch (error) {
-      if (known && statusOf(error) === 304) next = { vins: known.vins, etag: known.etag, checkedAtMs: askedAtMs, askedAtMs };
+      if (known && s3StatusOf(error) === 304) next = { vins: known.vins, etag: known.etag, checkedAtMs: askedAtMs, askedAtMs };
       // Still no document: the same empty set, so newerThan sees nothing newer (a new set would re-judge every object for nothing).
-      else if (isMissing(error)) next = { vins: known && known.etag === undefined ? known.vins : new Set(), checkedAtMs: askedAtMs, askedAtMs };
+      else if (isMissingObject(error)) next = { vins: known && known.etag === undefined ? known.vins : new Set(), checkedAtMs: askedAtMs, askedAtMs };
       else throw new GatewayVehiclesUnreadableError(`could not read the vehicles of fleet gateway ${gatewayId} (s3://${options.bucket}/${key}): ${(error as Error).message}`, { cause: error });
     }
     cache.set(gatewayId, next);
