@@ -61,6 +61,14 @@ export const FULLY_EXPLAINED_LINES = 100;
  */
 const quarantinedBytes = (line: RejectedLine): number => Buffer.byteLength(JSON.stringify(line));
 
+/**
+ * The text as a string of its own. A line is a slice of its decoded chunk's text, and V8 keeps a slice of 13 characters
+ * or more as a view that holds the whole chunk alive: 1,024 refused 20-character lines, one every 16 KiB chunk of two-byte
+ * text, held 48 MB of an object until its records file was written, ten such objects past Lambda's heap (review 25,
+ * R25-01). JSON.parse builds new strings.
+ */
+const ownCopy = (text: string): string => JSON.parse(JSON.stringify(text)) as string;
+
 /** Limits on one object, well inside the processor's memory with ten objects read at once. */
 export interface ReadLimits extends DecodeLimits {
   /**
@@ -233,8 +241,8 @@ export async function readTelemetryObject(
   const parsed: unknown[] = new Array(PARSE_AHEAD.lines);
   const budget = new ParseBudget();
   const { pastDeadline } = limits;
-  const reject = (raw: string, refusal: LineRefusal, reasons: RecordRejection[]) => {
-    const rejected: RejectedLine = { line: lineNumber, raw, refusal, reasons };
+  const reject = (text: string, refusal: LineRefusal, reasons: RecordRejection[]) => {
+    const rejected: RejectedLine = { line: lineNumber, raw: ownCopy(text), refusal, reasons };
     rejectedBytes += quarantinedBytes(rejected) + (limits.rejectedLineOverhead ?? 0);
     if (rejectedBytes > limits.maxRejectedBytes) {
       const refusals = { ...readout.refusals, [refusal]: (readout.refusals[refusal] ?? 0) + 1 };

@@ -73,6 +73,33 @@ test("review 16 (R16-T1): accepted ota records are kept without unknown keys (an
   assert.ok(heldMb < 10, `the reader held ${heldMb.toFixed(1)} MB between two batches`);
 });
 
+/** A valid record of ~60 KiB: an unknown key of text with a "€" in it, so the chunk it is decoded in takes two bytes a character. */
+function bulkyRecordLine(seq: number): string {
+  const head = `${JSON.stringify(telemetryRecord({ seq })).slice(0, -1)},"x":"\u20ac`;
+  return `${head}${"a".repeat(60 * 1024 - head.length - 2)}"}`;
+}
+
+test("review 25 (R25-01): a refused line keeps its own text, not the decoded chunk it was cut from (1,024 short refused lines held 48 MB an object)", async () => {
+  // Each chunk: a short refused line, three valid records of ~60 KiB and a too-long line (67 KB of "€", kept as its 200-character cut).
+  const chunks = Array.from({ length: 48 }, (_, index) =>
+    Buffer.from(`"refused-line-${String(index).padStart(5, "0")}"\n${[0, 1, 2].map((n) => bulkyRecordLine(index * 3 + n)).join("\n")}\n${"\u20ac".repeat(22 * 1024)}\n`),
+  );
+  gc();
+  const baseline = process.memoryUsage().heapUsed;
+  const readout = await readTelemetryObject(chunks, NOW_MS);
+  gc();
+  const heldMb = (process.memoryUsage().heapUsed - baseline) / 1e6;
+  assert.is(readout.accepted, 48 * 3);
+  assert.equal(
+    readout.rejected.map((line) => line.refusal),
+    chunks.flatMap(() => ["schema", "line-too-long"]),
+  );
+  assert.is(readout.rejected[0]!.raw, '"refused-line-00000"', "the text itself is kept");
+  assert.is(readout.rejected[1]!.raw, "\u20ac".repeat(200), "a too-long line's cut is kept");
+  // Held as slices, the 96 refused lines kept their 48 chunks' text alive: ~25 MB (12 MiB decoded, two bytes a character).
+  assert.ok(heldMb < 4, `the readout held ${heldMb.toFixed(1)} MB`);
+});
+
 /** Lambda's heap at the processor's 512 MB, as its runtime starts Node. */
 const LAMBDA_HEAP_FLAGS = ["--max-semi-space-size=4", "--max-old-space-size=504"];
 
