@@ -11,8 +11,9 @@ import { LOCAL_ACCOUNT_ID, LOCAL_CREDENTIALS, type ClientConfig } from "./apply/
 import { ensureSynthesizedStack, type SynthesizeOptions } from "./apply/synthesized-stack.js";
 import { startEmulator, type Emulator } from "./emulator.js";
 import { startCredentialsProvider, type CredentialsProvider } from "./identity/credentials-provider.js";
-import { vehicleAuthorizer, type FrontDoorStats } from "./identity/front-door.js";
-import { functionSqsAuthorizer } from "./identity/function-policy.js";
+import { refusal, vehicleAuthorizer, type FrontDoorStats, type Refusal } from "./identity/front-door.js";
+import { eitherBodyAuthorizer, functionSqsAuthorizer } from "./identity/function-policy.js";
+import { functionS3Authorizer } from "./identity/function-s3-policy.js";
 import { rolePolicyFromDescription } from "./identity/role-policies.js";
 import { VehicleSessions } from "./identity/sessions.js";
 import { startSqsProxy, type SqsProxy } from "./message-moves/proxy.js";
@@ -98,19 +99,34 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     ]);
     const sessions = new VehicleSessions();
     const frontDoor: FrontDoorStats = { vehicleRequests: 0, allowed: 0, refused: 0, unauthenticated: 0 };
-    const authorize = vehicleAuthorizer({ sessions, accountId: LOCAL_ACCOUNT_ID, log, stats: frontDoor });
+    const vehicles = vehicleAuthorizer({ sessions, accountId: LOCAL_ACCOUNT_ID, log, stats: frontDoor });
     const faults = new FaultInjector();
-    // Once the stack is applied, each local function's SQS calls are judged by its role's policy, as IAM judges them on AWS.
+    // Once the stack is applied, each local function's SQS and S3 calls are judged by its role's policy, as IAM judges them on AWS.
     let applied: LocalCloudDescription | undefined;
-    const authorizeBody = functionSqsAuthorizer({
+    const functionRoles = {
       description: () => applied,
       accountId: LOCAL_ACCOUNT_ID,
-      onRefusal: (refused) => {
+      onRefusal: (refused: Refusal) => {
         frontDoor.refused++;
         log.warn("front door refused a request", { code: refused.code, reason: refused.reason });
       },
+    };
+    const functionSqs = functionSqsAuthorizer(functionRoles);
+    const functionS3 = functionS3Authorizer(functionRoles);
+    const proxy: SqsProxy = await startSqsProxy({
+      upstream: emulator.endpoint,
+      credentials: LOCAL_CREDENTIALS,
+      log,
+      authorize: (request) => vehicles(request) ?? functionS3.authorize(request),
+      authorizeBody: eitherBodyAuthorizer(functionSqs, functionS3),
+      // Asked once per 404 from the emulator: a yes is S3's 403 to a function that may not list the key, counted as a refusal.
+      missingIsDenied: (request) => {
+        if (!functionS3.answersMissingWith403(request)) return false;
+        functionRoles.onRefusal(refusal("s3", 403, "AccessDenied", "Access Denied", `a function's read of a missing key it may not list: ${request.method} ${request.url}`));
+        return true;
+      },
+      faults,
     });
-    const proxy: SqsProxy = await startSqsProxy({ upstream: emulator.endpoint, credentials: LOCAL_CREDENTIALS, log, authorize, authorizeBody, faults });
     stops.push(() => proxy.stop());
     const description = await timed("apply", () => applyStack(stack.document, { endpoint: proxy.endpoint, stackDir: stack.stackDir, log }));
     applied = description;

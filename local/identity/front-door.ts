@@ -2,7 +2,8 @@
  * The local front door's authorization: AWS evaluates IAM on every request; moto evaluates none. So the
  * front door fails closed. It forwards to moto only
  * - requests of the local cloud's own principals (local/identity/local-principals.ts: the operator, each
- *   Lambda, the event source mappings, the emulation), told by their access key id, and
+ *   Lambda, the event source mappings, the emulation), told by their access key id (a Lambda's SQS and S3 calls
+ *   are then judged against its role: function-policy.ts, function-s3-policy.ts), and
  * - requests of live sessions the local credentials provider issued (vehicles), whose session token
  *   matches and whose role policy, evaluated by iam-simulate for that thing name, allows exactly what
  *   the emulator will do with the request.
@@ -192,13 +193,13 @@ function decodedPath(url: string): string | undefined {
 }
 
 /**
- * What a session's request must look like before its action is evaluated, so that the emulator does
- * exactly what was evaluated: path-style `Host`, none of the emulator's own paths, header values of tab and
+ * What a session's (or a local function's, function-s3-policy.ts) request must look like before its action is
+ * evaluated, so that the emulator does exactly what was evaluated: path-style `Host`, none of the emulator's own paths, header values of tab and
  * printable ASCII only, no emulator control header, no form body, and a
  * presigned URL only for S3, without an X-Amz-Target (moto routes a request without an Authorization header
  * by its target, body and path).
  */
-function sessionRequestProblem(request: FrontDoorRequest, scope: CredentialScope): string | undefined {
+export function requestFormProblem(request: FrontDoorRequest, scope: CredentialScope): string | undefined {
   const host = first(request.headers.host);
   if (host === undefined || !PATH_STYLE_HOST.test(host)) return `Host ${JSON.stringify(host ?? "")} is not path-style loopback (virtual-hosted or unexpected)`;
   const path = decodedPath(request.url ?? "/");
@@ -245,7 +246,7 @@ export function vehicleAuthorizer(options: { sessions: VehicleSessions; accountI
     if (sessions.isExpired(session)) {
       return refuse(service, 400, "ExpiredToken", "The provided token has expired.", `expired session of ${session.thingName}`);
     }
-    const problem = sessionRequestProblem(request, scope);
+    const problem = requestFormProblem(request, scope);
     if (problem) return refuse(service, 403, "AccessDenied", "Access Denied", `${session.thingName}: ${problem}`);
     const asked = requestAction({ method: request.method ?? "GET", url: request.url ?? "/", headers: request.headers, service });
     if (asked.kind === "unmapped") {

@@ -6,19 +6,33 @@
  * the queue named by the body's `QueueUrl`, the IAM action of the operation (a batch is its single form, as IAM
  * checks it), evaluated by iam-simulate against the inline policies of the function's role as the applied stack
  * wrote them (role-policies.ts). A function's request to SQS in any other form than the SDKs' JSON protocol is
- * refused, so that what moto does is what was judged. Other services' calls of functions are still forwarded
- * unjudged (README, local fidelity). Pure but for the description it reads.
+ * refused, so that what moto does is what was judged. S3 calls are judged by function-s3-policy.ts with the role read
+ * here (functionRoleOf); other services' calls of functions are still forwarded unjudged (README, local fidelity).
+ * Pure but for the description it reads.
  */
-import { runUnsafeSimulation } from "@cloud-copilot/iam-simulate";
 import type { LocalCloudDescription } from "../model.js";
-import { readAuthentication, refusal, type FrontDoorRequest, type Refusal } from "./front-door.js";
+import { readAuthentication, refusal, type CredentialScope, type FrontDoorRequest, type Refusal } from "./front-door.js";
 import { localPrincipalOf } from "./local-principals.js";
 import { rolePolicyFromDescription } from "./role-policies.js";
+import { evaluateRoleRequest, type VehiclePolicyDocument } from "./vehicle-policy.js";
 
 /** Judges a request whose body it needs: `needsBody` on the headers, then `judge` with the whole body. */
 export interface BodyAuthorizer {
   needsBody(request: FrontDoorRequest): boolean;
   judge(request: FrontDoorRequest, body: string): Refusal | undefined;
+}
+
+/**
+ * One BodyAuthorizer of several: a request is judged by the first that needs its body.
+ *
+ * @example
+ * startSqsProxy({ upstream, credentials, authorizeBody: eitherBodyAuthorizer(functionSqs, functionS3) });
+ */
+export function eitherBodyAuthorizer(...authorizers: readonly BodyAuthorizer[]): BodyAuthorizer {
+  return {
+    needsBody: (request) => authorizers.some((authorizer) => authorizer.needsBody(request)),
+    judge: (request, body) => authorizers.find((authorizer) => authorizer.needsBody(request))?.judge(request, body),
+  };
 }
 
 /** Distinct questions remembered (a stack has a few functions, each calling a few queues). */
@@ -38,13 +52,58 @@ function header(request: FrontDoorRequest, name: string): string | undefined {
   return Array.isArray(value) ? value[0] : value;
 }
 
-/** The function a request is signed as, when it is a local Lambda's request to SQS (in whatever form). */
-function sqsCallOf(request: FrontDoorRequest): { functionName: string; service: string; region: string } | undefined {
+/** A local Lambda's signed request: the function it is signed as and its credential scope. */
+export interface FunctionCall {
+  readonly functionName: string;
+  readonly scope: CredentialScope;
+}
+
+/**
+ * The function a request is signed as (its key `fleetota-fn-<name>`), with the credential scope; undefined for anyone else.
+ *
+ * @example
+ * functionCallOf(request)?.functionName; // "fleetota-dev-telemetry-processor"
+ */
+export function functionCallOf(request: FrontDoorRequest): FunctionCall | undefined {
   const authentication = readAuthentication(request);
-  if (authentication.kind !== "signed" || !SQS_SIGNING_NAMES.includes(authentication.scope.service)) return undefined;
+  if (authentication.kind !== "signed") return undefined;
   const principal = localPrincipalOf(authentication.scope.accessKeyId);
   if (!principal?.startsWith("function:")) return undefined;
-  return { functionName: principal.slice("function:".length), service: authentication.scope.service, region: authentication.scope.region };
+  return { functionName: principal.slice("function:".length), scope: authentication.scope };
+}
+
+/** A local function's execution role: its ARN, its applied inline policies' statements, and the session ARN it calls as. */
+export interface FunctionRole {
+  readonly roleArn: string | undefined;
+  /** Undefined when the function or its role has no inline policy applied: nothing is allowed. */
+  readonly policy: VehiclePolicyDocument | undefined;
+  /** `arn:aws:sts::<account>:assumed-role/<role name>/<function name>`, as Lambda's session is named. */
+  readonly principal: string;
+}
+
+/**
+ * The role a local function runs with, read from the applied stack (its `aws_lambda_function`'s `role`).
+ *
+ * @example
+ * functionRoleOf(description, "fleetota-dev-update-manager", "123456789012").principal;
+ * // "arn:aws:sts::123456789012:assumed-role/fleetota-dev-update-manager-role/fleetota-dev-update-manager"
+ */
+export function functionRoleOf(description: LocalCloudDescription, functionName: string, accountId: string): FunctionRole {
+  const fn = description.functions.find((candidate) => candidate.functionName === functionName);
+  const role = fn ? description.resources[fn.address]?.role : undefined;
+  const roleArn = typeof role === "string" ? role : undefined;
+  return {
+    roleArn,
+    policy: roleArn === undefined ? undefined : rolePolicyFromDescription(description, roleArn),
+    principal: `arn:aws:sts::${accountId}:assumed-role/${String(roleArn ?? "unknown").split("/").pop()}/${functionName}`,
+  };
+}
+
+/** The function a request is signed as, when it is a local Lambda's request to SQS (in whatever form). */
+function sqsCallOf(request: FrontDoorRequest): { functionName: string; service: string; region: string } | undefined {
+  const call = functionCallOf(request);
+  if (!call || !SQS_SIGNING_NAMES.includes(call.scope.service)) return undefined;
+  return { functionName: call.functionName, service: call.scope.service, region: call.scope.region };
 }
 
 /**
@@ -93,7 +152,7 @@ export function functionSqsAuthorizer(options: { description: () => LocalCloudDe
     return refused;
   };
   /** iam-simulate's answer by question (policy, principal, action, queue), oldest first; a function asks a few, often. */
-  const decisions = new Map<string, ReturnType<typeof runUnsafeSimulation>>();
+  const decisions = new Map<string, string>();
   return {
     needsBody: (request) => options.description() !== undefined && sqsCallOf(request) !== undefined,
     judge(request, body) {
@@ -108,9 +167,7 @@ export function functionSqsAuthorizer(options: { description: () => LocalCloudDe
         );
       }
       const call = { ...signed, operation: form.operation };
-      const fn = description.functions.find((candidate) => candidate.functionName === call.functionName);
-      const roleArn = fn ? description.resources[fn.address]?.role : undefined;
-      const policy = typeof roleArn === "string" ? rolePolicyFromDescription(description, roleArn) : undefined;
+      const { policy, principal } = functionRoleOf(description, call.functionName, options.accountId);
       let queueUrl: unknown;
       try {
         queueUrl = (JSON.parse(body || "{}") as { QueueUrl?: unknown }).QueueUrl;
@@ -119,7 +176,6 @@ export function functionSqsAuthorizer(options: { description: () => LocalCloudDe
       }
       const action = `sqs:${SQS_ACTION_OF[call.operation] ?? call.operation}`;
       const resource = typeof queueUrl === "string" ? queueArnOf(description, queueUrl, call.region) : "*";
-      const principal = `arn:aws:sts::${options.accountId}:assumed-role/${String(roleArn ?? "unknown").split("/").pop()}/${call.functionName}`;
       const denied = (result: string) =>
         refuse(
           `User: ${principal} is not authorized to perform: ${action} on resource: ${resource ?? String(queueUrl)} because no identity-based policy allows the ${action} action`,
@@ -131,15 +187,7 @@ export function functionSqsAuthorizer(options: { description: () => LocalCloudDe
       const question = JSON.stringify([policy, principal, action, resource]);
       let result = decisions.get(question);
       if (result === undefined) {
-        result = runUnsafeSimulation(
-          {
-            identityPolicies: [{ name: "function-role", policy: policy as never }],
-            serviceControlPolicies: [],
-            resourceControlPolicies: [],
-            request: { action, principal, resource: { accountId: options.accountId, resource }, contextVariables: {} },
-          },
-          {},
-        );
+        result = evaluateRoleRequest(policy, principal, options.accountId, { action, resource }).result;
         if (decisions.size >= DECISIONS_MAX) decisions.delete(decisions.keys().next().value!);
         decisions.set(question, result);
       }

@@ -1,8 +1,10 @@
 /**
- * How a device session's request is judged: its role's policy (as synthesized, then applied: the vehicle
- * role, the fleet-gateway role) evaluated by `@cloud-copilot/iam-simulate` with the context keys the IoT
- * credentials provider adds, `credentials-iot:ThingName` and `credentials-iot:ThingTypeName`. Pure; used
- * by the local credentials provider, the front door and the stack tests alike.
+ * How a role's request is judged: its policy (as synthesized, then applied) evaluated by
+ * `@cloud-copilot/iam-simulate` (evaluateRoleRequest). A device session's (the vehicle role, the fleet-gateway
+ * role) carries the context keys the IoT credentials provider adds, `credentials-iot:ThingName` and
+ * `credentials-iot:ThingTypeName`; a local function's carries none beyond its request's own
+ * (local/identity/function-policy.ts). Pure; used by the local credentials provider, the front door and the
+ * stack tests alike.
  */
 import { runUnsafeSimulation } from "@cloud-copilot/iam-simulate";
 
@@ -42,6 +44,25 @@ export function s3RequestContext(headers: Readonly<Record<string, string | strin
   return context;
 }
 
+/** Listing parameters that are condition keys of the same name (`s3:<parameter>`) on s3:ListBucket and s3:ListBucketVersions. */
+const S3_LIST_PARAMETERS = ["prefix", "delimiter", "max-keys"] as const;
+
+/**
+ * The condition keys a bucket listing carries in its query, as AWS sets them (present only when the parameter is).
+ *
+ * @example
+ * s3ListContext("/lake?list-type=2&prefix=fleet-state%2Fparts%2F"); // { "s3:prefix": "fleet-state/parts/" }
+ */
+export function s3ListContext(url: string): Record<string, string> {
+  const query = new URLSearchParams(url.split("?").slice(1).join("?"));
+  const context: Record<string, string> = {};
+  for (const parameter of S3_LIST_PARAMETERS) {
+    const value = query.get(parameter);
+    if (value !== null) context[`s3:${parameter}`] = value;
+  }
+  return context;
+}
+
 export interface VehicleDecision {
   readonly allowed: boolean;
   /** iam-simulate's verdict: `Allowed`, `ImplicitlyDenied`, `ExplicitlyDenied`. */
@@ -74,20 +95,28 @@ export interface DeviceContext {
  * // { allowed: true, result: "Allowed" }
  */
 export function evaluateDeviceRequest(policy: VehiclePolicyDocument, device: DeviceContext, accountId: string, request: VehicleRequest): VehicleDecision {
-  const contextVariables: Record<string, string> = { ...request.context };
-  if (device.thingName !== undefined) contextVariables["credentials-iot:ThingName"] = device.thingName;
-  if (device.thingName !== undefined && device.thingTypeName !== undefined) contextVariables["credentials-iot:ThingTypeName"] = device.thingTypeName;
+  const context: Record<string, string> = { ...request.context };
+  if (device.thingName !== undefined) context["credentials-iot:ThingName"] = device.thingName;
+  if (device.thingName !== undefined && device.thingTypeName !== undefined) context["credentials-iot:ThingTypeName"] = device.thingTypeName;
+  return evaluateRoleRequest(policy, `arn:aws:sts::${accountId}:assumed-role/device/${device.thingName ?? "unnamed"}`, accountId, { ...request, context });
+}
+
+/**
+ * Evaluates one request of a role's session (`principal`, an assumed-role ARN) against the role's policy, with the
+ * request's own condition keys only. The unvalidated entry point, as above: the request's shape is known.
+ *
+ * @example
+ * evaluateRoleRequest(policy, "arn:aws:sts::123456789012:assumed-role/fleetota-dev-update-manager-role/fleetota-dev-update-manager", "123456789012",
+ *   { action: "s3:ListBucket", resource: "arn:aws:s3:::lake", context: { "s3:prefix": "jobs/1HGCM82633A004352.json" } });
+ * // { allowed: true, result: "Allowed" }
+ */
+export function evaluateRoleRequest(policy: VehiclePolicyDocument, principal: string, accountId: string, request: VehicleRequest): VehicleDecision {
   const result = runUnsafeSimulation(
     {
-      identityPolicies: [{ name: "device-role", policy: policy as never }],
+      identityPolicies: [{ name: "role", policy: policy as never }],
       serviceControlPolicies: [],
       resourceControlPolicies: [],
-      request: {
-        action: request.action,
-        principal: `arn:aws:sts::${accountId}:assumed-role/device/${device.thingName ?? "unnamed"}`,
-        resource: { accountId, resource: request.resource },
-        contextVariables,
-      },
+      request: { action: request.action, principal, resource: { accountId, resource: request.resource }, contextVariables: { ...request.context } },
     },
     {},
   );

@@ -7,7 +7,7 @@
 import { createServer, request as httpRequest, Agent, type IncomingMessage, type ServerResponse } from "node:http";
 import { SQSClient } from "@aws-sdk/client-sqs";
 import { silentLog, type Log } from "../../lib/logger.js";
-import type { RequestAuthorizer } from "../identity/front-door.js";
+import { refusal, type RequestAuthorizer } from "../identity/front-door.js";
 import type { BodyAuthorizer } from "../identity/function-policy.js";
 import { classifyRequest, RequestCensus } from "../request-census.js";
 import { faultResponse, FAULT, type FaultInjector } from "../fault-injection.js";
@@ -27,6 +27,8 @@ export interface SqsProxyOptions {
   authorizeBody?: BodyAuthorizer;
   /** Faults to inject between callers and the emulator (local/fault-injection.ts); none when absent. */
   faults?: FaultInjector;
+  /** True for a request whose 404 from the emulator is answered 403 AccessDenied, as S3 answers a caller that may not list the key. */
+  missingIsDenied?: (request: IncomingMessage) => boolean;
 }
 
 export interface SqsProxy {
@@ -111,6 +113,11 @@ export async function startSqsProxy(options: SqsProxyOptions): Promise<SqsProxy>
     const upstreamRequest = httpRequest(
       { host: upstream.hostname, port: upstream.port, method: request.method, path: request.url, headers: request.headers, agent },
       (upstreamResponse) => {
+        if (upstreamResponse.statusCode === 404 && options.missingIsDenied?.(request)) {
+          upstreamResponse.resume();
+          const denied = refusal("s3", 403, "AccessDenied", "Access Denied", "a read of a missing key by a caller that may not list it");
+          return send(response, denied.statusCode, denied.headers, request.method === "HEAD" ? "" : denied.body);
+        }
         response.writeHead(upstreamResponse.statusCode ?? 502, upstreamResponse.headers);
         upstreamResponse.pipe(response);
       },
