@@ -96,8 +96,8 @@ export function deleteObjectsOf(body: string): Array<{ key: string; versionId?: 
  * // startSqsProxy({ upstream, credentials, authorize: (request) => vehicles(request) ?? functionS3.authorize(request), … })
  */
 export function functionS3Authorizer(options: FunctionS3AuthorizerOptions): FunctionS3Authorizer {
-  /** Forwarded reads whose 404 is S3's 403 for this caller (the request objects the proxy hands over). */
-  const missingIsDenied = new WeakSet<object>();
+  /** Forwarded reads (the request objects the proxy hands over), each with S3's question for a 404: may the caller list the key? Asked only on a 404. */
+  const mayListMissing = new WeakMap<object, () => boolean>();
 
   const refuse = (principal: string, action: string, resource: string, reason: string): Refusal => {
     const message = `User: ${principal} is not authorized to perform: ${action} on resource: "${resource}" because no identity-based policy allows the ${action} action`;
@@ -143,10 +143,10 @@ export function functionS3Authorizer(options: FunctionS3AuthorizerOptions): Func
     const refused = judgeActions(call.functionName, role, asked.actions, (action) => (LIST_ACTIONS.includes(action) ? { ...headerContext, ...listContext } : headerContext));
     if (refused) return refused;
     const [read] = asked.actions;
-    if (asked.actions.length === 1 && read && OBJECT_READS.includes(read.action) && role.policy) {
-      const [bucketArn = "", key = ""] = read.resource.replace(/^arn:aws:s3:::/, "").split(/\/(.*)/s);
-      const listing = evaluateRoleRequest(role.policy, role.principal, options.accountId, { action: "s3:ListBucket", resource: `arn:aws:s3:::${bucketArn}`, context: { "s3:prefix": key } });
-      if (!listing.allowed) missingIsDenied.add(request);
+    const policy = role.policy;
+    if (asked.actions.length === 1 && read && OBJECT_READS.includes(read.action) && policy) {
+      const [bucket = "", key = ""] = read.resource.replace(/^arn:aws:s3:::/, "").split(/\/(.*)/s);
+      mayListMissing.set(request, () => evaluateRoleRequest(policy, role.principal, options.accountId, { action: "s3:ListBucket", resource: `arn:aws:s3:::${bucket}`, context: { "s3:prefix": key } }).allowed);
     }
     return undefined;
   };
@@ -168,6 +168,6 @@ export function functionS3Authorizer(options: FunctionS3AuthorizerOptions): Func
       });
       return judgeActions(call.functionName, role, actions, () => ({}));
     },
-    answersMissingWith403: (request) => missingIsDenied.has(request),
+    answersMissingWith403: (request) => mayListMissing.get(request)?.() === false,
   };
 }
