@@ -26,6 +26,7 @@ export interface BodyAuthorizer {
  * One BodyAuthorizer of several: a request is judged by the first that needs its body.
  *
  * @example
+ * import { startSqsProxy } from "../message-moves/proxy.js";
  * startSqsProxy({ upstream, credentials, authorizeBody: eitherBodyAuthorizer(functionSqs, functionS3) });
  */
 export function eitherBodyAuthorizer(...authorizers: readonly BodyAuthorizer[]): BodyAuthorizer {
