@@ -37,6 +37,9 @@ import { presignedTarget } from "../../../unit/local/identity/support/signed-req
 import { startTestCloud, type TestCloud } from "../../support/local-cloud.js";
 import { clientsWith, refusal as refusalOf, registerTestVehicle } from "./support/vehicles.js";
 
+/** A minute ago: the processor refuses records over 7 days old (the factory's own `ts` is a fixed date). */
+const justNow = (): string => new Date(Date.now() - 60_000).toISOString();
+
 const A = "1HGCM82633A004352";
 const B = "1M8GDM9AXKP042788";
 
@@ -174,7 +177,7 @@ test("a vehicle's virtual-hosted request is refused, though the emulator would h
 
 test("a copy from another VIN's prefix or job into the vehicle's own prefix is refused; nothing is written", async () => {
   const fromB = vehicleTelemetryKey(B, Date.now(), "source");
-  await clientsWith(world, credentials.get(B)!).s3.send(new PutObjectCommand({ Bucket: bucket, Key: fromB, Body: gzipped([telemetryRecord({ vin: B })]) }));
+  await clientsWith(world, credentials.get(B)!).s3.send(new PutObjectCommand({ Bucket: bucket, Key: fromB, Body: gzipped([telemetryRecord({ vin: B, ts: justNow() })]) }));
   const { s3 } = clientsWith(world, credentials.get(A)!);
   const target = vehicleTelemetryKey(A, Date.now(), "copied");
 
@@ -206,7 +209,7 @@ test("a versionId read of the vehicle's own job is refused (no s3:GetObjectVersi
 
 test("a vehicle's own upload is processed by the Lambdas; no legitimate request was refused", async () => {
   const key = vehicleTelemetryKey(A, Date.now(), "own");
-  await clientsWith(world, credentials.get(A)!).s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: gzipped([telemetryRecord({ vin: A }), telemetryRecord({ vin: A })]) }));
+  await clientsWith(world, credentials.get(A)!).s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: gzipped([telemetryRecord({ vin: A, ts: justNow() }), telemetryRecord({ vin: A, ts: justNow() })]) }));
   await world.cloud.runtime!.waitForIdle(120_000);
 
   const { Datapoints = [] } = await world.clients.cloudwatch.send(
@@ -221,7 +224,7 @@ test("a vehicle's own upload is processed by the Lambdas; no legitimate request 
 
 test("a vehicle's upload in an archive storage class or with its own key (SSE-C) is refused by its role; anyone's is refused by the bucket policy under telemetry/ (the operator's too: PUT, copy, multipart); one written anyway (an administrator lifted the bucket policy) is parked object-unreadable, never dead-lettered (review 18, R18-T1; review 21)", async () => {
   const { s3 } = clientsWith(world, credentials.get(A)!);
-  const body = gzipped([telemetryRecord({ vin: A })]);
+  const body = gzipped([telemetryRecord({ vin: A, ts: justNow() })]);
   const refusedBefore = world.cloud.identity.frontDoor.refused;
   const ownKey = Buffer.alloc(32, 7);
   const sseC = { SSECustomerAlgorithm: "AES256", SSECustomerKey: ownKey.toString("base64"), SSECustomerKeyMD5: createHash("md5").update(ownKey).digest("base64") };

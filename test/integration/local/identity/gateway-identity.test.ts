@@ -31,6 +31,9 @@ import { gzipped, telemetryRecord } from "../../../unit/telemetry/support/factor
 import { bindLocalGatewayVehicles } from "../../../../local/identity/simulated-fleet.js";
 import { startTestCloud, type TestCloud } from "../../support/local-cloud.js";
 
+/** A minute ago: the processor refuses records over 7 days old (the factory's own `ts` is a fixed date). */
+const justNow = (): string => new Date(Date.now() - 60_000).toISOString();
+
 const G = "gw-depot-7";
 const H = "gw-depot-8";
 const R = "gw-revoked";
@@ -120,7 +123,7 @@ test("a registered gateway gets 15-minute credentials and uploads many vehicles'
   const { s3 } = clientsWith(credentials);
   const key = fleetTelemetryKey(G, Date.now(), "run1-000001");
 
-  await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: gzipped([telemetryRecord({ vin: VIN }), telemetryRecord({ vin: OTHER_VIN }), telemetryRecord({ vin: STRAY_VIN })]) }));
+  await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: gzipped([telemetryRecord({ vin: VIN, ts: justNow() }), telemetryRecord({ vin: OTHER_VIN, ts: justNow() }), telemetryRecord({ vin: STRAY_VIN, ts: justNow() })]) }));
   await world.cloud.runtime!.waitForIdle(60_000);
 
   assert.ok(lifetime > 880_000 && lifetime <= 900_000, `lifetime ${lifetime} ms`);
@@ -134,7 +137,7 @@ test("a status report in a gateway's object is quarantined as report-from-gatewa
   const report = { jobId: `c-1:${VIN}`, campaignId: "c-1", attempt: 1, sequence: 3, status: "SUCCEEDED", targetVersion: "2.4.0" } as const;
   const before = await metricSum(METRIC.DataPoints);
 
-  await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: gzipped([{ ...telemetryRecord({ vin: VIN }), ota: report }, telemetryRecord({ vin: OTHER_VIN })]) }));
+  await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: gzipped([{ ...telemetryRecord({ vin: VIN, ts: justNow() }), ota: report }, telemetryRecord({ vin: OTHER_VIN, ts: justNow() })]) }));
   await world.cloud.runtime!.waitForIdle(60_000);
 
   assert.is(await metricSum(METRIC.DataPoints), before + 1, "only the record without a report counts");

@@ -32,6 +32,9 @@ import { gzipped, telemetryRecord } from "../../../unit/telemetry/support/factor
 import { startTestCloud, type TestCloud } from "../../support/local-cloud.js";
 import { clientsWith as clientsFor, refusal, registerTestVehicle } from "./support/vehicles.js";
 
+/** A minute ago: the processor refuses records over 7 days old (the factory's own `ts` is a fixed date). */
+const justNow = (): string => new Date(Date.now() - 60_000).toISOString();
+
 const A = "1HGCM82633A004352";
 const B = "1M8GDM9AXKP042788";
 const C = "WP0ZZZ99ZTS392124";
@@ -77,7 +80,7 @@ test("a registered vehicle gets 15-minute credentials and uploads telemetry that
   const { s3 } = clientsWith(credentials);
   const key = `telemetry/vehicle/${A}/dt=2026-12-01/hour=18/20261201T180000000Z-0.ndjson.gz`;
 
-  await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: gzipped([telemetryRecord({ vin: A }), telemetryRecord({ vin: A })]) }));
+  await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: gzipped([telemetryRecord({ vin: A, ts: justNow() }), telemetryRecord({ vin: A, ts: justNow() })]) }));
   await world.cloud.runtime!.waitForIdle(60_000);
 
   assert.ok(lifetime > 880_000 && lifetime <= 900_000, `lifetime ${lifetime} ms`);
@@ -140,7 +143,7 @@ test("vehicle A cannot server-side copy a published image (or its own job) into 
     assert.not.ok(await exists(key), `${key}: nothing written`);
   }
 
-  const body = gzipped([telemetryRecord({ vin: A })]);
+  const body = gzipped([telemetryRecord({ vin: A, ts: justNow() })]);
   await s3.send(new PutObjectCommand({ Bucket: bucket, Key: inLayout, Body: body }));
   assert.is((await world.clients.s3.send(new HeadObjectCommand({ Bucket: bucket, Key: inLayout }))).ContentLength, body.length, "its own bytes are written");
 });
