@@ -22,7 +22,8 @@ import { OBJECTS_IN_FLIGHT } from "../functions/telemetry-processor/batch.js";
 import { lazyOnce, processTelemetryMessage, publishInvocation, type InvocationScope, type ProcessorDependencies } from "../functions/telemetry-processor/processor.js";
 import { uploaderOfMessage } from "../functions/telemetry-processor/fair-order.js";
 import { dynamoCampaignList } from "../campaigns/store/index.js";
-import { loadActiveCampaigns } from "../functions/telemetry-processor/update-handoff.js";
+import { HeldBackTally } from "../functions/telemetry-processor/report-screen.js";
+import { loadCampaigns } from "../functions/telemetry-processor/update-handoff.js";
 import { fairConcurrencyLimit } from "../lib/concurrency-limit.js";
 import { ParkedTally } from "../lib/parked-failures.js";
 import { createFleet } from "../simulator/fleet.js";
@@ -130,7 +131,8 @@ async function invocation(messages: string[]): Promise<number> {
   const scope: InvocationScope = {
     aggregate: new InvocationAggregate(),
     inFlight: new Map(),
-    activeCampaigns: lazyOnce(() => loadActiveCampaigns(campaigns)),
+    campaigns: lazyOnce(() => loadCampaigns(campaigns)),
+    reportsHeldBack: new HeldBackTally(),
     parking: { s3: dependencies.s3, bucket: BUCKET, tally: new ParkedTally() },
   };
   const limited = fairConcurrencyLimit(OBJECTS_IN_FLIGHT);

@@ -19,6 +19,11 @@ export const METRIC = {
   MessagesDeferred: "Telemetry/MessagesDeferred",
   /** Refused telemetry lines and quarantined objects, by `Reason` (a small fixed set: not-json, bad-vin, bad-gzip, too-large, …). */
   Refusals: "Telemetry/Refusals",
+  /**
+   * Vehicles' status reports the processor kept off the update queue (dimension Reason: unknown-campaign, other-vehicle,
+   * older-attempt, too-many-jobs, too-many-reports; functions/telemetry-processor/report-screen.ts).
+   */
+  StatusReportsHeldBack: "Telemetry/StatusReportsHeldBack",
   ProcessingLatency: "Telemetry/ProcessingLatency",
   UpdatesInProgress: "OTAUpdates/InProgress",
   UpdatesSucceeded: "OTAUpdates/Succeeded",

@@ -8,7 +8,8 @@ import { ReadDeadlineError } from "../../telemetry/core.js";
 import { CopyDeadlineError, DEADLINE_RESERVE_MS, DeadlineNearError, READ_DEADLINE_RESERVE_MS, readDeadlineOf, startBeforeDeadline } from "./deadline.js";
 import { roundRobinByUploader, uploaderOfMessage } from "./fair-order.js";
 import { lazyOnce, processTelemetryMessage, publishInvocation, type InvocationScope, type ProcessorDependencies } from "./processor.js";
-import { loadActiveCampaigns } from "./update-handoff.js";
+import { HeldBackTally } from "./report-screen.js";
+import { loadCampaigns } from "./update-handoff.js";
 
 const batchProcessor = new BatchProcessor(EventType.SQS);
 
@@ -51,7 +52,8 @@ export async function processTelemetryBatch(event: SQSEvent, context: Context, d
   const scope: InvocationScope = {
     aggregate,
     inFlight: new Map(),
-    activeCampaigns: lazyOnce(() => loadActiveCampaigns(settings.campaigns)),
+    campaigns: lazyOnce(() => loadCampaigns(settings.campaigns)),
+    reportsHeldBack: new HeldBackTally(),
     parking: { s3: deps.s3, bucket: deps.dataBucket, tally: new ParkedTally() },
     ...(readPastDeadline === undefined ? {} : { readPastDeadline }),
   };
@@ -94,7 +96,7 @@ export async function processTelemetryBatch(event: SQSEvent, context: Context, d
       ...(firstDeferral ? { remainingMs: firstDeferral.remainingMs, reserveMs } : {}),
     });
   }
-  await publishInvocation(aggregate, deps, context?.awsRequestId ?? `${Date.now()}`, scope.parking.tally);
+  await publishInvocation(aggregate, deps, context?.awsRequestId ?? `${Date.now()}`, scope.parking.tally, scope.reportsHeldBack);
   log.info("batch done", {
     messages: event.Records.length,
     failures: response.batchItemFailures.length,

@@ -1,7 +1,6 @@
 import { GetObjectCommand, NoSuchKey, type S3Client } from "@aws-sdk/client-s3";
 import type { SQSClient } from "@aws-sdk/client-sqs";
 import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
-import type { CampaignDefinition } from "../../campaigns/model.js";
 import { writeEmfMetrics, type LineWriter } from "../../lib/emf-metrics.js";
 import type { Log } from "../../lib/logger.js";
 import { InvocationAggregate } from "../../telemetry/aggregate.js";
@@ -18,7 +17,8 @@ import { CopyDeadlineError } from "./deadline.js";
 import { COMPLETION, completeObject, completionOf, type ObjectLedger } from "./idempotency.js";
 import { QuarantineWriteError, quarantineObject, rejectedLineOverhead, writeQuarantineReason, writeRejectedRecords } from "./quarantine.js";
 import { unreadableObject } from "./unreadable-object.js";
-import { candidatesOf, sendUpdateMessages, statusReportsOf } from "./update-handoff.js";
+import { HeldBackTally, heldBackTotal } from "./report-screen.js";
+import { candidatesOf, NO_CAMPAIGNS, sendUpdateMessages, statusReportsOf, type KnownCampaigns } from "./update-handoff.js";
 
 /**
  * Compressed objects larger than this are quarantined unread and not copied: a vehicle may put 5 GB in one PUT, and a
@@ -60,8 +60,10 @@ export interface ProcessorDependencies {
 /** What one invocation works with besides its dependencies. */
 export interface InvocationScope {
   aggregate: InvocationAggregate;
-  /** Loaded once per invocation, on first need. */
-  activeCampaigns: () => Promise<CampaignDefinition[]>;
+  /** Every campaign's id and the running ones' definitions: loaded once per invocation, on first need. */
+  campaigns: () => Promise<KnownCampaigns>;
+  /** Status reports kept off the update queue (report-screen.ts), counted in Telemetry/StatusReportsHeldBack. */
+  reportsHeldBack: HeldBackTally;
   /** Objects this invocation is already handling, by identity: a second delivery in the same batch waits for the first. */
   inFlight: Map<string, Promise<MessageOutcome>>;
   /** Where permanent failures are parked and counted (Reliability/MessagesParked). */
@@ -83,8 +85,8 @@ export type MessageOutcome = (typeof MESSAGE_OUTCOME)[keyof typeof MESSAGE_OUTCO
  * A per-invocation cache of the running campaigns (one query, and only when a record needs it).
  *
  * @example
- * import { loadActiveCampaigns } from "./update-handoff.js";
- * const activeCampaigns = lazyOnce(() => loadActiveCampaigns(store.campaigns)); // one query, on first call
+ * import { loadCampaigns } from "./update-handoff.js";
+ * const campaigns = lazyOnce(() => loadCampaigns(store.campaigns)); // one query, on first call
  */
 export function lazyOnce<T>(load: () => Promise<T>): () => Promise<T> {
   let pending: Promise<T> | undefined;
@@ -490,14 +492,25 @@ async function processObject(
   if (readout.rejected.length > 0 || mayFollowAnAttempt) await writeRejectedRecords(s3, dependencies.dataBucket, object, readout.rejected);
   // The update side hears a vehicle's own word only: status reports and campaign candidates come from a vehicle's
   // own object, for its VIN (the key's, not the body's); a gateway's object feeds fleet state and metrics alone.
+  // Only reports that can still apply go on the update queue, which the whole fleet shares (report-screen.ts).
   const ownVin = reportingVin(uploader.key);
-  const { reports, withheld } = ownVin === undefined ? { reports: [], withheld: 0 } : statusReportsOf(readout.otaRecords, ownVin);
-  if (withheld > 0) log.warn("status reports withheld: more in one object than any agent makes", { key: object.key, sent: reports.length, withheld });
-  const candidates = ownVin !== undefined && readout.accepted > 0 ? candidatesOf(readout.latest, ownVin, await scope.activeCampaigns()) : [];
+  const campaigns = ownVin !== undefined && readout.accepted > 0 ? await scope.campaigns() : NO_CAMPAIGNS;
+  // Screened before the bound, what is kept is within it (nothing withheld).
+  const { reports, heldBack } = ownVin === undefined ? { reports: [], heldBack: {} } : statusReportsOf(readout.otaRecords, ownVin, campaigns.ids);
+  const heldBackCount = heldBackTotal(heldBack);
+  if (heldBackCount > 0) log.warn("status reports held back: none of them could apply, or more than any agent makes", { key: object.key, sent: reports.length, heldBack });
+  const candidates = ownVin !== undefined && readout.accepted > 0 ? candidatesOf(readout.latest, ownVin, campaigns.running) : [];
   await sendUpdateMessages(dependencies.sqs, dependencies.updateQueueUrl, [...reports, ...candidates]);
-  const outcome = { accepted: readout.accepted, rejected: readout.rejected.length, statusReports: reports.length, candidates: candidates.length, ...(withheld > 0 ? { statusReportsWithheld: withheld } : {}) };
+  const outcome = {
+    accepted: readout.accepted,
+    rejected: readout.rejected.length,
+    statusReports: reports.length,
+    candidates: candidates.length,
+    ...(heldBackCount > 0 ? { statusReportsHeldBack: heldBackCount } : {}),
+  };
   return recordOutcome(object, outcome, dependencies, scope, now, () => {
     scope.aggregate.addObject(readout, now() - object.createdAtMs);
+    scope.reportsHeldBack.add(heldBack);
     log.debug("object processed", { key: object.key, accepted: readout.accepted, rejected: readout.rejected.length, refusals: readout.refusals });
     return MESSAGE_OUTCOME.Processed;
   });
@@ -516,6 +529,7 @@ export async function publishInvocation(
   dependencies: ProcessorDependencies,
   invocationId: string,
   parked?: ParkedTally,
+  reportsHeldBack?: HeldBackTally,
 ): Promise<void> {
   const { log } = dependencies;
   const at = new Date((dependencies.now ?? Date.now)());
@@ -529,9 +543,9 @@ export async function publishInvocation(
           log.error("fleet state not written", { error, vehicles: vehicles.length }),
         )
       : undefined;
-  const touchedAnything = aggregate.objectsProcessed + aggregate.objectsQuarantined + aggregate.duplicateObjects + aggregate.deferredMessages + (parked?.total ?? 0) > 0;
+  const touchedAnything = aggregate.objectsProcessed + aggregate.objectsQuarantined + aggregate.duplicateObjects + aggregate.deferredMessages + (parked?.total ?? 0) + (reportsHeldBack?.total ?? 0) > 0;
   if (touchedAnything) {
-    const metricData = [...aggregate.metricData(at), ...(parked?.metricData(at) ?? [])];
+    const metricData = [...aggregate.metricData(at), ...(parked?.metricData(at) ?? []), ...(reportsHeldBack?.metricData(at) ?? [])];
     try {
       writeEmfMetrics(metricData, { namespace: dependencies.metricsNamespace, log, write: dependencies.metricsOut });
     } catch (error) {

@@ -13,6 +13,7 @@ import {
   type VehicleSnapshot,
 } from "../../contracts/update-messages.js";
 import { isNewerEntry, type FleetVehicle, type LatestEntry } from "../../telemetry/aggregate.js";
+import { MAX_JOBS_PER_OBJECT, MAX_REPORTS_PER_JOB, screenStatusReports, type HeldBackCounts } from "./report-screen.js";
 import type { EnrichedRecord } from "../../telemetry/enrich.js";
 
 /** SendMessageBatch takes at most 10 entries. */
@@ -28,14 +29,14 @@ export class UpdateQueueSendError extends Error {
 }
 
 /**
- * At most this many status reports of one object go to the update queue. An agent reports at each phase
- * change and re-reports its status as a heartbeat in between; a run of heartbeats collapses into its last
- * report (below), so a genuine object carries a handful even after days offline. Without a bound, one
- * object of 10,000 `ota` lines (a few KiB gzipped) made 10,000 update messages: 10,000 update-manager
- * reads and, for jobs that do not exist, 10,000 parked objects, a cheap lever for one vehicle on the
- * update queue, on `Reliability/MessagesParked` and on the dashboard's "needs a hand".
+ * At most this many status reports of one object go to the update queue: MAX_JOBS_PER_OBJECT jobs of
+ * MAX_REPORTS_PER_JOB each (report-screen.ts). An agent reports at each phase change and re-reports its status as a
+ * heartbeat in between; a run of heartbeats collapses into its first and last report (below), so a genuine object
+ * carries a handful even after days offline. Without a bound, one object of 10,000 `ota` lines (a few KiB gzipped)
+ * made 10,000 update messages: 10,000 update-manager reads and, for jobs that do not exist, 10,000 parked objects, a
+ * cheap lever for one vehicle on the update queue, on `Reliability/MessagesParked` and on the dashboard's "needs a hand".
  */
-export const MAX_STATUS_REPORTS_PER_OBJECT = 64;
+export const MAX_STATUS_REPORTS_PER_OBJECT = MAX_JOBS_PER_OBJECT * MAX_REPORTS_PER_JOB;
 
 /** What an agent reports while a job is on its way; a run of one of them is a heartbeat. */
 const PROGRESS_STATUSES: ReadonlySet<AgentStatus> = new Set([AGENT_STATUS.Deferred, AGENT_STATUS.Downloading, AGENT_STATUS.Installing, AGENT_STATUS.Verifying]);
@@ -45,6 +46,8 @@ export interface ObjectStatusReports {
   reports: StatusReportMessage[];
   /** Reports not sent: the earliest of an object with more than the bound (the last ones decide a job). */
   withheld: number;
+  /** Reports held back by screenStatusReports, by reason (only when the campaigns were given). */
+  heldBack: HeldBackCounts;
 }
 
 /**
@@ -58,12 +61,14 @@ export interface ObjectStatusReports {
  * last report: the job machine leaves the job as all of them would (a same-status report records no
  * transition; the job keeps the last sequence, firmware and reason; the first keeps the sequence-jump
  * check where it was). Final reports are never merged (a later SUCCEEDED on another firmware is refused,
- * an earlier one would have applied). Of what remains, the last MAX_STATUS_REPORTS_PER_OBJECT are sent.
+ * an earlier one would have applied). With `knownCampaignIds` (every campaign's id), what remains is screened
+ * (report-screen.ts: only what can still apply, counted by reason in `heldBack`) before the bound: a vehicle's junk
+ * cannot push its own genuine reports out. Of what remains, the last MAX_STATUS_REPORTS_PER_OBJECT are sent.
  *
  * @example
  * statusReportsOf(readout.otaRecords, "5YJ3E1EA7KF317000").reports[0]?.idempotencyKey; // "c-1:5YJ3E1EA7KF317000#1#3"
  */
-export function statusReportsOf(accepted: readonly EnrichedRecord[], uploaderVin: string): ObjectStatusReports {
+export function statusReportsOf(accepted: readonly EnrichedRecord[], uploaderVin: string, knownCampaignIds?: ReadonlySet<string>): ObjectStatusReports {
   const reports: StatusReportMessage[] = [];
   /** Per job attempt, where its latest run of one status starts and ends in `reports`. */
   const runOfAttempt = new Map<string, { head: number; tail: number }>();
@@ -94,8 +99,9 @@ export function statusReportsOf(accepted: readonly EnrichedRecord[], uploaderVin
     runOfAttempt.set(attemptKey, { head: reports.length, tail: reports.length });
     reports.push(report);
   }
-  const withheld = Math.max(0, reports.length - MAX_STATUS_REPORTS_PER_OBJECT);
-  return { reports: withheld > 0 ? reports.slice(withheld) : reports, withheld };
+  const screened = knownCampaignIds === undefined ? { reports, heldBack: {} } : screenStatusReports(reports, knownCampaignIds);
+  const withheld = Math.max(0, screened.reports.length - MAX_STATUS_REPORTS_PER_OBJECT);
+  return { reports: withheld > 0 ? screened.reports.slice(withheld) : screened.reports, withheld, heldBack: screened.heldBack };
 }
 
 /**
@@ -133,15 +139,29 @@ export function candidatesOf(entries: readonly LatestEntry[], uploaderVin: strin
   return [{ kind: UPDATE_MESSAGE_KIND.Candidate, idempotencyKey: `candidate#${vehicle.vin}#${vehicle.observedAt}`, vehicle }];
 }
 
+/** What the processor knows of the campaigns in one invocation: every campaign's id, and the RUNNING ones' definitions. */
+export interface KnownCampaigns {
+  /** Every campaign, whatever its state: a status report can belong only to a job of one of them. */
+  ids: ReadonlySet<string>;
+  /** The campaigns a candidate may be admitted to. */
+  running: CampaignDefinition[];
+}
+
+/** No campaign at all (an object that asks for none). */
+export const NO_CAMPAIGNS: KnownCampaigns = { ids: new Set(), running: [] };
+
 /**
- * Definitions of the campaigns currently RUNNING (one query on the campaigns index).
+ * The campaigns, from one query on the campaigns index.
  *
  * @example
- * const active = await loadActiveCampaigns(store.campaigns);
+ * const { ids, running } = await loadCampaigns(store.campaigns);
  */
-export async function loadActiveCampaigns(campaigns: Pick<CampaignRecords, "list">): Promise<CampaignDefinition[]> {
+export async function loadCampaigns(campaigns: Pick<CampaignRecords, "list">): Promise<KnownCampaigns> {
   const all = await campaigns.list();
-  return all.filter((campaign) => campaign.state === CAMPAIGN_STATE.Running).map((campaign) => campaign.definition);
+  return {
+    ids: new Set(all.map((campaign) => campaign.campaignId)),
+    running: all.filter((campaign) => campaign.state === CAMPAIGN_STATE.Running).map((campaign) => campaign.definition),
+  };
 }
 
 /**

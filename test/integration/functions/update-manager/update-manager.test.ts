@@ -21,6 +21,8 @@ import { GetObjectCommand, PutObjectCommand } from "@aws-sdk/client-s3";
 import { fleetTelemetryKey, vehicleTelemetryKey } from "../../../../contracts/telemetry-keys.js";
 import { changeGatewayVehicles } from "../../../../identity/gateway-vehicles.js";
 import { rejectedRecordsKey } from "../../../../functions/telemetry-processor/quarantine.js";
+import { OBJECT_PK_PREFIX } from "../../../../functions/telemetry-processor/idempotency.js";
+import { GetCommand } from "@aws-sdk/lib-dynamodb";
 import type { OtaReport } from "../../../../telemetry/schema.js";
 import { telemetryRecord } from "../../../unit/telemetry/support/factories.js";
 import { startLocalCloud, type LocalCloud } from "../../../../local/cloud.js";
@@ -281,7 +283,7 @@ test("reports that can never apply are parked with their reason and counted, nev
   assert.is(moving?.lastSequence, 2);
 });
 
-test("vehicle A's own object speaks only for A: B's record is quarantined, A's report on B's job is parked, B's job is unchanged", async () => {
+test("vehicle A's own object speaks only for A: B's record is quarantined, A's report on B's job is held back (counted), B's job is unchanged", async () => {
   const campaignId = await newRunningCampaign("2.7.0", { selector: { models: ["Odyssey"] } });
   const [a, b] = [vinNumber(31), vinNumber(32)];
   await sendUpdateMessages(world, [candidate(snapshot(a, { model: "Odyssey" })), candidate(snapshot(b, { model: "Odyssey" }))]);
@@ -310,8 +312,84 @@ test("vehicle A's own object speaks only for A: B's record is quarantined, A's r
   const parked = (await listParkedFailures(world.s3, world.bucket, { source: PARKED_SOURCE.UpdateManager })).filter(
     (failure) => failure.parkedAt >= started && failure.message.includes(`${campaignId}:${b}`),
   );
-  assert.equal(parked.map((failure) => failure.reason), ["other-vehicle"], "A's own record naming B's job reached the manager as A's and was parked");
-  assert.match(parked[0]!.message, new RegExp(`"vin":"${a}"`), "the report carries the uploader's VIN, bound from the key");
+  assert.equal(parked, [], "A's own record naming B's job never reached the update queue (review 25, R25-03)");
+  assert.is((await ledgerOutcome(key, put.ETag!))?.statusReportsHeldBack, 1);
+  assert.ok((await heldBackInLastHour("other-vehicle")) >= 1, `${METRIC.StatusReportsHeldBack} counted for other-vehicle`);
+});
+
+/** The processor's Telemetry/StatusReportsHeldBack sum for one reason over the last hour. */
+async function heldBackInLastHour(reason: string): Promise<number> {
+  const stats = await new CloudWatchClient(cloud.clientConfig).send(
+    new GetMetricStatisticsCommand({
+      Namespace: world.metricsNamespace,
+      MetricName: METRIC.StatusReportsHeldBack,
+      Dimensions: [{ Name: "Reason", Value: reason }],
+      StartTime: new Date(Date.now() - 3_600_000),
+      EndTime: new Date(Date.now() + 60_000),
+      Period: 3600,
+      Statistics: ["Sum"],
+    }),
+  );
+  return stats.Datapoints?.[0]?.Sum ?? 0;
+}
+
+/** What the processor's ledger recorded for an object it completed: among it, how many status reports and candidates it sent. */
+async function ledgerOutcome(key: string, etag: string): Promise<Record<string, number> | undefined> {
+  const item = await world.doc.send(new GetCommand({ TableName: world.table, Key: { pk: `${OBJECT_PK_PREFIX}${world.bucket}/${key}`, sk: etag.replaceAll('"', "") } }));
+  return item.Item?.outcome as Record<string, number> | undefined;
+}
+
+test("review 25, R25-03: a vehicle's objects of 64 made-up campaigns' reports put none on the update queue (counted); its own install, failure, retry and success inside one hourly object end exactly as before", async () => {
+  const campaignId = await newRunningCampaign("3.7.0", { selector: { models: ["Ridgeline"] }, retries: { max: 2, backoffBaseSeconds: 1, backoffCapSeconds: 1 } });
+  const vin = vinNumber(41);
+  await sendUpdateMessages(world, [candidate(snapshot(vin, { model: "Ridgeline" }))]);
+  await settle();
+  assert.is((await world.store.jobs.get(campaignId, vin))?.state, "QUEUED");
+  const started = new Date(Date.now() - 1_000).toISOString();
+  const heldBefore = await heldBackInLastHour("unknown-campaign");
+
+  let seq = 0;
+  const line = (ota?: { attempt: number; sequence: number; status: string; campaignId?: string }, firmware = ota?.status === "SUCCEEDED" ? "3.7.0" : "2.3.1") =>
+    JSON.stringify({
+      ...telemetryRecord({ vin, seq: ++seq, ts: new Date().toISOString(), vehicle: { model: "Ridgeline" }, firmware: { version: firmware } }),
+      ...(ota ? { ota: { jobId: `${ota.campaignId ?? campaignId}:${vin}`, campaignId: ota.campaignId ?? campaignId, targetVersion: "3.7.0", ...ota } } : {}),
+    });
+  const flood = () => Array.from({ length: 64 }, (_, n) => line({ campaignId: `c-made-up-${seq}-${n}`, attempt: 1, sequence: 1, status: "FAILED" }));
+  const attemptOne = [line({ attempt: 1, sequence: 1, status: "DOWNLOADING" }), line({ attempt: 1, sequence: 2, status: "INSTALLING" }), line({ attempt: 1, sequence: 3, status: "FAILED" })];
+  const upload = async (name: string, lines: string[]) => {
+    const key = vehicleTelemetryKey(vin, Date.now(), name);
+    const put = await world.s3.send(new PutObjectCommand({ Bucket: world.bucket, Key: key, Body: lines.join("\n") + "\n" }));
+    await settle();
+    return (await ledgerOutcome(key, put.ETag!))!;
+  };
+
+  // The agent's upload at the failure, with a flood beside it.
+  const first = await upload("failed", [...attemptOne, ...flood()]);
+  assert.equal([first.statusReports, first.statusReportsHeldBack], [3, 64], "the attempt's 3 reports sent, the 64 made-up ones held back");
+  const failed = await world.store.jobs.get(campaignId, vin);
+  assert.equal([failed?.state, failed?.attempt], ["FAILED", 1]);
+  await new Promise((resolve) => setTimeout(resolve, 1_100)); // the 1 s backoff
+  await cloud.runtime!.fireSchedule(world.tickerRule);
+  await settle();
+  assert.is((await world.store.jobs.get(campaignId, vin))?.attempt, 2, "retried");
+
+  // The hourly object: the whole hour, attempt 1 again, then the retry to success with deferrals and heartbeats, and another flood.
+  const attemptTwo = (
+    [[4, "DEFERRED"], [5, "DEFERRED"], [6, "DOWNLOADING"], [7, "DOWNLOADING"], [8, "DOWNLOADING"], [9, "INSTALLING"], [10, "VERIFYING"], [11, "SUCCEEDED"]] as const
+  ).map(([sequence, status]) => line({ attempt: 2, sequence, status }));
+  const hourly = await upload("hourly", [line(), ...attemptOne, ...flood(), ...attemptTwo, line(undefined, "3.7.0")]);
+  assert.ok(hourly.statusReports! + hourly.candidates! <= 8, JSON.stringify(hourly));
+  assert.equal([hourly.statusReports, hourly.statusReportsHeldBack], [7, 3 + 64], "attempt 2's reports (a heartbeat collapsed); attempt 1's (the job is past it) and the flood held back");
+
+  const job = await world.store.jobs.get(campaignId, vin);
+  assert.equal([job?.state, job?.attempt, job?.lastSequence, job?.firmwareVersion], ["SUCCEEDED", 2, 11, "3.7.0"]);
+  const history = (await jobHistory(world, campaignId, vin)).map((record) => record.to);
+  assert.equal(history.slice(-5), ["DEFERRED", "IN_PROGRESS/DOWNLOADING", "IN_PROGRESS/INSTALLING", "IN_PROGRESS/VERIFYING", "SUCCEEDED"]);
+  const campaign = await world.store.campaigns.get(campaignId);
+  assert.equal([campaign?.outcomes.failed, campaign?.outcomes.succeeded], [1, 1], "one failure, one success: each attempt counted once");
+  const parked = (await listParkedFailures(world.s3, world.bucket, { source: PARKED_SOURCE.UpdateManager })).filter((failure) => failure.parkedAt >= started && failure.message.includes(vin));
+  assert.equal(parked.map((failure) => failure.reason), [], "no report of the vehicle reached the update manager only to be refused");
+  assert.ok((await heldBackInLastHour("unknown-campaign")) - heldBefore >= 128, "the floods counted");
 });
 
 test("a fleet gateway speaks for no vehicle in a campaign: its records for a driving car's DEFERRED job and for a registered newcomer, described as registered, parked and charged, move nothing; the cars' own objects do", async () => {

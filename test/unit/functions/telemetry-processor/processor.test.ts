@@ -38,6 +38,7 @@ import {
 import { QuarantineWriteError, quarantinedObjectKey, rejectedRecordsKey } from "../../../../functions/telemetry-processor/quarantine.js";
 import { ParkedTally, PermanentFailureError } from "../../../../lib/parked-failures.js";
 import { InvocationAggregate } from "../../../../telemetry/aggregate.js";
+import { HeldBackTally } from "../../../../functions/telemetry-processor/report-screen.js";
 import { gzipped, telemetryRecord } from "../../telemetry/support/factories.js";
 import { gatewayDocuments } from "./support/gateway-documents.js";
 
@@ -242,10 +243,11 @@ function invocation(dependencies: ProcessorDependencies, campaigns: CampaignDefi
   return {
     aggregate: new InvocationAggregate(),
     inFlight: new Map(),
-    activeCampaigns: lazyOnce(async () => {
+    campaigns: lazyOnce(async () => {
       campaignQueries.count++;
-      return campaigns;
+      return { ids: new Set<string>(), running: campaigns };
     }),
+    reportsHeldBack: new HeldBackTally(),
     parking: { s3: dependencies.s3, bucket: BUCKET, tally: new ParkedTally() },
   };
 }
