@@ -1,10 +1,10 @@
 import { CORRUPTION, CorruptObjectError, decodeLineBatches, DEFAULT_DECODE_LIMITS, type ByteSource, type DecodedLine, type DecodeLimits } from "./decode.js";
 import { enrich, type EnrichedRecord } from "./enrich.js";
 import { PARSE_BUDGET, ParseBudget, type TooComplex } from "./parse-budget.js";
-import { knownFieldsOf, validateRecord, type RecordRejection } from "./schema.js";
+import { knownFieldsOf, validateRecord, type RecordRejection, type TelemetryRecord } from "./schema.js";
 import { BINDING_RULE, bindingRejection } from "./uploader-binding.js";
 import { VIN_RULE } from "./vin.js";
-import { FLEET_SOURCE, isNewer, latestEntryOf, type FleetSource, type LatestEntry } from "./aggregate.js";
+import { FLEET_SOURCE, isLater, latestEntryOf, type FleetSource, type LatestEntry } from "./aggregate.js";
 import { UPLOADER_KIND, type ParsedTelemetryKey } from "../contracts/telemetry-keys.js";
 
 /**
@@ -235,8 +235,9 @@ export async function readTelemetryObject(
   let rejectedBytes = 0;
   /** The last accepted record's VIN: it passed every VIN rule, and a vehicle's own object holds only it. */
   let lastValidVin: string | undefined;
-  /** The newest record of the current run of lastValidVin's records; an entry once the run ends. */
-  let runNewest: EnrichedRecord | undefined;
+  /** The newest record of the current run of lastValidVin's records (and its parsed `ts`); an entry once the run ends. */
+  let runNewest: TelemetryRecord | undefined;
+  let runNewestTsMs = 0;
   const fleetSource = fleetSourceOf(uploader);
   const parsed: unknown[] = new Array(PARSE_AHEAD.lines);
   const budget = new ParseBudget();
@@ -289,20 +290,22 @@ export async function readTelemetryObject(
         reject(text, unbound.rule, [unbound]);
         continue;
       }
-      const enriched = enrich(validation.record, validation.tsMs);
+      const { record, tsMs } = validation;
       readout.accepted++;
-      if (enriched.record.vin !== lastValidVin) {
-        if (runNewest) readout.latest.push(latestEntryOf(runNewest, fleetSource));
-        runNewest = enriched;
-      } else if (isNewer(enriched, runNewest!)) {
-        runNewest = enriched;
+      if (record.vin !== lastValidVin) {
+        if (runNewest) readout.latest.push(latestEntryOf(runNewest, runNewestTsMs, fleetSource));
+        runNewest = record;
+        runNewestTsMs = tsMs;
+      } else if (isLater(tsMs, record.seq, runNewestTsMs, runNewest!.seq)) {
+        runNewest = record;
+        runNewestTsMs = tsMs;
       }
-      lastValidVin = enriched.record.vin;
+      lastValidVin = record.vin;
       // Kept until the object is read: without unknown keys (a valid line may carry 64 KiB of them; knownFieldsOf).
-      if (enriched.record.ota) readout.otaRecords.push({ ...enriched, record: knownFieldsOf(enriched.record) });
+      if (record.ota) readout.otaRecords.push(enrich(knownFieldsOf(record), tsMs));
     }
   }
-  if (runNewest) readout.latest.push(latestEntryOf(runNewest, fleetSource));
+  if (runNewest) readout.latest.push(latestEntryOf(runNewest, runNewestTsMs, fleetSource));
   return readout;
 }
 
@@ -323,10 +326,10 @@ export function rejudgeUnbound(readout: ObjectReadout, nowMs: number, uploader: 
   for (const line of readout.rejected) {
     const validation = line.refusal === LINE_REFUSAL.UnboundVehicle ? validateRecord(JSON.parse(line.raw), nowMs) : undefined;
     if (validation?.valid && !bindingRejection(uploader, validation.record, boundVins)) {
-      const enriched = enrich(validation.record, validation.tsMs);
+      const { record, tsMs } = validation;
       again.accepted++;
-      again.latest.push(latestEntryOf(enriched, fleetSourceOf(uploader)));
-      if (enriched.record.ota) again.otaRecords.push({ ...enriched, record: knownFieldsOf(enriched.record) });
+      again.latest.push(latestEntryOf(record, tsMs, fleetSourceOf(uploader)));
+      if (record.ota) again.otaRecords.push(enrich(knownFieldsOf(record), tsMs));
       continue;
     }
     again.rejected.push(line);

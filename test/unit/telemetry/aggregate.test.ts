@@ -127,4 +127,24 @@ test("a part holds at most maxVehicles: a gateway's new VINs past it are left ou
   assert.equal([dropped?.Value, dropped?.Dimensions], [2, [{ Name: "Reason", Value: "over-cap" }]]);
 });
 
+test("entries folded in bulk keep the order objects came in: more than one fold's worth gives what adding them one by one gives, cap included", () => {
+  const vin = (serial: number) => `TESTVIN${String(serial).padStart(10, "0")}`;
+  const objects = [
+    readoutOf(Array.from({ length: 20_000 }, (_, serial) => enriched({ vin: vin(serial), ts: at(5), battery: { stateOfCharge: 10 } })), [], FLEET_SOURCE.Gateway),
+    readoutOf(Array.from({ length: 20_000 }, (_, serial) => enriched({ vin: vin(serial + 10_000), ts: at(3), battery: { stateOfCharge: 30 } })), [], FLEET_SOURCE.Gateway),
+    readoutOf([enriched({ vin: vin(29_999), ts: at(60), battery: { stateOfCharge: 99 } })], [], FLEET_SOURCE.Vehicle),
+    readoutOf(Array.from({ length: 20_000 }, (_, serial) => enriched({ vin: vin(serial * 2), ts: at(4), battery: { stateOfCharge: 20 } })), [], FLEET_SOURCE.Gateway),
+  ];
+  const aggregate = new InvocationAggregate(25_000);
+  for (const object of objects) aggregate.addObject(object, 5);
+  const bySoc = new Map<number, number>();
+  for (const vehicle of aggregate.fleetVehicles()) bySoc.set(vehicle.stateOfCharge, (bySoc.get(vehicle.stateOfCharge) ?? 0) + 1);
+  // The second object replaces 10,000-19,999 (newer) and adds 20,000-24,999 up to the cap (5,000 over it); the vehicle's
+  // own VIN gets in past the cap; the last object's even VINs replace the first object's (newer), not the second's
+  // (older), and its 7,500 new ones are over the cap.
+  assert.equal(Object.fromEntries(bySoc), { 10: 5_000, 20: 5_000, 30: 15_000, 99: 1 });
+  assert.is(aggregate.fleetEntriesOverCap, 5_000 + 7_500);
+  assert.is(aggregate.metricData(new Date(NOW_MS)).find((datum) => datum.MetricName === METRIC.VehiclesReporting)?.Value, 25_001);
+});
+
 test.run();

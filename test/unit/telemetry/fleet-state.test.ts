@@ -14,7 +14,7 @@ const OTHER = "1M8GDM9AXKP042788";
 function part(generatedMinutesAgo: number, vehicles: Array<{ vin: string; minutesAgo: number; soc: number; source?: FleetSource }>): FleetSnapshot {
   return {
     generatedAt: at(generatedMinutesAgo),
-    vehicles: vehicles.map(({ vin, minutesAgo, soc, source = FLEET_SOURCE.Vehicle }) => fleetVehicleOf(enriched({ vin, ts: at(minutesAgo), battery: { stateOfCharge: soc } }), source)),
+    vehicles: vehicles.map(({ vin, minutesAgo, soc, source = FLEET_SOURCE.Vehicle }) => fleetVehicleOf(enriched({ vin, ts: at(minutesAgo), battery: { stateOfCharge: soc } }).record, source)),
   };
 }
 
@@ -44,9 +44,9 @@ test("an empty fleet has no generation time and drops nothing", () => {
 });
 
 test("a fleet vehicle carries the dashboard's fields from the record, and its source", () => {
-  const vehicle = fleetVehicleOf(enriched({ position: { speedKph: 42 }, connectivity: { signalDbm: -110 } }), FLEET_SOURCE.Vehicle);
+  const vehicle = fleetVehicleOf(enriched({ position: { speedKph: 42 }, connectivity: { signalDbm: -110 } }).record, FLEET_SOURCE.Vehicle);
   assert.equal([vehicle.parked, vehicle.connectivity, vehicle.firmwareVersion, vehicle.make, vehicle.source], [false, "weak", "2.3.0", "Honda", "vehicle"]);
-  assert.is(fleetVehicleOf(enriched(), FLEET_SOURCE.Gateway).source, "gateway");
+  assert.is(fleetVehicleOf(enriched().record, FLEET_SOURCE.Gateway).source, "gateway");
 });
 
 test("entries not seen within the retention are dropped and counted; a newer entry of the same VIN keeps it", () => {
@@ -72,7 +72,7 @@ test("a vehicle's own entry outranks a gateway's for its VIN within the window, 
   assert.equal(socOf(mergeFleetDocuments([own, forgedFuture], now)), [[OWN, 4]], "the car has been silent for two hours: the gateway's word shows");
   const recent = part(10, [{ vin: OWN, minutesAgo: 10, soc: 81 }]);
   for (const order of [[recent, forgedFuture], [forgedFuture, recent]]) assert.equal(socOf(mergeFleetDocuments(order, now)), [[OWN, 81]], "5 minutes of clock skew do not help");
-  const legacy: FleetSnapshot = { generatedAt: at(90), vehicles: [{ ...fleetVehicleOf(enriched({ vin: OWN, ts: at(90), battery: { stateOfCharge: 7 } }), FLEET_SOURCE.Vehicle), source: undefined }] };
+  const legacy: FleetSnapshot = { generatedAt: at(90), vehicles: [{ ...fleetVehicleOf(enriched({ vin: OWN, ts: at(90), battery: { stateOfCharge: 7 } }).record, FLEET_SOURCE.Vehicle), source: undefined }] };
   assert.equal(socOf(mergeFleetDocuments([legacy, own], now)), [[OWN, 80]], "an entry written before sources were kept ranks as a gateway's");
 });
 
@@ -97,7 +97,7 @@ test("a flood of invented VINs across many parts never holds more than a quarter
   merger.add(part(60, [{ vin: OWN, minutesAgo: 2 * DAY_MINUTES, soc: 50 }]));
   let largest = 0;
   for (let index = 0; index < 20; index++) {
-    merger.add({ generatedAt: at(1), vehicles: inventedVins(900, index * 900).map((vin) => ({ ...fleetVehicleOf(enriched({ vin, ts: at(1) }), FLEET_SOURCE.Gateway) })) });
+    merger.add({ generatedAt: at(1), vehicles: inventedVins(900, index * 900).map((vin) => ({ ...fleetVehicleOf(enriched({ vin, ts: at(1) }).record, FLEET_SOURCE.Gateway) })) });
     largest = Math.max(largest, (merger as unknown as { byVin: Map<string, unknown> }).byVin.size);
   }
   const merged = merger.result();

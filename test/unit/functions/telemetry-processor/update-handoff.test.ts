@@ -108,7 +108,7 @@ test("a vehicle's U+FFFE or U+FFFF (printable to the schema) reaches SQS escaped
     enriched({ vehicle: { make: "Honda\uffff" }, firmware: { version: "2.3.0" }, ota: { jobId: `c-1\ufffe:${UPLOADER}`, campaignId: "c-1\ufffe", attempt: 1, sequence: 1, status: "FAILED", reason: "flash \uffff\ufffe", targetVersion: "2.4.1" } }),
   ];
   assert.ok(validateRecord(JSON.parse(JSON.stringify(records[0]!.record)), NOW_MS).valid, "the processor accepts the record");
-  const messages = [...statusReportsOf(records, UPLOADER).reports, ...candidatesOf(records.map((record) => latestEntryOf(record, FLEET_SOURCE.Vehicle)), UPLOADER, [campaign()])];
+  const messages = [...statusReportsOf(records, UPLOADER).reports, ...candidatesOf(records.map((record) => latestEntryOf(record.record, record.tsMs, FLEET_SOURCE.Vehicle)), UPLOADER, [campaign()])];
   assert.is(messages.length, 2);
   const sqs = recordingSqs();
   await sendUpdateMessages(sqs.client, "queue", messages);
@@ -127,7 +127,7 @@ test("a candidate is the uploader's own: from its latest record, only when a run
     enriched({ vin: "1M8GDM9AXKP042788", ts: at(0), firmware: { version: "2.3.0" } }),
     enriched({ vin: "WP0ZZZ99ZTS392124", ts: at(1), vehicle: { make: "Porsche" }, firmware: { version: "2.1.0" } }),
   ];
-  const entries = records.map((record) => latestEntryOf(record, FLEET_SOURCE.Vehicle));
+  const entries = records.map((record) => latestEntryOf(record.record, record.tsMs, FLEET_SOURCE.Vehicle));
   const honda = campaign({ selector: { makes: ["Honda"] } });
   const candidates = candidatesOf(entries, UPLOADER, [honda]);
   assert.equal(candidates.map((candidate) => candidate.vehicle.vin), [UPLOADER]);

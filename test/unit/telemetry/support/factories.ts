@@ -58,7 +58,7 @@ export function readoutOf(accepted: EnrichedRecord[], rejected: RejectedLine[] =
     if (last?.record.vin !== record.record.vin) runs.push(record);
     else if (isNewer(record, last)) runs[runs.length - 1] = record;
   }
-  const latest = runs.map((record) => latestEntryOf(record, source));
+  const latest = runs.map(({ record, tsMs }) => latestEntryOf(record, tsMs, source));
   const refusals: ObjectReadout["refusals"] = {};
   for (const line of rejected) refusals[line.refusal] = (refusals[line.refusal] ?? 0) + 1;
   return { accepted: accepted.length, latest, otaRecords: accepted.filter((record) => record.record.ota), rejected, refusals };
