@@ -64,8 +64,12 @@ export interface LocalRuntime {
   invoke(functionName: string, event: unknown): Promise<unknown>;
   /** Fires a schedule rule now; resolves when its targets finished. */
   fireSchedule(ruleName: string): Promise<TargetOutcome[]>;
-  /** Publishes the service metrics, then evaluates every alarm once. */
-  evaluateAlarms(): Promise<AlarmEvaluation[]>;
+  /**
+   * Publishes the service metrics, then evaluates every alarm once, as CloudWatch would at `atMs` (default now). A test
+   * names the time of its data (test/integration/support/alarm-at-data.ts): an alarm evaluates the period holding that
+   * time, so a period boundary passed since the data, on a slow machine, cannot decide the outcome.
+   */
+  evaluateAlarms(atMs?: number): Promise<AlarmEvaluation[]>;
   /** Resolves once every mapped queue is empty (visible, in flight, delayed) and nothing runs. */
   waitForIdle(timeoutMs: number): Promise<void>;
   counters(): RuntimeCounters;
@@ -151,14 +155,14 @@ export async function startRuntime(description: LocalCloudDescription, options: 
 
   let stopped = false;
   let evaluation: Promise<AlarmEvaluation[]> | undefined;
-  const evaluateAlarms = (): Promise<AlarmEvaluation[]> => {
+  const evaluateAlarms = (atMs?: number): Promise<AlarmEvaluation[]> => {
     if (stopped) return Promise.reject(new RuntimeStoppedError("evaluate alarms"));
     // One evaluation at a time; a caller arriving during one gets a fresh one after it.
     const previous = evaluation ?? Promise.resolve([]);
     const next = previous.catch(() => []).then(async () => {
       await emf.settled();
       await metrics.publish();
-      return alarms.evaluate();
+      return alarms.evaluate(atMs);
     });
     evaluation = next;
     return next;

@@ -26,6 +26,7 @@ import { GetCommand } from "@aws-sdk/lib-dynamodb";
 import type { OtaReport } from "../../../../telemetry/schema.js";
 import { telemetryRecord } from "../../../unit/telemetry/support/factories.js";
 import { startLocalCloud, type LocalCloud } from "../../../../local/cloud.js";
+import { evaluateAlarmAtItsData } from "../../support/alarm-at-data.js";
 import { LOCAL_PRINCIPAL_KEY } from "../../../../local/identity/local-principals.js";
 import {
   campaignWorld,
@@ -159,7 +160,7 @@ test("targeting trusts the registry: a vehicle registered as a Honda that claims
     assert.ok((stats.Datapoints?.[0]?.Sum ?? 0) >= 1, `${METRIC.CandidatesRefused} counted for ${reason}`);
   }
   // The operator hears of it: the stack's alarm on the lie, evaluated by the local cloud as CloudWatch would.
-  const lying = (await cloud.runtime!.evaluateAlarms()).find((alarm) => alarm.alarmName.endsWith("-candidates-refused"));
+  const lying = await evaluateAlarmAtItsData(cloud, "candidates-refused");
   assert.is(lying?.state, "ALARM", "the candidates-refused alarm fired");
 });
 
@@ -467,7 +468,7 @@ test("a command on the vehicle-report queue is parked and counted and changes no
   assert.equal(parked.map((failure) => failure.message).sort(), [...forged].sort(), "each kept as sent");
   for (const failure of parked) assert.match(failure.detail, /arrived on arn:aws:sqs:[a-z0-9-]+:\d{12}:[a-z0-9-]+-update-jobs, not the command queue/);
   assert.is(await parkedInLastHour("command-off-command-queue"), 3, `${METRIC.MessagesParked} counts each`);
-  const evaluated = (await cloud.runtime!.evaluateAlarms()).find((alarm) => alarm.alarmName.endsWith(`-${ALARM_SUFFIX.CommandOffCommandQueue}`));
+  const evaluated = await evaluateAlarmAtItsData(cloud, ALARM_SUFFIX.CommandOffCommandQueue);
   assert.is(evaluated?.state, "ALARM", "the command-off-command-queue alarm fires on the parked commands");
   assert.is((await world.store.campaigns.get(campaignId))?.state, "PAUSED", "the operator's pause on the command queue applies");
   asProcessor.destroy();

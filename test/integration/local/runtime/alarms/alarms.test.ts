@@ -208,4 +208,21 @@ test("an alarm the local evaluator cannot compute stays INSUFFICIENT_DATA with t
   assert.match(reason, "p99");
 });
 
+test("an evaluation at a given time evaluates the period holding that time, whatever the clock says", async () => {
+  // prepare: an alarm of its own, and a datum over its threshold two periods back
+  await world.cloudwatch.send(new PutMetricAlarmCommand(metricAlarm({ AlarmName: "latency-then", MetricName: "Telemetry/LatencyThen" })));
+  const periodMs = PERIOD_SECONDS * 1000;
+  const thenMs = Math.floor(Date.now() / periodMs) * periodMs - 2 * periodMs + 1_000;
+  await world.cloudwatch.send(new PutMetricDataCommand({ Namespace: "FleetOTA", MetricData: [{ MetricName: "Telemetry/LatencyThen", Value: 250, Timestamp: new Date(thenMs) }] }));
+  const latencyThen = (evaluations: Array<{ alarmName: string; state: string }>) => evaluations.find((evaluation) => evaluation.alarmName === "latency-then")?.state;
+
+  // act
+  const atDatum = latencyThen(await world.runtime.evaluateAlarms(thenMs));
+  const periodAfter = latencyThen(await world.runtime.evaluateAlarms(thenMs + periodMs));
+
+  // assess
+  assert.is(atDatum, "ALARM", "evaluated at the datum's time, its period holds it");
+  assert.is(periodAfter, "INSUFFICIENT_DATA", "a period later the datum is outside the window (what an evaluation at the wall clock saw once a boundary passed)");
+});
+
 test.run();
