@@ -54,4 +54,6 @@ export const ALARM_SUFFIX = {
   WithdrawalsFailed: "withdrawals-failed",
   /** Reliability/MessagesParked (update manager, reason command-off-command-queue) counted in five minutes. */
   CommandOffCommandQueue: "command-off-command-queue",
+  /** Reliability/MessagesParked (telemetry processor, reason object-unreadable) counted in five minutes. */
+  ObjectUnreadable: "object-unreadable",
 } as const;

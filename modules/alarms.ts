@@ -69,6 +69,7 @@ export class FleetAlarms extends Construct {
       this.fleetStateFullAlarm(),
       this.withdrawalsFailedAlarm(),
       this.commandOffCommandQueueAlarm(),
+      this.objectUnreadableAlarm(),
       ...props.functions.flatMap(({ shortName, fn }) => this.functionAlarms(shortName, fn)),
     ];
     for (const spec of specs) this.addAlarm(spec);
@@ -291,6 +292,21 @@ export class FleetAlarms extends Construct {
       "A command arrived on the vehicle-report queue and was parked (command-off-command-queue): only the telemetry processor sends there and it never sends commands; see fleetota parked --source update-manager and the processor's logs",
       METRIC.MessagesParked,
       { Source: PARKED_SOURCE.UpdateManager, Reason: PARKED_REASON.CommandOffCommandQueue },
+    );
+  }
+
+  /**
+   * The telemetry processor parked an object as `object-unreadable` (functions/telemetry-processor/unreadable-object.ts):
+   * S3 answered its read or copy 400, or 403 for an archived object. The device roles and the bucket policy let no such
+   * object in, so one means a policy or lifecycle rule changed by hand, or a request of the processor's own that S3
+   * refuses for every object, which would park every upload with nothing retried or dead-lettered. One is enough to look.
+   */
+  private objectUnreadableAlarm(): AlarmSpec {
+    return this.onFirstCount(
+      ALARM_SUFFIX.ObjectUnreadable,
+      "The telemetry processor parked an object it cannot read (object-unreadable: S3 answered 400, or 403 for an archived object): see fleetota parked --source telemetry-processor for S3's code and message; many at once point at the processor's own requests",
+      METRIC.MessagesParked,
+      { Source: PARKED_SOURCE.TelemetryProcessor, Reason: PARKED_REASON.ObjectUnreadable },
     );
   }
 

@@ -168,14 +168,32 @@ test("a failed job document withdrawal alarms at once, on the metric the update 
   assert.equal([alarm!.statistic, alarm!.period, alarm!.threshold, alarm!.comparison_operator, alarm!.treat_missing_data], ["Sum", 300, 1, "GreaterThanOrEqualToThreshold", "notBreaching"]);
 });
 
+/** The alarms on Reliability/MessagesParked for one source and reason. */
+function parkedAlarms(source: string, reason: string): Array<Record<string, any>> {
+  return alarmsOn("FleetOTA", METRIC.MessagesParked).filter((alarm) => alarm.dimensions?.Source === source && alarm.dimensions?.Reason === reason);
+}
+
 test("a command parked off the command queue alarms at once, on the update manager's MessagesParked with the dimensions it publishes", () => {
-  const [alarm, ...more] = alarmsOn("FleetOTA", METRIC.MessagesParked);
+  const [alarm, ...more] = parkedAlarms("update-manager", "command-off-command-queue");
 
   assert.equal(more, []);
   assert.is(alarm!.alarm_name, `${PREFIX}-command-off-command-queue`);
   // The dimensions ParkedTally.metricData publishes (Source, Reason): an alarm on another set would never see a datapoint.
   assert.equal(alarm!.dimensions, { Source: "update-manager", Reason: "command-off-command-queue" });
   assert.equal([alarm!.statistic, alarm!.period, alarm!.threshold, alarm!.comparison_operator, alarm!.treat_missing_data], ["Sum", 300, 1, "GreaterThanOrEqualToThreshold", "notBreaching"]);
+});
+
+test("an object parked object-unreadable alarms at once, on the telemetry processor's MessagesParked with the dimensions it publishes, notifying the alarm topic", () => {
+  const [alarm, ...more] = parkedAlarms("telemetry-processor", "object-unreadable");
+
+  assert.equal(more, []);
+  assert.is(alarm!.alarm_name, `${PREFIX}-object-unreadable`);
+  // The dimensions ParkedTally.metricData publishes for the processor's parks: an alarm on another set would never see a datapoint.
+  assert.equal(alarm!.dimensions, { Source: "telemetry-processor", Reason: "object-unreadable" });
+  assert.equal([alarm!.statistic, alarm!.period, alarm!.threshold, alarm!.comparison_operator, alarm!.treat_missing_data], ["Sum", 300, 1, "GreaterThanOrEqualToThreshold", "notBreaching"]);
+  const parkedOnMessagesParked = alarmsOn("FleetOTA", METRIC.MessagesParked).map((each) => each.alarm_name).sort();
+  assert.equal(parkedOnMessagesParked, [`${PREFIX}-command-off-command-queue`, `${PREFIX}-object-unreadable`], "no other alarm reads MessagesParked");
+  assert.equal([alarm!.alarm_actions, alarm!.ok_actions], [[topicArn], [topicArn]], "the alarm topic, as every alarm");
 });
 
 test("the cost model's profile prices the stack's alarm metrics (a metric-math alarm counts each metric it reads, as bench/cost.bench.ts counts them)", () => {

@@ -28,12 +28,13 @@ import {
 import { GetQueueAttributesCommand } from "@aws-sdk/client-sqs";
 import { PARKED_SOURCE } from "../../../../contracts/parked-failure.js";
 import { listParkedFailures } from "../../../../lib/parked-failures.js";
-import { DEFAULT_METRICS_NAMESPACE, METRIC } from "../../../../contracts/metrics.js";
+import { ALARM_SUFFIX, DEFAULT_METRICS_NAMESPACE, METRIC } from "../../../../contracts/metrics.js";
 import { vehicleTelemetryKey } from "../../../../contracts/telemetry-keys.js";
 import { fetchVehicleCredentials, type VehicleCredentials } from "../../../../identity/vehicle-credentials.js";
 import { LOCAL_CREDENTIALS } from "../../../../local/identity/local-principals.js";
 import { gzipped, telemetryRecord } from "../../../unit/telemetry/support/factories.js";
 import { presignedTarget } from "../../../unit/local/identity/support/signed-requests.js";
+import { evaluateAlarmAtItsData } from "../../support/alarm-at-data.js";
 import { startTestCloud, type TestCloud } from "../../support/local-cloud.js";
 import { clientsWith, refusal as refusalOf, registerTestVehicle } from "./support/vehicles.js";
 
@@ -256,6 +257,7 @@ test("a vehicle's upload in an archive storage class or with its own key (SSE-C)
   assert.ok(await exists(operator, bucket, elsewhere), "outside telemetry/ the bucket policy leaves the class to IAM");
 
   // Only without the bucket policy (an administrator's act, logged on AWS) can an archived object land under telemetry/.
+  const alarmBefore = await evaluateAlarmAtItsData(world.cloud, ALARM_SUFFIX.ObjectUnreadable);
   const { Policy } = await operator.send(new GetBucketPolicyCommand({ Bucket: bucket }));
   await operator.send(new DeleteBucketPolicyCommand({ Bucket: bucket }));
   const archived = vehicleTelemetryKey(A, Date.now(), "archived");
@@ -269,6 +271,11 @@ test("a vehicle's upload in an archive storage class or with its own key (SSE-C)
   const parked = (await listParkedFailures(operator, bucket, { source: PARKED_SOURCE.TelemetryProcessor })).filter((failure) => failure.detail.includes(archived));
   assert.equal(parked.map((failure) => failure.reason), ["object-unreadable"], `the processor read it, moto answered 403 InvalidObjectState (${put.ETag})`);
   assert.match(parked[0]!.detail, "archive storage class");
+  // The operator hears of it at once: the stack's object-unreadable alarm, evaluated by the local cloud as CloudWatch would.
+  const alarmAfter = await evaluateAlarmAtItsData(world.cloud, ALARM_SUFFIX.ObjectUnreadable);
+  assert.not.equal(alarmBefore?.state, "ALARM", "no object-unreadable park before this one");
+  assert.is(alarmAfter?.state, "ALARM", "the object-unreadable alarm fires on the first park");
+  assert.equal(alarmAfter?.notified, [world.outputs.alarm_topic_arn], "and notifies the alarm topic");
   const { Attributes } = await world.clients.sqs.send(new GetQueueAttributesCommand({ QueueUrl: world.outputs.telemetry_dlq_url, AttributeNames: ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"] }));
   assert.equal([Attributes?.ApproximateNumberOfMessages, Attributes?.ApproximateNumberOfMessagesNotVisible], ["0", "0"], "nothing dead-lettered");
 });
