@@ -32,14 +32,12 @@ import { ALARM_SUFFIX, DEFAULT_METRICS_NAMESPACE, METRIC } from "../../../../con
 import { vehicleTelemetryKey } from "../../../../contracts/telemetry-keys.js";
 import { fetchVehicleCredentials, type VehicleCredentials } from "../../../../identity/vehicle-credentials.js";
 import { LOCAL_CREDENTIALS } from "../../../../local/identity/local-principals.js";
-import { gzipped, telemetryRecord } from "../../../unit/telemetry/support/factories.js";
+import { gzipped, justNow, telemetryRecord } from "../../../unit/telemetry/support/factories.js";
 import { presignedTarget } from "../../../unit/local/identity/support/signed-requests.js";
 import { evaluateAlarmAtItsData } from "../../support/alarm-at-data.js";
 import { startTestCloud, type TestCloud } from "../../support/local-cloud.js";
 import { clientsWith, refusal as refusalOf, registerTestVehicle } from "./support/vehicles.js";
 
-/** A minute ago: the processor refuses records over 7 days old (the factory's own `ts` is a fixed date). */
-const justNow = (): string => new Date(Date.now() - 60_000).toISOString();
 
 const A = "1HGCM82633A004352";
 const B = "1M8GDM9AXKP042788";

@@ -27,12 +27,10 @@ import {
   type VehicleCredentials,
   type VehicleIdentityMaterial,
 } from "../../../../identity/vehicle-credentials.js";
-import { gzipped, telemetryRecord } from "../../../unit/telemetry/support/factories.js";
+import { gzipped, justNow, telemetryRecord } from "../../../unit/telemetry/support/factories.js";
 import { bindLocalGatewayVehicles } from "../../../../local/identity/simulated-fleet.js";
 import { startTestCloud, type TestCloud } from "../../support/local-cloud.js";
 
-/** A minute ago: the processor refuses records over 7 days old (the factory's own `ts` is a fixed date). */
-const justNow = (): string => new Date(Date.now() - 60_000).toISOString();
 
 const G = "gw-depot-7";
 const H = "gw-depot-8";

@@ -28,12 +28,10 @@ import { fetchVehicleCredentials, type VehicleIdentityMaterial, type VehicleCred
 import { DEFAULT_METRICS_NAMESPACE, METRIC } from "../../../../contracts/metrics.js";
 import { REPOSITORY_LAYOUT } from "../../../../uptane/metadata.js";
 import { vehicleTelemetryKey } from "../../../../contracts/telemetry-keys.js";
-import { gzipped, telemetryRecord } from "../../../unit/telemetry/support/factories.js";
+import { gzipped, justNow, telemetryRecord } from "../../../unit/telemetry/support/factories.js";
 import { startTestCloud, type TestCloud } from "../../support/local-cloud.js";
 import { clientsWith as clientsFor, refusal, registerTestVehicle } from "./support/vehicles.js";
 
-/** A minute ago: the processor refuses records over 7 days old (the factory's own `ts` is a fixed date). */
-const justNow = (): string => new Date(Date.now() - 60_000).toISOString();
 
 const A = "1HGCM82633A004352";
 const B = "1M8GDM9AXKP042788";

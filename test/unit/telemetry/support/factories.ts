@@ -6,6 +6,12 @@ import type { ObjectReadout, RejectedLine } from "../../../../telemetry/core.js"
 
 export const NOW_MS = Date.UTC(2026, 10, 26, 17, 35, 0);
 
+/**
+ * A minute ago by the wall clock: the `ts` of records a test sends to a processor that judges them against its own clock
+ * (the local cloud's), where NOW_MS's records become too old seven days after it.
+ */
+export const justNow = (): string => new Date(Date.now() - 60_000).toISOString();
+
 type DeepPartial<T> = { [K in keyof T]?: T[K] extends object ? DeepPartial<T[K]> : T[K] };
 
 /** A valid record, with any part overridden. */
