@@ -45,7 +45,7 @@ import {
 } from "./store/index.js";
 import { CANDIDATE_REFUSAL, registryMismatches, type CandidateRefusal, type RegisteredVehicleFacts, type VehicleRegistry } from "./registry-check.js";
 import { matchesCampaign } from "./targeting.js";
-import type { UpdateTally } from "./update-tally.js";
+import { JOB_EVENT_REFUSAL, type UpdateTally } from "./update-tally.js";
 
 /**
  * The update manager's core: what each update-queue message does to campaigns and jobs. Every write is
@@ -179,6 +179,7 @@ async function applyJobEvent(deps: UpdateServiceDeps, scope: JobEventScope, init
     if (decision.kind === "refused") {
       if (decision.refusal) throw new ReportNotApplicableError(decision.refusal, `job ${job.jobId}: ${decision.reason}`);
       deps.log.warn("job event refused", { jobId: job.jobId, state: job.state, event: event.type, reason: decision.reason });
+      deps.tally.refuseJobEvent(event.type === "report" ? JOB_EVENT_REFUSAL.ReportOnEndedJob : JOB_EVENT_REFUSAL.NotRetryable);
       return job;
     }
     // A retry taken (a new attempt, whose install document is signed and published next) is, like a retry kept, for a

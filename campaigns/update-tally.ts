@@ -4,12 +4,25 @@ import { JOB_STATE, type JobState } from "./model.js";
 import type { CandidateRefusal } from "./registry-check.js";
 
 /**
+ * Why the update manager refused a job event it does not park (the `Reason` of OTAUpdates/JobEventsRefused): the job
+ * machine's refusals without a ReportRefusal (job-machine.ts), which update-service.ts applyJobEvent only logs.
+ */
+export const JOB_EVENT_REFUSAL = {
+  /** A vehicle's report on a job in a state no report moves (it ended): the report came after the job's end. */
+  ReportOnEndedJob: "report-on-ended-job",
+  /** A retry of a job in a state that takes none. */
+  NotRetryable: "not-retryable",
+} as const;
+export type JobEventRefusal = (typeof JOB_EVENT_REFUSAL)[keyof typeof JOB_EVENT_REFUSAL];
+
+/**
  * Counts the job transitions applied since the tally was last written (OTAUpdates/*, EMF log lines: the update
  * manager writes and resets it when each message ends, and during a long one; functions/update-manager/process.ts).
  * `InProgress` counts jobs that started (entered IN_PROGRESS); `SuccessRate` is succeeded over all
  * outcomes counted, in percent, and only sent when there was an outcome. `CandidatesRefused` counts
  * candidates not admitted on the registry's word, by `Reason` (campaigns/registry-check.ts); `WithdrawalsFailed` the job
- * document withdrawals that failed (each done again by the ticker until it lands).
+ * document withdrawals that failed (each done again by the ticker until it lands); `JobEventsRefused` the job events
+ * refused and only logged, by `Reason` (JOB_EVENT_REFUSAL). Dimensioned counts are written only when non-zero.
  */
 export class UpdateTally {
   succeeded = 0;
@@ -21,6 +34,7 @@ export class UpdateTally {
   /** Job document withdrawals that failed (each is done again by the ticker: job-documents.ts). */
   withdrawalsFailed = 0;
   readonly refusedCandidates = new Map<CandidateRefusal, number>();
+  readonly refusedJobEvents = new Map<JobEventRefusal, number>();
 
   /**
    * @example
@@ -44,6 +58,14 @@ export class UpdateTally {
     this.refusedCandidates.set(reason, (this.refusedCandidates.get(reason) ?? 0) + 1);
   }
 
+  /**
+   * @example
+   * tally.refuseJobEvent("report-on-ended-job");
+   */
+  refuseJobEvent(reason: JobEventRefusal): void {
+    this.refusedJobEvents.set(reason, (this.refusedJobEvents.get(reason) ?? 0) + 1);
+  }
+
   /** A job document withdrawal failed (logged by the caller; the ticker withdraws it again). */
   withdrawalFailed(): void {
     this.withdrawalsFailed++;
@@ -53,10 +75,11 @@ export class UpdateTally {
   reset(): void {
     this.succeeded = this.failed = this.timedOut = this.rolledBack = this.started = this.transitions = this.withdrawalsFailed = 0;
     this.refusedCandidates.clear();
+    this.refusedJobEvents.clear();
   }
 
   get isEmpty(): boolean {
-    return this.transitions === 0 && this.refusedCandidates.size === 0 && this.withdrawalsFailed === 0;
+    return this.transitions === 0 && this.refusedCandidates.size === 0 && this.refusedJobEvents.size === 0 && this.withdrawalsFailed === 0;
   }
 
   /**
@@ -80,6 +103,9 @@ export class UpdateTally {
           ];
     for (const [reason, value] of this.refusedCandidates) {
       data.push({ ...count(METRIC.CandidatesRefused, value), Dimensions: [{ Name: "Reason", Value: reason }] });
+    }
+    for (const [reason, value] of this.refusedJobEvents) {
+      data.push({ ...count(METRIC.JobEventsRefused, value), Dimensions: [{ Name: "Reason", Value: reason }] });
     }
     if (this.withdrawalsFailed > 0) data.push(count(METRIC.WithdrawalsFailed, this.withdrawalsFailed));
     const outcomes = this.succeeded + this.failed + this.timedOut + this.rolledBack;

@@ -33,6 +33,12 @@ export const METRIC = {
   UpdateSuccessRate: "OTAUpdates/SuccessRate",
   /** Candidates not admitted because the registry does not vouch for their description (dimension Reason: unregistered, description-mismatch). */
   CandidatesRefused: "OTAUpdates/CandidatesRefused",
+  /**
+   * Job events the job machine refused without a report refusal to park (dimension Reason: report-on-ended-job, a vehicle's
+   * report on a job that ended, SUCCEEDED, FAILED, ROLLED_BACK, REJECTED or CANCELED; not-retryable, a retry of a job
+   * in a state that takes none). Each cost a job read; a flood of reports against a vehicle's ended jobs shows here.
+   */
+  JobEventsRefused: "OTAUpdates/JobEventsRefused",
   /** Job document withdrawals that failed (a KMS or S3 error); each is done again by the ticker until it lands. */
   WithdrawalsFailed: "OTAUpdates/WithdrawalsFailed",
   FleetSize: "FleetHealth/FleetSize",

@@ -26,6 +26,7 @@ import {
   tickCampaign,
   type UpdateServiceDeps,
 } from "../../../campaigns/update-service.js";
+import { METRIC } from "../../../contracts/metrics.js";
 import type { StatusReportMessage, UpdateMessage, VehicleSnapshot } from "../../../contracts/update-messages.js";
 import { PermanentFailureError } from "../../../lib/parked-failures.js";
 import { silentLog } from "../../../lib/logger.js";
@@ -168,6 +169,27 @@ test("a report whose job write loses to a concurrent report re-reads and applies
     "each move recorded once, in order",
   );
   await assertCountersMatchJobs(h.store, campaignId);
+});
+
+test("R26-01: reports on a vehicle's ended (SUCCEEDED) job are refused, job unchanged, and counted in OTAUpdates/JobEventsRefused by reason", async () => {
+  const h = harness();
+  const { campaignId } = await startedCampaign(h);
+  await h.deliver(candidate(car(1)), report(campaignId, vin(1), 1, "DOWNLOADING"), report(campaignId, vin(1), 2, "SUCCEEDED"));
+  const ended = (await h.store.jobs.get(campaignId, vin(1)))!;
+  assert.is(ended.state, "SUCCEEDED");
+  h.deps.tally.reset();
+  assert.equal(h.deps.tally.toMetricData(T0), [], "nothing refused, nothing written");
+  for (let n = 0; n < 16; n++) await h.deliver(report(campaignId, vin(1), 3 + n, n % 2 ? "INSTALLING" : "DOWNLOADING"));
+
+  assert.equal((await h.store.jobs.get(campaignId, vin(1)))!, ended, "the ended job is as it was");
+  assert.equal([...h.deps.tally.refusedJobEvents], [["report-on-ended-job", 16]]);
+  assert.equal(
+    h.deps.tally.toMetricData(T0).map(({ MetricName, Dimensions, Value }) => ({ MetricName, Dimensions, Value })),
+    [{ MetricName: METRIC.JobEventsRefused, Dimensions: [{ Name: "Reason", Value: "report-on-ended-job" }], Value: 16 }],
+    "only the refusals: no transition applied",
+  );
+  h.deps.tally.reset();
+  assert.ok(h.deps.tally.isEmpty);
 });
 
 test("a report that lost its race to the same report (redelivered) is ignored on re-read: nothing counted twice", async () => {

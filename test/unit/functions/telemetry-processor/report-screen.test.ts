@@ -132,6 +132,18 @@ function applied(start: Job, reports: readonly StatusReportMessage[]) {
   return { job, outcomes };
 }
 
+test("R26-01: a COMPLETED campaign's reports are not held back: its TIMED_OUT job still takes the vehicle's late final report", async () => {
+  const [campaign] = REAL;
+  const late = (["INSTALLING", "VERIFYING", "SUCCEEDED"] as const).map((status, n) => line(VIN, n, { campaignId: campaign!, sequence: 3 + n, status }));
+  const { sent, heldBack } = await throughProcessor([{ vin: VIN, lines: late }]);
+  assert.equal(sent.map((report) => report.status), ["INSTALLING", "VERIFYING", "SUCCEEDED"]);
+  assert.equal(heldBack, {});
+  const created = newJob({ campaignId: campaign!, vin: VIN, wave: 0, targetVersion: "2.4.0", firmwareVersion: "2.3.1", hardware: "hu-3" }, { met: true }, new Date(NOW_MS - 7_200_000)).job;
+  const timedOut: Job = { ...created, state: "TIMED_OUT", lastSequence: 2, inProgressSince: new Date(NOW_MS - 7_000_000).toISOString() };
+  const { job, outcomes } = applied(timedOut, sent);
+  assert.equal([job.state, outcomes], ["SUCCEEDED", ["succeeded"]], "the late success lands (a campaign that ended leaves such jobs as they are)");
+});
+
 test("an agent's objects lose nothing that applies: random hours of attempts (deferrals, heartbeats, failures, retries) end the job exactly as every report would", () => {
   const [campaignId] = REAL;
   let seed = 25;
