@@ -77,11 +77,12 @@ export interface ReadLimits extends DecodeLimits {
    */
   maxLines: number;
   /**
-   * Bytes the rejected lines of an object may take in `quarantine/records/…` (each as JSON, in UTF-8, with its reasons and
-   * `rejectedLineOverhead`); past it the object is quarantined whole.
+   * Bytes the rejected lines of an object may take in `quarantine/records/…` before gzip (each as JSON, in UTF-8, with its
+   * reasons and `rejectedLineOverhead`): a bound on the memory they take while the object is read; past it the object
+   * is quarantined whole.
    */
   maxRejectedBytes: number;
-  /** Bytes the records file adds to each rejected line's own JSON (its source: quarantine.ts); none by default. */
+  /** Bytes the records file adds to each rejected line's own JSON (its newline: quarantine.ts, recordsFileLimits); none by default. */
   rejectedLineOverhead?: number;
   /**
    * Asked once a parse-ahead run: true abandons the read (ReadDeadlineError), e.g. when the processor's invocation is

@@ -15,7 +15,7 @@ import { reportingVin } from "../../telemetry/uploader-binding.js";
 import type { GatewayVehicles } from "./gateway-vehicles.js";
 import { CopyDeadlineError } from "./deadline.js";
 import { COMPLETION, completeObject, completionOf, type ObjectLedger } from "./idempotency.js";
-import { QuarantineWriteError, quarantineObject, rejectedLineOverhead, writeQuarantineReason, writeRejectedRecords } from "./quarantine.js";
+import { QuarantineWriteError, quarantineObject, recordsFileLimits, writeQuarantineReason, writeRejectedRecords } from "./quarantine.js";
 import { unreadableObject } from "./unreadable-object.js";
 import { HeldBackTally, heldBackTotal } from "./report-screen.js";
 import { candidatesOf, NO_CAMPAIGNS, sendUpdateMessages, statusReportsOf, type KnownCampaigns } from "./update-handoff.js";
@@ -474,8 +474,7 @@ async function processObject(
     }
     const readAtMs = now();
     const limits: ReadLimits = {
-      ...(dependencies.limits ?? DEFAULT_READ_LIMITS),
-      rejectedLineOverhead: rejectedLineOverhead(object),
+      ...recordsFileLimits(object, dependencies.limits ?? DEFAULT_READ_LIMITS),
       ...(scope.readPastDeadline === undefined ? {} : { pastDeadline: scope.readPastDeadline }),
     };
     let judged = await judge(() => readTelemetryObject(body, readAtMs, limits, uploader.key, boundVins));

@@ -1,7 +1,8 @@
 import { createHash } from "node:crypto";
 import { CopyObjectCommand, PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
 import { TELEMETRY_PREFIX, tryParseTelemetryKey } from "../../contracts/telemetry-keys.js";
-import type { RejectedLine } from "../../telemetry/core.js";
+import type { ReadLimits, RejectedLine } from "../../telemetry/core.js";
+import { encodeRejectedRecords, REJECTED_RECORDS, rejectedRecordsHeader } from "../../contracts/rejected-records.js";
 import type { ObjectRef } from "../../contracts/telemetry-events.js";
 
 export const QUARANTINE_PREFIX = {
@@ -23,14 +24,14 @@ function relativeKey(object: ObjectRef): string {
 }
 
 /**
- * `quarantine/records/<source path>.<etag>.ndjson`: one object per source object version.
+ * `quarantine/records/<source path>.<etag>.ndjson.gz`: one object per source object version (contracts/rejected-records.ts).
  *
  * @example
  * rejectedRecordsKey({ key: "telemetry/vehicle/1HGCM82633A004352/dt=2026-11-26/hour=17/20261126T173500000Z-1.ndjson.gz", etag: "e1", bucket, size, createdAtMs });
- * // "quarantine/records/vehicle/1HGCM82633A004352/dt=2026-11-26/hour=17/20261126T173500000Z-1.ndjson.gz.e1.ndjson"
+ * // "quarantine/records/vehicle/1HGCM82633A004352/dt=2026-11-26/hour=17/20261126T173500000Z-1.ndjson.gz.e1.ndjson.gz"
  */
 export function rejectedRecordsKey(object: ObjectRef): string {
-  return `${QUARANTINE_PREFIX.Records}${relativeKey(object)}.${object.etag}.ndjson`;
+  return `${QUARANTINE_PREFIX.Records}${relativeKey(object)}.${object.etag}${REJECTED_RECORDS.Suffix}`;
 }
 
 export function quarantinedObjectKey(object: ObjectRef): string {
@@ -38,19 +39,19 @@ export function quarantinedObjectKey(object: ObjectRef): string {
 }
 
 /**
- * Writes the rejected lines of one source object as NDJSON of `{ source, line, raw, refusal, reasons }`.
- * Each line is serialised from its raw text (a string), never from a parsed value, so no line can make
- * the write fail. The key is deterministic, so a reprocessed object overwrites rather than duplicates;
- * no lines write an empty object (a redelivery that refused nothing replaces an earlier attempt's lines).
+ * Writes the rejected lines of one source object: gzip NDJSON, the object named once in a header line, then
+ * `{ line, raw, refusal, reasons }` per line (contracts/rejected-records.ts). Each line is serialised from its raw text
+ * (a string), never from a parsed value, so no line can make the write fail. The key is deterministic, so a reprocessed
+ * object overwrites rather than duplicates; no lines write an empty object, 0 bytes (a redelivery that refused nothing
+ * replaces an earlier attempt's lines).
  *
  * @example
  * await writeRejectedRecords(s3, bucket, object, readout.rejected);
  */
 export async function writeRejectedRecords(s3: S3Client, bucket: string, object: ObjectRef, rejected: readonly RejectedLine[]): Promise<string> {
-  const source = sourceOf(object);
-  const body = rejected.map((line) => `${JSON.stringify({ source, ...line })}\n`).join("");
+  const body = await encodeRejectedRecords(object, rejected);
   const key = rejectedRecordsKey(object);
-  await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentType: "application/x-ndjson" }));
+  await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentType: REJECTED_RECORDS.ContentType }));
   return key;
 }
 
@@ -98,19 +99,18 @@ export async function quarantineObject(
   return key;
 }
 
-/** What each line of an object's `quarantine/records/…` file names as its source. */
-const sourceOf = (object: ObjectRef) => ({ bucket: object.bucket, key: object.key, etag: object.etag });
-
 /**
- * UTF-8 bytes writeRejectedRecords adds to each rejected line's own JSON for `object` (its source, a comma for the brace
- * it replaces, the newline), for the reader's ReadLimits.rejectedLineOverhead: with it the object's 4 MiB bound is on
- * the records file's bytes (a key can be 1 KiB; 10,000 refused lines repeat it).
+ * `limits` for reading `object` so its refused lines' bound (`maxRejectedBytes`) is on the bytes of its records file
+ * before gzip, exactly: writeRejectedRecords adds a newline to each line's JSON (`rejectedLineOverhead`) and one header
+ * line naming the object (taken off the bound; a key of 1 KiB makes it ~1.1 KB). Before gzip because the bound is about
+ * the memory the kept lines take while the object is read; S3 stores the gzip (10,000 short lines: ~30 KB).
  *
  * @example
- * const limits = { maxRejectedBytes: 4 * 1024 * 1024, rejectedLineOverhead: rejectedLineOverhead(object) }; // for readTelemetryObject
+ * import { DEFAULT_READ_LIMITS } from "../../telemetry/core.js";
+ * const limits = recordsFileLimits(object, DEFAULT_READ_LIMITS); // for readTelemetryObject
  */
-export function rejectedLineOverhead(object: ObjectRef): number {
-  return Buffer.byteLength(JSON.stringify({ source: sourceOf(object) }));
+export function recordsFileLimits(object: ObjectRef, limits: ReadLimits): ReadLimits {
+  return { ...limits, maxRejectedBytes: limits.maxRejectedBytes - Buffer.byteLength(rejectedRecordsHeader(object)), rejectedLineOverhead: 1 };
 }
 
 /**

@@ -7,7 +7,7 @@
  */
 import { gzipSync } from "node:zlib";
 import { GetMetricStatisticsCommand } from "@aws-sdk/client-cloudwatch";
-import { DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, PutObjectCommand } from "@aws-sdk/client-s3";
+import { DeleteObjectCommand, HeadObjectCommand, PutObjectCommand } from "@aws-sdk/client-s3";
 import { GetQueueAttributesCommand, SendMessageCommand, SetQueueAttributesCommand } from "@aws-sdk/client-sqs";
 import { DynamoDBDocumentClient, GetCommand } from "@aws-sdk/lib-dynamodb";
 import { test } from "uvu";
@@ -20,6 +20,7 @@ import { FAULT } from "../../local/fault-injection.js";
 import type { TelemetryRecord } from "../../telemetry/schema.js";
 import { startTestCloud, type TestCloud } from "../integration/support/local-cloud.js";
 import { bindLocalGatewayVehicles } from "../../local/identity/simulated-fleet.js";
+import { storedRejectedRecords } from "../integration/support/rejected-records.js";
 
 const IDLE_TIMEOUT_MS = 120_000;
 /** The pollers' long-poll wait in this suite. */
@@ -99,8 +100,7 @@ async function marker(object: Produced): Promise<Record<string, unknown> | undef
 }
 
 async function linesIn(key: string): Promise<number> {
-  const response = await world.clients.s3.send(new GetObjectCommand({ Bucket: world.outputs.data_bucket_name, Key: key }));
-  return (await response.Body!.transformToString()).split("\n").filter((line) => line.trim()).length;
+  return (await storedRejectedRecords(world.clients.s3, world.outputs.data_bucket_name, key))!.lines.length;
 }
 
 async function exists(key: string): Promise<boolean> {

@@ -20,6 +20,7 @@ import type { GatewayIdentity } from "../../../../simulator/gateway-identity.js"
 import { FLEET_STATE_PARTS_PREFIX, type FleetSnapshot } from "../../../../telemetry/fleet-state.js";
 import { gzipped, telemetryRecord } from "../../../unit/telemetry/support/factories.js";
 import { startTestCloud, type TestCloud } from "../../support/local-cloud.js";
+import { storedRejectedRecords } from "../../support/rejected-records.js";
 
 const A = "1HGCM82633A004352";
 const B = "1M8GDM9AXKP042788";
@@ -85,9 +86,7 @@ async function quarantinedLines(key: string): Promise<Array<[string, string]>> {
   const { Contents = [] } = await admin.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix }));
   const lines: Array<[string, string]> = [];
   for (const object of Contents) {
-    const text = await (await admin.send(new GetObjectCommand({ Bucket: bucket, Key: object.Key! }))).Body!.transformToString();
-    for (const line of text.split("\n").filter(Boolean)) {
-      const entry = JSON.parse(line) as { raw: string; reasons: Array<{ rule: string }> };
+    for (const entry of (await storedRejectedRecords(admin, bucket, object.Key!))!.lines) {
       lines.push([(JSON.parse(entry.raw) as { vin: string }).vin, entry.reasons.map((reason) => reason.rule).join(",")]);
     }
   }

@@ -4,7 +4,7 @@
  * malformed records, skewed clocks, corrupt objects and duplicate uploads) to the data lake; S3 → EventBridge → SQS → telemetry-processor runs; then counts, metrics,
  * quarantine, fleet state and queues are checked against what the simulator says it produced.
  */
-import { gunzipSync } from "node:zlib";
+import { gunzipSync, gzipSync } from "node:zlib";
 import { GetMetricStatisticsCommand } from "@aws-sdk/client-cloudwatch";
 import { DeleteObjectsCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand } from "@aws-sdk/client-s3";
 import { GetQueueAttributesCommand } from "@aws-sdk/client-sqs";
@@ -22,6 +22,7 @@ import { startSimulation, type RunningSimulation, type SimulationSummary } from 
 import type { GatewayIdentity } from "../../../../simulator/gateway-identity.js";
 import { bindLocalGatewayVehicles, provisionLocalGateway } from "../../../../local/identity/simulated-fleet.js";
 import { startTestCloud, type TestCloud } from "../../support/local-cloud.js";
+import { storedRejectedRecords } from "../../support/rejected-records.js";
 
 const IDLE_TIMEOUT_MS = 240_000;
 /** The gateway named by the objects the tests write by hand (with the emulator's administrator credentials). */
@@ -67,6 +68,8 @@ async function readText(key: string): Promise<string> {
   const response = await world.clients.s3.send(new GetObjectCommand({ Bucket: world.outputs.data_bucket_name, Key: key }));
   return response.Body!.transformToString();
 }
+
+const rejectedRecordsOf = (key: string) => storedRejectedRecords(world.clients.s3, world.outputs.data_bucket_name, key);
 
 async function queueDepth(queueUrl: string): Promise<number> {
   const response = await world.clients.sqs.send(
@@ -149,12 +152,11 @@ test("duplicate uploads are counted as duplicates, not processed twice", async (
 
 test("every rejected record sits in quarantine/records with its reasons", async () => {
   const keys = await listKeys(QUARANTINE_PREFIX.Records);
-  const lines = (await Promise.all(keys.map(readText))).flatMap((text) => text.trimEnd().split("\n"));
-  assert.is(lines.length, summary.malformed + summary.clockSkewed);
-  for (const line of lines) {
-    const entry = JSON.parse(line) as { source: { key: string }; reasons: Array<{ field: string; rule: string }> };
-    assert.ok(entry.source.key.startsWith("telemetry/"));
-    assert.ok(entry.reasons.length > 0 && entry.reasons.every((reason) => reason.field && reason.rule));
+  const files = await Promise.all(keys.map(rejectedRecordsOf));
+  assert.is(files.flatMap((file) => file!.lines).length, summary.malformed + summary.clockSkewed);
+  for (const file of files) {
+    assert.ok(file!.source!.key.startsWith("telemetry/"), "each file names its object once");
+    assert.ok(file!.lines.every((line) => line.reasons.length > 0 && line.reasons.every((reason) => reason.field && reason.rule)));
   }
 });
 
@@ -227,8 +229,8 @@ async function sampleLines(): Promise<string[]> {
 }
 
 /** Uploads `text` (plain NDJSON) under `key` and waits for the pipeline to handle it; returns its etag. */
-async function putAndSettle(key: string, text: string): Promise<string> {
-  const put = await world.clients.s3.send(new PutObjectCommand({ Bucket: world.outputs.data_bucket_name, Key: key, Body: text }));
+async function putAndSettle(key: string, body: string | Uint8Array): Promise<string> {
+  const put = await world.clients.s3.send(new PutObjectCommand({ Bucket: world.outputs.data_bucket_name, Key: key, Body: body }));
   await world.cloud.runtime!.waitForIdle(IDLE_TIMEOUT_MS);
   return put.ETag!.replaceAll('"', "");
 }
@@ -334,13 +336,28 @@ test("vehicle A's object carrying other vehicles' records: A's count, the others
   const etag = await putAndSettle(key, `${[...own, ...others].join("\n")}\n`);
   assert.is((await metricTotals(METRIC.DataPoints)).sum, before.dataPoints.sum + own.length);
   assert.is((await metricTotals(METRIC.RecordsRejected)).sum, before.rejected.sum + others.length, "produced = processed + quarantined");
-  const quarantined = (await readText(rejectedRecordsKey({ bucket: world.outputs.data_bucket_name, key, etag, size: 0, createdAtMs: 0 }))).trimEnd().split("\n");
-  const entries = quarantined.map((line) => JSON.parse(line) as { refusal: string; raw: string; reasons: Array<{ rule: string; message: string }> });
+  const entries = (await rejectedRecordsOf(rejectedRecordsKey({ bucket: world.outputs.data_bucket_name, key, etag, size: 0, createdAtMs: 0 })))!.lines;
   assert.is(entries.length, others.length);
   assert.ok(entries.every((entry) => entry.refusal === "other-vehicle" && entry.reasons[0]!.message.includes(a)));
   assert.equal(entries.map((entry) => vinOf(entry.raw)).sort(), others.map(vinOf).sort());
 });
 
+
+test("review 25 (R25-02): a ~314-byte gzip upload of 10,000 refused short lines stores a gzip records file of tens of KB (was 3.6-4.0 MB), the object named once, every line in it", async () => {
+  const { vin } = JSON.parse(validLines(await sampleLines())[0]!) as { vin: string };
+  const key = vehicleTelemetryKey(vin, Date.now(), Array.from({ length: 8 }, () => "aaaaaaa").join("-"));
+  const upload = gzipSync('"aaaaaaaaaaa"\n'.repeat(10_000), { level: 9 });
+  const etag = await putAndSettle(key, upload);
+  const records = rejectedRecordsKey({ bucket: world.outputs.data_bucket_name, key, etag, size: 0, createdAtMs: 0 });
+  assert.ok(records.endsWith(".ndjson.gz"), records);
+  const file = (await rejectedRecordsOf(records))!;
+  console.log(`R25-02 on the local cloud: upload ${upload.length} B -> ${records.slice(0, 19)}… ${file.storedBytes} B stored`);
+  assert.ok(file.storedBytes < 64 * 1024, `${file.storedBytes} bytes stored for a ${upload.length}-byte upload`);
+  assert.is(file.contentType, "application/gzip");
+  assert.equal(file.source, { bucket: world.outputs.data_bucket_name, key, etag });
+  assert.is(file.lines.length, 10_000);
+  assert.ok(file.lines.every((line, index) => line.line === index + 1 && line.raw === '"aaaaaaaaaaa"' && line.reasons.length > 0), "each line with its number, text and reasons");
+});
 
 test("a raw-looking key beside the layout key it decodes to: each event reads only its own object", async () => {
   const lines = validLines(await sampleLines());

@@ -8,7 +8,7 @@
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { GetObjectCommand, PutObjectCommand } from "@aws-sdk/client-s3";
+import { PutObjectCommand } from "@aws-sdk/client-s3";
 import { DynamoDBDocumentClient, GetCommand } from "@aws-sdk/lib-dynamodb";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
@@ -19,6 +19,7 @@ import { bindLocalGatewayVehicles } from "../../../../local/identity/simulated-f
 import { gzipped, telemetryRecord } from "../../../unit/telemetry/support/factories.js";
 import type { TestCloud } from "../../support/local-cloud.js";
 import { startRetryingTelemetryCloud, type RetryingTelemetryCloud } from "../../support/telemetry-retries.js";
+import { storedRejectedRecords } from "../../support/rejected-records.js";
 
 const workspace = mkdtempSync(join(tmpdir(), "fleetota-retried-quarantine-"));
 const GATEWAY = "gw-retried";
@@ -37,13 +38,10 @@ let retrying: RetryingTelemetryCloud;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** The refused lines in the records file at `key` as NDJSON ("" when it holds none), or undefined when there is no file. */
 async function textOf(key: string): Promise<string | undefined> {
-  try {
-    return await (await world.clients.s3.send(new GetObjectCommand({ Bucket: world.outputs.data_bucket_name, Key: key }))).Body!.transformToString();
-  } catch (error) {
-    if ((error as Error).name === "NoSuchKey") return undefined;
-    throw error;
-  }
+  const file = await storedRejectedRecords(world.clients.s3, world.outputs.data_bucket_name, key);
+  return file?.lines.map((line) => JSON.stringify(line)).join("\n");
 }
 
 test.before(async () => {

@@ -17,7 +17,7 @@ import { ALARM_SUFFIX, METRIC } from "../../../../contracts/metrics.js";
 import { PARKED_SOURCE } from "../../../../contracts/parked-failure.js";
 import type { UpdateMessage } from "../../../../contracts/update-messages.js";
 import { listParkedFailures } from "../../../../lib/parked-failures.js";
-import { GetObjectCommand, PutObjectCommand } from "@aws-sdk/client-s3";
+import { PutObjectCommand } from "@aws-sdk/client-s3";
 import { fleetTelemetryKey, vehicleTelemetryKey } from "../../../../contracts/telemetry-keys.js";
 import { changeGatewayVehicles } from "../../../../identity/gateway-vehicles.js";
 import { rejectedRecordsKey } from "../../../../functions/telemetry-processor/quarantine.js";
@@ -42,6 +42,7 @@ import {
   vinNumber,
   type CampaignWorld,
 } from "../../campaigns/support/world.js";
+import { storedRejectedRecords } from "../../support/rejected-records.js";
 
 let cloud: LocalCloud;
 let world: CampaignWorld;
@@ -305,10 +306,7 @@ test("vehicle A's own object speaks only for A: B's record is quarantined, A's r
 
   assert.equal(await world.store.jobs.get(campaignId, b), bBefore, "B's job is exactly as it was");
   assert.is((await world.store.jobs.get(campaignId, a))?.state, aBefore?.state, "A's job did not take B's success either");
-  const quarantined = await world.s3.send(
-    new GetObjectCommand({ Bucket: world.bucket, Key: rejectedRecordsKey({ bucket: world.bucket, key, etag: put.ETag!.replaceAll('"', ""), size: 0, createdAtMs: 0 }) }),
-  );
-  const entries = (await quarantined.Body!.transformToString()).trimEnd().split("\n").map((text) => JSON.parse(text) as { line: number; refusal: string });
+  const entries = (await storedRejectedRecords(world.s3, world.bucket, rejectedRecordsKey({ bucket: world.bucket, key, etag: put.ETag!.replaceAll('"', ""), size: 0, createdAtMs: 0 })))!.lines;
   assert.equal(entries.map((entry) => [entry.line, entry.refusal]), [[2, "other-vehicle"]], "B's record, with the reason");
   const parked = (await listParkedFailures(world.s3, world.bucket, { source: PARKED_SOURCE.UpdateManager })).filter(
     (failure) => failure.parkedAt >= started && failure.message.includes(`${campaignId}:${b}`),

@@ -30,6 +30,7 @@ import {
 import { gzipped, justNow, telemetryRecord } from "../../../unit/telemetry/support/factories.js";
 import { bindLocalGatewayVehicles } from "../../../../local/identity/simulated-fleet.js";
 import { startTestCloud, type TestCloud } from "../../support/local-cloud.js";
+import { storedRejectedRecords } from "../../support/rejected-records.js";
 
 
 const G = "gw-depot-7";
@@ -141,10 +142,8 @@ test("a status report in a gateway's object is quarantined as report-from-gatewa
   assert.is(await metricSum(METRIC.DataPoints), before + 1, "only the record without a report counts");
   const [quarantined] = await keysUnder(`quarantine/records/${key.slice("telemetry/".length)}`);
   assert.ok(quarantined, "the report's record is in quarantine");
-  const entry = JSON.parse((await (await world.clients.s3.send(new GetObjectCommand({ Bucket: bucket, Key: quarantined }))).Body!.transformToString()).trim()) as {
-    reasons: Array<{ rule: string }>;
-  };
-  assert.equal(entry.reasons.map((reason) => reason.rule), ["report-from-gateway"]);
+  const { lines } = (await storedRejectedRecords(world.clients.s3, bucket, quarantined))!;
+  assert.equal(lines.map((line) => line.reasons.map((reason) => reason.rule)), [["report-from-gateway"]]);
 });
 
 test("a vehicle certificate gets no gateway credentials, and a gateway certificate no vehicle credentials", async () => {

@@ -35,7 +35,8 @@ import {
   type InvocationScope,
   type ProcessorDependencies,
 } from "../../../../functions/telemetry-processor/processor.js";
-import { QuarantineWriteError, quarantinedObjectKey, rejectedRecordsKey } from "../../../../functions/telemetry-processor/quarantine.js";
+import { QUARANTINE_PREFIX, QuarantineWriteError, quarantinedObjectKey, rejectedRecordsKey } from "../../../../functions/telemetry-processor/quarantine.js";
+import { decodeRejectedRecords } from "../../../../contracts/rejected-records.js";
 import { ParkedTally, PermanentFailureError } from "../../../../lib/parked-failures.js";
 import { InvocationAggregate } from "../../../../telemetry/aggregate.js";
 import { HeldBackTally } from "../../../../functions/telemetry-processor/report-screen.js";
@@ -122,10 +123,15 @@ const s3Error = (name: string, httpStatusCode: number) => new S3ServiceException
  * (NoSuchVersion when there is none), without one the key's newest; `IfMatch` / `CopySourceIfMatch` on
  * another ETag is a 412. `hold` keeps every GetObject waiting until it is released (two deliveries reading at once).
  */
+const refusedLinesIn = (body: Uint8Array): string =>
+  decodeRejectedRecords(body)
+    .lines.map((line) => JSON.stringify(line))
+    .join("\n");
+
 function memoryBucket() {
   const objects = new Map<string, StoredVersion[]>();
   const writes: string[] = [];
-  /** The last body put under each key. */
+  /** The last body put under each key; of a records file, its refused lines as NDJSON ("" for none). */
   const written = new Map<string, string>();
   const copies: Array<Record<string, unknown>> = [];
   let release: () => void = () => {};
@@ -158,7 +164,7 @@ function memoryBucket() {
         }
         case "PutObjectCommand":
           writes.push(key);
-          written.set(key, String(command.input.Body));
+          written.set(key, key.startsWith(QUARANTINE_PREFIX.Records) ? refusedLinesIn(command.input.Body as Uint8Array) : String(command.input.Body));
           return {};
         default:
           throw new Error(`unmodelled S3 call ${command.constructor.name}`);
