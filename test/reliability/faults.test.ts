@@ -7,7 +7,7 @@
  */
 import { gzipSync } from "node:zlib";
 import { GetMetricStatisticsCommand } from "@aws-sdk/client-cloudwatch";
-import { DeleteObjectCommand, HeadObjectCommand, PutObjectCommand } from "@aws-sdk/client-s3";
+import { HeadObjectCommand, PutObjectCommand } from "@aws-sdk/client-s3";
 import { GetQueueAttributesCommand, SendMessageCommand, SetQueueAttributesCommand } from "@aws-sdk/client-sqs";
 import { DynamoDBDocumentClient, GetCommand } from "@aws-sdk/lib-dynamodb";
 import { test } from "uvu";
@@ -337,12 +337,13 @@ test("hostile input: deep nesting, a gzip bomb, corrupt gzip, truncated NDJSON, 
 test("permanent failures are parked, not dead-lettered: deleted object, bare % key, not an S3 event, malformed update messages", async () => {
   const name = "permanent failures";
   const bucket = world.outputs.data_bucket_name;
-  const staging = `staging/${process.pid}-deleted.ndjson`;
-  const put = await world.clients.s3.send(new PutObjectCommand({ Bucket: bucket, Key: staging, Body: `${validLines(10).join("\n")}\n` }));
-  await world.clients.s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: staging }));
+  // An object gone before its event is handled: a telemetry key with no object (the processor may read and list only
+  // telemetry/, so its read answers 404 as on AWS; an object written there, then deleted, would raise an event of its own).
+  const gone = nextKey();
   figures.produced += 10;
-  const deleted: Produced = { case: name, key: staging, etag: put.ETag!.replaceAll('"', ""), records: 10 };
-  const bareKey = `${GATEWAY}/bare%zz-${process.pid}.ndjson.gz`;
+  const deleted: Produced = { case: name, key: gone, etag: "0123456789abcdef0123456789abcdef", records: 10 };
+  // Under telemetry/, the only prefix events name: the processor's read of the key as given must answer 404 (elsewhere 403, retried).
+  const bareKey = `telemetry/fleet/${GATEWAY}/bare%zz-${process.pid}.ndjson.gz`;
   const bodies = [objectCreated(deleted.key, deleted.etag), objectCreated(bareKey, "0123"), "hello, not an event", JSON.stringify({ "detail-type": 7 })];
   for (const body of bodies) await sendTelemetryMessage(body);
   const malformedUpdates = ["{nope", JSON.stringify({ kind: "status-report", vin: 42 }), JSON.stringify({ kind: "explode" })];
