@@ -42,4 +42,13 @@ test("anything else is refused with what is wrong, never read as lines", () => {
   }
 });
 
+test("review 27 (R27-02): a file of more lines than the processor writes is refused before they are parsed; the most it writes is read", async () => {
+  const most = Array.from({ length: REJECTED_RECORDS.MaxLines - 1 }, (_, index) => ({ ...lines[0]!, line: index + 1 }));
+  assert.is(decodeRejectedRecords(await encodeRejectedRecords(source, most)).lines.length, most.length);
+  const flood = gzipSync(`${rejectedRecordsHeader(source)}${"{}\n".repeat(5_000_000)}`);
+  assert.ok(flood.byteLength < 20_000, `${flood.byteLength} bytes of gzip`);
+  assert.throws(() => decodeRejectedRecords(flood), (error: Error) => error instanceof RejectedRecordsFileError && /more than 10001 lines/.test(error.message));
+  assert.throws(() => decodeRejectedRecords(Buffer.from("{}\n".repeat(REJECTED_RECORDS.MaxLines + 1))), /more than 10001 lines/, "the old plain layout too");
+});
+
 test.run();
