@@ -15,6 +15,7 @@ import { ensureDocumentPublished, isStillMoving, mayRetryNow, settleWithdrawal, 
 import { decideJobEvent, newJob, REPORT_REFUSAL, type JobEvent } from "./job-machine.js";
 import {
   ACTIVE_CAMPAIGN_STATES,
+  ACTIVE_JOB_STATES,
   CAMPAIGN_STATE,
   JOB_STATE,
   MANUALLY_RETRYABLE_JOB_STATES,
@@ -555,7 +556,8 @@ function* whileTimeLeft<T>(deps: UpdateServiceDeps, summary: TickSummary, items:
  * started), return due FAILED/TIMED_OUT jobs to
  * QUEUED, make sure every QUEUED job's document is out, decide the campaign's next step (wave, pause,
  * abort, complete), admit waiting vehicles into the open wave, and cancel what has not started in a
- * canceled or aborted campaign. Safe to run twice at once.
+ * canceled or aborted campaign. A campaign that ended still times out the jobs moving in it (started before a cancel
+ * or an abort, or brought back by a late report, COMPLETED campaigns included). Safe to run twice at once.
  *
  * @example
  * const summary = await tickCampaign(deps, "c-20261126T173500-1a2b3c4d");
@@ -577,6 +579,11 @@ export async function tickCampaign(deps: UpdateServiceDeps, campaignId: string):
     return summary;
   }
   if (campaign.state === CAMPAIGN_STATE.Draft || campaign.state === CAMPAIGN_STATE.Completed) {
+    // A COMPLETED campaign's TIMED_OUT job a late progress report brought back (IN_PROGRESS, or DEFERRED after it
+    // started) moves again where nothing rolls: held to its limits like one left to finish, or it shows as moving for good.
+    const { counts } = campaign;
+    const moving = ACTIVE_JOB_STATES.filter((state) => countJobsIn(counts, [state]) > 0);
+    if (moving.length > 0) summary.timedOut = await timeOutJobs(deps, campaign, summary, moving);
     summary.decision = `${campaign.state}: nothing to roll`;
     return summary;
   }

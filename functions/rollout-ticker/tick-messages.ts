@@ -1,11 +1,12 @@
 import { SendMessageBatchCommand, type SQSClient } from "@aws-sdk/client-sqs";
 import { WITHDRAWAL_SETTLE_MINUTES } from "../../campaigns/job-documents.js";
-import { CAMPAIGN_STATE, JOB_STATE, RETRYABLE_JOB_STATES, UNSTARTED_JOB_STATES, countJobsIn, type Campaign } from "../../campaigns/model.js";
+import { ACTIVE_JOB_STATES, CAMPAIGN_STATE, RETRYABLE_JOB_STATES, TERMINAL_CAMPAIGN_STATES, countJobsIn, type Campaign } from "../../campaigns/model.js";
 import { OPERATOR_COMMAND, UPDATE_MESSAGE_KIND, type CommandMessage } from "../../contracts/update-messages.js";
 
 /**
  * Campaigns a tick has work for: those rolling or about to (SCHEDULED, RUNNING, PAUSED — a paused one
- * still times out silent vehicles), canceled or aborted ones with jobs not yet canceled or still IN_PROGRESS, and any
+ * still times out silent vehicles), ended ones with jobs still QUEUED, DEFERRED or IN_PROGRESS (a canceled or aborted
+ * campaign's not yet canceled or left to finish; a COMPLETED one's brought back by a late report), and any
  * campaign whose jobs still owe a withdrawal of their document (`withdrawalsOwed`; a final one's tick rolls nothing), and
  * once more a canceled or aborted one with FAILED or TIMED_OUT jobs whose retries are not yet recorded dropped, at
  * `now` WITHDRAWAL_SETTLE_MINUTES or more after it ended (campaigns/update-service.ts sweepUnstartedJobs): a retry its
@@ -23,8 +24,10 @@ export function campaignsToTick(campaigns: readonly Campaign[], now: Date): Camp
     }
     if ((campaign.withdrawalsOwed ?? 0) > 0 && campaign.state !== CAMPAIGN_STATE.Draft) return true;
     if (retriesToDrop(campaign, now)) return true;
-    // A started job left to finish is held to its limits (timed out when silent), so it cannot hold its vehicle for good.
-    return (campaign.state === CAMPAIGN_STATE.Canceled || campaign.state === CAMPAIGN_STATE.Aborted) && countJobsIn(campaign.counts, [...UNSTARTED_JOB_STATES, JOB_STATE.InProgress]) > 0;
+    // A job still moving in a campaign that ended (started before a cancel or an abort, or a TIMED_OUT one a late report
+    // brought back, COMPLETED campaigns included) is held to its limits, so it cannot show as moving, nor hold its
+    // vehicle, for good; a canceled or aborted campaign's unstarted jobs are canceled.
+    return TERMINAL_CAMPAIGN_STATES.includes(campaign.state) && countJobsIn(campaign.counts, ACTIVE_JOB_STATES) > 0;
   });
 }
 

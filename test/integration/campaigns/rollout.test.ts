@@ -11,6 +11,7 @@ import { targetsFromJson, type JobBundle } from "../../../uptane/metadata.js";
 import { parseCampaignDefinition, type CampaignDefinitionInput } from "../../../campaigns/model.js";
 import { WITHDRAWAL_SETTLE_MINUTES } from "../../../campaigns/job-documents.js";
 import { ActiveCampaigns, TICK_TIME_RESERVE_MS, handleUpdateMessage, tickCampaign, type UpdateServiceDeps } from "../../../campaigns/update-service.js";
+import { campaignsToTick } from "../../../functions/rollout-ticker/tick-messages.js";
 import { UpdateTally } from "../../../campaigns/update-tally.js";
 import type { UpdateMessage } from "../../../contracts/update-messages.js";
 import { silentLog } from "../../../lib/logger.js";
@@ -283,6 +284,36 @@ test("a job installing when its campaign is canceled, then silent, times out and
   assert.is((await tickCampaign(deps, campaignId)).withdrawalsSettled, 1);
   assert.is((await world.store.campaigns.get(campaignId))!.withdrawalsOwed, 0);
   assert.is((await world.store.jobs.get(campaignId, vin!))!.documentWithdrawnAttempt, 1);
+});
+
+test("a COMPLETED campaign's timed-out job brought back IN_PROGRESS by a late report is ticked and timed out again once silent: one timeout counted, its document withdrawn, nothing left moving", async () => {
+  const { campaignId, model } = await startedCampaign({ inProgressTimeoutMinutes: 30, retries: { max: 0 } });
+  const [vin] = vins(440, 1);
+  await deliver(candidate(snapshot(vin!, { model })), report(campaignId, vin!, 1, "DOWNLOADING"));
+  advanceMinutes(30);
+  const completing = await tickCampaign(deps, campaignId);
+  assert.equal([completing.timedOut, completing.state], [1, "COMPLETED"], completing.decision);
+  assert.is(await documentState(vin!), "still there", "timed out while RUNNING, no retry left: the vehicle may still finish on it");
+
+  advanceMinutes(10);
+  await deliver(report(campaignId, vin!, 2, "INSTALLING"));
+  let campaign = (await world.store.campaigns.get(campaignId))!;
+  assert.equal([(await world.store.jobs.get(campaignId, vin!))!.state, campaign.state, campaign.counts.IN_PROGRESS], ["IN_PROGRESS", "COMPLETED", 1]);
+  assert.equal(campaignsToTick([campaign], clock.now).map((c) => c.campaignId), [campaignId], "the ticker ticks it while the job moves");
+
+  advanceMinutes(29);
+  assert.is((await tickCampaign(deps, campaignId)).timedOut, 0, "it reported 29 minutes ago");
+  advanceMinutes(1);
+  assert.is((await tickCampaign(deps, campaignId)).timedOut, 1);
+  const job = (await world.store.jobs.get(campaignId, vin!))!;
+  campaign = (await world.store.campaigns.get(campaignId))!;
+  assert.equal([job.state, job.withdrawalOwedAttempt, job.nextRetryAt], ["TIMED_OUT", 1, undefined]);
+  assert.equal([campaign.state, campaign.counts.IN_PROGRESS, campaign.counts.TIMED_OUT, campaign.outcomes.timedOut], ["COMPLETED", 0, 1, 1]);
+  assert.is(await documentState(vin!), "withdrawn", "timed out again in a campaign that ended: its document is taken back");
+
+  advanceMinutes(WITHDRAWAL_SETTLE_MINUTES);
+  assert.is((await tickCampaign(deps, campaignId)).withdrawalsSettled, 1);
+  assert.equal(campaignsToTick([(await world.store.campaigns.get(campaignId))!], clock.now), [], "nothing moving, nothing owed: no longer ticked");
 });
 
 test("a command the campaign's state does not allow is refused and recorded", async () => {

@@ -43,6 +43,16 @@ test("the ticker keeps ticking a canceled or aborted campaign while a started jo
   assert.equal(campaignsToTick(ended, T0).map((c) => c.campaignId), ["canceled-installing", "aborted-installing"]);
 });
 
+test("the ticker ticks a COMPLETED campaign while a job a late report brought back moves (IN_PROGRESS or DEFERRED), and stops after", () => {
+  const completed = [
+    campaign({ campaignId: "completed-installing", state: "COMPLETED", counts: { ...emptyJobCounts(), IN_PROGRESS: 1, SUCCEEDED: 4 } }),
+    campaign({ campaignId: "completed-deferred", state: "COMPLETED", counts: { ...emptyJobCounts(), DEFERRED: 1, SUCCEEDED: 4 } }),
+    campaign({ campaignId: "completed-done", state: "COMPLETED", counts: { ...emptyJobCounts(), TIMED_OUT: 1, SUCCEEDED: 4 } }),
+    campaign({ campaignId: "draft", state: "DRAFT", counts: { ...emptyJobCounts(), IN_PROGRESS: 1 } }),
+  ];
+  assert.equal(campaignsToTick(completed, T0).map((c) => c.campaignId), ["completed-installing", "completed-deferred"]);
+});
+
 test("the ticker ticks a canceled or aborted campaign with FAILED or TIMED_OUT jobs once more WITHDRAWAL_SETTLE_MINUTES after it ended, until its retries are recorded dropped", () => {
   const failed = { ...emptyJobCounts(), FAILED: 2, TIMED_OUT: 1 };
   const endedAt = T0.toISOString();

@@ -1605,6 +1605,130 @@ test("a canceled campaign's started job that then fails gets no retry and holds 
   await assertCountersMatchJobs(h.store, x);
 });
 
+// ── a TIMED_OUT job a late progress report brings back, in a campaign that ended: held to its limits again ──
+
+type EndedBy = "completed" | "canceled" | "aborted";
+
+/**
+ * A campaign (no retries, one wave; 30 minutes of silence, 120 minutes to finish) whose car 1 started at T0 and timed
+ * out silent at +31, the campaign having ended around it: completed by that tick, canceled at +2, or aborted at +2 by
+ * car 2's failure.
+ */
+async function endedAroundATimeout(h: Harness, endedBy: EndedBy): Promise<string> {
+  const { campaignId } = await startedCampaign(h, {
+    inProgressTimeoutMinutes: 30,
+    maxInProgressMinutes: 120,
+    retries: { max: 0, backoffBaseSeconds: 60, backoffCapSeconds: 600 },
+    waves: [{ percent: 100, soakMinutes: 0 }],
+    abortCriteria: endedBy === "aborted" ? [{ failureKind: "FAILED", thresholdPercent: 50, minimumSample: 1, action: "ABORT" }] : [],
+  });
+  await h.deliver(candidate(car(1)), report(campaignId, vin(1), 1, "DOWNLOADING"));
+  if (endedBy === "aborted") await h.deliver(candidate(car(2)), report(campaignId, vin(2), 1, "FAILED"));
+  h.clock.now = minutesAfter(2);
+  if (endedBy === "canceled") await h.deliver(command(campaignId, "cancel"));
+  if (endedBy === "aborted") await tickCampaign(h.deps, campaignId);
+  h.clock.now = minutesAfter(31);
+  await tickCampaign(h.deps, campaignId);
+  const [campaign, job] = [(await h.store.campaigns.get(campaignId))!, (await h.store.jobs.get(campaignId, vin(1)))!];
+  assert.equal([campaign.state, job.state, campaign.outcomes.timedOut], [endedBy.toUpperCase(), "TIMED_OUT", 1]);
+  return campaignId;
+}
+
+/** Ticks the campaign when the rollout ticker would; whether it did. */
+async function tickIfTicked(h: Harness, campaignId: string): Promise<boolean> {
+  if (!(await tickedByTicker(h, campaignId))) return false;
+  await tickCampaign(h.deps, campaignId);
+  return true;
+}
+
+for (const endedBy of ["completed", "canceled", "aborted"] as const) {
+  test(`a ${endedBy.toUpperCase()} campaign's TIMED_OUT job brought back IN_PROGRESS by a late INSTALLING is ticked and timed out again once silent: one timeout counted, nothing left moving`, async () => {
+    const h = harness();
+    const campaignId = await endedAroundATimeout(h, endedBy);
+    h.clock.now = minutesAfter(40);
+    await h.deliver(reportOn(campaignId, vin(1), { status: "INSTALLING", sequence: 2 }));
+    let job = (await h.store.jobs.get(campaignId, vin(1)))!;
+    assert.equal([job.state, job.substate], ["IN_PROGRESS", "INSTALLING"], "the vehicle came back: in progress again");
+    assert.ok(await tickedByTicker(h, campaignId), "a job moving again is held to its limits: its campaign is ticked");
+    h.clock.now = minutesAfter(60);
+    await tickIfTicked(h, campaignId);
+    assert.is((await h.store.jobs.get(campaignId, vin(1)))!.state, "IN_PROGRESS", "it reported 20 minutes ago");
+
+    h.clock.now = minutesAfter(71);
+    assert.ok(await tickIfTicked(h, campaignId), "silent 31 minutes: still ticked");
+    job = (await h.store.jobs.get(campaignId, vin(1)))!;
+    const campaign = (await h.store.campaigns.get(campaignId))!;
+    assert.equal([job.state, job.nextRetryAt], ["TIMED_OUT", undefined]);
+    assert.match(job.stateReason ?? "", "no report for 31 minutes");
+    assert.equal([campaign.state, campaign.counts.IN_PROGRESS, campaign.outcomes.timedOut, campaign.vehicleOutcomes.timedOut, h.deps.tally.timedOut], [endedBy.toUpperCase(), 0, 1, 1, 1]);
+    assert.is(h.slots.describe(vin(1)), "WITHDRAWN", "timed out in a campaign that ended: its document is taken back");
+    h.clock.now = minutesAfter(71 + WITHDRAWAL_SETTLE_MINUTES);
+    await tickIfTicked(h, campaignId);
+    assert.not.ok(await tickedByTicker(h, campaignId), "nothing moving, nothing owed: no longer ticked");
+    await assertCountersMatchJobs(h.store, campaignId);
+  });
+
+  test(`a ${endedBy.toUpperCase()} campaign's TIMED_OUT job brought back keeps its deadline: heartbeats do not carry it past maxInProgressMinutes from its first start; a final report after that still lands`, async () => {
+    const h = harness();
+    const campaignId = await endedAroundATimeout(h, endedBy);
+    for (const [index, minute] of [40, 60, 80, 100].entries()) {
+      h.clock.now = minutesAfter(minute);
+      await h.deliver(reportOn(campaignId, vin(1), { status: "INSTALLING", sequence: 2 + index }));
+      await tickIfTicked(h, campaignId);
+      assert.is((await h.store.jobs.get(campaignId, vin(1)))!.state, "IN_PROGRESS", `heartbeat at +${minute}`);
+    }
+    h.clock.now = minutesAfter(121);
+    assert.ok(await tickIfTicked(h, campaignId));
+    let job = (await h.store.jobs.get(campaignId, vin(1)))!;
+    assert.is(job.state, "TIMED_OUT");
+    assert.match(job.stateReason ?? "", "121 minutes after it started (limit 120)");
+    h.clock.now = minutesAfter(125);
+    await h.deliver(reportOn(campaignId, vin(1), { status: "INSTALLING", sequence: 6 }));
+    assert.is((await h.store.jobs.get(campaignId, vin(1)))!.state, "TIMED_OUT", "progress past its limit changes nothing");
+    await h.deliver(reportOn(campaignId, vin(1), { status: "SUCCEEDED", sequence: 7, firmwareVersion: "2.4.0" }));
+    job = (await h.store.jobs.get(campaignId, vin(1)))!;
+    const campaign = (await h.store.campaigns.get(campaignId))!;
+    assert.is(job.state, "SUCCEEDED", "a genuine final report is never dropped");
+    assert.equal([campaign.state, campaign.outcomes.timedOut, campaign.outcomes.succeeded], [endedBy.toUpperCase(), 0, 1]);
+    await assertCountersMatchJobs(h.store, campaignId);
+  });
+}
+
+for (const endedBy of ["canceled", "aborted"] as const) {
+  test(`a ${endedBy.toUpperCase()} campaign's started TIMED_OUT job brought back DEFERRED by a late report is canceled by the next tick, as any DEFERRED job there: nothing left moving, its timeout still counted`, async () => {
+    const h = harness();
+    const campaignId = await endedAroundATimeout(h, endedBy);
+    h.clock.now = minutesAfter(40);
+    await h.deliver(reportOn(campaignId, vin(1), { status: "DEFERRED", sequence: 2 }));
+    assert.is((await h.store.jobs.get(campaignId, vin(1)))!.state, "DEFERRED");
+    assert.ok(await tickIfTicked(h, campaignId));
+    const [campaign, job] = [(await h.store.campaigns.get(campaignId))!, (await h.store.jobs.get(campaignId, vin(1)))!];
+    assert.equal([job.state, campaign.counts.DEFERRED, campaign.outcomes.timedOut], ["CANCELED", 0, 1]);
+    assert.is(h.slots.describe(vin(1)), "WITHDRAWN");
+    h.clock.now = minutesAfter(40 + WITHDRAWAL_SETTLE_MINUTES);
+    await tickIfTicked(h, campaignId);
+    assert.not.ok(await tickedByTicker(h, campaignId));
+    await assertCountersMatchJobs(h.store, campaignId);
+  });
+}
+
+test("a COMPLETED campaign's started TIMED_OUT job brought back DEFERRED by a late report is held to maxInProgressMinutes from its first start, then TIMED_OUT again", async () => {
+  const h = harness();
+  const campaignId = await endedAroundATimeout(h, "completed");
+  h.clock.now = minutesAfter(40);
+  await h.deliver(reportOn(campaignId, vin(1), { status: "DEFERRED", sequence: 2 }));
+  assert.is((await h.store.jobs.get(campaignId, vin(1)))!.state, "DEFERRED");
+  assert.ok(await tickedByTicker(h, campaignId));
+  h.clock.now = minutesAfter(119);
+  await tickIfTicked(h, campaignId);
+  assert.is((await h.store.jobs.get(campaignId, vin(1)))!.state, "DEFERRED", "within its limit");
+  h.clock.now = minutesAfter(121);
+  assert.ok(await tickIfTicked(h, campaignId));
+  const [campaign, job] = [(await h.store.campaigns.get(campaignId))!, (await h.store.jobs.get(campaignId, vin(1)))!];
+  assert.equal([campaign.state, job.state, campaign.outcomes.timedOut, campaign.counts.DEFERRED], ["COMPLETED", "TIMED_OUT", 1, 0]);
+  await assertCountersMatchJobs(h.store, campaignId);
+});
+
 // ── retry-failed: re-queues only once its campaign write applied, and then durably ──
 
 /** A RUNNING campaign (no automatic retries, one long wave) whose one job FAILED. */
