@@ -19,11 +19,11 @@ import { SQSClient } from "@aws-sdk/client-sqs";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { vehicleTelemetryKey } from "../contracts/telemetry-keys.js";
 import { OBJECTS_IN_FLIGHT } from "../functions/telemetry-processor/batch.js";
-import { lazyOnce, processTelemetryMessage, publishInvocation, type InvocationScope, type ProcessorDependencies } from "../functions/telemetry-processor/processor.js";
+import { processTelemetryMessage, publishInvocation, type InvocationScope, type ProcessorDependencies } from "../functions/telemetry-processor/processor.js";
 import { uploaderOfMessage } from "../functions/telemetry-processor/fair-order.js";
 import { dynamoCampaignList } from "../campaigns/store/index.js";
 import { HeldBackTally } from "../functions/telemetry-processor/report-screen.js";
-import { loadCampaigns } from "../functions/telemetry-processor/update-handoff.js";
+import { cachedCampaigns } from "../functions/telemetry-processor/campaign-cache.js";
 import { fairConcurrencyLimit } from "../lib/concurrency-limit.js";
 import { ParkedTally } from "../lib/parked-failures.js";
 import { createFleet } from "../simulator/fleet.js";
@@ -131,7 +131,8 @@ async function invocation(messages: string[]): Promise<number> {
   const scope: InvocationScope = {
     aggregate: new InvocationAggregate(),
     inFlight: new Map(),
-    campaigns: lazyOnce(() => loadCampaigns(campaigns)),
+    // Read every invocation (no cache period): the most the handler reads, so the CPU figure is not flattered.
+    campaigns: cachedCampaigns({ campaigns, cacheMs: 0 }).forInvocation(),
     reportsHeldBack: new HeldBackTally(),
     parking: { s3: dependencies.s3, bucket: BUCKET, tally: new ParkedTally() },
   };

@@ -1,15 +1,14 @@
 import { BatchProcessor, EventType, processPartialResponse } from "@aws-lambda-powertools/batch";
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda";
-import type { CampaignList } from "../../campaigns/store/index.js";
 import { fairConcurrencyLimit } from "../../lib/concurrency-limit.js";
 import { ParkedTally } from "../../lib/parked-failures.js";
 import { InvocationAggregate } from "../../telemetry/aggregate.js";
 import { ReadDeadlineError } from "../../telemetry/core.js";
 import { CopyDeadlineError, DEADLINE_RESERVE_MS, DeadlineNearError, READ_DEADLINE_RESERVE_MS, readDeadlineOf, startBeforeDeadline } from "./deadline.js";
 import { roundRobinByUploader, uploaderOfMessage } from "./fair-order.js";
-import { lazyOnce, processTelemetryMessage, publishInvocation, type InvocationScope, type ProcessorDependencies } from "./processor.js";
+import { processTelemetryMessage, publishInvocation, type InvocationScope, type ProcessorDependencies } from "./processor.js";
 import { HeldBackTally } from "./report-screen.js";
-import { loadCampaigns } from "./update-handoff.js";
+import type { CampaignCache } from "./campaign-cache.js";
 
 const batchProcessor = new BatchProcessor(EventType.SQS);
 
@@ -22,7 +21,8 @@ const batchProcessor = new BatchProcessor(EventType.SQS);
 export const OBJECTS_IN_FLIGHT = 10;
 
 export interface BatchSettings {
-  campaigns: CampaignList;
+  /** The container's campaign list (campaign-cache.ts): made once per container, read again as it says. */
+  campaigns: CampaignCache;
   /** Most VINs the invocation's fleet-state part holds (FLEET_STATE_MAX_VEHICLES). */
   fleetStateMaxVehicles: number;
   /** Time left below which no message is started; default DEADLINE_RESERVE_MS. */
@@ -41,7 +41,7 @@ export interface BatchSettings {
  * invocation's fleet-state part and metrics, whatever the messages did.
  *
  * @example
- * const response = await processTelemetryBatch(sqsEvent, context, dependencies, { campaigns, fleetStateMaxVehicles: 10_000 }); // { batchItemFailures: [...] }
+ * const response = await processTelemetryBatch(sqsEvent, context, dependencies, { campaigns: campaignCache, fleetStateMaxVehicles: 10_000 }); // { batchItemFailures: [...] }
  */
 export async function processTelemetryBatch(event: SQSEvent, context: Context, deps: ProcessorDependencies, settings: BatchSettings): Promise<SQSBatchResponse> {
   const startedMs = Date.now();
@@ -52,7 +52,7 @@ export async function processTelemetryBatch(event: SQSEvent, context: Context, d
   const scope: InvocationScope = {
     aggregate,
     inFlight: new Map(),
-    campaigns: lazyOnce(() => loadCampaigns(settings.campaigns)),
+    campaigns: settings.campaigns.forInvocation(),
     reportsHeldBack: new HeldBackTally(),
     parking: { s3: deps.s3, bucket: deps.dataBucket, tally: new ParkedTally() },
     ...(readPastDeadline === undefined ? {} : { readPastDeadline }),

@@ -1,11 +1,12 @@
 import type { Context, SQSBatchResponse, SQSEvent } from "aws-lambda";
 import { documentClient, s3Client, sqsClient } from "../../lib/aws-clients.js";
-import { dynamoCampaignList, type CampaignList } from "../../campaigns/store/index.js";
+import { dynamoCampaignList } from "../../campaigns/store/index.js";
 import { ENV, positiveIntegerEnv, requireEnv } from "../../contracts/environment.js";
 import { createLogger } from "../../lib/logger.js";
 import { DEFAULT_METRICS_NAMESPACE } from "../../contracts/metrics.js";
 import { FLEET_STATE_DEFAULTS } from "../../telemetry/fleet-state.js";
 import { processTelemetryBatch } from "./batch.js";
+import { cachedCampaigns, type CampaignCache } from "./campaign-cache.js";
 import { cachedGatewayVehicles } from "./gateway-vehicles.js";
 import type { ProcessorDependencies } from "./processor.js";
 
@@ -13,7 +14,7 @@ const logger = createLogger("telemetry-processor");
 
 let dependencies: ProcessorDependencies | undefined;
 let fleetStateMaxVehicles: number | undefined;
-let campaignList: CampaignList | undefined;
+let campaigns: CampaignCache | undefined;
 
 function createDependencies(): ProcessorDependencies {
   const s3 = s3Client();
@@ -37,7 +38,7 @@ function createDependencies(): ProcessorDependencies {
  */
 export const handler = async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
   dependencies ??= createDependencies();
-  campaignList ??= dynamoCampaignList({ doc: dependencies.doc, table: dependencies.stateTable });
+  campaigns ??= cachedCampaigns({ campaigns: dynamoCampaignList({ doc: dependencies.doc, table: dependencies.stateTable }) });
   fleetStateMaxVehicles ??= positiveIntegerEnv(ENV.FLEET_STATE_MAX_VEHICLES, FLEET_STATE_DEFAULTS.maxVehicles);
-  return processTelemetryBatch(event, context, dependencies, { campaigns: campaignList, fleetStateMaxVehicles });
+  return processTelemetryBatch(event, context, dependencies, { campaigns, fleetStateMaxVehicles });
 };

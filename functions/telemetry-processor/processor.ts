@@ -18,7 +18,8 @@ import { COMPLETION, completeObject, completionOf, type ObjectLedger } from "./i
 import { QuarantineWriteError, quarantineObject, recordsFileLimits, writeQuarantineReason, writeRejectedRecords } from "./quarantine.js";
 import { unreadableObject } from "./unreadable-object.js";
 import { HeldBackTally, heldBackTotal } from "./report-screen.js";
-import { candidatesOf, NO_CAMPAIGNS, sendUpdateMessages, statusReportsOf, type KnownCampaigns } from "./update-handoff.js";
+import { candidatesOf, NO_CAMPAIGNS, reportedCampaignIds, sendUpdateMessages, statusReportsOf } from "./update-handoff.js";
+import type { InvocationCampaigns } from "./campaign-cache.js";
 
 /**
  * Compressed objects larger than this are quarantined unread and not copied: a vehicle may put 5 GB in one PUT, and a
@@ -60,8 +61,8 @@ export interface ProcessorDependencies {
 /** What one invocation works with besides its dependencies. */
 export interface InvocationScope {
   aggregate: InvocationAggregate;
-  /** Every campaign's id and the running ones' definitions: loaded once per invocation, on first need. */
-  campaigns: () => Promise<KnownCampaigns>;
+  /** Every campaign's id and the running ones' definitions: the container's list, read again as campaign-cache.ts says. */
+  campaigns: InvocationCampaigns;
   /** Status reports kept off the update queue (report-screen.ts), counted in Telemetry/StatusReportsHeldBack. */
   reportsHeldBack: HeldBackTally;
   /** Objects this invocation is already handling, by identity: a second delivery in the same batch waits for the first. */
@@ -80,18 +81,6 @@ export const MESSAGE_OUTCOME = {
   Parked: "parked",
 } as const;
 export type MessageOutcome = (typeof MESSAGE_OUTCOME)[keyof typeof MESSAGE_OUTCOME];
-
-/**
- * A per-invocation cache of the running campaigns (one query, and only when a record needs it).
- *
- * @example
- * import { loadCampaigns } from "./update-handoff.js";
- * const campaigns = lazyOnce(() => loadCampaigns(store.campaigns)); // one query, on first call
- */
-export function lazyOnce<T>(load: () => Promise<T>): () => Promise<T> {
-  let pending: Promise<T> | undefined;
-  return () => (pending ??= load());
-}
 
 /**
  * Quarantines an object whole: the one stored under `storedKey` when the key's parse named it (the
@@ -493,7 +482,7 @@ async function processObject(
   // own object, for its VIN (the key's, not the body's); a gateway's object feeds fleet state and metrics alone.
   // Only reports that can still apply go on the update queue, which the whole fleet shares (report-screen.ts).
   const ownVin = reportingVin(uploader.key);
-  const campaigns = ownVin !== undefined && readout.accepted > 0 ? await scope.campaigns() : NO_CAMPAIGNS;
+  const campaigns = ownVin !== undefined && readout.accepted > 0 ? await scope.campaigns.knowing(reportedCampaignIds(readout.otaRecords, ownVin)) : NO_CAMPAIGNS;
   // Screened before the bound, what is kept is within it (nothing withheld).
   const { reports, heldBack } = ownVin === undefined ? { reports: [], heldBack: {} } : statusReportsOf(readout.otaRecords, ownVin, campaigns.ids);
   const heldBackCount = heldBackTotal(heldBack);

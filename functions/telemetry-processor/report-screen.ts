@@ -23,7 +23,7 @@ export const MAX_REPORTS_PER_JOB = 16;
  * let one vehicle's few KB/s hold the whole report consumer).
  */
 export const REPORT_HELD_BACK = {
-  /** No campaign of that id exists (the campaign list the processor reads once per invocation): no job can. */
+  /** No campaign of that id exists (the processor's campaign list, read again first when it does not know the id: campaign-cache.ts): no job can. */
   UnknownCampaign: "unknown-campaign",
   /** The job is not `<campaignId>:<uploader's VIN>`: another vehicle's, never the uploader's to report on. */
   OtherVehicle: "other-vehicle",

@@ -2,7 +2,7 @@ import { SendMessageBatchCommand, type SQSClient } from "@aws-sdk/client-sqs";
 import type { CampaignRecords } from "../../campaigns/store/index.js";
 import { MAX_SEQUENCE_STEP } from "../../campaigns/job-machine.js";
 import { matchesCampaign } from "../../campaigns/targeting.js";
-import { CAMPAIGN_STATE, type CampaignDefinition } from "../../campaigns/model.js";
+import { CAMPAIGN_STATE, jobIdFor, type CampaignDefinition } from "../../campaigns/model.js";
 import {
   AGENT_STATUS,
   UPDATE_MESSAGE_KIND,
@@ -105,6 +105,22 @@ export function statusReportsOf(accepted: readonly EnrichedRecord[], uploaderVin
 }
 
 /**
+ * The campaigns that the uploader's reports on its own jobs (`<campaignId>:<uploaderVin>`) name: the ids the screen
+ * judges against the campaign list (report-screen.ts), and the only ones that make the processor read it again
+ * (campaign-cache.ts). A report on any other job is held back whatever the list holds.
+ *
+ * @example
+ * reportedCampaignIds(readout.otaRecords, "5YJ3E1EA7KF317000"); // Set { "c-20261203T100000-aaaaaaaa" }
+ */
+export function reportedCampaignIds(accepted: readonly EnrichedRecord[], uploaderVin: string): Set<string> {
+  const campaignIds = new Set<string>();
+  for (const { record } of accepted) {
+    if (record.ota && record.vin === uploaderVin && record.ota.jobId === jobIdFor(record.ota.campaignId, uploaderVin)) campaignIds.add(record.ota.campaignId);
+  }
+  return campaignIds;
+}
+
+/**
  * What the update side knows of a vehicle from its fleet-state entry.
  *
  * @example
@@ -139,7 +155,7 @@ export function candidatesOf(entries: readonly LatestEntry[], uploaderVin: strin
   return [{ kind: UPDATE_MESSAGE_KIND.Candidate, idempotencyKey: `candidate#${vehicle.vin}#${vehicle.observedAt}`, vehicle }];
 }
 
-/** What the processor knows of the campaigns in one invocation: every campaign's id, and the RUNNING ones' definitions. */
+/** What the processor knows of the campaigns (campaign-cache.ts): every campaign's id, and the RUNNING ones' definitions. */
 export interface KnownCampaigns {
   /** Every campaign, whatever its state: a status report can belong only to a job of one of them. */
   ids: ReadonlySet<string>;
@@ -151,7 +167,7 @@ export interface KnownCampaigns {
 export const NO_CAMPAIGNS: KnownCampaigns = { ids: new Set(), running: [] };
 
 /**
- * The campaigns, from one query on the campaigns index.
+ * The campaigns, from one query on the campaigns index (paginated: it reads every campaign item whole).
  *
  * @example
  * const { ids, running } = await loadCampaigns(store.campaigns);

@@ -22,6 +22,7 @@ import { fleetTelemetryKey, vehicleTelemetryKey } from "../../../../contracts/te
 import { changeGatewayVehicles } from "../../../../identity/gateway-vehicles.js";
 import { rejectedRecordsKey } from "../../../../functions/telemetry-processor/quarantine.js";
 import { OBJECT_PK_PREFIX } from "../../../../functions/telemetry-processor/idempotency.js";
+import { CAMPAIGNS_CACHE_MS } from "../../../../functions/telemetry-processor/campaign-cache.js";
 import { GetCommand } from "@aws-sdk/lib-dynamodb";
 import type { OtaReport } from "../../../../telemetry/schema.js";
 import { telemetryRecord } from "../../../unit/telemetry/support/factories.js";
@@ -316,6 +317,9 @@ test("vehicle A's own object speaks only for A: B's record is quarantined, A's r
   assert.ok((await heldBackInLastHour("other-vehicle")) >= 1, `${METRIC.StatusReportsHeldBack} counted for other-vehicle`);
 });
 
+/** The deployed telemetry processor's function name. */
+const processorName = (): string => Object.keys(cloud.runtime!.counters().functions).find((name) => name.endsWith("telemetry-processor"))!;
+
 /** The processor's Telemetry/StatusReportsHeldBack sum for one reason over the last hour. */
 async function heldBackInLastHour(reason: string): Promise<number> {
   const stats = await new CloudWatchClient(cloud.clientConfig).send(
@@ -428,7 +432,10 @@ test("a fleet gateway speaks for no vehicle in a campaign: its records for a dri
   const after = (await world.store.campaigns.get(campaignId))!;
   assert.equal([after.eligible, after.admitted], [before.eligible, before.admitted]);
 
-  // The same records, each in the car's own object: its own word moves the job and admits the newcomer.
+  // The same records, each in the car's own object: its own word moves the job and admits the newcomer. A warm
+  // processor container learns of a campaign started since it last read the campaign list at its next read (within
+  // CAMPAIGNS_CACHE_MS, campaign-cache.ts): these objects name no campaign, so a fresh container reads it at once.
+  await cloud.runtime!.killSandboxes(processorName());
   for (const vin of [driving, newcomer]) {
     await world.s3.send(new PutObjectCommand({ Bucket: world.bucket, Key: vehicleTelemetryKey(vin, Date.now(), "own"), Body: line(vin) }));
   }
@@ -470,6 +477,44 @@ test("a command on the vehicle-report queue is parked and counted and changes no
   assert.is(evaluated?.state, "ALARM", "the command-off-command-queue alarm fires on the parked commands");
   assert.is((await world.store.campaigns.get(campaignId))?.state, "PAUSED", "the operator's pause on the command queue applies");
   asProcessor.destroy();
+});
+
+test("a campaign created after the processor read the campaign list: its vehicle's first reports apply (not held back); the list is read once a cache period, not once an invocation", async () => {
+  const vin = vinNumber(61);
+  const line = (ota?: OtaReport) =>
+    JSON.stringify({ ...telemetryRecord({ vin, ts: new Date().toISOString(), vehicle: { model: "Element" }, firmware: { version: "2.3.1" } }), ...(ota ? { ota } : {}) }) + "\n";
+  const upload = async (name: string, body: string) => {
+    const key = vehicleTelemetryKey(vin, Date.now(), name);
+    const put = await world.s3.send(new PutObjectCommand({ Bucket: world.bucket, Key: key, Body: body }));
+    await settle();
+    return (await ledgerOutcome(key, put.ETag!))!;
+  };
+  await upload("warm", line()); // the processor reads the list (or has it already)
+  const campaignId = await newRunningCampaign("4.1.0", { selector: { models: ["Element"] } });
+  await sendUpdateMessages(world, [candidate(snapshot(vin, { model: "Element" }))]);
+  await settle();
+  assert.is((await world.store.jobs.get(campaignId, vin))?.state, "QUEUED");
+  const invocationsBefore = cloud.runtime!.counters().functions[processorName()]!.invocations;
+  cloud.census.reset();
+  const startedMs = Date.now();
+
+  const report = (sequence: number, status: OtaReport["status"]): OtaReport => ({ jobId: `${campaignId}:${vin}`, campaignId, attempt: 1, sequence, status, targetVersion: "4.1.0" });
+  const first = await upload("downloading", line(report(1, "DOWNLOADING")));
+  const later: Array<Record<string, number>> = [];
+  for (let n = 0; n < 5; n++) later.push(await upload(`plain-${n}`, line()));
+  const second = await upload("installing", line(report(2, "INSTALLING")));
+
+  const elapsedMs = Date.now() - startedMs;
+  const invocations = cloud.runtime!.counters().functions[processorName()]!.invocations - invocationsBefore;
+  const lists = cloud.census.snapshot().requests[`function:${processorName()} dynamodb:Query`] ?? 0;
+  assert.equal([first.statusReports, first.statusReportsHeldBack], [1, undefined], "the new campaign's first report went to the update manager");
+  assert.equal([second.statusReports, second.statusReportsHeldBack], [1, undefined]);
+  const job = await world.store.jobs.get(campaignId, vin);
+  assert.equal([job?.state, job?.lastSequence], ["IN_PROGRESS", 2], "both reports applied");
+  assert.ok(invocations >= 7, `${invocations} processor invocations`);
+  // One read for the report naming the new campaign, then at most one a cache period (the test's own length decides how many periods).
+  assert.ok(lists <= 1 + Math.ceil(elapsedMs / CAMPAIGNS_CACHE_MS), `${lists} campaign-list queries in ${invocations} invocations over ${elapsedMs} ms`);
+  assert.ok(lists >= 1, "the report naming a campaign the container did not know made it read the list");
 });
 
 test.run();

@@ -13,6 +13,7 @@ import type { Context, SQSEvent, SQSRecord } from "aws-lambda";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import type { CampaignList } from "../../../../campaigns/store/index.js";
+import { cachedCampaigns } from "../../../../functions/telemetry-processor/campaign-cache.js";
 import { vehicleTelemetryKey } from "../../../../contracts/telemetry-keys.js";
 import { processTelemetryBatch } from "../../../../functions/telemetry-processor/batch.js";
 import type { ProcessorDependencies } from "../../../../functions/telemetry-processor/processor.js";
@@ -48,7 +49,7 @@ async function fiveReceives(failure: S3ServiceException) {
   };
   const failures: number[] = [];
   for (const record of records) {
-    const response = await processTelemetryBatch({ Records: [record] } as SQSEvent, { awsRequestId: record.messageId } as unknown as Context, deps, { campaigns: { list: async () => [] } as unknown as CampaignList, fleetStateMaxVehicles: 10 });
+    const response = await processTelemetryBatch({ Records: [record] } as SQSEvent, { awsRequestId: record.messageId } as unknown as Context, deps, { campaigns: cachedCampaigns({ campaigns: { list: async () => [] } as unknown as CampaignList }), fleetStateMaxVehicles: 10 });
     failures.push(response.batchItemFailures.length);
   }
   return { failures, parked: new Set(puts.filter((put) => put.startsWith("parked/telemetry-processor/"))).size, quarantined: puts.filter((put) => put.startsWith("quarantine/")) };

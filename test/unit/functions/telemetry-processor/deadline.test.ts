@@ -14,6 +14,7 @@ import { gunzipSync } from "node:zlib";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import type { CampaignList } from "../../../../campaigns/store/index.js";
+import { cachedCampaigns } from "../../../../functions/telemetry-processor/campaign-cache.js";
 import { METRIC } from "../../../../contracts/metrics.js";
 import { vehicleTelemetryKey } from "../../../../contracts/telemetry-keys.js";
 import { OBJECTS_IN_FLIGHT, processTelemetryBatch } from "../../../../functions/telemetry-processor/batch.js";
@@ -95,7 +96,7 @@ function fakeCloud(objects: Map<string, Buffer>, slowKeys: ReadonlySet<string> =
   return { deps, reads, completed, logged, metricLines, metric };
 }
 
-const campaigns = { list: async () => [] } as unknown as CampaignList;
+const campaigns = cachedCampaigns({ campaigns: { list: async () => [] } as unknown as CampaignList });
 
 /**
  * Lambda's context whose remaining time is plenty until `completed` objects have completed, then under the start

@@ -14,7 +14,7 @@ import type { SQSClient } from "@aws-sdk/client-sqs";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { parseCampaignDefinition, type CampaignDefinition } from "../../../../campaigns/model.js";
+import { parseCampaignDefinition, type Campaign, type CampaignDefinition } from "../../../../campaigns/model.js";
 import { fleetTelemetryKey, vehicleTelemetryKey } from "../../../../contracts/telemetry-keys.js";
 import type { UpdateMessage } from "../../../../contracts/update-messages.js";
 import {
@@ -25,8 +25,8 @@ import {
   type GatewayVehicles,
 } from "../../../../functions/telemetry-processor/gateway-vehicles.js";
 import { completeObject, OBJECT_PK_PREFIX } from "../../../../functions/telemetry-processor/idempotency.js";
+import { cachedCampaigns } from "../../../../functions/telemetry-processor/campaign-cache.js";
 import {
-  lazyOnce,
   MAX_OBJECT_BYTES,
   ObjectReadDeniedError,
   processTelemetryMessage,
@@ -249,10 +249,14 @@ function invocation(dependencies: ProcessorDependencies, campaigns: CampaignDefi
   return {
     aggregate: new InvocationAggregate(),
     inFlight: new Map(),
-    campaigns: lazyOnce(async () => {
-      campaignQueries.count++;
-      return { ids: new Set<string>(), running: campaigns };
-    }),
+    campaigns: cachedCampaigns({
+      campaigns: {
+        list: async () => {
+          campaignQueries.count++;
+          return campaigns.map((definition, index) => ({ campaignId: `c-${index}`, state: "RUNNING", definition }) as unknown as Campaign);
+        },
+      },
+    }).forInvocation(),
     reportsHeldBack: new HeldBackTally(),
     parking: { s3: dependencies.s3, bucket: BUCKET, tally: new ParkedTally() },
   };

@@ -10,7 +10,9 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { decideJobEvent, newJob } from "../../../../campaigns/job-machine.js";
 import { jobIdFor, parseCampaignDefinition, type Job } from "../../../../campaigns/model.js";
+import type { Campaign } from "../../../../campaigns/model.js";
 import type { CampaignList } from "../../../../campaigns/store/index.js";
+import { cachedCampaigns } from "../../../../functions/telemetry-processor/campaign-cache.js";
 import { vehicleTelemetryKey } from "../../../../contracts/telemetry-keys.js";
 import type { AgentStatus, StatusReportMessage } from "../../../../contracts/update-messages.js";
 import { processTelemetryBatch } from "../../../../functions/telemetry-processor/batch.js";
@@ -33,7 +35,7 @@ const line = (vin: string, seq: number, ota: Ota) =>
   });
 
 /** One batch of the given vehicles' objects through the processor; the status reports it put on the update queue, by uploader, and its metric lines. */
-async function throughProcessor(objects: Array<{ vin: string; lines: string[] }>) {
+async function throughProcessor(objects: Array<{ vin: string; lines: string[] }>, campaigns = cachedCampaigns({ campaigns: campaignList })) {
   const bodies = new Map(objects.map(({ vin, lines }, index) => [vehicleTelemetryKey(vin, NOW_MS - 60_000, `o-${index}`), gzipSync(lines.join("\n") + "\n")]));
   const deps = quietDependencies({
     send: async (command: { constructor: { name: string }; input: { Key?: string } }) => (command.constructor.name === "GetObjectCommand" ? { Body: [bodies.get(command.input.Key!)!] } : {}),
@@ -55,7 +57,7 @@ async function throughProcessor(objects: Array<{ vin: string; lines: string[] }>
     return { messageId: `m${index}`, body: JSON.stringify(event), attributes: { ApproximateReceiveCount: "1" } } as unknown as SQSRecord;
   });
   const response = await processTelemetryBatch({ Records: records } as SQSEvent, { awsRequestId: "r", getRemainingTimeInMillis: () => 55_000 } as unknown as Context, deps, {
-    campaigns: campaignList,
+    campaigns,
     fleetStateMaxVehicles: 1_000,
   });
   assert.equal(response.batchItemFailures, []);
@@ -181,6 +183,32 @@ test("an agent's objects lose nothing that applies: random hours of attempts (de
     assert.equal(applied(start, reports), applied(start, all), `round ${round}`);
   }
   assert.ok(olderAttemptsSeen > 1_000, `${olderAttemptsSeen} reports of older attempts held back`);
+});
+
+test("a campaign created after the container read its list: its first report goes on the queue, and the list is read once more, not per report", async () => {
+  const stored = [...REAL];
+  let reads = 0;
+  const growing: CampaignList = {
+    list: async () => {
+      reads++;
+      return stored.map((campaignId) => ({ campaignId, state: "COMPLETED", definition: parseCampaignDefinition({ name: campaignId, targetVersion: "2.4.0" }) }) as unknown as Campaign);
+    },
+  };
+  const cache = cachedCampaigns({ campaigns: growing });
+  const report = (campaignId: string, sequence: number) => line(VIN, sequence, { campaignId, sequence, status: "DOWNLOADING" });
+  await throughProcessor([{ vin: VIN, lines: [report(REAL[0]!, 1)] }], cache);
+  const created = "c-20261203T130000-dddddddd";
+  stored.push(created);
+
+  const first = await throughProcessor([{ vin: VIN, lines: [report(created, 1)] }, { vin: OTHER, lines: [line(OTHER, 1, { campaignId: created, sequence: 1, status: "DOWNLOADING" })] }], cache);
+  const known = await throughProcessor([{ vin: VIN, lines: [report(REAL[0]!, 2), report(created, 2)] }], cache);
+  const junk = await throughProcessor([{ vin: VIN, lines: Array.from({ length: 64 }, (_, n) => report(`c-made-up-${n}`, n + 1)) }], cache);
+
+  assert.equal(first.sent.map((sent) => [sent.vin, sent.campaignId]), [[VIN, created], [OTHER, created]], "not held back as unknown-campaign");
+  assert.equal(first.heldBack, {});
+  assert.is(known.sent.length, 2);
+  assert.equal(junk.heldBack, { [REPORT_HELD_BACK.UnknownCampaign]: 64 });
+  assert.is(reads, 3, "warm-up, the new campaign's invocation, the junk's invocation: none for the known ids");
 });
 
 test.run();

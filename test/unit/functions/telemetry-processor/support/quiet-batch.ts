@@ -7,6 +7,7 @@ import type { S3Client } from "@aws-sdk/client-s3";
 import type { SQSClient } from "@aws-sdk/client-sqs";
 import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import type { CampaignList } from "../../../../../campaigns/store/index.js";
+import { cachedCampaigns } from "../../../../../functions/telemetry-processor/campaign-cache.js";
 import type { ProcessorDependencies } from "../../../../../functions/telemetry-processor/processor.js";
 import { NOW_MS } from "../../../telemetry/support/factories.js";
 
@@ -28,4 +29,4 @@ export function quietDependencies(s3: object, carried: ReadonlySet<string> = new
   };
 }
 
-export const noCampaigns = { list: async () => [] } as unknown as CampaignList;
+export const noCampaigns = cachedCampaigns({ campaigns: { list: async () => [] } as unknown as CampaignList });
