@@ -13,6 +13,8 @@ import { startEmulator, type Emulator } from "./emulator.js";
 import { startCredentialsProvider, type CredentialsProvider } from "./identity/credentials-provider.js";
 import { refusal, vehicleAuthorizer, type FrontDoorStats, type Refusal } from "./identity/front-door.js";
 import { eitherBodyAuthorizer, functionSqsAuthorizer } from "./identity/function-policy.js";
+import { functionDynamoDbAuthorizer } from "./identity/function-dynamodb-policy.js";
+import { functionKmsAuthorizer } from "./identity/function-kms-policy.js";
 import { functionS3Authorizer } from "./identity/function-s3-policy.js";
 import { rolePolicyFromDescription } from "./identity/role-policies.js";
 import { VehicleSessions } from "./identity/sessions.js";
@@ -101,7 +103,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     const frontDoor: FrontDoorStats = { vehicleRequests: 0, allowed: 0, refused: 0, unauthenticated: 0 };
     const vehicles = vehicleAuthorizer({ sessions, accountId: LOCAL_ACCOUNT_ID, log, stats: frontDoor });
     const faults = new FaultInjector();
-    // Once the stack is applied, each local function's SQS and S3 calls are judged by its role's policy, as IAM judges them on AWS.
+    // Once the stack is applied, each local function's SQS, S3, DynamoDB and KMS calls are judged by its role's policy, as IAM judges them on AWS.
     let applied: LocalCloudDescription | undefined;
     const functionRoles = {
       description: () => applied,
@@ -113,12 +115,14 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     };
     const functionSqs = functionSqsAuthorizer(functionRoles);
     const functionS3 = functionS3Authorizer(functionRoles);
+    const functionDynamoDb = functionDynamoDbAuthorizer(functionRoles);
+    const functionKms = functionKmsAuthorizer(functionRoles);
     const proxy: SqsProxy = await startSqsProxy({
       upstream: emulator.endpoint,
       credentials: LOCAL_CREDENTIALS,
       log,
       authorize: (request) => vehicles(request) ?? functionS3.authorize(request),
-      authorizeBody: eitherBodyAuthorizer(functionSqs, functionS3),
+      authorizeBody: eitherBodyAuthorizer(functionSqs, functionS3, functionDynamoDb, functionKms),
       // Asked once per 404 from the emulator: a yes is S3's 403 to a function that may not list the key, counted as a refusal.
       missingIsDenied: (request) => {
         if (!functionS3.answersMissingWith403(request)) return false;

@@ -2,8 +2,8 @@
  * The local front door's authorization: AWS evaluates IAM on every request; moto evaluates none. So the
  * front door fails closed. It forwards to moto only
  * - requests of the local cloud's own principals (local/identity/local-principals.ts: the operator, each
- *   Lambda, the event source mappings, the emulation), told by their access key id (a Lambda's SQS and S3 calls
- *   are then judged against its role: function-policy.ts, function-s3-policy.ts), and
+ *   Lambda, the event source mappings, the emulation), told by their access key id (a Lambda's SQS, S3 and DynamoDB
+ *   calls are then judged against its role: function-policy.ts, function-s3-policy.ts, function-dynamodb-policy.ts), and
  * - requests of live sessions the local credentials provider issued (vehicles), whose session token
  *   matches and whose role policy, evaluated by iam-simulate for that thing name, allows exactly what
  *   the emulator will do with the request.
@@ -154,6 +154,11 @@ export function refusal(service: string, statusCode: number, code: string, messa
   if (service === "s3") {
     const body = `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${code}</Code><Message>${message}</Message><RequestId>${requestId}</RequestId></Error>`;
     return { statusCode, headers: { "content-type": "application/xml", "x-amz-request-id": requestId }, body, code, reason };
+  }
+  if (service === "dynamodb" && code === "AccessDenied") {
+    // DynamoDB's own shape: the type qualified by its namespace, the message as `Message`, no x-amzn-errortype header.
+    const body = JSON.stringify({ __type: "com.amazon.coral.service#AccessDeniedException", Message: message });
+    return { statusCode, headers: { "content-type": "application/x-amz-json-1.0" }, body, code, reason };
   }
   const type = code === "AccessDenied" || code === "MissingAuthenticationToken" ? `${code}Exception` : code;
   // SQS's JSON protocol also carries the query-protocol code, which the SDK reports as the error name.

@@ -6,8 +6,9 @@
  * the queue named by the body's `QueueUrl`, the IAM action of the operation (a batch is its single form, as IAM
  * checks it), evaluated by iam-simulate against the inline policies of the function's role as the applied stack
  * wrote them (role-policies.ts). A function's request to SQS in any other form than the SDKs' JSON protocol is
- * refused, so that what moto does is what was judged. S3 calls are judged by function-s3-policy.ts with the role read
- * here (functionRoleOf); other services' calls of functions are still forwarded unjudged (README, local fidelity).
+ * refused, so that what moto does is what was judged. S3 and DynamoDB calls are judged by function-s3-policy.ts and
+ * function-dynamodb-policy.ts with the role read here (functionRoleOf); other services' calls of functions are still
+ * forwarded unjudged (README, local fidelity).
  * Pure but for the description it reads.
  */
 import type { LocalCloudDescription } from "../model.js";

@@ -18,8 +18,8 @@ export interface VehicleRequest {
   readonly action: string;
   /** ARN of what the request touches, e.g. `arn:aws:s3:::bucket/telemetry/vehicle/<VIN>/x.ndjson.gz`. */
   readonly resource: string;
-  /** The request's own condition keys, e.g. `{ "s3:x-amz-storage-class": "GLACIER" }` (s3RequestContext). */
-  readonly context?: Readonly<Record<string, string>>;
+  /** The request's own condition keys, e.g. `{ "s3:x-amz-storage-class": "GLACIER" }` (s3RequestContext); multi-valued ones as lists (`dynamodb:LeadingKeys`). */
+  readonly context?: Readonly<Record<string, string | string[]>>;
 }
 
 /**
@@ -95,7 +95,7 @@ export interface DeviceContext {
  * // { allowed: true, result: "Allowed" }
  */
 export function evaluateDeviceRequest(policy: VehiclePolicyDocument, device: DeviceContext, accountId: string, request: VehicleRequest): VehicleDecision {
-  const context: Record<string, string> = { ...request.context };
+  const context: Record<string, string | string[]> = { ...request.context };
   if (device.thingName !== undefined) context["credentials-iot:ThingName"] = device.thingName;
   if (device.thingName !== undefined && device.thingTypeName !== undefined) context["credentials-iot:ThingTypeName"] = device.thingTypeName;
   return evaluateRoleRequest(policy, `arn:aws:sts::${accountId}:assumed-role/device/${device.thingName ?? "unnamed"}`, accountId, { ...request, context });
@@ -103,19 +103,23 @@ export function evaluateDeviceRequest(policy: VehiclePolicyDocument, device: Dev
 
 /**
  * Evaluates one request of a role's session (`principal`, an assumed-role ARN) against the role's policy, with the
- * request's own condition keys only. The unvalidated entry point, as above: the request's shape is known.
+ * request's own condition keys only, and against the resource's own policy when given (a KMS key policy, which
+ * must allow the session or delegate to the account). The unvalidated entry point, as above: the request's shape is known.
  *
  * @example
  * evaluateRoleRequest(policy, "arn:aws:sts::123456789012:assumed-role/fleetota-dev-update-manager-role/fleetota-dev-update-manager", "123456789012",
  *   { action: "s3:ListBucket", resource: "arn:aws:s3:::lake", context: { "s3:prefix": "jobs/1HGCM82633A004352.json" } });
  * // { allowed: true, result: "Allowed" }
  */
-export function evaluateRoleRequest(policy: VehiclePolicyDocument, principal: string, accountId: string, request: VehicleRequest): VehicleDecision {
+export function evaluateRoleRequest(policy: VehiclePolicyDocument, principal: string, accountId: string, request: VehicleRequest, resourcePolicy?: VehiclePolicyDocument): VehicleDecision {
   const result = runUnsafeSimulation(
     {
       identityPolicies: [{ name: "role", policy: policy as never }],
       serviceControlPolicies: [],
       resourceControlPolicies: [],
+      // Handed over as iam-policy's ValidatedPolicy (a documented plain shape): the unsafe entry point loads a bare
+      // resource policy without the name its analysis reads, and fails.
+      ...(resourcePolicy ? { resourcePolicy: { __validated: true, policyDocument: resourcePolicy, metadata: { name: "resource policy" }, errors: [] } } : {}),
       request: { action: request.action, principal, resource: { accountId, resource: request.resource }, contextVariables: { ...request.context } },
     },
     {},

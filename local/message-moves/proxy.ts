@@ -41,6 +41,8 @@ export interface SqsProxy {
 }
 
 const MAX_BODY_BYTES = 1024 * 1024;
+/** DynamoDB's largest request (a BatchWriteItem): its body is read whole when a function's call is judged. */
+const DYNAMODB_MAX_BODY_BYTES = 16 * 1024 * 1024;
 const DYNAMODB_TARGET_PREFIX = "DynamoDB_20120810.";
 
 type Handler = (registry: MessageMoveTaskRegistry, input: Record<string, unknown>) => Promise<unknown>;
@@ -51,13 +53,13 @@ const HANDLED_ACTIONS: Record<string, Handler> = {
   "AmazonSQS.CancelMessageMoveTask": (registry, input) => registry.cancel(input),
 };
 
-function readBody(request: IncomingMessage): Promise<string> {
+function readBody(request: IncomingMessage, maxBytes: number = MAX_BODY_BYTES): Promise<string> {
   return new Promise((resolveBody, reject) => {
     let size = 0;
     const chunks: Buffer[] = [];
     request.on("data", (chunk: Buffer) => {
       size += chunk.length;
-      if (size > MAX_BODY_BYTES) reject(new SqsApiError(SQS_ERROR_CODE.InvalidParameterValue, "request body too large"));
+      if (size > maxBytes) reject(new SqsApiError(SQS_ERROR_CODE.InvalidParameterValue, "request body too large"));
       else chunks.push(chunk);
     });
     request.on("end", () => resolveBody(Buffer.concat(chunks).toString("utf8")));
@@ -136,11 +138,11 @@ export async function startSqsProxy(options: SqsProxyOptions): Promise<SqsProxy>
   // A caller that goes away while waiting (a Lambda sandbox reset at its timeout) is skipped: its
   // response has already closed, so forwarding it would wait for a close event that never comes.
   let dynamoDbQueue: Promise<void> = Promise.resolve();
-  const forwardDynamoDbInTurn = function forwardDynamoDbInTurn(request: IncomingMessage, response: ServerResponse): void {
+  const forwardDynamoDbInTurn = function forwardDynamoDbInTurn(request: IncomingMessage, response: ServerResponse, body?: Buffer): void {
     request.pause();
     let callerGone = false;
     response.once("close", () => (callerGone = true));
-    dynamoDbQueue = dynamoDbQueue.then(() => (callerGone ? undefined : forward(request, response))).catch(() => undefined);
+    dynamoDbQueue = dynamoDbQueue.then(() => (callerGone ? undefined : forward(request, response, body))).catch(() => undefined);
   };
 
   const server = createServer((request, response) => {
@@ -151,7 +153,9 @@ export async function startSqsProxy(options: SqsProxyOptions): Promise<SqsProxy>
       return send(response, refused.statusCode, refused.headers, refused.body);
     }
     if (options.authorizeBody?.needsBody(request)) {
-      readBody(request).then(
+      const target = request.headers["x-amz-target"];
+      const isDynamoDb = typeof target === "string" && target.startsWith(DYNAMODB_TARGET_PREFIX);
+      readBody(request, isDynamoDb ? DYNAMODB_MAX_BODY_BYTES : MAX_BODY_BYTES).then(
         (text) => {
           const judged = options.authorizeBody!.judge(request, text);
           if (judged) send(response, judged.statusCode, judged.headers, judged.body);
@@ -184,7 +188,7 @@ export async function startSqsProxy(options: SqsProxyOptions): Promise<SqsProxy>
   const dispatch = function dispatchRequest(request: IncomingMessage, response: ServerResponse, target: string | string[] | undefined, body?: Buffer): void {
     const handler = typeof target === "string" ? HANDLED_ACTIONS[target] : undefined;
     if (handler) void answer(handler, request, response, body);
-    else if (typeof target === "string" && target.startsWith(DYNAMODB_TARGET_PREFIX)) forwardDynamoDbInTurn(request, response);
+    else if (typeof target === "string" && target.startsWith(DYNAMODB_TARGET_PREFIX)) forwardDynamoDbInTurn(request, response, body);
     else void forward(request, response, body);
   };
   server.keepAliveTimeout = 5_000;

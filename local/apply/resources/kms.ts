@@ -10,14 +10,15 @@ const key: ResourceApplier = async (config, _node, context) => {
         Description: optionalString(config.description),
         KeySpec: (optionalString(config.customer_master_key_spec) ?? optionalString(config.key_spec) ?? "SYMMETRIC_DEFAULT") as KeySpec,
         KeyUsage: (optionalString(config.key_usage) ?? "ENCRYPT_DECRYPT") as KeyUsageType,
-        // Stored, not enforced: moto evaluates no key policy (see the README's local-fidelity table).
+        // Stored, not enforced by moto: the front door evaluates it for the functions' calls (README, local fidelity).
         Policy: optionalString(config.policy),
         Tags: tagList(config.tags).map(({ Key, Value }) => ({ TagKey: Key, TagValue: Value })),
       }),
     ),
   );
   const metadata = created.KeyMetadata!;
-  return { id: metadata.KeyId!, key_id: metadata.KeyId!, arn: metadata.Arn! };
+  // The key policy as applied: the front door evaluates it with a function's KMS calls (local/identity/function-kms-policy.ts).
+  return { id: metadata.KeyId!, key_id: metadata.KeyId!, arn: metadata.Arn!, policy: optionalString(config.policy) ?? "" };
 };
 
 export const kmsAppliers: Record<string, ResourceApplier> = { aws_kms_key: key };

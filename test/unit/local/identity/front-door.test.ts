@@ -301,7 +301,7 @@ test("a vehicle's request to a JSON service is denied by its policy", async () =
   const { authorize, credentials } = world();
   const request: CapturedRequest = await capturedRequest((config) => new DynamoDBClient(config).send(new GetItemCommand({ TableName: "t", Key: { pk: { S: "x" } } })), credentials);
   const refusal = refusedWith(authorize(request), 403, "AccessDenied");
-  assert.equal(JSON.parse(refusal.body).__type, "AccessDeniedException");
+  assert.equal(JSON.parse(refusal.body).__type, "com.amazon.coral.service#AccessDeniedException", "DynamoDB's own error shape");
 });
 
 test.run();

@@ -2,6 +2,7 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { functionSqsAuthorizer, queueArnOf } from "../../../../local/identity/function-policy.js";
 import type { LocalCloudDescription } from "../../../../local/model.js";
+import { functionStack } from "./support/function-stack.js";
 
 const ACCOUNT = "123456789012";
 const REPORTS = `arn:aws:sqs:us-east-1:${ACCOUNT}:fleetota-dev-update-jobs`;
@@ -11,30 +12,15 @@ const SIGNATURE = "0".repeat(64);
 
 /** An applied stack with two functions, each with its role and its inline policy, and the two queues. */
 function description(): LocalCloudDescription {
-  const fn = (name: string) => ({ address: `aws_lambda_function.${name}`, functionName: `fleetota-dev-${name}`, functionArn: "arn", handler: "index.handler", archivePath: "x", environment: {}, timeoutSeconds: 30, memorySizeMb: 256 });
-  const role = (name: string) => `arn:aws:iam::${ACCOUNT}:role/fleetota-dev-${name}-role`;
-  const send = (queueArn: string) => JSON.stringify({ Version: "2012-10-17", Statement: [{ Sid: "Send", Effect: "Allow", Action: "sqs:SendMessage", Resource: queueArn }] });
-  return {
-    endpoint: "http://127.0.0.1:4566",
-    region: "us-east-1",
+  const send = (queueArn: string) => [{ Sid: "Send", Effect: "Allow", Action: "sqs:SendMessage", Resource: queueArn }];
+  return functionStack({
     accountId: ACCOUNT,
-    stackName: "fleetota-dev",
     resources: {
       "aws_sqs_queue.update_queue": { url: url("fleetota-dev-update-jobs"), arn: REPORTS },
       "aws_sqs_queue.command_queue": { url: url("fleetota-dev-commands"), arn: COMMANDS },
-      "aws_lambda_function.telemetry-processor": { role: role("telemetry-processor") },
-      "aws_lambda_function.rollout-ticker": { role: role("rollout-ticker") },
-      "aws_iam_role.processor": { arn: role("telemetry-processor"), name: "fleetota-dev-telemetry-processor-role", id: "fleetota-dev-telemetry-processor-role" },
-      "aws_iam_role.ticker": { arn: role("rollout-ticker"), name: "fleetota-dev-rollout-ticker-role", id: "fleetota-dev-rollout-ticker-role" },
-      "aws_iam_role_policy.processor": { role: "fleetota-dev-telemetry-processor-role", policy: send(REPORTS) },
-      "aws_iam_role_policy.ticker": { role: "fleetota-dev-rollout-ticker-role", policy: send(COMMANDS) },
     },
-    outputs: {},
-    functions: [fn("telemetry-processor"), fn("rollout-ticker")],
-    eventSourceMappings: [],
-    schedules: [],
-    skipped: [],
-  };
+    functions: { "fleetota-dev-telemetry-processor": send(REPORTS), "fleetota-dev-rollout-ticker": send(COMMANDS) },
+  });
 }
 
 function sqsRequest(accessKeyId: string, operation: string) {
@@ -129,7 +115,7 @@ test("decisions are remembered per question, never past a policy change: a send 
   const ask = () => changing.judge(sqsRequest("fleetota-fn-fleetota-dev-telemetry-processor", "SendMessage"), JSON.stringify({ QueueUrl: url("fleetota-dev-update-jobs") }))?.code ?? "forwarded";
   const withProcessorPolicy = (statement: object): LocalCloudDescription => {
     const next = description();
-    next.resources["aws_iam_role_policy.processor"] = { ...next.resources["aws_iam_role_policy.processor"], policy: JSON.stringify({ Version: "2012-10-17", Statement: [statement] }) };
+    next.resources["aws_iam_role_policy.fleetota-dev-telemetry-processor"] = { ...next.resources["aws_iam_role_policy.fleetota-dev-telemetry-processor"], policy: JSON.stringify({ Version: "2012-10-17", Statement: [statement] }) };
     return next;
   };
   assert.is(ask(), "forwarded");
@@ -139,7 +125,7 @@ test("decisions are remembered per question, never past a policy change: a send 
   current = withProcessorPolicy({ Sid: "Send", Effect: "Allow", Action: "sqs:SendMessage", Resource: REPORTS });
   assert.is(ask(), "forwarded", "granted again");
   // The same object changed in place (as a re-apply could), not replaced.
-  current.resources["aws_iam_role_policy.processor"]!.policy = JSON.stringify({ Version: "2012-10-17", Statement: [{ Sid: "Deny", Effect: "Deny", Action: "sqs:*", Resource: "*" }, { Sid: "Send", Effect: "Allow", Action: "sqs:SendMessage", Resource: REPORTS }] });
+  current.resources["aws_iam_role_policy.fleetota-dev-telemetry-processor"]!.policy = JSON.stringify({ Version: "2012-10-17", Statement: [{ Sid: "Deny", Effect: "Deny", Action: "sqs:*", Resource: "*" }, { Sid: "Send", Effect: "Allow", Action: "sqs:SendMessage", Resource: REPORTS }] });
   assert.is(ask(), "AccessDenied", "an explicit Deny added in place");
 });
 

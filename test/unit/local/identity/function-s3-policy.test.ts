@@ -11,6 +11,7 @@ import { deleteObjectsOf, functionS3Authorizer } from "../../../../local/identit
 import type { FrontDoorRequest, Refusal } from "../../../../local/identity/front-door.js";
 import { s3ListContext } from "../../../../local/identity/vehicle-policy.js";
 import type { LocalCloudDescription } from "../../../../local/model.js";
+import { functionStack } from "./support/function-stack.js";
 import { capturedRequest, type CapturedRequest } from "./support/signed-requests.js";
 
 const ACCOUNT = "123456789012";
@@ -19,42 +20,21 @@ const PROCESSOR = "fleetota-dev-telemetry-processor";
 const PUBLISHER = "fleetota-dev-dashboard-publisher";
 
 function description(): LocalCloudDescription {
-  const fn = (name: string) => ({ address: `aws_lambda_function.${name}`, functionName: name, functionArn: "arn", handler: "index.handler", archivePath: "x", environment: {}, timeoutSeconds: 30, memorySizeMb: 256 });
-  const role = (name: string) => `arn:aws:iam::${ACCOUNT}:role/${name}-role`;
-  const policy = (statements: object[]) => JSON.stringify({ Version: "2012-10-17", Statement: statements });
-  return {
-    endpoint: "http://127.0.0.1:4566",
-    region: "us-east-1",
+  return functionStack({
     accountId: ACCOUNT,
-    stackName: "fleetota-dev",
-    resources: {
-      [`aws_lambda_function.${PROCESSOR}`]: { role: role(PROCESSOR) },
-      [`aws_lambda_function.${PUBLISHER}`]: { role: role(PUBLISHER) },
-      "aws_iam_role.processor": { arn: role(PROCESSOR), name: `${PROCESSOR}-role`, id: `${PROCESSOR}-role` },
-      "aws_iam_role.publisher": { arn: role(PUBLISHER), name: `${PUBLISHER}-role`, id: `${PUBLISHER}-role` },
-      "aws_iam_role_policy.processor": {
-        role: `${PROCESSOR}-role`,
-        policy: policy([
-          { Sid: "ReadTelemetry", Effect: "Allow", Action: ["s3:GetObject", "s3:GetObjectVersion"], Resource: `${LAKE}/telemetry/*` },
-          { Sid: "List", Effect: "Allow", Action: "s3:ListBucket", Resource: LAKE, Condition: { StringLike: { "s3:prefix": ["telemetry/*"] } } },
-          { Sid: "WriteQuarantine", Effect: "Allow", Action: "s3:PutObject", Resource: `${LAKE}/quarantine/*` },
-          { Sid: "ReadGateways", Effect: "Allow", Action: "s3:GetObject", Resource: `${LAKE}/registry/gateways/*` },
-        ]),
-      },
-      "aws_iam_role_policy.publisher": {
-        role: `${PUBLISHER}-role`,
-        policy: policy([
-          { Sid: "List", Effect: "Allow", Action: "s3:ListBucket", Resource: LAKE, Condition: { StringLike: { "s3:prefix": ["fleet-state/parts/*"] } } },
-          { Sid: "Delete", Effect: "Allow", Action: "s3:DeleteObject", Resource: `${LAKE}/fleet-state/parts/*` },
-        ]),
-      },
+    functions: {
+      [PROCESSOR]: [
+        { Sid: "ReadTelemetry", Effect: "Allow", Action: ["s3:GetObject", "s3:GetObjectVersion"], Resource: `${LAKE}/telemetry/*` },
+        { Sid: "List", Effect: "Allow", Action: "s3:ListBucket", Resource: LAKE, Condition: { StringLike: { "s3:prefix": ["telemetry/*"] } } },
+        { Sid: "WriteQuarantine", Effect: "Allow", Action: "s3:PutObject", Resource: `${LAKE}/quarantine/*` },
+        { Sid: "ReadGateways", Effect: "Allow", Action: "s3:GetObject", Resource: `${LAKE}/registry/gateways/*` },
+      ],
+      [PUBLISHER]: [
+        { Sid: "List", Effect: "Allow", Action: "s3:ListBucket", Resource: LAKE, Condition: { StringLike: { "s3:prefix": ["fleet-state/parts/*"] } } },
+        { Sid: "Delete", Effect: "Allow", Action: "s3:DeleteObject", Resource: `${LAKE}/fleet-state/parts/*` },
+      ],
     },
-    outputs: {},
-    functions: [fn(PROCESSOR), fn(PUBLISHER)],
-    eventSourceMappings: [],
-    schedules: [],
-    skipped: [],
-  };
+  });
 }
 
 const refusals: Refusal[] = [];

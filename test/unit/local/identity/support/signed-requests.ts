@@ -11,6 +11,8 @@ export interface CapturedRequest {
   readonly method: string;
   readonly url: string;
   readonly headers: IncomingMessage["headers"];
+  /** The body as sent (UTF-8). */
+  readonly body: string;
 }
 
 export interface TestCredentials {
@@ -29,9 +31,12 @@ export interface TestCredentials {
 export async function capturedRequest(send: (config: object) => Promise<unknown>, credentials: TestCredentials): Promise<CapturedRequest> {
   let seen: CapturedRequest | undefined;
   const server = createServer((request, response) => {
-    seen ??= { method: request.method ?? "GET", url: request.url ?? "/", headers: request.headers };
-    request.resume();
-    response.writeHead(400, { "content-type": "application/json" }).end("{}");
+    const chunks: Buffer[] = [];
+    request.on("data", (chunk: Buffer) => chunks.push(chunk));
+    request.on("end", () => {
+      seen ??= { method: request.method ?? "GET", url: request.url ?? "/", headers: request.headers, body: Buffer.concat(chunks).toString("utf8") };
+      response.writeHead(400, { "content-type": "application/json" }).end("{}");
+    });
   });
   await new Promise<void>((listening) => server.listen(0, "127.0.0.1", listening));
   const config = { endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, region: "us-east-1", credentials, maxAttempts: 1, forcePathStyle: true };
