@@ -46,7 +46,7 @@ import {
 } from "./store/index.js";
 import { CANDIDATE_REFUSAL, registryMismatches, type CandidateRefusal, type RegisteredVehicleFacts, type VehicleRegistry } from "./registry-check.js";
 import { matchesCampaign } from "./targeting.js";
-import { JOB_EVENT_REFUSAL, type UpdateTally } from "./update-tally.js";
+import { JOB_EVENT_REFUSAL, type JobEventRefusal, type UpdateTally } from "./update-tally.js";
 
 /**
  * The update manager's core: what each update-queue message does to campaigns and jobs. Every write is
@@ -166,6 +166,12 @@ const scopeOf = (campaign: Campaign): JobEventScope => ({ definition: campaign.d
  * the job machine refuses for good (older attempt, sequence jump, wrong firmware…) is thrown as a
  * ReportNotApplicableError, to be parked.
  */
+/** The `Reason` a job event refused without a parked refusal is counted under (JOB_EVENT_REFUSAL). */
+function jobEventRefusalOf(event: JobEvent, job: Job): JobEventRefusal {
+  if (event.type !== "report") return JOB_EVENT_REFUSAL.NotRetryable;
+  return job.state === JOB_STATE.Canceled ? JOB_EVENT_REFUSAL.ReportOnCanceledJob : JOB_EVENT_REFUSAL.ReportOnEndedJob;
+}
+
 async function applyJobEvent(deps: UpdateServiceDeps, scope: JobEventScope, initial: Job, initialEvent: JobEvent): Promise<Job> {
   let job = initial;
   let event = initialEvent;
@@ -180,7 +186,7 @@ async function applyJobEvent(deps: UpdateServiceDeps, scope: JobEventScope, init
     if (decision.kind === "refused") {
       if (decision.refusal) throw new ReportNotApplicableError(decision.refusal, `job ${job.jobId}: ${decision.reason}`);
       deps.log.warn("job event refused", { jobId: job.jobId, state: job.state, event: event.type, reason: decision.reason });
-      deps.tally.refuseJobEvent(event.type === "report" ? JOB_EVENT_REFUSAL.ReportOnEndedJob : JOB_EVENT_REFUSAL.NotRetryable);
+      deps.tally.refuseJobEvent(jobEventRefusalOf(event, job));
       return job;
     }
     // A retry taken (a new attempt, whose install document is signed and published next) is, like a retry kept, for a

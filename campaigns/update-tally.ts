@@ -8,8 +8,18 @@ import type { CandidateRefusal } from "./registry-check.js";
  * machine's refusals without a ReportRefusal (job-machine.ts), which update-service.ts applyJobEvent only logs.
  */
 export const JOB_EVENT_REFUSAL = {
-  /** A vehicle's report on a job in a state no report moves (it ended): the report came after the job's end. */
+  /**
+   * A vehicle's report on a job it ended itself (SUCCEEDED, FAILED, ROLLED_BACK, REJECTED: entered only on the vehicle's
+   * own final report) with a sequence past that final one. An agent reports nothing on an attempt it concluded, and its
+   * reports from before the end carry lower sequences (ignored as stale, not refused): no honest vehicle sends one.
+   */
   ReportOnEndedJob: "report-on-ended-job",
+  /**
+   * A vehicle's report on a job the update side canceled (its campaign canceled or aborted before the job started). An
+   * honest vehicle sends these: what it reported before the cancel but uploads after it (objects are hourly, a vehicle
+   * offline uploads later still), and what it reports until it reads the signed withdrawal; one attempt's worth a job.
+   */
+  ReportOnCanceledJob: "report-on-canceled-job",
   /** A retry of a job in a state that takes none. */
   NotRetryable: "not-retryable",
 } as const;

@@ -35,8 +35,9 @@ export const METRIC = {
   CandidatesRefused: "OTAUpdates/CandidatesRefused",
   /**
    * Job events the job machine refused without a report refusal to park (dimension Reason: report-on-ended-job, a vehicle's
-   * report on a job that ended, SUCCEEDED, FAILED, ROLLED_BACK, REJECTED or CANCELED; not-retryable, a retry of a job
-   * in a state that takes none). Each cost a job read; a flood of reports against a vehicle's ended jobs shows here.
+   * report on a job it ended itself, SUCCEEDED, FAILED, ROLLED_BACK or REJECTED; report-on-canceled-job, on a job
+   * canceled before it started; not-retryable, a retry of a job in a state that takes none; campaigns/update-tally.ts).
+   * Each cost a job read; a flood of reports against a vehicle's ended jobs shows here.
    */
   JobEventsRefused: "OTAUpdates/JobEventsRefused",
   /** Job document withdrawals that failed (a KMS or S3 error); each is done again by the ticker until it lands. */
@@ -62,4 +63,8 @@ export const ALARM_SUFFIX = {
   CommandOffCommandQueue: "command-off-command-queue",
   /** Reliability/MessagesParked (telemetry processor, reason object-unreadable) counted in five minutes. */
   ObjectUnreadable: "object-unreadable",
+  /** Telemetry/StatusReportsHeldBack for the reasons no honest agent causes (other-vehicle, unknown-campaign, too-many-reports) in five minutes. */
+  StatusReportsForged: "status-reports-forged",
+  /** OTAUpdates/JobEventsRefused (reason report-on-ended-job) counted in five minutes. */
+  ReportsOnEndedJobs: "reports-on-ended-jobs",
 } as const;

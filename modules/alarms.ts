@@ -5,6 +5,8 @@ import { ALARM_SUFFIX, METRIC } from "../contracts/metrics.js";
 import { PARKED_SOURCE } from "../contracts/parked-failure.js";
 import { PARKED_REASON } from "../lib/parked-failures.js";
 import { CANDIDATE_REFUSAL } from "../campaigns/registry-check.js";
+import { JOB_EVENT_REFUSAL } from "../campaigns/update-tally.js";
+import { REPORT_HELD_BACK } from "../functions/telemetry-processor/report-screen.js";
 import { FLEET_DROP_REASON } from "../telemetry/aggregate.js";
 import type { BundledFunction } from "./bundled-function.js";
 import { named, snake } from "./logical-id.js";
@@ -70,6 +72,8 @@ export class FleetAlarms extends Construct {
       this.withdrawalsFailedAlarm(),
       this.commandOffCommandQueueAlarm(),
       this.objectUnreadableAlarm(),
+      this.statusReportsForgedAlarm(),
+      this.reportsOnEndedJobsAlarm(),
       ...props.functions.flatMap(({ shortName, fn }) => this.functionAlarms(shortName, fn)),
     ];
     for (const spec of specs) this.addAlarm(spec);
@@ -307,6 +311,61 @@ export class FleetAlarms extends Construct {
       "The telemetry processor parked an object it cannot read (object-unreadable: S3 answered 400, or 403 for an archived object): see fleetota parked --source telemetry-processor for S3's code and message; many at once point at the processor's own requests",
       METRIC.MessagesParked,
       { Source: PARKED_SOURCE.TelemetryProcessor, Reason: PARKED_REASON.ObjectUnreadable },
+    );
+  }
+
+  /**
+   * The telemetry processor held back a vehicle's status reports for a reason no honest agent gives
+   * (functions/telemetry-processor/report-screen.ts): a job not `<campaign>:<its own VIN>` (other-vehicle), a campaign
+   * that does not exist (unknown-campaign: an agent learns a campaign from the document signed after it was created),
+   * or more than 16 reports of one job attempt in one object (too-many-reports: an attempt is at most 9 once heartbeats
+   * collapse). A forged or broken agent; a flood of them costs only the processor, but the vehicle is worth a look at
+   * the first. Not older-attempt (an hourly object holding a failure, the retry and its success holds the failed
+   * attempt's reports) nor too-many-jobs (three campaigns one after another within one object's hour): honest vehicles
+   * send those, as many as the fleet has such vehicles.
+   */
+  private statusReportsForgedAlarm(): AlarmSpec {
+    const heldBack = (id: string, reason: string) => ({
+      id,
+      metric: { namespace: this.props.metricsNamespace, metricName: METRIC.StatusReportsHeldBack, dimensions: { Reason: reason }, period: FIVE_MINUTES, stat: "Sum" },
+      returnData: false,
+    });
+    return {
+      suffix: ALARM_SUFFIX.StatusReportsForged,
+      alarmDescription:
+        "A vehicle's object carried status reports no honest agent sends (another vehicle's job, a campaign that does not exist, more than 16 reports of one attempt), held back by the telemetry processor: see its 'status reports held back' log lines for the object and the vehicle",
+      comparisonOperator: "GreaterThanOrEqualToThreshold",
+      threshold: 1,
+      evaluationPeriods: 1,
+      treatMissingData: "notBreaching",
+      metricQuery: [
+        heldBack("othervehicle", REPORT_HELD_BACK.OtherVehicle),
+        heldBack("unknowncampaign", REPORT_HELD_BACK.UnknownCampaign),
+        heldBack("toomanyreports", REPORT_HELD_BACK.TooManyReports),
+        {
+          id: "forged",
+          expression: "FILL(othervehicle, 0) + FILL(unknowncampaign, 0) + FILL(toomanyreports, 0)",
+          label: "Status reports held back that no honest agent sends",
+          returnData: true,
+        },
+      ],
+    };
+  }
+
+  /**
+   * The update manager refused a vehicle's report on a job the vehicle itself ended (SUCCEEDED, FAILED, ROLLED_BACK,
+   * REJECTED) with a sequence past its final report (campaigns/update-tally.ts): an agent reports nothing on an attempt
+   * it concluded, and its earlier reports arriving late carry lower sequences (ignored, not refused). Each such report
+   * took a slot of the whole fleet's report consumer and a job read: a vehicle replaying its old jobs. Not
+   * report-on-canceled-job: a campaign canceled or aborted under vehicles that were about to start makes honest ones,
+   * up to one attempt's reports a vehicle, as many as the campaign had such vehicles.
+   */
+  private reportsOnEndedJobsAlarm(): AlarmSpec {
+    return this.onFirstCount(
+      ALARM_SUFFIX.ReportsOnEndedJobs,
+      "The update manager refused a vehicle's report on a job the vehicle had itself ended (report-on-ended-job): no honest agent reports on an attempt it concluded; see the update manager's 'job event refused' log lines for the job, hence the vehicle",
+      METRIC.JobEventsRefused,
+      { Reason: JOB_EVENT_REFUSAL.ReportOnEndedJob },
     );
   }
 

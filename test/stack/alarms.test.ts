@@ -196,6 +196,45 @@ test("an object parked object-unreadable alarms at once, on the telemetry proces
   assert.equal([alarm!.alarm_actions, alarm!.ok_actions], [[topicArn], [topicArn]], "the alarm topic, as every alarm");
 });
 
+/** The alarm named `<prefix>-<suffix>`. */
+function alarmNamed(suffix: string): Record<string, any> | undefined {
+  return alarms.find((alarm) => alarm.alarm_name === `${PREFIX}-${suffix}`);
+}
+
+test("status reports no honest agent sends alarm at the first one held back, on the Reasons the processor publishes; older-attempt and too-many-jobs, which honest vehicles send, do not count", () => {
+  const alarm = alarmNamed("status-reports-forged");
+  assert.ok(alarm, "the alarm exists");
+  assert.equal([alarm!.comparison_operator, alarm!.threshold, alarm!.evaluation_periods, alarm!.treat_missing_data], ["GreaterThanOrEqualToThreshold", 1, 1, "notBreaching"]);
+  assert.equal([alarm!.alarm_actions, alarm!.ok_actions], [[topicArn], [topicArn]], "the alarm topic, as every alarm");
+  const queries = alarm!.metric_query as Array<Record<string, any>>;
+  const read = queries.filter((query) => query.metric);
+  // The metric and dimension HeldBackTally.metricData publishes (Reason only): another set would never see a datapoint.
+  for (const query of read) {
+    assert.equal([query.metric.namespace, query.metric.metric_name, Object.keys(query.metric.dimensions), query.metric.stat, query.metric.period], ["FleetOTA", METRIC.StatusReportsHeldBack, ["Reason"], "Sum", 300]);
+  }
+  const reasonOf = new Map(read.map((query) => [query.id as string, query.metric.dimensions.Reason as string]));
+  assert.equal([...reasonOf.values()].sort(), ["other-vehicle", "too-many-reports", "unknown-campaign"]);
+  const returned = queries.filter((query) => query.return_data === true);
+  assert.is(returned.length, 1);
+  // The alarm's value as the local evaluator (and CloudWatch) computes it from the counts by reason.
+  const expression = parseMetricMath(returned[0]!.expression);
+  const valueWith = (counts: Record<string, number>) => evaluateMetricMath(expression, (id) => counts[reasonOf.get(id)!]);
+  assert.is(valueWith({ "other-vehicle": 1 }), 1, "one other vehicle's report is enough");
+  assert.is(valueWith({ "unknown-campaign": 64, "too-many-reports": 3 }), 67);
+  assert.is(valueWith({}), 0, "no datapoint of any: 0, under the threshold");
+});
+
+test("reports on a job its vehicle ended alarm at the first, on the update manager's JobEventsRefused by the Reason it publishes; reports on canceled jobs and refused retries do not", () => {
+  const [alarm, ...more] = alarmsOn("FleetOTA", METRIC.JobEventsRefused);
+
+  assert.equal(more, [], "one alarm reads JobEventsRefused");
+  assert.is(alarm!.alarm_name, `${PREFIX}-reports-on-ended-jobs`);
+  // The dimension UpdateTally.metricData publishes (Reason), for report-on-ended-job only.
+  assert.equal(alarm!.dimensions, { Reason: "report-on-ended-job" });
+  assert.equal([alarm!.statistic, alarm!.period, alarm!.threshold, alarm!.comparison_operator, alarm!.treat_missing_data], ["Sum", 300, 1, "GreaterThanOrEqualToThreshold", "notBreaching"]);
+  assert.equal([alarm!.alarm_actions, alarm!.ok_actions], [[topicArn], [topicArn]], "the alarm topic, as every alarm");
+});
+
 test("the cost model's profile prices the stack's alarm metrics (a metric-math alarm counts each metric it reads, as bench/cost.bench.ts counts them)", () => {
   const alarmMetrics = alarms.reduce((sum, alarm) => sum + Math.max(1, ((alarm.metric_query as Array<Record<string, any>> | undefined) ?? []).filter((query) => query.metric).length), 0);
 

@@ -192,6 +192,21 @@ test("R26-01: reports on a vehicle's ended (SUCCEEDED) job are refused, job unch
   assert.ok(h.deps.tally.isEmpty);
 });
 
+test("reports on a job canceled before it started count apart (report-on-canceled-job): an honest vehicle sends them, what it did before reading the withdrawal", async () => {
+  const h = harness();
+  const { campaignId } = await startedCampaign(h);
+  await h.deliver(candidate(car(1)));
+  await h.deliver(command(campaignId, "cancel"));
+  const canceled = (await h.store.jobs.get(campaignId, vin(1)))!;
+  assert.is(canceled.state, "CANCELED");
+  h.deps.tally.reset();
+  // The vehicle went on before the withdrawal reached it (or uploaded after the cancel what it did before): the download it started, and its heartbeat.
+  await h.deliver(report(campaignId, vin(1), 1, "DOWNLOADING"), report(campaignId, vin(1), 2, "DOWNLOADING"));
+
+  assert.equal((await h.store.jobs.get(campaignId, vin(1)))!, canceled, "the canceled job is as it was");
+  assert.equal([...h.deps.tally.refusedJobEvents], [["report-on-canceled-job", 2]], "not report-on-ended-job, which no honest vehicle sends");
+});
+
 test("a report that lost its race to the same report (redelivered) is ignored on re-read: nothing counted twice", async () => {
   const h = harness();
   const { campaignId } = await startedCampaign(h);
