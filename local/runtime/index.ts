@@ -65,7 +65,8 @@ export interface LocalRuntime {
   /** Fires a schedule rule now; resolves when its targets finished. */
   fireSchedule(ruleName: string): Promise<TargetOutcome[]>;
   /**
-   * Publishes the service metrics, then evaluates every alarm once, as CloudWatch would at `atMs` (default now). A test
+   * Publishes the service metrics (stamped now), then evaluates every alarm once, as CloudWatch would at `atMs` (default
+   * the same now). A test
    * names the time of its data (test/integration/support/alarm-at-data.ts): an alarm evaluates the period holding that
    * time, so a period boundary passed since the data, on a slow machine, cannot decide the outcome.
    */
@@ -161,8 +162,11 @@ export async function startRuntime(description: LocalCloudDescription, options: 
     const previous = evaluation ?? Promise.resolve([]);
     const next = previous.catch(() => []).then(async () => {
       await emf.settled();
-      await metrics.publish();
-      return alarms.evaluate(atMs);
+      // One instant for the service metrics' stamp and an evaluation at now: stamped before a period boundary and
+      // evaluated after it, they fell outside the period evaluated (missing data, not their value, decided).
+      const nowMs = Date.now();
+      await metrics.publish(new Date(nowMs));
+      return alarms.evaluate(atMs ?? nowMs);
     });
     evaluation = next;
     return next;

@@ -43,8 +43,8 @@ function metricAlarm(overrides: Partial<PutMetricAlarmCommandInput> & { AlarmNam
   };
 }
 
-async function putMetric(metricName: string, value: number): Promise<void> {
-  await world.cloudwatch.send(new PutMetricDataCommand({ Namespace: "FleetOTA", MetricData: [{ MetricName: metricName, Value: value, Timestamp: new Date() }] }));
+async function putMetric(metricName: string, value: number, atMs: number): Promise<void> {
+  await world.cloudwatch.send(new PutMetricDataCommand({ Namespace: "FleetOTA", MetricData: [{ MetricName: metricName, Value: value, Timestamp: new Date(atMs) }] }));
 }
 
 async function stateOf(alarmName: string): Promise<{ state?: string; reason?: string }> {
@@ -62,11 +62,15 @@ async function notifications(): Promise<Array<Record<string, unknown>>> {
   }
 }
 
-/** Waits until at least `marginMs` into the next alarm period, so new samples land in a fresh period. */
-async function nextPeriod(marginMs = 1500): Promise<void> {
-  const periodMs = PERIOD_SECONDS * 1000;
-  const waitMs = periodMs - (Date.now() % periodMs) + marginMs;
-  await new Promise((resolve) => setTimeout(resolve, waitMs));
+const PERIOD_MS = PERIOD_SECONDS * 1000;
+
+/**
+ * The middle of the alarm period `periodsBack` periods before the current one: each test puts its data in periods of its
+ * own and evaluates there (evaluateAlarms(atMs)), so no period boundary passing while it runs can split its data from
+ * its evaluation (it waited for a fresh period and had 8.5 s of wall clock before).
+ */
+function periodBack(periodsBack: number): number {
+  return (Math.floor(Date.now() / PERIOD_MS) - periodsBack) * PERIOD_MS + PERIOD_MS / 2;
 }
 
 test.before(async () => {
@@ -136,16 +140,16 @@ test("alarms start in INSUFFICIENT_DATA and stay there without data", async () =
 });
 
 test("an alarm goes to ALARM when its metric crosses the threshold, back to OK below it, and notifies SNS each time", async () => {
-  // prepare
-  await nextPeriod();
-  await putMetric("Telemetry/ProcessingLatency", 250);
+  // prepare: two periods of their own
+  const highMs = periodBack(20);
+  const lowMs = highMs + PERIOD_MS;
+  await putMetric("Telemetry/ProcessingLatency", 250, highMs);
+  await putMetric("Telemetry/ProcessingLatency", 20, lowMs);
 
   // act
-  await world.runtime.evaluateAlarms();
+  await world.runtime.evaluateAlarms(highMs);
   const afterHigh = await stateOf("latency-high");
-  await nextPeriod();
-  await putMetric("Telemetry/ProcessingLatency", 20);
-  await world.runtime.evaluateAlarms();
+  await world.runtime.evaluateAlarms(lowMs);
   const afterLow = await stateOf("latency-high");
 
   // assess
@@ -169,14 +173,14 @@ test("an alarm goes to ALARM when its metric crosses the threshold, back to OK b
 });
 
 test("a metric-math alarm evaluates its expression over the period's sums", async () => {
-  // prepare: 3 failed of 10 → 30 % ≥ 20 %
-  await nextPeriod();
-  await putMetric("OTAUpdates/Failed", 2);
-  await putMetric("OTAUpdates/Failed", 1);
-  await putMetric("OTAUpdates/Succeeded", 7);
+  // prepare: 3 failed of 10 → 30 % ≥ 20 %, in a period of its own
+  const atMs = periodBack(10);
+  await putMetric("OTAUpdates/Failed", 2, atMs);
+  await putMetric("OTAUpdates/Failed", 1, atMs);
+  await putMetric("OTAUpdates/Succeeded", 7, atMs);
 
   // act
-  const results = await world.runtime.evaluateAlarms();
+  const results = await world.runtime.evaluateAlarms(atMs);
 
   // assess
   const rate = results.find((result) => result.alarmName === "update-failure-rate");
@@ -185,8 +189,7 @@ test("a metric-math alarm evaluates its expression over the period's sums", asyn
 });
 
 test("the runtime publishes AWS/Lambda and AWS/SQS metrics so service alarms fire locally", async () => {
-  // prepare
-  await nextPeriod();
+  // prepare: the runtime stamps these at its evaluation's time (runtime/index.ts), whatever period that is
   const backlogUrl = (await world.sqs.send(new CreateQueueCommand({ QueueName: "backlog" }))).QueueUrl!;
   await world.sqs.send(new SendMessageBatchCommand({ QueueUrl: backlogUrl, Entries: [1, 2, 3].map((n) => ({ Id: `m${n}`, MessageBody: `waiting ${n}` })) }));
   await world.runtime.invoke("thrower", {}).catch(() => undefined);
@@ -211,7 +214,7 @@ test("an alarm the local evaluator cannot compute stays INSUFFICIENT_DATA with t
 test("an evaluation at a given time evaluates the period holding that time, whatever the clock says", async () => {
   // prepare: an alarm of its own, and a datum over its threshold two periods back
   await world.cloudwatch.send(new PutMetricAlarmCommand(metricAlarm({ AlarmName: "latency-then", MetricName: "Telemetry/LatencyThen" })));
-  const periodMs = PERIOD_SECONDS * 1000;
+  const periodMs = PERIOD_MS;
   const thenMs = Math.floor(Date.now() / periodMs) * periodMs - 2 * periodMs + 1_000;
   await world.cloudwatch.send(new PutMetricDataCommand({ Namespace: "FleetOTA", MetricData: [{ MetricName: "Telemetry/LatencyThen", Value: 250, Timestamp: new Date(thenMs) }] }));
   const latencyThen = (evaluations: Array<{ alarmName: string; state: string }>) => evaluations.find((evaluation) => evaluation.alarmName === "latency-then")?.state;
