@@ -128,7 +128,8 @@ export function dynamoDbQuestions(operation: string, body: string, tableOf: Tabl
     if (!isObject(parsed.RequestItems)) return { problem: `${operation} without RequestItems` };
     const questions: DynamoDbQuestion[] = [];
     for (const [name, requests] of Object.entries(parsed.RequestItems)) {
-      const table = tableNamed(name)!;
+      const table = tableNamed(name);
+      if (!table) return { problem: `${operation} with a table name that is not a name` };
       const items = operation === "BatchGetItem" ? batchGetKeys(requests) : batchWriteKeys(requests);
       if (!items) return { problem: `${operation}: the requests for ${JSON.stringify(name)} are not a list of keys or writes` };
       questions.push(question(action, table.arn, items.map((item) => leadingKeyOf(table, item))));

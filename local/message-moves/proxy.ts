@@ -157,7 +157,13 @@ export async function startSqsProxy(options: SqsProxyOptions): Promise<SqsProxy>
       const isDynamoDb = typeof target === "string" && target.startsWith(DYNAMODB_TARGET_PREFIX);
       readBody(request, isDynamoDb ? DYNAMODB_MAX_BODY_BYTES : MAX_BODY_BYTES).then(
         (text) => {
-          const judged = options.authorizeBody!.judge(request, text);
+          let judged: ReturnType<NonNullable<typeof options.authorizeBody>["judge"]>;
+          try {
+            judged = options.authorizeBody!.judge(request, text);
+          } catch (error) {
+            // A request the judge cannot read is refused, never passed on: and a throw here would end the local cloud.
+            return send(response, 500, { "content-type": "text/plain" }, `the local cloud could not judge this request: ${String(error)}`);
+          }
           if (judged) send(response, judged.statusCode, judged.headers, judged.body);
           else proceed(request, response, Buffer.from(text, "utf8"));
         },
