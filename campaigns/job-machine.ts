@@ -235,13 +235,20 @@ function decideReport(job: Job, event: Extract<JobEvent, { type: "report" }>, de
   if (job.state === JOB_STATE.TimedOut && job.inProgressSince === undefined && UNSTARTED_JOB_STATES.includes(target.state)) {
     return { kind: "ignored", reason: `${event.status} after the job timed out unstarted (its document was withdrawn); only a start or a final report changes it` };
   }
+  // Timed out unstarted, its document withdrawn: the vehicle cannot have started after that, so a start reported later
+  // counts its limit from the timeout, not from the report's arrival (review 28, R28-01: one DOWNLOADING a month
+  // later revived a COMPLETED campaign's job for another full maxInProgressMinutes of ticks).
+  const unstartedTimeoutAt = job.state === JOB_STATE.TimedOut && job.inProgressSince === undefined ? lastTimeoutAt(job) : undefined;
+  if (unstartedTimeoutAt !== undefined && target.state === JOB_STATE.InProgress && minutesBetween(unstartedTimeoutAt, event.at) >= definition.maxInProgressMinutes) {
+    return { kind: "ignored", reason: `${event.status} more than ${definition.maxInProgressMinutes} minutes after the job timed out unstarted; only a final report changes it` };
+  }
   const changes: Partial<Job> = {
     lastSequence: event.sequence,
     firmwareVersion: event.firmwareVersion,
     lastProgressAt: iso,
     nextRetryAt: undefined,
   };
-  if (target.state === JOB_STATE.InProgress && job.inProgressSince === undefined) changes.inProgressSince = iso;
+  if (target.state === JOB_STATE.InProgress && job.inProgressSince === undefined) changes.inProgressSince = unstartedTimeoutAt ?? iso;
   if (target.state === JOB_STATE.Failed) {
     changes.nextRetryAt = nextRetryAt(job.attempt, definition.retries, event.at);
   }
@@ -269,6 +276,12 @@ function decideTimeout(job: Job, event: Extract<JobEvent, { type: "timeout-check
   const decision = transition(job, { state: JOB_STATE.TimedOut }, event.at, reason.text, "ticker", { nextRetryAt: retryAt, timedOutAttempt: job.attempt, ...unstarted });
   if (decision.kind === "applied" && retryAt === undefined) delete decision.job.nextRetryAt;
   return decision;
+}
+
+/** When the job last timed out: its latest TIMED_OUT transition (the latest of all while it is TIMED_OUT). */
+function lastTimeoutAt(job: Job): string | undefined {
+  for (let index = job.history.length - 1; index >= 0; index--) if (job.history[index]!.to === JOB_STATE.TimedOut) return job.history[index]!.at;
+  return undefined;
 }
 
 const minutesBetween = (from: string, to: Date): number => (to.getTime() - Date.parse(from)) / 60_000;
