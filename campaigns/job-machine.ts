@@ -238,7 +238,8 @@ function decideReport(job: Job, event: Extract<JobEvent, { type: "report" }>, de
   // Timed out unstarted, its document withdrawn: the vehicle cannot have started after that, so a start reported later
   // counts its limit from the timeout, not from the report's arrival (review 28, R28-01: one DOWNLOADING a month
   // later revived a COMPLETED campaign's job for another full maxInProgressMinutes of ticks).
-  const unstartedTimeoutAt = job.state === JOB_STATE.TimedOut && job.inProgressSince === undefined ? lastTimeoutAt(job) : undefined;
+  const timedOutUnstarted = job.state === JOB_STATE.TimedOut && job.inProgressSince === undefined;
+  const unstartedTimeoutAt = timedOutUnstarted ? lastTimeoutAt(job) : undefined;
   if (unstartedTimeoutAt !== undefined && target.state === JOB_STATE.InProgress && minutesBetween(unstartedTimeoutAt, event.at) >= definition.maxInProgressMinutes) {
     return { kind: "ignored", reason: `${event.status} more than ${definition.maxInProgressMinutes} minutes after the job timed out unstarted; only a final report changes it` };
   }
@@ -278,10 +279,18 @@ function decideTimeout(job: Job, event: Extract<JobEvent, { type: "timeout-check
   return decision;
 }
 
-/** When the job last timed out: its latest TIMED_OUT transition (the latest of all while it is TIMED_OUT). */
+/**
+ * When the job last timed out: its latest transition into TIMED_OUT from another state. A TIMED_OUT -> TIMED_OUT record
+ * (a retry refused while the vehicle is busy elsewhere, job-documents.ts mayRetryNow) is not a timeout: counted as
+ * one, each refused retry opened the late-start window again (review 29, R29-01). If such records have pushed the
+ * timeout out of the kept history (JOB_HISTORY_LIMIT), the oldest of them: the job was TIMED_OUT by then.
+ */
 function lastTimeoutAt(job: Job): string | undefined {
-  for (let index = job.history.length - 1; index >= 0; index--) if (job.history[index]!.to === JOB_STATE.TimedOut) return job.history[index]!.at;
-  return undefined;
+  for (let index = job.history.length - 1; index >= 0; index--) {
+    const record = job.history[index]!;
+    if (record.to === JOB_STATE.TimedOut && record.from !== JOB_STATE.TimedOut) return record.at;
+  }
+  return job.history.find((record) => record.to === JOB_STATE.TimedOut)?.at;
 }
 
 const minutesBetween = (from: string, to: Date): number => (to.getTime() - Date.parse(from)) / 60_000;

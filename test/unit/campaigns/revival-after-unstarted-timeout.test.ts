@@ -42,7 +42,8 @@ const vin = (index: number): string => {
 const car = (index: number, overrides: Partial<VehicleSnapshot> = {}): VehicleSnapshot => vehicle({ vin: vin(index), observedAt: T0.toISOString(), ...overrides });
 const candidate = (snapshot: VehicleSnapshot): UpdateMessage => ({ kind: "candidate", idempotencyKey: `candidate#${snapshot.vin}#${snapshot.observedAt}#${Math.random()}`, vehicle: snapshot });
 let counter = 0;
-const start = (campaignId: string): UpdateMessage => ({ kind: "command", idempotencyKey: `start#${++counter}`, command: "start", campaignId, requestedBy: "test", requestedAt: T0.toISOString() });
+const commandOn = (campaignId: string, name: "start" | "retry-failed", requestedAt: Date): UpdateMessage => ({ kind: "command", idempotencyKey: `${name}#${++counter}`, command: name, campaignId, requestedBy: "test", requestedAt: requestedAt.toISOString() });
+const start = (campaignId: string): UpdateMessage => commandOn(campaignId, "start", T0);
 const reportOn = (campaignId: string, vinOf: string, status: StatusReportMessage["status"], sequence: number): UpdateMessage => ({
   kind: "status-report",
   idempotencyKey: `${campaignId}:${vinOf}#1#${sequence}`,
@@ -107,6 +108,34 @@ test("a genuine late start (offline vehicle, report 100 min after the unstarted 
   assert.ok(await ticked(h, id));
   await tickCampaign(h.deps, id);
   assert.is((await h.store.jobs.get(id, vin(1)))!.state, "TIMED_OUT", "360 minutes after the timeout, heartbeats or not");
+});
+
+test("a retry-failed refused while the vehicle is busy in another campaign does not open the late-start window again (review 29, R29-01)", async () => {
+  const h = harness();
+  const { campaignId: one } = await completedWithUnstartedTimeout(h);
+  assert.is((await h.store.campaigns.get(one))!.state, "COMPLETED");
+  // Campaign two (2.5.0) holds the vehicle's slot: its job QUEUED, its document out.
+  h.clock.now = minutesAfter(40);
+  const two = await h.store.campaigns.create(definition({ ...LIMITS, name: "two", targetVersion: "2.5.0", startTimeoutMinutes: 24 * 60 }), { now: h.clock.now.toISOString() });
+  await h.deliver(commandOn(two.campaignId, "start", h.clock.now));
+  await h.deliver(candidate(car(1, { observedAt: h.clock.now.toISOString() })));
+  assert.is((await h.store.jobs.get(two.campaignId, vin(1)))!.state, "QUEUED");
+  // 300 minutes after the timeout the operator retries campaign one's failures: refused for the vehicle (busy).
+  h.clock.now = minutesAfter(31 + 300);
+  await h.deliver(commandOn(one, "retry-failed", h.clock.now));
+  for (const minute of [31 + 301, 31 + 302]) {
+    h.clock.now = minutesAfter(minute);
+    await tickCampaign(h.deps, one);
+  }
+  const refusedJob = (await h.store.jobs.get(one, vin(1)))!;
+  const last = refusedJob.history.at(-1)!;
+  assert.equal([refusedJob.state, last.from, last.to], ["TIMED_OUT", "TIMED_OUT", "TIMED_OUT"], JSON.stringify(last));
+  assert.match(last.reason, "retry refused");
+  // A DOWNLOADING 400 minutes after the timeout (limit 360): should be ignored, as without the operator's command.
+  h.clock.now = minutesAfter(31 + 400);
+  await h.deliver(reportOn(one, vin(1), "DOWNLOADING", 1));
+  const after = (await h.store.jobs.get(one, vin(1)))!;
+  assert.equal([after.state, await ticked(h, one)], ["TIMED_OUT", false], `revived: ${after.state} inProgressSince ${after.inProgressSince} (timeout at ${minutesAfter(31).toISOString()})`);
 });
 
 test.run();
