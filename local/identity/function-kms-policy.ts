@@ -42,7 +42,7 @@ export const KMS_READING: JsonServiceReading = {
     } catch {
       return { problem: "the body is not JSON" };
     }
-    if (typeof parsed.KeyId !== "string") return { problem: `${operation} without a KeyId` };
+    if (typeof parsed !== "object" || parsed === null || typeof parsed.KeyId !== "string") return { problem: `${operation} without a KeyId` };
     const key = appliedKeyOf(call.description, parsed.KeyId);
     if (!key) return { problem: `${operation} of ${JSON.stringify(parsed.KeyId)}, not a key of the applied stack by its ARN or id (aliases are not read here)` };
     const sourceFunctionArn = sourceFunctionArnOf(call.description, call.functionName);

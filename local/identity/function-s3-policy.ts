@@ -55,9 +55,15 @@ function isDeleteObjects(request: FrontDoorRequest): boolean {
 
 function xmlText(text: string): string | undefined {
   if (text.includes("<") || text.includes(">")) return undefined;
-  return text.replace(XML_ENTITY, (_, hex: string | undefined, decimal: string | undefined, name: string | undefined) =>
-    hex !== undefined ? String.fromCodePoint(parseInt(hex, 16)) : decimal !== undefined ? String.fromCodePoint(Number(decimal)) : NAMED_ENTITY[name!.toLowerCase()]!,
-  );
+  let unreadable = false;
+  const decoded = text.replace(XML_ENTITY, (_, hex: string | undefined, decimal: string | undefined, name: string | undefined) => {
+    if (name !== undefined) return NAMED_ENTITY[name.toLowerCase()]!;
+    const codePoint = hex !== undefined ? parseInt(hex, 16) : Number(decimal);
+    // Past Unicode's last code point: not a character (String.fromCodePoint throws), and S3 answers 400.
+    if (codePoint > 0x10ffff) return ((unreadable = true), "");
+    return String.fromCodePoint(codePoint);
+  });
+  return unreadable ? undefined : decoded;
 }
 
 /**
