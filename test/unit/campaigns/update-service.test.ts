@@ -1744,6 +1744,87 @@ test("a COMPLETED campaign's started TIMED_OUT job brought back DEFERRED by a la
   await assertCountersMatchJobs(h.store, campaignId);
 });
 
+// ── a TIMED_OUT job that never started: a late start counts its limit from the timeout (review 28, R28-01) ──
+
+const UNSTARTED_LIMITS: Partial<CampaignDefinitionInput> = {
+  startTimeoutMinutes: 30,
+  inProgressTimeoutMinutes: 60,
+  maxInProgressMinutes: 360,
+  retries: { max: 0, backoffBaseSeconds: 60, backoffCapSeconds: 600 },
+  waves: [{ percent: 100, soakMinutes: 0 }],
+};
+
+/** A campaign whose only vehicle (car 1) never picked its job up: TIMED_OUT unstarted, COMPLETED, withdrawal settled. */
+async function completedWithUnstartedTimeout(h: Harness): Promise<Campaign> {
+  h.clock.now = T0;
+  const created = await h.store.campaigns.create(definition(UNSTARTED_LIMITS), { now: h.clock.now.toISOString() });
+  await h.deliver(command(created.campaignId, "start"));
+  await h.deliver(candidate(car(1)));
+  for (const minute of [31, 31 + WITHDRAWAL_SETTLE_MINUTES + 1, 31 + WITHDRAWAL_SETTLE_MINUTES + 2]) {
+    h.clock.now = minutesAfter(minute);
+    await tickCampaign(h.deps, created.campaignId);
+  }
+  return (await h.store.campaigns.get(created.campaignId))!;
+}
+
+test("a start report 30 days after an unstarted timeout is ignored (not ticked); a final report still lands", async () => {
+  const h = harness();
+  const { campaignId: id } = await completedWithUnstartedTimeout(h);
+  h.clock.now = minutesAfter(30 * 24 * 60);
+  await h.deliver(report(id, vin(1), 1, "DOWNLOADING"));
+  assert.is((await h.store.jobs.get(id, vin(1)))!.state, "TIMED_OUT");
+  assert.not.ok(await tickedByTicker(h, id));
+  await h.deliver(report(id, vin(1), 2, "SUCCEEDED"));
+  const campaign = (await h.store.campaigns.get(id))!;
+  assert.equal([(await h.store.jobs.get(id, vin(1)))!.state, campaign.outcomes.timedOut, campaign.outcomes.succeeded], ["SUCCEEDED", 0, 1]);
+});
+
+test("a genuine late start (offline vehicle, report 100 min after the unstarted timeout) is revived, held to maxInProgressMinutes from the timeout", async () => {
+  const h = harness();
+  const { campaignId: id } = await completedWithUnstartedTimeout(h);
+  h.clock.now = minutesAfter(31 + 100);
+  await h.deliver(report(id, vin(1), 1, "DOWNLOADING"));
+  const job = (await h.store.jobs.get(id, vin(1)))!;
+  assert.equal([job.state, job.inProgressSince], ["IN_PROGRESS", minutesAfter(31).toISOString()]);
+  for (let minute = 31 + 150; minute <= 31 + 360; minute += 50) {
+    h.clock.now = minutesAfter(minute);
+    await h.deliver(report(id, vin(1), minute, "INSTALLING"));
+    await tickIfTicked(h, id);
+  }
+  h.clock.now = minutesAfter(31 + 361);
+  assert.ok(await tickedByTicker(h, id));
+  await tickCampaign(h.deps, id);
+  assert.is((await h.store.jobs.get(id, vin(1)))!.state, "TIMED_OUT", "360 minutes after the timeout, heartbeats or not");
+});
+
+test("a retry-failed refused while the vehicle is busy in another campaign does not open the late-start window again (review 29, R29-01)", async () => {
+  const h = harness();
+  const { campaignId: one } = await completedWithUnstartedTimeout(h);
+  assert.is((await h.store.campaigns.get(one))!.state, "COMPLETED");
+  // Campaign two (2.5.0) holds the vehicle's slot: its job QUEUED, its document out.
+  h.clock.now = minutesAfter(40);
+  const two = await h.store.campaigns.create(definition({ ...UNSTARTED_LIMITS, name: "two", targetVersion: "2.5.0", startTimeoutMinutes: 24 * 60 }), { now: h.clock.now.toISOString() });
+  await h.deliver(stampedNow(h, two.campaignId, "start"));
+  await h.deliver(candidate(car(1, { observedAt: h.clock.now.toISOString() })));
+  assert.is((await h.store.jobs.get(two.campaignId, vin(1)))!.state, "QUEUED");
+  // 300 minutes after the timeout the operator retries campaign one's failures: refused for the vehicle (busy).
+  h.clock.now = minutesAfter(31 + 300);
+  await h.deliver(stampedNow(h, one, "retry-failed"));
+  for (const minute of [31 + 301, 31 + 302]) {
+    h.clock.now = minutesAfter(minute);
+    await tickCampaign(h.deps, one);
+  }
+  const refusedJob = (await h.store.jobs.get(one, vin(1)))!;
+  const last = refusedJob.history.at(-1)!;
+  assert.equal([refusedJob.state, last.from, last.to], ["TIMED_OUT", "TIMED_OUT", "TIMED_OUT"], JSON.stringify(last));
+  assert.match(last.reason, "retry refused");
+  // A DOWNLOADING 400 minutes after the timeout (limit 360): should be ignored, as without the operator's command.
+  h.clock.now = minutesAfter(31 + 400);
+  await h.deliver(report(one, vin(1), 1, "DOWNLOADING"));
+  const after = (await h.store.jobs.get(one, vin(1)))!;
+  assert.equal([after.state, await tickedByTicker(h, one)], ["TIMED_OUT", false], `revived: ${after.state} inProgressSince ${after.inProgressSince} (timeout at ${minutesAfter(31).toISOString()})`);
+});
+
 // ── retry-failed: re-queues only once its campaign write applied, and then durably ──
 
 /** A RUNNING campaign (no automatic retries, one long wave) whose one job FAILED. */
