@@ -235,21 +235,13 @@ function decideReport(job: Job, event: Extract<JobEvent, { type: "report" }>, de
   if (job.state === JOB_STATE.TimedOut && job.inProgressSince === undefined && UNSTARTED_JOB_STATES.includes(target.state)) {
     return { kind: "ignored", reason: `${event.status} after the job timed out unstarted (its document was withdrawn); only a start or a final report changes it` };
   }
-  // Timed out unstarted, its document withdrawn: the vehicle cannot have started after that, so a start reported later
-  // counts its limit from the timeout, not from the report's arrival (review 28, R28-01: one DOWNLOADING a month
-  // later revived a COMPLETED campaign's job for another full maxInProgressMinutes of ticks).
-  const timedOutUnstarted = job.state === JOB_STATE.TimedOut && job.inProgressSince === undefined;
-  const unstartedTimeoutAt = timedOutUnstarted ? lastTimeoutAt(job) : undefined;
-  if (unstartedTimeoutAt !== undefined && target.state === JOB_STATE.InProgress && minutesBetween(unstartedTimeoutAt, event.at) >= definition.maxInProgressMinutes) {
-    return { kind: "ignored", reason: `${event.status} more than ${definition.maxInProgressMinutes} minutes after the job timed out unstarted; only a final report changes it` };
-  }
   const changes: Partial<Job> = {
     lastSequence: event.sequence,
     firmwareVersion: event.firmwareVersion,
     lastProgressAt: iso,
     nextRetryAt: undefined,
   };
-  if (target.state === JOB_STATE.InProgress && job.inProgressSince === undefined) changes.inProgressSince = unstartedTimeoutAt ?? iso;
+  if (target.state === JOB_STATE.InProgress && job.inProgressSince === undefined) changes.inProgressSince = limitClockStart(job) ?? iso;
   if (target.state === JOB_STATE.Failed) {
     changes.nextRetryAt = nextRetryAt(job.attempt, definition.retries, event.at);
   }
@@ -295,8 +287,20 @@ function lastTimeoutAt(job: Job): string | undefined {
 
 const minutesBetween = (from: string, to: Date): number => (to.getTime() - Date.parse(from)) / 60_000;
 
+/**
+ * When the job's maxInProgressMinutes clock started: its first start; for a job that timed out before it started, the
+ * timeout. Its document was withdrawn then, so its vehicle cannot have started later: a start reported afterwards is
+ * held to the limit from there, not from its arrival (review 28, R28-01: one DOWNLOADING a month late revived a
+ * COMPLETED campaign's job for another full limit of ticks).
+ */
+function limitClockStart(job: Job): string | undefined {
+  if (job.inProgressSince !== undefined) return job.inProgressSince;
+  return job.state === JOB_STATE.TimedOut ? lastTimeoutAt(job) : undefined;
+}
+
 function ranPastLimit(job: Job, at: Date, definition: CampaignDefinition): boolean {
-  return job.inProgressSince !== undefined && minutesBetween(job.inProgressSince, at) >= definition.maxInProgressMinutes;
+  const since = limitClockStart(job);
+  return since !== undefined && minutesBetween(since, at) >= definition.maxInProgressMinutes;
 }
 
 /**
