@@ -238,25 +238,13 @@ export class FleetAlarms extends Construct {
    * while its vehicle still uploads, or an object written under a VIN's prefix by someone other than the vehicle.
    */
   private candidatesRefusedAlarm(): AlarmSpec {
-    const refusals = (id: string, reason: string) => ({
-      id,
-      metric: { namespace: this.props.metricsNamespace, metricName: METRIC.CandidatesRefused, dimensions: { Reason: reason }, period: FIVE_MINUTES, stat: "Sum" },
-      returnData: false,
-    });
-    return {
-      suffix: "candidates-refused",
-      alarmDescription:
-        "A campaign candidate was refused by the registry (described otherwise than its registration, or no registered vehicle thing): see the update manager's 'candidate refused' log lines",
-      comparisonOperator: "GreaterThanOrEqualToThreshold",
-      threshold: 1,
-      evaluationPeriods: 1,
-      treatMissingData: "notBreaching",
-      metricQuery: [
-        refusals("mismatch", CANDIDATE_REFUSAL.DescriptionMismatch),
-        refusals("unregistered", CANDIDATE_REFUSAL.Unregistered),
-        { id: "refused", expression: "FILL(mismatch, 0) + FILL(unregistered, 0)", label: "Candidates refused by the registry", returnData: true },
-      ],
-    };
+    return this.onFirstCountOfReasons(
+      "candidates-refused",
+      "A campaign candidate was refused by the registry (described otherwise than its registration, or no registered vehicle thing): see the update manager's 'candidate refused' log lines",
+      METRIC.CandidatesRefused,
+      { mismatch: CANDIDATE_REFUSAL.DescriptionMismatch, unregistered: CANDIDATE_REFUSAL.Unregistered },
+      { id: "refused", label: "Candidates refused by the registry" },
+    );
   }
 
   /**
@@ -325,31 +313,13 @@ export class FleetAlarms extends Construct {
    * send those, as many as the fleet has such vehicles.
    */
   private statusReportsForgedAlarm(): AlarmSpec {
-    const heldBack = (id: string, reason: string) => ({
-      id,
-      metric: { namespace: this.props.metricsNamespace, metricName: METRIC.StatusReportsHeldBack, dimensions: { Reason: reason }, period: FIVE_MINUTES, stat: "Sum" },
-      returnData: false,
-    });
-    return {
-      suffix: ALARM_SUFFIX.StatusReportsForged,
-      alarmDescription:
-        "A vehicle's object carried status reports no honest agent sends (another vehicle's job, a campaign that does not exist, more than 16 reports of one attempt), held back by the telemetry processor: see its 'status reports held back' log lines for the object and the vehicle",
-      comparisonOperator: "GreaterThanOrEqualToThreshold",
-      threshold: 1,
-      evaluationPeriods: 1,
-      treatMissingData: "notBreaching",
-      metricQuery: [
-        heldBack("othervehicle", REPORT_HELD_BACK.OtherVehicle),
-        heldBack("unknowncampaign", REPORT_HELD_BACK.UnknownCampaign),
-        heldBack("toomanyreports", REPORT_HELD_BACK.TooManyReports),
-        {
-          id: "forged",
-          expression: "FILL(othervehicle, 0) + FILL(unknowncampaign, 0) + FILL(toomanyreports, 0)",
-          label: "Status reports held back that no honest agent sends",
-          returnData: true,
-        },
-      ],
-    };
+    return this.onFirstCountOfReasons(
+      ALARM_SUFFIX.StatusReportsForged,
+      "A vehicle's object carried status reports no honest agent sends (another vehicle's job, a campaign that does not exist, more than 16 reports of one attempt), held back by the telemetry processor: see its 'status reports held back' log lines for the object and the vehicle",
+      METRIC.StatusReportsHeldBack,
+      { othervehicle: REPORT_HELD_BACK.OtherVehicle, unknowncampaign: REPORT_HELD_BACK.UnknownCampaign, toomanyreports: REPORT_HELD_BACK.TooManyReports },
+      { id: "forged", label: "Status reports held back that no honest agent sends" },
+    );
   }
 
   /**
@@ -383,6 +353,27 @@ export class FleetAlarms extends Construct {
       threshold: 1,
       evaluationPeriods: 1,
       treatMissingData: "notBreaching",
+    };
+  }
+
+  /** `onFirstCount` of one metric summed over several `Reason`s (`reasons`: each one's query id), shown as `sum`. */
+  private onFirstCountOfReasons(suffix: string, alarmDescription: string, metricName: string, reasons: Record<string, string>, sum: { id: string; label: string }): AlarmSpec {
+    const ids = Object.keys(reasons);
+    return {
+      suffix,
+      alarmDescription,
+      comparisonOperator: "GreaterThanOrEqualToThreshold",
+      threshold: 1,
+      evaluationPeriods: 1,
+      treatMissingData: "notBreaching",
+      metricQuery: [
+        ...ids.map((id) => ({
+          id,
+          metric: { namespace: this.props.metricsNamespace, metricName, dimensions: { Reason: reasons[id]! }, period: FIVE_MINUTES, stat: "Sum" },
+          returnData: false,
+        })),
+        { id: sum.id, expression: ids.map((id) => `FILL(${id}, 0)`).join(" + "), label: sum.label, returnData: true },
+      ],
     };
   }
 
