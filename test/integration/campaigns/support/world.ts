@@ -14,7 +14,7 @@ import type { UpdateServiceDeps } from "../../../../campaigns/update-service.js"
 import { factsAsDescribed, type RegisteredVehicleFacts, type VehicleRegistry } from "../../../../campaigns/registry-check.js";
 import { VEHICLE_ATTRIBUTE } from "../../../../contracts/vehicle-identity.js";
 import { iotVehicleRegistry } from "../../../../functions/update-manager/vehicle-registry.js";
-import type { TransitionRecord } from "../../../../campaigns/model.js";
+import { parseCampaignDefinition, type TransitionRecord } from "../../../../campaigns/model.js";
 import { ENV } from "../../../../contracts/environment.js";
 import { silentLog } from "../../../../lib/logger.js";
 import { provisionLocalTrust, type LocalTrust } from "../../../../local/trust.js";
@@ -96,6 +96,19 @@ export async function campaignWorld(cloud: LocalCloud): Promise<CampaignWorld> {
 /** One job's recorded transitions, oldest first (none when the job does not exist). */
 export async function jobHistory(world: CampaignWorld, campaignId: string, vin: string): Promise<TransitionRecord[]> {
   return (await world.store.jobs.get(campaignId, vin))?.history ?? [];
+}
+
+/**
+ * Releases `version`, creates a campaign to it (at least 30 % charge, `overrides` on top) and sends its start through
+ * the command queue; `settle` waits until the local runtime has handled it. Its campaign id.
+ */
+export async function newRunningCampaign(world: CampaignWorld, settle: () => Promise<void>, version: string, overrides: Record<string, unknown> = {}): Promise<string> {
+  await releaseFirmware(world, version);
+  const definition = parseCampaignDefinition({ name: `to ${version}`, targetVersion: version, preconditions: { minStateOfChargePercent: 30 }, ...overrides });
+  const campaign = await world.store.campaigns.create(definition, { now: new Date().toISOString() });
+  await sendUpdateMessages(world, [command(campaign.campaignId, "start")]);
+  await settle();
+  return campaign.campaignId;
 }
 
 /** Releases an image as two release engineers would: `fleetota release` by alice, `release sign` by bob (2 of 3). */

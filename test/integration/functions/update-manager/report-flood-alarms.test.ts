@@ -13,14 +13,13 @@ import { PutObjectCommand } from "@aws-sdk/client-s3";
 import { SubscribeCommand, SNSClient } from "@aws-sdk/client-sns";
 import { CreateQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SetQueueAttributesCommand } from "@aws-sdk/client-sqs";
 import { GetCommand } from "@aws-sdk/lib-dynamodb";
-import { parseCampaignDefinition } from "../../../../campaigns/model.js";
 import { ALARM_SUFFIX, METRIC } from "../../../../contracts/metrics.js";
 import { vehicleTelemetryKey } from "../../../../contracts/telemetry-keys.js";
 import { OBJECT_PK_PREFIX } from "../../../../functions/telemetry-processor/idempotency.js";
 import { startLocalCloud, type LocalCloud } from "../../../../local/cloud.js";
 import { telemetryRecord } from "../../../unit/telemetry/support/factories.js";
 import { evaluateAlarmAtDataOf, evaluateAlarmAtItsData } from "../../support/alarm-at-data.js";
-import { campaignWorld, candidate, command, releaseFirmware, sendUpdateMessages, snapshot, vinNumber, type CampaignWorld } from "../../campaigns/support/world.js";
+import { newRunningCampaign as runningCampaign, campaignWorld, candidate, command, sendUpdateMessages, snapshot, vinNumber, type CampaignWorld } from "../../campaigns/support/world.js";
 
 let cloud: LocalCloud;
 let world: CampaignWorld;
@@ -50,14 +49,7 @@ test.after(async () => {
   await cloud?.stop();
 });
 
-async function newRunningCampaign(version: string, overrides: Record<string, unknown>): Promise<string> {
-  await releaseFirmware(world, version);
-  const definition = parseCampaignDefinition({ name: `to ${version}`, targetVersion: version, preconditions: { minStateOfChargePercent: 30 }, ...overrides });
-  const campaign = await world.store.campaigns.create(definition, { now: new Date().toISOString() });
-  await sendUpdateMessages(world, [command(campaign.campaignId, "start")]);
-  await settle();
-  return campaign.campaignId;
-}
+const newRunningCampaign = (version: string, overrides: Record<string, unknown> = {}) => runningCampaign(world, settle, version, overrides);
 
 interface Ota {
   campaignId: string;

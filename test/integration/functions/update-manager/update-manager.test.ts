@@ -11,7 +11,6 @@ import { CloudWatchClient } from "@aws-sdk/client-cloudwatch";
 import { GetQueueAttributesCommand, SendMessageBatchCommand, SendMessageCommand, SetQueueAttributesCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { DEFAULT_ECU } from "../../../../uptane/metadata.js";
 import { verifyJobBundle } from "../../../../uptane/vehicle-verification.js";
-import { parseCampaignDefinition } from "../../../../campaigns/model.js";
 import { listCampaignSummaries, listJobs } from "../../../../campaigns/read-model.js";
 import { ALARM_SUFFIX, METRIC } from "../../../../contracts/metrics.js";
 import { PARKED_SOURCE } from "../../../../contracts/parked-failure.js";
@@ -34,9 +33,9 @@ import {
   candidate,
   command,
   jobHistory,
+  newRunningCampaign as runningCampaign,
   readJobDocument,
   registerVehicles,
-  releaseFirmware,
   report,
   sendBodies, sendUpdateMessages,
   snapshot,
@@ -53,15 +52,7 @@ async function settle(): Promise<void> {
   await cloud.runtime!.waitForIdle(IDLE_MS);
 }
 
-async function newRunningCampaign(version: string, overrides: Record<string, unknown> = {}): Promise<string> {
-  await releaseFirmware(world, version);
-  const campaign = await world.store.campaigns.create(parseCampaignDefinition({ name: `to ${version}`, targetVersion: version, preconditions: { minStateOfChargePercent: 30 }, ...overrides }),
-    { now: new Date().toISOString() },
-  );
-  await sendUpdateMessages(world, [command(campaign.campaignId, "start")]);
-  await settle();
-  return campaign.campaignId;
-}
+const newRunningCampaign = (version: string, overrides: Record<string, unknown> = {}) => runningCampaign(world, settle, version, overrides);
 
 async function queueDepth(queueUrl: string): Promise<number> {
   const response = await world.sqs.send(
